@@ -1,0 +1,45 @@
+"""The composition root: settings in, a wired system out. Tests call the same function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from services.db import app_dsn, create_pool
+from services.settings import Settings
+from services.store.event_store import EventStore
+from services.store.migrate import migrate
+from services.store.repository import Repository
+
+
+@dataclass
+class System:
+    """The wired parts of one running process."""
+
+    settings: Settings
+    admin_dsn: str
+    app_dsn: str
+    pool: asyncpg.Pool
+    store: EventStore
+    repository: Repository
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+def with_database(dsn: str, database: str) -> str:
+    """The same server and login, another database."""
+    return urlunsplit(urlsplit(dsn)._replace(path="/" + database))
+
+
+async def bootstrap(settings: Settings, admin_dsn: str, *, run_migrations: bool = True) -> System:
+    """Migrate (as admin), then connect as the application role and wire the store."""
+    if run_migrations:
+        await migrate(admin_dsn, settings.app_db_password)
+    dsn = settings.app_database_url or app_dsn(admin_dsn, settings.app_db_password)
+    pool = await create_pool(dsn, settings.pool_min, settings.pool_max)
+    store = EventStore(pool, notify=settings.notify)
+    repository = Repository(store, snapshot_every=settings.snapshot_every)
+    return System(settings, admin_dsn, dsn, pool, store, repository)

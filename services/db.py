@@ -1,0 +1,43 @@
+"""Connections: the admin DSN, the application role's DSN, pools, tenant-scoped transactions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from urllib.parse import quote, urlsplit, urlunsplit
+from uuid import UUID
+
+import asyncpg
+
+APP_ROLE = "okr_app"
+
+
+def app_dsn(admin_dsn: str, password: str | None = None) -> str:
+    """The admin DSN with its user swapped for the application role (same host, same db)."""
+    parts = urlsplit(admin_dsn)
+    host = parts.netloc.rpartition("@")[2]
+    auth = APP_ROLE if password is None else f"{APP_ROLE}:{quote(password, safe='')}"
+    return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
+
+
+def grants_literal(tenant_ids: Iterable[UUID]) -> str:
+    """A Postgres uuid[] literal of validated ids, for `SET LOCAL okr.tenant_ids`."""
+    ids = [str(UUID(str(t))) for t in tenant_ids]
+    return "{" + ",".join(ids) + "}"
+
+
+async def create_pool(dsn: str, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    """A pool of connections as the given login."""
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def tenant_transaction(
+    pool: asyncpg.Pool, tenant_ids: Iterable[UUID]
+) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction in which row-level security admits exactly these tenants."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal(tenant_ids)}'")
+        yield conn

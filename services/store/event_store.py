@@ -1,0 +1,181 @@
+"""The per-tenant event store on asyncpg.
+
+Appends go through one plpgsql function (okr_append): one statement, one round trip, one
+transaction per command. Loads go through okr_load_stream: snapshot and events in one
+statement. Every call names the tenant, and the principal's tenant grants become the
+row-level-security setting of that transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+from eventsourcing.persistence import StoredEvent
+
+from services.db import grants_literal, tenant_transaction
+
+_APPEND = "SELECT * FROM okr_append($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+_LOAD = "SELECT * FROM okr_load_stream($1, $2, $3, $4)"
+_READ_LOG = (
+    "SELECT position, stream_id, version, topic, state, recorded_at, actor, correlation_id, hash"
+    " FROM events WHERE tenant_id = $1 AND position > $2 AND position <= $3"
+    " ORDER BY position LIMIT $4"
+)
+_MAX_POSITION = 2**63 - 1
+
+
+class ConcurrencyError(Exception):
+    """Another command wrote this stream version first: reload and try again."""
+
+    def __init__(self, tenant_id: UUID, stream_ids: Sequence[UUID]) -> None:
+        self.tenant_id = tenant_id
+        self.stream_ids = list(stream_ids)
+        super().__init__(f"stale write to stream(s) {', '.join(map(str, stream_ids))}")
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where one command's events landed in the tenant log."""
+
+    first_position: int
+    last_position: int
+    recorded_at: datetime
+
+    @property
+    def positions(self) -> list[int]:
+        return list(range(self.first_position, self.last_position + 1))
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """One row of a tenant's log, as stored."""
+
+    tenant_id: UUID
+    position: int
+    stream_id: UUID
+    version: int
+    topic: str
+    state: bytes
+    recorded_at: datetime
+    actor: str
+    correlation_id: UUID
+    hash: bytes
+
+
+@dataclass(frozen=True)
+class StreamRows:
+    """A stream as loaded: the snapshot it starts from (if any) and the events after it."""
+
+    snapshot: StoredEvent | None
+    events: list[StoredEvent]
+    positions: list[int]
+
+
+def _grants(tenant_id: UUID, grants: Iterable[UUID] | None) -> str:
+    return grants_literal([tenant_id] if grants is None else grants)
+
+
+class EventStore:
+    """Appends to and reads from the per-tenant logs."""
+
+    def __init__(self, pool: asyncpg.Pool, notify: bool = True) -> None:
+        self.pool = pool
+        self.notify = notify
+
+    async def append(
+        self,
+        tenant_id: UUID,
+        events: Sequence[StoredEvent],
+        *,
+        actor: str,
+        correlation_id: UUID,
+        grants: Iterable[UUID] | None = None,
+    ) -> Appended:
+        """Append all events of one command atomically; ConcurrencyError if a version is taken."""
+        if not events:
+            raise ValueError("nothing to append")
+        args = (
+            tenant_id,
+            _grants(tenant_id, grants),
+            [e.originator_id for e in events],
+            [e.originator_version for e in events],
+            [e.topic for e in events],
+            [e.state for e in events],
+            actor,
+            correlation_id,
+            self.notify,
+        )
+        try:
+            row = await self.pool.fetchrow(_APPEND, *args)
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name == "events_stream_version_key":
+                raise ConcurrencyError(tenant_id, [e.originator_id for e in events]) from error
+            raise
+        assert row is not None
+        return Appended(row["first_position"], row["last_position"], row["recorded_at"])
+
+    async def load_stream(
+        self,
+        tenant_id: UUID,
+        stream_id: UUID,
+        *,
+        max_position: int | None = None,
+        grants: Iterable[UUID] | None = None,
+    ) -> StreamRows:
+        """The stream's latest usable snapshot and the events after it, up to max_position."""
+        limit = _MAX_POSITION if max_position is None else max_position
+        rows = await self.pool.fetch(_LOAD, tenant_id, _grants(tenant_id, grants), stream_id, limit)
+        snapshot, events, positions = None, [], []
+        for kind, version, topic, state, position in rows:
+            stored = StoredEvent(stream_id, version, topic, state)
+            if kind == b"s" or kind == "s":
+                snapshot = stored
+            else:
+                events.append(stored)
+                positions.append(position)
+        return StreamRows(snapshot, events, positions)
+
+    async def save_snapshot(
+        self, tenant_id: UUID, snapshot: StoredEvent, position: int, *, keep: int = 2
+    ) -> None:
+        """Store a snapshot of a stream taken at `position`, keeping the last `keep` ones."""
+        async with tenant_transaction(self.pool, [tenant_id]) as conn:
+            await conn.execute(
+                "INSERT INTO snapshots (tenant_id, stream_id, version, position, topic, state)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                tenant_id, snapshot.originator_id, snapshot.originator_version, position,
+                snapshot.topic, snapshot.state,
+            )  # fmt: skip
+            await conn.execute(
+                "DELETE FROM snapshots WHERE tenant_id = $1 AND stream_id = $2 AND version < ("
+                " SELECT version FROM snapshots WHERE tenant_id = $1 AND stream_id = $2"
+                " ORDER BY version DESC OFFSET $3 LIMIT 1)",
+                tenant_id, snapshot.originator_id, keep - 1,
+            )  # fmt: skip
+
+    async def read_log(
+        self,
+        tenant_id: UUID,
+        after: int = 0,
+        *,
+        limit: int = 1000,
+        upto: int | None = None,
+        grants: Iterable[UUID] | None = None,
+    ) -> list[LogRecord]:
+        """The tenant's events with position in (after, upto], in position order."""
+        upto = _MAX_POSITION if upto is None else upto
+        async with tenant_transaction(self.pool, grants or [tenant_id]) as conn:
+            rows = await conn.fetch(_READ_LOG, tenant_id, after, upto, limit)
+        return [LogRecord(tenant_id, *row) for row in rows]
+
+    async def head(self, tenant_id: UUID, grants: Iterable[UUID] | None = None) -> int:
+        """The tenant's last position (0 for an empty log)."""
+        async with tenant_transaction(self.pool, grants or [tenant_id]) as conn:
+            position = await conn.fetchval(
+                "SELECT position FROM tenant_heads WHERE tenant_id = $1", tenant_id
+            )
+        return int(position or 0)

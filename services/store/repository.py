@@ -1,0 +1,132 @@
+"""The async repository: aggregates in and out of a tenant's log.
+
+`get` rebuilds an aggregate from its latest snapshot and the events after it (optionally
+as it stood at a past tenant position); `save` appends the pending events of one command
+and returns the positions written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.cryptography import AESCipher
+from eventsourcing.domain import Aggregate, Snapshot
+from eventsourcing.persistence import Mapper
+from eventsourcing.utils import Environment
+
+from services.db import tenant_transaction
+from services.store.event_store import EventStore
+from services.store.transcoder import MsgspecTranscoder
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class AggregateNotFoundError(LookupError):
+    """No stream with this id in this tenant (at that position)."""
+
+    def __init__(self, tenant_id: UUID, aggregate_id: UUID) -> None:
+        self.tenant_id = tenant_id
+        self.aggregate_id = aggregate_id
+        super().__init__(f"no aggregate {aggregate_id} in tenant {tenant_id}")
+
+
+class Repository:
+    """Loads and saves aggregates of any tenant through one EventStore."""
+
+    def __init__(self, store: EventStore, *, snapshot_every: int = 50) -> None:
+        self.store = store
+        self.snapshot_every = snapshot_every
+        self._transcoder = MsgspecTranscoder()
+        self._plain = Mapper(self._transcoder)
+        self._mappers: dict[UUID, Mapper[UUID]] = {}
+
+    async def mapper(self, tenant_id: UUID) -> Mapper[UUID]:
+        """The tenant's mapper: with its AES cipher when the tenant has a key."""
+        mapper = self._mappers.get(tenant_id)
+        if mapper is None:
+            async with tenant_transaction(self.store.pool, [tenant_id]) as conn:
+                key = await conn.fetchval(
+                    "SELECT cipher_key FROM tenant_keys WHERE tenant_id = $1", tenant_id
+                )
+            cipher = AESCipher(Environment(env={AESCipher.CIPHER_KEY: key})) if key else None
+            mapper = Mapper(self._transcoder, cipher=cipher) if cipher else self._plain
+            self._mappers[tenant_id] = mapper
+        return mapper
+
+    async def enable_cipher(self, tenant_id: UUID) -> None:
+        """Give a tenant its own AES-256 key: its events from now on are stored encrypted."""
+        async with tenant_transaction(self.store.pool, [tenant_id]) as conn:
+            await conn.execute(
+                "INSERT INTO tenant_keys (tenant_id, cipher_key) VALUES ($1, $2)"
+                " ON CONFLICT (tenant_id) DO NOTHING",
+                tenant_id,
+                AESCipher.create_key(32),
+            )
+        self._mappers.pop(tenant_id, None)
+
+    async def get(
+        self,
+        tenant_id: UUID,
+        aggregate_id: UUID,
+        *,
+        at_position: int | None = None,
+        grants: Iterable[UUID] | None = None,
+        kind: type[A] | None = None,
+    ) -> Any:
+        """The aggregate as it is now, or as it stood at tenant position `at_position`."""
+        rows = await self.store.load_stream(
+            tenant_id, aggregate_id, max_position=at_position, grants=grants
+        )
+        mapper = await self.mapper(tenant_id)
+        aggregate: Any = None
+        if rows.snapshot is not None:
+            aggregate = mapper.to_domain_event(rows.snapshot).mutate(None)
+        for stored in rows.events:
+            aggregate = mapper.to_domain_event(stored).mutate(aggregate)
+        if aggregate is None:
+            raise AggregateNotFoundError(tenant_id, aggregate_id)
+        if kind is not None and not isinstance(aggregate, kind):
+            raise AggregateNotFoundError(tenant_id, aggregate_id)
+        return aggregate
+
+    async def save(
+        self,
+        tenant_id: UUID,
+        *aggregates: Aggregate,
+        actor: str,
+        correlation_id: UUID | None = None,
+        grants: Iterable[UUID] | None = None,
+    ) -> list[int]:
+        """Append the pending events of these aggregates as one command; the positions written."""
+        pending = [event for agg in aggregates for event in agg.collect_events()]
+        if not pending:
+            return []
+        mapper = await self.mapper(tenant_id)
+        appended = await self.store.append(
+            tenant_id,
+            [mapper.to_stored_event(event) for event in pending],
+            actor=actor,
+            correlation_id=correlation_id or uuid4(),
+            grants=grants,
+        )
+        await self._snapshot_if_due(tenant_id, aggregates, pending, appended.last_position)
+        return appended.positions
+
+    async def _snapshot_if_due(
+        self, tenant_id: UUID, aggregates: Iterable[Aggregate], pending: list[Any], position: int
+    ) -> None:
+        if self.snapshot_every <= 0:
+            return
+        first_version = {}
+        for event in pending:
+            first_version.setdefault(event.originator_id, event.originator_version)
+        mapper = await self.mapper(tenant_id)
+        for aggregate in aggregates:
+            before = first_version.get(aggregate.id, aggregate.version + 1) - 1
+            if aggregate.version // self.snapshot_every > before // self.snapshot_every:
+                snapshot = Snapshot.take(aggregate)
+                await self.store.save_snapshot(
+                    tenant_id, mapper.to_stored_event(snapshot), position
+                )

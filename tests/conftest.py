@@ -1,0 +1,89 @@
+"""Fixtures shared by every test that needs PostgreSQL.
+
+DATABASE_URL set: that server. Unset: the embedded server in .okr/pg-test. Either way each
+test run gets a fresh database (dropped at the end), migrated as the admin login, and the
+tests connect as the application role, exactly as the product does.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from services.bootstrap import System, bootstrap, with_database
+from services.settings import PROJECT_ROOT, Settings
+
+
+@pytest.fixture(scope="session")
+def server_dsn() -> Iterator[str]:
+    """Admin DSN of the PostgreSQL server the tests use."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    from services.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(PROJECT_ROOT / ".okr" / "pg-test")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+class DatabaseFactory:
+    """Creates fresh, empty databases on the test server and drops them at the end."""
+
+    def __init__(self, server_dsn: str) -> None:
+        self.server_dsn = server_dsn
+        self.created: list[str] = []
+
+    async def create(self) -> str:
+        name = f"okr_test_{uuid.uuid4().hex[:12]}"
+        conn = await asyncpg.connect(self.server_dsn)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        self.created.append(name)
+        return with_database(self.server_dsn, name)
+
+    async def drop_all(self) -> None:
+        conn = await asyncpg.connect(self.server_dsn)
+        try:
+            for name in self.created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def databases(server_dsn: str) -> AsyncIterator[DatabaseFactory]:
+    factory = DatabaseFactory(server_dsn)
+    yield factory
+    await factory.drop_all()
+
+
+@pytest.fixture(scope="session")
+async def admin_dsn(databases: DatabaseFactory) -> str:
+    """The admin DSN of this run's fresh database."""
+    return await databases.create()
+
+
+@pytest.fixture(scope="session")
+async def system(admin_dsn: str) -> AsyncIterator[System]:
+    """The wired system on this run's database, migrated, as the application role."""
+    system = await bootstrap(Settings(snapshot_every=50), admin_dsn)
+    yield system
+    await system.close()
+
+
+@pytest.fixture
+async def admin(admin_dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection to this run's database (to tamper, to inspect)."""
+    conn = await asyncpg.connect(admin_dsn)
+    yield conn
+    await conn.close()

@@ -1,0 +1,344 @@
+"""The event store on real PostgreSQL: ordering, concurrency, isolation, integrity."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+
+import asyncpg
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from services.bootstrap import System
+from services.db import grants_literal
+from services.store.chain import verify_chain
+from services.store.event_store import ConcurrencyError
+from services.store.repository import AggregateNotFoundError, Repository
+from services.store.transcoder import MsgspecTranscoder
+from tests.integration.aggregates import Tally
+
+
+def new_tenant() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+async def test_one_writer_wins_each_version_of_a_stream(system: System) -> None:
+    """Sixteen writers load version 1 and append at once: one lands, fifteen are told to retry."""
+    tenant, repo = new_tenant(), system.repository
+    tally = Tally(name="renewals")
+    await repo.save(tenant, tally, actor="anna")
+    all_loaded = asyncio.Barrier(16)
+
+    async def writer(i: int) -> str:
+        copy = await repo.get(tenant, tally.id)
+        copy.add(Decimal(i))
+        await all_loaded.wait()
+        try:
+            await repo.save(tenant, copy, actor=f"w{i}")
+            return "won"
+        except ConcurrencyError:
+            return "lost"
+
+    outcomes = await asyncio.gather(*(writer(i) for i in range(16)))
+    assert outcomes.count("won") == 1
+    assert outcomes.count("lost") == 15
+    loaded = await repo.get(tenant, tally.id)
+    assert loaded.version == 2
+    assert await system.store.head(tenant) == 2
+    assert (await verify_chain(system.pool, tenant)).ok
+
+
+async def test_a_command_appends_all_its_events_or_none(system: System) -> None:
+    """Two aggregates saved together: a stale one makes the whole command fail."""
+    tenant, repo = new_tenant(), system.repository
+    a, b = Tally(name="a"), Tally(name="b")
+    await repo.save(tenant, a, b, actor="anna")
+    stale = await repo.get(tenant, b.id)
+    b.add(Decimal(1))
+    await repo.save(tenant, b, actor="anna")
+    a.add(Decimal(2))
+    stale.add(Decimal(3))
+    with pytest.raises(ConcurrencyError):
+        await repo.save(tenant, a, stale, actor="anna")
+    assert (await repo.get(tenant, a.id)).version == 1
+    assert await system.store.head(tenant) == 3
+
+
+async def test_tail_reader_sees_every_position_once_in_order(system: System) -> None:
+    """Many writers on many streams of one tenant, a reader tailing: positions are exactly 1..N."""
+    tenant, repo, store = new_tenant(), system.repository, system.store
+    writers, commands = 12, 25
+    done = asyncio.Event()
+    seen: list[int] = []
+
+    async def write(w: int) -> None:
+        tally = Tally(name=f"stream {w}")
+        for i in range(commands):
+            tally.add(Decimal(i))
+            await repo.save(tenant, tally, actor=f"w{w}")
+
+    async def tail() -> None:
+        last = 0
+        while True:
+            finished = done.is_set()
+            batch = await store.read_log(tenant, last, limit=7)
+            seen.extend(r.position for r in batch)
+            last = batch[-1].position if batch else last
+            if finished and not batch:
+                return
+            await asyncio.sleep(0)
+
+    reader = asyncio.create_task(tail())
+    await asyncio.gather(*(write(w) for w in range(writers)))
+    done.set()
+    await reader
+    total = writers * (commands + 1)
+    assert seen == list(range(1, total + 1))
+
+
+async def test_tenants_with_the_same_ids_never_meet(system: System) -> None:
+    """Two tenants store a stream under one id: each sees its own, positions are separate."""
+    repo = system.repository
+    tenant_a, tenant_b = new_tenant(), new_tenant()
+    shared_id = uuid.uuid4()
+    await repo.save(tenant_a, Tally(name="A's", id=shared_id), actor="a")
+    await repo.save(tenant_b, Tally(name="B's", id=shared_id), actor="b")
+    b_again = await repo.get(tenant_b, shared_id)
+    b_again.add(Decimal(1))
+    await repo.save(tenant_b, b_again, actor="b")
+
+    loaded_a = await repo.get(tenant_a, shared_id)
+    loaded_b = await repo.get(tenant_b, shared_id)
+    assert (loaded_a.name, loaded_a.version) == ("A's", 1)
+    assert (loaded_b.name, loaded_b.version) == ("B's", 2)
+    assert await system.store.head(tenant_a) == 1
+    assert await system.store.head(tenant_b) == 2
+    assert [r.position for r in await system.store.read_log(tenant_a)] == [1]
+
+
+async def test_a_tenant_reading_with_another_tenants_grant_sees_nothing(system: System) -> None:
+    """The store passes the grants to row-level security: the wrong grant finds no stream."""
+    repo = system.repository
+    tenant_a, tenant_b = new_tenant(), new_tenant()
+    tally = Tally(name="secret")
+    await repo.save(tenant_a, tally, actor="a")
+    with pytest.raises(AggregateNotFoundError):
+        await repo.get(tenant_a, tally.id, grants=[tenant_b])
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await repo.save(tenant_a, Tally(name="intruder"), actor="b", grants=[tenant_b])
+    assert await system.store.head(tenant_a) == 1
+
+
+async def test_application_role_cannot_touch_another_tenants_rows(system: System) -> None:
+    """Raw SQL as the application role with tenant A set: B's rows are invisible and unwritable."""
+    repo = system.repository
+    tenant_a, tenant_b = new_tenant(), new_tenant()
+    await repo.save(tenant_a, Tally(name="A"), actor="a")
+    await repo.save(tenant_b, Tally(name="B"), actor="b")
+    conn = await asyncpg.connect(system.app_dsn)
+    try:
+        async with conn.transaction():
+            await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_a])}'")
+            rows = await conn.fetch("SELECT tenant_id FROM events")
+            assert {r["tenant_id"] for r in rows} == {tenant_a}
+            assert (
+                await conn.fetchval(
+                    "SELECT count(*) FROM tenant_heads WHERE tenant_id = $1", tenant_b
+                )
+                == 0
+            )
+            updated = await conn.execute(
+                "UPDATE tenant_heads SET position = 0 WHERE tenant_id = $1", tenant_b
+            )
+            assert updated == "UPDATE 0"
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_a])}'")
+                await conn.execute(
+                    "INSERT INTO events VALUES ($1, 99, $2, 1, 't', ''::bytea, now(), 'x', $2, '')",
+                    tenant_b, uuid.uuid4(),
+                )  # fmt: skip
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):  # the log is append-only
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_a])}'")
+                await conn.execute("DELETE FROM events")
+        with pytest.raises(asyncpg.PostgresError):  # no tenant set: an error, never "all"
+            await conn.fetch("SELECT * FROM events")
+    finally:
+        await conn.close()
+    assert await system.store.head(tenant_b) == 1
+
+
+async def test_application_role_is_not_privileged(system: System) -> None:
+    """Superusers, owners and BYPASSRLS skip row-level security: the app role is none of them."""
+    conn = await asyncpg.connect(system.app_dsn)
+    try:
+        role = await conn.fetchrow(
+            "SELECT rolsuper, rolbypassrls, current_user AS name FROM pg_roles"
+            " WHERE rolname = current_user"
+        )
+        owners = await conn.fetch(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relkind = 'r'"
+            " AND pg_get_userbyid(c.relowner) = current_user"
+        )
+        unforced = await conn.fetch(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'"
+            " WHERE n.nspname = 'public' AND c.relkind = 'r'"
+            " AND NOT (c.relrowsecurity AND c.relforcerowsecurity)"
+        )
+    finally:
+        await conn.close()
+    assert (role["name"], role["rolsuper"], role["rolbypassrls"]) == ("okr_app", False, False)
+    assert owners == []
+    assert unforced == [], "every table with a tenant_id must FORCE row-level security"
+
+
+async def test_verifier_names_the_first_altered_position(
+    system: System, admin: asyncpg.Connection
+) -> None:
+    """An untouched log verifies; after a superuser edits one row the verifier points at it."""
+    tenant, repo = new_tenant(), system.repository
+    tally = Tally(name="costs")
+    for i in range(5):
+        tally.add(Decimal(i))
+    await repo.save(tenant, tally, actor="anna")
+    tally.add(Decimal(100))
+    await repo.save(tenant, tally, actor="anna")
+    clean = await verify_chain(system.pool, tenant)
+    assert (clean.ok, clean.checked) == (True, 7)
+
+    await admin.execute(
+        "UPDATE events SET actor = 'mallory' WHERE tenant_id = $1 AND position = 4", tenant
+    )
+    report = await verify_chain(system.pool, tenant)
+    assert (report.ok, report.first_bad_position, report.problem) == (False, 4, "hash mismatch")
+
+
+async def test_verifier_notices_a_deleted_event(system: System, admin: asyncpg.Connection) -> None:
+    """Removing a row leaves a gap the verifier names."""
+    tenant, repo = new_tenant(), system.repository
+    tally = Tally(name="gap")
+    tally.add(Decimal(1))
+    tally.add(Decimal(2))
+    await repo.save(tenant, tally, actor="anna")
+    await admin.execute("DELETE FROM events WHERE tenant_id = $1 AND position = 2", tenant)
+    report = await verify_chain(system.pool, tenant)
+    assert (report.first_bad_position, report.problem) == (2, "gap in positions")
+
+
+async def test_snapshot_load_equals_full_replay(system: System, admin: asyncpg.Connection) -> None:
+    """A 120-event stream loads from its snapshot to exactly the state a full replay gives."""
+    tenant, repo = new_tenant(), system.repository
+    tally = Tally(name="long")
+    await repo.save(tenant, tally, actor="anna")
+    for i in range(119):
+        tally.add(Decimal(i) / 7, note=f"n{i}")
+        await repo.save(tenant, tally, actor="anna")
+    snapshots = await admin.fetch(
+        "SELECT version FROM snapshots WHERE tenant_id = $1 ORDER BY version", tenant
+    )
+    assert [r["version"] for r in snapshots] == [50, 100]
+
+    from_snapshot = await repo.get(tenant, tally.id)
+    no_snapshots = Repository(system.store, snapshot_every=0)
+    await admin.execute("DELETE FROM snapshots WHERE tenant_id = $1", tenant)
+    replayed = await no_snapshots.get(tenant, tally.id)
+    assert vars(from_snapshot) == vars(replayed)
+    assert from_snapshot.total == sum((Decimal(i) / 7 for i in range(119)), Decimal(0))
+
+
+async def test_get_at_position_shows_the_stream_as_it_was(system: System) -> None:
+    """Time travel at the store level: the aggregate as it stood at an earlier tenant position."""
+    tenant, repo = new_tenant(), system.repository
+    tally = Tally(name="then")
+    [first] = await repo.save(tenant, tally, actor="anna")
+    tally.add(Decimal(5))
+    await repo.save(tenant, tally, actor="anna")
+    then = await repo.get(tenant, tally.id, at_position=first)
+    assert (then.version, then.total) == (1, 0)
+    with pytest.raises(AggregateNotFoundError):
+        await repo.get(tenant, tally.id, at_position=0)
+
+
+async def test_decimals_round_trip_exactly(system: System) -> None:
+    """Measured values keep every digit through the store: no float ever touches them."""
+    tenant, repo = new_tenant(), system.repository
+    values = [
+        Decimal("0.000001"),
+        Decimal("999999999999999.999999"),
+        Decimal("-19.20"),
+        Decimal("1E+3"),
+    ]
+    tally = Tally(name="precise")
+    for value in values:
+        tally.add(value)
+    await repo.save(tenant, tally, actor="anna")
+    loaded = await repo.get(tenant, tally.id)
+    assert loaded.total == sum(values, Decimal(0))
+    assert str(loaded.total) == str(sum(values, Decimal(0)))
+
+
+async def test_an_event_stored_in_its_old_shape_is_upcast(system: System) -> None:
+    """A v1 Renamed row (no reason) still loads, with the reason the upcaster supplies."""
+    tenant, repo = new_tenant(), system.repository
+    tally = Tally(name="old")
+    await repo.save(tenant, tally, actor="anna")
+    v1_state = MsgspecTranscoder().encode({"name": "older", "timestamp": tally.modified_on})
+    await system.store.append(
+        tenant,
+        [StoredEvent(tally.id, 2, "test.Tally.Renamed", v1_state)],
+        actor="migration-era",
+        correlation_id=uuid.uuid4(),
+    )
+    loaded = await repo.get(tenant, tally.id)
+    assert (loaded.name, loaded.rename_reason) == ("older", "(not recorded)")
+
+
+async def test_a_tenant_with_a_cipher_key_stores_ciphertext(
+    system: System, admin: asyncpg.Connection
+) -> None:
+    """With a per-tenant key the stored bytes are not readable; loading still works."""
+    tenant, repo = new_tenant(), system.repository
+    await repo.enable_cipher(tenant)
+    tally = Tally(name="confidential client")
+    await repo.save(tenant, tally, actor="anna")
+    state = await admin.fetchval("SELECT state FROM events WHERE tenant_id = $1", tenant)
+    assert b"confidential" not in state
+    assert (await repo.get(tenant, tally.id)).name == "confidential client"
+    assert (await verify_chain(system.pool, tenant)).ok
+
+
+async def test_append_notifies_listeners_with_tenant_and_position(system: System) -> None:
+    """Projectors wake on NOTIFY okr_events '<tenant>:<position>'."""
+    tenant, repo = new_tenant(), system.repository
+    received: asyncio.Queue[str] = asyncio.Queue()
+    conn = await asyncpg.connect(system.app_dsn)
+    try:
+        await conn.add_listener("okr_events", lambda *args: received.put_nowait(args[3]))
+        await repo.save(tenant, Tally(name="ping"), actor="anna")
+        payload = await asyncio.wait_for(received.get(), timeout=5)
+    finally:
+        await conn.close()
+    assert payload == f"{tenant}:1"
+
+
+async def test_every_row_records_actor_correlation_and_database_time(
+    system: System, admin: asyncpg.Connection
+) -> None:
+    """Who, which command and when (by the database clock) are on every row."""
+    tenant, repo = new_tenant(), system.repository
+    correlation = uuid.uuid4()
+    before = await admin.fetchval("SELECT clock_timestamp()")
+    await repo.save(
+        tenant, Tally(name="a"), Tally(name="b"), actor="user:anna", correlation_id=correlation
+    )
+    after = await admin.fetchval("SELECT clock_timestamp()")
+    rows = await admin.fetch("SELECT * FROM events WHERE tenant_id = $1 ORDER BY position", tenant)
+    assert [r["position"] for r in rows] == [1, 2]
+    assert {r["actor"] for r in rows} == {"user:anna"}
+    assert {r["correlation_id"] for r in rows} == {correlation}
+    assert all(before <= r["recorded_at"] <= after for r in rows)
+    assert rows[0]["recorded_at"].utcoffset().total_seconds() == 0

@@ -18,7 +18,7 @@ from eventsourcing.persistence import StoredEvent
 
 from services.db import grants_literal, tenant_transaction
 
-_APPEND = "SELECT * FROM okr_append($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+_APPEND = "SELECT * FROM okr_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 _LOAD = "SELECT * FROM okr_load_stream($1, $2, $3, $4)"
 _READ_LOG = (
     "SELECT position, stream_id, version, topic, state, recorded_at, actor, correlation_id, hash"
@@ -94,8 +94,12 @@ class EventStore:
         actor: str,
         correlation_id: UUID,
         grants: Iterable[UUID] | None = None,
+        imported_at: datetime | None = None,
     ) -> Appended:
-        """Append all events of one command atomically; ConcurrencyError if a version is taken."""
+        """Append all events of one command atomically; ConcurrencyError if a version is taken.
+
+        `imported_at` backdates recorded_at for an import of history (see okr_append).
+        """
         if not events:
             raise ValueError("nothing to append")
         args = (
@@ -108,6 +112,7 @@ class EventStore:
             actor,
             correlation_id,
             self.notify,
+            imported_at,
         )
         try:
             row = await self.pool.fetchrow(_APPEND, *args)

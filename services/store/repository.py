@@ -8,6 +8,7 @@ and returns the positions written.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -98,6 +99,7 @@ class Repository:
         actor: str,
         correlation_id: UUID | None = None,
         grants: Iterable[UUID] | None = None,
+        imported_at: datetime | None = None,
     ) -> list[int]:
         """Append the pending events of these aggregates as one command; the positions written."""
         pending = [event for agg in aggregates for event in agg.collect_events()]
@@ -110,6 +112,7 @@ class Repository:
             actor=actor,
             correlation_id=correlation_id or uuid4(),
             grants=grants,
+            imported_at=imported_at,
         )
         await self._snapshot_if_due(tenant_id, aggregates, pending, appended.last_position)
         return appended.positions

@@ -342,3 +342,30 @@ async def test_every_row_records_actor_correlation_and_database_time(
     assert {r["correlation_id"] for r in rows} == {correlation}
     assert all(before <= r["recorded_at"] <= after for r in rows)
     assert rows[0]["recorded_at"].utcoffset().total_seconds() == 0
+
+
+async def test_an_import_of_history_keeps_the_log_in_time_order(system: System) -> None:
+    """Backdated imports are allowed only between the last recorded event and now."""
+    from datetime import UTC, datetime, timedelta
+
+    tenant, repo = new_tenant(), system.repository
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    tally = Tally(name="imported")
+    await repo.save(tenant, tally, actor="import:sheet", imported_at=week_ago)
+    tally.add(Decimal(1))
+    with pytest.raises(asyncpg.DataError):  # before the tenant's last event
+        await repo.save(tenant, tally, actor="import:sheet", imported_at=week_ago - timedelta(1))
+    tally = await repo.get(tenant, tally.id)
+    tally.add(Decimal(1))
+    with pytest.raises(asyncpg.DataError):  # in the future
+        await repo.save(
+            tenant, tally, actor="import:sheet", imported_at=datetime.now(UTC) + timedelta(1)
+        )
+    tally = await repo.get(tenant, tally.id)
+    tally.add(Decimal(2))
+    await repo.save(tenant, tally, actor="anna")
+    rows = await system.store.read_log(tenant)
+    assert [r.position for r in rows] == [1, 2]
+    assert rows[0].recorded_at == week_ago
+    assert rows[1].recorded_at > week_ago
+    assert (await verify_chain(system.pool, tenant)).ok

@@ -22,7 +22,8 @@ $$;
 CREATE TABLE tenant_heads (
     tenant_id  uuid PRIMARY KEY,
     position   bigint NOT NULL DEFAULT 0,
-    chain_hash bytea  NOT NULL DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000'
+    chain_hash bytea  NOT NULL DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000',
+    recorded_at timestamptz
 );
 
 CREATE TABLE events (
@@ -97,29 +98,41 @@ $$;
 -- setting for this transaction, so writing outside it fails the policy check.
 -- Writers of one tenant queue on its head row; positions are head+1..head+n, so the
 -- tenant's log commits in position order with no gaps.
+-- recorded_at is the database clock. Only an import of history (onboarding a client from
+-- its spreadsheets, the demo) may pass p_recorded_at: never in the future, never before
+-- the tenant's last recorded event, so each tenant's log stays in time order.
 CREATE FUNCTION okr_append(
     p_tenant uuid, p_grants text, p_stream_ids uuid[], p_versions integer[],
-    p_topics text[], p_states bytea[], p_actor text, p_correlation uuid, p_notify boolean
+    p_topics text[], p_states bytea[], p_actor text, p_correlation uuid, p_notify boolean,
+    p_recorded_at timestamptz DEFAULT NULL
 ) RETURNS TABLE (first_position bigint, last_position bigint, recorded_at timestamptz)
 LANGUAGE plpgsql AS $$
 DECLARE
     n        integer := cardinality(p_stream_ids);
     head     bigint;
     chain    bytea;
+    last_ts  timestamptz;
     now_ts   timestamptz;
     micros   bigint;
     hashes   bytea[] := '{}';
     i        integer;
 BEGIN
     PERFORM set_config('okr.tenant_ids', p_grants, true);
-    SELECT h.position, h.chain_hash INTO head, chain
+    SELECT h.position, h.chain_hash, h.recorded_at INTO head, chain, last_ts
       FROM tenant_heads h WHERE h.tenant_id = p_tenant FOR UPDATE;
     IF NOT FOUND THEN
         INSERT INTO tenant_heads (tenant_id) VALUES (p_tenant) ON CONFLICT DO NOTHING;
-        SELECT h.position, h.chain_hash INTO head, chain
+        SELECT h.position, h.chain_hash, h.recorded_at INTO head, chain, last_ts
           FROM tenant_heads h WHERE h.tenant_id = p_tenant FOR UPDATE;
     END IF;
     now_ts := clock_timestamp();
+    IF p_recorded_at IS NOT NULL THEN
+        IF p_recorded_at > now_ts OR p_recorded_at < last_ts THEN
+            RAISE EXCEPTION 'imported recorded_at % outside [%, %]', p_recorded_at, last_ts, now_ts
+                USING ERRCODE = '22008';
+        END IF;
+        now_ts := p_recorded_at;
+    END IF;
     micros := (extract(epoch FROM now_ts) * 1000000)::bigint;
     FOR i IN 1..n LOOP
         chain := okr_event_digest(chain, p_tenant, head + i, p_stream_ids[i], p_versions[i],
@@ -131,7 +144,8 @@ BEGIN
     SELECT p_tenant, head + o, s, v, t, st, now_ts, p_actor, p_correlation, hs
       FROM unnest(p_stream_ids, p_versions, p_topics, p_states, hashes)
            WITH ORDINALITY AS u(s, v, t, st, hs, o);
-    UPDATE tenant_heads SET position = head + n, chain_hash = chain WHERE tenant_id = p_tenant;
+    UPDATE tenant_heads SET position = head + n, chain_hash = chain, recorded_at = now_ts
+     WHERE tenant_id = p_tenant;
     IF p_notify THEN
         PERFORM pg_notify('okr_events', p_tenant::text || ':' || (head + n)::text);
     END IF;
@@ -174,5 +188,5 @@ $$;
 GRANT EXECUTE ON FUNCTION okr_tenant_ids(), okr_event_digest(bytea, uuid, bigint, uuid, integer,
     bigint, uuid, text, text, bytea) TO okr_app;
 GRANT EXECUTE ON FUNCTION okr_append(uuid, text, uuid[], integer[], text[], bytea[], text, uuid,
-    boolean) TO okr_app;
+    boolean, timestamptz) TO okr_app;
 GRANT EXECUTE ON FUNCTION okr_load_stream(uuid, text, uuid, bigint) TO okr_app;

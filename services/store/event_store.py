@@ -177,6 +177,18 @@ class EventStore:
             rows = await conn.fetch(_READ_LOG, tenant_id, after, upto, limit)
         return [LogRecord(tenant_id, *row) for row in rows]
 
+    async def stream_ids(
+        self, tenant_id: UUID, topics: Sequence[str], grants: Iterable[UUID] | None = None
+    ) -> list[UUID]:
+        """Ids of the tenant's streams that have an event of one of these topics (rare scans)."""
+        async with tenant_transaction(self.pool, grants or [tenant_id]) as conn:
+            rows = await conn.fetch(
+                "SELECT DISTINCT stream_id FROM events WHERE tenant_id = $1 AND topic = ANY($2)",
+                tenant_id,
+                list(topics),
+            )
+        return [row["stream_id"] for row in rows]
+
     async def head(self, tenant_id: UUID, grants: Iterable[UUID] | None = None) -> int:
         """The tenant's last position (0 for an empty log)."""
         async with tenant_transaction(self.pool, grants or [tenant_id]) as conn:

@@ -1,0 +1,99 @@
+"""What every read model is: a pure fold over a tenant's recorded events, plus its rows.
+
+One fold serves three uses: the Postgres projector (incremental), a full rebuild, and an
+as-of replay in memory. A projection never does I/O; the projector owns the database.
+
+Rows come two ways:
+- `rows(state)`: the full current row set per table, for "state" tables (progress of each
+  key result, KPI health...). The projector writes the difference between the rows before
+  and after a batch, so incremental and rebuilt tables are equal by construction.
+- `fold` also returns rows appended by that one event, for "log" tables (history lines,
+  audit trail, series points) that only grow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+from uuid import UUID
+
+S = TypeVar("S")
+
+Row = tuple[Any, ...]
+RowsByTable = Mapping[str, Sequence[Row]]
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One event of a tenant's log, decoded: the domain event and its transaction facts."""
+
+    tenant_id: UUID
+    position: int
+    recorded_at: datetime
+    actor: str
+    correlation_id: UUID
+    stream_id: UUID
+    version: int
+    topic: str
+    hash: bytes
+    event: Any
+    """The domain event object (e.g. KeyResult.CheckedIn); `event.originator_id == stream_id`."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A read-model column: its name and PostgreSQL type."""
+
+    name: str
+    sql_type: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A read-model table; every table leads with tenant_id.
+
+    `key` names the columns (after tenant_id) that identify a row of a state table;
+    log tables are keyed by ("position", ...).
+    """
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    kind: str  # "state" or "log"
+
+
+class Projection(Protocol, Generic[S]):
+    """A read model as a fold. Implementations are plain modules' objects, no I/O."""
+
+    name: str
+    tables: tuple[Table, ...]
+
+    def initial(self) -> S:
+        """The state of a tenant with no events."""
+        ...
+
+    def fold(self, state: S, record: Recorded) -> tuple[S, RowsByTable]:
+        """The state after one event, and the log-table rows that event appends."""
+        ...
+
+    def rows(self, state: S) -> RowsByTable:
+        """The full row set of this projection's state tables (without tenant_id)."""
+        ...
+
+    def encode_state(self, state: S) -> bytes:
+        """Bytes to persist the state between batches (msgspec)."""
+        ...
+
+    def decode_state(self, data: bytes) -> S:
+        """The state back from encode_state's bytes."""
+        ...
+
+
+def replay(projection: Projection[S], records: Iterable[Recorded], state: S | None = None) -> S:
+    """Fold records into a state, discarding appended rows (as-of replays, verification)."""
+    current = projection.initial() if state is None else state
+    for record in records:
+        current, _ = projection.fold(current, record)
+    return current

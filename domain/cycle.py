@@ -1,0 +1,225 @@
+"""The cycle aggregate: a named period that is planned, run, then closed with scores."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain import values
+from domain.errors import (
+    CrossCycleAlignmentError,
+    CycleClosedError,
+    CycleStateError,
+    InvalidDateError,
+    InvalidValueError,
+    UnknownScoreItemError,
+)
+from domain.values import CyclePeriod, CycleState
+
+
+class Cycle(Aggregate):
+    """A period (quarter, year, custom) whose key results are graded when it closes."""
+
+    TOPIC = "okr.Cycle"
+
+    class Created(Aggregate.Created):
+        """A cycle was planned."""
+
+        TOPIC = "okr.Cycle.Created"
+        name: str
+        starts_on: date
+        ends_on: date
+        period: str
+
+    class Activated(Aggregate.Event):
+        """Planning ended; the cycle runs."""
+
+        TOPIC = "okr.Cycle.Activated"
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Mark the cycle active."""
+            cycle: Cycle = aggregate
+            cycle._state = CycleState.ACTIVE.value
+
+    class Closed(Aggregate.Event):
+        """The cycle was graded and locked; keys are key result / objective ids as str."""
+
+        TOPIC = "okr.Cycle.Closed"
+        key_result_scores: dict[str, Decimal]
+        objective_scores: dict[str, Decimal]
+        closed_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Lock the cycle and keep the scores."""
+            cycle: Cycle = aggregate
+            cycle._state = CycleState.CLOSED.value
+            cycle._key_result_scores = dict(self.key_result_scores)
+            cycle._objective_scores = dict(self.objective_scores)
+
+    class ScoreAdjusted(Aggregate.Event):
+        """A closing score was changed by a person, with a reason."""
+
+        TOPIC = "okr.Cycle.ScoreAdjusted"
+        item_id: UUID
+        score: Decimal
+        reason: str
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Replace the score of the key result or objective named."""
+            cycle: Cycle = aggregate
+            key = str(self.item_id)
+            if key in cycle._key_result_scores:
+                cycle._key_result_scores[key] = self.score
+            else:
+                cycle._objective_scores[key] = self.score
+
+    def __init__(self, *, name: str, starts_on: date, ends_on: date, period: str) -> None:
+        self._name = name
+        self._starts_on = starts_on
+        self._ends_on = ends_on
+        self._period = period
+        self._state = CycleState.PLANNING.value
+        self._key_result_scores: dict[str, Decimal] = {}
+        self._objective_scores: dict[str, Decimal] = {}
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        name: str,
+        starts_on: date,
+        ends_on: date,
+        period: CyclePeriod | str = CyclePeriod.QUARTER,
+        id: UUID | None = None,  # client-supplied id (the library's keyword)
+    ) -> Cycle:
+        """Plan a cycle from ``starts_on`` to ``ends_on`` (both inclusive)."""
+        start = values.business_date(starts_on, "starts_on")
+        end = values.business_date(ends_on, "ends_on")
+        if end < start:
+            raise InvalidDateError("a cycle cannot end before it starts", field="ends_on")
+        return cls._create(
+            cls.Created,
+            id=id,
+            name=values.title(name, "name"),
+            starts_on=start,
+            ends_on=end,
+            period=values.choice(CyclePeriod, period, "period").value,
+        )
+
+    def activate(self, *, author: str) -> None:
+        """Start running a planned cycle."""
+        self._require_state(CycleState.PLANNING, "activate")
+        self.trigger_event(self.Activated, author=values.principal(author, "author"))
+
+    def close(
+        self,
+        *,
+        key_result_scores: Mapping[UUID, Decimal],
+        objective_scores: Mapping[UUID, Decimal],
+        closed_by: str,
+    ) -> None:
+        """Grade and lock an active cycle (scores in [0, 1], see progress.key_result_score)."""
+        self._require_state(CycleState.ACTIVE, "close")
+        self.trigger_event(
+            self.Closed,
+            key_result_scores=_scores(key_result_scores, "key_result_scores"),
+            objective_scores=_scores(objective_scores, "objective_scores"),
+            closed_by=values.principal(closed_by, "closed_by"),
+        )
+
+    def adjust_score(self, *, item_id: UUID, score: Decimal, reason: str, author: str) -> None:
+        """Change the closing score of one key result or objective, with a reason."""
+        self._require_state(CycleState.CLOSED, "adjust a score of")
+        key = str(item_id)
+        if key not in self._key_result_scores and key not in self._objective_scores:
+            raise UnknownScoreItemError(f"{item_id} was not scored", field="item_id")
+        self.trigger_event(
+            self.ScoreAdjusted,
+            item_id=item_id,
+            score=values.score(score),
+            reason=values.reason(reason),
+            author=values.principal(author, "author"),
+        )
+
+    def _require_state(self, expected: CycleState, action: str) -> None:
+        if self.state is not expected:
+            raise CycleStateError(
+                f"cannot {action} a {self.state.value} cycle",
+                field="state",
+                rule=f"cycle_not_{expected.value}",
+            )
+
+    def check_open_for(self, cycle_id: UUID) -> None:
+        """Raise unless this is the cycle ``cycle_id`` and it is not closed (edits allowed)."""
+        self.check_is(cycle_id)
+        if self.is_closed:
+            raise CycleClosedError(f"cycle {self.name!r} is closed", field="cycle_id")
+
+    def check_is(self, cycle_id: UUID) -> None:
+        """Raise CrossCycleAlignmentError unless this cycle is ``cycle_id``."""
+        if self.id != cycle_id:
+            raise CrossCycleAlignmentError(
+                "the item belongs to another cycle", field="cycle_id", rule="cycle_mismatch"
+            )
+
+    @property
+    def name(self) -> str:
+        """Display name, e.g. "Q1 2027"."""
+        return self._name
+
+    @property
+    def starts_on(self) -> date:
+        """First day of the cycle."""
+        return self._starts_on
+
+    @property
+    def ends_on(self) -> date:
+        """Last day of the cycle (default due date of its key results)."""
+        return self._ends_on
+
+    @property
+    def period(self) -> CyclePeriod:
+        """Quarter, year or custom."""
+        return CyclePeriod(self._period)
+
+    @property
+    def state(self) -> CycleState:
+        """planning, active or closed."""
+        return CycleState(self._state)
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the cycle has been graded and locked."""
+        return self.state is CycleState.CLOSED
+
+    @property
+    def key_result_scores(self) -> dict[UUID, Decimal]:
+        """Current (possibly adjusted) closing score of each key result."""
+        return {UUID(k): v for k, v in self._key_result_scores.items()}
+
+    @property
+    def objective_scores(self) -> dict[UUID, Decimal]:
+        """Current (possibly adjusted) closing score of each objective."""
+        return {UUID(k): v for k, v in self._objective_scores.items()}
+
+    @property
+    def scores(self) -> dict[UUID, Decimal]:
+        """All current closing scores, key results and objectives together."""
+        return self.key_result_scores | self.objective_scores
+
+
+def _scores(scores: Mapping[UUID, Decimal], field: str) -> dict[str, Decimal]:
+    return {_item_key(item_id, field): values.score(v, field) for item_id, v in scores.items()}
+
+
+def _item_key(item_id: object, field: str) -> str:
+    if not isinstance(item_id, UUID):
+        raise InvalidValueError(f"{field} must be keyed by UUID", field=field, rule="wrong_type")
+    return str(item_id)

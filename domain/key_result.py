@@ -1,0 +1,725 @@
+"""The key result aggregate: a measurable outcome of one objective, with its check-ins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypedDict
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain import progress, values
+from domain.cycle import Cycle
+from domain.errors import (
+    ArchivedError,
+    CrossCycleAlignmentError,
+    DuplicateIdError,
+    InvalidDateError,
+    InvalidValueError,
+    StartEqualsTargetError,
+    TargetDirectionError,
+    UnknownCheckInError,
+)
+from domain.kpi import KPI
+from domain.objective import Objective
+from domain.values import DEFAULT_WEIGHT, CheckInSource, KRKind, Status, Unit, UnitKind
+
+CHECK_IN_GRACE = timedelta(days=31)
+Number = Decimal | int | str
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """One check-in as it stands after corrections (``original_value`` as first recorded)."""
+
+    check_in_id: UUID
+    value: Decimal
+    on: date
+    confidence: int | None
+    note: str
+    author: str
+    source: CheckInSource
+    original_value: Decimal
+    corrected: bool
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class TargetRevision:
+    """A target as revised, with the reason and who revised it."""
+
+    target: Decimal
+    target_relative_percent: Decimal | None
+    reason: str
+    author: str
+    revised_at: datetime
+
+
+class _CheckInRecord(TypedDict):
+    value: Decimal
+    on: date
+    confidence: int | None
+    note: str
+    author: str
+    source: str
+    original_value: Decimal
+    corrected: bool
+    recorded_at: datetime
+    seq: int
+
+
+class _RevisionRecord(TypedDict):
+    target: Decimal
+    target_relative_percent: Decimal | None
+    reason: str
+    author: str
+    revised_at: datetime
+
+
+class KeyResult(Aggregate):
+    """A key result: kind, start, target, unit, weight, due date and dated check-ins."""
+
+    TOPIC = "okr.KeyResult"
+
+    class Created(Aggregate.Created):
+        """A key result was added to an objective."""
+
+        TOPIC = "okr.KeyResult.Created"
+        objective_id: UUID
+        cycle_id: UUID
+        title: str
+        kind: str
+        start: Decimal | None
+        target: Decimal
+        target_relative_percent: Decimal | None
+        unit_kind: str
+        currency: str | None
+        unit_label: str | None
+        weight: Decimal
+        due_on: date
+        owner: str
+        kpi_id: UUID | None
+
+    class CheckedIn(Aggregate.Event):
+        """A value was reported for a business date (v2 added ``source``)."""
+
+        TOPIC = "okr.KeyResult.CheckedIn"
+        class_version = 2
+        check_in_id: UUID
+        value: Decimal
+        on: date
+        confidence: int | None
+        note: str
+        author: str
+        source: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 check-ins had no source: they were all typed by people."""
+            state.setdefault("source", CheckInSource.MANUAL.value)
+
+        def apply(self, aggregate: Any) -> None:
+            """Add the check-in."""
+            kr: KeyResult = aggregate
+            kr._check_ins[str(self.check_in_id)] = _CheckInRecord(
+                value=self.value,
+                on=self.on,
+                confidence=self.confidence,
+                note=self.note,
+                author=self.author,
+                source=self.source,
+                original_value=self.value,
+                corrected=False,
+                recorded_at=self.timestamp,
+                seq=len(kr._check_ins),
+            )
+
+    class CheckInCorrected(Aggregate.Event):
+        """A check-in was restated with a reason; the original stays in history."""
+
+        TOPIC = "okr.KeyResult.CheckInCorrected"
+        check_in_id: UUID
+        value: Decimal
+        confidence: int | None
+        note: str
+        reason: str
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Replace the effective values of the check-in."""
+            kr: KeyResult = aggregate
+            record = kr._check_ins[str(self.check_in_id)]
+            record["value"] = self.value
+            record["confidence"] = self.confidence
+            record["note"] = self.note
+            record["corrected"] = True
+
+    class TargetRevised(Aggregate.Event):
+        """The target moved, with a reason; the original target stays in history."""
+
+        TOPIC = "okr.KeyResult.TargetRevised"
+        target: Decimal
+        target_relative_percent: Decimal | None
+        reason: str
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep the new target and remember the revision."""
+            kr: KeyResult = aggregate
+            kr._target = self.target
+            kr._target_relative_percent = self.target_relative_percent
+            kr._revisions.append(
+                _RevisionRecord(
+                    target=self.target,
+                    target_relative_percent=self.target_relative_percent,
+                    reason=self.reason,
+                    author=self.author,
+                    revised_at=self.timestamp,
+                )
+            )
+
+    class Renamed(Aggregate.Event):
+        """The title changed."""
+
+        TOPIC = "okr.KeyResult.Renamed"
+        title: str
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep the new title."""
+            kr: KeyResult = aggregate
+            kr._title = self.title
+
+    class WeightChanged(Aggregate.Event):
+        """Its weight in the objective's progress changed."""
+
+        TOPIC = "okr.KeyResult.WeightChanged"
+        weight: Decimal
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep the new weight."""
+            kr: KeyResult = aggregate
+            kr._weight = self.weight
+
+    class OwnerChanged(Aggregate.Event):
+        """Someone else owns the key result."""
+
+        TOPIC = "okr.KeyResult.OwnerChanged"
+        owner: str
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep the new owner."""
+            kr: KeyResult = aggregate
+            kr._owner = self.owner
+
+    class DueDateChanged(Aggregate.Event):
+        """The due date moved (within the cycle)."""
+
+        TOPIC = "okr.KeyResult.DueDateChanged"
+        due_on: date
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep the new due date."""
+            kr: KeyResult = aggregate
+            kr._due_on = self.due_on
+
+    class LinkedToKpi(Aggregate.Event):
+        """A KPI now feeds this key result."""
+
+        TOPIC = "okr.KeyResult.LinkedToKpi"
+        kpi_id: UUID
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep the link."""
+            kr: KeyResult = aggregate
+            kr._kpi_id = self.kpi_id
+
+    class UnlinkedFromKpi(Aggregate.Event):
+        """The KPI named no longer feeds this key result."""
+
+        TOPIC = "okr.KeyResult.UnlinkedFromKpi"
+        kpi_id: UUID
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Drop the link."""
+            kr: KeyResult = aggregate
+            kr._kpi_id = None
+
+    class Archived(Aggregate.Event):
+        """The key result was retired; it can no longer change."""
+
+        TOPIC = "okr.KeyResult.Archived"
+        reason: str
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Freeze the key result."""
+            kr: KeyResult = aggregate
+            kr._archived = True
+
+    def __init__(
+        self,
+        *,
+        objective_id: UUID,
+        cycle_id: UUID,
+        title: str,
+        kind: str,
+        start: Decimal | None,
+        target: Decimal,
+        target_relative_percent: Decimal | None,
+        unit_kind: str,
+        currency: str | None,
+        unit_label: str | None,
+        weight: Decimal,
+        due_on: date,
+        owner: str,
+        kpi_id: UUID | None,
+    ) -> None:
+        self._objective_id = objective_id
+        self._cycle_id = cycle_id
+        self._title = title
+        self._kind = kind
+        self._start = start
+        self._target = target
+        self._original_target = target
+        self._target_relative_percent = target_relative_percent
+        self._unit_kind = unit_kind
+        self._currency = currency
+        self._unit_label = unit_label
+        self._weight = weight
+        self._due_on = due_on
+        self._owner = owner
+        self._kpi_id = kpi_id
+        self._archived = False
+        self._check_ins: dict[str, _CheckInRecord] = {}
+        self._revisions: list[_RevisionRecord] = []
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        cycle: Cycle,
+        objective: Objective,
+        title: str,
+        kind: KRKind | str,
+        owner: str,
+        start: Number | None = None,
+        target: Number | None = None,
+        target_percent: Number | None = None,
+        unit: Unit | None = None,
+        weight: Number = DEFAULT_WEIGHT,
+        due_on: date | None = None,
+        kpi: KPI | None = None,
+        id: UUID | None = None,  # client-supplied id (the library's keyword)
+    ) -> KeyResult:
+        """Add a key result to an objective of an open cycle, checking every rule first.
+
+        Give the target as absolute ``target`` or as ``target_percent`` relative to
+        ``start`` (exactly one). Milestones imply start 0 and target 1; guardrails take the
+        threshold as target and an optional start. ``due_on`` defaults to the cycle end.
+        """
+        _check_objective(cycle, objective)
+        kr_kind = values.choice(KRKind, kind, "kind")
+        s, t, pct = _target_spec(kr_kind, start, target, target_percent)
+        kr_unit = unit or Unit()
+        return cls._create(
+            cls.Created,
+            id=id,
+            objective_id=objective.id,
+            cycle_id=cycle.id,
+            title=values.title(title),
+            kind=kr_kind.value,
+            start=s,
+            target=t,
+            target_relative_percent=pct,
+            unit_kind=kr_unit.kind.value,
+            currency=kr_unit.currency,
+            unit_label=kr_unit.label,
+            weight=values.weight(weight),
+            due_on=_due_on(cycle, cycle.ends_on if due_on is None else due_on),
+            owner=values.principal(owner, "owner"),
+            kpi_id=None if kpi is None else _linkable(kpi),
+        )
+
+    def record_check_in(
+        self,
+        *,
+        cycle: Cycle,
+        value: Number,
+        on: date,
+        author: str,
+        confidence: int | None = None,
+        note: str = "",
+        source: CheckInSource | str = CheckInSource.MANUAL,
+        check_in_id: UUID | None = None,
+    ) -> UUID:
+        """Report a value for business date ``on``; returns the check-in id.
+
+        ``on`` must fall between the cycle start and 31 days after its end.
+        """
+        self._check_editable(cycle)
+        new_id = values.new_id(check_in_id, "check_in_id")
+        if str(new_id) in self._check_ins:
+            raise DuplicateIdError("check-in id already used", field="check_in_id")
+        self.trigger_event(
+            self.CheckedIn,
+            check_in_id=new_id,
+            value=self._value(value),
+            on=_check_in_date(cycle, on),
+            confidence=values.confidence(confidence),
+            note=values.note(note),
+            author=values.principal(author, "author"),
+            source=values.choice(CheckInSource, source, "source").value,
+        )
+        return new_id
+
+    def correct_check_in(
+        self,
+        *,
+        check_in_id: UUID,
+        value: Number,
+        reason: str,
+        author: str,
+        confidence: int | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Restate a check-in with a reason (allowed after close).
+
+        ``confidence`` and ``note`` keep their current values when not given.
+        """
+        self._check_not_archived()
+        record = self._check_ins.get(str(check_in_id))
+        if record is None:
+            raise UnknownCheckInError("no such check-in", field="check_in_id")
+        kept_confidence = record["confidence"] if confidence is None else confidence
+        kept_note = record["note"] if note is None else note
+        self.trigger_event(
+            self.CheckInCorrected,
+            check_in_id=check_in_id,
+            value=self._value(value),
+            confidence=values.confidence(kept_confidence),
+            note=values.note(kept_note),
+            reason=values.reason(reason),
+            author=values.principal(author, "author"),
+        )
+
+    def revise_target(
+        self,
+        *,
+        cycle: Cycle,
+        reason: str,
+        author: str,
+        target: Number | None = None,
+        target_percent: Number | None = None,
+    ) -> None:
+        """Move the target (absolute or relative to start), with a reason."""
+        self._check_editable(cycle)
+        if self.kind is KRKind.MILESTONE:
+            raise InvalidValueError(
+                "a milestone's target is fixed", field="target", rule="milestone_fixed"
+            )
+        _, t, pct = _target_spec(self.kind, self._start, target, target_percent)
+        self.trigger_event(
+            self.TargetRevised,
+            target=t,
+            target_relative_percent=pct,
+            reason=values.reason(reason),
+            author=values.principal(author, "author"),
+        )
+
+    def rename(self, *, title: str, cycle: Cycle, author: str) -> None:
+        """Change the title."""
+        self._check_editable(cycle)
+        new = values.title(title)
+        self.trigger_event(self.Renamed, title=new, author=values.principal(author, "author"))
+
+    def change_weight(self, *, weight: Number, cycle: Cycle, author: str) -> None:
+        """Change the weight in the objective's progress."""
+        self._check_editable(cycle)
+        new = values.weight(weight)
+        self.trigger_event(
+            self.WeightChanged, weight=new, author=values.principal(author, "author")
+        )
+
+    def change_owner(self, *, owner: str, cycle: Cycle, author: str) -> None:
+        """Hand the key result to another owner."""
+        self._check_editable(cycle)
+        new = values.principal(owner, "owner")
+        self.trigger_event(self.OwnerChanged, owner=new, author=values.principal(author, "author"))
+
+    def change_due_date(self, *, due_on: date, cycle: Cycle, author: str) -> None:
+        """Move the due date within the cycle."""
+        self._check_editable(cycle)
+        new = _due_on(cycle, due_on)
+        self.trigger_event(
+            self.DueDateChanged, due_on=new, author=values.principal(author, "author")
+        )
+
+    def link_to_kpi(self, *, kpi: KPI, cycle: Cycle, author: str) -> None:
+        """Let a (not archived) KPI feed this key result."""
+        self._check_editable(cycle)
+        kpi_id = _linkable(kpi)
+        self.trigger_event(
+            self.LinkedToKpi, kpi_id=kpi_id, author=values.principal(author, "author")
+        )
+
+    def unlink_from_kpi(self, *, cycle: Cycle, author: str) -> None:
+        """Stop the linked KPI feeding this key result."""
+        self._check_editable(cycle)
+        if self._kpi_id is None:
+            raise InvalidValueError("no KPI is linked", field="kpi_id", rule="not_linked")
+        self.trigger_event(
+            self.UnlinkedFromKpi, kpi_id=self._kpi_id, author=values.principal(author, "author")
+        )
+
+    def archive(self, *, reason: str, cycle: Cycle, author: str) -> None:
+        """Retire the key result, with a reason."""
+        self._check_editable(cycle)
+        why = values.reason(reason)
+        self.trigger_event(self.Archived, reason=why, author=values.principal(author, "author"))
+
+    def _check_editable(self, cycle: Cycle) -> None:
+        cycle.check_open_for(self._cycle_id)
+        self._check_not_archived()
+
+    def _check_not_archived(self) -> None:
+        if self._archived:
+            raise ArchivedError("the key result is archived", field="key_result_id")
+
+    def _value(self, value: Number) -> Decimal:
+        number = values.measured(value, "value")
+        if self.kind is KRKind.MILESTONE and number not in (0, 1):
+            raise InvalidValueError(
+                "a milestone is 0 (not done) or 1 (done)", field="value", rule="milestone_value"
+            )
+        return number
+
+    @property
+    def objective_id(self) -> UUID:
+        """The objective this key result measures."""
+        return self._objective_id
+
+    @property
+    def cycle_id(self) -> UUID:
+        """The cycle of its objective."""
+        return self._cycle_id
+
+    @property
+    def title(self) -> str:
+        """Current title."""
+        return self._title
+
+    @property
+    def kind(self) -> KRKind:
+        """increase, decrease, stay_above, stay_below or milestone."""
+        return KRKind(self._kind)
+
+    @property
+    def start(self) -> Decimal | None:
+        """Baseline (None for a guardrail given without one)."""
+        return self._start
+
+    @property
+    def target(self) -> Decimal:
+        """Current target (the threshold for guardrails)."""
+        return self._target
+
+    @property
+    def original_target(self) -> Decimal:
+        """Target as first set, before any revision."""
+        return self._original_target
+
+    @property
+    def target_relative_percent(self) -> Decimal | None:
+        """The relative change the current target was given as, if any."""
+        return self._target_relative_percent
+
+    @property
+    def target_revisions(self) -> list[TargetRevision]:
+        """Every target revision, oldest first."""
+        return [TargetRevision(**record) for record in self._revisions]
+
+    @property
+    def unit(self) -> Unit:
+        """Unit of its values."""
+        return Unit(UnitKind(self._unit_kind), self._currency, self._unit_label)
+
+    @property
+    def weight(self) -> Decimal:
+        """Weight in the objective's progress."""
+        return self._weight
+
+    @property
+    def due_on(self) -> date:
+        """Due date (end of the window for expected progress)."""
+        return self._due_on
+
+    @property
+    def owner(self) -> str:
+        """Current owner (an opaque principal reference)."""
+        return self._owner
+
+    @property
+    def kpi_id(self) -> UUID | None:
+        """The KPI that feeds it, if any."""
+        return self._kpi_id
+
+    @property
+    def is_archived(self) -> bool:
+        """True once archived."""
+        return self._archived
+
+    @property
+    def check_ins(self) -> dict[UUID, CheckIn]:
+        """Every check-in as it stands after corrections, in recording order."""
+        return {UUID(key): _check_in(key, rec) for key, rec in self._check_ins.items()}
+
+    @property
+    def latest_check_in(self) -> CheckIn | None:
+        """Check-in with the latest business date (ties: the one recorded last)."""
+        if not self._check_ins:
+            return None
+        key, rec = max(self._check_ins.items(), key=lambda kv: (kv[1]["on"], kv[1]["seq"]))
+        return _check_in(key, rec)
+
+    @property
+    def current_value(self) -> Decimal | None:
+        """Value of the latest check-in, None before any."""
+        latest = self.latest_check_in
+        return None if latest is None else latest.value
+
+    @property
+    def current_confidence(self) -> int | None:
+        """Confidence given with the latest check-in."""
+        latest = self.latest_check_in
+        return None if latest is None else latest.confidence
+
+    @property
+    def progress(self) -> Decimal | None:
+        """Raw (unclamped) progress, None before any check-in."""
+        return progress.raw_progress(self.kind, self._start, self._target, self.current_value)
+
+    @property
+    def guardrail_tally(self) -> tuple[int, int]:
+        """(check-ins that met the target, all check-ins), on corrected values."""
+        kind, target = self.kind, self._target
+        met = [progress.is_met(kind, target, r["value"]) for r in self._check_ins.values()]
+        return sum(met), len(met)
+
+    @property
+    def score(self) -> Decimal:
+        """Default closing score (progress.key_result_score)."""
+        met, total = self.guardrail_tally
+        return progress.key_result_score(self.kind, self.progress, met, total)
+
+    def status(self, *, window_start: date, on: date) -> Status:
+        """Computed status on a date, the window running from ``window_start`` (cycle start)."""
+        expected = progress.expected_progress(window_start, self._due_on, on)
+        return progress.status(self.kind, self.progress, expected)
+
+
+def _check_objective(cycle: Cycle, objective: Objective) -> None:
+    cycle.check_open_for(cycle.id)
+    if objective.cycle_id != cycle.id:
+        raise CrossCycleAlignmentError(
+            "the objective belongs to another cycle", field="objective_id"
+        )
+    if objective.is_archived:
+        raise ArchivedError("the objective is archived", field="objective_id")
+
+
+def _target_spec(
+    kind: KRKind, start: Number | None, target: Number | None, percent: Number | None
+) -> tuple[Decimal | None, Decimal, Decimal | None]:
+    """Validated (start, absolute target, relative percent) for a kind."""
+    if kind is KRKind.MILESTONE:
+        return _milestone_spec(start, target, percent)
+    s = None if start is None else values.measured(start, "start")
+    t, pct = _target(s, target, percent)
+    if kind.is_ranged:
+        _check_range(kind, s, t)
+    return s, t, pct
+
+
+def _milestone_spec(
+    start: Number | None, target: Number | None, percent: Number | None
+) -> tuple[Decimal, Decimal, None]:
+    for field, given, implied in (("start", start, 0), ("target", target, 1)):
+        if given is not None and values.measured(given, field) != implied:
+            raise InvalidValueError(
+                f"a milestone's {field} is {implied}", field=field, rule="milestone_fixed"
+            )
+    if percent is not None:
+        raise InvalidValueError(
+            "a milestone has no relative target", field="target_percent", rule="milestone_fixed"
+        )
+    return Decimal(0), Decimal(1), None
+
+
+def _target(
+    start: Decimal | None, target: Number | None, percent: Number | None
+) -> tuple[Decimal, Decimal | None]:
+    if (target is None) == (percent is None):
+        raise InvalidValueError(
+            "give exactly one of target or target_percent", field="target", rule="one_target"
+        )
+    if target is not None:
+        return values.measured(target, "target"), None
+    if start is None:
+        raise InvalidValueError("a relative target needs a start", field="start", rule="required")
+    pct = values.measured(percent, "target_percent")
+    return values.measured(progress.relative_target(start, pct), "target"), pct
+
+
+def _check_range(kind: KRKind, start: Decimal | None, target: Decimal) -> None:
+    if start is None:
+        raise InvalidValueError(f"{kind.value} needs a start", field="start", rule="required")
+    if start == target:
+        raise StartEqualsTargetError("start equals target: use a guardrail", field="target")
+    if (kind is KRKind.INCREASE) != (target > start):
+        way = "above" if kind is KRKind.INCREASE else "below"
+        raise TargetDirectionError(f"{kind.value} needs a target {way} the start", field="target")
+
+
+def _due_on(cycle: Cycle, due_on: date) -> date:
+    due = values.business_date(due_on, "due_on")
+    if not cycle.starts_on <= due <= cycle.ends_on:
+        raise InvalidDateError("the due date must fall within the cycle", field="due_on")
+    return due
+
+
+def _check_in_date(cycle: Cycle, on: date) -> date:
+    day = values.business_date(on, "on")
+    if not cycle.starts_on <= day <= cycle.ends_on + CHECK_IN_GRACE:
+        raise InvalidDateError(
+            "a check-in is dated from the cycle start to 31 days after its end", field="on"
+        )
+    return day
+
+
+def _linkable(kpi: KPI) -> UUID:
+    if kpi.is_archived:
+        raise ArchivedError("the KPI is archived", field="kpi_id")
+    return kpi.id
+
+
+def _check_in(key: str, rec: _CheckInRecord) -> CheckIn:
+    return CheckIn(
+        check_in_id=UUID(key),
+        value=rec["value"],
+        on=rec["on"],
+        confidence=rec["confidence"],
+        note=rec["note"],
+        author=rec["author"],
+        source=CheckInSource(rec["source"]),
+        original_value=rec["original_value"],
+        corrected=rec["corrected"],
+        recorded_at=rec["recorded_at"],
+    )

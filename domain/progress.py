@@ -1,0 +1,199 @@
+"""The one arithmetic of progress, status, scores and KPI health (see GLOSSARY.md).
+
+Every function is pure and works on ``Decimal`` under a fixed context (28 digits, half-even),
+so the API, read models, exports and as-of replays all compute the same digits.
+Rounding happens only at display, never here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+
+from domain.errors import InvalidValueError, StartEqualsTargetError, ThresholdError
+from domain.values import MAX_MAGNITUDE, MAX_PLACES, Direction, Health, KRKind, Status
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+ON_TRACK_PACE = Decimal("0.95")
+AT_RISK_PACE = Decimal("0.75")
+RED_BELOW = Decimal("0.4")
+AMBER_BELOW = Decimal("0.7")
+_CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
+_MICRO = Decimal(1).scaleb(-MAX_PLACES)
+
+Weighted = tuple[Decimal, Decimal | None]
+
+
+def raw_progress(
+    kind: KRKind | str, start: Decimal | None, target: Decimal, current: Decimal | None
+) -> Decimal | None:
+    """Unclamped progress of a key result; None when there is no value yet.
+
+    increase/decrease: (c - s) / (t - s), one formula for both directions;
+    stay_above: 1 if c >= t else 0; stay_below: 1 if c <= t else 0; milestone: 1 if c >= 1.
+    """
+    kr_kind = KRKind(kind)
+    if kr_kind.is_ranged:
+        return _ranged(_required_start(start), target, current)
+    if current is None:
+        return None
+    return ONE if _met(kr_kind, target, current) else ZERO
+
+
+def _required_start(start: Decimal | None) -> Decimal:
+    if start is None:
+        raise InvalidValueError("increase/decrease needs a start", field="start", rule="required")
+    return start
+
+
+def _ranged(start: Decimal, target: Decimal, current: Decimal | None) -> Decimal | None:
+    if start == target:
+        raise StartEqualsTargetError("start equals target: use a guardrail", field="target")
+    if current is None:
+        return None
+    with localcontext(_CONTEXT):
+        return (current - start) / (target - start)
+
+
+def _met(kind: KRKind, target: Decimal, current: Decimal) -> bool:
+    if kind is KRKind.STAY_ABOVE:
+        return current >= target
+    if kind is KRKind.STAY_BELOW:
+        return current <= target
+    return current >= ONE
+
+
+def is_met(kind: KRKind | str, target: Decimal, current: Decimal) -> bool:
+    """Whether one value meets a guardrail (or completes a milestone)."""
+    return _met(KRKind(kind), target, current)
+
+
+def shown_progress(p: Decimal) -> Decimal:
+    """Progress as displayed: raw progress clamped to [0, 1]."""
+    return min(max(p, ZERO), ONE)
+
+
+def over_achievement(p: Decimal) -> Decimal:
+    """How far past the target raw progress went: max(p - 1, 0)."""
+    with localcontext(_CONTEXT):
+        return max(p - ONE, ZERO)
+
+
+def expected_progress(window_start: date, due: date, on: date) -> Decimal:
+    """Share of the window (cycle start -> due) elapsed on a date, in [0, 1], in whole days.
+
+    A window of zero days (or less) is 0 before its day and 1 once reached.
+    """
+    duration = (due - window_start).days
+    elapsed = (on - window_start).days
+    if duration <= 0:
+        return ONE if on >= due else ZERO
+    with localcontext(_CONTEXT):
+        return shown_progress(Decimal(elapsed) / Decimal(duration))
+
+
+def status(kind: KRKind | str, p: Decimal | None, e: Decimal) -> Status:
+    """Computed status from raw progress p and expected progress e.
+
+    Guardrails are on_track while met and off_track while not; they are never "done"
+    before their window ends, because a threshold has to keep holding.
+    """
+    if p is None:
+        return Status.NOT_STARTED
+    if KRKind(kind).is_guardrail:
+        return Status.ON_TRACK if p >= ONE else Status.OFF_TRACK
+    return _paced_status(p, e)
+
+
+def _paced_status(p: Decimal, e: Decimal) -> Status:
+    with localcontext(_CONTEXT):
+        if shown_progress(p) == ONE:
+            return Status.DONE
+        if p >= ON_TRACK_PACE * e:
+            return Status.ON_TRACK
+        if p >= AT_RISK_PACE * e:
+            return Status.AT_RISK
+        return Status.OFF_TRACK
+
+
+def objective_progress(
+    items: Iterable[Weighted], children: Iterable[Weighted] = ()
+) -> Decimal | None:
+    """Weighted mean Σ w·clamp(p) / Σ w of an objective's key results (and children).
+
+    ``items`` are (weight, raw progress) of key results: one without a check-in (None)
+    counts as 0, it belongs to the objective and has not moved. ``children`` are
+    (weight, progress) of rolled-up child objectives: a child with nothing measurable
+    (None) is left out. Nothing measurable at all gives None, not 0.
+    """
+    terms = [(w, ZERO if p is None else p) for w, p in items]
+    terms += [(w, p) for w, p in children if p is not None]
+    if not terms:
+        return None
+    with localcontext(_CONTEXT):
+        total = sum((w for w, _ in terms), ZERO)
+        return sum((w * shown_progress(p) for w, p in terms), ZERO) / total
+
+
+def guardrail_score(met: int, total: int) -> Decimal | None:
+    """Share of a guardrail's check-ins that met it; None without check-ins."""
+    if not 0 <= met <= total:
+        raise InvalidValueError("met must be within 0..total", field="met", rule="out_of_range")
+    if total == 0:
+        return None
+    with localcontext(_CONTEXT):
+        return Decimal(met) / Decimal(total)
+
+
+def key_result_score(kind: KRKind | str, p: Decimal | None, met: int, total: int) -> Decimal:
+    """Default score at close: clamp(p), or the share met for guardrails; 0 with no check-in."""
+    if KRKind(kind).is_guardrail:
+        score = guardrail_score(met, total)
+    else:
+        score = None if p is None else shown_progress(p)
+    return ZERO if score is None else score
+
+
+def score_band(score: Decimal) -> Health:
+    """Colour of a score: below 0.4 red, below 0.7 amber, else green."""
+    if score < RED_BELOW:
+        return Health.RED
+    if score < AMBER_BELOW:
+        return Health.AMBER
+    return Health.GREEN
+
+
+def check_thresholds(direction: Direction | str, green: Decimal, red: Decimal) -> None:
+    """Raise ThresholdError unless red <= green (higher is better) or red >= green (lower)."""
+    higher = Direction(direction) is Direction.HIGHER_IS_BETTER
+    if (higher and red > green) or (not higher and red < green):
+        need = "red <= green" if higher else "red >= green"
+        raise ThresholdError(f"thresholds need {need} for {direction}", field="red")
+
+
+def kpi_health(direction: Direction | str, green: Decimal, red: Decimal, value: Decimal) -> Health:
+    """Health of a KPI value: green at or past ``green``, red past ``red``, amber between."""
+    check_thresholds(direction, green, red)
+    if Direction(direction) is Direction.LOWER_IS_BETTER:
+        return kpi_health(Direction.HIGHER_IS_BETTER, -green, -red, -value)
+    if value >= green:
+        return Health.GREEN
+    if value < red:
+        return Health.RED
+    return Health.AMBER
+
+
+def relative_target(start: Decimal, percent: Decimal) -> Decimal:
+    """Absolute target from a baseline and a relative change: start x (1 + pct/100).
+
+    Exact when it fits in 6 decimal places; otherwise rounded half-even to 6 places,
+    the precision every stored measured value keeps.
+    """
+    with localcontext(_CONTEXT):
+        target = start * (ONE + percent / Decimal(100))
+    exponent = target.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_PLACES and abs(target) < MAX_MAGNITUDE:
+        return target.quantize(_MICRO, context=_CONTEXT)
+    return target

@@ -1,0 +1,327 @@
+"""Value objects, enums and validators that turn raw input into normalised domain values.
+
+Validators raise a named :class:`~domain.errors.DomainError` carrying the input field at fault.
+Events store plain types only, so enums travel as their ``str`` value and a :class:`Unit`
+as three fields (``unit_kind``, ``currency``, ``unit_label``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import TypeVar
+from uuid import UUID, uuid4
+
+from domain.errors import (
+    ConfidenceRangeError,
+    DomainError,
+    InvalidDateError,
+    InvalidTitleError,
+    InvalidUnitError,
+    InvalidValueError,
+    InvalidWeightError,
+    ReasonRequiredError,
+)
+
+MAX_MAGNITUDE = Decimal(10) ** 15
+MAX_PLACES = 6
+MAX_NUMBER_TEXT = 64
+TITLE_MAX = 200
+NOTE_MAX = 2000
+REASON_MAX = 1000
+LABEL_MAX = 50
+PRINCIPAL_MAX = 200
+WEIGHT_MAX = Decimal(1000)
+DEFAULT_WEIGHT = Decimal(1)
+_MICRO = Decimal(1).scaleb(-MAX_PLACES)
+
+
+class KRKind(StrEnum):
+    """How a key result is measured."""
+
+    INCREASE = "increase"
+    DECREASE = "decrease"
+    STAY_ABOVE = "stay_above"
+    STAY_BELOW = "stay_below"
+    MILESTONE = "milestone"
+
+    @property
+    def is_guardrail(self) -> bool:
+        """True for thresholds that must hold at each check-in."""
+        return self in (KRKind.STAY_ABOVE, KRKind.STAY_BELOW)
+
+    @property
+    def is_ranged(self) -> bool:
+        """True for kinds that move from a start to a target."""
+        return self in (KRKind.INCREASE, KRKind.DECREASE)
+
+
+class Status(StrEnum):
+    """Computed status of a key result (never typed by a person)."""
+
+    NOT_STARTED = "not_started"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    DONE = "done"
+
+
+class CycleState(StrEnum):
+    """Life of a cycle: planning -> active -> closed."""
+
+    PLANNING = "planning"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class CyclePeriod(StrEnum):
+    """The kind of period a cycle covers."""
+
+    QUARTER = "quarter"
+    YEAR = "year"
+    CUSTOM = "custom"
+
+
+class ObjectiveLevel(StrEnum):
+    """Where an objective sits in the organisation."""
+
+    COMPANY = "company"
+    TEAM = "team"
+    INDIVIDUAL = "individual"
+
+
+class Direction(StrEnum):
+    """Which way a KPI is better."""
+
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+
+
+class Health(StrEnum):
+    """Traffic-light band of a KPI or a score."""
+
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+class CheckInSource(StrEnum):
+    """Where a check-in or measurement came from."""
+
+    MANUAL = "manual"
+    API = "api"
+    KPI = "kpi"
+
+
+class UnitKind(StrEnum):
+    """What a measured value counts."""
+
+    COUNT = "count"
+    PERCENT = "percent"
+    CURRENCY = "currency"
+    HOURS = "hours"
+    SCORE = "score"
+    TEXT = "text"
+
+
+# ISO 4217 list one, active codes (2025), without XTS (testing) and XXX (no currency).
+_ISO_4217_TEXT = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD
+    BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD
+    EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD
+    IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL
+    MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN
+    PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN
+    SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES
+    VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA YER ZAR ZMW
+    ZWG
+"""
+ISO_4217_CODES = frozenset(_ISO_4217_TEXT.split())
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The unit of a measured value; build it with :func:`unit` to normalise input."""
+
+    kind: UnitKind = UnitKind.COUNT
+    currency: str | None = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        kind = choice(UnitKind, self.kind, "unit_kind", error=InvalidUnitError)
+        object.__setattr__(self, "kind", kind)
+        _check_unit(kind, self.currency, self.label)
+
+
+def _check_unit(kind: UnitKind, currency: str | None, label: str | None) -> None:
+    if kind is UnitKind.CURRENCY and currency not in ISO_4217_CODES:
+        raise InvalidUnitError(
+            f"{currency!r} is not an ISO 4217 currency code",
+            field="currency",
+            rule="unknown_currency",
+        )
+    if kind is not UnitKind.CURRENCY and currency is not None:
+        raise InvalidUnitError(
+            "a currency is only given for currency units", field="currency", rule="unexpected"
+        )
+    if kind is UnitKind.TEXT and not label:
+        raise InvalidUnitError("a text unit needs a label", field="unit_label", rule="required")
+
+
+def unit(kind: object, currency: object = None, label: object = None) -> Unit:
+    """Validate and normalise a unit (currency upper-cased, label trimmed)."""
+    unit_kind = choice(UnitKind, kind, "unit_kind", error=InvalidUnitError)
+    code = currency.strip().upper() if isinstance(currency, str) else currency
+    if code is not None and not isinstance(code, str):
+        raise InvalidUnitError("currency must be text", field="currency", rule="wrong_type")
+    text = None if label is None or label == "" else _text(label, "unit_label", LABEL_MAX)
+    return Unit(unit_kind, code, text)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def choice(
+    enum: type[E], value: object, field: str, *, error: type[DomainError] = InvalidValueError
+) -> E:
+    """Parse one of an enum's values, raising ``error`` on anything else."""
+    try:
+        if isinstance(value, str):
+            return enum(value)
+    except ValueError:
+        pass
+    allowed = ", ".join(member.value for member in enum)
+    raise error(f"{value!r} is not one of: {allowed}", field=field, rule="unknown_choice")
+
+
+def measured(value: object, field: str) -> Decimal:
+    """A finite Decimal from Decimal/int/str input: no float, bool, NaN, huge or over-precise."""
+    number = _to_decimal(value, field)
+    if not number.is_finite():
+        raise InvalidValueError(f"{field} must be finite", field=field, rule="not_finite")
+    if abs(number) >= MAX_MAGNITUDE:
+        raise InvalidValueError(f"{field} is too large", field=field, rule="too_large")
+    if _too_precise(number):
+        raise InvalidValueError(
+            f"{field} has more than {MAX_PLACES} decimal places", field=field, rule="too_precise"
+        )
+    return number
+
+
+def _to_decimal(value: object, field: str) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if isinstance(value, str):
+        return _parse(value, field)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidValueError(f"{field} must be finite", field=field, rule="not_finite")
+    raise InvalidValueError(
+        f"{field} must be a decimal number (Decimal, int or str)", field=field, rule="wrong_type"
+    )
+
+
+def _parse(text: str, field: str) -> Decimal:
+    if len(text) > MAX_NUMBER_TEXT:
+        raise InvalidValueError(f"{field} is too long", field=field, rule="too_long")
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:
+        raise InvalidValueError(
+            f"{field} is not a number", field=field, rule="not_a_number"
+        ) from None
+
+
+def score(value: object, field: str = "score") -> Decimal:
+    """A finite score from 0 to 1 (any precision: 2/3 of guardrail check-ins is a score)."""
+    number = _to_decimal(value, field)
+    if not number.is_finite() or not 0 <= number <= 1:
+        raise InvalidValueError(f"{field} must be from 0 to 1", field=field, rule="out_of_range")
+    return number
+
+
+def _too_precise(number: Decimal) -> bool:
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite numbers have an int exponent
+    return exponent < -MAX_PLACES and number != number.quantize(_MICRO)
+
+
+def _text(text: object, field: str, max_len: int, *, empty_ok: bool = False) -> str:
+    if not isinstance(text, str):
+        raise InvalidTitleError(f"{field} must be text", field=field, rule="wrong_type")
+    cleaned = text.strip()
+    if not cleaned and not empty_ok:
+        raise InvalidTitleError(f"{field} must not be empty", field=field, rule="empty")
+    if len(cleaned) > max_len:
+        raise InvalidTitleError(
+            f"{field} is longer than {max_len} characters", field=field, rule="too_long"
+        )
+    if "\x00" in cleaned:
+        raise InvalidTitleError(f"{field} contains a NUL", field=field, rule="control_character")
+    return cleaned
+
+
+def title(text: object, field: str = "title") -> str:
+    """A trimmed title or name of 1..200 characters."""
+    return _text(text, field, TITLE_MAX)
+
+
+def note(text: object, field: str = "note") -> str:
+    """A trimmed optional note of at most 2000 characters (None becomes "")."""
+    return "" if text is None else _text(text, field, NOTE_MAX, empty_ok=True)
+
+
+def reason(text: object, field: str = "reason") -> str:
+    """A required, trimmed reason of 1..1000 characters."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise ReasonRequiredError(f"{field} is required", field=field)
+    return _text(text, field, REASON_MAX)
+
+
+def principal(text: object, field: str) -> str:
+    """An opaque reference to a person or API key (author, owner): 1..200 characters."""
+    return _text(text, field, PRINCIPAL_MAX)
+
+
+def confidence(value: object, field: str = "confidence") -> int | None:
+    """An optional owner's confidence, an int from 0 to 10."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise ConfidenceRangeError(f"{field} must be an integer from 0 to 10", field=field)
+    return value
+
+
+def weight(value: object, field: str = "weight") -> Decimal:
+    """A weight with 0 < w <= 1000."""
+    number = measured(value, field)
+    if not 0 < number <= WEIGHT_MAX:
+        raise InvalidWeightError(f"{field} must be > 0 and <= {WEIGHT_MAX}", field=field)
+    return number
+
+
+def flag(value: object, field: str) -> bool:
+    """A strict boolean (no truthy strings or ints)."""
+    if not isinstance(value, bool):
+        raise InvalidValueError(f"{field} must be true or false", field=field, rule="wrong_type")
+    return value
+
+
+def new_id(value: object, field: str) -> UUID:
+    """A client-supplied UUID, or a fresh uuid4 when none was given."""
+    if value is None:
+        return uuid4()
+    if not isinstance(value, UUID):
+        raise InvalidValueError(f"{field} must be a UUID", field=field, rule="wrong_type")
+    return value
+
+
+def business_date(value: object, field: str) -> date:
+    """A calendar date of business validity (a datetime is rejected, not truncated)."""
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidDateError(f"{field} must be a date", field=field, rule="wrong_type")
+    return value

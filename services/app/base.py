@@ -1,0 +1,111 @@
+"""What every command handler shares: who acts, loading by kind, saving, retrying."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from domain.cycle import Cycle
+from domain.errors import DomainError, UnknownCycleError
+from services.store.event_store import ConcurrencyError
+from services.store.repository import AggregateNotFoundError, Repository
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 30
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who runs a command, for which tenant, under which grants."""
+
+    tenant_id: UUID
+    actor: str
+    """"user:<uuid>", "key:<uuid>", "system:<what>" — stored on every event row."""
+    grants: tuple[UUID, ...] | None = None
+    """The principal's tenant grants for row-level security; None: just tenant_id."""
+    correlation_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a command wrote: the tenant positions, the item and its new stream version."""
+
+    item_id: UUID
+    version: int
+    positions: list[int]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def position(self) -> int:
+        """The last tenant position written (0 when the command changed nothing)."""
+        return self.positions[-1] if self.positions else 0
+
+
+class VersionMismatchError(Exception):
+    """The caller's If-Match version is not the item's current version."""
+
+    def __init__(self, item_id: UUID, expected: int, actual: int) -> None:
+        self.item_id, self.expected, self.actual = item_id, expected, actual
+        super().__init__(f"item {item_id} is at version {actual}, not {expected}")
+
+
+class Commands:
+    """Base of the command groups: load, check version, save."""
+
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+
+    async def load(
+        self, ctx: Context, item_id: UUID, kind: type[A], missing: type[DomainError], field: str
+    ) -> A:
+        """The aggregate of this kind, or the named domain error for an unknown id."""
+        try:
+            aggregate: A = await self.repository.get(
+                ctx.tenant_id, item_id, grants=ctx.grants, kind=kind
+            )
+        except AggregateNotFoundError:
+            what = field.removesuffix("_id").replace("_", " ")
+            raise missing(f"no such {what}", field=field) from None
+        return aggregate
+
+    async def cycle(self, ctx: Context, cycle_id: UUID) -> Cycle:
+        """The cycle an item belongs to (its state decides what may still change)."""
+        return await self.load(ctx, cycle_id, Cycle, UnknownCycleError, "cycle_id")
+
+    async def save(self, ctx: Context, *aggregates: Aggregate) -> list[int]:
+        """Append the command's events: one transaction, one round trip."""
+        return await self.repository.save(
+            ctx.tenant_id,
+            *aggregates,
+            actor=ctx.actor,
+            correlation_id=ctx.correlation_id,
+            grants=ctx.grants,
+        )
+
+    @staticmethod
+    def check_version(aggregate: Aggregate, expected: int | None) -> None:
+        """If-Match: refuse to change an item the caller saw at another version."""
+        if expected is not None and aggregate.version != expected:
+            raise VersionMismatchError(aggregate.id, expected, aggregate.version)
+
+    @staticmethod
+    async def retrying(attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run a load-change-save attempt again when another writer got there first.
+
+        Only for commands that stay valid whatever the concurrent change was (check-ins,
+        measurements): the domain rules are checked again on the fresh state each time.
+        """
+        for tries in range(1, MAX_ATTEMPTS):
+            try:
+                return await attempt()
+            except ConcurrencyError:
+                await asyncio.sleep(random.uniform(0, 0.002 * tries))  # de-synchronise rivals
+        return await attempt()

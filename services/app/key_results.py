@@ -1,0 +1,186 @@
+"""Key result commands: create, edit, revise the target, check in, correct a check-in."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from domain.errors import UnknownKeyResultError, UnknownKpiError, UnknownObjectiveError
+from domain.key_result import KeyResult
+from domain.kpi import KPI
+from domain.objective import Objective
+from domain.values import Unit
+from services.app.base import Commands, Context, Written
+
+Number = Decimal | int | str
+
+
+class KeyResultCommands(Commands):
+    """Commands on key results."""
+
+    async def get(self, ctx: Context, key_result_id: UUID) -> KeyResult:
+        return await self.load(
+            ctx, key_result_id, KeyResult, UnknownKeyResultError, "key_result_id"
+        )
+
+    async def create(
+        self,
+        ctx: Context,
+        *,
+        objective_id: UUID,
+        title: str,
+        kind: str,
+        owner: str,
+        start: Number | None = None,
+        target: Number | None = None,
+        target_percent: Number | None = None,
+        unit: Unit | None = None,
+        weight: Number = 1,
+        due_on: date | None = None,
+        kpi_id: UUID | None = None,
+        key_result_id: UUID | None = None,
+    ) -> Written:
+        objective = await self.load(
+            ctx, objective_id, Objective, UnknownObjectiveError, "objective_id"
+        )
+        cycle = await self.cycle(ctx, objective.cycle_id)
+        kpi = None if kpi_id is None else await self._kpi(ctx, kpi_id)
+        kr = KeyResult.create(
+            cycle=cycle, objective=objective, title=title, kind=kind, owner=owner,
+            start=start, target=target, target_percent=target_percent, unit=unit,
+            weight=weight, due_on=due_on, kpi=kpi, id=key_result_id,
+        )  # fmt: skip
+        changed: list[KeyResult | KPI] = [kr]
+        if kpi is not None:
+            kpi.link_key_result(key_result_id=kr.id, author=ctx.actor)
+            changed.append(kpi)
+        return Written(kr.id, kr.version, await self.save(ctx, *changed))
+
+    async def edit(
+        self,
+        ctx: Context,
+        key_result_id: UUID,
+        *,
+        if_match: int | None = None,
+        title: str | None = None,
+        owner: str | None = None,
+        weight: Number | None = None,
+        due_on: date | None = None,
+    ) -> Written:
+        """Change any of the given fields in one command (unchanged values record nothing)."""
+        kr = await self.get(ctx, key_result_id)
+        self.check_version(kr, if_match)
+        cycle = await self.cycle(ctx, kr.cycle_id)
+        if title is not None and title != kr.title:
+            kr.rename(title=title, cycle=cycle, author=ctx.actor)
+        if owner is not None and owner != kr.owner:
+            kr.change_owner(owner=owner, cycle=cycle, author=ctx.actor)
+        if weight is not None and Decimal(str(weight)) != kr.weight:
+            kr.change_weight(weight=weight, cycle=cycle, author=ctx.actor)
+        if due_on is not None and due_on != kr.due_on:
+            kr.change_due_date(due_on=due_on, cycle=cycle, author=ctx.actor)
+        return Written(kr.id, kr.version, await self.save(ctx, kr))
+
+    async def revise_target(
+        self,
+        ctx: Context,
+        key_result_id: UUID,
+        *,
+        reason: str,
+        target: Number | None = None,
+        target_percent: Number | None = None,
+        if_match: int | None = None,
+    ) -> Written:
+        kr = await self.get(ctx, key_result_id)
+        self.check_version(kr, if_match)
+        kr.revise_target(
+            cycle=await self.cycle(ctx, kr.cycle_id), reason=reason, author=ctx.actor,
+            target=target, target_percent=target_percent,
+        )  # fmt: skip
+        return Written(kr.id, kr.version, await self.save(ctx, kr))
+
+    async def record_check_in(
+        self,
+        ctx: Context,
+        key_result_id: UUID,
+        *,
+        value: Number,
+        on: date,
+        confidence: int | None = None,
+        note: str = "",
+        source: str = "manual",
+        check_in_id: UUID | None = None,
+    ) -> Written:
+        """Record a value for a business date; concurrent check-ins never lose one."""
+        check_in_id = check_in_id or uuid4()
+
+        async def attempt() -> Written:
+            kr = await self.get(ctx, key_result_id)
+            new_id = kr.record_check_in(
+                cycle=await self.cycle(ctx, kr.cycle_id), value=value, on=on,
+                author=ctx.actor, confidence=confidence, note=note, source=source,
+                check_in_id=check_in_id,
+            )  # fmt: skip
+            positions = await self.save(ctx, kr)
+            return Written(kr.id, kr.version, positions, {"check_in_id": new_id})
+
+        return await self.retrying(attempt)
+
+    async def correct_check_in(
+        self,
+        ctx: Context,
+        key_result_id: UUID,
+        *,
+        check_in_id: UUID,
+        value: Number,
+        reason: str,
+        confidence: int | None = None,
+        note: str | None = None,
+    ) -> Written:
+        """Restate a check-in with a reason; the original stays in the history."""
+
+        async def attempt() -> Written:
+            kr = await self.get(ctx, key_result_id)
+            kr.correct_check_in(
+                check_in_id=check_in_id, value=value, reason=reason, author=ctx.actor,
+                confidence=confidence, note=note,
+            )  # fmt: skip
+            return Written(kr.id, kr.version, await self.save(ctx, kr))
+
+        return await self.retrying(attempt)
+
+    async def link_kpi(self, ctx: Context, key_result_id: UUID, *, kpi_id: UUID) -> Written:
+        """Let a KPI feed this key result: its measurements become check-ins here."""
+        kr = await self.get(ctx, key_result_id)
+        kpi = await self._kpi(ctx, kpi_id)
+        changed: list[KeyResult | KPI] = [kr, kpi]
+        if kr.kpi_id is not None and kr.kpi_id != kpi_id:
+            previous = await self._kpi(ctx, kr.kpi_id)
+            previous.unlink_key_result(key_result_id=kr.id, author=ctx.actor)
+            changed.append(previous)
+        kr.link_to_kpi(kpi=kpi, cycle=await self.cycle(ctx, kr.cycle_id), author=ctx.actor)
+        kpi.link_key_result(key_result_id=kr.id, author=ctx.actor)
+        return Written(kr.id, kr.version, await self.save(ctx, *changed))
+
+    async def unlink_kpi(self, ctx: Context, key_result_id: UUID) -> Written:
+        """Stop the linked KPI feeding this key result."""
+        kr = await self.get(ctx, key_result_id)
+        changed: list[KeyResult | KPI] = [kr]
+        if kr.kpi_id is not None:
+            kpi = await self._kpi(ctx, kr.kpi_id)
+            kpi.unlink_key_result(key_result_id=kr.id, author=ctx.actor)
+            changed.append(kpi)
+        kr.unlink_from_kpi(cycle=await self.cycle(ctx, kr.cycle_id), author=ctx.actor)
+        return Written(kr.id, kr.version, await self.save(ctx, *changed))
+
+    async def archive(
+        self, ctx: Context, key_result_id: UUID, *, reason: str, if_match: int | None = None
+    ) -> Written:
+        kr = await self.get(ctx, key_result_id)
+        self.check_version(kr, if_match)
+        kr.archive(reason=reason, cycle=await self.cycle(ctx, kr.cycle_id), author=ctx.actor)
+        return Written(kr.id, kr.version, await self.save(ctx, kr))
+
+    async def _kpi(self, ctx: Context, kpi_id: UUID) -> KPI:
+        return await self.load(ctx, kpi_id, KPI, UnknownKpiError, "kpi_id")

@@ -1,0 +1,141 @@
+"""KPI commands: define, move thresholds, record and correct measurements.
+
+A measurement feeds every key result linked to the KPI in the same command: each gets a
+check-in (source "kpi") whose id is derived from the measurement and the key result, so a
+correction of the measurement corrects exactly those check-ins.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID, uuid4, uuid5
+
+from domain.cycle import Cycle
+from domain.errors import UnknownKpiError
+from domain.key_result import KeyResult
+from domain.kpi import KPI
+from domain.values import Unit
+from services.app.base import Commands, Context, Written
+
+Number = Decimal | int | str
+
+
+def fed_check_in_id(measurement_id: UUID, key_result_id: UUID) -> UUID:
+    """The id of the check-in a measurement records on a linked key result."""
+    return uuid5(measurement_id, str(key_result_id))
+
+
+class KpiCommands(Commands):
+    """Commands on KPIs."""
+
+    async def get(self, ctx: Context, kpi_id: UUID) -> KPI:
+        return await self.load(ctx, kpi_id, KPI, UnknownKpiError, "kpi_id")
+
+    async def create(
+        self,
+        ctx: Context,
+        *,
+        name: str,
+        direction: str,
+        green: Number,
+        red: Number,
+        frequency_days: int,
+        owner: str,
+        unit: Unit | None = None,
+        description: str = "",
+        kpi_id: UUID | None = None,
+    ) -> Written:
+        kpi = KPI.create(
+            name=name, direction=direction, green=green, red=red,
+            frequency_days=frequency_days, owner=owner, unit=unit,
+            description=description, id=kpi_id,
+        )  # fmt: skip
+        return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
+
+    async def change_thresholds(
+        self,
+        ctx: Context,
+        kpi_id: UUID,
+        *,
+        green: Number,
+        red: Number,
+        reason: str,
+        if_match: int | None = None,
+    ) -> Written:
+        kpi = await self.get(ctx, kpi_id)
+        self.check_version(kpi, if_match)
+        kpi.change_thresholds(green=green, red=red, reason=reason, author=ctx.actor)
+        return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
+
+    async def record_measurement(
+        self,
+        ctx: Context,
+        kpi_id: UUID,
+        *,
+        value: Number,
+        on: date,
+        note: str = "",
+        source: str = "manual",
+        measurement_id: UUID | None = None,
+    ) -> Written:
+        """Record a value for a business date and feed it to the linked key results."""
+        measurement_id = measurement_id or uuid4()
+
+        async def attempt() -> Written:
+            kpi = await self.get(ctx, kpi_id)
+            kpi.record_measurement(
+                value=value, on=on, author=ctx.actor, source=source, note=note,
+                measurement_id=measurement_id,
+            )  # fmt: skip
+            fed = []
+            for kr, cycle in await self._feedable(ctx, kpi, on):
+                kr.record_check_in(
+                    cycle=cycle, value=value, on=on,
+                    author=ctx.actor, note=note, source="kpi",
+                    check_in_id=fed_check_in_id(measurement_id, kr.id),
+                )  # fmt: skip
+                fed.append(kr)
+            positions = await self.save(ctx, kpi, *fed)
+            extra = {"measurement_id": measurement_id, "fed_key_results": [k.id for k in fed]}
+            return Written(kpi.id, kpi.version, positions, extra)
+
+        return await self.retrying(attempt)
+
+    async def correct_measurement(
+        self, ctx: Context, kpi_id: UUID, *, measurement_id: UUID, value: Number, reason: str
+    ) -> Written:
+        """Correct a measurement and, with the same reason, the check-ins it fed."""
+
+        async def attempt() -> Written:
+            kpi = await self.get(ctx, kpi_id)
+            kpi.correct_measurement(
+                measurement_id=measurement_id, value=value, reason=reason, author=ctx.actor
+            )
+            fed = []
+            for kr in await self._linked(ctx, kpi):
+                check_in_id = fed_check_in_id(measurement_id, kr.id)
+                if check_in_id in kr.check_ins:
+                    kr.correct_check_in(
+                        check_in_id=check_in_id, value=value, reason=reason, author=ctx.actor
+                    )
+                    fed.append(kr)
+            return Written(kpi.id, kpi.version, await self.save(ctx, kpi, *fed))
+
+        return await self.retrying(attempt)
+
+    async def _linked(self, ctx: Context, kpi: KPI) -> list[KeyResult]:
+        krs = [
+            await self.repository.get(ctx.tenant_id, kr_id, grants=ctx.grants, kind=KeyResult)
+            for kr_id in kpi.linked_key_results
+        ]
+        return [kr for kr in krs if kr.kpi_id == kpi.id and not kr.is_archived]
+
+    async def _feedable(self, ctx: Context, kpi: KPI, on: date) -> list[tuple[KeyResult, Cycle]]:
+        """Linked key results whose cycle is open and covers the business date `on`."""
+        feedable = []
+        for kr in await self._linked(ctx, kpi):
+            cycle = await self.cycle(ctx, kr.cycle_id)
+            if not cycle.is_closed and cycle.starts_on <= on <= cycle.ends_on:
+                feedable.append((kr, cycle))
+        return feedable

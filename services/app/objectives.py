@@ -1,0 +1,115 @@
+"""Objective commands: create, edit, re-parent (no loops, same cycle), archive."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from domain.errors import UnknownObjectiveError
+from domain.objective import Objective
+from services.app.base import Commands, Context, Written
+
+
+class ObjectiveCommands(Commands):
+    """Commands on objectives."""
+
+    async def get(self, ctx: Context, objective_id: UUID) -> Objective:
+        return await self.load(ctx, objective_id, Objective, UnknownObjectiveError, "objective_id")
+
+    async def create(
+        self,
+        ctx: Context,
+        *,
+        cycle_id: UUID,
+        title: str,
+        owner: str,
+        level: str = "team",
+        description: str = "",
+        parent_id: UUID | None = None,
+        committed: bool = False,
+        weight: Decimal | int | str = 1,
+        roll_up_children: bool = False,
+        objective_id: UUID | None = None,
+    ) -> Written:
+        cycle = await self.cycle(ctx, cycle_id)
+        parent = None if parent_id is None else await self._parent(ctx, parent_id)
+        objective = Objective.create(
+            cycle=cycle, title=title, owner=owner, level=level, description=description,
+            parent=parent, committed=committed, weight=weight,
+            roll_up_children=roll_up_children, id=objective_id,
+        )  # fmt: skip
+        return Written(objective.id, objective.version, await self.save(ctx, objective))
+
+    async def edit(
+        self,
+        ctx: Context,
+        objective_id: UUID,
+        *,
+        if_match: int | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        owner: str | None = None,
+        weight: Decimal | int | str | None = None,
+        committed: bool | None = None,
+        roll_up_children: bool | None = None,
+    ) -> Written:
+        """Change any of the given fields, in one command (unchanged values record nothing)."""
+        objective = await self.get(ctx, objective_id)
+        self.check_version(objective, if_match)
+        cycle = await self.cycle(ctx, objective.cycle_id)
+        cycle = cycle
+        if title is not None and title != objective.title:
+            objective.rename(title=title, cycle=cycle, author=ctx.actor)
+        if description is not None and description != objective.description:
+            objective.describe(description=description, cycle=cycle, author=ctx.actor)
+        if owner is not None and owner != objective.owner:
+            objective.change_owner(owner=owner, cycle=cycle, author=ctx.actor)
+        if weight is not None and Decimal(str(weight)) != objective.weight:
+            objective.change_weight(weight=weight, cycle=cycle, author=ctx.actor)
+        if committed is not None and committed != objective.committed:
+            objective.set_committed(committed=committed, cycle=cycle, author=ctx.actor)
+        if roll_up_children is not None and roll_up_children != objective.roll_up_children:
+            objective.set_roll_up_children(
+                roll_up_children=roll_up_children, cycle=cycle, author=ctx.actor
+            )
+        return Written(objective.id, objective.version, await self.save(ctx, objective))
+
+    async def reparent(
+        self,
+        ctx: Context,
+        objective_id: UUID,
+        *,
+        parent_id: UUID | None,
+        if_match: int | None = None,
+    ) -> Written:
+        """Align the objective under another of the same cycle (or make it top-level)."""
+        objective = await self.get(ctx, objective_id)
+        self.check_version(objective, if_match)
+        cycle = await self.cycle(ctx, objective.cycle_id)
+        parent = None if parent_id is None else await self._parent(ctx, parent_id)
+        ancestors = [] if parent is None else await self._ancestors(ctx, parent)
+        objective.reparent(
+            new_parent=parent, new_parent_ancestors=ancestors, cycle=cycle, author=ctx.actor
+        )
+        return Written(objective.id, objective.version, await self.save(ctx, objective))
+
+    async def archive(
+        self, ctx: Context, objective_id: UUID, *, reason: str, if_match: int | None = None
+    ) -> Written:
+        objective = await self.get(ctx, objective_id)
+        self.check_version(objective, if_match)
+        cycle = await self.cycle(ctx, objective.cycle_id)
+        objective.archive(reason=reason, cycle=cycle, author=ctx.actor)
+        return Written(objective.id, objective.version, await self.save(ctx, objective))
+
+    async def _parent(self, ctx: Context, parent_id: UUID) -> Objective:
+        return await self.load(ctx, parent_id, Objective, UnknownObjectiveError, "parent_id")
+
+    async def _ancestors(self, ctx: Context, parent: Objective) -> list[UUID]:
+        """The chain above `parent`, stopping at a repeat (a corrupt loop cannot hang us)."""
+        chain: list[UUID] = []
+        current = parent
+        while current.parent_id is not None and current.parent_id not in chain:
+            chain.append(current.parent_id)
+            current = await self._parent(ctx, current.parent_id)
+        return chain

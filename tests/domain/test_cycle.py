@@ -1,0 +1,120 @@
+"""Cycle life: planning -> active -> closed with scores, adjustable only with a reason."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from domain import Cycle, CycleState
+from domain.errors import (
+    CycleStateError,
+    InvalidDateError,
+    InvalidTitleError,
+    InvalidValueError,
+    ReasonRequiredError,
+    UnknownScoreItemError,
+)
+from tests.domain import AUTHOR, Q1_END, Q1_START, a_cycle, assert_nothing_recorded, settled
+
+
+def test_cycle_runs_from_planning_to_active_to_closed() -> None:
+    """The three states are the only life a cycle has."""
+    cycle = a_cycle(state="planning")
+    seen = [cycle.state]
+    cycle.activate(author=AUTHOR)
+    seen.append(cycle.state)
+    cycle.close(key_result_scores={}, objective_scores={}, closed_by=AUTHOR)
+    seen.append(cycle.state)
+    assert seen == [CycleState.PLANNING, CycleState.ACTIVE, CycleState.CLOSED]
+    assert cycle.is_closed
+    names = [type(e).__name__ for e in cycle.collect_events()]
+    assert names == ["Created", "Activated", "Closed"]
+
+
+def test_client_supplied_id_is_kept() -> None:
+    """Ids come from the client so retries and Citus routing are deterministic."""
+    cycle_id = uuid4()
+    assert a_cycle(id=cycle_id).id == cycle_id
+
+
+def test_cycle_cannot_end_before_it_starts() -> None:
+    """A negative window would make every pace computation meaningless."""
+    with pytest.raises(InvalidDateError) as err:
+        Cycle.create(name="Q1", starts_on=date(2027, 3, 31), ends_on=date(2027, 1, 1))
+    assert err.value.field == "ends_on"
+
+
+def test_cycle_needs_a_name_and_a_known_period() -> None:
+    """Names are shown everywhere; periods drive the calendar."""
+    with pytest.raises(InvalidTitleError):
+        Cycle.create(name=" ", starts_on=Q1_START, ends_on=Q1_END)
+    with pytest.raises(InvalidValueError) as err:
+        Cycle.create(name="Q1", starts_on=Q1_START, ends_on=Q1_END, period="fortnight")
+    assert err.value.field == "period"
+
+
+@pytest.mark.parametrize(
+    ("state", "command"),
+    [
+        ("active", "activate"),
+        ("closed", "activate"),
+        ("planning", "close"),
+        ("closed", "close"),
+    ],
+)
+def test_bad_transitions_are_refused_and_record_nothing(state: str, command: str) -> None:
+    """There is no reopening and no skipping: a closed cycle stays graded."""
+    cycle = a_cycle(state=state)
+    version = settled(cycle)
+    with pytest.raises(CycleStateError):
+        if command == "activate":
+            cycle.activate(author=AUTHOR)
+        else:
+            cycle.close(key_result_scores={}, objective_scores={}, closed_by=AUTHOR)
+    assert_nothing_recorded(cycle, version)
+
+
+def test_closing_keeps_the_scores_and_rejects_impossible_ones() -> None:
+    """Scores are in [0, 1]; 1.25 at close would be an over-achievement leaking through."""
+    kr, objective = uuid4(), uuid4()
+    cycle = a_cycle()
+    version = settled(cycle)
+    with pytest.raises(InvalidValueError):
+        cycle.close(key_result_scores={kr: Decimal("1.25")}, objective_scores={}, closed_by="x")
+    assert_nothing_recorded(cycle, version)
+    cycle.close(
+        key_result_scores={kr: Decimal(2) / Decimal(3)},
+        objective_scores={objective: Decimal("0.5")},
+        closed_by=AUTHOR,
+    )
+    assert cycle.scores == {kr: Decimal(2) / Decimal(3), objective: Decimal("0.5")}
+
+
+def test_score_adjustment_needs_a_reason_and_keeps_the_original_in_history() -> None:
+    """Grading is a judgement; changing it leaves a why and the old score in the log."""
+    kr = uuid4()
+    cycle = a_cycle()
+    cycle.close(key_result_scores={kr: Decimal("0.4")}, objective_scores={}, closed_by=AUTHOR)
+    version = settled(cycle)
+    with pytest.raises(ReasonRequiredError):
+        cycle.adjust_score(item_id=kr, score=Decimal("0.7"), reason="", author=AUTHOR)
+    assert_nothing_recorded(cycle, version)
+    cycle.adjust_score(item_id=kr, score=Decimal("0.7"), reason="data arrived late", author="b")
+    (adjusted,) = cycle.collect_events()
+    assert isinstance(adjusted, Cycle.ScoreAdjusted)
+    assert cycle.key_result_scores[kr] == Decimal("0.7")
+
+
+def test_only_scored_items_of_a_closed_cycle_can_be_adjusted() -> None:
+    """An adjustment before close or on an unknown item is a mistake, not a new score."""
+    open_cycle = a_cycle()
+    with pytest.raises(CycleStateError):
+        open_cycle.adjust_score(item_id=uuid4(), score=Decimal(1), reason="r", author=AUTHOR)
+    closed = a_cycle(state="closed")
+    version = settled(closed)
+    with pytest.raises(UnknownScoreItemError):
+        closed.adjust_score(item_id=uuid4(), score=Decimal(1), reason="r", author=AUTHOR)
+    assert_nothing_recorded(closed, version)

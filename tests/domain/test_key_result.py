@@ -1,0 +1,311 @@
+"""Key result creation rules, check-ins and the progress they produce."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from domain import CheckInSource, KeyResult, KRKind, Status, Unit, UnitKind
+from domain.errors import (
+    ArchivedError,
+    ConfidenceRangeError,
+    CrossCycleAlignmentError,
+    CycleClosedError,
+    DuplicateIdError,
+    InvalidDateError,
+    InvalidTitleError,
+    InvalidValueError,
+    StartEqualsTargetError,
+    TargetDirectionError,
+)
+from tests.domain import (
+    AUTHOR,
+    Q1_END,
+    Q1_START,
+    a_cycle,
+    a_key_result,
+    a_kpi,
+    an_objective,
+    assert_nothing_recorded,
+    settled,
+)
+
+D = Decimal
+JAN_15 = date(2027, 1, 15)
+
+
+def test_seed_key_result_stores_the_relative_target_as_absolute() -> None:
+    """-20 % of 24 h is stored as 19.2 h, with the -20 % kept for display."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    assert (kr.kind, kr.start, kr.target, kr.target_relative_percent) == (
+        KRKind.DECREASE,
+        D(24),
+        D("19.2"),
+        D(-20),
+    )
+    assert kr.due_on == Q1_END
+    assert kr.unit == Unit(UnitKind.HOURS)
+    (created,) = kr.collect_events()
+    assert isinstance(created, KeyResult.Created)
+    assert (created.unit_kind, created.currency, created.unit_label) == ("hours", None, None)
+
+
+def test_seed_key_result_at_21_hours_is_0_625_and_on_track_early() -> None:
+    """The seed scenario end to end: 24 h -> 19.2 h, at 21 h progress is 0.625."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    kr.record_check_in(cycle=cycle, value=D(21), on=date(2027, 2, 1), author=AUTHOR, confidence=7)
+    assert kr.progress == D("0.625")
+    assert kr.current_confidence == 7
+    assert kr.status(window_start=Q1_START, on=date(2027, 2, 1)) is Status.ON_TRACK
+    assert kr.status(window_start=Q1_START, on=date(2027, 3, 25)) is Status.OFF_TRACK
+
+
+def test_no_check_in_means_not_started() -> None:
+    """Before the first value there is no progress to show, only 'not started'."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    assert kr.progress is None and kr.current_value is None
+    assert kr.status(window_start=Q1_START, on=JAN_15) is Status.NOT_STARTED
+
+
+@pytest.mark.parametrize(
+    ("kind", "start", "target", "error"),
+    [
+        ("increase", 5, 5, StartEqualsTargetError),
+        ("decrease", "4.5", "4.50", StartEqualsTargetError),
+        ("increase", 70, 60, TargetDirectionError),
+        ("decrease", 24, 30, TargetDirectionError),
+    ],
+)
+def test_ranged_key_result_needs_a_target_on_the_right_side(
+    kind: str, start: object, target: object, error: type[Exception]
+) -> None:
+    """'Lower is better' computed wrongly is the most reported OKR bug; stop it at the door."""
+    cycle = a_cycle()
+    objective = an_objective(cycle)
+    version = settled(objective)
+    with pytest.raises(error) as err:
+        a_key_result(cycle, objective, kind=kind, start=start, target=target, target_percent=None)
+    assert getattr(err.value, "field", None) == "target"
+    assert_nothing_recorded(objective, version)
+
+
+def test_zero_percent_relative_target_equals_start() -> None:
+    """+0 % is a flat line, the same mistake as s = t."""
+    with pytest.raises(StartEqualsTargetError):
+        a_key_result(a_cycle(), target_percent=0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"target": D("19.2")}, "target"),
+        ({"target_percent": None}, "target"),
+        ({"start": None}, "start"),
+        ({"kind": "increase", "start": None, "target": 10, "target_percent": None}, "start"),
+        ({"kind": "sideways"}, "kind"),
+    ],
+)
+def test_target_must_be_given_exactly_once_with_a_start(
+    overrides: dict[str, Any], field: str
+) -> None:
+    """Absolute or relative, never both, and a relative target needs its baseline."""
+    with pytest.raises(InvalidValueError) as err:
+        a_key_result(a_cycle(), **overrides)
+    assert err.value.field == field
+
+
+def test_milestone_implies_start_zero_target_one() -> None:
+    """A milestone is done or not done; its values are 0 and 1."""
+    cycle = a_cycle()
+    kr = a_key_result(
+        cycle,
+        kind="milestone",
+        title="Nuovo gestionale documentale",
+        start=None,
+        target_percent=None,
+    )
+    assert (kr.start, kr.target) == (D(0), D(1))
+    version = settled(kr)
+    with pytest.raises(InvalidValueError) as err:
+        kr.record_check_in(cycle=cycle, value=D("0.5"), on=JAN_15, author=AUTHOR)
+    assert err.value.rule == "milestone_value"
+    assert_nothing_recorded(kr, version)
+    kr.record_check_in(cycle=cycle, value=1, on=JAN_15, author=AUTHOR)
+    assert kr.progress == 1
+
+
+def test_milestone_with_another_target_is_rejected() -> None:
+    """Start and target of a milestone are fixed; 5 would make 'done' unreachable."""
+    with pytest.raises(InvalidValueError):
+        a_key_result(a_cycle(), kind="milestone", start=None, target=5, target_percent=None)
+
+
+def test_guardrail_takes_a_threshold_and_scores_the_share_met() -> None:
+    """Satisfaction must stay at or above 4.5: the cycle score is the share of check-ins met."""
+    cycle = a_cycle()
+    kr = a_key_result(
+        cycle, kind="stay_above", start=None, target=D("4.5"), target_percent=None, unit=None
+    )
+    for day, value in ((5, "4.6"), (12, "4.4"), (19, "4.5"), (26, "4.7")):
+        kr.record_check_in(cycle=cycle, value=value, on=date(2027, 1, day), author=AUTHOR)
+    assert kr.guardrail_tally == (3, 4)
+    assert kr.score == D("0.75")
+    assert kr.progress == 1
+    assert kr.status(window_start=Q1_START, on=date(2027, 1, 26)) is Status.ON_TRACK
+
+
+def test_due_date_defaults_to_cycle_end_and_must_be_inside_the_cycle() -> None:
+    """A KR due after its cycle closes could never be graded on time."""
+    cycle = a_cycle()
+    assert a_key_result(cycle, due_on=date(2027, 2, 28)).due_on == date(2027, 2, 28)
+    with pytest.raises(InvalidDateError) as err:
+        a_key_result(cycle, due_on=date(2027, 4, 1))
+    assert err.value.field == "due_on"
+
+
+def test_key_result_cannot_join_an_objective_of_another_cycle() -> None:
+    """A KR and its objective are graded together, so they share the cycle."""
+    other = an_objective(a_cycle(name="Q2 2027"))
+    with pytest.raises(CrossCycleAlignmentError):
+        a_key_result(a_cycle(), other)
+
+
+def test_key_result_cannot_be_added_to_closed_cycle_or_archived_objective() -> None:
+    """Closed cycles are locked and archived objectives are final."""
+    with pytest.raises(CycleClosedError):
+        a_key_result(a_cycle(state="closed"))
+    cycle = a_cycle()
+    objective = an_objective(cycle)
+    objective.archive(reason="obsolete", cycle=cycle, author=AUTHOR)
+    with pytest.raises(ArchivedError):
+        a_key_result(cycle, objective)
+
+
+def test_check_in_on_a_closed_cycle_is_refused() -> None:
+    """After close only corrections with a reason may change numbers."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    cycle.close(key_result_scores={kr.id: D(0)}, objective_scores={}, closed_by=AUTHOR)
+    version = settled(kr)
+    with pytest.raises(CycleClosedError):
+        kr.record_check_in(cycle=cycle, value=D(20), on=Q1_END, author=AUTHOR)
+    assert_nothing_recorded(kr, version)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "field"),
+    [
+        ({"value": float("nan")}, InvalidValueError, "value"),
+        ({"value": D("Infinity")}, InvalidValueError, "value"),
+        ({"value": D("-Infinity")}, InvalidValueError, "value"),
+        ({"value": D("1e20")}, InvalidValueError, "value"),
+        ({"confidence": 11}, ConfidenceRangeError, "confidence"),
+        ({"note": "n" * 2001}, InvalidTitleError, "note"),
+        ({"on": date(2026, 12, 31)}, InvalidDateError, "on"),
+        ({"on": date(2027, 5, 2)}, InvalidDateError, "on"),
+        ({"source": "email"}, InvalidValueError, "source"),
+        ({"author": ""}, InvalidTitleError, "author"),
+    ],
+)
+def test_bad_check_in_is_refused_with_its_field(
+    overrides: dict[str, object], error: type[Exception], field: str
+) -> None:
+    """API clients push values; garbage must bounce with the field to fix."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    version = settled(kr)
+    check_in: dict[str, object] = {"value": D(21), "on": JAN_15, "author": AUTHOR}
+    with pytest.raises(error) as err:
+        kr.record_check_in(cycle=cycle, **(check_in | overrides))  # type: ignore[arg-type]
+    assert getattr(err.value, "field", None) == field
+    assert_nothing_recorded(kr, version)
+
+
+def test_check_in_may_be_dated_up_to_31_days_after_the_cycle() -> None:
+    """March's number is often known in April; it still belongs to Q1."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    kr.record_check_in(cycle=cycle, value=D(20), on=date(2027, 5, 1), author=AUTHOR)
+    assert kr.current_value == D(20)
+
+
+def test_same_check_in_id_twice_is_refused() -> None:
+    """A client-supplied id names one check-in; a replay must not double it."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    check_in_id = uuid4()
+    kr.record_check_in(cycle=cycle, value=22, on=JAN_15, author=AUTHOR, check_in_id=check_in_id)
+    version = settled(kr)
+    with pytest.raises(DuplicateIdError):
+        kr.record_check_in(cycle=cycle, value=21, on=JAN_15, author=AUTHOR, check_in_id=check_in_id)
+    assert_nothing_recorded(kr, version)
+
+
+def test_current_value_is_latest_by_business_date_then_recording_order() -> None:
+    """A late-entered older value must not overwrite a newer one; same-day entries: last wins."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    kr.record_check_in(cycle=cycle, value=21, on=date(2027, 2, 1), author=AUTHOR)
+    kr.record_check_in(cycle=cycle, value=23, on=date(2027, 1, 10), author=AUTHOR)
+    assert kr.current_value == 21
+    kr.record_check_in(cycle=cycle, value=20, on=date(2027, 2, 1), author=AUTHOR, source="api")
+    assert kr.current_value == 20
+    latest = kr.latest_check_in
+    assert latest is not None and latest.source is CheckInSource.API
+    assert [c.value for c in kr.check_ins.values()] == [21, 23, 20]
+
+
+def test_archived_key_result_takes_no_check_in() -> None:
+    """An archived KR is out of the objective's story."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    kr.archive(reason="duplicated", cycle=cycle, author=AUTHOR)
+    version = settled(kr)
+    with pytest.raises(ArchivedError):
+        kr.record_check_in(cycle=cycle, value=21, on=JAN_15, author=AUTHOR)
+    assert_nothing_recorded(kr, version)
+
+
+def test_linking_to_a_kpi_and_back() -> None:
+    """A KPI can feed a KR; the link and unlink are both in history."""
+    cycle = a_cycle()
+    kpi = a_kpi()
+    kr = a_key_result(cycle, kpi=kpi)
+    assert kr.kpi_id == kpi.id
+    kr.unlink_from_kpi(cycle=cycle, author=AUTHOR)
+    assert kr.kpi_id is None
+    version = settled(kr)
+    with pytest.raises(InvalidValueError):
+        kr.unlink_from_kpi(cycle=cycle, author=AUTHOR)
+    kpi.archive(reason="replaced", author=AUTHOR)
+    with pytest.raises(ArchivedError):
+        kr.link_to_kpi(kpi=kpi, cycle=cycle, author=AUTHOR)
+    assert_nothing_recorded(kr, version)
+    kr.link_to_kpi(kpi=a_kpi(), cycle=cycle, author=AUTHOR)
+    assert [type(e).__name__ for e in kr.collect_events()] == ["LinkedToKpi"]
+
+
+def test_plain_edits_record_their_events() -> None:
+    """Title, weight, owner and due date changes each leave a past-tense event."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    settled(kr)
+    kr.rename(title="Tempo di risposta", cycle=cycle, author=AUTHOR)
+    kr.change_weight(weight=2, cycle=cycle, author=AUTHOR)
+    kr.change_owner(owner="user-lucia", cycle=cycle, author=AUTHOR)
+    kr.change_due_date(due_on=date(2027, 3, 1), cycle=cycle, author=AUTHOR)
+    names = [type(e).__name__ for e in kr.collect_events()]
+    assert names == ["Renamed", "WeightChanged", "OwnerChanged", "DueDateChanged"]
+    assert (kr.title, kr.weight, kr.owner, kr.due_on) == (
+        "Tempo di risposta",
+        D(2),
+        "user-lucia",
+        date(2027, 3, 1),
+    )

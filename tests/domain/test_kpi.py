@@ -1,0 +1,150 @@
+"""KPIs: thresholds per direction, dated measurements, corrections, health and staleness."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from domain import KPI, Direction, Health
+from domain.errors import (
+    ArchivedError,
+    DuplicateIdError,
+    InvalidValueError,
+    ReasonRequiredError,
+    ThresholdError,
+    UnknownMeasurementError,
+)
+from tests.domain import AUTHOR, a_kpi, assert_nothing_recorded, settled
+
+D = Decimal
+
+
+def test_lower_is_better_kpi_health_follows_the_latest_measurement_by_date() -> None:
+    """Response time 19 h is green; a late-entered older 26 h must not turn it red."""
+    kpi = a_kpi()
+    assert kpi.direction is Direction.LOWER_IS_BETTER
+    unmeasured = kpi.health
+    kpi.record_measurement(value=D(19), on=date(2027, 2, 1), author=AUTHOR)
+    kpi.record_measurement(value=D(26), on=date(2027, 1, 1), author=AUTHOR)
+    assert unmeasured is None
+    assert (kpi.latest_value, kpi.health) == (D(19), Health.GREEN)
+    kpi.record_measurement(value=D(22), on=date(2027, 2, 8), author=AUTHOR, source="api")
+    assert kpi.health is Health.AMBER
+
+
+def test_thresholds_in_the_wrong_order_are_rejected() -> None:
+    """Lower-is-better needs red >= green; the opposite paints every value wrongly."""
+    with pytest.raises(ThresholdError):
+        a_kpi(green=D(24), red=D(20))
+    with pytest.raises(ThresholdError):
+        a_kpi(direction="higher_is_better", green=D(70), red=D(85))
+
+
+def test_threshold_change_needs_a_reason_and_the_right_order() -> None:
+    """Moving the bar is a decision someone owns and explains."""
+    kpi = a_kpi()
+    version = settled(kpi)
+    with pytest.raises(ReasonRequiredError):
+        kpi.change_thresholds(green=D(18), red=D(22), reason="", author=AUTHOR)
+    with pytest.raises(ThresholdError):
+        kpi.change_thresholds(green=D(22), red=D(18), reason="r", author=AUTHOR)
+    assert_nothing_recorded(kpi, version)
+    kpi.change_thresholds(green=D(18), red=D(22), reason="new SLA", author=AUTHOR)
+    assert (kpi.green, kpi.red) == (D(18), D(22))
+
+
+def test_measurement_correction_keeps_the_original() -> None:
+    """Measurements are corrected with a reason, never overwritten silently."""
+    kpi = a_kpi()
+    measurement_id = kpi.record_measurement(value=D(190), on=date(2027, 1, 4), author=AUTHOR)
+    version = settled(kpi)
+    with pytest.raises(UnknownMeasurementError):
+        kpi.correct_measurement(measurement_id=uuid4(), value=D(19), reason="r", author=AUTHOR)
+    with pytest.raises(ReasonRequiredError):
+        kpi.correct_measurement(measurement_id=measurement_id, value=D(19), reason="", author="a")
+    assert_nothing_recorded(kpi, version)
+    kpi.correct_measurement(measurement_id=measurement_id, value=D(19), reason="x10", author="a")
+    measurement = kpi.measurements[measurement_id]
+    assert (measurement.value, measurement.original_value, measurement.corrected) == (
+        D(19),
+        D(190),
+        True,
+    )
+    assert isinstance(kpi.collect_events()[0], KPI.MeasurementCorrected)
+
+
+def test_duplicate_measurement_id_is_refused() -> None:
+    """A retried push with the same id must not count twice."""
+    kpi = a_kpi()
+    measurement_id = uuid4()
+    kpi.record_measurement(
+        value=1, on=date(2027, 1, 4), author=AUTHOR, measurement_id=measurement_id
+    )
+    with pytest.raises(DuplicateIdError):
+        kpi.record_measurement(
+            value=1, on=date(2027, 1, 4), author=AUTHOR, measurement_id=measurement_id
+        )
+
+
+def test_kpi_is_stale_when_no_measurement_is_within_its_frequency() -> None:
+    """A weekly KPI not updated for 8 days is overdue; one never measured is stale."""
+    kpi = a_kpi()
+    assert kpi.is_stale(date(2027, 1, 1))
+    kpi.record_measurement(value=D(19), on=date(2027, 1, 1), author=AUTHOR)
+    assert not kpi.is_stale(date(2027, 1, 8))
+    assert kpi.is_stale(date(2027, 1, 9))
+
+
+@pytest.mark.parametrize("bad", [0, 367, True, "7"])
+def test_frequency_must_be_a_day_count_within_a_year(bad: object) -> None:
+    """Staleness needs a sane period."""
+    with pytest.raises(InvalidValueError) as err:
+        a_kpi(frequency_days=bad)
+    assert err.value.field == "frequency_days"
+
+
+def test_bad_measurement_value_is_refused() -> None:
+    """NaN from a broken integration must not turn a KPI into nonsense."""
+    kpi = a_kpi()
+    version = settled(kpi)
+    with pytest.raises(InvalidValueError) as err:
+        kpi.record_measurement(value=float("nan"), on=date(2027, 1, 4), author=AUTHOR)  # type: ignore[arg-type]
+    assert err.value.field == "value"
+    assert_nothing_recorded(kpi, version)
+
+
+def test_archived_kpi_cannot_change() -> None:
+    """Archiving is final for measurements, thresholds and names."""
+    kpi = a_kpi()
+    kpi.rename(name="Tempo di prima risposta", author=AUTHOR)
+    kpi.archive(reason="merged", author=AUTHOR)
+    version = settled(kpi)
+    with pytest.raises(ArchivedError):
+        kpi.record_measurement(value=1, on=date(2027, 1, 4), author=AUTHOR)
+    with pytest.raises(ArchivedError):
+        kpi.rename(name="x", author=AUTHOR)
+    assert_nothing_recorded(kpi, version)
+    assert kpi.name == "Tempo di prima risposta" and kpi.is_archived
+
+
+def test_linking_a_key_result_is_remembered_once_and_can_be_undone() -> None:
+    """The KPI knows which key results its measurements feed, so a measurement reaches them."""
+    from uuid import uuid4
+
+    kpi = KPI.create(
+        name="Tempo di risposta", direction="lower_is_better", green=20, red=26,
+        frequency_days=7, owner="anna",
+    )  # fmt: skip
+    kr_id = uuid4()
+    kpi.link_key_result(key_result_id=kr_id, author="anna")
+    kpi.link_key_result(key_result_id=kr_id, author="anna")
+    assert kpi.linked_key_results == [kr_id]
+    kpi.unlink_key_result(key_result_id=kr_id, author="anna")
+    assert kpi.linked_key_results == []
+    assert [type(e).__name__ for e in kpi.collect_events()][1:] == [
+        "KeyResultLinked",
+        "KeyResultUnlinked",
+    ]

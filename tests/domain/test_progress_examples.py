@@ -1,0 +1,216 @@
+"""GLOSSARY.md worked examples and status cases through the one progress module."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from domain.errors import InvalidValueError, StartEqualsTargetError, ThresholdError
+from domain.progress import (
+    expected_progress,
+    guardrail_score,
+    key_result_score,
+    kpi_health,
+    objective_progress,
+    over_achievement,
+    raw_progress,
+    relative_target,
+    score_band,
+    shown_progress,
+    status,
+)
+from domain.values import Direction, Health, KRKind, Status
+
+D = Decimal
+
+WORKED_EXAMPLES = [
+    # (kind, s, t, c, raw p, shown)
+    ("decrease", "24", "19.2", "21", D("0.625"), D("0.625")),
+    ("decrease", "24", "19.2", "18", D("1.25"), D(1)),
+    ("decrease", "24", "19.2", "26", D(-5) / D(12), D(0)),
+    ("increase", "70", "85", "79", D("0.6"), D("0.6")),
+    ("increase", "50", "60", "55", D("0.5"), D("0.5")),
+    ("increase", "4.1", "4.5", "4.3", D("0.5"), D("0.5")),
+    ("decrease", "1200000", "1080000", "1140000", D("0.5"), D("0.5")),
+]
+
+
+@pytest.mark.parametrize(("kind", "s", "t", "c", "raw", "shown"), WORKED_EXAMPLES)
+def test_glossary_worked_examples(
+    kind: str, s: str, t: str, c: str, raw: Decimal, shown: Decimal
+) -> None:
+    """The seed's numbers are the contract every screen and export must reproduce."""
+    p = raw_progress(kind, D(s), D(t), D(c))
+    assert p == raw
+    assert p is not None and shown_progress(p) == shown
+
+
+def test_worse_than_start_is_minus_five_twelfths() -> None:
+    """-0.4166... is kept raw (28 digits), never rounded before display."""
+    p = raw_progress(KRKind.DECREASE, D(24), D("19.2"), D(26))
+    assert p == D("-0.4166666666666666666666666667")
+    assert p is not None and round(p, 4) == D("-0.4167")
+
+
+def test_beaten_target_shows_the_over_achievement_apart() -> None:
+    """18 h against 19.2 h is 100 % shown plus 25 % over, not 125 %."""
+    p = raw_progress(KRKind.DECREASE, D(24), D("19.2"), D(18))
+    assert p is not None
+    assert (shown_progress(p), over_achievement(p)) == (D(1), D("0.25"))
+    assert over_achievement(D("0.4")) == 0
+
+
+def test_objective_efficienza_operativa_is_0_375() -> None:
+    """Equal weights, KRs at 0.625, a milestone not done (0) and 0.5 give 0.375."""
+    items = [(D(1), D("0.625")), (D(1), D(0)), (D(1), D("0.5"))]
+    assert objective_progress(items) == D("0.375")
+
+
+def test_objective_uses_clamped_progress_and_weights() -> None:
+    """A beaten KR cannot carry a lagging one: 1.25 counts as 1."""
+    assert objective_progress([(D(3), D("1.25")), (D(1), D(-2))]) == D("0.75")
+
+
+def test_key_result_without_check_in_counts_as_zero() -> None:
+    """A KR that has not moved yet pulls its objective down; it does not vanish."""
+    assert objective_progress([(D(1), None), (D(1), D("0.5"))]) == D("0.25")
+    assert objective_progress([(D(1), None)]) == 0
+
+
+def test_objective_with_nothing_measurable_has_no_progress() -> None:
+    """No KRs and no measurable children is null, not 0 % (GLOSSARY)."""
+    assert objective_progress([]) is None
+    assert objective_progress([], children=[(D(1), None)]) is None
+
+
+def test_rolled_up_children_count_and_empty_children_are_left_out() -> None:
+    """A child objective with nothing measurable does not drag its parent to 0."""
+    result = objective_progress([(D(1), D("0.5"))], children=[(D(1), D(1)), (D(5), None)])
+    assert result == D("0.75")
+
+
+def test_milestone_and_guardrails_are_zero_or_one() -> None:
+    """Milestones and guardrails have no partial progress."""
+    assert raw_progress("milestone", D(0), D(1), D(1)) == 1
+    assert raw_progress("milestone", D(0), D(1), D(0)) == 0
+    assert raw_progress("stay_above", None, D("4.5"), D("4.5")) == 1
+    assert raw_progress("stay_above", None, D("4.5"), D("4.4")) == 0
+    assert raw_progress("stay_below", D(30), D(24), D(24)) == 1
+    assert raw_progress("stay_below", D(30), D(24), D("24.01")) == 0
+
+
+def test_no_check_in_means_no_progress() -> None:
+    """Without a value there is nothing to compute: None, shown as not started."""
+    assert raw_progress("increase", D(70), D(85), None) is None
+    assert raw_progress("stay_above", None, D(1), None) is None
+
+
+def test_start_equal_to_target_is_rejected() -> None:
+    """p = (c - s)/(t - s) would divide by zero; a flat line is a guardrail."""
+    with pytest.raises(StartEqualsTargetError):
+        raw_progress("increase", D(5), D(5), D(5))
+
+
+def test_seed_response_time_status_through_the_quarter() -> None:
+    """24 h -> 19.2 h at 21 h is 0.625: on track early, at risk later, off track late."""
+    p = raw_progress(KRKind.DECREASE, D(24), D("19.2"), D(21))
+    start, due = date(2027, 1, 1), date(2027, 3, 31)
+    assert status(KRKind.DECREASE, p, expected_progress(start, due, date(2027, 2, 1))) == (
+        Status.ON_TRACK
+    )
+    assert status(KRKind.DECREASE, p, D("0.8")) is Status.AT_RISK
+    assert status(KRKind.DECREASE, p, D("0.9")) is Status.OFF_TRACK
+    assert status(KRKind.DECREASE, D("1.25"), D(1)) is Status.DONE
+    assert status(KRKind.DECREASE, None, D("0.5")) is Status.NOT_STARTED
+
+
+def test_status_thresholds_are_inclusive_at_95_and_75_percent_of_pace() -> None:
+    """p = 0.95e is on track and p = 0.75e is at risk, exactly as the glossary says."""
+    e = D("0.8")
+    assert status("increase", D("0.76"), e) is Status.ON_TRACK
+    assert status("increase", D("0.759999"), e) is Status.AT_RISK
+    assert status("increase", D("0.6"), e) is Status.AT_RISK
+    assert status("increase", D("0.599999"), e) is Status.OFF_TRACK
+
+
+def test_guardrail_status_is_met_or_not_never_done() -> None:
+    """A threshold must keep holding: met is on track, broken is off track."""
+    assert status("stay_above", D(1), D("0.1")) is Status.ON_TRACK
+    assert status("stay_below", D(0), D("0.1")) is Status.OFF_TRACK
+    assert status("stay_above", D(1), D(1)) is Status.ON_TRACK
+
+
+def test_expected_progress_runs_from_window_start_to_due() -> None:
+    """Pace is elapsed days over window days, clamped to [0, 1]."""
+    start, due = date(2027, 1, 1), date(2027, 1, 11)
+    assert expected_progress(start, due, date(2027, 1, 6)) == D("0.5")
+    assert expected_progress(start, due, date(2026, 12, 1)) == 0
+    assert expected_progress(start, due, date(2027, 6, 1)) == 1
+
+
+def test_expected_progress_of_a_zero_day_window() -> None:
+    """A window of one day is 0 before it and 1 once reached, never a division by zero."""
+    day = date(2027, 1, 1)
+    assert expected_progress(day, day, date(2026, 12, 31)) == 0
+    assert expected_progress(day, day, day) == 1
+
+
+def test_scores_and_bands() -> None:
+    """Guardrails score the share met; bands are red < 0.4 <= amber < 0.7 <= green."""
+    assert guardrail_score(3, 4) == D("0.75")
+    assert guardrail_score(0, 0) is None
+    assert key_result_score("stay_above", D(0), 1, 2) == D("0.5")
+    assert key_result_score("stay_above", None, 0, 0) == 0
+    assert key_result_score("decrease", D("1.25"), 0, 0) == 1
+    assert key_result_score("increase", None, 0, 0) == 0
+    assert [score_band(D(x)) for x in ("0.39", "0.4", "0.69", "0.7", "1")] == [
+        Health.RED,
+        Health.AMBER,
+        Health.AMBER,
+        Health.GREEN,
+        Health.GREEN,
+    ]
+
+
+def test_guardrail_score_rejects_impossible_tallies() -> None:
+    """More met than total is a bug upstream, not a score of 150 %."""
+    with pytest.raises(InvalidValueError):
+        guardrail_score(3, 2)
+
+
+def test_kpi_health_higher_is_better() -> None:
+    """Renewal rate: green at 85 or more, red below 70, amber between."""
+    health = [kpi_health("higher_is_better", D(85), D(70), D(v)) for v in (90, 85, 75, 70, 69)]
+    assert health == [Health.GREEN, Health.GREEN, Health.AMBER, Health.AMBER, Health.RED]
+
+
+def test_kpi_health_lower_is_better() -> None:
+    """Response time: green at 20 h or less, red above 24 h - the most mis-coloured case."""
+    health = [kpi_health(Direction.LOWER_IS_BETTER, D(20), D(24), D(v)) for v in (18, 20, 22, 24)]
+    assert health == [Health.GREEN, Health.GREEN, Health.AMBER, Health.AMBER]
+    assert kpi_health(Direction.LOWER_IS_BETTER, D(20), D(24), D(25)) is Health.RED
+
+
+@pytest.mark.parametrize(
+    ("direction", "green", "red"), [("higher_is_better", 70, 85), ("lower_is_better", 24, 20)]
+)
+def test_kpi_thresholds_in_the_wrong_order_are_rejected(
+    direction: str, green: int, red: int
+) -> None:
+    """Swapped thresholds would paint every value the wrong colour."""
+    with pytest.raises(ThresholdError):
+        kpi_health(direction, D(green), D(red), D(1))
+
+
+def test_relative_targets_from_the_seed() -> None:
+    """-20 % of 24 h is 19.2 h; +20 % of 50 clients is 60; -10 % of 1.2M is 1.08M."""
+    assert relative_target(D(24), D(-20)) == D("19.2")
+    assert relative_target(D(50), D(20)) == D(60)
+    assert relative_target(D(1200000), D(-10)) == D(1080000)
+
+
+def test_relative_target_is_kept_to_six_places() -> None:
+    """Stored values have at most 6 decimal places, so a relative target is rounded there."""
+    assert relative_target(D(1), D("33.3333333")) == D("1.333333")

@@ -1,0 +1,239 @@
+"""Commands through the application and the real store: rules hold, bad input records nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from domain import errors
+from domain.values import Unit, UnitKind
+from services.app import Context, OKRApplication
+from services.bootstrap import System
+from services.store.event_store import ConcurrencyError
+
+
+@pytest.fixture
+def app(system: System) -> OKRApplication:
+    return OKRApplication(system.repository)
+
+
+@pytest.fixture
+def ctx() -> Context:
+    return Context(tenant_id=uuid.uuid4(), actor="user:anna")
+
+
+async def seed_kr(
+    app: OKRApplication, ctx: Context, **overrides: Any
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """An active Q1 cycle, one objective, the seed's response-time KR (24 h -> 19.2 h)."""
+    cycle = await app.cycles.create(
+        ctx, name="Q1 2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31)
+    )
+    await app.cycles.activate(ctx, cycle.item_id)
+    objective = await app.objectives.create(
+        ctx, cycle_id=cycle.item_id, title="Efficienza operativa", owner="marco"
+    )
+    fields: dict[str, Any] = {
+        "objective_id": objective.item_id, "title": "Tempo di risposta", "kind": "decrease",
+        "owner": "marco", "start": Decimal(24), "target_percent": Decimal(-20),
+        "unit": Unit(UnitKind.HOURS),
+    }  # fmt: skip
+    kr = await app.key_results.create(ctx, **(fields | overrides))
+    return cycle.item_id, kr.item_id
+
+
+async def test_seed_scenario_reaches_62_5_percent(app: OKRApplication, ctx: Context) -> None:
+    """The seed: 24 h -> 19.2 h, a check-in at 21 h is 62.5 % of the way."""
+    _, kr_id = await seed_kr(app, ctx)
+    written = await app.key_results.record_check_in(
+        ctx, kr_id, value=Decimal(21), on=date(2027, 2, 1), confidence=7, note="nuovo triage"
+    )
+    kr = await app.key_results.get(ctx, kr_id)
+    assert kr.target == Decimal("19.2")
+    assert kr.progress == Decimal("0.625")
+    assert written.position == 5  # cycle, activation, objective, KR, check-in
+
+
+BAD_CHECK_INS = [
+    ("value", float("nan"), errors.InvalidValueError),
+    ("value", float("inf"), errors.InvalidValueError),
+    ("value", float("-inf"), errors.InvalidValueError),
+    ("value", Decimal("1e20"), errors.InvalidValueError),
+    ("value", "NaN", errors.InvalidValueError),
+    ("confidence", 11, errors.ConfidenceRangeError),
+    ("confidence", -1, errors.ConfidenceRangeError),
+    ("note", "x" * 10_000, errors.InvalidTitleError),
+]
+
+
+@pytest.mark.parametrize(("field", "bad", "error"), BAD_CHECK_INS)
+async def test_a_bad_check_in_raises_its_named_error_and_appends_nothing(
+    app: OKRApplication, system: System, ctx: Context, field: str, bad: Any, error: type
+) -> None:
+    """NaN, infinities, absurd numbers, confidence 11, a 10 kB note: refused, log unchanged."""
+    _, kr_id = await seed_kr(app, ctx)
+    head = await system.store.head(ctx.tenant_id)
+    fields: dict[str, Any] = {"value": Decimal(21), "on": date(2027, 2, 1), "confidence": 5}
+    with pytest.raises(error) as raised:
+        await app.key_results.record_check_in(ctx, kr_id, **(fields | {field: bad}))
+    assert raised.value.field == field
+    assert await system.store.head(ctx.tenant_id) == head
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "field"),
+    [
+        ({"title": ""}, errors.InvalidTitleError, "title"),
+        ({"title": "   "}, errors.InvalidTitleError, "title"),
+        ({"title": "x" * 10_240}, errors.InvalidTitleError, "title"),
+        ({"target_percent": None, "target": Decimal(24)}, errors.StartEqualsTargetError, "target"),
+        ({"start": Decimal("1e16")}, errors.InvalidValueError, "start"),
+    ],
+)
+async def test_a_bad_key_result_raises_and_appends_nothing(
+    app: OKRApplication, system: System, ctx: Context, overrides: Any, error: type, field: str
+) -> None:
+    """Empty and 10 kB titles, s = t, absurd baselines: the named error, nothing written."""
+    _, kr_id = await seed_kr(app, ctx)
+    head = await system.store.head(ctx.tenant_id)
+    objective_id = (await app.key_results.get(ctx, kr_id)).objective_id
+    fields: dict[str, Any] = {
+        "objective_id": objective_id, "title": "Nuovi clienti", "kind": "decrease",
+        "owner": "marco", "start": Decimal(24), "target_percent": Decimal(-20),
+    }  # fmt: skip
+    with pytest.raises(error) as raised:
+        await app.key_results.create(ctx, **(fields | overrides))
+    assert raised.value.field == field
+    assert await system.store.head(ctx.tenant_id) == head
+
+
+async def test_check_in_on_an_unknown_or_foreign_key_result_is_unknown(
+    app: OKRApplication, system: System, ctx: Context
+) -> None:
+    """An id that is not a KR of this tenant (random, an objective, another tenant's) is unknown."""
+    cycle_id, kr_id = await seed_kr(app, ctx)
+    other = Context(tenant_id=uuid.uuid4(), actor="user:bob")
+    for tenant_ctx, item in [(ctx, uuid.uuid4()), (ctx, cycle_id), (other, kr_id)]:
+        with pytest.raises(errors.UnknownKeyResultError) as raised:
+            await app.key_results.record_check_in(tenant_ctx, item, value=1, on=date(2027, 2, 1))
+        assert raised.value.field == "key_result_id"
+    assert await system.store.head(other.tenant_id) == 0
+
+
+async def test_a_closed_cycle_takes_no_check_in_but_takes_corrections(
+    app: OKRApplication, system: System, ctx: Context
+) -> None:
+    """Closing grades and locks: a new check-in is refused, a correction with a reason is not."""
+    cycle_id, kr_id = await seed_kr(app, ctx)
+    first = await app.key_results.record_check_in(ctx, kr_id, value=21, on=date(2027, 3, 1))
+    await app.cycles.close(ctx, cycle_id)
+    cycle = await app.cycles.get(ctx, cycle_id)
+    assert cycle.key_result_scores == {kr_id: Decimal("0.625")}
+    head = await system.store.head(ctx.tenant_id)
+    with pytest.raises(errors.CycleClosedError):
+        await app.key_results.record_check_in(ctx, kr_id, value=20, on=date(2027, 3, 20))
+    assert await system.store.head(ctx.tenant_id) == head
+    check_in_id = first.extra["check_in_id"]
+    with pytest.raises(errors.ReasonRequiredError):  # a correction needs its reason
+        await app.key_results.correct_check_in(
+            ctx, kr_id, check_in_id=check_in_id, value=22, reason=""
+        )
+    await app.key_results.correct_check_in(
+        ctx, kr_id, check_in_id=check_in_id, value=22, reason="typo: the report said 22 h"
+    )
+    kr = await app.key_results.get(ctx, kr_id)
+    assert kr.current_value == 22
+    assert kr.check_ins[check_in_id].original_value == 21
+
+
+async def test_reparenting_into_a_loop_is_refused_and_appends_nothing(
+    app: OKRApplication, system: System, ctx: Context
+) -> None:
+    """A -> B -> C; putting A under C would make a loop: ReparentLoopError, log unchanged."""
+    cycle_id, _ = await seed_kr(app, ctx)
+    a = await app.objectives.create(ctx, cycle_id=cycle_id, title="A", owner="m")
+    b = await app.objectives.create(
+        ctx, cycle_id=cycle_id, title="B", owner="m", parent_id=a.item_id
+    )
+    c = await app.objectives.create(
+        ctx, cycle_id=cycle_id, title="C", owner="m", parent_id=b.item_id
+    )
+    head = await system.store.head(ctx.tenant_id)
+    with pytest.raises(errors.ReparentLoopError):
+        await app.objectives.reparent(ctx, a.item_id, parent_id=c.item_id)
+    with pytest.raises(errors.ReparentLoopError):
+        await app.objectives.reparent(ctx, a.item_id, parent_id=a.item_id)
+    assert await system.store.head(ctx.tenant_id) == head
+    await app.objectives.reparent(ctx, c.item_id, parent_id=a.item_id)
+    assert (await app.objectives.get(ctx, c.item_id)).parent_id == a.item_id
+
+
+async def test_concurrent_check_ins_on_one_key_result_are_all_kept(
+    app: OKRApplication, ctx: Context
+) -> None:
+    """Twenty people check in at once on one KR: every check-in lands, none is lost."""
+    _, kr_id = await seed_kr(app, ctx)
+    await asyncio.gather(
+        *(
+            app.key_results.record_check_in(ctx, kr_id, value=20 + i % 4, on=date(2027, 2, 1 + i))
+            for i in range(20)
+        )
+    )
+    assert len((await app.key_results.get(ctx, kr_id)).check_ins) == 20
+
+
+async def test_if_match_refuses_a_stale_edit(app: OKRApplication, ctx: Context) -> None:
+    """An edit made against an old version is refused instead of overwriting a newer change."""
+    from services.app.base import VersionMismatchError
+
+    _, kr_id = await seed_kr(app, ctx)
+    seen = (await app.key_results.get(ctx, kr_id)).version
+    await app.key_results.edit(ctx, kr_id, title="Tempo di prima risposta", if_match=seen)
+    with pytest.raises(VersionMismatchError):
+        await app.key_results.edit(ctx, kr_id, title="Altro", if_match=seen)
+
+
+async def test_a_kpi_measurement_feeds_its_linked_key_result(
+    app: OKRApplication, system: System, ctx: Context
+) -> None:
+    """A KPI linked to a KR records a check-in on it in the same command; corrections follow."""
+    kpi = await app.kpis.create(
+        ctx, name="Tempo medio di risposta", direction="lower_is_better", green=20, red=26,
+        frequency_days=7, owner="marco", unit=Unit(UnitKind.HOURS),
+    )  # fmt: skip
+    _, kr_id = await seed_kr(app, ctx, kpi_id=kpi.item_id)
+    measured = await app.kpis.record_measurement(
+        ctx, kpi.item_id, value=Decimal("21.5"), on=date(2027, 2, 8)
+    )
+    assert measured.extra["fed_key_results"] == [kr_id]
+    rows = await system.store.read_log(ctx.tenant_id, measured.positions[0] - 1)
+    assert {r.correlation_id for r in rows} == {ctx.correlation_id}
+    kr = await app.key_results.get(ctx, kr_id)
+    [check_in] = kr.check_ins.values()
+    assert (check_in.value, check_in.source.value) == (Decimal("21.5"), "kpi")
+    await app.kpis.correct_measurement(
+        ctx, kpi.item_id, measurement_id=measured.extra["measurement_id"], value=21,
+        reason="the helpdesk export double-counted a ticket",
+    )  # fmt: skip
+    assert (await app.key_results.get(ctx, kr_id)).current_value == 21
+
+
+async def test_concurrency_error_surfaces_for_non_retryable_edits(
+    app: OKRApplication, system: System, ctx: Context
+) -> None:
+    """Two edits of one objective from the same version: one wins, one gets ConcurrencyError."""
+    cycle_id, _ = await seed_kr(app, ctx)
+    objective = await app.objectives.create(ctx, cycle_id=cycle_id, title="X", owner="m")
+    one = await app.objectives.get(ctx, objective.item_id)
+    two = await app.objectives.get(ctx, objective.item_id)
+    cycle = await app.cycles.get(ctx, cycle_id)
+    one.rename(title="One", cycle=cycle, author="a")
+    two.rename(title="Two", cycle=cycle, author="b")
+    await system.repository.save(ctx.tenant_id, one, actor="a")
+    with pytest.raises(ConcurrencyError):
+        await system.repository.save(ctx.tenant_id, two, actor="b")

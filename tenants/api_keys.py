@@ -1,0 +1,120 @@
+"""Tenant-scoped API keys for integrations that push KR/KPI values.
+
+A key reads ``okr_<prefix>_<secret>``: the prefix (12 hex characters, public) finds the row,
+the secret (256 random bits) proves possession. The database keeps sha256 of the whole key,
+never the key. sha256 and not argon2: a slow hash protects guessable secrets such as
+passwords; 256 random bits cannot be guessed from their hash however fast it is, and keys are
+checked on every request, where argon2 would cost ~50 ms of CPU each time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from tenants import validation as valid
+from tenants.db import tenant_transaction
+from tenants.errors import UnknownApiKeyError, UnknownTenantError, UnknownUserError
+from tenants.models import ApiKey, CreatedApiKey, from_row
+from tenants.principal import Principal
+from tenants.roles import API_KEY_ROLES, Role
+
+KEY_PREFIX = "okr_"
+_COLUMNS = "tenant_id, id, name, prefix, role, created_by, created_at, revoked_at, last_used_at"
+_INSERT = (
+    "INSERT INTO api_keys (tenant_id, id, name, prefix, secret_hash, role, created_by)"
+    f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_COLUMNS}"
+)
+_TOUCH = (
+    "UPDATE api_keys SET last_used_at = now() WHERE tenant_id = $1 AND id = $2"
+    " AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')"
+)
+
+
+async def create_api_key(
+    pool: asyncpg.Pool,
+    tenant_id: UUID,
+    name: str,
+    *,
+    role: Role | str = Role.CLIENT_MEMBER,
+    created_by: UUID | None = None,
+) -> CreatedApiKey:
+    """A new key for the tenant; its plaintext is in the result and nowhere else."""
+    clean_name, clean_role = valid.name(name), valid.role(role, API_KEY_ROLES)
+    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    plaintext = f"{KEY_PREFIX}{prefix}_{secret}"
+    try:
+        async with tenant_transaction(pool, [tenant_id]) as conn:
+            row = await conn.fetchrow(
+                _INSERT, tenant_id, uuid4(), clean_name, prefix, _digest(plaintext),
+                clean_role.value, created_by,
+            )  # fmt: skip
+    except asyncpg.ForeignKeyViolationError as e:
+        if e.constraint_name == "api_keys_created_by_fkey":
+            raise UnknownUserError(f"no user {created_by}", field="created_by") from None
+        raise UnknownTenantError(f"no tenant {tenant_id}", field="tenant_id") from None
+    return CreatedApiKey(key=from_row(ApiKey, row), plaintext=plaintext)
+
+
+async def list_api_keys(
+    pool: asyncpg.Pool, tenant_id: UUID, *, include_revoked: bool = False
+) -> list[ApiKey]:
+    """The tenant's keys, newest first, without secrets."""
+    where = "tenant_id = $1" + ("" if include_revoked else " AND revoked_at IS NULL")
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        rows = await conn.fetch(
+            f"SELECT {_COLUMNS} FROM api_keys WHERE {where} ORDER BY created_at DESC, id", tenant_id
+        )
+    return [from_row(ApiKey, r) for r in rows]
+
+
+async def revoke_api_key(pool: asyncpg.Pool, tenant_id: UUID, key_id: UUID) -> ApiKey:
+    """The key stops authenticating at once (revoking twice keeps the first time)."""
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        row = await conn.fetchrow(
+            "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())"
+            f" WHERE tenant_id = $1 AND id = $2 RETURNING {_COLUMNS}",
+            tenant_id, key_id,
+        )  # fmt: skip
+    if row is None:
+        raise UnknownApiKeyError(f"no API key {key_id}", field="key_id")
+    return from_row(ApiKey, row)
+
+
+async def authenticate_api_key(pool: asyncpg.Pool, plaintext: str) -> Principal | None:
+    """The key's principal (one tenant, the key's role), or None if it is not a live key."""
+    prefix = _prefix_of(plaintext)
+    if prefix is None:
+        return None
+    rows = await pool.fetch(
+        "SELECT tenant_id, id, name, role, secret_hash FROM okr_api_key_by_prefix($1)", prefix
+    )
+    digest = _digest(plaintext)
+    row = next((r for r in rows if hmac.compare_digest(bytes(r["secret_hash"]), digest)), None)
+    if row is None:
+        return None
+    async with tenant_transaction(pool, [row["tenant_id"]]) as conn:
+        await conn.execute(_TOUCH, row["tenant_id"], row["id"])
+    return Principal(
+        kind="api_key",
+        id=row["id"],
+        display_name=row["name"],
+        grants={row["tenant_id"]: Role(row["role"])},
+    )
+
+
+def _prefix_of(plaintext: str) -> str | None:
+    if not plaintext.startswith(KEY_PREFIX):
+        return None
+    prefix, _, secret = plaintext[len(KEY_PREFIX) :].partition("_")
+    if len(prefix) != 12 or not secret or len(plaintext) > 200:
+        return None
+    return prefix
+
+
+def _digest(plaintext: str) -> bytes:
+    return hashlib.sha256(plaintext.encode()).digest()

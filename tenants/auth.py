@@ -1,0 +1,52 @@
+"""Signing in and turning a bearer credential into a Principal, once per request."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from tenants.api_keys import KEY_PREFIX, authenticate_api_key
+from tenants.errors import InvalidCredentialsError, InvalidTokenError
+from tenants.principal import Principal
+from tenants.ratelimit import IpLike, LoginRateLimiter
+from tenants.tokens import TokenPair, TokenSettings, issue_token_pair, read_access_token
+from tenants.users import authenticate_password, resolve_user_principal
+
+
+async def sign_in(
+    pool: asyncpg.Pool,
+    limiter: LoginRateLimiter,
+    settings: TokenSettings,
+    email: str,
+    password: str,
+    ip: IpLike,
+) -> TokenPair:
+    """Email and password for a token pair.
+
+    RateLimitedError before any check when the email or IP is over its limit;
+    InvalidCredentialsError (counted) for an unknown email or a wrong password alike.
+    """
+    await limiter.check(email, ip)
+    user = await authenticate_password(pool, email, password)
+    if user is None:
+        await limiter.record_failure(email, ip)
+        raise InvalidCredentialsError("wrong email or password")
+    await limiter.record_success(email, ip)
+    return await issue_token_pair(pool, settings, user.id)
+
+
+async def authenticate_bearer(pool: asyncpg.Pool, settings: TokenSettings, token: str) -> Principal:
+    """The principal behind ``Authorization: Bearer <token>``: an API key or an access token.
+
+    InvalidTokenError when the token is expired, tampered with, revoked, or its user is gone
+    or disabled. The principal's grants are read now, not taken from the token.
+    """
+    if token.startswith(KEY_PREFIX):
+        principal = await authenticate_api_key(pool, token)
+        if principal is None:
+            raise InvalidTokenError("API key not valid")
+        return principal
+    claims = read_access_token(settings, token)
+    user = await resolve_user_principal(pool, claims.user_id)
+    if user is None:
+        raise InvalidTokenError("user unknown or disabled")
+    return user

@@ -1,0 +1,166 @@
+"""Consultancies and their client tenants: create, read, change settings, suspend.
+
+Functions take the application pool (role okr_app). Authorising the caller is the caller's
+job (`Principal.can`, `Principal.can_in_consultancy`); the tenant rows are still read and
+written under row-level security, set to exactly the tenant in hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from tenants import validation as valid
+from tenants.db import grants_literal, tenant_transaction
+from tenants.errors import DuplicateSlugError, UnknownConsultancyError, UnknownTenantError
+from tenants.models import Consultancy, Tenant, TenantStatus, from_row
+
+DEFAULT_COLOUR = "#2563eb"
+TENANT_COLUMNS = (
+    "id, consultancy_id, name, slug, colour, status, fiscal_year_start_month,"
+    " check_in_cadence_days, locale, created_at"
+)
+_INSERT_TENANT = (
+    "INSERT INTO tenants (id, consultancy_id, name, slug, colour, fiscal_year_start_month,"
+    " check_in_cadence_days, locale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    f" RETURNING {TENANT_COLUMNS}"
+)
+_CONSULTANCY_TENANTS = "SELECT tenant_id FROM okr_consultancy_tenants($1)"
+
+
+async def create_consultancy(
+    pool: asyncpg.Pool, name: str, *, consultancy_id: UUID | None = None
+) -> Consultancy:
+    """A new consultancy (a platform admin's act)."""
+    clean = valid.name(name)
+    row = await pool.fetchrow(
+        "INSERT INTO consultancies (id, name) VALUES ($1, $2) RETURNING id, name, created_at",
+        consultancy_id or uuid4(),
+        clean,
+    )
+    return from_row(Consultancy, row)
+
+
+async def get_consultancy(pool: asyncpg.Pool, consultancy_id: UUID) -> Consultancy:
+    """The consultancy, or UnknownConsultancyError."""
+    row = await pool.fetchrow(
+        "SELECT id, name, created_at FROM consultancies WHERE id = $1", consultancy_id
+    )
+    if row is None:
+        raise UnknownConsultancyError(f"no consultancy {consultancy_id}", field="consultancy_id")
+    return from_row(Consultancy, row)
+
+
+async def create_tenant(
+    pool: asyncpg.Pool,
+    consultancy_id: UUID,
+    name: str,
+    *,
+    slug: str | None = None,
+    colour: str = DEFAULT_COLOUR,
+    fiscal_year_start_month: int = 1,
+    check_in_cadence_days: int = 7,
+    locale: str = "it",
+    tenant_id: UUID | None = None,
+) -> Tenant:
+    """A new client tenant of the consultancy. Its log head appears on its first append."""
+    clean_name = valid.name(name)
+    values = (
+        valid.slug(slug) if slug is not None else valid.slug_from(clean_name),
+        valid.colour(colour),
+        valid.month(fiscal_year_start_month),
+        valid.cadence_days(check_in_cadence_days),
+        valid.locale(locale),
+    )
+    new_id = tenant_id or uuid4()
+    try:
+        async with tenant_transaction(pool, [new_id]) as conn:
+            row = await conn.fetchrow(_INSERT_TENANT, new_id, consultancy_id, clean_name, *values)
+    except asyncpg.ForeignKeyViolationError:
+        raise UnknownConsultancyError(
+            f"no consultancy {consultancy_id}", field="consultancy_id"
+        ) from None
+    except asyncpg.UniqueViolationError as e:
+        if e.constraint_name == "tenants_slug_key":
+            raise DuplicateSlugError(f"slug {values[0]!r} is taken", field="slug") from None
+        raise
+    return from_row(Tenant, row)
+
+
+async def get_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> Tenant:
+    """The tenant, or UnknownTenantError."""
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        row = await conn.fetchrow(f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1", tenant_id)
+    return _tenant_or_raise(row, tenant_id)
+
+
+async def update_tenant(
+    pool: asyncpg.Pool,
+    tenant_id: UUID,
+    *,
+    name: str | None = None,
+    colour: str | None = None,
+    fiscal_year_start_month: int | None = None,
+    check_in_cadence_days: int | None = None,
+    locale: str | None = None,
+) -> Tenant:
+    """Change the given settings (the others stay); the slug never changes."""
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = valid.name(name)
+    if colour is not None:
+        changes["colour"] = valid.colour(colour)
+    if fiscal_year_start_month is not None:
+        changes["fiscal_year_start_month"] = valid.month(fiscal_year_start_month)
+    if check_in_cadence_days is not None:
+        changes["check_in_cadence_days"] = valid.cadence_days(check_in_cadence_days)
+    if locale is not None:
+        changes["locale"] = valid.locale(locale)
+    if not changes:
+        return await get_tenant(pool, tenant_id)
+    return await _update(pool, tenant_id, changes)
+
+
+async def suspend_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> Tenant:
+    """Its members and API keys lose access at once; its data stays."""
+    return await _update(pool, tenant_id, {"status": TenantStatus.SUSPENDED.value})
+
+
+async def reactivate_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> Tenant:
+    """Give its members and API keys their access back."""
+    return await _update(pool, tenant_id, {"status": TenantStatus.ACTIVE.value})
+
+
+async def list_consultancy_tenants(pool: asyncpg.Pool, consultancy_id: UUID) -> list[Tenant]:
+    """Every tenant of the consultancy, oldest first (read under RLS for exactly those)."""
+    async with pool.acquire() as conn, conn.transaction():
+        ids = [r["tenant_id"] for r in await conn.fetch(_CONSULTANCY_TENANTS, consultancy_id)]
+        if not ids:
+            return []
+        await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal(ids)}'")
+        rows = await conn.fetch(
+            f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ANY($1::uuid[])"
+            " ORDER BY created_at, id",
+            ids,
+        )
+    return [from_row(Tenant, r) for r in rows]
+
+
+async def _update(pool: asyncpg.Pool, tenant_id: UUID, changes: dict[str, Any]) -> Tenant:
+    columns = list(changes)  # names come from this module, never from input
+    sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(columns, start=2))
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        row = await conn.fetchrow(
+            f"UPDATE tenants SET {sets} WHERE id = $1 RETURNING {TENANT_COLUMNS}",
+            tenant_id,
+            *changes.values(),
+        )
+    return _tenant_or_raise(row, tenant_id)
+
+
+def _tenant_or_raise(row: Any, tenant_id: UUID) -> Tenant:
+    if row is None:
+        raise UnknownTenantError(f"no tenant {tenant_id}", field="tenant_id")
+    return from_row(Tenant, row)

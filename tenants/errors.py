@@ -1,0 +1,160 @@
+"""Errors of the tenancy layer, shaped like the domain's: a message, the ``field`` at fault
+(when there is one) and a short machine-readable ``rule``, so the API maps them in one place.
+
+Every validation error is raised before anything is written: a bad input changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class TenancyError(Exception):
+    """A tenancy rule was broken; nothing was changed."""
+
+    default_rule: ClassVar[str] = "tenancy_rule"
+
+    def __init__(self, message: str, *, field: str | None = None, rule: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.rule = rule or self.default_rule
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, field={self.field!r}, rule={self.rule!r})"
+
+
+class InvalidEmailError(TenancyError):
+    """An email address without a plausible shape, or longer than 254 characters."""
+
+    default_rule = "invalid_email"
+
+
+class InvalidNameError(TenancyError):
+    """A name (consultancy, tenant, person, API key) empty or over 200 characters."""
+
+    default_rule = "invalid_name"
+
+
+class InvalidSlugError(TenancyError):
+    """A slug that is not lowercase ascii words joined by hyphens, 1 to 63 characters."""
+
+    default_rule = "invalid_slug"
+
+
+class InvalidColourError(TenancyError):
+    """A colour that is not #rrggbb."""
+
+    default_rule = "invalid_colour"
+
+
+class InvalidMonthError(TenancyError):
+    """A month outside 1..12."""
+
+    default_rule = "month_out_of_range"
+
+
+class InvalidCadenceError(TenancyError):
+    """A check-in cadence outside 1..90 days."""
+
+    default_rule = "cadence_out_of_range"
+
+
+class InvalidLocaleError(TenancyError):
+    """A locale that is not a language code, optionally with a region (it, en-GB)."""
+
+    default_rule = "invalid_locale"
+
+
+class InvalidRoleError(TenancyError):
+    """An unknown role, or a role that does not fit where it was given."""
+
+    default_rule = "invalid_role"
+
+
+class WeakPasswordError(TenancyError):
+    """A password shorter than 12 or longer than 1024 characters."""
+
+    default_rule = "password_length"
+
+
+class DuplicateEmailError(TenancyError):
+    """Another user already has this email address."""
+
+    default_rule = "duplicate_email"
+
+
+class DuplicateSlugError(TenancyError):
+    """Another tenant of the same consultancy already has this slug."""
+
+    default_rule = "duplicate_slug"
+
+
+class DuplicateMembershipError(TenancyError):
+    """The user already holds a role there: change it instead."""
+
+    default_rule = "duplicate_membership"
+
+
+class UnknownConsultancyError(TenancyError):
+    """No consultancy with this id."""
+
+    default_rule = "unknown_consultancy"
+
+
+class UnknownTenantError(TenancyError):
+    """No tenant with this id (or not one the caller may see)."""
+
+    default_rule = "unknown_tenant"
+
+
+class UnknownUserError(TenancyError):
+    """No user with this id."""
+
+    default_rule = "unknown_user"
+
+
+class UnknownMembershipError(TenancyError):
+    """The user holds no role there."""
+
+    default_rule = "unknown_membership"
+
+
+class UnknownApiKeyError(TenancyError):
+    """No API key with this id in this tenant."""
+
+    default_rule = "unknown_api_key"
+
+
+class NotConsultancyMemberError(TenancyError):
+    """A consultant can only be assigned to tenants of a consultancy it belongs to."""
+
+    default_rule = "not_consultancy_member"
+
+
+class InvalidCredentialsError(TenancyError):
+    """Wrong email or password, or an unusable bearer token or API key (HTTP 401)."""
+
+    default_rule = "invalid_credentials"
+
+
+class InvalidTokenError(InvalidCredentialsError):
+    """An access or refresh token that is expired, tampered with, revoked or reused."""
+
+    default_rule = "invalid_token"
+
+
+class RateLimitedError(TenancyError):
+    """Too many failed sign-ins: try again after ``retry_after`` seconds (HTTP 429)."""
+
+    default_rule = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
+class PermissionDeniedError(TenancyError):
+    """The principal may see the tenant but not do this there (HTTP 403)."""
+
+    default_rule = "permission_denied"

@@ -1,0 +1,186 @@
+"""Who holds which role where: consultancy members and tenant memberships.
+
+A consultancy_admin reaches every tenant of its consultancy; a consultant reaches the
+tenants it is assigned to (a membership with role consultant), and only while it belongs to
+the consultancy; client users hold one membership, normally. Callers authorise; tenant rows
+are written under row-level security set to the tenant in hand.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from tenants import validation as valid
+from tenants.db import tenant_transaction
+from tenants.errors import (
+    DuplicateMembershipError,
+    NotConsultancyMemberError,
+    UnknownConsultancyError,
+    UnknownMembershipError,
+    UnknownTenantError,
+    UnknownUserError,
+)
+from tenants.models import ConsultancyMember, Membership, from_row
+from tenants.roles import CONSULTANCY_ROLES, MEMBERSHIP_ROLES, Role
+
+_MEMBER_COLUMNS = "consultancy_id, user_id, role, created_at"
+_MEMBERSHIP = (
+    "SELECT m.tenant_id, m.user_id, m.role, u.email, u.display_name, m.created_at"
+    " FROM memberships m JOIN users u ON u.id = m.user_id"
+)
+_CONSULTANT_ALLOWED = (
+    "SELECT EXISTS (SELECT FROM tenants t JOIN consultancy_members c"
+    " ON c.consultancy_id = t.consultancy_id WHERE t.id = $1 AND c.user_id = $2)"
+)
+
+
+async def add_consultancy_member(
+    pool: asyncpg.Pool, consultancy_id: UUID, user_id: UUID, role: Role | str
+) -> ConsultancyMember:
+    """Make the user a consultancy_admin or a consultant of the consultancy."""
+    clean = valid.role(role, CONSULTANCY_ROLES)
+    try:
+        row = await pool.fetchrow(
+            "INSERT INTO consultancy_members (consultancy_id, user_id, role) VALUES ($1, $2, $3)"
+            f" RETURNING {_MEMBER_COLUMNS}",
+            consultancy_id, user_id, clean.value,
+        )  # fmt: skip
+    except asyncpg.UniqueViolationError:
+        raise DuplicateMembershipError("already a member of this consultancy") from None
+    except asyncpg.ForeignKeyViolationError as e:
+        raise _unknown(e, consultancy_id, user_id) from None
+    return from_row(ConsultancyMember, row)
+
+
+async def change_consultancy_role(
+    pool: asyncpg.Pool, consultancy_id: UUID, user_id: UUID, role: Role | str
+) -> ConsultancyMember:
+    """Give a consultancy member another consultancy role."""
+    clean = valid.role(role, CONSULTANCY_ROLES)
+    row = await pool.fetchrow(
+        "UPDATE consultancy_members SET role = $3 WHERE consultancy_id = $1 AND user_id = $2"
+        f" RETURNING {_MEMBER_COLUMNS}",
+        consultancy_id, user_id, clean.value,
+    )  # fmt: skip
+    if row is None:
+        raise UnknownMembershipError("not a member of this consultancy", field="user_id")
+    return from_row(ConsultancyMember, row)
+
+
+async def remove_consultancy_member(
+    pool: asyncpg.Pool, consultancy_id: UUID, user_id: UUID
+) -> None:
+    """Take the user out of the consultancy: its consultant assignments stop granting at once."""
+    deleted = await pool.execute(
+        "DELETE FROM consultancy_members WHERE consultancy_id = $1 AND user_id = $2",
+        consultancy_id, user_id,
+    )  # fmt: skip
+    if deleted == "DELETE 0":
+        raise UnknownMembershipError("not a member of this consultancy", field="user_id")
+
+
+async def add_membership(
+    pool: asyncpg.Pool, tenant_id: UUID, user_id: UUID, role: Role | str
+) -> Membership:
+    """Give the user a role in the tenant (a consultant must belong to its consultancy)."""
+    clean = valid.role(role, MEMBERSHIP_ROLES)
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        return await _insert_membership(conn, tenant_id, user_id, clean)
+
+
+async def invite_member(
+    pool: asyncpg.Pool, tenant_id: UUID, email: str, display_name: str, role: Role | str
+) -> Membership:
+    """Add the person with this email to the tenant, creating a password-less account if new."""
+    clean_email = valid.email(email)
+    clean_name = valid.name(display_name, "display_name")
+    clean_role = valid.role(role, MEMBERSHIP_ROLES)
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        await conn.execute(
+            "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)"
+            " ON CONFLICT (email) DO NOTHING",
+            uuid4(), clean_email, clean_name,
+        )  # fmt: skip
+        user_id = await conn.fetchval("SELECT id FROM users WHERE email = $1", clean_email)
+        return await _insert_membership(conn, tenant_id, user_id, clean_role)
+
+
+async def change_role(
+    pool: asyncpg.Pool, tenant_id: UUID, user_id: UUID, role: Role | str
+) -> Membership:
+    """Give a member of the tenant another role there."""
+    clean = valid.role(role, MEMBERSHIP_ROLES)
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        if clean == Role.CONSULTANT:
+            await _check_consultant(conn, tenant_id, user_id)
+        updated = await conn.execute(
+            "UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2",
+            tenant_id, user_id, clean.value,
+        )  # fmt: skip
+        if updated == "UPDATE 0":
+            raise UnknownMembershipError("not a member of this tenant", field="user_id")
+        return await _fetch_membership(conn, tenant_id, user_id)
+
+
+async def remove_membership(pool: asyncpg.Pool, tenant_id: UUID, user_id: UUID) -> None:
+    """Take the user's role in the tenant away."""
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        deleted = await conn.execute(
+            "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
+        )
+    if deleted == "DELETE 0":
+        raise UnknownMembershipError("not a member of this tenant", field="user_id")
+
+
+async def list_members(pool: asyncpg.Pool, tenant_id: UUID) -> list[Membership]:
+    """The tenant's explicit memberships by email (consultancy admins reach it without one)."""
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        rows = await conn.fetch(f"{_MEMBERSHIP} WHERE m.tenant_id = $1 ORDER BY u.email", tenant_id)
+    return [from_row(Membership, r) for r in rows]
+
+
+async def _insert_membership(
+    conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID, role: Role
+) -> Membership:
+    if role == Role.CONSULTANT:
+        await _check_consultant(conn, tenant_id, user_id)
+    try:
+        async with conn.transaction():  # a savepoint: the caller's transaction stays usable
+            await conn.execute(
+                "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)",
+                tenant_id, user_id, role.value,
+            )  # fmt: skip
+    except asyncpg.UniqueViolationError:
+        raise DuplicateMembershipError(
+            "already a member of this tenant: change the role instead", field="user_id"
+        ) from None
+    except asyncpg.ForeignKeyViolationError as e:
+        raise _unknown(e, tenant_id, user_id) from None
+    return await _fetch_membership(conn, tenant_id, user_id)
+
+
+async def _check_consultant(conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID) -> None:
+    if not await conn.fetchval(_CONSULTANT_ALLOWED, tenant_id, user_id):
+        raise NotConsultancyMemberError(
+            "a consultant must belong to the tenant's consultancy", field="user_id"
+        )
+
+
+async def _fetch_membership(conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID) -> Membership:
+    row = await conn.fetchrow(
+        f"{_MEMBERSHIP} WHERE m.tenant_id = $1 AND m.user_id = $2", tenant_id, user_id
+    )
+    return from_row(Membership, row)
+
+
+def _unknown(
+    error: asyncpg.ForeignKeyViolationError, scope_id: UUID, user_id: UUID
+) -> UnknownUserError | UnknownTenantError | UnknownConsultancyError:
+    constraint = error.constraint_name or ""
+    if "user_id" in constraint:
+        return UnknownUserError(f"no user {user_id}", field="user_id")
+    if constraint.startswith("memberships"):
+        return UnknownTenantError(f"no tenant {scope_id}", field="tenant_id")
+    return UnknownConsultancyError(f"no consultancy {scope_id}", field="consultancy_id")

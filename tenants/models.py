@@ -1,0 +1,101 @@
+"""What the tenancy layer hands back: plain immutable records, ready for the API as JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+from uuid import UUID
+
+import msgspec
+
+from tenants.roles import Role
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+class TenantStatus(StrEnum):
+    """Suspended: its members and keys lose access; its consultancy admins keep it."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Consultancy(msgspec.Struct, frozen=True, kw_only=True):
+    """A consultancy that runs OKRs for its client tenants."""
+
+    id: UUID
+    name: str
+    created_at: datetime
+
+
+class Tenant(msgspec.Struct, frozen=True, kw_only=True):
+    """One client company: its own log, its own data, its settings."""
+
+    id: UUID
+    consultancy_id: UUID
+    name: str
+    slug: str
+    colour: str
+    status: TenantStatus
+    fiscal_year_start_month: int
+    check_in_cadence_days: int
+    locale: str
+    created_at: datetime
+
+
+class User(msgspec.Struct, frozen=True, kw_only=True):
+    """A person who signs in (never carries the password hash)."""
+
+    id: UUID
+    email: str
+    display_name: str
+    is_platform_admin: bool
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+
+class ConsultancyMember(msgspec.Struct, frozen=True, kw_only=True):
+    """A user's role in a consultancy."""
+
+    consultancy_id: UUID
+    user_id: UUID
+    role: Role
+    created_at: datetime
+
+
+class Membership(msgspec.Struct, frozen=True, kw_only=True):
+    """A user's role in one tenant, with who the user is."""
+
+    tenant_id: UUID
+    user_id: UUID
+    role: Role
+    email: str
+    display_name: str
+    created_at: datetime
+
+
+class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
+    """An integration's key, as listed: never its secret."""
+
+    tenant_id: UUID
+    id: UUID
+    name: str
+    prefix: str
+    role: Role
+    created_by: UUID | None
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class CreatedApiKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A key just created: ``plaintext`` is shown this once and stored nowhere."""
+
+    key: ApiKey
+    plaintext: str
+
+
+def from_row(kind: type[T], row: Any) -> T:
+    """An asyncpg record as one of the records above."""
+    return msgspec.convert(dict(row), kind)

@@ -1,0 +1,171 @@
+"""Bearer tokens for people: short-lived JWT access tokens and rotating refresh tokens.
+
+Access token: HS256 JWT with only sub, iat, exp, jti. It carries no grants: grants are
+resolved on every request, so a removed membership or a disabled user takes effect at once.
+Refresh token: 256 random bits, opaque, stored as sha256, single use. Using one issues a new
+one of the same family; presenting a used one again revokes the family (it was stolen, or
+two clients raced: either way, sign in again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import asyncpg
+import jwt
+
+from tenants.errors import InvalidTokenError
+
+_ALGORITHM = "HS256"
+_MIN_SECRET_BYTES = 32
+_REQUIRED = ["sub", "exp", "iat", "jti"]
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    """How tokens are signed and how long they live (from the application's settings)."""
+
+    secret: str
+    """HMAC key for access tokens: at least 32 bytes, the same in every process."""
+    access_ttl: timedelta = timedelta(minutes=15)
+    """Lifetime of an access token."""
+    refresh_ttl: timedelta = timedelta(days=30)
+    """Lifetime of a refresh token (each rotation starts a new one)."""
+
+    def __post_init__(self) -> None:
+        if len(self.secret.encode()) < _MIN_SECRET_BYTES:
+            raise ValueError(f"token secret must be at least {_MIN_SECRET_BYTES} bytes")
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a valid access token says."""
+
+    user_id: UUID
+    token_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """What a sign-in or a refresh returns to the client."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    """Seconds the access token lives."""
+    token_type: str = "Bearer"  # noqa: S105 (the OAuth token type, not a secret)
+
+
+def issue_access_token(
+    settings: TokenSettings, user_id: UUID, *, now: datetime | None = None
+) -> str:
+    """A signed access token for the user, valid for settings.access_ttl from ``now``."""
+    issued = now or datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + settings.access_ttl).timestamp()),
+        "jti": uuid4().hex,
+    }
+    return jwt.encode(claims, settings.secret, algorithm=_ALGORITHM)
+
+
+def read_access_token(settings: TokenSettings, token: str) -> AccessClaims:
+    """The claims of a valid token; InvalidTokenError if expired, tampered with or malformed."""
+    try:
+        claims = jwt.decode(
+            token, settings.secret, algorithms=[_ALGORITHM], options={"require": _REQUIRED}
+        )
+        return AccessClaims(
+            user_id=UUID(claims["sub"]),
+            token_id=str(claims["jti"]),
+            issued_at=datetime.fromtimestamp(claims["iat"], UTC),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidTokenError("access token expired", rule="token_expired") from None
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise InvalidTokenError("access token invalid") from None
+
+
+async def issue_token_pair(pool: asyncpg.Pool, settings: TokenSettings, user_id: UUID) -> TokenPair:
+    """A fresh sign-in: an access token and the first refresh token of a new family."""
+    refresh = await _store_refresh_token(pool, settings, user_id, uuid4())
+    return _pair(settings, user_id, refresh)
+
+
+async def refresh_tokens(
+    pool: asyncpg.Pool, settings: TokenSettings, refresh_token: str
+) -> TokenPair:
+    """Spend a refresh token for a new pair. Expired, revoked, reused: InvalidTokenError."""
+    digest = _digest(refresh_token)
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(_SPEND, digest)
+        if row is not None:
+            user_id = row["user_id"]
+            refresh = await _store_refresh_token(conn, settings, user_id, row["family_id"])
+            return _pair(settings, user_id, refresh)
+        reused = await conn.execute(_REVOKE_REUSED_FAMILY, digest) != "UPDATE 0"
+    rule = "refresh_token_reused" if reused else "invalid_token"
+    raise InvalidTokenError("refresh token not usable", rule=rule)
+
+
+async def revoke_refresh_tokens(pool: asyncpg.Pool, user_id: UUID) -> int:
+    """Sign the user out everywhere: every live refresh token revoked. Returns how many."""
+    result = await pool.execute(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
+    )
+    return int(result.split()[-1])
+
+
+async def purge_refresh_tokens(pool: asyncpg.Pool) -> int:
+    """Delete refresh tokens expired for a day (for a periodic job). Returns how many."""
+    result = await pool.execute(
+        "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'"
+    )
+    return int(result.split()[-1])
+
+
+_SPEND = """
+UPDATE refresh_tokens r SET used_at = now()
+  FROM users u
+ WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.revoked_at IS NULL
+   AND r.expires_at > now() AND u.id = r.user_id AND u.disabled_at IS NULL
+RETURNING r.user_id, r.family_id
+"""
+_REVOKE_REUSED_FAMILY = """
+UPDATE refresh_tokens SET revoked_at = now()
+ WHERE revoked_at IS NULL AND family_id = (
+       SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL)
+"""
+
+
+def _pair(settings: TokenSettings, user_id: UUID, refresh: str) -> TokenPair:
+    return TokenPair(
+        access_token=issue_access_token(settings, user_id),
+        refresh_token=refresh,
+        expires_in=int(settings.access_ttl.total_seconds()),
+    )
+
+
+async def _store_refresh_token(
+    db: asyncpg.Pool | asyncpg.Connection, settings: TokenSettings, user_id: UUID, family_id: UUID
+) -> str:
+    token = secrets.token_urlsafe(32)
+    await db.execute(
+        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)"
+        " VALUES ($1, $2, $3, $4, now() + $5::interval)",
+        uuid4(), user_id, family_id, _digest(token), settings.refresh_ttl,
+    )  # fmt: skip
+    return token
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()

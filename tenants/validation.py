@@ -1,0 +1,115 @@
+"""Raw input in, a clean value or a named error with the field at fault out."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from tenants.errors import (
+    InvalidCadenceError,
+    InvalidColourError,
+    InvalidEmailError,
+    InvalidLocaleError,
+    InvalidMonthError,
+    InvalidNameError,
+    InvalidRoleError,
+    InvalidSlugError,
+    WeakPasswordError,
+)
+from tenants.roles import Role
+
+MAX_NAME = 200
+MAX_EMAIL = 254
+MIN_PASSWORD, MAX_PASSWORD = 12, 1024
+MAX_CADENCE_DAYS = 90
+
+_EMAIL = re.compile(r"[^@\s]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})+")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_COLOUR = re.compile(r"#[0-9a-f]{6}")
+_LOCALE = re.compile(r"([a-z]{2,3})(?:[-_]([a-z]{2}))?", re.IGNORECASE)
+
+
+def email(value: object, field: str = "email") -> str:
+    """A trimmed, lower-cased address of plausible shape (local@domain.tld), at most 254."""
+    if not isinstance(value, str):
+        raise InvalidEmailError("email must be text", field=field)
+    cleaned = value.strip().lower()
+    if len(cleaned) > MAX_EMAIL or not _EMAIL.fullmatch(cleaned):
+        raise InvalidEmailError(f"not an email address: {value!r}", field=field)
+    return cleaned
+
+
+def name(value: object, field: str = "name") -> str:
+    """Trimmed text of 1 to 200 characters."""
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= MAX_NAME:
+        raise InvalidNameError(f"{field} must be 1 to {MAX_NAME} characters", field=field)
+    return value.strip()
+
+
+def slug(value: object, field: str = "slug") -> str:
+    """Lowercase ascii words joined by single hyphens, 1 to 63 characters."""
+    if not isinstance(value, str) or len(value) > 63 or not _SLUG.fullmatch(value):
+        raise InvalidSlugError(f"not a slug: {value!r}", field=field)
+    return value
+
+
+def slug_from(text: str, field: str = "slug") -> str:
+    """A slug made from a name: accents dropped, other runs of symbols become one hyphen."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    return slug("-".join(words)[:63].strip("-"), field)
+
+
+def colour(value: object, field: str = "colour") -> str:
+    """#rrggbb, stored lower-case."""
+    if not isinstance(value, str) or not _COLOUR.fullmatch(value.strip().lower()):
+        raise InvalidColourError(f"colour must be #rrggbb, not {value!r}", field=field)
+    return value.strip().lower()
+
+
+def month(value: object, field: str = "fiscal_year_start_month") -> int:
+    """A month number 1..12."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
+        raise InvalidMonthError(f"month must be 1..12, not {value!r}", field=field)
+    return value
+
+
+def cadence_days(value: object, field: str = "check_in_cadence_days") -> int:
+    """Days between expected check-ins, 1..90."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidCadenceError(f"cadence must be whole days, not {value!r}", field=field)
+    if not 1 <= value <= MAX_CADENCE_DAYS:
+        raise InvalidCadenceError(f"cadence must be 1..{MAX_CADENCE_DAYS} days", field=field)
+    return value
+
+
+def locale(value: object, field: str = "locale") -> str:
+    """A language code with an optional region, normalised: ``it``, ``en-GB``."""
+    match = _LOCALE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidLocaleError(f"not a locale: {value!r}", field=field)
+    language, region = match.groups()
+    return language.lower() + (f"-{region.upper()}" if region else "")
+
+
+def role(value: object, allowed: frozenset[Role], field: str = "role") -> Role:
+    """A role by name, one of ``allowed`` for where it is used."""
+    try:
+        parsed = Role(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise InvalidRoleError(f"unknown role {value!r}", field=field)
+    if parsed not in allowed:
+        choices = ", ".join(sorted(allowed))
+        raise InvalidRoleError(f"role {parsed} is not one of: {choices}", field=field)
+    return parsed
+
+
+def password(value: object, field: str = "password") -> str:
+    """A password of 12 to 1024 characters (the upper bound keeps hashing cheap to refuse)."""
+    if not isinstance(value, str) or not MIN_PASSWORD <= len(value) <= MAX_PASSWORD:
+        raise WeakPasswordError(
+            f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters", field=field
+        )
+    return value

@@ -1,0 +1,79 @@
+"""Sign-in rate limiting per email and per IP, shared through the database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import asyncpg
+import pytest
+
+from tenants.auth import sign_in
+from tenants.errors import InvalidCredentialsError, RateLimitedError
+from tenants.ratelimit import LoginLimits, LoginRateLimiter
+from tenants.tokens import TokenSettings
+from tests.tenants.builders import PASSWORD, a_user, an_email, an_ip
+
+SETTINGS = TokenSettings(secret="r" * 48)
+
+
+async def test_five_wrong_passwords_lock_the_email_even_for_the_right_one(
+    pool: asyncpg.Pool,
+) -> None:
+    """Password guessing must stop after a few tries, or the right guess eventually gets in."""
+    user, limiter = await a_user(pool, password=PASSWORD), LoginRateLimiter(pool)
+    for _ in range(5):
+        with pytest.raises(InvalidCredentialsError):
+            await sign_in(pool, limiter, SETTINGS, user.email, "wrong password!", an_ip())
+    with pytest.raises(RateLimitedError) as limited:
+        await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, an_ip())
+    assert 890 <= limited.value.retry_after <= 900
+
+
+async def test_a_success_clears_the_emails_earlier_failures(pool: asyncpg.Pool) -> None:
+    """A user who mistypes twice then gets in must not be locked out by those old mistakes."""
+    user, limiter = await a_user(pool, password=PASSWORD), LoginRateLimiter(pool)
+    for _ in range(4):
+        with pytest.raises(InvalidCredentialsError):
+            await sign_in(pool, limiter, SETTINGS, user.email, "wrong password!", an_ip())
+    await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, an_ip())
+    for _ in range(4):
+        with pytest.raises(InvalidCredentialsError):
+            await sign_in(pool, limiter, SETTINGS, user.email, "wrong password!", an_ip())
+    assert (await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, an_ip())).access_token
+
+
+async def test_one_ip_spraying_many_emails_is_limited(pool: asyncpg.Pool) -> None:
+    """Trying one password on many accounts from one address must hit the per-IP limit."""
+    limiter, ip = LoginRateLimiter(pool), an_ip()
+    for _ in range(20):
+        await limiter.check(an_email(), ip)
+        await limiter.record_failure(an_email(), ip)
+    with pytest.raises(RateLimitedError) as limited:
+        await limiter.check(an_email(), ip)
+    assert 1 <= limited.value.retry_after <= 60
+    await limiter.check(an_email(), an_ip())  # another address is not affected
+
+
+async def test_the_limit_lifts_when_the_window_passes(pool: asyncpg.Pool) -> None:
+    """A lockout is temporary: a legitimate user gets back in after the window."""
+    limits = LoginLimits(per_email=2, email_window=timedelta(seconds=1))
+    limiter, email = LoginRateLimiter(pool, limits), an_email()
+    await limiter.record_failure(email, an_ip())
+    await limiter.record_failure(email, an_ip())
+    with pytest.raises(RateLimitedError) as limited:
+        await limiter.check(email, an_ip())
+    assert limited.value.retry_after == 1
+    await asyncio.sleep(1.1)
+    await limiter.check(email, an_ip())
+
+
+async def test_unknown_emails_are_counted_like_wrong_passwords(pool: asyncpg.Pool) -> None:
+    """Otherwise the limiter itself would tell an attacker which emails have accounts."""
+    limiter, email = LoginRateLimiter(pool), an_email("ghost")
+    for _ in range(5):
+        with pytest.raises(InvalidCredentialsError) as refused:
+            await sign_in(pool, limiter, SETTINGS, email, "whatever password", an_ip())
+        assert refused.value.rule == "invalid_credentials"
+    with pytest.raises(RateLimitedError):
+        await sign_in(pool, limiter, SETTINGS, email, "whatever password", an_ip())

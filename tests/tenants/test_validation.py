@@ -1,0 +1,152 @@
+"""Every bad input is refused with a named error, the field at fault, and nothing written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tenants import validation as valid
+from tenants.api_keys import create_api_key, list_api_keys
+from tenants.directory import create_consultancy, create_tenant, get_tenant, update_tenant
+from tenants.errors import (
+    DuplicateEmailError,
+    InvalidCadenceError,
+    InvalidColourError,
+    InvalidEmailError,
+    InvalidLocaleError,
+    InvalidMonthError,
+    InvalidNameError,
+    InvalidRoleError,
+    InvalidSlugError,
+    TenancyError,
+    WeakPasswordError,
+)
+from tenants.memberships import add_membership, invite_member, list_members
+from tenants.users import create_user
+from tests.tenants.builders import a_consultancy, a_tenant, a_user, an_email
+
+
+async def count(admin: asyncpg.Connection, table: str) -> int:
+    return int(await admin.fetchval(f"SELECT count(*) FROM {table}"))
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "field"),
+    [
+        ({"name": ""}, InvalidNameError, "name"),
+        ({"name": "   "}, InvalidNameError, "name"),
+        ({"name": "x" * 201}, InvalidNameError, "name"),
+        ({"slug": "Not A Slug"}, InvalidSlugError, "slug"),
+        ({"slug": "trailing-"}, InvalidSlugError, "slug"),
+        ({"name": "!!!"}, InvalidSlugError, "slug"),  # nothing to make a slug of
+        ({"colour": "red"}, InvalidColourError, "colour"),
+        ({"colour": "#12345"}, InvalidColourError, "colour"),
+        ({"colour": "#gg0000"}, InvalidColourError, "colour"),
+        ({"fiscal_year_start_month": 0}, InvalidMonthError, "fiscal_year_start_month"),
+        ({"fiscal_year_start_month": 13}, InvalidMonthError, "fiscal_year_start_month"),
+        ({"fiscal_year_start_month": True}, InvalidMonthError, "fiscal_year_start_month"),
+        ({"check_in_cadence_days": 0}, InvalidCadenceError, "check_in_cadence_days"),
+        ({"check_in_cadence_days": 91}, InvalidCadenceError, "check_in_cadence_days"),
+        ({"locale": "italiano"}, InvalidLocaleError, "locale"),
+        ({"locale": ""}, InvalidLocaleError, "locale"),
+    ],
+)
+async def test_a_bad_tenant_setting_is_named_and_creates_nothing(
+    pool: asyncpg.Pool, admin: asyncpg.Connection, change: dict[str, Any], error: type, field: str
+) -> None:
+    """The API tells the user which field to fix, and a half-made tenant never exists."""
+    firm = await a_consultancy(pool)
+    before = await count(admin, "tenants")
+    arguments: dict[str, Any] = {"name": "Acme"} | change
+    with pytest.raises(error) as refused:
+        await create_tenant(pool, firm.id, **arguments)
+    assert refused.value.field == field
+    assert await count(admin, "tenants") == before
+
+
+async def test_a_bad_tenant_update_is_named_and_changes_nothing(pool: asyncpg.Pool) -> None:
+    """One bad field in an update must not let the good ones through."""
+    tenant = await a_tenant(pool)
+    with pytest.raises(InvalidColourError):
+        await update_tenant(pool, tenant.id, name="Renamed", colour="blue")
+    assert await get_tenant(pool, tenant.id) == tenant
+
+
+@pytest.mark.parametrize(
+    "email", ["", "anna", "anna@", "@example.it", "anna@example", "an na@example.it",
+              "anna@exa mple.it", f"{'a' * 250}@example.it", "a@b@example.it"],
+)  # fmt: skip
+async def test_a_bad_email_is_named_and_creates_no_user(
+    pool: asyncpg.Pool, admin: asyncpg.Connection, email: str
+) -> None:
+    """A typo in an address must be caught before an account nobody can reach is made."""
+    before = await count(admin, "users")
+    with pytest.raises(InvalidEmailError) as refused:
+        await create_user(pool, email, "Anna")
+    assert refused.value.field == "email"
+    assert await count(admin, "users") == before
+
+
+async def test_emails_are_stored_lower_cased_and_unique(pool: asyncpg.Pool) -> None:
+    """Anna@X and anna@x are one person: two accounts would split her grants."""
+    email = an_email()
+    user = await create_user(pool, "  " + email.upper() + " ", "Anna")
+    assert user.email == email
+    with pytest.raises(DuplicateEmailError) as refused:
+        await create_user(pool, email, "Anna again")
+    assert refused.value.field == "email"
+
+
+async def test_bad_user_fields_are_named(pool: asyncpg.Pool, admin: asyncpg.Connection) -> None:
+    """Display names and passwords have bounds; breaking them names the field."""
+    before = await count(admin, "users")
+    with pytest.raises(InvalidNameError) as no_name:
+        await create_user(pool, an_email(), "")
+    with pytest.raises(WeakPasswordError) as short:
+        await create_user(pool, an_email(), "Anna", password="short")
+    assert (no_name.value.field, short.value.field) == ("display_name", "password")
+    assert await count(admin, "users") == before
+
+
+@pytest.mark.parametrize(
+    "role", ["owner", "", "CLIENT_ADMIN", "platform_admin", "consultancy_admin"]
+)
+async def test_a_bad_membership_role_is_named_and_grants_nothing(
+    pool: asyncpg.Pool, role: str
+) -> None:
+    """An unknown or out-of-place role is never stored (a tenant cannot make a platform admin)."""
+    tenant, user = await a_tenant(pool), await a_user(pool)
+    with pytest.raises(InvalidRoleError) as refused:
+        await add_membership(pool, tenant.id, user.id, role)
+    assert refused.value.field == "role"
+    with pytest.raises(InvalidRoleError):
+        await invite_member(pool, tenant.id, an_email(), "New", role)
+    assert await list_members(pool, tenant.id) == []
+
+
+async def test_a_bad_key_or_consultancy_name_is_named(pool: asyncpg.Pool) -> None:
+    """Every name has the same bounds, wherever it is typed."""
+    tenant = await a_tenant(pool)
+    with pytest.raises(InvalidNameError):
+        await create_api_key(pool, tenant.id, "")
+    with pytest.raises(InvalidNameError):
+        await create_consultancy(pool, "x" * 201)
+    assert await list_api_keys(pool, tenant.id) == []
+
+
+def test_validators_normalise_what_they_accept() -> None:
+    """Equal inputs must store equally: case and spacing never make two different values."""
+    assert valid.colour(" #A1B2C3 ") == "#a1b2c3"
+    assert valid.locale("en_gb") == "en-GB"
+    assert valid.slug_from("Caffè Ràpido & Figli S.r.l.") == "caffe-rapido-figli-s-r-l"
+    assert valid.name("  Acme  ") == "Acme"
+
+
+def test_every_tenancy_error_carries_a_rule() -> None:
+    """The API turns errors into problem+json in one place, keyed on the rule slug."""
+    for error in (InvalidEmailError, InvalidColourError, InvalidMonthError, InvalidRoleError):
+        made = error("x", field="f")
+        assert isinstance(made, TenancyError)
+        assert made.rule and made.rule != TenancyError.default_rule

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from services.db import app_dsn, create_pool
+from services.projector.registry import PROJECTIONS
+from services.projector.schema import ensure_tables
 from services.settings import Settings
 from services.store.event_store import EventStore
 from services.store.migrate import migrate
@@ -38,6 +40,7 @@ async def bootstrap(settings: Settings, admin_dsn: str, *, run_migrations: bool 
     """Migrate (as admin), then connect as the application role and wire the store."""
     if run_migrations:
         await migrate(admin_dsn, settings.app_db_password)
+        await ensure_tables(admin_dsn, PROJECTIONS)
     dsn = settings.app_database_url or app_dsn(admin_dsn, settings.app_db_password)
     pool = await create_pool(dsn, settings.pool_min, settings.pool_max)
     store = EventStore(pool, notify=settings.notify)

@@ -8,35 +8,10 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from services.runtime import admin_database, running_system
+from services import commands
 from services.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
-
-
-async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from services.store.migrate import migrate
-
-    with admin_database(settings) as dsn:
-        applied = await migrate(dsn, settings.app_db_password)
-    print("applied: " + (", ".join(applied) if applied else "nothing, already up to date"))
-    return 0
-
-
-async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from services.demo import load_demo, print_demo
-
-    with admin_database(settings) as dsn:
-        async with running_system(settings, dsn) as system:
-            tenant_id = await load_demo(system)
-            await print_demo(system, tenant_id)
-    return 0
-
-
-async def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from services.bench import run_bench
-
-    return await run_bench(args, settings)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,14 +19,50 @@ def parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply the SQL migrations (safe to run concurrently)")
     sub.add_parser("demo", help="load the demo tenant (once) and print its objective tree")
+
     bench = sub.add_parser("bench", help="benchmarks; one JSON object on stdout")
-    bench.add_argument("target", choices=["store"])
+    bench.add_argument("target", choices=["store", "projections", "api"])
     bench.add_argument("--quick", action="store_true", help="shorter runs, for a smoke check")
     bench.add_argument("--json", action="store_true", help="JSON only (the default output)")
+
+    sub.add_parser("project", help="run the projector until SIGTERM / Ctrl-C")
+    projections = sub.add_parser("projections", help="rebuild or verify the read models")
+    action = projections.add_subparsers(dest="action", required=True)
+    rebuild = action.add_parser("rebuild", help="rebuild from the logs, swapping tables in")
+    rebuild.add_argument("--tenant", help="one tenant (id or slug); default all")
+    rebuild.add_argument("--projection", action="append", help="one projection; repeatable")
+    verify = action.add_parser("verify", help="compare live tables with a rebuild in memory")
+    verify.add_argument("--tenant", help="one tenant (id or slug); default all")
+
+    progress = sub.add_parser("progress", help="a tenant's objective tree")
+    progress.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
+    progress.add_argument("--as-of", help="what the system knew at this instant (ISO 8601)")
+    progress.add_argument("--valid-at", help="values for this business date (YYYY-MM-DD)")
+    progress.add_argument("--json", action="store_true", help="JSON instead of a table")
+
+    diff = sub.add_parser("diff", help="what changed in a tenant between two instants")
+    diff.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
+    diff.add_argument("--from", dest="since", required=True, help="ISO 8601 instant or date")
+    diff.add_argument("--to", dest="until", required=True, help="ISO 8601 instant or date")
+    diff.add_argument("--json", action="store_true", help="JSON instead of lines")
+
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_action = audit.add_subparsers(dest="action", required=True)
+    audit_verify = audit_action.add_parser("verify", help="recompute a tenant's hash chain")
+    audit_verify.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
     return root
 
 
-HANDLERS: dict[str, Handler] = {"migrate": cmd_migrate, "demo": cmd_demo, "bench": cmd_bench}
+HANDLERS: dict[str, Handler] = {
+    "migrate": commands.migrate,
+    "demo": commands.demo,
+    "bench": commands.bench,
+    "project": commands.project,
+    "projections": commands.projections,
+    "progress": commands.progress,
+    "diff": commands.diff,
+    "audit": commands.audit,
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -32,6 +33,8 @@ class Context:
     grants: tuple[UUID, ...] | None = None
     """The principal's tenant grants for row-level security; None: just tenant_id."""
     correlation_id: UUID = field(default_factory=uuid4)
+    imported_at: datetime | None = None
+    """Set only by an import of history: the instant the change really happened."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class Commands:
             actor=ctx.actor,
             correlation_id=ctx.correlation_id,
             grants=ctx.grants,
+            imported_at=ctx.imported_at,
         )
 
     @staticmethod

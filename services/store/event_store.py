@@ -79,6 +79,15 @@ def _grants(tenant_id: UUID, grants: Iterable[UUID] | None) -> str:
     return grants_literal([tenant_id] if grants is None else grants)
 
 
+async def read_log_on(
+    conn: asyncpg.Connection, tenant_id: UUID, after: int, *, limit: int, upto: int | None = None
+) -> list[LogRecord]:
+    """read_log inside the caller's transaction (its tenant setting must admit tenant_id)."""
+    upto = _MAX_POSITION if upto is None else upto
+    rows = await conn.fetch(_READ_LOG, tenant_id, after, upto, limit)
+    return [LogRecord(tenant_id, *row) for row in rows]
+
+
 class EventStore:
     """Appends to and reads from the per-tenant logs."""
 
@@ -118,7 +127,8 @@ class EventStore:
             row = await self.pool.fetchrow(_APPEND, *args)
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name == "events_stream_version_key":
-                raise ConcurrencyError(tenant_id, [e.originator_id for e in events]) from error
+                stream_ids = [UUID(str(e.originator_id)) for e in events]
+                raise ConcurrencyError(tenant_id, stream_ids) from error
             raise
         assert row is not None
         return Appended(row["first_position"], row["last_position"], row["recorded_at"])
@@ -172,10 +182,8 @@ class EventStore:
         grants: Iterable[UUID] | None = None,
     ) -> list[LogRecord]:
         """The tenant's events with position in (after, upto], in position order."""
-        upto = _MAX_POSITION if upto is None else upto
         async with tenant_transaction(self.pool, grants or [tenant_id]) as conn:
-            rows = await conn.fetch(_READ_LOG, tenant_id, after, upto, limit)
-        return [LogRecord(tenant_id, *row) for row in rows]
+            return await read_log_on(conn, tenant_id, after, limit=limit, upto=upto)
 
     async def stream_ids(
         self, tenant_id: UUID, topics: Sequence[str], grants: Iterable[UUID] | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.cryptography import AESCipher
@@ -40,7 +40,7 @@ class Repository:
         self.store = store
         self.snapshot_every = snapshot_every
         self._transcoder = MsgspecTranscoder()
-        self._plain = Mapper(self._transcoder)
+        self._plain: Mapper[UUID] = Mapper(self._transcoder)
         self._mappers: dict[UUID, Mapper[UUID]] = {}
 
     async def mapper(self, tenant_id: UUID) -> Mapper[UUID]:
@@ -83,9 +83,9 @@ class Repository:
         mapper = await self.mapper(tenant_id)
         aggregate: Any = None
         if rows.snapshot is not None:
-            aggregate = mapper.to_domain_event(rows.snapshot).mutate(None)
+            aggregate = cast(Any, mapper.to_domain_event(rows.snapshot)).mutate(None)
         for stored in rows.events:
-            aggregate = mapper.to_domain_event(stored).mutate(aggregate)
+            aggregate = cast(Any, mapper.to_domain_event(stored)).mutate(aggregate)
         if aggregate is None:
             raise AggregateNotFoundError(tenant_id, aggregate_id)
         if kind is not None and not isinstance(aggregate, kind):
@@ -122,7 +122,7 @@ class Repository:
     ) -> None:
         if self.snapshot_every <= 0:
             return
-        first_version = {}
+        first_version: dict[UUID, int] = {}
         for event in pending:
             first_version.setdefault(event.originator_id, event.originator_version)
         mapper = await self.mapper(tenant_id)

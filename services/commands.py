@@ -1,0 +1,182 @@
+"""What each `okr` sub-command does (argument parsing lives in services/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from services.bootstrap import System
+from services.runtime import admin_database, running_system
+from services.settings import Settings
+
+
+async def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from services.projector.registry import PROJECTIONS
+    from services.projector.schema import ensure_tables
+    from services.store.migrate import migrate as apply
+
+    with admin_database(settings) as dsn:
+        applied = await apply(dsn, settings.app_db_password)
+        reset = await ensure_tables(dsn, PROJECTIONS)
+    print("applied: " + (", ".join(applied) if applied else "nothing, already up to date"))
+    if reset:
+        print("read models (re)created: " + ", ".join(reset))
+    return 0
+
+
+async def demo(args: argparse.Namespace, settings: Settings) -> int:
+    from services.demo import load_demo, print_demo
+
+    with admin_database(settings) as dsn:
+        async with running_system(settings, dsn) as system:
+            tenant_id = await load_demo(system)
+            await print_demo(system, tenant_id)
+    return 0
+
+
+async def bench(args: argparse.Namespace, settings: Settings) -> int:
+    from services.bench import run_bench
+
+    code: int = await run_bench(args, settings)
+    return code
+
+
+async def project(args: argparse.Namespace, settings: Settings) -> int:
+    from services.projector.registry import PROJECTIONS
+    from services.projector.worker import Projector
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    with admin_database(settings) as dsn:
+        async with running_system(settings, dsn) as system:
+            projector = Projector(system.pool, system.repository, PROJECTIONS)
+            await projector.run(system.app_dsn, stop)
+    return 0
+
+
+async def resolve_tenant(system: System, text: str) -> UUID:
+    """A tenant id from an id, a slug, or 'demo' (operator convenience, read as admin)."""
+    if text == "demo":
+        from services.demo_data import TENANT_ID
+
+        return TENANT_ID
+    try:
+        return UUID(text)
+    except ValueError:
+        pass
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        found = await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", text)
+    finally:
+        await conn.close()
+    if found is None:
+        raise SystemExit(f"okr: no tenant with id or slug {text!r}")
+    return UUID(str(found))
+
+
+async def projections(args: argparse.Namespace, settings: Settings) -> int:
+    from services.projector import rebuild
+    from services.projector.registry import by_name
+
+    with admin_database(settings) as dsn:
+        async with running_system(settings, dsn) as system:
+            tenant = None if args.tenant is None else await resolve_tenant(system, args.tenant)
+            if args.action == "rebuild":
+                chosen = by_name(args.projection)
+                if tenant is None:
+                    events = await rebuild.rebuild_all(
+                        dsn, system.pool, system.repository, chosen, rebuild.progress_bar()
+                    )
+                else:
+                    events = await rebuild.rebuild_tenant(
+                        system.pool, system.repository, chosen, tenant
+                    )
+                print(f"\nrebuilt {', '.join(p.name for p in chosen)}: {events} events replayed")
+                return 0
+            chosen = by_name(None)
+            if tenant is None:
+                differences = await rebuild.verify_all(system.pool, system.repository, chosen)
+            else:
+                differences = await rebuild.verify_tenant(
+                    system.pool, system.repository, chosen, tenant
+                )
+            for d in differences[:50]:
+                print(f"DIFF {d.tenant_id} {d.table} {d.key}: live={d.live} rebuilt={d.rebuilt}")
+            print(f"verify: {len(differences)} differing row(s)")
+            return 1 if differences else 0
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant; a bare date means the end of that day (UTC); naive means UTC."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, 23, 59, 59, 999999, tzinfo=UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"okr: {text!r} is not an ISO 8601 date or instant") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def progress(args: argparse.Namespace, settings: Settings) -> int:
+    from services.demo_data import TENANT_NAME
+    from services.read import progress_as_of, progress_tree
+    from services.tree_print import render
+
+    valid_at = None if args.valid_at is None else parse_instant(args.valid_at).date()
+    with admin_database(settings) as dsn:
+        async with running_system(settings, dsn) as system:
+            tenant = await resolve_tenant(system, args.tenant)
+            if args.as_of:
+                at = parse_instant(args.as_of)
+                tree = await progress_as_of(
+                    system.repository, tenant, today=at.date(), recorded_at=at, valid_at=valid_at
+                )
+            else:
+                today = datetime.now(UTC).date()
+                tree = await progress_tree(system.pool, tenant, today=today, valid_at=valid_at)
+    if args.json:
+        sys.stdout.write(msgspec.json.encode(tree).decode() + "\n")
+    else:
+        print(render(tree, TENANT_NAME if args.tenant == "demo" else str(tenant)))
+    return 0
+
+
+async def diff(args: argparse.Namespace, settings: Settings) -> int:
+    from services.read import diff as diff_of
+
+    since, until = parse_instant(args.since), parse_instant(args.until)
+    with admin_database(settings) as dsn:
+        async with running_system(settings, dsn) as system:
+            tenant = await resolve_tenant(system, args.tenant)
+            changes = await diff_of(system.repository, tenant, since=since, until=until)
+    if args.json:
+        sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
+        return 0
+    for c in changes:
+        print(f"{c.item_kind:<10} {c.title[:50]:<50} {c.field:<16} {c.before} → {c.after}")
+    print(f"{len(changes)} change(s) between {since.isoformat()} and {until.isoformat()}")
+    return 0
+
+
+async def audit(args: argparse.Namespace, settings: Settings) -> int:
+    from services.store.chain import verify_chain
+
+    with admin_database(settings) as dsn:
+        async with running_system(settings, dsn) as system:
+            tenant = await resolve_tenant(system, args.tenant)
+            report = await verify_chain(system.pool, tenant)
+    if report.ok:
+        print(f"chain intact: {report.checked} events, head at position {report.head_position}")
+        return 0
+    print(f"chain BROKEN at position {report.first_bad_position}: {report.problem}")
+    return 1

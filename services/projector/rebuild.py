@@ -1,0 +1,232 @@
+"""Rebuild read models from the logs, and verify live tables against a rebuild in memory.
+
+Full rebuild: fill shadow tables tenant by tenant (readers keep reading the live ones),
+then swap them in with one short transaction; the projector carries on from the shadow's
+positions. One tenant: replace its rows in one transaction under its advisory lock.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from projections.base import Projection, Row
+from services.db import grants_literal
+from services.projector.decode import decode
+from services.projector.schema import columns_sql, create_sql, positions_table, table_names
+from services.projector.tables import append_rows, keyed, save_position, write_state_diff
+from services.store.event_store import read_log_on
+from services.store.repository import Repository
+
+SHADOW = "__shadow"
+BATCH = 2000
+Report = Callable[[str], None]
+
+
+def progress_bar(stream: Any = sys.stderr) -> Report:
+    """A one-line progress report that rewrites itself."""
+
+    def report(line: str) -> None:
+        stream.write("\r" + line.ljust(78))
+        stream.flush()
+
+    return report
+
+
+@dataclass
+class Replayed:
+    """One projection replayed for one tenant in memory: state, log rows, position."""
+
+    projection: Projection[Any]
+    state: Any
+    position: int = 0
+    log_rows: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+
+
+async def replay_tenant(
+    conn: asyncpg.Connection,
+    repository: Repository,
+    projections: Sequence[Projection[Any]],
+    tenant_id: UUID,
+    upto: dict[str, int] | None = None,
+) -> list[Replayed]:
+    """Fold the tenant's whole log (each projection up to `upto[name]` when given)."""
+    out = [Replayed(p, p.initial()) for p in projections]
+    after = 0
+    while True:
+        stored = await read_log_on(conn, tenant_id, after, limit=BATCH)
+        if not stored:
+            return out
+        for record in await decode(repository, stored):
+            for r in out:
+                limit = None if upto is None else upto.get(r.projection.name, 0)
+                if limit is not None and record.position > limit:
+                    continue
+                r.state, rows = r.projection.fold(r.state, record)
+                r.position = record.position
+                for table, new in rows.items():
+                    r.log_rows[table].extend(new)
+        after = stored[-1].position
+
+
+async def _tenants(pool: asyncpg.Pool) -> list[UUID]:
+    return [
+        r["tenant_id"] for r in await pool.fetch("SELECT tenant_id FROM okr_tenant_positions()")
+    ]
+
+
+async def _write_replayed(
+    conn: asyncpg.Connection, tenant_id: UUID, replayed: Replayed, suffix: str
+) -> None:
+    p = replayed.projection
+    await append_rows(conn, p, tenant_id, replayed.log_rows, suffix)
+    await write_state_diff(conn, p, tenant_id, {}, p.rows(replayed.state), suffix)
+    await save_position(
+        conn,
+        positions_table(p, suffix),
+        tenant_id,
+        replayed.position,
+        p.encode_state(replayed.state),
+    )
+
+
+async def rebuild_tenant(
+    pool: asyncpg.Pool,
+    repository: Repository,
+    projections: Sequence[Projection[Any]],
+    tenant_id: UUID,
+) -> int:
+    """Replace one tenant's rows of these projections, atomically; events replayed."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7013))", tenant_id
+        )
+        replayed = await replay_tenant(conn, repository, projections, tenant_id)
+        for r in replayed:
+            for name in table_names(r.projection):
+                await conn.execute(f"DELETE FROM {name} WHERE tenant_id = $1", tenant_id)
+            await _write_replayed(conn, tenant_id, r, "")
+    return max((r.position for r in replayed), default=0)
+
+
+async def rebuild_all(
+    admin_dsn: str,
+    pool: asyncpg.Pool,
+    repository: Repository,
+    projections: Sequence[Projection[Any]],
+    report: Report | None = None,
+) -> int:
+    """Rebuild into shadow tables, then swap them in; events replayed in all."""
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        for p in projections:
+            for name in table_names(p, SHADOW):
+                await admin.execute(f"DROP TABLE IF EXISTS {name}")
+            await admin.execute(create_sql(p, SHADOW))
+        tenants, events = await _tenants(pool), 0
+        for done, tenant_id in enumerate(tenants, start=1):
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
+                replayed = await replay_tenant(conn, repository, projections, tenant_id)
+                for r in replayed:
+                    await _write_replayed(conn, tenant_id, r, SHADOW)
+            events += max((r.position for r in replayed), default=0)
+            if report:
+                report(f"rebuild: {done}/{len(tenants)} tenants, {events} events")
+        async with admin.transaction():
+            for p in projections:
+                await _swap(admin, p)
+        return events
+    finally:
+        await admin.close()
+
+
+async def _swap(admin: asyncpg.Connection, projection: Projection[Any]) -> None:
+    live, shadow = table_names(projection), table_names(projection, SHADOW)
+    await admin.execute(f"LOCK TABLE {', '.join(live)} IN ACCESS EXCLUSIVE MODE")
+    for old, new in zip(live, shadow, strict=True):
+        await admin.execute(f"DROP TABLE {old}")
+        await admin.execute(f"ALTER TABLE {new} RENAME TO {old}")
+        await admin.execute(f"ALTER INDEX {new}_pkey RENAME TO {old}_pkey")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A row that differs between the live table and a rebuild."""
+
+    tenant_id: UUID
+    table: str
+    key: tuple[Any, ...]
+    live: Row | None
+    rebuilt: Row | None
+
+
+def _comparable(row: Row | None, jsonb: list[int]) -> Any:
+    if row is None:
+        return None
+    values = list(row)
+    for i in jsonb:
+        if isinstance(values[i], str):
+            values[i] = json.loads(values[i])
+    return tuple(str(v) if isinstance(v, UUID) else v for v in values)
+
+
+async def verify_tenant(
+    pool: asyncpg.Pool,
+    repository: Repository,
+    projections: Sequence[Projection[Any]],
+    tenant_id: UUID,
+) -> list[Difference]:
+    """Rebuild the tenant in memory up to each projection's live position and compare."""
+    differences = []
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
+        upto = {}
+        for p in projections:
+            position = await conn.fetchval(
+                f"SELECT position FROM {positions_table(p)} WHERE tenant_id = $1", tenant_id
+            )
+            upto[p.name] = int(position or 0)
+        for r in await replay_tenant(conn, repository, projections, tenant_id, upto):
+            expected = dict(r.log_rows) | {
+                k: list(v) for k, v in r.projection.rows(r.state).items()
+            }
+            for table in r.projection.tables:
+                differences += await _compare(conn, tenant_id, table, expected.get(table.name, []))
+    return differences
+
+
+async def _compare(
+    conn: asyncpg.Connection, tenant_id: UUID, table: Any, rows: list[Row]
+) -> list[Difference]:
+    names = [c.name for c in table.columns]
+    jsonb = [i for i, c in enumerate(table.columns) if c.sql_type == "jsonb"]
+    live_rows = [
+        tuple(r) for r in await conn.fetch(
+            f"SELECT {columns_sql(names)} FROM {table.name} WHERE tenant_id = $1", tenant_id
+        )
+    ]  # fmt: skip
+    live, rebuilt = keyed(table, live_rows), keyed(table, rows)
+    out = []
+    for key in live.keys() | rebuilt.keys():
+        a, b = live.get(key), rebuilt.get(key)
+        if _comparable(a, jsonb) != _comparable(b, jsonb):
+            out.append(Difference(tenant_id, table.name, key, a, b))
+    return out
+
+
+async def verify_all(
+    pool: asyncpg.Pool, repository: Repository, projections: Sequence[Projection[Any]]
+) -> list[Difference]:
+    differences = []
+    for tenant_id in await _tenants(pool):
+        differences += await verify_tenant(pool, repository, projections, tenant_id)
+    return differences

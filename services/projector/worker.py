@@ -1,0 +1,208 @@
+"""The projector worker: LISTEN for appends, catch tenants up in batches, poll as a net.
+
+Per tenant and batch, one transaction: take the tenant's advisory lock (another projector
+holding it means the tenant is in hand), read each projection's position and fold state,
+read the next events, fold, write the appended rows and the state-row differences, save
+positions and states. Rows and positions commit together, so a crash between batches
+neither repeats nor skips an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from projections.base import Projection, Recorded, Row
+from services.db import grants_literal
+from services.projector.decode import decode
+from services.projector.schema import positions_table
+from services.projector.tables import append_rows, save_position, write_state_diff
+from services.store.event_store import read_log_on
+from services.store.repository import Repository
+
+log = structlog.get_logger("okr.projector")
+LOCK_SQL = "SELECT pg_try_advisory_xact_lock(hashtextextended($1::uuid::text, 7013))"
+
+
+@dataclass
+class _Progress:
+    """Where one projection stands for one tenant inside a batch."""
+
+    projection: Projection[Any]
+    position: int
+    state: Any
+    appended: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+
+
+async def load_progress(
+    conn: asyncpg.Connection, projections: Sequence[Projection[Any]], tenant_id: UUID
+) -> list[_Progress]:
+    """Each projection's position and decoded state for the tenant (initial when new)."""
+    out = []
+    for p in projections:
+        row = await conn.fetchrow(
+            f"SELECT position, state FROM {positions_table(p)} WHERE tenant_id = $1", tenant_id
+        )
+        if row is None:
+            out.append(_Progress(p, 0, p.initial()))
+        else:
+            out.append(_Progress(p, row["position"], p.decode_state(row["state"])))
+    return out
+
+
+def fold_batch(progress: _Progress, records: Sequence[Recorded]) -> None:
+    """Fold the records this projection has not seen yet, collecting appended rows."""
+    fold, state, appended = progress.projection.fold, progress.state, progress.appended
+    for record in records:
+        if record.position <= progress.position:
+            continue
+        state, rows = fold(state, record)
+        for table, new in rows.items():
+            appended[table].extend(new)
+    progress.state = state
+
+
+class Projector:
+    """Keeps the given projections' tables up to date for every tenant."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        repository: Repository,
+        projections: Sequence[Projection[Any]],
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.pool = pool
+        self.repository = repository
+        self.projections = tuple(projections)
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.applied: dict[UUID, int] = {}
+        """The last position this process saw applied, per tenant (lag metrics)."""
+        self.heads: dict[UUID, int] = {}
+        """The last head position seen per tenant."""
+        self._dirty: set[UUID] = set()
+        self._wake = asyncio.Event()
+
+    async def catch_up(self, tenant_id: UUID) -> int:
+        """Apply every event of the tenant not yet projected; how many were applied."""
+        total = 0
+        while True:
+            applied = await self._one_batch(tenant_id)
+            if applied is None:  # another projector holds the tenant
+                return total
+            total += applied
+            if applied < self.batch_size:
+                return total
+
+    async def _one_batch(self, tenant_id: UUID) -> int | None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
+            if not await conn.fetchval(LOCK_SQL, tenant_id):
+                return None
+            progress = await load_progress(conn, self.projections, tenant_id)
+            low = min(p.position for p in progress)
+            stored = await read_log_on(conn, tenant_id, low, limit=self.batch_size)
+            if not stored:
+                self.applied[tenant_id] = low
+                return 0
+            records = await decode(self.repository, stored)
+            for p in progress:
+                await self._apply(conn, tenant_id, p, records)
+        self.applied[tenant_id] = records[-1].position
+        return len(records)
+
+    async def _apply(
+        self, conn: asyncpg.Connection, tenant_id: UUID, p: _Progress, records: list[Recorded]
+    ) -> None:
+        if records[-1].position <= p.position:
+            return
+        projection = p.projection
+        before = projection.rows(p.state)
+        fold_batch(p, records)
+        await append_rows(conn, projection, tenant_id, p.appended)
+        await write_state_diff(conn, projection, tenant_id, before, projection.rows(p.state))
+        await save_position(
+            conn,
+            positions_table(projection),
+            tenant_id,
+            records[-1].position,
+            projection.encode_state(p.state),
+        )
+
+    async def lagging_tenants(self) -> list[UUID]:
+        """Tenants whose log head is past what every projection has applied."""
+        heads = await self.pool.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
+        self.heads = {r["tenant_id"]: r["position"] for r in heads}
+        return [t for t, head in self.heads.items() if self.applied.get(t, -1) < head]
+
+    async def catch_up_all(self) -> int:
+        """One pass over every lagging tenant."""
+        total = 0
+        for tenant_id in await self.lagging_tenants():
+            total += await self.catch_up(tenant_id)
+        return total
+
+    def notified(self, tenant_id: UUID, position: int) -> None:
+        """A NOTIFY arrived: the tenant has new events."""
+        self.heads[tenant_id] = max(position, self.heads.get(tenant_id, 0))
+        self._dirty.add(tenant_id)
+        self._wake.set()
+
+    async def run(self, listen_dsn: str, stop: asyncio.Event) -> None:
+        """Project until `stop` is set: woken by NOTIFY, polling every poll_interval."""
+        listener = await asyncpg.connect(listen_dsn)
+        await listener.add_listener("okr_events", self._on_notify)
+        log.info("projector.started", projections=[p.name for p in self.projections])
+        try:
+            await self.catch_up_all()
+            while not stop.is_set():
+                await self._wait(stop)
+                dirty, self._dirty = self._dirty, set()
+                for tenant_id in dirty or await self.lagging_tenants():
+                    if stop.is_set():
+                        break
+                    await self._catch_up_logged(tenant_id)
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.close()
+            log.info("projector.stopped")
+
+    async def _catch_up_logged(self, tenant_id: UUID) -> None:
+        try:
+            applied = await self.catch_up(tenant_id)
+        except (asyncpg.PostgresError, OSError) as error:
+            log.warning("projector.batch_failed", tenant_id=str(tenant_id), error=str(error))
+            self._dirty.add(tenant_id)
+            await asyncio.sleep(self.poll_interval)
+            return
+        if applied:
+            log.debug("projector.applied", tenant_id=str(tenant_id), events=applied)
+        if self.applied.get(tenant_id, -1) < self.heads.get(tenant_id, 0):
+            # Another projector held the tenant, or more arrived: look again shortly.
+            self._dirty.add(tenant_id)
+            asyncio.get_running_loop().call_later(0.05, self._wake.set)
+
+    async def _wait(self, stop: asyncio.Event) -> None:
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=self.poll_interval, return_when="FIRST_COMPLETED")
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        self._wake.clear()
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        tenant, _, position = payload.partition(":")
+        with contextlib.suppress(ValueError):
+            self.notified(UUID(tenant), int(position))

@@ -1,0 +1,33 @@
+"""Read queries: what the API and the portal show, from the read-model tables.
+
+Current views come from the projector's tables (fold state and rows written in the same
+transaction); "as of" views replay the tenant's log through the same folds.
+"""
+
+from services.read.logs import (
+    audit,
+    audit_entries_sql,
+    history,
+    series,
+)
+from services.read.progress import (
+    diff,
+    portfolio,
+    progress_as_of,
+    progress_state,
+    progress_tree,
+    tenant_records,
+)
+
+__all__ = [
+    "audit",
+    "audit_entries_sql",
+    "diff",
+    "history",
+    "portfolio",
+    "progress_as_of",
+    "progress_state",
+    "progress_tree",
+    "series",
+    "tenant_records",
+]

@@ -1,0 +1,119 @@
+"""History, audit trail and series: rows of the log read models, filtered in SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from projections.audit import AuditEntry, entry_from_row
+from projections.history import HistoryLine, line_from_row
+from projections.series import SeriesPoint, series_point
+from services.db import tenant_transaction
+from services.projector.schema import columns_sql
+
+MAX_LIMIT = 1000
+
+
+def _filters(column_of: dict[str, str], **wanted: Any) -> tuple[str, list[Any]]:
+    """WHERE clauses (after tenant_id = $1) for the filters that were given."""
+    clauses, args = [], []
+    for name, value in wanted.items():
+        if value is None:
+            continue
+        args.append(value)
+        clauses.append(column_of[name].format(f"${len(args) + 1}"))
+    return "".join(f" AND {c}" for c in clauses), args
+
+
+_HISTORY = {
+    "item_id": "item_id = {}",
+    "actor": "actor = {}",
+    "kind": "(template = {0} OR item_kind = {0})",
+    "since": "recorded_at >= {}",
+    "until": "recorded_at < {}",
+    "after_position": "position > {}",
+    "before_position": "position < {}",
+}
+
+
+async def history(
+    pool: asyncpg.Pool,
+    tenant_id: UUID,
+    *,
+    item_id: UUID | None = None,
+    actor: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_position: int | None = None,
+    limit: int = 100,
+) -> list[HistoryLine]:
+    """The tenant's timeline, newest first; page with `before_position` (a cursor)."""
+    where, args = _filters(
+        _HISTORY, item_id=item_id, actor=actor, kind=kind, since=since, until=until,
+        before_position=before_position,
+    )  # fmt: skip
+    columns = columns_sql(HistoryLine.__struct_fields__)
+    sql = (
+        f"SELECT {columns} FROM rm_history WHERE tenant_id = $1{where}"
+        f" ORDER BY position DESC LIMIT {min(max(limit, 1), MAX_LIMIT)}"
+    )
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        rows = await conn.fetch(sql, tenant_id, *args)
+    return [line_from_row(tuple(r)) for r in rows]
+
+
+_AUDIT = {
+    "actor": "actor = {}",
+    "stream_id": "stream_id = {}",
+    "topic": "(topic = {0} OR topic LIKE {0} || '.%')",
+    "since": "recorded_at >= {}",
+    "until": "recorded_at < {}",
+    "after_position": "position > {}",
+}
+
+
+def audit_entries_sql(**filters: Any) -> tuple[str, list[Any]]:
+    """The SELECT of audit rows for these filters ($1 is the tenant), oldest first."""
+    where, args = _filters(_AUDIT, **filters)
+    columns = columns_sql(AuditEntry.__struct_fields__)
+    return f"SELECT {columns} FROM rm_audit WHERE tenant_id = $1{where} ORDER BY position", args
+
+
+async def audit(
+    pool: asyncpg.Pool,
+    tenant_id: UUID,
+    *,
+    actor: str | None = None,
+    stream_id: UUID | None = None,
+    topic: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_position: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """The raw trail, oldest first; page with `after_position` (a cursor)."""
+    sql, args = audit_entries_sql(
+        actor=actor, stream_id=stream_id, topic=topic, since=since, until=until,
+        after_position=after_position,
+    )  # fmt: skip
+    sql += f" LIMIT {min(max(limit, 1), MAX_LIMIT)}"
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        rows = await conn.fetch(sql, tenant_id, *args)
+    return [entry_from_row(tuple(r)) for r in rows]
+
+
+async def series(pool: asyncpg.Pool, tenant_id: UUID, item_id: UUID) -> list[SeriesPoint]:
+    """Every value recorded for a key result or KPI (corrections included), in log order."""
+    columns = columns_sql(SeriesPoint.__struct_fields__)
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        rows = await conn.fetch(
+            f"SELECT {columns} FROM rm_series_points WHERE tenant_id = $1 AND item_id = $2"
+            " ORDER BY position",
+            tenant_id,
+            item_id,
+        )
+    return [series_point(tuple(r)) for r in rows]

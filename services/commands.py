@@ -58,7 +58,10 @@ async def project(args: argparse.Namespace, settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:
-            projector = Projector(system.pool, system.repository, PROJECTIONS)
+            projector = Projector(
+                system.pool, system.repository, PROJECTIONS,
+                batch_size=settings.projector_batch, poll_interval=settings.projector_poll,
+            )  # fmt: skip
             await projector.run(system.app_dsn, stop)
     return 0
 

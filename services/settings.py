@@ -30,6 +30,10 @@ class Settings:
     """Smallest size of the application's connection pool."""
     pool_max: int = 20
     """Largest size of the application's connection pool."""
+    projector_batch: int = 500
+    """Events a projector folds per transaction."""
+    projector_poll: float = 1.0
+    """Seconds between the projector's safety-net polls (NOTIFY wakes it sooner)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -45,4 +49,6 @@ class Settings:
             notify=env.get("OKR_NOTIFY", "1") not in ("0", "false", "no"),
             pool_min=int(env.get("OKR_POOL_MIN", defaults.pool_min)),
             pool_max=int(env.get("OKR_POOL_MAX", defaults.pool_max)),
+            projector_batch=int(env.get("OKR_PROJECTOR_BATCH", defaults.projector_batch)),
+            projector_poll=float(env.get("OKR_PROJECTOR_POLL", defaults.projector_poll)),
         )

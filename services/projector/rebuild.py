@@ -107,7 +107,7 @@ async def rebuild_tenant(
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
         await conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7013))", tenant_id
+            "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 7013))", tenant_id
         )
         replayed = await replay_tenant(conn, repository, projections, tenant_id)
         for r in replayed:

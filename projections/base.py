@@ -97,3 +97,19 @@ def replay(projection: Projection[S], records: Iterable[Recorded], state: S | No
     for record in records:
         current, _ = projection.fold(current, record)
     return current
+
+
+def collect(
+    projection: Projection[S], records: Iterable[Recorded], state: S | None = None
+) -> tuple[S, dict[str, list[Row]]]:
+    """Fold records into a state and gather the log rows they append, per table, in order.
+
+    For in-memory log views (as-of history, tests); the projector writes rows as it folds.
+    """
+    current = projection.initial() if state is None else state
+    appended: dict[str, list[Row]] = {}
+    for record in records:
+        current, rows = projection.fold(current, record)
+        for table, table_rows in rows.items():
+            appended.setdefault(table, []).extend(table_rows)
+    return current, appended

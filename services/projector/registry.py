@@ -1,23 +1,13 @@
-"""The read models the system keeps, in one place."""
+"""Choosing read models by name (the list itself is projections.registry.PROJECTIONS)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from projections.audit import audit_projection
 from projections.base import Projection
-from projections.history import history_projection
-from projections.portfolio import portfolio_projection
-from projections.progress import progress_projection
-from projections.series import series_projection
+from projections.registry import PROJECTIONS
 
-PROJECTIONS: tuple[Projection[Any], ...] = (
-    progress_projection,
-    series_projection,
-    history_projection,
-    audit_projection,
-    portfolio_projection,
-)
+__all__ = ["PROJECTIONS", "by_name"]
 
 
 def by_name(names: list[str] | None = None) -> tuple[Projection[Any], ...]:

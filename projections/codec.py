@@ -1,0 +1,127 @@
+"""What every projection shares: state bytes, JSON-safe values, and "no rows" for an event."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from projections.base import Column, Row, RowsByTable, Table
+
+S = TypeVar("S")
+
+NO_ROWS: RowsByTable = MappingProxyType({})
+"""What a fold returns when an event appends no log rows (shared, read-only)."""
+
+
+class StateCodec(Generic[S]):
+    """msgpack bytes of a projection state: typed decoding, Decimals kept exact as text."""
+
+    def __init__(self, state_type: type[S]) -> None:
+        self._encoder = msgspec.msgpack.Encoder(decimal_format="string", uuid_format="bytes")
+        self._decoder = msgspec.msgpack.Decoder(state_type)
+
+    def encode(self, state: S) -> bytes:
+        """Bytes to persist."""
+        return self._encoder.encode(state)
+
+    def decode(self, data: bytes) -> S:
+        """The state back from :meth:`encode`'s bytes."""
+        return self._decoder.decode(data)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe copy: Decimals as strings, UUIDs and dates as ISO strings, structs as dicts."""
+    return msgspec.to_builtins(value)
+
+
+def text(value: object) -> str | None:
+    """One value as the text people read and exports keep: Decimals without exponent."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal in plain notation, trailing zeros dropped: 60, 19.2, 0.625, 1200000."""
+    if not value.is_finite():
+        return str(value)
+    normal = value.normalize()
+    return format(normal, "f") if normal != 0 else "0"
+
+
+def json_text(value: Any) -> str:
+    """JSON text for a jsonb column (asyncpg's default jsonb codec takes str)."""
+    return msgspec.json.encode(value).decode()
+
+
+def one_table(table: str, row: Row) -> Mapping[str, tuple[Row, ...]]:
+    """The rows one event appends to one log table."""
+    return {table: (row,)}
+
+
+_SQL_TYPES: dict[type, str] = {
+    msgspec.inspect.UUIDType: "uuid",
+    msgspec.inspect.StrType: "text",
+    msgspec.inspect.DecimalType: "numeric",
+    msgspec.inspect.DateType: "date",
+    msgspec.inspect.DateTimeType: "timestamptz",
+    msgspec.inspect.IntType: "integer",
+    msgspec.inspect.BoolType: "boolean",
+}
+_BIG = frozenset({"position", "last_position", "version"})
+
+
+def table_of(
+    name: str, row_type: type[msgspec.Struct], *, key: tuple[str, ...], kind: str
+) -> Table:
+    """A table whose columns are a row Struct's fields, typed from their annotations.
+
+    Lists, dicts and Structs are jsonb (their row value is JSON text, see :func:`row_of`);
+    positions are bigint.
+    """
+    info = msgspec.inspect.type_info(row_type)
+    assert isinstance(info, msgspec.inspect.StructType)
+    columns = tuple(Column(f.name, _sql_type(f.name, f.type)) for f in info.fields)
+    names = {c.name for c in columns}
+    assert set(key) <= names, f"{name}: key {key} is not among its columns"
+    return Table(name, columns, key, kind)
+
+
+def _sql_type(name: str, info: msgspec.inspect.Type) -> str:
+    if isinstance(info, msgspec.inspect.UnionType):
+        (inner,) = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
+        return _sql_type(name, inner)
+    if name in _BIG and isinstance(info, msgspec.inspect.IntType):
+        return "bigint"
+    return _SQL_TYPES.get(type(info), "jsonb")
+
+
+def row_of(struct: msgspec.Struct) -> Row:
+    """A row from a Struct whose fields are the table's columns, in order (jsonb as text)."""
+    values = msgspec.structs.astuple(struct)
+    json_columns = _json_columns(type(struct))
+    if not json_columns:
+        return values
+    cells = list(values)
+    for index in json_columns:
+        cells[index] = json_text(cells[index])
+    return tuple(cells)
+
+
+@cache
+def _json_columns(row_type: type[msgspec.Struct]) -> tuple[int, ...]:
+    info = msgspec.inspect.type_info(row_type)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return tuple(i for i, f in enumerate(info.fields) if _sql_type(f.name, f.type) == "jsonb")

@@ -1,0 +1,100 @@
+"""The history timeline: every change in words, per item and per tenant.
+
+Each event becomes one line of rm_history: a template key and its parameters (the portal
+renders English or Italian, see :mod:`projections.history_text`), a ready English ``text``,
+the before → after of each field, the actor, the reason, the valid date (check-ins and
+measurements) and the recorded time. The fold keeps a progress state to know the "before".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from projections.base import Recorded, RowsByTable, Table
+from projections.codec import NO_ROWS, StateCodec, one_table, row_of, table_of
+from projections.history_lines import FieldChange, HistoryLine, history_line
+from projections.history_text import LANGUAGES, TEMPLATES, render
+from projections.progress_fold import progress_fold
+from projections.progress_state import ProgressView
+
+__all__ = [
+    "LANGUAGES",
+    "TEMPLATES",
+    "FieldChange",
+    "HistoryLine",
+    "HistoryProjection",
+    "HistoryView",
+    "history_fold",
+    "history_projection",
+    "item_timeline",
+    "line_from_row",
+    "render",
+]
+
+
+class HistoryView(msgspec.Struct, frozen=True):
+    """The facts needed to say what each change was before it happened."""
+
+    progress: ProgressView = msgspec.field(default_factory=ProgressView)
+
+
+def history_fold(state: HistoryView, record: Recorded) -> tuple[HistoryView, RowsByTable]:
+    """The next state and the history line of this event."""
+    after = progress_fold(state.progress, record)
+    line = history_line(state.progress, after, record)
+    return HistoryView(after), one_table("rm_history", row_of(line))
+
+
+def line_from_row(row: Sequence[Any]) -> HistoryLine:
+    """A line back from an rm_history row (params/changes as JSON text or as data)."""
+    data = dict(zip(HistoryLine.__struct_fields__, row, strict=True))
+    for name in ("params", "changes"):
+        if isinstance(data[name], str | bytes):
+            data[name] = msgspec.json.decode(data[name])
+    return msgspec.convert(data, HistoryLine)
+
+
+def item_timeline(lines: Iterable[HistoryLine], item_id: UUID) -> list[HistoryLine]:
+    """The lines of one item (cycle, objective, key result or KPI), newest first."""
+    return sorted(
+        (line for line in lines if line.item_id == item_id),
+        key=lambda line: line.position,
+        reverse=True,
+    )
+
+
+TABLES: tuple[Table, ...] = (table_of("rm_history", HistoryLine, key=("position",), kind="log"),)
+
+
+class HistoryProjection:
+    """The timeline: one log table, rm_history."""
+
+    name: str = "history"
+    version = 1
+    tables: tuple[Table, ...] = TABLES
+
+    def __init__(self) -> None:
+        self._codec = StateCodec(HistoryView)
+
+    def initial(self) -> HistoryView:
+        return HistoryView()
+
+    def fold(self, state: HistoryView, record: Recorded) -> tuple[HistoryView, RowsByTable]:
+        return history_fold(state, record)
+
+    def rows(self, state: HistoryView) -> RowsByTable:
+        return NO_ROWS
+
+    def encode_state(self, state: HistoryView) -> bytes:
+        return self._codec.encode(state)
+
+    def decode_state(self, data: bytes) -> HistoryView:
+        return self._codec.decode(data)
+
+
+history_projection = HistoryProjection()
+"""The module-level Projection object the projector registers."""

@@ -1,0 +1,206 @@
+"""Words of the history timeline: one template per kind of change, in English and Italian.
+
+A history line keeps its template key and parameters, so the portal renders either language;
+:func:`render` fills a template. Parameters are text already (numbers without exponent,
+dates ISO); a missing value reads as "—".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("en", "it")
+MISSING = "—"
+
+TEMPLATES: dict[str, dict[str, str]] = {
+    "cycle.created": {
+        "en": "cycle '{title}' planned from {starts_on} to {ends_on} by {actor}",
+        "it": "ciclo '{title}' pianificato dal {starts_on} al {ends_on} da {actor}",
+    },
+    "cycle.activated": {
+        "en": "cycle '{title}' started by {actor}",
+        "it": "ciclo '{title}' avviato da {actor}",
+    },
+    "cycle.closed": {
+        "en": "cycle '{title}' closed and scored by {actor}: {key_results} key results,"
+        " {objectives} objectives",
+        "it": "ciclo '{title}' chiuso e valutato da {actor}: {key_results} risultati chiave,"
+        " {objectives} obiettivi",
+    },
+    "cycle.score_adjusted": {
+        "en": "score of '{title}' adjusted {before} → {after} by {actor}: '{reason}'",
+        "it": "punteggio di '{title}' modificato {before} → {after} da {actor}: '{reason}'",
+    },
+    "objective.created": {
+        "en": "objective '{title}' set by {actor}, owner {owner}",
+        "it": "obiettivo '{title}' creato da {actor}, responsabile {owner}",
+    },
+    "objective.renamed": {
+        "en": "objective renamed '{before}' → '{after}' by {actor}",
+        "it": "obiettivo rinominato '{before}' → '{after}' da {actor}",
+    },
+    "objective.described": {
+        "en": "description of '{title}' changed by {actor}",
+        "it": "descrizione di '{title}' modificata da {actor}",
+    },
+    "objective.owner_changed": {
+        "en": "owner of '{title}' changed {before} → {after} by {actor}",
+        "it": "responsabile di '{title}' cambiato {before} → {after} da {actor}",
+    },
+    "objective.weight_changed": {
+        "en": "weight of '{title}' changed {before} → {after} by {actor}",
+        "it": "peso di '{title}' cambiato {before} → {after} da {actor}",
+    },
+    "objective.committed": {
+        "en": "'{title}' made committed by {actor}",
+        "it": "'{title}' reso vincolante da {actor}",
+    },
+    "objective.aspirational": {
+        "en": "'{title}' made aspirational by {actor}",
+        "it": "'{title}' reso aspirazionale da {actor}",
+    },
+    "objective.roll_up_on": {
+        "en": "'{title}' now rolls up its aligned objectives (set by {actor})",
+        "it": "'{title}' ora include gli obiettivi allineati (impostato da {actor})",
+    },
+    "objective.roll_up_off": {
+        "en": "'{title}' no longer rolls up its aligned objectives (set by {actor})",
+        "it": "'{title}' non include più gli obiettivi allineati (impostato da {actor})",
+    },
+    "objective.aligned": {
+        "en": "'{title}' aligned under '{after}' by {actor}",
+        "it": "'{title}' allineato sotto '{after}' da {actor}",
+    },
+    "objective.realigned": {
+        "en": "'{title}' re-aligned '{before}' → '{after}' by {actor}",
+        "it": "'{title}' riallineato '{before}' → '{after}' da {actor}",
+    },
+    "objective.unaligned": {
+        "en": "'{title}' moved to the top level (was under '{before}') by {actor}",
+        "it": "'{title}' portato al livello più alto (era sotto '{before}') da {actor}",
+    },
+    "objective.archived": {
+        "en": "objective '{title}' archived by {actor}: '{reason}'",
+        "it": "obiettivo '{title}' archiviato da {actor}: '{reason}'",
+    },
+    "key_result.created": {
+        "en": "key result '{title}' added by {actor}: from {start} to {target}",
+        "it": "risultato chiave '{title}' aggiunto da {actor}: da {start} a {target}",
+    },
+    "key_result.created_stay_above": {
+        "en": "key result '{title}' added by {actor}: stay at or above {target}",
+        "it": "risultato chiave '{title}' aggiunto da {actor}: restare almeno a {target}",
+    },
+    "key_result.created_stay_below": {
+        "en": "key result '{title}' added by {actor}: stay at or below {target}",
+        "it": "risultato chiave '{title}' aggiunto da {actor}: restare al massimo a {target}",
+    },
+    "key_result.created_milestone": {
+        "en": "milestone '{title}' added by {actor}",
+        "it": "traguardo intermedio '{title}' aggiunto da {actor}",
+    },
+    "key_result.checked_in": {
+        "en": "'{title}': check-in {after} for {on} by {actor}",
+        "it": "'{title}': aggiornamento {after} per il {on} da {actor}",
+    },
+    "key_result.checked_in_confidence": {
+        "en": "'{title}': check-in {after} for {on} by {actor}, confidence {confidence}/10",
+        "it": "'{title}': aggiornamento {after} per il {on} da {actor}, fiducia {confidence}/10",
+    },
+    "key_result.checked_in_from_kpi": {
+        "en": "'{title}': {after} for {on} fed by KPI '{kpi}'",
+        "it": "'{title}': {after} per il {on} dall'indicatore '{kpi}'",
+    },
+    "key_result.check_in_corrected": {
+        "en": "'{title}': check-in for {on} corrected {before} → {after} by {actor}: '{reason}'",
+        "it": "'{title}': aggiornamento del {on} corretto {before} → {after} da {actor}:"
+        " '{reason}'",
+    },
+    "key_result.target_revised": {
+        "en": "'{title}': target revised {before} → {after} by {actor}: '{reason}'",
+        "it": "'{title}': traguardo rivisto {before} → {after} da {actor}: '{reason}'",
+    },
+    "key_result.renamed": {
+        "en": "key result renamed '{before}' → '{after}' by {actor}",
+        "it": "risultato chiave rinominato '{before}' → '{after}' da {actor}",
+    },
+    "key_result.weight_changed": {
+        "en": "weight of '{title}' changed {before} → {after} by {actor}",
+        "it": "peso di '{title}' cambiato {before} → {after} da {actor}",
+    },
+    "key_result.owner_changed": {
+        "en": "owner of '{title}' changed {before} → {after} by {actor}",
+        "it": "responsabile di '{title}' cambiato {before} → {after} da {actor}",
+    },
+    "key_result.due_date_changed": {
+        "en": "'{title}': due date moved {before} → {after} by {actor}",
+        "it": "'{title}': scadenza spostata {before} → {after} da {actor}",
+    },
+    "key_result.linked_to_kpi": {
+        "en": "'{title}' now fed by KPI '{kpi}' (linked by {actor})",
+        "it": "'{title}' ora alimentato dall'indicatore '{kpi}' (collegato da {actor})",
+    },
+    "key_result.unlinked_from_kpi": {
+        "en": "'{title}' no longer fed by KPI '{kpi}' (unlinked by {actor})",
+        "it": "'{title}' non più alimentato dall'indicatore '{kpi}' (scollegato da {actor})",
+    },
+    "key_result.archived": {
+        "en": "key result '{title}' archived by {actor}: '{reason}'",
+        "it": "risultato chiave '{title}' archiviato da {actor}: '{reason}'",
+    },
+    "kpi.created": {
+        "en": "KPI '{title}' defined by {actor}: green {green}, red {red},"
+        " every {frequency_days} days",
+        "it": "indicatore '{title}' definito da {actor}: verde {green}, rosso {red},"
+        " ogni {frequency_days} giorni",
+    },
+    "kpi.measured": {
+        "en": "KPI '{title}': {after} measured for {on} by {actor}",
+        "it": "indicatore '{title}': misurato {after} per il {on} da {actor}",
+    },
+    "kpi.measurement_corrected": {
+        "en": "KPI '{title}': measurement for {on} corrected {before} → {after} by {actor}:"
+        " '{reason}'",
+        "it": "indicatore '{title}': misura del {on} corretta {before} → {after} da {actor}:"
+        " '{reason}'",
+    },
+    "kpi.thresholds_changed": {
+        "en": "KPI '{title}': thresholds changed (green {green_before} → {green_after},"
+        " red {red_before} → {red_after}) by {actor}: '{reason}'",
+        "it": "indicatore '{title}': soglie cambiate (verde {green_before} → {green_after},"
+        " rosso {red_before} → {red_after}) da {actor}: '{reason}'",
+    },
+    "kpi.key_result_linked": {
+        "en": "KPI '{title}' now feeds '{key_result}' (linked by {actor})",
+        "it": "l'indicatore '{title}' ora alimenta '{key_result}' (collegato da {actor})",
+    },
+    "kpi.key_result_unlinked": {
+        "en": "KPI '{title}' no longer feeds '{key_result}' (unlinked by {actor})",
+        "it": "l'indicatore '{title}' non alimenta più '{key_result}' (scollegato da {actor})",
+    },
+    "kpi.renamed": {
+        "en": "KPI renamed '{before}' → '{after}' by {actor}",
+        "it": "indicatore rinominato '{before}' → '{after}' da {actor}",
+    },
+    "kpi.archived": {
+        "en": "KPI '{title}' archived by {actor}: '{reason}'",
+        "it": "indicatore '{title}' archiviato da {actor}: '{reason}'",
+    },
+    "event.recorded": {
+        "en": "{topic} recorded by {actor}",
+        "it": "{topic} registrato da {actor}",
+    },
+}
+
+
+class _Params(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return MISSING
+
+
+def render(template: str, params: Mapping[str, str | None], language: str = "en") -> str:
+    """The sentence of a history line in a language ("en" or "it"; others fall back to en)."""
+    texts = TEMPLATES.get(template, TEMPLATES["event.recorded"])
+    pattern = texts.get(language, texts["en"])
+    values = _Params({k: MISSING if v is None else v for k, v in params.items()})
+    return pattern.format_map(values)

@@ -1,0 +1,169 @@
+"""One summary row per tenant, for a consultancy's portfolio of client companies.
+
+The state is the progress state (same fold). The state table rm_portfolio keeps what does
+not depend on the day; :func:`portfolio_row` adds what does (statuses, staleness) for a
+``today`` it is given. The consultancy-wide view is these rows for its tenants.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import msgspec
+
+from domain import progress
+from domain.values import CycleState, Health, Status
+from projections import rollup
+from projections.base import Recorded, RowsByTable, Table
+from projections.codec import NO_ROWS, StateCodec, row_of, table_of
+from projections.progress_fold import progress_fold
+from projections.progress_state import (
+    ProgressView,
+    check_in_at,
+    kpi_health,
+    kpi_stale,
+    kr_stale,
+)
+from projections.progress_tree import DEFAULT_CADENCE_DAYS, key_result_node
+
+PortfolioView = ProgressView
+"""The portfolio folds the same state as progress: a progress state is a portfolio state."""
+
+
+class PortfolioFacts(msgspec.Struct, frozen=True):
+    """rm_portfolio: a tenant's summary that holds on any day (one row per tenant)."""
+
+    active_cycles: int
+    progress: Decimal | None
+    """Weighted progress of the top-level objectives of the active cycle(s)."""
+    key_results: int
+    check_ins: int
+    kpis: int
+    kpis_red: int
+    kpis_amber: int
+    last_activity: datetime | None
+    last_position: int
+
+
+class PortfolioRow(msgspec.Struct, frozen=True):
+    """A tenant's summary on a day: progress, key results by status, what needs attention."""
+
+    today: date
+    active_cycles: int
+    progress: Decimal | None
+    key_results: int
+    not_started: int
+    on_track: int
+    at_risk: int
+    off_track: int
+    done: int
+    stale_key_results: int
+    kpis: int
+    kpis_red: int
+    kpis_amber: int
+    kpis_stale: int
+    last_activity: datetime | None
+    last_position: int
+
+
+def _active_cycles(state: ProgressView) -> list[UUID]:
+    return [c.cycle_id for c in state.cycles.values() if c.state == CycleState.ACTIVE.value]
+
+
+def _overall(state: ProgressView, active: list[UUID]) -> Decimal | None:
+    objectives = rollup.objective_progress(state, rollup.key_result_progress(state))
+    tops = [
+        (state.objectives[o].weight, objectives.get(o))
+        for cycle_id in active
+        for o in rollup.roots(state, cycle_id)
+    ]
+    return progress.objective_progress((), tops)
+
+
+def portfolio_facts(state: ProgressView) -> PortfolioFacts:
+    """The day-independent summary of a tenant."""
+    active = _active_cycles(state)
+    krs = [k for k in state.key_results.values() if k.cycle_id in active and not k.archived]
+    health = Counter(kpi_health(k, k.latest) for k in state.kpis.values() if not k.archived)
+    return PortfolioFacts(
+        active_cycles=len(active),
+        progress=_overall(state, active),
+        key_results=len(krs),
+        check_ins=sum(len(k.check_ins) for k in krs),
+        kpis=sum(1 for k in state.kpis.values() if not k.archived),
+        kpis_red=health[Health.RED.value],
+        kpis_amber=health[Health.AMBER.value],
+        last_activity=state.last_activity,
+        last_position=state.last_position,
+    )
+
+
+def portfolio_row(
+    state: ProgressView, today: date, cadence_days: int = DEFAULT_CADENCE_DAYS
+) -> PortfolioRow:
+    """The tenant's summary on ``today``: live key results of active cycles by status."""
+    facts = portfolio_facts(state)
+    active = set(_active_cycles(state))
+    statuses: Counter[str] = Counter()
+    stale = 0
+    for kr in state.key_results.values():
+        if kr.cycle_id not in active or kr.archived:
+            continue
+        node = key_result_node(state, kr, today=today, cadence_days=cadence_days)
+        statuses[node.status] += 1
+        stale += kr_stale(kr, state.cycles[kr.cycle_id], check_in_at(kr), today, cadence_days)
+    live_kpis = [k for k in state.kpis.values() if not k.archived]
+    return PortfolioRow(
+        today=today,
+        active_cycles=facts.active_cycles,
+        progress=facts.progress,
+        key_results=facts.key_results,
+        not_started=statuses[Status.NOT_STARTED.value],
+        on_track=statuses[Status.ON_TRACK.value],
+        at_risk=statuses[Status.AT_RISK.value],
+        off_track=statuses[Status.OFF_TRACK.value],
+        done=statuses[Status.DONE.value],
+        stale_key_results=stale,
+        kpis=facts.kpis,
+        kpis_red=facts.kpis_red,
+        kpis_amber=facts.kpis_amber,
+        kpis_stale=sum(kpi_stale(k, k.latest, today) for k in live_kpis),
+        last_activity=facts.last_activity,
+        last_position=facts.last_position,
+    )
+
+
+TABLES: tuple[Table, ...] = (table_of("rm_portfolio", PortfolioFacts, key=(), kind="state"),)
+
+
+class PortfolioProjection:
+    """The per-tenant summary: one state table, rm_portfolio (one row per tenant)."""
+
+    name: str = "portfolio"
+    version = 1
+    tables: tuple[Table, ...] = TABLES
+
+    def __init__(self) -> None:
+        self._codec = StateCodec(ProgressView)
+
+    def initial(self) -> ProgressView:
+        return ProgressView()
+
+    def fold(self, state: ProgressView, record: Recorded) -> tuple[ProgressView, RowsByTable]:
+        return progress_fold(state, record), NO_ROWS
+
+    def rows(self, state: ProgressView) -> RowsByTable:
+        return {"rm_portfolio": [row_of(portfolio_facts(state))]}
+
+    def encode_state(self, state: ProgressView) -> bytes:
+        return self._codec.encode(state)
+
+    def decode_state(self, data: bytes) -> ProgressView:
+        return self._codec.decode(data)
+
+
+portfolio_projection = PortfolioProjection()
+"""The module-level Projection object the projector registers."""

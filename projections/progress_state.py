@@ -1,0 +1,219 @@
+"""The progress state of one tenant: facts of cycles, objectives, key results and KPIs.
+
+Plain facts only (what was recorded, after corrections): anything that depends on the day
+(expected progress, status, staleness) is computed by the query functions. The structs are
+frozen: the fold replaces what changed and shares the rest, so an older state never changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import msgspec
+
+from domain import progress
+from domain.values import CycleState, KRKind
+
+
+class CheckInView(msgspec.Struct, frozen=True, array_like=True):
+    """One check-in as it stands now: value after corrections, the first value kept.
+
+    Stored as an array (the most numerous struct): new fields go last, with a default.
+    """
+
+    check_in_id: UUID
+    on: date
+    value: Decimal
+    original_value: Decimal
+    confidence: int | None
+    note: str
+    author: str
+    source: str
+    recorded_at: datetime
+    position: int
+    corrected: bool = False
+
+
+class KeyResultView(msgspec.Struct, frozen=True):
+    """A key result's current facts and every check-in in recording order."""
+
+    key_result_id: UUID
+    objective_id: UUID
+    cycle_id: UUID
+    title: str
+    kind: str
+    start: Decimal | None
+    target: Decimal
+    original_target: Decimal
+    target_relative_percent: Decimal | None
+    unit_kind: str
+    currency: str | None
+    unit_label: str | None
+    weight: Decimal
+    due_on: date
+    owner: str
+    kpi_id: UUID | None
+    created_at: datetime
+    archived: bool = False
+    target_revisions: int = 0
+    check_ins: tuple[CheckInView, ...] = ()
+    latest: CheckInView | None = None
+    """The check-in with the latest valid date (ties: recorded last)."""
+
+
+class ObjectiveView(msgspec.Struct, frozen=True):
+    """An objective's current facts."""
+
+    objective_id: UUID
+    cycle_id: UUID
+    title: str
+    description: str
+    level: str
+    owner: str
+    parent_id: UUID | None
+    committed: bool
+    weight: Decimal
+    roll_up_children: bool
+    created_at: datetime
+    archived: bool = False
+
+
+class CycleView(msgspec.Struct, frozen=True):
+    """A cycle, and its (possibly adjusted) closing scores once closed."""
+
+    cycle_id: UUID
+    name: str
+    period: str
+    starts_on: date
+    ends_on: date
+    state: str = CycleState.PLANNING.value
+    key_result_scores: dict[UUID, Decimal] = {}
+    objective_scores: dict[UUID, Decimal] = {}
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        """True once graded and locked."""
+        return self.state == CycleState.CLOSED.value
+
+
+class MeasurementView(msgspec.Struct, frozen=True, array_like=True):
+    """One KPI measurement as it stands now (stored as an array: new fields go last)."""
+
+    measurement_id: UUID
+    on: date
+    value: Decimal
+    original_value: Decimal
+    author: str
+    source: str
+    note: str
+    recorded_at: datetime
+    position: int
+    corrected: bool = False
+
+
+class KPIView(msgspec.Struct, frozen=True):
+    """A KPI's definition and its measurements in recording order."""
+
+    kpi_id: UUID
+    name: str
+    description: str
+    unit_kind: str
+    currency: str | None
+    unit_label: str | None
+    direction: str
+    green: Decimal
+    red: Decimal
+    frequency_days: int
+    owner: str
+    archived: bool = False
+    measurements: tuple[MeasurementView, ...] = ()
+    latest: MeasurementView | None = None
+    linked_key_results: tuple[UUID, ...] = ()
+    """Key results this KPI says it feeds (its own record; key results also name their KPI)."""
+
+
+class ProgressView(msgspec.Struct, frozen=True):
+    """Everything the progress read model knows of one tenant."""
+
+    cycles: dict[UUID, CycleView] = {}
+    objectives: dict[UUID, ObjectiveView] = {}
+    key_results: dict[UUID, KeyResultView] = {}
+    kpis: dict[UUID, KPIView] = {}
+    last_position: int = 0
+    last_activity: datetime | None = None
+    """recorded_at of the tenant's latest event (any kind)."""
+
+
+def check_in_at(kr: KeyResultView, valid_at: date | None = None) -> CheckInView | None:
+    """The check-in that gives the value on ``valid_at`` (latest valid date <= it), or now."""
+    if valid_at is None:
+        return kr.latest
+    best: CheckInView | None = None
+    for check_in in kr.check_ins:
+        if check_in.on <= valid_at and (
+            best is None or (check_in.on, check_in.position) > (best.on, best.position)
+        ):
+            best = check_in
+    return best
+
+
+def measurement_at(kpi: KPIView, valid_at: date | None = None) -> MeasurementView | None:
+    """The measurement that gives the KPI's value on ``valid_at`` (or now)."""
+    if valid_at is None:
+        return kpi.latest
+    best: MeasurementView | None = None
+    for item in kpi.measurements:
+        if item.on <= valid_at and (
+            best is None or (item.on, item.position) > (best.on, best.position)
+        ):
+            best = item
+    return best
+
+
+def raw_progress(kr: KeyResultView, check_in: CheckInView | None) -> Decimal | None:
+    """Raw progress of a key result at the value of ``check_in`` (domain arithmetic)."""
+    value = None if check_in is None else check_in.value
+    return progress.raw_progress(kr.kind, kr.start, kr.target, value)
+
+
+def guardrail_tally(kr: KeyResultView) -> tuple[int, int] | None:
+    """Guardrails: (check-ins that met the current target, all check-ins), on corrected values."""
+    if not KRKind(kr.kind).is_guardrail:
+        return None
+    met = sum(progress.is_met(kr.kind, kr.target, c.value) for c in kr.check_ins)
+    return met, len(kr.check_ins)
+
+
+def kpi_health(kpi: KPIView, measurement: MeasurementView | None) -> str | None:
+    """Health band of a KPI at a measurement (None without one)."""
+    if measurement is None:
+        return None
+    return progress.kpi_health(kpi.direction, kpi.green, kpi.red, measurement.value).value
+
+
+def kpi_stale(kpi: KPIView, measurement: MeasurementView | None, today: date) -> bool:
+    """Overdue: no measurement dated within ``frequency_days`` before ``today`` (KPI.is_stale)."""
+    return measurement is None or (today - measurement.on).days > kpi.frequency_days
+
+
+def kr_stale(
+    kr: KeyResultView,
+    cycle: CycleView | None,
+    check_in: CheckInView | None,
+    today: date,
+    cadence_days: int,
+) -> bool:
+    """No check-in dated within ``cadence_days`` before ``today`` while the cycle runs.
+
+    Without a check-in yet, counted from the cycle start or the day the key result was
+    added, whichever is later; archived key results and closed cycles are never stale.
+    """
+    if kr.archived or cycle is None or cycle.is_closed:
+        return False
+    first_day = max(cycle.starts_on, kr.created_at.date())
+    since = first_day if check_in is None else check_in.on
+    return (today - since).days > cadence_days

@@ -1,0 +1,362 @@
+"""Queries on the progress state: the cycle -> objective -> key result tree, and KPI health.
+
+Everything that depends on the day (expected progress, status, staleness) is computed here
+from a ``today`` the caller passes; ``valid_at`` asks for the values of a business date as
+known now (only check-ins dated on or before it count).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import msgspec
+
+from domain import progress
+from projections import rollup
+from projections.progress_state import (
+    CycleView,
+    KeyResultView,
+    KPIView,
+    ObjectiveView,
+    ProgressView,
+    check_in_at,
+    kpi_health,
+    kpi_stale,
+    kr_stale,
+    measurement_at,
+)
+
+DEFAULT_CADENCE_DAYS = 7
+
+
+class KeyResultNode(msgspec.Struct, frozen=True):
+    """A key result as a person reads it on a day: value, progress, pace and status."""
+
+    key_result_id: UUID
+    objective_id: UUID
+    title: str
+    kind: str
+    owner: str
+    unit_kind: str
+    currency: str | None
+    unit_label: str | None
+    start: Decimal | None
+    target: Decimal
+    original_target: Decimal
+    target_revised: bool
+    weight: Decimal
+    due_on: date
+    kpi_id: UUID | None
+    kpi_health: str | None
+    archived: bool
+    value: Decimal | None
+    raw_progress: Decimal | None
+    shown_progress: Decimal | None
+    over_achievement: Decimal | None
+    expected_progress: Decimal
+    status: str
+    confidence: int | None
+    note: str | None
+    last_check_in_on: date | None
+    last_check_in_recorded_at: datetime | None
+    last_check_in_source: str | None
+    check_in_count: int
+    stale: bool
+    score: Decimal | None
+    score_band: str | None
+
+
+class ObjectiveNode(msgspec.Struct, frozen=True):
+    """An objective with its key results and aligned children, progress rolled up by weight."""
+
+    objective_id: UUID
+    parent_id: UUID | None
+    title: str
+    owner: str
+    level: str
+    committed: bool
+    weight: Decimal
+    roll_up_children: bool
+    archived: bool
+    progress: Decimal | None
+    score: Decimal | None
+    score_band: str | None
+    key_results: list[KeyResultNode]
+    children: list[ObjectiveNode]
+
+
+class CycleNode(msgspec.Struct, frozen=True):
+    """A cycle with its top-level objectives; scores once closed."""
+
+    cycle_id: UUID
+    name: str
+    period: str
+    starts_on: date
+    ends_on: date
+    state: str
+    progress: Decimal | None
+    score: Decimal | None
+    score_band: str | None
+    objectives: list[ObjectiveNode]
+
+
+class ProgressTree(msgspec.Struct, frozen=True):
+    """The whole tree of a tenant on a day, with how far its log was read."""
+
+    today: date
+    valid_at: date | None
+    position: int
+    last_activity: datetime | None
+    cycles: list[CycleNode]
+
+
+class KPINode(msgspec.Struct, frozen=True):
+    """A KPI's latest value, health and staleness on a day, and the key results it feeds."""
+
+    kpi_id: UUID
+    name: str
+    unit_kind: str
+    currency: str | None
+    unit_label: str | None
+    direction: str
+    green: Decimal
+    red: Decimal
+    frequency_days: int
+    owner: str
+    archived: bool
+    value: Decimal | None
+    on: date | None
+    recorded_at: datetime | None
+    health: str | None
+    stale: bool
+    key_result_ids: list[UUID]
+
+
+class _Day(msgspec.Struct, frozen=True):
+    """What every node of one query shares."""
+
+    state: ProgressView
+    today: date
+    valid_at: date | None
+    cadence_days: int
+    include_archived: bool
+    objective_progress: dict[UUID, Decimal | None]
+    children: dict[UUID, list[UUID]]
+    key_results: dict[UUID, list[KeyResultView]]
+
+
+def progress_tree(
+    state: ProgressView,
+    *,
+    today: date,
+    cycle_id: UUID | None = None,
+    valid_at: date | None = None,
+    cadence_days: int = DEFAULT_CADENCE_DAYS,
+    include_archived: bool = False,
+) -> ProgressTree:
+    """Cycles (one, or all) -> objectives nested by parent -> key results, on ``today``.
+
+    With ``valid_at``, values, pace and staleness are those of that business date.
+    Archived objectives and key results are left out unless ``include_archived``.
+    """
+    krs = rollup.key_result_progress(state, valid_at)
+    ctx = _Day(
+        state=state,
+        today=today,
+        valid_at=valid_at,
+        cadence_days=cadence_days,
+        include_archived=include_archived,
+        objective_progress=rollup.objective_progress(state, krs),
+        children=_children(state, include_archived),
+        key_results=_key_results(state, include_archived),
+    )
+    cycles = [
+        _cycle_node(ctx, cycle)
+        for cycle in state.cycles.values()
+        if cycle_id is None or cycle.cycle_id == cycle_id
+    ]
+    return ProgressTree(today, valid_at, state.last_position, state.last_activity, cycles)
+
+
+def _children(state: ProgressView, include_archived: bool) -> dict[UUID, list[UUID]]:
+    if not include_archived:
+        return rollup.live_children(state)
+    children: dict[UUID, list[UUID]] = {}
+    for objective_id, objective in state.objectives.items():
+        if objective.parent_id is not None:
+            children.setdefault(objective.parent_id, []).append(objective_id)
+    return children
+
+
+def _key_results(state: ProgressView, include_archived: bool) -> dict[UUID, list[KeyResultView]]:
+    by_objective: dict[UUID, list[KeyResultView]] = {}
+    for kr in state.key_results.values():
+        if include_archived or not kr.archived:
+            by_objective.setdefault(kr.objective_id, []).append(kr)
+    return by_objective
+
+
+def _cycle_node(ctx: _Day, cycle: CycleView) -> CycleNode:
+    tops = [
+        _objective_node(ctx, cycle, ctx.state.objectives[o], frozenset())
+        for o in rollup.roots(ctx.state, cycle.cycle_id, include_archived=ctx.include_archived)
+    ]
+    score = rollup.cycle_score(ctx.state, cycle)
+    return CycleNode(
+        cycle_id=cycle.cycle_id,
+        name=cycle.name,
+        period=cycle.period,
+        starts_on=cycle.starts_on,
+        ends_on=cycle.ends_on,
+        state=cycle.state,
+        progress=rollup.cycle_progress(ctx.state, cycle.cycle_id, ctx.objective_progress),
+        score=score,
+        score_band=_band(score),
+        objectives=tops,
+    )
+
+
+def _objective_node(
+    ctx: _Day, cycle: CycleView, objective: ObjectiveView, path: frozenset[UUID]
+) -> ObjectiveNode:
+    here = path | {objective.objective_id}
+    score = cycle.objective_scores.get(objective.objective_id)
+    return ObjectiveNode(
+        objective_id=objective.objective_id,
+        parent_id=objective.parent_id,
+        title=objective.title,
+        owner=objective.owner,
+        level=objective.level,
+        committed=objective.committed,
+        weight=objective.weight,
+        roll_up_children=objective.roll_up_children,
+        archived=objective.archived,
+        progress=ctx.objective_progress.get(objective.objective_id),
+        score=score,
+        score_band=_band(score),
+        key_results=[
+            key_result_node(
+                ctx.state, kr, today=ctx.today, valid_at=ctx.valid_at, cadence_days=ctx.cadence_days
+            )
+            for kr in ctx.key_results.get(objective.objective_id, ())
+        ],
+        children=[
+            _objective_node(ctx, cycle, ctx.state.objectives[kid], here)
+            for kid in ctx.children.get(objective.objective_id, ())
+            if kid not in here
+        ],
+    )
+
+
+def key_result_node(
+    state: ProgressView,
+    kr: KeyResultView,
+    *,
+    today: date,
+    valid_at: date | None = None,
+    cadence_days: int = DEFAULT_CADENCE_DAYS,
+) -> KeyResultNode:
+    """One key result on ``today`` (values of ``valid_at`` when given)."""
+    day = today if valid_at is None else valid_at
+    cycle = state.cycles.get(kr.cycle_id)
+    check_in = check_in_at(kr, valid_at)
+    value = None if check_in is None else check_in.value
+    raw = progress.raw_progress(kr.kind, kr.start, kr.target, value)
+    window_start = kr.due_on if cycle is None else cycle.starts_on
+    expected = progress.expected_progress(window_start, kr.due_on, day)
+    score = None if cycle is None else cycle.key_result_scores.get(kr.key_result_id)
+    kpi = None if kr.kpi_id is None else state.kpis.get(kr.kpi_id)
+    return KeyResultNode(
+        key_result_id=kr.key_result_id,
+        objective_id=kr.objective_id,
+        title=kr.title,
+        kind=kr.kind,
+        owner=kr.owner,
+        unit_kind=kr.unit_kind,
+        currency=kr.currency,
+        unit_label=kr.unit_label,
+        start=kr.start,
+        target=kr.target,
+        original_target=kr.original_target,
+        target_revised=kr.target_revisions > 0,
+        weight=kr.weight,
+        due_on=kr.due_on,
+        kpi_id=kr.kpi_id,
+        kpi_health=None if kpi is None else kpi_health(kpi, measurement_at(kpi, valid_at)),
+        archived=kr.archived,
+        value=value,
+        raw_progress=raw,
+        shown_progress=None if raw is None else progress.shown_progress(raw),
+        over_achievement=None if raw is None else progress.over_achievement(raw),
+        expected_progress=expected,
+        status=progress.status(kr.kind, raw, expected).value,
+        confidence=None if check_in is None else check_in.confidence,
+        note=None if check_in is None else check_in.note,
+        last_check_in_on=None if check_in is None else check_in.on,
+        last_check_in_recorded_at=None if check_in is None else check_in.recorded_at,
+        last_check_in_source=None if check_in is None else check_in.source,
+        check_in_count=_count(kr, valid_at),
+        stale=kr_stale(kr, cycle, check_in, day, cadence_days),
+        score=score,
+        score_band=_band(score),
+    )
+
+
+def _count(kr: KeyResultView, valid_at: date | None) -> int:
+    if valid_at is None:
+        return len(kr.check_ins)
+    return sum(1 for c in kr.check_ins if c.on <= valid_at)
+
+
+def _band(score: Decimal | None) -> str | None:
+    return None if score is None else progress.score_band(score).value
+
+
+def kpi_board(
+    state: ProgressView,
+    *,
+    today: date,
+    valid_at: date | None = None,
+    include_archived: bool = False,
+) -> list[KPINode]:
+    """Every KPI with its value, health and staleness on ``today`` (or ``valid_at``)."""
+    day = today if valid_at is None else valid_at
+    fed: dict[UUID, list[UUID]] = {}
+    for kr in state.key_results.values():
+        if kr.kpi_id is not None and not kr.archived:
+            fed.setdefault(kr.kpi_id, []).append(kr.key_result_id)
+    for kpi in state.kpis.values():  # the KPI's own record of what it feeds counts too
+        for kr_id in kpi.linked_key_results:
+            fed_kr = state.key_results.get(kr_id)
+            if fed_kr and not fed_kr.archived and kr_id not in fed.get(kpi.kpi_id, []):
+                fed.setdefault(kpi.kpi_id, []).append(kr_id)
+    return [
+        _kpi_node(kpi, valid_at, day, fed.get(kpi.kpi_id, []))
+        for kpi in state.kpis.values()
+        if include_archived or not kpi.archived
+    ]
+
+
+def _kpi_node(kpi: KPIView, valid_at: date | None, day: date, fed: list[UUID]) -> KPINode:
+    latest = measurement_at(kpi, valid_at)
+    return KPINode(
+        kpi_id=kpi.kpi_id,
+        name=kpi.name,
+        unit_kind=kpi.unit_kind,
+        currency=kpi.currency,
+        unit_label=kpi.unit_label,
+        direction=kpi.direction,
+        green=kpi.green,
+        red=kpi.red,
+        frequency_days=kpi.frequency_days,
+        owner=kpi.owner,
+        archived=kpi.archived,
+        value=None if latest is None else latest.value,
+        on=None if latest is None else latest.on,
+        recorded_at=None if latest is None else latest.recorded_at,
+        health=kpi_health(kpi, latest),
+        stale=kpi_stale(kpi, latest, day),
+        key_result_ids=fed,
+    )

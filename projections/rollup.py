@@ -1,0 +1,140 @@
+"""Roll-ups over the progress state: key result progress up to objectives and cycles.
+
+Weighted means come from ``domain.progress.objective_progress``; this module only decides
+which items count (archived ones never do) and walks the alignment tree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from uuid import UUID
+
+from domain import progress
+from projections.progress_state import CycleView, ProgressView, check_in_at, raw_progress
+
+Progresses = Mapping[UUID, Decimal | None]
+
+
+def key_result_progress(
+    state: ProgressView, valid_at: date | None = None
+) -> dict[UUID, Decimal | None]:
+    """Raw progress of every key result, at its latest value (or its value on ``valid_at``)."""
+    return {
+        kr_id: raw_progress(kr, check_in_at(kr, valid_at))
+        for kr_id, kr in state.key_results.items()
+    }
+
+
+def objective_progress(state: ProgressView, kr_progress: Progresses) -> dict[UUID, Decimal | None]:
+    """Progress of every objective: its live key results and, when rolled up, live children."""
+    krs: defaultdict[UUID, list[tuple[Decimal, Decimal | None]]] = defaultdict(list)
+    for kr_id, kr in state.key_results.items():
+        if not kr.archived:
+            krs[kr.objective_id].append((kr.weight, kr_progress.get(kr_id)))
+    children = live_children(state)
+    done: dict[UUID, Decimal | None] = {}
+
+    def visit(objective_id: UUID, path: frozenset[UUID]) -> Decimal | None:
+        if objective_id in done:
+            return done[objective_id]
+        objective = state.objectives[objective_id]
+        kids: list[tuple[Decimal, Decimal | None]] = []
+        if objective.roll_up_children:
+            kids = [
+                (state.objectives[kid].weight, visit(kid, path | {objective_id}))
+                for kid in children.get(objective_id, ())
+                if kid not in path
+            ]
+        done[objective_id] = progress.objective_progress(krs.get(objective_id, ()), kids)
+        return done[objective_id]
+
+    for objective_id in state.objectives:
+        visit(objective_id, frozenset())
+    return done
+
+
+def live_children(state: ProgressView) -> dict[UUID, list[UUID]]:
+    """Ids of the not-archived objectives aligned under each objective, in creation order."""
+    children: defaultdict[UUID, list[UUID]] = defaultdict(list)
+    for objective_id, objective in state.objectives.items():
+        if objective.parent_id is not None and not objective.archived:
+            children[objective.parent_id].append(objective_id)
+    return dict(children)
+
+
+def roots(state: ProgressView, cycle_id: UUID, *, include_archived: bool = False) -> list[UUID]:
+    """Objectives at the top of a cycle's tree: no parent, or a parent that is not shown.
+
+    Without archived objectives, the children of an archived one move up to the top.
+    """
+
+    def shown(objective_id: UUID | None) -> bool:
+        objective = None if objective_id is None else state.objectives.get(objective_id)
+        return objective is not None and (include_archived or not objective.archived)
+
+    return [
+        objective_id
+        for objective_id, objective in state.objectives.items()
+        if objective.cycle_id == cycle_id and shown(objective_id) and not shown(objective.parent_id)
+    ]
+
+
+def cycle_progress(state: ProgressView, cycle_id: UUID, objectives: Progresses) -> Decimal | None:
+    """Weighted mean of the live top-level objectives' progress (None: nothing measurable)."""
+    tops = [(state.objectives[o].weight, objectives.get(o)) for o in roots(state, cycle_id)]
+    return progress.objective_progress((), tops)
+
+
+def cycle_score(state: ProgressView, cycle: CycleView) -> Decimal | None:
+    """Once closed: weighted mean of the live top-level objectives' closing scores."""
+    if not cycle.is_closed:
+        return None
+    scores = cycle.objective_scores
+    tops = [(state.objectives[o].weight, scores.get(o)) for o in roots(state, cycle.cycle_id)]
+    return progress.objective_progress((), tops)
+
+
+StatusDates = tuple[str, date | None, date | None]
+
+
+@lru_cache(maxsize=8192)
+def status_dates(kind: str, raw: Decimal | None, window_start: date, due: date) -> StatusDates:
+    """How a key result's status moves with the day while its value stays put.
+
+    Returns (status on the window start, first day at risk or worse, first day off track);
+    a day is None when it never comes, ``date.min`` when it holds from the start. Expected
+    progress only grows with the day, so status only worsens: status on day d is
+    off_track from the third date, at_risk from the second, else the first value. Lets SQL
+    count statuses for any day with date comparisons, no arithmetic.
+    """
+    first = _status_on(kind, raw, window_start, due, window_start)
+    at_risk = _first_day(kind, raw, window_start, due, {"at_risk", "off_track"})
+    off_track = _first_day(kind, raw, window_start, due, {"off_track"})
+    return first, at_risk, off_track
+
+
+def _status_on(kind: str, raw: Decimal | None, window_start: date, due: date, day: date) -> str:
+    return progress.status(kind, raw, progress.expected_progress(window_start, due, day)).value
+
+
+def _first_day(
+    kind: str, raw: Decimal | None, window_start: date, due: date, bad: set[str]
+) -> date | None:
+    end = max(due, window_start)
+    if _status_on(kind, raw, window_start, due, end) not in bad:
+        return None
+    low, high = window_start - timedelta(days=1), end
+    if _status_on(kind, raw, window_start, due, low) in bad:
+        return date.min  # bad before the window opens: bad on every day
+    # status(low) good, status(high) bad: halve until they are neighbours
+    while (high - low).days > 1:
+        middle = low + timedelta(days=(high - low).days // 2)
+        if _status_on(kind, raw, window_start, due, middle) in bad:
+            high = middle
+        else:
+            low = middle
+    return high

@@ -1,0 +1,155 @@
+"""As-of replays and differences between two instants, through the same progress fold.
+
+Two times: *transaction time* ("what did we know at position p / at instant t":
+:func:`as_of`) and *valid time* ("what was the value for business date d":
+``valid_at`` of the progress queries). Both together answer "on March 1st, what did we
+believe last week's value was?".
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+from projections.base import Recorded
+from projections.codec import text
+from projections.progress_fold import progress_fold
+from projections.progress_state import ProgressView
+from projections.progress_tree import (
+    DEFAULT_CADENCE_DAYS,
+    CycleNode,
+    KeyResultNode,
+    ObjectiveNode,
+    ProgressTree,
+    progress_tree,
+)
+
+
+class Change(msgspec.Struct, frozen=True):
+    """One field of one item that differs between two instants (values as text)."""
+
+    item_kind: str
+    item_id: UUID
+    title: str
+    field: str
+    before: str | None
+    after: str | None
+
+
+def as_of(
+    records: Sequence[Recorded], *, position: int | None = None, recorded_at: datetime | None = None
+) -> Sequence[Recorded]:
+    """The records known at a position and/or instant: a prefix of the tenant's log.
+
+    ``records`` are in position order and recorded_at never decreases within a tenant, so
+    both bounds cut the log at one place (binary search); with both, the earlier cut wins.
+    """
+    end = len(records)
+    if position is not None:
+        end = min(end, bisect_right(records, position, key=lambda r: r.position))
+    if recorded_at is not None:
+        end = min(end, bisect_right(records, recorded_at, key=lambda r: r.recorded_at))
+    return records[:end]
+
+
+def state_as_of(
+    records: Sequence[Recorded], *, position: int | None = None, recorded_at: datetime | None = None
+) -> ProgressView:
+    """The progress state as it stood at that position/instant."""
+    state = ProgressView()
+    for record in as_of(records, position=position, recorded_at=recorded_at):
+        state = progress_fold(state, record)
+    return state
+
+
+def progress_as_of(
+    records: Sequence[Recorded],
+    *,
+    today: date,
+    position: int | None = None,
+    recorded_at: datetime | None = None,
+    valid_at: date | None = None,
+    cycle_id: UUID | None = None,
+    cadence_days: int = DEFAULT_CADENCE_DAYS,
+) -> ProgressTree:
+    """The progress tree as known at a position/instant, for ``today`` (or ``valid_at``)."""
+    state = state_as_of(records, position=position, recorded_at=recorded_at)
+    return progress_tree(
+        state, today=today, cycle_id=cycle_id, valid_at=valid_at, cadence_days=cadence_days
+    )
+
+
+_CYCLE_FIELDS = ("name", "state", "starts_on", "ends_on", "progress", "score")
+_OBJECTIVE_FIELDS = (
+    "title", "owner", "level", "parent_id", "weight", "committed", "roll_up_children",
+    "archived", "progress", "score",
+)  # fmt: skip
+_KEY_RESULT_FIELDS = (
+    "title", "owner", "objective_id", "weight", "start", "target", "due_on", "kpi_id",
+    "archived", "value", "confidence", "raw_progress", "status", "score",
+)  # fmt: skip
+
+Facts = dict[tuple[str, UUID], tuple[str, dict[str, str | None]]]
+
+
+def diff(
+    state_from: ProgressView, state_to: ProgressView, *, today_from: date, today_to: date
+) -> list[Change]:
+    """What changed between two states, per cycle, objective and key result, in tree order.
+
+    Status and pace are taken on each state's own day. An item present on one side only
+    shows as field "created" (before None) or "removed" (after None) with its title.
+    """
+    before = _facts(state_from, today_from)
+    after = _facts(state_to, today_to)
+    changes: list[Change] = []
+    for key in [*after, *(k for k in before if k not in after)]:
+        changes.extend(_item_changes(key, before.get(key), after.get(key)))
+    return changes
+
+
+def _item_changes(
+    key: tuple[str, UUID],
+    old: tuple[str, dict[str, str | None]] | None,
+    new: tuple[str, dict[str, str | None]] | None,
+) -> Iterator[Change]:
+    kind, item_id = key
+    if old is None or new is None:
+        title = (new or old or ("", {}))[0]
+        yield Change(kind, item_id, title, "created" if old is None else "removed",
+                     None if old is None else title, None if new is None else title)  # fmt: skip
+        return
+    for field, value in new[1].items():
+        if old[1].get(field) != value:
+            yield Change(kind, item_id, new[0], field, old[1].get(field), value)
+
+
+def _facts(state: ProgressView, today: date) -> Facts:
+    tree = progress_tree(state, today=today, include_archived=True)
+    facts: Facts = {}
+    for cycle in tree.cycles:
+        facts[("cycle", cycle.cycle_id)] = (cycle.name, _pick(cycle, _CYCLE_FIELDS))
+        for objective in cycle.objectives:
+            _objective_facts(objective, facts)
+    return facts
+
+
+def _objective_facts(objective: ObjectiveNode, facts: Facts) -> None:
+    facts[("objective", objective.objective_id)] = (
+        objective.title,
+        _pick(objective, _OBJECTIVE_FIELDS),
+    )
+    for kr in objective.key_results:
+        facts[("key_result", kr.key_result_id)] = (kr.title, _pick(kr, _KEY_RESULT_FIELDS))
+    for child in objective.children:
+        _objective_facts(child, facts)
+
+
+def _pick(
+    node: CycleNode | ObjectiveNode | KeyResultNode, fields: tuple[str, ...]
+) -> dict[str, str | None]:
+    return {name: text(getattr(node, name)) for name in fields}

@@ -1,0 +1,131 @@
+"""The raw audit trail: JSON-safe payloads, filters and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, timedelta
+
+import msgspec
+
+from domain import KeyResult
+from projections.audit import (
+    CSV_COLUMNS,
+    AuditEntry,
+    audit_csv,
+    audit_jsonl,
+    audit_projection,
+    entry_from_row,
+    filter_audit,
+)
+from projections.base import collect
+from tests.projections.builders import Log, busy_tenant
+
+
+def _entries(log: Log) -> list[AuditEntry]:
+    _, rows = collect(audit_projection, log.records)
+    return [entry_from_row(row) for row in rows["rm_audit"]]
+
+
+def _busy() -> tuple[Log, list[AuditEntry]]:
+    log = Log()
+    busy_tenant(log)
+    return log, _entries(log)
+
+
+def test_every_event_is_in_the_trail_with_its_transaction_facts() -> None:
+    """Auditors need who, when, what and the chain hash of every single event."""
+    log, entries = _busy()
+
+    assert [e.position for e in entries] == [r.position for r in log.records]
+    first, record = entries[0], log.records[0]
+    assert (first.hash, first.actor, first.topic) == (
+        record.hash.hex(),
+        "alice",
+        "okr.Cycle.Created",
+    )
+    assert (first.correlation_id, first.stream_id, first.version) == (
+        record.correlation_id,
+        record.stream_id,
+        1,
+    )
+
+
+def test_payload_is_json_safe_with_exact_decimals() -> None:
+    """Money and measured values leave as strings, never as floats that lose digits."""
+    _, entries = _busy()
+
+    revised = next(e for e in entries if e.topic == "okr.KeyResult.TargetRevised")
+
+    assert revised.payload["target"] == "1100000"
+    assert revised.payload["reason"] == "budget cut"
+    assert isinstance(revised.payload["originator_id"], str)
+    json.dumps([e.payload for e in entries])  # plain JSON all the way down
+    closed = next(e for e in entries if e.topic == "okr.Cycle.Closed")
+    assert all(isinstance(v, str) for v in closed.payload["key_result_scores"].values())
+
+
+def test_filters_by_actor_item_topic_and_time() -> None:
+    """An auditor narrows the trail to one person, one item, one kind of change, one window."""
+    log, entries = _busy()
+    check_ins = [r for r in log.records if isinstance(r.event, KeyResult.CheckedIn)]
+    some_kr = check_ins[0].stream_id
+    start = log.records[10].recorded_at
+    end = log.records[15].recorded_at
+
+    assert {e.actor for e in filter_audit(entries, actor="bob")} == {"bob"}
+    assert {e.stream_id for e in filter_audit(entries, stream_id=some_kr)} == {some_kr}
+    assert [e.topic for e in filter_audit(entries, topic="okr.KeyResult.CheckedIn")] == [
+        r.topic for r in check_ins
+    ]
+    assert all(e.topic.startswith("okr.KPI.") for e in filter_audit(entries, topic="okr.KPI"))
+    assert not list(filter_audit(entries, topic="okr.KP"))
+    window = list(filter_audit(entries, since=start, until=end))
+    assert [e.position for e in window] == [11, 12, 13, 14, 15]
+
+
+def test_csv_export_has_a_header_and_one_parsable_line_per_entry() -> None:
+    """The CSV must open in a spreadsheet and carry the payload intact."""
+    _, entries = _busy()
+
+    parsed = list(csv.reader(io.StringIO("".join(audit_csv(entries)))))
+
+    assert tuple(parsed[0]) == CSV_COLUMNS
+    assert len(parsed) == len(entries) + 1
+    assert json.loads(parsed[1][-1]) == entries[0].payload
+
+
+def test_csv_export_defuses_formula_like_actors() -> None:
+    """An actor named "=HYPERLINK(...)" must not run as a formula in the auditor's spreadsheet."""
+    log = Log()
+    busy_tenant(log)
+    entry = msgspec.structs.replace(_entries(log)[0], actor="=cmd()")
+
+    (_, line) = list(csv.reader(io.StringIO("".join(audit_csv([entry])))))
+
+    assert line[2] == "'=cmd()"
+
+
+def test_jsonl_export_round_trips_each_entry() -> None:
+    """JSON Lines is the machine export: each line decodes back to the same entry."""
+    _, entries = _busy()
+
+    lines = list(audit_jsonl(entries))
+
+    assert all(line.endswith(b"\n") for line in lines)
+    assert [msgspec.json.decode(line, type=AuditEntry) for line in lines] == entries
+
+
+def test_filter_window_is_half_open() -> None:
+    """[since, until): consecutive windows never count an event twice."""
+    log, entries = _busy()
+    moment = log.records[5].recorded_at
+
+    before = list(filter_audit(entries, until=moment))
+    after = list(filter_audit(entries, since=moment))
+
+    assert len(before) + len(after) == len(entries)
+    assert after[0].recorded_at == moment
+    assert not list(filter_audit(entries, since=moment + timedelta(days=3650)))
+    assert date(2027, 1, 1) <= entries[0].recorded_at.date()

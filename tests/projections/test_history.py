@@ -1,0 +1,144 @@
+"""The history timeline: every change in words, before → after, in English and Italian."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from projections.base import collect
+from projections.history import (
+    TEMPLATES,
+    FieldChange,
+    HistoryLine,
+    history_projection,
+    item_timeline,
+    line_from_row,
+    render,
+)
+from tests.projections.builders import (
+    Log,
+    active_quarter,
+    busy_tenant,
+    check_in,
+    key_result,
+    objective,
+    seed_efficiency,
+)
+
+D = Decimal
+
+
+def _lines(log: Log) -> list[HistoryLine]:
+    _, rows = collect(history_projection, log.records)
+    return [line_from_row(row) for row in rows["rm_history"]]
+
+
+def test_target_revision_reads_before_after_actor_and_reason() -> None:
+    """The line a manager reads when the goalposts moved: old, new, who and why."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(log, cycle, goal, "Nuovi clienti", "increase", start=50, target=60)
+    kr.revise_target(cycle=cycle, target=D(55), reason="market shrank", author="carla")
+    log.save(kr, actor="carla")
+
+    line = _lines(log)[-1]
+
+    assert line.text == "'Nuovi clienti': target revised 60 → 55 by carla: 'market shrank'"
+    assert line.changes == [FieldChange("target", "60", "55")]
+    assert (line.item_kind, line.item_id, line.actor, line.reason) == (
+        "key_result",
+        kr.id,
+        "carla",
+        "market shrank",
+    )
+    assert render(line.template, line.params, "it") == (
+        "'Nuovi clienti': traguardo rivisto 60 → 55 da carla: 'market shrank'"
+    )
+
+
+def test_correction_keeps_the_original_value_in_history() -> None:
+    """A correction never erases: the first value stays readable next to the new one."""
+    log = Log()
+    _, _, response, *_ = seed_efficiency(log)
+    first = next(iter(response.check_ins))
+    response.correct_check_in(
+        check_in_id=first, value=D("22.8"), reason="wrong export", author="eve"
+    )
+    log.save(response, actor="eve")
+
+    lines = item_timeline(_lines(log), response.id)
+
+    corrected, original = lines[0], lines[1]
+    assert corrected.changes[0] == FieldChange("value", "21", "22.8")
+    assert corrected.valid_on == date(2027, 2, 15)
+    assert corrected.text == (
+        "'Ridurre il tempo di risposta': check-in for 2027-02-15 corrected 21 → 22.8 by eve:"
+        " 'wrong export'"
+    )
+    assert original.changes[0] == FieldChange("value", None, "21")
+    assert original.template == "key_result.checked_in_confidence"
+
+
+def test_late_check_in_compares_with_the_value_that_date_had() -> None:
+    """A back-dated value is compared with what that date showed, not with today's value."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(log, cycle, goal, "Contratti", "increase", start=0, target=100)
+    check_in(log, cycle, kr, "10", date(2027, 1, 8))
+    check_in(log, cycle, kr, "30", date(2027, 1, 18))
+    check_in(log, cycle, kr, "15", date(2027, 1, 14))
+
+    line = _lines(log)[-1]
+
+    assert line.changes[0] == FieldChange("value", "10", "15")
+    assert line.valid_on == date(2027, 1, 14)
+
+
+def test_reparenting_writes_a_line_with_both_parents() -> None:
+    """The alignment tree has a history a person can read."""
+    log = Log()
+    cycle = active_quarter(log)
+    first = objective(log, cycle, "Crescere")
+    second = objective(log, cycle, "Fidelizzare")
+    team = objective(log, cycle, "Vendere", parent=first)
+    team.reparent(new_parent=second, new_parent_ancestors=[], cycle=cycle, author="alice")
+    log.save(team)
+
+    line = _lines(log)[-1]
+
+    assert line.text == "'Vendere' re-aligned 'Crescere' → 'Fidelizzare' by alice"
+    assert line.changes == [FieldChange("parent_id", str(first.id), str(second.id))]
+    assert render(line.template, line.params, "it") == (
+        "'Vendere' riallineato 'Crescere' → 'Fidelizzare' da alice"
+    )
+
+
+def test_every_event_of_a_busy_tenant_gets_a_known_template_in_both_languages() -> None:
+    """No event may fall back to the generic line, and no template may miss a language."""
+    log = Log()
+    busy_tenant(log)
+
+    lines = _lines(log)
+
+    assert len(lines) == len(log.records)
+    assert all(line.template != "event.recorded" for line in lines)
+    assert all(set(texts) == {"en", "it"} for texts in TEMPLATES.values())
+    for line in lines:
+        for language in ("en", "it"):
+            assert "{" not in render(line.template, line.params, language)
+            assert "—" not in render(line.template, line.params, language), line.text
+
+
+def test_score_adjustment_lands_on_the_scored_item_timeline() -> None:
+    """People look for a score change on the objective, not on the cycle."""
+    log = Log()
+    busy_tenant(log)
+    lines = _lines(log)
+    adjusted = lines[-1]
+
+    assert adjusted.template == "cycle.score_adjusted"
+    assert adjusted.item_kind == "objective"
+    assert adjusted.changes == [FieldChange("score", "0.4", "0.5")]
+    assert adjusted in item_timeline(lines, adjusted.item_id)

@@ -1,0 +1,85 @@
+"""The per-tenant summary a consultancy scans across its clients."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from projections.base import collect
+from projections.portfolio import PortfolioFacts, portfolio_projection, portfolio_row
+from tests.projections.builders import (
+    Log,
+    active_quarter,
+    check_in,
+    fold_all,
+    key_result,
+    kpi,
+    seed_efficiency,
+)
+
+D = Decimal
+MID_FEB = date(2027, 2, 15)
+
+
+def test_summary_counts_statuses_stale_key_results_and_unhealthy_kpis() -> None:
+    """One line per client must say how far along it is and what needs attention today."""
+    log = Log()
+    cycle, goal, *_ = seed_efficiency(log)
+    key_result(log, cycle, goal, "Mai aggiornato", "increase", start=0, target=10)
+    done = key_result(log, cycle, goal, "Fatto", "increase", start=0, target=10)
+    check_in(log, cycle, done, "10", MID_FEB)
+    for name, value in (("Rosso", 70), ("Giallo", 85), ("Verde", 95)):
+        meter = kpi(log, name)
+        meter.record_measurement(value=D(value), on=MID_FEB, author="monitor")
+        log.save(meter)
+
+    row = portfolio_row(fold_all(log.records), MID_FEB, cadence_days=7)
+
+    assert (row.active_cycles, row.key_results) == (1, 5)
+    assert (row.on_track, row.off_track, row.done, row.not_started) == (2, 1, 1, 1)
+    assert row.stale_key_results == 0
+    assert portfolio_row(fold_all(log.records), date(2027, 2, 23)).stale_key_results == 5
+    assert (row.kpis, row.kpis_red, row.kpis_amber, row.kpis_stale) == (3, 1, 1, 0)
+    assert row.progress == (D("0.625") + 0 + D("0.5") + 0 + 1) / 5
+    assert row.last_activity == log.records[-1].recorded_at
+
+
+def test_statuses_move_with_the_day_while_facts_do_not() -> None:
+    """Status depends on today; the stored facts row must not (it is written once per event)."""
+    log = Log()
+    seed_efficiency(log)
+    state = fold_all(log.records)
+
+    early = portfolio_row(state, date(2027, 1, 20))
+    late = portfolio_row(state, date(2027, 3, 30))
+    (facts,) = portfolio_projection.rows(state)["rm_portfolio"]
+
+    assert early.on_track == 2 and late.on_track == 0
+    assert early.progress == late.progress == PortfolioFacts(*facts).progress == D("0.375")
+
+
+def test_a_tenant_without_events_has_an_empty_summary() -> None:
+    """A new client appears in the portfolio with zeros and no progress, not an error."""
+    state, _ = collect(portfolio_projection, [])
+
+    row = portfolio_row(state, MID_FEB)
+
+    assert (row.active_cycles, row.key_results, row.progress, row.last_activity) == (
+        0,
+        0,
+        None,
+        None,
+    )
+
+
+def test_closed_cycles_leave_the_active_summary() -> None:
+    """Last quarter's key results must not count as today's work."""
+    log = Log()
+    cycle, *_ = seed_efficiency(log)
+    cycle.close(key_result_scores={}, objective_scores={}, closed_by="alice")
+    log.save(cycle)
+    active_quarter(log, "Q1 bis")
+
+    row = portfolio_row(fold_all(log.records), MID_FEB)
+
+    assert (row.active_cycles, row.key_results, row.progress) == (1, 0, None)

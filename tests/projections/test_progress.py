@@ -1,0 +1,363 @@
+"""The progress fold and its queries, on logs built by real domain commands."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from projections.progress import (
+    KeyResultNode,
+    KeyResultRow,
+    ObjectiveNode,
+    ProgressTree,
+    kpi_board,
+    progress_projection,
+    progress_tree,
+    status_on,
+)
+from tests.projections.builders import (
+    Q1_START,
+    Log,
+    active_quarter,
+    check_in,
+    fold_all,
+    key_result,
+    kpi,
+    objective,
+    seed_efficiency,
+)
+
+D = Decimal
+MID_FEB = date(2027, 2, 15)
+
+GLOSSARY = [
+    # (title, kind, start, target or None, target %, value, raw, shown, over)
+    ("response time", "decrease", "24", None, "-20", "21", D("0.625"), D("0.625"), D(0)),
+    ("beaten", "decrease", "24", None, "-20", "18", D("1.25"), D(1), D("0.25")),
+    ("worse", "decrease", "24", None, "-20", "26", D(-5) / D(12), D(0), D(0)),
+    ("renewals", "increase", "70", "85", None, "79", D("0.6"), D("0.6"), D(0)),
+    ("new clients", "increase", "50", None, "20", "55", D("0.5"), D("0.5"), D(0)),
+    ("satisfaction", "increase", "4.1", "4.5", None, "4.3", D("0.5"), D("0.5"), D(0)),
+    ("costs", "decrease", "1200000", None, "-10", "1140000", D("0.5"), D("0.5"), D(0)),
+]
+
+
+def _only_kr(tree: ProgressTree) -> KeyResultNode:
+    (cycle,) = tree.cycles
+    (goal,) = cycle.objectives
+    (kr,) = goal.key_results
+    return kr
+
+
+def _objectives(tree: ProgressTree) -> dict[str, ObjectiveNode]:
+    found: dict[str, ObjectiveNode] = {}
+
+    def walk(nodes: list[ObjectiveNode]) -> None:
+        for node in nodes:
+            found[node.title] = node
+            walk(node.children)
+
+    for cycle in tree.cycles:
+        walk(cycle.objectives)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("title", "kind", "start", "target", "percent", "value", "raw", "shown", "over"), GLOSSARY
+)
+def test_glossary_worked_examples_through_the_fold(
+    title: str,
+    kind: str,
+    start: str,
+    target: str | None,
+    percent: str | None,
+    value: str,
+    raw: Decimal,
+    shown: Decimal,
+    over: Decimal,
+) -> None:
+    """The seed's numbers must come out of the read model exactly as the glossary states."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(
+        log, cycle, goal, title, kind, start=D(start), target=target, target_percent=percent
+    )
+    check_in(log, cycle, kr, value, MID_FEB)
+
+    node = _only_kr(progress_tree(fold_all(log.records), today=MID_FEB))
+
+    assert (node.raw_progress, node.shown_progress, node.over_achievement) == (raw, shown, over)
+
+
+def test_efficienza_operativa_rolls_up_to_0_375_with_the_milestone_not_done() -> None:
+    """Objective progress is the weighted mean of clamped KR progress: 0.625, 0, 0.5 -> 0.375."""
+    log = Log()
+    seed_efficiency(log)
+
+    tree = progress_tree(fold_all(log.records), today=MID_FEB)
+
+    goal = _objectives(tree)["Efficienza operativa"]
+    assert goal.progress == D("0.375")
+    assert [kr.raw_progress for kr in goal.key_results] == [D("0.625"), D(0), D("0.5")]
+    assert tree.cycles[0].progress == D("0.375")
+
+
+def test_key_result_node_carries_pace_status_confidence_and_last_check_in() -> None:
+    """A person needs the arithmetic's status next to the owner's confidence and note."""
+    log = Log()
+    seed_efficiency(log)
+
+    response = _objectives(progress_tree(fold_all(log.records), today=MID_FEB))[
+        "Efficienza operativa"
+    ].key_results[0]
+
+    assert response.expected_progress == D(45) / D(89)  # 45 of 89 days of Q1 elapsed
+    assert response.status == "on_track"
+    assert (response.confidence, response.note) == (7, "in linea")
+    assert response.last_check_in_on == MID_FEB
+    assert response.last_check_in_recorded_at == log.records[6].recorded_at
+    assert response.last_check_in_source == "manual"
+
+
+def test_a_correction_changes_the_effective_value_and_keeps_the_original() -> None:
+    """Corrections restate a check-in; progress follows the corrected value, nothing is lost."""
+    log = Log()
+    _, _, response, *_ = seed_efficiency(log)
+    first = next(iter(response.check_ins))
+    response.correct_check_in(
+        check_in_id=first, value=D("22.8"), reason="wrong export", author="eve"
+    )
+    log.save(response, actor="eve")
+
+    state = fold_all(log.records)
+
+    view = state.key_results[response.id]
+    (corrected,) = [c for c in view.check_ins if c.check_in_id == first]
+    assert (corrected.value, corrected.original_value, corrected.corrected) == (
+        D("22.8"),
+        D(21),
+        True,
+    )
+    node = _objectives(progress_tree(state, today=MID_FEB))["Efficienza operativa"].key_results[0]
+    assert node.value == D("22.8")
+    assert node.raw_progress == D("0.25")
+
+
+def test_a_target_revision_recomputes_progress_and_keeps_the_original_target() -> None:
+    """Moving the goalposts must show: new progress, original target still visible."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(log, cycle, goal, "Rinnovi", "increase", start=70, target=85)
+    check_in(log, cycle, kr, "79", MID_FEB)
+    kr.revise_target(cycle=cycle, target=D(80), reason="market shrank", author="carla")
+    log.save(kr, actor="carla")
+
+    node = _only_kr(progress_tree(fold_all(log.records), today=MID_FEB))
+
+    assert (node.target, node.original_target, node.target_revised) == (D(80), D(85), True)
+    assert node.raw_progress == D("0.9")
+
+
+def test_reparenting_moves_the_objective_in_the_tree() -> None:
+    """Alignment has a history: after re-parenting, the tree nests the objective elsewhere."""
+    log = Log()
+    cycle = active_quarter(log)
+    company = objective(log, cycle, "Crescere", level="company")
+    other = objective(log, cycle, "Fidelizzare", level="company")
+    team = objective(log, cycle, "Vendere di più", parent=company)
+    before = progress_tree(fold_all(log.records), today=MID_FEB)
+    team.reparent(new_parent=other, new_parent_ancestors=[], cycle=cycle, author="alice")
+    log.save(team)
+
+    after = progress_tree(fold_all(log.records), today=MID_FEB)
+
+    assert [c.title for c in _objectives(before)["Crescere"].children] == ["Vendere di più"]
+    assert _objectives(after)["Crescere"].children == []
+    assert [c.title for c in _objectives(after)["Fidelizzare"].children] == ["Vendere di più"]
+
+
+def test_roll_up_children_counts_aligned_objectives_by_weight() -> None:
+    """A parent that rolls up its children blends their progress with its own key results."""
+    log = Log()
+    cycle = active_quarter(log)
+    parent = objective(log, cycle, "Crescere", roll_up_children=True)
+    own = key_result(log, cycle, parent, "Fatturato", "increase", start=0, target=100)
+    child = objective(log, cycle, "Vendere", parent=parent, weight=3)
+    sold = key_result(log, cycle, child, "Contratti", "increase", start=0, target=10)
+    check_in(log, cycle, own, "100", MID_FEB)
+    check_in(log, cycle, sold, "5", MID_FEB)
+
+    goals = _objectives(progress_tree(fold_all(log.records), today=MID_FEB))
+
+    assert goals["Vendere"].progress == D("0.5")
+    assert goals["Crescere"].progress == (D(1) * 1 + D("0.5") * 3) / 4
+
+
+def test_an_objective_with_nothing_measurable_has_no_progress() -> None:
+    """Null, not 0: an empty objective must not drag its cycle down."""
+    log = Log()
+    cycle = active_quarter(log)
+    objective(log, cycle, "Da definire")
+
+    tree = progress_tree(fold_all(log.records), today=MID_FEB)
+
+    assert _objectives(tree)["Da definire"].progress is None
+    assert tree.cycles[0].progress is None
+
+
+def test_kpi_fed_key_result_shows_kpi_check_ins_and_health() -> None:
+    """A KR fed by a KPI must say where its value came from and how healthy the KPI is."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    availability = kpi(log, "Disponibilità servizio")
+    kr = key_result(
+        log, cycle, goal, "Disponibilità 95 %", "increase", start=80, target=95, kpi=availability
+    )
+    availability.record_measurement(value=D(85), on=MID_FEB, author="monitor", source="api")
+    log.save(availability, actor="api-key-1")
+    check_in(log, cycle, kr, "85", MID_FEB, source="kpi")
+
+    state = fold_all(log.records)
+    node = _only_kr(progress_tree(state, today=MID_FEB))
+    (board,) = kpi_board(state, today=MID_FEB)
+
+    assert (node.last_check_in_source, node.kpi_id, node.kpi_health) == (
+        "kpi",
+        availability.id,
+        "amber",
+    )
+    assert node.raw_progress == D(5) / D(15)
+    assert (board.value, board.health, board.stale, board.key_result_ids) == (
+        D(85),
+        "amber",
+        False,
+        [kr.id],
+    )
+    assert kpi_board(state, today=MID_FEB + timedelta(days=8))[0].stale
+
+
+def test_closed_cycle_shows_scores_and_bands() -> None:
+    """Once graded, every item carries its closing score, including a person's adjustment."""
+    log = Log()
+    cycle, goal, response, milestone, costs = seed_efficiency(log)
+    krs = (response, milestone, costs)
+    cycle.close(
+        key_result_scores={kr.id: kr.score for kr in krs},
+        objective_scores={goal.id: D("0.375")},
+        closed_by="alice",
+    )
+    log.save(cycle)
+    cycle.adjust_score(item_id=milestone.id, score=D("0.5"), reason="half shipped", author="alice")
+    log.save(cycle)
+
+    tree = progress_tree(fold_all(log.records), today=date(2027, 4, 2))
+
+    (node,) = tree.cycles
+    assert node.state == "closed"
+    (goal_node,) = node.objectives
+    assert (goal_node.score, goal_node.score_band) == (D("0.375"), "red")
+    assert [(k.score, k.score_band) for k in goal_node.key_results] == [
+        (D("0.625"), "amber"),
+        (D("0.5"), "amber"),
+        (D("0.5"), "amber"),
+    ]
+    assert node.score == D("0.375")
+
+
+def test_staleness_follows_the_tenant_cadence() -> None:
+    """A key result nobody checked in on for longer than the cadence needs a nudge."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(log, cycle, goal, "Rinnovi", "increase", start=70, target=85)
+    check_in(log, cycle, kr, "75", date(2027, 2, 1))
+    state = fold_all(log.records)
+
+    def stale(today: date, cadence: int = 7) -> bool:
+        return _only_kr(progress_tree(state, today=today, cadence_days=cadence)).stale
+
+    assert not stale(date(2027, 2, 8))
+    assert stale(date(2027, 2, 9))
+    assert not stale(date(2027, 2, 9), cadence=14)
+
+
+def test_a_key_result_added_mid_cycle_gets_a_cadence_before_it_is_stale() -> None:
+    """Nagging about a key result created yesterday would teach people to ignore the flag."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    log.at(MID_FEB)
+    key_result(log, cycle, goal, "Nuovo", "increase", start=0, target=10)
+    state = fold_all(log.records)
+
+    assert not _only_kr(progress_tree(state, today=date(2027, 2, 22))).stale
+    assert _only_kr(progress_tree(state, today=date(2027, 2, 23))).stale
+
+
+def test_archived_items_leave_the_tree_and_the_roll_up() -> None:
+    """Retired key results must not count, yet stay visible on request."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kept = key_result(log, cycle, goal, "Rinnovi", "increase", start=70, target=85)
+    dropped = key_result(log, cycle, goal, "Vecchio", "increase", start=0, target=10)
+    check_in(log, cycle, kept, "85", MID_FEB)
+    dropped.archive(reason="no longer relevant", cycle=cycle, author="alice")
+    log.save(dropped)
+    state = fold_all(log.records)
+
+    shown = _objectives(progress_tree(state, today=MID_FEB))["Efficienza operativa"]
+    everything = progress_tree(state, today=MID_FEB, include_archived=True)
+
+    assert [k.title for k in shown.key_results] == ["Rinnovi"]
+    assert shown.progress == D(1)
+    assert len(_objectives(everything)["Efficienza operativa"].key_results) == 2
+
+
+def test_children_of_an_archived_objective_move_to_the_top() -> None:
+    """Archiving a parent must not hide the live objectives aligned under it."""
+    log = Log()
+    cycle = active_quarter(log)
+    parent = objective(log, cycle, "Vecchio")
+    objective(log, cycle, "Figlio", parent=parent)
+    parent.archive(reason="merged", cycle=cycle, author="alice")
+    log.save(parent)
+
+    tree = progress_tree(fold_all(log.records), today=MID_FEB)
+
+    assert [o.title for o in tree.cycles[0].objectives] == ["Figlio"]
+
+
+@pytest.mark.parametrize("value", ["70", "72", "75", "79", "85", "60"])
+def test_stored_status_dates_agree_with_the_tree_on_every_day(value: str) -> None:
+    """SQL may count statuses from the row's dates: they must match the arithmetic each day."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(log, cycle, goal, "Rinnovi", "increase", start=70, target=85)
+    check_in(log, cycle, kr, value, date(2027, 1, 20))
+    state = fold_all(log.records)
+    (raw,) = progress_projection.rows(state)["rm_key_results"]
+    row = KeyResultRow(*raw)
+
+    for offset in range(-5, 100):
+        day = Q1_START + timedelta(days=offset)
+        assert status_on(row, day) == _only_kr(progress_tree(state, today=day)).status, day
+
+
+def test_fold_ignores_events_it_does_not_know_but_moves_the_position() -> None:
+    """A new event type must not break the projector; last activity still moves."""
+    log = Log()
+    active_quarter(log)
+    unknown = dataclasses.replace(log.records[-1], position=3, topic="okr.Future", event=object())
+
+    state = progress_projection.fold(fold_all(log.records), unknown)[0]
+
+    assert state.last_position == 3
+    assert len(state.cycles) == 1

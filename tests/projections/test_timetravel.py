@@ -1,0 +1,149 @@
+"""Transaction time (as_of) against valid time (valid_at), and diffs between two instants."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from projections.progress import KeyResultNode, ProgressTree, ProgressView, progress_tree
+from projections.timetravel import Change, as_of, diff, progress_as_of, state_as_of
+from tests.projections.builders import (
+    Log,
+    active_quarter,
+    check_in,
+    fold_all,
+    key_result,
+    objective,
+)
+
+D = Decimal
+LAST_WEEK = date(2027, 1, 14)
+THIS_WEEK = date(2027, 1, 18)
+
+
+def _kr(tree: ProgressTree) -> KeyResultNode:
+    return tree.cycles[0].objectives[0].key_results[0]
+
+
+def _late_check_in_log() -> Log:
+    """10 on Jan 8, 30 on Jan 18 (this week); on Jan 19, a late 15 for Jan 14 (last week)."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(log, cycle, goal, "Contratti", "increase", start=0, target=100)
+    log.at(date(2027, 1, 8))
+    check_in(log, cycle, kr, "10", date(2027, 1, 8))
+    log.at(THIS_WEEK)
+    check_in(log, cycle, kr, "30", THIS_WEEK)
+    log.at(date(2027, 1, 19))
+    check_in(log, cycle, kr, "15", LAST_WEEK, note="dimenticato")
+    return log
+
+
+def test_a_late_check_in_changes_last_weeks_value_not_this_weeks() -> None:
+    """Valid time: a value recorded late for last week rewrites last week only."""
+    log = _late_check_in_log()
+    state = fold_all(log.records)
+    today = date(2027, 1, 19)
+
+    assert _kr(progress_tree_at(state, today)).value == D(30)
+    assert _kr(progress_tree_at(state, today, valid_at=LAST_WEEK)).value == D(15)
+    assert _kr(progress_tree_at(state, today, valid_at=date(2027, 1, 10))).value == D(10)
+
+
+def test_as_of_before_the_late_check_in_shows_what_we_believed_then() -> None:
+    """Transaction time: on Jan 18 evening we still believed last week's value was 10."""
+    log = _late_check_in_log()
+    believed_at = datetime(2027, 1, 18, 23, 0, tzinfo=UTC)
+
+    then = progress_as_of(log.records, recorded_at=believed_at, today=THIS_WEEK, valid_at=LAST_WEEK)
+    now = progress_as_of(log.records, today=THIS_WEEK, valid_at=LAST_WEEK)
+
+    assert _kr(then).value == D(10)
+    assert _kr(now).value == D(15)
+    assert _kr(then).check_in_count == 1
+    assert _kr(now).check_in_count == 2
+
+
+def test_as_of_cuts_by_position_and_by_instant() -> None:
+    """Both cuts give a prefix of the log; with both, the earlier one wins."""
+    log = _late_check_in_log()
+    records = log.records
+    moment = records[5].recorded_at
+
+    assert list(as_of(records, position=4)) == records[:4]
+    assert list(as_of(records, recorded_at=moment)) == records[:6]
+    assert list(as_of(records, position=3, recorded_at=moment)) == records[:3]
+    assert list(as_of(records, position=0)) == []
+    assert list(as_of(records)) == records
+
+
+def test_state_as_of_equals_folding_the_prefix() -> None:
+    """An as-of replay runs the same fold as the projector, so it gives the same state."""
+    log = _late_check_in_log()
+
+    assert state_as_of(log.records, position=5) == fold_all(log.records[:5])
+
+
+def test_diff_between_two_instants_names_each_changed_field() -> None:
+    """What changed since the last review must list titles, targets, values and status."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle, "Crescere")
+    other = objective(log, cycle, "Fidelizzare")
+    kr = key_result(log, cycle, goal, "Contratti", "increase", start=0, target=100)
+    log.at(date(2027, 1, 15))
+    check_in(log, cycle, kr, "15", date(2027, 1, 15))
+    review = len(log.records)
+    log.at(date(2027, 2, 15))
+    check_in(log, cycle, kr, "20", date(2027, 2, 15))
+    kr.revise_target(cycle=cycle, target=80, reason="market shrank", author="carla")
+    log.save(kr)
+    goal.rename(title="Crescere bene", cycle=cycle, author="alice")
+    goal.reparent(new_parent=other, new_parent_ancestors=[], cycle=cycle, author="alice")
+    log.save(goal)
+
+    changes = diff(
+        state_as_of(log.records, position=review),
+        fold_all(log.records),
+        today_from=date(2027, 1, 15),
+        today_to=date(2027, 2, 15),
+    )
+
+    by_field = {(c.item_kind, c.field): c for c in changes}
+    assert by_field[("key_result", "target")] == Change(
+        "key_result", kr.id, "Contratti", "target", "100", "80"
+    )
+    assert (by_field[("key_result", "value")].before, by_field[("key_result", "value")].after) == (
+        "15",
+        "20",
+    )
+    assert by_field[("key_result", "raw_progress")].after == "0.25"
+    assert by_field[("key_result", "status")].before == "on_track"
+    assert by_field[("key_result", "status")].after == "off_track"
+    assert by_field[("objective", "title")].after == "Crescere bene"
+    assert by_field[("objective", "parent_id")] == Change(
+        "objective", goal.id, "Crescere bene", "parent_id", None, str(other.id)
+    )
+
+
+def test_diff_reports_created_items_and_nothing_for_equal_states() -> None:
+    """Items born between the instants show once; an unchanged tenant shows no change."""
+    log = Log()
+    cycle = active_quarter(log)
+    start = len(log.records)
+    objective(log, cycle, "Nuovo")
+    state = fold_all(log.records)
+    day = date(2027, 2, 1)
+
+    changes = diff(state_as_of(log.records, position=start), state, today_from=day, today_to=day)
+
+    assert [(c.item_kind, c.field, c.after) for c in changes] == [("objective", "created", "Nuovo")]
+    assert diff(state, state, today_from=day, today_to=day) == []
+
+
+def progress_tree_at(
+    state: ProgressView, today: date, valid_at: date | None = None
+) -> ProgressTree:
+    """The progress tree on a day (valid_at optional)."""
+    return progress_tree(state, today=today, valid_at=valid_at)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -20,7 +20,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from projections.base import Projection, Recorded, Row
+from projections.base import Projection, Recorded, Row, RowsByTable
 from services.db import grants_literal
 from services.projector.decode import decode
 from services.projector.schema import positions_table
@@ -39,22 +39,43 @@ class _Progress:
     projection: Projection[Any]
     position: int
     state: Any
+    rows: RowsByTable | None = None
+    """rows(state), when already known (a cached state)."""
     appended: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
 
 
+Cache = dict[tuple[UUID, str], tuple[int, Any, RowsByTable]]
+
+
 async def load_progress(
-    conn: asyncpg.Connection, projections: Sequence[Projection[Any]], tenant_id: UUID
+    conn: asyncpg.Connection,
+    projections: Sequence[Projection[Any]],
+    tenant_id: UUID,
+    cache: Cache,
 ) -> list[_Progress]:
-    """Each projection's position and decoded state for the tenant (initial when new)."""
+    """Each projection's position and state for the tenant (initial when new).
+
+    One query reads the positions; a state is decoded from its blob only when this process
+    has not got it in memory at that very position (folds never mutate a state).
+    """
+    union = " UNION ALL ".join(
+        f"SELECT {i} AS i, position FROM {positions_table(p)} WHERE tenant_id = $1"
+        for i, p in enumerate(projections)
+    )
+    positions = {r["i"]: r["position"] for r in await conn.fetch(union, tenant_id)}
     out = []
-    for p in projections:
-        row = await conn.fetchrow(
-            f"SELECT position, state FROM {positions_table(p)} WHERE tenant_id = $1", tenant_id
-        )
-        if row is None:
+    for i, p in enumerate(projections):
+        position = positions.get(i)
+        cached = cache.get((tenant_id, p.name))
+        if position is None:
             out.append(_Progress(p, 0, p.initial()))
+        elif cached is not None and cached[0] == position:
+            out.append(_Progress(p, position, cached[1], cached[2]))
         else:
-            out.append(_Progress(p, row["position"], p.decode_state(row["state"])))
+            blob = await conn.fetchval(
+                f"SELECT state FROM {positions_table(p)} WHERE tenant_id = $1", tenant_id
+            )
+            out.append(_Progress(p, position, p.decode_state(blob)))
     return out
 
 
@@ -81,6 +102,8 @@ class Projector:
         *,
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        on_committed: Callable[[UUID, int], None] | None = None,
+        cache_size: int = 5000,
     ) -> None:
         self.pool = pool
         self.repository = repository
@@ -91,6 +114,11 @@ class Projector:
         """The last position this process saw applied, per tenant (lag metrics)."""
         self.heads: dict[UUID, int] = {}
         """The last head position seen per tenant."""
+        self.cache_size = cache_size
+        self.on_committed = on_committed
+        """Called after each batch commits with (tenant, last position): metrics, lag."""
+        self._states: Cache = {}
+        """Decoded states by (tenant, projection) after this process's last commit."""
         self._dirty: set[UUID] = set()
         self._wake = asyncio.Event()
 
@@ -110,7 +138,7 @@ class Projector:
             await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
             if not await conn.fetchval(LOCK_SQL, tenant_id):
                 return None
-            progress = await load_progress(conn, self.projections, tenant_id)
+            progress = await load_progress(conn, self.projections, tenant_id, self._states)
             low = min(p.position for p in progress)
             stored = await read_log_on(conn, tenant_id, low, limit=self.batch_size)
             if not stored:
@@ -119,7 +147,10 @@ class Projector:
             records = await decode(self.repository, stored)
             for p in progress:
                 await self._apply(conn, tenant_id, p, records)
+        self._remember(tenant_id, progress)
         self.applied[tenant_id] = records[-1].position
+        if self.on_committed is not None:
+            self.on_committed(tenant_id, records[-1].position)
         return len(records)
 
     async def _apply(
@@ -128,17 +159,28 @@ class Projector:
         if records[-1].position <= p.position:
             return
         projection = p.projection
-        before = projection.rows(p.state)
+        before = projection.rows(p.state) if p.rows is None else p.rows
         fold_batch(p, records)
+        p.rows = projection.rows(p.state)
+        p.position = records[-1].position
         await append_rows(conn, projection, tenant_id, p.appended)
-        await write_state_diff(conn, projection, tenant_id, before, projection.rows(p.state))
+        await write_state_diff(conn, projection, tenant_id, before, p.rows)
         await save_position(
             conn,
             positions_table(projection),
             tenant_id,
-            records[-1].position,
+            p.position,
             projection.encode_state(p.state),
         )
+
+    def _remember(self, tenant_id: UUID, progress: list[_Progress]) -> None:
+        """Keep the committed states in memory (a bounded cache: oldest tenants go first)."""
+        for p in progress:
+            key = (tenant_id, p.projection.name)
+            self._states.pop(key, None)
+            self._states[key] = (p.position, p.state, p.rows or p.projection.rows(p.state))
+        while len(self._states) > self.cache_size:
+            del self._states[next(iter(self._states))]
 
     async def lagging_tenants(self) -> list[UUID]:
         """Tenants whose log head is past what every projection has applied."""

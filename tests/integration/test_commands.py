@@ -237,3 +237,35 @@ async def test_concurrency_error_surfaces_for_non_retryable_edits(
     await system.repository.save(ctx.tenant_id, one, actor="a")
     with pytest.raises(ConcurrencyError):
         await system.repository.save(ctx.tenant_id, two, actor="b")
+
+
+async def test_a_check_in_stored_before_sources_existed_still_loads(
+    app: OKRApplication, system: System, ctx: Context
+) -> None:
+    """A KeyResult.CheckedIn row in its v1 shape (no `source`) is upcast when loaded."""
+    from eventsourcing.persistence import StoredEvent
+
+    from services.store.transcoder import MsgspecTranscoder
+
+    _, kr_id = await seed_kr(app, ctx)
+    kr = await app.key_results.get(ctx, kr_id)
+    v1_state = {
+        "timestamp": kr.modified_on, "check_in_id": uuid.uuid4(), "value": Decimal("22.5"),
+        "on": date(2027, 1, 20), "confidence": 6, "note": "v1", "author": "user:old",
+    }  # fmt: skip
+    await system.store.append(
+        ctx.tenant_id,
+        [
+            StoredEvent(
+                kr_id,
+                kr.version + 1,
+                "okr.KeyResult.CheckedIn",
+                MsgspecTranscoder().encode(v1_state),
+            )
+        ],
+        actor="user:old",
+        correlation_id=uuid.uuid4(),
+    )
+    loaded = await app.key_results.get(ctx, kr_id)
+    [check_in] = loaded.check_ins.values()
+    assert (check_in.value, check_in.source.value) == (Decimal("22.5"), "manual")

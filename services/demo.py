@@ -224,8 +224,11 @@ class DemoPlan:
     def _correction_and_revision(self) -> None:
         if len(self.mondays) < 4:
             return
+        self._correction(len(self.mondays) - 3)
+        self._revision(len(self.mondays) - 4)
+
+    def _correction(self, week: int) -> None:
         key, _, reason = d.CORRECTION
-        week = len(self.mondays) - 3
         kr = next(kr for o in d.FY_OBJECTIVES for kr in o.krs if kr.key == key)
         right = self.value(kr, week)
 
@@ -236,6 +239,8 @@ class DemoPlan:
             )  # fmt: skip
 
         self.add(self.at(self.mondays[week] + timedelta(1), 9, 30), d.GIULIA.actor, correct)
+
+    def _revision(self, week: int) -> None:
         key, target, reason = d.TARGET_REVISION
 
         async def revise(app: OKRApplication, ctx: Context) -> None:
@@ -243,8 +248,7 @@ class DemoPlan:
                 ctx, d.demo_id("kr:" + key), target=target, reason=reason
             )
 
-        when = self.at(self.mondays[len(self.mondays) - 4] + timedelta(2), 15)
-        self.add(when, d.GIULIA.actor, revise)
+        self.add(self.at(self.mondays[week] + timedelta(2), 15), d.GIULIA.actor, revise)
 
 
 async def load_demo(system: System, today: date | None = None) -> UUID:

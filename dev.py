@@ -32,7 +32,8 @@ def find_uv() -> str:
     if not uv.exists():
         print("installing uv into .okr/tools (once)...", file=sys.stderr)
         venv.create(TOOLS, with_pip=True)
-        subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "uv"], check=True)
+        pip = [str(bin_dir / "python"), "-m", "pip", "install", "-q", "uv"]
+        subprocess.run(pip, check=True)  # noqa: S603 - fixed arguments
     return str(uv)
 
 
@@ -42,7 +43,7 @@ def main() -> None:
     uv = find_uv()
     command = [uv, "run", "--frozen", *COMMANDS[sys.argv[1]], *sys.argv[2:]]
     os.chdir(ROOT)
-    os.execv(uv, command)
+    os.execv(uv, command)  # noqa: S606 - hand over to uv, nothing to quote
 
 
 if __name__ == "__main__":

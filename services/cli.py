@@ -50,7 +50,17 @@ def parser() -> argparse.ArgumentParser:
     audit_action = audit.add_subparsers(dest="action", required=True)
     audit_verify = audit_action.add_parser("verify", help="recompute a tenant's hash chain")
     audit_verify.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
+    serve = sub.add_parser("serve", help="serve the API (and run the projector) until SIGTERM")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (8000)")
+    serve.add_argument("--no-projector", action="store_true", help="another process projects")
     return root
+
+
+async def serve(args: argparse.Namespace, settings: Settings) -> int:
+    from services.serve import serve as run_server  # uvicorn and the app: only when serving
+
+    return await run_server(args, settings)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -62,6 +72,7 @@ HANDLERS: dict[str, Handler] = {
     "progress": commands.progress,
     "diff": commands.diff,
     "audit": commands.audit,
+    "serve": serve,
 }
 
 

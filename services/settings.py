@@ -30,6 +30,25 @@ class Settings:
     """Smallest size of the application's connection pool."""
     pool_max: int = 20
     """Largest size of the application's connection pool."""
+    jwt_secret: str | None = None
+    """HMAC key of access tokens (OKR_JWT_SECRET, 32+ bytes). None: `okr serve` makes one for
+    the embedded dev mode and keeps it under .okr/; with DATABASE_URL it must be set."""
+    access_token_minutes: int = 15
+    """Lifetime of an access token."""
+    refresh_token_days: int = 30
+    """Lifetime of a refresh token."""
+    max_body_bytes: int = 1_048_576
+    """Largest request body the API accepts (a bigger one answers 413)."""
+    idempotency_ttl_hours: int = 24
+    """How long an Idempotency-Key and its first response are kept for retries."""
+    read_wait_seconds: float = 2.0
+    """How long a read with min_position waits for the read model before answering 503."""
+    ready_max_lag: int = 10_000
+    """/readyz fails when a tenant's read model is more events than this behind its log."""
+    admin_email: str | None = None
+    """Platform admin created on an empty database (OKR_ADMIN_EMAIL)."""
+    admin_password: str | None = None
+    """Password of that platform admin (OKR_ADMIN_PASSWORD)."""
     projector_batch: int = 500
     """Events a projector folds per transaction."""
     projector_poll: float = 1.0
@@ -51,4 +70,17 @@ class Settings:
             pool_max=int(env.get("OKR_POOL_MAX", defaults.pool_max)),
             projector_batch=int(env.get("OKR_PROJECTOR_BATCH", defaults.projector_batch)),
             projector_poll=float(env.get("OKR_PROJECTOR_POLL", defaults.projector_poll)),
+            jwt_secret=env.get("OKR_JWT_SECRET") or None,
+            access_token_minutes=int(
+                env.get("OKR_ACCESS_TOKEN_MINUTES", defaults.access_token_minutes)
+            ),
+            refresh_token_days=int(env.get("OKR_REFRESH_TOKEN_DAYS", defaults.refresh_token_days)),
+            max_body_bytes=int(env.get("OKR_MAX_BODY_BYTES", defaults.max_body_bytes)),
+            idempotency_ttl_hours=int(
+                env.get("OKR_IDEMPOTENCY_TTL_HOURS", defaults.idempotency_ttl_hours)
+            ),
+            read_wait_seconds=float(env.get("OKR_READ_WAIT_SECONDS", defaults.read_wait_seconds)),
+            ready_max_lag=int(env.get("OKR_READY_MAX_LAG", defaults.ready_max_lag)),
+            admin_email=env.get("OKR_ADMIN_EMAIL") or None,
+            admin_password=env.get("OKR_ADMIN_PASSWORD") or None,
         )

@@ -1,0 +1,97 @@
+"""The app factory: one place wires routes, security, errors, idempotency, logs and docs.
+
+app = create_app(system, settings)                       # tests, benchmarks
+app = create_app(system, settings, projector=projector)  # okr serve, which runs it
+app = create_app(system, settings, extra=[portal_router])  # the client portal, one line
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import structlog
+from litestar import Litestar, Router
+from litestar.types import ControllerRouterHandler
+
+from services.api.controllers.auth import AuthController
+from services.api.controllers.consultancies import ConsultancyController
+from services.api.controllers.cycles import CycleController
+from services.api.controllers.health import HealthController
+from services.api.controllers.key_results import KeyResultController
+from services.api.controllers.kpis import KpiController
+from services.api.controllers.objectives import ObjectiveController
+from services.api.controllers.tenants import ApiKeyController, TenantController, UserController
+from services.api.controllers.views import ViewController
+from services.api.dependencies import DEPENDENCIES, TENANT_DEPENDENCIES
+from services.api.idempotency import IdempotencyMiddleware
+from services.api.observability import RequestContextMiddleware, log_response
+from services.api.openapi import DecimalSchemaPlugin, document_errors, openapi_config
+from services.api.problems import EXCEPTION_HANDLERS
+from services.api.runtime import ApiRuntime
+from services.api.security import BearerAuthMiddleware
+from services.bootstrap import System
+from services.projector.worker import Projector
+from services.settings import Settings
+
+API_PREFIX = "/api/v1"
+log = structlog.get_logger("okr.api")
+
+
+def api_router() -> Router:
+    """Everything under /api/v1."""
+    tenant = Router(
+        path="/tenants/{tenant_id:uuid}",
+        route_handlers=[
+            UserController,
+            ApiKeyController,
+            CycleController,
+            ObjectiveController,
+            KeyResultController,
+            KpiController,
+            ViewController,
+        ],
+        dependencies=dict(TENANT_DEPENDENCIES),
+    )
+    return Router(
+        path=API_PREFIX,
+        route_handlers=[AuthController, ConsultancyController, TenantController, tenant],
+    )
+
+
+def create_app(
+    system: System,
+    settings: Settings,
+    *,
+    projector: Projector | None = None,
+    extra: Sequence[ControllerRouterHandler] = (),
+    debug: bool = False,
+) -> Litestar:
+    """The Litestar app on a wired system. ``projector``: the one this process runs (its
+    owner starts and stops it; /readyz and /metrics report it)."""
+    runtime = ApiRuntime.wire(system, settings, projector)
+    app = Litestar(
+        route_handlers=[api_router(), HealthController, *extra],
+        dependencies=dict(DEPENDENCIES),
+        middleware=[RequestContextMiddleware(), BearerAuthMiddleware(), IdempotencyMiddleware()],
+        exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
+        before_send=[log_response],
+        openapi_config=openapi_config(),
+        plugins=[DecimalSchemaPlugin()],
+        request_max_body_size=settings.max_body_bytes,
+        debug=debug,
+        logging_config=None,
+    )
+    app.state.okr_runtime = runtime
+    document_errors(app)
+    # --- client portal (services/portal): its pages, static files and the HTML 404 --------
+    # Its routes are public to the bearer middleware (sessions are the portal's own); the
+    # 404 of unmatched paths renders the portal's page for browsers and defers to
+    # EXCEPTION_HANDLERS for /api/ paths and non-HTML clients.
+    from services.portal import portal_app_config, portal_router
+
+    app.register(portal_router(system, settings))
+    app.exception_handlers.update(
+        portal_app_config(system, settings, fallback=EXCEPTION_HANDLERS)["exception_handlers"]
+    )
+    # --- end of the portal block ---------------------------------------------------------
+    return app

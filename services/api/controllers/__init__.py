@@ -1,0 +1,1 @@
+"""One controller per resource: guards on the route, a few lines per handler."""

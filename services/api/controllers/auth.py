@@ -1,0 +1,66 @@
+"""Sign-in, token refresh, and who am I."""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
+
+from services.api.dependencies import (
+    PrincipalDep,
+    RuntimeDep,
+)
+from services.api.schemas.tenancy import MeOut, Refresh, SignIn, TokenOut
+from services.api.security import PUBLIC
+from tenants.auth import sign_in
+from tenants.tokens import TokenPair, refresh_tokens
+
+UNKNOWN_IP = "0.0.0.0"  # noqa: S104 - a rate-limit key for clients without an address, not a bind
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    """The caller's address (uvicorn applies X-Forwarded-For from trusted proxies)."""
+    host = request.client.host if request.client else UNKNOWN_IP
+    try:
+        return str(ip_address(host))
+    except ValueError:
+        return UNKNOWN_IP
+
+
+def token_out(pair: TokenPair) -> TokenOut:
+    return TokenOut(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        token_type="bearer",  # noqa: S106 - the OAuth token type, not a secret
+        expires_in=pair.expires_in,
+    )
+
+
+class AuthController(Controller):
+    """Tokens for people: sign in with email and password, refresh, and the principal."""
+
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/token", opt={PUBLIC: True}, status_code=200, summary="Sign in")
+    async def sign_in(
+        self, data: JSONBody[SignIn], request: Request[Any, Any, Any], runtime: RuntimeDep
+    ) -> TokenOut:
+        """Email and password for an access token and a refresh token (rate-limited)."""
+        pair = await sign_in(
+            runtime.pool, runtime.limiter, runtime.tokens, data.email, data.password,
+            client_ip(request),
+        )  # fmt: skip
+        return token_out(pair)
+
+    @post("/refresh", opt={PUBLIC: True}, status_code=200, summary="Refresh tokens")
+    async def refresh(self, data: JSONBody[Refresh], runtime: RuntimeDep) -> TokenOut:
+        """Spend a refresh token for a new pair (a reused one revokes its whole family)."""
+        return token_out(await refresh_tokens(runtime.pool, runtime.tokens, data.refresh_token))
+
+    @get("/me", summary="Who am I")
+    async def me(self, principal: PrincipalDep) -> MeOut:
+        """The bearer: user or API key, and its roles per tenant and consultancy."""
+        return MeOut.of(principal)

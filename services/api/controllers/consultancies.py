@@ -1,0 +1,202 @@
+"""Consultancies, their client tenants (create, list, suspend), members and portfolio."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from projections.portfolio import PortfolioRow
+from services import read
+from services.api import lookups
+from services.api.dependencies import (
+    PrincipalDep,
+    RuntimeDep,
+    utc_today,
+)
+from services.api.pagination import Cursor, Limit, paginate
+from services.api.runtime import ApiRuntime
+from services.api.schemas.common import Out, Page
+from services.api.schemas.tenancy import ConsultancyIn, ConsultancyMemberIn, TenantIn
+from services.api.security import (
+    requires_consultancy_create_tenants,
+    requires_consultancy_manage_users,
+    requires_consultancy_read,
+    requires_platform_admin,
+)
+from tenants import directory, memberships, users
+from tenants.errors import UnknownTenantError
+from tenants.models import Consultancy, ConsultancyMember, Tenant
+
+V1 = "/api/v1"
+
+
+class PortfolioEntry(Out):
+    """One client of the consultancy on a day: the tenant and its summary."""
+
+    tenant: Tenant
+    summary: PortfolioRow
+
+
+class ConsultancyController(Controller):
+    """Consultancies and the client tenants they run."""
+
+    path = "/consultancies"
+    tags = ["consultancies"]
+
+    @get("/", summary="List consultancies")
+    async def list_consultancies(
+        self,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[Consultancy]:
+        """The consultancies you belong to (every one for a platform admin)."""
+        ids = None if principal.is_platform_admin else list(principal.consultancy_roles)
+        found = await lookups.consultancies(runtime.pool, ids)
+        page, next_cursor = paginate(found, lambda c: (str(c.id),), cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @post("/", guards=[requires_platform_admin], summary="Create a consultancy")
+    async def create_consultancy(
+        self, data: JSONBody[ConsultancyIn], runtime: RuntimeDep
+    ) -> Response[Consultancy]:
+        """A new consultancy (platform admins only)."""
+        made = await directory.create_consultancy(runtime.pool, data.name, consultancy_id=data.id)
+        location = f"{V1}/consultancies/{made.id}"
+        return Response(made, status_code=HTTP_201_CREATED, headers={"Location": location})
+
+    @get("/{consultancy_id:uuid}", guards=[requires_consultancy_read], summary="Get a consultancy")
+    async def get_consultancy(
+        self, consultancy_id: FromPath[UUID], runtime: RuntimeDep
+    ) -> Consultancy:
+        return await directory.get_consultancy(runtime.pool, consultancy_id)
+
+    @get(
+        "/{consultancy_id:uuid}/tenants",
+        guards=[requires_consultancy_read],
+        summary="List the consultancy's tenants",
+    )
+    async def list_tenants(
+        self,
+        consultancy_id: FromPath[UUID],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[Tenant]:
+        """Its client tenants you can reach (a consultant: the ones it is assigned to)."""
+        found = await directory.list_consultancy_tenants(runtime.pool, consultancy_id)
+        mine = [t for t in found if principal.role_in(t.id) is not None]
+        page, next_cursor = paginate(mine, lambda t: (str(t.id),), cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @post(
+        "/{consultancy_id:uuid}/tenants",
+        guards=[requires_consultancy_create_tenants],
+        summary="Create a client tenant",
+    )
+    async def create_tenant(
+        self, consultancy_id: FromPath[UUID], data: JSONBody[TenantIn], runtime: RuntimeDep
+    ) -> Response[Tenant]:
+        tenant = await directory.create_tenant(
+            runtime.pool, consultancy_id, data.name, slug=data.slug, colour=data.colour,
+            fiscal_year_start_month=data.fiscal_year_start_month,
+            check_in_cadence_days=data.check_in_cadence_days, locale=data.locale,
+            tenant_id=data.id,
+        )  # fmt: skip
+        location = f"{V1}/tenants/{tenant.id}"
+        return Response(tenant, status_code=HTTP_201_CREATED, headers={"Location": location})
+
+    @post(
+        "/{consultancy_id:uuid}/tenants/{tenant_id:uuid}/suspend",
+        guards=[requires_consultancy_create_tenants],
+        status_code=200,
+        summary="Suspend a tenant",
+    )
+    async def suspend_tenant(
+        self, consultancy_id: FromPath[UUID], tenant_id: FromPath[UUID], runtime: RuntimeDep
+    ) -> Tenant:
+        """Its members and API keys lose access at once; its data stays."""
+        await _tenant_of(runtime, consultancy_id, tenant_id)
+        return await directory.suspend_tenant(runtime.pool, tenant_id)
+
+    @post(
+        "/{consultancy_id:uuid}/tenants/{tenant_id:uuid}/reactivate",
+        guards=[requires_consultancy_create_tenants],
+        status_code=200,
+        summary="Reactivate a tenant",
+    )
+    async def reactivate_tenant(
+        self, consultancy_id: FromPath[UUID], tenant_id: FromPath[UUID], runtime: RuntimeDep
+    ) -> Tenant:
+        await _tenant_of(runtime, consultancy_id, tenant_id)
+        return await directory.reactivate_tenant(runtime.pool, tenant_id)
+
+    @get(
+        "/{consultancy_id:uuid}/members",
+        guards=[requires_consultancy_manage_users],
+        summary="List consultancy members",
+    )
+    async def list_members(
+        self,
+        consultancy_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[ConsultancyMember]:
+        found = await lookups.consultancy_members(runtime.pool, consultancy_id)
+        page, next_cursor = paginate(found, lambda m: (str(m.user_id),), cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @post(
+        "/{consultancy_id:uuid}/members",
+        guards=[requires_consultancy_manage_users],
+        summary="Add a consultancy member",
+    )
+    async def add_member(
+        self,
+        consultancy_id: FromPath[UUID],
+        data: JSONBody[ConsultancyMemberIn],
+        runtime: RuntimeDep,
+    ) -> Response[ConsultancyMember]:
+        """Make a person (invited by email if new) a consultancy admin or a consultant."""
+        user = await users.find_user_by_email(runtime.pool, data.email)
+        if user is None:
+            user = await users.create_user(runtime.pool, data.email, data.display_name)
+        member = await memberships.add_consultancy_member(
+            runtime.pool, consultancy_id, user.id, data.role
+        )
+        return Response(member, status_code=HTTP_201_CREATED)
+
+    @get(
+        "/{consultancy_id:uuid}/portfolio",
+        guards=[requires_consultancy_read],
+        summary="Portfolio of the consultancy's clients",
+    )
+    async def portfolio(
+        self,
+        consultancy_id: FromPath[UUID],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        today: FromQuery[date | None] = None,
+    ) -> list[PortfolioEntry]:
+        """Each client you reach: progress, key results by status, KPIs needing attention."""
+        found = await directory.list_consultancy_tenants(runtime.pool, consultancy_id)
+        mine = [t for t in found if principal.role_in(t.id) is not None]
+        rows = await read.portfolio(
+            runtime.pool, [t.id for t in mine], today=today or utc_today(),
+            cadence_days={t.id: t.check_in_cadence_days for t in mine},
+        )  # fmt: skip
+        return [PortfolioEntry(tenant=t, summary=rows[t.id]) for t in mine]
+
+
+async def _tenant_of(runtime: ApiRuntime, consultancy_id: UUID, tenant_id: UUID) -> Tenant:
+    tenant = await directory.get_tenant(runtime.pool, tenant_id)
+    if tenant.consultancy_id != consultancy_id:
+        raise UnknownTenantError("not found", field="tenant_id")
+    return tenant

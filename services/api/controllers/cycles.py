@@ -1,0 +1,111 @@
+"""Cycles: plan, activate, close with scores, adjust a score."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from services import read
+from services.api.dependencies import (
+    ContextDep,
+    IfMatchDep,
+    MinPosition,
+    OkrDep,
+    RuntimeDep,
+    caught_up,
+    item,
+    utc_today,
+    written,
+)
+from services.api.pagination import Cursor, Limit, paginate
+from services.api.schemas.common import Page, WriteResult
+from services.api.schemas.okrs import CycleIn, CycleOut, ScoreAdjustmentIn
+from services.api.schemas.views import CycleSummary
+from services.api.security import requires_close_cycles, requires_edit_okrs, requires_read
+
+
+class CycleController(Controller):
+    """A tenant's cycles (planning -> active -> closed)."""
+
+    path = "/cycles"
+    tags = ["cycles"]
+
+    @get("/", guards=[requires_read], summary="List cycles")
+    async def list_cycles(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        min_position: MinPosition = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[CycleSummary]:
+        """Cycles with their progress, from the read model (oldest start first)."""
+        await caught_up(runtime, tenant_id, min_position, "progress")
+        tree = await read.progress_tree(runtime.pool, tenant_id, today=utc_today())
+        cycles = [CycleSummary.of(c) for c in tree.cycles]
+        key = lambda c: (c.starts_on.isoformat(), str(c.cycle_id))  # noqa: E731
+        page, next_cursor = paginate(cycles, key, cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @post("/", guards=[requires_edit_okrs], summary="Create a cycle")
+    async def create_cycle(
+        self, tenant_id: FromPath[UUID], data: JSONBody[CycleIn], okr: OkrDep, ctx: ContextDep
+    ) -> Response[WriteResult]:
+        result = await okr.cycles.create(
+            ctx, name=data.name, starts_on=data.starts_on, ends_on=data.ends_on,
+            period=data.period, cycle_id=data.id,
+        )  # fmt: skip
+        location = f"/api/v1/tenants/{tenant_id}/cycles/{result.item_id}"
+        return written(result, status_code=HTTP_201_CREATED, location=location)
+
+    @get("/{cycle_id:uuid}", guards=[requires_read], summary="Get a cycle")
+    async def get_cycle(
+        self, cycle_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
+    ) -> Response[CycleOut]:
+        """The cycle as recorded, its stream version as ETag."""
+        cycle = await okr.cycles.get(ctx, cycle_id)
+        return item(CycleOut.of(cycle), cycle.version)
+
+    @post(
+        "/{cycle_id:uuid}/activate",
+        guards=[requires_edit_okrs],
+        status_code=200,
+        summary="Activate a cycle",
+    )
+    async def activate(
+        self, cycle_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep, if_match: IfMatchDep
+    ) -> Response[WriteResult]:
+        return written(await okr.cycles.activate(ctx, cycle_id, if_match=if_match))
+
+    @post(
+        "/{cycle_id:uuid}/close",
+        guards=[requires_close_cycles],
+        status_code=200,
+        summary="Close a cycle with scores",
+    )
+    async def close(
+        self, cycle_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep, if_match: IfMatchDep
+    ) -> Response[WriteResult]:
+        """Grade every key result and objective, then lock the cycle."""
+        return written(await okr.cycles.close(ctx, cycle_id, if_match=if_match))
+
+    @post(
+        "/{cycle_id:uuid}/score-adjustments",
+        guards=[requires_close_cycles],
+        status_code=200,
+        summary="Adjust a closing score",
+    )
+    async def adjust_score(
+        self,
+        cycle_id: FromPath[UUID],
+        data: JSONBody[ScoreAdjustmentIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+    ) -> Response[WriteResult]:
+        result = await okr.cycles.adjust_score(
+            ctx, cycle_id, item_id=data.item_id, score=data.score, reason=data.reason
+        )
+        return written(result)

@@ -1,0 +1,122 @@
+"""Liveness, readiness (database and projector lag) and Prometheus metrics."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Response, get
+
+from services.api.dependencies import (
+    RuntimeDep,
+)
+from services.api.metrics import CONTENT_TYPE
+from services.api.schemas.common import Out
+from services.api.security import PUBLIC
+from services.db import tenant_transaction
+from services.projector.registry import PROJECTIONS
+from services.projector.schema import positions_table
+
+
+class Health(Out):
+    """The process answers."""
+
+    status: str
+
+
+class Readiness(Out):
+    """Whether this process should get traffic: the database answers, read models keep up."""
+
+    status: str
+    database: str
+    max_lag: int | None
+    lagging_tenants: int | None
+    projector_running: bool
+
+
+async def projector_lag(pool: asyncpg.Pool) -> dict[str, dict[UUID, int]]:
+    """Events each projection still has to apply, per tenant with events."""
+    heads = {r["tenant_id"]: r["position"] for r in await pool.fetch(
+        "SELECT tenant_id, position FROM okr_tenant_positions()"
+    )}  # fmt: skip
+    lag: dict[str, dict[UUID, int]] = {}
+    if not heads:
+        return {p.name: {} for p in PROJECTIONS}
+    async with tenant_transaction(pool, heads) as conn:
+        for projection in PROJECTIONS:
+            rows = await conn.fetch(
+                f"SELECT tenant_id, position FROM {positions_table(projection)}"
+            )
+            applied = {r["tenant_id"]: r["position"] for r in rows}
+            lag[projection.name] = {t: head - applied.get(t, 0) for t, head in heads.items()}
+    return lag
+
+
+def worst_by_tenant(lag: dict[str, dict[UUID, int]]) -> dict[UUID, int]:
+    """Per tenant, the lag of its slowest projection."""
+    worst: dict[UUID, int] = {}
+    for per_tenant in lag.values():
+        for tenant_id, behind in per_tenant.items():
+            worst[tenant_id] = max(behind, worst.get(tenant_id, 0))
+    return worst
+
+
+class HealthController(Controller):
+    """For load balancers, orchestrators and Prometheus (no authentication)."""
+
+    tags = ["operations"]
+    opt = {PUBLIC: True}
+
+    @get("/healthz", summary="Liveness")
+    async def healthz(self) -> Health:
+        """The process is up (no dependency is checked)."""
+        return Health(status="ok")
+
+    @get("/readyz", summary="Readiness")
+    async def readyz(self, runtime: RuntimeDep) -> Response[Readiness]:
+        """200 when the database answers and no read model is too far behind; else 503."""
+        running = runtime.projector is not None
+        try:
+            await runtime.pool.fetchval("SELECT 1")
+        except (asyncpg.PostgresError, OSError):
+            down = Readiness(
+                status="unavailable", database="down", max_lag=None, lagging_tenants=None,
+                projector_running=running,
+            )  # fmt: skip
+            return Response(down, status_code=503)
+        try:
+            worst = worst_by_tenant(await projector_lag(runtime.pool))
+        except asyncpg.PostgresError:  # read-model tables not made yet
+            worst = None
+        max_lag = max(worst.values(), default=0) if worst is not None else None
+        ready = max_lag is not None and max_lag <= runtime.settings.ready_max_lag
+        body = Readiness(
+            status="ready" if ready else "unavailable", database="ok", max_lag=max_lag,
+            lagging_tenants=None if worst is None else sum(1 for v in worst.values() if v > 0),
+            projector_running=running,
+        )  # fmt: skip
+        return Response(body, status_code=200 if ready else 503)
+
+    @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE)
+    async def metrics(self, runtime: RuntimeDep) -> str:
+        """Requests by route and status, durations, and projector lag per tenant."""
+        try:
+            lag = await projector_lag(runtime.pool)
+        except (asyncpg.PostgresError, OSError):
+            lag = {}
+        worst = worst_by_tenant(lag)
+        gauges: dict[str, tuple[str, list[tuple[dict[str, str], float]]]] = {
+            "okr_projector_lag_events": (
+                "Events the slowest read model of the tenant has still to apply.",
+                [({"tenant_id": str(t)}, float(v)) for t, v in sorted(worst.items())],
+            ),
+            "okr_projector_max_lag_events": (
+                "Largest lag of each read model over all tenants.",
+                [({"projection": p}, float(max(v.values(), default=0))) for p, v in lag.items()],
+            ),
+            "okr_projector_running": (
+                "1 when this process runs the projector.",
+                [({}, 1.0 if runtime.projector is not None else 0.0)],
+            ),
+        }
+        return runtime.metrics.render(gauges)

@@ -1,0 +1,222 @@
+"""Key results: create, edit, revise the target, check in, correct a check-in, archive."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from litestar import Controller, Response, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from projections.progress_tree import KeyResultNode
+from projections.series import SeriesPoint
+from services import read
+from services.api.dependencies import (
+    ContextDep,
+    IfMatchDep,
+    MinPosition,
+    OkrDep,
+    RuntimeDep,
+    caught_up,
+    check_if_match,
+    item,
+    source_of,
+    utc_today,
+    written,
+)
+from services.api.pagination import Cursor, Limit, paginate
+from services.api.schemas.common import Page, WriteResult, unit_of
+from services.api.schemas.okrs import (
+    CheckInIn,
+    CheckInOut,
+    CorrectionIn,
+    KeyResultEdit,
+    KeyResultIn,
+    KeyResultOut,
+    ReasonIn,
+    TargetRevisionIn,
+)
+from services.api.schemas.views import walk
+from services.api.security import (
+    requires_check_in,
+    requires_edit_okrs,
+    requires_read,
+    requires_revise_targets,
+)
+
+
+class KeyResultController(Controller):
+    """Key results and their check-ins."""
+
+    path = "/key-results"
+    tags = ["key-results"]
+
+    @get("/", guards=[requires_read], summary="List key results")
+    async def list_key_results(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        cycle_id: FromQuery[UUID | None] = None,
+        objective_id: FromQuery[UUID | None] = None,
+        today: FromQuery[date | None] = None,
+        min_position: MinPosition = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[KeyResultNode]:
+        """Live key results with value, progress, pace and status on a day (the read model)."""
+        await caught_up(runtime, tenant_id, min_position, "progress")
+        tree = await read.progress_tree(
+            runtime.pool, tenant_id, today=today or utc_today(), cycle_id=cycle_id,
+            cadence_days=await runtime.cadence_days(tenant_id),
+        )  # fmt: skip
+        found = [
+            kr
+            for _, objective in walk(tree)
+            for kr in objective.key_results
+            if objective_id is None or kr.objective_id == objective_id
+        ]
+        page, next_cursor = paginate(found, lambda k: (str(k.key_result_id),), cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @post("/", guards=[requires_edit_okrs], summary="Create a key result")
+    async def create_key_result(
+        self, tenant_id: FromPath[UUID], data: JSONBody[KeyResultIn], okr: OkrDep, ctx: ContextDep
+    ) -> Response[WriteResult]:
+        result = await okr.key_results.create(
+            ctx, objective_id=data.objective_id, title=data.title, kind=data.kind,
+            owner=data.owner or ctx.actor, start=data.start, target=data.target,
+            target_percent=data.target_percent, unit=unit_of(data.unit), weight=data.weight,
+            due_on=data.due_on, kpi_id=data.kpi_id, key_result_id=data.id,
+        )  # fmt: skip
+        location = f"/api/v1/tenants/{tenant_id}/key-results/{result.item_id}"
+        return written(result, status_code=HTTP_201_CREATED, location=location)
+
+    @get("/{key_result_id:uuid}", guards=[requires_read], summary="Get a key result")
+    async def get_key_result(
+        self, key_result_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
+    ) -> Response[KeyResultOut]:
+        kr = await okr.key_results.get(ctx, key_result_id)
+        return item(KeyResultOut.of(kr), kr.version)
+
+    @patch("/{key_result_id:uuid}", guards=[requires_edit_okrs], summary="Edit a key result")
+    async def edit_key_result(
+        self,
+        key_result_id: FromPath[UUID],
+        data: JSONBody[KeyResultEdit],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """Title, owner, weight, due date (unchanged values record nothing)."""
+        result = await okr.key_results.edit(
+            ctx, key_result_id, if_match=if_match, title=data.title, owner=data.owner,
+            weight=data.weight, due_on=data.due_on,
+        )  # fmt: skip
+        return written(result)
+
+    @post(
+        "/{key_result_id:uuid}/target-revisions",
+        guards=[requires_revise_targets],
+        summary="Revise the target",
+    )
+    async def revise_target(
+        self,
+        key_result_id: FromPath[UUID],
+        data: JSONBody[TargetRevisionIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """A new target with a reason; the original target stays visible."""
+        result = await okr.key_results.revise_target(
+            ctx, key_result_id, reason=data.reason, target=data.target,
+            target_percent=data.target_percent, if_match=if_match,
+        )  # fmt: skip
+        return written(result, status_code=HTTP_201_CREATED)
+
+    @get("/{key_result_id:uuid}/check-ins", guards=[requires_read], summary="List check-ins")
+    async def list_check_ins(
+        self,
+        key_result_id: FromPath[UUID],
+        okr: OkrDep,
+        ctx: ContextDep,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[CheckInOut]:
+        """Every check-in as it stands after corrections, by business date."""
+        kr = await okr.key_results.get(ctx, key_result_id)
+        found = [CheckInOut.of(c) for c in kr.check_ins.values()]
+        key = lambda c: (c.on.isoformat(), c.recorded_at.isoformat(), str(c.id))  # noqa: E731
+        page, next_cursor = paginate(found, key, cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @post("/{key_result_id:uuid}/check-ins", guards=[requires_check_in], summary="Check in")
+    async def check_in(
+        self,
+        key_result_id: FromPath[UUID],
+        data: JSONBody[CheckInIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """A value for a business date; concurrent check-ins on one key result never lose one."""
+        await check_if_match(lambda: okr.key_results.get(ctx, key_result_id), if_match)
+        result = await okr.key_results.record_check_in(
+            ctx, key_result_id, value=data.value, on=data.on, confidence=data.confidence,
+            note=data.note, source=source_of(ctx), check_in_id=data.id,
+        )  # fmt: skip
+        return written(result, status_code=HTTP_201_CREATED)
+
+    @post(
+        "/{key_result_id:uuid}/check-ins/{check_in_id:uuid}/corrections",
+        guards=[requires_check_in],
+        summary="Correct a check-in",
+    )
+    async def correct_check_in(
+        self,
+        key_result_id: FromPath[UUID],
+        check_in_id: FromPath[UUID],
+        data: JSONBody[CorrectionIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """A new event with a reason; the original value stays in the history."""
+        await check_if_match(lambda: okr.key_results.get(ctx, key_result_id), if_match)
+        result = await okr.key_results.correct_check_in(
+            ctx, key_result_id, check_in_id=check_in_id, value=data.value, reason=data.reason,
+            confidence=data.confidence, note=data.note,
+        )  # fmt: skip
+        return written(result, status_code=HTTP_201_CREATED)
+
+    @get("/{key_result_id:uuid}/series", guards=[requires_read], summary="Values over time")
+    async def series(
+        self,
+        tenant_id: FromPath[UUID],
+        key_result_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        min_position: MinPosition = None,
+    ) -> list[SeriesPoint]:
+        """Every value recorded for the key result, corrections as new points (for charts)."""
+        await caught_up(runtime, tenant_id, min_position, "series")
+        return await read.series(runtime.pool, tenant_id, key_result_id)
+
+    @post(
+        "/{key_result_id:uuid}/archive",
+        guards=[requires_edit_okrs],
+        status_code=200,
+        summary="Archive a key result",
+    )
+    async def archive(
+        self,
+        key_result_id: FromPath[UUID],
+        data: JSONBody[ReasonIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        result = await okr.key_results.archive(
+            ctx, key_result_id, reason=data.reason, if_match=if_match
+        )
+        return written(result)

@@ -1,0 +1,186 @@
+"""KPIs: define, move thresholds, record and correct measurements, feed key results."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from litestar import Controller, Response, delete, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from projections.progress_tree import KPINode, kpi_board
+from projections.series import SeriesPoint
+from services import read
+from services.api.dependencies import (
+    ContextDep,
+    IfMatchDep,
+    MinPosition,
+    OkrDep,
+    RuntimeDep,
+    caught_up,
+    check_if_match,
+    item,
+    source_of,
+    utc_today,
+    written,
+)
+from services.api.pagination import Cursor, Limit, paginate
+from services.api.problems import NotFoundError
+from services.api.schemas.common import Page, WriteResult, unit_of
+from services.api.schemas.okrs import (
+    KpiIn,
+    KpiLinkIn,
+    KpiOut,
+    MeasurementCorrectionIn,
+    MeasurementIn,
+    MeasurementOut,
+    ThresholdsIn,
+)
+from services.api.security import requires_check_in, requires_edit_okrs, requires_read
+
+
+class KpiController(Controller):
+    """KPIs: the health of business as usual, feeding key results."""
+
+    path = "/kpis"
+    tags = ["kpis"]
+
+    @get("/", guards=[requires_read], summary="List KPIs")
+    async def list_kpis(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        today: FromQuery[date | None] = None,
+        valid_at: FromQuery[date | None] = None,
+        min_position: MinPosition = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[KPINode]:
+        """Every live KPI with its latest value, health and staleness (the read model)."""
+        await caught_up(runtime, tenant_id, min_position, "progress")
+        state = await read.progress_state(runtime.pool, tenant_id)
+        board = kpi_board(state, today=today or utc_today(), valid_at=valid_at)
+        page, next_cursor = paginate(board, lambda k: (str(k.kpi_id),), cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @post("/", guards=[requires_edit_okrs], summary="Create a KPI")
+    async def create_kpi(
+        self, tenant_id: FromPath[UUID], data: JSONBody[KpiIn], okr: OkrDep, ctx: ContextDep
+    ) -> Response[WriteResult]:
+        result = await okr.kpis.create(
+            ctx, name=data.name, direction=data.direction, green=data.green, red=data.red,
+            frequency_days=data.frequency_days, owner=data.owner or ctx.actor,
+            unit=unit_of(data.unit), description=data.description, kpi_id=data.id,
+        )  # fmt: skip
+        location = f"/api/v1/tenants/{tenant_id}/kpis/{result.item_id}"
+        return written(result, status_code=HTTP_201_CREATED, location=location)
+
+    @get("/{kpi_id:uuid}", guards=[requires_read], summary="Get a KPI")
+    async def get_kpi(
+        self, kpi_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
+    ) -> Response[KpiOut]:
+        kpi = await okr.kpis.get(ctx, kpi_id)
+        return item(KpiOut.of(kpi), kpi.version)
+
+    @put("/{kpi_id:uuid}/thresholds", guards=[requires_edit_okrs], summary="Move thresholds")
+    async def change_thresholds(
+        self,
+        kpi_id: FromPath[UUID],
+        data: JSONBody[ThresholdsIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        result = await okr.kpis.change_thresholds(
+            ctx, kpi_id, green=data.green, red=data.red, reason=data.reason, if_match=if_match
+        )
+        return written(result)
+
+    @get("/{kpi_id:uuid}/measurements", guards=[requires_read], summary="List measurements")
+    async def list_measurements(
+        self,
+        kpi_id: FromPath[UUID],
+        okr: OkrDep,
+        ctx: ContextDep,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[MeasurementOut]:
+        kpi = await okr.kpis.get(ctx, kpi_id)
+        found = [MeasurementOut.of(m) for m in kpi.measurements.values()]
+        key = lambda m: (m.on.isoformat(), m.recorded_at.isoformat(), str(m.id))  # noqa: E731
+        page, next_cursor = paginate(found, key, cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @post("/{kpi_id:uuid}/measurements", guards=[requires_check_in], summary="Record a value")
+    async def record_measurement(
+        self,
+        kpi_id: FromPath[UUID],
+        data: JSONBody[MeasurementIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """A value for a date; each linked key result of an open cycle gets it as a check-in."""
+        await check_if_match(lambda: okr.kpis.get(ctx, kpi_id), if_match)
+        result = await okr.kpis.record_measurement(
+            ctx, kpi_id, value=data.value, on=data.on, note=data.note, source=source_of(ctx),
+            measurement_id=data.id,
+        )  # fmt: skip
+        return written(result, status_code=HTTP_201_CREATED)
+
+    @post(
+        "/{kpi_id:uuid}/measurements/{measurement_id:uuid}/corrections",
+        guards=[requires_check_in],
+        summary="Correct a measurement",
+    )
+    async def correct_measurement(
+        self,
+        kpi_id: FromPath[UUID],
+        measurement_id: FromPath[UUID],
+        data: JSONBody[MeasurementCorrectionIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """Correct the value, and with the same reason the check-ins it fed."""
+        await check_if_match(lambda: okr.kpis.get(ctx, kpi_id), if_match)
+        result = await okr.kpis.correct_measurement(
+            ctx, kpi_id, measurement_id=measurement_id, value=data.value, reason=data.reason
+        )
+        return written(result, status_code=HTTP_201_CREATED)
+
+    @get("/{kpi_id:uuid}/series", guards=[requires_read], summary="Values over time")
+    async def series(
+        self,
+        tenant_id: FromPath[UUID],
+        kpi_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        min_position: MinPosition = None,
+    ) -> list[SeriesPoint]:
+        await caught_up(runtime, tenant_id, min_position, "series")
+        return await read.series(runtime.pool, tenant_id, kpi_id)
+
+    @post("/{kpi_id:uuid}/key-results", guards=[requires_edit_okrs], summary="Feed a key result")
+    async def link(
+        self, kpi_id: FromPath[UUID], data: JSONBody[KpiLinkIn], okr: OkrDep, ctx: ContextDep
+    ) -> Response[WriteResult]:
+        """Link the key result: the KPI's measurements become its check-ins."""
+        result = await okr.key_results.link_kpi(ctx, data.key_result_id, kpi_id=kpi_id)
+        return written(result, status_code=HTTP_201_CREATED)
+
+    @delete(
+        "/{kpi_id:uuid}/key-results/{key_result_id:uuid}",
+        guards=[requires_edit_okrs],
+        status_code=200,
+        summary="Stop feeding a key result",
+    )
+    async def unlink(
+        self, kpi_id: FromPath[UUID], key_result_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
+    ) -> Response[WriteResult]:
+        kr = await okr.key_results.get(ctx, key_result_id)
+        if kr.kpi_id != kpi_id:
+            raise NotFoundError(
+                "this KPI does not feed that key result", field="key_result_id", rule="not_linked"
+            )
+        return written(await okr.key_results.unlink_kpi(ctx, key_result_id))

@@ -1,0 +1,147 @@
+"""Objectives: create, edit, re-parent, archive; the list and the tree."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from litestar import Controller, Response, get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from projections.progress_tree import ProgressTree
+from services import read
+from services.api.dependencies import (
+    ContextDep,
+    IfMatchDep,
+    MinPosition,
+    OkrDep,
+    RuntimeDep,
+    caught_up,
+    item,
+    utc_today,
+    written,
+)
+from services.api.pagination import Cursor, Limit, paginate
+from services.api.schemas.common import Page, WriteResult
+from services.api.schemas.okrs import ObjectiveEdit, ObjectiveIn, ObjectiveOut, ParentIn, ReasonIn
+from services.api.schemas.views import ObjectiveSummary, walk
+from services.api.security import requires_edit_okrs, requires_read
+
+
+class ObjectiveController(Controller):
+    """Objectives of a tenant, aligned in a tree per cycle."""
+
+    path = "/objectives"
+    tags = ["objectives"]
+
+    @get("/", guards=[requires_read], summary="List objectives")
+    async def list_objectives(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        cycle_id: FromQuery[UUID | None] = None,
+        parent_id: FromQuery[UUID | None] = None,
+        min_position: MinPosition = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[ObjectiveSummary]:
+        """Live objectives with progress, from the read model; filter by cycle or parent."""
+        await caught_up(runtime, tenant_id, min_position, "progress")
+        tree = await read.progress_tree(
+            runtime.pool, tenant_id, today=utc_today(), cycle_id=cycle_id,
+            cadence_days=await runtime.cadence_days(tenant_id),
+        )  # fmt: skip
+        found = [
+            ObjectiveSummary.of(o, c.cycle_id)
+            for c, o in walk(tree)
+            if parent_id is None or o.parent_id == parent_id
+        ]
+        page, next_cursor = paginate(found, lambda o: (str(o.objective_id),), cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @get("/tree", guards=[requires_read], summary="The objective tree")
+    async def tree(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        cycle_id: FromQuery[UUID | None] = None,
+        today: FromQuery[date | None] = None,
+        min_position: MinPosition = None,
+    ) -> ProgressTree:
+        """Cycles -> objectives nested by alignment -> key results, with progress and status."""
+        await caught_up(runtime, tenant_id, min_position, "progress")
+        return await read.progress_tree(
+            runtime.pool, tenant_id, today=today or utc_today(), cycle_id=cycle_id,
+            cadence_days=await runtime.cadence_days(tenant_id),
+        )  # fmt: skip
+
+    @post("/", guards=[requires_edit_okrs], summary="Create an objective")
+    async def create_objective(
+        self, tenant_id: FromPath[UUID], data: JSONBody[ObjectiveIn], okr: OkrDep, ctx: ContextDep
+    ) -> Response[WriteResult]:
+        result = await okr.objectives.create(
+            ctx, cycle_id=data.cycle_id, title=data.title, owner=data.owner or ctx.actor,
+            level=data.level, description=data.description, parent_id=data.parent_id,
+            committed=data.committed, weight=data.weight,
+            roll_up_children=data.roll_up_children, objective_id=data.id,
+        )  # fmt: skip
+        location = f"/api/v1/tenants/{tenant_id}/objectives/{result.item_id}"
+        return written(result, status_code=HTTP_201_CREATED, location=location)
+
+    @get("/{objective_id:uuid}", guards=[requires_read], summary="Get an objective")
+    async def get_objective(
+        self, objective_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
+    ) -> Response[ObjectiveOut]:
+        objective = await okr.objectives.get(ctx, objective_id)
+        return item(ObjectiveOut.of(objective), objective.version)
+
+    @patch("/{objective_id:uuid}", guards=[requires_edit_okrs], summary="Edit an objective")
+    async def edit_objective(
+        self,
+        objective_id: FromPath[UUID],
+        data: JSONBody[ObjectiveEdit],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        result = await okr.objectives.edit(
+            ctx, objective_id, if_match=if_match, title=data.title,
+            description=data.description, owner=data.owner, weight=data.weight,
+            committed=data.committed, roll_up_children=data.roll_up_children,
+        )  # fmt: skip
+        return written(result)
+
+    @put("/{objective_id:uuid}/parent", guards=[requires_edit_okrs], summary="Re-parent")
+    async def reparent(
+        self,
+        objective_id: FromPath[UUID],
+        data: JSONBody[ParentIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """Align under another objective of the same cycle (no loops), or make it top-level."""
+        result = await okr.objectives.reparent(
+            ctx, objective_id, parent_id=data.parent_id, if_match=if_match
+        )
+        return written(result)
+
+    @post(
+        "/{objective_id:uuid}/archive",
+        guards=[requires_edit_okrs],
+        status_code=200,
+        summary="Archive an objective",
+    )
+    async def archive(
+        self,
+        objective_id: FromPath[UUID],
+        data: JSONBody[ReasonIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        result = await okr.objectives.archive(
+            ctx, objective_id, reason=data.reason, if_match=if_match
+        )
+        return written(result)

@@ -1,0 +1,163 @@
+"""The tenants you can reach, one tenant's settings, its members and its API keys."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from services.api import lookups
+from services.api.dependencies import (
+    PrincipalDep,
+    RuntimeDep,
+    with_position,
+)
+from services.api.pagination import Cursor, Limit, paginate
+from services.api.schemas.common import Page
+from services.api.schemas.tenancy import ApiKeyIn, MemberIn, RoleIn, TenantSettingsIn
+from services.api.security import requires_manage_api_keys, requires_manage_users, requires_read
+from tenants import api_keys, directory, memberships
+from tenants.models import ApiKey, CreatedApiKey, Membership, Tenant
+
+
+class TenantController(Controller):
+    """Client tenants: the ones you reach, and one tenant's settings."""
+
+    path = "/tenants"
+    tags = ["tenants"]
+
+    @get("/", summary="List your tenants")
+    async def list_tenants(
+        self,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[Tenant]:
+        """Every tenant you hold a role in (all of them for a platform admin)."""
+        if principal.is_platform_admin:
+            ids = await lookups.all_tenant_ids(runtime.pool)
+        else:
+            ids = list(principal.grants)
+        found = await lookups.tenants(runtime.pool, ids)
+        page, next_cursor = paginate(found, lambda t: (str(t.id),), cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @get("/{tenant_id:uuid}", guards=[requires_read], summary="Get a tenant")
+    async def get_tenant(self, tenant_id: FromPath[UUID], runtime: RuntimeDep) -> Tenant:
+        return await directory.get_tenant(runtime.pool, tenant_id)
+
+    @patch("/{tenant_id:uuid}", guards=[requires_manage_users], summary="Change tenant settings")
+    async def update_tenant(
+        self, tenant_id: FromPath[UUID], data: JSONBody[TenantSettingsIn], runtime: RuntimeDep
+    ) -> Response[Tenant]:
+        """Name, colour, fiscal year start, check-in cadence, locale (the slug never changes)."""
+        tenant = await directory.update_tenant(
+            runtime.pool, tenant_id, name=data.name, colour=data.colour,
+            fiscal_year_start_month=data.fiscal_year_start_month,
+            check_in_cadence_days=data.check_in_cadence_days, locale=data.locale,
+        )  # fmt: skip
+        runtime.forget_cadence(tenant_id)
+        return await with_position(runtime, tenant_id, tenant)
+
+
+class UserController(Controller):
+    """People of one tenant: invite, change role, remove."""
+
+    path = "/users"
+    tags = ["users"]
+    guards = [requires_manage_users]
+
+    @get("/", summary="List members")
+    async def list_users(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[Membership]:
+        found = await memberships.list_members(runtime.pool, tenant_id)
+        page, next_cursor = paginate(found, lambda m: (m.email, str(m.user_id)), cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @post("/", summary="Invite a member")
+    async def invite(
+        self, tenant_id: FromPath[UUID], data: JSONBody[MemberIn], runtime: RuntimeDep
+    ) -> Response[Membership]:
+        """Give a person (made without a password if new) a role in this tenant."""
+        member = await memberships.invite_member(
+            runtime.pool, tenant_id, data.email, data.display_name, data.role
+        )
+        return await with_position(runtime, tenant_id, member, HTTP_201_CREATED)
+
+    @patch("/{user_id:uuid}", summary="Change a member's role")
+    async def set_role(
+        self,
+        tenant_id: FromPath[UUID],
+        user_id: FromPath[UUID],
+        data: JSONBody[RoleIn],
+        runtime: RuntimeDep,
+    ) -> Response[Membership]:
+        member = await memberships.change_role(runtime.pool, tenant_id, user_id, data.role)
+        return await with_position(runtime, tenant_id, member)
+
+    @delete(
+        "/{user_id:uuid}",
+        summary="Remove a member",
+        responses={204: ResponseSpec(data_container=None, description="Removed")},
+    )
+    async def remove(
+        self, tenant_id: FromPath[UUID], user_id: FromPath[UUID], runtime: RuntimeDep
+    ) -> Response[None]:
+        """The person loses their role here at once (its account stays)."""
+        await memberships.remove_membership(runtime.pool, tenant_id, user_id)
+        return await with_position(runtime, tenant_id, None, HTTP_204_NO_CONTENT)
+
+
+class ApiKeyController(Controller):
+    """Tenant-scoped API keys for integrations (shown once, stored hashed)."""
+
+    path = "/api-keys"
+    tags = ["api-keys"]
+    guards = [requires_manage_api_keys]
+
+    @get("/", summary="List API keys")
+    async def list_keys(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        include_revoked: FromQuery[bool] = False,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[ApiKey]:
+        found = await api_keys.list_api_keys(
+            runtime.pool, tenant_id, include_revoked=include_revoked
+        )
+        page, next_cursor = paginate(found, lambda k: (str(k.id),), cursor, limit)
+        return Page(items=page, next_cursor=next_cursor)
+
+    @post("/", summary="Create an API key")
+    async def create_key(
+        self,
+        tenant_id: FromPath[UUID],
+        data: JSONBody[ApiKeyIn],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+    ) -> Response[CreatedApiKey]:
+        """The plaintext key is in this answer and nowhere else: keep it."""
+        creator = principal.id if principal.kind == "user" else None
+        created = await api_keys.create_api_key(
+            runtime.pool, tenant_id, data.name, role=data.role, created_by=creator
+        )
+        return await with_position(runtime, tenant_id, created, HTTP_201_CREATED)
+
+    @delete("/{key_id:uuid}", status_code=200, summary="Revoke an API key")
+    async def revoke_key(
+        self, tenant_id: FromPath[UUID], key_id: FromPath[UUID], runtime: RuntimeDep
+    ) -> Response[ApiKey]:
+        """The key stops authenticating at once."""
+        revoked = await api_keys.revoke_api_key(runtime.pool, tenant_id, key_id)
+        return await with_position(runtime, tenant_id, revoked)

@@ -1,0 +1,289 @@
+"""The views: progress (now, as of, valid at), history, audit trail, chain check, diff, export."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Stream
+
+from projections.audit import AuditEntry, audit_csv, audit_entry, audit_jsonl
+from projections.history import HistoryLine
+from projections.progress_tree import ProgressTree
+from projections.timetravel import Change
+from services import read
+from services.api.dependencies import (
+    MinPosition,
+    RuntimeDep,
+    caught_up,
+    utc_today,
+)
+from services.api.pagination import MAX_POSITION, Cursor, Limit, encode_cursor, position_after
+from services.api.problems import InvalidQueryError
+from services.api.schemas.common import Page
+from services.api.schemas.views import ChainReportOut
+from services.api.security import requires_export, requires_read, requires_read_audit
+from services.projector.decode import decode
+from services.store.chain import verify_chain
+
+_BATCH = 1000
+JSON_LINES = "application/jsonl"
+CSV = "text/csv; charset=utf-8"
+
+Since = Annotated[datetime | None, QueryParameter(description="Recorded at or after (ISO 8601).")]
+Until = Annotated[datetime | None, QueryParameter(description="Recorded before (ISO 8601).")]
+Actor = Annotated[
+    str | None, QueryParameter(description='Who: "user:<uuid>" or "key:<uuid>".', max_length=200)
+]
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """A query instant as aware UTC (a naive one is read as UTC)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+class AuditFilters(msgspec.Struct, frozen=True, kw_only=True):
+    actor: str | None
+    stream_id: UUID | None
+    topic: str | None
+    since: datetime | None
+    until: datetime | None
+
+
+class ViewController(Controller):
+    """What a tenant's log says: now, at any past instant, and how it got there."""
+
+    tags = ["views"]
+
+    @get("/progress", guards=[requires_read], summary="Progress")
+    async def progress(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        cycle_id: FromQuery[UUID | None] = None,
+        today: Annotated[
+            date | None, QueryParameter(description="The day of pace and status (default: today).")
+        ] = None,
+        valid_at: Annotated[
+            date | None, QueryParameter(description="Values of this business date, as known now.")
+        ] = None,
+        as_of: Annotated[
+            datetime | None, QueryParameter(description="What the system knew at this instant.")
+        ] = None,
+        as_of_position: Annotated[
+            int | None,
+            QueryParameter(ge=0, le=MAX_POSITION, description="What it knew at this position."),
+        ] = None,
+        min_position: MinPosition = None,
+    ) -> ProgressTree:
+        """Cycles -> objectives -> key results with value, progress, pace, status, confidence."""
+        cadence = await runtime.cadence_days(tenant_id)
+        if as_of is not None or as_of_position is not None:
+            moment = utc(as_of)
+            return await read.progress_as_of(
+                runtime.system.repository, tenant_id,
+                today=today or (moment.date() if moment else utc_today()),
+                position=as_of_position, recorded_at=moment, valid_at=valid_at,
+                cycle_id=cycle_id, cadence_days=cadence,
+            )  # fmt: skip
+        await caught_up(runtime, tenant_id, min_position, "progress")
+        return await read.progress_tree(
+            runtime.pool, tenant_id, today=today or utc_today(), cycle_id=cycle_id,
+            valid_at=valid_at, cadence_days=cadence,
+        )  # fmt: skip
+
+    @get("/history", guards=[requires_read], summary="History")
+    async def history(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        item_id: FromQuery[UUID | None] = None,
+        actor: Actor = None,
+        kind: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        since: Since = None,
+        until: Until = None,
+        min_position: MinPosition = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[HistoryLine]:
+        """Every change in words, newest first: who, what, before -> after, why."""
+        await caught_up(runtime, tenant_id, min_position, "history")
+        lines = await read.history(
+            runtime.pool, tenant_id, item_id=item_id, actor=actor, kind=kind,
+            since=utc(since), until=utc(until), before_position=position_after(cursor),
+            limit=limit + 1,
+        )  # fmt: skip
+        return _page(lines, limit)
+
+    @get("/audit", guards=[requires_read_audit], summary="Audit trail")
+    async def audit(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        actor: Actor = None,
+        item_id: FromQuery[UUID | None] = None,
+        topic: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        since: Since = None,
+        until: Until = None,
+        min_position: MinPosition = None,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[AuditEntry]:
+        """Every event as recorded (hash, actor, correlation id, payload), oldest first."""
+        await caught_up(runtime, tenant_id, min_position, "audit")
+        entries = await read.audit(
+            runtime.pool, tenant_id, actor=actor, stream_id=item_id, topic=topic,
+            since=utc(since), until=utc(until), after_position=position_after(cursor),
+            limit=limit + 1,
+        )  # fmt: skip
+        return _page(entries, limit)
+
+    @get("/audit.csv", guards=[requires_read_audit], media_type=CSV, summary="Audit trail as CSV")
+    async def audit_as_csv(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        actor: Actor = None,
+        item_id: FromQuery[UUID | None] = None,
+        topic: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        since: Since = None,
+        until: Until = None,
+    ) -> Stream:
+        """The whole filtered trail, one CSV line per event (formula cells defused)."""
+        filters = AuditFilters(
+            actor=actor, stream_id=item_id, topic=topic, since=utc(since), until=utc(until)
+        )
+        return Stream(_csv(runtime, tenant_id, filters), media_type=CSV)
+
+    @get(
+        "/audit.jsonl",
+        guards=[requires_read_audit],
+        media_type=JSON_LINES,
+        summary="Audit trail as JSON Lines",
+    )
+    async def audit_as_jsonl(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        actor: Actor = None,
+        item_id: FromQuery[UUID | None] = None,
+        topic: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        since: Since = None,
+        until: Until = None,
+    ) -> Stream:
+        """The whole filtered trail, one JSON object per line."""
+        filters = AuditFilters(
+            actor=actor, stream_id=item_id, topic=topic, since=utc(since), until=utc(until)
+        )
+        return Stream(_jsonl(runtime, tenant_id, filters), media_type=JSON_LINES)
+
+    @get("/audit/verify", guards=[requires_read_audit], summary="Verify the hash chain")
+    async def verify(self, tenant_id: FromPath[UUID], runtime: RuntimeDep) -> ChainReportOut:
+        """Recompute every hash of the tenant's log; name the first position that breaks."""
+        report = await verify_chain(runtime.pool, tenant_id)
+        return ChainReportOut(
+            tenant_id=report.tenant_id, ok=report.ok, checked=report.checked,
+            head_position=report.head_position, first_bad_position=report.first_bad_position,
+            problem=report.problem,
+        )  # fmt: skip
+
+    @get("/diff", guards=[requires_read], summary="What changed between two instants")
+    async def diff(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        since: Annotated[datetime, QueryParameter(name="from", description="The earlier instant.")],
+        until: Annotated[
+            datetime | None,
+            QueryParameter(name="to", description="The later instant (default: now)."),
+        ] = None,
+    ) -> list[Change]:
+        """Per cycle, objective and key result: each field that differs, before -> after."""
+        start, end = utc(since), utc(until) or datetime.now(UTC)
+        assert start is not None and end is not None
+        if start > end:
+            raise InvalidQueryError("from must not be after to", field="from", rule="range_order")
+        return await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
+
+    @get(
+        "/export",
+        guards=[requires_export],
+        media_type=JSON_LINES,
+        summary="Export the tenant's events",
+    )
+    async def export(self, tenant_id: FromPath[UUID], runtime: RuntimeDep) -> Stream:
+        """Every event of the tenant's log with its hash and stored state, as JSON Lines.
+
+        With the stored state (base64) and the hash, the chain can be recomputed offline.
+        """
+        return Stream(_export(runtime, tenant_id), media_type=JSON_LINES)
+
+
+def _page(items: list[Any], limit: int) -> Page[Any]:
+    page = items[:limit]
+    more = len(items) > limit and bool(page)
+    return Page(items=page, next_cursor=encode_cursor((page[-1].position,)) if more else None)
+
+
+async def _audit_batches(
+    runtime: RuntimeDep, tenant_id: FromPath[UUID], filters: AuditFilters
+) -> AsyncIterator[list[AuditEntry]]:
+    after = None
+    while True:
+        batch = await read.audit(
+            runtime.pool, tenant_id, actor=filters.actor, stream_id=filters.stream_id,
+            topic=filters.topic, since=filters.since, until=filters.until,
+            after_position=after, limit=_BATCH,
+        )  # fmt: skip
+        if batch:
+            yield batch
+        if len(batch) < _BATCH:
+            return
+        after = batch[-1].position
+
+
+async def _csv(
+    runtime: RuntimeDep, tenant_id: FromPath[UUID], filters: AuditFilters
+) -> AsyncIterator[str]:
+    header = True
+    async for batch in _audit_batches(runtime, tenant_id, filters):
+        lines = audit_csv(batch)
+        if not header:
+            next(lines)
+        header = False
+        yield "".join(lines)
+    if header:
+        yield next(audit_csv([]))
+
+
+async def _jsonl(
+    runtime: RuntimeDep, tenant_id: FromPath[UUID], filters: AuditFilters
+) -> AsyncIterator[bytes]:
+    async for batch in _audit_batches(runtime, tenant_id, filters):
+        yield b"".join(audit_jsonl(batch))
+
+
+async def _export(runtime: RuntimeDep, tenant_id: FromPath[UUID]) -> AsyncIterator[bytes]:
+    encoder = msgspec.json.Encoder()
+    store, repository = runtime.system.store, runtime.system.repository
+    after = 0
+    while True:
+        stored = await store.read_log(tenant_id, after, limit=_BATCH)
+        lines = []
+        for row, record in zip(stored, await decode(repository, stored), strict=True):
+            entry = msgspec.structs.asdict(audit_entry(record))
+            entry["state"] = base64.b64encode(row.state).decode()
+            lines.append(encoder.encode(entry) + b"\n")
+        if lines:
+            yield b"".join(lines)
+        if len(stored) < _BATCH:
+            return
+        after = stored[-1].position

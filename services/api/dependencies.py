@@ -1,0 +1,162 @@
+"""What handlers are given: the application, the acting context, If-Match, read-your-writes.
+
+Also the two shapes every write answers with (``written`` / ``item``): stream version as
+ETag, tenant position as X-OKR-Position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from litestar import Request, Response
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, HeaderParameter, QueryParameter
+
+from services.api.observability import request_id_of
+from services.api.pagination import MAX_POSITION
+from services.api.problems import BadPreconditionError, ReadModelBehindError
+from services.api.runtime import ApiRuntime, runtime_of
+from services.api.schemas.common import WriteResult
+from services.api.security import principal_of
+from services.app import Context, OKRApplication, Written
+from services.app.base import Commands
+from services.projector.waiting import wait_for_position
+from tenants.principal import Principal
+
+T = TypeVar("T")
+POSITION = "X-OKR-Position"
+
+RuntimeDep = NamedDependency[ApiRuntime]
+OkrDep = NamedDependency[OKRApplication]
+ContextDep = NamedDependency[Context]
+PrincipalDep = NamedDependency[Principal]
+IfMatchDep = NamedDependency[int | None]
+MinPosition = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        le=MAX_POSITION,
+        description="Wait (briefly) until the view has applied this tenant position.",
+    ),
+]
+
+
+def provide_runtime(request: Request[Any, Any, Any]) -> ApiRuntime:
+    return runtime_of(request)
+
+
+def provide_okr(request: Request[Any, Any, Any]) -> OKRApplication:
+    return runtime_of(request).okr
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    return principal_of(request)
+
+
+def provide_context(request: Request[Any, Any, Any], tenant_id: FromPath[UUID]) -> Context:
+    """Who acts on which tenant; row-level security admits exactly this tenant."""
+    principal = principal_of(request)
+    return Context(
+        tenant_id=tenant_id,
+        actor=principal.actor,
+        grants=(tenant_id,),
+        correlation_id=request_id_of(request.scope),
+    )
+
+
+def provide_if_match(
+    header: Annotated[
+        str | None,
+        HeaderParameter(
+            name="If-Match",
+            description='The ETag you read ("3"): the write answers 412 if the item moved on.',
+            max_length=64,
+        ),
+    ] = None,
+) -> int | None:
+    """The stream version of ``If-Match: "3"`` (None without the header, or for ``*``)."""
+    if header is None or header.strip() == "*":
+        return None
+    text = header.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise BadPreconditionError(
+            'If-Match must be an ETag of this API, e.g. "3"', field="If-Match", rule="bad_etag"
+        )
+    return int(text)
+
+
+def source_of(ctx: Context) -> str:
+    """Where a value came from: an integration's API key, or a person."""
+    return "api" if ctx.actor.startswith("key:") else "manual"
+
+
+def utc_today() -> date:
+    """Today in UTC: the default day of views whose status and pace depend on the day."""
+    return datetime.now(UTC).date()
+
+
+DEPENDENCIES: Mapping[str, Provide] = {
+    "runtime": Provide(provide_runtime, sync_to_thread=False),
+    "okr": Provide(provide_okr, sync_to_thread=False),
+    "principal": Provide(provide_principal, sync_to_thread=False),
+    "if_match": Provide(provide_if_match, sync_to_thread=False),
+}
+"""App-wide dependencies (``ctx`` is added on the tenant router, where tenant_id exists)."""
+
+TENANT_DEPENDENCIES: Mapping[str, Provide] = {
+    "ctx": Provide(provide_context, sync_to_thread=False),
+}
+
+
+async def caught_up(
+    runtime: ApiRuntime, tenant_id: UUID, min_position: int | None, projection: str
+) -> None:
+    """Read-your-writes: wait briefly until ``projection`` applied ``min_position`` (503 if not)."""
+    if not min_position:
+        return
+    within = runtime.settings.read_wait_seconds
+    reached = await wait_for_position(
+        runtime.pool, tenant_id, min_position, projection=projection, within=within
+    )
+    if not reached:
+        raise ReadModelBehindError(
+            f"the {projection} view has not reached position {min_position} yet",
+            field="min_position",
+            rule="not_reached",
+            headers={"Retry-After": "1"},
+        )
+
+
+def written(
+    result: Written, *, status_code: int = 200, location: str | None = None
+) -> Response[WriteResult]:
+    """A write's answer: what it recorded, ETag = new version, X-OKR-Position = position."""
+    headers = {"ETag": f'"{result.version}"', POSITION: str(result.position)}
+    if location is not None:
+        headers["Location"] = location
+    return Response(WriteResult.of(result), status_code=status_code, headers=headers)
+
+
+def item(content: T, version: int) -> Response[T]:
+    """An item read from its stream, with its version as ETag."""
+    return Response(content, headers={"ETag": f'"{version}"'})
+
+
+async def with_position(
+    runtime: ApiRuntime, tenant_id: UUID, content: T, status_code: int = 200
+) -> Response[T]:
+    """A tenancy write (members, keys): nothing is appended, the tenant's head is the position."""
+    head = await runtime.system.store.head(tenant_id)
+    return Response(content, status_code=status_code, headers={POSITION: str(head)})
+
+
+async def check_if_match(load: Callable[[], Awaitable[Aggregate]], expected: int | None) -> None:
+    """If-Match for appending commands (check-ins, measurements): the item's version on
+    arrival must be the one the caller read. Those commands retry on concurrent writers, so
+    without If-Match no check-in is ever lost."""
+    if expected is not None:
+        Commands.check_version(await load(), expected)

@@ -1,0 +1,296 @@
+"""Idempotency-Key on writes: a retry gets the first response back and records nothing new.
+
+The key belongs to one principal in one tenant (or, outside tenants, to the principal): the
+first request claims it with the hash of its method, path and body; a retry with the same
+request replays the stored status, headers and body; the same key with another request is
+422; a retry while the first is still running is 409. Only successful (2xx) answers are
+kept: a failed write recorded nothing, so trying it again is safe. Keys expire after
+``idempotency_ttl_hours``.
+
+This middleware also enforces the body size limit on writes (413) while it reads the body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar.datastructures import Headers
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import (
+    ASGIApp,
+    HTTPDisconnectEvent,
+    HTTPRequestEvent,
+    HTTPScope,
+    Message,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
+
+from services.api.problems import (
+    IdempotencyInProgressError,
+    IdempotencyKeyReusedError,
+    InvalidHeaderError,
+)
+from services.api.runtime import runtime_of
+from services.db import tenant_transaction
+from tenants.principal import Principal
+
+HEADER = "idempotency-key"
+MAX_KEY = 255
+REPLAYED = "idempotent-replayed"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+KEPT_HEADERS = frozenset({"content-type", "etag", "location", "x-okr-position"})
+ABANDONED_AFTER = timedelta(minutes=2)
+"""A claim still unanswered after this long belongs to a request that died: take it over."""
+
+
+class BodyTooLargeError(HTTPException):
+    status_code = 413
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A claimed key as found: the request hash and, once answered, the response."""
+
+    request_hash: bytes
+    status: int | None
+    headers: list[tuple[str, str]]
+    body: bytes
+    abandoned: bool
+
+
+@dataclass(frozen=True)
+class KeyStore:
+    """The idempotency rows of one principal in one tenant (or on the platform).
+
+    Every statement binds $1 actor, $2 key (and $3 tenant); its own values come after.
+    """
+
+    pool: asyncpg.Pool
+    tenant_id: UUID | None
+    actor: str
+    ttl: timedelta
+
+    @asynccontextmanager
+    async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
+        if self.tenant_id is None:
+            async with self.pool.acquire() as conn, conn.transaction():
+                yield conn
+        else:
+            async with tenant_transaction(self.pool, [self.tenant_id]) as conn:
+                yield conn
+
+    @property
+    def _table(self) -> str:
+        return "platform_idempotency_keys" if self.tenant_id is None else "idempotency_keys"
+
+    def _keyed(self, key: str) -> tuple[str, list[Any]]:
+        """The WHERE clause of this key and its arguments."""
+        if self.tenant_id is None:
+            return "actor = $1 AND key = $2", [self.actor, key]
+        return "actor = $1 AND key = $2 AND tenant_id = $3", [self.actor, key, self.tenant_id]
+
+    async def claim(self, key: str, request_hash: bytes) -> Stored | None:
+        """Claim the key for this request (None), or what an earlier request left."""
+        where, args = self._keyed(key)
+        n = len(args)
+        columns = "actor, key" + ("" if self.tenant_id is None else ", tenant_id")
+        values = ", ".join(f"${i}" for i in range(1, n + 1))
+        async with self._conn() as conn:
+            await conn.execute(
+                f"DELETE FROM {self._table} WHERE {where}"
+                f" AND created_at < now() - ${n + 1}::interval",
+                *args, self.ttl,
+            )  # fmt: skip
+            inserted = await conn.fetchval(
+                f"INSERT INTO {self._table} ({columns}, request_hash)"
+                f" VALUES ({values}, ${n + 1}) ON CONFLICT DO NOTHING RETURNING true",
+                *args, request_hash,
+            )  # fmt: skip
+            if inserted:
+                return None
+            row = await conn.fetchrow(
+                f"SELECT request_hash, status, headers, body,"
+                f" created_at < now() - ${n + 1}::interval AS old"
+                f" FROM {self._table} WHERE {where}",
+                *args, ABANDONED_AFTER,
+            )  # fmt: skip
+        if row is None:  # purged between the two statements: claim again
+            return await self.claim(key, request_hash)
+        headers = msgspec.json.decode(row["headers"]) if row["headers"] else []
+        return Stored(
+            request_hash=bytes(row["request_hash"]),
+            status=row["status"],
+            headers=[(str(h[0]), str(h[1])) for h in headers],
+            body=bytes(row["body"] or b""),
+            abandoned=bool(row["old"]) and row["status"] is None,
+        )
+
+    async def take_over(self, key: str, request_hash: bytes) -> None:
+        """Restart an abandoned claim for this request."""
+        where, args = self._keyed(key)
+        async with self._conn() as conn:
+            await conn.execute(
+                f"UPDATE {self._table} SET request_hash = ${len(args) + 1}, created_at = now()"
+                f" WHERE {where}",
+                *args, request_hash,
+            )  # fmt: skip
+
+    async def answer(
+        self, key: str, status: int, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        """Keep the first response."""
+        where, args = self._keyed(key)
+        n = len(args)
+        async with self._conn() as conn:
+            await conn.execute(
+                f"UPDATE {self._table} SET status = ${n + 1}, headers = ${n + 2}::jsonb,"
+                f" body = ${n + 3} WHERE {where}",
+                *args, status, msgspec.json.encode(headers).decode(), body,
+            )  # fmt: skip
+
+    async def release(self, key: str) -> None:
+        """Forget a claim whose request failed: a retry may run again."""
+        where, args = self._keyed(key)
+        async with self._conn() as conn:
+            await conn.execute(f"DELETE FROM {self._table} WHERE {where}", *args)
+
+
+def request_hash(method: str, path: str, query: bytes, body: bytes) -> bytes:
+    """What makes two requests the same request."""
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), query, body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.digest()
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body, 413 past ``limit`` bytes."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLargeError(detail="Request Entity Too Large")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replaying(body: bytes) -> Receive:
+    """A receive() that hands the already-read body to the app."""
+    sent = False
+
+    async def receive() -> ReceiveMessage:
+        nonlocal sent
+        if sent:
+            return HTTPDisconnectEvent(type="http.disconnect")
+        sent = True
+        return HTTPRequestEvent(type="http.request", body=body, more_body=False)
+
+    return receive
+
+
+class IdempotencyMiddleware(ASGIMiddleware):
+    """Replay the first answer to a write retried with the same Idempotency-Key."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        scope = cast("HTTPScope", scope)
+        headers = Headers.from_scope(scope)
+        key = headers.get(HEADER)
+        principal = scope.get("user")
+        if scope["method"] not in WRITES or key is None or not isinstance(principal, Principal):
+            await next_app(scope, receive, send)
+            return
+        runtime = runtime_of(scope)
+        if not 1 <= len(key) <= MAX_KEY:
+            raise InvalidHeaderError(
+                f"Idempotency-Key must be 1 to {MAX_KEY} characters", field="Idempotency-Key",
+                rule="invalid_key",
+            )  # fmt: skip
+        tenant_id = cast("UUID | None", scope.get("path_params", {}).get("tenant_id"))
+        if tenant_id is not None and principal.role_in(tenant_id) is None:
+            await next_app(scope, receive, send)  # the guard answers 404: claim nothing
+            return
+        body = await read_body(receive, runtime.settings.max_body_bytes)
+        digest = request_hash(scope["method"], scope["path"], scope.get("query_string", b""), body)
+        store = KeyStore(
+            runtime.pool, tenant_id, principal.actor,
+            timedelta(hours=runtime.settings.idempotency_ttl_hours),
+        )  # fmt: skip
+        found = await store.claim(key, digest)
+        if found is not None:
+            if found.request_hash != digest:
+                raise IdempotencyKeyReusedError(
+                    "this Idempotency-Key was used for another request", field="Idempotency-Key",
+                    rule="key_reused",
+                )  # fmt: skip
+            if found.status is not None:
+                await _replay(found, send)
+                return
+            if not found.abandoned:
+                raise IdempotencyInProgressError(
+                    "the first request with this Idempotency-Key is still running",
+                    field="Idempotency-Key", rule="in_progress", headers={"Retry-After": "1"},
+                )  # fmt: skip
+            await store.take_over(key, digest)
+        await _run_and_keep(store, key, scope, replaying(body), send, next_app)
+
+
+async def _run_and_keep(
+    store: KeyStore, key: str, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp
+) -> None:
+    """Run the write; keep a success before the client sees it (a retry arriving right after
+    the answer finds it), forget anything else."""
+    messages: list[Message] = []
+
+    async def hold(message: Message) -> None:
+        messages.append(message)
+
+    try:
+        await next_app(scope, receive, hold)
+    except BaseException:
+        await store.release(key)
+        raise
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    status = start["status"]
+    if 200 <= status < 300:
+        kept = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in start.get("headers", [])
+            if name.decode("latin-1").lower() in KEPT_HEADERS
+        ]
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+        await store.answer(key, status, kept, body)
+    else:
+        await store.release(key)
+    for message in messages:
+        await send(message)
+
+
+async def _replay(found: Stored, send: Send) -> None:
+    headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in found.headers]
+    headers.append((b"content-length", str(len(found.body)).encode()))
+    headers.append((REPLAYED.encode(), b"true"))
+    assert found.status is not None
+    await send({"type": "http.response.start", "status": found.status, "headers": headers})
+    await send({"type": "http.response.body", "body": found.body, "more_body": False})

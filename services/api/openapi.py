@@ -1,0 +1,181 @@
+"""The OpenAPI 3.1 document at /schema (JSON at /schema/openapi.json, interactive docs at
+/schema), with every route's errors documented as problem+json."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from litestar import Litestar
+from litestar.enums import ParamType
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIHeader,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Schema,
+    SecurityScheme,
+    Tag,
+)
+from litestar.plugins import OpenAPISchemaPlugin
+from litestar.routes import HTTPRoute
+from litestar.typing import FieldDefinition
+
+from services.api.problems import ERROR_STATUSES, PROBLEM_JSON, Problem
+from services.api.security import PUBLIC, route_permission
+
+DESCRIPTION = """\
+Event-sourced OKRs and KPIs for consultancies and their client companies.
+
+**Authentication**: `Authorization: Bearer <token>`, a short-lived JWT from
+`POST /api/v1/auth/token` or a tenant-scoped API key (`okr_...`).
+A tenant you hold no role in answers **404**, a role without the permission **403**.
+
+**Numbers**: measured values are decimals: send `"19.2"` or `19.2`; answers carry strings.
+
+**Writes** take `Idempotency-Key` (a retry returns the first answer and records nothing new);
+items carry their stream version as `ETag`, and `If-Match` makes a stale write fail with 412.
+Every write answers `X-OKR-Position`; reads take `min_position` to see your own writes.
+
+**Errors** are RFC 9457 `application/problem+json` with `errors: [{field, rule, message}]`.
+"""
+
+API_PREFIX = "/api/v1"
+DOCUMENTED = ("/api/", "/healthz", "/readyz", "/metrics")
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+NUMBER_PATTERN = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+
+
+class DecimalSchemaPlugin(OpenAPISchemaPlugin):
+    """Decimals travel as JSON strings ("19.2") in answers and as strings or numbers in
+    requests: document both, never a float."""
+
+    @staticmethod
+    def is_plugin_supported_type(value: Any) -> bool:
+        return value is Decimal
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        return Schema(
+            one_of=[
+                Schema(type=OpenAPIType.STRING, pattern=NUMBER_PATTERN, examples=["19.2"]),
+                Schema(type=OpenAPIType.NUMBER),
+            ],
+            description="A decimal number, as a string (exact) or a JSON number.",
+        )
+
+
+def openapi_config(version: str = "1.0.0") -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="OKR platform API",
+        version=version,
+        description=DESCRIPTION,
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT or okr_ API key",
+                    description="An access token from /api/v1/auth/token, or an API key.",
+                )
+            }
+        ),
+        security=[{"bearer": []}],
+        tags=[
+            Tag(name="auth", description="Tokens for people"),
+            Tag(name="consultancies", description="Consultancies and their client tenants"),
+            Tag(name="tenants", description="Client tenants"),
+            Tag(name="views", description="Progress, history, audit, diff, export"),
+            Tag(name="operations", description="Health and metrics"),
+        ],
+        use_handler_docstrings=True,
+    )
+
+
+def _problem(status: int) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        description=ERROR_STATUSES[status],
+        media_type=PROBLEM_JSON,
+        generate_examples=False,
+    )
+
+
+def error_statuses(handler: HTTPRouteHandler, path: str) -> set[int]:
+    """The error answers a route can give, from what it is: public, scoped, a write..."""
+    statuses = {400, 404, 422}
+    if not handler.opt.get(PUBLIC):
+        statuses |= {401}
+    if route_permission(handler) is not None:
+        statuses |= {403}
+    if handler.http_methods & WRITES:
+        statuses |= {409, 413}
+        if "{tenant_id" in path:
+            statuses |= {412}
+    if path.endswith("/auth/token"):
+        statuses |= {401, 429}
+    if path.endswith("/auth/refresh"):
+        statuses |= {401}
+    if "min_position" in handler.fn.__annotations__:
+        statuses |= {503}
+    return statuses
+
+
+IDEMPOTENCY_KEY = Parameter(
+    name="Idempotency-Key",
+    param_in=ParamType.HEADER,
+    required=False,
+    description="Retry-safe writes: a retry with the same key and body gets the first answer "
+    "back and records nothing new; the same key with another body is 422. Kept 24 h.",
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255),
+)
+_STRING = Schema(type=OpenAPIType.STRING)
+WRITE_HEADERS = {
+    "ETag": OpenAPIHeader(
+        schema=_STRING, description="The item's new stream version (items of the log)."
+    ),
+    "X-OKR-Position": OpenAPIHeader(
+        schema=_STRING, description="The tenant position written: pass it as min_position."
+    ),
+}
+
+
+@dataclass
+class WriteOperation(Operation):
+    """A write: documents the Idempotency-Key it takes."""
+
+    def __post_init__(self) -> None:
+        self.parameters = [*(self.parameters or []), IDEMPOTENCY_KEY]
+
+
+@dataclass
+class TenantWriteOperation(WriteOperation):
+    """A write in a tenant: its answers also carry ETag (items) and X-OKR-Position."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for status, response in (self.responses or {}).items():
+            if status.startswith("2") and isinstance(response, OpenAPIResponse):
+                response.headers = {**WRITE_HEADERS, **(response.headers or {})}
+
+
+def document_errors(app: Litestar) -> None:
+    """Give every API route its problem+json answers, and writes their headers (before the
+    schema is first built)."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith(DOCUMENTED):
+            continue
+        for handler in route.route_handlers:
+            extra = {s: _problem(s) for s in sorted(error_statuses(handler, route.path))}
+            handler.responses = {**extra, **(handler.responses or {})}
+            if handler.http_methods & WRITES and not handler.opt.get(PUBLIC):
+                in_tenant = route.path.startswith(API_PREFIX + "/tenants/{tenant_id")
+                handler.operation_class = TenantWriteOperation if in_tenant else WriteOperation

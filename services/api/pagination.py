@@ -1,0 +1,81 @@
+"""Cursor pagination: a cursor is the opaque sort key of the last item of the previous page.
+
+Keys are tuples of plain values (text, integers) so a page never skips or repeats an item
+when others are added meanwhile: the next page is "after this key", not "from offset n".
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from litestar.params import QueryParameter
+
+from services.api.problems import InvalidQueryError
+
+T = TypeVar("T")
+Key = tuple[Any, ...]
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+MAX_POSITION = 2**62
+"""Larger than any tenant position will be, small enough for a bigint."""
+
+Limit = Annotated[
+    int,
+    QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page (1..500)."),
+]
+Cursor = Annotated[
+    str | None, QueryParameter(description="next_cursor of the previous page.", max_length=512)
+]
+
+
+def encode_cursor(key: Key) -> str:
+    """The opaque cursor of a sort key."""
+    return base64.urlsafe_b64encode(msgspec.json.encode(list(key))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Key | None:
+    """The sort key of a cursor (None for the first page); 422 for a cursor we never made."""
+    if cursor is None or cursor == "":
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = msgspec.json.decode(raw)
+    except (ValueError, msgspec.DecodeError):
+        raise InvalidQueryError(
+            "not a cursor of this API", field="cursor", rule="bad_cursor"
+        ) from None
+    if not isinstance(key, list) or not all(isinstance(v, str | int) for v in key):
+        raise InvalidQueryError("not a cursor of this API", field="cursor", rule="bad_cursor")
+    return tuple(key)
+
+
+def paginate(
+    items: Iterable[T], key: Callable[[T], Key], cursor: str | None, limit: int
+) -> tuple[list[T], str | None]:
+    """One page of ``items`` in key order, after the cursor's key, and the next cursor."""
+    after = decode_cursor(cursor)
+    ordered = sorted(items, key=key)
+    if after is not None:
+        try:
+            ordered = [item for item in ordered if key(item) > after]
+        except TypeError:
+            raise InvalidQueryError(
+                "not a cursor of this list", field="cursor", rule="bad_cursor"
+            ) from None
+    page = ordered[:limit]
+    more = len(ordered) > limit
+    return page, encode_cursor(key(page[-1])) if more and page else None
+
+
+def position_after(cursor: str | None) -> int | None:
+    """The log position a position cursor names (None for the first page)."""
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    if len(key) != 1 or not isinstance(key[0], int) or not 0 <= key[0] <= MAX_POSITION:
+        raise InvalidQueryError("not a cursor of this list", field="cursor", rule="bad_cursor")
+    return key[0]

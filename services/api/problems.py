@@ -1,0 +1,354 @@
+"""Every error the API answers, as RFC 9457 problem+json, from this one module.
+
+Handlers and middleware raise; nobody builds an error response anywhere else. Domain and
+tenancy errors carry the input ``field`` at fault and a ``rule`` slug; both travel in
+``errors: [{field, rule, message}]``. An unknown id named in the URL is 404 (an unknown id in
+the body is 422): the error's field tells which.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+import asyncpg
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from domain.errors import (
+    ArchivedError,
+    CycleClosedError,
+    CycleStateError,
+    DomainError,
+    DuplicateIdError,
+)
+from services.app.base import VersionMismatchError
+from services.store.event_store import ConcurrencyError
+from tenants.errors import (
+    DuplicateEmailError,
+    DuplicateMembershipError,
+    DuplicateSlugError,
+    InvalidCredentialsError,
+    PermissionDeniedError,
+    RateLimitedError,
+    TenancyError,
+    UnknownConsultancyError,
+    UnknownTenantError,
+)
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("okr.api")
+
+
+class FieldProblem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One thing wrong with the request: where, which rule, in words."""
+
+    field: str | None
+    rule: str
+    message: str
+
+
+class Problem(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] = msgspec.field(default_factory=list)
+
+
+class ApiError(Exception):
+    """An error of the HTTP layer itself (not of the domain or the tenancy layer)."""
+
+    status = 400
+    kind = "bad-request"
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail, self.field, self.rule = detail, field, rule or self.kind.replace("-", "_")
+        self.headers = dict(headers or {})
+
+
+class IdempotencyKeyReusedError(ApiError):
+    """The Idempotency-Key was used before for a different request."""
+
+    status, kind, title = 422, "idempotency-key-reused", "Idempotency-Key reused"
+
+
+class IdempotencyInProgressError(ApiError):
+    """The first request with this Idempotency-Key has not finished yet."""
+
+    status, kind, title = 409, "idempotency-in-progress", "Request still in progress"
+
+
+class ReadModelBehindError(ApiError):
+    """The read model did not reach the asked min_position in time."""
+
+    status, kind, title = 503, "read-model-behind", "Read model behind"
+
+
+class InvalidHeaderError(ApiError):
+    """A request header this API reads, with a value it cannot use."""
+
+    status, kind, title = 400, "bad-header", "Malformed header"
+
+
+class BadPreconditionError(ApiError):
+    """An If-Match header that is not a stream version."""
+
+    status, kind, title = 400, "bad-precondition", "Malformed If-Match"
+
+
+class PreconditionFailedError(ApiError):
+    """If-Match named a version the item is no longer at."""
+
+    status, kind, title = 412, "precondition-failed", "Precondition failed"
+
+
+class NotFoundError(ApiError):
+    """An item named in the URL is not there (or not visible)."""
+
+    status, kind, title = 404, "not-found", "Not found"
+
+
+class InvalidQueryError(ApiError):
+    """A query parameter that does not make sense (a bad cursor, an impossible range)."""
+
+    status, kind, title = 422, "validation", "Invalid request"
+
+
+# -- mapping ----------------------------------------------------------------------------------
+
+_CONFLICTS = (CycleClosedError, CycleStateError, ArchivedError, DuplicateIdError)
+_TENANCY_CONFLICTS = (DuplicateEmailError, DuplicateMembershipError, DuplicateSlugError)
+
+
+def _problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    kind: str,
+    title: str,
+    detail: str,
+    errors: list[FieldProblem] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response[Problem]:
+    problem = Problem(
+        type="about:blank" if kind == "about:blank" else f"/problems/{kind}",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors or [],
+    )
+    return Response(
+        problem, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+    )
+
+
+def _in_path(request: Request[Any, Any, Any], field: str | None) -> bool:
+    return field is not None and field in request.path_params
+
+
+def domain_problem(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    errors = [FieldProblem(exc.field, exc.rule, exc.message)]
+    if exc.rule.startswith("unknown_") and _in_path(request, exc.field):
+        return _problem(request, 404, "not-found", "Not found", exc.message, errors)
+    if isinstance(exc, _CONFLICTS):
+        return _problem(
+            request, 409, "conflict", "Conflict with the item's state", exc.message, errors
+        )
+    return _problem(request, 422, "validation", "Invalid request", exc.message, errors)
+
+
+def www_authenticate(exc: InvalidCredentialsError) -> str:
+    """The challenge of a 401: which scheme, and why the credential was refused."""
+    if exc.rule == "missing_token":
+        return 'Bearer realm="okr"'
+    reason = exc.message.replace('"', "'")
+    return f'Bearer realm="okr", error="invalid_token", error_description="{reason}"'
+
+
+def tenancy_problem(request: Request[Any, Any, Any], exc: TenancyError) -> Response[Problem]:
+    errors = [FieldProblem(exc.field, exc.rule, exc.message)]
+    if isinstance(exc, InvalidCredentialsError):
+        headers = {"WWW-Authenticate": www_authenticate(exc)}
+        return _problem(request, 401, "unauthorized", "Unauthorized", exc.message, errors, headers)
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(exc.retry_after)}
+        return _problem(
+            request, 429, "rate-limited", "Too many requests", exc.message, errors, headers
+        )
+    if isinstance(exc, PermissionDeniedError):
+        return _problem(request, 403, "forbidden", "Forbidden", exc.message, errors)
+    if isinstance(exc, UnknownTenantError | UnknownConsultancyError):
+        # One answer whether it does not exist or is not yours: no existence oracle.
+        nothing = [FieldProblem(exc.field, exc.rule, "not found")]
+        return _problem(request, 404, "not-found", "Not found", "not found", nothing)
+    if exc.rule.startswith("unknown_") and _in_path(request, exc.field):
+        return _problem(request, 404, "not-found", "Not found", exc.message, errors)
+    if isinstance(exc, _TENANCY_CONFLICTS):
+        return _problem(request, 409, "conflict", "Conflict", exc.message, errors)
+    return _problem(request, 422, "validation", "Invalid request", exc.message, errors)
+
+
+def api_problem(request: Request[Any, Any, Any], exc: ApiError) -> Response[Problem]:
+    errors = [FieldProblem(exc.field, exc.rule, exc.detail)]
+    return _problem(request, exc.status, exc.kind, exc.title, exc.detail, errors, exc.headers)
+
+
+def version_problem(
+    request: Request[Any, Any, Any], exc: VersionMismatchError
+) -> Response[Problem]:
+    detail = f"the item is at version {exc.actual}, not {exc.expected}"
+    errors = [FieldProblem("If-Match", "version_mismatch", detail)]
+    headers = {"ETag": f'"{exc.actual}"'}
+    return _problem(
+        request, 412, "precondition-failed", "Precondition failed", detail, errors, headers
+    )
+
+
+def concurrency_problem(
+    request: Request[Any, Any, Any], exc: ConcurrencyError
+) -> Response[Problem]:
+    detail = "another change to this item was recorded first: reload and try again"
+    errors = [FieldProblem(None, "concurrent_write", detail)]
+    return _problem(request, 409, "conflict", "Concurrent change", detail, errors)
+
+
+_DECODE_ERRORS = (
+    "JSON is malformed",
+    "Input data was truncated",
+    "Number out of range",
+    "Trailing",
+)
+"""How msgspec says the body is not JSON at all (Litestar answers those 400)."""
+
+
+_MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_MSGSPEC_FIELD = re.compile(r"field `(?P<name>[^`]+)`")
+
+
+def _validation_item(item: Mapping[str, Any]) -> FieldProblem:
+    """One item of Litestar's ValidationException.extra as a field problem."""
+    message = str(item.get("message", "invalid"))
+    key = item.get("key")
+    path = _MSGSPEC_PATH.search(message)
+    named = _MSGSPEC_FIELD.search(message)
+    field = str(key) if key not in (None, "data") else None
+    if path and path.group("path"):
+        field = path.group("path").lstrip(".")
+        message = message[: path.start()]
+    if named:
+        prefix = f"{field}." if field and field != named.group("name") else ""
+        field = prefix + named.group("name")
+    return FieldProblem(field, _rule_of(message.lower()), message)
+
+
+_MSGSPEC_RULES = (
+    ("unknown field", "unknown_field"),
+    ("missing required", "required"),
+    ("invalid enum", "unknown_choice"),
+    ("invalid decimal", "not_a_number"),
+    ("invalid rfc3339", "invalid_date"),
+    ("invalid uuid", "invalid_uuid"),
+    ("out of range", "out_of_range"),
+    ("expected", "wrong_type"),
+)
+
+
+def _rule_of(lowered: str) -> str:
+    """A rule slug for one of msgspec's messages."""
+    return next((rule for words, rule in _MSGSPEC_RULES if words in lowered), "invalid")
+
+
+def validation_problem(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[Problem]:
+    detail = str(exc.detail)
+    if detail.startswith(_DECODE_ERRORS):
+        errors = [FieldProblem(None, "malformed_json", detail)]
+        return _problem(request, 400, "malformed-json", "Malformed JSON", detail, errors)
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    errors = [_validation_item(i) for i in extra if isinstance(i, Mapping)]
+    if not errors:
+        message = _MSGSPEC_PATH.sub("", detail)
+        path = _MSGSPEC_PATH.search(detail)
+        field = path.group("path").lstrip(".") if path and path.group("path") else None
+        errors = [FieldProblem(field or None, "invalid", message)]
+    summary = "; ".join(f"{e.field or 'body'}: {e.message}" for e in errors)
+    return _problem(request, 422, "validation", "Invalid request", summary, errors)
+
+
+def http_problem(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    detail = str(exc.detail)
+    rule = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(status, "http")
+    if status == 400 and detail.startswith(_DECODE_ERRORS):
+        rule = "malformed_json"
+    errors = [FieldProblem(None, rule, detail)]
+    return _problem(request, status, "about:blank", _reason(status), detail, errors, exc.headers)
+
+
+def data_problem(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Problem]:
+    """The database refused a value the validators let through (a NUL in text...)."""
+    detail = "a value cannot be stored as given"
+    errors = [FieldProblem(None, "invalid_value", detail)]
+    return _problem(request, 422, "validation", "Invalid request", detail, errors)
+
+
+def internal_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("request.failed", error_type=type(exc).__name__)
+    detail = "the server could not complete the request"
+    errors = [FieldProblem(None, "internal_error", detail)]
+    return _problem(request, 500, "internal-error", "Internal server error", detail, errors)
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+Handler = Callable[[Request[Any, Any, Any], Any], Response[Problem]]
+
+EXCEPTION_HANDLERS: dict[type[Exception], Handler] = {
+    DomainError: domain_problem,
+    TenancyError: tenancy_problem,
+    ApiError: api_problem,
+    VersionMismatchError: version_problem,
+    ConcurrencyError: concurrency_problem,
+    ValidationException: validation_problem,
+    HTTPException: http_problem,
+    asyncpg.DataError: data_problem,
+    Exception: internal_problem,
+}
+"""The one set of exception handlers of the app (Litestar picks the closest class)."""
+
+ERROR_STATUSES: dict[int, str] = {
+    400: "Malformed request (bad JSON, bad If-Match or Idempotency-Key)",
+    401: "No, expired or invalid bearer token or API key",
+    403: "Your role in this tenant does not allow it",
+    404: "Not found, or not yours (a tenant you have no grant for answers 404, never 403)",
+    409: "Conflicts with the item's state or a concurrent change",
+    412: "If-Match names a version the item is no longer at",
+    413: "Request body over the size limit",
+    422: "Invalid input: errors[] names each field and rule",
+    429: "Too many failed sign-ins",
+    503: "The read model did not reach min_position in time",
+}
+"""What each error status means, for the OpenAPI document."""

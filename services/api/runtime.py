@@ -1,0 +1,85 @@
+"""What the API needs at run time, wired once by create_app and kept on app.state."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from litestar.types import Scope
+
+from services.api.metrics import Metrics
+from services.app import OKRApplication
+from services.bootstrap import System
+from services.projector.worker import Projector
+from services.settings import Settings
+from tenants.directory import get_tenant
+from tenants.ratelimit import LoginRateLimiter
+from tenants.tokens import TokenSettings
+
+CADENCE_TTL = 60.0
+
+
+class MissingSecretError(RuntimeError):
+    """The API cannot sign tokens: no JWT secret was configured."""
+
+
+@dataclass
+class ApiRuntime:
+    """The wired parts the handlers, guards and middleware use."""
+
+    system: System
+    settings: Settings
+    okr: OKRApplication
+    tokens: TokenSettings
+    limiter: LoginRateLimiter
+    metrics: Metrics = field(default_factory=Metrics)
+    projector: Projector | None = None
+    _cadences: dict[UUID, tuple[float, int]] = field(default_factory=dict)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.system.pool
+
+    async def cadence_days(self, tenant_id: UUID) -> int:
+        """The tenant's check-in cadence (staleness), cached for a minute."""
+        now = time.monotonic()
+        cached = self._cadences.get(tenant_id)
+        if cached is None or now - cached[0] > CADENCE_TTL:
+            tenant = await get_tenant(self.pool, tenant_id)
+            cached = (now, tenant.check_in_cadence_days)
+            self._cadences[tenant_id] = cached
+        return cached[1]
+
+    def forget_cadence(self, tenant_id: UUID) -> None:
+        self._cadences.pop(tenant_id, None)
+
+    @classmethod
+    def wire(
+        cls, system: System, settings: Settings, projector: Projector | None = None
+    ) -> ApiRuntime:
+        if not settings.jwt_secret:
+            raise MissingSecretError("set OKR_JWT_SECRET (32 bytes or more) to serve the API")
+        tokens = TokenSettings(
+            secret=settings.jwt_secret,
+            access_ttl=timedelta(minutes=settings.access_token_minutes),
+            refresh_ttl=timedelta(days=settings.refresh_token_days),
+        )
+        return cls(
+            system=system,
+            settings=settings,
+            okr=OKRApplication(system.repository),
+            tokens=tokens,
+            limiter=LoginRateLimiter(system.pool),
+            projector=projector,
+        )
+
+
+def runtime_of(scope: Scope | Any) -> ApiRuntime:
+    """The runtime of the app serving this connection (a scope or a Request)."""
+    app = scope["app"] if isinstance(scope, dict) else scope.app
+    runtime: ApiRuntime = app.state.okr_runtime
+    return runtime

@@ -1,0 +1,1 @@
+"""The API's request and response types: msgspec Structs, unknown fields rejected."""

@@ -1,0 +1,84 @@
+"""Shapes every resource shares: request bodies, pages, what a write answers, units."""
+
+from __future__ import annotations
+
+from typing import Generic, Literal, TypeVar
+from uuid import UUID
+
+import msgspec
+
+from domain import values
+from domain.values import Unit
+from services.app.base import Written
+
+T = TypeVar("T")
+
+UnitKind = Literal["count", "percent", "currency", "hours", "score", "text"]
+
+
+class Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A request body: unknown fields are an error, never ignored."""
+
+
+class Out(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A response body."""
+
+
+class Page(msgspec.Struct, Generic[T], kw_only=True, forbid_unknown_fields=True):
+    """One page of a list; pass ``next_cursor`` as ``cursor`` for the next (null: the end)."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class WriteResult(Out, omit_defaults=True):
+    """What a write recorded: the item, its new stream version (the ETag) and the tenant
+    position written (X-OKR-Position; pass it as min_position to read your write)."""
+
+    id: UUID
+    version: int
+    position: int
+    check_in_id: UUID | None = None
+    measurement_id: UUID | None = None
+    fed_key_results: list[UUID] | None = None
+
+    @classmethod
+    def of(cls, written: Written) -> WriteResult:
+        extra = written.extra
+        fed = extra.get("fed_key_results")
+        return cls(
+            id=written.item_id,
+            version=written.version,
+            position=written.position,
+            check_in_id=extra.get("check_in_id"),
+            measurement_id=extra.get("measurement_id"),
+            fed_key_results=None if fed is None else list(fed),
+        )
+
+
+class UnitIn(Body):
+    """The unit of measured values: a kind, a currency for money, a label for text."""
+
+    kind: UnitKind = "count"
+    currency: str | None = None
+    label: str | None = None
+
+    def to_domain(self) -> Unit:
+        return values.unit(self.kind, self.currency, self.label)
+
+
+class UnitOut(Out):
+    """The unit of measured values."""
+
+    kind: str
+    currency: str | None
+    label: str | None
+
+    @classmethod
+    def of(cls, unit: Unit) -> UnitOut:
+        return cls(kind=unit.kind.value, currency=unit.currency, label=unit.label)
+
+
+def unit_of(unit: UnitIn | None) -> Unit | None:
+    """The domain unit of an optional request unit (validated by the domain)."""
+    return None if unit is None else unit.to_domain()

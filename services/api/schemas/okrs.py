@@ -1,0 +1,378 @@
+"""Cycles, objectives, key results, KPIs: what a client sends, and an item as it stands.
+
+Measured values are Decimal: send them as JSON strings ("19.2") or numbers (19.2); they are
+read from the JSON text, never through a float. The domain validates every value and names
+the field at fault.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from domain.cycle import Cycle
+from domain.key_result import CheckIn, KeyResult, TargetRevision
+from domain.kpi import KPI, Measurement
+from domain.objective import Objective
+from services.api.schemas.common import Body, Out, UnitIn, UnitOut
+
+Period = Literal["quarter", "year", "custom"]
+Level = Literal["company", "team", "individual"]
+KRKind = Literal["increase", "decrease", "stay_above", "stay_below", "milestone"]
+Direction = Literal["higher_is_better", "lower_is_better"]
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+class CycleIn(Body):
+    """A new cycle, in planning until activated."""
+
+    name: str
+    starts_on: date
+    ends_on: date
+    period: Period = "quarter"
+    id: UUID | None = None
+
+
+class ScoreAdjustmentIn(Body):
+    """Change a closing score (0..1) of a key result or objective, with a reason."""
+
+    item_id: UUID
+    score: Decimal
+    reason: str
+
+
+class ObjectiveIn(Body):
+    """A new objective; owner defaults to the caller."""
+
+    cycle_id: UUID
+    title: str
+    owner: str | None = None
+    level: Level = "team"
+    description: str = ""
+    parent_id: UUID | None = None
+    committed: bool = False
+    weight: Decimal = Decimal(1)
+    roll_up_children: bool = False
+    id: UUID | None = None
+
+
+class ObjectiveEdit(Body):
+    """Fields to change (unchanged values record nothing)."""
+
+    title: str | None = None
+    description: str | None = None
+    owner: str | None = None
+    weight: Decimal | None = None
+    committed: bool | None = None
+    roll_up_children: bool | None = None
+
+
+class ParentIn(Body):
+    """Align under another objective of the same cycle (null: top level)."""
+
+    parent_id: UUID | None
+
+
+class ReasonIn(Body):
+    """Why (archiving keeps the item in the history)."""
+
+    reason: str
+
+
+class KeyResultIn(Body):
+    """A new key result: a target, or target_percent relative to the start (+20, -20)."""
+
+    objective_id: UUID
+    title: str
+    kind: KRKind
+    owner: str | None = None
+    start: Decimal | None = None
+    target: Decimal | None = None
+    target_percent: Decimal | None = None
+    unit: UnitIn | None = None
+    weight: Decimal = Decimal(1)
+    due_on: date | None = None
+    kpi_id: UUID | None = None
+    id: UUID | None = None
+
+
+class KeyResultEdit(Body):
+    """Fields to change (unchanged values record nothing)."""
+
+    title: str | None = None
+    owner: str | None = None
+    weight: Decimal | None = None
+    due_on: date | None = None
+
+
+class TargetRevisionIn(Body):
+    """A new target (absolute, or percent of the start), always with a reason."""
+
+    reason: str
+    target: Decimal | None = None
+    target_percent: Decimal | None = None
+
+
+class CheckInIn(Body):
+    """A value for a business date, with the owner's confidence 0..10."""
+
+    value: Decimal
+    on: date
+    confidence: int | None = None
+    note: str = ""
+    id: UUID | None = None
+
+
+class CorrectionIn(Body):
+    """Restate a check-in with a reason; the original stays in the history."""
+
+    value: Decimal
+    reason: str
+    confidence: int | None = None
+    note: str | None = None
+
+
+class KpiIn(Body):
+    """A new KPI with its green and red thresholds."""
+
+    name: str
+    direction: Direction
+    green: Decimal
+    red: Decimal
+    frequency_days: int = 7
+    owner: str | None = None
+    unit: UnitIn | None = None
+    description: str = ""
+    id: UUID | None = None
+
+
+class ThresholdsIn(Body):
+    """New thresholds, with a reason."""
+
+    green: Decimal
+    red: Decimal
+    reason: str
+
+
+class MeasurementIn(Body):
+    """A KPI value for a date; linked key results get it as a check-in."""
+
+    value: Decimal
+    on: date
+    note: str = ""
+    id: UUID | None = None
+
+
+class MeasurementCorrectionIn(Body):
+    """Correct a measurement (and the check-ins it fed), with a reason."""
+
+    value: Decimal
+    reason: str
+
+
+class KpiLinkIn(Body):
+    """The key result the KPI should feed."""
+
+    key_result_id: UUID
+
+
+# -- items as they stand (from the log, with their stream version) ----------------------------
+
+
+class CycleOut(Out):
+    """A cycle; scores once closed."""
+
+    id: UUID
+    version: int
+    name: str
+    period: str
+    starts_on: date
+    ends_on: date
+    state: str
+    key_result_scores: dict[str, Decimal]
+    objective_scores: dict[str, Decimal]
+
+    @classmethod
+    def of(cls, cycle: Cycle) -> CycleOut:
+        return cls(
+            id=cycle.id,
+            version=cycle.version,
+            name=cycle.name,
+            period=cycle.period.value,
+            starts_on=cycle.starts_on,
+            ends_on=cycle.ends_on,
+            state=cycle.state.value,
+            key_result_scores={str(k): v for k, v in cycle.key_result_scores.items()},
+            objective_scores={str(k): v for k, v in cycle.objective_scores.items()},
+        )
+
+
+class ObjectiveOut(Out):
+    """An objective."""
+
+    id: UUID
+    version: int
+    cycle_id: UUID
+    title: str
+    description: str
+    level: str
+    owner: str
+    parent_id: UUID | None
+    committed: bool
+    weight: Decimal
+    roll_up_children: bool
+    archived: bool
+
+    @classmethod
+    def of(cls, objective: Objective) -> ObjectiveOut:
+        return cls(
+            id=objective.id,
+            version=objective.version,
+            cycle_id=objective.cycle_id,
+            title=objective.title,
+            description=objective.description,
+            level=objective.level.value,
+            owner=objective.owner,
+            parent_id=objective.parent_id,
+            committed=objective.committed,
+            weight=objective.weight,
+            roll_up_children=objective.roll_up_children,
+            archived=objective.is_archived,
+        )
+
+
+class CheckInOut(Out):
+    """A check-in as it stands after corrections (original_value as first recorded)."""
+
+    id: UUID
+    value: Decimal
+    on: date
+    confidence: int | None
+    note: str
+    author: str
+    source: str
+    original_value: Decimal
+    corrected: bool
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, c: CheckIn) -> CheckInOut:
+        return cls(
+            id=c.check_in_id, value=c.value, on=c.on, confidence=c.confidence, note=c.note,
+            author=c.author, source=c.source.value, original_value=c.original_value,
+            corrected=c.corrected, recorded_at=c.recorded_at,
+        )  # fmt: skip
+
+
+class TargetRevisionOut(Out):
+    """A revision of the target, with its reason."""
+
+    target: Decimal
+    target_relative_percent: Decimal | None
+    reason: str
+    author: str
+    revised_at: datetime
+
+    @classmethod
+    def of(cls, r: TargetRevision) -> TargetRevisionOut:
+        return cls(
+            target=r.target, target_relative_percent=r.target_relative_percent,
+            reason=r.reason, author=r.author, revised_at=r.revised_at,
+        )  # fmt: skip
+
+
+class KeyResultOut(Out):
+    """A key result with its latest value and raw progress (p = (c - s) / (t - s))."""
+
+    id: UUID
+    version: int
+    objective_id: UUID
+    cycle_id: UUID
+    title: str
+    kind: str
+    owner: str
+    start: Decimal | None
+    target: Decimal
+    original_target: Decimal
+    target_relative_percent: Decimal | None
+    unit: UnitOut
+    weight: Decimal
+    due_on: date
+    kpi_id: UUID | None
+    archived: bool
+    value: Decimal | None
+    confidence: int | None
+    progress: Decimal | None
+    check_ins: int
+    target_revisions: list[TargetRevisionOut]
+
+    @classmethod
+    def of(cls, kr: KeyResult) -> KeyResultOut:
+        return cls(
+            id=kr.id, version=kr.version, objective_id=kr.objective_id, cycle_id=kr.cycle_id,
+            title=kr.title, kind=kr.kind.value, owner=kr.owner, start=kr.start,
+            target=kr.target, original_target=kr.original_target,
+            target_relative_percent=kr.target_relative_percent, unit=UnitOut.of(kr.unit),
+            weight=kr.weight, due_on=kr.due_on, kpi_id=kr.kpi_id, archived=kr.is_archived,
+            value=kr.current_value, confidence=kr.current_confidence, progress=kr.progress,
+            check_ins=len(kr.check_ins),
+            target_revisions=[TargetRevisionOut.of(r) for r in kr.target_revisions],
+        )  # fmt: skip
+
+
+class MeasurementOut(Out):
+    """A KPI measurement as it stands after corrections."""
+
+    id: UUID
+    value: Decimal
+    on: date
+    author: str
+    source: str
+    note: str
+    original_value: Decimal
+    corrected: bool
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, m: Measurement) -> MeasurementOut:
+        return cls(
+            id=m.measurement_id, value=m.value, on=m.on, author=m.author, source=m.source.value,
+            note=m.note, original_value=m.original_value, corrected=m.corrected,
+            recorded_at=m.recorded_at,
+        )  # fmt: skip
+
+
+class KpiOut(Out):
+    """A KPI with its latest value and health."""
+
+    id: UUID
+    version: int
+    name: str
+    description: str
+    unit: UnitOut
+    direction: str
+    green: Decimal
+    red: Decimal
+    frequency_days: int
+    owner: str
+    archived: bool
+    linked_key_results: list[UUID]
+    value: Decimal | None
+    on: date | None
+    health: str | None
+
+    @classmethod
+    def of(cls, kpi: KPI) -> KpiOut:
+        health = kpi.health
+        return cls(
+            id=kpi.id, version=kpi.version, name=kpi.name, description=kpi.description,
+            unit=UnitOut.of(kpi.unit), direction=kpi.direction.value, green=kpi.green,
+            red=kpi.red, frequency_days=kpi.frequency_days, owner=kpi.owner,
+            archived=kpi.is_archived, linked_key_results=kpi.linked_key_results,
+            value=kpi.latest_value, on=kpi.latest_on,
+            health=None if health is None else health.value,
+        )  # fmt: skip

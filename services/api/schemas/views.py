@@ -1,0 +1,83 @@
+"""List items drawn from the read model (the tree flattened), and small view shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from projections.progress_tree import CycleNode, ObjectiveNode, ProgressTree
+from services.api.schemas.common import Out
+
+
+class CycleSummary(Out):
+    """A cycle with its rolled-up progress (and scores once closed)."""
+
+    cycle_id: UUID
+    name: str
+    period: str
+    starts_on: date
+    ends_on: date
+    state: str
+    progress: Decimal | None
+    score: Decimal | None
+    score_band: str | None
+
+    @classmethod
+    def of(cls, c: CycleNode) -> CycleSummary:
+        return cls(
+            cycle_id=c.cycle_id, name=c.name, period=c.period, starts_on=c.starts_on,
+            ends_on=c.ends_on, state=c.state, progress=c.progress, score=c.score,
+            score_band=c.score_band,
+        )  # fmt: skip
+
+
+class ObjectiveSummary(Out):
+    """An objective with its rolled-up progress (its key results are listed apart)."""
+
+    objective_id: UUID
+    cycle_id: UUID
+    parent_id: UUID | None
+    title: str
+    owner: str
+    level: str
+    committed: bool
+    weight: Decimal
+    archived: bool
+    progress: Decimal | None
+    score: Decimal | None
+    key_results: int
+
+    @classmethod
+    def of(cls, o: ObjectiveNode, cycle_id: UUID) -> ObjectiveSummary:
+        return cls(
+            objective_id=o.objective_id, cycle_id=cycle_id, parent_id=o.parent_id,
+            title=o.title, owner=o.owner, level=o.level, committed=o.committed,
+            weight=o.weight, archived=o.archived, progress=o.progress, score=o.score,
+            key_results=len(o.key_results),
+        )  # fmt: skip
+
+
+def walk(tree: ProgressTree) -> Iterator[tuple[CycleNode, ObjectiveNode]]:
+    """Every objective of the tree with its cycle, parents before children."""
+
+    def down(cycle: CycleNode, node: ObjectiveNode) -> Iterator[tuple[CycleNode, ObjectiveNode]]:
+        yield cycle, node
+        for child in node.children:
+            yield from down(cycle, child)
+
+    for cycle in tree.cycles:
+        for top in cycle.objectives:
+            yield from down(cycle, top)
+
+
+class ChainReportOut(Out):
+    """A recomputation of the tenant's hash chain: ok, or the first position that breaks."""
+
+    tenant_id: UUID
+    ok: bool
+    checked: int
+    head_position: int
+    first_bad_position: int | None
+    problem: str | None

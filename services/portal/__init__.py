@@ -1,0 +1,101 @@
+"""The client portal: server-rendered pages in Italian and English, served by the API's app.
+
+Wired in ``services.api.app.create_app`` (one marked block)::
+
+    app.register(portal_router(system, settings))
+    app.exception_handlers.update(
+        portal_app_config(system, settings, fallback=EXCEPTION_HANDLERS)["exception_handlers"]
+    )
+
+``portal_router`` holds every page, the static files and the pages' own error handlers (404,
+403, 503 for a lost database, 500). ``portal_app_config`` adds what only the app can hold: the
+HTML 404 for paths no route matches (API paths and non-browser clients get ``fallback``'s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from litestar import Router
+from litestar.di import Provide
+from litestar.static_files import create_static_files_router
+
+from services.bootstrap import System
+from services.portal.config import PortalSettings
+from services.portal.controllers.audit import AuditController
+from services.portal.controllers.dashboard import DashboardController
+from services.portal.controllers.history import HistoryController
+from services.portal.controllers.key_results import KeyResultController
+from services.portal.controllers.portfolio import PortfolioController
+from services.portal.controllers.session import SessionController
+from services.portal.dependencies import (
+    provide_form,
+    provide_locale,
+    provide_optional_viewer,
+    provide_tenant,
+    provide_viewer,
+)
+from services.portal.errors import Handler, app_not_found_handler, page_exception_handlers
+from services.portal.pages import STATIC, STATIC_PATH, Pages
+from services.portal.portal import Portal
+from services.portal.sessions import Signer
+
+__all__ = ["Portal", "portal_app_config", "portal_router"]
+
+PUBLIC_OPT = {"public": True}
+"""Route opt: the app's bearer-token middleware leaves the portal alone (it has sessions)."""
+
+
+def portal_router(system: System, settings: Any) -> Router:
+    """Every page of the portal, its static files, and its error pages."""
+    portal = Portal.wire(system, settings)
+
+    def provide_portal() -> Portal:
+        return portal
+
+    static = create_static_files_router(
+        path=STATIC_PATH,
+        directories=[STATIC],
+        name="portal:static",
+        include_in_schema=False,
+        opt=dict(PUBLIC_OPT),
+    )
+    return Router(
+        path="/",
+        route_handlers=[
+            SessionController,
+            PortfolioController,
+            DashboardController,
+            KeyResultController,
+            HistoryController,
+            AuditController,
+            static,
+        ],
+        dependencies={
+            "portal": Provide(provide_portal, sync_to_thread=False),
+            "locale": Provide(provide_locale, sync_to_thread=False),
+            "viewer": Provide(provide_viewer),
+            "viewer_or_none": Provide(provide_optional_viewer),
+            "tenant": Provide(provide_tenant),
+            "form": Provide(provide_form),
+        },
+        exception_handlers=page_exception_handlers(portal.pages),
+        include_in_schema=False,
+        opt=dict(PUBLIC_OPT),
+    )
+
+
+def portal_app_config(
+    system: System, settings: Any, *, fallback: Mapping[Any, Handler] | None = None
+) -> dict[str, Any]:
+    """Keyword arguments to merge into ``Litestar(...)``: the app-wide HTML 404 page.
+
+    Merge its ``exception_handlers`` over the app's own (the 404 entry defers to them for
+    /api/ paths and for clients that do not ask for HTML).
+    """
+    own = PortalSettings.derive(settings)
+    pages = Pages(Signer(own.secret, own.session_ttl), secure_cookies=own.secure_cookies)
+    handlers = dict(fallback or {})
+    handlers[404] = app_not_found_handler(pages, fallback)
+    return {"exception_handlers": handlers}

@@ -1,0 +1,418 @@
+"""Every word the portal prints, in Italian and English (GLOSSARY.md's Italian domain words).
+
+Keys are dotted; ``{name}`` placeholders are filled by :meth:`Locale.t`. A key missing in
+one language falls back to English; a test checks both languages have every key.
+"""
+
+from __future__ import annotations
+
+M = dict[str, dict[str, str]]
+
+_APP: M = {
+    "app.name": {"it": "OKR", "en": "OKR"},
+    "footer.text": {
+        "it": "Obiettivi e risultati chiave — ogni modifica resta nello storico.",
+        "en": "Objectives and key results — every change stays in the history.",
+    },
+    "nav.skip": {"it": "Vai al contenuto", "en": "Skip to content"},
+    "nav.label": {"it": "Sezioni", "en": "Sections"},
+    "nav.portfolio": {"it": "Portafoglio clienti", "en": "Portfolio"},
+    "nav.dashboard": {"it": "Cruscotto", "en": "Dashboard"},
+    "nav.history": {"it": "Storico", "en": "History"},
+    "nav.audit": {"it": "Registro modifiche", "en": "Audit trail"},
+    "nav.sign_out": {"it": "Esci", "en": "Sign out"},
+    "nav.breadcrumb": {"it": "Percorso", "en": "Breadcrumb"},
+    "lang.switch": {"it": "English", "en": "Italiano"},
+    "action.show": {"it": "Mostra", "en": "Show"},
+    "action.compare": {"it": "Confronta", "en": "Compare"},
+    "action.filter": {"it": "Filtra", "en": "Filter"},
+    "action.reset": {"it": "Azzera i filtri", "en": "Clear filters"},
+    "yes": {"it": "sì", "en": "yes"},
+    "no": {"it": "no", "en": "no"},
+    "person.unknown": {"it": "qualcuno", "en": "someone"},
+    "person.integration": {"it": "un'integrazione", "en": "an integration"},
+    "person.system": {"it": "il sistema", "en": "the system"},
+    "months.short": {
+        "it": "gen feb mar apr mag giu lug ago set ott nov dic",
+        "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+    },
+    "months.long": {
+        "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre"
+        " novembre dicembre",
+        "en": "January February March April May June July August September October"
+        " November December",
+    },
+}
+
+_UNITS: M = {
+    "unit.hours": {"it": "{n}\u00a0ore", "en": "{n}\u00a0hours"},
+    "unit.hour": {"it": "{n}\u00a0ora", "en": "{n}\u00a0hour"},
+    "unit.out_of": {"it": "{n} su {of}", "en": "{n} of {of}"},
+    "unit.million": {"it": "\u00a0Mln", "en": "M"},
+    "milestone.done": {"it": "Completato", "en": "Done"},
+    "milestone.not_done": {"it": "Non completato", "en": "Not done"},
+}
+
+_STATES: M = {
+    "status.on_track": {"it": "In linea", "en": "On track"},
+    "status.at_risk": {"it": "A rischio", "en": "At risk"},
+    "status.off_track": {"it": "Fuori rotta", "en": "Off track"},
+    "status.done": {"it": "Completato", "en": "Done"},
+    "status.not_started": {"it": "Non iniziato", "en": "Not started"},
+    "health.green": {"it": "In salute", "en": "Healthy"},
+    "health.amber": {"it": "Da tenere d'occhio", "en": "Watch"},
+    "health.red": {"it": "Critico", "en": "Unhealthy"},
+    "health.none": {"it": "Nessuna misura", "en": "No measurement"},
+    "cycle_state.planning": {"it": "in pianificazione", "en": "planning"},
+    "cycle_state.active": {"it": "attivo", "en": "active"},
+    "cycle_state.closed": {"it": "chiuso", "en": "closed"},
+    "level.company": {"it": "Aziendale", "en": "Company"},
+    "level.team": {"it": "Di team", "en": "Team"},
+    "level.individual": {"it": "Individuale", "en": "Individual"},
+    "objective.committed": {"it": "vincolante", "en": "committed"},
+    "objective.aspirational": {"it": "aspirazionale", "en": "aspirational"},
+    "source.manual": {"it": "inserito a mano", "en": "entered by hand"},
+    "source.api": {"it": "da integrazione", "en": "from an integration"},
+    "source.kpi": {"it": "dall'indicatore collegato", "en": "from the linked KPI"},
+    "source.correction": {"it": "correzione", "en": "correction"},
+    "score.value": {"it": "Punteggio {score}", "en": "Score {score}"},
+}
+
+_DASHBOARD: M = {
+    "dashboard.cycle": {"it": "Ciclo", "en": "Cycle"},
+    "dashboard.by_status": {"it": "Risultati chiave per stato", "en": "Key results by status"},
+    "dashboard.no_cycles": {"it": "Ancora nessun ciclo.", "en": "No cycles yet."},
+    "dashboard.no_objectives": {
+        "it": "Nessun obiettivo in questo ciclo.",
+        "en": "No objectives in this cycle.",
+    },
+    "progress.of": {"it": "Avanzamento di {title}", "en": "Progress of {title}"},
+    "progress.none": {"it": "nessun avanzamento misurabile", "en": "nothing measurable yet"},
+    "progress.expected": {"it": "Avanzamento atteso {pct}", "en": "Expected progress {pct}"},
+    "progress.over": {"it": "+{pct} oltre il traguardo", "en": "+{pct} over target"},
+    "kr.heading": {"it": "Risultato chiave", "en": "Key result"},
+    "kr.summary": {"it": "Come sta andando", "en": "How it stands"},
+    "kr.value": {"it": "Valore attuale", "en": "Current value"},
+    "kr.start": {"it": "Partenza", "en": "Start"},
+    "kr.target": {"it": "Traguardo", "en": "Target"},
+    "kr.target_value": {"it": "{value}", "en": "{value}"},
+    "kr.at_least": {"it": "almeno {value}", "en": "at least {value}"},
+    "kr.at_most": {"it": "al massimo {value}", "en": "at most {value}"},
+    "kr.milestone": {"it": "Completato", "en": "Done"},
+    "kr.original_target": {"it": "Traguardo iniziale", "en": "Original target"},
+    "kr.expected": {"it": "Avanzamento atteso oggi", "en": "Expected progress today"},
+    "kr.confidence": {"it": "Fiducia", "en": "Confidence"},
+    "kr.confidence_value": {"it": "{n}/10", "en": "{n}/10"},
+    "kr.owner": {"it": "Responsabile", "en": "Owner"},
+    "kr.due": {"it": "Scadenza", "en": "Due"},
+    "kr.kpi": {"it": "Indicatore collegato", "en": "Linked KPI"},
+    "kr.stale": {"it": "Aggiornamento in ritardo", "en": "Check-in overdue"},
+    "kr.chart": {"it": "Andamento nel tempo", "en": "Over time"},
+    "kr.chart_title": {"it": "Valori di «{title}»", "en": "Values of “{title}”"},
+    "kr.chart_desc": {
+        "it": "{count} aggiornamenti; valore attuale {value}; traguardo {target} entro il {due}.",
+        "en": "{count} check-ins; current value {value}; target {target} by {due}.",
+    },
+    "kr.revisions": {"it": "Revisioni del traguardo", "en": "Target revisions"},
+    "kr.revision": {
+        "it": "Traguardo rivisto da {before} a {after} da {who}, {when}:",
+        "en": "Target revised from {before} to {after} by {who}, {when}:",
+    },
+    "chart.values": {"it": "Valori", "en": "Values"},
+    "chart.pace": {"it": "Andamento atteso", "en": "Expected pace"},
+    "chart.target": {"it": "Traguardo", "en": "Target"},
+    "chart.original_target": {"it": "Traguardo iniziale", "en": "Original target"},
+    "chart.today": {"it": "oggi", "en": "today"},
+    "kpi.heading": {"it": "Indicatori (KPI)", "en": "KPIs"},
+    "kpi.none": {"it": "Nessun indicatore.", "en": "No KPIs."},
+    "kpi.stale": {"it": "Misura in ritardo", "en": "Overdue"},
+    "kpi.trend": {"it": "Andamento di {name}", "en": "Trend of {name}"},
+    "kpi.measured_on": {"it": "Ultima misura: {date}", "en": "Last measured {date}"},
+    "kpi.never": {"it": "Mai misurato", "en": "Never measured"},
+    "kpi.thresholds_higher_is_better": {
+        "it": "Verde da {green}, rosso sotto {red}",
+        "en": "Green from {green}, red below {red}",
+    },
+    "kpi.thresholds_lower_is_better": {
+        "it": "Verde fino a {green}, rosso sopra {red}",
+        "en": "Green up to {green}, red above {red}",
+    },
+}
+
+_CHECK_IN: M = {
+    "check_in.heading": {"it": "Aggiornamenti", "en": "Check-ins"},
+    "check_in.new": {"it": "Nuovo aggiornamento", "en": "New check-in"},
+    "check_in.value": {"it": "Valore", "en": "Value"},
+    "check_in.value_hint": {"it": "Per esempio {example}", "en": "For example {example}"},
+    "check_in.on": {"it": "Riferito al giorno", "en": "For the day"},
+    "check_in.confidence": {"it": "Fiducia (0–10)", "en": "Confidence (0–10)"},  # noqa: RUF001
+    "check_in.confidence_hint": {
+        "it": "Quanto pensi sia probabile raggiungere il traguardo",
+        "en": "How likely you think the target is reached",
+    },
+    "check_in.note": {"it": "Nota", "en": "Note"},
+    "check_in.submit": {"it": "Registra l'aggiornamento", "en": "Record check-in"},
+    "check_in.saved": {"it": "Aggiornamento registrato.", "en": "Check-in recorded."},
+    "check_in.locked": {
+        "it": "Questo risultato chiave non accetta più aggiornamenti (ciclo chiuso o archiviato).",
+        "en": "This key result takes no more check-ins (closed cycle or archived).",
+    },
+    "check_in.none": {"it": "Ancora nessun aggiornamento.", "en": "No check-ins yet."},
+    "check_in.by": {"it": "di {who}, registrato il {when}", "en": "by {who}, recorded {when}"},
+    "check_in.corrected": {"it": "Corretto", "en": "Corrected"},
+    "check_in.original": {"it": "Valore originale", "en": "Original value"},
+    "check_in.correction": {
+        "it": "Corretto da {before} a {after} da {who}, {when}:",
+        "en": "Corrected from {before} to {after} by {who}, {when}:",
+    },
+    "check_in.value_invalid": {
+        "it": "Scrivi un numero, per esempio 4,5.",
+        "en": "Write a number, for example 4.5.",
+    },
+    "check_in.date_invalid": {"it": "Scegli una data.", "en": "Choose a date."},
+}
+
+_ERRORS: M = {
+    "error.not_finite": {
+        "it": "Il valore deve essere un numero.",
+        "en": "The value must be a number.",
+    },
+    "error.not_a_number": {
+        "it": "Il valore deve essere un numero.",
+        "en": "The value must be a number.",
+    },
+    "error.wrong_type": {"it": "Valore non valido.", "en": "Not a valid value."},
+    "error.too_large": {"it": "Il valore è troppo grande.", "en": "The value is too large."},
+    "error.too_precise": {"it": "Troppe cifre decimali.", "en": "Too many decimal places."},
+    "error.too_long": {"it": "Il testo è troppo lungo.", "en": "The text is too long."},
+    "error.empty": {"it": "Questo campo è obbligatorio.", "en": "This field is required."},
+    "error.control_character": {
+        "it": "Il testo contiene caratteri non ammessi.",
+        "en": "The text contains characters that are not allowed.",
+    },
+    "error.milestone_value": {
+        "it": "Un traguardo intermedio è completato (1) o no (0).",
+        "en": "A milestone is done (1) or not done (0).",
+    },
+    "error.date_out_of_range": {
+        "it": "La data deve cadere tra l'inizio del ciclo e 31 giorni dopo la sua fine.",
+        "en": "The date must fall between the cycle start and 31 days after its end.",
+    },
+    "error.confidence_out_of_range": {
+        "it": "La fiducia è un numero intero da 0 a 10.",
+        "en": "Confidence is a whole number from 0 to 10.",
+    },
+    "error.cycle_closed": {
+        "it": "Il ciclo è chiuso: non accetta nuovi aggiornamenti.",
+        "en": "The cycle is closed: it takes no new check-ins.",
+    },
+    "error.archived": {
+        "it": "Il risultato chiave è archiviato.",
+        "en": "The key result is archived.",
+    },
+    "error.duplicate_id": {
+        "it": "Questo aggiornamento è già stato registrato.",
+        "en": "This check-in was already recorded.",
+    },
+    "error.home": {"it": "Torna alla pagina iniziale", "en": "Back to the start page"},
+    "error.400.title": {"it": "Richiesta non valida", "en": "Bad request"},
+    "error.400.text": {
+        "it": "La pagina non ha capito la richiesta. Torna indietro e riprova.",
+        "en": "The page did not understand the request. Go back and try again.",
+    },
+    "error.403.title": {"it": "Azione non consentita", "en": "Not allowed"},
+    "error.403.text": {
+        "it": "Il tuo ruolo in questa azienda non permette questa azione.",
+        "en": "Your role in this company does not allow this action.",
+    },
+    "error.csrf.text": {
+        "it": "Il modulo è scaduto o non viene da questo sito. Ricarica la pagina e riprova.",
+        "en": "The form has expired or did not come from this site. Reload the page and try again.",
+    },
+    "error.404.title": {"it": "Pagina non trovata", "en": "Page not found"},
+    "error.404.text": {
+        "it": "Questa pagina non esiste, oppure non fa parte delle aziende a cui hai accesso.",
+        "en": "This page does not exist, or it is not part of the companies you can access.",
+    },
+    "error.405.title": {"it": "Azione non disponibile", "en": "Not available"},
+    "error.405.text": {
+        "it": "Questa pagina non accetta questa azione.",
+        "en": "This page does not accept this action.",
+    },
+    "error.500.title": {"it": "Qualcosa è andato storto", "en": "Something went wrong"},
+    "error.500.text": {
+        "it": "Non siamo riusciti a completare la richiesta. Riprova tra poco.",
+        "en": "We could not complete the request. Please try again shortly.",
+    },
+    "error.503.title": {"it": "Dati momentaneamente irraggiungibili", "en": "Data out of reach"},
+    "error.503.text": {
+        "it": "Non riusciamo a raggiungere il database in questo momento. Nessun dato è andato"
+        " perso: riprova tra qualche secondo.",
+        "en": "We cannot reach the database right now. No data was lost: try again in a few"
+        " seconds.",
+    },
+}
+
+_SIGN_IN: M = {
+    "sign_in.title": {"it": "Accedi", "en": "Sign in"},
+    "sign_in.email": {"it": "Email", "en": "Email"},
+    "sign_in.password": {"it": "Password", "en": "Password"},
+    "sign_in.submit": {"it": "Accedi", "en": "Sign in"},
+    "sign_in.email_required": {"it": "Scrivi la tua email.", "en": "Enter your email."},
+    "sign_in.password_required": {"it": "Scrivi la password.", "en": "Enter your password."},
+    "sign_in.wrong": {"it": "Email o password errate.", "en": "Wrong email or password."},
+    "sign_in.rate_limited": {
+        "it": "Troppi tentativi falliti: riprova tra {seconds} secondi.",
+        "en": "Too many failed attempts: try again in {seconds} seconds.",
+    },
+    "sign_in.signed_out": {"it": "Sei uscito.", "en": "You have signed out."},
+}
+
+_PORTFOLIO: M = {
+    "portfolio.title": {"it": "Portafoglio clienti", "en": "Client portfolio"},
+    "portfolio.lead": {
+        "it": "Le aziende clienti che segui: {n}. Ordina per colonna, apri un'azienda dal nome.",
+        "en": "The client companies you serve: {n}. Sort by column, open a company by its name.",
+    },
+    "portfolio.caption": {
+        "it": "Aziende clienti con l'avanzamento del ciclo attivo",
+        "en": "Client companies with the progress of their active cycle",
+    },
+    "portfolio.company": {"it": "Azienda", "en": "Company"},
+    "portfolio.progress": {"it": "Avanzamento", "en": "Progress"},
+    "portfolio.stale": {"it": "Aggiornamenti in ritardo", "en": "Stale check-ins"},
+    "portfolio.unhealthy": {"it": "Indicatori critici", "en": "Unhealthy KPIs"},
+    "portfolio.activity": {"it": "Ultima attività", "en": "Last activity"},
+    "portfolio.no_activity": {"it": "nessuna", "en": "none"},
+    "portfolio.empty": {
+        "it": "Nessuna azienda cliente da mostrare.",
+        "en": "No client companies to show.",
+    },
+}
+
+_HISTORY: M = {
+    "history.title": {"it": "Storico", "en": "History"},
+    "history.timeline": {"it": "Tutte le modifiche", "en": "Every change"},
+    "history.item": {"it": "Elemento", "en": "Item"},
+    "history.all": {"it": "Tutti gli elementi", "en": "All items"},
+    "history.group_cycles": {"it": "Cicli", "en": "Cycles"},
+    "history.group_objectives": {"it": "Obiettivi", "en": "Objectives"},
+    "history.group_key_results": {"it": "Risultati chiave", "en": "Key results"},
+    "history.group_kpis": {"it": "Indicatori", "en": "KPIs"},
+    "history.person": {"it": "Persona", "en": "Person"},
+    "history.everyone": {"it": "Tutte le persone", "en": "Everyone"},
+    "history.kind": {"it": "Tipo", "en": "Kind"},
+    "history.all_kinds": {"it": "Tutti i tipi", "en": "All kinds"},
+    "history.from": {"it": "Dal giorno", "en": "From"},
+    "history.to": {"it": "Al giorno", "en": "To"},
+    "history.none": {"it": "Nessuna modifica con questi filtri.", "en": "No changes match."},
+    "history.older": {"it": "Modifiche precedenti", "en": "Older changes"},
+    "history.csv": {"it": "Scarica lo storico (CSV)", "en": "Download the history (CSV)"},
+    "kind.cycle": {"it": "Ciclo", "en": "Cycle"},
+    "kind.objective": {"it": "Obiettivo", "en": "Objective"},
+    "kind.key_result": {"it": "Risultato chiave", "en": "Key result"},
+    "kind.kpi": {"it": "Indicatore", "en": "KPI"},
+    "kind.key_result.check_in_corrected": {
+        "it": "Correzioni di aggiornamenti",
+        "en": "Check-in corrections",
+    },
+    "kind.key_result.target_revised": {"it": "Revisioni del traguardo", "en": "Target revisions"},
+    "kind.kpi.measured": {"it": "Misure degli indicatori", "en": "KPI measurements"},
+    "as_of.heading": {"it": "Com'era in un giorno", "en": "As it stood on a day"},
+    "as_of.help": {
+        "it": "L'intero albero degli obiettivi come il sistema lo conosceva quel giorno.",
+        "en": "The whole objective tree as the system knew it that day.",
+    },
+    "as_of.label": {"it": "Giorno", "en": "Day"},
+    "as_of.banner": {"it": "Com'era il {date}.", "en": "As it stood on {date}."},
+    "as_of.back": {"it": "Torna a oggi", "en": "Back to today"},
+    "diff.heading": {"it": "Cosa è cambiato", "en": "What changed"},
+    "diff.help": {
+        "it": "Le differenze tra la fine di due giorni, elemento per elemento.",
+        "en": "The differences between the end of two days, item by item.",
+    },
+    "diff.title": {
+        "it": "Cosa è cambiato dal {first} al {last}",
+        "en": "What changed from {first} to {last}",
+    },
+    "diff.from": {"it": "Dal", "en": "From"},
+    "diff.to": {"it": "Al", "en": "To"},
+    "diff.back": {"it": "Torna allo storico", "en": "Back to the history"},
+    "diff.count": {"it": "Elementi cambiati: {n}.", "en": "Items changed: {n}."},
+    "diff.none": {
+        "it": "Nessuna differenza tra questi due giorni.",
+        "en": "No differences between these days.",
+    },
+    "diff.field": {"it": "Campo", "en": "Field"},
+    "diff.before": {"it": "Prima", "en": "Before"},
+    "diff.after": {"it": "Dopo", "en": "After"},
+    "csv.position": {"it": "posizione", "en": "position"},
+    "csv.recorded_at": {"it": "registrato_il", "en": "recorded_at"},
+    "csv.valid_on": {"it": "riferito_al", "en": "valid_on"},
+    "csv.actor": {"it": "autore", "en": "actor"},
+    "csv.kind": {"it": "tipo", "en": "kind"},
+    "csv.item": {"it": "elemento", "en": "item"},
+    "csv.text": {"it": "descrizione", "en": "text"},
+    "csv.reason": {"it": "motivo", "en": "reason"},
+}
+
+_FIELDS: M = {
+    "field.created": {"it": "creato", "en": "created"},
+    "field.removed": {"it": "rimosso", "en": "removed"},
+    "field.name": {"it": "nome", "en": "name"},
+    "field.title": {"it": "titolo", "en": "title"},
+    "field.state": {"it": "stato del ciclo", "en": "cycle state"},
+    "field.starts_on": {"it": "inizio", "en": "start date"},
+    "field.ends_on": {"it": "fine", "en": "end date"},
+    "field.progress": {"it": "avanzamento", "en": "progress"},
+    "field.raw_progress": {"it": "avanzamento", "en": "progress"},
+    "field.score": {"it": "punteggio", "en": "score"},
+    "field.owner": {"it": "responsabile", "en": "owner"},
+    "field.level": {"it": "livello", "en": "level"},
+    "field.parent_id": {"it": "allineato sotto", "en": "aligned under"},
+    "field.objective_id": {"it": "obiettivo", "en": "objective"},
+    "field.weight": {"it": "peso", "en": "weight"},
+    "field.committed": {"it": "vincolante", "en": "committed"},
+    "field.roll_up_children": {"it": "include gli allineati", "en": "rolls up aligned"},
+    "field.archived": {"it": "archiviato", "en": "archived"},
+    "field.start": {"it": "partenza", "en": "start"},
+    "field.target": {"it": "traguardo", "en": "target"},
+    "field.due_on": {"it": "scadenza", "en": "due date"},
+    "field.kpi_id": {"it": "indicatore collegato", "en": "linked KPI"},
+    "field.value": {"it": "valore", "en": "value"},
+    "field.confidence": {"it": "fiducia", "en": "confidence"},
+    "field.status": {"it": "stato", "en": "status"},
+}
+
+_AUDIT: M = {
+    "audit.title": {"it": "Registro modifiche", "en": "Audit trail"},
+    "audit.lead": {
+        "it": "Ogni evento come è stato registrato, con la sua impronta (hash) concatenata alla"
+        " precedente.",
+        "en": "Every event as it was recorded, with its hash chained to the one before.",
+    },
+    "audit.verify": {"it": "Verifica la catena", "en": "Verify the chain"},
+    "audit.csv": {"it": "Scarica il registro (CSV)", "en": "Download the trail (CSV)"},
+    "audit.chain_ok": {
+        "it": "Catena integra: {n} eventi verificati, fino alla posizione {head}.",
+        "en": "Chain intact: {n} events checked, up to position {head}.",
+    },
+    "audit.chain_broken": {
+        "it": "Catena interrotta alla posizione {position} ({problem}) dopo {n} eventi integri.",
+        "en": "Chain broken at position {position} ({problem}) after {n} good events.",
+    },
+    "audit.caption": {"it": "Eventi del registro", "en": "Events of the trail"},
+    "audit.recorded": {"it": "Registrato", "en": "Recorded"},
+    "audit.actor": {"it": "Autore", "en": "Actor"},
+    "audit.event": {"it": "Evento", "en": "Event"},
+    "audit.item": {"it": "Elemento", "en": "Item"},
+    "audit.hash": {"it": "Impronta", "en": "Hash"},
+    "audit.first": {"it": "Dall'inizio", "en": "From the start"},
+    "audit.next": {"it": "Eventi successivi", "en": "Later events"},
+    "audit.none": {"it": "Nessun evento.", "en": "No events."},
+}
+
+MESSAGES: M = {
+    **_APP, **_UNITS, **_STATES, **_DASHBOARD, **_CHECK_IN, **_ERRORS, **_SIGN_IN,
+    **_PORTFOLIO, **_HISTORY, **_FIELDS, **_AUDIT,
+}  # fmt: skip

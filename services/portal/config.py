@@ -1,0 +1,42 @@
+"""The portal's own settings: the session key, how long a session lives, cookie flags."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger("okr.portal")
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """What the portal can be told from outside (OKR_SESSION_HOURS, OKR_SECURE_COOKIES)."""
+
+    secret: bytes
+    """Key that signs session and CSRF cookies; derived from the app's JWT secret."""
+    session_ttl: timedelta = timedelta(hours=12)
+    """A session ends this long after sign-in, whatever happens in between."""
+    secure_cookies: bool = False
+    """Send cookies over HTTPS only (set it behind TLS)."""
+
+    @classmethod
+    def derive(cls, settings: Any, env: Mapping[str, str] | None = None) -> PortalSettings:
+        """From the application's settings (its ``jwt_secret``) and the environment."""
+        env = os.environ if env is None else env
+        base = getattr(settings, "jwt_secret", None)
+        if base:
+            key = hmac.new(str(base).encode(), b"okr-portal-session-v1", hashlib.sha256).digest()
+        else:
+            log.warning("portal.ephemeral_secret", reason="no jwt_secret: sessions end on restart")
+            key = secrets.token_bytes(32)
+        hours = float(env.get("OKR_SESSION_HOURS", "12"))
+        secure = env.get("OKR_SECURE_COOKIES", "0").lower() in ("1", "true", "yes")
+        return cls(secret=key, session_ttl=timedelta(hours=hours), secure_cookies=secure)

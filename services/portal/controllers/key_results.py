@@ -1,0 +1,199 @@
+"""A key result: its chart, its check-ins (corrections and revisions with their reasons), and
+the check-in form for those allowed to check in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from domain.errors import DomainError
+from projections.history import HistoryLine
+from projections.progress_state import KeyResultView, ProgressView
+from projections.progress_tree import key_result_node
+from services.app import Context
+from services.portal.dependencies import (
+    FormDep,
+    LocaleDep,
+    PortalDep,
+    TenantDep,
+    ViewerDep,
+    parse_id,
+)
+from services.portal.errors import ForbiddenError, PageNotFoundError
+from services.portal.i18n import Locale
+from services.portal.portal import Portal
+from services.portal.views import kpi_of, kr_chart
+from services.projector.waiting import wait_for_position
+from services.read import history, progress_state
+from tenants.models import Tenant
+from tenants.principal import Principal
+from tenants.roles import Permission
+
+FORM_FIELDS = ("value", "on", "confidence", "note")
+
+
+@dataclass
+class CheckInForm:
+    """What the person typed, and what is wrong with it (by field; "form" for the rest)."""
+
+    value: str = ""
+    on: str = ""
+    confidence: str = ""
+    note: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckInInput:
+    value: Decimal
+    on: date
+    confidence: int | None
+    note: str
+
+
+def read_form(
+    form: FormDep, locale: LocaleDep, kind: str
+) -> tuple[CheckInForm, CheckInInput | None]:
+    """The typed values back (to show again) and, when they parse, the command's input."""
+    value, on_text, confidence_text, note = (form.get(n, "").strip() for n in FORM_FIELDS)
+    typed = CheckInForm(value=value, on=on_text, confidence=confidence_text, note=note)
+    number = locale.parse_number(typed.value)
+    if number is None:
+        typed.errors["value"] = locale.t("check_in.value_invalid")
+    elif kind == "milestone" and number not in (0, 1):
+        typed.errors["value"] = locale.t("error.milestone_value")
+    try:
+        on: date | None = date.fromisoformat(typed.on)
+    except ValueError:
+        on = None
+        typed.errors["on"] = locale.t("check_in.date_invalid")
+    confidence = None
+    if typed.confidence:
+        if typed.confidence.isdigit() and 0 <= int(typed.confidence) <= 10:
+            confidence = int(typed.confidence)
+        else:
+            typed.errors["confidence"] = locale.t("error.confidence_out_of_range")
+    if typed.errors or number is None or on is None:
+        return typed, None
+    return typed, CheckInInput(number, on, confidence, typed.note)
+
+
+def domain_message(locale: LocaleDep, error: DomainError) -> str:
+    key = f"error.{error.rule}"
+    return locale.t(key) if locale.has(key) else error.message
+
+
+class KeyResultController(Controller):
+    """/t/{tenant_id}/kr/{kr_id}: one key result."""
+
+    path = "/t/{tenant_id:str}/kr/{kr_id:str}"
+
+    @get("/", name="portal:key-result")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        kr_id: FromPath[str],
+        saved: FromQuery[bool] = False,
+    ) -> Response[Any]:
+        state = await progress_state(portal.system.pool, tenant.id)
+        kr = self._find(state, kr_id)
+        typed = CheckInForm(on=portal.today().isoformat())
+        return await self._page(request, portal, locale, viewer, tenant, state, kr, typed, saved)
+
+    @post("/check-ins", name="portal:check-in")
+    async def check_in(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        kr_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        if not viewer.can(tenant.id, Permission.CHECK_IN):
+            raise ForbiddenError
+        state = await progress_state(portal.system.pool, tenant.id)
+        kr = self._find(state, kr_id)
+        typed, given = read_form(form, locale, kr.kind)
+        if given is not None:
+            try:
+                written = await portal.app.key_results.record_check_in(
+                    Context(tenant.id, viewer.actor), kr.key_result_id, value=given.value,
+                    on=given.on, confidence=given.confidence, note=given.note,
+                )  # fmt: skip
+            except DomainError as e:
+                where = e.field if e.field in FORM_FIELDS else "form"
+                typed.errors[where] = domain_message(locale, e)
+            else:
+                await wait_for_position(
+                    portal.system.pool, tenant.id, written.position,
+                    within=portal.read_wait_seconds,
+                )  # fmt: skip
+                target = f"/t/{tenant.id}/kr/{kr.key_result_id}?saved=1#check-ins"
+                return Redirect(path=target, status_code=303)
+        return await self._page(
+            request, portal, locale, viewer, tenant, state, kr, typed, False, status=422
+        )
+
+    @staticmethod
+    def _find(state: ProgressView, kr_id: FromPath[str]) -> KeyResultView:
+        kr = state.key_results.get(parse_id(kr_id))
+        if kr is None:
+            raise PageNotFoundError
+        return kr
+
+    @staticmethod
+    async def _page(
+        request: Request[Any, Any, Any],
+        portal: Portal,
+        locale: Locale,
+        viewer: Principal,
+        tenant: Tenant,
+        state: ProgressView,
+        kr: KeyResultView,
+        typed: CheckInForm,
+        saved: bool,
+        status: int = 200,
+    ) -> Response[Any]:
+        today = portal.today()
+        node = key_result_node(state, kr, today=today, cadence_days=tenant.check_in_cadence_days)
+        cycle = state.cycles[kr.cycle_id]
+        lines = await history(portal.system.pool, tenant.id, item_id=kr.key_result_id, limit=500)
+        actors = {c.author for c in kr.check_ins} | {kr.owner} | {line.actor for line in lines}
+        names = await portal.people.names(tenant.id, actors)
+        allowed = viewer.can(tenant.id, Permission.CHECK_IN)
+        return portal.pages.render(
+            request, "key_result.html", locale=locale, viewer=viewer, tenant=tenant,
+            section="dashboard", status=status, kr=kr, node=node, cycle=cycle,
+            objective=state.objectives.get(kr.objective_id), kpi=kpi_of(state, kr.kpi_id),
+            check_ins=sorted(kr.check_ins, key=lambda c: (c.on, c.position), reverse=True),
+            corrections=_corrections(lines), revisions=_revisions(lines), names=names,
+            chart=kr_chart(locale, state, kr, node, today), form=typed, saved=saved,
+            can_check_in=allowed and not cycle.is_closed and not kr.archived,
+            can_check_in_role=allowed, today=today,
+        )  # fmt: skip
+
+
+def _corrections(lines: list[HistoryLine]) -> dict[date, list[HistoryLine]]:
+    """Correction lines by the business date of the check-in they correct, oldest first."""
+    out: dict[date, list[HistoryLine]] = {}
+    for line in sorted(lines, key=lambda x: x.position):
+        if line.template == "key_result.check_in_corrected" and line.valid_on is not None:
+            out.setdefault(line.valid_on, []).append(line)
+    return out
+
+
+def _revisions(lines: list[HistoryLine]) -> list[HistoryLine]:
+    return [line for line in lines if line.template == "key_result.target_revised"]

@@ -1,0 +1,99 @@
+"""The portfolio: every client tenant a consultancy person serves, and nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromQuery
+
+from projections.portfolio import PortfolioRow
+from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
+from services.read import portfolio
+from tenants.directory import get_tenant, list_consultancy_tenants
+from tenants.errors import UnknownTenantError
+from tenants.models import Tenant
+
+SORTS = ("name", "progress", "on_track", "at_risk", "off_track", "stale", "kpis", "activity")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One tenant of the portfolio with its summary."""
+
+    tenant: TenantDep
+    row: PortfolioRow
+
+    @property
+    def unhealthy(self) -> int:
+        return self.row.kpis_red + self.row.kpis_amber
+
+
+def sort_key(name: str) -> Any:
+    """How a column sorts; missing values go last whichever the direction."""
+    keys = {
+        "name": lambda ln: (0, ln.tenant.name.lower()),
+        "progress": lambda ln: (ln.row.progress is None, ln.row.progress or Decimal(0)),
+        "on_track": lambda ln: (0, ln.row.on_track),
+        "at_risk": lambda ln: (0, ln.row.at_risk),
+        "off_track": lambda ln: (0, ln.row.off_track),
+        "stale": lambda ln: (0, ln.row.stale_key_results),
+        "kpis": lambda ln: (0, ln.unhealthy),
+        "activity": lambda ln: (
+            ln.row.last_activity is None,
+            ln.row.last_activity.timestamp() if ln.row.last_activity else 0,
+        ),
+    }
+    return keys[name]
+
+
+def sorted_lines(lines: list[Line], sort: str, descending: bool) -> list[Line]:
+    key = sort_key(sort)
+    present = [ln for ln in lines if not key(ln)[0]]
+    missing = [ln for ln in lines if key(ln)[0]]
+    present.sort(key=lambda ln: (key(ln)[1], ln.tenant.name.lower()), reverse=descending)
+    return present + sorted(missing, key=lambda ln: ln.tenant.name.lower())
+
+
+async def served_tenants(portal: PortalDep, viewer: ViewerDep) -> list[Tenant]:
+    """The tenants of the viewer's consultancies it may open, and any other tenant it holds."""
+    found: dict[Any, Tenant] = {}
+    for consultancy_id in viewer.consultancy_roles:
+        for tenant in await list_consultancy_tenants(portal.system.pool, consultancy_id):
+            if viewer.role_in(tenant.id) is not None:
+                found[tenant.id] = tenant
+    for tenant_id in sorted(viewer.tenant_ids - found.keys()):
+        try:
+            found[tenant_id] = await get_tenant(portal.system.pool, tenant_id)
+        except UnknownTenantError:
+            continue
+    return list(found.values())
+
+
+class PortfolioController(Controller):
+    """/portfolio: sortable, one line per tenant, a link into each."""
+
+    @get("/portfolio", name="portal:portfolio")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        sort: FromQuery[str] = "name",
+        order: FromQuery[str] = "asc",
+    ) -> Response[Any]:
+        sort = sort if sort in SORTS else "name"
+        descending = order == "desc"
+        tenants = await served_tenants(portal, viewer)
+        rows = await portfolio(
+            portal.system.pool, [t.id for t in tenants], today=portal.today(),
+            cadence_days={t.id: t.check_in_cadence_days for t in tenants},
+        )  # fmt: skip
+        lines = sorted_lines([Line(t, rows[t.id]) for t in tenants], sort, descending)
+        return portal.pages.render(
+            request, "portfolio.html", locale=locale, viewer=viewer, section="portfolio",
+            lines=lines, sort=sort, descending=descending, sorts=SORTS,
+        )  # fmt: skip

@@ -1,0 +1,133 @@
+"""Signing in and out, the language switch, and where "/" leads."""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect
+
+from services.portal.dependencies import (
+    FormDep,
+    LocaleDep,
+    MaybeViewerDep,
+    PortalDep,
+    ViewerDep,
+    safe_next,
+)
+from services.portal.i18n import LANG_COOKIE, LANGUAGES
+from services.portal.sessions import SESSION_COOKIE
+from tenants.errors import RateLimitedError
+from tenants.users import authenticate_password
+
+YEAR = 365 * 24 * 3600
+
+
+def home_of(viewer: ViewerDep) -> str:
+    """Consultancy people (and anyone with several tenants) land on the portfolio."""
+    tenants = sorted(viewer.tenant_ids)
+    if viewer.consultancy_roles or viewer.is_platform_admin or len(tenants) != 1:
+        return "/portfolio"
+    return f"/t/{tenants[0]}"
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    host = request.client.host if request.client else ""
+    try:
+        return str(ip_address(host))
+    except ValueError:
+        return "127.0.0.1"
+
+
+class SessionController(Controller):
+    """/, /sign-in, /sign-out, /lang/{code}."""
+
+    @get("/", name="portal:home")
+    async def home(self, viewer_or_none: MaybeViewerDep) -> Redirect:
+        if viewer_or_none is None:
+            return Redirect(path="/sign-in", status_code=303)
+        return Redirect(path=home_of(viewer_or_none), status_code=303)
+
+    @get("/sign-in", name="portal:sign-in")
+    async def sign_in_page(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer_or_none: MaybeViewerDep,
+        next_page: Annotated[str | None, QueryParameter(name="next")] = None,
+        signed_out: FromQuery[bool] = False,
+    ) -> Response[Any]:
+        if viewer_or_none is not None:
+            return Redirect(path=safe_next(next_page, home_of(viewer_or_none)), status_code=303)
+        return portal.pages.render(
+            request, "sign_in.html", locale=locale, email="", errors={},
+            next_page=next_page or "", signed_out=signed_out,
+        )  # fmt: skip
+
+    @post("/sign-in", name="portal:sign-in-submit")
+    async def sign_in(
+        self, request: Request[Any, Any, Any], portal: PortalDep, locale: LocaleDep, form: FormDep
+    ) -> Response[Any]:
+        email, password = form.get("email", "").strip(), form.get("password", "")
+        errors = {}
+        if not email:
+            errors["email"] = locale.t("sign_in.email_required")
+        if not password:
+            errors["password"] = locale.t("sign_in.password_required")
+        status = 422
+        if not errors:
+            errors, status, user_id = await self._check(portal, locale, email, password, request)
+            if user_id is not None:
+                cookie, _ = portal.signer.issue(user_id)
+                ttl = int(portal.signer.ttl.total_seconds())
+                return Redirect(
+                    path=safe_next(form.get("next")),
+                    status_code=303,
+                    cookies=[portal.pages.cookie(SESSION_COOKIE, cookie, max_age=ttl)],
+                )
+        return portal.pages.render(
+            request, "sign_in.html", locale=locale, status=status, email=email, errors=errors,
+            next_page=form.get("next", ""), signed_out=False,
+        )  # fmt: skip
+
+    @staticmethod
+    async def _check(
+        portal: PortalDep,
+        locale: LocaleDep,
+        email: str,
+        password: str,
+        request: Request[Any, Any, Any],
+    ) -> tuple[dict[str, str], int, Any]:
+        ip = client_ip(request)
+        try:
+            await portal.limiter.check(email, ip)
+        except RateLimitedError as e:
+            return {"form": locale.t("sign_in.rate_limited", seconds=e.retry_after)}, 429, None
+        user = await authenticate_password(portal.system.pool, email, password)
+        if user is None:
+            await portal.limiter.record_failure(email, ip)
+            return {"form": locale.t("sign_in.wrong")}, 401, None
+        await portal.limiter.record_success(email, ip)
+        return {}, 303, user.id
+
+    @post("/sign-out", name="portal:sign-out")
+    async def sign_out(self, form: FormDep) -> Redirect:
+        response = Redirect(path="/sign-in?signed_out=1", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @get("/lang/{code:str}", name="portal:language")
+    async def language(
+        self,
+        portal: PortalDep,
+        code: FromPath[str],
+        next_page: Annotated[str | None, QueryParameter(name="next")] = None,
+    ) -> Redirect:
+        """Switch language and remember it for a year; back to the page it came from."""
+        cookies = []
+        if code in LANGUAGES:
+            cookies.append(portal.pages.cookie(LANG_COOKIE, code, max_age=YEAR))
+        return Redirect(path=safe_next(next_page), status_code=303, cookies=cookies)

@@ -1,0 +1,94 @@
+"""What handlers are given: the viewer (resolved on every request), the tenant, the language,
+a checked form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from litestar import Request
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from services.portal.errors import CsrfError, PageNotFoundError, SignInRequiredError
+from services.portal.i18n import Locale
+from services.portal.pages import locale_of
+from services.portal.portal import Portal
+from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
+from tenants.directory import get_tenant
+from tenants.errors import UnknownTenantError
+from tenants.models import Tenant
+from tenants.principal import Principal
+from tenants.users import resolve_user_principal
+
+Form = dict[str, str]
+PortalDep = NamedDependency[Portal]
+LocaleDep = NamedDependency[Locale]
+ViewerDep = NamedDependency[Principal]
+MaybeViewerDep = NamedDependency[Principal | None]
+TenantDep = NamedDependency[Tenant]
+FormDep = NamedDependency[Form]
+
+
+async def provide_optional_viewer(
+    request: Request[Any, Any, Any], portal: PortalDep
+) -> Principal | None:
+    """The signed-in person with today's grants, or None."""
+    session = portal.signer.read(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return None
+    return await resolve_user_principal(portal.system.pool, session.user_id)
+
+
+async def provide_viewer(request: Request[Any, Any, Any], portal: PortalDep) -> Principal:
+    """The signed-in person, or a trip to the sign-in page."""
+    viewer = await provide_optional_viewer(request, portal)
+    if viewer is None:
+        raise SignInRequiredError
+    return viewer
+
+
+def parse_id(text: str | None) -> UUID:
+    """An id from a URL, or the 404 page."""
+    try:
+        return UUID(str(text))
+    except ValueError:
+        raise PageNotFoundError from None
+
+
+async def provide_tenant(tenant_id: FromPath[str], viewer: ViewerDep, portal: PortalDep) -> Tenant:
+    """The tenant of the URL if the viewer holds a role there; else the same 404 as no tenant."""
+    tid = parse_id(tenant_id)
+    if viewer.role_in(tid) is None:
+        raise PageNotFoundError
+    try:
+        return await get_tenant(portal.system.pool, tid)
+    except UnknownTenantError:
+        raise PageNotFoundError from None
+
+
+def provide_locale(request: Request[Any, Any, Any]) -> Locale:
+    return locale_of(request)
+
+
+async def provide_form(request: Request[Any, Any, Any], portal: PortalDep) -> Form:
+    """The posted fields, once the CSRF token and the Origin are those of this site."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = request.headers.get("host", "")
+        if urlsplit(origin).netloc != host:
+            raise CsrfError
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not portal.signer.csrf_ok(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
+        raise CsrfError
+    return fields
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to after signing in (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target

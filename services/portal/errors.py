@@ -1,0 +1,129 @@
+"""What goes wrong on a page, and the page that says so (in one place, like the API's).
+
+- anything outside the viewer's tenants, and any unknown id: the same 404 page;
+- an action the viewer's role does not allow: 403;
+- an expired form (bad CSRF token): 403 with a "reload and try again";
+- the database out of reach: 503 with its own page;
+- anything else: 500, logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import asyncpg
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.exceptions.responses import create_exception_response
+from litestar.response import Redirect
+
+from domain.errors import DomainError
+from tenants.errors import PermissionDeniedError, UnknownTenantError
+
+if TYPE_CHECKING:
+    from services.portal.pages import Pages
+
+log = structlog.get_logger("okr.portal")
+
+
+class PageNotFoundError(Exception):
+    """Not there, or not yours: the same answer either way (no existence oracle)."""
+
+
+class ForbiddenError(Exception):
+    """The viewer's role in this tenant does not allow the action."""
+
+
+class CsrfError(Exception):
+    """A form came without the token of this browser (expired, or from another site)."""
+
+
+class SignInRequiredError(Exception):
+    """No valid session: go to the sign-in page and come back."""
+
+
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    ConnectionError,
+    OSError,
+    asyncio.TimeoutError,
+)
+
+Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
+
+
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    """A browser page request, not an API call (those keep problem+json)."""
+    if request.url.path.startswith("/api/"):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "*/*" in accept or not accept
+
+
+def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler]:
+    """Exception handlers of the portal's routes."""
+
+    def sign_in(request: Request[Any, Any, Any], exc: SignInRequiredError) -> Response[Any]:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(path=f"/sign-in?next={quote(target, safe='')}", status_code=303)
+
+    def not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        return pages.error(request, 404)
+
+    def forbidden(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        return pages.error(request, 403)
+
+    def csrf(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        return pages.error(request, 403, reason="csrf")
+
+    def database(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        log.warning("portal.database_unreachable", error_type=type(exc).__name__)
+        return pages.error(request, 503, headers={"Retry-After": "5"})
+
+    def http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+        return pages.error(request, exc.status_code if exc.status_code >= 400 else 500)
+
+    def internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        if isinstance(exc, DATABASE_DOWN):
+            return database(request, exc)
+        log.exception("portal.request_failed", error_type=type(exc).__name__)
+        return pages.error(request, 500)
+
+    handlers: dict[type[Exception] | int, Handler] = {
+        SignInRequiredError: sign_in,
+        PageNotFoundError: not_found,
+        UnknownTenantError: not_found,
+        ForbiddenError: forbidden,
+        PermissionDeniedError: forbidden,
+        CsrfError: csrf,
+        HTTPException: http,
+        DomainError: internal,
+        Exception: internal,
+    }
+    handlers.update(dict.fromkeys(DATABASE_DOWN, database))
+    return handlers
+
+
+def app_not_found_handler(
+    pages: Pages, fallback: Mapping[type[Exception] | int, Handler] | None = None
+) -> Handler:
+    """The app-wide 404 (no route matched): the portal's page for browsers, else ``fallback``."""
+    others = {k: v for k, v in (fallback or {}).items() if k != 404}
+
+    def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        if wants_html(request):
+            return pages.error(request, 404)
+        for kind in type(exc).__mro__:
+            chosen = others.get(kind)
+            if chosen is not None:
+                return chosen(request, exc)
+        return create_exception_response(request, exc)
+
+    return handler

@@ -1,0 +1,158 @@
+"""History lines and differences in the reader's language: numbers, dates and people local."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from uuid import UUID
+
+from projections.history import HistoryLine, render
+from projections.progress_state import ProgressView
+from projections.timetravel import Change
+from services.portal.i18n import Locale
+
+ITEM_KINDS = ("cycle", "objective", "key_result", "kpi")
+CHANGE_KINDS = ("key_result.check_in_corrected", "key_result.target_revised", "kpi.measured")
+_WORDS = frozenset({"title", "reason", "kpi", "topic"})
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def line_actors(lines: Iterable[HistoryLine]) -> set[str]:
+    """People named by lines: who acted, and any actor among the parameters (owners)."""
+    actors = {line.actor for line in lines}
+    for line in lines:
+        actors |= {v for v in line.params.values() if v and v.startswith("user:")}
+    return actors
+
+
+def local_text(line: HistoryLine, locale: Locale, names: dict[str, str]) -> str:
+    """The sentence of a line in the reader's language, its values in local form."""
+    params = {
+        key: value if key in _WORDS else locale.param(value, names)
+        for key, value in line.params.items()
+    }
+    params["actor"] = locale.person(line.actor, names)
+    return render(line.template, params, locale.language)
+
+
+def _defused(cell: str) -> str:
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def csv_lines(
+    locale: Locale, lines: Sequence[HistoryLine], names: dict[str, str], *, header: bool = False
+) -> str:
+    """CSV text of timeline lines (a header when asked), guarded against spreadsheet formulas."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if header:
+        writer.writerow(
+            [
+                locale.t(f"csv.{c}")
+                for c in (
+                    "position",
+                    "recorded_at",
+                    "valid_on",
+                    "actor",
+                    "kind",
+                    "item",
+                    "text",
+                    "reason",
+                )
+            ]
+        )
+    for line in lines:
+        writer.writerow([
+            str(line.position), line.recorded_at.isoformat(),
+            line.valid_on.isoformat() if line.valid_on else "",
+            _defused(locale.person(line.actor, names)), line.item_kind, _defused(line.item_title),
+            _defused(local_text(line, locale, names)), _defused(line.reason or ""),
+        ])  # fmt: skip
+    return buffer.getvalue()
+
+
+@dataclass
+class DiffGroup:
+    """The changes of one item between two days."""
+
+    kind: str
+    item_id: UUID
+    title: str
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    """(field label, before, after) in words."""
+
+
+_PERCENT_FIELDS = frozenset({"progress", "raw_progress", "score"})
+_DATE_FIELDS = frozenset({"starts_on", "ends_on", "due_on"})
+_FLAG_FIELDS = frozenset({"committed", "roll_up_children", "archived"})
+_UNIT_FIELDS = frozenset({"value", "start", "target"})
+
+
+def diff_groups(
+    changes: Sequence[Change], state: ProgressView, locale: Locale, names: dict[str, str]
+) -> list[DiffGroup]:
+    """Changes grouped by item, in tree order, values in words."""
+    groups: dict[tuple[str, UUID], DiffGroup] = {}
+    for change in changes:
+        key = (change.item_kind, change.item_id)
+        group = groups.setdefault(key, DiffGroup(change.item_kind, change.item_id, change.title))
+        group.rows.append((
+            locale.t(f"field.{change.field}"),
+            diff_value(change, change.before, state, locale, names),
+            diff_value(change, change.after, state, locale, names),
+        ))  # fmt: skip
+    return list(groups.values())
+
+
+def diff_value(
+    change: Change, text: str | None, state: ProgressView, locale: Locale, names: dict[str, str]
+) -> str:
+    """One side of a change in words: percentages, statuses, dates, names, titles, units."""
+    if text is None or text == "":
+        return "—"
+    name = change.field
+    if name in _PERCENT_FIELDS:
+        return locale.percent(_decimal(text))
+    if name == "status":
+        return locale.status(text)
+    if name == "state":
+        return locale.t(f"cycle_state.{text}")
+    if name == "owner":
+        return locale.person(text, names)
+    if name == "confidence":
+        return locale.t("kr.confidence_value", n=text)
+    if name in _FLAG_FIELDS:
+        return locale.t("yes" if text.lower() == "true" else "no")
+    if name in _DATE_FIELDS:
+        return locale.param(text) or text
+    if name in ("parent_id", "objective_id", "kpi_id"):
+        return _title_of(state, text)
+    kr = state.key_results.get(change.item_id) if change.item_kind == "key_result" else None
+    number = _decimal(text)
+    if number is not None and name in _UNIT_FIELDS and kr is not None:
+        return locale.value(number, kr, kind=kr.kind)
+    if number is not None:
+        return locale.number(number, 4)
+    return text
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _title_of(state: ProgressView, text: str) -> str:
+    try:
+        item = UUID(text)
+    except ValueError:
+        return text
+    if item in state.objectives:
+        return state.objectives[item].title
+    if item in state.kpis:
+        return state.kpis[item].name
+    return text

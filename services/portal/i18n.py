@@ -1,0 +1,291 @@
+"""Languages of the portal: choosing one per request, its words, and its numbers and dates.
+
+Italian and English. The choice comes from the ``okr_lang`` cookie (set by the language
+switch), else from ``Accept-Language``, else the tenant's locale, else Italian. Numbers are
+formatted here with :class:`~decimal.Decimal` only ("4,5 su 5", "€ 1.200.000", "19,2 ore",
+"62,5 %" in Italian; "4.5 of 5", "€1,200,000", "19.2 hours", "62.5%" in English).
+Rounding happens only here, at display.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from services.portal.catalog import MESSAGES
+
+LANGUAGES = ("it", "en")
+DEFAULT_LANGUAGE = "it"
+LANG_COOKIE = "okr_lang"
+NBSP = "\u00a0"
+
+_CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+_OUT_OF = re.compile(r"^\s*(?:su|of|/|out of)\s*(\d+(?:[.,]\d+)?)\s*$", re.IGNORECASE)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_ACTOR = re.compile(r"^(?:user|key|system):\S+$")
+
+
+@dataclass(frozen=True)
+class _Numbers:
+    decimal: str
+    group: str
+
+
+_SEPARATORS = {"it": _Numbers(",", "."), "en": _Numbers(".", ",")}
+
+
+class Measured(Protocol):
+    """What a key result or KPI node says about its unit."""
+
+    @property
+    def unit_kind(self) -> str: ...
+
+    @property
+    def currency(self) -> str | None: ...
+
+    @property
+    def unit_label(self) -> str | None: ...
+
+
+def negotiate(cookie: str | None, accept_language: str | None, fallback: str | None) -> str:
+    """The language of a request: the remembered choice, the browser's, the tenant's, Italian."""
+    if cookie in LANGUAGES:
+        return str(cookie)
+    for tag in _accepted(accept_language or ""):
+        if tag in LANGUAGES:
+            return tag
+    primary = (fallback or "").split("-")[0].lower()
+    return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _accepted(header: str) -> list[str]:
+    """Primary language subtags of an Accept-Language header, best first (stable on ties)."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, index, tag.split("-")[0].strip().lower()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def _quantize(value: Decimal, places: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _digits(value: Decimal, max_places: int, min_places: int = 0) -> tuple[bool, str, str]:
+    """Sign, integer digits and fraction digits of ``value`` rounded to ``max_places``."""
+    rounded = _quantize(value, max_places)
+    negative = rounded < 0
+    text = f"{abs(rounded):f}"
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0")
+    fraction = fraction.ljust(min_places, "0")
+    return negative, whole, fraction
+
+
+class Locale:
+    """Words and formats of one language, for templates and handlers."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+        self._sep = _SEPARATORS[self.language]
+
+    @property
+    def other(self) -> str:
+        """The language the switch offers."""
+        return "en" if self.language == "it" else "it"
+
+    # -- words ---------------------------------------------------------------------------
+
+    def t(self, key: str, /, **params: Any) -> str:
+        """The message ``key`` in this language, filled with ``params``."""
+        texts = MESSAGES.get(key)
+        if texts is None:
+            return key
+        pattern = texts.get(self.language) or texts["en"]
+        return pattern.format(**params) if params else pattern
+
+    def has(self, key: str) -> bool:
+        return key in MESSAGES
+
+    def person(self, actor: str | None, names: dict[str, str]) -> str:
+        """Who an actor is, in words: a name, "an integration" for unknown keys, "someone"."""
+        if actor in names:
+            return names[actor]
+        if actor and actor.startswith("key:"):
+            return self.t("person.integration")
+        if actor and actor.startswith("system:"):
+            return self.t("person.system")
+        return self.t("person.unknown")
+
+    def status(self, status: str | None) -> str:
+        return self.t(f"status.{status or 'not_started'}")
+
+    def health(self, health: str | None) -> str:
+        return self.t(f"health.{health or 'none'}")
+
+    # -- numbers -------------------------------------------------------------------------
+
+    def number(self, value: Decimal | int | None, max_places: int = 2, min_places: int = 0) -> str:
+        """``1.200.000`` / ``4,5`` in Italian; ``1,200,000`` / ``4.5`` in English."""
+        if value is None:
+            return "—"
+        negative, whole, fraction = _digits(Decimal(value), max_places, min_places)
+        groups: list[str] = []
+        while len(whole) > 3:
+            groups.insert(0, whole[-3:])
+            whole = whole[:-3]
+        groups.insert(0, whole)
+        text = self._sep.group.join(groups)
+        if fraction:
+            text += self._sep.decimal + fraction
+        return "-" + text if negative else text
+
+    def percent(self, fraction: Decimal | None, max_places: int = 1) -> str:
+        """A fraction as a percentage: 0.625 -> ``62,5 %`` / ``62.5%``."""
+        if fraction is None:
+            return "—"
+        return self._percent_sign(self.number(Decimal(fraction) * 100, max_places))
+
+    def _percent_sign(self, number: str) -> str:
+        return number + (NBSP + "%" if self.language == "it" else "%")
+
+    def money(self, amount: Decimal | None, currency: str | None) -> str:
+        """``€ 1.200.000`` / ``€1,200,000``: cents only when there are any."""
+        if amount is None:
+            return "—"
+        value = Decimal(amount)
+        places = 0 if value == value.to_integral_value() else 2
+        number = self.number(abs(value), places, places)
+        code = (currency or "EUR").upper()
+        symbol = _CURRENCY_SYMBOLS.get(code)
+        if symbol is None:
+            text = f"{code}{NBSP}{number}"
+        elif self.language == "it":
+            text = f"{symbol}{NBSP}{number}"
+        else:
+            text = f"{symbol}{number}"
+        return "-" + text if value < 0 else text
+
+    def hours(self, value: Decimal | None) -> str:
+        """``19,2 ore`` / ``19.2 hours`` (one: ``1 ora`` / ``1 hour``)."""
+        if value is None:
+            return "—"
+        key = "unit.hour" if Decimal(value) == 1 else "unit.hours"
+        return self.t(key, n=self.number(value))
+
+    def value(self, value: Decimal | None, unit: Measured, *, kind: str | None = None) -> str:
+        """A measured value in its unit: money, percent, hours, "4,3 su 5", "55 clienti"."""
+        if value is None:
+            return "—"
+        if kind == "milestone":
+            return self.t("milestone.done" if value >= 1 else "milestone.not_done")
+        label = unit.unit_label or ""
+        if unit.unit_kind == "currency":
+            return self.money(value, unit.currency)
+        if unit.unit_kind == "percent":
+            return self._percent_sign(self.number(value))
+        if unit.unit_kind == "hours":
+            return self.hours(value)
+        out_of = _OUT_OF.match(label)
+        if out_of:
+            scale = Decimal(out_of.group(1).replace(",", "."))
+            return self.t("unit.out_of", n=self.number(value), of=self.number(scale))
+        return f"{self.number(value)} {label}".strip()
+
+    def bare(self, value: Decimal | None, unit: Measured) -> str:
+        """A value without words, for chart axes: compact money, plain numbers."""
+        if value is None:
+            return ""
+        if unit.unit_kind == "currency":
+            return self.compact(value)
+        return self.number(value)
+
+    def compact(self, value: Decimal) -> str:
+        """Short numbers for axes: ``1,2 Mln`` / ``1.2M``, ``18,5k`` / ``18.5k``."""
+        size = abs(Decimal(value))
+        if size >= 1_000_000:
+            return self.number(Decimal(value) / 1_000_000, 2) + self.t("unit.million")
+        if size >= 10_000:
+            return self.number(Decimal(value) / 1000, 1) + "k"
+        return self.number(value)
+
+    def parse_number(self, text: str) -> Decimal | None:
+        """A number typed by a person in this language ("1.200,5", "4,5", "4.5"); None if not.
+
+        With both separators, the last one is the decimal mark. With one kind only, it is
+        the decimal mark unless it is this language's grouping mark followed by groups of
+        exactly three digits ("1.200" is twelve hundred in Italian, "4.5" is four and a half).
+        """
+        cleaned = re.sub(r"[\s\u00a0\u202f€$£%]", "", text or "")
+        if not cleaned:
+            return None
+        if "," in cleaned and "." in cleaned:
+            mark = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
+            group = "." if mark == "," else ","
+            cleaned = cleaned.replace(group, "").replace(mark, ".")
+        elif "," in cleaned or "." in cleaned:
+            sep = "," if "," in cleaned else "."
+            parts = cleaned.split(sep)
+            grouped = sep == self._sep.group and all(len(p) == 3 for p in parts[1:])
+            if grouped and parts[0].lstrip("-+"):
+                cleaned = "".join(parts)
+            elif len(parts) == 2:
+                cleaned = ".".join(parts)
+            else:
+                return None
+        if not re.fullmatch(r"[-+]?\d+(?:\.\d+)?", cleaned):
+            return None
+        try:
+            return Decimal(cleaned)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+            return None
+
+    # -- dates ---------------------------------------------------------------------------
+
+    def date(self, day: dt.date | None, *, long: bool = False) -> str:
+        """``3 mar 2026`` / ``3 Mar 2026`` (long: ``3 marzo 2026`` / ``3 March 2026``)."""
+        if day is None:
+            return "—"
+        months = self.t("months.long" if long else "months.short").split()
+        return f"{day.day} {months[day.month - 1]} {day.year}"
+
+    def day_month(self, day: dt.date) -> str:
+        """``3 mar`` / ``3 Mar``, for chart axes."""
+        months = self.t("months.short").split()
+        return f"{day.day} {months[day.month - 1]}"
+
+    def datetime(self, moment: dt.datetime | None) -> str:
+        """``3 mar 2026, 14:05`` in UTC."""
+        if moment is None:
+            return "—"
+        return f"{self.date(moment.date())}, {moment:%H:%M}"
+
+    # -- free text from the log ----------------------------------------------------------
+
+    def param(self, text: str | None, names: dict[str, str] | None = None) -> str | None:
+        """A history parameter made local: numbers, ISO dates and actors in words."""
+        if text is None:
+            return None
+        if _ACTOR.match(text):
+            return self.person(text, names or {})
+        if _ISO_DATE.match(text):
+            try:
+                return self.date(dt.date.fromisoformat(text))
+            except ValueError:
+                return text
+        if _NUMBER.match(text):
+            return self.number(Decimal(text), 4)
+        return text

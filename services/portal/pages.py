@@ -1,0 +1,147 @@
+"""Rendering: the Jinja environment, the context every page shares, and the error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+
+from services.portal.i18n import LANG_COOKIE, Locale, negotiate
+from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, Signer
+from services.portal.views import progress_width
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+STATIC_PATH = "/static/portal"
+HTML = "text/html; charset=utf-8"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline';"
+        " script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def locale_of(request: Request[Any, Any, Any], fallback: str | None = None) -> Locale:
+    """The request's language: its cookie, its Accept-Language, else ``fallback``."""
+    return Locale(
+        negotiate(
+            request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"), fallback
+        )
+    )
+
+
+def decimal_or_none(text: str | None) -> Decimal | None:
+    """A number kept as text in the log (history parameters), or None."""
+    try:
+        return None if text is None else Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _luminance(colour: str) -> float:
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(colour[i : i + 2]) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def brand(colour: str | None) -> dict[str, str]:
+    """The tenant's colour and the text colour (white or near-black) readable on it."""
+    if not colour or len(colour) != 7 or not colour.startswith("#"):
+        colour = "#1f6f8b"
+    light = _luminance(colour)
+    on_white = 1.05 / (light + 0.05)
+    on_black = (light + 0.05) / (_luminance("#111111") + 0.05)
+    return {"bg": colour, "fg": "#ffffff" if on_white >= on_black else "#111111"}
+
+
+class Pages:
+    """Renders templates into HTML responses with the shared context and headers."""
+
+    def __init__(self, signer: Signer, *, secure_cookies: bool = False) -> None:
+        self.signer = signer
+        self.secure_cookies = secure_cookies
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(["html", "j2"]),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals["static"] = STATIC_PATH
+        self.env.globals["width"] = progress_width
+        self.env.globals["dec"] = decimal_or_none
+
+    def render(
+        self,
+        request: Request[Any, Any, Any],
+        template: str,
+        *,
+        locale: Locale,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        cookies: list[Cookie] | None = None,
+        **context: Any,
+    ) -> Response[str]:
+        """An HTML page; a CSRF nonce cookie is set for browsers that have none yet."""
+        nonce = request.cookies.get(CSRF_COOKIE)
+        new_cookies = list(cookies or [])
+        if not nonce:
+            nonce = self.signer.new_nonce()
+            new_cookies.append(self.cookie(CSRF_COOKIE, nonce, max_age=None))
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        for name in ("viewer", "tenant"):
+            context.setdefault(name, None)
+        context.setdefault("section", "")
+        context.setdefault("can_audit", False)
+        tenant = context["tenant"]
+        html = self.env.get_template(template).render(
+            L=locale,
+            csrf_field=CSRF_FIELD,
+            csrf_token=self.signer.csrf_token(nonce),
+            here=here,
+            brand=brand(tenant.colour if tenant is not None else None),
+            **context,
+        )
+        return Response(
+            html,
+            status_code=status,
+            media_type=HTML,
+            headers={**SECURITY_HEADERS, **(headers or {})},
+            cookies=new_cookies,
+        )
+
+    def cookie(self, key: str, value: str, *, max_age: int | None) -> Cookie:
+        """A first-party cookie: HttpOnly, SameSite=Lax, the whole site, Secure if told."""
+        return Cookie(
+            key=key, value=value, max_age=max_age, expires=max_age, path="/", httponly=True,
+            samesite="lax", secure=self.secure_cookies,
+        )  # fmt: skip
+
+    def error(
+        self,
+        request: Request[Any, Any, Any],
+        status: int,
+        *,
+        reason: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response[str]:
+        """The error page of a status (404, 403, 503, 500...) in the request's language."""
+        known = status if status in (400, 403, 404, 405, 503) else 400 if status < 500 else 500
+        return self.render(
+            request, "error.html", locale=locale_of(request), status=status, headers=headers,
+            code=known, reason=reason,
+        )  # fmt: skip

@@ -1,0 +1,50 @@
+"""The portal's parts, wired once from the running system (its composition root)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from services.app import OKRApplication
+from services.bootstrap import System
+from services.portal.config import PortalSettings
+from services.portal.pages import Pages
+from services.portal.people import People
+from services.portal.sessions import Signer
+from tenants.ratelimit import LoginRateLimiter
+
+
+@dataclass
+class Portal:
+    """Everything a portal handler needs besides the request."""
+
+    system: System
+    settings: PortalSettings
+    signer: Signer
+    pages: Pages
+    people: People
+    limiter: LoginRateLimiter
+    app: OKRApplication
+    read_wait_seconds: float = 2.0
+
+    @classmethod
+    def wire(cls, system: System, settings: Any) -> Portal:
+        """The portal of a running system; ``settings`` are the application's Settings."""
+        own = PortalSettings.derive(settings)
+        signer = Signer(own.secret, own.session_ttl)
+        return cls(
+            system=system,
+            settings=own,
+            signer=signer,
+            pages=Pages(signer, secure_cookies=own.secure_cookies),
+            people=People(system.pool),
+            limiter=LoginRateLimiter(system.pool),
+            app=OKRApplication(system.repository),
+            read_wait_seconds=float(getattr(settings, "read_wait_seconds", 2.0)),
+        )
+
+    @staticmethod
+    def today() -> date:
+        """The business day the pages compute pace and status for (UTC)."""
+        return datetime.now(UTC).date()

@@ -1,0 +1,82 @@
+"""Signed cookies: the session (who signed in, until when) and the CSRF token of forms.
+
+The session cookie holds ``<user id>.<expiry>.<nonce>.<signature>``: HMAC-SHA256 over the
+rest with the portal's key. Nothing else about the user travels in it: the principal and its
+grants are resolved on every request, so a removed membership takes effect at once.
+Forms carry ``csrf_token`` = HMAC(key, nonce of the ``okr_csrf`` cookie): a page of another
+site can neither read the cookie nor compute the token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+SESSION_COOKIE = "okr_session"
+CSRF_COOKIE = "okr_csrf"
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A valid session: whose, and until when (unix seconds)."""
+
+    user_id: UUID
+    expires_at: int
+    nonce: str
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Signer:
+    """Issues and checks session cookies and CSRF tokens with one key."""
+
+    def __init__(self, secret: bytes, ttl: timedelta) -> None:
+        self._key = secret
+        self.ttl = ttl
+
+    def _mac(self, purpose: str, text: str) -> str:
+        return _b64(hmac.new(self._key, f"{purpose}|{text}".encode(), hashlib.sha256).digest())
+
+    def issue(self, user_id: UUID, now: float | None = None) -> tuple[str, Session]:
+        """A new session cookie value for the user."""
+        expires = int((now or time.time()) + self.ttl.total_seconds())
+        session = Session(user_id, expires, secrets.token_urlsafe(12))
+        payload = f"{user_id.hex}.{expires}.{session.nonce}"
+        return f"{payload}.{self._mac('session', payload)}", session
+
+    def read(self, cookie: str | None, now: float | None = None) -> Session | None:
+        """The session of a cookie value, or None if missing, forged, malformed or expired."""
+        if not cookie or len(cookie) > 256:
+            return None
+        payload, _, signature = cookie.rpartition(".")
+        if not hmac.compare_digest(signature, self._mac("session", payload)):
+            return None
+        try:
+            user_hex, expires_text, nonce = payload.split(".")
+            session = Session(UUID(hex=user_hex), int(expires_text), nonce)
+        except ValueError:
+            return None
+        return session if session.expires_at > (now or time.time()) else None
+
+    @staticmethod
+    def new_nonce() -> str:
+        return secrets.token_urlsafe(16)
+
+    def csrf_token(self, nonce: str) -> str:
+        """The token forms carry for the browser holding this CSRF nonce."""
+        return self._mac("csrf", nonce)
+
+    def csrf_ok(self, nonce: str | None, token: str | None) -> bool:
+        """Whether a submitted token belongs to the browser's CSRF nonce."""
+        if not nonce or not token:
+            return False
+        return hmac.compare_digest(token, self.csrf_token(nonce))

@@ -1,0 +1,14 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+  // Put the focus on the first field with an error, so it is read out and can be fixed.
+  var invalid = document.querySelector("[aria-invalid='true']");
+  if (invalid) { invalid.focus(); }
+  // Disable a submit button while its form is on its way (no double check-ins).
+  document.querySelectorAll("form[method='post']").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button[type='submit']");
+      if (button) { setTimeout(function () { button.disabled = true; }, 0); }
+    });
+  });
+})();

@@ -1,0 +1,138 @@
+"""From read models to what pages show: the chosen cycle, KPI tiles, a key result's chart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from markupsafe import Markup
+
+from projections.progress_state import CheckInView, KeyResultView, KPIView, ProgressView
+from projections.progress_tree import CycleNode, KeyResultNode, KPINode, ObjectiveNode
+from projections.series import pace_line
+from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, sparkline
+from services.portal.i18n import Locale
+
+SPARK_POINTS = 12
+
+
+def choose_cycle(cycles: Sequence[CycleNode], wanted: UUID | None) -> CycleNode | None:
+    """The asked cycle, else the first active one, else the latest to start."""
+    for cycle in cycles:
+        if cycle.cycle_id == wanted:
+            return cycle
+    active = [c for c in cycles if c.state == "active"]
+    if active:
+        return active[0]
+    return max(cycles, key=lambda c: c.starts_on, default=None)
+
+
+def actors_of(cycles: Sequence[CycleNode]) -> set[str]:
+    """Every owner named in a tree (to look their names up at once)."""
+    return {o.owner for c in cycles for o in walk(c.objectives)} | {
+        kr.owner for c in cycles for o in walk(c.objectives) for kr in o.key_results
+    }
+
+
+def walk(objectives: Sequence[ObjectiveNode]) -> Iterator[ObjectiveNode]:
+    for objective in objectives:
+        yield objective
+        yield from walk(objective.children)
+
+
+def status_counts(cycle: CycleNode) -> dict[str, int]:
+    """Key results of a cycle by status, for the summary above the tree."""
+    counts = dict.fromkeys(("on_track", "at_risk", "off_track", "done", "not_started"), 0)
+    for objective in walk(cycle.objectives):
+        for kr in objective.key_results:
+            counts[kr.status] = counts.get(kr.status, 0) + 1
+    return counts
+
+
+@dataclass(frozen=True)
+class KpiTile:
+    """A KPI on the dashboard: its node and the trend of its last values."""
+
+    node: KPINode
+    spark: Markup
+
+
+def kpi_tiles(state: ProgressView, nodes: Sequence[KPINode], locale: Locale) -> list[KpiTile]:
+    tiles = []
+    for node in nodes:
+        view = state.kpis[node.kpi_id]
+        values = [m.value for m in sorted(view.measurements, key=lambda m: (m.on, m.position))]
+        label = locale.t("kpi.trend", name=node.name)
+        spark = sparkline(values[-SPARK_POINTS:], css=node.health or "none", label=label)
+        tiles.append(KpiTile(node, spark))
+    return tiles
+
+
+def kpi_of(state: ProgressView, kpi_id: UUID | None) -> KPIView | None:
+    return None if kpi_id is None else state.kpis.get(kpi_id)
+
+
+def kr_chart(
+    locale: Locale, state: ProgressView, kr: KeyResultView, node: KeyResultNode, today: date
+) -> Markup:
+    """Values over valid time against the expected-pace line and the target."""
+    cycle = state.cycles[kr.cycle_id]
+    pace = pace_line(kr, cycle)
+    lines = [ChartLine((p1.on, p1.value), (p2.on, p2.value), "pace") for p1, p2 in [pace]]
+    end = max([kr.due_on, *(c.on for c in kr.check_ins)])
+    lines.append(ChartLine((cycle.starts_on, kr.target), (end, kr.target), "target"))
+    if kr.original_target != kr.target:
+        lines.append(
+            ChartLine((cycle.starts_on, kr.original_target), (end, kr.original_target), "original")
+        )
+    points = [
+        ChartPoint(
+            on=c.on,
+            value=c.value,
+            label=f"{locale.date(c.on)}: {locale.value(c.value, kr, kind=kr.kind)}",
+            original=c.original_value if c.corrected else None,
+        )
+        for c in _latest_per_day(kr)
+    ]
+    chart = Chart(
+        title=locale.t("kr.chart_title", title=kr.title),
+        description=_describe(locale, kr, node, len(points)),
+        window=(cycle.starts_on, kr.due_on),
+        points=points,
+        y_label=lambda v: locale.bare(v, kr),
+        x_label=locale.day_month,
+        lines=lines,
+        today=today,
+        today_label=locale.t("chart.today"),
+        ident=f"chart-{kr.key_result_id.hex[:8]}",
+    )
+    return line_chart(chart)
+
+
+def _latest_per_day(kr: KeyResultView) -> list[CheckInView]:
+    """One point per business date: the check-in recorded last for it (as the maths reads)."""
+    by_day: dict[date, CheckInView] = {}
+    for check_in in sorted(kr.check_ins, key=lambda c: (c.on, c.position)):
+        by_day[check_in.on] = check_in
+    return list(by_day.values())
+
+
+def _describe(locale: Locale, kr: KeyResultView, node: KeyResultNode, count: int) -> str:
+    return locale.t(
+        "kr.chart_desc",
+        count=count,
+        value=locale.value(node.value, kr, kind=kr.kind),
+        target=locale.value(kr.target, kr, kind=kr.kind),
+        due=locale.date(kr.due_on),
+    )
+
+
+def progress_width(fraction: Decimal | None) -> str:
+    """A CSS width for a bar (always with a dot, whatever the language)."""
+    if fraction is None:
+        return "0%"
+    clamped = min(max(Decimal(fraction), Decimal(0)), Decimal(1))
+    return f"{(clamped * 100).quantize(Decimal('0.1'))}%"

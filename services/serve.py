@@ -1,0 +1,196 @@
+"""`okr serve`: the API and the projector in one process, on uvicorn.
+
+With no DATABASE_URL: the embedded server, migrated, read-model tables made, and the demo
+tenant with its logins (password ``demo_data.PASSWORD``); a JWT secret is made once and kept
+in ``.okr/jwt-secret``. With DATABASE_URL, OKR_JWT_SECRET must be set. On an empty database,
+OKR_ADMIN_EMAIL / OKR_ADMIN_PASSWORD make the platform admin.
+
+Shutdown on SIGTERM or Ctrl-C, in order: uvicorn stops accepting and lets in-flight requests
+finish, the projector commits (or rolls back) its batch and stops, the pool closes, the
+embedded server stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+
+import asyncpg
+import structlog
+import uvicorn
+
+from services import demo_data as d
+from services.api import create_app
+from services.api.observability import configure_logging
+from services.bootstrap import System, bootstrap
+from services.demo import load_demo
+from services.projector.registry import PROJECTIONS
+from services.projector.schema import ensure_tables
+from services.projector.worker import Projector
+from services.runtime import admin_database
+from services.settings import PROJECT_ROOT, Settings
+from tenants import directory, memberships, users
+from tenants.errors import (
+    DuplicateMembershipError,
+    UnknownConsultancyError,
+    UnknownTenantError,
+)
+from tenants.ratelimit import LoginRateLimiter
+from tenants.tokens import purge_refresh_tokens
+
+SECRET_FILE = PROJECT_ROOT / ".okr" / "jwt-secret"
+PROJECTOR_STOP_SECONDS = 15.0
+HOUSEKEEPING_SECONDS = 3600.0
+log = structlog.get_logger("okr.serve")
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn, minus re-raising the signal after its shutdown: we still have to stop the
+    projector and the database, in that order, and then exit normally."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
+def dev_jwt_secret(path: Path = SECRET_FILE) -> str:
+    """The embedded dev mode's JWT secret: made once, kept private under .okr/."""
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def serving_settings(settings: Settings) -> Settings:
+    """The settings with a JWT secret (made for the embedded mode, required otherwise)."""
+    if settings.jwt_secret:
+        return settings
+    if settings.database_url:
+        raise SystemExit("okr serve: set OKR_JWT_SECRET (32+ bytes) when DATABASE_URL is set")
+    return dataclasses.replace(settings, jwt_secret=dev_jwt_secret())
+
+
+async def ensure_platform_admin(system: System, settings: Settings) -> None:
+    """On an empty database, the platform admin named by OKR_ADMIN_EMAIL/_PASSWORD."""
+    if not (settings.admin_email and settings.admin_password):
+        return
+    if await system.pool.fetchval("SELECT EXISTS (SELECT FROM users)"):
+        return
+    user = await users.create_user(
+        system.pool, settings.admin_email, "Platform admin", password=settings.admin_password
+    )
+    await _make_platform_admin(system, user.id)
+    log.info("serve.platform_admin_created", email=user.email)
+
+
+async def ensure_demo(system: System) -> None:
+    """The demo consultancy, tenant, logins and history (each step skipped when done)."""
+    pool = system.pool
+    try:
+        await directory.get_consultancy(pool, d.CONSULTANCY_ID)
+    except UnknownConsultancyError:
+        await directory.create_consultancy(
+            pool, d.CONSULTANCY_NAME, consultancy_id=d.CONSULTANCY_ID
+        )
+    try:
+        await directory.get_tenant(pool, d.TENANT_ID)
+    except UnknownTenantError:
+        await directory.create_tenant(
+            pool, d.CONSULTANCY_ID, d.TENANT_NAME, slug=d.TENANT_SLUG, colour=d.TENANT_COLOUR,
+            tenant_id=d.TENANT_ID,
+        )  # fmt: skip
+    for person in d.PEOPLE:
+        if await users.find_user_by_email(pool, person.email) is None:
+            await users.create_user(
+                pool, person.email, person.name, password=d.PASSWORD, user_id=person.id
+            )
+    with contextlib.suppress(DuplicateMembershipError):
+        await memberships.add_consultancy_member(pool, d.CONSULTANCY_ID, d.PAOLA.id, d.PAOLA.role)
+    with contextlib.suppress(DuplicateMembershipError):
+        await memberships.add_consultancy_member(pool, d.CONSULTANCY_ID, d.LUCA.id, d.LUCA.role)
+    for person in (d.LUCA, d.GIULIA, d.MARCO, d.SARA):
+        with contextlib.suppress(DuplicateMembershipError):
+            await memberships.add_membership(pool, d.TENANT_ID, person.id, person.role)
+    await _make_platform_admin(system, d.ADMIN.id)
+    await load_demo(system)
+
+
+async def _make_platform_admin(system: System, user_id: object) -> None:
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        await users.make_platform_admin(conn, user_id)  # type: ignore[arg-type]
+    finally:
+        await conn.close()
+
+
+async def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve until SIGTERM / Ctrl-C, then shut down in order."""
+    configure_logging()
+    settings = serving_settings(settings)
+    embedded = not settings.database_url
+    with admin_database(settings) as admin_dsn:
+        system = await bootstrap(settings, admin_dsn)
+        try:
+            await ensure_tables(admin_dsn, PROJECTIONS)
+            await ensure_platform_admin(system, settings)
+            if embedded:
+                await ensure_demo(system)
+            await _serve(args, settings, system)
+        finally:
+            await system.close()
+    log.info("serve.stopped")
+    return 0
+
+
+async def housekeeping(system: System, settings: Settings, stop: asyncio.Event) -> None:
+    """Every hour: drop expired idempotency keys, refresh tokens and sign-in attempts."""
+    ttl = timedelta(hours=settings.idempotency_ttl_hours)
+    while not stop.is_set():
+        try:
+            keys = await system.pool.fetchval("SELECT okr_purge_idempotency_keys($1)", ttl)
+            tokens = await purge_refresh_tokens(system.pool)
+            attempts = await LoginRateLimiter(system.pool).purge()
+            log.info("serve.housekeeping", keys=keys, tokens=tokens, attempts=attempts)
+        except (asyncpg.PostgresError, OSError) as error:
+            log.warning("serve.housekeeping_failed", error=str(error))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), HOUSEKEEPING_SECONDS)
+
+
+async def _serve(args: argparse.Namespace, settings: Settings, system: System) -> None:
+    projector = None
+    if not args.no_projector:
+        projector = Projector(
+            system.pool, system.repository, PROJECTIONS,
+            batch_size=settings.projector_batch, poll_interval=settings.projector_poll,
+        )  # fmt: skip
+    app = create_app(system, settings, projector=projector)
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_config=None, access_log=False,
+        proxy_headers=True, timeout_graceful_shutdown=30, lifespan="on",
+    )  # fmt: skip
+    stop = asyncio.Event()
+    task = None if projector is None else asyncio.create_task(projector.run(system.app_dsn, stop))
+    chores = asyncio.create_task(housekeeping(system, settings, stop))
+    log.info("serve.listening", host=args.host, port=args.port, projector=projector is not None)
+    try:
+        await GracefulServer(config).serve()
+    finally:
+        stop.set()
+        await chores
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, PROJECTOR_STOP_SECONDS)
+            except TimeoutError:
+                log.warning("serve.projector_stop_timeout")

@@ -1,0 +1,163 @@
+"""The isolation matrix, built from the app's own route table: every route that needs a
+bearer, called on tenant A by someone who must not get in, answers 401, 403 or 404 and
+carries none of tenant A's data. Tenant B has the same name and the same item ids as A."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from tenants.roles import ROLE_PERMISSIONS, Permission, Role
+from tests.api.builders import World
+from tests.api.routes import Call, authenticated_calls
+
+EMPTY_BODY = b"{}"
+
+
+async def call(client: httpx.AsyncClient, c: Call, headers: dict[str, str]) -> httpx.Response:
+    content = EMPTY_BODY if c.method in ("POST", "PUT", "PATCH") else None
+    return await client.request(
+        c.method, c.path, params=c.params, content=content,
+        headers={**headers, "content-type": "application/json"},
+    )  # fmt: skip
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_nothing_of_a(world: World, response: httpx.Response) -> None:
+    assert world.a.secret not in response.text
+    assert response.headers.get("etag") is None
+
+
+@pytest.fixture(scope="module")
+def calls(app: Litestar, world: World) -> list[Call]:
+    found = authenticated_calls(app, world, world.a)
+    assert len(found) > 50, "the route table should list the whole API"
+    return found
+
+
+async def test_every_route_needs_a_token(
+    client: httpx.AsyncClient, world: World, calls: list[Call]
+) -> None:
+    """Without a bearer, every non-public route answers 401 with a Bearer challenge."""
+    for c in calls:
+        response = await call(client, c, {})
+        assert response.status_code == 401, str(c)
+        assert response.headers["www-authenticate"].startswith("Bearer"), str(c)
+        assert response.headers["content-type"] == "application/problem+json", str(c)
+        assert_nothing_of_a(world, response)
+
+
+async def test_an_expired_token_gets_nowhere(
+    client: httpx.AsyncClient, world: World, calls: list[Call]
+) -> None:
+    """An access token past its expiry is refused everywhere, and says why."""
+    for c in calls:
+        response = await call(client, c, bearer(world.expired_token))
+        assert response.status_code == 401, str(c)
+        assert 'error="invalid_token"' in response.headers["www-authenticate"], str(c)
+        assert response.json()["errors"][0]["rule"] == "token_expired", str(c)
+        assert_nothing_of_a(world, response)
+
+
+async def test_a_revoked_api_key_gets_nowhere(
+    client: httpx.AsyncClient, world: World, calls: list[Call]
+) -> None:
+    """Revoking an API key stops it at once, on every route."""
+    for c in calls:
+        response = await call(client, c, bearer(world.a.revoked_key))
+        assert response.status_code == 401, str(c)
+        assert_nothing_of_a(world, response)
+
+
+async def test_the_twin_tenant_sees_nothing_of_a(
+    client: httpx.AsyncClient, world: World, calls: list[Call]
+) -> None:
+    """B's consultancy admin, asking for A's tenant or consultancy with ids that also exist
+    in B, gets 404 (never 403: no existence oracle); elsewhere it sees only B."""
+    for c in calls:
+        response = await call(client, c, world.b.auth("consultancy_admin"))
+        if c.tenant_scoped or c.consultancy_scoped:
+            assert response.status_code == 404, str(c)
+            assert response.json()["detail"] == "not found", str(c)
+        elif c.method == "POST" and c.template == "/api/v1/consultancies":
+            assert response.status_code == 403, str(c)
+        else:
+            assert response.status_code == 200, str(c)
+            assert str(world.a.tenant.id) not in response.text, str(c)
+        assert_nothing_of_a(world, response)
+
+
+async def test_b_still_sees_its_own_twin(client: httpx.AsyncClient, world: World) -> None:
+    """Both directions: the same ids in B answer with B's data, never A's."""
+    path = f"/api/v1/tenants/{world.b.tenant.id}/key-results/{world.ids.key_result_id}/check-ins"
+    response = await client.get(path, headers=world.b.auth("client_viewer"))
+    assert response.status_code == 200
+    assert world.b.secret in response.text
+    assert world.a.secret not in response.text
+
+
+async def test_a_viewer_cannot_write(
+    client: httpx.AsyncClient, world: World, calls: list[Call]
+) -> None:
+    """A client viewer of A may read A, and every write there answers 403 (a consultancy it
+    has no role in answers 404)."""
+    for c in calls:
+        response = await call(client, c, world.a.auth("client_viewer"))
+        if c.consultancy_scoped:
+            assert response.status_code == 404, str(c)
+        elif c.is_write:
+            assert response.status_code == 403, str(c)
+            assert response.json()["errors"][0]["rule"].startswith("requires_"), str(c)
+        elif c.permission is not None and c.permission not in ROLE_PERMISSIONS[Role.CLIENT_VIEWER]:
+            assert response.status_code == 403, str(c)
+        else:
+            assert response.status_code == 200, str(c)
+
+
+@pytest.mark.parametrize(
+    "role",
+    [Role.CLIENT_ADMIN, Role.CLIENT_MEMBER, Role.CONSULTANT, Role.CONSULTANCY_ADMIN],
+)
+async def test_each_role_gets_exactly_its_permissions(
+    client: httpx.AsyncClient, world: World, calls: list[Call], role: Role
+) -> None:
+    """The permission table, route by route: a permission the role lacks is 403; reads it
+    holds answer 200. (The README's table is generated from the same ROLE_PERMISSIONS.)"""
+    allowed = ROLE_PERMISSIONS[role]
+    for c in calls:
+        if not c.tenant_scoped or c.permission is None:
+            continue
+        if c.permission not in allowed:
+            response = await call(client, c, world.a.auth(role.value))
+            assert response.status_code == 403, f"{role}: {c}"
+        elif c.method == "GET":
+            response = await call(client, c, world.a.auth(role.value))
+            assert response.status_code == 200, f"{role}: {c}"
+
+
+async def test_an_api_key_reaches_one_tenant_and_cannot_manage(
+    client: httpx.AsyncClient, world: World, calls: list[Call]
+) -> None:
+    """A live key of A: 404 on B, 403 on what its role (client_member) may not do in A."""
+    allowed = ROLE_PERMISSIONS[Role.CLIENT_MEMBER]
+    for c in calls:
+        if not c.tenant_scoped or c.permission is None:
+            continue
+        if c.permission not in allowed:
+            response = await call(client, c, bearer(world.a.live_key))
+            assert response.status_code == 403, str(c)
+        twin = c.path.replace(str(world.a.tenant.id), str(world.b.tenant.id))
+        response = await client.request(c.method, twin, headers=bearer(world.a.live_key))
+        assert response.status_code == 404, str(c)
+        assert world.b.secret not in response.text
+
+
+def test_permission_table_covers_every_guarded_route(calls: list[Call]) -> None:
+    """Every tenant route names the permission it needs (none is guarded by accident)."""
+    for c in calls:
+        if c.tenant_scoped:
+            assert isinstance(c.permission, Permission), str(c)

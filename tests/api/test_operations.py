@@ -1,0 +1,78 @@
+"""Liveness, readiness, metrics, request ids and the request log line."""
+
+from __future__ import annotations
+
+import httpx
+from structlog.testing import capture_logs
+
+from tests.api.builders import World
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    """/healthz answers without the database; /readyz checks it and the projector lag."""
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    body = ready.json()
+    assert body["database"] == "ok" and body["projector_running"] is True
+    assert body["max_lag"] is not None
+
+
+async def test_metrics_in_prometheus_text(client: httpx.AsyncClient, world: World) -> None:
+    """Request counts by route and status, and the projector lag of each tenant."""
+    await client.get(
+        f"/api/v1/tenants/{world.a.tenant.id}/progress", headers=world.a.auth("client_viewer")
+    )
+    metrics = await client.get("/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = metrics.text
+    assert (
+        'okr_http_requests_total{method="GET",route="/api/v1/tenants/{tenant_id}/progress",status="200"}'
+        in text
+    )
+    assert f'okr_projector_lag_events{{tenant_id="{world.a.tenant.id}"}}' in text
+    assert "okr_http_request_duration_seconds_bucket" in text
+
+
+async def test_every_answer_has_a_request_id(client: httpx.AsyncClient, world: World) -> None:
+    """X-Request-ID is echoed when it is a UUID, made up otherwise, even on a 401."""
+    mine = "6f1c2a7e-1d2b-4c3d-8e4f-5a6b7c8d9e0f"
+    response = await client.get("/api/v1/auth/me", headers={"X-Request-ID": mine})
+    assert response.status_code == 401
+    assert response.headers["x-request-id"] == mine
+    other = await client.get("/healthz", headers={"X-Request-ID": "not a uuid"})
+    assert other.headers["x-request-id"] != "not a uuid"
+
+
+async def test_one_log_line_per_request(client: httpx.AsyncClient, world: World) -> None:
+    """The request line carries request id, tenant, actor, route, status and duration."""
+    with capture_logs() as logs:
+        await client.get(
+            f"/api/v1/tenants/{world.a.tenant.id}/cycles", headers=world.a.auth("client_viewer")
+        )
+    [line] = [entry for entry in logs if entry["event"] == "request"]
+    assert line["tenant_id"] == str(world.a.tenant.id)
+    assert line["actor"] == f"user:{world.a.user_ids['client_viewer']}"
+    assert line["route"] == "/api/v1/tenants/{tenant_id}/cycles"
+    assert line["status"] == 200
+    assert line["duration_ms"] >= 0
+    assert line["request_id"]
+
+
+async def test_the_schema_is_openapi_3_1_and_public(client: httpx.AsyncClient) -> None:
+    """The document and its interactive page need no token; every API route documents its
+    errors as problem+json."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert schema["openapi"].startswith("3.1")
+    docs = await client.get("/schema")
+    assert docs.status_code == 200 and "<html" in docs.text.lower()
+    for path, item in schema["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in item.items():
+            if method == "options":
+                continue
+            errors = {code for code in operation["responses"] if code.startswith(("4", "5"))}
+            assert {"404", "422"} <= errors, f"{method} {path}"
+            problem = operation["responses"]["422"]["content"]
+            assert "application/problem+json" in problem, f"{method} {path}"

@@ -1,0 +1,115 @@
+"""Every error is RFC 9457 problem+json naming the field and the rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.builders import World
+from tests.api.conftest import BODY_LIMIT
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert {"type", "title", "status", "detail", "errors"} <= problem.keys()
+    assert problem["status"] == status
+    for error in problem["errors"]:
+        assert set(error) == {"field", "rule", "message"}
+    return problem
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        ({"value": "NaN", "on": "2027-02-02"}, "value", "not_finite"),
+        ({"value": "Infinity", "on": "2027-02-02"}, "value", "not_finite"),
+        (
+            {"value": 20, "on": "2027-02-02", "confidence": 11},
+            "confidence",
+            "confidence_out_of_range",
+        ),
+        ({"value": 20, "on": "2027-02-02", "mood": "ok"}, "mood", "unknown_field"),
+        ({"on": "2027-02-02"}, "value", "required"),
+        ({"value": 20, "on": "2 febbraio"}, "on", "invalid_date"),
+        ({"value": "venti", "on": "2027-02-02"}, "value", "not_a_number"),
+    ],
+)
+async def test_bad_check_ins_name_the_field_and_rule(
+    client: httpx.AsyncClient, world: World, body: dict[str, Any], field: str, rule: str
+) -> None:
+    """NaN, confidence 11, an unknown field...: 422 with the field and the rule at fault."""
+    path = f"/api/v1/tenants/{world.a.tenant.id}/key-results/{world.ids.key_result_id}/check-ins"
+    response = await client.post(path, headers=world.a.auth("client_member"), json=body)
+    problem = assert_problem(response, 422)
+    assert (problem["errors"][0]["field"], problem["errors"][0]["rule"]) == (field, rule)
+
+
+async def test_a_key_result_that_starts_at_its_target_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """s = t has no progress formula: 422 start_equals_target (use a guardrail instead)."""
+    response = await client.post(
+        f"/api/v1/tenants/{world.a.tenant.id}/key-results",
+        headers=world.a.auth("client_admin"),
+        json={
+            "objective_id": str(world.ids.objective_id), "title": "Fermo", "kind": "increase",
+            "start": "10", "target": 10,
+        },
+    )  # fmt: skip
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["rule"] == "start_equals_target"
+
+
+async def test_an_unknown_id_in_the_url_is_404_and_in_the_body_422(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Which one was wrong decides: the item addressed (404) or one it refers to (422)."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    missing = "00000000-0000-4000-8000-000000000000"
+    problem = assert_problem(await client.get(f"{base}/key-results/{missing}", headers=auth), 404)
+    assert problem["errors"][0]["field"] == "key_result_id"
+    response = await client.post(
+        f"{base}/objectives", headers=auth, json={"cycle_id": missing, "title": "Orfano"}
+    )
+    assert assert_problem(response, 422)["errors"][0]["rule"] == "unknown_cycle"
+
+
+async def test_a_body_over_the_limit_is_413(client: httpx.AsyncClient, world: World) -> None:
+    """The body size limit holds with or without an Idempotency-Key."""
+    path = f"/api/v1/tenants/{world.a.tenant.id}/key-results/{world.ids.key_result_id}/check-ins"
+    big = b'{"value": 1, "on": "2027-02-02", "note": "' + b"x" * BODY_LIMIT + b'"}'
+    for extra in ({}, {"Idempotency-Key": "too-big"}):
+        response = await client.post(
+            path,
+            headers={**world.a.auth("client_member"), **extra, "content-type": "application/json"},
+            content=big,
+        )
+        assert_problem(response, 413)
+
+
+async def test_malformed_json_is_400(client: httpx.AsyncClient, world: World) -> None:
+    response = await client.post(
+        f"/api/v1/tenants/{world.a.tenant.id}/cycles",
+        headers={**world.a.auth("client_admin"), "content-type": "application/json"},
+        content=b'{"name": ',
+    )
+    assert assert_problem(response, 400)["errors"][0]["rule"] == "malformed_json"
+
+
+async def test_conflicts_with_state_are_409(client: httpx.AsyncClient, world: World) -> None:
+    """Activating an active cycle breaks the planning -> active -> closed rule: 409."""
+    response = await client.post(
+        f"/api/v1/tenants/{world.a.tenant.id}/cycles/{world.ids.cycle_id}/activate",
+        headers=world.a.auth("client_admin"),
+    )
+    assert assert_problem(response, 409)["errors"][0]["rule"] == "cycle_not_planning"
+
+
+async def test_an_unknown_route_is_a_problem_too(client: httpx.AsyncClient, world: World) -> None:
+    response = await client.get("/api/v1/nothing-here", headers=world.a.auth("client_admin"))
+    assert_problem(response, 404)

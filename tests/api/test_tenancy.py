@@ -1,0 +1,148 @@
+"""Tenancy over HTTP: members, API keys shown once, suspension, sign-in rate limit; and the
+two promises about values: exact decimals, no check-in lost to a concurrent one."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+from litestar import Litestar
+
+from services.bootstrap import System
+from tenants.tokens import issue_access_token
+from tests.api.builders import World, an_email
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def a_new_tenant(client: httpx.AsyncClient, world: World) -> str:
+    response = await client.post(
+        f"/api/v1/consultancies/{world.a.consultancy.id}/tenants",
+        headers=world.a.auth("consultancy_admin"),
+        json={"name": f"Cliente {uuid.uuid4().hex[:8]}"},
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def test_members_lose_access_while_their_tenant_is_suspended(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Suspending a client: its people get 404 at once, its consultancy keeps managing it."""
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    invited = await client.post(
+        f"/api/v1/tenants/{tenant}/users",
+        headers=admin,
+        json={"email": an_email("sara"), "display_name": "Sara", "role": "client_viewer"},
+    )
+    assert invited.status_code == 201, invited.text
+    sara = bearer(issue_access_token(world.tokens, invited.json()["user_id"]))
+    cycles = f"/api/v1/tenants/{tenant}/cycles"
+    assert (await client.get(cycles, headers=sara)).status_code == 200
+    lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
+    suspended = await client.post(f"{lifecycle}/suspend", headers=admin)
+    assert suspended.json()["status"] == "suspended"
+    assert (await client.get(cycles, headers=sara)).status_code == 404
+    assert (await client.get(cycles, headers=admin)).status_code == 200
+    await client.post(f"{lifecycle}/reactivate", headers=admin)
+    assert (await client.get(cycles, headers=sara)).status_code == 200
+
+
+async def test_members_can_be_listed_changed_and_removed(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    users = f"/api/v1/tenants/{tenant}/users"
+    invited = await client.post(
+        users,
+        headers=admin,
+        json={"email": an_email("marco"), "display_name": "Marco", "role": "client_viewer"},
+    )
+    user_id = invited.json()["user_id"]
+    changed = await client.patch(
+        f"{users}/{user_id}", headers=admin, json={"role": "client_member"}
+    )
+    assert changed.json()["role"] == "client_member"
+    listed = await client.get(users, headers=admin)
+    assert [m["role"] for m in listed.json()["items"]] == ["client_member"]
+    removed = await client.delete(f"{users}/{user_id}", headers=admin)
+    assert removed.status_code == 204
+    assert (await client.get(users, headers=admin)).json()["items"] == []
+
+
+async def test_an_api_key_is_shown_once_works_and_stops_when_revoked(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Create (plaintext in this answer only), push a value with it, revoke: 401 at once."""
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    keys = f"/api/v1/tenants/{tenant}/api-keys"
+    created = await client.post(keys, headers=admin, json={"name": "ERP"})
+    assert created.status_code == 201, created.text
+    plaintext = created.json()["plaintext"]
+    key_id = created.json()["key"]["id"]
+    listed = await client.get(keys, headers=admin)
+    assert plaintext not in listed.text
+    assert [k["id"] for k in listed.json()["items"]] == [key_id]
+    assert (
+        await client.get(f"/api/v1/tenants/{tenant}/kpis", headers=bearer(plaintext))
+    ).status_code == 200
+    revoked = await client.delete(f"{keys}/{key_id}", headers=admin)
+    assert revoked.json()["revoked_at"] is not None
+    after = await client.get(f"/api/v1/tenants/{tenant}/kpis", headers=bearer(plaintext))
+    assert after.status_code == 401
+
+
+async def test_decimals_arrive_exactly(client: httpx.AsyncClient, world: World) -> None:
+    """A JSON number is read from its text, never through a float: 0.1 stays 0.1."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/kpis/{world.ids.kpi_id}/measurements"
+    auth = world.a.auth("client_member")
+    content = b'{"value": 20.100001, "on": "2027-01-03", "note": "precise"}'
+    made = await client.post(
+        base, headers={**auth, "content-type": "application/json"}, content=content
+    )
+    assert made.status_code == 201, made.text
+    measurement = made.json()["measurement_id"]
+    listed = await client.get(base, headers=auth, params={"limit": 500})
+    [mine] = [m for m in listed.json()["items"] if m["id"] == measurement]
+    assert mine["value"] == "20.100001"
+
+
+async def test_concurrent_check_ins_on_one_key_result_are_all_kept(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Twenty people checking in on the same key result at once: twenty check-ins."""
+    path = f"/api/v1/tenants/{world.a.tenant.id}/key-results/{world.ids.key_result_id}/check-ins"
+    auth = world.a.auth("client_member")
+    before = await client.get(path, headers=auth, params={"limit": 500})
+    answers = await asyncio.gather(
+        *(
+            client.post(path, headers=auth, json={"value": 20 + i / 10, "on": "2027-03-01"})
+            for i in range(20)
+        )
+    )
+    assert [a.status_code for a in answers] == [201] * 20
+    after = await client.get(path, headers=auth, params={"limit": 500})
+    assert len(after.json()["items"]) == len(before.json()["items"]) + 20
+
+
+async def test_sign_in_is_rate_limited(app: Litestar, system: System) -> None:
+    """Failed sign-ins from one address: after the allowance, 429 with Retry-After."""
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
+    email = an_email("mallory")
+    async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as client:
+        statuses = []
+        for _ in range(6):
+            response = await client.post(
+                "/api/v1/auth/token", json={"email": email, "password": "wrong password!"}
+            )
+            statuses.append(response.status_code)
+    assert statuses[:5] == [401] * 5
+    assert statuses[5] == 429
+    assert int(response.headers["retry-after"]) > 0
+    assert response.headers["content-type"] == "application/problem+json"

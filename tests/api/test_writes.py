@@ -1,0 +1,193 @@
+"""What every write promises: Idempotency-Key, ETag / If-Match, X-OKR-Position."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from services.bootstrap import System
+from tests.api.builders import World
+
+
+def check_ins_path(world: World) -> str:
+    return f"/api/v1/tenants/{world.a.tenant.id}/key-results/{world.ids.key_result_id}/check-ins"
+
+
+async def head(system: System, world: World) -> int:
+    return await system.store.head(world.a.tenant.id)
+
+
+async def test_a_retry_returns_the_first_answer_and_records_nothing(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Same Idempotency-Key, same body: the first status, headers and body come back, and
+    the tenant's log does not move."""
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"value": "20.5", "on": "2027-02-10", "confidence": 6}
+    first = await client.post(check_ins_path(world), headers=headers, json=body)
+    assert first.status_code == 201, first.text
+    written = await head(system, world)
+    again = await client.post(check_ins_path(world), headers=headers, json=body)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["x-okr-position"] == first.headers["x-okr-position"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert await head(system, world) == written
+
+
+async def test_the_same_key_with_another_body_is_refused(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Reusing a key for a different request is a client bug: 422, nothing recorded."""
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4())}
+    first = await client.post(
+        check_ins_path(world), headers=headers, json={"value": 20, "on": "2027-02-11"}
+    )
+    assert first.status_code == 201
+    written = await head(system, world)
+    other = await client.post(
+        check_ins_path(world), headers=headers, json={"value": 19, "on": "2027-02-11"}
+    )
+    assert other.status_code == 422
+    assert other.json()["errors"][0] == {
+        "field": "Idempotency-Key",
+        "rule": "key_reused",
+        "message": "this Idempotency-Key was used for another request",
+    }
+    assert await head(system, world) == written
+
+
+async def test_a_failed_write_can_be_retried_with_its_key(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Only successes are kept: a refused request did nothing, so its key stays usable."""
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4())}
+    bad = await client.post(
+        check_ins_path(world), headers=headers, json={"value": "NaN", "on": "2027-02-12"}
+    )
+    assert bad.status_code == 422
+    good = await client.post(
+        check_ins_path(world), headers=headers, json={"value": "NaN", "on": "2027-02-12"}
+    )
+    assert good.status_code == 422
+    assert "idempotent-replayed" not in good.headers
+
+
+async def test_keys_belong_to_one_principal(client: httpx.AsyncClient, world: World) -> None:
+    """Another person using the same key string gets its own fresh write, never a replay."""
+    key = str(uuid.uuid4())
+    body = {"value": 20, "on": "2027-02-13"}
+    mine = await client.post(
+        check_ins_path(world),
+        headers={**world.a.auth("client_member"), "Idempotency-Key": key},
+        json=body,
+    )
+    theirs = await client.post(
+        check_ins_path(world),
+        headers={**world.a.auth("client_admin"), "Idempotency-Key": key},
+        json=body,
+    )
+    assert mine.status_code == theirs.status_code == 201
+    assert mine.json()["check_in_id"] != theirs.json()["check_in_id"]
+
+
+async def test_creating_a_tenant_is_idempotent_too(client: httpx.AsyncClient, world: World) -> None:
+    """Outside any tenant (a new client company), a retry still makes one tenant."""
+    path = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants"
+    headers = {**world.a.auth("consultancy_admin"), "Idempotency-Key": "onboard-1"}
+    body = {"name": f"Cliente {uuid.uuid4().hex[:6]}"}
+    first = await client.post(path, headers=headers, json=body)
+    again = await client.post(path, headers=headers, json=body)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    listed = await client.get(path, headers=world.a.auth("consultancy_admin"))
+    assert [t["name"] for t in listed.json()["items"]].count(body["name"]) == 1
+
+
+async def test_items_carry_their_version_and_if_match_guards_writes(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """ETag is the stream version; a write with a stale If-Match answers 412 and changes
+    nothing; with the current one it goes through and answers the next version."""
+    path = f"/api/v1/tenants/{world.a.tenant.id}/objectives/{world.ids.objective_id}"
+    auth = world.a.auth("client_admin")
+    read = await client.get(path, headers=auth)
+    etag = read.headers["etag"]
+    assert etag == f'"{read.json()["version"]}"'
+    stale = f'"{read.json()["version"] - 1}"'
+    refused = await client.patch(
+        path, headers={**auth, "If-Match": stale}, json={"description": "mai scritto"}
+    )
+    assert refused.status_code == 412
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["etag"] == etag
+    accepted = await client.patch(
+        path, headers={**auth, "If-Match": etag}, json={"description": f"v{uuid.uuid4().hex}"}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.headers["etag"] == f'"{read.json()["version"] + 1}"'
+    again = await client.patch(
+        path, headers={**auth, "If-Match": etag}, json={"description": "troppo tardi"}
+    )
+    assert again.status_code == 412
+    assert (await client.get(path, headers=auth)).json()["description"] != "troppo tardi"
+
+
+async def test_if_match_on_a_check_in(client: httpx.AsyncClient, world: World) -> None:
+    """Appends (check-ins) honour If-Match as well; a malformed one is 400."""
+    auth = world.a.auth("client_member")
+    body = {"value": 21, "on": "2027-02-14"}
+    stale = await client.post(check_ins_path(world), headers={**auth, "If-Match": '"1"'}, json=body)
+    assert stale.status_code == 412
+    malformed = await client.post(
+        check_ins_path(world), headers={**auth, "If-Match": "yesterday"}, json=body
+    )
+    assert malformed.status_code == 400
+    assert malformed.json()["errors"][0]["field"] == "If-Match"
+
+
+async def test_every_write_answers_its_position_and_reads_wait_for_it(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """X-OKR-Position on the write; the same number as min_position makes the read show it."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    title = f"Obiettivo {uuid.uuid4().hex[:8]}"
+    made = await client.post(
+        f"{base}/objectives",
+        headers=auth,
+        json={"cycle_id": str(world.ids.cycle_id), "title": title},
+    )
+    position = made.headers["x-okr-position"]
+    listed = await client.get(
+        f"{base}/objectives", headers=auth, params={"min_position": position, "limit": 500}
+    )
+    assert title in [o["title"] for o in listed.json()["items"]]
+    member = await client.post(
+        f"{base}/users",
+        headers=auth,
+        json={
+            "email": f"{uuid.uuid4().hex[:8]}@example.it",
+            "display_name": "Neo",
+            "role": "client_viewer",
+        },
+    )
+    assert member.status_code == 201
+    assert int(member.headers["x-okr-position"]) >= int(position)
+
+
+async def test_a_position_never_reached_answers_503(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Asking to read a position the log has not got yet: after read_wait_seconds, 503 with
+    Retry-After, never stale data passed off as fresh."""
+    response = await client.get(
+        f"/api/v1/tenants/{world.a.tenant.id}/history",
+        headers=world.a.auth("client_viewer"),
+        params={"min_position": 10**9},
+    )
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["errors"][0]["field"] == "min_position"

@@ -1,0 +1,85 @@
+"""Checking in from the key result page: the bar and the chart move; mistakes are explained
+beside the field; a viewer cannot check in."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.async_api import expect
+
+from services import demo_data as d
+from tests.portal.conftest import Opener, PortalServer, shot, sign_in
+
+FIRST_CONTACT = d.demo_id("kr:first-contact")
+CONFIDENCE = "Fiducia (0\u201310)"
+
+
+async def progress_of(page: Any) -> float:
+    bar = page.locator(".kr-summary [role=progressbar]")
+    return float(await bar.get_attribute("aria-valuenow"))
+
+
+async def test_a_client_member_checks_in_and_sees_the_bar_and_the_chart_move(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The whole point of the portal for a client: report a number, see where it leaves the
+    goal. After the redirect the read model must already show the new value."""
+    page = await open_page()
+    await sign_in(page, d.MARCO)
+    await page.goto(f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("primo contatto")
+    before = await progress_of(page)
+    points = page.locator("svg.chart circle.point")
+    count = await points.count()
+    last_y = await points.last.get_attribute("cy")
+    await shot(page, "key-result")
+
+    await page.get_by_label("Valore", exact=True).fill("abc")
+    await page.get_by_label(CONFIDENCE).fill("12")
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    await expect(page.locator("#ci-value-error")).to_have_text("Scrivi un numero, per esempio 4,5.")
+    await expect(page.locator("#ci-confidence-error")).to_contain_text("da 0 a 10")
+    await expect(page.get_by_label("Valore", exact=True)).to_have_attribute("aria-invalid", "true")
+    await shot(page, "key-result-invalid")
+
+    await page.get_by_label("Valore", exact=True).fill("53,5")
+    await page.get_by_label(CONFIDENCE).fill("8")
+    await page.get_by_label("Nota", exact=True).fill("nuovo script di primo contatto")
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+
+    await expect(page).to_have_url(re.compile(r"saved=1"))
+    await expect(page.get_by_role("status")).to_have_text("Aggiornamento registrato.")
+    await expect(page.locator(".current-value")).to_have_text("53,5\u00a0%")
+    assert await progress_of(page) > before
+    await expect(points).to_have_count(count + 1)
+    assert float(await points.last.get_attribute("cy")) < float(last_y or 0)
+    await expect(page.locator(".check-in").first).to_contain_text("nuovo script di primo contatto")
+    await expect(page.locator(".check-in").first).to_contain_text("Marco Russo")
+    await shot(page, "key-result-after-check-in")
+
+    await page.goto(f"/t/{d.TENANT_ID}?cycle={d.demo_id('cycle:quarter')}")
+    row = page.locator(f"li.kr[data-kr='{FIRST_CONTACT}']")
+    await expect(row.locator(".kr-value")).to_have_text("53,5\u00a0%")
+
+
+async def test_a_viewer_has_no_form_and_a_forged_post_is_forbidden(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A viewer reads; posting a check-in anyway (with a valid CSRF token) answers 403."""
+    page = await open_page()
+    await sign_in(page, d.SARA)
+    await page.goto(f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}")
+    await expect(page.locator("form.check-in-form")).to_have_count(0)
+    token = await page.locator("form.sign-out input[name=csrf_token]").get_attribute("value")
+
+    response = await page.request.post(
+        f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}/check-ins",
+        form={"csrf_token": token or "", "value": "50", "on": "2026-01-01"},
+    )
+    assert response.status == 403
+    assert "Azione non consentita" in await response.text()
+    forged = await page.request.post(
+        f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}/check-ins", form={"value": "50"}
+    )
+    assert forged.status == 403

@@ -1,0 +1,123 @@
+"""History: the tree as it stood on an older day, the timeline in words with filters, the
+diff, the CSV, corrections and revisions with their reasons, and the audit trail."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from playwright.async_api import expect
+
+from services import demo_data as d
+from tests.portal.conftest import Opener, PortalServer, shot, sign_in
+from tests.portal.world import ROSSI, ROSSI_KR
+
+
+def days_ago(days: int) -> str:
+    return (datetime.now(UTC).date() - timedelta(days=days)).isoformat()
+
+
+async def test_the_as_of_picker_shows_an_older_state(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """ "How did we stand on that day?" must show the tree as the system knew it then, not
+    today's numbers with an old date on top."""
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+    await page.goto(f"/t/{ROSSI.id}")
+    value = page.locator(f"li.kr[data-kr='{ROSSI_KR}'] .kr-value")
+    await expect(value).to_have_text("33 ordini")
+
+    await page.get_by_role("link", name="Storico").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Storico")
+    await page.get_by_label("Giorno", exact=True).fill(days_ago(45))
+    await page.get_by_role("button", name="Mostra").click()
+
+    await expect(page).to_have_url(re.compile(rf"/as-of\?date={days_ago(45)}"))
+    await expect(page.locator(".banner.as-of")).to_contain_text("Com'era il")
+    await expect(value).to_have_text("26 ordini")
+    await expect(page.locator(f"li.kr[data-kr='{ROSSI_KR}']")).to_contain_text("40 ordini")
+    await shot(page, "as-of")
+
+    await page.goto(f"/t/{d.TENANT_ID}/as-of?date={days_ago(42)}")
+    await expect(page.locator(".banner.as-of")).to_be_visible()
+    await shot(page, "as-of-demo")
+
+
+async def test_the_timeline_filters_diffs_and_downloads(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Filters narrow the timeline; the diff names what moved; the CSV downloads."""
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+    await page.goto(f"/t/{ROSSI.id}/history")
+    await expect(page.locator("ol.timeline li")).to_have_count(10)
+    await shot(page, "history")
+
+    await page.get_by_label("Tipo").select_option("key_result.target_revised")
+    await page.get_by_role("button", name="Filtra").click()
+    lines = page.locator("ol.timeline li")
+    await expect(lines).to_have_count(1)
+    await expect(lines.first).to_contain_text("traguardo rivisto 40 → 45 da Luca Conti")
+    await page.get_by_label("Tipo").select_option("key_result.check_in_corrected")
+    await page.get_by_label("Dal giorno").fill(days_ago(31))
+    await page.get_by_role("button", name="Filtra").click()
+    await expect(lines).to_have_count(1)
+    await expect(lines.first).to_contain_text("conteggio doppio")
+
+    await page.goto(f"/t/{ROSSI.id}/diff?from={days_ago(45)}&to={days_ago(0)}")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Cosa è cambiato")
+    rows = page.locator("table.diff tr")
+    await expect(rows.filter(has_text="valore")).to_contain_text("26 ordini33 ordini")
+    await expect(rows.filter(has_text="traguardo")).to_contain_text("40 ordini45 ordini")
+    await shot(page, "diff")
+
+    await page.goto(f"/t/{ROSSI.id}/history")
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Scarica lo storico (CSV)").click()
+    download = await download_info.value
+    text = (await download.path()).read_text(encoding="utf-8")
+    assert text.startswith("posizione,registrato_il")
+    assert "nuovo contratto quadro" in text
+
+
+async def test_corrections_and_revisions_are_marked_with_their_reasons(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A corrected check-in keeps its first value visible and says who changed it and why;
+    a revised target shows the original beside the new one, with the reason."""
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+    await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}")
+    corrected = page.locator(".check-in.corrected")
+    await expect(corrected).to_have_count(1)
+    await expect(corrected.locator(".ci-value")).to_have_text("29 ordini")
+    await expect(corrected.locator(".ci-original")).to_have_text("30 ordini")
+    await expect(corrected.locator(".ci-correction")).to_contain_text("conteggio doppio")
+    await expect(page.locator(".revision")).to_contain_text("da 40 ordini a 45 ordini")
+    await expect(page.locator(".revision")).to_contain_text("nuovo contratto quadro")
+    await expect(page.locator(".kr-summary")).to_contain_text("Traguardo iniziale")
+    await expect(page.locator("svg.chart line.original")).to_have_count(1)
+    await shot(page, "key-result-corrected")
+
+
+async def test_an_auditor_sees_hashes_and_verifies_the_chain(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Those who may read the audit trail see each event's hash and can have the chain
+    recomputed; a viewer may not open the trail at all."""
+    page = await open_page()
+    await sign_in(page, d.GIULIA)
+    await page.get_by_role("link", name="Registro modifiche").click()
+    await expect(page.locator("code.hash").first).to_be_visible()
+    await page.get_by_role("button", name="Verifica la catena").click()
+    await expect(page.locator(".chain-result")).to_contain_text("Catena integra")
+    await shot(page, "audit")
+
+    viewer = await open_page()
+    await sign_in(viewer, d.SARA)
+    await expect(viewer.get_by_role("link", name="Registro modifiche")).to_have_count(0)
+    response = await viewer.goto(f"/t/{d.TENANT_ID}/audit")
+    assert response is not None and response.status == 403
+    await expect(viewer.get_by_role("heading", level=1)).to_have_text("Azione non consentita")
+    await shot(viewer, "forbidden")

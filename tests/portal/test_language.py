@@ -1,0 +1,66 @@
+"""Italian and English: the words and the numbers change together, and the choice stays."""
+
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from services import demo_data as d
+from tests.portal.conftest import Opener, PortalServer, shot, sign_in
+
+COSTS = d.demo_id("kr:costs")
+RESPONSE_TIME = d.demo_id("kr:response-time")
+SATISFACTION = d.demo_id("kr:satisfaction")
+
+
+async def test_switching_to_english_changes_words_and_number_formats(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """An Italian browser gets Italian words and "€ 1.080.000"; the switch turns both into
+    English ("€1,080,000") and is remembered on the next page."""
+    page = await open_page(locale="it-IT")
+    await sign_in(page, d.GIULIA)
+    costs = page.locator(f"li.kr[data-kr='{COSTS}'] .kr-target")
+    hours = page.locator(f"li.kr[data-kr='{RESPONSE_TIME}'] .kr-target")
+    score = page.locator(f"li.kr[data-kr='{SATISFACTION}'] .kr-target")
+    await expect(costs).to_have_text("€\u00a01.080.000")
+    await expect(hours).to_have_text("19,2\u00a0ore")
+    await expect(score).to_have_text("4,5 su 5")
+    await expect(page.locator(".counts")).to_contain_text("In linea")
+    await expect(page.get_by_role("heading", name="Indicatori (KPI)")).to_be_visible()
+
+    await page.get_by_role("link", name="English").click()
+    await expect(costs).to_have_text("€1,080,000")
+    await expect(hours).to_have_text("19.2\u00a0hours")
+    await expect(score).to_have_text("4.5 of 5")
+    await expect(page.locator(".counts")).to_contain_text("On track")
+    await expect(page.get_by_role("link", name="History")).to_be_visible()
+    await shot(page, "dashboard-english")
+
+    await page.goto(f"/t/{d.TENANT_ID}/kr/{RESPONSE_TIME}")
+    await expect(page.get_by_role("heading", name="Check-ins")).to_be_visible()
+    await expect(page.locator(".kr-summary .kr-target")).to_have_text("19.2\u00a0hours")
+    await expect(page.locator(".kr-summary")).to_contain_text("31 Dec")
+    await shot(page, "key-result-english")
+
+    await page.get_by_role("link", name="Italiano").click()
+    await expect(page.locator(".kr-summary .kr-target")).to_have_text("19,2\u00a0ore")
+
+
+async def test_an_english_browser_starts_in_english_and_fits_a_phone(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Accept-Language picks the language; a phone-sized screen needs no sideways scrolling."""
+    page = await open_page(locale="en-GB", width=390, height=844)
+    await page.goto("/sign-in")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    await shot(page, "sign-in-phone")
+    await sign_in(page, d.MARCO)
+    await expect(page.locator(".counts")).to_contain_text("On track")
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    await shot(page, "dashboard-phone")
+    await shot(page, "dashboard-phone-screen", full_page=False)
+    await page.goto(f"/t/{d.TENANT_ID}/kr/{RESPONSE_TIME}")
+    await shot(page, "key-result-phone-screen", full_page=False)

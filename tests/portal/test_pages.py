@@ -1,0 +1,147 @@
+"""The portal's pages without a browser: error pages, sessions, CSRF, charts."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from services.portal import portal_app_config, portal_router
+from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, nice_step, sparkline
+from services.portal.config import PortalSettings
+from services.portal.sessions import SESSION_COOKIE, Signer
+from services.portal.views import progress_width
+
+SECRET = "portal-tests-secret-of-at-least-32-bytes"
+
+
+class DownPool:
+    """A pool whose database has gone away."""
+
+    async def fetchrow(self, *args: Any) -> Any:
+        raise ConnectionRefusedError("connection refused")
+
+    def acquire(self) -> Any:
+        raise ConnectionRefusedError("connection refused")
+
+
+@dataclass
+class DownSystem:
+    pool: Any = field(default_factory=DownPool)
+    repository: Any = None
+
+
+@dataclass(frozen=True)
+class FakeSettings:
+    jwt_secret: str = SECRET
+    read_wait_seconds: float = 0.1
+
+
+@pytest.fixture
+def client() -> Any:
+    system, settings = DownSystem(), FakeSettings()
+    app = Litestar(
+        route_handlers=[portal_router(system, settings)],  # type: ignore[arg-type]
+        **portal_app_config(system, settings),  # type: ignore[arg-type]
+    )
+    with TestClient(app, base_url="http://portal.test") as test_client:
+        yield test_client
+
+
+def signed_in_cookie() -> str:
+    own = PortalSettings.derive(FakeSettings())
+    cookie, _ = Signer(own.secret, own.session_ttl).issue(uuid4())
+    return cookie
+
+
+def test_a_lost_database_shows_its_own_page(client: TestClient[Any]) -> None:
+    """When PostgreSQL is out of reach, people get a calm page and a Retry-After, not a 500."""
+    client.cookies.set(SESSION_COOKIE, signed_in_cookie())
+    response = client.get("/portfolio", headers={"Accept-Language": "it"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "Dati momentaneamente irraggiungibili" in response.text
+
+
+def test_pages_need_a_session_and_send_people_to_sign_in(client: TestClient[Any]) -> None:
+    response = client.get("/t/123/history?kind=kpi", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?next=%2Ft%2F123%2Fhistory%3Fkind%3Dkpi"
+    page = client.get("/sign-in", headers={"Accept-Language": "en-GB"})
+    assert page.status_code == 200
+    assert "Sign in" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_a_form_without_its_token_is_refused(client: TestClient[Any]) -> None:
+    """A page of another site cannot post on the portal's forms (CSRF)."""
+    response = client.post("/sign-in", data={"email": "a@b.it", "password": "x" * 12})
+    assert response.status_code == 403
+    assert "Ricarica la pagina" in response.text or "Reload the page" in response.text
+
+
+def test_an_unknown_path_is_a_page_for_browsers_and_json_for_programs(
+    client: TestClient[Any],
+) -> None:
+    page = client.get("/nowhere", headers={"Accept": "text/html", "Accept-Language": "it"})
+    assert page.status_code == 404
+    assert "Pagina non trovata" in page.text
+    api = client.get("/api/v1/nowhere", headers={"Accept": "application/json"})
+    assert api.status_code == 404
+    assert api.headers["content-type"].startswith("application/json")
+
+
+def test_a_session_cookie_cannot_be_forged_or_outlive_its_expiry() -> None:
+    signer = Signer(b"k" * 32, timedelta(hours=1))
+    cookie, session = signer.issue(uuid4(), now=1000.0)
+    assert signer.read(cookie, now=1001.0) == session
+    assert signer.read(cookie, now=1000.0 + 3601) is None
+    user, expiry, nonce, mac = cookie.split(".")
+    assert signer.read(f"{user}.{int(expiry) + 99999}.{nonce}.{mac}", now=1001.0) is None
+    assert Signer(b"x" * 32, timedelta(hours=1)).read(cookie, now=1001.0) is None
+    assert signer.read("garbage", now=time.time()) is None
+    assert signer.csrf_ok("nonce", signer.csrf_token("nonce"))
+    assert not signer.csrf_ok("nonce", signer.csrf_token("other"))
+
+
+def test_a_chart_draws_every_value_the_pace_and_the_target() -> None:
+    """Values over valid time, the corrected one marked, text escaped."""
+    start = date(2026, 1, 1)
+    points = [
+        ChartPoint(start + timedelta(days=7 * i), Decimal(24) - i, f"week {i}") for i in range(4)
+    ]
+    points.append(ChartPoint(start + timedelta(days=28), Decimal(20), "fixed", Decimal(25)))
+    chart = Chart(
+        title="<script>alert(1)</script>",
+        description="four weeks",
+        window=(start, date(2026, 3, 31)),
+        points=points,
+        y_label=str,
+        x_label=lambda d: d.isoformat(),
+        lines=[ChartLine((start, Decimal(24)), (date(2026, 3, 31), Decimal("19.2")), "pace")],
+        today=date(2026, 2, 1),
+    )
+    svg = str(line_chart(chart))
+    assert svg.count('class="point"') == 5
+    assert svg.count('class="point-original"') == 1
+    assert 'class="pace"' in svg and 'class="today"' in svg
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def test_axes_step_in_round_numbers_and_bars_clamp() -> None:
+    assert nice_step(Decimal(7)) == Decimal(2)
+    assert nice_step(Decimal(120000)) == Decimal(50000)
+    assert nice_step(Decimal("0.9")) == Decimal("0.25")
+    assert progress_width(Decimal("1.25")) == "100.0%"
+    assert progress_width(Decimal("-0.4")) == "0.0%"
+    assert progress_width(Decimal("0.625")) == "62.5%"
+    assert 'aria-label="trend"' in str(
+        sparkline([Decimal(1), Decimal(3)], css="green", label="trend")
+    )

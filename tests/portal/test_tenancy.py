@@ -1,0 +1,90 @@
+"""Who sees what: a client viewer sees its tenant only; a consultant sees exactly its tenants."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from playwright.async_api import expect
+
+from services import demo_data as d
+from tests.portal.conftest import Opener, PortalServer, shot, sign_in
+from tests.portal.world import NERI, ROSSI, VERDI
+
+
+async def test_a_client_viewer_sees_only_its_own_tenant(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A client company's people must never see another company: an URL guessed or leaked
+    answers the same "not found" page as an id that does not exist (no existence oracle)."""
+    page = await open_page()
+    await sign_in(page, d.SARA)
+
+    await expect(page).to_have_url(re.compile(rf"/t/{d.TENANT_ID}$"))
+    await expect(page.get_by_role("heading", level=1)).to_have_text(d.TENANT_NAME)
+    await page.keyboard.press("Tab")
+    await expect(page.locator(":focus")).to_have_text("Vai al contenuto")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_be_focused()
+    await expect(page.get_by_role("link", name="Portafoglio clienti")).to_have_count(0)
+    await shot(page, "dashboard-viewer")
+
+    other = await page.goto(f"/t/{ROSSI.id}")
+    assert other is not None and other.status == 404
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Pagina non trovata")
+    await expect(page.get_by_text(ROSSI.name)).to_have_count(0)
+    await shot(page, "not-found")
+    missing = await page.goto(f"/t/{uuid.uuid4()}")
+    assert missing is not None and missing.status == 404
+    unknown_page = await page.locator("main").inner_html()
+    assert unknown_page == await _main_of(page, f"/t/{ROSSI.id}")
+    no_route = await page.goto(f"/t/{d.TENANT_ID}/no-such-page")
+    assert no_route is not None and no_route.status == 404
+    assert await page.locator("main").inner_html() == unknown_page
+
+    await page.goto(f"/t/{d.TENANT_ID}/kr/{d.demo_id('kr:first-contact')}")
+    await expect(page.get_by_role("heading", name="Nuovo aggiornamento")).to_have_count(0)
+
+
+async def _main_of(page: Any, path: str) -> str:
+    await page.goto(path)
+    return str(await page.locator("main").inner_html())
+
+
+async def test_a_consultant_sees_exactly_the_tenants_it_serves(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The portfolio lists the clients the consultant is assigned to, and nothing of another
+    consultancy's clients nor of its own consultancy's clients it does not serve."""
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+
+    await expect(page).to_have_url(re.compile(r"/portfolio$"))
+    rows = page.locator("table.portfolio tbody tr")
+    await expect(rows).to_have_count(2)
+    names = sorted(await rows.locator("th a").all_inner_texts())
+    assert names == sorted([d.TENANT_NAME, ROSSI.name])
+    for hidden in (NERI, VERDI):
+        await expect(page.get_by_text(hidden.name)).to_have_count(0)
+    await shot(page, "portfolio")
+
+    await page.get_by_role("link", name=re.compile("Avanzamento")).click()
+    await expect(page.locator("th[aria-sort]")).to_have_attribute("aria-sort", "descending")
+
+    await page.get_by_role("link", name=ROSSI.name).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(ROSSI.name)
+    neri = await page.goto(f"/t/{NERI.id}")
+    assert neri is not None and neri.status == 404
+
+
+async def test_a_consultancy_admin_sees_every_client_of_its_consultancy(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The consultancy admin reaches all its consultancy's clients, never another's."""
+    page = await open_page()
+    await sign_in(page, d.PAOLA)
+
+    rows = page.locator("table.portfolio tbody tr th a")
+    await expect(rows).to_have_count(3)
+    assert sorted(await rows.all_inner_texts()) == sorted([d.TENANT_NAME, ROSSI.name, NERI.name])

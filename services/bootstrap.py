@@ -28,6 +28,8 @@ class System:
     repository: Repository
 
     async def close(self) -> None:
+        if self.store.notifier is not None:
+            await self.store.notifier.drain()
         await self.pool.close()
 
 

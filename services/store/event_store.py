@@ -17,6 +17,7 @@ import asyncpg
 from eventsourcing.persistence import StoredEvent
 
 from services.db import grants_literal, tenant_transaction
+from services.store.notifier import Notifier
 
 _APPEND = "SELECT * FROM okr_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 _LOAD = "SELECT * FROM okr_load_stream($1, $2, $3, $4)"
@@ -93,7 +94,7 @@ class EventStore:
 
     def __init__(self, pool: asyncpg.Pool, notify: bool = True) -> None:
         self.pool = pool
-        self.notify = notify
+        self.notifier = Notifier(pool) if notify else None
 
     async def append(
         self,
@@ -120,7 +121,7 @@ class EventStore:
             [e.state for e in events],
             actor,
             correlation_id,
-            self.notify,
+            False,  # NOTIFY goes after the commit, coalesced: see services/store/notifier.py
             imported_at,
         )
         try:
@@ -131,6 +132,8 @@ class EventStore:
                 raise ConcurrencyError(tenant_id, stream_ids) from error
             raise
         assert row is not None
+        if self.notifier is not None:
+            self.notifier.appended(tenant_id, row["last_position"])
         return Appended(row["first_position"], row["last_position"], row["recorded_at"])
 
     async def load_stream(

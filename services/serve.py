@@ -108,7 +108,7 @@ async def ensure_demo(system: System) -> None:
     except UnknownTenantError:
         await directory.create_tenant(
             pool, d.CONSULTANCY_ID, d.TENANT_NAME, slug=d.TENANT_SLUG, colour=d.TENANT_COLOUR,
-            tenant_id=d.TENANT_ID,
+            fiscal_year_start_month=d.FISCAL_YEAR_START_MONTH, tenant_id=d.TENANT_ID,
         )  # fmt: skip
     for person in d.PEOPLE:
         if await users.find_user_by_email(pool, person.email) is None:

@@ -2,7 +2,7 @@
 
 app = create_app(system, settings)                       # tests, benchmarks
 app = create_app(system, settings, projector=projector)  # okr serve, which runs it
-app = create_app(system, settings, extra=[portal_router])  # the client portal, one line
+app = create_app(system, settings, extra=[other_router])  # more routes (the portal is built in)
 """
 
 from __future__ import annotations

@@ -268,3 +268,22 @@ async def test_a_reader_can_wait_for_its_own_write(fresh: System) -> None:
     finally:
         stop.set()
         await task
+
+
+async def test_the_demo_history_shows_its_correction_and_revision_with_their_reasons(
+    fresh: System,
+) -> None:
+    """The demo's one correction and one target revision each carry their own reason."""
+    from services.demo_data import CORRECTION, TARGET_REVISION
+    from services.read import history
+
+    await load_demo(fresh)
+    await projector(fresh).catch_up(TENANT_ID)
+    lines = await history(fresh.pool, TENANT_ID, limit=1000)
+    reasons = {line.template: line.reason for line in lines if line.reason}
+    assert CORRECTION[2] in reasons.values()
+    assert TARGET_REVISION[2] in reasons.values()
+    corrected = [line for line in lines if line.reason == CORRECTION[2]]
+    revised = [line for line in lines if line.reason == TARGET_REVISION[2]]
+    assert corrected and all("target" not in line.template for line in corrected)
+    assert revised and all("target" in line.template for line in revised)

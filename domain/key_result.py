@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -10,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain import progress, values
+from domain import columns, progress, values
 from domain.cycle import Cycle
 from domain.errors import (
     ArchivedError,
@@ -57,17 +58,21 @@ class TargetRevision:
     revised_at: datetime
 
 
-class _CheckInRecord(TypedDict):
-    value: Decimal
-    on: date
-    confidence: int | None
-    note: str
-    author: str
-    source: str
-    original_value: Decimal
-    corrected: bool
-    recorded_at: datetime
-    seq: int
+_CHECK_IN_COLUMNS = (
+    # what the rules read: ids (duplicates, corrections), dates and values (current value,
+    # guardrail share), confidence and note (a correction keeps them when not given)
+    "id",  # UUID hex
+    "on",  # business date, ISO (sorts as the dates do)
+    "value",  # after corrections, Decimal text
+    "confidence",  # "" when none
+    "note",
+    # read by no rule: what ``check_ins`` shows (the API lists check-ins from it)
+    "original_value",  # as first recorded
+    "corrected",  # "1" once corrected, else "0"
+    "author",
+    "source",
+    "recorded_at",  # microseconds since the Unix epoch
+)
 
 
 class _RevisionRecord(TypedDict):
@@ -82,6 +87,23 @@ class KeyResult(Aggregate):
     """A key result: kind, start, target, unit, weight, due date and dated check-ins."""
 
     TOPIC = "okr.KeyResult"
+    class_version = 2
+    """Of the snapshot state: v2 packs the check-ins into columns (domain.columns)."""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """v1 snapshots held each check-in as a dict of values, keyed by id."""
+        records: dict[str, dict[str, Any]] = state["_check_ins"]
+        table = columns.empty(*_CHECK_IN_COLUMNS)
+        for key, rec in sorted(records.items(), key=lambda item: int(item[1]["seq"])):
+            row = _check_in_row(
+                UUID(key), rec["on"], rec["original_value"], rec["confidence"],
+                rec["note"], rec["author"], rec["source"], rec["recorded_at"],
+            )  # fmt: skip
+            corrected = bool(rec["corrected"])
+            row.update(_corrected_cells(rec["value"], rec["confidence"], rec["note"], corrected))
+            columns.add(table, row)
+        state["_check_ins"] = table
 
     class Created(Aggregate.Created):
         """A key result was added to an objective."""
@@ -123,18 +145,11 @@ class KeyResult(Aggregate):
         def apply(self, aggregate: Any) -> None:
             """Add the check-in."""
             kr: KeyResult = aggregate
-            kr._check_ins[str(self.check_in_id)] = _CheckInRecord(
-                value=self.value,
-                on=self.on,
-                confidence=self.confidence,
-                note=self.note,
-                author=self.author,
-                source=self.source,
-                original_value=self.value,
-                corrected=False,
-                recorded_at=self.timestamp,
-                seq=len(kr._check_ins),
-            )
+            row = _check_in_row(
+                self.check_in_id, self.on, self.value, self.confidence,
+                self.note, self.author, self.source, self.timestamp,
+            )  # fmt: skip
+            columns.add(kr._check_ins, row)
 
     class CheckInCorrected(Aggregate.Event):
         """A check-in was restated with a reason; the original stays in history."""
@@ -150,11 +165,11 @@ class KeyResult(Aggregate):
         def apply(self, aggregate: Any) -> None:
             """Replace the effective values of the check-in."""
             kr: KeyResult = aggregate
-            record = kr._check_ins[str(self.check_in_id)]
-            record["value"] = self.value
-            record["confidence"] = self.confidence
-            record["note"] = self.note
-            record["corrected"] = True
+            index = columns.find(kr._check_ins, self.check_in_id)
+            if index is None:
+                raise KeyError(f"no check-in {self.check_in_id} to correct")
+            cells = _corrected_cells(self.value, self.confidence, self.note, corrected=True)
+            columns.update(kr._check_ins, index, cells)
 
     class TargetRevised(Aggregate.Event):
         """The target moved, with a reason; the original target stays in history."""
@@ -298,7 +313,7 @@ class KeyResult(Aggregate):
         self._owner = owner
         self._kpi_id = kpi_id
         self._archived = False
-        self._check_ins: dict[str, _CheckInRecord] = {}
+        self._check_ins: columns.Table = columns.empty(*_CHECK_IN_COLUMNS)
         self._revisions: list[_RevisionRecord] = []
 
     @classmethod
@@ -366,7 +381,7 @@ class KeyResult(Aggregate):
         """
         self._check_editable(cycle)
         new_id = values.new_id(check_in_id, "check_in_id")
-        if str(new_id) in self._check_ins:
+        if self.has_check_in(new_id):
             raise DuplicateIdError("check-in id already used", field="check_in_id")
         self.trigger_event(
             self.CheckedIn,
@@ -395,16 +410,17 @@ class KeyResult(Aggregate):
         ``confidence`` and ``note`` keep their current values when not given.
         """
         self._check_not_archived()
-        record = self._check_ins.get(str(check_in_id))
-        if record is None:
+        index = columns.find(self._check_ins, check_in_id)
+        if index is None:
             raise UnknownCheckInError("no such check-in", field="check_in_id")
-        kept_confidence = record["confidence"] if confidence is None else confidence
-        kept_note = record["note"] if note is None else note
+        if confidence is None:
+            confidence = _confidence(columns.cell(self._check_ins, "confidence", index))
+        kept_note = columns.cell(self._check_ins, "note", index) if note is None else note
         self.trigger_event(
             self.CheckInCorrected,
             check_in_id=check_in_id,
             value=self._value(value),
-            confidence=values.confidence(kept_confidence),
+            confidence=values.confidence(confidence),
             note=values.note(kept_note),
             reason=values.reason(reason),
             author=values.principal(author, "author"),
@@ -577,29 +593,42 @@ class KeyResult(Aggregate):
         return self._archived
 
     @property
-    def check_ins(self) -> dict[UUID, CheckIn]:
-        """Every check-in as it stands after corrections, in recording order."""
-        return {UUID(key): _check_in(key, rec) for key, rec in self._check_ins.items()}
+    def check_ins(self) -> Mapping[UUID, CheckIn]:
+        """Every check-in as it stands after corrections, by id in recording order.
+
+        Unpacked on first read: ``len`` and ``in`` cost next to nothing.
+        """
+        return columns.Rows(self._check_ins, _check_in)
+
+    def has_check_in(self, check_in_id: UUID) -> bool:
+        """Whether a check-in with this id was recorded."""
+        return columns.find(self._check_ins, check_in_id) is not None
 
     @property
     def latest_check_in(self) -> CheckIn | None:
         """Check-in with the latest business date (ties: the one recorded last)."""
-        if not self._check_ins:
+        index = self._latest_index()
+        if index is None:
             return None
-        key, rec = max(self._check_ins.items(), key=lambda kv: (kv[1]["on"], kv[1]["seq"]))
-        return _check_in(key, rec)
+        cells = columns.row(self._check_ins, index)
+        return _check_in(UUID(hex=cells["id"]), cells)
 
     @property
     def current_value(self) -> Decimal | None:
         """Value of the latest check-in, None before any."""
-        latest = self.latest_check_in
-        return None if latest is None else latest.value
+        index = self._latest_index()
+        return None if index is None else Decimal(columns.cell(self._check_ins, "value", index))
 
     @property
     def current_confidence(self) -> int | None:
         """Confidence given with the latest check-in."""
-        latest = self.latest_check_in
-        return None if latest is None else latest.confidence
+        index = self._latest_index()
+        if index is None:
+            return None
+        return _confidence(columns.cell(self._check_ins, "confidence", index))
+
+    def _latest_index(self) -> int | None:
+        return columns.last_max(self._check_ins["on"])
 
     @property
     def progress(self) -> Decimal | None:
@@ -610,13 +639,13 @@ class KeyResult(Aggregate):
     def guardrail_tally(self) -> tuple[int, int]:
         """(check-ins that met the target, all check-ins), on corrected values."""
         kind, target = self.kind, self._target
-        met = [progress.is_met(kind, target, r["value"]) for r in self._check_ins.values()]
-        return sum(met), len(met)
+        texts = columns.items(self._check_ins["value"])
+        return sum(progress.is_met(kind, target, Decimal(text)) for text in texts), len(texts)
 
     @property
     def score(self) -> Decimal:
         """Default closing score (progress.key_result_score)."""
-        met, total = self.guardrail_tally
+        met, total = self.guardrail_tally if self.kind.is_guardrail else (0, 0)
         return progress.key_result_score(self.kind, self.progress, met, total)
 
     def status(self, *, window_start: date, on: date) -> Status:
@@ -710,16 +739,58 @@ def _linkable(kpi: KPI) -> UUID:
     return kpi.id
 
 
-def _check_in(key: str, rec: _CheckInRecord) -> CheckIn:
+def _check_in_row(
+    check_in_id: UUID,
+    on: date,
+    value: Decimal,
+    confidence: int | None,
+    note: str,
+    author: str,
+    source: str,
+    recorded_at: datetime,
+) -> dict[str, str]:
+    """The cells of a check-in as first recorded."""
+    text = str(value)
+    return {
+        "id": check_in_id.hex,
+        "on": on.isoformat(),
+        "value": text,
+        "confidence": "" if confidence is None else str(confidence),
+        "note": note,
+        "original_value": text,
+        "corrected": "0",
+        "author": author,
+        "source": source,
+        "recorded_at": columns.instant_text(recorded_at),
+    }
+
+
+def _corrected_cells(
+    value: Decimal, confidence: int | None, note: str, corrected: bool
+) -> dict[str, str]:
+    """The cells a correction restates (``corrected`` is False only for v1 snapshots)."""
+    return {
+        "value": str(value),
+        "confidence": "" if confidence is None else str(confidence),
+        "note": note,
+        "corrected": "1" if corrected else "0",
+    }
+
+
+def _confidence(text: str) -> int | None:
+    return int(text) if text else None
+
+
+def _check_in(row_id: UUID, cells: dict[str, str]) -> CheckIn:
     return CheckIn(
-        check_in_id=UUID(key),
-        value=rec["value"],
-        on=rec["on"],
-        confidence=rec["confidence"],
-        note=rec["note"],
-        author=rec["author"],
-        source=CheckInSource(rec["source"]),
-        original_value=rec["original_value"],
-        corrected=rec["corrected"],
-        recorded_at=rec["recorded_at"],
+        check_in_id=row_id,
+        value=Decimal(cells["value"]),
+        on=date.fromisoformat(cells["on"]),
+        confidence=_confidence(cells["confidence"]),
+        note=cells["note"],
+        author=cells["author"],
+        source=CheckInSource(cells["source"]),
+        original_value=Decimal(cells["original_value"]),
+        corrected=cells["corrected"] == "1",
+        recorded_at=columns.instant(cells["recorded_at"]),
     )

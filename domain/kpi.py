@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain import progress, values
+from domain import columns, progress, values
 from domain.errors import (
     ArchivedError,
     DuplicateIdError,
@@ -37,22 +38,42 @@ class Measurement:
     recorded_at: datetime
 
 
-class _MeasurementRecord(TypedDict):
-    value: Decimal
-    on: date
-    author: str
-    source: str
-    note: str
-    original_value: Decimal
-    corrected: bool
-    recorded_at: datetime
-    seq: int
+_MEASUREMENT_COLUMNS = (
+    # what the rules read: ids (duplicates, corrections), dates and values (latest, health)
+    "id",  # UUID hex
+    "on",  # business date, ISO (sorts as the dates do)
+    "value",  # after corrections, Decimal text
+    # read by no rule: what ``measurements`` shows (the API lists measurements from it)
+    "original_value",  # as first recorded
+    "corrected",  # "1" once corrected, else "0"
+    "author",
+    "source",
+    "note",
+    "recorded_at",  # microseconds since the Unix epoch
+)
 
 
 class KPI(Aggregate):
     """A business-as-usual metric: direction, green/red thresholds, update frequency."""
 
     TOPIC = "okr.KPI"
+    class_version = 2
+    """Of the snapshot state: v2 packs the measurements into columns (domain.columns)."""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """v1 snapshots held each measurement as a dict of values, keyed by id."""
+        records: dict[str, dict[str, Any]] = state["_measurements"]
+        table = columns.empty(*_MEASUREMENT_COLUMNS)
+        for key, rec in sorted(records.items(), key=lambda item: int(item[1]["seq"])):
+            row = _measurement_row(
+                UUID(key), rec["on"], rec["original_value"], rec["author"],
+                rec["source"], rec["note"], rec["recorded_at"],
+            )  # fmt: skip
+            row["value"] = str(rec["value"])
+            row["corrected"] = "1" if rec["corrected"] else "0"
+            columns.add(table, row)
+        state["_measurements"] = table
 
     class Created(Aggregate.Created):
         """A KPI was defined."""
@@ -98,17 +119,11 @@ class KPI(Aggregate):
         def apply(self, aggregate: Any) -> None:
             """Add the measurement."""
             kpi: KPI = aggregate
-            kpi._measurements[str(self.measurement_id)] = _MeasurementRecord(
-                value=self.value,
-                on=self.on,
-                author=self.author,
-                source=self.source,
-                note=self.note,
-                original_value=self.value,
-                corrected=False,
-                recorded_at=self.timestamp,
-                seq=len(kpi._measurements),
-            )
+            row = _measurement_row(
+                self.measurement_id, self.on, self.value, self.author,
+                self.source, self.note, self.timestamp,
+            )  # fmt: skip
+            columns.add(kpi._measurements, row)
 
     class MeasurementCorrected(Aggregate.Event):
         """A measurement's value was corrected, with a reason; the original stays in history."""
@@ -122,9 +137,10 @@ class KPI(Aggregate):
         def apply(self, aggregate: Any) -> None:
             """Replace the effective value of the measurement."""
             kpi: KPI = aggregate
-            record = kpi._measurements[str(self.measurement_id)]
-            record["value"] = self.value
-            record["corrected"] = True
+            index = columns.find(kpi._measurements, self.measurement_id)
+            if index is None:
+                raise KeyError(f"no measurement {self.measurement_id} to correct")
+            columns.update(kpi._measurements, index, {"value": str(self.value), "corrected": "1"})
 
     class Renamed(Aggregate.Event):
         """The name changed."""
@@ -199,7 +215,7 @@ class KPI(Aggregate):
         self._owner = owner
         self._description = description
         self._archived = False
-        self._measurements: dict[str, _MeasurementRecord] = {}
+        self._measurements: columns.Table = columns.empty(*_MEASUREMENT_COLUMNS)
         self._linked: dict[str, bool] = {}
 
     @classmethod
@@ -262,7 +278,7 @@ class KPI(Aggregate):
         """Record a value for a business date; returns the measurement id."""
         self._check_active()
         new_id = values.new_id(measurement_id, "measurement_id")
-        if str(new_id) in self._measurements:
+        if self.has_measurement(new_id):
             raise DuplicateIdError("measurement id already used", field="measurement_id")
         self.trigger_event(
             self.Measured,
@@ -280,7 +296,7 @@ class KPI(Aggregate):
     ) -> None:
         """Correct a recorded measurement's value, with a reason."""
         self._check_active()
-        if str(measurement_id) not in self._measurements:
+        if not self.has_measurement(measurement_id):
             raise UnknownMeasurementError("no such measurement", field="measurement_id")
         self.trigger_event(
             self.MeasurementCorrected,
@@ -383,29 +399,42 @@ class KPI(Aggregate):
         return [UUID(key) for key in self._linked]
 
     @property
-    def measurements(self) -> dict[UUID, Measurement]:
-        """Every measurement as it stands after corrections, in recording order."""
-        return {UUID(key): _measurement(key, rec) for key, rec in self._measurements.items()}
+    def measurements(self) -> Mapping[UUID, Measurement]:
+        """Every measurement as it stands after corrections, by id in recording order.
+
+        Unpacked on first read: ``len`` and ``in`` cost next to nothing.
+        """
+        return columns.Rows(self._measurements, _measurement)
+
+    def has_measurement(self, measurement_id: UUID) -> bool:
+        """Whether a measurement with this id was recorded."""
+        return columns.find(self._measurements, measurement_id) is not None
 
     @property
     def latest(self) -> Measurement | None:
         """Measurement with the latest date (ties: the one recorded last)."""
-        if not self._measurements:
+        index = self._latest_index()
+        if index is None:
             return None
-        key, rec = max(self._measurements.items(), key=lambda kv: (kv[1]["on"], kv[1]["seq"]))
-        return _measurement(key, rec)
+        cells = columns.row(self._measurements, index)
+        return _measurement(UUID(hex=cells["id"]), cells)
 
     @property
     def latest_value(self) -> Decimal | None:
         """Value of the latest measurement, None without one."""
-        latest = self.latest
-        return None if latest is None else latest.value
+        index = self._latest_index()
+        return None if index is None else Decimal(columns.cell(self._measurements, "value", index))
 
     @property
     def latest_on(self) -> date | None:
         """Date of the latest measurement, None without one."""
-        latest = self.latest
-        return None if latest is None else latest.on
+        index = self._latest_index()
+        if index is None:
+            return None
+        return date.fromisoformat(columns.cell(self._measurements, "on", index))
+
+    def _latest_index(self) -> int | None:
+        return columns.last_max(self._measurements["on"])
 
     @property
     def health(self) -> Health | None:
@@ -435,15 +464,39 @@ def _frequency(days: object) -> int:
     return days
 
 
-def _measurement(key: str, rec: _MeasurementRecord) -> Measurement:
+def _measurement_row(
+    measurement_id: UUID,
+    on: date,
+    value: Decimal,
+    author: str,
+    source: str,
+    note: str,
+    recorded_at: datetime,
+) -> dict[str, str]:
+    """The cells of a measurement as first recorded."""
+    text = str(value)
+    return {
+        "id": measurement_id.hex,
+        "on": on.isoformat(),
+        "value": text,
+        "original_value": text,
+        "corrected": "0",
+        "author": author,
+        "source": source,
+        "note": note,
+        "recorded_at": columns.instant_text(recorded_at),
+    }
+
+
+def _measurement(row_id: UUID, cells: dict[str, str]) -> Measurement:
     return Measurement(
-        measurement_id=UUID(key),
-        value=rec["value"],
-        on=rec["on"],
-        author=rec["author"],
-        source=CheckInSource(rec["source"]),
-        note=rec["note"],
-        original_value=rec["original_value"],
-        corrected=rec["corrected"],
-        recorded_at=rec["recorded_at"],
+        measurement_id=row_id,
+        value=Decimal(cells["value"]),
+        on=date.fromisoformat(cells["on"]),
+        author=cells["author"],
+        source=CheckInSource(cells["source"]),
+        note=cells["note"],
+        original_value=Decimal(cells["original_value"]),
+        corrected=cells["corrected"] == "1",
+        recorded_at=columns.instant(cells["recorded_at"]),
     )

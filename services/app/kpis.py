@@ -115,7 +115,7 @@ class KpiCommands(Commands):
             fed = []
             for kr in await self._linked(ctx, kpi):
                 check_in_id = fed_check_in_id(measurement_id, kr.id)
-                if check_in_id in kr.check_ins:
+                if kr.has_check_in(check_in_id):
                     kr.correct_check_in(
                         check_in_id=check_in_id, value=value, reason=reason, author=ctx.actor
                     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -184,3 +184,103 @@ def test_key_result_snapshot_round_trips_through_the_mapper() -> None:
     restored = snapshot.mutate(None)
     assert restored == kr
     assert isinstance(restored, KeyResult) and restored.progress == D("0.75")
+
+
+def leaves(value: Any) -> int:
+    """How many scalars a decoded state holds (what a transcoder turns into objects)."""
+    if isinstance(value, dict):
+        return sum(leaves(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(leaves(v) for v in value)
+    return 1
+
+
+def test_snapshots_do_not_grow_in_objects_with_the_check_ins() -> None:
+    """A snapshot holds the check-ins and measurements as a few packed strings, not one
+    object per field per item, so a long history decodes as fast as a short one."""
+    cycle = a_cycle()
+    kpi = a_kpi()
+    short, long = a_key_result(cycle, kpi=kpi), a_key_result(cycle, kpi=kpi)
+    for kr, n in ((short, 2), (long, 300)):
+        for i in range(n):
+            day = date(2027, 1, 1) + timedelta(days=i % 80)
+            kr.record_check_in(cycle=cycle, value=D(i), on=day, author=AUTHOR, note=f"n{i}")
+            kpi.record_measurement(value=D(i), on=day, author=AUTHOR)
+        kr.collect_events()
+    state = KeyResult.Snapshot.take(long).state
+    assert leaves(state) == leaves(KeyResult.Snapshot.take(short).state)
+    assert all(type(column) is str for column in state["_check_ins"].values())
+    assert state["class_version"] == 2
+    kpi_state = KPI.Snapshot.take(kpi).state
+    assert all(type(column) is str for column in kpi_state["_measurements"].values())
+    assert kpi_state["class_version"] == 2
+
+
+def v1_snapshot(aggregate: Aggregate, field: str, records: dict[str, Any]) -> Snapshot:
+    """A snapshot as stored before v2: per-item dicts keyed by id, no class_version."""
+    state = dict(Snapshot.take(aggregate).state)
+    del state["class_version"]
+    state[field] = records
+    return Snapshot(
+        originator_id=aggregate.id,
+        originator_version=aggregate.version,
+        timestamp=Snapshot.create_timestamp(),
+        topic=get_topic(type(aggregate)),
+        state=state,
+    )
+
+
+def test_key_result_snapshot_v1_upcasts_to_the_same_state() -> None:
+    """Snapshots stored before check-ins were packed still load, corrections included."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    first = kr.record_check_in(
+        cycle=cycle, value=D(22), on=date(2027, 1, 20), author=AUTHOR, confidence=5, note="a"
+    )
+    second = kr.record_check_in(
+        cycle=cycle, value=D("20.5"), on=date(2027, 1, 10), author="key:1", source="api"
+    )
+    kr.correct_check_in(check_in_id=first, value=D(21), reason="typo", author=AUTHOR, note="b")
+    events = kr.collect_events()
+    recorded = {e.check_in_id: e.timestamp for e in events if isinstance(e, KeyResult.CheckedIn)}
+    records = {
+        str(first): {
+            "value": D(21), "on": date(2027, 1, 20), "confidence": 5, "note": "b",
+            "author": AUTHOR, "source": "manual", "original_value": D(22), "corrected": True,
+            "recorded_at": recorded[first], "seq": 0,
+        },
+        str(second): {
+            "value": D("20.5"), "on": date(2027, 1, 10), "confidence": None, "note": "",
+            "author": "key:1", "source": "api", "original_value": D("20.5"),
+            "corrected": False, "recorded_at": recorded[second], "seq": 1,
+        },
+    }  # fmt: skip
+    mapper = a_mapper()
+    stored = mapper.to_stored_event(v1_snapshot(kr, "_check_ins", records))
+    restored = mapper.to_domain_event(stored).mutate(None)
+    assert restored == kr
+    assert isinstance(restored, KeyResult)
+    assert restored.check_ins[first].original_value == D(22)
+    assert restored.current_value == D(21)
+    assert restored.check_ins[second].recorded_at == recorded[second]
+
+
+def test_kpi_snapshot_v1_upcasts_to_the_same_state() -> None:
+    """Snapshots stored before measurements were packed still load."""
+    kpi = a_kpi()
+    measured = kpi.record_measurement(value=D(190), on=date(2027, 1, 4), author=AUTHOR, note="x")
+    kpi.correct_measurement(measurement_id=measured, value=D(19), reason="x10", author=AUTHOR)
+    (_, recorded, _) = kpi.collect_events()
+    records = {
+        str(measured): {
+            "value": D(19), "on": date(2027, 1, 4), "author": AUTHOR, "source": "manual",
+            "note": "x", "original_value": D(190), "corrected": True,
+            "recorded_at": recorded.timestamp, "seq": 0,
+        }
+    }  # fmt: skip
+    mapper = a_mapper()
+    stored = mapper.to_stored_event(v1_snapshot(kpi, "_measurements", records))
+    restored = mapper.to_domain_event(stored).mutate(None)
+    assert restored == kpi
+    assert isinstance(restored, KPI)
+    assert restored.latest_value == D(19)

@@ -93,7 +93,7 @@ class RequestContextMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
-def log_response(message: Message, scope: Scope) -> None:
+async def log_response(message: Message, scope: Scope) -> None:
     """before_send hook: echo the request id; one log line and one metric sample per request.
 
     It sees every response: handled errors, errors of the middleware, unmatched routes.

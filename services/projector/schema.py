@@ -18,6 +18,8 @@ from projections.base import Projection, Table
 from services.db import APP_ROLE
 
 _LOCK_KEY = 0x6F6B725F726D73  # "okr_rms": one schema change at a time
+_GRANTS = "(SELECT okr_tenant_ids())::uuid[]"  # a sub-select: evaluated once per query, not per row
+_DDL_VERSION = 2  # bump when the DDL below changes: tables are then made anew
 
 
 def ident(name: str) -> str:
@@ -35,7 +37,9 @@ def positions_table(projection: Projection[Any], suffix: str = "") -> str:
 
 
 def fingerprint(projection: Projection[Any]) -> str:
-    spec = repr((projection.name, getattr(projection, "version", 1), projection.tables))
+    spec = repr(
+        (_DDL_VERSION, projection.name, getattr(projection, "version", 1), projection.tables)
+    )
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
@@ -55,8 +59,8 @@ def create_sql(projection: Projection[Any], suffix: str = "") -> str:
         statements += [
             f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY",
             f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY",
-            f"CREATE POLICY tenant_isolation ON {name} USING (tenant_id = ANY (okr_tenant_ids()))"
-            " WITH CHECK (tenant_id = ANY (okr_tenant_ids()))",
+            f"CREATE POLICY tenant_isolation ON {name} USING (tenant_id = ANY ({_GRANTS}))"
+            f" WITH CHECK (tenant_id = ANY ({_GRANTS}))",
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON {name} TO {APP_ROLE}",
         ]
     return ";\n".join(statements)

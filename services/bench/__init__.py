@@ -19,6 +19,7 @@ from services.settings import Settings
 TARGETS: dict[str, str] = {
     "store": "services.bench.store",
     "projections": "services.bench.projections",
+    "api": "services.bench.api",
 }
 
 

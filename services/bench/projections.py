@@ -1,0 +1,864 @@
+"""`okr bench projections`: how fast the read side rebuilds, keeps up, and travels in time.
+
+Against a fresh database on the server (`okr_bench_<random>`, dropped at the end whatever
+happens):
+
+- load: N tenants with E events in all (one of them with 10,000 events), realistic OKR
+  histories made through the domain (cycles, objectives, key results, KPIs feeding key
+  results, mostly check-ins, some corrections, target revisions and edits, earlier cycles
+  closed with scores), built in memory and appended ~250 events per `Repository.save`,
+  several tenants at once;
+- rebuild: `rebuild_all` of every projection over those events, against a raw sequential
+  read of the same rows (per tenant, in batches, as the application role, state bytes not
+  decoded);
+- lag: `Projector.run` in a separate process (this module run as a script, as `okr project`
+  would run; `Config.projector_process=False`: a task of this process on a pool of its own)
+  while writers here record single check-ins through `OKRApplication`, started at a steady
+  rate round robin over the tenants; lag is the instant the projector committed the batch
+  holding a position (its `on_committed`, CLOCK_MONOTONIC is system-wide) minus the instant
+  `record_check_in` returned;
+- as-of: `progress_as_of` of the 10,000-event tenant at its head position (read, decode,
+  fold, tree), median of several runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import signal
+import statistics
+import sys
+import time
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import structlog
+from eventsourcing.domain import Aggregate, Snapshot
+
+from domain.cycle import Cycle
+from domain.key_result import KeyResult
+from domain.kpi import KPI
+from domain.objective import Objective
+from domain.values import KRKind, Unit, UnitKind
+from services.app import Context, OKRApplication
+from services.app.kpis import fed_check_in_id
+from services.bench.store import (
+    _bench_settings,
+    _signals_cancel_this_task,
+    bench_database,
+    machine_info,
+)
+from services.bootstrap import System, bootstrap
+from services.db import create_pool, grants_literal
+from services.projector.rebuild import BATCH as REBUILD_BATCH
+from services.projector.rebuild import rebuild_all
+from services.projector.registry import PROJECTIONS
+from services.projector.worker import Projector
+from services.read.progress import progress_as_of
+from services.runtime import admin_database
+from services.settings import Settings
+from services.store.event_store import EventStore
+from services.store.repository import Repository
+
+LOAD_ACTOR = "system:bench-load"
+FIRST_QUARTER = date(2025, 1, 1)
+EVENTS_PER_CYCLE = 250
+"""A tenant gets one quarter per this many events, at most MAX_CYCLES (the earlier ones are
+closed with scores): 1,000 events are a year of 4 quarters."""
+MAX_CYCLES = 8
+EVENTS_PER_KEY_RESULT = 16
+"""About this many events per key result of a cycle: a check-in a week, a correction now
+and then (15 key results in a quarter of 250 events)."""
+MIN_TENANT_EVENTS = 40
+PROJECTOR_POOL = 2
+"""Connections of the projector's pool in the lag phase (it uses one at a time, and one
+more to look up a tenant's cipher key the first time)."""
+RAW_READ = "SELECT * FROM events WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3"
+NOTES = (
+    "",
+    "",
+    "in linea con il piano",
+    "ritardo sul fornitore",
+    "nuovo triage dei ticket in arrivo",
+    "campagna partita lunedì",
+    "dati dal CRM",
+    "stima, da confermare a fine mese",
+)
+REASONS = (
+    "valore riportato male",
+    "dato aggiornato dal gestionale",
+    "il mercato si è ristretto",
+    "nuovo accordo col cliente",
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """How much to load and how long to measure."""
+
+    tenants: int
+    events: int
+    """Events in all tenants together, the big one included."""
+    lag_seconds: float
+    big_tenant_events: int = 10_000
+    lag_rate: float = 500.0
+    """Single check-in commands per second during the lag phase."""
+    as_of_runs: int = 7
+    load_concurrency: int = 8
+    """Tenants loaded at once."""
+    events_per_append: int = 250
+    pool_size: int = 20
+    drain_timeout: float = 120.0
+    """How long to wait after the writers for every position to become visible."""
+    projector_process: bool = True
+    """Run the projector in a child process (as `okr project`); False: a task of this one."""
+
+    def __post_init__(self) -> None:
+        others = self.events - self.big_tenant_events
+        if self.tenants < 2 or others < (self.tenants - 1) * MIN_TENANT_EVENTS:
+            raise ValueError(f"{self.events} events are too few for {self.tenants} tenants")
+
+
+FULL = Config(tenants=1000, events=1_000_000, lag_seconds=20.0)
+QUICK = Config(tenants=100, events=50_000, lag_seconds=5.0)
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """The CLI entry: on DATABASE_URL's server or the embedded one."""
+    config = QUICK if args.quick else FULL
+    _quiet_logs()
+    kind = "DATABASE_URL" if settings.database_url else "embedded"
+    with admin_database(settings) as server_dsn, _signals_cancel_this_task() as received:
+        try:
+            return await bench_projections(server_dsn, settings, config, server_kind=kind)
+        except asyncio.CancelledError:
+            if not received:
+                raise
+            if received[0] == signal.SIGINT:
+                raise KeyboardInterrupt from None
+            raise SystemExit(128 + received[0]) from None
+
+
+async def bench_projections(
+    server_dsn: str, settings: Settings, config: Config, *, server_kind: str
+) -> dict[str, Any]:
+    """Every measurement, on a database of its own created on this server and dropped after."""
+    async with bench_database(server_dsn) as admin_dsn:
+        bench_settings = _bench_settings(settings, admin_dsn, config.pool_size)
+        system = await bootstrap(bench_settings, admin_dsn)
+        try:
+            plans = tenant_plans(config)
+            load_s, writers = await load_phase(system.repository, plans, config)
+            events = await count_events(system.pool)
+            _log(f"loaded {events} events in {len(plans)} tenants: {events / load_s:.0f} ev/s")
+            await vacuum(admin_dsn)
+            raw_s, raw_events = await raw_read_phase(system.pool)
+            rebuild_s, rebuilt = await rebuild_phase(system)
+            if raw_events != events or rebuilt != events:
+                raise RuntimeError(f"read {raw_events} and rebuilt {rebuilt} of {events} events")
+            big = plans[0].tenant_id
+            as_of_events, as_of_ms = await as_of_phase(system.repository, big, config.as_of_runs)
+            lag = await lag_phase(system, writers, config)
+            machine = await machine_info(admin_dsn, server_kind)
+        finally:
+            await system.close()
+    rebuild_eps, raw_eps = events / rebuild_s, events / raw_s
+    ratio = rebuild_eps / raw_eps
+    return {
+        "machine": machine,
+        "quick": config == QUICK,
+        "tenants": len(plans),
+        "events": events,
+        "events_per_append": config.events_per_append,
+        "load_seconds": round(load_s, 2),
+        "load_eps": round(events / load_s, 1),
+        "rebuild_seconds": round(rebuild_s, 2),
+        "rebuild_eps": round(rebuild_eps, 1),
+        "raw_read_seconds": round(raw_s, 3),
+        "raw_read_eps": round(raw_eps, 1),
+        "ratio_rebuild_vs_raw_read": round(ratio, 4),
+        "projector": "separate process" if config.projector_process else "same process",
+        "projector_batch": system.settings.projector_batch,
+        "lag_rate_eps": config.lag_rate,
+        "lag_write_eps": round(lag.write_eps, 1),
+        "lag_seconds": config.lag_seconds,
+        "lag_ms_p50": round(lag.p50_ms, 2),
+        "lag_ms_p99": round(lag.p99_ms, 2),
+        "lag_ms_max": round(lag.max_ms, 2),
+        "lag_samples": lag.samples,
+        "as_of_events": as_of_events,
+        "as_of_ms": round(as_of_ms, 2),
+        "as_of_runs": config.as_of_runs,
+        "targets": {
+            "ratio_rebuild_vs_raw_read_0_3": ratio >= 0.3,
+            "lag_p99_under_100ms": lag.p99_ms < 100,
+            "as_of_under_250ms": as_of_ms < 250,
+        },
+    }
+
+
+# -- the tenants' histories ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TenantPlan:
+    """One tenant to load: its id, how many events, the seed of its history."""
+
+    tenant_id: UUID
+    events: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class CheckInTarget:
+    """A key result of an active cycle the lag writers check in on."""
+
+    tenant_id: UUID
+    key_result_id: UUID
+    value: Decimal
+    on: date
+
+
+def tenant_plans(config: Config) -> list[TenantPlan]:
+    """The big tenant first, then the others sharing the rest of the events (±50 % each)."""
+    rng = random.Random(20270101)
+    others = config.tenants - 1
+    weights = [rng.uniform(0.5, 1.5) for _ in range(others)]
+    spare = config.events - config.big_tenant_events - others * MIN_TENANT_EVENTS
+    sizes = [MIN_TENANT_EVENTS + int(spare * w / sum(weights)) for w in weights]
+    for i in range(config.events - config.big_tenant_events - sum(sizes)):
+        sizes[i % others] += 1
+    return [
+        TenantPlan(uuid4(), n, seed) for seed, n in enumerate([config.big_tenant_events, *sizes])
+    ]
+
+
+class History:
+    """One tenant's aggregates in memory; their events appended a few hundred per command.
+
+    Appends take no snapshots on the way (a KR's snapshot holds every check-in it has: taking
+    one each 50 versions would cost more than the events); once the history is written, each
+    aggregate with at least `snapshot_every` versions gets one snapshot at the head, as a
+    product-made stream has one at most `snapshot_every` - 1 events back.
+    """
+
+    def __init__(self, repository: Repository, tenant_id: UUID, per_append: int) -> None:
+        self.repository = repository
+        self._appender = Repository(repository.store, snapshot_every=0)
+        self.tenant_id = tenant_id
+        self.per_append = per_append
+        self.count = 0
+        """Events made so far (saved or pending)."""
+        self._made: dict[UUID, Aggregate] = {}
+        self._pending: dict[UUID, Aggregate] = {}
+        self._unsaved = 0
+        self._head = 0
+
+    def made(self, events: int, *aggregates: Aggregate) -> None:
+        """Note that one domain command just made `events` events on these aggregates."""
+        for aggregate in aggregates:
+            self._pending[aggregate.id] = aggregate
+        self.count += events
+        self._unsaved += events
+
+    async def commit(self) -> None:
+        """Append the pending events once there are enough of them for one call."""
+        if self._unsaved >= self.per_append:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if self._pending:
+            positions = await self._appender.save(
+                self.tenant_id, *self._pending.values(), actor=LOAD_ACTOR
+            )
+            self._head = positions[-1]
+            self._made.update(self._pending)
+        self._pending, self._unsaved = {}, 0
+
+    async def snapshot(self) -> None:
+        """A snapshot of each long stream at the head (after the last flush)."""
+        every = self.repository.snapshot_every
+        if every <= 0:
+            return
+        mapper = await self.repository.mapper(self.tenant_id)
+        for aggregate in self._made.values():
+            if aggregate.version >= every:
+                stored = mapper.to_stored_event(Snapshot.take(aggregate))
+                await self.repository.store.save_snapshot(self.tenant_id, stored, self._head)
+
+
+@dataclass
+class _KeyResult:
+    """What the generator remembers of a key result it made."""
+
+    kr: KeyResult
+    kind: KRKind
+    low: Decimal
+    high: Decimal
+    check_ins: list[UUID] = field(default_factory=list)
+
+    def value(self, rng: random.Random, progress: float) -> Decimal:
+        if self.kind is KRKind.MILESTONE:
+            return Decimal(1 if progress > 0.8 and rng.random() < 0.5 else 0)
+        span = float(self.high - self.low)
+        guess = float(self.low) + span * progress * rng.uniform(0.6, 1.15)
+        return Decimal(f"{max(guess, 0.0):.1f}")
+
+
+@dataclass
+class _Kpi:
+    kpi: KPI
+    fed: list[_KeyResult] = field(default_factory=list)
+    measurements: list[UUID] = field(default_factory=list)
+
+
+async def load_tenant(
+    repository: Repository, plan: TenantPlan, per_append: int
+) -> list[CheckInTarget]:
+    """Make and append the tenant's history; the key results of its active cycle."""
+    rng = random.Random(plan.seed)
+    history = History(repository, plan.tenant_id, per_append)
+    people = [f"user:{uuid4()}" for _ in range(rng.randint(2, 6))]
+    kpis = [_new_kpi(rng, people, i) for i in range(1 + plan.events // 4000)]
+    history.made(len(kpis), *(k.kpi for k in kpis))
+    cycles = min(max(1, round(plan.events / EVENTS_PER_CYCLE)), MAX_CYCLES)
+    current: list[_KeyResult] = []
+    starts_on = FIRST_QUARTER
+    for number in range(cycles):
+        last = number == cycles - 1
+        budget = round(plan.events * (number + 1) / cycles) - (0 if last else 1)
+        cycle, current = _plan_cycle(history, rng, people, kpis, starts_on, budget)
+        await history.commit()
+        await _run_cycle(history, rng, people, kpis, cycle, current, budget)
+        if not last:
+            _close(history, rng, cycle, current, people)
+            starts_on = cycle.ends_on + timedelta(days=1)
+    await history.flush()
+    await history.snapshot()
+    if history.count != plan.events:
+        raise RuntimeError(f"tenant {plan.tenant_id}: {history.count} != {plan.events} events")
+    on = starts_on + timedelta(days=60)
+    return [
+        CheckInTarget(plan.tenant_id, k.kr.id, k.value(rng, 0.7), on)
+        for k in current
+        if k.kind is not KRKind.MILESTONE
+    ]
+
+
+def _new_kpi(rng: random.Random, people: list[str], i: int) -> _Kpi:
+    kpi = KPI.create(
+        name=f"NPS clienti {i + 1}", direction="higher_is_better", green=40, red=20,
+        frequency_days=7, owner=rng.choice(people), unit=Unit(UnitKind.SCORE),
+    )  # fmt: skip
+    return _Kpi(kpi)
+
+
+_KR_SHAPES: tuple[tuple[KRKind, str, int, int, Unit], ...] = (
+    (KRKind.INCREASE, "Fatturato ricorrente", 120_000, 150_000, Unit(UnitKind.CURRENCY, "EUR")),
+    (KRKind.INCREASE, "Nuovi clienti", 10, 25, Unit(UnitKind.COUNT)),
+    (KRKind.DECREASE, "Tempo di risposta", 24, 18, Unit(UnitKind.HOURS)),
+    (KRKind.INCREASE, "Tasso di conversione", 12, 18, Unit(UnitKind.PERCENT)),
+    (KRKind.DECREASE, "Ticket aperti", 80, 40, Unit(UnitKind.COUNT)),
+    (KRKind.STAY_ABOVE, "Margine lordo", 35, 30, Unit(UnitKind.PERCENT)),
+    (KRKind.MILESTONE, "Nuovo gestionale in produzione", 0, 1, Unit(UnitKind.COUNT)),
+)
+
+
+def _plan_cycle(
+    history: History,
+    rng: random.Random,
+    people: list[str],
+    kpis: list[_Kpi],
+    starts_on: date,
+    budget: int,
+) -> tuple[Cycle, list[_KeyResult]]:
+    """A quarter, activated, with its objective tree and key results (one fed by a KPI)."""
+    quarter = (starts_on.month - 1) // 3 + 1
+    ends_on = date(starts_on.year + quarter // 4, quarter % 4 * 3 + 1, 1) - timedelta(days=1)
+    cycle = Cycle.create(name=f"Q{quarter} {starts_on.year}", starts_on=starts_on, ends_on=ends_on)
+    cycle.activate(author=rng.choice(people))
+    history.made(2, cycle)
+    share = budget - history.count
+    n_krs = min(max(3, share // EVENTS_PER_KEY_RESULT), 80)
+    company = Objective.create(
+        cycle=cycle, title="Crescita sostenibile", owner=rng.choice(people), level="company",
+        roll_up_children=True,
+    )  # fmt: skip
+    objectives = [company]
+    for i in range(max(1, n_krs // 3 - 1)):
+        team = Objective.create(
+            cycle=cycle, title=f"Obiettivo di team {i + 1}", owner=rng.choice(people),
+            parent=company, weight=rng.choice((1, 1, 2)), committed=rng.random() < 0.5,
+        )  # fmt: skip
+        objectives.append(team)
+    history.made(len(objectives), *objectives)
+    krs = []
+    for i in range(n_krs):
+        kind, title, low, high, unit = _KR_SHAPES[i % len(_KR_SHAPES)]
+        objective = objectives[i % len(objectives)]
+        kr = KeyResult.create(
+            cycle=cycle, objective=objective, title=f"{title} {i + 1}", kind=kind,
+            owner=rng.choice(people), unit=unit,
+            start=None if kind is KRKind.MILESTONE else low,
+            target=None if kind is KRKind.MILESTONE else high,
+        )  # fmt: skip
+        krs.append(_KeyResult(kr, kind, Decimal(low), Decimal(high)))
+    history.made(len(krs), *(k.kr for k in krs))
+    for kpi in kpis:
+        kpi.fed = []
+    fed = KeyResult.create(
+        cycle=cycle, objective=company, title="NPS medio", kind="increase",
+        owner=rng.choice(people), start=25, target=45, unit=Unit(UnitKind.SCORE), kpi=kpis[0].kpi,
+    )  # fmt: skip
+    kpis[0].kpi.link_key_result(key_result_id=fed.id, author=rng.choice(people))
+    kpis[0].fed = [_KeyResult(fed, KRKind.INCREASE, Decimal(25), Decimal(45))]
+    history.made(2, fed, kpis[0].kpi)
+    return cycle, krs
+
+
+async def _run_cycle(
+    history: History,
+    rng: random.Random,
+    people: list[str],
+    kpis: list[_Kpi],
+    cycle: Cycle,
+    krs: list[_KeyResult],
+    budget: int,
+) -> None:
+    """Commands until the cycle's share of events is made: mostly check-ins."""
+    first = history.count
+    days = (cycle.ends_on - cycle.starts_on).days
+    while history.count < budget:
+        progress = (history.count - first) / max(1, budget - first)
+        on = cycle.starts_on + timedelta(days=int(progress * days))
+        author = rng.choice(people)
+        left = budget - history.count
+        roll = rng.random() if left > 3 else 0.0
+        if roll < 0.86:
+            k = rng.choice(krs)
+            check_in = k.kr.record_check_in(
+                cycle=cycle, value=k.value(rng, progress), on=on, author=author,
+                confidence=rng.randint(3, 9), note=rng.choice(NOTES),
+            )  # fmt: skip
+            k.check_ins.append(check_in)
+            history.made(1, k.kr)
+        elif roll < 0.92:
+            _measure(history, rng, rng.choice(kpis), cycle, on, author, progress)
+        elif roll < 0.96:
+            k = rng.choice(krs)
+            if k.check_ins:
+                k.kr.correct_check_in(
+                    check_in_id=rng.choice(k.check_ins), value=k.value(rng, progress),
+                    reason=rng.choice(REASONS), author=author,
+                )  # fmt: skip
+                history.made(1, k.kr)
+        elif roll < 0.97:
+            _correct_measurement(history, rng, rng.choice(kpis), author, progress)
+        elif roll < 0.98:
+            k = rng.choice(krs)
+            if k.kind in (KRKind.INCREASE, KRKind.DECREASE):
+                k.high = k.low + (k.high - k.low) * Decimal(rng.choice(("0.8", "0.9", "1.1")))
+                k.kr.revise_target(
+                    cycle=cycle, target=k.high, reason=rng.choice(REASONS), author=author
+                )
+                history.made(1, k.kr)
+        elif roll < 0.99:
+            k = rng.choice(krs)
+            k.kr.change_owner(owner=rng.choice(people), cycle=cycle, author=author)
+            history.made(1, k.kr)
+        else:
+            k = rng.choice(krs)
+            k.kr.rename(title=f"{k.kr.title.split(' (')[0]} (rev.)", cycle=cycle, author=author)
+            history.made(1, k.kr)
+        await history.commit()
+
+
+def _measure(
+    history: History,
+    rng: random.Random,
+    kpi: _Kpi,
+    cycle: Cycle,
+    on: date,
+    author: str,
+    progress: float,
+) -> None:
+    """A KPI measurement and the check-ins it feeds, in one command."""
+    value = Decimal(f"{25 + 20 * progress * rng.uniform(0.7, 1.1):.1f}")
+    measurement_id = kpi.kpi.record_measurement(value=value, on=on, author=author)
+    kpi.measurements.append(measurement_id)
+    for k in kpi.fed:
+        k.kr.record_check_in(
+            cycle=cycle, value=value, on=on, author=author, source="kpi",
+            check_in_id=fed_check_in_id(measurement_id, k.kr.id),
+        )  # fmt: skip
+    history.made(1 + len(kpi.fed), kpi.kpi, *(k.kr for k in kpi.fed))
+
+
+def _correct_measurement(
+    history: History, rng: random.Random, kpi: _Kpi, author: str, progress: float
+) -> None:
+    """A measurement corrected, and the check-ins it fed with it."""
+    if not kpi.measurements:
+        return
+    measurement_id = rng.choice(kpi.measurements)
+    value = Decimal(f"{25 + 20 * progress:.1f}")
+    reason = rng.choice(REASONS)
+    kpi.kpi.correct_measurement(
+        measurement_id=measurement_id, value=value, reason=reason, author=author
+    )
+    fed = []
+    for k in kpi.fed:
+        check_in_id = fed_check_in_id(measurement_id, k.kr.id)
+        if check_in_id in k.kr.check_ins:
+            k.kr.correct_check_in(
+                check_in_id=check_in_id, value=value, reason=reason, author=author
+            )
+            fed.append(k.kr)
+    history.made(1 + len(fed), kpi.kpi, *fed)
+
+
+def _close(
+    history: History,
+    rng: random.Random,
+    cycle: Cycle,
+    krs: list[_KeyResult],
+    people: list[str],
+) -> None:
+    """Grade and close the cycle."""
+    scores = {k.kr.id: Decimal(rng.choice(("0.3", "0.5", "0.7", "0.8", "1"))) for k in krs}
+    objectives = {k.kr.objective_id for k in krs}
+    cycle.close(
+        key_result_scores=scores,
+        objective_scores={o: Decimal("0.7") for o in objectives},
+        closed_by=rng.choice(people),
+    )
+    history.made(1, cycle)
+
+
+# -- phases ----------------------------------------------------------------------------------
+
+
+async def load_phase(
+    repository: Repository, plans: list[TenantPlan], config: Config
+) -> tuple[float, list[CheckInTarget]]:
+    """Seconds to load every tenant, `load_concurrency` at a time; the lag writers' targets."""
+    queue = list(reversed(plans))  # the big tenant first: it takes longest
+    targets: list[CheckInTarget] = []
+    done = 0
+
+    async def loader() -> None:
+        nonlocal done
+        while queue:
+            plan = queue.pop()
+            targets.extend(await load_tenant(repository, plan, config.events_per_append))
+            done += 1
+            if done % max(1, len(plans) // 10) == 0:
+                _log(f"load: {done}/{len(plans)} tenants")
+
+    began = time.perf_counter()
+    async with asyncio.TaskGroup() as group:
+        for _ in range(config.load_concurrency):
+            group.create_task(loader())
+    return time.perf_counter() - began, targets
+
+
+async def count_events(pool: asyncpg.Pool) -> int:
+    total = await pool.fetchval("SELECT coalesce(sum(position), 0) FROM okr_tenant_positions()")
+    return int(total)
+
+
+async def vacuum(admin_dsn: str) -> None:
+    """VACUUM ANALYZE after the bulk load, as a database in steady state would be."""
+    began = time.perf_counter()
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute("VACUUM (ANALYZE) events")
+    finally:
+        await conn.close()
+    _log(f"vacuum: {time.perf_counter() - began:.1f} s")
+
+
+async def raw_read_phase(pool: asyncpg.Pool) -> tuple[float, int]:
+    """Seconds to read every tenant's log row by row (undecoded), as the rebuild reads it."""
+    tenants = [r["tenant_id"] for r in await pool.fetch("SELECT * FROM okr_tenant_positions()")]
+    rows = 0
+    began = time.perf_counter()
+    async with pool.acquire() as conn:
+        for tenant_id in tenants:
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
+                after = 0
+                while True:
+                    batch = await conn.fetch(RAW_READ, tenant_id, after, REBUILD_BATCH)
+                    rows += len(batch)
+                    if len(batch) < REBUILD_BATCH:
+                        break
+                    after = batch[-1]["position"]
+    seconds = time.perf_counter() - began
+    _log(f"raw read: {rows} events in {seconds:.2f} s: {rows / seconds:.0f} ev/s")
+    return seconds, rows
+
+
+async def rebuild_phase(system: System) -> tuple[float, int]:
+    """Seconds of a full `rebuild_all` of every projection; the events it replayed."""
+    last_report = time.perf_counter()
+
+    def report(line: str) -> None:
+        nonlocal last_report
+        if time.perf_counter() - last_report >= 10:
+            last_report = time.perf_counter()
+            _log(line)
+
+    began = time.perf_counter()
+    events = await rebuild_all(
+        system.admin_dsn, system.pool, system.repository, PROJECTIONS, report
+    )
+    seconds = time.perf_counter() - began
+    _log(f"rebuild: {events} events in {seconds:.1f} s: {events / seconds:.0f} ev/s")
+    return seconds, events
+
+
+async def as_of_phase(repository: Repository, tenant_id: UUID, runs: int) -> tuple[int, float]:
+    """The tenant's head position and the median ms of `progress_as_of` at it (one warm-up)."""
+    head = await repository.store.head(tenant_id)
+    today = FIRST_QUARTER + timedelta(days=5 * 365)
+    times = []
+    for i in range(runs + 1):
+        began = time.perf_counter()
+        tree = await progress_as_of(repository, tenant_id, today=today, position=head)
+        if i:
+            times.append(time.perf_counter() - began)
+    if not tree.cycles:
+        raise RuntimeError("the as-of tree is empty")
+    ms = statistics.median(times) * 1000
+    _log(f"as-of: {head} events, median {ms:.1f} ms of {runs}")
+    return head, ms
+
+
+@dataclass(frozen=True)
+class Lag:
+    write_eps: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    samples: int
+
+
+async def lag_phase(system: System, targets: list[CheckInTarget], config: Config) -> Lag:
+    """Commit-to-visible lag of single check-ins written at a steady rate, projector running."""
+    visible: Visible = defaultdict(list)
+    running = _projector_process if config.projector_process else _projector_task
+    async with running(system, visible):
+        await asyncio.sleep(0.5)  # LISTEN is on
+        commits, write_eps = await write_steadily(system.repository, targets, config)
+        await _drain(visible, commits, config.drain_timeout)
+    lags = sorted(_lags(visible, commits))
+    if not lags:
+        raise RuntimeError("no position became visible")
+    if len(lags) < len(commits):
+        _log(f"lag: only {len(lags)} of {len(commits)} positions became visible")
+    cuts = statistics.quantiles(lags * 2 if len(lags) == 1 else lags, n=100, method="inclusive")
+    p50, p99 = cuts[49], cuts[98]
+    _log(f"lag: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, {len(lags)} samples")
+    return Lag(write_eps, p50 * 1000, p99 * 1000, lags[-1] * 1000, len(lags))
+
+
+Visible = dict[UUID, list[tuple[int, float]]]
+"""Per tenant, (last position of a batch, instant the projector committed it), in order."""
+
+
+@asynccontextmanager
+async def _projector_task(system: System, visible: Visible) -> AsyncIterator[None]:
+    """`Projector.run` as a task of this process, on a pool of its own."""
+
+    def on_committed(tenant_id: UUID, position: int) -> None:
+        visible[tenant_id].append((position, time.monotonic()))
+
+    settings = system.settings
+    pool = await create_pool(system.app_dsn, 1, PROJECTOR_POOL)
+    try:
+        projector = Projector(
+            pool, system.repository, PROJECTIONS, batch_size=settings.projector_batch,
+            poll_interval=settings.projector_poll, on_committed=on_committed,
+        )  # fmt: skip
+        began = time.perf_counter()
+        await projector.catch_up_all()  # nothing to apply after the rebuild: learns positions
+        _log(f"lag: projector caught up in {time.perf_counter() - began:.1f} s")
+        stop = asyncio.Event()
+        runner = asyncio.create_task(projector.run(system.app_dsn, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await runner
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
+async def _projector_process(system: System, visible: Visible) -> AsyncIterator[None]:
+    """`Projector.run` in a child process (this module run as a script), as `okr project`
+    runs it; it prints a line per committed batch, and stops when its stdin closes."""
+    settings = system.settings
+    began = time.perf_counter()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.bench.projections", system.app_dsn,
+        str(settings.projector_batch), str(settings.projector_poll),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert child.stdin is not None and child.stdout is not None
+    stdout = child.stdout
+
+    async def read() -> None:
+        async for line in stdout:
+            tenant, position, at = line.split()
+            visible[UUID(tenant.decode())].append((int(position), float(at)))
+
+    reader = None
+    try:
+        if (await stdout.readline()).strip() != b"ready":
+            raise RuntimeError("the projector process did not start")
+        _log(f"lag: projector process caught up in {time.perf_counter() - began:.1f} s")
+        reader = asyncio.create_task(read())
+        yield
+    finally:
+        child.stdin.close()
+        try:
+            await asyncio.wait_for(child.wait(), 30)
+        except TimeoutError:
+            child.kill()
+            await child.wait()
+        if reader is not None:
+            await reader
+
+
+async def project_until_stdin_closes(app_dsn: str, batch_size: int, poll_interval: float) -> None:
+    """The child of `_projector_process`: "ready" once caught up, then a line per batch."""
+    out = sys.stdout
+
+    def on_committed(tenant_id: UUID, position: int) -> None:
+        out.write(f"{tenant_id} {position} {time.monotonic()!r}\n")
+        out.flush()
+
+    pool = await create_pool(app_dsn, 1, PROJECTOR_POOL)
+    try:
+        projector = Projector(
+            pool, Repository(EventStore(pool)), PROJECTIONS, batch_size=batch_size,
+            poll_interval=poll_interval, on_committed=on_committed,
+        )  # fmt: skip
+        await projector.catch_up_all()
+        out.write("ready\n")
+        out.flush()
+        stop = asyncio.Event()
+        stdin = asyncio.StreamReader()
+        loop = asyncio.get_running_loop()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
+
+        async def stop_at_eof() -> None:
+            await stdin.read()
+            stop.set()
+
+        watcher = asyncio.create_task(stop_at_eof())
+        await projector.run(app_dsn, stop)
+        await watcher
+    finally:
+        await pool.close()
+
+
+Commit = tuple[UUID, int, float]
+"""(tenant, position, instant record_check_in returned)."""
+
+
+async def write_steadily(
+    repository: Repository, targets: list[CheckInTarget], config: Config
+) -> tuple[list[Commit], float]:
+    """Single check-in commands started at a steady rate, round robin over tenants."""
+    app = OKRApplication(repository)
+    by_tenant: dict[UUID, list[CheckInTarget]] = defaultdict(list)
+    for target in targets:
+        by_tenant[target.tenant_id].append(target)
+    tenants = list(by_tenant)
+    rng = random.Random(7)
+    rng.shuffle(tenants)
+    commits: list[Commit] = []
+
+    async def check_in(target: CheckInTarget) -> None:
+        ctx = Context(target.tenant_id, f"user:{target.tenant_id}")
+        written = await app.key_results.record_check_in(
+            ctx, target.key_result_id, value=target.value, on=target.on, confidence=7,
+            note=rng.choice(NOTES),
+        )  # fmt: skip
+        commits.append((target.tenant_id, written.position, time.monotonic()))
+
+    count = round(config.lag_rate * config.lag_seconds)
+    began = time.monotonic()
+    async with asyncio.TaskGroup() as group:
+        for i in range(count):
+            delay = began + i / config.lag_rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            group.create_task(check_in(rng.choice(by_tenant[tenants[i % len(tenants)]])))
+    seconds = time.monotonic() - began
+    _log(f"lag: {count} check-ins in {seconds:.1f} s")
+    return commits, count / seconds
+
+
+async def _drain(
+    visible: dict[UUID, list[tuple[int, float]]], commits: list[Commit], seconds: float
+) -> None:
+    """Wait until every committed position is visible (or `seconds` passed)."""
+    heads: dict[UUID, int] = {}
+    for tenant_id, position, _ in commits:
+        heads[tenant_id] = max(position, heads.get(tenant_id, 0))
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(visible[t] and visible[t][-1][0] >= p for t, p in heads.items()):
+            return
+        await asyncio.sleep(0.01)
+
+
+def _lags(visible: dict[UUID, list[tuple[int, float]]], commits: list[Commit]) -> list[float]:
+    """Seconds from each commit to the first projector commit that covered its position.
+
+    A batch committed before the writer's await returned gives 0 (the writer was late).
+    """
+    positions = {t: [p for p, _ in seen] for t, seen in visible.items()}
+    out = []
+    early = 0
+    for tenant_id, position, committed in commits:
+        seen = visible.get(tenant_id, [])
+        i = bisect_left(positions.get(tenant_id, []), position)
+        if i < len(seen):
+            lag = seen[i][1] - committed
+            early += lag < 0
+            out.append(max(lag, 0.0))
+    if early:
+        _log(f"lag: {early} position(s) visible before record_check_in returned (counted 0)")
+    return out
+
+
+def _quiet_logs() -> None:
+    """structlog at INFO on stderr, as a deployed projector logs: no line per batch."""
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+
+
+def _log(message: str) -> None:
+    print(f"bench projections: {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    _quiet_logs()
+    asyncio.run(project_until_stdin_closes(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))

@@ -1,0 +1,89 @@
+"""The projections benchmark runs end to end in a tiny mode and reports every figure
+(speed unchecked)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import asyncpg
+import pytest
+
+from services.bench.projections import Config, bench_projections
+from services.settings import Settings
+
+TINY = Config(
+    tenants=4,
+    events=1_600,
+    big_tenant_events=700,
+    lag_seconds=0.5,
+    lag_rate=40.0,
+    as_of_runs=2,
+    load_concurrency=2,
+    events_per_append=100,
+    pool_size=4,
+)
+
+NUMBERS = [
+    "tenants",
+    "events",
+    "events_per_append",
+    "load_seconds",
+    "load_eps",
+    "rebuild_seconds",
+    "rebuild_eps",
+    "raw_read_seconds",
+    "raw_read_eps",
+    "ratio_rebuild_vs_raw_read",
+    "projector_batch",
+    "lag_rate_eps",
+    "lag_write_eps",
+    "lag_seconds",
+    "lag_ms_p50",
+    "lag_ms_p99",
+    "lag_ms_max",
+    "lag_samples",
+    "as_of_events",
+    "as_of_ms",
+    "as_of_runs",
+]
+TARGETS = {"ratio_rebuild_vs_raw_read_0_3", "lag_p99_under_100ms", "as_of_under_250ms"}
+
+
+def positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+async def bench_databases(server_dsn: str) -> set[str]:
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        rows = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'okr_bench_%'")
+    finally:
+        await conn.close()
+    return {row["datname"] for row in rows}
+
+
+@pytest.mark.parametrize("separate", [True, False], ids=["projector_process", "projector_task"])
+async def test_projections_benchmark_reports_every_figure_and_drops_its_database(
+    server_dsn: str, separate: bool
+) -> None:
+    before = await bench_databases(server_dsn)
+    kind = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "embedded"
+    config = replace(TINY, projector_process=separate)
+
+    result = await bench_projections(server_dsn, Settings(), config, server_kind=kind)
+
+    assert await bench_databases(server_dsn) <= before
+    assert set(result) == {*NUMBERS, "machine", "quick", "projector", "targets"}
+    assert result["quick"] is False
+    assert result["projector"] == ("separate process" if separate else "same process")
+    assert result["machine"]["server"] == kind
+    assert positive(result["machine"]["cpu_count"])
+    assert result["machine"]["python"] and result["machine"]["postgres"]
+    assert all(positive(result[name]) for name in NUMBERS), result
+    assert result["tenants"] == TINY.tenants
+    assert result["events"] == TINY.events
+    assert result["as_of_events"] == TINY.big_tenant_events
+    assert result["lag_samples"] == round(TINY.lag_rate * TINY.lag_seconds)
+    assert set(result["targets"]) == TARGETS
+    assert all(isinstance(v, bool) for v in result["targets"].values())

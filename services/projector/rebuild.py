@@ -104,6 +104,7 @@ async def rebuild_tenant(
     tenant_id: UUID,
 ) -> int:
     """Replace one tenant's rows of these projections, atomically; events replayed."""
+    await repository.mapper(tenant_id)  # before taking a connection: decode needs no other
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
         await conn.execute(
@@ -133,6 +134,7 @@ async def rebuild_all(
             await admin.execute(create_sql(p, SHADOW))
         tenants, events = await _tenants(pool), 0
         for done, tenant_id in enumerate(tenants, start=1):
+            await repository.mapper(tenant_id)  # loaded before the connection is taken
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
                 replayed = await replay_tenant(conn, repository, projections, tenant_id)
@@ -187,6 +189,7 @@ async def verify_tenant(
 ) -> list[Difference]:
     """Rebuild the tenant in memory up to each projection's live position and compare."""
     differences = []
+    await repository.mapper(tenant_id)  # loaded before the connection is taken
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
         upto = {}

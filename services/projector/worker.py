@@ -134,6 +134,7 @@ class Projector:
                 return total
 
     async def _one_batch(self, tenant_id: UUID) -> int | None:
+        await self.repository.mapper(tenant_id)  # decode must not need a second connection
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
             if not await conn.fetchval(LOCK_SQL, tenant_id):

@@ -59,6 +59,7 @@ async def tenant_records(
 ) -> list[Recorded]:
     """The tenant's log decoded, up to a position and/or a recorded instant."""
     records: list[Recorded] = []
+    await repository.mapper(tenant_id)  # loaded before the connection is taken
     async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
         if recorded_at is not None:  # the log is in time order: an instant is a position
             known = await conn.fetchval(

@@ -287,3 +287,24 @@ async def test_the_demo_history_shows_its_correction_and_revision_with_their_rea
     revised = [line for line in lines if line.reason == TARGET_REVISION[2]]
     assert corrected and all("target" not in line.template for line in corrected)
     assert revised and all("target" in line.template for line in revised)
+
+
+async def test_a_pool_of_one_connection_is_enough(databases: DatabaseFactory) -> None:
+    """Projecting, rebuilding, verifying and time travel never need two connections at once."""
+    system = await bootstrap(Settings(pool_min=1, pool_max=1), await databases.create())
+    try:
+        tenant = await a_tenant_with_history(system, check_ins=4)
+        system.repository._mappers.clear()  # a cold start: no tenant mapper cached yet
+        async with asyncio.timeout(30):
+            await projector(system).catch_up(tenant)
+            system.repository._mappers.clear()
+            await rebuild.rebuild_tenant(system.pool, system.repository, PROJECTIONS, tenant)
+            system.repository._mappers.clear()
+            assert (
+                await rebuild.verify_tenant(system.pool, system.repository, PROJECTIONS, tenant)
+                == []
+            )
+            system.repository._mappers.clear()
+            await progress_as_of(system.repository, tenant, today=TODAY, position=3)
+    finally:
+        await system.close()

@@ -104,6 +104,7 @@ class Projector:
         poll_interval: float = 1.0,
         on_committed: Callable[[UUID, int], None] | None = None,
         cache_size: int = 5000,
+        lanes: int = 4,
     ) -> None:
         self.pool = pool
         self.repository = repository
@@ -115,6 +116,8 @@ class Projector:
         self.heads: dict[UUID, int] = {}
         """The last head position seen per tenant."""
         self.cache_size = cache_size
+        self.lanes = max(1, lanes)
+        """Tenants caught up at once (one connection each): round trips overlap."""
         self.on_committed = on_committed
         """Called after each batch commits with (tenant, last position): metrics, lag."""
         self._states: Cache = {}
@@ -196,6 +199,22 @@ class Projector:
             total += await self.catch_up(tenant_id)
         return total
 
+    async def _in_lanes(self, tenants: list[UUID], stop: asyncio.Event) -> None:
+        """Catch tenants up `lanes` at a time, each on its own connection.
+
+        Safe: a tenant's batches are taken under its advisory lock, and the lanes share one
+        queue, so no two lanes ever hold the same tenant.
+        """
+        queue = iter(tenants)
+
+        async def lane() -> None:
+            for tenant_id in queue:
+                if stop.is_set():
+                    return
+                await self._catch_up_logged(tenant_id)
+
+        await asyncio.gather(*(lane() for _ in range(min(self.lanes, len(tenants)))))
+
     def notified(self, tenant_id: UUID, position: int) -> None:
         """A NOTIFY arrived: the tenant has new events."""
         self.heads[tenant_id] = max(position, self.heads.get(tenant_id, 0))
@@ -212,10 +231,7 @@ class Projector:
             while not stop.is_set():
                 await self._wait(stop)
                 dirty, self._dirty = self._dirty, set()
-                for tenant_id in dirty or await self.lagging_tenants():
-                    if stop.is_set():
-                        break
-                    await self._catch_up_logged(tenant_id)
+                await self._in_lanes(list(dirty or await self.lagging_tenants()), stop)
         finally:
             with contextlib.suppress(Exception):
                 await listener.close()

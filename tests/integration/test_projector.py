@@ -308,3 +308,22 @@ async def test_a_pool_of_one_connection_is_enough(databases: DatabaseFactory) ->
             await progress_as_of(system.repository, tenant, today=TODAY, position=3)
     finally:
         await system.close()
+
+
+async def test_a_running_projector_catches_many_tenants_up_in_lanes(fresh: System) -> None:
+    """Writes spread over many tenants reach every read model, lanes working side by side."""
+    tenants = [await a_tenant_with_history(fresh, check_ins=3) for _ in range(6)]
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        projector(fresh, poll_interval=0.2, lanes=3).run(fresh.app_dsn, stop)
+    )
+    try:
+        for tenant in tenants:
+            head = await fresh.store.head(tenant)
+            assert await wait_for_position(
+                fresh.pool, tenant, head, projection="history", within=10
+            )
+    finally:
+        stop.set()
+        await task
+    await assert_matches_rebuild(fresh, tenants)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
 from urllib.parse import quote, urlsplit, urlunsplit
-from uuid import UUID
 
 import asyncpg
+
+from tenants.db import grants_literal, tenant_transaction  # one definition of the RLS contract
+
+__all__ = ["APP_ROLE", "app_dsn", "create_pool", "grants_literal", "tenant_transaction"]
 
 APP_ROLE = "okr_app"
 
@@ -18,12 +19,6 @@ def app_dsn(admin_dsn: str, password: str | None = None) -> str:
     host = parts.netloc.rpartition("@")[2]
     auth = APP_ROLE if password is None else f"{APP_ROLE}:{quote(password, safe='')}"
     return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
-
-
-def grants_literal(tenant_ids: Iterable[UUID]) -> str:
-    """A Postgres uuid[] literal of validated ids, for `SET LOCAL okr.tenant_ids`."""
-    ids = [str(UUID(str(t))) for t in tenant_ids]
-    return "{" + ",".join(ids) + "}"
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:
@@ -41,13 +36,3 @@ async def create_pool(dsn: str, min_size: int = 2, max_size: int = 20) -> asyncp
     pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_keep_session)
     assert pool is not None
     return pool
-
-
-@asynccontextmanager
-async def tenant_transaction(
-    pool: asyncpg.Pool, tenant_ids: Iterable[UUID]
-) -> AsyncIterator[asyncpg.Connection]:
-    """A transaction in which row-level security admits exactly these tenants."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal(tenant_ids)}'")
-        yield conn

@@ -22,6 +22,7 @@ from services.db import grants_literal
 from services.projector.decode import decode
 from services.projector.schema import columns_sql, create_sql, positions_table, table_names
 from services.projector.tables import append_rows, keyed, save_position, write_state_diff
+from services.projector.worker import TENANT_LOCK_KEY
 from services.store.event_store import read_log_on
 from services.store.repository import Repository
 
@@ -64,7 +65,7 @@ async def replay_tenant(
         stored = await read_log_on(conn, tenant_id, after, limit=BATCH)
         if not stored:
             return out
-        for record in await decode(repository, stored):
+        for record in await decode(repository, stored, conn):
             for r in out:
                 limit = None if upto is None else upto.get(r.projection.name, 0)
                 if limit is not None and record.position > limit:
@@ -104,12 +105,9 @@ async def rebuild_tenant(
     tenant_id: UUID,
 ) -> int:
     """Replace one tenant's rows of these projections, atomically; events replayed."""
-    await repository.mapper(tenant_id)  # before taking a connection: decode needs no other
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 7013))", tenant_id
-        )
+        await conn.execute(f"SELECT pg_advisory_xact_lock({TENANT_LOCK_KEY})", tenant_id)
         replayed = await replay_tenant(conn, repository, projections, tenant_id)
         for r in replayed:
             for name in table_names(r.projection):
@@ -134,7 +132,6 @@ async def rebuild_all(
             await admin.execute(create_sql(p, SHADOW))
         tenants, events = await _tenants(pool), 0
         for done, tenant_id in enumerate(tenants, start=1):
-            await repository.mapper(tenant_id)  # loaded before the connection is taken
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
                 replayed = await replay_tenant(conn, repository, projections, tenant_id)
@@ -189,7 +186,6 @@ async def verify_tenant(
 ) -> list[Difference]:
     """Rebuild the tenant in memory up to each projection's live position and compare."""
     differences = []
-    await repository.mapper(tenant_id)  # loaded before the connection is taken
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
         upto = {}

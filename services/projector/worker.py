@@ -29,7 +29,9 @@ from services.store.event_store import read_log_on
 from services.store.repository import Repository
 
 log = structlog.get_logger("okr.projector")
-LOCK_SQL = "SELECT pg_try_advisory_xact_lock(hashtextextended($1::uuid::text, 7013))"
+TENANT_LOCK_KEY = "hashtextextended($1::uuid::text, 7013)"
+"""The per-tenant advisory lock every projector and rebuild takes ($1: the tenant)."""
+LOCK_SQL = f"SELECT pg_try_advisory_xact_lock({TENANT_LOCK_KEY})"
 
 
 @dataclass
@@ -137,7 +139,6 @@ class Projector:
                 return total
 
     async def _one_batch(self, tenant_id: UUID) -> int | None:
-        await self.repository.mapper(tenant_id)  # decode must not need a second connection
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
             if not await conn.fetchval(LOCK_SQL, tenant_id):
@@ -148,7 +149,7 @@ class Projector:
             if not stored:
                 self.applied[tenant_id] = low
                 return 0
-            records = await decode(self.repository, stored)
+            records = await decode(self.repository, stored, conn)
             for p in progress:
                 await self._apply(conn, tenant_id, p, records)
         self._remember(tenant_id, progress)

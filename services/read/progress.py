@@ -59,7 +59,6 @@ async def tenant_records(
 ) -> list[Recorded]:
     """The tenant's log decoded, up to a position and/or a recorded instant."""
     records: list[Recorded] = []
-    await repository.mapper(tenant_id)  # loaded before the connection is taken
     async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
         if recorded_at is not None:  # the log is in time order: an instant is a position
             known = await conn.fetchval(
@@ -72,7 +71,7 @@ async def tenant_records(
         after = 0
         while True:
             stored = await read_log_on(conn, tenant_id, after, limit=_BATCH, upto=position)
-            records += await decode(repository, stored)
+            records += await decode(repository, stored, conn)
             if len(stored) < _BATCH:
                 return records
             after = stored[-1].position

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
+import asyncpg
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import Mapper
@@ -22,6 +23,7 @@ from services.store.event_store import EventStore
 from services.store.transcoder import MsgspecTranscoder
 
 A = TypeVar("A", bound=Aggregate)
+_KEY_SQL = "SELECT cipher_key FROM tenant_keys WHERE tenant_id = $1"
 
 
 class AggregateNotFoundError(LookupError):
@@ -43,14 +45,19 @@ class Repository:
         self._plain: Mapper[UUID] = Mapper(self._transcoder)
         self._mappers: dict[UUID, Mapper[UUID]] = {}
 
-    async def mapper(self, tenant_id: UUID) -> Mapper[UUID]:
-        """The tenant's mapper: with its AES cipher when the tenant has a key."""
+    async def mapper(self, tenant_id: UUID, conn: asyncpg.Connection | None = None) -> Mapper[UUID]:
+        """The tenant's mapper: with its AES cipher when the tenant has a key.
+
+        A caller inside a transaction that admits the tenant passes its connection, so the
+        key lookup never needs a second one from the pool.
+        """
         mapper = self._mappers.get(tenant_id)
         if mapper is None:
-            async with tenant_transaction(self.store.pool, [tenant_id]) as conn:
-                key = await conn.fetchval(
-                    "SELECT cipher_key FROM tenant_keys WHERE tenant_id = $1", tenant_id
-                )
+            if conn is None:
+                async with tenant_transaction(self.store.pool, [tenant_id]) as own:
+                    key = await own.fetchval(_KEY_SQL, tenant_id)
+            else:
+                key = await conn.fetchval(_KEY_SQL, tenant_id)
             cipher = AESCipher(Environment(env={AESCipher.CIPHER_KEY: key})) if key else None
             mapper = Mapper(self._transcoder, cipher=cipher) if cipher else self._plain
             self._mappers[tenant_id] = mapper

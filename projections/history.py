@@ -1,8 +1,8 @@
 """The history timeline: every change in words, per item and per tenant.
 
-Each event becomes one line of rm_history: a template key and its parameters (the portal
-renders English or Italian, see :mod:`projections.history_text`), a ready English ``text``,
-the before → after of each field, the actor, the reason, the valid date (check-ins and
+Each event becomes one line of rm_history: a template key and its parameters (rendered
+where lines are read, in English or Italian, see :mod:`projections.history_text`), the
+before → after of each field, the actor, the reason, the valid date (check-ins and
 measurements) and the recorded time. The fold keeps a progress state to know the "before".
 """
 
@@ -15,8 +15,8 @@ from uuid import UUID
 import msgspec
 
 from projections.base import Recorded, RowsByTable, Table
-from projections.codec import NO_ROWS, StateCodec, one_table, row_of, table_of
-from projections.history_lines import FieldChange, HistoryLine, history_line
+from projections.codec import NO_ROWS, StateCodec, table_of
+from projections.history_lines import FieldChange, HistoryLine, StoredLine, history_row
 from projections.history_text import LANGUAGES, TEMPLATES, render
 from projections.progress_fold import progress_fold
 from projections.progress_state import ProgressView
@@ -28,6 +28,7 @@ __all__ = [
     "HistoryLine",
     "HistoryProjection",
     "HistoryView",
+    "StoredLine",
     "history_fold",
     "history_projection",
     "item_timeline",
@@ -36,25 +37,23 @@ __all__ = [
 ]
 
 
-class HistoryView(msgspec.Struct, frozen=True):
-    """The facts needed to say what each change was before it happened."""
-
-    progress: ProgressView = msgspec.field(default_factory=ProgressView)
+HistoryView = ProgressView
+"""The facts needed to say what each change was before it happened: the progress state."""
 
 
 def history_fold(state: HistoryView, record: Recorded) -> tuple[HistoryView, RowsByTable]:
     """The next state and the history line of this event."""
-    after = progress_fold(state.progress, record)
-    line = history_line(state.progress, after, record)
-    return HistoryView(after), one_table("rm_history", row_of(line))
+    after = progress_fold(state, record)
+    return after, {"rm_history": (history_row(state, after, record),)}
 
 
 def line_from_row(row: Sequence[Any]) -> HistoryLine:
-    """A line back from an rm_history row (params/changes as JSON text or as data)."""
-    data = dict(zip(HistoryLine.__struct_fields__, row, strict=True))
+    """A line back from an rm_history row (params/changes as JSON text or as data), in English."""
+    data = dict(zip(StoredLine.__struct_fields__, row, strict=True))
     for name in ("params", "changes"):
         if isinstance(data[name], str | bytes):
             data[name] = msgspec.json.decode(data[name])
+    data["text"] = render(data["template"], data["params"])
     return msgspec.convert(data, HistoryLine)
 
 
@@ -67,14 +66,14 @@ def item_timeline(lines: Iterable[HistoryLine], item_id: UUID) -> list[HistoryLi
     )
 
 
-TABLES: tuple[Table, ...] = (table_of("rm_history", HistoryLine, key=("position",), kind="log"),)
+TABLES: tuple[Table, ...] = (table_of("rm_history", StoredLine, key=("position",), kind="log"),)
 
 
 class HistoryProjection:
     """The timeline: one log table, rm_history."""
 
     name: str = "history"
-    version = 1
+    version = 2  # 2: no stored English text, it is rendered where lines are read
     tables: tuple[Table, ...] = TABLES
 
     def __init__(self) -> None:
@@ -83,8 +82,7 @@ class HistoryProjection:
     def initial(self) -> HistoryView:
         return HistoryView()
 
-    def fold(self, state: HistoryView, record: Recorded) -> tuple[HistoryView, RowsByTable]:
-        return history_fold(state, record)
+    fold = staticmethod(history_fold)  # the fold itself: no extra call per event
 
     def rows(self, state: HistoryView) -> RowsByTable:
         return NO_ROWS

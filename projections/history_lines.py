@@ -7,21 +7,21 @@ the event gives the old one, so every line says "before → after" per field.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from domain import KPI, Cycle, KeyResult, Objective
-from projections.base import Recorded
-from projections.codec import text
-from projections.history_text import render
+from projections.base import Recorded, Row
+from projections.history_text import date_text, number_text, value_text
 from projections.progress_state import (
+    CheckInView,
     CycleView,
     KeyResultView,
     KPIView,
+    MeasurementView,
     ObjectiveView,
     ProgressView,
     check_in_at,
@@ -40,8 +40,11 @@ class FieldChange(msgspec.Struct, frozen=True):
     after: str | None
 
 
-class HistoryLine(msgspec.Struct, frozen=True):
-    """rm_history: one change in words, with its before → after per field."""
+class StoredLine(msgspec.Struct, frozen=True):
+    """rm_history: one change as a template and its parameters, with before → after per field.
+
+    The sentence is rendered where it is read (:class:`HistoryLine`), not stored.
+    """
 
     position: int
     recorded_at: datetime
@@ -55,10 +58,15 @@ class HistoryLine(msgspec.Struct, frozen=True):
     params: dict[str, str | None]
     changes: list[FieldChange]
     reason: str | None
+
+
+class HistoryLine(StoredLine, frozen=True):
+    """One change in words: the stored line and its English sentence."""
+
     text: str
 
 
-class _Item(NamedTuple):
+class _Item(msgspec.Struct, frozen=True):
     """Which item a line is about."""
 
     kind: str
@@ -83,49 +91,48 @@ def _kpi(view: KPIView) -> _Item:
     return _Item(KPI_KIND, view.kpi_id, view.name, None)
 
 
-@dataclass
-class _Draft:
-    """What a describer finds; the line adds the record's facts and the English text."""
+class _Draft(msgspec.Struct, frozen=True):
+    """What a describer finds; the row adds the record's facts."""
 
     item: _Item
     template: str
     changes: list[FieldChange]
-    params: Mapping[str, str | None] = field(default_factory=dict)
+    params: Mapping[str, str | None] = msgspec.field(default_factory=dict)
     valid_on: date | None = None
 
 
 Describer = Callable[[ProgressView, ProgressView, Any], _Draft]
+RowMaker = Callable[[ProgressView, ProgressView, Recorded], Row]
+_JSON = msgspec.json.Encoder()
 
 
-def history_line(before: ProgressView, after: ProgressView, record: Recorded) -> HistoryLine:
-    """The line telling what ``record`` changed, between the states around it."""
-    e = record.event
-    describer = _DESCRIBERS.get(type(e))
+def history_row(before: ProgressView, after: ProgressView, record: Recorded) -> Row:
+    """The rm_history row telling what ``record`` changed, in StoredLine's field order."""
+    kind = type(record.event)
     try:
-        draft = _unknown(record) if describer is None else describer(before, after, e)
-    except (KeyError, StopIteration):  # an item the log never created: say what happened
+        direct = _DIRECT.get(kind)
+        if direct is not None:
+            return direct(before, after, record)
+        draft = _DESCRIBERS[kind](before, after, record.event)
+    except (KeyError, StopIteration):  # an unknown event, or an item the log never created
         draft = _unknown(record)
+    return _row(record, draft)
+
+
+def _row(record: Recorded, draft: _Draft) -> Row:
+    e = record.event
     actor = getattr(e, "author", None) or getattr(e, "closed_by", None) or record.actor
     reason = getattr(e, "reason", None)
     params = {"title": draft.item.title, "actor": actor, "reason": reason, **draft.params}
-    for change in draft.changes[:1]:
-        params.setdefault("before", change.before)
-        params.setdefault("after", change.after)
-    return HistoryLine(
-        position=record.position,
-        recorded_at=record.recorded_at,
-        item_kind=draft.item.kind,
-        item_id=draft.item.item_id,
-        item_title=draft.item.title,
-        cycle_id=draft.item.cycle_id,
-        valid_on=draft.valid_on,
-        actor=actor,
-        template=draft.template,
-        params=params,
-        changes=draft.changes,
-        reason=reason,
-        text=render(draft.template, params),
-    )
+    if draft.changes:
+        params.setdefault("before", draft.changes[0].before)
+        params.setdefault("after", draft.changes[0].after)
+    item = draft.item
+    return (
+        record.position, record.recorded_at, item.kind, item.item_id, item.title, item.cycle_id,
+        draft.valid_on, actor, draft.template, _JSON.encode(params).decode(),
+        _JSON.encode(draft.changes).decode(), reason,
+    )  # fmt: skip
 
 
 def _unknown(record: Recorded) -> _Draft:
@@ -134,11 +141,11 @@ def _unknown(record: Recorded) -> _Draft:
 
 
 def _created(fields: Mapping[str, object]) -> list[FieldChange]:
-    return [FieldChange(name, None, text(value)) for name, value in fields.items()]
+    return [FieldChange(name, None, value_text(value)) for name, value in fields.items()]
 
 
 def _change(name: str, before: object, after: object) -> FieldChange:
-    return FieldChange(name, text(before), text(after))
+    return FieldChange(name, value_text(before), value_text(after))
 
 
 # Cycles
@@ -146,7 +153,7 @@ def _change(name: str, before: object, after: object) -> FieldChange:
 
 def _cycle_created(b: ProgressView, a: ProgressView, e: Cycle.Created) -> _Draft:
     fields = {"name": e.name, "starts_on": e.starts_on, "ends_on": e.ends_on, "period": e.period}
-    params = {"starts_on": text(e.starts_on), "ends_on": text(e.ends_on)}
+    params = {"starts_on": value_text(e.starts_on), "ends_on": value_text(e.ends_on)}
     return _Draft(_cycle(a.cycles[e.originator_id]), "cycle.created", _created(fields), params)
 
 
@@ -235,29 +242,58 @@ def _kr_created(b: ProgressView, a: ProgressView, e: KeyResult.Created) -> _Draf
         "owner": e.owner,
         "kpi_id": e.kpi_id,
     }
-    params = {"kind": e.kind, "target": text(e.target), "start": text(e.start)}
+    params = {"kind": e.kind, "target": value_text(e.target), "start": value_text(e.start)}
     item = _key_result(a.key_results[e.originator_id])
     template = "key_result.created" if e.kind in _RANGED else f"key_result.created_{e.kind}"
     return _Draft(item, template, _created(fields), params)
 
 
-def _checked_in(b: ProgressView, a: ProgressView, e: KeyResult.CheckedIn) -> _Draft:
-    new = a.key_results[e.originator_id]
-    was = check_in_at(b.key_results[e.originator_id], e.on)  # the value that date had so far
-    changes = [_change("value", None if was is None else was.value, e.value)]
-    if e.confidence is not None:
-        changes.append(_change("confidence", None if was is None else was.confidence, e.confidence))
+class _CheckInParams(msgspec.Struct):
+    """A check-in line's parameters, keyed and ordered as :func:`_row` would (encoded faster)."""
+
+    title: str
+    actor: str
+    reason: None
+    on: str | None
+    confidence: str | None
+    source: str
+    kpi: str | None
+    note: str | None
+    before: str | None
+    after: str | None
+
+
+def _check_in_row(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
+    """A check-in's row, straight (most of a log): what :func:`_row` would make of a draft
+    (a check-in has an author and no reason)."""
+    e: KeyResult.CheckedIn = record.event
+    kr = a.key_results[e.originator_id]
+    was = _check_in_on(b.key_results[e.originator_id], e.on)  # the value that date had so far
+    value = number_text(e.value)
+    before = None if was is None else number_text(was.value)
+    changes = [FieldChange("value", before, value)]
+    confidence = None if e.confidence is None else str(e.confidence)
+    if confidence is not None:
+        old = None if was is None or was.confidence is None else str(was.confidence)
+        changes.append(FieldChange("confidence", old, confidence))
     if e.note:
-        changes.append(_change("note", None if was is None else was.note, e.note))
-    source = getattr(e, "source", "manual")
-    params = {
-        "on": text(e.on),
-        "confidence": text(e.confidence),
-        "source": source,
-        "kpi": _kpi_name(a, new.kpi_id),
-        "note": e.note or None,
-    }
-    return _Draft(_key_result(new), _check_in_template(source, e.confidence), changes, params, e.on)
+        changes.append(FieldChange("note", None if was is None else was.note, e.note))
+    actor, source = e.author or record.actor, getattr(e, "source", "manual")
+    params = _CheckInParams(
+        kr.title, actor, None, date_text(e.on), confidence, source, _kpi_name(a, kr.kpi_id),
+        e.note or None, before, value,
+    )  # fmt: skip
+    return (
+        record.position, record.recorded_at, KEY_RESULT, kr.key_result_id, kr.title, kr.cycle_id,
+        e.on, actor, _check_in_template(source, e.confidence), _JSON.encode(params).decode(),
+        _JSON.encode(changes).decode(), None,
+    )  # fmt: skip
+
+
+def _check_in_on(kr: KeyResultView, on: date) -> CheckInView | None:
+    """:func:`check_in_at`, at once when no check-in is dated after ``on`` (the usual case)."""
+    latest = kr.latest  # the latest-dated, recorded last: the answer for any later date
+    return latest if latest is not None and latest.on <= on else check_in_at(kr, on)
 
 
 def _check_in_template(source: str, confidence: int | None) -> str:
@@ -270,15 +306,14 @@ def _check_in_template(source: str, confidence: int | None) -> str:
 
 def _check_in_corrected(b: ProgressView, a: ProgressView, e: KeyResult.CheckInCorrected) -> _Draft:
     kr = a.key_results[e.originator_id]
-    old = next(
-        c for c in b.key_results[kr.key_result_id].check_ins if c.check_in_id == e.check_in_id
-    )
+    wanted = e.check_in_id.int  # UUID == is Python code: compare the ints it would compare
+    old = next(c for c in b.key_results[kr.key_result_id].check_ins if c.check_in_id.int == wanted)
     changes = [_change("value", old.value, e.value)]
     if old.confidence != e.confidence:
         changes.append(_change("confidence", old.confidence, e.confidence))
     if old.note != e.note:
         changes.append(_change("note", old.note, e.note))
-    params = {"on": text(old.on), "original": text(old.original_value)}
+    params = {"on": value_text(old.on), "original": value_text(old.original_value)}
     return _Draft(_key_result(kr), "key_result.check_in_corrected", changes, params, old.on)
 
 
@@ -290,7 +325,7 @@ def _kr_field(name: str, template: str) -> Describer:
         change = _change(name, getattr(old, name), getattr(new, name))
         params = {
             "kpi": _kpi_name(a, getattr(e, "kpi_id", None)),
-            "original": text(new.original_target) if name == "target" else None,
+            "original": value_text(new.original_target) if name == "target" else None,
         }
         return _Draft(_key_result(new), template, [change], params)
 
@@ -314,22 +349,33 @@ def _kpi_created(b: ProgressView, a: ProgressView, e: KPI.Created) -> _Draft:
         "frequency_days": e.frequency_days,
         "owner": e.owner,
     }
-    params = {"green": text(e.green), "red": text(e.red), "frequency_days": str(e.frequency_days)}
+    params = {
+        "green": value_text(e.green),
+        "red": value_text(e.red),
+        "frequency_days": str(e.frequency_days),
+    }
     return _Draft(_kpi(a.kpis[e.originator_id]), "kpi.created", _created(fields), params)
 
 
+def _measurement_on(kpi: KPIView, on: date) -> MeasurementView | None:
+    """:func:`measurement_at`, at once when no measurement is dated after ``on``."""
+    latest = kpi.latest
+    return latest if latest is not None and latest.on <= on else measurement_at(kpi, on)
+
+
 def _measured(b: ProgressView, a: ProgressView, e: KPI.Measured) -> _Draft:
-    before = measurement_at(b.kpis[e.originator_id], e.on)
+    before = _measurement_on(b.kpis[e.originator_id], e.on)
     changes = [_change("value", None if before is None else before.value, e.value)]
-    params = {"on": text(e.on), "source": e.source}
+    params = {"on": value_text(e.on), "source": e.source}
     return _Draft(_kpi(a.kpis[e.originator_id]), "kpi.measured", changes, params, e.on)
 
 
 def _measurement_corrected(b: ProgressView, a: ProgressView, e: KPI.MeasurementCorrected) -> _Draft:
     kpi = a.kpis[e.originator_id]
-    old = next(m for m in b.kpis[kpi.kpi_id].measurements if m.measurement_id == e.measurement_id)
+    wanted = e.measurement_id.int  # as in _check_in_corrected
+    old = next(m for m in b.kpis[kpi.kpi_id].measurements if m.measurement_id.int == wanted)
     changes = [_change("value", old.value, e.value)]
-    params = {"on": text(old.on), "original": text(old.original_value)}
+    params = {"on": value_text(old.on), "original": value_text(old.original_value)}
     return _Draft(_kpi(kpi), "kpi.measurement_corrected", changes, params, old.on)
 
 
@@ -337,10 +383,10 @@ def _thresholds(b: ProgressView, a: ProgressView, e: KPI.ThresholdsChanged) -> _
     old, new = b.kpis[e.originator_id], a.kpis[e.originator_id]
     changes = [_change("green", old.green, new.green), _change("red", old.red, new.red)]
     params = {
-        "green_before": text(old.green),
-        "green_after": text(new.green),
-        "red_before": text(old.red),
-        "red_after": text(new.red),
+        "green_before": value_text(old.green),
+        "green_after": value_text(new.green),
+        "red_before": value_text(old.red),
+        "red_after": value_text(new.red),
     }
     return _Draft(_kpi(new), "kpi.thresholds_changed", changes, params)
 
@@ -393,7 +439,6 @@ _DESCRIBERS: dict[type, Describer] = {
     Objective.Reparented: _reparented,
     Objective.Archived: _objective_field("archived", "objective.archived"),
     KeyResult.Created: _kr_created,
-    KeyResult.CheckedIn: _checked_in,
     KeyResult.CheckInCorrected: _check_in_corrected,
     KeyResult.TargetRevised: _kr_field("target", "key_result.target_revised"),
     KeyResult.Renamed: _kr_field("title", "key_result.renamed"),
@@ -412,3 +457,7 @@ _DESCRIBERS: dict[type, Describer] = {
     KPI.KeyResultUnlinked: _kpi_link("kpi.key_result_unlinked", linked=False),
     KPI.Archived: _kpi_field("archived", "kpi.archived"),
 }
+"""What each kind of event says, as a draft :func:`_row` completes (check-ins: see _DIRECT)."""
+
+_DIRECT: dict[type, RowMaker] = {KeyResult.CheckedIn: _check_in_row}
+"""Events made into rows without a draft: check-ins, most of every log."""

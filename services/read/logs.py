@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from projections.audit import AuditEntry, entry_from_row
-from projections.history import HistoryLine, line_from_row
+from projections.history import HistoryLine, StoredLine, line_from_row
 from projections.series import SeriesPoint, series_point
 from services.db import tenant_transaction
 from services.projector.schema import columns_sql
@@ -56,7 +56,7 @@ async def history(
         _HISTORY, item_id=item_id, actor=actor, kind=kind, since=since, until=until,
         before_position=before_position,
     )  # fmt: skip
-    columns = columns_sql(HistoryLine.__struct_fields__)
+    columns = columns_sql(StoredLine.__struct_fields__)
     sql = (
         f"SELECT {columns} FROM rm_history WHERE tenant_id = $1{where}"
         f" ORDER BY position DESC LIMIT {min(max(limit, 1), MAX_LIMIT)}"

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from projections.base import collect
+from projections.codec import text
 from projections.history import (
     TEMPLATES,
     FieldChange,
@@ -15,6 +16,7 @@ from projections.history import (
     line_from_row,
     render,
 )
+from projections.history_text import value_text
 from tests.projections.builders import (
     Log,
     active_quarter,
@@ -142,3 +144,16 @@ def test_score_adjustment_lands_on_the_scored_item_timeline() -> None:
     assert adjusted.item_kind == "objective"
     assert adjusted.changes == [FieldChange("score", "0.4", "0.5")]
     assert adjusted in item_timeline(lines, adjusted.item_id)
+
+
+def test_values_in_lines_read_as_exports_write_them() -> None:
+    """The history's quick words for values are the export's words, said twice or once:
+    no exponent, no trailing zeros, no minus zero, ISO dates."""
+    values: list[object] = [
+        D("24.0"), D("23.9"), D("-0.0"), D("0E-7"), D("1E+3"), D("0.000001"), D("1E-7"),
+        D("100"), D("-12.50"), D("1234567890123456789012345678.9"), D("NaN"), D("sNaN"),
+        D("-Infinity"), date(2027, 1, 2), 7, True, None, "in linea",
+    ]  # fmt: skip
+
+    for value in values * 2:
+        assert value_text(value) == text(value), value

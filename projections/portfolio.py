@@ -74,6 +74,7 @@ def _active_cycles(state: ProgressView) -> list[UUID]:
 
 
 def _overall(state: ProgressView, active: list[UUID]) -> Decimal | None:
+    state = rollup.cycles_only(state, active) or state
     objectives = rollup.objective_progress(state, rollup.key_result_progress(state))
     tops = [
         (state.objectives[o].weight, objectives.get(o))

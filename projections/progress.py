@@ -7,15 +7,17 @@ closing scores). Status, pace and staleness depend on the day: the query functio
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import msgspec
 
 from domain import progress as maths
 from projections import rollup
-from projections.base import Recorded, RowsByTable, Table
+from projections.base import Column, Recorded, Row, RowsByTable, Table
 from projections.codec import NO_ROWS, StateCodec, row_of, table_of
 from projections.progress_fold import progress_fold
 from projections.progress_state import (
@@ -26,6 +28,7 @@ from projections.progress_state import (
     ProgressView,
     guardrail_tally,
     kpi_health,
+    raw_progress,
 )
 from projections.progress_tree import (
     CycleNode,
@@ -184,6 +187,109 @@ def progress_rows(
     }
 
 
+_Rows = dict[str, list[Row]]
+_cycle_memo: dict[int, tuple[tuple[Any, ...], _Rows]] = {}
+_kr_memo: dict[int, tuple[KeyResultView, CycleView | None, Row, Decimal | None]] = {}
+_kpi_memo: dict[int, tuple[KPIView, Row]] = {}
+
+
+def state_rows(state: ProgressView) -> _Rows:
+    """progress_rows as table rows, worked out again only for what changed since the last
+    call that saw it; the same answer as :func:`progress_rows`.
+
+    The fold shares every item an event did not touch, so "changed" is an identity test:
+    a key result's row depends on it and its cycle only; a KPI's on itself; a cycle's and
+    its objectives' rows on the cycle, its objectives and its key results (alignment stays
+    within a cycle). One check-in works out one key result row and one cycle's roll-ups.
+    """
+    if rollup.cycles_only(state, ()) is None:  # cross-cycle alignment: the long way
+        return {name: [row_of(r) for r in rows] for name, rows in progress_rows(state).items()}
+    # Keyed by UUID.int: UUID's own hash and == are Python code, an int's are not.
+    groups: dict[int, tuple[UUID, list[ObjectiveView], list[KeyResultView]]] = {
+        cycle_id.int: (cycle_id, [], []) for cycle_id in state.cycles
+    }
+    for objective in state.objectives.values():
+        group = groups.get(objective.cycle_id.int)
+        if group is None:
+            group = groups[objective.cycle_id.int] = (objective.cycle_id, [], [])
+        group[1].append(objective)
+    for kr in state.key_results.values():
+        group = groups.get(kr.cycle_id.int)
+        if group is None:
+            group = groups[kr.cycle_id.int] = (kr.cycle_id, [], [])
+        group[2].append(kr)
+    out: _Rows = {"rm_cycles": [], "rm_objectives": [], "rm_key_results": []}
+    key_result_rows = out["rm_key_results"]
+    for cycle_id, objectives, krs in groups.values():
+        cycle = state.cycles.get(cycle_id)
+        raws = {}
+        for kr in krs:
+            memo = _kr_memo.get(kr.key_result_id.int)
+            if memo is None or memo[0] is not kr or memo[1] is not cycle:
+                memo = _remember(_kr_memo, kr.key_result_id.int, _kr_row_memo(kr, cycle))
+            key_result_rows.append(memo[2])
+            raws[kr.key_result_id] = memo[3]
+        key = (cycle, *objectives, None, *krs)
+        cycle_memo = _cycle_memo.get(cycle_id.int)
+        if (
+            cycle_memo is None
+            or len(cycle_memo[0]) != len(key)
+            or any(a is not b for a, b in zip(cycle_memo[0], key, strict=True))
+        ):
+            part = ProgressView(
+                cycles={} if cycle is None else {cycle_id: cycle},
+                objectives={o.objective_id: o for o in objectives},
+                key_results={k.key_result_id: k for k in krs},
+            )
+            made = (key, _structure_rows(part, raws))
+            cycle_memo = _remember(_cycle_memo, cycle_id.int, made)
+        out["rm_cycles"] += cycle_memo[1]["rm_cycles"]
+        out["rm_objectives"] += cycle_memo[1]["rm_objectives"]
+    out["rm_kpis"] = [_kpi_row_of(kpi) for kpi in state.kpis.values()]
+    return out
+
+
+def _kr_row_memo(
+    kr: KeyResultView, cycle: CycleView | None
+) -> tuple[KeyResultView, CycleView | None, Row, Decimal | None]:
+    raw = raw_progress(kr, kr.latest)
+    score = None if cycle is None else cycle.key_result_scores.get(kr.key_result_id)
+    return kr, cycle, row_of(_key_result_row(kr, raw, score, cycle)), raw
+
+
+def _structure_rows(state: ProgressView, krs: dict[UUID, Decimal | None]) -> _Rows:
+    """The cycle and objective rows of a state, given its key results' raw progress."""
+    objectives = rollup.objective_progress(state, krs)
+    obj_scores = {k: v for c in state.cycles.values() for k, v in c.objective_scores.items()}
+    return {
+        "rm_cycles": [row_of(_cycle_row(state, c, objectives)) for c in state.cycles.values()],
+        "rm_objectives": [
+            row_of(
+                _objective_row(o, objectives.get(o.objective_id), obj_scores.get(o.objective_id))
+            )
+            for o in state.objectives.values()
+        ],
+    }
+
+
+def _kpi_row_of(kpi: KPIView) -> Row:
+    memo = _kpi_memo.get(kpi.kpi_id.int)
+    if memo is None or memo[0] is not kpi:
+        memo = _remember(_kpi_memo, kpi.kpi_id.int, (kpi, row_of(_kpi_row(kpi))))
+    return memo[1]
+
+
+_T = TypeVar("_T")
+
+
+def _remember(memo: dict[int, _T], key: int, value: _T) -> _T:
+    memo.pop(key, None)
+    memo[key] = value
+    while len(memo) > _MEMO_SIZE:
+        del memo[next(iter(memo))]
+    return value
+
+
 def _cycle_row(
     state: ProgressView, cycle: CycleView, objectives: dict[UUID, Decimal | None]
 ) -> CycleRow:
@@ -298,7 +404,103 @@ def status_on(row: KeyResultRow, day: date) -> str:
     return row.status_base
 
 
+ITEMS = "rm_progress_items"
+"""The state itself, one row per item: a check-in rewrites its key result's row, not the
+tenant's whole state. Readers put it back together with :func:`state_of_items`."""
+_TENANT_ITEM = UUID(int=0)
+_MEMO_SIZE = 50_000
+"""The row of the tenant-wide facts (last position and activity)."""
+
+
+class TenantFacts(msgspec.Struct, frozen=True):
+    """What a ProgressView holds besides its items."""
+
+    last_position: int = 0
+    last_activity: datetime | None = None
+
+
+_ITEM_TYPES: dict[str, type[msgspec.Struct]] = {
+    "cycle": CycleView,
+    "objective": ObjectiveView,
+    "key_result": KeyResultView,
+    "kpi": KPIView,
+    "tenant": TenantFacts,
+}
+_DECODERS = {kind: msgspec.msgpack.Decoder(t) for kind, t in _ITEM_TYPES.items()}
+
+
+def item_rows(state: ProgressView) -> list[Row]:
+    """(item id, kind, rank, Struct) per item: rows of ITEMS, the Struct encoded when
+    written; the rank keeps each kind in the state's order (the order items were made).
+
+    The fold shares unchanged items between states, and an unchanged item gets the very
+    same row object as last time: comparing two states' rows costs an identity test per
+    item but for the items an event touched.
+    """
+    facts = TenantFacts(state.last_position, state.last_activity)
+    rows: list[Row] = [(_TENANT_ITEM, "tenant", 0, facts)]
+    for kind, items in (
+        ("cycle", state.cycles),
+        ("objective", state.objectives),
+        ("key_result", state.key_results),
+        ("kpi", state.kpis),
+    ):
+        for rank, (item_id, item) in enumerate(items.items()):
+            memo = _item_memo.get(id(item))
+            if memo is None or memo[0] is not item or memo[1] != rank:
+                memo = _item_memo[id(item)] = (item, rank, (item_id, kind, rank, item))
+                if len(_item_memo) > _MEMO_SIZE:
+                    del _item_memo[next(iter(_item_memo))]
+            rows.append(memo[2])
+    return rows
+
+
+_item_memo: dict[int, tuple[Any, int, Row]] = {}
+"""Rows by id() of their item; the entry holds the item, so no other object takes its id."""
+
+
+def state_of_items(rows: Iterable[tuple[str, bytes]]) -> ProgressView:
+    """The state back from ITEMS rows of one tenant, (kind, state bytes) in rank order."""
+    items: dict[str, dict[UUID, Any]] = {kind: {} for kind in _ITEM_TYPES}
+    facts = TenantFacts()
+    for kind, data in rows:
+        value = _DECODERS[kind].decode(data)
+        if isinstance(value, TenantFacts):
+            facts = value
+        else:
+            items[kind][_item_id(value)] = value
+    return ProgressView(
+        cycles=items["cycle"],
+        objectives=items["objective"],
+        key_results=items["key_result"],
+        kpis=items["kpi"],
+        last_position=facts.last_position,
+        last_activity=facts.last_activity,
+    )
+
+
+def _item_id(item: Any) -> UUID:
+    if isinstance(item, CycleView):
+        return item.cycle_id
+    if isinstance(item, ObjectiveView):
+        return item.objective_id
+    if isinstance(item, KeyResultView):
+        return item.key_result_id
+    return cast(KPIView, item).kpi_id
+
+
 TABLES: tuple[Table, ...] = (
+    Table(
+        ITEMS,
+        (
+            Column("item_id", "uuid"),
+            Column("kind", "text"),
+            Column("rank", "integer"),
+            Column("state", "bytea"),
+        ),
+        ("item_id",),
+        "state",
+    ),
     table_of("rm_cycles", CycleRow, key=("cycle_id",), kind="state"),
     table_of("rm_objectives", ObjectiveRow, key=("objective_id",), kind="state"),
     table_of("rm_key_results", KeyResultRow, key=("key_result_id",), kind="state"),
@@ -310,9 +512,11 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 1
+    version = 2
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
+    checkpoints_kept_every = 1000
+    """As-of replays start from a checkpoint at most about this many events back."""
 
     def __init__(self) -> None:
         self._codec = StateCodec(ProgressView)
@@ -324,7 +528,7 @@ class ProgressProjection:
         return progress_fold(state, record), NO_ROWS
 
     def rows(self, state: ProgressView) -> RowsByTable:
-        return {name: [row_of(r) for r in rows] for name, rows in progress_rows(state).items()}
+        return {ITEMS: item_rows(state), **state_rows(state)}
 
     def encode_state(self, state: ProgressView) -> bytes:
         return self._codec.encode(state)

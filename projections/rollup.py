@@ -7,7 +7,7 @@ which items count (archived ones never do) and walks the alignment tree.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -17,6 +17,26 @@ from domain import progress
 from projections.progress_state import CycleView, ProgressView, check_in_at, raw_progress
 
 Progresses = Mapping[UUID, Decimal | None]
+
+
+def cycles_only(state: ProgressView, cycle_ids: Collection[UUID]) -> ProgressView | None:
+    """The part of the state in these cycles (KPIs left out), for roll-ups that only look
+    inside a cycle; None when an objective is aligned to one of another cycle (the domain
+    forbids it, but then only the whole state gives the same answer)."""
+    objectives = {}
+    for objective_id, objective in state.objectives.items():
+        parent = None if objective.parent_id is None else state.objectives.get(objective.parent_id)
+        if parent is not None and parent.cycle_id != objective.cycle_id:
+            return None
+        if objective.cycle_id in cycle_ids:
+            objectives[objective_id] = objective
+    return ProgressView(
+        cycles={k: v for k, v in state.cycles.items() if k in cycle_ids},
+        objectives=objectives,
+        key_results={k: v for k, v in state.key_results.items() if v.cycle_id in cycle_ids},
+        last_position=state.last_position,
+        last_activity=state.last_activity,
+    )
 
 
 def key_result_progress(

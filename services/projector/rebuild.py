@@ -1,16 +1,19 @@
 """Rebuild read models from the logs, and verify live tables against a rebuild in memory.
 
-Full rebuild: fill shadow tables tenant by tenant (readers keep reading the live ones),
-then swap them in with one short transaction; the projector carries on from the shadow's
-positions. One tenant: replace its rows in one transaction under its advisory lock.
+Full rebuild: fill shadow tables by COPY, several tenants per read (readers keep reading
+the live ones), then swap them in with one short transaction; the projector carries on
+from the shadow's positions and final checkpoints. One tenant: replace its rows in one
+transaction under its advisory lock.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -20,10 +23,17 @@ import asyncpg
 from projections.base import Projection, Row
 from services.db import grants_literal
 from services.projector.decode import decode
-from services.projector.schema import columns_sql, create_sql, positions_table, table_names
-from services.projector.tables import append_rows, keyed, save_position, write_state_diff
+from services.projector.folding import Folding
+from services.projector.schema import (
+    bulk_create_sql,
+    columns_sql,
+    finish_sql,
+    positions_table,
+    table_names,
+)
+from services.projector.tables import Writes, copy, encoded_row, keyed, specs, write
 from services.projector.worker import TENANT_LOCK_KEY
-from services.store.event_store import read_log_on
+from services.store.event_store import read_log_on, read_logs_on
 from services.store.repository import Repository
 
 SHADOW = "__shadow"
@@ -77,25 +87,44 @@ async def replay_tenant(
         after = stored[-1].position
 
 
-async def _tenants(pool: asyncpg.Pool) -> list[UUID]:
+async def _heads(pool: asyncpg.Pool) -> list[tuple[UUID, int]]:
     return [
-        r["tenant_id"] for r in await pool.fetch("SELECT tenant_id FROM okr_tenant_positions()")
+        tuple(r) for r in await pool.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
     ]
 
 
-async def _write_replayed(
-    conn: asyncpg.Connection, tenant_id: UUID, replayed: Replayed, suffix: str
-) -> None:
-    p = replayed.projection
-    await append_rows(conn, p, tenant_id, replayed.log_rows, suffix)
-    await write_state_diff(conn, p, tenant_id, {}, p.rows(replayed.state), suffix)
-    await save_position(
-        conn,
-        positions_table(p, suffix),
-        tenant_id,
-        replayed.position,
-        p.encode_state(replayed.state),
-    )
+async def _tenants(pool: asyncpg.Pool) -> list[UUID]:
+    return [tenant_id for tenant_id, _ in await _heads(pool)]
+
+
+async def folded(
+    conn: asyncpg.Connection,
+    repository: Repository,
+    projections: Sequence[Projection[Any]],
+    tenants: Sequence[UUID],
+) -> AsyncIterator[tuple[Writes, int]]:
+    """Fold these tenants' whole logs from the start, BATCH events per tenant and read:
+    after each read, what to write (log rows at once, state rows and positions once a
+    tenant is done) and how many events it folded. In the caller's transaction."""
+    foldings = {t: [Folding.new(p) for p in projections] for t in tenants}
+    while foldings:
+        logs = await read_logs_on(conn, {t: fs[0].at for t, fs in foldings.items()}, limit=BATCH)
+        writes, events = Writes(), 0
+        for tenant_id, fs in list(foldings.items()):
+            stored = logs.get(tenant_id, [])
+            if stored:
+                records = await decode(repository, stored, conn)
+                events += len(records)
+                for f in fs:
+                    f.fold(records)
+            for f in fs:
+                if len(stored) < BATCH:
+                    f.finish(tenant_id, writes, bulk=True)
+                else:
+                    f.flush_log(tenant_id, writes, bulk=True)
+            if len(stored) < BATCH:
+                del foldings[tenant_id]
+        yield writes, events
 
 
 async def rebuild_tenant(
@@ -105,15 +134,33 @@ async def rebuild_tenant(
     tenant_id: UUID,
 ) -> int:
     """Replace one tenant's rows of these projections, atomically; events replayed."""
+    tables, events = specs(projections), 0
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
         await conn.execute(f"SELECT pg_advisory_xact_lock({TENANT_LOCK_KEY})", tenant_id)
-        replayed = await replay_tenant(conn, repository, projections, tenant_id)
-        for r in replayed:
-            for name in table_names(r.projection):
+        for p in projections:
+            for name in table_names(p):
                 await conn.execute(f"DELETE FROM {name} WHERE tenant_id = $1", tenant_id)
-            await _write_replayed(conn, tenant_id, r, "")
-    return max((r.position for r in replayed), default=0)
+        async for writes, folded_events in folded(conn, repository, projections, [tenant_id]):
+            await write(conn, tables, writes)
+            events += folded_events
+    return events
+
+
+GROUP_EVENTS = 20_000
+"""A full rebuild reads tenants together until their events (BATCH at most each) reach this."""
+
+
+def _groups(heads: list[tuple[UUID, int]]) -> list[list[UUID]]:
+    groups: list[list[UUID]] = [[]]
+    size = 0
+    for tenant_id, head in heads:
+        if groups[-1] and size + min(head, BATCH) > GROUP_EVENTS:
+            groups.append([])
+            size = 0
+        groups[-1].append(tenant_id)
+        size += min(head, BATCH)
+    return [g for g in groups if g]
 
 
 async def rebuild_all(
@@ -123,28 +170,48 @@ async def rebuild_all(
     projections: Sequence[Projection[Any]],
     report: Report | None = None,
 ) -> int:
-    """Rebuild into shadow tables, then swap them in; events replayed in all."""
+    """Rebuild into shadow tables, then swap them in; events replayed in all.
+
+    Readers keep reading the live tables meanwhile. Tenants are read several at a time on
+    a pool connection (as the application role, under RLS) while the rows of the previous
+    read go into the shadow tables by COPY on the owner's connection; the keys and the
+    RLS policies are made once the rows are in, then the swap takes one short transaction.
+    """
     admin = await asyncpg.connect(admin_dsn)
+    tables = specs(projections)
+    pending: asyncio.Task[None] | None = None
     try:
         for p in projections:
             for name in table_names(p, SHADOW):
                 await admin.execute(f"DROP TABLE IF EXISTS {name}")
-            await admin.execute(create_sql(p, SHADOW))
-        tenants, events = await _tenants(pool), 0
-        for done, tenant_id in enumerate(tenants, start=1):
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
-                replayed = await replay_tenant(conn, repository, projections, tenant_id)
-                for r in replayed:
-                    await _write_replayed(conn, tenant_id, r, SHADOW)
-            events += max((r.position for r in replayed), default=0)
-            if report:
-                report(f"rebuild: {done}/{len(tenants)} tenants, {events} events")
+            await admin.execute(bulk_create_sql(p, SHADOW))
+        heads = await _heads(pool)
+        events, done = 0, 0
+        async with pool.acquire() as conn:
+            for group in _groups(heads):
+                async with conn.transaction():
+                    await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal(group)}'")
+                    async for writes, folded_events in folded(conn, repository, projections, group):
+                        if pending is not None:
+                            await pending
+                        pending = asyncio.create_task(copy(admin, tables, writes, SHADOW))
+                        events += folded_events
+                done += len(group)
+                if report:
+                    report(f"rebuild: {done}/{len(heads)} tenants, {events} events")
+        if pending is not None:
+            await pending
+        for p in projections:
+            await admin.execute(finish_sql(p, SHADOW))
         async with admin.transaction():
             for p in projections:
                 await _swap(admin, p)
         return events
     finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
         await admin.close()
 
 
@@ -213,7 +280,8 @@ async def _compare(
             f"SELECT {columns_sql(names)} FROM {table.name} WHERE tenant_id = $1", tenant_id
         )
     ]  # fmt: skip
-    live, rebuilt = keyed(table, live_rows), keyed(table, rows)
+    live = keyed(table, live_rows)
+    rebuilt = keyed(table, [encoded_row(table, row) for row in rows])
     out = []
     for key in live.keys() | rebuilt.keys():
         a, b = live.get(key), rebuilt.get(key)

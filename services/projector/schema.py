@@ -1,7 +1,9 @@
 """Read-model tables, made from the projections' own table specs.
 
-Each projection owns its tables plus `<prefix>positions`: per tenant, the position it has
-applied and its fold state, written in the same transaction as its rows. A projection
+Each projection owns its tables plus `rm_<name>__positions` (per tenant, the position it has
+applied, written in the same transaction as its rows) and `rm_<name>__states` (checkpoints
+of its fold state: the state after a position, every few hundred events; a projector
+resumes from the latest and an as-of replay starts from the one before its instant). A projection
 whose specs changed (a new fingerprint) gets its tables dropped and made anew, and the
 projector refills them from the logs. Every table leads with tenant_id and has FORCE RLS.
 """
@@ -14,12 +16,12 @@ from typing import Any
 
 import asyncpg
 
-from projections.base import Projection, Table
+from projections.base import Column, Projection, Table
 from services.db import APP_ROLE
 
 _LOCK_KEY = 0x6F6B725F726D73  # "okr_rms": one schema change at a time
 _GRANTS = "(SELECT okr_tenant_ids())::uuid[]"  # a sub-select: evaluated once per query, not per row
-_DDL_VERSION = 2  # bump when the DDL below changes: tables are then made anew
+_DDL_VERSION = 3  # bump when the DDL below changes: tables are then made anew
 
 
 def ident(name: str) -> str:
@@ -43,19 +45,54 @@ def fingerprint(projection: Projection[Any]) -> str:
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
+def states_table(projection: Projection[Any], suffix: str = "") -> str:
+    return f"rm_{projection.name}__states{suffix}"
+
+
+def all_tables(projection: Projection[Any]) -> tuple[Table, ...]:
+    """The projection's own tables, then its positions and states tables."""
+    return (
+        *projection.tables,
+        Table(positions_table(projection), (Column("position", "bigint NOT NULL"),), (), "state"),
+        Table(
+            states_table(projection),
+            (Column("position", "bigint"), Column("state", "bytea NOT NULL")),
+            ("position",),
+            "log",
+        ),
+    )
+
+
 def table_names(projection: Projection[Any], suffix: str = "") -> list[str]:
-    return [t.name + suffix for t in projection.tables] + [positions_table(projection, suffix)]
+    return [t.name + suffix for t in all_tables(projection)]
 
 
 def create_sql(projection: Projection[Any], suffix: str = "") -> str:
-    """DDL for the projection's tables (and positions table) with RLS and grants."""
-    statements = [_create_table(t, suffix) for t in projection.tables]
-    statements.append(
-        f"CREATE TABLE {positions_table(projection, suffix)} (tenant_id uuid PRIMARY KEY,"
-        " position bigint NOT NULL, state bytea NOT NULL,"
-        " updated_at timestamptz NOT NULL DEFAULT now())"
-    )
-    for name in table_names(projection, suffix):
+    """DDL for the projection's tables, keyed, with RLS and grants."""
+    statements = [_create_table(t, suffix) for t in all_tables(projection)]
+    return ";\n".join([*statements, finish_sql(projection, suffix, keys=False)])
+
+
+def bulk_create_sql(projection: Projection[Any], suffix: str) -> str:
+    """DDL for shadow tables to fill with COPY: no key, no RLS (COPY FROM cannot pass a
+    policy), and the application role may only insert (it cannot read what is in them).
+    :func:`finish_sql` makes them what :func:`create_sql` makes, before they are swapped in.
+    """
+    statements = [_create_table(t, suffix, keyed=False) for t in all_tables(projection)]
+    statements += [
+        f"GRANT INSERT ON {name} TO {APP_ROLE}" for name in table_names(projection, suffix)
+    ]
+    return ";\n".join(statements)
+
+
+def finish_sql(projection: Projection[Any], suffix: str, *, keys: bool = True) -> str:
+    """Primary keys (built once, after the rows are in), RLS and the role's grants."""
+    statements = []
+    for table in all_tables(projection):
+        name = table.name + suffix
+        if keys:
+            key = columns_sql(("tenant_id", *table.key))
+            statements.append(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY ({key})")
         statements += [
             f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY",
             f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY",
@@ -66,11 +103,11 @@ def create_sql(projection: Projection[Any], suffix: str = "") -> str:
     return ";\n".join(statements)
 
 
-def _create_table(table: Table, suffix: str) -> str:
+def _create_table(table: Table, suffix: str, *, keyed: bool = True) -> str:
     columns = ", ".join(f"{ident(c.name)} {c.sql_type}" for c in table.columns)
-    key = ", ".join(ident(k) for k in ("tenant_id", *table.key))
     name = table.name + suffix
-    return f"CREATE TABLE {name} (tenant_id uuid NOT NULL, {columns}, PRIMARY KEY ({key}))"
+    key = f", CONSTRAINT {name}_pkey PRIMARY KEY ({columns_sql(('tenant_id', *table.key))})"
+    return f"CREATE TABLE {name} (tenant_id uuid NOT NULL, {columns}{key if keyed else ''})"
 
 
 async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]) -> list[str]:

@@ -1,28 +1,46 @@
-"""Writing one projection's rows for one tenant: appended log rows and state-row diffs."""
+"""Writing what projector passes and rebuilds produce: one statement per table and kind."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
-from uuid import UUID
 
 import asyncpg
+import msgspec
 
-from projections.base import Projection, Row, RowsByTable, Table
-from services.projector.schema import columns_sql, ident
+from projections.base import Projection, Row, Table
+from services.projector.schema import all_tables, columns_sql, ident
+
+
+@cache
+def key_index(table: Table) -> tuple[int, ...]:
+    """Where a row (without tenant_id) holds the table's key columns."""
+    names = [c.name for c in table.columns]
+    return tuple(names.index(k) for k in table.key)
 
 
 def keyed(table: Table, rows: Sequence[Row]) -> dict[tuple[Any, ...], Row]:
     """Rows by their key columns."""
-    names = [c.name for c in table.columns]
-    index = [names.index(k) for k in table.key]
+    index = key_index(table)
     return {tuple(row[i] for i in index): tuple(row) for row in rows}
 
 
+def _array(sql_type: str) -> str:
+    """The array type of a column type ("bigint NOT NULL" -> "bigint[]")."""
+    return sql_type.split()[0] + "[]"
+
+
+@cache
 def _insert_sql(table: Table, suffix: str, upsert: bool) -> str:
+    """One statement for many rows: the columns come as arrays ($1 tenant_id, $2...), so
+    the statement (and its RLS check's sub-select) runs once, not once per row."""
     names = ["tenant_id", *(c.name for c in table.columns)]
-    params = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    sql = f"INSERT INTO {table.name}{suffix} ({columns_sql(names)}) VALUES ({params})"
+    types = ["uuid[]", *(_array(c.sql_type) for c in table.columns)]
+    arrays = ", ".join(f"${i}::{t}" for i, t in enumerate(types, start=1))
+    sql = f"INSERT INTO {table.name}{suffix} ({columns_sql(names)}) SELECT * FROM unnest({arrays})"
     if not upsert:
         return sql
     others = [c.name for c in table.columns if c.name not in table.key]
@@ -33,63 +51,127 @@ def _insert_sql(table: Table, suffix: str, upsert: bool) -> str:
     return f"{sql} ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
 
 
+@cache
 def _delete_sql(table: Table, suffix: str) -> str:
-    where = " AND ".join(f"{ident(k)} = ${i}" for i, k in enumerate(table.key, start=2))
-    return f"DELETE FROM {table.name}{suffix} WHERE tenant_id = $1" + (
-        f" AND {where}" if where else ""
+    """Delete many rows by key: the keys come as arrays, like the inserts' columns."""
+    key = ("tenant_id", *table.key)
+    types = {c.name: _array(c.sql_type) for c in table.columns} | {"tenant_id": "uuid[]"}
+    arrays = ", ".join(f"${i}::{types[k]}" for i, k in enumerate(key, start=1))
+    return (
+        f"DELETE FROM {table.name}{suffix} WHERE ({columns_sql(key)})"
+        f" IN (SELECT * FROM unnest({arrays}))"
     )
 
 
-async def append_rows(
-    conn: asyncpg.Connection,
-    projection: Projection[Any],
-    tenant_id: UUID,
-    rows: Mapping[str, Sequence[Row]],
-    suffix: str = "",
+def _columns(rows: Sequence[Row], width: int) -> list[list[Any]]:
+    """Rows turned into one list per column."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+@dataclass
+class Writes:
+    """What one pass writes, per table name: rows to insert, to upsert, keys to delete.
+
+    Rows lead with tenant_id. Cells of bytea columns may be msgspec Structs: they are
+    encoded (MessagePack) only when written.
+    """
+
+    inserts: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    upserts: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    deletes: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    prunes: dict[tuple[str, int], list[Row]] = field(default_factory=lambda: defaultdict(list))
+
+    def insert(self, table: str, rows: Sequence[Row]) -> None:
+        if rows:
+            self.inserts[table].extend(rows)
+
+    def upsert(self, table: str, rows: Sequence[Row]) -> None:
+        if rows:
+            self.upserts[table].extend(rows)
+
+    def delete(self, table: str, keys: Sequence[Row]) -> None:
+        if keys:
+            self.deletes[table].extend(keys)
+
+    def prune(self, table: str, kept_every: int, newest: Row) -> None:
+        """Drop the tenant's checkpoints older than `newest` but one per `kept_every`."""
+        self.prunes[(table, kept_every)].append(newest)
+
+    def __bool__(self) -> bool:
+        return bool(self.inserts or self.upserts or self.deletes)
+
+
+def specs(projections: Iterable[Projection[Any]]) -> dict[str, Table]:
+    """Every table of these projections (their positions and states too) by name."""
+    return {t.name: t for p in projections for t in all_tables(p)}
+
+
+async def write(
+    conn: asyncpg.Connection, tables: Mapping[str, Table], writes: Writes, suffix: str = ""
 ) -> None:
-    """Insert the log rows a batch of events appended."""
-    for table in projection.tables:
-        batch = rows.get(table.name)
-        if batch:
-            await conn.executemany(
-                _insert_sql(table, suffix, upsert=False), [(tenant_id, *r) for r in batch]
+    """Apply `writes` to live tables (or to keyed tables with `suffix`)."""
+    for upsert, source in ((False, writes.inserts), (True, writes.upserts)):
+        for name, rows in source.items():
+            table = tables[name]
+            columns = _columns(_cells(table, rows), len(table.columns) + 1)
+            await conn.execute(_insert_sql(table, suffix, upsert), *columns)
+    for name, keys in writes.deletes.items():
+        table = tables[name]
+        await conn.execute(_delete_sql(table, suffix), *_columns(keys, len(table.key) + 1))
+    for (name, every), newest in writes.prunes.items():
+        await conn.executemany(_prune_sql(name + suffix, every), newest)
+
+
+async def copy(
+    conn: asyncpg.Connection, tables: Mapping[str, Table], writes: Writes, suffix: str
+) -> None:
+    """Apply `writes` to fresh shadow tables by COPY (nothing there to update or delete)."""
+    if writes.deletes or writes.prunes:
+        raise ValueError("COPY only adds rows")
+    for source in (writes.inserts, writes.upserts):
+        for name, rows in source.items():
+            table = tables[name]
+            await conn.copy_records_to_table(
+                name + suffix,
+                records=_cells(table, rows),
+                columns=["tenant_id", *(c.name for c in table.columns)],
             )
 
 
-async def write_state_diff(
-    conn: asyncpg.Connection,
-    projection: Projection[Any],
-    tenant_id: UUID,
-    before: RowsByTable,
-    after: RowsByTable,
-    suffix: str = "",
-) -> None:
-    """Upsert rows that changed, delete rows that went away, leave the rest alone."""
-    for table in projection.tables:
-        if table.kind != "state":
-            continue
-        old = keyed(table, before.get(table.name, ()))
-        new = keyed(table, after.get(table.name, ()))
-        changed = [(tenant_id, *row) for key, row in new.items() if old.get(key) != row]
-        gone = [(tenant_id, *key) for key in old.keys() - new.keys()]
-        if changed:
-            await conn.executemany(_insert_sql(table, suffix, upsert=True), changed)
-        if gone:
-            await conn.executemany(_delete_sql(table, suffix), gone)
+def _cells(table: Table, rows: list[Row]) -> list[Row]:
+    """Rows with their Struct cells of bytea columns encoded."""
+    encoded = _bytea_columns(table)
+    if not encoded:
+        return rows
+    out = []
+    for row in rows:
+        cells = list(row)
+        for i in encoded:
+            if isinstance(cells[i], msgspec.Struct):
+                cells[i] = _ENCODER.encode(cells[i])
+        out.append(tuple(cells))
+    return out
 
 
-async def save_position(
-    conn: asyncpg.Connection,
-    table: str,
-    tenant_id: UUID,
-    position: int,
-    state: bytes,
-) -> None:
-    await conn.execute(
-        f"INSERT INTO {table} (tenant_id, position, state) VALUES ($1, $2, $3)"
-        " ON CONFLICT (tenant_id) DO UPDATE SET position = EXCLUDED.position,"
-        " state = EXCLUDED.state, updated_at = now()",
-        tenant_id,
-        position,
-        state,
+def encoded_row(table: Table, row: Row) -> Row:
+    """A row (without tenant_id) as it is stored: Struct cells of bytea columns encoded."""
+    return _cells(table, [(None, *row)])[0][1:]
+
+
+_ENCODER = msgspec.msgpack.Encoder(decimal_format="string", uuid_format="bytes")
+
+
+@cache
+def _bytea_columns(table: Table) -> tuple[int, ...]:
+    """Indexes (tenant_id counted) of bytea columns."""
+    return tuple(i for i, c in enumerate(table.columns, start=1) if c.sql_type.startswith("bytea"))
+
+
+def _prune_sql(name: str, every: int) -> str:
+    sql = f"DELETE FROM {name} AS s WHERE s.tenant_id = $1 AND s.position < $2"
+    if every <= 0:
+        return sql
+    return (
+        f"{sql} AND s.position > (SELECT min(f.position) FROM {name} AS f"
+        f" WHERE f.tenant_id = $1 AND f.position / {int(every)} = s.position / {int(every)})"
     )

@@ -1,96 +1,44 @@
 """The projector worker: LISTEN for appends, catch tenants up in batches, poll as a net.
 
-Per tenant and batch, one transaction: take the tenant's advisory lock (another projector
-holding it means the tenant is in hand), read each projection's position and fold state,
-read the next events, fold, write the appended rows and the state-row differences, save
-positions and states. Rows and positions commit together, so a crash between batches
-neither repeats nor skips an event.
+A pass takes several tenants in one transaction: it takes the advisory locks of those no
+other projector holds, reads each projection's position (and, unless this process has it in
+memory, the latest state checkpoint), reads the next events of every tenant in one query,
+folds, and writes the appended rows, the state-row differences, the positions and any due
+checkpoint with one statement per table. Rows and positions commit together, so a crash
+between passes neither repeats nor skips an event; under load a pass carries many tenants,
+so the cost of a transaction is shared.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import structlog
 
-from projections.base import Projection, Recorded, Row, RowsByTable
+from projections.base import Projection
 from services.db import grants_literal
 from services.projector.decode import decode
-from services.projector.schema import positions_table
-from services.projector.tables import append_rows, save_position, write_state_diff
-from services.store.event_store import read_log_on
+from services.projector.folding import Folding
+from services.projector.schema import positions_table, states_table
+from services.projector.tables import Writes, specs, write
+from services.store.event_store import read_logs_on
 from services.store.repository import Repository
 
 log = structlog.get_logger("okr.projector")
 TENANT_LOCK_KEY = "hashtextextended($1::uuid::text, 7013)"
 """The per-tenant advisory lock every projector and rebuild takes ($1: the tenant)."""
-LOCK_SQL = f"SELECT pg_try_advisory_xact_lock({TENANT_LOCK_KEY})"
 
 
-@dataclass
-class _Progress:
-    """Where one projection stands for one tenant inside a batch."""
-
-    projection: Projection[Any]
-    position: int
-    state: Any
-    rows: RowsByTable | None = None
-    """rows(state), when already known (a cached state)."""
-    appended: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
-
-
-Cache = dict[tuple[UUID, str], tuple[int, Any, RowsByTable]]
-
-
-async def load_progress(
-    conn: asyncpg.Connection,
-    projections: Sequence[Projection[Any]],
-    tenant_id: UUID,
-    cache: Cache,
-) -> list[_Progress]:
-    """Each projection's position and state for the tenant (initial when new).
-
-    One query reads the positions; a state is decoded from its blob only when this process
-    has not got it in memory at that very position (folds never mutate a state).
-    """
-    union = " UNION ALL ".join(
-        f"SELECT {i} AS i, position FROM {positions_table(p)} WHERE tenant_id = $1"
-        for i, p in enumerate(projections)
-    )
-    positions = {r["i"]: r["position"] for r in await conn.fetch(union, tenant_id)}
-    out = []
-    for i, p in enumerate(projections):
-        position = positions.get(i)
-        cached = cache.get((tenant_id, p.name))
-        if position is None:
-            out.append(_Progress(p, 0, p.initial()))
-        elif cached is not None and cached[0] == position:
-            out.append(_Progress(p, position, cached[1], cached[2]))
-        else:
-            blob = await conn.fetchval(
-                f"SELECT state FROM {positions_table(p)} WHERE tenant_id = $1", tenant_id
-            )
-            out.append(_Progress(p, position, p.decode_state(blob)))
-    return out
-
-
-def fold_batch(progress: _Progress, records: Sequence[Recorded]) -> None:
-    """Fold the records this projection has not seen yet, collecting appended rows."""
-    fold, state, appended = progress.projection.fold, progress.state, progress.appended
-    for record in records:
-        if record.position <= progress.position:
-            continue
-        state, rows = fold(state, record)
-        for table, new in rows.items():
-            appended[table].extend(new)
-    progress.state = state
+LOCK_MANY_SQL = (
+    "SELECT t FROM unnest($1::uuid[]) AS t"
+    " WHERE pg_try_advisory_xact_lock(hashtextextended(t::text, 7013))"
+)
+"""The tenants of a pass this projector may work on now (the others are in other hands)."""
 
 
 class Projector:
@@ -105,87 +53,115 @@ class Projector:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         on_committed: Callable[[UUID, int], None] | None = None,
-        cache_size: int = 5000,
-        lanes: int = 4,
+        cache_size: int = 10_000,
+        lanes: int = 2,
+        tenants_per_pass: int = 100,
     ) -> None:
         self.pool = pool
         self.repository = repository
         self.projections = tuple(projections)
+        self.tables = specs(self.projections)
         self.batch_size = batch_size
+        """Events per tenant and pass, at most."""
         self.poll_interval = poll_interval
         self.applied: dict[UUID, int] = {}
-        """The last position this process saw applied, per tenant (lag metrics)."""
+        """The last position this process saw applied by every projection, per tenant."""
         self.heads: dict[UUID, int] = {}
         """The last head position seen per tenant."""
         self.cache_size = cache_size
         self.lanes = max(1, lanes)
-        """Tenants caught up at once (one connection each): round trips overlap."""
+        """Passes run at once (one connection each): round trips overlap."""
+        self.tenants_per_pass = tenants_per_pass
         self.on_committed = on_committed
-        """Called after each batch commits with (tenant, last position): metrics, lag."""
-        self._states: Cache = {}
-        """Decoded states by (tenant, projection) after this process's last commit."""
+        """Called after each pass commits with (tenant, position applied): metrics, lag."""
+        self._foldings: dict[tuple[UUID, str], Folding] = {}
+        """Each (tenant, projection)'s folding after this process's last commit of it."""
         self._dirty: set[UUID] = set()
         self._wake = asyncio.Event()
+        self._positions_sql = " UNION ALL ".join(
+            f"SELECT {i} AS i, tenant_id, position FROM {positions_table(p)}"
+            " WHERE tenant_id = ANY($1)"
+            for i, p in enumerate(self.projections)
+        )
 
     async def catch_up(self, tenant_id: UUID) -> int:
         """Apply every event of the tenant not yet projected; how many were applied."""
         total = 0
         while True:
-            applied = await self._one_batch(tenant_id)
-            if applied is None:  # another projector holds the tenant
+            done = await self.project([tenant_id])
+            if tenant_id not in done:  # another projector holds the tenant
                 return total
+            applied, more = done[tenant_id]
             total += applied
-            if applied < self.batch_size:
+            if not more:
                 return total
 
-    async def _one_batch(self, tenant_id: UUID) -> int | None:
+    async def project(self, tenants: Sequence[UUID]) -> dict[UUID, tuple[int, bool]]:
+        """One pass over these tenants in one transaction: per tenant it holds, the events
+        applied and whether more may be waiting (it read a full batch)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
-            if not await conn.fetchval(LOCK_SQL, tenant_id):
-                return None
-            progress = await load_progress(conn, self.projections, tenant_id, self._states)
-            low = min(p.position for p in progress)
-            stored = await read_log_on(conn, tenant_id, low, limit=self.batch_size)
-            if not stored:
-                self.applied[tenant_id] = low
-                return 0
-            records = await decode(self.repository, stored, conn)
-            for p in progress:
-                await self._apply(conn, tenant_id, p, records)
-        self._remember(tenant_id, progress)
-        self.applied[tenant_id] = records[-1].position
-        if self.on_committed is not None:
-            self.on_committed(tenant_id, records[-1].position)
-        return len(records)
+            await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal(tenants)}'")
+            mine = [r[0] for r in await conn.fetch(LOCK_MANY_SQL, list(tenants))]
+            if not mine:
+                return {}
+            foldings = await self._load(conn, mine)
+            logs = await read_logs_on(
+                conn,
+                {t: min(f.at for f in fs) for t, fs in foldings.items()},
+                limit=self.batch_size,
+            )
+            writes, done = Writes(), {}
+            for tenant_id, fs in foldings.items():
+                stored = logs.get(tenant_id, [])
+                before = min(f.applied for f in fs)
+                if stored:
+                    records = await decode(self.repository, stored, conn)
+                    for f in fs:
+                        f.fold(records)
+                        f.finish(tenant_id, writes)
+                done[tenant_id] = (
+                    min(f.applied for f in fs) - before,
+                    len(stored) == self.batch_size,
+                )
+            await write(conn, self.tables, writes)
+        for tenant_id, fs in foldings.items():
+            self._remember(tenant_id, fs)
+            applied = self.applied[tenant_id] = min(f.applied for f in fs)
+            if done[tenant_id][0] and self.on_committed is not None:
+                self.on_committed(tenant_id, applied)
+        return done
 
-    async def _apply(
-        self, conn: asyncpg.Connection, tenant_id: UUID, p: _Progress, records: list[Recorded]
-    ) -> None:
-        if records[-1].position <= p.position:
-            return
-        projection = p.projection
-        before = projection.rows(p.state) if p.rows is None else p.rows
-        fold_batch(p, records)
-        p.rows = projection.rows(p.state)
-        p.position = records[-1].position
-        await append_rows(conn, projection, tenant_id, p.appended)
-        await write_state_diff(conn, projection, tenant_id, before, p.rows)
-        await save_position(
-            conn,
-            positions_table(projection),
-            tenant_id,
-            p.position,
-            projection.encode_state(p.state),
-        )
+    async def _load(
+        self, conn: asyncpg.Connection, tenants: list[UUID]
+    ) -> dict[UUID, list[Folding]]:
+        """Each projection's folding per tenant: from memory when it is still what the
+        tables hold, else from the latest checkpoint (replayed up to the position)."""
+        positions = {(r[0], r[1]): r[2] for r in await conn.fetch(self._positions_sql, tenants)}
+        out: dict[UUID, list[Folding]] = {t: [] for t in tenants}
+        for i, projection in enumerate(self.projections):
+            missing: dict[UUID, int] = {}
+            for tenant_id in tenants:
+                position = positions.get((i, tenant_id))
+                cached = self._foldings.pop((tenant_id, projection.name), None)
+                if position is None:
+                    out[tenant_id].append(Folding.new(projection))
+                elif cached is not None and cached.applied == position:
+                    out[tenant_id].append(cached)
+                else:
+                    missing[tenant_id] = position
+            if missing:
+                found = await load_checkpoints(conn, projection, missing)
+                for tenant_id, position in missing.items():
+                    at, state = found.get(tenant_id, (0, projection.initial()))
+                    out[tenant_id].append(Folding(projection, position, state, at, at, None))
+        return out
 
-    def _remember(self, tenant_id: UUID, progress: list[_Progress]) -> None:
-        """Keep the committed states in memory (a bounded cache: oldest tenants go first)."""
-        for p in progress:
-            key = (tenant_id, p.projection.name)
-            self._states.pop(key, None)
-            self._states[key] = (p.position, p.state, p.rows or p.projection.rows(p.state))
-        while len(self._states) > self.cache_size:
-            del self._states[next(iter(self._states))]
+    def _remember(self, tenant_id: UUID, foldings: list[Folding]) -> None:
+        """Keep the committed foldings in memory (a bounded cache: oldest tenants go first)."""
+        for f in foldings:
+            self._foldings[(tenant_id, f.projection.name)] = f
+        while len(self._foldings) > self.cache_size:
+            del self._foldings[next(iter(self._foldings))]
 
     async def lagging_tenants(self) -> list[UUID]:
         """Tenants whose log head is past what every projection has applied."""
@@ -194,27 +170,33 @@ class Projector:
         return [t for t, head in self.heads.items() if self.applied.get(t, -1) < head]
 
     async def catch_up_all(self) -> int:
-        """One pass over every lagging tenant."""
-        total = 0
-        for tenant_id in await self.lagging_tenants():
-            total += await self.catch_up(tenant_id)
+        """Passes over every lagging tenant until none is left behind (or others hold it)."""
+        total, tenants = 0, await self.lagging_tenants()
+        while tenants:
+            more = []
+            for chunk in _chunks(tenants, self.tenants_per_pass):
+                for tenant_id, (applied, full) in (await self.project(chunk)).items():
+                    total += applied
+                    if full:
+                        more.append(tenant_id)
+            tenants = more
         return total
 
     async def _in_lanes(self, tenants: list[UUID], stop: asyncio.Event) -> None:
-        """Catch tenants up `lanes` at a time, each on its own connection.
+        """Passes over these tenants, `lanes` at a time, each on its own connection.
 
-        Safe: a tenant's batches are taken under its advisory lock, and the lanes share one
-        queue, so no two lanes ever hold the same tenant.
+        Safe: a tenant is only worked on under its advisory lock, and the lanes share one
+        queue of chunks, so no two lanes ever hold the same tenant.
         """
-        queue = iter(tenants)
+        queue = iter(_chunks(tenants, self.tenants_per_pass))
 
         async def lane() -> None:
-            for tenant_id in queue:
+            for chunk in queue:
                 if stop.is_set():
                     return
-                await self._catch_up_logged(tenant_id)
+                await self._project_logged(chunk)
 
-        await asyncio.gather(*(lane() for _ in range(min(self.lanes, len(tenants)))))
+        await asyncio.gather(*(lane() for _ in range(self.lanes)))
 
     def notified(self, tenant_id: UUID, position: int) -> None:
         """A NOTIFY arrived: the tenant has new events."""
@@ -238,20 +220,22 @@ class Projector:
                 await listener.close()
             log.info("projector.stopped")
 
-    async def _catch_up_logged(self, tenant_id: UUID) -> None:
+    async def _project_logged(self, tenants: list[UUID]) -> None:
         try:
-            applied = await self.catch_up(tenant_id)
+            done = await self.project(tenants)
         except (asyncpg.PostgresError, OSError) as error:
-            log.warning("projector.batch_failed", tenant_id=str(tenant_id), error=str(error))
-            self._dirty.add(tenant_id)
+            log.warning("projector.pass_failed", tenants=len(tenants), error=str(error))
+            self._dirty.update(tenants)
             await asyncio.sleep(self.poll_interval)
             return
-        if applied:
-            log.debug("projector.applied", tenant_id=str(tenant_id), events=applied)
-        if self.applied.get(tenant_id, -1) < self.heads.get(tenant_id, 0):
-            # Another projector held the tenant, or more arrived: look again shortly.
-            self._dirty.add(tenant_id)
-            asyncio.get_running_loop().call_later(0.05, self._wake.set)
+        if done:
+            log.debug("projector.applied", events=sum(n for n, _ in done.values()))
+        behind = [t for t in tenants if self.applied.get(t, -1) < self.heads.get(t, 0)]
+        if behind:  # another projector held them, or more arrived: look again shortly
+            self._dirty.update(behind)
+            asyncio.get_running_loop().call_later(
+                0.05 if len(done) < len(tenants) else 0, self._wake.set
+            )
 
     async def _wait(self, stop: asyncio.Event) -> None:
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
@@ -266,3 +250,24 @@ class Projector:
         tenant, _, position = payload.partition(":")
         with contextlib.suppress(ValueError):
             self.notified(UUID(tenant), int(position))
+
+
+def _chunks(items: list[UUID], size: int) -> Iterator[list[UUID]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def load_checkpoints(
+    conn: asyncpg.Connection, projection: Projection[Any], upto: dict[UUID, int]
+) -> dict[UUID, tuple[int, Any]]:
+    """Per tenant, the latest stored state of the projection at or before a position."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (s.tenant_id) s.tenant_id, s.position, s.state"
+        " FROM unnest($1::uuid[], $2::bigint[]) AS w(tenant_id, upto)"
+        f" JOIN {states_table(projection)} AS s"
+        " ON s.tenant_id = w.tenant_id AND s.position <= w.upto"
+        " ORDER BY s.tenant_id, s.position DESC",
+        list(upto),
+        list(upto.values()),
+    )
+    return {r[0]: (r[1], projection.decode_state(r[2])) for r in rows}

@@ -1,7 +1,8 @@
 """Read queries: what the API and the portal show, from the read-model tables.
 
-Current views come from the projector's tables (fold state and rows written in the same
-transaction); "as of" views replay the tenant's log through the same folds.
+Current views come from the projector's tables (rows and positions written in the same
+transaction); "as of" views replay the tenant's log through the same folds, from the
+progress projection's latest state checkpoint before the instant.
 """
 
 from services.read.logs import (
@@ -16,6 +17,7 @@ from services.read.progress import (
     progress_as_of,
     progress_state,
     progress_tree,
+    state_as_of,
     tenant_records,
 )
 
@@ -29,5 +31,6 @@ __all__ = [
     "progress_state",
     "progress_tree",
     "series",
+    "state_as_of",
     "tenant_records",
 ]

@@ -10,28 +10,30 @@ import asyncpg
 
 from projections.base import Recorded
 from projections.portfolio import PortfolioRow, portfolio_row
-from projections.progress import progress_projection
+from projections.progress import ITEMS, progress_projection, state_of_items
+from projections.progress_fold import progress_fold
 from projections.progress_state import ProgressView
 from projections.progress_tree import DEFAULT_CADENCE_DAYS, ProgressTree
 from projections.progress_tree import progress_tree as tree_of
-from projections.timetravel import Change, state_as_of
+from projections.timetravel import Change
 from projections.timetravel import diff as diff_states
-from projections.timetravel import progress_as_of as tree_as_of
 from services.db import tenant_transaction
 from services.projector.decode import decode
+from services.projector.worker import load_checkpoints
 from services.store.event_store import read_log_on
 from services.store.repository import Repository
 
 _BATCH = 5000
+_MAX_POSITION = 2**63 - 1
 
 
 async def progress_state(pool: asyncpg.Pool, tenant_id: UUID) -> ProgressView:
     """The tenant's progress read model as the projector last committed it."""
     async with tenant_transaction(pool, [tenant_id]) as conn:
-        data = await conn.fetchval(
-            "SELECT state FROM rm_progress__positions WHERE tenant_id = $1", tenant_id
+        rows = await conn.fetch(
+            f"SELECT kind, state FROM {ITEMS} WHERE tenant_id = $1 ORDER BY rank", tenant_id
         )
-    return progress_projection.initial() if data is None else progress_projection.decode_state(data)
+    return state_of_items(rows)
 
 
 async def progress_tree(
@@ -58,23 +60,61 @@ async def tenant_records(
     recorded_at: datetime | None = None,
 ) -> list[Recorded]:
     """The tenant's log decoded, up to a position and/or a recorded instant."""
-    records: list[Recorded] = []
     async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
-        if recorded_at is not None:  # the log is in time order: an instant is a position
-            known = await conn.fetchval(
-                "SELECT coalesce(max(position), 0) FROM events"
-                " WHERE tenant_id = $1 AND recorded_at <= $2",
-                tenant_id,
-                recorded_at,
-            )
-            position = known if position is None else min(position, known)
-        after = 0
-        while True:
-            stored = await read_log_on(conn, tenant_id, after, limit=_BATCH, upto=position)
-            records += await decode(repository, stored, conn)
-            if len(stored) < _BATCH:
-                return records
-            after = stored[-1].position
+        upto = await _cut(conn, tenant_id, position, recorded_at)
+        return await _records(conn, repository, tenant_id, 0, upto)
+
+
+async def state_as_of(
+    repository: Repository,
+    tenant_id: UUID,
+    *,
+    position: int | None = None,
+    recorded_at: datetime | None = None,
+) -> ProgressView:
+    """The progress state as the system knew it at a position and/or instant.
+
+    From the progress projection's latest checkpoint at or before that point (a state it
+    stored while projecting), then the events after it through the same fold: the same
+    state a replay from the first event gives, without reading the whole log.
+    """
+    async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
+        upto = await _cut(conn, tenant_id, position, recorded_at)
+        found = await load_checkpoints(conn, progress_projection, {tenant_id: upto})
+        start, state = found.get(tenant_id, (0, progress_projection.initial()))
+        records = await _records(conn, repository, tenant_id, start, upto)
+    view: ProgressView = state
+    for record in records:
+        view = progress_fold(view, record)
+    return view
+
+
+async def _cut(
+    conn: asyncpg.Connection, tenant_id: UUID, position: int | None, recorded_at: datetime | None
+) -> int:
+    """The last position known at `position` and `recorded_at` (the earlier cut wins)."""
+    upto = _MAX_POSITION if position is None else position
+    if recorded_at is not None:  # the log is in time order: an instant is a position
+        known = await conn.fetchval(
+            "SELECT coalesce(max(position), 0) FROM events"
+            " WHERE tenant_id = $1 AND recorded_at <= $2",
+            tenant_id,
+            recorded_at,
+        )
+        upto = min(upto, known)
+    return upto
+
+
+async def _records(
+    conn: asyncpg.Connection, repository: Repository, tenant_id: UUID, after: int, upto: int
+) -> list[Recorded]:
+    records: list[Recorded] = []
+    while True:
+        stored = await read_log_on(conn, tenant_id, after, limit=_BATCH, upto=upto)
+        records += await decode(repository, stored, conn)
+        if len(stored) < _BATCH:
+            return records
+        after = stored[-1].position
 
 
 async def progress_as_of(
@@ -89,11 +129,9 @@ async def progress_as_of(
     cadence_days: int = DEFAULT_CADENCE_DAYS,
 ) -> ProgressTree:
     """The tree as the system knew it at a position/instant (what it showed then)."""
-    records = await tenant_records(
-        repository, tenant_id, position=position, recorded_at=recorded_at
-    )
-    return tree_as_of(
-        records, today=today, valid_at=valid_at, cycle_id=cycle_id, cadence_days=cadence_days
+    state = await state_as_of(repository, tenant_id, position=position, recorded_at=recorded_at)
+    return tree_of(
+        state, today=today, valid_at=valid_at, cycle_id=cycle_id, cadence_days=cadence_days
     )
 
 
@@ -101,10 +139,9 @@ async def diff(
     repository: Repository, tenant_id: UUID, *, since: datetime, until: datetime
 ) -> list[Change]:
     """What changed between two recorded instants, per cycle, objective and key result."""
-    records = await tenant_records(repository, tenant_id, recorded_at=until)
     return diff_states(
-        state_as_of(records, recorded_at=since),
-        state_as_of(records),
+        await state_as_of(repository, tenant_id, recorded_at=since),
+        await state_as_of(repository, tenant_id, recorded_at=until),
         today_from=since.date(),
         today_to=until.date(),
     )
@@ -123,15 +160,16 @@ async def portfolio(
         return {}
     async with tenant_transaction(pool, ids) as conn:
         rows = await conn.fetch(
-            "SELECT tenant_id, state FROM rm_progress__positions WHERE tenant_id = ANY($1)", ids
+            f"SELECT tenant_id, kind, state FROM {ITEMS} WHERE tenant_id = ANY($1) ORDER BY rank",
+            ids,
         )
+    items: dict[UUID, list[tuple[str, bytes]]] = {tenant_id: [] for tenant_id in ids}
+    for tenant_id, kind, data in rows:
+        items[tenant_id].append((kind, data))
     cadence = cadence_days or {}
-    out = {}
-    for row in rows:
-        state = progress_projection.decode_state(row["state"])
-        days = cadence.get(row["tenant_id"], DEFAULT_CADENCE_DAYS)
-        out[row["tenant_id"]] = portfolio_row(state, today, days)
-    for tenant_id in ids:
-        if tenant_id not in out:
-            out[tenant_id] = portfolio_row(progress_projection.initial(), today)
-    return out
+    return {
+        tenant_id: portfolio_row(
+            state_of_items(rows), today, cadence.get(tenant_id, DEFAULT_CADENCE_DAYS)
+        )
+        for tenant_id, rows in items.items()
+    }

@@ -8,7 +8,7 @@ row-level-security setting of that transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -25,6 +25,14 @@ _READ_LOG = (
     "SELECT position, stream_id, version, topic, state, recorded_at, actor, correlation_id, hash"
     " FROM events WHERE tenant_id = $1 AND position > $2 AND position <= $3"
     " ORDER BY position LIMIT $4"
+)
+_READ_LOGS = (
+    "SELECT w.tenant_id, e.position, e.stream_id, e.version, e.topic, e.state, e.recorded_at,"
+    " e.actor, e.correlation_id, e.hash"
+    " FROM unnest($1::uuid[], $2::bigint[]) AS w(tenant_id, after)"
+    " CROSS JOIN LATERAL (SELECT * FROM events WHERE events.tenant_id = w.tenant_id"
+    " AND events.position > w.after ORDER BY events.position LIMIT $3) AS e"
+    " ORDER BY w.tenant_id, e.position"
 )
 _MAX_POSITION = 2**63 - 1
 
@@ -87,6 +95,21 @@ async def read_log_on(
     upto = _MAX_POSITION if upto is None else upto
     rows = await conn.fetch(_READ_LOG, tenant_id, after, upto, limit)
     return [LogRecord(tenant_id, *row) for row in rows]
+
+
+async def read_logs_on(
+    conn: asyncpg.Connection, afters: Mapping[UUID, int], *, limit: int
+) -> dict[UUID, list[LogRecord]]:
+    """Several tenants' logs in one query: per tenant, up to `limit` rows after its position.
+
+    Inside the caller's transaction (its tenant setting must admit every tenant); the
+    lists are in position order, and a tenant with nothing new is left out.
+    """
+    rows = await conn.fetch(_READ_LOGS, list(afters), list(afters.values()), limit)
+    out: dict[UUID, list[LogRecord]] = {}
+    for row in rows:
+        out.setdefault(row[0], []).append(LogRecord(*row))
+    return out
 
 
 class EventStore:

@@ -17,12 +17,13 @@ import asyncpg
 import pytest
 
 from projections.base import Recorded
+from projections.progress import progress_projection
 from services.app import Context, OKRApplication
 from services.bootstrap import System, bootstrap
 from services.db import grants_literal
 from services.demo import load_demo
 from services.demo_data import TENANT_ID
-from services.projector import rebuild
+from services.projector import folding, rebuild
 from services.projector.registry import PROJECTIONS
 from services.projector.waiting import projected_position, wait_for_position
 from services.projector.worker import Projector
@@ -326,4 +327,111 @@ async def test_a_running_projector_catches_many_tenants_up_in_lanes(fresh: Syste
     finally:
         stop.set()
         await task
+    await assert_matches_rebuild(fresh, tenants)
+
+
+class CountingProjection:
+    """Wraps a projection and counts its folds."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.folds = inner, 0
+        self.name, self.tables = inner.name, inner.tables
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def fold(self, state: Any, record: Recorded) -> Any:
+        self.folds += 1
+        return self.inner.fold(state, record)
+
+
+async def checkpoints(system: System, projection: str, tenant: uuid.UUID) -> list[int]:
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        rows = await conn.fetch(
+            f"SELECT position FROM rm_{projection}__states WHERE tenant_id = $1 ORDER BY 1", tenant
+        )
+    finally:
+        await conn.close()
+    return [r[0] for r in rows]
+
+
+@pytest.fixture
+def small_checkpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkpoint every 10 events; progress keeps one per 20 positions for as-of."""
+    monkeypatch.setattr(folding, "CHECKPOINT_EVERY", 10)
+    monkeypatch.setattr(progress_projection, "checkpoints_kept_every", 20)
+
+
+@pytest.mark.usefixtures("small_checkpoints")
+async def test_a_new_projector_resumes_from_the_latest_checkpoint(fresh: System) -> None:
+    """With nothing in memory, each projection replays only the events after its latest
+    checkpoint (their rows are not written again) and the tables still equal a rebuild."""
+    tenant = await a_tenant_with_history(fresh, check_ins=40)
+    await projector(fresh, batch_size=7).catch_up(tenant)
+    head = await fresh.store.head(tenant)
+    latest = (await checkpoints(fresh, "history", tenant))[-1]
+    assert head - 10 < latest <= head
+    app = OKRApplication(fresh.repository)
+    kr_ids = await fresh.store.stream_ids(tenant, ["okr.KeyResult.Created"])
+    ctx = Context(tenant_id=tenant, actor="user:anna")
+    for day in range(3):
+        await app.key_results.record_check_in(ctx, kr_ids[0], value=20, on=date(2027, 2, day + 1))
+    counting = [CountingProjection(p) for p in PROJECTIONS]
+    worker = Projector(fresh.pool, fresh.repository, counting, batch_size=7)  # type: ignore[arg-type]
+    assert await worker.catch_up(tenant) == 3
+    history = next(c for c in counting if c.name == "history")
+    assert history.folds == head + 3 - latest
+    await assert_matches_rebuild(fresh, [tenant])
+
+
+@pytest.mark.usefixtures("small_checkpoints")
+async def test_old_checkpoints_are_pruned_but_as_of_ones(fresh: System) -> None:
+    """History keeps only its latest checkpoint; progress keeps the first one of every 20
+    positions too, for as-of replays, and a rebuild writes the same kind of set."""
+    tenant = await a_tenant_with_history(fresh, check_ins=60)
+    await projector(fresh, batch_size=7).catch_up(tenant)
+    head = await fresh.store.head(tenant)
+    assert len(await checkpoints(fresh, "history", tenant)) == 1
+    kept = await checkpoints(fresh, "progress", tenant)
+    buckets = [p // 20 for p in kept[:-1]]
+    assert buckets == sorted(set(buckets)) and len(buckets) >= head // 20 - 1
+    await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant)
+    assert await checkpoints(fresh, "history", tenant) == [head]
+    rebuilt = await checkpoints(fresh, "progress", tenant)
+    assert rebuilt[-1] == head and len({p // 20 for p in rebuilt}) == len(rebuilt)
+    await assert_matches_rebuild(fresh, [tenant])
+
+
+@pytest.mark.usefixtures("small_checkpoints")
+async def test_as_of_from_a_checkpoint_equals_a_replay_from_the_first_event(fresh: System) -> None:
+    """At every position, the state from the checkpoint before it plus the events after
+    equals the state folded from the first event."""
+    from projections.timetravel import state_as_of as replayed
+    from services.read import state_as_of, tenant_records
+
+    tenant = await a_tenant_with_history(fresh, check_ins=50)
+    await projector(fresh, batch_size=9).catch_up(tenant)
+    records = await tenant_records(fresh.repository, tenant)
+    assert len(await checkpoints(fresh, "progress", tenant)) > 2
+    for position in range(len(records) + 1):
+        expected = replayed(records, position=position)
+        assert await state_as_of(fresh.repository, tenant, position=position) == expected
+
+
+async def test_one_pass_carries_many_tenants(fresh: System) -> None:
+    """Passes of three tenants at a time, seven events each per pass: every tenant ends up
+    equal to a rebuild, and a tenant another projector holds is left for later."""
+    tenants = [await a_tenant_with_history(fresh, check_ins=5 + 4 * i) for i in range(5)]
+    worker = projector(fresh, batch_size=7, tenants_per_pass=3)
+    async with fresh.pool.acquire() as other, other.transaction():
+        await other.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal(tenants)}'")
+        await other.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 7013))", tenants[0]
+        )
+        done = await worker.project(tenants)
+        assert tenants[0] not in done and set(done) == set(tenants[1:])
+    await worker.catch_up_all()
+    for tenant in tenants:
+        assert worker.applied[tenant] == await fresh.store.head(tenant)
     await assert_matches_rebuild(fresh, tenants)

@@ -105,7 +105,7 @@ def test_every_domain_event_has_a_fold_handler_and_a_history_line() -> None:
     from eventsourcing.domain import CanMutateAggregate
 
     from domain import KPI, Cycle, KeyResult, Objective
-    from projections.history_lines import _DESCRIBERS
+    from projections.history_lines import _DESCRIBERS, _DIRECT
     from projections.progress_fold import _HANDLERS
 
     events = {
@@ -118,4 +118,38 @@ def test_every_domain_event_has_a_fold_handler_and_a_history_line() -> None:
     }
 
     assert len(events) >= 30
-    assert events == set(_HANDLERS) == set(_DESCRIBERS)
+    assert events == set(_HANDLERS) == set(_DESCRIBERS) | set(_DIRECT)
+    assert not set(_DESCRIBERS) & set(_DIRECT)
+
+
+def test_rows_worked_out_per_changed_cycle_equal_rows_worked_out_whole(
+    records: list[Any],
+) -> None:
+    """After every event, the memoised rows (only changed cycles and KPIs worked out again)
+    equal the rows of the whole state worked out from nothing, as sets per table."""
+    from projections.codec import row_of
+    from projections.progress import progress_projection, progress_rows, state_rows
+
+    state = progress_projection.initial()
+    for record in records:
+        state, _ = progress_projection.fold(state, record)
+        whole = {
+            name: sorted(map(repr, map(row_of, rows)))
+            for name, rows in progress_rows(state).items()
+        }
+        memoised = {name: sorted(map(repr, rows)) for name, rows in state_rows(state).items()}
+        assert memoised == whole
+
+
+def test_progress_state_comes_back_from_its_item_rows(records: list[Any]) -> None:
+    """Readers put the state together from rm_progress_items: the same state, same order."""
+    from projections.progress import ITEMS, item_rows, progress_projection, state_of_items
+    from services.projector.tables import encoded_row
+
+    state, _ = collect(progress_projection, records)
+    table = next(t for t in progress_projection.tables if t.name == ITEMS)
+    stored = [encoded_row(table, row) for row in item_rows(state)]
+    back = state_of_items((kind, data) for _, kind, _, data in sorted(stored, key=lambda r: r[2]))
+    assert back == state
+    for name in ("cycles", "objectives", "key_results", "kpis"):
+        assert list(getattr(back, name)) == list(getattr(state, name))

@@ -13,7 +13,6 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from projections.progress_tree import kpi_board, progress_tree
-from projections.timetravel import state_as_of
 from services.portal.controllers.dashboard import optional_id
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.history_text import (
@@ -25,7 +24,7 @@ from services.portal.history_text import (
     local_text,
 )
 from services.portal.views import actors_of, kpi_tiles
-from services.read import diff, history, progress_state, tenant_records
+from services.read import diff, history, progress_state, state_as_of
 from tenants.roles import Permission
 
 PAGE = 50
@@ -103,10 +102,7 @@ class HistoryController(Controller):
     ) -> Response[Any]:
         today = portal.today()
         chosen = min(parse_day(day) or today - timedelta(days=30), today)
-        records = await tenant_records(
-            portal.system.repository, tenant.id, recorded_at=end_of(chosen)
-        )
-        state = state_as_of(records)
+        state = await state_as_of(portal.system.repository, tenant.id, recorded_at=end_of(chosen))
         tree = progress_tree(state, today=chosen, cadence_days=tenant.check_in_cadence_days)
         names = await portal.people.names(tenant.id, actors_of(tree.cycles))
         return portal.pages.render(

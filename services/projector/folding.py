@@ -1,0 +1,135 @@
+"""One projection folding one tenant's events, from where its tables stand to what a batch writes.
+
+A `Folding` knows three positions: `applied` (the tables hold the rows of every event up to
+it), `at` (the fold state is the state after it) and `checkpoint` (the latest state stored
+in `rm_<name>__states`). A projector that has the state in memory has `at == applied`; one
+that starts from a checkpoint replays the events between `at` and `applied` without writing
+their rows again, then folds the new ones. Rows and positions are only put in a `Writes`;
+the caller commits them in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from projections.base import Projection, Recorded, Row, RowsByTable, Table
+from services.projector.schema import positions_table, states_table
+from services.projector.tables import Writes, key_index, keyed
+
+CHECKPOINT_EVERY = 250
+"""A state checkpoint at most this many events after the previous one: a projector that
+restarts replays fewer than this many events per tenant and projection."""
+
+
+def kept_every(projection: Projection[Any]) -> int:
+    """Checkpoints kept for as-of replays: one per this many positions (0: the latest only)."""
+    return int(getattr(projection, "checkpoints_kept_every", 0))
+
+
+@dataclass
+class Folding:
+    """Where one projection stands for one tenant, and what its next batch appends."""
+
+    projection: Projection[Any]
+    applied: int
+    state: Any
+    at: int
+    checkpoint: int
+    rows: RowsByTable | None
+    """rows(state at `applied`): what the state tables hold (None: not worked out yet)."""
+    appended: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def new(cls, projection: Projection[Any]) -> Folding:
+        """A tenant the projection has never seen: no rows, the initial state."""
+        return cls(projection, 0, projection.initial(), 0, 0, {})
+
+    def fold(self, records: Sequence[Recorded]) -> None:
+        """Fold the records after `at` (contiguous, in order): replay up to `applied`,
+        then collect the rows of the new ones."""
+        projection, state, at = self.projection, self.state, self.at
+        for record in records:
+            position = record.position
+            if position <= at:
+                continue
+            if position <= self.applied:
+                state, _ = projection.fold(state, record)
+            else:
+                if self.rows is None:
+                    if at != self.applied:
+                        raise RuntimeError(f"{projection.name}: replay stopped at {at}")
+                    self.rows = projection.rows(state)
+                state, rows = projection.fold(state, record)
+                for table, new in rows.items():
+                    self.appended[table].extend(new)
+            at = position
+        self.state, self.at = state, at
+
+    def flush_log(self, tenant_id: UUID, writes: Writes, *, bulk: bool = False) -> None:
+        """Put the appended log rows (and a checkpoint when due) in `writes`."""
+        for table, rows in self.appended.items():
+            writes.insert(table, [(tenant_id, *row) for row in rows])
+        self.appended = defaultdict(list)
+        if self._checkpoint_due(bulk):
+            self._write_checkpoint(tenant_id, writes, prune=not bulk)
+
+    def finish(self, tenant_id: UUID, writes: Writes, *, bulk: bool = False) -> bool:
+        """Put everything the folded events change in `writes`; False if nothing new."""
+        if self.at <= self.applied:
+            return False
+        after = self.projection.rows(self.state)
+        for table in self.projection.tables:
+            if table.kind == "state":
+                _state_diff(writes, table.name, tenant_id, table, self.rows or {}, after)
+        self.flush_log(tenant_id, writes, bulk=bulk)
+        if bulk and self.checkpoint < self.at:  # a rebuilt tenant resumes with no replay
+            self._write_checkpoint(tenant_id, writes, prune=False)
+        writes.upsert(positions_table(self.projection), [(tenant_id, self.at)])
+        self.applied, self.rows = self.at, after
+        return True
+
+    def _checkpoint_due(self, bulk: bool) -> bool:
+        if bulk:  # what an incremental projector would have kept, no more
+            every = kept_every(self.projection)
+            return every > 0 and self.at // every > self.checkpoint // every
+        return self.at - self.checkpoint >= CHECKPOINT_EVERY
+
+    def _write_checkpoint(self, tenant_id: UUID, writes: Writes, *, prune: bool) -> None:
+        table = states_table(self.projection)
+        writes.upsert(table, [(tenant_id, self.at, self.projection.encode_state(self.state))])
+        if prune:
+            writes.prune(table, kept_every(self.projection), (tenant_id, self.at))
+        self.checkpoint = self.at
+
+
+def _state_diff(
+    writes: Writes,
+    name: str,
+    tenant_id: UUID,
+    table: Table,
+    before: RowsByTable,
+    after: RowsByTable,
+) -> None:
+    """Upsert rows that changed, delete rows that went away, leave the rest alone."""
+    old_rows, new_rows = before.get(name, ()), after.get(name, ())
+    if len(old_rows) == len(new_rows):  # the usual case: same rows in the same order
+        index = key_index(table)
+        changed = []
+        for old_row, new_row in zip(old_rows, new_rows, strict=True):
+            if old_row is new_row:  # projections hand back the same row when nothing changed
+                continue
+            if [old_row[i] for i in index] != [new_row[i] for i in index]:
+                break
+            if old_row != new_row:
+                changed.append((tenant_id, *new_row))
+        else:
+            writes.upsert(name, changed)
+            return
+    old = keyed(table, old_rows)
+    new = keyed(table, new_rows)
+    writes.upsert(name, [(tenant_id, *row) for key, row in new.items() if old.get(key) != row])
+    writes.delete(name, [(tenant_id, *key) for key in old.keys() - new.keys()])

@@ -87,7 +87,8 @@ def _overall(state: ProgressView, active: list[UUID]) -> Decimal | None:
 def portfolio_facts(state: ProgressView) -> PortfolioFacts:
     """The day-independent summary of a tenant."""
     active = _active_cycles(state)
-    krs = [k for k in state.key_results.values() if k.cycle_id in active and not k.archived]
+    live = {c.int for c in active}
+    krs = [k for k in state.key_results.values() if k.cycle_id.int in live and not k.archived]
     health = Counter(kpi_health(k, k.latest) for k in state.kpis.values() if not k.archived)
     return PortfolioFacts(
         active_cycles=len(active),

@@ -202,7 +202,7 @@ def state_rows(state: ProgressView) -> _Rows:
     its objectives' rows on the cycle, its objectives and its key results (alignment stays
     within a cycle). One check-in works out one key result row and one cycle's roll-ups.
     """
-    if rollup.cycles_only(state, ()) is None:  # cross-cycle alignment: the long way
+    if not rollup.aligned_within_cycles(state):  # then only the long way is right
         return {name: [row_of(r) for r in rows] for name, rows in progress_rows(state).items()}
     # Keyed by UUID.int: UUID's own hash and == are Python code, an int's are not.
     groups: dict[int, tuple[UUID, list[ObjectiveView], list[KeyResultView]]] = {

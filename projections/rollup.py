@@ -19,21 +19,26 @@ from projections.progress_state import CycleView, ProgressView, check_in_at, raw
 Progresses = Mapping[UUID, Decimal | None]
 
 
+def aligned_within_cycles(state: ProgressView) -> bool:
+    """True when no objective is aligned to one of another cycle (the domain forbids it)."""
+    cycle_of = {k.int: o.cycle_id.int for k, o in state.objectives.items()}
+    return all(
+        o.parent_id is None or cycle_of.get(o.parent_id.int, o.cycle_id.int) == o.cycle_id.int
+        for o in state.objectives.values()
+    )
+
+
 def cycles_only(state: ProgressView, cycle_ids: Collection[UUID]) -> ProgressView | None:
     """The part of the state in these cycles (KPIs left out), for roll-ups that only look
-    inside a cycle; None when an objective is aligned to one of another cycle (the domain
-    forbids it, but then only the whole state gives the same answer)."""
-    objectives = {}
-    for objective_id, objective in state.objectives.items():
-        parent = None if objective.parent_id is None else state.objectives.get(objective.parent_id)
-        if parent is not None and parent.cycle_id != objective.cycle_id:
-            return None
-        if objective.cycle_id in cycle_ids:
-            objectives[objective_id] = objective
+    inside a cycle; None when an objective is aligned to one of another cycle (then only
+    the whole state gives the same answer)."""
+    if not aligned_within_cycles(state):
+        return None
+    wanted = {c.int for c in cycle_ids}  # UUID's hash is Python code, an int's is not
     return ProgressView(
-        cycles={k: v for k, v in state.cycles.items() if k in cycle_ids},
-        objectives=objectives,
-        key_results={k: v for k, v in state.key_results.items() if v.cycle_id in cycle_ids},
+        cycles={k: v for k, v in state.cycles.items() if k.int in wanted},
+        objectives={k: v for k, v in state.objectives.items() if v.cycle_id.int in wanted},
+        key_results={k: v for k, v in state.key_results.items() if v.cycle_id.int in wanted},
         last_position=state.last_position,
         last_activity=state.last_activity,
     )

@@ -58,7 +58,7 @@ def all_tables(projection: Projection[Any]) -> tuple[Table, ...]:
             states_table(projection),
             (Column("position", "bigint"), Column("state", "bytea NOT NULL")),
             ("position",),
-            "log",
+            "state",
         ),
     )
 

@@ -33,13 +33,12 @@ def _array(sql_type: str) -> str:
     return sql_type.split()[0] + "[]"
 
 
-@cache
-def _insert_sql(table: Table, suffix: str, upsert: bool) -> str:
-    """One statement for many rows: the columns come as arrays ($1 tenant_id, $2...), so
-    the statement (and its RLS check's sub-select) runs once, not once per row."""
+def _insert_sql(table: Table, suffix: str, upsert: bool, first: int) -> str:
+    """Many rows in one statement: the columns come as arrays (tenant_id first, from
+    parameter `first` on), so the statement and its RLS check run once, not once per row."""
     names = ["tenant_id", *(c.name for c in table.columns)]
     types = ["uuid[]", *(_array(c.sql_type) for c in table.columns)]
-    arrays = ", ".join(f"${i}::{t}" for i, t in enumerate(types, start=1))
+    arrays = ", ".join(f"${i}::{t}" for i, t in enumerate(types, start=first))
     sql = f"INSERT INTO {table.name}{suffix} ({columns_sql(names)}) SELECT * FROM unnest({arrays})"
     if not upsert:
         return sql
@@ -51,12 +50,11 @@ def _insert_sql(table: Table, suffix: str, upsert: bool) -> str:
     return f"{sql} ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
 
 
-@cache
-def _delete_sql(table: Table, suffix: str) -> str:
+def _delete_sql(table: Table, suffix: str, first: int) -> str:
     """Delete many rows by key: the keys come as arrays, like the inserts' columns."""
     key = ("tenant_id", *table.key)
     types = {c.name: _array(c.sql_type) for c in table.columns} | {"tenant_id": "uuid[]"}
-    arrays = ", ".join(f"${i}::{types[k]}" for i, k in enumerate(key, start=1))
+    arrays = ", ".join(f"${i}::{types[k]}" for i, k in enumerate(key, start=first))
     return (
         f"DELETE FROM {table.name}{suffix} WHERE ({columns_sql(key)})"
         f" IN (SELECT * FROM unnest({arrays}))"
@@ -109,17 +107,42 @@ def specs(projections: Iterable[Projection[Any]]) -> dict[str, Table]:
 async def write(
     conn: asyncpg.Connection, tables: Mapping[str, Table], writes: Writes, suffix: str = ""
 ) -> None:
-    """Apply `writes` to live tables (or to keyed tables with `suffix`)."""
-    for upsert, source in ((False, writes.inserts), (True, writes.upserts)):
-        for name, rows in source.items():
-            table = tables[name]
-            columns = _columns(_cells(table, rows), len(table.columns) + 1)
-            await conn.execute(_insert_sql(table, suffix, upsert), *columns)
-    for name, keys in writes.deletes.items():
-        table = tables[name]
-        await conn.execute(_delete_sql(table, suffix), *_columns(keys, len(table.key) + 1))
+    """Apply `writes` to live tables (or to keyed tables with `suffix`): one statement, one
+    round trip, whatever the number of tables and rows (prunes of old checkpoints aside)."""
+    if writes:
+        sql, slots = _write_sql(tuple(tables.values()), suffix)
+        ops = {"insert": writes.inserts, "upsert": writes.upserts, "delete": writes.deletes}
+        args: list[list[Any]] = []
+        for table, op in slots:
+            rows = ops[op].get(table.name, [])
+            if op == "delete":
+                args += _columns(rows, len(table.key) + 1)
+            else:
+                args += _columns(_cells(table, rows), len(table.columns) + 1)
+        await conn.execute(sql, *args)
     for (name, every), newest in writes.prunes.items():
         await conn.executemany(_prune_sql(name + suffix, every), newest)
+
+
+@cache
+def _write_sql(tables: tuple[Table, ...], suffix: str) -> tuple[str, tuple[tuple[Table, str], ...]]:
+    """The statement of :func:`write`: a data-modifying CTE per table and operation (log
+    tables insert; state tables upsert and delete, never the same rows), every column as
+    an array parameter (empty when a pass has nothing for it); and what each CTE takes."""
+    ctes: list[str] = []
+    slots: list[tuple[Table, str]] = []
+    first = 1
+    for table in tables:
+        for op in ("insert",) if table.kind == "log" else ("upsert", "delete"):
+            if op == "delete":
+                sql = _delete_sql(table, suffix, first)
+                first += len(table.key) + 1
+            else:
+                sql = _insert_sql(table, suffix, op == "upsert", first)
+                first += len(table.columns) + 1
+            ctes.append(f"w{len(ctes)} AS ({sql})")
+            slots.append((table, op))
+    return f"WITH {', '.join(ctes)} SELECT 1", tuple(slots)
 
 
 async def copy(

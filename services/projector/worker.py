@@ -7,6 +7,11 @@ folds, and writes the appended rows, the state-row differences, the positions an
 checkpoint with one statement per table. Rows and positions commit together, so a crash
 between passes neither repeats nor skips an event; under load a pass carries many tenants,
 so the cost of a transaction is shared.
+
+Passes commit without waiting for the WAL flush (synchronous_commit off, for these
+transactions only): a pass is visible to readers as soon as it commits, and a crash can
+only lose the last passes whole, rows and positions together, which the projector then
+applies again from the log. Appends of events keep waiting for the flush.
 """
 
 from __future__ import annotations
@@ -78,11 +83,19 @@ class Projector:
         """Each (tenant, projection)'s folding after this process's last commit of it."""
         self._dirty: set[UUID] = set()
         self._wake = asyncio.Event()
-        self._positions_sql = " UNION ALL ".join(
-            f"SELECT {i} AS i, tenant_id, position FROM {positions_table(p)}"
-            " WHERE tenant_id = ANY($1)"
-            for i, p in enumerate(self.projections)
+        self._lock_sql = " UNION ALL ".join(
+            [
+                f"WITH mine AS MATERIALIZED ({LOCK_MANY_SQL})"
+                " SELECT -1 AS i, t, 0::bigint FROM mine",
+                *(
+                    f"SELECT {i}, tenant_id, position FROM {positions_table(p)}"
+                    " WHERE tenant_id IN (SELECT t FROM mine)"
+                    for i, p in enumerate(self.projections)
+                ),
+            ]
         )
+        """The tenants of a pass this projector got the locks of (i = -1), and each
+        projection's position for them (i = its index), in one round trip."""
 
     async def catch_up(self, tenant_id: UUID) -> int:
         """Apply every event of the tenant not yet projected; how many were applied."""
@@ -100,11 +113,16 @@ class Projector:
         """One pass over these tenants in one transaction: per tenant it holds, the events
         applied and whether more may be waiting (it read a full batch)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal(tenants)}'")
-            mine = [r[0] for r in await conn.fetch(LOCK_MANY_SQL, list(tenants))]
+            await conn.execute(
+                f"SET LOCAL okr.tenant_ids = '{grants_literal(tenants)}';"
+                " SET LOCAL synchronous_commit = off"  # see the module's docstring
+            )
+            rows = await conn.fetch(self._lock_sql, list(tenants))
+            mine = [r[1] for r in rows if r[0] < 0]
             if not mine:
                 return {}
-            foldings = await self._load(conn, mine)
+            positions = {(r[0], r[1]): r[2] for r in rows if r[0] >= 0}
+            foldings = await self._load(conn, mine, positions)
             logs = await read_logs_on(
                 conn,
                 {t: min(f.at for f in fs) for t, fs in foldings.items()},
@@ -132,11 +150,10 @@ class Projector:
         return done
 
     async def _load(
-        self, conn: asyncpg.Connection, tenants: list[UUID]
+        self, conn: asyncpg.Connection, tenants: list[UUID], positions: dict[tuple[int, UUID], int]
     ) -> dict[UUID, list[Folding]]:
         """Each projection's folding per tenant: from memory when it is still what the
         tables hold, else from the latest checkpoint (replayed up to the position)."""
-        positions = {(r[0], r[1]): r[2] for r in await conn.fetch(self._positions_sql, tenants)}
         out: dict[UUID, list[Folding]] = {t: [] for t in tenants}
         for i, projection in enumerate(self.projections):
             missing: dict[UUID, int] = {}

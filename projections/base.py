@@ -19,15 +19,19 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
+import msgspec
+
 S = TypeVar("S")
 
 Row = tuple[Any, ...]
 RowsByTable = Mapping[str, Sequence[Row]]
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """One event of a tenant's log, decoded: the domain event and its transaction facts."""
+class Recorded(msgspec.Struct, frozen=True):
+    """One event of a tenant's log, decoded: the domain event and its transaction facts.
+
+    A Struct rather than a frozen dataclass: a replay makes one per event, and a Struct is
+    made in a fifteenth of the time."""
 
     tenant_id: UUID
     position: int

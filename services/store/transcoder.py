@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
-from uuid import UUID
+from typing import Any, TypeVar
+from uuid import UUID, SafeUUID
 
 import msgspec
 from eventsourcing.persistence import Transcoder
@@ -24,6 +24,7 @@ from msgspec.msgpack import Ext
 _DECIMAL, _UUID, _DATE, _TUPLE, _SET, _NAIVE, _BIG_INT = 1, 2, 3, 4, 5, 6, 7
 _SCALARS = (str, int, bool, float, type(None))
 _SCALARS_BUT_INT = (str, bool, float, type(None))
+T = TypeVar("T")
 
 
 def _pack(value: Any, scalars: tuple[type, ...] = _SCALARS) -> Any:
@@ -51,13 +52,43 @@ def _pack(value: Any, scalars: tuple[type, ...] = _SCALARS) -> Any:
     return value
 
 
+_new = object.__new__
+_set_uuid_int = vars(UUID)["int"].__set__
+_set_uuid_safety = vars(UUID)["is_safe"].__set__
+_UNKNOWN_SAFETY = SafeUUID.unknown
+_MEMO_SIZE = 4096
+_decimals: dict[bytes | memoryview, Decimal] = {}
+_dates: dict[bytes | memoryview, date] = {}
+"""Decimals and dates by their text, reused (they are immutable): most events repeat a few
+business dates and values, and a dict hit costs half of parsing the text again."""
+
+
+def _remember(memo: dict[bytes | memoryview, T], data: memoryview, value: T) -> T:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[bytes(data)] = value
+    return value
+
+
 def _unpack(code: int, data: memoryview) -> Any:
+    """Called by msgspec for each extension while parsing: lean, it runs for every value."""
     if code == _DECIMAL:
-        return Decimal(bytes(data).decode())
-    if code == _UUID:
-        return UUID(bytes=bytes(data))
+        value = _decimals.get(data)  # a read-only view (decode parses bytes): it hashes
+        if value is None:
+            value = _remember(_decimals, data, Decimal(str(data, "utf-8")))
+        return value
+    if code == _UUID:  # UUID(bytes=...) in half the time: the two slots its __init__ fills
+        if len(data) != 16:
+            raise ValueError("a UUID takes 16 bytes")
+        uuid = _new(UUID)
+        _set_uuid_int(uuid, int.from_bytes(data, "big"))
+        _set_uuid_safety(uuid, _UNKNOWN_SAFETY)
+        return uuid
     if code == _DATE:
-        return date.fromisoformat(bytes(data).decode())
+        day = _dates.get(data)
+        if day is None:
+            day = _remember(_dates, data, date.fromisoformat(str(data, "utf-8")))
+        return day
     if code == _TUPLE:
         return tuple(_DECODER.decode(data))
     if code == _SET:
@@ -107,6 +138,12 @@ class MsgspecTranscoder(Transcoder):
             return _ENCODER.encode(_pack(obj, _SCALARS_BUT_INT))
 
     def decode(self, data: bytes) -> Any:
+        if type(data) is not bytes:  # the memo's keys need read-only views of what we parse
+            data = bytes(data)
         if data[:1] == b"{":
             return _untag_legacy(msgspec.json.decode(data))
         return _DECODER.decode(data)
+
+    decode_message_pack = staticmethod(_DECODER.decode)
+    """`decode` of MessagePack `bytes` alone, with no Python call around msgspec's: a row of
+    the first JSON format raises, and so may other buffers (their views do not hash)."""

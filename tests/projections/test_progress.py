@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from projections.progress import (
@@ -355,7 +355,9 @@ def test_fold_ignores_events_it_does_not_know_but_moves_the_position() -> None:
     """A new event type must not break the projector; last activity still moves."""
     log = Log()
     active_quarter(log)
-    unknown = dataclasses.replace(log.records[-1], position=3, topic="okr.Future", event=object())
+    unknown = msgspec.structs.replace(
+        log.records[-1], position=3, topic="okr.Future", event=object()
+    )
 
     state = progress_projection.fold(fold_all(log.records), unknown)[0]
 

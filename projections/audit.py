@@ -47,7 +47,7 @@ class AuditEntry(msgspec.Struct, frozen=True):
     payload: dict[str, Any]
 
 
-class AuditView(msgspec.Struct, frozen=True):
+class AuditView(msgspec.Struct, frozen=True, gc=False):
     """How far the trail has been written."""
 
     last_position: int = 0

@@ -412,7 +412,7 @@ _MEMO_SIZE = 50_000
 """The row of the tenant-wide facts (last position and activity)."""
 
 
-class TenantFacts(msgspec.Struct, frozen=True):
+class TenantFacts(msgspec.Struct, frozen=True, gc=False):
     """What a ProgressView holds besides its items."""
 
     last_position: int = 0

@@ -17,7 +17,7 @@ from domain import progress
 from domain.values import CycleState, KRKind
 
 
-class CheckInView(msgspec.Struct, frozen=True, array_like=True):
+class CheckInView(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """One check-in as it stands now: value after corrections, the first value kept.
 
     Stored as an array (the most numerous struct): new fields go last, with a default.
@@ -36,7 +36,7 @@ class CheckInView(msgspec.Struct, frozen=True, array_like=True):
     corrected: bool = False
 
 
-class KeyResultView(msgspec.Struct, frozen=True):
+class KeyResultView(msgspec.Struct, frozen=True, gc=False):
     """A key result's current facts and every check-in in recording order."""
 
     key_result_id: UUID
@@ -63,7 +63,7 @@ class KeyResultView(msgspec.Struct, frozen=True):
     """The check-in with the latest valid date (ties: recorded last)."""
 
 
-class ObjectiveView(msgspec.Struct, frozen=True):
+class ObjectiveView(msgspec.Struct, frozen=True, gc=False):
     """An objective's current facts."""
 
     objective_id: UUID
@@ -80,7 +80,7 @@ class ObjectiveView(msgspec.Struct, frozen=True):
     archived: bool = False
 
 
-class CycleView(msgspec.Struct, frozen=True):
+class CycleView(msgspec.Struct, frozen=True, gc=False):
     """A cycle, and its (possibly adjusted) closing scores once closed."""
 
     cycle_id: UUID
@@ -100,7 +100,7 @@ class CycleView(msgspec.Struct, frozen=True):
         return self.state == CycleState.CLOSED.value
 
 
-class MeasurementView(msgspec.Struct, frozen=True, array_like=True):
+class MeasurementView(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """One KPI measurement as it stands now (stored as an array: new fields go last)."""
 
     measurement_id: UUID
@@ -115,7 +115,7 @@ class MeasurementView(msgspec.Struct, frozen=True, array_like=True):
     corrected: bool = False
 
 
-class KPIView(msgspec.Struct, frozen=True):
+class KPIView(msgspec.Struct, frozen=True, gc=False):
     """A KPI's definition and its measurements in recording order."""
 
     kpi_id: UUID
@@ -136,7 +136,7 @@ class KPIView(msgspec.Struct, frozen=True):
     """Key results this KPI says it feeds (its own record; key results also name their KPI)."""
 
 
-class ProgressView(msgspec.Struct, frozen=True):
+class ProgressView(msgspec.Struct, frozen=True, gc=False):
     """Everything the progress read model knows of one tenant."""
 
     cycles: dict[UUID, CycleView] = {}

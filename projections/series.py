@@ -26,7 +26,7 @@ KEY_RESULT = "key_result"
 KPI_KIND = "kpi"
 
 
-class SeriesPoint(msgspec.Struct, frozen=True):
+class SeriesPoint(msgspec.Struct, frozen=True, gc=False):
     """rm_series_points: one value of a key result or KPI for a business date."""
 
     position: int
@@ -42,7 +42,7 @@ class SeriesPoint(msgspec.Struct, frozen=True):
     recorded_at: datetime
 
 
-class SeriesView(msgspec.Struct, frozen=True):
+class SeriesView(msgspec.Struct, frozen=True, gc=False):
     """Valid date of every check-in and measurement per item (corrections do not carry it)."""
 
     dates: dict[UUID, dict[UUID, date]] = {}

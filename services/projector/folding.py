@@ -50,7 +50,9 @@ class Folding:
 
     def fold(self, records: Sequence[Recorded]) -> None:
         """Fold the records after `at` (contiguous, in order): replay up to `applied`,
-        then collect the rows of the new ones."""
+        then collect the rows of the new ones. Once the state is at `applied`, its rows
+        are worked out (the tables' rows before the next change) even with no new events:
+        a projector's first catch-up does it for every tenant, not its first events."""
         projection, state, at = self.projection, self.state, self.at
         for record in records:
             position = record.position
@@ -68,6 +70,8 @@ class Folding:
                     self.appended[table].extend(new)
             at = position
         self.state, self.at = state, at
+        if self.rows is None and at == self.applied:
+            self.rows = projection.rows(state)
 
     def flush_log(self, tenant_id: UUID, writes: Writes, *, bulk: bool = False) -> None:
         """Put the appended log rows (and a checkpoint when due) in `writes`."""

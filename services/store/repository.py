@@ -7,7 +7,7 @@ and returns the positions written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
@@ -23,7 +23,7 @@ from services.store.event_store import EventStore
 from services.store.transcoder import MsgspecTranscoder
 
 A = TypeVar("A", bound=Aggregate)
-_KEY_SQL = "SELECT cipher_key FROM tenant_keys WHERE tenant_id = $1"
+_KEYS_SQL = "SELECT tenant_id, cipher_key FROM tenant_keys WHERE tenant_id = ANY($1::uuid[])"
 
 
 class AggregateNotFoundError(LookupError):
@@ -55,13 +55,26 @@ class Repository:
         if mapper is None:
             if conn is None:
                 async with tenant_transaction(self.store.pool, [tenant_id]) as own:
-                    key = await own.fetchval(_KEY_SQL, tenant_id)
+                    await self.load_mappers([tenant_id], own)
             else:
-                key = await conn.fetchval(_KEY_SQL, tenant_id)
-            cipher = AESCipher(Environment(env={AESCipher.CIPHER_KEY: key})) if key else None
-            mapper = Mapper(self._transcoder, cipher=cipher) if cipher else self._plain
-            self._mappers[tenant_id] = mapper
+                await self.load_mappers([tenant_id], conn)
+            mapper = self._mappers[tenant_id]
         return mapper
+
+    async def load_mappers(self, tenant_ids: Sequence[UUID], conn: asyncpg.Connection) -> None:
+        """Make the mappers of these tenants not known yet, with one query for their keys
+        (inside a transaction of `conn` that admits them): a projector pass of many tenants
+        looks their keys up once, not once per tenant."""
+        missing = [t for t in tenant_ids if t not in self._mappers]
+        if not missing:
+            return
+        keys = dict(await conn.fetch(_KEYS_SQL, missing))
+        for tenant_id in missing:
+            key = keys.get(tenant_id)
+            cipher = AESCipher(Environment(env={AESCipher.CIPHER_KEY: key})) if key else None
+            self._mappers[tenant_id] = (
+                Mapper(self._transcoder, cipher=cipher) if cipher else self._plain
+            )
 
     async def enable_cipher(self, tenant_id: UUID) -> None:
         """Give a tenant its own AES-256 key: its events from now on are stored encrypted."""

@@ -1,15 +1,18 @@
 """One summary row per tenant, for a consultancy's portfolio of client companies.
 
-The state is the progress state (same fold). The state table rm_portfolio keeps what does
-not depend on the day; :func:`portfolio_row` adds what does (statuses, staleness) for a
-``today`` it is given. The consultancy-wide view is these rows for its tenants.
+Folded from the progress state: the progress projection keeps rm_portfolio (what does not
+depend on the day) beside its other tables; :func:`portfolio_row` adds what does (statuses,
+staleness) for a ``today`` it is given. The consultancy-wide view is these rows for its
+tenants.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeAlias
 from uuid import UUID
 
 import msgspec
@@ -17,9 +20,7 @@ import msgspec
 from domain import progress
 from domain.values import CycleState, Health, Status
 from projections import rollup
-from projections.base import Recorded, RowsByTable, Table
-from projections.codec import NO_ROWS, StateCodec, row_of, table_of
-from projections.progress_fold import progress_fold
+from projections.codec import table_of
 from projections.progress_state import (
     ProgressView,
     check_in_at,
@@ -84,15 +85,19 @@ def _overall(state: ProgressView, active: list[UUID]) -> Decimal | None:
     return progress.objective_progress((), tops)
 
 
-def portfolio_facts(state: ProgressView) -> PortfolioFacts:
-    """The day-independent summary of a tenant."""
+Overall: TypeAlias = Callable[[ProgressView, list[UUID]], Decimal | None]
+
+
+def portfolio_facts(state: ProgressView, overall: Overall | None = None) -> PortfolioFacts:
+    """The day-independent summary of a tenant; `overall` works out the weighted progress
+    of the active cycles' top objectives (the progress projection hands in what it has)."""
     active = _active_cycles(state)
     live = {c.int for c in active}
     krs = [k for k in state.key_results.values() if k.cycle_id.int in live and not k.archived]
     health = Counter(kpi_health(k, k.latest) for k in state.kpis.values() if not k.archived)
     return PortfolioFacts(
         active_cycles=len(active),
-        progress=_overall(state, active),
+        progress=(overall or _overall)(state, active),
         key_results=len(krs),
         check_ins=sum(len(k.check_ins) for k in krs),
         kpis=sum(1 for k in state.kpis.values() if not k.archived),
@@ -138,34 +143,5 @@ def portfolio_row(
     )
 
 
-TABLES: tuple[Table, ...] = (table_of("rm_portfolio", PortfolioFacts, key=(), kind="state"),)
-
-
-class PortfolioProjection:
-    """The per-tenant summary: one state table, rm_portfolio (one row per tenant)."""
-
-    name: str = "portfolio"
-    version = 1
-    tables: tuple[Table, ...] = TABLES
-
-    def __init__(self) -> None:
-        self._codec = StateCodec(ProgressView)
-
-    def initial(self) -> ProgressView:
-        return ProgressView()
-
-    def fold(self, state: ProgressView, record: Recorded) -> tuple[ProgressView, RowsByTable]:
-        return progress_fold(state, record), NO_ROWS
-
-    def rows(self, state: ProgressView) -> RowsByTable:
-        return {"rm_portfolio": [row_of(portfolio_facts(state))]}
-
-    def encode_state(self, state: ProgressView) -> bytes:
-        return self._codec.encode(state)
-
-    def decode_state(self, data: bytes) -> ProgressView:
-        return self._codec.decode(data)
-
-
-portfolio_projection = PortfolioProjection()
-"""The module-level Projection object the projector registers."""
+PORTFOLIO_TABLE = table_of("rm_portfolio", PortfolioFacts, key=(), kind="state")
+"""A state table of the progress projection (its rows come from the same state)."""

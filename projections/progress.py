@@ -19,6 +19,7 @@ from domain import progress as maths
 from projections import rollup
 from projections.base import Column, Recorded, Row, RowsByTable, Table
 from projections.codec import NO_ROWS, StateCodec, row_of, table_of
+from projections.portfolio import PORTFOLIO_TABLE, portfolio_facts
 from projections.progress_fold import progress_fold
 from projections.progress_state import (
     CycleView,
@@ -188,7 +189,8 @@ def progress_rows(
 
 
 _Rows = dict[str, list[Row]]
-_cycle_memo: dict[int, tuple[tuple[Any, ...], _Rows]] = {}
+_Terms = list[tuple[Decimal, Decimal | None]]
+_cycle_memo: dict[int, tuple[tuple[Any, ...], _Rows, _Terms]] = {}
 _kr_memo: dict[int, tuple[KeyResultView, CycleView | None, Row, Decimal | None]] = {}
 _kpi_memo: dict[int, tuple[KPIView, Row]] = {}
 
@@ -203,7 +205,8 @@ def state_rows(state: ProgressView) -> _Rows:
     within a cycle). One check-in works out one key result row and one cycle's roll-ups.
     """
     if not rollup.aligned_within_cycles(state):  # then only the long way is right
-        return {name: [row_of(r) for r in rows] for name, rows in progress_rows(state).items()}
+        rows = {name: [row_of(r) for r in rs] for name, rs in progress_rows(state).items()}
+        return rows | {"rm_portfolio": [row_of(portfolio_facts(state))]}
     # Keyed by UUID.int: UUID's own hash and == are Python code, an int's are not.
     groups: dict[int, tuple[UUID, list[ObjectiveView], list[KeyResultView]]] = {
         cycle_id.int: (cycle_id, [], []) for cycle_id in state.cycles
@@ -220,6 +223,7 @@ def state_rows(state: ProgressView) -> _Rows:
         group[2].append(kr)
     out: _Rows = {"rm_cycles": [], "rm_objectives": [], "rm_key_results": []}
     key_result_rows = out["rm_key_results"]
+    tops: dict[int, _Terms] = {}
     for cycle_id, objectives, krs in groups.values():
         cycle = state.cycles.get(cycle_id)
         raws = {}
@@ -241,11 +245,16 @@ def state_rows(state: ProgressView) -> _Rows:
                 objectives={o.objective_id: o for o in objectives},
                 key_results={k.key_result_id: k for k in krs},
             )
-            made = (key, _structure_rows(part, raws))
-            cycle_memo = _remember(_cycle_memo, cycle_id.int, made)
+            cycle_memo = _remember(_cycle_memo, cycle_id.int, (key, *_structure_rows(part, raws)))
         out["rm_cycles"] += cycle_memo[1]["rm_cycles"]
         out["rm_objectives"] += cycle_memo[1]["rm_objectives"]
+        tops[cycle_id.int] = cycle_memo[2]
     out["rm_kpis"] = [_kpi_row_of(kpi) for kpi in state.kpis.values()]
+
+    def overall(_: ProgressView, active: list[UUID]) -> Decimal | None:
+        return maths.objective_progress((), [t for c in active for t in tops[c.int]])
+
+    out["rm_portfolio"] = [row_of(portfolio_facts(state, overall))]
     return out
 
 
@@ -257,11 +266,12 @@ def _kr_row_memo(
     return kr, cycle, row_of(_key_result_row(kr, raw, score, cycle)), raw
 
 
-def _structure_rows(state: ProgressView, krs: dict[UUID, Decimal | None]) -> _Rows:
-    """The cycle and objective rows of a state, given its key results' raw progress."""
+def _structure_rows(state: ProgressView, krs: dict[UUID, Decimal | None]) -> tuple[_Rows, _Terms]:
+    """The cycle and objective rows of a one-cycle state, given its key results' raw
+    progress; and the (weight, progress) of the cycle's top objectives, for the portfolio."""
     objectives = rollup.objective_progress(state, krs)
     obj_scores = {k: v for c in state.cycles.values() for k, v in c.objective_scores.items()}
-    return {
+    rows = {
         "rm_cycles": [row_of(_cycle_row(state, c, objectives)) for c in state.cycles.values()],
         "rm_objectives": [
             row_of(
@@ -270,6 +280,12 @@ def _structure_rows(state: ProgressView, krs: dict[UUID, Decimal | None]) -> _Ro
             for o in state.objectives.values()
         ],
     }
+    tops = [
+        (state.objectives[o].weight, objectives.get(o))
+        for cycle_id in state.cycles
+        for o in rollup.roots(state, cycle_id)
+    ]
+    return rows, tops
 
 
 def _kpi_row_of(kpi: KPIView) -> Row:
@@ -408,8 +424,10 @@ ITEMS = "rm_progress_items"
 """The state itself, one row per item: a check-in rewrites its key result's row, not the
 tenant's whole state. Readers put it back together with :func:`state_of_items`."""
 _TENANT_ITEM = UUID(int=0)
-_MEMO_SIZE = 50_000
 """The row of the tenant-wide facts (last position and activity)."""
+_MEMO_SIZE = 500_000
+"""Entries each memo keeps: every item of a few thousand tenants (a projector pass works
+out every item of a tenant, so a smaller memo would churn)."""
 
 
 class TenantFacts(msgspec.Struct, frozen=True, gc=False):
@@ -505,6 +523,7 @@ TABLES: tuple[Table, ...] = (
     table_of("rm_objectives", ObjectiveRow, key=("objective_id",), kind="state"),
     table_of("rm_key_results", KeyResultRow, key=("key_result_id",), kind="state"),
     table_of("rm_kpis", KPIRow, key=("kpi_id",), kind="state"),
+    PORTFOLIO_TABLE,
 )
 
 
@@ -512,7 +531,7 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 2
+    version = 3
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

@@ -7,7 +7,6 @@ from typing import Any
 from projections.audit import audit_projection
 from projections.base import Projection
 from projections.history import history_projection
-from projections.portfolio import portfolio_projection
 from projections.progress import progress_projection
 from projections.series import series_projection
 
@@ -16,6 +15,5 @@ PROJECTIONS: tuple[Projection[Any], ...] = (
     series_projection,
     history_projection,
     audit_projection,
-    portfolio_projection,
 )
 """Progress first: the others never depend on it at run time, the order is only for reading."""

@@ -20,7 +20,7 @@ from projections.base import Projection, Recorded, Row, RowsByTable, Table
 from services.projector.schema import positions_table, states_table
 from services.projector.tables import Writes, key_index, keyed
 
-CHECKPOINT_EVERY = 250
+CHECKPOINT_EVERY = 500
 """A state checkpoint at most this many events after the previous one: a projector that
 restarts replays fewer than this many events per tenant and projection."""
 

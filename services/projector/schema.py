@@ -21,7 +21,7 @@ from services.db import APP_ROLE
 
 _LOCK_KEY = 0x6F6B725F726D73  # "okr_rms": one schema change at a time
 _GRANTS = "(SELECT okr_tenant_ids())::uuid[]"  # a sub-select: evaluated once per query, not per row
-_DDL_VERSION = 3  # bump when the DDL below changes: tables are then made anew
+_DDL_VERSION = 4  # bump when the DDL below changes: tables are then made anew
 
 
 def ident(name: str) -> str:
@@ -70,18 +70,18 @@ def table_names(projection: Projection[Any], suffix: str = "") -> list[str]:
 def create_sql(projection: Projection[Any], suffix: str = "") -> str:
     """DDL for the projection's tables, keyed, with RLS and grants."""
     statements = [_create_table(t, suffix) for t in all_tables(projection)]
+    statements += [sql for t in all_tables(projection) for sql in _uncompressed(t, suffix)]
     return ";\n".join([*statements, finish_sql(projection, suffix, keys=False)])
 
 
 def bulk_create_sql(projection: Projection[Any], suffix: str) -> str:
-    """DDL for shadow tables to fill with COPY: no key, no RLS (COPY FROM cannot pass a
-    policy), and the application role may only insert (it cannot read what is in them).
-    :func:`finish_sql` makes them what :func:`create_sql` makes, before they are swapped in.
+    """DDL for shadow tables that the owner fills with COPY: no key (built once, after the
+    rows), no RLS (COPY FROM cannot pass a policy) and no grant, so the application role
+    cannot see them; :func:`finish_sql` makes them what :func:`create_sql` makes, before
+    they are swapped in.
     """
     statements = [_create_table(t, suffix, keyed=False) for t in all_tables(projection)]
-    statements += [
-        f"GRANT INSERT ON {name} TO {APP_ROLE}" for name in table_names(projection, suffix)
-    ]
+    statements += [sql for t in all_tables(projection) for sql in _uncompressed(t, suffix)]
     return ";\n".join(statements)
 
 
@@ -122,6 +122,12 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
         )
         await conn.execute(f"GRANT SELECT ON read_model_schemas TO {APP_ROLE}")
         known = dict(await conn.fetch("SELECT projection, fingerprint FROM read_model_schemas"))
+        names = {p.name for p in projections}
+        for retired in known.keys() - names:  # a projection no longer kept (portfolio)
+            async with conn.transaction():
+                for suffix in ("positions", "states"):
+                    await conn.execute(f'DROP TABLE IF EXISTS "rm_{retired}__{suffix}"')
+                await conn.execute("DELETE FROM read_model_schemas WHERE projection = $1", retired)
         for projection in projections:
             if known.get(projection.name) == fingerprint(projection):
                 continue
@@ -140,3 +146,13 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
     finally:
         await conn.close()
     return reset
+
+
+def _uncompressed(table: Table, suffix: str) -> list[str]:
+    """Fold states (bytea) stored out of line uncompressed: a projector writes one at every
+    checkpoint, and compressing them cost more than the room it saved."""
+    return [
+        f"ALTER TABLE {table.name}{suffix} ALTER COLUMN {ident(c.name)} SET STORAGE EXTERNAL"
+        for c in table.columns
+        if c.sql_type.startswith("bytea")
+    ]

@@ -95,6 +95,17 @@ class Writes:
         """Drop the tenant's checkpoints older than `newest` but one per `kept_every`."""
         self.prunes[(table, kept_every)].append(newest)
 
+    def merge(self, other: Writes) -> None:
+        """Add what `other` writes."""
+        for mine, theirs in (
+            (self.inserts, other.inserts),
+            (self.upserts, other.upserts),
+            (self.deletes, other.deletes),
+            (self.prunes, other.prunes),
+        ):
+            for key, rows in theirs.items():
+                mine[key].extend(rows)  # type: ignore[index]
+
     def __bool__(self) -> bool:
         return bool(self.inserts or self.upserts or self.deletes)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -14,10 +15,15 @@ from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 
 from domain import KPI, Cycle, KeyResult, Objective
 from projections.base import Recorded
-from services.bootstrap import System
+from services.bootstrap import System, bootstrap
 from services.projector.decode import decode
+from services.projector.registry import PROJECTIONS
+from services.projector.waiting import projected_position
+from services.projector.worker import Projector
+from services.settings import Settings
 from services.store.event_store import LogRecord
 from services.store.transcoder import MsgspecTranscoder
+from tests.conftest import DatabaseFactory
 from tests.domain import AUTHOR, a_cycle, a_key_result, a_kpi, an_objective
 
 D = Decimal
@@ -204,9 +210,18 @@ async def test_string_stream_ids_are_converted_as_the_mapper_does(system: System
     assert [r.event.__dict__ for r in decoded] == [e.__dict__ for e in events]
 
 
+@pytest.fixture
+async def fresh(databases: DatabaseFactory) -> AsyncIterator[System]:
+    """A database of its own: a damaged row must not reach other tests' projectors."""
+    system = await bootstrap(Settings(), await databases.create())
+    yield system
+    await system.close()
+
+
 @pytest.mark.parametrize("cipher", [False, True], ids=["plain", "encrypted"])
-async def test_a_damaged_row_raises_the_mappers_error(system: System, cipher: bool) -> None:
+async def test_a_damaged_row_raises_the_mappers_error(fresh: System, cipher: bool) -> None:
     """State that does not decrypt or decode fails as loudly as it does through the mapper."""
+    system = fresh
     cycle = a_cycle()
     tenant_id = await a_tenant_with(system, cycle.collect_events(), cipher=cipher)
     damaged = StoredEvent(cycle.id, 3, "okr.Cycle.Activated", b"\xc1 not a state")
@@ -215,3 +230,25 @@ async def test_a_damaged_row_raises_the_mappers_error(system: System, cipher: bo
 
     with pytest.raises(MapperDeserialisationError, match=r"okr\.Cycle\.Activated"):
         await decode(system.repository, rows)
+
+
+async def test_a_tenant_with_a_damaged_row_stops_alone(fresh: System) -> None:
+    """The projector leaves a tenant whose row does not decode where it was (nothing
+    skipped, tried again later) and goes on with the other tenants of the same pass."""
+    cycle = a_cycle()
+    damaged_tenant = await a_tenant_with(fresh, cycle.collect_events())
+    before = await fresh.store.head(damaged_tenant)
+    damaged = StoredEvent(cycle.id, 3, "okr.Cycle.Activated", b"\xc1 not a state")
+    await append(fresh, damaged_tenant, [damaged])
+    healthy = await a_tenant_with(fresh, a_full_history())
+    projector = Projector(fresh.pool, fresh.repository, PROJECTIONS)
+
+    done = await projector.project([damaged_tenant, healthy])
+
+    assert set(done) == {healthy}
+    assert projector.failures == {damaged_tenant: 1}
+    assert await projected_position(fresh.pool, healthy, "progress") == await fresh.store.head(
+        healthy
+    )
+    assert await projected_position(fresh.pool, damaged_tenant, "progress") == 0
+    assert before == 2

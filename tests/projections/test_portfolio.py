@@ -6,7 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 from projections.base import collect
-from projections.portfolio import PortfolioFacts, portfolio_projection, portfolio_row
+from projections.portfolio import PortfolioFacts, portfolio_row
+from projections.progress import progress_projection
 from tests.projections.builders import (
     Log,
     active_quarter,
@@ -52,7 +53,7 @@ def test_statuses_move_with_the_day_while_facts_do_not() -> None:
 
     early = portfolio_row(state, date(2027, 1, 20))
     late = portfolio_row(state, date(2027, 3, 30))
-    (facts,) = portfolio_projection.rows(state)["rm_portfolio"]
+    (facts,) = progress_projection.rows(state)["rm_portfolio"]
 
     assert early.on_track == 2 and late.on_track == 0
     assert early.progress == late.progress == PortfolioFacts(*facts).progress == D("0.375")
@@ -60,7 +61,7 @@ def test_statuses_move_with_the_day_while_facts_do_not() -> None:
 
 def test_a_tenant_without_events_has_an_empty_summary() -> None:
     """A new client appears in the portfolio with zeros and no progress, not an error."""
-    state, _ = collect(portfolio_projection, [])
+    state, _ = collect(progress_projection, [])
 
     row = portfolio_row(state, MID_FEB)
 

@@ -322,16 +322,15 @@ class QuietCollector:
     """Keeps the cycle collector's full passes short in a process full of fold states.
 
     A full collection walks every tracked object, and the states a projector keeps in
-    memory hold millions (UUIDs, dicts): 377 ms pauses at 1,000 tenants, the whole lag tail.
-    The states are acyclic (reference counting frees them once replaced), so every
-    `freeze_every` seconds what is alive is frozen and full collections only walk what
-    came since. Cycles that die after being frozen would wait, so once every
-    `full_every` seconds one real full collection runs.
+    memory hold millions (UUIDs, dicts): pauses of 0.4 to 0.7 s at 1,000 tenants, the whole
+    lag tail. The states are acyclic (reference counting frees them once replaced), so
+    every `freeze_every` seconds what is alive is frozen and full collections only walk
+    what came since. Cycles that die after being frozen wait for the one real full
+    collection that runs every `full_every` seconds (a pause that long, once an hour).
     """
 
     def __init__(self, freeze_every: float = 10.0, full_every: float = 3600.0) -> None:
         self.freeze_every, self.full_every = freeze_every, full_every
-        gc.collect()
         gc.freeze()
         self._frozen = self._full = time.monotonic()
 

@@ -17,8 +17,9 @@ happens):
   rate round robin over the tenants; lag is the instant the projector committed the batch
   holding a position (its `on_committed`, CLOCK_MONOTONIC is system-wide) minus the instant
   `record_check_in` returned;
-- as-of: `progress_as_of` of the 10,000-event tenant at its head position (read, decode,
-  fold, tree), median of several runs.
+- as-of: `progress_as_of` of the 10,000-event tenant at its head position (the progress
+  projection's checkpoint before it, then read, decode and fold what follows, and the
+  tree), median of several runs.
 """
 
 from __future__ import annotations

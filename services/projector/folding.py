@@ -88,7 +88,7 @@ class Folding:
         after = self.projection.rows(self.state)
         for table in self.projection.tables:
             if table.kind == "state":
-                _state_diff(writes, table.name, tenant_id, table, self.rows or {}, after)
+                _state_diff(writes, tenant_id, table, self.rows or {}, after)
         self.flush_log(tenant_id, writes, bulk=bulk)
         if bulk and self.checkpoint < self.at:  # a rebuilt tenant resumes with no replay
             self._write_checkpoint(tenant_id, writes, prune=False)
@@ -111,14 +111,10 @@ class Folding:
 
 
 def _state_diff(
-    writes: Writes,
-    name: str,
-    tenant_id: UUID,
-    table: Table,
-    before: RowsByTable,
-    after: RowsByTable,
+    writes: Writes, tenant_id: UUID, table: Table, before: RowsByTable, after: RowsByTable
 ) -> None:
     """Upsert rows that changed, delete rows that went away, leave the rest alone."""
+    name = table.name
     old_rows, new_rows = before.get(name, ()), after.get(name, ())
     if len(old_rows) == len(new_rows):  # the usual case: same rows in the same order
         index = key_index(table)

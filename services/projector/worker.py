@@ -4,9 +4,10 @@ A pass takes several tenants in one transaction: it takes the advisory locks of 
 other projector holds, reads each projection's position (and, unless this process has it in
 memory, the latest state checkpoint), reads the next events of every tenant in one query,
 folds, and writes the appended rows, the state-row differences, the positions and any due
-checkpoint with one statement per table. Rows and positions commit together, so a crash
-between passes neither repeats nor skips an event; under load a pass carries many tenants,
-so the cost of a transaction is shared.
+checkpoint in one statement. Rows and positions commit together, so a crash between passes
+neither repeats nor skips an event; under load a pass carries many tenants, so the cost of
+a transaction is shared. A tenant whose rows do not decode or fold is left out of the pass
+(and tried again later); the others go on.
 
 Passes commit without waiting for the WAL flush (synchronous_commit off, for these
 transactions only): a pass is visible to readers as soon as it commits, and a crash can
@@ -34,17 +35,15 @@ from services.projector.decode import decode
 from services.projector.folding import Folding
 from services.projector.schema import positions_table, states_table
 from services.projector.tables import Writes, specs, write
-from services.store.event_store import read_logs_on
+from services.store.event_store import LogRecord, read_logs_on
 from services.store.repository import Repository
 
 log = structlog.get_logger("okr.projector")
 TENANT_LOCK_KEY = "hashtextextended($1::uuid::text, 7013)"
 """The per-tenant advisory lock every projector and rebuild takes ($1: the tenant)."""
-
-
 LOCK_MANY_SQL = (
     "SELECT t FROM unnest($1::uuid[]) AS t"
-    " WHERE pg_try_advisory_xact_lock(hashtextextended(t::text, 7013))"
+    f" WHERE pg_try_advisory_xact_lock({TENANT_LOCK_KEY.replace('$1', 't')})"
 )
 """The tenants of a pass this projector may work on now (the others are in other hands)."""
 
@@ -161,8 +160,13 @@ class Projector:
         return done
 
     async def _fold(
-        self, tenant_id: UUID, foldings: list[Folding], stored: list[Any], conn: asyncpg.Connection
+        self,
+        tenant_id: UUID,
+        foldings: list[Folding],
+        stored: list[LogRecord],
+        conn: asyncpg.Connection,
     ) -> Writes:
+        """What one tenant's events of this pass write (nothing, until merged)."""
         writes = Writes()
         records = await decode(self.repository, stored, conn)
         for f in foldings:

@@ -464,17 +464,15 @@ def item_rows(state: ProgressView) -> list[Row]:
         ("kpi", state.kpis),
     ):
         for rank, (item_id, item) in enumerate(items.items()):
-            memo = _item_memo.get(id(item))
+            memo = _item_memo.get(item_id.int)
             if memo is None or memo[0] is not item or memo[1] != rank:
-                memo = _item_memo[id(item)] = (item, rank, (item_id, kind, rank, item))
-                if len(_item_memo) > _MEMO_SIZE:
-                    del _item_memo[next(iter(_item_memo))]
+                memo = _remember(_item_memo, item_id.int, (item, rank, (item_id, kind, rank, item)))
             rows.append(memo[2])
     return rows
 
 
 _item_memo: dict[int, tuple[Any, int, Row]] = {}
-"""Rows by id() of their item; the entry holds the item, so no other object takes its id."""
+"""The latest row of each item (by its id), with the item it was made of."""
 
 
 def state_of_items(rows: Iterable[tuple[str, bytes]]) -> ProgressView:

@@ -82,8 +82,7 @@ EVENTS_PER_KEY_RESULT = 16
 and then (15 key results in a quarter of 250 events)."""
 MIN_TENANT_EVENTS = 40
 PROJECTOR_POOL = 2
-"""Connections of the projector's pool in the lag phase (it uses one at a time, and one
-more to look up a tenant's cipher key the first time)."""
+"""Connections of the projector's pool in the lag phase: one for each of its two lanes."""
 RAW_READ = "SELECT * FROM events WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3"
 NOTES = (
     "",

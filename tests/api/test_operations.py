@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 from structlog.testing import capture_logs
 
+from services.projector.worker import Projector
 from tests.api.builders import World
 
 
@@ -32,6 +35,21 @@ async def test_metrics_in_prometheus_text(client: httpx.AsyncClient, world: Worl
     )
     assert f'okr_projector_lag_events{{tenant_id="{world.a.tenant.id}"}}' in text
     assert "okr_http_request_duration_seconds_bucket" in text
+
+
+async def test_metrics_name_the_tenants_the_projector_cannot_apply(
+    client: httpx.AsyncClient, projector: Projector
+) -> None:
+    """A tenant whose rows do not decode shows with its failed passes in a row, and goes
+    once a pass of it succeeds."""
+    stuck = uuid.uuid4()
+    projector.failures[stuck] = 3
+    try:
+        text = (await client.get("/metrics")).text
+        assert f'okr_projector_failing_attempts{{tenant_id="{stuck}"}} 3\n' in text
+    finally:
+        del projector.failures[stuck]
+    assert str(stuck) not in (await client.get("/metrics")).text
 
 
 async def test_every_answer_has_a_request_id(client: httpx.AsyncClient, world: World) -> None:

@@ -118,5 +118,14 @@ class HealthController(Controller):
                 "1 when this process runs the projector.",
                 [({}, 1.0 if runtime.projector is not None else 0.0)],
             ),
+            "okr_projector_failing_attempts": (
+                "Failed passes in a row of a tenant whose events do not decode or fold.",
+                [
+                    ({"tenant_id": str(t)}, float(n))
+                    for t, n in sorted(
+                        (runtime.projector.failures if runtime.projector else {}).items()
+                    )
+                ],
+            ),
         }
         return runtime.metrics.render(gauges)

@@ -1,4 +1,4 @@
-"""Writing what projector passes and rebuilds produce: one statement per table and kind."""
+"""What projector passes and rebuilds write: a pass in one statement, a rebuild by COPY."""
 
 from __future__ import annotations
 

@@ -30,9 +30,6 @@ from projections.progress_state import (
 )
 from projections.progress_tree import DEFAULT_CADENCE_DAYS, key_result_node
 
-PortfolioView = ProgressView
-"""The portfolio folds the same state as progress: a progress state is a portfolio state."""
-
 
 class PortfolioFacts(msgspec.Struct, frozen=True):
     """rm_portfolio: a tenant's summary that holds on any day (one row per tenant)."""

@@ -6,9 +6,20 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
-from tenants.db import grants_literal, tenant_transaction  # one definition of the RLS contract
+from tenants.db import (  # one definition of the RLS contract
+    admit_sql,
+    grants_literal,
+    tenant_transaction,
+)
 
-__all__ = ["APP_ROLE", "app_dsn", "create_pool", "grants_literal", "tenant_transaction"]
+__all__ = [
+    "APP_ROLE",
+    "admit_sql",
+    "app_dsn",
+    "create_pool",
+    "grants_literal",
+    "tenant_transaction",
+]
 
 APP_ROLE = "okr_app"
 

@@ -18,11 +18,16 @@ def grants_literal(tenant_ids: Iterable[UUID]) -> str:
     return "{" + ",".join(str(UUID(str(t))) for t in tenant_ids) + "}"
 
 
+def admit_sql(tenant_ids: Iterable[UUID]) -> str:
+    """The statement by which a transaction's row-level security admits these tenants."""
+    return f"SET LOCAL okr.tenant_ids = '{grants_literal(tenant_ids)}'"
+
+
 @asynccontextmanager
 async def tenant_transaction(
     pool: asyncpg.Pool, tenant_ids: Iterable[UUID]
 ) -> AsyncIterator[asyncpg.Connection]:
     """A transaction in which row-level security admits exactly these tenants."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal(tenant_ids)}'")
+        await conn.execute(admit_sql(tenant_ids))
         yield conn

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from tenants import validation as valid
-from tenants.db import grants_literal, tenant_transaction
+from tenants.db import admit_sql, tenant_transaction
 from tenants.errors import DuplicateSlugError, UnknownConsultancyError, UnknownTenantError
 from tenants.models import Consultancy, Tenant, TenantStatus, from_row
 
@@ -139,7 +139,7 @@ async def list_consultancy_tenants(pool: asyncpg.Pool, consultancy_id: UUID) -> 
         ids = [r["tenant_id"] for r in await conn.fetch(_CONSULTANCY_TENANTS, consultancy_id)]
         if not ids:
             return []
-        await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal(ids)}'")
+        await conn.execute(admit_sql(ids))
         rows = await conn.fetch(
             f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ANY($1::uuid[])"
             " ORDER BY created_at, id",

@@ -21,7 +21,7 @@ from uuid import UUID
 import asyncpg
 
 from projections.base import Projection, Row
-from services.db import grants_literal
+from services.db import admit_sql, tenant_transaction
 from services.projector.decode import decode
 from services.projector.folding import Folding
 from services.projector.schema import (
@@ -111,18 +111,16 @@ async def folded(
         logs = await read_logs_on(conn, {t: fs[0].at for t, fs in foldings.items()}, limit=BATCH)
         writes, events = Writes(), 0
         for tenant_id, fs in list(foldings.items()):
-            stored = logs.get(tenant_id, [])
-            if stored:
-                records = await decode(repository, stored, conn)
-                events += len(records)
-                for f in fs:
-                    f.fold(records)
+            records = await decode(repository, logs.get(tenant_id, []), conn)
+            events += len(records)
+            last = len(records) < BATCH
             for f in fs:
-                if len(stored) < BATCH:
+                f.fold(records)
+                if last:
                     f.finish(tenant_id, writes, bulk=True)
                 else:
                     f.flush_log(tenant_id, writes, bulk=True)
-            if len(stored) < BATCH:
+            if last:
                 del foldings[tenant_id]
         yield writes, events
 
@@ -135,8 +133,7 @@ async def rebuild_tenant(
 ) -> int:
     """Replace one tenant's rows of these projections, atomically; events replayed."""
     tables, events = specs(projections), 0
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
+    async with tenant_transaction(pool, [tenant_id]) as conn:
         await conn.execute(f"SELECT pg_advisory_xact_lock({TENANT_LOCK_KEY})", tenant_id)
         for p in projections:
             for name in table_names(p):
@@ -190,7 +187,7 @@ async def rebuild_all(
         async with pool.acquire() as conn:
             for group in _groups(heads):
                 async with conn.transaction():
-                    await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal(group)}'")
+                    await conn.execute(admit_sql(group))
                     async for writes, folded_events in folded(conn, repository, projections, group):
                         if pending is not None:
                             await pending
@@ -254,7 +251,7 @@ async def verify_tenant(
     """Rebuild the tenant in memory up to each projection's live position and compare."""
     differences = []
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
+        await conn.execute(admit_sql([tenant_id]))
         upto = {}
         for p in projections:
             position = await conn.fetchval(

@@ -21,7 +21,7 @@ from services.db import APP_ROLE
 
 _LOCK_KEY = 0x6F6B725F726D73  # "okr_rms": one schema change at a time
 _GRANTS = "(SELECT okr_tenant_ids())::uuid[]"  # a sub-select: evaluated once per query, not per row
-_DDL_VERSION = 4  # bump when the DDL below changes: tables are then made anew
+_DDL_VERSION = 5  # bump when the DDL below changes: tables are then made anew
 
 
 def ident(name: str) -> str:
@@ -70,7 +70,6 @@ def table_names(projection: Projection[Any], suffix: str = "") -> list[str]:
 def create_sql(projection: Projection[Any], suffix: str = "") -> str:
     """DDL for the projection's tables, keyed, with RLS and grants."""
     statements = [_create_table(t, suffix) for t in all_tables(projection)]
-    statements += [sql for t in all_tables(projection) for sql in _uncompressed(t, suffix)]
     return ";\n".join([*statements, finish_sql(projection, suffix, keys=False)])
 
 
@@ -81,7 +80,6 @@ def bulk_create_sql(projection: Projection[Any], suffix: str) -> str:
     they are swapped in.
     """
     statements = [_create_table(t, suffix, keyed=False) for t in all_tables(projection)]
-    statements += [sql for t in all_tables(projection) for sql in _uncompressed(t, suffix)]
     return ";\n".join(statements)
 
 
@@ -146,13 +144,3 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
     finally:
         await conn.close()
     return reset
-
-
-def _uncompressed(table: Table, suffix: str) -> list[str]:
-    """Fold states (bytea) stored out of line uncompressed: a projector writes one at every
-    checkpoint, and compressing them cost more than the room it saved."""
-    return [
-        f"ALTER TABLE {table.name}{suffix} ALTER COLUMN {ident(c.name)} SET STORAGE EXTERNAL"
-        for c in table.columns
-        if c.sql_type.startswith("bytea")
-    ]

@@ -30,7 +30,7 @@ import asyncpg
 import structlog
 
 from projections.base import Projection
-from services.db import grants_literal
+from services.db import admit_sql
 from services.projector.decode import decode
 from services.projector.folding import Folding
 from services.projector.schema import positions_table, states_table
@@ -118,10 +118,8 @@ class Projector:
         """One pass over these tenants in one transaction: per tenant it holds, the events
         applied and whether more may be waiting (it read a full batch)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                f"SET LOCAL okr.tenant_ids = '{grants_literal(tenants)}';"
-                " SET LOCAL synchronous_commit = off"  # see the module's docstring
-            )
+            # synchronous_commit: see the module's docstring
+            await conn.execute(f"{admit_sql(tenants)}; SET LOCAL synchronous_commit = off")
             rows = await conn.fetch(self._lock_sql, list(tenants))
             mine = [r[1] for r in rows if r[0] < 0]
             if not mine:

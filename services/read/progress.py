@@ -20,11 +20,10 @@ from projections.timetravel import diff as diff_states
 from services.db import tenant_transaction
 from services.projector.decode import decode
 from services.projector.worker import load_checkpoints
-from services.store.event_store import read_log_on
+from services.store.event_store import MAX_POSITION, read_log_on
 from services.store.repository import Repository
 
 _BATCH = 5000
-_MAX_POSITION = 2**63 - 1
 
 
 async def progress_state(pool: asyncpg.Pool, tenant_id: UUID) -> ProgressView:
@@ -93,7 +92,7 @@ async def _cut(
     conn: asyncpg.Connection, tenant_id: UUID, position: int | None, recorded_at: datetime | None
 ) -> int:
     """The last position known at `position` and `recorded_at` (the earlier cut wins)."""
-    upto = _MAX_POSITION if position is None else position
+    upto = MAX_POSITION if position is None else position
     if recorded_at is not None:  # the log is in time order: an instant is a position
         known = await conn.fetchval(
             "SELECT coalesce(max(position), 0) FROM events"

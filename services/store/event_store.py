@@ -34,7 +34,8 @@ _READ_LOGS = (
     " AND events.position > w.after ORDER BY events.position LIMIT $3) AS e"
     " ORDER BY w.tenant_id, e.position"
 )
-_MAX_POSITION = 2**63 - 1
+MAX_POSITION = 2**63 - 1
+"""Past every position: reads with no upper bound."""
 
 
 class ConcurrencyError(Exception):
@@ -92,7 +93,7 @@ async def read_log_on(
     conn: asyncpg.Connection, tenant_id: UUID, after: int, *, limit: int, upto: int | None = None
 ) -> list[LogRecord]:
     """read_log inside the caller's transaction (its tenant setting must admit tenant_id)."""
-    upto = _MAX_POSITION if upto is None else upto
+    upto = MAX_POSITION if upto is None else upto
     rows = await conn.fetch(_READ_LOG, tenant_id, after, upto, limit)
     return [LogRecord(tenant_id, *row) for row in rows]
 
@@ -168,7 +169,7 @@ class EventStore:
         grants: Iterable[UUID] | None = None,
     ) -> StreamRows:
         """The stream's latest usable snapshot and the events after it, up to max_position."""
-        limit = _MAX_POSITION if max_position is None else max_position
+        limit = MAX_POSITION if max_position is None else max_position
         rows = await self.pool.fetch(_LOAD, tenant_id, _grants(tenant_id, grants), stream_id, limit)
         snapshot, events, positions = None, [], []
         for kind, version, topic, state, position in rows:

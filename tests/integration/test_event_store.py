@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from services.bootstrap import System
-from services.db import grants_literal
+from services.db import admit_sql
 from services.store.chain import verify_chain
 from services.store.event_store import ConcurrencyError
 from services.store.repository import AggregateNotFoundError, Repository
@@ -139,7 +139,7 @@ async def test_application_role_cannot_touch_another_tenants_rows(system: System
     conn = await asyncpg.connect(system.app_dsn)
     try:
         async with conn.transaction():
-            await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_a])}'")
+            await conn.execute(admit_sql([tenant_a]))
             rows = await conn.fetch("SELECT tenant_id FROM events")
             assert {r["tenant_id"] for r in rows} == {tenant_a}
             assert (
@@ -154,14 +154,14 @@ async def test_application_role_cannot_touch_another_tenants_rows(system: System
             assert updated == "UPDATE 0"
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             async with conn.transaction():
-                await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_a])}'")
+                await conn.execute(admit_sql([tenant_a]))
                 await conn.execute(
                     "INSERT INTO events VALUES ($1, 99, $2, 1, 't', ''::bytea, now(), 'x', $2, '')",
                     tenant_b, uuid.uuid4(),
                 )  # fmt: skip
         with pytest.raises(asyncpg.InsufficientPrivilegeError):  # the log is append-only
             async with conn.transaction():
-                await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_a])}'")
+                await conn.execute(admit_sql([tenant_a]))
                 await conn.execute("DELETE FROM events")
         with pytest.raises(asyncpg.PostgresError):  # no tenant set: an error, never "all"
             await conn.fetch("SELECT * FROM events")

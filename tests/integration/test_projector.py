@@ -20,7 +20,7 @@ from projections.base import Recorded
 from projections.progress import progress_projection
 from services.app import Context, OKRApplication
 from services.bootstrap import System, bootstrap
-from services.db import grants_literal
+from services.db import admit_sql
 from services.demo import load_demo
 from services.demo_data import TENANT_ID
 from services.projector import folding, rebuild
@@ -242,7 +242,7 @@ async def test_read_models_of_tenant_a_are_invisible_to_tenant_b(fresh: System) 
     conn = await asyncpg.connect(fresh.app_dsn)
     try:
         async with conn.transaction():
-            await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([b])}'")
+            await conn.execute(admit_sql([b]))
             for table in ["rm_key_results", "rm_history", "rm_audit", "rm_series_points",
                           "rm_portfolio", "rm_progress__positions"]:  # fmt: skip
                 seen = {r["tenant_id"] for r in await conn.fetch(f"SELECT tenant_id FROM {table}")}
@@ -430,7 +430,7 @@ async def test_one_pass_carries_many_tenants(fresh: System) -> None:
     tenants = [await a_tenant_with_history(fresh, check_ins=5 + 4 * i) for i in range(5)]
     worker = projector(fresh, batch_size=7, tenants_per_pass=3)
     async with fresh.pool.acquire() as other, other.transaction():
-        await other.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal(tenants)}'")
+        await other.execute(admit_sql(tenants))
         await other.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 7013))", tenants[0]
         )

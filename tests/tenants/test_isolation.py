@@ -15,7 +15,7 @@ import pytest
 
 from services.bootstrap import System
 from tenants.api_keys import create_api_key
-from tenants.db import grants_literal
+from tenants.db import admit_sql
 from tenants.memberships import add_membership
 from tenants.models import Tenant
 from tenants.roles import Role
@@ -52,7 +52,7 @@ async def app_conn(system: System) -> AsyncIterator[asyncpg.Connection]:
 
 async def visible(conn: asyncpg.Connection, tenant: Tenant, sql: str) -> list[uuid.UUID]:
     async with conn.transaction():
-        await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant.id])}'")
+        await conn.execute(admit_sql([tenant.id]))
         return [r[0] for r in await conn.fetch(sql)]
 
 
@@ -78,7 +78,7 @@ async def test_a_twin_cannot_write_into_the_other(
 ) -> None:
     """With tenant A set, B's rows can be neither changed, deleted nor added to."""
     async with app_conn.transaction():
-        await app_conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([twins.a.id])}'")
+        await app_conn.execute(admit_sql([twins.a.id]))
         b = twins.b.id
         assert (
             await app_conn.execute("UPDATE tenants SET name = 'x' WHERE id = $1", b) == "UPDATE 0"
@@ -92,7 +92,7 @@ async def test_a_twin_cannot_write_into_the_other(
         )
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         async with app_conn.transaction():
-            await app_conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([twins.a.id])}'")
+            await app_conn.execute(admit_sql([twins.a.id]))
             await app_conn.execute(
                 "INSERT INTO memberships (tenant_id, user_id, role)"
                 " VALUES ($1, $2, 'client_admin')",

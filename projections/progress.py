@@ -161,20 +161,17 @@ class KPIRow(msgspec.Struct, frozen=True):
     stale_after: date | None
 
 
-def progress_rows(
-    state: ProgressView,
-) -> dict[str, list[CycleRow | ObjectiveRow | KeyResultRow | KPIRow]]:
+StateRow = CycleRow | ObjectiveRow | KeyResultRow | KPIRow
+
+
+def progress_rows(state: ProgressView) -> dict[str, list[StateRow]]:
     """Every state-table row of the tenant as typed Structs (see ProgressProjection.rows)."""
     krs = rollup.key_result_progress(state)
-    objectives = rollup.objective_progress(state, krs)
+    cycles, objectives = _structure(state, rollup.objective_progress(state, krs))
     scores = {k: v for c in state.cycles.values() for k, v in c.key_result_scores.items()}
-    obj_scores = {k: v for c in state.cycles.values() for k, v in c.objective_scores.items()}
     return {
-        "rm_cycles": [_cycle_row(state, c, objectives) for c in state.cycles.values()],
-        "rm_objectives": [
-            _objective_row(o, objectives.get(o.objective_id), obj_scores.get(o.objective_id))
-            for o in state.objectives.values()
-        ],
+        "rm_cycles": cycles,
+        "rm_objectives": objectives,
         "rm_key_results": [
             _key_result_row(
                 kr,
@@ -266,19 +263,25 @@ def _kr_row_memo(
     return kr, cycle, row_of(_key_result_row(kr, raw, score, cycle)), raw
 
 
+def _structure(
+    state: ProgressView, objectives: dict[UUID, Decimal | None]
+) -> tuple[list[StateRow], list[StateRow]]:
+    """The cycle and objective rows of a state, given its objectives' progress."""
+    obj_scores = {k: v for c in state.cycles.values() for k, v in c.objective_scores.items()}
+    return [_cycle_row(state, c, objectives) for c in state.cycles.values()], [
+        _objective_row(o, objectives.get(o.objective_id), obj_scores.get(o.objective_id))
+        for o in state.objectives.values()
+    ]
+
+
 def _structure_rows(state: ProgressView, krs: dict[UUID, Decimal | None]) -> tuple[_Rows, _Terms]:
     """The cycle and objective rows of a one-cycle state, given its key results' raw
     progress; and the (weight, progress) of the cycle's top objectives, for the portfolio."""
     objectives = rollup.objective_progress(state, krs)
-    obj_scores = {k: v for c in state.cycles.values() for k, v in c.objective_scores.items()}
+    cycles, objective_rows = _structure(state, objectives)
     rows = {
-        "rm_cycles": [row_of(_cycle_row(state, c, objectives)) for c in state.cycles.values()],
-        "rm_objectives": [
-            row_of(
-                _objective_row(o, objectives.get(o.objective_id), obj_scores.get(o.objective_id))
-            )
-            for o in state.objectives.values()
-        ],
+        "rm_cycles": [row_of(r) for r in cycles],
+        "rm_objectives": [row_of(r) for r in objective_rows],
     }
     tops = [
         (state.objectives[o].weight, objectives.get(o))

@@ -16,6 +16,8 @@ from litestar import Request, Response
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
+from projections.progress_tree import ProgressTree
+from services import read
 from services.api.observability import request_id_of
 from services.api.pagination import MAX_POSITION
 from services.api.problems import BadPreconditionError, ReadModelBehindError
@@ -129,6 +131,23 @@ async def caught_up(
             rule="not_reached",
             headers={"Retry-After": "1"},
         )
+
+
+async def progress_tree_of(
+    runtime: ApiRuntime,
+    tenant_id: UUID,
+    min_position: int | None,
+    *,
+    today: date | None,
+    cycle_id: UUID | None,
+    valid_at: date | None = None,
+) -> ProgressTree:
+    """The progress read model, once it applied ``min_position``, on ``today`` (default: today)."""
+    await caught_up(runtime, tenant_id, min_position, "progress")
+    return await read.progress_tree(
+        runtime.pool, tenant_id, today=today or utc_today(), cycle_id=cycle_id,
+        valid_at=valid_at, cadence_days=await runtime.cadence_days(tenant_id),
+    )  # fmt: skip
 
 
 def written(

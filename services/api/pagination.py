@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, Protocol, TypeVar
+from uuid import UUID
 
 import msgspec
 from litestar.params import QueryParameter
 
 from services.api.problems import InvalidQueryError
+from services.api.schemas.common import Page
 
 T = TypeVar("T")
 Key = tuple[Any, ...]
@@ -55,8 +58,8 @@ def decode_cursor(cursor: str | None) -> Key | None:
 
 def paginate(
     items: Iterable[T], key: Callable[[T], Key], cursor: str | None, limit: int
-) -> tuple[list[T], str | None]:
-    """One page of ``items`` in key order, after the cursor's key, and the next cursor."""
+) -> Page[T]:
+    """One page of ``items`` in key order, after the cursor's key, with the next cursor."""
     after = decode_cursor(cursor)
     ordered = sorted(items, key=key)
     if after is not None:
@@ -68,7 +71,23 @@ def paginate(
             ) from None
     page = ordered[:limit]
     more = len(ordered) > limit
-    return page, encode_cursor(key(page[-1])) if more and page else None
+    return Page(items=page, next_cursor=encode_cursor(key(page[-1])) if more and page else None)
+
+
+class Dated(Protocol):
+    """A value recorded for a business date (a check-in, a measurement)."""
+
+    @property
+    def on(self) -> date: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def id(self) -> UUID: ...
+
+
+def by_business_date(value: Dated) -> Key:
+    """The order of recorded values: business date, then when recorded, then id."""
+    return (value.on.isoformat(), value.recorded_at.isoformat(), str(value.id))
 
 
 def position_after(cursor: str | None) -> int | None:

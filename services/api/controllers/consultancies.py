@@ -30,6 +30,7 @@ from services.api.security import (
 from tenants import directory, memberships, users
 from tenants.errors import UnknownTenantError
 from tenants.models import Consultancy, ConsultancyMember, Tenant
+from tenants.principal import Principal
 
 V1 = "/api/v1"
 
@@ -58,8 +59,7 @@ class ConsultancyController(Controller):
         """The consultancies you belong to (every one for a platform admin)."""
         ids = None if principal.is_platform_admin else list(principal.consultancy_roles)
         found = await lookups.consultancies(runtime.pool, ids)
-        page, next_cursor = paginate(found, lambda c: (str(c.id),), cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        return paginate(found, lambda c: (str(c.id),), cursor, limit)
 
     @post("/", guards=[requires_platform_admin], summary="Create a consultancy")
     async def create_consultancy(
@@ -90,10 +90,8 @@ class ConsultancyController(Controller):
         limit: Limit = 100,
     ) -> Page[Tenant]:
         """Its client tenants you can reach (a consultant: the ones it is assigned to)."""
-        found = await directory.list_consultancy_tenants(runtime.pool, consultancy_id)
-        mine = [t for t in found if principal.role_in(t.id) is not None]
-        page, next_cursor = paginate(mine, lambda t: (str(t.id),), cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        mine = await _reachable_tenants(runtime, principal, consultancy_id)
+        return paginate(mine, lambda t: (str(t.id),), cursor, limit)
 
     @post(
         "/{consultancy_id:uuid}/tenants",
@@ -150,8 +148,7 @@ class ConsultancyController(Controller):
         limit: Limit = 100,
     ) -> Page[ConsultancyMember]:
         found = await lookups.consultancy_members(runtime.pool, consultancy_id)
-        page, next_cursor = paginate(found, lambda m: (str(m.user_id),), cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        return paginate(found, lambda m: (str(m.user_id),), cursor, limit)
 
     @post(
         "/{consultancy_id:uuid}/members",
@@ -186,8 +183,7 @@ class ConsultancyController(Controller):
         today: FromQuery[date | None] = None,
     ) -> list[PortfolioEntry]:
         """Each client you reach: progress, key results by status, KPIs needing attention."""
-        found = await directory.list_consultancy_tenants(runtime.pool, consultancy_id)
-        mine = [t for t in found if principal.role_in(t.id) is not None]
+        mine = await _reachable_tenants(runtime, principal, consultancy_id)
         rows = await read.portfolio(
             runtime.pool, [t.id for t in mine], today=today or utc_today(),
             cadence_days={t.id: t.check_in_cadence_days for t in mine},
@@ -200,3 +196,11 @@ async def _tenant_of(runtime: ApiRuntime, consultancy_id: UUID, tenant_id: UUID)
     if tenant.consultancy_id != consultancy_id:
         raise UnknownTenantError("not found", field="tenant_id")
     return tenant
+
+
+async def _reachable_tenants(
+    runtime: ApiRuntime, principal: Principal, consultancy_id: UUID
+) -> list[Tenant]:
+    """The consultancy's client tenants the principal holds a role in."""
+    found = await directory.list_consultancy_tenants(runtime.pool, consultancy_id)
+    return [t for t in found if principal.role_in(t.id) is not None]

@@ -47,8 +47,7 @@ class CycleController(Controller):
         tree = await read.progress_tree(runtime.pool, tenant_id, today=utc_today())
         cycles = [CycleSummary.of(c) for c in tree.cycles]
         key = lambda c: (c.starts_on.isoformat(), str(c.cycle_id))  # noqa: E731
-        page, next_cursor = paginate(cycles, key, cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        return paginate(cycles, key, cursor, limit)
 
     @post("/", guards=[requires_edit_okrs], summary="Create a cycle")
     async def create_cycle(

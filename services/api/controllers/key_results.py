@@ -21,11 +21,11 @@ from services.api.dependencies import (
     caught_up,
     check_if_match,
     item,
+    progress_tree_of,
     source_of,
-    utc_today,
     written,
 )
-from services.api.pagination import Cursor, Limit, paginate
+from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.schemas.common import Page, WriteResult, unit_of
 from services.api.schemas.okrs import (
     CheckInIn,
@@ -65,19 +65,16 @@ class KeyResultController(Controller):
         limit: Limit = 100,
     ) -> Page[KeyResultNode]:
         """Live key results with value, progress, pace and status on a day (the read model)."""
-        await caught_up(runtime, tenant_id, min_position, "progress")
-        tree = await read.progress_tree(
-            runtime.pool, tenant_id, today=today or utc_today(), cycle_id=cycle_id,
-            cadence_days=await runtime.cadence_days(tenant_id),
-        )  # fmt: skip
+        tree = await progress_tree_of(
+            runtime, tenant_id, min_position, today=today, cycle_id=cycle_id
+        )
         found = [
             kr
             for _, objective in walk(tree)
             for kr in objective.key_results
             if objective_id is None or kr.objective_id == objective_id
         ]
-        page, next_cursor = paginate(found, lambda k: (str(k.key_result_id),), cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        return paginate(found, lambda k: (str(k.key_result_id),), cursor, limit)
 
     @post("/", guards=[requires_edit_okrs], summary="Create a key result")
     async def create_key_result(
@@ -147,9 +144,7 @@ class KeyResultController(Controller):
         """Every check-in as it stands after corrections, by business date."""
         kr = await okr.key_results.get(ctx, key_result_id)
         found = [CheckInOut.of(c) for c in kr.check_ins.values()]
-        key = lambda c: (c.on.isoformat(), c.recorded_at.isoformat(), str(c.id))  # noqa: E731
-        page, next_cursor = paginate(found, key, cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        return paginate(found, by_business_date, cursor, limit)
 
     @post("/{key_result_id:uuid}/check-ins", guards=[requires_check_in], summary="Check in")
     async def check_in(

@@ -25,7 +25,7 @@ from services.api.dependencies import (
     utc_today,
     written,
 )
-from services.api.pagination import Cursor, Limit, paginate
+from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.problems import NotFoundError
 from services.api.schemas.common import Page, WriteResult, unit_of
 from services.api.schemas.okrs import (
@@ -61,8 +61,7 @@ class KpiController(Controller):
         await caught_up(runtime, tenant_id, min_position, "progress")
         state = await read.progress_state(runtime.pool, tenant_id)
         board = kpi_board(state, today=today or utc_today(), valid_at=valid_at)
-        page, next_cursor = paginate(board, lambda k: (str(k.kpi_id),), cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        return paginate(board, lambda k: (str(k.kpi_id),), cursor, limit)
 
     @post("/", guards=[requires_edit_okrs], summary="Create a KPI")
     async def create_kpi(
@@ -108,9 +107,7 @@ class KpiController(Controller):
     ) -> Page[MeasurementOut]:
         kpi = await okr.kpis.get(ctx, kpi_id)
         found = [MeasurementOut.of(m) for m in kpi.measurements.values()]
-        key = lambda m: (m.on.isoformat(), m.recorded_at.isoformat(), str(m.id))  # noqa: E731
-        page, next_cursor = paginate(found, key, cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        return paginate(found, by_business_date, cursor, limit)
 
     @post("/{kpi_id:uuid}/measurements", guards=[requires_check_in], summary="Record a value")
     async def record_measurement(

@@ -10,16 +10,14 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from projections.progress_tree import ProgressTree
-from services import read
 from services.api.dependencies import (
     ContextDep,
     IfMatchDep,
     MinPosition,
     OkrDep,
     RuntimeDep,
-    caught_up,
     item,
-    utc_today,
+    progress_tree_of,
     written,
 )
 from services.api.pagination import Cursor, Limit, paginate
@@ -47,18 +45,15 @@ class ObjectiveController(Controller):
         limit: Limit = 100,
     ) -> Page[ObjectiveSummary]:
         """Live objectives with progress, from the read model; filter by cycle or parent."""
-        await caught_up(runtime, tenant_id, min_position, "progress")
-        tree = await read.progress_tree(
-            runtime.pool, tenant_id, today=utc_today(), cycle_id=cycle_id,
-            cadence_days=await runtime.cadence_days(tenant_id),
-        )  # fmt: skip
+        tree = await progress_tree_of(
+            runtime, tenant_id, min_position, today=None, cycle_id=cycle_id
+        )
         found = [
             ObjectiveSummary.of(o, c.cycle_id)
             for c, o in walk(tree)
             if parent_id is None or o.parent_id == parent_id
         ]
-        page, next_cursor = paginate(found, lambda o: (str(o.objective_id),), cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        return paginate(found, lambda o: (str(o.objective_id),), cursor, limit)
 
     @get("/tree", guards=[requires_read], summary="The objective tree")
     async def tree(
@@ -70,11 +65,9 @@ class ObjectiveController(Controller):
         min_position: MinPosition = None,
     ) -> ProgressTree:
         """Cycles -> objectives nested by alignment -> key results, with progress and status."""
-        await caught_up(runtime, tenant_id, min_position, "progress")
-        return await read.progress_tree(
-            runtime.pool, tenant_id, today=today or utc_today(), cycle_id=cycle_id,
-            cadence_days=await runtime.cadence_days(tenant_id),
-        )  # fmt: skip
+        return await progress_tree_of(
+            runtime, tenant_id, min_position, today=today, cycle_id=cycle_id
+        )
 
     @post("/", guards=[requires_edit_okrs], summary="Create an objective")
     async def create_objective(

@@ -43,8 +43,7 @@ class TenantController(Controller):
         else:
             ids = list(principal.grants)
         found = await lookups.tenants(runtime.pool, ids)
-        page, next_cursor = paginate(found, lambda t: (str(t.id),), cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        return paginate(found, lambda t: (str(t.id),), cursor, limit)
 
     @get("/{tenant_id:uuid}", guards=[requires_read], summary="Get a tenant")
     async def get_tenant(self, tenant_id: FromPath[UUID], runtime: RuntimeDep) -> Tenant:
@@ -80,8 +79,7 @@ class UserController(Controller):
         limit: Limit = 100,
     ) -> Page[Membership]:
         found = await memberships.list_members(runtime.pool, tenant_id)
-        page, next_cursor = paginate(found, lambda m: (m.email, str(m.user_id)), cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        return paginate(found, lambda m: (m.email, str(m.user_id)), cursor, limit)
 
     @post("/", summary="Invite a member")
     async def invite(
@@ -136,8 +134,7 @@ class ApiKeyController(Controller):
         found = await api_keys.list_api_keys(
             runtime.pool, tenant_id, include_revoked=include_revoked
         )
-        page, next_cursor = paginate(found, lambda k: (str(k.id),), cursor, limit)
-        return Page(items=page, next_cursor=next_cursor)
+        return paginate(found, lambda k: (str(k.id),), cursor, limit)
 
     @post("/", summary="Create an API key")
     async def create_key(

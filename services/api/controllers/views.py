@@ -22,6 +22,7 @@ from services.api.dependencies import (
     MinPosition,
     RuntimeDep,
     caught_up,
+    progress_tree_of,
     utc_today,
 )
 from services.api.pagination import MAX_POSITION, Cursor, Limit, encode_cursor, position_after
@@ -85,20 +86,17 @@ class ViewController(Controller):
         min_position: MinPosition = None,
     ) -> ProgressTree:
         """Cycles -> objectives -> key results with value, progress, pace, status, confidence."""
-        cadence = await runtime.cadence_days(tenant_id)
         if as_of is not None or as_of_position is not None:
             moment = utc(as_of)
             return await read.progress_as_of(
                 runtime.system.repository, tenant_id,
                 today=today or (moment.date() if moment else utc_today()),
                 position=as_of_position, recorded_at=moment, valid_at=valid_at,
-                cycle_id=cycle_id, cadence_days=cadence,
+                cycle_id=cycle_id, cadence_days=await runtime.cadence_days(tenant_id),
             )  # fmt: skip
-        await caught_up(runtime, tenant_id, min_position, "progress")
-        return await read.progress_tree(
-            runtime.pool, tenant_id, today=today or utc_today(), cycle_id=cycle_id,
-            valid_at=valid_at, cadence_days=cadence,
-        )  # fmt: skip
+        return await progress_tree_of(
+            runtime, tenant_id, min_position, today=today, cycle_id=cycle_id, valid_at=valid_at
+        )
 
     @get("/history", guards=[requires_read], summary="History")
     async def history(

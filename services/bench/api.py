@@ -55,7 +55,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
 import httpx
 from eventsourcing.domain import Aggregate
 
@@ -64,16 +63,16 @@ from domain.key_result import KeyResult
 from domain.objective import Objective
 from domain.values import Unit, UnitKind
 from services.app import Context, OKRApplication
-from services.bench.store import (
-    _bench_settings,
-    _signals_cancel_this_task,
+from services.bench.harness import (
     bench_database,
+    bench_settings,
+    connection,
     machine_info,
+    on_bench_server,
 )
 from services.bootstrap import System, bootstrap
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import positions_table
-from services.runtime import admin_database
 from services.settings import PROJECT_ROOT, Settings
 from services.store.repository import Repository
 from tenants import directory, memberships, users
@@ -184,19 +183,13 @@ class Window:
 async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     """The CLI entry: on DATABASE_URL's server or the embedded one."""
     config = QUICK if args.quick else FULL
-    kind = "DATABASE_URL" if settings.database_url else "embedded"
     load_before = os.getloadavg()[0]  # before the embedded server starts, too
-    with admin_database(settings) as server_dsn, _signals_cancel_this_task() as received:
-        try:
-            return await bench_api(
-                server_dsn, settings, config, server_kind=kind, load_before=load_before
-            )
-        except asyncio.CancelledError:
-            if not received:
-                raise
-            if received[0] == signal.SIGINT:
-                raise KeyboardInterrupt from None
-            raise SystemExit(128 + received[0]) from None
+    return await on_bench_server(
+        settings,
+        lambda dsn, kind: bench_api(
+            dsn, settings, config, server_kind=kind, load_before=load_before
+        ),
+    )
 
 
 async def bench_api(
@@ -211,14 +204,14 @@ async def bench_api(
     if load_before is None:
         load_before = os.getloadavg()[0]
     async with bench_database(server_dsn) as admin_dsn, AsyncExitStack() as cleanup:
-        bench_settings = _bench_settings(settings, admin_dsn, config.concurrency)
-        system = await bootstrap(bench_settings, admin_dsn)
+        system_settings = bench_settings(settings, admin_dsn, config.concurrency)
+        system = await bootstrap(system_settings, admin_dsn)
         cleanup.push_async_callback(system.close)
         load_s, user_id, targets = await load_phase(system, config)
         tenants = list(dict.fromkeys(t.tenant_id for t in targets))
         _log(f"loaded {len(tenants)} tenants, {len(targets)} key results in {load_s:.1f} s")
 
-        server = await cleanup.enter_async_context(api_server(bench_settings, config))
+        server = await cleanup.enter_async_context(api_server(system_settings, config))
         client = await cleanup.enter_async_context(http_client(server.base_url, config))
         await caught_up(admin_dsn, config.catch_up_timeout)
         token = await sign_in(client)
@@ -499,9 +492,8 @@ async def caught_up(admin_dsn: str, within: float) -> float:
     tenants (see the report) and would slow the catch-up it measures.
     """
     began = time.perf_counter()
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        query = _behind_sql()
+    query = _behind_sql()
+    async with connection(admin_dsn) as conn:
         while True:
             behind = await conn.fetchval(query)
             seconds = time.perf_counter() - began
@@ -512,8 +504,6 @@ async def caught_up(admin_dsn: str, within: float) -> float:
                 _log(f"projector: {behind} read models still behind after {within:.0f} s")
                 return seconds
             await asyncio.sleep(READY_POLL)
-    finally:
-        await conn.close()
 
 
 # -- measuring -------------------------------------------------------------------------------

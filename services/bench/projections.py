@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import logging
 import random
-import signal
 import statistics
 import sys
 import time
@@ -53,20 +52,20 @@ from domain.objective import Objective
 from domain.values import KRKind, Unit, UnitKind
 from services.app import Context, OKRApplication
 from services.app.kpis import fed_check_in_id
-from services.bench.store import (
-    _bench_settings,
-    _signals_cancel_this_task,
+from services.bench.harness import (
     bench_database,
+    bench_settings,
+    connection,
     machine_info,
+    on_bench_server,
 )
 from services.bootstrap import System, bootstrap
-from services.db import create_pool, grants_literal
+from services.db import admit_sql, create_pool
 from services.projector.rebuild import BATCH as REBUILD_BATCH
 from services.projector.rebuild import rebuild_all
 from services.projector.registry import PROJECTIONS
 from services.projector.worker import Projector
 from services.read.progress import progress_as_of
-from services.runtime import admin_database
 from services.settings import Settings
 from services.store.event_store import EventStore
 from services.store.repository import Repository
@@ -137,16 +136,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     """The CLI entry: on DATABASE_URL's server or the embedded one."""
     config = QUICK if args.quick else FULL
     _quiet_logs()
-    kind = "DATABASE_URL" if settings.database_url else "embedded"
-    with admin_database(settings) as server_dsn, _signals_cancel_this_task() as received:
-        try:
-            return await bench_projections(server_dsn, settings, config, server_kind=kind)
-        except asyncio.CancelledError:
-            if not received:
-                raise
-            if received[0] == signal.SIGINT:
-                raise KeyboardInterrupt from None
-            raise SystemExit(128 + received[0]) from None
+    return await on_bench_server(
+        settings, lambda dsn, kind: bench_projections(dsn, settings, config, server_kind=kind)
+    )
 
 
 async def bench_projections(
@@ -154,8 +146,7 @@ async def bench_projections(
 ) -> dict[str, Any]:
     """Every measurement, on a database of its own created on this server and dropped after."""
     async with bench_database(server_dsn) as admin_dsn:
-        bench_settings = _bench_settings(settings, admin_dsn, config.pool_size)
-        system = await bootstrap(bench_settings, admin_dsn)
+        system = await bootstrap(bench_settings(settings, admin_dsn, config.pool_size), admin_dsn)
         try:
             plans = tenant_plans(config)
             load_s, writers = await load_phase(system.repository, plans, config)
@@ -580,11 +571,8 @@ async def count_events(pool: asyncpg.Pool) -> int:
 async def vacuum(admin_dsn: str) -> None:
     """VACUUM ANALYZE after the bulk load, as a database in steady state would be."""
     began = time.perf_counter()
-    conn = await asyncpg.connect(admin_dsn)
-    try:
+    async with connection(admin_dsn) as conn:
         await conn.execute("VACUUM (ANALYZE) events")
-    finally:
-        await conn.close()
     _log(f"vacuum: {time.perf_counter() - began:.1f} s")
 
 
@@ -596,7 +584,7 @@ async def raw_read_phase(pool: asyncpg.Pool) -> tuple[float, int]:
     async with pool.acquire() as conn:
         for tenant_id in tenants:
             async with conn.transaction():
-                await conn.execute(f"SET LOCAL okr.tenant_ids = '{grants_literal([tenant_id])}'")
+                await conn.execute(admit_sql([tenant_id]))
                 after = 0
                 while True:
                     batch = await conn.fetch(RAW_READ, tenant_id, after, REBUILD_BATCH)

@@ -22,19 +22,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
-import signal
 import statistics
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass, replace
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from types import FrameType
 from typing import Any, TypedDict
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID, uuid4
@@ -55,13 +52,19 @@ from domain.key_result import KeyResult
 from domain.objective import Objective
 from domain.values import Unit, UnitKind
 from services.app import Context, OKRApplication
-from services.bootstrap import bootstrap, with_database
-from services.runtime import admin_database
+from services.bench.harness import (
+    SNAPSHOT_EVERY,
+    bench_database,
+    bench_settings,
+    connection,
+    machine_info,
+    on_bench_server,
+)
+from services.bootstrap import bootstrap
 from services.settings import Settings
 from services.store.repository import Repository
 from services.store.transcoder import MsgspecTranscoder
 
-SNAPSHOT_EVERY = 50
 ACTOR = "user:bench"
 CYCLE_START, CYCLE_END = date(2027, 1, 1), date(2027, 3, 31)
 CHECK_IN_DAY = date(2027, 2, 1)
@@ -105,16 +108,9 @@ QUICK = Config(seconds=1.0, loads=50, transcoder_round_trips=5_000)
 async def run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     """The CLI entry: on DATABASE_URL's server or the embedded one."""
     config = QUICK if args.quick else FULL
-    kind = "DATABASE_URL" if settings.database_url else "embedded"
-    with admin_database(settings) as server_dsn, _signals_cancel_this_task() as received:
-        try:
-            return await bench_store(server_dsn, settings, config, server_kind=kind)
-        except asyncio.CancelledError:
-            if not received:
-                raise
-            if received[0] == signal.SIGINT:
-                raise KeyboardInterrupt from None
-            raise SystemExit(128 + received[0]) from None
+    return await on_bench_server(
+        settings, lambda dsn, kind: bench_store(dsn, settings, config, server_kind=kind)
+    )
 
 
 async def bench_store(
@@ -124,7 +120,7 @@ async def bench_store(
     pool_size = max(config.concurrencies)
     load_before = os.getloadavg()[0]  # other work on the machine skews every figure
     async with bench_database(server_dsn) as admin_dsn, AsyncExitStack() as cleanup:
-        system = await bootstrap(_bench_settings(settings, admin_dsn, pool_size), admin_dsn)
+        system = await bootstrap(bench_settings(settings, admin_dsn, pool_size), admin_dsn)
         cleanup.push_async_callback(system.close)
         raw_pool = await _raw_pool(admin_dsn, pool_size)
         cleanup.push_async_callback(raw_pool.close)
@@ -315,26 +311,6 @@ def round_trip_us(transcoder: Transcoder, state: dict[str, Any], round_trips: in
     return statistics.median(runs) * 1e6
 
 
-async def machine_info(
-    admin_dsn: str, server_kind: str, load_before: float | None = None
-) -> dict[str, Any]:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        version = await conn.fetchval("SHOW server_version")
-    finally:
-        await conn.close()
-    machine = {
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "postgres": version,
-        "server": server_kind,
-    }
-    if load_before is not None:
-        machine["load_average_1m_before"] = round(load_before, 2)
-    return machine
-
-
 # -- seeding ---------------------------------------------------------------------------------
 
 
@@ -465,82 +441,15 @@ def library_env(admin_dsn: str, pool_size: int) -> dict[str, str]:
     }
 
 
-# -- the database and the process ------------------------------------------------------------
-
-
-@asynccontextmanager
-async def bench_database(server_dsn: str) -> AsyncIterator[str]:
-    """A fresh database `okr_bench_<random>` on the server, dropped on every way out."""
-    name = f"okr_bench_{uuid4().hex[:12]}"
-    conn = await asyncpg.connect(server_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    _log(f"database {name} created")
-    try:
-        yield with_database(server_dsn, name)
-    finally:
-        conn = await asyncpg.connect(server_dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-        _log(f"database {name} dropped")
-
-
-def _bench_settings(settings: Settings, admin_dsn: str, pool_size: int) -> Settings:
-    """The caller's settings, on the bench database, with a pool as large as the concurrency."""
-    database = urlsplit(admin_dsn).path.lstrip("/")
-    app_url = settings.app_database_url
-    return replace(
-        settings,
-        database_url=admin_dsn,
-        app_database_url=None if app_url is None else with_database(app_url, database),
-        snapshot_every=SNAPSHOT_EVERY,
-        pool_min=pool_size,
-        pool_max=pool_size,
-    )
+# -- the raw floor's table --------------------------------------------------------------------
 
 
 async def _raw_pool(admin_dsn: str, pool_size: int) -> asyncpg.Pool:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
+    async with connection(admin_dsn) as conn:
         await conn.execute(RAW_TABLE)
-    finally:
-        await conn.close()
     pool = await asyncpg.create_pool(admin_dsn, min_size=pool_size, max_size=pool_size)
     assert pool is not None
     return pool
-
-
-@contextmanager
-def _signals_cancel_this_task() -> Iterator[list[int]]:
-    """Ctrl-C or SIGTERM cancel the running task, so its `finally` drops the bench database
-    while the (embedded) server still runs; a second signal interrupts at once.
-    Yields the signals received."""
-    received: list[int] = []
-    task = asyncio.current_task()
-    if task is None or threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-    loop = asyncio.get_running_loop()
-
-    def cancel(signum: int, _frame: FrameType | None) -> None:
-        if received:
-            raise KeyboardInterrupt
-        received.append(signum)
-        task.cancel()
-        loop.call_soon_threadsafe(lambda: None)  # wake the loop up
-
-    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    for signum in saved:
-        signal.signal(signum, cancel)
-    try:
-        yield received
-    finally:
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
 
 
 def _log(message: str) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import os
 
-import asyncpg
-
 from services.bench.api import Config, bench_api
+from services.bench.harness import bench_databases
 from services.settings import Settings
 
 TINY = Config(tenants=3, seconds=0.5, key_results_per_tenant=2, concurrency=4, load_concurrency=2)
@@ -52,15 +51,6 @@ TARGETS = {"ratio_checkin_vs_store_0_5", "ratio_progress_vs_hello_0_5", "checkin
 
 def positive(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-
-
-async def bench_databases(server_dsn: str) -> set[str]:
-    conn = await asyncpg.connect(server_dsn)
-    try:
-        rows = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'okr_bench_%'")
-    finally:
-        await conn.close()
-    return {row["datname"] for row in rows}
 
 
 async def test_api_benchmark_reports_every_figure_and_drops_its_database(

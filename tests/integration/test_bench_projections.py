@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-import asyncpg
 import pytest
 
+from services.bench.harness import bench_databases
 from services.bench.projections import Config, bench_projections
 from services.settings import Settings
 
@@ -52,15 +52,6 @@ TARGETS = {"ratio_rebuild_vs_raw_read_0_3", "lag_p99_under_100ms", "as_of_under_
 
 def positive(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-
-
-async def bench_databases(server_dsn: str) -> set[str]:
-    conn = await asyncpg.connect(server_dsn)
-    try:
-        rows = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'okr_bench_%'")
-    finally:
-        await conn.close()
-    return {row["datname"] for row in rows}
 
 
 @pytest.mark.parametrize("separate", [True, False], ids=["projector_process", "projector_task"])

@@ -1,13 +1,15 @@
-"""From read models to what pages show: the chosen cycle, KPI tiles, a key result's chart."""
+"""From read models to what pages show: the chosen cycle, KPI tiles, a key result's chart,
+CSV downloads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+from litestar.response import Stream
 from markupsafe import Markup
 
 from projections.progress_state import CheckInView, KeyResultView, KPIView, ProgressView
@@ -17,6 +19,16 @@ from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, spa
 from services.portal.i18n import Locale
 
 SPARK_POINTS = 12
+
+
+def csv_download(rows: AsyncIterator[str], tenant_slug: str, what: str, today: date) -> Stream:
+    """CSV text streamed as a file named `<tenant>-<what>-<day>.csv`."""
+    filename = f"{tenant_slug}-{what}-{today.isoformat()}.csv"
+    return Stream(
+        rows,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def choose_cycle(cycles: Sequence[CycleNode], wanted: UUID | None) -> CycleNode | None:

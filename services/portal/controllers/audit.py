@@ -14,6 +14,7 @@ from litestar.response import Stream
 from projections.audit import audit_csv
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import ForbiddenError
+from services.portal.views import csv_download
 from services.read import audit
 from services.store.chain import verify_chain
 from tenants.roles import Permission
@@ -71,9 +72,4 @@ class AuditController(Controller):
                     return
                 after = entries[-1].position
 
-        filename = f"{tenant.slug}-audit-{portal.today().isoformat()}.csv"
-        return Stream(
-            rows(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return csv_download(rows(), tenant.slug, "audit", portal.today())

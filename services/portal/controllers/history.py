@@ -23,7 +23,7 @@ from services.portal.history_text import (
     line_actors,
     local_text,
 )
-from services.portal.views import actors_of, kpi_tiles
+from services.portal.views import actors_of, csv_download, kpi_tiles
 from services.read import diff, history, progress_state, state_as_of
 from tenants.roles import Permission
 
@@ -159,9 +159,4 @@ class HistoryController(Controller):
                 yield csv_lines(locale, lines, names)
                 before = lines[-1].position
 
-        filename = f"{tenant.slug}-history-{portal.today().isoformat()}.csv"
-        return Stream(
-            rows(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return csv_download(rows(), tenant.slug, "history", portal.today())

@@ -113,6 +113,13 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     await page.get_by_role("button", name="Verifica la catena").click()
     await expect(page.locator(".chain-result")).to_contain_text("Catena integra")
     await shot(page, "audit")
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Scarica il registro (CSV)").click()
+    download = await download_info.value
+    assert download.suggested_filename.startswith(f"{d.TENANT_SLUG}-audit-")
+    text = (await download.path()).read_text(encoding="utf-8")
+    assert text.startswith("position,recorded_at,actor")
+    assert text.count("\n") > 100  # every event of the demo, one line each
 
     viewer = await open_page()
     await sign_in(viewer, d.SARA)

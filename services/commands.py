@@ -132,21 +132,25 @@ def parse_instant(text: str) -> datetime:
 
 async def progress(args: argparse.Namespace, settings: Settings) -> int:
     from services.demo_data import TENANT_NAME
-    from services.read import progress_as_of, progress_tree
+    from services.read import cadence_days, progress_as_of, progress_tree
     from services.tree_print import render
 
     valid_at = None if args.valid_at is None else parse_instant(args.valid_at).date()
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:
             tenant = await resolve_tenant(system, args.tenant)
+            cadence = await cadence_days(system.pool, tenant)
             if args.as_of:
                 at = parse_instant(args.as_of)
                 tree = await progress_as_of(
-                    system.repository, tenant, today=at.date(), recorded_at=at, valid_at=valid_at
-                )
+                    system.repository, tenant, today=at.date(), recorded_at=at,
+                    valid_at=valid_at, cadence_days=cadence,
+                )  # fmt: skip
             else:
-                today = datetime.now(UTC).date()
-                tree = await progress_tree(system.pool, tenant, today=today, valid_at=valid_at)
+                tree = await progress_tree(
+                    system.pool, tenant, today=datetime.now(UTC).date(), valid_at=valid_at,
+                    cadence_days=cadence,
+                )  # fmt: skip
     if args.json:
         sys.stdout.write(msgspec.json.encode(tree).decode() + "\n")
     else:

@@ -268,9 +268,12 @@ async def print_demo(system: System, tenant_id: UUID) -> None:
     """Project the demo tenant, then print its objective tree from the read model."""
     from services.projector.registry import PROJECTIONS
     from services.projector.worker import Projector
-    from services.read import progress_tree
+    from services.read import cadence_days, progress_tree
     from services.tree_print import render
 
     await Projector(system.pool, system.repository, PROJECTIONS).catch_up(tenant_id)
-    tree = await progress_tree(system.pool, tenant_id, today=datetime.now(UTC).date())
+    tree = await progress_tree(
+        system.pool, tenant_id, today=datetime.now(UTC).date(),
+        cadence_days=await cadence_days(system.pool, tenant_id),
+    )  # fmt: skip
     print(render(tree, d.TENANT_NAME))

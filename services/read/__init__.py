@@ -12,6 +12,7 @@ from services.read.logs import (
     series,
 )
 from services.read.progress import (
+    cadence_days,
     diff,
     portfolio,
     progress_as_of,
@@ -24,6 +25,7 @@ from services.read.progress import (
 __all__ = [
     "audit",
     "audit_entries_sql",
+    "cadence_days",
     "diff",
     "history",
     "portfolio",

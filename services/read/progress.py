@@ -22,6 +22,8 @@ from services.projector.decode import decode
 from services.projector.worker import load_checkpoints
 from services.store.event_store import MAX_POSITION, read_log_on
 from services.store.repository import Repository
+from tenants.directory import get_tenant
+from tenants.errors import UnknownTenantError
 
 _BATCH = 5000
 
@@ -33,6 +35,15 @@ async def progress_state(pool: asyncpg.Pool, tenant_id: UUID) -> ProgressView:
             f"SELECT kind, state FROM {ITEMS} WHERE tenant_id = $1 ORDER BY rank", tenant_id
         )
     return state_of_items(rows)
+
+
+async def cadence_days(pool: asyncpg.Pool, tenant_id: UUID) -> int:
+    """The tenant's check-in cadence (staleness); the default for a tenant with a log but no
+    directory entry (the CLI's demo)."""
+    try:
+        return (await get_tenant(pool, tenant_id)).check_in_cadence_days
+    except UnknownTenantError:
+        return DEFAULT_CADENCE_DAYS
 
 
 async def progress_tree(

@@ -13,8 +13,10 @@ from uuid import UUID
 
 import httpx
 
+from services.bootstrap import System
+from services.settings import Settings
 from services.store.chain import GENESIS, event_digest
-from tests.api.builders import World
+from tests.api.builders import SharedIds, Side, World, a_side, token_settings
 
 
 async def fresh_key_result(client: httpx.AsyncClient, world: World) -> tuple[str, str]:
@@ -194,3 +196,50 @@ async def test_lists_page_with_cursors(client: httpx.AsyncClient, world: World) 
     assert len(ids) == len(set(ids)) >= 2
     bad = await client.get(path, headers=auth, params={"cursor": "not-ours"})
     assert bad.status_code == 422
+
+
+async def stale_in_each_tree(client: httpx.AsyncClient, side: Side, position: int) -> list[bool]:
+    """The one key result's staleness on 12 Feb 2027 (11 days after its check-in), as the
+    progress tree, the objective tree and the key-result list each report it."""
+    base = f"/api/v1/tenants/{side.tenant.id}"
+    params = {"today": "2027-02-12", "min_position": position}
+    auth = side.auth("client_viewer")
+    trees = [
+        (await client.get(f"{base}/{path}", headers=auth, params=params)).json()
+        for path in ("progress", "objectives/tree")
+    ]
+    listed = await client.get(f"{base}/key-results", headers=auth, params=params)
+    return [
+        *(kr["stale"] for t in trees for c in t["cycles"] for o in c["objectives"]
+          for kr in o["key_results"]),
+        *(kr["stale"] for kr in listed.json()["items"]),
+    ]  # fmt: skip
+
+
+async def test_staleness_follows_each_tenant_cadence(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """Eleven days without a check-in is overdue for a weekly tenant, not for a fortnightly
+    one with the same ids: every tree the API serves applies the tenant's own cadence, and
+    the cycle list agrees with the tree it is drawn from."""
+    tokens, ids = token_settings(api_settings), SharedIds()
+    weekly = await a_side(system, tokens, ids, "secret-weekly", "21")
+    fortnightly = await a_side(system, tokens, ids, "secret-fortnightly", "21")
+    changed = await client.patch(
+        f"/api/v1/tenants/{fortnightly.tenant.id}",
+        headers=fortnightly.auth("client_admin"),
+        json={"check_in_cadence_days": 14},
+    )
+    assert changed.status_code == 200, changed.text
+    head = {s.tenant.id: await system.store.head(s.tenant.id) for s in (weekly, fortnightly)}
+
+    assert await stale_in_each_tree(client, fortnightly, head[fortnightly.tenant.id]) == [False] * 3
+    assert await stale_in_each_tree(client, weekly, head[weekly.tenant.id]) == [True] * 3
+    for side in (weekly, fortnightly):
+        base = f"/api/v1/tenants/{side.tenant.id}"
+        auth = side.auth("client_viewer")
+        cycles = (await client.get(f"{base}/cycles", headers=auth)).json()["items"]
+        tree = (await client.get(f"{base}/progress", headers=auth)).json()
+        assert [(c["cycle_id"], c["progress"]) for c in cycles] == [
+            (c["cycle_id"], c["progress"]) for c in tree["cycles"]
+        ]

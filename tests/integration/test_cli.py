@@ -6,8 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 
+from services.app import Context, OKRApplication
+from services.bootstrap import System
+from services.projector.registry import PROJECTIONS
+from services.projector.worker import Projector
+from tenants.directory import create_consultancy, create_tenant
 from tests.conftest import DatabaseFactory
 
 
@@ -17,6 +23,53 @@ def okr(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "services.cli", *args],
         env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
+
+
+async def a_key_result_checked_in_ten_days_ago(
+    system: System, cadence_days: int, ids: tuple[uuid.UUID, uuid.UUID, uuid.UUID]
+) -> uuid.UUID:
+    """A tenant with this cadence, a running cycle, one key result last checked in 10 days ago."""
+    consultancy = await create_consultancy(system.pool, "Studio")
+    tenant = await create_tenant(
+        system.pool, consultancy.id, "Acme Servizi", check_in_cadence_days=cadence_days
+    )
+    cycle_id, objective_id, kr_id = ids
+    app, ctx = OKRApplication(system.repository), Context(tenant_id=tenant.id, actor="user:builder")
+    today = datetime.now(UTC).date()
+    await app.cycles.create(
+        ctx, name="Trimestre", starts_on=today - timedelta(days=30),
+        ends_on=today + timedelta(days=60), cycle_id=cycle_id,
+    )  # fmt: skip
+    await app.cycles.activate(ctx, cycle_id)
+    await app.objectives.create(
+        ctx, cycle_id=cycle_id, title="Efficienza", owner="marco", objective_id=objective_id
+    )
+    await app.key_results.create(
+        ctx, objective_id=objective_id, title="Rinnovi", kind="increase", owner="marco",
+        start=70, target=85, key_result_id=kr_id,
+    )  # fmt: skip
+    await app.key_results.record_check_in(ctx, kr_id, value=75, on=today - timedelta(days=10))
+    await Projector(system.pool, system.repository, PROJECTIONS).catch_up(tenant.id)
+    return tenant.id
+
+
+def stale_key_results(dsn: str, *args: str) -> list[bool]:
+    done = okr(dsn, "progress", *args, "--json")
+    assert done.returncode == 0, done.stderr
+    tree = json.loads(done.stdout)
+    return [kr["stale"] for c in tree["cycles"] for o in c["objectives"] for kr in o["key_results"]]
+
+
+async def test_progress_marks_stale_by_the_tenant_cadence(system: System, admin_dsn: str) -> None:
+    """Ten days without a check-in is overdue for a weekly tenant, not for a fortnightly one:
+    the operator's tree must say what the API and the portal say for the same tenant."""
+    ids = (uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    fortnightly = await a_key_result_checked_in_ten_days_ago(system, 14, ids)
+    weekly = await a_key_result_checked_in_ten_days_ago(system, 7, ids)
+    now = datetime.now(UTC).isoformat()
+    for as_of in ((), ("--as-of", now)):
+        assert stale_key_results(admin_dsn, "--tenant", str(fortnightly), *as_of) == [False]
+        assert stale_key_results(admin_dsn, "--tenant", str(weekly), *as_of) == [True]
 
 
 async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -> None:

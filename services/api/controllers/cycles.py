@@ -8,16 +8,14 @@ from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from services import read
 from services.api.dependencies import (
     ContextDep,
     IfMatchDep,
     MinPosition,
     OkrDep,
     RuntimeDep,
-    caught_up,
     item,
-    utc_today,
+    progress_tree_of,
     written,
 )
 from services.api.pagination import Cursor, Limit, paginate
@@ -43,8 +41,7 @@ class CycleController(Controller):
         limit: Limit = 100,
     ) -> Page[CycleSummary]:
         """Cycles with their progress, from the read model (oldest start first)."""
-        await caught_up(runtime, tenant_id, min_position, "progress")
-        tree = await read.progress_tree(runtime.pool, tenant_id, today=utc_today())
+        tree = await progress_tree_of(runtime, tenant_id, min_position, today=None, cycle_id=None)
         cycles = [CycleSummary.of(c) for c in tree.cycles]
         key = lambda c: (c.starts_on.isoformat(), str(c.cycle_id))  # noqa: E731
         return paginate(cycles, key, cursor, limit)

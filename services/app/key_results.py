@@ -6,23 +6,59 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from domain.cycle import Cycle
 from domain.errors import UnknownKeyResultError, UnknownKpiError, UnknownObjectiveError
 from domain.key_result import KeyResult
 from domain.kpi import KPI
 from domain.objective import Objective
 from domain.values import Unit
 from services.app.base import Commands, Context, Written
+from services.store.repository import AggregateNotFoundError, Repository
 
 Number = Decimal | int | str
+
+
+_CYCLE_IDS_KEPT = 100_000
+"""Key results whose cycle is remembered (then all are forgotten and it starts over)."""
 
 
 class KeyResultCommands(Commands):
     """Commands on key results."""
 
+    def __init__(self, repository: Repository) -> None:
+        super().__init__(repository)
+        self._cycle_ids: dict[tuple[UUID, UUID], UUID] = {}
+
     async def get(self, ctx: Context, key_result_id: UUID) -> KeyResult:
         return await self.load(
             ctx, key_result_id, KeyResult, UnknownKeyResultError, "key_result_id"
         )
+
+    async def get_in_cycle(self, ctx: Context, key_result_id: UUID) -> tuple[KeyResult, Cycle]:
+        """`get`, then `cycle` of the key result's cycle: the same results and errors.
+
+        A key result's cycle is fixed when it is made, so once this process has seen it the
+        two streams come back in one round trip. Anything unexpected (either one missing,
+        another cycle) takes the two loads, as before.
+        """
+        key = (ctx.tenant_id, key_result_id)
+        cycle_id = self._cycle_ids.get(key)
+        if cycle_id is not None:
+            try:
+                kr, cycle = await self.repository.get_many(
+                    ctx.tenant_id, [key_result_id, cycle_id], [KeyResult, Cycle], grants=ctx.grants
+                )
+            except AggregateNotFoundError:
+                pass
+            else:
+                if kr.cycle_id == cycle.id:
+                    return kr, cycle
+        kr = await self.get(ctx, key_result_id)
+        cycle = await self.cycle(ctx, kr.cycle_id)
+        if len(self._cycle_ids) >= _CYCLE_IDS_KEPT:
+            self._cycle_ids.clear()
+        self._cycle_ids[key] = kr.cycle_id
+        return kr, cycle
 
     async def create(
         self,
@@ -116,9 +152,9 @@ class KeyResultCommands(Commands):
         check_in_id = check_in_id or uuid4()
 
         async def attempt() -> Written:
-            kr = await self.get(ctx, key_result_id)
+            kr, cycle = await self.get_in_cycle(ctx, key_result_id)
             new_id = kr.record_check_in(
-                cycle=await self.cycle(ctx, kr.cycle_id), value=value, on=on,
+                cycle=cycle, value=value, on=on,
                 author=ctx.actor, confidence=confidence, note=note, source=source,
                 check_in_id=check_in_id,
             )  # fmt: skip

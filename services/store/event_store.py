@@ -2,8 +2,8 @@
 
 Appends go through one plpgsql function (okr_append): one statement, one round trip, one
 transaction per command. Loads go through okr_load_stream: snapshot and events in one
-statement. Every call names the tenant, and the principal's tenant grants become the
-row-level-security setting of that transaction.
+statement (okr_load_streams: several streams in one). Every call names the tenant, and the
+principal's tenant grants become the row-level-security setting of that transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -21,6 +22,7 @@ from services.store.notifier import Notifier
 
 _APPEND = "SELECT * FROM okr_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 _LOAD = "SELECT * FROM okr_load_stream($1, $2, $3, $4)"
+_LOAD_MANY = "SELECT * FROM okr_load_streams($1, $2, $3, $4)"
 _READ_LOG = (
     "SELECT position, stream_id, version, topic, state, recorded_at, actor, correlation_id, hash"
     " FROM events WHERE tenant_id = $1 AND position > $2 AND position <= $3"
@@ -87,6 +89,19 @@ class StreamRows:
 
 def _grants(tenant_id: UUID, grants: Iterable[UUID] | None) -> str:
     return grants_literal([tenant_id] if grants is None else grants)
+
+
+def _stream_rows(stream_id: UUID, rows: Iterable[Sequence[Any]]) -> StreamRows:
+    """(kind, version, topic, state, position) rows of one stream, snapshot first."""
+    snapshot, events, positions = None, [], []
+    for kind, version, topic, state, position in rows:
+        stored = StoredEvent(stream_id, version, topic, state)
+        if kind == b"s" or kind == "s":
+            snapshot = stored
+        else:
+            events.append(stored)
+            positions.append(position)
+    return StreamRows(snapshot, events, positions)
 
 
 async def read_log_on(
@@ -171,15 +186,24 @@ class EventStore:
         """The stream's latest usable snapshot and the events after it, up to max_position."""
         limit = MAX_POSITION if max_position is None else max_position
         rows = await self.pool.fetch(_LOAD, tenant_id, _grants(tenant_id, grants), stream_id, limit)
-        snapshot, events, positions = None, [], []
-        for kind, version, topic, state, position in rows:
-            stored = StoredEvent(stream_id, version, topic, state)
-            if kind == b"s" or kind == "s":
-                snapshot = stored
-            else:
-                events.append(stored)
-                positions.append(position)
-        return StreamRows(snapshot, events, positions)
+        return _stream_rows(stream_id, rows)
+
+    async def load_streams(
+        self,
+        tenant_id: UUID,
+        stream_ids: Sequence[UUID],
+        *,
+        max_position: int | None = None,
+        grants: Iterable[UUID] | None = None,
+    ) -> list[StreamRows]:
+        """load_stream of each of these streams, in the order given, in one statement (so
+        in one snapshot of the database)."""
+        limit = MAX_POSITION if max_position is None else max_position
+        by_stream: dict[UUID, list[asyncpg.Record]] = {s: [] for s in stream_ids}
+        args = (tenant_id, _grants(tenant_id, grants), list(by_stream), limit)
+        for row in await self.pool.fetch(_LOAD_MANY, *args):
+            by_stream[row[0]].append(row[1:])
+        return [_stream_rows(s, by_stream[s]) for s in stream_ids]
 
     async def save_snapshot(
         self, tenant_id: UUID, snapshot: StoredEvent, position: int, *, keep: int = 2

@@ -1,8 +1,8 @@
 """The async repository: aggregates in and out of a tenant's log.
 
 `get` rebuilds an aggregate from its latest snapshot and the events after it (optionally
-as it stood at a past tenant position); `save` appends the pending events of one command
-and returns the positions written.
+as it stood at a past tenant position), `get_many` several in one round trip; `save`
+appends the pending events of one command and returns the positions written.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from eventsourcing.persistence import Mapper
 from eventsourcing.utils import Environment
 
 from services.db import tenant_transaction
-from services.store.event_store import EventStore
+from services.store.event_store import EventStore, StreamRows
 from services.store.transcoder import MsgspecTranscoder
 
 A = TypeVar("A", bound=Aggregate)
@@ -33,6 +33,26 @@ class AggregateNotFoundError(LookupError):
         self.tenant_id = tenant_id
         self.aggregate_id = aggregate_id
         super().__init__(f"no aggregate {aggregate_id} in tenant {tenant_id}")
+
+
+def _fold(
+    tenant_id: UUID,
+    aggregate_id: UUID,
+    rows: StreamRows,
+    mapper: Mapper[UUID],
+    kind: type | None,
+) -> Any:
+    """The aggregate of one loaded stream (AggregateNotFoundError: none, or not of `kind`)."""
+    aggregate: Any = None
+    if rows.snapshot is not None:
+        aggregate = cast(Any, mapper.to_domain_event(rows.snapshot)).mutate(None)
+    for stored in rows.events:
+        aggregate = cast(Any, mapper.to_domain_event(stored)).mutate(aggregate)
+    if aggregate is None:
+        raise AggregateNotFoundError(tenant_id, aggregate_id)
+    if kind is not None and not isinstance(aggregate, kind):
+        raise AggregateNotFoundError(tenant_id, aggregate_id)
+    return aggregate
 
 
 class Repository:
@@ -100,17 +120,26 @@ class Repository:
         rows = await self.store.load_stream(
             tenant_id, aggregate_id, max_position=at_position, grants=grants
         )
+        return _fold(tenant_id, aggregate_id, rows, await self.mapper(tenant_id), kind)
+
+    async def get_many(
+        self,
+        tenant_id: UUID,
+        aggregate_ids: Sequence[UUID],
+        kinds: Sequence[type],
+        *,
+        grants: Iterable[UUID] | None = None,
+    ) -> list[Any]:
+        """`get` of each of these aggregates, each of its kind, in one round trip.
+
+        AggregateNotFoundError names the first one missing, in the order given.
+        """
+        streams = await self.store.load_streams(tenant_id, aggregate_ids, grants=grants)
         mapper = await self.mapper(tenant_id)
-        aggregate: Any = None
-        if rows.snapshot is not None:
-            aggregate = cast(Any, mapper.to_domain_event(rows.snapshot)).mutate(None)
-        for stored in rows.events:
-            aggregate = cast(Any, mapper.to_domain_event(stored)).mutate(aggregate)
-        if aggregate is None:
-            raise AggregateNotFoundError(tenant_id, aggregate_id)
-        if kind is not None and not isinstance(aggregate, kind):
-            raise AggregateNotFoundError(tenant_id, aggregate_id)
-        return aggregate
+        return [
+            _fold(tenant_id, aggregate_id, rows, mapper, kind)
+            for aggregate_id, rows, kind in zip(aggregate_ids, streams, kinds, strict=True)
+        ]
 
     async def save(
         self,

@@ -173,6 +173,25 @@ async def test_reparenting_into_a_loop_is_refused_and_appends_nothing(
     assert (await app.objectives.get(ctx, c.item_id)).parent_id == a.item_id
 
 
+async def test_each_check_in_sees_the_cycle_as_it_is_now(
+    app: OKRApplication, system: System, ctx: Context
+) -> None:
+    """Later check-ins load the KR and its cycle together: a cycle closed in between (by
+    another process) still refuses the next one, and another tenant's KR stays unknown."""
+    cycle_id, kr_id = await seed_kr(app, ctx)
+    await app.key_results.record_check_in(ctx, kr_id, value=22, on=date(2027, 2, 1))
+    await app.key_results.record_check_in(ctx, kr_id, value=21, on=date(2027, 3, 1))
+    await OKRApplication(system.repository).cycles.close(ctx, cycle_id)
+    head = await system.store.head(ctx.tenant_id)
+    with pytest.raises(errors.CycleClosedError):
+        await app.key_results.record_check_in(ctx, kr_id, value=20, on=date(2027, 3, 20))
+    other = Context(tenant_id=uuid.uuid4(), actor="user:bob")
+    with pytest.raises(errors.UnknownKeyResultError):
+        await app.key_results.record_check_in(other, kr_id, value=20, on=date(2027, 3, 20))
+    assert await system.store.head(ctx.tenant_id) == head
+    assert len((await app.key_results.get(ctx, kr_id)).check_ins) == 2
+
+
 async def test_concurrent_check_ins_on_one_key_result_are_all_kept(
     app: OKRApplication, ctx: Context
 ) -> None:

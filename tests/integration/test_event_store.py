@@ -250,6 +250,43 @@ async def test_snapshot_load_equals_full_replay(system: System, admin: asyncpg.C
     assert from_snapshot.total == sum((Decimal(i) / 7 for i in range(119)), Decimal(0))
 
 
+async def test_loading_several_streams_at_once_equals_loading_each(system: System) -> None:
+    """get_many (one round trip) folds each stream, snapshot or not, as get does one by one."""
+    tenant, repo = new_tenant(), system.repository
+    long, short = Tally(name="long"), Tally(name="short")
+    await repo.save(tenant, long, short, actor="anna")
+    for i in range(60):  # `long` gets a snapshot at version 50, then ten more events
+        long.add(Decimal(i), note=f"n{i}")
+        await repo.save(tenant, long, actor="anna")
+    short.add(Decimal(3))
+    await repo.save(tenant, short, actor="anna")
+
+    both = await repo.get_many(tenant, [short.id, long.id], [Tally, Tally])
+    one_by_one = [await repo.get(tenant, short.id), await repo.get(tenant, long.id)]
+    assert [vars(a) for a in both] == [vars(a) for a in one_by_one]
+    assert [a.version for a in both] == [2, 61]
+
+
+async def test_loading_several_streams_names_the_first_missing_or_foreign_one(
+    system: System,
+) -> None:
+    """get_many fails as get would for the first stream that is absent, hidden or not its kind."""
+    repo, tenant_a, tenant_b = system.repository, new_tenant(), new_tenant()
+    tally = Tally(name="A's")
+    await repo.save(tenant_a, tally, actor="a")
+    missing = uuid.uuid4()
+    for tenant, ids, kinds, grants in [
+        (tenant_a, [missing, tally.id], [Tally, Tally], None),
+        (tenant_a, [tally.id, missing], [Tally, Tally], None),
+        (tenant_a, [tally.id], [Repository], None),
+        (tenant_a, [tally.id], [Tally], [tenant_b]),
+        (tenant_b, [tally.id], [Tally], None),
+    ]:
+        with pytest.raises(AggregateNotFoundError) as raised:
+            await repo.get_many(tenant, ids, kinds, grants=grants)
+        assert raised.value.aggregate_id == (missing if missing in ids else tally.id)
+
+
 async def test_get_at_position_shows_the_stream_as_it_was(system: System) -> None:
     """Time travel at the store level: the aggregate as it stood at an earlier tenant position."""
     tenant, repo = new_tenant(), system.repository

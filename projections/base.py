@@ -6,7 +6,9 @@ as-of replay in memory. A projection never does I/O; the projector owns the data
 Rows come two ways:
 - `rows(state)`: the full current row set per table, for "state" tables (progress of each
   key result, KPI health...). The projector writes the difference between the rows before
-  and after a batch, so incremental and rebuilt tables are equal by construction.
+  and after a batch, so incremental and rebuilt tables are equal by construction. A
+  projection may also offer `changed_rows(before, after)` (see `ChangedRows`): the rows a
+  batch may have changed, so a batch that touched one item costs that item, not the tenant.
 - `fold` also returns rows appended by that one event, for "log" tables (history lines,
   audit trail, series points) that only grow.
 """
@@ -22,6 +24,7 @@ from uuid import UUID
 import msgspec
 
 S = TypeVar("S")
+S_in = TypeVar("S_in", contravariant=True)
 
 Row = tuple[Any, ...]
 RowsByTable = Mapping[str, Sequence[Row]]
@@ -67,6 +70,13 @@ class Table:
     key: tuple[str, ...]
     kind: str  # "state" or "log"
 
+    def __post_init__(self) -> None:
+        # Tables are keys of caches looked up on every pass: hash the fields once, not per lookup
+        object.__setattr__(self, "_hash", hash((self.name, self.columns, self.key, self.kind)))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined, no-any-return]
+
 
 class Projection(Protocol, Generic[S]):
     """A read model as a fold. Implementations are plain modules' objects, no I/O."""
@@ -92,6 +102,15 @@ class Projection(Protocol, Generic[S]):
 
     def decode_state(self, data: bytes) -> S:
         """The state back from encode_state's bytes."""
+        ...
+
+
+class ChangedRows(Protocol[S_in]):
+    """What a projection offers when it can tell the rows a batch may have changed."""
+
+    def changed_rows(self, before: S_in, after: S_in) -> RowsByTable | None:
+        """Rows of `after` (state tables) holding every row that differs from rows(`before`),
+        and maybe some that do not; no row of rows(`before`) may be gone. None: use rows."""
         ...
 
 

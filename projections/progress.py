@@ -7,6 +7,8 @@ closing scores). Status, pace and staleness depend on the day: the query functio
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +18,7 @@ from uuid import UUID
 import msgspec
 
 from domain import progress as maths
+from domain.values import CycleState
 from projections import rollup
 from projections.base import Column, Recorded, Row, RowsByTable, Table
 from projections.codec import NO_ROWS, StateCodec, row_of, table_of
@@ -204,55 +207,148 @@ def state_rows(state: ProgressView) -> _Rows:
     if not rollup.aligned_within_cycles(state):  # then only the long way is right
         rows = {name: [row_of(r) for r in rs] for name, rs in progress_rows(state).items()}
         return rows | {"rm_portfolio": [row_of(portfolio_facts(state))]}
-    # Keyed by UUID.int: UUID's own hash and == are Python code, an int's are not.
-    groups: dict[int, tuple[UUID, list[ObjectiveView], list[KeyResultView]]] = {
-        cycle_id.int: (cycle_id, [], []) for cycle_id in state.cycles
+    out: _Rows = {"rm_cycles": [], "rm_objectives": [], "rm_key_results": []}
+    tops: dict[int, _Terms] = {}
+    for cycle_id, objectives, krs in _by_cycle(state, None).values():
+        kr_rows, rows, tops[cycle_id.int] = _cycle_rows(state, cycle_id, objectives, krs)
+        out["rm_cycles"] += rows["rm_cycles"]
+        out["rm_objectives"] += rows["rm_objectives"]
+        out["rm_key_results"] += kr_rows
+    out["rm_kpis"] = [_kpi_row_of(kpi) for kpi in state.kpis.values()]
+    out["rm_portfolio"] = [_portfolio_row(state, tops)]
+    return out
+
+
+def changed_rows(before: ProgressView, after: ProgressView) -> _Rows | None:
+    """The rows of `after` that may differ from rows(`before`): a few more than those that
+    do (the caller keeps those), or None when only the whole rows of `after` will do.
+
+    The fold replaces the items an event touched and shares the rest in the same order,
+    so the changed items are found by identity, and only their rows are worked out: the
+    items' own rows, the roll-ups of the cycles they are in (or were in), and the tenant's
+    portfolio row. A check-in costs one cycle's roll-up, not a walk over the tenant.
+    """
+    changed = [_replaced(getattr(before, n), getattr(after, n)) for n in _KINDS]
+    if any(c is None for c in changed) or not rollup.aligned_within_cycles(after):
+        return None  # an item went away or moved, or objectives align across cycles
+    cycles, objectives, key_results, kpis = cast(list[list[_Replaced]], changed)
+    facts = TenantFacts(after.last_position, after.last_activity)
+    items: list[Row] = [(_TENANT_ITEM, "tenant", 0, facts)]
+    for kind, replaced in zip(_ITEM_KINDS, changed, strict=True):
+        for rank, _, item in cast(list[_Replaced], replaced):
+            items.append(_item_row(kind, rank, _item_id(item), item))
+    touched = {c.cycle_id.int for _, _, c in cycles}
+    for _, old, new in (*objectives, *key_results):
+        touched.add(new.cycle_id.int)
+        if old is not None:
+            touched.add(old.cycle_id.int)
+    out: _Rows = {ITEMS: items, "rm_cycles": [], "rm_objectives": [], "rm_key_results": []}
+    tops: dict[int, _Terms] = {}
+    for cycle_id, objectives_of, krs in _by_cycle(after, touched | _active(after)).values():
+        kr_rows, rows, tops[cycle_id.int] = _cycle_rows(after, cycle_id, objectives_of, krs)
+        if cycle_id.int in touched:
+            out["rm_cycles"] += rows["rm_cycles"]
+            out["rm_objectives"] += rows["rm_objectives"]
+            out["rm_key_results"] += kr_rows
+    out["rm_kpis"] = [_kpi_row_of(kpi) for _, _, kpi in kpis]
+    out["rm_portfolio"] = [_portfolio_row(after, tops)]
+    return out
+
+
+_Replaced = tuple[int, Any, Any]
+"""(rank, item before or None when added, item after) of an item the fold replaced."""
+_KINDS = ("cycles", "objectives", "key_results", "kpis")
+_ITEM_KINDS = ("cycle", "objective", "key_result", "kpi")
+
+
+def _replaced(before: dict[UUID, Any], after: dict[UUID, Any]) -> list[_Replaced] | None:
+    """The items of `after` that are not the very ones of `before`, with their rank; None
+    unless `after` is `before` with items replaced in place or added at the end."""
+    if before is after:
+        return []
+    if len(after) < len(before) or not all(map(operator.is_, before, after)):
+        return None  # the keys are the same objects when the fold copied the dict
+    out = [
+        (rank, old, new)
+        for rank, (old, new) in enumerate(zip(before.values(), after.values(), strict=False))
+        if old is not new
+    ]
+    added = itertools.islice(after.values(), len(before), None)
+    out += [(rank, None, new) for rank, new in enumerate(added, start=len(before))]
+    return out
+
+
+def _active(state: ProgressView) -> set[int]:
+    return {c.cycle_id.int for c in state.cycles.values() if c.state == CycleState.ACTIVE.value}
+
+
+_Group = tuple[UUID, list[ObjectiveView], list[KeyResultView]]
+
+
+def _by_cycle(state: ProgressView, wanted: set[int] | None) -> dict[int, _Group]:
+    """The objectives and key results of each cycle (only the `wanted` ones, if given),
+    in the state's order; keyed by UUID.int (UUID's own hash and == are Python code)."""
+    groups: dict[int, _Group] = {
+        cycle_id.int: (cycle_id, [], [])
+        for cycle_id in state.cycles
+        if wanted is None or cycle_id.int in wanted
     }
     for objective in state.objectives.values():
         group = groups.get(objective.cycle_id.int)
         if group is None:
+            if wanted is not None and objective.cycle_id.int not in wanted:
+                continue
             group = groups[objective.cycle_id.int] = (objective.cycle_id, [], [])
         group[1].append(objective)
     for kr in state.key_results.values():
         group = groups.get(kr.cycle_id.int)
         if group is None:
+            if wanted is not None and kr.cycle_id.int not in wanted:
+                continue
             group = groups[kr.cycle_id.int] = (kr.cycle_id, [], [])
         group[2].append(kr)
-    out: _Rows = {"rm_cycles": [], "rm_objectives": [], "rm_key_results": []}
-    key_result_rows = out["rm_key_results"]
-    tops: dict[int, _Terms] = {}
-    for cycle_id, objectives, krs in groups.values():
-        cycle = state.cycles.get(cycle_id)
-        raws = {}
-        for kr in krs:
-            memo = _kr_memo.get(kr.key_result_id.int)
-            if memo is None or memo[0] is not kr or memo[1] is not cycle:
-                memo = _remember(_kr_memo, kr.key_result_id.int, _kr_row_memo(kr, cycle))
-            key_result_rows.append(memo[2])
-            raws[kr.key_result_id] = memo[3]
-        key = (cycle, *objectives, None, *krs)
-        cycle_memo = _cycle_memo.get(cycle_id.int)
-        if (
-            cycle_memo is None
-            or len(cycle_memo[0]) != len(key)
-            or any(a is not b for a, b in zip(cycle_memo[0], key, strict=True))
-        ):
-            part = ProgressView(
-                cycles={} if cycle is None else {cycle_id: cycle},
-                objectives={o.objective_id: o for o in objectives},
-                key_results={k.key_result_id: k for k in krs},
-            )
-            cycle_memo = _remember(_cycle_memo, cycle_id.int, (key, *_structure_rows(part, raws)))
-        out["rm_cycles"] += cycle_memo[1]["rm_cycles"]
-        out["rm_objectives"] += cycle_memo[1]["rm_objectives"]
-        tops[cycle_id.int] = cycle_memo[2]
-    out["rm_kpis"] = [_kpi_row_of(kpi) for kpi in state.kpis.values()]
+    return groups
+
+
+def _cycle_rows(
+    state: ProgressView,
+    cycle_id: UUID,
+    objectives: list[ObjectiveView],
+    krs: list[KeyResultView],
+) -> tuple[list[Row], _Rows, _Terms]:
+    """One cycle's key result rows, its cycle and objective rows, and its top objectives'
+    (weight, progress); each worked out again only when what it depends on changed."""
+    cycle = state.cycles.get(cycle_id)
+    kr_rows, raws = [], {}
+    for kr in krs:
+        memo = _kr_memo.get(kr.key_result_id.int)
+        if memo is None or memo[0] is not kr or memo[1] is not cycle:
+            memo = _remember(_kr_memo, kr.key_result_id.int, _kr_row_memo(kr, cycle))
+        kr_rows.append(memo[2])
+        raws[kr.key_result_id] = memo[3]
+    key = (cycle, *objectives, None, *krs)
+    cycle_memo = _cycle_memo.get(cycle_id.int)
+    if (
+        cycle_memo is None
+        or len(cycle_memo[0]) != len(key)
+        or any(a is not b for a, b in zip(cycle_memo[0], key, strict=True))
+    ):
+        part = ProgressView(
+            cycles={} if cycle is None else {cycle_id: cycle},
+            objectives={o.objective_id: o for o in objectives},
+            key_results={k.key_result_id: k for k in krs},
+        )
+        cycle_memo = _remember(_cycle_memo, cycle_id.int, (key, *_structure_rows(part, raws)))
+    return kr_rows, cycle_memo[1], cycle_memo[2]
+
+
+def _portfolio_row(state: ProgressView, tops: dict[int, _Terms]) -> Row:
+    """The portfolio row, from the top objectives' terms of (at least) the active cycles."""
 
     def overall(_: ProgressView, active: list[UUID]) -> Decimal | None:
         return maths.objective_progress((), [t for c in active for t in tops[c.int]])
 
-    out["rm_portfolio"] = [row_of(portfolio_facts(state, overall))]
-    return out
+    return row_of(portfolio_facts(state, overall))
 
 
 def _kr_row_memo(
@@ -460,18 +556,18 @@ def item_rows(state: ProgressView) -> list[Row]:
     """
     facts = TenantFacts(state.last_position, state.last_activity)
     rows: list[Row] = [(_TENANT_ITEM, "tenant", 0, facts)]
-    for kind, items in (
-        ("cycle", state.cycles),
-        ("objective", state.objectives),
-        ("key_result", state.key_results),
-        ("kpi", state.kpis),
-    ):
-        for rank, (item_id, item) in enumerate(items.items()):
-            memo = _item_memo.get(item_id.int)
-            if memo is None or memo[0] is not item or memo[1] != rank:
-                memo = _remember(_item_memo, item_id.int, (item, rank, (item_id, kind, rank, item)))
-            rows.append(memo[2])
+    for kind, name in zip(_ITEM_KINDS, _KINDS, strict=True):
+        items: dict[UUID, Any] = getattr(state, name)
+        rows += [_item_row(kind, rank, i, item) for rank, (i, item) in enumerate(items.items())]
     return rows
+
+
+def _item_row(kind: str, rank: int, item_id: UUID, item: Any) -> Row:
+    """An item's row of ITEMS: the very same row object while the item and rank stay."""
+    memo = _item_memo.get(item_id.int)
+    if memo is None or memo[0] is not item or memo[1] != rank:
+        memo = _remember(_item_memo, item_id.int, (item, rank, (item_id, kind, rank, item)))
+    return memo[2]
 
 
 _item_memo: dict[int, tuple[Any, int, Row]] = {}
@@ -549,6 +645,9 @@ class ProgressProjection:
 
     def rows(self, state: ProgressView) -> RowsByTable:
         return {ITEMS: item_rows(state), **state_rows(state)}
+
+    def changed_rows(self, before: ProgressView, after: ProgressView) -> RowsByTable | None:
+        return changed_rows(before, after)
 
     def encode_state(self, state: ProgressView) -> bytes:
         return self._codec.encode(state)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from projections.base import Projection, Recorded, Row, RowsByTable, Table
@@ -42,6 +42,10 @@ class Folding:
     rows: RowsByTable | None
     """rows(state at `applied`): what the state tables hold (None: not worked out yet)."""
     appended: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    base: Any = None
+    """The state at `applied` while a batch is folded past it (None between batches)."""
+    _kept: dict[str, _KeptRows] | None = None
+    """`rows` per state table, findable by key (made when first needed)."""
 
     @classmethod
     def new(cls, projection: Projection[Any]) -> Folding:
@@ -65,6 +69,8 @@ class Folding:
                     if at != self.applied:
                         raise RuntimeError(f"{projection.name}: replay stopped at {at}")
                     self.rows = projection.rows(state)
+                if self.base is None:
+                    self.base = state
                 state, rows = projection.fold(state, record)
                 for table, new in rows.items():
                     self.appended[table].extend(new)
@@ -85,16 +91,41 @@ class Folding:
         """Put everything the folded events change in `writes`; False if nothing new."""
         if self.at <= self.applied:
             return False
-        after = self.projection.rows(self.state)
-        for table in self.projection.tables:
-            if table.kind == "state":
-                _state_diff(writes, tenant_id, table, self.rows or {}, after)
+        changed = self._changed_rows()
+        if changed is None:
+            after = self.projection.rows(self.state)
+            for table in self.projection.tables:
+                if table.kind == "state":
+                    _state_diff(writes, tenant_id, table, self.rows or {}, after)
+            self.rows, self._kept = after, None
+        else:
+            self._upsert_changed(writes, tenant_id, changed)
         self.flush_log(tenant_id, writes, bulk=bulk)
         if bulk and self.checkpoint < self.at:  # a rebuilt tenant resumes with no replay
             self._write_checkpoint(tenant_id, writes, prune=False)
         writes.upsert(positions_table(self.projection), [(tenant_id, self.at)])
-        self.applied, self.rows = self.at, after
+        self.applied, self.base = self.at, None
         return True
+
+    def _changed_rows(self) -> RowsByTable | None:
+        """The projection's rows that the batch may have changed, when it can tell."""
+        changed_rows = getattr(self.projection, "changed_rows", None)
+        if changed_rows is None or self.base is None or not self.rows:
+            return None
+        return cast(RowsByTable | None, changed_rows(self.base, self.state))
+
+    def _upsert_changed(self, writes: Writes, tenant_id: UUID, changed: RowsByTable) -> None:
+        """Upsert the changed rows that differ from the tables' ones, and keep `rows` so."""
+        if self._kept is None:  # lists of this folding's own, changed in place from now on
+            self._kept = {
+                t.name: _KeptRows(t, (self.rows or {}).get(t.name, ()))
+                for t in self.projection.tables
+                if t.kind == "state"
+            }
+            self.rows = {name: kept.rows for name, kept in self._kept.items()}
+        for name, rows in changed.items():
+            kept = self._kept[name]
+            writes.upsert(name, [(tenant_id, *row) for row in rows if kept.put(row)])
 
     def _checkpoint_due(self, bulk: bool) -> bool:
         if bulk:  # what an incremental projector would have kept, no more
@@ -108,6 +139,36 @@ class Folding:
         if prune:
             writes.prune(table, kept_every(self.projection), (tenant_id, self.at))
         self.checkpoint = self.at
+
+
+class _KeptRows:
+    """A state table's rows as the tables hold them, found by key and known by identity."""
+
+    __slots__ = ("ids", "key", "rows", "where")
+
+    def __init__(self, table: Table, rows: Sequence[Row]) -> None:
+        self.key = key_index(table)
+        self.rows = list(rows)
+        self.where = {tuple(row[i] for i in self.key): at for at, row in enumerate(self.rows)}
+        self.ids = {id(row) for row in self.rows}
+        """ids of the kept rows: they are alive, so a row with one of them is one of them"""
+
+    def put(self, row: Row) -> bool:
+        """Keep a row of the state after a batch; False when the tables hold it already."""
+        if id(row) in self.ids:  # projections hand back the same row when nothing changed
+            return False
+        key = tuple(row[i] for i in self.key)
+        at = self.where.get(key)
+        if at is None:
+            self.where[key] = len(self.rows)
+            self.rows.append(row)
+        elif self.rows[at] == row:
+            return False
+        else:
+            self.ids.discard(id(self.rows[at]))
+            self.rows[at] = row
+        self.ids.add(id(row))
+        return True
 
 
 def _state_diff(

@@ -154,3 +154,86 @@ def test_progress_state_comes_back_from_its_item_rows(records: list[Any]) -> Non
     assert back == state
     for name in ("cycles", "objectives", "key_results", "kpis"):
         assert list(getattr(back, name)) == list(getattr(state, name))
+
+
+@pytest.fixture(scope="module")
+def two_cycles() -> list[Any]:
+    """The busy tenant, then a second cycle whose key results move while the first is
+    closed, and a KPI measured in between: changes that touch one cycle, both, or none."""
+    from datetime import date
+
+    from domain import Cycle
+    from tests.projections.builders import check_in, key_result, kpi, objective
+
+    log = Log()
+    busy_tenant(log)
+    cycle = Cycle.create(name="Q2 2027", starts_on=date(2027, 4, 1), ends_on=date(2027, 6, 30))
+    cycle.activate(author="alice")
+    log.save(cycle)
+    company = objective(log, cycle, "Crescere ancora", level="company", roll_up_children=True)
+    team = objective(log, cycle, "Vendite", parent=company)
+    krs = [
+        key_result(log, cycle, team, f"KR {i}", "increase", start=100, target=200) for i in range(3)
+    ]
+    meter = kpi(log, "Ordini")
+    for day in range(1, 20):
+        check_in(log, cycle, krs[day % 3], 100 + 5 * day, date(2027, 5, day))
+        if day % 4 == 0:
+            meter.record_measurement(value=day, on=date(2027, 5, day), author="api")
+            log.save(meter)
+    team.change_weight(weight=3, cycle=cycle, author="alice")
+    krs[1].archive(reason="dropped", cycle=cycle, author="alice")
+    log.save(team, krs[1])
+    return log.records
+
+
+@pytest.mark.parametrize("batch", [1, 2, 5, 17])
+@pytest.mark.parametrize("fixture", ["records", "two_cycles"])
+def test_rows_written_from_changed_rows_keep_tables_equal_to_the_whole_rows(
+    batch: int, fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """A projector that upserts only the rows `changed_rows` hands back (those that differ)
+    leaves, after every batch, tables equal to the whole rows of the state, row for row."""
+    from uuid import uuid4
+
+    from projections.progress import progress_projection
+    from services.projector.folding import Folding
+    from services.projector.tables import Writes, keyed
+
+    records = request.getfixturevalue(fixture)
+    tenant_id = uuid4()
+    folding = Folding.new(progress_projection)
+    tables: dict[str, dict[Any, Any]] = {t.name: {} for t in progress_projection.tables}
+    incremental = 0
+    for start in range(0, len(records), batch):
+        folding.fold(records[start : start + batch])
+        base = folding.base
+        incremental += progress_projection.changed_rows(base, folding.state) is not None
+        writes = Writes()
+        folding.finish(tenant_id, writes)
+        for table in progress_projection.tables:
+            for tenant, *row in writes.upserts.get(table.name, []):
+                assert tenant == tenant_id
+                tables[table.name].update(keyed(table, [tuple(row)]))
+            for _, *key in writes.deletes.get(table.name, []):
+                del tables[table.name][tuple(key)]
+        whole = progress_projection.rows(folding.state)
+        for table in progress_projection.tables:
+            expected = keyed(table, whole[table.name])
+            assert tables[table.name] == expected, (table.name, start)
+            assert keyed(table, folding.rows[table.name]) == expected  # type: ignore[index]
+    assert incremental >= len(records) // batch - 2  # all but the first batch, and no bail-out
+
+
+def test_changed_rows_bail_out_when_an_item_went_away(records: list[Any]) -> None:
+    """The fold never drops an item; if a state ever did, only the whole rows are right."""
+    from msgspec.structs import replace
+
+    from projections.progress import progress_projection
+
+    state, _ = collect(progress_projection, records)
+    first = next(iter(state.key_results))
+    fewer = replace(state, key_results={k: v for k, v in state.key_results.items() if k != first})
+
+    assert progress_projection.changed_rows(state, fewer) is None
+    assert progress_projection.changed_rows(state, state) is not None

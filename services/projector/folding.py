@@ -10,8 +10,9 @@ the caller commits them in one transaction.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 from uuid import UUID
@@ -142,25 +143,28 @@ class Folding:
 
 
 class _KeptRows:
-    """A state table's rows as the tables hold them, found by key and known by identity."""
+    """A state table's rows as the tables hold them, known by identity and found by key."""
 
-    __slots__ = ("ids", "key", "rows", "where")
+    __slots__ = ("_where", "ids", "key_of", "rows")
 
     def __init__(self, table: Table, rows: Sequence[Row]) -> None:
-        self.key = key_index(table)
+        index = key_index(table)
+        self.key_of: Callable[[Row], Any] = operator.itemgetter(*index) if index else lambda _: ()
         self.rows = list(rows)
-        self.where = {tuple(row[i] for i in self.key): at for at, row in enumerate(self.rows)}
         self.ids = {id(row) for row in self.rows}
         """ids of the kept rows: they are alive, so a row with one of them is one of them"""
+        self._where: dict[Any, int] | None = None
 
     def put(self, row: Row) -> bool:
         """Keep a row of the state after a batch; False when the tables hold it already."""
         if id(row) in self.ids:  # projections hand back the same row when nothing changed
             return False
-        key = tuple(row[i] for i in self.key)
-        at = self.where.get(key)
+        if self._where is None:  # where each row is, by key: only once a row changed
+            self._where = {self.key_of(kept): at for at, kept in enumerate(self.rows)}
+        key = self.key_of(row)
+        at = self._where.get(key)
         if at is None:
-            self.where[key] = len(self.rows)
+            self._where[key] = len(self.rows)
             self.rows.append(row)
         elif self.rows[at] == row:
             return False

@@ -22,6 +22,7 @@ import asyncpg
 
 from projections.base import Projection, Row
 from services.db import admit_sql, tenant_transaction
+from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding
 from services.projector.schema import (
@@ -107,7 +108,9 @@ async def folded(
     after each read, what to write (log rows at once, state rows and positions once a
     tenant is done) and how many events it folded. In the caller's transaction."""
     foldings = {t: [Folding.new(p) for p in projections] for t in tenants}
+    collector = QuietCollector()
     while foldings:
+        collector.tick()
         logs = await read_logs_on(conn, {t: fs[0].at for t, fs in foldings.items()}, limit=BATCH)
         writes, events = Writes(), 0
         for tenant_id, fs in list(foldings.items()):

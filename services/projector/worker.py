@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import itertools
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
@@ -31,6 +29,7 @@ import structlog
 
 from projections.base import Projection
 from services.db import admit_sql
+from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding
 from services.projector.schema import positions_table, states_table
@@ -88,6 +87,8 @@ class Projector:
         self._dirty: dict[UUID, None] = {}
         """Tenants to project, oldest first (a dict as an ordered set)."""
         self._wake = asyncio.Event()
+        self._collector: QuietCollector | None = None
+        """Made at the first catch-up of every tenant or run (see QuietCollector)."""
         self._lock_sql = " UNION ALL ".join(
             [
                 f"WITH mine AS MATERIALIZED ({LOCK_MANY_SQL})"
@@ -223,16 +224,24 @@ class Projector:
 
     async def catch_up_all(self) -> int:
         """Passes over every lagging tenant until none is left behind (or others hold it)."""
+        collector = self.collector()
         total, tenants = 0, await self.lagging_tenants()
         while tenants:
             more = []
             for chunk in _chunks(tenants, self.tenants_per_pass):
+                collector.tick()
                 for tenant_id, (applied, full) in (await self.project(chunk)).items():
                     total += applied
                     if full:
                         more.append(tenant_id)
             tenants = more
         return total
+
+    def collector(self) -> QuietCollector:
+        """This projector's collector: the fold states it keeps make full collections long."""
+        if self._collector is None:
+            self._collector = QuietCollector()
+        return self._collector
 
     def notified(self, tenant_id: UUID, position: int) -> None:
         """A NOTIFY arrived: the tenant has new events."""
@@ -252,7 +261,7 @@ class Projector:
         log.info("projector.started", projections=[p.name for p in self.projections])
         try:
             await self.catch_up_all()
-            collector = QuietCollector()
+            collector = self.collector()
             await asyncio.gather(*(self._lane(stop, collector) for _ in range(self.lanes)))
         finally:
             with contextlib.suppress(Exception):
@@ -318,34 +327,6 @@ class Projector:
         tenant, _, position = payload.partition(":")
         with contextlib.suppress(ValueError):
             self.notified(UUID(tenant), int(position))
-
-
-class QuietCollector:
-    """Keeps the cycle collector's full passes short in a process full of fold states.
-
-    A full collection walks every tracked object, and the states a projector keeps in
-    memory hold millions (UUIDs, dicts): pauses of 0.4 to 0.7 s at 1,000 tenants, the whole
-    lag tail. The states are acyclic (reference counting frees them once replaced), so
-    every `freeze_every` seconds what is alive is frozen and full collections only walk
-    what came since. Cycles that die after being frozen wait for the one real full
-    collection that runs every `full_every` seconds (a pause that long, once an hour).
-    """
-
-    def __init__(self, freeze_every: float = 10.0, full_every: float = 3600.0) -> None:
-        self.freeze_every, self.full_every = freeze_every, full_every
-        gc.freeze()
-        self._frozen = self._full = time.monotonic()
-
-    def tick(self) -> None:
-        now = time.monotonic()
-        if now - self._full >= self.full_every:
-            gc.unfreeze()
-            gc.collect()
-            gc.freeze()
-            self._frozen = self._full = now
-        elif now - self._frozen >= self.freeze_every:
-            gc.freeze()
-            self._frozen = now
 
 
 def _chunks(items: list[UUID], size: int) -> Iterator[list[UUID]]:

@@ -448,7 +448,7 @@ def test_the_quiet_collector_freezes_what_lives_and_collects_in_full_now_and_the
     import gc
     import weakref
 
-    from services.projector.worker import QuietCollector
+    from services.projector.collector import QuietCollector
 
     class Node:
         me: object

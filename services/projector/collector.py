@@ -1,0 +1,35 @@
+"""Garbage collection for processes that keep many fold states: the projector, rebuilds."""
+
+from __future__ import annotations
+
+import gc
+import time
+
+
+class QuietCollector:
+    """Keeps the cycle collector's full passes short in a process full of fold states.
+
+    A full collection walks every tracked object, and the states a projector keeps in
+    memory hold millions (UUIDs, dicts): pauses of 0.4 to 0.8 s at 1,000 tenants, the
+    whole lag tail, and 29 % of a rebuild's time (its row memos fill up). The states are
+    acyclic (reference counting frees them once replaced), so every `freeze_every` seconds
+    what is alive is frozen and full collections only walk what came since. Cycles that die
+    after being frozen wait for the one real full collection that runs every `full_every`
+    seconds (a pause that long, once an hour).
+    """
+
+    def __init__(self, freeze_every: float = 10.0, full_every: float = 3600.0) -> None:
+        self.freeze_every, self.full_every = freeze_every, full_every
+        gc.freeze()
+        self._frozen = self._full = time.monotonic()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now - self._full >= self.full_every:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self._frozen = self._full = now
+        elif now - self._frozen >= self.freeze_every:
+            gc.freeze()
+            self._frozen = now

@@ -88,7 +88,7 @@ class Projector:
         """Tenants to project, oldest first (a dict as an ordered set)."""
         self._wake = asyncio.Event()
         self._collector: QuietCollector | None = None
-        """Made at the first catch-up of every tenant or run (see QuietCollector)."""
+        """Made by the first catch_up_all or run (see QuietCollector)."""
         self._lock_sql = " UNION ALL ".join(
             [
                 f"WITH mine AS MATERIALIZED ({LOCK_MANY_SQL})"

@@ -86,6 +86,8 @@ class Projector:
         """Tenants whose last pass failed (a row that does not decode...): attempts so far."""
         self._dirty: dict[UUID, None] = {}
         """Tenants to project, oldest first (a dict as an ordered set)."""
+        self._busy: set[UUID] = set()
+        """Tenants a lane has taken, until it kept their foldings (see _lane)."""
         self._wake = asyncio.Event()
         self._collector: QuietCollector | None = None
         """Made by the first catch_up_all or run (see QuietCollector)."""
@@ -118,44 +120,46 @@ class Projector:
     async def project(self, tenants: Sequence[UUID]) -> dict[UUID, tuple[int, bool]]:
         """One pass over these tenants in one transaction: per tenant it holds, the events
         applied and whether more may be waiting (it read a full batch)."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            # synchronous_commit: see the module's docstring
-            await conn.execute(f"{admit_sql(tenants)}; SET LOCAL synchronous_commit = off")
-            rows = await conn.fetch(self._lock_sql, list(tenants))
-            mine = [r[1] for r in rows if r[0] < 0]
-            if not mine:
-                return {}
-            positions = {(r[0], r[1]): r[2] for r in rows if r[0] >= 0}
-            foldings = await self._load(conn, mine, positions)
-            await self.repository.load_mappers(mine, conn)
-            logs = await read_logs_on(
-                conn,
-                {t: min(f.at for f in fs) for t, fs in foldings.items()},
-                limit=self.batch_size,
-            )
-            writes, done = Writes(), {}
-            for tenant_id, fs in list(foldings.items()):
-                stored = logs.get(tenant_id, [])
-                before = min(f.applied for f in fs)
-                try:
-                    writes.merge(await self._fold(tenant_id, fs, stored, conn))
-                except (asyncpg.PostgresError, OSError):
-                    raise  # the database or the network: the whole pass fails, see _lane
-                except Exception as error:  # a row that does not decode, a fold that fails:
-                    self._failed(tenant_id, error)  # this tenant stops, not the others
-                    del foldings[tenant_id]
-                    continue
-                self.failures.pop(tenant_id, None)
-                done[tenant_id] = (
-                    min(f.applied for f in fs) - before,
-                    len(stored) == self.batch_size,
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                # synchronous_commit: see the module's docstring
+                await conn.execute(f"{admit_sql(tenants)}; SET LOCAL synchronous_commit = off")
+                rows = await conn.fetch(self._lock_sql, list(tenants))
+                mine = [r[1] for r in rows if r[0] < 0]
+                if not mine:
+                    return {}
+                positions = {(r[0], r[1]): r[2] for r in rows if r[0] >= 0}
+                foldings = await self._load(conn, mine, positions)
+                await self.repository.load_mappers(mine, conn)
+                logs = await read_logs_on(
+                    conn,
+                    {t: min(f.at for f in fs) for t, fs in foldings.items()},
+                    limit=self.batch_size,
                 )
-            await write(conn, self.tables, writes)
-        for tenant_id, fs in foldings.items():
-            self._remember(tenant_id, fs)
-            applied = self.applied[tenant_id] = min(f.applied for f in fs)
-            if done[tenant_id][0] and self.on_committed is not None:
-                self.on_committed(tenant_id, applied)
+                writes, done = Writes(), {}
+                for tenant_id, fs in list(foldings.items()):
+                    stored = logs.get(tenant_id, [])
+                    before = min(f.applied for f in fs)
+                    try:
+                        writes.merge(await self._fold(tenant_id, fs, stored, conn))
+                    except (asyncpg.PostgresError, OSError):
+                        raise  # the database or the network: the whole pass fails, see _lane
+                    except Exception as error:  # a row that does not decode, a fold that fails:
+                        self._failed(tenant_id, error)  # this tenant stops, not the others
+                        del foldings[tenant_id]
+                        continue
+                    self.failures.pop(tenant_id, None)
+                    done[tenant_id] = (
+                        min(f.applied for f in fs) - before,
+                        len(stored) == self.batch_size,
+                    )
+                await write(conn, self.tables, writes)
+            # committed: kept and told now, not after the connection's reset (a round trip)
+            for tenant_id, fs in foldings.items():
+                self._remember(tenant_id, fs)
+                applied = self.applied[tenant_id] = min(f.applied for f in fs)
+                if done[tenant_id][0] and self.on_committed is not None:
+                    self.on_committed(tenant_id, applied)
         return done
 
     async def _fold(
@@ -275,18 +279,28 @@ class Projector:
         is queued it waits for a NOTIFY, and after poll_interval looks for lagging tenants.
 
         Safe: a tenant leaves the queue when a lane takes it, and is only worked on under
-        its advisory lock, so no two lanes (or projectors) ever apply it at once.
+        its advisory lock, so no two lanes (or projectors) ever apply it at once. A tenant
+        queued again while a lane has it waits until that lane kept its foldings: its lock
+        goes at the commit, before that, and another lane taking it then would find no
+        folding in memory and start again from a checkpoint (up to 500 events replayed).
         """
         while not stop.is_set():
-            if not self._dirty:
+            ready = (t for t in self._dirty if t not in self._busy)
+            chunk = list(itertools.islice(ready, self.tenants_per_pass))
+            if not chunk:
+                self._wake.clear()  # no await since the look: a later _mark sets it again
                 if not await self._wait(stop):
                     self._mark(await self.lagging_tenants())
                 continue
-            chunk = list(itertools.islice(self._dirty, self.tenants_per_pass))
             for tenant_id in chunk:
                 del self._dirty[tenant_id]
-            collector.tick()
-            await self._project_logged(chunk)
+            self._busy.update(chunk)
+            try:
+                collector.tick()
+                await self._project_logged(chunk)
+            finally:
+                self._busy.difference_update(chunk)
+                self._wake.set()  # what came for them meanwhile is theirs to take now
 
     async def _project_logged(self, tenants: list[UUID]) -> None:
         try:
@@ -310,7 +324,8 @@ class Projector:
         asyncio.get_running_loop().call_later(delay, self._mark, tenants)
 
     async def _wait(self, stop: asyncio.Event) -> bool:
-        """Until a tenant is queued or `stop` (True), or poll_interval passed (False)."""
+        """Until a lane is woken (a tenant queued, a lane done) or `stop` (True), or
+        poll_interval passed (False)."""
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
         try:
             done, _ = await asyncio.wait(
@@ -319,8 +334,6 @@ class Projector:
         finally:
             for waiter in waiters:
                 waiter.cancel()
-        if not self._dirty:
-            self._wake.clear()
         return bool(done)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:

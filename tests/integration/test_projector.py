@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,7 @@ from projections.base import Recorded
 from projections.progress import progress_projection
 from services.app import Context, OKRApplication
 from services.bootstrap import System, bootstrap
-from services.db import admit_sql
+from services.db import admit_sql, create_pool
 from services.demo import load_demo
 from services.demo_data import TENANT_ID
 from services.projector import folding, rebuild
@@ -467,3 +468,63 @@ def test_the_quiet_collector_freezes_what_lives_and_collects_in_full_now_and_the
         assert alive() is None
     finally:
         gc.unfreeze()
+
+
+class HandBack:
+    """A pool that runs `meanwhile` (once) before it takes back the next connection
+    returned to it: what another lane does while a pass hands its connection back."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.meanwhile: Callable[[], Awaitable[Any]] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn:
+            yield conn
+            meanwhile, self.meanwhile = self.meanwhile, None
+            if meanwhile is not None:
+                await meanwhile()
+
+
+async def test_a_pass_right_after_another_takes_the_foldings_it_kept(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass keeps its foldings as soon as it commits, before its connection goes back
+    (a round trip): a pass that takes the tenant next (its lock went at the commit) finds
+    them in memory instead of replaying from a checkpoint."""
+    from services.projector import worker as worker_module
+
+    tenant = await a_tenant_with_history(fresh, check_ins=4)
+    pool = HandBack(await create_pool(fresh.app_dsn, 2, 2))
+    worker = Projector(pool, fresh.repository, PROJECTIONS)  # type: ignore[arg-type]
+    await worker.catch_up_all()  # the tenant's foldings in memory from here on
+    loads: list[str] = []
+    original = worker_module.load_checkpoints
+
+    async def counted(conn: Any, projection: Any, upto: dict[uuid.UUID, int]) -> Any:
+        loads.append(projection.name)
+        return await original(conn, projection, upto)
+
+    monkeypatch.setattr(worker_module, "load_checkpoints", counted)
+    app = OKRApplication(fresh.repository)
+    ctx = Context(tenant_id=tenant, actor="user:anna")
+    tree = await progress_tree(fresh.pool, tenant, today=TODAY)
+    kr = tree.cycles[0].objectives[0].key_results[0].key_result_id
+
+    async def next_pass() -> None:
+        await app.key_results.record_check_in(ctx, kr, value=Decimal(23), on=date(2027, 2, 2))
+        assert await worker.project([tenant]) == {tenant: (1, False)}
+
+    try:
+        await app.key_results.record_check_in(ctx, kr, value=Decimal(22), on=date(2027, 2, 1))
+        pool.meanwhile = next_pass
+        assert await worker.project([tenant]) == {tenant: (1, False)}
+    finally:
+        await pool.pool.close()
+    assert loads == []
+    assert worker.applied[tenant] == await fresh.store.head(tenant)
+    await assert_matches_rebuild(fresh, [tenant])

@@ -229,7 +229,9 @@ def changed_rows(before: ProgressView, after: ProgressView) -> _Rows | None:
     portfolio row. A check-in costs one cycle's roll-up, not a walk over the tenant.
     """
     changed = [_replaced(getattr(before, n), getattr(after, n)) for n in _KINDS]
-    if any(c is None for c in changed) or not rollup.aligned_within_cycles(after):
+    if any(c is None for c in changed) or not (
+        rollup.aligned_within_cycles(before) and rollup.aligned_within_cycles(after)
+    ):
         return None  # an item went away or moved, or objectives align across cycles
     cycles, objectives, key_results, kpis = cast(list[list[_Replaced]], changed)
     facts = TenantFacts(after.last_position, after.last_activity)

@@ -237,3 +237,44 @@ def test_changed_rows_bail_out_when_an_item_went_away(records: list[Any]) -> Non
 
     assert progress_projection.changed_rows(state, fewer) is None
     assert progress_projection.changed_rows(state, state) is not None
+
+
+@pytest.mark.parametrize("direction", ["aligned_after", "aligned_before"])
+def test_changed_rows_take_the_long_way_across_cycles(
+    two_cycles: list[Any], direction: str
+) -> None:
+    """An objective aligned to one of another cycle (the domain forbids it; an old log may
+    hold it) rolls up across cycles: leaving or making that alignment changes the other
+    cycle's rows too, so the rows kept from changed_rows must still equal the whole rows."""
+    from msgspec.structs import replace
+
+    from projections.progress import progress_projection
+    from services.projector.tables import keyed
+
+    state, _ = collect(progress_projection, two_cycles)
+    first, second = list(state.cycles)
+    company = next(
+        o for o in state.objectives.values() if o.cycle_id == first and o.roll_up_children
+    )
+    team = next(o for o in state.objectives.values() if o.cycle_id == second and o.parent_id)
+    across = replace(
+        state,
+        objectives={
+            **state.objectives,
+            team.objective_id: replace(team, parent_id=company.objective_id),
+        },
+    )
+    before, after = (across, state) if direction == "aligned_after" else (state, across)
+
+    tables = {
+        t.name: keyed(t, progress_projection.rows(before)[t.name])
+        for t in progress_projection.tables
+    }
+    changed = progress_projection.changed_rows(before, after)
+    whole = progress_projection.rows(after)
+    for table in progress_projection.tables:
+        if changed is None:
+            kept = keyed(table, whole[table.name])
+        else:
+            kept = tables[table.name] | keyed(table, changed.get(table.name, []))
+        assert kept == keyed(table, whole[table.name]), table.name

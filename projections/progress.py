@@ -234,8 +234,7 @@ def changed_rows(before: ProgressView, after: ProgressView) -> _Rows | None:
     ):
         return None  # an item went away or moved, or objectives align across cycles
     cycles, objectives, key_results, kpis = cast(list[list[_Replaced]], changed)
-    facts = TenantFacts(after.last_position, after.last_activity)
-    items: list[Row] = [(_TENANT_ITEM, "tenant", 0, facts)]
+    items = [_tenant_row(after)]
     for kind, replaced in zip(_ITEM_KINDS, changed, strict=True):
         for rank, _, item in cast(list[_Replaced], replaced):
             items.append(_item_row(kind, rank, _item_id(item), item))
@@ -290,25 +289,22 @@ _Group = tuple[UUID, list[ObjectiveView], list[KeyResultView]]
 def _by_cycle(state: ProgressView, wanted: set[int] | None) -> dict[int, _Group]:
     """The objectives and key results of each cycle (only the `wanted` ones, if given),
     in the state's order; keyed by UUID.int (UUID's own hash and == are Python code)."""
-    groups: dict[int, _Group] = {
-        cycle_id.int: (cycle_id, [], [])
-        for cycle_id in state.cycles
-        if wanted is None or cycle_id.int in wanted
-    }
+    groups: dict[int, _Group] = {}
+
+    def group_of(cycle_id: UUID) -> _Group | None:
+        group = groups.get(cycle_id.int)
+        if group is None and (wanted is None or cycle_id.int in wanted):
+            group = groups[cycle_id.int] = (cycle_id, [], [])
+        return group
+
+    for cycle_id in state.cycles:  # every cycle, first: a cycle with nothing in it too
+        group_of(cycle_id)
     for objective in state.objectives.values():
-        group = groups.get(objective.cycle_id.int)
-        if group is None:
-            if wanted is not None and objective.cycle_id.int not in wanted:
-                continue
-            group = groups[objective.cycle_id.int] = (objective.cycle_id, [], [])
-        group[1].append(objective)
+        if (group := group_of(objective.cycle_id)) is not None:
+            group[1].append(objective)
     for kr in state.key_results.values():
-        group = groups.get(kr.cycle_id.int)
-        if group is None:
-            if wanted is not None and kr.cycle_id.int not in wanted:
-                continue
-            group = groups[kr.cycle_id.int] = (kr.cycle_id, [], [])
-        group[2].append(kr)
+        if (group := group_of(kr.cycle_id)) is not None:
+            group[2].append(kr)
     return groups
 
 
@@ -556,12 +552,16 @@ def item_rows(state: ProgressView) -> list[Row]:
     same row object as last time: comparing two states' rows costs an identity test per
     item but for the items an event touched.
     """
-    facts = TenantFacts(state.last_position, state.last_activity)
-    rows: list[Row] = [(_TENANT_ITEM, "tenant", 0, facts)]
+    rows = [_tenant_row(state)]
     for kind, name in zip(_ITEM_KINDS, _KINDS, strict=True):
         items: dict[UUID, Any] = getattr(state, name)
         rows += [_item_row(kind, rank, i, item) for rank, (i, item) in enumerate(items.items())]
     return rows
+
+
+def _tenant_row(state: ProgressView) -> Row:
+    """The ITEMS row of the tenant-wide facts (it changes with every event)."""
+    return (_TENANT_ITEM, "tenant", 0, TenantFacts(state.last_position, state.last_activity))
 
 
 def _item_row(kind: str, rank: int, item_id: UUID, item: Any) -> Row:

@@ -108,9 +108,7 @@ async def folded(
     after each read, what to write (log rows at once, state rows and positions once a
     tenant is done) and how many events it folded. In the caller's transaction."""
     foldings = {t: [Folding.new(p) for p in projections] for t in tenants}
-    collector = QuietCollector()
     while foldings:
-        collector.tick()
         logs = await read_logs_on(conn, {t: fs[0].at for t, fs in foldings.items()}, limit=BATCH)
         writes, events = Writes(), 0
         for tenant_id, fs in list(foldings.items()):
@@ -187,11 +185,13 @@ async def rebuild_all(
             await admin.execute(bulk_create_sql(p, SHADOW))
         heads = await _heads(pool)
         events, done = 0, 0
+        collector = QuietCollector()  # a rebuild makes millions of objects: see its docstring
         async with pool.acquire() as conn:
             for group in _groups(heads):
                 async with conn.transaction():
                     await conn.execute(admit_sql(group))
                     async for writes, folded_events in folded(conn, repository, projections, group):
+                        collector.tick()
                         if pending is not None:
                             await pending
                         pending = asyncio.create_task(copy(admin, tables, writes, SHADOW))

@@ -121,6 +121,8 @@ $$;
 -- okr_load_stream returns them one stream at a time. A loop of the same two simple queries,
 -- not one query over unnest(p_streams): the planner guesses 100 rows for an unnest of a
 -- parameter, so that query never earned a cached generic plan and was planned on every call.
+-- okr_load_stream keeps a body of its own: as a wrapper of this one (or this one called with
+-- one stream) a load took 12-15 % longer (3,000 loads of a 31-event stream, same run).
 CREATE FUNCTION okr_load_streams(
     p_tenant uuid, p_grants text, p_streams uuid[], p_max_position bigint
 ) RETURNS TABLE (stream_id uuid, kind "char", version integer, topic text, state bytea, pos bigint)

@@ -193,6 +193,7 @@ _Terms = list[tuple[Decimal, Decimal | None]]
 _cycle_memo: dict[int, tuple[tuple[Any, ...], _Rows, _Terms]] = {}
 _kr_memo: dict[int, tuple[KeyResultView, CycleView | None, Row, Decimal | None]] = {}
 _kpi_memo: dict[int, tuple[KPIView, Row]] = {}
+_objective_memo: dict[int, tuple[ObjectiveView, Decimal | None, Decimal | None, Row]] = {}
 
 
 def state_rows(state: ProgressView) -> _Rows:
@@ -229,9 +230,7 @@ def changed_rows(before: ProgressView, after: ProgressView) -> _Rows | None:
     portfolio row. A check-in costs one cycle's roll-up, not a walk over the tenant.
     """
     changed = [_replaced(getattr(before, n), getattr(after, n)) for n in _KINDS]
-    if any(c is None for c in changed) or not (
-        rollup.aligned_within_cycles(before) and rollup.aligned_within_cycles(after)
-    ):
+    if any(c is None for c in changed) or not (_aligned(before) and _aligned(after)):
         return None  # an item went away or moved, or objectives align across cycles
     cycles, objectives, key_results, kpis = cast(list[list[_Replaced]], changed)
     items = [_tenant_row(after)]
@@ -254,6 +253,21 @@ def changed_rows(before: ProgressView, after: ProgressView) -> _Rows | None:
     out["rm_kpis"] = [_kpi_row_of(kpi) for _, _, kpi in kpis]
     out["rm_portfolio"] = [_portfolio_row(after, tops)]
     return out
+
+
+def _aligned(state: ProgressView) -> bool:
+    """rollup.aligned_within_cycles, looked at again only when the objectives changed: the
+    fold shares the objectives dict between states until an objective changes."""
+    objectives = state.objectives
+    memo = _aligned_memo.get(id(objectives))
+    if memo is None or memo[0] is not objectives:  # the dict is kept: its id stays its own
+        memo = _remember(
+            _aligned_memo, id(objectives), (objectives, rollup.aligned_within_cycles(state))
+        )
+    return memo[1]
+
+
+_aligned_memo: dict[int, tuple[dict[UUID, ObjectiveView], bool]] = {}
 
 
 _Replaced = tuple[int, Any, Any]
@@ -372,10 +386,13 @@ def _structure_rows(state: ProgressView, krs: dict[UUID, Decimal | None]) -> tup
     """The cycle and objective rows of a one-cycle state, given its key results' raw
     progress; and the (weight, progress) of the cycle's top objectives, for the portfolio."""
     objectives = rollup.objective_progress(state, krs)
-    cycles, objective_rows = _structure(state, objectives)
+    scores = {k: v for c in state.cycles.values() for k, v in c.objective_scores.items()}
     rows = {
-        "rm_cycles": [row_of(r) for r in cycles],
-        "rm_objectives": [row_of(r) for r in objective_rows],
+        "rm_cycles": [row_of(_cycle_row(state, c, objectives)) for c in state.cycles.values()],
+        "rm_objectives": [
+            _objective_row_of(o, objectives.get(o.objective_id), scores.get(o.objective_id))
+            for o in state.objectives.values()
+        ],
     }
     tops = [
         (state.objectives[o].weight, objectives.get(o))
@@ -383,6 +400,16 @@ def _structure_rows(state: ProgressView, krs: dict[UUID, Decimal | None]) -> tup
         for o in rollup.roots(state, cycle_id)
     ]
     return rows, tops
+
+
+def _objective_row_of(o: ObjectiveView, progress: Decimal | None, score: Decimal | None) -> Row:
+    """An objective's row: the very same row object while the objective, its progress and
+    its score stay (a check-in moves one objective of its cycle, and its parents)."""
+    memo = _objective_memo.get(o.objective_id.int)
+    if memo is None or memo[0] is not o or memo[1] != progress or memo[2] != score:
+        row = row_of(_objective_row(o, progress, score))
+        memo = _remember(_objective_memo, o.objective_id.int, (o, progress, score, row))
+    return memo[3]
 
 
 def _kpi_row_of(kpi: KPIView) -> Row:

@@ -12,7 +12,7 @@ import operator
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID
 
 import msgspec
@@ -190,7 +190,7 @@ def progress_rows(state: ProgressView) -> dict[str, list[StateRow]]:
 
 _Rows = dict[str, list[Row]]
 _Terms = list[tuple[Decimal, Decimal | None]]
-_cycle_memo: dict[int, tuple[tuple[Any, ...], _Rows, _Terms]] = {}
+_cycle_memo: dict[int, _CycleMemo] = {}
 _kr_memo: dict[int, tuple[KeyResultView, CycleView | None, Row, Decimal | None]] = {}
 _kpi_memo: dict[int, tuple[KPIView, Row]] = {}
 _objective_memo: dict[int, tuple[ObjectiveView, Decimal | None, Decimal | None, Row]] = {}
@@ -339,19 +339,49 @@ def _cycle_rows(
         kr_rows.append(memo[2])
         raws[kr.key_result_id] = memo[3]
     key = (cycle, *objectives, None, *krs)
-    cycle_memo = _cycle_memo.get(cycle_id.int)
-    if (
-        cycle_memo is None
-        or len(cycle_memo[0]) != len(key)
-        or any(a is not b for a, b in zip(cycle_memo[0], key, strict=True))
-    ):
+    done = _cycle_memo.get(cycle_id.int)
+    if done is None or len(done.key) != len(key) or any(map(operator.is_not, done.key, key)):
         part = ProgressView(
             cycles={} if cycle is None else {cycle_id: cycle},
             objectives={o.objective_id: o for o in objectives},
             key_results={k.key_result_id: k for k in krs},
         )
-        cycle_memo = _remember(_cycle_memo, cycle_id.int, (key, *_structure_rows(part, raws)))
-    return kr_rows, cycle_memo[1], cycle_memo[2]
+        known = None if done is None else _still_known(part, done, key)
+        progress = rollup.objective_progress(part, raws, known)
+        rows, tops = _structure_rows(part, progress)
+        done = _remember(_cycle_memo, cycle_id.int, _CycleMemo(key, rows, tops, progress))
+    return kr_rows, done.rows, done.tops
+
+
+class _CycleMemo(NamedTuple):
+    """What a cycle's roll-up was worked out from (the cycle, its objectives, None, its key
+    results), its cycle and objective rows, its top objectives' terms, its objectives'
+    progress."""
+
+    key: tuple[Any, ...]
+    rows: _Rows
+    tops: _Terms
+    progress: dict[UUID, Decimal | None]
+
+
+def _still_known(
+    part: ProgressView, memo: _CycleMemo, key: tuple[Any, ...]
+) -> dict[UUID, Decimal | None] | None:
+    """The progress of the memo's objectives that the new key results leave as it was: when
+    only key results were replaced (same cycle, same objectives, same key results in the same
+    order), all but their objectives (before and after) and those above them. None: work
+    everything out again."""
+    if len(memo.key) != len(key):
+        return None
+    dirty = []
+    for old, new in zip(memo.key, key, strict=True):
+        if old is new:
+            continue
+        if not isinstance(new, KeyResultView) or old.key_result_id != new.key_result_id:
+            return None  # the cycle or an objective changed, or key results moved
+        dirty += [old.objective_id, new.objective_id]
+    stale = rollup.with_ancestors(part, dirty)
+    return {o: p for o, p in memo.progress.items() if o not in stale}
 
 
 def _portfolio_row(state: ProgressView, tops: dict[int, _Terms]) -> Row:
@@ -382,10 +412,11 @@ def _structure(
     ]
 
 
-def _structure_rows(state: ProgressView, krs: dict[UUID, Decimal | None]) -> tuple[_Rows, _Terms]:
-    """The cycle and objective rows of a one-cycle state, given its key results' raw
-    progress; and the (weight, progress) of the cycle's top objectives, for the portfolio."""
-    objectives = rollup.objective_progress(state, krs)
+def _structure_rows(
+    state: ProgressView, objectives: dict[UUID, Decimal | None]
+) -> tuple[_Rows, _Terms]:
+    """The cycle and objective rows of a one-cycle state, given its objectives' progress;
+    and the (weight, progress) of the cycle's top objectives, for the portfolio."""
     scores = {k: v for c in state.cycles.values() for k, v in c.objective_scores.items()}
     rows = {
         "rm_cycles": [row_of(_cycle_row(state, c, objectives)) for c in state.cycles.values()],

@@ -54,14 +54,20 @@ def key_result_progress(
     }
 
 
-def objective_progress(state: ProgressView, kr_progress: Progresses) -> dict[UUID, Decimal | None]:
-    """Progress of every objective: its live key results and, when rolled up, live children."""
+def objective_progress(
+    state: ProgressView, kr_progress: Progresses, known: Progresses | None = None
+) -> dict[UUID, Decimal | None]:
+    """Progress of every objective: its live key results and, when rolled up, live children.
+
+    ``known``: objectives whose progress is already known (their key results, children and
+    their children's progress are as when it was worked out): taken as they are.
+    """
     krs: defaultdict[UUID, list[tuple[Decimal, Decimal | None]]] = defaultdict(list)
     for kr_id, kr in state.key_results.items():
         if not kr.archived:
             krs[kr.objective_id].append((kr.weight, kr_progress.get(kr_id)))
     children = live_children(state)
-    done: dict[UUID, Decimal | None] = {}
+    done: dict[UUID, Decimal | None] = {} if known is None else dict(known)
 
     def visit(objective_id: UUID, path: frozenset[UUID]) -> Decimal | None:
         if objective_id in done:
@@ -80,6 +86,17 @@ def objective_progress(state: ProgressView, kr_progress: Progresses) -> dict[UUI
     for objective_id in state.objectives:
         visit(objective_id, frozenset())
     return done
+
+
+def with_ancestors(state: ProgressView, objective_ids: Collection[UUID]) -> set[UUID]:
+    """These objectives and every objective above them (the ones their progress rolls into)."""
+    out: set[UUID] = set()
+    for objective_id in objective_ids:
+        current: UUID | None = objective_id
+        while current is not None and current not in out and current in state.objectives:
+            out.add(current)
+            current = state.objectives[current].parent_id
+    return out
 
 
 def live_children(state: ProgressView) -> dict[UUID, list[UUID]]:

@@ -22,8 +22,9 @@ class Settings:
     """Password set on role okr_app by `okr migrate` and used by the app, when the server asks."""
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".okr" / "pg")
     """Data folder of the embedded server."""
-    snapshot_every: int = 50
-    """Take a snapshot of a stream each time its version crosses a multiple of this."""
+    snapshot_every: int = 10
+    """Take a snapshot of a stream each time its version crosses a multiple of this: a load
+    replays at most this many events less one (a check-in loads its key result and cycle)."""
     notify: bool = True
     """NOTIFY okr_events on every append so projectors wake at once."""
     pool_min: int = 2

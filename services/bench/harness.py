@@ -27,8 +27,9 @@ from services.bootstrap import with_database
 from services.runtime import admin_database
 from services.settings import Settings
 
-SNAPSHOT_EVERY = 50
-"""Snapshot interval of every bench database (the store bench gives the library the same)."""
+SNAPSHOT_EVERY = Settings.snapshot_every
+"""Snapshot interval of every bench database: the product's default, whatever the caller's
+environment says (the store bench gives the library the same)."""
 BENCH_DATABASE_PREFIX = "okr_bench_"
 
 

@@ -245,9 +245,9 @@ class History:
     """One tenant's aggregates in memory; their events appended a few hundred per command.
 
     Appends take no snapshots on the way (a KR's snapshot holds every check-in it has: taking
-    one each 50 versions would cost more than the events); once the history is written, each
-    aggregate with at least `snapshot_every` versions gets one snapshot at the head, as a
-    product-made stream has one at most `snapshot_every` - 1 events back.
+    one every `snapshot_every` versions would cost more than the events); once the history is
+    written, each aggregate with at least `snapshot_every` versions gets one snapshot at the
+    head, as a product-made stream has one at most `snapshot_every` - 1 events back.
     """
 
     def __init__(self, repository: Repository, tenant_id: UUID, per_append: int) -> None:

@@ -58,7 +58,7 @@ def _fold(
 class Repository:
     """Loads and saves aggregates of any tenant through one EventStore."""
 
-    def __init__(self, store: EventStore, *, snapshot_every: int = 50) -> None:
+    def __init__(self, store: EventStore, *, snapshot_every: int = 10) -> None:
         self.store = store
         self.snapshot_every = snapshot_every
         self._transcoder = MsgspecTranscoder()

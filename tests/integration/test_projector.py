@@ -470,6 +470,28 @@ def test_the_quiet_collector_freezes_what_lives_and_collects_in_full_now_and_the
         gc.unfreeze()
 
 
+def test_the_quiet_collector_freezes_what_lived_through_a_full_collection() -> None:
+    """A full collection that ran since the last tick is followed by a freeze at once, not
+    up to freeze_every later: the next full collection walks only what came since."""
+    import gc
+
+    from services.projector.collector import QuietCollector
+
+    gc.disable()  # no automatic collection in between: only the one below
+    try:
+        collector = QuietCollector(freeze_every=3600.0, full_every=3600.0)
+        frozen = gc.get_freeze_count()
+        kept = [[i] for i in range(1000)]  # long-lived, tracked, made after the freeze
+        collector.tick()
+        assert gc.get_freeze_count() == frozen  # no full collection, freeze not due
+        gc.collect()  # a full collection, as the interpreter runs one now and then
+        collector.tick()
+        assert gc.get_freeze_count() >= frozen + len(kept)
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 class HandBack:
     """A pool that runs `meanwhile` (once) before it takes back the next connection
     returned to it: what another lane does while a pass hands its connection back."""

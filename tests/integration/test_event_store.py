@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import asyncpg
 import pytest
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
 from services.bootstrap import System
@@ -227,6 +228,39 @@ async def test_verifier_notices_a_deleted_event(system: System, admin: asyncpg.C
     await admin.execute("DELETE FROM events WHERE tenant_id = $1 AND position = 2", tenant)
     report = await verify_chain(system.pool, tenant)
     assert (report.first_bad_position, report.problem) == (2, "gap in positions")
+
+
+async def test_a_stream_keeps_its_two_newest_snapshots(
+    system: System, admin: asyncpg.Connection
+) -> None:
+    """Each snapshot taken drops the stream's older ones but the newest two; another
+    stream's snapshots are left alone, and taking the same version again changes nothing."""
+    tenant = new_tenant()
+    repo = Repository(system.store, snapshot_every=10)
+    tallies = [Tally(name="kept"), Tally(name="other")]
+    await repo.save(tenant, *tallies, actor="anna")
+    for i in range(44):
+        for tally in tallies[: 1 if i >= 25 else 2]:  # "other" stops at version 26
+            tally.add(Decimal(i))
+        await repo.save(tenant, *tallies, actor="anna")
+
+    async def versions(stream: Tally) -> list[int]:
+        rows = await admin.fetch(
+            "SELECT version FROM snapshots WHERE tenant_id = $1 AND stream_id = $2"
+            " ORDER BY version",
+            tenant,
+            stream.id,
+        )
+        return [r["version"] for r in rows]
+
+    assert await versions(tallies[0]) == [30, 40]
+    assert await versions(tallies[1]) == [10, 20]
+    mapper = await repo.mapper(tenant)
+    again = mapper.to_stored_event(Snapshot.take(tallies[0]))
+    await system.store.save_snapshot(tenant, again, await system.store.head(tenant))
+    assert await versions(tallies[0]) == [40, 45]
+    await system.store.save_snapshot(tenant, again, await system.store.head(tenant))
+    assert await versions(tallies[0]) == [40, 45]
 
 
 async def test_snapshot_load_equals_full_replay(system: System, admin: asyncpg.Connection) -> None:

@@ -230,7 +230,10 @@ def changed_rows(before: ProgressView, after: ProgressView) -> _Rows | None:
     portfolio row. A check-in costs one cycle's roll-up, not a walk over the tenant.
     """
     changed = [_replaced(getattr(before, n), getattr(after, n)) for n in _KINDS]
-    if any(c is None for c in changed) or not (_aligned(before) and _aligned(after)):
+    aligned = _aligned(before) and _aligned(after)
+    if before.objectives is not after.objectives:  # the next batch starts from `after`
+        _aligned_memo.pop(id(before.objectives), None)
+    if any(c is None for c in changed) or not aligned:
         return None  # an item went away or moved, or objectives align across cycles
     cycles, objectives, key_results, kpis = cast(list[list[_Replaced]], changed)
     items = [_tenant_row(after)]
@@ -262,12 +265,18 @@ def _aligned(state: ProgressView) -> bool:
     memo = _aligned_memo.get(id(objectives))
     if memo is None or memo[0] is not objectives:  # the dict is kept: its id stays its own
         memo = _remember(
-            _aligned_memo, id(objectives), (objectives, rollup.aligned_within_cycles(state))
+            _aligned_memo,
+            id(objectives),
+            (objectives, rollup.aligned_within_cycles(state)),
+            _ALIGNED_KEPT,
         )
     return memo[1]
 
 
 _aligned_memo: dict[int, tuple[dict[UUID, ObjectiveView], bool]] = {}
+_ALIGNED_KEPT = 20_000
+"""Objectives dicts whose alignment is remembered: about one per tenant a projector keeps
+(changed_rows forgets the one a batch replaced), each kept alive by its entry."""
 
 
 _Replaced = tuple[int, Any, Any]
@@ -453,10 +462,11 @@ def _kpi_row_of(kpi: KPIView) -> Row:
 _T = TypeVar("_T")
 
 
-def _remember(memo: dict[int, _T], key: int, value: _T) -> _T:
+def _remember(memo: dict[int, _T], key: int, value: _T, size: int = 0) -> _T:
+    """Put `value` in a bounded memo (oldest entries go first; size 0: _MEMO_SIZE)."""
     memo.pop(key, None)
     memo[key] = value
-    while len(memo) > _MEMO_SIZE:
+    while len(memo) > (size or _MEMO_SIZE):
         del memo[next(iter(memo))]
     return value
 

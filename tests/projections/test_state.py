@@ -249,6 +249,32 @@ def test_rows_written_from_changed_rows_keep_tables_equal_to_the_whole_rows(
     assert incremental >= len(records) // batch - 2  # all but the first batch, and no bail-out
 
 
+def test_the_alignment_memo_keeps_one_entry_per_tenant_as_objectives_change() -> None:
+    """Each objective change gives the state a new objectives dict; the memo of their
+    alignment forgets the dict a batch replaced, so it does not grow with every edit."""
+    from uuid import uuid4
+
+    from projections import progress
+    from services.projector.folding import Folding
+    from services.projector.tables import Writes
+    from tests.projections.builders import active_quarter, objective
+
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle, "Crescere")
+    for i in range(30):
+        goal.rename(title=f"Crescere {i}", cycle=cycle, author="alice")
+        log.save(goal)
+    folding, tenant_id = Folding.new(progress.progress_projection), uuid4()
+    folding.fold(log.records[:2])
+    folding.finish(tenant_id, Writes())
+    before = len(progress._aligned_memo)
+    for record in log.records[2:]:
+        folding.fold([record])
+        folding.finish(tenant_id, Writes())
+    assert len(progress._aligned_memo) <= before + 1
+
+
 def _rows_from_nothing(state: Any) -> dict[str, list[Any]]:
     """Every progress row of the state worked out with no memo (progress_rows): the oracle
     for rows that the projector works out from memos and changes."""

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from domain.cycle import Cycle
 from services.db import app_dsn, create_pool
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import ensure_tables
@@ -14,6 +15,11 @@ from services.settings import Settings
 from services.store.event_store import EventStore
 from services.store.migrate import migrate
 from services.store.repository import Repository
+
+SNAPSHOT_INTERVALS: dict[type, int] = {Cycle: 1}
+"""A cycle changes a handful of times a quarter and every check-in loads it: a snapshot at
+each of its versions makes that load one row of the small snapshots table, not its events
+read one by one from the log's heap (cold pages, on a busy disk)."""
 
 
 @dataclass
@@ -46,5 +52,7 @@ async def bootstrap(settings: Settings, admin_dsn: str, *, run_migrations: bool 
     dsn = settings.app_database_url or app_dsn(admin_dsn, settings.app_db_password)
     pool = await create_pool(dsn, settings.pool_min, settings.pool_max)
     store = EventStore(pool, notify=settings.notify)
-    repository = Repository(store, snapshot_every=settings.snapshot_every)
+    repository = Repository(
+        store, snapshot_every=settings.snapshot_every, snapshot_intervals=SNAPSHOT_INTERVALS
+    )
     return System(settings, admin_dsn, dsn, pool, store, repository)

@@ -285,12 +285,10 @@ class History:
 
     async def snapshot(self) -> None:
         """A snapshot of each long stream at the head (after the last flush)."""
-        every = self.repository.snapshot_every
-        if every <= 0:
-            return
         mapper = await self.repository.mapper(self.tenant_id)
         for aggregate in self._made.values():
-            if aggregate.version >= every:
+            every = self.repository.snapshot_interval(aggregate)
+            if 0 < every <= aggregate.version:
                 stored = mapper.to_stored_event(Snapshot.take(aggregate))
                 await self.repository.store.save_snapshot(self.tenant_id, stored, self._head)
 

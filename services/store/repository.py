@@ -7,7 +7,7 @@ appends the pending events of one command and returns the positions written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
@@ -58,9 +58,18 @@ def _fold(
 class Repository:
     """Loads and saves aggregates of any tenant through one EventStore."""
 
-    def __init__(self, store: EventStore, *, snapshot_every: int = 10) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        snapshot_every: int = 10,
+        snapshot_intervals: Mapping[type, int] | None = None,
+    ) -> None:
         self.store = store
         self.snapshot_every = snapshot_every
+        """Snapshot a stream each time its version crosses a multiple of this (0: never)."""
+        self.snapshot_intervals = dict(snapshot_intervals or {})
+        """Another interval for aggregates of these kinds (while snapshots are taken at all)."""
         self._transcoder = MsgspecTranscoder()
         self._plain: Mapper[UUID] = Mapper(self._transcoder)
         self._mappers: dict[UUID, Mapper[UUID]] = {}
@@ -166,6 +175,12 @@ class Repository:
         await self._snapshot_if_due(tenant_id, aggregates, pending, appended.last_position)
         return appended.positions
 
+    def snapshot_interval(self, aggregate: Aggregate) -> int:
+        """Every how many versions this aggregate's stream gets a snapshot (0: never)."""
+        if self.snapshot_every <= 0:
+            return 0
+        return self.snapshot_intervals.get(type(aggregate), self.snapshot_every)
+
     async def _snapshot_if_due(
         self, tenant_id: UUID, aggregates: Iterable[Aggregate], pending: list[Any], position: int
     ) -> None:
@@ -176,8 +191,9 @@ class Repository:
             first_version.setdefault(event.originator_id, event.originator_version)
         mapper = await self.mapper(tenant_id)
         for aggregate in aggregates:
+            every = self.snapshot_interval(aggregate)
             before = first_version.get(aggregate.id, aggregate.version + 1) - 1
-            if aggregate.version // self.snapshot_every > before // self.snapshot_every:
+            if every > 0 and aggregate.version // every > before // every:
                 snapshot = Snapshot.take(aggregate)
                 await self.store.save_snapshot(
                     tenant_id, mapper.to_stored_event(snapshot), position

@@ -230,6 +230,34 @@ async def test_verifier_notices_a_deleted_event(system: System, admin: asyncpg.C
     assert (report.first_bad_position, report.problem) == (2, "gap in positions")
 
 
+async def test_a_cycle_is_snapshotted_at_every_version(
+    system: System, admin: asyncpg.Connection
+) -> None:
+    """Every check-in loads its cycle: with a snapshot at each of the cycle's versions, that
+    load is one snapshot row and no event, and gives the state a replay gives. Turning
+    snapshots off turns the cycles' off too."""
+    from datetime import date
+
+    from domain.cycle import Cycle
+
+    tenant = new_tenant()
+    cycle = Cycle.create(name="Q1 2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31))
+    await system.repository.save(tenant, cycle, actor="anna")
+    cycle.activate(author="anna")
+    await system.repository.save(tenant, cycle, actor="anna")
+
+    rows = await system.store.load_stream(tenant, cycle.id)
+    assert rows.snapshot is not None and rows.snapshot.originator_version == 2
+    assert rows.events == []
+    loaded = await system.repository.get(tenant, cycle.id)
+    await admin.execute("DELETE FROM snapshots WHERE tenant_id = $1", tenant)
+    replayed = await system.repository.get(tenant, cycle.id)
+    assert vars(loaded) == vars(replayed)
+    assert system.repository.snapshot_interval(cycle) == 1
+    off = Repository(system.store, snapshot_every=0, snapshot_intervals={Cycle: 1})
+    assert off.snapshot_interval(cycle) == 0
+
+
 async def test_a_stream_keeps_its_two_newest_snapshots(
     system: System, admin: asyncpg.Connection
 ) -> None:

@@ -122,6 +122,14 @@ async def write(
     round trip, whatever the number of tables and rows (prunes of old checkpoints aside)."""
     if writes:
         ops = {"insert": writes.inserts, "upsert": writes.upserts, "delete": writes.deletes}
+        misplaced = sorted(
+            f"{op} into {name}"
+            for op, by_table in ops.items()
+            for name, rows in by_table.items()
+            if rows and (name not in tables or op not in _OPS[tables[name].kind])
+        )
+        if misplaced:  # never dropped quietly
+            raise ValueError(f"rows this statement would not write: {', '.join(misplaced)}")
         slots = tuple(
             (table, op)
             for table in tables.values()

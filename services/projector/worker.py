@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
@@ -80,7 +81,7 @@ class Projector:
         self.tenants_per_pass = tenants_per_pass
         self.on_committed = on_committed
         """Called after each pass commits with (tenant, position applied): metrics, lag."""
-        self._foldings: dict[tuple[UUID, str], Folding] = {}
+        self._foldings: OrderedDict[tuple[UUID, str], Folding] = OrderedDict()
         """Each (tenant, projection)'s folding after this process's last commit of it."""
         self.failures: dict[UUID, int] = {}
         """Tenants whose last pass failed (a row that does not decode...): attempts so far."""
@@ -218,7 +219,7 @@ class Projector:
         for f in foldings:
             self._foldings[(tenant_id, f.projection.name)] = f
         while len(self._foldings) > self.cache_size:
-            del self._foldings[next(iter(self._foldings))]
+            self._foldings.popitem(last=False)  # a dict's first key: a walk over holes
 
     async def lagging_tenants(self) -> list[UUID]:
         """Tenants whose log head is past what every projection has applied."""

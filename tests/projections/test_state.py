@@ -275,6 +275,22 @@ def test_the_alignment_memo_keeps_one_entry_per_tenant_as_objectives_change() ->
     assert len(progress._aligned_memo) <= before + 1
 
 
+def test_a_full_memo_drops_its_oldest_entries_first() -> None:
+    """The row memos are bounded: past their size the least recently put entry goes, and
+    putting a key again makes it the newest."""
+    from collections import OrderedDict
+
+    from projections.progress import _remember
+
+    memo: OrderedDict[int, str] = OrderedDict()
+    for key in range(5):
+        _remember(memo, key, f"v{key}", size=3)
+    assert list(memo.items()) == [(2, "v2"), (3, "v3"), (4, "v4")]
+    _remember(memo, 2, "again", size=3)
+    _remember(memo, 5, "v5", size=3)
+    assert list(memo.items()) == [(4, "v4"), (2, "again"), (5, "v5")]
+
+
 def _rows_from_nothing(state: Any) -> dict[str, list[Any]]:
     """Every progress row of the state worked out with no memo (progress_rows): the oracle
     for rows that the projector works out from memos and changes."""

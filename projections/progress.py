@@ -419,11 +419,16 @@ def _structure(
     state: ProgressView, objectives: dict[UUID, Decimal | None]
 ) -> tuple[list[StateRow], list[StateRow]]:
     """The cycle and objective rows of a state, given its objectives' progress."""
-    obj_scores = {k: v for c in state.cycles.values() for k, v in c.objective_scores.items()}
+    scores = _objective_scores(state)
     return [_cycle_row(state, c, objectives) for c in state.cycles.values()], [
-        _objective_row(o, objectives.get(o.objective_id), obj_scores.get(o.objective_id))
+        _objective_row(o, objectives.get(o.objective_id), scores.get(o.objective_id))
         for o in state.objectives.values()
     ]
+
+
+def _objective_scores(state: ProgressView) -> dict[UUID, Decimal]:
+    """Every objective's closing score, from the cycles that hold them."""
+    return {k: v for c in state.cycles.values() for k, v in c.objective_scores.items()}
 
 
 def _structure_rows(
@@ -431,7 +436,7 @@ def _structure_rows(
 ) -> tuple[_Rows, _Terms]:
     """The cycle and objective rows of a one-cycle state, given its objectives' progress;
     and the (weight, progress) of the cycle's top objectives, for the portfolio."""
-    scores = {k: v for c in state.cycles.values() for k, v in c.objective_scores.items()}
+    scores = _objective_scores(state)
     rows = {
         "rm_cycles": [row_of(_cycle_row(state, c, objectives)) for c in state.cycles.values()],
         "rm_objectives": [

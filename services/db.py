@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import quote, urlsplit, urlunsplit
+from uuid import UUID
 
 import asyncpg
 
@@ -15,6 +17,7 @@ from tenants.db import (  # one definition of the RLS contract
 __all__ = [
     "APP_ROLE",
     "admit_sql",
+    "admit_unflushed_sql",
     "app_dsn",
     "create_pool",
     "grants_literal",
@@ -30,6 +33,13 @@ def app_dsn(admin_dsn: str, password: str | None = None) -> str:
     host = parts.netloc.rpartition("@")[2]
     auth = APP_ROLE if password is None else f"{APP_ROLE}:{quote(password, safe='')}"
     return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
+
+
+def admit_unflushed_sql(tenant_ids: Iterable[UUID]) -> str:
+    """admit_sql, and the transaction commits without waiting for the WAL's flush: only for
+    what the log can give again (read-model rows, snapshots). A crash may lose such a
+    transaction whole, never an event; appends of events keep waiting for the flush."""
+    return f"{admit_sql(tenant_ids)}; SET LOCAL synchronous_commit = off"
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:

@@ -245,9 +245,10 @@ class History:
     """One tenant's aggregates in memory; their events appended a few hundred per command.
 
     Appends take no snapshots on the way (a KR's snapshot holds every check-in it has: taking
-    one every `snapshot_every` versions would cost more than the events); once the history is
-    written, each aggregate with at least `snapshot_every` versions gets one snapshot at the
-    head, as a product-made stream has one at most `snapshot_every` - 1 events back.
+    one at each interval would cost more than the events); once the history is written, each
+    aggregate with at least its interval of versions (`Repository.snapshot_interval`: a
+    cycle's is 1) gets one snapshot at the head, as a product-made stream has one fewer than
+    that many events back.
     """
 
     def __init__(self, repository: Repository, tenant_id: UUID, per_append: int) -> None:

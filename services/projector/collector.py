@@ -27,18 +27,17 @@ class QuietCollector:
         self._full_collections = _full_collections()
 
     def tick(self) -> None:
-        now = time.monotonic()
+        now, full_collections = time.monotonic(), _full_collections()
         if now - self._full >= self.full_every:
             gc.unfreeze()
             gc.collect()
             gc.freeze()
             self._frozen = self._full = now
-        elif (
-            now - self._frozen >= self.freeze_every or _full_collections() != self._full_collections
-        ):
+            full_collections = _full_collections()  # counting the one just run
+        elif now - self._frozen >= self.freeze_every or full_collections != self._full_collections:
             gc.freeze()
             self._frozen = now
-        self._full_collections = _full_collections()
+        self._full_collections = full_collections
 
 
 def _full_collections() -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from uuid import UUID
 
-from projections.base import Projection, Recorded, Row, RowsByTable, Table
+from projections.base import ChangedRows, Projection, Recorded, Row, RowsByTable, Table
 from services.projector.schema import positions_table, states_table
 from services.projector.tables import Writes, key_index, keyed
 
@@ -110,10 +110,9 @@ class Folding:
 
     def _changed_rows(self) -> RowsByTable | None:
         """The projection's rows that the batch may have changed, when it can tell."""
-        changed_rows = getattr(self.projection, "changed_rows", None)
-        if changed_rows is None or self.base is None or not self.rows:
+        if not hasattr(self.projection, "changed_rows") or self.base is None or not self.rows:
             return None
-        return cast(RowsByTable | None, changed_rows(self.base, self.state))
+        return cast(ChangedRows[Any], self.projection).changed_rows(self.base, self.state)
 
     def _upsert_changed(self, writes: Writes, tenant_id: UUID, changed: RowsByTable) -> None:
         """Upsert the changed rows that differ from the tables' ones, and keep `rows` so."""

@@ -29,7 +29,7 @@ import asyncpg
 import structlog
 
 from projections.base import Projection
-from services.db import admit_sql
+from services.db import admit_unflushed_sql
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding
@@ -123,8 +123,7 @@ class Projector:
         applied and whether more may be waiting (it read a full batch)."""
         async with self.pool.acquire() as conn:
             async with conn.transaction():
-                # synchronous_commit: see the module's docstring
-                await conn.execute(f"{admit_sql(tenants)}; SET LOCAL synchronous_commit = off")
+                await conn.execute(admit_unflushed_sql(tenants))  # see the module's docstring
                 rows = await conn.fetch(self._lock_sql, list(tenants))
                 mine = [r[1] for r in rows if r[0] < 0]
                 if not mine:

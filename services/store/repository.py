@@ -19,6 +19,7 @@ from eventsourcing.persistence import Mapper
 from eventsourcing.utils import Environment
 
 from services.db import tenant_transaction
+from services.settings import Settings
 from services.store.event_store import EventStore, StreamRows
 from services.store.transcoder import MsgspecTranscoder
 
@@ -62,7 +63,7 @@ class Repository:
         self,
         store: EventStore,
         *,
-        snapshot_every: int = 10,
+        snapshot_every: int = Settings.snapshot_every,
         snapshot_intervals: Mapping[type, int] | None = None,
     ) -> None:
         self.store = store

@@ -19,7 +19,8 @@ Number = Decimal | int | str
 
 
 _CYCLE_IDS_KEPT = 100_000
-"""Key results whose cycle is remembered (then all are forgotten and it starts over)."""
+"""Key results (and tenants) whose cycle is remembered (then all are forgotten and it starts
+over)."""
 
 
 class KeyResultCommands(Commands):
@@ -28,6 +29,8 @@ class KeyResultCommands(Commands):
     def __init__(self, repository: Repository) -> None:
         super().__init__(repository)
         self._cycle_ids: dict[tuple[UUID, UUID], UUID] = {}
+        self._last_cycle_ids: dict[UUID, UUID] = {}
+        """Per tenant, the cycle of the key result this process last loaded."""
 
     async def get(self, ctx: Context, key_result_id: UUID) -> KeyResult:
         return await self.load(
@@ -38,27 +41,39 @@ class KeyResultCommands(Commands):
         """`get`, then `cycle` of the key result's cycle: the same results and errors.
 
         A key result's cycle is fixed when it is made, so once this process has seen it the
-        two streams come back in one round trip. Anything unexpected (either one missing,
-        another cycle) takes the two loads, as before.
+        two streams come back in one round trip. A key result seen for the first time is
+        loaded with the cycle this process last saw in its tenant (nearly always the one
+        check-ins go to): one round trip when that guess is right, and when it is wrong the
+        right cycle is loaded next. Anything unexpected (either one missing) takes the two
+        loads, as before.
         """
         key = (ctx.tenant_id, key_result_id)
-        cycle_id = self._cycle_ids.get(key)
+        cycle_id = self._cycle_ids.get(key) or self._last_cycle_ids.get(ctx.tenant_id)
+        kr: KeyResult | None = None
         if cycle_id is not None:
             try:
                 kr, cycle = await self.repository.get_many(
                     ctx.tenant_id, [key_result_id, cycle_id], [KeyResult, Cycle], grants=ctx.grants
                 )
             except AggregateNotFoundError:
-                pass
+                kr = None
             else:
                 if kr.cycle_id == cycle.id:
+                    self._remember_cycle(key, cycle.id)
                     return kr, cycle
-        kr = await self.get(ctx, key_result_id)
+        if kr is None:
+            kr = await self.get(ctx, key_result_id)
         cycle = await self.cycle(ctx, kr.cycle_id)
-        if len(self._cycle_ids) >= _CYCLE_IDS_KEPT:
-            self._cycle_ids.clear()
-        self._cycle_ids[key] = kr.cycle_id
+        self._remember_cycle(key, kr.cycle_id)
         return kr, cycle
+
+    def _remember_cycle(self, key: tuple[UUID, UUID], cycle_id: UUID) -> None:
+        """The key result's cycle, and the tenant's latest (bounded: then all are forgotten)."""
+        for memo in (self._cycle_ids, self._last_cycle_ids):
+            if len(memo) >= _CYCLE_IDS_KEPT:
+                memo.clear()
+        self._cycle_ids[key] = cycle_id
+        self._last_cycle_ids[key[0]] = cycle_id
 
     async def create(
         self,

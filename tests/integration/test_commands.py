@@ -288,3 +288,54 @@ async def test_a_check_in_stored_before_sources_existed_still_loads(
     loaded = await app.key_results.get(ctx, kr_id)
     [check_in] = loaded.check_ins.values()
     assert (check_in.value, check_in.source.value) == (Decimal("22.5"), "manual")
+
+
+async def test_a_check_in_loads_its_cycle_by_the_tenants_last_one_and_still_its_own(
+    app: OKRApplication, system: System, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key result seen for the first time comes with the tenant's last cycle in one round
+    trip; when that is not its cycle, its own cycle's rules still hold (a closed one refuses)."""
+    closed_cycle, closed_kr = await seed_kr(app, ctx)
+    await app.key_results.record_check_in(ctx, closed_kr, value=21, on=date(2027, 3, 1))
+    await app.cycles.close(ctx, closed_cycle)
+    cycle = await app.cycles.create(
+        ctx, name="Q2 2027", starts_on=date(2027, 4, 1), ends_on=date(2027, 6, 30)
+    )
+    await app.cycles.activate(ctx, cycle.item_id)
+    objective = await app.objectives.create(
+        ctx, cycle_id=cycle.item_id, title="Clienti", owner="marco"
+    )
+    krs = []
+    for i in range(3):
+        kr = await app.key_results.create(
+            ctx, objective_id=objective.item_id, title=f"KR {i}", kind="increase",
+            owner="marco", start=Decimal(0), target=Decimal(10),
+        )  # fmt: skip
+        krs.append(kr.item_id)
+    commands = OKRApplication(system.repository).key_results  # a process that saw none
+    loads: list[int] = []
+    for name in ("load_stream", "load_streams"):
+        real = getattr(system.store, name)
+
+        async def counted(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            loads.append(1)
+            return await _real(*args, **kwargs)
+
+        monkeypatch.setattr(system.store, name, counted)
+
+    await commands.record_check_in(ctx, krs[0], value=1, on=date(2027, 4, 2))
+    assert len(loads) == 2  # the first key result of a tenant: itself, then its cycle
+    loads.clear()
+    await commands.record_check_in(ctx, krs[1], value=2, on=date(2027, 4, 2))
+    assert len(loads) == 1  # never seen, but in the tenant's last cycle: one round trip
+    loads.clear()
+    head = await system.store.head(ctx.tenant_id)
+    with pytest.raises(errors.CycleClosedError):  # guessed Q2, then loaded its own Q1
+        await commands.record_check_in(ctx, closed_kr, value=20, on=date(2027, 3, 20))
+    assert len(loads) == 2
+    assert await system.store.head(ctx.tenant_id) == head
+    with pytest.raises(errors.UnknownKeyResultError):  # a cycle's id is no key result's
+        await commands.record_check_in(ctx, cycle.item_id, value=1, on=date(2027, 4, 2))
+    written = await commands.record_check_in(ctx, krs[2], value=3, on=date(2027, 4, 3))
+    assert written.position == head + 1
+    assert (await app.key_results.get(ctx, krs[2])).current_value == 3

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import UUID
 
@@ -22,6 +24,7 @@ __all__ = [
     "create_pool",
     "grants_literal",
     "tenant_transaction",
+    "transaction_with",
 ]
 
 APP_ROLE = "okr_app"
@@ -40,6 +43,25 @@ def admit_unflushed_sql(tenant_ids: Iterable[UUID]) -> str:
     what the log can give again (read-model rows, snapshots). A crash may lose such a
     transaction whole, never an event; appends of events keep waiting for the flush."""
     return f"{admit_sql(tenant_ids)}; SET LOCAL synchronous_commit = off"
+
+
+@asynccontextmanager
+async def transaction_with(conn: asyncpg.Connection, setup_sql: str) -> AsyncIterator[None]:
+    """A transaction whose first statements (SET LOCAL...) go with its BEGIN, in one round
+    trip: committed when the block ends, rolled back when it raises (or the setup fails).
+
+    For hot paths that run plain statements in it: asyncpg does not know of this
+    transaction, so `conn.transaction()` inside it (a savepoint) raises InterfaceError.
+    """
+    try:
+        await conn.execute(f"BEGIN; {setup_sql}")
+        yield
+    except BaseException:
+        if conn.is_in_transaction() and not conn.is_closed():
+            with contextlib.suppress(Exception):  # a lost connection: the server rolls back
+                await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:

@@ -29,7 +29,7 @@ import asyncpg
 import structlog
 
 from projections.base import Projection
-from services.db import admit_unflushed_sql
+from services.db import admit_unflushed_sql, transaction_with
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding
@@ -42,10 +42,22 @@ log = structlog.get_logger("okr.projector")
 TENANT_LOCK_KEY = "hashtextextended($1::uuid::text, 7013)"
 """The per-tenant advisory lock every projector and rebuild takes ($1: the tenant)."""
 LOCK_MANY_SQL = (
-    "SELECT t FROM unnest($1::uuid[]) AS t"
+    "SELECT t, after FROM unnest($1::uuid[], $2::bigint[]) AS u(t, after)"
     f" WHERE pg_try_advisory_xact_lock({TENANT_LOCK_KEY.replace('$1', 't')})"
 )
-"""The tenants of a pass this projector may work on now (the others are in other hands)."""
+"""The tenants of a pass this projector may work on now (the others are in other hands),
+each with the position after which this process expects to read (-1: no guess)."""
+_NO_EVENT = (
+    "NULL::uuid, NULL::int, NULL::text, NULL::bytea, NULL::timestamptz, NULL::text,"
+    " NULL::uuid, NULL::bytea"
+)
+"""The event columns of a row that is no event."""
+_EVENTS_AFTER_GUESS = (
+    "SELECT -2, w.t, e.position, e.stream_id, e.version, e.topic, e.state, e.recorded_at,"
+    " e.actor, e.correlation_id, e.hash FROM mine AS w CROSS JOIN LATERAL"
+    " (SELECT * FROM events WHERE events.tenant_id = w.t AND events.position > w.after"
+    " ORDER BY events.position LIMIT $3) AS e WHERE w.after >= 0"
+)
 
 
 class Projector:
@@ -92,19 +104,25 @@ class Projector:
         self._wake = asyncio.Event()
         self._collector: QuietCollector | None = None
         """Made by the first catch_up_all or run (see QuietCollector)."""
-        self._lock_sql = " UNION ALL ".join(
-            [
-                f"WITH mine AS MATERIALIZED ({LOCK_MANY_SQL})"
-                " SELECT -1 AS i, t, 0::bigint FROM mine",
-                *(
-                    f"SELECT {i}, tenant_id, position FROM {positions_table(p)}"
-                    " WHERE tenant_id IN (SELECT t FROM mine)"
-                    for i, p in enumerate(self.projections)
-                ),
-            ]
+        self._start_sql = (
+            " UNION ALL ".join(
+                [
+                    f"WITH mine AS MATERIALIZED ({LOCK_MANY_SQL})"
+                    f" SELECT -1 AS i, t, 0::bigint, {_NO_EVENT} FROM mine",
+                    *(
+                        f"SELECT {i}, tenant_id, position, {_NO_EVENT} FROM {positions_table(p)}"
+                        " WHERE tenant_id IN (SELECT t FROM mine)"
+                        for i, p in enumerate(self.projections)
+                    ),
+                    _EVENTS_AFTER_GUESS,
+                ]
+            )
+            + " ORDER BY 1, 2, 3"
         )
-        """The tenants of a pass this projector got the locks of (i = -1), and each
-        projection's position for them (i = its index), in one round trip."""
+        """A pass's first round trip: the tenants it got the locks of (i = -1), each
+        projection's position for them (i = its index), and their events after the position
+        this process guessed (i = -2, in position order): right whenever it kept the
+        tenant's foldings, as it does for a tenant it projects again and again."""
 
     async def catch_up(self, tenant_id: UUID) -> int:
         """Apply every event of the tenant not yet projected; how many were applied."""
@@ -122,20 +140,26 @@ class Projector:
         """One pass over these tenants in one transaction: per tenant it holds, the events
         applied and whether more may be waiting (it read a full batch)."""
         async with self.pool.acquire() as conn:
-            async with conn.transaction():
-                await conn.execute(admit_unflushed_sql(tenants))  # see the module's docstring
-                rows = await conn.fetch(self._lock_sql, list(tenants))
-                mine = [r[1] for r in rows if r[0] < 0]
+            async with transaction_with(conn, admit_unflushed_sql(tenants)):  # see the docstring
+                guesses = [self._kept_at(t) for t in tenants]
+                rows = await conn.fetch(self._start_sql, list(tenants), guesses, self.batch_size)
+                mine = [r[1] for r in rows if r[0] == -1]
                 if not mine:
                     return {}
                 positions = {(r[0], r[1]): r[2] for r in rows if r[0] >= 0}
+                logs: dict[UUID, list[LogRecord]] = {}
+                for r in rows:
+                    if r[0] == -2:
+                        logs.setdefault(r[1], []).append(LogRecord(*r[1:]))
                 foldings = await self._load(conn, mine, positions)
                 await self.repository.load_mappers(mine, conn)
-                logs = await read_logs_on(
-                    conn,
-                    {t: min(f.at for f in fs) for t, fs in foldings.items()},
-                    limit=self.batch_size,
-                )
+                guessed = dict(zip(tenants, guesses, strict=True))
+                missed = {t: min(f.at for f in fs) for t, fs in foldings.items()}
+                missed = {t: at for t, at in missed.items() if at != guessed[t]}
+                if missed:  # read from where their foldings stand, not from the guess
+                    for tenant_id in missed:
+                        logs.pop(tenant_id, None)
+                    logs |= await read_logs_on(conn, missed, limit=self.batch_size)
                 writes, done = Writes(), {}
                 for tenant_id, fs in list(foldings.items()):
                     stored = logs.get(tenant_id, [])
@@ -212,6 +236,11 @@ class Projector:
                     at, state = found.get(tenant_id, (0, projection.initial()))
                     out[tenant_id].append(Folding(projection, position, state, at, at, None))
         return out
+
+    def _kept_at(self, tenant_id: UUID) -> int:
+        """Where this process's foldings of the tenant all stand, or -1 if it lacks one."""
+        at = [self._foldings.get((tenant_id, p.name)) for p in self.projections]
+        return -1 if None in at else min(f.applied for f in at if f is not None)
 
     def _remember(self, tenant_id: UUID, foldings: list[Folding]) -> None:
         """Keep the committed foldings in memory (a bounded cache: oldest tenants go first)."""

@@ -17,7 +17,12 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import StoredEvent
 
-from services.db import admit_unflushed_sql, grants_literal, tenant_transaction
+from services.db import (
+    admit_unflushed_sql,
+    grants_literal,
+    tenant_transaction,
+    transaction_with,
+)
 from services.store.notifier import Notifier
 
 _APPEND = "SELECT * FROM okr_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -225,8 +230,10 @@ class EventStore:
         the check-in that takes it (one in `snapshot_every`) does not queue for a second
         flush after its append's.
         """
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(admit_unflushed_sql([tenant_id]))
+        async with (
+            self.pool.acquire() as conn,
+            transaction_with(conn, admit_unflushed_sql([tenant_id])),
+        ):
             await conn.execute(
                 _SAVE_SNAPSHOT, tenant_id, snapshot.originator_id, snapshot.originator_version,
                 position, snapshot.topic, snapshot.state, keep,

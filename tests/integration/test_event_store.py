@@ -12,7 +12,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
 from services.bootstrap import System
-from services.db import admit_sql
+from services.db import admit_sql, transaction_with
 from services.store.chain import verify_chain
 from services.store.event_store import ConcurrencyError
 from services.store.repository import AggregateNotFoundError, Repository
@@ -468,3 +468,33 @@ async def test_an_import_of_history_keeps_the_log_in_time_order(system: System) 
     assert rows[0].recorded_at == week_ago
     assert rows[1].recorded_at > week_ago
     assert (await verify_chain(system.pool, tenant)).ok
+
+
+async def test_a_transaction_begun_with_its_settings_commits_or_leaves_nothing(
+    system: System,
+) -> None:
+    """transaction_with: BEGIN and the SET LOCALs in one round trip; the block's rows commit
+    when it ends, and neither a failing block nor a failing setup leaves a row, a setting or
+    an open transaction on the connection."""
+    tenant = new_tenant()
+    insert = "INSERT INTO tenant_keys (tenant_id, cipher_key) VALUES ($1, 'k')"
+    count = "SELECT count(*) FROM tenant_keys WHERE tenant_id = $1"
+    async with system.pool.acquire() as conn:
+        with pytest.raises(ZeroDivisionError):
+            async with transaction_with(conn, admit_sql([tenant])):
+                await conn.execute(insert, tenant)
+                raise ZeroDivisionError
+        assert not conn.is_in_transaction()
+        with pytest.raises(asyncpg.UndefinedObjectError):  # the setup fails: nothing begun
+            async with transaction_with(conn, "SET LOCAL no_such_setting_at_all = 1"):
+                pass
+        assert not conn.is_in_transaction()
+        async with transaction_with(conn, admit_sql([tenant])):
+            assert await conn.fetchval("SELECT current_setting('okr.tenant_ids')") == (
+                "{" + str(tenant) + "}"
+            )
+            await conn.execute(insert, tenant)
+        assert not conn.is_in_transaction()
+        assert await conn.fetchval("SELECT current_setting('okr.tenant_ids', true)") in ("", None)
+        async with transaction_with(conn, admit_sql([tenant])):
+            assert await conn.fetchval(count, tenant) == 1

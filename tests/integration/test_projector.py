@@ -578,3 +578,47 @@ async def test_a_pass_right_after_another_takes_the_foldings_it_kept(
     assert loads == []
     assert worker.applied[tenant] == await fresh.store.head(tenant)
     await assert_matches_rebuild(fresh, [tenant])
+
+
+async def test_a_pass_reads_events_after_its_kept_foldings_or_after_the_tables(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A projector that kept a tenant's foldings reads the tenant's next events in the pass's
+    first round trip; when another projector moved the tenant on meanwhile, that guess is
+    wrong, and it reads from the latest checkpoint (replaying up to where the tables stand):
+    each event applied once, rows equal."""
+    from services.projector import worker as worker_module
+
+    tenant = await a_tenant_with_history(fresh, check_ins=6)
+    one, two = projector(fresh), projector(fresh)
+    await one.catch_up_all()
+    await two.catch_up_all()
+    reads: list[dict[uuid.UUID, int]] = []
+    original = worker_module.read_logs_on
+
+    async def counted(conn: Any, afters: dict[uuid.UUID, int], **options: Any) -> Any:
+        reads.append(dict(afters))
+        return await original(conn, afters, **options)
+
+    monkeypatch.setattr(worker_module, "read_logs_on", counted)
+    app = OKRApplication(fresh.repository)
+    ctx = Context(tenant_id=tenant, actor="user:anna")
+    kr = (await fresh.store.stream_ids(tenant, ["okr.KeyResult.Created"]))[0]
+
+    async def check_in(value: int) -> int:
+        return (
+            await app.key_results.record_check_in(ctx, kr, value=value, on=date(2027, 2, 3))
+        ).position
+
+    await check_in(21)
+    assert await one.project([tenant]) == {tenant: (1, False)}
+    assert reads == []  # the guess: one round trip
+    await check_in(20)
+    await check_in(19)
+    assert await two.project([tenant]) == {tenant: (2, False)}  # `one` does not know
+    assert reads == [{tenant: 0}]  # `two`'s guess was behind: from its checkpoint (none yet)
+    last = await check_in(18)
+    assert await one.project([tenant]) == {tenant: (1, False)}
+    assert reads[1:] == [{tenant: 0}]  # from the checkpoint, not after its own position
+    assert one.applied[tenant] == last == await fresh.store.head(tenant)
+    await assert_matches_rebuild(fresh, [tenant])

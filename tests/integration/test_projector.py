@@ -520,6 +520,31 @@ def test_the_quiet_collector_freezes_what_lived_through_a_full_collection() -> N
         gc.enable()
 
 
+def test_the_quiet_collector_frees_dead_young_cycles_before_it_freezes() -> None:
+    """A freeze first collects the young generations: a cycle that is garbage already is
+    freed then, not kept frozen until the hourly full collection."""
+    import gc
+    import weakref
+
+    from services.projector.collector import QuietCollector
+
+    class Node:
+        me: object
+
+    gc.disable()  # no automatic collection in between
+    try:
+        collector = QuietCollector(freeze_every=0.0, full_every=3600.0)
+        node = Node()
+        node.me = node
+        dead = weakref.ref(node)
+        del node  # garbage, but only a collection can tell
+        collector.tick()  # a freeze is due
+        assert dead() is None
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 class HandBack:
     """A pool that runs `meanwhile` (once) before it takes back the next connection
     returned to it: what another lane does while a pass hands its connection back."""

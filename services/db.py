@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import UUID
 
@@ -51,14 +50,18 @@ async def transaction_with(conn: asyncpg.Connection, setup_sql: str) -> AsyncIte
     trip: committed when the block ends, rolled back when it raises (or the setup fails).
 
     For hot paths that run plain statements in it: asyncpg does not know of this
-    transaction, so `conn.transaction()` inside it (a savepoint) raises InterfaceError.
+    transaction, so `conn.transaction()` inside it (a savepoint) raises InterfaceError; and
+    a connection already in a transaction is refused (its BEGIN would only warn, and the
+    COMMIT here would commit the outer transaction).
     """
+    if conn.is_in_transaction():
+        raise asyncpg.InterfaceError("transaction_with: the connection is in a transaction")
     try:
         await conn.execute(f"BEGIN; {setup_sql}")
         yield
     except BaseException:
-        if conn.is_in_transaction() and not conn.is_closed():
-            with contextlib.suppress(Exception):  # a lost connection: the server rolls back
+        with suppress(Exception):  # a lost connection: the server rolls back on its own
+            if not conn.is_closed() and conn.is_in_transaction():
                 await conn.execute("ROLLBACK")
         raise
     await conn.execute("COMMIT")

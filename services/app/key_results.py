@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -44,20 +45,17 @@ class KeyResultCommands(Commands):
         two streams come back in one round trip. A key result seen for the first time is
         loaded with the cycle this process last saw in its tenant (nearly always the one
         check-ins go to): one round trip when that guess is right, and when it is wrong the
-        right cycle is loaded next. Anything unexpected (either one missing) takes the two
-        loads, as before.
+        right cycle is loaded next. When either stream is not found (an unknown key result,
+        an id of another kind), `get` and `cycle` load them again and raise as before.
         """
         key = (ctx.tenant_id, key_result_id)
         cycle_id = self._cycle_ids.get(key) or self._last_cycle_ids.get(ctx.tenant_id)
         kr: KeyResult | None = None
         if cycle_id is not None:
-            try:
+            with contextlib.suppress(AggregateNotFoundError):
                 kr, cycle = await self.repository.get_many(
                     ctx.tenant_id, [key_result_id, cycle_id], [KeyResult, Cycle], grants=ctx.grants
                 )
-            except AggregateNotFoundError:
-                kr = None
-            else:
                 if kr.cycle_id == cycle.id:
                     self._remember_cycle(key, cycle.id)
                     return kr, cycle

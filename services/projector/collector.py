@@ -16,9 +16,10 @@ class QuietCollector:
     `freeze_every` seconds, and as soon as a tick sees that a full collection ran since the
     last one: collections then only walk what came since the last freeze, not all that a
     catch-up loaded meanwhile. Each freeze first collects the young generations, so cycles
-    that are garbage already are freed, not frozen; cycles that die after being frozen
-    wait for the one real full collection that runs every `full_every` seconds (a pause
-    that long, once an hour).
+    that are garbage already there are freed, not frozen. Cycles that die after being
+    frozen, or in the old generation (an automatic collection moved them there since the
+    last freeze), wait for the one real full collection that runs every `full_every`
+    seconds (a pause that long, once an hour). Rebuilds use the same quarter of a second.
 
     Frozen every quarter of a second, a projector at 500 events/s has no full collection
     left in its steady state (they came every 7 s, 70-100 ms each: a lag spike each time),

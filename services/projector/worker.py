@@ -1,13 +1,14 @@
 """The projector worker: LISTEN for appends, catch tenants up in batches, poll as a net.
 
 A pass takes several tenants in one transaction: it takes the advisory locks of those no
-other projector holds, reads each projection's position (and, unless this process has it in
-memory, the latest state checkpoint), reads the next events of every tenant in one query,
-folds, and writes the appended rows, the state-row differences, the positions and any due
-checkpoint in one statement. Rows and positions commit together, so a crash between passes
-neither repeats nor skips an event; under load a pass carries many tenants, so the cost of
-a transaction is shared. A tenant whose rows do not decode or fold is left out of the pass
-(and tried again later); the others go on.
+other projector holds, reads each projection's position and, in the same query, the next
+events of every tenant whose foldings this process kept (for the others it reads the
+latest state checkpoint, then the events after it), folds, and writes the appended rows,
+the state-row differences, the positions and any due checkpoint in one statement. Rows
+and positions commit together, so a crash between passes neither repeats nor skips an
+event; under load a pass carries many tenants, so the cost of a transaction is shared. A
+tenant whose rows do not decode or fold is left out of the pass (and tried again later);
+the others go on.
 
 Passes commit without waiting for the WAL flush (synchronous_commit off, for these
 transactions only): a pass is visible to readers as soon as it commits, and a crash can
@@ -29,35 +30,48 @@ import asyncpg
 import structlog
 
 from projections.base import Projection
-from services.db import admit_unflushed_sql, transaction_with
+from services.db import admit_unflushed_sql, grants_literal, transaction_with
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding
 from services.projector.schema import positions_table, states_table
 from services.projector.tables import Writes, specs, write
-from services.store.event_store import LogRecord, read_logs_on
+from services.store.event_store import LOG_COLUMNS, LogRecord, events_after, read_logs_on
 from services.store.repository import Repository
 
 log = structlog.get_logger("okr.projector")
 TENANT_LOCK_KEY = "hashtextextended($1::uuid::text, 7013)"
 """The per-tenant advisory lock every projector and rebuild takes ($1: the tenant)."""
-LOCK_MANY_SQL = (
-    "SELECT t, after FROM unnest($1::uuid[], $2::bigint[]) AS u(t, after)"
-    f" WHERE pg_try_advisory_xact_lock({TENANT_LOCK_KEY.replace('$1', 't')})"
-)
-"""The tenants of a pass this projector may work on now (the others are in other hands),
-each with the position after which this process expects to read (-1: no guess)."""
 _NO_EVENT = (
     "NULL::uuid, NULL::int, NULL::text, NULL::bytea, NULL::timestamptz, NULL::text,"
     " NULL::uuid, NULL::bytea"
 )
-"""The event columns of a row that is no event."""
-_EVENTS_AFTER_GUESS = (
-    "SELECT -2, w.t, e.position, e.stream_id, e.version, e.topic, e.state, e.recorded_at,"
-    " e.actor, e.correlation_id, e.hash FROM mine AS w CROSS JOIN LATERAL"
-    " (SELECT * FROM events WHERE events.tenant_id = w.t AND events.position > w.after"
-    " ORDER BY events.position LIMIT $3) AS e WHERE w.after >= 0"
+"""The event columns of LOG_COLUMNS (but the tenant's), in a row that is no event."""
+
+
+def lock_many_sql(tenants: Sequence[UUID]) -> str:
+    """Take the locks of these tenants (validated uuid literals) that no other projector
+    holds, and keep which in `okr.locked` for the rest of the transaction.
+
+    It goes with the BEGIN of a pass, so that the pass's next statement starts after the
+    locks are held: its snapshot sees every pass their last holders committed. (Taken in
+    the statement that reads the positions, a lock could be granted by a commit that the
+    statement's snapshot, made when it began, does not see.)
+    """
+    key = TENANT_LOCK_KEY.replace("$1", "t")
+    return (
+        "SELECT set_config('okr.locked', coalesce(array_agg(t)::text, '{}'), true)"
+        f" FROM unnest('{grants_literal(tenants)}'::uuid[]) AS t"
+        f" WHERE pg_try_advisory_xact_lock({key})"
+    )
+
+
+_MINE = (
+    "SELECT tenant_id, after FROM unnest($1::uuid[], $2::bigint[]) AS u(tenant_id, after)"
+    " WHERE tenant_id = ANY (current_setting('okr.locked')::uuid[])"
 )
+"""The tenants of a pass whose locks it got (see lock_many_sql), each with the position
+after which this process expects to read their events (-1: no guess)."""
 
 
 class Projector:
@@ -107,19 +121,20 @@ class Projector:
         self._start_sql = (
             " UNION ALL ".join(
                 [
-                    f"WITH mine AS MATERIALIZED ({LOCK_MANY_SQL})"
-                    f" SELECT -1 AS i, t, 0::bigint, {_NO_EVENT} FROM mine",
+                    f"WITH mine AS MATERIALIZED ({_MINE})"
+                    f" SELECT -1 AS i, tenant_id, 0::bigint, {_NO_EVENT} FROM mine",
                     *(
                         f"SELECT {i}, tenant_id, position, {_NO_EVENT} FROM {positions_table(p)}"
-                        " WHERE tenant_id IN (SELECT t FROM mine)"
+                        " WHERE tenant_id IN (SELECT tenant_id FROM mine)"
                         for i, p in enumerate(self.projections)
                     ),
-                    _EVENTS_AFTER_GUESS,
+                    f"SELECT -2, {LOG_COLUMNS} FROM mine AS w {events_after('$3')}"
+                    " WHERE w.after >= 0",
                 ]
             )
             + " ORDER BY 1, 2, 3"
         )
-        """A pass's first round trip: the tenants it got the locks of (i = -1), each
+        """A pass's first query: the tenants whose locks it holds (i = -1), each
         projection's position for them (i = its index), and their events after the position
         this process guessed (i = -2, in position order): right whenever it kept the
         tenant's foldings, as it does for a tenant it projects again and again."""
@@ -140,9 +155,12 @@ class Projector:
         """One pass over these tenants in one transaction: per tenant it holds, the events
         applied and whether more may be waiting (it read a full batch)."""
         async with self.pool.acquire() as conn:
-            async with transaction_with(conn, admit_unflushed_sql(tenants)):  # see the docstring
-                guesses = [self._kept_at(t) for t in tenants]
-                rows = await conn.fetch(self._start_sql, list(tenants), guesses, self.batch_size)
+            begin = f"{admit_unflushed_sql(tenants)}; {lock_many_sql(tenants)}"
+            async with transaction_with(conn, begin):  # unflushed: see the module's docstring
+                guessed = {t: self._kept_at(t) for t in tenants}
+                rows = await conn.fetch(
+                    self._start_sql, list(guessed), list(guessed.values()), self.batch_size
+                )
                 mine = [r[1] for r in rows if r[0] == -1]
                 if not mine:
                     return {}
@@ -153,13 +171,12 @@ class Projector:
                         logs.setdefault(r[1], []).append(LogRecord(*r[1:]))
                 foldings = await self._load(conn, mine, positions)
                 await self.repository.load_mappers(mine, conn)
-                guessed = dict(zip(tenants, guesses, strict=True))
-                missed = {t: min(f.at for f in fs) for t, fs in foldings.items()}
-                missed = {t: at for t, at in missed.items() if at != guessed[t]}
-                if missed:  # read from where their foldings stand, not from the guess
-                    for tenant_id in missed:
+                stand = {t: min(f.at for f in fs) for t, fs in foldings.items()}
+                unread = {t: at for t, at in stand.items() if at != guessed[t]}
+                if unread:  # read from where their foldings stand, not from the guess
+                    for tenant_id in unread:
                         logs.pop(tenant_id, None)
-                    logs |= await read_logs_on(conn, missed, limit=self.batch_size)
+                    logs |= await read_logs_on(conn, unread, limit=self.batch_size)
                 writes, done = Writes(), {}
                 for tenant_id, fs in list(foldings.items()):
                     stored = logs.get(tenant_id, [])
@@ -238,9 +255,10 @@ class Projector:
         return out
 
     def _kept_at(self, tenant_id: UUID) -> int:
-        """Where this process's foldings of the tenant all stand, or -1 if it lacks one."""
-        at = [self._foldings.get((tenant_id, p.name)) for p in self.projections]
-        return -1 if None in at else min(f.applied for f in at if f is not None)
+        """Where this process's foldings of the tenant all stand (their states' position),
+        or -1 if it lacks one."""
+        kept = [self._foldings.get((tenant_id, p.name)) for p in self.projections]
+        return -1 if None in kept else min(f.at for f in kept if f is not None)
 
     def _remember(self, tenant_id: UUID, foldings: list[Folding]) -> None:
         """Keep the committed foldings in memory (a bounded cache: oldest tenants go first)."""

@@ -43,13 +43,25 @@ _READ_LOG = (
     " FROM events WHERE tenant_id = $1 AND position > $2 AND position <= $3"
     " ORDER BY position LIMIT $4"
 )
-_READ_LOGS = (
-    "SELECT w.tenant_id, e.position, e.stream_id, e.version, e.topic, e.state, e.recorded_at,"
+LOG_COLUMNS = (
+    "w.tenant_id, e.position, e.stream_id, e.version, e.topic, e.state, e.recorded_at,"
     " e.actor, e.correlation_id, e.hash"
-    " FROM unnest($1::uuid[], $2::bigint[]) AS w(tenant_id, after)"
-    " CROSS JOIN LATERAL (SELECT * FROM events WHERE events.tenant_id = w.tenant_id"
-    " AND events.position > w.after ORDER BY events.position LIMIT $3) AS e"
-    " ORDER BY w.tenant_id, e.position"
+)
+"""A LogRecord's columns, in a query joined with `events_after`."""
+
+
+def events_after(limit: str) -> str:
+    """Joined to a relation `w` of (tenant_id, after): up to `limit` (a parameter, $n) of
+    each tenant's events after its position, as `e`."""
+    return (
+        "CROSS JOIN LATERAL (SELECT * FROM events WHERE events.tenant_id = w.tenant_id"
+        f" AND events.position > w.after ORDER BY events.position LIMIT {limit}) AS e"
+    )
+
+
+_READ_LOGS = (
+    f"SELECT {LOG_COLUMNS} FROM unnest($1::uuid[], $2::bigint[]) AS w(tenant_id, after)"
+    f" {events_after('$3')} ORDER BY w.tenant_id, e.position"
 )
 MAX_POSITION = 2**63 - 1
 """Past every position: reads with no upper bound."""

@@ -332,7 +332,7 @@ async def test_a_check_in_loads_its_cycle_by_the_tenants_last_one_and_still_its_
     head = await system.store.head(ctx.tenant_id)
     with pytest.raises(errors.CycleClosedError):  # guessed Q2, then loaded its own Q1
         await commands.record_check_in(ctx, closed_kr, value=20, on=date(2027, 3, 20))
-    assert len(loads) == 2
+    assert len(loads) == 2  # the guess (Q2) and the key result, then its own cycle (Q1)
     assert await system.store.head(ctx.tenant_id) == head
     with pytest.raises(errors.UnknownKeyResultError):  # a cycle's id is no key result's
         await commands.record_check_in(ctx, cycle.item_id, value=1, on=date(2027, 4, 2))

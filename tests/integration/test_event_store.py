@@ -473,11 +473,11 @@ async def test_an_import_of_history_keeps_the_log_in_time_order(system: System) 
 async def test_a_transaction_begun_with_its_settings_commits_or_leaves_nothing(
     system: System,
 ) -> None:
-    """transaction_with: BEGIN and the SET LOCALs in one round trip; the block's rows commit
-    when it ends, and neither a failing block nor a failing setup leaves a row, a setting or
-    an open transaction on the connection."""
+    """transaction_with: BEGIN goes with the SET LOCALs; the block's rows commit when it
+    ends; a failing block or a failing setup leaves no row and no open transaction; a
+    connection already in a transaction is refused (its COMMIT would end the outer one)."""
     tenant = new_tenant()
-    insert = "INSERT INTO tenant_keys (tenant_id, cipher_key) VALUES ($1, 'k')"
+    insert = "INSERT INTO tenant_keys (tenant_id, cipher_key) VALUES ($1, 'not a key')"
     count = "SELECT count(*) FROM tenant_keys WHERE tenant_id = $1"
     async with system.pool.acquire() as conn:
         with pytest.raises(ZeroDivisionError):
@@ -485,7 +485,7 @@ async def test_a_transaction_begun_with_its_settings_commits_or_leaves_nothing(
                 await conn.execute(insert, tenant)
                 raise ZeroDivisionError
         assert not conn.is_in_transaction()
-        with pytest.raises(asyncpg.UndefinedObjectError):  # the setup fails: nothing begun
+        with pytest.raises(asyncpg.UndefinedObjectError):  # the setup fails: rolled back
             async with transaction_with(conn, "SET LOCAL no_such_setting_at_all = 1"):
                 pass
         assert not conn.is_in_transaction()
@@ -495,6 +495,11 @@ async def test_a_transaction_begun_with_its_settings_commits_or_leaves_nothing(
             )
             await conn.execute(insert, tenant)
         assert not conn.is_in_transaction()
-        assert await conn.fetchval("SELECT current_setting('okr.tenant_ids', true)") in ("", None)
+        async with conn.transaction():
+            with pytest.raises(asyncpg.InterfaceError):
+                async with transaction_with(conn, admit_sql([tenant])):
+                    pass
+            assert conn.is_in_transaction()  # the outer one goes on
         async with transaction_with(conn, admit_sql([tenant])):
             assert await conn.fetchval(count, tenant) == 1
+            await conn.execute("DELETE FROM tenant_keys WHERE tenant_id = $1", tenant)

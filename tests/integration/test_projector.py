@@ -26,6 +26,7 @@ from services.demo import load_demo
 from services.demo_data import TENANT_ID
 from services.projector import folding, rebuild
 from services.projector.registry import PROJECTIONS
+from services.projector.schema import states_table
 from services.projector.waiting import projected_position, wait_for_position
 from services.projector.worker import Projector
 from services.read import progress_as_of, progress_tree
@@ -545,6 +546,22 @@ def test_the_quiet_collector_frees_dead_young_cycles_before_it_freezes() -> None
         gc.enable()
 
 
+async def latest_checkpoint(system: System, tenant: uuid.UUID) -> int:
+    """Where the projections' latest state checkpoints of the tenant stand, the earliest."""
+    async with system.pool.acquire() as conn, conn.transaction():
+        await conn.execute(admit_sql([tenant]))
+        return min(
+            [
+                await conn.fetchval(
+                    f"SELECT coalesce(max(position), 0) FROM {states_table(p)}"
+                    " WHERE tenant_id = $1",
+                    tenant,
+                )
+                for p in PROJECTIONS
+            ]
+        )
+
+
 class HandBack:
     """A pool that runs `meanwhile` (once) before it takes back the next connection
     returned to it: what another lane does while a pass hands its connection back."""
@@ -605,7 +622,7 @@ async def test_a_pass_right_after_another_takes_the_foldings_it_kept(
     await assert_matches_rebuild(fresh, [tenant])
 
 
-async def test_a_pass_reads_events_after_its_kept_foldings_or_after_the_tables(
+async def test_a_pass_reads_events_after_its_kept_foldings_or_after_a_checkpoint(
     fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A projector that kept a tenant's foldings reads the tenant's next events in the pass's
@@ -614,6 +631,7 @@ async def test_a_pass_reads_events_after_its_kept_foldings_or_after_the_tables(
     each event applied once, rows equal."""
     from services.projector import worker as worker_module
 
+    monkeypatch.setattr(folding, "CHECKPOINT_EVERY", 1)  # a checkpoint at every pass
     tenant = await a_tenant_with_history(fresh, check_ins=6)
     one, two = projector(fresh), projector(fresh)
     await one.catch_up_all()
@@ -640,10 +658,46 @@ async def test_a_pass_reads_events_after_its_kept_foldings_or_after_the_tables(
     assert reads == []  # the guess: one round trip
     await check_in(20)
     await check_in(19)
+    checkpoint = await latest_checkpoint(fresh, tenant)
+    assert checkpoint > 0
     assert await two.project([tenant]) == {tenant: (2, False)}  # `one` does not know
-    assert reads == [{tenant: 0}]  # `two`'s guess was behind: from its checkpoint (none yet)
+    assert reads == [{tenant: checkpoint}]  # `two`'s guess was behind: from the checkpoint
     last = await check_in(18)
+    checkpoint = await latest_checkpoint(fresh, tenant)
     assert await one.project([tenant]) == {tenant: (1, False)}
-    assert reads[1:] == [{tenant: 0}]  # from the checkpoint, not after its own position
+    assert reads[1:] == [{tenant: checkpoint}]  # not after its own position
     assert one.applied[tenant] == last == await fresh.store.head(tenant)
     await assert_matches_rebuild(fresh, [tenant])
+
+
+async def test_a_pass_works_only_on_tenants_locked_as_it_began(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The locks are taken with the pass's BEGIN, before the statement that reads positions
+    takes its snapshot: a lock freed after that (another projector's pass committing) is
+    not taken by this pass, whose snapshot may predate that commit; the tenant waits for
+    the next pass."""
+    from services.projector import worker as worker_module
+
+    held, free = [await a_tenant_with_history(fresh, check_ins=3) for _ in range(2)]
+    other = await fresh.pool.acquire()
+    await other.execute(f"BEGIN; {admit_sql([held])}")
+    await other.execute(f"SELECT pg_advisory_xact_lock({worker_module.TENANT_LOCK_KEY})", held)
+    original = worker_module.transaction_with
+
+    @asynccontextmanager
+    async def then_release(conn: asyncpg.Connection, setup_sql: str) -> AsyncIterator[None]:
+        async with original(conn, setup_sql):
+            await other.execute("COMMIT")  # the other pass ends: its lock is free now
+            yield
+
+    worker = projector(fresh)
+    try:
+        monkeypatch.setattr(worker_module, "transaction_with", then_release)
+        done = await worker.project([held, free])
+    finally:
+        await fresh.pool.release(other)
+    assert set(done) == {free}
+    monkeypatch.undo()
+    assert set(await worker.project([held])) == {held}
+    await assert_matches_rebuild(fresh, [held, free])

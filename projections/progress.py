@@ -191,6 +191,9 @@ def progress_rows(state: ProgressView) -> dict[str, list[StateRow]]:
 
 _Rows = dict[str, list[Row]]
 _Terms = list[tuple[Decimal, Decimal | None]]
+_MEMO_SIZE = 500_000
+"""Entries each memo keeps: every item of a few thousand tenants (a projector pass works
+out every item of a tenant, so a smaller memo would churn)."""
 _cycle_memo: OrderedDict[int, _CycleMemo] = OrderedDict()
 _kr_memo: OrderedDict[int, tuple[KeyResultView, CycleView | None, Row, Decimal | None]] = (
     OrderedDict()
@@ -472,15 +475,15 @@ def _kpi_row_of(kpi: KPIView) -> Row:
 _T = TypeVar("_T")
 
 
-def _remember(memo: OrderedDict[int, _T], key: int, value: _T, size: int = 0) -> _T:
-    """Put `value` in a bounded memo (oldest entries go first; size 0: _MEMO_SIZE).
+def _remember(memo: OrderedDict[int, _T], key: int, value: _T, size: int = _MEMO_SIZE) -> _T:
+    """Put `value` in a bounded memo of `size` entries (the oldest go first).
 
     An OrderedDict: dropping a plain dict's first key again and again makes each next
     first key a walk over the holes left before it (a full 500,000-entry memo took 66 us
     per insertion that way, 0.4 us with popitem)."""
     memo.pop(key, None)
     memo[key] = value
-    while len(memo) > (size or _MEMO_SIZE):
+    while len(memo) > size:
         memo.popitem(last=False)
     return value
 
@@ -604,9 +607,6 @@ ITEMS = "rm_progress_items"
 tenant's whole state. Readers put it back together with :func:`state_of_items`."""
 _TENANT_ITEM = UUID(int=0)
 """The row of the tenant-wide facts (last position and activity)."""
-_MEMO_SIZE = 500_000
-"""Entries each memo keeps: every item of a few thousand tenants (a projector pass works
-out every item of a tenant, so a smaller memo would churn)."""
 
 
 class TenantFacts(msgspec.Struct, frozen=True, gc=False):

@@ -30,7 +30,7 @@ import asyncpg
 import structlog
 
 from projections.base import Projection
-from services.db import admit_unflushed_sql, grants_literal, transaction_with
+from services.db import admit_unflushed_sql, transaction_with
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding
@@ -49,28 +49,25 @@ _NO_EVENT = (
 """The event columns of LOG_COLUMNS (but the tenant's), in a row that is no event."""
 
 
-def lock_many_sql(tenants: Sequence[UUID]) -> str:
-    """Take the locks of these tenants (validated uuid literals) that no other projector
-    holds, and keep which in `okr.locked` for the rest of the transaction.
+LOCK_MANY_SQL = (
+    "SELECT set_config('okr.locked', coalesce(array_agg(t)::text, '{}'), true)"
+    " FROM unnest(okr_tenant_ids()) AS t"
+    f" WHERE pg_try_advisory_xact_lock({TENANT_LOCK_KEY.replace('$1', 't')})"
+)
+"""Take the locks of the tenants the transaction admits (okr.tenant_ids: a pass's tenants)
+that no other projector holds, and keep which in `okr.locked` for the rest of it.
 
-    It goes with the BEGIN of a pass, so that the pass's next statement starts after the
-    locks are held: its snapshot sees every pass their last holders committed. (Taken in
-    the statement that reads the positions, a lock could be granted by a commit that the
-    statement's snapshot, made when it began, does not see.)
-    """
-    key = TENANT_LOCK_KEY.replace("$1", "t")
-    return (
-        "SELECT set_config('okr.locked', coalesce(array_agg(t)::text, '{}'), true)"
-        f" FROM unnest('{grants_literal(tenants)}'::uuid[]) AS t"
-        f" WHERE pg_try_advisory_xact_lock({key})"
-    )
+It goes with the BEGIN of a pass, so that the pass's next statement starts after the locks
+are held: its snapshot sees every pass their last holders committed. (Taken in the
+statement that reads the positions, a lock could be granted by a commit that the
+statement's snapshot, made when it began, does not see.)"""
 
 
 _MINE = (
     "SELECT tenant_id, after FROM unnest($1::uuid[], $2::bigint[]) AS u(tenant_id, after)"
     " WHERE tenant_id = ANY (current_setting('okr.locked')::uuid[])"
 )
-"""The tenants of a pass whose locks it got (see lock_many_sql), each with the position
+"""The tenants of a pass whose locks it got (see LOCK_MANY_SQL), each with the position
 after which this process expects to read their events (-1: no guess)."""
 
 
@@ -155,7 +152,7 @@ class Projector:
         """One pass over these tenants in one transaction: per tenant it holds, the events
         applied and whether more may be waiting (it read a full batch)."""
         async with self.pool.acquire() as conn:
-            begin = f"{admit_unflushed_sql(tenants)}; {lock_many_sql(tenants)}"
+            begin = f"{admit_unflushed_sql(tenants)}; {LOCK_MANY_SQL}"
             async with transaction_with(conn, begin):  # unflushed: see the module's docstring
                 guessed = {t: self._kept_at(t) for t in tenants}
                 rows = await conn.fetch(

@@ -31,20 +31,26 @@ async def seed_kr(
     app: OKRApplication, ctx: Context, **overrides: Any
 ) -> tuple[uuid.UUID, uuid.UUID]:
     """An active Q1 cycle, one objective, the seed's response-time KR (24 h -> 19.2 h)."""
-    cycle = await app.cycles.create(
-        ctx, name="Q1 2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31)
-    )
-    await app.cycles.activate(ctx, cycle.item_id)
-    objective = await app.objectives.create(
-        ctx, cycle_id=cycle.item_id, title="Efficienza operativa", owner="marco"
+    cycle_id, objective_id = await active_objective(
+        app, ctx, "Q1 2027", date(2027, 1, 1), date(2027, 3, 31), "Efficienza operativa"
     )
     fields: dict[str, Any] = {
-        "objective_id": objective.item_id, "title": "Tempo di risposta", "kind": "decrease",
+        "objective_id": objective_id, "title": "Tempo di risposta", "kind": "decrease",
         "owner": "marco", "start": Decimal(24), "target_percent": Decimal(-20),
         "unit": Unit(UnitKind.HOURS),
     }  # fmt: skip
     kr = await app.key_results.create(ctx, **(fields | overrides))
-    return cycle.item_id, kr.item_id
+    return cycle_id, kr.item_id
+
+
+async def active_objective(
+    app: OKRApplication, ctx: Context, name: str, starts_on: date, ends_on: date, title: str
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """An active cycle with one objective in it: their ids."""
+    cycle = await app.cycles.create(ctx, name=name, starts_on=starts_on, ends_on=ends_on)
+    await app.cycles.activate(ctx, cycle.item_id)
+    objective = await app.objectives.create(ctx, cycle_id=cycle.item_id, title=title, owner="marco")
+    return cycle.item_id, objective.item_id
 
 
 async def test_seed_scenario_reaches_62_5_percent(app: OKRApplication, ctx: Context) -> None:
@@ -298,17 +304,13 @@ async def test_a_check_in_loads_its_cycle_by_the_tenants_last_one_and_still_its_
     closed_cycle, closed_kr = await seed_kr(app, ctx)
     await app.key_results.record_check_in(ctx, closed_kr, value=21, on=date(2027, 3, 1))
     await app.cycles.close(ctx, closed_cycle)
-    cycle = await app.cycles.create(
-        ctx, name="Q2 2027", starts_on=date(2027, 4, 1), ends_on=date(2027, 6, 30)
-    )
-    await app.cycles.activate(ctx, cycle.item_id)
-    objective = await app.objectives.create(
-        ctx, cycle_id=cycle.item_id, title="Clienti", owner="marco"
+    cycle_id, objective_id = await active_objective(
+        app, ctx, "Q2 2027", date(2027, 4, 1), date(2027, 6, 30), "Clienti"
     )
     krs = []
     for i in range(3):
         kr = await app.key_results.create(
-            ctx, objective_id=objective.item_id, title=f"KR {i}", kind="increase",
+            ctx, objective_id=objective_id, title=f"KR {i}", kind="increase",
             owner="marco", start=Decimal(0), target=Decimal(10),
         )  # fmt: skip
         krs.append(kr.item_id)
@@ -335,7 +337,7 @@ async def test_a_check_in_loads_its_cycle_by_the_tenants_last_one_and_still_its_
     assert len(loads) == 2  # the guess (Q2) and the key result, then its own cycle (Q1)
     assert await system.store.head(ctx.tenant_id) == head
     with pytest.raises(errors.UnknownKeyResultError):  # a cycle's id is no key result's
-        await commands.record_check_in(ctx, cycle.item_id, value=1, on=date(2027, 4, 2))
+        await commands.record_check_in(ctx, cycle_id, value=1, on=date(2027, 4, 2))
     written = await commands.record_check_in(ctx, krs[2], value=3, on=date(2027, 4, 3))
     assert written.position == head + 1
     assert (await app.key_results.get(ctx, krs[2])).current_value == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import date
 from decimal import Decimal
 
 import asyncpg
@@ -11,6 +12,7 @@ import pytest
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
+from domain.cycle import Cycle
 from services.bootstrap import System
 from services.db import admit_sql, transaction_with
 from services.store.chain import verify_chain
@@ -236,10 +238,6 @@ async def test_a_cycle_is_snapshotted_at_every_version(
     """Every check-in loads its cycle: with a snapshot at each of the cycle's versions, that
     load is one snapshot row and no event, and gives the state a replay gives. Turning
     snapshots off turns the cycles' off too."""
-    from datetime import date
-
-    from domain.cycle import Cycle
-
     tenant = new_tenant()
     cycle = Cycle.create(name="Q1 2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31))
     await system.repository.save(tenant, cycle, actor="anna")

@@ -14,6 +14,17 @@ from services.settings import Settings
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
+def _count(text: str) -> int:
+    """A whole number of at least 1, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="okr", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
@@ -31,6 +42,11 @@ def parser() -> argparse.ArgumentParser:
     rebuild = action.add_parser("rebuild", help="rebuild from the logs, swapping tables in")
     rebuild.add_argument("--tenant", help="one tenant (id or slug); default all")
     rebuild.add_argument("--projection", action="append", help="one projection; repeatable")
+    rebuild.add_argument(
+        "--workers",
+        type=_count,
+        help="processes to fold in (default OKR_REBUILD_WORKERS, or one per core)",
+    )
     verify = action.add_parser("verify", help="compare live tables with a rebuild in memory")
     verify.add_argument("--tenant", help="one tenant (id or slug); default all")
 

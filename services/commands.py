@@ -96,8 +96,9 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
             if args.action == "rebuild":
                 chosen = by_name(args.projection)
                 if tenant is None:
+                    workers = args.workers or settings.rebuild_processes
                     events = await rebuild.rebuild_all(
-                        dsn, system.pool, system.repository, chosen, rebuild.progress_bar()
+                        system, chosen, rebuild.progress_bar(), workers=workers
                     )
                 else:
                     events = await rebuild.rebuild_tenant(

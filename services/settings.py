@@ -54,6 +54,13 @@ class Settings:
     """Events a projector folds per transaction."""
     projector_poll: float = 1.0
     """Seconds between the projector's safety-net polls (NOTIFY wakes it sooner)."""
+    rebuild_workers: int = 0
+    """Processes a full `okr projections rebuild` folds in (0: one per core)."""
+
+    @property
+    def rebuild_processes(self) -> int:
+        """rebuild_workers, with 0 read as the number of cores."""
+        return self.rebuild_workers or os.cpu_count() or 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +78,7 @@ class Settings:
             pool_max=int(env.get("OKR_POOL_MAX", defaults.pool_max)),
             projector_batch=int(env.get("OKR_PROJECTOR_BATCH", defaults.projector_batch)),
             projector_poll=float(env.get("OKR_PROJECTOR_POLL", defaults.projector_poll)),
+            rebuild_workers=int(env.get("OKR_REBUILD_WORKERS", defaults.rebuild_workers)),
             jwt_secret=env.get("OKR_JWT_SECRET") or None,
             access_token_minutes=int(
                 env.get("OKR_ACCESS_TOKEN_MINUTES", defaults.access_token_minutes)

@@ -187,6 +187,7 @@ async def bench_projections(
         "raw_read_seconds": round(raw_s, 3),
         "raw_read_eps": round(raw_eps, 1),
         "ratio_rebuild_vs_raw_read": round(ratio, 4),
+        "rebuild_workers": system.settings.rebuild_processes,
         "projector": "separate process" if config.projector_process else "same process",
         "projector_batch": system.settings.projector_batch,
         "lag_from_checkpoint": from_checkpoint,
@@ -609,7 +610,8 @@ async def raw_read_phase(pool: asyncpg.Pool) -> tuple[float, int]:
 
 
 async def rebuild_phase(system: System) -> tuple[float, int]:
-    """Seconds of a full `rebuild_all` of every projection; the events it replayed."""
+    """Seconds of a full `rebuild_all` of every projection, in as many processes as the
+    product's rebuild takes (`Settings.rebuild_processes`); the events it replayed."""
     last_report = time.perf_counter()
 
     def report(line: str) -> None:
@@ -620,7 +622,7 @@ async def rebuild_phase(system: System) -> tuple[float, int]:
 
     began = time.perf_counter()
     events = await rebuild_all(
-        system.admin_dsn, system.pool, system.repository, PROJECTIONS, report
+        system, PROJECTIONS, report, workers=system.settings.rebuild_processes
     )
     seconds = time.perf_counter() - began
     _log(f"rebuild: {events} events in {seconds:.1f} s: {events / seconds:.0f} ev/s")

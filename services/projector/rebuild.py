@@ -11,20 +11,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import multiprocessing
+import multiprocessing.util
 import sys
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import asyncpg
 
 from projections.base import Projection, Row
-from services.db import admit_sql, tenant_transaction
+from services.db import admit_sql, create_pool, tenant_transaction
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding
+from services.projector.registry import PROJECTIONS, by_name
 from services.projector.schema import (
     bulk_create_sql,
     columns_sql,
@@ -34,8 +38,11 @@ from services.projector.schema import (
 )
 from services.projector.tables import Writes, copy, encoded_row, keyed, specs, write
 from services.projector.worker import TENANT_LOCK_KEY
-from services.store.event_store import read_log_on, read_logs_on
+from services.store.event_store import EventStore, read_log_on, read_logs_on
 from services.store.repository import Repository
+
+if TYPE_CHECKING:
+    from services.bootstrap import System
 
 SHADOW = "__shadow"
 BATCH = 2000
@@ -162,57 +169,175 @@ def _groups(heads: list[tuple[UUID, int]]) -> list[list[UUID]]:
 
 
 async def rebuild_all(
-    admin_dsn: str,
-    pool: asyncpg.Pool,
-    repository: Repository,
+    system: System,
     projections: Sequence[Projection[Any]],
     report: Report | None = None,
+    *,
+    workers: int = 1,
 ) -> int:
     """Rebuild into shadow tables, then swap them in; events replayed in all.
 
-    Readers keep reading the live tables meanwhile. Tenants are read several at a time on
-    a pool connection (as the application role, under RLS) while the rows of the previous
-    read go into the shadow tables by COPY on the owner's connection; the keys and the
-    RLS policies are made once the rows are in, then the swap takes one short transaction.
+    Readers keep reading the live tables meanwhile. Tenants are read several at a time (a
+    group, in one transaction as the application role, under RLS) and folded; their rows go
+    into the shadow tables by COPY on the owner's connection. With `workers` > 1 the groups
+    are shared out to that many processes (folding is Python, one core each); with one, this
+    process folds a group while the rows of the one before are copied. The keys and the RLS
+    policies are made once the rows are in, then the swap takes one short transaction.
     """
-    admin = await asyncpg.connect(admin_dsn)
-    tables = specs(projections)
-    pending: asyncio.Task[None] | None = None
+    admin = await asyncpg.connect(system.admin_dsn)
     try:
         for p in projections:
             for name in table_names(p, SHADOW):
                 await admin.execute(f"DROP TABLE IF EXISTS {name}")
             await admin.execute(bulk_create_sql(p, SHADOW))
-        heads = await _heads(pool)
-        events, done = 0, 0
-        collector = QuietCollector()  # a rebuild makes millions of objects: see its docstring
-        async with pool.acquire() as conn:
-            for group in _groups(heads):
-                async with conn.transaction():
-                    await conn.execute(admit_sql(group))
-                    async for writes, folded_events in folded(conn, repository, projections, group):
-                        collector.tick()
-                        if pending is not None:
-                            await pending
-                        pending = asyncio.create_task(copy(admin, tables, writes, SHADOW))
-                        events += folded_events
-                done += len(group)
-                if report:
-                    report(f"rebuild: {done}/{len(heads)} tenants, {events} events")
-        if pending is not None:
-            await pending
+        groups = _groups(await _heads(system.pool))
+        progress = _Progress(sum(map(len, groups)), report)
+        # workers find the projections by name, so only registered ones go to them
+        if min(workers, len(groups)) > 1 and all(p in PROJECTIONS for p in projections):
+            await _fill_in_processes(system, projections, groups, workers, progress)
+        else:
+            filler = _Filler(admin, system.pool, system.repository, projections)
+            try:
+                for group in groups:
+                    progress.done(group, await filler.fill(group))
+                await filler.flush()
+            finally:
+                await filler.cancel()
         for p in projections:
             await admin.execute(finish_sql(p, SHADOW))
         async with admin.transaction():
             for p in projections:
                 await _swap(admin, p)
-        return events
+        return progress.events
     finally:
-        if pending is not None and not pending.done():
+        await admin.close()
+
+
+@dataclass
+class _Progress:
+    """Tenants and events rebuilt so far, reported after each group."""
+
+    tenants: int
+    report: Report | None
+    done_tenants: int = 0
+    events: int = 0
+
+    def done(self, group: Sequence[UUID], events: int) -> None:
+        self.done_tenants += len(group)
+        self.events += events
+        if self.report:
+            self.report(
+                f"rebuild: {self.done_tenants}/{self.tenants} tenants, {self.events} events"
+            )
+
+
+class _Filler:
+    """Folds groups of tenants and COPYs their rows into the shadow tables. The COPY of one
+    read runs while the next is folded: `flush` waits for the last one."""
+
+    def __init__(
+        self,
+        admin: asyncpg.Connection,
+        pool: asyncpg.Pool,
+        repository: Repository,
+        projections: Sequence[Projection[Any]],
+    ) -> None:
+        self.admin, self.pool, self.repository = admin, pool, repository
+        self.projections, self.tables = projections, specs(projections)
+        self.pending: asyncio.Task[None] | None = None
+        self.collector = QuietCollector()  # a rebuild makes millions of objects: see its docstring
+
+    async def fill(self, group: Sequence[UUID]) -> int:
+        """Fold these tenants' whole logs into the shadow tables; events folded."""
+        events = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(admit_sql(group))
+            async for writes, folded_events in folded(
+                conn, self.repository, self.projections, group
+            ):
+                self.collector.tick()
+                await self.flush()
+                self.pending = asyncio.create_task(copy(self.admin, self.tables, writes, SHADOW))
+                events += folded_events
+        return events
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            await pending
+
+    async def cancel(self) -> None:
+        """Stop a COPY still running (after an error) and wait until it has stopped."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
             pending.cancel()
             with contextlib.suppress(BaseException):
                 await pending
-        await admin.close()
+
+
+async def _fill_in_processes(
+    system: System,
+    projections: Sequence[Projection[Any]],
+    groups: list[list[UUID]],
+    workers: int,
+    progress: _Progress,
+) -> None:
+    """Fill the shadow tables from `workers` processes, a group at a time each."""
+    names = [p.name for p in projections]
+    executor = ProcessPoolExecutor(
+        min(workers, len(groups)),
+        mp_context=multiprocessing.get_context("spawn"),  # no forked copy of a running loop
+        initializer=_start_worker,
+        initargs=(system.admin_dsn, system.app_dsn, names),
+    )
+
+    async def fill(group: list[UUID]) -> None:
+        progress.done(group, await asyncio.wrap_future(executor.submit(_fill_group, group)))
+
+    try:
+        await asyncio.gather(*(fill(group) for group in groups))
+    finally:  # on an error, groups not begun are dropped; the running ones end first
+        await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+
+
+class _Worker:
+    """A rebuild worker process: its own event loop, connections and repository."""
+
+    def __init__(self, admin_dsn: str, app_dsn: str, names: list[str]) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.admin: asyncpg.Connection = self.loop.run_until_complete(asyncpg.connect(admin_dsn))
+        self.pool: asyncpg.Pool = self.loop.run_until_complete(create_pool(app_dsn, 1, 1))
+        repository = Repository(EventStore(self.pool, notify=False))
+        self.filler = _Filler(self.admin, self.pool, repository, by_name(names))
+
+    async def fill(self, group: list[UUID]) -> int:
+        try:
+            events = await self.filler.fill(group)
+            await self.filler.flush()
+        finally:
+            await self.filler.cancel()
+        return events
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.pool.close())
+        self.loop.run_until_complete(self.admin.close())
+        self.loop.close()
+
+
+_worker: _Worker | None = None
+"""This process's worker, when it is one (see _fill_in_processes)."""
+
+
+def _start_worker(admin_dsn: str, app_dsn: str, names: list[str]) -> None:
+    global _worker
+    _worker = _Worker(admin_dsn, app_dsn, names)
+    multiprocessing.util.Finalize(_worker, _worker.close, exitpriority=10)
+
+
+def _fill_group(group: list[UUID]) -> int:
+    if _worker is None:
+        raise RuntimeError("not a rebuild worker process")
+    return _worker.loop.run_until_complete(_worker.fill(group))
 
 
 async def _swap(admin: asyncpg.Connection, projection: Projection[Any]) -> None:

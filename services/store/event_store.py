@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 from eventsourcing.persistence import StoredEvent
 
 from services.db import (
@@ -61,8 +63,12 @@ def events_after(limit: str) -> str:
 
 _READ_LOGS = (
     f"SELECT {LOG_COLUMNS} FROM unnest($1::uuid[], $2::bigint[]) AS w(tenant_id, after)"
-    f" {events_after('$3')} ORDER BY w.tenant_id, e.position"
+    f" {events_after('$3')}"
 )
+"""No ORDER BY: each tenant's rows come in position order from its LATERAL's index scan, and
+read_logs_on makes sure of it; ordering the whole result by tenant too cost a sort of every
+row (20,000 rows with their state, spilled to disk in a rebuild's read)."""
+_position = attrgetter("position")
 MAX_POSITION = 2**63 - 1
 """Past every position: reads with no upper bound."""
 
@@ -89,9 +95,9 @@ class Appended:
         return list(range(self.first_position, self.last_position + 1))
 
 
-@dataclass(frozen=True)
-class LogRecord:
-    """One row of a tenant's log, as stored."""
+class LogRecord(msgspec.Struct, frozen=True, gc=False):
+    """One row of a tenant's log, as stored. A Struct: reads make one per event, and a
+    frozen dataclass takes a microsecond to make (a setattr per field), a Struct 0.06."""
 
     tenant_id: UUID
     position: int
@@ -152,6 +158,8 @@ async def read_logs_on(
     out: dict[UUID, list[LogRecord]] = {}
     for row in rows:
         out.setdefault(row[0], []).append(LogRecord(*row))
+    for records in out.values():
+        records.sort(key=_position)  # already in order: one pass
     return out
 
 

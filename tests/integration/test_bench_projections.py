@@ -38,6 +38,7 @@ NUMBERS = [
     "raw_read_seconds",
     "raw_read_eps",
     "ratio_rebuild_vs_raw_read",
+    "rebuild_workers",
     "projector_batch",
     "lag_rate_eps",
     "lag_write_eps",

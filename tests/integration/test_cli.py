@@ -96,6 +96,10 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
     verify = okr(dsn, "projections", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "verify: 0 differing row(s)" in verify.stdout
+    rebuilt = okr(dsn, "projections", "rebuild", "--workers", "2")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"rebuilt progress, series, history, audit: {now['position']} events" in rebuilt.stdout
+    assert okr(dsn, "projections", "verify").returncode == 0
     chain = okr(dsn, "audit", "verify", "--tenant", "demo")
     assert chain.returncode == 0 and "chain intact" in chain.stdout
 
@@ -107,3 +111,6 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     assert unknown.returncode != 0 and "no tenant" in unknown.stderr
     bad_date = okr(dsn, "progress", "--tenant", "demo", "--as-of", "last tuesday")
     assert bad_date.returncode != 0 and "ISO 8601" in bad_date.stderr
+    for workers in ("0", "-1", "two"):
+        refused = okr(dsn, "projections", "rebuild", "--workers", workers)
+        assert refused.returncode == 2 and "at least 1" in refused.stderr

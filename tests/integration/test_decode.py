@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
+from msgspec.structs import replace
 
 from domain import KPI, Cycle, KeyResult, Objective
 from projections.base import Recorded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from eventsourcing.persistence import MapperDeserialisationError
 
 from projections.base import Recorded
 from projections.progress import progress_projection
@@ -174,16 +176,52 @@ async def test_two_projectors_at_once_give_the_same_rows_as_one(fresh: System) -
     await assert_matches_rebuild(fresh, tenants)
 
 
-async def test_full_rebuild_swaps_in_equal_tables_and_projection_continues(fresh: System) -> None:
-    """A rebuild into shadow tables swaps in; later events still project on top of it."""
+async def not_in_this_process(*_: object) -> int:
+    raise AssertionError("folded in the parent process")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_full_rebuild_swaps_in_equal_tables_and_projection_continues(
+    fresh: System, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild into shadow tables swaps in; later events still project on top of it.
+    With two workers (processes), the tenants come in two groups, one each."""
     tenants = [await a_tenant_with_history(fresh, check_ins=8) for _ in range(2)]
     await projector(fresh).catch_up_all()
-    events = await rebuild.rebuild_all(fresh.admin_dsn, fresh.pool, fresh.repository, PROJECTIONS)
+    monkeypatch.setattr(rebuild, "GROUP_EVENTS", 1)  # a group per tenant
+    if workers > 1:  # the groups must be folded elsewhere: a fill in this process fails
+        monkeypatch.setattr(rebuild._Filler, "fill", not_in_this_process)
+    reports: list[str] = []
+    events = await rebuild.rebuild_all(fresh, PROJECTIONS, reports.append, workers=workers)
+    assert reports[-1] == f"rebuild: 2/2 tenants, {events} events"
     assert events == sum([await fresh.store.head(t) for t in tenants])
     await assert_matches_rebuild(fresh, tenants)
     await a_tenant_with_history(fresh, check_ins=2)
     await projector(fresh).catch_up_all()
     assert await rebuild.verify_all(fresh.pool, fresh.repository, PROJECTIONS) == []
+
+
+async def test_a_failing_worker_fails_the_rebuild_and_leaves_the_live_tables(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row no worker can decode: the rebuild raises the mapper's error in this process,
+    the live tables stay as they were, and no worker process is left behind."""
+    tenants = [await a_tenant_with_history(fresh, check_ins=4) for _ in range(3)]
+    await projector(fresh).catch_up_all()
+    admin = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        await admin.execute(
+            "UPDATE events SET state = '\\xc1'::bytea WHERE tenant_id = $1 AND position = 3",
+            tenants[1],
+        )
+        live = await admin.fetch("SELECT * FROM rm_audit ORDER BY tenant_id, position")
+        monkeypatch.setattr(rebuild, "GROUP_EVENTS", 1)  # a group per tenant
+        with pytest.raises(MapperDeserialisationError):
+            await rebuild.rebuild_all(fresh, PROJECTIONS, workers=2)
+        assert await admin.fetch("SELECT * FROM rm_audit ORDER BY tenant_id, position") == live
+    finally:
+        await admin.close()
+    assert multiprocessing.active_children() == []
 
 
 async def test_as_of_a_position_equals_the_live_view_captured_then(fresh: System) -> None:

@@ -24,6 +24,7 @@ from uuid import UUID
 import asyncpg
 
 from projections.base import Projection, Row
+from projections.codec import JSON
 from services.db import admit_sql, create_pool, tenant_transaction
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
@@ -360,11 +361,11 @@ class Difference:
     rebuilt: Row | None
 
 
-def _comparable(row: Row | None, jsonb: list[int]) -> Any:
+def _comparable(row: Row | None, json_cells: list[int]) -> Any:
     if row is None:
         return None
     values = list(row)
-    for i in jsonb:
+    for i in json_cells:
         if isinstance(values[i], str):
             values[i] = json.loads(values[i])
     return tuple(str(v) if isinstance(v, UUID) else v for v in values)
@@ -399,7 +400,7 @@ async def _compare(
     conn: asyncpg.Connection, tenant_id: UUID, table: Any, rows: list[Row]
 ) -> list[Difference]:
     names = [c.name for c in table.columns]
-    jsonb = [i for i, c in enumerate(table.columns) if c.sql_type == "jsonb"]
+    json_cells = [i for i, c in enumerate(table.columns) if c.sql_type == JSON]
     live_rows = [
         tuple(r) for r in await conn.fetch(
             f"SELECT {columns_sql(names)} FROM {table.name} WHERE tenant_id = $1", tenant_id
@@ -410,7 +411,7 @@ async def _compare(
     out = []
     for key in live.keys() | rebuilt.keys():
         a, b = live.get(key), rebuilt.get(key)
-        if _comparable(a, jsonb) != _comparable(b, jsonb):
+        if _comparable(a, json_cells) != _comparable(b, json_cells):
             out.append(Difference(tenant_id, table.name, key, a, b))
     return out
 

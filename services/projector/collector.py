@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class QuietCollector:
@@ -31,6 +33,18 @@ class QuietCollector:
         gc.freeze()
         self._frozen = self._full = time.monotonic()
         self._full_collections = _full_collections()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        """No automatic collections inside the block: only ticks collect (for a batch job
+        that ticks at least every `freeze_every` seconds)."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            yield
+        finally:
+            if enabled:
+                gc.enable()
 
     def tick(self) -> None:
         now, full_collections = time.monotonic(), _full_collections()

@@ -584,6 +584,43 @@ def test_the_quiet_collector_frees_dead_young_cycles_before_it_freezes() -> None
         gc.enable()
 
 
+def test_the_quiet_collector_alone_turns_automatic_collections_off_for_its_block() -> None:
+    """Inside `alone` the interpreter collects nothing by itself (a rebuild's young
+    collections cost 11 % of it); the tick still frees dead cycles; after the block the
+    collections are as they were (off stays off)."""
+    import gc
+    import weakref
+
+    from services.projector.collector import QuietCollector
+
+    class Node:
+        me: object
+
+    collector = QuietCollector(freeze_every=0.0, full_every=3600.0)
+    try:
+        with collector.alone():
+            assert not gc.isenabled()
+            young = gc.get_stats()[0]["collections"]
+            garbage = []
+            for _ in range(5 * gc.get_threshold()[0]):  # past the threshold of automatic ones
+                node = Node()
+                node.me = node
+                garbage.append(weakref.ref(node))
+                del node
+            assert gc.get_stats()[0]["collections"] == young
+            assert garbage[0]() is not None
+            collector.tick()
+            assert garbage[0]() is None
+        assert gc.isenabled()
+        gc.disable()
+        with collector.alone():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 async def latest_checkpoint(system: System, tenant: uuid.UUID) -> int:
     """Where the projections' latest state checkpoints of the tenant stand, the earliest."""
     async with system.pool.acquire() as conn, conn.transaction():

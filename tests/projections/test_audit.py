@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 import msgspec
 
@@ -14,12 +15,14 @@ from projections.audit import (
     CSV_COLUMNS,
     AuditEntry,
     audit_csv,
+    audit_entry,
     audit_jsonl,
     audit_projection,
     entry_from_row,
     filter_audit,
 )
 from projections.base import collect
+from projections.codec import row_of
 from tests.projections.builders import Log, busy_tenant
 
 
@@ -50,6 +53,26 @@ def test_every_event_is_in_the_trail_with_its_transaction_facts() -> None:
         record.stream_id,
         1,
     )
+
+
+def test_the_fold_appends_the_row_of_each_entry() -> None:
+    """The fold makes its row directly: it must be the entry's row, payload text included
+    (the fields in the event's order), for every kind of event, and for an event that is
+    no dataclass (its attributes)."""
+    log = Log()
+    busy_tenant(log)
+    _, rows = collect(audit_projection, log.records)
+    assert rows["rm_audit"] == [row_of(audit_entry(r)) for r in log.records]
+
+    class Loose:
+        def __init__(self) -> None:
+            self.value = Decimal("19.20")
+            self.on = date(2027, 1, 4)
+
+    odd = msgspec.structs.replace(log.records[0], event=Loose())
+    _, appended = audit_projection.fold(audit_projection.initial(), odd)
+    assert appended["rm_audit"] == (row_of(audit_entry(odd)),)
+    assert json.loads(appended["rm_audit"][0][-1]) == {"value": "19.20", "on": "2027-01-04"}
 
 
 def test_payload_is_json_safe_with_exact_decimals() -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Iterable
 from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from tenants.db import (  # one definition of the RLS contract
     admit_sql,
     grants_literal,
     tenant_transaction,
+    transaction_with,
 )
 
 __all__ = [
@@ -42,29 +42,6 @@ def admit_unflushed_sql(tenant_ids: Iterable[UUID]) -> str:
     what the log can give again (read-model rows, snapshots). A crash may lose such a
     transaction whole, never an event; appends of events keep waiting for the flush."""
     return f"{admit_sql(tenant_ids)}; SET LOCAL synchronous_commit = off"
-
-
-@asynccontextmanager
-async def transaction_with(conn: asyncpg.Connection, setup_sql: str) -> AsyncIterator[None]:
-    """A transaction whose first statements (SET LOCAL...) go with its BEGIN, in one round
-    trip: committed when the block ends, rolled back when it raises (or the setup fails).
-
-    For hot paths that run plain statements in it: asyncpg does not know of this
-    transaction, so `conn.transaction()` inside it (a savepoint) raises InterfaceError; and
-    a connection already in a transaction is refused (its BEGIN would only warn, and the
-    COMMIT here would commit the outer transaction).
-    """
-    if conn.is_in_transaction():
-        raise asyncpg.InterfaceError("transaction_with: the connection is in a transaction")
-    try:
-        await conn.execute(f"BEGIN; {setup_sql}")
-        yield
-    except BaseException:
-        with suppress(Exception):  # a lost connection: the server rolls back on its own
-            if not conn.is_closed() and conn.is_in_transaction():
-                await conn.execute("ROLLBACK")
-        raise
-    await conn.execute("COMMIT")
 
 
 async def _keep_session(_conn: asyncpg.Connection) -> None:

@@ -7,7 +7,7 @@ exactly the tenants named, set with SET LOCAL from validated uuid literals.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from uuid import UUID
 
 import asyncpg
@@ -27,7 +27,31 @@ def admit_sql(tenant_ids: Iterable[UUID]) -> str:
 async def tenant_transaction(
     pool: asyncpg.Pool, tenant_ids: Iterable[UUID]
 ) -> AsyncIterator[asyncpg.Connection]:
-    """A transaction in which row-level security admits exactly these tenants."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(admit_sql(tenant_ids))
+    """A transaction in which row-level security admits exactly these tenants; its BEGIN
+    and the grant go in one round trip (see transaction_with: no savepoints inside)."""
+    async with pool.acquire() as conn, transaction_with(conn, admit_sql(tenant_ids)):
         yield conn
+
+
+@asynccontextmanager
+async def transaction_with(conn: asyncpg.Connection, setup_sql: str) -> AsyncIterator[None]:
+    """A transaction whose first statements (SET LOCAL...) go with its BEGIN, in one round
+    trip: committed when the block ends, rolled back when it raises (or the setup fails).
+
+    A round trip fewer than `conn.transaction()` and a SET LOCAL, on every request. The
+    block runs plain statements: asyncpg does not know of this transaction, so
+    `conn.transaction()` inside it (a savepoint) raises InterfaceError; and
+    a connection already in a transaction is refused (its BEGIN would only warn, and the
+    COMMIT here would commit the outer transaction).
+    """
+    if conn.is_in_transaction():
+        raise asyncpg.InterfaceError("transaction_with: the connection is in a transaction")
+    try:
+        await conn.execute(f"BEGIN; {setup_sql}")
+        yield
+    except BaseException:
+        with suppress(Exception):  # a lost connection: the server rolls back on its own
+            if not conn.is_closed() and conn.is_in_transaction():
+                await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")

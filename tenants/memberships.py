@@ -146,12 +146,11 @@ async def _insert_membership(
 ) -> Membership:
     if role == Role.CONSULTANT:
         await _check_consultant(conn, tenant_id, user_id)
-    try:
-        async with conn.transaction():  # a savepoint: the caller's transaction stays usable
-            await conn.execute(
-                "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)",
-                tenant_id, user_id, role.value,
-            )  # fmt: skip
+    try:  # the error ends the caller's transaction: nothing runs in it after one
+        await conn.execute(
+            "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)",
+            tenant_id, user_id, role.value,
+        )  # fmt: skip
     except asyncpg.UniqueViolationError:
         raise DuplicateMembershipError(
             "already a member of this tenant: change the role instead", field="user_id"

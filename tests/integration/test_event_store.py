@@ -14,7 +14,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.cycle import Cycle
 from services.bootstrap import System
-from services.db import admit_sql, transaction_with
+from services.db import admit_sql, tenant_transaction, transaction_with
 from services.store.chain import verify_chain
 from services.store.event_store import ConcurrencyError
 from services.store.repository import AggregateNotFoundError, Repository
@@ -466,6 +466,32 @@ async def test_an_import_of_history_keeps_the_log_in_time_order(system: System) 
     assert rows[0].recorded_at == week_ago
     assert rows[1].recorded_at > week_ago
     assert (await verify_chain(system.pool, tenant)).ok
+
+
+async def test_a_tenant_transaction_sees_its_tenants_and_commits_or_leaves_nothing(
+    system: System,
+) -> None:
+    """tenant_transaction (BEGIN and the grant in one round trip): a failing block leaves
+    nothing, an ending one commits; another tenant's transaction does not see the row; a
+    savepoint inside is refused, since asyncpg does not know of the transaction."""
+    tenant, other = new_tenant(), new_tenant()
+    insert = "INSERT INTO tenant_keys (tenant_id, cipher_key) VALUES ($1, 'not a key')"
+    count = "SELECT count(*) FROM tenant_keys WHERE tenant_id = $1"
+    with pytest.raises(ZeroDivisionError):
+        async with tenant_transaction(system.pool, [tenant]) as conn:
+            await conn.execute(insert, tenant)
+            raise ZeroDivisionError
+    async with tenant_transaction(system.pool, [tenant]) as conn:
+        assert await conn.fetchval(count, tenant) == 0
+        await conn.execute(insert, tenant)
+    async with tenant_transaction(system.pool, [other]) as conn:
+        assert await conn.fetchval(count, tenant) == 0
+    with pytest.raises(asyncpg.InterfaceError):
+        async with tenant_transaction(system.pool, [tenant]) as conn, conn.transaction():
+            pass
+    async with tenant_transaction(system.pool, [tenant]) as conn:
+        assert await conn.fetchval(count, tenant) == 1
+        await conn.execute("DELETE FROM tenant_keys WHERE tenant_id = $1", tenant)
 
 
 async def test_a_transaction_begun_with_its_settings_commits_or_leaves_nothing(

@@ -126,15 +126,21 @@ class Projector:
                         for i, p in enumerate(self.projections)
                     ),
                     f"SELECT -2, {LOG_COLUMNS} FROM mine AS w {events_after('$3')}"
-                    " WHERE w.after >= 0",
+                    " WHERE w.after >= 0 AND w.after = ALL ("
+                    + " UNION ALL ".join(
+                        f"SELECT position FROM {positions_table(p)} WHERE tenant_id = w.tenant_id"
+                        for p in self.projections
+                    )
+                    + ")",
                 ]
             )
             + " ORDER BY 1, 2, 3"
         )
         """A pass's first query: the tenants whose locks it holds (i = -1), each
         projection's position for them (i = its index), and their events after the position
-        this process guessed (i = -2, in position order): right whenever it kept the
-        tenant's foldings, as it does for a tenant it projects again and again."""
+        this process guessed (i = -2, in position order) when every projection stands there:
+        so whenever it kept the tenant's foldings and no other projector moved the tenant on
+        since, as for a tenant it projects again and again. A wrong guess reads nothing."""
 
     async def catch_up(self, tenant_id: UUID) -> int:
         """Apply every event of the tenant not yet projected; how many were applied."""

@@ -23,14 +23,14 @@ from projections.base import Recorded
 from projections.progress import progress_projection
 from services.app import Context, OKRApplication
 from services.bootstrap import System, bootstrap
-from services.db import admit_sql, create_pool
+from services.db import admit_sql, create_pool, transaction_with
 from services.demo import load_demo
 from services.demo_data import TENANT_ID
 from services.projector import folding, rebuild
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import states_table
 from services.projector.waiting import projected_position, wait_for_position
-from services.projector.worker import Projector
+from services.projector.worker import LOCK_MANY_SQL, Projector
 from services.read import progress_as_of, progress_tree
 from services.settings import Settings
 from tests.conftest import DatabaseFactory
@@ -735,6 +735,11 @@ async def test_a_pass_reads_events_after_its_kept_foldings_or_after_a_checkpoint
     await check_in(19)
     checkpoint = await latest_checkpoint(fresh, tenant)
     assert checkpoint > 0
+    for guesser, events in ((two, 0), (one, 2)):  # `two`'s guess is behind: no events shipped
+        begin = f"{admit_sql([tenant])}; {LOCK_MANY_SQL}"
+        async with fresh.pool.acquire() as conn, transaction_with(conn, begin):
+            rows = await conn.fetch(guesser._start_sql, [tenant], [guesser._kept_at(tenant)], 500)
+        assert len([r for r in rows if r[0] == -2]) == events
     assert await two.project([tenant]) == {tenant: (2, False)}  # `one` does not know
     assert reads == [{tenant: checkpoint}]  # `two`'s guess was behind: from the checkpoint
     last = await check_in(18)

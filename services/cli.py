@@ -45,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     rebuild.add_argument(
         "--workers",
         type=_count,
-        help="processes to fold in (default OKR_REBUILD_WORKERS, or one per core)",
+        help="processes a full rebuild folds in (default OKR_REBUILD_WORKERS, or one per core)",
     )
     verify = action.add_parser("verify", help="compare live tables with a rebuild in memory")
     verify.add_argument("--tenant", help="one tenant (id or slug); default all")

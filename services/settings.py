@@ -55,12 +55,17 @@ class Settings:
     projector_poll: float = 1.0
     """Seconds between the projector's safety-net polls (NOTIFY wakes it sooner)."""
     rebuild_workers: int = 0
-    """Processes a full `okr projections rebuild` folds in (0: one per core)."""
+    """Processes a full `okr projections rebuild` folds in (0: one per core this process
+    may run on, at most 8; each takes two database connections)."""
+
+    def __post_init__(self) -> None:
+        if self.rebuild_workers < 0:
+            raise ValueError("OKR_REBUILD_WORKERS: expected 0 (one per core) or more")
 
     @property
     def rebuild_processes(self) -> int:
-        """rebuild_workers, with 0 read as the number of cores."""
-        return self.rebuild_workers or os.cpu_count() or 1
+        """rebuild_workers, with 0 read as the cores this process may run on (at most 8)."""
+        return self.rebuild_workers or min(len(os.sched_getaffinity(0)), 8)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -21,7 +21,8 @@ class QuietCollector:
     that are garbage already there are freed, not frozen. Cycles that die after being
     frozen, or in the old generation (an automatic collection moved them there since the
     last freeze), wait for the one real full collection that runs every `full_every`
-    seconds (a pause that long, once an hour). Rebuilds use the same quarter of a second.
+    seconds (a pause that long, once an hour). A rebuild turns the automatic collections
+    off (`alone`) and ticks after each read, collecting every 5 s (see rebuild._Filler).
 
     Frozen every quarter of a second, a projector at 500 events/s runs about one full
     collection in 20 s, of 8 ms (they came every 7 s, 70-100 ms each: a lag spike each

@@ -13,11 +13,14 @@ import contextlib
 import gc
 import json
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.util
+import os
+import signal
 import sys
+import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -182,9 +185,9 @@ async def rebuild_all(
     Readers keep reading the live tables meanwhile. Tenants are read several at a time (a
     group, in one transaction as the application role, under RLS) and folded; their rows go
     into the shadow tables by COPY on the owner's connection. With `workers` > 1 the groups
-    are shared out to that many processes (folding is Python, one core each); with one, this
-    process folds a group while the rows of the one before are copied. The keys and the RLS
-    policies are made once the rows are in, then the swap takes one short transaction.
+    are shared out to that many processes (folding is Python, one core each); each folds a
+    read while the rows of its previous read are copied. The keys and the RLS policies are
+    made once the rows are in, then the swap takes one short transaction.
     """
     admin = await asyncpg.connect(system.admin_dsn)
     try:
@@ -290,22 +293,49 @@ async def _fill_in_processes(
     workers: int,
     progress: _Progress,
 ) -> None:
-    """Fill the shadow tables from `workers` processes, a group at a time each."""
-    names = [p.name for p in projections]
-    executor = ProcessPoolExecutor(
+    """Fill the shadow tables from `workers` processes, a group at a time each. On an
+    error, or when this task is cancelled (Ctrl-C), the workers are terminated at once:
+    the shadow rows of a rebuild that did not finish are thrown away anyway."""
+    loop = asyncio.get_running_loop()
+    pool = multiprocessing.get_context("spawn").Pool(  # spawn: no forked copy of a running loop
         min(workers, len(groups)),
-        mp_context=multiprocessing.get_context("spawn"),  # no forked copy of a running loop
         initializer=_start_worker,
-        initargs=(system.admin_dsn, system.app_dsn, names),
+        initargs=(system.admin_dsn, system.app_dsn, [p.name for p in projections]),
     )
 
-    async def fill(group: list[UUID]) -> None:
-        progress.done(group, await asyncio.wrap_future(executor.submit(_fill_group, group)))
+    def submit(group: list[UUID]) -> asyncio.Future[tuple[list[UUID], int]]:
+        future: asyncio.Future[tuple[list[UUID], int]] = loop.create_future()
 
+        def done(events: int) -> None:
+            loop.call_soon_threadsafe(_settle, future, (group, events), None)
+
+        def failed(error: BaseException) -> None:
+            loop.call_soon_threadsafe(_settle, future, None, error)
+
+        pool.apply_async(_fill_group, (group,), callback=done, error_callback=failed)
+        return future
+
+    futures = [submit(group) for group in groups]
     try:
-        await asyncio.gather(*(fill(group) for group in groups))
-    finally:  # on an error, groups not begun are dropped; the running ones end first
-        await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+        for next_done in asyncio.as_completed(futures):
+            progress.done(*await next_done)
+        pool.close()
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        pool.terminate()
+        raise
+    finally:
+        await asyncio.to_thread(pool.join)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # cancelled meanwhile
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
 
 
 class _Worker:
@@ -332,18 +362,36 @@ class _Worker:
         self.loop.close()
 
 
-_worker: _Worker | None = None
-"""This process's worker, when it is one (see _fill_in_processes)."""
+_worker: _Worker | BaseException | None = None
+"""This process's worker when it is one (see _fill_in_processes), or why it could not start."""
 
 
 def _start_worker(admin_dsn: str, app_dsn: str, names: list[str]) -> None:
+    """A worker's start: Ctrl-C is for the parent (it terminates the workers), and a worker
+    exits when the parent does, however the parent ends. An error is kept for the first
+    group to raise: raised here, the pool would start the worker again and again."""
     global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
     gc.disable()  # for good in this process: its filler's collector collects (see _Filler)
-    _worker = _Worker(admin_dsn, app_dsn, names)
+    try:
+        _worker = _Worker(admin_dsn, app_dsn, names)
+    except Exception as error:
+        _worker = error
+        return
     multiprocessing.util.Finalize(_worker, _worker.close, exitpriority=10)
 
 
+def _exit_with(parent_sentinel: int) -> None:
+    multiprocessing.connection.wait([parent_sentinel])
+    os._exit(1)
+
+
 def _fill_group(group: list[UUID]) -> int:
+    if isinstance(_worker, BaseException):
+        raise _worker
     if _worker is None:
         raise RuntimeError("not a rebuild worker process")
     return _worker.loop.run_until_complete(_worker.fill(group))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -23,7 +24,7 @@ from projections.base import Recorded
 from projections.progress import progress_projection
 from services.app import Context, OKRApplication
 from services.bootstrap import System, bootstrap
-from services.db import admit_sql, create_pool, transaction_with
+from services.db import admit_sql, create_pool, tenant_transaction, transaction_with
 from services.demo import load_demo
 from services.demo_data import TENANT_ID
 from services.projector import folding, rebuild
@@ -222,6 +223,50 @@ async def test_a_failing_worker_fails_the_rebuild_and_leaves_the_live_tables(
     finally:
         await admin.close()
     assert multiprocessing.active_children() == []
+
+
+async def test_a_cancelled_rebuild_terminates_its_workers_and_leaves_the_live_tables(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (the task cancelled) once the first group is in: the rebuild stops at once,
+    its workers are gone, and the live tables are as they were."""
+    tenants = [await a_tenant_with_history(fresh, check_ins=4) for _ in range(4)]
+    await projector(fresh).catch_up_all()
+    live = await audit_rows(fresh, tenants)
+    monkeypatch.setattr(rebuild, "GROUP_EVENTS", 1)  # a group per tenant
+    reports: list[str] = []
+
+    def cancel_at_first_report(line: str) -> None:
+        reports.append(line)
+        task.cancel()
+
+    task = asyncio.create_task(
+        rebuild.rebuild_all(fresh, PROJECTIONS, cancel_at_first_report, workers=2)
+    )
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 60)
+    assert reports[0].startswith("rebuild: 1/4 tenants")
+    assert multiprocessing.active_children() == []
+    assert await audit_rows(fresh, tenants) == live
+
+
+async def test_workers_that_cannot_start_fail_the_rebuild_with_their_reason(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that cannot connect raises its error in this process (not a bare broken
+    pool, and not a pool that starts it again and again)."""
+    await a_tenant_with_history(fresh, check_ins=2)
+    await a_tenant_with_history(fresh, check_ins=2)
+    monkeypatch.setattr(rebuild, "GROUP_EVENTS", 1)
+    nowhere = dataclasses.replace(fresh, app_dsn="postgresql://okr_app@127.0.0.1:1/none")
+    with pytest.raises(ConnectionRefusedError):  # not the TimeoutError of a respawning pool
+        await asyncio.wait_for(rebuild.rebuild_all(nowhere, PROJECTIONS, workers=2), 30)
+    assert multiprocessing.active_children() == []
+
+
+async def audit_rows(system: System, tenants: list[uuid.UUID]) -> list[asyncpg.Record]:
+    async with tenant_transaction(system.pool, tenants) as conn:
+        return await conn.fetch("SELECT * FROM rm_audit ORDER BY tenant_id, position")
 
 
 async def test_as_of_a_position_equals_the_live_view_captured_then(fresh: System) -> None:

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from tenants.db import (  # one definition of the RLS contract
+    RolledBackError,
     admit_sql,
     grants_literal,
     tenant_transaction,
@@ -17,6 +18,7 @@ from tenants.db import (  # one definition of the RLS contract
 
 __all__ = [
     "APP_ROLE",
+    "RolledBackError",
     "admit_sql",
     "admit_unflushed_sql",
     "app_dsn",

@@ -42,7 +42,8 @@ async def transaction_with(conn: asyncpg.Connection, setup_sql: str) -> AsyncIte
     block runs plain statements: asyncpg does not know of this transaction, so
     `conn.transaction()` inside it (a savepoint) raises InterfaceError; and
     a connection already in a transaction is refused (its BEGIN would only warn, and the
-    COMMIT here would commit the outer transaction).
+    COMMIT here would commit the outer transaction). A block that catches the error of one
+    of its statements and ends normally raises RolledBackError: its COMMIT rolled back.
     """
     if conn.is_in_transaction():
         raise asyncpg.InterfaceError("transaction_with: the connection is in a transaction")
@@ -54,4 +55,10 @@ async def transaction_with(conn: asyncpg.Connection, setup_sql: str) -> AsyncIte
             if not conn.is_closed() and conn.is_in_transaction():
                 await conn.execute("ROLLBACK")
         raise
-    await conn.execute("COMMIT")
+    if await conn.execute("COMMIT") != "COMMIT":  # the server answers ROLLBACK
+        raise RolledBackError("the transaction failed inside its block and was rolled back")
+
+
+class RolledBackError(RuntimeError):
+    """A transaction_with block ended normally after one of its statements failed (the
+    error was caught in it): nothing was committed, and the caller must not say it was."""

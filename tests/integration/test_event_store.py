@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -14,7 +15,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.cycle import Cycle
 from services.bootstrap import System
-from services.db import admit_sql, tenant_transaction, transaction_with
+from services.db import RolledBackError, admit_sql, tenant_transaction, transaction_with
 from services.store.chain import verify_chain
 from services.store.event_store import ConcurrencyError
 from services.store.repository import AggregateNotFoundError, Repository
@@ -499,7 +500,8 @@ async def test_a_transaction_begun_with_its_settings_commits_or_leaves_nothing(
 ) -> None:
     """transaction_with: BEGIN goes with the SET LOCALs; the block's rows commit when it
     ends; a failing block or a failing setup leaves no row and no open transaction; a
-    connection already in a transaction is refused (its COMMIT would end the outer one)."""
+    connection already in a transaction is refused (its COMMIT would end the outer one); a
+    block that caught a failed statement's error raises RolledBackError, not a silent loss."""
     tenant = new_tenant()
     insert = "INSERT INTO tenant_keys (tenant_id, cipher_key) VALUES ($1, 'not a key')"
     count = "SELECT count(*) FROM tenant_keys WHERE tenant_id = $1"
@@ -524,6 +526,13 @@ async def test_a_transaction_begun_with_its_settings_commits_or_leaves_nothing(
                 async with transaction_with(conn, admit_sql([tenant])):
                     pass
             assert conn.is_in_transaction()  # the outer one goes on
+        with pytest.raises(RolledBackError):  # an error caught inside: nothing commits
+            async with transaction_with(conn, admit_sql([tenant])):
+                await conn.execute("DELETE FROM tenant_keys WHERE tenant_id = $1", tenant)
+                with contextlib.suppress(asyncpg.UniqueViolationError):
+                    await conn.execute(insert, tenant)
+                    await conn.execute(insert, tenant)
+        assert not conn.is_in_transaction()
         async with transaction_with(conn, admit_sql([tenant])):
             assert await conn.fetchval(count, tenant) == 1
             await conn.execute("DELETE FROM tenant_keys WHERE tenant_id = $1", tenant)

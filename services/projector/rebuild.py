@@ -189,18 +189,18 @@ async def rebuild_all(
     read while the rows of its previous read are copied. The keys and the RLS policies are
     made once the rows are in, then the swap takes one short transaction.
     """
-    admin = await asyncpg.connect(system.admin_dsn)
-    try:
+    async with _owner(system) as admin:
         for p in projections:
             for name in table_names(p, SHADOW):
                 await admin.execute(f"DROP TABLE IF EXISTS {name}")
             await admin.execute(bulk_create_sql(p, SHADOW))
-        groups = _groups(await _heads(system.pool))
-        progress = _Progress(sum(map(len, groups)), report)
-        # workers find the projections by name, so only registered ones go to them
-        if min(workers, len(groups)) > 1 and all(p in PROJECTIONS for p in projections):
-            await _fill_in_processes(system, projections, groups, workers, progress)
-        else:
+    groups = _groups(await _heads(system.pool))
+    progress = _Progress(sum(map(len, groups)), report)
+    # workers find the projections by name, so only registered ones go to them
+    if min(workers, len(groups)) > 1 and all(p in PROJECTIONS for p in projections):
+        await _fill_in_processes(system, projections, groups, workers, progress)
+    else:
+        async with _owner(system) as admin:
             filler = _Filler(admin, system.pool, system.repository, projections)
             try:
                 with filler.collector.alone():
@@ -209,14 +209,23 @@ async def rebuild_all(
                     await filler.flush()
             finally:
                 await filler.cancel()
-        for p in projections:
+    async with _owner(system) as admin:  # its own: one kept from the start would have idled
+        for p in projections:  # through the fill, as long as an idle_session_timeout allows
             await admin.execute(finish_sql(p, SHADOW))
         async with admin.transaction():
             for p in projections:
                 await _swap(admin, p)
-        return progress.events
+    return progress.events
+
+
+@contextlib.asynccontextmanager
+async def _owner(system: System) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the schema's owner (shadow tables, COPY, keys, swap)."""
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        yield conn
     finally:
-        await admin.close()
+        await conn.close()
 
 
 @dataclass

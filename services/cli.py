@@ -94,7 +94,10 @@ HANDLERS: dict[str, Handler] = {
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a setting that does not parse: say which, no traceback
+        raise SystemExit(f"okr: {error}") from None
     try:
         code = asyncio.run(HANDLERS[args.command](args, settings))
     except KeyboardInterrupt:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -77,24 +79,45 @@ class Settings:
             app_database_url=env.get("OKR_APP_DATABASE_URL") or None,
             app_db_password=env.get("OKR_APP_DB_PASSWORD") or None,
             data_dir=Path(env.get("OKR_DATA_DIR", str(defaults.data_dir))),
-            snapshot_every=int(env.get("OKR_SNAPSHOT_EVERY", defaults.snapshot_every)),
+            snapshot_every=_whole(env, "OKR_SNAPSHOT_EVERY", defaults.snapshot_every),
             notify=env.get("OKR_NOTIFY", "1") not in ("0", "false", "no"),
-            pool_min=int(env.get("OKR_POOL_MIN", defaults.pool_min)),
-            pool_max=int(env.get("OKR_POOL_MAX", defaults.pool_max)),
-            projector_batch=int(env.get("OKR_PROJECTOR_BATCH", defaults.projector_batch)),
-            projector_poll=float(env.get("OKR_PROJECTOR_POLL", defaults.projector_poll)),
-            rebuild_workers=int(env.get("OKR_REBUILD_WORKERS", defaults.rebuild_workers)),
+            pool_min=_whole(env, "OKR_POOL_MIN", defaults.pool_min),
+            pool_max=_whole(env, "OKR_POOL_MAX", defaults.pool_max),
+            projector_batch=_whole(env, "OKR_PROJECTOR_BATCH", defaults.projector_batch),
+            projector_poll=_number(env, "OKR_PROJECTOR_POLL", defaults.projector_poll),
+            rebuild_workers=_whole(env, "OKR_REBUILD_WORKERS", defaults.rebuild_workers),
             jwt_secret=env.get("OKR_JWT_SECRET") or None,
-            access_token_minutes=int(
-                env.get("OKR_ACCESS_TOKEN_MINUTES", defaults.access_token_minutes)
+            access_token_minutes=_whole(
+                env, "OKR_ACCESS_TOKEN_MINUTES", defaults.access_token_minutes
             ),
-            refresh_token_days=int(env.get("OKR_REFRESH_TOKEN_DAYS", defaults.refresh_token_days)),
-            max_body_bytes=int(env.get("OKR_MAX_BODY_BYTES", defaults.max_body_bytes)),
-            idempotency_ttl_hours=int(
-                env.get("OKR_IDEMPOTENCY_TTL_HOURS", defaults.idempotency_ttl_hours)
+            refresh_token_days=_whole(env, "OKR_REFRESH_TOKEN_DAYS", defaults.refresh_token_days),
+            max_body_bytes=_whole(env, "OKR_MAX_BODY_BYTES", defaults.max_body_bytes),
+            idempotency_ttl_hours=_whole(
+                env, "OKR_IDEMPOTENCY_TTL_HOURS", defaults.idempotency_ttl_hours
             ),
-            read_wait_seconds=float(env.get("OKR_READ_WAIT_SECONDS", defaults.read_wait_seconds)),
-            ready_max_lag=int(env.get("OKR_READY_MAX_LAG", defaults.ready_max_lag)),
+            read_wait_seconds=_number(env, "OKR_READ_WAIT_SECONDS", defaults.read_wait_seconds),
+            ready_max_lag=_whole(env, "OKR_READY_MAX_LAG", defaults.ready_max_lag),
             admin_email=env.get("OKR_ADMIN_EMAIL") or None,
             admin_password=env.get("OKR_ADMIN_PASSWORD") or None,
         )
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    return _parsed(env, name, default, int, "a whole number")
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    return _parsed(env, name, default, float, "a number")
+
+
+def _parsed(
+    env: Mapping[str, str], name: str, default: T, kind: Callable[[str], T], what: str
+) -> T:
+    """The variable read as `kind`, or the default when unset; a ValueError naming it."""
+    text = env.get(name)
+    if text is None:
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"{name}: expected {what}, not {text!r}") from None

@@ -17,8 +17,10 @@ from tenants.directory import create_consultancy, create_tenant
 from tests.conftest import DatabaseFactory
 
 
-def okr(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"DATABASE_URL": dsn}
+def okr(
+    dsn: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"DATABASE_URL": dsn} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "services.cli", *args],
         env=env, capture_output=True, text=True, timeout=300, check=False,
@@ -114,3 +116,11 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     for workers in ("0", "-1", "two"):
         refused = okr(dsn, "projections", "rebuild", "--workers", workers)
         assert refused.returncode == 2 and "at least 1" in refused.stderr
+    for name, value, expected in (
+        ("OKR_POOL_MIN", "two", "OKR_POOL_MIN: expected a whole number, not 'two'"),
+        ("OKR_PROJECTOR_POLL", "soon", "OKR_PROJECTOR_POLL: expected a number, not 'soon'"),
+        ("OKR_REBUILD_WORKERS", "-1", "OKR_REBUILD_WORKERS: expected 0 (one per core) or more"),
+    ):
+        bad_setting = okr(dsn, "projections", "verify", env={name: value})
+        assert bad_setting.returncode == 1
+        assert bad_setting.stderr.strip() == f"okr: {expected}"

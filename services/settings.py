@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -59,10 +60,16 @@ class Settings:
     rebuild_workers: int = 0
     """Processes a full `okr projections rebuild` folds in (0: one per core this process
     may run on, at most 8; each takes two database connections)."""
+    session_hours: float = 12.0
+    """A portal session ends this long after sign-in (OKR_SESSION_HOURS)."""
+    secure_cookies: bool = False
+    """The portal's cookies go over HTTPS only (OKR_SECURE_COOKIES: set it behind TLS)."""
 
     def __post_init__(self) -> None:
         if self.rebuild_workers < 0:
             raise ValueError("OKR_REBUILD_WORKERS: expected 0 (one per core) or more")
+        if not (self.session_hours > 0 and math.isfinite(self.session_hours)):
+            raise ValueError("OKR_SESSION_HOURS: expected a number of hours above 0")
 
     @property
     def rebuild_processes(self) -> int:
@@ -97,6 +104,8 @@ class Settings:
             ),
             read_wait_seconds=_number(env, "OKR_READ_WAIT_SECONDS", defaults.read_wait_seconds),
             ready_max_lag=_whole(env, "OKR_READY_MAX_LAG", defaults.ready_max_lag),
+            session_hours=_number(env, "OKR_SESSION_HOURS", defaults.session_hours),
+            secure_cookies=env.get("OKR_SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
             admin_email=env.get("OKR_ADMIN_EMAIL") or None,
             admin_password=env.get("OKR_ADMIN_PASSWORD") or None,
         )

@@ -17,3 +17,17 @@ def test_rebuild_workers_default_to_one_per_core() -> None:
     assert Settings.from_env({"OKR_REBUILD_WORKERS": "3"}).rebuild_processes == 3
     with pytest.raises(ValueError, match="OKR_REBUILD_WORKERS"):
         Settings.from_env({"OKR_REBUILD_WORKERS": "-1"})
+
+
+def test_the_portal_session_settings_are_read_with_the_others() -> None:
+    """OKR_SESSION_HOURS and OKR_SECURE_COOKIES: read with every other setting, so a bad
+    value is refused before anything starts (0, a negative or an endless session too)."""
+    assert (Settings.from_env({}).session_hours, Settings.from_env({}).secure_cookies) == (
+        12.0,
+        False,
+    )
+    chosen = Settings.from_env({"OKR_SESSION_HOURS": "1.5", "OKR_SECURE_COOKIES": "true"})
+    assert (chosen.session_hours, chosen.secure_cookies) == (1.5, True)
+    for bad in ("0", "-2", "inf", "nan"):
+        with pytest.raises(ValueError, match="OKR_SESSION_HOURS"):
+            Settings.from_env({"OKR_SESSION_HOURS": bad})

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,15 +26,15 @@ class PortalSettings:
     """Send cookies over HTTPS only (set it behind TLS)."""
 
     @classmethod
-    def derive(cls, settings: Any, env: Mapping[str, str] | None = None) -> PortalSettings:
-        """From the application's settings (its ``jwt_secret``) and the environment."""
-        env = os.environ if env is None else env
+    def derive(cls, settings: Any) -> PortalSettings:
+        """From the application's settings: its ``jwt_secret``, ``session_hours`` and
+        ``secure_cookies`` (read from OKR_* variables with the others, see Settings)."""
         base = getattr(settings, "jwt_secret", None)
         if base:
             key = hmac.new(str(base).encode(), b"okr-portal-session-v1", hashlib.sha256).digest()
         else:
             log.warning("portal.ephemeral_secret", reason="no jwt_secret: sessions end on restart")
             key = secrets.token_bytes(32)
-        hours = float(env.get("OKR_SESSION_HOURS", "12"))
-        secure = env.get("OKR_SECURE_COOKIES", "0").lower() in ("1", "true", "yes")
+        hours = float(getattr(settings, "session_hours", 12.0))
+        secure = bool(getattr(settings, "secure_cookies", False))
         return cls(secret=key, session_ttl=timedelta(hours=hours), secure_cookies=secure)

@@ -120,6 +120,7 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
         ("OKR_POOL_MIN", "two", "OKR_POOL_MIN: expected a whole number, not 'two'"),
         ("OKR_PROJECTOR_POLL", "soon", "OKR_PROJECTOR_POLL: expected a number, not 'soon'"),
         ("OKR_REBUILD_WORKERS", "-1", "OKR_REBUILD_WORKERS: expected 0 (one per core) or more"),
+        ("OKR_SESSION_HOURS", "0", "OKR_SESSION_HOURS: expected a number of hours above 0"),
     ):
         bad_setting = okr(dsn, "projections", "verify", env={name: value})
         assert bad_setting.returncode == 1

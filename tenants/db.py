@@ -40,10 +40,10 @@ async def transaction_with(conn: asyncpg.Connection, setup_sql: str) -> AsyncIte
 
     A round trip fewer than `conn.transaction()` and a SET LOCAL, on every request. The
     block runs plain statements: asyncpg does not know of this transaction, so
-    `conn.transaction()` inside it (a savepoint) raises InterfaceError; and
-    a connection already in a transaction is refused (its BEGIN would only warn, and the
-    COMMIT here would commit the outer transaction). A block that catches the error of one
-    of its statements and ends normally raises RolledBackError: its COMMIT rolled back.
+    `conn.transaction()` inside it (a savepoint) raises InterfaceError; and a connection
+    already in a transaction is refused (its BEGIN would only warn, and the COMMIT here
+    would commit the outer transaction). A block that catches the error of one of its
+    statements and ends normally raises RolledBackError: its COMMIT rolled back.
     """
     if conn.is_in_transaction():
         raise asyncpg.InterfaceError("transaction_with: the connection is in a transaction")

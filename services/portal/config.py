@@ -11,18 +11,20 @@ from typing import Any
 
 import structlog
 
+from services.settings import Settings
+
 log = structlog.get_logger("okr.portal")
 
 
 @dataclass(frozen=True)
 class PortalSettings:
-    """What the portal can be told from outside (OKR_SESSION_HOURS, OKR_SECURE_COOKIES)."""
+    """What the portal takes from the settings (OKR_SESSION_HOURS, OKR_SECURE_COOKIES)."""
 
     secret: bytes
     """Key that signs session and CSRF cookies; derived from the app's JWT secret."""
-    session_ttl: timedelta = timedelta(hours=12)
+    session_ttl: timedelta = timedelta(hours=Settings.session_hours)
     """A session ends this long after sign-in, whatever happens in between."""
-    secure_cookies: bool = False
+    secure_cookies: bool = Settings.secure_cookies
     """Send cookies over HTTPS only (set it behind TLS)."""
 
     @classmethod
@@ -35,6 +37,6 @@ class PortalSettings:
         else:
             log.warning("portal.ephemeral_secret", reason="no jwt_secret: sessions end on restart")
             key = secrets.token_bytes(32)
-        hours = float(getattr(settings, "session_hours", 12.0))
-        secure = bool(getattr(settings, "secure_cookies", False))
+        hours = float(getattr(settings, "session_hours", Settings.session_hours))
+        secure = bool(getattr(settings, "secure_cookies", Settings.secure_cookies))
         return cls(secret=key, session_ttl=timedelta(hours=hours), secure_cookies=secure)

@@ -196,21 +196,17 @@ async def rebuild_all(
             await admin.execute(bulk_create_sql(p, SHADOW))
     groups = _groups(await _heads(system.pool))
     progress = _Progress(sum(map(len, groups)), report)
+    processes = min(workers, len(groups))
     # workers find the projections by name, so only registered ones go to them
-    if min(workers, len(groups)) > 1 and all(p in PROJECTIONS for p in projections):
-        await _fill_in_processes(system, projections, groups, workers, progress)
+    if processes > 1 and all(p in PROJECTIONS for p in projections):
+        await _fill_in_processes(system, projections, groups, processes, progress)
     else:
         async with _owner(system) as admin:
             filler = _Filler(admin, system.pool, system.repository, projections)
-            try:
-                with filler.collector.alone():
-                    for group in groups:
-                        progress.done(group, await filler.fill(group))
-                    await filler.flush()
-            finally:
-                await filler.cancel()
-    async with _owner(system) as admin:  # its own: one kept from the start would have idled
-        for p in projections:  # through the fill, as long as an idle_session_timeout allows
+            await filler.fill_all(groups, progress.done)
+    # a connection of its own: one kept from the start would idle through the whole fill
+    async with _owner(system) as admin:
+        for p in projections:
             await admin.execute(finish_sql(p, SHADOW))
         async with admin.transaction():
             for p in projections:
@@ -248,7 +244,7 @@ class _Progress:
 
 class _Filler:
     """Folds groups of tenants and COPYs their rows into the shadow tables. The COPY of one
-    read runs while the next is folded: `flush` waits for the last one."""
+    read runs while the next is folded."""
 
     def __init__(
         self,
@@ -267,7 +263,27 @@ class _Filler:
         read's rows, 60 ms), so it runs every few seconds, not after every read (the
         automatic ones took 11 % of a rebuild)."""
 
-    async def fill(self, group: Sequence[UUID]) -> int:
+    async def fill_all(
+        self,
+        groups: Sequence[Sequence[UUID]],
+        done: Callable[[Sequence[UUID], int], None] | None = None,
+    ) -> int:
+        """Fill these groups, one after the other, and wait for the last COPY; `done` hears
+        of each group (its events) as it is folded. Events folded in all."""
+        events = 0
+        try:
+            with self.collector.alone():
+                for group in groups:
+                    folded_events = await self._fill(group)
+                    if done is not None:
+                        done(group, folded_events)
+                    events += folded_events
+                await self._flush()
+        finally:
+            await self._cancel()
+        return events
+
+    async def _fill(self, group: Sequence[UUID]) -> int:
         """Fold these tenants' whole logs into the shadow tables; events folded."""
         events = 0
         async with self.pool.acquire() as conn, conn.transaction():
@@ -276,17 +292,17 @@ class _Filler:
                 conn, self.repository, self.projections, group
             ):
                 self.collector.tick()
-                await self.flush()
+                await self._flush()
                 self.pending = asyncio.create_task(copy(self.admin, self.tables, writes, SHADOW))
                 events += folded_events
         return events
 
-    async def flush(self) -> None:
+    async def _flush(self) -> None:
         pending, self.pending = self.pending, None
         if pending is not None:
             await pending
 
-    async def cancel(self) -> None:
+    async def _cancel(self) -> None:
         """Stop a COPY still running (after an error) and wait until it has stopped."""
         pending, self.pending = self.pending, None
         if pending is not None:
@@ -299,15 +315,15 @@ async def _fill_in_processes(
     system: System,
     projections: Sequence[Projection[Any]],
     groups: list[list[UUID]],
-    workers: int,
+    processes: int,
     progress: _Progress,
 ) -> None:
-    """Fill the shadow tables from `workers` processes, a group at a time each. On an
+    """Fill the shadow tables from `processes` workers, a group at a time each. On an
     error, or when this task is cancelled (Ctrl-C), the workers are terminated at once:
     the shadow rows of a rebuild that did not finish are thrown away anyway."""
     loop = asyncio.get_running_loop()
     pool = multiprocessing.get_context("spawn").Pool(  # spawn: no forked copy of a running loop
-        min(workers, len(groups)),
+        processes,
         initializer=_start_worker,
         initargs=(system.admin_dsn, system.app_dsn, [p.name for p in projections]),
     )
@@ -357,14 +373,6 @@ class _Worker:
         repository = Repository(EventStore(self.pool, notify=False))
         self.filler = _Filler(self.admin, self.pool, repository, by_name(names))
 
-    async def fill(self, group: list[UUID]) -> int:
-        try:
-            events = await self.filler.fill(group)
-            await self.filler.flush()
-        finally:
-            await self.filler.cancel()
-        return events
-
     def close(self) -> None:
         self.loop.run_until_complete(self.pool.close())
         self.loop.run_until_complete(self.admin.close())
@@ -403,7 +411,7 @@ def _fill_group(group: list[UUID]) -> int:
         raise _worker
     if _worker is None:
         raise RuntimeError("not a rebuild worker process")
-    return _worker.loop.run_until_complete(_worker.fill(group))
+    return _worker.loop.run_until_complete(_worker.filler.fill_all([group]))
 
 
 async def _swap(admin: asyncpg.Connection, projection: Projection[Any]) -> None:

@@ -115,26 +115,19 @@ class Projector:
         self._wake = asyncio.Event()
         self._collector: QuietCollector | None = None
         """Made by the first catch_up_all or run (see QuietCollector)."""
+        positions = " UNION ALL ".join(
+            f"SELECT {i} AS i, tenant_id, position FROM {positions_table(p)}"
+            " WHERE tenant_id IN (SELECT tenant_id FROM mine)"
+            for i, p in enumerate(self.projections)
+        )
         self._start_sql = (
-            " UNION ALL ".join(
-                [
-                    f"WITH mine AS MATERIALIZED ({_MINE})"
-                    f" SELECT -1 AS i, tenant_id, 0::bigint, {_NO_EVENT} FROM mine",
-                    *(
-                        f"SELECT {i}, tenant_id, position, {_NO_EVENT} FROM {positions_table(p)}"
-                        " WHERE tenant_id IN (SELECT tenant_id FROM mine)"
-                        for i, p in enumerate(self.projections)
-                    ),
-                    f"SELECT -2, {LOG_COLUMNS} FROM mine AS w {events_after('$3')}"
-                    " WHERE w.after >= 0 AND w.after = ALL ("
-                    + " UNION ALL ".join(
-                        f"SELECT position FROM {positions_table(p)} WHERE tenant_id = w.tenant_id"
-                        for p in self.projections
-                    )
-                    + ")",
-                ]
-            )
-            + " ORDER BY 1, 2, 3"
+            f"WITH mine AS MATERIALIZED ({_MINE}), at AS MATERIALIZED ({positions})"
+            f" SELECT -1 AS i, tenant_id, 0::bigint, {_NO_EVENT} FROM mine"
+            f" UNION ALL SELECT i, tenant_id, position, {_NO_EVENT} FROM at"
+            f" UNION ALL SELECT -2, {LOG_COLUMNS} FROM mine AS w {events_after('$3')}"
+            " WHERE w.after >= 0"
+            " AND w.after = ALL (SELECT position FROM at WHERE at.tenant_id = w.tenant_id)"
+            " ORDER BY 1, 2, 3"
         )
         """A pass's first query: the tenants whose locks it holds (i = -1), each
         projection's position for them (i = its index), and their events after the position

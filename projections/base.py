@@ -114,6 +114,20 @@ class ChangedRows(Protocol[S_in]):
         ...
 
 
+class Follows(Protocol[S_in]):
+    """What a projection offers when its state is another projection's (`follows`, by name):
+    the same initial state, and after every event the state that projection's fold gives.
+    A driver folding both over the same events, from one state, then folds the leader alone
+    and hands this one the states before and after each event; it may also share the
+    state object."""
+
+    follows: str
+
+    def follow(self, before: S_in, after: S_in, record: Recorded) -> RowsByTable:
+        """The log rows `record` appends, `before` and `after` being the leader's states."""
+        ...
+
+
 def replay(projection: Projection[S], records: Iterable[Recorded], state: S | None = None) -> S:
     """Fold records into a state, discarding appended rows (as-of replays, verification)."""
     current = projection.initial() if state is None else state

@@ -30,6 +30,7 @@ __all__ = [
     "HistoryView",
     "StoredLine",
     "history_fold",
+    "history_follow",
     "history_projection",
     "item_timeline",
     "line_from_row",
@@ -44,7 +45,12 @@ HistoryView = ProgressView
 def history_fold(state: HistoryView, record: Recorded) -> tuple[HistoryView, RowsByTable]:
     """The next state and the history line of this event."""
     after = progress_fold(state, record)
-    return after, {"rm_history": (history_row(state, after, record),)}
+    return after, history_follow(state, after, record)
+
+
+def history_follow(before: HistoryView, after: HistoryView, record: Recorded) -> RowsByTable:
+    """The history line of this event, the progress fold having given `after` (see Follows)."""
+    return {"rm_history": (history_row(before, after, record),)}
 
 
 def line_from_row(row: Sequence[Any]) -> HistoryLine:
@@ -83,6 +89,9 @@ class HistoryProjection:
         return HistoryView()
 
     fold = staticmethod(history_fold)  # the fold itself: no extra call per event
+    follows = "progress"
+    """Its state is the progress state: a projector folding both folds progress once."""
+    follow = staticmethod(history_follow)
 
     def rows(self, state: HistoryView) -> RowsByTable:
         return NO_ROWS

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from uuid import UUID
 
-from projections.base import ChangedRows, Projection, Recorded, Row, RowsByTable, Table
+from projections.base import (
+    ChangedRows,
+    Follows,
+    Projection,
+    Recorded,
+    Row,
+    RowsByTable,
+    Table,
+)
 from services.projector.schema import positions_table, states_table
 from services.projector.tables import Writes, key_index, keyed
 
@@ -53,12 +61,15 @@ class Folding:
         """A tenant the projection has never seen: no rows, the initial state."""
         return cls(projection, 0, projection.initial(), 0, 0, {})
 
-    def fold(self, records: Sequence[Recorded]) -> None:
+    def fold(self, records: Sequence[Recorded], followers: Sequence[Folding] = ()) -> None:
         """Fold the records after `at` (contiguous, in order): replay up to `applied`,
         then collect the rows of the new ones. Once the state is at `applied`, its rows
         are worked out (the tables' rows before the next change) even with no new events:
-        a projector's first catch-up does it for every tenant, not its first events."""
+        a projector's first catch-up does it for every tenant, not its first events.
+        `followers` (in step with this one, see `in_step`) take this one's states and
+        collect their own rows."""
         projection, state, at = self.projection, self.state, self.at
+        follows = [(f.appended, cast(Follows[Any], f.projection).follow) for f in followers]
         for record in records:
             position = record.position
             if position <= at:
@@ -66,19 +77,40 @@ class Folding:
             if position <= self.applied:
                 state, _ = projection.fold(state, record)
             else:
-                if self.rows is None:
-                    if at != self.applied:
-                        raise RuntimeError(f"{projection.name}: replay stopped at {at}")
-                    self.rows = projection.rows(state)
                 if self.base is None:
-                    self.base = state
+                    for f in (self, *followers):
+                        f._start(at, state)
+                before = state
                 state, rows = projection.fold(state, record)
                 for table, new in rows.items():
                     self.appended[table].extend(new)
+                for appended, follow in follows:
+                    for table, new in follow(before, state, record).items():
+                        appended[table].extend(new)
             at = position
-        self.state, self.at = state, at
-        if self.rows is None and at == self.applied:
-            self.rows = projection.rows(state)
+        for f in (self, *followers):
+            f.state, f.at = state, at
+            if f.rows is None and at == f.applied:
+                f.rows = f.projection.rows(state)
+
+    def _start(self, at: int, state: Any) -> None:
+        """The state is at `applied`, and the next event is new: keep its rows and itself."""
+        if self.rows is None:
+            if at != self.applied:
+                raise RuntimeError(f"{self.projection.name}: replay stopped at {at}")
+            self.rows = self.projection.rows(state)
+        self.base = state
+
+    def in_step(self, leader: Folding) -> bool:
+        """Whether this folding stands where `leader` does, with an equal state (then the
+        same one from now on): it can follow it through the next records."""
+        if (self.at, self.applied) != (leader.at, leader.applied) or self.base is not leader.base:
+            return False
+        if self.state is not leader.state:
+            if self.state != leader.state:
+                return False
+            self.state = leader.state
+        return True
 
     def flush_log(self, tenant_id: UUID, writes: Writes, *, bulk: bool = False) -> None:
         """Put the appended log rows (and a checkpoint when due) in `writes`."""
@@ -139,6 +171,23 @@ class Folding:
         if prune:
             writes.prune(table, kept_every(self.projection), (tenant_id, self.at))
         self.checkpoint = self.at
+
+
+def fold_all(foldings: Sequence[Folding], records: Sequence[Recorded]) -> None:
+    """Fold records into each of one tenant's foldings. A folding whose projection follows
+    another's (see `Follows`) and stands in step with that one's folding takes its states
+    instead of folding the events again (history follows progress: a third of the folds)."""
+    by_name = {f.projection.name: f for f in foldings}
+    followers: dict[str, list[Folding]] = defaultdict(list)
+    leaders = []
+    for f in foldings:
+        leader = by_name.get(getattr(f.projection, "follows", ""))
+        if leader is not None and not hasattr(leader.projection, "follows") and f.in_step(leader):
+            followers[leader.projection.name].append(f)
+        else:
+            leaders.append(f)
+    for f in leaders:
+        f.fold(records, followers.get(f.projection.name, ()))
 
 
 class _KeptRows:

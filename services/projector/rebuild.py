@@ -32,7 +32,7 @@ from projections.codec import JSON
 from services.db import admit_sql, create_pool, tenant_transaction
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
-from services.projector.folding import Folding
+from services.projector.folding import Folding, fold_all
 from services.projector.registry import PROJECTIONS, by_name
 from services.projector.schema import (
     bulk_create_sql,
@@ -127,8 +127,8 @@ async def folded(
             records = await decode(repository, logs.get(tenant_id, []), conn)
             events += len(records)
             last = len(records) < BATCH
+            fold_all(fs, records)
             for f in fs:
-                f.fold(records)
                 if last:
                     f.finish(tenant_id, writes, bulk=True)
                 else:

@@ -33,7 +33,7 @@ from projections.base import Projection
 from services.db import admit_unflushed_sql, transaction_with
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
-from services.projector.folding import Folding
+from services.projector.folding import Folding, fold_all
 from services.projector.schema import positions_table, states_table
 from services.projector.tables import Writes, specs, write
 from services.store.event_store import LOG_COLUMNS, LogRecord, events_after, read_logs_on
@@ -209,8 +209,8 @@ class Projector:
         """What one tenant's events of this pass write (nothing, until merged)."""
         writes = Writes()
         records = await decode(self.repository, stored, conn)
+        fold_all(foldings, records)
         for f in foldings:
-            f.fold(records)
             f.finish(tenant_id, writes)
         return writes
 

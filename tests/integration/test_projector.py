@@ -100,7 +100,8 @@ class Crash(Exception):
 
 
 class CrashingProjection:
-    """Wraps a projection and raises once, after `after` folds: a crash mid-batch."""
+    """Wraps a projection and raises once, after `after` folds (or follows, for one that
+    follows another, see Follows): a crash mid-batch."""
 
     def __init__(self, inner: Any, after: int) -> None:
         self.inner, self.after, self.calls = inner, after, 0
@@ -110,10 +111,17 @@ class CrashingProjection:
         return getattr(self.inner, name)
 
     def fold(self, state: Any, record: Recorded) -> Any:
+        self._call()
+        return self.inner.fold(state, record)
+
+    def follow(self, before: Any, after: Any, record: Recorded) -> Any:
+        self._call()
+        return self.inner.follow(before, after, record)
+
+    def _call(self) -> None:
         self.calls += 1
         if self.calls == self.after:
             raise Crash
-        return self.inner.fold(state, record)
 
 
 async def test_a_crash_mid_batch_neither_repeats_nor_skips_an_event(fresh: System) -> None:
@@ -421,10 +429,10 @@ async def test_a_running_projector_catches_many_tenants_up_in_lanes(fresh: Syste
 
 
 class CountingProjection:
-    """Wraps a projection and counts its folds."""
+    """Wraps a projection and counts its folds (and follows, see Follows)."""
 
     def __init__(self, inner: Any) -> None:
-        self.inner, self.folds = inner, 0
+        self.inner, self.folds, self.follows_made = inner, 0, 0
         self.name, self.tables = inner.name, inner.tables
 
     def __getattr__(self, name: str) -> Any:
@@ -433,6 +441,10 @@ class CountingProjection:
     def fold(self, state: Any, record: Recorded) -> Any:
         self.folds += 1
         return self.inner.fold(state, record)
+
+    def follow(self, before: Any, after: Any, record: Recorded) -> Any:
+        self.follows_made += 1
+        return self.inner.follow(before, after, record)
 
 
 async def checkpoints(system: System, projection: str, tenant: uuid.UUID) -> list[int]:
@@ -456,12 +468,14 @@ def small_checkpoints(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("small_checkpoints")
 async def test_a_new_projector_resumes_from_the_latest_checkpoint(fresh: System) -> None:
     """With nothing in memory, each projection replays only the events after its latest
-    checkpoint (their rows are not written again) and the tables still equal a rebuild."""
+    checkpoint (their rows are not written again) and the tables still equal a rebuild.
+    History, whose checkpoint stands where progress's does, replays none: it follows."""
     tenant = await a_tenant_with_history(fresh, check_ins=40)
     await projector(fresh, batch_size=7).catch_up(tenant)
     head = await fresh.store.head(tenant)
-    latest = (await checkpoints(fresh, "history", tenant))[-1]
+    latest = (await checkpoints(fresh, "progress", tenant))[-1]
     assert head - 10 < latest <= head
+    assert (await checkpoints(fresh, "history", tenant))[-1] == latest
     app = OKRApplication(fresh.repository)
     kr_ids = await fresh.store.stream_ids(tenant, ["okr.KeyResult.Created"])
     ctx = Context(tenant_id=tenant, actor="user:anna")
@@ -470,8 +484,9 @@ async def test_a_new_projector_resumes_from_the_latest_checkpoint(fresh: System)
     counting = [CountingProjection(p) for p in PROJECTIONS]
     worker = Projector(fresh.pool, fresh.repository, counting, batch_size=7)  # type: ignore[arg-type]
     assert await worker.catch_up(tenant) == 3
-    history = next(c for c in counting if c.name == "history")
-    assert history.folds == head + 3 - latest
+    progress, history = (next(c for c in counting if c.name == n) for n in ("progress", "history"))
+    assert progress.folds == head + 3 - latest
+    assert (history.folds, history.follows_made) == (0, 3)
     await assert_matches_rebuild(fresh, [tenant])
 
 

@@ -1,0 +1,172 @@
+"""A projection that follows another (history follows progress) is folded once, not twice."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from projections.base import Projection, Recorded
+from projections.history import history_projection
+from projections.progress import progress_projection
+from projections.registry import PROJECTIONS
+from services.projector.folding import Folding, fold_all
+from services.projector.tables import Writes
+from tests.projections.builders import Log, busy_tenant
+
+FOLLOWERS = [p for p in PROJECTIONS if hasattr(p, "follows")]
+
+
+@pytest.fixture(scope="module")
+def records() -> list[Recorded]:
+    log = Log()
+    busy_tenant(log)
+    return log.records
+
+
+def test_history_follows_progress() -> None:
+    """Without a follower the rebuild and the projector fold progress twice per event."""
+    assert [p.name for p in FOLLOWERS] == ["history"]
+    assert history_projection.follows == "progress"
+
+
+@pytest.mark.parametrize("follower", FOLLOWERS, ids=lambda p: p.name)
+def test_a_follower_takes_its_leaders_states_and_makes_its_own_rows(
+    follower: Any, records: list[Recorded]
+) -> None:
+    """Follows' promise, event by event: the leader's fold gives the follower's state, and
+    `follow` gives the rows the follower's own fold appends."""
+    leader = {p.name: p for p in PROJECTIONS}[follower.follows]
+    state = follower.initial()
+    assert leader.initial() == state
+    for record in records:
+        after, rows = follower.fold(state, record)
+        led, _ = leader.fold(state, record)
+        assert led == after
+        assert follower.follow(state, led, record) == rows
+        state = after
+
+
+def _writes(foldings: list[Folding], batches: list[list[Recorded]], *, together: bool) -> Writes:
+    """What these foldings write over the batches, folded together or one at a time."""
+    tenant_id, writes = uuid4(), Writes()
+    for batch in batches:
+        if together:
+            fold_all(foldings, batch)
+        else:
+            for f in foldings:
+                f.fold(batch)
+        for f in foldings:
+            f.finish(tenant_id, writes)
+    return writes
+
+
+def _rows(writes: Writes) -> dict[str, list[Any]]:
+    """The writes without tenant_id (each run has its own) and without the state bytes."""
+    out = {}
+    for name, rows in (writes.inserts | writes.upserts).items():
+        if not name.endswith("__states"):
+            out[name] = [row[1:] for row in rows]
+    return out
+
+
+def _never_fold(monkeypatch: pytest.MonkeyPatch, projection: Projection[Any]) -> None:
+    def fold(state: Any, record: Recorded) -> Any:
+        raise AssertionError(f"{projection.name} folded again")
+
+    monkeypatch.setattr(projection, "fold", fold)
+
+
+@pytest.mark.parametrize("batch", [1, 7, 500])
+def test_folding_together_writes_what_folding_apart_writes(
+    batch: int, records: list[Recorded], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Progress and history from nothing, in batches: the same rows and positions as each
+    folded alone, with one state between them, and history's own fold never called."""
+    batches = [records[i : i + batch] for i in range(0, len(records), batch)]
+    apart = _writes(
+        [Folding.new(progress_projection), Folding.new(history_projection)], batches, together=False
+    )
+    leader, follower = Folding.new(progress_projection), Folding.new(history_projection)
+    _never_fold(monkeypatch, history_projection)
+
+    together = _writes([leader, follower], batches, together=True)
+
+    assert _rows(together) == _rows(apart)
+    assert follower.state is leader.state
+    assert follower.at == leader.at == records[-1].position
+
+
+def test_a_follower_that_stands_elsewhere_folds_on_its_own(
+    records: list[Recorded], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """History loaded from an older checkpoint than progress's (or with a state that is not
+    progress's) is not in step: it folds its own events up to where progress stands, then
+    follows from the next batch on."""
+    half = len(records) // 2
+    leader = Folding(
+        progress_projection, half, _state(progress_projection, records[:half]), half, half, None
+    )
+    quarter = half // 2
+    follower = Folding(
+        history_projection, half, _state(history_projection, records[:quarter]), quarter, 0, None
+    )
+    assert not follower.in_step(leader)
+    expected = _history_rows(records)
+
+    fold_all([leader, follower], records[quarter : half + 10])  # read from the lower one
+
+    assert follower.at == leader.at and follower.state == leader.state
+    assert follower.appended["rm_history"] == expected[half : half + 10]
+    _never_fold(monkeypatch, history_projection)
+    writes = Writes()
+    for f in (leader, follower):
+        f.finish(uuid4(), writes)
+    fold_all([leader, follower], records[half + 10 :])
+    assert follower.state is leader.state
+    assert follower.appended["rm_history"] == expected[half + 10 :]
+
+
+def test_a_follower_with_another_state_is_never_given_the_leaders(records: list[Recorded]) -> None:
+    """Equal positions are not enough: a state that differs (an older fold's checkpoint)
+    keeps its own folds, so its rows are what its own state says."""
+    at = len(records) // 2
+    leader = Folding(
+        progress_projection, at, _state(progress_projection, records[:at]), at, at, None
+    )
+    other = _state(history_projection, records[: at - 1])
+    follower = Folding(history_projection, at, other, at, at, None)
+
+    fold_all([leader, follower], records[at:])
+
+    assert follower.state is not leader.state
+    assert follower.appended["rm_history"] == [
+        history_projection.fold(s, r)[1]["rm_history"][0]
+        for s, r in _states_before(history_projection, other, records[at:])
+    ]
+
+
+def _state(projection: Projection[Any], records: list[Recorded]) -> Any:
+    state = projection.initial()
+    for record in records:
+        state, _ = projection.fold(state, record)
+    return state
+
+
+def _history_rows(records: list[Recorded]) -> list[Any]:
+    state, out = history_projection.initial(), []
+    for record in records:
+        state, rows = history_projection.fold(state, record)
+        out += rows["rm_history"]
+    return out
+
+
+def _states_before(
+    projection: Projection[Any], state: Any, records: list[Recorded]
+) -> list[tuple[Any, Recorded]]:
+    out = []
+    for record in records:
+        out.append((state, record))
+        state, _ = projection.fold(state, record)
+    return out

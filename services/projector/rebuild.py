@@ -41,7 +41,15 @@ from services.projector.schema import (
     positions_table,
     table_names,
 )
-from services.projector.tables import Writes, copy, encoded_row, keyed, specs, write
+from services.projector.tables import (
+    Writes,
+    copy,
+    copying,
+    encoded_row,
+    keyed,
+    specs,
+    write,
+)
 from services.projector.worker import TENANT_LOCK_KEY
 from services.store.event_store import EventStore, read_log_on, read_logs_on
 from services.store.repository import Repository
@@ -202,7 +210,7 @@ async def rebuild_all(
         await _fill_in_processes(system, projections, groups, processes, progress)
     else:
         async with _owner(system) as admin:
-            filler = _Filler(admin, system.pool, system.repository, projections)
+            filler = _Filler(await copying(admin), system.pool, system.repository, projections)
             await filler.fill_all(groups, progress.done)
     # a connection of its own: one kept from the start would idle through the whole fill
     async with _owner(system) as admin:
@@ -368,7 +376,8 @@ class _Worker:
 
     def __init__(self, admin_dsn: str, app_dsn: str, names: list[str]) -> None:
         self.loop = asyncio.new_event_loop()
-        self.admin: asyncpg.Connection = self.loop.run_until_complete(asyncpg.connect(admin_dsn))
+        admin = self.loop.run_until_complete(asyncpg.connect(admin_dsn))
+        self.admin: asyncpg.Connection = self.loop.run_until_complete(copying(admin))
         self.pool: asyncpg.Pool = self.loop.run_until_complete(create_pool(app_dsn, 1, 1))
         repository = Repository(EventStore(self.pool, notify=False))
         self.filler = _Filler(self.admin, self.pool, repository, by_name(names))

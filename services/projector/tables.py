@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -172,10 +173,39 @@ def _write_sql(slots: tuple[tuple[Table, str], ...], suffix: str) -> str:
     return f"WITH {', '.join(ctes)} SELECT 1"
 
 
+async def copying(conn: asyncpg.Connection) -> asyncpg.Connection:
+    """This connection, made to COPY timestamps in half the time: asyncpg's own encoder
+    takes about 1 us a value (it compares with infinity and converts to UTC first), and
+    a rebuild COPYs about 3 an event (audit, history, series)."""
+    await conn.set_type_codec(
+        "timestamptz",
+        schema="pg_catalog",
+        encoder=_microseconds,
+        decoder=_timestamp,
+        format="tuple",
+    )
+    return conn
+
+
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _microseconds(value: datetime) -> tuple[int]:
+    """An aware datetime as PostgreSQL's timestamptz: microseconds since 2000 in UTC (a
+    naive one raises TypeError)."""
+    return ((value - _PG_EPOCH) // _MICROSECOND,)
+
+
+def _timestamp(value: tuple[int]) -> datetime:
+    return _PG_EPOCH + value[0] * _MICROSECOND
+
+
 async def copy(
     conn: asyncpg.Connection, tables: Mapping[str, Table], writes: Writes, suffix: str
 ) -> None:
-    """Apply `writes` to fresh shadow tables by COPY (nothing there to update or delete)."""
+    """Apply `writes` to fresh shadow tables by COPY (nothing there to update or delete);
+    `conn` is best made `copying`."""
     if writes.deletes or writes.prunes:
         raise ValueError("COPY only adds rows")
     for source in (writes.inserts, writes.upserts):

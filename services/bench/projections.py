@@ -34,6 +34,7 @@ import argparse
 import asyncio
 import logging
 import random
+import resource
 import statistics
 import sys
 import time
@@ -200,6 +201,9 @@ async def bench_projections(
         "lag_ms_p99": round(lag.p99_ms, 2),
         "lag_ms_max": round(lag.max_ms, 2),
         "lag_samples": lag.samples,
+        "projector_peak_rss_mb": None
+        if lag.projector_peak_rss_mb is None
+        else round(lag.projector_peak_rss_mb, 1),
         "as_of_events": as_of_events,
         "as_of_ms": round(as_of_ms, 2),
         "as_of_runs": config.as_of_runs,
@@ -676,6 +680,15 @@ class Lag:
     samples: int
     warmup_p99_ms: float
     """p99 of the warm-up's check-ins (0 without a warm-up)."""
+    projector_peak_rss_mb: float | None
+    """The projector process's peak resident memory (None: it ran in this process)."""
+
+
+@dataclass
+class ProjectorProcess:
+    """What the projector's process says of itself when it stops."""
+
+    peak_rss_mb: float | None = None
 
 
 async def lag_phase(system: System, targets: list[CheckInTarget], config: Config) -> Lag:
@@ -684,7 +697,7 @@ async def lag_phase(system: System, targets: list[CheckInTarget], config: Config
     visible: Visible = defaultdict(list)
     running = _projector_process if config.projector_process else _projector_task
     app = OKRApplication(system.repository)
-    async with running(system, visible):
+    async with running(system, visible) as process:
         await asyncio.sleep(0.5)  # LISTEN is on
         warmup, _ = await write_steadily(app, targets, config, config.lag_warmup_seconds)
         commits, write_eps = await write_steadily(app, targets, config, config.lag_seconds)
@@ -698,7 +711,7 @@ async def lag_phase(system: System, targets: list[CheckInTarget], config: Config
         f"lag: p50 {p50:.1f} ms, p99 {p99:.1f} ms, {len(lags)} samples"
         f" (warm-up of {config.lag_warmup_seconds} s: p99 {warmup_p99:.1f} ms)"
     )
-    return Lag(write_eps, p50, p99, max(lags) * 1000, len(lags), warmup_p99)
+    return Lag(write_eps, p50, p99, max(lags) * 1000, len(lags), warmup_p99, process.peak_rss_mb)
 
 
 def _percentiles(lags: list[float]) -> tuple[float, float]:
@@ -717,7 +730,7 @@ Visible = dict[UUID, list[tuple[int, float]]]
 
 
 @asynccontextmanager
-async def _projector_task(system: System, visible: Visible) -> AsyncIterator[None]:
+async def _projector_task(system: System, visible: Visible) -> AsyncIterator[ProjectorProcess]:
     """`Projector.run` as a task of this process, on a pool of its own."""
 
     def on_committed(tenant_id: UUID, position: int) -> None:
@@ -736,7 +749,7 @@ async def _projector_task(system: System, visible: Visible) -> AsyncIterator[Non
         stop = asyncio.Event()
         runner = asyncio.create_task(projector.run(system.app_dsn, stop))
         try:
-            yield
+            yield ProjectorProcess()
         finally:
             stop.set()
             await runner
@@ -745,9 +758,10 @@ async def _projector_task(system: System, visible: Visible) -> AsyncIterator[Non
 
 
 @asynccontextmanager
-async def _projector_process(system: System, visible: Visible) -> AsyncIterator[None]:
+async def _projector_process(system: System, visible: Visible) -> AsyncIterator[ProjectorProcess]:
     """`Projector.run` in a child process (this module run as a script), as `okr project`
-    runs it; it prints a line per committed batch, and stops when its stdin closes."""
+    runs it; it prints a line per committed batch, and stops when its stdin closes, after
+    a last line with its peak resident memory."""
     settings = system.settings
     began = time.perf_counter()
     child = await asyncio.create_subprocess_exec(
@@ -758,10 +772,16 @@ async def _projector_process(system: System, visible: Visible) -> AsyncIterator[
     assert child.stdin is not None and child.stdout is not None
     stdout = child.stdout
 
+    process = ProjectorProcess()
+
     async def read() -> None:
         async for line in stdout:
-            tenant, position, at = line.split()
-            visible[UUID(tenant.decode())].append((int(position), float(at)))
+            first, *rest = line.split()
+            if first == b"peak_rss_kb":
+                process.peak_rss_mb = int(rest[0]) / 1024
+            else:
+                position, at = rest
+                visible[UUID(first.decode())].append((int(position), float(at)))
 
     reader = None
     try:
@@ -769,7 +789,7 @@ async def _projector_process(system: System, visible: Visible) -> AsyncIterator[
             raise RuntimeError("the projector process did not start")
         _log(f"lag: projector process caught up in {time.perf_counter() - began:.1f} s")
         reader = asyncio.create_task(read())
-        yield
+        yield process
     finally:
         child.stdin.close()
         try:
@@ -810,6 +830,8 @@ async def project_until_stdin_closes(app_dsn: str, batch_size: int, poll_interva
         watcher = asyncio.create_task(stop_at_eof())
         await projector.run(app_dsn, stop)
         await watcher
+        out.write(f"peak_rss_kb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\n")
+        out.flush()
     finally:
         await pool.close()
 

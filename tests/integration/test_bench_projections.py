@@ -86,7 +86,8 @@ async def test_projections_benchmark_reports_every_figure_and_drops_its_database
 
     assert await bench_databases(server_dsn) <= before
     assert set(result) == {
-        *NUMBERS, "machine", "quick", "projector", "lag_from_checkpoint", "targets"
+        *NUMBERS, "machine", "quick", "projector", "lag_from_checkpoint", "targets",
+        "projector_peak_rss_mb",
     }  # fmt: skip
     assert result["lag_from_checkpoint"] is await may_checkpoint(server_dsn)
     assert result["quick"] is False
@@ -99,6 +100,10 @@ async def test_projections_benchmark_reports_every_figure_and_drops_its_database
     assert result["events"] == TINY.events
     assert result["as_of_events"] == TINY.big_tenant_events
     assert result["lag_samples"] == round(TINY.lag_rate * TINY.lag_seconds)
+    if separate:  # a process of its own: its memory, more than an interpreter's few MB
+        assert result["projector_peak_rss_mb"] > 20
+    else:
+        assert result["projector_peak_rss_mb"] is None
     assert set(result["targets"]) == TARGETS
     assert all(isinstance(v, bool) for v in result["targets"].values())
 

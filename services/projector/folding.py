@@ -176,7 +176,8 @@ class Folding:
 def fold_all(foldings: Sequence[Folding], records: Sequence[Recorded]) -> None:
     """Fold records into each of one tenant's foldings. A folding whose projection follows
     another's (see `Follows`) and stands in step with that one's folding takes its states
-    instead of folding the events again (history follows progress: a third of the folds)."""
+    instead of folding the events again (history follows progress: the progress fold runs
+    once an event, not twice)."""
     by_name = {f.projection.name: f for f in foldings}
     followers: dict[str, list[Folding]] = defaultdict(list)
     leaders = []

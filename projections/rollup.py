@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal, localcontext
 from functools import lru_cache
 from uuid import UUID
 
@@ -154,9 +154,13 @@ def status_dates(kind: str, raw: Decimal | None, window_start: date, due: date) 
     count statuses for any day with date comparisons, no arithmetic.
     """
     first = _status_on(kind, raw, window_start, due, window_start)
-    at_risk = _first_day(kind, raw, window_start, due, {"at_risk", "off_track"})
-    off_track = _first_day(kind, raw, window_start, due, {"off_track"})
+    at_risk = _first_day(kind, raw, window_start, due, _AT_RISK_OR_WORSE, progress.ON_TRACK_PACE)
+    off_track = _first_day(kind, raw, window_start, due, _OFF_TRACK, progress.AT_RISK_PACE)
     return first, at_risk, off_track
+
+
+_AT_RISK_OR_WORSE = frozenset({"at_risk", "off_track"})
+_OFF_TRACK = frozenset({"off_track"})
 
 
 def _status_on(kind: str, raw: Decimal | None, window_start: date, due: date, day: date) -> str:
@@ -164,19 +168,54 @@ def _status_on(kind: str, raw: Decimal | None, window_start: date, due: date, da
 
 
 def _first_day(
-    kind: str, raw: Decimal | None, window_start: date, due: date, bad: set[str]
+    kind: str,
+    raw: Decimal | None,
+    window_start: date,
+    due: date,
+    bad: frozenset[str],
+    pace: Decimal,
 ) -> date | None:
+    """The first day whose status is in `bad`, which a paced key result reaches once its
+    expected progress passes raw / `pace`: that day is tried first, then its neighbour,
+    then the days between are halved (status only worsens with the day)."""
     end = max(due, window_start)
     if _status_on(kind, raw, window_start, due, end) not in bad:
         return None
     low, high = window_start - timedelta(days=1), end
     if _status_on(kind, raw, window_start, due, low) in bad:
         return date.min  # bad before the window opens: bad on every day
-    # status(low) good, status(high) bad: halve until they are neighbours
-    while (high - low).days > 1:
+    # status(low) good, status(high) bad
+    guess = _paced_guess(raw, window_start, due, pace)
+    if guess is not None and low < guess < high:
+        if _status_on(kind, raw, window_start, due, guess) in bad:
+            high = guess
+            probe = guess - timedelta(days=1)
+        else:
+            low = guess
+            probe = guess + timedelta(days=1)
+        if low < probe < high:  # rounding moves the day by one at most, nearly always
+            if _status_on(kind, raw, window_start, due, probe) in bad:
+                high = probe
+            else:
+                low = probe
+    while (high - low).days > 1:  # halve until they are neighbours
         middle = low + timedelta(days=(high - low).days // 2)
         if _status_on(kind, raw, window_start, due, middle) in bad:
             high = middle
         else:
             low = middle
     return high
+
+
+def _paced_guess(raw: Decimal | None, window_start: date, due: date, pace: Decimal) -> date | None:
+    """The first day whose elapsed share of the window exceeds raw / pace, before rounding;
+    None when there is no such day in the window."""
+    duration = (due - window_start).days
+    if raw is None or duration <= 0:
+        return None
+    with localcontext() as context:
+        context.prec = 28
+        elapsed = int((raw * duration / pace).to_integral_value(rounding=ROUND_FLOOR)) + 1
+    if not 0 <= elapsed <= duration:
+        return None
+    return window_start + timedelta(days=elapsed)

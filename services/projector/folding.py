@@ -55,6 +55,9 @@ class Folding:
     """The state at `applied` while a batch is folded past it (None between batches)."""
     _kept: dict[str, _KeptRows] | None = None
     """`rows` per state table, findable by key (made when first needed)."""
+    _apart: bool = False
+    """Its state was found unequal to its leader's at the same position (see in_step): it
+    is not compared again, as a projector would on every pass after a fold's new version."""
 
     @classmethod
     def new(cls, projection: Projection[Any]) -> Folding:
@@ -107,7 +110,8 @@ class Folding:
         if (self.at, self.applied) != (leader.at, leader.applied) or self.base is not leader.base:
             return False
         if self.state is not leader.state:
-            if self.state != leader.state:
+            if self._apart or self.state != leader.state:
+                self._apart = True
                 return False
             self.state = leader.state
         return True

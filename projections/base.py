@@ -119,7 +119,8 @@ class Follows(Protocol[S_in]):
     the same initial state, and after every event the state that projection's fold gives.
     A driver folding both over the same events, from one state, then folds the leader alone
     and hands this one the states before and after each event; it may also share the
-    state object."""
+    state object. A wrapper of such a projection (to count, to fail) wraps `follow` too,
+    or its class has none and it is folded like any other."""
 
     follows: str
 

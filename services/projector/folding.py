@@ -186,13 +186,21 @@ def fold_all(foldings: Sequence[Folding], records: Sequence[Recorded]) -> None:
     followers: dict[str, list[Folding]] = defaultdict(list)
     leaders = []
     for f in foldings:
-        leader = by_name.get(getattr(f.projection, "follows", ""))
-        if leader is not None and not hasattr(leader.projection, "follows") and f.in_step(leader):
+        leader = by_name.get(_leader_name(f.projection))
+        if leader is not None and not _leader_name(leader.projection) and f.in_step(leader):
             followers[leader.projection.name].append(f)
         else:
             leaders.append(f)
     for f in leaders:
         f.fold(records, followers.get(f.projection.name, ()))
+
+
+def _leader_name(projection: Projection[Any]) -> str:
+    """The projection this one follows, or "". Only when its own class has `follow`: a
+    wrapper that passes attributes on and wraps `fold` alone is folded, not bypassed."""
+    if getattr(type(projection), "follow", None) is None:
+        return ""
+    return str(getattr(projection, "follows", ""))
 
 
 class _KeptRows:

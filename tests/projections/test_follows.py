@@ -231,3 +231,31 @@ def test_a_follower_found_unequal_is_not_compared_again(records: list[Recorded])
 
     assert _Counted.compared == 1
     assert follower.state.n == 130 and leader.state.n == 30
+
+
+class _FoldOnly:
+    """A wrapper that passes every attribute on and wraps `fold` alone (a metric, say)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.folds = inner, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def fold(self, state: Any, record: Recorded) -> Any:
+        self.folds += 1
+        return self.inner.fold(state, record)
+
+
+def test_a_wrapper_of_fold_alone_is_folded_not_bypassed(records: list[Recorded]) -> None:
+    """A wrapper's `follows` comes through from history, but its class has no `follow`:
+    following it would skip the wrapper's own fold. It is folded, and writes history's
+    rows."""
+    wrapped = _FoldOnly(history_projection)
+    leader = Folding.new(progress_projection)
+    follower = Folding.new(wrapped)  # type: ignore[arg-type]
+
+    fold_all([leader, follower], records)
+
+    assert wrapped.folds == len(records)
+    assert follower.appended["rm_history"] == _history_rows(records)

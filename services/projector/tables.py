@@ -189,15 +189,26 @@ async def copying(conn: asyncpg.Connection) -> asyncpg.Connection:
 
 _PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_LATEST, _EARLIEST = datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC)
+_INFINITY, _MINUS_INFINITY = 2**63 - 1, -(2**63)
+"""How asyncpg's own codec sends the latest and earliest datetimes: as infinity."""
 
 
 def _microseconds(value: datetime) -> tuple[int]:
     """An aware datetime as PostgreSQL's timestamptz: microseconds since 2000 in UTC (a
-    naive one raises TypeError)."""
+    naive one raises TypeError); the latest and earliest as asyncpg sends them."""
+    if value == _LATEST:
+        return (_INFINITY,)
+    if value == _EARLIEST:
+        return (_MINUS_INFINITY,)
     return ((value - _PG_EPOCH) // _MICROSECOND,)
 
 
 def _timestamp(value: tuple[int]) -> datetime:
+    if value[0] == _INFINITY:
+        return _LATEST
+    if value[0] == _MINUS_INFINITY:
+        return _EARLIEST
     return _PG_EPOCH + value[0] * _MICROSECOND
 
 

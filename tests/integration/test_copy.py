@@ -14,7 +14,7 @@ INSTANTS = [
     datetime(2000, 1, 1, tzinfo=UTC),
     datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),  # before PostgreSQL's epoch
     datetime(1970, 1, 1, tzinfo=UTC),
-    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999998, tzinfo=UTC),
     datetime(2027, 3, 28, 1, 30, tzinfo=timezone(timedelta(hours=2))),  # another offset
     datetime(2027, 3, 28, 1, 30, tzinfo=timezone(-timedelta(hours=9, minutes=30))),
 ]
@@ -48,6 +48,23 @@ async def test_copied_timestamps_are_the_instants_given(
     ]
     assert read == INSTANTS
     assert back == INSTANTS and all(at.tzinfo == UTC for at in back)
+
+
+async def test_the_latest_and_earliest_datetimes_are_infinities_as_asyncpg_sends_them(
+    admin: asyncpg.Connection,
+) -> None:
+    """asyncpg's own codec (the projector's writes) sends datetime.max and datetime.min as
+    infinity and -infinity: a rebuild stores them the same, and reads them back."""
+    latest, earliest = datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC)
+    await admin.execute("CREATE TEMP TABLE stamps (n int, at timestamptz)")
+    conn = await copying(admin)
+    await conn.copy_records_to_table("stamps", records=[(0, latest), (1, earliest)])
+
+    texts = [r[0] for r in await conn.fetch("SELECT at::text FROM stamps ORDER BY n")]
+    back = [r[0] for r in await conn.fetch("SELECT at FROM stamps ORDER BY n")]
+
+    assert texts == ["infinity", "-infinity"]
+    assert back == [latest, earliest]
 
 
 async def test_a_naive_datetime_is_refused_and_nothing_is_copied(

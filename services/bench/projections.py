@@ -681,7 +681,8 @@ class Lag:
     warmup_p99_ms: float
     """p99 of the warm-up's check-ins (0 without a warm-up)."""
     projector_peak_rss_mb: float | None
-    """The projector process's peak resident memory (None: it ran in this process)."""
+    """The projector process's peak resident memory, its catch-up included (None: it ran
+    in this process, or it ended without saying)."""
 
 
 @dataclass
@@ -830,7 +831,8 @@ async def project_until_stdin_closes(app_dsn: str, batch_size: int, poll_interva
         watcher = asyncio.create_task(stop_at_eof())
         await projector.run(app_dsn, stop)
         await watcher
-        out.write(f"peak_rss_kb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\n")
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        out.write(f"peak_rss_kb {peak_kb}\n")
         out.flush()
     finally:
         await pool.close()

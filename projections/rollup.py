@@ -159,6 +159,7 @@ def status_dates(kind: str, raw: Decimal | None, window_start: date, due: date) 
     return first, at_risk, off_track
 
 
+_DAY = timedelta(days=1)
 _AT_RISK_OR_WORSE = frozenset({"at_risk", "off_track"})
 _OFF_TRACK = frozenset({"off_track"})
 
@@ -184,22 +185,13 @@ def _first_day(
     low, high = window_start - timedelta(days=1), end
     if _status_on(kind, raw, window_start, due, low) in bad:
         return date.min  # bad before the window opens: bad on every day
-    # status(low) good, status(high) bad
+    # status(low) good, status(high) bad: halve until they are neighbours, trying first
+    # the day raw / pace says and the days beside it (rounding moves it by one at most)
     guess = _paced_guess(raw, window_start, due, pace)
-    if guess is not None and low < guess < high:
-        if _status_on(kind, raw, window_start, due, guess) in bad:
-            high = guess
-            probe = guess - timedelta(days=1)
-        else:
-            low = guess
-            probe = guess + timedelta(days=1)
-        if low < probe < high:  # rounding moves the day by one at most, nearly always
-            if _status_on(kind, raw, window_start, due, probe) in bad:
-                high = probe
-            else:
-                low = probe
-    while (high - low).days > 1:  # halve until they are neighbours
-        middle = low + timedelta(days=(high - low).days // 2)
+    tries = [] if guess is None else [guess, guess - _DAY, guess + _DAY]
+    while (high - low).days > 1:
+        tries = [day for day in tries if low < day < high]
+        middle = tries.pop(0) if tries else low + timedelta(days=(high - low).days // 2)
         if _status_on(kind, raw, window_start, due, middle) in bad:
             high = middle
         else:
@@ -209,13 +201,13 @@ def _first_day(
 
 def _paced_guess(raw: Decimal | None, window_start: date, due: date, pace: Decimal) -> date | None:
     """The first day whose elapsed share of the window exceeds raw / pace, before rounding;
-    None when there is no such day in the window."""
+    None when there is no such day before the due date (the due date itself is tried
+    anyway, and the day after it may not exist)."""
     duration = (due - window_start).days
     if raw is None or duration <= 0:
         return None
-    with localcontext() as context:
-        context.prec = 28
+    with localcontext(prec=28):
         elapsed = int((raw * duration / pace).to_integral_value(rounding=ROUND_FLOOR)) + 1
-    if not 0 <= elapsed <= duration:
+    if not 0 <= elapsed < duration:
         return None
     return window_start + timedelta(days=elapsed)

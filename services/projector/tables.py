@@ -174,9 +174,11 @@ def _write_sql(slots: tuple[tuple[Table, str], ...], suffix: str) -> str:
 
 
 async def copying(conn: asyncpg.Connection) -> asyncpg.Connection:
-    """This connection, made to COPY timestamps in half the time: asyncpg's own encoder
-    takes about 1 us a value (it compares with infinity and converts to UTC first), and
-    a rebuild COPYs about 3 an event (audit, history, series)."""
+    """This connection, made to COPY timestamps in half the time (300k values, 3 runs
+    alternating: 1.73-1.77 us a value with asyncpg's encoder, 0.88-0.94 with this one):
+    asyncpg's makes a UTC copy of each datetime and reads the difference's days, seconds
+    and microseconds as Python attributes. A rebuild COPYs about 3 an event (audit,
+    history, series)."""
     await conn.set_type_codec(
         "timestamptz",
         schema="pg_catalog",

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from projections.base import Projection, Recorded
+from projections.base import Projection, Recorded, collect, replay
 from projections.history import history_projection
 from projections.progress import progress_projection
 from projections.registry import PROJECTIONS
@@ -106,11 +106,11 @@ def test_a_follower_that_stands_elsewhere_folds_on_its_own(
     follows from the next batch on."""
     half = len(records) // 2
     leader = Folding(
-        progress_projection, half, _state(progress_projection, records[:half]), half, half, None
+        progress_projection, half, replay(progress_projection, records[:half]), half, half, None
     )
     quarter = half // 2
     follower = Folding(
-        history_projection, half, _state(history_projection, records[:quarter]), quarter, 0, None
+        history_projection, half, replay(history_projection, records[:quarter]), quarter, 0, None
     )
     assert not follower.in_step(leader)
     expected = _history_rows(records)
@@ -133,43 +133,20 @@ def test_a_follower_with_another_state_is_never_given_the_leaders(records: list[
     keeps its own folds, so its rows are what its own state says."""
     at = len(records) // 2
     leader = Folding(
-        progress_projection, at, _state(progress_projection, records[:at]), at, at, None
+        progress_projection, at, replay(progress_projection, records[:at]), at, at, None
     )
-    other = _state(history_projection, records[: at - 1])
+    other = replay(history_projection, records[: at - 1])
     follower = Folding(history_projection, at, other, at, at, None)
 
     fold_all([leader, follower], records[at:])
 
     assert follower.state is not leader.state
-    assert follower.appended["rm_history"] == [
-        history_projection.fold(s, r)[1]["rm_history"][0]
-        for s, r in _states_before(history_projection, other, records[at:])
-    ]
+    assert follower.appended["rm_history"] == _history_rows(records[at:], other)
 
 
-def _state(projection: Projection[Any], records: list[Recorded]) -> Any:
-    state = projection.initial()
-    for record in records:
-        state, _ = projection.fold(state, record)
-    return state
-
-
-def _history_rows(records: list[Recorded]) -> list[Any]:
-    state, out = history_projection.initial(), []
-    for record in records:
-        state, rows = history_projection.fold(state, record)
-        out += rows["rm_history"]
-    return out
-
-
-def _states_before(
-    projection: Projection[Any], state: Any, records: list[Recorded]
-) -> list[tuple[Any, Recorded]]:
-    out = []
-    for record in records:
-        out.append((state, record))
-        state, _ = projection.fold(state, record)
-    return out
+def _history_rows(records: list[Recorded], state: Any = None) -> list[Any]:
+    """The rows history's own fold appends over these records (from `state`)."""
+    return collect(history_projection, records, state)[1]["rm_history"]
 
 
 class _Counted:

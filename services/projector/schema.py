@@ -21,7 +21,7 @@ from services.db import APP_ROLE
 
 _LOCK_KEY = 0x6F6B725F726D73  # "okr_rms": one schema change at a time
 _GRANTS = "(SELECT okr_tenant_ids())::uuid[]"  # a sub-select: evaluated once per query, not per row
-_DDL_VERSION = 5  # bump when the DDL below changes: tables are then made anew
+_DDL_VERSION = 6  # bump when the DDL below changes: tables are then made anew
 
 
 def ident(name: str) -> str:
@@ -67,10 +67,28 @@ def table_names(projection: Projection[Any], suffix: str = "") -> list[str]:
     return [t.name + suffix for t in all_tables(projection)]
 
 
-def create_sql(projection: Projection[Any], suffix: str = "") -> str:
-    """DDL for the projection's tables, keyed, with RLS and grants."""
-    statements = [_create_table(t, suffix) for t in all_tables(projection)]
-    return ";\n".join([*statements, finish_sql(projection, suffix, keys=False)])
+def row_type(table: Table) -> str:
+    """The composite type of a table's rows: tenant_id, then the spec's columns.
+
+    A pass sends each table's rows as one array of it (see tables.write). It is a type of
+    its own, not the table's: a rebuild drops the live tables when it swaps its shadows in,
+    and with them their row types, while every projector connection that prepared a pass's
+    statement would keep the dropped type's id.
+    """
+    return f"{table.name}__row"
+
+
+def create_sql(projection: Projection[Any]) -> str:
+    """DDL for the projection's tables, keyed, with RLS and grants, and their row types."""
+    statements = [_create_table(t, "") for t in all_tables(projection)]
+    types = [_create_row_type(t) for t in all_tables(projection)]
+    return ";\n".join([*statements, *types, finish_sql(projection, "", keys=False)])
+
+
+def drop_sql(projection: Projection[Any]) -> list[str]:
+    """Statements that drop the projection's live tables and row types, where they exist."""
+    tables = [f"DROP TABLE IF EXISTS {t.name}" for t in all_tables(projection)]
+    return [*tables, *(f"DROP TYPE IF EXISTS {row_type(t)}" for t in all_tables(projection))]
 
 
 def bulk_create_sql(projection: Projection[Any], suffix: str) -> str:
@@ -101,6 +119,11 @@ def finish_sql(projection: Projection[Any], suffix: str, *, keys: bool = True) -
     return ";\n".join(statements)
 
 
+def _create_row_type(table: Table) -> str:
+    columns = ", ".join(f"{ident(c.name)} {c.sql_type.split()[0]}" for c in table.columns)
+    return f"CREATE TYPE {row_type(table)} AS (tenant_id uuid, {columns})"
+
+
 def _create_table(table: Table, suffix: str, *, keyed: bool = True) -> str:
     columns = ", ".join(f"{ident(c.name)} {c.sql_type}" for c in table.columns)
     name = table.name + suffix
@@ -125,13 +148,14 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
             async with conn.transaction():
                 for suffix in ("positions", "states"):
                     await conn.execute(f'DROP TABLE IF EXISTS "rm_{retired}__{suffix}"')
+                    await conn.execute(f'DROP TYPE IF EXISTS "rm_{retired}__{suffix}__row"')
                 await conn.execute("DELETE FROM read_model_schemas WHERE projection = $1", retired)
         for projection in projections:
             if known.get(projection.name) == fingerprint(projection):
                 continue
             async with conn.transaction():
-                for name in table_names(projection):
-                    await conn.execute(f"DROP TABLE IF EXISTS {name}")
+                for statement in drop_sql(projection):
+                    await conn.execute(statement)
                 await conn.execute(create_sql(projection))
                 await conn.execute(
                     "INSERT INTO read_model_schemas VALUES ($1, $2)"

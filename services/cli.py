@@ -93,7 +93,10 @@ HANDLERS: dict[str, Handler] = {
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    if getattr(args, "workers", None) is not None and args.tenant is not None:
+        cli.error("--workers is for a rebuild of every tenant; one tenant rebuilds in-process")
     try:
         settings = Settings.from_env()
     except ValueError as error:  # a setting that does not parse: say which, no traceback

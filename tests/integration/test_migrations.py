@@ -6,10 +6,13 @@ import asyncio
 
 import asyncpg
 
+from services.bootstrap import bootstrap
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import ensure_tables
+from services.settings import Settings
 from services.store.migrate import migrate, migration_files
 from tests.conftest import DatabaseFactory
+from tests.integration.test_projector import a_tenant_with_history, projector
 
 
 async def test_concurrent_migrations_apply_each_file_exactly_once(
@@ -83,3 +86,35 @@ async def test_new_sessions_compress_wal_page_images_with_lz4_where_the_server_h
     finally:
         await conn.close()
     assert after == ("lz4" if methods and "lz4" in methods else before)
+
+
+async def test_a_changed_spec_makes_tables_and_row_types_anew_and_passes_write_to_them(
+    databases: DatabaseFactory,
+) -> None:
+    """A projection whose stored fingerprint is not its spec's (a new version of it, or
+    tables made before they had row types: dropped here) gets its tables and row types made
+    anew, and a projector pass fills them from the log."""
+    dsn = await databases.create()
+    system = await bootstrap(Settings(), dsn)
+    try:
+        tenant = await a_tenant_with_history(system, check_ins=4)
+        admin = await asyncpg.connect(dsn)
+        try:
+            await admin.execute("DROP TYPE rm_audit__row, rm_audit__positions__row")
+            await admin.execute(
+                "UPDATE read_model_schemas SET fingerprint = 'older' WHERE projection = 'audit'"
+            )
+            assert await ensure_tables(dsn, PROJECTIONS) == ["audit"]
+            made = await admin.fetchval(
+                "SELECT count(*) FROM pg_type WHERE typname LIKE 'rm_audit%__row'"
+            )
+            assert made == 3  # rm_audit, its positions and its states
+            applied = await projector(system).catch_up(tenant)
+            rows = await admin.fetchval(
+                "SELECT count(*) FROM rm_audit WHERE tenant_id = $1", tenant
+            )
+        finally:
+            await admin.close()
+        assert applied > 0 and rows == applied
+    finally:
+        await system.close()

@@ -67,15 +67,20 @@ def table_names(projection: Projection[Any], suffix: str = "") -> list[str]:
     return [t.name + suffix for t in all_tables(projection)]
 
 
-def row_type(table: Table) -> str:
-    """The composite type of a table's rows: tenant_id, then the spec's columns.
+def row_type(table_name: str) -> str:
+    """The composite type of a live table's rows: tenant_id, then the spec's columns.
 
     A pass sends each table's rows as one array of it (see tables.write). It is a type of
     its own, not the table's: a rebuild drops the live tables when it swaps its shadows in,
     and with them their row types, while every projector connection that prepared a pass's
     statement would keep the dropped type's id.
     """
-    return f"{table.name}__row"
+    return f"{table_name}__row"
+
+
+def bare_type(sql_type: str) -> str:
+    """A column's type without its constraints ("bigint NOT NULL" -> "bigint")."""
+    return sql_type.split()[0]
 
 
 def create_sql(projection: Projection[Any]) -> str:
@@ -87,8 +92,9 @@ def create_sql(projection: Projection[Any]) -> str:
 
 def drop_sql(projection: Projection[Any]) -> list[str]:
     """Statements that drop the projection's live tables and row types, where they exist."""
-    tables = [f"DROP TABLE IF EXISTS {t.name}" for t in all_tables(projection)]
-    return [*tables, *(f"DROP TYPE IF EXISTS {row_type(t)}" for t in all_tables(projection))]
+    names = table_names(projection)
+    tables = [f"DROP TABLE IF EXISTS {name}" for name in names]
+    return [*tables, *(f"DROP TYPE IF EXISTS {row_type(name)}" for name in names)]
 
 
 def bulk_create_sql(projection: Projection[Any], suffix: str) -> str:
@@ -120,8 +126,8 @@ def finish_sql(projection: Projection[Any], suffix: str, *, keys: bool = True) -
 
 
 def _create_row_type(table: Table) -> str:
-    columns = ", ".join(f"{ident(c.name)} {c.sql_type.split()[0]}" for c in table.columns)
-    return f"CREATE TYPE {row_type(table)} AS (tenant_id uuid, {columns})"
+    columns = ", ".join(f"{ident(c.name)} {bare_type(c.sql_type)}" for c in table.columns)
+    return f"CREATE TYPE {row_type(table.name)} AS (tenant_id uuid, {columns})"
 
 
 def _create_table(table: Table, suffix: str, *, keyed: bool = True) -> str:
@@ -147,8 +153,9 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
         for retired in known.keys() - names:  # a projection no longer kept (portfolio)
             async with conn.transaction():
                 for suffix in ("positions", "states"):
-                    await conn.execute(f'DROP TABLE IF EXISTS "rm_{retired}__{suffix}"')
-                    await conn.execute(f'DROP TYPE IF EXISTS "rm_{retired}__{suffix}__row"')
+                    name = f"rm_{retired}__{suffix}"
+                    await conn.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+                    await conn.execute(f"DROP TYPE IF EXISTS {ident(row_type(name))}")
                 await conn.execute("DELETE FROM read_model_schemas WHERE projection = $1", retired)
         for projection in projections:
             if known.get(projection.name) == fingerprint(projection):

@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 
 from projections.base import Projection, Row, Table
-from services.projector.schema import all_tables, columns_sql, ident, row_type
+from services.projector.schema import all_tables, bare_type, columns_sql, ident, row_type
 
 
 @cache
@@ -31,7 +31,7 @@ def keyed(table: Table, rows: Sequence[Row]) -> dict[tuple[Any, ...], Row]:
 
 def _array(sql_type: str) -> str:
     """The array type of a column type ("bigint NOT NULL" -> "bigint[]")."""
-    return sql_type.split()[0] + "[]"
+    return bare_type(sql_type) + "[]"
 
 
 def _insert_sql(table: Table, suffix: str, upsert: bool, first: int) -> str:
@@ -40,7 +40,8 @@ def _insert_sql(table: Table, suffix: str, upsert: bool, first: int) -> str:
     not once per row."""
     name = table.name + suffix
     names = columns_sql(["tenant_id", *(c.name for c in table.columns)])
-    sql = f"INSERT INTO {name} ({names}) SELECT {names} FROM unnest(${first}::{row_type(table)}[])"
+    rows = f"${first}::{row_type(table.name)}[]"
+    sql = f"INSERT INTO {name} ({names}) SELECT {names} FROM unnest({rows})"
     if not upsert:
         return sql
     others = [c.name for c in table.columns if c.name not in table.key]

@@ -33,7 +33,7 @@ from services.bootstrap import System, bootstrap
 from services.demo import load_demo
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import ensure_tables
-from services.projector.worker import Projector
+from services.projector.worker import Projector, projector_pool
 from services.runtime import admin_database
 from services.settings import PROJECT_ROOT, Settings
 from tenants import directory, memberships, users
@@ -169,10 +169,11 @@ async def housekeeping(system: System, settings: Settings, stop: asyncio.Event) 
 
 
 async def _serve(args: argparse.Namespace, settings: Settings, system: System) -> None:
-    projector = None
+    projector, pool = None, None
     if not args.no_projector:
+        pool = await projector_pool(system.app_dsn)
         projector = Projector(
-            system.pool, system.repository, PROJECTIONS,
+            pool, system.repository, PROJECTIONS,
             batch_size=settings.projector_batch, poll_interval=settings.projector_poll,
         )  # fmt: skip
     app = create_app(system, settings, projector=projector)
@@ -194,3 +195,5 @@ async def _serve(args: argparse.Namespace, settings: Settings, system: System) -
                 await asyncio.wait_for(task, PROJECTOR_STOP_SECONDS)
             except TimeoutError:
                 log.warning("serve.projector_stop_timeout")
+        if pool is not None:
+            await pool.close()

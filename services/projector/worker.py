@@ -30,7 +30,7 @@ import asyncpg
 import structlog
 
 from projections.base import Projection
-from services.db import admit_unflushed_sql, transaction_with
+from services.db import admit_unflushed_sql, create_pool, transaction_with
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding, fold_all
@@ -47,6 +47,17 @@ _NO_EVENT = (
     " NULL::uuid, NULL::bytea"
 )
 """The event columns of LOG_COLUMNS (but the tenant's), in a row that is no event."""
+
+
+LANES = 2
+"""Passes a projector runs at once, each on a connection of its own (see Projector._lane)."""
+
+
+async def projector_pool(dsn: str, lanes: int = LANES) -> asyncpg.Pool:
+    """A projector's own connections, one per lane. In `okr serve` the projector does not
+    share the application's pool: requests that take all of it in a burst (writers start
+    at the rate they come, whatever the pool) would hold its passes up behind them."""
+    return await create_pool(dsn, 1, lanes)
 
 
 LOCK_MANY_SQL = (
@@ -84,7 +95,7 @@ class Projector:
         poll_interval: float = 1.0,
         on_committed: Callable[[UUID, int], None] | None = None,
         cache_size: int = 10_000,
-        lanes: int = 2,
+        lanes: int = LANES,
         tenants_per_pass: int = 100,
     ) -> None:
         self.pool = pool

@@ -31,7 +31,7 @@ from services.projector import folding, rebuild
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import states_table
 from services.projector.waiting import projected_position, wait_for_position
-from services.projector.worker import LOCK_MANY_SQL, Projector
+from services.projector.worker import LOCK_MANY_SQL, Projector, projector_pool
 from services.read import progress_as_of, progress_tree
 from services.settings import Settings
 from tests.conftest import DatabaseFactory
@@ -426,6 +426,29 @@ async def test_a_running_projector_catches_many_tenants_up_in_lanes(fresh: Syste
         stop.set()
         await task
     await assert_matches_rebuild(fresh, tenants)
+
+
+async def test_a_projector_on_its_own_pool_keeps_up_while_requests_hold_every_connection(
+    databases: DatabaseFactory,
+) -> None:
+    """As `okr serve` runs it: a burst of requests has taken the whole application pool,
+    and the check-ins written before still reach the read models."""
+    system = await bootstrap(Settings(pool_min=2, pool_max=2), await databases.create())
+    own, reader = await projector_pool(system.app_dsn), await create_pool(system.app_dsn, 1, 1)
+    stop = asyncio.Event()
+    try:
+        tenant = await a_tenant_with_history(system, check_ins=4)
+        head = await system.store.head(tenant)
+        async with system.pool.acquire(), system.pool.acquire():  # every connection taken
+            running = Projector(own, system.repository, PROJECTIONS, poll_interval=0.2)
+            task = asyncio.create_task(running.run(system.app_dsn, stop))
+            try:
+                assert await wait_for_position(reader, tenant, head, within=10)
+            finally:
+                stop.set()
+                await asyncio.wait_for(task, 10)  # cancelled if it waits for a connection
+    finally:
+        await asyncio.gather(own.close(), reader.close(), system.close())
 
 
 class CountingProjection:

@@ -20,9 +20,9 @@ import signal
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -371,20 +371,35 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
         future.set_exception(error)
 
 
+_Opened = TypeVar("_Opened", asyncpg.Connection, asyncpg.Pool)
+
+
 class _Worker:
     """A rebuild worker process: its own event loop, connections and repository."""
 
     def __init__(self, admin_dsn: str, app_dsn: str, names: list[str]) -> None:
         self.loop = asyncio.new_event_loop()
-        admin = self.loop.run_until_complete(asyncpg.connect(admin_dsn))
-        self.admin: asyncpg.Connection = self.loop.run_until_complete(copying(admin))
-        self.pool: asyncpg.Pool = self.loop.run_until_complete(create_pool(app_dsn, 1, 1))
-        repository = Repository(EventStore(self.pool, notify=False))
-        self.filler = _Filler(self.admin, self.pool, repository, by_name(names))
+        self.opened: list[asyncpg.Connection | asyncpg.Pool] = []
+        """What close() closes: a worker that fails to start keeps no connection open."""
+        try:
+            admin = self._open(asyncpg.connect(admin_dsn))
+            self.admin: asyncpg.Connection = self.loop.run_until_complete(copying(admin))
+            self.pool: asyncpg.Pool = self._open(create_pool(app_dsn, 1, 1))
+            repository = Repository(EventStore(self.pool, notify=False))
+            self.filler = _Filler(self.admin, self.pool, repository, by_name(names))
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, opening: Awaitable[_Opened]) -> _Opened:
+        opened = self.loop.run_until_complete(opening)
+        self.opened.append(opened)
+        return opened
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.pool.close())
-        self.loop.run_until_complete(self.admin.close())
+        for opened in reversed(self.opened):
+            self.loop.run_until_complete(opened.close())
+        self.opened.clear()
         self.loop.close()
 
 

@@ -272,6 +272,29 @@ async def test_workers_that_cannot_start_fail_the_rebuild_with_their_reason(
     assert multiprocessing.active_children() == []
 
 
+async def test_a_worker_that_cannot_start_keeps_no_connection_open(fresh: System) -> None:
+    """Its admin connection made, then its pool refused: the worker closes the connection
+    it made, rather than keeping it until the rebuild terminates it."""
+    nowhere = "postgresql://okr_app@127.0.0.1:1/none"
+    others = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND usename = current_user AND pid <> pg_backend_pid()"
+    )
+    conn = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        before = await conn.fetchval(others)
+        with pytest.raises(ConnectionRefusedError):  # in a thread: the worker's loop is its own
+            await asyncio.to_thread(rebuild._Worker, fresh.admin_dsn, nowhere, ["audit"])
+        for _ in range(50):  # a closed connection's backend ends a moment later
+            if await conn.fetchval(others) == before:
+                break
+            await asyncio.sleep(0.1)
+        after = await conn.fetchval(others)
+    finally:
+        await conn.close()
+    assert after == before
+
+
 async def audit_rows(system: System, tenants: list[uuid.UUID]) -> list[asyncpg.Record]:
     async with tenant_transaction(system.pool, tenants) as conn:
         return await conn.fetch("SELECT * FROM rm_audit ORDER BY tenant_id, position")

@@ -8,7 +8,7 @@ import asyncpg
 
 from services.bootstrap import bootstrap
 from services.projector.registry import PROJECTIONS
-from services.projector.schema import ensure_tables
+from services.projector.schema import ensure_tables, row_type
 from services.settings import Settings
 from services.store.migrate import migrate, migration_files
 from tests.conftest import DatabaseFactory
@@ -118,3 +118,34 @@ async def test_a_changed_spec_makes_tables_and_row_types_anew_and_passes_write_t
         assert applied > 0 and rows == applied
     finally:
         await system.close()
+
+
+async def test_a_retired_projection_loses_its_positions_states_and_row_types(
+    databases: DatabaseFactory,
+) -> None:
+    """A projection the registry no longer has (its name still in read_model_schemas): its
+    positions and states tables and their row types are dropped, its name forgotten, and
+    the kept projections' tables stay."""
+    dsn = await databases.create()
+    await migrate(dsn)
+    await ensure_tables(dsn, PROJECTIONS)
+    admin = await asyncpg.connect(dsn)
+    try:
+        for name in ("rm_gone__positions", "rm_gone__states"):
+            await admin.execute(f"CREATE TABLE {name} (tenant_id uuid, position bigint)")
+            await admin.execute(f"CREATE TYPE {row_type(name)} AS (tenant_id uuid)")
+        await admin.execute("INSERT INTO read_model_schemas VALUES ('gone', 'any')")
+
+        assert await ensure_tables(dsn, PROJECTIONS) == []
+
+        left = await admin.fetch(
+            "SELECT relname FROM pg_class WHERE relname LIKE 'rm_gone%'"
+            " UNION ALL SELECT typname FROM pg_type WHERE typname LIKE 'rm_gone%'"
+        )
+        known = await admin.fetch("SELECT projection FROM read_model_schemas")
+        kept = await admin.fetchval("SELECT to_regclass('rm_audit__positions') IS NOT NULL")
+    finally:
+        await admin.close()
+    assert left == []
+    assert sorted(r["projection"] for r in known) == sorted(p.name for p in PROJECTIONS)
+    assert kept

@@ -90,11 +90,14 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
     from services.projector import rebuild
     from services.projector.registry import by_name
 
+    try:
+        chosen = by_name(getattr(args, "projection", None))  # only rebuild chooses
+    except ValueError as error:  # an unknown name: said before any server starts
+        raise SystemExit(f"okr: {error}") from None
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:
             tenant = None if args.tenant is None else await resolve_tenant(system, args.tenant)
             if args.action == "rebuild":
-                chosen = by_name(args.projection)
                 if tenant is None:
                     workers = args.workers or settings.rebuild_processes
                     events = await rebuild.rebuild_all(
@@ -106,7 +109,6 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
                     )
                 print(f"\nrebuilt {', '.join(p.name for p in chosen)}: {events} events replayed")
                 return 0
-            chosen = by_name(None)
             if tenant is None:
                 differences = await rebuild.verify_all(system.pool, system.repository, chosen)
             else:

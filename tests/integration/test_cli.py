@@ -108,7 +108,8 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
 
 async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFactory) -> None:
     """An unknown tenant, a malformed date, a count of workers below one or given for one
-    tenant: each ends with a clear message and an exit code, before any work."""
+    tenant, an unknown projection: each ends with a clear message and an exit code, before
+    any work."""
     dsn = await databases.create()
     unknown = okr(dsn, "progress", "--tenant", "no-such-client")
     assert unknown.returncode != 0 and "no tenant" in unknown.stderr
@@ -119,6 +120,11 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
         assert refused.returncode == 2 and "at least 1" in refused.stderr
     one_tenant = okr(dsn, "projections", "rebuild", "--tenant", "demo", "--workers", "2")
     assert one_tenant.returncode == 2 and "--workers is for a rebuild of every" in one_tenant.stderr
+    no_such = okr(dsn, "projections", "rebuild", "--projection", "audit", "--projection", "nope")
+    assert no_such.returncode == 1
+    assert no_such.stderr.strip() == (
+        "okr: unknown projection(s): nope; known: progress, series, history, audit"
+    )
     for name, value, expected in (
         ("OKR_POOL_MIN", "two", "OKR_POOL_MIN: expected a whole number, not 'two'"),
         ("OKR_PROJECTOR_POLL", "soon", "OKR_PROJECTOR_POLL: expected a number, not 'soon'"),

@@ -95,6 +95,35 @@ async def test_incremental_projection_equals_a_rebuild_row_for_row(fresh: System
     await assert_matches_rebuild(fresh, [tenant])
 
 
+async def test_verify_reports_each_row_that_differs_and_none_for_a_tenant_without_events(
+    fresh: System,
+) -> None:
+    """A live row changed behind the projector's back and one deleted are reported, each
+    with the live and the rebuilt row. A tenant with no event has no row written (a
+    projector writes a tenant's first rows with its first event), and none is expected."""
+    tenant = await a_tenant_with_history(fresh, check_ins=4)
+    await projector(fresh).catch_up(tenant)
+    admin = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        await admin.execute(
+            "UPDATE rm_audit SET actor = 'user:mallory' WHERE tenant_id = $1 AND position = 1",
+            tenant,
+        )
+        await admin.execute("DELETE FROM rm_audit WHERE tenant_id = $1 AND position = 2", tenant)
+    finally:
+        await admin.close()
+
+    found = await rebuild.verify_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant)
+
+    assert sorted((d.table, d.key) for d in found) == [("rm_audit", (1,)), ("rm_audit", (2,))]
+    changed, deleted = sorted(found, key=lambda d: d.key)
+    assert changed.live is not None and changed.rebuilt is not None
+    assert "user:mallory" in changed.live and "user:anna" in changed.rebuilt
+    assert deleted.live is None and deleted.rebuilt is not None
+    nobody = uuid.uuid4()
+    assert await rebuild.verify_tenant(fresh.pool, fresh.repository, PROJECTIONS, nobody) == []
+
+
 class Crash(Exception):
     pass
 

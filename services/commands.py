@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from uuid import UUID
 
 import asyncpg
@@ -67,18 +68,26 @@ async def project(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def resolve_tenant(system: System, text: str) -> UUID:
-    """A tenant id from an id, a slug, or 'demo' (operator convenience, read as admin)."""
+    """A tenant id from an id, a slug, or 'demo' (operator convenience, read as admin). An
+    id must be known: in the directory, or in the log (a tenant with events)."""
     if text == "demo":
         from services.demo_data import TENANT_ID
 
         return TENANT_ID
     try:
-        return UUID(text)
+        tenant_id: UUID | None = UUID(text)
     except ValueError:
-        pass
+        tenant_id = None
     conn = await asyncpg.connect(system.admin_dsn)
     try:
-        found = await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", text)
+        if tenant_id is None:
+            found = await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", text)
+        else:
+            found = await conn.fetchval(
+                "SELECT $1::uuid WHERE EXISTS (SELECT FROM tenants WHERE id = $1)"
+                " OR EXISTS (SELECT FROM tenant_heads WHERE tenant_id = $1)",
+                tenant_id,
+            )
     finally:
         await conn.close()
     if found is None:
@@ -173,9 +182,22 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
         return 0
     for c in changes:
-        print(f"{c.item_kind:<10} {c.title[:50]:<50} {c.field:<16} {c.before} → {c.after}")
+        before, after = _shown(c.field, c.before), _shown(c.field, c.after)
+        print(f"{c.item_kind:<10} {c.title[:50]:<50} {c.field:<16} {before} → {after}")
     print(f"{len(changes)} change(s) between {since.isoformat()} and {until.isoformat()}")
     return 0
+
+
+_FRACTIONS = frozenset({"progress", "raw_progress"})
+"""Diff fields that are fractions: shown as the tree shows them (--json keeps the exact text)."""
+
+
+def _shown(field: str, value: str | None) -> str:
+    from services.tree_print import percent
+
+    if value is None:
+        return "—"
+    return percent(Decimal(value)) if field in _FRACTIONS else value
 
 
 async def audit(args: argparse.Namespace, settings: Settings) -> int:

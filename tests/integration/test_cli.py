@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -94,6 +95,12 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
                   "--to", datetime.now(UTC).isoformat(), "--json")  # fmt: skip
     assert changes.returncode == 0, changes.stderr
     assert any(c["field"] == "value" for c in json.loads(changes.stdout))
+    as_text = okr(dsn, "diff", "--tenant", "demo", "--from", month_ago,
+                  "--to", datetime.now(UTC).isoformat())  # fmt: skip
+    shares = [line for line in as_text.stdout.splitlines() if re.search(r" (raw_)?progress ", line)]
+    assert shares, as_text.stdout  # fractions as the tree shows them, a dash for none
+    share = r"(-?\d+\.\d %|—)"
+    assert all(re.search(rf" {share} → {share}$", line) for line in shares), shares
 
     verify = okr(dsn, "projections", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
@@ -113,6 +120,12 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     dsn = await databases.create()
     unknown = okr(dsn, "progress", "--tenant", "no-such-client")
     assert unknown.returncode != 0 and "no tenant" in unknown.stderr
+    nobody = str(uuid.uuid4())  # an id in neither the directory nor the log
+    for command in (("progress",), ("diff", "--from", "2026-01-01", "--to", "2026-02-01"),
+                    ("projections", "verify"), ("audit", "verify")):  # fmt: skip
+        refused = okr(dsn, *command, "--tenant", nobody)
+        assert refused.returncode == 1
+        assert refused.stderr.strip().endswith(f"okr: no tenant with id or slug '{nobody}'")
     bad_date = okr(dsn, "progress", "--tenant", "demo", "--as-of", "last tuesday")
     assert bad_date.returncode != 0 and "ISO 8601" in bad_date.stderr
     for workers in ("0", "-1", "two"):

@@ -174,6 +174,8 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     from services.read import diff as diff_of
 
     since, until = parse_instant(args.since), parse_instant(args.until)
+    if since > until:  # as the API refuses it
+        raise SystemExit(f"okr: --from ({args.since}) must not be after --to ({args.until})")
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:
             tenant = await resolve_tenant(system, args.tenant)

@@ -114,9 +114,9 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
 
 
 async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFactory) -> None:
-    """An unknown tenant, a malformed date, a count of workers below one or given for one
-    tenant, an unknown projection: each ends with a clear message and an exit code, before
-    any work."""
+    """An unknown tenant, a malformed date, a diff from a later instant to an earlier one,
+    a count of workers below one or given for one tenant, an unknown projection: each ends
+    with a clear message and an exit code, before any work."""
     dsn = await databases.create()
     unknown = okr(dsn, "progress", "--tenant", "no-such-client")
     assert unknown.returncode != 0 and "no tenant" in unknown.stderr
@@ -128,6 +128,11 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
         assert refused.stderr.strip().endswith(f"okr: no tenant with id or slug '{nobody}'")
     bad_date = okr(dsn, "progress", "--tenant", "demo", "--as-of", "last tuesday")
     assert bad_date.returncode != 0 and "ISO 8601" in bad_date.stderr
+    backwards = okr(dsn, "diff", "--tenant", "demo", "--from", "2026-11-01", "--to", "2026-10-01")
+    assert backwards.returncode == 1
+    assert backwards.stderr.strip() == (
+        "okr: --from (2026-11-01) must not be after --to (2026-10-01)"
+    )
     for workers in ("0", "-1", "two"):
         refused = okr(dsn, "projections", "rebuild", "--workers", workers)
         assert refused.returncode == 2 and "at least 1" in refused.stderr

@@ -240,15 +240,31 @@ _DECODE_ERRORS = (
 
 _MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _MSGSPEC_FIELD = re.compile(r"field `(?P<name>[^`]+)`")
+_MISSING_PARAMETER = re.compile(r"(?P<message>Missing required (\w+ )?parameter '(?P<name>[^']+)')")
+"""Litestar's message of a missing query, header or path parameter (then " for path ...")."""
 
 
-def _validation_item(item: Mapping[str, Any]) -> FieldProblem:
+def _wire_names(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The handler's parameters that the request names otherwise (`since` is ?from=)."""
+    handler = request.scope.get("route_handler")
+    parameters = getattr(getattr(handler, "parsed_fn_signature", None), "parameters", {})
+    return {
+        name: alias
+        for name, field in parameters.items()
+        if (alias := getattr(field.kwarg_definition, "name", None))
+    }
+
+
+def _validation_item(item: Mapping[str, Any], wire: Mapping[str, str]) -> FieldProblem:
     """One item of Litestar's ValidationException.extra as a field problem."""
     message = str(item.get("message", "invalid"))
+    missing = _MISSING_PARAMETER.search(message)
+    if missing:
+        return FieldProblem(missing.group("name"), "required", missing.group("message"))
     key = item.get("key")
     path = _MSGSPEC_PATH.search(message)
     named = _MSGSPEC_FIELD.search(message)
-    field = str(key) if key not in (None, "data") else None
+    field = wire.get(str(key), str(key)) if key not in (None, "data") else None
     if path and path.group("path"):
         field = path.group("path").lstrip(".")
         message = message[: path.start()]
@@ -283,7 +299,10 @@ def validation_problem(
         errors = [FieldProblem(None, "malformed_json", detail)]
         return _problem(request, 400, "malformed-json", "Malformed JSON", detail, errors)
     extra = exc.extra if isinstance(exc.extra, list) else []
-    errors = [_validation_item(i) for i in extra if isinstance(i, Mapping)]
+    wire = _wire_names(request)
+    errors = [_validation_item(i, wire) for i in extra if isinstance(i, Mapping)]
+    if not errors and _MISSING_PARAMETER.search(detail):  # said in the detail alone
+        errors = [_validation_item({"message": detail}, wire)]
     if not errors:
         message = _MSGSPEC_PATH.sub("", detail)
         path = _MSGSPEC_PATH.search(detail)

@@ -113,3 +113,35 @@ async def test_conflicts_with_state_are_409(client: httpx.AsyncClient, world: Wo
 async def test_an_unknown_route_is_a_problem_too(client: httpx.AsyncClient, world: World) -> None:
     response = await client.get("/api/v1/nothing-here", headers=world.a.auth("client_admin"))
     assert_problem(response, 404)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field", "rule"),
+    [
+        ("diff", {}, "from", "required"),
+        ("diff", {"from": "last monday"}, "from", "invalid_date"),
+        ("diff", {"from": "2027-01-01T00:00:00Z", "to": "soon"}, "to", "invalid_date"),
+        ("progress", {"as_of": "yesterday"}, "as_of", "invalid_date"),
+        ("progress", {"as_of_position": -1}, "as_of_position", "wrong_type"),
+        ("history", {"since": "2027-13-01T00:00:00Z"}, "since", "invalid_date"),
+        ("audit", {"limit": 0}, "limit", "wrong_type"),
+    ],
+)
+async def test_bad_query_parameters_are_named_as_the_request_names_them(
+    client: httpx.AsyncClient,
+    world: World,
+    path: str,
+    params: dict[str, Any],
+    field: str,
+    rule: str,
+) -> None:
+    """A missing or malformed query parameter is named by its name in the URL (?from=, not
+    the handler's `since`), in the errors and in the detail."""
+    response = await client.get(
+        f"/api/v1/tenants/{world.a.tenant.id}/{path}",
+        headers=world.a.auth("client_admin"),
+        params=params,
+    )
+    problem = assert_problem(response, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, rule)]
+    assert problem["detail"].startswith(f"{field}: ")

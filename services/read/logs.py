@@ -106,14 +106,18 @@ async def audit(
     return [entry_from_row(tuple(r)) for r in rows]
 
 
-async def series(pool: asyncpg.Pool, tenant_id: UUID, item_id: UUID) -> list[SeriesPoint]:
-    """Every value recorded for a key result or KPI (corrections included), in log order."""
+async def series(
+    pool: asyncpg.Pool, tenant_id: UUID, item_id: UUID, item_kind: str
+) -> list[SeriesPoint]:
+    """Every value recorded for a key result or KPI (`item_kind`: series.KEY_RESULT or
+    series.KPI_KIND), corrections included, in log order."""
     columns = columns_sql(SeriesPoint.__struct_fields__)
     async with tenant_transaction(pool, [tenant_id]) as conn:
         rows = await conn.fetch(
-            f"SELECT {columns} FROM rm_series_points WHERE tenant_id = $1 AND item_id = $2"
-            " ORDER BY position",
+            f"SELECT {columns} FROM rm_series_points"
+            " WHERE tenant_id = $1 AND item_id = $2 AND item_kind = $3 ORDER BY position",
             tenant_id,
             item_id,
+            item_kind,
         )
     return [series_point(tuple(r)) for r in rows]

@@ -165,6 +165,38 @@ async def test_diff_between_two_instants(client: httpx.AsyncClient, world: World
     assert backwards.status_code == 422
 
 
+async def test_series_of_a_key_result_and_a_kpi_and_404_for_an_unknown_or_other_item(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A key result's values in log order, a KPI's measurements; an id that is no key
+    result (unknown, or a KPI's) is 404 under /key-results, and likewise under /kpis."""
+    kr, position = await fresh_key_result(client, world)
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_viewer")
+    points = await client.get(
+        f"{base}/key-results/{kr}/series", headers=auth, params={"min_position": position}
+    )
+    assert points.status_code == 200, points.text
+    assert [(p["valid_on"], p["value"]) for p in points.json()] == [
+        ("2027-01-10", "72"), ("2027-01-20", "75"), ("2027-01-30", "79"),
+    ]  # fmt: skip
+    assert {p["item_kind"] for p in points.json()} == {"key_result"}
+    measured = await client.get(f"{base}/kpis/{world.ids.kpi_id}/series", headers=auth)
+    assert measured.json()[0]["point_id"] == str(world.ids.measurement_id)  # others may follow
+    assert {p["item_kind"] for p in measured.json()} == {"kpi"}
+
+    missing = "00000000-0000-4000-8000-000000000000"
+    for path, field in (
+        (f"key-results/{missing}", "key_result_id"),
+        (f"key-results/{world.ids.kpi_id}", "key_result_id"),
+        (f"kpis/{missing}", "kpi_id"),
+        (f"kpis/{kr}", "kpi_id"),
+    ):
+        refused = await client.get(f"{base}/{path}/series", headers=auth)
+        assert refused.status_code == 404, (path, refused.text)
+        assert refused.json()["errors"][0]["field"] == field
+
+
 async def test_a_consultancy_sees_its_portfolio(client: httpx.AsyncClient, world: World) -> None:
     """The consultancy's people see each client's summary; B's clients are not among them."""
     response = await client.get(

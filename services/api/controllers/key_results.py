@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from projections.progress_tree import KeyResultNode
-from projections.series import SeriesPoint
+from projections.series import KEY_RESULT, SeriesPoint
 from services import read
 from services.api.dependencies import (
     ContextDep,
@@ -191,11 +191,16 @@ class KeyResultController(Controller):
         tenant_id: FromPath[UUID],
         key_result_id: FromPath[UUID],
         runtime: RuntimeDep,
+        okr: OkrDep,
+        ctx: ContextDep,
         min_position: MinPosition = None,
     ) -> list[SeriesPoint]:
         """Every value recorded for the key result, corrections as new points (for charts)."""
         await caught_up(runtime, tenant_id, min_position, "series")
-        return await read.series(runtime.pool, tenant_id, key_result_id)
+        points = await read.series(runtime.pool, tenant_id, key_result_id, KEY_RESULT)
+        if not points:  # none yet, or no such key result: that one is a 404
+            await okr.key_results.get(ctx, key_result_id)
+        return points
 
     @post(
         "/{key_result_id:uuid}/archive",

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from projections.progress_tree import KPINode, kpi_board
-from projections.series import SeriesPoint
+from projections.series import KPI_KIND, SeriesPoint
 from services import read
 from services.api.dependencies import (
     ContextDep,
@@ -153,10 +153,16 @@ class KpiController(Controller):
         tenant_id: FromPath[UUID],
         kpi_id: FromPath[UUID],
         runtime: RuntimeDep,
+        okr: OkrDep,
+        ctx: ContextDep,
         min_position: MinPosition = None,
     ) -> list[SeriesPoint]:
+        """Every measurement of the KPI, corrections as new points (for charts)."""
         await caught_up(runtime, tenant_id, min_position, "series")
-        return await read.series(runtime.pool, tenant_id, kpi_id)
+        points = await read.series(runtime.pool, tenant_id, kpi_id, KPI_KIND)
+        if not points:  # none yet, or no such KPI: that one is a 404
+            await okr.kpis.get(ctx, kpi_id)
+        return points
 
     @post("/{kpi_id:uuid}/key-results", guards=[requires_edit_okrs], summary="Feed a key result")
     async def link(

@@ -199,6 +199,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "it": "{topic} registrato da {actor}",
     },
 }
+KINDS = frozenset(TEMPLATES) | {
+    template.partition(".")[0] for template in TEMPLATES if template != "event.recorded"
+}
+"""What the history can be filtered by: a kind of change ("key_result.target_revised") or of
+item ("key_result")."""
 
 
 class _Params(dict[str, str]):

@@ -58,6 +58,9 @@ async def test_history_pages_newest_first_with_a_cursor(
         params = {"item_id": kr, "limit": 2, "cursor": page["next_cursor"]}
     assert len(seen) == 4  # created + three check-ins
     assert seen == sorted(seen, reverse=True)
+    for kind, lines in (("key_result.checked_in", 3), ("key_result", 4), ("kpi", 0)):
+        page = await client.get(path, headers=auth, params={"item_id": kr, "kind": kind})
+        assert len(page.json()["items"]) == lines, kind
 
 
 async def test_audit_trail_as_pages_csv_and_json_lines(

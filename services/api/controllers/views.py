@@ -15,6 +15,7 @@ from litestar.response import Stream
 
 from projections.audit import AuditEntry, audit_csv, audit_entry, audit_jsonl
 from projections.history import HistoryLine
+from projections.history_text import KINDS as HISTORY_KINDS
 from projections.progress_tree import ProgressTree
 from projections.timetravel import Change
 from services import read
@@ -113,6 +114,12 @@ class ViewController(Controller):
         limit: Limit = 100,
     ) -> Page[HistoryLine]:
         """Every change in words, newest first: who, what, before -> after, why."""
+        if kind is not None and kind not in HISTORY_KINDS:
+            raise InvalidQueryError(
+                f"kind must be a kind of change or item: {', '.join(sorted(HISTORY_KINDS))}",
+                field="kind",
+                rule="unknown_choice",
+            )
         await caught_up(runtime, tenant_id, min_position, "history")
         lines = await read.history(
             runtime.pool, tenant_id, item_id=item_id, actor=actor, kind=kind,

@@ -115,6 +115,11 @@ async def test_an_unknown_route_is_a_problem_too(client: httpx.AsyncClient, worl
     assert_problem(response, 404)
 
 
+LATER, EARLIER = "2027-02-01T01:00:00Z", "2027-01-31T23:59:59Z"
+RANGED = ("history", "audit", "audit.csv", "audit.jsonl")
+"""The views filtered by a range of recorded instants, ?since= to ?until=."""
+
+
 @pytest.mark.parametrize(
     ("path", "params", "field", "rule"),
     [
@@ -126,6 +131,9 @@ async def test_an_unknown_route_is_a_problem_too(client: httpx.AsyncClient, worl
         ("history", {"since": "2027-13-01T00:00:00Z"}, "since", "invalid_date"),
         ("audit", {"limit": 0}, "limit", "wrong_type"),
         ("history", {"kind": "check-in"}, "kind", "unknown_choice"),
+        ("diff", {"from": LATER, "to": EARLIER}, "from", "range_order"),
+        *((path, {"since": LATER, "until": EARLIER}, "since", "range_order") for path in RANGED),
+        ("audit", {"since": "2027-02-01T00:30:00-01:00", "until": LATER}, "since", "range_order"),
     ],
 )
 async def test_bad_query_parameters_are_named_as_the_request_names_them(

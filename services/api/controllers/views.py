@@ -120,6 +120,7 @@ class ViewController(Controller):
                 field="kind",
                 rule="unknown_choice",
             )
+        _in_order(since, until)
         await caught_up(runtime, tenant_id, min_position, "history")
         lines = await read.history(
             runtime.pool, tenant_id, item_id=item_id, actor=actor, kind=kind,
@@ -143,6 +144,7 @@ class ViewController(Controller):
         limit: Limit = 100,
     ) -> Page[AuditEntry]:
         """Every event as recorded (hash, actor, correlation id, payload), oldest first."""
+        _in_order(since, until)
         await caught_up(runtime, tenant_id, min_position, "audit")
         entries = await read.audit(
             runtime.pool, tenant_id, actor=actor, stream_id=item_id, topic=topic,
@@ -163,6 +165,7 @@ class ViewController(Controller):
         until: Until = None,
     ) -> Stream:
         """The whole filtered trail, one CSV line per event (formula cells defused)."""
+        _in_order(since, until)
         filters = AuditFilters(
             actor=actor, stream_id=item_id, topic=topic, since=utc(since), until=utc(until)
         )
@@ -185,6 +188,7 @@ class ViewController(Controller):
         until: Until = None,
     ) -> Stream:
         """The whole filtered trail, one JSON object per line."""
+        _in_order(since, until)
         filters = AuditFilters(
             actor=actor, stream_id=item_id, topic=topic, since=utc(since), until=utc(until)
         )
@@ -214,8 +218,7 @@ class ViewController(Controller):
         """Per cycle, objective and key result: each field that differs, before -> after."""
         start, end = utc(since), utc(until) or datetime.now(UTC)
         assert start is not None and end is not None
-        if start > end:
-            raise InvalidQueryError("from must not be after to", field="from", rule="range_order")
+        _in_order(start, end, names=("from", "to"))
         return await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
 
     @get(
@@ -230,6 +233,17 @@ class ViewController(Controller):
         With the stored state (base64) and the hash, the chain can be recomputed offline.
         """
         return Stream(_export(runtime, tenant_id), media_type=JSON_LINES)
+
+
+def _in_order(
+    since: datetime | None, until: datetime | None, names: tuple[str, str] = ("since", "until")
+) -> None:
+    """A range's start may not come after its end (422 naming the start)."""
+    start, end = utc(since), utc(until)
+    if start is not None and end is not None and start > end:
+        raise InvalidQueryError(
+            f"{names[0]} must not be after {names[1]}", field=names[0], rule="range_order"
+        )
 
 
 def _page(items: list[Any], limit: int) -> Page[Any]:

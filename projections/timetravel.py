@@ -93,6 +93,9 @@ _KEY_RESULT_FIELDS = (
     "archived", "value", "confidence", "raw_progress", "status", "score",
 )  # fmt: skip
 
+PROGRESS_FIELDS = frozenset({"progress", "raw_progress"})
+"""Fields of a Change whose values are progress, a fraction (0.5 is half way)."""
+
 Facts = dict[tuple[str, UUID], tuple[str, dict[str, str | None]]]
 
 

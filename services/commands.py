@@ -190,16 +190,15 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-_FRACTIONS = frozenset({"progress", "raw_progress"})
-"""Diff fields that are fractions: shown as the tree shows them (--json keeps the exact text)."""
-
-
 def _shown(field: str, value: str | None) -> str:
+    """One side of a change as the tree shows it: progress as a percentage, a dash for
+    none (--json keeps the exact text)."""
+    from projections.timetravel import PROGRESS_FIELDS
     from services.tree_print import percent
 
-    if value is None:
-        return "—"
-    return percent(Decimal(value)) if field in _FRACTIONS else value
+    if field in PROGRESS_FIELDS:
+        return percent(None if value is None else Decimal(value))
+    return "—" if value is None else value
 
 
 async def audit(args: argparse.Namespace, settings: Settings) -> int:

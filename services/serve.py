@@ -169,11 +169,10 @@ async def housekeeping(system: System, settings: Settings, stop: asyncio.Event) 
 
 
 async def _serve(args: argparse.Namespace, settings: Settings, system: System) -> None:
-    projector, pool = None, None
+    projector = None
     if not args.no_projector:
-        pool = await projector_pool(system.app_dsn)
         projector = Projector(
-            pool, system.repository, PROJECTIONS,
+            await projector_pool(system.app_dsn), system.repository, PROJECTIONS,
             batch_size=settings.projector_batch, poll_interval=settings.projector_poll,
         )  # fmt: skip
     app = create_app(system, settings, projector=projector)
@@ -190,10 +189,9 @@ async def _serve(args: argparse.Namespace, settings: Settings, system: System) -
     finally:
         stop.set()
         await chores
-        if task is not None:
+        if projector is not None and task is not None:
             try:
                 await asyncio.wait_for(task, PROJECTOR_STOP_SECONDS)
             except TimeoutError:
                 log.warning("serve.projector_stop_timeout")
-        if pool is not None:
-            await pool.close()
+            await projector.pool.close()

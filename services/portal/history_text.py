@@ -11,7 +11,7 @@ from uuid import UUID
 
 from projections.history import HistoryLine, render
 from projections.progress_state import ProgressView
-from projections.timetravel import Change
+from projections.timetravel import PROGRESS_FIELDS, Change
 from services.portal.i18n import Locale
 
 ITEM_KINDS = ("cycle", "objective", "key_result", "kpi")
@@ -85,7 +85,7 @@ class DiffGroup:
     """(field label, before, after) in words."""
 
 
-_PERCENT_FIELDS = frozenset({"progress", "raw_progress", "score"})
+_PERCENT_FIELDS = PROGRESS_FIELDS | {"score"}  # the portal shows scores as percentages too
 _DATE_FIELDS = frozenset({"starts_on", "ends_on", "due_on"})
 _FLAG_FIELDS = frozenset({"committed", "roll_up_children", "archived"})
 _UNIT_FIELDS = frozenset({"value", "start", "target"})

@@ -90,11 +90,10 @@ def create_sql(projection: Projection[Any]) -> str:
     return ";\n".join([*statements, *types, finish_sql(projection, "", keys=False)])
 
 
-def drop_sql(projection: Projection[Any]) -> list[str]:
-    """Statements that drop the projection's live tables and row types, where they exist."""
-    names = table_names(projection)
-    tables = [f"DROP TABLE IF EXISTS {name}" for name in names]
-    return [*tables, *(f"DROP TYPE IF EXISTS {row_type(name)}" for name in names)]
+def drop_sql(names: list[str]) -> list[str]:
+    """Statements that drop these live tables and their row types, where they exist."""
+    tables = [f"DROP TABLE IF EXISTS {ident(name)}" for name in names]
+    return [*tables, *(f"DROP TYPE IF EXISTS {ident(row_type(name))}" for name in names)]
 
 
 def bulk_create_sql(projection: Projection[Any], suffix: str) -> str:
@@ -152,16 +151,14 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
         names = {p.name for p in projections}
         for retired in known.keys() - names:  # a projection no longer kept (portfolio)
             async with conn.transaction():
-                for suffix in ("positions", "states"):
-                    name = f"rm_{retired}__{suffix}"
-                    await conn.execute(f"DROP TABLE IF EXISTS {ident(name)}")
-                    await conn.execute(f"DROP TYPE IF EXISTS {ident(row_type(name))}")
+                for statement in drop_sql([f"rm_{retired}__positions", f"rm_{retired}__states"]):
+                    await conn.execute(statement)
                 await conn.execute("DELETE FROM read_model_schemas WHERE projection = $1", retired)
         for projection in projections:
             if known.get(projection.name) == fingerprint(projection):
                 continue
             async with conn.transaction():
-                for statement in drop_sql(projection):
+                for statement in drop_sql(table_names(projection)):
                     await conn.execute(statement)
                 await conn.execute(create_sql(projection))
                 await conn.execute(

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -14,6 +14,7 @@ import asyncpg
 import msgspec
 
 from services.bootstrap import System
+from services.instants import instant
 from services.runtime import admin_database, running_system
 from services.settings import Settings
 
@@ -133,13 +134,9 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
 def parse_instant(text: str) -> datetime:
     """An ISO 8601 instant; a bare date means the end of that day (UTC); naive means UTC."""
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, 23, 59, 59, 999999, tzinfo=UTC)
-        moment = datetime.fromisoformat(text)
+        return instant(text, "last")
     except ValueError:
         raise SystemExit(f"okr: {text!r} is not an ISO 8601 date or instant") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def progress(args: argparse.Namespace, settings: Settings) -> int:

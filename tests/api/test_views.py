@@ -7,7 +7,7 @@ import base64
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -146,6 +146,57 @@ async def test_progress_as_of_an_earlier_instant(client: httpx.AsyncClient, worl
         f"{base}/progress", headers=auth, params={"as_of_position": second["position"]}
     )
     assert value(by_position.json()) == "75"
+
+
+async def test_a_date_stands_for_its_whole_day(client: httpx.AsyncClient, world: World) -> None:
+    """?as_of=, ?from= and ?to= take a date as its last instant (what was known by the end
+    of that day, as `okr progress --as-of` and the portal read it); ?since= and ?until= as
+    the whole day, from its first instant to its last."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    kr, position = await fresh_key_result(client, world)
+    audit = await client.get(
+        f"{base}/audit", headers=auth, params={"item_id": kr, "min_position": position}
+    )
+    recorded = {datetime.fromisoformat(e["recorded_at"]).date() for e in audit.json()["items"]}
+    assert len(recorded) == 1, "made on one day (UTC)"
+    (day,) = recorded
+    before, after = (day - timedelta(days=1)).isoformat(), (day + timedelta(days=1)).isoformat()
+
+    async def known(params: dict[str, str]) -> bool:
+        tree = await client.get(f"{base}/progress", headers=auth, params=params)
+        assert tree.status_code == 200, tree.text
+        return kr in tree.text
+
+    assert await known({"as_of": day.isoformat()})
+    assert not await known({"as_of": before})
+
+    async def history(since: str | None, until: str | None) -> int:
+        params = {"item_id": kr} | {
+            k: v for k, v in (("since", since), ("until", until)) if v is not None
+        }
+        page = await client.get(f"{base}/history", headers=auth, params=params)
+        assert page.status_code == 200, page.text
+        return len(page.json()["items"])
+
+    assert await history(day.isoformat(), day.isoformat()) == 4  # created + three check-ins
+    assert await history(None, before) == 0
+    assert await history(after, None) == 0
+    reversed_days = await client.get(
+        f"{base}/history", headers=auth, params={"since": day.isoformat(), "until": before}
+    )
+    assert reversed_days.status_code == 422, reversed_days.text
+    assert reversed_days.json()["errors"][0]["rule"] == "range_order"
+
+    changes = await client.get(
+        f"{base}/diff", headers=auth, params={"from": before, "to": str(day)}
+    )
+    assert changes.status_code == 200, changes.text
+    assert any(c["item_id"] == kr and c["field"] == "created" for c in changes.json())
+    nothing = await client.get(
+        f"{base}/diff", headers=auth, params={"from": str(day), "to": str(day)}
+    )
+    assert not [c for c in nothing.json() if c["item_id"] == kr]
 
 
 async def test_diff_between_two_instants(client: httpx.AsyncClient, world: World) -> None:

@@ -31,6 +31,7 @@ from services.api.problems import InvalidQueryError
 from services.api.schemas.common import Page
 from services.api.schemas.views import ChainReportOut
 from services.api.security import requires_export, requires_read, requires_read_audit
+from services.instants import Edge, instant
 from services.projector.decode import decode
 from services.store.chain import verify_chain
 
@@ -38,18 +39,45 @@ _BATCH = 1000
 JSON_LINES = "application/jsonl"
 CSV = "text/csv; charset=utf-8"
 
-Since = Annotated[datetime | None, QueryParameter(description="Recorded at or after (ISO 8601).")]
-Until = Annotated[datetime | None, QueryParameter(description="Recorded before (ISO 8601).")]
+Since = Annotated[
+    str | None,
+    QueryParameter(
+        description="Recorded at or after this instant (ISO 8601; a date: from its start, UTC).",
+        max_length=64,
+    ),
+]
+Until = Annotated[
+    str | None,
+    QueryParameter(
+        description="Recorded before this instant (ISO 8601; a date: to its end, UTC).",
+        max_length=64,
+    ),
+]
 Actor = Annotated[
     str | None, QueryParameter(description='Who: "user:<uuid>" or "key:<uuid>".', max_length=200)
 ]
 
 
-def utc(moment: datetime | None) -> datetime | None:
-    """A query instant as aware UTC (a naive one is read as UTC)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def query_instant(text: str | None, field: str, edge: Edge) -> datetime | None:
+    """A query parameter's instant (see services.instants), or 422 naming the field."""
+    if text is None:
+        return None
+    try:
+        return instant(text, edge)
+    except ValueError:
+        raise InvalidQueryError(
+            f"{field} must be an ISO 8601 instant or date, as 2026-10-15T09:30:00Z or 2026-10-15",
+            field=field,
+            rule="invalid_date",
+        ) from None
+
+
+def query_range(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """?since= and ?until= as [first, after): a date's whole day is in, an empty range is
+    not refused, a reversed one is (422 naming since)."""
+    first = query_instant(since, "since", "first")
+    _in_order(first, query_instant(until, "until", "last"))
+    return first, query_instant(until, "until", "after")
 
 
 class AuditFilters(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,7 +106,11 @@ class ViewController(Controller):
             date | None, QueryParameter(description="Values of this business date, as known now.")
         ] = None,
         as_of: Annotated[
-            datetime | None, QueryParameter(description="What the system knew at this instant.")
+            str | None,
+            QueryParameter(
+                description="What the system knew at this instant (a date: by its end, UTC).",
+                max_length=64,
+            ),
         ] = None,
         as_of_position: Annotated[
             int | None,
@@ -88,7 +120,7 @@ class ViewController(Controller):
     ) -> ProgressTree:
         """Cycles -> objectives -> key results with value, progress, pace, status, confidence."""
         if as_of is not None or as_of_position is not None:
-            moment = utc(as_of)
+            moment = query_instant(as_of, "as_of", "last")
             return await read.progress_as_of(
                 runtime.system.repository, tenant_id,
                 today=today or (moment.date() if moment else utc_today()),
@@ -120,11 +152,11 @@ class ViewController(Controller):
                 field="kind",
                 rule="unknown_choice",
             )
-        _in_order(since, until)
+        first, after = query_range(since, until)
         await caught_up(runtime, tenant_id, min_position, "history")
         lines = await read.history(
             runtime.pool, tenant_id, item_id=item_id, actor=actor, kind=kind,
-            since=utc(since), until=utc(until), before_position=position_after(cursor),
+            since=first, until=after, before_position=position_after(cursor),
             limit=limit + 1,
         )  # fmt: skip
         return _page(lines, limit)
@@ -144,11 +176,11 @@ class ViewController(Controller):
         limit: Limit = 100,
     ) -> Page[AuditEntry]:
         """Every event as recorded (hash, actor, correlation id, payload), oldest first."""
-        _in_order(since, until)
+        first, after = query_range(since, until)
         await caught_up(runtime, tenant_id, min_position, "audit")
         entries = await read.audit(
             runtime.pool, tenant_id, actor=actor, stream_id=item_id, topic=topic,
-            since=utc(since), until=utc(until), after_position=position_after(cursor),
+            since=first, until=after, after_position=position_after(cursor),
             limit=limit + 1,
         )  # fmt: skip
         return _page(entries, limit)
@@ -165,9 +197,9 @@ class ViewController(Controller):
         until: Until = None,
     ) -> Stream:
         """The whole filtered trail, one CSV line per event (formula cells defused)."""
-        _in_order(since, until)
+        first, after = query_range(since, until)
         filters = AuditFilters(
-            actor=actor, stream_id=item_id, topic=topic, since=utc(since), until=utc(until)
+            actor=actor, stream_id=item_id, topic=topic, since=first, until=after
         )
         return Stream(_csv(runtime, tenant_id, filters), media_type=CSV)
 
@@ -188,9 +220,9 @@ class ViewController(Controller):
         until: Until = None,
     ) -> Stream:
         """The whole filtered trail, one JSON object per line."""
-        _in_order(since, until)
+        first, after = query_range(since, until)
         filters = AuditFilters(
-            actor=actor, stream_id=item_id, topic=topic, since=utc(since), until=utc(until)
+            actor=actor, stream_id=item_id, topic=topic, since=first, until=after
         )
         return Stream(_jsonl(runtime, tenant_id, filters), media_type=JSON_LINES)
 
@@ -209,15 +241,27 @@ class ViewController(Controller):
         self,
         tenant_id: FromPath[UUID],
         runtime: RuntimeDep,
-        since: Annotated[datetime, QueryParameter(name="from", description="The earlier instant.")],
+        since: Annotated[
+            str,
+            QueryParameter(
+                name="from",
+                description="The earlier instant (a date: its end, UTC).",
+                max_length=64,
+            ),
+        ],
         until: Annotated[
-            datetime | None,
-            QueryParameter(name="to", description="The later instant (default: now)."),
+            str | None,
+            QueryParameter(
+                name="to",
+                description="The later instant (a date: its end, UTC; default: now).",
+                max_length=64,
+            ),
         ] = None,
     ) -> list[Change]:
         """Per cycle, objective and key result: each field that differs, before -> after."""
-        start, end = utc(since), utc(until) or datetime.now(UTC)
-        assert start is not None and end is not None
+        start = query_instant(since, "from", "last")
+        end = query_instant(until, "to", "last") or datetime.now(UTC)
+        assert start is not None
         _in_order(start, end, names=("from", "to"))
         return await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
 
@@ -239,8 +283,7 @@ def _in_order(
     since: datetime | None, until: datetime | None, names: tuple[str, str] = ("since", "until")
 ) -> None:
     """A range's start may not come after its end (422 naming the start)."""
-    start, end = utc(since), utc(until)
-    if start is not None and end is not None and start > end:
+    if since is not None and until is not None and since > until:
         raise InvalidQueryError(
             f"{names[0]} must not be after {names[1]}", field=names[0], rule="range_order"
         )

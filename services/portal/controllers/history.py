@@ -5,7 +5,7 @@ and the timeline as CSV.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
@@ -13,6 +13,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from projections.progress_tree import kpi_board, progress_tree
+from services.instants import end_of, start_of
 from services.portal.controllers.dashboard import optional_id
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.history_text import (
@@ -35,15 +36,6 @@ def parse_day(text: str | None) -> date | None:
         return None if not text else date.fromisoformat(text)
     except ValueError:
         return None
-
-
-def end_of(day: date) -> datetime:
-    """The last instant of a day (UTC): "as it stood that day" includes the whole day."""
-    return datetime.combine(day, time.max, tzinfo=UTC)
-
-
-def start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 class HistoryController(Controller):

@@ -17,15 +17,17 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
 from projections.progress_tree import ProgressTree
+from projections.series import SeriesPoint
 from services import read
 from services.api.observability import request_id_of
 from services.api.pagination import MAX_POSITION
-from services.api.problems import BadPreconditionError, ReadModelBehindError
+from services.api.problems import BadPreconditionError, InvalidQueryError, ReadModelBehindError
 from services.api.runtime import ApiRuntime, runtime_of
 from services.api.schemas.common import WriteResult
 from services.api.security import principal_of
 from services.app import Context, OKRApplication, Written
 from services.app.base import Commands
+from services.instants import Edge, instant
 from services.projector.waiting import wait_for_position
 from tenants.principal import Principal
 
@@ -114,10 +116,42 @@ TENANT_DEPENDENCIES: Mapping[str, Provide] = {
 }
 
 
+AsOf = Annotated[
+    str | None,
+    QueryParameter(
+        description="What the system knew at this instant (ISO 8601; a date: by its end, UTC).",
+        max_length=64,
+    ),
+]
+AsOfPosition = Annotated[
+    int | None,
+    QueryParameter(ge=0, le=MAX_POSITION, description="What it knew at this tenant position."),
+]
+
+
+def query_instant(text: str | None, field: str, edge: Edge) -> datetime | None:
+    """A query parameter's instant (see services.instants), or 422 naming the field."""
+    if text is None:
+        return None
+    try:
+        return instant(text, edge)
+    except ValueError:
+        raise InvalidQueryError(
+            f"{field} must be an ISO 8601 instant or date, as 2026-10-15T09:30:00Z or 2026-10-15",
+            field=field,
+            rule="invalid_date",
+        ) from None
+
+
 async def caught_up(
-    runtime: ApiRuntime, tenant_id: UUID, min_position: int | None, projection: str
+    runtime: ApiRuntime,
+    tenant_id: UUID,
+    min_position: int | None,
+    projection: str,
+    field: str = "min_position",
 ) -> None:
-    """Read-your-writes: wait briefly until ``projection`` applied ``min_position`` (503 if not)."""
+    """Read-your-writes: wait briefly until ``projection`` applied ``min_position`` (503 if
+    not, naming ``field``: the parameter that asked for that position)."""
     if not min_position:
         return
     within = runtime.settings.read_wait_seconds
@@ -127,10 +161,36 @@ async def caught_up(
     if not reached:
         raise ReadModelBehindError(
             f"the {projection} view has not reached position {min_position} yet",
-            field="min_position",
+            field=field,
             rule="not_reached",
             headers={"Retry-After": "1"},
         )
+
+
+async def series_of(
+    runtime: ApiRuntime,
+    tenant_id: UUID,
+    item_id: UUID,
+    item_kind: str,
+    min_position: int | None,
+    as_of: str | None,
+    as_of_position: int | None,
+) -> list[SeriesPoint]:
+    """A key result's or KPI's points now (once the view applied ``min_position``), or as
+    they stood at an instant and/or position: the points recorded by then, which the view
+    must have applied."""
+    if as_of is None and as_of_position is None:
+        await caught_up(runtime, tenant_id, min_position, "series")
+        return await read.series(runtime.pool, tenant_id, item_id, item_kind)
+    moment = query_instant(as_of, "as_of", "last")
+    upto = await read.known_position(
+        runtime.pool, tenant_id, position=as_of_position, recorded_at=moment
+    )
+    await caught_up(runtime, tenant_id, min_position, "series")
+    await caught_up(
+        runtime, tenant_id, upto, "series", "as_of" if as_of is not None else "as_of_position"
+    )
+    return await read.series(runtime.pool, tenant_id, item_id, item_kind, upto)
 
 
 async def progress_tree_of(

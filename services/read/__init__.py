@@ -14,6 +14,7 @@ from services.read.logs import (
 from services.read.progress import (
     cadence_days,
     diff,
+    known_position,
     portfolio,
     progress_as_of,
     progress_state,
@@ -28,6 +29,7 @@ __all__ = [
     "cadence_days",
     "diff",
     "history",
+    "known_position",
     "portfolio",
     "progress_as_of",
     "progress_state",

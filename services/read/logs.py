@@ -13,6 +13,7 @@ from projections.history import HistoryLine, StoredLine, line_from_row
 from projections.series import SeriesPoint, series_point
 from services.db import tenant_transaction
 from services.projector.schema import columns_sql
+from services.store.event_store import MAX_POSITION
 
 MAX_LIMIT = 1000
 
@@ -107,17 +108,20 @@ async def audit(
 
 
 async def series(
-    pool: asyncpg.Pool, tenant_id: UUID, item_id: UUID, item_kind: str
+    pool: asyncpg.Pool, tenant_id: UUID, item_id: UUID, item_kind: str, upto: int | None = None
 ) -> list[SeriesPoint]:
     """Every value recorded for a key result or KPI (`item_kind`: series.KEY_RESULT or
-    series.KPI_KIND), corrections included, in log order."""
+    series.KPI_KIND), corrections included, in log order; up to a position when given
+    (the series as it stood then: its points are never changed, only added)."""
     columns = columns_sql(SeriesPoint.__struct_fields__)
     async with tenant_transaction(pool, [tenant_id]) as conn:
         rows = await conn.fetch(
             f"SELECT {columns} FROM rm_series_points"
-            " WHERE tenant_id = $1 AND item_id = $2 AND item_kind = $3 ORDER BY position",
+            " WHERE tenant_id = $1 AND item_id = $2 AND item_kind = $3 AND position <= $4"
+            " ORDER BY position",
             tenant_id,
             item_id,
             item_kind,
+            MAX_POSITION if upto is None else upto,
         )
     return [series_point(tuple(r)) for r in rows]

@@ -99,6 +99,26 @@ async def state_as_of(
     return view
 
 
+async def known_position(
+    pool: asyncpg.Pool,
+    tenant_id: UUID,
+    *,
+    position: int | None = None,
+    recorded_at: datetime | None = None,
+) -> int:
+    """The last position of the tenant's log at or before a position and/or an instant (0:
+    none): where a view "as of" them stands, never past the log's head."""
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        known = await conn.fetchval(
+            "SELECT coalesce(max(position), 0) FROM events WHERE tenant_id = $1"
+            " AND position <= $2 AND ($3::timestamptz IS NULL OR recorded_at <= $3)",
+            tenant_id,
+            MAX_POSITION if position is None else position,
+            recorded_at,
+        )
+    return int(known)
+
+
 async def _cut(
     conn: asyncpg.Connection, tenant_id: UUID, position: int | None, recorded_at: datetime | None
 ) -> int:

@@ -219,6 +219,46 @@ async def test_diff_between_two_instants(client: httpx.AsyncClient, world: World
     assert backwards.status_code == 422
 
 
+async def test_a_series_as_it_stood(client: httpx.AsyncClient, world: World) -> None:
+    """?as_of_position= and ?as_of= give the points recorded by then: a later correction is
+    not among them, a date before the key result gives none, and a position past the log's
+    head gives the series as it is. A KPI's series likewise."""
+    kr, position = await fresh_key_result(client, world)
+    base = f"/api/v1/tenants/{world.a.tenant.id}/key-results/{kr}"
+    auth = world.a.auth("client_admin")
+    first = await client.get(f"{base}/series", headers=auth, params={"min_position": position})
+    check_in_id = first.json()[0]["point_id"]
+    corrected = await client.post(
+        f"{base}/check-ins/{check_in_id}/corrections",
+        headers=auth,
+        json={"value": 71, "reason": "letto male"},
+    )
+    assert corrected.status_code == 201, corrected.text
+
+    async def values(params: dict[str, str | int]) -> list[tuple[str, bool]]:
+        points = await client.get(f"{base}/series", headers=auth, params=params)
+        assert points.status_code == 200, points.text
+        return [(p["value"], p["corrected"]) for p in points.json()]
+
+    three = [("72", False), ("75", False), ("79", False)]
+    assert await values({"as_of_position": int(position)}) == three
+    assert await values({"as_of_position": int(position) - 1}) == three[:2]
+    now = await values({"min_position": corrected.headers["x-okr-position"]})
+    assert now == [*three, ("71", True)]
+    assert await values({"as_of_position": 2**62}) == now
+    recorded = (await client.get(f"{base}/series", headers=auth)).json()
+    assert await values({"as_of": recorded[1]["recorded_at"]}) == three[:2]
+    day = datetime.fromisoformat(recorded[0]["recorded_at"]).date()
+    assert await values({"as_of": (day - timedelta(days=1)).isoformat()}) == []
+    kpi = f"/api/v1/tenants/{world.a.tenant.id}/kpis/{world.ids.kpi_id}/series"
+    assert (await client.get(kpi, headers=auth)).json()
+    assert (await client.get(kpi, headers=auth, params={"as_of_position": 0})).json() == []
+    for params, field in (({"as_of": "soon"}, "as_of"), ({"as_of_position": -1}, "as_of_position")):
+        refused = await client.get(f"{base}/series", headers=auth, params=params)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == field
+
+
 async def test_series_of_a_key_result_and_a_kpi_and_404_for_an_unknown_or_other_item(
     client: httpx.AsyncClient, world: World
 ) -> None:

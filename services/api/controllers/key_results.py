@@ -11,17 +11,18 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from projections.progress_tree import KeyResultNode
 from projections.series import KEY_RESULT, SeriesPoint
-from services import read
 from services.api.dependencies import (
+    AsOf,
+    AsOfPosition,
     ContextDep,
     IfMatchDep,
     MinPosition,
     OkrDep,
     RuntimeDep,
-    caught_up,
     check_if_match,
     item,
     progress_tree_of,
+    series_of,
     source_of,
     written,
 )
@@ -194,10 +195,13 @@ class KeyResultController(Controller):
         okr: OkrDep,
         ctx: ContextDep,
         min_position: MinPosition = None,
+        as_of: AsOf = None,
+        as_of_position: AsOfPosition = None,
     ) -> list[SeriesPoint]:
         """Every value recorded for the key result, corrections as new points (for charts)."""
-        await caught_up(runtime, tenant_id, min_position, "series")
-        points = await read.series(runtime.pool, tenant_id, key_result_id, KEY_RESULT)
+        points = await series_of(
+            runtime, tenant_id, key_result_id, KEY_RESULT, min_position, as_of, as_of_position
+        )
         if not points:  # none yet, or no such key result: that one is a 404
             await okr.key_results.get(ctx, key_result_id)
         return points

@@ -13,6 +13,8 @@ from projections.progress_tree import KPINode, kpi_board
 from projections.series import KPI_KIND, SeriesPoint
 from services import read
 from services.api.dependencies import (
+    AsOf,
+    AsOfPosition,
     ContextDep,
     IfMatchDep,
     MinPosition,
@@ -21,6 +23,7 @@ from services.api.dependencies import (
     caught_up,
     check_if_match,
     item,
+    series_of,
     source_of,
     utc_today,
     written,
@@ -156,10 +159,13 @@ class KpiController(Controller):
         okr: OkrDep,
         ctx: ContextDep,
         min_position: MinPosition = None,
+        as_of: AsOf = None,
+        as_of_position: AsOfPosition = None,
     ) -> list[SeriesPoint]:
         """Every measurement of the KPI, corrections as new points (for charts)."""
-        await caught_up(runtime, tenant_id, min_position, "series")
-        points = await read.series(runtime.pool, tenant_id, kpi_id, KPI_KIND)
+        points = await series_of(
+            runtime, tenant_id, kpi_id, KPI_KIND, min_position, as_of, as_of_position
+        )
         if not points:  # none yet, or no such KPI: that one is a 404
             await okr.kpis.get(ctx, kpi_id)
         return points

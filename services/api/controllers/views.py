@@ -20,18 +20,20 @@ from projections.progress_tree import ProgressTree
 from projections.timetravel import Change
 from services import read
 from services.api.dependencies import (
+    AsOf,
+    AsOfPosition,
     MinPosition,
     RuntimeDep,
     caught_up,
     progress_tree_of,
+    query_instant,
     utc_today,
 )
-from services.api.pagination import MAX_POSITION, Cursor, Limit, encode_cursor, position_after
+from services.api.pagination import Cursor, Limit, encode_cursor, position_after
 from services.api.problems import InvalidQueryError
 from services.api.schemas.common import Page
 from services.api.schemas.views import ChainReportOut
 from services.api.security import requires_export, requires_read, requires_read_audit
-from services.instants import Edge, instant
 from services.projector.decode import decode
 from services.store.chain import verify_chain
 
@@ -56,20 +58,6 @@ Until = Annotated[
 Actor = Annotated[
     str | None, QueryParameter(description='Who: "user:<uuid>" or "key:<uuid>".', max_length=200)
 ]
-
-
-def query_instant(text: str | None, field: str, edge: Edge) -> datetime | None:
-    """A query parameter's instant (see services.instants), or 422 naming the field."""
-    if text is None:
-        return None
-    try:
-        return instant(text, edge)
-    except ValueError:
-        raise InvalidQueryError(
-            f"{field} must be an ISO 8601 instant or date, as 2026-10-15T09:30:00Z or 2026-10-15",
-            field=field,
-            rule="invalid_date",
-        ) from None
 
 
 def query_range(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
@@ -105,17 +93,8 @@ class ViewController(Controller):
         valid_at: Annotated[
             date | None, QueryParameter(description="Values of this business date, as known now.")
         ] = None,
-        as_of: Annotated[
-            str | None,
-            QueryParameter(
-                description="What the system knew at this instant (a date: by its end, UTC).",
-                max_length=64,
-            ),
-        ] = None,
-        as_of_position: Annotated[
-            int | None,
-            QueryParameter(ge=0, le=MAX_POSITION, description="What it knew at this position."),
-        ] = None,
+        as_of: AsOf = None,
+        as_of_position: AsOfPosition = None,
         min_position: MinPosition = None,
     ) -> ProgressTree:
         """Cycles -> objectives -> key results with value, progress, pace, status, confidence."""

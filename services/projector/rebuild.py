@@ -50,7 +50,7 @@ from services.projector.tables import (
     specs,
     write,
 )
-from services.projector.worker import TENANT_LOCK_KEY
+from services.projector.worker import SHARE_SWAP_SQL, SWAP_LOCK_KEY, TENANT_LOCK_KEY
 from services.store.event_store import EventStore, read_log_on, read_logs_on
 from services.store.repository import Repository
 
@@ -155,6 +155,7 @@ async def rebuild_tenant(
     """Replace one tenant's rows of these projections, atomically; events replayed."""
     tables, events = specs(projections), 0
     async with tenant_transaction(pool, [tenant_id]) as conn:
+        await conn.execute(SHARE_SWAP_SQL)
         await conn.execute(f"SELECT pg_advisory_xact_lock({TENANT_LOCK_KEY})", tenant_id)
         for p in projections:
             for name in table_names(p):
@@ -214,6 +215,7 @@ async def rebuild_all(
             await filler.fill_all(groups, progress.done)
     await _finish(system, projections, max(1, workers))
     async with _owner(system) as admin, admin.transaction():
+        await admin.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # see SHARE_SWAP_SQL
         for p in projections:
             await _swap(admin, p)
     return progress.events
@@ -493,7 +495,7 @@ async def verify_tenant(
     """Rebuild the tenant in memory up to each projection's live position and compare."""
     differences = []
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        await conn.execute(admit_sql([tenant_id]))
+        await conn.execute(f"{admit_sql([tenant_id])}; {SHARE_SWAP_SQL}")
         upto = {}
         for p in projections:
             position = await conn.fetchval(

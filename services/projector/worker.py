@@ -74,6 +74,20 @@ statement that reads the positions, a lock could be granted by a commit that the
 statement's snapshot, made when it began, does not see.)"""
 
 
+SWAP_LOCK_KEY = 0x6F6B725F73776170  # "okr_swap"
+"""The advisory lock a full rebuild's swap takes alone, and passes share (SHARE_SWAP_SQL)."""
+
+SHARE_SWAP_SQL = f"SELECT pg_advisory_xact_lock_shared({SWAP_LOCK_KEY})"
+"""Taken first by a transaction that locks read-model tables one after another as it goes
+(a pass, a tenant's rebuild, a verify), before any table: a rebuild's swap waits for those
+that hold it, and those that begin meanwhile wait for the swap with no table locked.
+
+Without it a pass and a swap could deadlock: the pass held a positions table that it read
+first while the swap, holding the tables it had already swapped, waited for that one; then
+the pass's write waited for a table the swap held. PostgreSQL broke the cycle after a
+second by failing one of them, now and then the rebuild, at its very end."""
+
+
 _MINE = (
     "SELECT tenant_id, after FROM unnest($1::uuid[], $2::bigint[]) AS u(tenant_id, after)"
     " WHERE tenant_id = ANY (current_setting('okr.locked')::uuid[])"
@@ -162,7 +176,7 @@ class Projector:
         """One pass over these tenants in one transaction: per tenant it holds, the events
         applied and whether more may be waiting (it read a full batch)."""
         async with self.pool.acquire() as conn:
-            begin = f"{admit_unflushed_sql(tenants)}; {LOCK_MANY_SQL}"
+            begin = f"{admit_unflushed_sql(tenants)}; {SHARE_SWAP_SQL}; {LOCK_MANY_SQL}"
             async with transaction_with(conn, begin):  # unflushed: see the module's docstring
                 guessed = {t: self._kept_at(t) for t in tenants}
                 rows = await conn.fetch(

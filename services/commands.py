@@ -110,9 +110,12 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
             if args.action == "rebuild":
                 if tenant is None:
                     workers = args.workers or settings.rebuild_processes
-                    events = await rebuild.rebuild_all(
-                        system, chosen, rebuild.progress_bar(), workers=workers
-                    )
+                    try:
+                        events = await rebuild.rebuild_all(
+                            system, chosen, rebuild.progress_bar(), workers=workers
+                        )
+                    except rebuild.RebuildRunningError as error:
+                        raise SystemExit(f"okr: {error}: wait for it to end") from None
                 else:
                     events = await rebuild.rebuild_tenant(
                         system.pool, system.repository, chosen, tenant

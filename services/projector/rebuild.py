@@ -197,28 +197,41 @@ async def rebuild_all(
     are shared out to that many processes (folding is Python, one core each); each folds a
     read while the rows of its previous read are copied. The keys and the RLS policies are
     made once the rows are in, then the swap takes one short transaction.
+
+    One full rebuild at a time on a database (they share the shadow tables): another one
+    raises RebuildRunningError before it touches anything.
     """
-    async with _owner(system) as admin:
+    async with _owner(system) as guard:  # holds the rebuild's lock until the swap is done
+        if not await guard.fetchval(f"SELECT pg_try_advisory_lock({REBUILD_LOCK_KEY})"):
+            raise RebuildRunningError("another full rebuild is running on this database")
         for p in projections:
             for name in table_names(p, SHADOW):
-                await admin.execute(f"DROP TABLE IF EXISTS {name}")
-            await admin.execute(bulk_create_sql(p, SHADOW))
-    groups = _groups(await _heads(system.pool))
-    progress = _Progress(sum(map(len, groups)), report)
-    processes = min(workers, len(groups))
-    # workers find the projections by name, so only registered ones go to them
-    if processes > 1 and all(p in PROJECTIONS for p in projections):
-        await _fill_in_processes(system, projections, groups, processes, progress)
-    else:
-        async with _owner(system) as admin:
-            filler = _Filler(await copying(admin), system.pool, system.repository, projections)
-            await filler.fill_all(groups, progress.done)
-    await _finish(system, projections, max(1, workers))
-    async with _owner(system) as admin, admin.transaction():
-        await admin.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # see SHARE_SWAP_SQL
-        for p in projections:
-            await _swap(admin, p)
+                await guard.execute(f"DROP TABLE IF EXISTS {name}")
+            await guard.execute(bulk_create_sql(p, SHADOW))
+        groups = _groups(await _heads(system.pool))
+        progress = _Progress(sum(map(len, groups)), report)
+        processes = min(workers, len(groups))
+        # workers find the projections by name, so only registered ones go to them
+        if processes > 1 and all(p in PROJECTIONS for p in projections):
+            await _fill_in_processes(system, projections, groups, processes, progress)
+        else:
+            async with _owner(system) as admin:
+                filler = _Filler(await copying(admin), system.pool, system.repository, projections)
+                await filler.fill_all(groups, progress.done)
+        await _finish(system, projections, max(1, workers))
+        async with guard.transaction():
+            await guard.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # SHARE_SWAP_SQL
+            for p in projections:
+                await _swap(guard, p)
     return progress.events
+
+
+REBUILD_LOCK_KEY = 0x6F6B725F72656275  # "okr_rebu"
+"""The session advisory lock a full rebuild holds from its first shadow table to its swap."""
+
+
+class RebuildRunningError(RuntimeError):
+    """A full rebuild was asked for while another one runs on the same database."""
 
 
 FINISH_MEMORY = "256MB"
@@ -227,9 +240,9 @@ FINISH_MEMORY = "256MB"
 
 async def _finish(system: System, projections: Sequence[Projection[Any]], at_once: int) -> None:
     """Build the shadow tables' keys, RLS and grants, `at_once` projections at a time, each
-    on a connection of its own, made now (one kept from the start would idle through the
-    fill). One backend builds a key, so one projection at a time leaves the other cores
-    idle: 2.7 s of a 1M-event rebuild on two cores, 1.7 s two at a time with this memory."""
+    on a connection of its own. One backend builds a key, so one projection at a time
+    leaves the other cores idle: 2.7 s of a 1M-event rebuild on two cores, 1.7 s two at a
+    time with this memory."""
     free = asyncio.Semaphore(at_once)
 
     async def finish(projection: Projection[Any]) -> None:

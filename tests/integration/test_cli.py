@@ -10,8 +10,11 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+
 from services.app import Context, OKRApplication
 from services.bootstrap import System
+from services.projector.rebuild import REBUILD_LOCK_KEY
 from services.projector.registry import PROJECTIONS
 from services.projector.worker import Projector
 from tenants.directory import create_consultancy, create_tenant
@@ -115,8 +118,9 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
 
 async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFactory) -> None:
     """An unknown tenant, a malformed date, a diff from a later instant to an earlier one,
-    a count of workers below one or given for one tenant, an unknown projection: each ends
-    with a clear message and an exit code, before any work."""
+    a count of workers below one or given for one tenant, a full rebuild while another
+    runs, an unknown projection: each ends with a clear message and an exit code, before
+    any work."""
     dsn = await databases.create()
     unknown = okr(dsn, "progress", "--tenant", "no-such-client")
     assert unknown.returncode != 0 and "no tenant" in unknown.stderr
@@ -138,6 +142,16 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
         assert refused.returncode == 2 and "at least 1" in refused.stderr
     one_tenant = okr(dsn, "projections", "rebuild", "--tenant", "demo", "--workers", "2")
     assert one_tenant.returncode == 2 and "--workers is for a rebuild of every" in one_tenant.stderr
+    holder = await asyncpg.connect(dsn)  # as a full rebuild running elsewhere holds it
+    try:
+        await holder.execute(f"SELECT pg_advisory_lock({REBUILD_LOCK_KEY})")
+        busy = okr(dsn, "projections", "rebuild")
+    finally:
+        await holder.close()
+    assert busy.returncode == 1
+    assert busy.stderr.strip().endswith(
+        "okr: another full rebuild is running on this database: wait for it to end"
+    )
     no_such = okr(dsn, "projections", "rebuild", "--projection", "audit", "--projection", "nope")
     assert no_such.returncode == 1
     assert no_such.stderr.strip() == (

@@ -292,6 +292,35 @@ async def test_a_rebuild_while_check_ins_arrive_and_the_projector_runs_loses_non
     await assert_matches_rebuild(fresh, tenants)
 
 
+async def test_a_second_full_rebuild_is_refused_while_one_runs(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two would share the shadow tables (the second dropped the first's, and both
+    failed): the second is refused before it touches anything, the first completes, and
+    once it has, a rebuild may run again."""
+    tenant = await a_tenant_with_history(fresh, check_ins=2)
+    filling, resume = asyncio.Event(), asyncio.Event()
+    fill_all = rebuild._Filler.fill_all
+
+    async def fill_after_a_pause(self: Any, *args: Any) -> int:
+        filling.set()
+        await resume.wait()
+        return await fill_all(self, *args)
+
+    monkeypatch.setattr(rebuild._Filler, "fill_all", fill_after_a_pause)
+    first = asyncio.create_task(rebuild.rebuild_all(fresh, PROJECTIONS))
+    try:
+        await asyncio.wait_for(filling.wait(), 10)
+        with pytest.raises(rebuild.RebuildRunningError, match="another full rebuild"):
+            await rebuild.rebuild_all(fresh, PROJECTIONS)
+    finally:
+        resume.set()
+    head = await fresh.store.head(tenant)
+    assert await asyncio.wait_for(first, 10) == head
+    assert await rebuild.rebuild_all(fresh, PROJECTIONS) == head
+    await assert_matches_rebuild(fresh, [tenant])
+
+
 async def test_a_swap_waits_for_a_pass_that_began_before_it_and_neither_fails(
     fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -32,6 +32,7 @@ from services.projector.registry import PROJECTIONS
 from services.projector.schema import states_table
 from services.projector.waiting import projected_position, wait_for_position
 from services.projector.worker import LOCK_MANY_SQL, Projector, projector_pool
+from services.read import history as read_history
 from services.read import progress_as_of, progress_tree
 from services.settings import Settings
 from tests.conftest import DatabaseFactory
@@ -243,11 +244,12 @@ async def test_full_rebuild_swaps_in_equal_tables_and_projection_continues(
 async def test_a_rebuild_while_check_ins_arrive_and_the_projector_runs_loses_none(
     fresh: System, workers: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As `okr projections rebuild` next to `okr serve`: check-ins keep coming and the
-    projector keeps applying them to the live tables while the shadow ones fill and swap
-    in. Events appended after a tenant was read for the shadow are applied on top of it
-    by the projector, from the shadow's positions: once the writes stop, every read model
-    equals a rebuild, with nothing lost or applied twice."""
+    """As `okr projections rebuild` next to `okr serve`: check-ins keep coming, readers
+    keep reading (each read sees whole tables, before or after the swap) and the projector
+    keeps applying check-ins to the live tables while the shadow ones fill and swap in.
+    Events appended after a tenant was read for the shadow are applied on top of it by the
+    projector, from the shadow's positions: once the writes stop, every read model equals
+    a rebuild, with nothing lost or applied twice."""
     tenants = [await a_tenant_with_history(fresh, check_ins=6) for _ in range(3)]
     monkeypatch.setattr(rebuild, "GROUP_EVENTS", 1)  # a group per tenant: reads spread out
     await projector(fresh).catch_up_all()
@@ -270,14 +272,24 @@ async def test_a_rebuild_while_check_ins_arrive_and_the_projector_runs_loses_non
                 written += 1
             await asyncio.sleep(0.005)
 
-    writer = asyncio.create_task(write())
+    reads: list[int] = []
+
+    async def read() -> None:  # as the API's readers do, through the swap
+        while not writing.is_set():
+            for tenant in tenants:
+                tree = await progress_tree(fresh.pool, tenant, today=TODAY)
+                lines = await read_history(fresh.pool, tenant, limit=5)
+                reads.append(len(tree.cycles[0].objectives[0].key_results) * len(lines))
+
+    writer, reader = asyncio.create_task(write()), asyncio.create_task(read())
     try:
         await asyncio.sleep(0.3)
         await rebuild.rebuild_all(fresh, PROJECTIONS, workers=workers)
         await asyncio.sleep(0.3)
     finally:
         writing.set()
-        await writer
+        await asyncio.gather(writer, reader)
+    assert reads and set(reads) == {2 * 5}  # every read saw both key results and 5 lines
     try:
         for tenant in tenants:
             head = await fresh.store.head(tenant)

@@ -63,6 +63,7 @@ async def project(args: argparse.Namespace, settings: Settings) -> int:
             projector = Projector(
                 system.pool, system.repository, PROJECTIONS,
                 batch_size=settings.projector_batch, poll_interval=settings.projector_poll,
+                tenants_kept=settings.projector_tenants_kept,
             )  # fmt: skip
             await projector.run(system.app_dsn, stop)
     return 0

@@ -174,6 +174,7 @@ async def _serve(args: argparse.Namespace, settings: Settings, system: System) -
         projector = Projector(
             await projector_pool(system.app_dsn), system.repository, PROJECTIONS,
             batch_size=settings.projector_batch, poll_interval=settings.projector_poll,
+            tenants_kept=settings.projector_tenants_kept,
         )  # fmt: skip
     app = create_app(system, settings, projector=projector)
     config = uvicorn.Config(

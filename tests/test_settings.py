@@ -19,6 +19,14 @@ def test_rebuild_workers_default_to_one_per_core() -> None:
         Settings.from_env({"OKR_REBUILD_WORKERS": "-1"})
 
 
+def test_the_tenants_a_projector_keeps_are_a_setting() -> None:
+    """2,500 unless OKR_PROJECTOR_TENANTS_KEPT says otherwise; 0 keeps none, below is refused."""
+    assert Settings.from_env({}).projector_tenants_kept == 2_500
+    assert Settings.from_env({"OKR_PROJECTOR_TENANTS_KEPT": "0"}).projector_tenants_kept == 0
+    with pytest.raises(ValueError, match="OKR_PROJECTOR_TENANTS_KEPT: expected 0 or more"):
+        Settings.from_env({"OKR_PROJECTOR_TENANTS_KEPT": "-5"})
+
+
 def test_the_portal_session_settings_are_read_with_the_others() -> None:
     """OKR_SESSION_HOURS and OKR_SECURE_COOKIES: read with every other setting, so a bad
     value is refused before anything starts (0, a negative or an endless session too)."""

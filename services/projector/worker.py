@@ -108,7 +108,7 @@ class Projector:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         on_committed: Callable[[UUID, int], None] | None = None,
-        cache_size: int = 10_000,
+        tenants_kept: int = 2_500,
         lanes: int = LANES,
         tenants_per_pass: int = 100,
     ) -> None:
@@ -123,7 +123,9 @@ class Projector:
         """The last position this process saw applied by every projection, per tenant."""
         self.heads: dict[UUID, int] = {}
         """The last head position seen per tenant."""
-        self.cache_size = cache_size
+        self.cache_size = max(0, tenants_kept) * len(self.projections)
+        """Foldings kept in memory between passes: those of `tenants_kept` tenants, the
+        least recently projected going first (see Settings.projector_tenants_kept)."""
         self.lanes = max(1, lanes)
         """Passes run at once (one connection each): round trips overlap."""
         self.tenants_per_pass = tenants_per_pass

@@ -748,6 +748,25 @@ async def test_as_of_from_a_checkpoint_equals_a_replay_from_the_first_event(fres
         assert await state_as_of(fresh.repository, tenant, position=position) == expected
 
 
+async def test_a_projector_keeps_the_states_of_as_many_tenants_as_it_is_told(
+    fresh: System,
+) -> None:
+    """The least recently projected tenant goes first; projected again, it resumes from its
+    checkpoint, and its rows are right."""
+    first, second = [await a_tenant_with_history(fresh, check_ins=4) for _ in range(2)]
+    running = projector(fresh, tenants_kept=1)
+    for tenant in (first, second):
+        await running.catch_up(tenant)
+    assert {tenant for tenant, _ in running._foldings} == {second}
+    await OKRApplication(fresh.repository).cycles.create(
+        Context(tenant_id=first, actor="user:anna"), name="Q2 2027",
+        starts_on=date(2027, 4, 1), ends_on=date(2027, 6, 30),
+    )  # fmt: skip
+    assert await running.catch_up(first) == 1
+    assert {tenant for tenant, _ in running._foldings} == {first}
+    await assert_matches_rebuild(fresh, [first, second])
+
+
 async def test_one_pass_carries_many_tenants(fresh: System) -> None:
     """Passes of three tenants at a time, seven events each per pass: every tenant ends up
     equal to a rebuild, and a tenant another projector holds is left for later."""

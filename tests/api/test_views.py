@@ -9,6 +9,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import httpx
@@ -197,6 +198,29 @@ async def test_a_date_stands_for_its_whole_day(client: httpx.AsyncClient, world:
         f"{base}/diff", headers=auth, params={"from": str(day), "to": str(day)}
     )
     assert not [c for c in nothing.json() if c["item_id"] == kr]
+
+
+async def test_an_instant_still_to_come_is_now(client: httpx.AsyncClient, world: World) -> None:
+    """as_of in the year 2999 is what is known now, with today's pace and status (not those
+    of a day that has not come); a diff to then is a diff to now."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_viewer")
+    _, position = await fresh_key_result(client, world)
+
+    async def tree(params: dict[str, str]) -> Any:
+        got = await client.get(f"{base}/progress", headers=auth, params=params)
+        assert got.status_code == 200, got.text
+        return got.json()
+
+    now = await tree({"as_of_position": position})
+    assert await tree({"as_of": "2999-01-01"}) == now
+    assert await tree({"as_of": "2999-01-01T00:00:00Z"}) == now
+    until_then = await client.get(
+        f"{base}/diff", headers=auth, params={"from": "2000-01-01", "to": "2999-01-01"}
+    )
+    until_now = await client.get(f"{base}/diff", headers=auth, params={"from": "2000-01-01"})
+    assert until_then.status_code == 200, until_then.text
+    assert until_then.json() == until_now.json() != []
 
 
 async def test_diff_between_two_instants(client: httpx.AsyncClient, world: World) -> None:

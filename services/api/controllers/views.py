@@ -100,6 +100,7 @@ class ViewController(Controller):
         """Cycles -> objectives -> key results with value, progress, pace, status, confidence."""
         if as_of is not None or as_of_position is not None:
             moment = query_instant(as_of, "as_of", "last")
+            moment = None if moment is None else _not_after_now(moment)
             return await read.progress_as_of(
                 runtime.system.repository, tenant_id,
                 today=today or (moment.date() if moment else utc_today()),
@@ -242,6 +243,7 @@ class ViewController(Controller):
         end = query_instant(until, "to", "last") or datetime.now(UTC)
         assert start is not None
         _in_order(start, end, names=("from", "to"))
+        start, end = _not_after_now(start), _not_after_now(end)
         return await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
 
     @get(
@@ -256,6 +258,12 @@ class ViewController(Controller):
         With the stored state (base64) and the hash, the chain can be recomputed offline.
         """
         return Stream(_export(runtime, tenant_id), media_type=JSON_LINES)
+
+
+def _not_after_now(moment: datetime) -> datetime:
+    """An instant still to come is now: nothing more is known of it (and the tree's
+    pace and status are those of today, not of a day that has not come)."""
+    return min(moment, datetime.now(UTC))
 
 
 def _in_order(

@@ -93,6 +93,8 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
     then = okr(dsn, "progress", "--tenant", "demo", "--as-of", month_ago, "--json")
     assert then.returncode == 0, then.stderr
     assert 0 < json.loads(then.stdout)["position"] < now["position"]
+    to_come = okr(dsn, "progress", "--tenant", "demo", "--as-of", "2999-01-01", "--json")
+    assert json.loads(to_come.stdout) == now  # what is known now, with today's pace
 
     changes = okr(dsn, "diff", "--tenant", "demo", "--from", month_ago,
                   "--to", datetime.now(UTC).isoformat(), "--json")  # fmt: skip

@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 
 from services.bootstrap import System
-from services.instants import instant
+from services.instants import instant, not_after_now
 from services.runtime import admin_database, running_system
 from services.settings import Settings
 
@@ -143,11 +143,6 @@ def parse_instant(text: str) -> datetime:
         raise SystemExit(f"okr: {text!r} is not an ISO 8601 date or instant") from None
 
 
-def known_by(moment: datetime) -> datetime:
-    """An instant still to come is now: nothing more is known of it (as the API reads it)."""
-    return min(moment, datetime.now(UTC))
-
-
 async def progress(args: argparse.Namespace, settings: Settings) -> int:
     from services.demo_data import TENANT_NAME
     from services.read import cadence_days, progress_as_of, progress_tree
@@ -159,7 +154,7 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
             tenant = await resolve_tenant(system, args.tenant)
             cadence = await cadence_days(system.pool, tenant)
             if args.as_of:
-                at = known_by(parse_instant(args.as_of))
+                at = not_after_now(parse_instant(args.as_of))
                 tree = await progress_as_of(
                     system.repository, tenant, today=at.date(), recorded_at=at,
                     valid_at=valid_at, cadence_days=cadence,
@@ -182,7 +177,7 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     since, until = parse_instant(args.since), parse_instant(args.until)
     if since > until:  # as the API refuses it
         raise SystemExit(f"okr: --from ({args.since}) must not be after --to ({args.until})")
-    since, until = known_by(since), known_by(until)
+    since, until = not_after_now(since), not_after_now(until)
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:
             tenant = await resolve_tenant(system, args.tenant)

@@ -34,3 +34,9 @@ def instant(text: str, edge: Edge) -> datetime:
         return start_of(day + timedelta(days=1))
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def not_after_now(moment: datetime) -> datetime:
+    """An instant still to come is now: nothing more is known of it than is known now (and
+    a tree's pace and status are today's, not those of a day that has not come)."""
+    return min(moment, datetime.now(UTC))

@@ -34,6 +34,7 @@ from services.api.problems import InvalidQueryError
 from services.api.schemas.common import Page
 from services.api.schemas.views import ChainReportOut
 from services.api.security import requires_export, requires_read, requires_read_audit
+from services.instants import not_after_now
 from services.projector.decode import decode
 from services.store.chain import verify_chain
 
@@ -100,7 +101,7 @@ class ViewController(Controller):
         """Cycles -> objectives -> key results with value, progress, pace, status, confidence."""
         if as_of is not None or as_of_position is not None:
             moment = query_instant(as_of, "as_of", "last")
-            moment = None if moment is None else _not_after_now(moment)
+            moment = None if moment is None else not_after_now(moment)
             return await read.progress_as_of(
                 runtime.system.repository, tenant_id,
                 today=today or (moment.date() if moment else utc_today()),
@@ -243,7 +244,7 @@ class ViewController(Controller):
         end = query_instant(until, "to", "last") or datetime.now(UTC)
         assert start is not None
         _in_order(start, end, names=("from", "to"))
-        start, end = _not_after_now(start), _not_after_now(end)
+        start, end = not_after_now(start), not_after_now(end)
         return await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
 
     @get(
@@ -258,12 +259,6 @@ class ViewController(Controller):
         With the stored state (base64) and the hash, the chain can be recomputed offline.
         """
         return Stream(_export(runtime, tenant_id), media_type=JSON_LINES)
-
-
-def _not_after_now(moment: datetime) -> datetime:
-    """An instant still to come is now: nothing more is known of it (and the tree's
-    pace and status are those of today, not of a day that has not come)."""
-    return min(moment, datetime.now(UTC))
 
 
 def _in_order(

@@ -101,6 +101,7 @@ _DASHBOARD: M = {
     "kr.milestone": {"it": "Completato", "en": "Done"},
     "kr.original_target": {"it": "Traguardo iniziale", "en": "Original target"},
     "kr.expected": {"it": "Avanzamento atteso oggi", "en": "Expected progress today"},
+    "kr.expected_on": {"it": "Avanzamento atteso il {date}", "en": "Expected progress on {date}"},
     "kr.confidence": {"it": "Fiducia", "en": "Confidence"},
     "kr.confidence_value": {"it": "{n}/10", "en": "{n}/10"},
     "kr.owner": {"it": "Responsabile", "en": "Owner"},

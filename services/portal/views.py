@@ -87,10 +87,25 @@ def kpi_of(state: ProgressView, kpi_id: UUID | None) -> KPIView | None:
     return None if kpi_id is None else state.kpis.get(kpi_id)
 
 
+def parse_day(text: str | None) -> date | None:
+    """A ?date= of a page: the day, or None when it is missing or not a date."""
+    try:
+        return None if not text else date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def kr_chart(
-    locale: Locale, state: ProgressView, kr: KeyResultView, node: KeyResultNode, today: date
+    locale: Locale,
+    state: ProgressView,
+    kr: KeyResultView,
+    node: KeyResultNode,
+    today: date,
+    *,
+    as_of: bool = False,
 ) -> Markup:
-    """Values over valid time against the expected-pace line and the target."""
+    """Values over valid time against the expected-pace line and the target; `today` is
+    marked as today, or by its date when the chart shows a past day (`as_of`)."""
     cycle = state.cycles[kr.cycle_id]
     pace = pace_line(kr, cycle)
     lines = [ChartLine((p1.on, p1.value), (p2.on, p2.value), "pace") for p1, p2 in [pace]]
@@ -118,7 +133,7 @@ def kr_chart(
         x_label=locale.day_month,
         lines=lines,
         today=today,
-        today_label=locale.t("chart.today"),
+        today_label=locale.date(today) if as_of else locale.t("chart.today"),
         ident=f"chart-{kr.key_result_id.hex[:8]}",
     )
     return line_chart(chart)

@@ -21,7 +21,7 @@ async def test_the_as_of_picker_shows_an_older_state(
     open_page: Opener, portal: PortalServer
 ) -> None:
     """ "How did we stand on that day?" must show the tree as the system knew it then, not
-    today's numbers with an old date on top."""
+    today's numbers with an old date on top; and so must a key result opened from it."""
     page = await open_page()
     await sign_in(page, d.LUCA)
     await page.goto(f"/t/{ROSSI.id}")
@@ -38,6 +38,26 @@ async def test_the_as_of_picker_shows_an_older_state(
     await expect(value).to_have_text("26 ordini")
     await expect(page.locator(f"li.kr[data-kr='{ROSSI_KR}']")).to_contain_text("40 ordini")
     await shot(page, "as-of")
+
+    # a key result of that day's tree opens as it stood that day: its value, target and
+    # check-ins known then, no later revision or correction, and no check-in form
+    await page.locator(f"li.kr[data-kr='{ROSSI_KR}'] a.kr-title").click()
+    await expect(page).to_have_url(re.compile(rf"/kr/{ROSSI_KR}\?date={days_ago(45)}$"))
+    await expect(page.locator(".banner.as-of")).to_contain_text("Com'era il")
+    await expect(page.locator(".current-value")).to_have_text("26 ordini")
+    await expect(page.locator(".kr-summary .kr-target")).to_contain_text("40 ordini")
+    await expect(page.locator(".kr-summary")).to_contain_text("Avanzamento atteso il ")
+    await expect(page.locator("ol.check-ins > li")).to_have_count(2)
+    await expect(page.locator(".revision, .ci-correction")).to_have_count(0)
+    await expect(page.locator("form.check-in-form")).to_have_count(0)
+    await shot(page, "kr-as-of")
+    await page.get_by_role("link", name="Torna a oggi").click()
+    await expect(page).to_have_url(re.compile(rf"/kr/{ROSSI_KR}$"))
+    await expect(page.locator(".current-value")).to_have_text("33 ordini")
+    await expect(page.locator("ol.check-ins > li")).to_have_count(4)
+    await expect(page.locator(".revision")).to_have_count(1)
+    before_it = await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}?date={days_ago(250)}")
+    assert before_it is not None and before_it.status == 404  # not made yet that day
 
     await page.goto(f"/t/{d.TENANT_ID}/as-of?date={days_ago(42)}")
     await expect(page.locator(".banner.as-of")).to_be_visible()

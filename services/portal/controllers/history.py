@@ -5,7 +5,7 @@ and the timeline as CSV.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
@@ -24,18 +24,11 @@ from services.portal.history_text import (
     line_actors,
     local_text,
 )
-from services.portal.views import actors_of, csv_download, kpi_tiles
+from services.portal.views import actors_of, csv_download, kpi_tiles, parse_day
 from services.read import diff, history, progress_state, state_as_of
 from tenants.roles import Permission
 
 PAGE = 50
-
-
-def parse_day(text: str | None) -> date | None:
-    try:
-        return None if not text else date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 class HistoryController(Controller):

@@ -5,12 +5,12 @@ the check-in form for those allowed to check in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from domain.errors import DomainError
@@ -18,6 +18,7 @@ from projections.history import HistoryLine
 from projections.progress_state import KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
 from services.app import Context
+from services.instants import end_of, start_of
 from services.portal.dependencies import (
     FormDep,
     LocaleDep,
@@ -29,9 +30,9 @@ from services.portal.dependencies import (
 from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale
 from services.portal.portal import Portal
-from services.portal.views import kpi_of, kr_chart
+from services.portal.views import kpi_of, kr_chart, parse_day
 from services.projector.waiting import wait_for_position
-from services.read import history, progress_state
+from services.read import history, progress_state, state_as_of
 from tenants.models import Tenant
 from tenants.principal import Principal
 from tenants.roles import Permission
@@ -105,11 +106,24 @@ class KeyResultController(Controller):
         tenant: TenantDep,
         kr_id: FromPath[str],
         saved: FromQuery[bool] = False,
+        day: Annotated[str | None, QueryParameter(name="date")] = None,
     ) -> Response[Any]:
-        state = await progress_state(portal.system.pool, tenant.id)
+        """Today's page; with ?date=, the key result as it stood that day (as the dashboard
+        as of a day shows it): its state then, its chart and check-ins known by the end of
+        that day, and no check-in form. A key result made later is not found."""
+        chosen = parse_day(day)
+        if chosen is not None:
+            chosen = min(chosen, portal.today())
+            state = await state_as_of(
+                portal.system.repository, tenant.id, recorded_at=end_of(chosen)
+            )
+        else:
+            state = await progress_state(portal.system.pool, tenant.id)
         kr = self._find(state, kr_id)
         typed = CheckInForm(on=portal.today().isoformat())
-        return await self._page(request, portal, locale, viewer, tenant, state, kr, typed, saved)
+        return await self._page(
+            request, portal, locale, viewer, tenant, state, kr, typed, saved, as_of=chosen
+        )
 
     @post("/check-ins", name="portal:check-in")
     async def check_in(
@@ -166,23 +180,27 @@ class KeyResultController(Controller):
         typed: CheckInForm,
         saved: bool,
         status: int = 200,
+        as_of: date | None = None,
     ) -> Response[Any]:
-        today = portal.today()
+        today = as_of or portal.today()
         node = key_result_node(state, kr, today=today, cadence_days=tenant.check_in_cadence_days)
         cycle = state.cycles[kr.cycle_id]
-        lines = await history(portal.system.pool, tenant.id, item_id=kr.key_result_id, limit=500)
+        lines = await history(
+            portal.system.pool, tenant.id, item_id=kr.key_result_id, limit=500,
+            until=None if as_of is None else start_of(as_of + timedelta(days=1)),
+        )  # fmt: skip
         actors = {c.author for c in kr.check_ins} | {kr.owner} | {line.actor for line in lines}
         names = await portal.people.names(tenant.id, actors)
-        allowed = viewer.can(tenant.id, Permission.CHECK_IN)
+        allowed = viewer.can(tenant.id, Permission.CHECK_IN) and as_of is None
         return portal.pages.render(
             request, "key_result.html", locale=locale, viewer=viewer, tenant=tenant,
             section="dashboard", status=status, kr=kr, node=node, cycle=cycle,
             objective=state.objectives.get(kr.objective_id), kpi=kpi_of(state, kr.kpi_id),
             check_ins=sorted(kr.check_ins, key=lambda c: (c.on, c.position), reverse=True),
             corrections=_corrections(lines), revisions=_revisions(lines), names=names,
-            chart=kr_chart(locale, state, kr, node, today), form=typed, saved=saved,
-            can_check_in=allowed and not cycle.is_closed and not kr.archived,
-            can_check_in_role=allowed, today=today,
+            chart=kr_chart(locale, state, kr, node, today, as_of=as_of is not None), form=typed,
+            saved=saved, can_check_in=allowed and not cycle.is_closed and not kr.archived,
+            can_check_in_role=allowed, today=today, as_of=as_of,
         )  # fmt: skip
 
 

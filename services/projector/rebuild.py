@@ -50,8 +50,9 @@ from services.projector.tables import (
     specs,
     write,
 )
-from services.projector.worker import SHARE_SWAP_SQL, SWAP_LOCK_KEY, TENANT_LOCK_KEY
+from services.projector.worker import REBUILT, SHARE_SWAP_SQL, SWAP_LOCK_KEY, TENANT_LOCK_KEY
 from services.store.event_store import EventStore, read_log_on, read_logs_on
+from services.store.notifier import CHANNEL
 from services.store.repository import Repository
 
 if TYPE_CHECKING:
@@ -223,6 +224,8 @@ async def rebuild_all(
             await guard.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # SHARE_SWAP_SQL
             for p in projections:
                 await _swap(guard, p)
+            # heard at the commit: the projectors project again from the new tables
+            await guard.execute(f"NOTIFY {CHANNEL}, '{REBUILT}'")
     return progress.events
 
 

@@ -31,7 +31,7 @@ from services.projector import folding, rebuild
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import states_table
 from services.projector.waiting import projected_position, wait_for_position
-from services.projector.worker import LOCK_MANY_SQL, Projector, projector_pool
+from services.projector.worker import LOCK_MANY_SQL, REBUILT, Projector, projector_pool
 from services.read import history as read_history
 from services.read import progress_as_of, progress_tree
 from services.settings import Settings
@@ -306,6 +306,59 @@ async def test_a_rebuild_while_check_ins_arrive_and_the_projector_runs_loses_non
         await projecting
     assert written > 0
     await assert_matches_rebuild(fresh, tenants)
+
+
+@pytest.mark.parametrize("told", ["by the swap's notification", "by its poll alone"])
+async def test_events_projected_live_after_the_shadow_read_them_are_projected_again(
+    fresh: System, monkeypatch: pytest.MonkeyPatch, told: str
+) -> None:
+    """A check-in comes after the rebuild read its tenant, the running projector applies it
+    to the live tables, and nothing more comes: the swapped-in tables stand before it, and
+    the projector brings them up to the log again by itself, told by the swap's NOTIFY or,
+    when that is lost, by its poll; not only when the tenant's next event comes (the
+    acknowledged check-in was missing from every view until then)."""
+    if told == "by its poll alone":
+        on_notify = Projector._on_notify
+
+        def losing_rebuilt(self: Projector, *heard: Any) -> None:
+            if heard[-1] != REBUILT:  # (connection, pid, channel, payload)
+                on_notify(self, *heard)
+
+        monkeypatch.setattr(Projector, "_on_notify", losing_rebuilt)
+    tenant = await a_tenant_with_history(fresh, check_ins=2)
+    await projector(fresh).catch_up_all()
+    (kr, _) = await key_result_ids(fresh, tenant)
+    filled, resume = asyncio.Event(), asyncio.Event()
+    finish = rebuild._finish
+
+    async def finish_after_a_pause(*args: Any) -> None:
+        filled.set()
+        await resume.wait()
+        await finish(*args)
+
+    monkeypatch.setattr(rebuild, "_finish", finish_after_a_pause)
+    stop = asyncio.Event()
+    poll = 0.1 if told == "by its poll alone" else 60.0  # then only a notification is heard
+    running = asyncio.create_task(projector(fresh, poll_interval=poll).run(fresh.app_dsn, stop))
+    rebuilding = asyncio.create_task(rebuild.rebuild_all(fresh, PROJECTIONS))
+    try:
+        await asyncio.wait_for(filled.wait(), 10)
+        written = await OKRApplication(fresh.repository).key_results.record_check_in(
+            Context(tenant_id=tenant, actor="user:anna"), kr, value=Decimal(80),
+            on=date(2027, 2, 10),
+        )  # fmt: skip
+        assert await wait_for_position(fresh.pool, tenant, written.position, within=10)
+        resume.set()
+        assert await asyncio.wait_for(rebuilding, 10) == written.position - 1
+        for p in PROJECTIONS:
+            assert await wait_for_position(
+                fresh.pool, tenant, written.position, projection=p.name, within=5
+            ), p.name
+    finally:
+        resume.set()
+        stop.set()
+        await running
+    await assert_matches_rebuild(fresh, [tenant])
 
 
 async def test_a_second_full_rebuild_is_refused_while_one_runs(

@@ -316,7 +316,8 @@ async def test_events_projected_live_after_the_shadow_read_them_are_projected_ag
     to the live tables, and nothing more comes: the swapped-in tables stand before it, and
     the projector brings them up to the log again by itself, told by the swap's NOTIFY or,
     when that is lost, by its poll; not only when the tenant's next event comes (the
-    acknowledged check-in was missing from every view until then)."""
+    acknowledged check-in was missing from every view until then). So too a tenant that
+    was new after the rebuild read the others, of which the new tables hold nothing."""
     if told == "by its poll alone":
         on_notify = Projector._on_notify
 
@@ -347,18 +348,23 @@ async def test_events_projected_live_after_the_shadow_read_them_are_projected_ag
             Context(tenant_id=tenant, actor="user:anna"), kr, value=Decimal(80),
             on=date(2027, 2, 10),
         )  # fmt: skip
-        assert await wait_for_position(fresh.pool, tenant, written.position, within=10)
+        newcomer = await a_tenant_with_history(fresh, check_ins=1)  # after the rebuild's read
+        heads = {tenant: written.position, newcomer: await fresh.store.head(newcomer)}
+        for t, head in heads.items():
+            assert await wait_for_position(fresh.pool, t, head, within=10)
         resume.set()
         assert await asyncio.wait_for(rebuilding, 10) == written.position - 1
-        for p in PROJECTIONS:
-            assert await wait_for_position(
-                fresh.pool, tenant, written.position, projection=p.name, within=5
-            ), p.name
+        for t, head in heads.items():
+            for p in PROJECTIONS:
+                assert await wait_for_position(fresh.pool, t, head, projection=p.name, within=5), (
+                    t == newcomer,
+                    p.name,
+                )
     finally:
         resume.set()
         stop.set()
         await running
-    await assert_matches_rebuild(fresh, [tenant])
+    await assert_matches_rebuild(fresh, list(heads))
 
 
 async def test_a_second_full_rebuild_is_refused_while_one_runs(

@@ -11,11 +11,12 @@ __all__ = ["PROJECTIONS", "by_name"]
 
 
 def by_name(names: list[str] | None = None) -> tuple[Projection[Any], ...]:
-    """The projections named (all when None); an unknown name is an error."""
+    """The projections named (all when None), each once and in the registry's order, the
+    order every reader and swap locks their tables in; an unknown name is an error."""
     if not names:
         return PROJECTIONS
     known = {p.name: p for p in PROJECTIONS}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ValueError(f"unknown projection(s): {', '.join(unknown)}; known: {', '.join(known)}")
-    return tuple(known[n] for n in names)
+    return tuple(p for p in PROJECTIONS if p.name in names)

@@ -20,15 +20,17 @@ import asyncpg
 import pytest
 from eventsourcing.persistence import MapperDeserialisationError
 
+from projections.audit import audit_projection
 from projections.base import Recorded
 from projections.progress import progress_projection
+from services.api.controllers.health import projector_lag
 from services.app import Context, OKRApplication
 from services.bootstrap import System, bootstrap
 from services.db import admit_sql, create_pool, tenant_transaction, transaction_with
 from services.demo import load_demo
 from services.demo_data import TENANT_ID
 from services.projector import folding, rebuild
-from services.projector.registry import PROJECTIONS
+from services.projector.registry import PROJECTIONS, by_name
 from services.projector.schema import states_table
 from services.projector.waiting import projected_position, wait_for_position
 from services.projector.worker import LOCK_MANY_SQL, REBUILT, Projector, projector_pool
@@ -415,27 +417,74 @@ async def test_a_swap_waits_for_a_pass_that_began_before_it_and_neither_fails(
     passing = asyncio.create_task(projector(fresh).project([tenant]))
     await asyncio.wait_for(paused.wait(), 10)
     rebuilding = asyncio.create_task(rebuild.rebuild_all(fresh, PROJECTIONS))
-    try:
-        conn = await asyncpg.connect(fresh.admin_dsn)
-        try:
-            for _ in range(1000):  # the swap is waiting for a lock the pass holds
-                if await conn.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                ):
-                    break
-                assert not rebuilding.done(), rebuilding
-                await asyncio.sleep(0.01)
-            else:
-                raise AssertionError("the swap never waited")
-        finally:
-            await conn.close()
+    try:  # the swap waits for a lock the pass holds
+        await until_a_backend_waits_for_a_lock(fresh, rebuilding)
     finally:
         resume.set()
     done = await asyncio.wait_for(passing, 10)
     assert done[tenant][0] == await fresh.store.head(tenant)
     assert await asyncio.wait_for(rebuilding, 10) == done[tenant][0]
     await assert_matches_rebuild(fresh, [tenant])
+
+
+async def test_a_swap_and_the_readiness_probe_never_deadlock(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/readyz reads every positions table in one transaction, one after another; a swap
+    locks them projection after projection, in another order here. The probe has read the
+    first and waits before the next when the swap comes: the swap waits for the probe (it
+    deadlocked before, and PostgreSQL failed the rebuild)."""
+    tenant = await a_tenant_with_history(fresh, check_ins=2)
+    await projector(fresh).catch_up_all()
+    between, resume = asyncio.Event(), asyncio.Event()
+    fetch = asyncpg.connection.Connection.fetch
+
+    async def fetch_then_pause(
+        self: asyncpg.Connection, query: str, *args: Any, **options: Any
+    ) -> Any:
+        rows = await fetch(self, query, *args, **options)
+        if query.endswith("FROM rm_progress__positions") and not between.is_set():
+            between.set()
+            await resume.wait()
+        return rows
+
+    monkeypatch.setattr(asyncpg.connection.Connection, "fetch", fetch_then_pause)
+    probing = asyncio.create_task(projector_lag(fresh.pool))
+    await asyncio.wait_for(between.wait(), 10)
+    rebuilding = asyncio.create_task(
+        rebuild.rebuild_all(fresh, [audit_projection, progress_projection])
+    )
+    try:
+        await until_a_backend_waits_for_a_lock(fresh, rebuilding)
+    finally:
+        resume.set()
+    lag = await asyncio.wait_for(probing, 10)
+    assert lag["audit"] == {tenant: 0}
+    assert await asyncio.wait_for(rebuilding, 10) == await fresh.store.head(tenant)
+
+
+def test_projections_chosen_by_name_come_once_each_in_the_registry_order() -> None:
+    """The order every reader locks their tables in (a swap in another order could wait on
+    a reader that waits on it), and a name given twice is one projection, not two."""
+    chosen = by_name(["audit", "progress", "audit"])
+    assert [p.name for p in chosen] == ["progress", "audit"]
+    assert [p.name for p in by_name()] == [p.name for p in PROJECTIONS]
+
+
+async def until_a_backend_waits_for_a_lock(system: System, running: asyncio.Task[Any]) -> None:
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        for _ in range(1000):
+            if await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ):
+                return
+            assert not running.done(), running
+            await asyncio.sleep(0.01)
+        raise AssertionError("nothing waited for a lock")
+    finally:
+        await conn.close()
 
 
 async def key_result_ids(system: System, tenant: uuid.UUID) -> list[uuid.UUID]:

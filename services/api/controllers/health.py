@@ -16,6 +16,7 @@ from services.api.security import PUBLIC
 from services.db import tenant_transaction
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import positions_table
+from services.projector.worker import SHARE_SWAP_SQL
 
 
 class Health(Out):
@@ -43,6 +44,7 @@ async def projector_lag(pool: asyncpg.Pool) -> dict[str, dict[UUID, int]]:
     if not heads:
         return {p.name: {} for p in PROJECTIONS}
     async with tenant_transaction(pool, heads) as conn:
+        await conn.execute(SHARE_SWAP_SQL)  # reads the tables one after another: see there
         for projection in PROJECTIONS:
             rows = await conn.fetch(
                 f"SELECT tenant_id, position FROM {positions_table(projection)}"

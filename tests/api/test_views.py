@@ -202,7 +202,8 @@ async def test_a_date_stands_for_its_whole_day(client: httpx.AsyncClient, world:
 
 async def test_an_instant_still_to_come_is_now(client: httpx.AsyncClient, world: World) -> None:
     """as_of in the year 2999 is what is known now, with today's pace and status (not those
-    of a day that has not come); a diff to then is a diff to now."""
+    of a day that has not come); a diff to then is a diff to now, and one from today's date
+    (its end is to come) with no `to` is from now to now, not refused as out of order."""
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_viewer")
     _, position = await fresh_key_result(client, world)
@@ -221,6 +222,9 @@ async def test_an_instant_still_to_come_is_now(client: httpx.AsyncClient, world:
     until_now = await client.get(f"{base}/diff", headers=auth, params={"from": "2000-01-01"})
     assert until_then.status_code == 200, until_then.text
     assert until_then.json() == until_now.json() != []
+    today = datetime.now(UTC).date().isoformat()  # its end is to come: from today to now
+    since_today = await client.get(f"{base}/diff", headers=auth, params={"from": today})
+    assert since_today.status_code == 200, since_today.text
 
 
 async def test_diff_between_two_instants(client: httpx.AsyncClient, world: World) -> None:

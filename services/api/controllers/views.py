@@ -241,10 +241,10 @@ class ViewController(Controller):
     ) -> list[Change]:
         """Per cycle, objective and key result: each field that differs, before -> after."""
         start = query_instant(since, "from", "last")
-        end = query_instant(until, "to", "last") or datetime.now(UTC)
+        end = query_instant(until, "to", "last")
         assert start is not None
-        _in_order(start, end, names=("from", "to"))
-        start, end = not_after_now(start), not_after_now(end)
+        _in_order(start, end, names=("from", "to"))  # as given: to, when left out, is now
+        start, end = not_after_now(start), not_after_now(end or datetime.now(UTC))
         return await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
 
     @get(

@@ -253,7 +253,13 @@ async def _finish(system: System, projections: Sequence[Projection[Any]], at_onc
             await admin.execute(f"SET maintenance_work_mem = '{FINISH_MEMORY}'")
             await admin.execute(finish_sql(projection, SHADOW))
 
-    await asyncio.gather(*(finish(p) for p in projections))
+    tasks = [asyncio.create_task(finish(p)) for p in projections]
+    try:
+        await asyncio.gather(*tasks)
+    finally:  # one that failed (or a cancel) stops the others before the rebuild ends
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @contextlib.asynccontextmanager

@@ -318,6 +318,7 @@ class Projector:
         the new tables stand (a tenant with no event since has nothing to apply). Told by
         the swap's NOTIFY or, if that is lost, by the poll (the tables' ids changed)."""
         self.applied.clear()
+        self._tables = None  # the poll learns the new ids without sweeping again
         self._mark(self.heads)
 
     async def catch_up_all(self) -> int:

@@ -369,6 +369,27 @@ async def test_events_projected_live_after_the_shadow_read_them_are_projected_ag
     await assert_matches_rebuild(fresh, list(heads))
 
 
+async def test_a_key_that_cannot_be_built_fails_the_rebuild_with_its_error(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The finish builds keys side by side: one that fails stops the others and raises its
+    own error; the live tables stay, and the next rebuild runs."""
+    tenant = await a_tenant_with_history(fresh, check_ins=2)
+    await projector(fresh).catch_up_all()
+    finish_sql = rebuild.finish_sql
+
+    def failing_for_series(projection: Any, suffix: str) -> str:
+        sql = finish_sql(projection, suffix)
+        return sql + "; SELECT 1 / 0" if projection.name == "series" else sql
+
+    monkeypatch.setattr(rebuild, "finish_sql", failing_for_series)
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await rebuild.rebuild_all(fresh, PROJECTIONS, workers=2)
+    await assert_matches_rebuild(fresh, [tenant])
+    monkeypatch.setattr(rebuild, "finish_sql", finish_sql)
+    assert await rebuild.rebuild_all(fresh, PROJECTIONS) == await fresh.store.head(tenant)
+
+
 async def test_a_second_full_rebuild_is_refused_while_one_runs(
     fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -389,7 +410,8 @@ async def test_a_second_full_rebuild_is_refused_while_one_runs(
     try:
         await asyncio.wait_for(filling.wait(), 10)
         with pytest.raises(rebuild.RebuildRunningError, match="another full rebuild"):
-            await rebuild.rebuild_all(fresh, PROJECTIONS)
+            # (without the lock it would wait on the same pause: it must fail, not hang)
+            await asyncio.wait_for(rebuild.rebuild_all(fresh, PROJECTIONS), 10)
     finally:
         resume.set()
     head = await fresh.store.head(tenant)

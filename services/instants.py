@@ -3,9 +3,13 @@
 The API, the CLI and the portal read them alike: a naive instant is UTC, and a date is the
 day in UTC, taken from its first instant (`since=`), to its last (`as_of=`, `from=`, `to=`:
 what was known by the end of that day) or up to the day after it (an exclusive `until=`).
-Only the extended forms are taken (2026-10-15, 2026-10-15T09:30, with seconds, fractions
-and an offset or Z): Python would also read 20261015 or 2026-10-15+02:00, as midnight or as
-02:00, which is not what whoever wrote them meant.
+
+An instant is a date in the extended form, then T or a space, then the time (minutes at
+least; seconds and a fraction, with a point or a comma, of any length: past microseconds
+it is cut), then Z or an offset (+02, +0200 or +02:00, after an optional space): what
+RFC 3339, `date -Ins`, `git log --date=iso` and psql print. An instant keeps its own offset
+(its day is its writer's). Not taken: the basic form (20261015), week dates, or a date with
+an offset and no time (2026-10-15+02:00), which Python would read as midnight or as 02:00.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ Edge = Literal["first", "last", "after"]
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INSTANT = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2}(:\d{2})?)?"
+    r"(?P<day>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}(?::\d{2})?)"
+    r"(?:[.,](?P<fraction>\d+))?"
+    r" ?(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?"
 )
 
 
@@ -32,23 +38,37 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day, time.max, tzinfo=UTC)
 
 
+def after(day: date) -> datetime:
+    """The first instant after a day (UTC), an exclusive end; the last day's last instant."""
+    return end_of(day) if day == date.max else start_of(day + timedelta(days=1))
+
+
 def instant(text: str, edge: Edge) -> datetime:
-    """An instant in UTC from ISO 8601 text; ValueError when it is neither an instant nor a
-    date in the forms above, or lies beyond what UTC can hold (year 1 at +01:00)."""
+    """An aware instant from ISO 8601 text (see above); ValueError when it is neither an
+    instant nor a date in those forms, or lies beyond what UTC can hold (year 1 at +01:00)."""
     if _DAY.fullmatch(text):
         day = date.fromisoformat(text)
-        if edge == "first":
-            return start_of(day)
-        if edge == "last" or day == date.max:  # nothing comes after the last day
-            return end_of(day)
-        return start_of(day + timedelta(days=1))
-    if not _INSTANT.fullmatch(text):
+        return start_of(day) if edge == "first" else end_of(day) if edge == "last" else after(day)
+    found = _INSTANT.fullmatch(text)
+    if found is None:
         raise ValueError(f"not an ISO 8601 instant or date: {text!r}")
-    moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
+    fraction = found["fraction"]
+    zone = (found["zone"] or "").upper().replace("Z", "+00:00")
+    if len(zone) == 3:  # +02
+        zone += ":00"
+    elif len(zone) == 5:  # +0200
+        zone = f"{zone[:3]}:{zone[3:]}"
+    moment = datetime.fromisoformat(
+        f"{found['day']}T{found['time']}{'.' + fraction[:6].ljust(6, '0') if fraction else ''}"
+        f"{zone}"
+    )
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        moment.astimezone(UTC)  # what the database will make of it
     except OverflowError:
         raise ValueError(f"beyond the instants UTC can hold: {text!r}") from None
+    return moment
 
 
 def not_after_now(moment: datetime) -> datetime:

@@ -73,6 +73,10 @@ async def test_the_timeline_filters_diffs_and_downloads(
     await page.goto(f"/t/{ROSSI.id}/history")
     await expect(page.locator("ol.timeline li")).to_have_count(10)
     await shot(page, "history")
+    to_the_last_day = await page.goto(f"/t/{ROSSI.id}/history?to=9999-12-31")
+    assert to_the_last_day is not None and to_the_last_day.status == 200  # no day after it
+    await expect(page.locator("ol.timeline li")).to_have_count(10)
+    await page.goto(f"/t/{ROSSI.id}/history")
 
     await page.get_by_label("Tipo").select_option("key_result.target_revised")
     await page.get_by_role("button", name="Filtra").click()

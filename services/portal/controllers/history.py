@@ -13,7 +13,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from projections.progress_tree import kpi_board, progress_tree
-from services.instants import end_of, start_of
+from services.instants import after, end_of, start_of
 from services.portal.controllers.dashboard import optional_id
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.history_text import (
@@ -56,7 +56,7 @@ class HistoryController(Controller):
         lines = await history(
             portal.system.pool, tenant.id, item_id=optional_id(item), actor=person or None,
             kind=kind, since=start_of(first) if first else None,
-            until=start_of(last + timedelta(days=1)) if last else None,
+            until=after(last) if last else None,
             before_position=before, limit=PAGE + 1,
         )  # fmt: skip
         state = await progress_state(portal.system.pool, tenant.id)

@@ -5,7 +5,7 @@ the check-in form for those allowed to check in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -18,7 +18,7 @@ from projections.history import HistoryLine
 from projections.progress_state import KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
 from services.app import Context
-from services.instants import end_of, start_of
+from services.instants import after, end_of
 from services.portal.dependencies import (
     FormDep,
     LocaleDep,
@@ -187,7 +187,7 @@ class KeyResultController(Controller):
         cycle = state.cycles[kr.cycle_id]
         lines = await history(
             portal.system.pool, tenant.id, item_id=kr.key_result_id, limit=500,
-            until=None if as_of is None else start_of(as_of + timedelta(days=1)),
+            until=None if as_of is None else after(as_of),
         )  # fmt: skip
         actors = {c.author for c in kr.check_ins} | {kr.owner} | {line.actor for line in lines}
         names = await portal.people.names(tenant.id, actors)

@@ -452,37 +452,39 @@ async def test_a_swap_waits_for_a_pass_that_began_before_it_and_neither_fails(
 async def test_a_swap_and_the_readiness_probe_never_deadlock(
     fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """/readyz reads every positions table in one transaction, one after another; a swap
-    locks them projection after projection, in another order here. The probe has read the
-    first and waits before the next when the swap comes: the swap waits for the probe (it
-    deadlocked before, and PostgreSQL failed the rebuild)."""
+    """/readyz reads every positions table, one after another; a swap locks them projection
+    after projection, in another order here. The probe has read the first and not yet the
+    next when the swap comes: the swap goes through without waiting for it (the probe held
+    the first table through its one transaction, and they deadlocked: PostgreSQL failed the
+    rebuild; or, sharing the swap's advisory lock, it held the swap up as long as it
+    paused), and the probe then reads the new tables."""
     tenant = await a_tenant_with_history(fresh, check_ins=2)
     await projector(fresh).catch_up_all()
     between, resume = asyncio.Event(), asyncio.Event()
     fetch = asyncpg.connection.Connection.fetch
 
-    async def fetch_then_pause(
+    async def pause_then_fetch(
         self: asyncpg.Connection, query: str, *args: Any, **options: Any
     ) -> Any:
-        rows = await fetch(self, query, *args, **options)
-        if query.endswith("FROM rm_progress__positions") and not between.is_set():
-            between.set()
+        if query.endswith("FROM rm_series__positions") and not between.is_set():
+            between.set()  # progress's positions read, series's next
             await resume.wait()
-        return rows
+        return await fetch(self, query, *args, **options)
 
-    monkeypatch.setattr(asyncpg.connection.Connection, "fetch", fetch_then_pause)
+    monkeypatch.setattr(asyncpg.connection.Connection, "fetch", pause_then_fetch)
     probing = asyncio.create_task(projector_lag(fresh.pool))
     await asyncio.wait_for(between.wait(), 10)
     rebuilding = asyncio.create_task(
         rebuild.rebuild_all(fresh, [audit_projection, progress_projection])
     )
     try:
-        await until_a_backend_waits_for_a_lock(fresh, rebuilding)
+        done, _ = await asyncio.wait({rebuilding}, timeout=10)
     finally:
         resume.set()
+    assert rebuilding in done, "the swap waited for the paused probe"
+    assert rebuilding.result() == await fresh.store.head(tenant)
     lag = await asyncio.wait_for(probing, 10)
     assert lag["audit"] == {tenant: 0}
-    assert await asyncio.wait_for(rebuilding, 10) == await fresh.store.head(tenant)
 
 
 def test_projections_chosen_by_name_come_once_each_in_the_registry_order() -> None:

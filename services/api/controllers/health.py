@@ -16,7 +16,6 @@ from services.api.security import PUBLIC
 from services.db import tenant_transaction
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import positions_table
-from services.projector.worker import SHARE_SWAP_SQL
 
 
 class Health(Out):
@@ -36,21 +35,25 @@ class Readiness(Out):
 
 
 async def projector_lag(pool: asyncpg.Pool) -> dict[str, dict[UUID, int]]:
-    """Events each projection still has to apply, per tenant with events."""
+    """Events each projection still has to apply, per tenant with events.
+
+    Each positions table is read in a transaction of its own, which holds no lock while a
+    rebuild's swap waits: one transaction reading them in turn could deadlock with a swap
+    (holding one, waiting for the next), and one sharing the swap's advisory lock would
+    wait, and keep /readyz waiting, as long as the swap waits for a long verify."""
     heads = {r["tenant_id"]: r["position"] for r in await pool.fetch(
         "SELECT tenant_id, position FROM okr_tenant_positions()"
     )}  # fmt: skip
     lag: dict[str, dict[UUID, int]] = {}
     if not heads:
         return {p.name: {} for p in PROJECTIONS}
-    async with tenant_transaction(pool, heads) as conn:
-        await conn.execute(SHARE_SWAP_SQL)  # reads the tables one after another: see there
-        for projection in PROJECTIONS:
+    for projection in PROJECTIONS:  # a transaction each: one table locked at a time
+        async with tenant_transaction(pool, heads) as conn:
             rows = await conn.fetch(
                 f"SELECT tenant_id, position FROM {positions_table(projection)}"
             )
-            applied = {r["tenant_id"]: r["position"] for r in rows}
-            lag[projection.name] = {t: head - applied.get(t, 0) for t, head in heads.items()}
+        applied = {r["tenant_id"]: r["position"] for r in rows}
+        lag[projection.name] = {t: head - applied.get(t, 0) for t, head in heads.items()}
     return lag
 
 

@@ -372,19 +372,29 @@ async def test_events_projected_live_after_the_shadow_read_them_are_projected_ag
 async def test_a_key_that_cannot_be_built_fails_the_rebuild_with_its_error(
     fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The finish builds keys side by side: one that fails stops the others and raises its
-    own error; the live tables stay, and the next rebuild runs."""
+    """The finish builds keys side by side: one that fails stops the others (still at work
+    here: progress's takes 30 s) and raises its own error; the live tables stay, and the
+    next rebuild runs."""
     tenant = await a_tenant_with_history(fresh, check_ins=2)
     await projector(fresh).catch_up_all()
     finish_sql = rebuild.finish_sql
+    extra = {"progress": "; SELECT pg_sleep(30)", "series": "; SELECT 1 / 0"}
 
-    def failing_for_series(projection: Any, suffix: str) -> str:
-        sql = finish_sql(projection, suffix)
-        return sql + "; SELECT 1 / 0" if projection.name == "series" else sql
+    def slow_or_failing(projection: Any, suffix: str) -> str:
+        return finish_sql(projection, suffix) + extra.get(projection.name, "")
 
-    monkeypatch.setattr(rebuild, "finish_sql", failing_for_series)
+    monkeypatch.setattr(rebuild, "finish_sql", slow_or_failing)
     with pytest.raises(asyncpg.DivisionByZeroError):
-        await rebuild.rebuild_all(fresh, PROJECTIONS, workers=2)
+        await asyncio.wait_for(rebuild.rebuild_all(fresh, PROJECTIONS, workers=2), 20)
+    conn = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        sleeping = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event = 'PgSleep'"
+        )
+    finally:
+        await conn.close()
+    assert sleeping == 0, "a key went on being built after the rebuild failed"
     await assert_matches_rebuild(fresh, [tenant])
     monkeypatch.setattr(rebuild, "finish_sql", finish_sql)
     assert await rebuild.rebuild_all(fresh, PROJECTIONS) == await fresh.store.head(tenant)

@@ -243,7 +243,7 @@ class ViewController(Controller):
         start = query_instant(since, "from", "last")
         end = query_instant(until, "to", "last")
         assert start is not None
-        _in_order(start, end, names=("from", "to"))  # as given: to, when left out, is now
+        _in_order(start, end, names=("from", "to"))  # as given; with no to, from only clamps
         start, end = not_after_now(start), not_after_now(end or datetime.now(UTC))
         return await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
 

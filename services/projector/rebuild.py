@@ -9,6 +9,7 @@ transaction under its advisory lock.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import json
@@ -367,48 +368,52 @@ async def _fill_in_processes(
     progress: _Progress,
 ) -> None:
     """Fill the shadow tables from `processes` workers, a group at a time each. On an
-    error, or when this task is cancelled (Ctrl-C), the workers are terminated at once:
-    the shadow rows of a rebuild that did not finish are thrown away anyway."""
-    loop = asyncio.get_running_loop()
-    pool = multiprocessing.get_context("spawn").Pool(  # spawn: no forked copy of a running loop
+    error, or when this task is cancelled (Ctrl-C), the workers are killed at once: the
+    shadow rows of a rebuild that did not finish are thrown away anyway.
+
+    A ProcessPoolExecutor, not a multiprocessing.Pool: Pool.terminate() now and then hangs
+    for good (python/cpython#96995, seen here when a worker's error ended a rebuild), while
+    the executor notices killed workers and lets go of its threads."""
+    executor = concurrent.futures.ProcessPoolExecutor(
         processes,
+        mp_context=multiprocessing.get_context("spawn"),  # no forked copy of a running loop
         initializer=_start_worker,
         initargs=(system.admin_dsn, system.app_dsn, [p.name for p in projections]),
     )
 
-    def submit(group: list[UUID]) -> asyncio.Future[tuple[list[UUID], int]]:
-        future: asyncio.Future[tuple[list[UUID], int]] = loop.create_future()
+    async def fill(group: list[UUID]) -> tuple[list[UUID], int]:
+        return group, await asyncio.wrap_future(executor.submit(_fill_group, group))
 
-        def done(events: int) -> None:
-            loop.call_soon_threadsafe(_settle, future, (group, events), None)
-
-        def failed(error: BaseException) -> None:
-            loop.call_soon_threadsafe(_settle, future, None, error)
-
-        pool.apply_async(_fill_group, (group,), callback=done, error_callback=failed)
-        return future
-
-    futures = [submit(group) for group in groups]
+    filling = [asyncio.ensure_future(fill(group)) for group in groups]
+    killed: list[multiprocessing.process.BaseProcess] = []
     try:
-        for next_done in asyncio.as_completed(futures):
+        for next_done in asyncio.as_completed(filling):
             progress.done(*await next_done)
-        pool.close()
     except BaseException:
-        for future in futures:
-            future.cancel()
-        pool.terminate()
+        killed = _kill(executor)
+        for task in filling:
+            task.cancel()
+        await asyncio.gather(*filling, return_exceptions=True)
         raise
     finally:
-        await asyncio.to_thread(pool.join)
+        await asyncio.to_thread(_shut, executor, killed)
 
 
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.done():  # cancelled meanwhile
-        return
-    if error is None:
-        future.set_result(result)
-    else:
-        future.set_exception(error)
+def _kill(executor: concurrent.futures.ProcessPoolExecutor) -> list[Any]:
+    """Kill the executor's workers now (no public way before Python 3.14; its shutdown
+    forgets them, so they are killed first); the processes killed."""
+    workers = list((getattr(executor, "_processes", None) or {}).values())
+    for process in workers:
+        process.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
+    return workers
+
+
+def _shut(executor: concurrent.futures.ProcessPoolExecutor, killed: list[Any]) -> None:
+    """Wait for the executor's threads and for every process it ran to have ended."""
+    executor.shutdown(wait=True, cancel_futures=True)
+    for process in killed:
+        process.join()
 
 
 _Opened = TypeVar("_Opened", asyncpg.Connection, asyncpg.Pool)

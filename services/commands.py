@@ -51,7 +51,6 @@ async def bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def project(args: argparse.Namespace, settings: Settings) -> int:
-    from services.projector.registry import PROJECTIONS
     from services.projector.worker import Projector
 
     stop = asyncio.Event()
@@ -60,11 +59,7 @@ async def project(args: argparse.Namespace, settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:
-            projector = Projector(
-                system.pool, system.repository, PROJECTIONS,
-                batch_size=settings.projector_batch, poll_interval=settings.projector_poll,
-                tenants_kept=settings.projector_tenants_kept,
-            )  # fmt: skip
+            projector = Projector.configured(system.pool, system.repository, settings)
             await projector.run(system.app_dsn, stop)
     return 0
 

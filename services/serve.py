@@ -171,11 +171,8 @@ async def housekeeping(system: System, settings: Settings, stop: asyncio.Event) 
 async def _serve(args: argparse.Namespace, settings: Settings, system: System) -> None:
     projector = None
     if not args.no_projector:
-        projector = Projector(
-            await projector_pool(system.app_dsn), system.repository, PROJECTIONS,
-            batch_size=settings.projector_batch, poll_interval=settings.projector_poll,
-            tenants_kept=settings.projector_tenants_kept,
-        )  # fmt: skip
+        pool = await projector_pool(system.app_dsn)
+        projector = Projector.configured(pool, system.repository, settings)
     app = create_app(system, settings, projector=projector)
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_config=None, access_log=False,

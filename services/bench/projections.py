@@ -757,10 +757,9 @@ async def _projector_task(system: System, visible: Visible) -> AsyncIterator[Pro
     settings = system.settings
     pool = await projector_pool(system.app_dsn)
     try:
-        projector = Projector(
-            pool, system.repository, PROJECTIONS, batch_size=settings.projector_batch,
-            poll_interval=settings.projector_poll, on_committed=on_committed,
-        )  # fmt: skip
+        projector = Projector.configured(
+            pool, system.repository, settings, on_committed=on_committed
+        )
         began = time.perf_counter()
         await projector.catch_up_all()  # nothing to apply after the rebuild: learns positions
         _log(f"lag: projector caught up in {time.perf_counter() - began:.1f} s")

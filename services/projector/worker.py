@@ -34,8 +34,10 @@ from services.db import admit_unflushed_sql, create_pool, transaction_with
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding, fold_all
+from services.projector.registry import PROJECTIONS
 from services.projector.schema import positions_table, states_table
 from services.projector.tables import Writes, specs, write
+from services.settings import Settings
 from services.store.event_store import LOG_COLUMNS, LogRecord, events_after, read_logs_on
 from services.store.repository import Repository
 
@@ -167,6 +169,17 @@ class Projector:
         this process guessed (i = -2, in position order) when every projection stands there:
         so whenever it kept the tenant's foldings and no other projector moved the tenant on
         since, as for a tenant it projects again and again. A wrong guess reads nothing."""
+
+    @classmethod
+    def configured(
+        cls, pool: asyncpg.Pool, repository: Repository, settings: Settings, **options: Any
+    ) -> Projector:
+        """A projector of every registered projection, as the settings say."""
+        return cls(
+            pool, repository, PROJECTIONS, batch_size=settings.projector_batch,
+            poll_interval=settings.projector_poll, tenants_kept=settings.projector_tenants_kept,
+            **options,
+        )  # fmt: skip
 
     async def catch_up(self, tenant_id: UUID) -> int:
         """Apply every event of the tenant not yet projected; how many were applied."""
@@ -306,7 +319,7 @@ class Projector:
                 [positions_table(p) for p in self.projections],
             )
         if self._tables is not None and tables != self._tables:
-            self.applied.clear()
+            self.rebuilt()  # its NOTIFY was lost
         self._tables = tables
         self.heads = {r["tenant_id"]: r["position"] for r in heads}
         return [t for t, head in self.heads.items() if self.applied.get(t, -1) < head]

@@ -106,33 +106,24 @@ async def known_position(
     position: int | None = None,
     recorded_at: datetime | None = None,
 ) -> int:
-    """The last position of the tenant's log at or before a position and/or an instant (0:
-    none): where a view "as of" them stands, never past the log's head."""
+    """Where a view "as of" a position and/or an instant stands (see `_cut`)."""
     async with tenant_transaction(pool, [tenant_id]) as conn:
-        known = await conn.fetchval(
-            "SELECT coalesce(max(position), 0) FROM events WHERE tenant_id = $1"
-            " AND position <= $2 AND ($3::timestamptz IS NULL OR recorded_at <= $3)",
-            tenant_id,
-            MAX_POSITION if position is None else position,
-            recorded_at,
-        )
-    return int(known)
+        return await _cut(conn, tenant_id, position, recorded_at)
 
 
 async def _cut(
     conn: asyncpg.Connection, tenant_id: UUID, position: int | None, recorded_at: datetime | None
 ) -> int:
-    """The last position known at `position` and `recorded_at` (the earlier cut wins)."""
-    upto = MAX_POSITION if position is None else position
-    if recorded_at is not None:  # the log is in time order: an instant is a position
-        known = await conn.fetchval(
-            "SELECT coalesce(max(position), 0) FROM events"
-            " WHERE tenant_id = $1 AND recorded_at <= $2",
-            tenant_id,
-            recorded_at,
-        )
-        upto = min(upto, known)
-    return upto
+    """The last position of the tenant's log at or before `position` and `recorded_at`
+    (the log is in time order: an instant is a position), 0 for none; never past the head."""
+    known = await conn.fetchval(
+        "SELECT coalesce(max(position), 0) FROM events WHERE tenant_id = $1"
+        " AND position <= $2 AND ($3::timestamptz IS NULL OR recorded_at <= $3)",
+        tenant_id,
+        MAX_POSITION if position is None else position,
+        recorded_at,
+    )
+    return int(known)
 
 
 async def _records(

@@ -43,12 +43,25 @@ def after(day: date) -> datetime:
     return end_of(day) if day == date.max else start_of(day + timedelta(days=1))
 
 
+def day(text: str) -> date:
+    """A date in the extended form (2026-10-15); ValueError for anything else, 20261015 too."""
+    if not _DAY.fullmatch(text):
+        raise ValueError(f"not an ISO 8601 date: {text!r}")
+    return date.fromisoformat(text)
+
+
 def instant(text: str, edge: Edge) -> datetime:
     """An aware instant from ISO 8601 text (see above); ValueError when it is neither an
     instant nor a date in those forms, or lies beyond what UTC can hold (year 1 at +01:00)."""
     if _DAY.fullmatch(text):
-        day = date.fromisoformat(text)
-        return start_of(day) if edge == "first" else end_of(day) if edge == "last" else after(day)
+        whole = day(text)
+        return (
+            start_of(whole)
+            if edge == "first"
+            else end_of(whole)
+            if edge == "last"
+            else after(whole)
+        )
     found = _INSTANT.fullmatch(text)
     if found is None:
         raise ValueError(f"not an ISO 8601 instant or date: {text!r}")

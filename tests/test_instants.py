@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from services.instants import Edge, after, end_of, instant, start_of
+from services.instants import Edge, after, day, end_of, instant, start_of
 
 DAY = date(2026, 10, 15)
 EDGES: tuple[Edge, ...] = ("first", "last", "after")
@@ -71,3 +71,11 @@ def test_an_instant_in_the_forms_people_and_programs_write(text: str, expected: 
 def test_anything_else_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         instant(text, "last")
+
+
+def test_a_day_is_the_extended_form_only() -> None:
+    """The portal's ?date= takes what the API's dates take: 20261015 is not a day there."""
+    assert day("2026-10-15") == DAY
+    for text in ("20261015", "2026-W42", "2026-10-15T00:00", "2026-02-30", " 2026-10-15", ""):
+        with pytest.raises(ValueError):
+            day(text)

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from projections.progress_state import CheckInView, KeyResultView, KPIView, ProgressView
 from projections.progress_tree import CycleNode, KeyResultNode, KPINode, ObjectiveNode
 from projections.series import pace_line
+from services import instants
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, sparkline
 from services.portal.i18n import Locale
 
@@ -88,9 +89,10 @@ def kpi_of(state: ProgressView, kpi_id: UUID | None) -> KPIView | None:
 
 
 def parse_day(text: str | None) -> date | None:
-    """A ?date= of a page: the day, or None when it is missing or not a date."""
+    """A ?date= of a page: the day, or None when it is missing or not a date (in the form
+    the API takes: 2026-10-15, not 20261015)."""
     try:
-        return None if not text else date.fromisoformat(text)
+        return None if not text else instants.day(text)
     except ValueError:
         return None
 

@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -82,9 +82,16 @@ class PortalServer:
     base_url: str
     system: System
     heads: dict[UUID, int]
+    today: date
+    """The UTC day the world was built on: its histories are dated back from it."""
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def days_ago(self, days: int) -> str:
+        """The ISO day `days` before the world's day (not before the clock's: a run that
+        passes UTC midnight still asks for the days the world has)."""
+        return (self.today - timedelta(days=days)).isoformat()
 
 
 async def _wait_until_up(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
@@ -120,7 +127,8 @@ async def portal(chromium: str, databases: DatabaseFactory) -> AsyncIterator[Por
     """The portal on a fresh database with the demo and the other tenants, projected."""
     dsn = await databases.create()
     system = await bootstrap(Settings(), dsn)
-    heads = await build_world(system, dsn, datetime.now(UTC).date())
+    today = datetime.now(UTC).date()
+    heads = await build_world(system, dsn, today)
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / "server.log"
@@ -141,7 +149,7 @@ async def portal(chromium: str, databases: DatabaseFactory) -> AsyncIterator[Por
                     system.pool, tenant_id, head, projection=projection.name, within=60
                 )
                 assert reached, f"{projection.name} of {tenant_id} did not reach {head}"
-        yield PortalServer(base, system, heads)
+        yield PortalServer(base, system, heads, today)
     finally:
         await _stop(process)
         await system.close()

@@ -1,9 +1,9 @@
 """Rebuild read models from the logs, and verify live tables against a rebuild in memory.
 
 Full rebuild: fill shadow tables by COPY, several tenants per read (readers keep reading
-the live ones), then swap them in with one short transaction; the projector carries on
-from the shadow's positions and final checkpoints. One tenant: replace its rows in one
-transaction under its advisory lock.
+the live ones), catch them up with what came meanwhile, then swap them in with one short
+transaction; the projectors carry on from the shadow's positions and checkpoints. One
+tenant: replace its rows in one transaction under its advisory lock.
 """
 
 from __future__ import annotations
@@ -51,9 +51,13 @@ from services.projector.tables import (
     specs,
     write,
 )
-from services.projector.worker import REBUILT, SHARE_SWAP_SQL, SWAP_LOCK_KEY, TENANT_LOCK_KEY
+from services.projector.worker import (
+    SHARE_SWAP_SQL,
+    SWAP_LOCK_KEY,
+    TENANT_LOCK_KEY,
+    from_checkpoints,
+)
 from services.store.event_store import EventStore, read_log_on, read_logs_on
-from services.store.notifier import CHANNEL
 from services.store.repository import Repository
 
 if TYPE_CHECKING:
@@ -191,14 +195,17 @@ async def rebuild_all(
     *,
     workers: int = 1,
 ) -> int:
-    """Rebuild into shadow tables, then swap them in; events replayed in all.
+    """Rebuild into shadow tables, then swap them in; events folded in all.
 
     Readers keep reading the live tables meanwhile. Tenants are read several at a time (a
     group, in one transaction as the application role, under RLS) and folded; their rows go
     into the shadow tables by COPY on the owner's connection. With `workers` > 1 the groups
     are shared out to that many processes (folding is Python, one core each); each folds a
     read while the rows of its previous read are copied. The keys and the RLS policies are
-    made once the rows are in, then the swap takes one short transaction.
+    made once the rows are in; then the shadow tables are caught up with the events that
+    came meanwhile (see _catch_up), and the swap takes one short transaction. The new
+    tables stand where the live ones stood, or further, and hold the rows a projector
+    holds in memory for the same position: projectors carry on, with nothing to be told.
 
     One full rebuild at a time on a database (they share the shadow tables): another one
     raises RebuildRunningError before it touches anything.
@@ -221,13 +228,106 @@ async def rebuild_all(
                 filler = _Filler(await copying(admin), system.pool, system.repository, projections)
                 await filler.fill_all(groups, progress.done)
         await _finish(system, projections, max(1, workers))
+        events = progress.events
+        async with _owner(system) as admin, admin.transaction():
+            events += await _catch_up(
+                admin, system.repository, projections, dict(await _heads(system.pool))
+            )
         async with guard.transaction():
             await guard.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # SHARE_SWAP_SQL
+            # no pass runs now: what the projectors applied meanwhile is applied here too
+            events += await _catch_up(guard, system.repository, projections, None)
             for p in projections:
                 await _swap(guard, p)
-            # heard at the commit: the projectors project again from the new tables
-            await guard.execute(f"NOTIFY {CHANNEL}, '{REBUILT}'")
-    return progress.events
+    return events
+
+
+CATCH_UP_TENANTS = 100
+"""Tenants a catch-up of the shadow tables reads together (see _catch_up)."""
+
+
+async def _catch_up(
+    conn: asyncpg.Connection,
+    repository: Repository,
+    projections: Sequence[Projection[Any]],
+    heads: dict[UUID, int] | None,
+) -> int:
+    """Bring the shadow tables up to each tenant's head (`heads`) or, with None, to where
+    the live tables stand (the furthest any projection applied), as a projector's passes
+    would: state rows, log rows, checkpoints and positions. Events folded.
+
+    The rebuild read each tenant once, and the projectors go on applying new events to the
+    live tables meanwhile: without this, the swapped-in tables would stand before them,
+    and readers would see acknowledged check-ins vanish until the projectors applied them
+    again. Run first to the heads, while projectors work (the most of it), then under the
+    swap's lock to where the live tables stand (what they applied in between, a little).
+    In the caller's transaction, on the owner's connection: its tenants are admitted a
+    chunk at a time."""
+    if heads is None:
+        tenants = await _tenants_on(conn)
+    else:
+        tenants = list(heads)
+    tables, events = specs(projections), 0
+    for start in range(0, len(tenants), CATCH_UP_TENANTS):
+        chunk = tenants[start : start + CATCH_UP_TENANTS]
+        await conn.execute(admit_sql(chunk))
+        shadow = await _positions(conn, projections, chunk, SHADOW)
+        if heads is None:
+            live = await _positions(conn, projections, chunk, "")
+            upto = {t: max(live[t].values(), default=0) for t in chunk}
+        else:
+            upto = {t: heads[t] for t in chunk}
+        behind = [t for t in chunk if any(
+            shadow[t].get(p.name, 0) < upto[t] for p in projections
+        )]  # fmt: skip
+        if not behind:
+            continue
+        await repository.load_mappers(behind, conn)
+        foldings: dict[UUID, list[Folding]] = {t: [] for t in behind}
+        for p in projections:
+            standing = {t: shadow[t][p.name] for t in behind if p.name in shadow[t]}
+            found = await from_checkpoints(conn, p, standing, SHADOW)
+            for t in behind:
+                foldings[t].append(found.get(t) or Folding.new(p))
+        while foldings:
+            afters = {t: min(f.at for f in fs) for t, fs in foldings.items()}
+            logs = await read_logs_on(conn, afters, limit=BATCH)
+            writes = Writes()
+            for tenant_id, fs in list(foldings.items()):
+                stored = logs.get(tenant_id, [])
+                wanted = [r for r in stored if r.position <= upto[tenant_id]]
+                records = await decode(repository, wanted, conn)
+                events += sum(r.position > min(f.applied for f in fs) for r in records)
+                fold_all(fs, records)
+                for f in fs:
+                    f.finish(tenant_id, writes)
+                if len(wanted) < BATCH:
+                    del foldings[tenant_id]
+            await write(conn, tables, writes, SHADOW)
+    return events
+
+
+async def _tenants_on(conn: asyncpg.Connection) -> list[UUID]:
+    return [r[0] for r in await conn.fetch("SELECT tenant_id FROM okr_tenant_positions()")]
+
+
+async def _positions(
+    conn: asyncpg.Connection,
+    projections: Sequence[Projection[Any]],
+    tenants: list[UUID],
+    suffix: str,
+) -> dict[UUID, dict[str, int]]:
+    """Where each projection's tables (live, or with `suffix`) stand for these tenants."""
+    out: dict[UUID, dict[str, int]] = {t: {} for t in tenants}
+    for p in projections:
+        rows = await conn.fetch(
+            f"SELECT tenant_id, position FROM {positions_table(p)}{suffix}"
+            " WHERE tenant_id = ANY ($1::uuid[])",
+            tenants,
+        )
+        for tenant_id, position in rows:
+            out[tenant_id][p.name] = position
+    return out
 
 
 REBUILD_LOCK_KEY = 0x6F6B725F72656275  # "okr_rebu"

@@ -90,10 +90,6 @@ the pass's write waited for a table the swap held. PostgreSQL broke the cycle af
 second by failing one of them, now and then the rebuild, at its very end."""
 
 
-REBUILT = "rebuilt"
-"""The okr_events payload a full rebuild's swap sends as it commits (see Projector.rebuilt)."""
-
-
 _MINE = (
     "SELECT tenant_id, after FROM unnest($1::uuid[], $2::bigint[]) AS u(tenant_id, after)"
     " WHERE tenant_id = ANY (current_setting('okr.locked')::uuid[])"
@@ -148,8 +144,6 @@ class Projector:
         self._wake = asyncio.Event()
         self._collector: QuietCollector | None = None
         """Made by the first catch_up_all or run (see QuietCollector)."""
-        self._tables: list[int] | None = None
-        """The positions tables' ids at the last poll: a full rebuild's swap changes them."""
         positions = " UNION ALL ".join(
             f"SELECT {i} AS i, tenant_id, position FROM {positions_table(p)}"
             " WHERE tenant_id IN (SELECT tenant_id FROM mine)"
@@ -290,10 +284,8 @@ class Projector:
                 else:
                     missing[tenant_id] = position
             if missing:
-                found = await load_checkpoints(conn, projection, missing)
-                for tenant_id, position in missing.items():
-                    at, state = found.get(tenant_id, (0, projection.initial()))
-                    out[tenant_id].append(Folding(projection, position, state, at, at, None))
+                for tenant_id, f in (await from_checkpoints(conn, projection, missing)).items():
+                    out[tenant_id].append(f)
         return out
 
     def _kept_at(self, tenant_id: UUID) -> int:
@@ -310,29 +302,11 @@ class Projector:
             self._foldings.popitem(last=False)  # a dict's first key: a walk over holes
 
     async def lagging_tenants(self) -> list[UUID]:
-        """Tenants whose log head is past what every projection has applied (all of them,
-        once, after a full rebuild swapped tables in: see `rebuilt`)."""
+        """Tenants whose log head is past what every projection has applied."""
         async with self.pool.acquire() as conn:
             heads = await conn.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
-            tables = await conn.fetchval(
-                "SELECT array_agg(to_regclass(name)::oid) FROM unnest($1::text[]) AS name",
-                [positions_table(p) for p in self.projections],
-            )
-        if self._tables is not None and tables != self._tables:
-            self.rebuilt()  # its NOTIFY was lost
-        self._tables = tables
         self.heads = {r["tenant_id"]: r["position"] for r in heads}
         return [t for t, head in self.heads.items() if self.applied.get(t, -1) < head]
-
-    def rebuilt(self) -> None:
-        """A full rebuild swapped its tables in: they stand where it read each tenant's log,
-        before events this projector may have applied to the tables it replaced since. What
-        it knows of the tables is forgotten, and every tenant is projected again from where
-        the new tables stand (a tenant with no event since has nothing to apply). Told by
-        the swap's NOTIFY or, if that is lost, by the poll (the tables' ids changed)."""
-        self.applied.clear()
-        self._tables = None  # the poll learns the new ids without sweeping again
-        self._mark(self.heads)
 
     async def catch_up_all(self) -> int:
         """Passes over every lagging tenant until none is left behind (or others hold it)."""
@@ -445,9 +419,6 @@ class Projector:
         return bool(done)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        if payload == REBUILT:
-            self.rebuilt()
-            return
         tenant, _, position = payload.partition(":")
         with contextlib.suppress(ValueError):
             self.notified(UUID(tenant), int(position))
@@ -458,14 +429,34 @@ def _chunks(items: list[UUID], size: int) -> Iterator[list[UUID]]:
         yield items[start : start + size]
 
 
+async def from_checkpoints(
+    conn: asyncpg.Connection,
+    projection: Projection[Any],
+    positions: dict[UUID, int],
+    suffix: str = "",
+) -> dict[UUID, Folding]:
+    """Foldings of tenants whose tables stand at these positions, from their latest
+    checkpoints (the events after each are replayed by the next fold, not written again)."""
+    found = await load_checkpoints(conn, projection, positions, suffix)
+    out = {}
+    for tenant_id, position in positions.items():
+        at, state = found.get(tenant_id, (0, projection.initial()))
+        out[tenant_id] = Folding(projection, position, state, at, at, None)
+    return out
+
+
 async def load_checkpoints(
-    conn: asyncpg.Connection, projection: Projection[Any], upto: dict[UUID, int]
+    conn: asyncpg.Connection,
+    projection: Projection[Any],
+    upto: dict[UUID, int],
+    suffix: str = "",
 ) -> dict[UUID, tuple[int, Any]]:
-    """Per tenant, the latest stored state of the projection at or before a position."""
+    """Per tenant, the latest stored state of the projection at or before a position (in
+    its live states table, or in the one with `suffix`: a rebuild's shadow)."""
     rows = await conn.fetch(
         "SELECT DISTINCT ON (s.tenant_id) s.tenant_id, s.position, s.state"
         " FROM unnest($1::uuid[], $2::bigint[]) AS w(tenant_id, upto)"
-        f" JOIN {states_table(projection)} AS s"
+        f" JOIN {states_table(projection)}{suffix} AS s"
         " ON s.tenant_id = w.tenant_id AND s.position <= w.upto"
         " ORDER BY s.tenant_id, s.position DESC",
         list(upto),

@@ -33,7 +33,7 @@ from services.projector import folding, rebuild
 from services.projector.registry import PROJECTIONS, by_name
 from services.projector.schema import states_table
 from services.projector.waiting import projected_position, wait_for_position
-from services.projector.worker import LOCK_MANY_SQL, REBUILT, Projector, projector_pool
+from services.projector.worker import LOCK_MANY_SQL, Projector, projector_pool
 from services.read import history as read_history
 from services.read import progress_as_of, progress_tree
 from services.settings import Settings
@@ -310,42 +310,46 @@ async def test_a_rebuild_while_check_ins_arrive_and_the_projector_runs_loses_non
     await assert_matches_rebuild(fresh, tenants)
 
 
-@pytest.mark.parametrize("told", ["by the swap's notification", "by its poll alone"])
-async def test_events_projected_live_after_the_shadow_read_them_are_projected_again(
-    fresh: System, monkeypatch: pytest.MonkeyPatch, told: str
+@pytest.mark.parametrize("paused", ["while its keys are built", "once it caught up to the heads"])
+async def test_the_swapped_in_tables_stand_where_the_live_ones_stood_or_further(
+    fresh: System, monkeypatch: pytest.MonkeyPatch, paused: str
 ) -> None:
-    """A check-in comes after the rebuild read its tenant, the running projector applies it
-    to the live tables, and nothing more comes: the swapped-in tables stand before it, and
-    the projector brings them up to the log again by itself, told by the swap's NOTIFY or,
-    when that is lost, by its poll; not only when the tenant's next event comes (the
-    acknowledged check-in was missing from every view until then). So too a tenant that
-    was new after the rebuild read the others, of which the new tables hold nothing."""
-    if told == "by its poll alone":
-        on_notify = Projector._on_notify
-
-        def losing_rebuilt(self: Projector, *heard: Any) -> None:
-            if heard[-1] != REBUILT:  # (connection, pid, channel, payload)
-                on_notify(self, *heard)
-
-        monkeypatch.setattr(Projector, "_on_notify", losing_rebuilt)
+    """A check-in comes after the rebuild read its tenant (and a new tenant after it read
+    them all), and the running projector applies both to the live tables: the swapped-in
+    tables hold them too, with no projector left running to apply them again. (They stood
+    where the rebuild had read each tenant, and the acknowledged check-in was missing from
+    every view until a projector applied it again.) Paused while the shadow keys are built,
+    the catch-up to the heads brings them in, and the swap's lock is held for none; paused
+    after it, the catch-up under the swap's lock does."""
     tenant = await a_tenant_with_history(fresh, check_ins=2)
     await projector(fresh).catch_up_all()
     (kr, _) = await key_result_ids(fresh, tenant)
-    filled, resume = asyncio.Event(), asyncio.Event()
-    finish = rebuild._finish
+    reached, resume = asyncio.Event(), asyncio.Event()
+    finish, catch_up = rebuild._finish, rebuild._catch_up
+    under_the_lock: list[int] = []  # events the catch-up under the swap's lock folded
 
-    async def finish_after_a_pause(*args: Any) -> None:
-        filled.set()
-        await resume.wait()
+    async def finishing(*args: Any) -> None:
         await finish(*args)
+        if paused == "while its keys are built":
+            reached.set()
+            await resume.wait()
 
-    monkeypatch.setattr(rebuild, "_finish", finish_after_a_pause)
+    async def catching_up(*args: Any) -> int:
+        events = await catch_up(*args)
+        if args[-1] is None:
+            under_the_lock.append(events)
+        elif paused == "once it caught up to the heads":
+            reached.set()
+            await resume.wait()
+        return events
+
+    monkeypatch.setattr(rebuild, "_finish", finishing)
+    monkeypatch.setattr(rebuild, "_catch_up", catching_up)
     stop = asyncio.Event()
-    poll = 0.1 if told == "by its poll alone" else 60.0  # then only a notification is heard
-    running = asyncio.create_task(projector(fresh, poll_interval=poll).run(fresh.app_dsn, stop))
+    running = asyncio.create_task(projector(fresh, poll_interval=0.1).run(fresh.app_dsn, stop))
     rebuilding = asyncio.create_task(rebuild.rebuild_all(fresh, PROJECTIONS))
     try:
-        await asyncio.wait_for(filled.wait(), 10)
+        await asyncio.wait_for(reached.wait(), 10)
         written = await OKRApplication(fresh.repository).key_results.record_check_in(
             Context(tenant_id=tenant, actor="user:anna"), kr, value=Decimal(80),
             on=date(2027, 2, 10),
@@ -353,19 +357,18 @@ async def test_events_projected_live_after_the_shadow_read_them_are_projected_ag
         newcomer = await a_tenant_with_history(fresh, check_ins=1)  # after the rebuild's read
         heads = {tenant: written.position, newcomer: await fresh.store.head(newcomer)}
         for t, head in heads.items():
-            assert await wait_for_position(fresh.pool, t, head, within=10)
-        resume.set()
-        assert await asyncio.wait_for(rebuilding, 10) == written.position - 1
-        for t, head in heads.items():
             for p in PROJECTIONS:
-                assert await wait_for_position(fresh.pool, t, head, projection=p.name, within=5), (
-                    t == newcomer,
-                    p.name,
-                )
+                assert await wait_for_position(fresh.pool, t, head, projection=p.name, within=10)
     finally:
-        resume.set()
         stop.set()
         await running
+        resume.set()
+    assert await asyncio.wait_for(rebuilding, 10) == sum(heads.values())
+    late = 1 + heads[newcomer]  # the check-in and the new tenant's events
+    assert under_the_lock == [0 if paused == "while its keys are built" else late]
+    for t, head in heads.items():
+        for p in PROJECTIONS:
+            assert await projected_position(fresh.pool, t, p.name) == head, (t == newcomer, p.name)
     await assert_matches_rebuild(fresh, list(heads))
 
 

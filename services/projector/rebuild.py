@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import asyncpg
+import structlog
 
 from projections.base import Projection, Row
 from projections.codec import JSON
@@ -57,12 +58,13 @@ from services.projector.worker import (
     TENANT_LOCK_KEY,
     from_checkpoints,
 )
-from services.store.event_store import EventStore, read_log_on, read_logs_on
+from services.store.event_store import EventStore, LogRecord, read_log_on, read_logs_on
 from services.store.repository import Repository
 
 if TYPE_CHECKING:
     from services.bootstrap import System
 
+log = structlog.get_logger("okr.rebuild")
 SHADOW = "__shadow"
 BATCH = 2000
 Report = Callable[[str], None]
@@ -114,9 +116,9 @@ async def replay_tenant(
         after = stored[-1].position
 
 
-async def _heads(pool: asyncpg.Pool) -> list[tuple[UUID, int]]:
+async def _heads(on: asyncpg.Pool | asyncpg.Connection) -> list[tuple[UUID, int]]:
     return [
-        tuple(r) for r in await pool.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
+        tuple(r) for r in await on.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
     ]
 
 
@@ -202,10 +204,13 @@ async def rebuild_all(
     into the shadow tables by COPY on the owner's connection. With `workers` > 1 the groups
     are shared out to that many processes (folding is Python, one core each); each folds a
     read while the rows of its previous read are copied. The keys and the RLS policies are
-    made once the rows are in; then the shadow tables are caught up with the events that
-    came meanwhile (see _catch_up), and the swap takes one short transaction. The new
-    tables stand where the live ones stood, or further, and hold the rows a projector
-    holds in memory for the same position: projectors carry on, with nothing to be told.
+    made once the rows are in. Then the shadow tables are caught up with the events that
+    came meanwhile, to the logs' heads while projectors work (again while a round folds
+    many, see _catch_up_to_heads), and, under the swap's lock, for the tenants whose heads
+    moved since, to where the live tables stand; the swap follows in the same transaction.
+    Passes wait for that last catch-up (what came in the last round's time) and the swap.
+    The new tables stand where the live ones stood, or further: projectors carry on from
+    their positions and checkpoints (not from what they kept, see Projector._load).
 
     One full rebuild at a time on a database (they share the shadow tables): another one
     raises RebuildRunningError before it touches anything.
@@ -228,87 +233,133 @@ async def rebuild_all(
                 filler = _Filler(await copying(admin), system.pool, system.repository, projections)
                 await filler.fill_all(groups, progress.done)
         await _finish(system, projections, max(1, workers))
-        events = progress.events
-        async with _owner(system) as admin, admin.transaction():
-            events += await _catch_up(
-                admin, system.repository, projections, dict(await _heads(system.pool))
-            )
+        caught_up, reached = await _catch_up_to_heads(system, projections)
         async with guard.transaction():
             await guard.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # SHARE_SWAP_SQL
-            # no pass runs now: what the projectors applied meanwhile is applied here too
-            events += await _catch_up(guard, system.repository, projections, None)
+            # no pass runs now: what projectors applied since the last catch-up, applied here
+            moved = [t for t, head in await _heads(guard) if reached.get(t) != head]
+            last, _ = await _catch_up(guard, system.repository, projections, moved, None)
             for p in projections:
                 await _swap(guard, p)
-    return events
+    return progress.events + caught_up + last
 
 
 CATCH_UP_TENANTS = 100
-"""Tenants a catch-up of the shadow tables reads together (see _catch_up)."""
+"""Tenants a catch-up of the shadow tables reads together, in a transaction of their own."""
+CATCH_UP_ROUNDS = 3
+"""Catch-ups to the heads before the swap's (each folds what came during the one before)."""
+CATCH_UP_FEW = 1_000
+"""Events so few that what comes while a catch-up folds them is left to the swap's."""
+
+
+async def _catch_up_to_heads(
+    system: System, projections: Sequence[Projection[Any]]
+) -> tuple[int, dict[UUID, int]]:
+    """Catch the shadow tables up to the logs' heads while the projectors work, again while
+    a round folds many events (up to CATCH_UP_ROUNDS): events folded, and the head each
+    tenant's tables reached (a tenant left behind is not in it)."""
+    reached: dict[UUID, int] = {}
+    events = 0
+    async with _owner(system) as admin:
+        for _ in range(CATCH_UP_ROUNDS):
+            heads = {t: head for t, head in await _heads(system.pool) if reached.get(t) != head}
+            folded, behind = await _catch_up(
+                admin, system.repository, projections, list(heads), heads
+            )
+            events += folded
+            reached |= heads
+            for tenant_id in behind:
+                del reached[tenant_id]
+            if folded < CATCH_UP_FEW:
+                break
+    return events, reached
 
 
 async def _catch_up(
     conn: asyncpg.Connection,
     repository: Repository,
     projections: Sequence[Projection[Any]],
+    tenants: Sequence[UUID],
     heads: dict[UUID, int] | None,
-) -> int:
-    """Bring the shadow tables up to each tenant's head (`heads`) or, with None, to where
+) -> tuple[int, list[UUID]]:
+    """Bring these tenants' shadow tables up to their heads (`heads`) or, with None, to where
     the live tables stand (the furthest any projection applied), as a projector's passes
-    would: state rows, log rows, checkpoints and positions. Events folded.
+    would: state rows, log rows and positions, and a checkpoint where each stops, so the
+    next catch-up replays nothing. Events folded, and the tenants left behind: an event
+    that does not decode or fold stops its tenant there, as it stops the projectors (see
+    Projector._failed), not the rebuild.
 
     The rebuild read each tenant once, and the projectors go on applying new events to the
     live tables meanwhile: without this, the swapped-in tables would stand before them,
-    and readers would see acknowledged check-ins vanish until the projectors applied them
-    again. Run first to the heads, while projectors work (the most of it), then under the
-    swap's lock to where the live tables stand (what they applied in between, a little).
-    In the caller's transaction, on the owner's connection: its tenants are admitted a
-    chunk at a time."""
-    if heads is None:
-        tenants = await _tenants_on(conn)
-    else:
-        tenants = list(heads)
-    tables, events = specs(projections), 0
+    and readers would see acknowledged check-ins vanish until a projector applied them
+    again. On the owner's connection, CATCH_UP_TENANTS tenants to a transaction (or to a
+    savepoint of the caller's)."""
+    tables, events, behind = specs(projections), 0, []
     for start in range(0, len(tenants), CATCH_UP_TENANTS):
-        chunk = tenants[start : start + CATCH_UP_TENANTS]
-        await conn.execute(admit_sql(chunk))
-        shadow = await _positions(conn, projections, chunk, SHADOW)
-        if heads is None:
-            live = await _positions(conn, projections, chunk, "")
-            upto = {t: max(live[t].values(), default=0) for t in chunk}
-        else:
-            upto = {t: heads[t] for t in chunk}
-        behind = [t for t in chunk if any(
-            shadow[t].get(p.name, 0) < upto[t] for p in projections
-        )]  # fmt: skip
-        if not behind:
-            continue
-        await repository.load_mappers(behind, conn)
-        foldings: dict[UUID, list[Folding]] = {t: [] for t in behind}
-        for p in projections:
-            standing = {t: shadow[t][p.name] for t in behind if p.name in shadow[t]}
-            found = await from_checkpoints(conn, p, standing, SHADOW)
-            for t in behind:
-                foldings[t].append(found.get(t) or Folding.new(p))
-        while foldings:
-            afters = {t: min(f.at for f in fs) for t, fs in foldings.items()}
-            logs = await read_logs_on(conn, afters, limit=BATCH)
-            writes = Writes()
-            for tenant_id, fs in list(foldings.items()):
-                stored = logs.get(tenant_id, [])
-                wanted = [r for r in stored if r.position <= upto[tenant_id]]
-                records = await decode(repository, wanted, conn)
-                events += sum(r.position > min(f.applied for f in fs) for r in records)
-                fold_all(fs, records)
-                for f in fs:
-                    f.finish(tenant_id, writes)
-                if len(wanted) < BATCH:
-                    del foldings[tenant_id]
-            await write(conn, tables, writes, SHADOW)
-    return events
+        chunk = list(tenants[start : start + CATCH_UP_TENANTS])
+        async with conn.transaction():
+            await conn.execute(admit_sql(chunk))
+            shadow = await _positions(conn, projections, chunk, SHADOW)
+            if heads is None:
+                live = await _positions(conn, projections, chunk, "")
+                upto = {t: max(live[t].values(), default=0) for t in chunk}
+            else:
+                upto = {t: heads[t] for t in chunk}
+            late = [
+                t for t in chunk if any(shadow[t].get(p.name, 0) < upto[t] for p in projections)
+            ]
+            if not late:
+                continue
+            await repository.load_mappers(late, conn)
+            foldings: dict[UUID, list[Folding]] = {t: [] for t in late}
+            for p in projections:
+                standing = {t: shadow[t][p.name] for t in late if p.name in shadow[t]}
+                found = await from_checkpoints(conn, p, standing, SHADOW)
+                for t in late:
+                    foldings[t].append(found.get(t) or Folding.new(p))
+            while foldings:
+                afters = {t: min(f.at for f in fs) for t, fs in foldings.items()}
+                logs = await read_logs_on(conn, afters, limit=BATCH)
+                writes = Writes()
+                for tenant_id, fs in list(foldings.items()):
+                    stored = [r for r in logs.get(tenant_id, []) if r.position <= upto[tenant_id]]
+                    try:
+                        events += await _fold_late(repository, conn, tenant_id, fs, stored, writes)
+                    except (asyncpg.PostgresError, OSError):
+                        raise
+                    except Exception as error:
+                        log.error(
+                            "rebuild.tenant_left_behind",
+                            tenant_id=str(tenant_id),
+                            error=repr(error),
+                        )
+                        behind.append(tenant_id)
+                        del foldings[tenant_id]
+                        continue
+                    if len(stored) < BATCH:
+                        del foldings[tenant_id]
+                await write(conn, tables, writes, SHADOW)
+    return events, behind
 
 
-async def _tenants_on(conn: asyncpg.Connection) -> list[UUID]:
-    return [r[0] for r in await conn.fetch("SELECT tenant_id FROM okr_tenant_positions()")]
+async def _fold_late(
+    repository: Repository,
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    foldings: list[Folding],
+    stored: list[LogRecord],
+    writes: Writes,
+) -> int:
+    """Fold one tenant's batch for a catch-up and add what it writes; new events folded.
+    Nothing is added when it fails."""
+    records = await decode(repository, stored, conn)
+    applied = min(f.applied for f in foldings)
+    mine = Writes()
+    fold_all(foldings, records)
+    for f in foldings:
+        f.finish(tenant_id, mine, bulk=True)
+    writes.merge(mine)
+    return sum(r.position > applied for r in records)
 
 
 async def _positions(
@@ -318,15 +369,14 @@ async def _positions(
     suffix: str,
 ) -> dict[UUID, dict[str, int]]:
     """Where each projection's tables (live, or with `suffix`) stand for these tenants."""
+    each = " UNION ALL ".join(
+        f"SELECT {i}, tenant_id, position FROM {positions_table(p)}{suffix}"
+        " WHERE tenant_id = ANY ($1::uuid[])"
+        for i, p in enumerate(projections)
+    )
     out: dict[UUID, dict[str, int]] = {t: {} for t in tenants}
-    for p in projections:
-        rows = await conn.fetch(
-            f"SELECT tenant_id, position FROM {positions_table(p)}{suffix}"
-            " WHERE tenant_id = ANY ($1::uuid[])",
-            tenants,
-        )
-        for tenant_id, position in rows:
-            out[tenant_id][p.name] = position
+    for i, tenant_id, position in await conn.fetch(each, tenants):
+        out[tenant_id][projections[i].name] = position
     return out
 
 

@@ -249,10 +249,11 @@ async def test_a_rebuild_while_check_ins_arrive_and_the_projector_runs_loses_non
     """As `okr projections rebuild` next to `okr serve`: check-ins keep coming, readers
     keep reading (each read sees whole tables, before or after the swap) and the projector
     keeps applying check-ins to the live tables while the shadow ones fill and swap in.
-    Events appended after a tenant was read for the shadow are applied on top of it by the
-    projector, from the shadow's positions: once the writes stop, every read model equals
-    a rebuild, with nothing lost or applied twice. (workers=0: one tenant's rebuild, which
-    replaces its rows in one transaction under its lock.)"""
+    Events appended after a tenant was read for the shadow are folded into it before the
+    swap, so no read sees a tenant's tables step back to an older position; once the
+    writes stop, every read model equals a rebuild, with nothing lost or applied twice.
+    (workers=0: one tenant's rebuild, which replaces its rows in one transaction under its
+    lock.)"""
     tenants = [await a_tenant_with_history(fresh, check_ins=6) for _ in range(3)]
     monkeypatch.setattr(rebuild, "GROUP_EVENTS", 1)  # a group per tenant: reads spread out
     await projector(fresh).catch_up_all()
@@ -276,6 +277,7 @@ async def test_a_rebuild_while_check_ins_arrive_and_the_projector_runs_loses_non
             await asyncio.sleep(0.005)
 
     reads: list[int] = []
+    seen: dict[uuid.UUID, list[int]] = {t: [] for t in tenants}  # positions read, in order
 
     async def read() -> None:  # as the API's readers do, through the swap
         while not writing.is_set():
@@ -283,6 +285,7 @@ async def test_a_rebuild_while_check_ins_arrive_and_the_projector_runs_loses_non
                 tree = await progress_tree(fresh.pool, tenant, today=TODAY)
                 lines = await read_history(fresh.pool, tenant, limit=5)
                 reads.append(len(tree.cycles[0].objectives[0].key_results) * len(lines))
+                seen[tenant].append(tree.position)
 
     writer, reader = asyncio.create_task(write()), asyncio.create_task(read())
     try:
@@ -296,6 +299,7 @@ async def test_a_rebuild_while_check_ins_arrive_and_the_projector_runs_loses_non
         writing.set()
         await asyncio.gather(writer, reader)
     assert reads and set(reads) == {2 * 5}  # every read saw both key results and 5 lines
+    assert all(positions == sorted(positions) for positions in seen.values()), seen
     try:
         for tenant in tenants:
             head = await fresh.store.head(tenant)
@@ -326,7 +330,7 @@ async def test_the_swapped_in_tables_stand_where_the_live_ones_stood_or_further(
     (kr, _) = await key_result_ids(fresh, tenant)
     reached, resume = asyncio.Event(), asyncio.Event()
     finish, catch_up = rebuild._finish, rebuild._catch_up
-    under_the_lock: list[int] = []  # events the catch-up under the swap's lock folded
+    under_the_lock: list[tuple[set[uuid.UUID], int]] = []  # the tenants it looked at, events
 
     async def finishing(*args: Any) -> None:
         await finish(*args)
@@ -334,14 +338,14 @@ async def test_the_swapped_in_tables_stand_where_the_live_ones_stood_or_further(
             reached.set()
             await resume.wait()
 
-    async def catching_up(*args: Any) -> int:
-        events = await catch_up(*args)
-        if args[-1] is None:
-            under_the_lock.append(events)
+    async def catching_up(*args: Any) -> tuple[int, list[uuid.UUID]]:
+        events, behind = await catch_up(*args)
+        if args[-1] is None:  # no heads: to where the live tables stand
+            under_the_lock.append((set(args[3]), events))
         elif paused == "once it caught up to the heads":
             reached.set()
             await resume.wait()
-        return events
+        return events, behind
 
     monkeypatch.setattr(rebuild, "_finish", finishing)
     monkeypatch.setattr(rebuild, "_catch_up", catching_up)
@@ -360,16 +364,91 @@ async def test_the_swapped_in_tables_stand_where_the_live_ones_stood_or_further(
             for p in PROJECTIONS:
                 assert await wait_for_position(fresh.pool, t, head, projection=p.name, within=10)
     finally:
-        stop.set()
-        await running
-        resume.set()
+        stop.set()  # no projector left to apply what the swapped-in tables would lack
+        try:
+            await running
+        finally:
+            resume.set()
     assert await asyncio.wait_for(rebuilding, 10) == sum(heads.values())
     late = 1 + heads[newcomer]  # the check-in and the new tenant's events
-    assert under_the_lock == [0 if paused == "while its keys are built" else late]
+    if paused == "while its keys are built":  # nothing came since the catch-up to the heads
+        assert under_the_lock == [(set(), 0)]
+    else:  # only the tenants whose heads moved since are looked at
+        assert under_the_lock == [(set(heads), late)]
     for t, head in heads.items():
         for p in PROJECTIONS:
             assert await projected_position(fresh.pool, t, p.name) == head, (t == newcomer, p.name)
+            async with tenant_transaction(fresh.pool, [t]) as conn:
+                checkpoint = await conn.fetchval(
+                    f"SELECT max(position) FROM {states_table(p)} WHERE tenant_id = $1", t
+                )
+            assert checkpoint == head  # a projector resumes with nothing to replay
     await assert_matches_rebuild(fresh, list(heads))
+
+
+async def test_a_projector_takes_its_states_from_the_swapped_in_tables(fresh: System) -> None:
+    """A full rebuild is how a damaged read model is mended. A projector that kept a tenant's
+    state from a checkpoint gone bad (here the state of three events earlier) and runs on
+    through the rebuild folds the tenant's next event from the rebuilt tables' state, not
+    from the one it kept for the same position of the tables it replaced."""
+    tenant = await a_tenant_with_history(fresh, check_ins=6)
+    await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant)
+    head = await fresh.store.head(tenant)
+    async with tenant_transaction(fresh.pool, [tenant]) as conn:
+        (earlier,) = await rebuild.replay_tenant(
+            conn, fresh.repository, [progress_projection], tenant, {"progress": head - 3}
+        )
+        damaged = await conn.execute(
+            f"UPDATE {states_table(progress_projection)} SET state = $1"
+            " WHERE tenant_id = $2 AND position = $3",
+            progress_projection.encode_state(earlier.state), tenant, head,
+        )  # fmt: skip
+    assert damaged == "UPDATE 1"
+    running = projector(fresh)
+    assert await running.catch_up(tenant) == 0  # it keeps the damaged state now
+    assert await rebuild.rebuild_all(fresh, PROJECTIONS) == head
+    (kr, _) = await key_result_ids(fresh, tenant)
+    await OKRApplication(fresh.repository).key_results.record_check_in(
+        Context(tenant_id=tenant, actor="user:anna"), kr, value=Decimal(90), on=date(2027, 2, 20)
+    )
+    assert await running.catch_up(tenant) == 1
+    await assert_matches_rebuild(fresh, [tenant])
+
+
+async def test_a_late_event_that_does_not_decode_leaves_its_tenant_behind_not_the_rebuild(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event that came during the rebuild and does not decode stops its tenant's catch-up
+    there, as it stops the projectors: the rebuild swaps in, with that tenant where it read
+    it and the other tenants' late events in."""
+    broken, fine = [await a_tenant_with_history(fresh, check_ins=2) for _ in range(2)]
+    await projector(fresh).catch_up_all()
+    ids = {t: (await key_result_ids(fresh, t))[0] for t in (broken, fine)}
+    filled = {t: await fresh.store.head(t) for t in (broken, fine)}
+    finish = rebuild._finish
+
+    async def check_ins_meanwhile(*args: Any) -> None:
+        await finish(*args)
+        for tenant in (broken, fine):
+            await OKRApplication(fresh.repository).key_results.record_check_in(
+                Context(tenant_id=tenant, actor="user:anna"), ids[tenant], value=Decimal(75),
+                on=date(2027, 2, 12),
+            )  # fmt: skip
+        admin = await asyncpg.connect(fresh.admin_dsn)
+        try:
+            await admin.execute(
+                "UPDATE events SET state = '\\xc1'::bytea WHERE tenant_id = $1 AND position = $2",
+                broken, filled[broken] + 1,
+            )  # fmt: skip
+        finally:
+            await admin.close()
+
+    monkeypatch.setattr(rebuild, "_finish", check_ins_meanwhile)
+    assert await rebuild.rebuild_all(fresh, PROJECTIONS) == sum(filled.values()) + 1
+    for p in PROJECTIONS:
+        assert await projected_position(fresh.pool, broken, p.name) == filled[broken]
+        assert await projected_position(fresh.pool, fine, p.name) == filled[fine] + 1
+    await assert_matches_rebuild(fresh, [fine])
 
 
 async def test_a_key_that_cannot_be_built_fails_the_rebuild_with_its_error(
@@ -902,13 +981,14 @@ async def test_a_projector_keeps_the_states_of_as_many_tenants_as_it_is_told(
     running = projector(fresh, tenants_kept=1)
     for tenant in (first, second):
         await running.catch_up(tenant)
-    assert {tenant for tenant, _ in running._foldings} == {second}
+    # a tenant is kept whole, every projection's folding of it, or not at all
+    assert set(running._foldings) == {(second, p.name) for p in PROJECTIONS}
     await OKRApplication(fresh.repository).cycles.create(
         Context(tenant_id=first, actor="user:anna"), name="Q2 2027",
         starts_on=date(2027, 4, 1), ends_on=date(2027, 6, 30),
     )  # fmt: skip
     assert await running.catch_up(first) == 1
-    assert {tenant for tenant, _ in running._foldings} == {first}
+    assert set(running._foldings) == {(first, p.name) for p in PROJECTIONS}
     await assert_matches_rebuild(fresh, [first, second])
 
 

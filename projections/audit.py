@@ -1,8 +1,14 @@
 """The raw audit trail: every event as recorded, JSON-safe, with filters and exporters.
 
-One row per event of the tenant log: position, hash (hex), actor, correlation id, topic,
+One entry per event of the tenant log: position, hash (hex), actor, correlation id, topic,
 recorded_at, stream id and version, and the event's own fields as a JSON-safe payload
 (Decimals as strings, UUIDs and dates as ISO strings).
+
+The trail is not a table the projector keeps: it is the log itself, read where it is shown
+(services.read.audit) and made entries of by `audit_entry`, a fold with no state. A copy
+of every event would double what the database holds, cost every projector pass and every
+rebuild a row per event, keep payloads in plain text that the log keeps encrypted for a
+tenant with its own key, and could only ever differ from the log the hash chain covers.
 """
 
 from __future__ import annotations
@@ -10,22 +16,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import is_dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
-from projections.base import Recorded, RowsByTable, Table
-from projections.codec import (
-    NO_ROWS,
-    StateCodec,
-    json_text,
-    one_table,
-    plain,
-    table_of,
-)
+from projections.base import Recorded
+from projections.codec import plain
 
 CSV_COLUMNS = (
     "position",
@@ -42,7 +40,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AuditEntry(msgspec.Struct, frozen=True):
-    """rm_audit: one event of the tenant log, exactly as recorded."""
+    """One event of the tenant log, exactly as recorded."""
 
     position: int
     recorded_at: datetime
@@ -53,13 +51,6 @@ class AuditEntry(msgspec.Struct, frozen=True):
     topic: str
     hash: str
     payload: dict[str, Any]
-
-
-class AuditView(msgspec.Struct, frozen=True, gc=False):
-    """How far the trail has been written."""
-
-    last_position: int = 0
-    entries: int = 0
 
 
 def audit_entry(record: Recorded) -> AuditEntry:
@@ -83,36 +74,6 @@ def _payload(event: object) -> dict[str, Any]:
     except TypeError:
         data = plain(dict(vars(event)))
     return data if isinstance(data, dict) else {"value": data}
-
-
-def audit_fold(state: AuditView, record: Recorded) -> tuple[AuditView, RowsByTable]:
-    """Append the event's entry to rm_audit: `row_of(audit_entry(record))`, made without the
-    entry and its payload dict (a rebuild makes one per event)."""
-    row = (
-        record.position, record.recorded_at, record.actor, record.correlation_id,
-        record.stream_id, record.version, record.topic, record.hash.hex(),
-        _payload_json(record.event),
-    )  # fmt: skip
-    return AuditView(record.position, state.entries + 1), one_table("rm_audit", row)
-
-
-_JSON = msgspec.json.Encoder()
-
-
-def _payload_json(event: object) -> str:
-    """json_text(_payload(event)), in one step for events that are dataclasses (all of ours):
-    msgspec writes their fields as to_builtins would, in the same order."""
-    if is_dataclass(event):
-        return _JSON.encode(event).decode()
-    return json_text(_payload(event))
-
-
-def entry_from_row(row: Sequence[Any]) -> AuditEntry:
-    """An entry back from an rm_audit row (payload as JSON text or already a dict)."""
-    data = dict(zip(AuditEntry.__struct_fields__, row, strict=True))
-    if isinstance(data["payload"], str | bytes):
-        data["payload"] = msgspec.json.decode(data["payload"])
-    return msgspec.convert(data, AuditEntry)
 
 
 def filter_audit(
@@ -185,36 +146,3 @@ def audit_jsonl(entries: Iterable[AuditEntry]) -> Iterator[bytes]:
     encoder = msgspec.json.Encoder()
     for entry in entries:
         yield encoder.encode(entry) + b"\n"
-
-
-TABLES: tuple[Table, ...] = (table_of("rm_audit", AuditEntry, key=("position",), kind="log"),)
-
-
-class AuditProjection:
-    """The audit trail: one log table, rm_audit."""
-
-    name: str = "audit"
-    version = 1
-    tables: tuple[Table, ...] = TABLES
-
-    def __init__(self) -> None:
-        self._codec = StateCodec(AuditView)
-
-    def initial(self) -> AuditView:
-        return AuditView()
-
-    def fold(self, state: AuditView, record: Recorded) -> tuple[AuditView, RowsByTable]:
-        return audit_fold(state, record)
-
-    def rows(self, state: AuditView) -> RowsByTable:
-        return NO_ROWS
-
-    def encode_state(self, state: AuditView) -> bytes:
-        return self._codec.encode(state)
-
-    def decode_state(self, data: bytes) -> AuditView:
-        return self._codec.decode(data)
-
-
-audit_projection = AuditProjection()
-"""The module-level Projection object the projector registers."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.audit import audit_projection
 from projections.base import Projection
 from projections.history import history_projection
 from projections.progress import progress_projection
@@ -14,6 +13,5 @@ PROJECTIONS: tuple[Projection[Any], ...] = (
     progress_projection,
     series_projection,
     history_projection,
-    audit_projection,
 )
 """Progress first: the others never depend on it at run time, the order is only for reading."""

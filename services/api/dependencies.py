@@ -147,11 +147,11 @@ async def caught_up(
     runtime: ApiRuntime,
     tenant_id: UUID,
     min_position: int | None,
-    projection: str,
+    projection: str | None,
     field: str = "min_position",
 ) -> None:
-    """Read-your-writes: wait briefly until ``projection`` applied ``min_position`` (503 if
-    not, naming ``field``: the parameter that asked for that position)."""
+    """Read-your-writes: wait briefly until ``projection`` (None: the log itself) applied
+    ``min_position`` (503 if not, naming ``field``: the parameter that asked for it)."""
     if not min_position:
         return
     within = runtime.settings.read_wait_seconds
@@ -160,7 +160,7 @@ async def caught_up(
     )
     if not reached:
         raise ReadModelBehindError(
-            f"the {projection} view has not reached position {min_position} yet",
+            f"the {projection or 'log'} view has not reached position {min_position} yet",
             field=field,
             rule="not_reached",
             headers={"Retry-After": "1"},

@@ -37,6 +37,7 @@ from services.projector.decode import decode
 from services.projector.folding import Folding, fold_all
 from services.projector.registry import PROJECTIONS, by_name
 from services.projector.schema import (
+    SHADOW,
     bulk_create_sql,
     columns_sql,
     finish_sql,
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
     from services.bootstrap import System
 
 log = structlog.get_logger("okr.rebuild")
-SHADOW = "__shadow"
 BATCH = 2000
 Report = Callable[[str], None]
 

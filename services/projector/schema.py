@@ -136,6 +136,14 @@ def _create_table(table: Table, suffix: str, *, keyed: bool = True) -> str:
     return f"CREATE TABLE {name} (tenant_id uuid NOT NULL, {columns}{key if keyed else ''})"
 
 
+SHADOW = "__shadow"
+"""The suffix of a full rebuild's tables, until they are swapped in."""
+
+RETIRED_TABLES = {"audit": ("rm_audit",)}
+"""The own tables of projections no longer kept, dropped with their positions and states
+(the audit trail is read from the log itself: see projections.audit)."""
+
+
 async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]) -> list[str]:
     """Create or re-create read-model tables whose spec changed; the projections reset."""
     conn = await asyncpg.connect(admin_dsn)
@@ -149,9 +157,14 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
         await conn.execute(f"GRANT SELECT ON read_model_schemas TO {APP_ROLE}")
         known = dict(await conn.fetch("SELECT projection, fingerprint FROM read_model_schemas"))
         names = {p.name for p in projections}
-        for retired in known.keys() - names:  # a projection no longer kept (portfolio)
+        for retired in known.keys() - names:  # a projection no longer kept (portfolio, audit)
+            kept = [
+                *RETIRED_TABLES.get(retired, ()),
+                f"rm_{retired}__positions",
+                f"rm_{retired}__states",
+            ]
             async with conn.transaction():
-                for statement in drop_sql([f"rm_{retired}__positions", f"rm_{retired}__states"]):
+                for statement in drop_sql([*kept, *(name + SHADOW for name in kept)]):
                     await conn.execute(statement)
                 await conn.execute("DELETE FROM read_model_schemas WHERE projection = $1", retired)
         for projection in projections:

@@ -7,7 +7,6 @@ progress projection's latest state checkpoint before the instant.
 
 from services.read.logs import (
     audit,
-    audit_entries_sql,
     history,
     series,
 )
@@ -25,7 +24,6 @@ from services.read.progress import (
 
 __all__ = [
     "audit",
-    "audit_entries_sql",
     "cadence_days",
     "diff",
     "history",

@@ -1,4 +1,5 @@
-"""History, audit trail and series: rows of the log read models, filtered in SQL."""
+"""History and series: rows of the log read models, filtered in SQL; the audit trail: the
+log itself, filtered in SQL and decoded."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from uuid import UUID
 
 import asyncpg
 
-from projections.audit import AuditEntry, entry_from_row
+from projections.audit import AuditEntry, audit_entry
 from projections.history import HistoryLine, StoredLine, line_from_row
 from projections.series import SeriesPoint, series_point
 from services.db import tenant_transaction
+from services.projector.decode import decode
 from services.projector.schema import columns_sql
-from services.store.event_store import MAX_POSITION
+from services.store.event_store import MAX_POSITION, LogRecord
+from services.store.repository import Repository
 
 MAX_LIMIT = 1000
 
@@ -75,17 +78,11 @@ _AUDIT = {
     "until": "recorded_at < {}",
     "after_position": "position > {}",
 }
-
-
-def audit_entries_sql(**filters: Any) -> tuple[str, list[Any]]:
-    """The SELECT of audit rows for these filters ($1 is the tenant), oldest first."""
-    where, args = _filters(_AUDIT, **filters)
-    columns = columns_sql(AuditEntry.__struct_fields__)
-    return f"SELECT {columns} FROM rm_audit WHERE tenant_id = $1{where} ORDER BY position", args
+_LOG_RECORD = ", ".join(LogRecord.__struct_fields__)
 
 
 async def audit(
-    pool: asyncpg.Pool,
+    repository: Repository,
     tenant_id: UUID,
     *,
     actor: str | None = None,
@@ -96,15 +93,21 @@ async def audit(
     after_position: int | None = None,
     limit: int = 100,
 ) -> list[AuditEntry]:
-    """The raw trail, oldest first; page with `after_position` (a cursor)."""
-    sql, args = audit_entries_sql(
-        actor=actor, stream_id=stream_id, topic=topic, since=since, until=until,
+    """The raw trail, oldest first; page with `after_position` (a cursor).
+
+    Read from the tenant's log itself, not from a copy of it: the trail is what the
+    hash chain covers, and a payload is decrypted with the tenant's key as it is read."""
+    where, args = _filters(
+        _AUDIT, actor=actor, stream_id=stream_id, topic=topic, since=since, until=until,
         after_position=after_position,
     )  # fmt: skip
-    sql += f" LIMIT {min(max(limit, 1), MAX_LIMIT)}"
-    async with tenant_transaction(pool, [tenant_id]) as conn:
-        rows = await conn.fetch(sql, tenant_id, *args)
-    return [entry_from_row(tuple(r)) for r in rows]
+    sql = (
+        f"SELECT {_LOG_RECORD} FROM events WHERE tenant_id = $1{where}"
+        f" ORDER BY position LIMIT {min(max(limit, 1), MAX_LIMIT)}"
+    )
+    async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
+        stored = [LogRecord(*r) for r in await conn.fetch(sql, tenant_id, *args)]
+        return [audit_entry(r) for r in await decode(repository, stored, conn)]
 
 
 async def series(

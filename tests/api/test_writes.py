@@ -182,12 +182,19 @@ async def test_a_position_never_reached_answers_503(
     client: httpx.AsyncClient, world: World
 ) -> None:
     """Asking to read a position the log has not got yet: after read_wait_seconds, 503 with
-    Retry-After, never stale data passed off as fresh."""
+    Retry-After, never stale data passed off as fresh; so too for the audit trail, which
+    reads the log itself (any position a command returned is in it at once)."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
     response = await client.get(
-        f"/api/v1/tenants/{world.a.tenant.id}/history",
-        headers=world.a.auth("client_viewer"),
-        params={"min_position": 10**9},
+        f"{base}/history", headers=world.a.auth("client_viewer"), params={"min_position": 10**9}
     )
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert response.json()["errors"][0]["field"] == "min_position"
+    auditor = world.a.auth("client_admin")
+    trail = await client.get(f"{base}/audit", headers=auditor, params={"min_position": 10**9})
+    assert trail.status_code == 503, trail.text
+    assert trail.json()["errors"][0]["field"] == "min_position"
+    assert "log" in trail.json()["detail"]
+    reached = await client.get(f"{base}/audit", headers=auditor, params={"min_position": 1})
+    assert reached.status_code == 200

@@ -129,7 +129,7 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
     assert "verify: 0 differing row(s)" in verify.stdout
     rebuilt = okr(dsn, "projections", "rebuild", "--workers", "2")
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert f"rebuilt progress, series, history, audit: {now['position']} events" in rebuilt.stdout
+    assert f"rebuilt progress, series, history: {now['position']} events" in rebuilt.stdout
     assert okr(dsn, "projections", "verify").returncode == 0
     chain = okr(dsn, "audit", "verify", "--tenant", "demo")
     assert chain.returncode == 0 and "chain intact" in chain.stdout
@@ -171,10 +171,10 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     assert busy.stderr.strip().endswith(
         "okr: another full rebuild is running on this database: wait for it to end"
     )
-    no_such = okr(dsn, "projections", "rebuild", "--projection", "audit", "--projection", "nope")
+    no_such = okr(dsn, "projections", "rebuild", "--projection", "history", "--projection", "nope")
     assert no_such.returncode == 1
     assert no_such.stderr.strip() == (
-        "okr: unknown projection(s): nope; known: progress, series, history, audit"
+        "okr: unknown projection(s): nope; known: progress, series, history"
     )
     for name, value, expected in (
         ("OKR_POOL_MIN", "two", "OKR_POOL_MIN: expected a whole number, not 'two'"),

@@ -6,6 +6,7 @@ import asyncio
 
 import asyncpg
 
+from services import read
 from services.bootstrap import bootstrap
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import ensure_tables, row_type
@@ -100,18 +101,18 @@ async def test_a_changed_spec_makes_tables_and_row_types_anew_and_passes_write_t
         tenant = await a_tenant_with_history(system, check_ins=4)
         admin = await asyncpg.connect(dsn)
         try:
-            await admin.execute("DROP TYPE rm_audit__row, rm_audit__positions__row")
+            await admin.execute("DROP TYPE rm_history__row, rm_history__positions__row")
             await admin.execute(
-                "UPDATE read_model_schemas SET fingerprint = 'older' WHERE projection = 'audit'"
+                "UPDATE read_model_schemas SET fingerprint = 'older' WHERE projection = 'history'"
             )
-            assert await ensure_tables(dsn, PROJECTIONS) == ["audit"]
+            assert await ensure_tables(dsn, PROJECTIONS) == ["history"]
             made = await admin.fetchval(
-                "SELECT count(*) FROM pg_type WHERE typname LIKE 'rm_audit%__row'"
+                "SELECT count(*) FROM pg_type WHERE typname LIKE 'rm_history%__row'"
             )
-            assert made == 3  # rm_audit, its positions and its states
+            assert made == 3  # rm_history, its positions and its states
             applied = await projector(system).catch_up(tenant)
             rows = await admin.fetchval(
-                "SELECT count(*) FROM rm_audit WHERE tenant_id = $1", tenant
+                "SELECT count(*) FROM rm_history WHERE tenant_id = $1", tenant
             )
         finally:
             await admin.close()
@@ -143,9 +144,43 @@ async def test_a_retired_projection_loses_its_positions_states_and_row_types(
             " UNION ALL SELECT typname FROM pg_type WHERE typname LIKE 'rm_gone%'"
         )
         known = await admin.fetch("SELECT projection FROM read_model_schemas")
-        kept = await admin.fetchval("SELECT to_regclass('rm_audit__positions') IS NOT NULL")
+        kept = await admin.fetchval("SELECT to_regclass('rm_history__positions') IS NOT NULL")
     finally:
         await admin.close()
     assert left == []
     assert sorted(r["projection"] for r in known) == sorted(p.name for p in PROJECTIONS)
     assert kept
+
+
+async def test_the_audit_tables_go_once_the_trail_is_read_from_the_log(
+    databases: DatabaseFactory,
+) -> None:
+    """A database made when the projector kept the audit trail in rm_audit: that table, its
+    positions and states, their row types and a shadow left by a rebuild are dropped, and
+    the trail is still served, from the log."""
+    dsn = await databases.create()
+    system = await bootstrap(Settings(), dsn)
+    try:
+        tenant = await a_tenant_with_history(system, check_ins=2)
+        admin = await asyncpg.connect(dsn)
+        try:
+            tables = ("rm_audit", "rm_audit__positions", "rm_audit__states")
+            for name in (*tables, "rm_audit__shadow"):
+                await admin.execute(f"CREATE TABLE {name} (tenant_id uuid, position bigint)")
+            for name in tables:
+                await admin.execute(f"CREATE TYPE {row_type(name)} AS (tenant_id uuid)")
+            await admin.execute("INSERT INTO read_model_schemas VALUES ('audit', 'any')")
+
+            assert await ensure_tables(dsn, PROJECTIONS) == []
+
+            left = await admin.fetch(
+                "SELECT relname FROM pg_class WHERE relname LIKE 'rm_audit%'"
+                " UNION ALL SELECT typname FROM pg_type WHERE typname LIKE 'rm_audit%'"
+            )
+        finally:
+            await admin.close()
+        assert left == []
+        trail = await read.audit(system.repository, tenant)
+        assert [e.position for e in trail] == list(range(1, await system.store.head(tenant) + 1))
+    finally:
+        await system.close()

@@ -20,8 +20,8 @@ import asyncpg
 import pytest
 from eventsourcing.persistence import MapperDeserialisationError
 
-from projections.audit import audit_projection
 from projections.base import Recorded
+from projections.history import history_projection
 from projections.progress import progress_projection
 from services.api.controllers.health import projector_lag
 from services.app import Context, OKRApplication
@@ -109,16 +109,16 @@ async def test_verify_reports_each_row_that_differs_and_none_for_a_tenant_withou
     admin = await asyncpg.connect(fresh.admin_dsn)
     try:
         await admin.execute(
-            "UPDATE rm_audit SET actor = 'user:mallory' WHERE tenant_id = $1 AND position = 1",
+            "UPDATE rm_history SET actor = 'user:mallory' WHERE tenant_id = $1 AND position = 1",
             tenant,
         )
-        await admin.execute("DELETE FROM rm_audit WHERE tenant_id = $1 AND position = 2", tenant)
+        await admin.execute("DELETE FROM rm_history WHERE tenant_id = $1 AND position = 2", tenant)
     finally:
         await admin.close()
 
     found = await rebuild.verify_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant)
 
-    assert sorted((d.table, d.key) for d in found) == [("rm_audit", (1,)), ("rm_audit", (2,))]
+    assert sorted((d.table, d.key) for d in found) == [("rm_history", (1,)), ("rm_history", (2,))]
     changed, deleted = sorted(found, key=lambda d: d.key)
     assert changed.live is not None and changed.rebuilt is not None
     assert "user:mallory" in changed.live and "user:anna" in changed.rebuilt
@@ -211,7 +211,7 @@ async def test_two_projectors_at_once_give_the_same_rows_as_one(fresh: System) -
     await asyncio.gather(one.catch_up_all(), two.catch_up_all(), write_more(), two.catch_up_all())
     await one.catch_up_all()
     for tenant in tenants:
-        assert await projected_position(fresh.pool, tenant, "audit") == await fresh.store.head(
+        assert await projected_position(fresh.pool, tenant, "history") == await fresh.store.head(
             tenant
         )
     await assert_matches_rebuild(fresh, tenants)
@@ -567,7 +567,7 @@ async def test_a_swap_and_the_readiness_probe_never_deadlock(
     probing = asyncio.create_task(projector_lag(fresh.pool))
     await asyncio.wait_for(between.wait(), 10)
     rebuilding = asyncio.create_task(
-        rebuild.rebuild_all(fresh, [audit_projection, progress_projection])
+        rebuild.rebuild_all(fresh, [history_projection, progress_projection])
     )
     try:
         done, _ = await asyncio.wait({rebuilding}, timeout=10)
@@ -576,14 +576,14 @@ async def test_a_swap_and_the_readiness_probe_never_deadlock(
     assert rebuilding in done, "the swap waited for the paused probe"
     assert rebuilding.result() == await fresh.store.head(tenant)
     lag = await asyncio.wait_for(probing, 10)
-    assert lag["audit"] == {tenant: 0}
+    assert lag["history"] == {tenant: 0}
 
 
 def test_projections_chosen_by_name_come_once_each_in_the_registry_order() -> None:
     """The order every reader locks their tables in (a swap in another order could wait on
     a reader that waits on it), and a name given twice is one projection, not two."""
-    chosen = by_name(["audit", "progress", "audit"])
-    assert [p.name for p in chosen] == ["progress", "audit"]
+    chosen = by_name(["history", "progress", "history"])
+    assert [p.name for p in chosen] == ["progress", "history"]
     assert [p.name for p in by_name()] == [p.name for p in PROJECTIONS]
 
 
@@ -627,11 +627,11 @@ async def test_a_failing_worker_fails_the_rebuild_and_leaves_the_live_tables(
         )
     finally:
         await admin.close()
-    live = await audit_rows(fresh, tenants)
+    live = await history_rows(fresh, tenants)
     monkeypatch.setattr(rebuild, "GROUP_EVENTS", 1)  # a group per tenant
     with pytest.raises(MapperDeserialisationError):
         await rebuild.rebuild_all(fresh, PROJECTIONS, workers=2)
-    assert await audit_rows(fresh, tenants) == live
+    assert await history_rows(fresh, tenants) == live
     assert multiprocessing.active_children() == []
 
 
@@ -642,7 +642,7 @@ async def test_a_cancelled_rebuild_terminates_its_workers_and_leaves_the_live_ta
     its workers are gone, and the live tables are as they were."""
     tenants = [await a_tenant_with_history(fresh, check_ins=4) for _ in range(4)]
     await projector(fresh).catch_up_all()
-    live = await audit_rows(fresh, tenants)
+    live = await history_rows(fresh, tenants)
     monkeypatch.setattr(rebuild, "GROUP_EVENTS", 1)  # a group per tenant
     reports: list[str] = []
 
@@ -657,7 +657,7 @@ async def test_a_cancelled_rebuild_terminates_its_workers_and_leaves_the_live_ta
         await asyncio.wait_for(task, 60)
     assert reports[0].startswith("rebuild: 1/4 tenants")
     assert multiprocessing.active_children() == []
-    assert await audit_rows(fresh, tenants) == live
+    assert await history_rows(fresh, tenants) == live
 
 
 async def test_workers_that_cannot_start_fail_the_rebuild_with_their_reason(
@@ -686,7 +686,7 @@ async def test_a_worker_that_cannot_start_keeps_no_connection_open(fresh: System
     try:
         before = await conn.fetchval(others)
         with pytest.raises(ConnectionRefusedError):  # in a thread: the worker's loop is its own
-            await asyncio.to_thread(rebuild._Worker, fresh.admin_dsn, nowhere, ["audit"])
+            await asyncio.to_thread(rebuild._Worker, fresh.admin_dsn, nowhere, ["history"])
         for _ in range(50):  # a closed connection's backend ends a moment later
             if await conn.fetchval(others) == before:
                 break
@@ -697,9 +697,9 @@ async def test_a_worker_that_cannot_start_keeps_no_connection_open(fresh: System
     assert after == before
 
 
-async def audit_rows(system: System, tenants: list[uuid.UUID]) -> list[asyncpg.Record]:
+async def history_rows(system: System, tenants: list[uuid.UUID]) -> list[asyncpg.Record]:
     async with tenant_transaction(system.pool, tenants) as conn:
-        return await conn.fetch("SELECT * FROM rm_audit ORDER BY tenant_id, position")
+        return await conn.fetch("SELECT * FROM rm_history ORDER BY tenant_id, position")
 
 
 async def test_as_of_a_position_equals_the_live_view_captured_then(fresh: System) -> None:
@@ -761,7 +761,7 @@ async def test_read_models_of_tenant_a_are_invisible_to_tenant_b(fresh: System) 
     try:
         async with conn.transaction():
             await conn.execute(admit_sql([b]))
-            for table in ["rm_key_results", "rm_history", "rm_audit", "rm_series_points",
+            for table in ["rm_key_results", "rm_history", "rm_series_points",
                           "rm_portfolio", "rm_progress__positions"]:  # fmt: skip
                 seen = {r["tenant_id"] for r in await conn.fetch(f"SELECT tenant_id FROM {table}")}
                 assert seen == {b}, table
@@ -1050,15 +1050,15 @@ async def test_a_pass_writes_only_the_tables_it_has_rows_for_and_refuses_others(
     async with fresh.pool.acquire() as conn, conn.transaction():
         await conn.execute(admit_sql([tenant]))
         writes = Writes()
-        writes.upsert("rm_audit__positions", [(tenant, 7)])
+        writes.upsert("rm_history__positions", [(tenant, 7)])
         await write(conn, tables, writes)
         assert (
             await conn.fetchval(
-                "SELECT position FROM rm_audit__positions WHERE tenant_id = $1", tenant
+                "SELECT position FROM rm_history__positions WHERE tenant_id = $1", tenant
             )
             == 7
         )
-        for bad in ("rm_nowhere", "rm_audit"):
+        for bad in ("rm_nowhere", "rm_history"):
             wrong = Writes()
             wrong.upsert(bad, [(tenant, 1)])
             with pytest.raises(ValueError, match=f"upsert into {bad}"):

@@ -158,9 +158,9 @@ class ViewController(Controller):
     ) -> Page[AuditEntry]:
         """Every event as recorded (hash, actor, correlation id, payload), oldest first."""
         first, after = query_range(since, until)
-        await caught_up(runtime, tenant_id, min_position, "audit")
+        await caught_up(runtime, tenant_id, min_position, None)  # the trail is the log
         entries = await read.audit(
-            runtime.pool, tenant_id, actor=actor, stream_id=item_id, topic=topic,
+            runtime.system.repository, tenant_id, actor=actor, stream_id=item_id, topic=topic,
             since=first, until=after, after_position=position_after(cursor),
             limit=limit + 1,
         )  # fmt: skip
@@ -283,7 +283,7 @@ async def _audit_batches(
     after = None
     while True:
         batch = await read.audit(
-            runtime.pool, tenant_id, actor=filters.actor, stream_id=filters.stream_id,
+            runtime.system.repository, tenant_id, actor=filters.actor, stream_id=filters.stream_id,
             topic=filters.topic, since=filters.since, until=filters.until,
             after_position=after, limit=_BATCH,
         )  # fmt: skip

@@ -44,7 +44,9 @@ class AuditController(Controller):
         verify: FromQuery[bool] = False,
     ) -> Response[Any]:
         requires_audit(viewer, tenant)
-        entries = await audit(portal.system.pool, tenant.id, after_position=after, limit=PAGE + 1)
+        entries = await audit(
+            portal.system.repository, tenant.id, after_position=after, limit=PAGE + 1
+        )
         report = await verify_chain(portal.system.pool, tenant.id) if verify else None
         names = await portal.people.names(tenant.id, {e.actor for e in entries})
         shown = entries[:PAGE]
@@ -63,7 +65,7 @@ class AuditController(Controller):
             first = True
             while True:
                 entries = await audit(
-                    portal.system.pool, tenant.id, after_position=after, limit=1000
+                    portal.system.repository, tenant.id, after_position=after, limit=1000
                 )
                 lines = list(audit_csv(entries))
                 yield "".join(lines if first else lines[1:])

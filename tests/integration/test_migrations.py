@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 
-from services import read
 from services.bootstrap import bootstrap
 from services.projector.registry import PROJECTIONS
-from services.projector.schema import ensure_tables, row_type
+from services.projector.schema import SHADOW, ensure_tables, row_type
 from services.settings import Settings
 from services.store.migrate import migrate, migration_files
 from tests.conftest import DatabaseFactory
@@ -121,27 +121,33 @@ async def test_a_changed_spec_makes_tables_and_row_types_anew_and_passes_write_t
         await system.close()
 
 
-async def test_a_retired_projection_loses_its_positions_states_and_row_types(
-    databases: DatabaseFactory,
+@pytest.mark.parametrize(
+    ("retired", "own"),
+    [("gone", ()), ("audit", ("rm_audit",))],  # the trail is read from the log since
+)
+async def test_a_retired_projection_loses_its_tables_and_row_types(
+    databases: DatabaseFactory, retired: str, own: tuple[str, ...]
 ) -> None:
     """A projection the registry no longer has (its name still in read_model_schemas): its
-    positions and states tables and their row types are dropped, its name forgotten, and
-    the kept projections' tables stay."""
+    own tables, positions and states tables, their row types and the shadows a rebuild
+    left are dropped, its name forgotten, and the kept projections' tables stay."""
     dsn = await databases.create()
     await migrate(dsn)
     await ensure_tables(dsn, PROJECTIONS)
     admin = await asyncpg.connect(dsn)
     try:
-        for name in ("rm_gone__positions", "rm_gone__states"):
-            await admin.execute(f"CREATE TABLE {name} (tenant_id uuid, position bigint)")
+        for name in (*own, f"rm_{retired}__positions", f"rm_{retired}__states"):
+            for table in (name, name + SHADOW):
+                await admin.execute(f"CREATE TABLE {table} (tenant_id uuid, position bigint)")
             await admin.execute(f"CREATE TYPE {row_type(name)} AS (tenant_id uuid)")
-        await admin.execute("INSERT INTO read_model_schemas VALUES ('gone', 'any')")
+        await admin.execute("INSERT INTO read_model_schemas VALUES ($1, 'any')", retired)
 
         assert await ensure_tables(dsn, PROJECTIONS) == []
 
         left = await admin.fetch(
-            "SELECT relname FROM pg_class WHERE relname LIKE 'rm_gone%'"
-            " UNION ALL SELECT typname FROM pg_type WHERE typname LIKE 'rm_gone%'"
+            "SELECT relname FROM pg_class WHERE relname LIKE $1"
+            " UNION ALL SELECT typname FROM pg_type WHERE typname LIKE $1",
+            f"rm_{retired}%",
         )
         known = await admin.fetch("SELECT projection FROM read_model_schemas")
         kept = await admin.fetchval("SELECT to_regclass('rm_history__positions') IS NOT NULL")
@@ -150,37 +156,3 @@ async def test_a_retired_projection_loses_its_positions_states_and_row_types(
     assert left == []
     assert sorted(r["projection"] for r in known) == sorted(p.name for p in PROJECTIONS)
     assert kept
-
-
-async def test_the_audit_tables_go_once_the_trail_is_read_from_the_log(
-    databases: DatabaseFactory,
-) -> None:
-    """A database made when the projector kept the audit trail in rm_audit: that table, its
-    positions and states, their row types and a shadow left by a rebuild are dropped, and
-    the trail is still served, from the log."""
-    dsn = await databases.create()
-    system = await bootstrap(Settings(), dsn)
-    try:
-        tenant = await a_tenant_with_history(system, check_ins=2)
-        admin = await asyncpg.connect(dsn)
-        try:
-            tables = ("rm_audit", "rm_audit__positions", "rm_audit__states")
-            for name in (*tables, "rm_audit__shadow"):
-                await admin.execute(f"CREATE TABLE {name} (tenant_id uuid, position bigint)")
-            for name in tables:
-                await admin.execute(f"CREATE TYPE {row_type(name)} AS (tenant_id uuid)")
-            await admin.execute("INSERT INTO read_model_schemas VALUES ('audit', 'any')")
-
-            assert await ensure_tables(dsn, PROJECTIONS) == []
-
-            left = await admin.fetch(
-                "SELECT relname FROM pg_class WHERE relname LIKE 'rm_audit%'"
-                " UNION ALL SELECT typname FROM pg_type WHERE typname LIKE 'rm_audit%'"
-            )
-        finally:
-            await admin.close()
-        assert left == []
-        trail = await read.audit(system.repository, tenant)
-        assert [e.position for e in trail] == list(range(1, await system.store.head(tenant) + 1))
-    finally:
-        await system.close()

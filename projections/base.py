@@ -10,7 +10,7 @@ Rows come two ways:
   projection may also offer `changed_rows(before, after)` (see `ChangedRows`): the rows a
   batch may have changed, so a batch that touched one item costs that item, not the tenant.
 - `fold` also returns rows appended by that one event, for "log" tables (history lines,
-  audit trail, series points) that only grow.
+  series points) that only grow.
 """
 
 from __future__ import annotations

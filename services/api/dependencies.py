@@ -44,7 +44,8 @@ MinPosition = Annotated[
     QueryParameter(
         ge=0,
         le=MAX_POSITION,
-        description="Wait (briefly) until the view has applied this tenant position.",
+        description="Wait (briefly) until the view has applied this tenant position (the"
+        " audit trail: until the log holds it, as it does once a command returned it).",
     ),
 ]
 

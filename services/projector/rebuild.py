@@ -38,6 +38,7 @@ from services.projector.folding import Folding, fold_all
 from services.projector.registry import PROJECTIONS, by_name
 from services.projector.schema import (
     SHADOW,
+    SWAP_LOCK_KEY,
     bulk_create_sql,
     columns_sql,
     finish_sql,
@@ -53,12 +54,7 @@ from services.projector.tables import (
     specs,
     write,
 )
-from services.projector.worker import (
-    SHARE_SWAP_SQL,
-    SWAP_LOCK_KEY,
-    TENANT_LOCK_KEY,
-    from_checkpoints,
-)
+from services.projector.worker import SHARE_SWAP_SQL, TENANT_LOCK_KEY, from_checkpoints
 from services.store.event_store import EventStore, LogRecord, read_log_on, read_logs_on
 from services.store.repository import Repository
 
@@ -234,14 +230,16 @@ async def rebuild_all(
                 await filler.fill_all(groups, progress.done)
         await _finish(system, projections, max(1, workers))
         caught_up, reached = await _catch_up_to_heads(system, projections)
+        progress.caught_up(caught_up)
         async with guard.transaction():
             await guard.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # SHARE_SWAP_SQL
             # no pass runs now: what projectors applied since the last catch-up, applied here
             moved = [t for t, head in await _heads(guard) if reached.get(t) != head]
             last, _ = await _catch_up(guard, system.repository, projections, moved, None)
+            progress.caught_up(last)
             for p in projections:
                 await _swap(guard, p)
-    return progress.events + caught_up + last
+    return progress.events
 
 
 CATCH_UP_TENANTS = 100
@@ -425,19 +423,31 @@ async def _owner(system: System) -> AsyncIterator[asyncpg.Connection]:
 
 @dataclass
 class _Progress:
-    """Tenants and events rebuilt so far, reported after each group."""
+    """Tenants and events rebuilt so far, reported after each group and each catch-up."""
 
     tenants: int
     report: Report | None
     done_tenants: int = 0
     events: int = 0
+    late: int = 0
+    """Events that came during the rebuild, folded in by its catch-ups."""
 
     def done(self, group: Sequence[UUID], events: int) -> None:
         self.done_tenants += len(group)
         self.events += events
+        self._report()
+
+    def caught_up(self, events: int) -> None:
+        if events:
+            self.late += events
+            self.events += events
+            self._report()
+
+    def _report(self) -> None:
         if self.report:
+            late = f" ({self.late} came during it)" if self.late else ""
             self.report(
-                f"rebuild: {self.done_tenants}/{self.tenants} tenants, {self.events} events"
+                f"rebuild: {self.done_tenants}/{self.tenants} tenants, {self.events} events{late}"
             )
 
 

@@ -15,9 +15,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
+import structlog
 
 from projections.base import Column, Projection, Table
 from services.db import APP_ROLE
+
+log = structlog.get_logger("okr.read_models")
 
 _LOCK_KEY = 0x6F6B725F726D73  # "okr_rms": one schema change at a time
 _GRANTS = "(SELECT okr_tenant_ids())::uuid[]"  # a sub-select: evaluated once per query, not per row
@@ -136,6 +139,10 @@ def _create_table(table: Table, suffix: str, *, keyed: bool = True) -> str:
     return f"CREATE TABLE {name} (tenant_id uuid NOT NULL, {columns}{key if keyed else ''})"
 
 
+SWAP_LOCK_KEY = 0x6F6B725F73776170  # "okr_swap"
+"""The advisory lock a full rebuild's swap, or the drop of a retired projection's tables,
+takes alone, and passes share (worker.SHARE_SWAP_SQL) before they touch a table."""
+
 SHADOW = "__shadow"
 """The suffix of a full rebuild's tables, until they are swapped in."""
 
@@ -164,9 +171,13 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
                 f"rm_{retired}__states",
             ]
             async with conn.transaction():
+                # as a swap does: a pass of a process still running older code, which keeps
+                # this projection, holds its tables one after another (see SHARE_SWAP_SQL)
+                await conn.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")
                 for statement in drop_sql([*kept, *(name + SHADOW for name in kept)]):
                     await conn.execute(statement)
                 await conn.execute("DELETE FROM read_model_schemas WHERE projection = $1", retired)
+            log.warning("read_models.retired", projection=retired, tables=kept)
         for projection in projections:
             if known.get(projection.name) == fingerprint(projection):
                 continue

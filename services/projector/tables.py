@@ -183,8 +183,8 @@ async def copying(conn: asyncpg.Connection) -> asyncpg.Connection:
     """This connection, made to COPY timestamps in half the time (300k values, 3 runs
     alternating: 1.73-1.77 us a value with asyncpg's encoder, 0.88-0.94 with this one):
     asyncpg's makes a UTC copy of each datetime and reads the difference's days, seconds
-    and microseconds as Python attributes. A rebuild COPYs about 3 an event (audit,
-    history, series)."""
+    and microseconds as Python attributes. A rebuild COPYs about 2 an event (history,
+    series)."""
     await conn.set_type_codec(
         "timestamptz",
         schema="pg_catalog",

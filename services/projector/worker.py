@@ -35,7 +35,7 @@ from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding, fold_all
 from services.projector.registry import PROJECTIONS
-from services.projector.schema import positions_table, states_table
+from services.projector.schema import SWAP_LOCK_KEY, positions_table, states_table
 from services.projector.tables import Writes, specs, write
 from services.settings import Settings
 from services.store.event_store import LOG_COLUMNS, LogRecord, events_after, read_logs_on
@@ -75,9 +75,6 @@ are held: its snapshot sees every pass their last holders committed. (Taken in t
 statement that reads the positions, a lock could be granted by a commit that the
 statement's snapshot, made when it began, does not see.)"""
 
-
-SWAP_LOCK_KEY = 0x6F6B725F73776170  # "okr_swap"
-"""The advisory lock a full rebuild's swap takes alone, and passes share (SHARE_SWAP_SQL)."""
 
 SHARE_SWAP_SQL = f"SELECT pg_advisory_xact_lock_shared({SWAP_LOCK_KEY})"
 """Taken first by a transaction that locks read-model tables one after another as it goes

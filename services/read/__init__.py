@@ -6,6 +6,7 @@ progress projection's latest state checkpoint before the instant.
 """
 
 from services.read.logs import (
+    UNDECODABLE,
     audit,
     history,
     series,
@@ -23,6 +24,7 @@ from services.read.progress import (
 )
 
 __all__ = [
+    "UNDECODABLE",
     "audit",
     "cadence_days",
     "diff",

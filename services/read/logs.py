@@ -73,11 +73,14 @@ async def history(
 _AUDIT = {
     "actor": "actor = {}",
     "stream_id": "stream_id = {}",
-    "topic": "(topic = {0} OR topic LIKE {0} || '.%')",
+    "topic": "(topic = {0} OR left(topic, length({0}) + 1) = {0} || '.')",
     "since": "recorded_at >= {}",
     "until": "recorded_at < {}",
     "after_position": "position > {}",
 }
+"""The audit trail's filters, on the log's columns; a topic matches itself and, as a dotted
+prefix, the topics under it (as projections.audit.filter_audit does: no LIKE, so "_" and
+"%" in what is asked for are only themselves)."""
 _LOG_RECORD = ", ".join(LogRecord.__struct_fields__)
 
 
@@ -96,10 +99,12 @@ async def audit(
     """The raw trail, oldest first; page with `after_position` (a cursor).
 
     Read from the tenant's log itself, not from a copy of it: the trail is what the
-    hash chain covers, and a payload is decrypted with the tenant's key as it is read."""
+    hash chain covers, and a payload is decrypted with the tenant's key as it is read.
+    An event whose payload does not decrypt or decode is still in the trail, with all
+    the rest of it and what went wrong in place of its payload (see `undecodable`)."""
     where, args = _filters(
-        _AUDIT, actor=actor, stream_id=stream_id, topic=topic, since=since, until=until,
-        after_position=after_position,
+        _AUDIT, actor=actor, stream_id=stream_id, topic=topic and topic.rstrip("."),
+        since=since, until=until, after_position=after_position,
     )  # fmt: skip
     sql = (
         f"SELECT {_LOG_RECORD} FROM events WHERE tenant_id = $1{where}"
@@ -107,7 +112,32 @@ async def audit(
     )
     async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
         stored = [LogRecord(*r) for r in await conn.fetch(sql, tenant_id, *args)]
-        return [audit_entry(r) for r in await decode(repository, stored, conn)]
+        await repository.load_mappers([tenant_id], conn)  # decoded after, off the connection
+    try:
+        return [audit_entry(r) for r in await decode(repository, stored)]
+    except Exception:  # one row at a time, to tell which
+        return [await _entry(repository, row) for row in stored]
+
+
+async def _entry(repository: Repository, row: LogRecord) -> AuditEntry:
+    try:
+        (record,) = await decode(repository, [row])
+    except Exception as error:
+        return undecodable(row, error)
+    return audit_entry(record)
+
+
+UNDECODABLE = "undecodable"
+"""The payload key of an entry whose event does not decrypt or decode."""
+
+
+def undecodable(row: LogRecord, error: Exception) -> AuditEntry:
+    """The entry of an event the trail cannot decode: every fact of its row, and the error."""
+    return AuditEntry(
+        position=row.position, recorded_at=row.recorded_at, actor=row.actor,
+        correlation_id=row.correlation_id, stream_id=row.stream_id, version=row.version,
+        topic=row.topic, hash=row.hash.hex(), payload={UNDECODABLE: type(error).__name__},
+    )  # fmt: skip
 
 
 async def series(

@@ -14,6 +14,7 @@ from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 from msgspec.structs import replace
 
 from domain import KPI, Cycle, KeyResult, Objective
+from projections.audit import filter_audit
 from projections.base import Recorded
 from services import read
 from services.bootstrap import System, bootstrap
@@ -163,13 +164,41 @@ async def test_the_audit_trail_reads_the_log_and_an_encrypted_tenant_s_too(
     assert any(name in r.state for r in await system.store.read_log(plain))
     assert not any(name in r.state for r in await system.store.read_log(secret))
 
-    kr = next(e for e in both[1] if e.topic == "okr.KeyResult.CheckedIn").stream_id
-    mine = await read.audit(system.repository, secret, stream_id=kr, topic="okr.KeyResult")
-    assert mine and {e.stream_id for e in mine} == {kr}
-    assert {e.topic.rsplit(".", 1)[0] for e in mine} == {"okr.KeyResult"}
+    trail = both[1]
+    for topic in ("okr.KeyResult", "okr.KeyResult.", "okr.KeyResult.CheckedIn"):
+        wanted = list(filter_audit(trail, topic=topic))
+        assert 0 < len(wanted) < len(trail)
+        assert await read.audit(system.repository, secret, topic=topic, limit=1000) == wanted
+    assert await read.audit(system.repository, secret, topic="okr.Key") == []  # not a prefix
+    assert await read.audit(system.repository, secret, topic="okr._eyResult%") == []
+    kr = next(e for e in trail if e.topic == "okr.KeyResult.CheckedIn").stream_id
+    mine = await read.audit(system.repository, secret, stream_id=kr, limit=1000)
+    assert mine == [e for e in trail if e.stream_id == kr]
     later = await read.audit(system.repository, secret, after_position=3, limit=2)
     assert [e.position for e in later] == [4, 5]
     assert await read.audit(system.repository, secret, actor="user:nobody") == []
+    middle = trail[len(trail) // 2].recorded_at  # [since, until): half-open
+    since = await read.audit(system.repository, secret, since=middle, limit=1000)
+    until = await read.audit(system.repository, secret, until=middle, limit=1000)
+    assert until + since == trail and since[0].recorded_at == middle
+
+
+async def test_an_event_the_trail_cannot_decode_is_in_it_with_what_went_wrong(
+    fresh: System,
+) -> None:
+    """A damaged row does not take the page (or the export) down with it: every fact of it
+    is there, the payload says it could not be decoded, and the events around it decode."""
+    cycle = a_cycle()
+    tenant_id = await a_tenant_with(fresh, cycle.collect_events(), cipher=True)
+    damaged = StoredEvent(cycle.id, 3, "okr.Cycle.Activated", b"\xc1 not a state")
+    await append(fresh, tenant_id, [damaged])
+    mapper = await fresh.repository.mapper(tenant_id)
+    await append(fresh, tenant_id, [mapper.to_stored_event(e) for e in a_cycle().collect_events()])
+    trail = await read.audit(fresh.repository, tenant_id)
+    assert [e.position for e in trail] == [1, 2, 3, 4, 5]
+    assert trail[2].payload == {read.UNDECODABLE: "MapperDeserialisationError"}
+    assert (trail[2].topic, trail[2].version, trail[2].actor) == ("okr.Cycle.Activated", 3, AUTHOR)
+    assert all(read.UNDECODABLE not in e.payload for e in trail[:2] + trail[3:])
 
 
 async def test_message_pack_rows_never_fall_back_to_the_mapper(

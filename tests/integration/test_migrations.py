@@ -7,6 +7,7 @@ import asyncio
 import asyncpg
 import pytest
 
+from services import read
 from services.bootstrap import bootstrap
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import SHADOW, ensure_tables, row_type
@@ -130,12 +131,13 @@ async def test_a_retired_projection_loses_its_tables_and_row_types(
 ) -> None:
     """A projection the registry no longer has (its name still in read_model_schemas): its
     own tables, positions and states tables, their row types and the shadows a rebuild
-    left are dropped, its name forgotten, and the kept projections' tables stay."""
+    left are dropped, its name forgotten, and the kept projections' tables stay; the audit
+    trail is still there, read from the log."""
     dsn = await databases.create()
-    await migrate(dsn)
-    await ensure_tables(dsn, PROJECTIONS)
+    system = await bootstrap(Settings(), dsn)
     admin = await asyncpg.connect(dsn)
     try:
+        tenant = await a_tenant_with_history(system, check_ins=2)
         for name in (*own, f"rm_{retired}__positions", f"rm_{retired}__states"):
             for table in (name, name + SHADOW):
                 await admin.execute(f"CREATE TABLE {table} (tenant_id uuid, position bigint)")
@@ -151,8 +153,12 @@ async def test_a_retired_projection_loses_its_tables_and_row_types(
         )
         known = await admin.fetch("SELECT projection FROM read_model_schemas")
         kept = await admin.fetchval("SELECT to_regclass('rm_history__positions') IS NOT NULL")
+        trail = await read.audit(system.repository, tenant)
+        head = await system.store.head(tenant)
     finally:
         await admin.close()
+        await system.close()
     assert left == []
     assert sorted(r["projection"] for r in known) == sorted(p.name for p in PROJECTIONS)
     assert kept
+    assert [e.position for e in trail] == list(range(1, head + 1))

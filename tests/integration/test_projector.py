@@ -351,7 +351,8 @@ async def test_the_swapped_in_tables_stand_where_the_live_ones_stood_or_further(
     monkeypatch.setattr(rebuild, "_catch_up", catching_up)
     stop = asyncio.Event()
     running = asyncio.create_task(projector(fresh, poll_interval=0.1).run(fresh.app_dsn, stop))
-    rebuilding = asyncio.create_task(rebuild.rebuild_all(fresh, PROJECTIONS))
+    reports: list[str] = []
+    rebuilding = asyncio.create_task(rebuild.rebuild_all(fresh, PROJECTIONS, reports.append))
     try:
         await asyncio.wait_for(reached.wait(), 10)
         written = await OKRApplication(fresh.repository).key_results.record_check_in(
@@ -371,6 +372,9 @@ async def test_the_swapped_in_tables_stand_where_the_live_ones_stood_or_further(
             resume.set()
     assert await asyncio.wait_for(rebuilding, 10) == sum(heads.values())
     late = 1 + heads[newcomer]  # the check-in and the new tenant's events
+    assert (
+        reports[-1] == f"rebuild: 1/1 tenants, {sum(heads.values())} events ({late} came during it)"
+    )
     if paused == "while its keys are built":  # nothing came since the catch-up to the heads
         assert under_the_lock == [(set(), 0)]
     else:  # only the tenants whose heads moved since are looked at

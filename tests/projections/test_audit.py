@@ -51,6 +51,7 @@ def test_every_event_is_in_the_trail_with_its_transaction_facts() -> None:
 
 
 def test_an_event_that_is_no_dataclass_gives_its_attributes() -> None:
+    """Every event of ours is a dataclass; one that is not still has a JSON-safe payload."""
     log = Log()
     busy_tenant(log)
 

@@ -105,7 +105,8 @@ def filter_audit(
 
 
 def _topic_matches(topic: str, wanted: str) -> bool:
-    return topic == wanted or topic.startswith(wanted.rstrip(".") + ".")
+    wanted = wanted.rstrip(".")  # "okr.KeyResult." is "okr.KeyResult"
+    return topic == wanted or topic.startswith(wanted + ".")
 
 
 def audit_csv(entries: Iterable[AuditEntry]) -> Iterator[str]:

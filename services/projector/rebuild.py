@@ -56,6 +56,7 @@ from services.projector.tables import (
 )
 from services.projector.worker import SHARE_SWAP_SQL, TENANT_LOCK_KEY, from_checkpoints
 from services.store.event_store import EventStore, LogRecord, read_log_on, read_logs_on
+from services.store.notifier import CHANNEL
 from services.store.repository import Repository
 
 if TYPE_CHECKING:
@@ -206,7 +207,9 @@ async def rebuild_all(
     moved since, to where the live tables stand; the swap follows in the same transaction.
     Passes wait for that last catch-up (what came in the last round's time) and the swap.
     The new tables stand where the live ones stood, or further: projectors carry on from
-    their positions and checkpoints (not from what they kept, see Projector._load).
+    their positions and checkpoints (not from what they kept, see Projector._load). A
+    tenant an event of which the rebuild could not fold stands where it stopped, maybe
+    before the live tables: projectors are told of it, and project it again.
 
     One full rebuild at a time on a database (they share the shadow tables): another one
     raises RebuildRunningError before it touches anything.
@@ -234,13 +237,19 @@ async def rebuild_all(
         async with guard.transaction():
             await guard.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # SHARE_SWAP_SQL
             # no pass runs now: what projectors applied since the last catch-up, applied here
-            moved = [t for t, head in await _heads(guard) if reached.get(t) != head]
-            last, _ = await _catch_up(guard, system.repository, projections, moved, None)
+            heads = dict(await _heads(guard))
+            moved = [t for t, head in heads.items() if reached.get(t) != head]
+            last, behind = await _catch_up(guard, system.repository, projections, moved, None)
             progress.caught_up(last)
+            # its new tables may stand before the live ones: heard at the commit, projectors
+            # project it again (they keep no state of the tables swapped out: Projector._load)
+            await guard.execute(_NOTIFY, [f"{t}:{heads[t]}" for t in behind])
             for p in projections:
                 await _swap(guard, p)
     return progress.events
 
+
+_NOTIFY = f"SELECT pg_notify('{CHANNEL}', payload) FROM unnest($1::text[]) AS payload"
 
 CATCH_UP_TENANTS = 100
 """Tenants a catch-up of the shadow tables reads together, in a transaction of their own."""

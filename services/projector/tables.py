@@ -119,9 +119,12 @@ def specs(projections: Iterable[Projection[Any]]) -> dict[str, Table]:
 
 async def write(
     conn: asyncpg.Connection, tables: Mapping[str, Table], writes: Writes, suffix: str = ""
-) -> None:
+) -> int | None:
     """Apply `writes` to live tables (or to keyed tables with `suffix`): one statement, one
-    round trip, whatever the number of tables and rows (prunes of old checkpoints aside)."""
+    round trip, whatever the number of tables and rows (prunes of old checkpoints aside).
+    The id of the transaction that wrote them, as a row's `xmin` gives it (None: nothing
+    written)."""
+    writer = None
     if writes:
         ops = {"insert": writes.inserts, "upsert": writes.upserts, "delete": writes.deletes}
         misplaced = sorted(
@@ -145,9 +148,10 @@ async def write(
                 args += _columns(rows, len(table.key) + 1)
             else:
                 args.append(_cells(table, rows))
-        await conn.execute(_write_sql(slots, suffix), *args)
+        writer = await conn.fetchval(_write_sql(slots, suffix), *args)
     for (name, every), newest in writes.prunes.items():
         await conn.executemany(_prune_sql(name + suffix, every), newest)
+    return writer
 
 
 _OPS = {"log": ("insert",), "state": ("upsert", "delete")}
@@ -176,7 +180,7 @@ def _write_sql(slots: tuple[tuple[Table, str], ...], suffix: str) -> str:
             sql = _insert_sql(table, suffix, op == "upsert", first)
             first += 1
         ctes.append(f"w{len(ctes)} AS ({sql})")
-    return f"WITH {', '.join(ctes)} SELECT 1"
+    return f"WITH {', '.join(ctes)} SELECT txid_current() % 4294967296"  # xmin's 32 bits
 
 
 async def copying(conn: asyncpg.Connection) -> asyncpg.Connection:

@@ -87,6 +87,9 @@ the pass's write waited for a table the swap held. PostgreSQL broke the cycle af
 second by failing one of them, now and then the rebuild, at its very end."""
 
 
+_WRITER = "xmin::text::bigint"
+"""The transaction that wrote a row (its 32-bit id), as tables.write's statement gives its own."""
+
 _MINE = (
     "SELECT tenant_id, after FROM unnest($1::uuid[], $2::bigint[]) AS u(tenant_id, after)"
     " WHERE tenant_id = ANY (current_setting('okr.locked')::uuid[])"
@@ -130,9 +133,9 @@ class Projector:
         self.tenants_per_pass = tenants_per_pass
         self.on_committed = on_committed
         """Called after each pass commits with (tenant, position applied): metrics, lag."""
-        self._foldings: OrderedDict[tuple[UUID, str], tuple[Folding, int]] = OrderedDict()
+        self._foldings: OrderedDict[tuple[UUID, str], tuple[Folding, int | None]] = OrderedDict()
         """Each (tenant, projection)'s folding after this process's last commit of it, with
-        the id of the positions table it was committed to (see _load)."""
+        the transaction that wrote its positions row (see _load)."""
         self.failures: dict[UUID, int] = {}
         """Tenants whose last pass failed (a row that does not decode...): attempts so far."""
         self._dirty: dict[UUID, None] = {}
@@ -143,32 +146,26 @@ class Projector:
         self._collector: QuietCollector | None = None
         """Made by the first catch_up_all or run (see QuietCollector)."""
         positions = " UNION ALL ".join(
-            f"SELECT {i} AS i, tenant_id, position FROM {positions_table(p)}"
-            " WHERE tenant_id IN (SELECT tenant_id FROM mine)"
-            for i, p in enumerate(self.projections)
-        )
-        tables = " UNION ALL ".join(
-            f"SELECT {-3 - i}, NULL::uuid, to_regclass('{positions_table(p)}')::oid::bigint,"
-            f" {_NO_EVENT}"
+            f"SELECT {i} AS i, tenant_id, position, {_WRITER} AS writer"
+            f" FROM {positions_table(p)} WHERE tenant_id IN (SELECT tenant_id FROM mine)"
             for i, p in enumerate(self.projections)
         )
         self._start_sql = (
             f"WITH mine AS MATERIALIZED ({_MINE}), at AS MATERIALIZED ({positions})"
-            f" {tables}"
-            f" UNION ALL SELECT -1 AS i, tenant_id, 0::bigint, {_NO_EVENT} FROM mine"
-            f" UNION ALL SELECT i, tenant_id, position, {_NO_EVENT} FROM at"
-            f" UNION ALL SELECT -2, {LOG_COLUMNS} FROM mine AS w {events_after('$3')}"
+            f" SELECT -1 AS i, tenant_id, 0::bigint, {_NO_EVENT}, NULL::bigint FROM mine"
+            f" UNION ALL SELECT i, tenant_id, position, {_NO_EVENT}, writer FROM at"
+            f" UNION ALL SELECT -2, {LOG_COLUMNS}, NULL::bigint"
+            f" FROM mine AS w {events_after('$3')}"
             " WHERE w.after >= 0"
             " AND w.after = ALL (SELECT position FROM at WHERE at.tenant_id = w.tenant_id)"
             " ORDER BY 1, 2, 3"
         )
-        """A pass's first query: the ids of the positions tables (i = -3 - the projection's
-        index: a full rebuild's swap changes them), the tenants whose locks it holds (i =
-        -1), each projection's position for them (i = its index), and their events after
-        the position this process guessed (i = -2, in position order) when every projection
-        stands there: so whenever it kept the tenant's foldings and no other projector moved
-        the tenant on since, as for a tenant it projects again and again. A wrong guess
-        reads nothing."""
+        """A pass's first query: the tenants whose locks it holds (i = -1), each
+        projection's position for them and the transaction that wrote it (i = its index),
+        and their events after the position this process guessed (i = -2, in position
+        order) when every projection stands there: so whenever it kept the tenant's
+        foldings and no other projector moved the tenant on since, as for a tenant it
+        projects again and again. A wrong guess reads nothing."""
 
     @classmethod
     def configured(
@@ -206,14 +203,13 @@ class Projector:
                 mine = [r[1] for r in rows if r[0] == -1]
                 if not mine:
                     return {}
-                ids = {-3 - r[0]: r[2] for r in rows if r[0] <= -3}
-                tables = [ids[i] for i in range(len(self.projections))]
                 positions = {(r[0], r[1]): r[2] for r in rows if r[0] >= 0}
+                writers = {(r[0], r[1]): r[-1] for r in rows if r[0] >= 0}
                 logs: dict[UUID, list[LogRecord]] = {}
                 for r in rows:
                     if r[0] == -2:
-                        logs.setdefault(r[1], []).append(LogRecord(*r[1:]))
-                foldings = await self._load(conn, mine, positions, tables)
+                        logs.setdefault(r[1], []).append(LogRecord(*r[1:-1]))
+                foldings = await self._load(conn, mine, positions, writers)
                 await self.repository.load_mappers(mine, conn)
                 stand = {t: min(f.at for f in fs) for t, fs in foldings.items()}
                 unread = {t: at for t, at in stand.items() if at != guessed[t]}
@@ -238,10 +234,16 @@ class Projector:
                         min(f.applied for f in fs) - before,
                         len(stored) == self.batch_size,
                     )
-                await write(conn, self.tables, writes)
+                mine_now = await write(conn, self.tables, writes)
             # committed: kept and told now, not after the connection's reset (a round trip)
             for tenant_id, fs in foldings.items():
-                self._remember(tenant_id, fs, tables)
+                writer = [
+                    mine_now
+                    if f.applied != positions.get((i, tenant_id))
+                    else writers.get((i, tenant_id))
+                    for i, f in enumerate(fs)
+                ]  # this pass wrote the positions it moved, and no other
+                self._remember(tenant_id, fs, writer)
                 applied = self.applied[tenant_id] = min(f.applied for f in fs)
                 if done[tenant_id][0] and self.on_committed is not None:
                     self.on_committed(tenant_id, applied)
@@ -279,26 +281,31 @@ class Projector:
         conn: asyncpg.Connection,
         tenants: list[UUID],
         positions: dict[tuple[int, UUID], int],
-        tables: list[int],
+        writers: dict[tuple[int, UUID], int],
     ) -> dict[UUID, list[Folding]]:
         """Each projection's folding per tenant: from memory when it is still what the
         tables hold, else from the latest checkpoint (replayed up to the position).
 
-        What memory holds was folded by this process against the tables of the ids it was
-        committed to (`tables`, a projection's positions table's id): a full rebuild's swap
-        brings other tables (other ids), which stand at the same position or further, but
-        whose states are the rebuild's. A rebuild is how damaged read models are mended (a
-        fold's bug fixed, a checkpoint gone bad), so a folding kept from before it is not
-        used: the tenant starts again from the new tables' checkpoint."""
+        A folding kept in memory is what the tables hold only while its positions row is
+        the one this process last wrote or read (`writers`: the transaction that wrote each
+        row). A rebuild writes them anew, a full one by swapping other tables in, one
+        tenant's in place, at the same position or further; and a rebuild is how damaged
+        read models are mended (a fold's bug fixed, a checkpoint gone bad): a folding kept
+        from before it is not used, the tenant starts again from the rebuilt checkpoint."""
         out: dict[UUID, list[Folding]] = {t: [] for t in tenants}
         for i, projection in enumerate(self.projections):
             missing: dict[UUID, int] = {}
             for tenant_id in tenants:
                 position = positions.get((i, tenant_id))
-                kept, table = self._foldings.pop((tenant_id, projection.name), (None, None))
+                key = (tenant_id, projection.name)
+                kept, writer = self._foldings.pop(key, (None, None))
                 if position is None:
                     out[tenant_id].append(Folding.new(projection))
-                elif kept is not None and table == tables[i] and kept.applied == position:
+                elif (
+                    kept is not None
+                    and kept.applied == position
+                    and writer == writers[i, tenant_id]
+                ):
                     out[tenant_id].append(kept)
                 else:
                     missing[tenant_id] = position
@@ -313,11 +320,13 @@ class Projector:
         kept = [self._foldings.get((tenant_id, p.name)) for p in self.projections]
         return -1 if None in kept else min(k[0].at for k in kept if k is not None)
 
-    def _remember(self, tenant_id: UUID, foldings: list[Folding], tables: list[int]) -> None:
-        """Keep the committed foldings in memory, each with the id of the positions table
-        it was committed to (a bounded cache: oldest tenants go first)."""
-        for f, table in zip(foldings, tables, strict=True):
-            self._foldings[(tenant_id, f.projection.name)] = f, table
+    def _remember(
+        self, tenant_id: UUID, foldings: list[Folding], writers: list[int | None]
+    ) -> None:
+        """Keep the committed foldings in memory, each with the transaction that wrote its
+        positions row (a bounded cache: oldest tenants go first)."""
+        for f, writer in zip(foldings, writers, strict=True):
+            self._foldings[(tenant_id, f.projection.name)] = f, writer
         while len(self._foldings) > self.cache_size:
             self._foldings.popitem(last=False)  # a dict's first key: a walk over holes
 

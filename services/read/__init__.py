@@ -1,4 +1,5 @@
-"""Read queries: what the API and the portal show, from the read-model tables.
+"""Read queries: what the API and the portal show, from the read-model tables (the audit
+trail from the log itself).
 
 Current views come from the projector's tables (rows and positions written in the same
 transaction); "as of" views replay the tenant's log through the same folds, from the

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import structlog
 
 from projections.audit import AuditEntry, audit_entry
 from projections.history import HistoryLine, StoredLine, line_from_row
@@ -18,6 +19,7 @@ from services.projector.schema import columns_sql
 from services.store.event_store import MAX_POSITION, LogRecord
 from services.store.repository import Repository
 
+log = structlog.get_logger("okr.read")
 MAX_LIMIT = 1000
 
 
@@ -115,14 +117,26 @@ async def audit(
         await repository.load_mappers([tenant_id], conn)  # decoded after, off the connection
     try:
         return [audit_entry(r) for r in await decode(repository, stored)]
+    except _UNREACHABLE:
+        raise
     except Exception:  # one row at a time, to tell which
         return [await _entry(repository, row) for row in stored]
+
+
+_UNREACHABLE = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+"""The database or the network failing (a tenant's key looked up again): not a row's fault."""
 
 
 async def _entry(repository: Repository, row: LogRecord) -> AuditEntry:
     try:
         (record,) = await decode(repository, [row])
+    except _UNREACHABLE:
+        raise
     except Exception as error:
+        log.warning(
+            "audit.undecodable", tenant_id=str(row.tenant_id), position=row.position,
+            error=repr(error),
+        )  # fmt: skip
         return undecodable(row, error)
     return audit_entry(record)
 

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
@@ -22,6 +23,7 @@ from services.projector.decode import decode
 from services.projector.registry import PROJECTIONS
 from services.projector.waiting import projected_position
 from services.projector.worker import Projector
+from services.read import logs
 from services.settings import Settings
 from services.store.event_store import LogRecord
 from services.store.transcoder import MsgspecTranscoder
@@ -199,6 +201,21 @@ async def test_an_event_the_trail_cannot_decode_is_in_it_with_what_went_wrong(
     assert trail[2].payload == {read.UNDECODABLE: "MapperDeserialisationError"}
     assert (trail[2].topic, trail[2].version, trail[2].actor) == ("okr.Cycle.Activated", 3, AUTHOR)
     assert all(read.UNDECODABLE not in e.payload for e in trail[:2] + trail[3:])
+
+
+async def test_the_database_failing_while_the_trail_is_decoded_is_not_a_row_s_fault(
+    system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key looked up again on a connection that breaks: the read fails (a 500, an export
+    cut), rather than answering every row as undecodable."""
+    tenant_id = await a_tenant_with(system, a_cycle().collect_events())
+
+    async def broken(*_: Any) -> Any:
+        raise asyncpg.InterfaceError("connection lost")
+
+    monkeypatch.setattr(logs, "decode", broken)
+    with pytest.raises(asyncpg.InterfaceError):
+        await read.audit(system.repository, tenant_id)
 
 
 async def test_message_pack_rows_never_fall_back_to_the_mapper(

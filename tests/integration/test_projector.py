@@ -390,11 +390,15 @@ async def test_the_swapped_in_tables_stand_where_the_live_ones_stood_or_further(
     await assert_matches_rebuild(fresh, list(heads))
 
 
-async def test_a_projector_takes_its_states_from_the_swapped_in_tables(fresh: System) -> None:
-    """A full rebuild is how a damaged read model is mended. A projector that kept a tenant's
+@pytest.mark.parametrize("rebuilt", ["in full", "alone"])
+async def test_a_projector_takes_its_states_from_the_rebuilt_tables(
+    fresh: System, rebuilt: str
+) -> None:
+    """A rebuild is how a damaged read model is mended. A projector that kept a tenant's
     state from a checkpoint gone bad (here the state of three events earlier) and runs on
-    through the rebuild folds the tenant's next event from the rebuilt tables' state, not
-    from the one it kept for the same position of the tables it replaced."""
+    through the rebuild (of every tenant, its tables swapped in; or of that one tenant, in
+    place) folds the tenant's next event from the rebuilt state, not from the one it kept
+    for the same position."""
     tenant = await a_tenant_with_history(fresh, check_ins=6)
     await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant)
     head = await fresh.store.head(tenant)
@@ -410,7 +414,12 @@ async def test_a_projector_takes_its_states_from_the_swapped_in_tables(fresh: Sy
     assert damaged == "UPDATE 1"
     running = projector(fresh)
     assert await running.catch_up(tenant) == 0  # it keeps the damaged state now
-    assert await rebuild.rebuild_all(fresh, PROJECTIONS) == head
+    if rebuilt == "in full":
+        assert await rebuild.rebuild_all(fresh, PROJECTIONS) == head
+    else:
+        assert (
+            await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant) == head
+        )
     (kr, _) = await key_result_ids(fresh, tenant)
     await OKRApplication(fresh.repository).key_results.record_check_in(
         Context(tenant_id=tenant, actor="user:anna"), kr, value=Decimal(90), on=date(2027, 2, 20)
@@ -453,6 +462,68 @@ async def test_a_late_event_that_does_not_decode_leaves_its_tenant_behind_not_th
         assert await projected_position(fresh.pool, broken, p.name) == filled[broken]
         assert await projected_position(fresh.pool, fine, p.name) == filled[fine] + 1
     await assert_matches_rebuild(fresh, [fine])
+
+
+async def test_a_tenant_the_catch_up_under_the_lock_leaves_behind_is_projected_again(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event that came during the rebuild and that the rebuild cannot fold under the
+    swap's lock, though the running projector folded it (a rebuild run by other code, say):
+    that tenant's new tables stand before the live ones, so the projector is told of it,
+    and the check-in is back in every view by itself (the projector, which had applied it,
+    would otherwise wait for the tenant's next event)."""
+    tenant = await a_tenant_with_history(fresh, check_ins=2)
+    await projector(fresh).catch_up_all()
+    (kr, _) = await key_result_ids(fresh, tenant)
+    reached, resume = asyncio.Event(), asyncio.Event()
+    catch_up, decode = rebuild._catch_up, rebuild.decode
+    failing = False
+
+    async def decode_or_fail(*args: Any) -> Any:
+        if failing and args[1]:
+            raise ValueError("an event this rebuild cannot fold")
+        return await decode(*args)
+
+    async def catching_up(*args: Any) -> tuple[int, list[uuid.UUID]]:
+        nonlocal failing
+        if args[-1] is None:  # under the swap's lock
+            failing = True
+            try:
+                return await catch_up(*args)
+            finally:
+                failing = False
+        done = await catch_up(*args)
+        reached.set()
+        await resume.wait()
+        return done
+
+    monkeypatch.setattr(rebuild, "decode", decode_or_fail)
+    monkeypatch.setattr(rebuild, "_catch_up", catching_up)
+    stop = asyncio.Event()
+    running = projector(fresh, poll_interval=60.0)  # no poll comes: only being told helps
+    projecting = asyncio.create_task(running.run(fresh.app_dsn, stop))
+    rebuilding = asyncio.create_task(rebuild.rebuild_all(fresh, PROJECTIONS))
+    try:
+        await asyncio.wait_for(reached.wait(), 10)
+        written = await OKRApplication(fresh.repository).key_results.record_check_in(
+            Context(tenant_id=tenant, actor="user:anna"), kr, value=Decimal(81),
+            on=date(2027, 2, 11),
+        )  # fmt: skip
+        for p in PROJECTIONS:
+            assert await wait_for_position(
+                fresh.pool, tenant, written.position, projection=p.name, within=10
+            )
+        resume.set()
+        await asyncio.wait_for(rebuilding, 10)
+        for p in PROJECTIONS:
+            assert await wait_for_position(
+                fresh.pool, tenant, written.position, projection=p.name, within=5
+            ), p.name
+    finally:
+        resume.set()
+        stop.set()
+        await projecting
+    await assert_matches_rebuild(fresh, [tenant])
 
 
 async def test_a_key_that_cannot_be_built_fails_the_rebuild_with_its_error(

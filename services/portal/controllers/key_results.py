@@ -18,7 +18,7 @@ from projections.history import HistoryLine
 from projections.progress_state import KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
 from services.app import Context
-from services.instants import after, end_of
+from services.instants import after, day, end_of
 from services.portal.dependencies import (
     FormDep,
     LocaleDep,
@@ -71,7 +71,7 @@ def read_form(
     elif kind == "milestone" and number not in (0, 1):
         typed.errors["value"] = locale.t("error.milestone_value")
     try:
-        on: date | None = date.fromisoformat(typed.on)
+        on: date | None = day(typed.on)
     except ValueError:
         on = None
         typed.errors["on"] = locale.t("check_in.date_invalid")

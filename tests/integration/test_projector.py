@@ -24,7 +24,7 @@ from projections.base import Recorded
 from projections.history import history_projection
 from projections.progress import progress_projection
 from services.api.controllers.health import projector_lag
-from services.app import Context, OKRApplication
+from services.app import Context, OKRApplication, Written
 from services.bootstrap import System, bootstrap
 from services.db import admit_sql, create_pool, tenant_transaction, transaction_with
 from services.demo import load_demo
@@ -78,6 +78,15 @@ async def a_tenant_with_history(system: System, check_ins: int = 30) -> uuid.UUI
             on=date(2027, 1, 1 + i % 28), confidence=i % 11,
         )  # fmt: skip
     return ctx.tenant_id
+
+
+async def a_check_in(
+    system: System, tenant: uuid.UUID, kr: uuid.UUID, value: int, on: date
+) -> Written:
+    """Anna checks a key result in: what the command wrote (its position)."""
+    return await OKRApplication(system.repository).key_results.record_check_in(
+        Context(tenant_id=tenant, actor="user:anna"), kr, value=Decimal(value), on=on
+    )
 
 
 async def assert_matches_rebuild(system: System, tenants: list[uuid.UUID]) -> None:
@@ -355,10 +364,7 @@ async def test_the_swapped_in_tables_stand_where_the_live_ones_stood_or_further(
     rebuilding = asyncio.create_task(rebuild.rebuild_all(fresh, PROJECTIONS, reports.append))
     try:
         await asyncio.wait_for(reached.wait(), 10)
-        written = await OKRApplication(fresh.repository).key_results.record_check_in(
-            Context(tenant_id=tenant, actor="user:anna"), kr, value=Decimal(80),
-            on=date(2027, 2, 10),
-        )  # fmt: skip
+        written = await a_check_in(fresh, tenant, kr, 80, date(2027, 2, 10))
         newcomer = await a_tenant_with_history(fresh, check_ins=1)  # after the rebuild's read
         heads = {tenant: written.position, newcomer: await fresh.store.head(newcomer)}
         for t, head in heads.items():
@@ -421,9 +427,7 @@ async def test_a_projector_takes_its_states_from_the_rebuilt_tables(
             await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant) == head
         )
     (kr, _) = await key_result_ids(fresh, tenant)
-    await OKRApplication(fresh.repository).key_results.record_check_in(
-        Context(tenant_id=tenant, actor="user:anna"), kr, value=Decimal(90), on=date(2027, 2, 20)
-    )
+    await a_check_in(fresh, tenant, kr, 90, date(2027, 2, 20))
     assert await running.catch_up(tenant) == 1
     await assert_matches_rebuild(fresh, [tenant])
 
@@ -443,10 +447,7 @@ async def test_a_late_event_that_does_not_decode_leaves_its_tenant_behind_not_th
     async def check_ins_meanwhile(*args: Any) -> None:
         await finish(*args)
         for tenant in (broken, fine):
-            await OKRApplication(fresh.repository).key_results.record_check_in(
-                Context(tenant_id=tenant, actor="user:anna"), ids[tenant], value=Decimal(75),
-                on=date(2027, 2, 12),
-            )  # fmt: skip
+            await a_check_in(fresh, tenant, ids[tenant], 75, date(2027, 2, 12))
         admin = await asyncpg.connect(fresh.admin_dsn)
         try:
             await admin.execute(
@@ -505,10 +506,7 @@ async def test_a_tenant_the_catch_up_under_the_lock_leaves_behind_is_projected_a
     rebuilding = asyncio.create_task(rebuild.rebuild_all(fresh, PROJECTIONS))
     try:
         await asyncio.wait_for(reached.wait(), 10)
-        written = await OKRApplication(fresh.repository).key_results.record_check_in(
-            Context(tenant_id=tenant, actor="user:anna"), kr, value=Decimal(81),
-            on=date(2027, 2, 11),
-        )  # fmt: skip
+        written = await a_check_in(fresh, tenant, kr, 81, date(2027, 2, 11))
         for p in PROJECTIONS:
             assert await wait_for_position(
                 fresh.pool, tenant, written.position, projection=p.name, within=10

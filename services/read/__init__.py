@@ -9,6 +9,7 @@ progress projection's latest state checkpoint before the instant.
 from services.read.logs import (
     UNDECODABLE,
     audit,
+    audit_entries,
     history,
     series,
 )
@@ -27,6 +28,7 @@ from services.read.progress import (
 __all__ = [
     "UNDECODABLE",
     "audit",
+    "audit_entries",
     "cadence_days",
     "diff",
     "history",

@@ -3,6 +3,7 @@ log itself, filtered in SQL and decoded."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -115,6 +116,11 @@ async def audit(
     async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
         stored = [LogRecord(*r) for r in await conn.fetch(sql, tenant_id, *args)]
         await repository.load_mappers([tenant_id], conn)  # decoded after, off the connection
+    return await audit_entries(repository, stored)
+
+
+async def audit_entries(repository: Repository, stored: Sequence[LogRecord]) -> list[AuditEntry]:
+    """The trail's entries of these rows of one tenant's log, an undecodable one saying so."""
     try:
         return [audit_entry(r) for r in await decode(repository, stored)]
     except _UNREACHABLE:

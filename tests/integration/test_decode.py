@@ -201,6 +201,8 @@ async def test_an_event_the_trail_cannot_decode_is_in_it_with_what_went_wrong(
     assert trail[2].payload == {read.UNDECODABLE: "MapperDeserialisationError"}
     assert (trail[2].topic, trail[2].version, trail[2].actor) == ("okr.Cycle.Activated", 3, AUTHOR)
     assert all(read.UNDECODABLE not in e.payload for e in trail[:2] + trail[3:])
+    rows = await fresh.store.read_log(tenant_id)  # as the tenant's export reads them
+    assert await read.audit_entries(fresh.repository, rows) == trail
 
 
 async def test_the_database_failing_while_the_trail_is_decoded_is_not_a_row_s_fault(

@@ -13,7 +13,7 @@ from litestar import Controller, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
-from projections.audit import AuditEntry, audit_csv, audit_entry, audit_jsonl
+from projections.audit import AuditEntry, audit_csv, audit_jsonl
 from projections.history import HistoryLine
 from projections.history_text import KINDS as HISTORY_KINDS
 from projections.progress_tree import ProgressTree
@@ -35,7 +35,6 @@ from services.api.schemas.common import Page
 from services.api.schemas.views import ChainReportOut
 from services.api.security import requires_export, requires_read, requires_read_audit
 from services.instants import not_after_now
-from services.projector.decode import decode
 from services.store.chain import verify_chain
 
 _BATCH = 1000
@@ -322,8 +321,8 @@ async def _export(runtime: RuntimeDep, tenant_id: FromPath[UUID]) -> AsyncIterat
     while True:
         stored = await store.read_log(tenant_id, after, limit=_BATCH)
         lines = []
-        for row, record in zip(stored, await decode(repository, stored), strict=True):
-            entry = msgspec.structs.asdict(audit_entry(record))
+        for row, audited in zip(stored, await read.audit_entries(repository, stored), strict=True):
+            entry = msgspec.structs.asdict(audited)
             entry["state"] = base64.b64encode(row.state).decode()
             lines.append(encoder.encode(entry) + b"\n")
         if lines:

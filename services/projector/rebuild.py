@@ -56,7 +56,7 @@ from services.projector.tables import (
 )
 from services.projector.worker import SHARE_SWAP_SQL, TENANT_LOCK_KEY, from_checkpoints
 from services.store.event_store import EventStore, LogRecord, read_log_on, read_logs_on
-from services.store.notifier import CHANNEL
+from services.store.notifier import NOTIFY_SQL
 from services.store.repository import Repository
 
 if TYPE_CHECKING:
@@ -243,13 +243,11 @@ async def rebuild_all(
             progress.caught_up(last)
             # its new tables may stand before the live ones: heard at the commit, projectors
             # project it again (they keep no state of the tables swapped out: Projector._load)
-            await guard.execute(_NOTIFY, [f"{t}:{heads[t]}" for t in behind])
+            await guard.execute(NOTIFY_SQL, [f"{t}:{heads[t]}" for t in behind])
             for p in projections:
                 await _swap(guard, p)
     return progress.events
 
-
-_NOTIFY = f"SELECT pg_notify('{CHANNEL}', payload) FROM unnest($1::text[]) AS payload"
 
 CATCH_UP_TENANTS = 100
 """Tenants a catch-up of the shadow tables reads together, in a transaction of their own."""

@@ -18,7 +18,8 @@ import structlog
 
 log = structlog.get_logger("okr.notifier")
 CHANNEL = "okr_events"
-_SQL = "SELECT pg_notify('okr_events', payload) FROM unnest($1::text[]) AS payload"
+NOTIFY_SQL = f"SELECT pg_notify('{CHANNEL}', payload) FROM unnest($1::text[]) AS payload"
+"""Notify projectors of `<tenant>:<position>` payloads ($1), at the transaction's commit."""
 
 
 class Notifier:
@@ -40,7 +41,7 @@ class Notifier:
             batch, self._pending = self._pending, {}
             payloads = [f"{tenant}:{position}" for tenant, position in batch.items()]
             try:
-                await self.pool.execute(_SQL, payloads)
+                await self.pool.execute(NOTIFY_SQL, payloads)
             except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as error:
                 log.warning("notifier.failed", tenants=len(payloads), error=str(error))
                 return

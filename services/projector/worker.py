@@ -212,7 +212,11 @@ class Projector:
                 foldings = await self._load(conn, mine, positions, writers)
                 await self.repository.load_mappers(mine, conn)
                 stand = {t: min(f.at for f in fs) for t, fs in foldings.items()}
-                unread = {t: at for t, at in stand.items() if at != guessed[t]}
+                unread = {
+                    t: at
+                    for t, at in stand.items()
+                    if at != guessed[t] or not self._guess_read(t, guessed[t], positions)
+                }
                 if unread:  # read from where their foldings stand, not from the guess
                     for tenant_id in unread:
                         logs.pop(tenant_id, None)
@@ -313,6 +317,18 @@ class Projector:
                 for tenant_id, f in (await from_checkpoints(conn, projection, missing)).items():
                     out[tenant_id].append(f)
         return out
+
+    def _guess_read(
+        self, tenant_id: UUID, guess: int, positions: dict[tuple[int, UUID], int]
+    ) -> bool:
+        """Whether the pass's first query read the tenant's events after `guess`: only when
+        every projection stands there (a folding replaying past a pass's batch stands
+        before where its tables do, and its events come from where it stands)."""
+        return guess >= 0 and all(
+            positions[i, tenant_id] == guess
+            for i in range(len(self.projections))
+            if (i, tenant_id) in positions
+        )
 
     def _kept_at(self, tenant_id: UUID) -> int:
         """Where this process's foldings of the tenant all stand (their states' position),

@@ -54,8 +54,13 @@ from services.projector.tables import (
     specs,
     write,
 )
-from services.projector.worker import SHARE_SWAP_SQL, TENANT_LOCK_KEY, from_checkpoints
-from services.store.event_store import EventStore, LogRecord, read_log_on, read_logs_on
+from services.projector.worker import (
+    SHARE_SWAP_SQL,
+    TENANT_LOCK_KEY,
+    fold_stored,
+    from_checkpoints,
+)
+from services.store.event_store import EventStore, read_log_on, read_logs_on
 from services.store.notifier import NOTIFY_SQL
 from services.store.repository import Repository
 
@@ -328,8 +333,11 @@ async def _catch_up(
                 writes = Writes()
                 for tenant_id, fs in list(foldings.items()):
                     stored = [r for r in logs.get(tenant_id, []) if r.position <= upto[tenant_id]]
+                    before = min(f.applied for f in fs)
                     try:
-                        events += await _fold_late(repository, conn, tenant_id, fs, stored, writes)
+                        writes.merge(
+                            await fold_stored(repository, conn, tenant_id, fs, stored, bulk=True)
+                        )
                     except (asyncpg.PostgresError, OSError):
                         raise
                     except Exception as error:
@@ -341,30 +349,11 @@ async def _catch_up(
                         behind.append(tenant_id)
                         del foldings[tenant_id]
                         continue
+                    events += min(f.applied for f in fs) - before  # positions are contiguous
                     if len(stored) < BATCH:
                         del foldings[tenant_id]
                 await write(conn, tables, writes, SHADOW)
     return events, behind
-
-
-async def _fold_late(
-    repository: Repository,
-    conn: asyncpg.Connection,
-    tenant_id: UUID,
-    foldings: list[Folding],
-    stored: list[LogRecord],
-    writes: Writes,
-) -> int:
-    """Fold one tenant's batch for a catch-up and add what it writes; new events folded.
-    Nothing is added when it fails."""
-    records = await decode(repository, stored, conn)
-    applied = min(f.applied for f in foldings)
-    mine = Writes()
-    fold_all(foldings, records)
-    for f in foldings:
-        f.finish(tenant_id, mine, bulk=True)
-    writes.merge(mine)
-    return sum(r.position > applied for r in records)
 
 
 async def _positions(

@@ -165,7 +165,7 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
         known = dict(await conn.fetch("SELECT projection, fingerprint FROM read_model_schemas"))
         names = {p.name for p in projections}
         for retired in known.keys() - names:  # a projection no longer kept (portfolio, audit)
-            kept = [
+            tables = [
                 *RETIRED_TABLES.get(retired, ()),
                 f"rm_{retired}__positions",
                 f"rm_{retired}__states",
@@ -174,10 +174,10 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
                 # as a swap does: a pass of a process still running older code, which keeps
                 # this projection, holds its tables one after another (see SHARE_SWAP_SQL)
                 await conn.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")
-                for statement in drop_sql([*kept, *(name + SHADOW for name in kept)]):
+                for statement in drop_sql([*tables, *(name + SHADOW for name in tables)]):
                     await conn.execute(statement)
                 await conn.execute("DELETE FROM read_model_schemas WHERE projection = $1", retired)
-            log.warning("read_models.retired", projection=retired, tables=kept)
+            log.warning("read_models.retired", projection=retired, tables=tables)
         for projection in projections:
             if known.get(projection.name) == fingerprint(projection):
                 continue

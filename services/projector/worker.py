@@ -151,21 +151,23 @@ class Projector:
             for i, p in enumerate(self.projections)
         )
         self._start_sql = (
-            f"WITH mine AS MATERIALIZED ({_MINE}), at AS MATERIALIZED ({positions})"
+            f"WITH mine AS MATERIALIZED ({_MINE}), at AS MATERIALIZED ({positions}),"
+            " guessed AS MATERIALIZED (SELECT tenant_id, after FROM mine AS w"
+            " WHERE after >= 0"
+            " AND after = ALL (SELECT position FROM at WHERE at.tenant_id = w.tenant_id))"
             f" SELECT -1 AS i, tenant_id, 0::bigint, {_NO_EVENT}, NULL::bigint FROM mine"
+            f" UNION ALL SELECT -3, tenant_id, after, {_NO_EVENT}, NULL::bigint FROM guessed"
             f" UNION ALL SELECT i, tenant_id, position, {_NO_EVENT}, writer FROM at"
             f" UNION ALL SELECT -2, {LOG_COLUMNS}, NULL::bigint"
-            f" FROM mine AS w {events_after('$3')}"
-            " WHERE w.after >= 0"
-            " AND w.after = ALL (SELECT position FROM at WHERE at.tenant_id = w.tenant_id)"
+            f" FROM guessed AS w {events_after('$3')}"
             " ORDER BY 1, 2, 3"
         )
         """A pass's first query: the tenants whose locks it holds (i = -1), each
         projection's position for them and the transaction that wrote it (i = its index),
         and their events after the position this process guessed (i = -2, in position
-        order) when every projection stands there: so whenever it kept the tenant's
-        foldings and no other projector moved the tenant on since, as for a tenant it
-        projects again and again. A wrong guess reads nothing."""
+        order) when every projection stands there (those tenants: i = -3): so whenever it
+        kept the tenant's foldings and no other projector moved the tenant on since, as for
+        a tenant it projects again and again. A wrong guess reads nothing."""
 
     @classmethod
     def configured(
@@ -204,6 +206,7 @@ class Projector:
                 if not mine:
                     return {}
                 positions = {(r[0], r[1]): r[2] for r in rows if r[0] >= 0}
+                read_at = {r[1]: r[2] for r in rows if r[0] == -3}  # the guesses read after
                 writers = {(r[0], r[1]): r[-1] for r in rows if r[0] >= 0}
                 logs: dict[UUID, list[LogRecord]] = {}
                 for r in rows:
@@ -212,11 +215,7 @@ class Projector:
                 foldings = await self._load(conn, mine, positions, writers)
                 await self.repository.load_mappers(mine, conn)
                 stand = {t: min(f.at for f in fs) for t, fs in foldings.items()}
-                unread = {
-                    t: at
-                    for t, at in stand.items()
-                    if at != guessed[t] or not self._guess_read(t, guessed[t], positions)
-                }
+                unread = {t: at for t, at in stand.items() if read_at.get(t) != at}
                 if unread:  # read from where their foldings stand, not from the guess
                     for tenant_id in unread:
                         logs.pop(tenant_id, None)
@@ -226,7 +225,9 @@ class Projector:
                     stored = logs.get(tenant_id, [])
                     before = min(f.applied for f in fs)
                     try:
-                        writes.merge(await self._fold(tenant_id, fs, stored, conn))
+                        writes.merge(
+                            await fold_stored(self.repository, conn, tenant_id, fs, stored)
+                        )
                     except (asyncpg.PostgresError, OSError):
                         raise  # the database or the network: the whole pass fails, see _lane
                     except Exception as error:  # a row that does not decode, a fold that fails:
@@ -252,21 +253,6 @@ class Projector:
                 if done[tenant_id][0] and self.on_committed is not None:
                     self.on_committed(tenant_id, applied)
         return done
-
-    async def _fold(
-        self,
-        tenant_id: UUID,
-        foldings: list[Folding],
-        stored: list[LogRecord],
-        conn: asyncpg.Connection,
-    ) -> Writes:
-        """What one tenant's events of this pass write (nothing, until merged)."""
-        writes = Writes()
-        records = await decode(self.repository, stored, conn)
-        fold_all(foldings, records)
-        for f in foldings:
-            f.finish(tenant_id, writes)
-        return writes
 
     def _failed(self, tenant_id: UUID, error: Exception) -> None:
         """A tenant whose events do not decode or fold: it stays where it is (its events are
@@ -317,18 +303,6 @@ class Projector:
                 for tenant_id, f in (await from_checkpoints(conn, projection, missing)).items():
                     out[tenant_id].append(f)
         return out
-
-    def _guess_read(
-        self, tenant_id: UUID, guess: int, positions: dict[tuple[int, UUID], int]
-    ) -> bool:
-        """Whether the pass's first query read the tenant's events after `guess`: only when
-        every projection stands there (a folding replaying past a pass's batch stands
-        before where its tables do, and its events come from where it stands)."""
-        return guess >= 0 and all(
-            positions[i, tenant_id] == guess
-            for i in range(len(self.projections))
-            if (i, tenant_id) in positions
-        )
 
     def _kept_at(self, tenant_id: UUID) -> int:
         """Where this process's foldings of the tenant all stand (their states' position),
@@ -472,6 +446,24 @@ class Projector:
 def _chunks(items: list[UUID], size: int) -> Iterator[list[UUID]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+async def fold_stored(
+    repository: Repository,
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    foldings: list[Folding],
+    stored: list[LogRecord],
+    *,
+    bulk: bool = False,
+) -> Writes:
+    """What one tenant's stored events write once decoded and folded (nothing, until merged):
+    a projector's pass, a rebuild's catch-up (`bulk`: see Folding.finish)."""
+    writes = Writes()
+    fold_all(foldings, await decode(repository, stored, conn))
+    for f in foldings:
+        f.finish(tenant_id, writes, bulk=bulk)
+    return writes
 
 
 async def from_checkpoints(

@@ -54,14 +54,10 @@ def instant(text: str, edge: Edge) -> datetime:
     """An aware instant from ISO 8601 text (see above); ValueError when it is neither an
     instant nor a date in those forms, or lies beyond what UTC can hold (year 1 at +01:00)."""
     if _DAY.fullmatch(text):
-        whole = day(text)
-        return (
-            start_of(whole)
-            if edge == "first"
-            else end_of(whole)
-            if edge == "last"
-            else after(whole)
-        )
+        whole = date.fromisoformat(text)
+        if edge == "first":
+            return start_of(whole)
+        return end_of(whole) if edge == "last" else after(whole)
     found = _INSTANT.fullmatch(text)
     if found is None:
         raise ValueError(f"not an ISO 8601 instant or date: {text!r}")

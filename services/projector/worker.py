@@ -87,6 +87,9 @@ the pass's write waited for a table the swap held. PostgreSQL broke the cycle af
 second by failing one of them, now and then the rebuild, at its very end."""
 
 
+RELISTEN_FIRST, RELISTEN_MAX = 0.5, 30.0
+"""Seconds before a lost LISTEN connection is opened again, doubling while that fails."""
+
 _WRITER = "xmin::text::bigint"
 """The transaction that wrote a row (its 32-bit id), as tables.write's statement gives its own."""
 
@@ -360,18 +363,67 @@ class Projector:
             self._wake.set()
 
     async def run(self, listen_dsn: str, stop: asyncio.Event) -> None:
-        """Project until `stop` is set: woken by NOTIFY, polling every poll_interval."""
-        listener = await asyncpg.connect(listen_dsn)
-        await listener.add_listener("okr_events", self._on_notify)
+        """Project until `stop` is set: woken by NOTIFY, polling every poll_interval.
+
+        Listens before it catches up, so that no event falls between the two; a server it
+        cannot reach then fails the start. A LISTEN connection lost later is opened again
+        (see _keep_listening)."""
+        lost = asyncio.Event()
+        listener = await self._listen(listen_dsn, lost)
         log.info("projector.started", projections=[p.name for p in self.projections])
+        listening = asyncio.create_task(self._keep_listening(listen_dsn, listener, lost))
         try:
             await self.catch_up_all()
             collector = self.collector()
             await asyncio.gather(*(self._lane(stop, collector) for _ in range(self.lanes)))
         finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
+            log.info("projector.stopped")
+
+    async def _listen(self, dsn: str, lost: asyncio.Event) -> asyncpg.Connection:
+        """A connection that LISTENs for appends; `lost` is set when it terminates."""
+        listener = await asyncpg.connect(dsn)
+        listener.add_termination_listener(lambda _conn: lost.set())
+        try:
+            await listener.add_listener("okr_events", self._on_notify)
+        except BaseException:
+            await listener.close()
+            raise
+        return listener
+
+    async def _keep_listening(
+        self, dsn: str, listener: asyncpg.Connection, lost: asyncio.Event
+    ) -> None:
+        """Open the LISTEN connection again whenever it is lost (a server restart, its
+        backend terminated): at once, then while that fails twice as late each time, up to
+        RELISTEN_MAX seconds. What was notified meanwhile never arrives (a check-in, a
+        rebuild's word of a tenant it left behind, which the poll cannot see: this process
+        applied that tenant to the tables swapped out): once listening again, every tenant
+        is queued, and its pass finds what it missed. Until cancelled; then the connection
+        is closed."""
+        try:
+            while True:
+                await lost.wait()
+                log.warning("projector.listen_lost")
+                delay = RELISTEN_FIRST
+                while True:
+                    lost = asyncio.Event()
+                    try:
+                        listener = await self._listen(dsn, lost)
+                        break
+                    except Exception as error:  # whatever it is, try again later
+                        log.warning("projector.listen_failed", error=str(error), retry_in=delay)
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, RELISTEN_MAX)
+                log.info("projector.listening_again")
+                with contextlib.suppress(OSError, asyncpg.PostgresError):  # then the poll will
+                    await self.lagging_tenants()  # every tenant's head, new ones too
+                self._mark(list(self.heads))
+        finally:
             with contextlib.suppress(Exception):
                 await listener.close()
-            log.info("projector.stopped")
 
     async def _lane(self, stop: asyncio.Event, collector: QuietCollector) -> None:
         """One of `lanes` passes at once, each on its own connection: takes the tenants

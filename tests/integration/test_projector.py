@@ -867,6 +867,72 @@ async def test_a_reader_can_wait_for_its_own_write(fresh: System) -> None:
         await task
 
 
+async def listening_backends(system: System) -> list[int]:
+    """Backends of the test's database whose last statement was a LISTEN."""
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        return [
+            r["pid"]
+            for r in await conn.fetch(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND starts_with(query, 'LISTEN')"
+            )
+        ]
+    finally:
+        await conn.close()
+
+
+async def test_a_projector_that_loses_its_listen_connection_listens_again_and_misses_nothing(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its LISTEN backend terminated (as a server restart would end it), the projector
+    connects again, retrying while that fails; a check-in committed while nobody listened
+    (its notification lost) is projected once it listens again, and a later one is
+    notified on the new connection. No poll comes within the test: only those help."""
+    tenant = await a_tenant_with_history(fresh, check_ins=2)
+    await projector(fresh).catch_up_all()
+    (kr, _) = await key_result_ids(fresh, tenant)
+    running = projector(fresh, poll_interval=60.0)
+    listen, calls = running._listen, 0
+    reconnecting, written_meanwhile = asyncio.Event(), asyncio.Event()
+
+    async def listen_later(dsn: str, lost: asyncio.Event) -> asyncpg.Connection:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the first try again: fails once the check-in is in
+            reconnecting.set()
+            await written_meanwhile.wait()
+            raise ConnectionRefusedError("the server is still starting")
+        return await listen(dsn, lost)
+
+    monkeypatch.setattr(running, "_listen", listen_later)
+    stop = asyncio.Event()
+    projecting = asyncio.create_task(running.run(fresh.app_dsn, stop))
+    try:
+        for _ in range(100):
+            if backends := await listening_backends(fresh):
+                break
+            await asyncio.sleep(0.05)
+        admin = await asyncpg.connect(fresh.admin_dsn)
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", backends[0])
+        finally:
+            await admin.close()
+        await asyncio.wait_for(reconnecting.wait(), 10)
+        missed = await a_check_in(fresh, tenant, kr, 81, date(2027, 2, 11))
+        written_meanwhile.set()
+        assert await wait_for_position(fresh.pool, tenant, missed.position, within=10)
+        assert calls == 3
+        later = await a_check_in(fresh, tenant, kr, 83, date(2027, 2, 12))
+        assert await wait_for_position(fresh.pool, tenant, later.position, within=10)
+    finally:
+        written_meanwhile.set()
+        stop.set()
+        await projecting
+    assert await listening_backends(fresh) == []  # closed when the projector stopped
+    await assert_matches_rebuild(fresh, [tenant])
+
+
 async def test_the_demo_history_shows_its_correction_and_revision_with_their_reasons(
     fresh: System,
 ) -> None:

@@ -1,4 +1,5 @@
-"""`okr serve`: the API and the projector in one process, on uvicorn.
+"""`okr serve`: the API on uvicorn, and the projector in a child process it keeps running
+(see services.projector_process).
 
 With no DATABASE_URL: the embedded server, migrated, read-model tables made, and the demo
 tenant with its logins (password ``demo_data.PASSWORD``); a JWT secret is made once and kept
@@ -6,8 +7,8 @@ in ``.okr/jwt-secret``. With DATABASE_URL, OKR_JWT_SECRET must be set. On an emp
 OKR_ADMIN_EMAIL / OKR_ADMIN_PASSWORD make the platform admin.
 
 Shutdown on SIGTERM or Ctrl-C, in order: uvicorn stops accepting and lets in-flight requests
-finish, the projector commits (or rolls back) its batch and stops, the pool closes, the
-embedded server stops.
+finish, the projector's process commits (or rolls back) its pass and exits, the pool closes,
+the embedded server stops.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from services.bootstrap import System, bootstrap
 from services.demo import load_demo
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import ensure_tables
-from services.projector.worker import Projector, projector_pool
+from services.projector_process import ProjectorProcess
 from services.runtime import admin_database
 from services.settings import PROJECT_ROOT, Settings
 from tenants import directory, memberships, users
@@ -169,17 +170,15 @@ async def housekeeping(system: System, settings: Settings, stop: asyncio.Event) 
 
 
 async def _serve(args: argparse.Namespace, settings: Settings, system: System) -> None:
-    projector = None
-    if not args.no_projector:
-        pool = await projector_pool(system.app_dsn)
-        projector = Projector.configured(pool, system.repository, settings)
+    projector = None if args.no_projector else ProjectorProcess(system.app_dsn)
     app = create_app(system, settings, projector=projector)
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_config=None, access_log=False,
         proxy_headers=True, timeout_graceful_shutdown=30, lifespan="on",
     )  # fmt: skip
     stop = asyncio.Event()
-    task = None if projector is None else asyncio.create_task(projector.run(system.app_dsn, stop))
+    if projector is not None:
+        projector.start()
     chores = asyncio.create_task(housekeeping(system, settings, stop))
     log.info("serve.listening", host=args.host, port=args.port, projector=projector is not None)
     try:
@@ -187,9 +186,5 @@ async def _serve(args: argparse.Namespace, settings: Settings, system: System) -
     finally:
         stop.set()
         await chores
-        if projector is not None and task is not None:
-            try:
-                await asyncio.wait_for(task, PROJECTOR_STOP_SECONDS)
-            except TimeoutError:
-                log.warning("serve.projector_stop_timeout")
-            await projector.pool.close()
+        if projector is not None:
+            await projector.stop(PROJECTOR_STOP_SECONDS)

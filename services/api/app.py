@@ -1,7 +1,7 @@
 """The app factory: one place wires routes, security, errors, idempotency, logs and docs.
 
 app = create_app(system, settings)                       # tests, benchmarks
-app = create_app(system, settings, projector=projector)  # okr serve, which runs it
+app = create_app(system, settings, projector=projector)  # okr serve, which starts it
 app = create_app(system, settings, extra=[other_router])  # more routes (the portal is built in)
 """
 
@@ -27,10 +27,9 @@ from services.api.idempotency import IdempotencyMiddleware
 from services.api.observability import RequestContextMiddleware, log_response
 from services.api.openapi import DecimalSchemaPlugin, document_errors, openapi_config
 from services.api.problems import EXCEPTION_HANDLERS
-from services.api.runtime import ApiRuntime
+from services.api.runtime import ApiRuntime, RunningProjector
 from services.api.security import BearerAuthMiddleware
 from services.bootstrap import System
-from services.projector.worker import Projector
 from services.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -62,12 +61,12 @@ def create_app(
     system: System,
     settings: Settings,
     *,
-    projector: Projector | None = None,
+    projector: RunningProjector | None = None,
     extra: Sequence[ControllerRouterHandler] = (),
     debug: bool = False,
 ) -> Litestar:
-    """The Litestar app on a wired system. ``projector``: the one this process runs (its
-    owner starts and stops it; /readyz and /metrics report it)."""
+    """The Litestar app on a wired system. ``projector``: the one started with it (its owner
+    starts and stops it; /readyz reports whether it runs)."""
     runtime = ApiRuntime.wire(system, settings, projector)
     app = Litestar(
         route_handlers=[api_router(), HealthController, *extra],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -14,13 +14,25 @@ from litestar.types import Scope
 from services.api.metrics import Metrics
 from services.app import OKRApplication
 from services.bootstrap import System
-from services.projector.worker import Projector
 from services.settings import Settings
 from tenants.directory import get_tenant
 from tenants.ratelimit import LoginRateLimiter
 from tenants.tokens import TokenSettings
 
 CADENCE_TTL = 60.0
+
+
+class RunningProjector(Protocol):
+    """A projector the API was started with: in a child process (okr serve), or a task
+    beside the app (tests)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def failures(self) -> dict[UUID, int]:
+        """Tenants whose events do not decode or fold: failed passes in a row each."""
+        ...
 
 
 class MissingSecretError(RuntimeError):
@@ -37,7 +49,8 @@ class ApiRuntime:
     tokens: TokenSettings
     limiter: LoginRateLimiter
     metrics: Metrics = field(default_factory=Metrics)
-    projector: Projector | None = None
+    projector: RunningProjector | None = None
+    """The projector this API was started with (okr serve's child process), if any."""
     _cadences: dict[UUID, tuple[float, int]] = field(default_factory=dict)
 
     @property
@@ -59,7 +72,7 @@ class ApiRuntime:
 
     @classmethod
     def wire(
-        cls, system: System, settings: Settings, projector: Projector | None = None
+        cls, system: System, settings: Settings, projector: RunningProjector | None = None
     ) -> ApiRuntime:
         if not settings.jwt_secret:
             raise MissingSecretError("set OKR_JWT_SECRET (32 bytes or more) to serve the API")

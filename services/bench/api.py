@@ -7,7 +7,7 @@ happens):
   results (built in memory, one append per tenant), and one user who is a client_member of
   every tenant (the API reads a bearer's grants on every request: here N of them);
 - one real server process, `python -m services.cli serve --port <free port>`, on that
-  database with the projector in-process as in production (its pool as large as the
+  database with its projector process as in production (its pool as large as the
   concurrency); the benchmark signs in over `POST /api/v1/auth/token` and drives it over
   loopback with one httpx.AsyncClient (HTTP/1.1, keep-alive, a pool of `concurrency`
   connections), `concurrency` workers, each phase a fixed window after one uncounted
@@ -26,8 +26,9 @@ happens):
   during both writing phases alike.
 
 Client, server and PostgreSQL share the machine's cores: HTTP figures carry the client's
-cost too. So each phase also reports the CPU the server process and this process spent per
-request (Linux /proc), which says where the time went whatever else runs on the machine.
+cost too. So each phase also reports the CPU the server process (with its projector's) and
+this process spent per request (Linux /proc), which says where the time went whatever else
+runs on the machine.
 """
 
 from __future__ import annotations
@@ -516,15 +517,27 @@ Meter = Callable[[], float]
 
 
 def process_cpu(pid: int | None = None) -> Meter:
-    """A meter of this process (every thread) or of another one (Linux /proc)."""
+    """A meter of this process (every thread), or of another one with the children it has
+    at each reading (Linux /proc): the server and its projector process."""
     if pid is None:
         return time.process_time
     ticks = os.sysconf("SC_CLK_TCK")
-    stat = Path(f"/proc/{pid}/stat")
+
+    def used(process: int) -> int:
+        try:
+            stat = Path(f"/proc/{process}/stat").read_text()
+        except FileNotFoundError:  # a child that just ended
+            return 0
+        fields = stat.rpartition(")")[2].split()  # from field 3, "state"
+        return int(fields[11]) + int(fields[12])  # utime + stime
 
     def read() -> float:
-        fields = stat.read_text().rpartition(")")[2].split()  # from field 3, "state"
-        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        children = [
+            int(child)
+            for listing in Path(f"/proc/{pid}/task").glob("*/children")
+            for child in listing.read_text().split()
+        ]
+        return sum(map(used, [pid, *children])) / ticks
 
     return read
 

@@ -148,6 +148,8 @@ class Projector:
         self._wake = asyncio.Event()
         self._collector: QuietCollector | None = None
         """Made by the first catch_up_all or run (see QuietCollector)."""
+        self.running = False
+        """Whether `run` is running (listening, or catching up and projecting)."""
         positions = " UNION ALL ".join(
             f"SELECT {i} AS i, tenant_id, position, {_WRITER} AS writer"
             f" FROM {positions_table(p)} WHERE tenant_id IN (SELECT tenant_id FROM mine)"
@@ -372,11 +374,13 @@ class Projector:
         listener = await self._listen(listen_dsn, lost)
         log.info("projector.started", projections=[p.name for p in self.projections])
         listening = asyncio.create_task(self._keep_listening(listen_dsn, listener, lost))
+        self.running = True
         try:
             await self.catch_up_all()
             collector = self.collector()
             await asyncio.gather(*(self._lane(stop, collector) for _ in range(self.lanes)))
         finally:
+            self.running = False
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listening

@@ -39,6 +39,11 @@ async def projector(system: System, admin_dsn: str) -> AsyncIterator[Projector]:
     projector = Projector(system.pool, system.repository, PROJECTIONS, poll_interval=0.2)
     stop = asyncio.Event()
     task = asyncio.create_task(projector.run(system.app_dsn, stop))
+    while not projector.running:  # listening: /readyz says so from now on
+        if task.done():
+            await task  # its error
+            raise RuntimeError("the projector stopped before it listened")
+        await asyncio.sleep(0.01)
     yield projector
     stop.set()
     await task

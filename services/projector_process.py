@@ -1,0 +1,185 @@
+"""`okr serve`'s projector: `Projector.run` in a process of its own, beside the API's.
+
+Folding is CPU work. In the API's process it held the event loop while it folded (a batch
+of 500 events takes about 100 ms) and shared one core with the requests: on two shared
+cores at 500 check-ins/s the writers fell behind their rate and the lag grew to seconds,
+where the same projector in a process of its own kept up (`okr bench projections`:
+`lag_in_process_*` against `lag_*`). As a child it takes the machine's other core.
+
+The child (this module run with ``-m``) reads the application DSN from OKR_PROJECTOR_DSN
+(not from its arguments, which ``ps`` shows), its settings from the environment it
+inherits, and logs as `okr serve` does, on the same stdout. It stops when its stdin
+closes: the parent's end of that pipe, closed by `stop` (after uvicorn has let in-flight
+requests finish) or by the parent's death, however it died. It runs in a session of its
+own, so that a signal to the terminal's or a launcher's process group (Ctrl-C) reaches
+only the parent, which stops it in order; a SIGTERM sent to the child alone stops it too.
+A child that dies unasked is started again, one second later, then twice as late up to a
+minute while it keeps dying within a minute. On a pipe of their own it tells the parent
+which tenants fail and how often (a line of JSON when that changes, looked at every
+REPORT_EVERY seconds), for /metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from uuid import UUID
+
+import structlog
+
+from services.api.observability import configure_logging
+from services.projector.worker import Projector, projector_pool
+from services.settings import Settings
+from services.store.event_store import EventStore
+from services.store.repository import Repository
+
+DSN_VARIABLE, REPORT_VARIABLE = "OKR_PROJECTOR_DSN", "OKR_PROJECTOR_REPORT_FD"
+REPORT_EVERY = 1.0
+RESTART_FIRST, RESTART_MAX = 1.0, 60.0
+"""Seconds before a child that died unasked is started again, doubling while it dies."""
+HEALTHY_SECONDS = 60.0
+"""A child that ran this long before dying is started again after RESTART_FIRST."""
+log = structlog.get_logger("okr.serve")
+
+
+class ProjectorProcess:
+    """The child projector of `okr serve`: started, kept running, stopped."""
+
+    def __init__(self, app_dsn: str) -> None:
+        self.app_dsn = app_dsn
+        self._child: asyncio.subprocess.Process | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.failures: dict[UUID, int] = {}
+        """What the child last said of its failing tenants: attempts in a row each."""
+
+    @property
+    def running(self) -> bool:
+        """Whether the child is alive now (readiness reports it)."""
+        return self._child is not None and self._child.returncode is None
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (None before the first one starts)."""
+        return None if self._child is None else self._child.pid
+
+    def start(self) -> None:
+        """Start the child, and start it again whenever it dies unasked (until `stop`)."""
+        self._keeper = asyncio.create_task(self._keep())
+
+    async def stop(self, grace: float) -> None:
+        """Ask the child to stop and wait for it to commit or roll back its pass and exit;
+        killed when it takes longer than `grace` seconds."""
+        self._stopping = True
+        child = self._child
+        if child is not None and child.returncode is None:
+            _close_stdin(child)
+            try:
+                await asyncio.wait_for(child.wait(), grace)
+            except TimeoutError:
+                log.warning("serve.projector_stop_timeout")
+                child.kill()
+                await child.wait()
+        if self._keeper is not None:
+            self._keeper.cancel()  # asleep before a restart, or done
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+
+    async def _keep(self) -> None:
+        delay = RESTART_FIRST
+        while not self._stopping:
+            began = time.monotonic()
+            read_end, write_end = os.pipe()
+            try:
+                child = self._child = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE,
+                    pass_fds=(write_end,), start_new_session=True,
+                    env=os.environ | {DSN_VARIABLE: self.app_dsn, REPORT_VARIABLE: str(write_end)},
+                )  # fmt: skip
+            finally:
+                os.close(write_end)  # the child's now: the pipe ends when the child does
+            if self._stopping:  # `stop` came while it was being started
+                _close_stdin(child)
+            code = (await asyncio.gather(child.wait(), self._hear(read_end)))[0]
+            self.failures = {}
+            if self._stopping:
+                return
+            if time.monotonic() - began >= HEALTHY_SECONDS:
+                delay = RESTART_FIRST
+            log.error("serve.projector_died", code=code, restart_in=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RESTART_MAX)
+
+    async def _hear(self, read_end: int) -> None:
+        """Keep what the child reports until it closes its end (it exited)."""
+        lines = asyncio.StreamReader()
+        transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(lines), os.fdopen(read_end, "rb")
+        )
+        try:
+            async for line in lines:
+                self.failures = {UUID(t): n for t, n in json.loads(line).items()}
+        finally:
+            transport.close()
+
+
+def _close_stdin(child: asyncio.subprocess.Process) -> None:
+    if child.stdin is not None:
+        child.stdin.close()
+
+
+async def project_until_told(dsn: str, settings: Settings) -> None:
+    """The child: project until SIGTERM, SIGINT or the end of stdin."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    watching = await stop_at_end_of_stdin(stop)
+    pool = await projector_pool(dsn)
+    reporting = None
+    try:
+        projector = Projector.configured(pool, Repository(EventStore(pool)), settings)
+        if (fd := os.environ.get(REPORT_VARIABLE)) is not None:
+            reporting = asyncio.create_task(report_failures(projector, int(fd)))
+        await projector.run(dsn, stop)
+    finally:
+        for task in (watching, reporting):
+            if task is not None:
+                task.cancel()
+        await pool.close()
+
+
+async def stop_at_end_of_stdin(stop: asyncio.Event) -> asyncio.Task[None]:
+    """A task that sets `stop` once stdin ends: the parent closed its end, or died."""
+    stdin = asyncio.StreamReader()
+    loop = asyncio.get_running_loop()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
+
+    async def stop_at_eof() -> None:
+        await stdin.read()
+        stop.set()
+
+    return asyncio.create_task(stop_at_eof())
+
+
+async def report_failures(projector: Projector, fd: int) -> None:
+    """A line of JSON ({tenant: attempts}) on `fd` whenever the failing tenants change (a
+    pipe, read by the parent's event loop: a short line never waits there for long)."""
+    with os.fdopen(fd, "w", buffering=1) as out:
+        said = None
+        while True:
+            failures = {str(t): n for t, n in projector.failures.items()}
+            if failures != said:
+                out.write(json.dumps(failures) + "\n")
+                said = failures
+            await asyncio.sleep(REPORT_EVERY)
+
+
+if __name__ == "__main__":
+    configure_logging()
+    asyncio.run(project_until_told(os.environ[DSN_VARIABLE], Settings.from_env()))

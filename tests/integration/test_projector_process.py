@@ -1,0 +1,74 @@
+"""okr serve's projector process: it projects, tells which tenants fail, comes back when it
+dies, and stops when told."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from services import projector_process
+from services.bootstrap import System, bootstrap
+from services.projector.waiting import wait_for_position
+from services.projector_process import ProjectorProcess
+from services.settings import Settings
+from tests.conftest import DatabaseFactory
+from tests.domain import a_cycle
+from tests.integration.test_decode import a_tenant_with, append
+from tests.integration.test_projector import a_check_in, a_tenant_with_history, key_result_ids
+
+
+@pytest.fixture
+async def fresh(databases: DatabaseFactory) -> AsyncIterator[System]:
+    """A database of its own: a damaged row must not reach other tests' projectors."""
+    system = await bootstrap(Settings(), await databases.create())
+    yield system
+    await system.close()
+
+
+async def until(condition: Callable[[], bool], within: float = 20.0) -> None:
+    for _ in range(round(within / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the condition did not come true")
+
+
+async def test_the_projector_process_projects_tells_its_failures_comes_back_and_stops(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child projects every tenant but one whose row does not decode, which it reports
+    (for /metrics); killed, it is started again and projects what comes next; told to
+    stop, it exits and nothing is reported any more."""
+    monkeypatch.setattr(projector_process, "RESTART_FIRST", 0.1)
+    healthy = await a_tenant_with_history(fresh, check_ins=2)
+    cycle = a_cycle()
+    damaged = await a_tenant_with(fresh, cycle.collect_events())
+    await append(
+        fresh, damaged, [StoredEvent(cycle.id, 3, "okr.Cycle.Activated", b"\xc1 not a state")]
+    )
+    process = ProjectorProcess(fresh.app_dsn)
+    assert not process.running and process.pid is None
+    process.start()
+    try:
+        head = await fresh.store.head(healthy)
+        assert await wait_for_position(fresh.pool, healthy, head, within=20)
+        assert process.running
+        await until(lambda: process.failures.get(damaged, 0) >= 1)
+        assert set(process.failures) == {damaged}
+        first = process.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        await until(lambda: process.running and process.pid != first)
+        (kr, _) = await key_result_ids(fresh, healthy)
+        written = await a_check_in(fresh, healthy, kr, 81, date(2027, 2, 11))
+        assert await wait_for_position(fresh.pool, healthy, written.position, within=20)
+    finally:
+        await process.stop(10.0)
+    assert not process.running
+    assert process.failures == {}

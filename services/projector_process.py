@@ -12,9 +12,10 @@ inherits, and logs as `okr serve` does, on the same stdout. It stops when its st
 closes: the parent's end of that pipe, closed by `stop` (after uvicorn has let in-flight
 requests finish) or by the parent's death, however it died. It runs in a session of its
 own, so that a signal to the terminal's or a launcher's process group (Ctrl-C) reaches
-only the parent, which stops it in order; a SIGTERM sent to the child alone stops it too.
-A child that dies unasked is started again, one second later, then twice as late up to a
-minute while it keeps dying within a minute. On a pipe of their own it tells the parent
+only the parent, which stops it in order (a SIGTERM to the child alone stops it, and the
+parent starts another). A child that dies unasked is started again, one second later,
+then twice as late up to a minute while it keeps dying within a minute; not once the
+server shuts down. On a pipe of their own it tells the parent
 which tenants fail and how often (a line of JSON when that changes, looked at every
 REPORT_EVERY seconds), for /metrics.
 """
@@ -40,6 +41,11 @@ from services.store.repository import Repository
 
 DSN_VARIABLE, REPORT_VARIABLE = "OKR_PROJECTOR_DSN", "OKR_PROJECTOR_REPORT_FD"
 REPORT_EVERY = 1.0
+REPORT_MOST = 1_000
+"""Failing tenants a report names at most, those failing longest first (a line of 50 kB):
+more would not fit a metrics scrape either."""
+REPORT_LIMIT = 1 << 20
+"""Bytes a report line may have, well over REPORT_MOST tenants' worth."""
 RESTART_FIRST, RESTART_MAX = 1.0, 60.0
 """Seconds before a child that died unasked is started again, doubling while it dies."""
 HEALTHY_SECONDS = 60.0
@@ -57,6 +63,9 @@ class ProjectorProcess:
         self._stopping = False
         self.failures: dict[UUID, int] = {}
         """What the child last said of its failing tenants: attempts in a row each."""
+        self.exit_code: int | None = None
+        """How the last child ended: 0 when it stopped by itself, minus the signal that
+        killed it (None before one ended)."""
 
     @property
     def running(self) -> bool:
@@ -72,6 +81,12 @@ class ProjectorProcess:
         """Start the child, and start it again whenever it dies unasked (until `stop`)."""
         self._keeper = asyncio.create_task(self._keep())
 
+    def stopping(self) -> None:
+        """The server is shutting down: the child goes on projecting until `stop`, but one
+        that ends from now on (a signal to every process of the service) is not started
+        again."""
+        self._stopping = True
+
     async def stop(self, grace: float) -> None:
         """Ask the child to stop and wait for it to commit or roll back its pass and exit;
         killed when it takes longer than `grace` seconds."""
@@ -86,15 +101,32 @@ class ProjectorProcess:
                 child.kill()
                 await child.wait()
         if self._keeper is not None:
-            self._keeper.cancel()  # asleep before a restart, or done
+            self._keeper.cancel()  # asleep before a restart, or about done
             with contextlib.suppress(asyncio.CancelledError):
                 await self._keeper
+        self.failures = {}
 
     async def _keep(self) -> None:
         delay = RESTART_FIRST
         while not self._stopping:
             began = time.monotonic()
-            read_end, write_end = os.pipe()
+            try:
+                await self._run_child()
+            except Exception:  # no child (no memory, no file descriptors...): try again
+                log.exception("serve.projector_start_failed", restart_in=delay)
+            else:
+                if self._stopping:
+                    return
+                log.error("serve.projector_died", code=self.exit_code, restart_in=delay)
+            if time.monotonic() - began >= HEALTHY_SECONDS:
+                delay = RESTART_FIRST
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RESTART_MAX)
+
+    async def _run_child(self) -> None:
+        """One child, from its start to its end, and what it reports meanwhile."""
+        read_end, write_end = os.pipe()
+        try:
             try:
                 child = self._child = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE,
@@ -103,27 +135,32 @@ class ProjectorProcess:
                 )  # fmt: skip
             finally:
                 os.close(write_end)  # the child's now: the pipe ends when the child does
-            if self._stopping:  # `stop` came while it was being started
-                _close_stdin(child)
-            code = (await asyncio.gather(child.wait(), self._hear(read_end)))[0]
+        except BaseException:
+            os.close(read_end)
+            raise
+        if self._stopping:  # `stop` came while it was being started
+            _close_stdin(child)
+        hearing = asyncio.create_task(self._hear(read_end))
+        try:
+            self.exit_code = await child.wait()
+            await hearing  # the pipe's end: the child's exit
+        finally:
+            hearing.cancel()
             self.failures = {}
-            if self._stopping:
-                return
-            if time.monotonic() - began >= HEALTHY_SECONDS:
-                delay = RESTART_FIRST
-            log.error("serve.projector_died", code=code, restart_in=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RESTART_MAX)
 
     async def _hear(self, read_end: int) -> None:
-        """Keep what the child reports until it closes its end (it exited)."""
-        lines = asyncio.StreamReader()
+        """Keep what the child reports until it closes its end (it exited). Read to the
+        end whatever comes: a child whose pipe fills would stop projecting."""
+        lines = asyncio.StreamReader(limit=REPORT_LIMIT)
         transport, _ = await asyncio.get_running_loop().connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(lines), os.fdopen(read_end, "rb")
         )
         try:
-            async for line in lines:
-                self.failures = {UUID(t): n for t, n in json.loads(line).items()}
+            while line := await lines.readline():
+                try:
+                    self.failures = {UUID(t): int(n) for t, n in json.loads(line).items()}
+                except (ValueError, AttributeError, TypeError):
+                    log.warning("serve.projector_report_unreadable", line=line[:200])
         finally:
             transport.close()
 
@@ -168,12 +205,14 @@ async def stop_at_end_of_stdin(stop: asyncio.Event) -> asyncio.Task[None]:
 
 
 async def report_failures(projector: Projector, fd: int) -> None:
-    """A line of JSON ({tenant: attempts}) on `fd` whenever the failing tenants change (a
+    """A line of JSON ({tenant: attempts}, REPORT_MOST tenants at most) on `fd` whenever
+    the failing tenants change (a
     pipe, read by the parent's event loop: a short line never waits there for long)."""
     with os.fdopen(fd, "w", buffering=1) as out:
         said = None
         while True:
-            failures = {str(t): n for t, n in projector.failures.items()}
+            longest = sorted(projector.failures.items(), key=lambda f: -f[1])[:REPORT_MOST]
+            failures = {str(t): n for t, n in longest}
             if failures != said:
                 out.write(json.dumps(failures) + "\n")
                 said = failures

@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -54,9 +55,15 @@ log = structlog.get_logger("okr.serve")
 
 class GracefulServer(uvicorn.Server):
     """uvicorn, minus re-raising the signal after its shutdown: we still have to stop the
-    projector and the database, in that order, and then exit normally."""
+    projector and the database, in that order, and then exit normally. `on_exit` hears of
+    the signal at once (the projector's process is not started again from then on)."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_exit = on_exit
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.on_exit()
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
 
@@ -182,7 +189,7 @@ async def _serve(args: argparse.Namespace, settings: Settings, system: System) -
     chores = asyncio.create_task(housekeeping(system, settings, stop))
     log.info("serve.listening", host=args.host, port=args.port, projector=projector is not None)
     try:
-        await GracefulServer(config).serve()
+        await GracefulServer(config, projector.stopping if projector else lambda: None).serve()
     finally:
         stop.set()
         await chores

@@ -246,7 +246,7 @@ async def bench_api(
         ),
         "server": {
             "command": "python -m services.cli serve --port <free port>",
-            "projector": "in-process",
+            "projector": "child process",
             "pool": config.concurrency,
             "http": server.http,
         },

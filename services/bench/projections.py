@@ -707,13 +707,13 @@ class Lag:
 
 
 @dataclass
-class ProjectorProcess:
+class ProjectorReport:
     """What the projector's process says of itself when it stops."""
 
     peak_rss_mb: float | None = None
 
 
-Running = Callable[["System", "Visible"], AbstractAsyncContextManager[ProjectorProcess]]
+Running = Callable[["System", "Visible"], AbstractAsyncContextManager[ProjectorReport]]
 """How the lag runs the projector: `_projector_process` (okr serve's child, okr project) or
 `_projector_task` (the baseline)."""
 
@@ -758,7 +758,7 @@ Visible = dict[UUID, list[tuple[int, float]]]
 
 
 @asynccontextmanager
-async def _projector_task(system: System, visible: Visible) -> AsyncIterator[ProjectorProcess]:
+async def _projector_task(system: System, visible: Visible) -> AsyncIterator[ProjectorReport]:
     """`Projector.run` as a task of this process, on a pool of its own."""
 
     def on_committed(tenant_id: UUID, position: int) -> None:
@@ -776,7 +776,7 @@ async def _projector_task(system: System, visible: Visible) -> AsyncIterator[Pro
         stop = asyncio.Event()
         runner = asyncio.create_task(projector.run(system.app_dsn, stop))
         try:
-            yield ProjectorProcess()
+            yield ProjectorReport()
         finally:
             stop.set()
             await runner
@@ -785,7 +785,7 @@ async def _projector_task(system: System, visible: Visible) -> AsyncIterator[Pro
 
 
 @asynccontextmanager
-async def _projector_process(system: System, visible: Visible) -> AsyncIterator[ProjectorProcess]:
+async def _projector_process(system: System, visible: Visible) -> AsyncIterator[ProjectorReport]:
     """`Projector.run` in a child process (this module run as a script), as `okr serve`'s
     child and `okr project` run it; it prints a line per committed batch, and stops when
     its stdin closes, after a last line with its peak resident memory."""
@@ -799,7 +799,7 @@ async def _projector_process(system: System, visible: Visible) -> AsyncIterator[
     assert child.stdin is not None and child.stdout is not None
     stdout = child.stdout
 
-    process = ProjectorProcess()
+    process = ProjectorReport()
 
     async def read() -> None:
         async for line in stdout:

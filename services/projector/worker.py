@@ -56,9 +56,9 @@ LANES = 2
 
 
 async def projector_pool(dsn: str, lanes: int = LANES) -> asyncpg.Pool:
-    """A projector's own connections, one per lane. In `okr serve` the projector does not
-    share the application's pool: requests that take all of it in a burst (writers start
-    at the rate they come, whatever the pool) would hold its passes up behind them."""
+    """A projector's own connections, one per lane: not a pool it shares with requests,
+    which take all of one in a burst (writers start at the rate they come, whatever the
+    pool) and would hold its passes up behind them (a test's app and projector, say)."""
     return await create_pool(dsn, 1, lanes)
 
 
@@ -332,13 +332,16 @@ class Projector:
         self.heads = {r["tenant_id"]: r["position"] for r in heads}
         return [t for t, head in self.heads.items() if self.applied.get(t, -1) < head]
 
-    async def catch_up_all(self) -> int:
-        """Passes over every lagging tenant until none is left behind (or others hold it)."""
+    async def catch_up_all(self, stop: asyncio.Event | None = None) -> int:
+        """Passes over every lagging tenant until none is left behind (or others hold it),
+        or until `stop` is set."""
         collector = self.collector()
         total, tenants = 0, await self.lagging_tenants()
         while tenants:
             more = []
             for chunk in _chunks(tenants, self.tenants_per_pass):
+                if stop is not None and stop.is_set():
+                    return total
                 collector.tick()
                 for tenant_id, (applied, full) in (await self.project(chunk)).items():
                     total += applied
@@ -376,14 +379,18 @@ class Projector:
         listening = asyncio.create_task(self._keep_listening(listen_dsn, listener, lost))
         self.running = True
         try:
-            await self.catch_up_all()
+            await self.catch_up_all(stop)
             collector = self.collector()
             await asyncio.gather(*(self._lane(stop, collector) for _ in range(self.lanes)))
         finally:
             self.running = False
             listening.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await listening
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # it had stopped listening: say so, and stop as asked
+                log.exception("projector.listening_failed")
             log.info("projector.stopped")
 
     async def _listen(self, dsn: str, lost: asyncio.Event) -> asyncpg.Connection:
@@ -422,8 +429,10 @@ class Projector:
                         await asyncio.sleep(delay)
                         delay = min(delay * 2, RELISTEN_MAX)
                 log.info("projector.listening_again")
-                with contextlib.suppress(OSError, asyncpg.PostgresError):  # then the poll will
+                try:
                     await self.lagging_tenants()  # every tenant's head, new ones too
+                except Exception as error:  # the pool's connections lost too: the poll will
+                    log.warning("projector.heads_failed", error=str(error))
                 self._mark(list(self.heads))
         finally:
             with contextlib.suppress(Exception):

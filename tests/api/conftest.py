@@ -1,8 +1,8 @@
 """API tests: the app from create_app on the session's system, served in-process.
 
-A projector runs beside the app (as in `okr serve`) for the length of this package only, so
-reads with min_position see the writes; the client calls the app in-process on the same
-event loop as the asyncpg pool.
+A projector runs beside the app (`okr serve` runs it in a child process) for the length of
+this package only, so reads with min_position see the writes; the client calls the app
+in-process on the same event loop as the asyncpg pool.
 """
 
 from __future__ import annotations

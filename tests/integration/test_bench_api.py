@@ -87,7 +87,7 @@ async def test_api_benchmark_reports_every_figure_and_drops_its_database(
     assert set(cpu) == CPU, cpu
     assert all(isinstance(v, float) and v >= 0 for v in cpu.values()), cpu  # /proc: 10 ms ticks
     assert all(positive(cpu[name]) for name in cpu if "client" in name or "store" in name), cpu
-    assert result["server"]["projector"] == "in-process"
+    assert result["server"]["projector"] == "child process"
     assert result["server"]["pool"] == TINY.concurrency
     assert set(result["targets"]) == TARGETS
     assert all(isinstance(v, bool) for v in result["targets"].values())

@@ -71,4 +71,27 @@ async def test_the_projector_process_projects_tells_its_failures_comes_back_and_
     finally:
         await process.stop(10.0)
     assert not process.running
+    assert process.exit_code == 0  # it stopped when told, it was not killed
     assert process.failures == {}
+
+
+async def test_a_projector_process_that_dies_once_the_server_shuts_down_is_not_started_again(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the server's signal on (`stopping`), a child that ends (a signal to every
+    process of the service) stays ended: `stop` has nothing left to wait for."""
+    monkeypatch.setattr(projector_process, "RESTART_FIRST", 0.05)
+    process = ProjectorProcess(fresh.app_dsn)
+    process.start()
+    try:
+        await until(lambda: process.running)
+        first = process.pid
+        assert first is not None
+        process.stopping()
+        os.kill(first, signal.SIGKILL)
+        await until(lambda: not process.running)
+        await asyncio.sleep(0.5)  # ten times the restart's delay
+        assert not process.running and process.pid == first
+        assert process.exit_code == -signal.SIGKILL
+    finally:
+        await process.stop(10.0)

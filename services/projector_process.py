@@ -33,7 +33,7 @@ from uuid import UUID
 
 import structlog
 
-from services.api.observability import configure_logging
+from services.logs import configure_logging
 from services.projector.worker import Projector, projector_pool
 from services.settings import Settings
 from services.store.event_store import EventStore

@@ -30,9 +30,9 @@ import uvicorn
 
 from services import demo_data as d
 from services.api import create_app
-from services.api.observability import configure_logging
 from services.bootstrap import System, bootstrap
 from services.demo import load_demo
+from services.logs import configure_logging
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import ensure_tables
 from services.projector_process import ProjectorProcess

@@ -8,8 +8,6 @@ and unmatched routes included), echoes X-Request-ID and logs the request line.
 
 from __future__ import annotations
 
-import logging
-import sys
 import time
 from typing import Any
 from uuid import UUID, uuid4
@@ -26,37 +24,6 @@ log = structlog.get_logger("okr.api")
 REQUEST_ID = "x-request-id"
 _STARTED = "okr_started"
 _REQUEST_ID = "okr_request_id"
-
-
-def configure_logging(level: int = logging.INFO, json: bool = True) -> None:
-    """structlog as JSON lines on stdout, context variables merged into every line; the
-    standard library's loggers (uvicorn's errors) go through the same renderer."""
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
-    shared: list[Any] = [
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            *shared,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
-        cache_logger_on_first_use=True,
-    )
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-            foreign_pre_chain=[structlog.contextvars.merge_contextvars, *shared],
-        )
-    )
-    root = logging.getLogger()
-    root.handlers = [handler]
-    root.setLevel(level)
 
 
 def request_id_of(scope: Scope | dict[str, Any]) -> UUID:

@@ -15,9 +15,9 @@ own, so that a signal to the terminal's or a launcher's process group (Ctrl-C) r
 only the parent, which stops it in order (a SIGTERM to the child alone stops it, and the
 parent starts another). A child that dies unasked is started again, one second later,
 then twice as late up to a minute while it keeps dying within a minute; not once the
-server shuts down. On a pipe of their own it tells the parent
-which tenants fail and how often (a line of JSON when that changes, looked at every
-REPORT_EVERY seconds), for /metrics.
+server shuts down. On a pipe of their own it tells the parent whether its projector runs
+yet (it listens once it has started) and which tenants fail and how often (a line of JSON
+when that changes, looked at every REPORT_EVERY seconds), for /readyz and /metrics.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from services.store.event_store import EventStore
 from services.store.repository import Repository
 
 DSN_VARIABLE, REPORT_VARIABLE = "OKR_PROJECTOR_DSN", "OKR_PROJECTOR_REPORT_FD"
-REPORT_EVERY = 1.0
+REPORT_EVERY = 0.25
 REPORT_MOST = 1_000
 """Failing tenants a report names at most, those failing longest first (a line of 50 kB):
 more would not fit a metrics scrape either."""
@@ -63,14 +63,18 @@ class ProjectorProcess:
         self._stopping = False
         self.failures: dict[UUID, int] = {}
         """What the child last said of its failing tenants: attempts in a row each."""
+        self._listening = False
+        """What the child last said of its projector: running (listening) or not yet."""
         self.exit_code: int | None = None
         """How the last child ended: 0 when it stopped by itself, minus the signal that
         killed it (None before one ended)."""
 
     @property
     def running(self) -> bool:
-        """Whether the child is alive now (readiness reports it)."""
-        return self._child is not None and self._child.returncode is None
+        """Whether the child is alive and its projector runs (listens), as it last said:
+        what `Projector.running` says in a process that runs one (readiness reports it)."""
+        alive = self._child is not None and self._child.returncode is None
+        return alive and self._listening
 
     @property
     def pid(self) -> int | None:
@@ -146,7 +150,7 @@ class ProjectorProcess:
             await hearing  # the pipe's end: the child's exit
         finally:
             hearing.cancel()
-            self.failures = {}
+            self.failures, self._listening = {}, False
 
     async def _hear(self, read_end: int) -> None:
         """Keep what the child reports until it closes its end (it exited). Read to the
@@ -158,8 +162,10 @@ class ProjectorProcess:
         try:
             while line := await lines.readline():
                 try:
-                    self.failures = {UUID(t): int(n) for t, n in json.loads(line).items()}
-                except (ValueError, AttributeError, TypeError):
+                    said = json.loads(line)
+                    failures = {UUID(t): int(n) for t, n in said["failures"].items()}
+                    self.failures, self._listening = failures, bool(said["running"])
+                except (ValueError, AttributeError, TypeError, KeyError):
                     log.warning("serve.projector_report_unreadable", line=line[:200])
         finally:
             transport.close()
@@ -182,7 +188,7 @@ async def project_until_told(dsn: str, settings: Settings) -> None:
     try:
         projector = Projector.configured(pool, Repository(EventStore(pool)), settings)
         if (fd := os.environ.get(REPORT_VARIABLE)) is not None:
-            reporting = asyncio.create_task(report_failures(projector, int(fd)))
+            reporting = asyncio.create_task(report(projector, int(fd)))
         await projector.run(dsn, stop)
     finally:
         for task in (watching, reporting):
@@ -204,18 +210,18 @@ async def stop_at_end_of_stdin(stop: asyncio.Event) -> asyncio.Task[None]:
     return asyncio.create_task(stop_at_eof())
 
 
-async def report_failures(projector: Projector, fd: int) -> None:
-    """A line of JSON ({tenant: attempts}, REPORT_MOST tenants at most) on `fd` whenever
-    the failing tenants change (a
-    pipe, read by the parent's event loop: a short line never waits there for long)."""
-    with os.fdopen(fd, "w", buffering=1) as out:
+async def report(projector: Projector, fd: int) -> None:
+    """A line of JSON on `fd` whenever what it says changes: whether the projector runs
+    (listens) and its failing tenants with their attempts (REPORT_MOST at most). A pipe,
+    read by the parent's event loop: a short line never waits there for long."""
+    with os.fdopen(fd, "w", buffering=1) as out:  # a line at a time
         said = None
         while True:
             longest = sorted(projector.failures.items(), key=lambda f: -f[1])[:REPORT_MOST]
-            failures = {str(t): n for t, n in longest}
-            if failures != said:
-                out.write(json.dumps(failures) + "\n")
-                said = failures
+            now = {"running": projector.running, "failures": {str(t): n for t, n in longest}}
+            if now != said:
+                out.write(json.dumps(now) + "\n")
+                said = now
             await asyncio.sleep(REPORT_EVERY)
 
 

@@ -58,7 +58,7 @@ async def test_the_projector_process_projects_tells_its_failures_comes_back_and_
     try:
         head = await fresh.store.head(healthy)
         assert await wait_for_position(fresh.pool, healthy, head, within=20)
-        assert process.running
+        await until(lambda: process.running)  # it said it listens
         await until(lambda: process.failures.get(damaged, 0) >= 1)
         assert set(process.failures) == {damaged}
         first = process.pid

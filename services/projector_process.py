@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from uuid import UUID
 
 import structlog
@@ -131,17 +132,16 @@ class ProjectorProcess:
         """One child, from its start to its end, and what it reports meanwhile."""
         read_end, write_end = os.pipe()
         try:
-            try:
-                child = self._child = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE,
-                    pass_fds=(write_end,), start_new_session=True,
-                    env=os.environ | {DSN_VARIABLE: self.app_dsn, REPORT_VARIABLE: str(write_end)},
-                )  # fmt: skip
-            finally:
-                os.close(write_end)  # the child's now: the pipe ends when the child does
+            child = self._child = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE,
+                pass_fds=(write_end,), start_new_session=True,
+                env=os.environ | {DSN_VARIABLE: self.app_dsn, REPORT_VARIABLE: str(write_end)},
+            )  # fmt: skip
         except BaseException:
             os.close(read_end)
             raise
+        finally:
+            os.close(write_end)  # the child's now: the pipe ends when the child does
         if self._stopping:  # `stop` came while it was being started
             _close_stdin(child)
         hearing = asyncio.create_task(self._hear(read_end))
@@ -176,8 +176,16 @@ def _close_stdin(child: asyncio.subprocess.Process) -> None:
         child.stdin.close()
 
 
-async def project_until_told(dsn: str, settings: Settings) -> None:
-    """The child: project until SIGTERM, SIGINT or the end of stdin."""
+async def project_until_told(
+    dsn: str,
+    settings: Settings,
+    *,
+    on_committed: Callable[[UUID, int], None] | None = None,
+    caught_up: Callable[[], None] | None = None,
+) -> None:
+    """The child: project until SIGTERM, SIGINT or the end of stdin. `on_committed`: see
+    Projector; `caught_up` hears when every tenant has been caught up once, before the
+    projector listens (the bench's lag starts there)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -186,9 +194,14 @@ async def project_until_told(dsn: str, settings: Settings) -> None:
     pool = await projector_pool(dsn)
     reporting = None
     try:
-        projector = Projector.configured(pool, Repository(EventStore(pool)), settings)
+        projector = Projector.configured(
+            pool, Repository(EventStore(pool)), settings, on_committed=on_committed
+        )
         if (fd := os.environ.get(REPORT_VARIABLE)) is not None:
             reporting = asyncio.create_task(report(projector, int(fd)))
+        if caught_up is not None:
+            await projector.catch_up_all(stop)
+            caught_up()
         await projector.run(dsn, stop)
     finally:
         for task in (watching, reporting):

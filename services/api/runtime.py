@@ -57,6 +57,11 @@ class ApiRuntime:
     def pool(self) -> asyncpg.Pool:
         return self.system.pool
 
+    @property
+    def projector_running(self) -> bool:
+        """Whether the projector started with this API runs now."""
+        return self.projector is not None and self.projector.running
+
     async def cadence_days(self, tenant_id: UUID) -> int:
         """The tenant's check-in cadence (staleness), cached for a minute."""
         now = time.monotonic()

@@ -44,7 +44,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -74,10 +74,9 @@ from services.projector.rebuild import BATCH as REBUILD_BATCH
 from services.projector.rebuild import rebuild_all
 from services.projector.registry import PROJECTIONS
 from services.projector.worker import Projector, projector_pool
-from services.projector_process import stop_at_end_of_stdin
+from services.projector_process import project_until_told
 from services.read.progress import progress_as_of
 from services.settings import Settings
-from services.store.event_store import EventStore
 from services.store.repository import Repository
 
 LOAD_ACTOR = "system:bench-load"
@@ -829,31 +828,26 @@ async def _projector_process(system: System, visible: Visible) -> AsyncIterator[
 
 
 async def project_until_stdin_closes(app_dsn: str, batch_size: int, poll_interval: float) -> None:
-    """The child of `_projector_process`: "ready" once caught up, then a line per batch."""
+    """The child of `_projector_process`: okr serve's projector process (without its report
+    pipe), saying "ready" once caught up, then a line per batch."""
     out = sys.stdout
 
-    def on_committed(tenant_id: UUID, position: int) -> None:
-        out.write(f"{tenant_id} {position} {time.monotonic()!r}\n")
+    def say(line: str) -> None:
+        out.write(line + "\n")
         out.flush()
 
-    pool = await projector_pool(app_dsn)
-    try:
-        projector = Projector(
-            pool, Repository(EventStore(pool)), PROJECTIONS, batch_size=batch_size,
-            poll_interval=poll_interval, on_committed=on_committed,
-        )  # fmt: skip
-        await projector.catch_up_all()
-        out.write("ready\n")
-        out.flush()
-        stop = asyncio.Event()
-        watcher = await stop_at_end_of_stdin(stop)
-        await projector.run(app_dsn, stop)
-        await watcher
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-        out.write(f"peak_rss_kb {peak_kb}\n")
-        out.flush()
-    finally:
-        await pool.close()
+    settings = replace(
+        Settings.from_env(), projector_batch=batch_size, projector_poll=poll_interval
+    )
+
+    def on_committed(tenant_id: UUID, position: int) -> None:
+        say(f"{tenant_id} {position} {time.monotonic()!r}")
+
+    await project_until_told(
+        app_dsn, settings, on_committed=on_committed, caught_up=lambda: say("ready")
+    )
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    say(f"peak_rss_kb {peak_kb}")
 
 
 Commit = tuple[UUID, int, float]

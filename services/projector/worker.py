@@ -39,6 +39,7 @@ from services.projector.schema import SWAP_LOCK_KEY, positions_table, states_tab
 from services.projector.tables import Writes, specs, write
 from services.settings import Settings
 from services.store.event_store import LOG_COLUMNS, LogRecord, events_after, read_logs_on
+from services.store.notifier import CHANNEL
 from services.store.repository import Repository
 
 log = structlog.get_logger("okr.projector")
@@ -398,7 +399,7 @@ class Projector:
         listener = await asyncpg.connect(dsn)
         listener.add_termination_listener(lambda _conn: lost.set())
         try:
-            await listener.add_listener("okr_events", self._on_notify)
+            await listener.add_listener(CHANNEL, self._on_notify)
         except BaseException:
             await listener.close()
             raise
@@ -418,16 +419,8 @@ class Projector:
             while True:
                 await lost.wait()
                 log.warning("projector.listen_lost")
-                delay = RELISTEN_FIRST
-                while True:
-                    lost = asyncio.Event()
-                    try:
-                        listener = await self._listen(dsn, lost)
-                        break
-                    except Exception as error:  # whatever it is, try again later
-                        log.warning("projector.listen_failed", error=str(error), retry_in=delay)
-                        await asyncio.sleep(delay)
-                        delay = min(delay * 2, RELISTEN_MAX)
+                lost = asyncio.Event()
+                listener = await self._listen_again(dsn, lost)
                 log.info("projector.listening_again")
                 try:
                     await self.lagging_tenants()  # every tenant's head, new ones too
@@ -437,6 +430,17 @@ class Projector:
         finally:
             with contextlib.suppress(Exception):
                 await listener.close()
+
+    async def _listen_again(self, dsn: str, lost: asyncio.Event) -> asyncpg.Connection:
+        """`_listen`, tried again until it succeeds: at once, then twice as late each time."""
+        delay = RELISTEN_FIRST
+        while True:
+            try:
+                return await self._listen(dsn, lost)
+            except Exception as error:  # whatever it is, try again later
+                log.warning("projector.listen_failed", error=str(error), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RELISTEN_MAX)
 
     async def _lane(self, stop: asyncio.Event, collector: QuietCollector) -> None:
         """One of `lanes` passes at once, each on its own connection: takes the tenants

@@ -80,7 +80,7 @@ class HealthController(Controller):
     @get("/readyz", summary="Readiness")
     async def readyz(self, runtime: RuntimeDep) -> Response[Readiness]:
         """200 when the database answers and no read model is too far behind; else 503."""
-        running = runtime.projector is not None and runtime.projector.running
+        running = runtime.projector_running
         try:
             await runtime.pool.fetchval("SELECT 1")
         except (asyncpg.PostgresError, OSError):
@@ -121,7 +121,7 @@ class HealthController(Controller):
             ),
             "okr_projector_running": (
                 "1 while the projector started with this API runs.",
-                [({}, 1.0 if runtime.projector is not None and runtime.projector.running else 0.0)],
+                [({}, float(runtime.projector_running))],
             ),
             "okr_projector_failing_attempts": (
                 "Failed passes in a row of a tenant whose events do not decode or fold.",

@@ -16,8 +16,9 @@ only the parent, which stops it in order (a SIGTERM to the child alone stops it,
 parent starts another). A child that dies unasked is started again, one second later,
 then twice as late up to a minute while it keeps dying within a minute; not once the
 server shuts down. On a pipe of their own it tells the parent whether its projector runs
-yet (it listens once it has started) and which tenants fail and how often (a line of JSON
-when that changes, looked at every REPORT_EVERY seconds), for /readyz and /metrics.
+yet (it listens, and has caught up what it found behind at its start) and which tenants
+fail and how often (a line of JSON when that changes, looked at every REPORT_EVERY
+seconds), for /readyz and /metrics.
 """
 
 from __future__ import annotations
@@ -65,14 +66,14 @@ class ProjectorProcess:
         self.failures: dict[UUID, int] = {}
         """What the child last said of its failing tenants: attempts in a row each."""
         self._listening = False
-        """What the child last said of its projector: running (listening) or not yet."""
+        """What the child last said of its projector: running (see Projector.running) or not yet."""
         self.exit_code: int | None = None
         """How the last child ended: 0 when it stopped by itself, minus the signal that
         killed it (None before one ended)."""
 
     @property
     def running(self) -> bool:
-        """Whether the child is alive and its projector runs (listens), as it last said:
+        """Whether the child is alive and its projector runs (listens, caught up), as it said:
         what `Projector.running` says in a process that runs one (readiness reports it)."""
         alive = self._child is not None and self._child.returncode is None
         return alive and self._listening
@@ -225,7 +226,7 @@ async def stop_at_end_of_stdin(stop: asyncio.Event) -> asyncio.Task[None]:
 
 async def report(projector: Projector, fd: int) -> None:
     """A line of JSON on `fd` whenever what it says changes: whether the projector runs
-    (listens) and its failing tenants with their attempts (REPORT_MOST at most). A pipe,
+    (Projector.running) and its failing tenants with their attempts (REPORT_MOST at most). A pipe,
     read by the parent's event loop: a short line never waits there for long."""
     with os.fdopen(fd, "w", buffering=1) as out:  # a line at a time
         said = None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -150,7 +151,9 @@ class Projector:
         self._collector: QuietCollector | None = None
         """Made by the first catch_up_all or run (see QuietCollector)."""
         self.running = False
-        """Whether `run` is running (listening, or catching up and projecting)."""
+        """Whether `run` is running: listening, with every tenant it found behind at its
+        start caught up once (until then readers would see read models from before that,
+        empty ones on a fresh database: readiness waits for it)."""
         positions = " UNION ALL ".join(
             f"SELECT {i} AS i, tenant_id, position, {_WRITER} AS writer"
             f" FROM {positions_table(p)} WHERE tenant_id IN (SELECT tenant_id FROM mine)"
@@ -378,9 +381,13 @@ class Projector:
         listener = await self._listen(listen_dsn, lost)
         log.info("projector.started", projections=[p.name for p in self.projections])
         listening = asyncio.create_task(self._keep_listening(listen_dsn, listener, lost))
-        self.running = True
         try:
-            await self.catch_up_all(stop)
+            began = time.monotonic()
+            caught_up = await self.catch_up_all(stop)
+            log.info(
+                "projector.caught_up", events=caught_up, seconds=round(time.monotonic() - began, 1)
+            )
+            self.running = not stop.is_set()
             collector = self.collector()
             await asyncio.gather(*(self._lane(stop, collector) for _ in range(self.lanes)))
         finally:

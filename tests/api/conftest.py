@@ -39,7 +39,7 @@ async def projector(system: System, admin_dsn: str) -> AsyncIterator[Projector]:
     projector = Projector(system.pool, system.repository, PROJECTIONS, poll_interval=0.2)
     stop = asyncio.Event()
     task = asyncio.create_task(projector.run(system.app_dsn, stop))
-    while not projector.running:  # listening: /readyz says so from now on
+    while not projector.running:  # listening and caught up: /readyz is ready from now on
         if task.done():
             await task  # its error
             raise RuntimeError("the projector stopped before it listened")

@@ -21,6 +21,23 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert body["max_lag"] is not None
 
 
+async def test_not_ready_while_the_projector_started_with_the_api_does_not_run(
+    client: httpx.AsyncClient, projector: Projector
+) -> None:
+    """Before its projector has caught up (or while okr serve starts a new one), the API
+    would serve read models from before: 503, whatever the lag says."""
+    projector.running = False
+    try:
+        waiting = await client.get("/readyz")
+    finally:
+        projector.running = True
+    assert waiting.status_code == 503
+    body = waiting.json()
+    assert body["status"] == "unavailable" and body["projector_running"] is False
+    assert body["database"] == "ok" and body["max_lag"] is not None
+    assert (await client.get("/readyz")).status_code == 200
+
+
 async def test_metrics_in_prometheus_text(client: httpx.AsyncClient, world: World) -> None:
     """Request counts by route and status, and the projector lag of each tenant."""
     await client.get(

@@ -992,6 +992,31 @@ async def test_a_running_projector_catches_many_tenants_up_in_lanes(fresh: Syste
     await assert_matches_rebuild(fresh, tenants)
 
 
+async def test_a_projector_runs_once_it_caught_up_what_it_found_behind(fresh: System) -> None:
+    """`running` (readiness) stays false while the start's catch-up commits, then turns
+    true with every tenant at its head."""
+    tenants = [await a_tenant_with_history(fresh, check_ins=40) for _ in range(3)]
+    running_at_commits: list[bool] = []
+    worker = projector(
+        fresh, batch_size=20, tenants_per_pass=1,
+        on_committed=lambda _t, _p: running_at_commits.append(worker.running),
+    )  # fmt: skip
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(fresh.app_dsn, stop))
+    try:
+        while not worker.running:
+            assert not task.done()
+            await asyncio.sleep(0.01)
+        lag = await projector_lag(fresh.pool)
+        assert lag == {p.name: dict.fromkeys(tenants, 0) for p in PROJECTIONS}
+    finally:
+        stop.set()
+        await task
+    assert len(running_at_commits) >= 3 * 3  # 48 events a tenant, 20 a pass
+    assert not any(running_at_commits)
+    assert not worker.running  # stopped
+
+
 async def test_a_projector_on_its_own_pool_keeps_up_while_requests_hold_every_connection(
     databases: DatabaseFactory,
 ) -> None:

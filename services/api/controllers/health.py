@@ -79,7 +79,9 @@ class HealthController(Controller):
 
     @get("/readyz", summary="Readiness")
     async def readyz(self, runtime: RuntimeDep) -> Response[Readiness]:
-        """200 when the database answers and no read model is too far behind; else 503."""
+        """200 when the database answers, no read model is too far behind and the projector
+        started with this API (if any) runs, once it caught up what it found at its start;
+        else 503."""
         running = runtime.projector_running
         try:
             await runtime.pool.fetchval("SELECT 1")
@@ -94,7 +96,11 @@ class HealthController(Controller):
         except asyncpg.PostgresError:  # read-model tables not made yet
             worst = None
         max_lag = max(worst.values(), default=0) if worst is not None else None
-        ready = max_lag is not None and max_lag <= runtime.settings.ready_max_lag
+        ready = (
+            max_lag is not None
+            and max_lag <= runtime.settings.ready_max_lag
+            and (runtime.projector is None or running)
+        )
         body = Readiness(
             status="ready" if ready else "unavailable", database="ok", max_lag=max_lag,
             lagging_tenants=None if worst is None else sum(1 for v in worst.values() if v > 0),

@@ -585,6 +585,29 @@ async def test_a_second_full_rebuild_is_refused_while_one_runs(
     await assert_matches_rebuild(fresh, [tenant])
 
 
+async def test_tables_updated_in_place_leave_room_on_their_pages(fresh: System) -> None:
+    """State tables, made live or by a full rebuild, have a fillfactor (HOT updates); the
+    logs and the checkpoints, only ever appended to, fill their pages."""
+
+    async def fill_factors() -> dict[str, list[str] | None]:
+        rows = await fresh.pool.fetch(
+            "SELECT relname, reloptions FROM pg_class WHERE relkind = 'r'"
+            " AND relname IN ('rm_key_results', 'rm_portfolio', 'rm_progress__positions',"
+            " 'rm_progress__states', 'rm_history', 'rm_series_points')"
+        )
+        return {r["relname"]: r["reloptions"] for r in rows}
+
+    updated = ["fillfactor=70"]
+    expected = {
+        "rm_key_results": updated, "rm_portfolio": updated, "rm_progress__positions": updated,
+        "rm_progress__states": None, "rm_history": None, "rm_series_points": None,
+    }  # fmt: skip
+    assert await fill_factors() == expected
+    await a_tenant_with_history(fresh, check_ins=3)
+    await rebuild.rebuild_all(fresh, PROJECTIONS)
+    assert await fill_factors() == expected
+
+
 async def test_a_swap_waits_for_a_pass_that_began_before_it_and_neither_fails(
     fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:

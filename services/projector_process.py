@@ -185,8 +185,8 @@ async def project_until_told(
     caught_up: Callable[[], None] | None = None,
 ) -> None:
     """The child: project until SIGTERM, SIGINT or the end of stdin. `on_committed`: see
-    Projector; `caught_up` hears when every tenant has been caught up once, before the
-    projector listens (the bench's lag starts there)."""
+    Projector; `caught_up` hears when every tenant has been caught up once and the others
+    warmed up, before the projector listens (the bench's lag starts there)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -202,6 +202,7 @@ async def project_until_told(
             reporting = asyncio.create_task(report(projector, int(fd)))
         if caught_up is not None:
             await projector.catch_up_all(stop)
+            await projector.warm_up(stop)
             caught_up()
         await projector.run(dsn, stop)
     finally:

@@ -771,7 +771,8 @@ async def _projector_task(system: System, visible: Visible) -> AsyncIterator[Pro
         )
         began = time.perf_counter()
         await projector.catch_up_all()  # nothing to apply after the rebuild: learns positions
-        _log(f"lag: projector caught up in {time.perf_counter() - began:.1f} s")
+        await projector.warm_up()  # as the child does before it says it is ready
+        _log(f"lag: projector caught up and warmed up in {time.perf_counter() - began:.1f} s")
         stop = asyncio.Event()
         runner = asyncio.create_task(projector.run(system.app_dsn, stop))
         try:
@@ -813,7 +814,9 @@ async def _projector_process(system: System, visible: Visible) -> AsyncIterator[
     try:
         if (await stdout.readline()).strip() != b"ready":
             raise RuntimeError("the projector process did not start")
-        _log(f"lag: projector process caught up in {time.perf_counter() - began:.1f} s")
+        _log(
+            f"lag: projector process caught up and warmed up in {time.perf_counter() - began:.1f} s"
+        )
         reader = asyncio.create_task(read())
         yield process
     finally:

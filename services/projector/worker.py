@@ -31,7 +31,7 @@ import asyncpg
 import structlog
 
 from projections.base import Projection
-from services.db import admit_unflushed_sql, create_pool, transaction_with
+from services.db import admit_sql, admit_unflushed_sql, create_pool, transaction_with
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding, fold_all
@@ -88,6 +88,10 @@ first while the swap, holding the tables it had already swapped, waited for that
 the pass's write waited for a table the swap held. PostgreSQL broke the cycle after a
 second by failing one of them, now and then the rebuild, at its very end."""
 
+
+WARM_TENANTS = 20
+"""Tenants an idle lane loads the foldings of at once (see Projector.warm_up): a pass of
+about 100 ms on two cores, which a tenant with new events waits for at most."""
 
 RELISTEN_FIRST, RELISTEN_MAX = 0.5, 30.0
 """Seconds before a lost LISTEN connection is opened again, doubling while that fails."""
@@ -147,6 +151,8 @@ class Projector:
         """Tenants to project, oldest first (a dict as an ordered set)."""
         self._busy: set[UUID] = set()
         """Tenants a lane has taken, until it kept their foldings (see _lane)."""
+        self._cold: dict[UUID, None] = {}
+        """Tenants at their heads whose foldings `warm_up` or an idle lane is to load."""
         self._wake = asyncio.Event()
         self._collector: QuietCollector | None = None
         """Made by the first catch_up_all or run (see QuietCollector)."""
@@ -330,17 +336,65 @@ class Projector:
             self._foldings.popitem(last=False)  # a dict's first key: a walk over holes
 
     async def lagging_tenants(self) -> list[UUID]:
-        """Tenants whose log head is past what every projection has applied."""
+        """Tenants whose log head is past what every projection has applied (for a tenant
+        this process has not projected yet, as the positions tables say)."""
         async with self.pool.acquire() as conn:
             heads = await conn.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
-        self.heads = {r["tenant_id"]: r["position"] for r in heads}
+            self.heads = {r["tenant_id"]: r["position"] for r in heads}
+            unseen = [t for t in self.heads if t not in self.applied]
+            if unseen:
+                self.applied |= await self._stored_positions(conn, unseen)
         return [t for t, head in self.heads.items() if self.applied.get(t, -1) < head]
+
+    async def _stored_positions(
+        self, conn: asyncpg.Connection, tenants: list[UUID]
+    ) -> dict[UUID, int]:
+        """Per tenant, the position every projection has applied (0: one has none)."""
+        each = " UNION ALL ".join(
+            f"SELECT tenant_id, position FROM {positions_table(p)}"
+            " WHERE tenant_id = ANY ($1::uuid[])"
+            for p in self.projections
+        )
+        sql = (
+            f"SELECT tenant_id, min(position) FROM ({each}) AS a GROUP BY tenant_id"
+            f" HAVING count(*) = {len(self.projections)}"
+        )
+        async with transaction_with(conn, f"{admit_sql(tenants)}; {SHARE_SWAP_SQL}"):
+            rows = await conn.fetch(sql, tenants)
+        stored = {r[0]: r[1] for r in rows}
+        return {t: stored.get(t, 0) for t in tenants}
+
+    async def warm_up(self, stop: asyncio.Event | None = None) -> None:
+        """Load the foldings of the tenants this process keeps none of (as many as it keeps,
+        see tenants_kept), WARM_TENANTS a pass, until done or `stop` is set: the first
+        check-in of each then costs a pass what any later one does, not a load of its
+        checkpoints and a replay (about 10 ms a tenant). `run` does it between passes of
+        tenants with new events, which go first."""
+        collector = self.collector()
+        while chunk := self._cold_chunk():
+            if stop is not None and stop.is_set():
+                return
+            collector.tick()
+            await self._project_logged(chunk)
+
+    def _cold_chunk(self) -> list[UUID]:
+        """The next tenants to warm: not queued, not in a lane, not kept."""
+        chunk: list[UUID] = []
+        while self._cold and len(chunk) < WARM_TENANTS:
+            tenant_id = next(iter(self._cold))
+            del self._cold[tenant_id]
+            idle = tenant_id not in self._dirty and tenant_id not in self._busy
+            if idle and self._kept_at(tenant_id) < 0:
+                chunk.append(tenant_id)
+        return chunk
 
     async def catch_up_all(self, stop: asyncio.Event | None = None) -> int:
         """Passes over every lagging tenant until none is left behind (or others hold it),
-        or until `stop` is set."""
+        or until `stop` is set. The others are left to `warm_up` (as many as it keeps)."""
         collector = self.collector()
         total, tenants = 0, await self.lagging_tenants()
+        kept = self.cache_size // max(1, len(self.projections))
+        self._cold = dict.fromkeys(itertools.islice(self.heads, kept))
         while tenants:
             more = []
             for chunk in _chunks(tenants, self.tenants_per_pass):
@@ -453,7 +507,8 @@ class Projector:
         """One of `lanes` passes at once, each on its own connection: takes the tenants
         queued longest (up to tenants_per_pass) as soon as it is free, so a tenant notified
         during a pass waits for a free lane, not for every lane's pass to end. When nothing
-        is queued it waits for a NOTIFY, and after poll_interval looks for lagging tenants.
+        is queued it warms tenants up (see warm_up), else waits for a NOTIFY, and after
+        poll_interval looks for lagging tenants.
 
         Safe: a tenant leaves the queue when a lane takes it, and is only worked on under
         its advisory lock, so no two lanes (or projectors) ever apply it at once. A tenant
@@ -465,12 +520,14 @@ class Projector:
             ready = (t for t in self._dirty if t not in self._busy)
             chunk = list(itertools.islice(ready, self.tenants_per_pass))
             if not chunk:
+                chunk = self._cold_chunk()  # nothing new: warm some up
+            if not chunk:
                 self._wake.clear()  # no await since the look: a later _mark sets it again
                 if not await self._wait(stop):
                     self._mark(await self.lagging_tenants())
                 continue
             for tenant_id in chunk:
-                del self._dirty[tenant_id]
+                self._dirty.pop(tenant_id, None)
             self._busy.update(chunk)
             try:
                 collector.tick()

@@ -1040,6 +1040,51 @@ async def test_a_projector_runs_once_it_caught_up_what_it_found_behind(fresh: Sy
     assert not worker.running  # stopped
 
 
+async def test_a_new_projector_catches_up_the_tenants_behind_then_warms_up_the_others(
+    fresh: System,
+) -> None:
+    """A process that starts knows no tenant: it passes over those whose logs are past their
+    read models (as the positions tables say), not over all; the others' foldings are loaded
+    by warm_up, as many as it keeps, and it writes nothing for them."""
+    at_head = [await a_tenant_with_history(fresh, check_ins=3) for _ in range(3)]
+    await projector(fresh).catch_up_all()
+    behind = await a_tenant_with_history(fresh, check_ins=3)
+    committed: list[uuid.UUID] = []
+    worker = projector(fresh, on_committed=lambda t, _p: committed.append(t))
+    assert await worker.catch_up_all() == await fresh.store.head(behind)
+    assert committed == [behind]
+    assert {t for t, _ in worker._foldings} == {behind}
+    await worker.warm_up()
+    assert committed == [behind]
+    assert {t for t, _ in worker._foldings} == {behind, *at_head}
+    await assert_matches_rebuild(fresh, [*at_head, behind])
+
+    few = projector(fresh, tenants_kept=2)
+    await few.catch_up_all()
+    await few.warm_up()
+    assert len({t for t, _ in few._foldings}) == 2
+
+
+async def test_a_running_projector_warms_up_the_tenants_it_has_not_met(fresh: System) -> None:
+    """With nothing new to apply, its lanes load the foldings of the tenants at their heads:
+    the first check-in of each then finds them in memory."""
+    tenants = [await a_tenant_with_history(fresh, check_ins=3) for _ in range(4)]
+    await projector(fresh).catch_up_all()
+    worker = projector(fresh, poll_interval=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(fresh.app_dsn, stop))
+    try:
+        for _ in range(500):
+            if all(worker._kept_at(t) >= 0 for t in tenants):
+                break
+            assert not task.done()
+            await asyncio.sleep(0.01)
+        assert [worker._kept_at(t) for t in tenants] == [await fresh.store.head(t) for t in tenants]
+    finally:
+        stop.set()
+        await task
+
+
 async def test_a_projector_on_its_own_pool_keeps_up_while_requests_hold_every_connection(
     databases: DatabaseFactory,
 ) -> None:

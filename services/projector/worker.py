@@ -91,7 +91,11 @@ second by failing one of them, now and then the rebuild, at its very end."""
 
 WARM_TENANTS = 20
 """Tenants an idle lane loads the foldings of at once (see Projector.warm_up): a pass of
-about 100 ms on two cores, which a tenant with new events waits for at most."""
+about 200 ms here, which a tenant with new events waits for at most (one lane of two warms
+at a time)."""
+
+STORED_TENANTS = 1_000
+"""Tenants whose stored positions a transaction reads at once (see _stored_positions)."""
 
 RELISTEN_FIRST, RELISTEN_MAX = 0.5, 30.0
 """Seconds before a lost LISTEN connection is opened again, doubling while that fails."""
@@ -152,7 +156,10 @@ class Projector:
         self._busy: set[UUID] = set()
         """Tenants a lane has taken, until it kept their foldings (see _lane)."""
         self._cold: dict[UUID, None] = {}
-        """Tenants at their heads whose foldings `warm_up` or an idle lane is to load."""
+        """Tenants that were at their heads when the last catch_up_all began, whose foldings
+        `warm_up` or an idle lane is to load (as many as the cache has room for)."""
+        self._warming = 0
+        """Lanes warming tenants up now (at most lanes - 1, see _lane)."""
         self._wake = asyncio.Event()
         self._collector: QuietCollector | None = None
         """Made by the first catch_up_all or run (see QuietCollector)."""
@@ -342,8 +349,10 @@ class Projector:
             heads = await conn.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
             self.heads = {r["tenant_id"]: r["position"] for r in heads}
             unseen = [t for t in self.heads if t not in self.applied]
-            if unseen:
-                self.applied |= await self._stored_positions(conn, unseen)
+            for start in range(0, len(unseen), STORED_TENANTS):
+                chunk = unseen[start : start + STORED_TENANTS]
+                for tenant_id, position in (await self._stored_positions(conn, chunk)).items():
+                    self.applied.setdefault(tenant_id, position)  # a pass may have gone on
         return [t for t, head in self.heads.items() if self.applied.get(t, -1) < head]
 
     async def _stored_positions(
@@ -378,9 +387,13 @@ class Projector:
             await self._project_logged(chunk)
 
     def _cold_chunk(self) -> list[UUID]:
-        """The next tenants to warm: not queued, not in a lane, not kept."""
+        """The next tenants to warm: not queued, not in a lane, not kept, and no more than
+        the cache has room for (warming more would push out tenants projected lately)."""
+        room = (self.cache_size - len(self._foldings)) // max(1, len(self.projections))
+        if room <= 0:
+            self._cold.clear()
         chunk: list[UUID] = []
-        while self._cold and len(chunk) < WARM_TENANTS:
+        while self._cold and len(chunk) < min(WARM_TENANTS, room):
             tenant_id = next(iter(self._cold))
             del self._cold[tenant_id]
             idle = tenant_id not in self._dirty and tenant_id not in self._busy
@@ -393,8 +406,8 @@ class Projector:
         or until `stop` is set. The others are left to `warm_up` (as many as it keeps)."""
         collector = self.collector()
         total, tenants = 0, await self.lagging_tenants()
-        kept = self.cache_size // max(1, len(self.projections))
-        self._cold = dict.fromkeys(itertools.islice(self.heads, kept))
+        lagging = set(tenants)
+        self._cold = dict.fromkeys(t for t in self.heads if t not in lagging)
         while tenants:
             more = []
             for chunk in _chunks(tenants, self.tenants_per_pass):
@@ -507,8 +520,8 @@ class Projector:
         """One of `lanes` passes at once, each on its own connection: takes the tenants
         queued longest (up to tenants_per_pass) as soon as it is free, so a tenant notified
         during a pass waits for a free lane, not for every lane's pass to end. When nothing
-        is queued it warms tenants up (see warm_up), else waits for a NOTIFY, and after
-        poll_interval looks for lagging tenants.
+        is queued it warms tenants up (see warm_up) unless another lane does, else waits
+        for a NOTIFY, and after poll_interval looks for lagging tenants.
 
         Safe: a tenant leaves the queue when a lane takes it, and is only worked on under
         its advisory lock, so no two lanes (or projectors) ever apply it at once. A tenant
@@ -519,8 +532,10 @@ class Projector:
         while not stop.is_set():
             ready = (t for t in self._dirty if t not in self._busy)
             chunk = list(itertools.islice(ready, self.tenants_per_pass))
-            if not chunk:
-                chunk = self._cold_chunk()  # nothing new: warm some up
+            warming = not chunk and self._warming < max(1, self.lanes - 1)
+            if warming:  # nothing new: warm some up, leaving a lane free for what comes
+                chunk = self._cold_chunk()
+                warming = bool(chunk)
             if not chunk:
                 self._wake.clear()  # no await since the look: a later _mark sets it again
                 if not await self._wait(stop):
@@ -529,10 +544,12 @@ class Projector:
             for tenant_id in chunk:
                 self._dirty.pop(tenant_id, None)
             self._busy.update(chunk)
+            self._warming += warming
             try:
                 collector.tick()
                 await self._project_logged(chunk)
             finally:
+                self._warming -= warming
                 self._busy.difference_update(chunk)
                 self._wake.set()  # what came for them meanwhile is theirs to take now
 

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
@@ -1041,11 +1041,12 @@ async def test_a_projector_runs_once_it_caught_up_what_it_found_behind(fresh: Sy
 
 
 async def test_a_new_projector_catches_up_the_tenants_behind_then_warms_up_the_others(
-    fresh: System,
+    fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A process that starts knows no tenant: it passes over those whose logs are past their
     read models (as the positions tables say), not over all; the others' foldings are loaded
-    by warm_up, as many as it keeps, and it writes nothing for them."""
+    by warm_up, as many as it keeps (not pushing out those it caught up), and it writes
+    nothing for them."""
     at_head = [await a_tenant_with_history(fresh, check_ins=3) for _ in range(3)]
     await projector(fresh).catch_up_all()
     behind = await a_tenant_with_history(fresh, check_ins=3)
@@ -1059,10 +1060,21 @@ async def test_a_new_projector_catches_up_the_tenants_behind_then_warms_up_the_o
     assert {t for t, _ in worker._foldings} == {behind, *at_head}
     await assert_matches_rebuild(fresh, [*at_head, behind])
 
+    late = await a_tenant_with_history(fresh, check_ins=3)
     few = projector(fresh, tenants_kept=2)
+    passes: list[list[uuid.UUID]] = []
+    project = few.project
+
+    async def counted(tenants: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, bool]]:
+        passes.append(list(tenants))
+        return await project(tenants)
+
+    monkeypatch.setattr(few, "project", counted)
     await few.catch_up_all()
-    await few.warm_up()
-    assert len({t for t, _ in few._foldings}) == 2
+    assert passes == [[late]]
+    await few.warm_up()  # room for one more tenant: it does not push out the one caught up
+    assert len(passes) == 2 and len(passes[1]) == 1 and passes[1][0] in {*at_head, behind}
+    assert {t for t, _ in few._foldings} == {late, passes[1][0]}
 
 
 async def test_a_running_projector_warms_up_the_tenants_it_has_not_met(fresh: System) -> None:

@@ -159,7 +159,9 @@ class Projector:
         """Tenants that were at their heads when the last catch_up_all began, whose foldings
         `warm_up` or an idle lane is to load (as many as the cache has room for)."""
         self._warming = 0
-        """Lanes warming tenants up now (at most lanes - 1, see _lane)."""
+        """Lanes warming tenants up now (at most max(1, lanes - 1), see _lane)."""
+        self._polled_at = 0.0
+        """When lagging_tenants last began (time.monotonic()): lanes poll on this clock."""
         self._wake = asyncio.Event()
         self._collector: QuietCollector | None = None
         """Made by the first catch_up_all or run (see QuietCollector)."""
@@ -345,6 +347,7 @@ class Projector:
     async def lagging_tenants(self) -> list[UUID]:
         """Tenants whose log head is past what every projection has applied (for a tenant
         this process has not projected yet, as the positions tables say)."""
+        self._polled_at = time.monotonic()
         async with self.pool.acquire() as conn:
             heads = await conn.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
             self.heads = {r["tenant_id"]: r["position"] for r in heads}
@@ -388,10 +391,12 @@ class Projector:
 
     def _cold_chunk(self) -> list[UUID]:
         """The next tenants to warm: not queued, not in a lane, not kept, and no more than
-        the cache has room for (warming more would push out tenants projected lately)."""
-        room = (self.cache_size - len(self._foldings)) // max(1, len(self.projections))
-        if room <= 0:
+        the cache has room for (warming more would push out tenants projected lately),
+        counting the tenants of passes under way as kept."""
+        each = max(1, len(self.projections))
+        if len(self._foldings) + each > self.cache_size:  # full: it stays full
             self._cold.clear()
+        room = (self.cache_size - len(self._foldings)) // each - len(self._busy)
         chunk: list[UUID] = []
         while self._cold and len(chunk) < min(WARM_TENANTS, room):
             tenant_id = next(iter(self._cold))
@@ -521,7 +526,9 @@ class Projector:
         queued longest (up to tenants_per_pass) as soon as it is free, so a tenant notified
         during a pass waits for a free lane, not for every lane's pass to end. When nothing
         is queued it warms tenants up (see warm_up) unless another lane does, else waits
-        for a NOTIFY, and after poll_interval looks for lagging tenants.
+        for a NOTIFY. Every poll_interval one lane looks for lagging tenants, whatever the
+        lanes are doing: a tenant whose NOTIFY was lost is found while others keep them
+        busy (they wake each other up after every pass).
 
         Safe: a tenant leaves the queue when a lane takes it, and is only worked on under
         its advisory lock, so no two lanes (or projectors) ever apply it at once. A tenant
@@ -530,6 +537,8 @@ class Projector:
         folding in memory and start again from a checkpoint (up to 500 events replayed).
         """
         while not stop.is_set():
+            if time.monotonic() - self._polled_at >= self.poll_interval:
+                self._mark(await self.lagging_tenants())
             ready = (t for t in self._dirty if t not in self._busy)
             chunk = list(itertools.islice(ready, self.tenants_per_pass))
             warming = not chunk and self._warming < max(1, self.lanes - 1)
@@ -538,8 +547,7 @@ class Projector:
                 warming = bool(chunk)
             if not chunk:
                 self._wake.clear()  # no await since the look: a later _mark sets it again
-                if not await self._wait(stop):
-                    self._mark(await self.lagging_tenants())
+                await self._wait(stop)
                 continue
             for tenant_id in chunk:
                 self._dirty.pop(tenant_id, None)
@@ -574,18 +582,15 @@ class Projector:
     def _later(self, tenants: list[UUID], delay: float) -> None:
         asyncio.get_running_loop().call_later(delay, self._mark, tenants)
 
-    async def _wait(self, stop: asyncio.Event) -> bool:
-        """Until a lane is woken (a tenant queued, a lane done) or `stop` (True), or
-        poll_interval passed (False)."""
+    async def _wait(self, stop: asyncio.Event) -> None:
+        """Until a lane is woken (a tenant queued, a lane done), `stop`, or the next poll."""
+        due = self._polled_at + self.poll_interval - time.monotonic()
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
         try:
-            done, _ = await asyncio.wait(
-                waiters, timeout=self.poll_interval, return_when="FIRST_COMPLETED"
-            )
+            await asyncio.wait(waiters, timeout=max(due, 0.0), return_when="FIRST_COMPLETED")
         finally:
             for waiter in waiters:
                 waiter.cancel()
-        return bool(done)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         tenant, _, position = payload.partition(":")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import multiprocessing
 import os
 import signal
@@ -37,6 +38,8 @@ from services.projector.worker import LOCK_MANY_SQL, Projector, projector_pool
 from services.read import history as read_history
 from services.read import progress_as_of, progress_tree
 from services.settings import Settings
+from services.store.event_store import EventStore
+from services.store.repository import Repository
 from tests.conftest import DatabaseFactory
 
 TODAY = date(2027, 2, 15)
@@ -1077,6 +1080,23 @@ async def test_a_new_projector_catches_up_the_tenants_behind_then_warms_up_the_o
     assert {t for t, _ in few._foldings} == {late, passes[1][0]}
 
 
+async def test_warming_leaves_room_for_the_tenants_of_passes_under_way(fresh: System) -> None:
+    """A pass under way keeps its tenant's foldings when it commits: warming counts them as
+    kept. Once the cache is full, there is nothing more to warm (it stays full)."""
+    worker = projector(fresh, tenants_kept=3)
+    a, b, c, d = (uuid.uuid4() for _ in range(4))
+    worker._cold = dict.fromkeys([a, b, c])
+    worker._busy = {d}
+    assert worker._cold_chunk() == [a, b]
+    assert worker._cold == {c: None}
+    worker._busy = set()
+    for tenant_id in (a, b, d):
+        for p in PROJECTIONS:
+            worker._foldings[(tenant_id, p.name)] = (folding.Folding.new(p), None)
+    assert worker._cold_chunk() == []
+    assert worker._cold == {}
+
+
 async def test_a_running_projector_warms_up_the_tenants_it_has_not_met(fresh: System) -> None:
     """With nothing new to apply, its lanes load the foldings of the tenants at their heads:
     the first check-in of each then finds them in memory."""
@@ -1093,6 +1113,46 @@ async def test_a_running_projector_warms_up_the_tenants_it_has_not_met(fresh: Sy
             await asyncio.sleep(0.01)
         assert [worker._kept_at(t) for t in tenants] == [await fresh.store.head(t) for t in tenants]
     finally:
+        stop.set()
+        await task
+
+
+async def test_a_tenant_whose_notify_was_lost_is_polled_while_others_keep_the_lane_busy(
+    fresh: System,
+) -> None:
+    """The poll, the net for a lost NOTIFY, runs every poll_interval even while another
+    tenant's events wake the lane up again and again (it used to wait for a whole interval
+    with nothing to do, which never came)."""
+    busy, quiet = [await a_tenant_with_history(fresh, check_ins=2) for _ in range(2)]
+    silent = OKRApplication(Repository(EventStore(fresh.pool, notify=False)))
+    loud = OKRApplication(fresh.repository)
+    worker = projector(fresh, poll_interval=0.3, lanes=1)
+    stop, calm = asyncio.Event(), asyncio.Event()
+
+    async def keep_busy() -> None:
+        for i in itertools.count():
+            if calm.is_set():
+                return
+            await loud.cycles.create(
+                Context(tenant_id=busy, actor="user:anna"), name=f"Q{i}",
+                starts_on=date(2028, 1, 1), ends_on=date(2028, 3, 31),
+            )  # fmt: skip
+            await asyncio.sleep(0.03)
+
+    task = asyncio.create_task(worker.run(fresh.app_dsn, stop))
+    writing = asyncio.create_task(keep_busy())
+    try:
+        await asyncio.sleep(0.5)
+        await silent.cycles.create(
+            Context(tenant_id=quiet, actor="user:anna"), name="Q2 2027",
+            starts_on=date(2027, 4, 1), ends_on=date(2027, 6, 30),
+        )  # fmt: skip
+        head = await fresh.store.head(quiet)
+        assert await wait_for_position(fresh.pool, quiet, head, projection="progress", within=3)
+        assert not writing.done()  # busy all along
+    finally:
+        calm.set()
+        await writing
         stop.set()
         await task
 

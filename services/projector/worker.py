@@ -347,15 +347,20 @@ class Projector:
     async def lagging_tenants(self) -> list[UUID]:
         """Tenants whose log head is past what every projection has applied (for a tenant
         this process has not projected yet, as the positions tables say)."""
-        self._polled_at = time.monotonic()
-        async with self.pool.acquire() as conn:
-            heads = await conn.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
-            self.heads = {r["tenant_id"]: r["position"] for r in heads}
-            unseen = [t for t in self.heads if t not in self.applied]
-            for start in range(0, len(unseen), STORED_TENANTS):
-                chunk = unseen[start : start + STORED_TENANTS]
-                for tenant_id, position in (await self._stored_positions(conn, chunk)).items():
-                    self.applied.setdefault(tenant_id, position)  # a pass may have gone on
+        self._polled_at = time.monotonic()  # before any await: one lane polls at a time
+        try:
+            async with self.pool.acquire() as conn:
+                heads = await conn.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
+                seen = self.heads  # a NOTIFY during the fetch may have told of a later head
+                self.heads = {t: max(p, seen.get(t, 0)) for t, p in heads}
+                unseen = [t for t in self.heads if t not in self.applied]
+                for start in range(0, len(unseen), STORED_TENANTS):
+                    chunk = unseen[start : start + STORED_TENANTS]
+                    stored = await self._stored_positions(conn, chunk)
+                    for tenant_id, position in stored.items():
+                        self.applied.setdefault(tenant_id, position)  # a pass may have gone on
+        finally:
+            self._polled_at = time.monotonic()  # a slow poll: the next one poll_interval after
         return [t for t, head in self.heads.items() if self.applied.get(t, -1) < head]
 
     async def _stored_positions(
@@ -538,7 +543,7 @@ class Projector:
         """
         while not stop.is_set():
             if time.monotonic() - self._polled_at >= self.poll_interval:
-                self._mark(await self.lagging_tenants())
+                await self._poll()
             ready = (t for t in self._dirty if t not in self._busy)
             chunk = list(itertools.islice(ready, self.tenants_per_pass))
             warming = not chunk and self._warming < max(1, self.lanes - 1)
@@ -560,6 +565,18 @@ class Projector:
                 self._warming -= warming
                 self._busy.difference_update(chunk)
                 self._wake.set()  # what came for them meanwhile is theirs to take now
+
+    async def _poll(self) -> None:
+        """Queue the lagging tenants but those a lane has (it queues them again if they are
+        still behind) and those failing (they come back after their delay, see _failed).
+        A database that does not answer is logged: the next poll tries again, as a pass
+        that fails does."""
+        try:
+            lagging = await self.lagging_tenants()
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            log.warning("projector.poll_failed", error=str(error))
+            return
+        self._mark(t for t in lagging if t not in self._busy and t not in self.failures)
 
     async def _project_logged(self, tenants: list[UUID]) -> None:
         try:

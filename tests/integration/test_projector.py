@@ -1080,6 +1080,43 @@ async def test_a_new_projector_catches_up_the_tenants_behind_then_warms_up_the_o
     assert {t for t, _ in few._foldings} == {late, passes[1][0]}
 
 
+async def test_a_poll_that_fails_leaves_the_projector_running(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database not answering a poll (a restart, a lost connection) is logged, and the
+    lanes go on: the next check-in is projected (a lane used to end, and the projector)."""
+    tenant = await a_tenant_with_history(fresh, check_ins=2)
+    worker = projector(fresh, poll_interval=0.1)
+    poll = worker.lagging_tenants
+    failed: list[bool] = []
+
+    async def failing_once() -> list[uuid.UUID]:
+        if worker.running and not failed:
+            failed.append(True)
+            raise OSError("connection reset by peer")
+        return await poll()
+
+    monkeypatch.setattr(worker, "lagging_tenants", failing_once)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(fresh.app_dsn, stop))
+    try:
+        for _ in range(300):
+            if failed:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)  # polls after the failed one
+        assert failed and not task.done()
+        await OKRApplication(fresh.repository).cycles.create(
+            Context(tenant_id=tenant, actor="user:anna"), name="Q2 2027",
+            starts_on=date(2027, 4, 1), ends_on=date(2027, 6, 30),
+        )  # fmt: skip
+        head = await fresh.store.head(tenant)
+        assert await wait_for_position(fresh.pool, tenant, head, projection="progress", within=5)
+    finally:
+        stop.set()
+        await task
+
+
 async def test_warming_leaves_room_for_the_tenants_of_passes_under_way(fresh: System) -> None:
     """A pass under way keeps its tenant's foldings when it commits: warming counts them as
     kept. Once the cache is full, there is nothing more to warm (it stays full)."""

@@ -832,7 +832,7 @@ async def _projector_process(system: System, visible: Visible) -> AsyncIterator[
 
 async def project_until_stdin_closes(app_dsn: str, batch_size: int, poll_interval: float) -> None:
     """The child of `_projector_process`: okr serve's projector process (without its report
-    pipe), saying "ready" once caught up, then a line per batch."""
+    pipe), saying "ready" once caught up and warmed up, then a line per batch."""
     out = sys.stdout
 
     def say(line: str) -> None:

@@ -59,6 +59,7 @@ from services.projector.worker import (
     TENANT_LOCK_KEY,
     fold_stored,
     from_checkpoints,
+    stored_positions,
 )
 from services.store.event_store import EventStore, read_log_on, read_logs_on
 from services.store.notifier import NOTIFY_SQL
@@ -309,9 +310,9 @@ async def _catch_up(
         chunk = list(tenants[start : start + CATCH_UP_TENANTS])
         async with conn.transaction():
             await conn.execute(admit_sql(chunk))
-            shadow = await _positions(conn, projections, chunk, SHADOW)
+            shadow = await stored_positions(conn, projections, chunk, SHADOW)
             if heads is None:
-                live = await _positions(conn, projections, chunk, "")
+                live = await stored_positions(conn, projections, chunk)
                 upto = {t: max(live[t].values(), default=0) for t in chunk}
             else:
                 upto = {t: heads[t] for t in chunk}
@@ -354,24 +355,6 @@ async def _catch_up(
                         del foldings[tenant_id]
                 await write(conn, tables, writes, SHADOW)
     return events, behind
-
-
-async def _positions(
-    conn: asyncpg.Connection,
-    projections: Sequence[Projection[Any]],
-    tenants: list[UUID],
-    suffix: str,
-) -> dict[UUID, dict[str, int]]:
-    """Where each projection's tables (live, or with `suffix`) stand for these tenants."""
-    each = " UNION ALL ".join(
-        f"SELECT {i}, tenant_id, position FROM {positions_table(p)}{suffix}"
-        " WHERE tenant_id = ANY ($1::uuid[])"
-        for i, p in enumerate(projections)
-    )
-    out: dict[UUID, dict[str, int]] = {t: {} for t in tenants}
-    for i, tenant_id, position in await conn.fetch(each, tenants):
-        out[tenant_id][projections[i].name] = position
-    return out
 
 
 REBUILD_LOCK_KEY = 0x6F6B725F72656275  # "okr_rebu"

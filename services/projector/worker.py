@@ -354,8 +354,7 @@ class Projector:
                 seen = self.heads  # a NOTIFY during the fetch may have told of a later head
                 self.heads = {t: max(p, seen.get(t, 0)) for t, p in heads}
                 unseen = [t for t in self.heads if t not in self.applied]
-                for start in range(0, len(unseen), STORED_TENANTS):
-                    chunk = unseen[start : start + STORED_TENANTS]
+                for chunk in _chunks(unseen, STORED_TENANTS):
                     stored = await self._stored_positions(conn, chunk)
                     for tenant_id, position in stored.items():
                         self.applied.setdefault(tenant_id, position)  # a pass may have gone on
@@ -367,19 +366,9 @@ class Projector:
         self, conn: asyncpg.Connection, tenants: list[UUID]
     ) -> dict[UUID, int]:
         """Per tenant, the position every projection has applied (0: one has none)."""
-        each = " UNION ALL ".join(
-            f"SELECT tenant_id, position FROM {positions_table(p)}"
-            " WHERE tenant_id = ANY ($1::uuid[])"
-            for p in self.projections
-        )
-        sql = (
-            f"SELECT tenant_id, min(position) FROM ({each}) AS a GROUP BY tenant_id"
-            f" HAVING count(*) = {len(self.projections)}"
-        )
         async with transaction_with(conn, f"{admit_sql(tenants)}; {SHARE_SWAP_SQL}"):
-            rows = await conn.fetch(sql, tenants)
-        stored = {r[0]: r[1] for r in rows}
-        return {t: stored.get(t, 0) for t in tenants}
+            stored = await stored_positions(conn, self.projections, tenants)
+        return {t: min(stored[t].get(p.name, 0) for p in self.projections) for t in tenants}
 
     async def warm_up(self, stop: asyncio.Event | None = None) -> None:
         """Load the foldings of the tenants this process keeps none of (as many as it keeps,
@@ -672,3 +661,22 @@ async def load_checkpoints(
         list(upto.values()),
     )
     return {r[0]: (r[1], projection.decode_state(r[2])) for r in rows}
+
+
+async def stored_positions(
+    conn: asyncpg.Connection,
+    projections: Sequence[Projection[Any]],
+    tenants: list[UUID],
+    suffix: str = "",
+) -> dict[UUID, dict[str, int]]:
+    """Where each projection's tables (live, or with `suffix`) stand for these tenants, in
+    the caller's transaction (which admits them)."""
+    each = " UNION ALL ".join(
+        f"SELECT {i}, tenant_id, position FROM {positions_table(p)}{suffix}"
+        " WHERE tenant_id = ANY ($1::uuid[])"
+        for i, p in enumerate(projections)
+    )
+    out: dict[UUID, dict[str, int]] = {t: {} for t in tenants}
+    for i, tenant_id, position in await conn.fetch(each, tenants):
+        out[tenant_id][projections[i].name] = position
+    return out

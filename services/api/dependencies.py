@@ -28,7 +28,7 @@ from services.api.security import principal_of
 from services.app import Context, OKRApplication, Written
 from services.app.base import Commands
 from services.instants import Edge, instant
-from services.projector.waiting import wait_for_position
+from services.projector.waiting import BeyondHeadError, wait_for_position
 from tenants.principal import Principal
 
 T = TypeVar("T")
@@ -45,7 +45,8 @@ MinPosition = Annotated[
         ge=0,
         le=MAX_POSITION,
         description="Wait (briefly) until the view has applied this tenant position (the"
-        " audit trail: until the log holds it, as it does once a command returned it).",
+        " audit trail: until the log holds it, as it does once a command returned it);"
+        " 503 if it has not in time, 422 at once for a position past the tenant's log.",
     ),
 ]
 
@@ -152,13 +153,22 @@ async def caught_up(
     field: str = "min_position",
 ) -> None:
     """Read-your-writes: wait briefly until ``projection`` (None: the log itself) applied
-    ``min_position`` (503 if not, naming ``field``: the parameter that asked for it)."""
+    ``min_position`` (503 if not, naming ``field``: the parameter that asked for it); 422
+    at once for a position past the tenant's log head, which no command returned."""
     if not min_position:
         return
     within = runtime.settings.read_wait_seconds
-    reached = await wait_for_position(
-        runtime.pool, tenant_id, min_position, projection=projection, within=within
-    )
+    try:
+        reached = await wait_for_position(
+            runtime.pool, tenant_id, min_position, projection=projection, within=within
+        )
+    except BeyondHeadError as beyond:
+        raise InvalidQueryError(
+            f"{field} {min_position} is past this tenant's log, which ends at position"
+            f" {beyond.head}: use the X-OKR-Position a write answered with",
+            field=field,
+            rule="beyond_head",
+        ) from None
     if not reached:
         raise ReadModelBehindError(
             f"the {projection or 'log'} view has not reached position {min_position} yet",

@@ -178,23 +178,30 @@ async def test_every_write_answers_its_position_and_reads_wait_for_it(
     assert int(member.headers["x-okr-position"]) >= int(position)
 
 
-async def test_a_position_never_reached_answers_503(
+async def test_a_position_past_the_log_answers_422_at_once(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    """Asking to read a position the log has not got yet: after read_wait_seconds, 503 with
-    Retry-After, never stale data passed off as fresh; so too for the audit trail, which
-    reads the log itself (any position a command returned is in it at once)."""
+    """Asking to read a position the tenant's log has not got: no command returned it (a
+    command's position is in the log when it answers), so no wait would see it: 422 at once,
+    naming min_position and the log's head, for a view and for the audit trail alike (a
+    wait would hold a connection for read_wait_seconds, then 503)."""
     base = f"/api/v1/tenants/{world.a.tenant.id}"
-    response = await client.get(
-        f"{base}/history", headers=world.a.auth("client_viewer"), params={"min_position": 10**9}
-    )
-    assert response.status_code == 503
-    assert response.headers["retry-after"] == "1"
-    assert response.json()["errors"][0]["field"] == "min_position"
     auditor = world.a.auth("client_admin")
-    trail = await client.get(f"{base}/audit", headers=auditor, params={"min_position": 10**9})
-    assert trail.status_code == 503, trail.text
-    assert trail.json()["errors"][0]["field"] == "min_position"
-    assert "log" in trail.json()["detail"]
-    reached = await client.get(f"{base}/audit", headers=auditor, params={"min_position": 1})
-    assert reached.status_code == 200
+    made = await client.post(
+        f"{base}/objectives",
+        headers=auditor,
+        json={"cycle_id": str(world.ids.cycle_id), "title": f"Obiettivo {uuid.uuid4().hex[:8]}"},
+    )
+    head = int(made.headers["x-okr-position"])  # the tests write one at a time
+    for path, auth in (("history", world.a.auth("client_viewer")), ("audit", auditor)):
+        response = await client.get(
+            f"{base}/{path}", headers=auth, params={"min_position": head + 1}
+        )
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["errors"][0]["field"] == "min_position"
+        assert problem["errors"][0]["rule"] == "beyond_head"
+        assert f"ends at position {head}" in problem["detail"]
+    for path in ("history", "audit"):
+        reached = await client.get(f"{base}/{path}", headers=auditor, params={"min_position": head})
+        assert reached.status_code == 200, path

@@ -33,7 +33,7 @@ from services.demo_data import TENANT_ID
 from services.projector import folding, rebuild
 from services.projector.registry import PROJECTIONS, by_name
 from services.projector.schema import states_table
-from services.projector.waiting import projected_position, wait_for_position
+from services.projector.waiting import BeyondHeadError, projected_position, wait_for_position
 from services.projector.worker import LOCK_MANY_SQL, Projector, projector_pool
 from services.read import history as read_history
 from services.read import progress_as_of, progress_tree
@@ -891,6 +891,24 @@ async def test_a_reader_can_wait_for_its_own_write(fresh: System) -> None:
     finally:
         stop.set()
         await task
+
+
+async def test_a_wait_for_a_position_past_the_log_fails_at_once(fresh: System) -> None:
+    """With no projector running, a wait for the log's head ends False once `within` has
+    passed (the view is behind: the API's 503), and one for a position past the head
+    raises BeyondHeadError naming the head, at once (this one would wait a minute), for a
+    projection and for the log itself, and for a tenant with no event (head 0)."""
+    tenant = await a_tenant_with_history(fresh, check_ins=2)
+    head = await fresh.store.head(tenant)
+    assert not await wait_for_position(fresh.pool, tenant, head, within=0.05)
+    assert await wait_for_position(fresh.pool, tenant, head, projection=None, within=60)
+    for projection, someone in itertools.product(("history", None), (tenant, uuid.uuid4())):
+        known = head if someone == tenant else 0
+        with pytest.raises(BeyondHeadError) as raised:
+            await wait_for_position(
+                fresh.pool, someone, known + 1, projection=projection, within=60
+            )
+        assert (raised.value.position, raised.value.head) == (known + 1, known)
 
 
 async def listening_backends(system: System) -> list[int]:

@@ -218,40 +218,78 @@ async def rebuild_all(
     before the live tables: projectors are told of it, and project it again.
 
     One full rebuild at a time on a database (they share the shadow tables): another one
-    raises RebuildRunningError before it touches anything.
+    raises RebuildRunningError before it touches anything. One that fails or is cancelled
+    before its swap drops its shadow tables (a whole copy of the read models) on its way
+    out; where it cannot (its connection gone), the next rebuild drops them first.
     """
     async with _owner(system) as guard:  # holds the rebuild's lock until the swap is done
         if not await guard.fetchval(f"SELECT pg_try_advisory_lock({REBUILD_LOCK_KEY})"):
             raise RebuildRunningError("another full rebuild is running on this database")
-        for p in projections:
-            for name in table_names(p, SHADOW):
-                await guard.execute(f"DROP TABLE IF EXISTS {name}")
-            await guard.execute(bulk_create_sql(p, SHADOW))
-        groups = _groups(await _heads(system.pool))
-        progress = _Progress(sum(map(len, groups)), report)
-        processes = min(workers, len(groups))
-        # workers find the projections by name, so only registered ones go to them
-        if processes > 1 and all(p in PROJECTIONS for p in projections):
-            await _fill_in_processes(system, projections, groups, processes, progress)
-        else:
-            async with _owner(system) as admin:
-                filler = _Filler(await copying(admin), system.pool, system.repository, projections)
-                await filler.fill_all(groups, progress.done)
-        await _finish(system, projections, max(1, workers))
-        caught_up, reached = await _catch_up_to_heads(system, projections)
-        progress.caught_up(caught_up)
+        await _drop_shadows(guard, projections)
+        try:
+            return await _rebuild_all(system, guard, projections, report, workers)
+        except BaseException:
+            await _drop_shadows_after_failure(guard, projections)
+            raise
+
+
+async def _drop_shadows(conn: asyncpg.Connection, projections: Sequence[Projection[Any]]) -> None:
+    shadows = [name for p in projections for name in table_names(p, SHADOW)]
+    await conn.execute(f"DROP TABLE IF EXISTS {', '.join(shadows)}")
+
+
+SHADOW_DROP_LOCK_TIMEOUT = "10s"
+"""How long a failed rebuild waits to drop its shadow tables (a worker's backend may still
+hold a lock on one), before it leaves them to the next rebuild."""
+
+
+async def _drop_shadows_after_failure(
+    guard: asyncpg.Connection, projections: Sequence[Projection[Any]]
+) -> None:
+    try:
         async with guard.transaction():
-            await guard.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # SHARE_SWAP_SQL
-            # no pass runs now: what projectors applied since the last catch-up, applied here
-            heads = dict(await _heads(guard))
-            moved = [t for t, head in heads.items() if reached.get(t) != head]
-            last, behind = await _catch_up(guard, system.repository, projections, moved, None)
-            progress.caught_up(last)
-            # its new tables may stand before the live ones: heard at the commit, projectors
-            # project it again (they keep no state of the tables swapped out: Projector._load)
-            await guard.execute(NOTIFY_SQL, [f"{t}:{heads[t]}" for t in behind])
-            for p in projections:
-                await _swap(guard, p)
+            await guard.execute(f"SET LOCAL lock_timeout = '{SHADOW_DROP_LOCK_TIMEOUT}'")
+            await _drop_shadows(guard, projections)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+        log.warning("rebuild.shadow_tables_left", error=repr(error))
+
+
+async def _rebuild_all(
+    system: System,
+    guard: asyncpg.Connection,
+    projections: Sequence[Projection[Any]],
+    report: Report | None,
+    workers: int,
+) -> int:
+    """rebuild_all's work, from its shadow tables' creation to their swap, under `guard`'s
+    rebuild lock."""
+    for p in projections:
+        await guard.execute(bulk_create_sql(p, SHADOW))
+    groups = _groups(await _heads(system.pool))
+    progress = _Progress(sum(map(len, groups)), report)
+    processes = min(workers, len(groups))
+    # workers find the projections by name, so only registered ones go to them
+    if processes > 1 and all(p in PROJECTIONS for p in projections):
+        await _fill_in_processes(system, projections, groups, processes, progress)
+    else:
+        async with _owner(system) as admin:
+            filler = _Filler(await copying(admin), system.pool, system.repository, projections)
+            await filler.fill_all(groups, progress.done)
+    await _finish(system, projections, max(1, workers))
+    caught_up, reached = await _catch_up_to_heads(system, projections)
+    progress.caught_up(caught_up)
+    async with guard.transaction():
+        await guard.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # SHARE_SWAP_SQL
+        # no pass runs now: what projectors applied since the last catch-up, applied here
+        heads = dict(await _heads(guard))
+        moved = [t for t, head in heads.items() if reached.get(t) != head]
+        last, behind = await _catch_up(guard, system.repository, projections, moved, None)
+        progress.caught_up(last)
+        # its new tables may stand before the live ones: heard at the commit, projectors
+        # project it again (they keep no state of the tables swapped out: Projector._load)
+        await guard.execute(NOTIFY_SQL, [f"{t}:{heads[t]}" for t in behind])
+        for p in projections:
+            await _swap(guard, p)
     return progress.events
 
 

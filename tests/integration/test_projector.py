@@ -32,7 +32,7 @@ from services.demo import load_demo
 from services.demo_data import TENANT_ID
 from services.projector import folding, rebuild
 from services.projector.registry import PROJECTIONS, by_name
-from services.projector.schema import states_table
+from services.projector.schema import SHADOW, states_table
 from services.projector.waiting import BeyondHeadError, projected_position, wait_for_position
 from services.projector.worker import LOCK_MANY_SQL, Projector, projector_pool
 from services.read import history as read_history
@@ -711,11 +711,24 @@ async def key_result_ids(system: System, tenant: uuid.UUID) -> list[uuid.UUID]:
     return [r[0] for r in rows]
 
 
+async def shadow_tables(system: System) -> list[str]:
+    """The rebuild's shadow tables in the test's database."""
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE right(tablename, length($1)) = $1", SHADOW
+        )
+    finally:
+        await conn.close()
+    return sorted(r["tablename"] for r in rows)
+
+
 async def test_a_failing_worker_fails_the_rebuild_and_leaves_the_live_tables(
     fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A row no worker can decode: the rebuild raises the mapper's error in this process,
-    the live tables stay as they were, and no worker process is left behind."""
+    the live tables stay as they were, and neither a worker process nor a shadow table is
+    left behind."""
     tenants = [await a_tenant_with_history(fresh, check_ins=4) for _ in range(3)]
     await projector(fresh).catch_up_all()
     admin = await asyncpg.connect(fresh.admin_dsn)
@@ -732,13 +745,14 @@ async def test_a_failing_worker_fails_the_rebuild_and_leaves_the_live_tables(
         await rebuild.rebuild_all(fresh, PROJECTIONS, workers=2)
     assert await history_rows(fresh, tenants) == live
     assert multiprocessing.active_children() == []
+    assert await shadow_tables(fresh) == []
 
 
 async def test_a_cancelled_rebuild_terminates_its_workers_and_leaves_the_live_tables(
     fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ctrl-C (the task cancelled) once the first group is in: the rebuild stops at once,
-    its workers are gone, and the live tables are as they were."""
+    its workers and its shadow tables are gone, and the live tables are as they were."""
     tenants = [await a_tenant_with_history(fresh, check_ins=4) for _ in range(4)]
     await projector(fresh).catch_up_all()
     live = await history_rows(fresh, tenants)
@@ -757,6 +771,7 @@ async def test_a_cancelled_rebuild_terminates_its_workers_and_leaves_the_live_ta
     assert reports[0].startswith("rebuild: 1/4 tenants")
     assert multiprocessing.active_children() == []
     assert await history_rows(fresh, tenants) == live
+    assert await shadow_tables(fresh) == []
 
 
 async def test_workers_that_cannot_start_fail_the_rebuild_with_their_reason(

@@ -469,6 +469,36 @@ async def test_an_import_of_history_keeps_the_log_in_time_order(system: System) 
     assert (await verify_chain(system.pool, tenant)).ok
 
 
+async def test_a_clock_that_steps_back_leaves_the_log_in_time_order(
+    system: System, admin: asyncpg.Connection
+) -> None:
+    """The server's clock an hour behind the tenant's last stamp (a step back, made here by
+    moving that stamp an hour on): the next events carry the last stamp, not an earlier
+    one, so an instant still cuts the log into a prefix; the chain verifies. An import
+    must still lie between that stamp and the clock, so none fits until the clock catches
+    up."""
+    from datetime import timedelta
+
+    tenant, repo = new_tenant(), system.repository
+    tally = Tally(name="clock")
+    await repo.save(tenant, tally, actor="anna")
+    ahead = await admin.fetchval(
+        "UPDATE tenant_heads SET recorded_at = recorded_at + interval '1 hour'"
+        " WHERE tenant_id = $1 RETURNING recorded_at",
+        tenant,
+    )
+    tally.add(Decimal(1))
+    tally.add(Decimal(2))
+    await repo.save(tenant, tally, actor="anna")
+    rows = await system.store.read_log(tenant)
+    assert [(r.position, r.recorded_at) for r in rows[1:]] == [(2, ahead), (3, ahead)]
+    assert rows[0].recorded_at < ahead
+    assert (await verify_chain(system.pool, tenant)).ok
+    tally.add(Decimal(3))
+    with pytest.raises(asyncpg.DataError):
+        await repo.save(tenant, tally, actor="import:sheet", imported_at=ahead - timedelta(1))
+
+
 async def test_a_tenant_transaction_sees_its_tenants_and_commits_or_leaves_nothing(
     system: System,
 ) -> None:

@@ -235,7 +235,8 @@ async def rebuild_all(
 
 async def _drop_shadows(conn: asyncpg.Connection, projections: Sequence[Projection[Any]]) -> None:
     shadows = [name for p in projections for name in table_names(p, SHADOW)]
-    await conn.execute(f"DROP TABLE IF EXISTS {', '.join(shadows)}")
+    if shadows:
+        await conn.execute(f"DROP TABLE IF EXISTS {', '.join(shadows)}")
 
 
 SHADOW_DROP_LOCK_TIMEOUT = "10s"

@@ -5,7 +5,8 @@ their people: never a 5xx, and every answer matches the schema (status, content 
 Bounded: OKR_FUZZ_EXAMPLES examples per operation (default 8), so it runs in well under a
 minute; raise it locally for a deeper run. POST /auth/token is left out: failed sign-ins
 are rate-limited per IP and would lock the other tests' sign-ins out. min_position is
-dropped: no projector runs here, so a read-your-writes wait could only end in its 503.
+dropped: no projector runs here, so a read-your-writes wait for a position in the log could
+only end in its 503 (one past the log is a 422 at once).
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def test_the_api_keeps_its_schema(server: ServerThread, fuzz_world: World) -> No
         @given(case=operation.as_strategy(MODE), person=st.sampled_from(who), known=st.booleans())
         def exercise(case: Any, person: tuple[str, dict[str, str], str], known: bool) -> None:
             _, headers, side = person
-            if case.query:  # no projector here: a read-your-writes wait could only time out
+            if case.query:  # no projector here: a wait for a logged position times out
                 case.query.pop("min_position", None)
             for name in case.path_parameters or {}:
                 if known or name in ("tenant_id", "consultancy_id"):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import httpx
 
 from services.bootstrap import System
+from services.projector.worker import TENANT_LOCK_KEY
 from tests.api.builders import World
 
 
@@ -178,13 +180,47 @@ async def test_every_write_answers_its_position_and_reads_wait_for_it(
     assert int(member.headers["x-okr-position"]) >= int(position)
 
 
+async def test_a_position_the_view_has_not_applied_in_time_answers_503(
+    client: httpx.AsyncClient, world: World, admin: asyncpg.Connection
+) -> None:
+    """A write the projector cannot apply yet (another holds the tenant's lock, as a rebuild
+    of it would): a read with its position waits read_wait_seconds, then answers 503 with
+    Retry-After, never stale data passed off as fresh; the audit trail, the log itself, has
+    it at once; once the lock is let go, the same read shows it."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    title = f"Obiettivo {uuid.uuid4().hex[:8]}"
+    async with admin.transaction():
+        await admin.execute(f"SELECT pg_advisory_xact_lock({TENANT_LOCK_KEY})", world.a.tenant.id)
+        made = await client.post(
+            f"{base}/objectives",
+            headers=auth,
+            json={"cycle_id": str(world.ids.cycle_id), "title": title},
+        )
+        position = {"min_position": made.headers["x-okr-position"], "limit": 500}
+        behind = await client.get(f"{base}/objectives", headers=auth, params=position)
+        assert behind.status_code == 503, behind.text
+        assert behind.headers["retry-after"] == "1"
+        problem = behind.json()
+        assert (problem["errors"][0]["field"], problem["errors"][0]["rule"]) == (
+            "min_position",
+            "not_reached",
+        )
+        trail = await client.get(f"{base}/audit", headers=auth, params=position)
+        assert trail.status_code == 200, trail.text
+    listed = await client.get(f"{base}/objectives", headers=auth, params=position)
+    assert listed.status_code == 200, listed.text
+    assert title in [o["title"] for o in listed.json()["items"]]
+
+
 async def test_a_position_past_the_log_answers_422_at_once(
     client: httpx.AsyncClient, world: World
 ) -> None:
     """Asking to read a position the tenant's log has not got: no command returned it (a
     command's position is in the log when it answers), so no wait would see it: 422 at once,
     naming min_position and the log's head, for a view and for the audit trail alike (a
-    wait would hold a connection for read_wait_seconds, then 503)."""
+    wait would hold the request for read_wait_seconds, then 503). Heads are per tenant: a
+    position B's log has is past A's all the same."""
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auditor = world.a.auth("client_admin")
     made = await client.post(
@@ -205,3 +241,19 @@ async def test_a_position_past_the_log_answers_422_at_once(
     for path in ("history", "audit"):
         reached = await client.get(f"{base}/{path}", headers=auditor, params={"min_position": head})
         assert reached.status_code == 200, path
+    b_base = f"/api/v1/tenants/{world.b.tenant.id}"
+    b_auth = world.b.auth("client_admin")
+    ahead = 0
+    while ahead <= head:  # B's log past A's head
+        b_made = await client.post(
+            f"{b_base}/objectives",
+            headers=b_auth,
+            json={"cycle_id": str(world.ids.cycle_id), "title": f"O {uuid.uuid4().hex[:8]}"},
+        )
+        assert b_made.status_code == 201, b_made.text
+        ahead = int(b_made.headers["x-okr-position"])
+    for tenant_base, auth, status in ((base, auditor, 422), (b_base, b_auth, 200)):
+        read = await client.get(
+            f"{tenant_base}/audit", headers=auth, params={"min_position": ahead}
+        )
+        assert read.status_code == status, read.text

@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import pytest
 from eventsourcing.persistence import MapperDeserialisationError
+from structlog.testing import capture_logs
 
 from projections.base import Recorded
 from projections.history import history_projection
@@ -772,6 +773,40 @@ async def test_a_cancelled_rebuild_terminates_its_workers_and_leaves_the_live_ta
     assert multiprocessing.active_children() == []
     assert await history_rows(fresh, tenants) == live
     assert await shadow_tables(fresh) == []
+
+
+async def test_shadow_tables_a_failed_rebuild_cannot_drop_are_left_to_the_next_one(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild that fails while another session holds one of its shadow tables: it waits
+    SHADOW_DROP_LOCK_TIMEOUT, logs that it left them, and raises its own error, not the
+    timeout's; the next rebuild drops them first and swaps in tables of its own."""
+    tenants = [await a_tenant_with_history(fresh, check_ins=4) for _ in range(2)]
+    await projector(fresh).catch_up_all()
+    live = await history_rows(fresh, tenants)
+    monkeypatch.setattr(rebuild, "SHADOW_DROP_LOCK_TIMEOUT", "100ms")
+    holder = await asyncpg.connect(fresh.admin_dsn)
+    finish = rebuild._finish
+
+    async def fail_holding_a_shadow(*args: Any) -> None:
+        await holder.execute("BEGIN; LOCK TABLE rm_history__shadow IN ACCESS SHARE MODE")
+        raise RuntimeError("failed after the fill")
+
+    monkeypatch.setattr(rebuild, "_finish", fail_holding_a_shadow)
+    try:
+        with capture_logs() as logs, pytest.raises(RuntimeError, match="after the fill"):
+            await rebuild.rebuild_all(fresh, PROJECTIONS, workers=1)
+    finally:
+        await holder.close()
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == [
+        "rebuild.shadow_tables_left"
+    ]
+    assert "rm_history__shadow" in await shadow_tables(fresh)
+    monkeypatch.setattr(rebuild, "_finish", finish)
+    await rebuild.rebuild_all(fresh, PROJECTIONS, workers=1)
+    assert await shadow_tables(fresh) == []
+    assert await history_rows(fresh, tenants) == live
+    await assert_matches_rebuild(fresh, tenants)
 
 
 async def test_workers_that_cannot_start_fail_the_rebuild_with_their_reason(

@@ -193,7 +193,11 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
             if known.get(projection.name) == fingerprint(projection):
                 continue
             async with conn.transaction():
-                for statement in drop_sql(table_names(projection)):
+                # as for a retired one: a pass holding one of these tables waits for none,
+                # and a rebuild under way (of the old spec) fails rather than swap its in
+                await conn.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")
+                names = table_names(projection)
+                for statement in drop_sql([*names, *(name + SHADOW for name in names)]):
                     await conn.execute(statement)
                 await conn.execute(create_sql(projection))
                 await conn.execute(

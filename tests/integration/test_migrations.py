@@ -11,6 +11,7 @@ from services import read
 from services.bootstrap import bootstrap
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import SHADOW, ensure_tables, row_type
+from services.projector.worker import SHARE_SWAP_SQL
 from services.settings import Settings
 from services.store.migrate import migrate, migration_files
 from tests.conftest import DatabaseFactory
@@ -119,6 +120,40 @@ async def test_a_changed_spec_makes_tables_and_row_types_anew_and_passes_write_t
             await admin.close()
         assert applied > 0 and rows == applied
     finally:
+        await system.close()
+
+
+async def test_a_reset_waits_for_a_pass_under_way_and_drops_a_rebuilds_shadows(
+    databases: DatabaseFactory,
+) -> None:
+    """A projection reset while a pass holds its positions table and has yet to write its
+    own table (a deploy while the old projector runs): the reset waits for the pass with no
+    table locked, so the pass goes on and commits, and no deadlock fails either of them
+    (before, the reset dropped rm_history, then waited for the positions table, and the
+    pass's write waited for rm_history). The shadows a rebuild of the old spec was filling
+    go too, so it fails rather than swap old tables in."""
+    dsn = await databases.create()
+    system = await bootstrap(Settings(), dsn)
+    admin, pass_ = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        await a_tenant_with_history(system, check_ins=2)
+        await admin.execute("CREATE TABLE rm_history__shadow (tenant_id uuid)")
+        await admin.execute(
+            "UPDATE read_model_schemas SET fingerprint = 'older' WHERE projection = 'history'"
+        )
+        await pass_.execute(f"BEGIN; {SHARE_SWAP_SQL}")
+        await pass_.fetch("SELECT * FROM rm_history__positions")
+        reset = asyncio.create_task(ensure_tables(dsn, PROJECTIONS))
+        await asyncio.sleep(0.3)  # the reset reaches its wait (before: its drops)
+        assert not reset.done()
+        await pass_.execute("SET LOCAL lock_timeout = '5s'")
+        await pass_.fetch("SELECT * FROM rm_history LIMIT 1")  # its write's table
+        await pass_.execute("COMMIT")
+        assert await asyncio.wait_for(reset, 30) == ["history"]
+        assert not await admin.fetchval("SELECT to_regclass('rm_history__shadow') IS NOT NULL")
+    finally:
+        await pass_.close()
+        await admin.close()
         await system.close()
 
 

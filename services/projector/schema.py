@@ -196,8 +196,8 @@ async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]
                 # as for a retired one: a pass holding one of these tables waits for none,
                 # and a rebuild under way (of the old spec) fails rather than swap its in
                 await conn.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")
-                names = table_names(projection)
-                for statement in drop_sql([*names, *(name + SHADOW for name in names)]):
+                own = table_names(projection)
+                for statement in drop_sql([*own, *(name + SHADOW for name in own)]):
                     await conn.execute(statement)
                 await conn.execute(create_sql(projection))
                 await conn.execute(

@@ -34,12 +34,14 @@ async def migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def demo(args: argparse.Namespace, settings: Settings) -> int:
-    from services.demo import load_demo, print_demo
+    from services.demo import print_demo
+    from services.demo_data import TENANT_ID
+    from services.serve import ensure_demo
 
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:
-            tenant_id = await load_demo(system)
-            await print_demo(system, tenant_id)
+            await ensure_demo(system, platform_admin=False)
+            await print_demo(system, TENANT_ID)
     return 0
 
 

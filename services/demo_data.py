@@ -52,7 +52,9 @@ LUCA = Person("luca@bussola.example", "Luca Conti", "consultant")
 GIULIA = Person("giulia@esempio.example", "Giulia Bianchi", "client_admin")
 MARCO = Person("marco@esempio.example", "Marco Russo", "client_member")
 SARA = Person("sara@esempio.example", "Sara Galli", "client_viewer")
-PEOPLE = (ADMIN, PAOLA, LUCA, GIULIA, MARCO, SARA)
+MEMBERS = (PAOLA, LUCA, GIULIA, MARCO, SARA)
+"""The consultancy's and the client's people (`okr demo` makes their logins)."""
+PEOPLE = (ADMIN, *MEMBERS)
 
 
 @dataclass(frozen=True)

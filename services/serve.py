@@ -102,8 +102,10 @@ async def ensure_platform_admin(system: System, settings: Settings) -> None:
     log.info("serve.platform_admin_created", email=user.email)
 
 
-async def ensure_demo(system: System) -> None:
-    """The demo consultancy, tenant, logins and history (each step skipped when done)."""
+async def ensure_demo(system: System, *, platform_admin: bool) -> None:
+    """The demo consultancy, tenant, logins and history (each step skipped when done); with
+    `platform_admin`, admin@okr.local too, a platform admin (the embedded server's only:
+    `okr demo` on a database of one's own makes no login with powers over every tenant)."""
     pool = system.pool
     try:
         await directory.get_consultancy(pool, d.CONSULTANCY_ID)
@@ -118,7 +120,7 @@ async def ensure_demo(system: System) -> None:
             pool, d.CONSULTANCY_ID, d.TENANT_NAME, slug=d.TENANT_SLUG, colour=d.TENANT_COLOUR,
             fiscal_year_start_month=d.FISCAL_YEAR_START_MONTH, tenant_id=d.TENANT_ID,
         )  # fmt: skip
-    for person in d.PEOPLE:
+    for person in d.PEOPLE if platform_admin else d.MEMBERS:
         if await users.find_user_by_email(pool, person.email) is None:
             await users.create_user(
                 pool, person.email, person.name, password=d.PASSWORD, user_id=person.id
@@ -130,7 +132,8 @@ async def ensure_demo(system: System) -> None:
     for person in (d.LUCA, d.GIULIA, d.MARCO, d.SARA):
         with contextlib.suppress(DuplicateMembershipError):
             await memberships.add_membership(pool, d.TENANT_ID, person.id, person.role)
-    await _make_platform_admin(system, d.ADMIN.id)
+    if platform_admin:
+        await _make_platform_admin(system, d.ADMIN.id)
     await load_demo(system)
 
 
@@ -153,7 +156,7 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
             await ensure_tables(admin_dsn, PROJECTIONS)
             await ensure_platform_admin(system, settings)
             if embedded:
-                await ensure_demo(system)
+                await ensure_demo(system, platform_admin=True)
             await _serve(args, settings, system)
         finally:
             await system.close()

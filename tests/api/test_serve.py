@@ -17,6 +17,7 @@ from services import demo_data as d
 from services.bootstrap import System, bootstrap
 from services.serve import ensure_demo, ensure_platform_admin
 from services.settings import PROJECT_ROOT, Settings
+from tenants import directory, memberships
 from tenants.users import authenticate_password, find_user_by_email
 from tests.api.conftest import JWT_SECRET
 from tests.conftest import DatabaseFactory
@@ -32,13 +33,44 @@ async def fresh(databases: DatabaseFactory) -> AsyncIterator[System]:
 @pytest.mark.slow
 async def test_the_demo_logins_are_made_once(fresh: System) -> None:
     """Twice in a row: the same consultancy, tenant, people and roles, nothing doubled."""
-    await ensure_demo(fresh)
-    await ensure_demo(fresh)
+    await ensure_demo(fresh, platform_admin=True)
+    await ensure_demo(fresh, platform_admin=True)
     giulia = await authenticate_password(fresh.pool, d.GIULIA.email, d.PASSWORD)
     assert giulia is not None and giulia.id == d.GIULIA.id
     admin = await find_user_by_email(fresh.pool, d.ADMIN.email)
     assert admin is not None and admin.is_platform_admin
     assert await fresh.store.head(d.TENANT_ID) > 0
+
+
+@pytest.mark.slow
+async def test_okr_demo_on_a_database_of_ones_own_makes_the_tenant_and_its_people(
+    databases: DatabaseFactory,
+) -> None:
+    """`okr demo` with DATABASE_URL: the consultancy, the tenant (its name and slug), and
+    the people's logins and roles, as the README's sign-in table says, so the API and the
+    portal show the demo; but no platform admin with the published password."""
+    dsn = await databases.create()
+    env = {**os.environ, "DATABASE_URL": dsn}
+    done = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "demo", env=env, cwd=PROJECT_ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await done.communicate()
+    assert done.returncode == 0, err.decode()
+    assert d.TENANT_NAME in out.decode()
+    system = await bootstrap(Settings(), dsn, run_migrations=False)
+    try:
+        tenant = await directory.get_tenant(system.pool, d.TENANT_ID)
+        assert (tenant.name, tenant.slug) == (d.TENANT_NAME, d.TENANT_SLUG)
+        giulia = await authenticate_password(system.pool, d.GIULIA.email, d.PASSWORD)
+        assert giulia is not None
+        members = await memberships.list_members(system.pool, d.TENANT_ID)
+        assert {(m.email, m.role.value) for m in members} == {
+            (p.email, p.role) for p in (d.LUCA, d.GIULIA, d.MARCO, d.SARA)
+        }
+        assert await find_user_by_email(system.pool, d.ADMIN.email) is None
+    finally:
+        await system.close()
 
 
 async def test_the_first_platform_admin_comes_from_the_environment(fresh: System) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -143,18 +143,34 @@ async def progress_as_of(
     repository: Repository,
     tenant_id: UUID,
     *,
-    today: date,
+    today: date | None = None,
     position: int | None = None,
     recorded_at: datetime | None = None,
     valid_at: date | None = None,
     cycle_id: UUID | None = None,
     cadence_days: int = DEFAULT_CADENCE_DAYS,
 ) -> ProgressTree:
-    """The tree as the system knew it at a position/instant (what it showed then)."""
+    """The tree as the system knew it at a position/instant, as it showed it then: pace,
+    status and staleness on `today`, by default the instant's day or, for a position
+    alone, the day its event was recorded (the first the log stood there; today for the
+    head or past it, where the log still stands)."""
     state = await state_as_of(repository, tenant_id, position=position, recorded_at=recorded_at)
+    if today is None:
+        today = await _day_shown(repository, tenant_id, state, recorded_at)
     return tree_of(
         state, today=today, valid_at=valid_at, cycle_id=cycle_id, cadence_days=cadence_days
     )
+
+
+async def _day_shown(
+    repository: Repository, tenant_id: UUID, state: ProgressView, recorded_at: datetime | None
+) -> date:
+    if recorded_at is not None:
+        return recorded_at.date()
+    last = state.last_activity
+    if last is not None and state.last_position < await repository.store.head(tenant_id):
+        return last.date()
+    return datetime.now(UTC).date()
 
 
 async def diff(

@@ -901,6 +901,34 @@ async def test_the_demo_as_of_a_past_day_differs_from_today(fresh: System) -> No
     assert await fresh.store.head(TENANT_ID) == now.position
 
 
+async def test_as_of_a_position_alone_shows_the_day_its_event_was_recorded(
+    fresh: System,
+) -> None:
+    """As of a position with no day given: pace, status and staleness of the day the log
+    came to stand there, the same tree as of that event's instant (not today's pace over
+    values of weeks ago, every key result stale); at the head, where the log still
+    stands, today's, as the live view."""
+    from datetime import UTC, datetime, timedelta
+
+    await load_demo(fresh)
+    await projector(fresh).catch_up(TENANT_ID)
+    month_ago = datetime.now(UTC) - timedelta(days=30)
+    by_instant = await progress_as_of(fresh.repository, TENANT_ID, recorded_at=month_ago)
+    position = by_instant.position
+    (recorded,) = [
+        r.recorded_at for r in await fresh.store.read_log(TENANT_ID) if r.position == position
+    ]
+    assert recorded.date() < datetime.now(UTC).date()  # a day that tells them apart
+    by_position = await progress_as_of(fresh.repository, TENANT_ID, position=position)
+    assert by_position.today == recorded.date()
+    at_its_instant = await progress_as_of(fresh.repository, TENANT_ID, recorded_at=recorded)
+    assert by_position == at_its_instant
+    head = await fresh.store.head(TENANT_ID)
+    live = await progress_tree(fresh.pool, TENANT_ID, today=datetime.now(UTC).date())
+    assert await progress_as_of(fresh.repository, TENANT_ID, position=head) == live
+    assert await progress_as_of(fresh.repository, TENANT_ID, position=head + 10) == live
+
+
 async def test_read_models_of_tenant_a_are_invisible_to_tenant_b(fresh: System) -> None:
     """Raw SQL as the app role with tenant B set sees none of A's read-model rows."""
     a = await a_tenant_with_history(fresh, check_ins=4)

@@ -27,7 +27,6 @@ from services.api.dependencies import (
     caught_up,
     progress_tree_of,
     query_instant,
-    utc_today,
 )
 from services.api.pagination import Cursor, Limit, encode_cursor, position_after
 from services.api.problems import InvalidQueryError
@@ -102,8 +101,7 @@ class ViewController(Controller):
             moment = query_instant(as_of, "as_of", "last")
             moment = None if moment is None else not_after_now(moment)
             return await read.progress_as_of(
-                runtime.system.repository, tenant_id,
-                today=today or (moment.date() if moment else utc_today()),
+                runtime.system.repository, tenant_id, today=today,
                 position=as_of_position, recorded_at=moment, valid_at=valid_at,
                 cycle_id=cycle_id, cadence_days=await runtime.cadence_days(tenant_id),
             )  # fmt: skip

@@ -25,6 +25,17 @@ def _count(text: str) -> int:
     return value
 
 
+def _position(text: str) -> int:
+    """A tenant position, a whole number of at least 0, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a position (0 or more), not {text!r}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="okr", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
@@ -52,14 +63,26 @@ def parser() -> argparse.ArgumentParser:
 
     progress = sub.add_parser("progress", help="a tenant's objective tree")
     progress.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
-    progress.add_argument("--as-of", help="what the system knew at this instant (ISO 8601)")
+    progress.add_argument(
+        "--as-of", help="what the system knew at this instant (ISO 8601; a date: by its end, UTC)"
+    )
+    progress.add_argument(
+        "--as-of-position",
+        type=_position,
+        metavar="N",
+        help="what the system knew when the tenant's log stood at position N",
+    )
     progress.add_argument("--valid-at", help="values for this business date (YYYY-MM-DD)")
     progress.add_argument("--json", action="store_true", help="JSON instead of a table")
 
     diff = sub.add_parser("diff", help="what changed in a tenant between two instants")
     diff.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
-    diff.add_argument("--from", dest="since", required=True, help="ISO 8601 instant or date")
-    diff.add_argument("--to", dest="until", required=True, help="ISO 8601 instant or date")
+    diff.add_argument(
+        "--from", dest="since", required=True, help="ISO 8601 instant, or a date: as at its end"
+    )
+    diff.add_argument(
+        "--to", dest="until", required=True, help="ISO 8601 instant, or a date: as at its end"
+    )
     diff.add_argument("--json", action="store_true", help="JSON instead of lines")
 
     audit = sub.add_parser("audit", help="the audit trail")

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 
 from services.bootstrap import System
-from services.instants import instant, not_after_now
+from services.instants import day, instant, not_after_now
 from services.runtime import admin_database, running_system
 from services.settings import Settings
 
@@ -127,9 +127,20 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
                     system.pool, system.repository, chosen, tenant
                 )
             for d in differences[:50]:
-                print(f"DIFF {d.tenant_id} {d.table} {d.key}: live={d.live} rebuilt={d.rebuilt}")
+                side = ""
+                if d.live is None or d.rebuilt is None:
+                    side = " (rebuilt only)" if d.live is None else " (live only)"
+                print(f"DIFF tenant {d.tenant_id} {d.table} key {_key(d.key)}{side}")
+                for column, live, rebuilt in d.changed:
+                    print(f"    {column}: live {live!r} → rebuilt {rebuilt!r}")
+            if len(differences) > 50:
+                print(f"... and {len(differences) - 50} more")
             print(f"verify: {len(differences)} differing row(s)")
             return 1 if differences else 0
+
+
+def _key(key: tuple[object, ...]) -> str:
+    return ", ".join(str(part) for part in key)
 
 
 def parse_instant(text: str) -> datetime:
@@ -141,19 +152,18 @@ def parse_instant(text: str) -> datetime:
 
 
 async def progress(args: argparse.Namespace, settings: Settings) -> int:
-    from services.demo_data import TENANT_NAME
     from services.read import cadence_days, progress_as_of, progress_tree
     from services.tree_print import render
 
-    valid_at = None if args.valid_at is None else parse_instant(args.valid_at).date()
+    valid_at = None if args.valid_at is None else parse_day(args.valid_at, "--valid-at")
+    at = None if args.as_of is None else not_after_now(parse_instant(args.as_of))
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:
             tenant = await resolve_tenant(system, args.tenant)
             cadence = await cadence_days(system.pool, tenant)
-            if args.as_of:
-                at = not_after_now(parse_instant(args.as_of))
+            if at is not None or args.as_of_position is not None:
                 tree = await progress_as_of(
-                    system.repository, tenant, today=at.date(), recorded_at=at,
+                    system.repository, tenant, recorded_at=at, position=args.as_of_position,
                     valid_at=valid_at, cadence_days=cadence,
                 )  # fmt: skip
             else:
@@ -161,11 +171,30 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
                     system.pool, tenant, today=datetime.now(UTC).date(), valid_at=valid_at,
                     cadence_days=cadence,
                 )  # fmt: skip
+            title = await tenant_name(system, tenant)
     if args.json:
         sys.stdout.write(msgspec.json.encode(tree).decode() + "\n")
     else:
-        print(render(tree, TENANT_NAME if args.tenant == "demo" else str(tenant)))
+        print(render(tree, title, at))
     return 0
+
+
+async def tenant_name(system: System, tenant_id: UUID) -> str:
+    """The tenant's name in the directory, or its id for a tenant only the log knows."""
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        name = await conn.fetchval("SELECT name FROM tenants WHERE id = $1", tenant_id)
+    finally:
+        await conn.close()
+    return str(tenant_id) if name is None else str(name)
+
+
+def parse_day(text: str, option: str) -> date:
+    """A business date, YYYY-MM-DD (as the API takes valid_at), or exit naming the option."""
+    try:
+        return day(text)
+    except ValueError:
+        raise SystemExit(f"okr: {option} takes a date (YYYY-MM-DD), not {text!r}") from None
 
 
 async def diff(args: argparse.Namespace, settings: Settings) -> int:
@@ -190,13 +219,15 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _shown(field: str, value: str | None) -> str:
-    """One side of a change as the tree shows it: progress as a percentage, a dash for
-    none (--json keeps the exact text)."""
+    """One side of a change as the tree shows it: progress as a percentage, a score to two
+    places, a dash for none (--json keeps the exact text)."""
     from projections.timetravel import PROGRESS_FIELDS
-    from services.tree_print import percent
+    from services.tree_print import percent, score
 
     if field in PROGRESS_FIELDS:
         return percent(None if value is None else Decimal(value))
+    if field == "score" and value is not None:
+        return score(Decimal(value), None)
     return "—" if value is None else value
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from projections.codec import decimal_text
 from projections.progress_tree import CycleNode, KeyResultNode, ObjectiveNode, ProgressTree
@@ -35,44 +36,62 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render(tree: ProgressTree, title: str) -> str:
+def score(value: Decimal | None, band: str | None) -> str:
+    """A score at close to two places, with its band (0.67 amber); empty for none."""
+    if value is None:
+        return ""
+    return f"{value.quantize(Decimal('0.01'), ROUND_HALF_UP)}" + (f" {band}" if band else "")
+
+
+def render(tree: ProgressTree, title: str, as_of: datetime | None = None) -> str:
     """Header, then per cycle its objectives (indented by alignment) and key results."""
-    when = f"as of position {tree.position}" + (
-        f", valid at {tree.valid_at}" if tree.valid_at else ""
+    known = f"as known at {as_of.isoformat()}, " if as_of is not None else ""
+    when = f"{known}log position {tree.position}" + (
+        f", values valid at {tree.valid_at}" if tree.valid_at else ""
     )
     lines = [f"{title} — {tree.today} ({when})"]
     for cycle in tree.cycles:
         lines += _cycle(cycle)
+    if not tree.cycles:
+        lines.append("no cycle yet" if tree.position else "nothing recorded yet")
     return "\n".join(lines)
 
 
 def _cycle(cycle: CycleNode) -> list[str]:
-    score = "" if cycle.score is None else f"  score {decimal_text(cycle.score)}"
-    head = f"{cycle.name} [{cycle.state}] {cycle.starts_on} → {cycle.ends_on}{score}"
+    scored = cycle.score is not None
+    total = f"  score {score(cycle.score, cycle.score_band)}" if scored else ""
+    head = f"{cycle.name} [{cycle.state}] {cycle.starts_on} → {cycle.ends_on}{total}"
     lines = ["", head, "-" * len(head)]
-    lines.append(f"{'':{WIDTH}} {'value':>14} {'progress':>9} {'expected':>9} {'status':<12} conf")
+    lines.append(
+        f"{'':{WIDTH}} {'value':>14} {'progress':>9} {'expected':>9} {'status':<12} conf"
+        + (f" {'score':>11}" if scored else "")
+    )
     for objective in cycle.objectives:
-        lines += _objective(objective, 0)
+        lines += _objective(objective, 0, scored)
     return lines
 
 
-def _objective(objective: ObjectiveNode, depth: int) -> list[str]:
+def _objective(objective: ObjectiveNode, depth: int, scored: bool) -> list[str]:
     pad = "  " * depth
-    lines = [
-        f"{_cut(pad + objective.title, WIDTH):{WIDTH}} {'':>14} {percent(objective.progress):>9}"
-    ]
+    line = f"{_cut(pad + objective.title, WIDTH):{WIDTH}} {'':>14} {percent(objective.progress):>9}"
+    if scored:
+        line += f" {'':>9} {'':<12} {'':4} {score(objective.score, objective.score_band):>11}"
+    lines = [line.rstrip()]
     for kr in objective.key_results:
-        lines.append(_key_result(kr, depth + 1))
+        lines.append(_key_result(kr, depth + 1, scored))
     for child in objective.children:
-        lines += _objective(child, depth + 1)
+        lines += _objective(child, depth + 1, scored)
     return lines
 
 
-def _key_result(kr: KeyResultNode, depth: int) -> str:
+def _key_result(kr: KeyResultNode, depth: int, scored: bool) -> str:
     name = _cut("  " * depth + "• " + kr.title, WIDTH)
     confidence = "" if kr.confidence is None else str(kr.confidence)
     status = STATUS.get(kr.status, kr.status) + (" (stale)" if kr.stale else "")
-    return (
+    line = (
         f"{name:{WIDTH}} {amount(kr.value, kr):>14} {percent(kr.shown_progress):>9}"
-        f" {percent(kr.expected_progress):>9} {status:<12} {confidence}"
+        f" {percent(kr.expected_progress):>9} {status:<12} {confidence:4}"
     )
+    if scored:
+        line += f" {score(kr.score, kr.score_band):>11}"
+    return line.rstrip()

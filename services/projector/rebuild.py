@@ -679,6 +679,9 @@ class Difference:
     key: tuple[Any, ...]
     live: Row | None
     rebuilt: Row | None
+    changed: tuple[tuple[str, Any, Any], ...] = ()
+    """Each column that differs: its name, the live value, the rebuilt one (for a row on
+    one side only, every column, with None on the other)."""
 
 
 def _comparable(row: Row | None, json_cells: list[int]) -> Any:
@@ -730,10 +733,14 @@ async def _compare(
     live = keyed(table, live_rows)
     rebuilt = keyed(table, [encoded_row(table, row) for row in rows])
     out = []
+    nothing = (None,) * len(names)
     for key in live.keys() | rebuilt.keys():
         a, b = live.get(key), rebuilt.get(key)
-        if _comparable(a, json_cells) != _comparable(b, json_cells):
-            out.append(Difference(tenant_id, table.name, key, a, b))
+        seen_a, seen_b = _comparable(a, json_cells), _comparable(b, json_cells)
+        if seen_a != seen_b:
+            cells = zip(names, seen_a or nothing, seen_b or nothing, strict=True)
+            changed = tuple((name, x, y) for name, x, y in cells if x != y)
+            out.append(Difference(tenant_id, table.name, key, a, b, changed))
     return out
 
 

@@ -16,6 +16,7 @@ import asyncpg
 
 from services.app import Context, OKRApplication
 from services.bootstrap import System
+from services.demo_data import TENANT_ID
 from services.projector.rebuild import REBUILD_LOCK_KEY
 from services.projector.registry import PROJECTIONS
 from services.projector.worker import Projector
@@ -112,6 +113,12 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
     then = progress("--as-of", month_ago)
     assert then.returncode == 0, then.stderr
     assert 0 < json.loads(then.stdout)["position"] < now["position"]
+    at = json.loads(then.stdout)["position"]  # with the pace of the day it was recorded
+    by_position = json.loads(progress("--as-of-position", str(at)).stdout)
+    assert by_position["position"] == at
+    assert by_position["today"] <= month_ago[:10] < now["today"]
+    scored = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", str(at))
+    assert scored.stdout.startswith(f"Esempio Consulenza S.r.l. — {by_position['today']} (")
 
     changes = okr(dsn, "diff", "--tenant", "demo", "--from", month_ago,
                   "--to", datetime.now(UTC).isoformat(), "--json")  # fmt: skip
@@ -127,6 +134,17 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
     verify = okr(dsn, "projections", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "verify: 0 differing row(s)" in verify.stdout
+    tamper = await asyncpg.connect(dsn)
+    try:
+        await tamper.execute("UPDATE rm_history SET actor = 'mallory' WHERE position = 5")
+    finally:
+        await tamper.close()
+    tampered = okr(dsn, "projections", "verify", "--tenant", "demo")
+    assert tampered.returncode == 1
+    lines = tampered.stdout.splitlines()
+    assert lines[0] == f"DIFF tenant {TENANT_ID} rm_history key 5", tampered.stdout
+    assert re.fullmatch(r"    actor: live 'mallory' → rebuilt 'user:[0-9a-f-]+'", lines[1])
+    assert lines[-1] == "verify: 1 differing row(s)"
     rebuilt = okr(dsn, "projections", "rebuild", "--workers", "2")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert f"rebuilt progress, series, history: {now['position']} events" in rebuilt.stdout
@@ -151,6 +169,14 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
         assert refused.stderr.strip().endswith(f"okr: no tenant with id or slug '{nobody}'")
     bad_date = okr(dsn, "progress", "--tenant", "demo", "--as-of", "last tuesday")
     assert bad_date.returncode != 0 and "ISO 8601" in bad_date.stderr
+    an_instant = okr(dsn, "progress", "--tenant", "demo", "--valid-at", "2026-10-15T10:00")
+    assert an_instant.returncode == 1  # a business date, as the API's valid_at
+    assert an_instant.stderr.strip() == (
+        "okr: --valid-at takes a date (YYYY-MM-DD), not '2026-10-15T10:00'"
+    )
+    for position in ("-1", "ten"):
+        refused = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", position)
+        assert refused.returncode == 2 and "expected a position (0 or more)" in refused.stderr
     backwards = okr(dsn, "diff", "--tenant", "demo", "--from", "2026-11-01", "--to", "2026-10-01")
     assert backwards.returncode == 1
     assert backwards.stderr.strip() == (

@@ -20,7 +20,7 @@ from domain import KPI, KeyResult
 from domain.values import KRKind
 from projections.base import Recorded, RowsByTable, Table
 from projections.codec import NO_ROWS, StateCodec, one_table, row_of, table_of
-from projections.progress_state import CycleView, KeyResultView
+from projections.progress_state import CycleView, KeyResultView, ProgressView
 
 KEY_RESULT = "key_result"
 KPI_KIND = "kpi"
@@ -144,6 +144,79 @@ def pace_line(kr: KeyResultView, cycle: CycleView) -> tuple[PacePoint, PacePoint
     return expected_pace(
         window_start=cycle.starts_on, due_on=kr.due_on, start=start, target=kr.target
     )
+
+
+class ChartValue(SeriesPoint, frozen=True, gc=False):
+    """A recorded value as a chart shows it: superseded once a later correction gave its
+    check-in or measurement another value (the chart keeps it, marked, as the history
+    does)."""
+
+    superseded: bool = False
+
+
+class KeyResultSeries(msgspec.Struct, frozen=True):
+    """A key result's chart: every value recorded, the expected-pace line (flat at the
+    threshold for a guardrail), and the target, with the original one if it was revised."""
+
+    key_result_id: UUID
+    position: int
+    """The tenant position the chart stands at."""
+    kind: str
+    target: Decimal
+    original_target: Decimal
+    pace: tuple[PacePoint, PacePoint]
+    values: list[ChartValue]
+
+
+class KPISeries(msgspec.Struct, frozen=True):
+    """A KPI's chart: every measurement recorded, and the thresholds of its health."""
+
+    kpi_id: UUID
+    position: int
+    direction: str
+    green: Decimal
+    red: Decimal
+    values: list[ChartValue]
+
+
+def chart_values(points: Iterable[SeriesPoint]) -> list[ChartValue]:
+    """The points in their order, each marked superseded if a later one (by position)
+    carries the same check-in or measurement."""
+    points = list(points)
+    latest: dict[UUID, int] = {}
+    for point in points:
+        latest[point.point_id] = max(point.position, latest.get(point.point_id, 0))
+    return [
+        ChartValue(**msgspec.structs.asdict(p) | {"superseded": p.position < latest[p.point_id]})
+        for p in points
+    ]
+
+
+def key_result_series(
+    state: ProgressView, key_result_id: UUID, points: Iterable[SeriesPoint]
+) -> KeyResultSeries | None:
+    """The key result's chart as `state` knows it (None if it does not know the key result)."""
+    kr = state.key_results.get(key_result_id)
+    if kr is None:
+        return None
+    return KeyResultSeries(
+        key_result_id=key_result_id, position=state.last_position, kind=kr.kind,
+        target=kr.target, original_target=kr.original_target,
+        pace=pace_line(kr, state.cycles[kr.cycle_id]), values=chart_values(points),
+    )  # fmt: skip
+
+
+def kpi_series(
+    state: ProgressView, kpi_id: UUID, points: Iterable[SeriesPoint]
+) -> KPISeries | None:
+    """The KPI's chart as `state` knows it (None if it does not know the KPI)."""
+    kpi = state.kpis.get(kpi_id)
+    if kpi is None:
+        return None
+    return KPISeries(
+        kpi_id=kpi_id, position=state.last_position, direction=kpi.direction,
+        green=kpi.green, red=kpi.red, values=chart_values(points),
+    )  # fmt: skip
 
 
 TABLES: tuple[Table, ...] = (

@@ -16,12 +16,18 @@ from litestar import Request, Response
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
+from projections.progress_state import ProgressView
 from projections.progress_tree import ProgressTree
 from projections.series import SeriesPoint
 from services import read
 from services.api.observability import request_id_of
 from services.api.pagination import MAX_POSITION
-from services.api.problems import BadPreconditionError, InvalidQueryError, ReadModelBehindError
+from services.api.problems import (
+    BadPreconditionError,
+    InvalidQueryError,
+    NotFoundError,
+    ReadModelBehindError,
+)
 from services.api.runtime import ApiRuntime, runtime_of
 from services.api.schemas.common import WriteResult
 from services.api.security import principal_of
@@ -186,22 +192,35 @@ async def series_of(
     min_position: int | None,
     as_of: str | None,
     as_of_position: int | None,
-) -> list[SeriesPoint]:
-    """A key result's or KPI's points now (once the view applied ``min_position``), or as
-    they stood at an instant and/or position: the points recorded by then, which the view
-    must have applied."""
-    if as_of is None and as_of_position is None:
-        await caught_up(runtime, tenant_id, min_position, "series")
-        return await read.series(runtime.pool, tenant_id, item_id, item_kind)
-    moment = query_instant(as_of, "as_of", "last")
-    upto = await read.known_position(
-        runtime.pool, tenant_id, position=as_of_position, recorded_at=moment
-    )
+) -> tuple[ProgressView, list[SeriesPoint]]:
+    """A key result's or KPI's points, with the progress state that gives its pace line and
+    thresholds: now (once both views applied ``min_position``; the points the state has
+    seen), or as they stood at an instant and/or position (the points recorded by then,
+    which the view must have applied, and the state replayed to there)."""
     await caught_up(runtime, tenant_id, min_position, "series")
-    await caught_up(
-        runtime, tenant_id, upto, "series", "as_of" if as_of is not None else "as_of_position"
+    if as_of is None and as_of_position is None:
+        await caught_up(runtime, tenant_id, min_position, "progress")
+        state = await read.progress_state(runtime.pool, tenant_id)
+        upto = state.last_position
+    else:
+        moment = query_instant(as_of, "as_of", "last")
+        upto = await read.known_position(
+            runtime.pool, tenant_id, position=as_of_position, recorded_at=moment
+        )
+        field = "as_of" if as_of is not None else "as_of_position"
+        await caught_up(runtime, tenant_id, upto, "series", field)
+        state = await read.state_as_of(runtime.system.repository, tenant_id, position=upto)
+    return state, await read.series(runtime.pool, tenant_id, item_id, item_kind, upto)
+
+
+def not_known_at(field: str, what: str, position: int) -> NotFoundError:
+    """404 for an item that is (or was) in the log, not in the view at this position: asked
+    as of a point before it was made, or before the view applied it."""
+    return NotFoundError(
+        f"no such {what} in the view as it stands at position {position}",
+        field=field,
+        rule="not_yet",
     )
-    return await read.series(runtime.pool, tenant_id, item_id, item_kind, upto)
 
 
 async def progress_tree_of(

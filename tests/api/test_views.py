@@ -248,39 +248,59 @@ async def test_diff_between_two_instants(client: httpx.AsyncClient, world: World
 
 
 async def test_a_series_as_it_stood(client: httpx.AsyncClient, world: World) -> None:
-    """?as_of_position= and ?as_of= give the points recorded by then: a later correction is
-    not among them, a date before the key result gives none, and a position past the log's
-    head gives the series as it is. A KPI's series likewise."""
+    """?as_of_position= and ?as_of= give the values recorded by then: a later correction is
+    not among them (nor is the value it superseded marked), and a position past the log's
+    head gives the series as it is; the pace line and target are those of then (a target
+    revised since is not). A date before the key result, or position 0 for a KPI: 404 with
+    rule not_yet (there was no such item then)."""
     kr, position = await fresh_key_result(client, world)
     base = f"/api/v1/tenants/{world.a.tenant.id}/key-results/{kr}"
     auth = world.a.auth("client_admin")
     first = await client.get(f"{base}/series", headers=auth, params={"min_position": position})
-    check_in_id = first.json()[0]["point_id"]
+    check_in_id = first.json()["values"][0]["point_id"]
     corrected = await client.post(
         f"{base}/check-ins/{check_in_id}/corrections",
         headers=auth,
         json={"value": 71, "reason": "letto male"},
     )
     assert corrected.status_code == 201, corrected.text
+    revised = await client.post(
+        f"{base}/target-revisions", headers=auth, json={"target": 90, "reason": "più clienti"}
+    )
+    assert revised.status_code in (200, 201), revised.text
 
-    async def values(params: dict[str, str | int]) -> list[tuple[str, bool]]:
-        points = await client.get(f"{base}/series", headers=auth, params=params)
-        assert points.status_code == 200, points.text
-        return [(p["value"], p["corrected"]) for p in points.json()]
+    async def chart(params: dict[str, str | int]) -> Any:
+        got = await client.get(f"{base}/series", headers=auth, params=params)
+        assert got.status_code == 200, got.text
+        return got.json()
 
-    three = [("72", False), ("75", False), ("79", False)]
+    async def values(params: dict[str, str | int]) -> list[tuple[str, bool, bool]]:
+        return [
+            (p["value"], p["corrected"], p["superseded"]) for p in (await chart(params))["values"]
+        ]
+
+    three = [("72", False, False), ("75", False, False), ("79", False, False)]
     assert await values({"as_of_position": int(position)}) == three
+    assert (await chart({"as_of_position": int(position)}))["target"] == "85"
     assert await values({"as_of_position": int(position) - 1}) == three[:2]
-    now = await values({"min_position": corrected.headers["x-okr-position"]})
-    assert now == [*three, ("71", True)]
+    now = await values({"min_position": revised.headers["x-okr-position"]})
+    assert now == [("72", False, True), *three[1:], ("71", True, False)]
+    latest = await chart({"min_position": revised.headers["x-okr-position"]})
+    assert (latest["target"], latest["original_target"]) == ("90", "85")
+    assert latest["pace"][1]["value"] == "90"
     assert await values({"as_of_position": 2**62}) == now
-    recorded = (await client.get(f"{base}/series", headers=auth)).json()
+    recorded = latest["values"]
     assert await values({"as_of": recorded[1]["recorded_at"]}) == three[:2]
     day = datetime.fromisoformat(recorded[0]["recorded_at"]).date()
-    assert await values({"as_of": (day - timedelta(days=1)).isoformat()}) == []
     kpi = f"/api/v1/tenants/{world.a.tenant.id}/kpis/{world.ids.kpi_id}/series"
-    assert (await client.get(kpi, headers=auth)).json()
-    assert (await client.get(kpi, headers=auth, params={"as_of_position": 0})).json() == []
+    assert (await client.get(kpi, headers=auth)).json()["values"]
+    for path, params in (
+        (f"{base}/series", {"as_of": (day - timedelta(days=1)).isoformat()}),
+        (kpi, {"as_of_position": 0}),
+    ):
+        before = await client.get(path, headers=auth, params=params)
+        assert before.status_code == 404, before.text
+        assert before.json()["errors"][0]["rule"] == "not_yet"
     for params, field in (({"as_of": "soon"}, "as_of"), ({"as_of_position": -1}, "as_of_position")):
         refused = await client.get(f"{base}/series", headers=auth, params=params)
         assert refused.status_code == 422, refused.text
@@ -295,17 +315,26 @@ async def test_series_of_a_key_result_and_a_kpi_and_404_for_an_unknown_or_other_
     kr, position = await fresh_key_result(client, world)
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_viewer")
-    points = await client.get(
+    got = await client.get(
         f"{base}/key-results/{kr}/series", headers=auth, params={"min_position": position}
     )
-    assert points.status_code == 200, points.text
-    assert [(p["valid_on"], p["value"]) for p in points.json()] == [
+    assert got.status_code == 200, got.text
+    chart = got.json()
+    assert [(p["valid_on"], p["value"]) for p in chart["values"]] == [
         ("2027-01-10", "72"), ("2027-01-20", "75"), ("2027-01-30", "79"),
     ]  # fmt: skip
-    assert {p["item_kind"] for p in points.json()} == {"key_result"}
-    measured = await client.get(f"{base}/kpis/{world.ids.kpi_id}/series", headers=auth)
-    assert measured.json()[0]["point_id"] == str(world.ids.measurement_id)  # others may follow
-    assert {p["item_kind"] for p in measured.json()} == {"kpi"}
+    assert {p["item_kind"] for p in chart["values"]} == {"key_result"}
+    assert (chart["key_result_id"], chart["kind"], chart["target"]) == (kr, "increase", "85")
+    assert chart["pace"] == [  # from the cycle's start at the start to the due date at the target
+        {"on": "2027-01-01", "value": "70"}, {"on": "2027-03-31", "value": "85"},
+    ]  # fmt: skip
+    assert chart["position"] >= int(position)
+    measured = (await client.get(f"{base}/kpis/{world.ids.kpi_id}/series", headers=auth)).json()
+    assert measured["values"][0]["point_id"] == str(world.ids.measurement_id)  # others may follow
+    assert {p["item_kind"] for p in measured["values"]} == {"kpi"}
+    assert (measured["direction"], measured["green"], measured["red"]) == (
+        "lower_is_better", "20", "24",
+    )  # fmt: skip
 
     missing = "00000000-0000-4000-8000-000000000000"
     for path, field in (

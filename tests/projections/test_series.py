@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
+from domain import Cycle, KeyResult
 from projections.base import collect
 from projections.series import (
     PacePoint,
     SeriesPoint,
     effective_points,
     expected_pace,
+    key_result_series,
+    kpi_series,
     pace_line,
     series_point,
     series_projection,
@@ -35,14 +39,19 @@ def _points(log: Log) -> list[SeriesPoint]:
     return [series_point(row) for row in rows.get("rm_series_points", [])]
 
 
+def _contracts(log: Log) -> tuple[Cycle, KeyResult, UUID]:
+    """A key result 0 -> 100 checked in at 10 on 8 January (that check-in's id), 30 on the 22nd."""
+    cycle = active_quarter(log)
+    kr = key_result(log, cycle, objective(log, cycle), "Contratti", "increase", start=0, target=100)
+    first = check_in(log, cycle, kr, "10", date(2027, 1, 8))
+    check_in(log, cycle, kr, "30", date(2027, 1, 22))
+    return cycle, kr, first
+
+
 def test_check_ins_and_corrections_become_points_by_valid_date() -> None:
     """A chart plots the value for each business date, corrected where it was corrected."""
     log = Log()
-    cycle = active_quarter(log)
-    goal = objective(log, cycle)
-    kr = key_result(log, cycle, goal, "Contratti", "increase", start=0, target=100)
-    first = check_in(log, cycle, kr, "10", date(2027, 1, 8))
-    check_in(log, cycle, kr, "30", date(2027, 1, 22))
+    cycle, kr, first = _contracts(log)
     check_in(log, cycle, kr, "15", date(2027, 1, 15))
     kr.correct_check_in(check_in_id=first, value=D(12), reason="typo", author="bob")
     log.save(kr)
@@ -99,3 +108,39 @@ def test_pace_line_runs_from_start_at_cycle_start_to_target_at_due_date() -> Non
     assert expected_pace(
         window_start=Q1_START, due_on=date(2027, 2, 28), start=D(0), target=D(1)
     ) == (PacePoint(Q1_START, D(0)), PacePoint(date(2027, 2, 28), D(1)))
+
+
+def test_a_chart_keeps_every_value_and_marks_the_superseded_ones() -> None:
+    """Corrected twice: the first value and the first correction are superseded, the last
+    correction and the untouched check-in are not; the chart carries the key result's
+    pace line and targets, original and revised, and a KPI's chart its thresholds. An item
+    the state does not know has no chart."""
+    log = Log()
+    cycle, kr, first = _contracts(log)
+    for value in (12, 11):
+        kr.correct_check_in(check_in_id=first, value=D(value), reason="typo", author="bob")
+        log.save(kr)
+    kr.revise_target(cycle=cycle, target=D(120), reason="più contratti", author="anna")
+    log.save(kr)
+    meter = kpi(log)
+    meter.record_measurement(value=D(91), on=date(2027, 1, 8), author="monitor", source="api")
+    log.save(meter)
+    state, points = fold_all(log.records), _points(log)
+
+    chart = key_result_series(state, kr.id, [p for p in points if p.item_id == kr.id])
+    assert chart is not None
+    assert [(p.value, p.corrected, p.superseded) for p in chart.values] == [
+        (D(10), False, True), (D(30), False, False), (D(12), True, True), (D(11), True, False),
+    ]  # fmt: skip
+    assert (chart.target, chart.original_target, chart.position) == (
+        D(120), D(100), log.records[-1].position,
+    )  # fmt: skip
+    assert chart.pace == pace_line(state.key_results[kr.id], state.cycles[cycle.id])
+    gauge = kpi_series(state, meter.id, [p for p in points if p.item_id == meter.id])
+    assert gauge is not None
+    assert (gauge.direction, gauge.green, gauge.red) == (
+        state.kpis[meter.id].direction, state.kpis[meter.id].green, state.kpis[meter.id].red,
+    )  # fmt: skip
+    assert [p.superseded for p in gauge.values] == [False]
+    assert key_result_series(state, meter.id, []) is None
+    assert kpi_series(state, kr.id, []) is None

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from projections.progress_tree import KeyResultNode
-from projections.series import KEY_RESULT, SeriesPoint
+from projections.series import KEY_RESULT, KeyResultSeries, key_result_series
 from services.api.dependencies import (
     AsOf,
     AsOfPosition,
@@ -21,6 +21,7 @@ from services.api.dependencies import (
     RuntimeDep,
     check_if_match,
     item,
+    not_known_at,
     progress_tree_of,
     series_of,
     source_of,
@@ -197,14 +198,17 @@ class KeyResultController(Controller):
         min_position: MinPosition = None,
         as_of: AsOf = None,
         as_of_position: AsOfPosition = None,
-    ) -> list[SeriesPoint]:
-        """Every value recorded for the key result, corrections as new points (for charts)."""
-        points = await series_of(
+    ) -> KeyResultSeries:
+        """Its chart: every value recorded (a corrected one stays, superseded), the
+        expected-pace line and the target, now or as they stood at an instant/position."""
+        state, points = await series_of(
             runtime, tenant_id, key_result_id, KEY_RESULT, min_position, as_of, as_of_position
         )
-        if not points:  # none yet, or no such key result: that one is a 404
-            await okr.key_results.get(ctx, key_result_id)
-        return points
+        chart = key_result_series(state, key_result_id, points)
+        if chart is None:
+            await okr.key_results.get(ctx, key_result_id)  # 404 for no such key result
+            raise not_known_at("key_result_id", "key result", state.last_position)
+        return chart
 
     @post(
         "/{key_result_id:uuid}/archive",

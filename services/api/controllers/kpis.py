@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from projections.progress_tree import KPINode, kpi_board
-from projections.series import KPI_KIND, SeriesPoint
+from projections.series import KPI_KIND, KPISeries, kpi_series
 from services import read
 from services.api.dependencies import (
     AsOf,
@@ -23,6 +23,7 @@ from services.api.dependencies import (
     caught_up,
     check_if_match,
     item,
+    not_known_at,
     series_of,
     source_of,
     utc_today,
@@ -161,14 +162,17 @@ class KpiController(Controller):
         min_position: MinPosition = None,
         as_of: AsOf = None,
         as_of_position: AsOfPosition = None,
-    ) -> list[SeriesPoint]:
-        """Every measurement of the KPI, corrections as new points (for charts)."""
-        points = await series_of(
+    ) -> KPISeries:
+        """Its chart: every measurement recorded (a corrected one stays, superseded) and the
+        thresholds of its health, now or as they stood at an instant/position."""
+        state, points = await series_of(
             runtime, tenant_id, kpi_id, KPI_KIND, min_position, as_of, as_of_position
         )
-        if not points:  # none yet, or no such KPI: that one is a 404
-            await okr.kpis.get(ctx, kpi_id)
-        return points
+        chart = kpi_series(state, kpi_id, points)
+        if chart is None:
+            await okr.kpis.get(ctx, kpi_id)  # 404 for no such KPI
+            raise not_known_at("kpi_id", "KPI", state.last_position)
+        return chart
 
     @post("/{kpi_id:uuid}/key-results", guards=[requires_edit_okrs], summary="Feed a key result")
     async def link(

@@ -8,7 +8,7 @@ measurements) and the recorded time. The fold keeps a progress state to know the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +24,7 @@ from projections.progress_state import ProgressView
 __all__ = [
     "LANGUAGES",
     "TEMPLATES",
+    "WORDS",
     "FieldChange",
     "HistoryLine",
     "HistoryProjection",
@@ -33,8 +34,10 @@ __all__ = [
     "history_follow",
     "history_projection",
     "item_timeline",
+    "line_actors",
     "line_from_row",
     "render",
+    "with_names",
 ]
 
 
@@ -61,6 +64,26 @@ def line_from_row(row: Sequence[Any]) -> HistoryLine:
             data[name] = msgspec.json.decode(data[name])
     data["text"] = render(data["template"], data["params"])
     return msgspec.convert(data, HistoryLine)
+
+
+WORDS = frozenset({"title", "reason", "kpi", "topic"})
+"""Parameters that are people's words: never an actor, a number or a date."""
+
+
+def line_actors(lines: Iterable[HistoryLine]) -> set[str]:
+    """People named by lines: who acted, and any actor among the parameters (owners)."""
+    actors = {line.actor for line in lines}
+    for line in lines:
+        actors |= {v for v in line.params.values() if v and v.startswith("user:")}
+    return actors
+
+
+def with_names(line: HistoryLine, names: Mapping[str, str]) -> HistoryLine:
+    """The line in English with people's names for the actors it names (who acted, the
+    owners before and after), and who acted by name; an actor with no name stays as it is."""
+    params = {k: v if k in WORDS or v is None else names.get(v, v) for k, v in line.params.items()}
+    text = render(line.template, params)
+    return msgspec.structs.replace(line, text=text, actor_name=names.get(line.actor))
 
 
 def item_timeline(lines: Iterable[HistoryLine], item_id: UUID) -> list[HistoryLine]:

@@ -64,6 +64,8 @@ class HistoryLine(StoredLine, frozen=True):
     """One change in words: the stored line and its English sentence."""
 
     text: str
+    actor_name: str | None = None
+    """Who acted, by name, where the reader looked it up (see history.with_names)."""
 
 
 class _Item(msgspec.Struct, frozen=True):

@@ -14,6 +14,7 @@ from litestar.types import Scope
 from services.api.metrics import Metrics
 from services.app import OKRApplication
 from services.bootstrap import System
+from services.read.people import People
 from services.settings import Settings
 from tenants.directory import get_tenant
 from tenants.ratelimit import LoginRateLimiter
@@ -48,6 +49,8 @@ class ApiRuntime:
     okr: OKRApplication
     tokens: TokenSettings
     limiter: LoginRateLimiter
+    people: People
+    """Names of the actors in history lines (a tenant's cached for a minute)."""
     metrics: Metrics = field(default_factory=Metrics)
     projector: RunningProjector | None = None
     """The projector this API was started with (okr serve's child process), if any."""
@@ -92,6 +95,7 @@ class ApiRuntime:
             okr=OKRApplication(system.repository),
             tokens=tokens,
             limiter=LoginRateLimiter(system.pool),
+            people=People(system.pool),
             projector=projector,
         )
 

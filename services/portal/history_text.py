@@ -4,34 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
-from projections.history import HistoryLine, render
+from projections.history import WORDS, HistoryLine, render
 from projections.progress_state import ProgressView
 from projections.timetravel import PROGRESS_FIELDS, Change
 from services.portal.i18n import Locale
 
 ITEM_KINDS = ("cycle", "objective", "key_result", "kpi")
 CHANGE_KINDS = ("key_result.check_in_corrected", "key_result.target_revised", "kpi.measured")
-_WORDS = frozenset({"title", "reason", "kpi", "topic"})
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def line_actors(lines: Iterable[HistoryLine]) -> set[str]:
-    """People named by lines: who acted, and any actor among the parameters (owners)."""
-    actors = {line.actor for line in lines}
-    for line in lines:
-        actors |= {v for v in line.params.values() if v and v.startswith("user:")}
-    return actors
 
 
 def local_text(line: HistoryLine, locale: Locale, names: dict[str, str]) -> str:
     """The sentence of a line in the reader's language, its values in local form."""
     params = {
-        key: value if key in _WORDS else locale.param(value, names)
+        key: value if key in WORDS else locale.param(value, names)
         for key, value in line.params.items()
     }
     params["actor"] = locale.person(line.actor, names)

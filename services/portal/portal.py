@@ -10,8 +10,8 @@ from services.app import OKRApplication
 from services.bootstrap import System
 from services.portal.config import PortalSettings
 from services.portal.pages import Pages
-from services.portal.people import People
 from services.portal.sessions import Signer
+from services.read.people import People
 from tenants.ratelimit import LoginRateLimiter
 
 

@@ -42,6 +42,35 @@ async def fresh_key_result(client: httpx.AsyncClient, world: World) -> tuple[str
     return kr, position
 
 
+async def test_history_says_who_by_name(client: httpx.AsyncClient, world: World) -> None:
+    """Lines name people, not their ids: who acted (in the text and as actor_name) and the
+    owners before and after a hand-over; an actor the tenant does not know (the builder's
+    "user:builder") stays as it is, with no actor_name."""
+    kr, _ = await fresh_key_result(client, world)  # made and checked in by client_admin
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    consultant = f"user:{world.a.user_ids['consultant']}"
+    handed = await client.patch(
+        f"{base}/key-results/{kr}", headers=auth, json={"owner": consultant}
+    )
+    assert handed.status_code == 200, handed.text
+    page = await client.get(
+        f"{base}/history", headers=auth,
+        params={"item_id": kr, "min_position": handed.headers["x-okr-position"]},
+    )  # fmt: skip
+    lines = page.json()["items"]
+    assert {line["actor_name"] for line in lines} == {"Client_Admin"}
+    assert all("Client_Admin" in line["text"] for line in lines), lines
+    assert not any("user:" in line["text"] for line in lines), [ln["text"] for ln in lines]
+    assert "Consultant" in lines[0]["text"] and lines[0]["actor"].startswith("user:")
+    plan = await client.get(
+        f"{base}/history", headers=auth, params={"item_id": str(world.ids.key_result_id)}
+    )
+    built = [line for line in plan.json()["items"] if line["actor"] == "user:builder"]
+    assert built and all(line["actor_name"] is None for line in built)
+    assert all("user:builder" in line["text"] for line in built)
+
+
 async def test_history_pages_newest_first_with_a_cursor(
     client: httpx.AsyncClient, world: World
 ) -> None:

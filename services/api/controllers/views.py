@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
 from projections.audit import AuditEntry, audit_csv, audit_jsonl
-from projections.history import HistoryLine
+from projections.history import HistoryLine, line_actors, with_names
 from projections.history_text import KINDS as HISTORY_KINDS
 from projections.progress_tree import ProgressTree
 from projections.timetravel import Change
@@ -137,7 +137,8 @@ class ViewController(Controller):
             since=first, until=after, before_position=position_after(cursor),
             limit=limit + 1,
         )  # fmt: skip
-        return _page(lines, limit)
+        names = await runtime.people.names(tenant_id, line_actors(lines))
+        return _page([with_names(line, names) for line in lines], limit)
 
     @get("/audit", guards=[requires_read_audit], summary="Audit trail")
     async def audit(

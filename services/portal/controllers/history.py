@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
+from projections.history import line_actors
 from projections.progress_tree import kpi_board, progress_tree
 from services.instants import after, end_of, start_of
 from services.portal.controllers.dashboard import optional_id
@@ -21,7 +22,6 @@ from services.portal.history_text import (
     ITEM_KINDS,
     csv_lines,
     diff_groups,
-    line_actors,
     local_text,
 )
 from services.portal.views import actors_of, csv_download, kpi_tiles, parse_day

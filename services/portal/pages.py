@@ -18,7 +18,7 @@ from services.portal.views import progress_width
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 STATIC_PATH = "/static/portal"
-HTML = "text/html; charset=utf-8"
+HTML = "text/html"  # Litestar adds "; charset=utf-8" to a text type
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -27,7 +27,7 @@ def csv_download(rows: AsyncIterator[str], tenant_slug: str, what: str, today: d
     filename = f"{tenant_slug}-{what}-{today.isoformat()}.csv"
     return Stream(
         rows,
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8"
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

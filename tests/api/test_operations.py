@@ -44,7 +44,7 @@ async def test_metrics_in_prometheus_text(client: httpx.AsyncClient, world: Worl
         f"/api/v1/tenants/{world.a.tenant.id}/progress", headers=world.a.auth("client_viewer")
     )
     metrics = await client.get("/metrics")
-    assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     text = metrics.text
     assert (
         'okr_http_requests_total{method="GET",route="/api/v1/tenants/{tenant_id}/progress",status="200"}'

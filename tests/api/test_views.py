@@ -110,7 +110,10 @@ async def test_audit_trail_as_pages_csv_and_json_lines(
     ]
     assert all(len(e["hash"]) == 64 for e in entries)
     as_csv = await client.get(f"{base}/audit.csv", headers=auth, params={"item_id": kr})
-    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"
+    assert as_csv.headers["content-disposition"] == (
+        f'attachment; filename="audit-{world.a.tenant.id}.csv"'
+    )
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
     assert [int(r["position"]) for r in rows] == [e["position"] for e in entries]
     as_jsonl = await client.get(
@@ -118,6 +121,7 @@ async def test_audit_trail_as_pages_csv_and_json_lines(
     )
     lines = [json.loads(line) for line in as_jsonl.text.splitlines()]
     assert {e["position"] for e in entries[1:]} <= {line["position"] for line in lines}
+    assert as_jsonl.headers["content-disposition"].endswith('.jsonl"')
 
 
 async def test_the_chain_verifies_and_the_export_recomputes_it(
@@ -131,6 +135,9 @@ async def test_the_chain_verifies_and_the_export_recomputes_it(
     assert report["ok"] is True and report["checked"] == report["head_position"] > 0
     export = await client.get(f"{base}/export", headers=auth)
     assert export.headers["content-type"].startswith("application/jsonl")
+    assert export.headers["content-disposition"] == (
+        f'attachment; filename="events-{world.a.tenant.id}.jsonl"'
+    )
     previous = GENESIS
     lines = [json.loads(line) for line in export.text.splitlines()]
     for line in lines:

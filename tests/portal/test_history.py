@@ -103,6 +103,9 @@ async def test_the_timeline_filters_diffs_and_downloads(
     text = (await download.path()).read_text(encoding="utf-8")
     assert text.startswith("posizione,registrato_il")
     assert "nuovo contratto quadro" in text
+    fetched = await page.request.get(portal.url(f"/t/{ROSSI.id}/history.csv"))
+    assert fetched.headers["content-type"] == "text/csv; charset=utf-8"  # one charset
+    assert fetched.headers["content-disposition"].startswith('attachment; filename="')
 
 
 async def test_corrections_and_revisions_are_marked_with_their_reasons(

@@ -78,6 +78,7 @@ def test_pages_need_a_session_and_send_people_to_sign_in(client: TestClient[Any]
     assert page.status_code == 200
     assert "Sign in" in page.text
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert page.headers["content-type"] == "text/html; charset=utf-8"  # one charset
 
 
 def test_a_form_without_its_token_is_refused(client: TestClient[Any]) -> None:

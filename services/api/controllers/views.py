@@ -38,7 +38,8 @@ from services.store.chain import verify_chain
 
 _BATCH = 1000
 JSON_LINES = "application/jsonl"
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"
+"""Litestar adds "; charset=utf-8" to a text type itself."""
 
 Since = Annotated[
     str | None,
@@ -180,7 +181,8 @@ class ViewController(Controller):
         filters = AuditFilters(
             actor=actor, stream_id=item_id, topic=topic, since=first, until=after
         )
-        return Stream(_csv(runtime, tenant_id, filters), media_type=CSV)
+        headers = _attachment(f"audit-{tenant_id}.csv")
+        return Stream(_csv(runtime, tenant_id, filters), media_type=CSV, headers=headers)
 
     @get(
         "/audit.jsonl",
@@ -203,7 +205,8 @@ class ViewController(Controller):
         filters = AuditFilters(
             actor=actor, stream_id=item_id, topic=topic, since=first, until=after
         )
-        return Stream(_jsonl(runtime, tenant_id, filters), media_type=JSON_LINES)
+        headers = _attachment(f"audit-{tenant_id}.jsonl")
+        return Stream(_jsonl(runtime, tenant_id, filters), media_type=JSON_LINES, headers=headers)
 
     @get("/audit/verify", guards=[requires_read_audit], summary="Verify the hash chain")
     async def verify(self, tenant_id: FromPath[UUID], runtime: RuntimeDep) -> ChainReportOut:
@@ -256,7 +259,13 @@ class ViewController(Controller):
 
         With the stored state (base64) and the hash, the chain can be recomputed offline.
         """
-        return Stream(_export(runtime, tenant_id), media_type=JSON_LINES)
+        headers = _attachment(f"events-{tenant_id}.jsonl")
+        return Stream(_export(runtime, tenant_id), media_type=JSON_LINES, headers=headers)
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    """A download's header: saved under this name (ASCII: a tenant id and a suffix)."""
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 def _in_order(

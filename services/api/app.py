@@ -27,6 +27,7 @@ from services.api.idempotency import IdempotencyMiddleware
 from services.api.observability import RequestContextMiddleware, log_response
 from services.api.openapi import DecimalSchemaPlugin, document_errors, openapi_config
 from services.api.problems import EXCEPTION_HANDLERS
+from services.api.queries import learn_query_names, refuse_unknown_query
 from services.api.runtime import ApiRuntime, RunningProjector
 from services.api.security import BearerAuthMiddleware
 from services.bootstrap import System
@@ -54,6 +55,7 @@ def api_router() -> Router:
     return Router(
         path=API_PREFIX,
         route_handlers=[AuthController, ConsultancyController, TenantController, tenant],
+        before_request=refuse_unknown_query,
     )
 
 
@@ -81,6 +83,7 @@ def create_app(
         logging_config=None,
     )
     app.state.okr_runtime = runtime
+    learn_query_names(app, API_PREFIX)
     document_errors(app)
     # --- client portal (services/portal): its pages, static files and the HTML 404 --------
     # Its routes are public to the bearer middleware (sessions are the portal's own); the

@@ -142,6 +142,10 @@ RANGED = ("history", "audit", "audit.csv", "audit.jsonl")
         ("diff", {"from": LATER, "to": EARLIER}, "from", "range_order"),
         *((path, {"since": LATER, "until": EARLIER}, "since", "range_order") for path in RANGED),
         ("audit", {"since": "2027-02-01T00:30:00-01:00", "until": LATER}, "since", "range_order"),
+        ("audit", {"kind": "check-in"}, "kind", "unknown_parameter"),  # the trail's is topic
+        ("audit.csv", {"item": "x", "topic": "okr"}, "item", "unknown_parameter"),
+        ("audit/verify", {"deep": "1"}, "deep", "unknown_parameter"),
+        ("progress", {"asof": "2027-01-01"}, "asof", "unknown_parameter"),
     ],
 )
 async def test_bad_query_parameters_are_named_as_the_request_names_them(
@@ -162,3 +166,26 @@ async def test_bad_query_parameters_are_named_as_the_request_names_them(
     problem = assert_problem(response, 422)
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, rule)]
     assert problem["detail"].startswith(field)
+
+
+async def test_a_write_with_a_query_parameter_it_does_not_take_changes_nothing(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """?dry_run=1 on a command the API has no dry run for: 422 naming it, nothing written
+    (the log's head is where it was), rather than a write the caller thought was a trial."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    head = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
+    response = await client.post(
+        f"{base}/objectives",
+        headers=auth,
+        params={"dry_run": "1"},
+        json={"cycle_id": str(world.ids.cycle_id), "title": "Prova"},
+    )
+    problem = assert_problem(response, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+        ("dry_run", "unknown_parameter")
+    ]
+    assert "(it takes: none)" in problem["detail"]
+    after = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
+    assert after == head

@@ -1,0 +1,42 @@
+"""A query parameter an API route does not take is refused, not ignored.
+
+`?kind=` on the audit trail (its filter is `topic`) or `?item=` (it is `item_id`) would
+otherwise answer the whole trail as if filtered: 422 naming the parameter, and the ones the
+route takes. The names come from each route's own signature, once, when the app is made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.routes import HTTPRoute
+
+from services.api.problems import InvalidQueryError
+
+_STATE_KEY = "okr_query_names"
+
+
+def learn_query_names(app: Litestar, prefix: str) -> None:
+    """Keep, per route handler under `prefix`, the query parameters it takes."""
+    names: dict[int, frozenset[str]] = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and route.path.startswith(prefix):
+            for handler, model in route.route_handler_map.values():
+                names[id(handler)] = frozenset(p.field_alias for p in model.expected_query_params)
+    app.state[_STATE_KEY] = names
+
+
+async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
+    """A before_request hook: 422 for the first query parameter the route does not take."""
+    known = request.app.state[_STATE_KEY].get(id(request.route_handler))
+    if known is None:
+        return
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        raise InvalidQueryError(
+            f"{unknown[0]}: this route takes no such query parameter (it takes: {takes})",
+            field=unknown[0],
+            rule="unknown_parameter",
+        )

@@ -97,8 +97,9 @@ def expected_progress(window_start: date, due: date, on: date) -> Decimal:
 def status(kind: KRKind | str, p: Decimal | None, e: Decimal) -> Status:
     """Computed status from raw progress p and expected progress e.
 
-    Guardrails are on_track while met and off_track while not; they are never "done"
-    before their window ends, because a threshold has to keep holding.
+    Guardrails are on_track while met and off_track while not, and never "done", even
+    past their due date: a threshold has to keep holding, and the score at close says how
+    often it held (status only worsens with the day: see rollup.status_dates).
     """
     if p is None:
         return Status.NOT_STARTED

@@ -90,10 +90,14 @@ def serving_settings(settings: Settings) -> Settings:
 
 
 async def ensure_platform_admin(system: System, settings: Settings) -> None:
-    """On an empty database, the platform admin named by OKR_ADMIN_EMAIL/_PASSWORD."""
+    """While the platform has no admin, the one named by OKR_ADMIN_EMAIL/_PASSWORD (the
+    demo's logins, which `okr demo` makes, are no reason to go without one)."""
     if not (settings.admin_email and settings.admin_password):
         return
-    if await system.pool.fetchval("SELECT EXISTS (SELECT FROM users)"):
+    if await system.pool.fetchval("SELECT EXISTS (SELECT FROM users WHERE is_platform_admin)"):
+        return
+    if await users.find_user_by_email(system.pool, settings.admin_email) is not None:
+        log.warning("serve.platform_admin_email_taken", email=settings.admin_email)
         return
     user = await users.create_user(
         system.pool, settings.admin_email, "Platform admin", password=settings.admin_password

@@ -74,7 +74,14 @@ async def test_okr_demo_on_a_database_of_ones_own_makes_the_tenant_and_its_peopl
 
 
 async def test_the_first_platform_admin_comes_from_the_environment(fresh: System) -> None:
-    """On an empty database only: a second start with other values changes nothing."""
+    """While there is no platform admin (the demo's logins made by `okr demo` are none): a
+    second start with other values changes nothing; an email already taken is not made an
+    admin."""
+    await ensure_demo(fresh, platform_admin=False)
+    taken = Settings(admin_email=d.GIULIA.email, admin_password="a long admin password")
+    await ensure_platform_admin(fresh, taken)
+    giulia = await find_user_by_email(fresh.pool, d.GIULIA.email)
+    assert giulia is not None and not giulia.is_platform_admin
     first = Settings(admin_email="root@okr.example", admin_password="a long admin password")
     await ensure_platform_admin(fresh, first)
     other = Settings(admin_email="other@okr.example", admin_password="another long password")

@@ -71,11 +71,9 @@ WORDS = frozenset({"title", "reason", "kpi", "topic"})
 
 
 def line_actors(lines: Iterable[HistoryLine]) -> set[str]:
-    """People named by lines: who acted, and any actor among the parameters (owners)."""
-    actors = {line.actor for line in lines}
-    for line in lines:
-        actors |= {v for v in line.params.values() if v and v.startswith("user:")}
-    return actors
+    """Who acted in these lines (owners among their parameters are anyone's to type: see
+    services.read.people)."""
+    return {line.actor for line in lines}
 
 
 def with_names(line: HistoryLine, names: Mapping[str, str]) -> HistoryLine:

@@ -43,13 +43,6 @@ def choose_cycle(cycles: Sequence[CycleNode], wanted: UUID | None) -> CycleNode 
     return max(cycles, key=lambda c: c.starts_on, default=None)
 
 
-def actors_of(cycles: Sequence[CycleNode]) -> set[str]:
-    """Every owner named in a tree (to look their names up at once)."""
-    return {o.owner for c in cycles for o in walk(c.objectives)} | {
-        kr.owner for c in cycles for o in walk(c.objectives) for kr in o.key_results
-    }
-
-
 def walk(objectives: Sequence[ObjectiveNode]) -> Iterator[ObjectiveNode]:
     for objective in objectives:
         yield objective

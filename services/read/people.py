@@ -1,7 +1,9 @@
 """Who is behind an actor string ("user:<id>", "key:<id>"): names for owners and authors.
 
-A tenant's members and API keys are read together at most once a minute per tenant; people
-reaching a tenant through their consultancy (not members) are looked up once each and kept.
+The people who may act in a tenant (its members and its consultancy's people) and its API
+keys are read together at most once a minute per tenant; another user who acted in it (a
+platform admin) is looked up alone, again after a minute. An owner typed as another
+tenant's user stays an id: a name is never told to a tenant that has no business with it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncpg
 
 from tenants.api_keys import list_api_keys
 from tenants.errors import UnknownUserError
-from tenants.memberships import list_members
+from tenants.memberships import consultancy_people, list_members
 from tenants.users import get_user
 
 TTL_SECONDS = 60.0
@@ -27,36 +29,44 @@ class People:
         self.pool = pool
         self.ttl = ttl
         self._tenants: dict[UUID, tuple[float, dict[str, str]]] = {}
-        self._users: dict[str, str] = {}
+        self._users: dict[str, tuple[float, str | None]] = {}
 
-    async def names(self, tenant_id: UUID, wanted: Iterable[str] = ()) -> dict[str, str]:
-        """Names of the tenant's members and keys, plus any other ``wanted`` user actor."""
+    async def names(self, tenant_id: UUID, acted: Iterable[str] = ()) -> dict[str, str]:
+        """Names of the people who may act in the tenant (its members, its consultancy's
+        people) and of its keys, plus those of other users who `acted` in it (a platform
+        admin): never of anyone else, whom a typed owner could name."""
         now = time.monotonic()
         cached = self._tenants.get(tenant_id)
         if cached is None or now - cached[0] > self.ttl:
             cached = (now, await self._tenant_names(tenant_id))
             self._tenants[tenant_id] = cached
         names = dict(cached[1])
-        for actor in set(wanted) - names.keys():
-            name = await self._user_name(actor)
+        for actor in set(acted) - names.keys():
+            name = await self._user_name(actor, now)
             if name is not None:
                 names[actor] = name
         return names
 
     async def _tenant_names(self, tenant_id: UUID) -> dict[str, str]:
-        members = await list_members(self.pool, tenant_id)
-        names = {f"user:{m.user_id}": m.display_name for m in members}
+        names = {
+            f"user:{user_id}": name
+            for user_id, name in await consultancy_people(self.pool, tenant_id)
+        }
+        for m in await list_members(self.pool, tenant_id):
+            names[f"user:{m.user_id}"] = m.display_name
         for key in await list_api_keys(self.pool, tenant_id, include_revoked=True):
             names[f"key:{key.id}"] = key.name
         return names
 
-    async def _user_name(self, actor: str) -> str | None:
+    async def _user_name(self, actor: str, now: float) -> str | None:
         kind, _, raw = actor.partition(":")
         if kind != "user":
             return None
-        if actor not in self._users:
+        cached = self._users.get(actor)
+        if cached is None or now - cached[0] > self.ttl:
             try:
-                self._users[actor] = (await get_user(self.pool, UUID(raw))).display_name
+                name: str | None = (await get_user(self.pool, UUID(raw))).display_name
             except (ValueError, UnknownUserError):
-                return None
-        return self._users[actor]
+                name = None
+            cached = self._users[actor] = (now, name)
+        return cached[1]

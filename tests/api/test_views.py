@@ -44,8 +44,9 @@ async def fresh_key_result(client: httpx.AsyncClient, world: World) -> tuple[str
 
 async def test_history_says_who_by_name(client: httpx.AsyncClient, world: World) -> None:
     """Lines name people, not their ids: who acted (in the text and as actor_name) and the
-    owners before and after a hand-over; an actor the tenant does not know (the builder's
-    "user:builder") stays as it is, with no actor_name."""
+    owners before and after a hand-over, a consultancy's admin with no membership too; an
+    owner typed as another tenant's person, or an actor the tenant does not know (the
+    builder's "user:builder"), stays as it is, with no actor_name."""
     kr, _ = await fresh_key_result(client, world)  # made and checked in by client_admin
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
@@ -63,6 +64,18 @@ async def test_history_says_who_by_name(client: httpx.AsyncClient, world: World)
     assert all("Client_Admin" in line["text"] for line in lines), lines
     assert not any("user:" in line["text"] for line in lines), [ln["text"] for ln in lines]
     assert "Consultant" in lines[0]["text"] and lines[0]["actor"].startswith("user:")
+    admin_of_the_consultancy = f"user:{world.a.user_ids['consultancy_admin']}"  # no membership
+    someone_of_b = f"user:{world.b.user_ids['client_admin']}"
+    for owner in (admin_of_the_consultancy, someone_of_b):
+        handed = await client.patch(f"{base}/key-results/{kr}", headers=auth, json={"owner": owner})
+        assert handed.status_code == 200, handed.text
+    newest = await client.get(
+        f"{base}/history", headers=auth,
+        params={"item_id": kr, "limit": 2, "min_position": handed.headers["x-okr-position"]},
+    )  # fmt: skip
+    to_b, to_the_consultancy = (line["text"] for line in newest.json()["items"])
+    assert "Consultancy_Admin" in to_the_consultancy and "user:" not in to_the_consultancy
+    assert someone_of_b in to_b, to_b  # another tenant's person: never told A by name
     plan = await client.get(
         f"{base}/history", headers=auth, params={"item_id": str(world.ids.key_result_id)}
     )

@@ -10,7 +10,7 @@ from litestar.params import FromQuery
 
 from projections.progress_tree import kpi_board, progress_tree
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
-from services.portal.views import actors_of, choose_cycle, kpi_tiles, status_counts
+from services.portal.views import choose_cycle, kpi_tiles, status_counts
 from services.read import progress_state
 from tenants.roles import Permission
 
@@ -41,7 +41,7 @@ class DashboardController(Controller):
         today = portal.today()
         tree = progress_tree(state, today=today, cadence_days=tenant.check_in_cadence_days)
         chosen = choose_cycle(tree.cycles, optional_id(cycle))
-        names = await portal.people.names(tenant.id, actors_of(tree.cycles))
+        names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
             section="dashboard", cycles=tree.cycles, cycle=chosen, names=names,

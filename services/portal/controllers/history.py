@@ -24,7 +24,7 @@ from services.portal.history_text import (
     diff_groups,
     local_text,
 )
-from services.portal.views import actors_of, csv_download, kpi_tiles, parse_day
+from services.portal.views import csv_download, kpi_tiles, parse_day
 from services.read import diff, history, progress_state, state_as_of
 from tenants.roles import Permission
 
@@ -89,7 +89,7 @@ class HistoryController(Controller):
         chosen = min(parse_day(day) or today - timedelta(days=30), today)
         state = await state_as_of(portal.system.repository, tenant.id, recorded_at=end_of(chosen))
         tree = progress_tree(state, today=chosen, cadence_days=tenant.check_in_cadence_days)
-        names = await portal.people.names(tenant.id, actors_of(tree.cycles))
+        names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", cycles=tree.cycles, cycle=None, names=names, counts={},
@@ -116,10 +116,7 @@ class HistoryController(Controller):
             portal.system.repository, tenant.id, since=end_of(first), until=end_of(last)
         )
         state = await progress_state(portal.system.pool, tenant.id)
-        owners = {c.before for c in changes if c.field == "owner"} | {
-            c.after for c in changes if c.field == "owner"
-        }
-        names = await portal.people.names(tenant.id, {o for o in owners if o})
+        names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "diff.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", first=first, last=last, today=today,

@@ -189,7 +189,7 @@ class KeyResultController(Controller):
             portal.system.pool, tenant.id, item_id=kr.key_result_id, limit=500,
             until=None if as_of is None else after(as_of),
         )  # fmt: skip
-        actors = {c.author for c in kr.check_ins} | {kr.owner} | {line.actor for line in lines}
+        actors = {c.author for c in kr.check_ins} | {line.actor for line in lines}  # who acted
         names = await portal.people.names(tenant.id, actors)
         allowed = viewer.can(tenant.id, Permission.CHECK_IN) and as_of is None
         return portal.pages.render(

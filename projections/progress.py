@@ -605,7 +605,7 @@ def status_on(row: KeyResultRow, day: date) -> str:
 ITEMS = "rm_progress_items"
 """The state itself, one row per item: a check-in rewrites its key result's row, not the
 tenant's whole state. Readers put it back together with :func:`state_of_items`."""
-_TENANT_ITEM = UUID(int=0)
+TENANT_ITEM = UUID(int=0)
 """The row of the tenant-wide facts (last position and activity)."""
 
 
@@ -643,7 +643,7 @@ def item_rows(state: ProgressView) -> list[Row]:
 
 def _tenant_row(state: ProgressView) -> Row:
     """The ITEMS row of the tenant-wide facts (it changes with every event)."""
-    return (_TENANT_ITEM, "tenant", 0, TenantFacts(state.last_position, state.last_activity))
+    return (TENANT_ITEM, "tenant", 0, TenantFacts(state.last_position, state.last_activity))
 
 
 def _item_row(kind: str, rank: int, item_id: UUID, item: Any) -> Row:

@@ -200,8 +200,9 @@ async def series_of(
     await caught_up(runtime, tenant_id, min_position, "series")
     if as_of is None and as_of_position is None:
         await caught_up(runtime, tenant_id, min_position, "progress")
-        state = await read.progress_state(runtime.pool, tenant_id)
+        state = await read.item_progress(runtime.pool, tenant_id, item_id)
         upto = state.last_position
+        await caught_up(runtime, tenant_id, upto, "series")  # a series view being refilled
     else:
         moment = query_instant(as_of, "as_of", "last")
         upto = await read.known_position(

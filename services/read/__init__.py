@@ -16,6 +16,7 @@ from services.read.logs import (
 from services.read.progress import (
     cadence_days,
     diff,
+    item_progress,
     known_position,
     portfolio,
     progress_as_of,
@@ -32,6 +33,7 @@ __all__ = [
     "cadence_days",
     "diff",
     "history",
+    "item_progress",
     "known_position",
     "portfolio",
     "progress_as_of",

@@ -10,7 +10,7 @@ import asyncpg
 
 from projections.base import Recorded
 from projections.portfolio import PortfolioRow, portfolio_row
-from projections.progress import ITEMS, progress_projection, state_of_items
+from projections.progress import ITEMS, TENANT_ITEM, progress_projection, state_of_items
 from projections.progress_fold import progress_fold
 from projections.progress_state import ProgressView
 from projections.progress_tree import DEFAULT_CADENCE_DAYS, ProgressTree
@@ -33,6 +33,20 @@ async def progress_state(pool: asyncpg.Pool, tenant_id: UUID) -> ProgressView:
     async with tenant_transaction(pool, [tenant_id]) as conn:
         rows = await conn.fetch(
             f"SELECT kind, state FROM {ITEMS} WHERE tenant_id = $1 ORDER BY rank", tenant_id
+        )
+    return state_of_items(rows)
+
+
+async def item_progress(pool: asyncpg.Pool, tenant_id: UUID, item_id: UUID) -> ProgressView:
+    """The progress state of one item, with the tenant's cycles and position, as the
+    projector last committed them (one statement: one snapshot): what a chart needs, not
+    every objective, key result and KPI of the tenant decoded."""
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        rows = await conn.fetch(
+            f"SELECT kind, state FROM {ITEMS} WHERE tenant_id = $1"
+            " AND (item_id = ANY ($2::uuid[]) OR kind = 'cycle') ORDER BY rank",
+            tenant_id,
+            [item_id, TENANT_ITEM],
         )
     return state_of_items(rows)
 

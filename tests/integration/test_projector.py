@@ -901,6 +901,25 @@ async def test_the_demo_as_of_a_past_day_differs_from_today(fresh: System) -> No
     assert await fresh.store.head(TENANT_ID) == now.position
 
 
+async def test_one_items_progress_is_the_full_states_for_that_item(fresh: System) -> None:
+    """What a chart reads: the item (a key result or a KPI), every cycle and the position,
+    as the whole state has them, and nothing else decoded."""
+    from services.read import item_progress, progress_state
+
+    await load_demo(fresh)
+    await projector(fresh).catch_up(TENANT_ID)
+    full = await progress_state(fresh.pool, TENANT_ID)
+    kr_id, kpi_id = next(iter(full.key_results)), next(iter(full.kpis))
+    kr = await item_progress(fresh.pool, TENANT_ID, kr_id)
+    assert kr.key_results == {kr_id: full.key_results[kr_id]}
+    assert (kr.cycles, kr.last_position, kr.last_activity) == (
+        full.cycles, full.last_position, full.last_activity,
+    )  # fmt: skip
+    assert kr.objectives == {} and kr.kpis == {}
+    kpi = await item_progress(fresh.pool, TENANT_ID, kpi_id)
+    assert kpi.kpis == {kpi_id: full.kpis[kpi_id]} and kpi.key_results == {}
+
+
 async def test_as_of_a_position_alone_shows_the_day_its_event_was_recorded(
     fresh: System,
 ) -> None:

@@ -114,6 +114,8 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
                         )
                     except rebuild.RebuildRunningError as error:
                         raise SystemExit(f"okr: {error}: wait for it to end") from None
+                    except rebuild.RebuildOutdatedError as error:
+                        raise SystemExit(f"okr: {error}: run it with that version") from None
                 else:
                     events = await rebuild.rebuild_tenant(
                         system.pool, system.repository, chosen, tenant

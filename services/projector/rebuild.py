@@ -41,6 +41,7 @@ from services.projector.schema import (
     SWAP_LOCK_KEY,
     bulk_create_sql,
     columns_sql,
+    fingerprint,
     finish_sql,
     positions_table,
     table_names,
@@ -281,6 +282,7 @@ async def _rebuild_all(
     progress.caught_up(caught_up)
     async with guard.transaction():
         await guard.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # SHARE_SWAP_SQL
+        await _same_spec(guard, projections)
         # no pass runs now: what projectors applied since the last catch-up, applied here
         heads = dict(await _heads(guard))
         moved = [t for t, head in heads.items() if reached.get(t) != head]
@@ -292,6 +294,23 @@ async def _rebuild_all(
         for p in projections:
             await _swap(guard, p)
     return progress.events
+
+
+class RebuildOutdatedError(RuntimeError):
+    """The read models' spec changed while a full rebuild ran (code of another version
+    made them anew): its tables, of the spec it began with, are not swapped in."""
+
+
+async def _same_spec(guard: asyncpg.Connection, projections: Sequence[Projection[Any]]) -> None:
+    """RebuildOutdatedError unless the live tables are still of these projections' spec
+    (ensure_tables resets under the swap's lock, so none can change before the swap)."""
+    stored = dict(await guard.fetch("SELECT projection, fingerprint FROM read_model_schemas"))
+    changed = [p.name for p in projections if stored.get(p.name) != fingerprint(p)]
+    if changed:
+        raise RebuildOutdatedError(
+            f"the tables of {', '.join(changed)} were made anew while the rebuild ran"
+            " (another version of the code)"
+        )
 
 
 CATCH_UP_TENANTS = 100

@@ -809,6 +809,34 @@ async def test_shadow_tables_a_failed_rebuild_cannot_drop_are_left_to_the_next_o
     await assert_matches_rebuild(fresh, tenants)
 
 
+async def test_a_rebuild_whose_spec_was_replaced_meanwhile_swaps_nothing_in(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another version of the code made the history tables anew while a full rebuild ran
+    (after its shadows were made, so the reset could not drop them): the rebuild raises
+    RebuildOutdatedError at its swap, swaps nothing in, and leaves no shadow table."""
+    tenants = [await a_tenant_with_history(fresh, check_ins=4) for _ in range(2)]
+    await projector(fresh).catch_up_all()
+    live = await history_rows(fresh, tenants)
+    finish = rebuild._finish
+
+    async def a_deploy_resets_history(*args: Any) -> None:
+        await finish(*args)
+        admin = await asyncpg.connect(fresh.admin_dsn)
+        try:
+            await admin.execute(
+                "UPDATE read_model_schemas SET fingerprint = 'newer' WHERE projection = 'history'"
+            )
+        finally:
+            await admin.close()
+
+    monkeypatch.setattr(rebuild, "_finish", a_deploy_resets_history)
+    with pytest.raises(rebuild.RebuildOutdatedError, match="tables of history were made anew"):
+        await rebuild.rebuild_all(fresh, PROJECTIONS, workers=1)
+    assert await history_rows(fresh, tenants) == live
+    assert await shadow_tables(fresh) == []
+
+
 async def test_workers_that_cannot_start_fail_the_rebuild_with_their_reason(
     fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:

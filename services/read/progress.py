@@ -165,9 +165,9 @@ async def progress_as_of(
     cadence_days: int = DEFAULT_CADENCE_DAYS,
 ) -> ProgressTree:
     """The tree as the system knew it at a position/instant, as it showed it then: pace,
-    status and staleness on `today`, by default the instant's day or, for a position
-    alone, the day its event was recorded (the first the log stood there; today for the
-    head or past it, where the log still stands)."""
+    status and staleness on `today`, by default the instant's day or, where a position cut
+    the log before the instant (or before now, for a position alone), the day its event was
+    recorded (the first the log stood there)."""
     state = await state_as_of(repository, tenant_id, position=position, recorded_at=recorded_at)
     if today is None:
         today = await _day_shown(repository, tenant_id, state, recorded_at)
@@ -179,12 +179,17 @@ async def progress_as_of(
 async def _day_shown(
     repository: Repository, tenant_id: UUID, state: ProgressView, recorded_at: datetime | None
 ) -> date:
-    if recorded_at is not None:
-        return recorded_at.date()
+    """The instant's day (today without one), if the log stood at the state's position then;
+    else (a position asked for cut it earlier) the day its last event was recorded."""
+    then = recorded_at or datetime.now(UTC)
+    if recorded_at is None:
+        stood = await repository.store.head(tenant_id)
+    else:
+        stood = await known_position(repository.store.pool, tenant_id, recorded_at=recorded_at)
     last = state.last_activity
-    if last is not None and state.last_position < await repository.store.head(tenant_id):
-        return last.date()
-    return datetime.now(UTC).date()
+    if state.last_position >= stood or last is None:
+        return then.date()
+    return last.date()
 
 
 async def diff(

@@ -954,7 +954,8 @@ async def test_as_of_a_position_alone_shows_the_day_its_event_was_recorded(
     """As of a position with no day given: pace, status and staleness of the day the log
     came to stand there, the same tree as of that event's instant (not today's pace over
     values of weeks ago, every key result stale); at the head, where the log still
-    stands, today's, as the live view."""
+    stands, today's, as the live view. With an instant too, the day of whichever of the
+    two cut the log first."""
     from datetime import UTC, datetime, timedelta
 
     await load_demo(fresh)
@@ -974,6 +975,11 @@ async def test_as_of_a_position_alone_shows_the_day_its_event_was_recorded(
     live = await progress_tree(fresh.pool, TENANT_ID, today=datetime.now(UTC).date())
     assert await progress_as_of(fresh.repository, TENANT_ID, position=head) == live
     assert await progress_as_of(fresh.repository, TENANT_ID, position=head + 10) == live
+    now = datetime.now(UTC)  # with both: the day of whichever cut the log first
+    both = await progress_as_of(fresh.repository, TENANT_ID, position=position, recorded_at=now)
+    assert both == by_position
+    both = await progress_as_of(fresh.repository, TENANT_ID, position=head, recorded_at=month_ago)
+    assert both == by_instant and both.today == month_ago.date()
 
 
 async def test_read_models_of_tenant_a_are_invisible_to_tenant_b(fresh: System) -> None:

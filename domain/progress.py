@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, localcontext
 
 from domain.errors import InvalidValueError, StartEqualsTargetError, ThresholdError
 from domain.values import MAX_MAGNITUDE, MAX_PLACES, Direction, Health, KRKind, Status
@@ -155,6 +155,12 @@ def key_result_score(kind: KRKind | str, p: Decimal | None, met: int, total: int
     else:
         score = None if p is None else shown_progress(p)
     return ZERO if score is None else score
+
+
+def score_shown(score: Decimal) -> Decimal:
+    """A score to two places, for display: rounded down, so that it never shows the number
+    of a better band than its own (0.695 is amber: 0.69, not 0.70)."""
+    return score.quantize(Decimal("0.01"), ROUND_DOWN)
 
 
 def score_band(score: Decimal) -> Health:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from domain.progress import score_shown
 from projections.codec import decimal_text
 from projections.progress_tree import CycleNode, KeyResultNode, ObjectiveNode, ProgressTree
 
@@ -37,10 +38,11 @@ def _cut(text: str, width: int) -> str:
 
 
 def score(value: Decimal | None, band: str | None) -> str:
-    """A score at close to two places, with its band (0.67 amber); empty for none."""
+    """A score at close to two places (see score_shown), with its band (0.66 amber); empty
+    for none."""
     if value is None:
         return ""
-    return f"{value.quantize(Decimal('0.01'), ROUND_HALF_UP)}" + (f" {band}" if band else "")
+    return f"{score_shown(value)}" + (f" {band}" if band else "")
 
 
 def render(tree: ProgressTree, title: str, as_of: datetime | None = None) -> str:

@@ -13,10 +13,13 @@ D = Decimal
 
 
 def test_scores_show_to_two_places_with_their_band() -> None:
-    """Rounding only at display (GLOSSARY): half up, as people round."""
-    assert score(D(2) / D(3), "amber") == "0.67 amber"
-    assert score(D("0.625"), None) == "0.63"
-    assert score(D("0.375"), "red") == "0.38 red"
+    """Rounding only at display (GLOSSARY), down, so that the number shown is never one of
+    a better band than the score's own: 0.695 is amber, and shows 0.69, not 0.70."""
+    assert score(D(2) / D(3), "amber") == "0.66 amber"
+    assert score(D("0.695"), "amber") == "0.69 amber"
+    assert score(D("0.7"), "green") == "0.70 green"
+    assert score(D("0.399"), "red") == "0.39 red"
+    assert score(D(1), "green") == "1.00 green"
     assert score(None, None) == ""
 
 
@@ -33,10 +36,10 @@ def test_a_closed_cycle_shows_every_items_score_and_band() -> None:
     text = render(progress_tree(fold_all(log.records), today=date(2027, 4, 2)), "Acme")
     header, *rest = text.splitlines()
     assert header == f"Acme — 2027-04-02 (log position {len(log.records)})"
-    assert any(line.endswith("score 0.38 red") for line in rest), text
+    assert any(line.endswith("score 0.37 red") for line in rest), text
     scored = [line for line in rest if line.rstrip().endswith(("amber", "red", "green"))]
     assert len(scored) == 5, text  # the cycle, its objective, its three key results
-    assert sum(line.endswith("0.63 amber") for line in rest) == 1, text
+    assert sum(line.endswith("0.62 amber") for line in rest) == 1, text
 
 
 def test_an_as_of_before_anything_says_so() -> None:

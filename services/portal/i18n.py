@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from domain.progress import score_shown
 from services.portal.catalog import MESSAGES
 
 LANGUAGES = ("it", "en")
@@ -152,6 +153,10 @@ class Locale:
         if fraction:
             text += self._sep.decimal + fraction
         return "-" + text if negative else text
+
+    def score(self, value: Decimal) -> str:
+        """A score at close to two places, rounded down (see domain.progress.score_shown)."""
+        return self.number(score_shown(value), 2)
 
     def percent(self, fraction: Decimal | None, max_places: int = 1) -> str:
         """A fraction as a percentage: 0.625 -> ``62,5 %`` / ``62.5%``."""

@@ -129,3 +129,10 @@ def test_history_parameters_become_local() -> None:
     assert IT.param("user:1", names) == "Giulia Bianchi"
     assert IT.param("key:9", names) == "un'integrazione"
     assert EN.param("Q1 2027", names) == "Q1 2027"
+
+
+def test_scores_show_two_places_rounded_down_so_never_a_better_band() -> None:
+    """0.695 is amber: it shows 0,69, not 0,7 (the green band's)."""
+    assert IT.score(Decimal("0.695")) == "0,69"
+    assert EN.score(Decimal(2) / Decimal(3)) == "0.66"
+    assert EN.score(Decimal("0.7")) == "0.7"

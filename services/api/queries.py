@@ -27,11 +27,19 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
     app.state[_STATE_KEY] = names
 
 
+ANY_READ = frozenset({"min_position"})
+"""Taken by every GET: a client may send it with each read. The reads that do not declare
+it read the log or an item's events themselves, and so have every position written."""
+
+
 async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
-    """A before_request hook: 422 for the first query parameter the route does not take."""
+    """A before_request hook: 422 for the first query parameter the route does not take
+    (not for OPTIONS, a browser's preflight, which takes whatever the request it is for)."""
     known = request.app.state[_STATE_KEY].get(id(request.route_handler))
-    if known is None:
+    if known is None or request.method == "OPTIONS":
         return
+    if request.method == "GET":
+        known = known | ANY_READ
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         takes = ", ".join(sorted(known)) or "none"

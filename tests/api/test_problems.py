@@ -6,7 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
+from litestar import Litestar
+from litestar.routes import HTTPRoute
 
+from services.api.queries import refuse_unknown_query
 from tests.api.builders import World
 from tests.api.conftest import BODY_LIMIT
 
@@ -189,3 +192,27 @@ async def test_a_write_with_a_query_parameter_it_does_not_take_changes_nothing(
     assert "(it takes: none)" in problem["detail"]
     after = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
     assert after == head
+
+
+async def test_every_api_route_refuses_what_it_does_not_take_but_min_position_on_reads(
+    app: Litestar, client: httpx.AsyncClient, world: World
+) -> None:
+    """The check is the before_request of every /api/v1 route (Litestar runs only the
+    innermost layer's: a controller with a hook of its own would turn it off unseen); a
+    read takes min_position though it declares none (an item read from its events has every
+    position), and a preflight (OPTIONS) is never refused for its query."""
+    hooks = {
+        handler.resolve_before_request()
+        for route in app.routes
+        if isinstance(route, HTTPRoute) and route.path.startswith("/api/v1")
+        for handler, _ in route.route_handler_map.values()
+    }
+    assert hooks == {refuse_unknown_query}
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    item = await client.get(
+        f"{base}/key-results/{world.ids.key_result_id}", headers=auth, params={"min_position": 1}
+    )
+    assert item.status_code == 200, item.text
+    preflight = await client.options(f"{base}/objectives", headers=auth, params={"x": "1"})
+    assert preflight.status_code == 204, preflight.text

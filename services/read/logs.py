@@ -35,12 +35,20 @@ def _filters(column_of: dict[str, str], **wanted: Any) -> tuple[str, list[Any]]:
     return "".join(f" AND {c}" for c in clauses), args
 
 
+_BEFORE = "okr_position_at($1, {0}::timestamptz - interval '1 microsecond')"
+_SINCE = f"position > {_BEFORE} AND recorded_at >= {{0}}"
+_UNTIL = f"position <= {_BEFORE} AND recorded_at < {{0}}"
+"""A time range as a range of positions too ($1: the tenant), which the key finds at once:
+the log is in time order, so the events recorded before an instant are a prefix of it
+(migrations 0009 and 0010). The stamps are compared as well: a range never takes an event
+recorded outside it."""
+
 _HISTORY = {
     "item_id": "item_id = {}",
     "actor": "actor = {}",
     "kind": "(template = {0} OR item_kind = {0})",
-    "since": "recorded_at >= {}",
-    "until": "recorded_at < {}",
+    "since": _SINCE,
+    "until": _UNTIL,
     "after_position": "position > {}",
     "before_position": "position < {}",
 }
@@ -77,8 +85,8 @@ _AUDIT = {
     "actor": "actor = {}",
     "stream_id": "stream_id = {}",
     "topic": "(topic = {0} OR left(topic, length({0}) + 1) = {0} || '.')",
-    "since": "recorded_at >= {}",
-    "until": "recorded_at < {}",
+    "since": _SINCE,
+    "until": _UNTIL,
     "after_position": "position > {}",
 }
 """The audit trail's filters, on the log's columns; a topic matches itself and, as a dotted

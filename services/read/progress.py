@@ -129,11 +129,11 @@ async def _cut(
     conn: asyncpg.Connection, tenant_id: UUID, position: int | None, recorded_at: datetime | None
 ) -> int:
     """The last position of the tenant's log at or before `position` and `recorded_at`
-    (the log is in time order, migration 0009: an instant is a position), 0 for none; never
-    past the head."""
+    (the log is in time order, migration 0009: an instant is a position, found by halving,
+    0010), 0 for none; never past the head."""
     known = await conn.fetchval(
-        "SELECT coalesce(max(position), 0) FROM events WHERE tenant_id = $1"
-        " AND position <= $2 AND ($3::timestamptz IS NULL OR recorded_at <= $3)",
+        "SELECT coalesce(max(position), 0) FROM events WHERE tenant_id = $1 AND position"
+        " <= least($2, CASE WHEN $3::timestamptz IS NULL THEN $2 ELSE okr_position_at($1, $3) END)",
         tenant_id,
         MAX_POSITION if position is None else position,
         recorded_at,

@@ -566,3 +566,39 @@ async def test_a_transaction_begun_with_its_settings_commits_or_leaves_nothing(
         async with transaction_with(conn, admit_sql([tenant])):
             assert await conn.fetchval(count, tenant) == 1
             await conn.execute("DELETE FROM tenant_keys WHERE tenant_id = $1", tenant)
+
+
+async def test_the_position_at_an_instant_is_the_last_recorded_by_then(
+    system: System, admin: asyncpg.Connection
+) -> None:
+    """okr_position_at halves the log; it gives what a walk over every stamp gives, for
+    every instant around every event (several events of one append share a stamp), before
+    the first and after the last; 0 for a tenant with no event, and for one the caller may
+    not see. The trail's time range then takes exactly the events recorded in it."""
+    from datetime import timedelta
+
+    from services.read import audit
+
+    tenant, repo = new_tenant(), system.repository
+    for i in range(7):
+        tallies = [Tally(name=f"t{i}-{j}") for j in range(1 + i % 3)]
+        await repo.save(tenant, *tallies, actor="anna")
+    rows = await system.store.read_log(tenant)
+    stamps = sorted({r.recorded_at for r in rows})
+    micro = timedelta(microseconds=1)
+    instants = [s + d for s in stamps for d in (-micro, timedelta(0), micro)]
+
+    def walked(at: object) -> int:
+        return max((r.position for r in rows if r.recorded_at <= at), default=0)
+
+    async with tenant_transaction(system.pool, [tenant]) as conn:
+        for at in instants:
+            assert await conn.fetchval("SELECT okr_position_at($1, $2)", tenant, at) == walked(at)
+        nobody = await conn.fetchval("SELECT okr_position_at($1, $2)", new_tenant(), stamps[-1])
+    assert nobody == 0
+    async with tenant_transaction(system.pool, [new_tenant()]) as conn:  # not granted
+        assert await conn.fetchval("SELECT okr_position_at($1, $2)", tenant, stamps[-1]) == 0
+    for since, until in ((stamps[1], stamps[4]), (stamps[0] - micro, stamps[-1] + micro)):
+        trail = await audit(repo, tenant, since=since, until=until, limit=1000)
+        inside = [r.position for r in rows if since <= r.recorded_at < until]
+        assert [e.position for e in trail] == inside

@@ -1,0 +1,35 @@
+-- Where a tenant's log stood at an instant, found by halving rather than by walking.
+--
+-- The log is in time order (0009): the events recorded at or before an instant are a
+-- prefix of it, so the last of them is found in log2(head) lookups of the key, about 20
+-- for a million events. As-of an instant, and the trail's and history's time filters, took
+-- it by walking the key from the head (or the start) and reading each row's stamp: 1.5-4 ms
+-- for 10,000 events, linear beyond. SECURITY INVOKER: it sees what row-level security lets
+-- the caller see, and a tenant the caller may not see stands at 0.
+CREATE FUNCTION okr_position_at(p_tenant uuid, p_at timestamptz) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    low  bigint := 0;  -- recorded at or before p_at (0: before the first event)
+    high bigint;       -- the last that may be
+    mid  bigint;
+    stamp timestamptz;
+BEGIN
+    SELECT h.position INTO high FROM tenant_heads h WHERE h.tenant_id = p_tenant;
+    IF high IS NULL OR p_at IS NULL THEN
+        RETURN 0;
+    END IF;
+    WHILE low < high LOOP
+        mid := (low + high + 1) / 2;
+        SELECT e.recorded_at INTO stamp FROM events e
+         WHERE e.tenant_id = p_tenant AND e.position = mid;
+        IF stamp <= p_at THEN  -- a missing row (a damaged log) counts as after
+            low := mid;
+        ELSE
+            high := mid - 1;
+        END IF;
+    END LOOP;
+    RETURN low;
+END
+$$;
+REVOKE ALL ON FUNCTION okr_position_at(uuid, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION okr_position_at(uuid, timestamptz) TO okr_app;

@@ -36,12 +36,13 @@ def _filters(column_of: dict[str, str], **wanted: Any) -> tuple[str, list[Any]]:
 
 
 _BEFORE = "okr_position_at($1, {0}::timestamptz - interval '1 microsecond')"
-_SINCE = f"position > {_BEFORE} AND recorded_at >= {{0}}"
-_UNTIL = f"position <= {_BEFORE} AND recorded_at < {{0}}"
+_SINCE = f"position > coalesce({_BEFORE}, 0) AND recorded_at >= {{0}}"
+_UNTIL = f"position <= coalesce({_BEFORE}, {MAX_POSITION}) AND recorded_at < {{0}}"
 """A time range as a range of positions too ($1: the tenant), which the key finds at once:
 the log is in time order, so the events recorded before an instant are a prefix of it
-(migrations 0009 and 0010). The stamps are compared as well: a range never takes an event
-recorded outside it."""
+(migrations 0009 and 0010). The stamps decide: for a log out of order (written before
+0009 by a clock that stepped back) the position bounds are none, and the stamps are read
+one by one."""
 
 _HISTORY = {
     "item_id": "item_id = {}",

@@ -130,10 +130,11 @@ async def _cut(
 ) -> int:
     """The last position of the tenant's log at or before `position` and `recorded_at`
     (the log is in time order, migration 0009: an instant is a position, found by halving,
-    0010), 0 for none; never past the head."""
+    0010; a log out of order is walked, stamps compared), 0 for none; never past the head."""
     known = await conn.fetchval(
         "SELECT coalesce(max(position), 0) FROM events WHERE tenant_id = $1 AND position"
-        " <= least($2, CASE WHEN $3::timestamptz IS NULL THEN $2 ELSE okr_position_at($1, $3) END)",
+        " <= least($2, coalesce(okr_position_at($1, $3::timestamptz), $2))"
+        " AND ($3 IS NULL OR recorded_at <= $3)",
         tenant_id,
         MAX_POSITION if position is None else position,
         recorded_at,

@@ -197,3 +197,46 @@ async def test_a_retired_projection_loses_its_tables_and_row_types(
     assert sorted(r["projection"] for r in known) == sorted(p.name for p in PROJECTIONS)
     assert kept
     assert [e.position for e in trail] == list(range(1, head + 1))
+
+
+async def test_a_log_out_of_time_order_is_found_and_read_by_its_stamps(
+    databases: DatabaseFactory,
+) -> None:
+    """A log whose stamps went back (a clock that stepped back before migration 0009): 0010
+    finds its tenant, and for it the trail's range and as-of an instant compare stamps one
+    by one, as before, rather than take the log for a prefix (which would drop an event
+    recorded inside the range at an earlier position). A log in order keeps its bounds."""
+    from datetime import timedelta
+
+    from services.read import audit, known_position
+
+    dsn = await databases.create()
+    system = await bootstrap(Settings(), dsn)
+    admin = await asyncpg.connect(dsn)
+    try:
+        disordered = await a_tenant_with_history(system, check_ins=4)
+        ordered = await a_tenant_with_history(system, check_ins=4)
+        rows = await system.store.read_log(disordered)
+        later = rows[-1].recorded_at + timedelta(hours=1)
+        await admin.execute(  # the second event's stamp, as a clock an hour fast wrote it
+            "UPDATE events SET recorded_at = $2 WHERE tenant_id = $1 AND position = 2",
+            disordered,
+            later,
+        )
+        await admin.execute(  # 0010 again, as on a database that had such a log
+            "DROP FUNCTION okr_position_at(uuid, timestamptz); DROP TABLE disordered_logs;"
+            " DELETE FROM schema_migrations WHERE name = '0010_position_at.sql'"
+        )
+        assert await migrate(dsn) == ["0010_position_at.sql"]
+        found = await admin.fetch("SELECT tenant_id FROM disordered_logs")
+        assert [r["tenant_id"] for r in found] == [disordered]
+        since = rows[-1].recorded_at + timedelta(minutes=1)
+        trail = await audit(system.repository, disordered, since=since)
+        assert [e.position for e in trail] == [2]  # the only one recorded after `since`
+        before = await known_position(system.pool, disordered, recorded_at=since)
+        assert before == len(rows)  # the last recorded by then; position 2 is not
+        assert await known_position(system.pool, ordered, recorded_at=since) == len(rows)
+        assert await audit(system.repository, ordered, since=since) == []
+    finally:
+        await admin.close()
+        await system.close()

@@ -141,15 +141,16 @@ async def list_members(pool: asyncpg.Pool, tenant_id: UUID) -> list[Membership]:
     return [from_row(Membership, r) for r in rows]
 
 
-async def consultancy_people(pool: asyncpg.Pool, tenant_id: UUID) -> list[tuple[UUID, str]]:
-    """Id and name of each person of the consultancy that serves the tenant (its admins
-    reach the tenant without a membership)."""
+async def consultancy_admins(pool: asyncpg.Pool, tenant_id: UUID) -> list[tuple[UUID, str]]:
+    """Id and name of each admin of the consultancy that serves the tenant: they reach it
+    without a membership (its consultants need one, see okr_user_grants)."""
     async with tenant_transaction(pool, [tenant_id]) as conn:
         rows = await conn.fetch(
             "SELECT u.id, u.display_name FROM tenants t"
             " JOIN consultancy_members c ON c.consultancy_id = t.consultancy_id"
-            " JOIN users u ON u.id = c.user_id WHERE t.id = $1",
+            " JOIN users u ON u.id = c.user_id WHERE t.id = $1 AND c.role = $2",
             tenant_id,
+            Role.CONSULTANCY_ADMIN.value,
         )
     return [(r["id"], r["display_name"]) for r in rows]
 

@@ -18,18 +18,24 @@ _STATE_KEY = "okr_query_names"
 
 
 def learn_query_names(app: Litestar, prefix: str) -> None:
-    """Keep, per route handler under `prefix`, the query parameters it takes."""
+    """Keep, per route handler under `prefix`, the query parameters it takes (a tenant's
+    reads: min_position too, see ANY_TENANT_READ)."""
     names: dict[int, frozenset[str]] = {}
+    tenant_reads = f"{prefix}/tenants/{{"
     for route in app.routes:
         if isinstance(route, HTTPRoute) and route.path.startswith(prefix):
-            for handler, model in route.route_handler_map.values():
-                names[id(handler)] = frozenset(p.field_alias for p in model.expected_query_params)
+            for method, (handler, model) in route.route_handler_map.items():
+                taken = frozenset(p.field_alias for p in model.expected_query_params)
+                if method == "GET" and route.path.startswith(tenant_reads):
+                    taken |= ANY_TENANT_READ
+                names[id(handler)] = taken
     app.state[_STATE_KEY] = names
 
 
-ANY_READ = frozenset({"min_position"})
-"""Taken by every GET: a client may send it with each read. The reads that do not declare
-it read the log or an item's events themselves, and so have every position written."""
+ANY_TENANT_READ = frozenset({"min_position"})
+"""Taken by every read of one tenant: a client may send it with each. Those that do not
+declare it read the log, an item's events or the directory themselves, and so have every
+position written. (A read across tenants, the portfolio, has no position to wait for.)"""
 
 
 async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
@@ -38,8 +44,6 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
     known = request.app.state[_STATE_KEY].get(id(request.route_handler))
     if known is None or request.method == "OPTIONS":
         return
-    if request.method == "GET":
-        known = known | ANY_READ
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         takes = ", ".join(sorted(known)) or "none"

@@ -1,6 +1,6 @@
 """Who is behind an actor string ("user:<id>", "key:<id>"): names for owners and authors.
 
-The people who may act in a tenant (its members and its consultancy's people) and its API
+The people who may act in a tenant (its members and its consultancy's admins) and its API
 keys are read together at most once a minute per tenant; another user who acted in it (a
 platform admin) is looked up alone, again after a minute. An owner typed as another
 tenant's user stays an id: a name is never told to a tenant that has no business with it.
@@ -16,7 +16,7 @@ import asyncpg
 
 from tenants.api_keys import list_api_keys
 from tenants.errors import UnknownUserError
-from tenants.memberships import consultancy_people, list_members
+from tenants.memberships import consultancy_admins, list_members
 from tenants.users import get_user
 
 TTL_SECONDS = 60.0
@@ -33,7 +33,7 @@ class People:
 
     async def names(self, tenant_id: UUID, acted: Iterable[str] = ()) -> dict[str, str]:
         """Names of the people who may act in the tenant (its members, its consultancy's
-        people) and of its keys, plus those of other users who `acted` in it (a platform
+        admins) and of its keys, plus those of other users who `acted` in it (a platform
         admin): never of anyone else, whom a typed owner could name."""
         now = time.monotonic()
         cached = self._tenants.get(tenant_id)
@@ -50,7 +50,7 @@ class People:
     async def _tenant_names(self, tenant_id: UUID) -> dict[str, str]:
         names = {
             f"user:{user_id}": name
-            for user_id, name in await consultancy_people(self.pool, tenant_id)
+            for user_id, name in await consultancy_admins(self.pool, tenant_id)
         }
         for m in await list_members(self.pool, tenant_id):
             names[f"user:{m.user_id}"] = m.display_name

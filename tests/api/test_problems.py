@@ -199,8 +199,9 @@ async def test_every_api_route_refuses_what_it_does_not_take_but_min_position_on
 ) -> None:
     """The check is the before_request of every /api/v1 route (Litestar runs only the
     innermost layer's: a controller with a hook of its own would turn it off unseen); a
-    read takes min_position though it declares none (an item read from its events has every
-    position), and a preflight (OPTIONS) is never refused for its query."""
+    tenant's read takes min_position though it declares none (an item read from its events
+    has every position), the portfolio across tenants does not, and a preflight (OPTIONS)
+    is never refused for its query."""
     hooks = {
         handler.resolve_before_request()
         for route in app.routes
@@ -216,3 +217,10 @@ async def test_every_api_route_refuses_what_it_does_not_take_but_min_position_on
     assert item.status_code == 200, item.text
     preflight = await client.options(f"{base}/objectives", headers=auth, params={"x": "1"})
     assert preflight.status_code == 204, preflight.text
+    portfolio = await client.get(  # across tenants: no position to wait for
+        f"/api/v1/consultancies/{world.a.consultancy.id}/portfolio",
+        headers=world.a.auth("consultancy_admin"),
+        params={"min_position": 1},
+    )
+    problem = assert_problem(portfolio, 422)
+    assert problem["errors"][0]["field"] == "min_position"

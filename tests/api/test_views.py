@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,8 +16,12 @@ from uuid import UUID
 import httpx
 
 from services.bootstrap import System
+from services.read.people import People
 from services.settings import Settings
 from services.store.chain import GENESIS, event_digest
+from tenants.memberships import add_consultancy_member
+from tenants.models import User
+from tenants.users import create_user
 from tests.api.builders import SharedIds, Side, World, a_side, token_settings
 
 
@@ -42,7 +47,33 @@ async def fresh_key_result(client: httpx.AsyncClient, world: World) -> tuple[str
     return kr, position
 
 
-async def test_history_says_who_by_name(client: httpx.AsyncClient, world: World) -> None:
+async def an_unassigned_consultant(system: System, world: World) -> User:
+    """A consultant of A's consultancy that A has not been given (no membership)."""
+    unassigned = await create_user(system.pool, f"{uuid.uuid4().hex[:8]}@studio.it", "Nessuno")
+    await add_consultancy_member(system.pool, world.a.consultancy.id, unassigned.id, "consultant")
+    return unassigned
+
+
+async def test_a_tenant_is_told_the_names_of_those_who_may_act_in_it(
+    system: System, world: World
+) -> None:
+    """Its members, its consultancy's admins (who reach it without a membership) and its
+    keys; not a consultant of its consultancy it has not been given, nor anyone else,
+    unless they acted in it."""
+    unassigned = await an_unassigned_consultant(system, world)
+    people = People(system.pool)  # a cache of its own: filled now
+    names = await people.names(world.a.tenant.id)
+    for role in ("consultancy_admin", "consultant", "client_admin", "client_viewer"):
+        assert f"user:{world.a.user_ids[role]}" in names, role
+    assert f"user:{unassigned.id}" not in names
+    assert f"user:{world.b.user_ids['client_admin']}" not in names
+    acted = await people.names(world.a.tenant.id, [f"user:{unassigned.id}"])
+    assert acted[f"user:{unassigned.id}"] == "Nessuno"
+
+
+async def test_history_says_who_by_name(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
     """Lines name people, not their ids: who acted (in the text and as actor_name) and the
     owners before and after a hand-over, a consultancy's admin with no membership too; an
     owner typed as another tenant's person, or an actor the tenant does not know (the
@@ -66,16 +97,19 @@ async def test_history_says_who_by_name(client: httpx.AsyncClient, world: World)
     assert "Consultant" in lines[0]["text"] and lines[0]["actor"].startswith("user:")
     admin_of_the_consultancy = f"user:{world.a.user_ids['consultancy_admin']}"  # no membership
     someone_of_b = f"user:{world.b.user_ids['client_admin']}"
-    for owner in (admin_of_the_consultancy, someone_of_b):
+    unassigned = await an_unassigned_consultant(system, world)
+    for owner in (f"user:{unassigned.id}", admin_of_the_consultancy, someone_of_b):
         handed = await client.patch(f"{base}/key-results/{kr}", headers=auth, json={"owner": owner})
         assert handed.status_code == 200, handed.text
     newest = await client.get(
         f"{base}/history", headers=auth,
-        params={"item_id": kr, "limit": 2, "min_position": handed.headers["x-okr-position"]},
+        params={"item_id": kr, "limit": 3, "min_position": handed.headers["x-okr-position"]},
     )  # fmt: skip
-    to_b, to_the_consultancy = (line["text"] for line in newest.json()["items"])
-    assert "Consultancy_Admin" in to_the_consultancy and "user:" not in to_the_consultancy
-    assert someone_of_b in to_b, to_b  # another tenant's person: never told A by name
+    to_b, to_the_admin, to_unassigned = (line["text"] for line in newest.json()["items"])
+    assert "→ Consultancy_Admin by" in to_the_admin, to_the_admin
+    assert "Consultancy_Admin →" in to_b and someone_of_b in to_b, to_b  # B's: never told A
+    for text in (to_unassigned, to_the_admin):  # a consultant A has not been given: an id
+        assert f"user:{unassigned.id}" in text and "Nessuno" not in text, text
     plan = await client.get(
         f"{base}/history", headers=auth, params={"item_id": str(world.ids.key_result_id)}
     )

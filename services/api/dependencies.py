@@ -156,11 +156,12 @@ async def caught_up(
     tenant_id: UUID,
     min_position: int | None,
     projection: str | None,
-    field: str = "min_position",
+    field: str | None = "min_position",
 ) -> None:
     """Read-your-writes: wait briefly until ``projection`` (None: the log itself) applied
-    ``min_position`` (503 if not, naming ``field``: the parameter that asked for it); 422
-    at once for a position past the tenant's log head, which no command returned."""
+    ``min_position`` (503 if not, naming ``field``: the parameter that asked for it, None
+    for a wait of the server's own); 422 at once for a position past the tenant's log head,
+    which no command returned."""
     if not min_position:
         return
     within = runtime.settings.read_wait_seconds
@@ -197,13 +198,15 @@ async def series_of(
     thresholds: now (once both views applied ``min_position``; the points the state has
     seen), or as they stood at an instant and/or position (the points recorded by then,
     which the view must have applied, and the state replayed to there)."""
-    await caught_up(runtime, tenant_id, min_position, "series")
     if as_of is None and as_of_position is None:
         await caught_up(runtime, tenant_id, min_position, "progress")
         state = await read.item_progress(runtime.pool, tenant_id, item_id)
-        upto = state.last_position
-        await caught_up(runtime, tenant_id, upto, "series")  # a series view being refilled
+        upto = state.last_position  # and the series view there too (being refilled, maybe)
+        await caught_up(
+            runtime, tenant_id, upto, "series", "min_position" if min_position else None
+        )
     else:
+        await caught_up(runtime, tenant_id, min_position, "series")
         moment = query_instant(as_of, "as_of", "last")
         upto = await read.known_position(
             runtime.pool, tenant_id, position=as_of_position, recorded_at=moment

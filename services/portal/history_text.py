@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
+from domain.progress import score_shown
 from projections.history import WORDS, HistoryLine, render
 from projections.progress_state import ProgressView
 from projections.timetravel import PROGRESS_FIELDS, Change
@@ -76,7 +77,6 @@ class DiffGroup:
     """(field label, before, after) in words."""
 
 
-_PERCENT_FIELDS = PROGRESS_FIELDS | {"score"}  # the portal shows scores as percentages too
 _DATE_FIELDS = frozenset({"starts_on", "ends_on", "due_on"})
 _FLAG_FIELDS = frozenset({"committed", "roll_up_children", "archived"})
 _UNIT_FIELDS = frozenset({"value", "start", "target"})
@@ -105,7 +105,10 @@ def diff_value(
     if text is None or text == "":
         return "—"
     name = change.field
-    if name in _PERCENT_FIELDS:
+    if name == "score":  # a percentage of two places, rounded down as scores are shown
+        score = _decimal(text)
+        return locale.percent(None if score is None else score_shown(score), 0)
+    if name in PROGRESS_FIELDS:
         return locale.percent(_decimal(text))
     if name == "status":
         return locale.status(text)

@@ -41,7 +41,6 @@ from services.projector.schema import (
     SWAP_LOCK_KEY,
     bulk_create_sql,
     columns_sql,
-    fingerprint,
     finish_sql,
     positions_table,
     table_names,
@@ -265,6 +264,7 @@ async def _rebuild_all(
 ) -> int:
     """rebuild_all's work, from its shadow tables' creation to their swap, under `guard`'s
     rebuild lock."""
+    began = await _specs(guard)
     for p in projections:
         await guard.execute(bulk_create_sql(p, SHADOW))
     groups = _groups(await _heads(system.pool))
@@ -282,7 +282,7 @@ async def _rebuild_all(
     progress.caught_up(caught_up)
     async with guard.transaction():
         await guard.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # SHARE_SWAP_SQL
-        await _same_spec(guard, projections)
+        await _same_spec(guard, projections, began)
         # no pass runs now: what projectors applied since the last catch-up, applied here
         heads = dict(await _heads(guard))
         moved = [t for t, head in heads.items() if reached.get(t) != head]
@@ -301,11 +301,19 @@ class RebuildOutdatedError(RuntimeError):
     made them anew): its tables, of the spec it began with, are not swapped in."""
 
 
-async def _same_spec(guard: asyncpg.Connection, projections: Sequence[Projection[Any]]) -> None:
-    """RebuildOutdatedError unless the live tables are still of these projections' spec
-    (ensure_tables resets under the swap's lock, so none can change before the swap)."""
-    stored = dict(await guard.fetch("SELECT projection, fingerprint FROM read_model_schemas"))
-    changed = [p.name for p in projections if stored.get(p.name) != fingerprint(p)]
+async def _specs(conn: asyncpg.Connection) -> dict[str, str]:
+    """The fingerprint of each projection's live tables, as ensure_tables recorded it."""
+    return dict(await conn.fetch("SELECT projection, fingerprint FROM read_model_schemas"))
+
+
+async def _same_spec(
+    guard: asyncpg.Connection, projections: Sequence[Projection[Any]], began: dict[str, str]
+) -> None:
+    """RebuildOutdatedError unless the live tables are of the spec they were of when the
+    rebuild began (`began`); ensure_tables resets under the swap's lock, so none can
+    change from here to the swap."""
+    now = await _specs(guard)
+    changed = [p.name for p in projections if now.get(p.name) != began.get(p.name)]
     if changed:
         raise RebuildOutdatedError(
             f"the tables of {', '.join(changed)} were made anew while the rebuild ran"

@@ -136,3 +136,18 @@ def test_scores_show_two_places_rounded_down_so_never_a_better_band() -> None:
     assert IT.score(Decimal("0.695")) == "0,69"
     assert EN.score(Decimal(2) / Decimal(3)) == "0.66"
     assert EN.score(Decimal("0.7")) == "0.7"
+
+
+def test_a_changed_score_shows_as_a_percentage_never_of_a_better_band() -> None:
+    """In the diff, a score is a whole percentage, rounded down: 0.69996 (amber) is 69 %,
+    not 70 %, where progress is rounded to the nearest."""
+    from uuid import uuid4
+
+    from projections.progress_state import ProgressView
+    from projections.timetravel import Change
+    from services.portal.history_text import diff_value
+
+    score = Change("objective", uuid4(), "Crescere", "score", None, "0.69996")
+    assert diff_value(score, score.after, ProgressView(), IT, {}) == "69\u00a0%"  # Italian: a space
+    progress = Change("objective", uuid4(), "Crescere", "progress", None, "0.69996")
+    assert diff_value(progress, progress.after, ProgressView(), EN, {}) == "70%"

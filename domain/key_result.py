@@ -374,10 +374,12 @@ class KeyResult(Aggregate):
         note: str = "",
         source: CheckInSource | str = CheckInSource.MANUAL,
         check_in_id: UUID | None = None,
+        latest_on: date | None = None,
     ) -> UUID:
         """Report a value for business date ``on``; returns the check-in id.
 
-        ``on`` must fall between the cycle start and 31 days after its end.
+        ``on`` must fall between the cycle start and 31 days after its end, and not after
+        ``latest_on`` when given (the caller's today: see services.app.base.latest_day).
         """
         self._check_editable(cycle)
         new_id = values.new_id(check_in_id, "check_in_id")
@@ -387,7 +389,7 @@ class KeyResult(Aggregate):
             self.CheckedIn,
             check_in_id=new_id,
             value=self._value(value),
-            on=_check_in_date(cycle, on),
+            on=_check_in_date(cycle, values.business_date(on, "on", latest_on)),
             confidence=values.confidence(confidence),
             note=values.note(note),
             author=values.principal(author, "author"),

@@ -274,8 +274,10 @@ class KPI(Aggregate):
         source: CheckInSource | str = CheckInSource.MANUAL,
         note: str = "",
         measurement_id: UUID | None = None,
+        latest_on: date | None = None,
     ) -> UUID:
-        """Record a value for a business date; returns the measurement id."""
+        """Record a value for a business date, not after ``latest_on`` when given (the
+        caller's today); returns the measurement id."""
         self._check_active()
         new_id = values.new_id(measurement_id, "measurement_id")
         if self.has_measurement(new_id):
@@ -284,7 +286,7 @@ class KPI(Aggregate):
             self.Measured,
             measurement_id=new_id,
             value=values.measured(value, "value"),
-            on=values.business_date(on, "on"),
+            on=values.business_date(on, "on", latest_on),
             author=values.principal(author, "author"),
             source=values.choice(CheckInSource, source, "source").value,
             note=values.note(note),

@@ -320,8 +320,15 @@ def new_id(value: object, field: str) -> UUID:
     return value
 
 
-def business_date(value: object, field: str) -> date:
-    """A calendar date of business validity (a datetime is rejected, not truncated)."""
+def business_date(value: object, field: str, latest: date | None = None) -> date:
+    """A calendar date of business validity (a datetime is rejected, not truncated), not
+    after `latest` when given: a value is measured, so it cannot be of a day to come."""
     if isinstance(value, datetime) or not isinstance(value, date):
         raise InvalidDateError(f"{field} must be a date", field=field, rule="wrong_type")
+    if latest is not None and value > latest:
+        raise InvalidDateError(
+            f"{field} {value} is a day still to come: a value is of a day that has begun",
+            field=field,
+            rule="in_the_future",
+        )
     return value

@@ -10,12 +10,26 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
+from services.app import base as app_base
 from services.bootstrap import System, bootstrap, with_database
 from services.settings import PROJECT_ROOT, Settings
+
+SUITE_NOW = datetime(2027, 12, 31, 12, tzinfo=UTC)
+"""The commands' clock in this process: the suite's plans are dated in 2027 (its fixed
+"today" is 2027-02-15), and a value may not be of a day still to come (see
+services.app.base.latest_day). Processes the suite starts keep the real clock."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def commands_in_2027() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app_base, "now", lambda: SUITE_NOW)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -35,6 +35,17 @@ class Context:
     correlation_id: UUID = field(default_factory=uuid4)
     imported_at: datetime | None = None
     """Set only by an import of history: the instant the change really happened."""
+
+
+def now() -> datetime:
+    """The commands' clock: what "today" is for a value's date (see latest_day)."""
+    return datetime.now(UTC)
+
+
+def latest_day(ctx: Context) -> date:
+    """The last business date a value may be of when this command runs: today in UTC (the
+    imported instant's, for an import), and a day more, as somewhere it is tomorrow."""
+    return (ctx.imported_at or now()).date() + timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from domain.key_result import KeyResult
 from domain.kpi import KPI
 from domain.objective import Objective
 from domain.values import Unit
-from services.app.base import Commands, Context, Written
+from services.app.base import Commands, Context, Written, latest_day
 from services.store.repository import AggregateNotFoundError, Repository
 
 Number = Decimal | int | str
@@ -169,7 +169,7 @@ class KeyResultCommands(Commands):
             new_id = kr.record_check_in(
                 cycle=cycle, value=value, on=on,
                 author=ctx.actor, confidence=confidence, note=note, source=source,
-                check_in_id=check_in_id,
+                check_in_id=check_in_id, latest_on=latest_day(ctx),
             )  # fmt: skip
             positions = await self.save(ctx, kr)
             return Written(kr.id, kr.version, positions, {"check_in_id": new_id})

@@ -16,7 +16,7 @@ from domain.errors import UnknownKpiError
 from domain.key_result import KeyResult
 from domain.kpi import KPI
 from domain.values import Unit
-from services.app.base import Commands, Context, Written
+from services.app.base import Commands, Context, Written, latest_day
 
 Number = Decimal | int | str
 
@@ -86,7 +86,7 @@ class KpiCommands(Commands):
             kpi = await self.get(ctx, kpi_id)
             kpi.record_measurement(
                 value=value, on=on, author=ctx.actor, source=source, note=note,
-                measurement_id=measurement_id,
+                measurement_id=measurement_id, latest_on=latest_day(ctx),
             )  # fmt: skip
             fed = []
             for kr, cycle in await self._feedable(ctx, kpi, on):

@@ -50,7 +50,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -65,6 +64,11 @@ from domain.objective import Objective
 from domain.values import Unit, UnitKind
 from services.app import Context, OKRApplication
 from services.bench.harness import (
+    CHECK_IN_DAY,
+    CYCLE_END,
+    CYCLE_NAME,
+    CYCLE_START,
+    TODAY,
     bench_database,
     bench_settings,
     connection,
@@ -80,10 +84,6 @@ from tenants import directory, memberships, users
 from tenants.roles import Role
 
 LOAD_ACTOR = "system:bench-load"
-CYCLE_START, CYCLE_END = date(2027, 1, 1), date(2027, 3, 31)
-CHECK_IN_DAY = date(2027, 2, 1)
-TODAY = date(2027, 2, 15)
-"""The day progress is asked for (pace and status inside the cycle)."""
 EMAIL = "bench@example.com"
 PASSWORD = "bench-password-" + "x" * 16
 HELLO = "/healthz"
@@ -333,7 +333,7 @@ async def load_phase(system: System, config: Config) -> tuple[float, UUID, list[
 
 def tenant_history(tenant_id: UUID, key_results: int) -> tuple[list[Aggregate], list[Target]]:
     """An active quarter, an objective and its key results, in memory (one append)."""
-    cycle = Cycle.create(name="Q1 2027", starts_on=CYCLE_START, ends_on=CYCLE_END)
+    cycle = Cycle.create(name=CYCLE_NAME, starts_on=CYCLE_START, ends_on=CYCLE_END)
     cycle.activate(author=LOAD_ACTOR)
     objective = Objective.create(cycle=cycle, title="Efficienza operativa", owner="marco")
     aggregates: list[Aggregate] = [cycle, objective]

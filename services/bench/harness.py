@@ -16,6 +16,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +32,12 @@ SNAPSHOT_EVERY = Settings.snapshot_every
 """Snapshot interval of every bench database: the product's default, whatever the caller's
 environment says (the store bench gives the library the same)."""
 BENCH_DATABASE_PREFIX = "okr_bench_"
+TODAY = datetime.now(UTC).date()
+"""The day the benches ask progress for. Their plans lie around the calendar's today: a
+value cannot be of a day still to come (services.app.base.latest_day)."""
+CYCLE_START, CYCLE_END = TODAY - timedelta(days=45), TODAY + timedelta(days=45)
+CHECK_IN_DAY = TODAY - timedelta(days=14)
+CYCLE_NAME = "Bench quarter"
 
 
 async def on_bench_server(

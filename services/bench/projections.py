@@ -62,6 +62,7 @@ from domain.values import KRKind, Unit, UnitKind
 from services.app import Context, OKRApplication
 from services.app.kpis import fed_check_in_id
 from services.bench.harness import (
+    TODAY,
     bench_database,
     bench_settings,
     connection,
@@ -354,7 +355,7 @@ async def load_tenant(
     await history.snapshot()
     if history.count != plan.events:
         raise RuntimeError(f"tenant {plan.tenant_id}: {history.count} != {plan.events} events")
-    on = starts_on + timedelta(days=60)
+    on = min(starts_on + timedelta(days=60), TODAY)  # a value is of a day that has begun
     return [
         CheckInTarget(plan.tenant_id, k.kr.id, k.value(rng, 0.7), on)
         for k in current

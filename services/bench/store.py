@@ -53,6 +53,10 @@ from domain.objective import Objective
 from domain.values import Unit, UnitKind
 from services.app import Context, OKRApplication
 from services.bench.harness import (
+    CHECK_IN_DAY,
+    CYCLE_END,
+    CYCLE_NAME,
+    CYCLE_START,
     SNAPSHOT_EVERY,
     bench_database,
     bench_settings,
@@ -66,8 +70,6 @@ from services.store.repository import Repository
 from services.store.transcoder import MsgspecTranscoder
 
 ACTOR = "user:bench"
-CYCLE_START, CYCLE_END = date(2027, 1, 1), date(2027, 3, 31)
-CHECK_IN_DAY = date(2027, 2, 1)
 
 
 class CheckInFields(TypedDict):
@@ -316,7 +318,7 @@ def round_trip_us(transcoder: Transcoder, state: dict[str, Any], round_trips: in
 
 async def seed_objective(app: OKRApplication, ctx: Context) -> UUID:
     """An active Q1 cycle with one objective in the context's tenant."""
-    cycle = await app.cycles.create(ctx, name="Q1 2027", starts_on=CYCLE_START, ends_on=CYCLE_END)
+    cycle = await app.cycles.create(ctx, name=CYCLE_NAME, starts_on=CYCLE_START, ends_on=CYCLE_END)
     await app.cycles.activate(ctx, cycle.item_id)
     objective = await app.objectives.create(
         ctx, cycle_id=cycle.item_id, title="Efficienza operativa", owner="marco"
@@ -369,7 +371,7 @@ def checked_in_state() -> dict[str, Any]:
 
 def new_key_result() -> tuple[Cycle, Objective, KeyResult]:
     """An active cycle, an objective and a KR, in memory, not saved."""
-    cycle = Cycle.create(name="Q1 2027", starts_on=CYCLE_START, ends_on=CYCLE_END)
+    cycle = Cycle.create(name=CYCLE_NAME, starts_on=CYCLE_START, ends_on=CYCLE_END)
     cycle.activate(author=ACTOR)
     objective = Objective.create(cycle=cycle, title="Efficienza operativa", owner="marco")
     kr = KeyResult.create(

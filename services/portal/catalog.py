@@ -199,6 +199,10 @@ _ERRORS: M = {
         "it": "La data deve cadere tra l'inizio del ciclo e 31 giorni dopo la sua fine.",
         "en": "The date must fall between the cycle start and 31 days after its end.",
     },
+    "error.in_the_future": {
+        "it": "Un valore è di un giorno già iniziato, non di uno che deve ancora venire.",
+        "en": "A value is of a day that has begun, not of one still to come.",
+    },
     "error.confidence_out_of_range": {
         "it": "La fiducia è un numero intero da 0 a 10.",
         "en": "Confidence is a whole number from 0 to 10.",

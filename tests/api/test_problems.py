@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 
 from services.api.queries import refuse_unknown_query
+from services.app import base as app_base
 from tests.api.builders import World
 from tests.api.conftest import BODY_LIMIT
 
@@ -224,3 +226,41 @@ async def test_every_api_route_refuses_what_it_does_not_take_but_min_position_on
     )
     problem = assert_problem(portfolio, 422)
     assert problem["errors"][0]["field"] == "min_position"
+
+
+async def test_a_value_of_a_day_still_to_come_is_refused(
+    client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On 10 February 2027 (UTC): a check-in or a measurement of the 12th is refused, 422
+    naming "on", and nothing is written (recorded, it would be the current value and could
+    count its key result done); one of the 11th is taken, as somewhere it is the 11th."""
+    monkeypatch.setattr(app_base, "now", lambda: datetime(2027, 2, 10, 12, tzinfo=UTC))
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    head = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
+    for path in (
+        f"key-results/{world.ids.key_result_id}/check-ins",
+        f"kpis/{world.ids.kpi_id}/measurements",
+    ):
+        refused = await client.post(
+            f"{base}/{path}", headers=auth, json={"value": 20, "on": "2027-02-12"}
+        )
+        problem = assert_problem(refused, 422)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("on", "in_the_future")]
+    after = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
+    assert after == head
+    made = await client.post(  # a key result of its own: the world's keep their values
+        f"{base}/key-results",
+        headers=auth,
+        json={
+            "objective_id": str(world.ids.objective_id), "title": "Domani", "kind": "increase",
+            "start": 0, "target": 10, "unit": {"kind": "count"},
+        },
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    taken = await client.post(
+        f"{base}/key-results/{made.json()['id']}/check-ins",
+        headers=auth,
+        json={"value": 2, "on": "2027-02-11"},
+    )
+    assert taken.status_code == 201, taken.text

@@ -236,6 +236,25 @@ def test_check_in_may_be_dated_up_to_31_days_after_the_cycle() -> None:
     assert kr.current_value == D(20)
 
 
+def test_a_check_in_of_a_day_still_to_come_is_refused() -> None:
+    """A value is measured: it cannot be of a day after the caller's latest (its today and
+    a day more); recorded, it would be the key result's value from now on."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    version = settled(kr)
+    with pytest.raises(InvalidDateError) as err:
+        kr.record_check_in(
+            cycle=cycle, value=D(20), on=date(2027, 2, 12), author=AUTHOR,
+            latest_on=date(2027, 2, 11),
+        )  # fmt: skip
+    assert (err.value.field, err.value.rule) == ("on", "in_the_future")
+    assert_nothing_recorded(kr, version)
+    kr.record_check_in(
+        cycle=cycle, value=D(20), on=date(2027, 2, 11), author=AUTHOR, latest_on=date(2027, 2, 11)
+    )
+    assert kr.current_value == D(20)
+
+
 def test_same_check_in_id_twice_is_refused() -> None:
     """A client-supplied id names one check-in; a replay must not double it."""
     cycle = a_cycle()

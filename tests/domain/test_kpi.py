@@ -12,6 +12,7 @@ from domain import KPI, Direction, Health
 from domain.errors import (
     ArchivedError,
     DuplicateIdError,
+    InvalidDateError,
     InvalidValueError,
     ReasonRequiredError,
     ThresholdError,
@@ -74,6 +75,22 @@ def test_measurement_correction_keeps_the_original() -> None:
         True,
     )
     assert isinstance(kpi.collect_events()[0], KPI.MeasurementCorrected)
+
+
+def test_a_measurement_of_a_day_still_to_come_is_refused() -> None:
+    """As for a check-in: not after the caller's latest day; on it, accepted."""
+    kpi = a_kpi()
+    version = settled(kpi)
+    with pytest.raises(InvalidDateError) as err:
+        kpi.record_measurement(
+            value=D(19), on=date(2027, 2, 2), author=AUTHOR, latest_on=date(2027, 2, 1)
+        )
+    assert (err.value.field, err.value.rule) == ("on", "in_the_future")
+    assert_nothing_recorded(kpi, version)
+    kpi.record_measurement(
+        value=D(19), on=date(2027, 2, 1), author=AUTHOR, latest_on=date(2027, 2, 1)
+    )
+    assert kpi.latest_value == D(19)
 
 
 def test_duplicate_measurement_id_is_refused() -> None:

@@ -13,6 +13,7 @@ from litestar.routes import HTTPRoute
 from services.api.queries import refuse_unknown_query
 from services.app import base as app_base
 from tests.api.builders import World
+from tests.api.test_views import fresh_key_result
 from tests.api.conftest import BODY_LIMIT
 
 
@@ -249,18 +250,8 @@ async def test_a_value_of_a_day_still_to_come_is_refused(
         assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("on", "in_the_future")]
     after = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
     assert after == head
-    made = await client.post(  # a key result of its own: the world's keep their values
-        f"{base}/key-results",
-        headers=auth,
-        json={
-            "objective_id": str(world.ids.objective_id), "title": "Domani", "kind": "increase",
-            "start": 0, "target": 10, "unit": {"kind": "count"},
-        },
-    )  # fmt: skip
-    assert made.status_code == 201, made.text
+    kr, _ = await fresh_key_result(client, world)  # of its own: the world's keep their values
     taken = await client.post(
-        f"{base}/key-results/{made.json()['id']}/check-ins",
-        headers=auth,
-        json={"value": 2, "on": "2027-02-11"},
+        f"{base}/key-results/{kr}/check-ins", headers=auth, json={"value": 80, "on": "2027-02-11"}
     )
     assert taken.status_code == 201, taken.text

@@ -13,8 +13,8 @@ from litestar.routes import HTTPRoute
 from services.api.queries import refuse_unknown_query
 from services.app import base as app_base
 from tests.api.builders import World
-from tests.api.test_views import fresh_key_result
 from tests.api.conftest import BODY_LIMIT
+from tests.api.test_views import fresh_key_result
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:

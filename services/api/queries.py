@@ -7,48 +7,76 @@ route takes. The names come from each route's own signature, once, when the app 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from litestar import Litestar, Request
 from litestar.routes import HTTPRoute
 
+from services.api.dependencies import caught_up
+from services.api.pagination import MAX_POSITION
 from services.api.problems import InvalidQueryError
+from services.api.runtime import runtime_of
 
 _STATE_KEY = "okr_query_names"
+MIN_POSITION = "min_position"
+ANY_TENANT_READ = frozenset({MIN_POSITION})
+"""Taken by every read of one tenant: a client may send it with each. Those that do not
+declare it read the log, an item's events or the directory themselves, which have every
+position written: it is only checked (see _check_min_position). (A read across tenants,
+the portfolio, has no position to wait for.)"""
+
+
+class _Taken(NamedTuple):
+    names: frozenset[str]
+    declared: frozenset[str]
 
 
 def learn_query_names(app: Litestar, prefix: str) -> None:
     """Keep, per route handler under `prefix`, the query parameters it takes (a tenant's
     reads: min_position too, see ANY_TENANT_READ)."""
-    names: dict[int, frozenset[str]] = {}
+    taken: dict[int, _Taken] = {}
     tenant_reads = f"{prefix}/tenants/{{"
     for route in app.routes:
         if isinstance(route, HTTPRoute) and route.path.startswith(prefix):
             for method, (handler, model) in route.route_handler_map.items():
-                taken = frozenset(p.field_alias for p in model.expected_query_params)
+                declared = frozenset(p.field_alias for p in model.expected_query_params)
+                names = declared
                 if method == "GET" and route.path.startswith(tenant_reads):
-                    taken |= ANY_TENANT_READ
-                names[id(handler)] = taken
-    app.state[_STATE_KEY] = names
-
-
-ANY_TENANT_READ = frozenset({"min_position"})
-"""Taken by every read of one tenant: a client may send it with each. Those that do not
-declare it read the log, an item's events or the directory themselves, and so have every
-position written. (A read across tenants, the portfolio, has no position to wait for.)"""
+                    names |= ANY_TENANT_READ
+                taken[id(handler)] = _Taken(names, declared)
+    app.state[_STATE_KEY] = taken
 
 
 async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
     """A before_request hook: 422 for the first query parameter the route does not take
     (not for OPTIONS, a browser's preflight, which takes whatever the request it is for)."""
-    known = request.app.state[_STATE_KEY].get(id(request.route_handler))
-    if known is None or request.method == "OPTIONS":
+    taken: _Taken | None = request.app.state[_STATE_KEY].get(id(request.route_handler))
+    if taken is None or request.method == "OPTIONS":
         return
-    unknown = sorted(set(request.query_params) - known)
+    unknown = sorted(set(request.query_params) - taken.names)
     if unknown:
-        takes = ", ".join(sorted(known)) or "none"
+        takes = ", ".join(sorted(taken.names)) or "none"
         raise InvalidQueryError(
             f"{unknown[0]}: this route takes no such query parameter (it takes: {takes})",
             field=unknown[0],
             rule="unknown_parameter",
         )
+    if MIN_POSITION in request.query_params and MIN_POSITION not in taken.declared:
+        await _check_min_position(request, request.query_params[MIN_POSITION])
+
+
+async def _check_min_position(request: Request[Any, Any, Any], text: str) -> None:
+    """min_position on a tenant's read that does not declare it: a whole number from 0 (422
+    wrong_type), within the tenant's log (422 beyond_head, as caught_up says)."""
+    try:
+        position = int(text)
+    except ValueError:
+        position = -1
+    if not 0 <= position <= MAX_POSITION:
+        raise InvalidQueryError(
+            f"min_position must be a tenant position (0 to {MAX_POSITION}), not {text!r}",
+            field=MIN_POSITION,
+            rule="wrong_type",
+        )
+    runtime = runtime_of(request)
+    await caught_up(runtime, request.path_params["tenant_id"], position, None, MIN_POSITION)

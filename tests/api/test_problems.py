@@ -203,8 +203,8 @@ async def test_every_api_route_refuses_what_it_does_not_take_but_min_position_on
     """The check is the before_request of every /api/v1 route (Litestar runs only the
     innermost layer's: a controller with a hook of its own would turn it off unseen); a
     tenant's read takes min_position though it declares none (an item read from its events
-    has every position), the portfolio across tenants does not, and a preflight (OPTIONS)
-    is never refused for its query."""
+    has every position), checked all the same (a number, within the log), the portfolio
+    across tenants does not, and a preflight (OPTIONS) is never refused for its query."""
     hooks = {
         handler.resolve_before_request()
         for route in app.routes
@@ -214,10 +214,13 @@ async def test_every_api_route_refuses_what_it_does_not_take_but_min_position_on
     assert hooks == {refuse_unknown_query}
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
-    item = await client.get(
-        f"{base}/key-results/{world.ids.key_result_id}", headers=auth, params={"min_position": 1}
-    )
-    assert item.status_code == 200, item.text
+    item = f"{base}/key-results/{world.ids.key_result_id}"
+    read = await client.get(item, headers=auth, params={"min_position": 1})
+    assert read.status_code == 200, read.text
+    for given, rule in (("abc", "wrong_type"), ("-5", "wrong_type"), ("1000000000", "beyond_head")):
+        refused = await client.get(item, headers=auth, params={"min_position": given})
+        problem = assert_problem(refused, 422)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("min_position", rule)]
     preflight = await client.options(f"{base}/objectives", headers=auth, params={"x": "1"})
     assert preflight.status_code == 204, preflight.text
     portfolio = await client.get(  # across tenants: no position to wait for

@@ -8,6 +8,7 @@ same date (``corrected`` true) instead of changing the old one, so the table onl
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -147,8 +148,8 @@ def pace_line(kr: KeyResultView, cycle: CycleView) -> tuple[PacePoint, PacePoint
 
 
 class ChartValue(SeriesPoint, frozen=True, gc=False):
-    """A recorded value as a chart shows it: superseded once a later correction gave its
-    check-in or measurement another value (the chart keeps it, marked, as the history
+    """A recorded value as a chart shows it: superseded once a later value was recorded for
+    its date, a correction or another check-in (the chart keeps it, marked, as the history
     does)."""
 
     superseded: bool = False
@@ -180,16 +181,14 @@ class KPISeries(msgspec.Struct, frozen=True):
 
 
 def chart_values(points: Iterable[SeriesPoint]) -> list[ChartValue]:
-    """The points in their order, each marked superseded if a later one (by position)
-    carries the same check-in or measurement."""
-    points = list(points)
-    latest: dict[UUID, int] = {}
-    for point in points:
-        latest[point.point_id] = max(point.position, latest.get(point.point_id, 0))
+    """The points by business date (then log order), each marked superseded unless it is
+    the last recorded for its date: a correction, or a later check-in of the same day,
+    gives the date another value (the one progress takes, see check_in_at)."""
+    ordered = sorted(points, key=lambda p: (p.valid_on, p.position))
     return [
-        ChartValue(**msgspec.structs.asdict(p) | {"superseded": p.position < latest[p.point_id]})
-        for p in points
-    ]
+        ChartValue(**msgspec.structs.asdict(p) | {"superseded": later.valid_on == p.valid_on})
+        for p, later in itertools.pairwise(ordered)
+    ] + [ChartValue(**msgspec.structs.asdict(p)) for p in ordered[-1:]]
 
 
 def key_result_series(

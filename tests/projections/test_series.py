@@ -111,8 +111,9 @@ def test_pace_line_runs_from_start_at_cycle_start_to_target_at_due_date() -> Non
 
 
 def test_a_chart_keeps_every_value_and_marks_the_superseded_ones() -> None:
-    """Corrected twice: the first value and the first correction are superseded, the last
-    correction and the untouched check-in are not; the chart carries the key result's
+    """By business date. Corrected twice: the first value and the first correction are
+    superseded, the last correction and the untouched check-in are not; so is a check-in
+    followed by another of the same day; the chart carries the key result's
     pace line and targets, original and revised, and a KPI's chart its thresholds. An item
     the state does not know has no chart."""
     log = Log()
@@ -123,14 +124,15 @@ def test_a_chart_keeps_every_value_and_marks_the_superseded_ones() -> None:
     kr.revise_target(cycle=cycle, target=D(120), reason="più contratti", author="anna")
     log.save(kr)
     meter = kpi(log)
-    meter.record_measurement(value=D(91), on=date(2027, 1, 8), author="monitor", source="api")
+    for value in (91, 93):  # twice on one day: the second gives the day its value
+        meter.record_measurement(value=D(value), on=date(2027, 1, 8), author="m", source="api")
     log.save(meter)
     state, points = fold_all(log.records), _points(log)
 
     chart = key_result_series(state, kr.id, [p for p in points if p.item_id == kr.id])
     assert chart is not None
     assert [(p.value, p.corrected, p.superseded) for p in chart.values] == [
-        (D(10), False, True), (D(30), False, False), (D(12), True, True), (D(11), True, False),
+        (D(10), False, True), (D(12), True, True), (D(11), True, False), (D(30), False, False),
     ]  # fmt: skip
     assert (chart.target, chart.original_target, chart.position) == (
         D(120), D(100), log.records[-1].position,
@@ -141,6 +143,6 @@ def test_a_chart_keeps_every_value_and_marks_the_superseded_ones() -> None:
     assert (gauge.direction, gauge.green, gauge.red) == (
         state.kpis[meter.id].direction, state.kpis[meter.id].green, state.kpis[meter.id].red,
     )  # fmt: skip
-    assert [p.superseded for p in gauge.values] == [False]
+    assert [(p.value, p.superseded) for p in gauge.values] == [(D(91), True), (D(93), False)]
     assert key_result_series(state, meter.id, []) is None
     assert kpi_series(state, kr.id, []) is None

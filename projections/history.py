@@ -100,7 +100,8 @@ class HistoryProjection:
     """The timeline: one log table, rm_history."""
 
     name: str = "history"
-    version = 2  # 2: no stored English text, it is rendered where lines are read
+    version = 3  # 2: no stored English text, it is rendered where lines are read; 3: scores
+    # adjusted are said to two places (their change keeps them exact)
     tables: tuple[Table, ...] = TABLES
 
     def __init__(self) -> None:

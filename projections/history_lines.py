@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from domain import KPI, Cycle, KeyResult, Objective
+from domain.progress import score_shown
 from projections.base import Recorded, Row
 from projections.history_text import date_text, number_text, value_text
 from projections.progress_state import (
@@ -179,7 +181,13 @@ def _score_adjusted(b: ProgressView, a: ProgressView, e: Cycle.ScoreAdjusted) ->
     else:
         item = _objective(a.objectives[e.item_id])
     before = old.key_result_scores.get(e.item_id, old.objective_scores.get(e.item_id))
-    return _Draft(item, "cycle.score_adjusted", [_change("score", before, e.score)])
+    said = {"before": _score_text(before), "after": _score_text(e.score)}  # the change: exact
+    return _Draft(item, "cycle.score_adjusted", [_change("score", before, e.score)], said)
+
+
+def _score_text(score: Decimal | None) -> str | None:
+    """A score as people read it: two places, rounded down (see progress.score_shown)."""
+    return None if score is None else value_text(score_shown(score))
 
 
 # Objectives

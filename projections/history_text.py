@@ -30,10 +30,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "it": "ciclo '{title}' avviato da {actor}",
     },
     "cycle.closed": {
-        "en": "cycle '{title}' closed and scored by {actor}: {key_results} key results,"
-        " {objectives} objectives",
-        "it": "ciclo '{title}' chiuso e valutato da {actor}: {key_results} risultati chiave,"
-        " {objectives} obiettivi",
+        "en": "cycle '{title}' closed and scored by {actor} (key results: {key_results},"
+        " objectives: {objectives})",
+        "it": "ciclo '{title}' chiuso e valutato da {actor} (risultati chiave: {key_results},"
+        " obiettivi: {objectives})",
     },
     "cycle.score_adjusted": {
         "en": "score of '{title}' adjusted {before} → {after} by {actor}: '{reason}'",

@@ -10,6 +10,7 @@ from typing import Any
 
 from services import commands
 from services.settings import Settings
+from services.store.event_store import MAX_POSITION
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
@@ -26,13 +27,13 @@ def _count(text: str) -> int:
 
 
 def _position(text: str) -> int:
-    """A tenant position, a whole number of at least 0, for argparse."""
+    """A tenant position, a whole number from 0 to the largest a bigint holds, for argparse."""
     try:
         value = int(text)
     except ValueError:
         value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a position (0 or more), not {text!r}")
+    if not 0 <= value <= MAX_POSITION:
+        raise argparse.ArgumentTypeError(f"expected a position (0 to {MAX_POSITION}), not {text!r}")
     return value
 
 

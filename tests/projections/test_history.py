@@ -146,6 +146,28 @@ def test_score_adjustment_lands_on_the_scored_item_timeline() -> None:
     assert adjusted in item_timeline(lines, adjusted.item_id)
 
 
+def test_a_score_is_said_to_two_places_and_kept_exact() -> None:
+    """2/3 adjusted to 0.5: the line says 0.66 → 0.5 (rounded down, as scores are shown);
+    its change keeps every digit."""
+    log = Log()
+    cycle, goal, response, milestone, costs = seed_efficiency(log)
+    cycle.close(
+        key_result_scores={kr.id: kr.score for kr in (response, milestone, costs)},
+        objective_scores={goal.id: D(2) / D(3)},
+        closed_by="alice",
+    )
+    log.save(cycle)
+    cycle.adjust_score(item_id=goal.id, score=D("0.5"), reason="contesto", author="alice")
+    log.save(cycle, actor="alice")
+
+    adjusted = _lines(log)[-1]
+
+    assert (
+        adjusted.text == "score of 'Efficienza operativa' adjusted 0.66 → 0.5 by alice: 'contesto'"
+    )
+    assert adjusted.changes == [FieldChange("score", text(D(2) / D(3)), "0.5")]
+
+
 def test_values_in_lines_read_as_exports_write_them() -> None:
     """The history's quick words for values are the export's words, said twice or once:
     no exponent, no trailing zeros, no minus zero, ISO dates."""

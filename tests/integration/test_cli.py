@@ -174,9 +174,9 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     assert an_instant.stderr.strip() == (
         "okr: --valid-at takes a date (YYYY-MM-DD), not '2026-10-15T10:00'"
     )
-    for position in ("-1", "ten"):
+    for position in ("-1", "ten", str(10**23)):
         refused = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", position)
-        assert refused.returncode == 2 and "expected a position (0 or more)" in refused.stderr
+        assert refused.returncode == 2 and "expected a position (0 to " in refused.stderr
     backwards = okr(dsn, "diff", "--tenant", "demo", "--from", "2026-11-01", "--to", "2026-10-01")
     assert backwards.returncode == 1
     assert backwards.stderr.strip() == (

@@ -79,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="what changed in a tenant between two instants")
     diff.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
     diff.add_argument(
-        "--from", dest="since", required=True, help="ISO 8601 instant, or a date: as at its end"
+        "--from", dest="since", required=True, help="ISO 8601 instant, or a date: from its start"
     )
     diff.add_argument(
         "--to", dest="until", required=True, help="ISO 8601 instant, or a date: as at its end"

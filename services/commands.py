@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 
 from services.bootstrap import System
-from services.instants import day, instant, not_after_now
+from services.instants import Edge, day, instant, not_after_now
 from services.runtime import admin_database, running_system
 from services.settings import Settings
 
@@ -145,10 +145,11 @@ def _key(key: tuple[object, ...]) -> str:
     return ", ".join(str(part) for part in key)
 
 
-def parse_instant(text: str) -> datetime:
-    """An ISO 8601 instant; a bare date means the end of that day (UTC); naive means UTC."""
+def parse_instant(text: str, edge: Edge = "last") -> datetime:
+    """An ISO 8601 instant; a bare date means the end of that day (UTC: `edge`, see
+    services.instants); naive means UTC."""
     try:
-        return instant(text, "last")
+        return instant(text, edge)
     except ValueError:
         raise SystemExit(f"okr: {text!r} is not an ISO 8601 date or instant") from None
 
@@ -202,7 +203,7 @@ def parse_day(text: str, option: str) -> date:
 async def diff(args: argparse.Namespace, settings: Settings) -> int:
     from services.read import diff as diff_of
 
-    since, until = parse_instant(args.since), parse_instant(args.until)
+    since, until = parse_instant(args.since, "before"), parse_instant(args.until)
     if since > until:  # as the API refuses it
         raise SystemExit(f"okr: --from ({args.since}) must not be after --to ({args.until})")
     since, until = not_after_now(since), not_after_now(until)

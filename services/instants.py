@@ -1,8 +1,9 @@
 """Instants as people write them: an ISO 8601 instant, or a date that stands for its whole day.
 
 The API, the CLI and the portal read them alike: a naive instant is UTC, and a date is the
-day in UTC, taken from its first instant (`since=`), to its last (`as_of=`, `from=`, `to=`:
-what was known by the end of that day) or up to the day after it (an exclusive `until=`).
+day in UTC, taken from its first instant (`since=`), to its last (`as_of=`, `to=`: what was
+known by the end of that day), up to the day after it (an exclusive `until=`), or from just
+before it (`from=`: a diff from a day to itself is what changed that day).
 
 An instant is a date in the extended form, then T or a space, then the time (minutes at
 least; seconds and a fraction, with a point or a comma, of any length: past microseconds
@@ -18,8 +19,9 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-Edge = Literal["first", "last", "after"]
-"""Which instant a bare date stands for: its first, its last, or the first one after it."""
+Edge = Literal["before", "first", "last", "after"]
+"""Which instant a bare date stands for: the last one before it (where a range of changes
+from that day starts: `from=`), its first, its last, or the first one after it."""
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INSTANT = re.compile(
@@ -31,6 +33,12 @@ _INSTANT = re.compile(
 
 def start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def before(day: date) -> datetime:
+    """The last instant before a day (UTC), where the day's changes start from; the first
+    day's first instant."""
+    return start_of(day) - timedelta(microseconds=1) if day > date.min else start_of(day)
 
 
 def end_of(day: date) -> datetime:
@@ -55,6 +63,8 @@ def instant(text: str, edge: Edge) -> datetime:
     instant nor a date in those forms, or lies beyond what UTC can hold (year 1 at +01:00)."""
     if _DAY.fullmatch(text):
         whole = date.fromisoformat(text)
+        if edge == "before":
+            return before(whole)
         if edge == "first":
             return start_of(whole)
         return end_of(whole) if edge == "last" else after(whole)

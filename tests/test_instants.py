@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from services.instants import Edge, after, day, end_of, instant, start_of
+from services.instants import Edge, after, before, day, end_of, instant, start_of
 
 DAY = date(2026, 10, 15)
-EDGES: tuple[Edge, ...] = ("first", "last", "after")
+EDGES: tuple[Edge, ...] = ("before", "first", "last", "after")
 PLUS_TWO, MINUS_FIVE = timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))
 
 
@@ -22,6 +22,10 @@ def test_a_date_stands_for_its_whole_day() -> None:
     )
     assert instant("2026-10-15", "after") == after(DAY) == start_of(DAY + timedelta(days=1))
     assert instant("9999-12-31", "after") == after(date.max) == end_of(date.max)
+    assert (  # where a diff from that day starts: what was known by the end of the one before
+        instant("2026-10-15", "before") == before(DAY) == end_of(DAY - timedelta(days=1))
+    )
+    assert instant("0001-01-01", "before") == before(date.min) == start_of(date.min)
 
 
 @pytest.mark.parametrize(

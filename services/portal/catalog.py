@@ -333,8 +333,10 @@ _HISTORY: M = {
     "as_of.back": {"it": "Torna a oggi", "en": "Back to today"},
     "diff.heading": {"it": "Cosa è cambiato", "en": "What changed"},
     "diff.help": {
-        "it": "Le differenze tra la fine di due giorni, elemento per elemento.",
-        "en": "The differences between the end of two days, item by item.",
+        "it": "Cosa è cambiato dall'inizio del primo giorno alla fine del secondo, elemento"
+        " per elemento.",
+        "en": "What changed from the start of the first day to the end of the second, item by"
+        " item.",
     },
     "diff.title": {
         "it": "Cosa è cambiato dal {first} al {last}",

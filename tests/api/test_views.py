@@ -233,9 +233,10 @@ async def test_progress_as_of_an_earlier_instant(client: httpx.AsyncClient, worl
 
 
 async def test_a_date_stands_for_its_whole_day(client: httpx.AsyncClient, world: World) -> None:
-    """?as_of=, ?from= and ?to= take a date as its last instant (what was known by the end
-    of that day, as `okr progress --as-of` and the portal read it); ?since= and ?until= as
-    the whole day, from its first instant to its last."""
+    """?as_of= and ?to= take a date as its last instant (what was known by the end of that
+    day, as `okr progress --as-of` and the portal read it); ?since= and ?until= as the
+    whole day, from its first instant to its last; so does a diff ?from= a day ?to= a day:
+    from a day to itself is what changed that day."""
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
     kr, position = await fresh_key_result(client, world)
@@ -277,8 +278,13 @@ async def test_a_date_stands_for_its_whole_day(client: httpx.AsyncClient, world:
     )
     assert changes.status_code == 200, changes.text
     assert any(c["item_id"] == kr and c["field"] == "created" for c in changes.json())
-    nothing = await client.get(
+    that_day = await client.get(
         f"{base}/diff", headers=auth, params={"from": str(day), "to": str(day)}
+    )
+    assert that_day.json() == changes.json()  # all made that day
+    after_it = (day + timedelta(days=1)).isoformat()
+    nothing = await client.get(
+        f"{base}/diff", headers=auth, params={"from": after_it, "to": after_it}
     )
     assert not [c for c in nothing.json() if c["item_id"] == kr]
 

@@ -227,7 +227,7 @@ class ViewController(Controller):
             str,
             QueryParameter(
                 name="from",
-                description="The earlier instant (a date: its end, UTC).",
+                description="The earlier instant (a date: from its start, UTC).",
                 max_length=64,
             ),
         ],
@@ -241,7 +241,7 @@ class ViewController(Controller):
         ] = None,
     ) -> list[Change]:
         """Per cycle, objective and key result: each field that differs, before -> after."""
-        start = query_instant(since, "from", "last")
+        start = query_instant(since, "from", "before")
         end = query_instant(until, "to", "last")
         assert start is not None
         _in_order(start, end, names=("from", "to"))  # as given; with no to, from only clamps

@@ -14,7 +14,7 @@ from litestar.response import Stream
 
 from projections.history import line_actors
 from projections.progress_tree import kpi_board, progress_tree
-from services.instants import after, end_of, start_of
+from services.instants import after, before, end_of, start_of
 from services.portal.controllers.dashboard import optional_id
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.history_text import (
@@ -113,7 +113,7 @@ class HistoryController(Controller):
         last = min(parse_day(until) or today, today)
         first, last = min(first, last), max(first, last)
         changes = await diff(
-            portal.system.repository, tenant.id, since=end_of(first), until=end_of(last)
+            portal.system.repository, tenant.id, since=before(first), until=end_of(last)
         )
         state = await progress_state(portal.system.pool, tenant.id)
         names = await portal.people.names(tenant.id)  # owners: the tenant's people

@@ -204,7 +204,7 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     from services.read import diff as diff_of
 
     since, until = parse_instant(args.since, "before"), parse_instant(args.until)
-    if since > until:  # as the API refuses it
+    if parse_instant(args.since, "first") > until:  # as the API refuses it
         raise SystemExit(f"okr: --from ({args.since}) must not be after --to ({args.until})")
     since, until = not_after_now(since), not_after_now(until)
     with admin_database(settings) as dsn:

@@ -244,7 +244,8 @@ class ViewController(Controller):
         start = query_instant(since, "from", "before")
         end = query_instant(until, "to", "last")
         assert start is not None
-        _in_order(start, end, names=("from", "to"))  # as given; with no to, from only clamps
+        # as given (a day from its first instant); with no to, from only clamps
+        _in_order(query_instant(since, "from", "first"), end, names=("from", "to"))
         start, end = not_after_now(start), not_after_now(end or datetime.now(UTC))
         return await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
 

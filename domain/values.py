@@ -8,6 +8,7 @@ as three fields (``unit_kind``, ``currency``, ``unit_label``).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -225,12 +226,25 @@ def _to_decimal(value: object, field: str) -> Decimal:
     )
 
 
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+"""A number as text: ASCII digits, a point, an exponent (Decimal itself would also take
+"1_000", other scripts' digits, "+5" and ".5"); spaces around it are cut."""
+_NOT_FINITE = re.compile(r"[-+]?s?(nan|inf|infinity)", re.IGNORECASE)
+"""Spelt as Decimal spells them: taken, to be refused as not finite where it matters."""
+
+
 def _parse(text: str, field: str) -> Decimal:
     if len(text) > MAX_NUMBER_TEXT:
         raise InvalidValueError(f"{field} is too long", field=field, rule="too_long")
+    text = text.strip()  # as pasted from a sheet
+    if not (_NUMBER.fullmatch(text) or _NOT_FINITE.fullmatch(text)):
+        raise InvalidValueError(
+            f"{field} is not a number written as 19.2, -3 or 1.5e6", field=field,
+            rule="not_a_number",
+        )  # fmt: skip
     try:
-        return Decimal(text.strip())
-    except InvalidOperation:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the patterns admit only numbers
         raise InvalidValueError(
             f"{field} is not a number", field=field, rule="not_a_number"
         ) from None

@@ -251,7 +251,7 @@ class Locale:
                 cleaned = ".".join(parts)
             else:
                 return None
-        if not re.fullmatch(r"[-+]?\d+(?:\.\d+)?", cleaned):
+        if not re.fullmatch(r"[-+]?[0-9]+(?:\.[0-9]+)?", cleaned):  # ASCII digits only
             return None
         try:
             return Decimal(cleaned)

@@ -41,6 +41,12 @@ from domain.values import Unit, UnitKind
         ("1e-999999", "too_precise"),
         ("abc", "not_a_number"),
         ("", "not_a_number"),
+        ("1_000", "not_a_number"),  # Decimal's own syntax, beyond the API's
+        ("\u0663", "not_a_number"),  # an Arabic-Indic three
+        ("\uff15", "not_a_number"),  # a full-width five
+        ("+5", "not_a_number"),
+        (".5", "not_a_number"),
+        ("5.", "not_a_number"),
         ("1" * 10_000, "too_long"),
         (1.5, "wrong_type"),
         (True, "wrong_type"),

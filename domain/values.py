@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -264,19 +265,36 @@ def _too_precise(number: Decimal) -> bool:
     return exponent < -MAX_PLACES and number != number.quantize(_MICRO)
 
 
-def _text(text: object, field: str, max_len: int, *, empty_ok: bool = False) -> str:
+def _text(
+    text: object, field: str, max_len: int, *, empty_ok: bool = False, lines: bool = False
+) -> str:
+    """Trimmed text: no control character (but line breaks and tabs where `lines`: notes
+    and reasons), and, unless `empty_ok`, something to read (not only spaces or invisible
+    characters such as a zero-width space)."""
     if not isinstance(text, str):
         raise InvalidTitleError(f"{field} must be text", field=field, rule="wrong_type")
     cleaned = text.strip()
-    if not cleaned and not empty_ok:
-        raise InvalidTitleError(f"{field} must not be empty", field=field, rule="empty")
     if len(cleaned) > max_len:
         raise InvalidTitleError(
             f"{field} is longer than {max_len} characters", field=field, rule="too_long"
         )
-    if "\x00" in cleaned:
-        raise InvalidTitleError(f"{field} contains a NUL", field=field, rule="control_character")
+    allowed = _LINE_CONTROLS if lines else ""
+    if any(unicodedata.category(c) == "Cc" and c not in allowed for c in cleaned):
+        raise InvalidTitleError(
+            f"{field} contains a control character", field=field, rule="control_character"
+        )
+    if not empty_ok and not _readable(cleaned):
+        raise InvalidTitleError(f"{field} must not be empty", field=field, rule="empty")
     return cleaned
+
+
+def _readable(text: str) -> bool:
+    """Whether there is something to read: a character not a space, a control or a format
+    character (a zero-width space, a direction mark)."""
+    return any(unicodedata.category(c)[0] not in "CZ" for c in text)
+
+
+_LINE_CONTROLS = "\n\r\t"
 
 
 def title(text: object, field: str = "title") -> str:
@@ -286,14 +304,14 @@ def title(text: object, field: str = "title") -> str:
 
 def note(text: object, field: str = "note") -> str:
     """A trimmed optional note of at most 2000 characters (None becomes "")."""
-    return "" if text is None else _text(text, field, NOTE_MAX, empty_ok=True)
+    return "" if text is None else _text(text, field, NOTE_MAX, empty_ok=True, lines=True)
 
 
 def reason(text: object, field: str = "reason") -> str:
     """A required, trimmed reason of 1..1000 characters."""
-    if text is None or (isinstance(text, str) and not text.strip()):
+    if text is None or (isinstance(text, str) and not _readable(text)):
         raise ReasonRequiredError(f"{field} is required", field=field)
-    return _text(text, field, REASON_MAX)
+    return _text(text, field, REASON_MAX, lines=True)
 
 
 def principal(text: object, field: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -211,3 +212,30 @@ def test_unit_accepts_kind_as_text_and_rejects_unknown_kinds() -> None:
     assert Unit("hours").kind is UnitKind.HOURS  # type: ignore[arg-type]
     with pytest.raises(InvalidUnitError):
         Unit("furlongs")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("make", "raw", "rule"),
+    [
+        (values.title, "Vendite\x1b[31m", "control_character"),  # a terminal's escape
+        (values.title, "due\nrighe", "control_character"),  # a title is one line
+        (values.title, "\u200b", "empty"),  # only a zero-width space
+        (values.title, " \u200e\u00a0", "empty"),  # a direction mark and a no-break space
+        (values.note, "nota\x07", "control_character"),
+    ],
+)
+def test_text_has_no_control_character_and_something_to_read(
+    make: Callable[[object], str], raw: str, rule: str
+) -> None:
+    """Text shows on pages, in CSV and on operators' terminals: no control characters (a
+    note's or a reason's line breaks and tabs aside), and not only invisible ones."""
+    with pytest.raises(InvalidTitleError) as err:
+        make(raw)
+    assert err.value.rule == rule
+
+
+def test_notes_and_reasons_keep_their_lines_and_a_reason_must_say_something() -> None:
+    assert values.note("prima riga\nseconda\triga") == "prima riga\nseconda\triga"
+    assert values.reason("perché:\n- il mercato") == "perché:\n- il mercato"
+    with pytest.raises(ReasonRequiredError):
+        values.reason("\u200b")

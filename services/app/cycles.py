@@ -60,9 +60,38 @@ class CycleCommands(Commands):
     async def adjust_score(
         self, ctx: Context, cycle_id: UUID, *, item_id: UUID, score: Decimal, reason: str
     ) -> Written:
+        """Change a closing score, with a reason. A key result's objective follows, while
+        its score is what its key results' give (no one set it by hand): its new weighted
+        mean is recorded with it, in the same append."""
         cycle = await self.get(ctx, cycle_id)
+        before = cycle.key_result_scores
         cycle.adjust_score(item_id=item_id, score=score, reason=reason, author=ctx.actor)
+        if item_id in before:
+            follows = await self._objective_following(ctx, cycle, item_id, before)
+            if follows is not None:
+                objective_id, objective_score, title = follows
+                cycle.adjust_score(
+                    item_id=objective_id, score=objective_score, author=ctx.actor,
+                    reason=f"follows its key results' scores ('{title}' was rescored)",
+                )  # fmt: skip
         return Written(cycle.id, cycle.version, await self.save(ctx, cycle))
+
+    async def _objective_following(
+        self, ctx: Context, cycle: Cycle, key_result_id: UUID, before: dict[UUID, Decimal]
+    ) -> tuple[UUID, Decimal, str] | None:
+        """The objective of a key result just rescored, and its new default score, if its
+        score was its key results' weighted mean before (and so follows them)."""
+        objectives, key_results = await self._items_of(ctx, cycle.id)
+        kr = next(k for k in key_results if k.id == key_result_id)
+        mine = [o for o in objectives if o.id == kr.objective_id]
+        scored = cycle.objective_scores.get(kr.objective_id)
+        if not mine or scored is None:
+            return None
+        was = _objective_scores(mine, key_results, before).get(kr.objective_id)
+        now = _objective_scores(mine, key_results, cycle.key_result_scores).get(kr.objective_id)
+        if scored != was or now is None or now == was:
+            return None
+        return kr.objective_id, now, kr.title
 
     async def _items_of(
         self, ctx: Context, cycle_id: UUID

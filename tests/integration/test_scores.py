@@ -1,0 +1,61 @@
+"""Closing scores: adjusting a key result's carries to its objective while it follows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from services.app import Context, OKRApplication
+from services.bootstrap import System
+
+D = Decimal
+
+
+async def a_closed_quarter(
+    system: System,
+) -> tuple[OKRApplication, Context, uuid.UUID, list[uuid.UUID]]:
+    """A closed quarter: one objective, two key results (weights 1 and 3) at 0.5 and 0.25."""
+    app = OKRApplication(system.repository)
+    ctx = Context(tenant_id=uuid.uuid4(), actor="user:anna")
+    cycle = await app.cycles.create(
+        ctx, name="Q1 2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31)
+    )
+    await app.cycles.activate(ctx, cycle.item_id)
+    goal = await app.objectives.create(ctx, cycle_id=cycle.item_id, title="Crescere", owner="anna")
+    krs = []
+    for title, weight, value in (("Contratti", 1, 50), ("Clienti", 3, 25)):
+        kr = await app.key_results.create(
+            ctx, objective_id=goal.item_id, title=title, owner="anna", kind="increase",
+            start=0, target=D(100), weight=D(weight),
+        )  # fmt: skip
+        await app.key_results.record_check_in(ctx, kr.item_id, value=D(value), on=date(2027, 3, 1))
+        krs.append(kr.item_id)
+    await app.cycles.close(ctx, cycle.item_id)
+    return app, ctx, cycle.item_id, [goal.item_id, *krs]
+
+
+async def test_a_rescored_key_result_carries_its_objective_while_it_follows(
+    system: System,
+) -> None:
+    """Closed at 0.5 and 0.25 (weights 1, 3): the objective is 0.3125. The first key result
+    rescored to 0.9: the objective follows, to 0.4125, in the same append. Set by hand to
+    0.6, it no longer follows: a later rescore of the other leaves it at 0.6."""
+    app, ctx, cycle_id, (goal, first, second) = await a_closed_quarter(system)
+    closed = await app.cycles.get(ctx, cycle_id)
+    assert closed.objective_scores[goal] == D("0.3125")
+
+    written = await app.cycles.adjust_score(
+        ctx, cycle_id, item_id=first, score=D("0.9"), reason="contratto firmato dopo"
+    )
+    assert len(written.positions) == 2  # the key result's and its objective's, together
+    rescored = await app.cycles.get(ctx, cycle_id)
+    assert rescored.key_result_scores[first] == D("0.9")
+    assert rescored.objective_scores[goal] == D("0.4125")
+
+    await app.cycles.adjust_score(ctx, cycle_id, item_id=goal, score=D("0.6"), reason="a mano")
+    written = await app.cycles.adjust_score(
+        ctx, cycle_id, item_id=second, score=D("0.5"), reason="ricontato"
+    )
+    assert len(written.positions) == 1
+    assert (await app.cycles.get(ctx, cycle_id)).objective_scores[goal] == D("0.6")

@@ -258,6 +258,8 @@ def _wire_names(request: Request[Any, Any, Any]) -> dict[str, str]:
 def _validation_item(item: Mapping[str, Any], wire: Mapping[str, str]) -> FieldProblem:
     """One item of Litestar's ValidationException.extra as a field problem."""
     message = str(item.get("message", "invalid"))
+    if item.get("key") == "data" and message == "'data'":  # Litestar's KeyError: no body
+        return FieldProblem(None, "required", "this request needs a JSON body")
     missing = _MISSING_PARAMETER.search(message)
     if missing:
         return FieldProblem(missing.group("name"), "required", missing.group("message"))
@@ -316,8 +318,9 @@ def http_problem(request: Request[Any, Any, Any], exc: HTTPException) -> Respons
     status = exc.status_code
     detail = str(exc.detail)
     rule = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(status, "http")
-    if status == 400 and detail.startswith(_DECODE_ERRORS):
-        rule = "malformed_json"
+    if status == 400 and detail.startswith(_DECODE_ERRORS):  # as validation_problem says it
+        errors = [FieldProblem(None, "malformed_json", detail)]
+        return _problem(request, 400, "malformed-json", "Malformed JSON", detail, errors)
     errors = [FieldProblem(None, rule, detail)]
     return _problem(request, status, "about:blank", _reason(status), detail, errors, exc.headers)
 

@@ -1,4 +1,5 @@
-"""A query parameter an API route does not take is refused, not ignored.
+"""A query parameter an API route does not take is refused, not ignored; so is a body sent
+to a command that takes none.
 
 `?kind=` on the audit trail (its filter is `topic`) or `?item=` (it is `item_id`) would
 otherwise answer the whole trail as if filtered: 422 naming the parameter, and the ones the
@@ -29,6 +30,9 @@ the portfolio, has no position to wait for.)"""
 class _Taken(NamedTuple):
     names: frozenset[str]
     declared: frozenset[str]
+    body: bool
+    """Whether the route takes a body: a command that takes none (activate, close,
+    archive...) refuses one, rather than ignore fields its caller meant."""
 
 
 def learn_query_names(app: Litestar, prefix: str) -> None:
@@ -43,7 +47,8 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                 names = declared
                 if method == "GET" and route.path.startswith(tenant_reads):
                     names |= ANY_TENANT_READ
-                taken[id(handler)] = _Taken(names, declared)
+                body = "data" in handler.parsed_fn_signature.parameters
+                taken[id(handler)] = _Taken(names, declared, body)
     app.state[_STATE_KEY] = taken
 
 
@@ -63,6 +68,22 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
         )
     if MIN_POSITION in request.query_params and MIN_POSITION not in taken.declared:
         await _check_min_position(request, request.query_params[MIN_POSITION])
+    if not taken.body and request.method in _WRITES:
+        await _no_body(request)
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_NOTHING = (b"", b"{}")
+
+
+async def _no_body(request: Request[Any, Any, Any]) -> None:
+    """422 for a body sent to a command that takes none (an empty object is nothing)."""
+    if b"".join((await request.body()).split()) not in _NOTHING:
+        raise InvalidQueryError(
+            "this request takes no body: its fields would be ignored",
+            field=None,
+            rule="unexpected_body",
+        )
 
 
 async def _check_min_position(request: Request[Any, Any, Any], text: str) -> None:

@@ -258,3 +258,44 @@ async def test_a_value_of_a_day_still_to_come_is_refused(
         f"{base}/key-results/{kr}/check-ins", headers=auth, json={"value": 80, "on": "2027-02-11"}
     )
     assert taken.status_code == 201, taken.text
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "kind", "rule"),
+    [
+        (b"", 422, "validation", "required"),  # no body at all
+        (b"{", 400, "malformed-json", "malformed_json"),
+        (b'{"cycle_id": 1e400}', 400, "malformed-json", "malformed_json"),
+    ],
+)
+async def test_a_body_missing_or_not_json_says_so(
+    client: httpx.AsyncClient, world: World, content: bytes, status: int, kind: str, rule: str
+) -> None:
+    """No body: 422, "this request needs a JSON body" (it said "'data'"); a body that is
+    not JSON, or a number past what a double holds: 400, of its own kind (it was about:blank)."""
+    response = await client.post(
+        f"/api/v1/tenants/{world.a.tenant.id}/objectives",
+        headers={**world.a.auth("client_admin"), "content-type": "application/json"},
+        content=content,
+    )
+    problem = assert_problem(response, status)
+    assert problem["type"] == f"/problems/{kind}"
+    assert [e["rule"] for e in problem["errors"]] == [rule]
+    if rule == "required":
+        assert problem["errors"][0]["message"] == "this request needs a JSON body"
+
+
+async def test_a_body_sent_to_a_command_that_takes_none_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Activating a cycle takes no body: one with fields is refused (its fields would have
+    been ignored) before the command runs; an empty object, or none, is nothing, and the
+    command answers (409: the world's cycle is active already)."""
+    path = f"/api/v1/tenants/{world.a.tenant.id}/cycles/{world.ids.cycle_id}/activate"
+    auth = world.a.auth("consultancy_admin")
+    refused = await client.post(path, headers=auth, json={"starts_on": "2027-01-01"})
+    problem = assert_problem(refused, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(None, "unexpected_body")]
+    for body in ({"json": {}}, {}):
+        ran = await client.post(path, headers=auth, **body)  # type: ignore[arg-type]
+        assert ran.status_code == 409, ran.text

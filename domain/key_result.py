@@ -444,6 +444,10 @@ class KeyResult(Aggregate):
                 "a milestone's target is fixed", field="target", rule="milestone_fixed"
             )
         _, t, pct = _target_spec(self.kind, self._start, target, target_percent)
+        if t == self._target:
+            raise InvalidValueError(
+                f"the target is {t} already: a revision moves it", field="target", rule="unchanged"
+            )
         self.trigger_event(
             self.TargetRevised,
             target=t,

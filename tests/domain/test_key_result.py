@@ -228,6 +228,19 @@ def test_bad_check_in_is_refused_with_its_field(
     assert_nothing_recorded(kr, version)
 
 
+def test_a_target_revision_to_the_target_it_has_is_refused() -> None:
+    """A revision moves the target: one to the same value (absolute or as a percentage that
+    comes to it) is refused, and nothing is recorded, where it recorded a revision 70 -> 70."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    version = settled(kr)
+    for given in ({"target": kr.target}, {"target": str(kr.target) + "0"}):
+        with pytest.raises(InvalidValueError) as err:
+            kr.revise_target(cycle=cycle, reason="nulla", author=AUTHOR, **given)
+        assert (err.value.field, err.value.rule) == ("target", "unchanged")
+    assert_nothing_recorded(kr, version)
+
+
 def test_check_in_may_be_dated_up_to_31_days_after_the_cycle() -> None:
     """March's number is often known in April; it still belongs to Q1."""
     cycle = a_cycle()

@@ -417,13 +417,13 @@ class KeyResult(Aggregate):
             raise UnknownCheckInError("no such check-in", field="check_in_id")
         if confidence is None:
             confidence = _confidence(columns.cell(self._check_ins, "confidence", index))
-        kept_note = columns.cell(self._check_ins, "note", index) if note is None else note
+        kept = columns.cell(self._check_ins, "note", index)  # stored: as it was taken then
         self.trigger_event(
             self.CheckInCorrected,
             check_in_id=check_in_id,
             value=self._value(value),
             confidence=values.confidence(confidence),
-            note=values.note(kept_note),
+            note=str(kept) if note is None else values.note(note),
             reason=values.reason(reason),
             author=values.principal(author, "author"),
         )

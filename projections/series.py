@@ -8,7 +8,6 @@ same date (``corrected`` true) instead of changing the old one, so the table onl
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -182,13 +181,27 @@ class KPISeries(msgspec.Struct, frozen=True):
 
 def chart_values(points: Iterable[SeriesPoint]) -> list[ChartValue]:
     """The points by business date (then log order), each marked superseded unless it is
-    the last recorded for its date: a correction, or a later check-in of the same day,
-    gives the date another value (the one progress takes, see check_in_at)."""
+    the value its date has, as progress takes it (see check_in_at): of the date's check-ins
+    or measurements the one recorded last, at its latest correction."""
     ordered = sorted(points, key=lambda p: (p.valid_on, p.position))
+    first: dict[UUID, int] = {}  # where each check-in or measurement was recorded
+    last: dict[UUID, int] = {}  # its latest value: itself or its latest correction
+    for p in ordered:
+        first.setdefault(p.point_id, p.position)
+        first[p.point_id] = min(first[p.point_id], p.position)
+        last[p.point_id] = max(last.get(p.point_id, 0), p.position)
+    current: dict[date, UUID] = {}
+    for p in ordered:
+        held = current.get(p.valid_on)
+        if held is None or first[p.point_id] > first[held]:
+            current[p.valid_on] = p.point_id
     return [
-        ChartValue(**msgspec.structs.asdict(p) | {"superseded": later.valid_on == p.valid_on})
-        for p, later in itertools.pairwise(ordered)
-    ] + [ChartValue(**msgspec.structs.asdict(p)) for p in ordered[-1:]]
+        ChartValue(
+            **msgspec.structs.asdict(p),
+            superseded=current[p.valid_on] != p.point_id or last[p.point_id] != p.position,
+        )
+        for p in ordered
+    ]
 
 
 def key_result_series(

@@ -72,7 +72,7 @@ class CycleCommands(Commands):
                 objective_id, objective_score, title = follows
                 cycle.adjust_score(
                     item_id=objective_id, score=objective_score, author=ctx.actor,
-                    reason=f"follows its key results' scores ('{title}' was rescored)",
+                    reason=FOLLOWS.format(title=_one_line(title)),
                 )  # fmt: skip
         return Written(cycle.id, cycle.version, await self.save(ctx, cycle))
 
@@ -110,6 +110,20 @@ class CycleCommands(Commands):
             elif not item.is_archived:
                 objectives.append(item)
         return objectives, key_results
+
+
+FOLLOWS = (
+    "follows its key results' scores ('{title}' was rescored)"
+    " / segue i punteggi dei suoi risultati chiave ('{title}' è stato rivalutato)"
+)
+"""The reason an objective's score follows with, in both of the portal's languages: it is
+stored in the event, as a person's reason is."""
+
+
+def _one_line(text: str) -> str:
+    """A stored title as a reason may carry it: no control character (an older title may
+    have one, from before values._text refused them)."""
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def _objective_scores(

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from domain import Cycle, KeyResult
 from projections.base import collect
+from projections.progress_state import check_in_at
 from projections.series import (
     PacePoint,
     SeriesPoint,
@@ -113,7 +114,8 @@ def test_pace_line_runs_from_start_at_cycle_start_to_target_at_due_date() -> Non
 def test_a_chart_keeps_every_value_and_marks_the_superseded_ones() -> None:
     """By business date. Corrected twice: the first value and the first correction are
     superseded, the last correction and the untouched check-in are not; so is a check-in
-    followed by another of the same day; the chart carries the key result's
+    followed by another of the same day, even when the first is corrected after the second
+    (progress takes the check-in recorded last, see check_in_at); the chart carries the key result's
     pace line and targets, original and revised, and a KPI's chart its thresholds. An item
     the state does not know has no chart."""
     log = Log()
@@ -146,3 +148,23 @@ def test_a_chart_keeps_every_value_and_marks_the_superseded_ones() -> None:
     assert [(p.value, p.superseded) for p in gauge.values] == [(D(91), True), (D(93), False)]
     assert key_result_series(state, meter.id, []) is None
     assert kpi_series(state, kr.id, []) is None
+
+
+def test_a_chart_marks_current_the_value_progress_takes_for_each_date() -> None:
+    """Two check-ins of one day, then a correction of the first: progress takes the second
+    (recorded last), so the chart marks the first and its correction superseded; for every
+    date, the one value not superseded is the one progress gives for it."""
+    log = Log()
+    cycle, kr, first = _contracts(log)
+    second = check_in(log, cycle, kr, "20", date(2027, 1, 8))
+    kr.correct_check_in(check_in_id=first, value=D(15), reason="ricontato", author="bob")
+    log.save(kr)
+    state = fold_all(log.records)
+    chart = key_result_series(state, kr.id, [p for p in _points(log) if p.item_id == kr.id])
+    assert chart is not None
+    current = {p.valid_on: p for p in chart.values if not p.superseded}
+    assert (current[date(2027, 1, 8)].point_id, current[date(2027, 1, 8)].value) == (second, D(20))
+    for on, point in current.items():
+        taken = check_in_at(state.key_results[kr.id], on)
+        assert taken is not None and taken.value == point.value, on
+    assert len(chart.values) - len(current) == 2  # the first check-in and its correction

@@ -204,7 +204,7 @@ def measured(value: object, field: str) -> Decimal:
     number = _to_decimal(value, field)
     if not number.is_finite():
         raise InvalidValueError(f"{field} must be finite", field=field, rule="not_finite")
-    if abs(number) >= MAX_MAGNITUDE:
+    if number.copy_abs() >= MAX_MAGNITUDE:  # abs() would round, and overflow at 1E+999999
         raise InvalidValueError(f"{field} is too large", field=field, rule="too_large")
     if _too_precise(number):
         raise InvalidValueError(
@@ -274,6 +274,8 @@ def _text(
     if not isinstance(text, str):
         raise InvalidTitleError(f"{field} must be text", field=field, rule="wrong_type")
     cleaned = text.strip()
+    if lines:  # a word processor's soft line break, a form feed, a next-line: line breaks
+        cleaned = cleaned.translate(_SOFT_BREAKS)
     if len(cleaned) > max_len:
         raise InvalidTitleError(
             f"{field} is longer than {max_len} characters", field=field, rule="too_long"
@@ -295,6 +297,7 @@ def _readable(text: str) -> bool:
 
 
 _LINE_CONTROLS = "\n\r\t"
+_SOFT_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n"})
 
 
 def title(text: object, field: str = "title") -> str:

@@ -8,11 +8,16 @@ route takes. The names come from each route's own signature, once, when the app 
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
+import msgspec
+import msgspec.inspect
 from litestar import Litestar, Request
 from litestar.routes import HTTPRoute
 
+from domain import values
+from domain.errors import InvalidValueError
 from services.api.dependencies import caught_up
 from services.api.pagination import MAX_POSITION
 from services.api.problems import InvalidQueryError
@@ -33,6 +38,26 @@ class _Taken(NamedTuple):
     body: bool
     """Whether the route takes a body: a command that takes none (activate, close,
     archive...) refuses one, rather than ignore fields its caller meant."""
+    numbers: tuple[str, ...] = ()
+    """The body's decimal fields (top level): written as a string, each must be one the
+    API documents (see domain.values._parse), which msgspec's Decimal is not held to."""
+
+
+def _decimal_fields(annotation: Any) -> tuple[str, ...]:
+    """The names (as sent) of a body type's fields that take a Decimal."""
+    try:
+        info = msgspec.inspect.type_info(annotation)
+    except (TypeError, ValueError):
+        return ()
+    if not isinstance(info, msgspec.inspect.StructType):
+        return ()
+
+    def decimal(t: msgspec.inspect.Type) -> bool:
+        if isinstance(t, msgspec.inspect.UnionType):
+            return any(decimal(member) for member in t.types)
+        return isinstance(t, msgspec.inspect.DecimalType)
+
+    return tuple(f.encode_name for f in info.fields if decimal(f.type))
 
 
 def learn_query_names(app: Litestar, prefix: str) -> None:
@@ -47,8 +72,9 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                 names = declared
                 if method == "GET" and route.path.startswith(tenant_reads):
                     names |= ANY_TENANT_READ
-                body = "data" in handler.parsed_fn_signature.parameters
-                taken[id(handler)] = _Taken(names, declared, body)
+                data = handler.parsed_fn_signature.parameters.get("data")
+                numbers = () if data is None else _decimal_fields(data.annotation)
+                taken[id(handler)] = _Taken(names, declared, data is not None, numbers)
     app.state[_STATE_KEY] = taken
 
 
@@ -70,10 +96,13 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
         await _check_min_position(request, request.query_params[MIN_POSITION])
     if not taken.body and request.method in _WRITES:
         await _no_body(request)
+    if taken.numbers:
+        await _numbers_as_documented(request, taken.numbers)
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_NOTHING = (b"", b"{}")
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_NOTHING = (b"", b"{}", b"null")
 
 
 async def _no_body(request: Request[Any, Any, Any]) -> None:
@@ -89,10 +118,7 @@ async def _no_body(request: Request[Any, Any, Any]) -> None:
 async def _check_min_position(request: Request[Any, Any, Any], text: str) -> None:
     """min_position on a tenant's read that does not declare it: a whole number from 0 (422
     wrong_type), within the tenant's log (422 beyond_head, as caught_up says)."""
-    try:
-        position = int(text)
-    except ValueError:
-        position = -1
+    position = int(text) if _DIGITS.fullmatch(text) else -1  # int() takes "+5" and "5_0"
     if not 0 <= position <= MAX_POSITION:
         raise InvalidQueryError(
             f"min_position must be a tenant position (0 to {MAX_POSITION}), not {text!r}",
@@ -101,3 +127,23 @@ async def _check_min_position(request: Request[Any, Any, Any], text: str) -> Non
         )
     runtime = runtime_of(request)
     await caught_up(runtime, request.path_params["tenant_id"], position, None, MIN_POSITION)
+
+
+async def _numbers_as_documented(request: Request[Any, Any, Any], names: tuple[str, ...]) -> None:
+    """422 for a decimal field sent as a string the API does not document ("1_000", "+5",
+    ".5", other scripts' digits), which msgspec's Decimal would take; what is not JSON, or
+    not an object, is left to the body's own decoding to say."""
+    try:
+        body = msgspec.json.decode(await request.body())
+    except msgspec.DecodeError:
+        return
+    if not isinstance(body, dict):
+        return
+    for name in names:
+        value = body.get(name)
+        if isinstance(value, str):
+            try:
+                values.measured(value, name)
+            except InvalidValueError as error:
+                if error.rule in ("not_a_number", "too_long"):
+                    raise InvalidQueryError(str(error), field=name, rule=error.rule) from None

@@ -17,6 +17,14 @@ from tests.api.conftest import BODY_LIMIT
 from tests.api.test_views import fresh_key_result
 
 
+async def log_head(client: httpx.AsyncClient, world: World) -> int:
+    """Where tenant A's log stands, as its chain check says: a refused write moves it not."""
+    response = await client.get(
+        f"/api/v1/tenants/{world.a.tenant.id}/audit/verify", headers=world.a.auth("client_admin")
+    )
+    return int(response.json()["head_position"])
+
+
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -181,7 +189,7 @@ async def test_a_write_with_a_query_parameter_it_does_not_take_changes_nothing(
     (the log's head is where it was), rather than a write the caller thought was a trial."""
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
-    head = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
+    head = await log_head(client, world)
     response = await client.post(
         f"{base}/objectives",
         headers=auth,
@@ -193,7 +201,7 @@ async def test_a_write_with_a_query_parameter_it_does_not_take_changes_nothing(
         ("dry_run", "unknown_parameter")
     ]
     assert "(it takes: none)" in problem["detail"]
-    after = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
+    after = await log_head(client, world)
     assert after == head
 
 
@@ -241,7 +249,7 @@ async def test_a_value_of_a_day_still_to_come_is_refused(
     monkeypatch.setattr(app_base, "now", lambda: datetime(2027, 2, 10, 12, tzinfo=UTC))
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
-    head = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
+    head = await log_head(client, world)
     for path in (
         f"key-results/{world.ids.key_result_id}/check-ins",
         f"kpis/{world.ids.kpi_id}/measurements",
@@ -251,7 +259,7 @@ async def test_a_value_of_a_day_still_to_come_is_refused(
         )
         problem = assert_problem(refused, 422)
         assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("on", "in_the_future")]
-    after = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
+    after = await log_head(client, world)
     assert after == head
     kr, _ = await fresh_key_result(client, world)  # of its own: the world's keep their values
     taken = await client.post(
@@ -299,3 +307,24 @@ async def test_a_body_sent_to_a_command_that_takes_none_is_refused(
     for body in ({"json": {}}, {}):
         ran = await client.post(path, headers=auth, **body)  # type: ignore[arg-type]
         assert ran.status_code == 409, ran.text
+
+
+@pytest.mark.parametrize("written", ["1_000", "+5", ".5", "\u0663", "5."])
+async def test_a_number_sent_as_text_is_one_the_api_documents(
+    client: httpx.AsyncClient, world: World, written: str
+) -> None:
+    """msgspec's Decimal takes "1_000", "+5", ".5" and other scripts' digits; the API takes
+    a number written as its schema says (19.2, -3, 1.5e6): 422 naming the field, nothing
+    written."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    head = await log_head(client, world)
+    response = await client.post(
+        f"{base}/key-results/{world.ids.key_result_id}/check-ins",
+        headers=auth,
+        json={"value": written, "on": "2027-02-02"},
+    )
+    problem = assert_problem(response, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("value", "not_a_number")]
+    after = await log_head(client, world)
+    assert after == head

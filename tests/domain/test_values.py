@@ -36,6 +36,7 @@ from domain.values import Unit, UnitKind
         ("-Infinity", "not_finite"),
         (Decimal("1e20"), "too_large"),
         ("1e20", "too_large"),
+        ("-357421.6E79270060", "too_large"),  # past the context's exponent: abs() overflowed
         (10**15, "too_large"),
         (Decimal("-1e15"), "too_large"),
         ("0.0000001", "too_precise"),

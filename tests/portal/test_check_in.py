@@ -4,6 +4,7 @@ beside the field; a viewer cannot check in."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 from playwright.async_api import expect
@@ -35,6 +36,8 @@ async def test_a_client_member_checks_in_and_sees_the_bar_and_the_chart_move(
     last_y = await points.last.get_attribute("cy")
     await shot(page, "key-result")
 
+    tomorrow = (date.fromisoformat(portal.days_ago(0)) + timedelta(days=1)).isoformat()
+    await expect(page.locator("#ci-on")).to_have_attribute("max", tomorrow)  # not after
     await page.get_by_label("Valore", exact=True).fill("abc")
     await page.get_by_label(CONFIDENCE).fill("12")
     await page.get_by_role("button", name="Registra l'aggiornamento").click()

@@ -5,7 +5,7 @@ the check-in form for those allowed to check in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -201,6 +201,7 @@ class KeyResultController(Controller):
             chart=kr_chart(locale, state, kr, node, today, as_of=as_of is not None), form=typed,
             saved=saved, can_check_in=allowed and not cycle.is_closed and not kr.archived,
             can_check_in_role=allowed, today=today, as_of=as_of,
+            latest_on=portal.today() + timedelta(days=1),  # a value is of a day begun somewhere
         )  # fmt: skip
 
 

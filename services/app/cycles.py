@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -121,9 +122,10 @@ stored in the event, as a person's reason is."""
 
 
 def _one_line(text: str) -> str:
-    """A stored title as a reason may carry it: no control character (an older title may
-    have one, from before values._text refused them)."""
-    return "".join(c if c.isprintable() else " " for c in text)
+    """A stored title as a reason may carry it: no control character or line or paragraph
+    separator (an older title may have one, from before values._text refused them); joiners,
+    no-break spaces and marks stay as they are."""
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
 
 
 def _objective_scores(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
+import msgspec
+import msgspec.inspect
 import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
@@ -328,3 +331,46 @@ async def test_a_number_sent_as_text_is_one_the_api_documents(
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("value", "not_a_number")]
     after = await log_head(client, world)
     assert after == head
+
+
+class _Inner(msgspec.Struct):
+    value: Decimal
+
+
+class _Nested(msgspec.Struct):
+    """A body the check of numbers written as text would miss."""
+
+    inner: _Inner | None
+    values: list[Decimal]
+
+
+def test_every_decimal_of_a_request_body_is_at_its_top_level(app: Litestar) -> None:
+    """The check of numbers written as text looks at a body's top-level fields (see
+    services.api.queries._decimal_fields): a body type with a decimal deeper down, in a
+    nested object or a list, would slip past it, so none may have one."""
+
+    def deep(t: msgspec.inspect.Type, top: bool) -> bool:
+        if isinstance(t, msgspec.inspect.DecimalType):
+            return not top
+        if isinstance(t, msgspec.inspect.UnionType):
+            return any(deep(member, top) for member in t.types)
+        if isinstance(t, msgspec.inspect.StructType):
+            return any(deep(f.type, False) for f in t.fields)
+        inner = [getattr(t, name, None) for name in ("item_type", "key_type", "value_type")]
+        return any(deep(i, False) for i in inner if isinstance(i, msgspec.inspect.Type))
+
+    nested = msgspec.inspect.type_info(_Nested)
+    assert isinstance(nested, msgspec.inspect.StructType)
+    assert [deep(f.type, True) for f in nested.fields] == [True, True]
+    bodies = {
+        data.annotation
+        for route in app.routes
+        if isinstance(route, HTTPRoute) and route.path.startswith("/api/v1")
+        for handler, _ in route.route_handler_map.values()
+        if (data := handler.parsed_fn_signature.parameters.get("data")) is not None
+    }
+    assert bodies
+    for body in bodies:
+        info = msgspec.inspect.type_info(body)
+        assert isinstance(info, msgspec.inspect.StructType), body
+        assert not any(deep(f.type, True) for f in info.fields), body

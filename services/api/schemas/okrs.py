@@ -84,7 +84,7 @@ class ReasonIn(Body):
 
 
 class KeyResultIn(Body):
-    """A new key result: a target, or target_percent relative to the start (+20, -20)."""
+    """A new key result: a target, or target_percent relative to the start (20, -20)."""
 
     objective_id: UUID
     title: str

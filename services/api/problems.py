@@ -284,6 +284,7 @@ _MSGSPEC_RULES = (
     ("invalid rfc3339", "invalid_date"),
     ("invalid uuid", "invalid_uuid"),
     ("out of range", "out_of_range"),
+    ("of length >= 1", "empty"),
     ("expected", "wrong_type"),
 )
 

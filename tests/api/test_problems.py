@@ -156,6 +156,9 @@ RANGED = ("history", "audit", "audit.csv", "audit.jsonl")
         ("history", {"since": "2027-13-01T00:00:00Z"}, "since", "invalid_date"),
         ("audit", {"limit": 0}, "limit", "wrong_type"),
         ("history", {"kind": "check-in"}, "kind", "unknown_choice"),
+        ("audit", {"topic": ""}, "topic", "empty"),  # an empty filter would match nothing
+        ("audit.csv", {"actor": ""}, "actor", "empty"),
+        ("history", {"kind": ""}, "kind", "empty"),
         ("diff", {"from": LATER, "to": EARLIER}, "from", "range_order"),
         *((path, {"since": LATER, "until": EARLIER}, "since", "range_order") for path in RANGED),
         ("audit", {"since": "2027-02-01T00:30:00-01:00", "until": LATER}, "since", "range_order"),

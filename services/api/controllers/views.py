@@ -56,8 +56,18 @@ Until = Annotated[
     ),
 ]
 Actor = Annotated[
-    str | None, QueryParameter(description='Who: "user:<uuid>" or "key:<uuid>".', max_length=200)
+    str | None,
+    QueryParameter(description='Who: "user:<uuid>" or "key:<uuid>".', min_length=1, max_length=200),
 ]
+Topic = Annotated[
+    str | None,
+    QueryParameter(
+        description="An event's topic, or a dotted prefix of topics (okr.KeyResult).",
+        min_length=1,
+        max_length=200,
+    ),
+]
+"""A filter is never empty: an empty one would match nothing, and say nothing of why."""
 
 
 def query_range(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
@@ -117,7 +127,7 @@ class ViewController(Controller):
         runtime: RuntimeDep,
         item_id: FromQuery[UUID | None] = None,
         actor: Actor = None,
-        kind: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        kind: Annotated[str | None, QueryParameter(min_length=1, max_length=100)] = None,
         since: Since = None,
         until: Until = None,
         min_position: MinPosition = None,
@@ -148,7 +158,7 @@ class ViewController(Controller):
         runtime: RuntimeDep,
         actor: Actor = None,
         item_id: FromQuery[UUID | None] = None,
-        topic: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        topic: Topic = None,
         since: Since = None,
         until: Until = None,
         min_position: MinPosition = None,
@@ -172,7 +182,7 @@ class ViewController(Controller):
         runtime: RuntimeDep,
         actor: Actor = None,
         item_id: FromQuery[UUID | None] = None,
-        topic: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        topic: Topic = None,
         since: Since = None,
         until: Until = None,
     ) -> Stream:
@@ -196,7 +206,7 @@ class ViewController(Controller):
         runtime: RuntimeDep,
         actor: Actor = None,
         item_id: FromQuery[UUID | None] = None,
-        topic: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        topic: Topic = None,
         since: Since = None,
         until: Until = None,
     ) -> Stream:

@@ -41,10 +41,13 @@ class _Taken(NamedTuple):
     numbers: tuple[str, ...] = ()
     """The body's decimal fields (top level): written as a string, each must be one the
     API documents (see domain.values._parse), which msgspec's Decimal is not held to."""
+    whole: tuple[str, ...] = ()
+    """The body's whole-number fields (confidence): a number, not text ("5"), which the
+    lenient decoding of bodies would turn into one."""
 
 
-def _decimal_fields(annotation: Any) -> tuple[str, ...]:
-    """The names (as sent) of a body type's fields that take a Decimal."""
+def _fields_of(annotation: Any, kind: type[msgspec.inspect.Type]) -> tuple[str, ...]:
+    """The names (as sent) of a body type's top-level fields that take this kind of value."""
     try:
         info = msgspec.inspect.type_info(annotation)
     except (TypeError, ValueError):
@@ -52,12 +55,12 @@ def _decimal_fields(annotation: Any) -> tuple[str, ...]:
     if not isinstance(info, msgspec.inspect.StructType):
         return ()
 
-    def decimal(t: msgspec.inspect.Type) -> bool:
+    def takes(t: msgspec.inspect.Type) -> bool:
         if isinstance(t, msgspec.inspect.UnionType):
-            return any(decimal(member) for member in t.types)
-        return isinstance(t, msgspec.inspect.DecimalType)
+            return any(takes(member) for member in t.types)
+        return isinstance(t, kind)
 
-    return tuple(f.encode_name for f in info.fields if decimal(f.type))
+    return tuple(f.encode_name for f in info.fields if takes(f.type))
 
 
 def learn_query_names(app: Litestar, prefix: str) -> None:
@@ -73,8 +76,12 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                 if method == "GET" and route.path.startswith(tenant_reads):
                     names |= ANY_TENANT_READ
                 data = handler.parsed_fn_signature.parameters.get("data")
-                numbers = () if data is None else _decimal_fields(data.annotation)
-                taken[id(handler)] = _Taken(names, declared, data is not None, numbers)
+                body = None if data is None else data.annotation
+                taken[id(handler)] = _Taken(
+                    names, declared, data is not None,
+                    _fields_of(body, msgspec.inspect.DecimalType),
+                    _fields_of(body, msgspec.inspect.IntType),
+                )  # fmt: skip
     app.state[_STATE_KEY] = taken
 
 
@@ -96,8 +103,8 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
         await _check_min_position(request, request.query_params[MIN_POSITION])
     if not taken.body and request.method in _WRITES:
         await _no_body(request)
-    if taken.numbers:
-        await _numbers_as_documented(request, taken.numbers)
+    if taken.numbers or taken.whole:
+        await _numbers_as_documented(request, taken)
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -129,17 +136,23 @@ async def _check_min_position(request: Request[Any, Any, Any], text: str) -> Non
     await caught_up(runtime, request.path_params["tenant_id"], position, None, MIN_POSITION)
 
 
-async def _numbers_as_documented(request: Request[Any, Any, Any], names: tuple[str, ...]) -> None:
+async def _numbers_as_documented(request: Request[Any, Any, Any], taken: _Taken) -> None:
     """422 for a decimal field sent as a string the API does not document ("1_000", "+5",
-    ".5", other scripts' digits), which msgspec's Decimal would take; what is not JSON, or
-    not an object, is left to the body's own decoding to say."""
+    ".5", other scripts' digits), which msgspec's Decimal would take, and for a whole
+    number sent as text; what is not JSON, or not an object, is left to the body's own
+    decoding to say."""
     try:
         body = msgspec.json.decode(await request.body())
     except msgspec.DecodeError:
         return
     if not isinstance(body, dict):
         return
-    for name in names:
+    for name in taken.whole:
+        if isinstance(body.get(name), str):
+            raise InvalidQueryError(
+                f"{name} is a whole number, not text", field=name, rule="wrong_type"
+            )
+    for name in taken.numbers:
         value = body.get(name)
         if isinstance(value, str):
             try:

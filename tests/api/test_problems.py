@@ -315,6 +315,22 @@ async def test_a_body_sent_to_a_command_that_takes_none_is_refused(
         assert ran.status_code == 409, ran.text
 
 
+async def test_a_whole_number_sent_as_text_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """confidence "5" (text): 422 wrong_type on confidence, nothing written; the lenient
+    decoding of bodies would have made it 5."""
+    head = await log_head(client, world)
+    response = await client.post(
+        f"/api/v1/tenants/{world.a.tenant.id}/key-results/{world.ids.key_result_id}/check-ins",
+        headers=world.a.auth("client_admin"),
+        json={"value": 20, "on": "2027-02-02", "confidence": "5"},
+    )
+    problem = assert_problem(response, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("confidence", "wrong_type")]
+    assert await log_head(client, world) == head
+
+
 @pytest.mark.parametrize("written", ["1_000", "+5", ".5", "\u0663", "5."])
 async def test_a_number_sent_as_text_is_one_the_api_documents(
     client: httpx.AsyncClient, world: World, written: str

@@ -49,11 +49,11 @@ class CycleCommands(Commands):
         """Grade every key result and objective of the cycle, then lock it."""
         cycle = await self.get(ctx, cycle_id)
         self.check_version(cycle, if_match)
-        objectives, key_results = await self._items_of(ctx, cycle_id)
-        kr_scores = {kr.id: kr.score for kr in key_results if not kr.is_archived}
+        scoring = _Scoring(*await self._items_of(ctx, cycle_id))
+        kr_scores = {kr.id: kr.score for kr in scoring.key_results if not kr.is_archived}
         cycle.close(
             key_result_scores=kr_scores,
-            objective_scores=_objective_scores(objectives, key_results, kr_scores),
+            objective_scores=scoring.objectives_scored(kr_scores),
             closed_by=ctx.actor,
         )
         return Written(cycle.id, cycle.version, await self.save(ctx, cycle))
@@ -61,38 +61,22 @@ class CycleCommands(Commands):
     async def adjust_score(
         self, ctx: Context, cycle_id: UUID, *, item_id: UUID, score: Decimal, reason: str
     ) -> Written:
-        """Change a closing score, with a reason. A key result's objective follows, while
-        its score is what its key results' give (no one set it by hand): its new weighted
-        mean is recorded with it, in the same append."""
+        """Change a closing score, with a reason. The objectives it is part of follow, while
+        each one's score is what it is made of (no one set it by hand): the new scores are
+        recorded with it, in the same append, bottom up."""
         cycle = await self.get(ctx, cycle_id)
-        before = cycle.key_result_scores
+        key_results, objectives = cycle.key_result_scores, cycle.objective_scores
         cycle.adjust_score(item_id=item_id, score=score, reason=reason, author=ctx.actor)
-        if item_id in before:
-            follows = await self._objective_following(ctx, cycle, item_id, before)
-            if follows is not None:
-                objective_id, objective_score, title = follows
-                cycle.adjust_score(
-                    item_id=objective_id, score=objective_score, author=ctx.actor,
-                    reason=FOLLOWS.format(title=_one_line(title)),
-                )  # fmt: skip
+        scoring = _Scoring(*await self._items_of(ctx, cycle_id))
+        follows = scoring.following(
+            key_results, cycle.key_result_scores, objectives, cycle.objective_scores
+        )
+        reason = FOLLOWS.format(title=_one_line(scoring.title(item_id)))
+        for objective_id, objective_score in follows:
+            cycle.adjust_score(
+                item_id=objective_id, score=objective_score, reason=reason, author=ctx.actor
+            )
         return Written(cycle.id, cycle.version, await self.save(ctx, cycle))
-
-    async def _objective_following(
-        self, ctx: Context, cycle: Cycle, key_result_id: UUID, before: dict[UUID, Decimal]
-    ) -> tuple[UUID, Decimal, str] | None:
-        """The objective of a key result just rescored, and its new default score, if its
-        score was its key results' weighted mean before (and so follows them)."""
-        objectives, key_results = await self._items_of(ctx, cycle.id)
-        kr = next(k for k in key_results if k.id == key_result_id)
-        mine = [o for o in objectives if o.id == kr.objective_id]
-        scored = cycle.objective_scores.get(kr.objective_id)
-        if not mine or scored is None:
-            return None
-        was = _objective_scores(mine, key_results, before).get(kr.objective_id)
-        now = _objective_scores(mine, key_results, cycle.key_result_scores).get(kr.objective_id)
-        if scored != was or now is None or now == was:
-            return None
-        return kr.objective_id, now, kr.title
 
     async def _items_of(
         self, ctx: Context, cycle_id: UUID
@@ -114,8 +98,8 @@ class CycleCommands(Commands):
 
 
 FOLLOWS = (
-    "follows its key results' scores ('{title}' was rescored)"
-    " / segue i punteggi dei suoi risultati chiave ('{title}' è stato rivalutato)"
+    "follows the scores it is made of ('{title}' was rescored)"
+    " / segue i punteggi di cui è fatto ('{title}' è stato rivalutato)"
 )
 """The reason an objective's score follows with, in both of the portal's languages: it is
 stored in the event, as a person's reason is."""
@@ -128,15 +112,60 @@ def _one_line(text: str) -> str:
     return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
 
 
-def _objective_scores(
-    objectives: list[Objective], key_results: list[KeyResult], kr_scores: dict[UUID, Decimal]
-) -> dict[UUID, Decimal]:
-    """Each objective's score: the weighted mean of its key results' scores."""
-    scores = {}
-    for objective in objectives:
-        mine = [(kr.weight, kr_scores[kr.id]) for kr in key_results if kr.id in kr_scores
+Scores = dict[UUID, Decimal]
+
+
+class _Scoring:
+    """A cycle's objectives (not archived) and key results, to score the objectives as
+    their progress rolls up (GLOSSARY): the weighted mean of an objective's key results'
+    scores and, where it rolls its aligned children up, of theirs."""
+
+    def __init__(self, objectives: list[Objective], key_results: list[KeyResult]) -> None:
+        self.key_results = key_results
+        self._titles: dict[UUID, str] = {o.id: o.title for o in objectives}
+        self._titles |= {kr.id: kr.title for kr in key_results}
+        ids = {o.id for o in objectives}
+        self._children = {o.id: [c for c in objectives if c.parent_id == o.id] for o in objectives}
+
+        def depth(objective: Objective) -> int:
+            parent = next((o for o in objectives if o.id == objective.parent_id), None)
+            return 0 if parent is None or parent.id not in ids else 1 + depth(parent)
+
+        self._bottom_up = sorted(objectives, key=depth, reverse=True)
+
+    def title(self, item_id: UUID) -> str:
+        return self._titles.get(item_id, str(item_id))
+
+    def _score(self, objective: Objective, kr_scores: Scores, scores: Scores) -> Decimal | None:
+        mine = [(kr.weight, kr_scores[kr.id]) for kr in self.key_results if kr.id in kr_scores
                 and kr.objective_id == objective.id]  # fmt: skip
-        score = progress.objective_progress(mine)
-        if score is not None:
-            scores[objective.id] = score
-    return scores
+        children = self._children[objective.id] if objective.roll_up_children else []
+        return progress.objective_progress(mine, [(c.weight, scores.get(c.id)) for c in children])
+
+    def objectives_scored(self, kr_scores: Scores) -> Scores:
+        """Each objective's score at close (none for one with nothing scored)."""
+        scores: Scores = {}
+        for objective in self._bottom_up:
+            score = self._score(objective, kr_scores, scores)
+            if score is not None:
+                scores[objective.id] = score
+        return scores
+
+    def following(
+        self, kr_before: Scores, kr_after: Scores, before: Scores, after: Scores
+    ) -> list[tuple[UUID, Decimal]]:
+        """The objectives whose scores follow a change from the `before` scores to the
+        `after` ones, with their new scores, bottom up: those whose score was what they are
+        made of (not set by hand, nor just now)."""
+        now = dict(after)
+        follows = []
+        for objective in self._bottom_up:
+            key = objective.id
+            if key not in before or after.get(key) != before[key]:
+                continue  # not scored, or the one just set by hand
+            was = self._score(objective, kr_before, before)
+            score = self._score(objective, kr_after, now)
+            if before[key] == was and score is not None and score != was:
+                now[key] = score
+                follows.append((key, score))
+        return follows

@@ -6,22 +6,28 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from services.app import Context, OKRApplication
+from services.app import Context, OKRApplication, Written
 from services.bootstrap import System
 
 D = Decimal
 
 
-async def a_closed_quarter(
-    system: System,
-) -> tuple[OKRApplication, Context, uuid.UUID, list[uuid.UUID]]:
-    """A closed quarter: one objective, two key results (weights 1 and 3) at 0.5 and 0.25."""
+async def an_active_quarter(system: System) -> tuple[OKRApplication, Context, Written]:
+    """A new tenant's Q1 2027, active."""
     app = OKRApplication(system.repository)
     ctx = Context(tenant_id=uuid.uuid4(), actor="user:anna")
     cycle = await app.cycles.create(
         ctx, name="Q1 2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31)
     )
     await app.cycles.activate(ctx, cycle.item_id)
+    return app, ctx, cycle
+
+
+async def a_closed_quarter(
+    system: System,
+) -> tuple[OKRApplication, Context, uuid.UUID, list[uuid.UUID]]:
+    """A closed quarter: one objective, two key results (weights 1 and 3) at 0.5 and 0.25."""
+    app, ctx, cycle = await an_active_quarter(system)
     goal = await app.objectives.create(ctx, cycle_id=cycle.item_id, title="Crescere", owner="anna")
     krs = []
     for title, weight, value in (("Contratti", 1, 50), ("Clienti", 3, 25)):
@@ -59,3 +65,43 @@ async def test_a_rescored_key_result_carries_its_objective_while_it_follows(
     )
     assert len(written.positions) == 1
     assert (await app.cycles.get(ctx, cycle_id)).objective_scores[goal] == D("0.6")
+
+
+async def test_an_objective_that_rolls_up_its_children_is_scored_and_follows_with_them(
+    system: System,
+) -> None:
+    """A parent that rolls up its aligned children (weights 1 and 1) and has a key result
+    of its own at 0.5: closed, its score is the weighted mean of that 0.5 and its child's
+    0.3125, as its progress is. A key result of the child rescored: the child follows, then
+    the parent, bottom up, in the same append."""
+    app, ctx, cycle = await an_active_quarter(system)
+    parent = await app.objectives.create(
+        ctx, cycle_id=cycle.item_id, title="Crescere", owner="anna", roll_up_children=True
+    )
+    child = await app.objectives.create(
+        ctx, cycle_id=cycle.item_id, title="Vendere", owner="anna", parent_id=parent.item_id
+    )
+    krs = {}
+    for objective, title, weight, value in (
+        (parent.item_id, "Margine", 1, 50),
+        (child.item_id, "Contratti", 1, 50),
+        (child.item_id, "Clienti", 3, 25),
+    ):
+        kr = await app.key_results.create(
+            ctx, objective_id=objective, title=title, owner="anna", kind="increase",
+            start=0, target=D(100), weight=D(weight),
+        )  # fmt: skip
+        await app.key_results.record_check_in(ctx, kr.item_id, value=D(value), on=date(2027, 3, 1))
+        krs[title] = kr.item_id
+    await app.cycles.close(ctx, cycle.item_id)
+    closed = await app.cycles.get(ctx, cycle.item_id)
+    assert closed.objective_scores[child.item_id] == D("0.3125")
+    assert closed.objective_scores[parent.item_id] == (D("0.5") + D("0.3125")) / 2
+
+    written = await app.cycles.adjust_score(
+        ctx, cycle.item_id, item_id=krs["Contratti"], score=D("0.9"), reason="firmato dopo"
+    )
+    assert len(written.positions) == 3  # the key result, its objective, the parent
+    rescored = await app.cycles.get(ctx, cycle.item_id)
+    assert rescored.objective_scores[child.item_id] == D("0.4125")
+    assert rescored.objective_scores[parent.item_id] == (D("0.5") + D("0.4125")) / 2

@@ -136,10 +136,13 @@ class _Scoring:
     def title(self, item_id: UUID) -> str:
         return self._titles.get(item_id, str(item_id))
 
-    def _score(self, objective: Objective, kr_scores: Scores, scores: Scores) -> Decimal | None:
+    def _score(
+        self, objective: Objective, kr_scores: Scores, scores: Scores, *, roll_up: bool = True
+    ) -> Decimal | None:
         mine = [(kr.weight, kr_scores[kr.id]) for kr in self.key_results if kr.id in kr_scores
                 and kr.objective_id == objective.id]  # fmt: skip
-        children = self._children[objective.id] if objective.roll_up_children else []
+        rolls = roll_up and objective.roll_up_children
+        children = self._children[objective.id] if rolls else []
         return progress.objective_progress(mine, [(c.weight, scores.get(c.id)) for c in children])
 
     def objectives_scored(self, kr_scores: Scores) -> Scores:
@@ -163,9 +166,12 @@ class _Scoring:
             key = objective.id
             if key not in before or after.get(key) != before[key]:
                 continue  # not scored, or the one just set by hand
-            was = self._score(objective, kr_before, before)
-            score = self._score(objective, kr_after, now)
-            if before[key] == was and score is not None and score != was:
-                now[key] = score
-                follows.append((key, score))
+            for roll_up in (True, False):  # False: a cycle closed when close rolled none up
+                was = self._score(objective, kr_before, before, roll_up=roll_up)
+                if before[key] == was:
+                    score = self._score(objective, kr_after, now, roll_up=roll_up)
+                    if score is not None and score != was:
+                        now[key] = score
+                        follows.append((key, score))
+                    break
         return follows

@@ -105,3 +105,35 @@ async def test_an_objective_that_rolls_up_its_children_is_scored_and_follows_wit
     rescored = await app.cycles.get(ctx, cycle.item_id)
     assert rescored.objective_scores[child.item_id] == D("0.4125")
     assert rescored.objective_scores[parent.item_id] == (D("0.5") + D("0.4125")) / 2
+
+
+async def test_a_parent_scored_as_close_used_to_follows_its_own_key_results(
+    system: System,
+) -> None:
+    """A cycle closed when close rolled no children up: the parent's score is its own key
+    results' mean (0.5, made so here). Its own key result rescored to 0.7: it follows by
+    that rule, to 0.7, rather than count as set by hand."""
+    app, ctx, cycle = await an_active_quarter(system)
+    parent = await app.objectives.create(
+        ctx, cycle_id=cycle.item_id, title="Crescere", owner="anna", roll_up_children=True
+    )
+    child = await app.objectives.create(
+        ctx, cycle_id=cycle.item_id, title="Vendere", owner="anna", parent_id=parent.item_id
+    )
+    own = None
+    for objective, value in ((parent.item_id, 50), (child.item_id, 25)):
+        kr = await app.key_results.create(
+            ctx, objective_id=objective, title="Margine", owner="anna", kind="increase",
+            start=0, target=D(100),
+        )  # fmt: skip
+        await app.key_results.record_check_in(ctx, kr.item_id, value=D(value), on=date(2027, 3, 1))
+        own = own or kr.item_id
+    await app.cycles.close(ctx, cycle.item_id)
+    await app.cycles.adjust_score(  # as the old close scored it
+        ctx, cycle.item_id, item_id=parent.item_id, score=D("0.5"), reason="come prima"
+    )
+    assert own is not None
+    await app.cycles.adjust_score(
+        ctx, cycle.item_id, item_id=own, score=D("0.7"), reason="ricontato"
+    )
+    assert (await app.cycles.get(ctx, cycle.item_id)).objective_scores[parent.item_id] == D("0.7")

@@ -236,12 +236,17 @@ async def progress_tree_of(
     cycle_id: UUID | None,
     valid_at: date | None = None,
 ) -> ProgressTree:
-    """The progress read model, once it applied ``min_position``, on ``today`` (default: today)."""
+    """The progress read model, once it applied ``min_position``, on ``today`` (default:
+    today); 404 naming cycle_id for a cycle the tenant does not have (an empty tree would
+    say nothing of why)."""
     await caught_up(runtime, tenant_id, min_position, "progress")
-    return await read.progress_tree(
+    tree = await read.progress_tree(
         runtime.pool, tenant_id, today=today or utc_today(), cycle_id=cycle_id,
         valid_at=valid_at, cadence_days=await runtime.cadence_days(tenant_id),
     )  # fmt: skip
+    if cycle_id is not None and not tree.cycles:
+        raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
+    return tree
 
 
 def written(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -393,3 +394,18 @@ def test_every_decimal_of_a_request_body_is_at_its_top_level(app: Litestar) -> N
         info = msgspec.inspect.type_info(body)
         assert isinstance(info, msgspec.inspect.StructType), body
         assert not any(deep(f.type, True) for f in info.fields), body
+
+
+@pytest.mark.parametrize("path", ["progress", "objectives", "key-results"])
+async def test_a_cycle_the_tenant_does_not_have_is_404(
+    client: httpx.AsyncClient, world: World, path: str
+) -> None:
+    """?cycle_id= of no cycle of the tenant (a random id): 404 naming
+    cycle_id, not an empty answer that says nothing of why; A's own cycle answers 200."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/{path}"
+    auth = world.a.auth("client_viewer")
+    missing = await client.get(base, headers=auth, params={"cycle_id": str(uuid.uuid4())})
+    problem = assert_problem(missing, 404)
+    assert problem["errors"][0]["field"] == "cycle_id"
+    found = await client.get(base, headers=auth, params={"cycle_id": str(world.ids.cycle_id)})
+    assert found.status_code == 200, found.text

@@ -219,7 +219,7 @@ def _to_decimal(value: object, field: str) -> Decimal:
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
     if isinstance(value, str):
-        return _parse(value, field)
+        return parse_number(value, field)
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidValueError(f"{field} must be finite", field=field, rule="not_finite")
     raise InvalidValueError(
@@ -234,7 +234,9 @@ _NOT_FINITE = re.compile(r"[-+]?s?(nan|inf|infinity)", re.IGNORECASE)
 """Spelt as Decimal spells them: taken, to be refused as not finite where it matters."""
 
 
-def _parse(text: str, field: str) -> Decimal:
+def parse_number(text: str, field: str) -> Decimal:
+    """A number written as text, as the API documents it (see _NUMBER), or InvalidValueError
+    not_a_number / too_long; NaN and infinities are taken, for the caller to refuse."""
     if len(text) > MAX_NUMBER_TEXT:
         raise InvalidValueError(f"{field} is too long", field=field, rule="too_long")
     text = text.strip()  # as pasted from a sheet

@@ -186,10 +186,9 @@ def chart_values(points: Iterable[SeriesPoint]) -> list[ChartValue]:
     ordered = sorted(points, key=lambda p: (p.valid_on, p.position))
     first: dict[UUID, int] = {}  # where each check-in or measurement was recorded
     last: dict[UUID, int] = {}  # its latest value: itself or its latest correction
-    for p in ordered:
+    for p in ordered:  # a correction has its check-in's date: it comes after it here
         first.setdefault(p.point_id, p.position)
-        first[p.point_id] = min(first[p.point_id], p.position)
-        last[p.point_id] = max(last.get(p.point_id, 0), p.position)
+        last[p.point_id] = p.position
     current: dict[date, UUID] = {}
     for p in ordered:
         held = current.get(p.valid_on)

@@ -155,15 +155,22 @@ def parse_instant(text: str, edge: Edge = "last") -> datetime:
 
 
 async def progress(args: argparse.Namespace, settings: Settings) -> int:
-    from services.read import cadence_days, progress_as_of, progress_tree
+    from projections.progress_tree import DEFAULT_CADENCE_DAYS
+    from services.read import progress_as_of, progress_tree
     from services.tree_print import render
+    from tenants.directory import get_tenant
+    from tenants.errors import UnknownTenantError
 
     valid_at = None if args.valid_at is None else parse_day(args.valid_at, "--valid-at")
     at = None if args.as_of is None else not_after_now(parse_instant(args.as_of))
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:
             tenant = await resolve_tenant(system, args.tenant)
-            cadence = await cadence_days(system.pool, tenant)
+            try:
+                known = await get_tenant(system.pool, tenant)
+                title, cadence = known.name, known.check_in_cadence_days
+            except UnknownTenantError:  # a tenant only the log knows
+                title, cadence = str(tenant), DEFAULT_CADENCE_DAYS
             if at is not None or args.as_of_position is not None:
                 tree = await progress_as_of(
                     system.repository, tenant, recorded_at=at, position=args.as_of_position,
@@ -174,22 +181,11 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
                     system.pool, tenant, today=datetime.now(UTC).date(), valid_at=valid_at,
                     cadence_days=cadence,
                 )  # fmt: skip
-            title = await tenant_name(system, tenant)
     if args.json:
         sys.stdout.write(msgspec.json.encode(tree).decode() + "\n")
     else:
         print(render(tree, title, at))
     return 0
-
-
-async def tenant_name(system: System, tenant_id: UUID) -> str:
-    """The tenant's name in the directory, or its id for a tenant only the log knows."""
-    conn = await asyncpg.connect(system.admin_dsn)
-    try:
-        name = await conn.fetchval("SELECT name FROM tenants WHERE id = $1", tenant_id)
-    finally:
-        await conn.close()
-    return str(tenant_id) if name is None else str(name)
 
 
 def parse_day(text: str, option: str) -> date:

@@ -40,7 +40,7 @@ class _Taken(NamedTuple):
     archive...) refuses one, rather than ignore fields its caller meant."""
     numbers: tuple[str, ...] = ()
     """The body's decimal fields (top level): written as a string, each must be one the
-    API documents (see domain.values._parse), which msgspec's Decimal is not held to."""
+    API documents (see domain.values.parse_number), which msgspec's Decimal is not held to."""
     whole: tuple[str, ...] = ()
     """The body's whole-number fields (confidence): a number, not text ("5"), which the
     lenient decoding of bodies would turn into one."""
@@ -156,7 +156,6 @@ async def _numbers_as_documented(request: Request[Any, Any, Any], taken: _Taken)
         value = body.get(name)
         if isinstance(value, str):
             try:
-                values.measured(value, name)
+                values.parse_number(value, name)
             except InvalidValueError as error:
-                if error.rule in ("not_a_number", "too_long"):
-                    raise InvalidQueryError(str(error), field=name, rule=error.rule) from None
+                raise InvalidQueryError(str(error), field=name, rule=error.rule) from None

@@ -124,12 +124,12 @@ class _Scoring:
         self.key_results = key_results
         self._titles: dict[UUID, str] = {o.id: o.title for o in objectives}
         self._titles |= {kr.id: kr.title for kr in key_results}
-        ids = {o.id for o in objectives}
+        by_id = {o.id: o for o in objectives}
         self._children = {o.id: [c for c in objectives if c.parent_id == o.id] for o in objectives}
 
         def depth(objective: Objective) -> int:
-            parent = next((o for o in objectives if o.id == objective.parent_id), None)
-            return 0 if parent is None or parent.id not in ids else 1 + depth(parent)
+            parent = by_id.get(objective.parent_id) if objective.parent_id else None
+            return 0 if parent is None else 1 + depth(parent)
 
         self._bottom_up = sorted(objectives, key=depth, reverse=True)
 

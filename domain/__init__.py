@@ -47,6 +47,7 @@ from domain.progress import (
     shown_progress,
     status,
 )
+from domain.settings import SettingsChange
 from domain.values import (
     CheckInSource,
     CyclePeriod,
@@ -89,6 +90,7 @@ __all__ = [
     "ObjectiveLevel",
     "ReasonRequiredError",
     "ReparentLoopError",
+    "SettingsChange",
     "StartEqualsTargetError",
     "Status",
     "TargetDirectionError",

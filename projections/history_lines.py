@@ -16,8 +16,9 @@ import msgspec
 
 from domain import KPI, Cycle, KeyResult, Objective
 from domain.progress import score_shown
+from domain.settings import SettingsChange, changed
 from projections.base import Recorded, Row
-from projections.history_text import date_text, number_text, value_text
+from projections.history_text import SETTINGS_TEMPLATE, date_text, number_text, value_text
 from projections.progress_state import (
     CheckInView,
     CycleView,
@@ -31,6 +32,8 @@ from projections.progress_state import (
 )
 
 CYCLE, OBJECTIVE, KEY_RESULT, KPI_KIND = "cycle", "objective", "key_result", "kpi"
+TENANT = "tenant"
+"""The kind of the lines about the tenant itself: changes of its settings."""
 _RANGED = frozenset({"increase", "decrease"})
 
 
@@ -300,6 +303,20 @@ def _check_in_row(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
     )  # fmt: skip
 
 
+def _settings_changed(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
+    """A line about the tenant itself: each setting changed, before → after (see
+    history_text.SETTINGS_TEMPLATE)."""
+    e: SettingsChange.Created = record.event
+    names = changed(e.before, e.after)
+    changes = [_change(name, e.before[name], e.after[name]) for name in names]
+    params: dict[str, str | None] = {"settings": ",".join(names)}
+    for change in changes:
+        params[f"{change.field}.before"] = change.before
+        params[f"{change.field}.after"] = change.after
+    item = _Item(TENANT, record.tenant_id, str(e.after["name"]), None)
+    return _row(record, _Draft(item, SETTINGS_TEMPLATE, changes, params))
+
+
 def _check_in_on(kr: KeyResultView, on: date) -> CheckInView | None:
     """:func:`check_in_at`, at once when no check-in is dated after ``on`` (the usual case)."""
     latest = kr.latest  # the latest-dated, recorded last: the answer for any later date
@@ -469,5 +486,9 @@ _DESCRIBERS: dict[type, Describer] = {
 }
 """What each kind of event says, as a draft :func:`_row` completes (check-ins: see _DIRECT)."""
 
-_DIRECT: dict[type, RowMaker] = {KeyResult.CheckedIn: _check_in_row}
-"""Events made into rows without a draft: check-ins, most of every log."""
+_DIRECT: dict[type, RowMaker] = {
+    KeyResult.CheckedIn: _check_in_row,
+    SettingsChange.Created: _settings_changed,
+}
+"""Events made into rows without a draft: check-ins (most of every log), and changes of
+settings (their item is the tenant, which only the record names)."""

@@ -198,6 +198,26 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "{topic} recorded by {actor}",
         "it": "{topic} registrato da {actor}",
     },
+    "tenant.settings_changed": {
+        "en": "settings of '{title}' changed by {actor}: {what}",
+        "it": "impostazioni di '{title}' cambiate da {actor}: {what}",
+    },
+}
+SETTINGS_TEMPLATE = "tenant.settings_changed"
+"""A change of the tenant's settings: {what} says each setting changed, from SETTING_TEXTS
+and the line's "<setting>.before" and "<setting>.after"; "settings" names them, by commas."""
+SETTING_TEXTS: dict[str, dict[str, str]] = {
+    "name": {"en": "name '{before}' → '{after}'", "it": "nome '{before}' → '{after}'"},
+    "colour": {"en": "colour {before} → {after}", "it": "colore {before} → {after}"},
+    "fiscal_year_start_month": {
+        "en": "fiscal year starting in month {before} → {after}",
+        "it": "anno fiscale dal mese {before} → {after}",
+    },
+    "check_in_cadence_days": {
+        "en": "check-in cadence {before} → {after} days",
+        "it": "cadenza degli aggiornamenti {before} → {after} giorni",
+    },
+    "locale": {"en": "language {before} → {after}", "it": "lingua {before} → {after}"},
 }
 KINDS = frozenset(TEMPLATES) | {
     template.partition(".")[0] for template in TEMPLATES if template != "event.recorded"
@@ -213,10 +233,21 @@ class _Params(dict[str, str]):
 
 def render(template: str, params: Mapping[str, str | None], language: str = "en") -> str:
     """The sentence of a history line in a language ("en" or "it"; others fall back to en)."""
-    texts = TEMPLATES.get(template, TEMPLATES["event.recorded"])
-    pattern = texts.get(language, texts["en"])
+    pattern = _in(TEMPLATES.get(template, TEMPLATES["event.recorded"]), language)
     values = _Params({k: MISSING if v is None else v for k, v in params.items()})
+    if template == SETTINGS_TEMPLATE:
+        values["what"] = ", ".join(
+            _in(SETTING_TEXTS[name], language).format(
+                before=values[f"{name}.before"], after=values[f"{name}.after"]
+            )
+            for name in values["settings"].split(",")
+            if name in SETTING_TEXTS
+        )
     return pattern.format_map(values)
+
+
+def _in(texts: Mapping[str, str], language: str) -> str:
+    return texts.get(language, texts["en"])
 
 
 _REMEMBERED = 8192

@@ -23,10 +23,8 @@ from projections import rollup
 from projections.codec import table_of
 from projections.progress_state import (
     ProgressView,
-    check_in_at,
     kpi_health,
     kpi_stale,
-    kr_stale,
 )
 from projections.progress_tree import DEFAULT_CADENCE_DAYS, key_result_node
 
@@ -108,7 +106,8 @@ def portfolio_facts(state: ProgressView, overall: Overall | None = None) -> Port
 def portfolio_row(
     state: ProgressView, today: date, cadence_days: int = DEFAULT_CADENCE_DAYS
 ) -> PortfolioRow:
-    """The tenant's summary on ``today``: live key results of active cycles by status."""
+    """The tenant's summary on ``today``: live key results of active cycles by status
+    (staleness by the cadence its log set, ``cadence_days`` where it set none)."""
     facts = portfolio_facts(state)
     active = set(_active_cycles(state))
     statuses: Counter[str] = Counter()
@@ -118,7 +117,7 @@ def portfolio_row(
             continue
         node = key_result_node(state, kr, today=today, cadence_days=cadence_days)
         statuses[node.status] += 1
-        stale += kr_stale(kr, state.cycles[kr.cycle_id], check_in_at(kr), today, cadence_days)
+        stale += node.stale
     live_kpis = [k for k in state.kpis.values() if not k.archived]
     return PortfolioRow(
         today=today,

@@ -606,7 +606,7 @@ ITEMS = "rm_progress_items"
 """The state itself, one row per item: a check-in rewrites its key result's row, not the
 tenant's whole state. Readers put it back together with :func:`state_of_items`."""
 TENANT_ITEM = UUID(int=0)
-"""The row of the tenant-wide facts (last position and activity)."""
+"""The row of the tenant-wide facts (last position and activity, cadence)."""
 
 
 class TenantFacts(msgspec.Struct, frozen=True, gc=False):
@@ -614,6 +614,7 @@ class TenantFacts(msgspec.Struct, frozen=True, gc=False):
 
     last_position: int = 0
     last_activity: datetime | None = None
+    cadence_days: int | None = None
 
 
 _ITEM_TYPES: dict[str, type[msgspec.Struct]] = {
@@ -643,7 +644,8 @@ def item_rows(state: ProgressView) -> list[Row]:
 
 def _tenant_row(state: ProgressView) -> Row:
     """The ITEMS row of the tenant-wide facts (it changes with every event)."""
-    return (TENANT_ITEM, "tenant", 0, TenantFacts(state.last_position, state.last_activity))
+    facts = TenantFacts(state.last_position, state.last_activity, state.cadence_days)
+    return (TENANT_ITEM, "tenant", 0, facts)
 
 
 def _item_row(kind: str, rank: int, item_id: UUID, item: Any) -> Row:
@@ -675,6 +677,7 @@ def state_of_items(rows: Iterable[tuple[str, bytes]]) -> ProgressView:
         kpis=items["kpi"],
         last_position=facts.last_position,
         last_activity=facts.last_activity,
+        cadence_days=facts.cadence_days,
     )
 
 

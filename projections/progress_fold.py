@@ -14,6 +14,7 @@ from uuid import UUID
 from msgspec.structs import replace
 
 from domain import KPI, Cycle, KeyResult, Objective
+from domain.settings import CADENCE, SettingsChange
 from domain.values import CycleState
 from projections.base import Recorded
 from projections.progress_state import (
@@ -310,7 +311,16 @@ def _kpi_archived(state: ProgressView, e: KPI.Archived, r: Recorded) -> Progress
     return _kpi(state, e.originator_id, archived=True)
 
 
+# Settings
+
+
+def _settings_changed(state: ProgressView, e: SettingsChange.Created, r: Recorded) -> ProgressView:
+    days = e.after.get(CADENCE)
+    return replace(state, cadence_days=days) if isinstance(days, int) else state
+
+
 _HANDLERS: dict[type, Handler] = {
+    SettingsChange.Created: _settings_changed,
     Cycle.Created: _cycle_created,
     Cycle.Activated: _cycle_activated,
     Cycle.Closed: _cycle_closed,

@@ -146,6 +146,15 @@ class ProgressView(msgspec.Struct, frozen=True, gc=False):
     last_position: int = 0
     last_activity: datetime | None = None
     """recorded_at of the tenant's latest event (any kind)."""
+    cadence_days: int | None = None
+    """The check-in cadence the tenant's latest change of settings set (None: its log has
+    none, see cadence_of)."""
+
+
+def cadence_of(state: ProgressView, otherwise: int) -> int:
+    """The check-in cadence a view of this state is shown with: the one its log had set by
+    then, else `otherwise` (the directory's, for a log with no change of settings)."""
+    return otherwise if state.cadence_days is None else state.cadence_days
 
 
 def check_in_at(kr: KeyResultView, valid_at: date | None = None) -> CheckInView | None:

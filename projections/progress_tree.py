@@ -21,6 +21,7 @@ from projections.progress_state import (
     KPIView,
     ObjectiveView,
     ProgressView,
+    cadence_of,
     check_in_at,
     kpi_health,
     kpi_stale,
@@ -160,13 +161,15 @@ def progress_tree(
 
     With ``valid_at``, values, pace and staleness are those of that business date.
     Archived objectives and key results are left out unless ``include_archived``.
+    Staleness takes the check-in cadence the state's log set, ``cadence_days`` where it set
+    none (see cadence_of).
     """
     krs = rollup.key_result_progress(state, valid_at)
     ctx = _Day(
         state=state,
         today=today,
         valid_at=valid_at,
-        cadence_days=cadence_days,
+        cadence_days=cadence_of(state, cadence_days),
         include_archived=include_archived,
         objective_progress=rollup.objective_progress(state, krs),
         children=_children(state, include_archived),
@@ -258,7 +261,8 @@ def key_result_node(
     valid_at: date | None = None,
     cadence_days: int = DEFAULT_CADENCE_DAYS,
 ) -> KeyResultNode:
-    """One key result on ``today`` (values of ``valid_at`` when given)."""
+    """One key result on ``today`` (values of ``valid_at`` when given; the cadence as
+    progress_tree takes it)."""
     day = today if valid_at is None else valid_at
     cycle = state.cycles.get(kr.cycle_id)
     check_in = check_in_at(kr, valid_at)
@@ -298,7 +302,7 @@ def key_result_node(
         last_check_in_recorded_at=None if check_in is None else check_in.recorded_at,
         last_check_in_source=None if check_in is None else check_in.source,
         check_in_count=_count(kr, valid_at),
-        stale=kr_stale(kr, cycle, check_in, day, cadence_days),
+        stale=kr_stale(kr, cycle, check_in, day, cadence_of(state, cadence_days)),
         score=score,
         score_band=_band(score),
     )

@@ -96,17 +96,15 @@ async def get_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> Tenant:
     return _tenant_or_raise(row, tenant_id)
 
 
-async def update_tenant(
-    pool: asyncpg.Pool,
-    tenant_id: UUID,
+def checked_settings(
     *,
     name: str | None = None,
     colour: str | None = None,
     fiscal_year_start_month: int | None = None,
     check_in_cadence_days: int | None = None,
     locale: str | None = None,
-) -> Tenant:
-    """Change the given settings (the others stay); the slug never changes."""
+) -> dict[str, Any]:
+    """The settings given (None: stays as it is), each checked; the slug never changes."""
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = valid.name(name)
@@ -118,9 +116,23 @@ async def update_tenant(
         changes["check_in_cadence_days"] = valid.cadence_days(check_in_cadence_days)
     if locale is not None:
         changes["locale"] = valid.locale(locale)
-    if not changes:
-        return await get_tenant(pool, tenant_id)
-    return await _update(pool, tenant_id, changes)
+    return changes
+
+
+async def set_settings(
+    conn: asyncpg.Connection, tenant_id: UUID, changes: dict[str, Any]
+) -> tuple[Tenant, Tenant]:
+    """Change these settings (from checked_settings) on `conn`, in a transaction that admits
+    the tenant: the tenant before and after. Its row stays locked until that transaction
+    ends, so the caller records the change in the tenant's log in the same transaction, in
+    the order changes were made (services.app.settings)."""
+    row = await conn.fetchrow(
+        f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1 FOR UPDATE", tenant_id
+    )
+    before = _tenant_or_raise(row, tenant_id)
+    if all(getattr(before, column) == value for column, value in changes.items()):
+        return before, before
+    return before, await _set(conn, tenant_id, changes)
 
 
 async def suspend_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> Tenant:
@@ -149,14 +161,18 @@ async def list_consultancy_tenants(pool: asyncpg.Pool, consultancy_id: UUID) -> 
 
 
 async def _update(pool: asyncpg.Pool, tenant_id: UUID, changes: dict[str, Any]) -> Tenant:
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        return await _set(conn, tenant_id, changes)
+
+
+async def _set(conn: asyncpg.Connection, tenant_id: UUID, changes: dict[str, Any]) -> Tenant:
     columns = list(changes)  # names come from this module, never from input
     sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(columns, start=2))
-    async with tenant_transaction(pool, [tenant_id]) as conn:
-        row = await conn.fetchrow(
-            f"UPDATE tenants SET {sets} WHERE id = $1 RETURNING {TENANT_COLUMNS}",
-            tenant_id,
-            *changes.values(),
-        )
+    row = await conn.fetchrow(
+        f"UPDATE tenants SET {sets} WHERE id = $1 RETURNING {TENANT_COLUMNS}",
+        tenant_id,
+        *changes.values(),
+    )
     return _tenant_or_raise(row, tenant_id)
 
 

@@ -9,6 +9,7 @@ from services.app.cycles import CycleCommands
 from services.app.key_results import KeyResultCommands
 from services.app.kpis import KpiCommands
 from services.app.objectives import ObjectiveCommands
+from services.app.settings import SettingsCommands
 from services.store.repository import Repository
 
 __all__ = ["Context", "OKRApplication", "Written"]
@@ -23,3 +24,4 @@ class OKRApplication:
         self.objectives = ObjectiveCommands(repository)
         self.key_results = KeyResultCommands(repository)
         self.kpis = KpiCommands(repository)
+        self.settings = SettingsCommands(repository)

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
+import asyncpg
 from eventsourcing.domain import Aggregate
 
 from domain.cycle import Cycle
@@ -94,8 +95,11 @@ class Commands:
         """The cycle an item belongs to (its state decides what may still change)."""
         return await self.load(ctx, cycle_id, Cycle, UnknownCycleError, "cycle_id")
 
-    async def save(self, ctx: Context, *aggregates: Aggregate) -> list[int]:
-        """Append the command's events: one transaction, one round trip."""
+    async def save(
+        self, ctx: Context, *aggregates: Aggregate, conn: asyncpg.Connection | None = None
+    ) -> list[int]:
+        """Append the command's events: one transaction, one round trip (on `conn`: in the
+        transaction it is in, see Repository.save)."""
         return await self.repository.save(
             ctx.tenant_id,
             *aggregates,
@@ -103,6 +107,7 @@ class Commands:
             correlation_id=ctx.correlation_id,
             grants=ctx.grants,
             imported_at=ctx.imported_at,
+            conn=conn,
         )
 
     @staticmethod

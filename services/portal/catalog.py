@@ -317,6 +317,7 @@ _HISTORY: M = {
     "kind.objective": {"it": "Obiettivo", "en": "Objective"},
     "kind.key_result": {"it": "Risultato chiave", "en": "Key result"},
     "kind.kpi": {"it": "Indicatore", "en": "KPI"},
+    "kind.tenant": {"it": "Impostazioni dell'azienda", "en": "Company settings"},
     "kind.key_result.check_in_corrected": {
         "it": "Correzioni di aggiornamenti",
         "en": "Check-in corrections",

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
+from typing import cast
 from uuid import UUID
 
 import asyncpg
+from eventsourcing.persistence import StoredEvent
+from msgspec.structs import replace
 
+from domain.settings import CADENCE, SettingsChange
 from projections.base import Recorded
 from projections.portfolio import PortfolioRow, portfolio_row
 from projections.progress import ITEMS, TENANT_ITEM, progress_projection, state_of_items
@@ -107,10 +111,33 @@ async def state_as_of(
         found = await load_checkpoints(conn, progress_projection, {tenant_id: upto})
         start, state = found.get(tenant_id, (0, progress_projection.initial()))
         records = await _records(conn, repository, tenant_id, start, upto)
+        first_change = await _first_settings_change(conn, repository, tenant_id)
     view: ProgressView = state
     for record in records:
         view = progress_fold(view, record)
+    if view.cadence_days is None and first_change is not None:
+        view = replace(view, cadence_days=int(first_change.before[CADENCE]))
     return view
+
+
+async def _first_settings_change(
+    conn: asyncpg.Connection, repository: Repository, tenant_id: UUID
+) -> SettingsChange.Created | None:
+    """The first change of settings the tenant's log records: before it, its cadence was
+    the one that change replaced (a state that has none yet is shown with that one, not
+    with the directory's, which is the latest)."""
+    row = await conn.fetchrow(_FIRST_SETTINGS_CHANGE, tenant_id, SettingsChange.Created.TOPIC)
+    if row is None:
+        return None
+    mapper = await repository.mapper(tenant_id, conn)
+    return cast(SettingsChange.Created, mapper.to_domain_event(StoredEvent(*row)))
+
+
+_FIRST_SETTINGS_CHANGE = (
+    "SELECT stream_id, version, topic, state FROM events WHERE tenant_id = $1 AND topic = $2"
+    " ORDER BY position LIMIT 1"
+)
+"""An index lookup: events_settings_changes (migration 0011)."""
 
 
 async def known_position(

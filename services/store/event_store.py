@@ -179,10 +179,13 @@ class EventStore:
         correlation_id: UUID,
         grants: Iterable[UUID] | None = None,
         imported_at: datetime | None = None,
+        conn: asyncpg.Connection | None = None,
     ) -> Appended:
         """Append all events of one command atomically; ConcurrencyError if a version is taken.
 
-        `imported_at` backdates recorded_at for an import of history (see okr_append).
+        `imported_at` backdates recorded_at for an import of history (see okr_append). On
+        `conn`, the append joins the transaction it is in (the caller commits), and projectors
+        are not told: the caller calls `appended` once it has committed.
         """
         if not events:
             raise ValueError("nothing to append")
@@ -199,16 +202,21 @@ class EventStore:
             imported_at,
         )
         try:
-            row = await self.pool.fetchrow(_APPEND, *args)
+            row = await (conn or self.pool).fetchrow(_APPEND, *args)
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name == "events_stream_version_key":
                 stream_ids = [UUID(str(e.originator_id)) for e in events]
                 raise ConcurrencyError(tenant_id, stream_ids) from error
             raise
         assert row is not None
-        if self.notifier is not None:
-            self.notifier.appended(tenant_id, row["last_position"])
+        if conn is None:
+            self.appended(tenant_id, row["last_position"])
         return Appended(row["first_position"], row["last_position"], row["recorded_at"])
+
+    def appended(self, tenant_id: UUID, position: int) -> None:
+        """Tell projectors that the tenant's log reached `position` (committed)."""
+        if self.notifier is not None:
+            self.notifier.appended(tenant_id, position)
 
     async def load_stream(
         self,

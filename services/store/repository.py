@@ -159,12 +159,16 @@ class Repository:
         correlation_id: UUID | None = None,
         grants: Iterable[UUID] | None = None,
         imported_at: datetime | None = None,
+        conn: asyncpg.Connection | None = None,
     ) -> list[int]:
-        """Append the pending events of these aggregates as one command; the positions written."""
+        """Append the pending events of these aggregates as one command; the positions written.
+
+        On `conn`, in the transaction it is in (see EventStore.append): no snapshot is taken.
+        """
         pending = [event for agg in aggregates for event in agg.collect_events()]
         if not pending:
             return []
-        mapper = await self.mapper(tenant_id)
+        mapper = await self.mapper(tenant_id, conn)
         appended = await self.store.append(
             tenant_id,
             [mapper.to_stored_event(event) for event in pending],
@@ -172,8 +176,10 @@ class Repository:
             correlation_id=correlation_id or uuid4(),
             grants=grants,
             imported_at=imported_at,
+            conn=conn,
         )
-        await self._snapshot_if_due(tenant_id, aggregates, pending, appended.last_position)
+        if conn is None:
+            await self._snapshot_if_due(tenant_id, aggregates, pending, appended.last_position)
         return appended.positions
 
     def snapshot_interval(self, aggregate: Aggregate) -> int:

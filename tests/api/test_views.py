@@ -515,3 +515,74 @@ async def test_staleness_follows_each_tenant_cadence(
         assert [(c["cycle_id"], c["progress"]) for c in cycles] == [
             (c["cycle_id"], c["progress"]) for c in tree["cycles"]
         ]
+
+
+async def test_a_change_of_cadence_is_in_the_log_and_the_past_keeps_its_own(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A change of settings is an event of the tenant's log, with who made it and every
+    setting before and after: the trail and the history show it, and a view as of an
+    instant before it is shown with the cadence of then, not the directory's latest. A
+    change to what is already set writes nothing; a refused one changes nothing."""
+    side = await a_side(system, token_settings(api_settings), SharedIds(), "secret-cad", "21")
+    base = f"/api/v1/tenants/{side.tenant.id}"
+    admin, viewer = side.auth("client_admin"), side.auth("client_viewer")
+    planned = await system.store.head(side.tenant.id)
+
+    async def stale(**params: object) -> bool:
+        tree = await client.get(
+            f"{base}/progress", headers=viewer, params={"today": "2027-02-12", **params}
+        )
+        assert tree.status_code == 200, tree.text
+        return next(
+            kr["stale"] for c in tree.json()["cycles"] for o in c["objectives"]
+            for kr in o["key_results"]
+        )  # fmt: skip
+
+    fortnightly = await client.patch(base, headers=admin, json={"check_in_cadence_days": 14})
+    assert fortnightly.status_code == 200, fortnightly.text
+    first = int(fortnightly.headers["X-OKR-Position"])
+    assert first == planned + 1 == await system.store.head(side.tenant.id)
+    renamed = await client.patch(
+        base, headers=admin, json={"name": "Acme 2027", "check_in_cadence_days": 30}
+    )
+    second = int(renamed.headers["X-OKR-Position"])
+    assert second == first + 1
+
+    # Eleven days after the check-in: overdue weekly, not fortnightly nor monthly.
+    assert await stale(min_position=second) is False
+    assert await stale(as_of_position=planned) is True  # before any change: weekly
+    assert await stale(as_of_position=first) is False
+
+    trail = await client.get(
+        f"{base}/audit", headers=admin, params={"topic": "okr.SettingsChange.Created"}
+    )
+    changes = trail.json()["items"]
+    assert [c["position"] for c in changes] == [first, second]
+    assert changes[1]["actor"] == f"user:{side.user_ids['client_admin']}"
+    assert changes[1]["payload"]["before"]["check_in_cadence_days"] == 14
+    assert changes[1]["payload"]["after"] == {
+        "name": "Acme 2027", "colour": side.tenant.colour, "fiscal_year_start_month": 1,
+        "check_in_cadence_days": 30, "locale": side.tenant.locale,
+    }  # fmt: skip
+    lines = await client.get(
+        f"{base}/history", headers=viewer, params={"kind": "tenant", "min_position": second}
+    )
+    texts = [line["text"] for line in lines.json()["items"]]
+    assert texts[0].startswith("settings of 'Acme 2027' changed by ")
+    assert texts[0].endswith(": name 'Acme Servizi' → 'Acme 2027', check-in cadence 14 → 30 days")
+    assert texts[1].endswith(": check-in cadence 7 → 14 days")
+    assert [c["field"] for c in lines.json()["items"][0]["changes"]] == [
+        "name", "check_in_cadence_days"
+    ]  # fmt: skip
+
+    same = await client.patch(base, headers=admin, json={"check_in_cadence_days": 30})
+    assert same.status_code == 200
+    assert int(same.headers["X-OKR-Position"]) == second == await system.store.head(side.tenant.id)
+    for bad in ({"check_in_cadence_days": 0}, {"name": "Acme", "colour": "blue"}):
+        refused = await client.patch(base, headers=admin, json=bad)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == next(reversed(bad))
+    assert await system.store.head(side.tenant.id) == second
+    kept = await client.get(base, headers=admin)
+    assert (kept.json()["name"], kept.json()["check_in_cadence_days"]) == ("Acme 2027", 30)

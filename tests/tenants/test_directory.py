@@ -8,13 +8,15 @@ import asyncpg
 import pytest
 
 from tenants.auth import authenticate_bearer, sign_in
+from tenants.db import tenant_transaction
 from tenants.directory import (
+    checked_settings,
     create_tenant,
     get_tenant,
     list_consultancy_tenants,
     reactivate_tenant,
+    set_settings,
     suspend_tenant,
-    update_tenant,
 )
 from tenants.errors import (
     DuplicateMembershipError,
@@ -79,9 +81,11 @@ async def test_unknown_consultancy_or_tenant_is_named(pool: asyncpg.Pool) -> Non
 async def test_settings_change_and_suspension_round_trip(pool: asyncpg.Pool) -> None:
     """A consultancy adapts a client's fiscal year and cadence, and can pause and resume it."""
     tenant = await a_tenant(pool)
-    changed = await update_tenant(
-        pool, tenant.id, colour="#FF8800", fiscal_year_start_month=4, locale="en-GB"
-    )
+    settings = checked_settings(colour="#FF8800", fiscal_year_start_month=4, locale="en-GB")
+    async with tenant_transaction(pool, [tenant.id]) as conn:
+        before, changed = await set_settings(conn, tenant.id, settings)
+    assert before == tenant
+    assert await get_tenant(pool, tenant.id) == changed
     assert (changed.colour, changed.fiscal_year_start_month, changed.locale) == (
         "#ff8800", 4, "en-GB",
     )  # fmt: skip

@@ -11,6 +11,10 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from services.api import lookups
 from services.api.dependencies import (
+    POSITION,
+    TENANT_DEPENDENCIES,
+    ContextDep,
+    OkrDep,
     PrincipalDep,
     RuntimeDep,
     with_position,
@@ -49,17 +53,34 @@ class TenantController(Controller):
     async def get_tenant(self, tenant_id: FromPath[UUID], runtime: RuntimeDep) -> Tenant:
         return await directory.get_tenant(runtime.pool, tenant_id)
 
-    @patch("/{tenant_id:uuid}", guards=[requires_manage_users], summary="Change tenant settings")
+    @patch(
+        "/{tenant_id:uuid}",
+        guards=[requires_manage_users],
+        dependencies=dict(TENANT_DEPENDENCIES),
+        summary="Change tenant settings",
+    )
     async def update_tenant(
-        self, tenant_id: FromPath[UUID], data: JSONBody[TenantSettingsIn], runtime: RuntimeDep
+        self,
+        tenant_id: FromPath[UUID],
+        data: JSONBody[TenantSettingsIn],
+        runtime: RuntimeDep,
+        okr: OkrDep,
+        ctx: ContextDep,
     ) -> Response[Tenant]:
-        """Name, colour, fiscal year start, check-in cadence, locale (the slug never changes)."""
-        tenant = await directory.update_tenant(
-            runtime.pool, tenant_id, name=data.name, colour=data.colour,
+        """Name, colour, fiscal year start, check-in cadence, locale (the slug never changes).
+
+        A change is recorded in the tenant's log (event okr.SettingsChange.Created, with every
+        setting before and after): the audit trail and the history show it, and views as of
+        an instant before it are shown with the cadence of then. Its position is the
+        X-OKR-Position; a request that changes nothing writes nothing."""
+        tenant, position = await okr.settings.change(
+            ctx, name=data.name, colour=data.colour,
             fiscal_year_start_month=data.fiscal_year_start_month,
             check_in_cadence_days=data.check_in_cadence_days, locale=data.locale,
         )  # fmt: skip
         runtime.forget_cadence(tenant_id)
+        if position:
+            return Response(tenant, headers={POSITION: str(position)})
         return await with_position(runtime, tenant_id, tenant)
 
 

@@ -1,0 +1,81 @@
+"""A change of a tenant's settings, as the tenant's log records it.
+
+The settings themselves live in the directory (tenants/), which checks each value; the log
+keeps every change of them, so that an auditor sees who changed which setting and when, and
+so that a view as of a past instant is shown with the check-in cadence of then (the cadence
+decides which key results are stale).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from eventsourcing.domain import Aggregate
+
+from domain import values
+from domain.errors import InvalidValueError
+
+SETTINGS = ("name", "colour", "fiscal_year_start_month", "check_in_cadence_days", "locale")
+"""What a change records, before and after, in this order."""
+CADENCE = "check_in_cadence_days"
+
+Setting = str | int
+
+
+class SettingsChange(Aggregate):
+    """One change of the tenant's settings: all of them before it and after it, and who
+    made it. Each change is a stream of its own, one event long: no two changes contend
+    for a stream's version, and no item's id can take the place of a settings stream. The
+    directory's row, locked while a change is written, puts changes in order."""
+
+    TOPIC = "okr.SettingsChange"
+
+    class Created(Aggregate.Created):
+        """The tenant's settings changed."""
+
+        TOPIC = "okr.SettingsChange.Created"
+        before: dict[str, Setting]
+        after: dict[str, Setting]
+        author: str
+
+    def __init__(
+        self, *, before: dict[str, Setting], after: dict[str, Setting], author: str
+    ) -> None:
+        self.before = before
+        self.after = after
+        self.author = author
+
+    @classmethod
+    def make(
+        cls, *, before: Mapping[str, object], after: Mapping[str, object], author: str
+    ) -> SettingsChange:
+        """Record a change from `before` to `after` (every setting, each a str or an int;
+        at least one of them different)."""
+        old, new = _settings(before, "before"), _settings(after, "after")
+        if old == new:
+            raise InvalidValueError("the settings did not change", field="settings")
+        return cls._create(
+            cls.Created, before=old, after=new, author=values.principal(author, "author")
+        )
+
+    @property
+    def changed(self) -> list[str]:
+        """The settings whose value changed, in SETTINGS' order."""
+        return changed(self.before, self.after)
+
+
+def changed(before: Mapping[str, object], after: Mapping[str, object]) -> list[str]:
+    """The settings whose value differs between two records of them, in SETTINGS' order."""
+    return [name for name in SETTINGS if before.get(name) != after.get(name)]
+
+
+def _settings(given: Mapping[str, object], field: str) -> dict[str, Setting]:
+    if set(given) != set(SETTINGS):
+        raise InvalidValueError(f"{field} must name exactly {', '.join(SETTINGS)}", field=field)
+    out: dict[str, Setting] = {}
+    for name in SETTINGS:
+        value = given[name]
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise InvalidValueError(f"{field}.{name} must be text or a whole number", field=field)
+        out[name] = value
+    return out

@@ -1,0 +1,38 @@
+"""Tenant settings: changed in the directory and recorded in the tenant's log, together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.settings import SETTINGS, SettingsChange
+from services.app.base import Commands, Context
+from tenants import directory
+from tenants.db import tenant_transaction
+from tenants.models import Tenant
+
+
+def settings_of(tenant: Tenant) -> dict[str, Any]:
+    """The settings a change records, as the directory has them."""
+    return {name: getattr(tenant, name) for name in SETTINGS}
+
+
+class SettingsCommands(Commands):
+    """Commands on the tenant's own settings."""
+
+    async def change(self, ctx: Context, **given: Any) -> tuple[Tenant, int]:
+        """Change the settings given (None: stays) in the directory and record the change
+        in the tenant's log, in one transaction: the tenant after it, and the log's position
+        of the change (0 when nothing changed: nothing is written). Bad values raise the
+        directory's errors, naming the field, before anything is written."""
+        changes = directory.checked_settings(**given)
+        store = self.repository.store
+        async with tenant_transaction(store.pool, [ctx.tenant_id]) as conn:
+            before, after = await directory.set_settings(conn, ctx.tenant_id, changes)
+            if before == after:
+                return after, 0
+            change = SettingsChange.make(
+                before=settings_of(before), after=settings_of(after), author=ctx.actor
+            )
+            position = (await self.save(ctx, change, conn=conn))[-1]
+        store.appended(ctx.tenant_id, position)
+        return after, position

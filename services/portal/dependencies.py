@@ -16,7 +16,7 @@ from services.portal.errors import CsrfError, PageNotFoundError, SignInRequiredE
 from services.portal.i18n import Locale
 from services.portal.pages import locale_of
 from services.portal.portal import Portal
-from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE
+from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, signed_out
 from tenants.directory import get_tenant
 from tenants.errors import UnknownTenantError
 from tenants.models import Tenant
@@ -37,7 +37,7 @@ async def provide_optional_viewer(
 ) -> Principal | None:
     """The signed-in person with today's grants, or None."""
     session = portal.signer.read(request.cookies.get(SESSION_COOKIE))
-    if session is None:
+    if session is None or await signed_out(portal.system.pool, session):
         return None
     return await resolve_user_principal(portal.system.pool, session.user_id)
 

@@ -15,8 +15,10 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
+
+import asyncpg
 
 SESSION_COOKIE = "okr_session"
 CSRF_COOKIE = "okr_csrf"
@@ -80,3 +82,24 @@ class Signer:
         if not nonce or not token:
             return False
         return hmac.compare_digest(token, self.csrf_token(nonce))
+
+
+async def sign_out(pool: asyncpg.Pool, session: Session) -> None:
+    """End the session for good: its cookie, or any copy of it, signs nobody in again
+    (kept until it would have expired; the sessions kept past theirs are dropped)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM portal_signed_out WHERE expires_at < now()")
+        await conn.execute(
+            "INSERT INTO portal_signed_out (nonce, expires_at) VALUES ($1, $2)"
+            " ON CONFLICT (nonce) DO NOTHING",
+            session.nonce,
+            datetime.fromtimestamp(session.expires_at, UTC),
+        )
+
+
+async def signed_out(pool: asyncpg.Pool, session: Session) -> bool:
+    """Whether the session was ended by signing out."""
+    found = await pool.fetchval(
+        "SELECT true FROM portal_signed_out WHERE nonce = $1", session.nonce
+    )
+    return bool(found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from playwright.async_api import expect
 
 from services import demo_data as d
@@ -38,3 +39,9 @@ async def test_signing_in_leads_back_and_signing_out_ends_the_session(
     await expect(page.get_by_role("status")).to_have_text("Sei uscito.")
     await page.goto(asked)
     await expect(page).to_have_url(re.compile(r"/sign-in\?next="))
+
+    # A copy of the cookie, taken before signing out (another browser, a stolen one), no
+    # longer signs in: the session ended on the server, not only in this browser.
+    async with httpx.AsyncClient(base_url=portal.base_url) as other:
+        kept = await other.get(asked, cookies={"okr_session": session["value"]})
+    assert kept.status_code == 303 and "/sign-in" in kept.headers["location"]

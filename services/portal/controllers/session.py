@@ -19,6 +19,7 @@ from services.portal.dependencies import (
 )
 from services.portal.i18n import LANG_COOKIE, LANGUAGES
 from services.portal.sessions import SESSION_COOKIE
+from services.portal.sessions import sign_out as end_session
 from tenants.errors import RateLimitedError
 from tenants.users import authenticate_password
 
@@ -114,7 +115,13 @@ class SessionController(Controller):
         return {}, 303, user.id
 
     @post("/sign-out", name="portal:sign-out")
-    async def sign_out(self, form: FormDep) -> Redirect:
+    async def sign_out(
+        self, form: FormDep, portal: PortalDep, request: Request[Any, Any, Any]
+    ) -> Redirect:
+        """End the session on the server too: a copy of its cookie no longer signs in."""
+        session = portal.signer.read(request.cookies.get(SESSION_COOKIE))
+        if session is not None:
+            await end_session(portal.system.pool, session)
         response = Redirect(path="/sign-in?signed_out=1", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

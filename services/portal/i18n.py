@@ -230,22 +230,25 @@ class Locale:
     def parse_number(self, text: str) -> Decimal | None:
         """A number typed by a person in this language ("1.200,5", "4,5", "4.5"); None if not.
 
-        With both separators, the last one is the decimal mark. With one kind only, it is
-        the decimal mark unless it is this language's grouping mark followed by groups of
-        exactly three digits ("1.200" is twelve hundred in Italian, "4.5" is four and a half).
+        With both separators, the last one is the decimal mark and the other one must group
+        the whole part by thousands. With one kind only, it is the decimal mark unless it is
+        this language's grouping mark grouping the number by thousands ("1.200" is twelve
+        hundred in Italian, "4.5" is four and a half; "0.125" cannot be grouped, a group
+        never starts the number with 0, so it is an eighth).
         """
         cleaned = re.sub(r"[\s\u00a0\u202f€$£%]", "", text or "")
         if not cleaned:
             return None
         if "," in cleaned and "." in cleaned:
             mark = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
-            group = "." if mark == "," else ","
-            cleaned = cleaned.replace(group, "").replace(mark, ".")
+            whole, _, fraction = cleaned.rpartition(mark)
+            if not _grouped(whole, "." if mark == "," else ","):
+                return None
+            cleaned = re.sub(r"[.,]", "", whole) + "." + fraction
         elif "," in cleaned or "." in cleaned:
             sep = "," if "," in cleaned else "."
             parts = cleaned.split(sep)
-            grouped = sep == self._sep.group and all(len(p) == 3 for p in parts[1:])
-            if grouped and parts[0].lstrip("-+"):
+            if sep == self._sep.group and _grouped(cleaned, sep):
                 cleaned = "".join(parts)
             elif len(parts) == 2:
                 cleaned = ".".join(parts)
@@ -294,3 +297,11 @@ class Locale:
         if _NUMBER.match(text):
             return self.number(Decimal(text), 4)
         return text
+
+
+def _grouped(whole: str, group: str) -> bool:
+    """Whether a whole number is written in groups of three digits (1.200.000), its first
+    group 1 to 3 digits that do not start with 0."""
+    return (
+        re.fullmatch(rf"[-+]?[1-9][0-9]{{0,2}}(?:{re.escape(group)}[0-9]{{3}})+", whole) is not None
+    )

@@ -94,6 +94,13 @@ def test_dates_use_the_language_s_month_names() -> None:
         ("abc", None, None),
         ("", None, None),
         ("1.2.3", None, None),
+        ("0.125", Decimal("0.125"), Decimal("0.125")),
+        ("0,250", Decimal("0.250"), Decimal("0.250")),
+        ("-0.500", Decimal("-0.500"), Decimal("-0.500")),
+        ("012.500", Decimal("12.500"), Decimal("12.500")),
+        ("1,2.5", None, None),
+        ("0.125,5", None, None),
+        ("12.345,6", Decimal("12345.6"), Decimal("12345.6")),
     ],
 )
 def test_typed_numbers_are_read_in_the_reader_s_language(

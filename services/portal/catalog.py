@@ -286,7 +286,7 @@ _PORTFOLIO: M = {
     "portfolio.company": {"it": "Azienda", "en": "Company"},
     "portfolio.progress": {"it": "Avanzamento", "en": "Progress"},
     "portfolio.stale": {"it": "Aggiornamenti in ritardo", "en": "Stale check-ins"},
-    "portfolio.unhealthy": {"it": "Indicatori critici", "en": "Unhealthy KPIs"},
+    "portfolio.unhealthy": {"it": "Indicatori non in verde", "en": "KPIs not green"},
     "portfolio.activity": {"it": "Ultima attività", "en": "Last activity"},
     "portfolio.no_activity": {"it": "nessuna", "en": "none"},
     "portfolio.empty": {

@@ -29,6 +29,8 @@ async def test_a_client_viewer_sees_only_its_own_tenant(
     await expect(page.locator("main")).to_be_focused()
     await expect(page.get_by_role("link", name="Portafoglio clienti")).to_have_count(0)
     await shot(page, "dashboard-viewer")
+    await page.goto("/portfolio")  # no portfolio for one company's people: home instead
+    await expect(page).to_have_url(re.compile(rf"/t/{d.TENANT_ID}$"))
 
     other = await page.goto(f"/t/{ROSSI.id}")
     assert other is not None and other.status == 404

@@ -8,8 +8,10 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
+from litestar.response import Redirect
 
 from projections.portfolio import PortfolioRow
+from services.portal.controllers.session import home_of
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.read import portfolio
 from tenants.directory import get_tenant, list_consultancy_tenants
@@ -84,7 +86,10 @@ class PortfolioController(Controller):
         viewer: ViewerDep,
         sort: FromQuery[str] = "name",
         order: FromQuery[str] = "asc",
-    ) -> Response[Any]:
+    ) -> Response[Any] | Redirect:
+        home = home_of(viewer)
+        if home != "/portfolio":  # a client of one company: its own page is its home
+            return Redirect(path=home, status_code=303)
         sort = sort if sort in SORTS else "name"
         descending = order == "desc"
         tenants = await served_tenants(portal, viewer)

@@ -100,8 +100,9 @@ class HistoryProjection:
     """The timeline: one log table, rm_history."""
 
     name: str = "history"
-    version = 3  # 2: no stored English text, it is rendered where lines are read; 3: scores
-    # adjusted are said to two places (their change keeps them exact)
+    version = 4  # 2: no stored English text, it is rendered where lines are read; 3: scores
+    # adjusted are said to two places (their change keeps them exact); 4: a correction
+    # names the check-in it corrects
     tables: tuple[Table, ...] = TABLES
 
     def __init__(self) -> None:

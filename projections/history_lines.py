@@ -340,7 +340,11 @@ def _check_in_corrected(b: ProgressView, a: ProgressView, e: KeyResult.CheckInCo
         changes.append(_change("confidence", old.confidence, e.confidence))
     if old.note != e.note:
         changes.append(_change("note", old.note, e.note))
-    params = {"on": value_text(old.on), "original": value_text(old.original_value)}
+    params = {
+        "on": value_text(old.on),
+        "original": value_text(old.original_value),
+        "check_in": str(old.check_in_id),  # which one, where a day has several
+    }
     return _Draft(_key_result(kr), "key_result.check_in_corrected", changes, params, old.on)
 
 

@@ -82,6 +82,27 @@ def test_correction_keeps_the_original_value_in_history() -> None:
     assert original.template == "key_result.checked_in_confidence"
 
 
+def test_a_correction_names_the_check_in_it_corrects_among_those_of_its_day() -> None:
+    """Two check-ins of one day, the second corrected: the line says which one, so the
+    portal shows the correction under that one alone (it grouped them by day)."""
+    from services.portal.controllers.key_results import _corrections
+
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(log, cycle, goal, "Contratti", "increase", start=0, target=100)
+    day = date(2027, 2, 10)
+    first, second = check_in(log, cycle, kr, 63, day), check_in(log, cycle, kr, 36, day)
+    kr.correct_check_in(check_in_id=second, value=D("63.6"), reason="typo", author="eve")
+    log.save(kr, actor="eve")
+
+    lines = item_timeline(_lines(log), kr.id)
+    assert lines[0].params["check_in"] == str(second)
+    grouped = _corrections(lines)
+    assert list(grouped) == [str(second)] and str(first) not in grouped
+    assert grouped[str(second)][0].changes[0] == FieldChange("value", "36", "63.6")
+
+
 def test_late_check_in_compares_with_the_value_that_date_had() -> None:
     """A back-dated value is compared with what that date showed, not with today's value."""
     log = Log()

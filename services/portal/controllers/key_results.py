@@ -205,12 +205,14 @@ class KeyResultController(Controller):
         )  # fmt: skip
 
 
-def _corrections(lines: list[HistoryLine]) -> dict[date, list[HistoryLine]]:
-    """Correction lines by the business date of the check-in they correct, oldest first."""
-    out: dict[date, list[HistoryLine]] = {}
+def _corrections(lines: list[HistoryLine]) -> dict[str, list[HistoryLine]]:
+    """Correction lines by the id of the check-in they correct, oldest first (not by its
+    day: another check-in of the same day is not corrected by them)."""
+    out: dict[str, list[HistoryLine]] = {}
     for line in sorted(lines, key=lambda x: x.position):
-        if line.template == "key_result.check_in_corrected" and line.valid_on is not None:
-            out.setdefault(line.valid_on, []).append(line)
+        check_in = line.params.get("check_in")
+        if line.template == "key_result.check_in_corrected" and check_in is not None:
+            out.setdefault(check_in, []).append(line)
     return out
 
 

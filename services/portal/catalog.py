@@ -171,6 +171,10 @@ _CHECK_IN: M = {
         "en": "Write a number, for example 4.5.",
     },
     "check_in.date_invalid": {"it": "Scegli una data.", "en": "Choose a date."},
+    "filter.bad_day": {
+        "it": "«{given}» non è una data (aaaa-mm-gg): non è stata usata.",
+        "en": "“{given}” is not a date (yyyy-mm-dd): it was not used.",
+    },
 }
 
 _ERRORS: M = {

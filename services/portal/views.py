@@ -81,6 +81,12 @@ def kpi_of(state: ProgressView, kpi_id: UUID | None) -> KPIView | None:
     return None if kpi_id is None else state.kpis.get(kpi_id)
 
 
+def bad_days(**given: str | None) -> dict[str, str]:
+    """The days of a page's query that are given but are not days (name: the text given),
+    for the page to say so beside each field rather than show another day unsaid."""
+    return {name: text for name, text in given.items() if text and parse_day(text) is None}
+
+
 def parse_day(text: str | None) -> date | None:
     """A ?date= of a page: the day, or None when it is missing or not a date (in the form
     the API takes: 2026-10-15, not 20261015)."""

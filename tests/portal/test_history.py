@@ -88,6 +88,21 @@ async def test_the_timeline_filters_diffs_and_downloads(
     await page.get_by_role("button", name="Filtra").click()
     await expect(lines).to_have_count(1)
     await expect(lines.first).to_contain_text("conteggio doppio")
+    async with page.expect_download() as filtered:  # the CSV is what the filters show
+        await page.get_by_role("link", name="Scarica lo storico (CSV)").click()
+    rows_of = (await (await filtered.value).path()).read_text(encoding="utf-8").splitlines()
+    assert len(rows_of) == 2 and "conteggio doppio" in rows_of[1]
+
+    # A day that is not a day is said beside its field, never silently swapped for another.
+    await page.goto(f"/t/{ROSSI.id}/history?from=1/11/2026")
+    await expect(page.locator("#f-from-error")).to_have_text(
+        "«1/11/2026» non è una data (aaaa-mm-gg): non è stata usata."
+    )
+    await expect(lines).to_have_count(0)
+    await page.goto(f"/t/{ROSSI.id}/as-of?date=abc")
+    await expect(page.locator("#as-of-error")).to_contain_text("«abc» non è una data")
+    await page.goto(f"/t/{ROSSI.id}/diff?from=31/10/2026&to={portal.days_ago(0)}")
+    await expect(page.get_by_role("alert")).to_contain_text("«31/10/2026» non è una data")
 
     await page.goto(f"/t/{ROSSI.id}/diff?from={portal.days_ago(45)}&to={portal.days_ago(0)}")
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Cosa è cambiato")

@@ -5,8 +5,10 @@ and the timeline as CSV.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery, QueryParameter
@@ -17,6 +19,7 @@ from projections.progress_tree import kpi_board, progress_tree
 from services.instants import after, before, end_of, start_of
 from services.portal.controllers.dashboard import optional_id
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
+from services.portal.errors import PageNotFoundError
 from services.portal.history_text import (
     CHANGE_KINDS,
     ITEM_KINDS,
@@ -24,11 +27,48 @@ from services.portal.history_text import (
     diff_groups,
     local_text,
 )
-from services.portal.views import csv_download, kpi_tiles, parse_day
+from services.portal.views import bad_days, csv_download, kpi_tiles, parse_day
 from services.read import diff, history, progress_state, state_as_of
 from tenants.roles import Permission
 
 PAGE = 50
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The timeline's filters as the page's query gave them; the CSV takes the same."""
+
+    item: str | None = None
+    person: str | None = None
+    kind: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    @property
+    def bad(self) -> dict[str, str]:
+        """The dates given that are not dates, by field (nothing is listed then)."""
+        return bad_days(**{"from": self.since, "to": self.until})
+
+    def query(self) -> dict[str, Any]:
+        """The arguments of read.history."""
+        first, last = parse_day(self.since), parse_day(self.until)
+        return {
+            "item_id": optional_id(self.item),
+            "actor": self.person or None,
+            "kind": self.kind if self.kind in ITEM_KINDS + CHANGE_KINDS else None,
+            "since": start_of(first) if first else None,
+            "until": after(last) if last else None,
+        }
+
+    def shown(self) -> dict[str, str]:
+        """The filters as the form shows them (a bad date as it was typed)."""
+        kind = self.kind if self.kind in ITEM_KINDS + CHANGE_KINDS else None
+        return {"item": self.item or "", "person": self.person or "", "kind": kind or "",
+                "from": self.since or "", "to": self.until or ""}  # fmt: skip
+
+    def link(self) -> str:
+        """The filters as a query string, for the CSV and the older page."""
+        return urlencode({k: v for k, v in self.shown().items() if v})
 
 
 class HistoryController(Controller):
@@ -51,13 +91,11 @@ class HistoryController(Controller):
         until: Annotated[str | None, QueryParameter(name="to")] = None,
         before: FromQuery[int | None] = None,
     ) -> Response[Any]:
-        first, last = parse_day(since), parse_day(until)
-        kind = kind if kind in ITEM_KINDS + CHANGE_KINDS else None
-        lines = await history(
-            portal.system.pool, tenant.id, item_id=optional_id(item), actor=person or None,
-            kind=kind, since=start_of(first) if first else None,
-            until=after(last) if last else None,
-            before_position=before, limit=PAGE + 1,
+        filters = Filters(item, person, kind, since, until)
+        bad = filters.bad
+        lines = [] if bad else await history(
+            portal.system.pool, tenant.id, **filters.query(), before_position=before,
+            limit=PAGE + 1,
         )  # fmt: skip
         state = await progress_state(portal.system.pool, tenant.id)
         names = await portal.people.names(tenant.id, line_actors(lines))
@@ -67,9 +105,7 @@ class HistoryController(Controller):
             request, "history.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", lines=[(line, local_text(line, locale, names)) for line in shown],
             more=shown[-1].position if len(lines) > PAGE else None, names=names, state=state,
-            filters={"item": item or "", "person": person or "", "kind": kind or "",
-                     "from": first.isoformat() if first else "",
-                     "to": last.isoformat() if last else ""},
+            filters=filters.shown(), filter_link=filters.link(), bad=bad,
             item_kinds=ITEM_KINDS, change_kinds=CHANGE_KINDS, today=today,
             default_as_of=(today - timedelta(days=30)).isoformat(),
             can_audit=viewer.can(tenant.id, Permission.READ_AUDIT),
@@ -87,6 +123,7 @@ class HistoryController(Controller):
     ) -> Response[Any]:
         today = portal.today()
         chosen = min(parse_day(day) or today - timedelta(days=30), today)
+        bad = bad_days(date=day)
         state = await state_as_of(portal.system.repository, tenant.id, recorded_at=end_of(chosen))
         tree = progress_tree(state, today=chosen, cadence_days=tenant.check_in_cadence_days)
         names = await portal.people.names(tenant.id)  # owners: the tenant's people
@@ -94,7 +131,7 @@ class HistoryController(Controller):
             request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", cycles=tree.cycles, cycle=None, names=names, counts={},
             kpis=kpi_tiles(state, kpi_board(state, today=chosen), locale), today=today,
-            can_audit=viewer.can(tenant.id, Permission.READ_AUDIT), as_of=chosen,
+            can_audit=viewer.can(tenant.id, Permission.READ_AUDIT), as_of=chosen, bad=bad,
         )  # fmt: skip
 
     @get("/diff", name="portal:diff")
@@ -112,6 +149,7 @@ class HistoryController(Controller):
         first = min(parse_day(since) or today - timedelta(days=7), today)
         last = min(parse_day(until) or today, today)
         first, last = min(first, last), max(first, last)
+        bad = bad_days(**{"from": since, "to": until})
         changes = await diff(
             portal.system.repository, tenant.id, since=before(first), until=end_of(last)
         )
@@ -119,22 +157,37 @@ class HistoryController(Controller):
         names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "diff.html", locale=locale, viewer=viewer, tenant=tenant,
-            section="history", first=first, last=last, today=today,
+            section="history", first=first, last=last, today=today, bad=bad,
             groups=diff_groups(changes, state, locale, names),
         )  # fmt: skip
 
     @get("/history.csv", name="portal:history-csv")
     async def history_csv(
-        self, portal: PortalDep, locale: LocaleDep, viewer: ViewerDep, tenant: TenantDep
+        self,
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        item: FromQuery[str | None] = None,
+        person: FromQuery[str | None] = None,
+        kind: FromQuery[str | None] = None,
+        since: Annotated[str | None, QueryParameter(name="from")] = None,
+        until: Annotated[str | None, QueryParameter(name="to")] = None,
     ) -> Stream:
+        """The timeline as the page's filters show it, every page of it."""
+        filters = Filters(item, person, kind, since, until)
+        if filters.bad:
+            raise PageNotFoundError  # only a hand-made link: the page never offers it
+
         async def rows() -> AsyncIterator[str]:
             before: int | None = None
             names = await portal.people.names(tenant.id)
             yield csv_lines(locale, [], names, header=True)
             while True:
                 lines = await history(
-                    portal.system.pool, tenant.id, before_position=before, limit=1000
-                )
+                    portal.system.pool, tenant.id, **filters.query(), before_position=before,
+                    limit=1000,
+                )  # fmt: skip
                 if not lines:
                     return
                 names = await portal.people.names(tenant.id, line_actors(lines))

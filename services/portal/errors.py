@@ -17,7 +17,7 @@ from urllib.parse import quote
 import asyncpg
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.responses import create_exception_response
 from litestar.response import Redirect
 
@@ -90,6 +90,9 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
     def http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         return pages.error(request, exc.status_code if exc.status_code >= 400 else 500)
 
+    def bad_request(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        return pages.error(request, 400)
+
     def internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         if isinstance(exc, DATABASE_DOWN):
             return database(request, exc)
@@ -104,6 +107,9 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
         PermissionDeniedError: forbidden,
         CsrfError: csrf,
         HTTPException: http,
+        # the app's own handlers of these answer problem+json, and the closest class wins:
+        ValidationException: http,  # a query parameter of the wrong type (?before=abc)
+        asyncpg.DataError: bad_request,  # a number the database cannot hold
         DomainError: internal,
         Exception: internal,
     }

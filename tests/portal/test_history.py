@@ -103,6 +103,11 @@ async def test_the_timeline_filters_diffs_and_downloads(
     await expect(page.locator("#as-of-error")).to_contain_text("«abc» non è una data")
     await page.goto(f"/t/{ROSSI.id}/diff?from=31/10/2026&to={portal.days_ago(0)}")
     await expect(page.get_by_role("alert")).to_contain_text("«31/10/2026» non è una data")
+    for hand_made in ("history?before=abc", "history?before=99999999999999999999999",
+                      "audit?after=abc", f"kr/{ROSSI_KR}?saved=xyz"):  # fmt: skip
+        answer = await page.goto(f"/t/{ROSSI.id}/{hand_made}")  # a page, never raw JSON
+        assert answer is not None and answer.status == 400, hand_made
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Richiesta non valida")
 
     await page.goto(f"/t/{ROSSI.id}/diff?from={portal.days_ago(45)}&to={portal.days_ago(0)}")
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Cosa è cambiato")

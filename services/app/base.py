@@ -43,10 +43,22 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+AHEAD_OF_UTC = timedelta(hours=14)
+"""How far the time zone furthest ahead is (UTC+14, Kiribati's Line Islands): where each
+day begins first."""
+
+
 def latest_day(ctx: Context) -> date:
-    """The last business date a value may be of when this command runs: today in UTC (the
-    imported instant's, for an import), and a day more, as somewhere it is tomorrow."""
-    return (ctx.imported_at or now()).date() + timedelta(days=1)
+    """The last business date a value may be of when this command runs (the imported instant,
+    for an import): see day_begun."""
+    return day_begun(ctx.imported_at or now())
+
+
+def day_begun(instant: datetime) -> date:
+    """The latest day that has begun somewhere at this instant: a value of a later day is
+    of a day still to come everywhere. (At 12:00 UTC it is tomorrow in UTC+14; at 09:00
+    UTC it is still today there.)"""
+    return (instant + AHEAD_OF_UTC).date()
 
 
 @dataclass(frozen=True)

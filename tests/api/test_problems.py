@@ -273,6 +273,12 @@ async def test_a_value_of_a_day_still_to_come_is_refused(
         f"{base}/key-results/{kr}/check-ins", headers=auth, json={"value": 80, "on": "2027-02-11"}
     )
     assert taken.status_code == 201, taken.text
+    # At 09:00 UTC no time zone has reached the 11th yet (UTC+14 is at 23:00 of the 10th).
+    monkeypatch.setattr(app_base, "now", lambda: datetime(2027, 2, 10, 9, tzinfo=UTC))
+    early = await client.post(
+        f"{base}/key-results/{kr}/check-ins", headers=auth, json={"value": 81, "on": "2027-02-11"}
+    )
+    assert [e["rule"] for e in assert_problem(early, 422)["errors"]] == ["in_the_future"]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ the check-in form for those allowed to check in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -18,6 +18,7 @@ from projections.history import HistoryLine
 from projections.progress_state import KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
 from services.app import Context
+from services.app.base import day_begun
 from services.instants import after, day, end_of
 from services.portal.dependencies import (
     FormDep,
@@ -201,7 +202,7 @@ class KeyResultController(Controller):
             chart=kr_chart(locale, state, kr, node, today, as_of=as_of is not None), form=typed,
             saved=saved, can_check_in=allowed and not cycle.is_closed and not kr.archived,
             can_check_in_role=allowed, today=today, as_of=as_of,
-            latest_on=portal.today() + timedelta(days=1),  # a value is of a day begun somewhere
+            latest_on=day_begun(datetime.now(UTC)),  # what the command takes (latest_day)
         )  # fmt: skip
 
 

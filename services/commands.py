@@ -171,6 +171,13 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
                 title, cadence = known.name, known.check_in_cadence_days
             except UnknownTenantError:  # a tenant only the log knows
                 title, cadence = str(tenant), DEFAULT_CADENCE_DAYS
+            if args.as_of_position is not None:
+                head = await system.store.head(tenant)
+                if args.as_of_position > head:
+                    raise SystemExit(
+                        f"okr: --as-of-position {args.as_of_position} is past the tenant's log,"
+                        f" which ends at position {head}"
+                    )
             if at is not None or args.as_of_position is not None:
                 tree = await progress_as_of(
                     system.repository, tenant, recorded_at=at, position=args.as_of_position,

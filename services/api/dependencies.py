@@ -185,6 +185,21 @@ async def caught_up(
         )
 
 
+async def within_log(runtime: ApiRuntime, tenant_id: UUID, as_of_position: int | None) -> None:
+    """422 for an as_of_position past the tenant's log (as for min_position): the log never
+    stood there, and answering its head would pass a mistyped position for a real one."""
+    if as_of_position is None:
+        return
+    head = await runtime.system.store.head(tenant_id)
+    if as_of_position > head:
+        raise InvalidQueryError(
+            f"as_of_position {as_of_position} is past this tenant's log, which ends at"
+            f" position {head}",
+            field="as_of_position",
+            rule="beyond_head",
+        )
+
+
 async def series_of(
     runtime: ApiRuntime,
     tenant_id: UUID,
@@ -206,6 +221,7 @@ async def series_of(
             runtime, tenant_id, upto, "series", "min_position" if min_position else None
         )
     else:
+        await within_log(runtime, tenant_id, as_of_position)
         await caught_up(runtime, tenant_id, min_position, "series")
         moment = query_instant(as_of, "as_of", "last")
         upto = await read.known_position(

@@ -377,7 +377,10 @@ async def test_a_series_as_it_stood(client: httpx.AsyncClient, world: World) -> 
     latest = await chart({"min_position": revised.headers["x-okr-position"]})
     assert (latest["target"], latest["original_target"]) == ("90", "85")
     assert latest["pace"][1]["value"] == "90"
-    assert await values({"as_of_position": 2**62}) == now
+    for path in (f"{base}/series", f"/api/v1/tenants/{world.a.tenant.id}/progress"):
+        past = await client.get(path, headers=auth, params={"as_of_position": 2**62})
+        assert past.status_code == 422, past.text  # the log never stood there: not "now"
+        assert past.json()["errors"][0]["rule"] == "beyond_head"
     recorded = sorted(latest["values"], key=lambda p: p["position"])  # in log order
     assert await values({"as_of": recorded[1]["recorded_at"]}) == three[:2]
     day = datetime.fromisoformat(recorded[0]["recorded_at"]).date()

@@ -177,6 +177,10 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     for position in ("-1", "ten", str(10**23)):
         refused = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", position)
         assert refused.returncode == 2 and "expected a position (0 to " in refused.stderr
+    past = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", "1")  # an empty log
+    assert past.returncode == 1 and past.stderr.strip().endswith(
+        "okr: --as-of-position 1 is past the tenant's log, which ends at position 0"
+    )
     backwards = okr(dsn, "diff", "--tenant", "demo", "--from", "2026-11-01", "--to", "2026-10-01")
     assert backwards.returncode == 1
     assert backwards.stderr.strip() == (

@@ -27,6 +27,7 @@ from services.api.dependencies import (
     caught_up,
     progress_tree_of,
     query_instant,
+    within_log,
 )
 from services.api.pagination import Cursor, Limit, encode_cursor, position_after
 from services.api.problems import InvalidQueryError
@@ -109,6 +110,7 @@ class ViewController(Controller):
     ) -> ProgressTree:
         """Cycles -> objectives -> key results with value, progress, pace, status, confidence."""
         if as_of is not None or as_of_position is not None:
+            await within_log(runtime, tenant_id, as_of_position)
             moment = query_instant(as_of, "as_of", "last")
             moment = None if moment is None else not_after_now(moment)
             return await read.progress_as_of(

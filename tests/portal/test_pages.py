@@ -28,6 +28,9 @@ class DownPool:
     async def fetchrow(self, *args: Any) -> Any:
         raise ConnectionRefusedError("connection refused")
 
+    async def fetchval(self, *args: Any) -> Any:
+        raise ConnectionRefusedError("connection refused")
+
     def acquire(self) -> Any:
         raise ConnectionRefusedError("connection refused")
 

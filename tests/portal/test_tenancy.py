@@ -10,7 +10,7 @@ from playwright.async_api import expect
 
 from services import demo_data as d
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import NERI, ROSSI, VERDI
+from tests.portal.world import NERI, NERI_CLOSED_KR, ROSSI, VERDI
 
 
 async def test_a_client_viewer_sees_only_its_own_tenant(
@@ -90,3 +90,13 @@ async def test_a_consultancy_admin_sees_every_client_of_its_consultancy(
     rows = page.locator("table.portfolio tbody tr th a")
     await expect(rows).to_have_count(3)
     assert sorted(await rows.all_inner_texts()) == sorted([d.TENANT_NAME, ROSSI.name, NERI.name])
+
+    # A closed quarter shows each key result's closing score, on the tree and on its page
+    # (where a pace "expected today" no longer means anything).
+    closed = d.demo_id(f"cycle:{NERI.slug}:closed")
+    await page.goto(f"/t/{NERI.id}?cycle={closed}")
+    kr = page.locator(f"li.kr[data-kr='{NERI_CLOSED_KR}']")
+    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,5")
+    await kr.locator("a.kr-title").click()
+    await expect(page.locator(".kr-summary .kr-score")).to_have_text("Punteggio 0,5")
+    await expect(page.get_by_text("Avanzamento atteso")).to_have_count(0)

@@ -169,6 +169,32 @@ async def _small_okrs(system: System, client: Client, today: date) -> None:
     await app.key_results.record_check_in(ctx, kr, value=Decimal(10), on=today, confidence=5)
 
 
+NERI_CLOSED_KR = d.demo_id("kr:neri-closed")
+
+
+async def _closed_quarter(system: System, client: Client, today: date) -> None:
+    """The quarter before this one, closed: one key result at half its way, scored 0.5."""
+    app = OKRApplication(system.repository)
+    ctx = Context(client.id, d.LUCA.actor)
+    start, end = quarter_bounds(quarter_bounds(today)[0] - timedelta(days=1))
+    cycle = d.demo_id(f"cycle:{client.slug}:closed")
+    objective = d.demo_id(f"objective:{client.slug}:closed")
+    await app.cycles.create(ctx, name="Trimestre chiuso", starts_on=start, ends_on=end,
+                            cycle_id=cycle)  # fmt: skip
+    await app.cycles.activate(ctx, cycle)
+    await app.objectives.create(ctx, cycle_id=cycle, title="Pratiche più veloci",
+                                owner=d.LUCA.actor, objective_id=objective)  # fmt: skip
+    await app.key_results.create(
+        ctx, objective_id=objective, title="Pratiche chiuse da 0 a 10", kind="increase",
+        owner=d.LUCA.actor, start=0, target=10, unit=Unit(UnitKind.COUNT, None, "pratiche"),
+        key_result_id=NERI_CLOSED_KR,
+    )  # fmt: skip
+    await app.key_results.record_check_in(
+        ctx, NERI_CLOSED_KR, value=Decimal(5), on=end, confidence=6
+    )
+    await app.cycles.close(ctx, cycle)
+
+
 async def build_world(system: System, admin_dsn: str, today: date) -> dict[UUID, int]:
     """Everything the browser tests need; the log head of each tenant (to wait for)."""
     admin = await asyncpg.connect(admin_dsn)
@@ -184,6 +210,9 @@ async def build_world(system: System, admin_dsn: str, today: date) -> dict[UUID,
         await admin.close()
     await load_demo(system, today)
     await _rossi_history(system, today)
+    closed = await system.store.head(NERI.id) == 0  # not yet: a world is built once
     for client in (NERI, VERDI):
         await _small_okrs(system, client, today)
+    if closed:
+        await _closed_quarter(system, NERI, today)
     return {t: await system.store.head(t) for t in (d.TENANT_ID, ROSSI.id, NERI.id, VERDI.id)}

@@ -276,10 +276,13 @@ class Locale:
         return f"{day.day} {months[day.month - 1]}"
 
     def datetime(self, moment: dt.datetime | None) -> str:
-        """``3 mar 2026, 14:05`` in UTC."""
+        """``3 mar 2026, 14:05 UTC``: instants are stored and shown in UTC, and say so (a
+        reader in Rome would read an unlabelled 14:05 as local time, an hour off)."""
         if moment is None:
             return "—"
-        return f"{self.date(moment.date())}, {moment:%H:%M}"
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.UTC)
+        return f"{self.date(moment.date())}, {moment:%H:%M} UTC"
 
     # -- free text from the log ----------------------------------------------------------
 

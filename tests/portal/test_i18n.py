@@ -3,7 +3,7 @@ Decimal, both ways."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -77,7 +77,9 @@ def test_dates_use_the_language_s_month_names() -> None:
     assert IT.date(day) == "3 mar 2026"
     assert IT.date(day, long=True) == "3 marzo 2026"
     assert EN.date(day, long=True) == "3 March 2026"
-    assert EN.datetime(datetime(2026, 3, 3, 14, 5)) == "3 Mar 2026, 14:05"
+    assert EN.datetime(datetime(2026, 3, 3, 14, 5)) == "3 Mar 2026, 14:05 UTC"
+    rome = timezone(timedelta(hours=1))
+    assert IT.datetime(datetime(2026, 3, 3, 15, 5, tzinfo=rome)) == "3 mar 2026, 14:05 UTC"
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from litestar.datastructures import Cookie
 from services.portal.i18n import LANG_COOKIE, Locale, negotiate
 from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, Signer
 from services.portal.views import progress_width
+from tenants.roles import Permission
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -106,8 +107,13 @@ class Pages:
         for name in ("viewer", "tenant"):
             context.setdefault(name, None)
         context.setdefault("section", "")
-        context.setdefault("can_audit", False)
-        tenant = context["tenant"]
+        tenant, viewer = context["tenant"], context["viewer"]
+        context.setdefault(  # the nav's audit link, on every page of a tenant
+            "can_audit",
+            tenant is not None
+            and viewer is not None
+            and viewer.can(tenant.id, Permission.READ_AUDIT),
+        )
         html = self.env.get_template(template).render(
             L=locale,
             csrf_field=CSRF_FIELD,

@@ -115,6 +115,10 @@ async def test_the_timeline_filters_diffs_and_downloads(
     await expect(rows.filter(has_text="valore")).to_contain_text("26 ordini33 ordini")
     await expect(rows.filter(has_text="traguardo")).to_contain_text("40 ordini45 ordini")
     await shot(page, "diff")
+    audit_link = page.locator("nav.main-nav a", has_text="Registro modifiche")
+    await expect(audit_link).to_have_count(1)  # on every page of the tenant, this one too
+    await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}")
+    await expect(audit_link).to_have_count(1)
 
     await page.goto(f"/t/{ROSSI.id}/history")
     async with page.expect_download() as download_info:

@@ -12,7 +12,6 @@ from projections.progress_tree import kpi_board, progress_tree
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.views import choose_cycle, kpi_tiles, status_counts
 from services.read import progress_state
-from tenants.roles import Permission
 
 
 def optional_id(text: str | None) -> UUID | None:
@@ -47,5 +46,5 @@ class DashboardController(Controller):
             section="dashboard", cycles=tree.cycles, cycle=chosen, names=names,
             counts=status_counts(chosen) if chosen else {},
             kpis=kpi_tiles(state, kpi_board(state, today=today), locale), today=today,
-            can_audit=viewer.can(tenant.id, Permission.READ_AUDIT), as_of=None,
+            as_of=None,
         )  # fmt: skip

@@ -29,7 +29,6 @@ from services.portal.history_text import (
 )
 from services.portal.views import bad_days, csv_download, kpi_tiles, parse_day
 from services.read import diff, history, progress_state, state_as_of
-from tenants.roles import Permission
 
 PAGE = 50
 
@@ -108,7 +107,6 @@ class HistoryController(Controller):
             filters=filters.shown(), filter_link=filters.link(), bad=bad,
             item_kinds=ITEM_KINDS, change_kinds=CHANGE_KINDS, today=today,
             default_as_of=(today - timedelta(days=30)).isoformat(),
-            can_audit=viewer.can(tenant.id, Permission.READ_AUDIT),
         )  # fmt: skip
 
     @get("/as-of", name="portal:as-of")
@@ -131,7 +129,7 @@ class HistoryController(Controller):
             request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", cycles=tree.cycles, cycle=None, names=names, counts={},
             kpis=kpi_tiles(state, kpi_board(state, today=chosen), locale), today=today,
-            can_audit=viewer.can(tenant.id, Permission.READ_AUDIT), as_of=chosen, bad=bad,
+            as_of=chosen, bad=bad,
         )  # fmt: skip
 
     @get("/diff", name="portal:diff")

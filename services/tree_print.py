@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from domain.progress import score_shown
 from projections.codec import decimal_text
@@ -20,7 +20,13 @@ WIDTH = 58
 
 
 def percent(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %"
+    """To one place, half up, as the portal says it (0.3125 is 31.3 %, not 31.2 %)."""
+    if value is None:
+        return "—"
+    return f"{(value * 100).quantize(TENTH, ROUND_HALF_UP)} %"
+
+
+TENTH = Decimal("0.1")
 
 
 def amount(value: Decimal | None, kr: KeyResultNode) -> str:

@@ -50,3 +50,15 @@ def test_an_as_of_before_anything_says_so() -> None:
         "Acme — 2020-01-01 (as known at 2020-01-01T23:59:00+00:00, log position 0)",
         "nothing recorded yet",
     ]
+
+
+def test_percentages_round_half_up_as_the_portal_does() -> None:
+    """0.3125 is 31.3 % in the terminal as on the page (half-even said 31.2 %)."""
+    from services.portal.i18n import Locale
+    from services.tree_print import percent
+
+    assert percent(D("0.3125")) == "31.3 %"
+    assert Locale("en").percent(D("0.3125")) == "31.3%"
+    assert percent(D("0.625")) == "62.5 %"
+    assert percent(D("-0.41665")) == "-41.7 %"
+    assert percent(None) == "—"

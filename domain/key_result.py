@@ -418,12 +418,24 @@ class KeyResult(Aggregate):
         if confidence is None:
             confidence = _confidence(columns.cell(self._check_ins, "confidence", index))
         kept = columns.cell(self._check_ins, "note", index)  # stored: as it was taken then
+        new_value, new_note = self._value(value), str(kept) if note is None else values.note(note)
+        if (
+            new_value == Decimal(columns.cell(self._check_ins, "value", index))
+            and confidence == _confidence(columns.cell(self._check_ins, "confidence", index))
+            and new_note == kept
+        ):
+            raise InvalidValueError(
+                "the check-in says this already: a correction changes its value, confidence"
+                " or note",
+                field="value",
+                rule="unchanged",
+            )
         self.trigger_event(
             self.CheckInCorrected,
             check_in_id=check_in_id,
-            value=self._value(value),
+            value=new_value,
             confidence=values.confidence(confidence),
-            note=str(kept) if note is None else values.note(note),
+            note=new_note,
             reason=values.reason(reason),
             author=values.principal(author, "author"),
         )

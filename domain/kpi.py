@@ -298,12 +298,20 @@ class KPI(Aggregate):
     ) -> None:
         """Correct a recorded measurement's value, with a reason."""
         self._check_active()
-        if not self.has_measurement(measurement_id):
+        index = columns.find(self._measurements, measurement_id)
+        if index is None:
             raise UnknownMeasurementError("no such measurement", field="measurement_id")
+        new_value = values.measured(value, "value")
+        if new_value == Decimal(columns.cell(self._measurements, "value", index)):
+            raise InvalidValueError(
+                f"the measurement is {new_value} already: a correction changes it",
+                field="value",
+                rule="unchanged",
+            )
         self.trigger_event(
             self.MeasurementCorrected,
             measurement_id=measurement_id,
-            value=values.measured(value, "value"),
+            value=new_value,
             reason=values.reason(reason),
             author=values.principal(author, "author"),
         )

@@ -112,12 +112,14 @@ class KpiCommands(Commands):
             kpi.correct_measurement(
                 measurement_id=measurement_id, value=value, reason=reason, author=ctx.actor
             )
+            now = kpi.measurements[measurement_id].value
             fed = []
             for kr in await self._linked(ctx, kpi):
                 check_in_id = fed_check_in_id(measurement_id, kr.id)
-                if kr.has_check_in(check_in_id):
+                fed_in = kr.check_ins.get(check_in_id)
+                if fed_in is not None and fed_in.value != now:  # (corrected to it by hand)
                     kr.correct_check_in(
-                        check_in_id=check_in_id, value=value, reason=reason, author=ctx.actor
+                        check_in_id=check_in_id, value=now, reason=reason, author=ctx.actor
                     )
                     fed.append(kr)
             return Written(kpi.id, kpi.version, await self.save(ctx, kpi, *fed))

@@ -464,11 +464,12 @@ async def _run_cycle(
             _measure(history, rng, rng.choice(kpis), cycle, on, author, progress)
         elif roll < 0.96:
             k = rng.choice(krs)
-            if k.check_ins:
+            wrong = rng.choice(k.check_ins) if k.check_ins else None
+            value = k.value(rng, progress)
+            if wrong is not None and k.kr.check_ins[wrong].value != value:  # else unchanged
                 k.kr.correct_check_in(
-                    check_in_id=rng.choice(k.check_ins), value=k.value(rng, progress),
-                    reason=rng.choice(REASONS), author=author,
-                )  # fmt: skip
+                    check_in_id=wrong, value=value, reason=rng.choice(REASONS), author=author
+                )
                 history.made(1, k.kr)
         elif roll < 0.97:
             _correct_measurement(history, rng, rng.choice(kpis), author, progress)
@@ -520,6 +521,8 @@ def _correct_measurement(
         return
     measurement_id = rng.choice(kpi.measurements)
     value = Decimal(f"{25 + 20 * progress:.1f}")
+    if kpi.kpi.measurements[measurement_id].value == value:
+        return  # no correction: it says this already
     reason = rng.choice(REASONS)
     kpi.kpi.correct_measurement(
         measurement_id=measurement_id, value=value, reason=reason, author=author
@@ -527,7 +530,8 @@ def _correct_measurement(
     fed = []
     for k in kpi.fed:
         check_in_id = fed_check_in_id(measurement_id, k.kr.id)
-        if check_in_id in k.kr.check_ins:
+        fed_in = k.kr.check_ins.get(check_in_id)
+        if fed_in is not None and fed_in.value != value:  # as the product's correction
             k.kr.correct_check_in(
                 check_in_id=check_in_id, value=value, reason=reason, author=author
             )

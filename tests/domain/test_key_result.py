@@ -241,6 +241,27 @@ def test_a_target_revision_to_the_target_it_has_is_refused() -> None:
     assert_nothing_recorded(kr, version)
 
 
+def test_a_correction_that_changes_nothing_is_refused() -> None:
+    """A correction restates a check-in: to the value, confidence and note it has ("-5 ->
+    -5") it is refused naming value, and nothing is recorded; changing any one of them is
+    a correction."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    first = kr.record_check_in(
+        cycle=cycle, value=D(21), on=date(2027, 2, 1), author=AUTHOR, confidence=6, note="ok"
+    )
+    version = settled(kr)
+    for given in ({}, {"value": D("21.0")}, {"confidence": 6}, {"note": "ok"}):
+        with pytest.raises(InvalidValueError) as err:
+            kr.correct_check_in(
+                check_in_id=first, reason="nulla", author=AUTHOR, **({"value": D(21)} | given)
+            )
+        assert (err.value.field, err.value.rule) == ("value", "unchanged")
+    assert_nothing_recorded(kr, version)
+    kr.correct_check_in(check_in_id=first, value=D(21), confidence=7, reason="r", author=AUTHOR)
+    assert kr.check_ins[first].confidence == 7
+
+
 def test_check_in_may_be_dated_up_to_31_days_after_the_cycle() -> None:
     """March's number is often known in April; it still belongs to Q1."""
     cycle = a_cycle()

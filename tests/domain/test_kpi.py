@@ -75,6 +75,13 @@ def test_measurement_correction_keeps_the_original() -> None:
         True,
     )
     assert isinstance(kpi.collect_events()[0], KPI.MeasurementCorrected)
+    version = settled(kpi)
+    with pytest.raises(InvalidValueError) as err:  # 19 -> 19 is no correction
+        kpi.correct_measurement(
+            measurement_id=measurement_id, value="19.00", reason="r", author="a"
+        )
+    assert (err.value.field, err.value.rule) == ("value", "unchanged")
+    assert_nothing_recorded(kpi, version)
 
 
 def test_a_measurement_of_a_day_still_to_come_is_refused() -> None:

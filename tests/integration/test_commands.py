@@ -246,6 +246,19 @@ async def test_a_kpi_measurement_feeds_its_linked_key_result(
         reason="the helpdesk export double-counted a ticket",
     )  # fmt: skip
     assert (await app.key_results.get(ctx, kr_id)).current_value == 21
+    # The fed check-in corrected by hand to what the next correction of the measurement
+    # says: that correction goes through, and leaves the check-in as it is (correcting it
+    # to what it says would be refused as unchanged).
+    await app.key_results.correct_check_in(
+        ctx, kr_id, check_in_id=check_in.check_in_id, value=Decimal("20.5"), reason="typed in"
+    )
+    version = (await app.key_results.get(ctx, kr_id)).version
+    await app.kpis.correct_measurement(
+        ctx, kpi.item_id, measurement_id=measured.extra["measurement_id"], value="20.5",
+        reason="the export again",
+    )  # fmt: skip
+    kr = await app.key_results.get(ctx, kr_id)
+    assert (kr.current_value, kr.version) == (Decimal("20.5"), version)
 
 
 async def test_concurrency_error_surfaces_for_non_retryable_edits(

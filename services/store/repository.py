@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 import asyncpg
+import structlog
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import Mapper
@@ -22,6 +23,8 @@ from services.db import tenant_transaction
 from services.settings import Settings
 from services.store.event_store import EventStore, StreamRows
 from services.store.transcoder import MsgspecTranscoder
+
+log = structlog.get_logger("okr.store")
 
 A = TypeVar("A", bound=Aggregate)
 _KEYS_SQL = "SELECT tenant_id, cipher_key FROM tenant_keys WHERE tenant_id = ANY($1::uuid[])"
@@ -179,7 +182,14 @@ class Repository:
             conn=conn,
         )
         if conn is None:
-            await self._snapshot_if_due(tenant_id, aggregates, pending, appended.last_position)
+            try:
+                await self._snapshot_if_due(tenant_id, aggregates, pending, appended.last_position)
+            except Exception as error:  # committed already: a snapshot only speeds loads up
+                log.warning(
+                    "store.snapshot_failed", tenant_id=str(tenant_id),
+                    position=appended.last_position, error_type=type(error).__name__,
+                    error=str(error),
+                )  # fmt: skip
         return appended.positions
 
     def snapshot_interval(self, aggregate: Aggregate) -> int:

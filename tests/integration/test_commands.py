@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 
 from domain import errors
@@ -15,6 +16,7 @@ from domain.values import Unit, UnitKind
 from services.app import Context, OKRApplication
 from services.bootstrap import System
 from services.store.event_store import ConcurrencyError
+from services.store.repository import Repository
 
 
 @pytest.fixture
@@ -354,3 +356,23 @@ async def test_a_check_in_loads_its_cycle_by_the_tenants_last_one_and_still_its_
     written = await commands.record_check_in(ctx, krs[2], value=3, on=date(2027, 4, 3))
     assert written.position == head + 1
     assert (await app.key_results.get(ctx, krs[2])).current_value == 3
+
+
+async def test_a_snapshot_that_fails_after_the_commit_fails_nothing(
+    system: System, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot is taken after the command committed: if it cannot be written (a lost
+    connection, a privilege taken back), the command still answers what it wrote, rather
+    than an error for a check-in that is in the log (a client would send it twice)."""
+    app = OKRApplication(Repository(system.store, snapshot_every=1))
+    _, kr_id = await seed_kr(app, ctx)
+
+    async def refused(*args: object, **kwargs: object) -> None:
+        raise asyncpg.InsufficientPrivilegeError("permission denied for table snapshots")
+
+    monkeypatch.setattr(system.store, "save_snapshot", refused)
+    written = await app.key_results.record_check_in(
+        ctx, kr_id, value=Decimal(21), on=date(2027, 2, 1)
+    )
+    assert written.position == await system.store.head(ctx.tenant_id)
+    assert (await app.key_results.get(ctx, kr_id)).current_value == 21

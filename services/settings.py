@@ -71,12 +71,40 @@ class Settings:
     """The portal's cookies go over HTTPS only (OKR_SECURE_COOKIES: set it behind TLS)."""
 
     def __post_init__(self) -> None:
-        if self.projector_tenants_kept < 0:
-            raise ValueError("OKR_PROJECTOR_TENANTS_KEPT: expected 0 or more")
-        if self.rebuild_workers < 0:
-            raise ValueError("OKR_REBUILD_WORKERS: expected 0 (one per core) or more")
-        if not (self.session_hours > 0 and math.isfinite(self.session_hours)):
-            raise ValueError("OKR_SESSION_HOURS: expected a number of hours above 0")
+        """Each number within what it can mean, or a ValueError naming its variable before
+        anything starts (a batch of 0 events, or a poll every 0 s, spun a core doing nothing)."""
+        at_least = (
+            ("OKR_SNAPSHOT_EVERY", self.snapshot_every, 0, "0 (never) or more"),
+            ("OKR_POOL_MIN", self.pool_min, 0, "0 or more"),
+            (
+                "OKR_POOL_MAX",
+                self.pool_max,
+                max(self.pool_min, 1),
+                "1 or more, and OKR_POOL_MIN at most",
+            ),
+            ("OKR_MAX_BODY_BYTES", self.max_body_bytes, 1, "1 or more"),
+            ("OKR_IDEMPOTENCY_TTL_HOURS", self.idempotency_ttl_hours, 1, "1 or more"),
+            ("OKR_READY_MAX_LAG", self.ready_max_lag, 0, "0 or more"),
+            ("OKR_PROJECTOR_BATCH", self.projector_batch, 1, "1 or more"),
+            ("OKR_PROJECTOR_TENANTS_KEPT", self.projector_tenants_kept, 0, "0 or more"),
+            ("OKR_REBUILD_WORKERS", self.rebuild_workers, 0, "0 (one per core) or more"),
+        )
+        for name, value, least, what in at_least:
+            if value < least:
+                raise ValueError(f"{name}: expected {what}, not {value}")
+        seconds = (
+            ("OKR_PROJECTOR_POLL", self.projector_poll, False, "a number of seconds above 0"),
+            (
+                "OKR_READ_WAIT_SECONDS",
+                self.read_wait_seconds,
+                True,
+                "a number of seconds, 0 or more",
+            ),
+            ("OKR_SESSION_HOURS", self.session_hours, False, "a number of hours above 0"),
+        )
+        for name, amount, zero, what in seconds:
+            if not (math.isfinite(amount) and (amount > 0 or (zero and amount == 0))):
+                raise ValueError(f"{name}: expected {what}, not {amount}")
 
     @property
     def rebuild_processes(self) -> int:

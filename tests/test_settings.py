@@ -27,6 +27,27 @@ def test_the_tenants_a_projector_keeps_are_a_setting() -> None:
         Settings.from_env({"OKR_PROJECTOR_TENANTS_KEPT": "-5"})
 
 
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [("OKR_PROJECTOR_BATCH", "0"), ("OKR_PROJECTOR_BATCH", "-5"), ("OKR_PROJECTOR_POLL", "0"),
+     ("OKR_PROJECTOR_POLL", "-1"), ("OKR_PROJECTOR_POLL", "nan"), ("OKR_PROJECTOR_POLL", "inf"),
+     ("OKR_READ_WAIT_SECONDS", "-1"), ("OKR_READ_WAIT_SECONDS", "nan"), ("OKR_POOL_MAX", "0"),
+     ("OKR_SNAPSHOT_EVERY", "-1"), ("OKR_MAX_BODY_BYTES", "0"), ("OKR_READY_MAX_LAG", "-1"),
+     ("OKR_IDEMPOTENCY_TTL_HOURS", "0")],
+)  # fmt: skip
+def test_a_number_that_cannot_mean_anything_is_refused_by_name(name: str, bad: str) -> None:
+    """A batch of 0 events or a poll every 0 s spun a core and applied nothing: each
+    setting is refused, naming its variable, before anything starts."""
+    with pytest.raises(ValueError, match=f"^{name}: expected "):
+        Settings.from_env({name: bad})
+
+
+def test_the_pool_may_not_be_smaller_than_its_minimum() -> None:
+    with pytest.raises(ValueError, match="OKR_POOL_MAX: expected 1 or more, and OKR_POOL_MIN"):
+        Settings.from_env({"OKR_POOL_MIN": "5", "OKR_POOL_MAX": "3"})
+    assert Settings.from_env({"OKR_READ_WAIT_SECONDS": "0"}).read_wait_seconds == 0
+
+
 def test_the_portal_session_settings_are_read_with_the_others() -> None:
     """OKR_SESSION_HOURS and OKR_SECURE_COOKIES: read with every other setting, so a bad
     value is refused before anything starts (0, a negative or an endless session too)."""

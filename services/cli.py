@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -125,11 +126,30 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings.from_env()
     except ValueError as error:  # a setting that does not parse: say which, no traceback
         raise SystemExit(f"okr: {error}") from None
+    command = HANDLERS[args.command](args, settings)
     try:
-        code = asyncio.run(HANDLERS[args.command](args, settings))
+        if args.command in ("serve", "project"):  # they stop in order on SIGTERM themselves
+            code = asyncio.run(command)
+        else:
+            code = asyncio.run(_ended_by_sigterm(command))
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)
+
+
+async def _ended_by_sigterm(command: Coroutine[Any, Any, int]) -> int:
+    """Run a command that SIGTERM cancels as Ctrl-C does, so that it unwinds (a full
+    rebuild drops its shadow tables on its way out), then exits 143."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await command
+    except asyncio.CancelledError:
+        return 143
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import uuid
@@ -19,7 +21,7 @@ from services.bootstrap import System
 from services.demo_data import TENANT_ID
 from services.projector.rebuild import REBUILD_LOCK_KEY
 from services.projector.registry import PROJECTIONS
-from services.projector.worker import Projector
+from services.projector.worker import SHARE_SWAP_SQL, Projector
 from tenants.directory import create_consultancy, create_tenant
 from tests.conftest import DatabaseFactory
 
@@ -209,9 +211,56 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     for name, value, expected in (
         ("OKR_POOL_MIN", "two", "OKR_POOL_MIN: expected a whole number, not 'two'"),
         ("OKR_PROJECTOR_POLL", "soon", "OKR_PROJECTOR_POLL: expected a number, not 'soon'"),
-        ("OKR_REBUILD_WORKERS", "-1", "OKR_REBUILD_WORKERS: expected 0 (one per core) or more"),
-        ("OKR_SESSION_HOURS", "0", "OKR_SESSION_HOURS: expected a number of hours above 0"),
+        (
+            "OKR_REBUILD_WORKERS",
+            "-1",
+            "OKR_REBUILD_WORKERS: expected 0 (one per core) or more, not -1",
+        ),
+        (
+            "OKR_SESSION_HOURS",
+            "0",
+            "OKR_SESSION_HOURS: expected a number of hours above 0, not 0.0",
+        ),
+        ("OKR_PROJECTOR_BATCH", "0", "OKR_PROJECTOR_BATCH: expected 1 or more, not 0"),
     ):
         bad_setting = okr(dsn, "projections", "verify", env={name: value})
         assert bad_setting.returncode == 1
         assert bad_setting.stderr.strip() == f"okr: {expected}"
+
+
+async def test_a_rebuild_ended_by_sigterm_leaves_no_shadow_tables(
+    databases: DatabaseFactory,
+) -> None:
+    """SIGTERM (a deploy, `kill`) ends a full rebuild as Ctrl-C does: it drops its shadow
+    tables on the way out and exits 143. It died at once, leaving a copy of every read model.
+    The rebuild is held at its swap, its shadow tables filled, by a pass's share of the
+    swap lock."""
+    dsn = await databases.create()
+    assert okr(dsn, "demo").returncode == 0
+    holder = await asyncpg.connect(dsn)
+    shadows = (
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE '%shadow'"
+    )
+    try:
+        await holder.execute(f"BEGIN; {SHARE_SWAP_SQL}")
+        rebuild = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.cli", "projections", "rebuild",
+            env=os.environ | {"DATABASE_URL": dsn}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        for _ in range(600):  # until it waits for the swap, its shadows made
+            waiting = await holder.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting, "the rebuild never reached its swap"
+        assert await holder.fetchval(shadows) > 0
+        rebuild.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(rebuild.communicate(), timeout=60)
+        await holder.execute("ROLLBACK")
+        assert rebuild.returncode == 143, err
+        assert await holder.fetchval(shadows) == 0
+    finally:
+        await holder.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import UUID
@@ -18,6 +19,7 @@ from tenants.db import (  # one definition of the RLS contract
 
 __all__ = [
     "APP_ROLE",
+    "CONNECTION_LOST",
     "RolledBackError",
     "admit_sql",
     "admit_unflushed_sql",
@@ -27,6 +29,19 @@ __all__ = [
     "tenant_transaction",
     "transaction_with",
 ]
+
+CONNECTION_LOST: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,  # the server refused or ended the session
+    asyncpg.exceptions.OperatorInterventionError,  # terminated, shutting down, starting up
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,  # a connection closed under a statement, among others
+    asyncpg.InternalClientError,  # a pooled connection whose backend was terminated while
+    # idle says so, where asyncpg should say the connection is gone (asyncpg issue 1069)
+    OSError,
+    asyncio.TimeoutError,
+)
+"""The database out of reach, for now: worth trying again (the projector), or answering 503
+with Retry-After (the API, the portal), rather than failing as a bug would."""
 
 APP_ROLE = "okr_app"
 

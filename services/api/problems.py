@@ -27,6 +27,7 @@ from domain.errors import (
     DuplicateIdError,
 )
 from services.app.base import VersionMismatchError
+from services.db import CONNECTION_LOST
 from services.store.event_store import ConcurrencyError
 from tenants.errors import (
     DuplicateEmailError,
@@ -333,6 +334,18 @@ def data_problem(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Res
     return _problem(request, 422, "validation", "Invalid request", detail, errors)
 
 
+def unavailable_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """The database out of reach (a restart, a failover, a terminated session): 503, to be
+    tried again shortly. A write in doubt is safe to send again with its Idempotency-Key."""
+    log.warning("request.database_unavailable", error_type=type(exc).__name__, error=str(exc))
+    detail = "the database is out of reach for now: try again in a moment"
+    errors = [FieldProblem(None, "database_unavailable", detail)]
+    return _problem(
+        request, 503, "database-unavailable", "Service unavailable", detail, errors,
+        {"Retry-After": "1"},
+    )  # fmt: skip
+
+
 def internal_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.exception("request.failed", error_type=type(exc).__name__)
     detail = "the server could not complete the request"
@@ -358,6 +371,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Handler] = {
     ValidationException: validation_problem,
     HTTPException: http_problem,
     asyncpg.DataError: data_problem,
+    **dict.fromkeys(CONNECTION_LOST, unavailable_problem),
     Exception: internal_problem,
 }
 """The one set of exception handlers of the app (Litestar picks the closest class)."""
@@ -372,6 +386,7 @@ ERROR_STATUSES: dict[int, str] = {
     413: "Request body over the size limit",
     422: "Invalid input: errors[] names each field and rule",
     429: "Too many failed sign-ins",
-    503: "The read model did not reach min_position in time",
+    503: "The read model did not reach min_position in time, or the database is out of reach"
+    " for now (Retry-After)",
 }
 """What each error status means, for the OpenAPI document."""

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from litestar.exceptions.responses import create_exception_response
 from litestar.response import Redirect
 
 from domain.errors import DomainError
+from services.db import CONNECTION_LOST
 from tenants.errors import PermissionDeniedError, UnknownTenantError
 
 if TYPE_CHECKING:
@@ -46,15 +46,7 @@ class SignInRequiredError(Exception):
     """No valid session: go to the sign-in page and come back."""
 
 
-DATABASE_DOWN: tuple[type[Exception], ...] = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    ConnectionError,
-    OSError,
-    asyncio.TimeoutError,
-)
+DATABASE_DOWN = CONNECTION_LOST
 
 Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
 

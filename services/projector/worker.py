@@ -31,7 +31,13 @@ import asyncpg
 import structlog
 
 from projections.base import Projection
-from services.db import admit_sql, admit_unflushed_sql, create_pool, transaction_with
+from services.db import (
+    CONNECTION_LOST,
+    admit_sql,
+    admit_unflushed_sql,
+    create_pool,
+    transaction_with,
+)
 from services.projector.collector import QuietCollector
 from services.projector.decode import decode
 from services.projector.folding import Folding, fold_all
@@ -252,7 +258,7 @@ class Projector:
                         writes.merge(
                             await fold_stored(self.repository, conn, tenant_id, fs, stored)
                         )
-                    except (asyncpg.PostgresError, OSError):
+                    except DATABASE_TROUBLE:
                         raise  # the database or the network: the whole pass fails, see _lane
                     except Exception as error:  # a row that does not decode, a fold that fails:
                         self._failed(tenant_id, error)  # this tenant stops, not the others
@@ -413,7 +419,17 @@ class Projector:
                 if stop is not None and stop.is_set():
                     return total
                 collector.tick()
-                for tenant_id, (applied, full) in (await self.project(chunk)).items():
+                try:
+                    done = await self.project(chunk)
+                except DATABASE_TROUBLE as error:  # its connections lost: again, shortly
+                    log.warning(
+                        "projector.pass_failed", tenants=len(chunk),
+                        error_type=type(error).__name__, error=str(error),
+                    )  # fmt: skip
+                    await asyncio.sleep(self.poll_interval)
+                    more += chunk
+                    continue
+                for tenant_id, (applied, full) in done.items():
                     total += applied
                     if full:
                         more.append(tenant_id)
@@ -562,7 +578,7 @@ class Projector:
         that fails does."""
         try:
             lagging = await self.lagging_tenants()
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+        except DATABASE_TROUBLE as error:
             log.warning("projector.poll_failed", error=str(error))
             return
         self._mark(t for t in lagging if t not in self._busy and t not in self.failures)
@@ -570,8 +586,11 @@ class Projector:
     async def _project_logged(self, tenants: list[UUID]) -> None:
         try:
             done = await self.project(tenants)
-        except (asyncpg.PostgresError, OSError) as error:
-            log.warning("projector.pass_failed", tenants=len(tenants), error=str(error))
+        except DATABASE_TROUBLE as error:
+            log.warning(
+                "projector.pass_failed", tenants=len(tenants), error_type=type(error).__name__,
+                error=str(error),
+            )  # fmt: skip
             self._later(tenants, self.poll_interval)
             return
         if done:
@@ -602,6 +621,10 @@ class Projector:
         tenant, _, position = payload.partition(":")
         with contextlib.suppress(ValueError):
             self.notified(UUID(tenant), int(position))
+
+
+DATABASE_TROUBLE: tuple[type[Exception], ...] = (asyncpg.PostgresError, *CONNECTION_LOST)
+"""What fails a whole pass, to be tried again: the database or the network, not a tenant."""
 
 
 def _chunks(items: list[UUID], size: int) -> Iterator[list[UUID]]:

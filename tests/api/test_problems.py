@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import httpx
 import msgspec
 import msgspec.inspect
@@ -16,6 +17,7 @@ from litestar.routes import HTTPRoute
 
 from services.api.queries import refuse_unknown_query
 from services.app import base as app_base
+from services.app.cycles import CycleCommands
 from tests.api.builders import World
 from tests.api.conftest import BODY_LIMIT
 from tests.api.test_views import fresh_key_result
@@ -415,3 +417,31 @@ async def test_a_cycle_the_tenant_does_not_have_is_404(
     assert problem["errors"][0]["field"] == "cycle_id"
     found = await client.get(base, headers=auth, params={"cycle_id": str(world.ids.cycle_id)})
     assert found.status_code == 200, found.text
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in"),
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        ConnectionRefusedError("connection refused"),
+    ],
+)  # fmt: skip
+async def test_the_database_out_of_reach_is_503_to_try_again(
+    client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch, lost: Exception
+) -> None:
+    """A terminated session, a failover or a server that refuses: 503 with Retry-After, to be
+    sent again (with its Idempotency-Key, if in doubt), not a 500 that reads as a bug."""
+
+    async def out_of_reach(*args: object, **kwargs: object) -> None:
+        raise lost
+
+    monkeypatch.setattr(CycleCommands, "create", out_of_reach)
+    refused = await client.post(
+        f"/api/v1/tenants/{world.a.tenant.id}/cycles", headers=world.a.auth("client_admin"),
+        json={"name": "Q3 2027", "starts_on": "2027-07-01", "ends_on": "2027-09-30"},
+    )  # fmt: skip
+    problem = assert_problem(refused, 503)
+    assert refused.headers["retry-after"] == "1"
+    assert [e["rule"] for e in problem["errors"]] == ["database_unavailable"]

@@ -35,7 +35,7 @@ from services.projector import folding, rebuild
 from services.projector.registry import PROJECTIONS, by_name
 from services.projector.schema import SHADOW, states_table
 from services.projector.waiting import BeyondHeadError, projected_position, wait_for_position
-from services.projector.worker import LOCK_MANY_SQL, Projector, projector_pool
+from services.projector.worker import DATABASE_TROUBLE, LOCK_MANY_SQL, Projector, projector_pool
 from services.read import history as read_history
 from services.read import progress_as_of, progress_tree
 from services.settings import Settings
@@ -1264,6 +1264,64 @@ async def test_a_poll_that_fails_leaves_the_projector_running(
     finally:
         stop.set()
         await task
+
+
+async def test_a_projector_whose_connections_are_terminated_carries_on(fresh: System) -> None:
+    """Every connection of the application's login terminated (a failover, an operator's
+    pg_terminate_backend) while the projector runs, and again in the middle of its start's
+    catch-up: it logs the passes that failed and goes on, and the next check-in is
+    projected. It ended: a pooled connection whose backend is gone says InternalClientError
+    (asyncpg issue 1069), which it did not take for the database's trouble."""
+    tenant = await a_tenant_with_history(fresh, check_ins=40)
+    admin = await asyncpg.connect(fresh.admin_dsn)
+    database = await admin.fetchval("SELECT current_database()")
+
+    async def terminate() -> None:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND usename = 'okr_app'",
+            database,
+        )
+
+    worker = projector(fresh, poll_interval=0.1, batch_size=5)
+    project = worker.project
+    terminated: list[bool] = []
+
+    async def terminated_once(tenants: list[uuid.UUID]) -> Any:
+        if not terminated:  # in the middle of the start's catch-up
+            terminated.append(True)
+            await terminate()
+        return await project(tenants)
+
+    worker.project = terminated_once  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(fresh.app_dsn, stop))
+    try:
+        for _ in range(500):
+            if worker.running or task.done():
+                break
+            await asyncio.sleep(0.02)
+        assert worker.running, task.exception() if task.done() else "never caught up"
+        for _ in range(3):
+            await terminate()
+            await asyncio.sleep(0.3)
+            assert not task.done(), task.exception()
+        ctx = Context(tenant_id=tenant, actor="user:anna")
+        for attempt in range(5):  # this test's own pool lost its connections too
+            try:
+                await OKRApplication(fresh.repository).cycles.create(
+                    ctx, name="Q2 2027", starts_on=date(2027, 4, 1), ends_on=date(2027, 6, 30)
+                )
+                break
+            except DATABASE_TROUBLE:
+                await asyncio.sleep(0.1 * attempt)
+        head = await fresh.store.head(tenant)
+        assert await wait_for_position(fresh.pool, tenant, head, projection="progress", within=5)
+        assert not task.done()
+    finally:
+        stop.set()
+        await task
+        await admin.close()
 
 
 async def test_warming_leaves_room_for_the_tenants_of_passes_under_way(fresh: System) -> None:

@@ -109,25 +109,39 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
                 if tenant is None:
                     workers = args.workers or settings.rebuild_processes
                     try:
-                        events = await rebuild.rebuild_all(
+                        rebuilt = await rebuild.rebuild_all(
                             system, chosen, rebuild.progress_bar(), workers=workers
                         )
                     except rebuild.RebuildRunningError as error:
                         raise SystemExit(f"okr: {error}: wait for it to end") from None
                     except rebuild.RebuildOutdatedError as error:
                         raise SystemExit(f"okr: {error}: run it with that version") from None
+                    events, behind = rebuilt.events, rebuilt.left_behind
                 else:
-                    events = await rebuild.rebuild_tenant(
+                    try:
+                        events = await rebuild.rebuild_tenant(
+                            system.pool, system.repository, chosen, tenant
+                        )
+                    except rebuild.UnfoldableLogError as error:
+                        raise SystemExit(
+                            f"okr: {error}; its read models are as they were"
+                        ) from None
+                    behind = {}
+                print(f"\nrebuilt {', '.join(p.name for p in chosen)}: {events} events replayed")
+                for tenant_id, why in behind.items():
+                    print(f"okr: tenant {tenant_id} left behind: {why}", file=sys.stderr)
+                return 1 if behind else 0
+            if tenant is None:
+                verified = await rebuild.verify_all(system.pool, system.repository, chosen)
+            else:
+                try:
+                    found = await rebuild.verify_tenant(
                         system.pool, system.repository, chosen, tenant
                     )
-                print(f"\nrebuilt {', '.join(p.name for p in chosen)}: {events} events replayed")
-                return 0
-            if tenant is None:
-                differences = await rebuild.verify_all(system.pool, system.repository, chosen)
-            else:
-                differences = await rebuild.verify_tenant(
-                    system.pool, system.repository, chosen, tenant
-                )
+                except rebuild.UnfoldableLogError as error:
+                    raise SystemExit(f"okr: {error}") from None
+                verified = rebuild.Verified(found)
+            differences = verified.differences
             for d in differences[:50]:
                 side = ""
                 if d.live is None or d.rebuilt is None:
@@ -137,8 +151,14 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"    {column}: live {live!r} → rebuilt {rebuilt!r}")
             if len(differences) > 50:
                 print(f"... and {len(differences) - 50} more")
-            print(f"verify: {len(differences)} differing row(s)")
-            return 1 if differences else 0
+            for tenant_id, why in verified.unverifiable.items():
+                print(f"UNVERIFIED tenant {tenant_id}: {why}")
+            unverified = len(verified.unverifiable)
+            print(
+                f"verify: {len(differences)} differing row(s)"
+                + (f", {unverified} tenant(s) not verified" if unverified else "")
+            )
+            return 1 if differences or unverified else 0
 
 
 def _key(key: tuple[object, ...]) -> str:

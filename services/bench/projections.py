@@ -630,9 +630,9 @@ async def rebuild_phase(system: System) -> tuple[float, int]:
             _log(line)
 
     began = time.perf_counter()
-    events = await rebuild_all(
-        system, PROJECTIONS, report, workers=system.settings.rebuild_processes
-    )
+    events = (
+        await rebuild_all(system, PROJECTIONS, report, workers=system.settings.rebuild_processes)
+    ).events
     seconds = time.perf_counter() - began
     _log(f"rebuild: {events} events in {seconds:.1f} s: {events / seconds:.0f} ev/s")
     return seconds, events

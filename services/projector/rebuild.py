@@ -55,6 +55,7 @@ from services.projector.tables import (
     write,
 )
 from services.projector.worker import (
+    DATABASE_TROUBLE,
     SHARE_SWAP_SQL,
     TENANT_LOCK_KEY,
     fold_stored,
@@ -134,6 +135,7 @@ async def folded(
     repository: Repository,
     projections: Sequence[Projection[Any]],
     tenants: Sequence[UUID],
+    behind: dict[UUID, str] | None = None,
 ) -> AsyncIterator[tuple[Writes, int]]:
     """Fold these tenants' whole logs from the start, BATCH events per tenant and read:
     after each read, what to write (log rows at once, state rows and positions once a
@@ -143,10 +145,22 @@ async def folded(
         logs = await read_logs_on(conn, {t: fs[0].at for t, fs in foldings.items()}, limit=BATCH)
         writes, events = Writes(), 0
         for tenant_id, fs in list(foldings.items()):
-            records = await decode(repository, logs.get(tenant_id, []), conn)
+            before = min(f.applied for f in fs)
+            try:
+                records = await decode(repository, logs.get(tenant_id, []), conn)
+                fold_all(fs, records)
+            except DATABASE_TROUBLE:
+                raise
+            except Exception as error:  # it stops where it stood, not the other tenants
+                why = left_behind(tenant_id, before, error)
+                if behind is not None:
+                    behind[tenant_id] = why
+                for f in fs:
+                    f.finish(tenant_id, writes, bulk=True)
+                del foldings[tenant_id]
+                continue
             events += len(records)
             last = len(records) < BATCH
-            fold_all(fs, records)
             for f in fs:
                 if last:
                     f.finish(tenant_id, writes, bulk=True)
@@ -157,13 +171,29 @@ async def folded(
         yield writes, events
 
 
+def left_behind(tenant_id: UUID, after: int, error: Exception) -> str:
+    """Log a tenant whose log does not decode or fold after this position; the reason."""
+    why = f"its log does not fold after position {after}: {type(error).__name__}: {error}"
+    log.error("rebuild.tenant_left_behind", tenant_id=str(tenant_id), error=why)
+    return why
+
+
+class UnfoldableLogError(RuntimeError):
+    """A tenant's log has an event that does not decode or fold (see left_behind)."""
+
+    def __init__(self, tenant_id: UUID, why: str) -> None:
+        super().__init__(f"tenant {tenant_id}: {why}")
+        self.tenant_id, self.why = tenant_id, why
+
+
 async def rebuild_tenant(
     pool: asyncpg.Pool,
     repository: Repository,
     projections: Sequence[Projection[Any]],
     tenant_id: UUID,
 ) -> int:
-    """Replace one tenant's rows of these projections, atomically; events replayed."""
+    """Replace one tenant's rows of these projections, atomically; events replayed.
+    UnfoldableLogError, and its rows as they were, if an event does not decode or fold."""
     tables, events = specs(projections), 0
     async with tenant_transaction(pool, [tenant_id]) as conn:
         await conn.execute(SHARE_SWAP_SQL)
@@ -171,9 +201,14 @@ async def rebuild_tenant(
         for p in projections:
             for name in table_names(p):
                 await conn.execute(f"DELETE FROM {name} WHERE tenant_id = $1", tenant_id)
-        async for writes, folded_events in folded(conn, repository, projections, [tenant_id]):
+        behind: dict[UUID, str] = {}
+        async for writes, folded_events in folded(
+            conn, repository, projections, [tenant_id], behind
+        ):
             await write(conn, tables, writes)
             events += folded_events
+        if behind:
+            raise UnfoldableLogError(tenant_id, behind[tenant_id])
     return events
 
 
@@ -199,8 +234,9 @@ async def rebuild_all(
     report: Report | None = None,
     *,
     workers: int = 1,
-) -> int:
-    """Rebuild into shadow tables, then swap them in; events folded in all.
+) -> Rebuilt:
+    """Rebuild into shadow tables, then swap them in; the events folded in all, and the
+    tenants left behind (the others are rebuilt all the same).
 
     Readers keep reading the live tables meanwhile. Tenants are read several at a time (a
     group, in one transaction as the application role, under RLS) and folded; their rows go
@@ -261,7 +297,7 @@ async def _rebuild_all(
     projections: Sequence[Projection[Any]],
     report: Report | None,
     workers: int,
-) -> int:
+) -> Rebuilt:
     """rebuild_all's work, from its shadow tables' creation to their swap, under `guard`'s
     rebuild lock."""
     began = await _specs(guard)
@@ -278,7 +314,7 @@ async def _rebuild_all(
             filler = _Filler(await copying(admin), system.pool, system.repository, projections)
             await filler.fill_all(groups, progress.done)
     await _finish(system, projections, max(1, workers))
-    caught_up, reached = await _catch_up_to_heads(system, projections)
+    caught_up, reached, left = await _catch_up_to_heads(system, projections)
     progress.caught_up(caught_up)
     async with guard.transaction():
         await guard.execute(f"SELECT pg_advisory_xact_lock({SWAP_LOCK_KEY})")  # SHARE_SWAP_SQL
@@ -293,7 +329,16 @@ async def _rebuild_all(
         await guard.execute(NOTIFY_SQL, [f"{t}:{heads[t]}" for t in behind])
         for p in projections:
             await _swap(guard, p)
-    return progress.events
+    return Rebuilt(progress.events, left | behind)
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What a full rebuild did: the events it folded, and the tenants it left behind, each
+    with why (an event of its log does not decode or fold: see left_behind)."""
+
+    events: int
+    left_behind: dict[UUID, str] = field(default_factory=dict)
 
 
 class RebuildOutdatedError(RuntimeError):
@@ -331,11 +376,13 @@ CATCH_UP_FEW = 1_000
 
 async def _catch_up_to_heads(
     system: System, projections: Sequence[Projection[Any]]
-) -> tuple[int, dict[UUID, int]]:
+) -> tuple[int, dict[UUID, int], dict[UUID, str]]:
     """Catch the shadow tables up to the logs' heads while the projectors work, again while
-    a round folds many events (up to CATCH_UP_ROUNDS): events folded, and the head each
-    tenant's tables reached (a tenant left behind is not in it)."""
+    a round folds many events (up to CATCH_UP_ROUNDS): events folded, the head each
+    tenant's tables reached, and the tenants left behind (not in it), with why. One the
+    fill left behind stands before its head: it is tried here again, and named."""
     reached: dict[UUID, int] = {}
+    left: dict[UUID, str] = {}
     events = 0
     async with _owner(system) as admin:
         for _ in range(CATCH_UP_ROUNDS):
@@ -345,11 +392,12 @@ async def _catch_up_to_heads(
             )
             events += folded
             reached |= heads
+            left |= behind
             for tenant_id in behind:
                 del reached[tenant_id]
             if folded < CATCH_UP_FEW:
                 break
-    return events, reached
+    return events, reached, left
 
 
 async def _catch_up(
@@ -358,7 +406,7 @@ async def _catch_up(
     projections: Sequence[Projection[Any]],
     tenants: Sequence[UUID],
     heads: dict[UUID, int] | None,
-) -> tuple[int, list[UUID]]:
+) -> tuple[int, dict[UUID, str]]:
     """Bring these tenants' shadow tables up to their heads (`heads`) or, with None, to where
     the live tables stand (the furthest any projection applied), as a projector's passes
     would: state rows, log rows and positions, and a checkpoint where each stops, so the
@@ -371,7 +419,7 @@ async def _catch_up(
     and readers would see acknowledged check-ins vanish until a projector applied them
     again. On the owner's connection, CATCH_UP_TENANTS tenants to a transaction (or to a
     savepoint of the caller's)."""
-    tables, events, behind = specs(projections), 0, []
+    tables, events, behind = specs(projections), 0, {}
     for start in range(0, len(tenants), CATCH_UP_TENANTS):
         chunk = list(tenants[start : start + CATCH_UP_TENANTS])
         async with conn.transaction():
@@ -405,15 +453,10 @@ async def _catch_up(
                         writes.merge(
                             await fold_stored(repository, conn, tenant_id, fs, stored, bulk=True)
                         )
-                    except (asyncpg.PostgresError, OSError):
+                    except DATABASE_TROUBLE:
                         raise
                     except Exception as error:
-                        log.error(
-                            "rebuild.tenant_left_behind",
-                            tenant_id=str(tenant_id),
-                            error=repr(error),
-                        )
-                        behind.append(tenant_id)
+                        behind[tenant_id] = left_behind(tenant_id, before, error)
                         del foldings[tenant_id]
                         continue
                     events += min(f.applied for f in fs) - before  # positions are contiguous
@@ -727,7 +770,8 @@ async def verify_tenant(
     projections: Sequence[Projection[Any]],
     tenant_id: UUID,
 ) -> list[Difference]:
-    """Rebuild the tenant in memory up to each projection's live position and compare."""
+    """Rebuild the tenant in memory up to each projection's live position and compare;
+    UnfoldableLogError if an event of its log does not decode or fold."""
     differences = []
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         await conn.execute(f"{admit_sql([tenant_id])}; {SHARE_SWAP_SQL}")
@@ -737,7 +781,14 @@ async def verify_tenant(
                 f"SELECT position FROM {positions_table(p)} WHERE tenant_id = $1", tenant_id
             )
             upto[p.name] = int(position or 0)
-        for r in await replay_tenant(conn, repository, projections, tenant_id, upto):
+        try:
+            replayed = await replay_tenant(conn, repository, projections, tenant_id, upto)
+        except DATABASE_TROUBLE:
+            raise
+        except Exception as error:
+            why = f"its log does not fold: {type(error).__name__}: {error}"
+            raise UnfoldableLogError(tenant_id, why) from error
+        for r in replayed:
             # no event applied, no row written: a projector writes a tenant's first rows
             # with its first event, not the rows of the initial state
             state_rows = r.projection.rows(r.state) if r.position else {}
@@ -771,10 +822,25 @@ async def _compare(
     return out
 
 
+@dataclass(frozen=True)
+class Verified:
+    """What verify_all found: the rows that differ, and the tenants it could not verify
+    (an event of its log does not decode or fold), each with why."""
+
+    differences: list[Difference] = field(default_factory=list)
+    unverifiable: dict[UUID, str] = field(default_factory=dict)
+
+
 async def verify_all(
     pool: asyncpg.Pool, repository: Repository, projections: Sequence[Projection[Any]]
-) -> list[Difference]:
-    differences = []
+) -> Verified:
+    """verify_tenant of every tenant: one whose log does not fold does not stop the others."""
+    verified = Verified()
     for tenant_id in await _tenants(pool):
-        differences += await verify_tenant(pool, repository, projections, tenant_id)
-    return differences
+        try:
+            verified.differences.extend(
+                await verify_tenant(pool, repository, projections, tenant_id)
+            )
+        except UnfoldableLogError as error:
+            verified.unverifiable[tenant_id] = error.why
+    return verified

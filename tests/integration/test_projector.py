@@ -19,7 +19,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from eventsourcing.persistence import MapperDeserialisationError
 from structlog.testing import capture_logs
 
 from projections.base import Recorded
@@ -246,13 +245,15 @@ async def test_full_rebuild_swaps_in_equal_tables_and_projection_continues(
     if workers > 1:  # the groups must be folded elsewhere: a fill in this process fails
         monkeypatch.setattr(rebuild._Filler, "fill_all", not_in_this_process)
     reports: list[str] = []
-    events = await rebuild.rebuild_all(fresh, PROJECTIONS, reports.append, workers=workers)
+    rebuilt = await rebuild.rebuild_all(fresh, PROJECTIONS, reports.append, workers=workers)
+    events = rebuilt.events
+    assert rebuilt.left_behind == {}
     assert reports[-1] == f"rebuild: 2/2 tenants, {events} events"
     assert events == sum([await fresh.store.head(t) for t in tenants])
     await assert_matches_rebuild(fresh, tenants)
     await a_tenant_with_history(fresh, check_ins=2)
     await projector(fresh).catch_up_all()
-    assert await rebuild.verify_all(fresh.pool, fresh.repository, PROJECTIONS) == []
+    assert await rebuild.verify_all(fresh.pool, fresh.repository, PROJECTIONS) == rebuild.Verified()
 
 
 @pytest.mark.parametrize("workers", [1, 2, 0])
@@ -380,7 +381,7 @@ async def test_the_swapped_in_tables_stand_where_the_live_ones_stood_or_further(
             await running
         finally:
             resume.set()
-    assert await asyncio.wait_for(rebuilding, 10) == sum(heads.values())
+    assert (await asyncio.wait_for(rebuilding, 10)).events == sum(heads.values())
     late = 1 + heads[newcomer]  # the check-in and the new tenant's events
     assert (
         reports[-1] == f"rebuild: 1/1 tenants, {sum(heads.values())} events ({late} came during it)"
@@ -425,7 +426,7 @@ async def test_a_projector_takes_its_states_from_the_rebuilt_tables(
     running = projector(fresh)
     assert await running.catch_up(tenant) == 0  # it keeps the damaged state now
     if rebuilt == "in full":
-        assert await rebuild.rebuild_all(fresh, PROJECTIONS) == head
+        assert (await rebuild.rebuild_all(fresh, PROJECTIONS)).events == head
     else:
         assert (
             await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant) == head
@@ -462,10 +463,48 @@ async def test_a_late_event_that_does_not_decode_leaves_its_tenant_behind_not_th
             await admin.close()
 
     monkeypatch.setattr(rebuild, "_finish", check_ins_meanwhile)
-    assert await rebuild.rebuild_all(fresh, PROJECTIONS) == sum(filled.values()) + 1
+    rebuilt = await rebuild.rebuild_all(fresh, PROJECTIONS)
+    assert rebuilt.events == sum(filled.values()) + 1
+    assert list(rebuilt.left_behind) == [broken]
+    assert f"does not fold after position {filled[broken]}" in rebuilt.left_behind[broken]
     for p in PROJECTIONS:
         assert await projected_position(fresh.pool, broken, p.name) == filled[broken]
         assert await projected_position(fresh.pool, fine, p.name) == filled[fine] + 1
+    await assert_matches_rebuild(fresh, [fine])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_a_log_that_does_not_decode_stops_its_tenant_not_every_tenant(
+    fresh: System, workers: int
+) -> None:
+    """An event in the middle of one tenant's log that does not decode (a damaged row): a
+    full rebuild rebuilds every other tenant and names that one with why; verify verifies
+    the others and names it; its own rebuild says why and leaves its rows as they were.
+    Each of them ended with a traceback, for every tenant."""
+    broken, fine = [await a_tenant_with_history(fresh, check_ins=30) for _ in range(2)]
+    await projector(fresh).catch_up_all()
+    before = {p.name: await projected_position(fresh.pool, broken, p.name) for p in PROJECTIONS}
+    admin = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        await admin.execute(
+            "UPDATE events SET state = substring(state from 1 for 10)"
+            " WHERE tenant_id = $1 AND position = 20",
+            broken,
+        )
+    finally:
+        await admin.close()
+
+    with pytest.raises(rebuild.UnfoldableLogError, match="does not fold after position 0"):
+        await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, broken)
+    for p in PROJECTIONS:  # as they were
+        assert await projected_position(fresh.pool, broken, p.name) == before[p.name]
+    verified = await rebuild.verify_all(fresh.pool, fresh.repository, PROJECTIONS)
+    assert verified.differences == [] and list(verified.unverifiable) == [broken]
+    assert "MapperDeserialisationError" in verified.unverifiable[broken]
+
+    rebuilt = await rebuild.rebuild_all(fresh, PROJECTIONS, workers=workers)
+    assert list(rebuilt.left_behind) == [broken]
+    assert rebuilt.events == await fresh.store.head(fine)
     await assert_matches_rebuild(fresh, [fine])
 
 
@@ -556,7 +595,7 @@ async def test_a_key_that_cannot_be_built_fails_the_rebuild_with_its_error(
     assert sleeping == 0, "a key went on being built after the rebuild failed"
     await assert_matches_rebuild(fresh, [tenant])
     monkeypatch.setattr(rebuild, "finish_sql", finish_sql)
-    assert await rebuild.rebuild_all(fresh, PROJECTIONS) == await fresh.store.head(tenant)
+    assert (await rebuild.rebuild_all(fresh, PROJECTIONS)).events == await fresh.store.head(tenant)
 
 
 async def test_a_second_full_rebuild_is_refused_while_one_runs(
@@ -584,8 +623,8 @@ async def test_a_second_full_rebuild_is_refused_while_one_runs(
     finally:
         resume.set()
     head = await fresh.store.head(tenant)
-    assert await asyncio.wait_for(first, 10) == head
-    assert await rebuild.rebuild_all(fresh, PROJECTIONS) == head
+    assert (await asyncio.wait_for(first, 10)).events == head
+    assert (await rebuild.rebuild_all(fresh, PROJECTIONS)).events == head
     await assert_matches_rebuild(fresh, [tenant])
 
 
@@ -637,7 +676,7 @@ async def test_a_swap_waits_for_a_pass_that_began_before_it_and_neither_fails(
         resume.set()
     done = await asyncio.wait_for(passing, 10)
     assert done[tenant][0] == await fresh.store.head(tenant)
-    assert await asyncio.wait_for(rebuilding, 10) == done[tenant][0]
+    assert (await asyncio.wait_for(rebuilding, 10)).events == done[tenant][0]
     await assert_matches_rebuild(fresh, [tenant])
 
 
@@ -674,7 +713,7 @@ async def test_a_swap_and_the_readiness_probe_never_deadlock(
     finally:
         resume.set()
     assert rebuilding in done, "the swap waited for the paused probe"
-    assert rebuilding.result() == await fresh.store.head(tenant)
+    assert rebuilding.result().events == await fresh.store.head(tenant)
     lag = await asyncio.wait_for(probing, 10)
     assert lag["history"] == {tenant: 0}
 
@@ -727,23 +766,32 @@ async def shadow_tables(system: System) -> list[str]:
 async def test_a_failing_worker_fails_the_rebuild_and_leaves_the_live_tables(
     fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A row no worker can decode: the rebuild raises the mapper's error in this process,
-    the live tables stay as they were, and neither a worker process nor a shadow table is
-    left behind."""
+    """A worker whose database session ends under it (terminated while it waits to read the
+    log): the rebuild raises that error in this process, the live tables stay as they were,
+    and neither a worker process nor a shadow table is left behind. (A row that does not
+    decode no longer fails a rebuild: its tenant is left behind, see above.)"""
     tenants = [await a_tenant_with_history(fresh, check_ins=4) for _ in range(3)]
     await projector(fresh).catch_up_all()
-    admin = await asyncpg.connect(fresh.admin_dsn)
-    try:
-        await admin.execute(
-            "UPDATE events SET state = '\\xc1'::bytea WHERE tenant_id = $1 AND position = 3",
-            tenants[1],
-        )
-    finally:
-        await admin.close()
     live = await history_rows(fresh, tenants)
     monkeypatch.setattr(rebuild, "GROUP_EVENTS", 1)  # a group per tenant
-    with pytest.raises(MapperDeserialisationError):
-        await rebuild.rebuild_all(fresh, PROJECTIONS, workers=2)
+    admin = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        await admin.execute("BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+        rebuilding = asyncio.create_task(rebuild.rebuild_all(fresh, PROJECTIONS, workers=2))
+        for _ in range(600):  # until a worker waits to read the log
+            waiting = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
+                " WHERE NOT granted AND relation = 'events'::regclass"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting
+        await admin.execute("ROLLBACK")
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError)):  # its session gone
+            await asyncio.wait_for(rebuilding, 60)
+    finally:
+        await admin.close()
     assert await history_rows(fresh, tenants) == live
     assert multiprocessing.active_children() == []
     assert await shadow_tables(fresh) == []

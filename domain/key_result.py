@@ -344,6 +344,9 @@ class KeyResult(Aggregate):
         kr_kind = values.choice(KRKind, kind, "kind")
         s, t, pct = _target_spec(kr_kind, start, target, target_percent)
         kr_unit = unit or Unit()
+        for field, number in (("start", s), ("target", t)):
+            if number is not None:
+                values.in_unit(number, kr_unit.kind, field)
         return cls._create(
             cls.Created,
             id=id,
@@ -456,6 +459,7 @@ class KeyResult(Aggregate):
                 "a milestone's target is fixed", field="target", rule="milestone_fixed"
             )
         _, t, pct = _target_spec(self.kind, self._start, target, target_percent)
+        values.in_unit(t, self._unit_kind, "target")
         if t == self._target:
             raise InvalidValueError(
                 f"the target is {t} already: a revision moves it", field="target", rule="unchanged"
@@ -528,7 +532,7 @@ class KeyResult(Aggregate):
             raise ArchivedError("the key result is archived", field="key_result_id")
 
     def _value(self, value: Number) -> Decimal:
-        number = values.measured(value, "value")
+        number = values.in_unit(values.measured(value, "value"), self._unit_kind, "value")
         if self.kind is KRKind.MILESTONE and number not in (0, 1):
             raise InvalidValueError(
                 "a milestone is 0 (not done) or 1 (done)", field="value", rule="milestone_value"

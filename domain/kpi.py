@@ -285,7 +285,7 @@ class KPI(Aggregate):
         self.trigger_event(
             self.Measured,
             measurement_id=new_id,
-            value=values.measured(value, "value"),
+            value=values.in_unit(values.measured(value, "value"), self._unit_kind, "value"),
             on=values.business_date(on, "on", latest_on),
             author=values.principal(author, "author"),
             source=values.choice(CheckInSource, source, "source").value,
@@ -301,7 +301,7 @@ class KPI(Aggregate):
         index = columns.find(self._measurements, measurement_id)
         if index is None:
             raise UnknownMeasurementError("no such measurement", field="measurement_id")
-        new_value = values.measured(value, "value")
+        new_value = values.in_unit(values.measured(value, "value"), self._unit_kind, "value")
         if new_value == Decimal(columns.cell(self._measurements, "value", index)):
             raise InvalidValueError(
                 f"the measurement is {new_value} already: a correction changes it",

@@ -199,6 +199,22 @@ def choice(
     raise error(f"{value!r} is not one of: {allowed}", field=field, rule="unknown_choice")
 
 
+NEVER_NEGATIVE = {
+    UnitKind.COUNT: "a count cannot be below 0",
+    UnitKind.HOURS: "a number of hours cannot be below 0",
+}
+"""Units whose values are never negative (a balance, a margin, a score may be)."""
+
+
+def in_unit(number: Decimal, kind: UnitKind | str, field: str) -> Decimal:
+    """A measured value that its unit can hold: 0 or more for counts and hours (-3 h fed a
+    KPI and counted its key result done)."""
+    why = NEVER_NEGATIVE.get(UnitKind(kind))
+    if why is not None and number < 0:
+        raise InvalidValueError(f"{field}: {why}", field=field, rule="negative")
+    return number
+
+
 def measured(value: object, field: str) -> Decimal:
     """A finite Decimal from Decimal/int/str input: no float, bool, NaN, huge or over-precise."""
     number = _to_decimal(value, field)

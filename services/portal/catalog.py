@@ -203,6 +203,14 @@ _ERRORS: M = {
         "it": "La data deve cadere tra l'inizio del ciclo e 31 giorni dopo la sua fine.",
         "en": "The date must fall between the cycle start and 31 days after its end.",
     },
+    "error.negative": {
+        "it": "Un conteggio o un numero di ore non può essere sotto lo zero.",
+        "en": "A count or a number of hours cannot be below zero.",
+    },
+    "error.unchanged": {
+        "it": "È già questo il valore: una correzione lo cambia.",
+        "en": "That is the value already: a correction changes it.",
+    },
     "error.in_the_future": {
         "it": "Un valore è di un giorno già iniziato, non di uno che deve ancora venire.",
         "en": "A value is of a day that has begun, not of one still to come.",

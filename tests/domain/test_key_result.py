@@ -241,6 +241,31 @@ def test_a_target_revision_to_the_target_it_has_is_refused() -> None:
     assert_nothing_recorded(kr, version)
 
 
+def test_a_count_or_hours_below_zero_is_refused() -> None:
+    """-5 clients, -3 hours: not values a count or a duration can have, refused on the field
+    (a KPI at -3 h counted the key result it fed done); a currency may be below 0."""
+    cycle = a_cycle()
+    for unit_kind, kind, field in (
+        (UnitKind.COUNT, "increase", "start"), (UnitKind.HOURS, "decrease", "target")
+    ):  # fmt: skip
+        given = {"start": D(10), "target": D(20) if kind == "increase" else D(5)}
+        with pytest.raises(InvalidValueError) as err:
+            a_key_result(cycle, unit=Unit(unit_kind), kind=kind, target_percent=None,
+                         **(given | {field: D(-1)}))  # fmt: skip
+        assert (err.value.field, err.value.rule) == (field, "negative")
+    kr = a_key_result(cycle, unit=Unit(UnitKind.COUNT), kind="increase", start=D(50),
+                      target=D(60), target_percent=None)  # fmt: skip
+    version = settled(kr)
+    with pytest.raises(InvalidValueError) as err:
+        kr.record_check_in(cycle=cycle, value=D(-5), on=date(2027, 2, 1), author=AUTHOR)
+    assert (err.value.field, err.value.rule) == ("value", "negative")
+    assert_nothing_recorded(kr, version)
+    kr.record_check_in(cycle=cycle, value=D(0), on=date(2027, 2, 1), author=AUTHOR)
+    loss = a_key_result(cycle, unit=Unit(UnitKind.CURRENCY, "EUR"), kind="increase",
+                        start=D(-1000), target=D(0), target_percent=None)  # fmt: skip
+    loss.record_check_in(cycle=cycle, value=D(-400), on=date(2027, 2, 1), author=AUTHOR)
+
+
 def test_a_correction_that_changes_nothing_is_refused() -> None:
     """A correction restates a check-in: to the value, confidence and note it has ("-5 ->
     -5") it is refused naming value, and nothing is recorded; changing any one of them is

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain import KPI, Direction, Health
+from domain import KPI, Direction, Health, Unit, UnitKind
 from domain.errors import (
     ArchivedError,
     DuplicateIdError,
@@ -82,6 +82,19 @@ def test_measurement_correction_keeps_the_original() -> None:
         )
     assert (err.value.field, err.value.rule) == ("value", "unchanged")
     assert_nothing_recorded(kpi, version)
+
+
+def test_a_measurement_of_negative_hours_is_refused() -> None:
+    """A response time of -3 h cannot be: refused on value, recorded or corrected."""
+    kpi = a_kpi(unit=Unit(UnitKind.HOURS))
+    version = settled(kpi)
+    with pytest.raises(InvalidValueError) as err:
+        kpi.record_measurement(value=D(-3), on=date(2027, 1, 4), author=AUTHOR)
+    assert (err.value.field, err.value.rule) == ("value", "negative")
+    assert_nothing_recorded(kpi, version)
+    measured = kpi.record_measurement(value=D(3), on=date(2027, 1, 4), author=AUTHOR)
+    with pytest.raises(InvalidValueError):
+        kpi.correct_measurement(measurement_id=measured, value=D(-3), reason="r", author="a")
 
 
 def test_a_measurement_of_a_day_still_to_come_is_refused() -> None:

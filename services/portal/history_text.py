@@ -34,12 +34,21 @@ def _defused(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
+CSV_DELIMITER = {"it": ";", "en": ","}
+"""The list separator of each language's spreadsheets (Excel's, by regional settings)."""
+BOM = "\ufeff"
+"""Starts a CSV for people: without it, Excel reads UTF-8 as a legacy code page (è as Ã¨)."""
+
+
 def csv_lines(
     locale: Locale, lines: Sequence[HistoryLine], names: dict[str, str], *, header: bool = False
 ) -> str:
-    """CSV text of timeline lines (a header when asked), guarded against spreadsheet formulas."""
+    """CSV text of timeline lines (a header when asked), guarded against spreadsheet formulas,
+    as the reader's spreadsheet splits it: by semicolons in Italian (its decimal mark is the
+    comma), by commas in English."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER.get(locale.language, ","),
+                        lineterminator="\r\n")  # fmt: skip
     if header:
         writer.writerow(
             [

@@ -125,7 +125,7 @@ async def test_the_timeline_filters_diffs_and_downloads(
         await page.get_by_role("link", name="Scarica lo storico (CSV)").click()
     download = await download_info.value
     text = (await download.path()).read_text(encoding="utf-8")
-    assert text.startswith("posizione,registrato_il")
+    assert text.startswith("\ufeffposizione;registrato_il")  # as Italian Excel splits it
     assert "nuovo contratto quadro" in text
     fetched = await page.request.get(portal.url(f"/t/{ROSSI.id}/history.csv"))
     assert fetched.headers["content-type"] == "text/csv; charset=utf-8"  # one charset

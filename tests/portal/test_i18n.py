@@ -160,3 +160,12 @@ def test_a_changed_score_shows_as_a_percentage_never_of_a_better_band() -> None:
     assert diff_value(score, score.after, ProgressView(), IT, {}) == "69\u00a0%"  # Italian: a space
     progress = Change("objective", uuid4(), "Crescere", "progress", None, "0.69996")
     assert diff_value(progress, progress.after, ProgressView(), EN, {}) == "70%"
+
+
+def test_the_history_csv_splits_as_each_language_s_spreadsheet_does() -> None:
+    """Semicolons for an Italian reader (Excel there splits on them, the comma being its
+    decimal mark), commas in English."""
+    from services.portal.history_text import csv_lines
+
+    assert csv_lines(IT, [], {}, header=True).startswith("posizione;registrato_il;")
+    assert csv_lines(EN, [], {}, header=True).startswith("position,recorded_at,")

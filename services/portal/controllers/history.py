@@ -21,6 +21,7 @@ from services.portal.controllers.dashboard import optional_id
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import PageNotFoundError
 from services.portal.history_text import (
+    BOM,
     CHANGE_KINDS,
     ITEM_KINDS,
     csv_lines,
@@ -180,7 +181,7 @@ class HistoryController(Controller):
         async def rows() -> AsyncIterator[str]:
             before: int | None = None
             names = await portal.people.names(tenant.id)
-            yield csv_lines(locale, [], names, header=True)
+            yield BOM + csv_lines(locale, [], names, header=True)
             while True:
                 lines = await history(
                     portal.system.pool, tenant.id, **filters.query(), before_position=before,

@@ -192,12 +192,13 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
             except UnknownTenantError:  # a tenant only the log knows
                 title, cadence = str(tenant), DEFAULT_CADENCE_DAYS
             if args.as_of_position is not None:
-                head = await system.store.head(tenant)
-                if args.as_of_position > head:
+                end = await system.store.head(tenant)
+                if args.as_of_position > end:
                     raise SystemExit(
                         f"okr: --as-of-position {args.as_of_position} is past the tenant's log,"
-                        f" which ends at position {head}"
+                        f" which ends at position {end}"
                     )
+            head: int | None = None  # a tree folded from the log itself stands where it says
             if at is not None or args.as_of_position is not None:
                 tree = await progress_as_of(
                     system.repository, tenant, recorded_at=at, position=args.as_of_position,
@@ -208,10 +209,11 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
                     system.pool, tenant, today=datetime.now(UTC).date(), valid_at=valid_at,
                     cadence_days=cadence,
                 )  # fmt: skip
+                head = await system.store.head(tenant)
     if args.json:
         sys.stdout.write(msgspec.json.encode(tree).decode() + "\n")
     else:
-        print(render(tree, title, at))
+        print(render(tree, title, at, head))
     return 0
 
 

@@ -51,13 +51,24 @@ def score(value: Decimal | None, band: str | None) -> str:
     return f"{score_shown(value)}" + (f" {band}" if band else "")
 
 
-def render(tree: ProgressTree, title: str, as_of: datetime | None = None) -> str:
-    """Header, then per cycle its objectives (indented by alignment) and key results."""
+def render(
+    tree: ProgressTree, title: str, as_of: datetime | None = None, head: int | None = None
+) -> str:
+    """Header, then per cycle its objectives (indented by alignment) and key results.
+
+    `head`: the log's head, for a tree of the read models (which may stand before it: the
+    header says so, as the tree lacks what the projector has yet to apply)."""
     known = f"as known at {as_of.isoformat()}, " if as_of is not None else ""
     when = f"{known}log position {tree.position}" + (
         f", values valid at {tree.valid_at}" if tree.valid_at else ""
     )
     lines = [f"{title} — {tree.today} ({when})"]
+    if head is not None and head > tree.position:
+        lines.append(
+            f"NOTE: the read models stand at position {tree.position}, the log at {head}:"
+            f" the {head - tree.position} latest event(s) are not in this tree yet"
+            " (is a projector running?)"
+        )
     for cycle in tree.cycles:
         lines += _cycle(cycle)
     if not tree.cycles:

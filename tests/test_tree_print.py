@@ -62,3 +62,15 @@ def test_percentages_round_half_up_as_the_portal_does() -> None:
     assert percent(D("0.625")) == "62.5 %"
     assert percent(D("-0.41665")) == "-41.7 %"
     assert percent(None) == "—"
+
+
+def test_a_tree_of_read_models_behind_the_log_says_so() -> None:
+    """With no projector running, the read models lag the log: the header says by how much,
+    where it showed an older tree as the current one."""
+    log = Log()
+    seed_efficiency(log)
+    tree = progress_tree(fold_all(log.records), today=date(2027, 2, 15))
+    behind = render(tree, "Esempio", head=tree.position + 2)
+    assert f"the read models stand at position {tree.position}, the log at" in behind
+    assert "the 2 latest event(s) are not in this tree yet" in behind
+    assert "NOTE" not in render(tree, "Esempio", head=tree.position)

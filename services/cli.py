@@ -9,7 +9,10 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import asyncpg
+
 from services import commands
+from services.db import CONNECTION_LOST
 from services.settings import Settings
 from services.store.event_store import MAX_POSITION
 
@@ -134,7 +137,16 @@ def main(argv: list[str] | None = None) -> None:
             code = asyncio.run(_ended_by_sigterm(command))
     except KeyboardInterrupt:
         code = 130
+    except UNREACHABLE as error:  # a wrong DATABASE_URL, a server down: one line, no traceback
+        raise SystemExit(f"okr: the database is out of reach: {error}") from None
     sys.exit(code)
+
+
+UNREACHABLE = (
+    *CONNECTION_LOST,  # refused, terminated, timed out (and a DSN that is not one)
+    asyncpg.InvalidCatalogNameError,  # no such database
+    asyncpg.InvalidAuthorizationSpecificationError,  # no such role, no entry in pg_hba.conf
+)
 
 
 async def _ended_by_sigterm(command: Coroutine[Any, Any, int]) -> int:

@@ -151,6 +151,11 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert f"rebuilt progress, series, history: {now['position']} events" in rebuilt.stdout
     assert okr(dsn, "projections", "verify").returncode == 0
+    past = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", "100000")
+    assert past.returncode == 1 and past.stderr.strip().endswith(
+        f"okr: --as-of-position 100000 is past the tenant's log, which ends at position"
+        f" {now['position']}"
+    )
     chain = okr(dsn, "audit", "verify", "--tenant", "demo")
     assert chain.returncode == 0 and "chain intact" in chain.stdout
 
@@ -179,10 +184,17 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     for position in ("-1", "ten", str(10**23)):
         refused = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", position)
         assert refused.returncode == 2 and "expected a position (0 to " in refused.stderr
-    past = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", "1")  # an empty log
-    assert past.returncode == 1 and past.stderr.strip().endswith(
-        "okr: --as-of-position 1 is past the tenant's log, which ends at position 0"
-    )
+    server = dsn.rsplit("/", 1)[0]
+    for wrong, said in ((f"{server}/no_such_database", 'database "no_such_database" does not'),
+                        ("not a url", "invalid DSN")):  # fmt: skip
+        out_of_reach = okr(wrong, "progress", "--tenant", "demo")
+        assert out_of_reach.returncode == 1
+        assert out_of_reach.stderr.startswith("okr: the database is out of reach: ")
+        assert said in out_of_reach.stderr and "Traceback" not in out_of_reach.stderr
+    for command in (("progress",), ("audit", "verify")):  # no demo on this database
+        absent = okr(dsn, *command, "--tenant", "demo")
+        assert absent.returncode == 1
+        assert absent.stderr.strip().endswith("okr: no tenant with id or slug 'demo'")
     backwards = okr(dsn, "diff", "--tenant", "demo", "--from", "2026-11-01", "--to", "2026-10-01")
     assert backwards.returncode == 1
     assert backwards.stderr.strip() == (

@@ -143,7 +143,7 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
             differences = verified.differences
             for d in differences[:50]:
                 side = ""
-                if d.live is None or d.rebuilt is None:
+                if (d.live is None) != (d.rebuilt is None):
                     side = " (rebuilt only)" if d.live is None else " (live only)"
                 print(f"DIFF tenant {d.tenant_id} {d.table} key {_key(d.key)}{side}")
                 for column, live, rebuilt in d.changed:

@@ -43,6 +43,7 @@ from services.projector.schema import (
     columns_sql,
     finish_sql,
     positions_table,
+    states_table,
     table_names,
 )
 from services.projector.tables import (
@@ -92,6 +93,8 @@ class Replayed:
     state: Any
     position: int = 0
     log_rows: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    seen: dict[int, Any] = field(default_factory=dict)
+    """The state after each position asked for (see replay_tenant's `watch`)."""
 
 
 async def replay_tenant(
@@ -100,16 +103,19 @@ async def replay_tenant(
     projections: Sequence[Projection[Any]],
     tenant_id: UUID,
     upto: dict[str, int] | None = None,
+    watch: dict[str, set[int]] | None = None,
 ) -> list[Replayed]:
-    """Fold the tenant's whole log (each projection up to `upto[name]` when given)."""
+    """Fold the tenant's whole log (each projection up to `upto[name]` when given), keeping
+    each projection's state after the positions `watch` names for it."""
     out = [Replayed(p, p.initial()) for p in projections]
+    watched = [(watch or {}).get(r.projection.name, set()) for r in out]
     after = 0
     while True:
         stored = await read_log_on(conn, tenant_id, after, limit=BATCH)
         if not stored:
             return out
         for record in await decode(repository, stored, conn):
-            for r in out:
+            for r, positions in zip(out, watched, strict=True):
                 limit = None if upto is None else upto.get(r.projection.name, 0)
                 if limit is not None and record.position > limit:
                     continue
@@ -117,6 +123,8 @@ async def replay_tenant(
                 r.position = record.position
                 for table, new in rows.items():
                     r.log_rows[table].extend(new)
+                if record.position in positions:
+                    r.seen[record.position] = r.state
         after = stored[-1].position
 
 
@@ -775,14 +783,27 @@ async def verify_tenant(
     differences = []
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         await conn.execute(f"{admit_sql([tenant_id])}; {SHARE_SWAP_SQL}")
-        upto = {}
+        head = await conn.fetchval(
+            "SELECT coalesce(max(position), 0) FROM tenant_heads WHERE tenant_id = $1", tenant_id
+        )
+        upto, checkpoints = {}, {}
         for p in projections:
             position = await conn.fetchval(
                 f"SELECT position FROM {positions_table(p)} WHERE tenant_id = $1", tenant_id
             )
             upto[p.name] = int(position or 0)
+            if upto[p.name] > head:  # its projectors would wait there for events never made
+                past = _past_the_log(tenant_id, positions_table(p), upto[p.name], head)
+                differences.append(past)
+            checkpoints[p.name] = dict(
+                await conn.fetch(
+                    f"SELECT position, state FROM {states_table(p)} WHERE tenant_id = $1",
+                    tenant_id,
+                )
+            )
+        watch = {name: set(kept) for name, kept in checkpoints.items()}
         try:
-            replayed = await replay_tenant(conn, repository, projections, tenant_id, upto)
+            replayed = await replay_tenant(conn, repository, projections, tenant_id, upto, watch)
         except DATABASE_TROUBLE:
             raise
         except Exception as error:
@@ -795,7 +816,31 @@ async def verify_tenant(
             expected = dict(r.log_rows) | {k: list(v) for k, v in state_rows.items()}
             for table in r.projection.tables:
                 differences += await _compare(conn, tenant_id, table, expected.get(table.name, []))
+            differences += _checkpoints(tenant_id, r, checkpoints[r.projection.name])
     return differences
+
+
+def _past_the_log(tenant_id: UUID, table: str, position: int, head: int) -> Difference:
+    changed = (("position", position, f"at most the log's head, {head}"),)
+    return Difference(tenant_id, table, (tenant_id,), None, None, changed)
+
+
+def _checkpoints(tenant_id: UUID, replayed: Replayed, kept: dict[int, bytes]) -> list[Difference]:
+    """Each stored checkpoint (what time travel and a restarting projector start from) that
+    is not the state the replay had there, or lies past where the tables stand."""
+    table = states_table(replayed.projection)
+    out = []
+    for position, data in sorted(kept.items()):
+        state = replayed.seen.get(position)
+        if state is None:
+            why = f"the tables stand at {replayed.position}, before it"
+        elif replayed.projection.decode_state(data) != state:
+            why = "not the state the log gives there"
+        else:
+            continue
+        changed = (("state", f"checkpoint at {position}", why),)
+        out.append(Difference(tenant_id, table, (tenant_id, position), None, None, changed))
+    return out
 
 
 async def _compare(

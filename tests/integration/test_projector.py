@@ -473,6 +473,43 @@ async def test_a_late_event_that_does_not_decode_leaves_its_tenant_behind_not_th
     await assert_matches_rebuild(fresh, [fine])
 
 
+@pytest.mark.usefixtures("small_checkpoints")
+async def test_verify_finds_a_checkpoint_the_log_does_not_give_and_a_position_past_it(
+    fresh: System,
+) -> None:
+    """The checkpoints are what time travel and a restarting projector start from, and a
+    position past the log's head makes projectors wait for events never made: verify checks
+    both (a checkpoint of another state, renamed 'Q5', passed, and an as-of view showed it)."""
+    tenant = await a_tenant_with_history(fresh, check_ins=40)
+    await projector(fresh, batch_size=7).catch_up_all()
+    head = await fresh.store.head(tenant)
+    assert (await rebuild.verify_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant)) == []
+    admin = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        kept = await admin.fetchval(
+            "SELECT max(position) FROM rm_progress__states WHERE tenant_id = $1", tenant
+        )
+        assert kept is not None
+        await admin.execute(
+            "UPDATE rm_progress__states SET state = $3 WHERE tenant_id = $1 AND position = $2",
+            tenant, kept, progress_projection.encode_state(progress_projection.initial()),
+        )  # fmt: skip
+        await admin.execute(
+            "UPDATE rm_series__positions SET position = $2 WHERE tenant_id = $1", tenant, head + 5
+        )
+    finally:
+        await admin.close()
+    found = await rebuild.verify_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant)
+    by_table = {d.table: d for d in found}
+    assert by_table["rm_progress__states"].key == (tenant, kept)
+    assert by_table["rm_progress__states"].changed == (
+        ("state", f"checkpoint at {kept}", "not the state the log gives there"),
+    )
+    assert by_table["rm_series__positions"].changed == (
+        ("position", head + 5, f"at most the log's head, {head}"),
+    )
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 async def test_a_log_that_does_not_decode_stops_its_tenant_not_every_tenant(
     fresh: System, workers: int

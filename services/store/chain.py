@@ -93,7 +93,10 @@ async def verify_chain(pool: asyncpg.Pool, tenant_id: UUID) -> ChainReport:
                 return ChainReport(tenant_id, checked, head_position, position, "hash mismatch")
             checked += 1
             expected += 1
-    if checked != head_position or (head is not None and head["chain_hash"] != prev):
-        problem = "head does not match the last event"
+    if checked != head_position:  # events missing at the end (or a head behind them)
+        problem = f"the log ends at position {checked}, its head says {head_position}"
         return ChainReport(tenant_id, checked, head_position, checked + 1, problem)
+    if head is not None and head["chain_hash"] != prev:  # the head row itself was changed
+        problem = f"the head's hash is not that of event {checked}, the last"
+        return ChainReport(tenant_id, checked, head_position, checked, problem)
     return ChainReport(tenant_id, checked, head_position, None, None)

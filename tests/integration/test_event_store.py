@@ -233,6 +233,30 @@ async def test_verifier_notices_a_deleted_event(system: System, admin: asyncpg.C
     assert (report.first_bad_position, report.problem) == (2, "gap in positions")
 
 
+async def test_verifier_names_a_changed_head_and_a_lost_last_event(
+    system: System, admin: asyncpg.Connection
+) -> None:
+    """The head's hash changed: the head is named, at the last event's position (it named
+    a position past the log). The last event deleted: the log ends before its head."""
+    tenant, repo = new_tenant(), system.repository
+    tally = Tally(name="head")
+    for i in range(3):
+        tally.add(Decimal(i))
+    await repo.save(tenant, tally, actor="anna")
+    await admin.execute(
+        "UPDATE tenant_heads SET chain_hash = '\\x00'::bytea WHERE tenant_id = $1", tenant
+    )
+    report = await verify_chain(system.pool, tenant)
+    assert (report.first_bad_position, report.problem) == (
+        4, "the head's hash is not that of event 4, the last",
+    )  # fmt: skip
+    await admin.execute("DELETE FROM events WHERE tenant_id = $1 AND position = 4", tenant)
+    report = await verify_chain(system.pool, tenant)
+    assert (report.first_bad_position, report.problem) == (
+        4, "the log ends at position 3, its head says 4",
+    )  # fmt: skip
+
+
 async def test_a_cycle_is_snapshotted_at_every_version(
     system: System, admin: asyncpg.Connection
 ) -> None:

@@ -161,7 +161,7 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _key(key: tuple[object, ...]) -> str:
-    return ", ".join(str(part) for part in key)
+    return ", ".join(str(part) for part in key) or "(the tenant's one row)"
 
 
 def parse_instant(text: str, edge: Edge = "last") -> datetime:

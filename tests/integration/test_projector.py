@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 from structlog.testing import capture_logs
 
@@ -508,6 +509,30 @@ async def test_verify_finds_a_checkpoint_the_log_does_not_give_and_a_position_pa
     assert by_table["rm_series__positions"].changed == (
         ("position", head + 5, f"at most the log's head, {head}"),
     )
+
+
+async def test_verify_says_which_field_of_an_encoded_state_differs(fresh: System) -> None:
+    """rm_progress_items keeps each item's state encoded: a difference there is said by the
+    field that differs, not as kilobytes of MessagePack."""
+    tenant = await a_tenant_with_history(fresh, check_ins=2)
+    await projector(fresh).catch_up_all()
+    admin = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        item, data = await admin.fetchrow(
+            "SELECT item_id, state FROM rm_progress_items WHERE tenant_id = $1 AND kind = 'cycle'",
+            tenant,
+        )
+        renamed = msgspec.msgpack.decode(data) | {"name": "Q5 2027"}
+        await admin.execute(
+            "UPDATE rm_progress_items SET state = $3 WHERE tenant_id = $1 AND item_id = $2",
+            tenant, item, msgspec.msgpack.encode(renamed),
+        )  # fmt: skip
+    finally:
+        await admin.close()
+    [found] = await rebuild.verify_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant)
+    assert (found.table, found.changed) == (
+        "rm_progress_items", (("state.name", "Q5 2027", "Q1 2027"),),
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("workers", [1, 2])

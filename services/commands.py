@@ -53,8 +53,10 @@ async def bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def project(args: argparse.Namespace, settings: Settings) -> int:
+    from services.logs import configure_logging
     from services.projector.worker import Projector
 
+    configure_logging()  # JSON lines at INFO, as `okr serve` and its projector log
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import json
 import multiprocessing
 import os
 import signal
@@ -204,6 +205,31 @@ async def test_a_projector_killed_with_sigkill_resumes_from_its_positions(fresh:
         child.wait()
     await projector(fresh).catch_up_all()
     await assert_matches_rebuild(fresh, tenants)
+
+
+async def test_okr_project_logs_json_lines_at_info_and_stops_on_sigterm(fresh: System) -> None:
+    """As `okr serve` and its projector do: one JSON object a line, nothing below INFO (it
+    printed a console line at DEBUG for every pass), and SIGTERM stops it in order."""
+    await a_tenant_with_history(fresh, check_ins=5)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "project",
+        env=os.environ | {"DATABASE_URL": fresh.admin_dsn}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert child.stdout is not None
+    lines: list[dict[str, Any]] = []
+    try:
+        while not any(line["event"] == "projector.caught_up" for line in lines):
+            text = await asyncio.wait_for(child.stdout.readline(), 30)
+            assert text, "it stopped before it caught up"
+            lines.append(json.loads(text))
+    finally:
+        child.send_signal(signal.SIGTERM)
+        rest, _ = await asyncio.wait_for(child.communicate(), 30)
+    lines += [json.loads(text) for text in rest.splitlines()]
+    assert child.returncode == 0
+    assert {line["level"] for line in lines} <= {"info", "warning", "error"}
+    assert lines[-1]["event"] == "projector.stopped"
 
 
 async def test_two_projectors_at_once_give_the_same_rows_as_one(fresh: System) -> None:

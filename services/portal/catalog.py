@@ -413,6 +413,16 @@ _AUDIT: M = {
     },
     "audit.verify": {"it": "Verifica la catena", "en": "Verify the chain"},
     "audit.csv": {"it": "Scarica il registro (CSV)", "en": "Download the trail (CSV)"},
+    "audit.jsonl": {
+        "it": "Scarica il registro (JSON Lines)",
+        "en": "Download the trail (JSON Lines)",
+    },
+    "audit.topic": {"it": "Tipo di evento", "en": "Kind of event"},
+    "audit.topic.okr.Cycle": {"it": "Cicli", "en": "Cycles"},
+    "audit.topic.okr.Objective": {"it": "Obiettivi", "en": "Objectives"},
+    "audit.topic.okr.KeyResult": {"it": "Risultati chiave", "en": "Key results"},
+    "audit.topic.okr.KPI": {"it": "Indicatori", "en": "KPIs"},
+    "audit.topic.okr.SettingsChange": {"it": "Impostazioni dell'azienda", "en": "Company settings"},
     "audit.chain_ok": {
         "it": "Catena integra: {n} eventi verificati, fino alla posizione {head}.",
         "en": "Chain intact: {n} events checked, up to position {head}.",

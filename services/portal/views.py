@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar.response import Stream
@@ -24,10 +25,22 @@ SPARK_POINTS = 12
 
 def csv_download(rows: AsyncIterator[str], tenant_slug: str, what: str, today: date) -> Stream:
     """CSV text streamed as a file named `<tenant>-<what>-<day>.csv`."""
-    filename = f"{tenant_slug}-{what}-{today.isoformat()}.csv"
+    return download(rows, "text/csv", tenant_slug, what, "csv", today)  # (+ "; charset=utf-8")
+
+
+def download(
+    rows: AsyncIterator[str] | AsyncIterator[bytes],
+    media_type: str,
+    tenant_slug: str,
+    what: str,
+    extension: str,
+    today: date,
+) -> Stream:
+    """Rows streamed as a file named `<tenant>-<what>-<day>.<extension>`."""
+    filename = f"{tenant_slug}-{what}-{today.isoformat()}.{extension}"
     return Stream(
         rows,
-        media_type="text/csv",  # Litestar adds "; charset=utf-8"
+        media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
@@ -79,6 +92,36 @@ def kpi_tiles(state: ProgressView, nodes: Sequence[KPINode], locale: Locale) -> 
 
 def kpi_of(state: ProgressView, kpi_id: UUID | None) -> KPIView | None:
     return None if kpi_id is None else state.kpis.get(kpi_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DayFilters:
+    """Filters of a page by days (`from`, `to`: the days given, as typed) and more (a
+    subclass's), which its downloads and its next page take again."""
+
+    since: str | None = None
+    until: str | None = None
+
+    @property
+    def bad(self) -> dict[str, str]:
+        """The days given that are not days, by field (a page lists nothing then)."""
+        return bad_days(**{"from": self.since, "to": self.until})
+
+    def days(self) -> dict[str, datetime | None]:
+        """`since` and `until` as instants: the first day's start, the last day's end."""
+        first, last = parse_day(self.since), parse_day(self.until)
+        return {
+            "since": instants.start_of(first) if first else None,
+            "until": instants.after(last) if last else None,
+        }
+
+    def shown(self) -> dict[str, str]:
+        """The filters as the form shows them (a bad day as it was typed)."""
+        return {"from": self.since or "", "to": self.until or ""}
+
+    def link(self) -> str:
+        """The filters as a query string."""
+        return urlencode({k: v for k, v in self.shown().items() if v})
 
 
 def bad_days(**given: str | None) -> dict[str, str]:

@@ -3,6 +3,7 @@ diff, the CSV, corrections and revisions with their reasons, and the audit trail
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.async_api import expect
@@ -171,6 +172,25 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     text = (await download.path()).read_text(encoding="utf-8")
     assert text.startswith("position,recorded_at,actor")
     assert text.count("\n") > 100  # every event of the demo, one line each
+
+    # Filtered as an auditor asks: Marco's check-ins of one week; the downloads and the
+    # next page keep the filters, and the JSON Lines say the same events.
+    await page.get_by_label("Persona").select_option(label="Marco Russo")
+    await page.get_by_label("Tipo di evento").select_option("okr.KeyResult")
+    await page.get_by_role("button", name="Filtra").click()
+    rows = page.locator("table.audit tbody tr")
+    await expect(rows.first).to_be_visible()
+    shown = await rows.count()
+    assert 0 < shown < 100
+    assert set(await rows.locator("td:nth-child(3)").all_inner_texts()) == {"Marco Russo"}
+    async with page.expect_download() as jsonl_info:
+        await page.get_by_role("link", name="Scarica il registro (JSON Lines)").click()
+    lines = (await (await jsonl_info.value).path()).read_text(encoding="utf-8").splitlines()
+    events = [json.loads(line) for line in lines]
+    assert len(events) == shown and {e["actor"] for e in events} == {d.MARCO.actor}
+    assert all(e["topic"].startswith("okr.KeyResult.") for e in events)
+    await page.goto(f"/t/{d.TENANT_ID}/audit?from=ieri")
+    await expect(page.locator("#a-from-error")).to_contain_text("«ieri» non è una data")
 
     viewer = await open_page()
     await sign_in(viewer, d.SARA)

@@ -1,25 +1,29 @@
-"""The audit trail for those who may read it: every event with its hash, the chain verified,
-and the whole trail as CSV.
+"""The audit trail for those who may read it: every event with its hash, filtered by person,
+kind of event and days, the chain verified, and the trail as CSV or JSON Lines.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromQuery
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from projections.audit import audit_csv
+from projections.audit import AuditEntry, audit_csv, audit_jsonl
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
-from services.portal.errors import ForbiddenError
-from services.portal.views import csv_download
+from services.portal.errors import ForbiddenError, PageNotFoundError
+from services.portal.views import DayFilters, csv_download, download
 from services.read import audit
 from services.store.chain import verify_chain
 from tenants.roles import Permission
 
 PAGE = 100
+TOPICS = ("okr.Cycle", "okr.Objective", "okr.KeyResult", "okr.KPI", "okr.SettingsChange")
+"""The kinds of event the page filters by: each aggregate's topics (a dotted prefix)."""
+T = TypeVar("T", str, bytes)
 
 
 def requires_audit(viewer: ViewerDep, tenant: TenantDep) -> None:
@@ -27,8 +31,30 @@ def requires_audit(viewer: ViewerDep, tenant: TenantDep) -> None:
         raise ForbiddenError
 
 
+@dataclass(frozen=True, kw_only=True)
+class Filters(DayFilters):
+    """The trail's filters as the page's query gave them; the downloads take the same."""
+
+    person: str | None = None
+    topic: str | None = None
+
+    def query(self) -> dict[str, Any]:
+        """The arguments of read.audit."""
+        topic = self.topic if self.topic in TOPICS else None
+        return {"actor": self.person or None, "topic": topic, **self.days()}
+
+    def shown(self) -> dict[str, str]:
+        topic = self.topic if self.topic in TOPICS else ""
+        return {"person": self.person or "", "topic": topic, **super().shown()}
+
+
+Person = Annotated[str | None, QueryParameter(name="person")]
+Since = Annotated[str | None, QueryParameter(name="from")]
+Until = Annotated[str | None, QueryParameter(name="to")]
+
+
 class AuditController(Controller):
-    """/t/{tenant_id}/audit and /audit.csv."""
+    """/t/{tenant_id}/audit, /audit.csv and /audit.jsonl."""
 
     path = "/t/{tenant_id:str}"
 
@@ -42,36 +68,78 @@ class AuditController(Controller):
         tenant: TenantDep,
         after: FromQuery[int | None] = None,
         verify: FromQuery[bool] = False,
+        person: Person = None,
+        topic: FromQuery[str | None] = None,
+        since: Since = None,
+        until: Until = None,
     ) -> Response[Any]:
         requires_audit(viewer, tenant)
-        entries = await audit(
-            portal.system.repository, tenant.id, after_position=after, limit=PAGE + 1
-        )
+        filters = Filters(person=person, topic=topic, since=since, until=until)
+        bad = filters.bad
+        entries = [] if bad else await audit(
+            portal.system.repository, tenant.id, **filters.query(), after_position=after,
+            limit=PAGE + 1,
+        )  # fmt: skip
         report = await verify_chain(portal.system.pool, tenant.id) if verify else None
         names = await portal.people.names(tenant.id, {e.actor for e in entries})
         shown = entries[:PAGE]
         return portal.pages.render(
             request, "audit.html", locale=locale, viewer=viewer, tenant=tenant,
             section="audit", entries=shown, names=names, report=report, after=after,
-            more=shown[-1].position if len(entries) > PAGE else None, can_audit=True,
+            more=shown[-1].position if len(entries) > PAGE else None, filters=filters.shown(),
+            filter_link=filters.link(), bad=bad,
+            topics=[(t, locale.t(f"audit.topic.{t}")) for t in TOPICS],
         )  # fmt: skip
 
-    @get("/audit.csv", name="portal:audit-csv")
-    async def trail_csv(self, portal: PortalDep, viewer: ViewerDep, tenant: TenantDep) -> Stream:
+    @get(["/audit.csv", "/audit.jsonl"], name="portal:audit-download")
+    async def trail_download(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        person: Person = None,
+        topic: FromQuery[str | None] = None,
+        since: Since = None,
+        until: Until = None,
+    ) -> Stream:
+        """The trail as the page's filters show it, as the API writes it: CSV (a header, then
+        a line an event) or JSON Lines (one JSON object an event)."""
         requires_audit(viewer, tenant)
+        filters = Filters(person=person, topic=topic, since=since, until=until)
+        if request.url.path.endswith(".csv"):
+            rows = _pages(portal, tenant, filters, audit_csv, header=1)
+            return csv_download(rows, tenant.slug, "audit", portal.today())
+        lines = _pages(portal, tenant, filters, audit_jsonl)
+        return download(lines, "application/jsonl", tenant.slug, "audit", "jsonl", portal.today())
 
-        async def rows() -> AsyncIterator[str]:
-            after: int | None = None
-            first = True
-            while True:
-                entries = await audit(
-                    portal.system.repository, tenant.id, after_position=after, limit=1000
-                )
-                lines = list(audit_csv(entries))
-                yield "".join(lines if first else lines[1:])
-                first = False
-                if len(entries) < 1000:
-                    return
-                after = entries[-1].position
 
-        return csv_download(rows(), tenant.slug, "audit", portal.today())
+def _pages(
+    portal: PortalDep,
+    tenant: TenantDep,
+    filters: Filters,
+    lines_of: Callable[[Iterable[AuditEntry]], Iterator[T]],
+    *,
+    header: int = 0,
+) -> AsyncIterator[T]:
+    """Every page of the filtered trail, as `lines_of` writes it (its `header` lines once)."""
+    if filters.bad:
+        raise PageNotFoundError  # only a hand-made link: the page never offers it
+
+    async def rows() -> AsyncIterator[T]:
+        after: int | None = None
+        first = True
+        while True:
+            entries = await audit(
+                portal.system.repository, tenant.id, **filters.query(), after_position=after,
+                limit=1000,
+            )  # fmt: skip
+            lines = list(lines_of(entries))
+            for line in lines if first else lines[header:]:
+                yield line
+            first = False
+            if len(entries) < 1000:
+                return
+            after = entries[-1].position
+
+    return rows()

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery, QueryParameter
@@ -16,7 +15,7 @@ from litestar.response import Stream
 
 from projections.history import line_actors
 from projections.progress_tree import kpi_board, progress_tree
-from services.instants import after, before, end_of, start_of
+from services.instants import before, end_of
 from services.portal.controllers.dashboard import optional_id
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import PageNotFoundError
@@ -28,47 +27,30 @@ from services.portal.history_text import (
     diff_groups,
     local_text,
 )
-from services.portal.views import bad_days, csv_download, kpi_tiles, parse_day
+from services.portal.views import DayFilters, bad_days, csv_download, kpi_tiles, parse_day
 from services.read import diff, history, progress_state, state_as_of
 
 PAGE = 50
 
 
-@dataclass(frozen=True)
-class Filters:
+@dataclass(frozen=True, kw_only=True)
+class Filters(DayFilters):
     """The timeline's filters as the page's query gave them; the CSV takes the same."""
 
     item: str | None = None
     person: str | None = None
     kind: str | None = None
-    since: str | None = None
-    until: str | None = None
-
-    @property
-    def bad(self) -> dict[str, str]:
-        """The dates given that are not dates, by field (nothing is listed then)."""
-        return bad_days(**{"from": self.since, "to": self.until})
 
     def query(self) -> dict[str, Any]:
         """The arguments of read.history."""
-        first, last = parse_day(self.since), parse_day(self.until)
-        return {
-            "item_id": optional_id(self.item),
-            "actor": self.person or None,
-            "kind": self.kind if self.kind in ITEM_KINDS + CHANGE_KINDS else None,
-            "since": start_of(first) if first else None,
-            "until": after(last) if last else None,
-        }
+        kind = self.kind if self.kind in ITEM_KINDS + CHANGE_KINDS else None
+        return {"item_id": optional_id(self.item), "actor": self.person or None, "kind": kind,
+                **self.days()}  # fmt: skip
 
     def shown(self) -> dict[str, str]:
-        """The filters as the form shows them (a bad date as it was typed)."""
         kind = self.kind if self.kind in ITEM_KINDS + CHANGE_KINDS else None
         return {"item": self.item or "", "person": self.person or "", "kind": kind or "",
-                "from": self.since or "", "to": self.until or ""}  # fmt: skip
-
-    def link(self) -> str:
-        """The filters as a query string, for the CSV and the older page."""
-        return urlencode({k: v for k, v in self.shown().items() if v})
+                **super().shown()}  # fmt: skip
 
 
 class HistoryController(Controller):
@@ -91,7 +73,7 @@ class HistoryController(Controller):
         until: Annotated[str | None, QueryParameter(name="to")] = None,
         before: FromQuery[int | None] = None,
     ) -> Response[Any]:
-        filters = Filters(item, person, kind, since, until)
+        filters = Filters(item=item, person=person, kind=kind, since=since, until=until)
         bad = filters.bad
         lines = [] if bad else await history(
             portal.system.pool, tenant.id, **filters.query(), before_position=before,
@@ -174,7 +156,7 @@ class HistoryController(Controller):
         until: Annotated[str | None, QueryParameter(name="to")] = None,
     ) -> Stream:
         """The timeline as the page's filters show it, every page of it."""
-        filters = Filters(item, person, kind, since, until)
+        filters = Filters(item=item, person=person, kind=kind, since=since, until=until)
         if filters.bad:
             raise PageNotFoundError  # only a hand-made link: the page never offers it
 

@@ -116,6 +116,12 @@ class Folding:
             self.state = leader.state
         return True
 
+    def discard_batch(self) -> None:
+        """Forget the log rows of a batch whose fold failed part-way: its state and position
+        are still those before it (fold sets them at its end), and `finish` then writes the
+        tables as they stood there, not rows past the position it records."""
+        self.appended = defaultdict(list)
+
     def flush_log(self, tenant_id: UUID, writes: Writes, *, bulk: bool = False) -> None:
         """Put the appended log rows (and a checkpoint when due) in `writes`."""
         for table, rows in self.appended.items():

@@ -165,6 +165,7 @@ async def folded(
                 if behind is not None:
                     behind[tenant_id] = why
                 for f in fs:
+                    f.discard_batch()
                     f.finish(tenant_id, writes, bulk=True)
                 del foldings[tenant_id]
                 continue

@@ -561,6 +561,46 @@ async def test_verify_says_which_field_of_an_encoded_state_differs(fresh: System
     )  # fmt: skip
 
 
+async def test_a_fold_that_fails_part_way_through_a_batch_writes_no_row_past_its_position(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fold that raises at position 15, in a batch of 11..20: the rebuild leaves the tenant
+    where the batch began, with no log row of 11..14 past the position it records; once
+    the fold is mended, a projector carries on from there (it failed on those rows' keys
+    at every pass, and no tenant was projected again)."""
+    tenant = await a_tenant_with_history(fresh, check_ins=30)
+    monkeypatch.setattr(rebuild, "BATCH", 10)
+
+    class FailsAt15:
+        def __init__(self, inner: Any) -> None:
+            self.inner, self.name, self.tables = inner, inner.name, inner.tables
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def fold(self, state: Any, record: Recorded) -> Any:
+            if record.position == 15:
+                raise ValueError("a bug in the fold")
+            return self.inner.fold(state, record)
+
+    chosen = [progress_projection, FailsAt15(history_projection)]
+    rebuilt = await rebuild.rebuild_all(fresh, chosen, workers=1)  # type: ignore[list-item]
+    assert list(rebuilt.left_behind) == [tenant]
+    conn = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        stands = await conn.fetchval(
+            "SELECT position FROM rm_history__positions WHERE tenant_id = $1", tenant
+        )
+        last_row = await conn.fetchval(
+            "SELECT max(position) FROM rm_history WHERE tenant_id = $1", tenant
+        )
+    finally:
+        await conn.close()
+    assert stands == 10 and last_row == 10
+    await projector(fresh).catch_up_all()  # the fold mended
+    await assert_matches_rebuild(fresh, [tenant])
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 async def test_a_log_that_does_not_decode_stops_its_tenant_not_every_tenant(
     fresh: System, workers: int

@@ -391,7 +391,7 @@ class KeyResult(Aggregate):
         self.trigger_event(
             self.CheckedIn,
             check_in_id=new_id,
-            value=self._value(value),
+            value=self._value(value, fed=source == CheckInSource.KPI),
             on=_check_in_date(cycle, values.business_date(on, "on", latest_on)),
             confidence=values.confidence(confidence),
             note=values.note(note),
@@ -421,7 +421,9 @@ class KeyResult(Aggregate):
         if confidence is None:
             confidence = _confidence(columns.cell(self._check_ins, "confidence", index))
         kept = columns.cell(self._check_ins, "note", index)  # stored: as it was taken then
-        new_value, new_note = self._value(value), str(kept) if note is None else values.note(note)
+        fed = columns.cell(self._check_ins, "source", index) == CheckInSource.KPI
+        new_value = self._value(value, fed=fed)
+        new_note = str(kept) if note is None else values.note(note)
         if (
             new_value == Decimal(columns.cell(self._check_ins, "value", index))
             and confidence == _confidence(columns.cell(self._check_ins, "confidence", index))
@@ -531,8 +533,12 @@ class KeyResult(Aggregate):
         if self._archived:
             raise ArchivedError("the key result is archived", field="key_result_id")
 
-    def _value(self, value: Number) -> Decimal:
-        number = values.in_unit(values.measured(value, "value"), self._unit_kind, "value")
+    def _value(self, value: Number, *, fed: bool = False) -> Decimal:
+        """A value of this key result: of its unit, unless a KPI `fed` it (the KPI checked it
+        against its own unit: a measurement is never refused for a linked key result's)."""
+        number = values.measured(value, "value")
+        if not fed:
+            values.in_unit(number, self._unit_kind, "value")
         if self.kind is KRKind.MILESTONE and number not in (0, 1):
             raise InvalidValueError(
                 "a milestone is 0 (not done) or 1 (done)", field="value", rule="milestone_value"

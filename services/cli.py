@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -137,15 +138,19 @@ def main(argv: list[str] | None = None) -> None:
             code = asyncio.run(_ended_by_sigterm(command))
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:  # its reader went away (okr progress | head): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     except UNREACHABLE as error:  # a wrong DATABASE_URL, a server down: one line, no traceback
         raise SystemExit(f"okr: the database is out of reach: {error}") from None
     sys.exit(code)
 
 
 UNREACHABLE = (
-    *CONNECTION_LOST,  # refused, terminated, timed out (and a DSN that is not one)
+    *CONNECTION_LOST,  # refused, terminated, timed out
     asyncpg.InvalidCatalogNameError,  # no such database
     asyncpg.InvalidAuthorizationSpecificationError,  # no such role, no entry in pg_hba.conf
+    asyncpg.ClientConfigurationError,  # a DATABASE_URL that is not one
 )
 
 

@@ -34,7 +34,8 @@ CONNECTION_LOST: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,  # the server refused or ended the session
     asyncpg.exceptions.OperatorInterventionError,  # terminated, shutting down, starting up
     asyncpg.TooManyConnectionsError,
-    asyncpg.InterfaceError,  # a connection closed under a statement, among others
+    asyncpg.ConnectionDoesNotExistError,  # closed under a statement (not the misuses that
+    # are InterfaceError too: those are bugs)
     asyncpg.InternalClientError,  # a pooled connection whose backend was terminated while
     # idle says so, where asyncpg should say the connection is gone (asyncpg issue 1069)
     OSError,

@@ -13,6 +13,9 @@ T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+MAX_SESSION_HOURS = 24 * 366
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the running system can be told from outside."""
@@ -85,6 +88,8 @@ class Settings:
             ("OKR_MAX_BODY_BYTES", self.max_body_bytes, 1, "1 or more"),
             ("OKR_IDEMPOTENCY_TTL_HOURS", self.idempotency_ttl_hours, 1, "1 or more"),
             ("OKR_READY_MAX_LAG", self.ready_max_lag, 0, "0 or more"),
+            ("OKR_ACCESS_TOKEN_MINUTES", self.access_token_minutes, 1, "1 or more"),
+            ("OKR_REFRESH_TOKEN_DAYS", self.refresh_token_days, 1, "1 or more"),
             ("OKR_PROJECTOR_BATCH", self.projector_batch, 1, "1 or more"),
             ("OKR_PROJECTOR_TENANTS_KEPT", self.projector_tenants_kept, 0, "0 or more"),
             ("OKR_REBUILD_WORKERS", self.rebuild_workers, 0, "0 (one per core) or more"),
@@ -105,6 +110,11 @@ class Settings:
         for name, amount, zero, what in seconds:
             if not (math.isfinite(amount) and (amount > 0 or (zero and amount == 0))):
                 raise ValueError(f"{name}: expected {what}, not {amount}")
+        if self.session_hours > MAX_SESSION_HOURS:  # beyond it, a timedelta overflows
+            raise ValueError(
+                f"OKR_SESSION_HOURS: expected at most {MAX_SESSION_HOURS} (a year), not"
+                f" {self.session_hours}"
+            )
 
     @property
     def rebuild_processes(self) -> int:

@@ -33,7 +33,8 @@ def test_the_tenants_a_projector_keeps_are_a_setting() -> None:
      ("OKR_PROJECTOR_POLL", "-1"), ("OKR_PROJECTOR_POLL", "nan"), ("OKR_PROJECTOR_POLL", "inf"),
      ("OKR_READ_WAIT_SECONDS", "-1"), ("OKR_READ_WAIT_SECONDS", "nan"), ("OKR_POOL_MAX", "0"),
      ("OKR_SNAPSHOT_EVERY", "-1"), ("OKR_MAX_BODY_BYTES", "0"), ("OKR_READY_MAX_LAG", "-1"),
-     ("OKR_IDEMPOTENCY_TTL_HOURS", "0")],
+     ("OKR_IDEMPOTENCY_TTL_HOURS", "0"), ("OKR_ACCESS_TOKEN_MINUTES", "-5"),
+     ("OKR_REFRESH_TOKEN_DAYS", "0"), ("OKR_SESSION_HOURS", "1e300")],
 )  # fmt: skip
 def test_a_number_that_cannot_mean_anything_is_refused_by_name(name: str, bad: str) -> None:
     """A batch of 0 events or a poll every 0 s spun a core and applied nothing: each

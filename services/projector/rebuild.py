@@ -154,7 +154,7 @@ async def folded(
         logs = await read_logs_on(conn, {t: fs[0].at for t, fs in foldings.items()}, limit=BATCH)
         writes, events = Writes(), 0
         for tenant_id, fs in list(foldings.items()):
-            before = min(f.applied for f in fs)
+            before = min(f.at for f in fs)  # where this batch begins
             try:
                 records = await decode(repository, logs.get(tenant_id, []), conn)
                 fold_all(fs, records)

@@ -421,7 +421,8 @@ class Projector:
                 collector.tick()
                 try:
                     done = await self.project(chunk)
-                except DATABASE_TROUBLE as error:  # its connections lost: again, shortly
+                except CONNECTION_LOST as error:  # its connections lost: again, shortly (a
+                    # bug, a violated key, fails the start, as it always did)
                     log.warning(
                         "projector.pass_failed", tenants=len(chunk),
                         error_type=type(error).__name__, error=str(error),

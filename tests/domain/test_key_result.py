@@ -261,6 +261,10 @@ def test_a_count_or_hours_below_zero_is_refused() -> None:
     assert (err.value.field, err.value.rule) == ("value", "negative")
     assert_nothing_recorded(kr, version)
     kr.record_check_in(cycle=cycle, value=D(0), on=date(2027, 2, 1), author=AUTHOR)
+    fed = kr.record_check_in(  # a KPI's value, checked against the KPI's own unit
+        cycle=cycle, value=D(-5), on=date(2027, 2, 2), author=AUTHOR, source="kpi"
+    )
+    kr.correct_check_in(check_in_id=fed, value=D(-6), reason="the KPI's", author=AUTHOR)
     loss = a_key_result(cycle, unit=Unit(UnitKind.CURRENCY, "EUR"), kind="increase",
                         start=D(-1000), target=D(0), target_percent=None)  # fmt: skip
     loss.record_check_in(cycle=cycle, value=D(-400), on=date(2027, 2, 1), author=AUTHOR)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import asyncpg
 import pytest
@@ -240,3 +241,26 @@ async def test_a_log_out_of_time_order_is_found_and_read_by_its_stamps(
     finally:
         await admin.close()
         await system.close()
+
+
+async def test_the_first_settings_change_is_found_by_its_index_in_any_plan(
+    databases: DatabaseFactory,
+) -> None:
+    """As-of views look up a tenant's first change of settings on every read, in a statement
+    asyncpg keeps prepared: its generic plan, which PostgreSQL takes after five runs, uses
+    the partial index too (with the topic a parameter it walked the tenant's whole log)."""
+    from services.read.progress import _FIRST_SETTINGS_CHANGE
+
+    system = await bootstrap(Settings(), await databases.create())
+    await system.close()
+    admin = await asyncpg.connect(system.admin_dsn)
+    await admin.execute("BEGIN; SET LOCAL plan_cache_mode = force_generic_plan")
+    try:
+        await admin.execute(f"PREPARE first_change (uuid) AS {_FIRST_SETTINGS_CHANGE}")
+        plan = "\n".join(
+            r[0] for r in await admin.fetch(f"EXPLAIN EXECUTE first_change ('{uuid.uuid4()}')")
+        )
+    finally:
+        await admin.execute("ROLLBACK; DEALLOCATE ALL")
+        await admin.close()
+    assert "events_settings_changes" in plan, plan

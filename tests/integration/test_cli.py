@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -184,8 +185,8 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     for position in ("-1", "ten", str(10**23)):
         refused = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", position)
         assert refused.returncode == 2 and "expected a position (0 to " in refused.stderr
-    server = dsn.rsplit("/", 1)[0]
-    for wrong, said in ((f"{server}/no_such_database", 'database "no_such_database" does not'),
+    elsewhere = urlunsplit(urlsplit(dsn)._replace(path="/no_such_database"))  # same server
+    for wrong, said in ((elsewhere, 'database "no_such_database" does not'),
                         ("not a url", "invalid DSN")):  # fmt: skip
         out_of_reach = okr(wrong, "progress", "--tenant", "demo")
         assert out_of_reach.returncode == 1

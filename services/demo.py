@@ -228,9 +228,10 @@ class DemoPlan:
         self._revision(len(self.mondays) - 4)
 
     def _correction(self, week: int) -> None:
-        key, _, reason = d.CORRECTION
+        key, _, said = d.CORRECTION
         kr = next(kr for o in d.FY_OBJECTIVES for kr in o.krs if kr.key == key)
         right = self.value(kr, week)
+        reason = said.format(right=str(right).replace(".", ","))  # as an Italian writes it
 
         async def correct(app: OKRApplication, ctx: Context) -> None:
             await app.kpis.correct_measurement(

@@ -255,7 +255,7 @@ KPIS = (
 CORRECTION = (
     "satisfaction",
     D("4.6"),
-    "errore di battitura: il sondaggio riportava 4,2, non 4,6",
+    "errore di battitura: il sondaggio riportava {right}, non 4,6",  # the value it stores
 )
 TARGET_REVISION = (
     "lifetime-value",

@@ -105,6 +105,17 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
     assert "Esempio Consulenza" in first.stdout
     assert "Ridurre il tempo medio di risposta" in first.stdout
     assert again.stdout == first.stdout  # loading twice changes nothing
+    conn = await asyncpg.connect(dsn)
+    try:  # the demo's correction says the value it stores (it said 4,2 and stored 4.27)
+        reason, after = await conn.fetchrow(
+            "SELECT reason, changes->0->>'after' FROM rm_history"
+            " WHERE template = 'kpi.measurement_corrected'"
+        )
+    finally:
+        await conn.close()
+    assert (
+        reason == f"errore di battitura: il sondaggio riportava {after.replace('.', ',')}, non 4,6"
+    )
 
     def progress(*as_of: str) -> subprocess.CompletedProcess[str]:
         return okr(dsn, "progress", "--tenant", "demo", *as_of, "--json")

@@ -58,11 +58,6 @@ class SettingsChange(Aggregate):
             cls.Created, before=old, after=new, author=values.principal(author, "author")
         )
 
-    @property
-    def changed(self) -> list[str]:
-        """The settings whose value changed, in SETTINGS' order."""
-        return changed(self.before, self.after)
-
 
 def changed(before: Mapping[str, object], after: Mapping[str, object]) -> list[str]:
     """The settings whose value differs between two records of them, in SETTINGS' order."""

@@ -331,15 +331,16 @@ async def _rebuild_all(
         await _same_spec(guard, projections, began)
         # no pass runs now: what projectors applied since the last catch-up, applied here
         heads = dict(await _heads(guard))
-        moved = [t for t, head in heads.items() if reached.get(t) != head]
+        moved = [t for t, head in heads.items() if reached.get(t) != head and t not in left]
         last, behind = await _catch_up(guard, system.repository, projections, moved, None)
         progress.caught_up(last)
+        behind |= left
         # its new tables may stand before the live ones: heard at the commit, projectors
         # project it again (they keep no state of the tables swapped out: Projector._load)
-        await guard.execute(NOTIFY_SQL, [f"{t}:{heads[t]}" for t in behind])
+        await guard.execute(NOTIFY_SQL, [f"{t}:{heads[t]}" for t in behind if t in heads])
         for p in projections:
             await _swap(guard, p)
-    return Rebuilt(progress.events, left | behind)
+    return Rebuilt(progress.events, behind)
 
 
 @dataclass(frozen=True)
@@ -396,7 +397,11 @@ async def _catch_up_to_heads(
     events = 0
     async with _owner(system) as admin:
         for _ in range(CATCH_UP_ROUNDS):
-            heads = {t: head for t, head in await _heads(system.pool) if reached.get(t) != head}
+            heads = {
+                t: head
+                for t, head in await _heads(system.pool)
+                if reached.get(t) != head and t not in left  # (left: it fails there again)
+            }
             folded, behind = await _catch_up(
                 admin, system.repository, projections, list(heads), heads
             )

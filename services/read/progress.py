@@ -111,11 +111,14 @@ async def state_as_of(
         found = await load_checkpoints(conn, progress_projection, {tenant_id: upto})
         start, state = found.get(tenant_id, (0, progress_projection.initial()))
         records = await _records(conn, repository, tenant_id, start, upto)
-        first_change = await _first_settings_change(conn, repository, tenant_id)
+        first_change = None
+        if state.cadence_days is None and not any(r.topic == _SETTINGS for r in records):
+            # (a state that sets no cadence: the one the first change replaced, if any)
+            first_change = await _first_settings_change(conn, repository, tenant_id)
     view: ProgressView = state
     for record in records:
         view = progress_fold(view, record)
-    if view.cadence_days is None and first_change is not None:
+    if first_change is not None:
         view = replace(view, cadence_days=int(first_change.before[CADENCE]))
     return view
 
@@ -133,9 +136,10 @@ async def _first_settings_change(
     return cast(SettingsChange.Created, mapper.to_domain_event(StoredEvent(*row)))
 
 
+_SETTINGS = SettingsChange.Created.TOPIC
 _FIRST_SETTINGS_CHANGE = (
     "SELECT stream_id, version, topic, state FROM events WHERE tenant_id = $1"
-    f" AND topic = '{SettingsChange.Created.TOPIC}' ORDER BY position LIMIT 1"
+    f" AND topic = '{_SETTINGS}' ORDER BY position LIMIT 1"
 )
 """An index lookup: events_settings_changes (migration 0011), whose predicate the topic must
 match as written. As a parameter it did for five runs, then PostgreSQL's generic plan walked

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
+from domain import KPI, Cycle, KeyResult, Objective, SettingsChange
 from projections.audit import AuditEntry, audit_csv, audit_jsonl
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import ForbiddenError, PageNotFoundError
@@ -21,7 +23,7 @@ from services.store.chain import verify_chain
 from tenants.roles import Permission
 
 PAGE = 100
-TOPICS = ("okr.Cycle", "okr.Objective", "okr.KeyResult", "okr.KPI", "okr.SettingsChange")
+TOPICS = tuple(kind.TOPIC for kind in (Cycle, Objective, KeyResult, KPI, SettingsChange))
 """The kinds of event the page filters by: each aggregate's topics (a dotted prefix)."""
 T = TypeVar("T", str, bytes)
 
@@ -48,15 +50,24 @@ class Filters(DayFilters):
         return {"person": self.person or "", "topic": topic, **super().shown()}
 
 
-Person = Annotated[str | None, QueryParameter(name="person")]
-Since = Annotated[str | None, QueryParameter(name="from")]
-Until = Annotated[str | None, QueryParameter(name="to")]
+def audit_filters(
+    person: FromQuery[str | None] = None,
+    topic: FromQuery[str | None] = None,
+    since: Annotated[str | None, QueryParameter(name="from")] = None,
+    until: Annotated[str | None, QueryParameter(name="to")] = None,
+) -> Filters:
+    """The trail's filters from the query: one declaration for the page and its downloads."""
+    return Filters(person=person, topic=topic, since=since, until=until)
+
+
+FiltersDep = NamedDependency[Filters]
 
 
 class AuditController(Controller):
     """/t/{tenant_id}/audit, /audit.csv and /audit.jsonl."""
 
     path = "/t/{tenant_id:str}"
+    dependencies = {"filters": Provide(audit_filters, sync_to_thread=False)}
 
     @get("/audit", name="portal:audit")
     async def trail(
@@ -66,15 +77,11 @@ class AuditController(Controller):
         locale: LocaleDep,
         viewer: ViewerDep,
         tenant: TenantDep,
+        filters: FiltersDep,
         after: FromQuery[int | None] = None,
         verify: FromQuery[bool] = False,
-        person: Person = None,
-        topic: FromQuery[str | None] = None,
-        since: Since = None,
-        until: Until = None,
     ) -> Response[Any]:
         requires_audit(viewer, tenant)
-        filters = Filters(person=person, topic=topic, since=since, until=until)
         bad = filters.bad
         entries = [] if bad else await audit(
             portal.system.repository, tenant.id, **filters.query(), after_position=after,
@@ -98,15 +105,11 @@ class AuditController(Controller):
         portal: PortalDep,
         viewer: ViewerDep,
         tenant: TenantDep,
-        person: Person = None,
-        topic: FromQuery[str | None] = None,
-        since: Since = None,
-        until: Until = None,
+        filters: FiltersDep,
     ) -> Stream:
         """The trail as the page's filters show it, as the API writes it: CSV (a header, then
         a line an event) or JSON Lines (one JSON object an event)."""
         requires_audit(viewer, tenant)
-        filters = Filters(person=person, topic=topic, since=since, until=until)
         if request.url.path.endswith(".csv"):
             rows = _pages(portal, tenant, filters, audit_csv, header=1)
             return csv_download(rows, tenant.slug, "audit", portal.today())

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
@@ -53,10 +54,25 @@ class Filters(DayFilters):
                 **super().shown()}  # fmt: skip
 
 
+def history_filters(
+    item: FromQuery[str | None] = None,
+    person: FromQuery[str | None] = None,
+    kind: FromQuery[str | None] = None,
+    since: Annotated[str | None, QueryParameter(name="from")] = None,
+    until: Annotated[str | None, QueryParameter(name="to")] = None,
+) -> Filters:
+    """The timeline's filters from the query: one declaration for the page and its CSV."""
+    return Filters(item=item, person=person, kind=kind, since=since, until=until)
+
+
+FiltersDep = NamedDependency[Filters]
+
+
 class HistoryController(Controller):
     """/t/{tenant_id}/history, /as-of, /diff, /history.csv."""
 
     path = "/t/{tenant_id:str}"
+    dependencies = {"filters": Provide(history_filters, sync_to_thread=False)}
 
     @get("/history", name="portal:history")
     async def timeline(
@@ -66,14 +82,9 @@ class HistoryController(Controller):
         locale: LocaleDep,
         viewer: ViewerDep,
         tenant: TenantDep,
-        item: FromQuery[str | None] = None,
-        person: FromQuery[str | None] = None,
-        kind: FromQuery[str | None] = None,
-        since: Annotated[str | None, QueryParameter(name="from")] = None,
-        until: Annotated[str | None, QueryParameter(name="to")] = None,
+        filters: FiltersDep,
         before: FromQuery[int | None] = None,
     ) -> Response[Any]:
-        filters = Filters(item=item, person=person, kind=kind, since=since, until=until)
         bad = filters.bad
         lines = [] if bad else await history(
             portal.system.pool, tenant.id, **filters.query(), before_position=before,
@@ -130,7 +141,7 @@ class HistoryController(Controller):
         first = min(parse_day(since) or today - timedelta(days=7), today)
         last = min(parse_day(until) or today, today)
         first, last = min(first, last), max(first, last)
-        bad = bad_days(**{"from": since, "to": until})
+        bad = DayFilters(since=since, until=until).bad
         changes = await diff(
             portal.system.repository, tenant.id, since=before(first), until=end_of(last)
         )
@@ -149,14 +160,9 @@ class HistoryController(Controller):
         locale: LocaleDep,
         viewer: ViewerDep,
         tenant: TenantDep,
-        item: FromQuery[str | None] = None,
-        person: FromQuery[str | None] = None,
-        kind: FromQuery[str | None] = None,
-        since: Annotated[str | None, QueryParameter(name="from")] = None,
-        until: Annotated[str | None, QueryParameter(name="to")] = None,
+        filters: FiltersDep,
     ) -> Stream:
         """The timeline as the page's filters show it, every page of it."""
-        filters = Filters(item=item, person=person, kind=kind, since=since, until=until)
         if filters.bad:
             raise PageNotFoundError  # only a hand-made link: the page never offers it
 

@@ -4,6 +4,7 @@ Imports nothing but the standard library and ``eventsourcing``.
 """
 
 from domain import progress, values
+from domain.access import AccessChange
 from domain.cycle import Cycle
 from domain.errors import (
     ArchivedError,
@@ -64,6 +65,7 @@ from domain.values import (
 
 __all__ = [
     "KPI",
+    "AccessChange",
     "ArchivedError",
     "CheckIn",
     "CheckInSource",

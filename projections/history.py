@@ -66,7 +66,9 @@ def line_from_row(row: Sequence[Any]) -> HistoryLine:
     return msgspec.convert(data, HistoryLine)
 
 
-WORDS = frozenset({"title", "reason", "kpi", "topic", "settings", "name.before", "name.after"})
+WORDS = frozenset(
+    {"title", "reason", "kpi", "topic", "settings", "name.before", "name.after", "name", "email"}
+)
 """Parameters that are people's words: never an actor, a number or a date."""
 
 

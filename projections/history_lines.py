@@ -14,7 +14,8 @@ from uuid import UUID
 
 import msgspec
 
-from domain import KPI, Cycle, KeyResult, Objective
+from domain import KPI, Cycle, KeyResult, Objective, access
+from domain.access import AccessChange
 from domain.progress import score_shown
 from domain.settings import SettingsChange, changed
 from projections.base import Recorded, Row
@@ -33,7 +34,9 @@ from projections.progress_state import (
 
 CYCLE, OBJECTIVE, KEY_RESULT, KPI_KIND = "cycle", "objective", "key_result", "kpi"
 TENANT = "tenant"
-"""The kind of the lines about the tenant itself: changes of its settings."""
+"""The kind of the lines about the tenant itself: changes of its settings and of who may
+reach it."""
+SUSPENDED = "suspended"
 _RANGED = frozenset({"increase", "decrease"})
 
 
@@ -317,6 +320,26 @@ def _settings_changed(b: ProgressView, a: ProgressView, record: Recorded) -> Row
     return _row(record, _Draft(item, SETTINGS_TEMPLATE, changes, params))
 
 
+def _access_changed(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
+    """A line about who may reach the tenant: a member's role, an API key, its status."""
+    e: AccessChange.Created = record.event
+    field = "status" if e.subject == access.TENANT else "role"
+    params = {"name": e.name, "email": e.email}
+    item = _Item(TENANT, record.tenant_id, e.name, None)
+    draft = _Draft(item, _access_template(e), [_change(field, e.before, e.after)], params)
+    return _row(record, draft)
+
+
+def _access_template(e: AccessChange.Created) -> str:
+    if e.subject == access.TENANT:
+        return "tenant.suspended" if e.after == SUSPENDED else "tenant.reactivated"
+    if e.subject == access.API_KEY:
+        return "tenant.api_key_revoked" if e.after is None else "tenant.api_key_created"
+    if e.before is None:
+        return "tenant.member_added"
+    return "tenant.member_removed" if e.after is None else "tenant.member_role_changed"
+
+
 def _check_in_on(kr: KeyResultView, on: date) -> CheckInView | None:
     """:func:`check_in_at`, at once when no check-in is dated after ``on`` (the usual case)."""
     latest = kr.latest  # the latest-dated, recorded last: the answer for any later date
@@ -493,6 +516,7 @@ _DESCRIBERS: dict[type, Describer] = {
 _DIRECT: dict[type, RowMaker] = {
     KeyResult.CheckedIn: _check_in_row,
     SettingsChange.Created: _settings_changed,
+    AccessChange.Created: _access_changed,
 }
 """Events made into rows without a draft: check-ins (most of every log), and changes of
-settings (their item is the tenant, which only the record names)."""
+settings and access (their item is the tenant, which only the record names)."""

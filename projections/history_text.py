@@ -202,6 +202,34 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "settings of '{title}' changed by {actor}: {what}",
         "it": "impostazioni di '{title}' cambiate da {actor}: {what}",
     },
+    "tenant.member_added": {
+        "en": "{name} ({email}) given the role {after} by {actor}",
+        "it": "{name} ({email}) aggiunto con il ruolo {after} da {actor}",
+    },
+    "tenant.member_role_changed": {
+        "en": "role of {name} ({email}) changed {before} → {after} by {actor}",
+        "it": "ruolo di {name} ({email}) cambiato {before} → {after} da {actor}",
+    },
+    "tenant.member_removed": {
+        "en": "{name} ({email}) removed by {actor} (was {before})",
+        "it": "{name} ({email}) rimosso da {actor} (era {before})",
+    },
+    "tenant.api_key_created": {
+        "en": "API key '{name}' made by {actor}, role {after}",
+        "it": "chiave API '{name}' creata da {actor}, ruolo {after}",
+    },
+    "tenant.api_key_revoked": {
+        "en": "API key '{name}' revoked by {actor} (was {before})",
+        "it": "chiave API '{name}' revocata da {actor} (era {before})",
+    },
+    "tenant.suspended": {
+        "en": "'{name}' suspended by {actor}: its people and keys lost access",
+        "it": "'{name}' sospesa da {actor}: le sue persone e chiavi non vi accedono più",
+    },
+    "tenant.reactivated": {
+        "en": "'{name}' reactivated by {actor}: its people and keys reach it again",
+        "it": "'{name}' riattivata da {actor}: le sue persone e chiavi vi accedono di nuovo",
+    },
 }
 SETTINGS_TEMPLATE = "tenant.settings_changed"
 """A change of the tenant's settings: {what} says each setting changed, from SETTING_TEXTS
@@ -218,6 +246,20 @@ SETTING_TEXTS: dict[str, dict[str, str]] = {
         "it": "cadenza degli aggiornamenti {before} → {after} giorni",
     },
     "locale": {"en": "language {before} → {after}", "it": "lingua {before} → {after}"},
+}
+ACCESS_TEMPLATES = frozenset(
+    {
+        "tenant.member_added", "tenant.member_role_changed", "tenant.member_removed",
+        "tenant.api_key_created", "tenant.api_key_revoked", "tenant.suspended",
+        "tenant.reactivated",
+    }
+)  # fmt: skip
+"""Changes of access (domain.access): {before} and {after} are roles, said in ROLE_TEXTS."""
+ROLE_TEXTS: dict[str, dict[str, str]] = {
+    "consultant": {"en": "consultant", "it": "consulente"},
+    "client_admin": {"en": "client admin", "it": "amministratore"},
+    "client_member": {"en": "member", "it": "membro"},
+    "client_viewer": {"en": "viewer", "it": "lettore"},
 }
 KINDS = frozenset(TEMPLATES) | {
     template.partition(".")[0] for template in TEMPLATES if template != "event.recorded"
@@ -243,6 +285,10 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
             for name in values["settings"].split(",")
             if name in SETTING_TEXTS
         )
+    elif template in ACCESS_TEMPLATES:
+        for side in ("before", "after"):
+            if values[side] in ROLE_TEXTS:
+                values[side] = _in(ROLE_TEXTS[values[side]], language)
     return pattern.format_map(values)
 
 

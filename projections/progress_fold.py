@@ -14,6 +14,7 @@ from uuid import UUID
 from msgspec.structs import replace
 
 from domain import KPI, Cycle, KeyResult, Objective
+from domain.access import AccessChange
 from domain.settings import CADENCE, SettingsChange
 from domain.values import CycleState
 from projections.base import Recorded
@@ -319,8 +320,14 @@ def _settings_changed(state: ProgressView, e: SettingsChange.Created, r: Recorde
     return replace(state, cadence_days=days) if isinstance(days, int) else state
 
 
+def _access_changed(state: ProgressView, e: AccessChange.Created, r: Recorded) -> ProgressView:
+    """Who may reach the tenant changes nothing of its progress (its history tells it)."""
+    return state
+
+
 _HANDLERS: dict[type, Handler] = {
     SettingsChange.Created: _settings_changed,
+    AccessChange.Created: _access_changed,
     Cycle.Created: _cycle_created,
     Cycle.Activated: _cycle_activated,
     Cycle.Closed: _cycle_closed,

@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from tenants import validation as valid
-from tenants.db import tenant_transaction
+from tenants.db import Conn, in_tenant, tenant_transaction
 from tenants.errors import UnknownApiKeyError, UnknownTenantError, UnknownUserError
 from tenants.models import ApiKey, CreatedApiKey, from_row
 from tenants.principal import Principal
@@ -36,7 +36,7 @@ _TOUCH = (
 
 
 async def create_api_key(
-    pool: asyncpg.Pool,
+    on: Conn,
     tenant_id: UUID,
     name: str,
     *,
@@ -48,7 +48,7 @@ async def create_api_key(
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     plaintext = f"{KEY_PREFIX}{prefix}_{secret}"
     try:
-        async with tenant_transaction(pool, [tenant_id]) as conn:
+        async with in_tenant(on, [tenant_id]) as conn:
             row = await conn.fetchrow(
                 _INSERT, tenant_id, uuid4(), clean_name, prefix, _digest(plaintext),
                 clean_role.value, created_by,
@@ -72,9 +72,21 @@ async def list_api_keys(
     return [from_row(ApiKey, r) for r in rows]
 
 
-async def revoke_api_key(pool: asyncpg.Pool, tenant_id: UUID, key_id: UUID) -> ApiKey:
+async def locked_api_key(conn: asyncpg.Connection, tenant_id: UUID, key_id: UUID) -> ApiKey:
+    """The key, locked until the caller's transaction ends (see memberships.locked_membership),
+    or UnknownApiKeyError."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        tenant_id, key_id,
+    )  # fmt: skip
+    if row is None:
+        raise UnknownApiKeyError(f"no API key {key_id}", field="key_id")
+    return from_row(ApiKey, row)
+
+
+async def revoke_api_key(on: Conn, tenant_id: UUID, key_id: UUID) -> ApiKey:
     """The key stops authenticating at once (revoking twice keeps the first time)."""
-    async with tenant_transaction(pool, [tenant_id]) as conn:
+    async with in_tenant(on, [tenant_id]) as conn:
         row = await conn.fetchrow(
             "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())"
             f" WHERE tenant_id = $1 AND id = $2 RETURNING {_COLUMNS}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
+from typing import TypeAlias
 from uuid import UUID
 
 import asyncpg
@@ -30,6 +31,23 @@ async def tenant_transaction(
     """A transaction in which row-level security admits exactly these tenants; its BEGIN
     and the grant go in one round trip (see transaction_with: no savepoints inside)."""
     async with pool.acquire() as conn, transaction_with(conn, admit_sql(tenant_ids)):
+        yield conn
+
+
+Conn: TypeAlias = asyncpg.Pool | asyncpg.Connection
+"""Where a tenancy function runs: a pool (it opens its own tenant transaction), or the
+connection of a caller's transaction that admits the tenant (services.app.access writes the
+tenant's log in the same transaction)."""
+
+
+@asynccontextmanager
+async def in_tenant(on: Conn, tenant_ids: Iterable[UUID]) -> AsyncIterator[asyncpg.Connection]:
+    """`on` itself when it is a connection (its transaction admits the tenants), or a
+    tenant_transaction of the pool."""
+    if not isinstance(on, asyncpg.Pool):
+        yield on
+        return
+    async with tenant_transaction(on, tenant_ids) as conn:
         yield conn
 
 

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from tenants import validation as valid
-from tenants.db import admit_sql, tenant_transaction
+from tenants.db import Conn, admit_sql, in_tenant, tenant_transaction
 from tenants.errors import DuplicateSlugError, UnknownConsultancyError, UnknownTenantError
 from tenants.models import Consultancy, Tenant, TenantStatus, from_row
 
@@ -126,23 +126,30 @@ async def set_settings(
     the tenant: the tenant before and after. Its row stays locked until that transaction
     ends, so the caller records the change in the tenant's log in the same transaction, in
     the order changes were made (services.app.settings)."""
-    row = await conn.fetchrow(
-        f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1 FOR UPDATE", tenant_id
-    )
-    before = _tenant_or_raise(row, tenant_id)
+    before = await locked_tenant(conn, tenant_id)
     if all(getattr(before, column) == value for column, value in changes.items()):
         return before, before
     return before, await _set(conn, tenant_id, changes)
 
 
-async def suspend_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> Tenant:
+async def locked_tenant(conn: asyncpg.Connection, tenant_id: UUID) -> Tenant:
+    """The tenant, its row locked until the caller's transaction ends (changes of it are
+    recorded in its log in that transaction, in the order they were made), or
+    UnknownTenantError."""
+    row = await conn.fetchrow(
+        f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1 FOR UPDATE", tenant_id
+    )
+    return _tenant_or_raise(row, tenant_id)
+
+
+async def suspend_tenant(on: Conn, tenant_id: UUID) -> Tenant:
     """Its members and API keys lose access at once; its data stays."""
-    return await _update(pool, tenant_id, {"status": TenantStatus.SUSPENDED.value})
+    return await _update(on, tenant_id, {"status": TenantStatus.SUSPENDED.value})
 
 
-async def reactivate_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> Tenant:
+async def reactivate_tenant(on: Conn, tenant_id: UUID) -> Tenant:
     """Give its members and API keys their access back."""
-    return await _update(pool, tenant_id, {"status": TenantStatus.ACTIVE.value})
+    return await _update(on, tenant_id, {"status": TenantStatus.ACTIVE.value})
 
 
 async def list_consultancy_tenants(pool: asyncpg.Pool, consultancy_id: UUID) -> list[Tenant]:
@@ -160,8 +167,8 @@ async def list_consultancy_tenants(pool: asyncpg.Pool, consultancy_id: UUID) -> 
     return [from_row(Tenant, r) for r in rows]
 
 
-async def _update(pool: asyncpg.Pool, tenant_id: UUID, changes: dict[str, Any]) -> Tenant:
-    async with tenant_transaction(pool, [tenant_id]) as conn:
+async def _update(on: Conn, tenant_id: UUID, changes: dict[str, Any]) -> Tenant:
+    async with in_tenant(on, [tenant_id]) as conn:
         return await _set(conn, tenant_id, changes)
 
 

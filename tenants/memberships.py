@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from tenants import validation as valid
-from tenants.db import tenant_transaction
+from tenants.db import Conn, in_tenant, tenant_transaction
 from tenants.errors import (
     DuplicateMembershipError,
     NotConsultancyMemberError,
@@ -81,23 +81,21 @@ async def remove_consultancy_member(
         raise UnknownMembershipError("not a member of this consultancy", field="user_id")
 
 
-async def add_membership(
-    pool: asyncpg.Pool, tenant_id: UUID, user_id: UUID, role: Role | str
-) -> Membership:
+async def add_membership(on: Conn, tenant_id: UUID, user_id: UUID, role: Role | str) -> Membership:
     """Give the user a role in the tenant (a consultant must belong to its consultancy)."""
     clean = valid.role(role, MEMBERSHIP_ROLES)
-    async with tenant_transaction(pool, [tenant_id]) as conn:
+    async with in_tenant(on, [tenant_id]) as conn:
         return await _insert_membership(conn, tenant_id, user_id, clean)
 
 
 async def invite_member(
-    pool: asyncpg.Pool, tenant_id: UUID, email: str, display_name: str, role: Role | str
+    on: Conn, tenant_id: UUID, email: str, display_name: str, role: Role | str
 ) -> Membership:
     """Add the person with this email to the tenant, creating a password-less account if new."""
     clean_email = valid.email(email)
     clean_name = valid.name(display_name, "display_name")
     clean_role = valid.role(role, MEMBERSHIP_ROLES)
-    async with tenant_transaction(pool, [tenant_id]) as conn:
+    async with in_tenant(on, [tenant_id]) as conn:
         await conn.execute(
             "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)"
             " ON CONFLICT (email) DO NOTHING",
@@ -107,12 +105,10 @@ async def invite_member(
         return await _insert_membership(conn, tenant_id, user_id, clean_role)
 
 
-async def change_role(
-    pool: asyncpg.Pool, tenant_id: UUID, user_id: UUID, role: Role | str
-) -> Membership:
+async def change_role(on: Conn, tenant_id: UUID, user_id: UUID, role: Role | str) -> Membership:
     """Give a member of the tenant another role there."""
     clean = valid.role(role, MEMBERSHIP_ROLES)
-    async with tenant_transaction(pool, [tenant_id]) as conn:
+    async with in_tenant(on, [tenant_id]) as conn:
         if clean == Role.CONSULTANT:
             await _check_consultant(conn, tenant_id, user_id)
         updated = await conn.execute(
@@ -124,14 +120,27 @@ async def change_role(
         return await _fetch_membership(conn, tenant_id, user_id)
 
 
-async def remove_membership(pool: asyncpg.Pool, tenant_id: UUID, user_id: UUID) -> None:
+async def remove_membership(on: Conn, tenant_id: UUID, user_id: UUID) -> None:
     """Take the user's role in the tenant away."""
-    async with tenant_transaction(pool, [tenant_id]) as conn:
+    async with in_tenant(on, [tenant_id]) as conn:
         deleted = await conn.execute(
             "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
         )
     if deleted == "DELETE 0":
         raise UnknownMembershipError("not a member of this tenant", field="user_id")
+
+
+async def locked_membership(
+    conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID
+) -> Membership | None:
+    """The user's membership of the tenant (None: none), locked until the caller's
+    transaction ends: a change of it is recorded in the tenant's log in that transaction,
+    in the order changes were made (services.app.access)."""
+    row = await conn.fetchrow(
+        f"{_MEMBERSHIP} WHERE m.tenant_id = $1 AND m.user_id = $2 FOR UPDATE OF m",
+        tenant_id, user_id,
+    )  # fmt: skip
+    return None if row is None else from_row(Membership, row)
 
 
 async def list_members(pool: asyncpg.Pool, tenant_id: UUID) -> list[Membership]:

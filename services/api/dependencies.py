@@ -281,11 +281,13 @@ def item(content: T, version: int) -> Response[T]:
 
 
 async def with_position(
-    runtime: ApiRuntime, tenant_id: UUID, content: T, status_code: int = 200
+    runtime: ApiRuntime, tenant_id: UUID, content: T, status_code: int = 200, position: int = 0
 ) -> Response[T]:
-    """A tenancy write (members, keys): nothing is appended, the tenant's head is the position."""
-    head = await runtime.system.store.head(tenant_id)
-    return Response(content, status_code=status_code, headers={POSITION: str(head)})
+    """A tenancy write (settings, members, keys, status) at the log's `position` of the
+    change it recorded; one that changed nothing (0) answers the tenant's head."""
+    if not position:
+        position = await runtime.system.store.head(tenant_id)
+    return Response(content, status_code=status_code, headers={POSITION: str(position)})
 
 
 async def check_if_match(load: Callable[[], Awaitable[Aggregate]], expected: int | None) -> None:

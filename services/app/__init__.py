@@ -4,6 +4,7 @@ app = OKRApplication(repository)
 written = await app.key_results.record_check_in(ctx, kr_id, value=..., on=...)
 """
 
+from services.app.access import AccessCommands
 from services.app.base import Context, Written
 from services.app.cycles import CycleCommands
 from services.app.key_results import KeyResultCommands
@@ -25,3 +26,4 @@ class OKRApplication:
         self.key_results = KeyResultCommands(repository)
         self.kpis = KpiCommands(repository)
         self.settings = SettingsCommands(repository)
+        self.access = AccessCommands(repository)

@@ -423,6 +423,10 @@ _AUDIT: M = {
     "audit.topic.okr.KeyResult": {"it": "Risultati chiave", "en": "Key results"},
     "audit.topic.okr.KPI": {"it": "Indicatori", "en": "KPIs"},
     "audit.topic.okr.SettingsChange": {"it": "Impostazioni dell'azienda", "en": "Company settings"},
+    "audit.topic.okr.AccessChange": {
+        "it": "Accessi (persone, chiavi API)",
+        "en": "Access (people, API keys)",
+    },
     "audit.chain_ok": {
         "it": "Catena integra: {n} eventi verificati, fino alla posizione {head}.",
         "en": "Chain intact: {n} events checked, up to position {head}.",

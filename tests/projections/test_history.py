@@ -200,3 +200,43 @@ def test_values_in_lines_read_as_exports_write_them() -> None:
 
     for value in values * 2:
         assert value_text(value) == text(value), value
+
+
+def test_changes_of_access_read_in_both_languages_with_roles_in_words() -> None:
+    """Who was given which role, a key made and revoked, the tenant suspended: the role and
+    status before → after, the person's name and email as the change recorded them."""
+    from domain import AccessChange
+
+    log = Log()
+    changes = [
+        ("member", None, "client_admin"), ("member", "client_admin", "client_viewer"),
+        ("member", "client_viewer", None), ("api_key", None, "client_member"),
+        ("api_key", "client_member", None), ("tenant", "active", "suspended"),
+        ("tenant", "suspended", "active"),
+    ]  # fmt: skip
+    for subject, before, after in changes:
+        email = "anna@esempio.example" if subject == "member" else None
+        change = AccessChange.make(
+            subject=subject, subject_id="s-1", name="Anna Conti" if email else "CRM",
+            email=email, before=before, after=after, author="giulia",
+        )  # fmt: skip
+        log.save(change, actor="giulia")
+
+    lines = _lines(log)
+
+    assert [(line.item_kind, line.item_id) for line in lines] == [("tenant", log.tenant_id)] * 7
+    assert [line.text for line in lines] == [
+        "Anna Conti (anna@esempio.example) given the role client admin by giulia",
+        "role of Anna Conti (anna@esempio.example) changed client admin → viewer by giulia",
+        "Anna Conti (anna@esempio.example) removed by giulia (was viewer)",
+        "API key 'CRM' made by giulia, role member",
+        "API key 'CRM' revoked by giulia (was member)",
+        "'CRM' suspended by giulia: its people and keys lost access",
+        "'CRM' reactivated by giulia: its people and keys reach it again",
+    ]
+    assert [render(line.template, line.params, "it") for line in lines[:2]] == [
+        "Anna Conti (anna@esempio.example) aggiunto con il ruolo amministratore da giulia",
+        "ruolo di Anna Conti (anna@esempio.example) cambiato amministratore → lettore da giulia",
+    ]
+    assert lines[5].changes == [FieldChange("status", "active", "suspended")]
+    assert lines[2].changes == [FieldChange("role", "client_viewer", None)]

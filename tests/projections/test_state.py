@@ -104,13 +104,13 @@ def test_every_domain_event_has_a_fold_handler_and_a_history_line() -> None:
     """A new domain event must not slip past the read side unnoticed."""
     from eventsourcing.domain import CanMutateAggregate
 
-    from domain import KPI, Cycle, KeyResult, Objective, SettingsChange
+    from domain import KPI, AccessChange, Cycle, KeyResult, Objective, SettingsChange
     from projections.history_lines import _DESCRIBERS, _DIRECT
     from projections.progress_fold import _HANDLERS
 
     events = {
         value
-        for aggregate in (Cycle, Objective, KeyResult, KPI, SettingsChange)
+        for aggregate in (Cycle, Objective, KeyResult, KPI, SettingsChange, AccessChange)
         for value in vars(aggregate).values()
         if isinstance(value, type)
         and issubclass(value, CanMutateAggregate)

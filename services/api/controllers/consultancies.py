@@ -13,9 +13,13 @@ from projections.portfolio import PortfolioRow
 from services import read
 from services.api import lookups
 from services.api.dependencies import (
+    TENANT_DEPENDENCIES,
+    ContextDep,
+    OkrDep,
     PrincipalDep,
     RuntimeDep,
     utc_today,
+    with_position,
 )
 from services.api.pagination import Cursor, Limit, paginate
 from services.api.runtime import ApiRuntime
@@ -27,6 +31,7 @@ from services.api.security import (
     requires_consultancy_read,
     requires_platform_admin,
 )
+from services.app import Context, OKRApplication
 from tenants import directory, memberships, users
 from tenants.errors import UnknownTenantError
 from tenants.models import Consultancy, ConsultancyMember, Tenant
@@ -113,27 +118,39 @@ class ConsultancyController(Controller):
     @post(
         "/{consultancy_id:uuid}/tenants/{tenant_id:uuid}/suspend",
         guards=[requires_consultancy_create_tenants],
+        dependencies=dict(TENANT_DEPENDENCIES),
         status_code=200,
         summary="Suspend a tenant",
     )
     async def suspend_tenant(
-        self, consultancy_id: FromPath[UUID], tenant_id: FromPath[UUID], runtime: RuntimeDep
-    ) -> Tenant:
-        """Its members and API keys lose access at once; its data stays."""
-        await _tenant_of(runtime, consultancy_id, tenant_id)
-        return await directory.suspend_tenant(runtime.pool, tenant_id)
+        self,
+        consultancy_id: FromPath[UUID],
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        okr: OkrDep,
+        ctx: ContextDep,
+    ) -> Response[Tenant]:
+        """Its members and API keys lose access at once; its data stays. Recorded in its
+        log (okr.AccessChange.Created, subject "tenant"); once suspended, nothing more."""
+        return await _set_status(runtime, okr, ctx, consultancy_id, suspended=True)
 
     @post(
         "/{consultancy_id:uuid}/tenants/{tenant_id:uuid}/reactivate",
         guards=[requires_consultancy_create_tenants],
+        dependencies=dict(TENANT_DEPENDENCIES),
         status_code=200,
         summary="Reactivate a tenant",
     )
     async def reactivate_tenant(
-        self, consultancy_id: FromPath[UUID], tenant_id: FromPath[UUID], runtime: RuntimeDep
-    ) -> Tenant:
-        await _tenant_of(runtime, consultancy_id, tenant_id)
-        return await directory.reactivate_tenant(runtime.pool, tenant_id)
+        self,
+        consultancy_id: FromPath[UUID],
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        okr: OkrDep,
+        ctx: ContextDep,
+    ) -> Response[Tenant]:
+        """Its members and API keys reach it again (recorded in its log, as a suspension)."""
+        return await _set_status(runtime, okr, ctx, consultancy_id, suspended=False)
 
     @get(
         "/{consultancy_id:uuid}/members",
@@ -189,6 +206,19 @@ class ConsultancyController(Controller):
             cadence_days={t.id: t.check_in_cadence_days for t in mine},
         )  # fmt: skip
         return [PortfolioEntry(tenant=t, summary=rows[t.id]) for t in mine]
+
+
+async def _set_status(
+    runtime: ApiRuntime,
+    okr: OKRApplication,
+    ctx: Context,
+    consultancy_id: UUID,
+    *,
+    suspended: bool,
+) -> Response[Tenant]:
+    await _tenant_of(runtime, consultancy_id, ctx.tenant_id)
+    tenant, position = await okr.access.set_status(ctx, suspended=suspended)
+    return await with_position(runtime, ctx.tenant_id, tenant, position=position)
 
 
 async def _tenant_of(runtime: ApiRuntime, consultancy_id: UUID, tenant_id: UUID) -> Tenant:

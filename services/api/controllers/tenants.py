@@ -11,7 +11,6 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from services.api import lookups
 from services.api.dependencies import (
-    POSITION,
     TENANT_DEPENDENCIES,
     ContextDep,
     OkrDep,
@@ -79,13 +78,13 @@ class TenantController(Controller):
             check_in_cadence_days=data.check_in_cadence_days, locale=data.locale,
         )  # fmt: skip
         runtime.forget_cadence(tenant_id)
-        if position:
-            return Response(tenant, headers={POSITION: str(position)})
-        return await with_position(runtime, tenant_id, tenant)
+        return await with_position(runtime, tenant_id, tenant, position=position)
 
 
 class UserController(Controller):
-    """People of one tenant: invite, change role, remove."""
+    """People of one tenant: invite, change role, remove. Each change is recorded in the
+    tenant's log (okr.AccessChange.Created, subject "member"): the audit trail and the
+    history show who gave whom which role, and when; the X-OKR-Position is its position."""
 
     path = "/users"
     tags = ["users"]
@@ -104,13 +103,16 @@ class UserController(Controller):
 
     @post("/", summary="Invite a member")
     async def invite(
-        self, tenant_id: FromPath[UUID], data: JSONBody[MemberIn], runtime: RuntimeDep
+        self,
+        tenant_id: FromPath[UUID],
+        data: JSONBody[MemberIn],
+        runtime: RuntimeDep,
+        okr: OkrDep,
+        ctx: ContextDep,
     ) -> Response[Membership]:
         """Give a person (made without a password if new) a role in this tenant."""
-        member = await memberships.invite_member(
-            runtime.pool, tenant_id, data.email, data.display_name, data.role
-        )
-        return await with_position(runtime, tenant_id, member, HTTP_201_CREATED)
+        member, position = await okr.access.invite(ctx, data.email, data.display_name, data.role)
+        return await with_position(runtime, tenant_id, member, HTTP_201_CREATED, position)
 
     @patch("/{user_id:uuid}", summary="Change a member's role")
     async def set_role(
@@ -119,9 +121,12 @@ class UserController(Controller):
         user_id: FromPath[UUID],
         data: JSONBody[RoleIn],
         runtime: RuntimeDep,
+        okr: OkrDep,
+        ctx: ContextDep,
     ) -> Response[Membership]:
-        member = await memberships.change_role(runtime.pool, tenant_id, user_id, data.role)
-        return await with_position(runtime, tenant_id, member)
+        """The same role again changes nothing and writes nothing."""
+        member, position = await okr.access.change_role(ctx, user_id, data.role)
+        return await with_position(runtime, tenant_id, member, position=position)
 
     @delete(
         "/{user_id:uuid}",
@@ -129,15 +134,22 @@ class UserController(Controller):
         responses={204: ResponseSpec(data_container=None, description="Removed")},
     )
     async def remove(
-        self, tenant_id: FromPath[UUID], user_id: FromPath[UUID], runtime: RuntimeDep
+        self,
+        tenant_id: FromPath[UUID],
+        user_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        okr: OkrDep,
+        ctx: ContextDep,
     ) -> Response[None]:
         """The person loses their role here at once (its account stays)."""
-        await memberships.remove_membership(runtime.pool, tenant_id, user_id)
-        return await with_position(runtime, tenant_id, None, HTTP_204_NO_CONTENT)
+        position = await okr.access.remove(ctx, user_id)
+        return await with_position(runtime, tenant_id, None, HTTP_204_NO_CONTENT, position)
 
 
 class ApiKeyController(Controller):
-    """Tenant-scoped API keys for integrations (shown once, stored hashed)."""
+    """Tenant-scoped API keys for integrations (shown once, stored hashed). Making and
+    revoking one is recorded in the tenant's log (okr.AccessChange.Created, subject
+    "api_key")."""
 
     path = "/api-keys"
     tags = ["api-keys"]
@@ -164,18 +176,23 @@ class ApiKeyController(Controller):
         data: JSONBody[ApiKeyIn],
         principal: PrincipalDep,
         runtime: RuntimeDep,
+        okr: OkrDep,
+        ctx: ContextDep,
     ) -> Response[CreatedApiKey]:
         """The plaintext key is in this answer and nowhere else: keep it."""
         creator = principal.id if principal.kind == "user" else None
-        created = await api_keys.create_api_key(
-            runtime.pool, tenant_id, data.name, role=data.role, created_by=creator
-        )
-        return await with_position(runtime, tenant_id, created, HTTP_201_CREATED)
+        created, position = await okr.access.create_key(ctx, data.name, data.role, creator)
+        return await with_position(runtime, tenant_id, created, HTTP_201_CREATED, position)
 
     @delete("/{key_id:uuid}", status_code=200, summary="Revoke an API key")
     async def revoke_key(
-        self, tenant_id: FromPath[UUID], key_id: FromPath[UUID], runtime: RuntimeDep
+        self,
+        tenant_id: FromPath[UUID],
+        key_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        okr: OkrDep,
+        ctx: ContextDep,
     ) -> Response[ApiKey]:
-        """The key stops authenticating at once."""
-        revoked = await api_keys.revoke_api_key(runtime.pool, tenant_id, key_id)
-        return await with_position(runtime, tenant_id, revoked)
+        """The key stops authenticating at once (revoking it again changes nothing)."""
+        revoked, position = await okr.access.revoke_key(ctx, key_id)
+        return await with_position(runtime, tenant_id, revoked, position=position)

@@ -13,7 +13,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from domain import KPI, Cycle, KeyResult, Objective, SettingsChange
+from domain import KPI, AccessChange, Cycle, KeyResult, Objective, SettingsChange
 from projections.audit import AuditEntry, audit_csv, audit_jsonl
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import ForbiddenError, PageNotFoundError
@@ -23,7 +23,9 @@ from services.store.chain import verify_chain
 from tenants.roles import Permission
 
 PAGE = 100
-TOPICS = tuple(kind.TOPIC for kind in (Cycle, Objective, KeyResult, KPI, SettingsChange))
+TOPICS = tuple(
+    kind.TOPIC for kind in (Cycle, Objective, KeyResult, KPI, SettingsChange, AccessChange)
+)
 """The kinds of event the page filters by: each aggregate's topics (a dotted prefix)."""
 T = TypeVar("T", str, bytes)
 

@@ -1,0 +1,99 @@
+"""A change of who may reach a tenant, as the tenant's log records it.
+
+Memberships, API keys and the tenant's own status live in the directory (tenants/), which
+checks them and grants access by them; the log keeps every change of them, so that an
+auditor sees who gave whom which role, who made or revoked which key, who suspended the
+tenant, and when.
+"""
+
+from __future__ import annotations
+
+from eventsourcing.domain import Aggregate
+
+from domain import values
+from domain.errors import InvalidValueError
+
+MEMBER, API_KEY, TENANT = "member", "api_key", "tenant"
+SUBJECTS = (MEMBER, API_KEY, TENANT)
+"""What a change is about: a person's membership (its role), an API key (its role), the
+tenant itself (its status)."""
+EMAIL_MAX = 254
+
+
+class AccessChange(Aggregate):
+    """One change of access: what it is about, its role or status before and after (None:
+    it had none, or has none now), and who made it. Each change is a stream of its own, one
+    event long, as a SettingsChange is; the directory's row, locked while a change is
+    written, puts the changes of one member, key or tenant in order."""
+
+    TOPIC = "okr.AccessChange"
+
+    class Created(Aggregate.Created):
+        """Access to the tenant changed."""
+
+        TOPIC = "okr.AccessChange.Created"
+        subject: str
+        subject_id: str
+        name: str
+        email: str | None
+        before: str | None
+        after: str | None
+        author: str
+
+    def __init__(
+        self,
+        *,
+        subject: str,
+        subject_id: str,
+        name: str,
+        email: str | None,
+        before: str | None,
+        after: str | None,
+        author: str,
+    ) -> None:
+        self.subject = subject
+        self.subject_id = subject_id
+        self.name = name
+        self.email = email
+        self.before = before
+        self.after = after
+        self.author = author
+
+    @classmethod
+    def make(
+        cls,
+        *,
+        subject: str,
+        subject_id: object,
+        name: str,
+        email: str | None = None,
+        before: str | None,
+        after: str | None,
+        author: str,
+    ) -> AccessChange:
+        """Record a change of `subject` (one of SUBJECTS) named `name` (a member's email
+        too), from `before` to `after` (a role or a status, None for none; not equal)."""
+        if subject not in SUBJECTS:
+            raise InvalidValueError(
+                f"subject must be one of {', '.join(SUBJECTS)}", field="subject"
+            )
+        if before == after:
+            raise InvalidValueError("the access did not change", field="after")
+        return cls._create(
+            cls.Created,
+            subject=subject,
+            subject_id=values.principal(str(subject_id), "subject_id"),
+            name=_text(name, "name"),
+            email=None if email is None else _text(email, "email", EMAIL_MAX),
+            before=None if before is None else _text(before, "before"),
+            after=None if after is None else _text(after, "after"),
+            author=values.principal(author, "author"),
+        )
+
+
+def _text(given: object, field: str, limit: int = values.TITLE_MAX) -> str:
+    """Text as the directory checked it (its own rules: a name may hold what a title may
+    not), only of a sane length."""
+    if not isinstance(given, str) or not 1 <= len(given) <= limit:
+        raise InvalidValueError(f"{field} must be 1 to {limit} characters", field=field)
+    return given

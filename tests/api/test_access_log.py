@@ -1,0 +1,201 @@
+"""Changes of who may reach a tenant are events of its log: members invited, their roles
+changed, members removed, API keys made and revoked, the tenant suspended and reactivated.
+The audit trail and the history show each, with who made it; a change that changes nothing
+writes nothing, and a refused one changes neither the directory nor the log."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from services.bootstrap import System
+from tests.api.builders import World, an_email
+from tests.api.test_tenancy import a_new_tenant
+
+ACCESS = "okr.AccessChange.Created"
+ADMIN = "consultancy_admin".title()
+"""The consultancy admin's name in tests.api.builders: the history names who acted."""
+
+
+async def changes(client: httpx.AsyncClient, tenant: str, auth: dict[str, str]) -> list[Any]:
+    """The tenant's access changes in the audit trail, oldest first."""
+    trail = await client.get(
+        f"/api/v1/tenants/{tenant}/audit", headers=auth, params={"topic": ACCESS}
+    )
+    assert trail.status_code == 200, trail.text
+    return sorted(trail.json()["items"], key=lambda event: event["position"])
+
+
+async def from_to(
+    client: httpx.AsyncClient, tenant: str, auth: dict[str, str]
+) -> list[tuple[str, str | None, str | None]]:
+    """What each access change was about, and its role or status before and after."""
+    return [
+        (c["payload"]["subject"], c["payload"]["before"], c["payload"]["after"])
+        for c in await changes(client, tenant, auth)
+    ]
+
+
+async def lines(
+    client: httpx.AsyncClient, tenant: str, auth: dict[str, str], position: int
+) -> list[str]:
+    """The sentences of the tenant's own history lines once it shows `position`, newest first."""
+    answer = await client.get(
+        f"/api/v1/tenants/{tenant}/history",
+        headers=auth,
+        params={"kind": "tenant", "min_position": position},
+    )
+    assert answer.status_code == 200, answer.text
+    return [line["text"] for line in answer.json()["items"]]
+
+
+def position(answer: httpx.Response) -> int:
+    return int(answer.headers["X-OKR-Position"])
+
+
+async def test_each_change_of_a_membership_is_in_the_log_and_the_history(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    admin_id = world.a.user_ids["consultancy_admin"]
+    users = f"/api/v1/tenants/{tenant}/users"
+    email = an_email("marco")
+
+    invited = await client.post(
+        users, headers=admin,
+        json={"email": email, "display_name": "Marco Neri", "role": "client_member"},
+    )  # fmt: skip
+    assert invited.status_code == 201, invited.text
+    user_id = invited.json()["user_id"]
+    first = position(invited)
+    assert first == await system.store.head(UUID(tenant))
+
+    same = await client.patch(f"{users}/{user_id}", headers=admin, json={"role": "client_member"})
+    assert same.status_code == 200, same.text
+    assert position(same) == first  # the same role again: nothing written
+
+    viewer = await client.patch(f"{users}/{user_id}", headers=admin, json={"role": "client_viewer"})
+    assert viewer.json()["role"] == "client_viewer"
+    removed = await client.delete(f"{users}/{user_id}", headers=admin)
+    assert removed.status_code == 204
+    assert [position(viewer), position(removed)] == [first + 1, first + 2]
+
+    logged = await changes(client, tenant, admin)
+    assert [c["position"] for c in logged] == [first, first + 1, first + 2]
+    assert {c["actor"] for c in logged} == {f"user:{admin_id}"}
+    assert [(c["payload"]["before"], c["payload"]["after"]) for c in logged] == [
+        (None, "client_member"), ("client_member", "client_viewer"), ("client_viewer", None)
+    ]  # fmt: skip
+    assert {(c["payload"]["subject"], c["payload"]["subject_id"]) for c in logged} == {
+        ("member", user_id)
+    }
+    assert {(c["payload"]["name"], c["payload"]["email"]) for c in logged} == {
+        ("Marco Neri", email)
+    }
+
+    said = await lines(client, tenant, admin, first + 2)
+    assert said[:3] == [
+        f"Marco Neri ({email}) removed by {ADMIN} (was viewer)",
+        f"role of Marco Neri ({email}) changed member → viewer by {ADMIN}",
+        f"Marco Neri ({email}) given the role member by {ADMIN}",
+    ]
+
+
+async def test_a_refused_change_of_a_membership_writes_nothing(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Each refusal names its field, and neither the members nor the log change."""
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    users = f"/api/v1/tenants/{tenant}/users"
+    email = an_email("lia")
+    made = await client.post(
+        users, headers=admin, json={"email": email, "display_name": "Lia", "role": "client_viewer"}
+    )
+    user_id = made.json()["user_id"]
+    head = await system.store.head(UUID(tenant))
+    stranger = world.a.user_ids["client_admin"]  # a person, but not a member of this tenant
+    refusals = [
+        # the same person again: change the role instead
+        (client.post(users, headers=admin, json={
+            "email": email, "display_name": "Lia", "role": "client_member"}), 409, "user_id"),
+        (client.post(users, headers=admin, json={
+            "email": "not-an-email", "display_name": "X", "role": "client_member"}), 422, "email"),
+        (client.post(users, headers=admin, json={
+            "email": an_email("x"), "display_name": "X", "role": "owner"}), 422, "role"),
+        # a consultant must belong to the consultancy
+        (client.post(users, headers=admin, json={
+            "email": an_email("y"), "display_name": "Y", "role": "consultant"}), 422, "user_id"),
+        (client.patch(f"{users}/{stranger}", headers=admin, json={"role": "client_viewer"}),
+         404, "user_id"),
+        (client.patch(f"{users}/{user_id}", headers=admin, json={"role": "boss"}), 422, "role"),
+        (client.delete(f"{users}/{stranger}", headers=admin), 404, "user_id"),
+    ]  # fmt: skip
+    for request, status, field in refusals:
+        answer = await request
+        assert answer.status_code == status, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert field in {error.get("field") for error in answer.json().get("errors", [])} | {
+            answer.json().get("field")
+        }, answer.text
+    assert await system.store.head(UUID(tenant)) == head
+    listed = await client.get(users, headers=admin)
+    assert [(m["email"], m["role"]) for m in listed.json()["items"]] == [(email, "client_viewer")]
+
+
+async def test_api_keys_made_and_revoked_are_in_the_log(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    keys = f"/api/v1/tenants/{tenant}/api-keys"
+    made = await client.post(keys, headers=admin, json={"name": "CRM sync"})
+    assert made.status_code == 201, made.text
+    key_id = made.json()["key"]["id"]
+    revoked = await client.delete(f"{keys}/{key_id}", headers=admin)
+    again = await client.delete(f"{keys}/{key_id}", headers=admin)
+    assert again.status_code == 200
+    assert position(again) == position(revoked) == position(made) + 1  # once revoked: no more
+    unknown = await client.delete(f"{keys}/{world.a.revoked_key_id}", headers=admin)
+    assert unknown.status_code == 404  # another tenant's key is no key here
+    refused = await client.post(keys, headers=admin, json={"name": "X", "role": "client_admin"})
+    assert refused.status_code == 422, refused.text
+    assert await system.store.head(UUID(tenant)) == position(revoked)
+
+    assert await from_to(client, tenant, admin) == [
+        ("api_key", None, "client_member"), ("api_key", "client_member", None)
+    ]  # fmt: skip
+    assert (await lines(client, tenant, admin, position(revoked)))[:2] == [
+        f"API key 'CRM sync' revoked by {ADMIN} (was member)",
+        f"API key 'CRM sync' made by {ADMIN}, role member",
+    ]
+
+
+async def test_a_suspension_and_a_reactivation_are_in_the_log(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
+    suspended = await client.post(f"{lifecycle}/suspend", headers=admin)
+    assert suspended.status_code == 200, suspended.text
+    twice = await client.post(f"{lifecycle}/suspend", headers=admin)
+    assert position(twice) == position(suspended)  # suspended already: nothing written
+    elsewhere = f"/api/v1/consultancies/{world.b.consultancy.id}/tenants/{tenant}/reactivate"
+    assert (await client.post(elsewhere, headers=world.b.auth("consultancy_admin"))).is_error
+    assert await system.store.head(UUID(tenant)) == position(suspended)
+    reactivated = await client.post(f"{lifecycle}/reactivate", headers=admin)
+    assert reactivated.json()["status"] == "active"
+    assert position(reactivated) == position(suspended) + 1
+
+    assert await from_to(client, tenant, admin) == [
+        ("tenant", "active", "suspended"), ("tenant", "suspended", "active")
+    ]  # fmt: skip
+    name = suspended.json()["name"]
+    assert (await lines(client, tenant, admin, position(reactivated)))[:2] == [
+        f"'{name}' reactivated by {ADMIN}: its people and keys reach it again",
+        f"'{name}' suspended by {ADMIN}: its people and keys lost access",
+    ]

@@ -1,0 +1,58 @@
+"""A change of access as the log records it: what it may be about, and what it refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain import AccessChange, DomainError
+
+
+def change(**given: object) -> AccessChange:
+    fields: dict[str, object] = {
+        "subject": "member", "subject_id": "u-1", "name": "Anna Conti",
+        "email": "anna@esempio.example", "before": None, "after": "client_member",
+        "author": "user:giulia",
+    }  # fmt: skip
+    return AccessChange.make(**{**fields, **given})  # type: ignore[arg-type]
+
+
+def test_a_change_keeps_what_it_is_about_before_after_and_who() -> None:
+    made = change(before="client_member", after="client_viewer")
+    assert (made.subject, made.subject_id, made.name, made.email) == (
+        "member", "u-1", "Anna Conti", "anna@esempio.example"
+    )  # fmt: skip
+    assert (made.before, made.after, made.author) == (
+        "client_member",
+        "client_viewer",
+        "user:giulia",
+    )
+    assert change(subject="tenant", before="active", after="suspended", email=None).email is None
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        ({"subject": "consultancy"}, "subject"),  # only members, keys and the tenant
+        ({"before": "client_member"}, "after"),  # nothing changed
+        ({"before": None, "after": None}, "after"),
+        ({"name": ""}, "name"),
+        ({"name": "x" * 201}, "name"),
+        ({"email": "a" * 250 + "@x.it"}, "email"),
+        ({"after": 7}, "after"),
+        ({"author": ""}, "author"),
+        ({"subject_id": ""}, "subject_id"),
+    ],
+)
+def test_a_change_that_is_not_one_is_refused_naming_its_field(
+    given: dict[str, object], field: str
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        change(**given)
+    assert refused.value.field == field
+
+
+def test_a_name_is_kept_as_the_directory_checked_it() -> None:
+    """The directory's names may hold what a title may not (a tab): never refused here
+    after the directory took it, which would refuse an invitation it accepted."""
+    assert change(name="Anna\tConti").name == "Anna\tConti"
+    assert change(email="a" * 240 + "@esempio.it").email == "a" * 240 + "@esempio.it"

@@ -1,4 +1,4 @@
-"""Consultancies and their client tenants: create, read, change settings, suspend.
+"""Consultancies and their client tenants: create, read, change settings, suspend, erase.
 
 Functions take the application pool (role okr_app). Authorising the caller is the caller's
 job (`Principal.can`, `Principal.can_in_consultancy`); the tenant rows are still read and
@@ -14,8 +14,16 @@ import asyncpg
 
 from tenants import validation as valid
 from tenants.db import Conn, admit_sql, in_tenant, tenant_transaction
-from tenants.errors import DuplicateSlugError, UnknownConsultancyError, UnknownTenantError
-from tenants.models import Consultancy, Tenant, TenantStatus, from_row
+from tenants.errors import (
+    ConfirmationError,
+    DuplicateSlugError,
+    DuplicateTenantIdError,
+    RebuildRunningError,
+    TenantNotSuspendedError,
+    UnknownConsultancyError,
+    UnknownTenantError,
+)
+from tenants.models import Consultancy, ErasedTenant, Tenant, TenantStatus, from_row
 
 DEFAULT_COLOUR = "#2563eb"
 TENANT_COLUMNS = (
@@ -77,6 +85,8 @@ async def create_tenant(
     new_id = tenant_id or uuid4()
     try:
         async with tenant_transaction(pool, [new_id]) as conn:
+            if await conn.fetchval(_ERASED, new_id):
+                raise DuplicateTenantIdError(f"tenant {new_id} was erased", field="id")
             row = await conn.fetchrow(_INSERT_TENANT, new_id, consultancy_id, clean_name, *values)
     except asyncpg.ForeignKeyViolationError:
         raise UnknownConsultancyError(
@@ -85,8 +95,11 @@ async def create_tenant(
     except asyncpg.UniqueViolationError as e:
         if e.constraint_name == "tenants_slug_key":
             raise DuplicateSlugError(f"slug {values[0]!r} is taken", field="slug") from None
-        raise
+        raise DuplicateTenantIdError(f"tenant {new_id} exists", field="id") from None
     return from_row(Tenant, row)
+
+
+_ERASED = "SELECT EXISTS (SELECT FROM erased_tenants WHERE id = $1)"
 
 
 async def get_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> Tenant:
@@ -150,6 +163,52 @@ async def suspend_tenant(on: Conn, tenant_id: UUID) -> Tenant:
 async def reactivate_tenant(on: Conn, tenant_id: UUID) -> Tenant:
     """Give its members and API keys their access back."""
     return await _update(on, tenant_id, {"status": TenantStatus.ACTIVE.value})
+
+
+async def erase_tenant(pool: asyncpg.Pool, tenant_id: UUID, confirm: str, by: str) -> ErasedTenant:
+    """Erase the tenant, for good: every row of it in every tenant table, its log and its
+    cipher key included (okr_erase_tenant). Only a suspended tenant, and only when `confirm`
+    is its slug; what is left is the tombstone, which this returns."""
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        tenant = await locked_tenant(conn, tenant_id)
+        if confirm != tenant.slug:
+            raise ConfirmationError(
+                f"to erase this tenant, confirm with its slug '{tenant.slug}'", field="confirm"
+            )
+        if tenant.status != TenantStatus.SUSPENDED:
+            raise TenantNotSuspendedError(
+                "suspend the tenant before erasing it (export it first if its data is wanted)",
+                field="status",
+            )
+        try:
+            row = await conn.fetchrow(_ERASE, tenant_id, by)
+        except asyncpg.LockNotAvailableError:
+            raise RebuildRunningError(
+                "a full rebuild of the read models is running: erase once it has finished"
+            ) from None
+    if row is None:  # not there any more (its row is locked: never, short of a bug)
+        raise UnknownTenantError(f"no tenant {tenant_id}", field="tenant_id")
+    return _erased(row)
+
+
+async def erased_tenants(pool: asyncpg.Pool, consultancy_id: UUID) -> list[ErasedTenant]:
+    """The consultancy's erased tenants, the earliest first."""
+    rows = await pool.fetch(
+        f"SELECT {_ERASED_COLUMNS} FROM erased_tenants WHERE consultancy_id = $1"
+        " ORDER BY erased_at, id",
+        consultancy_id,
+    )
+    return [_erased(row) for row in rows]
+
+
+_ERASED_COLUMNS = (
+    "id AS tenant_id, consultancy_id, name, slug, erased_by, erased_at, events, head_hash"
+)
+_ERASE = f"SELECT {_ERASED_COLUMNS} FROM okr_erase_tenant($1, $2)"
+
+
+def _erased(row: Any) -> ErasedTenant:
+    return ErasedTenant(**{**dict(row), "head_hash": bytes(row["head_hash"]).hex()})
 
 
 async def list_consultancy_tenants(pool: asyncpg.Pool, consultancy_id: UUID) -> list[Tenant]:

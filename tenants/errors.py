@@ -90,6 +90,12 @@ class DuplicateSlugError(TenancyError):
     default_rule = "duplicate_slug"
 
 
+class DuplicateTenantIdError(TenancyError):
+    """A tenant of this id exists, or existed and was erased (HTTP 409)."""
+
+    default_rule = "duplicate_id"
+
+
 class DuplicateMembershipError(TenancyError):
     """The user already holds a role there: change it instead."""
 
@@ -152,6 +158,25 @@ class RateLimitedError(TenancyError):
     def __init__(self, message: str, *, retry_after: int, field: str | None = None):
         super().__init__(message, field=field)
         self.retry_after = retry_after
+
+
+class TenantNotSuspendedError(TenancyError):
+    """A tenant is erased only once suspended: its people have lost access first (HTTP 409)."""
+
+    default_rule = "not_suspended"
+
+
+class ConfirmationError(TenancyError):
+    """An irreversible request was not confirmed as asked (the tenant's slug, to erase it)."""
+
+    default_rule = "confirmation_mismatch"
+
+
+class RebuildRunningError(TenancyError):
+    """A full rebuild of the read models is running: a tenant is erased once it has finished
+    (its shadow tables could take the tenant's rows in again) (HTTP 409)."""
+
+    default_rule = "rebuild_running"
 
 
 class PermissionDeniedError(TenancyError):

@@ -21,6 +21,21 @@ class TenantStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class ErasedTenant(msgspec.Struct, frozen=True, kw_only=True):
+    """What is left of an erased tenant: which it was, who erased it and when, and where its
+    log stood (its events and the hash of the last: the proof of what was erased)."""
+
+    tenant_id: UUID
+    consultancy_id: UUID
+    name: str
+    slug: str
+    erased_by: str
+    erased_at: datetime
+    events: int
+    head_hash: str
+    """Hex."""
+
+
 class Consultancy(msgspec.Struct, frozen=True, kw_only=True):
     """A consultancy that runs OKRs for its client tenants."""
 

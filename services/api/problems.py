@@ -33,10 +33,13 @@ from tenants.errors import (
     DuplicateEmailError,
     DuplicateMembershipError,
     DuplicateSlugError,
+    DuplicateTenantIdError,
     InvalidCredentialsError,
     PermissionDeniedError,
     RateLimitedError,
+    RebuildRunningError,
     TenancyError,
+    TenantNotSuspendedError,
     UnknownConsultancyError,
     UnknownTenantError,
 )
@@ -135,7 +138,14 @@ class InvalidQueryError(ApiError):
 # -- mapping ----------------------------------------------------------------------------------
 
 _CONFLICTS = (CycleClosedError, CycleStateError, ArchivedError, DuplicateIdError)
-_TENANCY_CONFLICTS = (DuplicateEmailError, DuplicateMembershipError, DuplicateSlugError)
+_TENANCY_CONFLICTS = (
+    DuplicateEmailError,
+    DuplicateMembershipError,
+    DuplicateSlugError,
+    DuplicateTenantIdError,
+    TenantNotSuspendedError,
+    RebuildRunningError,
+)
 
 
 def _problem(

@@ -78,6 +78,13 @@ class ApiRuntime:
     def forget_cadence(self, tenant_id: UUID) -> None:
         self._cadences.pop(tenant_id, None)
 
+    def forget_tenant(self, tenant_id: UUID) -> None:
+        """Keep nothing of an erased tenant in this process: its settings, its people's
+        names, its cipher key."""
+        self.forget_cadence(tenant_id)
+        self.people.forget(tenant_id)
+        self.system.repository.forget(tenant_id)
+
     @classmethod
     def wire(
         cls, system: System, settings: Settings, projector: RunningProjector | None = None

@@ -147,6 +147,7 @@ requires_export = requires(Permission.EXPORT)
 requires_consultancy_read = requires_in_consultancy(Permission.READ)
 requires_consultancy_create_tenants = requires_in_consultancy(Permission.CREATE_TENANTS)
 requires_consultancy_manage_users = requires_in_consultancy(Permission.MANAGE_USERS)
+requires_consultancy_erase = requires_in_consultancy(Permission.ERASE)
 
 
 def route_permission(handler: BaseRouteHandler) -> Permission | None:

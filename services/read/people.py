@@ -47,6 +47,10 @@ class People:
                 names[actor] = name
         return names
 
+    def forget(self, tenant_id: UUID) -> None:
+        """Drop the tenant's names (an erased tenant)."""
+        self._tenants.pop(tenant_id, None)
+
     async def _tenant_names(self, tenant_id: UUID) -> dict[str, str]:
         names = {
             f"user:{user_id}": name

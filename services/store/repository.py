@@ -109,6 +109,10 @@ class Repository:
                 Mapper(self._transcoder, cipher=cipher) if cipher else self._plain
             )
 
+    def forget(self, tenant_id: UUID) -> None:
+        """Drop the tenant's mapper and its cipher key (an erased tenant)."""
+        self._mappers.pop(tenant_id, None)
+
     async def enable_cipher(self, tenant_id: UUID) -> None:
         """Give a tenant its own AES-256 key: its events from now on are stored encrypted."""
         async with tenant_transaction(self.store.pool, [tenant_id]) as conn:

@@ -24,9 +24,10 @@ from services.api.dependencies import (
 from services.api.pagination import Cursor, Limit, paginate
 from services.api.runtime import ApiRuntime
 from services.api.schemas.common import Out, Page
-from services.api.schemas.tenancy import ConsultancyIn, ConsultancyMemberIn, TenantIn
+from services.api.schemas.tenancy import ConsultancyIn, ConsultancyMemberIn, EraseIn, TenantIn
 from services.api.security import (
     requires_consultancy_create_tenants,
+    requires_consultancy_erase,
     requires_consultancy_manage_users,
     requires_consultancy_read,
     requires_platform_admin,
@@ -34,7 +35,7 @@ from services.api.security import (
 from services.app import Context, OKRApplication
 from tenants import directory, memberships, users
 from tenants.errors import UnknownTenantError
-from tenants.models import Consultancy, ConsultancyMember, Tenant
+from tenants.models import Consultancy, ConsultancyMember, ErasedTenant, Tenant
 from tenants.principal import Principal
 
 V1 = "/api/v1"
@@ -151,6 +152,48 @@ class ConsultancyController(Controller):
     ) -> Response[Tenant]:
         """Its members and API keys reach it again (recorded in its log, as a suspension)."""
         return await _set_status(runtime, okr, ctx, consultancy_id, suspended=False)
+
+    @post(
+        "/{consultancy_id:uuid}/tenants/{tenant_id:uuid}/erase",
+        guards=[requires_consultancy_erase],
+        status_code=200,
+        summary="Erase a suspended tenant for good",
+    )
+    async def erase_tenant(
+        self,
+        consultancy_id: FromPath[UUID],
+        tenant_id: FromPath[UUID],
+        data: JSONBody[EraseIn],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+    ) -> ErasedTenant:
+        """Every row of the tenant goes, in every table: its log (the events, their hash
+        chain, its cipher key), its read models, its members and API keys. It cannot be
+        undone: export the tenant first if its data is wanted. Only a suspended tenant, and
+        `confirm` must be its slug. The answer, also kept in the consultancy's list of erased
+        tenants, says who erased it, when, and where its log stood (events, last hash)."""
+        await _tenant_of(runtime, consultancy_id, tenant_id)
+        erased = await directory.erase_tenant(
+            runtime.pool, tenant_id, data.confirm, principal.actor
+        )
+        runtime.forget_tenant(tenant_id)
+        return erased
+
+    @get(
+        "/{consultancy_id:uuid}/erased-tenants",
+        guards=[requires_consultancy_erase],
+        summary="List the consultancy's erased tenants",
+    )
+    async def list_erased_tenants(
+        self,
+        consultancy_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[ErasedTenant]:
+        """Which of its tenants were erased, by whom and when, the earliest first."""
+        found = await directory.erased_tenants(runtime.pool, consultancy_id)
+        return paginate(found, lambda e: (e.erased_at.isoformat(), str(e.tenant_id)), cursor, limit)
 
     @get(
         "/{consultancy_id:uuid}/members",

@@ -87,6 +87,12 @@ class TenantIn(Body):
     id: UUID | None = None
 
 
+class EraseIn(Body):
+    """Erase a suspended tenant for good: `confirm` is its slug."""
+
+    confirm: str
+
+
 class TenantSettingsIn(Body):
     """Tenant settings to change (the others stay)."""
 

@@ -1,0 +1,146 @@
+"""Erasing a client tenant: a suspended one, confirmed by its slug, by whoever may erase in
+its consultancy. Every row of it goes, in every tenant table (its log and cipher key, its
+read models, members, keys); a tombstone says who erased it, when, and where its log stood.
+Every refusal names its field and erases nothing; the other tenants are untouched."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+import httpx
+
+from services.bootstrap import System
+from tests.api.builders import World, an_email
+from tests.api.test_tenancy import a_new_tenant
+
+TENANT_TABLES = """
+    SELECT c.relname FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_attribute a ON a.attrelid = c.oid
+     WHERE n.nspname = current_schema() AND c.relkind = 'r' AND a.attname = 'tenant_id'
+       AND NOT a.attisdropped
+"""
+
+
+async def rows_of(admin_dsn: str, tenant: UUID) -> dict[str, int]:
+    """The tenant's rows in each table that holds any (read as the owner: no RLS)."""
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        tables = [r["relname"] for r in await conn.fetch(TENANT_TABLES)]
+        found = {
+            table: await conn.fetchval(f"SELECT count(*) FROM {table} WHERE tenant_id = $1", tenant)
+            for table in tables
+        }
+        found["tenants"] = await conn.fetchval("SELECT count(*) FROM tenants WHERE id = $1", tenant)
+    finally:
+        await conn.close()
+    return {table: count for table, count in found.items() if count}
+
+
+async def a_busy_tenant(client: httpx.AsyncClient, world: World, system: System) -> UUID:
+    """A tenant with an encrypted log, read models, a member and an API key."""
+    tenant = UUID(await a_new_tenant(client, world))
+    await system.repository.enable_cipher(tenant)
+    base, admin = f"/api/v1/tenants/{tenant}", world.a.auth("consultancy_admin")
+    writes = [
+        client.post(f"{base}/cycles", headers=admin, json={
+            "name": "Q1 2027", "starts_on": "2027-01-01", "ends_on": "2027-03-31"}),
+        client.post(f"{base}/users", headers=admin, json={
+            "email": an_email("ada"), "display_name": "Ada", "role": "client_member"}),
+        client.post(f"{base}/api-keys", headers=admin, json={"name": "ERP"}),
+    ]  # fmt: skip
+    for write in writes:
+        answer = await write
+        assert answer.status_code == 201, answer.text
+    head = int(answer.headers["X-OKR-Position"])
+    seen = await client.get(f"{base}/history", headers=admin, params={"min_position": head})
+    assert len(seen.json()["items"]) == 3  # the projector has written its rows
+    return tenant
+
+
+async def test_a_suspended_tenant_is_erased_row_by_row_and_a_tombstone_kept(
+    client: httpx.AsyncClient, world: World, system: System, admin_dsn: str
+) -> None:
+    tenant = await a_busy_tenant(client, world, system)
+    admin = world.a.auth("consultancy_admin")
+    lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
+    slug = (await client.post(f"{lifecycle}/suspend", headers=admin)).json()["slug"]
+    held = await rows_of(admin_dsn, tenant)
+    assert {"events", "tenant_heads", "tenant_keys", "memberships", "api_keys"} <= held.keys()
+    assert any(table.startswith("rm_") for table in held)
+    verified = await client.get(f"/api/v1/tenants/{tenant}/audit/verify", headers=admin)
+    head = verified.json()["head_position"]
+    other_head = await system.store.head(world.a.tenant.id)
+
+    erased = await client.post(f"{lifecycle}/erase", headers=admin, json={"confirm": slug})
+
+    assert erased.status_code == 200, erased.text
+    tombstone = erased.json()
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM erased_tenants WHERE id = $1",
+                                   tenant) == 1  # fmt: skip
+    finally:
+        await conn.close()
+    assert (tombstone["tenant_id"], tombstone["slug"], tombstone["events"]) == (
+        str(tenant), slug, head
+    )  # fmt: skip
+    assert tombstone["erased_by"] == f"user:{world.a.user_ids['consultancy_admin']}"
+    assert len(tombstone["head_hash"]) == 64 and tombstone["head_hash"] != "0" * 64
+    assert await rows_of(admin_dsn, tenant) == {}
+    assert (await client.get(f"/api/v1/tenants/{tenant}", headers=admin)).status_code == 404
+    listed = await client.get(
+        f"/api/v1/consultancies/{world.a.consultancy.id}/erased-tenants", headers=admin
+    )
+    assert tombstone in listed.json()["items"]
+    again = await client.post(f"{lifecycle}/erase", headers=admin, json={"confirm": slug})
+    assert again.status_code == 404
+    reused = await client.post(
+        f"/api/v1/consultancies/{world.a.consultancy.id}/tenants",
+        headers=admin, json={"name": "Nuovo", "id": str(tenant)},
+    )  # fmt: skip
+    assert reused.status_code == 409, reused.text
+    assert reused.json()["errors"][0]["field"] == "id"
+    assert await rows_of(admin_dsn, tenant) == {}
+
+    # the others are untouched: their log, its chain, their read models
+    assert await system.store.head(world.a.tenant.id) == other_head
+    others = f"/api/v1/tenants/{world.a.tenant.id}"
+    assert (await client.get(f"{others}/audit/verify", headers=admin)).json()["ok"] is True
+    assert (await client.get(f"{others}/progress", headers=admin)).status_code == 200
+
+
+async def test_an_erasure_that_is_refused_erases_nothing(
+    client: httpx.AsyncClient, world: World, system: System, admin_dsn: str
+) -> None:
+    tenant = await a_busy_tenant(client, world, system)
+    admin = world.a.auth("consultancy_admin")
+    lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
+    slug = (await client.get(f"/api/v1/tenants/{tenant}", headers=admin)).json()["slug"]
+    held = await rows_of(admin_dsn, tenant)
+
+    not_suspended = await client.post(f"{lifecycle}/erase", headers=admin, json={"confirm": slug})
+    assert not_suspended.status_code == 409, not_suspended.text
+    assert not_suspended.json()["errors"][0]["field"] == "status"
+    await client.post(f"{lifecycle}/suspend", headers=admin)
+    held = await rows_of(admin_dsn, tenant)
+    refusals = [
+        (admin, {"confirm": slug.upper()}, 422, "confirm"),
+        (admin, {"confirm": ""}, 422, "confirm"),
+        (admin, {}, 422, "confirm"),  # no confirmation at all
+        (admin, {"confirm": slug, "force": True}, 422, "force"),
+        (world.a.auth("consultant"), {"confirm": slug}, 403, None),  # may not erase
+        (world.a.auth("client_admin"), {"confirm": slug}, 404, None),  # not its consultancy's
+    ]
+    for who, body, status, field in refusals:
+        answer = await client.post(f"{lifecycle}/erase", headers=who, json=body)
+        assert answer.status_code == status, (body, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        if field is not None:
+            assert field in {e["field"] for e in answer.json()["errors"]}, answer.text
+    elsewhere = f"/api/v1/consultancies/{world.b.consultancy.id}/tenants/{tenant}/erase"
+    other_admin = world.b.auth("consultancy_admin")
+    answer = await client.post(elsewhere, headers=other_admin, json={"confirm": slug})
+    assert answer.status_code == 404  # another consultancy's tenant is no tenant of its own
+    assert await rows_of(admin_dsn, tenant) == held

@@ -281,13 +281,20 @@ def item(content: T, version: int) -> Response[T]:
 
 
 async def with_position(
-    runtime: ApiRuntime, tenant_id: UUID, content: T, status_code: int = 200, position: int = 0
+    runtime: ApiRuntime,
+    tenant_id: UUID,
+    content: T,
+    status_code: int = 200,
+    position: int = 0,
+    headers: Mapping[str, str] | None = None,
 ) -> Response[T]:
     """A tenancy write (settings, members, keys, status) at the log's `position` of the
     change it recorded; one that changed nothing (0) answers the tenant's head."""
     if not position:
         position = await runtime.system.store.head(tenant_id)
-    return Response(content, status_code=status_code, headers={POSITION: str(position)})
+    return Response(
+        content, status_code=status_code, headers={**(headers or {}), POSITION: str(position)}
+    )
 
 
 async def check_if_match(load: Callable[[], Awaitable[Aggregate]], expected: int | None) -> None:

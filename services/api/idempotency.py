@@ -4,7 +4,9 @@ The key belongs to one principal in one tenant (or, outside tenants, to the prin
 first request claims it with the hash of its method, path and body; a retry with the same
 request replays the stored status, headers and body; the same key with another request is
 422; a retry while the first is still running is 409. Only successful (2xx) answers are
-kept: a failed write recorded nothing, so trying it again is safe. Keys expire after
+kept: a failed write recorded nothing, so trying it again is safe. An answer that holds a
+secret (Cache-Control: no-store: a new API key) is kept without it: a retry is told the
+write was done (409), never given the secret again. Keys expire after
 ``idempotency_ttl_hours``.
 
 This middleware also enforces the body size limit on writes (413) while it reads the body.
@@ -39,9 +41,12 @@ from litestar.types import (
 )
 
 from services.api.problems import (
+    PROBLEM_JSON,
+    FieldProblem,
     IdempotencyInProgressError,
     IdempotencyKeyReusedError,
     InvalidHeaderError,
+    Problem,
 )
 from services.api.runtime import runtime_of
 from services.db import tenant_transaction
@@ -52,6 +57,7 @@ MAX_KEY = 255
 REPLAYED = "idempotent-replayed"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEPT_HEADERS = frozenset({"content-type", "etag", "location", "x-okr-position"})
+"""What a replay gives back of the first answer's headers (names in lower case)."""
 ABANDONED_AFTER = timedelta(minutes=2)
 """A claim still unanswered after this long belongs to a request that died: take it over."""
 
@@ -274,17 +280,39 @@ async def _run_and_keep(
     start = next(m for m in messages if m["type"] == "http.response.start")
     status = start["status"]
     if 200 <= status < 300:
-        kept = [
-            (name.decode("latin-1"), value.decode("latin-1"))
+        headers = [
+            (name.decode("latin-1").lower(), value.decode("latin-1"))
             for name, value in start.get("headers", [])
-            if name.decode("latin-1").lower() in KEPT_HEADERS
         ]
+        kept = [(name, value) for name, value in headers if name in KEPT_HEADERS]
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+        if any(name == "cache-control" and "no-store" in value for name, value in headers):
+            status, kept, body = _shown_once(scope, kept)
         await store.answer(key, status, kept, body)
     else:
         await store.release(key)
     for message in messages:
         await send(message)
+
+
+def _shown_once(
+    scope: Scope, kept: list[tuple[str, str]]
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """What a retry gets of an answer that holds a secret (Cache-Control: no-store, as a new
+    API key's plaintext): never the secret, which is not kept anywhere, but a 409 that says
+    the write was done, with its Location and position."""
+    problem = Problem(
+        type="/problems/answered-once",
+        title="Answered once",
+        status=409,
+        detail="the first request with this Idempotency-Key succeeded, and its answer held a"
+        " secret shown only once: it is not kept. If it was lost, revoke what was made (its"
+        " Location) and make another.",
+        instance=scope["path"],
+        errors=[FieldProblem("Idempotency-Key", "secret_shown_once", "answered once")],
+    )
+    headers = [(n, v) for n, v in kept if n != "content-type"]
+    return 409, [*headers, ("content-type", PROBLEM_JSON)], msgspec.json.encode(problem)
 
 
 async def _replay(found: Stored, send: Send) -> None:

@@ -39,6 +39,40 @@ async def test_a_retry_returns_the_first_answer_and_records_nothing(
     assert await head(system, world) == written
 
 
+async def test_a_new_api_key_is_never_kept_for_a_retry(
+    client: httpx.AsyncClient, world: World, system: System, admin_dsn: str
+) -> None:
+    """A key's plaintext is shown once: the answer kept for a retry holds no secret, and the
+    retry is told the key was made (409, its Location), not given it again, nor another."""
+    keys = f"/api/v1/tenants/{world.a.tenant.id}/api-keys"
+    idempotency = str(uuid.uuid4())
+    headers = {**world.a.auth("client_admin"), "Idempotency-Key": idempotency}
+    made = await client.post(keys, headers=headers, json={"name": "Gestionale"})
+    assert made.status_code == 201, made.text
+    plaintext, key_id = made.json()["plaintext"], made.json()["key"]["id"]
+    assert made.headers["cache-control"] == "no-store"
+    assert made.headers["location"].endswith(f"/api-keys/{key_id}")
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        kept = await conn.fetchval("SELECT body FROM idempotency_keys WHERE key = $1", idempotency)
+    finally:
+        await conn.close()
+    assert kept is not None and plaintext.encode() not in kept
+    assert plaintext.split("_")[2].encode() not in kept  # nor its secret part
+
+    again = await client.post(keys, headers=headers, json={"name": "Gestionale"})
+
+    assert again.status_code == 409, again.text
+    assert again.json()["errors"][0]["rule"] == "secret_shown_once"
+    assert plaintext not in again.text
+    assert (again.headers["location"], again.headers["x-okr-position"]) == (
+        made.headers["location"], made.headers["x-okr-position"]
+    )  # fmt: skip
+    listed = await client.get(keys, headers=world.a.auth("client_admin"))
+    assert [k["id"] for k in listed.json()["items"]].count(key_id) == 1
+    assert [k["name"] for k in listed.json()["items"]].count("Gestionale") == 1
+
+
 async def test_the_same_key_with_another_body_is_refused(
     client: httpx.AsyncClient, world: World, system: System
 ) -> None:

@@ -179,10 +179,15 @@ class ApiKeyController(Controller):
         okr: OkrDep,
         ctx: ContextDep,
     ) -> Response[CreatedApiKey]:
-        """The plaintext key is in this answer and nowhere else: keep it."""
+        """The plaintext key is in this answer and nowhere else: keep it. (A retry with the
+        same Idempotency-Key is told the key was made, 409, and never given it again.)"""
         creator = principal.id if principal.kind == "user" else None
         created, position = await okr.access.create_key(ctx, data.name, data.role, creator)
-        return await with_position(runtime, tenant_id, created, HTTP_201_CREATED, position)
+        headers = {
+            "Cache-Control": "no-store",
+            "Location": f"/api/v1/tenants/{tenant_id}/api-keys/{created.key.id}",
+        }
+        return await with_position(runtime, tenant_id, created, HTTP_201_CREATED, position, headers)
 
     @delete("/{key_id:uuid}", status_code=200, summary="Revoke an API key")
     async def revoke_key(

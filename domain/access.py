@@ -3,7 +3,8 @@
 Memberships, API keys and the tenant's own status live in the directory (tenants/), which
 checks them and grants access by them; the log keeps every change of them, so that an
 auditor sees who gave whom which role, who made or revoked which key, who suspended the
-tenant, and when.
+tenant, and when. A person is named by id only: their name and email stay in the directory
+(where they can be changed or erased), not in a log that cannot be.
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ from domain.errors import InvalidValueError
 
 MEMBER, API_KEY, TENANT = "member", "api_key", "tenant"
 SUBJECTS = (MEMBER, API_KEY, TENANT)
-"""What a change is about: a person's membership (its role), an API key (its role), the
-tenant itself (its status)."""
-EMAIL_MAX = 254
+"""What a change is about: a person's role in the tenant, an API key (its role), the tenant
+itself (its status)."""
+ACTIVE, SUSPENDED = "active", "suspended"
+"""A tenant's statuses."""
 
 
 class AccessChange(Aggregate):
     """One change of access: what it is about, its role or status before and after (None:
     it had none, or has none now), and who made it. Each change is a stream of its own, one
-    event long, as a SettingsChange is; the directory's row, locked while a change is
-    written, puts the changes of one member, key or tenant in order."""
+    event long, as a SettingsChange is; the tenant's row in the directory, locked while a
+    change is written, puts a tenant's changes in order."""
 
     TOPIC = "okr.AccessChange"
 
@@ -34,8 +36,10 @@ class AccessChange(Aggregate):
         TOPIC = "okr.AccessChange.Created"
         subject: str
         subject_id: str
-        name: str
-        email: str | None
+        name: str | None
+        """A key's name (None for a person or the tenant)."""
+        tenant: str
+        """The tenant's name then: what its history lines are about."""
         before: str | None
         after: str | None
         author: str
@@ -45,8 +49,8 @@ class AccessChange(Aggregate):
         *,
         subject: str,
         subject_id: str,
-        name: str,
-        email: str | None,
+        name: str | None,
+        tenant: str,
         before: str | None,
         after: str | None,
         author: str,
@@ -54,7 +58,7 @@ class AccessChange(Aggregate):
         self.subject = subject
         self.subject_id = subject_id
         self.name = name
-        self.email = email
+        self.tenant = tenant
         self.before = before
         self.after = after
         self.author = author
@@ -65,14 +69,15 @@ class AccessChange(Aggregate):
         *,
         subject: str,
         subject_id: object,
-        name: str,
-        email: str | None = None,
+        name: str | None = None,
+        tenant: str,
         before: str | None,
         after: str | None,
         author: str,
     ) -> AccessChange:
-        """Record a change of `subject` (one of SUBJECTS) named `name` (a member's email
-        too), from `before` to `after` (a role or a status, None for none; not equal)."""
+        """Record a change of `subject` (one of SUBJECTS; an API key's `name` too) of the
+        tenant named `tenant`, from `before` to `after` (a role or a status, None for none;
+        not equal)."""
         if subject not in SUBJECTS:
             raise InvalidValueError(
                 f"subject must be one of {', '.join(SUBJECTS)}", field="subject"
@@ -82,18 +87,18 @@ class AccessChange(Aggregate):
         return cls._create(
             cls.Created,
             subject=subject,
-            subject_id=values.principal(str(subject_id), "subject_id"),
-            name=_text(name, "name"),
-            email=None if email is None else _text(email, "email", EMAIL_MAX),
+            subject_id=_text(str(subject_id), "subject_id"),
+            name=None if name is None else _text(name, "name"),
+            tenant=_text(tenant, "tenant"),
             before=None if before is None else _text(before, "before"),
             after=None if after is None else _text(after, "after"),
             author=values.principal(author, "author"),
         )
 
 
-def _text(given: object, field: str, limit: int = values.TITLE_MAX) -> str:
+def _text(given: object, field: str) -> str:
     """Text as the directory checked it (its own rules: a name may hold what a title may
     not), only of a sane length."""
-    if not isinstance(given, str) or not 1 <= len(given) <= limit:
-        raise InvalidValueError(f"{field} must be 1 to {limit} characters", field=field)
+    if not isinstance(given, str) or not 1 <= len(given) <= values.TITLE_MAX:
+        raise InvalidValueError(f"{field} must be 1 to {values.TITLE_MAX} characters", field=field)
     return given

@@ -67,15 +67,17 @@ def line_from_row(row: Sequence[Any]) -> HistoryLine:
 
 
 WORDS = frozenset(
-    {"title", "reason", "kpi", "topic", "settings", "name.before", "name.after", "name", "email"}
+    {"title", "reason", "kpi", "topic", "settings", "name.before", "name.after", "name"}
 )
 """Parameters that are people's words: never an actor, a number or a date."""
 
 
 def line_actors(lines: Iterable[HistoryLine]) -> set[str]:
-    """Who acted in these lines (owners among their parameters are anyone's to type: see
-    services.read.people)."""
-    return {line.actor for line in lines}
+    """Who acted in these lines, and whose access they changed (owners among their
+    parameters are anyone's to type: see services.read.people)."""
+    return {line.actor for line in lines} | {
+        member for line in lines if (member := line.params.get("member"))
+    }
 
 
 def with_names(line: HistoryLine, names: Mapping[str, str]) -> HistoryLine:

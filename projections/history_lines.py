@@ -34,9 +34,9 @@ from projections.progress_state import (
 
 CYCLE, OBJECTIVE, KEY_RESULT, KPI_KIND = "cycle", "objective", "key_result", "kpi"
 TENANT = "tenant"
-"""The kind of the lines about the tenant itself: changes of its settings and of who may
-reach it."""
-SUSPENDED = "suspended"
+"""The kind of the lines about the tenant itself: changes of its settings."""
+ACCESS = "access"
+"""The kind of the lines about who may reach the tenant (the item is the tenant too)."""
 _RANGED = frozenset({"increase", "decrease"})
 
 
@@ -321,23 +321,26 @@ def _settings_changed(b: ProgressView, a: ProgressView, record: Recorded) -> Row
 
 
 def _access_changed(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
-    """A line about who may reach the tenant: a member's role, an API key, its status."""
+    """A line about who may reach the tenant: a member's role (the member as an actor, named
+    where the line is read), an API key, its status."""
     e: AccessChange.Created = record.event
     field = "status" if e.subject == access.TENANT else "role"
-    params = {"name": e.name, "email": e.email}
-    item = _Item(TENANT, record.tenant_id, e.name, None)
+    params = {"member": f"user:{e.subject_id}"} if e.subject == access.MEMBER else {}
+    if e.name is not None:
+        params["name"] = e.name
+    item = _Item(ACCESS, record.tenant_id, e.tenant, None)
     draft = _Draft(item, _access_template(e), [_change(field, e.before, e.after)], params)
     return _row(record, draft)
 
 
 def _access_template(e: AccessChange.Created) -> str:
     if e.subject == access.TENANT:
-        return "tenant.suspended" if e.after == SUSPENDED else "tenant.reactivated"
+        return "access.suspended" if e.after == access.SUSPENDED else "access.reactivated"
     if e.subject == access.API_KEY:
-        return "tenant.api_key_revoked" if e.after is None else "tenant.api_key_created"
+        return "access.api_key_revoked" if e.after is None else "access.api_key_created"
     if e.before is None:
-        return "tenant.member_added"
-    return "tenant.member_removed" if e.after is None else "tenant.member_role_changed"
+        return "access.member_added"
+    return "access.member_removed" if e.after is None else "access.member_role_changed"
 
 
 def _check_in_on(kr: KeyResultView, on: date) -> CheckInView | None:

@@ -202,33 +202,33 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "settings of '{title}' changed by {actor}: {what}",
         "it": "impostazioni di '{title}' cambiate da {actor}: {what}",
     },
-    "tenant.member_added": {
-        "en": "{name} ({email}) given the role {after} by {actor}",
-        "it": "{name} ({email}) aggiunto con il ruolo {after} da {actor}",
+    "access.member_added": {
+        "en": "{member} given the role {after} by {actor}",
+        "it": "ruolo {after} dato a {member} da {actor}",
     },
-    "tenant.member_role_changed": {
-        "en": "role of {name} ({email}) changed {before} → {after} by {actor}",
-        "it": "ruolo di {name} ({email}) cambiato {before} → {after} da {actor}",
+    "access.member_role_changed": {
+        "en": "role of {member} changed {before} → {after} by {actor}",
+        "it": "ruolo di {member} cambiato {before} → {after} da {actor}",
     },
-    "tenant.member_removed": {
-        "en": "{name} ({email}) removed by {actor} (was {before})",
-        "it": "{name} ({email}) rimosso da {actor} (era {before})",
+    "access.member_removed": {
+        "en": "{member} removed by {actor} (role {before})",
+        "it": "accesso tolto a {member} da {actor} (ruolo {before})",
     },
-    "tenant.api_key_created": {
+    "access.api_key_created": {
         "en": "API key '{name}' made by {actor}, role {after}",
         "it": "chiave API '{name}' creata da {actor}, ruolo {after}",
     },
-    "tenant.api_key_revoked": {
-        "en": "API key '{name}' revoked by {actor} (was {before})",
-        "it": "chiave API '{name}' revocata da {actor} (era {before})",
+    "access.api_key_revoked": {
+        "en": "API key '{name}' revoked by {actor} (role {before})",
+        "it": "chiave API '{name}' revocata da {actor} (ruolo {before})",
     },
-    "tenant.suspended": {
-        "en": "'{name}' suspended by {actor}: its people and keys lost access",
-        "it": "'{name}' sospesa da {actor}: le sue persone e chiavi non vi accedono più",
+    "access.suspended": {
+        "en": "'{title}' suspended by {actor}: its people and keys lost access",
+        "it": "'{title}' sospesa da {actor}: le sue persone e chiavi non vi accedono più",
     },
-    "tenant.reactivated": {
-        "en": "'{name}' reactivated by {actor}: its people and keys reach it again",
-        "it": "'{name}' riattivata da {actor}: le sue persone e chiavi vi accedono di nuovo",
+    "access.reactivated": {
+        "en": "'{title}' reactivated by {actor}: its people and keys reach it again",
+        "it": "'{title}' riattivata da {actor}: le sue persone e chiavi vi accedono di nuovo",
     },
 }
 SETTINGS_TEMPLATE = "tenant.settings_changed"
@@ -247,19 +247,14 @@ SETTING_TEXTS: dict[str, dict[str, str]] = {
     },
     "locale": {"en": "language {before} → {after}", "it": "lingua {before} → {after}"},
 }
-ACCESS_TEMPLATES = frozenset(
-    {
-        "tenant.member_added", "tenant.member_role_changed", "tenant.member_removed",
-        "tenant.api_key_created", "tenant.api_key_revoked", "tenant.suspended",
-        "tenant.reactivated",
-    }
-)  # fmt: skip
+ACCESS_TEMPLATES = frozenset(t for t in TEMPLATES if t.startswith("access."))
 """Changes of access (domain.access): {before} and {after} are roles, said in ROLE_TEXTS."""
 ROLE_TEXTS: dict[str, dict[str, str]] = {
+    "consultancy_admin": {"en": "consultancy admin", "it": "amministratore della consulenza"},
     "consultant": {"en": "consultant", "it": "consulente"},
     "client_admin": {"en": "client admin", "it": "amministratore"},
-    "client_member": {"en": "member", "it": "membro"},
-    "client_viewer": {"en": "viewer", "it": "lettore"},
+    "client_member": {"en": "client member", "it": "membro"},
+    "client_viewer": {"en": "client viewer", "it": "lettore"},
 }
 KINDS = frozenset(TEMPLATES) | {
     template.partition(".")[0] for template in TEMPLATES if template != "event.recorded"

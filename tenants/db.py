@@ -45,6 +45,8 @@ async def in_tenant(on: Conn, tenant_ids: Iterable[UUID]) -> AsyncIterator[async
     """`on` itself when it is a connection (its transaction admits the tenants), or a
     tenant_transaction of the pool."""
     if not isinstance(on, asyncpg.Pool):
+        if not on.is_in_transaction():  # row-level security would admit nothing
+            raise asyncpg.InterfaceError("in_tenant: the connection is in no transaction")
         yield on
         return
     async with tenant_transaction(on, tenant_ids) as conn:

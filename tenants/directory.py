@@ -211,6 +211,11 @@ def _erased(row: Any) -> ErasedTenant:
     return ErasedTenant(**{**dict(row), "head_hash": bytes(row["head_hash"]).hex()})
 
 
+async def consultancy_tenant_ids(pool: asyncpg.Pool, consultancy_id: UUID) -> list[UUID]:
+    """The ids of the consultancy's tenants, oldest first."""
+    return [r["tenant_id"] for r in await pool.fetch(_CONSULTANCY_TENANTS, consultancy_id)]
+
+
 async def list_consultancy_tenants(pool: asyncpg.Pool, consultancy_id: UUID) -> list[Tenant]:
     """Every tenant of the consultancy, oldest first (read under RLS for exactly those)."""
     async with pool.acquire() as conn, conn.transaction():

@@ -37,12 +37,13 @@ _CONSULTANT_ALLOWED = (
 
 
 async def add_consultancy_member(
-    pool: asyncpg.Pool, consultancy_id: UUID, user_id: UUID, role: Role | str
+    on: Conn, consultancy_id: UUID, user_id: UUID, role: Role | str
 ) -> ConsultancyMember:
-    """Make the user a consultancy_admin or a consultant of the consultancy."""
+    """Make the user a consultancy_admin or a consultant of the consultancy (on a pool, or
+    in the caller's transaction: services.app.access records an admin in each tenant's log)."""
     clean = valid.role(role, CONSULTANCY_ROLES)
     try:
-        row = await pool.fetchrow(
+        row = await on.fetchrow(
             "INSERT INTO consultancy_members (consultancy_id, user_id, role) VALUES ($1, $2, $3)"
             f" RETURNING {_MEMBER_COLUMNS}",
             consultancy_id, user_id, clean.value,

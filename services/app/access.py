@@ -1,9 +1,10 @@
 """Who may reach a tenant: memberships, API keys and the tenant's status, changed in the
 directory and recorded in the tenant's log, together.
 
-Each command locks what it changes, changes it, and saves an AccessChange in the same
-transaction: a refused change writes neither, and changes of one member, key or tenant are
-logged in the order they were made. A change to what already holds writes nothing.
+Each command locks the tenant's row, changes the directory, and saves an AccessChange in the
+same transaction: a refused change writes neither, and a tenant's access changes are logged
+in the order they were made. A change to what already holds writes nothing. A consultancy
+admin reaches every tenant of the consultancy: making one is recorded in each of them.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from services.app.base import Commands, Context
 from tenants import api_keys, directory, memberships
 from tenants.db import tenant_transaction
 from tenants.errors import UnknownMembershipError
-from tenants.models import ApiKey, CreatedApiKey, Membership, Tenant
+from tenants.models import ApiKey, ConsultancyMember, CreatedApiKey, Membership, Tenant
 from tenants.roles import Role
 
 T = TypeVar("T")
-Change = Callable[[asyncpg.Connection], Awaitable[tuple[T, AccessChange | None]]]
+Made = tuple[T, AccessChange | None]
+"""What a change hands back, and the event it makes (None: nothing changed)."""
+Change = Callable[[asyncpg.Connection, Tenant], Awaitable[Made[T]]]
 
 
 class AccessCommands(Commands):
@@ -35,81 +38,109 @@ class AccessCommands(Commands):
         """Give a person (made without a password if new) a role in the tenant: the
         membership, and the log's position of the change."""
 
-        async def invite(conn: asyncpg.Connection) -> tuple[Membership, AccessChange]:
+        async def add(conn: asyncpg.Connection, tenant: Tenant) -> Made[Membership]:
             member = await memberships.invite_member(conn, ctx.tenant_id, email, display_name, role)
-            return member, _member_change(ctx, member, None, member.role)
+            return member, _event(ctx, tenant, MEMBER, member.user_id, None, member.role)
 
-        return await self._change(ctx, invite)
+        return await self._in_transaction(ctx, add)
 
     async def change_role(
         self, ctx: Context, user_id: UUID, role: Role | str
     ) -> tuple[Membership, int]:
         """Give a member another role (the same role: nothing is written, position 0)."""
 
-        async def change(conn: asyncpg.Connection) -> tuple[Membership, AccessChange | None]:
+        async def change(conn: asyncpg.Connection, tenant: Tenant) -> Made[Membership]:
             before = await _member(conn, ctx.tenant_id, user_id)
             after = await memberships.change_role(conn, ctx.tenant_id, user_id, role)
             if before.role == after.role:
                 return after, None
-            return after, _member_change(ctx, after, before.role, after.role)
+            return after, _event(ctx, tenant, MEMBER, user_id, before.role, after.role)
 
-        return await self._change(ctx, change)
+        return await self._in_transaction(ctx, change)
 
     async def remove(self, ctx: Context, user_id: UUID) -> int:
         """Take a member's role away: the log's position of the change."""
 
-        async def remove(conn: asyncpg.Connection) -> tuple[None, AccessChange]:
+        async def take_away(conn: asyncpg.Connection, tenant: Tenant) -> Made[None]:
             before = await _member(conn, ctx.tenant_id, user_id)
             await memberships.remove_membership(conn, ctx.tenant_id, user_id)
-            return None, _member_change(ctx, before, before.role, None)
+            return None, _event(ctx, tenant, MEMBER, user_id, before.role, None)
 
-        return (await self._change(ctx, remove))[1]
+        return (await self._in_transaction(ctx, take_away))[1]
 
     async def create_key(
         self, ctx: Context, name: str, role: Role | str, created_by: UUID | None
     ) -> tuple[CreatedApiKey, int]:
         """A new API key (its plaintext only in the result), and the change's position."""
 
-        async def create(conn: asyncpg.Connection) -> tuple[CreatedApiKey, AccessChange]:
+        async def make(conn: asyncpg.Connection, tenant: Tenant) -> Made[CreatedApiKey]:
             made = await api_keys.create_api_key(
                 conn, ctx.tenant_id, name, role=role, created_by=created_by
             )
             key = made.key
-            return made, _change(ctx, API_KEY, key.id, key.name, None, key.role)
+            return made, _event(ctx, tenant, API_KEY, key.id, None, key.role, key.name)
 
-        return await self._change(ctx, create)
+        return await self._in_transaction(ctx, make)
 
     async def revoke_key(self, ctx: Context, key_id: UUID) -> tuple[ApiKey, int]:
         """Revoke a key (one revoked already: nothing is written, position 0)."""
 
-        async def revoke(conn: asyncpg.Connection) -> tuple[ApiKey, AccessChange | None]:
+        async def revoke(conn: asyncpg.Connection, tenant: Tenant) -> Made[ApiKey]:
             before = await api_keys.locked_api_key(conn, ctx.tenant_id, key_id)
             after = await api_keys.revoke_api_key(conn, ctx.tenant_id, key_id)
             if before.revoked_at is not None:
                 return after, None
-            return after, _change(ctx, API_KEY, key_id, after.name, after.role, None)
+            return after, _event(ctx, tenant, API_KEY, key_id, after.role, None, after.name)
 
-        return await self._change(ctx, revoke)
+        return await self._in_transaction(ctx, revoke)
 
     async def set_status(self, ctx: Context, *, suspended: bool) -> tuple[Tenant, int]:
         """Suspend the tenant (its members and keys lose access at once) or reactivate it."""
 
-        async def set_status(conn: asyncpg.Connection) -> tuple[Tenant, AccessChange | None]:
-            before = await directory.locked_tenant(conn, ctx.tenant_id)
-            turn = directory.suspend_tenant if suspended else directory.reactivate_tenant
-            after = await turn(conn, ctx.tenant_id)
-            if before.status == after.status:
+        async def turn(conn: asyncpg.Connection, tenant: Tenant) -> Made[Tenant]:
+            to = directory.suspend_tenant if suspended else directory.reactivate_tenant
+            after = await to(conn, ctx.tenant_id)
+            if tenant.status == after.status:
                 return after, None
-            return after, _change(ctx, TENANT, after.id, after.name, before.status, after.status)
+            return after, _event(ctx, tenant, TENANT, tenant.id, tenant.status, after.status)
 
-        return await self._change(ctx, set_status)
+        return await self._in_transaction(ctx, turn)
 
-    async def _change(self, ctx: Context, change: Change[T]) -> tuple[T, int]:
-        """Run a change in a transaction that admits the tenant, and save the AccessChange
-        it makes (if any) in it: what it returns and the change's position (0: none)."""
+    async def add_consultancy_member(
+        self, consultancy_id: UUID, user_id: UUID, role: Role | str, actor: str
+    ) -> ConsultancyMember:
+        """Make the user a consultancy admin or a consultant. An admin reaches every tenant
+        of the consultancy at once: the change is recorded in each tenant's log, in the
+        same transaction (a consultant reaches only the tenants it is made a member of)."""
+        pool = self.repository.store.pool
+        tenant_ids = await directory.consultancy_tenant_ids(pool, consultancy_id)
+        if not tenant_ids:  # no tenant to record it in
+            return await memberships.add_consultancy_member(pool, consultancy_id, user_id, role)
+        positions: dict[UUID, int] = {}
+        async with tenant_transaction(pool, tenant_ids) as conn:
+            tenants = [await directory.locked_tenant(conn, t) for t in tenant_ids]
+            held = {t: await memberships.locked_membership(conn, t, user_id) for t in tenant_ids}
+            member = await memberships.add_consultancy_member(conn, consultancy_id, user_id, role)
+            if member.role != Role.CONSULTANCY_ADMIN:
+                return member
+            for tenant in tenants:
+                ctx = Context(tenant_id=tenant.id, actor=actor, grants=tuple(tenant_ids))
+                was = held[tenant.id]
+                before = None if was is None else was.role
+                change = _event(ctx, tenant, MEMBER, user_id, before, member.role)
+                positions[tenant.id] = (await self.save(ctx, change, conn=conn))[-1]
+        for tenant_id, position in positions.items():
+            self.repository.store.appended(tenant_id, position)
+        return member
+
+    async def _in_transaction(self, ctx: Context, change: Change[T]) -> tuple[T, int]:
+        """Run a change in a transaction that admits the tenant and holds its row, and save
+        the AccessChange it makes (if any) in it: its result and the change's position (0:
+        none)."""
         store = self.repository.store
         async with tenant_transaction(store.pool, [ctx.tenant_id]) as conn:
-            result, made = await change(conn)
+            tenant = await directory.locked_tenant(conn, ctx.tenant_id)
+            result, made = await change(conn, tenant)
             if made is None:
                 return result, 0
             position = (await self.save(ctx, made, conn=conn))[-1]
@@ -124,23 +155,17 @@ async def _member(conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID) -> M
     return found
 
 
-def _member_change(
-    ctx: Context, member: Membership, before: str | None, after: str | None
-) -> AccessChange:
-    return _change(ctx, MEMBER, member.user_id, member.display_name, before, after, member.email)
-
-
-def _change(
+def _event(
     ctx: Context,
+    tenant: Tenant,
     subject: str,
     subject_id: UUID,
-    name: str,
     before: str | None,
     after: str | None,
-    email: str | None = None,
+    name: str | None = None,
 ) -> AccessChange:
     return AccessChange.make(
-        subject=subject, subject_id=subject_id, name=name, email=email,
+        subject=subject, subject_id=subject_id, name=name, tenant=tenant.name,
         before=None if before is None else str(before),
         after=None if after is None else str(after), author=ctx.actor,
     )  # fmt: skip

@@ -330,6 +330,7 @@ _HISTORY: M = {
     "kind.key_result": {"it": "Risultato chiave", "en": "Key result"},
     "kind.kpi": {"it": "Indicatore", "en": "KPI"},
     "kind.tenant": {"it": "Impostazioni dell'azienda", "en": "Company settings"},
+    "kind.access": {"it": "Accessi (persone, chiavi API)", "en": "Access (people, API keys)"},
     "kind.key_result.check_in_corrected": {
         "it": "Correzioni di aggiornamenti",
         "en": "Check-in corrections",

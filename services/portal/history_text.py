@@ -15,7 +15,7 @@ from projections.progress_state import ProgressView
 from projections.timetravel import PROGRESS_FIELDS, Change
 from services.portal.i18n import Locale
 
-ITEM_KINDS = ("cycle", "objective", "key_result", "kpi", "tenant")
+ITEM_KINDS = ("cycle", "objective", "key_result", "kpi", "tenant", "access")
 CHANGE_KINDS = ("key_result.check_in_corrected", "key_result.target_revised", "kpi.measured")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from domain import AccessChange
 from projections.base import collect
 from projections.codec import text
 from projections.history import (
@@ -13,6 +14,7 @@ from projections.history import (
     HistoryLine,
     history_projection,
     item_timeline,
+    line_actors,
     line_from_row,
     render,
 )
@@ -204,9 +206,7 @@ def test_values_in_lines_read_as_exports_write_them() -> None:
 
 def test_changes_of_access_read_in_both_languages_with_roles_in_words() -> None:
     """Who was given which role, a key made and revoked, the tenant suspended: the role and
-    status before → after, the person's name and email as the change recorded them."""
-    from domain import AccessChange
-
+    status before → after in words; a member is an actor, named where the line is read."""
     log = Log()
     changes = [
         ("member", None, "client_admin"), ("member", "client_admin", "client_viewer"),
@@ -215,28 +215,35 @@ def test_changes_of_access_read_in_both_languages_with_roles_in_words() -> None:
         ("tenant", "suspended", "active"),
     ]  # fmt: skip
     for subject, before, after in changes:
-        email = "anna@esempio.example" if subject == "member" else None
         change = AccessChange.make(
-            subject=subject, subject_id="s-1", name="Anna Conti" if email else "CRM",
-            email=email, before=before, after=after, author="giulia",
+            subject=subject, subject_id="a1", name="CRM" if subject == "api_key" else None,
+            tenant="Esempio", before=before, after=after, author="giulia",
         )  # fmt: skip
         log.save(change, actor="giulia")
 
     lines = _lines(log)
 
-    assert [(line.item_kind, line.item_id) for line in lines] == [("tenant", log.tenant_id)] * 7
+    assert [(line.item_kind, line.item_id, line.item_title) for line in lines] == [
+        ("access", log.tenant_id, "Esempio")
+    ] * 7
     assert [line.text for line in lines] == [
-        "Anna Conti (anna@esempio.example) given the role client admin by giulia",
-        "role of Anna Conti (anna@esempio.example) changed client admin → viewer by giulia",
-        "Anna Conti (anna@esempio.example) removed by giulia (was viewer)",
-        "API key 'CRM' made by giulia, role member",
-        "API key 'CRM' revoked by giulia (was member)",
-        "'CRM' suspended by giulia: its people and keys lost access",
-        "'CRM' reactivated by giulia: its people and keys reach it again",
+        "user:a1 given the role client admin by giulia",
+        "role of user:a1 changed client admin → client viewer by giulia",
+        "user:a1 removed by giulia (role client viewer)",
+        "API key 'CRM' made by giulia, role client member",
+        "API key 'CRM' revoked by giulia (role client member)",
+        "'Esempio' suspended by giulia: its people and keys lost access",
+        "'Esempio' reactivated by giulia: its people and keys reach it again",
     ]
-    assert [render(line.template, line.params, "it") for line in lines[:2]] == [
-        "Anna Conti (anna@esempio.example) aggiunto con il ruolo amministratore da giulia",
-        "ruolo di Anna Conti (anna@esempio.example) cambiato amministratore → lettore da giulia",
+    assert [render(line.template, {**line.params, "member": "Anna"}, "it") for line in lines] == [
+        "ruolo amministratore dato a Anna da giulia",
+        "ruolo di Anna cambiato amministratore → lettore da giulia",
+        "accesso tolto a Anna da giulia (ruolo lettore)",
+        "chiave API 'CRM' creata da giulia, ruolo membro",
+        "chiave API 'CRM' revocata da giulia (ruolo membro)",
+        "'Esempio' sospesa da giulia: le sue persone e chiavi non vi accedono più",
+        "'Esempio' riattivata da giulia: le sue persone e chiavi vi accedono di nuovo",
     ]
     assert lines[5].changes == [FieldChange("status", "active", "suspended")]
     assert lines[2].changes == [FieldChange("role", "client_viewer", None)]
+    assert line_actors(lines[:1]) == {"giulia", "user:a1"}  # its member is named as actors are

@@ -33,7 +33,7 @@ from services.api.security import (
     requires_platform_admin,
 )
 from services.app import Context, OKRApplication
-from tenants import directory, memberships, users
+from tenants import directory, users
 from tenants.errors import UnknownTenantError
 from tenants.models import Consultancy, ConsultancyMember, ErasedTenant, Tenant
 from tenants.principal import Principal
@@ -219,14 +219,18 @@ class ConsultancyController(Controller):
         self,
         consultancy_id: FromPath[UUID],
         data: JSONBody[ConsultancyMemberIn],
+        principal: PrincipalDep,
         runtime: RuntimeDep,
+        okr: OkrDep,
     ) -> Response[ConsultancyMember]:
-        """Make a person (invited by email if new) a consultancy admin or a consultant."""
+        """Make a person (invited by email if new) a consultancy admin or a consultant. An
+        admin reaches every client tenant of the consultancy: it is recorded in each one's
+        log (okr.AccessChange.Created), as any other change of who reaches it."""
         user = await users.find_user_by_email(runtime.pool, data.email)
         if user is None:
             user = await users.create_user(runtime.pool, data.email, data.display_name)
-        member = await memberships.add_consultancy_member(
-            runtime.pool, consultancy_id, user.id, data.role
+        member = await okr.access.add_consultancy_member(
+            consultancy_id, user.id, data.role, principal.actor
         )
         return Response(member, status_code=HTTP_201_CREATED)
 

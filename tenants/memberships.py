@@ -103,7 +103,7 @@ async def invite_member(
             uuid4(), clean_email, clean_name,
         )  # fmt: skip
         user_id = await conn.fetchval("SELECT id FROM users WHERE email = $1", clean_email)
-        return await _insert_membership(conn, tenant_id, user_id, clean_role)
+        return await _insert_membership(conn, tenant_id, user_id, clean_role, person="email")
 
 
 async def change_role(on: Conn, tenant_id: UUID, user_id: UUID, role: Role | str) -> Membership:
@@ -166,8 +166,9 @@ async def consultancy_admins(pool: asyncpg.Pool, tenant_id: UUID) -> list[tuple[
 
 
 async def _insert_membership(
-    conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID, role: Role
+    conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID, role: Role, person: str = "user_id"
 ) -> Membership:
+    """`person`: the field that named the person (an invitation names them by email)."""
     if role == Role.CONSULTANT:
         await _check_consultant(conn, tenant_id, user_id)
     try:  # the error ends the caller's transaction: nothing runs in it after one
@@ -177,7 +178,7 @@ async def _insert_membership(
         )  # fmt: skip
     except asyncpg.UniqueViolationError:
         raise DuplicateMembershipError(
-            "already a member of this tenant: change the role instead", field="user_id"
+            "already a member of this tenant: change the role instead", field=person
         ) from None
     except asyncpg.ForeignKeyViolationError as e:
         raise _unknown(e, tenant_id, user_id) from None
@@ -187,7 +188,7 @@ async def _insert_membership(
 async def _check_consultant(conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID) -> None:
     if not await conn.fetchval(_CONSULTANT_ALLOWED, tenant_id, user_id):
         raise NotConsultancyMemberError(
-            "a consultant must belong to the tenant's consultancy", field="user_id"
+            "a consultant must belong to the tenant's consultancy", field="role"
         )
 
 

@@ -161,13 +161,24 @@ def _problem(
         type="about:blank" if kind == "about:blank" else f"/problems/{kind}",
         title=title,
         status=status,
-        detail=detail,
-        instance=request.url.path,
-        errors=errors or [],
+        detail=_cut(detail),
+        instance=_cut(request.url.path),
+        errors=[
+            FieldProblem(_cut(e.field) if e.field else e.field, e.rule, _cut(e.message))
+            for e in errors or []
+        ],
     )
     return Response(
         problem, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
     )
+
+
+MAX_SAID = 500
+"""The longest text a problem says: a refused input of megabytes is not sent back, twice."""
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_SAID else text[: MAX_SAID - 1] + "…"
 
 
 def _in_path(request: Request[Any, Any, Any], field: str | None) -> bool:

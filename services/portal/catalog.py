@@ -175,6 +175,14 @@ _CHECK_IN: M = {
         "it": "«{given}» non è una data (aaaa-mm-gg): non è stata usata.",
         "en": "“{given}” is not a date (yyyy-mm-dd): it was not used.",
     },
+    "filter.bad_choice": {
+        "it": "«{given}» non è tra le scelte: non è stato usato.",
+        "en": "“{given}” is not one of the choices: it was not used.",
+    },
+    "filter.bad_link": {
+        "it": "Il collegamento chiede filtri che non esistono:",
+        "en": "The link asks for filters that do not exist:",
+    },
 }
 
 _ERRORS: M = {
@@ -440,7 +448,7 @@ _AUDIT: M = {
     "audit.recorded": {"it": "Registrato", "en": "Recorded"},
     "audit.actor": {"it": "Autore", "en": "Actor"},
     "audit.event": {"it": "Evento", "en": "Event"},
-    "audit.item": {"it": "Elemento", "en": "Item"},
+    "audit.change": {"it": "Cosa è cambiato", "en": "What changed"},
     "audit.hash": {"it": "Impronta", "en": "Hash"},
     "audit.first": {"it": "Dall'inizio", "en": "From the start"},
     "audit.next": {"it": "Eventi successivi", "en": "Later events"},

@@ -34,6 +34,15 @@ class PageNotFoundError(Exception):
     """Not there, or not yours: the same answer either way (no existence oracle)."""
 
 
+class BadFiltersError(Exception):
+    """A download asked with filters that are not ones (a hand-made link: its page says so
+    beside each field): 400, naming them."""
+
+    def __init__(self, bad: Mapping[str, str]) -> None:
+        super().__init__(", ".join(bad))
+        self.bad = dict(bad)
+
+
 class ForbiddenError(Exception):
     """The viewer's role in this tenant does not allow the action."""
 
@@ -85,6 +94,9 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
     def bad_request(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         return pages.error(request, 400)
 
+    def bad_filters(request: Request[Any, Any, Any], exc: BadFiltersError) -> Response[Any]:
+        return pages.error(request, 400, bad=exc.bad)
+
     def internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         if isinstance(exc, DATABASE_DOWN):
             return database(request, exc)
@@ -94,6 +106,7 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
     handlers: dict[type[Exception] | int, Handler] = {
         SignInRequiredError: sign_in,
         PageNotFoundError: not_found,
+        BadFiltersError: bad_filters,
         UnknownTenantError: not_found,
         ForbiddenError: forbidden,
         PermissionDeniedError: forbidden,

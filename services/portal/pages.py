@@ -144,10 +144,12 @@ class Pages:
         *,
         reason: str | None = None,
         headers: Mapping[str, str] | None = None,
+        bad: Mapping[str, str] | None = None,
     ) -> Response[str]:
-        """The error page of a status (404, 403, 503, 500...) in the request's language."""
+        """The error page of a status (404, 403, 503, 500...) in the request's language;
+        `bad`: the query's fields at fault, and what was given in each."""
         known = status if status in (400, 403, 404, 405, 503) else 400 if status < 500 else 500
         return self.render(
             request, "error.html", locale=locale_of(request), status=status, headers=headers,
-            code=known, reason=reason,
+            code=known, reason=reason, bad=bad or {},
         )  # fmt: skip

@@ -11,6 +11,8 @@ from services.read.logs import (
     audit,
     audit_entries,
     history,
+    history_at,
+    known_topic,
     series,
 )
 from services.read.progress import (
@@ -33,8 +35,10 @@ __all__ = [
     "cadence_days",
     "diff",
     "history",
+    "history_at",
     "item_progress",
     "known_position",
+    "known_topic",
     "portfolio",
     "progress_as_of",
     "progress_state",

@@ -10,7 +10,9 @@ from uuid import UUID
 
 import asyncpg
 import structlog
+from eventsourcing.domain import Aggregate, CanMutateAggregate
 
+from domain import KPI, AccessChange, Cycle, KeyResult, Objective, SettingsChange
 from projections.audit import AuditEntry, audit_entry
 from projections.history import HistoryLine, StoredLine, line_from_row
 from projections.series import SeriesPoint, series_point
@@ -22,6 +24,28 @@ from services.store.repository import Repository
 
 log = structlog.get_logger("okr.read")
 MAX_LIMIT = 1000
+AGGREGATES: tuple[type[Aggregate], ...] = (
+    Cycle, Objective, KeyResult, KPI, SettingsChange, AccessChange
+)  # fmt: skip
+"""What a tenant's log holds events of: the kinds the trail filters by."""
+TOPICS = frozenset(
+    str(getattr(kind, "TOPIC", ""))
+    for aggregate in AGGREGATES
+    for kind in (aggregate, *vars(aggregate).values())
+    if kind is aggregate
+    or (
+        isinstance(kind, type) and issubclass(kind, CanMutateAggregate) and kind.__name__ != "Event"
+    )
+)
+"""Every topic of an event the log holds, and of each aggregate (a prefix of its events')."""
+AGGREGATE_TOPICS: tuple[str, ...] = tuple(vars(aggregate)["TOPIC"] for aggregate in AGGREGATES)
+"""The aggregates' topics, each a prefix of its events' (okr.KeyResult)."""
+
+
+def known_topic(topic: str) -> bool:
+    """Whether a trail's topic filter names an event's topic or a dotted prefix of some."""
+    prefix = topic.rstrip(".")
+    return any(t == prefix or t.startswith(prefix + ".") for t in TOPICS)
 
 
 def _filters(column_of: dict[str, str], **wanted: Any) -> tuple[str, list[Any]]:
@@ -80,6 +104,19 @@ async def history(
     async with tenant_transaction(pool, [tenant_id]) as conn:
         rows = await conn.fetch(sql, tenant_id, *args)
     return [line_from_row(tuple(r)) for r in rows]
+
+
+async def history_at(
+    pool: asyncpg.Pool, tenant_id: UUID, positions: Sequence[int]
+) -> dict[int, HistoryLine]:
+    """The history lines of these positions of the log, by position (one an event; an event
+    the history has not reached yet has none)."""
+    columns = columns_sql(StoredLine.__struct_fields__)
+    sql = f"SELECT {columns} FROM rm_history WHERE tenant_id = $1 AND position = ANY($2::bigint[])"
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        rows = await conn.fetch(sql, tenant_id, list(positions))
+    lines = [line_from_row(tuple(r)) for r in rows]
+    return {line.position: line for line in lines}
 
 
 _AUDIT = {

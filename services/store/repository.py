@@ -171,10 +171,17 @@ class Repository:
         """Append the pending events of these aggregates as one command; the positions written.
 
         On `conn`, in the transaction it is in (see EventStore.append): no snapshot is taken.
+        An import (`imported_at`) stamps its events with the instant it happened, the log's
+        recorded_at: what the aggregates say of when a value was recorded (a check-in's
+        recorded_at) is then the log's, once they are loaded again. No snapshot is taken of
+        them either: the aggregates in hand were stamped with the import's own clock.
         """
         pending = [event for agg in aggregates for event in agg.collect_events()]
         if not pending:
             return []
+        if imported_at is not None:
+            for event in pending:
+                object.__setattr__(event, "timestamp", imported_at)  # frozen: made, not changed
         mapper = await self.mapper(tenant_id, conn)
         appended = await self.store.append(
             tenant_id,
@@ -185,7 +192,7 @@ class Repository:
             imported_at=imported_at,
             conn=conn,
         )
-        if conn is None:
+        if conn is None and imported_at is None:
             try:
                 await self._snapshot_if_due(tenant_id, aggregates, pending, appended.last_position)
             except Exception as error:  # committed already: a snapshot only speeds loads up

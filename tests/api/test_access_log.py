@@ -120,14 +120,14 @@ async def test_a_refused_change_of_a_membership_writes_nothing(
     refusals = [
         # the same person again: change the role instead
         (client.post(users, headers=admin, json={
-            "email": email, "display_name": "Lia", "role": "client_member"}), 409, "user_id"),
+            "email": email, "display_name": "Lia", "role": "client_member"}), 409, "email"),
         (client.post(users, headers=admin, json={
             "email": "not-an-email", "display_name": "X", "role": "client_member"}), 422, "email"),
         (client.post(users, headers=admin, json={
             "email": an_email("x"), "display_name": "X", "role": "owner"}), 422, "role"),
         # a consultant must belong to the consultancy
         (client.post(users, headers=admin, json={
-            "email": an_email("y"), "display_name": "Y", "role": "consultant"}), 422, "user_id"),
+            "email": an_email("y"), "display_name": "Y", "role": "consultant"}), 422, "role"),
         (client.patch(f"{users}/{stranger}", headers=admin, json={"role": "client_viewer"}),
          404, "user_id"),
         (client.patch(f"{users}/{user_id}", headers=admin, json={"role": "boss"}), 422, "role"),

@@ -160,6 +160,9 @@ RANGED = ("history", "audit", "audit.csv", "audit.jsonl")
         ("audit", {"limit": 0}, "limit", "wrong_type"),
         ("history", {"kind": "check-in"}, "kind", "unknown_choice"),
         ("audit", {"topic": ""}, "topic", "empty"),  # an empty filter would match nothing
+        ("audit", {"topic": "okr.Nope"}, "topic", "unknown_topic"),  # a typo: not "nothing"
+        ("audit.jsonl", {"topic": "okr.KeyResult.CheckedOut"}, "topic", "unknown_topic"),
+        ("audit.csv", {"topic": "KeyResult"}, "topic", "unknown_topic"),
         ("audit.csv", {"actor": ""}, "actor", "empty"),
         ("history", {"kind": ""}, "kind", "empty"),
         ("diff", {"from": LATER, "to": EARLIER}, "from", "range_order"),
@@ -445,3 +448,21 @@ async def test_the_database_out_of_reach_is_503_to_try_again(
     problem = assert_problem(refused, 503)
     assert refused.headers["retry-after"] == "1"
     assert [e["rule"] for e in problem["errors"]] == ["database_unavailable"]
+
+
+async def test_a_huge_refused_value_is_not_sent_back(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A refusal names the field and says why; a megabyte of input is not echoed (twice)."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    huge = "x" * 20_000
+    for response in (
+        await client.patch(base, headers=auth, json={"locale": huge}),
+        await client.post(f"{base}/users", headers=auth, json={
+            "email": huge + "@x.it", "display_name": "X", "role": "client_viewer"}),
+        await client.get(f"{base}/audit", headers=auth, params={"actor": "a" * 900}),
+    ):  # fmt: skip
+        problem = assert_problem(response, 422)
+        assert len(response.content) < 3_000, response.text[:200]
+        assert problem["errors"][0]["field"] in {"locale", "email", "actor"}

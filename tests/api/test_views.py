@@ -589,3 +589,19 @@ async def test_a_change_of_cadence_is_in_the_log_and_the_past_keeps_its_own(
     assert await system.store.head(side.tenant.id) == second
     kept = await client.get(base, headers=admin)
     assert (kept.json()["name"], kept.json()["check_in_cadence_days"]) == ("Acme 2027", 30)
+
+
+async def test_the_trail_filters_by_a_topic_or_a_dotted_prefix_of_topics(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    base = f"/api/v1/tenants/{world.a.tenant.id}/audit"
+    auth = world.a.auth("client_admin")
+    everything = (await client.get(base, headers=auth, params={"limit": 500})).json()["items"]
+    for topic in ("okr", "okr.KeyResult", "okr.KeyResult.", "okr.KeyResult.CheckedIn"):
+        found = await client.get(base, headers=auth, params={"topic": topic, "limit": 500})
+        assert found.status_code == 200, (topic, found.text)
+        wanted = topic.rstrip(".")
+        assert [e["position"] for e in found.json()["items"]] == [
+            e["position"] for e in everything
+            if e["topic"] == wanted or e["topic"].startswith(wanted + ".")
+        ]  # fmt: skip

@@ -474,6 +474,9 @@ async def test_an_import_of_history_keeps_the_log_in_time_order(system: System) 
     week_ago = datetime.now(UTC) - timedelta(days=7)
     tally = Tally(name="imported")
     await repo.save(tenant, tally, actor="import:sheet", imported_at=week_ago)
+    # what the aggregate says of when it was made is the log's instant (a check-in's
+    # recorded_at, for one): not the clock of the import
+    assert (await repo.get(tenant, tally.id)).created_on == week_ago
     tally.add(Decimal(1))
     with pytest.raises(asyncpg.DataError):  # before the tenant's last event
         await repo.save(tenant, tally, actor="import:sheet", imported_at=week_ago - timedelta(1))

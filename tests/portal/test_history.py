@@ -100,6 +100,17 @@ async def test_the_timeline_filters_diffs_and_downloads(
         "«1/11/2026» non è una data (aaaa-mm-gg): non è stata usata."
     )
     await expect(lines).to_have_count(0)
+    await page.goto(f"/t/{ROSSI.id}/history?kind=nope&item=xyz")  # nor a kind, nor an item
+    await expect(page.locator("#f-kind-error")).to_have_text(
+        "«nope» non è tra le scelte: non è stato usato."
+    )
+    await expect(page.locator("#f-item-error")).to_contain_text("«xyz»")
+    await expect(lines).to_have_count(0)
+    csv_of_a_bad_day = await page.goto(f"/t/{ROSSI.id}/history.csv?from=bad")
+    assert csv_of_a_bad_day is not None and csv_of_a_bad_day.status == 400
+    await expect(page.locator("ul.bad-filters li")).to_have_text(
+        "from: «bad» non è una data (aaaa-mm-gg): non è stata usata."
+    )
     await page.goto(f"/t/{ROSSI.id}/as-of?date=abc")
     await expect(page.locator("#as-of-error")).to_contain_text("«abc» non è una data")
     await page.goto(f"/t/{ROSSI.id}/diff?from=31/10/2026&to={portal.days_ago(0)}")
@@ -183,6 +194,9 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     shown = await rows.count()
     assert 0 < shown < 100
     assert set(await rows.locator("td:nth-child(3)").all_inner_texts()) == {"Marco Russo"}
+    said = await rows.locator("td:nth-child(5)").all_inner_texts()  # what each one changed
+    assert all(said), said
+    assert any("aggiornamento" in text and "da Marco Russo" in text for text in said), said
     async with page.expect_download() as jsonl_info:
         await page.get_by_role("link", name="Scarica il registro (JSON Lines)").click()
     lines = (await (await jsonl_info.value).path()).read_text(encoding="utf-8").splitlines()
@@ -191,6 +205,12 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     assert all(e["topic"].startswith("okr.KeyResult.") for e in events)
     await page.goto(f"/t/{d.TENANT_ID}/audit?from=ieri")
     await expect(page.locator("#a-from-error")).to_contain_text("«ieri» non è una data")
+    await page.goto(f"/t/{d.TENANT_ID}/audit?topic=okr.Nope")  # shown as not used, not ignored
+    await expect(page.locator("#a-topic-error")).to_contain_text("«okr.Nope» non è tra le scelte")
+    await expect(rows).to_have_count(0)
+    download = await page.goto(f"/t/{d.TENANT_ID}/audit.jsonl?to=2026-02-30&topic=okr.Nope")
+    assert download is not None and download.status == 400  # a page naming both, not a 404
+    await expect(page.locator("ul.bad-filters li")).to_have_count(2)
 
     viewer = await open_page()
     await sign_in(viewer, d.SARA)

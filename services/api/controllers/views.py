@@ -79,6 +79,18 @@ def query_range(since: str | None, until: str | None) -> tuple[datetime | None, 
     return first, query_instant(until, "until", "after")
 
 
+def _check_topic(topic: str | None) -> None:
+    """422 for a topic filter that names no kind of event (a typo would read as "nothing
+    happened")."""
+    if topic is not None and not read.known_topic(topic):
+        raise InvalidQueryError(
+            f"topic must be an event's topic or a dotted prefix of some (okr.KeyResult),"
+            f" not {topic[:200]!r}",
+            field="topic",
+            rule="unknown_topic",
+        )
+
+
 class AuditFilters(msgspec.Struct, frozen=True, kw_only=True):
     actor: str | None
     stream_id: UUID | None
@@ -169,6 +181,7 @@ class ViewController(Controller):
     ) -> Page[AuditEntry]:
         """Every event as recorded (hash, actor, correlation id, payload), oldest first."""
         first, after = query_range(since, until)
+        _check_topic(topic)
         await caught_up(runtime, tenant_id, min_position, None)  # the trail is the log
         entries = await read.audit(
             runtime.system.repository, tenant_id, actor=actor, stream_id=item_id, topic=topic,
@@ -190,6 +203,7 @@ class ViewController(Controller):
     ) -> Stream:
         """The whole filtered trail, one CSV line per event (formula cells defused)."""
         first, after = query_range(since, until)
+        _check_topic(topic)
         filters = AuditFilters(
             actor=actor, stream_id=item_id, topic=topic, since=first, until=after
         )
@@ -214,6 +228,7 @@ class ViewController(Controller):
     ) -> Stream:
         """The whole filtered trail, one JSON object per line."""
         first, after = query_range(since, until)
+        _check_topic(topic)
         filters = AuditFilters(
             actor=actor, stream_id=item_id, topic=topic, since=first, until=after
         )

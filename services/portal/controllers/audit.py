@@ -13,19 +13,19 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from domain import KPI, AccessChange, Cycle, KeyResult, Objective, SettingsChange
 from projections.audit import AuditEntry, audit_csv, audit_jsonl
+from projections.history import line_actors
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
-from services.portal.errors import ForbiddenError, PageNotFoundError
+from services.portal.errors import BadFiltersError, ForbiddenError
+from services.portal.history_text import local_text
 from services.portal.views import DayFilters, csv_download, download
-from services.read import audit
+from services.read import audit, history_at
+from services.read.logs import AGGREGATE_TOPICS
 from services.store.chain import verify_chain
 from tenants.roles import Permission
 
 PAGE = 100
-TOPICS = tuple(
-    kind.TOPIC for kind in (Cycle, Objective, KeyResult, KPI, SettingsChange, AccessChange)
-)
+TOPICS = AGGREGATE_TOPICS
 """The kinds of event the page filters by: each aggregate's topics (a dotted prefix)."""
 T = TypeVar("T", str, bytes)
 
@@ -42,14 +42,20 @@ class Filters(DayFilters):
     person: str | None = None
     topic: str | None = None
 
+    @property
+    def bad(self) -> dict[str, str]:
+        """The days that are not days, and a kind of event the page does not offer."""
+        bad = super().bad
+        if self.topic and self.topic not in TOPICS:
+            bad["topic"] = self.topic
+        return bad
+
     def query(self) -> dict[str, Any]:
         """The arguments of read.audit."""
-        topic = self.topic if self.topic in TOPICS else None
-        return {"actor": self.person or None, "topic": topic, **self.days()}
+        return {"actor": self.person or None, "topic": self.topic or None, **self.days()}
 
     def shown(self) -> dict[str, str]:
-        topic = self.topic if self.topic in TOPICS else ""
-        return {"person": self.person or "", "topic": topic, **super().shown()}
+        return {"person": self.person or "", "topic": self.topic or "", **super().shown()}
 
 
 def audit_filters(
@@ -90,11 +96,14 @@ class AuditController(Controller):
             limit=PAGE + 1,
         )  # fmt: skip
         report = await verify_chain(portal.system.pool, tenant.id) if verify else None
-        names = await portal.people.names(tenant.id, {e.actor for e in entries})
         shown = entries[:PAGE]
+        lines = await history_at(portal.system.pool, tenant.id, [e.position for e in shown])
+        acted = {e.actor for e in shown} | line_actors(lines.values())
+        names = await portal.people.names(tenant.id, acted)
+        said = {at: local_text(line, locale, names) for at, line in lines.items()}
         return portal.pages.render(
             request, "audit.html", locale=locale, viewer=viewer, tenant=tenant,
-            section="audit", entries=shown, names=names, report=report, after=after,
+            section="audit", entries=shown, said=said, names=names, report=report, after=after,
             more=shown[-1].position if len(entries) > PAGE else None, filters=filters.shown(),
             filter_link=filters.link(), bad=bad,
             topics=[(t, locale.t(f"audit.topic.{t}")) for t in TOPICS],
@@ -129,7 +138,7 @@ def _pages(
 ) -> AsyncIterator[T]:
     """Every page of the filtered trail, as `lines_of` writes it (its `header` lines once)."""
     if filters.bad:
-        raise PageNotFoundError  # only a hand-made link: the page never offers it
+        raise BadFiltersError(filters.bad)  # only a hand-made link: the page never offers it
 
     async def rows() -> AsyncIterator[T]:
         after: int | None = None

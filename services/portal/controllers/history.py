@@ -19,7 +19,7 @@ from projections.progress_tree import kpi_board, progress_tree
 from services.instants import before, end_of
 from services.portal.controllers.dashboard import optional_id
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
-from services.portal.errors import PageNotFoundError
+from services.portal.errors import BadFiltersError
 from services.portal.history_text import (
     BOM,
     CHANGE_KINDS,
@@ -42,15 +42,24 @@ class Filters(DayFilters):
     person: str | None = None
     kind: str | None = None
 
+    @property
+    def bad(self) -> dict[str, str]:
+        """The days that are not days, a kind the page does not offer, an item that is no
+        item's id."""
+        bad = super().bad
+        if self.kind and self.kind not in ITEM_KINDS + CHANGE_KINDS:
+            bad["kind"] = self.kind
+        if self.item and optional_id(self.item) is None:
+            bad["item"] = self.item
+        return bad
+
     def query(self) -> dict[str, Any]:
         """The arguments of read.history."""
-        kind = self.kind if self.kind in ITEM_KINDS + CHANGE_KINDS else None
-        return {"item_id": optional_id(self.item), "actor": self.person or None, "kind": kind,
-                **self.days()}  # fmt: skip
+        return {"item_id": optional_id(self.item), "actor": self.person or None,
+                "kind": self.kind or None, **self.days()}  # fmt: skip
 
     def shown(self) -> dict[str, str]:
-        kind = self.kind if self.kind in ITEM_KINDS + CHANGE_KINDS else None
-        return {"item": self.item or "", "person": self.person or "", "kind": kind or "",
+        return {"item": self.item or "", "person": self.person or "", "kind": self.kind or "",
                 **super().shown()}  # fmt: skip
 
 
@@ -164,7 +173,7 @@ class HistoryController(Controller):
     ) -> Stream:
         """The timeline as the page's filters show it, every page of it."""
         if filters.bad:
-            raise PageNotFoundError  # only a hand-made link: the page never offers it
+            raise BadFiltersError(filters.bad)  # only a hand-made link: the page never offers it
 
         async def rows() -> AsyncIterator[str]:
             before: int | None = None

@@ -1,9 +1,10 @@
 """A change of a tenant's settings, as the tenant's log records it.
 
 The settings themselves live in the directory (tenants/), which checks each value; the log
-keeps every change of them, so that an auditor sees who changed which setting and when, and
-so that a view as of a past instant is shown with the check-in cadence of then (the cadence
-decides which key results are stale).
+keeps every change of them, and those a tenant was made with (made through the API), so
+that an auditor sees who changed which setting and when, and so that a view as of a past
+instant is shown with the check-in cadence of then (the cadence decides which key results
+are stale).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ Setting = str | int
 
 
 class SettingsChange(Aggregate):
-    """One change of the tenant's settings: all of them before it and after it, and who
-    made it. Each change is a stream of its own, one event long: no two changes contend
-    for a stream's version, and no item's id can take the place of a settings stream. The
-    directory's row, locked while a change is written, puts changes in order."""
+    """One change of the tenant's settings: all of them before it (None: the tenant was
+    made with those after it) and after it, and who made it. Each change is a stream of its
+    own, one event long: no two changes contend for a stream's version, and no item's id
+    can take the place of a settings stream. The directory's row, locked while a change is
+    written, puts changes in order."""
 
     TOPIC = "okr.SettingsChange"
 
@@ -34,12 +36,12 @@ class SettingsChange(Aggregate):
         """The tenant's settings changed."""
 
         TOPIC = "okr.SettingsChange.Created"
-        before: dict[str, Setting]
+        before: dict[str, Setting] | None
         after: dict[str, Setting]
         author: str
 
     def __init__(
-        self, *, before: dict[str, Setting], after: dict[str, Setting], author: str
+        self, *, before: dict[str, Setting] | None, after: dict[str, Setting], author: str
     ) -> None:
         self.before = before
         self.after = after
@@ -47,11 +49,13 @@ class SettingsChange(Aggregate):
 
     @classmethod
     def make(
-        cls, *, before: Mapping[str, object], after: Mapping[str, object], author: str
+        cls, *, before: Mapping[str, object] | None, after: Mapping[str, object], author: str
     ) -> SettingsChange:
         """Record a change from `before` to `after` (every setting, each a str or an int;
-        at least one of them different)."""
-        old, new = _settings(before, "before"), _settings(after, "after")
+        at least one of them different), or the tenant's making with `after` (`before`
+        None)."""
+        old = None if before is None else _settings(before, "before")
+        new = _settings(after, "after")
         if old == new:
             raise InvalidValueError("the settings did not change", field="settings")
         return cls._create(
@@ -59,9 +63,10 @@ class SettingsChange(Aggregate):
         )
 
 
-def changed(before: Mapping[str, object], after: Mapping[str, object]) -> list[str]:
-    """The settings whose value differs between two records of them, in SETTINGS' order."""
-    return [name for name in SETTINGS if before.get(name) != after.get(name)]
+def changed(before: Mapping[str, object] | None, after: Mapping[str, object]) -> list[str]:
+    """The settings whose value differs between two records of them (all of them, from
+    none), in SETTINGS' order."""
+    return [name for name in SETTINGS if before is None or before.get(name) != after.get(name)]
 
 
 def _settings(given: Mapping[str, object], field: str) -> dict[str, Setting]:

@@ -19,7 +19,13 @@ from domain.access import AccessChange
 from domain.progress import score_shown
 from domain.settings import SettingsChange, changed
 from projections.base import Recorded, Row
-from projections.history_text import SETTINGS_TEMPLATE, date_text, number_text, value_text
+from projections.history_text import (
+    CREATED_TEMPLATE,
+    SETTINGS_TEMPLATE,
+    date_text,
+    number_text,
+    value_text,
+)
 from projections.progress_state import (
     CheckInView,
     CycleView,
@@ -307,17 +313,19 @@ def _check_in_row(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
 
 
 def _settings_changed(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
-    """A line about the tenant itself: each setting changed, before → after (see
-    history_text.SETTINGS_TEMPLATE)."""
+    """A line about the tenant itself: each setting changed, before → after, or each it was
+    made with (see history_text.SETTINGS_TEMPLATE and CREATED_TEMPLATE)."""
     e: SettingsChange.Created = record.event
     names = changed(e.before, e.after)
-    changes = [_change(name, e.before[name], e.after[name]) for name in names]
+    before = e.before or {}
+    changes = [_change(name, before.get(name), e.after[name]) for name in names]
     params: dict[str, str | None] = {"settings": ",".join(names)}
     for change in changes:
         params[f"{change.field}.before"] = change.before
         params[f"{change.field}.after"] = change.after
     item = _Item(TENANT, record.tenant_id, str(e.after["name"]), None)
-    return _row(record, _Draft(item, SETTINGS_TEMPLATE, changes, params))
+    template = SETTINGS_TEMPLATE if e.before is not None else CREATED_TEMPLATE
+    return _row(record, _Draft(item, template, changes, params))
 
 
 def _access_changed(b: ProgressView, a: ProgressView, record: Recorded) -> Row:

@@ -202,6 +202,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "settings of '{title}' changed by {actor}: {what}",
         "it": "impostazioni di '{title}' cambiate da {actor}: {what}",
     },
+    "tenant.created": {
+        "en": "'{title}' made by {actor}: {what}",
+        "it": "'{title}' creata da {actor}: {what}",
+    },
     "access.member_added": {
         "en": "{member} given the role {after} by {actor}",
         "it": "ruolo {after} dato a {member} da {actor}",
@@ -247,6 +251,21 @@ SETTING_TEXTS: dict[str, dict[str, str]] = {
     },
     "locale": {"en": "language {before} → {after}", "it": "lingua {before} → {after}"},
 }
+CREATED_TEMPLATE = "tenant.created"
+"""The settings a tenant was made with: {what} says each, from SETTING_VALUE_TEXTS."""
+SETTING_VALUE_TEXTS: dict[str, dict[str, str]] = {
+    "name": {"en": "name '{after}'", "it": "nome '{after}'"},
+    "colour": {"en": "colour {after}", "it": "colore {after}"},
+    "fiscal_year_start_month": {
+        "en": "fiscal year starting in month {after}",
+        "it": "anno fiscale dal mese {after}",
+    },
+    "check_in_cadence_days": {
+        "en": "check-in cadence {after} days",
+        "it": "cadenza degli aggiornamenti {after} giorni",
+    },
+    "locale": {"en": "language {after}", "it": "lingua {after}"},
+}
 ACCESS_TEMPLATES = frozenset(t for t in TEMPLATES if t.startswith("access."))
 """Changes of access (domain.access): {before} and {after} are roles, said in ROLE_TEXTS."""
 ROLE_TEXTS: dict[str, dict[str, str]] = {
@@ -272,13 +291,14 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
     """The sentence of a history line in a language ("en" or "it"; others fall back to en)."""
     pattern = _in(TEMPLATES.get(template, TEMPLATES["event.recorded"]), language)
     values = _Params({k: MISSING if v is None else v for k, v in params.items()})
-    if template == SETTINGS_TEMPLATE:
+    if template in (SETTINGS_TEMPLATE, CREATED_TEMPLATE):
+        texts = SETTING_TEXTS if template == SETTINGS_TEMPLATE else SETTING_VALUE_TEXTS
         values["what"] = ", ".join(
-            _in(SETTING_TEXTS[name], language).format(
+            _in(texts[name], language).format(
                 before=values[f"{name}.before"], after=values[f"{name}.after"]
             )
             for name in values["settings"].split(",")
-            if name in SETTING_TEXTS
+            if name in texts
         )
     elif template in ACCESS_TEMPLATES:
         for side in ("before", "after"):

@@ -62,7 +62,7 @@ async def get_consultancy(pool: asyncpg.Pool, consultancy_id: UUID) -> Consultan
 
 
 async def create_tenant(
-    pool: asyncpg.Pool,
+    on: Conn,
     consultancy_id: UUID,
     name: str,
     *,
@@ -73,7 +73,9 @@ async def create_tenant(
     locale: str = "it",
     tenant_id: UUID | None = None,
 ) -> Tenant:
-    """A new client tenant of the consultancy. Its log head appears on its first append."""
+    """A new client tenant of the consultancy (on a pool, or in the caller's transaction,
+    which admits `tenant_id`: services.app.settings records it in the tenant's log). Its
+    log head appears on its first append."""
     clean_name = valid.name(name)
     values = (
         valid.slug(slug) if slug is not None else valid.slug_from(clean_name),
@@ -84,10 +86,11 @@ async def create_tenant(
     )
     new_id = tenant_id or uuid4()
     try:
-        async with tenant_transaction(pool, [new_id]) as conn:
-            if await conn.fetchval(_ERASED, new_id):
-                raise DuplicateTenantIdError(f"tenant {new_id} was erased", field="id")
+        async with in_tenant(on, [new_id]) as conn:
             row = await conn.fetchrow(_INSERT_TENANT, new_id, consultancy_id, clean_name, *values)
+            # after the insert: one that waited for an erase of this id sees its tombstone
+            if await conn.fetchval(_ERASED, new_id):
+                raise DuplicateTenantIdError(_ID_TAKEN, field="id")
     except asyncpg.ForeignKeyViolationError:
         raise UnknownConsultancyError(
             f"no consultancy {consultancy_id}", field="consultancy_id"
@@ -95,11 +98,13 @@ async def create_tenant(
     except asyncpg.UniqueViolationError as e:
         if e.constraint_name == "tenants_slug_key":
             raise DuplicateSlugError(f"slug {values[0]!r} is taken", field="slug") from None
-        raise DuplicateTenantIdError(f"tenant {new_id} exists", field="id") from None
+        raise DuplicateTenantIdError(_ID_TAKEN, field="id") from None
     return from_row(Tenant, row)
 
 
 _ERASED = "SELECT EXISTS (SELECT FROM erased_tenants WHERE id = $1)"
+_ID_TAKEN = "this id cannot be given to a new tenant: leave it out, and one is made"
+"""The same words for an id in use and an erased one (neither tells which, nor whose)."""
 
 
 async def get_tenant(pool: asyncpg.Pool, tenant_id: UUID) -> Tenant:
@@ -167,13 +172,14 @@ async def reactivate_tenant(on: Conn, tenant_id: UUID) -> Tenant:
 
 async def erase_tenant(pool: asyncpg.Pool, tenant_id: UUID, confirm: str, by: str) -> ErasedTenant:
     """Erase the tenant, for good: every row of it in every tenant table, its log and its
-    cipher key included (okr_erase_tenant). Only a suspended tenant, and only when `confirm`
-    is its slug; what is left is the tombstone, which this returns."""
+    cipher key included, and the accounts of its people who reach nothing else
+    (okr_erase_tenant). Only a suspended tenant, and only when `confirm` is its slug; what is
+    left is the tombstone, which this returns."""
     async with tenant_transaction(pool, [tenant_id]) as conn:
         tenant = await locked_tenant(conn, tenant_id)
         if confirm != tenant.slug:
-            raise ConfirmationError(
-                f"to erase this tenant, confirm with its slug '{tenant.slug}'", field="confirm"
+            raise ConfirmationError(  # (not saying it: a script would copy it from here)
+                "to erase this tenant, confirm with its slug", field="confirm"
             )
         if tenant.status != TenantStatus.SUSPENDED:
             raise TenantNotSuspendedError(
@@ -202,7 +208,7 @@ async def erased_tenants(pool: asyncpg.Pool, consultancy_id: UUID) -> list[Erase
 
 
 _ERASED_COLUMNS = (
-    "id AS tenant_id, consultancy_id, name, slug, erased_by, erased_at, events, head_hash"
+    "id AS tenant_id, consultancy_id, name, slug, erased_by, erased_at, events, head_hash, people"
 )
 _ERASE = f"SELECT {_ERASED_COLUMNS} FROM okr_erase_tenant($1, $2)"
 

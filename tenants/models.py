@@ -34,6 +34,8 @@ class ErasedTenant(msgspec.Struct, frozen=True, kw_only=True):
     events: int
     head_hash: str
     """Hex."""
+    people: int
+    """Accounts erased with it: its people who reached nothing else."""
 
 
 class Consultancy(msgspec.Struct, frozen=True, kw_only=True):

@@ -234,7 +234,9 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 rule="invalid_key",
             )  # fmt: skip
         tenant_id = cast("UUID | None", scope.get("path_params", {}).get("tenant_id"))
-        if tenant_id is not None and principal.role_in(tenant_id) is None:
+        if _outlives_its_tenant(scope):
+            tenant_id = None  # kept with the principal's platform keys
+        elif tenant_id is not None and principal.role_in(tenant_id) is None:
             await next_app(scope, receive, send)  # the guard answers 404: claim nothing
             return
         body = await read_body(receive, runtime.settings.max_body_bytes)
@@ -260,6 +262,16 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 )  # fmt: skip
             await store.take_over(key, digest)
         await _run_and_keep(store, key, scope, replaying(body), send, next_app)
+
+
+PLATFORM = "platform"
+"""A route's `opt["idempotency"]` when its keys are kept on the platform, not in its tenant:
+erasing a tenant erases its keys, so a retry would find no first answer and be told 404."""
+
+
+def _outlives_its_tenant(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    return handler is not None and handler.opt.get("idempotency") == PLATFORM
 
 
 async def _run_and_keep(

@@ -28,7 +28,7 @@ from domain.errors import (
 )
 from services.app.base import VersionMismatchError
 from services.db import CONNECTION_LOST
-from services.store.event_store import ConcurrencyError
+from services.store.event_store import ConcurrencyError, TenantErasedError
 from tenants.errors import (
     DuplicateEmailError,
     DuplicateMembershipError,
@@ -251,6 +251,12 @@ def concurrency_problem(
     return _problem(request, 409, "conflict", "Concurrent change", detail, errors)
 
 
+def erased_problem(request: Request[Any, Any, Any], exc: TenantErasedError) -> Response[Problem]:
+    """A write that raced the tenant's erasure: the tenant is gone, as any unknown one."""
+    nothing = [FieldProblem("tenant_id", "unknown_tenant", "not found")]
+    return _problem(request, 404, "not-found", "Not found", "not found", nothing)
+
+
 _DECODE_ERRORS = (
     "JSON is malformed",
     "Input data was truncated",
@@ -389,6 +395,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Handler] = {
     ApiError: api_problem,
     VersionMismatchError: version_problem,
     ConcurrencyError: concurrency_problem,
+    TenantErasedError: erased_problem,
     ValidationException: validation_problem,
     HTTPException: http_problem,
     asyncpg.DataError: data_problem,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID, uuid4
 
 from domain.settings import SETTINGS, SettingsChange
 from services.app.base import Commands, Context
@@ -17,7 +18,25 @@ def settings_of(tenant: Tenant) -> dict[str, Any]:
 
 
 class SettingsCommands(Commands):
-    """Commands on the tenant's own settings."""
+    """Commands on the tenant's own settings, and the making of a tenant with its first."""
+
+    async def create_tenant(
+        self, consultancy_id: UUID, name: str, actor: str, **given: Any
+    ) -> tuple[Tenant, int]:
+        """A new client tenant of the consultancy (see directory.create_tenant for `given`),
+        made with its settings as the first event of its log: who made it, with what. The
+        tenant, and the position of that event."""
+        new_id = given.pop("tenant_id", None) or uuid4()
+        store = self.repository.store
+        async with tenant_transaction(store.pool, [new_id]) as conn:
+            tenant = await directory.create_tenant(
+                conn, consultancy_id, name, tenant_id=new_id, **given
+            )
+            made = SettingsChange.make(before=None, after=settings_of(tenant), author=actor)
+            ctx = Context(tenant_id=new_id, actor=actor)
+            position = (await self.save(ctx, made, conn=conn))[-1]
+        store.appended(new_id, position)
+        return tenant, position
 
     async def change(self, ctx: Context, **given: Any) -> tuple[Tenant, int]:
         """Change the settings given (None: stays) in the directory and record the change

@@ -98,7 +98,7 @@ def _state_reader(mapper: Mapper[Any]) -> Callable[[bytes], dict[str, Any]]:
     cipher = mapper.cipher
     if cipher is None:
         return decode_state
-    if type(cipher) is not AESCipher:
+    if not isinstance(cipher, AESCipher):
         return lambda data: decode_state(cipher.decrypt(data))
     aes = AESGCM(cipher.key)  # AESCipher.decrypt makes one per call
 

@@ -118,8 +118,9 @@ async def state_as_of(
     view: ProgressView = state
     for record in records:
         view = progress_fold(view, record)
-    if first_change is not None:
-        view = replace(view, cadence_days=int(first_change.before[CADENCE]))
+    if first_change is not None:  # (made with its settings: the cadence it was made with)
+        settings = first_change.before or first_change.after
+        view = replace(view, cadence_days=int(settings[CADENCE]))
     return view
 
 

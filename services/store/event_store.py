@@ -73,6 +73,14 @@ MAX_POSITION = 2**63 - 1
 """Past every position: reads with no upper bound."""
 
 
+class TenantErasedError(Exception):
+    """The tenant was erased (services/store/migrations/0013): its log takes nothing more."""
+
+    def __init__(self, tenant_id: UUID) -> None:
+        self.tenant_id = tenant_id
+        super().__init__(f"tenant {tenant_id} was erased")
+
+
 class ConcurrencyError(Exception):
     """Another command wrote this stream version first: reload and try again."""
 
@@ -208,6 +216,8 @@ class EventStore:
                 stream_ids = [UUID(str(e.originator_id)) for e in events]
                 raise ConcurrencyError(tenant_id, stream_ids) from error
             raise
+        except asyncpg.NoDataFoundError as error:  # okr_append: an erased tenant (0014)
+            raise TenantErasedError(tenant_id) from error
         assert row is not None
         if conn is None:
             self.appended(tenant_id, row["last_position"])

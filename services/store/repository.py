@@ -59,6 +59,19 @@ def _fold(
     return aggregate
 
 
+class KeyedLaterCipher(AESCipher):
+    """A tenant's cipher that also reads the events stored before the tenant had its key
+    (`enable_cipher`: its events from then on are encrypted; the first, its making with its
+    settings, never is). A state that does not decrypt is taken as stored; one that was
+    neither (damaged) then fails to decode, as before, and the hash chain names it."""
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        try:
+            return super().decrypt(ciphertext)
+        except ValueError:
+            return ciphertext
+
+
 class Repository:
     """Loads and saves aggregates of any tenant through one EventStore."""
 
@@ -104,7 +117,7 @@ class Repository:
         keys = dict(await conn.fetch(_KEYS_SQL, missing))
         for tenant_id in missing:
             key = keys.get(tenant_id)
-            cipher = AESCipher(Environment(env={AESCipher.CIPHER_KEY: key})) if key else None
+            cipher = KeyedLaterCipher(Environment(env={AESCipher.CIPHER_KEY: key})) if key else None
             self._mappers[tenant_id] = (
                 Mapper(self._transcoder, cipher=cipher) if cipher else self._plain
             )

@@ -5,15 +5,23 @@ Every refusal names its field and erases nothing; the other tenants are untouche
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
+import pytest
 
+from domain import SettingsChange
 from services.bootstrap import System
+from services.store.event_store import TenantErasedError
 from tests.api.builders import World, an_email
-from tests.api.test_tenancy import a_new_tenant
 
+SETTINGS_AFTER = {
+    "name": "X", "colour": "#000000", "fiscal_year_start_month": 1,
+    "check_in_cadence_days": 7, "locale": "it",
+}  # fmt: skip
+ADA = an_email("ada")
+"""A member of one tenant only: her account goes when it is erased."""
 TENANT_TABLES = """
     SELECT c.relname FROM pg_class c
       JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -24,7 +32,8 @@ TENANT_TABLES = """
 
 
 async def rows_of(admin_dsn: str, tenant: UUID) -> dict[str, int]:
-    """The tenant's rows in each table that holds any (read as the owner: no RLS)."""
+    """The tenant's rows in each table that holds any (read as the owner: no RLS), and the
+    platform's idempotency answers that name it."""
     conn = await asyncpg.connect(admin_dsn)
     try:
         tables = [r["relname"] for r in await conn.fetch(TENANT_TABLES)]
@@ -33,21 +42,33 @@ async def rows_of(admin_dsn: str, tenant: UUID) -> dict[str, int]:
             for table in tables
         }
         found["tenants"] = await conn.fetchval("SELECT count(*) FROM tenants WHERE id = $1", tenant)
+        found["platform_idempotency_keys"] = await conn.fetchval(
+            "SELECT count(*) FROM platform_idempotency_keys WHERE position($1 IN body) > 0"
+            " AND key <> $2",  # (but the erase's own answer, its tombstone: kept for a retry)
+            str(tenant).encode(),
+            f"erase-{tenant}",
+        )
     finally:
         await conn.close()
     return {table: count for table, count in found.items() if count}
 
 
 async def a_busy_tenant(client: httpx.AsyncClient, world: World, system: System) -> UUID:
-    """A tenant with an encrypted log, read models, a member and an API key."""
-    tenant = UUID(await a_new_tenant(client, world))
+    """A tenant with an encrypted log (but for its first event, made before its key), read
+    models, a member (Ada, of no other tenant) and an API key."""
+    admin = world.a.auth("consultancy_admin")
+    made = await client.post(  # its answer kept for a retry, on the platform: it names it
+        f"/api/v1/consultancies/{world.a.consultancy.id}/tenants",
+        headers={**admin, "Idempotency-Key": str(uuid4())}, json={"name": f"Cliente {uuid4()}"},
+    )  # fmt: skip
+    tenant = UUID(made.json()["id"])
     await system.repository.enable_cipher(tenant)
-    base, admin = f"/api/v1/tenants/{tenant}", world.a.auth("consultancy_admin")
+    base = f"/api/v1/tenants/{tenant}"
     writes = [
         client.post(f"{base}/cycles", headers=admin, json={
             "name": "Q1 2027", "starts_on": "2027-01-01", "ends_on": "2027-03-31"}),
         client.post(f"{base}/users", headers=admin, json={
-            "email": an_email("ada"), "display_name": "Ada", "role": "client_member"}),
+            "email": ADA, "display_name": "Ada", "role": "client_member"}),
         client.post(f"{base}/api-keys", headers=admin, json={"name": "ERP"}),
     ]  # fmt: skip
     for write in writes:
@@ -55,7 +76,7 @@ async def a_busy_tenant(client: httpx.AsyncClient, world: World, system: System)
         assert answer.status_code == 201, answer.text
     head = int(answer.headers["X-OKR-Position"])
     seen = await client.get(f"{base}/history", headers=admin, params={"min_position": head})
-    assert len(seen.json()["items"]) == 3  # the projector has written its rows
+    assert len(seen.json()["items"]) == 4  # its making, then these: the projector has them
     return tenant
 
 
@@ -67,15 +88,22 @@ async def test_a_suspended_tenant_is_erased_row_by_row_and_a_tombstone_kept(
     lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
     slug = (await client.post(f"{lifecycle}/suspend", headers=admin)).json()["slug"]
     held = await rows_of(admin_dsn, tenant)
-    assert {"events", "tenant_heads", "tenant_keys", "memberships", "api_keys"} <= held.keys()
+    assert {
+        "events", "tenant_heads", "tenant_keys", "memberships", "api_keys",
+        "platform_idempotency_keys",
+    } <= held.keys()  # fmt: skip
     assert any(table.startswith("rm_") for table in held)
     verified = await client.get(f"/api/v1/tenants/{tenant}/audit/verify", headers=admin)
     head = verified.json()["head_position"]
     other_head = await system.store.head(world.a.tenant.id)
 
-    erased = await client.post(f"{lifecycle}/erase", headers=admin, json={"confirm": slug})
+    key = {**admin, "Idempotency-Key": f"erase-{tenant}"}
+    erased = await client.post(f"{lifecycle}/erase", headers=key, json={"confirm": slug})
 
     assert erased.status_code == 200, erased.text
+    retried = await client.post(f"{lifecycle}/erase", headers=key, json={"confirm": slug})
+    assert (retried.status_code, retried.json()) == (200, erased.json())  # its first answer
+    assert retried.headers["idempotent-replayed"] == "true"
     tombstone = erased.json()
     conn = await asyncpg.connect(admin_dsn)
     try:
@@ -88,6 +116,23 @@ async def test_a_suspended_tenant_is_erased_row_by_row_and_a_tombstone_kept(
     )  # fmt: skip
     assert tombstone["erased_by"] == f"user:{world.a.user_ids['consultancy_admin']}"
     assert len(tombstone["head_hash"]) == 64 and tombstone["head_hash"] != "0" * 64
+    assert tombstone["people"] == 1  # Ada, of this tenant alone; the consultancy's stay
+    assert await rows_of(admin_dsn, tenant) == {}
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM users WHERE email = $1", ADA) == 0
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM users WHERE id = $1", world.a.user_ids["consultancy_admin"]
+            )
+            == 1
+        )
+    finally:
+        await conn.close()
+    # a write that comes after (it raced the erase) adds nothing to the erased tenant's log
+    with pytest.raises(TenantErasedError):
+        await system.repository.save(tenant, SettingsChange.make(
+            before=None, after=SETTINGS_AFTER, author="user:late"), actor="user:late")  # fmt: skip
     assert await rows_of(admin_dsn, tenant) == {}
     assert (await client.get(f"/api/v1/tenants/{tenant}", headers=admin)).status_code == 404
     listed = await client.get(
@@ -118,7 +163,6 @@ async def test_an_erasure_that_is_refused_erases_nothing(
     admin = world.a.auth("consultancy_admin")
     lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
     slug = (await client.get(f"/api/v1/tenants/{tenant}", headers=admin)).json()["slug"]
-    held = await rows_of(admin_dsn, tenant)
 
     not_suspended = await client.post(f"{lifecycle}/erase", headers=admin, json={"confirm": slug})
     assert not_suspended.status_code == 409, not_suspended.text

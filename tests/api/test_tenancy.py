@@ -146,3 +146,38 @@ async def test_sign_in_is_rate_limited(app: Litestar, system: System) -> None:
     assert statuses[5] == 429
     assert int(response.headers["retry-after"]) > 0
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_tenant_s_log_begins_with_who_made_it_and_with_what(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Its first event is its making with its settings (a settings change from none): the
+    trail and the history say who made it and how; as-of views begin with its cadence."""
+    admin = world.a.auth("consultancy_admin")
+    made = await client.post(
+        f"/api/v1/consultancies/{world.a.consultancy.id}/tenants", headers=admin,
+        json={"name": "Officina Neri", "check_in_cadence_days": 14, "locale": "en"},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    tenant = made.json()["id"]
+    assert made.headers["X-OKR-Position"] == "1" and await system.store.head(uuid.UUID(tenant)) == 1
+    trail = await client.get(f"/api/v1/tenants/{tenant}/audit", headers=admin)
+    [first] = trail.json()["items"]
+    assert (first["topic"], first["actor"]) == (
+        "okr.SettingsChange.Created", f"user:{world.a.user_ids['consultancy_admin']}"
+    )  # fmt: skip
+    assert first["payload"]["before"] is None
+    assert first["payload"]["after"]["check_in_cadence_days"] == 14
+    lines = await client.get(
+        f"/api/v1/tenants/{tenant}/history", headers=admin, params={"min_position": 1}
+    )
+    assert [line["text"] for line in lines.json()["items"]] == [
+        "'Officina Neri' made by Consultancy_Admin: name 'Officina Neri', colour #2563eb,"
+        " fiscal year starting in month 1, check-in cadence 14 days, language en"
+    ]
+    refused = await client.post(
+        f"/api/v1/consultancies/{world.a.consultancy.id}/tenants", headers=admin,
+        json={"name": "Dup", "id": tenant},
+    )  # fmt: skip
+    assert refused.status_code == 409 and refused.json()["errors"][0]["field"] == "id"
+    assert await system.store.head(uuid.UUID(tenant)) == 1  # a refusal writes nothing

@@ -13,6 +13,7 @@ from projections.portfolio import PortfolioRow
 from services import read
 from services.api import lookups
 from services.api.dependencies import (
+    POSITION,
     TENANT_DEPENDENCIES,
     ContextDep,
     OkrDep,
@@ -21,6 +22,7 @@ from services.api.dependencies import (
     utc_today,
     with_position,
 )
+from services.api.idempotency import PLATFORM
 from services.api.pagination import Cursor, Limit, paginate
 from services.api.runtime import ApiRuntime
 from services.api.schemas.common import Out, Page
@@ -105,16 +107,22 @@ class ConsultancyController(Controller):
         summary="Create a client tenant",
     )
     async def create_tenant(
-        self, consultancy_id: FromPath[UUID], data: JSONBody[TenantIn], runtime: RuntimeDep
+        self,
+        consultancy_id: FromPath[UUID],
+        data: JSONBody[TenantIn],
+        principal: PrincipalDep,
+        okr: OkrDep,
     ) -> Response[Tenant]:
-        tenant = await directory.create_tenant(
-            runtime.pool, consultancy_id, data.name, slug=data.slug, colour=data.colour,
+        """Its log begins with who made it, with which settings (okr.SettingsChange.Created
+        with no settings before): X-OKR-Position is that event's."""
+        tenant, position = await okr.settings.create_tenant(
+            consultancy_id, data.name, principal.actor, slug=data.slug, colour=data.colour,
             fiscal_year_start_month=data.fiscal_year_start_month,
             check_in_cadence_days=data.check_in_cadence_days, locale=data.locale,
             tenant_id=data.id,
         )  # fmt: skip
-        location = f"{V1}/tenants/{tenant.id}"
-        return Response(tenant, status_code=HTTP_201_CREATED, headers={"Location": location})
+        headers = {"Location": f"{V1}/tenants/{tenant.id}", POSITION: str(position)}
+        return Response(tenant, status_code=HTTP_201_CREATED, headers=headers)
 
     @post(
         "/{consultancy_id:uuid}/tenants/{tenant_id:uuid}/suspend",
@@ -156,6 +164,7 @@ class ConsultancyController(Controller):
     @post(
         "/{consultancy_id:uuid}/tenants/{tenant_id:uuid}/erase",
         guards=[requires_consultancy_erase],
+        opt={"idempotency": PLATFORM},  # its tenant's keys go with it
         status_code=200,
         summary="Erase a suspended tenant for good",
     )

@@ -9,6 +9,8 @@ tenant, and when. A person is named by id only: their name and email stay in the
 
 from __future__ import annotations
 
+from typing import Any
+
 from eventsourcing.domain import Aggregate
 
 from domain import values
@@ -34,6 +36,7 @@ class AccessChange(Aggregate):
         """Access to the tenant changed."""
 
         TOPIC = "okr.AccessChange.Created"
+        class_version = 2
         subject: str
         subject_id: str
         name: str | None
@@ -43,6 +46,17 @@ class AccessChange(Aggregate):
         before: str | None
         after: str | None
         author: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 (an hour on main, 2ae8472) kept a member's name and email, and the
+            tenant's name only when the change was of the tenant: a person is named by id
+            only now, and an older change of a member or key has no tenant's name."""
+            state.pop("email", None)
+            subject = state.get("subject")
+            state.setdefault("tenant", state.get("name") if subject == TENANT else "")
+            if subject != API_KEY:
+                state["name"] = None
 
     def __init__(
         self,

@@ -104,9 +104,9 @@ class HistoryProjection:
     """The timeline: one log table, rm_history."""
 
     name: str = "history"
-    version = 4  # 2: no stored English text, it is rendered where lines are read; 3: scores
+    version = 5  # 2: no stored English text, it is rendered where lines are read; 3: scores
     # adjusted are said to two places (their change keeps them exact); 4: a correction
-    # names the check-in it corrects
+    # names the check-in it corrects; 5: access lines name a member by id, not by email
     tables: tuple[Table, ...] = TABLES
 
     def __init__(self) -> None:

@@ -7,6 +7,7 @@ dates ISO: :func:`value_text`); a missing value reads as "—".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -254,18 +255,10 @@ SETTING_TEXTS: dict[str, dict[str, str]] = {
 CREATED_TEMPLATE = "tenant.created"
 """The settings a tenant was made with: {what} says each, from SETTING_VALUE_TEXTS."""
 SETTING_VALUE_TEXTS: dict[str, dict[str, str]] = {
-    "name": {"en": "name '{after}'", "it": "nome '{after}'"},
-    "colour": {"en": "colour {after}", "it": "colore {after}"},
-    "fiscal_year_start_month": {
-        "en": "fiscal year starting in month {after}",
-        "it": "anno fiscale dal mese {after}",
-    },
-    "check_in_cadence_days": {
-        "en": "check-in cadence {after} days",
-        "it": "cadenza degli aggiornamenti {after} giorni",
-    },
-    "locale": {"en": "language {after}", "it": "lingua {after}"},
+    name: {language: re.sub(r"'?\{before\}'? → ", "", text) for language, text in texts.items()}
+    for name, texts in SETTING_TEXTS.items()
 }
+"""SETTING_TEXTS without their before: "check-in cadence {after} days"."""
 ACCESS_TEMPLATES = frozenset(t for t in TEMPLATES if t.startswith("access."))
 """Changes of access (domain.access): {before} and {after} are roles, said in ROLE_TEXTS."""
 ROLE_TEXTS: dict[str, dict[str, str]] = {

@@ -18,7 +18,7 @@ from tenants.errors import (
     ConfirmationError,
     DuplicateSlugError,
     DuplicateTenantIdError,
-    RebuildRunningError,
+    ReadModelsRebuildingError,
     TenantNotSuspendedError,
     UnknownConsultancyError,
     UnknownTenantError,
@@ -160,6 +160,27 @@ async def locked_tenant(conn: asyncpg.Connection, tenant_id: UUID) -> Tenant:
     return _tenant_or_raise(row, tenant_id)
 
 
+async def locked_tenants(conn: asyncpg.Connection, tenant_ids: list[UUID]) -> list[Tenant]:
+    """These tenants (those that still are), their rows locked in id order until the
+    caller's transaction ends (see locked_tenant)."""
+    rows = await conn.fetch(
+        f"SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+        tenant_ids,
+    )
+    return [from_row(Tenant, r) for r in rows]
+
+
+async def lock_consultancy(conn: asyncpg.Connection, consultancy_id: UUID, *, alone: bool) -> None:
+    """Hold the consultancy's list of tenants still until the caller's transaction ends:
+    `alone` while its tenants are each told of a change (a new admin), shared by the making
+    of a tenant (which then waits, and is told of it, or comes first and is)."""
+    mode = "" if alone else "_shared"
+    await conn.execute(f"SELECT pg_advisory_xact_lock{mode}({_CONSULTANCY_LOCK})", consultancy_id)
+
+
+_CONSULTANCY_LOCK = "hashtextextended($1::uuid::text, 7014)"
+
+
 async def suspend_tenant(on: Conn, tenant_id: UUID) -> Tenant:
     """Its members and API keys lose access at once; its data stays."""
     return await _update(on, tenant_id, {"status": TenantStatus.SUSPENDED.value})
@@ -189,7 +210,7 @@ async def erase_tenant(pool: asyncpg.Pool, tenant_id: UUID, confirm: str, by: st
         try:
             row = await conn.fetchrow(_ERASE, tenant_id, by)
         except asyncpg.LockNotAvailableError:
-            raise RebuildRunningError(
+            raise ReadModelsRebuildingError(
                 "a full rebuild of the read models is running: erase once it has finished"
             ) from None
     if row is None:  # not there any more (its row is locked: never, short of a bug)
@@ -217,9 +238,9 @@ def _erased(row: Any) -> ErasedTenant:
     return ErasedTenant(**{**dict(row), "head_hash": bytes(row["head_hash"]).hex()})
 
 
-async def consultancy_tenant_ids(pool: asyncpg.Pool, consultancy_id: UUID) -> list[UUID]:
+async def consultancy_tenant_ids(on: Conn, consultancy_id: UUID) -> list[UUID]:
     """The ids of the consultancy's tenants, oldest first."""
-    return [r["tenant_id"] for r in await pool.fetch(_CONSULTANCY_TENANTS, consultancy_id)]
+    return [r["tenant_id"] for r in await on.fetch(_CONSULTANCY_TENANTS, consultancy_id)]
 
 
 async def list_consultancy_tenants(pool: asyncpg.Pool, consultancy_id: UUID) -> list[Tenant]:

@@ -172,7 +172,7 @@ class ConfirmationError(TenancyError):
     default_rule = "confirmation_mismatch"
 
 
-class RebuildRunningError(TenancyError):
+class ReadModelsRebuildingError(TenancyError):
     """A full rebuild of the read models is running: a tenant is erased once it has finished
     (its shadow tables could take the tenant's rows in again) (HTTP 409)."""
 

@@ -144,6 +144,19 @@ async def locked_membership(
     return None if row is None else from_row(Membership, row)
 
 
+async def locked_roles(
+    conn: asyncpg.Connection, user_id: UUID, tenant_ids: list[UUID]
+) -> dict[UUID, Role]:
+    """The user's role in each of these tenants where it has one, the memberships locked
+    until the caller's transaction ends."""
+    rows = await conn.fetch(
+        "SELECT tenant_id, role FROM memberships WHERE user_id = $1"
+        " AND tenant_id = ANY($2::uuid[]) FOR UPDATE",
+        user_id, tenant_ids,
+    )  # fmt: skip
+    return {r["tenant_id"]: Role(r["role"]) for r in rows}
+
+
 async def list_members(pool: asyncpg.Pool, tenant_id: UUID) -> list[Membership]:
     """The tenant's explicit memberships by email (consultancy admins reach it without one)."""
     async with tenant_transaction(pool, [tenant_id]) as conn:

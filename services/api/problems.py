@@ -37,7 +37,7 @@ from tenants.errors import (
     InvalidCredentialsError,
     PermissionDeniedError,
     RateLimitedError,
-    RebuildRunningError,
+    ReadModelsRebuildingError,
     TenancyError,
     TenantNotSuspendedError,
     UnknownConsultancyError,
@@ -144,7 +144,7 @@ _TENANCY_CONFLICTS = (
     DuplicateSlugError,
     DuplicateTenantIdError,
     TenantNotSuspendedError,
-    RebuildRunningError,
+    ReadModelsRebuildingError,
 )
 
 

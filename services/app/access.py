@@ -18,7 +18,7 @@ import asyncpg
 from domain.access import API_KEY, MEMBER, TENANT, AccessChange
 from services.app.base import Commands, Context
 from tenants import api_keys, directory, memberships
-from tenants.db import tenant_transaction
+from tenants.db import admit_sql, tenant_transaction, transaction_with
 from tenants.errors import UnknownMembershipError
 from tenants.models import ApiKey, ConsultancyMember, CreatedApiKey, Membership, Tenant
 from tenants.roles import Role
@@ -111,26 +111,25 @@ class AccessCommands(Commands):
     ) -> ConsultancyMember:
         """Make the user a consultancy admin or a consultant. An admin reaches every tenant
         of the consultancy at once: the change is recorded in each tenant's log, in the
-        same transaction (a consultant reaches only the tenants it is made a member of)."""
-        pool = self.repository.store.pool
-        tenant_ids = await directory.consultancy_tenant_ids(pool, consultancy_id)
-        if not tenant_ids:  # no tenant to record it in
-            return await memberships.add_consultancy_member(pool, consultancy_id, user_id, role)
+        same transaction (a consultant reaches only the tenants it is made a member of).
+        Tenants made meanwhile wait for it (directory.lock_consultancy)."""
+        store = self.repository.store
         positions: dict[UUID, int] = {}
-        async with tenant_transaction(pool, tenant_ids) as conn:
-            tenants = [await directory.locked_tenant(conn, t) for t in tenant_ids]
-            held = {t: await memberships.locked_membership(conn, t, user_id) for t in tenant_ids}
+        async with store.pool.acquire() as conn, transaction_with(conn, admit_sql([])):
+            await directory.lock_consultancy(conn, consultancy_id, alone=True)
+            tenant_ids = await directory.consultancy_tenant_ids(conn, consultancy_id)
+            await conn.execute(admit_sql(tenant_ids))
+            tenants = await directory.locked_tenants(conn, tenant_ids)
+            held = await memberships.locked_roles(conn, user_id, tenant_ids)
             member = await memberships.add_consultancy_member(conn, consultancy_id, user_id, role)
             if member.role != Role.CONSULTANCY_ADMIN:
                 return member
-            for tenant in tenants:
+            for tenant in tenants:  # each its own append: its log, its key
                 ctx = Context(tenant_id=tenant.id, actor=actor, grants=tuple(tenant_ids))
-                was = held[tenant.id]
-                before = None if was is None else was.role
-                change = _event(ctx, tenant, MEMBER, user_id, before, member.role)
+                change = _event(ctx, tenant, MEMBER, user_id, held.get(tenant.id), member.role)
                 positions[tenant.id] = (await self.save(ctx, change, conn=conn))[-1]
         for tenant_id, position in positions.items():
-            self.repository.store.appended(tenant_id, position)
+            store.appended(tenant_id, position)
         return member
 
     async def _in_transaction(self, ctx: Context, change: Change[T]) -> tuple[T, int]:

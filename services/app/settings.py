@@ -29,6 +29,7 @@ class SettingsCommands(Commands):
         new_id = given.pop("tenant_id", None) or uuid4()
         store = self.repository.store
         async with tenant_transaction(store.pool, [new_id]) as conn:
+            await directory.lock_consultancy(conn, consultancy_id, alone=False)
             tenant = await directory.create_tenant(
                 conn, consultancy_id, name, tenant_id=new_id, **given
             )

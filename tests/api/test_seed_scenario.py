@@ -107,6 +107,8 @@ async def test_sign_in_refresh_and_me(client: httpx.AsyncClient, system: System)
         "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
     )
     assert refreshed.status_code == 200
+    for answer in (signed, refreshed):  # tokens: no cache may keep them
+        assert answer.headers["cache-control"] == "no-store"
     reused = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
     )

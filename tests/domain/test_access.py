@@ -61,3 +61,30 @@ def test_a_name_is_kept_as_the_directory_checked_it() -> None:
     """The directory's names may hold what a title may not (a tab): never refused here
     after the directory took it, which would refuse a change it accepted."""
     assert change(tenant="Esempio\tS.r.l.").tenant == "Esempio\tS.r.l."
+
+
+def test_a_v1_change_of_a_member_loads_without_the_name_and_email_it_kept() -> None:
+    """Access changes stored by 2ae8472 (a member's name and email, no tenant's name) load
+    as v2: the person by id only; a key keeps its name, the tenant gets its own."""
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from eventsourcing.persistence import StoredEvent
+
+    from tests.domain.test_event_evolution import a_mapper
+
+    mapper = a_mapper()
+    for subject, name, email, tenant in (
+        ("member", "Anna Conti", "anna@esempio.example", ""),
+        ("api_key", "CRM", None, ""),
+        ("tenant", "Esempio S.r.l.", None, "Esempio S.r.l."),
+    ):
+        v1 = {
+            "timestamp": datetime.now(UTC), "originator_topic": "okr.AccessChange",
+            "subject": subject, "subject_id": "s-1", "name": name, "email": email,
+            "before": "x", "after": "y", "author": "user:giulia",
+        }  # fmt: skip
+        stored = StoredEvent(uuid4(), 1, "okr.AccessChange.Created", mapper.transcoder.encode(v1))
+        event = mapper.to_domain_event(stored)
+        assert not hasattr(event, "email")
+        assert (event.name, event.tenant) == (name if subject == "api_key" else None, tenant)

@@ -6,6 +6,7 @@ from ipaddress import ip_address
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
 
 from services.api.dependencies import (
@@ -18,6 +19,10 @@ from tenants.auth import sign_in
 from tenants.tokens import TokenPair, refresh_tokens
 
 UNKNOWN_IP = "0.0.0.0"  # noqa: S104 - a rate-limit key for clients without an address, not a bind
+
+
+SECRET = CacheControlHeader(no_store=True)
+"""Answers that hold tokens: no cache may keep them (RFC 6749, 5.1)."""
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
@@ -44,7 +49,7 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/token", opt={PUBLIC: True}, status_code=200, summary="Sign in")
+    @post("/token", opt={PUBLIC: True}, status_code=200, cache_control=SECRET, summary="Sign in")
     async def sign_in(
         self, data: JSONBody[SignIn], request: Request[Any, Any, Any], runtime: RuntimeDep
     ) -> TokenOut:
@@ -55,7 +60,13 @@ class AuthController(Controller):
         )  # fmt: skip
         return token_out(pair)
 
-    @post("/refresh", opt={PUBLIC: True}, status_code=200, summary="Refresh tokens")
+    @post(
+        "/refresh",
+        opt={PUBLIC: True},
+        status_code=200,
+        cache_control=SECRET,
+        summary="Refresh tokens",
+    )
     async def refresh(self, data: JSONBody[Refresh], runtime: RuntimeDep) -> TokenOut:
         """Spend a refresh token for a new pair (a reused one revokes its whole family)."""
         return token_out(await refresh_tokens(runtime.pool, runtime.tokens, data.refresh_token))

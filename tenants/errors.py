@@ -160,6 +160,12 @@ class RateLimitedError(TenancyError):
         self.retry_after = retry_after
 
 
+class LastAdminError(TenancyError):
+    """The change would leave the consultancy with no admin: nobody could manage it (409)."""
+
+    default_rule = "last_admin"
+
+
 class TenantNotSuspendedError(TenancyError):
     """A tenant is erased only once suspended: its people have lost access first (HTTP 409)."""
 

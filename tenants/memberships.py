@@ -49,18 +49,44 @@ async def add_consultancy_member(
             consultancy_id, user_id, clean.value,
         )  # fmt: skip
     except asyncpg.UniqueViolationError:
-        raise DuplicateMembershipError("already a member of this consultancy") from None
+        raise DuplicateMembershipError(
+            "already a member of this consultancy: change the role instead", field="email"
+        ) from None
     except asyncpg.ForeignKeyViolationError as e:
         raise _unknown(e, consultancy_id, user_id) from None
     return from_row(ConsultancyMember, row)
 
 
+async def locked_consultancy_role(
+    conn: asyncpg.Connection, consultancy_id: UUID, user_id: UUID
+) -> Role:
+    """The user's role in the consultancy, locked until the caller's transaction ends, or
+    UnknownMembershipError."""
+    role = await conn.fetchval(
+        "SELECT role FROM consultancy_members WHERE consultancy_id = $1 AND user_id = $2"
+        " FOR UPDATE",
+        consultancy_id, user_id,
+    )  # fmt: skip
+    if role is None:
+        raise UnknownMembershipError("not a member of this consultancy", field="user_id")
+    return Role(role)
+
+
+async def consultancy_admins_left(conn: asyncpg.Connection, consultancy_id: UUID) -> int:
+    """How many admins the consultancy has (in the caller's transaction)."""
+    admins = await conn.fetchval(
+        "SELECT count(*) FROM consultancy_members WHERE consultancy_id = $1 AND role = $2",
+        consultancy_id, Role.CONSULTANCY_ADMIN.value,
+    )  # fmt: skip
+    return int(admins)
+
+
 async def change_consultancy_role(
-    pool: asyncpg.Pool, consultancy_id: UUID, user_id: UUID, role: Role | str
+    on: Conn, consultancy_id: UUID, user_id: UUID, role: Role | str
 ) -> ConsultancyMember:
     """Give a consultancy member another consultancy role."""
     clean = valid.role(role, CONSULTANCY_ROLES)
-    row = await pool.fetchrow(
+    row = await on.fetchrow(
         "UPDATE consultancy_members SET role = $3 WHERE consultancy_id = $1 AND user_id = $2"
         f" RETURNING {_MEMBER_COLUMNS}",
         consultancy_id, user_id, clean.value,
@@ -70,11 +96,9 @@ async def change_consultancy_role(
     return from_row(ConsultancyMember, row)
 
 
-async def remove_consultancy_member(
-    pool: asyncpg.Pool, consultancy_id: UUID, user_id: UUID
-) -> None:
+async def remove_consultancy_member(on: Conn, consultancy_id: UUID, user_id: UUID) -> None:
     """Take the user out of the consultancy: its consultant assignments stop granting at once."""
-    deleted = await pool.execute(
+    deleted = await on.execute(
         "DELETE FROM consultancy_members WHERE consultancy_id = $1 AND user_id = $2",
         consultancy_id, user_id,
     )  # fmt: skip

@@ -35,6 +35,7 @@ from tenants.errors import (
     DuplicateSlugError,
     DuplicateTenantIdError,
     InvalidCredentialsError,
+    LastAdminError,
     PermissionDeniedError,
     RateLimitedError,
     ReadModelsRebuildingError,
@@ -145,6 +146,7 @@ _TENANCY_CONFLICTS = (
     DuplicateTenantIdError,
     TenantNotSuspendedError,
     ReadModelsRebuildingError,
+    LastAdminError,
 )
 
 

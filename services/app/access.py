@@ -19,7 +19,7 @@ from domain.access import API_KEY, MEMBER, TENANT, AccessChange
 from services.app.base import Commands, Context
 from tenants import api_keys, directory, memberships
 from tenants.db import admit_sql, tenant_transaction, transaction_with
-from tenants.errors import UnknownMembershipError
+from tenants.errors import LastAdminError, UnknownMembershipError
 from tenants.models import ApiKey, ConsultancyMember, CreatedApiKey, Membership, Tenant
 from tenants.roles import Role
 
@@ -27,6 +27,9 @@ T = TypeVar("T")
 Made = tuple[T, AccessChange | None]
 """What a change hands back, and the event it makes (None: nothing changed)."""
 Change = Callable[[asyncpg.Connection, Tenant], Awaitable[Made[T]]]
+Reach = tuple[T, Role | None, Role | None]
+"""What a change of a consultancy role hands back, and the role before and after it."""
+ConsultancyChange = Callable[[asyncpg.Connection], Awaitable[Reach[T]]]
 
 
 class AccessCommands(Commands):
@@ -109,10 +112,48 @@ class AccessCommands(Commands):
     async def add_consultancy_member(
         self, consultancy_id: UUID, user_id: UUID, role: Role | str, actor: str
     ) -> ConsultancyMember:
-        """Make the user a consultancy admin or a consultant. An admin reaches every tenant
-        of the consultancy at once: the change is recorded in each tenant's log, in the
-        same transaction (a consultant reaches only the tenants it is made a member of).
-        Tenants made meanwhile wait for it (directory.lock_consultancy)."""
+        """Make the user a consultancy admin or a consultant (see _in_consultancy)."""
+
+        async def add(conn: asyncpg.Connection) -> Reach[ConsultancyMember]:
+            member = await memberships.add_consultancy_member(conn, consultancy_id, user_id, role)
+            return member, None, member.role
+
+        return await self._in_consultancy(consultancy_id, user_id, actor, add)
+
+    async def change_consultancy_role(
+        self, consultancy_id: UUID, user_id: UUID, role: Role | str, actor: str
+    ) -> ConsultancyMember:
+        """Give a consultancy member the other consultancy role (never the last admin's)."""
+
+        async def change(conn: asyncpg.Connection) -> Reach[ConsultancyMember]:
+            before = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
+            member = await memberships.change_consultancy_role(conn, consultancy_id, user_id, role)
+            await _an_admin_left(conn, consultancy_id)
+            return member, before, member.role
+
+        return await self._in_consultancy(consultancy_id, user_id, actor, change)
+
+    async def remove_consultancy_member(
+        self, consultancy_id: UUID, user_id: UUID, actor: str
+    ) -> None:
+        """Take the user out of the consultancy (never its last admin): its consultant
+        memberships stop granting, and an admin's reach of every tenant ends."""
+
+        async def remove(conn: asyncpg.Connection) -> Reach[None]:
+            before = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
+            await memberships.remove_consultancy_member(conn, consultancy_id, user_id)
+            await _an_admin_left(conn, consultancy_id)
+            return None, before, None
+
+        await self._in_consultancy(consultancy_id, user_id, actor, remove)
+
+    async def _in_consultancy(
+        self, consultancy_id: UUID, user_id: UUID, actor: str, change: ConsultancyChange[T]
+    ) -> T:
+        """Run a change of the user's consultancy role, and record in each tenant of the
+        consultancy whose reach by the user it changes an AccessChange, in one transaction:
+        an admin reaches every tenant; a consultant the tenants it is a member of, while it
+        belongs to the consultancy. Tenants made meanwhile wait (directory.lock_consultancy)."""
         store = self.repository.store
         positions: dict[UUID, int] = {}
         async with store.pool.acquire() as conn, transaction_with(conn, admit_sql([])):
@@ -121,16 +162,17 @@ class AccessCommands(Commands):
             await conn.execute(admit_sql(tenant_ids))
             tenants = await directory.locked_tenants(conn, tenant_ids)
             held = await memberships.locked_roles(conn, user_id, tenant_ids)
-            member = await memberships.add_consultancy_member(conn, consultancy_id, user_id, role)
-            if member.role != Role.CONSULTANCY_ADMIN:
-                return member
+            result, before, after = await change(conn)
             for tenant in tenants:  # each its own append: its log, its key
+                was, now = _reach(before, held.get(tenant.id)), _reach(after, held.get(tenant.id))
+                if was == now:
+                    continue
                 ctx = Context(tenant_id=tenant.id, actor=actor, grants=tuple(tenant_ids))
-                change = _event(ctx, tenant, MEMBER, user_id, held.get(tenant.id), member.role)
-                positions[tenant.id] = (await self.save(ctx, change, conn=conn))[-1]
+                made = _event(ctx, tenant, MEMBER, user_id, was, now)
+                positions[tenant.id] = (await self.save(ctx, made, conn=conn))[-1]
         for tenant_id, position in positions.items():
             store.appended(tenant_id, position)
-        return member
+        return result
 
     async def _in_transaction(self, ctx: Context, change: Change[T]) -> tuple[T, int]:
         """Run a change in a transaction that admits the tenant and holds its row, and save
@@ -145,6 +187,23 @@ class AccessCommands(Commands):
             position = (await self.save(ctx, made, conn=conn))[-1]
         store.appended(ctx.tenant_id, position)
         return result, position
+
+
+def _reach(consultancy_role: Role | None, membership: Role | None) -> Role | None:
+    """How far a person reaches a tenant of a consultancy: as its admin, or by their
+    membership of the tenant (a consultant's only while they belong to the consultancy)."""
+    if consultancy_role == Role.CONSULTANCY_ADMIN:
+        return consultancy_role
+    if membership == Role.CONSULTANT and consultancy_role is None:
+        return None
+    return membership
+
+
+async def _an_admin_left(conn: asyncpg.Connection, consultancy_id: UUID) -> None:
+    if not await memberships.consultancy_admins_left(conn, consultancy_id):
+        raise LastAdminError(
+            "the consultancy's last admin: make another one admin first", field="user_id"
+        )
 
 
 async def _member(conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID) -> Membership:

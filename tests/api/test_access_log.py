@@ -239,3 +239,59 @@ async def test_a_new_consultancy_admin_is_recorded_in_every_tenant_it_reaches(
         said = await lines(client, str(tenant), admin, heads[tenant] + 1)
         assert said[0] == f"Nora given the role consultancy admin by {ADMIN}"
     assert await system.store.head(world.b.tenant.id) == heads[world.b.tenant.id]
+
+
+async def test_a_consultancy_member_demoted_or_removed_is_recorded_where_their_reach_changes(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """An admin made a consultant reaches only the tenants they are a member of; one who
+    leaves the consultancy reaches none by a consultant's membership. Each tenant whose
+    reach changed says so; the last admin stays; a refusal writes nothing."""
+    admin = world.a.auth("consultancy_admin")
+    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
+    tenant, home = UUID(await a_new_tenant(client, world)), world.a.tenant.id
+    nora = {"email": an_email("nora"), "display_name": "Nora", "role": "consultancy_admin"}
+    made = await client.post(members, headers=admin, json=nora)
+    nora_id = made.json()["user_id"]
+    assigned = await client.post(
+        f"/api/v1/tenants/{tenant}/users", headers=admin, json={**nora, "role": "consultant"}
+    )
+    assert assigned.status_code == 201, assigned.text
+    heads = {t: await system.store.head(t) for t in (tenant, home)}
+
+    demoted = await client.patch(f"{members}/{nora_id}", headers=admin, json={"role": "consultant"})
+    assert demoted.status_code == 200, demoted.text
+    assert {t: await system.store.head(t) for t in heads} == {t: h + 1 for t, h in heads.items()}
+    assert (await from_to(client, str(tenant), admin))[-1] == (
+        "member", "consultancy_admin", "consultant"
+    )  # fmt: skip
+    assert (await from_to(client, str(home), admin))[-1] == ("member", "consultancy_admin", None)
+
+    left = await client.delete(f"{members}/{nora_id}", headers=admin)
+    assert left.status_code == 204, left.text
+    assert (await from_to(client, str(tenant), admin))[-1] == ("member", "consultant", None)
+    assert await system.store.head(home) == heads[home] + 1  # nothing of hers there
+    said = await lines(client, str(tenant), admin, await system.store.head(tenant))
+    assert said[0] == f"Nora removed by {ADMIN} (role consultant)"
+
+    heads = {t: await system.store.head(t) for t in (tenant, home)}
+    studio = await client.post(
+        "/api/v1/consultancies", headers=world.admin(), json={"name": "Studio Solo"}
+    )
+    solo = f"/api/v1/consultancies/{studio.json()['id']}/members"
+    sole = await client.post(solo, headers=world.admin(), json={**nora, "email": an_email("s")})
+    last = sole.json()["user_id"]
+    for refused in (
+        await client.delete(f"{solo}/{last}", headers=world.admin()),
+        await client.patch(f"{solo}/{last}", headers=world.admin(), json={"role": "consultant"}),
+    ):
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["errors"][0] == {
+            "field": "user_id", "rule": "last_admin",
+            "message": "the consultancy's last admin: make another one admin first",
+        }  # fmt: skip
+    unknown = await client.delete(f"{members}/{nora_id}", headers=admin)
+    assert unknown.status_code == 404
+    bad_role = await client.patch(f"{solo}/{last}", headers=world.admin(), json={"role": "x"})
+    assert bad_role.status_code == 422
+    assert {t: await system.store.head(t) for t in heads} == heads

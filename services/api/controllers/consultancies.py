@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -26,7 +27,13 @@ from services.api.idempotency import PLATFORM
 from services.api.pagination import Cursor, Limit, paginate
 from services.api.runtime import ApiRuntime
 from services.api.schemas.common import Out, Page
-from services.api.schemas.tenancy import ConsultancyIn, ConsultancyMemberIn, EraseIn, TenantIn
+from services.api.schemas.tenancy import (
+    ConsultancyIn,
+    ConsultancyMemberIn,
+    ConsultancyRoleIn,
+    EraseIn,
+    TenantIn,
+)
 from services.api.security import (
     requires_consultancy_create_tenants,
     requires_consultancy_erase,
@@ -242,6 +249,43 @@ class ConsultancyController(Controller):
             consultancy_id, user.id, data.role, principal.actor
         )
         return Response(member, status_code=HTTP_201_CREATED)
+
+    @patch(
+        "/{consultancy_id:uuid}/members/{user_id:uuid}",
+        guards=[requires_consultancy_manage_users],
+        summary="Change a consultancy member's role",
+    )
+    async def set_member_role(
+        self,
+        consultancy_id: FromPath[UUID],
+        user_id: FromPath[UUID],
+        data: JSONBody[ConsultancyRoleIn],
+        principal: PrincipalDep,
+        okr: OkrDep,
+    ) -> ConsultancyMember:
+        """An admin made a consultant, or the other way: each client tenant whose reach by
+        the person changes records it in its log. The consultancy's last admin stays one."""
+        return await okr.access.change_consultancy_role(
+            consultancy_id, user_id, data.role, principal.actor
+        )
+
+    @delete(
+        "/{consultancy_id:uuid}/members/{user_id:uuid}",
+        guards=[requires_consultancy_manage_users],
+        summary="Remove a consultancy member",
+        responses={204: ResponseSpec(data_container=None, description="Removed")},
+    )
+    async def remove_member(
+        self,
+        consultancy_id: FromPath[UUID],
+        user_id: FromPath[UUID],
+        principal: PrincipalDep,
+        okr: OkrDep,
+    ) -> None:
+        """The person leaves the consultancy: an admin's reach of every client ends, and a
+        consultant's memberships stop granting (each change recorded in that tenant's log).
+        Their account stays. The consultancy's last admin cannot be removed."""
+        await okr.access.remove_consultancy_member(consultancy_id, user_id, principal.actor)
 
     @get(
         "/{consultancy_id:uuid}/portfolio",

@@ -125,6 +125,12 @@ class ConsultancyMemberIn(Body):
     role: ConsultancyRole
 
 
+class ConsultancyRoleIn(Body):
+    """Another consultancy role for a member of the consultancy."""
+
+    role: ConsultancyRole
+
+
 class ApiKeyIn(Body):
     """A new API key for an integration that pushes values."""
 

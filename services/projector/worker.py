@@ -359,6 +359,7 @@ class Projector:
                 heads = await conn.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
                 seen = self.heads  # a NOTIFY during the fetch may have told of a later head
                 self.heads = {t: max(p, seen.get(t, 0)) for t, p in heads}
+                self._forget([t for t in self.applied if t not in self.heads])
                 unseen = [t for t in self.heads if t not in self.applied]
                 for chunk in _chunks(unseen, STORED_TENANTS):
                     stored = await self._stored_positions(conn, chunk)
@@ -367,6 +368,19 @@ class Projector:
         finally:
             self._polled_at = time.monotonic()  # a slow poll: the next one poll_interval after
         return [t for t, head in self.heads.items() if self.applied.get(t, -1) < head]
+
+    def _forget(self, gone: list[UUID]) -> None:
+        """Keep nothing of tenants whose log is no more (erased: tenants/directory.py): their
+        fold states (titles, notes) and cipher key stayed in this process until evicted."""
+        if not gone:
+            return
+        erased = set(gone) - self._busy
+        for key in [key for key in self._foldings if key[0] in erased]:
+            del self._foldings[key]
+        for tenant_id in erased:
+            self.applied.pop(tenant_id, None)
+            self.repository.forget(tenant_id)
+        log.info("projector.forgot_erased", tenants=len(erased))
 
     async def _stored_positions(
         self, conn: asyncpg.Connection, tenants: list[UUID]

@@ -2057,3 +2057,28 @@ async def test_a_pass_works_only_on_tenants_locked_as_it_began(
     monkeypatch.undo()
     assert set(await worker.project([held])) == {held}
     await assert_matches_rebuild(fresh, [held, free])
+
+
+async def test_a_projector_keeps_nothing_of_an_erased_tenant(fresh: System) -> None:
+    """Once a tenant is erased, the next poll drops what the projector kept of it in memory
+    (fold states with its words, its cipher key); the others carry on."""
+    from tenants import directory
+
+    tenant, other = await a_tenant_with_history(fresh, 4), await a_tenant_with_history(fresh, 2)
+    consultancy = await directory.create_consultancy(fresh.pool, "Studio")
+    made = await directory.create_tenant(fresh.pool, consultancy.id, "Cliente", tenant_id=tenant)
+    await directory.suspend_tenant(fresh.pool, tenant)
+    running = projector(fresh)
+    await running.catch_up_all()
+    assert {key[0] for key in running._foldings} == {tenant, other}
+    assert tenant in fresh.repository._mappers
+
+    await directory.erase_tenant(fresh.pool, tenant, made.slug, "user:paola")
+    assert await running.lagging_tenants() == []
+
+    assert {key[0] for key in running._foldings} == {other}
+    assert tenant not in running.applied and tenant not in fresh.repository._mappers
+    (kr, _) = await key_result_ids(fresh, other)
+    later = await a_check_in(fresh, other, kr, 80, date(2027, 2, 1))
+    await running.catch_up_all()
+    assert running.applied[other] == later.position

@@ -339,6 +339,11 @@ _HISTORY: M = {
     "kind.kpi": {"it": "Indicatore", "en": "KPI"},
     "kind.tenant": {"it": "Impostazioni dell'azienda", "en": "Company settings"},
     "kind.access": {"it": "Accessi (persone, chiavi API)", "en": "Access (people, API keys)"},
+    "tenant.suspended": {"it": "Sospesa", "en": "Suspended"},
+    "tenant.suspended_title": {
+        "it": "Le sue persone e chiavi API non vi accedono finché non è riattivata",
+        "en": "Its people and API keys cannot reach it until it is reactivated",
+    },
     "kind.key_result.check_in_corrected": {
         "it": "Correzioni di aggiornamenti",
         "en": "Check-in corrections",

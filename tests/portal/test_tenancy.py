@@ -9,6 +9,7 @@ from typing import Any
 from playwright.async_api import expect
 
 from services import demo_data as d
+from tenants import directory
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
 from tests.portal.world import NERI, NERI_CLOSED_KR, ROSSI, VERDI
 
@@ -90,6 +91,20 @@ async def test_a_consultancy_admin_sees_every_client_of_its_consultancy(
     rows = page.locator("table.portfolio tbody tr th a")
     await expect(rows).to_have_count(3)
     assert sorted(await rows.all_inner_texts()) == sorted([d.TENANT_NAME, ROSSI.name, NERI.name])
+
+    # A suspended client says so, in the portfolio and on its pages (its admins still manage it)
+    await directory.suspend_tenant(portal.system.pool, NERI.id)
+    try:
+        await page.reload()
+        badge = page.locator(f"tr[data-tenant='{NERI.id}'] .badge.suspended")
+        await expect(badge).to_have_text("Sospesa")
+        await expect(page.locator("table.portfolio .badge.suspended")).to_have_count(1)
+        await page.goto(f"/t/{NERI.id}")
+        await expect(page.locator("header.top .badge.suspended")).to_have_text("Sospesa")
+    finally:
+        await directory.reactivate_tenant(portal.system.pool, NERI.id)
+    await page.goto("/portfolio")
+    await expect(page.locator(".badge.suspended")).to_have_count(0)
 
     # A closed quarter shows each key result's closing score, on the tree and on its page
     # (where a pace "expected today" no longer means anything).

@@ -13,6 +13,7 @@ from services.read.logs import (
     history,
     history_at,
     known_topic,
+    log_actors,
     series,
 )
 from services.read.progress import (
@@ -39,6 +40,7 @@ __all__ = [
     "item_progress",
     "known_position",
     "known_topic",
+    "log_actors",
     "portfolio",
     "progress_as_of",
     "progress_state",

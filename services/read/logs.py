@@ -106,6 +106,15 @@ async def history(
     return [line_from_row(tuple(r)) for r in rows]
 
 
+async def log_actors(pool: asyncpg.Pool, tenant_id: UUID) -> list[str]:
+    """Everyone who acted in the tenant's log, as it names them (sorted)."""
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        rows = await conn.fetch(
+            "SELECT DISTINCT actor FROM events WHERE tenant_id = $1 ORDER BY actor", tenant_id
+        )
+    return [r["actor"] for r in rows]
+
+
 async def history_at(
     pool: asyncpg.Pool, tenant_id: UUID, positions: Sequence[int]
 ) -> dict[int, HistoryLine]:

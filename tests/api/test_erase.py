@@ -188,3 +188,29 @@ async def test_an_erasure_that_is_refused_erases_nothing(
     answer = await client.post(elsewhere, headers=other_admin, json={"confirm": slug})
     assert answer.status_code == 404  # another consultancy's tenant is no tenant of its own
     assert await rows_of(admin_dsn, tenant) == held
+
+
+async def test_who_is_who_is_exported_before_an_erase(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """The log names people by id only: the directory export says who they are (members,
+    admins, keys, everyone who acted, by name), for whoever may export."""
+    tenant = await a_busy_tenant(client, world, system)
+    admin = world.a.auth("consultancy_admin")
+    answer = await client.get(f"/api/v1/tenants/{tenant}/export/directory", headers=admin)
+    assert answer.status_code == 200, answer.text
+    exported = answer.json()
+    assert exported["tenant"]["id"] == str(tenant)
+    assert [(m["email"], m["display_name"], m["role"]) for m in exported["members"]] == [
+        (ADA, "Ada", "client_member")
+    ]
+    assert [k["name"] for k in exported["api_keys"]] == ["ERP"]
+    admin_actor = f"user:{world.a.user_ids['consultancy_admin']}"
+    assert {"actor": admin_actor, "name": "Consultancy_Admin"} in exported["people"]
+    assert {"actor": admin_actor, "name": "Consultancy_Admin"} in exported["consultancy_admins"]
+    viewer = world.a.auth("client_viewer")  # may read its tenant, not export it
+    home = f"/api/v1/tenants/{world.a.tenant.id}/export/directory"
+    assert (await client.get(home, headers=viewer)).status_code == 403
+    elsewhere = world.b.auth("consultancy_admin")  # another consultancy's: not found
+    answer = await client.get(f"/api/v1/tenants/{tenant}/export/directory", headers=elsewhere)
+    assert answer.status_code == 404

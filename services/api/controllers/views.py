@@ -32,10 +32,11 @@ from services.api.dependencies import (
 from services.api.pagination import Cursor, Limit, encode_cursor, position_after
 from services.api.problems import InvalidQueryError
 from services.api.schemas.common import Page
-from services.api.schemas.views import ChainReportOut
+from services.api.schemas.views import ChainReportOut, DirectoryOut, Person
 from services.api.security import requires_export, requires_read, requires_read_audit
 from services.instants import not_after_now
 from services.store.chain import verify_chain
+from tenants import api_keys, directory, memberships
 
 _BATCH = 1000
 JSON_LINES = "application/jsonl"
@@ -289,6 +290,26 @@ class ViewController(Controller):
         """
         headers = _attachment(f"events-{tenant_id}.jsonl")
         return Stream(_export(runtime, tenant_id), media_type=JSON_LINES, headers=headers)
+
+    @get("/export/directory", guards=[requires_export], summary="Export who is who")
+    async def export_directory(
+        self, tenant_id: FromPath[UUID], runtime: RuntimeDep
+    ) -> DirectoryOut:
+        """The tenant's settings, members, consultancy admins and API keys, and the names of
+        everyone who acted in its log: the log names people by id only, so an export taken
+        before an erase needs this to be read (with the trail's JSON Lines, /audit.jsonl,
+        whose payloads are decrypted; /export keeps the stored bytes, to check the chain)."""
+        pool = runtime.pool
+        actors = await read.log_actors(pool, tenant_id)
+        names = await runtime.people.names(tenant_id, actors)
+        admins = await memberships.consultancy_admins(pool, tenant_id)
+        return DirectoryOut(
+            tenant=await directory.get_tenant(pool, tenant_id),
+            members=await memberships.list_members(pool, tenant_id),
+            consultancy_admins=[Person(actor=f"user:{i}", name=name) for i, name in admins],
+            api_keys=await api_keys.list_api_keys(pool, tenant_id, include_revoked=True),
+            people=[Person(actor=actor, name=names.get(actor)) for actor in actors],
+        )
 
 
 def _attachment(filename: str) -> dict[str, str]:

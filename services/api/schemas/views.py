@@ -9,6 +9,7 @@ from uuid import UUID
 
 from projections.progress_tree import CycleNode, ObjectiveNode, ProgressTree
 from services.api.schemas.common import Out
+from tenants.models import ApiKey, Membership, Tenant
 
 
 class CycleSummary(Out):
@@ -81,3 +82,25 @@ class ChainReportOut(Out):
     head_position: int
     first_bad_position: int | None
     problem: str | None
+
+
+class Person(Out):
+    """Someone the tenant's log names by id: who they are, where known."""
+
+    actor: str
+    """"user:<uuid>", "key:<uuid>", as the log says it."""
+    name: str | None
+
+
+class DirectoryOut(Out):
+    """Who is who in a tenant, beside its log (which names people by id only): its
+    settings, members, consultancy admins, API keys (revoked ones too) and the names of
+    those who acted in it. With the trail's JSON Lines, what an export before an erase
+    needs to read the log."""
+
+    tenant: Tenant
+    members: list[Membership]
+    consultancy_admins: list[Person]
+    api_keys: list[ApiKey]
+    people: list[Person]
+    """Everyone who acted in the log, by actor, with a name where one is known."""

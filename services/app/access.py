@@ -128,7 +128,8 @@ class AccessCommands(Commands):
         async def change(conn: asyncpg.Connection) -> Reach[ConsultancyMember]:
             before = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
             member = await memberships.change_consultancy_role(conn, consultancy_id, user_id, role)
-            await _an_admin_left(conn, consultancy_id)
+            if before == Role.CONSULTANCY_ADMIN:
+                await _an_admin_left(conn, consultancy_id)
             return member, before, member.role
 
         return await self._in_consultancy(consultancy_id, user_id, actor, change)
@@ -142,7 +143,8 @@ class AccessCommands(Commands):
         async def remove(conn: asyncpg.Connection) -> Reach[None]:
             before = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
             await memberships.remove_consultancy_member(conn, consultancy_id, user_id)
-            await _an_admin_left(conn, consultancy_id)
+            if before == Role.CONSULTANCY_ADMIN:
+                await _an_admin_left(conn, consultancy_id)
             return None, before, None
 
         await self._in_consultancy(consultancy_id, user_id, actor, remove)

@@ -50,6 +50,7 @@ from services.store.notifier import CHANNEL
 from services.store.repository import Repository
 
 log = structlog.get_logger("okr.projector")
+_ERASED_OF = "SELECT id FROM erased_tenants WHERE id = ANY($1::uuid[])"
 TENANT_LOCK_KEY = "hashtextextended($1::uuid::text, 7013)"
 """The per-tenant advisory lock every projector and rebuild takes ($1: the tenant)."""
 _NO_EVENT = (
@@ -359,7 +360,9 @@ class Projector:
                 heads = await conn.fetch("SELECT tenant_id, position FROM okr_tenant_positions()")
                 seen = self.heads  # a NOTIFY during the fetch may have told of a later head
                 self.heads = {t: max(p, seen.get(t, 0)) for t, p in heads}
-                self._forget([t for t in self.applied if t not in self.heads])
+                gone = [t for t in self.applied if t not in self.heads]
+                if gone:  # (a tenant whose first head came after the fetch is not gone)
+                    self._forget(await conn.fetch(_ERASED_OF, gone))
                 unseen = [t for t in self.heads if t not in self.applied]
                 for chunk in _chunks(unseen, STORED_TENANTS):
                     stored = await self._stored_positions(conn, chunk)
@@ -369,12 +372,12 @@ class Projector:
             self._polled_at = time.monotonic()  # a slow poll: the next one poll_interval after
         return [t for t, head in self.heads.items() if self.applied.get(t, -1) < head]
 
-    def _forget(self, gone: list[UUID]) -> None:
-        """Keep nothing of tenants whose log is no more (erased: tenants/directory.py): their
-        fold states (titles, notes) and cipher key stayed in this process until evicted."""
-        if not gone:
+    def _forget(self, rows: list[Any]) -> None:
+        """Keep nothing of these erased tenants (tenants/directory.py): their fold states
+        (titles, notes) and cipher key stayed in this process until evicted."""
+        erased = {r["id"] for r in rows} - self._busy  # (a busy one: at a later poll)
+        if not erased:
             return
-        erased = set(gone) - self._busy
         for key in [key for key in self._foldings if key[0] in erased]:
             del self._foldings[key]
         for tenant_id in erased:

@@ -74,7 +74,8 @@ MAX_POSITION = 2**63 - 1
 
 
 class TenantErasedError(Exception):
-    """The tenant was erased (services/store/migrations/0013): its log takes nothing more."""
+    """The tenant was erased (migration 0013): its log takes nothing more (okr_append
+    refuses it, 0014)."""
 
     def __init__(self, tenant_id: UUID) -> None:
         self.tenant_id = tenant_id

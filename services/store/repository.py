@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 import asyncpg
+import msgspec
 import structlog
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.domain import Aggregate, Snapshot
@@ -62,13 +63,20 @@ def _fold(
 class KeyedLaterCipher(AESCipher):
     """A tenant's cipher that also reads the events stored before the tenant had its key
     (`enable_cipher`: its events from then on are encrypted; the first, its making with its
-    settings, never is). A state that does not decrypt is taken as stored; one that was
-    neither (damaged) then fails to decode, as before, and the hash chain names it."""
+    settings, never is). A state that does not decrypt is taken as stored when it is a
+    MessagePack map, as a stored state is; any other (a wrong key, damaged bytes) fails as
+    a state that does not decrypt."""
 
     def decrypt(self, ciphertext: bytes) -> bytes:
         try:
             return super().decrypt(ciphertext)
         except ValueError:
+            try:
+                plain = isinstance(msgspec.msgpack.decode(ciphertext), dict)
+            except msgspec.DecodeError:
+                plain = False
+            if not plain:
+                raise
             return ciphertext
 
 

@@ -295,3 +295,19 @@ async def test_a_consultancy_member_demoted_or_removed_is_recorded_where_their_r
     bad_role = await client.patch(f"{solo}/{last}", headers=world.admin(), json={"role": "x"})
     assert bad_role.status_code == 422
     assert {t: await system.store.head(t) for t in heads} == heads
+
+
+async def test_a_consultant_leaves_a_consultancy_that_has_no_admin_yet(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Only an admin's removal or demotion can leave the consultancy without one: a
+    consultant's leaving is never refused as the 'last admin' (it was, where none was)."""
+    studio = await client.post(
+        "/api/v1/consultancies", headers=world.admin(), json={"name": "Studio Nuovo"}
+    )
+    members = f"/api/v1/consultancies/{studio.json()['id']}/members"
+    tea = {"email": an_email("tea"), "display_name": "Tea", "role": "consultant"}
+    made = await client.post(members, headers=world.admin(), json=tea)
+    assert made.status_code == 201, made.text
+    left = await client.delete(f"{members}/{made.json()['user_id']}", headers=world.admin())
+    assert left.status_code == 204, left.text

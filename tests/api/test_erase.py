@@ -5,6 +5,7 @@ Every refusal names its field and erases nothing; the other tenants are untouche
 
 from __future__ import annotations
 
+import asyncio
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -14,7 +15,9 @@ import pytest
 from domain import SettingsChange
 from services.bootstrap import System
 from services.store.event_store import TenantErasedError
+from tenants import directory
 from tests.api.builders import World, an_email
+from tests.api.test_tenancy import a_new_tenant
 
 SETTINGS_AFTER = {
     "name": "X", "colour": "#000000", "fiscal_year_start_month": 1,
@@ -214,3 +217,33 @@ async def test_who_is_who_is_exported_before_an_erase(
     elsewhere = world.b.auth("consultancy_admin")  # another consultancy's: not found
     answer = await client.get(f"/api/v1/tenants/{tenant}/export/directory", headers=elsewhere)
     assert answer.status_code == 404
+
+
+async def test_two_erases_sharing_a_person_take_their_account(
+    client: httpx.AsyncClient, world: World, system: System, admin_dsn: str
+) -> None:
+    """A person of two tenants only, both erased at once: the second erase waits for the
+    first (their account's row), then finds them in no tenant and takes their account.
+    Each alone saw the other's membership still there, and both left the account."""
+    admin = world.a.auth("consultancy_admin")
+    shared = an_email("viola")
+    slugs: dict[UUID, str] = {}
+    for _ in range(2):
+        tenant = UUID(await a_new_tenant(client, world))
+        invited = await client.post(f"/api/v1/tenants/{tenant}/users", headers=admin, json={
+            "email": shared, "display_name": "Viola", "role": "client_viewer"})  # fmt: skip
+        assert invited.status_code == 201, invited.text
+        lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
+        slugs[tenant] = (await client.post(f"{lifecycle}/suspend", headers=admin)).json()["slug"]
+
+    erased = await asyncio.gather(*(
+        directory.erase_tenant(system.pool, tenant, slug, "user:paola")
+        for tenant, slug in slugs.items()
+    ))  # fmt: skip
+
+    assert sorted(e.people for e in erased) == [0, 1]
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM users WHERE email = $1", shared) == 0
+    finally:
+        await conn.close()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from uuid import uuid4
+
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from domain import AccessChange, DomainError
+from tests.domain.test_event_evolution import a_mapper
 
 
 def change(**given: object) -> AccessChange:
@@ -66,13 +71,6 @@ def test_a_name_is_kept_as_the_directory_checked_it() -> None:
 def test_a_v1_change_of_a_member_loads_without_the_name_and_email_it_kept() -> None:
     """Access changes stored by 2ae8472 (a member's name and email, no tenant's name) load
     as v2: the person by id only; a key keeps its name, the tenant gets its own."""
-    from datetime import UTC, datetime
-    from uuid import uuid4
-
-    from eventsourcing.persistence import StoredEvent
-
-    from tests.domain.test_event_evolution import a_mapper
-
     mapper = a_mapper()
     for subject, name, email, tenant in (
         ("member", "Anna Conti", "anna@esempio.example", ""),

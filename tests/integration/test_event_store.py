@@ -10,8 +10,9 @@ from decimal import Decimal
 
 import asyncpg
 import pytest
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 
 from domain.cycle import Cycle
 from services.bootstrap import System
@@ -431,6 +432,30 @@ async def test_a_tenant_with_a_cipher_key_stores_ciphertext(
     assert b"confidential" not in state
     assert (await repo.get(tenant, tally.id)).name == "confidential client"
     assert (await verify_chain(system.pool, tenant)).ok
+
+
+async def test_a_key_given_later_reads_the_events_before_it_and_a_wrong_key_reads_none(
+    system: System, admin: asyncpg.Connection
+) -> None:
+    """Events stored before the tenant had its key are read as stored; with a wrong key
+    (a key row restored from elsewhere) an encrypted one is refused as not decrypting."""
+    tenant, repo = new_tenant(), system.repository
+    before = Tally(name="before the key")
+    await repo.save(tenant, before, actor="anna")
+    await repo.enable_cipher(tenant)
+    after = Tally(name="after the key")
+    await repo.save(tenant, after, actor="anna")
+    assert (await repo.get(tenant, before.id)).name == "before the key"
+    assert (await repo.get(tenant, after.id)).name == "after the key"
+
+    await admin.execute(
+        "UPDATE tenant_keys SET cipher_key = $2 WHERE tenant_id = $1",
+        tenant, AESCipher.create_key(32),
+    )  # fmt: skip
+    repo.forget(tenant)
+    assert (await repo.get(tenant, before.id)).name == "before the key"
+    with pytest.raises(MapperDeserialisationError, match="Invalid cipher tag"):
+        await repo.get(tenant, after.id)
 
 
 async def test_append_notifies_listeners_with_tenant_and_position(system: System) -> None:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import date
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
 from services import read
+from services.app import Context, OKRApplication
 from services.bootstrap import bootstrap
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import SHADOW, ensure_tables, row_type
 from services.projector.worker import SHARE_SWAP_SQL
 from services.settings import Settings
 from services.store.migrate import migrate, migration_files
+from tenants import directory
 from tests.conftest import DatabaseFactory
 from tests.integration.test_projector import a_tenant_with_history, projector
 
@@ -264,3 +268,51 @@ async def test_the_first_settings_change_is_found_by_its_index_in_any_plan(
         await admin.execute("ROLLBACK; DEALLOCATE ALL")
         await admin.close()
     assert "events_settings_changes" in plan, plan
+
+
+async def test_a_login_that_owns_the_tables_but_is_no_superuser_migrates_and_erases(
+    databases: DatabaseFactory,
+) -> None:
+    """A deployment's migrating login may own the tables without being a superuser, so
+    FORCE row-level security binds it: every migration applies (0010 read every tenant's
+    stamps under it and failed), and erasing a tenant still takes all of its rows."""
+    dsn = await databases.create()
+    owner, database = f"okr_owner_{uuid.uuid4().hex[:8]}", urlsplit(dsn).path.lstrip("/")
+    server = await asyncpg.connect(dsn)
+    await server.execute(f"CREATE ROLE {owner} LOGIN CREATEROLE")
+    await server.execute(f"ALTER DATABASE {database} OWNER TO {owner}")
+    await server.execute(f"ALTER SCHEMA public OWNER TO {owner}")
+    parts = urlsplit(dsn)
+    as_owner = urlunsplit(parts._replace(netloc=f"{owner}@{parts.netloc.rpartition('@')[2]}"))
+    system = await bootstrap(Settings(), as_owner)
+    try:
+        assert await migrate(as_owner) == []  # all applied
+        consultancy = await directory.create_consultancy(system.pool, "Studio")
+        tenant = await directory.create_tenant(system.pool, consultancy.id, "Cliente")
+        ctx = Context(tenant_id=tenant.id, actor="user:anna")
+        await OKRApplication(system.repository).cycles.create(
+            ctx, name="Q1 2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31)
+        )
+        await projector(system).catch_up_all()
+        await directory.suspend_tenant(system.pool, tenant.id)
+        erased = await directory.erase_tenant(system.pool, tenant.id, tenant.slug, "user:anna")
+        assert erased.events == 1
+        left = await server.fetchval(
+            "SELECT (SELECT count(*) FROM events WHERE tenant_id = $1)"
+            " + (SELECT count(*) FROM tenant_heads WHERE tenant_id = $1)"
+            " + (SELECT count(*) FROM rm_progress_items WHERE tenant_id = $1)"
+            " + (SELECT count(*) FROM tenants WHERE id = $1)",
+            tenant.id,
+        )
+        assert left == 0
+    finally:
+        await system.pool.close()
+        await server.execute(f"ALTER DATABASE {database} OWNER TO CURRENT_USER")
+        await server.execute(f"REASSIGN OWNED BY {owner} TO CURRENT_USER")
+        await server.execute(f"DROP OWNED BY {owner}")
+        await server.close()
+        cluster = await asyncpg.connect(dsn)
+        try:
+            await cluster.execute(f"DROP ROLE {owner}")
+        finally:
+            await cluster.close()

@@ -42,6 +42,7 @@ from services.read import progress_as_of, progress_tree
 from services.settings import Settings
 from services.store.event_store import EventStore
 from services.store.repository import Repository
+from tenants import directory
 from tests.conftest import DatabaseFactory
 
 TODAY = date(2027, 2, 15)
@@ -2062,8 +2063,6 @@ async def test_a_pass_works_only_on_tenants_locked_as_it_began(
 async def test_a_projector_keeps_nothing_of_an_erased_tenant(fresh: System) -> None:
     """Once a tenant is erased, the next poll drops what the projector kept of it in memory
     (fold states with its words, its cipher key); the others carry on."""
-    from tenants import directory
-
     tenant, other = await a_tenant_with_history(fresh, 4), await a_tenant_with_history(fresh, 2)
     consultancy = await directory.create_consultancy(fresh.pool, "Studio")
     made = await directory.create_tenant(fresh.pool, consultancy.id, "Cliente", tenant_id=tenant)

@@ -715,7 +715,7 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 3
+    version = 4  # 4: changes of settings and access are not a tenant's last activity
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

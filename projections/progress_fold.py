@@ -32,10 +32,15 @@ Handler = Callable[[ProgressView, Any, Recorded], ProgressView]
 
 
 def progress_fold(state: ProgressView, record: Recorded) -> ProgressView:
-    """The tenant's progress after one more event of its log."""
-    handler = _HANDLERS.get(type(record.event))
+    """The tenant's progress after one more event of its log. Its last activity is its
+    OKRs' and KPIs': a change of settings or of who may reach it is not (a consultancy's new
+    admin, recorded in every client, made them all look active at once)."""
+    kind = type(record.event)
+    handler = _HANDLERS.get(kind)
     if handler is not None:
         state = handler(state, record.event, record)
+    if kind in _NOT_ACTIVITY:
+        return replace(state, last_position=record.position)
     return replace(state, last_position=record.position, last_activity=record.recorded_at)
 
 
@@ -324,6 +329,9 @@ def _access_changed(state: ProgressView, e: AccessChange.Created, r: Recorded) -
     """Who may reach the tenant changes nothing of its progress (its history tells it)."""
     return state
 
+
+_NOT_ACTIVITY = frozenset({SettingsChange.Created, AccessChange.Created})
+"""Events of the tenant's log that are not its activity (see progress_fold)."""
 
 _HANDLERS: dict[type, Handler] = {
     SettingsChange.Created: _settings_changed,

@@ -145,10 +145,15 @@ class ProgressView(msgspec.Struct, frozen=True, gc=False):
     kpis: dict[UUID, KPIView] = {}
     last_position: int = 0
     last_activity: datetime | None = None
-    """recorded_at of the tenant's latest event (any kind)."""
+    """recorded_at of the tenant's latest change of its OKRs or KPIs (see progress_fold)."""
     cadence_days: int | None = None
     """The check-in cadence the tenant's latest change of settings set (None: its log has
     none, see cadence_of)."""
+
+    def has_item(self, item_id: UUID) -> bool:
+        """Whether a cycle, objective, key result or KPI has this id."""
+        return any(item_id in items for items in (
+            self.cycles, self.objectives, self.key_results, self.kpis))  # fmt: skip
 
 
 def cadence_of(state: ProgressView, otherwise: int) -> int:

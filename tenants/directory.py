@@ -7,6 +7,7 @@ written under row-level security, set to exactly the tenant in hand.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -191,11 +192,13 @@ async def reactivate_tenant(on: Conn, tenant_id: UUID) -> Tenant:
     return await _update(on, tenant_id, {"status": TenantStatus.ACTIVE.value})
 
 
-async def erase_tenant(pool: asyncpg.Pool, tenant_id: UUID, confirm: str, by: str) -> ErasedTenant:
+async def erase_tenant(
+    pool: asyncpg.Pool, tenant_id: UUID, confirm: str, by: str, named: Sequence[UUID] = ()
+) -> ErasedTenant:
     """Erase the tenant, for good: every row of it in every tenant table, its log and its
-    cipher key included, and the accounts of its people who reach nothing else
-    (okr_erase_tenant). Only a suspended tenant, and only when `confirm` is its slug; what is
-    left is the tombstone, which this returns."""
+    cipher key included, and the accounts of its people who reach nothing else: its members,
+    and the users its log `named` (okr_erase_tenant). Only a suspended tenant, and only when
+    `confirm` is its slug; what is left is the tombstone, which this returns."""
     async with tenant_transaction(pool, [tenant_id]) as conn:
         tenant = await locked_tenant(conn, tenant_id)
         if confirm != tenant.slug:
@@ -208,7 +211,7 @@ async def erase_tenant(pool: asyncpg.Pool, tenant_id: UUID, confirm: str, by: st
                 field="status",
             )
         try:
-            row = await conn.fetchrow(_ERASE, tenant_id, by)
+            row = await conn.fetchrow(_ERASE, tenant_id, by, list(named))
         except asyncpg.LockNotAvailableError:
             raise ReadModelsRebuildingError(
                 "a full rebuild of the read models is running: erase once it has finished"
@@ -231,7 +234,7 @@ async def erased_tenants(pool: asyncpg.Pool, consultancy_id: UUID) -> list[Erase
 _ERASED_COLUMNS = (
     "id AS tenant_id, consultancy_id, name, slug, erased_by, erased_at, events, head_hash, people"
 )
-_ERASE = f"SELECT {_ERASED_COLUMNS} FROM okr_erase_tenant($1, $2)"
+_ERASE = f"SELECT {_ERASED_COLUMNS} FROM okr_erase_tenant($1, $2, $3::uuid[])"
 
 
 def _erased(row: Any) -> ErasedTenant:

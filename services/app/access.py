@@ -9,6 +9,7 @@ admin reaches every tenant of the consultancy: making one is recorded in each of
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from uuid import UUID
@@ -16,11 +17,19 @@ from uuid import UUID
 import asyncpg
 
 from domain.access import API_KEY, MEMBER, TENANT, AccessChange
+from services import read
 from services.app.base import Commands, Context
 from tenants import api_keys, directory, memberships
 from tenants.db import admit_sql, tenant_transaction, transaction_with
 from tenants.errors import LastAdminError, UnknownMembershipError
-from tenants.models import ApiKey, ConsultancyMember, CreatedApiKey, Membership, Tenant
+from tenants.models import (
+    ApiKey,
+    ConsultancyMember,
+    CreatedApiKey,
+    ErasedTenant,
+    Membership,
+    Tenant,
+)
 from tenants.roles import Role
 
 T = TypeVar("T")
@@ -149,6 +158,16 @@ class AccessCommands(Commands):
 
         await self._in_consultancy(consultancy_id, user_id, actor, remove)
 
+    async def erase_tenant(self, tenant_id: UUID, confirm: str, actor: str) -> ErasedTenant:
+        """Erase a suspended tenant for good (directory.erase_tenant), with the accounts of
+        everyone its log names who reaches nothing else: a member removed before the erase
+        is named only there (in payloads its key alone reads)."""
+        named = _user_ids(await read.named_people(self.repository, tenant_id))
+        pool = self.repository.store.pool
+        erased = await directory.erase_tenant(pool, tenant_id, confirm, actor, named)
+        self.repository.forget(tenant_id)
+        return erased
+
     async def _in_consultancy(
         self, consultancy_id: UUID, user_id: UUID, actor: str, change: ConsultancyChange[T]
     ) -> T:
@@ -189,6 +208,17 @@ class AccessCommands(Commands):
             position = (await self.save(ctx, made, conn=conn))[-1]
         store.appended(ctx.tenant_id, position)
         return result, position
+
+
+def _user_ids(named: list[str]) -> list[UUID]:
+    """The users among actors ("user:<uuid>"; an import's "user:anna" is nobody's account)."""
+    ids = []
+    for actor in named:
+        kind, _, raw = actor.partition(":")
+        if kind == "user":
+            with contextlib.suppress(ValueError):
+                ids.append(UUID(raw))
+    return ids
 
 
 def _reach(consultancy_role: Role | None, membership: Role | None) -> Role | None:

@@ -13,7 +13,7 @@ from services.read.logs import (
     history,
     history_at,
     known_topic,
-    log_actors,
+    named_people,
     series,
 )
 from services.read.progress import (
@@ -40,7 +40,7 @@ __all__ = [
     "item_progress",
     "known_position",
     "known_topic",
-    "log_actors",
+    "named_people",
     "portfolio",
     "progress_as_of",
     "progress_state",

@@ -12,7 +12,7 @@ import asyncpg
 import structlog
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 
-from domain import KPI, AccessChange, Cycle, KeyResult, Objective, SettingsChange
+from domain import KPI, AccessChange, Cycle, KeyResult, Objective, SettingsChange, access
 from projections.audit import AuditEntry, audit_entry
 from projections.history import HistoryLine, StoredLine, line_from_row
 from projections.series import SeriesPoint, series_point
@@ -106,13 +106,28 @@ async def history(
     return [line_from_row(tuple(r)) for r in rows]
 
 
-async def log_actors(pool: asyncpg.Pool, tenant_id: UUID) -> list[str]:
-    """Everyone who acted in the tenant's log, as it names them (sorted)."""
-    async with tenant_transaction(pool, [tenant_id]) as conn:
-        rows = await conn.fetch(
-            "SELECT DISTINCT actor FROM events WHERE tenant_id = $1 ORDER BY actor", tenant_id
-        )
-    return [r["actor"] for r in rows]
+async def named_people(repository: Repository, tenant_id: UUID) -> list[str]:
+    """Everyone the tenant's log names, as it names them ("user:<id>", "key:<id>"; sorted):
+    who acted, and whose access changed (named in the payloads, which only the tenant's key
+    reads)."""
+    async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
+        rows = await conn.fetch("SELECT DISTINCT actor FROM events WHERE tenant_id = $1", tenant_id)
+    named = {r["actor"] for r in rows}
+    after: int | None = None
+    while True:
+        changes = await audit(
+            repository, tenant_id, topic=AccessChange.Created.TOPIC, after_position=after,
+            limit=MAX_LIMIT,
+        )  # fmt: skip
+        for change in changes:
+            subject = {access.MEMBER: "user", access.API_KEY: "key"}.get(
+                change.payload.get("subject", "")
+            )
+            if subject is not None:
+                named.add(f"{subject}:{change.payload['subject_id']}")
+        if len(changes) < MAX_LIMIT:
+            return sorted(named)
+        after = changes[-1].position
 
 
 async def history_at(

@@ -247,3 +247,32 @@ async def test_two_erases_sharing_a_person_take_their_account(
         assert await conn.fetchval("SELECT count(*) FROM users WHERE email = $1", shared) == 0
     finally:
         await conn.close()
+
+
+async def test_a_member_removed_before_the_erase_is_named_by_the_export_and_erased(
+    client: httpx.AsyncClient, world: World, admin_dsn: str
+) -> None:
+    """The log names a member removed earlier only in its payloads: the directory export
+    says who they were, and the erase takes their account, as they reach nothing else."""
+    tenant = UUID(await a_new_tenant(client, world))
+    admin = world.a.auth("consultancy_admin")
+    mario = an_email("mario")
+    invited = await client.post(f"/api/v1/tenants/{tenant}/users", headers=admin, json={
+        "email": mario, "display_name": "Mario", "role": "client_admin"})  # fmt: skip
+    mario_id = invited.json()["user_id"]
+    removed = await client.delete(f"/api/v1/tenants/{tenant}/users/{mario_id}", headers=admin)
+    assert removed.status_code == 204
+    exported = await client.get(f"/api/v1/tenants/{tenant}/export/directory", headers=admin)
+    assert {"actor": f"user:{mario_id}", "name": "Mario"} in exported.json()["people"]
+    assert exported.json()["members"] == []
+    lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
+    slug = (await client.post(f"{lifecycle}/suspend", headers=admin)).json()["slug"]
+
+    erased = await client.post(f"{lifecycle}/erase", headers=admin, json={"confirm": slug})
+
+    assert erased.json()["people"] == 1  # Mario; the consultancy's admin, who acted, stays
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM users WHERE email = $1", mario) == 0
+    finally:
+        await conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 from playwright.async_api import expect
 
@@ -106,6 +107,12 @@ async def test_the_timeline_filters_diffs_and_downloads(
     )
     await expect(page.locator("#f-item-error")).to_contain_text("«xyz»")
     await expect(lines).to_have_count(0)
+    nobody, nothing = f"user:{uuid.uuid4()}", uuid.uuid4()  # well-formed, but no one's
+    await page.goto(f"/t/{ROSSI.id}/history?person={nobody}&item={nothing}")
+    await expect(page.locator("#f-person-error")).to_contain_text(nobody)
+    await expect(page.locator("#f-item-error")).to_contain_text(str(nothing))
+    no_one = await page.goto(f"/t/{ROSSI.id}/history.csv?person={nobody}")
+    assert no_one is not None and no_one.status == 400
     csv_of_a_bad_day = await page.goto(f"/t/{ROSSI.id}/history.csv?from=bad")
     assert csv_of_a_bad_day is not None and csv_of_a_bad_day.status == 400
     await expect(page.locator("ul.bad-filters li")).to_have_text(
@@ -205,6 +212,10 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     assert all(e["topic"].startswith("okr.KeyResult.") for e in events)
     await page.goto(f"/t/{d.TENANT_ID}/audit?from=ieri")
     await expect(page.locator("#a-from-error")).to_contain_text("«ieri» non è una data")
+    await page.goto(f"/t/{d.TENANT_ID}/audit?person=bogus")  # nobody the list offers
+    await expect(page.locator("#a-person-error")).to_contain_text("«bogus»")
+    await page.goto(f"/t/{d.TENANT_ID}/audit?person={d.MARCO.actor}")  # somebody: no message
+    await expect(page.locator("#a-person-error")).to_have_count(0)
     await page.goto(f"/t/{d.TENANT_ID}/audit?topic=okr.Nope")  # shown as not used, not ignored
     await expect(page.locator("#a-topic-error")).to_contain_text("«okr.Nope» non è tra le scelte")
     await expect(rows).to_have_count(0)

@@ -355,3 +355,23 @@ def test_changed_rows_take_the_long_way_across_cycles(
         else:
             kept = tables[table.name] | keyed(table, changed.get(table.name, []))
         assert kept == keyed(table, whole[table.name]), table.name
+
+
+def test_a_change_of_settings_or_access_is_not_the_tenant_s_activity() -> None:
+    """Last activity is the OKRs' and KPIs': a new consultancy admin, recorded in every
+    client, made them all look active at once (an audit's finding). The position moves."""
+    from domain import AccessChange, SettingsChange
+    from tests.projections.builders import Log, active_quarter, fold_all
+
+    log = Log()
+    active_quarter(log)
+    worked = log.records[-1].recorded_at
+    settings = {"name": "A", "colour": "#000000", "fiscal_year_start_month": 1,
+                "check_in_cadence_days": 7, "locale": "it"}  # fmt: skip
+    log.save(SettingsChange.make(before=settings, after={**settings, "name": "B"}, author="x"))
+    log.save(AccessChange.make(subject="member", subject_id="u", tenant="B", before=None,
+                               after="client_viewer", author="x"))  # fmt: skip
+
+    state = fold_all(log.records)
+
+    assert (state.last_activity, state.last_position) == (worked, len(log.records))

@@ -182,6 +182,7 @@ class ConsultancyController(Controller):
         data: JSONBody[EraseIn],
         principal: PrincipalDep,
         runtime: RuntimeDep,
+        okr: OkrDep,
     ) -> ErasedTenant:
         """Every row of the tenant goes, in every table: its log (the events, their hash
         chain, its cipher key), its read models, its members and API keys. It cannot be
@@ -189,9 +190,7 @@ class ConsultancyController(Controller):
         `confirm` must be its slug. The answer, also kept in the consultancy's list of erased
         tenants, says who erased it, when, and where its log stood (events, last hash)."""
         await _tenant_of(runtime, consultancy_id, tenant_id)
-        erased = await directory.erase_tenant(
-            runtime.pool, tenant_id, data.confirm, principal.actor
-        )
+        erased = await okr.access.erase_tenant(tenant_id, data.confirm, principal.actor)
         runtime.forget_tenant(tenant_id)
         return erased
 

@@ -300,15 +300,15 @@ class ViewController(Controller):
         before an erase needs this to be read (with the trail's JSON Lines, /audit.jsonl,
         whose payloads are decrypted; /export keeps the stored bytes, to check the chain)."""
         pool = runtime.pool
-        actors = await read.log_actors(pool, tenant_id)
-        names = await runtime.people.names(tenant_id, actors)
+        named = await read.named_people(runtime.system.repository, tenant_id)
+        names = await runtime.people.names(tenant_id, named)
         admins = await memberships.consultancy_admins(pool, tenant_id)
         return DirectoryOut(
             tenant=await directory.get_tenant(pool, tenant_id),
             members=await memberships.list_members(pool, tenant_id),
             consultancy_admins=[Person(actor=f"user:{i}", name=name) for i, name in admins],
             api_keys=await api_keys.list_api_keys(pool, tenant_id, include_revoked=True),
-            people=[Person(actor=actor, name=names.get(actor)) for actor in actors],
+            people=[Person(actor=actor, name=names.get(actor)) for actor in named],
         )
 
 

@@ -103,4 +103,5 @@ class DirectoryOut(Out):
     consultancy_admins: list[Person]
     api_keys: list[ApiKey]
     people: list[Person]
-    """Everyone who acted in the log, by actor, with a name where one is known."""
+    """Everyone the log names (who acted, whose access changed), with a name where one is
+    known."""

@@ -90,7 +90,7 @@ class AuditController(Controller):
         verify: FromQuery[bool] = False,
     ) -> Response[Any]:
         requires_audit(viewer, tenant)
-        bad = filters.bad
+        bad = filters.bad or await _not_offered(portal, tenant, filters)
         entries = [] if bad else await audit(
             portal.system.repository, tenant.id, **filters.query(), after_position=after,
             limit=PAGE + 1,
@@ -121,11 +121,24 @@ class AuditController(Controller):
         """The trail as the page's filters show it, as the API writes it: CSV (a header, then
         a line an event) or JSON Lines (one JSON object an event)."""
         requires_audit(viewer, tenant)
+        bad = filters.bad or await _not_offered(portal, tenant, filters)
+        if bad:
+            raise BadFiltersError(bad)  # only a hand-made link: the page never offers it
         if request.url.path.endswith(".csv"):
             rows = _pages(portal, tenant, filters, audit_csv, header=1)
             return csv_download(rows, tenant.slug, "audit", portal.today())
         lines = _pages(portal, tenant, filters, audit_jsonl)
         return download(lines, "application/jsonl", tenant.slug, "audit", "jsonl", portal.today())
+
+
+async def _not_offered(portal: PortalDep, tenant: TenantDep, filters: Filters) -> dict[str, str]:
+    """A person the page's list does not offer (a hand-made link): one who may not act in
+    the tenant and never did. Asked for, they listed nothing, unsaid."""
+    person = filters.person
+    if not person or person in await portal.people.names(tenant.id):
+        return {}
+    acted = await audit(portal.system.repository, tenant.id, actor=person, limit=1)
+    return {} if acted else {"person": person}
 
 
 def _pages(
@@ -137,8 +150,6 @@ def _pages(
     header: int = 0,
 ) -> AsyncIterator[T]:
     """Every page of the filtered trail, as `lines_of` writes it (its `header` lines once)."""
-    if filters.bad:
-        raise BadFiltersError(filters.bad)  # only a hand-made link: the page never offers it
 
     async def rows() -> AsyncIterator[T]:
         after: int | None = None

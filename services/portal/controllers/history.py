@@ -15,6 +15,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from projections.history import line_actors
+from projections.progress_state import ProgressView
 from projections.progress_tree import kpi_board, progress_tree
 from services.instants import before, end_of
 from services.portal.controllers.dashboard import optional_id
@@ -77,6 +78,22 @@ def history_filters(
 FiltersDep = NamedDependency[Filters]
 
 
+async def _not_offered(
+    portal: PortalDep, tenant: TenantDep, filters: Filters, state: ProgressView
+) -> dict[str, str]:
+    """A person or an item the page's lists do not offer (a hand-made link): one who may not
+    act in the tenant and never did; an id of none of its items. They listed nothing, unsaid."""
+    bad: dict[str, str] = {}
+    person = filters.person
+    known = not person or person in await portal.people.names(tenant.id)
+    if not known and not await history(portal.system.pool, tenant.id, actor=person, limit=1):
+        bad["person"] = person or ""
+    item = optional_id(filters.item)
+    if item is not None and item != tenant.id and not state.has_item(item):
+        bad["item"] = filters.item or ""
+    return bad
+
+
 class HistoryController(Controller):
     """/t/{tenant_id}/history, /as-of, /diff, /history.csv."""
 
@@ -94,12 +111,12 @@ class HistoryController(Controller):
         filters: FiltersDep,
         before: FromQuery[int | None] = None,
     ) -> Response[Any]:
-        bad = filters.bad
+        state = await progress_state(portal.system.pool, tenant.id)
+        bad = filters.bad or await _not_offered(portal, tenant, filters, state)
         lines = [] if bad else await history(
             portal.system.pool, tenant.id, **filters.query(), before_position=before,
             limit=PAGE + 1,
         )  # fmt: skip
-        state = await progress_state(portal.system.pool, tenant.id)
         names = await portal.people.names(tenant.id, line_actors(lines))
         shown = lines[:PAGE]
         today = portal.today()
@@ -172,8 +189,10 @@ class HistoryController(Controller):
         filters: FiltersDep,
     ) -> Stream:
         """The timeline as the page's filters show it, every page of it."""
-        if filters.bad:
-            raise BadFiltersError(filters.bad)  # only a hand-made link: the page never offers it
+        state = await progress_state(portal.system.pool, tenant.id)
+        bad = filters.bad or await _not_offered(portal, tenant, filters, state)
+        if bad:
+            raise BadFiltersError(bad)  # only a hand-made link: the page never offers it
 
         async def rows() -> AsyncIterator[str]:
             before: int | None = None

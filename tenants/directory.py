@@ -16,6 +16,7 @@ import asyncpg
 from tenants import validation as valid
 from tenants.db import Conn, admit_sql, in_tenant, tenant_transaction
 from tenants.errors import (
+    ChangedMeanwhileError,
     ConfirmationError,
     DuplicateSlugError,
     DuplicateTenantIdError,
@@ -193,12 +194,18 @@ async def reactivate_tenant(on: Conn, tenant_id: UUID) -> Tenant:
 
 
 async def erase_tenant(
-    pool: asyncpg.Pool, tenant_id: UUID, confirm: str, by: str, named: Sequence[UUID] = ()
+    pool: asyncpg.Pool,
+    tenant_id: UUID,
+    confirm: str,
+    by: str,
+    named: Sequence[UUID] = (),
+    head: int | None = None,
 ) -> ErasedTenant:
     """Erase the tenant, for good: every row of it in every tenant table, its log and its
     cipher key included, and the accounts of its people who reach nothing else: its members,
     and the users its log `named` (okr_erase_tenant). Only a suspended tenant, and only when
-    `confirm` is its slug; what is left is the tombstone, which this returns."""
+    `confirm` is its slug; what is left is the tombstone, which this returns. `head`: where
+    the log stood when `named` was read (ChangedMeanwhileError if it moved since)."""
     async with tenant_transaction(pool, [tenant_id]) as conn:
         tenant = await locked_tenant(conn, tenant_id)
         if confirm != tenant.slug:
@@ -210,6 +217,8 @@ async def erase_tenant(
                 "suspend the tenant before erasing it (export it first if its data is wanted)",
                 field="status",
             )
+        if head is not None and (await conn.fetchval(_HEAD, tenant_id) or 0) != head:
+            raise ChangedMeanwhileError("the tenant's log moved while it was read: try again")
         try:
             row = await conn.fetchrow(_ERASE, tenant_id, by, list(named))
         except asyncpg.LockNotAvailableError:
@@ -235,6 +244,7 @@ _ERASED_COLUMNS = (
     "id AS tenant_id, consultancy_id, name, slug, erased_by, erased_at, events, head_hash, people"
 )
 _ERASE = f"SELECT {_ERASED_COLUMNS} FROM okr_erase_tenant($1, $2, $3::uuid[])"
+_HEAD = "SELECT position FROM tenant_heads WHERE tenant_id = $1"
 
 
 def _erased(row: Any) -> ErasedTenant:

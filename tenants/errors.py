@@ -160,6 +160,13 @@ class RateLimitedError(TenancyError):
         self.retry_after = retry_after
 
 
+class ChangedMeanwhileError(TenancyError):
+    """The tenant's log moved between what the caller read of it and its change (an erase
+    reads who its log names first): try again (HTTP 409)."""
+
+    default_rule = "changed_meanwhile"
+
+
 class LastAdminError(TenancyError):
     """The change would leave the consultancy with no admin: nobody could manage it (409)."""
 

@@ -30,6 +30,7 @@ from services.app.base import VersionMismatchError
 from services.db import CONNECTION_LOST
 from services.store.event_store import ConcurrencyError, TenantErasedError
 from tenants.errors import (
+    ChangedMeanwhileError,
     DuplicateEmailError,
     DuplicateMembershipError,
     DuplicateSlugError,
@@ -147,6 +148,7 @@ _TENANCY_CONFLICTS = (
     TenantNotSuspendedError,
     ReadModelsRebuildingError,
     LastAdminError,
+    ChangedMeanwhileError,
 )
 
 

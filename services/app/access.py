@@ -162,9 +162,10 @@ class AccessCommands(Commands):
         """Erase a suspended tenant for good (directory.erase_tenant), with the accounts of
         everyone its log names who reaches nothing else: a member removed before the erase
         is named only there (in payloads its key alone reads)."""
+        store = self.repository.store
+        head = await store.head(tenant_id)  # (the erase refuses if the log moves past it)
         named = _user_ids(await read.named_people(self.repository, tenant_id))
-        pool = self.repository.store.pool
-        erased = await directory.erase_tenant(pool, tenant_id, confirm, actor, named)
+        erased = await directory.erase_tenant(store.pool, tenant_id, confirm, actor, named, head)
         self.repository.forget(tenant_id)
         return erased
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -19,6 +20,10 @@ from projections.series import pace_line
 from services import instants
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, sparkline
 from services.portal.i18n import Locale
+from services.read import names_in_log
+
+if TYPE_CHECKING:
+    from services.portal.portal import Portal
 
 SPARK_POINTS = 12
 
@@ -122,6 +127,14 @@ class DayFilters:
     def link(self) -> str:
         """The filters as a query string."""
         return urlencode({k: v for k, v in self.shown().items() if v})
+
+
+async def offered_person(portal: Portal, tenant_id: UUID, person: str) -> bool:
+    """Whether the pages' lists of people may offer this one (an actor string): one who may
+    act in the tenant, or one its log names (who acted, whose access changed)."""
+    return person in await portal.people.names(tenant_id) or await names_in_log(
+        portal.system.pool, tenant_id, person
+    )
 
 
 def bad_days(**given: str | None) -> dict[str, str]:

@@ -14,6 +14,7 @@ from services.read.logs import (
     history_at,
     known_topic,
     named_people,
+    names_in_log,
     series,
 )
 from services.read.progress import (
@@ -41,6 +42,7 @@ __all__ = [
     "known_position",
     "known_topic",
     "named_people",
+    "names_in_log",
     "portfolio",
     "progress_as_of",
     "progress_state",

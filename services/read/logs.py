@@ -106,6 +106,20 @@ async def history(
     return [line_from_row(tuple(r)) for r in rows]
 
 
+async def names_in_log(pool: asyncpg.Pool, tenant_id: UUID, person: str) -> bool:
+    """Whether the tenant's log names this person: they acted in it, or their access changed
+    (its history's access lines name them)."""
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        return bool(await conn.fetchval(_NAMED, tenant_id, person))
+
+
+_NAMED = (
+    "SELECT EXISTS (SELECT FROM events WHERE tenant_id = $1 AND actor = $2)"
+    " OR EXISTS (SELECT FROM rm_history WHERE tenant_id = $1 AND item_kind = 'access'"
+    " AND params->>'member' = $2)"
+)
+
+
 async def named_people(repository: Repository, tenant_id: UUID) -> list[str]:
     """Everyone the tenant's log names, as it names them ("user:<id>", "key:<id>"; sorted):
     who acted, and whose access changed (named in the payloads, which only the tenant's key

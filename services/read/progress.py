@@ -215,16 +215,21 @@ async def _day_shown(
     repository: Repository, tenant_id: UUID, state: ProgressView, recorded_at: datetime | None
 ) -> date:
     """The instant's day (today without one), if the log stood at the state's position then;
-    else (a position asked for cut it earlier) the day its last event was recorded."""
+    else (a position asked for cut it earlier) the day its last event was recorded, whatever
+    its kind."""
     then = recorded_at or datetime.now(UTC)
     if recorded_at is None:
         stood = await repository.store.head(tenant_id)
     else:
         stood = await known_position(repository.store.pool, tenant_id, recorded_at=recorded_at)
-    last = state.last_activity
-    if state.last_position >= stood or last is None:
+    if state.last_position >= stood or not state.last_position:
         return then.date()
-    return last.date()
+    async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
+        last = await conn.fetchval(  # (not last_activity: a change of settings or access
+            "SELECT recorded_at FROM events WHERE tenant_id = $1 AND position = $2",  # is not
+            tenant_id, state.last_position,  # activity, and is an event of the log)
+        )  # fmt: skip
+    return then.date() if last is None else last.date()
 
 
 async def diff(

@@ -71,9 +71,10 @@ class KeyedLaterCipher(AESCipher):
         try:
             return super().decrypt(ciphertext)
         except ValueError:
-            try:
-                plain = isinstance(msgspec.msgpack.decode(ciphertext), dict)
-            except msgspec.DecodeError:
+            try:  # a stored state: a map with its timestamp (random bytes: never)
+                state = msgspec.msgpack.decode(ciphertext)
+                plain = isinstance(state, dict) and "timestamp" in state
+            except Exception:  # any failure to decode: not a stored state
                 plain = False
             if not plain:
                 raise

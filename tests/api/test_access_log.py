@@ -5,12 +5,15 @@ writes nothing, and a refused one changes neither the directory nor the log."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 
 from services.bootstrap import System
+from services.portal.views import offered_person
+from services.read.people import People
 from tests.api.builders import World, an_email
 from tests.api.test_tenancy import a_new_tenant
 
@@ -311,3 +314,22 @@ async def test_a_consultant_leaves_a_consultancy_that_has_no_admin_yet(
     assert made.status_code == 201, made.text
     left = await client.delete(f"{members}/{made.json()['user_id']}", headers=world.admin())
     assert left.status_code == 204, left.text
+
+
+async def test_a_removed_member_is_offered_by_the_portal_s_lists_of_people(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """The portal's lists of people name whom the log names: a member removed before they
+    ever acted is there (their access lines name them), so choosing them is no bad filter;
+    an id the log never named is one."""
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    ugo = await client.post(f"/api/v1/tenants/{tenant}/users", headers=admin, json={
+        "email": an_email("ugo"), "display_name": "Ugo", "role": "client_viewer"})  # fmt: skip
+    ugo_id = ugo.json()["user_id"]
+    removed = await client.delete(f"/api/v1/tenants/{tenant}/users/{ugo_id}", headers=admin)
+    await lines(client, tenant, admin, position(removed))  # the history has it
+    portal = SimpleNamespace(people=People(system.pool), system=system)
+
+    assert await offered_person(portal, UUID(tenant), f"user:{ugo_id}")  # type: ignore[arg-type]
+    assert not await offered_person(portal, UUID(tenant), f"user:{uuid4()}")  # type: ignore[arg-type]

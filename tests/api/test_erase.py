@@ -16,6 +16,7 @@ from domain import SettingsChange
 from services.bootstrap import System
 from services.store.event_store import TenantErasedError
 from tenants import directory
+from tenants.errors import ChangedMeanwhileError
 from tests.api.builders import World, an_email
 from tests.api.test_tenancy import a_new_tenant
 
@@ -171,6 +172,9 @@ async def test_an_erasure_that_is_refused_erases_nothing(
     assert not_suspended.status_code == 409, not_suspended.text
     assert not_suspended.json()["errors"][0]["field"] == "status"
     await client.post(f"{lifecycle}/suspend", headers=admin)
+    moved = await system.store.head(tenant) - 1  # as if the log moved after it was read
+    with pytest.raises(ChangedMeanwhileError):
+        await directory.erase_tenant(system.pool, tenant, slug, "user:paola", (), moved)
     held = await rows_of(admin_dsn, tenant)
     refusals = [
         (admin, {"confirm": slug.upper()}, 422, "confirm"),

@@ -18,7 +18,7 @@ from projections.history import line_actors
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import BadFiltersError, ForbiddenError
 from services.portal.history_text import local_text
-from services.portal.views import DayFilters, csv_download, download
+from services.portal.views import DayFilters, csv_download, download, offered_person
 from services.read import audit, history_at
 from services.read.logs import AGGREGATE_TOPICS
 from services.store.chain import verify_chain
@@ -132,13 +132,11 @@ class AuditController(Controller):
 
 
 async def _not_offered(portal: PortalDep, tenant: TenantDep, filters: Filters) -> dict[str, str]:
-    """A person the page's list does not offer (a hand-made link): one who may not act in
-    the tenant and never did. Asked for, they listed nothing, unsaid."""
+    """A person the page's list does not offer (a hand-made link: see views.offered_person).
+    Asked for, they listed nothing, unsaid."""
     person = filters.person
-    if not person or person in await portal.people.names(tenant.id):
-        return {}
-    acted = await audit(portal.system.repository, tenant.id, actor=person, limit=1)
-    return {} if acted else {"person": person}
+    offered = not person or await offered_person(portal, tenant.id, person)
+    return {} if offered else {"person": person or ""}
 
 
 def _pages(

@@ -29,7 +29,14 @@ from services.portal.history_text import (
     diff_groups,
     local_text,
 )
-from services.portal.views import DayFilters, bad_days, csv_download, kpi_tiles, parse_day
+from services.portal.views import (
+    DayFilters,
+    bad_days,
+    csv_download,
+    kpi_tiles,
+    offered_person,
+    parse_day,
+)
 from services.read import diff, history, progress_state, state_as_of
 
 PAGE = 50
@@ -85,9 +92,8 @@ async def _not_offered(
     act in the tenant and never did; an id of none of its items. They listed nothing, unsaid."""
     bad: dict[str, str] = {}
     person = filters.person
-    known = not person or person in await portal.people.names(tenant.id)
-    if not known and not await history(portal.system.pool, tenant.id, actor=person, limit=1):
-        bad["person"] = person or ""
+    if person and not await offered_person(portal, tenant.id, person):
+        bad["person"] = person
     item = optional_id(filters.item)
     if item is not None and item != tenant.id and not state.has_item(item):
         bad["item"] = filters.item or ""

@@ -69,7 +69,8 @@ def csv_lines(
         writer.writerow([
             str(line.position), line.recorded_at.isoformat(),
             line.valid_on.isoformat() if line.valid_on else "",
-            _defused(locale.person(line.actor, names)), line.item_kind, _defused(line.item_title),
+            _defused(locale.person(line.actor, names)), locale.t(f"kind.{line.item_kind}"),
+            _defused(line.item_title),
             _defused(local_text(line, locale, names)), _defused(line.reason or ""),
         ])  # fmt: skip
     return buffer.getvalue()

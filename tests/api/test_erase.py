@@ -206,6 +206,9 @@ async def test_who_is_who_is_exported_before_an_erase(
     admin = world.a.auth("consultancy_admin")
     answer = await client.get(f"/api/v1/tenants/{tenant}/export/directory", headers=admin)
     assert answer.status_code == 200, answer.text
+    assert answer.headers["content-disposition"] == (
+        f'attachment; filename="directory-{tenant}.json"'
+    )
     exported = answer.json()
     assert exported["tenant"]["id"] == str(tenant)
     assert [(m["email"], m["display_name"], m["role"]) for m in exported["members"]] == [

@@ -94,6 +94,7 @@ async def test_the_timeline_filters_diffs_and_downloads(
         await page.get_by_role("link", name="Scarica lo storico (CSV)").click()
     rows_of = (await (await filtered.value).path()).read_text(encoding="utf-8").splitlines()
     assert len(rows_of) == 2 and "conteggio doppio" in rows_of[1]
+    assert ";Risultato chiave;" in rows_of[1]  # the kind in words, not a key
 
     # A day that is not a day is said beside its field, never silently swapped for another.
     await page.goto(f"/t/{ROSSI.id}/history?from=1/11/2026")

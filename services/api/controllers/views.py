@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
@@ -294,7 +294,7 @@ class ViewController(Controller):
     @get("/export/directory", guards=[requires_export], summary="Export who is who")
     async def export_directory(
         self, tenant_id: FromPath[UUID], runtime: RuntimeDep
-    ) -> DirectoryOut:
+    ) -> Response[DirectoryOut]:
         """The tenant's settings, members, consultancy admins and API keys, and the names of
         everyone who acted in its log: the log names people by id only, so an export taken
         before an erase needs this to be read (with the trail's JSON Lines, /audit.jsonl,
@@ -303,13 +303,14 @@ class ViewController(Controller):
         named = await read.named_people(runtime.system.repository, tenant_id)
         names = await runtime.people.names(tenant_id, named)
         admins = await memberships.consultancy_admins(pool, tenant_id)
-        return DirectoryOut(
+        found = DirectoryOut(
             tenant=await directory.get_tenant(pool, tenant_id),
             members=await memberships.list_members(pool, tenant_id),
             consultancy_admins=[Person(actor=f"user:{i}", name=name) for i, name in admins],
             api_keys=await api_keys.list_api_keys(pool, tenant_id, include_revoked=True),
             people=[Person(actor=actor, name=names.get(actor)) for actor in named],
         )
+        return Response(found, headers=_attachment(f"directory-{tenant_id}.json"))
 
 
 def _attachment(filename: str) -> dict[str, str]:

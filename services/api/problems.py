@@ -257,8 +257,7 @@ def concurrency_problem(
 
 def erased_problem(request: Request[Any, Any, Any], exc: TenantErasedError) -> Response[Problem]:
     """A write that raced the tenant's erasure: the tenant is gone, as any unknown one."""
-    nothing = [FieldProblem("tenant_id", "unknown_tenant", "not found")]
-    return _problem(request, 404, "not-found", "Not found", "not found", nothing)
+    return tenancy_problem(request, UnknownTenantError("not found", field="tenant_id"))
 
 
 _DECODE_ERRORS = (

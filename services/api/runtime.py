@@ -80,10 +80,9 @@ class ApiRuntime:
 
     def forget_tenant(self, tenant_id: UUID) -> None:
         """Keep nothing of an erased tenant in this process: its settings, its people's
-        names, its cipher key."""
+        names (its cipher key: AccessCommands.erase_tenant)."""
         self.forget_cadence(tenant_id)
         self.people.forget(tenant_id)
-        self.system.repository.forget(tenant_id)
 
     @classmethod
     def wire(

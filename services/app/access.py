@@ -20,7 +20,7 @@ from domain.access import API_KEY, MEMBER, TENANT, AccessChange
 from services import read
 from services.app.base import Commands, Context
 from tenants import api_keys, directory, memberships
-from tenants.db import admit_sql, tenant_transaction, transaction_with
+from tenants.db import admit_sql, transaction_with
 from tenants.errors import LastAdminError, UnknownMembershipError
 from tenants.models import (
     ApiKey,
@@ -197,18 +197,13 @@ class AccessCommands(Commands):
         return result
 
     async def _in_transaction(self, ctx: Context, change: Change[T]) -> tuple[T, int]:
-        """Run a change in a transaction that admits the tenant and holds its row, and save
-        the AccessChange it makes (if any) in it: its result and the change's position (0:
-        none)."""
-        store = self.repository.store
-        async with tenant_transaction(store.pool, [ctx.tenant_id]) as conn:
-            tenant = await directory.locked_tenant(conn, ctx.tenant_id)
-            result, made = await change(conn, tenant)
-            if made is None:
-                return result, 0
-            position = (await self.save(ctx, made, conn=conn))[-1]
-        store.appended(ctx.tenant_id, position)
-        return result, position
+        """Run a change holding the tenant's row, and record the AccessChange it makes (if
+        any) in the same transaction (Commands.recorded)."""
+
+        async def locked(conn: asyncpg.Connection) -> Made[T]:
+            return await change(conn, await directory.locked_tenant(conn, ctx.tenant_id))
+
+        return await self.recorded(ctx, locked)
 
 
 def _user_ids(named: list[str]) -> list[UUID]:

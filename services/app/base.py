@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.cycle import Cycle
 from domain.errors import DomainError, UnknownCycleError
+from services.db import tenant_transaction
 from services.store.event_store import ConcurrencyError
 from services.store.repository import AggregateNotFoundError, Repository
 
@@ -22,6 +23,9 @@ A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 
 MAX_ATTEMPTS = 30
+Recorded = tuple[T, Aggregate | None]
+"""What a change of the directory hands back, and the aggregate its log records (None:
+nothing changed, nothing is recorded)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,22 @@ class Commands:
             imported_at=ctx.imported_at,
             conn=conn,
         )
+
+    async def recorded(
+        self, ctx: Context, change: Callable[[asyncpg.Connection], Awaitable[Recorded[T]]]
+    ) -> tuple[T, int]:
+        """Run a change of the directory in a transaction that admits the tenant, and save
+        the aggregate it makes (None: nothing changed) in the same transaction: its result,
+        and the position of what was saved (0: nothing). Projectors hear of it once it is
+        committed."""
+        store = self.repository.store
+        async with tenant_transaction(store.pool, [ctx.tenant_id]) as conn:
+            result, made = await change(conn)
+            if made is None:
+                return result, 0
+            position = (await self.save(ctx, made, conn=conn))[-1]
+        store.appended(ctx.tenant_id, position)
+        return result, position
 
     @staticmethod
     def check_version(aggregate: Aggregate, expected: int | None) -> None:

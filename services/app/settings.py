@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
+
 from domain.settings import SETTINGS, SettingsChange
-from services.app.base import Commands, Context
+from services.app.base import Commands, Context, Recorded
 from tenants import directory
-from tenants.db import tenant_transaction
 from tenants.models import Tenant
 
 
@@ -27,17 +28,15 @@ class SettingsCommands(Commands):
         made with its settings as the first event of its log: who made it, with what. The
         tenant, and the position of that event."""
         new_id = given.pop("tenant_id", None) or uuid4()
-        store = self.repository.store
-        async with tenant_transaction(store.pool, [new_id]) as conn:
+
+        async def create(conn: asyncpg.Connection) -> Recorded[Tenant]:
             await directory.lock_consultancy(conn, consultancy_id, alone=False)
             tenant = await directory.create_tenant(
                 conn, consultancy_id, name, tenant_id=new_id, **given
             )
-            made = SettingsChange.make(before=None, after=settings_of(tenant), author=actor)
-            ctx = Context(tenant_id=new_id, actor=actor)
-            position = (await self.save(ctx, made, conn=conn))[-1]
-        store.appended(new_id, position)
-        return tenant, position
+            return tenant, SettingsChange.make(before=None, after=settings_of(tenant), author=actor)
+
+        return await self.recorded(Context(tenant_id=new_id, actor=actor), create)
 
     async def change(self, ctx: Context, **given: Any) -> tuple[Tenant, int]:
         """Change the settings given (None: stays) in the directory and record the change
@@ -45,14 +44,13 @@ class SettingsCommands(Commands):
         of the change (0 when nothing changed: nothing is written). Bad values raise the
         directory's errors, naming the field, before anything is written."""
         changes = directory.checked_settings(**given)
-        store = self.repository.store
-        async with tenant_transaction(store.pool, [ctx.tenant_id]) as conn:
+
+        async def change(conn: asyncpg.Connection) -> Recorded[Tenant]:
             before, after = await directory.set_settings(conn, ctx.tenant_id, changes)
             if before == after:
-                return after, 0
-            change = SettingsChange.make(
+                return after, None
+            return after, SettingsChange.make(
                 before=settings_of(before), after=settings_of(after), author=ctx.actor
             )
-            position = (await self.save(ctx, change, conn=conn))[-1]
-        store.appended(ctx.tenant_id, position)
-        return after, position
+
+        return await self.recorded(ctx, change)

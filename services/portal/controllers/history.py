@@ -86,17 +86,20 @@ FiltersDep = NamedDependency[Filters]
 
 
 async def _not_offered(
-    portal: PortalDep, tenant: TenantDep, filters: Filters, state: ProgressView
+    portal: PortalDep, tenant: TenantDep, filters: Filters, state: ProgressView | None = None
 ) -> dict[str, str]:
-    """A person or an item the page's lists do not offer (a hand-made link): one who may not
-    act in the tenant and never did; an id of none of its items. They listed nothing, unsaid."""
+    """A person or an item the page's lists do not offer (a hand-made link): one the log
+    does not name (views.offered_person); an id of none of its items (in `state`, read here
+    when the caller has none). They listed nothing, unsaid."""
     bad: dict[str, str] = {}
     person = filters.person
     if person and not await offered_person(portal, tenant.id, person):
         bad["person"] = person
     item = optional_id(filters.item)
-    if item is not None and item != tenant.id and not state.has_item(item):
-        bad["item"] = filters.item or ""
+    if item is not None and item != tenant.id:
+        state = state or await progress_state(portal.system.pool, tenant.id)
+        if not state.has_item(item):
+            bad["item"] = filters.item or ""
     return bad
 
 
@@ -195,8 +198,7 @@ class HistoryController(Controller):
         filters: FiltersDep,
     ) -> Stream:
         """The timeline as the page's filters show it, every page of it."""
-        state = await progress_state(portal.system.pool, tenant.id)
-        bad = filters.bad or await _not_offered(portal, tenant, filters, state)
+        bad = filters.bad or await _not_offered(portal, tenant, filters)
         if bad:
             raise BadFiltersError(bad)  # only a hand-made link: the page never offers it
 

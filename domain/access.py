@@ -36,7 +36,7 @@ class AccessChange(Aggregate):
         """Access to the tenant changed."""
 
         TOPIC = "okr.AccessChange.Created"
-        class_version = 2
+        class_version = 3
         subject: str
         subject_id: str
         name: str | None
@@ -46,6 +46,8 @@ class AccessChange(Aggregate):
         before: str | None
         after: str | None
         author: str
+        reason: str | None
+        """Why, when the author said (a change of access may go without a reason)."""
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -58,6 +60,11 @@ class AccessChange(Aggregate):
             if subject != API_KEY:
                 state["name"] = None
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """v2 took no reason."""
+            state["reason"] = None
+
     def __init__(
         self,
         *,
@@ -68,6 +75,7 @@ class AccessChange(Aggregate):
         before: str | None,
         after: str | None,
         author: str,
+        reason: str | None,
     ) -> None:
         self.subject = subject
         self.subject_id = subject_id
@@ -76,6 +84,7 @@ class AccessChange(Aggregate):
         self.before = before
         self.after = after
         self.author = author
+        self.reason = reason
 
     @classmethod
     def make(
@@ -88,10 +97,11 @@ class AccessChange(Aggregate):
         before: str | None,
         after: str | None,
         author: str,
+        reason: str | None = None,
     ) -> AccessChange:
         """Record a change of `subject` (one of SUBJECTS; an API key's `name` too) of the
         tenant named `tenant`, from `before` to `after` (a role or a status, None for none;
-        not equal)."""
+        not equal), and why if the author said."""
         if subject not in SUBJECTS:
             raise InvalidValueError(
                 f"subject must be one of {', '.join(SUBJECTS)}", field="subject"
@@ -107,6 +117,7 @@ class AccessChange(Aggregate):
             before=None if before is None else _text(before, "before"),
             after=None if after is None else _text(after, "after"),
             author=values.principal(author, "author"),
+            reason=values.optional_reason(reason),
         )
 
 

@@ -10,6 +10,7 @@ are stale).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 
@@ -36,30 +37,53 @@ class SettingsChange(Aggregate):
         """The tenant's settings changed."""
 
         TOPIC = "okr.SettingsChange.Created"
+        class_version = 2
         before: dict[str, Setting] | None
         after: dict[str, Setting]
         author: str
+        reason: str | None
+        """Why, when the author said (a change of settings may go without a reason)."""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 took no reason."""
+            state["reason"] = None
 
     def __init__(
-        self, *, before: dict[str, Setting] | None, after: dict[str, Setting], author: str
+        self,
+        *,
+        before: dict[str, Setting] | None,
+        after: dict[str, Setting],
+        author: str,
+        reason: str | None,
     ) -> None:
         self.before = before
         self.after = after
         self.author = author
+        self.reason = reason
 
     @classmethod
     def make(
-        cls, *, before: Mapping[str, object] | None, after: Mapping[str, object], author: str
+        cls,
+        *,
+        before: Mapping[str, object] | None,
+        after: Mapping[str, object],
+        author: str,
+        reason: str | None = None,
     ) -> SettingsChange:
         """Record a change from `before` to `after` (every setting, each a str or an int;
         at least one of them different), or the tenant's making with `after` (`before`
-        None)."""
+        None); and why, if the author said."""
         old = None if before is None else _settings(before, "before")
         new = _settings(after, "after")
         if old == new:
             raise InvalidValueError("the settings did not change", field="settings")
         return cls._create(
-            cls.Created, before=old, after=new, author=values.principal(author, "author")
+            cls.Created,
+            before=old,
+            after=new,
+            author=values.principal(author, "author"),
+            reason=values.optional_reason(reason),
         )
 
 

@@ -335,6 +335,12 @@ def reason(text: object, field: str = "reason") -> str:
     return _text(text, field, REASON_MAX, lines=True)
 
 
+def optional_reason(text: object, field: str = "reason") -> str | None:
+    """A trimmed reason of 1..1000 characters, or None where a change may go without one
+    (a change of settings or access); given, it must say something."""
+    return None if text is None else _text(text, field, REASON_MAX, lines=True)
+
+
 def principal(text: object, field: str) -> str:
     """An opaque reference to a person or API key (author, owner): 1..200 characters."""
     return _text(text, field, PRINCIPAL_MAX)

@@ -268,6 +268,9 @@ ROLE_TEXTS: dict[str, dict[str, str]] = {
     "client_member": {"en": "client member", "it": "membro"},
     "client_viewer": {"en": "client viewer", "it": "lettore"},
 }
+OPTIONAL_REASON = frozenset({SETTINGS_TEMPLATE, CREATED_TEMPLATE, *ACCESS_TEMPLATES})
+"""Changes that may go without a reason: their sentence says it only when given."""
+REASON_TEXTS = {"en": "; reason: '{reason}'", "it": "; motivo: '{reason}'"}
 KINDS = frozenset(TEMPLATES) | {
     template.partition(".")[0] for template in TEMPLATES if template != "event.recorded"
 }
@@ -297,6 +300,8 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         for side in ("before", "after"):
             if values[side] in ROLE_TEXTS:
                 values[side] = _in(ROLE_TEXTS[values[side]], language)
+    if template in OPTIONAL_REASON and params.get("reason") is not None:
+        pattern += _in(REASON_TEXTS, language)
     return pattern.format_map(values)
 
 

@@ -46,13 +46,23 @@ class _Taken(NamedTuple):
     lenient decoding of bodies would turn into one."""
 
 
+def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None:
+    """The struct of a body type: the type itself, or the struct of an optional body (a
+    reason for a removal, say); None for anything else."""
+    if isinstance(info, msgspec.inspect.UnionType):
+        structs = [t for t in info.types if isinstance(t, msgspec.inspect.StructType)]
+        others = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
+        return structs[0] if len(structs) == 1 == len(others) else None
+    return info if isinstance(info, msgspec.inspect.StructType) else None
+
+
 def _fields_of(annotation: Any, kind: type[msgspec.inspect.Type]) -> tuple[str, ...]:
     """The names (as sent) of a body type's top-level fields that take this kind of value."""
     try:
-        info = msgspec.inspect.type_info(annotation)
+        info = body_struct(msgspec.inspect.type_info(annotation))
     except (TypeError, ValueError):
         return ()
-    if not isinstance(info, msgspec.inspect.StructType):
+    if info is None:
         return ()
 
     def takes(t: msgspec.inspect.Type) -> bool:

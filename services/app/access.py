@@ -16,6 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
+from domain import values
 from domain.access import API_KEY, MEMBER, TENANT, AccessChange
 from services import read
 from services.app.base import Commands, Context
@@ -45,81 +46,109 @@ class AccessCommands(Commands):
     """Commands on the people and keys that reach a tenant, and on its status."""
 
     async def invite(
-        self, ctx: Context, email: str, display_name: str, role: Role | str
+        self,
+        ctx: Context,
+        email: str,
+        display_name: str,
+        role: Role | str,
+        reason: str | None = None,
     ) -> tuple[Membership, int]:
         """Give a person (made without a password if new) a role in the tenant: the
-        membership, and the log's position of the change."""
+        membership, and the log's position of the change. Every command here records
+        `reason`, the author's why, when given."""
+        reason = values.optional_reason(reason)
 
         async def add(conn: asyncpg.Connection, tenant: Tenant) -> Made[Membership]:
             member = await memberships.invite_member(conn, ctx.tenant_id, email, display_name, role)
-            return member, _event(ctx, tenant, MEMBER, member.user_id, None, member.role)
+            return member, _event(ctx, tenant, MEMBER, member.user_id, None, member.role, reason)
 
         return await self._in_transaction(ctx, add)
 
     async def change_role(
-        self, ctx: Context, user_id: UUID, role: Role | str
+        self, ctx: Context, user_id: UUID, role: Role | str, reason: str | None = None
     ) -> tuple[Membership, int]:
         """Give a member another role (the same role: nothing is written, position 0)."""
+        reason = values.optional_reason(reason)
 
         async def change(conn: asyncpg.Connection, tenant: Tenant) -> Made[Membership]:
             before = await _member(conn, ctx.tenant_id, user_id)
             after = await memberships.change_role(conn, ctx.tenant_id, user_id, role)
             if before.role == after.role:
                 return after, None
-            return after, _event(ctx, tenant, MEMBER, user_id, before.role, after.role)
+            return after, _event(ctx, tenant, MEMBER, user_id, before.role, after.role, reason)
 
         return await self._in_transaction(ctx, change)
 
-    async def remove(self, ctx: Context, user_id: UUID) -> int:
+    async def remove(self, ctx: Context, user_id: UUID, reason: str | None = None) -> int:
         """Take a member's role away: the log's position of the change."""
+        reason = values.optional_reason(reason)
 
         async def take_away(conn: asyncpg.Connection, tenant: Tenant) -> Made[None]:
             before = await _member(conn, ctx.tenant_id, user_id)
             await memberships.remove_membership(conn, ctx.tenant_id, user_id)
-            return None, _event(ctx, tenant, MEMBER, user_id, before.role, None)
+            return None, _event(ctx, tenant, MEMBER, user_id, before.role, None, reason)
 
         return (await self._in_transaction(ctx, take_away))[1]
 
     async def create_key(
-        self, ctx: Context, name: str, role: Role | str, created_by: UUID | None
+        self,
+        ctx: Context,
+        name: str,
+        role: Role | str,
+        created_by: UUID | None,
+        reason: str | None = None,
     ) -> tuple[CreatedApiKey, int]:
         """A new API key (its plaintext only in the result), and the change's position."""
+        reason = values.optional_reason(reason)
 
         async def make(conn: asyncpg.Connection, tenant: Tenant) -> Made[CreatedApiKey]:
             made = await api_keys.create_api_key(
                 conn, ctx.tenant_id, name, role=role, created_by=created_by
             )
             key = made.key
-            return made, _event(ctx, tenant, API_KEY, key.id, None, key.role, key.name)
+            return made, _event(ctx, tenant, API_KEY, key.id, None, key.role, reason, key.name)
 
         return await self._in_transaction(ctx, make)
 
-    async def revoke_key(self, ctx: Context, key_id: UUID) -> tuple[ApiKey, int]:
+    async def revoke_key(
+        self, ctx: Context, key_id: UUID, reason: str | None = None
+    ) -> tuple[ApiKey, int]:
         """Revoke a key (one revoked already: nothing is written, position 0)."""
+        reason = values.optional_reason(reason)
 
         async def revoke(conn: asyncpg.Connection, tenant: Tenant) -> Made[ApiKey]:
             before = await api_keys.locked_api_key(conn, ctx.tenant_id, key_id)
             after = await api_keys.revoke_api_key(conn, ctx.tenant_id, key_id)
             if before.revoked_at is not None:
                 return after, None
-            return after, _event(ctx, tenant, API_KEY, key_id, after.role, None, after.name)
+            return after, _event(ctx, tenant, API_KEY, key_id, after.role, None, reason, after.name)
 
         return await self._in_transaction(ctx, revoke)
 
-    async def set_status(self, ctx: Context, *, suspended: bool) -> tuple[Tenant, int]:
+    async def set_status(
+        self, ctx: Context, *, suspended: bool, reason: str | None = None
+    ) -> tuple[Tenant, int]:
         """Suspend the tenant (its members and keys lose access at once) or reactivate it."""
+        reason = values.optional_reason(reason)
 
         async def turn(conn: asyncpg.Connection, tenant: Tenant) -> Made[Tenant]:
             to = directory.suspend_tenant if suspended else directory.reactivate_tenant
             after = await to(conn, ctx.tenant_id)
             if tenant.status == after.status:
                 return after, None
-            return after, _event(ctx, tenant, TENANT, tenant.id, tenant.status, after.status)
+            return after, _event(
+                ctx, tenant, TENANT, tenant.id, tenant.status, after.status, reason
+            )
 
         return await self._in_transaction(ctx, turn)
 
     async def add_consultancy_member(
-        self, consultancy_id: UUID, user_id: UUID, role: Role | str, actor: str
+        self,
+        consultancy_id: UUID,
+        user_id: UUID,
+        role: Role | str,
+        actor: str,
+        reason: str | None = None,
     ) -> ConsultancyMember:
         """Make the user a consultancy admin or a consultant (see _in_consultancy)."""
 
@@ -127,10 +156,15 @@ class AccessCommands(Commands):
             member = await memberships.add_consultancy_member(conn, consultancy_id, user_id, role)
             return member, None, member.role
 
-        return await self._in_consultancy(consultancy_id, user_id, actor, add)
+        return await self._in_consultancy(consultancy_id, user_id, actor, reason, add)
 
     async def change_consultancy_role(
-        self, consultancy_id: UUID, user_id: UUID, role: Role | str, actor: str
+        self,
+        consultancy_id: UUID,
+        user_id: UUID,
+        role: Role | str,
+        actor: str,
+        reason: str | None = None,
     ) -> ConsultancyMember:
         """Give a consultancy member the other consultancy role (never the last admin's)."""
 
@@ -141,10 +175,10 @@ class AccessCommands(Commands):
                 await _an_admin_left(conn, consultancy_id)
             return member, before, member.role
 
-        return await self._in_consultancy(consultancy_id, user_id, actor, change)
+        return await self._in_consultancy(consultancy_id, user_id, actor, reason, change)
 
     async def remove_consultancy_member(
-        self, consultancy_id: UUID, user_id: UUID, actor: str
+        self, consultancy_id: UUID, user_id: UUID, actor: str, reason: str | None = None
     ) -> None:
         """Take the user out of the consultancy (never its last admin): its consultant
         memberships stop granting, and an admin's reach of every tenant ends."""
@@ -156,7 +190,7 @@ class AccessCommands(Commands):
                 await _an_admin_left(conn, consultancy_id)
             return None, before, None
 
-        await self._in_consultancy(consultancy_id, user_id, actor, remove)
+        await self._in_consultancy(consultancy_id, user_id, actor, reason, remove)
 
     async def erase_tenant(self, tenant_id: UUID, confirm: str, actor: str) -> ErasedTenant:
         """Erase a suspended tenant for good (directory.erase_tenant), with the accounts of
@@ -170,13 +204,19 @@ class AccessCommands(Commands):
         return erased
 
     async def _in_consultancy(
-        self, consultancy_id: UUID, user_id: UUID, actor: str, change: ConsultancyChange[T]
+        self,
+        consultancy_id: UUID,
+        user_id: UUID,
+        actor: str,
+        reason: str | None,
+        change: ConsultancyChange[T],
     ) -> T:
         """Run a change of the user's consultancy role, and record in each tenant of the
         consultancy whose reach by the user it changes an AccessChange, in one transaction:
         an admin reaches every tenant; a consultant the tenants it is a member of, while it
         belongs to the consultancy. Tenants made meanwhile wait (directory.lock_consultancy)."""
         store = self.repository.store
+        reason = values.optional_reason(reason)
         positions: dict[UUID, int] = {}
         async with store.pool.acquire() as conn, transaction_with(conn, admit_sql([])):
             await directory.lock_consultancy(conn, consultancy_id, alone=True)
@@ -190,7 +230,7 @@ class AccessCommands(Commands):
                 if was == now:
                     continue
                 ctx = Context(tenant_id=tenant.id, actor=actor, grants=tuple(tenant_ids))
-                made = _event(ctx, tenant, MEMBER, user_id, was, now)
+                made = _event(ctx, tenant, MEMBER, user_id, was, now, reason)
                 positions[tenant.id] = (await self.save(ctx, made, conn=conn))[-1]
         for tenant_id, position in positions.items():
             store.appended(tenant_id, position)
@@ -248,10 +288,11 @@ def _event(
     subject_id: UUID,
     before: str | None,
     after: str | None,
+    reason: str | None,
     name: str | None = None,
 ) -> AccessChange:
     return AccessChange.make(
         subject=subject, subject_id=subject_id, name=name, tenant=tenant.name,
         before=None if before is None else str(before),
-        after=None if after is None else str(after), author=ctx.actor,
+        after=None if after is None else str(after), author=ctx.actor, reason=reason,
     )  # fmt: skip

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from domain import values
 from domain.settings import SETTINGS, SettingsChange
 from services.app.base import Commands, Context, Recorded
 from tenants import directory
@@ -38,19 +39,24 @@ class SettingsCommands(Commands):
 
         return await self.recorded(Context(tenant_id=new_id, actor=actor), create)
 
-    async def change(self, ctx: Context, **given: Any) -> tuple[Tenant, int]:
-        """Change the settings given (None: stays) in the directory and record the change
-        in the tenant's log, in one transaction: the tenant after it, and the log's position
-        of the change (0 when nothing changed: nothing is written). Bad values raise the
-        directory's errors, naming the field, before anything is written."""
+    async def change(
+        self, ctx: Context, *, reason: str | None = None, **given: Any
+    ) -> tuple[Tenant, int]:
+        """Change the settings given (None: stays) in the directory and record the change,
+        and why when `reason` says, in the tenant's log, in one transaction: the tenant
+        after it, and the log's position of the change (0 when nothing changed: nothing is
+        written). Bad values raise the directory's errors, naming the field, before
+        anything is written."""
         changes = directory.checked_settings(**given)
+        reason = values.optional_reason(reason)
 
         async def change(conn: asyncpg.Connection) -> Recorded[Tenant]:
             before, after = await directory.set_settings(conn, ctx.tenant_id, changes)
             if before == after:
                 return after, None
             return after, SettingsChange.make(
-                before=settings_of(before), after=settings_of(after), author=ctx.actor
-            )
+                before=settings_of(before), after=settings_of(after), author=ctx.actor,
+                reason=reason,
+            )  # fmt: skip
 
         return await self.recorded(ctx, change)

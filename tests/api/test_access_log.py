@@ -333,3 +333,109 @@ async def test_a_removed_member_is_offered_by_the_portal_s_lists_of_people(
 
     assert await offered_person(portal, UUID(tenant), f"user:{ugo_id}")  # type: ignore[arg-type]
     assert not await offered_person(portal, UUID(tenant), f"user:{uuid4()}")  # type: ignore[arg-type]
+
+
+async def test_every_change_of_access_or_settings_may_say_why(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A reason given with a change is in its event and at the end of its history line;
+    the requests without a body (a removal, a revocation, a suspension) take one as an
+    optional body."""
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    users, keys = f"/api/v1/tenants/{tenant}/users", f"/api/v1/tenants/{tenant}/api-keys"
+    lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
+    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
+    why = {"reason": "  audit of Q1  "}  # kept trimmed
+    ivo = {"email": an_email("ivo"), "display_name": "Ivo", "role": "client_viewer"}
+    invited = await client.post(users, headers=admin, json={**ivo, **why})
+    ivo_id = invited.json()["user_id"]
+    key = await client.post(keys, headers=admin, json={"name": "CRM", **why})
+    nora = {"email": an_email("nora"), "display_name": "Nora", "role": "consultancy_admin"}
+    nora_id = (await client.post(members, headers=admin, json={**nora, **why})).json()["user_id"]
+    key_id = key.json()["key"]["id"]
+    member, consultant = {"role": "client_member"}, {"role": "consultant"}
+    settings = f"/api/v1/tenants/{tenant}"
+    answers = [
+        invited,
+        await client.patch(f"{users}/{ivo_id}", headers=admin, json={**member, **why}),
+        await client.request("DELETE", f"{users}/{ivo_id}", headers=admin, json=why),
+        key,
+        await client.request("DELETE", f"{keys}/{key_id}", headers=admin, json=why),
+        await client.post(f"{lifecycle}/suspend", headers=admin, json=why),
+        await client.post(f"{lifecycle}/reactivate", headers=admin, json=why),
+        await client.patch(settings, headers=admin, json={"locale": "en", **why}),
+        await client.patch(f"{members}/{nora_id}", headers=admin, json={**consultant, **why}),
+    ]  # fmt: skip
+    for answer in answers:
+        assert answer.status_code in (200, 201, 204), answer.text
+    assert (
+        await client.request("DELETE", f"{members}/{nora_id}", headers=admin, json=why)
+    ).status_code == 204
+
+    trail = await client.get(f"/api/v1/tenants/{tenant}/audit", headers=admin)
+    changed = [
+        e
+        for e in trail.json()["items"]
+        if e["topic"] != "okr.SettingsChange.Created" or e["payload"]["before"]
+    ]
+    assert len(changed) == 10  # Nora's leaving, a consultant of no client here, changed nothing
+    assert {e["payload"]["reason"] for e in changed} == {"audit of Q1"}
+    answer = await client.get(
+        f"/api/v1/tenants/{tenant}/history",
+        headers=admin,
+        params={"min_position": await system.store.head(UUID(tenant)), "limit": 10},
+    )
+    said = [line["text"] for line in answer.json()["items"]]
+    assert len(said) == 10
+    assert all(text.endswith("; reason: 'audit of Q1'") for text in said), said
+    assert f"Ivo removed by {ADMIN} (role client member); reason: 'audit of Q1'" in said
+
+
+async def test_a_bad_reason_is_refused_naming_it_and_changes_nothing(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    users, keys = f"/api/v1/tenants/{tenant}/users", f"/api/v1/tenants/{tenant}/api-keys"
+    lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
+    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
+    lia = {"email": an_email("lia"), "display_name": "Lia", "role": "client_viewer"}
+    lia_id = (await client.post(users, headers=admin, json=lia)).json()["user_id"]
+    key_id = (await client.post(keys, headers=admin, json={"name": "CRM"})).json()["key"]["id"]
+    head = await system.store.head(UUID(tenant))
+    consultancy = (await client.get(members, headers=admin)).json()["items"]
+    for reason, rule in (
+        ("   ", "empty"),
+        ("x" * 1001, "too_long"),
+        ("a\x00b", "control_character"),
+        (7, None),
+    ):
+        bad = {"reason": reason}
+        for request in (
+            client.post(users, headers=admin, json={**lia, "email": an_email("x"), **bad}),
+            client.patch(f"{users}/{lia_id}", headers=admin, json={"role": "client_member", **bad}),
+            client.request("DELETE", f"{users}/{lia_id}", headers=admin, json=bad),
+            client.post(keys, headers=admin, json={"name": "ERP", **bad}),
+            client.request("DELETE", f"{keys}/{key_id}", headers=admin, json=bad),
+            client.post(f"{lifecycle}/suspend", headers=admin, json=bad),
+            client.patch(f"/api/v1/tenants/{tenant}", headers=admin, json={"locale": "en", **bad}),
+            client.post(members, headers=admin, json={
+                "email": an_email("n"), "display_name": "N", "role": "consultancy_admin", **bad}),
+        ):  # fmt: skip
+            answer = await request
+            assert answer.status_code in (400, 422), answer.text
+            errors = answer.json().get("errors", [])
+            assert "reason" in {e.get("field") for e in errors}, answer.text
+            if rule is not None:
+                assert rule in {e.get("rule") for e in errors}, answer.text
+    assert await system.store.head(UUID(tenant)) == head
+    listed = await client.get(users, headers=admin)
+    assert [(m["email"], m["role"]) for m in listed.json()["items"]] == [
+        (lia["email"], "client_viewer")
+    ]
+    assert (await client.get(f"/api/v1/tenants/{tenant}", headers=admin)).json()[
+        "status"
+    ] == "active"
+    assert [k["id"] for k in (await client.get(keys, headers=admin)).json()["items"]] == [key_id]
+    assert (await client.get(members, headers=admin)).json()["items"] == consultancy

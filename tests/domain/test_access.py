@@ -52,6 +52,9 @@ def test_a_person_is_named_by_id_only() -> None:
         ({"after": 7}, "after"),
         ({"author": ""}, "author"),
         ({"subject_id": ""}, "subject_id"),
+        ({"reason": " "}, "reason"),  # a reason may be left out, not given blank
+        ({"reason": "x" * 1001}, "reason"),
+        ({"reason": 7}, "reason"),
     ],
 )
 def test_a_change_that_is_not_one_is_refused_naming_its_field(
@@ -84,5 +87,35 @@ def test_a_v1_change_of_a_member_loads_without_the_name_and_email_it_kept() -> N
         }  # fmt: skip
         stored = StoredEvent(uuid4(), 1, "okr.AccessChange.Created", mapper.transcoder.encode(v1))
         event = mapper.to_domain_event(stored)
+        assert event.reason is None
         assert not hasattr(event, "email")
         assert (event.name, event.tenant) == (name if subject == "api_key" else None, tenant)
+
+
+def test_a_change_keeps_why_when_its_author_said() -> None:
+    assert change().reason is None
+    assert change(reason="  left the company\n").reason == "left the company"
+
+
+def test_changes_stored_before_reasons_load_without_one() -> None:
+    """An access change of v2 and a settings change of v1 took no reason: they load with
+    none, as the history reads them."""
+    mapper = a_mapper()
+    settings = {
+        "name": "E", "colour": "#2563eb", "fiscal_year_start_month": 1,
+        "check_in_cadence_days": 7, "locale": "it",
+    }  # fmt: skip
+    for topic, state in (
+        ("okr.AccessChange.Created", {
+            "originator_topic": "okr.AccessChange", "subject": "tenant", "subject_id": "t",
+            "name": None, "tenant": "E", "before": "active", "after": "suspended",
+            "author": "user:giulia", "class_version": 2,
+        }),
+        ("okr.SettingsChange.Created", {
+            "originator_topic": "okr.SettingsChange", "before": None, "after": settings,
+            "author": "user:giulia",
+        }),
+    ):  # fmt: skip
+        state = {"timestamp": datetime.now(UTC), **state}
+        stored = StoredEvent(uuid4(), 1, topic, mapper.transcoder.encode(state))
+        assert mapper.to_domain_event(stored).reason is None

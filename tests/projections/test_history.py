@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from domain import AccessChange
+from domain.settings import SettingsChange
 from projections.base import collect
 from projections.codec import text
 from projections.history import (
@@ -247,3 +248,46 @@ def test_changes_of_access_read_in_both_languages_with_roles_in_words() -> None:
     assert lines[5].changes == [FieldChange("status", "active", "suspended")]
     assert lines[2].changes == [FieldChange("role", "client_viewer", None)]
     assert line_actors(lines[:1]) == {"giulia", "user:a1"}  # its member is named as actors are
+
+
+def test_a_change_of_access_or_settings_says_why_when_its_author_did() -> None:
+    """They may go without a reason (nothing is added then); given one, the sentence ends
+    with it, in both languages."""
+    log = Log()
+    settings = {
+        "name": "Esempio", "colour": "#2563eb", "fiscal_year_start_month": 1,
+        "check_in_cadence_days": 7, "locale": "it",
+    }  # fmt: skip
+    log.save(
+        SettingsChange.make(
+            before=settings,
+            after={**settings, "check_in_cadence_days": 14},
+            author="giulia",
+            reason="cadenza mensile",
+        ),
+        actor="giulia",
+    )
+    log.save(
+        AccessChange.make(
+            subject="tenant",
+            subject_id="t",
+            tenant="Esempio",
+            before="active",
+            after="suspended",
+            author="giulia",
+            reason="contract ended",
+        ),
+        actor="giulia",
+    )
+
+    settings_line, suspended = _lines(log)
+
+    assert settings_line.reason == "cadenza mensile"
+    assert settings_line.text == (
+        "settings of 'Esempio' changed by giulia: check-in cadence 7 → 14 days;"
+        " reason: 'cadenza mensile'"
+    )
+    assert render(suspended.template, suspended.params, "it") == (
+        "'Esempio' sospesa da giulia: le sue persone e chiavi non vi accedono più;"
+        " motivo: 'contract ended'"
+    )

@@ -32,6 +32,7 @@ from services.api.schemas.tenancy import (
     ConsultancyMemberIn,
     ConsultancyRoleIn,
     EraseIn,
+    ReasonIn,
     TenantIn,
 )
 from services.api.security import (
@@ -145,10 +146,12 @@ class ConsultancyController(Controller):
         runtime: RuntimeDep,
         okr: OkrDep,
         ctx: ContextDep,
+        data: JSONBody[ReasonIn | None] = None,
     ) -> Response[Tenant]:
         """Its members and API keys lose access at once; its data stays. Recorded in its
-        log (okr.AccessChange.Created, subject "tenant"); once suspended, nothing more."""
-        return await _set_status(runtime, okr, ctx, consultancy_id, suspended=True)
+        log (okr.AccessChange.Created, subject "tenant"), with the reason if the body gives
+        one; once suspended, nothing more."""
+        return await _set_status(runtime, okr, ctx, consultancy_id, data, suspended=True)
 
     @post(
         "/{consultancy_id:uuid}/tenants/{tenant_id:uuid}/reactivate",
@@ -164,9 +167,10 @@ class ConsultancyController(Controller):
         runtime: RuntimeDep,
         okr: OkrDep,
         ctx: ContextDep,
+        data: JSONBody[ReasonIn | None] = None,
     ) -> Response[Tenant]:
         """Its members and API keys reach it again (recorded in its log, as a suspension)."""
-        return await _set_status(runtime, okr, ctx, consultancy_id, suspended=False)
+        return await _set_status(runtime, okr, ctx, consultancy_id, data, suspended=False)
 
     @post(
         "/{consultancy_id:uuid}/tenants/{tenant_id:uuid}/erase",
@@ -245,7 +249,7 @@ class ConsultancyController(Controller):
         if user is None:
             user = await users.create_user(runtime.pool, data.email, data.display_name)
         member = await okr.access.add_consultancy_member(
-            consultancy_id, user.id, data.role, principal.actor
+            consultancy_id, user.id, data.role, principal.actor, data.reason
         )
         return Response(member, status_code=HTTP_201_CREATED)
 
@@ -265,7 +269,7 @@ class ConsultancyController(Controller):
         """An admin made a consultant, or the other way: each client tenant whose reach by
         the person changes records it in its log. The consultancy's last admin stays one."""
         return await okr.access.change_consultancy_role(
-            consultancy_id, user_id, data.role, principal.actor
+            consultancy_id, user_id, data.role, principal.actor, data.reason
         )
 
     @delete(
@@ -280,11 +284,15 @@ class ConsultancyController(Controller):
         user_id: FromPath[UUID],
         principal: PrincipalDep,
         okr: OkrDep,
+        data: JSONBody[ReasonIn | None] = None,
     ) -> None:
         """The person leaves the consultancy: an admin's reach of every client ends, and a
-        consultant's memberships stop granting (each change recorded in that tenant's log).
-        Their account stays. The consultancy's last admin cannot be removed."""
-        await okr.access.remove_consultancy_member(consultancy_id, user_id, principal.actor)
+        consultant's memberships stop granting (each change recorded in that tenant's log,
+        with the reason if the body gives one). Their account stays. The consultancy's last
+        admin cannot be removed."""
+        await okr.access.remove_consultancy_member(
+            consultancy_id, user_id, principal.actor, data.reason if data else None
+        )
 
     @get(
         "/{consultancy_id:uuid}/portfolio",
@@ -312,11 +320,13 @@ async def _set_status(
     okr: OKRApplication,
     ctx: Context,
     consultancy_id: UUID,
+    data: ReasonIn | None,
     *,
     suspended: bool,
 ) -> Response[Tenant]:
     await _tenant_of(runtime, consultancy_id, ctx.tenant_id)
-    tenant, position = await okr.access.set_status(ctx, suspended=suspended)
+    reason = data.reason if data else None
+    tenant, position = await okr.access.set_status(ctx, suspended=suspended, reason=reason)
     return await with_position(runtime, ctx.tenant_id, tenant, position=position)
 
 

@@ -20,7 +20,7 @@ from services.api.dependencies import (
 )
 from services.api.pagination import Cursor, Limit, paginate
 from services.api.schemas.common import Page
-from services.api.schemas.tenancy import ApiKeyIn, MemberIn, RoleIn, TenantSettingsIn
+from services.api.schemas.tenancy import ApiKeyIn, MemberIn, ReasonIn, RoleIn, TenantSettingsIn
 from services.api.security import requires_manage_api_keys, requires_manage_users, requires_read
 from tenants import api_keys, directory, memberships
 from tenants.models import ApiKey, CreatedApiKey, Membership, Tenant
@@ -76,6 +76,7 @@ class TenantController(Controller):
             ctx, name=data.name, colour=data.colour,
             fiscal_year_start_month=data.fiscal_year_start_month,
             check_in_cadence_days=data.check_in_cadence_days, locale=data.locale,
+            reason=data.reason,
         )  # fmt: skip
         runtime.forget_cadence(tenant_id)
         return await with_position(runtime, tenant_id, tenant, position=position)
@@ -111,7 +112,9 @@ class UserController(Controller):
         ctx: ContextDep,
     ) -> Response[Membership]:
         """Give a person (made without a password if new) a role in this tenant."""
-        member, position = await okr.access.invite(ctx, data.email, data.display_name, data.role)
+        member, position = await okr.access.invite(
+            ctx, data.email, data.display_name, data.role, data.reason
+        )
         return await with_position(runtime, tenant_id, member, HTTP_201_CREATED, position)
 
     @patch("/{user_id:uuid}", summary="Change a member's role")
@@ -125,7 +128,7 @@ class UserController(Controller):
         ctx: ContextDep,
     ) -> Response[Membership]:
         """The same role again changes nothing and writes nothing."""
-        member, position = await okr.access.change_role(ctx, user_id, data.role)
+        member, position = await okr.access.change_role(ctx, user_id, data.role, data.reason)
         return await with_position(runtime, tenant_id, member, position=position)
 
     @delete(
@@ -140,9 +143,11 @@ class UserController(Controller):
         runtime: RuntimeDep,
         okr: OkrDep,
         ctx: ContextDep,
+        data: JSONBody[ReasonIn | None] = None,
     ) -> Response[None]:
-        """The person loses their role here at once (its account stays)."""
-        position = await okr.access.remove(ctx, user_id)
+        """The person loses their role here at once (its account stays). The body may say
+        why: `{"reason": "..."}`, kept with the change in the log."""
+        position = await okr.access.remove(ctx, user_id, data.reason if data else None)
         return await with_position(runtime, tenant_id, None, HTTP_204_NO_CONTENT, position)
 
 
@@ -182,7 +187,9 @@ class ApiKeyController(Controller):
         """The plaintext key is in this answer and nowhere else: keep it. (A retry with the
         same Idempotency-Key is told the key was made, 409, and never given it again.)"""
         creator = principal.id if principal.kind == "user" else None
-        created, position = await okr.access.create_key(ctx, data.name, data.role, creator)
+        created, position = await okr.access.create_key(
+            ctx, data.name, data.role, creator, data.reason
+        )
         headers = {
             "Cache-Control": "no-store",
             "Location": f"/api/v1/tenants/{tenant_id}/api-keys/{created.key.id}",
@@ -197,7 +204,9 @@ class ApiKeyController(Controller):
         runtime: RuntimeDep,
         okr: OkrDep,
         ctx: ContextDep,
+        data: JSONBody[ReasonIn | None] = None,
     ) -> Response[ApiKey]:
-        """The key stops authenticating at once (revoking it again changes nothing)."""
-        revoked, position = await okr.access.revoke_key(ctx, key_id)
+        """The key stops authenticating at once (revoking it again changes nothing). The
+        body may say why: `{"reason": "..."}`."""
+        revoked, position = await okr.access.revoke_key(ctx, key_id, data.reason if data else None)
         return await with_position(runtime, tenant_id, revoked, position=position)

@@ -87,6 +87,14 @@ class TenantIn(Body):
     id: UUID | None = None
 
 
+class ReasonIn(Body):
+    """Why a member is removed, a key revoked, a tenant suspended or reactivated: an
+    optional body of those requests."""
+
+    reason: str | None = None
+    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
+
+
 class EraseIn(Body):
     """Erase a suspended tenant for good: `confirm` is its slug."""
 
@@ -101,6 +109,8 @@ class TenantSettingsIn(Body):
     fiscal_year_start_month: int | None = None
     check_in_cadence_days: int | None = None
     locale: str | None = None
+    reason: str | None = None
+    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
 
 
 class MemberIn(Body):
@@ -109,12 +119,16 @@ class MemberIn(Body):
     email: str
     display_name: str
     role: MemberRole
+    reason: str | None = None
+    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
 
 
 class RoleIn(Body):
     """Another role for a member."""
 
     role: MemberRole
+    reason: str | None = None
+    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
 
 
 class ConsultancyMemberIn(Body):
@@ -123,12 +137,16 @@ class ConsultancyMemberIn(Body):
     email: str
     display_name: str
     role: ConsultancyRole
+    reason: str | None = None
+    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
 
 
 class ConsultancyRoleIn(Body):
     """Another consultancy role for a member of the consultancy."""
 
     role: ConsultancyRole
+    reason: str | None = None
+    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
 
 
 class ApiKeyIn(Body):
@@ -136,3 +154,5 @@ class ApiKeyIn(Body):
 
     name: str
     role: ApiKeyRole = "client_member"
+    reason: str | None = None
+    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""

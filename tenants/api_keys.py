@@ -18,7 +18,12 @@ import asyncpg
 
 from tenants import validation as valid
 from tenants.db import Conn, in_tenant, tenant_transaction
-from tenants.errors import UnknownApiKeyError, UnknownTenantError, UnknownUserError
+from tenants.errors import (
+    TenantSuspendedError,
+    UnknownApiKeyError,
+    UnknownTenantError,
+    UnknownUserError,
+)
 from tenants.models import ApiKey, CreatedApiKey, from_row
 from tenants.principal import Principal
 from tenants.roles import API_KEY_ROLES, Role
@@ -98,7 +103,9 @@ async def revoke_api_key(on: Conn, tenant_id: UUID, key_id: UUID) -> ApiKey:
 
 
 async def authenticate_api_key(pool: asyncpg.Pool, plaintext: str) -> Principal | None:
-    """The key's principal (one tenant, the key's role), or None if it is not a live key."""
+    """The key's principal (one tenant, the key's role), or None if it is not a live key.
+    TenantSuspendedError for a key of a suspended tenant: it is a key, told why it is
+    refused."""
     prefix = _prefix_of(plaintext)
     if prefix is None:
         return None
@@ -106,8 +113,13 @@ async def authenticate_api_key(pool: asyncpg.Pool, plaintext: str) -> Principal 
         "SELECT tenant_id, id, name, role, secret_hash FROM okr_api_key_by_prefix($1)", prefix
     )
     digest = _digest(plaintext)
-    row = next((r for r in rows if hmac.compare_digest(bytes(r["secret_hash"]), digest)), None)
+    row = _matching(rows, digest)
     if row is None:
+        suspended = _matching(
+            await pool.fetch("SELECT * FROM okr_suspended_api_key_by_prefix($1)", prefix), digest
+        )
+        if suspended is not None:
+            raise TenantSuspendedError(suspended["tenant_name"])
         return None
     async with tenant_transaction(pool, [row["tenant_id"]]) as conn:
         await conn.execute(_TOUCH, row["tenant_id"], row["id"])
@@ -117,6 +129,11 @@ async def authenticate_api_key(pool: asyncpg.Pool, plaintext: str) -> Principal 
         display_name=row["name"],
         grants={row["tenant_id"]: Role(row["role"])},
     )
+
+
+def _matching(rows: list[asyncpg.Record], digest: bytes) -> asyncpg.Record | None:
+    """The row whose secret hash is this digest (compared in constant time)."""
+    return next((r for r in rows if hmac.compare_digest(bytes(r["secret_hash"]), digest)), None)
 
 
 def _prefix_of(plaintext: str) -> str | None:

@@ -196,3 +196,18 @@ class PermissionDeniedError(TenancyError):
     """The principal may see the tenant but not do this there (HTTP 403)."""
 
     default_rule = "permission_denied"
+
+
+class TenantSuspendedError(PermissionDeniedError):
+    """The principal is one of the tenant's people, and it is suspended (HTTP 403): told so,
+    not that it does not exist."""
+
+    default_rule = "tenant_suspended"
+
+    def __init__(self, tenant_name: str) -> None:
+        super().__init__(
+            f"'{tenant_name}' is suspended: its people reach it again once its consultancy"
+            " reactivates it",
+            field="tenant_id",
+        )
+        self.tenant_name = tenant_name

@@ -17,12 +17,14 @@ from tenants.db import Conn, in_tenant, tenant_transaction
 from tenants.errors import (
     DuplicateMembershipError,
     NotConsultancyMemberError,
+    TenantSuspendedError,
     UnknownConsultancyError,
     UnknownMembershipError,
     UnknownTenantError,
     UnknownUserError,
 )
 from tenants.models import ConsultancyMember, Membership, from_row
+from tenants.principal import Principal
 from tenants.roles import CONSULTANCY_ROLES, MEMBERSHIP_ROLES, Role
 
 _MEMBER_COLUMNS = "consultancy_id, user_id, role, created_at"
@@ -186,6 +188,23 @@ async def list_members(pool: asyncpg.Pool, tenant_id: UUID) -> list[Membership]:
     async with tenant_transaction(pool, [tenant_id]) as conn:
         rows = await conn.fetch(f"{_MEMBERSHIP} WHERE m.tenant_id = $1 ORDER BY u.email", tenant_id)
     return [from_row(Membership, r) for r in rows]
+
+
+async def suspended_tenants(pool: asyncpg.Pool, user_id: UUID) -> dict[UUID, str]:
+    """The suspended tenants the user would reach were they active, by id, with their names
+    (okr_user_suspended_tenants): asked when a request of theirs is refused."""
+    rows = await pool.fetch("SELECT * FROM okr_user_suspended_tenants($1)", user_id)
+    return {r["tenant_id"]: r["name"] for r in rows}
+
+
+async def refuse_if_suspended(pool: asyncpg.Pool, principal: Principal, tenant_id: UUID) -> None:
+    """Raise TenantSuspendedError if the tenant a person was refused is one of theirs that
+    is suspended (an API key of a suspended tenant no longer authenticates at all)."""
+    if principal.kind != "user":
+        return
+    name = (await suspended_tenants(pool, principal.id)).get(tenant_id)
+    if name is not None:
+        raise TenantSuspendedError(name)
 
 
 async def consultancy_admins(pool: asyncpg.Pool, tenant_id: UUID) -> list[tuple[UUID, str]]:

@@ -410,7 +410,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Handler] = {
 ERROR_STATUSES: dict[int, str] = {
     400: "Malformed request (bad JSON, bad If-Match or Idempotency-Key)",
     401: "No, expired or invalid bearer token or API key",
-    403: "Your role in this tenant does not allow it",
+    403: "Your role in this tenant does not allow it, or it is yours and suspended",
     404: "Not found, or not yours (a tenant you have no grant for answers 404, never 403)",
     409: "Conflicts with the item's state or a concurrent change",
     412: "If-Match names a version the item is no longer at",

@@ -3,8 +3,9 @@
 The middleware turns ``Authorization: Bearer <JWT or okr_ API key>`` into a Principal with its
 grants (read now, never from the token) and puts it on the connection. Guards then ask the
 one permission table: a tenant without a grant is 404 (UnknownTenantError), a role without
-the permission is 403 (PermissionDeniedError). Handlers marked ``opt={"public": True}`` skip
-authentication (sign-in, health, the schema).
+the permission is 403 (PermissionDeniedError), and so is a person's own tenant while it is
+suspended (TenantSuspendedError: they are told, not that it does not exist). Handlers
+marked ``opt={"public": True}`` skip authentication (sign-in, health, the schema).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from tenants.errors import (
     InvalidCredentialsError,
     PermissionDeniedError,
     UnknownConsultancyError,
+    UnknownTenantError,
 )
+from tenants.memberships import refuse_if_suspended
 from tenants.principal import Principal, require
 from tenants.roles import Permission
 
@@ -94,7 +97,11 @@ def requires(permission: Permission) -> Guard:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         tenant_id: UUID = connection.path_params["tenant_id"]
-        require(principal, tenant_id, permission)
+        try:
+            require(principal, tenant_id, permission)
+        except UnknownTenantError:  # one of theirs, suspended: they are told so
+            await refuse_if_suspended(runtime_of(connection).pool, principal, tenant_id)
+            raise
         if tenant_id not in principal.grants:  # platform-wide reach: the tenant must exist
             await get_tenant(runtime_of(connection).pool, tenant_id)
 

@@ -175,6 +175,10 @@ _CHECK_IN: M = {
         "it": "«{given}» non è una data (aaaa-mm-gg): non è stata usata.",
         "en": "“{given}” is not a date (yyyy-mm-dd): it was not used.",
     },
+    "filter.before_first": {
+        "it": "«{given}» viene prima del giorno d'inizio: nessun giorno sta tra i due.",
+        "en": "“{given}” is before the first day: no day lies between the two.",
+    },
     "filter.bad_choice": {
         "it": "«{given}» non è tra le scelte: non è stato usato.",
         "en": "“{given}” is not one of the choices: it was not used.",
@@ -253,6 +257,13 @@ _ERRORS: M = {
     "error.csrf.text": {
         "it": "Il modulo è scaduto o non viene da questo sito. Ricarica la pagina e riprova.",
         "en": "The form has expired or did not come from this site. Reload the page and try again.",
+    },
+    "error.suspended.title": {"it": "Azienda sospesa", "en": "Company suspended"},
+    "error.suspended.text": {
+        "it": "L'accesso a '{name}' è sospeso: tornerà quando la società di consulenza che la"
+        " segue la riattiverà.",
+        "en": "Access to '{name}' is suspended: it comes back when the consultancy that serves"
+        " it reactivates it.",
     },
     "error.404.title": {"it": "Pagina non trovata", "en": "Page not found"},
     "error.404.text": {

@@ -19,6 +19,7 @@ from services.portal.portal import Portal
 from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, signed_out
 from tenants.directory import get_tenant
 from tenants.errors import UnknownTenantError
+from tenants.memberships import refuse_if_suspended
 from tenants.models import Tenant
 from tenants.principal import Principal
 from tenants.users import resolve_user_principal
@@ -62,6 +63,7 @@ async def provide_tenant(tenant_id: FromPath[str], viewer: ViewerDep, portal: Po
     """The tenant of the URL if the viewer holds a role there; else the same 404 as no tenant."""
     tid = parse_id(tenant_id)
     if viewer.role_in(tid) is None:
+        await refuse_if_suspended(portal.system.pool, viewer, tid)  # one of theirs: told so
         raise PageNotFoundError
     try:
         return await get_tenant(portal.system.pool, tid)

@@ -22,7 +22,7 @@ from litestar.response import Redirect
 
 from domain.errors import DomainError
 from services.db import CONNECTION_LOST
-from tenants.errors import PermissionDeniedError, UnknownTenantError
+from tenants.errors import PermissionDeniedError, TenantSuspendedError, UnknownTenantError
 
 if TYPE_CHECKING:
     from services.portal.pages import Pages
@@ -84,6 +84,9 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
     def csrf(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         return pages.error(request, 403, reason="csrf")
 
+    def suspended(request: Request[Any, Any, Any], exc: TenantSuspendedError) -> Response[Any]:
+        return pages.error(request, 403, reason="suspended", name=exc.tenant_name)
+
     def database(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         log.warning("portal.database_unreachable", error_type=type(exc).__name__)
         return pages.error(request, 503, headers={"Retry-After": "5"})
@@ -110,6 +113,7 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
         UnknownTenantError: not_found,
         ForbiddenError: forbidden,
         PermissionDeniedError: forbidden,
+        TenantSuspendedError: suspended,
         CsrfError: csrf,
         HTTPException: http,
         # the app's own handlers of these answer problem+json, and the closest class wins:

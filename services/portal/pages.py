@@ -13,7 +13,7 @@ from litestar.datastructures import Cookie
 
 from services.portal.i18n import LANG_COOKIE, Locale, negotiate
 from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, Signer
-from services.portal.views import progress_width
+from services.portal.views import day_problem, progress_width
 from tenants.roles import Permission
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -85,6 +85,7 @@ class Pages:
         self.env.globals["static"] = STATIC_PATH
         self.env.globals["width"] = progress_width
         self.env.globals["dec"] = decimal_or_none
+        self.env.globals["day_problem"] = day_problem
 
     def render(
         self,
@@ -145,11 +146,13 @@ class Pages:
         reason: str | None = None,
         headers: Mapping[str, str] | None = None,
         bad: Mapping[str, str] | None = None,
+        name: str | None = None,
     ) -> Response[str]:
         """The error page of a status (404, 403, 503, 500...) in the request's language;
-        `bad`: the query's fields at fault, and what was given in each."""
+        `reason`: a text of its own ("csrf", "suspended": the tenant `name` is); `bad`: the
+        query's fields at fault, and what was given in each."""
         known = status if status in (400, 403, 404, 405, 503) else 400 if status < 500 else 500
         return self.render(
             request, "error.html", locale=locale_of(request), status=status, headers=headers,
-            code=known, reason=reason, bad=bad or {},
+            code=known, reason=reason, bad=bad or {}, name=name,
         )  # fmt: skip

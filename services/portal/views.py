@@ -109,8 +109,13 @@ class DayFilters:
 
     @property
     def bad(self) -> dict[str, str]:
-        """The days given that are not days, by field (a page lists nothing then)."""
-        return bad_days(**{"from": self.since, "to": self.until})
+        """The days given that are not days, and a last day before the first, by field (a
+        page lists nothing then, and says why beside the field: see day_problem)."""
+        bad = bad_days(**{"from": self.since, "to": self.until})
+        first, last = parse_day(self.since), parse_day(self.until)
+        if first and last and last < first:
+            bad["to"] = self.until or ""
+        return bad
 
     def days(self) -> dict[str, datetime | None]:
         """`since` and `until` as instants: the first day's start, the last day's end."""
@@ -141,6 +146,12 @@ def bad_days(**given: str | None) -> dict[str, str]:
     """The days of a page's query that are given but are not days (name: the text given),
     for the page to say so beside each field rather than show another day unsaid."""
     return {name: text for name, text in given.items() if text and parse_day(text) is None}
+
+
+def day_problem(given: str) -> str:
+    """The message of a day field at fault (see DayFilters.bad): not a day, or a last day
+    before the first."""
+    return "filter.bad_day" if parse_day(given) is None else "filter.before_first"
 
 
 def parse_day(text: str | None) -> date | None:

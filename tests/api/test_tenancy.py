@@ -31,7 +31,8 @@ async def a_new_tenant(client: httpx.AsyncClient, world: World) -> str:
 async def test_members_lose_access_while_their_tenant_is_suspended(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    """Suspending a client: its people get 404 at once, its consultancy keeps managing it."""
+    """Suspending a client: its people are refused at once (403, told it is suspended), its
+    consultancy keeps managing it."""
     tenant = await a_new_tenant(client, world)
     admin = world.a.auth("consultancy_admin")
     invited = await client.post(
@@ -41,15 +42,33 @@ async def test_members_lose_access_while_their_tenant_is_suspended(
     )
     assert invited.status_code == 201, invited.text
     sara = bearer(issue_access_token(world.tokens, invited.json()["user_id"]))
+    keys = f"/api/v1/tenants/{tenant}/api-keys"
+    made = [(await client.post(keys, headers=admin, json={"name": n})).json() for n in "AB"]
+    crm, old = (bearer(k["plaintext"]) for k in made)
+    await client.delete(f"{keys}/{made[1]['key']['id']}", headers=admin)
     cycles = f"/api/v1/tenants/{tenant}/cycles"
     assert (await client.get(cycles, headers=sara)).status_code == 200
+    assert (await client.get(cycles, headers=crm)).status_code == 200
     lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
     suspended = await client.post(f"{lifecycle}/suspend", headers=admin)
     assert suspended.json()["status"] == "suspended"
-    assert (await client.get(cycles, headers=sara)).status_code == 404
+    refused = await client.get(cycles, headers=sara)
+    assert refused.status_code == 403  # one of hers: she is told it is suspended
+    assert refused.json()["errors"] == [{
+        "field": "tenant_id", "rule": "tenant_suspended",
+        "message": f"'{suspended.json()['name']}' is suspended: its people reach it again"
+        " once its consultancy reactivates it",
+    }]  # fmt: skip
+    stranger = world.b.auth("client_admin")  # of another tenant: still no existence oracle
+    assert (await client.get(cycles, headers=stranger)).status_code == 404
+    by_key = await client.get(cycles, headers=crm)  # its integration is told as well
+    assert by_key.status_code == 403
+    assert by_key.json()["errors"] == refused.json()["errors"]
+    assert (await client.get(cycles, headers=old)).status_code == 401  # revoked: no key
     assert (await client.get(cycles, headers=admin)).status_code == 200
     await client.post(f"{lifecycle}/reactivate", headers=admin)
     assert (await client.get(cycles, headers=sara)).status_code == 200
+    assert (await client.get(cycles, headers=crm)).status_code == 200
 
 
 async def test_members_can_be_listed_changed_and_removed(

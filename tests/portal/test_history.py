@@ -102,6 +102,13 @@ async def test_the_timeline_filters_diffs_and_downloads(
         "«1/11/2026» non è una data (aaaa-mm-gg): non è stata usata."
     )
     await expect(lines).to_have_count(0)
+    first, last = portal.days_ago(3), portal.days_ago(10)  # the last day before the first
+    await page.goto(f"/t/{ROSSI.id}/history?from={first}&to={last}")
+    await expect(page.locator("#f-to-error")).to_have_text(
+        f"«{last}» viene prima del giorno d'inizio: nessun giorno sta tra i due."
+    )
+    await expect(page.locator("#f-from-error")).to_have_count(0)
+    await expect(lines).to_have_count(0)
     await page.goto(f"/t/{ROSSI.id}/history?kind=nope&item=xyz")  # nor a kind, nor an item
     await expect(page.locator("#f-kind-error")).to_have_text(
         "«nope» non è tra le scelte: non è stato usato."
@@ -223,6 +230,15 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     download = await page.goto(f"/t/{d.TENANT_ID}/audit.jsonl?to=2026-02-30&topic=okr.Nope")
     assert download is not None and download.status == 400  # a page naming both, not a 404
     await expect(page.locator("ul.bad-filters li")).to_have_count(2)
+    reversed_days = f"from={portal.days_ago(1)}&to={portal.days_ago(2)}"
+    await page.goto(f"/t/{d.TENANT_ID}/audit?{reversed_days}")
+    await expect(page.locator("#a-to-error")).to_contain_text("viene prima del giorno d'inizio")
+    await expect(rows).to_have_count(0)
+    download = await page.goto(f"/t/{d.TENANT_ID}/audit.csv?{reversed_days}")
+    assert download is not None and download.status == 400
+    await expect(page.locator("ul.bad-filters li")).to_contain_text(
+        "to: «" + portal.days_ago(2) + "» viene prima del giorno d'inizio"
+    )
 
     viewer = await open_page()
     await sign_in(viewer, d.SARA)

@@ -115,3 +115,31 @@ async def test_a_consultancy_admin_sees_every_client_of_its_consultancy(
     await kr.locator("a.kr-title").click()
     await expect(page.locator(".kr-summary .kr-score")).to_have_text("Punteggio 0,5")
     await expect(page.get_by_text("Avanzamento atteso")).to_have_count(0)
+
+
+async def test_a_client_whose_company_is_suspended_is_told_so(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Its people are not shown "page not found" for their own company: they land on a
+    notice naming it, and its pages say it is suspended. Another company's pages stay "not
+    found" (no existence oracle)."""
+    page = await open_page()
+    await directory.suspend_tenant(portal.system.pool, d.TENANT_ID)
+    try:
+        await sign_in(page, d.SARA)
+        await expect(page).to_have_url(re.compile(r"/portfolio$"))
+        notice = page.locator(".suspended-notice")
+        await expect(notice).to_have_count(1)
+        await expect(notice).to_contain_text(f"L'accesso a '{d.TENANT_NAME}' è sospeso")
+        await expect(page.get_by_text("Nessuna azienda cliente da mostrare.")).to_have_count(0)
+        own = await page.goto(f"/t/{d.TENANT_ID}/history")
+        assert own is not None and own.status == 403
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Azienda sospesa")
+        await expect(page.locator("main")).to_contain_text(d.TENANT_NAME)
+        await shot(page, "suspended")
+        other = await page.goto(f"/t/{ROSSI.id}")
+        assert other is not None and other.status == 404
+    finally:
+        await directory.reactivate_tenant(portal.system.pool, d.TENANT_ID)
+    back = await page.goto(f"/t/{d.TENANT_ID}")
+    assert back is not None and back.status == 200

@@ -13,7 +13,7 @@ from tenants.api_keys import (
     revoke_api_key,
 )
 from tenants.directory import reactivate_tenant, suspend_tenant
-from tenants.errors import InvalidRoleError, UnknownApiKeyError
+from tenants.errors import InvalidRoleError, TenantSuspendedError, UnknownApiKeyError
 from tenants.roles import Permission, Role
 from tests.tenants.builders import a_tenant, a_user
 
@@ -82,11 +82,17 @@ async def test_forged_or_malformed_keys_do_not_authenticate(pool: asyncpg.Pool) 
 async def test_keys_of_a_suspended_tenant_stop_working_until_reactivated(
     pool: asyncpg.Pool,
 ) -> None:
-    """Suspending a client (unpaid, offboarding) must cut its integrations too."""
+    """Suspending a client (unpaid, offboarding) must cut its integrations too: a right key
+    is told its tenant is suspended; a wrong secret of the same prefix is still no key."""
     tenant = await a_tenant(pool)
     created = await create_api_key(pool, tenant.id, "sync")
     await suspend_tenant(pool, tenant.id)
-    assert await authenticate_api_key(pool, created.plaintext) is None
+    with pytest.raises(TenantSuspendedError) as refused:
+        await authenticate_api_key(pool, created.plaintext)
+    assert refused.value.tenant_name == tenant.name
+    last = created.plaintext[-1]
+    wrong = created.plaintext[:-1] + ("A" if last != "A" else "B")
+    assert await authenticate_api_key(pool, wrong) is None
     await reactivate_tenant(pool, tenant.id)
     assert await authenticate_api_key(pool, created.plaintext) is not None
 

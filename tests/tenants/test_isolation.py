@@ -141,6 +141,6 @@ async def test_the_definer_functions_are_not_open_to_everyone(admin: asyncpg.Con
     assert {r["proname"] for r in rows} == {
         "okr_user_grants", "okr_api_key_by_prefix", "okr_consultancy_tenants",
         "okr_user_credentials", "okr_tenant_positions", "okr_purge_idempotency_keys",
-        "okr_erase_tenant",
+        "okr_erase_tenant", "okr_user_suspended_tenants", "okr_suspended_api_key_by_prefix",
     }  # fmt: skip
     assert all(r["app"] and not r["open"] for r in rows)

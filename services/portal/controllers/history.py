@@ -176,7 +176,7 @@ class HistoryController(Controller):
         first = min(parse_day(since) or today - timedelta(days=7), today)
         last = min(parse_day(until) or today, today)
         first, last = min(first, last), max(first, last)
-        bad = DayFilters(since=since, until=until).bad
+        bad = bad_days(**{"from": since, "to": until})  # two days either way round: a range
         changes = await diff(
             portal.system.repository, tenant.id, since=before(first), until=end_of(last)
         )

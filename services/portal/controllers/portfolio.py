@@ -16,6 +16,7 @@ from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, Viewer
 from services.read import portfolio
 from tenants.directory import get_tenant, list_consultancy_tenants
 from tenants.errors import UnknownTenantError
+from tenants.memberships import suspended_tenants
 from tenants.models import Tenant
 
 SORTS = ("name", "progress", "on_track", "at_risk", "off_track", "stale", "kpis", "activity")
@@ -75,7 +76,9 @@ async def served_tenants(portal: PortalDep, viewer: ViewerDep) -> list[Tenant]:
 
 
 class PortfolioController(Controller):
-    """/portfolio: sortable, one line per tenant, a link into each."""
+    """/portfolio: sortable, one line per tenant, a link into each; and a word on each of
+    the viewer's own companies that is suspended (a client whose only company is lands
+    here, with nothing else to see)."""
 
     @get("/portfolio", name="portal:portfolio")
     async def show(
@@ -98,7 +101,10 @@ class PortfolioController(Controller):
             cadence_days={t.id: t.check_in_cadence_days for t in tenants},
         )  # fmt: skip
         lines = sorted_lines([Line(t, rows[t.id]) for t in tenants], sort, descending)
+        shown = {t.id for t in tenants}
+        suspended = await suspended_tenants(portal.system.pool, viewer.id)
         return portal.pages.render(
             request, "portfolio.html", locale=locale, viewer=viewer, section="portfolio",
             lines=lines, sort=sort, descending=descending, sorts=SORTS,
+            suspended=[name for tid, name in suspended.items() if tid not in shown],
         )  # fmt: skip

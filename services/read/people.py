@@ -1,7 +1,8 @@
 """Who is behind an actor string ("user:<id>", "key:<id>"): names for owners and authors.
 
-The people who may act in a tenant (its members and its consultancy's admins) and its API
-keys are read together at most once a minute per tenant; another user who acted in it (a
+The people who may act in a tenant (its members and its consultancy's admins), those who
+could once (its history's access lines name them: an owner who left keeps their name) and
+its API keys are read together at most once a minute per tenant; another user who acted in it (a
 platform admin) is looked up alone, again after a minute. An owner typed as another
 tenant's user stays an id: a name is never told to a tenant that has no business with it.
 """
@@ -14,12 +15,22 @@ from uuid import UUID
 
 import asyncpg
 
+from services.db import tenant_transaction
 from tenants.api_keys import list_api_keys
 from tenants.errors import UnknownUserError
 from tenants.memberships import consultancy_admins, list_members
 from tenants.users import get_user
 
 TTL_SECONDS = 60.0
+
+
+_GIVEN_ACCESS = (
+    "SELECT u.id, u.display_name FROM users u WHERE u.id IN ("
+    " SELECT substr(h.params->>'member', 6)::uuid FROM rm_history h"
+    " WHERE h.tenant_id = $1 AND h.item_kind = 'access' AND h.params->>'member' LIKE 'user:%')"
+)
+"""Everyone whose access to the tenant changed (its history's access lines name them): a
+member who left still owns what they owned, by name."""
 
 
 class People:
@@ -33,7 +44,7 @@ class People:
 
     async def names(self, tenant_id: UUID, acted: Iterable[str] = ()) -> dict[str, str]:
         """Names of the people who may act in the tenant (its members, its consultancy's
-        admins) and of its keys, plus those of other users who `acted` in it (a platform
+        admins) or could once, and of its keys, plus those of other users who `acted` in it (a platform
         admin): never of anyone else, whom a typed owner could name."""
         now = time.monotonic()
         cached = self._tenants.get(tenant_id)
@@ -52,10 +63,11 @@ class People:
         self._tenants.pop(tenant_id, None)
 
     async def _tenant_names(self, tenant_id: UUID) -> dict[str, str]:
-        names = {
-            f"user:{user_id}": name
-            for user_id, name in await consultancy_admins(self.pool, tenant_id)
-        }
+        async with tenant_transaction(self.pool, [tenant_id]) as conn:
+            rows = await conn.fetch(_GIVEN_ACCESS, tenant_id)
+        names = {f"user:{r['id']}": r["display_name"] for r in rows}  # past people too
+        for user_id, name in await consultancy_admins(self.pool, tenant_id):
+            names[f"user:{user_id}"] = name
         for m in await list_members(self.pool, tenant_id):
             names[f"user:{m.user_id}"] = m.display_name
         for key in await list_api_keys(self.pool, tenant_id, include_revoked=True):

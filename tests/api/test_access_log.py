@@ -320,8 +320,8 @@ async def test_a_removed_member_is_offered_by_the_portal_s_lists_of_people(
     client: httpx.AsyncClient, world: World, system: System
 ) -> None:
     """The portal's lists of people name whom the log names: a member removed before they
-    ever acted is there (their access lines name them), so choosing them is no bad filter;
-    an id the log never named is one."""
+    ever acted is there (their access lines name them), so choosing them is no bad filter,
+    and what they owned still shows their name; an id the log never named is none."""
     tenant = await a_new_tenant(client, world)
     admin = world.a.auth("consultancy_admin")
     ugo = await client.post(f"/api/v1/tenants/{tenant}/users", headers=admin, json={
@@ -333,6 +333,9 @@ async def test_a_removed_member_is_offered_by_the_portal_s_lists_of_people(
 
     assert await offered_person(portal, UUID(tenant), f"user:{ugo_id}")  # type: ignore[arg-type]
     assert not await offered_person(portal, UUID(tenant), f"user:{uuid4()}")  # type: ignore[arg-type]
+    names = await portal.people.names(UUID(tenant))  # what he owned still names him
+    assert names[f"user:{ugo_id}"] == "Ugo"
+    assert f"user:{world.b.user_ids['client_admin']}" not in names  # never given access here
 
 
 async def test_every_change_of_access_or_settings_may_say_why(

@@ -2,8 +2,8 @@
 
 The people who may act in a tenant (its members and its consultancy's admins), those who
 could once (its history's access lines name them: an owner who left keeps their name) and
-its API keys are read together at most once a minute per tenant; another user who acted in it (a
-platform admin) is looked up alone, again after a minute. An owner typed as another
+its API keys are read together at most once a minute per tenant; another user who acted in
+it (a platform admin) is looked up alone, again after a minute. An owner typed as another
 tenant's user stays an id: a name is never told to a tenant that has no business with it.
 """
 
@@ -44,8 +44,8 @@ class People:
 
     async def names(self, tenant_id: UUID, acted: Iterable[str] = ()) -> dict[str, str]:
         """Names of the people who may act in the tenant (its members, its consultancy's
-        admins) or could once, and of its keys, plus those of other users who `acted` in it (a platform
-        admin): never of anyone else, whom a typed owner could name."""
+        admins) or could once, and of its keys, plus those of other users who `acted` in it
+        (a platform admin): never of anyone else, whom a typed owner could name."""
         now = time.monotonic()
         cached = self._tenants.get(tenant_id)
         if cached is None or now - cached[0] > self.ttl:

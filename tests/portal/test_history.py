@@ -124,7 +124,7 @@ async def test_the_timeline_filters_diffs_and_downloads(
     csv_of_a_bad_day = await page.goto(f"/t/{ROSSI.id}/history.csv?from=bad")
     assert csv_of_a_bad_day is not None and csv_of_a_bad_day.status == 400
     await expect(page.locator("ul.bad-filters li")).to_have_text(
-        "from: «bad» non è una data (aaaa-mm-gg): non è stata usata."
+        "Dal giorno: «bad» non è una data (aaaa-mm-gg): non è stata usata."
     )
     await page.goto(f"/t/{ROSSI.id}/as-of?date=abc")
     await expect(page.locator("#as-of-error")).to_contain_text("«abc» non è una data")
@@ -230,6 +230,7 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     download = await page.goto(f"/t/{d.TENANT_ID}/audit.jsonl?to=2026-02-30&topic=okr.Nope")
     assert download is not None and download.status == 400  # a page naming both, not a 404
     await expect(page.locator("ul.bad-filters li")).to_have_count(2)
+    await expect(page.locator("ul.bad-filters li").nth(1)).to_contain_text("Tipo di evento: «okr")
     reversed_days = f"from={portal.days_ago(1)}&to={portal.days_ago(2)}"
     await page.goto(f"/t/{d.TENANT_ID}/audit?{reversed_days}")
     await expect(page.locator("#a-to-error")).to_contain_text("viene prima del giorno d'inizio")
@@ -237,7 +238,7 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     download = await page.goto(f"/t/{d.TENANT_ID}/audit.csv?{reversed_days}")
     assert download is not None and download.status == 400
     await expect(page.locator("ul.bad-filters li")).to_contain_text(
-        "to: «" + portal.days_ago(2) + "» viene prima del giorno d'inizio"
+        "Al giorno: «" + portal.days_ago(2) + "» viene prima del giorno d'inizio"
     )
 
     viewer = await open_page()

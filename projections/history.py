@@ -88,6 +88,16 @@ def with_names(line: HistoryLine, names: Mapping[str, str]) -> HistoryLine:
     return msgspec.structs.replace(line, text=text, actor_name=names.get(line.actor))
 
 
+def without_reason(line: HistoryLine) -> HistoryLine:
+    """The line without its reason: what a reader not entitled to it is shown (see
+    services.read.history's `access_reasons`)."""
+    if line.reason is None and line.params.get("reason") is None:
+        return line
+    params = {k: v for k, v in line.params.items() if k != "reason"}
+    text = render(line.template, params)
+    return msgspec.structs.replace(line, params=params, reason=None, text=text)
+
+
 def item_timeline(lines: Iterable[HistoryLine], item_id: UUID) -> list[HistoryLine]:
     """The lines of one item (cycle, objective, key result or KPI), newest first."""
     return sorted(

@@ -206,8 +206,7 @@ class TenantSuspendedError(PermissionDeniedError):
 
     def __init__(self, tenant_name: str) -> None:
         super().__init__(
-            f"'{tenant_name}' is suspended: its people reach it again once its consultancy"
-            " reactivates it",
+            f"'{tenant_name}' is suspended: its people reach it again once it is reactivated",
             field="tenant_id",
         )
         self.tenant_name = tenant_name

@@ -29,7 +29,7 @@ from litestar.routes import HTTPRoute
 from litestar.typing import FieldDefinition
 
 from services.api.problems import ERROR_STATUSES, PROBLEM_JSON, Problem
-from services.api.security import PUBLIC, route_permission
+from services.api.security import PUBLIC
 
 DESCRIPTION = """\
 Event-sourced OKRs and KPIs for consultancies and their client companies.
@@ -112,10 +112,8 @@ def _problem(status: int) -> ResponseSpec:
 def error_statuses(handler: HTTPRouteHandler, path: str) -> set[int]:
     """The error answers a route can give, from what it is: public, scoped, a write..."""
     statuses = {400, 404, 422}
-    if not handler.opt.get(PUBLIC):
-        statuses |= {401}
-    if route_permission(handler) is not None:
-        statuses |= {403}
+    if not handler.opt.get(PUBLIC):  # 403: a suspended tenant's key, on any route
+        statuses |= {401, 403}
     if handler.http_methods & WRITES:
         statuses |= {409, 413}
         if "{tenant_id" in path:
@@ -167,6 +165,33 @@ class TenantWriteOperation(WriteOperation):
                 response.headers = {**WRITE_HEADERS, **(response.headers or {})}
 
 
+class _OptionalBody:
+    """A write whose body may be left out (the reason of a removal, say): documented so,
+    or generated clients would always send one."""
+
+    request_body: Any
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # type: ignore[misc]
+        if self.request_body is not None:
+            self.request_body.required = False
+
+
+@dataclass
+class OptionalBodyWriteOperation(_OptionalBody, WriteOperation):
+    """A write that may come without a body."""
+
+
+@dataclass
+class TenantOptionalBodyWriteOperation(_OptionalBody, TenantWriteOperation):
+    """A write in a tenant that may come without a body."""
+
+
+def _optional_body(handler: HTTPRouteHandler) -> bool:
+    data = handler.parsed_fn_signature.parameters.get("data")
+    return data is not None and data.is_optional
+
+
 def document_errors(app: Litestar) -> None:
     """Give every API route its problem+json answers, and writes their headers (before the
     schema is first built)."""
@@ -178,4 +203,11 @@ def document_errors(app: Litestar) -> None:
             handler.responses = {**extra, **(handler.responses or {})}
             if handler.http_methods & WRITES and not handler.opt.get(PUBLIC):
                 in_tenant = route.path.startswith(API_PREFIX + "/tenants/{tenant_id")
-                handler.operation_class = TenantWriteOperation if in_tenant else WriteOperation
+                if _optional_body(handler):
+                    handler.operation_class = (
+                        TenantOptionalBodyWriteOperation
+                        if in_tenant
+                        else OptionalBodyWriteOperation
+                    )
+                else:
+                    handler.operation_class = TenantWriteOperation if in_tenant else WriteOperation

@@ -200,6 +200,16 @@ def domain_problem(request: Request[Any, Any, Any], exc: DomainError) -> Respons
     return _problem(request, 422, "validation", "Invalid request", exc.message, errors)
 
 
+BODY = "body"
+"""The field of a problem with the request body as a whole (not JSON, none, not an object)."""
+_NOTHING = (b"", b"{}", b"null")
+
+
+def says_nothing(body: bytes) -> bool:
+    """Whether a request body is no body: none, an empty object or null (whitespace aside)."""
+    return b"".join(body.split()) in _NOTHING
+
+
 def www_authenticate(exc: InvalidCredentialsError) -> str:
     """The challenge of a 401: which scheme, and why the credential was refused."""
     if exc.rule == "missing_token":
@@ -290,7 +300,7 @@ def _validation_item(item: Mapping[str, Any], wire: Mapping[str, str]) -> FieldP
     """One item of Litestar's ValidationException.extra as a field problem."""
     message = str(item.get("message", "invalid"))
     if item.get("key") == "data" and message == "'data'":  # Litestar's KeyError: no body
-        return FieldProblem(None, "required", "this request needs a JSON body")
+        return FieldProblem(BODY, "required", "this request needs a JSON body")
     missing = _MISSING_PARAMETER.search(message)
     if missing:
         return FieldProblem(missing.group("name"), "required", missing.group("message"))
@@ -304,6 +314,8 @@ def _validation_item(item: Mapping[str, Any], wire: Mapping[str, str]) -> FieldP
     if named:
         prefix = f"{field}." if field and field != named.group("name") else ""
         field = prefix + named.group("name")
+    if field is None and key == "data":  # the body as a whole: not an object, say
+        field = BODY
     return FieldProblem(field, _rule_of(message.lower()), message)
 
 
@@ -330,7 +342,7 @@ def validation_problem(
 ) -> Response[Problem]:
     detail = str(exc.detail)
     if detail.startswith(_DECODE_ERRORS):
-        errors = [FieldProblem(None, "malformed_json", detail)]
+        errors = [FieldProblem(BODY, "malformed_json", detail)]
         return _problem(request, 400, "malformed-json", "Malformed JSON", detail, errors)
     extra = exc.extra if isinstance(exc.extra, list) else []
     wire = _wire_names(request)
@@ -341,8 +353,8 @@ def validation_problem(
         message = _MSGSPEC_PATH.sub("", detail)
         path = _MSGSPEC_PATH.search(detail)
         field = path.group("path").lstrip(".") if path and path.group("path") else None
-        errors = [FieldProblem(field or None, "invalid", message)]
-    summary = "; ".join(f"{e.field or 'body'}: {e.message}" for e in errors)
+        errors = [FieldProblem(field or BODY, "invalid", message)]
+    summary = "; ".join(f"{e.field or BODY}: {e.message}" for e in errors)
     return _problem(request, 422, "validation", "Invalid request", summary, errors)
 
 
@@ -351,7 +363,7 @@ def http_problem(request: Request[Any, Any, Any], exc: HTTPException) -> Respons
     detail = str(exc.detail)
     rule = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(status, "http")
     if status == 400 and detail.startswith(_DECODE_ERRORS):  # as validation_problem says it
-        errors = [FieldProblem(None, "malformed_json", detail)]
+        errors = [FieldProblem(BODY, "malformed_json", detail)]
         return _problem(request, 400, "malformed-json", "Malformed JSON", detail, errors)
     errors = [FieldProblem(None, rule, detail)]
     return _problem(request, status, "about:blank", _reason(status), detail, errors, exc.headers)

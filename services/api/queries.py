@@ -20,7 +20,7 @@ from domain import values
 from domain.errors import InvalidValueError
 from services.api.dependencies import caught_up
 from services.api.pagination import MAX_POSITION
-from services.api.problems import InvalidQueryError
+from services.api.problems import InvalidQueryError, says_nothing
 from services.api.runtime import runtime_of
 
 _STATE_KEY = "okr_query_names"
@@ -119,12 +119,11 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DIGITS = re.compile(r"[0-9]{1,19}")
-_NOTHING = (b"", b"{}", b"null")
 
 
 async def _no_body(request: Request[Any, Any, Any]) -> None:
     """422 for a body sent to a command that takes none (an empty object is nothing)."""
-    if b"".join((await request.body()).split()) not in _NOTHING:
+    if not says_nothing(await request.body()):
         raise InvalidQueryError(
             "this request takes no body: its fields would be ignored",
             field=None,

@@ -16,7 +16,6 @@ from uuid import UUID
 
 import asyncpg
 
-from domain import values
 from domain.access import API_KEY, MEMBER, TENANT, AccessChange
 from services import read
 from services.app.base import Commands, Context
@@ -54,13 +53,15 @@ class AccessCommands(Commands):
         reason: str | None = None,
     ) -> tuple[Membership, int]:
         """Give a person (made without a password if new) a role in the tenant: the
-        membership, and the log's position of the change. Every command here records
-        `reason`, the author's why, when given."""
-        reason = values.optional_reason(reason)
+        membership, and the log's position of the change. Each command of the tenant's own
+        access records `reason`, the author's why, when given (a reason the event refuses
+        undoes the change with it)."""
 
         async def add(conn: asyncpg.Connection, tenant: Tenant) -> Made[Membership]:
             member = await memberships.invite_member(conn, ctx.tenant_id, email, display_name, role)
-            return member, _event(ctx, tenant, MEMBER, member.user_id, None, member.role, reason)
+            return member, _event(
+                ctx, tenant, MEMBER, member.user_id, None, member.role, reason=reason
+            )
 
         return await self._in_transaction(ctx, add)
 
@@ -68,25 +69,25 @@ class AccessCommands(Commands):
         self, ctx: Context, user_id: UUID, role: Role | str, reason: str | None = None
     ) -> tuple[Membership, int]:
         """Give a member another role (the same role: nothing is written, position 0)."""
-        reason = values.optional_reason(reason)
 
         async def change(conn: asyncpg.Connection, tenant: Tenant) -> Made[Membership]:
             before = await _member(conn, ctx.tenant_id, user_id)
             after = await memberships.change_role(conn, ctx.tenant_id, user_id, role)
             if before.role == after.role:
                 return after, None
-            return after, _event(ctx, tenant, MEMBER, user_id, before.role, after.role, reason)
+            return after, _event(
+                ctx, tenant, MEMBER, user_id, before.role, after.role, reason=reason
+            )
 
         return await self._in_transaction(ctx, change)
 
     async def remove(self, ctx: Context, user_id: UUID, reason: str | None = None) -> int:
         """Take a member's role away: the log's position of the change."""
-        reason = values.optional_reason(reason)
 
         async def take_away(conn: asyncpg.Connection, tenant: Tenant) -> Made[None]:
             before = await _member(conn, ctx.tenant_id, user_id)
             await memberships.remove_membership(conn, ctx.tenant_id, user_id)
-            return None, _event(ctx, tenant, MEMBER, user_id, before.role, None, reason)
+            return None, _event(ctx, tenant, MEMBER, user_id, before.role, None, reason=reason)
 
         return (await self._in_transaction(ctx, take_away))[1]
 
@@ -99,14 +100,15 @@ class AccessCommands(Commands):
         reason: str | None = None,
     ) -> tuple[CreatedApiKey, int]:
         """A new API key (its plaintext only in the result), and the change's position."""
-        reason = values.optional_reason(reason)
 
         async def make(conn: asyncpg.Connection, tenant: Tenant) -> Made[CreatedApiKey]:
             made = await api_keys.create_api_key(
                 conn, ctx.tenant_id, name, role=role, created_by=created_by
             )
             key = made.key
-            return made, _event(ctx, tenant, API_KEY, key.id, None, key.role, reason, key.name)
+            return made, _event(
+                ctx, tenant, API_KEY, key.id, None, key.role, reason=reason, name=key.name
+            )
 
         return await self._in_transaction(ctx, make)
 
@@ -114,14 +116,15 @@ class AccessCommands(Commands):
         self, ctx: Context, key_id: UUID, reason: str | None = None
     ) -> tuple[ApiKey, int]:
         """Revoke a key (one revoked already: nothing is written, position 0)."""
-        reason = values.optional_reason(reason)
 
         async def revoke(conn: asyncpg.Connection, tenant: Tenant) -> Made[ApiKey]:
             before = await api_keys.locked_api_key(conn, ctx.tenant_id, key_id)
             after = await api_keys.revoke_api_key(conn, ctx.tenant_id, key_id)
             if before.revoked_at is not None:
                 return after, None
-            return after, _event(ctx, tenant, API_KEY, key_id, after.role, None, reason, after.name)
+            return after, _event(
+                ctx, tenant, API_KEY, key_id, after.role, None, reason=reason, name=after.name
+            )
 
         return await self._in_transaction(ctx, revoke)
 
@@ -129,7 +132,6 @@ class AccessCommands(Commands):
         self, ctx: Context, *, suspended: bool, reason: str | None = None
     ) -> tuple[Tenant, int]:
         """Suspend the tenant (its members and keys lose access at once) or reactivate it."""
-        reason = values.optional_reason(reason)
 
         async def turn(conn: asyncpg.Connection, tenant: Tenant) -> Made[Tenant]:
             to = directory.suspend_tenant if suspended else directory.reactivate_tenant
@@ -137,18 +139,13 @@ class AccessCommands(Commands):
             if tenant.status == after.status:
                 return after, None
             return after, _event(
-                ctx, tenant, TENANT, tenant.id, tenant.status, after.status, reason
+                ctx, tenant, TENANT, tenant.id, tenant.status, after.status, reason=reason
             )
 
         return await self._in_transaction(ctx, turn)
 
     async def add_consultancy_member(
-        self,
-        consultancy_id: UUID,
-        user_id: UUID,
-        role: Role | str,
-        actor: str,
-        reason: str | None = None,
+        self, consultancy_id: UUID, user_id: UUID, role: Role | str, actor: str
     ) -> ConsultancyMember:
         """Make the user a consultancy admin or a consultant (see _in_consultancy)."""
 
@@ -156,15 +153,10 @@ class AccessCommands(Commands):
             member = await memberships.add_consultancy_member(conn, consultancy_id, user_id, role)
             return member, None, member.role
 
-        return await self._in_consultancy(consultancy_id, user_id, actor, reason, add)
+        return await self._in_consultancy(consultancy_id, user_id, actor, add)
 
     async def change_consultancy_role(
-        self,
-        consultancy_id: UUID,
-        user_id: UUID,
-        role: Role | str,
-        actor: str,
-        reason: str | None = None,
+        self, consultancy_id: UUID, user_id: UUID, role: Role | str, actor: str
     ) -> ConsultancyMember:
         """Give a consultancy member the other consultancy role (never the last admin's)."""
 
@@ -175,10 +167,10 @@ class AccessCommands(Commands):
                 await _an_admin_left(conn, consultancy_id)
             return member, before, member.role
 
-        return await self._in_consultancy(consultancy_id, user_id, actor, reason, change)
+        return await self._in_consultancy(consultancy_id, user_id, actor, change)
 
     async def remove_consultancy_member(
-        self, consultancy_id: UUID, user_id: UUID, actor: str, reason: str | None = None
+        self, consultancy_id: UUID, user_id: UUID, actor: str
     ) -> None:
         """Take the user out of the consultancy (never its last admin): its consultant
         memberships stop granting, and an admin's reach of every tenant ends."""
@@ -190,7 +182,7 @@ class AccessCommands(Commands):
                 await _an_admin_left(conn, consultancy_id)
             return None, before, None
 
-        await self._in_consultancy(consultancy_id, user_id, actor, reason, remove)
+        await self._in_consultancy(consultancy_id, user_id, actor, remove)
 
     async def erase_tenant(self, tenant_id: UUID, confirm: str, actor: str) -> ErasedTenant:
         """Erase a suspended tenant for good (directory.erase_tenant), with the accounts of
@@ -204,19 +196,13 @@ class AccessCommands(Commands):
         return erased
 
     async def _in_consultancy(
-        self,
-        consultancy_id: UUID,
-        user_id: UUID,
-        actor: str,
-        reason: str | None,
-        change: ConsultancyChange[T],
+        self, consultancy_id: UUID, user_id: UUID, actor: str, change: ConsultancyChange[T]
     ) -> T:
         """Run a change of the user's consultancy role, and record in each tenant of the
         consultancy whose reach by the user it changes an AccessChange, in one transaction:
         an admin reaches every tenant; a consultant the tenants it is a member of, while it
         belongs to the consultancy. Tenants made meanwhile wait (directory.lock_consultancy)."""
         store = self.repository.store
-        reason = values.optional_reason(reason)
         positions: dict[UUID, int] = {}
         async with store.pool.acquire() as conn, transaction_with(conn, admit_sql([])):
             await directory.lock_consultancy(conn, consultancy_id, alone=True)
@@ -230,7 +216,7 @@ class AccessCommands(Commands):
                 if was == now:
                     continue
                 ctx = Context(tenant_id=tenant.id, actor=actor, grants=tuple(tenant_ids))
-                made = _event(ctx, tenant, MEMBER, user_id, was, now, reason)
+                made = _event(ctx, tenant, MEMBER, user_id, was, now)
                 positions[tenant.id] = (await self.save(ctx, made, conn=conn))[-1]
         for tenant_id, position in positions.items():
             store.appended(tenant_id, position)
@@ -288,7 +274,8 @@ def _event(
     subject_id: UUID,
     before: str | None,
     after: str | None,
-    reason: str | None,
+    *,
+    reason: str | None = None,
     name: str | None = None,
 ) -> AccessChange:
     return AccessChange.make(

@@ -7,7 +7,6 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from domain import values
 from domain.settings import SETTINGS, SettingsChange
 from services.app.base import Commands, Context, Recorded
 from tenants import directory
@@ -48,7 +47,6 @@ class SettingsCommands(Commands):
         written). Bad values raise the directory's errors, naming the field, before
         anything is written."""
         changes = directory.checked_settings(**given)
-        reason = values.optional_reason(reason)
 
         async def change(conn: asyncpg.Connection) -> Recorded[Tenant]:
             before, after = await directory.set_settings(conn, ctx.tenant_id, changes)

@@ -260,10 +260,8 @@ _ERRORS: M = {
     },
     "error.suspended.title": {"it": "Azienda sospesa", "en": "Company suspended"},
     "error.suspended.text": {
-        "it": "L'accesso a '{name}' è sospeso: tornerà quando la società di consulenza che la"
-        " segue la riattiverà.",
-        "en": "Access to '{name}' is suspended: it comes back when the consultancy that serves"
-        " it reactivates it.",
+        "it": "L'accesso a '{name}' è sospeso: tornerà quando l'azienda sarà riattivata.",
+        "en": "Access to '{name}' is suspended: it comes back once the company is reactivated.",
     },
     "error.404.title": {"it": "Pagina non trovata", "en": "Page not found"},
     "error.404.text": {

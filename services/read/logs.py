@@ -14,7 +14,8 @@ from eventsourcing.domain import Aggregate, CanMutateAggregate
 
 from domain import KPI, AccessChange, Cycle, KeyResult, Objective, SettingsChange, access
 from projections.audit import AuditEntry, audit_entry
-from projections.history import HistoryLine, StoredLine, line_from_row
+from projections.history import HistoryLine, StoredLine, line_from_row, without_reason
+from projections.history_lines import ACCESS
 from projections.series import SeriesPoint, series_point
 from services.db import tenant_transaction
 from services.projector.decode import decode
@@ -90,8 +91,11 @@ async def history(
     until: datetime | None = None,
     before_position: int | None = None,
     limit: int = 100,
+    access_reasons: bool = True,
 ) -> list[HistoryLine]:
-    """The tenant's timeline, newest first; page with `before_position` (a cursor)."""
+    """The tenant's timeline, newest first; page with `before_position` (a cursor). Without
+    `access_reasons` (a reader who may not read the audit trail), a change of access says
+    no reason: an admin's words about a person are the trail's readers' alone."""
     where, args = _filters(
         _HISTORY, item_id=item_id, actor=actor, kind=kind, since=since, until=until,
         before_position=before_position,
@@ -103,7 +107,10 @@ async def history(
     )
     async with tenant_transaction(pool, [tenant_id]) as conn:
         rows = await conn.fetch(sql, tenant_id, *args)
-    return [line_from_row(tuple(r)) for r in rows]
+    lines = [line_from_row(tuple(r)) for r in rows]
+    if access_reasons:
+        return lines
+    return [without_reason(line) if line.item_kind == ACCESS else line for line in lines]
 
 
 async def names_in_log(pool: asyncpg.Pool, tenant_id: UUID, person: str) -> bool:

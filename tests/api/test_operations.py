@@ -109,5 +109,18 @@ async def test_the_schema_is_openapi_3_1_and_public(client: httpx.AsyncClient) -
                 continue
             errors = {code for code in operation["responses"] if code.startswith(("4", "5"))}
             assert {"404", "422"} <= errors, f"{method} {path}"
+            if "401" in errors and path not in ("/api/v1/auth/token", "/api/v1/auth/refresh"):
+                assert "403" in errors, f"{method} {path}"  # a suspended tenant's key: anywhere
             problem = operation["responses"]["422"]["content"]
             assert "application/problem+json" in problem, f"{method} {path}"
+    # a body that may be left out (a reason) is documented so: clients need not send one
+    optional = {
+        ("delete", "/api/v1/tenants/{tenant_id}/users/{user_id}"),
+        ("delete", "/api/v1/tenants/{tenant_id}/api-keys/{key_id}"),
+        ("post", "/api/v1/consultancies/{consultancy_id}/tenants/{tenant_id}/suspend"),
+        ("post", "/api/v1/consultancies/{consultancy_id}/tenants/{tenant_id}/reactivate"),
+    }
+    for method, path in optional:
+        assert schema["paths"][path][method]["requestBody"]["required"] is False, path
+    invite = schema["paths"]["/api/v1/tenants/{tenant_id}/users"]["post"]
+    assert invite["requestBody"]["required"] is True

@@ -292,6 +292,7 @@ async def test_a_value_of_a_day_still_to_come_is_refused(
         (b"", 422, "validation", "required"),  # no body at all
         (b"{", 400, "malformed-json", "malformed_json"),
         (b'{"cycle_id": 1e400}', 400, "malformed-json", "malformed_json"),
+        (b'"a reason"', 422, "validation", "wrong_type"),  # JSON, but not an object
     ],
 )
 async def test_a_body_missing_or_not_json_says_so(
@@ -306,7 +307,7 @@ async def test_a_body_missing_or_not_json_says_so(
     )
     problem = assert_problem(response, status)
     assert problem["type"] == f"/problems/{kind}"
-    assert [e["rule"] for e in problem["errors"]] == [rule]
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("body", rule)]
     if rule == "required":
         assert problem["errors"][0]["message"] == "this request needs a JSON body"
 

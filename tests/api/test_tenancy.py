@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from uuid import UUID
 
 import httpx
 from litestar import Litestar
 
 from services.bootstrap import System
 from tenants.tokens import issue_access_token
+from tenants.users import disable_user
 from tests.api.builders import World, an_email
 
 
@@ -57,7 +59,7 @@ async def test_members_lose_access_while_their_tenant_is_suspended(
     assert refused.json()["errors"] == [{
         "field": "tenant_id", "rule": "tenant_suspended",
         "message": f"'{suspended.json()['name']}' is suspended: its people reach it again"
-        " once its consultancy reactivates it",
+        " once it is reactivated",
     }]  # fmt: skip
     stranger = world.b.auth("client_admin")  # of another tenant: still no existence oracle
     assert (await client.get(cycles, headers=stranger)).status_code == 404
@@ -69,6 +71,48 @@ async def test_members_lose_access_while_their_tenant_is_suspended(
     await client.post(f"{lifecycle}/reactivate", headers=admin)
     assert (await client.get(cycles, headers=sara)).status_code == 200
     assert (await client.get(cycles, headers=crm)).status_code == 200
+
+
+async def test_only_a_suspended_tenant_s_own_people_are_told_it_is_suspended(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Told: a member, a consultant of the consultancy, a read-only key. Not told (the
+    404 of a tenant that does not exist): a member removed, a person whose account is
+    disabled, a consultant who has left the consultancy (their membership grants nothing)."""
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    users = f"/api/v1/tenants/{tenant}/users"
+    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
+    people = {}
+    for name, role in (("ida", "client_viewer"), ("gus", "client_member"),
+                       ("dan", "client_viewer"), ("tea", "consultant")):  # fmt: skip
+        person = {"email": an_email(name), "display_name": name, "role": role}
+        if role == "consultant":
+            joined = await client.post(members, headers=admin, json=person)
+            assert joined.status_code == 201, joined.text
+        made = await client.post(users, headers=admin, json=person)
+        assert made.status_code == 201, made.text
+        people[name] = made.json()["user_id"]
+    key = await client.post(
+        f"/api/v1/tenants/{tenant}/api-keys", headers=admin,
+        json={"name": "dashboard", "role": "client_viewer"},
+    )  # fmt: skip
+    auth = {n: bearer(issue_access_token(world.tokens, i)) for n, i in people.items()}
+    auth["key"] = bearer(key.json()["plaintext"])
+    await client.delete(f"{users}/{people['gus']}", headers=admin)
+    await client.delete(f"{members}/{people['tea']}", headers=admin)
+    lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
+    assert (await client.post(f"{lifecycle}/suspend", headers=admin)).status_code == 200
+    cycles = f"/api/v1/tenants/{tenant}/cycles"
+    assert (await client.get(cycles, headers=auth["ida"])).status_code == 403
+    assert (await client.get(cycles, headers=auth["key"])).status_code == 403
+    await disable_user(system.pool, UUID(people["dan"]))
+    nowhere = await client.get(f"/api/v1/tenants/{uuid.uuid4()}/cycles", headers=auth["ida"])
+    for name in ("gus", "tea"):
+        answer = await client.get(cycles, headers=auth[name])
+        assert answer.status_code == 404, name
+        assert answer.json()["errors"] == nowhere.json()["errors"], name
+    assert (await client.get(cycles, headers=auth["dan"])).status_code == 401  # no one now
 
 
 async def test_members_can_be_listed_changed_and_removed(

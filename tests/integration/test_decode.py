@@ -273,6 +273,39 @@ async def test_old_rows_are_read_and_upcast_as_the_mapper_does(system: System) -
     assert decoded[1].event.value == D("21.5")
 
 
+async def test_changes_of_access_and_settings_stored_without_reasons_decode_with_none(
+    system: System,
+) -> None:
+    """An AccessChange of v2 and a SettingsChange of v1 (before reasons) decode as the
+    mapper reads them: with no reason."""
+    cycle = a_cycle()
+    tenant_id = await a_tenant_with(system, cycle.collect_events())
+    settings = {
+        "name": "E", "colour": "#2563eb", "fiscal_year_start_month": 1,
+        "check_in_cadence_days": 7, "locale": "it",
+    }  # fmt: skip
+    stamp = {"timestamp": cycle.modified_on}
+    access_v2 = MsgspecTranscoder().encode({
+        **stamp, "originator_topic": "okr.AccessChange", "subject": "tenant", "subject_id": "t",
+        "name": None, "tenant": "E", "before": "active", "after": "suspended",
+        "author": AUTHOR, "class_version": 2,
+    })  # fmt: skip
+    settings_v1 = MsgspecTranscoder().encode({
+        **stamp, "originator_topic": "okr.SettingsChange", "before": settings,
+        "after": {**settings, "check_in_cadence_days": 14}, "author": AUTHOR,
+    })  # fmt: skip
+    await append(system, tenant_id, [
+        StoredEvent(uuid.uuid4(), 1, "okr.AccessChange.Created", access_v2),
+        StoredEvent(uuid.uuid4(), 1, "okr.SettingsChange.Created", settings_v1),
+    ])  # fmt: skip
+    rows = (await system.store.read_log(tenant_id))[-2:]
+
+    decoded = await decode(system.repository, rows)
+
+    assert_same_events(decoded, rows, await by_the_mapper(system, rows))
+    assert [r.event.reason for r in decoded] == [None, None]
+
+
 async def test_string_stream_ids_are_converted_as_the_mapper_does(system: System) -> None:
     """Rows whose ids come as text get the UUID the mapper's id convertor makes of them."""
     tenant_id = await a_tenant_with(system, a_full_history())

@@ -34,6 +34,7 @@ from services.api.schemas.tenancy import (
     EraseIn,
     ReasonIn,
     TenantIn,
+    reason_of,
 )
 from services.api.security import (
     requires_consultancy_create_tenants,
@@ -249,7 +250,7 @@ class ConsultancyController(Controller):
         if user is None:
             user = await users.create_user(runtime.pool, data.email, data.display_name)
         member = await okr.access.add_consultancy_member(
-            consultancy_id, user.id, data.role, principal.actor, data.reason
+            consultancy_id, user.id, data.role, principal.actor
         )
         return Response(member, status_code=HTTP_201_CREATED)
 
@@ -269,7 +270,7 @@ class ConsultancyController(Controller):
         """An admin made a consultant, or the other way: each client tenant whose reach by
         the person changes records it in its log. The consultancy's last admin stays one."""
         return await okr.access.change_consultancy_role(
-            consultancy_id, user_id, data.role, principal.actor, data.reason
+            consultancy_id, user_id, data.role, principal.actor
         )
 
     @delete(
@@ -284,15 +285,13 @@ class ConsultancyController(Controller):
         user_id: FromPath[UUID],
         principal: PrincipalDep,
         okr: OkrDep,
-        data: JSONBody[ReasonIn | None] = None,
     ) -> None:
         """The person leaves the consultancy: an admin's reach of every client ends, and a
-        consultant's memberships stop granting (each change recorded in that tenant's log,
-        with the reason if the body gives one). Their account stays. The consultancy's last
-        admin cannot be removed."""
-        await okr.access.remove_consultancy_member(
-            consultancy_id, user_id, principal.actor, data.reason if data else None
-        )
+        consultant's memberships stop granting (each change recorded in that tenant's log).
+        Their account stays. The consultancy's last admin cannot be removed. (A change of
+        the consultancy's own people takes no reason: it would be written in every client's
+        log, for its people to read.)"""
+        await okr.access.remove_consultancy_member(consultancy_id, user_id, principal.actor)
 
     @get(
         "/{consultancy_id:uuid}/portfolio",
@@ -325,7 +324,7 @@ async def _set_status(
     suspended: bool,
 ) -> Response[Tenant]:
     await _tenant_of(runtime, consultancy_id, ctx.tenant_id)
-    reason = data.reason if data else None
+    reason = reason_of(data)
     tenant, position = await okr.access.set_status(ctx, suspended=suspended, reason=reason)
     return await with_position(runtime, ctx.tenant_id, tenant, position=position)
 

@@ -20,7 +20,14 @@ from services.api.dependencies import (
 )
 from services.api.pagination import Cursor, Limit, paginate
 from services.api.schemas.common import Page
-from services.api.schemas.tenancy import ApiKeyIn, MemberIn, ReasonIn, RoleIn, TenantSettingsIn
+from services.api.schemas.tenancy import (
+    ApiKeyIn,
+    MemberIn,
+    ReasonIn,
+    RoleIn,
+    TenantSettingsIn,
+    reason_of,
+)
 from services.api.security import requires_manage_api_keys, requires_manage_users, requires_read
 from tenants import api_keys, directory, memberships
 from tenants.models import ApiKey, CreatedApiKey, Membership, Tenant
@@ -147,7 +154,7 @@ class UserController(Controller):
     ) -> Response[None]:
         """The person loses their role here at once (its account stays). The body may say
         why: `{"reason": "..."}`, kept with the change in the log."""
-        position = await okr.access.remove(ctx, user_id, data.reason if data else None)
+        position = await okr.access.remove(ctx, user_id, reason_of(data))
         return await with_position(runtime, tenant_id, None, HTTP_204_NO_CONTENT, position)
 
 
@@ -208,5 +215,5 @@ class ApiKeyController(Controller):
     ) -> Response[ApiKey]:
         """The key stops authenticating at once (revoking it again changes nothing). The
         body may say why: `{"reason": "..."}`."""
-        revoked, position = await okr.access.revoke_key(ctx, key_id, data.reason if data else None)
+        revoked, position = await okr.access.revoke_key(ctx, key_id, reason_of(data))
         return await with_position(runtime, tenant_id, revoked, position=position)

@@ -23,6 +23,7 @@ from services.api.dependencies import (
     AsOf,
     AsOfPosition,
     MinPosition,
+    PrincipalDep,
     RuntimeDep,
     caught_up,
     progress_tree_of,
@@ -37,6 +38,7 @@ from services.api.security import requires_export, requires_read, requires_read_
 from services.instants import not_after_now
 from services.store.chain import verify_chain
 from tenants import api_keys, directory, memberships
+from tenants.roles import Permission
 
 _BATCH = 1000
 JSON_LINES = "application/jsonl"
@@ -139,6 +141,7 @@ class ViewController(Controller):
     async def history(
         self,
         tenant_id: FromPath[UUID],
+        principal: PrincipalDep,
         runtime: RuntimeDep,
         item_id: FromQuery[UUID | None] = None,
         actor: Actor = None,
@@ -149,7 +152,8 @@ class ViewController(Controller):
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> Page[HistoryLine]:
-        """Every change in words, newest first: who, what, before -> after, why."""
+        """Every change in words, newest first: who, what, before -> after, why (the reason
+        of a change of access only to those who may read the audit trail)."""
         if kind is not None and kind not in HISTORY_KINDS:
             raise InvalidQueryError(
                 f"kind must be a kind of change or item: {', '.join(sorted(HISTORY_KINDS))}",
@@ -161,7 +165,7 @@ class ViewController(Controller):
         lines = await read.history(
             runtime.pool, tenant_id, item_id=item_id, actor=actor, kind=kind,
             since=first, until=after, before_position=position_after(cursor),
-            limit=limit + 1,
+            limit=limit + 1, access_reasons=principal.can(tenant_id, Permission.READ_AUDIT),
         )  # fmt: skip
         names = await runtime.people.names(tenant_id, line_actors(lines))
         return _page([with_names(line, names) for line in lines], limit)

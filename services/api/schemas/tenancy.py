@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
+from domain import values
 from services.api.schemas.common import Body, Out
 from tenants.principal import Principal
 
@@ -87,12 +88,22 @@ class TenantIn(Body):
     id: UUID | None = None
 
 
-class ReasonIn(Body):
-    """Why a member is removed, a key revoked, a tenant suspended or reactivated: an
-    optional body of those requests."""
+class WithReason(Body, kw_only=True):
+    """A change of the tenant's own access or settings, which may say why."""
 
     reason: str | None = None
-    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
+    """Why (optional; 1 to 1000 characters, trimmed): kept with the change in the tenant's
+    log, for good, and shown to those who may read its audit trail."""
+
+    def __post_init__(self) -> None:
+        # checked as the body is read: a change that turns out to change nothing (and so
+        # records nothing) still refuses a bad reason
+        self.reason = values.optional_reason(self.reason)
+
+
+class ReasonIn(WithReason):
+    """Why a member is removed, a key revoked, a tenant suspended or reactivated: an
+    optional body of those requests."""
 
 
 class EraseIn(Body):
@@ -101,7 +112,7 @@ class EraseIn(Body):
     confirm: str
 
 
-class TenantSettingsIn(Body):
+class TenantSettingsIn(WithReason):
     """Tenant settings to change (the others stay)."""
 
     name: str | None = None
@@ -109,26 +120,20 @@ class TenantSettingsIn(Body):
     fiscal_year_start_month: int | None = None
     check_in_cadence_days: int | None = None
     locale: str | None = None
-    reason: str | None = None
-    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
 
 
-class MemberIn(Body):
+class MemberIn(WithReason):
     """Invite a person to the tenant (an account without a password is made if new)."""
 
     email: str
     display_name: str
     role: MemberRole
-    reason: str | None = None
-    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
 
 
-class RoleIn(Body):
+class RoleIn(WithReason):
     """Another role for a member."""
 
     role: MemberRole
-    reason: str | None = None
-    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
 
 
 class ConsultancyMemberIn(Body):
@@ -137,22 +142,21 @@ class ConsultancyMemberIn(Body):
     email: str
     display_name: str
     role: ConsultancyRole
-    reason: str | None = None
-    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
 
 
 class ConsultancyRoleIn(Body):
     """Another consultancy role for a member of the consultancy."""
 
     role: ConsultancyRole
-    reason: str | None = None
-    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
 
 
-class ApiKeyIn(Body):
+class ApiKeyIn(WithReason):
     """A new API key for an integration that pushes values."""
 
     name: str
     role: ApiKeyRole = "client_member"
-    reason: str | None = None
-    """Why (optional, 1 to 1000 characters): kept with the change in the tenant's log."""
+
+
+def reason_of(data: ReasonIn | None) -> str | None:
+    """The reason an optional body gives, if any."""
+    return None if data is None else data.reason

@@ -38,6 +38,7 @@ from services.portal.views import (
     parse_day,
 )
 from services.read import diff, history, progress_state, state_as_of
+from tenants.roles import Permission
 
 PAGE = 50
 
@@ -124,7 +125,7 @@ class HistoryController(Controller):
         bad = filters.bad or await _not_offered(portal, tenant, filters, state)
         lines = [] if bad else await history(
             portal.system.pool, tenant.id, **filters.query(), before_position=before,
-            limit=PAGE + 1,
+            limit=PAGE + 1, access_reasons=viewer.can(tenant.id, Permission.READ_AUDIT),
         )  # fmt: skip
         names = await portal.people.names(tenant.id, line_actors(lines))
         shown = lines[:PAGE]
@@ -209,7 +210,7 @@ class HistoryController(Controller):
             while True:
                 lines = await history(
                     portal.system.pool, tenant.id, **filters.query(), before_position=before,
-                    limit=1000,
+                    limit=1000, access_reasons=viewer.can(tenant.id, Permission.READ_AUDIT),
                 )  # fmt: skip
                 if not lines:
                     return

@@ -184,8 +184,9 @@ _CHECK_IN: M = {
         "en": "“{given}” is not one of the choices: it was not used.",
     },
     "filter.bad_link": {
-        "it": "Il collegamento chiede filtri che non esistono:",
-        "en": "The link asks for filters that do not exist:",
+        "it": "Non è stato scaricato nulla: il collegamento chiede filtri che non si"
+        " possono usare.",
+        "en": "Nothing was downloaded: the link asks for filters that cannot be used.",
     },
 }
 
@@ -303,6 +304,11 @@ _SIGN_IN: M = {
 }
 
 _PORTFOLIO: M = {
+    "portfolio.mine.title": {"it": "Le tue aziende", "en": "Your companies"},
+    "portfolio.mine.lead": {
+        "it": "Le aziende che puoi aprire: {n}.",
+        "en": "The companies you can open: {n}.",
+    },
     "portfolio.title": {"it": "Portafoglio clienti", "en": "Client portfolio"},
     "portfolio.lead": {
         "it": "Le aziende clienti che segui: {n}. Ordina per colonna, apri un'azienda dal nome.",

@@ -12,13 +12,18 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from services.portal.errors import CsrfError, PageNotFoundError, SignInRequiredError
+from services.portal.errors import (
+    CsrfError,
+    PageNotFoundError,
+    SignInRequiredError,
+    SuspendedPageError,
+)
 from services.portal.i18n import Locale
 from services.portal.pages import locale_of
 from services.portal.portal import Portal
 from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, signed_out
 from tenants.directory import get_tenant
-from tenants.errors import UnknownTenantError
+from tenants.errors import TenantSuspendedError, UnknownTenantError
 from tenants.memberships import refuse_if_suspended
 from tenants.models import Tenant
 from tenants.principal import Principal
@@ -63,7 +68,10 @@ async def provide_tenant(tenant_id: FromPath[str], viewer: ViewerDep, portal: Po
     """The tenant of the URL if the viewer holds a role there; else the same 404 as no tenant."""
     tid = parse_id(tenant_id)
     if viewer.role_in(tid) is None:
-        await refuse_if_suspended(portal.system.pool, viewer, tid)  # one of theirs: told so
+        try:
+            await refuse_if_suspended(portal.system.pool, viewer, tid)
+        except TenantSuspendedError as suspended:  # one of theirs: told so
+            raise SuspendedPageError(suspended.tenant_name, viewer) from None
         raise PageNotFoundError
     try:
         return await get_tenant(portal.system.pool, tid)

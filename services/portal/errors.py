@@ -22,7 +22,8 @@ from litestar.response import Redirect
 
 from domain.errors import DomainError
 from services.db import CONNECTION_LOST
-from tenants.errors import PermissionDeniedError, TenantSuspendedError, UnknownTenantError
+from tenants.errors import PermissionDeniedError, UnknownTenantError
+from tenants.principal import Principal
 
 if TYPE_CHECKING:
     from services.portal.pages import Pages
@@ -41,6 +42,15 @@ class BadFiltersError(Exception):
     def __init__(self, bad: Mapping[str, str]) -> None:
         super().__init__(", ".join(bad))
         self.bad = dict(bad)
+
+
+class SuspendedPageError(Exception):
+    """A page of the viewer's own company, which is suspended: 403, saying so, with the
+    signed-in header (the viewer may sign out, or go to their other companies)."""
+
+    def __init__(self, tenant_name: str, viewer: Principal) -> None:
+        super().__init__(tenant_name)
+        self.tenant_name, self.viewer = tenant_name, viewer
 
 
 class ForbiddenError(Exception):
@@ -84,8 +94,10 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
     def csrf(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         return pages.error(request, 403, reason="csrf")
 
-    def suspended(request: Request[Any, Any, Any], exc: TenantSuspendedError) -> Response[Any]:
-        return pages.error(request, 403, reason="suspended", name=exc.tenant_name)
+    def suspended(request: Request[Any, Any, Any], exc: SuspendedPageError) -> Response[Any]:
+        return pages.error(
+            request, 403, reason="suspended", name=exc.tenant_name, viewer=exc.viewer
+        )
 
     def database(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         log.warning("portal.database_unreachable", error_type=type(exc).__name__)
@@ -113,7 +125,7 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
         UnknownTenantError: not_found,
         ForbiddenError: forbidden,
         PermissionDeniedError: forbidden,
-        TenantSuspendedError: suspended,
+        SuspendedPageError: suspended,
         CsrfError: csrf,
         HTTPException: http,
         # the app's own handlers of these answer problem+json, and the closest class wins:

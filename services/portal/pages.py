@@ -14,6 +14,7 @@ from litestar.datastructures import Cookie
 from services.portal.i18n import LANG_COOKIE, Locale, negotiate
 from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, Signer
 from services.portal.views import day_problem, progress_width
+from tenants.principal import Principal
 from tenants.roles import Permission
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -147,6 +148,7 @@ class Pages:
         headers: Mapping[str, str] | None = None,
         bad: Mapping[str, str] | None = None,
         name: str | None = None,
+        viewer: Principal | None = None,
     ) -> Response[str]:
         """The error page of a status (404, 403, 503, 500...) in the request's language;
         `reason`: a text of its own ("csrf", "suspended": the tenant `name` is); `bad`: the
@@ -154,5 +156,5 @@ class Pages:
         known = status if status in (400, 403, 404, 405, 503) else 400 if status < 500 else 500
         return self.render(
             request, "error.html", locale=locale_of(request), status=status, headers=headers,
-            code=known, reason=reason, bad=bad or {}, name=name,
+            code=known, reason=reason, bad=bad or {}, name=name, viewer=viewer,
         )  # fmt: skip

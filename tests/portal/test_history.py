@@ -109,6 +109,11 @@ async def test_the_timeline_filters_diffs_and_downloads(
     )
     await expect(page.locator("#f-from-error")).to_have_count(0)
     await expect(lines).to_have_count(0)
+    # its download would be refused: not offered while a filter is at fault
+    await expect(page.get_by_role("link", name="Scarica lo storico (CSV)")).to_have_count(0)
+    await page.goto(f"/t/{ROSSI.id}/diff?from={first}&to={last}")  # the comparison too
+    await expect(page.get_by_role("alert")).to_contain_text("viene prima del giorno d'inizio")
+    await expect(page.locator("section.diff-item, p.empty")).to_have_count(0)
     await page.goto(f"/t/{ROSSI.id}/history?kind=nope&item=xyz")  # nor a kind, nor an item
     await expect(page.locator("#f-kind-error")).to_have_text(
         "«nope» non è tra le scelte: non è stato usato."
@@ -235,6 +240,7 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     await page.goto(f"/t/{d.TENANT_ID}/audit?{reversed_days}")
     await expect(page.locator("#a-to-error")).to_contain_text("viene prima del giorno d'inizio")
     await expect(rows).to_have_count(0)
+    await expect(page.get_by_role("link", name=re.compile("Scarica il registro"))).to_have_count(0)
     download = await page.goto(f"/t/{d.TENANT_ID}/audit.csv?{reversed_days}")
     assert download is not None and download.status == 400
     await expect(page.locator("ul.bad-filters li")).to_contain_text(

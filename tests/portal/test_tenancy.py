@@ -10,6 +10,8 @@ from playwright.async_api import expect
 
 from services import demo_data as d
 from tenants import directory
+from tenants.memberships import add_membership, remove_membership
+from tenants.roles import Role
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
 from tests.portal.world import NERI, NERI_CLOSED_KR, ROSSI, VERDI
 
@@ -121,13 +123,16 @@ async def test_a_client_whose_company_is_suspended_is_told_so(
     open_page: Opener, portal: PortalServer
 ) -> None:
     """Its people are not shown "page not found" for their own company: they land on a
-    notice naming it, and its pages say it is suspended. Another company's pages stay "not
-    found" (no existence oracle)."""
+    page of their companies with a notice naming it (beside any other company of theirs),
+    and its pages say it is suspended, signed in as they are. Another company's pages stay
+    "not found" (no existence oracle)."""
     page = await open_page()
-    await directory.suspend_tenant(portal.system.pool, d.TENANT_ID)
+    pool = portal.system.pool
+    await directory.suspend_tenant(pool, d.TENANT_ID)
     try:
         await sign_in(page, d.SARA)
         await expect(page).to_have_url(re.compile(r"/portfolio$"))
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Le tue aziende")
         notice = page.locator(".suspended-notice")
         await expect(notice).to_have_count(1)
         await expect(notice).to_contain_text(f"L'accesso a '{d.TENANT_NAME}' è sospeso")
@@ -136,10 +141,23 @@ async def test_a_client_whose_company_is_suspended_is_told_so(
         assert own is not None and own.status == 403
         await expect(page.get_by_role("heading", level=1)).to_have_text("Azienda sospesa")
         await expect(page.locator("main")).to_contain_text(d.TENANT_NAME)
+        await expect(page.locator("header .who")).to_have_text(d.SARA.name)  # signed in
         await shot(page, "suspended")
         other = await page.goto(f"/t/{ROSSI.id}")
         assert other is not None and other.status == 404
+
+        # one of her two companies suspended: she lands where she sees both, said
+        await add_membership(pool, ROSSI.id, d.SARA.id, Role.CLIENT_VIEWER)
+        try:
+            await page.goto("/")
+            await expect(page).to_have_url(re.compile(r"/portfolio$"))
+            rows = page.locator("table.portfolio tbody tr th a")
+            await expect(rows).to_have_text([ROSSI.name])
+            await expect(notice).to_contain_text(d.TENANT_NAME)
+        finally:
+            await remove_membership(pool, ROSSI.id, d.SARA.id)
     finally:
-        await directory.reactivate_tenant(portal.system.pool, d.TENANT_ID)
-    back = await page.goto(f"/t/{d.TENANT_ID}")
+        await directory.reactivate_tenant(pool, d.TENANT_ID)
+    back = await page.goto("/")
     assert back is not None and back.status == 200
+    await expect(page).to_have_url(re.compile(rf"/t/{d.TENANT_ID}$"))

@@ -176,10 +176,15 @@ class HistoryController(Controller):
         today = portal.today()
         first = min(parse_day(since) or today - timedelta(days=7), today)
         last = min(parse_day(until) or today, today)
-        first, last = min(first, last), max(first, last)
-        bad = bad_days(**{"from": since, "to": until})  # two days either way round: a range
-        changes = await diff(
-            portal.system.repository, tenant.id, since=before(first), until=end_of(last)
+        bad = DayFilters(since=since, until=until).bad  # as the timeline says it
+        if not bad:  # a `to` before the default `from`: the range between them
+            first, last = min(first, last), max(first, last)
+        changes = (
+            []
+            if bad
+            else await diff(
+                portal.system.repository, tenant.id, since=before(first), until=end_of(last)
+            )
         )
         state = await progress_state(portal.system.pool, tenant.id)
         names = await portal.people.names(tenant.id)  # owners: the tenant's people

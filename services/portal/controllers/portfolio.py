@@ -91,7 +91,8 @@ class PortfolioController(Controller):
         order: FromQuery[str] = "asc",
     ) -> Response[Any] | Redirect:
         home = home_of(viewer)
-        if home != "/portfolio":  # a client of one company: its own page is its home
+        suspended = await suspended_tenants(portal.system.pool, viewer.id)
+        if home != "/portfolio" and not suspended:  # a client of one company: its page
             return Redirect(path=home, status_code=303)
         sort = sort if sort in SORTS else "name"
         descending = order == "desc"
@@ -102,9 +103,9 @@ class PortfolioController(Controller):
         )  # fmt: skip
         lines = sorted_lines([Line(t, rows[t.id]) for t in tenants], sort, descending)
         shown = {t.id for t in tenants}
-        suspended = await suspended_tenants(portal.system.pool, viewer.id)
         return portal.pages.render(
             request, "portfolio.html", locale=locale, viewer=viewer, section="portfolio",
             lines=lines, sort=sort, descending=descending, sorts=SORTS,
             suspended=[name for tid, name in suspended.items() if tid not in shown],
+            serves=bool(viewer.consultancy_roles or viewer.is_platform_admin),
         )  # fmt: skip

@@ -21,6 +21,7 @@ from services.portal.i18n import LANG_COOKIE, LANGUAGES
 from services.portal.sessions import SESSION_COOKIE
 from services.portal.sessions import sign_out as end_session
 from tenants.errors import RateLimitedError
+from tenants.memberships import suspended_tenants
 from tenants.users import authenticate_password
 
 YEAR = 365 * 24 * 3600
@@ -42,14 +43,22 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
         return "127.0.0.1"
 
 
+async def landing(portal: PortalDep, viewer: ViewerDep) -> str:
+    """Where a signed-in person lands: home_of, or the portfolio while one of their own
+    companies is suspended (it says so there, beside the companies they may open)."""
+    if await suspended_tenants(portal.system.pool, viewer.id):
+        return "/portfolio"
+    return home_of(viewer)
+
+
 class SessionController(Controller):
     """/, /sign-in, /sign-out, /lang/{code}."""
 
     @get("/", name="portal:home")
-    async def home(self, viewer_or_none: MaybeViewerDep) -> Redirect:
+    async def home(self, portal: PortalDep, viewer_or_none: MaybeViewerDep) -> Redirect:
         if viewer_or_none is None:
             return Redirect(path="/sign-in", status_code=303)
-        return Redirect(path=home_of(viewer_or_none), status_code=303)
+        return Redirect(path=await landing(portal, viewer_or_none), status_code=303)
 
     @get("/sign-in", name="portal:sign-in")
     async def sign_in_page(
@@ -62,7 +71,8 @@ class SessionController(Controller):
         signed_out: FromQuery[bool] = False,
     ) -> Response[Any]:
         if viewer_or_none is not None:
-            return Redirect(path=safe_next(next_page, home_of(viewer_or_none)), status_code=303)
+            home = await landing(portal, viewer_or_none)
+            return Redirect(path=safe_next(next_page, home), status_code=303)
         return portal.pages.render(
             request, "sign_in.html", locale=locale, email="", errors={},
             next_page=next_page or "", signed_out=signed_out,

@@ -1,7 +1,8 @@
 -- The suspended tenants a user would reach were they active: a member of a suspended client
 -- is told it is suspended (403 in the API, a page of its own in the portal) rather than that
 -- it does not exist. The same memberships okr_user_grants counts, but of suspended tenants
--- only; a disabled user has none. Asked only when a request is refused.
+-- only; a disabled user has none. Asked when a request is refused, and where the portal
+-- lands a person (their companies' page says which of theirs is suspended).
 CREATE FUNCTION okr_user_suspended_tenants(p_user uuid) RETURNS TABLE (tenant_id uuid, name text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT t.id, t.name

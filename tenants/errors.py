@@ -210,3 +210,16 @@ class TenantSuspendedError(PermissionDeniedError):
             field="tenant_id",
         )
         self.tenant_name = tenant_name
+
+
+class PasswordLinkRefusedError(TenancyError):
+    """No link for this account: it has a password, it is a platform admin's, or it
+    reaches tenants the maker does not manage (HTTP 409)."""
+
+    default_rule = "password_link_refused"
+
+
+class InvalidPasswordLinkError(TenancyError):
+    """A password link that is not one: never made, used, or expired (HTTP 422)."""
+
+    default_rule = "invalid_link"

@@ -113,6 +113,16 @@ class CreatedApiKey(msgspec.Struct, frozen=True, kw_only=True):
     plaintext: str
 
 
+class PasswordLink(msgspec.Struct, frozen=True, kw_only=True):
+    """A one-time link with which a person chooses their password: ``token`` is shown this
+    once and stored hashed. Hand it to them: they set their password with it at
+    ``/welcome?token=...`` in the portal, or at POST /api/v1/auth/password."""
+
+    user_id: UUID
+    token: str
+    expires_at: datetime
+
+
 def from_row(kind: type[T], row: Any) -> T:
     """An asyncpg record as one of the records above."""
     return msgspec.convert(dict(row), kind)

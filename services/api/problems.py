@@ -37,6 +37,7 @@ from tenants.errors import (
     DuplicateTenantIdError,
     InvalidCredentialsError,
     LastAdminError,
+    PasswordLinkRefusedError,
     PermissionDeniedError,
     RateLimitedError,
     ReadModelsRebuildingError,
@@ -149,6 +150,7 @@ _TENANCY_CONFLICTS = (
     ReadModelsRebuildingError,
     LastAdminError,
     ChangedMeanwhileError,
+    PasswordLinkRefusedError,
 )
 
 

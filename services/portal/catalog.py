@@ -289,6 +289,31 @@ _ERRORS: M = {
 }
 
 _SIGN_IN: M = {
+    "welcome.title": {"it": "Scegli la tua password", "en": "Choose your password"},
+    "welcome.lead": {
+        "it": "Con questa password entrerai con la tua email. Il collegamento vale una volta.",
+        "en": "You will sign in with your email and this password. The link works once.",
+    },
+    "welcome.password": {
+        "it": "Password (almeno 12 caratteri)",
+        "en": "Password (12 characters or more)",
+    },
+    "welcome.again": {"it": "Ripeti la password", "en": "The password again"},
+    "welcome.submit": {"it": "Salva ed entra", "en": "Save and sign in"},
+    "welcome.mismatch": {
+        "it": "Le due password non coincidono.",
+        "en": "The two passwords differ.",
+    },
+    "welcome.weak": {
+        "it": "Scegli una password di almeno {min} caratteri.",
+        "en": "Choose a password of {min} characters or more.",
+    },
+    "welcome.link_gone": {
+        "it": "Questo collegamento non vale più: è già stato usato, è scaduto o non è"
+        " completo. Chiedine uno nuovo a chi ti ha invitato.",
+        "en": "This link no longer works: it was used, it expired, or it is incomplete. Ask"
+        " whoever invited you for a new one.",
+    },
     "sign_in.title": {"it": "Accedi", "en": "Sign in"},
     "sign_in.email": {"it": "Email", "en": "Email"},
     "sign_in.password": {"it": "Password", "en": "Password"},

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
 from playwright.async_api import expect
 
 from services import demo_data as d
+from tenants.memberships import add_membership, remove_membership
+from tenants.password_links import make_password_link
+from tenants.principal import Principal
+from tenants.roles import Role
+from tenants.users import create_user, disable_user
 from tests.portal.conftest import Opener, PortalServer, shot
 
 
@@ -45,3 +51,43 @@ async def test_signing_in_leads_back_and_signing_out_ends_the_session(
     async with httpx.AsyncClient(base_url=portal.base_url) as other:
         kept = await other.get(asked, cookies={"okr_session": session["value"]})
     assert kept.status_code == 303 and "/sign-in" in kept.headers["location"]
+
+
+async def test_an_invited_person_chooses_a_password_with_their_link(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The link opens a page to type a password twice; a mismatch or a short one says so
+    beside its field; then they are in their company, signed in. The link works once."""
+    pool = portal.system.pool
+    user = await create_user(pool, f"nuova-{uuid.uuid4().hex[:6]}@esempio.example", "Nuova")
+    await add_membership(pool, d.TENANT_ID, user.id, Role.CLIENT_VIEWER)
+    maker = Principal(kind="user", id=uuid.uuid4(), display_name="ops", is_platform_admin=True)
+    link = await make_password_link(pool, user.id, maker)
+    page = await open_page()
+
+    await page.goto(f"/welcome?token={link.token}")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Scegli la tua password")
+    await page.get_by_label("Password (almeno 12 caratteri)").fill("corta")
+    await page.get_by_label("Ripeti la password").fill("corta")
+    await page.get_by_role("button", name="Salva ed entra").click()
+    await expect(page.locator("#password-error")).to_have_text(
+        "Scegli una password di almeno 12 caratteri."
+    )
+    await page.get_by_label("Password (almeno 12 caratteri)").fill("una frase abbastanza lunga")
+    await page.get_by_label("Ripeti la password").fill("una frase abbastanza lunga!")
+    await page.get_by_role("button", name="Salva ed entra").click()
+    await expect(page.locator("#again-error")).to_have_text("Le due password non coincidono.")
+    await shot(page, "welcome")
+    await page.get_by_label("Password (almeno 12 caratteri)").fill("una frase abbastanza lunga")
+    await page.get_by_label("Ripeti la password").fill("una frase abbastanza lunga")
+    await page.get_by_role("button", name="Salva ed entra").click()
+    await expect(page).to_have_url(re.compile(rf"/t/{d.TENANT_ID}$"))
+    await expect(page.locator("header .who")).to_have_text("Nuova")
+
+    spent = await (await open_page()).goto(f"/welcome?token={link.token}")
+    assert spent is not None and spent.status == 404
+    assert "non vale più" in await spent.text()
+    try:
+        await remove_membership(pool, d.TENANT_ID, user.id)
+    finally:
+        await disable_user(pool, user.id)

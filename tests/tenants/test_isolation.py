@@ -115,13 +115,17 @@ async def test_no_tenant_setting_is_an_error_not_everything(
 async def test_the_app_role_cannot_read_secrets_or_crown_itself(
     twins: Twins, app_conn: asyncpg.Connection
 ) -> None:
-    """SQL injection in the app must not leak password or key hashes, nor mint a platform admin."""
+    """SQL injection in the app must not leak password or key hashes, nor mint a platform
+    admin or a password link."""
     forbidden = [
         "SELECT password_hash FROM users",
         "SELECT * FROM users",
         f"UPDATE users SET is_platform_admin = true WHERE id = '{twins.user_id}'",
         "INSERT INTO users (id, email, display_name, is_platform_admin)"
         f" VALUES ('{uuid.uuid4()}', 'x@example.it', 'X', true)",
+        "SELECT token_hash FROM password_links",  # only through its definer functions
+        "INSERT INTO password_links (token_hash, user_id, made_by, expires_at)"
+        f" VALUES ('\\x00', '{twins.user_id}', 'x', now() + interval '1 day')",
     ]
     for sql in forbidden:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
@@ -142,5 +146,6 @@ async def test_the_definer_functions_are_not_open_to_everyone(admin: asyncpg.Con
         "okr_user_grants", "okr_api_key_by_prefix", "okr_consultancy_tenants",
         "okr_user_credentials", "okr_tenant_positions", "okr_purge_idempotency_keys",
         "okr_erase_tenant", "okr_user_suspended_tenants", "okr_suspended_api_key_by_prefix",
+        "okr_make_password_link", "okr_take_password_link", "okr_password_link_open",
     }  # fmt: skip
     assert all(r["app"] and not r["open"] for r in rows)

@@ -13,9 +13,10 @@ from services.api.dependencies import (
     PrincipalDep,
     RuntimeDep,
 )
-from services.api.schemas.tenancy import MeOut, Refresh, SignIn, TokenOut
+from services.api.schemas.tenancy import MeOut, PasswordSet, Refresh, SignIn, TokenOut
 from services.api.security import PUBLIC
 from tenants.auth import sign_in
+from tenants.password_links import set_password_with_link
 from tenants.tokens import TokenPair, refresh_tokens
 
 UNKNOWN_IP = "0.0.0.0"  # noqa: S104 - a rate-limit key for clients without an address, not a bind
@@ -44,7 +45,8 @@ def token_out(pair: TokenPair) -> TokenOut:
 
 
 class AuthController(Controller):
-    """Tokens for people: sign in with email and password, refresh, and the principal."""
+    """Tokens for people: sign in with email and password, refresh, the principal, and the
+    first password of an invited person."""
 
     path = "/auth"
     tags = ["auth"]
@@ -70,6 +72,13 @@ class AuthController(Controller):
     async def refresh(self, data: JSONBody[Refresh], runtime: RuntimeDep) -> TokenOut:
         """Spend a refresh token for a new pair (a reused one revokes its whole family)."""
         return token_out(await refresh_tokens(runtime.pool, runtime.tokens, data.refresh_token))
+
+    @post("/password", opt={PUBLIC: True}, status_code=204, summary="Set a password by link")
+    async def set_password(self, data: JSONBody[PasswordSet], runtime: RuntimeDep) -> None:
+        """An invited person chooses their password with the link made for them (POST
+        .../users/{user_id}/password-link): once, within a week; then they sign in. A
+        password refused (12 to 1024 characters) keeps the link."""
+        await set_password_with_link(runtime.pool, data.token, data.password)
 
     @get("/me", summary="Who am I")
     async def me(self, principal: PrincipalDep) -> MeOut:

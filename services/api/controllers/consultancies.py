@@ -45,8 +45,9 @@ from services.api.security import (
 )
 from services.app import Context, OKRApplication
 from tenants import directory, users
-from tenants.errors import UnknownTenantError
-from tenants.models import Consultancy, ConsultancyMember, ErasedTenant, Tenant
+from tenants.errors import UnknownMembershipError, UnknownTenantError
+from tenants.models import Consultancy, ConsultancyMember, ErasedTenant, PasswordLink, Tenant
+from tenants.password_links import make_password_link
 from tenants.principal import Principal
 
 V1 = "/api/v1"
@@ -292,6 +293,26 @@ class ConsultancyController(Controller):
         the consultancy's own people takes no reason: it would be written in every client's
         log, for its people to read.)"""
         await okr.access.remove_consultancy_member(consultancy_id, user_id, principal.actor)
+
+    @post(
+        "/{consultancy_id:uuid}/members/{user_id:uuid}/password-link",
+        guards=[requires_consultancy_manage_users],
+        summary="Make a password link for a consultancy member",
+    )
+    async def member_password_link(
+        self,
+        consultancy_id: FromPath[UUID],
+        user_id: FromPath[UUID],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+    ) -> Response[PasswordLink]:
+        """As for a tenant's member (POST /tenants/{id}/users/{user_id}/password-link): a
+        one-time link with which a consultancy member added without a password chooses one."""
+        members = await lookups.consultancy_members(runtime.pool, consultancy_id)
+        if user_id not in {m.user_id for m in members}:
+            raise UnknownMembershipError("not a member of this consultancy", field="user_id")
+        link = await make_password_link(runtime.pool, user_id, principal)
+        return Response(link, status_code=HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
     @get(
         "/{consultancy_id:uuid}/portfolio",

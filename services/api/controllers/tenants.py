@@ -30,7 +30,9 @@ from services.api.schemas.tenancy import (
 )
 from services.api.security import requires_manage_api_keys, requires_manage_users, requires_read
 from tenants import api_keys, directory, memberships
-from tenants.models import ApiKey, CreatedApiKey, Membership, Tenant
+from tenants.errors import UnknownMembershipError
+from tenants.models import ApiKey, CreatedApiKey, Membership, PasswordLink, Tenant
+from tenants.password_links import make_password_link
 
 
 class TenantController(Controller):
@@ -156,6 +158,23 @@ class UserController(Controller):
         why: `{"reason": "..."}`, kept with the change in the log."""
         position = await okr.access.remove(ctx, user_id, reason_of(data))
         return await with_position(runtime, tenant_id, None, HTTP_204_NO_CONTENT, position)
+
+    @post("/{user_id:uuid}/password-link", summary="Make a password link")
+    async def password_link(
+        self,
+        tenant_id: FromPath[UUID],
+        user_id: FromPath[UUID],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+    ) -> Response[PasswordLink]:
+        """A one-time link (its token shown in this answer only, valid 7 days) with which an
+        invited member, whose account has no password yet, chooses one: hand it to them.
+        A new link replaces the last. Refused (409) for an account that has a password, or
+        that reaches a tenant or consultancy you do not manage."""
+        if not await memberships.is_member(runtime.pool, tenant_id, user_id):
+            raise UnknownMembershipError("not a member of this tenant", field="user_id")
+        link = await make_password_link(runtime.pool, user_id, principal)
+        return Response(link, status_code=HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
 
 class ApiKeyController(Controller):

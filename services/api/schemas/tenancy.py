@@ -21,6 +21,13 @@ class SignIn(Body):
     password: str
 
 
+class PasswordSet(Body):
+    """A password link's token and the password its person chooses (12 to 1024 characters)."""
+
+    token: str
+    password: str
+
+
 class Refresh(Body):
     """A refresh token, spent once for a new pair."""
 

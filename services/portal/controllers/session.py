@@ -20,9 +20,11 @@ from services.portal.dependencies import (
 from services.portal.i18n import LANG_COOKIE, LANGUAGES
 from services.portal.sessions import SESSION_COOKIE
 from services.portal.sessions import sign_out as end_session
-from tenants.errors import RateLimitedError
+from tenants.errors import InvalidPasswordLinkError, RateLimitedError, WeakPasswordError
 from tenants.memberships import suspended_tenants
+from tenants.password_links import link_is_open, set_password_with_link
 from tenants.users import authenticate_password
+from tenants.validation import MIN_PASSWORD
 
 YEAR = 365 * 24 * 3600
 
@@ -51,8 +53,16 @@ async def landing(portal: PortalDep, viewer: ViewerDep) -> str:
     return home_of(viewer)
 
 
+NO_STORE = {"Cache-Control": "no-store"}
+"""A page that holds a password link: no cache keeps it."""
+
+
+def _link_gone(locale: LocaleDep) -> dict[str, str]:
+    return {"form": locale.t("welcome.link_gone")}
+
+
 class SessionController(Controller):
-    """/, /sign-in, /sign-out, /lang/{code}."""
+    """/, /sign-in, /sign-out, /lang/{code}, /welcome (an invited person's first password)."""
 
     @get("/", name="portal:home")
     async def home(self, portal: PortalDep, viewer_or_none: MaybeViewerDep) -> Redirect:
@@ -102,6 +112,50 @@ class SessionController(Controller):
         return portal.pages.render(
             request, "sign_in.html", locale=locale, status=status, email=email, errors=errors,
             next_page=form.get("next", ""), signed_out=False,
+        )  # fmt: skip
+
+    @get("/welcome", name="portal:welcome")
+    async def welcome_page(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        token: FromQuery[str] = "",
+    ) -> Response[Any]:
+        """Where an invited person chooses their password, with the link made for them."""
+        errors = {} if await link_is_open(portal.system.pool, token) else _link_gone(locale)
+        return portal.pages.render(
+            request, "welcome.html", locale=locale, token=token, errors=errors,
+            status=200 if not errors else 404, headers=NO_STORE,
+        )  # fmt: skip
+
+    @post("/welcome", name="portal:welcome-submit")
+    async def welcome(
+        self, request: Request[Any, Any, Any], portal: PortalDep, locale: LocaleDep, form: FormDep
+    ) -> Response[Any]:
+        """Set the password (typed twice) and sign in: home, like a sign-in."""
+        token, password = form.get("token", ""), form.get("password", "")
+        errors: dict[str, str] = {}
+        if password != form.get("again", ""):
+            errors["again"] = locale.t("welcome.mismatch")
+        else:
+            try:
+                user_id = await set_password_with_link(portal.system.pool, token, password)
+            except WeakPasswordError:
+                errors["password"] = locale.t("welcome.weak", min=MIN_PASSWORD)
+            except InvalidPasswordLinkError:
+                errors = _link_gone(locale)
+            else:
+                cookie, _ = portal.signer.issue(user_id)
+                ttl = int(portal.signer.ttl.total_seconds())
+                return Redirect(
+                    path="/",
+                    status_code=303,
+                    cookies=[portal.pages.cookie(SESSION_COOKIE, cookie, max_age=ttl)],
+                )
+        return portal.pages.render(
+            request, "welcome.html", locale=locale, token=token, errors=errors, status=422,
+            headers=NO_STORE,
         )  # fmt: skip
 
     @staticmethod

@@ -1,0 +1,89 @@
+"""One-time links with which an invited person chooses their password (migration 0018).
+
+An invitation makes an account without a password: it cannot sign in. Whoever manages the
+person makes a link and hands it to them (this platform sends no mail); the person sets
+their password with it, once, within a week. A link is made only for an account that has
+no password yet and reaches nothing beyond what its maker manages, so that no one can take
+over an account that reaches more than they do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from tenants import validation as valid
+from tenants.errors import InvalidPasswordLinkError, PasswordLinkRefusedError, UnknownUserError
+from tenants.models import PasswordLink
+from tenants.passwords import hash_password
+from tenants.principal import Principal
+from tenants.roles import Permission, Role
+
+LINK_PREFIX = "okrpw_"
+LINK_LIFETIME = timedelta(days=7)
+_REFUSALS = {
+    "has_password": "this account has a password already: its owner signs in with it",
+    "platform_admin": "a platform admin's account takes no link",
+    "reaches_elsewhere": "this account reaches tenants or consultancies you do not manage:"
+    " ask who manages them",
+}
+
+
+async def make_password_link(pool: asyncpg.Pool, user_id: UUID, maker: Principal) -> PasswordLink:
+    """A new link for the user (their earlier links stop working), if every membership of
+    theirs is in a tenant where `maker` manages people and every consultancy role in a
+    consultancy `maker` is an admin of (a platform admin's: anywhere). UnknownUserError or
+    PasswordLinkRefusedError otherwise."""
+    tenants = None
+    if not maker.is_platform_admin:
+        tenants = [t for t in maker.grants if maker.can(t, Permission.MANAGE_USERS)]
+    consultancies = [c for c, r in maker.consultancy_roles.items() if r == Role.CONSULTANCY_ADMIN]
+    token = LINK_PREFIX + secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + LINK_LIFETIME
+    outcome = await pool.fetchval(
+        "SELECT okr_make_password_link($1, $2, $3, $4, $5, $6)",
+        user_id, _digest(token), expires_at, maker.actor, tenants, consultancies,
+    )  # fmt: skip
+    if outcome == "unknown":
+        raise UnknownUserError(f"no account {user_id}", field="user_id")
+    if outcome != "made":
+        raise PasswordLinkRefusedError(_REFUSALS[outcome], field="user_id", rule=outcome)
+    return PasswordLink(user_id=user_id, token=token, expires_at=expires_at)
+
+
+async def set_password_with_link(pool: asyncpg.Pool, token: str, password: str) -> UUID:
+    """Spend the link on this password (checked first: a refused password keeps the link):
+    the account whose password it now is. InvalidPasswordLinkError for a link never made,
+    used already, expired, or of an account that has a password or is disabled now."""
+    clean = valid.password(password)
+    if not await link_is_open(pool, token):  # before the hash, which costs
+        raise _invalid()
+    hashed = await asyncio.to_thread(hash_password, clean)
+    user_id = await pool.fetchval("SELECT okr_take_password_link($1, $2)", _digest(token), hashed)
+    if user_id is None:
+        raise _invalid()
+    return UUID(str(user_id))
+
+
+async def link_is_open(pool: asyncpg.Pool, token: str) -> bool:
+    """Whether this link would set a password now."""
+    if not token.startswith(LINK_PREFIX) or len(token) > 100:
+        return False
+    return bool(await pool.fetchval("SELECT okr_password_link_open($1)", _digest(token)))
+
+
+def _invalid() -> InvalidPasswordLinkError:
+    return InvalidPasswordLinkError(
+        "this link does not set a password: it was used, it expired, or it was never made;"
+        " ask for a new one",
+        field="token",
+    )
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()

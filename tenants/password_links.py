@@ -2,9 +2,10 @@
 
 An invitation makes an account without a password: it cannot sign in. Whoever manages the
 person makes a link and hands it to them (this platform sends no mail); the person sets
-their password with it, once, within a week. A link is made only for an account that has
-no password yet and reaches nothing beyond what its maker manages, so that no one can take
-over an account that reaches more than they do.
+their password with it, once, within a week. The maker could use the link themselves, so a
+link is made only for an account that has no password yet and reaches nothing beyond what
+its maker manages, and the password holds only while the account reaches no further (see
+migration 0018): no one takes over an account that reaches more than they manage.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from uuid import UUID
 import asyncpg
 
 from tenants import validation as valid
-from tenants.errors import InvalidPasswordLinkError, PasswordLinkRefusedError, UnknownUserError
+from tenants.errors import InvalidPasswordLinkError, PasswordLinkRefusedError
 from tenants.models import PasswordLink
 from tenants.passwords import hash_password
 from tenants.principal import Principal
@@ -28,10 +29,11 @@ LINK_PREFIX = "okrpw_"
 LINK_LIFETIME = timedelta(days=7)
 _REFUSALS = {
     "has_password": "this account has a password already: its owner signs in with it",
-    "platform_admin": "a platform admin's account takes no link",
-    "reaches_elsewhere": "this account reaches tenants or consultancies you do not manage:"
-    " ask who manages them",
+    "beyond": "this account reaches beyond what you manage: ask whoever manages all of it",
 }
+"""Why no link: one reason for every account beyond the maker's reach (another client's
+member, a consultancy's, a platform admin's, a disabled one), which tells them nothing of
+where else it reaches."""
 
 
 async def make_password_link(pool: asyncpg.Pool, user_id: UUID, maker: Principal) -> PasswordLink:
@@ -49,19 +51,19 @@ async def make_password_link(pool: asyncpg.Pool, user_id: UUID, maker: Principal
         "SELECT okr_make_password_link($1, $2, $3, $4, $5, $6)",
         user_id, _digest(token), expires_at, maker.actor, tenants, consultancies,
     )  # fmt: skip
-    if outcome == "unknown":
-        raise UnknownUserError(f"no account {user_id}", field="user_id")
     if outcome != "made":
-        raise PasswordLinkRefusedError(_REFUSALS[outcome], field="user_id", rule=outcome)
+        reason = "has_password" if outcome == "has_password" else "beyond"
+        raise PasswordLinkRefusedError(_REFUSALS[reason], field="user_id", rule=reason)
     return PasswordLink(user_id=user_id, token=token, expires_at=expires_at)
 
 
 async def set_password_with_link(pool: asyncpg.Pool, token: str, password: str) -> UUID:
     """Spend the link on this password (checked first: a refused password keeps the link):
     the account whose password it now is. InvalidPasswordLinkError for a link never made,
-    used already, expired, or of an account that has a password or is disabled now."""
+    used already (or being used: claimed for a minute), expired, or of an account that has a
+    password, is disabled, or reaches beyond the link's maker now."""
     clean = valid.password(password)
-    if not await link_is_open(pool, token):  # before the hash, which costs
+    if not await _claim(pool, token):  # one caller at a time, before the hash, which costs
         raise _invalid()
     hashed = await asyncio.to_thread(hash_password, clean)
     user_id = await pool.fetchval("SELECT okr_take_password_link($1, $2)", _digest(token), hashed)
@@ -70,11 +72,22 @@ async def set_password_with_link(pool: asyncpg.Pool, token: str, password: str) 
     return UUID(str(user_id))
 
 
+def looks_like_a_link(token: str) -> bool:
+    """Whether the text could be a link's token at all."""
+    return token.startswith(LINK_PREFIX) and len(token) <= 100
+
+
 async def link_is_open(pool: asyncpg.Pool, token: str) -> bool:
     """Whether this link would set a password now."""
-    if not token.startswith(LINK_PREFIX) or len(token) > 100:
+    if not looks_like_a_link(token):
         return False
     return bool(await pool.fetchval("SELECT okr_password_link_open($1)", _digest(token)))
+
+
+async def _claim(pool: asyncpg.Pool, token: str) -> bool:
+    if not looks_like_a_link(token):
+        return False
+    return bool(await pool.fetchval("SELECT okr_claim_password_link($1)", _digest(token)))
 
 
 def _invalid() -> InvalidPasswordLinkError:

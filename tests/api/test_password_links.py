@@ -3,6 +3,8 @@ manages them makes it, within what they manage, and it works once, within a week
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -10,8 +12,9 @@ import asyncpg
 import httpx
 
 from services.bootstrap import System
+from tenants import users
 from tenants.tokens import issue_access_token
-from tenants.users import disable_user
+from tenants.users import disable_user, make_platform_admin, resolve_user_principal
 from tests.api.builders import World, an_email
 from tests.api.test_tenancy import a_new_tenant, bearer
 
@@ -46,6 +49,16 @@ async def set_password(client: httpx.AsyncClient, token: str, password: str) -> 
 async def sign_in(client: httpx.AsyncClient, email: str, password: str) -> int:
     answer = await client.post("/api/v1/auth/token", json={"email": email, "password": password})
     return answer.status_code
+
+
+async def a_tenant_with_a_client_admin(
+    client: httpx.AsyncClient, world: World
+) -> tuple[str, dict[str, str], dict[str, str]]:
+    """A new tenant, its consultancy admin's auth, and a client admin's of it."""
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    boss, _ = await invite(client, tenant, admin, "boss", "client_admin")
+    return tenant, admin, bearer(issue_access_token(world.tokens, boss))
 
 
 def refusal(answer: httpx.Response) -> tuple[int, Any, Any]:
@@ -104,9 +117,7 @@ async def test_a_link_is_made_only_within_what_its_maker_manages(
         json={"email": email, "display_name": "both", "role": "client_viewer"},
     )  # fmt: skip
 
-    assert refusal(await link_for(client, tenant, boss_auth, both)) == (
-        409, "user_id", "reaches_elsewhere"
-    )  # fmt: skip
+    assert refusal(await link_for(client, tenant, boss_auth, both)) == (409, "user_id", "beyond")
     assert (await link_for(client, tenant, boss_auth, viewer)).status_code == 201
     assert (await link_for(client, tenant, viewer_auth, boss)).status_code == 403
     stranger = world.b.user_ids["client_member"]
@@ -141,7 +152,7 @@ async def test_a_link_of_a_disabled_or_expired_account_sets_nothing(
             422, "token", "invalid_link"
         ), token  # fmt: skip
     assert await sign_in(client, late_email, PASSWORD) == 401
-    assert refusal(await link_for(client, tenant, admin, gone)) == (404, "user_id", "unknown_user")
+    assert refusal(await link_for(client, tenant, admin, gone)) == (409, "user_id", "beyond")
 
 
 async def test_a_consultancy_member_added_without_a_password_gets_a_link(
@@ -178,3 +189,110 @@ async def test_a_retried_link_is_not_shown_again(client: httpx.AsyncClient, worl
     again = await link_for(client, tenant, once, ines)
     assert again.status_code == 409, again.text
     assert first.json()["token"] not in again.text
+
+
+async def test_a_password_chosen_by_link_ends_when_the_account_reaches_beyond_its_maker(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """The maker of a link could have used it: a client admin who invites someone else's
+    email, sets its password and steps back must not own the account when another
+    consultancy invites that email. The password ends then, with every token and session
+    it began, and the new manager makes a new link for the email's owner."""
+    tenant, _, boss_auth = await a_tenant_with_a_client_admin(client, world)
+    victim, email = await invite(client, tenant, boss_auth, "ceo", "client_viewer")
+    token = (await link_for(client, tenant, boss_auth, victim)).json()["token"]
+    assert (await set_password(client, token, PASSWORD)).status_code == 204
+    signed = await client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD})
+    held, refresh = bearer(signed.json()["access_token"]), signed.json()["refresh_token"]
+    portal_issued = datetime.now(UTC) - timedelta(seconds=1)
+    await client.delete(f"/api/v1/tenants/{tenant}/users/{victim}", headers=boss_auth)
+    assert (await client.get("/api/v1/auth/me", headers=held)).status_code == 200
+
+    other = world.b.auth("consultancy_admin")  # the other consultancy invites the email
+    theirs = str(world.b.tenant.id)
+    again, _ = await invite_email(client, theirs, other, email, "client_admin")
+    assert again == victim  # the same account, as an invitation of an email finds it
+
+    assert await sign_in(client, email, PASSWORD) == 401
+    assert (await client.get("/api/v1/auth/me", headers=held)).status_code == 401
+    renewed = await client.post("/api/v1/auth/refresh", json={"refresh_token": refresh})
+    assert renewed.status_code == 401
+    assert await resolve_user_principal(system.pool, UUID(victim), portal_issued) is None
+    fresh = await link_for(client, theirs, other, victim)  # now theirs to hand over
+    assert fresh.status_code == 201, fresh.text
+    assert (
+        await set_password(client, fresh.json()["token"], "the owner's own phrase")
+    ).status_code == 204
+    assert await sign_in(client, email, "the owner's own phrase") == 200
+
+
+async def test_a_pending_link_is_void_once_the_account_reaches_further(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A link made by a client admin, and the account then made a consultancy admin: the
+    link would hand the consultancy to the client admin. Any change of reach voids it."""
+    tenant, admin, boss_auth = await a_tenant_with_a_client_admin(client, world)
+    rising, email = await invite(client, tenant, boss_auth, "rising", "client_viewer")
+    token = (await link_for(client, tenant, boss_auth, rising)).json()["token"]
+    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
+    promoted = await client.post(
+        members, headers=admin,
+        json={"email": email, "display_name": "rising", "role": "consultancy_admin"},
+    )  # fmt: skip
+    assert promoted.status_code == 201, promoted.text
+    assert refusal(await set_password(client, token, PASSWORD)) == (422, "token", "invalid_link")
+    assert refusal(await link_for(client, tenant, boss_auth, rising)) == (409, "user_id", "beyond")
+
+
+async def test_no_link_for_a_consultant_or_a_platform_admin_from_a_client_admin(
+    client: httpx.AsyncClient, world: World, admin: asyncpg.Connection
+) -> None:
+    tenant, consultancy_admin, boss_auth = await a_tenant_with_a_client_admin(client, world)
+    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
+    tea = {"email": an_email("tea"), "display_name": "Tea", "role": "consultant"}
+    await client.post(members, headers=consultancy_admin, json=tea)
+    tea_id, _ = await invite_email(client, tenant, consultancy_admin, tea["email"], "consultant")
+    op, _ = await invite(client, tenant, consultancy_admin, "op", "client_viewer")
+    await make_platform_admin(admin, UUID(op))
+
+    for user_id in (tea_id, op):
+        assert refusal(await link_for(client, tenant, boss_auth, user_id)) == (
+            409, "user_id", "beyond"
+        )  # fmt: skip
+    assert (await link_for(client, tenant, consultancy_admin, tea_id)).status_code == 201
+    assert refusal(await link_for(client, tenant, consultancy_admin, op)) == (
+        409, "user_id", "beyond"
+    )  # fmt: skip
+
+
+async def test_a_link_sets_one_password_once_even_at_once(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Two requests with one link at the same moment: one sets the password, the other is
+    refused before any hash; a password set meanwhile by other means spends the link."""
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    twin, email = await invite(client, tenant, admin, "twin", "client_viewer")
+    token = (await link_for(client, tenant, admin, twin)).json()["token"]
+    answers = await asyncio.gather(
+        set_password(client, token, PASSWORD), set_password(client, token, "the other phrase!")
+    )
+    assert sorted(a.status_code for a in answers) == [204, 422]
+    won = PASSWORD if answers[0].status_code == 204 else "the other phrase!"
+    assert await sign_in(client, email, won) == 200
+
+    late, _ = await invite(client, tenant, admin, "late", "client_viewer")
+    token = (await link_for(client, tenant, admin, late)).json()["token"]
+    await users.set_password(system.pool, UUID(late), "set by an operator")
+    assert refusal(await set_password(client, token, PASSWORD)) == (422, "token", "invalid_link")
+
+
+async def invite_email(
+    client: httpx.AsyncClient, tenant: str, auth: dict[str, str], email: str, role: str
+) -> tuple[str, str]:
+    made = await client.post(
+        f"/api/v1/tenants/{tenant}/users", headers=auth,
+        json={"email": email, "display_name": "again", "role": role},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    return made.json()["user_id"], email

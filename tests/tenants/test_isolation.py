@@ -124,6 +124,7 @@ async def test_the_app_role_cannot_read_secrets_or_crown_itself(
         "INSERT INTO users (id, email, display_name, is_platform_admin)"
         f" VALUES ('{uuid.uuid4()}', 'x@example.it', 'X', true)",
         "SELECT token_hash FROM password_links",  # only through its definer functions
+        "SELECT * FROM password_scopes",
         "INSERT INTO password_links (token_hash, user_id, made_by, expires_at)"
         f" VALUES ('\\x00', '{twins.user_id}', 'x', now() + interval '1 day')",
     ]
@@ -147,5 +148,11 @@ async def test_the_definer_functions_are_not_open_to_everyone(admin: asyncpg.Con
         "okr_user_credentials", "okr_tenant_positions", "okr_purge_idempotency_keys",
         "okr_erase_tenant", "okr_user_suspended_tenants", "okr_suspended_api_key_by_prefix",
         "okr_make_password_link", "okr_take_password_link", "okr_password_link_open",
+        "okr_claim_password_link", *INTERNAL,
     }  # fmt: skip
-    assert all(r["app"] and not r["open"] for r in rows)
+    assert not any(r["open"] for r in rows)
+    assert {r["proname"] for r in rows if not r["app"]} == INTERNAL
+
+
+INTERNAL = {"okr_reach_within", "okr_reach_changed"}
+"""Definer functions only other definer functions and triggers call: not the application's."""

@@ -122,7 +122,8 @@ class SessionController(Controller):
         locale: LocaleDep,
         token: FromQuery[str] = "",
     ) -> Response[Any]:
-        """Where an invited person chooses their password, with the link made for them."""
+        """Where an invited person chooses their password, with the link made for them (one
+        that no longer works says so at once)."""
         errors = {} if await link_is_open(portal.system.pool, token) else _link_gone(locale)
         return portal.pages.render(
             request, "welcome.html", locale=locale, token=token, errors=errors,

@@ -16,10 +16,15 @@ from eventsourcing.domain import Aggregate
 from domain import values
 from domain.errors import InvalidValueError
 
-MEMBER, API_KEY, TENANT = "member", "api_key", "tenant"
-SUBJECTS = (MEMBER, API_KEY, TENANT)
+MEMBER, API_KEY, TENANT, PASSWORD_LINK = "member", "api_key", "tenant", "password_link"
+SUBJECTS = (MEMBER, API_KEY, TENANT, PASSWORD_LINK)
 """What a change is about: a person's role in the tenant, an API key (its role), the tenant
-itself (its status)."""
+itself (its status), a link made with which a person without a password chooses one (who
+made it could have used it: the trail says who did)."""
+MADE = "made"
+"""A password link's `after`."""
+PEOPLE = (MEMBER, PASSWORD_LINK)
+"""Subjects whose subject_id is a person's."""
 ACTIVE, SUSPENDED = "active", "suspended"
 """A tenant's statuses."""
 

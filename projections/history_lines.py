@@ -332,8 +332,8 @@ def _access_changed(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
     """A line about who may reach the tenant: a member's role (the member as an actor, named
     where the line is read), an API key, its status."""
     e: AccessChange.Created = record.event
-    field = "status" if e.subject == access.TENANT else "role"
-    params = {"member": f"user:{e.subject_id}"} if e.subject == access.MEMBER else {}
+    field = {access.TENANT: "status", access.PASSWORD_LINK: "password_link"}.get(e.subject, "role")
+    params = {"member": f"user:{e.subject_id}"} if e.subject in access.PEOPLE else {}
     if e.name is not None:
         params["name"] = e.name
     item = _Item(ACCESS, record.tenant_id, e.tenant, None)
@@ -342,6 +342,8 @@ def _access_changed(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
 
 
 def _access_template(e: AccessChange.Created) -> str:
+    if e.subject == access.PASSWORD_LINK:
+        return "access.password_link_made"
     if e.subject == access.TENANT:
         return "access.suspended" if e.after == access.SUSPENDED else "access.reactivated"
     if e.subject == access.API_KEY:

@@ -227,6 +227,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "API key '{name}' revoked by {actor} (role {before})",
         "it": "chiave API '{name}' revocata da {actor} (ruolo {before})",
     },
+    "access.password_link_made": {
+        "en": "password link for {member} made by {actor}",
+        "it": "collegamento per la password di {member} creato da {actor}",
+    },
     "access.suspended": {
         "en": "'{title}' suspended by {actor}: its people and keys lost access",
         "it": "'{title}' sospesa da {actor}: le sue persone e chiavi non vi accedono più",

@@ -183,18 +183,6 @@ async def locked_roles(
     return {r["tenant_id"]: Role(r["role"]) for r in rows}
 
 
-async def is_member(pool: asyncpg.Pool, tenant_id: UUID, user_id: UUID) -> bool:
-    """Whether the user holds a membership of the tenant."""
-    async with tenant_transaction(pool, [tenant_id]) as conn:
-        return bool(
-            await conn.fetchval(
-                "SELECT EXISTS (SELECT FROM memberships WHERE tenant_id = $1 AND user_id = $2)",
-                tenant_id,
-                user_id,
-            )
-        )
-
-
 async def list_members(pool: asyncpg.Pool, tenant_id: UUID) -> list[Membership]:
     """The tenant's explicit memberships by email (consultancy admins reach it without one)."""
     async with tenant_transaction(pool, [tenant_id]) as conn:

@@ -36,7 +36,9 @@ member, a consultancy's, a platform admin's, a disabled one), which tells them n
 where else it reaches."""
 
 
-async def make_password_link(pool: asyncpg.Pool, user_id: UUID, maker: Principal) -> PasswordLink:
+async def make_password_link(
+    on: asyncpg.Pool | asyncpg.Connection, user_id: UUID, maker: Principal
+) -> PasswordLink:
     """A new link for the user (their earlier links stop working), if every membership of
     theirs is in a tenant where `maker` manages people and every consultancy role in a
     consultancy `maker` is an admin of (a platform admin's: anywhere). UnknownUserError or
@@ -47,7 +49,7 @@ async def make_password_link(pool: asyncpg.Pool, user_id: UUID, maker: Principal
     consultancies = [c for c, r in maker.consultancy_roles.items() if r == Role.CONSULTANCY_ADMIN]
     token = LINK_PREFIX + secrets.token_urlsafe(32)
     expires_at = datetime.now(UTC) + LINK_LIFETIME
-    outcome = await pool.fetchval(
+    outcome = await on.fetchval(
         "SELECT okr_make_password_link($1, $2, $3, $4, $5, $6)",
         user_id, _digest(token), expires_at, maker.actor, tenants, consultancies,
     )  # fmt: skip

@@ -16,10 +16,10 @@ from uuid import UUID
 
 import asyncpg
 
-from domain.access import API_KEY, MEMBER, TENANT, AccessChange
+from domain.access import API_KEY, MADE, MEMBER, PASSWORD_LINK, TENANT, AccessChange
 from services import read
 from services.app.base import Commands, Context
-from tenants import api_keys, directory, memberships
+from tenants import api_keys, directory, memberships, password_links
 from tenants.db import admit_sql, transaction_with
 from tenants.errors import LastAdminError, UnknownMembershipError
 from tenants.models import (
@@ -28,8 +28,10 @@ from tenants.models import (
     CreatedApiKey,
     ErasedTenant,
     Membership,
+    PasswordLink,
     Tenant,
 )
+from tenants.principal import Principal
 from tenants.roles import Role
 
 T = TypeVar("T")
@@ -127,6 +129,19 @@ class AccessCommands(Commands):
             )
 
         return await self._in_transaction(ctx, revoke)
+
+    async def make_password_link(
+        self, ctx: Context, user_id: UUID, maker: Principal
+    ) -> tuple[PasswordLink, int]:
+        """A link with which a member without a password chooses one (see
+        tenants.password_links), recorded in the log: its maker could have used it."""
+
+        async def make(conn: asyncpg.Connection, tenant: Tenant) -> Made[PasswordLink]:
+            await _member(conn, ctx.tenant_id, user_id)
+            link = await password_links.make_password_link(conn, user_id, maker)
+            return link, _event(ctx, tenant, PASSWORD_LINK, user_id, None, MADE)
+
+        return await self._in_transaction(ctx, make)
 
     async def set_status(
         self, ctx: Context, *, suspended: bool, reason: str | None = None

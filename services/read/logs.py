@@ -141,9 +141,11 @@ async def named_people(repository: Repository, tenant_id: UUID) -> list[str]:
             limit=MAX_LIMIT,
         )  # fmt: skip
         for change in changes:
-            subject = {access.MEMBER: "user", access.API_KEY: "key"}.get(
-                change.payload.get("subject", "")
-            )
+            subject = {
+                access.MEMBER: "user",
+                access.PASSWORD_LINK: "user",
+                access.API_KEY: "key",
+            }.get(change.payload.get("subject", ""))
             if subject is not None:
                 named.add(f"{subject}:{change.payload['subject_id']}")
         if len(changes) < MAX_LIMIT:

@@ -80,6 +80,14 @@ async def test_an_invited_member_chooses_a_password_with_a_link_once(
     assert first.status_code == 201, first.text
     assert first.headers["cache-control"] == "no-store"
     assert first.json()["user_id"] == marta
+    at = first.headers["X-OKR-Position"]
+    made_by = await client.get(  # its maker could have used it: the trail says who made it
+        f"/api/v1/tenants/{tenant}/history", headers=admin,
+        params={"kind": "access.password_link_made", "min_position": at},
+    )  # fmt: skip
+    assert [line["text"] for line in made_by.json()["items"]] == [
+        "password link for marta made by Consultancy_Admin"
+    ]
     made = await link_for(client, tenant, admin, marta)  # the first one stops working
     token = made.json()["token"]
     assert token.startswith("okrpw_") and token != first.json()["token"]

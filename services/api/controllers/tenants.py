@@ -30,9 +30,7 @@ from services.api.schemas.tenancy import (
 )
 from services.api.security import requires_manage_api_keys, requires_manage_users, requires_read
 from tenants import api_keys, directory, memberships
-from tenants.errors import UnknownMembershipError
 from tenants.models import ApiKey, CreatedApiKey, Membership, PasswordLink, Tenant
-from tenants.password_links import make_password_link
 
 
 class TenantController(Controller):
@@ -166,15 +164,17 @@ class UserController(Controller):
         user_id: FromPath[UUID],
         principal: PrincipalDep,
         runtime: RuntimeDep,
+        okr: OkrDep,
+        ctx: ContextDep,
     ) -> Response[PasswordLink]:
         """A one-time link (its token shown in this answer only, valid 7 days) with which an
         invited member, whose account has no password yet, chooses one: hand it to them.
-        A new link replaces the last. Refused (409) for an account that has a password, or
-        that reaches a tenant or consultancy you do not manage."""
-        if not await memberships.is_member(runtime.pool, tenant_id, user_id):
-            raise UnknownMembershipError("not a member of this tenant", field="user_id")
-        link = await make_password_link(runtime.pool, user_id, principal)
-        return Response(link, status_code=HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+        A new link replaces the last. Recorded in the tenant's log (okr.AccessChange.Created,
+        subject "password_link"): its maker could use it. Refused (409) for an account that
+        has a password, or that reaches beyond what you manage."""
+        link, position = await okr.access.make_password_link(ctx, user_id, principal)
+        headers = {"Cache-Control": "no-store"}
+        return await with_position(runtime, tenant_id, link, HTTP_201_CREATED, position, headers)
 
 
 class ApiKeyController(Controller):

@@ -29,7 +29,8 @@ LINK_PREFIX = "okrpw_"
 LINK_LIFETIME = timedelta(days=7)
 _REFUSALS = {
     "has_password": "this account has a password already: its owner signs in with it",
-    "beyond": "this account reaches beyond what you manage: ask whoever manages all of it",
+    "beyond": "this account reaches beyond what you manage: a platform admin, or whoever"
+    " manages all it reaches, makes its link",
 }
 """Why no link: one reason for every account beyond the maker's reach (another client's
 member, a consultancy's, a platform admin's, a disabled one), which tells them nothing of
@@ -79,11 +80,13 @@ def looks_like_a_link(token: str) -> bool:
     return token.startswith(LINK_PREFIX) and len(token) <= 100
 
 
-async def link_is_open(pool: asyncpg.Pool, token: str) -> bool:
-    """Whether this link would set a password now."""
+async def link_email(pool: asyncpg.Pool, token: str) -> str | None:
+    """The email of the account this link would set a password of now (None: it would
+    not): shown to whoever holds it."""
     if not looks_like_a_link(token):
-        return False
-    return bool(await pool.fetchval("SELECT okr_password_link_open($1)", _digest(token)))
+        return None
+    email = await pool.fetchval("SELECT okr_password_link_open($1)", _digest(token))
+    return None if email is None else str(email)
 
 
 async def _claim(pool: asyncpg.Pool, token: str) -> bool:

@@ -317,13 +317,17 @@ def _shown_once(
     """What a retry gets of an answer that holds a secret (Cache-Control: no-store, as a new
     API key's plaintext): never the secret, which is not kept anywhere, but a 409 that says
     the write was done, with its Location and position."""
+    lost = (
+        "revoke what was made (its Location) and make another"
+        if any(name == "location" for name, _ in kept)
+        else "make another (a password link replaces the last)"
+    )
     problem = Problem(
         type="/problems/answered-once",
         title="Answered once",
         status=409,
         detail="the first request with this Idempotency-Key succeeded, and its answer held a"
-        " secret shown only once: it is not kept. If it was lost, revoke what was made (its"
-        " Location) and make another.",
+        f" secret shown only once: it is not kept. If it was lost, {lost}.",
         instance=scope["path"],
         errors=[FieldProblem("Idempotency-Key", "secret_shown_once", "answered once")],
     )

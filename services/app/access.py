@@ -41,6 +41,21 @@ Change = Callable[[asyncpg.Connection, Tenant], Awaitable[Made[T]]]
 Reach = tuple[T, Role | None, Role | None]
 """What a change of a consultancy role hands back, and the role before and after it."""
 ConsultancyChange = Callable[[asyncpg.Connection], Awaitable[Reach[T]]]
+TenantEvent = Callable[[Context, Tenant, UUID, Role | None, Role | None], AccessChange | None]
+"""What a consultancy command records in one of its tenants, from the person's reach of it
+before and after (None: nothing)."""
+
+
+def _reach_changed(
+    ctx: Context, tenant: Tenant, user_id: UUID, was: Role | None, now: Role | None
+) -> AccessChange | None:
+    return None if was == now else _event(ctx, tenant, MEMBER, user_id, was, now)
+
+
+def _link_made(
+    ctx: Context, tenant: Tenant, user_id: UUID, was: Role | None, now: Role | None
+) -> AccessChange | None:
+    return None if now is None else _event(ctx, tenant, PASSWORD_LINK, user_id, None, MADE)
 
 
 class AccessCommands(Commands):
@@ -210,13 +225,32 @@ class AccessCommands(Commands):
         self.repository.forget(tenant_id)
         return erased
 
+    async def make_consultancy_password_link(
+        self, consultancy_id: UUID, user_id: UUID, maker: Principal
+    ) -> PasswordLink:
+        """A password link for a member of the consultancy (see make_password_link),
+        recorded in the log of every client they reach: its maker could use it there."""
+
+        async def make(conn: asyncpg.Connection) -> Reach[PasswordLink]:
+            role = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
+            link = await password_links.make_password_link(conn, user_id, maker)
+            return link, role, role
+
+        return await self._in_consultancy(consultancy_id, user_id, maker.actor, make, _link_made)
+
     async def _in_consultancy(
-        self, consultancy_id: UUID, user_id: UUID, actor: str, change: ConsultancyChange[T]
+        self,
+        consultancy_id: UUID,
+        user_id: UUID,
+        actor: str,
+        change: ConsultancyChange[T],
+        event_of: TenantEvent = _reach_changed,
     ) -> T:
         """Run a change of the user's consultancy role, and record in each tenant of the
-        consultancy whose reach by the user it changes an AccessChange, in one transaction:
-        an admin reaches every tenant; a consultant the tenants it is a member of, while it
-        belongs to the consultancy. Tenants made meanwhile wait (directory.lock_consultancy)."""
+        consultancy whose reach by the user it changes an AccessChange (or what `event_of`
+        makes of the reach before and after), in one transaction: an admin reaches every
+        tenant; a consultant the tenants it is a member of, while it belongs to the
+        consultancy. Tenants made meanwhile wait (directory.lock_consultancy)."""
         store = self.repository.store
         positions: dict[UUID, int] = {}
         async with store.pool.acquire() as conn, transaction_with(conn, admit_sql([])):
@@ -228,11 +262,10 @@ class AccessCommands(Commands):
             result, before, after = await change(conn)
             for tenant in tenants:  # each its own append: its log, its key
                 was, now = _reach(before, held.get(tenant.id)), _reach(after, held.get(tenant.id))
-                if was == now:
-                    continue
                 ctx = Context(tenant_id=tenant.id, actor=actor, grants=tuple(tenant_ids))
-                made = _event(ctx, tenant, MEMBER, user_id, was, now)
-                positions[tenant.id] = (await self.save(ctx, made, conn=conn))[-1]
+                made = event_of(ctx, tenant, user_id, was, now)
+                if made is not None:
+                    positions[tenant.id] = (await self.save(ctx, made, conn=conn))[-1]
         for tenant_id, position in positions.items():
             store.appended(tenant_id, position)
         return result

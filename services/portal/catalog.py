@@ -291,14 +291,14 @@ _ERRORS: M = {
 _SIGN_IN: M = {
     "welcome.title": {"it": "Scegli la tua password", "en": "Choose your password"},
     "welcome.lead": {
-        "it": "Con questa password entrerai con la tua email. Il collegamento vale una volta.",
-        "en": "You will sign in with your email and this password. The link works once.",
+        "it": "Entrerai con l'email {email} e questa password. Il collegamento vale una volta.",
+        "en": "You will sign in with the email {email} and this password. The link works once.",
     },
     "welcome.password": {
         "it": "Password (almeno 12 caratteri)",
         "en": "Password (12 characters or more)",
     },
-    "welcome.again": {"it": "Ripeti la password", "en": "The password again"},
+    "welcome.again": {"it": "Ripeti la password", "en": "Repeat the password"},
     "welcome.submit": {"it": "Salva ed entra", "en": "Save and sign in"},
     "welcome.mismatch": {
         "it": "Le due password non coincidono.",

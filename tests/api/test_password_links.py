@@ -164,7 +164,7 @@ async def test_a_link_of_a_disabled_or_expired_account_sets_nothing(
 
 
 async def test_a_consultancy_member_added_without_a_password_gets_a_link(
-    client: httpx.AsyncClient, world: World
+    client: httpx.AsyncClient, world: World, system: System
 ) -> None:
     members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
     admin = world.a.auth("consultancy_admin")
@@ -173,8 +173,18 @@ async def test_a_consultancy_member_added_without_a_password_gets_a_link(
         members, headers=admin, json={"email": email, "display_name": "Rita", "role": "consultant"}
     )
     rita = made.json()["user_id"]
+    tenant = await a_new_tenant(client, world)  # a client she serves, and one she does not
+    elsewhere_tenant = await a_new_tenant(client, world)
+    await invite_email(client, tenant, admin, email, "consultant")
+    heads = {t: await system.store.head(UUID(t)) for t in (tenant, elsewhere_tenant)}
     link = await client.post(f"{members}/{rita}/password-link", headers=admin)
     assert link.status_code == 201, link.text
+    assert await system.store.head(UUID(tenant)) == heads[tenant] + 1  # recorded where she
+    assert await system.store.head(UUID(elsewhere_tenant)) == heads[elsewhere_tenant]  # reaches
+    said = await client.get(
+        f"/api/v1/tenants/{tenant}/history", headers=admin, params={"kind": "access", "limit": 1}
+    )
+    assert said.json()["items"][0]["text"] == "password link for Rita made by Consultancy_Admin"
     assert (await set_password(client, link.json()["token"], PASSWORD)).status_code == 204
     assert await sign_in(client, email, PASSWORD) == 200
     outsider = world.b.user_ids["consultant"]
@@ -197,6 +207,7 @@ async def test_a_retried_link_is_not_shown_again(client: httpx.AsyncClient, worl
     again = await link_for(client, tenant, once, ines)
     assert again.status_code == 409, again.text
     assert first.json()["token"] not in again.text
+    assert "make another (a password link replaces the last)" in again.json()["detail"]
 
 
 async def test_a_password_chosen_by_link_ends_when_the_account_reaches_beyond_its_maker(
@@ -304,3 +315,16 @@ async def invite_email(
     )  # fmt: skip
     assert made.status_code == 201, made.text
     return made.json()["user_id"], email
+
+
+async def test_a_member_removed_before_using_their_link_cannot_use_it(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    elena, email = await invite(client, tenant, admin, "elena", "client_viewer")
+    token = (await link_for(client, tenant, admin, elena)).json()["token"]
+    removed = await client.delete(f"/api/v1/tenants/{tenant}/users/{elena}", headers=admin)
+    assert removed.status_code == 204
+    assert refusal(await set_password(client, token, PASSWORD)) == (422, "token", "invalid_link")
+    assert await sign_in(client, email, PASSWORD) == 401

@@ -67,12 +67,14 @@ async def test_an_invited_person_chooses_a_password_with_their_link(
 
     await page.goto(f"/welcome?token={link.token}")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Scegli la tua password")
+    await expect(page.locator(".lead")).to_contain_text(user.email)  # which account it is
     await page.get_by_label("Password (almeno 12 caratteri)").fill("corta")
-    await page.get_by_label("Ripeti la password").fill("corta")
+    await page.get_by_label("Ripeti la password").fill("corte")
     await page.get_by_role("button", name="Salva ed entra").click()
     await expect(page.locator("#password-error")).to_have_text(
         "Scegli una password di almeno 12 caratteri."
     )
+    await expect(page.locator("#again-error")).to_have_text("Le due password non coincidono.")
     await page.get_by_label("Password (almeno 12 caratteri)").fill("una frase abbastanza lunga")
     await page.get_by_label("Ripeti la password").fill("una frase abbastanza lunga!")
     await page.get_by_role("button", name="Salva ed entra").click()
@@ -87,6 +89,8 @@ async def test_an_invited_person_chooses_a_password_with_their_link(
     spent = await (await open_page()).goto(f"/welcome?token={link.token}")
     assert spent is not None and spent.status == 404
     assert "non vale più" in await spent.text()
+    await page.goto(f"/welcome?token={link.token}")  # opened again by whoever used it: home
+    await expect(page).to_have_url(re.compile(rf"/t/{d.TENANT_ID}$"))
     try:
         await remove_membership(pool, d.TENANT_ID, user.id)
     finally:

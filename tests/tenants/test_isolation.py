@@ -154,5 +154,5 @@ async def test_the_definer_functions_are_not_open_to_everyone(admin: asyncpg.Con
     assert {r["proname"] for r in rows if not r["app"]} == INTERNAL
 
 
-INTERNAL = {"okr_reach_within", "okr_reach_changed"}
+INTERNAL = {"okr_reach_within", "okr_reach_changed", "okr_reach_ended"}
 """Definer functions only other definer functions and triggers call: not the application's."""

@@ -45,9 +45,8 @@ from services.api.security import (
 )
 from services.app import Context, OKRApplication
 from tenants import directory, users
-from tenants.errors import UnknownMembershipError, UnknownTenantError
+from tenants.errors import UnknownTenantError
 from tenants.models import Consultancy, ConsultancyMember, ErasedTenant, PasswordLink, Tenant
-from tenants.password_links import make_password_link
 from tenants.principal import Principal
 
 V1 = "/api/v1"
@@ -304,14 +303,12 @@ class ConsultancyController(Controller):
         consultancy_id: FromPath[UUID],
         user_id: FromPath[UUID],
         principal: PrincipalDep,
-        runtime: RuntimeDep,
+        okr: OkrDep,
     ) -> Response[PasswordLink]:
         """As for a tenant's member (POST /tenants/{id}/users/{user_id}/password-link): a
-        one-time link with which a consultancy member added without a password chooses one."""
-        members = await lookups.consultancy_members(runtime.pool, consultancy_id)
-        if user_id not in {m.user_id for m in members}:
-            raise UnknownMembershipError("not a member of this consultancy", field="user_id")
-        link = await make_password_link(runtime.pool, user_id, principal)
+        one-time link with which a consultancy member added without a password chooses one,
+        recorded in the log of each client they reach."""
+        link = await okr.access.make_consultancy_password_link(consultancy_id, user_id, principal)
         return Response(link, status_code=HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
     @get(

@@ -22,7 +22,7 @@ from services.portal.sessions import SESSION_COOKIE
 from services.portal.sessions import sign_out as end_session
 from tenants.errors import InvalidPasswordLinkError, RateLimitedError, WeakPasswordError
 from tenants.memberships import suspended_tenants
-from tenants.password_links import link_is_open, set_password_with_link
+from tenants.password_links import link_email, set_password_with_link
 from tenants.users import authenticate_password
 from tenants.validation import MIN_PASSWORD
 
@@ -55,10 +55,6 @@ async def landing(portal: PortalDep, viewer: ViewerDep) -> str:
 
 NO_STORE = {"Cache-Control": "no-store"}
 """A page that holds a password link: no cache keeps it."""
-
-
-def _link_gone(locale: LocaleDep) -> dict[str, str]:
-    return {"form": locale.t("welcome.link_gone")}
 
 
 class SessionController(Controller):
@@ -120,15 +116,16 @@ class SessionController(Controller):
         request: Request[Any, Any, Any],
         portal: PortalDep,
         locale: LocaleDep,
+        viewer_or_none: MaybeViewerDep,
         token: FromQuery[str] = "",
     ) -> Response[Any]:
-        """Where an invited person chooses their password, with the link made for them (one
-        that no longer works says so at once)."""
-        errors = {} if await link_is_open(portal.system.pool, token) else _link_gone(locale)
-        return portal.pages.render(
-            request, "welcome.html", locale=locale, token=token, errors=errors,
-            status=200 if not errors else 404, headers=NO_STORE,
-        )  # fmt: skip
+        """Where an invited person chooses their password, with the link made for them, and
+        sees the email they will sign in with. A link that no longer works says so at once;
+        opened again by whoever used it (signed in), it leads home."""
+        email = await link_email(portal.system.pool, token)
+        if email is None and viewer_or_none is not None:
+            return Redirect(path="/", status_code=303)
+        return self._welcome(request, portal, locale, token, email, {})
 
     @post("/welcome", name="portal:welcome-submit")
     async def welcome(
@@ -137,15 +134,17 @@ class SessionController(Controller):
         """Set the password (typed twice) and sign in: home, like a sign-in."""
         token, password = form.get("token", ""), form.get("password", "")
         errors: dict[str, str] = {}
+        if len(password) < MIN_PASSWORD:
+            errors["password"] = locale.t("welcome.weak", min=MIN_PASSWORD)
         if password != form.get("again", ""):
             errors["again"] = locale.t("welcome.mismatch")
-        else:
+        if not errors:
             try:
                 user_id = await set_password_with_link(portal.system.pool, token, password)
-            except WeakPasswordError:
+            except WeakPasswordError:  # too long
                 errors["password"] = locale.t("welcome.weak", min=MIN_PASSWORD)
             except InvalidPasswordLinkError:
-                errors = _link_gone(locale)
+                pass  # the page says the link no longer works
             else:
                 cookie, _ = portal.signer.issue(user_id)
                 ttl = int(portal.signer.ttl.total_seconds())
@@ -154,9 +153,23 @@ class SessionController(Controller):
                     status_code=303,
                     cookies=[portal.pages.cookie(SESSION_COOKIE, cookie, max_age=ttl)],
                 )
+        email = await link_email(portal.system.pool, token)
+        return self._welcome(request, portal, locale, token, email, errors, status=422)
+
+    @staticmethod
+    def _welcome(
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        token: str,
+        email: str | None,
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Response[Any]:
+        """The page of a link: its form, or (no email: the link no longer works) a 404."""
         return portal.pages.render(
-            request, "welcome.html", locale=locale, token=token, errors=errors, status=422,
-            headers=NO_STORE,
+            request, "welcome.html", locale=locale, token=token, email=email, errors=errors,
+            status=status if email is not None else 404, headers=NO_STORE,
         )  # fmt: skip
 
     @staticmethod

@@ -96,13 +96,13 @@ BEGIN
 END
 $$;
 
--- Whether a link would set a password now (the portal's page says at once when not).
-CREATE FUNCTION okr_password_link_open(p_hash bytea) RETURNS boolean
+-- The email of the account a link would set a password of now (NULL: none; the portal's
+-- page says at once, and shows the holder of the link which email they will sign in with).
+CREATE FUNCTION okr_password_link_open(p_hash bytea) RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT EXISTS (
-        SELECT FROM password_links l JOIN users u ON u.id = l.user_id
-         WHERE l.token_hash = p_hash AND l.expires_at > now()
-           AND u.disabled_at IS NULL AND u.password_hash IS NULL AND NOT u.is_platform_admin)
+    SELECT u.email FROM password_links l JOIN users u ON u.id = l.user_id
+     WHERE l.token_hash = p_hash AND l.expires_at > now()
+       AND u.disabled_at IS NULL AND u.password_hash IS NULL AND NOT u.is_platform_admin
 $$;
 
 -- Spend a claimed link on a password (its hash, made by the application): the account's
@@ -165,17 +165,31 @@ BEGIN
 END
 $$;
 
+-- A membership or a consultancy role taken away: the account's pending links are void (a
+-- person removed before using theirs must not set a password with it).
+CREATE FUNCTION okr_reach_ended() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    DELETE FROM password_links WHERE user_id = OLD.user_id;
+    RETURN NULL;
+END
+$$;
+
 CREATE TRIGGER memberships_reach_changed
     AFTER INSERT OR UPDATE OF tenant_id, user_id ON memberships
     FOR EACH ROW EXECUTE FUNCTION okr_reach_changed();
 CREATE TRIGGER consultancy_members_reach_changed
     AFTER INSERT OR UPDATE OF consultancy_id, user_id, role ON consultancy_members
     FOR EACH ROW EXECUTE FUNCTION okr_reach_changed();
+CREATE TRIGGER memberships_reach_ended
+    AFTER DELETE ON memberships FOR EACH ROW EXECUTE FUNCTION okr_reach_ended();
+CREATE TRIGGER consultancy_members_reach_ended
+    AFTER DELETE ON consultancy_members FOR EACH ROW EXECUTE FUNCTION okr_reach_ended();
 
 REVOKE ALL ON FUNCTION okr_reach_within(uuid, uuid[], uuid[]),
     okr_make_password_link(uuid, bytea, timestamptz, text, uuid[], uuid[]),
     okr_claim_password_link(bytea), okr_take_password_link(bytea, text),
-    okr_password_link_open(bytea), okr_reach_changed() FROM PUBLIC;
+    okr_password_link_open(bytea), okr_reach_changed(), okr_reach_ended() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     okr_make_password_link(uuid, bytea, timestamptz, text, uuid[], uuid[]),
     okr_claim_password_link(bytea), okr_take_password_link(bytea, text),

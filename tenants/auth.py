@@ -46,7 +46,7 @@ async def authenticate_bearer(pool: asyncpg.Pool, settings: TokenSettings, token
             raise InvalidTokenError("API key not valid")
         return principal
     claims = read_access_token(settings, token)
-    user = await resolve_user_principal(pool, claims.user_id, claims.issued_at)
+    user = await resolve_user_principal(pool, claims.user_id)
     if user is None:
         raise InvalidTokenError("user unknown or disabled")
     return user

@@ -223,3 +223,10 @@ class InvalidPasswordLinkError(TenancyError):
     """A password link that is not one: never made, used, or expired (HTTP 422)."""
 
     default_rule = "invalid_link"
+
+
+class BoundElsewhereError(TenancyError):
+    """The account chose its password with a link made beyond this scope: no access here
+    (HTTP 409, see migration 0018)."""
+
+    default_rule = "bound_elsewhere"

@@ -8,6 +8,8 @@ are written under row-level security set to the tenant in hand.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -15,6 +17,7 @@ import asyncpg
 from tenants import validation as valid
 from tenants.db import Conn, in_tenant, tenant_transaction
 from tenants.errors import (
+    BoundElsewhereError,
     DuplicateMembershipError,
     NotConsultancyMemberError,
     TenantSuspendedError,
@@ -45,11 +48,12 @@ async def add_consultancy_member(
     in the caller's transaction: services.app.access records an admin in each tenant's log)."""
     clean = valid.role(role, CONSULTANCY_ROLES)
     try:
-        row = await on.fetchrow(
-            "INSERT INTO consultancy_members (consultancy_id, user_id, role) VALUES ($1, $2, $3)"
-            f" RETURNING {_MEMBER_COLUMNS}",
-            consultancy_id, user_id, clean.value,
-        )  # fmt: skip
+        with _in_password_scope("email"):
+            row = await on.fetchrow(
+                "INSERT INTO consultancy_members (consultancy_id, user_id, role)"
+                f" VALUES ($1, $2, $3) RETURNING {_MEMBER_COLUMNS}",
+                consultancy_id, user_id, clean.value,
+            )  # fmt: skip
     except asyncpg.UniqueViolationError:
         raise DuplicateMembershipError(
             "already a member of this consultancy: change the role instead", field="email"
@@ -88,11 +92,12 @@ async def change_consultancy_role(
 ) -> ConsultancyMember:
     """Give a consultancy member another consultancy role."""
     clean = valid.role(role, CONSULTANCY_ROLES)
-    row = await on.fetchrow(
-        "UPDATE consultancy_members SET role = $3 WHERE consultancy_id = $1 AND user_id = $2"
-        f" RETURNING {_MEMBER_COLUMNS}",
-        consultancy_id, user_id, clean.value,
-    )  # fmt: skip
+    with _in_password_scope("user_id"):
+        row = await on.fetchrow(
+            "UPDATE consultancy_members SET role = $3 WHERE consultancy_id = $1 AND user_id = $2"
+            f" RETURNING {_MEMBER_COLUMNS}",
+            consultancy_id, user_id, clean.value,
+        )  # fmt: skip
     if row is None:
         raise UnknownMembershipError("not a member of this consultancy", field="user_id")
     return from_row(ConsultancyMember, row)
@@ -228,10 +233,11 @@ async def _insert_membership(
     if role == Role.CONSULTANT:
         await _check_consultant(conn, tenant_id, user_id)
     try:  # the error ends the caller's transaction: nothing runs in it after one
-        await conn.execute(
-            "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)",
-            tenant_id, user_id, role.value,
-        )  # fmt: skip
+        with _in_password_scope(person):
+            await conn.execute(
+                "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)",
+                tenant_id, user_id, role.value,
+            )  # fmt: skip
     except asyncpg.UniqueViolationError:
         raise DuplicateMembershipError(
             "already a member of this tenant: change the role instead", field=person
@@ -239,6 +245,24 @@ async def _insert_membership(
     except asyncpg.ForeignKeyViolationError as e:
         raise _unknown(e, tenant_id, user_id) from None
     return await _fetch_membership(conn, tenant_id, user_id)
+
+
+@contextlib.contextmanager
+def _in_password_scope(person: str) -> Iterator[None]:
+    """Refused (BoundElsewhereError, naming `person`'s field) when the statement would give
+    an account access beyond the scope of the link it chose its password with (migration
+    0018's check `password_scope`)."""
+    try:
+        yield
+    except asyncpg.CheckViolationError as e:
+        constraint: str | None = getattr(e, "constraint_name", None)
+        if constraint != "password_scope":
+            raise
+        raise BoundElsewhereError(
+            "this account chose its password with a link made where you do not manage"
+            " people: it cannot be given access here; invite its owner under another email",
+            field=person,
+        ) from None
 
 
 async def _check_consultant(conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID) -> None:

@@ -3,9 +3,10 @@
 An invitation makes an account without a password: it cannot sign in. Whoever manages the
 person makes a link and hands it to them (this platform sends no mail); the person sets
 their password with it, once, within a week. The maker could use the link themselves, so a
-link is made only for an account that has no password yet and reaches nothing beyond what
-its maker manages, and the password holds only while the account reaches no further (see
-migration 0018): no one takes over an account that reaches more than they manage.
+link is made (and spent) only for an account that has no password yet and reaches nothing
+beyond what its maker manages, and the password binds the account to that for good: it is
+given no access beyond (see migration 0018). No one takes over an account that reaches more
+than they manage.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from tenants.errors import InvalidPasswordLinkError, PasswordLinkRefusedError
 from tenants.models import PasswordLink
 from tenants.passwords import hash_password
 from tenants.principal import Principal
-from tenants.roles import Permission, Role
 
 LINK_PREFIX = "okrpw_"
 LINK_LIFETIME = timedelta(days=7)
@@ -40,19 +40,15 @@ where else it reaches."""
 async def make_password_link(
     on: asyncpg.Pool | asyncpg.Connection, user_id: UUID, maker: Principal
 ) -> PasswordLink:
-    """A new link for the user (their earlier links stop working), if every membership of
-    theirs is in a tenant where `maker` manages people and every consultancy role in a
-    consultancy `maker` is an admin of (a platform admin's: anywhere). UnknownUserError or
-    PasswordLinkRefusedError otherwise."""
-    tenants = None
-    if not maker.is_platform_admin:
-        tenants = [t for t in maker.grants if maker.can(t, Permission.MANAGE_USERS)]
-    consultancies = [c for c, r in maker.consultancy_roles.items() if r == Role.CONSULTANCY_ADMIN]
+    """A new link of `maker`'s for the user (their earlier links stop working), if the
+    account has no password and reaches nothing beyond the tenants where `maker` manages
+    people and the consultancies it is an admin of (a platform admin's: anywhere); read in
+    the database, from `maker`'s rights as they are. PasswordLinkRefusedError otherwise."""
     token = LINK_PREFIX + secrets.token_urlsafe(32)
     expires_at = datetime.now(UTC) + LINK_LIFETIME
     outcome = await on.fetchval(
-        "SELECT okr_make_password_link($1, $2, $3, $4, $5, $6)",
-        user_id, _digest(token), expires_at, maker.actor, tenants, consultancies,
+        "SELECT okr_make_password_link($1, $2, $3, $4)",
+        user_id, _digest(token), expires_at, maker.id,
     )  # fmt: skip
     if outcome != "made":
         reason = "has_password" if outcome == "has_password" else "beyond"
@@ -64,7 +60,7 @@ async def set_password_with_link(pool: asyncpg.Pool, token: str, password: str) 
     """Spend the link on this password (checked first: a refused password keeps the link):
     the account whose password it now is. InvalidPasswordLinkError for a link never made,
     used already (or being used: claimed for a minute), expired, or of an account that has a
-    password, is disabled, or reaches beyond the link's maker now."""
+    password, is disabled, or reaches beyond what the link's maker manages now."""
     clean = valid.password(password)
     if not await _claim(pool, token):  # one caller at a time, before the hash, which costs
         raise _invalid()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -31,8 +30,6 @@ SELECT u.display_name, u.is_platform_admin,
           FROM consultancy_members c WHERE c.user_id = u.id) AS consultancy_roles
   FROM users u
  WHERE u.id = $1 AND u.disabled_at IS NULL
-   AND ($2::timestamptz IS NULL OR u.credentials_reset_at IS NULL
-        OR u.credentials_reset_at <= $2)
 """
 
 
@@ -123,14 +120,9 @@ async def authenticate_password(pool: asyncpg.Pool, email: str, password: str) -
     return await get_user(pool, row["user_id"])
 
 
-async def resolve_user_principal(
-    pool: asyncpg.Pool, user_id: UUID, issued_at: datetime | None = None
-) -> Principal | None:
-    """The user's principal with every grant, in one query; None if unknown or disabled, or
-    if its credentials were reset after `issued_at` (when its token or session was issued:
-    a password chosen with a link ends when the account reaches beyond the link's scope,
-    and so does everything signed in with it; see migration 0018)."""
-    row = await pool.fetchrow(_PRINCIPAL, user_id, issued_at)
+async def resolve_user_principal(pool: asyncpg.Pool, user_id: UUID) -> Principal | None:
+    """The user's principal with every grant, in one query; None if unknown or disabled."""
+    row = await pool.fetchrow(_PRINCIPAL, user_id)
     if row is None:
         return None
     return Principal(

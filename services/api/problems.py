@@ -30,6 +30,7 @@ from services.app.base import VersionMismatchError
 from services.db import CONNECTION_LOST
 from services.store.event_store import ConcurrencyError, TenantErasedError
 from tenants.errors import (
+    BoundElsewhereError,
     ChangedMeanwhileError,
     DuplicateEmailError,
     DuplicateMembershipError,
@@ -151,6 +152,7 @@ _TENANCY_CONFLICTS = (
     LastAdminError,
     ChangedMeanwhileError,
     PasswordLinkRefusedError,
+    BoundElsewhereError,
 )
 
 

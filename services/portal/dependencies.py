@@ -45,9 +45,7 @@ async def provide_optional_viewer(
     session = portal.signer.read(request.cookies.get(SESSION_COOKIE))
     if session is None or await signed_out(portal.system.pool, session):
         return None
-    return await resolve_user_principal(
-        portal.system.pool, session.user_id, portal.signer.issued_at(session)
-    )
+    return await resolve_user_principal(portal.system.pool, session.user_id)
 
 
 async def provide_viewer(request: Request[Any, Any, Any], portal: PortalDep) -> Principal:

@@ -69,10 +69,6 @@ class Signer:
             return None
         return session if session.expires_at > (now or time.time()) else None
 
-    def issued_at(self, session: Session) -> datetime:
-        """When the session began (at most a second earlier: its expiry is whole seconds)."""
-        return datetime.fromtimestamp(session.expires_at, UTC) - self.ttl
-
     @staticmethod
     def new_nonce() -> str:
         return secrets.token_urlsafe(16)

@@ -61,7 +61,7 @@ async def test_an_invited_person_chooses_a_password_with_their_link(
     pool = portal.system.pool
     user = await create_user(pool, f"nuova-{uuid.uuid4().hex[:6]}@esempio.example", "Nuova")
     await add_membership(pool, d.TENANT_ID, user.id, Role.CLIENT_VIEWER)
-    maker = Principal(kind="user", id=uuid.uuid4(), display_name="ops", is_platform_admin=True)
+    maker = Principal(kind="user", id=d.PAOLA.id, display_name=d.PAOLA.name)  # its consultancy
     link = await make_password_link(pool, user.id, maker)
     page = await open_page()
 

@@ -3,35 +3,34 @@
 -- to them; they choose their password with it (POST /api/v1/auth/password, or the
 -- portal's /welcome page).
 --
--- This platform sends no mail: the maker of a link could use it themselves. So a link is
--- made only for an account that has no password, is no platform admin's, and reaches
--- nothing beyond the maker's scope (the tenants where they manage people, the
--- consultancies they are an admin of); it is checked again when the link is used; and a
--- password chosen with a link holds only within that scope: when the account is given a
--- membership or a consultancy role beyond it (an invitation of its email elsewhere), its
--- password, its pending links, its refresh tokens and every session it began before then
--- end (credentials_reset_at), so that whoever manages all of it makes a new link for its
--- owner. A change of its reach voids its pending links in any case.
-
-ALTER TABLE users ADD COLUMN credentials_reset_at timestamptz;
-GRANT SELECT (credentials_reset_at) ON users TO okr_app;
+-- This platform sends no mail: the maker of a link could use it themselves. So a link
+-- binds the account to its maker's scope (the tenants where the maker manages people, the
+-- consultancies they are an admin of, as they are when the link is spent):
+--   * a link is made only for an account without a password, no platform admin's, that
+--     reaches something and nothing beyond the maker's scope; it is spent only if that is
+--     still so (the maker's rights are read again then);
+--   * the password chosen with it holds the account to that scope for good: a membership
+--     or consultancy role beyond it (another consultancy inviting the same email) is
+--     refused, as is making the account a platform admin; its owner is invited under
+--     another email;
+--   * any change of the account's reach voids its pending links.
+-- Passwords never end under a session's feet: nothing here takes one back.
 
 CREATE TABLE password_links (
-    token_hash           bytea       PRIMARY KEY,
-    user_id              uuid        NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    made_by              text        NOT NULL,
-    made_at              timestamptz NOT NULL DEFAULT now(),
-    expires_at           timestamptz NOT NULL,
-    claimed_at           timestamptz,
-    scope_tenants        uuid[],              -- NULL: anywhere (a platform admin's link)
-    scope_consultancies  uuid[]      NOT NULL
+    token_hash  bytea       PRIMARY KEY,
+    user_id     uuid        NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    maker_id    uuid        NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    made_at     timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL,
+    claimed_at  timestamptz
 );
 CREATE INDEX password_links_user ON password_links (user_id);
+CREATE INDEX password_links_maker ON password_links (maker_id);
 
--- The scope a password chosen with a link holds within (none: chosen otherwise).
+-- The scope an account's password, chosen with a link, binds it to.
 CREATE TABLE password_scopes (
     user_id              uuid        PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-    scope_tenants        uuid[],
+    scope_tenants        uuid[],              -- NULL: anywhere (a platform admin's link)
     scope_consultancies  uuid[]      NOT NULL
 );
 -- the application role reaches both only through the functions below
@@ -47,43 +46,83 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
         NOT EXISTS (
             SELECT FROM memberships m JOIN tenants t ON t.id = m.tenant_id
              WHERE m.user_id = p_user AND m.tenant_id <> ALL (p_tenants)
-               AND t.consultancy_id <> ALL (p_consultancies))
+               AND t.consultancy_id <> ALL (coalesce(p_consultancies, '{}')))
         AND NOT EXISTS (
             SELECT FROM consultancy_members c
-             WHERE c.user_id = p_user AND c.consultancy_id <> ALL (p_consultancies)))
+             WHERE c.user_id = p_user
+               AND c.consultancy_id <> ALL (coalesce(p_consultancies, '{}'))))
 $$;
 
--- Make a link for p_user within a scope (its earlier links go): 'made', or why not:
--- 'unknown' (no such enabled account), 'has_password', 'beyond' (a platform admin's
--- account, or one that reaches beyond the scope).
+-- The scope a maker's link binds to, as their rights are now: everything for an enabled
+-- platform admin (tenants NULL); else the tenants where they manage people and the
+-- consultancies they are an admin of (none for a disabled maker).
+CREATE FUNCTION okr_maker_scope(p_maker uuid, OUT tenants uuid[], OUT consultancies uuid[])
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT FROM users
+                WHERE id = p_maker AND disabled_at IS NULL AND is_platform_admin) THEN
+        tenants := NULL;
+        consultancies := '{}';
+        RETURN;
+    END IF;
+    SELECT coalesce(array_agg(g.tenant_id), '{}') INTO tenants
+      FROM okr_user_grants(p_maker) g WHERE g.role IN ('client_admin', 'consultancy_admin');
+    SELECT coalesce(array_agg(c.consultancy_id), '{}') INTO consultancies
+      FROM consultancy_members c
+      JOIN users u ON u.id = c.user_id AND u.disabled_at IS NULL
+     WHERE c.user_id = p_maker AND c.role = 'consultancy_admin';
+END
+$$;
+
+-- Whether a link of p_maker may set p_user's password now (its row locked by the caller).
+CREATE FUNCTION okr_link_allowed(p_user uuid, p_maker uuid) RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    scope record;
+BEGIN
+    IF NOT (EXISTS (SELECT FROM memberships WHERE user_id = p_user)
+            OR EXISTS (SELECT FROM consultancy_members WHERE user_id = p_user)) THEN
+        RETURN false;  -- reaches nothing: nobody's to hand a link to
+    END IF;
+    SELECT * INTO scope FROM okr_maker_scope(p_maker);
+    RETURN okr_reach_within(p_user, scope.tenants, scope.consultancies);
+END
+$$;
+
+-- Make a link of p_maker's for p_user (its earlier links go): 'made', or why not:
+-- 'has_password', 'beyond' (no such enabled account, a platform admin's, or one that
+-- reaches nothing or beyond the maker's scope).
 CREATE FUNCTION okr_make_password_link(
-    p_user uuid, p_hash bytea, p_expires timestamptz, p_by text,
-    p_tenants uuid[], p_consultancies uuid[]
+    p_user uuid, p_hash bytea, p_expires timestamptz, p_maker uuid
 ) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     person users%ROWTYPE;
 BEGIN
     SELECT * INTO person FROM users WHERE id = p_user AND disabled_at IS NULL FOR UPDATE;
-    IF NOT FOUND THEN
-        RETURN 'unknown';
+    IF NOT FOUND OR person.is_platform_admin OR NOT okr_link_allowed(p_user, p_maker) THEN
+        RETURN 'beyond';
     ELSIF person.password_hash IS NOT NULL THEN
         RETURN 'has_password';
-    ELSIF person.is_platform_admin OR NOT okr_reach_within(p_user, p_tenants, p_consultancies)
-    THEN
-        RETURN 'beyond';
     END IF;
     DELETE FROM password_links WHERE user_id = p_user;
-    INSERT INTO password_links
-        (token_hash, user_id, made_by, expires_at, scope_tenants, scope_consultancies)
-    VALUES (p_hash, p_user, p_by, p_expires, p_tenants, coalesce(p_consultancies, '{}'));
+    INSERT INTO password_links (token_hash, user_id, maker_id, expires_at)
+    VALUES (p_hash, p_user, p_maker, p_expires);
     RETURN 'made';
 END
 $$;
 
+-- The email of the account a link would set a password of (NULL: none): the portal's page
+-- says at once when a link no longer works, and shows its holder whose account it is.
+CREATE FUNCTION okr_password_link_open(p_hash bytea) RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT u.email FROM password_links l JOIN users u ON u.id = l.user_id
+     WHERE l.token_hash = p_hash AND l.expires_at > now()
+       AND u.disabled_at IS NULL AND u.password_hash IS NULL AND NOT u.is_platform_admin
+$$;
+
 -- The link's claim, before its password is hashed (a hash costs): true for one caller at
--- a time (a claim lapses after a minute, for a caller that died), false for a link that
--- would set nothing (unknown, expired, claimed, or its account changed).
+-- a time (a claim lapses after a minute, for a caller that died).
 CREATE FUNCTION okr_claim_password_link(p_hash bytea) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
@@ -96,36 +135,28 @@ BEGIN
 END
 $$;
 
--- The email of the account a link would set a password of now (NULL: none; the portal's
--- page says at once, and shows the holder of the link which email they will sign in with).
-CREATE FUNCTION okr_password_link_open(p_hash bytea) RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT u.email FROM password_links l JOIN users u ON u.id = l.user_id
-     WHERE l.token_hash = p_hash AND l.expires_at > now()
-       AND u.disabled_at IS NULL AND u.password_hash IS NULL AND NOT u.is_platform_admin
-$$;
-
 -- Spend a claimed link on a password (its hash, made by the application): the account's
--- id, if the account is enabled, still without a password and within the link's scope
--- (NULL otherwise); every link of the account goes, and the password holds within the
--- link's scope. The account's row is locked first, as okr_make_password_link locks it.
+-- id if the link may still set it (okr_link_allowed, the maker's rights as they are now),
+-- NULL otherwise; every link of the account goes, and the account is bound to the maker's
+-- scope. The account's row is locked first, as everywhere its reach or links change.
 CREATE FUNCTION okr_take_password_link(p_hash bytea, p_password_hash text) RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     link password_links%ROWTYPE;
+    scope record;
 BEGIN
     SELECT * INTO link FROM password_links WHERE token_hash = p_hash;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
     PERFORM FROM users WHERE id = link.user_id FOR UPDATE;
-    DELETE FROM password_links WHERE token_hash = p_hash AND claimed_at IS NOT NULL
-       AND expires_at > now();
+    DELETE FROM password_links
+     WHERE token_hash = p_hash AND claimed_at IS NOT NULL AND expires_at > now();
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
     DELETE FROM password_links WHERE user_id = link.user_id;
-    IF NOT okr_reach_within(link.user_id, link.scope_tenants, link.scope_consultancies) THEN
+    IF NOT okr_link_allowed(link.user_id, link.maker_id) THEN
         RETURN NULL;
     END IF;
     UPDATE users SET password_hash = p_password_hash
@@ -134,8 +165,9 @@ BEGIN
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
+    SELECT * INTO scope FROM okr_maker_scope(link.maker_id);
     INSERT INTO password_scopes (user_id, scope_tenants, scope_consultancies)
-    VALUES (link.user_id, link.scope_tenants, link.scope_consultancies)
+    VALUES (link.user_id, scope.tenants, scope.consultancies)
     ON CONFLICT (user_id) DO UPDATE
        SET scope_tenants = EXCLUDED.scope_tenants,
            scope_consultancies = EXCLUDED.scope_consultancies;
@@ -144,8 +176,7 @@ END
 $$;
 
 -- A membership or a consultancy role given (or moved): the account's pending links are
--- void, and a password chosen with a link whose scope does not hold what it reaches now
--- ends, with its refresh tokens and its sessions.
+-- void, and one bound to a scope that does not hold what it would reach is refused.
 CREATE FUNCTION okr_reach_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -155,22 +186,35 @@ BEGIN
     SELECT * INTO scope FROM password_scopes WHERE user_id = NEW.user_id;
     IF FOUND AND NOT okr_reach_within(NEW.user_id, scope.scope_tenants, scope.scope_consultancies)
     THEN
-        UPDATE users SET password_hash = NULL, credentials_reset_at = now()
-         WHERE id = NEW.user_id;
-        UPDATE refresh_tokens SET revoked_at = now()
-         WHERE user_id = NEW.user_id AND revoked_at IS NULL;
-        DELETE FROM password_scopes WHERE user_id = NEW.user_id;
+        RAISE EXCEPTION 'the account is bound to the scope of the link its password was chosen with'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'password_scope';
     END IF;
     RETURN NULL;
 END
 $$;
 
 -- A membership or a consultancy role taken away: the account's pending links are void (a
--- person removed before using theirs must not set a password with it).
+-- person removed before using theirs must not set a password with it); so are the links
+-- its holder made, whose rights it took away.
 CREATE FUNCTION okr_reach_ended() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    DELETE FROM password_links WHERE user_id = OLD.user_id;
+    DELETE FROM password_links WHERE user_id = OLD.user_id OR maker_id = OLD.user_id;
+    RETURN NULL;
+END
+$$;
+
+-- An account bound to a scope is never made a platform admin.
+CREATE FUNCTION okr_platform_admin_made() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    IF NEW.is_platform_admin AND EXISTS (
+        SELECT FROM password_scopes WHERE user_id = NEW.id AND scope_tenants IS NOT NULL)
+    THEN
+        RAISE EXCEPTION 'the account is bound to the scope of the link its password was chosen with'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'password_scope';
+    END IF;
+    DELETE FROM password_links WHERE user_id = NEW.id;
     RETURN NULL;
 END
 $$;
@@ -182,15 +226,20 @@ CREATE TRIGGER consultancy_members_reach_changed
     AFTER INSERT OR UPDATE OF consultancy_id, user_id, role ON consultancy_members
     FOR EACH ROW EXECUTE FUNCTION okr_reach_changed();
 CREATE TRIGGER memberships_reach_ended
-    AFTER DELETE ON memberships FOR EACH ROW EXECUTE FUNCTION okr_reach_ended();
+    AFTER DELETE OR UPDATE OF role ON memberships
+    FOR EACH ROW EXECUTE FUNCTION okr_reach_ended();
 CREATE TRIGGER consultancy_members_reach_ended
-    AFTER DELETE ON consultancy_members FOR EACH ROW EXECUTE FUNCTION okr_reach_ended();
+    AFTER DELETE OR UPDATE OF role ON consultancy_members
+    FOR EACH ROW EXECUTE FUNCTION okr_reach_ended();
+CREATE TRIGGER users_platform_admin_made
+    AFTER UPDATE OF is_platform_admin ON users
+    FOR EACH ROW EXECUTE FUNCTION okr_platform_admin_made();
 
-REVOKE ALL ON FUNCTION okr_reach_within(uuid, uuid[], uuid[]),
-    okr_make_password_link(uuid, bytea, timestamptz, text, uuid[], uuid[]),
+REVOKE ALL ON FUNCTION okr_reach_within(uuid, uuid[], uuid[]), okr_maker_scope(uuid),
+    okr_link_allowed(uuid, uuid), okr_make_password_link(uuid, bytea, timestamptz, uuid),
     okr_claim_password_link(bytea), okr_take_password_link(bytea, text),
-    okr_password_link_open(bytea), okr_reach_changed(), okr_reach_ended() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION
-    okr_make_password_link(uuid, bytea, timestamptz, text, uuid[], uuid[]),
+    okr_password_link_open(bytea), okr_reach_changed(), okr_reach_ended(),
+    okr_platform_admin_made() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION okr_make_password_link(uuid, bytea, timestamptz, uuid),
     okr_claim_password_link(bytea), okr_take_password_link(bytea, text),
     okr_password_link_open(bytea) TO okr_app;

@@ -376,3 +376,32 @@ async def test_a_link_is_claimed_by_one_caller_before_any_hash(
         digest,
     )
     assert await admin.fetchval("SELECT okr_claim_password_link($1)", digest)  # lapsed
+
+
+async def test_a_bound_account_gains_nothing_once_its_link_s_maker_is_gone(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A client admin makes accounts ready (invites an email, sets its password with their
+    own link, removes it) and is then removed: the tenant inviting that email again must
+    not hand the former admin a seat. Refused: the account holds to what its maker still
+    manages. A role set again as it was voids nobody's links."""
+    tenant, admin, boss_auth = await a_tenant_with_a_client_admin(client, world)
+    ready, email = await invite(client, tenant, boss_auth, "ready", "client_viewer")
+    token = (await link_for(client, tenant, boss_auth, ready)).json()["token"]
+    assert (await set_password(client, token, PASSWORD)).status_code == 204
+    users_path = f"/api/v1/tenants/{tenant}/users"
+    await client.delete(f"{users_path}/{ready}", headers=boss_auth)
+    pending, _ = await invite(client, tenant, boss_auth, "pending", "client_viewer")
+    kept = (await link_for(client, tenant, boss_auth, pending)).json()["token"]
+    boss = (await client.get("/api/v1/auth/me", headers=boss_auth)).json()["id"]
+    same = await client.patch(f"{users_path}/{boss}", headers=admin, json={"role": "client_admin"})
+    assert same.status_code == 200  # the same role: the boss's links stand
+    assert (await set_password(client, kept, PASSWORD)).status_code == 204
+
+    await client.delete(f"{users_path}/{boss}", headers=admin)
+    again = await client.post(
+        users_path,
+        headers=admin,
+        json={"email": email, "display_name": "R", "role": "client_admin"},
+    )
+    assert refusal(again) == (409, "email", "bound_elsewhere")

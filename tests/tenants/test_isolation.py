@@ -155,7 +155,8 @@ async def test_the_definer_functions_are_not_open_to_everyone(admin: asyncpg.Con
 
 
 INTERNAL = {
-    "okr_reach_within", "okr_maker_scope", "okr_link_allowed", "okr_reach_changed",
+    "okr_reach_within", "okr_maker_scope", "okr_link_allowed", "okr_bound_reach_holds",
+    "okr_reach_changed",
     "okr_reach_ended", "okr_platform_admin_made",
 }  # fmt: skip
 """Definer functions only other definer functions and triggers call: not the application's."""

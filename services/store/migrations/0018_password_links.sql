@@ -9,10 +9,11 @@
 --   * a link is made only for an account without a password, no platform admin's, that
 --     reaches something and nothing beyond the maker's scope; it is spent only if that is
 --     still so (the maker's rights are read again then);
---   * the password chosen with it holds the account to that scope for good: a membership
---     or consultancy role beyond it (another consultancy inviting the same email) is
---     refused, as is making the account a platform admin; its owner is invited under
---     another email;
+--   * the password chosen with it holds the account to that scope for good, and to what
+--     its maker still manages: a membership or consultancy role beyond either (another
+--     consultancy inviting the same email; the maker's own tenant re-inviting it after
+--     the maker was removed) is refused, as is making the account a platform admin; its
+--     owner is invited under another email;
 --   * any change of the account's reach voids its pending links.
 -- Passwords never end under a session's feet: nothing here takes one back.
 
@@ -30,6 +31,7 @@ CREATE INDEX password_links_maker ON password_links (maker_id);
 -- The scope an account's password, chosen with a link, binds it to.
 CREATE TABLE password_scopes (
     user_id              uuid        PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    maker_id             uuid        REFERENCES users (id) ON DELETE SET NULL,
     scope_tenants        uuid[],              -- NULL: anywhere (a platform admin's link)
     scope_consultancies  uuid[]      NOT NULL
 );
@@ -99,7 +101,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     person users%ROWTYPE;
 BEGIN
-    SELECT * INTO person FROM users WHERE id = p_user AND disabled_at IS NULL FOR UPDATE;
+    -- both rows, in id order, as an erase locks people: no deadlock with one
+    PERFORM FROM users WHERE id IN (p_user, p_maker) ORDER BY id FOR UPDATE;
+    SELECT * INTO person FROM users WHERE id = p_user AND disabled_at IS NULL;
     IF NOT FOUND OR person.is_platform_admin OR NOT okr_link_allowed(p_user, p_maker) THEN
         RETURN 'beyond';
     ELSIF person.password_hash IS NOT NULL THEN
@@ -149,7 +153,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-    PERFORM FROM users WHERE id = link.user_id FOR UPDATE;
+    PERFORM FROM users WHERE id IN (link.user_id, link.maker_id) ORDER BY id FOR UPDATE;
     DELETE FROM password_links
      WHERE token_hash = p_hash AND claimed_at IS NOT NULL AND expires_at > now();
     IF NOT FOUND THEN
@@ -166,12 +170,31 @@ BEGIN
         RETURN NULL;
     END IF;
     SELECT * INTO scope FROM okr_maker_scope(link.maker_id);
-    INSERT INTO password_scopes (user_id, scope_tenants, scope_consultancies)
-    VALUES (link.user_id, scope.tenants, scope.consultancies)
+    INSERT INTO password_scopes (user_id, maker_id, scope_tenants, scope_consultancies)
+    VALUES (link.user_id, link.maker_id, scope.tenants, scope.consultancies)
     ON CONFLICT (user_id) DO UPDATE
-       SET scope_tenants = EXCLUDED.scope_tenants,
+       SET maker_id = EXCLUDED.maker_id,
+           scope_tenants = EXCLUDED.scope_tenants,
            scope_consultancies = EXCLUDED.scope_consultancies;
     RETURN link.user_id;
+END
+$$;
+
+-- Whether a bound account may reach what it reaches now: within the scope it was bound
+-- to, and within what its link's maker manages now (nothing, once the maker is gone).
+CREATE FUNCTION okr_bound_reach_holds(p_user uuid) RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    bound password_scopes%ROWTYPE;
+    now_managed record;
+BEGIN
+    SELECT * INTO bound FROM password_scopes WHERE user_id = p_user;
+    IF NOT FOUND THEN
+        RETURN true;
+    END IF;
+    SELECT * INTO now_managed FROM okr_maker_scope(bound.maker_id);
+    RETURN okr_reach_within(p_user, bound.scope_tenants, bound.scope_consultancies)
+       AND okr_reach_within(p_user, now_managed.tenants, now_managed.consultancies);
 END
 $$;
 
@@ -179,13 +202,9 @@ $$;
 -- void, and one bound to a scope that does not hold what it would reach is refused.
 CREATE FUNCTION okr_reach_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-    scope password_scopes%ROWTYPE;
 BEGIN
     DELETE FROM password_links WHERE user_id = NEW.user_id;
-    SELECT * INTO scope FROM password_scopes WHERE user_id = NEW.user_id;
-    IF FOUND AND NOT okr_reach_within(NEW.user_id, scope.scope_tenants, scope.scope_consultancies)
-    THEN
+    IF NOT okr_bound_reach_holds(NEW.user_id) THEN
         RAISE EXCEPTION 'the account is bound to the scope of the link its password was chosen with'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'password_scope';
     END IF;
@@ -208,8 +227,7 @@ $$;
 CREATE FUNCTION okr_platform_admin_made() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-    IF NEW.is_platform_admin AND EXISTS (
-        SELECT FROM password_scopes WHERE user_id = NEW.id AND scope_tenants IS NOT NULL)
+    IF NEW.is_platform_admin AND EXISTS (SELECT FROM password_scopes WHERE user_id = NEW.id)
     THEN
         RAISE EXCEPTION 'the account is bound to the scope of the link its password was chosen with'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'password_scope';
@@ -226,17 +244,23 @@ CREATE TRIGGER consultancy_members_reach_changed
     AFTER INSERT OR UPDATE OF consultancy_id, user_id, role ON consultancy_members
     FOR EACH ROW EXECUTE FUNCTION okr_reach_changed();
 CREATE TRIGGER memberships_reach_ended
-    AFTER DELETE OR UPDATE OF role ON memberships
-    FOR EACH ROW EXECUTE FUNCTION okr_reach_ended();
+    AFTER DELETE ON memberships FOR EACH ROW EXECUTE FUNCTION okr_reach_ended();
+CREATE TRIGGER memberships_role_changed
+    AFTER UPDATE OF role ON memberships
+    FOR EACH ROW WHEN (OLD.role IS DISTINCT FROM NEW.role)
+    EXECUTE FUNCTION okr_reach_ended();
 CREATE TRIGGER consultancy_members_reach_ended
-    AFTER DELETE OR UPDATE OF role ON consultancy_members
-    FOR EACH ROW EXECUTE FUNCTION okr_reach_ended();
+    AFTER DELETE ON consultancy_members FOR EACH ROW EXECUTE FUNCTION okr_reach_ended();
+CREATE TRIGGER consultancy_members_role_changed
+    AFTER UPDATE OF role ON consultancy_members
+    FOR EACH ROW WHEN (OLD.role IS DISTINCT FROM NEW.role)
+    EXECUTE FUNCTION okr_reach_ended();
 CREATE TRIGGER users_platform_admin_made
     AFTER UPDATE OF is_platform_admin ON users
     FOR EACH ROW EXECUTE FUNCTION okr_platform_admin_made();
 
 REVOKE ALL ON FUNCTION okr_reach_within(uuid, uuid[], uuid[]), okr_maker_scope(uuid),
-    okr_link_allowed(uuid, uuid), okr_make_password_link(uuid, bytea, timestamptz, uuid),
+    okr_link_allowed(uuid, uuid), okr_bound_reach_holds(uuid), okr_make_password_link(uuid, bytea, timestamptz, uuid),
     okr_claim_password_link(bytea), okr_take_password_link(bytea, text),
     okr_password_link_open(bytea), okr_reach_changed(), okr_reach_ended(),
     okr_platform_admin_made() FROM PUBLIC;

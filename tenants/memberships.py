@@ -32,7 +32,9 @@ from tenants.roles import CONSULTANCY_ROLES, MEMBERSHIP_ROLES, Role
 
 _MEMBER_COLUMNS = "consultancy_id, user_id, role, created_at"
 _MEMBERSHIP = (
-    "SELECT m.tenant_id, m.user_id, m.role, u.email, u.display_name, m.created_at"
+    "SELECT m.tenant_id, m.user_id, m.role, u.email, u.display_name, m.created_at,"
+    " okr_has_password(u.id) AS has_password,"
+    " okr_password_link_expires(u.id) AS password_link_expires_at"
     " FROM memberships m JOIN users u ON u.id = m.user_id"
 )
 _CONSULTANT_ALLOWED = (

@@ -90,6 +90,11 @@ class Membership(msgspec.Struct, frozen=True, kw_only=True):
     email: str
     display_name: str
     created_at: datetime
+    has_password: bool
+    """Whether the person can sign in: an invited account has no password until its owner
+    chooses one with a password link."""
+    password_link_expires_at: datetime | None = None
+    """Until when the link made for them works (None: no link pending)."""
 
 
 class ApiKey(msgspec.Struct, frozen=True, kw_only=True):

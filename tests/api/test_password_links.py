@@ -62,6 +62,15 @@ async def a_tenant_with_a_client_admin(
     return tenant, admin, bearer(issue_access_token(world.tokens, boss))
 
 
+async def onboarding(
+    client: httpx.AsyncClient, tenant: str, auth: dict[str, str], user_id: str
+) -> tuple[bool, bool]:
+    """What the member list says of someone: a password, and a link pending."""
+    listed = await client.get(f"/api/v1/tenants/{tenant}/users", headers=auth)
+    member = next(m for m in listed.json()["items"] if m["user_id"] == user_id)
+    return member["has_password"], member["password_link_expires_at"] is not None
+
+
 def refusal(answer: httpx.Response) -> tuple[int, Any, Any]:
     error = answer.json()["errors"][0]
     return answer.status_code, error["field"], error["rule"]
@@ -76,9 +85,11 @@ async def test_an_invited_member_chooses_a_password_with_a_link_once(
     admin = world.a.auth("consultancy_admin")
     marta, email = await invite(client, tenant, admin, "marta", "client_member")
     assert await sign_in(client, email, PASSWORD) == 401
+    assert await onboarding(client, tenant, admin, marta) == (False, False)
 
     first = await link_for(client, tenant, admin, marta)
     assert first.status_code == 201, first.text
+    assert await onboarding(client, tenant, admin, marta) == (False, True)  # a link pending
     assert first.headers["cache-control"] == "no-store"
     assert first.json()["user_id"] == marta
     at = first.headers["X-OKR-Position"]
@@ -101,6 +112,7 @@ async def test_an_invited_member_chooses_a_password_with_a_link_once(
     done = await set_password(client, token, PASSWORD)
     assert done.status_code == 204, done.text
     assert await sign_in(client, email, PASSWORD) == 200
+    assert await onboarding(client, tenant, admin, marta) == (True, False)
     again = await set_password(client, token, "another long passphrase")
     assert refusal(again) == (422, "token", "invalid_link")
     assert await sign_in(client, email, "another long passphrase") == 401

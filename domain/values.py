@@ -299,7 +299,10 @@ def _text(
             f"{field} is longer than {max_len} characters", field=field, rule="too_long"
         )
     allowed = _LINE_CONTROLS if lines else ""
-    if any(unicodedata.category(c) == "Cc" and c not in allowed for c in cleaned):
+    if any(
+        (unicodedata.category(c) == "Cc" and c not in allowed) or c in _BIDI_CONTROLS
+        for c in cleaned
+    ):
         raise InvalidTitleError(
             f"{field} contains a control character", field=field, rule="control_character"
         )
@@ -315,6 +318,9 @@ def _readable(text: str) -> bool:
 
 
 _LINE_CONTROLS = "\n\r\t"
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Embeddings, overrides and isolates: they make text read otherwise than it is stored (a
+history line's words reversed), so they are refused as control characters are."""
 _SOFT_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n"})
 
 

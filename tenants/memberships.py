@@ -30,7 +30,11 @@ from tenants.models import ConsultancyMember, Membership, from_row
 from tenants.principal import Principal
 from tenants.roles import CONSULTANCY_ROLES, MEMBERSHIP_ROLES, Role
 
-_MEMBER_COLUMNS = "consultancy_id, user_id, role, created_at"
+CONSULTANCY_MEMBER = (
+    "consultancy_id, user_id, role, created_at, okr_has_password(user_id) AS has_password,"
+    " okr_password_link_expires(user_id) AS password_link_expires_at"
+)
+"""A consultancy member as it is read (ConsultancyMember)."""
 _MEMBERSHIP = (
     "SELECT m.tenant_id, m.user_id, m.role, u.email, u.display_name, m.created_at,"
     " okr_has_password(u.id) AS has_password,"
@@ -53,7 +57,7 @@ async def add_consultancy_member(
         with _in_password_scope("email"):
             row = await on.fetchrow(
                 "INSERT INTO consultancy_members (consultancy_id, user_id, role)"
-                f" VALUES ($1, $2, $3) RETURNING {_MEMBER_COLUMNS}",
+                f" VALUES ($1, $2, $3) RETURNING {CONSULTANCY_MEMBER}",
                 consultancy_id, user_id, clean.value,
             )  # fmt: skip
     except asyncpg.UniqueViolationError:
@@ -97,7 +101,7 @@ async def change_consultancy_role(
     with _in_password_scope("user_id"):
         row = await on.fetchrow(
             "UPDATE consultancy_members SET role = $3 WHERE consultancy_id = $1 AND user_id = $2"
-            f" RETURNING {_MEMBER_COLUMNS}",
+            f" RETURNING {CONSULTANCY_MEMBER}",
             consultancy_id, user_id, clean.value,
         )  # fmt: skip
     if row is None:

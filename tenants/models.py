@@ -79,6 +79,10 @@ class ConsultancyMember(msgspec.Struct, frozen=True, kw_only=True):
     user_id: UUID
     role: Role
     created_at: datetime
+    has_password: bool
+    """Whether the person can sign in (see Membership.has_password)."""
+    password_link_expires_at: datetime | None = None
+    """Until when the link made for them works (None: no link pending)."""
 
 
 class Membership(msgspec.Struct, frozen=True, kw_only=True):

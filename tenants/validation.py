@@ -107,9 +107,16 @@ def role(value: object, allowed: frozenset[Role], field: str = "role") -> Role:
 
 
 def password(value: object, field: str = "password") -> str:
-    """A password of 12 to 1024 characters (the upper bound keeps hashing cheap to refuse)."""
+    """A password of 12 to 1024 characters (the upper bound keeps hashing cheap to refuse),
+    not only spaces, and with no control character (twelve NULs are no password)."""
     if not isinstance(value, str) or not MIN_PASSWORD <= len(value) <= MAX_PASSWORD:
         raise WeakPasswordError(
             f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters", field=field
+        )
+    if not value.strip() or any(unicodedata.category(c) == "Cc" for c in value):
+        raise WeakPasswordError(
+            "password must not be only spaces nor hold a control character",
+            field=field,
+            rule="password_characters",
         )
     return value

@@ -9,6 +9,7 @@ import asyncpg
 
 from services.db import tenant_transaction
 from tenants.directory import TENANT_COLUMNS
+from tenants.memberships import CONSULTANCY_MEMBER
 from tenants.models import Consultancy, ConsultancyMember, Tenant, from_row
 
 
@@ -51,8 +52,7 @@ async def all_tenant_ids(pool: asyncpg.Pool) -> list[UUID]:
 async def consultancy_members(pool: asyncpg.Pool, consultancy_id: UUID) -> list[ConsultancyMember]:
     """The consultancy's admins and consultants."""
     rows = await pool.fetch(
-        "SELECT consultancy_id, user_id, role, created_at FROM consultancy_members"
-        " WHERE consultancy_id = $1",
+        f"SELECT {CONSULTANCY_MEMBER} FROM consultancy_members WHERE consultancy_id = $1",
         consultancy_id,
     )
     return [from_row(ConsultancyMember, r) for r in rows]

@@ -165,6 +165,15 @@ class TenantWriteOperation(WriteOperation):
                 response.headers = {**WRITE_HEADERS, **(response.headers or {})}
 
 
+@dataclass
+class PublicOperation(Operation):
+    """A route that takes no bearer (sign-in, a password link): said so, over the document's
+    default, or generated clients would ask for a token the caller cannot have."""
+
+    def __post_init__(self) -> None:
+        self.security = []
+
+
 class _OptionalBody:
     """A write whose body may be left out (the reason of a removal, say): documented so,
     or generated clients would always send one."""
@@ -201,7 +210,9 @@ def document_errors(app: Litestar) -> None:
         for handler in route.route_handlers:
             extra = {s: _problem(s) for s in sorted(error_statuses(handler, route.path))}
             handler.responses = {**extra, **(handler.responses or {})}
-            if handler.http_methods & WRITES and not handler.opt.get(PUBLIC):
+            if handler.opt.get(PUBLIC):  # no principal: no Idempotency-Key either
+                handler.operation_class = PublicOperation
+            elif handler.http_methods & WRITES:
                 in_tenant = route.path.startswith(API_PREFIX + "/tenants/{tenant_id")
                 if _optional_body(handler):
                     handler.operation_class = (

@@ -369,7 +369,7 @@ def http_problem(request: Request[Any, Any, Any], exc: HTTPException) -> Respons
     if status == 400 and detail.startswith(_DECODE_ERRORS):  # as validation_problem says it
         errors = [FieldProblem(BODY, "malformed_json", detail)]
         return _problem(request, 400, "malformed-json", "Malformed JSON", detail, errors)
-    errors = [FieldProblem(None, rule, detail)]
+    errors = [FieldProblem(BODY if status == 413 else None, rule, detail)]
     return _problem(request, status, "about:blank", _reason(status), detail, errors, exc.headers)
 
 

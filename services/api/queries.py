@@ -20,7 +20,7 @@ from domain import values
 from domain.errors import InvalidValueError
 from services.api.dependencies import caught_up
 from services.api.pagination import MAX_POSITION
-from services.api.problems import InvalidQueryError, says_nothing
+from services.api.problems import BODY, InvalidQueryError, says_nothing
 from services.api.runtime import runtime_of
 
 _STATE_KEY = "okr_query_names"
@@ -126,7 +126,7 @@ async def _no_body(request: Request[Any, Any, Any]) -> None:
     if not says_nothing(await request.body()):
         raise InvalidQueryError(
             "this request takes no body: its fields would be ignored",
-            field=None,
+            field=BODY,
             rule="unexpected_body",
         )
 

@@ -183,6 +183,18 @@ _CHECK_IN: M = {
         "it": "«{given}» non è tra le scelte: non è stato usato.",
         "en": "“{given}” is not one of the choices: it was not used.",
     },
+    "filter.bad_day_link": {
+        "it": "«{given}» non è una data (aaaa-mm-gg).",
+        "en": "“{given}” is not a date (yyyy-mm-dd).",
+    },
+    "filter.before_first_link": {
+        "it": "«{given}» viene prima del giorno d'inizio.",
+        "en": "“{given}” is before the first day.",
+    },
+    "filter.bad_choice_link": {
+        "it": "«{given}» non è tra le scelte della pagina.",
+        "en": "“{given}” is not one of the page's choices.",
+    },
     "filter.bad_link": {
         "it": "Non è stato scaricato nulla: il collegamento chiede filtri che non si"
         " possono usare.",
@@ -291,7 +303,8 @@ _ERRORS: M = {
 _SIGN_IN: M = {
     "welcome.title": {"it": "Scegli la tua password", "en": "Choose your password"},
     "welcome.lead": {
-        "it": "Entrerai con l'email {email} e questa password. Il collegamento vale una volta.",
+        "it": "Entrerai con l'email {email} e questa password. Il link si può usare una sola"
+        " volta.",
         "en": "You will sign in with the email {email} and this password. The link works once.",
     },
     "welcome.password": {
@@ -305,8 +318,13 @@ _SIGN_IN: M = {
         "en": "The two passwords differ.",
     },
     "welcome.weak": {
-        "it": "Scegli una password di almeno {min} caratteri.",
-        "en": "Choose a password of {min} characters or more.",
+        "it": "Scegli una password da {min} a {max} caratteri.",
+        "en": "Choose a password of {min} to {max} characters.",
+    },
+    "welcome.gone_title": {"it": "Link non più valido", "en": "Link no longer valid"},
+    "welcome.signed_in_as": {
+        "it": "Sei entrato come {name}: salvando questa password entrerai invece come {email}.",
+        "en": "You are signed in as {name}: saving this password signs you in as {email} instead.",
     },
     "welcome.link_gone": {
         "it": "Questo collegamento non vale più: è già stato usato, è scaduto o non è"

@@ -37,11 +37,12 @@ class PageNotFoundError(Exception):
 
 class BadFiltersError(Exception):
     """A download asked with filters that are not ones (a hand-made link: its page says so
-    beside each field): 400, naming them."""
+    beside each field): 400, naming them, for the signed-in `viewer`."""
 
-    def __init__(self, bad: Mapping[str, str]) -> None:
+    def __init__(self, bad: Mapping[str, str], viewer: Principal | None = None) -> None:
         super().__init__(", ".join(bad))
         self.bad = dict(bad)
+        self.viewer = viewer
 
 
 class SuspendedPageError(Exception):
@@ -110,7 +111,7 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
         return pages.error(request, 400)
 
     def bad_filters(request: Request[Any, Any, Any], exc: BadFiltersError) -> Response[Any]:
-        return pages.error(request, 400, bad=exc.bad)
+        return pages.error(request, 400, bad=exc.bad, viewer=exc.viewer)
 
     def internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         if isinstance(exc, DATABASE_DOWN):

@@ -124,3 +124,5 @@ async def test_the_schema_is_openapi_3_1_and_public(client: httpx.AsyncClient) -
         assert schema["paths"][path][method]["requestBody"]["required"] is False, path
     invite = schema["paths"]["/api/v1/tenants/{tenant_id}/users"]["post"]
     assert invite["requestBody"]["required"] is True
+    public = schema["paths"]["/api/v1/auth/password"]["post"]  # an invited person has no token
+    assert public["security"] == []

@@ -109,6 +109,10 @@ async def test_an_invited_member_chooses_a_password_with_a_link_once(
 
     short = await set_password(client, token, "short")
     assert refusal(short) == (422, "password", "password_length")  # the link stays
+    for nothing in (" " * 12, "\x00" * 12):  # twelve spaces, twelve NULs: no password
+        assert refusal(await set_password(client, token, nothing)) == (
+            422, "password", "password_characters"
+        )  # fmt: skip
     done = await set_password(client, token, PASSWORD)
     assert done.status_code == 204, done.text
     assert await sign_in(client, email, PASSWORD) == 200
@@ -200,6 +204,8 @@ async def test_a_consultancy_member_added_without_a_password_gets_a_link(
     assert said.json()["items"][0]["text"] == "password link for Rita made by Consultancy_Admin"
     assert (await set_password(client, link.json()["token"], PASSWORD)).status_code == 204
     assert await sign_in(client, email, PASSWORD) == 200
+    listed = (await client.get(members, headers=admin)).json()["items"]
+    assert [m["has_password"] for m in listed if m["user_id"] == rita] == [True]
     outsider = world.b.user_ids["consultant"]
     assert (
         await client.post(f"{members}/{outsider}/password-link", headers=admin)

@@ -322,7 +322,7 @@ async def test_a_body_sent_to_a_command_that_takes_none_is_refused(
     auth = world.a.auth("consultancy_admin")
     refused = await client.post(path, headers=auth, json={"starts_on": "2027-01-01"})
     problem = assert_problem(refused, 422)
-    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(None, "unexpected_body")]
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("body", "unexpected_body")]
     for body in ({"json": {}}, {}):
         ran = await client.post(path, headers=auth, **body)  # type: ignore[arg-type]
         assert ran.status_code == 409, ran.text

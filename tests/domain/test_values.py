@@ -223,6 +223,8 @@ def test_unit_accepts_kind_as_text_and_rejects_unknown_kinds() -> None:
         (values.title, "\u200b", "empty"),  # only a zero-width space
         (values.title, " \u200e\u00a0", "empty"),  # a direction mark and a no-break space
         (values.note, "nota\x07", "control_character"),
+        (values.reason, "motivo \u202egnissim", "control_character"),  # reads reversed
+        (values.title, "Vendite \u2066Q1\u2069", "control_character"),  # an isolate
     ],
 )
 def test_text_has_no_control_character_and_something_to_read(

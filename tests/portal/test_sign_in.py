@@ -14,7 +14,7 @@ from tenants.password_links import make_password_link
 from tenants.principal import Principal
 from tenants.roles import Role
 from tenants.users import create_user, disable_user
-from tests.portal.conftest import Opener, PortalServer, shot
+from tests.portal.conftest import Opener, PortalServer, shot, sign_in
 
 
 async def test_signing_in_leads_back_and_signing_out_ends_the_session(
@@ -72,9 +72,10 @@ async def test_an_invited_person_chooses_a_password_with_their_link(
     await page.get_by_label("Ripeti la password").fill("corte")
     await page.get_by_role("button", name="Salva ed entra").click()
     await expect(page.locator("#password-error")).to_have_text(
-        "Scegli una password di almeno 12 caratteri."
+        "Scegli una password da 12 a 1024 caratteri."
     )
     await expect(page.locator("#again-error")).to_have_text("Le due password non coincidono.")
+    await expect(page).to_have_url(re.compile(r"/welcome\?token=okrpw_"))  # the link stays
     await page.get_by_label("Password (almeno 12 caratteri)").fill("una frase abbastanza lunga")
     await page.get_by_label("Ripeti la password").fill("una frase abbastanza lunga!")
     await page.get_by_role("button", name="Salva ed entra").click()
@@ -91,7 +92,24 @@ async def test_an_invited_person_chooses_a_password_with_their_link(
     assert "non vale più" in await spent.text()
     await page.goto(f"/welcome?token={link.token}")  # opened again by whoever used it: home
     await expect(page).to_have_url(re.compile(rf"/t/{d.TENANT_ID}$"))
-    try:
-        await remove_membership(pool, d.TENANT_ID, user.id)
-    finally:
-        await disable_user(pool, user.id)
+    # opened by someone signed in (Giulia): told whose account it is, and her session ends
+    other = await create_user(pool, f"altra-{uuid.uuid4().hex[:6]}@esempio.example", "Altra")
+    await add_membership(pool, d.TENANT_ID, other.id, Role.CLIENT_VIEWER)
+    second = await make_password_link(pool, other.id, maker)
+    giulia = await open_page()
+    await sign_in(giulia, d.GIULIA)
+    kept = next(c for c in await giulia.context.cookies() if c["name"] == "okr_session")
+    await giulia.goto(f"/welcome?token={second.token}")
+    await expect(giulia.get_by_role("status")).to_contain_text("Sei entrato come Giulia Bianchi")
+    await giulia.get_by_label("Password (almeno 12 caratteri)").fill("un'altra frase lunga")
+    await giulia.get_by_label("Ripeti la password").fill("un'altra frase lunga")
+    await giulia.get_by_role("button", name="Salva ed entra").click()
+    await expect(giulia.locator("header .who")).to_have_text("Altra")
+    async with httpx.AsyncClient(base_url=portal.base_url) as browserless:
+        old = await browserless.get("/", cookies={"okr_session": kept["value"]})
+    assert old.headers["location"] == "/sign-in"  # her copy of the cookie signs nobody in
+    for person in (user, other):
+        try:
+            await remove_membership(pool, d.TENANT_ID, person.id)
+        finally:
+            await disable_user(pool, person.id)

@@ -32,7 +32,7 @@ from services.api.schemas.tenancy import (
     ConsultancyMemberIn,
     ConsultancyRoleIn,
     EraseIn,
-    ReasonIn,
+    OptionalReasonIn,
     TenantIn,
     reason_of,
 )
@@ -147,7 +147,7 @@ class ConsultancyController(Controller):
         runtime: RuntimeDep,
         okr: OkrDep,
         ctx: ContextDep,
-        data: JSONBody[ReasonIn | None] = None,
+        data: JSONBody[OptionalReasonIn | None] = None,
     ) -> Response[Tenant]:
         """Its members and API keys lose access at once; its data stays. Recorded in its
         log (okr.AccessChange.Created, subject "tenant"), with the reason if the body gives
@@ -168,7 +168,7 @@ class ConsultancyController(Controller):
         runtime: RuntimeDep,
         okr: OkrDep,
         ctx: ContextDep,
-        data: JSONBody[ReasonIn | None] = None,
+        data: JSONBody[OptionalReasonIn | None] = None,
     ) -> Response[Tenant]:
         """Its members and API keys reach it again (recorded in its log, as a suspension)."""
         return await _set_status(runtime, okr, ctx, consultancy_id, data, suspended=False)
@@ -337,7 +337,7 @@ async def _set_status(
     okr: OKRApplication,
     ctx: Context,
     consultancy_id: UUID,
-    data: ReasonIn | None,
+    data: OptionalReasonIn | None,
     *,
     suspended: bool,
 ) -> Response[Tenant]:

@@ -23,7 +23,7 @@ from services.api.schemas.common import Page
 from services.api.schemas.tenancy import (
     ApiKeyIn,
     MemberIn,
-    ReasonIn,
+    OptionalReasonIn,
     RoleIn,
     TenantSettingsIn,
     reason_of,
@@ -150,7 +150,7 @@ class UserController(Controller):
         runtime: RuntimeDep,
         okr: OkrDep,
         ctx: ContextDep,
-        data: JSONBody[ReasonIn | None] = None,
+        data: JSONBody[OptionalReasonIn | None] = None,
     ) -> Response[None]:
         """The person loses their role here at once (its account stays). The body may say
         why: `{"reason": "..."}`, kept with the change in the log."""
@@ -230,7 +230,7 @@ class ApiKeyController(Controller):
         runtime: RuntimeDep,
         okr: OkrDep,
         ctx: ContextDep,
-        data: JSONBody[ReasonIn | None] = None,
+        data: JSONBody[OptionalReasonIn | None] = None,
     ) -> Response[ApiKey]:
         """The key stops authenticating at once (revoking it again changes nothing). The
         body may say why: `{"reason": "..."}`."""

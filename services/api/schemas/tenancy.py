@@ -108,7 +108,7 @@ class WithReason(Body, kw_only=True):
         self.reason = values.optional_reason(self.reason)
 
 
-class ReasonIn(WithReason):
+class OptionalReasonIn(WithReason):
     """Why a member is removed, a key revoked, a tenant suspended or reactivated: an
     optional body of those requests."""
 
@@ -164,6 +164,6 @@ class ApiKeyIn(WithReason):
     role: ApiKeyRole = "client_member"
 
 
-def reason_of(data: ReasonIn | None) -> str | None:
+def reason_of(data: OptionalReasonIn | None) -> str | None:
     """The reason an optional body gives, if any."""
     return None if data is None else data.reason

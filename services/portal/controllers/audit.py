@@ -123,7 +123,7 @@ class AuditController(Controller):
         requires_audit(viewer, tenant)
         bad = filters.bad or await _not_offered(portal, tenant, filters)
         if bad:
-            raise BadFiltersError(bad)  # only a hand-made link: the page never offers it
+            raise BadFiltersError(bad, viewer)  # only a hand-made link: the page never offers it
         if request.url.path.endswith(".csv"):
             rows = _pages(portal, tenant, filters, audit_csv, header=1)
             return csv_download(rows, tenant.slug, "audit", portal.today())

@@ -206,7 +206,7 @@ class HistoryController(Controller):
         """The timeline as the page's filters show it, every page of it."""
         bad = filters.bad or await _not_offered(portal, tenant, filters)
         if bad:
-            raise BadFiltersError(bad)  # only a hand-made link: the page never offers it
+            raise BadFiltersError(bad, viewer)  # only a hand-made link: the page never offers it
 
         async def rows() -> AsyncIterator[str]:
             before: int | None = None

@@ -23,8 +23,9 @@ from services.portal.sessions import sign_out as end_session
 from tenants.errors import InvalidPasswordLinkError, RateLimitedError, WeakPasswordError
 from tenants.memberships import suspended_tenants
 from tenants.password_links import link_email, set_password_with_link
+from tenants.principal import Principal
 from tenants.users import authenticate_password
-from tenants.validation import MIN_PASSWORD
+from tenants.validation import MAX_PASSWORD, MIN_PASSWORD
 
 YEAR = 365 * 24 * 3600
 
@@ -125,27 +126,36 @@ class SessionController(Controller):
         email = await link_email(portal.system.pool, token)
         if email is None and viewer_or_none is not None:
             return Redirect(path="/", status_code=303)
-        return self._welcome(request, portal, locale, token, email, {})
+        return self._welcome(request, portal, locale, token, email, {}, viewer_or_none)
 
     @post("/welcome", name="portal:welcome-submit")
     async def welcome(
-        self, request: Request[Any, Any, Any], portal: PortalDep, locale: LocaleDep, form: FormDep
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        form: FormDep,
+        viewer_or_none: MaybeViewerDep,
     ) -> Response[Any]:
-        """Set the password (typed twice) and sign in: home, like a sign-in."""
+        """Set the password (typed twice) and sign in: home, like a sign-in (a session of
+        someone else's in this browser ends, on the server too)."""
         token, password = form.get("token", ""), form.get("password", "")
         errors: dict[str, str] = {}
-        if len(password) < MIN_PASSWORD:
-            errors["password"] = locale.t("welcome.weak", min=MIN_PASSWORD)
+        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            errors["password"] = locale.t("welcome.weak", min=MIN_PASSWORD, max=MAX_PASSWORD)
         if password != form.get("again", ""):
             errors["again"] = locale.t("welcome.mismatch")
         if not errors:
             try:
                 user_id = await set_password_with_link(portal.system.pool, token, password)
-            except WeakPasswordError:  # too long
-                errors["password"] = locale.t("welcome.weak", min=MIN_PASSWORD)
+            except WeakPasswordError:
+                errors["password"] = locale.t("welcome.weak", min=MIN_PASSWORD, max=MAX_PASSWORD)
             except InvalidPasswordLinkError:
                 pass  # the page says the link no longer works
             else:
+                previous = portal.signer.read(request.cookies.get(SESSION_COOKIE))
+                if previous is not None:
+                    await end_session(portal.system.pool, previous)
                 cookie, _ = portal.signer.issue(user_id)
                 ttl = int(portal.signer.ttl.total_seconds())
                 return Redirect(
@@ -154,7 +164,7 @@ class SessionController(Controller):
                     cookies=[portal.pages.cookie(SESSION_COOKIE, cookie, max_age=ttl)],
                 )
         email = await link_email(portal.system.pool, token)
-        return self._welcome(request, portal, locale, token, email, errors, status=422)
+        return self._welcome(request, portal, locale, token, email, errors, viewer_or_none, 422)
 
     @staticmethod
     def _welcome(
@@ -164,12 +174,14 @@ class SessionController(Controller):
         token: str,
         email: str | None,
         errors: dict[str, str],
+        viewer: Principal | None,
         status: int = 200,
     ) -> Response[Any]:
-        """The page of a link: its form, or (no email: the link no longer works) a 404."""
+        """The page of a link: its form, or (no email: the link no longer works) a 404; a
+        person signed in here is told whose account the link is for."""
         return portal.pages.render(
             request, "welcome.html", locale=locale, token=token, email=email, errors=errors,
-            status=status if email is not None else 404, headers=NO_STORE,
+            viewer=viewer, status=status if email is not None else 404, headers=NO_STORE,
         )  # fmt: skip
 
     @staticmethod

@@ -79,16 +79,19 @@ def looks_like_a_link(token: str) -> bool:
 async def link_email(pool: asyncpg.Pool, token: str) -> str | None:
     """The email of the account this link would set a password of now (None: it would
     not): shown to whoever holds it."""
-    if not looks_like_a_link(token):
-        return None
-    email = await pool.fetchval("SELECT okr_password_link_open($1)", _digest(token))
+    email = await _by_link(pool, "okr_password_link_open", token)
     return None if email is None else str(email)
 
 
 async def _claim(pool: asyncpg.Pool, token: str) -> bool:
+    return bool(await _by_link(pool, "okr_claim_password_link", token))
+
+
+async def _by_link(pool: asyncpg.Pool, function: str, token: str) -> object:
+    """What a definer function answers of this link (None for text that is no link's)."""
     if not looks_like_a_link(token):
-        return False
-    return bool(await pool.fetchval("SELECT okr_claim_password_link($1)", _digest(token)))
+        return None
+    return await pool.fetchval(f"SELECT {function}($1)", _digest(token))
 
 
 def _invalid() -> InvalidPasswordLinkError:

@@ -49,10 +49,9 @@ class _Taken(NamedTuple):
 def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None:
     """The struct of a body type: the type itself, or the struct of an optional body (a
     reason for a removal, say); None for anything else."""
-    if isinstance(info, msgspec.inspect.UnionType):
-        structs = [t for t in info.types if isinstance(t, msgspec.inspect.StructType)]
+    if isinstance(info, msgspec.inspect.UnionType):  # optional: its one type beside None
         others = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
-        return structs[0] if len(structs) == 1 == len(others) else None
+        return body_struct(others[0]) if len(others) == 1 else None
     return info if isinstance(info, msgspec.inspect.StructType) else None
 
 

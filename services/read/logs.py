@@ -127,6 +127,10 @@ _NAMED = (
 )
 
 
+_NAMED_AS = {**dict.fromkeys(access.PEOPLE, "user"), access.API_KEY: "key"}
+"""How an access change's subject is named as an actor ("user:<id>", "key:<id>")."""
+
+
 async def named_people(repository: Repository, tenant_id: UUID) -> list[str]:
     """Everyone the tenant's log names, as it names them ("user:<id>", "key:<id>"; sorted):
     who acted, and whose access changed (named in the payloads, which only the tenant's key
@@ -141,13 +145,9 @@ async def named_people(repository: Repository, tenant_id: UUID) -> list[str]:
             limit=MAX_LIMIT,
         )  # fmt: skip
         for change in changes:
-            subject = {
-                access.MEMBER: "user",
-                access.PASSWORD_LINK: "user",
-                access.API_KEY: "key",
-            }.get(change.payload.get("subject", ""))
-            if subject is not None:
-                named.add(f"{subject}:{change.payload['subject_id']}")
+            kind = _NAMED_AS.get(change.payload.get("subject", ""))
+            if kind is not None:
+                named.add(f"{kind}:{change.payload['subject_id']}")
         if len(changes) < MAX_LIMIT:
             return sorted(named)
         after = changes[-1].position

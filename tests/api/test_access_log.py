@@ -375,7 +375,7 @@ async def test_every_change_of_a_tenant_s_access_or_settings_may_say_why(
     refused = await client.post(members, headers=admin, json={**nora, **why})
     assert refused.status_code == 422, refused.text
     assert refused.json()["errors"][0]["field"] == "reason"
-    assert await users_by_email(system, nora["email"]) is None  # no account was made
+    assert await find_user_by_email(system.pool, nora["email"]) is None  # no account was made
 
     trail = await client.get(f"/api/v1/tenants/{tenant}/audit", headers=admin)
     changed = [
@@ -389,10 +389,6 @@ async def test_every_change_of_a_tenant_s_access_or_settings_may_say_why(
     assert len(said) == 7
     assert all(text.endswith("; reason: 'audit of Q1'") for text in said), said
     assert f"Ivo removed by {ADMIN} (role client member); reason: 'audit of Q1'" in said
-
-
-async def users_by_email(system: System, email: str) -> object:
-    return await find_user_by_email(system.pool, email)
 
 
 async def test_the_reason_of_a_change_of_access_is_for_the_trail_s_readers(
@@ -500,7 +496,7 @@ async def test_a_bad_reason_is_refused_naming_it_and_changes_nothing(
     assert [(m["email"], m["role"]) for m in listed.json()["items"]] == [
         (lia["email"], "client_viewer")
     ]
-    assert await users_by_email(system, stranger) is None
+    assert await find_user_by_email(system.pool, stranger) is None
     tenant_now = await client.get(f"/api/v1/tenants/{tenant}", headers=admin)
     assert (tenant_now.json()["status"], tenant_now.json()["locale"]) == ("active", "it")
     assert [k["id"] for k in (await client.get(keys, headers=admin)).json()["items"]] == [key_id]

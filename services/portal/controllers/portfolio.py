@@ -90,9 +90,9 @@ class PortfolioController(Controller):
         sort: FromQuery[str] = "name",
         order: FromQuery[str] = "asc",
     ) -> Response[Any] | Redirect:
-        home = home_of(viewer)
         suspended = await suspended_tenants(portal.system.pool, viewer.id)
-        if home != "/portfolio" and not suspended:  # a client of one company: its page
+        home = home_of(viewer, suspended)
+        if home != "/portfolio":  # a client of one company: its own page is its home
             return Redirect(path=home, status_code=303)
         sort = sort if sort in SORTS else "name"
         descending = order == "desc"

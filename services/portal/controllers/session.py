@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from ipaddress import ip_address
 from typing import Annotated, Any
+from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -30,10 +32,12 @@ from tenants.validation import MAX_PASSWORD, MIN_PASSWORD
 YEAR = 365 * 24 * 3600
 
 
-def home_of(viewer: ViewerDep) -> str:
-    """Consultancy people (and anyone with several tenants) land on the portfolio."""
+def home_of(viewer: ViewerDep, suspended: Collection[UUID] = ()) -> str:
+    """Consultancy people (and anyone with several tenants) land on the portfolio, and so
+    does anyone one of whose own companies is `suspended` (it says so there, beside the
+    companies they may open)."""
     tenants = sorted(viewer.tenant_ids)
-    if viewer.consultancy_roles or viewer.is_platform_admin or len(tenants) != 1:
+    if viewer.consultancy_roles or viewer.is_platform_admin or len(tenants) != 1 or suspended:
         return "/portfolio"
     return f"/t/{tenants[0]}"
 
@@ -47,11 +51,8 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
 
 
 async def landing(portal: PortalDep, viewer: ViewerDep) -> str:
-    """Where a signed-in person lands: home_of, or the portfolio while one of their own
-    companies is suspended (it says so there, beside the companies they may open)."""
-    if await suspended_tenants(portal.system.pool, viewer.id):
-        return "/portfolio"
-    return home_of(viewer)
+    """Where a signed-in person lands (home_of, with their suspended companies)."""
+    return home_of(viewer, await suspended_tenants(portal.system.pool, viewer.id))
 
 
 NO_STORE = {"Cache-Control": "no-store"}

@@ -61,7 +61,7 @@ class InvalidCadenceError(TenancyError):
 
 
 class InvalidLocaleError(TenancyError):
-    """A locale that is not a language code, optionally with a region (it, en-GB)."""
+    """A locale that is not one of the portal's languages, optionally with a region (it, en-GB)."""
 
     default_rule = "invalid_locale"
 

@@ -22,6 +22,8 @@ MAX_NAME = 200
 MAX_EMAIL = 254
 MIN_PASSWORD, MAX_PASSWORD = 12, 1024
 MAX_CADENCE_DAYS = 90
+LANGUAGES = ("it", "en")
+"""The languages the portal speaks: a tenant's locale names one of them (its default)."""
 
 _EMAIL = re.compile(r"[^@\s]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})+")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -84,10 +86,14 @@ def cadence_days(value: object, field: str = "check_in_cadence_days") -> int:
 
 
 def locale(value: object, field: str = "locale") -> str:
-    """A language code with an optional region, normalised: ``it``, ``en-GB``."""
+    """One of the portal's languages with an optional region, normalised: ``it``, ``en-GB``."""
     match = _LOCALE.fullmatch(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        raise InvalidLocaleError(f"not a locale: {value!r}", field=field)
+    if match is None or match[1].lower() not in LANGUAGES:
+        raise InvalidLocaleError(
+            f"locale must be one of the portal's languages ({', '.join(LANGUAGES)}),"
+            f" optionally with a region such as en-GB; not {value!r}",
+            field=field,
+        )
     language, region = match.groups()
     return language.lower() + (f"-{region.upper()}" if region else "")
 

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 from domain.progress import score_shown
 from services.portal.catalog import MESSAGES
+from tenants.validation import LANGUAGES
 
-LANGUAGES = ("it", "en")
 DEFAULT_LANGUAGE = "it"
 LANG_COOKIE = "okr_lang"
 NBSP = "\u00a0"

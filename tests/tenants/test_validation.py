@@ -51,6 +51,8 @@ async def count(admin: asyncpg.Connection, table: str) -> int:
         ({"check_in_cadence_days": 91}, InvalidCadenceError, "check_in_cadence_days"),
         ({"locale": "italiano"}, InvalidLocaleError, "locale"),
         ({"locale": ""}, InvalidLocaleError, "locale"),
+        ({"locale": "de"}, InvalidLocaleError, "locale"),  # a language the portal does not speak
+        ({"locale": "zz-ZZ"}, InvalidLocaleError, "locale"),
     ],
 )
 async def test_a_bad_tenant_setting_is_named_and_creates_nothing(

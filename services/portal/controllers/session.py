@@ -19,7 +19,7 @@ from services.portal.dependencies import (
     ViewerDep,
     safe_next,
 )
-from services.portal.i18n import LANG_COOKIE, LANGUAGES
+from services.portal.i18n import LANG_COOKIE
 from services.portal.sessions import SESSION_COOKIE
 from services.portal.sessions import sign_out as end_session
 from tenants.errors import InvalidPasswordLinkError, RateLimitedError, WeakPasswordError
@@ -27,7 +27,7 @@ from tenants.memberships import suspended_tenants
 from tenants.password_links import link_email, set_password_with_link
 from tenants.principal import Principal
 from tenants.users import authenticate_password
-from tenants.validation import MAX_PASSWORD, MIN_PASSWORD
+from tenants.validation import LANGUAGES, MAX_PASSWORD, MIN_PASSWORD
 
 YEAR = 365 * 24 * 3600
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -365,12 +366,45 @@ def validation_problem(
 def http_problem(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     detail = str(exc.detail)
+    if status == 404 and isinstance(exc.__cause__, ValueError):  # the router's, see below
+        malformed = _malformed_path_params(request)
+        if malformed:
+            summary = "; ".join(f"{e.field}: {e.message}" for e in malformed)
+            return _problem(request, 404, "not-found", "Not found", summary, malformed)
     rule = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(status, "http")
     if status == 400 and detail.startswith(_DECODE_ERRORS):  # as validation_problem says it
         errors = [FieldProblem(BODY, "malformed_json", detail)]
         return _problem(request, 400, "malformed-json", "Malformed JSON", detail, errors)
     errors = [FieldProblem(BODY if status == 413 else None, rule, detail)]
     return _problem(request, status, "about:blank", _reason(status), detail, errors, exc.headers)
+
+
+def _malformed_path_params(request: Request[Any, Any, Any]) -> list[FieldProblem]:
+    """The path parameters at fault when Litestar's router found a route for the path but
+    could not parse a value of it (an id that is not a UUID): it answers 404, caused by the
+    parser's ValueError, naming nothing. Such a value names nothing that could exist, so it
+    stays a 404, now with the parameter's name."""
+    segments = [s for s in request.scope["path"].split("/") if s]
+    for route in request.app.routes:
+        components = [c for c in route.path_components if c != ""]
+        if len(components) != len(segments):
+            continue
+        malformed = []
+        for component, segment in zip(components, segments, strict=True):
+            if isinstance(component, str):
+                if component.strip("/") != segment:
+                    break
+            elif component.parser is not None:
+                try:
+                    component.parser(segment)
+                except ValueError:
+                    kind = "UUID" if component.type is UUID else component.type.__name__
+                    message = f"not a {kind}: {segment!r}"
+                    malformed.append(FieldProblem(component.name, "malformed", message))
+        else:
+            if malformed:
+                return malformed
+    return []
 
 
 def data_problem(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Problem]:
@@ -427,7 +461,8 @@ ERROR_STATUSES: dict[int, str] = {
     400: "Malformed request (bad JSON, bad If-Match or Idempotency-Key)",
     401: "No, expired or invalid bearer token or API key",
     403: "Your role in this tenant does not allow it, or it is yours and suspended",
-    404: "Not found, or not yours (a tenant you have no grant for answers 404, never 403)",
+    404: "Not found, or not yours (a tenant you have no grant for answers 404, never 403); an"
+    " id in the path that is not a UUID is named in errors[]",
     409: "Conflicts with the item's state or a concurrent change",
     412: "If-Match names a version the item is no longer at",
     413: "Request body over the size limit",

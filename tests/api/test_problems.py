@@ -467,3 +467,27 @@ async def test_a_huge_refused_value_is_not_sent_back(
         problem = assert_problem(response, 422)
         assert len(response.content) < 3_000, response.text[:200]
         assert problem["errors"][0]["field"] in {"locale", "email", "actor"}
+
+
+async def test_a_malformed_id_in_the_path_is_named(client: httpx.AsyncClient, world: World) -> None:
+    """An id in the URL that is not a UUID names nothing that could exist: 404, like an
+    unknown id, but naming the parameter (Litestar's router named none); a write so
+    addressed writes nothing, and a path no route has stays a plain 404."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    head = await log_head(client, world)
+
+    response = await client.get("/api/v1/tenants/not-a-uuid/progress", headers=auth)
+    problem = assert_problem(response, 404)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("tenant_id", "malformed")]
+    assert problem["detail"] == "tenant_id: not a UUID: 'not-a-uuid'"
+
+    response = await client.post(
+        f"{base}/key-results/12345/check-ins", headers=auth, json={"value": 1, "on": "2027-02-02"}
+    )
+    problem = assert_problem(response, 404)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("key_result_id", "malformed")]
+    assert await log_head(client, world) == head
+
+    response = await client.get(f"{base}/no-such-thing/12345", headers=auth)
+    assert [e["rule"] for e in assert_problem(response, 404)["errors"]] == ["not_found"]

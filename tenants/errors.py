@@ -168,7 +168,8 @@ class ChangedMeanwhileError(TenancyError):
 
 
 class LastAdminError(TenancyError):
-    """The change would leave the consultancy with no admin: nobody could manage it (409)."""
+    """The change would leave the consultancy with no admin, or a client admin would step
+    down as their company's last: nobody could manage it (409)."""
 
     default_rule = "last_admin"
 

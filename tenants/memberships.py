@@ -93,6 +93,16 @@ async def consultancy_admins_left(conn: asyncpg.Connection, consultancy_id: UUID
     return int(admins)
 
 
+async def client_admins_left(conn: asyncpg.Connection, tenant_id: UUID, but: UUID) -> int:
+    """How many client admins the tenant has besides user `but` (in the caller's
+    transaction)."""
+    admins = await conn.fetchval(
+        "SELECT count(*) FROM memberships WHERE tenant_id = $1 AND role = $2 AND user_id <> $3",
+        tenant_id, Role.CLIENT_ADMIN.value, but,
+    )  # fmt: skip
+    return int(admins)
+
+
 async def change_consultancy_role(
     on: Conn, consultancy_id: UUID, user_id: UUID, role: Role | str
 ) -> ConsultancyMember:

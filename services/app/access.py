@@ -92,6 +92,7 @@ class AccessCommands(Commands):
             after = await memberships.change_role(conn, ctx.tenant_id, user_id, role)
             if before.role == after.role:
                 return after, None
+            await _not_stepping_down_last(conn, ctx, before)
             return after, _event(
                 ctx, tenant, MEMBER, user_id, before.role, after.role, reason=reason
             )
@@ -103,6 +104,7 @@ class AccessCommands(Commands):
 
         async def take_away(conn: asyncpg.Connection, tenant: Tenant) -> Made[None]:
             before = await _member(conn, ctx.tenant_id, user_id)
+            await _not_stepping_down_last(conn, ctx, before)
             await memberships.remove_membership(conn, ctx.tenant_id, user_id)
             return None, _event(ctx, tenant, MEMBER, user_id, before.role, None, reason=reason)
 
@@ -305,6 +307,23 @@ async def _an_admin_left(conn: asyncpg.Connection, consultancy_id: UUID) -> None
     if not await memberships.consultancy_admins_left(conn, consultancy_id):
         raise LastAdminError(
             "the consultancy's last admin: make another one admin first", field="user_id"
+        )
+
+
+async def _not_stepping_down_last(
+    conn: asyncpg.Connection, ctx: Context, before: Membership
+) -> None:
+    """A client admin may not give up their own role as the company's last client admin:
+    nobody there could manage its people any more (its consultancy could, and may remove
+    them). The tenant's row is held, so two admins stepping down at once are one after the
+    other."""
+    if before.role != Role.CLIENT_ADMIN or ctx.actor != f"user:{before.user_id}":
+        return
+    if not await memberships.client_admins_left(conn, ctx.tenant_id, but=before.user_id):
+        raise LastAdminError(
+            "you are the company's last client admin: make another member client admin"
+            " first, or ask its consultancy",
+            field="user_id",
         )
 
 

@@ -138,6 +138,47 @@ async def test_members_can_be_listed_changed_and_removed(
     assert (await client.get(users, headers=admin)).json()["items"] == []
 
 
+async def test_a_client_admin_may_not_step_down_as_the_company_s_last(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """The last client admin giving up their own role (demotion or removal) is refused,
+    409 naming user_id, and nothing is written: nobody in the company could manage its
+    people. With another client admin they may; the consultancy may remove the last."""
+    tenant = await a_new_tenant(client, world)
+    consultancy = world.a.auth("consultancy_admin")
+    users = f"/api/v1/tenants/{tenant}/users"
+    ids = {}
+    for name in ("ada", "bea"):
+        invited = await client.post(
+            users, headers=consultancy,
+            json={"email": an_email(name), "display_name": name, "role": "client_admin"},
+        )  # fmt: skip
+        ids[name] = invited.json()["user_id"]
+    ada, bea = (bearer(issue_access_token(world.tokens, ids[n])) for n in ("ada", "bea"))
+
+    stepped = await client.patch(
+        f"{users}/{ids['ada']}", headers=ada, json={"role": "client_member"}
+    )
+    assert stepped.status_code == 200, stepped.text  # Bea still manages the company
+    head = await system.store.head(UUID(tenant))
+    for refused in (
+        await client.patch(f"{users}/{ids['bea']}", headers=bea, json={"role": "client_member"}),
+        await client.delete(f"{users}/{ids['bea']}", headers=bea),
+    ):
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["errors"] == [{
+            "field": "user_id", "rule": "last_admin",
+            "message": "you are the company's last client admin: make another member client"
+            " admin first, or ask its consultancy",
+        }]  # fmt: skip
+    assert await system.store.head(UUID(tenant)) == head
+    listed = (await client.get(users, headers=consultancy)).json()["items"]
+    assert {m["user_id"]: m["role"] for m in listed}[ids["bea"]] == "client_admin"
+
+    removed = await client.delete(f"{users}/{ids['bea']}", headers=consultancy)
+    assert removed.status_code == 204, removed.text
+
+
 async def test_an_api_key_is_shown_once_works_and_stops_when_revoked(
     client: httpx.AsyncClient, world: World
 ) -> None:

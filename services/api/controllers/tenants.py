@@ -134,7 +134,8 @@ class UserController(Controller):
         okr: OkrDep,
         ctx: ContextDep,
     ) -> Response[Membership]:
-        """The same role again changes nothing and writes nothing."""
+        """The same role again changes nothing and writes nothing. A client admin may not
+        give up their own role as the company's last client admin (409 `last_admin`)."""
         member, position = await okr.access.change_role(ctx, user_id, data.role, data.reason)
         return await with_position(runtime, tenant_id, member, position=position)
 
@@ -153,7 +154,8 @@ class UserController(Controller):
         data: JSONBody[OptionalReasonIn | None] = None,
     ) -> Response[None]:
         """The person loses their role here at once (its account stays). The body may say
-        why: `{"reason": "..."}`, kept with the change in the log."""
+        why: `{"reason": "..."}`, kept with the change in the log. A client admin may not
+        remove themselves as the company's last client admin (409 `last_admin`)."""
         position = await okr.access.remove(ctx, user_id, reason_of(data))
         return await with_position(runtime, tenant_id, None, HTTP_204_NO_CONTENT, position)
 

@@ -10,7 +10,7 @@ from typing import Literal
 from uuid import UUID
 
 from tenants.errors import PermissionDeniedError, UnknownTenantError
-from tenants.roles import ROLE_PERMISSIONS, Permission, Role
+from tenants.roles import ROLE_PERMISSIONS, Permission, Role, refusal
 
 PrincipalKind = Literal["user", "api_key"]
 
@@ -85,5 +85,5 @@ def require(principal: Principal, tenant_id: UUID, permission: Permission) -> Ro
     if role is None:
         raise UnknownTenantError(f"no tenant {tenant_id}", field="tenant_id")
     if permission not in ROLE_PERMISSIONS[role]:
-        raise PermissionDeniedError(f"{role} may not {permission}", rule=f"requires_{permission}")
+        raise PermissionDeniedError(refusal(role, permission), rule=f"requires_{permission}")
     return role

@@ -35,6 +35,30 @@ class Permission(StrEnum):
 
 
 P = Permission
+
+DOING: Mapping[Permission, str] = MappingProxyType(
+    {
+        P.READ: "read this tenant",
+        P.CHECK_IN: "check in",
+        P.EDIT_OKRS: "edit OKRs",
+        P.REVISE_TARGETS: "revise targets",
+        P.CLOSE_CYCLES: "close cycles",
+        P.MANAGE_USERS: "manage its people",
+        P.MANAGE_API_KEYS: "manage its API keys",
+        P.CREATE_TENANTS: "create tenants",
+        P.READ_AUDIT: "read the audit trail",
+        P.EXPORT: "export",
+        P.ERASE: "erase tenants",
+    }
+)
+"""Each permission in words, for a refusal a person reads ("a client member may not ...")."""
+
+
+def refusal(role: Role, permission: Permission) -> str:
+    """Why a 403: "a client member may not manage its people" (the role in words)."""
+    return f"a {role.value.replace('_', ' ')} may not {DOING[permission]}"
+
+
 _VIEWER = frozenset({P.READ})
 _MEMBER = _VIEWER | {P.CHECK_IN}
 _CLIENT_ADMIN = _MEMBER | {

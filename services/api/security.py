@@ -33,7 +33,7 @@ from tenants.errors import (
 )
 from tenants.memberships import refuse_if_suspended
 from tenants.principal import Principal, require
-from tenants.roles import Permission
+from tenants.roles import Permission, refusal
 
 PUBLIC = "public"
 """Handler opt key: no authentication."""
@@ -116,12 +116,11 @@ def requires_in_consultancy(permission: Permission) -> Guard:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         consultancy_id: UUID = connection.path_params["consultancy_id"]
-        if principal.consultancy_role(consultancy_id) is None:
+        role = principal.consultancy_role(consultancy_id)
+        if role is None:
             raise UnknownConsultancyError("not found", field="consultancy_id")
         if not principal.can_in_consultancy(consultancy_id, permission):
-            raise PermissionDeniedError(
-                f"your consultancy role may not {permission}", rule=f"requires_{permission}"
-            )
+            raise PermissionDeniedError(refusal(role, permission), rule=f"requires_{permission}")
         if consultancy_id not in principal.consultancy_roles:
             await get_consultancy(runtime_of(connection).pool, consultancy_id)
 

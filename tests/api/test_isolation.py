@@ -111,7 +111,10 @@ async def test_a_viewer_cannot_write(
             assert response.status_code == 404, str(c)
         elif c.is_write:
             assert response.status_code == 403, str(c)
-            assert response.json()["errors"][0]["rule"].startswith("requires_"), str(c)
+            error = response.json()["errors"][0]
+            assert error["rule"].startswith("requires_"), str(c)
+            said = "only a platform admin" if "platform" in error["rule"] else "a client viewer"
+            assert error["message"].startswith(said + " may"), str(c)
         elif c.permission is not None and c.permission not in ROLE_PERMISSIONS[Role.CLIENT_VIEWER]:
             assert response.status_code == 403, str(c)
         else:

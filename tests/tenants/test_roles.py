@@ -8,7 +8,13 @@ import pytest
 
 from tenants.errors import PermissionDeniedError, UnknownTenantError
 from tenants.principal import Principal, require
-from tenants.roles import ROLE_PERMISSIONS, Permission, Role, permission_table_markdown
+from tenants.roles import (
+    ROLE_PERMISSIONS,
+    Permission,
+    Role,
+    permission_table_markdown,
+    refusal,
+)
 
 P = Permission
 
@@ -126,3 +132,17 @@ def test_permission_table_renders_every_role_and_permission() -> None:
     viewer_column = list(Role).index(Role.CLIENT_VIEWER)
     check_in = next(line for line in lines if line.startswith("| check_in |"))
     assert check_in.strip("|").split("|")[1 + viewer_column].strip() == ""
+
+
+def test_a_refusal_says_the_role_and_the_permission_in_words() -> None:
+    """A 403 says what a person can read, not identifiers ("client_member may not
+    manage_users"); every permission has its words."""
+    principal, tenant = holding(Role.CLIENT_MEMBER)
+    with pytest.raises(PermissionDeniedError) as refused:
+        require(principal, tenant, P.MANAGE_USERS)
+    assert refused.value.message == "a client member may not manage its people"
+    assert refused.value.rule == "requires_manage_users"
+    assert [refusal(Role.CONSULTANT, p) for p in (P.EDIT_OKRS, P.ERASE)] == [
+        "a consultant may not edit OKRs", "a consultant may not erase tenants",
+    ]  # fmt: skip
+    assert all("_" not in refusal(r, p) for r in Role for p in Permission)

@@ -61,6 +61,10 @@ async def test_members_lose_access_while_their_tenant_is_suspended(
         "message": f"'{suspended.json()['name']}' is suspended: its people reach it again"
         " once it is reactivated",
     }]  # fmt: skip
+    me = (await client.get("/api/v1/auth/me", headers=sara)).json()
+    assert (me["tenants"], me["suspended_tenants"]) == (
+        [], [{"id": tenant, "name": suspended.json()["name"]}]
+    )  # fmt: skip
     stranger = world.b.auth("client_admin")  # of another tenant: still no existence oracle
     assert (await client.get(cycles, headers=stranger)).status_code == 404
     by_key = await client.get(cycles, headers=crm)  # its integration is told as well
@@ -70,6 +74,8 @@ async def test_members_lose_access_while_their_tenant_is_suspended(
     assert (await client.get(cycles, headers=admin)).status_code == 200
     await client.post(f"{lifecycle}/reactivate", headers=admin)
     assert (await client.get(cycles, headers=sara)).status_code == 200
+    me = (await client.get("/api/v1/auth/me", headers=sara)).json()
+    assert (len(me["tenants"]), me["suspended_tenants"]) == (1, [])
     assert (await client.get(cycles, headers=crm)).status_code == 200
 
 

@@ -16,6 +16,7 @@ from services.api.dependencies import (
 from services.api.schemas.tenancy import MeOut, PasswordSet, Refresh, SignIn, TokenOut
 from services.api.security import PUBLIC
 from tenants.auth import sign_in
+from tenants.memberships import suspended_tenants
 from tenants.password_links import set_password_with_link
 from tenants.tokens import TokenPair, refresh_tokens
 
@@ -81,6 +82,10 @@ class AuthController(Controller):
         await set_password_with_link(runtime.pool, data.token, data.password)
 
     @get("/me", summary="Who am I")
-    async def me(self, principal: PrincipalDep) -> MeOut:
-        """The bearer: user or API key, and its roles per tenant and consultancy."""
-        return MeOut.of(principal)
+    async def me(self, principal: PrincipalDep, runtime: RuntimeDep) -> MeOut:
+        """The bearer: user or API key, its roles per tenant and consultancy, and the
+        tenants of a person's that are suspended."""
+        suspended = {}
+        if principal.kind == "user":
+            suspended = await suspended_tenants(runtime.pool, principal.id)
+        return MeOut.of(principal, suspended)

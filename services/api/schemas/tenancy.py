@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 from uuid import UUID
 
@@ -50,6 +51,13 @@ class Grant(Out):
     role: str
 
 
+class SuspendedTenant(Out):
+    """A tenant the person would reach, were it not suspended."""
+
+    id: UUID
+    name: str
+
+
 class MeOut(Out):
     """Who the bearer is and where it may act."""
 
@@ -60,9 +68,12 @@ class MeOut(Out):
     is_platform_admin: bool
     tenants: list[Grant]
     consultancies: list[Grant]
+    suspended_tenants: list[SuspendedTenant]
+    """Tenants of theirs that are suspended: not in `tenants` until reactivated (a call on
+    one answers 403 `tenant_suspended`). Always empty for an API key, refused outright."""
 
     @classmethod
-    def of(cls, principal: Principal) -> MeOut:
+    def of(cls, principal: Principal, suspended: Mapping[UUID, str]) -> MeOut:
         return cls(
             id=principal.id,
             kind=principal.kind,
@@ -73,7 +84,14 @@ class MeOut(Out):
             consultancies=[
                 Grant(id=c, role=r.value) for c, r in sorted(principal.consultancy_roles.items())
             ],
+            suspended_tenants=[
+                SuspendedTenant(id=t, name=n) for t, n in sorted(suspended.items(), key=_by_name)
+            ],
         )
+
+
+def _by_name(tenant: tuple[UUID, str]) -> tuple[str, UUID]:
+    return tenant[1].casefold(), tenant[0]
 
 
 class ConsultancyIn(Body):

@@ -321,6 +321,10 @@ _SIGN_IN: M = {
         "it": "Scegli una password da {min} a {max} caratteri.",
         "en": "Choose a password of {min} to {max} characters.",
     },
+    "notice.password_saved": {
+        "it": "Password salvata: d'ora in poi entra con la tua email e questa password.",
+        "en": "Password saved: from now on, sign in with your email and this password.",
+    },
     "welcome.gone_title": {"it": "Link non più valido", "en": "Link no longer valid"},
     "welcome.signed_in_as": {
         "it": "Sei entrato come {name}: salvando questa password entrerai invece come {email}.",

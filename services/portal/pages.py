@@ -12,7 +12,7 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 
 from services.portal.i18n import LANG_COOKIE, Locale, negotiate
-from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, Signer
+from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, NOTICE_COOKIE, NOTICES, Signer
 from services.portal.views import day_problem, progress_width
 from tenants.principal import Principal
 from tenants.roles import Permission
@@ -99,7 +99,8 @@ class Pages:
         cookies: list[Cookie] | None = None,
         **context: Any,
     ) -> Response[str]:
-        """An HTML page; a CSRF nonce cookie is set for browsers that have none yet."""
+        """An HTML page; a CSRF nonce cookie is set for browsers that have none yet, and a
+        notice left for the signed-in person (NOTICE_COOKIE) is shown and cleared."""
         nonce = request.cookies.get(CSRF_COOKIE)
         new_cookies = list(cookies or [])
         if not nonce:
@@ -110,6 +111,10 @@ class Pages:
             context.setdefault(name, None)
         context.setdefault("section", "")
         tenant, viewer = context["tenant"], context["viewer"]
+        notice = request.cookies.get(NOTICE_COOKIE)
+        context["notice"] = notice if notice in NOTICES and viewer is not None else None
+        if context["notice"]:  # said once
+            new_cookies.append(self.cookie(NOTICE_COOKIE, "", max_age=0))
         context.setdefault(  # the nav's audit link, on every page of a tenant
             "can_audit",
             tenant is not None

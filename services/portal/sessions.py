@@ -22,6 +22,9 @@ import asyncpg
 
 SESSION_COOKIE = "okr_session"
 CSRF_COOKIE = "okr_csrf"
+NOTICE_COOKIE = "okr_notice"
+"""A notice for the next page a signed-in person sees, once (its catalog key's last part)."""
+NOTICES = frozenset({"password_saved"})
 CSRF_FIELD = "csrf_token"
 
 

@@ -86,6 +86,12 @@ async def test_an_invited_person_chooses_a_password_with_their_link(
     await page.get_by_role("button", name="Salva ed entra").click()
     await expect(page).to_have_url(re.compile(rf"/t/{d.TENANT_ID}$"))
     await expect(page.locator("header .who")).to_have_text("Nuova")
+    await expect(page.locator(".notice")).to_have_text(
+        "Password salvata: d'ora in poi entra con la tua email e questa password."
+    )
+    await page.reload()  # said once
+    await expect(page.locator(".who")).to_have_text("Nuova")
+    await expect(page.locator(".notice")).to_have_count(0)
 
     spent = await (await open_page()).goto(f"/welcome?token={link.token}")
     assert spent is not None and spent.status == 404

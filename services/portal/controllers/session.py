@@ -20,7 +20,7 @@ from services.portal.dependencies import (
     safe_next,
 )
 from services.portal.i18n import LANG_COOKIE
-from services.portal.sessions import SESSION_COOKIE
+from services.portal.sessions import NOTICE_COOKIE, SESSION_COOKIE
 from services.portal.sessions import sign_out as end_session
 from tenants.errors import InvalidPasswordLinkError, RateLimitedError, WeakPasswordError
 from tenants.memberships import suspended_tenants
@@ -138,8 +138,9 @@ class SessionController(Controller):
         form: FormDep,
         viewer_or_none: MaybeViewerDep,
     ) -> Response[Any]:
-        """Set the password (typed twice) and sign in: home, like a sign-in (a session of
-        someone else's in this browser ends, on the server too)."""
+        """Set the password (typed twice) and sign in: home, like a sign-in, where a notice
+        says it was saved (a session of someone else's in this browser ends, on the server
+        too)."""
         token, password = form.get("token", ""), form.get("password", "")
         errors: dict[str, str] = {}
         if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
@@ -162,7 +163,10 @@ class SessionController(Controller):
                 return Redirect(
                     path="/",
                     status_code=303,
-                    cookies=[portal.pages.cookie(SESSION_COOKIE, cookie, max_age=ttl)],
+                    cookies=[
+                        portal.pages.cookie(SESSION_COOKIE, cookie, max_age=ttl),
+                        portal.pages.cookie(NOTICE_COOKIE, "password_saved", max_age=60),
+                    ],
                 )
         email = await link_email(portal.system.pool, token)
         return self._welcome(request, portal, locale, token, email, errors, viewer_or_none, 422)

@@ -196,6 +196,12 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     await page.get_by_role("button", name="Verifica la catena").click()
     await expect(page.locator(".chain-result")).to_contain_text("Catena integra")
     await shot(page, "audit")
+    await page.goto(f"/t/{d.TENANT_ID}/audit?topic=okr.AccessChange&from=2026-01-01")
+    await page.get_by_role("button", name="Verifica la catena").click()  # filters stay
+    await expect(page.locator(".chain-result")).to_contain_text("Catena integra")
+    await expect(page.get_by_label("Dal giorno")).to_have_value("2026-01-01")
+    assert "topic=okr.AccessChange" in page.url
+    await page.get_by_role("link", name="Registro modifiche").click()
     async with page.expect_download() as download_info:
         await page.get_by_role("link", name="Scarica il registro (CSV)").click()
     download = await download_info.value

@@ -38,7 +38,10 @@ LABEL_MAX = 50
 PRINCIPAL_MAX = 200
 WEIGHT_MAX = Decimal(1000)
 DEFAULT_WEIGHT = Decimal(1)
-_MICRO = Decimal(1).scaleb(-MAX_PLACES)
+SCORE_PLACES = 64
+"""A score's decimal places: a closing score is clamp(p) or a share, computed to 28
+significant digits, so a small one has some 50 places."""
+_ONE = Decimal(1)
 
 
 class KRKind(StrEnum):
@@ -222,11 +225,7 @@ def measured(value: object, field: str) -> Decimal:
         raise InvalidValueError(f"{field} must be finite", field=field, rule="not_finite")
     if number.copy_abs() >= MAX_MAGNITUDE:  # abs() would round, and overflow at 1E+999999
         raise InvalidValueError(f"{field} is too large", field=field, rule="too_large")
-    if _too_precise(number):
-        raise InvalidValueError(
-            f"{field} has more than {MAX_PLACES} decimal places", field=field, rule="too_precise"
-        )
-    return number
+    return _within_places(number, MAX_PLACES, field)
 
 
 def _to_decimal(value: object, field: str) -> Decimal:
@@ -274,13 +273,26 @@ def score(value: object, field: str = "score") -> Decimal:
     number = _to_decimal(value, field)
     if not number.is_finite() or not 0 <= number <= 1:
         raise InvalidValueError(f"{field} must be from 0 to 1", field=field, rule="out_of_range")
-    return number
+    return _within_places(number, SCORE_PLACES, field)
 
 
-def _too_precise(number: Decimal) -> bool:
+def _within_places(number: Decimal, places: int, field: str) -> Decimal:
+    """A finite `number` of bounded magnitude with at most `places` decimal places (more:
+    too_precise), written with an exponent PostgreSQL's numeric can hold: 0E+99999999999
+    is 0, and 61 with thirty zeros after the point is 61.000000 (such a value was logged,
+    and then no projector could store it)."""
     exponent = number.as_tuple().exponent
     assert isinstance(exponent, int)  # finite numbers have an int exponent
-    return exponent < -MAX_PLACES and number != number.quantize(_MICRO)
+    if exponent > 0:
+        return number.quantize(_ONE)  # 1.5E+6 is 1500000
+    if exponent >= -places:
+        return number
+    bounded = number.quantize(Decimal(1).scaleb(-places))
+    if bounded != number:
+        raise InvalidValueError(
+            f"{field} has more than {places} decimal places", field=field, rule="too_precise"
+        )
+    return bounded
 
 
 def _text(

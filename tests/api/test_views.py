@@ -605,3 +605,27 @@ async def test_the_trail_filters_by_a_topic_or_a_dotted_prefix_of_topics(
             e["position"] for e in everything
             if e["topic"] == wanted or e["topic"].startswith(wanted + ".")
         ]  # fmt: skip
+
+
+async def test_a_value_written_with_an_absurd_exponent_reaches_the_read_models(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """ "0E+99999999999" is zero: it is logged as 0, so the projector can store it and the
+    series shows it (logged as written, no projector could, and the tenant's read models
+    stopped for good); one that says more than six decimal places is refused."""
+    kr, _ = await fresh_key_result(client, world)
+    base = f"/api/v1/tenants/{world.a.tenant.id}/key-results/{kr}"
+    auth = world.a.auth("client_admin")
+    done = await client.post(
+        f"{base}/check-ins", headers=auth, json={"value": "0E+99999999999", "on": "2027-02-01"}
+    )
+    assert done.status_code == 201, done.text
+    after = {"min_position": done.headers["x-okr-position"]}
+    series = await client.get(f"{base}/series", headers=auth, params=after)
+    assert series.status_code == 200, series.text
+    assert series.json()["values"][-1]["value"] == "0"
+    refused = await client.post(
+        f"{base}/check-ins", headers=auth, json={"value": "1E-99999999999", "on": "2027-02-02"}
+    )
+    assert refused.status_code == 422
+    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [("value", "too_precise")]

@@ -72,13 +72,18 @@ def test_measured_rejects_what_is_not_a_sane_finite_decimal(raw: object, rule: s
         ("1200000", Decimal(1200000)),
         (" 4.5 ", Decimal("4.5")),
         ("0.123456", Decimal("0.123456")),
-        ("1.50000000", Decimal("1.50000000")),
+        ("1.50000000", Decimal("1.500000")),  # zeros beyond six places are dropped
+        ("61." + "0" * 30, Decimal("61.000000")),
+        ("0E+99999999999", Decimal("0")),  # written so, no projector could store it
+        ("0E-99999999999", Decimal("0.000000")),
+        ("1.5e6", Decimal("1500000")),
         (Decimal("999999999999999.999999"), Decimal("999999999999999.999999")),
         ("-0.5", Decimal("-0.5")),
     ],
 )
 def test_measured_keeps_the_exact_decimal(raw: object, expected: Decimal) -> None:
-    """Money and measures keep their exact digits: rounding happens only at display."""
+    """Money and measures keep their exact digits: rounding happens only at display. Only
+    how they are written may change, where PostgreSQL's numeric could not hold it."""
     result = values.measured(raw, "value")
     assert result == expected
     assert str(result) == str(expected)
@@ -242,3 +247,18 @@ def test_notes_and_reasons_keep_their_lines_and_a_reason_must_say_something() ->
     assert values.reason("perché:\n- il mercato") == "perché:\n- il mercato"
     with pytest.raises(ReasonRequiredError):
         values.reason("\u200b")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("0.7", "0.7"), ("0E+99999999999", "0"), ("0E-99999999999", "0E-64"), ("1E0", "1")],
+)
+def test_a_score_is_written_as_numeric_holds_it(raw: str, expected: str) -> None:
+    """Any precision a computed score has (28 significant digits) fits; an absurd exponent
+    is written so that it can be stored, or refused when it says more than 64 places."""
+    assert str(values.score(raw)) == expected
+    with pytest.raises(InvalidValueError) as err:
+        values.score("1e-999999999")
+    assert (err.value.field, err.value.rule) == ("score", "too_precise")
+    small = Decimal(1) / Decimal(3) * Decimal("1e-21")  # a clamp(p) of a small progress
+    assert values.score(small) == small

@@ -38,6 +38,9 @@ LABEL_MAX = 50
 PRINCIPAL_MAX = 200
 WEIGHT_MAX = Decimal(1000)
 DEFAULT_WEIGHT = Decimal(1)
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+"""The days a business date may be: a cycle of year 1 to 9999 was taken, and its pace
+arithmetic (a due day plus a month) overflowed."""
 SCORE_PLACES = 64
 """A score's decimal places: a closing score is clamp(p) or a share, computed to 28
 significant digits, so a small one has some 50 places."""
@@ -402,6 +405,11 @@ def business_date(value: object, field: str, latest: date | None = None) -> date
     after `latest` when given: a value is measured, so it cannot be of a day to come."""
     if isinstance(value, datetime) or not isinstance(value, date):
         raise InvalidDateError(f"{field} must be a date", field=field, rule="wrong_type")
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise InvalidDateError(
+            f"{field} must be a day from {FIRST_DAY} to {LAST_DAY}", field=field,
+            rule="out_of_range",
+        )  # fmt: skip
     if latest is not None and value > latest:
         raise InvalidDateError(
             f"{field} {value} is a day still to come: a value is of a day that has begun",

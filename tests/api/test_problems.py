@@ -491,3 +491,18 @@ async def test_a_malformed_id_in_the_path_is_named(client: httpx.AsyncClient, wo
 
     response = await client.get(f"{base}/no-such-thing/12345", headers=auth)
     assert [e["rule"] for e in assert_problem(response, 404)["errors"]] == ["not_found"]
+
+
+async def test_a_cycle_of_an_implausible_year_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A cycle to 9999-12-31 was made, and every check-in on it then failed (500): now 422
+    naming the day, and nothing is written."""
+    head = await log_head(client, world)
+    refused = await client.post(
+        f"/api/v1/tenants/{world.a.tenant.id}/cycles", headers=world.a.auth("client_admin"),
+        json={"name": "Per sempre", "starts_on": "2027-01-01", "ends_on": "9999-12-31"},
+    )  # fmt: skip
+    problem = assert_problem(refused, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("ends_on", "out_of_range")]
+    assert await log_head(client, world) == head

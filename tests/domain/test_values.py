@@ -206,6 +206,16 @@ def test_business_date_rejects_datetimes() -> None:
         values.business_date(datetime(2027, 1, 5, tzinfo=UTC), "on")
 
 
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(1899, 12, 31), date(2200, 1, 1), date.max])
+def test_a_business_date_is_of_a_plausible_year(day: date) -> None:
+    """1900 to 2199: a cycle ending 9999-12-31 was taken, and its first check-in failed."""
+    assert values.business_date(date(1900, 1, 1), "on") == date(1900, 1, 1)
+    assert values.business_date(date(2199, 12, 31), "on") == date(2199, 12, 31)
+    with pytest.raises(InvalidDateError) as err:
+        values.business_date(day, "ends_on")
+    assert (err.value.field, err.value.rule) == ("ends_on", "out_of_range")
+
+
 def test_every_error_is_a_domain_error_with_a_rule() -> None:
     """The API maps DomainError to problem+json in one place, using field and rule."""
     with pytest.raises(DomainError) as err:

@@ -531,7 +531,9 @@ def _key_result_row(
     latest = kr.latest
     tally = guardrail_tally(kr)
     window_start = kr.due_on if cycle is None else cycle.starts_on
-    base, at_risk, off_track = rollup.status_dates(kr.kind, raw, window_start, kr.due_on)
+    base, at_risk, off_track = rollup.frozen_at_close(
+        cycle, rollup.status_dates(kr.kind, raw, window_start, kr.due_on)
+    )
     return KeyResultRow(
         key_result_id=kr.key_result_id,
         objective_id=kr.objective_id,
@@ -715,7 +717,7 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 4  # 4: changes of settings and access are not a tenant's last activity
+    version = 5  # 5: a closed cycle's key results' statuses stop worsening at its close
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

@@ -269,7 +269,7 @@ def key_result_node(
     value = None if check_in is None else check_in.value
     raw = progress.raw_progress(kr.kind, kr.start, kr.target, value)
     window_start = kr.due_on if cycle is None else cycle.starts_on
-    expected = progress.expected_progress(window_start, kr.due_on, day)
+    expected = progress.expected_progress(window_start, kr.due_on, rollup.pace_day(cycle, day))
     score = None if cycle is None else cycle.key_result_scores.get(kr.key_result_id)
     kpi = None if kr.kpi_id is None else state.kpis.get(kr.kpi_id)
     return KeyResultNode(

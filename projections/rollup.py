@@ -143,6 +143,34 @@ def cycle_score(state: ProgressView, cycle: CycleView) -> Decimal | None:
 StatusDates = tuple[str, date | None, date | None]
 
 
+def pace_day(cycle: CycleView | None, day: date) -> date:
+    """The day a key result's pace is of: `day`, or for a closed cycle at the latest the
+    day it closed (UTC): closing grades and locks it, so its expected progress and
+    statuses stay as they were then."""
+    closed = _closed_on(cycle)
+    return day if closed is None else min(day, closed)
+
+
+def frozen_at_close(cycle: CycleView | None, dates: StatusDates) -> StatusDates:
+    """status_dates of a key result of `cycle`, with the days past its close taken out:
+    a status worsens no more once its cycle is closed (pace_day)."""
+    closed = _closed_on(cycle)
+    if closed is None:
+        return dates
+    base, at_risk, off_track = dates
+    return (
+        base,
+        at_risk if at_risk is not None and at_risk <= closed else None,
+        off_track if off_track is not None and off_track <= closed else None,
+    )
+
+
+def _closed_on(cycle: CycleView | None) -> date | None:
+    if cycle is None or cycle.closed_at is None or not cycle.is_closed:
+        return None
+    return cycle.closed_at.date()
+
+
 @lru_cache(maxsize=8192)
 def status_dates(kind: str, raw: Decimal | None, window_start: date, due: date) -> StatusDates:
     """How a key result's status moves with the day while its value stays put.

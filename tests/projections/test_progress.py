@@ -351,6 +351,35 @@ def test_stored_status_dates_agree_with_the_tree_on_every_day(value: str) -> Non
         assert status_on(row, day) == _only_kr(progress_tree(state, today=day)).status, day
 
 
+@pytest.mark.parametrize("value", ["72", "79", "85", "60"])
+def test_a_closed_cycle_s_statuses_stay_as_they_were_at_its_close(value: str) -> None:
+    """Closing grades and locks a cycle: after its close, the days going by move neither
+    the expected progress nor the status (Rinnovi at 79 was on track when Q1 closed early
+    on 20 February, and stays so in April), in the tree and in the row's stored dates."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(log, cycle, goal, "Rinnovi", "increase", start=70, target=85)
+    check_in(log, cycle, kr, value, date(2027, 1, 20))
+    closed_on = date(2027, 2, 20)
+    cycle.close(key_result_scores={kr.id: kr.score}, objective_scores={}, closed_by="alice")
+    log.at(closed_on).save(cycle)
+    state = fold_all(log.records)
+    (raw,) = progress_projection.rows(state)["rm_key_results"]
+    row = KeyResultRow(*raw)
+
+    at_close = _only_kr(progress_tree(state, today=closed_on))
+    for offset in range(-5, 120):
+        day = Q1_START + timedelta(days=offset)
+        node = _only_kr(progress_tree(state, today=day))
+        assert status_on(row, day) == node.status, day
+        if day >= closed_on:
+            assert (node.expected_progress, node.status) == (
+                at_close.expected_progress, at_close.status
+            ), day  # fmt: skip
+    assert _only_kr(progress_tree(state, today=date(2027, 4, 30))).expected_progress < 1
+
+
 def test_fold_ignores_events_it_does_not_know_but_moves_the_position() -> None:
     """A new event type must not break the projector; last activity still moves."""
     log = Log()

@@ -109,8 +109,19 @@ def _point(
 
 
 def series_point(row: tuple[object, ...]) -> SeriesPoint:
-    """A point back from a row of rm_series_points (the API reads rows, charts want points)."""
-    return msgspec.convert(dict(zip(SeriesPoint.__struct_fields__, row, strict=True)), SeriesPoint)
+    """A point back from a row of rm_series_points (the API reads rows, charts want points),
+    its value in plain notation: asyncpg reads numeric 110000 back as 1.1E+5."""
+    point = msgspec.convert(dict(zip(SeriesPoint.__struct_fields__, row, strict=True)), SeriesPoint)
+    return msgspec.structs.replace(point, value=plain(point.value))
+
+
+def plain(value: Decimal) -> Decimal:
+    """The same number without a positive exponent (1.1E+5 is 110000): as written."""
+    exponent = value.as_tuple().exponent
+    return value.quantize(_ONE) if isinstance(exponent, int) and exponent > 0 else value
+
+
+_ONE = Decimal(1)
 
 
 def effective_points(

@@ -629,3 +629,19 @@ async def test_a_value_written_with_an_absurd_exponent_reaches_the_read_models(
     )
     assert refused.status_code == 422
     assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [("value", "too_precise")]
+
+
+async def test_a_series_says_a_value_as_it_was_written(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """110000 checked in is 110000 in the series, as in the check-ins (the series read it
+    back from numeric as "1.1E+5")."""
+    kr, _ = await fresh_key_result(client, world)
+    base = f"/api/v1/tenants/{world.a.tenant.id}/key-results/{kr}"
+    auth = world.a.auth("client_admin")
+    done = await client.post(
+        f"{base}/check-ins", headers=auth, json={"value": "110000", "on": "2027-02-01"}
+    )
+    after = {"min_position": done.headers["x-okr-position"]}
+    series = await client.get(f"{base}/series", headers=auth, params=after)
+    assert [p["value"] for p in series.json()["values"]] == ["72", "75", "79", "110000"]

@@ -407,6 +407,16 @@ def _malformed_path_params(request: Request[Any, Any, Any]) -> list[FieldProblem
     return []
 
 
+def depth_problem(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Problem]:
+    """JSON nested deeper than msgspec decodes (about 1,000 levels): 400 like any body that
+    is not JSON the API reads; any other RecursionError is the server's own fault."""
+    if "deserializing" not in str(exc):
+        return internal_problem(request, exc)
+    detail = "the body is JSON nested too deeply to read"
+    errors = [FieldProblem(BODY, "malformed_json", detail)]
+    return _problem(request, 400, "malformed-json", "Malformed JSON", detail, errors)
+
+
 def data_problem(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Problem]:
     """The database refused a value the validators let through (a NUL in text...)."""
     detail = "a value cannot be stored as given"
@@ -452,6 +462,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Handler] = {
     ValidationException: validation_problem,
     HTTPException: http_problem,
     asyncpg.DataError: data_problem,
+    RecursionError: depth_problem,
     **dict.fromkeys(CONNECTION_LOST, unavailable_problem),
     Exception: internal_problem,
 }

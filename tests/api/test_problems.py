@@ -293,13 +293,21 @@ async def test_a_value_of_a_day_still_to_come_is_refused(
         (b"{", 400, "malformed-json", "malformed_json"),
         (b'{"cycle_id": 1e400}', 400, "malformed-json", "malformed_json"),
         (b'"a reason"', 422, "validation", "wrong_type"),  # JSON, but not an object
+        (b"[" * 5000 + b"]" * 5000, 400, "malformed-json", "malformed_json"),  # too deep
+        (
+            b'{"title": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            400,
+            "malformed-json",
+            "malformed_json",
+        ),
     ],
 )
 async def test_a_body_missing_or_not_json_says_so(
     client: httpx.AsyncClient, world: World, content: bytes, status: int, kind: str, rule: str
 ) -> None:
     """No body: 422, "this request needs a JSON body" (it said "'data'"); a body that is
-    not JSON, or a number past what a double holds: 400, of its own kind (it was about:blank)."""
+    not JSON, or a number past what a double holds, or nested deeper than msgspec reads
+    (a 500): 400, of its own kind (it was about:blank)."""
     response = await client.post(
         f"/api/v1/tenants/{world.a.tenant.id}/objectives",
         headers={**world.a.auth("client_admin"), "content-type": "application/json"},

@@ -82,4 +82,6 @@ class LoginRateLimiter:
 
 
 def _key(email: str) -> str:
-    return email.strip().lower()[:254]
+    """The email as counted: trimmed, lower-cased, cut, a NUL (no text column stores
+    one) made U+FFFD."""
+    return email.strip().lower()[:254].replace("\x00", "\ufffd")

@@ -32,20 +32,35 @@ _LOCALE = re.compile(r"([a-z]{2,3})(?:[-_]([a-z]{2}))?", re.IGNORECASE)
 
 
 def email(value: object, field: str = "email") -> str:
-    """A trimmed, lower-cased address of plausible shape (local@domain.tld), at most 254."""
+    """A trimmed, lower-cased address of plausible shape (local@domain.tld), at most 254,
+    with no control character."""
     if not isinstance(value, str):
         raise InvalidEmailError("email must be text", field=field)
     cleaned = value.strip().lower()
-    if len(cleaned) > MAX_EMAIL or not _EMAIL.fullmatch(cleaned):
+    if len(cleaned) > MAX_EMAIL or not _EMAIL.fullmatch(cleaned) or has_control(cleaned):
         raise InvalidEmailError(f"not an email address: {value!r}", field=field)
     return cleaned
 
 
 def name(value: object, field: str = "name") -> str:
-    """Trimmed text of 1 to 200 characters."""
+    """Trimmed text of 1 to 200 characters, with no control character."""
     if not isinstance(value, str) or not 1 <= len(value.strip()) <= MAX_NAME:
         raise InvalidNameError(f"{field} must be 1 to {MAX_NAME} characters", field=field)
+    if has_control(value):
+        raise InvalidNameError(
+            f"{field} contains a control character", field=field, rule="control_character"
+        )
     return value.strip()
+
+
+def has_control(text: str) -> bool:
+    """Whether text holds a control character (a NUL no column stores, a bell, a line
+    break in a name) or a bidirectional embedding, override or isolate (which reverse how
+    the text after them reads): as the domain refuses them in titles."""
+    return any(unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS for c in text)
+
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def slug(value: object, field: str = "slug") -> str:

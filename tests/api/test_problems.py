@@ -514,3 +514,39 @@ async def test_a_cycle_of_an_implausible_year_is_refused(
     problem = assert_problem(refused, 422)
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("ends_on", "out_of_range")]
     assert await log_head(client, world) == head
+
+
+async def test_a_control_character_in_a_name_an_email_or_a_filter_is_named(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A NUL in a tenant's name or a person's email reached the database (422 naming no
+    field); in a trail's filter it failed the query halfway through a download (a cut
+    200). Now each is refused naming its field, and nothing is written; a sign-in with
+    one is only a wrong email."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    head = await log_head(client, world)
+    cases = [
+        ("PATCH", base, {"name": "Esempio\u0007"}, "name", "control_character"),
+        ("POST", f"{base}/users",
+         {"email": "a\u0000@x.example", "display_name": "A", "role": "client_viewer"},
+         "email", "invalid_email"),
+        ("POST", f"{base}/users",
+         {"email": "ada@x.example", "display_name": "Ada\u0000", "role": "client_viewer"},
+         "display_name", "control_character"),
+        ("POST", f"{base}/api-keys", {"name": "crm\u0000"}, "name", "control_character"),
+    ]  # fmt: skip
+    for method, url, body, field, rule in cases:
+        refused = await client.request(method, url, headers=auth, json=body)
+        problem = assert_problem(refused, 422)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, rule)], body
+    assert await log_head(client, world) == head
+    for path in ("audit", "audit.csv", "audit.jsonl", "history"):
+        refused = await client.get(f"{base}/{path}", headers=auth, params={"actor": "user:\u0000"})
+        assert [e["field"] for e in assert_problem(refused, 422)["errors"]] == ["actor"], path
+    refused = await client.get(f"{base}/audit", headers=auth, params={"topic": "okr\u0000"})
+    assert [e["field"] for e in assert_problem(refused, 422)["errors"]] == ["topic"]
+    signed = await client.post(
+        "/api/v1/auth/token", json={"email": "a\u0000@x.example", "password": "x" * 12}
+    )
+    assert signed.status_code == 401, signed.text

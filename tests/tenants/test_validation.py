@@ -38,6 +38,9 @@ async def count(admin: asyncpg.Connection, table: str) -> int:
         ({"name": ""}, InvalidNameError, "name"),
         ({"name": "   "}, InvalidNameError, "name"),
         ({"name": "x" * 201}, InvalidNameError, "name"),
+        ({"name": "Officina\x00Neri"}, InvalidNameError, "name"),  # no column stores a NUL
+        ({"name": "Officina\x07Neri"}, InvalidNameError, "name"),
+        ({"name": "Officina \u202eirEN"}, InvalidNameError, "name"),  # reads reversed
         ({"slug": "Not A Slug"}, InvalidSlugError, "slug"),
         ({"slug": "trailing-"}, InvalidSlugError, "slug"),
         ({"name": "!!!"}, InvalidSlugError, "slug"),  # nothing to make a slug of
@@ -157,3 +160,18 @@ def test_every_tenancy_error_carries_a_rule() -> None:
         made = error("x", field="f")
         assert isinstance(made, TenancyError)
         assert made.rule and made.rule != TenancyError.default_rule
+
+
+@pytest.mark.parametrize("email", ["a\x00@x.example", "a\x07b@x.example", "\u202ea@x.example"])
+def test_an_email_with_a_control_character_is_refused(email: str) -> None:
+    """A NUL reached the database (a 422 naming no field); a bell or an override is no
+    address either."""
+    with pytest.raises(InvalidEmailError) as err:
+        valid.email(email)
+    assert err.value.field == "email"
+
+
+def test_a_name_with_a_control_character_names_its_rule() -> None:
+    with pytest.raises(InvalidNameError) as err:
+        valid.name("Ada\nLovelace", "display_name")
+    assert (err.value.field, err.value.rule) == ("display_name", "control_character")

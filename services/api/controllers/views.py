@@ -59,9 +59,15 @@ Until = Annotated[
         max_length=64,
     ),
 ]
+_PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Actor = Annotated[
     str | None,
-    QueryParameter(description='Who: "user:<uuid>" or "key:<uuid>".', min_length=1, max_length=200),
+    QueryParameter(
+        description='Who: "user:<uuid>" or "key:<uuid>".',
+        min_length=1,
+        max_length=200,
+        pattern=_PRINTABLE,
+    ),
 ]
 Topic = Annotated[
     str | None,
@@ -69,9 +75,11 @@ Topic = Annotated[
         description="An event's topic, or a dotted prefix of topics (okr.KeyResult).",
         min_length=1,
         max_length=200,
+        pattern=_PRINTABLE,
     ),
 ]
-"""A filter is never empty: an empty one would match nothing, and say nothing of why."""
+"""A filter is never empty (an empty one would match nothing, and say nothing of why),
+nor holds a control character (a NUL failed the query, mid-download)."""
 
 
 def query_range(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:

@@ -387,7 +387,7 @@ class KeyResult(Aggregate):
         self._check_editable(cycle)
         new_id = values.new_id(check_in_id, "check_in_id")
         if self.has_check_in(new_id):
-            raise DuplicateIdError("check-in id already used", field="check_in_id")
+            raise DuplicateIdError("check-in id already used", field="id")
         self.trigger_event(
             self.CheckedIn,
             check_in_id=new_id,

@@ -281,7 +281,7 @@ class KPI(Aggregate):
         self._check_active()
         new_id = values.new_id(measurement_id, "measurement_id")
         if self.has_measurement(new_id):
-            raise DuplicateIdError("measurement id already used", field="measurement_id")
+            raise DuplicateIdError("measurement id already used", field="id")
         self.trigger_event(
             self.Measured,
             measurement_id=new_id,

@@ -14,7 +14,7 @@ import asyncpg
 from eventsourcing.domain import Aggregate
 
 from domain.cycle import Cycle
-from domain.errors import DomainError, UnknownCycleError
+from domain.errors import DomainError, DuplicateIdError, UnknownCycleError
 from services.db import tenant_transaction
 from services.store.event_store import ConcurrencyError
 from services.store.repository import AggregateNotFoundError, Repository
@@ -125,6 +125,21 @@ class Commands:
             imported_at=ctx.imported_at,
             conn=conn,
         )
+
+    async def save_new(self, ctx: Context, made: Aggregate, *changed: Aggregate) -> list[int]:
+        """Save an item just made (and what its making `changed`): an id the caller chose
+        that an item of the tenant already has, or that a rival took meanwhile, is refused
+        as DuplicateIdError naming `id` (409), not as a concurrent write to reload."""
+        try:
+            return await self.save(ctx, made, *changed)
+        except ConcurrencyError:
+            store = self.repository.store
+            if await store.load_stream(ctx.tenant_id, made.id, grants=ctx.grants):
+                raise DuplicateIdError(
+                    f"an item with id {made.id} exists already: give another id, or none",
+                    field="id",
+                ) from None
+            raise
 
     async def recorded(
         self, ctx: Context, change: Callable[[asyncpg.Connection], Awaitable[Recorded[T]]]

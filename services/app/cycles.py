@@ -35,7 +35,7 @@ class CycleCommands(Commands):
         cycle = Cycle.create(
             name=name, starts_on=starts_on, ends_on=ends_on, period=period, id=cycle_id
         )
-        return Written(cycle.id, cycle.version, await self.save(ctx, cycle))
+        return Written(cycle.id, cycle.version, await self.save_new(ctx, cycle))
 
     async def activate(
         self, ctx: Context, cycle_id: UUID, *, if_match: int | None = None

@@ -104,7 +104,7 @@ class KeyResultCommands(Commands):
         if kpi is not None:
             kpi.link_key_result(key_result_id=kr.id, author=ctx.actor)
             changed.append(kpi)
-        return Written(kr.id, kr.version, await self.save(ctx, *changed))
+        return Written(kr.id, kr.version, await self.save_new(ctx, *changed))
 
     async def edit(
         self,

@@ -51,7 +51,7 @@ class KpiCommands(Commands):
             frequency_days=frequency_days, owner=owner, unit=unit,
             description=description, id=kpi_id,
         )  # fmt: skip
-        return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
+        return Written(kpi.id, kpi.version, await self.save_new(ctx, kpi))
 
     async def change_thresholds(
         self,

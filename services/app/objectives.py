@@ -38,7 +38,7 @@ class ObjectiveCommands(Commands):
             parent=parent, committed=committed, weight=weight,
             roll_up_children=roll_up_children, id=objective_id,
         )  # fmt: skip
-        return Written(objective.id, objective.version, await self.save(ctx, objective))
+        return Written(objective.id, objective.version, await self.save_new(ctx, objective))
 
     async def edit(
         self,

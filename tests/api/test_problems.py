@@ -550,3 +550,29 @@ async def test_a_control_character_in_a_name_an_email_or_a_filter_is_named(
         "/api/v1/auth/token", json={"email": "a\u0000@x.example", "password": "x" * 12}
     )
     assert signed.status_code == 401, signed.text
+
+
+async def test_an_id_already_taken_is_named(client: httpx.AsyncClient, world: World) -> None:
+    """Making an item with the id of one the tenant has (of any kind) is 409 duplicate_id
+    naming `id`, not a concurrent write to reload and try again (which would fail again);
+    a check-in's id used twice names `id` too, as the body calls it. Nothing is written."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    taken = str(world.ids.objective_id)
+    head = await log_head(client, world)
+    for path, body in (
+        ("objectives", {"cycle_id": str(world.ids.cycle_id), "title": "Doppio", "id": taken}),
+        ("cycles", {"name": "Q9", "starts_on": "2027-07-01", "ends_on": "2027-09-30", "id": taken}),
+        ("kpis", {"name": "Doppio", "direction": "higher_is_better", "green": 5, "red": 1,
+                  "id": taken}),
+    ):  # fmt: skip
+        refused = await client.post(f"{base}/{path}", headers=auth, json=body)
+        problem = assert_problem(refused, 409)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("id", "duplicate_id")]
+    assert await log_head(client, world) == head
+    check_ins = f"{base}/key-results/{world.ids.key_result_id}/check-ins"
+    once = {"value": 20, "on": "2027-02-02", "id": str(uuid.uuid4())}
+    assert (await client.post(check_ins, headers=auth, json=once)).status_code == 201
+    twice = await client.post(check_ins, headers=auth, json={**once, "value": 21})
+    problem = assert_problem(twice, 409)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("id", "duplicate_id")]

@@ -240,8 +240,11 @@ class Objective(Aggregate):
         cycle: Cycle,
         author: str,
     ) -> None:
-        """Align to ``new_parent`` (None: top level); its ancestors prove there is no loop."""
+        """Align to ``new_parent`` (None: top level); its ancestors prove there is no loop.
+        Under the parent it has already: nothing happens, nothing is recorded."""
         self._check_editable(cycle)
+        if (None if new_parent is None else new_parent.id) == self._parent_id:
+            return
         if new_parent is not None:
             self._check_no_loop(new_parent, new_parent_ancestors)
             _check_parent(new_parent, self._cycle_id)

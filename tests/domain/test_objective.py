@@ -63,6 +63,20 @@ def test_reparenting_is_an_event_with_the_previous_parent() -> None:
     assert team.parent_id is None
 
 
+def test_reparenting_under_the_parent_it_has_records_nothing() -> None:
+    """A move to where it is already is no move: no event, no history line "aligned
+    under '—'"."""
+    cycle = a_cycle()
+    company = an_objective(cycle, level="company")
+    team = an_objective(cycle, parent=company)
+    top = an_objective(cycle)
+    settled(team), settled(top)
+    team.reparent(new_parent=company, new_parent_ancestors=[], cycle=cycle, author=AUTHOR)
+    top.reparent(new_parent=None, new_parent_ancestors=[], cycle=cycle, author=AUTHOR)
+    assert team.collect_events() == [] and top.collect_events() == []
+    assert team.parent_id == company.id
+
+
 def test_reparenting_under_itself_is_a_loop() -> None:
     """An objective cannot be its own parent."""
     cycle = a_cycle()

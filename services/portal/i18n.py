@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
+from uuid import UUID
 
 from domain.progress import score_shown
 from services.portal.catalog import MESSAGES
@@ -122,13 +123,18 @@ class Locale:
         return key in MESSAGES
 
     def person(self, actor: str | None, names: dict[str, str]) -> str:
-        """Who an actor is, in words: a name, "an integration" for unknown keys, "someone"."""
+        """Who an actor (or an owner) is, in words: a name, "an integration" for unknown
+        keys, "someone" for an account not known here; an owner given as plain text ("Anna
+        Neri"), or an import's "user:anna", as written."""
         if actor in names:
             return names[actor]
-        if actor and actor.startswith("key:"):
+        kind, _, rest = (actor or "").partition(":")
+        if kind == "key":
             return self.t("person.integration")
-        if actor and actor.startswith("system:"):
+        if kind == "system":
             return self.t("person.system")
+        if actor and (kind != "user" or not _is_uuid(rest)):
+            return rest if kind == "user" else actor
         return self.t("person.unknown")
 
     def status(self, status: str | None) -> str:
@@ -308,3 +314,11 @@ def _grouped(whole: str, group: str) -> bool:
     return (
         re.fullmatch(rf"[-+]?[1-9][0-9]{{0,2}}(?:{re.escape(group)}[0-9]{{3}})+", whole) is not None
     )
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True

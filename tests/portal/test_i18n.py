@@ -169,3 +169,21 @@ def test_the_history_csv_splits_as_each_language_s_spreadsheet_does() -> None:
 
     assert csv_lines(IT, [], {}, header=True).startswith("posizione;registrato_il;")
     assert csv_lines(EN, [], {}, header=True).startswith("position,recorded_at,")
+
+
+def test_a_person_is_named_as_well_as_they_can_be() -> None:
+    """A known account by its name; an owner given as text, or an import's "user:anna",
+    as written (they read "someone", though the history named them); an account or a key
+    not known here as someone, or an integration."""
+    known = "user:7d3c5a7e-52a4-4f4e-8b8a-9d3f64a3b111"
+    it = Locale("it")
+    names = {known: "Giulia Bianchi"}
+    assert [it.person(a, names) for a in (known, "Anna Neri", "user:anna")] == [
+        "Giulia Bianchi", "Anna Neri", "anna",
+    ]  # fmt: skip
+    stranger = "user:0b6f8a49-2c57-4a59-9d9e-1a2b3c4d5e6f"
+    assert it.person(stranger, names) == it.t("person.unknown")
+    assert it.person("key:0b6f8a49-2c57-4a59-9d9e-1a2b3c4d5e6f", names) == it.t(
+        "person.integration"
+    )
+    assert it.person(None, names) == it.t("person.unknown")

@@ -42,8 +42,11 @@ class _Taken(NamedTuple):
     """The body's decimal fields (top level): written as a string, each must be one the
     API documents (see domain.values.parse_number), which msgspec's Decimal is not held to."""
     whole: tuple[str, ...] = ()
-    """The body's whole-number fields (confidence): a number, not text ("5"), which the
-    lenient decoding of bodies would turn into one."""
+    """The body's whole-number fields (confidence): a whole number, not text ("5") nor a
+    float (5.0), which the lenient decoding of bodies would turn into one."""
+    flags: tuple[str, ...] = ()
+    """The body's boolean fields (committed): true or false, not "true" nor 1, which the
+    lenient decoding of bodies would take for one."""
 
 
 def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None:
@@ -90,6 +93,7 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                     names, declared, data is not None,
                     _fields_of(body, msgspec.inspect.DecimalType),
                     _fields_of(body, msgspec.inspect.IntType),
+                    _fields_of(body, msgspec.inspect.BoolType),
                 )  # fmt: skip
     app.state[_STATE_KEY] = taken
 
@@ -112,7 +116,7 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
         await _check_min_position(request, request.query_params[MIN_POSITION])
     if not taken.body and request.method in _WRITES:
         await _no_body(request)
-    if taken.numbers or taken.whole:
+    if taken.numbers or taken.whole or taken.flags:
         await _numbers_as_documented(request, taken)
 
 
@@ -146,9 +150,9 @@ async def _check_min_position(request: Request[Any, Any, Any], text: str) -> Non
 
 async def _numbers_as_documented(request: Request[Any, Any, Any], taken: _Taken) -> None:
     """422 for a decimal field sent as a string the API does not document ("1_000", "+5",
-    ".5", other scripts' digits), which msgspec's Decimal would take, and for a whole
-    number sent as text; what is not JSON, or not an object, is left to the body's own
-    decoding to say."""
+    ".5", other scripts' digits), which msgspec's Decimal would take, for a whole number
+    sent as text or with a point, and for a flag sent as anything but true or false; what
+    is not JSON, or not an object, is left to the body's own decoding to say."""
     try:
         body = msgspec.json.decode(await request.body())
     except (msgspec.DecodeError, RecursionError):  # nested too deeply: said as it is read
@@ -156,10 +160,17 @@ async def _numbers_as_documented(request: Request[Any, Any, Any], taken: _Taken)
     if not isinstance(body, dict):
         return
     for name in taken.whole:
-        if isinstance(body.get(name), str):
+        if isinstance(body.get(name), str | float):
             raise InvalidQueryError(
-                f"{name} is a whole number, not text", field=name, rule="wrong_type"
-            )
+                f"{name} is a whole number, written without quotes or a point",
+                field=name, rule="wrong_type",
+            )  # fmt: skip
+    for name in taken.flags:
+        if name in body and body[name] is not None and not isinstance(body[name], bool):
+            raise InvalidQueryError(
+                f"{name} is true or false, written without quotes", field=name,
+                rule="wrong_type",
+            )  # fmt: skip
     for name in taken.numbers:
         value = body.get(name)
         if isinstance(value, str):

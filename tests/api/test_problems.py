@@ -336,19 +336,30 @@ async def test_a_body_sent_to_a_command_that_takes_none_is_refused(
         assert ran.status_code == 409, ran.text
 
 
-async def test_a_whole_number_sent_as_text_is_refused(
-    client: httpx.AsyncClient, world: World
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("check-ins", {"value": 20, "on": "2027-02-02", "confidence": "5"}, "confidence"),
+        ("check-ins", {"value": 20, "on": "2027-02-02", "confidence": 5.0}, "confidence"),
+        ("objectives", {"title": "Prova", "committed": "true"}, "committed"),
+        ("objectives", {"title": "Prova", "committed": 1}, "committed"),
+        ("objectives", {"title": "Prova", "roll_up_children": "false"}, "roll_up_children"),
+    ],
+)
+async def test_a_whole_number_or_a_flag_is_sent_as_one(
+    client: httpx.AsyncClient, world: World, path: str, body: dict[str, Any], field: str
 ) -> None:
-    """confidence "5" (text): 422 wrong_type on confidence, nothing written; the lenient
-    decoding of bodies would have made it 5."""
+    """confidence "5" (text) or 5.0, committed "true" or 1: 422 wrong_type naming the
+    field, nothing written; the lenient decoding of bodies would have taken each."""
     head = await log_head(client, world)
-    response = await client.post(
-        f"/api/v1/tenants/{world.a.tenant.id}/key-results/{world.ids.key_result_id}/check-ins",
-        headers=world.a.auth("client_admin"),
-        json={"value": 20, "on": "2027-02-02", "confidence": "5"},
-    )
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    if path == "check-ins":
+        url = f"{base}/key-results/{world.ids.key_result_id}/check-ins"
+    else:
+        url, body = f"{base}/{path}", {"cycle_id": str(world.ids.cycle_id), **body}
+    response = await client.post(url, headers=world.a.auth("client_admin"), json=body)
     problem = assert_problem(response, 422)
-    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("confidence", "wrong_type")]
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, "wrong_type")]
     assert await log_head(client, world) == head
 
 

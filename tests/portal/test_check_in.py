@@ -55,6 +55,7 @@ async def test_a_client_member_checks_in_and_sees_the_bar_and_the_chart_move(
 
     await expect(page).to_have_url(re.compile(r"saved=1"))
     await expect(page.get_by_role("status")).to_have_text("Aggiornamento registrato.")
+    await expect(page.get_by_role("status")).to_be_in_viewport()  # where the page landed
     await expect(page.locator(".current-value")).to_have_text("53,5\u00a0%")
     assert await progress_of(page) > before
     await expect(points).to_have_count(count + 1)

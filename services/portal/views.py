@@ -50,6 +50,11 @@ def download(
     )
 
 
+def by_date(cycles: Sequence[CycleNode]) -> list[CycleNode]:
+    """Cycles as the pages list them: by when they start, then end (not as they were made)."""
+    return sorted(cycles, key=lambda c: (c.starts_on, c.ends_on, c.name))
+
+
 def choose_cycle(cycles: Sequence[CycleNode], wanted: UUID | None) -> CycleNode | None:
     """The asked cycle, else the first active one, else the latest to start."""
     for cycle in cycles:

@@ -13,11 +13,12 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from projections.progress_tree import CycleNode
 from services.portal import portal_app_config, portal_router
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, nice_step, sparkline
 from services.portal.config import PortalSettings
 from services.portal.sessions import SESSION_COOKIE, Signer
-from services.portal.views import progress_width
+from services.portal.views import by_date, progress_width
 
 SECRET = "portal-tests-secret-of-at-least-32-bytes"
 
@@ -149,3 +150,19 @@ def test_axes_step_in_round_numbers_and_bars_clamp() -> None:
     assert 'aria-label="trend"' in str(
         sparkline([Decimal(1), Decimal(3)], css="green", label="trend")
     )
+
+
+def test_cycles_are_listed_by_when_they_run() -> None:
+    """Not as they were made: Q3 made after Q1 2027 lists before it; two made with one
+    name are told apart by their days (the picker shows them)."""
+
+    def cycle(name: str, start: date, end: date) -> CycleNode:
+        return CycleNode(uuid4(), name, "quarter", start, end, "active", None, None, None, [])
+
+    made = [
+        cycle("Q4 2026", date(2026, 10, 1), date(2026, 12, 31)),
+        cycle("Q1 2027", date(2027, 1, 1), date(2027, 3, 31)),
+        cycle("Q3 2026", date(2026, 7, 1), date(2026, 9, 30)),
+        cycle("FY 2026", date(2026, 1, 1), date(2026, 12, 31)),
+    ]
+    assert [c.name for c in by_date(made)] == ["FY 2026", "Q3 2026", "Q4 2026", "Q1 2027"]

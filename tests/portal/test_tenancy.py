@@ -31,6 +31,8 @@ async def test_a_client_viewer_sees_only_its_own_tenant(
     await page.keyboard.press("Enter")
     await expect(page.locator("main")).to_be_focused()
     await expect(page.get_by_role("link", name="Portafoglio clienti")).to_have_count(0)
+    first_cycle = page.get_by_label("Ciclo").locator("option").first  # named with its days
+    await expect(first_cycle).to_contain_text(re.compile(r"\(1 \w+ \d{4} \u2013 \d+ \w+ \d{4}\)"))
     await shot(page, "dashboard-viewer")
     await page.goto("/portfolio")  # no portfolio for one company's people: home instead
     await expect(page).to_have_url(re.compile(rf"/t/{d.TENANT_ID}$"))

@@ -10,7 +10,7 @@ from litestar.params import FromQuery
 
 from projections.progress_tree import kpi_board, progress_tree
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
-from services.portal.views import choose_cycle, kpi_tiles, status_counts
+from services.portal.views import by_date, choose_cycle, kpi_tiles, status_counts
 from services.read import progress_state
 
 
@@ -43,7 +43,7 @@ class DashboardController(Controller):
         names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
-            section="dashboard", cycles=tree.cycles, cycle=chosen, names=names,
+            section="dashboard", cycles=by_date(tree.cycles), cycle=chosen, names=names,
             counts=status_counts(chosen) if chosen else {},
             kpis=kpi_tiles(state, kpi_board(state, today=today), locale), today=today,
             as_of=None,

@@ -32,6 +32,7 @@ from services.portal.history_text import (
 from services.portal.views import (
     DayFilters,
     bad_days,
+    by_date,
     csv_download,
     kpi_tiles,
     offered_person,
@@ -157,7 +158,7 @@ class HistoryController(Controller):
         names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
-            section="history", cycles=tree.cycles, cycle=None, names=names, counts={},
+            section="history", cycles=by_date(tree.cycles), cycle=None, names=names, counts={},
             kpis=kpi_tiles(state, kpi_board(state, today=chosen), locale), today=today,
             as_of=chosen, bad=bad,
         )  # fmt: skip

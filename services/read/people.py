@@ -48,7 +48,7 @@ class People:
         (a platform admin): never of anyone else, whom a typed owner could name."""
         now = time.monotonic()
         cached = self._tenants.get(tenant_id)
-        if cached is None or now - cached[0] > self.ttl:
+        if cached is None or now - cached[0] > self.ttl or self._new_key(cached, acted, now):
             cached = (now, await self._tenant_names(tenant_id))
             self._tenants[tenant_id] = cached
         names = dict(cached[1])
@@ -57,6 +57,14 @@ class People:
             if name is not None:
                 names[actor] = name
         return names
+
+    @staticmethod
+    def _new_key(cached: tuple[float, dict[str, str]], acted: Iterable[str], now: float) -> bool:
+        """Whether a key that acted is not among the names kept (made since: its first
+        check-ins read "key:<uuid>"), and they were kept a second or more ago (a key the
+        tenant never had does not cost a lookup on every read)."""
+        unnamed = (a for a in acted if a.startswith("key:") and a not in cached[1])
+        return now - cached[0] >= 1 and any(unnamed)
 
     def forget(self, tenant_id: UUID) -> None:
         """Drop the tenant's names (an erased tenant)."""

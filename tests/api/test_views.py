@@ -19,6 +19,7 @@ from services.bootstrap import System
 from services.read.people import People
 from services.settings import Settings
 from services.store.chain import GENESIS, event_digest
+from tenants.api_keys import create_api_key
 from tenants.memberships import add_consultancy_member
 from tenants.models import User
 from tenants.users import create_user
@@ -69,6 +70,19 @@ async def test_a_tenant_is_told_the_names_of_those_who_may_act_in_it(
     assert f"user:{world.b.user_ids['client_admin']}" not in names
     acted = await people.names(world.a.tenant.id, [f"user:{unassigned.id}"])
     assert acted[f"user:{unassigned.id}"] == "Nessuno"
+
+
+async def test_a_key_made_since_the_names_were_kept_is_named(system: System, world: World) -> None:
+    """The names are kept a minute; a key made meanwhile that acts is looked up again (its
+    check-ins read "key:<uuid>" in the history), but not on every read within a second."""
+    people = People(system.pool)
+    await people.names(world.a.tenant.id)
+    made = await create_api_key(system.pool, world.a.tenant.id, "gestionale")
+    actor = f"key:{made.key.id}"
+    assert actor not in await people.names(world.a.tenant.id, [actor])  # kept just now
+    kept_at, kept = people._tenants[world.a.tenant.id]
+    people._tenants[world.a.tenant.id] = (kept_at - 1, kept)  # a second later
+    assert (await people.names(world.a.tenant.id, [actor]))[actor] == "gestionale"
 
 
 async def test_history_says_who_by_name(

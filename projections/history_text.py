@@ -287,6 +287,29 @@ class _Params(dict[str, str]):
         return MISSING
 
 
+FOLLOWS = (
+    "follows the scores it is made of ('{title}' was rescored)"
+    " / segue i punteggi di cui è fatto ('{title}' è stato rivalutato)"
+)
+"""The reason an objective's score follows with (services.app.cycles), stored in the event
+in both of the portal's languages, as a person's reason is; said in the reader's (see
+said_reason)."""
+_FOLLOWS = re.compile(re.escape(FOLLOWS).replace(re.escape("{title}"), "(.*)"), re.DOTALL)
+_FOLLOWS_TEXTS = {
+    "en": "follows the scores it is made of ('{title}' was rescored)",
+    "it": "segue i punteggi di cui è fatto ('{title}' è stato rivalutato)",
+}
+
+
+def said_reason(reason: str | None, language: str = "en") -> str | None:
+    """A stored reason as the reader reads it: the half of a score's FOLLOWS in their
+    language, any other as it was written."""
+    found = _FOLLOWS.fullmatch(reason) if reason else None
+    if found is None or found[1] != found[2]:
+        return reason
+    return _in(_FOLLOWS_TEXTS, language).format(title=found[1])
+
+
 def render(template: str, params: Mapping[str, str | None], language: str = "en") -> str:
     """The sentence of a history line in a language ("en" or "it"; others fall back to en)."""
     pattern = _in(TEMPLATES.get(template, TEMPLATES["event.recorded"]), language)
@@ -306,6 +329,8 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
                 values[side] = _in(ROLE_TEXTS[values[side]], language)
     if template in OPTIONAL_REASON and params.get("reason") is not None:
         pattern += _in(REASON_TEXTS, language)
+    if params.get("reason") is not None:
+        values["reason"] = said_reason(values["reason"], language) or MISSING
     return pattern.format_map(values)
 
 

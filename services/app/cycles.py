@@ -11,6 +11,7 @@ from domain import progress
 from domain.cycle import Cycle
 from domain.key_result import KeyResult
 from domain.objective import Objective
+from projections.history_text import FOLLOWS
 from services.app.base import Commands, Context, Written
 
 _CREATED_TOPICS = ["okr.Objective.Created", "okr.KeyResult.Created"]
@@ -95,14 +96,6 @@ class CycleCommands(Commands):
             elif not item.is_archived:
                 objectives.append(item)
         return objectives, key_results
-
-
-FOLLOWS = (
-    "follows the scores it is made of ('{title}' was rescored)"
-    " / segue i punteggi di cui è fatto ('{title}' è stato rivalutato)"
-)
-"""The reason an objective's score follows with, in both of the portal's languages: it is
-stored in the event, as a person's reason is."""
 
 
 def _one_line(text: str) -> str:

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from domain.progress import score_shown
 from projections.history import WORDS, HistoryLine, render
+from projections.history_text import said_reason
 from projections.progress_state import ProgressView
 from projections.timetravel import PROGRESS_FIELDS, Change
 from services.portal.i18n import Locale
@@ -71,7 +72,8 @@ def csv_lines(
             line.valid_on.isoformat() if line.valid_on else "",
             _defused(locale.person(line.actor, names)), locale.t(f"kind.{line.item_kind}"),
             _defused(line.item_title),
-            _defused(local_text(line, locale, names)), _defused(line.reason or ""),
+            _defused(local_text(line, locale, names)),
+            _defused(said_reason(line.reason, locale.language) or ""),
         ])  # fmt: skip
     return buffer.getvalue()
 

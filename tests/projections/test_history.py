@@ -19,7 +19,7 @@ from projections.history import (
     line_from_row,
     render,
 )
-from projections.history_text import value_text
+from projections.history_text import FOLLOWS, said_reason, value_text
 from tests.projections.builders import (
     Log,
     active_quarter,
@@ -291,3 +291,22 @@ def test_a_change_of_access_or_settings_says_why_when_its_author_did() -> None:
         "'Esempio' sospesa da giulia: le sue persone e chiavi non vi accedono più;"
         " motivo: 'contract ended'"
     )
+
+
+def test_a_score_that_follows_says_so_in_the_reader_s_language() -> None:
+    """An objective's score that follows a rescored key result is stored with a reason in
+    both languages; each reader reads theirs (both were shown, on every page); a person's
+    reason is said as written, even one that looks alike."""
+    stored = FOLLOWS.format(title="Contratti: 'nuovi'")
+    params = {"title": "Crescere", "before": "0.31", "after": "0.41", "actor": "Anna",
+              "reason": stored}  # fmt: skip
+    assert render("cycle.score_adjusted", params, "it") == (
+        "punteggio di 'Crescere' modificato 0.31 → 0.41 da Anna: 'segue i punteggi di cui è"
+        " fatto ('Contratti: 'nuovi'' è stato rivalutato)'"
+    )
+    assert said_reason(stored, "en") == (
+        "follows the scores it is made of ('Contratti: 'nuovi'' was rescored)"
+    )
+    mixed = FOLLOWS.replace("{title}", "A", 1).replace("{title}", "B")
+    for own in ("contratto firmato dopo", mixed, None):
+        assert said_reason(own, "it") == own

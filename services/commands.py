@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -17,6 +18,7 @@ from services.bootstrap import System
 from services.instants import Edge, day, instant, not_after_now
 from services.runtime import admin_database, running_system
 from services.settings import Settings
+from services.store.repository import Repository
 
 
 async def migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -237,22 +239,42 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
         async with running_system(settings, dsn) as system:
             tenant = await resolve_tenant(system, args.tenant)
             changes = await diff_of(system.repository, tenant, since=since, until=until)
+            titles = {}
+            if not args.json and any(c.field == "parent_id" for c in changes):
+                titles = await _objective_titles(system.repository, tenant, (until, since))
     if args.json:
         sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
         return 0
     for c in changes:
-        before, after = _shown(c.field, c.before), _shown(c.field, c.after)
+        before, after = _shown(c.field, c.before, titles), _shown(c.field, c.after, titles)
         print(f"{c.item_kind:<10} {c.title[:50]:<50} {c.field:<16} {before} → {after}")
     print(f"{len(changes)} change(s) between {since.isoformat()} and {until.isoformat()}")
     return 0
 
 
-def _shown(field: str, value: str | None) -> str:
+async def _objective_titles(
+    repository: Repository, tenant_id: UUID, instants: Iterable[datetime]
+) -> dict[str, str]:
+    """Objectives' titles by id as text, as they stood at the instants (the first given
+    wins): a re-parenting names the parents, not their ids."""
+    from services.read import state_as_of
+
+    titles: dict[str, str] = {}
+    for moment in instants:
+        state = await state_as_of(repository, tenant_id, recorded_at=moment)
+        for objective_id, objective in state.objectives.items():
+            titles.setdefault(str(objective_id), objective.title)
+    return titles
+
+
+def _shown(field: str, value: str | None, titles: Mapping[str, str]) -> str:
     """One side of a change as the tree shows it: progress as a percentage, a score to two
-    places, a dash for none (--json keeps the exact text)."""
+    places, a parent by its title, a dash for none (--json keeps the exact text)."""
     from projections.timetravel import PROGRESS_FIELDS
     from services.tree_print import percent, score
 
+    if field == "parent_id" and value is not None and value in titles:
+        return f"'{titles[value]}'"
     if field in PROGRESS_FIELDS:
         return percent(None if value is None else Decimal(value))
     if field == "score" and value is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ from domain import errors
 from domain.values import Unit, UnitKind
 from services.app import Context, OKRApplication
 from services.bootstrap import System
+from services.commands import _objective_titles, _shown
 from services.store.event_store import ConcurrencyError
 from services.store.repository import Repository
 
@@ -376,3 +377,20 @@ async def test_a_snapshot_that_fails_after_the_commit_fails_nothing(
     )
     assert written.position == await system.store.head(ctx.tenant_id)
     assert (await app.key_results.get(ctx, kr_id)).current_value == 21
+
+
+async def test_the_cli_s_diff_names_a_new_parent_by_its_title(
+    app: OKRApplication, system: System, ctx: Context
+) -> None:
+    """`okr diff` printed a re-parenting as ids (parent_id — → a6c5…): it names the
+    parents as they stood, by title, even one renamed or archived since."""
+    cycle_id, _ = await seed_kr(app, ctx)
+    a = await app.objectives.create(ctx, cycle_id=cycle_id, title="Crescere", owner="m")
+    b = await app.objectives.create(ctx, cycle_id=cycle_id, title="Vendere", owner="m")
+    await app.objectives.reparent(ctx, b.item_id, parent_id=a.item_id)
+    await app.objectives.edit(ctx, a.item_id, title="Crescere ancora")
+    now = datetime.now(UTC)
+    titles = await _objective_titles(system.repository, ctx.tenant_id, (now,))
+    assert _shown("parent_id", str(a.item_id), titles) == "'Crescere ancora'"
+    assert _shown("parent_id", None, titles) == "—"
+    assert _shown("parent_id", str(uuid.uuid4()), titles) != "'Crescere ancora'"

@@ -24,6 +24,8 @@ async def test_the_as_of_picker_shows_an_older_state(
     await page.goto(f"/t/{ROSSI.id}")
     value = page.locator(f"li.kr[data-kr='{ROSSI_KR}'] .kr-value")
     await expect(value).to_have_text("33 ordini")
+    await expect(page.locator(f"li.kr[data-kr='{ROSSI_KR}'] .kr-weight")).to_have_text("2")
+    await expect(page.locator(".o-weight")).to_have_count(0)  # a weight of 1 goes unsaid
 
     await page.get_by_role("link", name="Storico").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Storico")

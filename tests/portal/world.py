@@ -127,7 +127,7 @@ async def _rossi_history(system: System, today: date) -> None:
     await app.key_results.create(
         ctx(200, 11), objective_id=objective, title="Ordini ripetuti da 20 a 40",
         kind="increase", owner=d.LUCA.actor, start=20, target=40,
-        unit=Unit(UnitKind.COUNT, None, "ordini"), key_result_id=ROSSI_KR,
+        unit=Unit(UnitKind.COUNT, None, "ordini"), key_result_id=ROSSI_KR, weight=2,
     )  # fmt: skip
     check_ins = {}
     for days_ago, value in ROSSI_VALUES:

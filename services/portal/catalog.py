@@ -81,6 +81,7 @@ _STATES: M = {
     "source.kpi": {"it": "dall'indicatore collegato", "en": "from the linked KPI"},
     "source.correction": {"it": "correzione", "en": "correction"},
     "score.value": {"it": "Punteggio {score}", "en": "Score {score}"},
+    "score.heading": {"it": "Punteggio", "en": "Score"},
 }
 
 _DASHBOARD: M = {
@@ -124,6 +125,17 @@ _DASHBOARD: M = {
     "kr.revision": {
         "it": "Traguardo rivisto da {before} a {after} da {who}, {when}:",
         "en": "Target revised from {before} to {after} by {who}, {when}:",
+    },
+    "kr.score_changes": {"it": "Punteggio modificato", "en": "Score changed"},
+    "kr.score_adjusted": {
+        "it": "Punteggio portato da {before} a {after} da {who}, {when}:",
+        "en": "Score changed from {before} to {after} by {who}, {when}:",
+    },
+    "kr.corrected_after_close": {
+        "it": "Un aggiornamento è stato corretto dopo la chiusura del ciclo: il punteggio resta"
+        " quello dato alla chiusura, finché non lo si modifica con un motivo.",
+        "en": "A check-in was corrected after the cycle closed: the score stays the one given"
+        " at the close until someone changes it, with a reason.",
     },
     "chart.values": {"it": "Valori", "en": "Values"},
     "chart.pace": {"it": "Andamento atteso", "en": "Expected pace"},

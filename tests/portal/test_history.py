@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import timedelta
+from decimal import Decimal
 
 from playwright.async_api import expect
 
 from services import demo_data as d
+from services.app import Context, OKRApplication
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import ROSSI, ROSSI_KR
+from tests.portal.world import ROSSI, ROSSI_KR, Client, _role, _tenant
 
 
 async def test_the_as_of_picker_shows_an_older_state(
@@ -263,3 +266,44 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     assert response is not None and response.status == 403
     await expect(viewer.get_by_role("heading", level=1)).to_have_text("Azione non consentita")
     await shot(viewer, "forbidden")
+
+
+async def test_a_closed_key_result_shows_how_its_score_changed(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A score changed after the close is said on the key result's page, with who, when
+    and why (it was only in the history); a check-in corrected after the close is said to
+    leave the score as it was given."""
+    system = portal.system
+    client = Client(uuid.uuid4(), "Forno Gialli", f"forno-{uuid.uuid4().hex[:6]}", "#a16207",
+                    d.CONSULTANCY_ID)  # fmt: skip
+    await _tenant(system.pool, client)
+    await _role(system.pool, client.id, d.LUCA.id, "consultant")
+    app, ctx = OKRApplication(system.repository), Context(client.id, d.LUCA.actor)
+    start = portal.today - timedelta(days=120)
+    cycle = (await app.cycles.create(ctx, name="Trimestre chiuso", starts_on=start,
+                                     ends_on=start + timedelta(days=89))).item_id  # fmt: skip
+    await app.cycles.activate(ctx, cycle)
+    goal = await app.objectives.create(ctx, cycle_id=cycle, title="Più pane", owner="Anna")
+    kr = (await app.key_results.create(
+        ctx, objective_id=goal.item_id, title="Forni al giorno da 0 a 10", kind="increase",
+        owner="Anna", start=0, target=10,
+    )).item_id  # fmt: skip
+    done = await app.key_results.record_check_in(ctx, kr, value=Decimal(5), on=start)
+    await app.cycles.close(ctx, cycle)
+    await app.cycles.adjust_score(
+        ctx, cycle, item_id=kr, score=Decimal("0.7"), reason="accordo firmato dopo"
+    )
+    await app.key_results.correct_check_in(
+        ctx, kr, check_in_id=done.extra["check_in_id"], value=Decimal(6), reason="contati male"
+    )
+
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    adjusted = page.locator(".score-adjustment")
+    await expect(adjusted).to_contain_text("Punteggio portato da 0,5 a 0,7 da Luca Conti")
+    await expect(adjusted.locator(".reason")).to_have_text("accordo firmato dopo")
+    await expect(page.locator(".corrected-after-close")).to_contain_text("resta quello dato")
+    await expect(page.locator(".kr-summary .kr-weight")).to_have_text("1")
+    await shot(page, "key-result-rescored")

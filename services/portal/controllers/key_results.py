@@ -15,7 +15,7 @@ from litestar.response import Redirect
 
 from domain.errors import DomainError
 from projections.history import HistoryLine
-from projections.progress_state import KeyResultView, ProgressView
+from projections.progress_state import CycleView, KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
 from services.app import Context
 from services.app.base import day_begun
@@ -199,6 +199,8 @@ class KeyResultController(Controller):
             objective=state.objectives.get(kr.objective_id), kpi=kpi_of(state, kr.kpi_id),
             check_ins=sorted(kr.check_ins, key=lambda c: (c.on, c.position), reverse=True),
             corrections=_corrections(lines), revisions=_revisions(lines), names=names,
+            adjustments=[ln for ln in lines if ln.template == "cycle.score_adjusted"],
+            corrected_after_close=_corrected_after_close(lines, cycle),
             chart=kr_chart(locale, state, kr, node, today, as_of=as_of is not None), form=typed,
             saved=saved, can_check_in=allowed and not cycle.is_closed and not kr.archived,
             can_check_in_role=allowed, today=today, as_of=as_of,
@@ -215,6 +217,16 @@ def _corrections(lines: list[HistoryLine]) -> dict[str, list[HistoryLine]]:
         if line.template == "key_result.check_in_corrected" and check_in is not None:
             out.setdefault(check_in, []).append(line)
     return out
+
+
+def _corrected_after_close(lines: list[HistoryLine], cycle: CycleView) -> bool:
+    """Whether a check-in was corrected after the cycle closed: its score, given at the
+    close, is not recomputed (the page says so)."""
+    closed = cycle.closed_at
+    return closed is not None and any(
+        line.template == "key_result.check_in_corrected" and line.recorded_at > closed
+        for line in lines
+    )
 
 
 def _revisions(lines: list[HistoryLine]) -> list[HistoryLine]:

@@ -732,6 +732,11 @@ def _target(
     if start is None:
         raise InvalidValueError("a relative target needs a start", field="start", rule="required")
     pct = values.measured(percent, "target_percent")
+    if start == 0:
+        raise InvalidValueError(
+            "a target relative to a start of 0 is 0 whatever the percentage: give the target",
+            field="target_percent", rule="relative_to_zero",
+        )  # fmt: skip
     return values.measured(progress.relative_target(start, pct), "target"), pct
 
 

@@ -165,6 +165,12 @@ class Unit:
 
 
 def _check_unit(kind: UnitKind, currency: str | None, label: str | None) -> None:
+    if kind is UnitKind.CURRENCY and currency is None:
+        raise InvalidUnitError(
+            "a currency unit needs its currency (an ISO 4217 code: EUR, CHF...)",
+            field="currency",
+            rule="required",
+        )
     if kind is UnitKind.CURRENCY and currency not in ISO_4217_CODES:
         raise InvalidUnitError(
             f"{currency!r} is not an ISO 4217 currency code",

@@ -102,6 +102,14 @@ def test_zero_percent_relative_target_equals_start() -> None:
         a_key_result(a_cycle(), target_percent=0)
 
 
+def test_a_target_relative_to_a_start_of_zero_says_why_it_cannot_be() -> None:
+    """+20 % of 0 is 0: the refusal names the percentage and says to give the target (it
+    said "start equals target: use a guardrail")."""
+    with pytest.raises(InvalidValueError) as err:
+        a_key_result(a_cycle(), kind="increase", start=0, target_percent=20)
+    assert (err.value.field, err.value.rule) == ("target_percent", "relative_to_zero")
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [

@@ -171,8 +171,12 @@ def test_currency_unit_needs_an_iso_4217_code() -> None:
     with pytest.raises(InvalidUnitError) as err:
         values.unit("currency", "EURO")
     assert err.value.field == "currency"
-    with pytest.raises(InvalidUnitError):
+    with pytest.raises(InvalidUnitError) as err:
         values.unit("currency")
+    assert (err.value.rule, err.value.message) == (  # not "None is not an ISO 4217 code"
+        "required",
+        "a currency unit needs its currency (an ISO 4217 code: EUR, CHF...)",
+    )
 
 
 def test_text_unit_needs_a_label() -> None:

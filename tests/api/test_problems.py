@@ -587,3 +587,27 @@ async def test_an_id_already_taken_is_named(client: httpx.AsyncClient, world: Wo
     twice = await client.post(check_ins, headers=auth, json={**once, "value": 21})
     problem = assert_problem(twice, 409)
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("id", "duplicate_id")]
+
+
+@pytest.mark.parametrize(
+    ("unit", "field", "rule"),
+    [
+        ({"kind": "currency", "currency": "EURO"}, "unit.currency", "unknown_currency"),
+        ({"kind": "currency"}, "unit.currency", "required"),
+        ({"kind": "text"}, "unit.label", "required"),
+        ({"kind": "count", "label": "x" * 5000}, "unit.label", "too_long"),
+    ],
+)
+async def test_a_bad_unit_names_its_field_as_the_body_has_it(
+    client: httpx.AsyncClient, world: World, unit: dict[str, str], field: str, rule: str
+) -> None:
+    """unit.currency, not the domain's currency (which the body does not have)."""
+    head = await log_head(client, world)
+    refused = await client.post(
+        f"/api/v1/tenants/{world.a.tenant.id}/key-results", headers=world.a.auth("client_admin"),
+        json={"objective_id": str(world.ids.objective_id), "title": "Ricavi", "kind": "increase",
+              "start": 0, "target": 10, "unit": unit},
+    )  # fmt: skip
+    problem = assert_problem(refused, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, rule)]
+    assert await log_head(client, world) == head

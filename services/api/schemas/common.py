@@ -8,6 +8,7 @@ from uuid import UUID
 import msgspec
 
 from domain import values
+from domain.errors import DomainError
 from domain.values import Unit
 from services.app.base import Written
 
@@ -64,7 +65,17 @@ class UnitIn(Body):
     label: str | None = None
 
     def to_domain(self) -> Unit:
-        return values.unit(self.kind, self.currency, self.label)
+        """The domain's unit; a refusal names the field as the body has it (unit.currency,
+        not the domain's currency)."""
+        try:
+            return values.unit(self.kind, self.currency, self.label)
+        except DomainError as error:
+            error.field = _UNIT_FIELDS.get(error.field or "", error.field)
+            error.message = error.message.replace("unit_label", "unit.label")
+            raise
+
+
+_UNIT_FIELDS = {"unit_kind": "unit.kind", "currency": "unit.currency", "unit_label": "unit.label"}
 
 
 class UnitOut(Out):

@@ -468,6 +468,13 @@ _HISTORY: M = {
     "csv.item": {"it": "elemento", "en": "item"},
     "csv.text": {"it": "descrizione", "en": "text"},
     "csv.reason": {"it": "motivo", "en": "reason"},
+    "csv.topic": {"it": "tipo_evento", "en": "topic"},
+    "csv.actor_id": {"it": "id_autore", "en": "actor_id"},
+    "csv.item_id": {"it": "id_elemento", "en": "item_id"},
+    "csv.version": {"it": "versione", "en": "version"},
+    "csv.correlation_id": {"it": "id_correlazione", "en": "correlation_id"},
+    "csv.hash": {"it": "hash", "en": "hash"},
+    "csv.payload": {"it": "dati", "en": "payload"},
 }
 
 _FIELDS: M = {

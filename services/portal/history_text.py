@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
+import msgspec
+
 from domain.progress import score_shown
+from projections.audit import AuditEntry
 from projections.history import WORDS, HistoryLine, render
 from projections.history_text import said_reason
 from projections.progress_state import ProgressView
@@ -74,6 +77,38 @@ def csv_lines(
             _defused(line.item_title),
             _defused(local_text(line, locale, names)),
             _defused(said_reason(line.reason, locale.language) or ""),
+        ])  # fmt: skip
+    return buffer.getvalue()
+
+
+AUDIT_COLUMNS = (
+    "position", "recorded_at", "actor", "text", "topic", "actor_id", "item_id", "version",
+    "correlation_id", "hash", "payload",
+)  # fmt: skip
+
+
+def audit_csv_lines(
+    locale: Locale,
+    entries: Sequence[AuditEntry],
+    said: Mapping[int, str],
+    names: dict[str, str],
+    *,
+    header: bool = False,
+) -> str:
+    """CSV text of audit trail entries for a person's spreadsheet (a header when asked), as
+    csv_lines writes the timeline: who by name and what changed in words (`said`, by
+    position) first, then every fact the API's CSV has, the payload as JSON."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER.get(locale.language, ","),
+                        lineterminator="\r\n")  # fmt: skip
+    if header:
+        writer.writerow([locale.t(f"csv.{c}") for c in AUDIT_COLUMNS])
+    for e in entries:
+        writer.writerow([
+            str(e.position), e.recorded_at.isoformat(), _defused(locale.person(e.actor, names)),
+            _defused(said.get(e.position, "")), _defused(e.topic), _defused(e.actor),
+            str(e.stream_id), str(e.version), str(e.correlation_id), e.hash,
+            msgspec.json.encode(e.payload).decode(),
         ])  # fmt: skip
     return buffer.getvalue()
 

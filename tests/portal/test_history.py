@@ -3,6 +3,8 @@ diff, the CSV, corrections and revisions with their reasons, and the audit trail
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import uuid
@@ -212,8 +214,13 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     download = await download_info.value
     assert download.suggested_filename.startswith(f"{d.TENANT_SLUG}-audit-")
     text = (await download.path()).read_text(encoding="utf-8")
-    assert text.startswith("position,recorded_at,actor")
+    assert text.startswith("\ufeffposizione;registrato_il;autore;descrizione;tipo_evento;")
     assert text.count("\n") > 100  # every event of the demo, one line each
+    rows_of = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    marco = [r for r in rows_of if r[5] == d.MARCO.actor]  # by name, what changed in words
+    assert marco and all(r[2] == "Marco Russo" and r[3] for r in marco)
+    assert any("aggiornamento" in r[3] and "da Marco Russo" in r[3] for r in marco)
+    assert all(json.loads(r[10]) for r in marco)  # and every fact the API's CSV has
 
     # Filtered as an auditor asks: Marco's check-ins of one week; the downloads and the
     # next page keep the filters, and the JSON Lines say the same events.

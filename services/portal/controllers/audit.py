@@ -4,20 +4,21 @@ kind of event and days, the chain verified, and the trail as CSV or JSON Lines.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from projections.audit import AuditEntry, audit_csv, audit_jsonl
+from projections.audit import AuditEntry, audit_jsonl
 from projections.history import line_actors
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import BadFiltersError, ForbiddenError
-from services.portal.history_text import local_text
+from services.portal.history_text import BOM, audit_csv_lines, local_text
+from services.portal.i18n import Locale
 from services.portal.views import DayFilters, csv_download, download, offered_person
 from services.read import audit, history_at
 from services.read.logs import AGGREGATE_TOPICS
@@ -27,7 +28,6 @@ from tenants.roles import Permission
 PAGE = 100
 TOPICS = AGGREGATE_TOPICS
 """The kinds of event the page filters by: each aggregate's topics (a dotted prefix)."""
-T = TypeVar("T", str, bytes)
 
 
 def requires_audit(viewer: ViewerDep, tenant: TenantDep) -> None:
@@ -114,20 +114,22 @@ class AuditController(Controller):
         self,
         request: Request[Any, Any, Any],
         portal: PortalDep,
+        locale: LocaleDep,
         viewer: ViewerDep,
         tenant: TenantDep,
         filters: FiltersDep,
     ) -> Stream:
-        """The trail as the page's filters show it, as the API writes it: CSV (a header, then
-        a line an event) or JSON Lines (one JSON object an event)."""
+        """The trail as the page's filters show it: CSV for a spreadsheet in the reader's
+        language (see audit_csv_lines), or JSON Lines as the API writes them (one JSON
+        object an event)."""
         requires_audit(viewer, tenant)
         bad = filters.bad or await _not_offered(portal, tenant, filters)
         if bad:
             raise BadFiltersError(bad, viewer)  # only a hand-made link: the page never offers it
         if request.url.path.endswith(".csv"):
-            rows = _pages(portal, tenant, filters, audit_csv, header=1)
+            rows = _spreadsheet(portal, tenant, filters, locale)
             return csv_download(rows, tenant.slug, "audit", portal.today())
-        lines = _pages(portal, tenant, filters, audit_jsonl)
+        lines = _json_lines(portal, tenant, filters)
         return download(lines, "application/jsonl", tenant.slug, "audit", "jsonl", portal.today())
 
 
@@ -139,30 +141,42 @@ async def _not_offered(portal: PortalDep, tenant: TenantDep, filters: Filters) -
     return {} if offered else {"person": person or ""}
 
 
-def _pages(
-    portal: PortalDep,
-    tenant: TenantDep,
-    filters: Filters,
-    lines_of: Callable[[Iterable[AuditEntry]], Iterator[T]],
-    *,
-    header: int = 0,
-) -> AsyncIterator[T]:
-    """Every page of the filtered trail, as `lines_of` writes it (its `header` lines once)."""
+async def _entry_pages(
+    portal: PortalDep, tenant: TenantDep, filters: Filters
+) -> AsyncIterator[list[AuditEntry]]:
+    """The filtered trail, a thousand entries at a time."""
+    after: int | None = None
+    while True:
+        entries = await audit(
+            portal.system.repository, tenant.id, **filters.query(), after_position=after,
+            limit=1000,
+        )  # fmt: skip
+        yield entries
+        if len(entries) < 1000:
+            return
+        after = entries[-1].position
 
-    async def rows() -> AsyncIterator[T]:
-        after: int | None = None
-        first = True
-        while True:
-            entries = await audit(
-                portal.system.repository, tenant.id, **filters.query(), after_position=after,
-                limit=1000,
-            )  # fmt: skip
-            lines = list(lines_of(entries))
-            for line in lines if first else lines[header:]:
-                yield line
-            first = False
-            if len(entries) < 1000:
-                return
-            after = entries[-1].position
 
-    return rows()
+async def _spreadsheet(
+    portal: PortalDep, tenant: TenantDep, filters: Filters, locale: Locale
+) -> AsyncIterator[str]:
+    """The filtered trail as audit_csv_lines writes it: a BOM (Excel then reads UTF-8), the
+    header, then each page with its people's names and its lines' words."""
+    yield BOM
+    header = True
+    async for entries in _entry_pages(portal, tenant, filters):
+        lines = await history_at(portal.system.pool, tenant.id, [e.position for e in entries])
+        acted = {e.actor for e in entries} | line_actors(lines.values())
+        names = await portal.people.names(tenant.id, acted)
+        said = {at: local_text(line, locale, names) for at, line in lines.items()}
+        yield audit_csv_lines(locale, entries, said, names, header=header)
+        header = False
+
+
+async def _json_lines(
+    portal: PortalDep, tenant: TenantDep, filters: Filters
+) -> AsyncIterator[bytes]:
+    """The filtered trail as the API's JSON Lines."""
+    async for entries in _entry_pages(portal, tenant, filters):
+        for line in audit_jsonl(entries):
+            yield line

@@ -430,6 +430,7 @@ _HISTORY: M = {
     },
     "kind.key_result.target_revised": {"it": "Revisioni del traguardo", "en": "Target revisions"},
     "kind.kpi.measured": {"it": "Misure degli indicatori", "en": "KPI measurements"},
+    "kind.cycle.score_adjusted": {"it": "Punteggi modificati", "en": "Score changes"},
     "as_of.heading": {"it": "Com'era in un giorno", "en": "As it stood on a day"},
     "as_of.help": {
         "it": "L'intero albero degli obiettivi come il sistema lo conosceva quel giorno.",

@@ -20,7 +20,10 @@ from projections.timetravel import PROGRESS_FIELDS, Change
 from services.portal.i18n import Locale
 
 ITEM_KINDS = ("cycle", "objective", "key_result", "kpi", "tenant", "access")
-CHANGE_KINDS = ("key_result.check_in_corrected", "key_result.target_revised", "kpi.measured")
+CHANGE_KINDS = (
+    "key_result.check_in_corrected", "key_result.target_revised", "cycle.score_adjusted",
+    "kpi.measured",
+)  # fmt: skip
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

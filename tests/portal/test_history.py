@@ -15,8 +15,9 @@ from playwright.async_api import expect
 
 from services import demo_data as d
 from services.app import Context, OKRApplication
+from tenants.users import create_user
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import ROSSI, ROSSI_KR, Client, _role, _tenant
+from tests.portal.world import OTHER_CONSULTANCY, ROSSI, ROSSI_KR, Client, _role, _tenant
 
 
 async def test_the_as_of_picker_shows_an_older_state(
@@ -283,10 +284,13 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
     leave the score as it was given."""
     system = portal.system
     client = Client(uuid.uuid4(), "Forno Gialli", f"forno-{uuid.uuid4().hex[:6]}", "#a16207",
-                    d.CONSULTANCY_ID)  # fmt: skip
+                    OTHER_CONSULTANCY)  # fmt: skip  # not in the portfolios others count
     await _tenant(system.pool, client)
-    await _role(system.pool, client.id, d.LUCA.id, "consultant")
-    app, ctx = OKRApplication(system.repository), Context(client.id, d.LUCA.actor)
+    baker = d.Person(f"{client.slug}@gialli.example", "Luca Conti", "client_admin")
+    await create_user(system.pool, baker.email, baker.name, password=d.PASSWORD,
+                      user_id=baker.id)  # fmt: skip
+    await _role(system.pool, client.id, baker.id, "client_admin")
+    app, ctx = OKRApplication(system.repository), Context(client.id, baker.actor)
     start = portal.today - timedelta(days=120)
     cycle = (await app.cycles.create(ctx, name="Trimestre chiuso", starts_on=start,
                                      ends_on=start + timedelta(days=89))).item_id  # fmt: skip
@@ -306,7 +310,7 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
     )
 
     page = await open_page()
-    await sign_in(page, d.LUCA)
+    await sign_in(page, baker)
     await page.goto(f"/t/{client.id}/kr/{kr}")
     adjusted = page.locator(".score-adjustment")
     await expect(adjusted).to_contain_text("Punteggio portato da 0,5 a 0,7 da Luca Conti")
@@ -314,3 +318,10 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
     await expect(page.locator(".corrected-after-close")).to_contain_text("resta quello dato")
     await expect(page.locator(".kr-summary .kr-weight")).to_have_text("1")
     await shot(page, "key-result-rescored")
+    await page.goto(f"/t/{client.id}/history")  # the score changes, filtered, in Italian
+    await page.get_by_label("Tipo", exact=True).select_option(label="Punteggi modificati")
+    await page.get_by_role("button", name="Filtra").click()
+    lines = page.locator("ol.timeline li")
+    await expect(lines).to_have_count(2)  # the key result's, and its objective's that follows
+    await expect(lines.filter(has_text="segue i punteggi di cui è fatto")).to_have_count(1)
+    await expect(lines.filter(has_text="follows the scores")).to_have_count(0)

@@ -64,3 +64,27 @@ async def test_an_english_browser_starts_in_english_and_fits_a_phone(
     await shot(page, "dashboard-phone-screen", full_page=False)
     await page.goto(f"/t/{d.TENANT_ID}/kr/{RESPONSE_TIME}")
     await shot(page, "key-result-phone-screen", full_page=False)
+
+
+async def test_the_wide_tables_fit_a_phone_as_cards(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The portfolio's and the trail's rows become cards on a phone, each cell named: the
+    progress and what changed were off the screen, in a table scrolled sideways."""
+    page = await open_page(width=375, height=812)
+    await sign_in(page, d.PAOLA)
+    await page.goto("/portfolio")
+    for selector in ("table.portfolio .progress-cell", "table.portfolio tbody th"):
+        box = await page.locator(selector).first.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 375, selector
+    await shot(page, "portfolio-phone")
+    await page.goto(f"/t/{d.TENANT_ID}/audit")
+    said = page.locator("table.audit td.said").first
+    await expect(said).to_be_visible()
+    box = await said.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 375
+    wide = await page.evaluate(
+        "[...document.querySelectorAll('.table-wrap')].some(w => w.scrollWidth > w.clientWidth)"
+    )
+    assert not wide
+    await shot(page, "audit-phone", full_page=False)

@@ -380,11 +380,15 @@ _PORTFOLIO: M = {
         "en": "The client companies you serve: {n}. Sort by column, open a company by its name.",
     },
     "portfolio.caption": {
-        "it": "Aziende clienti con l'avanzamento del ciclo attivo",
-        "en": "Client companies with the progress of their active cycle",
+        "it": "Aziende clienti con l'avanzamento dei loro cicli attivi",
+        "en": "Client companies with the progress of their active cycles",
     },
     "portfolio.company": {"it": "Azienda", "en": "Company"},
     "portfolio.progress": {"it": "Avanzamento", "en": "Progress"},
+    "portfolio.cycles": {
+        "it": "di {n} cicli attivi, insieme: i loro obiettivi principali, pesati",
+        "en": "of {n} active cycles together: their top objectives, weighted",
+    },
     "portfolio.stale": {"it": "Aggiornamenti in ritardo", "en": "Stale check-ins"},
     "portfolio.unhealthy": {"it": "Indicatori non in verde", "en": "KPIs not green"},
     "portfolio.activity": {"it": "Ultima attività", "en": "Last activity"},

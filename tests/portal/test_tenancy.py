@@ -74,6 +74,11 @@ async def test_a_consultant_sees_exactly_the_tenants_it_serves(
     assert names == sorted([d.TENANT_NAME, ROSSI.name])
     for hidden in (NERI, VERDI):
         await expect(page.get_by_text(hidden.name)).to_have_count(0)
+    demo = rows.filter(has_text=d.TENANT_NAME)  # its year and its quarter run together
+    await expect(demo.locator(".cycles-note")).to_have_text(
+        "di 2 cicli attivi, insieme: i loro obiettivi principali, pesati"
+    )
+    await expect(rows.filter(has_text=ROSSI.name).locator(".cycles-note")).to_have_count(0)
     await shot(page, "portfolio")
 
     await page.get_by_role("link", name=re.compile("Avanzamento")).click()

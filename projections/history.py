@@ -114,10 +114,11 @@ class HistoryProjection:
     """The timeline: one log table, rm_history."""
 
     name: str = "history"
-    version = 6  # 2: no stored English text, it is rendered where lines are read; 3: scores
+    version = 7  # 2: no stored English text, it is rendered where lines are read; 3: scores
     # adjusted are said to two places (their change keeps them exact); 4: a correction
     # names the check-in it corrects; 5: access lines name a member by id, not by email;
-    # 6: its state (progress's) no longer takes settings or access as last activity
+    # 6: its state (progress's) no longer takes settings or access as last activity; 7: a
+    # milestone's check-in says done or not done
     tables: tuple[Table, ...] = TABLES
 
     def __init__(self) -> None:

@@ -18,6 +18,7 @@ from domain import KPI, Cycle, KeyResult, Objective, access
 from domain.access import AccessChange
 from domain.progress import score_shown
 from domain.settings import SettingsChange, changed
+from domain.values import KRKind
 from projections.base import Recorded, Row
 from projections.history_text import (
     CREATED_TEMPLATE,
@@ -307,7 +308,8 @@ def _check_in_row(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
     )  # fmt: skip
     return (
         record.position, record.recorded_at, KEY_RESULT, kr.key_result_id, kr.title, kr.cycle_id,
-        e.on, actor, _check_in_template(source, e.confidence), _JSON.encode(params).decode(),
+        e.on, actor, _check_in_template(source, e.confidence, kr.kind == _MILESTONE),
+        _JSON.encode(params).decode(),
         _JSON.encode(changes).decode(), None,
     )  # fmt: skip
 
@@ -359,12 +361,14 @@ def _check_in_on(kr: KeyResultView, on: date) -> CheckInView | None:
     return latest if latest is not None and latest.on <= on else check_in_at(kr, on)
 
 
-def _check_in_template(source: str, confidence: int | None) -> str:
+def _check_in_template(source: str, confidence: int | None, milestone: bool) -> str:
     if source == "kpi":
         return "key_result.checked_in_from_kpi"
-    if confidence is not None:
-        return "key_result.checked_in_confidence"
-    return "key_result.checked_in"
+    said = "key_result.milestone_checked_in" if milestone else "key_result.checked_in"
+    return said if confidence is None else f"{said}_confidence"
+
+
+_MILESTONE = KRKind.MILESTONE.value
 
 
 def _check_in_corrected(b: ProgressView, a: ProgressView, e: KeyResult.CheckInCorrected) -> _Draft:

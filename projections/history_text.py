@@ -116,6 +116,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "'{title}': check-in {after} for {on} by {actor}, confidence {confidence}/10",
         "it": "'{title}': aggiornamento {after} per il {on} da {actor}, fiducia {confidence}/10",
     },
+    "key_result.milestone_checked_in": {
+        "en": "'{title}': {after} on {on}, said by {actor}",
+        "it": "'{title}': {after} al {on}, secondo {actor}",
+    },
+    "key_result.milestone_checked_in_confidence": {
+        "en": "'{title}': {after} on {on}, said by {actor}, confidence {confidence}/10",
+        "it": "'{title}': {after} al {on}, secondo {actor}, fiducia {confidence}/10",
+    },
     "key_result.checked_in_from_kpi": {
         "en": "'{title}': {after} for {on} fed by KPI '{kpi}'",
         "it": "'{title}': {after} per il {on} dall'indicatore '{kpi}'",
@@ -287,6 +295,16 @@ class _Params(dict[str, str]):
         return MISSING
 
 
+MILESTONE_TEMPLATES = frozenset(
+    {"key_result.milestone_checked_in", "key_result.milestone_checked_in_confidence"}
+)
+MILESTONE_TEXTS = {
+    "1": {"en": "done", "it": "completato"},
+    "0": {"en": "not done", "it": "non completato"},
+}
+"""A milestone's check-in says done or not done, not "check-in 1" (as a person reads it,
+whatever the number's local form: the values are 0 and 1)."""
+
 FOLLOWS = (
     "follows the scores it is made of ('{title}' was rescored)"
     " / segue i punteggi di cui è fatto ('{title}' è stato rivalutato)"
@@ -327,6 +345,10 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         for side in ("before", "after"):
             if values[side] in ROLE_TEXTS:
                 values[side] = _in(ROLE_TEXTS[values[side]], language)
+    elif template in MILESTONE_TEMPLATES:
+        for side in ("before", "after"):
+            if values[side] in MILESTONE_TEXTS:
+                values[side] = _in(MILESTONE_TEXTS[values[side]], language)
     if template in OPTIONAL_REASON and params.get("reason") is not None:
         pattern += _in(REASON_TEXTS, language)
     if params.get("reason") is not None:

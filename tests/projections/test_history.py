@@ -310,3 +310,18 @@ def test_a_score_that_follows_says_so_in_the_reader_s_language() -> None:
     mixed = FOLLOWS.replace("{title}", "A", 1).replace("{title}", "B")
     for own in ("contratto firmato dopo", mixed, None):
         assert said_reason(own, "it") == own
+
+
+def test_a_milestone_s_check_in_says_done_or_not_done() -> None:
+    """Not "check-in 0": a milestone is done or not done, in each language."""
+    log = Log()
+    cycle, _, _, milestone, _ = seed_efficiency(log)  # checked in: not done
+    check_in(log, cycle, milestone, 1, date(2027, 2, 20), confidence=9)
+    not_done, done = [ln for ln in _lines(log) if ln.item_id == milestone.id][-2:]
+    assert render(not_done.template, {**not_done.params, "actor": "Bruno"}, "it") == (
+        "'Nuovo sistema di ticketing': non completato al 2027-02-15, secondo Bruno"
+    )
+    assert render(done.template, {**done.params, "actor": "Bruno"}, "en") == (
+        "'Nuovo sistema di ticketing': done on 2027-02-20, said by Bruno, confidence 9/10"
+    )
+    assert done.changes[0] == FieldChange("value", "0", "1")  # the values stay numbers

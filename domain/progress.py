@@ -125,16 +125,14 @@ def objective_progress(
     """Weighted mean Σ w·clamp(p) / Σ w of an objective's key results (and children).
 
     ``items`` are (weight, raw progress) of key results: one without a check-in (None)
-    counts as 0 beside one that has a value, it belongs to the objective and has not
-    moved. ``children`` are (weight, progress) of rolled-up child objectives: a child with
-    nothing measurable (None) is left out. Nothing measured at all (no key result with a
-    check-in, no child with progress) gives None, not 0: "—", as its key results show.
+    counts as 0, it belongs to the objective and has not moved. ``children`` are
+    (weight, progress) of rolled-up child objectives: a child with nothing measurable
+    (None) is left out. Nothing measurable at all gives None, not 0.
     """
-    items = list(items)
-    measured = [(w, p) for w, p in children if p is not None]
-    if not measured and all(p is None for _, p in items):
+    terms = [(w, ZERO if p is None else p) for w, p in items]
+    terms += [(w, p) for w, p in children if p is not None]
+    if not terms:
         return None
-    terms = [(w, ZERO if p is None else p) for w, p in items] + measured
     with localcontext(_CONTEXT):
         total = sum((w for w, _ in terms), ZERO)
         return sum((w * shown_progress(p) for w, p in terms), ZERO) / total

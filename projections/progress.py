@@ -717,7 +717,7 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 6  # 6: an objective with nothing measured yet has no progress, not 0
+    version = 5  # 5: a closed cycle's key results' statuses stop worsening at its close
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

@@ -82,6 +82,9 @@ class ObjectiveNode(msgspec.Struct, frozen=True):
     roll_up_children: bool
     archived: bool
     progress: Decimal | None
+    """None until something of it is measured (a key result checked in, a rolled-up child
+    with progress): "—", as its key results show, not a 0 % that reads as a result. Where
+    it is part of more (its parent, its cycle, the portfolio) it still counts 0."""
     score: Decimal | None
     score_band: str | None
     key_results: list[KeyResultNode]
@@ -226,6 +229,21 @@ def _objective_node(
 ) -> ObjectiveNode:
     here = path | {objective.objective_id}
     score = cycle.objective_scores.get(objective.objective_id)
+    key_results = [
+        key_result_node(
+            ctx.state, kr, today=ctx.today, valid_at=ctx.valid_at, cadence_days=ctx.cadence_days
+        )
+        for kr in ctx.key_results.get(objective.objective_id, ())
+    ]
+    children = [
+        _objective_node(ctx, cycle, ctx.state.objectives[kid], here)
+        for kid in ctx.children.get(objective.objective_id, ())
+        if kid not in here
+    ]
+    measured = any(not k.archived and k.raw_progress is not None for k in key_results) or (
+        objective.roll_up_children
+        and any(not c.archived and c.progress is not None for c in children)
+    )
     return ObjectiveNode(
         objective_id=objective.objective_id,
         parent_id=objective.parent_id,
@@ -236,20 +254,11 @@ def _objective_node(
         weight=objective.weight,
         roll_up_children=objective.roll_up_children,
         archived=objective.archived,
-        progress=ctx.objective_progress.get(objective.objective_id),
+        progress=ctx.objective_progress.get(objective.objective_id) if measured else None,
         score=score,
         score_band=_band(score),
-        key_results=[
-            key_result_node(
-                ctx.state, kr, today=ctx.today, valid_at=ctx.valid_at, cadence_days=ctx.cadence_days
-            )
-            for kr in ctx.key_results.get(objective.objective_id, ())
-        ],
-        children=[
-            _objective_node(ctx, cycle, ctx.state.objectives[kid], here)
-            for kid in ctx.children.get(objective.objective_id, ())
-            if kid not in here
-        ],
+        key_results=key_results,
+        children=children,
     )
 
 

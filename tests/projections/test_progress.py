@@ -392,3 +392,23 @@ def test_fold_ignores_events_it_does_not_know_but_moves_the_position() -> None:
 
     assert state.last_position == 3
     assert len(state.cycles) == 1
+
+
+def test_an_objective_not_started_shows_no_progress_but_counts_as_zero_in_its_cycle() -> None:
+    """Its key results not checked in yet: the objective shows "—" (None), as they do, and
+    its cycle counts it 0 beside one at 62.5 %: 31.25 %, not 62.5 % (nothing dropped)."""
+    log = Log()
+    cycle = active_quarter(log)
+    started, idle = objective(log, cycle, "Avviato"), objective(log, cycle, "Fermo")
+    going = key_result(log, cycle, started, "Tempo", "decrease", start=24, target=D("19.2"))
+    key_result(log, cycle, idle, "Contratti", "increase", start=0, target=10)
+    check_in(log, cycle, going, "21", date(2027, 2, 1))
+    parent = objective(log, cycle, "Insieme", roll_up_children=True)
+    objective(log, cycle, "Sotto, fermo", parent=parent)  # no key result: nothing measurable
+
+    (node,) = progress_tree(fold_all(log.records), today=MID_FEB).cycles
+    by_title = {o.title: o for o in node.objectives}
+    assert by_title["Avviato"].progress == D("0.625")
+    assert by_title["Fermo"].progress is None
+    assert by_title["Insieme"].progress is None
+    assert node.progress == D("0.3125")

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar
 from uuid import UUID, uuid4
@@ -278,30 +278,42 @@ def parse_number(text: str, field: str) -> Decimal:
 
 
 def score(value: object, field: str = "score") -> Decimal:
-    """A finite score from 0 to 1 (any precision: 2/3 of guardrail check-ins is a score)."""
+    """A finite score from 0 to 1 (any precision: 2/3 of guardrail check-ins is a score, and
+    a computed one may have some 50 places), rounded half-even at 64 places."""
     number = _to_decimal(value, field)
     if not number.is_finite() or not 0 <= number <= 1:
         raise InvalidValueError(f"{field} must be from 0 to 1", field=field, rule="out_of_range")
-    return _within_places(number, SCORE_PLACES, field)
+    return _plain(number, SCORE_PLACES)
 
 
 def _within_places(number: Decimal, places: int, field: str) -> Decimal:
     """A finite `number` of bounded magnitude with at most `places` decimal places (more:
-    too_precise), written with an exponent PostgreSQL's numeric can hold: 0E+99999999999
-    is 0, and 61 with thirty zeros after the point is 61.000000 (such a value was logged,
-    and then no projector could store it)."""
-    exponent = number.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite numbers have an int exponent
-    if exponent > 0:
-        return number.quantize(_ONE)  # 1.5E+6 is 1500000
-    if exponent >= -places:
-        return number
-    bounded = number.quantize(Decimal(1).scaleb(-places))
-    if bounded != number:
+    too_precise), written as _plain writes it."""
+    plain = _plain(number, places)
+    if plain != number:
         raise InvalidValueError(
             f"{field} has more than {places} decimal places", field=field, rule="too_precise"
         )
-    return bounded
+    return plain
+
+
+def _plain(number: Decimal, places: int) -> Decimal:
+    """A finite number of bounded magnitude written with an exponent PostgreSQL's numeric can
+    hold, rounded half-even at `places` decimal places: 0E+99999999999 is 0, 1.5E+6 is
+    1500000, and 61 with thirty zeros after the point is 61.000000 (such a value was
+    logged, and then no projector could store it)."""
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite numbers have an int exponent
+    if exponent > 0:
+        return number.quantize(_ONE, context=_WIDE)
+    if exponent >= -places:
+        return number
+    return number.quantize(Decimal(1).scaleb(-places), context=_WIDE)
+
+
+_WIDE = Context(prec=100, rounding=ROUND_HALF_EVEN)
+"""Enough digits for any value the validators take, at their places (the default 28 are
+not: a score of 64 places raised InvalidOperation)."""
 
 
 def _text(

@@ -50,6 +50,8 @@ def name(value: object, field: str = "name") -> str:
         raise InvalidNameError(
             f"{field} contains a control character", field=field, rule="control_character"
         )
+    if not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in value):
+        raise InvalidNameError(f"{field} has nothing to read", field=field, rule="unreadable")
     return value.strip()
 
 

@@ -21,6 +21,7 @@ from services import instants
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, sparkline
 from services.portal.i18n import Locale
 from services.read import names_in_log
+from tenants.validation import has_control
 
 if TYPE_CHECKING:
     from services.portal.portal import Portal
@@ -141,7 +142,10 @@ class DayFilters:
 
 async def offered_person(portal: Portal, tenant_id: UUID, person: str) -> bool:
     """Whether the pages' lists of people may offer this one (an actor string): one who may
-    act in the tenant, or one its log names (who acted, whose access changed)."""
+    act in the tenant, or one its log names (who acted, whose access changed); never text
+    with a control character (a NUL failed the query: a 500)."""
+    if has_control(person):
+        return False
     return person in await portal.people.names(tenant_id) or await names_in_log(
         portal.system.pool, tenant_id, person
     )

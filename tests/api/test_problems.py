@@ -553,8 +553,11 @@ async def test_a_control_character_in_a_name_an_email_or_a_filter_is_named(
         assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, rule)], body
     assert await log_head(client, world) == head
     for path in ("audit", "audit.csv", "audit.jsonl", "history"):
-        refused = await client.get(f"{base}/{path}", headers=auth, params={"actor": "user:\u0000"})
-        assert [e["field"] for e in assert_problem(refused, 422)["errors"]] == ["actor"], path
+        for actor in ("user:\u0000", "user:anna\n"):  # a last line break too
+            refused = await client.get(f"{base}/{path}", headers=auth, params={"actor": actor})
+            assert [e["field"] for e in assert_problem(refused, 422)["errors"]] == ["actor"], path
+    refused = await client.get(f"{base}/history", headers=auth, params={"kind": "cycle\u0000"})
+    assert [e["field"] for e in assert_problem(refused, 422)["errors"]] == ["kind"]
     refused = await client.get(f"{base}/audit", headers=auth, params={"topic": "okr\u0000"})
     assert [e["field"] for e in assert_problem(refused, 422)["errors"]] == ["topic"]
     signed = await client.post(

@@ -244,6 +244,10 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     assert all(e["topic"].startswith("okr.KeyResult.") for e in events)
     await page.goto(f"/t/{d.TENANT_ID}/audit?from=ieri")
     await expect(page.locator("#a-from-error")).to_contain_text("«ieri» non è una data")
+    for page_name in ("audit", "history"):  # a NUL is nobody either (it was a 500)
+        nul = await page.goto(f"/t/{d.TENANT_ID}/{page_name}?person=user:%00")
+        assert nul is not None and nul.status == 200, page_name
+        await expect(page.locator(".field-error").first).to_be_visible()
     await page.goto(f"/t/{d.TENANT_ID}/audit?person=bogus")  # nobody the list offers
     await expect(page.locator("#a-person-error")).to_contain_text("«bogus»")
     await page.goto(f"/t/{d.TENANT_ID}/audit?person={d.MARCO.actor}")  # somebody: no message

@@ -41,6 +41,7 @@ async def count(admin: asyncpg.Connection, table: str) -> int:
         ({"name": "Officina\x00Neri"}, InvalidNameError, "name"),  # no column stores a NUL
         ({"name": "Officina\x07Neri"}, InvalidNameError, "name"),
         ({"name": "Officina \u202eirEN"}, InvalidNameError, "name"),  # reads reversed
+        ({"name": "\u200b\u2060"}, InvalidNameError, "name"),  # nothing to read
         ({"slug": "Not A Slug"}, InvalidSlugError, "slug"),
         ({"slug": "trailing-"}, InvalidSlugError, "slug"),
         ({"name": "!!!"}, InvalidSlugError, "slug"),  # nothing to make a slug of

@@ -59,7 +59,7 @@ Until = Annotated[
         max_length=64,
     ),
 ]
-_PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+_PRINTABLE = r"^[^\x00-\x1f\x7f]+\Z"  # \Z: "$" would let a last line break through
 Actor = Annotated[
     str | None,
     QueryParameter(
@@ -153,7 +153,9 @@ class ViewController(Controller):
         runtime: RuntimeDep,
         item_id: FromQuery[UUID | None] = None,
         actor: Actor = None,
-        kind: Annotated[str | None, QueryParameter(min_length=1, max_length=100)] = None,
+        kind: Annotated[
+            str | None, QueryParameter(min_length=1, max_length=100, pattern=_PRINTABLE)
+        ] = None,
         since: Since = None,
         until: Until = None,
         min_position: MinPosition = None,

@@ -40,6 +40,9 @@ class People:
         self.pool = pool
         self.ttl = ttl
         self._tenants: dict[UUID, tuple[float, dict[str, str]]] = {}
+        self._unnamed_keys: dict[UUID, set[str]] = {}
+        """Keys that acted in a tenant, looked up since its names were kept, and not its:
+        not looked up again until they are kept anew."""
         self._users: dict[str, tuple[float, str | None]] = {}
 
     async def names(self, tenant_id: UUID, acted: Iterable[str] = ()) -> dict[str, str]:
@@ -48,9 +51,15 @@ class People:
         (a platform admin): never of anyone else, whom a typed owner could name."""
         now = time.monotonic()
         cached = self._tenants.get(tenant_id)
-        if cached is None or now - cached[0] > self.ttl or self._new_key(cached, acted, now):
+        unnamed = self._unnamed_keys.setdefault(tenant_id, set())
+        if cached is None or now - cached[0] > self.ttl:
+            cached = None
+            unnamed.clear()
+        keys = {a for a in acted if a.startswith("key:")} - unnamed  # one made since?
+        if cached is None or not keys <= cached[1].keys():
             cached = (now, await self._tenant_names(tenant_id))
             self._tenants[tenant_id] = cached
+            unnamed |= keys - cached[1].keys()  # not the tenant's: not looked up again
         names = dict(cached[1])
         for actor in set(acted) - names.keys():
             name = await self._user_name(actor, now)
@@ -58,17 +67,10 @@ class People:
                 names[actor] = name
         return names
 
-    @staticmethod
-    def _new_key(cached: tuple[float, dict[str, str]], acted: Iterable[str], now: float) -> bool:
-        """Whether a key that acted is not among the names kept (made since: its first
-        check-ins read "key:<uuid>"), and they were kept a second or more ago (a key the
-        tenant never had does not cost a lookup on every read)."""
-        unnamed = (a for a in acted if a.startswith("key:") and a not in cached[1])
-        return now - cached[0] >= 1 and any(unnamed)
-
     def forget(self, tenant_id: UUID) -> None:
         """Drop the tenant's names (an erased tenant)."""
         self._tenants.pop(tenant_id, None)
+        self._unnamed_keys.pop(tenant_id, None)
 
     async def _tenant_names(self, tenant_id: UUID) -> dict[str, str]:
         async with tenant_transaction(self.pool, [tenant_id]) as conn:

@@ -57,7 +57,8 @@ def by_date(cycles: Sequence[CycleNode]) -> list[CycleNode]:
 
 
 def choose_cycle(cycles: Sequence[CycleNode], wanted: UUID | None) -> CycleNode | None:
-    """The asked cycle, else the first active one, else the latest to start."""
+    """The asked cycle, else the first active one (in the order given: the pages give them
+    by_date), else the latest to start."""
     for cycle in cycles:
         if cycle.cycle_id == wanted:
             return cycle

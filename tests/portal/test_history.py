@@ -322,10 +322,14 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
     await expect(page.locator(".corrected-after-close")).to_contain_text("resta quello dato")
     await expect(page.locator(".kr-summary .kr-weight")).to_have_text("1")
     await shot(page, "key-result-rescored")
+    await app.cycles.adjust_score(ctx, cycle, item_id=kr, score=Decimal("0.6"), reason="rivisto")
+    await page.reload()  # the score was changed after the correction: no more to say of it
+    await expect(adjusted).to_have_count(2)
+    await expect(page.locator(".corrected-after-close")).to_have_count(0)
     await page.goto(f"/t/{client.id}/history")  # the score changes, filtered, in Italian
     await page.get_by_label("Tipo", exact=True).select_option(label="Punteggi modificati")
     await page.get_by_role("button", name="Filtra").click()
     lines = page.locator("ol.timeline li")
-    await expect(lines).to_have_count(2)  # the key result's, and its objective's that follows
-    await expect(lines.filter(has_text="segue i punteggi di cui è fatto")).to_have_count(1)
+    await expect(lines).to_have_count(4)  # the key result's twice, its objective's following
+    await expect(lines.filter(has_text="segue i punteggi di cui è fatto")).to_have_count(2)
     await expect(lines.filter(has_text="follows the scores")).to_have_count(0)

@@ -39,7 +39,7 @@ class DashboardController(Controller):
         state = await progress_state(portal.system.pool, tenant.id)
         today = portal.today()
         tree = progress_tree(state, today=today, cadence_days=tenant.check_in_cadence_days)
-        chosen = choose_cycle(tree.cycles, optional_id(cycle))
+        chosen = choose_cycle(by_date(tree.cycles), optional_id(cycle))
         names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,

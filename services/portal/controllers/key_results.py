@@ -220,13 +220,19 @@ def _corrections(lines: list[HistoryLine]) -> dict[str, list[HistoryLine]]:
 
 
 def _corrected_after_close(lines: list[HistoryLine], cycle: CycleView) -> bool:
-    """Whether a check-in was corrected after the cycle closed: its score, given at the
-    close, is not recomputed (the page says so)."""
-    closed = cycle.closed_at
-    return closed is not None and any(
-        line.template == "key_result.check_in_corrected" and line.recorded_at > closed
-        for line in lines
-    )
+    """Whether a check-in was corrected after the cycle closed, and its score not changed
+    since: the score given at the close is not recomputed (the page says so)."""
+    if cycle.closed_at is None:
+        return False
+    last: dict[str, datetime] = {}
+    for line in lines:
+        if line.template in _SINCE_CLOSE and line.recorded_at > cycle.closed_at:
+            last[line.template] = max(line.recorded_at, last.get(line.template, line.recorded_at))
+    corrected, scored = (last.get(t) for t in _SINCE_CLOSE)
+    return corrected is not None and (scored is None or scored < corrected)
+
+
+_SINCE_CLOSE = ("key_result.check_in_corrected", "cycle.score_adjusted")
 
 
 def _revisions(lines: list[HistoryLine]) -> list[HistoryLine]:

@@ -70,12 +70,25 @@ def _remember(memo: dict[bytes | memoryview, T], data: memoryview, value: T) -> 
     return value
 
 
+def _storable(value: Decimal) -> Decimal:
+    """A zero logged with an absurd exponent (0E+99999999999, taken before the validators
+    wrote numbers plainly) as 0: the same number, which PostgreSQL's numeric can hold, so
+    the tenant's projections can store it again. Any other value exactly as logged."""
+    exponent = value.as_tuple().exponent
+    if not value and isinstance(exponent, int) and not -_ZERO_PLACES <= exponent <= _ZERO_PLACES:
+        return _ZERO
+    return value
+
+
+_ZERO, _ZERO_PLACES = Decimal(0), 64
+
+
 def _unpack(code: int, data: memoryview) -> Any:
     """Called by msgspec for each extension while parsing: lean, it runs for every value."""
     if code == _DECIMAL:
         value = _decimals.get(data)  # a read-only view (decode parses bytes): it hashes
         if value is None:
-            value = _remember(_decimals, data, Decimal(str(data, "utf-8")))
+            value = _remember(_decimals, data, _storable(Decimal(str(data, "utf-8"))))
         return value
     if code == _UUID:  # UUID(bytes=...) in half the time: the two slots its __init__ fills
         if len(data) != 16:

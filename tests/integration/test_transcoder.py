@@ -53,3 +53,15 @@ def test_rows_of_the_first_json_format_still_decode() -> None:
         "at": datetime(2026, 11, 28, 1, 42, 3, tzinfo=UTC),
         "n": 1,
     }
+
+
+def test_a_zero_logged_with_an_absurd_exponent_reads_as_zero() -> None:
+    """Such a zero was taken before the validators wrote numbers plainly, and no projector
+    could store it (asyncpg: "exponent is too large"): it is read as 0, the same number;
+    a zero of a few places, and every other value, as logged."""
+    for absurd in ("0E+99999999999", "0E-99999999999", "-0E+70"):
+        back = TRANSCODER.decode(TRANSCODER.encode({"value": Decimal(absurd)}))["value"]
+        assert (back, back.as_tuple().exponent) == (0, 0), absurd
+    for kept in ("0.000000", "0E+2", "1E-70", "19.200"):
+        back = TRANSCODER.decode(TRANSCODER.encode({"value": Decimal(kept)}))["value"]
+        assert str(back) == kept

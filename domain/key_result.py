@@ -759,7 +759,7 @@ def _due_on(cycle: Cycle, due_on: date) -> date:
 
 def _check_in_date(cycle: Cycle, on: date) -> date:
     day = values.business_date(on, "on")
-    if not cycle.starts_on <= day <= cycle.ends_on + CHECK_IN_GRACE:
+    if not cycle.starts_on <= day or day - CHECK_IN_GRACE > cycle.ends_on:  # (no overflow)
         raise InvalidDateError(
             "a check-in is dated from the cycle start to 31 days after its end", field="on"
         )

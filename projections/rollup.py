@@ -210,7 +210,10 @@ def _first_day(
     end = max(due, window_start)
     if _status_on(kind, raw, window_start, due, end) not in bad:
         return None
-    low, high = window_start - timedelta(days=1), end
+    low = (
+        window_start - _DAY if window_start > date.min else window_start
+    )  # (year 1: no day before)
+    high = end
     if _status_on(kind, raw, window_start, due, low) in bad:
         return date.min  # bad before the window opens: bad on every day
     # status(low) good, status(high) bad: halve until they are neighbours, trying first

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
@@ -22,6 +23,7 @@ from domain.errors import (
     StartEqualsTargetError,
     TargetDirectionError,
 )
+from domain.key_result import _check_in_date
 from tests.domain import (
     AUTHOR,
     Q1_END,
@@ -399,3 +401,12 @@ def test_plain_edits_record_their_events() -> None:
         "user-lucia",
         date(2027, 3, 1),
     )
+
+
+def test_a_cycle_stored_to_the_last_day_there_is_takes_check_ins() -> None:
+    """A cycle to 9999-12-31, made before days were bounded: its end plus the 31 days of
+    grace overflowed, and every check-in on it was a 500."""
+    stored = SimpleNamespace(starts_on=date(2027, 1, 1), ends_on=date.max)
+    assert _check_in_date(stored, date(2027, 5, 1)) == date(2027, 5, 1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidDateError):
+        _check_in_date(stored, date(2026, 12, 31))  # type: ignore[arg-type]

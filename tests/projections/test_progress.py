@@ -8,6 +8,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
+from projections import rollup
 from projections.progress import (
     KeyResultNode,
     KeyResultRow,
@@ -412,3 +413,11 @@ def test_an_objective_not_started_shows_no_progress_but_counts_as_zero_in_its_cy
     assert by_title["Fermo"].progress is None
     assert by_title["Insieme"].progress is None
     assert node.progress == D("0.3125")
+
+
+def test_status_dates_of_a_cycle_stored_from_year_one() -> None:
+    """A window opening on the first day there is (stored before days were bounded) has no
+    day before it: the status dates are worked out all the same, not an OverflowError."""
+    base, at_risk, off_track = rollup.status_dates("increase", D("0.5"), date.min, date(2027, 1, 1))
+    assert base == "on_track" and at_risk is not None and off_track is not None
+    assert date.min < at_risk <= off_track

@@ -94,10 +94,13 @@ async def consultancy_admins_left(conn: asyncpg.Connection, consultancy_id: UUID
 
 
 async def client_admins_left(conn: asyncpg.Connection, tenant_id: UUID, but: UUID) -> int:
-    """How many client admins the tenant has besides user `but` (in the caller's
-    transaction)."""
+    """How many client admins who can sign in (enabled, with a password) the tenant has
+    besides user `but` (in the caller's transaction): one invited who has not chosen a
+    password yet manages nothing so far."""
     admins = await conn.fetchval(
-        "SELECT count(*) FROM memberships WHERE tenant_id = $1 AND role = $2 AND user_id <> $3",
+        "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id"
+        " WHERE m.tenant_id = $1 AND m.role = $2 AND m.user_id <> $3"
+        " AND u.disabled_at IS NULL AND okr_has_password(m.user_id)",
         tenant_id, Role.CLIENT_ADMIN.value, but,
     )  # fmt: skip
     return int(admins)

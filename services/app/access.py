@@ -321,8 +321,8 @@ async def _not_stepping_down_last(
         return
     if not await memberships.client_admins_left(conn, ctx.tenant_id, but=before.user_id):
         raise LastAdminError(
-            "you are the company's last client admin: make another member client admin"
-            " first, or ask its consultancy",
+            "you are the company's last client admin who can sign in: make another member"
+            " client admin first (one invited needs a password), or ask its consultancy",
             field="user_id",
         )
 

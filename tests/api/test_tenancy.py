@@ -12,7 +12,7 @@ from litestar import Litestar
 
 from services.bootstrap import System
 from tenants.tokens import issue_access_token
-from tenants.users import disable_user
+from tenants.users import disable_user, set_password
 from tests.api.builders import World, an_email
 
 
@@ -147,19 +147,22 @@ async def test_members_can_be_listed_changed_and_removed(
 async def test_a_client_admin_may_not_step_down_as_the_company_s_last(
     client: httpx.AsyncClient, world: World, system: System
 ) -> None:
-    """The last client admin giving up their own role (demotion or removal) is refused,
-    409 naming user_id, and nothing is written: nobody in the company could manage its
-    people. With another client admin they may; the consultancy may remove the last."""
+    """The last client admin who can sign in giving up their own role (demotion or
+    removal) is refused, 409 naming user_id, and nothing is written: nobody in the company
+    could manage its people (one invited without a password yet does not count). With
+    another client admin they may; the consultancy may remove the last."""
     tenant = await a_new_tenant(client, world)
     consultancy = world.a.auth("consultancy_admin")
     users = f"/api/v1/tenants/{tenant}/users"
     ids = {}
-    for name in ("ada", "bea"):
+    for name in ("ada", "bea", "cleo"):
         invited = await client.post(
             users, headers=consultancy,
             json={"email": an_email(name), "display_name": name, "role": "client_admin"},
         )  # fmt: skip
         ids[name] = invited.json()["user_id"]
+    for name in ("ada", "bea"):  # Cleo has not chosen hers
+        await set_password(system.pool, UUID(ids[name]), "una frase abbastanza lunga")
     ada, bea = (bearer(issue_access_token(world.tokens, ids[n])) for n in ("ada", "bea"))
 
     stepped = await client.patch(
@@ -174,8 +177,9 @@ async def test_a_client_admin_may_not_step_down_as_the_company_s_last(
         assert refused.status_code == 409, refused.text
         assert refused.json()["errors"] == [{
             "field": "user_id", "rule": "last_admin",
-            "message": "you are the company's last client admin: make another member client"
-            " admin first, or ask its consultancy",
+            "message": "you are the company's last client admin who can sign in: make"
+            " another member client admin first (one invited needs a password), or ask its"
+            " consultancy",
         }]  # fmt: skip
     assert await system.store.head(UUID(tenant)) == head
     listed = (await client.get(users, headers=consultancy)).json()["items"]

@@ -430,7 +430,7 @@ def business_date(value: object, field: str, latest: date | None = None) -> date
         )  # fmt: skip
     if latest is not None and value > latest:
         raise InvalidDateError(
-            f"{field} {value} is a day still to come: a value is of a day that has begun",
+            f"{field} {value} is a day still to come: a value is for a day that has begun",
             field=field,
             rule="in_the_future",
         )

@@ -353,7 +353,14 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         pattern += _in(REASON_TEXTS, language)
     if params.get("reason") is not None:
         values["reason"] = said_reason(values["reason"], language) or MISSING
+    if language == "it":  # "dato ad Anna", not "a Anna"
+        pattern = _A_NAME.sub(
+            lambda m: ("ad " if values[m[1]][:1] in "aA" else "a ") + m[0][2:], pattern
+        )
     return pattern.format_map(values)
+
+
+_A_NAME = re.compile(r"\ba \{(member|actor|name)\}")
 
 
 def _in(texts: Mapping[str, str], language: str) -> str:

@@ -237,9 +237,9 @@ def test_changes_of_access_read_in_both_languages_with_roles_in_words() -> None:
         "'Esempio' reactivated by giulia: its people and keys reach it again",
     ]
     assert [render(line.template, {**line.params, "member": "Anna"}, "it") for line in lines] == [
-        "ruolo amministratore dato a Anna da giulia",
+        "ruolo amministratore dato ad Anna da giulia",
         "ruolo di Anna cambiato amministratore → lettore da giulia",
-        "accesso tolto a Anna da giulia (ruolo lettore)",
+        "accesso tolto ad Anna da giulia (ruolo lettore)",
         "chiave API 'CRM' creata da giulia, ruolo membro",
         "chiave API 'CRM' revocata da giulia (ruolo membro)",
         "'Esempio' sospesa da giulia: le sue persone e chiavi non vi accedono più",
@@ -325,3 +325,14 @@ def test_a_milestone_s_check_in_says_done_or_not_done() -> None:
         "'Nuovo sistema di ticketing': done on 2027-02-20, said by Bruno, confidence 9/10"
     )
     assert done.changes[0] == FieldChange("value", "0", "1")  # the values stay numbers
+
+
+def test_italian_says_ad_before_a_name_beginning_with_a() -> None:
+    """ "ruolo ... dato ad Anna", "accesso tolto ad Andrea"; "a Marco" stays."""
+    for member, said in (("Anna Neri", "dato ad Anna Neri"), ("Marco", "dato a Marco")):
+        text = render("access.member_added", {"member": member, "after": "client_member",
+                                              "actor": "Giulia"}, "it")  # fmt: skip
+        assert said in text, text
+    removed = render("access.member_removed", {"member": "andrea", "before": "client_viewer",
+                                               "actor": "Giulia"}, "it")  # fmt: skip
+    assert "accesso tolto ad andrea da Giulia" in removed

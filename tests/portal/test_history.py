@@ -15,6 +15,7 @@ from playwright.async_api import expect
 
 from services import demo_data as d
 from services.app import Context, OKRApplication
+from services.projector.waiting import wait_for_position
 from tenants.users import create_user
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
 from tests.portal.world import OTHER_CONSULTANCY, ROSSI, ROSSI_KR, Client, _role, _tenant
@@ -313,6 +314,12 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
         ctx, kr, check_in_id=done.extra["check_in_id"], value=Decimal(6), reason="contati male"
     )
 
+    async def projected() -> None:  # the page reads the history the projector keeps
+        head = await system.store.head(client.id)
+        assert await wait_for_position(system.pool, client.id, head, projection="history",
+                                       within=30)  # fmt: skip
+
+    await projected()
     page = await open_page()
     await sign_in(page, baker)
     await page.goto(f"/t/{client.id}/kr/{kr}")
@@ -323,6 +330,7 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
     await expect(page.locator(".kr-summary .kr-weight")).to_have_text("1")
     await shot(page, "key-result-rescored")
     await app.cycles.adjust_score(ctx, cycle, item_id=kr, score=Decimal("0.6"), reason="rivisto")
+    await projected()
     await page.reload()  # the score was changed after the correction: no more to say of it
     await expect(adjusted).to_have_count(2)
     await expect(page.locator(".corrected-after-close")).to_have_count(0)

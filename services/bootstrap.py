@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import structlog
 
 from domain.cycle import Cycle
 from services.db import app_dsn, create_pool
@@ -15,6 +16,8 @@ from services.settings import Settings
 from services.store.event_store import EventStore
 from services.store.migrate import migrate
 from services.store.repository import Repository
+
+log = structlog.get_logger("okr.schema")
 
 SNAPSHOT_INTERVALS: dict[type, int] = {Cycle: 1}
 """A cycle changes a handful of times a quarter and every check-in loads it: a snapshot at
@@ -47,8 +50,10 @@ def with_database(dsn: str, database: str) -> str:
 async def bootstrap(settings: Settings, admin_dsn: str, *, run_migrations: bool = True) -> System:
     """Migrate (as admin), then connect as the application role and wire the store."""
     if run_migrations:
-        await migrate(admin_dsn, settings.app_db_password)
-        await ensure_tables(admin_dsn, PROJECTIONS)
+        applied = await migrate(admin_dsn, settings.app_db_password)
+        reset = await ensure_tables(admin_dsn, PROJECTIONS)
+        if applied or reset:  # an operator learns what a start changed in the schema
+            log.info("schema.migrated", applied=applied, read_models_made=reset)
     dsn = settings.app_database_url or app_dsn(admin_dsn, settings.app_db_password)
     pool = await create_pool(dsn, settings.pool_min, settings.pool_max)
     store = EventStore(pool, notify=settings.notify)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+import structlog.testing
 
 from services import read
 from services.app import Context, OKRApplication
@@ -319,3 +320,20 @@ async def test_a_login_that_owns_the_tables_but_is_no_superuser_migrates_and_era
             await cluster.execute(f"DROP ROLE {owner}")
         finally:
             await cluster.close()
+
+
+async def test_a_start_logs_what_it_changed_in_the_schema(databases: DatabaseFactory) -> None:
+    """`okr serve` said nothing of the migrations it applied: a start on a new database
+    logs each, and the read models it made; a start with nothing to do logs none."""
+    dsn = await databases.create()
+    for expected in (True, False):
+        with structlog.testing.capture_logs() as logs:
+            system = await bootstrap(Settings(), dsn)
+            await system.close()
+        said = [e for e in logs if e["event"] == "schema.migrated"]
+        if expected:
+            (entry,) = said
+            assert entry["applied"] == [p.name for p in migration_files()]
+            assert entry["read_models_made"]
+        else:
+            assert said == []

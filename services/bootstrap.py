@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import structlog
 
 from domain.cycle import Cycle
 from services.db import app_dsn, create_pool
@@ -16,8 +15,6 @@ from services.settings import Settings
 from services.store.event_store import EventStore
 from services.store.migrate import migrate
 from services.store.repository import Repository
-
-log = structlog.get_logger("okr.schema")
 
 SNAPSHOT_INTERVALS: dict[type, int] = {Cycle: 1}
 """A cycle changes a handful of times a quarter and every check-in loads it: a snapshot at
@@ -35,6 +32,9 @@ class System:
     pool: asyncpg.Pool
     store: EventStore
     repository: Repository
+    migrated: list[str] = field(default_factory=list)
+    """What its start changed in the schema: the migrations applied, the read models
+    made ("read model <name>"); `okr serve` logs them."""
 
     async def close(self) -> None:
         if self.store.notifier is not None:
@@ -49,15 +49,14 @@ def with_database(dsn: str, database: str) -> str:
 
 async def bootstrap(settings: Settings, admin_dsn: str, *, run_migrations: bool = True) -> System:
     """Migrate (as admin), then connect as the application role and wire the store."""
+    migrated: list[str] = []
     if run_migrations:
-        applied = await migrate(admin_dsn, settings.app_db_password)
-        reset = await ensure_tables(admin_dsn, PROJECTIONS)
-        if applied or reset:  # an operator learns what a start changed in the schema
-            log.info("schema.migrated", applied=applied, read_models_made=reset)
+        migrated = await migrate(admin_dsn, settings.app_db_password)
+        migrated += [f"read model {p}" for p in await ensure_tables(admin_dsn, PROJECTIONS)]
     dsn = settings.app_database_url or app_dsn(admin_dsn, settings.app_db_password)
     pool = await create_pool(dsn, settings.pool_min, settings.pool_max)
     store = EventStore(pool, notify=settings.notify)
     repository = Repository(
         store, snapshot_every=settings.snapshot_every, snapshot_intervals=SNAPSHOT_INTERVALS
     )
-    return System(settings, admin_dsn, dsn, pool, store, repository)
+    return System(settings, admin_dsn, dsn, pool, store, repository, migrated)

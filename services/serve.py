@@ -156,6 +156,8 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
     embedded = not settings.database_url
     with admin_database(settings) as admin_dsn:
         system = await bootstrap(settings, admin_dsn)
+        if system.migrated:  # an operator learns what a start changed in the schema
+            log.info("serve.migrated", applied=system.migrated)
         try:
             await ensure_tables(admin_dsn, PROJECTIONS)
             await ensure_platform_admin(system, settings)

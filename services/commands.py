@@ -270,13 +270,17 @@ async def _objective_titles(
 def _shown(field: str, value: str | None, titles: Mapping[str, str]) -> str:
     """One side of a change as the tree shows it: progress as a percentage, a score to two
     places, a parent by its title, a dash for none (--json keeps the exact text)."""
+    from domain.progress import over_achievement, shown_progress
     from projections.timetravel import PROGRESS_FIELDS
     from services.tree_print import percent, score
 
     if field == "parent_id" and value is not None and value in titles:
         return f"'{titles[value]}'"
-    if field in PROGRESS_FIELDS:
-        return percent(None if value is None else Decimal(value))
+    if field in PROGRESS_FIELDS and value is not None:  # 0 to 100 %, the excess apart
+        raw = Decimal(value)
+        over = over_achievement(raw)
+        shown = percent(shown_progress(raw))
+        return f"{shown} (+{percent(over)} over)" if over else shown
     if field == "score" and value is not None:
         return score(Decimal(value), None)
     return "—" if value is None else value

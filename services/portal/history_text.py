@@ -11,7 +11,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.progress import score_shown
+from domain.progress import over_achievement, score_shown, shown_progress
 from projections.audit import AuditEntry
 from projections.history import WORDS, HistoryLine, render
 from projections.history_text import said_reason
@@ -158,8 +158,13 @@ def diff_value(
     if name == "score":  # a percentage of two places, rounded down as scores are shown
         score = _decimal(text)
         return locale.percent(None if score is None else score_shown(score), 0)
-    if name in PROGRESS_FIELDS:
-        return locale.percent(_decimal(text))
+    if name in PROGRESS_FIELDS:  # shown as everywhere: 0 to 100 %, the excess apart
+        raw = _decimal(text)
+        if raw is None:
+            return text
+        shown = locale.percent(shown_progress(raw))
+        over = over_achievement(raw)
+        return f"{shown} ({locale.t('progress.over', pct=locale.percent(over))})" if over else shown
     if name == "status":
         return locale.status(text)
     if name == "state":

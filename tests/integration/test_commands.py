@@ -394,3 +394,6 @@ async def test_the_cli_s_diff_names_a_new_parent_by_its_title(
     assert _shown("parent_id", str(a.item_id), titles) == "'Crescere ancora'"
     assert _shown("parent_id", None, titles) == "—"
     assert _shown("parent_id", str(uuid.uuid4()), titles) != "'Crescere ancora'"
+    assert [_shown("raw_progress", p, {}) for p in ("9.642", "-0.4", "0.5", None)] == [
+        "100.0 % (+864.2 % over)", "0.0 %", "50.0 %", "—",  # as shown everywhere: clamped
+    ]  # fmt: skip

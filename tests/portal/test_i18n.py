@@ -160,6 +160,12 @@ def test_a_changed_score_shows_as_a_percentage_never_of_a_better_band() -> None:
     assert diff_value(score, score.after, ProgressView(), IT, {}) == "69\u00a0%"  # Italian: a space
     progress = Change("objective", uuid4(), "Crescere", "progress", None, "0.69996")
     assert diff_value(progress, progress.after, ProgressView(), EN, {}) == "70%"
+    beaten = Change("key_result", uuid4(), "Costi", "raw_progress", "0.5", "9.642")
+    assert diff_value(beaten, beaten.after, ProgressView(), EN, {}) == (
+        "100% (+864.2% over target)"  # it read 964.2 %, where the page says 100 %
+    )
+    behind = Change("key_result", uuid4(), "Costi", "raw_progress", "0.5", "-0.4")
+    assert diff_value(behind, behind.after, ProgressView(), EN, {}) == "0%"
 
 
 def test_the_history_csv_splits_as_each_language_s_spreadsheet_does() -> None:

@@ -88,3 +88,27 @@ async def test_the_wide_tables_fit_a_phone_as_cards(
     )
     assert not wide
     await shot(page, "audit-phone", full_page=False)
+
+
+async def test_a_long_word_or_name_never_widens_a_page(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A note of one 340-letter word, a 200-letter name in the header: they wrap, or are
+    cut with an ellipsis, where they made the page 2,600 px wide; and a chart wider than a
+    phone opens at its right end, where today is."""
+    page = await open_page(width=375, height=812)
+    await sign_in(page, d.MARCO)
+    await page.goto(f"/t/{d.TENANT_ID}/kr/{RESPONSE_TIME}")
+    await page.evaluate(
+        """() => {
+            document.querySelector('.ci-note, .ci-meta').textContent = 'x'.repeat(340);
+            document.querySelector('h1').textContent = 'Ridurre' + 'y'.repeat(200);
+            document.querySelector('header .who').textContent = 'نور الهدى 🚀 ' + 'z'.repeat(190);
+        }"""
+    )
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    scrolled = await page.evaluate("document.querySelector('.chart-box figure').scrollLeft")
+    assert scrolled > 0

@@ -232,7 +232,10 @@ _ERRORS: M = {
     "error.wrong_type": {"it": "Valore non valido.", "en": "Not a valid value."},
     "error.too_large": {"it": "Il valore è troppo grande.", "en": "The value is too large."},
     "error.too_precise": {"it": "Troppe cifre decimali.", "en": "Too many decimal places."},
-    "error.too_long": {"it": "Il testo è troppo lungo.", "en": "The text is too long."},
+    "error.too_long": {
+        "it": "Il testo è troppo lungo: al massimo {max} caratteri.",
+        "en": "The text is too long: {max} characters at most.",
+    },
     "error.empty": {"it": "Questo campo è obbligatorio.", "en": "This field is required."},
     "error.control_character": {
         "it": "Il testo contiene caratteri non ammessi.",

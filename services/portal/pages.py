@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
+from domain.values import NOTE_MAX
 from projections.history_text import said_reason
 from services.portal.i18n import LANG_COOKIE, Locale, negotiate
 from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, NOTICE_COOKIE, NOTICES, Signer
@@ -89,6 +90,7 @@ class Pages:
         self.env.globals["dec"] = decimal_or_none
         self.env.globals["day_problem"] = day_problem
         self.env.globals["said_reason"] = said_reason
+        self.env.globals["note_max"] = NOTE_MAX
 
     def render(
         self,

@@ -89,3 +89,22 @@ async def test_a_viewer_has_no_form_and_a_forged_post_is_forbidden(
         f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}/check-ins", form={"value": "50"}
     )
     assert forged.status == 403
+
+
+async def test_a_note_too_long_says_its_limit(open_page: Opener, portal: PortalServer) -> None:
+    """The note takes 2,000 characters: the field stops there, and a longer one sent all
+    the same is refused saying the limit (it said only "too long"), nothing recorded."""
+    page = await open_page()
+    await sign_in(page, d.MARCO)
+    await page.goto(f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}")
+    note = page.get_by_label("Nota", exact=True)
+    await expect(note).to_have_attribute("maxlength", "2000")
+    count = await page.locator(".check-in").count()
+    await note.evaluate("field => field.removeAttribute('maxlength')")
+    await page.get_by_label("Valore", exact=True).fill("50")
+    await note.fill("x" * 2001)
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    await expect(page.locator("#ci-note-error")).to_have_text(
+        "Il testo è troppo lungo: al massimo 2000 caratteri."
+    )
+    await expect(page.locator(".check-in")).to_have_count(count)

@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from domain.errors import DomainError
+from domain.values import NOTE_MAX
 from projections.history import HistoryLine
 from projections.progress_state import CycleView, KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
@@ -89,7 +90,7 @@ def read_form(
 
 def domain_message(locale: LocaleDep, error: DomainError) -> str:
     key = f"error.{error.rule}"
-    return locale.t(key) if locale.has(key) else error.message
+    return locale.t(key, max=NOTE_MAX) if locale.has(key) else error.message
 
 
 class KeyResultController(Controller):

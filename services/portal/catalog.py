@@ -194,8 +194,8 @@ _CHECK_IN: M = {
         "en": "“{given}” is not a date (yyyy-mm-dd): it was not used.",
     },
     "filter.before_first": {
-        "it": "«{given}» viene prima del giorno d'inizio: nessun giorno sta tra i due.",
-        "en": "“{given}” is before the first day: no day lies between the two.",
+        "it": "{given} viene prima del primo giorno ({first}): nessun giorno sta tra i due.",
+        "en": "{given} is before the first day ({first}): no day lies between the two.",
     },
     "filter.bad_choice": {
         "it": "«{given}» non è tra le scelte: non è stato usato.",

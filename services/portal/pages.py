@@ -15,7 +15,7 @@ from domain.values import NOTE_MAX
 from projections.history_text import said_reason
 from services.portal.i18n import LANG_COOKIE, Locale, negotiate
 from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, NOTICE_COOKIE, NOTICES, Signer
-from services.portal.views import day_problem, progress_width
+from services.portal.views import day_problem, day_said, progress_width
 from tenants.principal import Principal
 from tenants.roles import Permission
 
@@ -89,6 +89,7 @@ class Pages:
         self.env.globals["width"] = progress_width
         self.env.globals["dec"] = decimal_or_none
         self.env.globals["day_problem"] = day_problem
+        self.env.globals["day_said"] = day_said
         self.env.globals["said_reason"] = said_reason
         self.env.globals["note_max"] = NOTE_MAX
 

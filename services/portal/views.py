@@ -164,6 +164,13 @@ def day_problem(given: str) -> str:
     return "filter.bad_day" if parse_day(given) is None else "filter.before_first"
 
 
+def day_said(locale: Locale, text: str | None) -> str:
+    """A day of a page's query as the page writes days ("1 nov 2026"), or as it was typed
+    when it is not one."""
+    day = parse_day(text)
+    return (text or "") if day is None else locale.date(day)
+
+
 def parse_day(text: str | None) -> date | None:
     """A ?date= of a page: the day, or None when it is missing or not a date (in the form
     the API takes: 2026-10-15, not 20261015)."""

@@ -8,13 +8,14 @@ import io
 import json
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from playwright.async_api import expect
 
 from services import demo_data as d
 from services.app import Context, OKRApplication
+from services.portal.i18n import Locale
 from services.projector.waiting import wait_for_position
 from tenants.users import create_user
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
@@ -113,15 +114,18 @@ async def test_the_timeline_filters_diffs_and_downloads(
     await expect(lines).to_have_count(0)
     first, last = portal.days_ago(3), portal.days_ago(10)  # the last day before the first
     await page.goto(f"/t/{ROSSI.id}/history?from={first}&to={last}")
-    await expect(page.locator("#f-to-error")).to_have_text(
-        f"«{last}» viene prima del giorno d'inizio: nessun giorno sta tra i due."
+    said = {day: Locale("it").date(date.fromisoformat(day)) for day in (first, last)}
+    await expect(page.locator("#f-to-error")).to_have_text(  # days as the page writes them
+        f"{said[last]} viene prima del primo giorno ({said[first]}): nessun giorno sta tra i due."
     )
     await expect(page.locator("#f-from-error")).to_have_count(0)
     await expect(lines).to_have_count(0)
     # its download would be refused: not offered while a filter is at fault
     await expect(page.get_by_role("link", name="Scarica lo storico (CSV)")).to_have_count(0)
     await page.goto(f"/t/{ROSSI.id}/diff?from={first}&to={last}")  # the comparison too
-    await expect(page.get_by_role("alert")).to_contain_text("viene prima del giorno d'inizio")
+    await expect(page.get_by_role("alert")).to_contain_text(
+        f"Al: {said[last]} viene prima del primo giorno ({said[first]})"
+    )
     await expect(page.locator("section.diff-item, p.empty")).to_have_count(0)
     await page.goto(f"/t/{ROSSI.id}/history?kind=nope&item=xyz")  # nor a kind, nor an item
     await expect(page.locator("#f-kind-error")).to_have_text(
@@ -262,7 +266,7 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     await expect(page.locator("ul.bad-filters li").nth(1)).to_contain_text("Tipo di evento: «okr")
     reversed_days = f"from={portal.days_ago(1)}&to={portal.days_ago(2)}"
     await page.goto(f"/t/{d.TENANT_ID}/audit?{reversed_days}")
-    await expect(page.locator("#a-to-error")).to_contain_text("viene prima del giorno d'inizio")
+    await expect(page.locator("#a-to-error")).to_contain_text("viene prima del primo giorno")
     await expect(rows).to_have_count(0)
     await expect(page.get_by_role("link", name=re.compile("Scarica il registro"))).to_have_count(0)
     download = await page.goto(f"/t/{d.TENANT_ID}/audit.csv?{reversed_days}")

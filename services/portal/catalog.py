@@ -445,6 +445,10 @@ _HISTORY: M = {
     },
     "as_of.label": {"it": "Giorno", "en": "Day"},
     "as_of.banner": {"it": "Com'era il {date}.", "en": "As it stood on {date}."},
+    "as_of.to_come": {
+        "it": "Il {given} deve ancora venire: ecco come sta oggi.",
+        "en": "{given} is still to come: this is how it stands today.",
+    },
     "as_of.back": {"it": "Torna a oggi", "en": "Back to today"},
     "diff.heading": {"it": "Cosa è cambiato", "en": "What changed"},
     "diff.help": {

@@ -164,6 +164,17 @@ def day_problem(given: str) -> str:
     return "filter.bad_day" if parse_day(given) is None else "filter.before_first"
 
 
+def day_note(locale: Locale, text: str | None, today: date) -> str | None:
+    """What a page says of its ?date= when it shows another day than asked: one that is not
+    a day (today's page instead), one still to come (today's)."""
+    day = parse_day(text)
+    if text and day is None:
+        return locale.t("filter.bad_day", given=text)
+    if day is not None and day > today:
+        return locale.t("as_of.to_come", given=locale.date(day, long=True))
+    return None
+
+
 def day_said(locale: Locale, text: str | None) -> str:
     """A day of a page's query as the page writes days ("1 nov 2026"), or as it was typed
     when it is not one."""

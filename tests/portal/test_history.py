@@ -345,3 +345,18 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
     await expect(lines).to_have_count(4)  # the key result's twice, its objective's following
     await expect(lines.filter(has_text="segue i punteggi di cui è fatto")).to_have_count(2)
     await expect(lines.filter(has_text="follows the scores")).to_have_count(0)
+
+
+async def test_a_day_not_shown_as_asked_is_said(open_page: Opener, portal: PortalServer) -> None:
+    """A ?date= still to come shows today, and says so; one that is not a day shows today's
+    key result, and says that too (both were silent)."""
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+    await page.goto(f"/t/{ROSSI.id}/as-of?date=2999-01-01")
+    await expect(page.locator(".date-note")).to_have_text(
+        "Il 1 gennaio 2999 deve ancora venire: ecco come sta oggi."
+    )
+    await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}?date=junk")
+    await expect(page.locator(".date-note")).to_contain_text("«junk» non è una data")
+    await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}?date={portal.days_ago(40)}")
+    await expect(page.locator(".date-note")).to_have_count(0)

@@ -34,6 +34,7 @@ from services.portal.views import (
     bad_days,
     by_date,
     csv_download,
+    day_note,
     kpi_tiles,
     offered_person,
     parse_day,
@@ -160,7 +161,7 @@ class HistoryController(Controller):
             request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", cycles=by_date(tree.cycles), cycle=None, names=names, counts={},
             kpis=kpi_tiles(state, kpi_board(state, today=chosen), locale), today=today,
-            as_of=chosen, bad=bad,
+            as_of=chosen, bad=bad, date_note=None if bad else day_note(locale, day, today),
         )  # fmt: skip
 
     @get("/diff", name="portal:diff")

@@ -32,7 +32,7 @@ from services.portal.dependencies import (
 from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale
 from services.portal.portal import Portal
-from services.portal.views import kpi_of, kr_chart, parse_day
+from services.portal.views import day_note, kpi_of, kr_chart, parse_day
 from services.projector.waiting import wait_for_position
 from services.read import history, progress_state, state_as_of
 from tenants.models import Tenant
@@ -123,9 +123,11 @@ class KeyResultController(Controller):
             state = await progress_state(portal.system.pool, tenant.id)
         kr = self._find(state, kr_id)
         typed = CheckInForm(on=portal.today().isoformat())
+        note = day_note(locale, day, portal.today())
         return await self._page(
-            request, portal, locale, viewer, tenant, state, kr, typed, saved, as_of=chosen
-        )
+            request, portal, locale, viewer, tenant, state, kr, typed, saved, as_of=chosen,
+            date_note=note,
+        )  # fmt: skip
 
     @post("/check-ins", name="portal:check-in")
     async def check_in(
@@ -183,6 +185,7 @@ class KeyResultController(Controller):
         saved: bool,
         status: int = 200,
         as_of: date | None = None,
+        date_note: str | None = None,
     ) -> Response[Any]:
         today = as_of or portal.today()
         node = key_result_node(state, kr, today=today, cadence_days=tenant.check_in_cadence_days)
@@ -204,7 +207,7 @@ class KeyResultController(Controller):
             corrected_after_close=_corrected_after_close(lines, cycle),
             chart=kr_chart(locale, state, kr, node, today, as_of=as_of is not None), form=typed,
             saved=saved, can_check_in=allowed and not cycle.is_closed and not kr.archived,
-            can_check_in_role=allowed, today=today, as_of=as_of,
+            can_check_in_role=allowed, today=today, as_of=as_of, date_note=date_note,
             latest_on=day_begun(datetime.now(UTC)),  # what the command takes (latest_day)
         )  # fmt: skip
 

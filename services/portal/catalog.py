@@ -138,6 +138,7 @@ _DASHBOARD: M = {
         " at the close until someone changes it, with a reason.",
     },
     "chart.values": {"it": "Valori", "en": "Values"},
+    "chart.corrected": {"it": "Valore prima della correzione", "en": "Value before its correction"},
     "chart.pace": {"it": "Andamento atteso", "en": "Expected pace"},
     "chart.target": {"it": "Traguardo", "en": "Target"},
     "chart.original_target": {"it": "Traguardo iniziale", "en": "Original target"},

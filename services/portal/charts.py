@@ -97,14 +97,15 @@ class _Frame:
     """Pixel positions of dates and values inside the plot area."""
 
     def __init__(self, chart: Chart, left: float) -> None:
-        values = [p.value for p in chart.points]
-        values += [p.original for p in chart.points if p.original is not None]
+        values = [p.value for p in chart.points]  # values in force: a mistyped one that
+        # was corrected does not set the scale (it flattened the series it stood beside)
         values += [v for line in chart.lines for v in (line.start[1], line.end[1])]
         low, high = (min(values), max(values)) if values else (Decimal(0), Decimal(1))
         if low == high:
             low, high = low - 1, high + 1
         pad = (high - low) * Decimal("0.08")
-        self.ticks = y_ticks(low - pad, high + pad)
+        floor = low - pad if low < 0 else max(low - pad, Decimal(0))  # none below 0: no axis
+        self.ticks = y_ticks(floor, high + pad)
         self.low, self.high = self.ticks[0], self.ticks[-1]
         dates = [p.on for p in chart.points] + [chart.window[0], chart.window[1]]
         self.start, self.end = min(dates), max(dates)
@@ -189,8 +190,12 @@ def _series(chart: Chart, frame: _Frame) -> list[str]:
         return []
     coords = " ".join(f"{frame.x(p.on)},{frame.y(p.value)}" for p in points)
     out = [f'<polyline class="values" points="{coords}"/>']
-    for p in points:
-        if p.original is not None and p.original != p.value:
+    for p in points:  # a corrected value, where it falls within the scale
+        if (
+            p.original is not None
+            and p.original != p.value
+            and frame.low <= p.original <= frame.high
+        ):
             out.append(
                 f'<circle class="point-original" cx="{frame.x(p.on)}" cy="{frame.y(p.original)}"'
                 ' r="4"/>'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -138,6 +139,37 @@ def test_a_chart_draws_every_value_the_pace_and_the_target() -> None:
     assert svg.count('class="point-original"') == 1
     assert 'class="pace"' in svg and 'class="today"' in svg
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def test_a_chart_is_scaled_to_the_values_in_force_and_not_below_zero() -> None:
+    """A mistyped €43,000 corrected to €1,130,000 beside €1.2M: the scale fits the values
+    in force (it ran from -500k to 1.5M and flattened them), the mistyped one is not drawn
+    off the plot, and no axis goes below 0 for values that cannot."""
+    start = date(2026, 1, 1)
+    points = [
+        ChartPoint(start, Decimal(1200000), "start"),
+        ChartPoint(start + timedelta(days=30), Decimal(1130000), "fixed", Decimal(43000)),
+    ]
+    chart = Chart(
+        title="Costi", description="", window=(start, date(2026, 12, 31)), points=points,
+        y_label=str, x_label=lambda d: d.isoformat(),
+        lines=[ChartLine((start, Decimal(1200000)), (date(2026, 12, 31), Decimal(1080000)),
+                         "pace")],
+        today=date(2026, 2, 1),
+    )  # fmt: skip
+    svg = str(line_chart(chart))
+    ticks = [Decimal(t) for t in re.findall(r'class="y-label"[^>]*>([^<]+)<', svg)]
+    assert ticks[0] >= 1000000 and ticks[-1] <= 1300000, ticks
+    assert 'class="point-original"' not in svg
+    small = Chart(
+        title="Reclami", description="", window=(start, date(2026, 3, 31)),
+        points=[ChartPoint(start + timedelta(7 * i), Decimal(v), "") for i, v in enumerate((1, 0))],
+        y_label=str, x_label=lambda d: d.isoformat(), lines=[], today=start,
+    )  # fmt: skip
+    low = min(
+        Decimal(t) for t in re.findall(r'class="y-label"[^>]*>([^<]+)<', str(line_chart(small)))
+    )
+    assert low == 0
 
 
 def test_axes_step_in_round_numbers_and_bars_clamp() -> None:

@@ -555,7 +555,9 @@ _AUDIT: M = {
     "audit.event": {"it": "Evento", "en": "Event"},
     "audit.change": {"it": "Cosa è cambiato", "en": "What changed"},
     "audit.hash": {"it": "Impronta", "en": "Hash"},
-    "audit.first": {"it": "Dall'inizio", "en": "From the start"},
+    "audit.latest": {"it": "Ai più recenti", "en": "To the latest"},
+    "audit.earlier": {"it": "Eventi precedenti", "en": "Earlier events"},
+    "audit.oldest_first": {"it": "Dal primo evento", "en": "From the first event"},
     "audit.next": {"it": "Eventi successivi", "en": "Later events"},
     "audit.none": {"it": "Nessun evento.", "en": "No events."},
 }

@@ -173,6 +173,7 @@ _AUDIT = {
     "since": _SINCE,
     "until": _UNTIL,
     "after_position": "position > {}",
+    "before_position": "position < {}",
 }
 """The audit trail's filters, on the log's columns; a topic matches itself and, as a dotted
 prefix, the topics under it (as projections.audit.filter_audit does: no LIKE, so "_" and
@@ -190,9 +191,12 @@ async def audit(
     since: datetime | None = None,
     until: datetime | None = None,
     after_position: int | None = None,
+    before_position: int | None = None,
+    newest_first: bool = False,
     limit: int = 100,
 ) -> list[AuditEntry]:
-    """The raw trail, oldest first; page with `after_position` (a cursor).
+    """The raw trail, oldest first, or `newest_first`; page with `after_position` (or
+    `before_position`, newest first) as a cursor.
 
     Read from the tenant's log itself, not from a copy of it: the trail is what the
     hash chain covers, and a payload is decrypted with the tenant's key as it is read.
@@ -201,10 +205,12 @@ async def audit(
     where, args = _filters(
         _AUDIT, actor=actor, stream_id=stream_id, topic=topic and topic.rstrip("."),
         since=since, until=until, after_position=after_position,
+        before_position=before_position,
     )  # fmt: skip
     sql = (
         f"SELECT {_LOG_RECORD} FROM events WHERE tenant_id = $1{where}"
-        f" ORDER BY position LIMIT {min(max(limit, 1), MAX_LIMIT)}"
+        f" ORDER BY position{' DESC' if newest_first else ''}"
+        f" LIMIT {min(max(limit, 1), MAX_LIMIT)}"
     )
     async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
         stored = [LogRecord(*r) for r in await conn.fetch(sql, tenant_id, *args)]

@@ -360,3 +360,30 @@ async def test_a_day_not_shown_as_asked_is_said(open_page: Opener, portal: Porta
     await expect(page.locator(".date-note")).to_contain_text("«junk» non è una data")
     await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}?date={portal.days_ago(40)}")
     await expect(page.locator(".date-note")).to_have_count(0)
+
+
+async def test_the_trail_opens_on_its_latest_events(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Newest first, a hundred at a time, earlier ones a click away (it opened on the first
+    event, months back, and today's changes were pages away); from the first event on
+    request, oldest first as before."""
+    page = await open_page()
+    await sign_in(page, d.GIULIA)
+    await page.goto(f"/t/{d.TENANT_ID}/audit")
+    numbers = page.locator("table.audit tbody td:first-child")
+
+    async def shown() -> list[int]:
+        return [int(n) for n in await numbers.all_inner_texts()]
+
+    latest = await shown()
+    assert len(latest) == 100 and latest == sorted(latest, reverse=True)
+    head = await portal.system.store.head(d.TENANT_ID)
+    assert latest[0] == head
+    await page.get_by_role("link", name="Eventi precedenti").click()
+    earlier = await shown()
+    assert earlier[0] == latest[-1] - 1 and earlier == sorted(earlier, reverse=True)
+    await page.get_by_role("link", name="Ai più recenti").click()
+    assert (await shown())[0] == head
+    await page.get_by_role("link", name="Dal primo evento").click()
+    assert (await shown())[:3] == [1, 2, 3]

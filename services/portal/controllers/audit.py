@@ -87,13 +87,17 @@ class AuditController(Controller):
         tenant: TenantDep,
         filters: FiltersDep,
         after: FromQuery[int | None] = None,
+        before: FromQuery[int | None] = None,
         verify: FromQuery[bool] = False,
     ) -> Response[Any]:
+        """The latest events first (a page, then those before: ?before=), or from a
+        position on, oldest first (?after=); the downloads are in the log's order."""
         requires_audit(viewer, tenant)
         bad = filters.bad or await _not_offered(portal, tenant, filters)
+        newest = after is None
         entries = [] if bad else await audit(
             portal.system.repository, tenant.id, **filters.query(), after_position=after,
-            limit=PAGE + 1,
+            before_position=before if newest else None, newest_first=newest, limit=PAGE + 1,
         )  # fmt: skip
         report = await verify_chain(portal.system.pool, tenant.id) if verify else None
         shown = entries[:PAGE]
@@ -104,7 +108,8 @@ class AuditController(Controller):
         return portal.pages.render(
             request, "audit.html", locale=locale, viewer=viewer, tenant=tenant,
             section="audit", entries=shown, said=said, names=names, report=report, after=after,
-            more=shown[-1].position if len(entries) > PAGE else None, filters=filters.shown(),
+            before=before, newest=newest, filters=filters.shown(),
+            more=shown[-1].position if len(entries) > PAGE else None,
             filter_link=filters.link(), bad=bad,
             topics=[(t, locale.t(f"audit.topic.{t}")) for t in TOPICS],
         )  # fmt: skip

@@ -190,6 +190,12 @@ _CHECK_IN: M = {
         "en": "Write a number, for example 4.5.",
     },
     "check_in.date_invalid": {"it": "Scegli una data.", "en": "Choose a date."},
+    "check_in.far_off": {
+        "it": "{value} è molto lontano dalla partenza ({start}) e dal traguardo ({target}):"
+        " se è giusto, registralo di nuovo.",
+        "en": "{value} is far from the start ({start}) and the target ({target}): if it is"
+        " right, record it again.",
+    },
     "filter.bad_day": {
         "it": "«{given}» non è una data (aaaa-mm-gg): non è stata usata.",
         "en": "“{given}” is not a date (yyyy-mm-dd): it was not used.",

@@ -12,6 +12,7 @@ from playwright.async_api import expect
 from services import demo_data as d
 from services.app.base import day_begun
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
+from tests.portal.world import a_company_of_its_own
 
 FIRST_CONTACT = d.demo_id("kr:first-contact")
 CONFIDENCE = "Fiducia (0\u201310)"
@@ -108,3 +109,36 @@ async def test_a_note_too_long_says_its_limit(open_page: Opener, portal: PortalS
         "Il testo è troppo lungo: al massimo 2000 caratteri."
     )
     await expect(page.locator(".check-in")).to_have_count(count)
+
+
+async def test_a_value_far_from_start_and_target_is_confirmed_first(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """ "43" on costs of €1,200,000 → €1,080,000 (a slip for 43,000 or 1,130,000): the page
+    asks first, saying start and target, and records nothing; sent again as it is, it is
+    recorded. A value changed meanwhile is asked about again."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
+    start = portal.today - timedelta(days=30)
+    cycle = (await app.cycles.create(ctx, name="Anno", starts_on=start,
+                                     ends_on=start + timedelta(days=300))).item_id  # fmt: skip
+    await app.cycles.activate(ctx, cycle)
+    goal = await app.objectives.create(ctx, cycle_id=cycle, title="Costi", owner="Anna")
+    kr = (await app.key_results.create(
+        ctx, objective_id=goal.item_id, title="Costi da 1.200.000 a 1.080.000", kind="decrease",
+        owner="Anna", start=1200000, target=1080000,
+    )).item_id  # fmt: skip
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    for typed in ("43", "44"):
+        await page.get_by_label("Valore", exact=True).fill(typed)
+        await page.get_by_role("button", name="Registra l'aggiornamento").click()
+        await expect(page.locator("#ci-value-error")).to_have_text(
+            f"{typed} è molto lontano dalla partenza (1.200.000) e dal traguardo (1.080.000):"
+            " se è giusto, registralo di nuovo."
+        )
+        await expect(page.locator(".check-in")).to_have_count(0)
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()  # yes, 44
+    await expect(page.get_by_role("status")).to_have_text("Aggiornamento registrato.")
+    await expect(page.locator(".check-in")).to_have_count(1)
+    await expect(page.locator(".current-value")).to_have_text("44")

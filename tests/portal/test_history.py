@@ -14,12 +14,10 @@ from decimal import Decimal
 from playwright.async_api import expect
 
 from services import demo_data as d
-from services.app import Context, OKRApplication
 from services.portal.i18n import Locale
 from services.projector.waiting import wait_for_position
-from tenants.users import create_user
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import OTHER_CONSULTANCY, ROSSI, ROSSI_KR, Client, _role, _tenant
+from tests.portal.world import ROSSI, ROSSI_KR, a_company_of_its_own
 
 
 async def test_the_as_of_picker_shows_an_older_state(
@@ -292,14 +290,7 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
     and why (it was only in the history); a check-in corrected after the close is said to
     leave the score as it was given."""
     system = portal.system
-    client = Client(uuid.uuid4(), "Forno Gialli", f"forno-{uuid.uuid4().hex[:6]}", "#a16207",
-                    OTHER_CONSULTANCY)  # fmt: skip  # not in the portfolios others count
-    await _tenant(system.pool, client)
-    baker = d.Person(f"{client.slug}@gialli.example", "Luca Conti", "client_admin")
-    await create_user(system.pool, baker.email, baker.name, password=d.PASSWORD,
-                      user_id=baker.id)  # fmt: skip
-    await _role(system.pool, client.id, baker.id, "client_admin")
-    app, ctx = OKRApplication(system.repository), Context(client.id, baker.actor)
+    client, baker, app, ctx = await a_company_of_its_own(system)
     start = portal.today - timedelta(days=120)
     cycle = (await app.cycles.create(ctx, name="Trimestre chiuso", starts_on=start,
                                      ends_on=start + timedelta(days=89))).item_id  # fmt: skip

@@ -12,6 +12,7 @@ Idempotent: whatever exists already (if `okr serve` seeded the demo) is left alo
 from __future__ import annotations
 
 import contextlib
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -216,3 +217,19 @@ async def build_world(system: System, admin_dsn: str, today: date) -> dict[UUID,
     if closed:
         await _closed_quarter(system, NERI, today)
     return {t: await system.store.head(t) for t in (d.TENANT_ID, ROSSI.id, NERI.id, VERDI.id)}
+
+
+async def a_company_of_its_own(
+    system: System, role: str = "client_admin"
+) -> tuple[Client, d.Person, OKRApplication, Context]:
+    """A client company made for one test, in the other consultancy (so the portfolios
+    other tests count stay as they are), with one person of `role` named Luca Conti, and
+    the application acting as them."""
+    client = Client(uuid.uuid4(), "Forno Gialli", f"forno-{uuid.uuid4().hex[:6]}", "#a16207",
+                    OTHER_CONSULTANCY)  # fmt: skip
+    await _tenant(system.pool, client)
+    person = d.Person(f"{client.slug}@gialli.example", "Luca Conti", role)
+    await create_user(system.pool, person.email, person.name, password=d.PASSWORD,
+                      user_id=person.id)  # fmt: skip
+    await _role(system.pool, client.id, person.id, role)
+    return client, person, OKRApplication(system.repository), Context(client.id, person.actor)

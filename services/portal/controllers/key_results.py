@@ -51,6 +51,9 @@ class CheckInForm:
     confidence: str = ""
     note: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+    confirm: str = ""
+    """The value the person was asked to confirm (far from start and target): sent again
+    unchanged, it is recorded."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,13 @@ class KeyResultController(Controller):
         state = await progress_state(portal.system.pool, tenant.id)
         kr = self._find(state, kr_id)
         typed, given = read_form(form, locale, kr.kind)
-        if given is not None:
+        if given is not None and form.get("confirm") != typed.value and _far_off(kr, given.value):
+            typed.confirm = typed.value  # a slip ("43,000" for 1,130,000)? asked once
+            typed.errors["value"] = locale.t(
+                "check_in.far_off", value=locale.value(given.value, kr),
+                start=locale.value(kr.start, kr), target=locale.value(kr.target, kr),
+            )  # fmt: skip
+        elif given is not None:
             try:
                 written = await portal.app.key_results.record_check_in(
                     Context(tenant.id, viewer.actor), kr.key_result_id, value=given.value,
@@ -221,6 +230,19 @@ def _corrections(lines: list[HistoryLine]) -> dict[str, list[HistoryLine]]:
         if line.template == "key_result.check_in_corrected" and check_in is not None:
             out.setdefault(check_in, []).append(line)
     return out
+
+
+def _far_off(kr: KeyResultView, value: Decimal) -> bool:
+    """Whether a value of an increase or decrease lies further from its start, target and
+    latest value than twice the way from start to target: likely a slip of the keyboard."""
+    if kr.kind not in _RANGED or kr.start is None:
+        return False
+    known = [kr.start, kr.target] + ([kr.latest.value] if kr.latest is not None else [])
+    span = abs(kr.target - kr.start)
+    return not min(known) - 2 * span <= value <= max(known) + 2 * span
+
+
+_RANGED = frozenset({"increase", "decrease"})
 
 
 def _corrected_after_close(lines: list[HistoryLine], cycle: CycleView) -> bool:

@@ -12,7 +12,7 @@ from playwright.async_api import expect
 from services import demo_data as d
 from services.app.base import day_begun
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import a_company_of_its_own
+from tests.portal.world import a_company_of_its_own, one_key_result
 
 FIRST_CONTACT = d.demo_id("kr:first-contact")
 CONFIDENCE = "Fiducia (0\u201310)"
@@ -118,15 +118,10 @@ async def test_a_value_far_from_start_and_target_is_confirmed_first(
     asks first, saying start and target, and records nothing; sent again as it is, it is
     recorded. A value changed meanwhile is asked about again."""
     client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
-    start = portal.today - timedelta(days=30)
-    cycle = (await app.cycles.create(ctx, name="Anno", starts_on=start,
-                                     ends_on=start + timedelta(days=300))).item_id  # fmt: skip
-    await app.cycles.activate(ctx, cycle)
-    goal = await app.objectives.create(ctx, cycle_id=cycle, title="Costi", owner="Anna")
-    kr = (await app.key_results.create(
-        ctx, objective_id=goal.item_id, title="Costi da 1.200.000 a 1.080.000", kind="decrease",
-        owner="Anna", start=1200000, target=1080000,
-    )).item_id  # fmt: skip
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=30), 300, "Costi da 1.200.000 a 1.080.000",
+        kind="decrease", start=1200000, target=1080000,
+    )  # fmt: skip
     page = await open_page()
     await sign_in(page, person)
     await page.goto(f"/t/{client.id}/kr/{kr}")

@@ -17,7 +17,7 @@ from services import demo_data as d
 from services.portal.i18n import Locale
 from services.projector.waiting import wait_for_position
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import ROSSI, ROSSI_KR, a_company_of_its_own
+from tests.portal.world import ROSSI, ROSSI_KR, a_company_of_its_own, one_key_result
 
 
 async def test_the_as_of_picker_shows_an_older_state(
@@ -292,14 +292,9 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
     system = portal.system
     client, baker, app, ctx = await a_company_of_its_own(system)
     start = portal.today - timedelta(days=120)
-    cycle = (await app.cycles.create(ctx, name="Trimestre chiuso", starts_on=start,
-                                     ends_on=start + timedelta(days=89))).item_id  # fmt: skip
-    await app.cycles.activate(ctx, cycle)
-    goal = await app.objectives.create(ctx, cycle_id=cycle, title="Più pane", owner="Anna")
-    kr = (await app.key_results.create(
-        ctx, objective_id=goal.item_id, title="Forni al giorno da 0 a 10", kind="increase",
-        owner="Anna", start=0, target=10,
-    )).item_id  # fmt: skip
+    cycle, kr = await one_key_result(
+        app, ctx, start, 89, "Forni al giorno da 0 a 10", kind="increase", start=0, target=10
+    )
     done = await app.key_results.record_check_in(ctx, kr, value=Decimal(5), on=start)
     await app.cycles.close(ctx, cycle)
     await app.cycles.adjust_score(

@@ -233,3 +233,22 @@ async def a_company_of_its_own(
                       user_id=person.id)  # fmt: skip
     await _role(system.pool, client.id, person.id, role)
     return client, person, OKRApplication(system.repository), Context(client.id, person.actor)
+
+
+async def one_key_result(
+    app: OKRApplication, ctx: Context, starts_on: date, days: int, title: str, **kr: object
+) -> tuple[UUID, UUID]:
+    """An active cycle of `days` from `starts_on`, one objective (owned by Anna), and one key
+    result of it (`kr`: kind, start, target...): the cycle's id and the key result's."""
+    cycle = (await app.cycles.create(ctx, name="Ciclo", starts_on=starts_on,
+                                     ends_on=starts_on + timedelta(days=days))).item_id  # fmt: skip
+    await app.cycles.activate(ctx, cycle)
+    goal = await app.objectives.create(ctx, cycle_id=cycle, title="Obiettivo", owner="Anna")
+    made = await app.key_results.create(
+        ctx,
+        objective_id=goal.item_id,
+        title=title,
+        owner="Anna",
+        **kr,  # type: ignore[arg-type]
+    )
+    return cycle, made.item_id

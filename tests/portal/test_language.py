@@ -112,3 +112,23 @@ async def test_a_long_word_or_name_never_widens_a_page(
     assert overflow <= 0
     scrolled = await page.evaluate("document.querySelector('.chart-box figure').scrollLeft")
     assert scrolled > 0
+
+
+async def test_switching_language_keeps_what_was_typed(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A note and a confidence typed on a key result's page are there after switching to
+    English (they were lost); a value is not carried over, as each language writes numbers
+    its own way."""
+    page = await open_page()
+    await sign_in(page, d.MARCO)
+    await page.goto(f"/t/{d.TENANT_ID}/kr/{RESPONSE_TIME}")
+    await page.get_by_label("Valore", exact=True).fill("1.250")
+    await page.get_by_label("Nota", exact=True).fill("da rivedere con Anna")
+    await page.locator("#ci-confidence").fill("7")
+    await page.get_by_role("link", name="English").click()
+    await expect(page.get_by_label("Note", exact=True)).to_have_value("da rivedere con Anna")
+    await expect(page.locator("#ci-confidence")).to_have_value("7")
+    await expect(page.get_by_label("Value", exact=True)).to_have_value("")
+    await page.reload()  # once only
+    await expect(page.get_by_label("Note", exact=True)).to_have_value("")

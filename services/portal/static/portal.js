@@ -9,6 +9,29 @@
   document.querySelectorAll(".chart-box figure").forEach(function (figure) {
     figure.scrollLeft = figure.scrollWidth;
   });
+  // Switching language reloads the page: what was typed in a form is kept for the page in
+  // this tab, and put back once it comes back in the other language. Never a password, nor
+  // a number written the language's way ("1.250" is 1250 in Italian, 1.25 in English).
+  var key = "okr-typed:" + location.pathname;
+  var fields = "form[method='post'] :is(input:not([type=hidden]):not([type=password])"
+    + ":not([inputmode=decimal]), textarea, select)";
+  var kept = sessionStorage.getItem(key);
+  if (kept) {
+    sessionStorage.removeItem(key);
+    var typed = JSON.parse(kept);
+    document.querySelectorAll(fields).forEach(function (field) {
+      if (field.id && typed[field.id] !== undefined) { field.value = typed[field.id]; }
+    });
+  }
+  document.querySelectorAll("a.lang").forEach(function (link) {
+    link.addEventListener("click", function () {
+      var typed = {};
+      document.querySelectorAll(fields).forEach(function (field) {
+        if (field.id) { typed[field.id] = field.value; }
+      });
+      sessionStorage.setItem(key, JSON.stringify(typed));
+    });
+  });
   // Disable a submit button while its form is on its way (no double check-ins).
   document.querySelectorAll("form[method='post']").forEach(function (form) {
     form.addEventListener("submit", function () {

@@ -101,10 +101,11 @@ class _Frame:
         # was corrected does not set the scale (it flattened the series it stood beside)
         values += [v for line in chart.lines for v in (line.start[1], line.end[1])]
         low, high = (min(values), max(values)) if values else (Decimal(0), Decimal(1))
+        negative = low < 0  # none below 0 (zero incidents): no axis below 0 either
         if low == high:
             low, high = low - 1, high + 1
         pad = (high - low) * Decimal("0.08")
-        floor = low - pad if low < 0 else max(low - pad, Decimal(0))  # none below 0: no axis
+        floor = low - pad if negative else max(low - pad, Decimal(0))
         self.ticks = y_ticks(floor, high + pad)
         self.low, self.high = self.ticks[0], self.ticks[-1]
         dates = [p.on for p in chart.points] + [chart.window[0], chart.window[1]]

@@ -95,7 +95,7 @@ async def test_a_long_word_or_name_never_widens_a_page(
 ) -> None:
     """A note of one 340-letter word, a 200-letter name in the header: they wrap, or are
     cut with an ellipsis, where they made the page 2,600 px wide; and a chart wider than a
-    phone opens at its right end, where today is."""
+    phone opens with today in view, its legend below it on screen."""
     page = await open_page(width=375, height=812)
     await sign_in(page, d.MARCO)
     await page.goto(f"/t/{d.TENANT_ID}/kr/{RESPONSE_TIME}")
@@ -110,8 +110,15 @@ async def test_a_long_word_or_name_never_widens_a_page(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
-    scrolled = await page.evaluate("document.querySelector('.chart-box figure').scrollLeft")
+    scrolled = await page.evaluate("document.querySelector('.chart-scroll').scrollLeft")
     assert scrolled > 0
+    today = await page.locator("line.today").bounding_box()
+    box = await page.locator(".chart-scroll").bounding_box()
+    assert today is not None and box is not None
+    assert box["x"] <= today["x"] <= box["x"] + box["width"]  # today in view, sideways
+    for item in await page.locator(".legend span").all():  # the legend stays on screen
+        box = await item.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
 
 
 async def test_switching_language_keeps_what_was_typed(

@@ -4,10 +4,13 @@
   // Put the focus on the first field with an error, so it is read out and can be fixed.
   var invalid = document.querySelector("[aria-invalid='true']");
   if (invalid) { invalid.focus(); }
-  // A chart wider than a phone opens at its right end, where today and the latest values
-  // are (it scrolls sideways, its left end the start of the window).
-  document.querySelectorAll(".chart-box figure").forEach(function (figure) {
-    figure.scrollLeft = figure.scrollWidth;
+  // A chart wider than a phone scrolls sideways (its legend stays below it): it opens with
+  // today in view, two thirds across, or at its right end when today is not on it.
+  document.querySelectorAll(".chart-scroll").forEach(function (box) {
+    var today = box.querySelector("line.today");
+    if (!today) { box.scrollLeft = box.scrollWidth; return; }
+    var at = today.getBoundingClientRect().left - box.getBoundingClientRect().left;
+    box.scrollLeft = Math.max(0, at - box.clientWidth * 2 / 3);
   });
   // Switching language reloads the page: what was typed in a form is kept for the page in
   // this tab, and put back once it comes back in the other language. Never a password, nor

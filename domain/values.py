@@ -325,8 +325,9 @@ def _text(
     if not isinstance(text, str):
         raise InvalidTitleError(f"{field} must be text", field=field, rule="wrong_type")
     cleaned = text.strip()
-    if lines:  # a word processor's soft line break, a form feed, a next-line: line breaks
-        cleaned = cleaned.translate(_SOFT_BREAKS)
+    if lines:  # a word processor's soft line break, a form feed, a next-line: line breaks;
+        # and one line break each, as a form counts them (a browser sends CR LF for one)
+        cleaned = cleaned.replace("\r\n", "\n").translate(_SOFT_BREAKS)
     if len(cleaned) > max_len:
         raise InvalidTitleError(
             f"{field} is longer than {max_len} characters", field=field, rule="too_long"

@@ -117,7 +117,7 @@ _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(ext_hook=_unpack)
 
 _LEGACY_TAGS: dict[str, Any] = {
-    "#d": Decimal,
+    "#d": lambda text: _storable(Decimal(text)),
     "#u": UUID,
     "#D": date.fromisoformat,
     "#t": datetime.fromisoformat,

@@ -263,6 +263,13 @@ def test_notes_and_reasons_keep_their_lines_and_a_reason_must_say_something() ->
         values.reason("\u200b")
 
 
+def test_a_line_break_counts_once_as_a_form_counts_it() -> None:
+    """A browser sends a textarea's line breaks as CR LF: a note the form let through at
+    2,000 characters was refused at 2,010."""
+    typed = "x" * 1980 + "\ny" * 10  # 2,000 in the form
+    assert values.note(typed.replace("\n", "\r\n")) == typed
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

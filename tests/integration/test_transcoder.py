@@ -62,6 +62,8 @@ def test_a_zero_logged_with_an_absurd_exponent_reads_as_zero() -> None:
     for absurd in ("0E+99999999999", "0E-99999999999", "-0E+70"):
         back = TRANSCODER.decode(TRANSCODER.encode({"value": Decimal(absurd)}))["value"]
         assert (back, back.as_tuple().exponent) == (0, 0), absurd
+    legacy = TRANSCODER.decode(b'{"value": {"#d": "0E+99999999999"}}')["value"]  # first format
+    assert (legacy, legacy.as_tuple().exponent) == (0, 0)
     for kept in ("0.000000", "0E+2", "1E-70", "19.200"):
         back = TRANSCODER.decode(TRANSCODER.encode({"value": Decimal(kept)}))["value"]
         assert str(back) == kept

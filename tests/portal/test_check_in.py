@@ -133,6 +133,12 @@ async def test_a_value_far_from_start_and_target_is_confirmed_first(
             " se è giusto, registralo di nuovo."
         )
         await expect(page.locator(".check-in")).to_have_count(0)
+    await page.get_by_label("Valore", exact=True).fill("44,0")  # the same number
+    await page.locator("#ci-on").fill("2099-01-01")  # refused for its day
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    await expect(page.locator("#ci-on-error")).to_be_visible()
+    await expect(page.locator("#ci-value-error")).to_have_count(0)  # confirmed, and kept
+    await page.locator("#ci-on").fill(portal.today.isoformat())
     await page.get_by_role("button", name="Registra l'aggiornamento").click()  # yes, 44
     await expect(page.get_by_role("status")).to_have_text("Aggiornamento registrato.")
     await expect(page.locator(".check-in")).to_have_count(1)

@@ -148,13 +148,18 @@ class KeyResultController(Controller):
         state = await progress_state(portal.system.pool, tenant.id)
         kr = self._find(state, kr_id)
         typed, given = read_form(form, locale, kr.kind)
-        if given is not None and form.get("confirm") != typed.value and _far_off(kr, given.value):
+        confirmed = (
+            given is not None and locale.parse_number(form.get("confirm", "")) == given.value
+        )
+        if given is not None and not confirmed and _far_off(kr, given.value):
             typed.confirm = typed.value  # a slip ("43,000" for 1,130,000)? asked once
             typed.errors["value"] = locale.t(
                 "check_in.far_off", value=locale.value(given.value, kr),
                 start=locale.value(kr.start, kr), target=locale.value(kr.target, kr),
             )  # fmt: skip
         elif given is not None:
+            if confirmed:  # kept should the check-in be refused for another field
+                typed.confirm = typed.value
             try:
                 written = await portal.app.key_results.record_check_in(
                     Context(tenant.id, viewer.actor), kr.key_result_id, value=given.value,

@@ -84,13 +84,26 @@ async def locked_consultancy_role(
     return Role(role)
 
 
-async def consultancy_admins_left(conn: asyncpg.Connection, consultancy_id: UUID) -> int:
-    """How many admins the consultancy has (in the caller's transaction)."""
+async def consultancy_admins_left(
+    conn: asyncpg.Connection, consultancy_id: UUID, *, signing_in: bool = False
+) -> int:
+    """How many admins the consultancy has (in the caller's transaction); `signing_in`:
+    only those who can sign in (enabled, with a password)."""
+    able = " AND u.disabled_at IS NULL AND okr_has_password(m.user_id)" if signing_in else ""
     admins = await conn.fetchval(
-        "SELECT count(*) FROM consultancy_members WHERE consultancy_id = $1 AND role = $2",
+        "SELECT count(*) FROM consultancy_members m JOIN users u ON u.id = m.user_id"
+        f" WHERE m.consultancy_id = $1 AND m.role = $2{able}",
         consultancy_id, Role.CONSULTANCY_ADMIN.value,
     )  # fmt: skip
     return int(admins)
+
+
+async def can_sign_in(conn: asyncpg.Connection, user_id: UUID) -> bool:
+    """Whether the account is enabled and has a password."""
+    able = await conn.fetchval(
+        "SELECT disabled_at IS NULL AND okr_has_password(id) FROM users WHERE id = $1", user_id
+    )
+    return bool(able)
 
 
 async def client_admins_left(conn: asyncpg.Connection, tenant_id: UUID, but: UUID) -> int:

@@ -196,7 +196,7 @@ class AccessCommands(Commands):
             before = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
             member = await memberships.change_consultancy_role(conn, consultancy_id, user_id, role)
             if before == Role.CONSULTANCY_ADMIN:
-                await _an_admin_left(conn, consultancy_id)
+                await _an_admin_left(conn, consultancy_id, user_id)
             return member, before, member.role
 
         return await self._in_consultancy(consultancy_id, user_id, actor, change)
@@ -211,7 +211,7 @@ class AccessCommands(Commands):
             before = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
             await memberships.remove_consultancy_member(conn, consultancy_id, user_id)
             if before == Role.CONSULTANCY_ADMIN:
-                await _an_admin_left(conn, consultancy_id)
+                await _an_admin_left(conn, consultancy_id, user_id)
             return None, before, None
 
         await self._in_consultancy(consultancy_id, user_id, actor, remove)
@@ -303,10 +303,20 @@ def _reach(consultancy_role: Role | None, membership: Role | None) -> Role | Non
     return membership
 
 
-async def _an_admin_left(conn: asyncpg.Connection, consultancy_id: UUID) -> None:
+async def _an_admin_left(conn: asyncpg.Connection, consultancy_id: UUID, leaving: UUID) -> None:
+    """After an admin left (or was made a consultant): another admin is left, and, if the
+    one leaving could sign in, another who can."""
     if not await memberships.consultancy_admins_left(conn, consultancy_id):
         raise LastAdminError(
             "the consultancy's last admin: make another one admin first", field="user_id"
+        )
+    if await memberships.can_sign_in(conn, leaving) and not (
+        await memberships.consultancy_admins_left(conn, consultancy_id, signing_in=True)
+    ):
+        raise LastAdminError(
+            "the consultancy's last admin who can sign in: make another one admin first (one"
+            " added needs a password)",
+            field="user_id",
         )
 
 

@@ -15,7 +15,7 @@ from services.bootstrap import System
 from services.portal.views import offered_person
 from services.read.people import People
 from tenants.tokens import issue_access_token
-from tenants.users import find_user_by_email
+from tenants.users import find_user_by_email, set_password
 from tests.api.builders import World, an_email
 from tests.api.test_tenancy import a_new_tenant, bearer
 
@@ -500,3 +500,32 @@ async def test_a_bad_reason_is_refused_naming_it_and_changes_nothing(
     tenant_now = await client.get(f"/api/v1/tenants/{tenant}", headers=admin)
     assert (tenant_now.json()["status"], tenant_now.json()["locale"]) == ("active", "it")
     assert [k["id"] for k in (await client.get(keys, headers=admin)).json()["items"]] == [key_id]
+
+
+async def test_the_last_consultancy_admin_who_can_sign_in_stays(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Another admin added who has no password yet manages nothing: the last admin who can
+    sign in may not leave (409 last_admin), until that one has chosen a password. An admin
+    who never could sign in may leave while another admin stays."""
+    studio = await client.post(
+        "/api/v1/consultancies", headers=world.admin(), json={"name": "Studio Due"}
+    )
+    members = f"/api/v1/consultancies/{studio.json()['id']}/members"
+    ids = {}
+    for name in ("ada", "bea", "cleo"):
+        made = await client.post(members, headers=world.admin(), json={
+            "email": an_email(name), "display_name": name, "role": "consultancy_admin",
+        })  # fmt: skip
+        ids[name] = made.json()["user_id"]
+    await set_password(system.pool, UUID(ids["ada"]), "una frase abbastanza lunga")
+    refused = await client.delete(f"{members}/{ids['ada']}", headers=world.admin())
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["errors"][0]["message"].startswith(
+        "the consultancy's last admin who can sign in"
+    )
+    gone = await client.delete(f"{members}/{ids['cleo']}", headers=world.admin())
+    assert gone.status_code == 204, gone.text  # never could sign in; Ada and Bea stay
+    await set_password(system.pool, UUID(ids["bea"]), "un'altra frase lunga")
+    left = await client.delete(f"{members}/{ids['ada']}", headers=world.admin())
+    assert left.status_code == 204, left.text

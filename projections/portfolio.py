@@ -90,11 +90,13 @@ def portfolio_facts(state: ProgressView, overall: Overall | None = None) -> Port
     live = {c.int for c in active}
     krs = [k for k in state.key_results.values() if k.cycle_id.int in live and not k.archived]
     health = Counter(kpi_health(k, k.latest) for k in state.kpis.values() if not k.archived)
+    check_ins = sum(len(k.check_ins) for k in krs)
     return PortfolioFacts(
         active_cycles=len(active),
-        progress=(overall or _overall)(state, active),
+        # none until a key result of the active cycles is checked in (each objective "—")
+        progress=(overall or _overall)(state, active) if check_ins else None,
         key_results=len(krs),
-        check_ins=sum(len(k.check_ins) for k in krs),
+        check_ins=check_ins,
         kpis=sum(1 for k in state.kpis.values() if not k.archived),
         kpis_red=health[Health.RED.value],
         kpis_amber=health[Health.AMBER.value],

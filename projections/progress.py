@@ -717,7 +717,8 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 5  # 5: a closed cycle's key results' statuses stop worsening at its close
+    version = 6  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
+    # portfolio's progress is none while nothing of its active cycles is measured
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

@@ -210,6 +210,7 @@ def _cycle_node(ctx: _Day, cycle: CycleView) -> CycleNode:
         for o in rollup.roots(ctx.state, cycle.cycle_id, include_archived=ctx.include_archived)
     ]
     score = rollup.cycle_score(ctx.state, cycle)
+    counted = rollup.cycle_progress(ctx.state, cycle.cycle_id, ctx.objective_progress)
     return CycleNode(
         cycle_id=cycle.cycle_id,
         name=cycle.name,
@@ -217,7 +218,8 @@ def _cycle_node(ctx: _Day, cycle: CycleView) -> CycleNode:
         starts_on=cycle.starts_on,
         ends_on=cycle.ends_on,
         state=cycle.state,
-        progress=rollup.cycle_progress(ctx.state, cycle.cycle_id, ctx.objective_progress),
+        # as its objectives show: none until something of them is measured
+        progress=None if all(o.progress is None for o in tops) else counted,
         score=score,
         score_band=_band(score),
         objectives=tops,

@@ -245,10 +245,13 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
         return 0
+    said = 0
     for c in changes:
         before, after = _shown(c.field, c.before, titles), _shown(c.field, c.after, titles)
-        print(f"{c.item_kind:<10} {c.title[:50]:<50} {c.field:<16} {before} → {after}")
-    print(f"{len(changes)} change(s) between {since.isoformat()} and {until.isoformat()}")
+        if before != after:  # a change that does not show (progress -40 % to -20 %: 0 %)
+            said += 1
+            print(f"{c.item_kind:<10} {c.title[:50]:<50} {c.field:<16} {before} → {after}")
+    print(f"{said} change(s) between {since.isoformat()} and {until.isoformat()}")
     return 0
 
 

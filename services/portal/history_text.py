@@ -138,13 +138,13 @@ def diff_groups(
     """Changes grouped by item, in tree order, values in words."""
     groups: dict[tuple[str, UUID], DiffGroup] = {}
     for change in changes:
+        before = diff_value(change, change.before, state, locale, names)
+        after = diff_value(change, change.after, state, locale, names)
+        if before == after:  # a change that does not show (progress -40 % to -20 %: 0 %)
+            continue
         key = (change.item_kind, change.item_id)
         group = groups.setdefault(key, DiffGroup(change.item_kind, change.item_id, change.title))
-        group.rows.append((
-            locale.t(f"field.{change.field}"),
-            diff_value(change, change.before, state, locale, names),
-            diff_value(change, change.after, state, locale, names),
-        ))  # fmt: skip
+        group.rows.append((locale.t(f"field.{change.field}"), before, after))
     return list(groups.values())
 
 

@@ -193,3 +193,21 @@ def test_a_person_is_named_as_well_as_they_can_be() -> None:
         "person.integration"
     )
     assert it.person(None, names) == it.t("person.unknown")
+
+
+def test_a_change_that_does_not_show_is_not_listed() -> None:
+    """Progress from -40 % to -20 % reads 0 % on both sides: the comparison does not list
+    a row "0 % → 0 %"; one that shows is listed."""
+    from uuid import uuid4
+
+    from projections.progress_state import ProgressView
+    from projections.timetravel import Change
+    from services.portal.history_text import diff_groups
+
+    kr = uuid4()
+    changes = [
+        Change("key_result", kr, "Costi", "raw_progress", "-0.4", "-0.2"),
+        Change("key_result", kr, "Costi", "value", "26", "25"),
+    ]
+    (group,) = diff_groups(changes, ProgressView(), IT, {})
+    assert [row[1:] for row in group.rows] == [("26", "25")]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from projections.base import collect
 from projections.portfolio import PortfolioFacts, portfolio_row
-from projections.progress import progress_projection
+from projections.progress import progress_projection, progress_tree
 from tests.projections.builders import (
     Log,
     active_quarter,
@@ -15,6 +15,7 @@ from tests.projections.builders import (
     fold_all,
     key_result,
     kpi,
+    objective,
     seed_efficiency,
 )
 
@@ -84,3 +85,18 @@ def test_closed_cycles_leave_the_active_summary() -> None:
     row = portfolio_row(fold_all(log.records), MID_FEB)
 
     assert (row.active_cycles, row.key_results, row.progress) == (1, 0, None)
+
+
+def test_progress_is_none_until_something_of_the_active_cycles_is_measured() -> None:
+    """Key results made, none checked in: the portfolio says "—" (it said 0 %, where each
+    objective says "—"); once one is checked in, the others count 0."""
+    log = Log()
+    cycle = active_quarter(log)
+    first, second = objective(log, cycle, "Uno"), objective(log, cycle, "Due")
+    going = key_result(log, cycle, first, "Contratti", "increase", start=0, target=10)
+    key_result(log, cycle, second, "Clienti", "increase", start=0, target=10)
+    assert portfolio_row(fold_all(log.records), MID_FEB).progress is None
+    (node,) = progress_tree(fold_all(log.records), today=MID_FEB).cycles
+    assert node.progress is None  # the cycle too, as its objectives
+    check_in(log, cycle, going, "5", date(2027, 2, 1))
+    assert portfolio_row(fold_all(log.records), MID_FEB).progress == Decimal("0.25")

@@ -50,7 +50,7 @@ def name(value: object, field: str = "name") -> str:
         raise InvalidNameError(
             f"{field} contains a control character", field=field, rule="control_character"
         )
-    if not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in value):
+    if not any(_visible(c) for c in value):
         raise InvalidNameError(f"{field} has nothing to read", field=field, rule="unreadable")
     return value.strip()
 
@@ -62,6 +62,15 @@ def has_control(text: str) -> bool:
     return any(unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS for c in text)
 
 
+def _visible(c: str) -> bool:
+    """A character that shows on its own: not a space, a format or control character, a
+    mark (it only changes the one before), nor a blank that is a letter (Hangul fillers,
+    the braille blank)."""
+    return not c.isspace() and unicodedata.category(c) not in _UNSEEN and c not in _BLANKS
+
+
+_UNSEEN = frozenset({"Cc", "Cf", "Mn", "Me"})
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 

@@ -213,8 +213,8 @@ _CHECK_IN: M = {
         "en": "“{given}” is not a date (yyyy-mm-dd).",
     },
     "filter.before_first_link": {
-        "it": "«{given}» viene prima del giorno d'inizio.",
-        "en": "“{given}” is before the first day.",
+        "it": "{given} viene prima del primo giorno.",
+        "en": "{given} is before the first day.",
     },
     "filter.bad_choice_link": {
         "it": "«{given}» non è tra le scelte della pagina.",

@@ -120,6 +120,9 @@ async def test_the_timeline_filters_diffs_and_downloads(
     await expect(lines).to_have_count(0)
     # its download would be refused: not offered while a filter is at fault
     await expect(page.get_by_role("link", name="Scarica lo storico (CSV)")).to_have_count(0)
+    to_come = await page.goto(f"/t/{ROSSI.id}/diff?from=2999-01-01&to=2998-06-01")
+    assert to_come is not None  # the first day as asked, not today
+    await expect(page.get_by_role("alert")).to_contain_text("(1 gen 2999)")
     await page.goto(f"/t/{ROSSI.id}/diff?from={first}&to={last}")  # the comparison too
     await expect(page.get_by_role("alert")).to_contain_text(
         f"Al: {said[last]} viene prima del primo giorno ({said[first]})"
@@ -269,8 +272,9 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     await expect(page.get_by_role("link", name=re.compile("Scarica il registro"))).to_have_count(0)
     download = await page.goto(f"/t/{d.TENANT_ID}/audit.csv?{reversed_days}")
     assert download is not None and download.status == 400
+    two_days_ago = Locale("it").date(date.fromisoformat(portal.days_ago(2)))
     await expect(page.locator("ul.bad-filters li")).to_contain_text(
-        "Al giorno: «" + portal.days_ago(2) + "» viene prima del giorno d'inizio"
+        f"Al giorno: {two_days_ago} viene prima del primo giorno"
     )
     await expect(page.locator("header .who")).to_have_count(1)  # still signed in, said
 
@@ -373,3 +377,9 @@ async def test_the_trail_opens_on_its_latest_events(
     assert (await shown())[0] == head
     await page.get_by_role("link", name="Dal primo evento").click()
     assert (await shown())[:3] == [1, 2, 3]
+    await page.get_by_role("button", name="Verifica la catena").click()  # stays on its page
+    assert (await shown())[:3] == [1, 2, 3]
+    await page.goto(f"/t/{d.TENANT_ID}/audit?before=1")  # an empty page has a way back
+    await expect(numbers).to_have_count(0)
+    await page.get_by_role("link", name="Ai più recenti").click()
+    assert (await shown())[0] == head

@@ -42,6 +42,9 @@ async def count(admin: asyncpg.Connection, table: str) -> int:
         ({"name": "Officina\x07Neri"}, InvalidNameError, "name"),
         ({"name": "Officina \u202eirEN"}, InvalidNameError, "name"),  # reads reversed
         ({"name": "\u200b\u2060"}, InvalidNameError, "name"),  # nothing to read
+        ({"name": "\u3164"}, InvalidNameError, "name"),  # a Hangul filler
+        ({"name": "\u2800\u115f"}, InvalidNameError, "name"),  # braille blank, a filler
+        ({"name": "\ufe0f\u0301"}, InvalidNameError, "name"),  # marks on nothing
         ({"slug": "Not A Slug"}, InvalidSlugError, "slug"),
         ({"slug": "trailing-"}, InvalidSlugError, "slug"),
         ({"name": "!!!"}, InvalidSlugError, "slug"),  # nothing to make a slug of

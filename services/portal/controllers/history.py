@@ -193,6 +193,7 @@ class HistoryController(Controller):
         return portal.pages.render(
             request, "diff.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", first=first, last=last, today=today, bad=bad,
+            asked_from=since or first.isoformat(),  # as asked: a day to come is not today
             groups=diff_groups(changes, state, locale, names),
         )  # fmt: skip
 

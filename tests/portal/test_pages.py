@@ -20,7 +20,7 @@ from services.portal import portal_app_config, portal_router
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, nice_step, sparkline
 from services.portal.config import PortalSettings
 from services.portal.sessions import SESSION_COOKIE, Signer
-from services.portal.views import by_date, progress_width
+from services.portal.views import by_date, choose_cycle, progress_width
 
 SECRET = "portal-tests-secret-of-at-least-32-bytes"
 
@@ -198,3 +198,5 @@ def test_cycles_are_listed_by_when_they_run() -> None:
         cycle("FY 2026", date(2026, 1, 1), date(2026, 12, 31)),
     ]
     assert [c.name for c in by_date(made)] == ["FY 2026", "Q3 2026", "Q4 2026", "Q1 2027"]
+    chosen = choose_cycle(by_date(made), None)  # the first active one as listed, not as made
+    assert chosen is not None and chosen.name == "FY 2026"

@@ -347,8 +347,12 @@ def _text(
 
 def _readable(text: str) -> bool:
     """Whether there is something to read: a character not a space, a control or a format
-    character (a zero-width space, a direction mark)."""
-    return any(unicodedata.category(c)[0] not in "CZ" for c in text)
+    character (a zero-width space, a direction mark), a mark (it only changes the one
+    before), nor a blank that is a letter (Hangul fillers, the braille blank)."""
+    return any(unicodedata.category(c)[0] not in "CZM" and c not in _BLANKS for c in text)
+
+
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 _LINE_CONTROLS = "\n\r\t"

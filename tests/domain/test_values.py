@@ -241,6 +241,8 @@ def test_unit_accepts_kind_as_text_and_rejects_unknown_kinds() -> None:
         (values.title, "due\nrighe", "control_character"),  # a title is one line
         (values.title, "\u200b", "empty"),  # only a zero-width space
         (values.title, " \u200e\u00a0", "empty"),  # a direction mark and a no-break space
+        (values.title, "\u3164\u2800", "empty"),  # a Hangul filler and a braille blank
+        (values.title, "\u0301\ufe0f", "empty"),  # marks on nothing
         (values.note, "nota\x07", "control_character"),
         (values.reason, "motivo \u202egnissim", "control_character"),  # reads reversed
         (values.title, "Vendite \u2066Q1\u2069", "control_character"),  # an isolate

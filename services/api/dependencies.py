@@ -6,12 +6,11 @@ ETag, tenant position as X-OKR-Position.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
 from litestar import Request, Response
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, QueryParameter
@@ -32,7 +31,6 @@ from services.api.runtime import ApiRuntime, runtime_of
 from services.api.schemas.common import WriteResult
 from services.api.security import principal_of
 from services.app import Context, OKRApplication, Written
-from services.app.base import Commands
 from services.instants import Edge, instant
 from services.projector.waiting import BeyondHeadError, wait_for_position
 from tenants.principal import Principal
@@ -295,11 +293,3 @@ async def with_position(
     return Response(
         content, status_code=status_code, headers={**(headers or {}), POSITION: str(position)}
     )
-
-
-async def check_if_match(load: Callable[[], Awaitable[Aggregate]], expected: int | None) -> None:
-    """If-Match for appending commands (check-ins, measurements): the item's version on
-    arrival must be the one the caller read. Those commands retry on concurrent writers, so
-    without If-Match no check-in is ever lost."""
-    if expected is not None:
-        Commands.check_version(await load(), expected)

@@ -160,12 +160,16 @@ class KeyResultCommands(Commands):
         note: str = "",
         source: str = "manual",
         check_in_id: UUID | None = None,
+        if_match: int | None = None,
     ) -> Written:
-        """Record a value for a business date; concurrent check-ins never lose one."""
+        """Record a value for a business date; concurrent check-ins never lose one, unless
+        `if_match` (If-Match) names the version it must be written over: then a writer that
+        got there first makes it VersionMismatchError, checked at each attempt."""
         check_in_id = check_in_id or uuid4()
 
         async def attempt() -> Written:
             kr, cycle = await self.get_in_cycle(ctx, key_result_id)
+            self.check_version(kr, if_match)
             new_id = kr.record_check_in(
                 cycle=cycle, value=value, on=on,
                 author=ctx.actor, confidence=confidence, note=note, source=source,
@@ -186,11 +190,14 @@ class KeyResultCommands(Commands):
         reason: str,
         confidence: int | None = None,
         note: str | None = None,
+        if_match: int | None = None,
     ) -> Written:
-        """Restate a check-in with a reason; the original stays in the history."""
+        """Restate a check-in with a reason; the original stays in the history (`if_match`:
+        as for record_check_in)."""
 
         async def attempt() -> Written:
             kr = await self.get(ctx, key_result_id)
+            self.check_version(kr, if_match)
             kr.correct_check_in(
                 check_in_id=check_in_id, value=value, reason=reason, author=ctx.actor,
                 confidence=confidence, note=note,

@@ -78,12 +78,15 @@ class KpiCommands(Commands):
         note: str = "",
         source: str = "manual",
         measurement_id: UUID | None = None,
+        if_match: int | None = None,
     ) -> Written:
-        """Record a value for a business date and feed it to the linked key results."""
+        """Record a value for a business date and feed it to the linked key results
+        (`if_match`: the KPI's version it must be written over, checked at each attempt)."""
         measurement_id = measurement_id or uuid4()
 
         async def attempt() -> Written:
             kpi = await self.get(ctx, kpi_id)
+            self.check_version(kpi, if_match)
             kpi.record_measurement(
                 value=value, on=on, author=ctx.actor, source=source, note=note,
                 measurement_id=measurement_id, latest_on=latest_day(ctx),
@@ -103,12 +106,21 @@ class KpiCommands(Commands):
         return await self.retrying(attempt)
 
     async def correct_measurement(
-        self, ctx: Context, kpi_id: UUID, *, measurement_id: UUID, value: Number, reason: str
+        self,
+        ctx: Context,
+        kpi_id: UUID,
+        *,
+        measurement_id: UUID,
+        value: Number,
+        reason: str,
+        if_match: int | None = None,
     ) -> Written:
-        """Correct a measurement and, with the same reason, the check-ins it fed."""
+        """Correct a measurement and, with the same reason, the check-ins it fed (`if_match`:
+        as for record_measurement)."""
 
         async def attempt() -> Written:
             kpi = await self.get(ctx, kpi_id)
+            self.check_version(kpi, if_match)
             kpi.correct_measurement(
                 measurement_id=measurement_id, value=value, reason=reason, author=ctx.actor
             )

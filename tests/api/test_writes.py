@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -182,6 +183,26 @@ async def test_if_match_on_a_check_in(client: httpx.AsyncClient, world: World) -
     )
     assert malformed.status_code == 400
     assert malformed.json()["errors"][0]["field"] == "If-Match"
+
+
+async def test_if_match_lets_one_of_simultaneous_check_ins_through(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Six check-ins sent at once over the version the caller read: one is recorded, the
+    others are 412 (each was checked on arrival only, then retried past the others, and
+    all six were recorded). Without If-Match all six are, as ever."""
+    auth = world.a.auth("client_member")
+    item = f"/api/v1/tenants/{world.a.tenant.id}/key-results/{world.ids.key_result_id}"
+    etag = (await client.get(item, headers=auth)).headers["etag"]
+
+    async def check_in(value: int, headers: dict[str, str]) -> int:
+        body = {"value": value, "on": "2027-02-14"}
+        return (await client.post(check_ins_path(world), headers=headers, json=body)).status_code
+
+    guarded = await asyncio.gather(*(check_in(v, {**auth, "If-Match": etag}) for v in range(6)))
+    assert sorted(guarded) == [201, 412, 412, 412, 412, 412]
+    free = await asyncio.gather(*(check_in(v, auth) for v in range(6)))
+    assert free == [201] * 6
 
 
 async def test_every_write_answers_its_position_and_reads_wait_for_it(

@@ -19,7 +19,6 @@ from services.api.dependencies import (
     MinPosition,
     OkrDep,
     RuntimeDep,
-    check_if_match,
     item,
     not_known_at,
     progress_tree_of,
@@ -158,10 +157,9 @@ class KeyResultController(Controller):
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
         """A value for a business date; concurrent check-ins on one key result never lose one."""
-        await check_if_match(lambda: okr.key_results.get(ctx, key_result_id), if_match)
         result = await okr.key_results.record_check_in(
             ctx, key_result_id, value=data.value, on=data.on, confidence=data.confidence,
-            note=data.note, source=source_of(ctx), check_in_id=data.id,
+            note=data.note, source=source_of(ctx), check_in_id=data.id, if_match=if_match,
         )  # fmt: skip
         return written(result, status_code=HTTP_201_CREATED)
 
@@ -180,10 +178,9 @@ class KeyResultController(Controller):
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
         """A new event with a reason; the original value stays in the history."""
-        await check_if_match(lambda: okr.key_results.get(ctx, key_result_id), if_match)
         result = await okr.key_results.correct_check_in(
             ctx, key_result_id, check_in_id=check_in_id, value=data.value, reason=data.reason,
-            confidence=data.confidence, note=data.note,
+            confidence=data.confidence, note=data.note, if_match=if_match,
         )  # fmt: skip
         return written(result, status_code=HTTP_201_CREATED)
 

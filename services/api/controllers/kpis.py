@@ -21,7 +21,6 @@ from services.api.dependencies import (
     OkrDep,
     RuntimeDep,
     caught_up,
-    check_if_match,
     item,
     not_known_at,
     series_of,
@@ -123,10 +122,9 @@ class KpiController(Controller):
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
         """A value for a date; each linked key result of an open cycle gets it as a check-in."""
-        await check_if_match(lambda: okr.kpis.get(ctx, kpi_id), if_match)
         result = await okr.kpis.record_measurement(
             ctx, kpi_id, value=data.value, on=data.on, note=data.note, source=source_of(ctx),
-            measurement_id=data.id,
+            measurement_id=data.id, if_match=if_match,
         )  # fmt: skip
         return written(result, status_code=HTTP_201_CREATED)
 
@@ -145,10 +143,10 @@ class KpiController(Controller):
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
         """Correct the value, and with the same reason the check-ins it fed."""
-        await check_if_match(lambda: okr.kpis.get(ctx, kpi_id), if_match)
         result = await okr.kpis.correct_measurement(
-            ctx, kpi_id, measurement_id=measurement_id, value=data.value, reason=data.reason
-        )
+            ctx, kpi_id, measurement_id=measurement_id, value=data.value, reason=data.reason,
+            if_match=if_match,
+        )  # fmt: skip
         return written(result, status_code=HTTP_201_CREATED)
 
     @get("/{kpi_id:uuid}/series", guards=[requires_read], summary="Values over time")

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
@@ -177,14 +178,27 @@ class KeyStore:
 
 def request_hash(method: str, path: str, query: bytes, body: bytes) -> bytes:
     """What makes two requests the same request (a body that says nothing is no body: a
-    removal retried with `{}` is the same removal)."""
-    if says_nothing(body):
-        body = b""
+    removal retried with `{}` is the same removal; a JSON body is its content, whatever the
+    order of its keys or its spaces: a client may write it anew for a retry)."""
+    body = b"" if says_nothing(body) else _canonical(body)
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), query, body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.digest()
+
+
+def _canonical(body: bytes) -> bytes:
+    """A JSON body with its keys sorted and no spaces, numbers as written (19.2 and 19.20
+    stay two bodies); anything else as it came."""
+    try:
+        return _SORTED.encode(_EXACT.decode(body))
+    except (msgspec.DecodeError, RecursionError):
+        return body
+
+
+_EXACT = msgspec.json.Decoder(float_hook=Decimal)
+_SORTED = msgspec.json.Encoder(order="sorted")
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:

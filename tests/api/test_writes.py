@@ -38,6 +38,17 @@ async def test_a_retry_returns_the_first_answer_and_records_nothing(
     assert again.headers["x-okr-position"] == first.headers["x-okr-position"]
     assert again.headers["idempotent-replayed"] == "true"
     assert await head(system, world) == written
+    reordered = b'{ "confidence": 6, "on": "2027-02-10", "value": "20.5" }'  # written anew
+    same = await client.post(
+        check_ins_path(world), headers={**headers, "content-type": "application/json"},
+        content=reordered,
+    )  # fmt: skip
+    assert same.status_code == 201 and same.json() == first.json()  # not 422 key_reused
+    other = await client.post(
+        check_ins_path(world), headers=headers, json={**body, "value": "20.50"}
+    )
+    assert other.status_code == 422  # another number as written: another request
+    assert await head(system, world) == written
 
 
 async def test_a_new_api_key_is_never_kept_for_a_retry(

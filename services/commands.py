@@ -185,6 +185,8 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
     from tenants.errors import UnknownTenantError
 
     valid_at = None if args.valid_at is None else parse_day(args.valid_at, "--valid-at")
+    if args.as_of is not None and args.as_of_position is not None:
+        raise SystemExit("okr: give --as-of or --as-of-position, not both")
     at = None if args.as_of is None else not_after_now(parse_instant(args.as_of))
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:

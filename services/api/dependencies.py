@@ -131,7 +131,11 @@ AsOf = Annotated[
 ]
 AsOfPosition = Annotated[
     int | None,
-    QueryParameter(ge=0, le=MAX_POSITION, description="What it knew at this tenant position."),
+    QueryParameter(
+        ge=0,
+        le=MAX_POSITION,
+        description="What it knew at this tenant position (not with as_of: one or the other).",
+    ),
 ]
 
 
@@ -183,11 +187,20 @@ async def caught_up(
         )
 
 
-async def within_log(runtime: ApiRuntime, tenant_id: UUID, as_of_position: int | None) -> None:
+async def within_log(
+    runtime: ApiRuntime, tenant_id: UUID, as_of_position: int | None, as_of: str | None
+) -> None:
     """422 for an as_of_position past the tenant's log (as for min_position): the log never
-    stood there, and answering its head would pass a mistyped position for a real one."""
+    stood there, and answering its head would pass a mistyped position for a real one; and
+    for both as_of and as_of_position, two points in time (one was quietly not used)."""
     if as_of_position is None:
         return
+    if as_of is not None:
+        raise InvalidQueryError(
+            "give as_of or as_of_position, not both: each is a point in the log's time",
+            field="as_of_position",
+            rule="one_point_in_time",
+        )
     head = await runtime.system.store.head(tenant_id)
     if as_of_position > head:
         raise InvalidQueryError(
@@ -219,7 +232,7 @@ async def series_of(
             runtime, tenant_id, upto, "series", "min_position" if min_position else None
         )
     else:
-        await within_log(runtime, tenant_id, as_of_position)
+        await within_log(runtime, tenant_id, as_of_position, as_of)
         await caught_up(runtime, tenant_id, min_position, "series")
         moment = query_instant(as_of, "as_of", "last")
         upto = await read.known_position(

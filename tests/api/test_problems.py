@@ -614,3 +614,19 @@ async def test_a_bad_unit_names_its_field_as_the_body_has_it(
     problem = assert_problem(refused, 422)
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, rule)]
     assert await log_head(client, world) == head
+
+
+async def test_as_of_and_as_of_position_together_are_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Two points in time: one was quietly not used (and the CLI's header named it). 422
+    naming as_of_position, on the tree and on a series."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    both = {"as_of": "2027-02-10", "as_of_position": 1}
+    for path in ("progress", f"key-results/{world.ids.key_result_id}/series"):
+        refused = await client.get(f"{base}/{path}", headers=world.a.auth("client_admin"),
+                                   params=both)  # fmt: skip
+        problem = assert_problem(refused, 422)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+            ("as_of_position", "one_point_in_time")
+        ], path

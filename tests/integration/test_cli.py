@@ -131,6 +131,8 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
     by_position = json.loads(progress("--as-of-position", str(at)).stdout)
     assert by_position["position"] == at
     assert by_position["today"] <= month_ago[:10] < now["today"]
+    both = progress("--as-of", month_ago, "--as-of-position", str(at))  # two points in time
+    assert both.returncode != 0 and "not both" in both.stderr
     scored = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", str(at))
     assert scored.stdout.startswith(f"Esempio Consulenza S.r.l. — {by_position['today']} (")
 

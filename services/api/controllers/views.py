@@ -133,7 +133,7 @@ class ViewController(Controller):
     ) -> ProgressTree:
         """Cycles -> objectives -> key results with value, progress, pace, status, confidence."""
         if as_of is not None or as_of_position is not None:
-            await within_log(runtime, tenant_id, as_of_position)
+            await within_log(runtime, tenant_id, as_of_position, as_of)
             moment = query_instant(as_of, "as_of", "last")
             moment = None if moment is None else not_after_now(moment)
             return await read.progress_as_of(

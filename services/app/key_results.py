@@ -207,7 +207,8 @@ class KeyResultCommands(Commands):
         return await self.retrying(attempt)
 
     async def link_kpi(self, ctx: Context, key_result_id: UUID, *, kpi_id: UUID) -> Written:
-        """Let a KPI feed this key result: its measurements become check-ins here."""
+        """Let a KPI feed this key result: its measurements recorded from now on become
+        check-ins here (those recorded before are not copied)."""
         kr = await self.get(ctx, key_result_id)
         kpi = await self._kpi(ctx, kpi_id)
         changed: list[KeyResult | KPI] = [kr, kpi]

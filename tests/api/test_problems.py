@@ -630,3 +630,14 @@ async def test_as_of_and_as_of_position_together_are_refused(
         assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
             ("as_of_position", "one_point_in_time")
         ], path
+
+
+async def test_a_valid_at_still_to_come_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    """No value is of a day still to come: ?valid_at= of one answered a tree of every key
+    result off track and stale; now 422 naming it, as a check-in for that day is."""
+    refused = await client.get(
+        f"/api/v1/tenants/{world.a.tenant.id}/progress", headers=world.a.auth("client_admin"),
+        params={"valid_at": "2099-01-01"},
+    )  # fmt: skip
+    problem = assert_problem(refused, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("valid_at", "in_the_future")]

@@ -68,6 +68,26 @@ class KpiCommands(Commands):
         kpi.change_thresholds(green=green, red=red, reason=reason, author=ctx.actor)
         return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
 
+    async def rename(
+        self, ctx: Context, kpi_id: UUID, *, name: str, if_match: int | None = None
+    ) -> Written:
+        """Give the KPI another name (the same name: nothing written)."""
+        kpi = await self.get(ctx, kpi_id)
+        self.check_version(kpi, if_match)
+        if name != kpi.name:
+            kpi.rename(name=name, author=ctx.actor)
+        return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
+
+    async def archive(
+        self, ctx: Context, kpi_id: UUID, *, reason: str, if_match: int | None = None
+    ) -> Written:
+        """Retire the KPI, with a reason: it takes no more measurements, so it feeds its
+        key results no more (their values so far stay); it stays in the history."""
+        kpi = await self.get(ctx, kpi_id)
+        self.check_version(kpi, if_match)
+        kpi.archive(reason=reason, author=ctx.actor)
+        return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
+
     async def record_measurement(
         self,
         ctx: Context,

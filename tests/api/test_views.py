@@ -672,3 +672,36 @@ async def test_a_series_says_a_value_as_it_was_written(
     after = {"min_position": done.headers["x-okr-position"]}
     series = await client.get(f"{base}/series", headers=auth, params=after)
     assert [p["value"] for p in series.json()["values"]] == ["72", "75", "79", "110000"]
+
+
+async def test_a_kpi_can_be_renamed_and_retired(client: httpx.AsyncClient, world: World) -> None:
+    """There was no route for either (a retired KPI stayed on every dashboard and fed its
+    key results): renamed, then archived with a reason, it leaves the list of live KPIs,
+    takes no more measurements (409), and the history says both."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/kpis"
+    auth = world.a.auth("client_admin")
+    made = await client.post(base, headers=auth, json={
+        "name": "Da ritirare", "direction": "higher_is_better", "green": 5, "red": 1,
+    })  # fmt: skip
+    kpi = made.json()["id"]
+    renamed = await client.patch(f"{base}/{kpi}", headers=auth, json={"name": "Ritirato presto"})
+    assert renamed.status_code == 200, renamed.text
+    again = await client.patch(f"{base}/{kpi}", headers=auth, json={"name": "Ritirato presto"})
+    assert again.headers["x-okr-position"] == "0"  # the same name: nothing written
+    retired = await client.post(f"{base}/{kpi}/archive", headers=auth,
+                                json={"reason": "non serve più"})  # fmt: skip
+    assert retired.status_code == 200, retired.text
+    after = {"min_position": retired.headers["x-okr-position"]}
+    listed = await client.get(base, headers=auth, params=after)
+    assert kpi not in {k["kpi_id"] for k in listed.json()["items"]}
+    measured = await client.post(
+        f"{base}/{kpi}/measurements", headers=auth, json={"value": 3, "on": "2027-02-02"}
+    )
+    assert measured.status_code == 409
+    lines = await client.get(
+        f"/api/v1/tenants/{world.a.tenant.id}/history", headers=auth,
+        params={"item_id": kpi, **after},
+    )  # fmt: skip
+    said = [line["text"] for line in lines.json()["items"]]
+    assert any("archived" in t and "non serve più" in t for t in said), said
+    assert any("Ritirato presto" in t for t in said), said

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, post, put
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -32,12 +32,14 @@ from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.problems import NotFoundError
 from services.api.schemas.common import Page, WriteResult, unit_of
 from services.api.schemas.okrs import (
+    KpiEditIn,
     KpiIn,
     KpiLinkIn,
     KpiOut,
     MeasurementCorrectionIn,
     MeasurementIn,
     MeasurementOut,
+    ReasonIn,
     ThresholdsIn,
 )
 from services.api.security import requires_check_in, requires_edit_okrs, requires_read
@@ -84,6 +86,39 @@ class KpiController(Controller):
     ) -> Response[KpiOut]:
         kpi = await okr.kpis.get(ctx, kpi_id)
         return item(KpiOut.of(kpi), kpi.version)
+
+    @patch("/{kpi_id:uuid}", guards=[requires_edit_okrs], summary="Rename a KPI")
+    async def rename(
+        self,
+        kpi_id: FromPath[UUID],
+        data: JSONBody[KpiEditIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """The same name again changes nothing and writes nothing."""
+        result = await okr.kpis.rename(ctx, kpi_id, name=data.name, if_match=if_match)
+        return written(result)
+
+    @post(
+        "/{kpi_id:uuid}/archive",
+        guards=[requires_edit_okrs],
+        status_code=200,
+        summary="Archive a KPI",
+    )
+    async def archive(
+        self,
+        kpi_id: FromPath[UUID],
+        data: JSONBody[ReasonIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """Retire the KPI, with a reason: it takes no more measurements and so feeds its key
+        results no more (their values so far stay); it leaves the dashboards and the
+        portfolio's count, and stays in the history."""
+        result = await okr.kpis.archive(ctx, kpi_id, reason=data.reason, if_match=if_match)
+        return written(result)
 
     @put("/{kpi_id:uuid}/thresholds", guards=[requires_edit_okrs], summary="Move thresholds")
     async def change_thresholds(

@@ -150,6 +150,12 @@ class KpiIn(Body):
     id: UUID | None = None
 
 
+class KpiEditIn(Body):
+    """A KPI's new name."""
+
+    name: str
+
+
 class ThresholdsIn(Body):
     """New thresholds, with a reason."""
 

@@ -63,6 +63,9 @@ class PortfolioRow(msgspec.Struct, frozen=True):
     kpis_stale: int
     last_activity: datetime | None
     last_position: int
+    kpis_unmeasured: int = 0
+    """Live KPIs with no measurement yet: neither green nor red (the portal counts them
+    among those not green)."""
 
 
 def _active_cycles(state: ProgressView) -> list[UUID]:
@@ -138,6 +141,7 @@ def portfolio_row(
         kpis_stale=sum(kpi_stale(k, k.latest, today) for k in live_kpis),
         last_activity=facts.last_activity,
         last_position=facts.last_position,
+        kpis_unmeasured=sum(k.latest is None for k in live_kpis),
     )
 
 

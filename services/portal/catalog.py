@@ -403,6 +403,7 @@ _PORTFOLIO: M = {
     "portfolio.unhealthy": {"it": "Indicatori non in verde", "en": "KPIs not green"},
     "portfolio.activity": {"it": "Ultima attività", "en": "Last activity"},
     "portfolio.no_activity": {"it": "nessuna", "en": "none"},
+    "portfolio.unmeasured": {"it": "{n} senza misure", "en": "{n} not measured"},
     "portfolio.empty": {
         "it": "Nessuna azienda cliente da mostrare.",
         "en": "No client companies to show.",

@@ -34,6 +34,7 @@ def test_summary_counts_statuses_stale_key_results_and_unhealthy_kpis() -> None:
         meter = kpi(log, name)
         meter.record_measurement(value=D(value), on=MID_FEB, author="monitor")
         log.save(meter)
+    kpi(log, "Mai misurato")  # neither green nor red: not green
 
     row = portfolio_row(fold_all(log.records), MID_FEB, cadence_days=7)
 
@@ -41,7 +42,8 @@ def test_summary_counts_statuses_stale_key_results_and_unhealthy_kpis() -> None:
     assert (row.on_track, row.off_track, row.done, row.not_started) == (2, 1, 1, 1)
     assert row.stale_key_results == 0
     assert portfolio_row(fold_all(log.records), date(2027, 2, 23)).stale_key_results == 5
-    assert (row.kpis, row.kpis_red, row.kpis_amber, row.kpis_stale) == (3, 1, 1, 0)
+    assert (row.kpis, row.kpis_red, row.kpis_amber, row.kpis_unmeasured) == (4, 1, 1, 1)
+    assert row.kpis_stale == 1  # the one never measured
     assert row.progress == (D("0.625") + 0 + D("0.5") + 0 + 1) / 5
     assert row.last_activity == log.records[-1].recorded_at
 

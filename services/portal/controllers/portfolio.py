@@ -31,7 +31,8 @@ class Line:
 
     @property
     def unhealthy(self) -> int:
-        return self.row.kpis_red + self.row.kpis_amber
+        """KPIs not green: red, amber, and those with no measurement yet."""
+        return self.row.kpis_red + self.row.kpis_amber + self.row.kpis_unmeasured
 
 
 def sort_key(name: str) -> Any:

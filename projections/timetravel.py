@@ -23,8 +23,10 @@ from projections.progress_tree import (
     DEFAULT_CADENCE_DAYS,
     CycleNode,
     KeyResultNode,
+    KPINode,
     ObjectiveNode,
     ProgressTree,
+    kpi_board,
     progress_tree,
 )
 
@@ -92,6 +94,10 @@ _KEY_RESULT_FIELDS = (
     "title", "owner", "objective_id", "weight", "start", "target", "due_on", "kpi_id",
     "archived", "value", "confidence", "raw_progress", "status", "score",
 )  # fmt: skip
+_KPI_FIELDS = (
+    "name", "direction", "green", "red", "frequency_days", "owner", "archived", "value",
+    "health",
+)  # fmt: skip
 
 PROGRESS_FIELDS = frozenset({"progress", "raw_progress"})
 """Fields of a Change whose values are progress, a fraction (0.5 is half way)."""
@@ -102,7 +108,8 @@ Facts = dict[tuple[str, UUID], tuple[str, dict[str, str | None]]]
 def diff(
     state_from: ProgressView, state_to: ProgressView, *, today_from: date, today_to: date
 ) -> list[Change]:
-    """What changed between two states, per cycle, objective and key result, in tree order.
+    """What changed between two states, per cycle, objective and key result, in tree order,
+    then per KPI.
 
     Status and pace are taken on each state's own day. An item present on one side only
     shows as field "created" (before None) or "removed" (after None) with its title.
@@ -138,6 +145,8 @@ def _facts(state: ProgressView, today: date) -> Facts:
         facts[("cycle", cycle.cycle_id)] = (cycle.name, _pick(cycle, _CYCLE_FIELDS))
         for objective in cycle.objectives:
             _objective_facts(objective, facts)
+    for kpi in kpi_board(state, today=today, include_archived=True):
+        facts[("kpi", kpi.kpi_id)] = (kpi.name, _pick(kpi, _KPI_FIELDS))
     return facts
 
 
@@ -153,6 +162,6 @@ def _objective_facts(objective: ObjectiveNode, facts: Facts) -> None:
 
 
 def _pick(
-    node: CycleNode | ObjectiveNode | KeyResultNode, fields: tuple[str, ...]
+    node: CycleNode | ObjectiveNode | KeyResultNode | KPINode, fields: tuple[str, ...]
 ) -> dict[str, str | None]:
     return {name: text(getattr(node, name)) for name in fields}

@@ -130,6 +130,7 @@ class DiffGroup:
 _DATE_FIELDS = frozenset({"starts_on", "ends_on", "due_on"})
 _FLAG_FIELDS = frozenset({"committed", "roll_up_children", "archived"})
 _UNIT_FIELDS = frozenset({"value", "start", "target"})
+_KPI_VALUES = frozenset({"value", "green", "red"})
 
 
 def diff_groups(
@@ -167,6 +168,8 @@ def diff_value(
         return f"{shown} ({locale.t('progress.over', pct=locale.percent(over))})" if over else shown
     if name == "status":
         return locale.status(text)
+    if name == "health":
+        return locale.health(text)
     if name == "state":
         return locale.t(f"cycle_state.{text}")
     if name == "owner":
@@ -180,9 +183,12 @@ def diff_value(
     if name in ("parent_id", "objective_id", "kpi_id"):
         return _title_of(state, text)
     kr = state.key_results.get(change.item_id) if change.item_kind == "key_result" else None
+    kpi = state.kpis.get(change.item_id) if change.item_kind == "kpi" else None
     number = _decimal(text)
     if number is not None and name in _UNIT_FIELDS and kr is not None:
         return locale.value(number, kr, kind=kr.kind)
+    if number is not None and name in _KPI_VALUES and kpi is not None:
+        return locale.value(number, kpi)
     if number is not None:
         return locale.number(number, 4)
     return text

@@ -13,6 +13,7 @@ from tests.projections.builders import (
     check_in,
     fold_all,
     key_result,
+    kpi,
     objective,
 )
 
@@ -140,6 +141,29 @@ def test_diff_reports_created_items_and_nothing_for_equal_states() -> None:
 
     assert [(c.item_kind, c.field, c.after) for c in changes] == [("objective", "created", "Nuovo")]
     assert diff(state, state, today_from=day, today_to=day) == []
+
+
+def test_diff_says_what_changed_of_each_kpi() -> None:
+    """KPIs were left out: a KPI made between the instants shows as made; one whose
+    thresholds moved and whose value turned it red says so, field by field."""
+    log = Log()
+    watched = kpi(log, "Risposta")
+    watched.record_measurement(value=Decimal(95), on=date(2027, 2, 1), author="bob")
+    log.save(watched)
+    start = len(log.records)
+    watched.change_thresholds(green=100, red=96, reason="più esigenti", author="alice")
+    log.save(watched)
+    kpi(log, "Nuovo")
+    day = date(2027, 2, 2)
+
+    changes = diff(
+        state_as_of(log.records, position=start), fold_all(log.records), today_from=day,
+        today_to=day,
+    )  # fmt: skip
+
+    said = {(c.field, c.before, c.after) for c in changes if c.title == "Risposta"}
+    assert said == {("green", "90", "100"), ("red", "80", "96"), ("health", "green", "red")}
+    assert ("kpi", "created", "Nuovo") in {(c.item_kind, c.field, c.after) for c in changes}
 
 
 def progress_tree_at(

@@ -31,6 +31,8 @@ from services.api.runtime import ApiRuntime, runtime_of
 from services.api.schemas.common import WriteResult
 from services.api.security import principal_of
 from services.app import Context, OKRApplication, Written
+from services.app import base as app_base
+from services.app.base import day_begun
 from services.instants import Edge, instant
 from services.projector.waiting import BeyondHeadError, wait_for_position
 from tenants.principal import Principal
@@ -184,6 +186,15 @@ async def caught_up(
             field=field,
             rule="not_reached",
             headers={"Retry-After": "1"},
+        )
+
+
+def refuse_a_day_to_come(valid_at: date | None) -> None:
+    """422 for a ?valid_at= still to come: no value is of such a day (a check-in for it is
+    refused), and a view of it says every item is stale."""
+    if valid_at is not None and valid_at > day_begun(app_base.now()):
+        raise InvalidQueryError(
+            f"valid_at {valid_at} is a day still to come", field="valid_at", rule="in_the_future"
         )
 
 

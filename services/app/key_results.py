@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from domain import values
 from domain.cycle import Cycle
 from domain.errors import UnknownKeyResultError, UnknownKpiError, UnknownObjectiveError
 from domain.key_result import KeyResult
@@ -121,7 +122,7 @@ class KeyResultCommands(Commands):
         kr = await self.get(ctx, key_result_id)
         self.check_version(kr, if_match)
         cycle = await self.cycle(ctx, kr.cycle_id)
-        if title is not None and title != kr.title:
+        if title is not None and values.title(title) != kr.title:  # as it would be kept
             kr.rename(title=title, cycle=cycle, author=ctx.actor)
         if owner is not None and owner != kr.owner:
             kr.change_owner(owner=owner, cycle=cycle, author=ctx.actor)

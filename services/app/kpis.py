@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID, uuid4, uuid5
 
+from domain import values
 from domain.cycle import Cycle
 from domain.errors import UnknownKpiError
 from domain.key_result import KeyResult
@@ -74,7 +75,7 @@ class KpiCommands(Commands):
         """Give the KPI another name (the same name: nothing written)."""
         kpi = await self.get(ctx, kpi_id)
         self.check_version(kpi, if_match)
-        if name != kpi.name:
+        if values.title(name, "name") != kpi.name:  # as it would be kept ("Nome " is "Nome")
             kpi.rename(name=name, author=ctx.actor)
         return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
 

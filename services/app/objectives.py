@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
+from domain import values
 from domain.errors import UnknownObjectiveError
 from domain.objective import Objective
 from services.app.base import Commands, Context, Written
@@ -58,7 +59,7 @@ class ObjectiveCommands(Commands):
         self.check_version(objective, if_match)
         cycle = await self.cycle(ctx, objective.cycle_id)
         cycle = cycle
-        if title is not None and title != objective.title:
+        if title is not None and values.title(title) != objective.title:  # as it would be kept
             objective.rename(title=title, cycle=cycle, author=ctx.actor)
         if description is not None and description != objective.description:
             objective.describe(description=description, cycle=cycle, author=ctx.actor)

@@ -523,11 +523,10 @@ _FIELDS: M = {
     "field.value": {"it": "valore", "en": "value"},
     "field.confidence": {"it": "fiducia", "en": "confidence"},
     "field.status": {"it": "stato", "en": "status"},
-    "field.direction": {"it": "direzione", "en": "direction"},
     "field.green": {"it": "soglia verde", "en": "green threshold"},
     "field.red": {"it": "soglia rossa", "en": "red threshold"},
-    "field.frequency_days": {"it": "frequenza (giorni)", "en": "frequency (days)"},
     "field.health": {"it": "salute", "en": "health"},
+    "kpi.retired": {"it": "ritirato", "en": "retired"},
 }
 
 _AUDIT: M = {

@@ -235,7 +235,7 @@ async def _day_shown(
 async def diff(
     repository: Repository, tenant_id: UUID, *, since: datetime, until: datetime
 ) -> list[Change]:
-    """What changed between two recorded instants, per cycle, objective and key result."""
+    """What changed between two recorded instants, per cycle, objective, key result and KPI."""
     return diff_states(
         await state_as_of(repository, tenant_id, recorded_at=since),
         await state_as_of(repository, tenant_id, recorded_at=until),

@@ -635,9 +635,18 @@ async def test_as_of_and_as_of_position_together_are_refused(
 async def test_a_valid_at_still_to_come_is_refused(client: httpx.AsyncClient, world: World) -> None:
     """No value is of a day still to come: ?valid_at= of one answered a tree of every key
     result off track and stale; now 422 naming it, as a check-in for that day is."""
-    refused = await client.get(
-        f"/api/v1/tenants/{world.a.tenant.id}/progress", headers=world.a.auth("client_admin"),
-        params={"valid_at": "2099-01-01"},
-    )  # fmt: skip
-    problem = assert_problem(refused, 422)
-    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("valid_at", "in_the_future")]
+    auth = world.a.auth("client_admin")
+    for path in ("progress", "kpis"):
+        refused = await client.get(
+            f"/api/v1/tenants/{world.a.tenant.id}/{path}", headers=auth,
+            params={"valid_at": "2028-01-02"},  # the suite's commands live on 2027-12-31
+        )  # fmt: skip
+        problem = assert_problem(refused, 422)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+            ("valid_at", "in_the_future")
+        ], path
+        taken = await client.get(  # a past day of the commands' clock, not the machine's
+            f"/api/v1/tenants/{world.a.tenant.id}/{path}", headers=auth,
+            params={"valid_at": "2027-02-14"},
+        )  # fmt: skip
+        assert taken.status_code == 200, (path, taken.text)

@@ -44,11 +44,23 @@ async def test_a_retry_returns_the_first_answer_and_records_nothing(
         content=reordered,
     )  # fmt: skip
     assert same.status_code == 201 and same.json() == first.json()  # not 422 key_reused
-    other = await client.post(
-        check_ins_path(world), headers=headers, json={**body, "value": "20.50"}
+    for other in (b'{"value": 20.5, "on": "2027-02-10", "confidence": 6}',  # a number
+                  b'{"value": "20.50", "on": "2027-02-10", "confidence": 6}'):  # fmt: skip
+        refused = await client.post(
+            check_ins_path(world), headers={**headers, "content-type": "application/json"},
+            content=other,
+        )  # fmt: skip
+        assert refused.status_code == 422, other  # another body as written: another request
+    numbers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4()),
+               "content-type": "application/json"}  # fmt: skip
+    first_number = await client.post(
+        check_ins_path(world), headers=numbers, content=b'{"value": 19.2, "on": "2027-02-11"}'
     )
-    assert other.status_code == 422  # another number as written: another request
-    assert await head(system, world) == written
+    assert first_number.status_code == 201
+    other_number = await client.post(
+        check_ins_path(world), headers=numbers, content=b'{"on": "2027-02-11", "value": 19.20}'
+    )
+    assert other_number.status_code == 422  # 19.20 is not 19.2 as written, though equal
 
 
 async def test_a_new_api_key_is_never_kept_for_a_retry(

@@ -143,3 +143,22 @@ async def test_a_value_far_from_start_and_target_is_confirmed_first(
     await expect(page.get_by_role("status")).to_have_text("Aggiornamento registrato.")
     await expect(page.locator(".check-in")).to_have_count(1)
     await expect(page.locator(".current-value")).to_have_text("44")
+
+
+async def test_a_key_result_fed_by_a_retired_kpi_says_so(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Its linked KPI is named with a "retired" badge once archived (it read as live)."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system)
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=30), 90, "Risposte entro un giorno",
+        kind="increase", start=0, target=10,
+    )  # fmt: skip
+    kpi = (await app.kpis.create(ctx, name="Risposte", direction="higher_is_better", green=8,
+                                 red=4, frequency_days=7, owner="Anna")).item_id  # fmt: skip
+    await app.key_results.link_kpi(ctx, kr, kpi_id=kpi)
+    await app.kpis.archive(ctx, kpi, reason="misurato altrove")
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await expect(page.locator(".facts .badge.retired")).to_have_text("ritirato")

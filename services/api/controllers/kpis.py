@@ -23,6 +23,7 @@ from services.api.dependencies import (
     caught_up,
     item,
     not_known_at,
+    refuse_a_day_to_come,
     series_of,
     source_of,
     utc_today,
@@ -63,6 +64,7 @@ class KpiController(Controller):
         limit: Limit = 100,
     ) -> Page[KPINode]:
         """Every live KPI with its latest value, health and staleness (the read model)."""
+        refuse_a_day_to_come(valid_at)
         await caught_up(runtime, tenant_id, min_position, "progress")
         state = await read.progress_state(runtime.pool, tenant_id)
         board = kpi_board(state, today=today or utc_today(), valid_at=valid_at)

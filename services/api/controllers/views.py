@@ -28,6 +28,7 @@ from services.api.dependencies import (
     caught_up,
     progress_tree_of,
     query_instant,
+    refuse_a_day_to_come,
     within_log,
 )
 from services.api.pagination import Cursor, Limit, encode_cursor, position_after
@@ -35,8 +36,6 @@ from services.api.problems import InvalidQueryError
 from services.api.schemas.common import Page
 from services.api.schemas.views import ChainReportOut, DirectoryOut, Person
 from services.api.security import requires_export, requires_read, requires_read_audit
-from services.app.base import day_begun
-from services.app.base import now as commands_now
 from services.instants import not_after_now
 from services.store.chain import verify_chain
 from tenants import api_keys, directory, memberships
@@ -134,11 +133,7 @@ class ViewController(Controller):
         min_position: MinPosition = None,
     ) -> ProgressTree:
         """Cycles -> objectives -> key results with value, progress, pace, status, confidence."""
-        if valid_at is not None and valid_at > day_begun(commands_now()):
-            raise InvalidQueryError(  # no value is of a day still to come
-                f"valid_at {valid_at} is a day still to come", field="valid_at",
-                rule="in_the_future",
-            )  # fmt: skip
+        refuse_a_day_to_come(valid_at)
         if as_of is not None or as_of_position is not None:
             await within_log(runtime, tenant_id, as_of_position, as_of)
             moment = query_instant(as_of, "as_of", "last")
@@ -289,7 +284,7 @@ class ViewController(Controller):
             ),
         ] = None,
     ) -> list[Change]:
-        """Per cycle, objective and key result: each field that differs, before -> after."""
+        """Per cycle, objective, key result and KPI: each field that differs, before -> after."""
         start = query_instant(since, "from", "before")
         end = query_instant(until, "to", "last")
         assert start is not None

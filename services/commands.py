@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import asyncpg
@@ -18,7 +19,9 @@ from services.bootstrap import System
 from services.instants import Edge, day, instant, not_after_now
 from services.runtime import admin_database, running_system
 from services.settings import Settings
-from services.store.repository import Repository
+
+if TYPE_CHECKING:
+    from projections.progress_state import ProgressView
 
 
 async def migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -234,7 +237,8 @@ def parse_day(text: str, option: str) -> date:
 
 
 async def diff(args: argparse.Namespace, settings: Settings) -> int:
-    from services.read import diff as diff_of
+    from projections.timetravel import diff as diff_states
+    from services.read import state_as_of
 
     since, until = parse_instant(args.since, "before"), parse_instant(args.until)
     if parse_instant(args.since, "first") > until:  # as the API refuses it
@@ -243,13 +247,15 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:
             tenant = await resolve_tenant(system, args.tenant)
-            changes = await diff_of(system.repository, tenant, since=since, until=until)
-            titles = {}
-            if not args.json and any(c.field == "parent_id" for c in changes):
-                titles = await _objective_titles(system.repository, tenant, (until, since))
+            states = [  # read once: the changes, and the titles of parents they name
+                await state_as_of(system.repository, tenant, recorded_at=instant)
+                for instant in (since, until)
+            ]
+    changes = diff_states(*states, today_from=since.date(), today_to=until.date())
     if args.json:
         sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
         return 0
+    titles = _objective_titles(reversed(states))
     said = 0
     for c in changes:
         before, after = _shown(c.field, c.before, titles), _shown(c.field, c.after, titles)
@@ -260,16 +266,11 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _objective_titles(
-    repository: Repository, tenant_id: UUID, instants: Iterable[datetime]
-) -> dict[str, str]:
-    """Objectives' titles by id as text, as they stood at the instants (the first given
+def _objective_titles(states: Iterable[ProgressView]) -> dict[str, str]:
+    """Objectives' titles by id as text, as they stood in the states (the first given
     wins): a re-parenting names the parents, not their ids."""
-    from services.read import state_as_of
-
     titles: dict[str, str] = {}
-    for moment in instants:
-        state = await state_as_of(repository, tenant_id, recorded_at=moment)
+    for state in states:
         for objective_id, objective in state.objectives.items():
             titles.setdefault(str(objective_id), objective.title)
     return titles

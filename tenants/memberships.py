@@ -89,7 +89,7 @@ async def consultancy_admins_left(
 ) -> int:
     """How many admins the consultancy has (in the caller's transaction); `signing_in`:
     only those who can sign in (enabled, with a password)."""
-    able = " AND u.disabled_at IS NULL AND okr_has_password(m.user_id)" if signing_in else ""
+    able = f" AND {_CAN_SIGN_IN}" if signing_in else ""
     admins = await conn.fetchval(
         "SELECT count(*) FROM consultancy_members m JOIN users u ON u.id = m.user_id"
         f" WHERE m.consultancy_id = $1 AND m.role = $2{able}",
@@ -100,10 +100,12 @@ async def consultancy_admins_left(
 
 async def can_sign_in(conn: asyncpg.Connection, user_id: UUID) -> bool:
     """Whether the account is enabled and has a password."""
-    able = await conn.fetchval(
-        "SELECT disabled_at IS NULL AND okr_has_password(id) FROM users WHERE id = $1", user_id
-    )
+    able = await conn.fetchval(f"SELECT {_CAN_SIGN_IN} FROM users u WHERE u.id = $1", user_id)
     return bool(able)
+
+
+_CAN_SIGN_IN = "u.disabled_at IS NULL AND okr_has_password(u.id)"
+"""An account (`u`, of users) that can sign in: enabled, with a password."""
 
 
 async def client_admins_left(conn: asyncpg.Connection, tenant_id: UUID, but: UUID) -> int:
@@ -112,8 +114,7 @@ async def client_admins_left(conn: asyncpg.Connection, tenant_id: UUID, but: UUI
     password yet manages nothing so far."""
     admins = await conn.fetchval(
         "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id"
-        " WHERE m.tenant_id = $1 AND m.role = $2 AND m.user_id <> $3"
-        " AND u.disabled_at IS NULL AND okr_has_password(m.user_id)",
+        f" WHERE m.tenant_id = $1 AND m.role = $2 AND m.user_id <> $3 AND {_CAN_SIGN_IN}",
         tenant_id, Role.CLIENT_ADMIN.value, but,
     )  # fmt: skip
     return int(admins)

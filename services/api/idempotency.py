@@ -194,7 +194,8 @@ def request_hash(method: str, path: str, query: bytes, body: bytes, *, raw: bool
 
 def _canonical(body: bytes) -> bytes:
     """A JSON body with its keys sorted and no spaces, numbers as written (19.2 and 19.20
-    stay two bodies); anything else as it came. (A megabyte of numbers costs some 60 ms.)"""
+    stay two bodies); anything else as it came. (A review measured about 65 ms for a
+    megabyte of numbers, once per keyed write.)"""
     try:
         return _SORTED.encode(_EXACT.decode(body))
     except (msgspec.DecodeError, RecursionError):

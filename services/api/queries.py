@@ -117,7 +117,7 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
     if not taken.body and request.method in _WRITES:
         await _no_body(request)
     if taken.numbers or taken.whole or taken.flags:
-        await _numbers_as_documented(request, taken)
+        await _scalars_as_documented(request, taken)
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -148,7 +148,7 @@ async def _check_min_position(request: Request[Any, Any, Any], text: str) -> Non
     await caught_up(runtime, request.path_params["tenant_id"], position, None, MIN_POSITION)
 
 
-async def _numbers_as_documented(request: Request[Any, Any, Any], taken: _Taken) -> None:
+async def _scalars_as_documented(request: Request[Any, Any, Any], taken: _Taken) -> None:
     """422 for a decimal field sent as a string the API does not document ("1_000", "+5",
     ".5", other scripts' digits), which msgspec's Decimal would take, for a whole number
     sent as text or with a point, and for a flag sent as anything but true or false; what

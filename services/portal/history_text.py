@@ -7,6 +7,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -53,9 +54,7 @@ def csv_lines(
     """CSV text of timeline lines (a header when asked), guarded against spreadsheet formulas,
     as the reader's spreadsheet splits it: by semicolons in Italian (its decimal mark is the
     comma), by commas in English."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=CSV_DELIMITER.get(locale.language, ","),
-                        lineterminator="\r\n")  # fmt: skip
+    buffer, writer = _sheet(locale)
     if header:
         writer.writerow(
             [
@@ -84,6 +83,13 @@ def csv_lines(
     return buffer.getvalue()
 
 
+def _sheet(locale: Locale) -> tuple[io.StringIO, Any]:
+    """A CSV writer as the reader's spreadsheet splits lines (CSV_DELIMITER), into a buffer."""
+    buffer = io.StringIO()
+    delimiter = CSV_DELIMITER.get(locale.language, ",")
+    return buffer, csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+
+
 AUDIT_COLUMNS = (
     "position", "recorded_at", "actor", "text", "topic", "actor_id", "item_id", "version",
     "correlation_id", "hash", "payload",
@@ -101,9 +107,7 @@ def audit_csv_lines(
     """CSV text of audit trail entries for a person's spreadsheet (a header when asked), as
     csv_lines writes the timeline: who by name and what changed in words (`said`, by
     position) first, then every fact the API's CSV has, the payload as JSON."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=CSV_DELIMITER.get(locale.language, ","),
-                        lineterminator="\r\n")  # fmt: skip
+    buffer, writer = _sheet(locale)
     if header:
         writer.writerow([locale.t(f"csv.{c}") for c in AUDIT_COLUMNS])
     for e in entries:

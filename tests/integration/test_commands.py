@@ -16,6 +16,7 @@ from domain.values import Unit, UnitKind
 from services.app import Context, OKRApplication
 from services.bootstrap import System
 from services.commands import _objective_titles, _shown
+from services.read import state_as_of
 from services.store.event_store import ConcurrencyError
 from services.store.repository import Repository
 
@@ -390,7 +391,9 @@ async def test_the_cli_s_diff_names_a_new_parent_by_its_title(
     await app.objectives.reparent(ctx, b.item_id, parent_id=a.item_id)
     await app.objectives.edit(ctx, a.item_id, title="Crescere ancora")
     now = datetime.now(UTC)
-    titles = await _objective_titles(system.repository, ctx.tenant_id, (now,))
+    titles = _objective_titles(
+        [await state_as_of(system.repository, ctx.tenant_id, recorded_at=now)]
+    )
     assert _shown("parent_id", str(a.item_id), titles) == "'Crescere ancora'"
     assert _shown("parent_id", None, titles) == "—"
     assert _shown("parent_id", str(uuid.uuid4()), titles) != "'Crescere ancora'"

@@ -39,11 +39,12 @@ class DashboardController(Controller):
         state = await progress_state(portal.system.pool, tenant.id)
         today = portal.today()
         tree = progress_tree(state, today=today, cadence_days=tenant.check_in_cadence_days)
-        chosen = choose_cycle(by_date(tree.cycles), optional_id(cycle))
+        cycles = by_date(tree.cycles)
+        chosen = choose_cycle(cycles, optional_id(cycle))
         names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
-            section="dashboard", cycles=by_date(tree.cycles), cycle=chosen, names=names,
+            section="dashboard", cycles=cycles, cycle=chosen, names=names,
             counts=status_counts(chosen) if chosen else {},
             kpis=kpi_tiles(state, kpi_board(state, today=today), locale), today=today,
             as_of=None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -38,8 +39,31 @@ def local_text(line: HistoryLine, locale: Locale, names: dict[str, str]) -> str:
     return render(line.template, params, locale.language)
 
 
+_FORMULA_AFTER_A_SEPARATOR = re.compile(r"([,;])(?=[=+\-@\t\r])")
+
+
 def _defused(cell: str) -> str:
+    """A cell no spreadsheet reads as a formula: a quote before one at its start, and after
+    a comma or semicolon within it, where a spreadsheet set to split on the other
+    language's separator starts a cell ("Q4;=1+1" in the English file, split on semicolons,
+    had a cell "=1+1": the csv module quotes only this file's separator)."""
+    cell = _FORMULA_AFTER_A_SEPARATOR.sub(r"\1'", cell)
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_ESCAPED = {",": "\\u002c", ";": "\\u003b"}
+
+
+def _defused_json(text: str) -> str:
+    """JSON that reads back the same, with no formula after a comma or semicolon of its
+    strings (see _defused): those are written as JSON escapes there. (Its own commas are
+    followed by a space: msgspec.json.format with indent 0.)"""
+
+    def escaped(string: re.Match[str]) -> str:
+        return _FORMULA_AFTER_A_SEPARATOR.sub(lambda m: _ESCAPED[m[1]], string[0])
+
+    return _JSON_STRING.sub(escaped, text)
 
 
 CSV_DELIMITER = {"it": ";", "en": ","}
@@ -115,7 +139,7 @@ def audit_csv_lines(
             str(e.position), e.recorded_at.isoformat(), _defused(locale.person(e.actor, names)),
             _defused(said.get(e.position, "")), _defused(e.topic), _defused(e.actor),
             str(e.stream_id), str(e.version), str(e.correlation_id), e.hash,
-            msgspec.json.encode(e.payload).decode(),
+            _defused_json(msgspec.json.format(msgspec.json.encode(e.payload), indent=0).decode()),
         ])  # fmt: skip
     return buffer.getvalue()
 

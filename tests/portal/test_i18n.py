@@ -3,9 +3,10 @@ Decimal, both ways."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import NamedTuple
+from uuid import UUID
 
 import pytest
 
@@ -175,6 +176,50 @@ def test_the_history_csv_splits_as_each_language_s_spreadsheet_does() -> None:
 
     assert csv_lines(IT, [], {}, header=True).startswith("posizione;registrato_il;")
     assert csv_lines(EN, [], {}, header=True).startswith("position,recorded_at,")
+
+
+def test_no_cell_of_a_history_csv_becomes_a_formula_under_either_separator() -> None:
+    """A title or note holding the other language's separator ("Q4;=1+1;" in the English
+    file, whose reader's Excel may split on semicolons) began a formula at it: under either
+    split no cell of the history's or the audit trail's CSV begins one now, and the JSON of
+    a payload reads back as it was."""
+    import csv
+    import io
+    import json
+
+    from projections.audit import AuditEntry
+    from projections.history_lines import HistoryLine
+    from services.portal.history_text import CSV_DELIMITER, audit_csv_lines, csv_lines
+
+    title = "Q4;=1+1;x,=2+2,"
+    line = HistoryLine(
+        position=7, recorded_at=datetime(2027, 1, 4, 9, tzinfo=UTC),
+        item_kind="key_result", item_id=UUID(int=1), item_title=title, cycle_id=None,
+        valid_on=None, actor="=HYPERLINK(1)", template="key_result.created",
+        params={"title": title, "start": "1", "target": "2"}, changes=[],
+        reason="-1;=cmd|' /C calc'!A0", text="",
+    )  # fmt: skip
+    for locale in (IT, EN):
+        text = csv_lines(locale, [line], {})
+        for separator in (";", ","):
+            for row in csv.reader(io.StringIO(text), delimiter=separator):
+                assert not [cell for cell in row if cell.startswith(("=", "+", "-", "@"))], row
+        (row,) = csv.reader(io.StringIO(text), delimiter=CSV_DELIMITER[locale.language])
+        assert row[5] == "Q4;'=1+1;x,'=2+2," and row[3] == "'=HYPERLINK(1)"
+        assert row[7] == "'-1;'=cmd|' /C calc'!A0"
+    payload = {"title": title, "values": [1, -2], "note": 'a"b,=c'}
+    entry = AuditEntry(
+        position=7, recorded_at=datetime(2027, 1, 4, 9, tzinfo=UTC), actor="x",
+        correlation_id=UUID(int=2), stream_id=UUID(int=1), version=1, topic="okr.KeyResult",
+        hash="ab", payload=payload,
+    )  # fmt: skip
+    for locale in (IT, EN):
+        text = audit_csv_lines(locale, [entry], {7: title}, {})
+        for separator in (";", ","):
+            for row in csv.reader(io.StringIO(text), delimiter=separator):
+                assert not [cell for cell in row if cell.startswith(("=", "+", "-", "@"))], row
+        (row,) = csv.reader(io.StringIO(text), delimiter=CSV_DELIMITER[locale.language])
+        assert json.loads(row[10]) == payload
 
 
 def test_a_person_is_named_as_well_as_they_can_be() -> None:

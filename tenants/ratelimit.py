@@ -2,7 +2,12 @@
 
 In the database rather than in memory: a deployment runs several processes (and restarts
 them); a per-process counter would multiply the allowance by the number of workers.
-A failure counts for its email for 15 minutes (5 allowed, a success clears them) and for its
+
+A failure counts, for 15 minutes, against its email from its IP (5 allowed) and against its
+email from anywhere (50 allowed); a success clears the email's earlier failures. The email's
+own allowance does not hold for an IP it signed in from in the last 30 days: five wrong
+passwords sent by anyone locked the owner out too, so anyone could keep an admin out of
+the API and the portal with five requests a quarter of an hour. A failure also counts for its
 IP for one minute (20 allowed, whatever the email: a success does not clear those).
 """
 
@@ -19,13 +24,21 @@ from tenants.errors import RateLimitedError
 
 IpLike = str | IPv4Address | IPv6Address
 
-_WAIT = """
+_SINCE_SUCCESS = """
+      AND a.attempted_at > coalesce((SELECT max(s.attempted_at) FROM login_attempts s
+                                      WHERE s.email = $1 AND s.succeeded), '-infinity')"""
+_WAIT = f"""
 SELECT
   (SELECT a.attempted_at + $3::interval - now() FROM login_attempts a
+    WHERE a.email = $1 AND a.ip = $2 AND NOT a.succeeded
+      AND a.attempted_at > now() - $3::interval {_SINCE_SUCCESS}
+    ORDER BY a.attempted_at DESC OFFSET $4::int - 1 LIMIT 1) AS pair_wait,
+  (SELECT a.attempted_at + $3::interval - now() FROM login_attempts a
     WHERE a.email = $1 AND NOT a.succeeded AND a.attempted_at > now() - $3::interval
-      AND a.attempted_at > coalesce((SELECT max(s.attempted_at) FROM login_attempts s
-                                      WHERE s.email = $1 AND s.succeeded), '-infinity')
-    ORDER BY a.attempted_at DESC OFFSET $4::int - 1 LIMIT 1) AS email_wait,
+      {_SINCE_SUCCESS}
+      AND NOT EXISTS (SELECT FROM login_attempts k WHERE k.email = $1 AND k.ip = $2
+                        AND k.succeeded AND k.attempted_at > now() - $7::interval)
+    ORDER BY a.attempted_at DESC OFFSET $8::int - 1 LIMIT 1) AS email_wait,
   (SELECT a.attempted_at + $5::interval - now() FROM login_attempts a
     WHERE a.ip = $2 AND NOT a.succeeded AND a.attempted_at > now() - $5::interval
     ORDER BY a.attempted_at DESC OFFSET $6::int - 1 LIMIT 1) AS ip_wait
@@ -35,10 +48,15 @@ _RECORD = "INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, $3)
 
 @dataclass(frozen=True)
 class LoginLimits:
-    """How many failed sign-ins are allowed, per email and per IP, in which window."""
+    """How many failed sign-ins are allowed, per email from one IP, per email from anywhere
+    but a known IP, and per IP, in which window."""
 
     per_email: int = 5
+    """From one IP."""
     email_window: timedelta = timedelta(minutes=15)
+    per_email_anywhere: int = 50
+    """From every IP but those the email signed in from within `known_for`."""
+    known_for: timedelta = timedelta(days=30)
     per_ip: int = 20
     ip_window: timedelta = timedelta(minutes=1)
 
@@ -51,13 +69,14 @@ class LoginRateLimiter:
         self.limits = limits or LoginLimits()
 
     async def check(self, email: str, ip: IpLike) -> None:
-        """RateLimitedError (with retry_after seconds) if this email or IP is over its limit."""
+        """RateLimitedError (with retry_after seconds) if this email from this IP, this email
+        from an IP it did not sign in from lately, or this IP is over its limit."""
         lim = self.limits
         row = await self.pool.fetchrow(
             _WAIT, _key(email), ip_address(ip), lim.email_window, lim.per_email,
-            lim.ip_window, lim.per_ip,
+            lim.ip_window, lim.per_ip, lim.known_for, lim.per_email_anywhere,
         )  # fmt: skip
-        waits = [w for w in (row["email_wait"], row["ip_wait"]) if w is not None]
+        waits = [w for w in row.values() if w is not None]
         if waits:
             retry_after = max(1, math.ceil(max(waits).total_seconds()))
             raise RateLimitedError(
@@ -73,11 +92,15 @@ class LoginRateLimiter:
         await self.pool.execute(_RECORD, _key(email), ip_address(ip), True)
 
     async def purge(self) -> int:
-        """Delete attempts older than both windows (for a periodic job). Returns how many."""
+        """Delete failures older than both windows, and successes no longer known (for a
+        periodic job). Returns how many."""
         horizon = max(self.limits.email_window, self.limits.ip_window)
+        known = max(horizon, self.limits.known_for)
         result = await self.pool.execute(
-            "DELETE FROM login_attempts WHERE attempted_at < now() - $1::interval", horizon
-        )
+            "DELETE FROM login_attempts WHERE attempted_at < now() - CASE WHEN succeeded"
+            " THEN $2::interval ELSE $1::interval END",
+            horizon, known,
+        )  # fmt: skip
         return int(result.split()[-1])
 
 

@@ -17,30 +17,66 @@ from tests.tenants.builders import PASSWORD, a_user, an_email, an_ip
 SETTINGS = TokenSettings(secret="r" * 48)
 
 
-async def test_five_wrong_passwords_lock_the_email_even_for_the_right_one(
+async def test_five_wrong_passwords_lock_the_email_from_that_address(
     pool: asyncpg.Pool,
 ) -> None:
-    """Password guessing must stop after a few tries, or the right guess eventually gets in."""
-    user, limiter = await a_user(pool, password=PASSWORD), LoginRateLimiter(pool)
+    """Password guessing must stop after a few tries, or the right guess eventually gets in:
+    five wrong from one address lock the email there, even for the right password. They
+    do not lock its owner out from another address: five requests from anyone kept any
+    account out of the API and the portal."""
+    user, limiter, ip = await a_user(pool, password=PASSWORD), LoginRateLimiter(pool), an_ip()
     for _ in range(5):
         with pytest.raises(InvalidCredentialsError):
-            await sign_in(pool, limiter, SETTINGS, user.email, "wrong password!", an_ip())
+            await sign_in(pool, limiter, SETTINGS, user.email, "wrong password!", ip)
+    with pytest.raises(RateLimitedError) as limited:
+        await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, ip)
+    assert 890 <= limited.value.retry_after <= 900
+    assert (await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, an_ip())).access_token
+
+
+async def test_guesses_from_many_addresses_lock_the_email_but_where_it_signed_in(
+    pool: asyncpg.Pool,
+) -> None:
+    """Fifty wrong passwords for one email, from fifty addresses, lock it from any address
+    it has not signed in from in the last 30 days (a guesser spreads their tries); its
+    owner still gets in from where they signed in before."""
+    user, limiter, home = await a_user(pool, password=PASSWORD), LoginRateLimiter(pool), an_ip()
+    await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, home)
+    for _ in range(49):
+        await limiter.record_failure(user.email, an_ip())
+    await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, an_ip())  # 49: not yet
+    for _ in range(50):
+        await limiter.record_failure(user.email, an_ip())
     with pytest.raises(RateLimitedError) as limited:
         await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, an_ip())
     assert 890 <= limited.value.retry_after <= 900
+    assert (await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, home)).access_token
+
+
+async def test_old_failures_are_purged_and_known_addresses_kept(pool: asyncpg.Pool) -> None:
+    """The periodic purge drops failures past every window, and keeps a success for as
+    long as it makes its address known."""
+    limits = LoginLimits(email_window=timedelta(seconds=1), ip_window=timedelta(seconds=1))
+    limiter, email, ip = LoginRateLimiter(pool, limits), an_email(), an_ip()
+    await limiter.record_failure(email, ip)
+    await limiter.record_success(email, ip)
+    await asyncio.sleep(1.1)
+    assert await limiter.purge() >= 1
+    kept = await pool.fetch("SELECT succeeded FROM login_attempts WHERE email = $1", email)
+    assert [r["succeeded"] for r in kept] == [True]
 
 
 async def test_a_success_clears_the_emails_earlier_failures(pool: asyncpg.Pool) -> None:
     """A user who mistypes twice then gets in must not be locked out by those old mistakes."""
-    user, limiter = await a_user(pool, password=PASSWORD), LoginRateLimiter(pool)
+    user, limiter, ip = await a_user(pool, password=PASSWORD), LoginRateLimiter(pool), an_ip()
     for _ in range(4):
         with pytest.raises(InvalidCredentialsError):
-            await sign_in(pool, limiter, SETTINGS, user.email, "wrong password!", an_ip())
-    await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, an_ip())
+            await sign_in(pool, limiter, SETTINGS, user.email, "wrong password!", ip)
+    await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, ip)
     for _ in range(4):
         with pytest.raises(InvalidCredentialsError):
-            await sign_in(pool, limiter, SETTINGS, user.email, "wrong password!", an_ip())
-    assert (await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, an_ip())).access_token
+            await sign_in(pool, limiter, SETTINGS, user.email, "wrong password!", ip)
+    assert (await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, ip)).access_token
 
 
 async def test_one_ip_spraying_many_emails_is_limited(pool: asyncpg.Pool) -> None:
@@ -58,22 +94,22 @@ async def test_one_ip_spraying_many_emails_is_limited(pool: asyncpg.Pool) -> Non
 async def test_the_limit_lifts_when_the_window_passes(pool: asyncpg.Pool) -> None:
     """A lockout is temporary: a legitimate user gets back in after the window."""
     limits = LoginLimits(per_email=2, email_window=timedelta(seconds=1))
-    limiter, email = LoginRateLimiter(pool, limits), an_email()
-    await limiter.record_failure(email, an_ip())
-    await limiter.record_failure(email, an_ip())
+    limiter, email, ip = LoginRateLimiter(pool, limits), an_email(), an_ip()
+    await limiter.record_failure(email, ip)
+    await limiter.record_failure(email, ip)
     with pytest.raises(RateLimitedError) as limited:
-        await limiter.check(email, an_ip())
+        await limiter.check(email, ip)
     assert limited.value.retry_after == 1
     await asyncio.sleep(1.1)
-    await limiter.check(email, an_ip())
+    await limiter.check(email, ip)
 
 
 async def test_unknown_emails_are_counted_like_wrong_passwords(pool: asyncpg.Pool) -> None:
     """Otherwise the limiter itself would tell an attacker which emails have accounts."""
-    limiter, email = LoginRateLimiter(pool), an_email("ghost")
+    limiter, email, ip = LoginRateLimiter(pool), an_email("ghost"), an_ip()
     for _ in range(5):
         with pytest.raises(InvalidCredentialsError) as refused:
-            await sign_in(pool, limiter, SETTINGS, email, "whatever password", an_ip())
+            await sign_in(pool, limiter, SETTINGS, email, "whatever password", ip)
         assert refused.value.rule == "invalid_credentials"
     with pytest.raises(RateLimitedError):
-        await sign_in(pool, limiter, SETTINGS, email, "whatever password", an_ip())
+        await sign_in(pool, limiter, SETTINGS, email, "whatever password", ip)

@@ -226,6 +226,13 @@ class InvalidPasswordLinkError(TenancyError):
     default_rule = "invalid_link"
 
 
+class AccountBeyondReachError(TenancyError):
+    """The email is an account that reaches more than the inviter manages: only someone
+    who manages all it reaches adds it (HTTP 409, see migration 0020)."""
+
+    default_rule = "beyond"
+
+
 class BoundElsewhereError(TenancyError):
     """The account chose its password with a link made beyond this scope: no access here
     (HTTP 409, see migration 0018)."""

@@ -17,6 +17,7 @@ import asyncpg
 from tenants import validation as valid
 from tenants.db import Conn, in_tenant, tenant_transaction
 from tenants.errors import (
+    AccountBeyondReachError,
     BoundElsewhereError,
     DuplicateMembershipError,
     NotConsultancyMemberError,
@@ -154,20 +155,53 @@ async def add_membership(on: Conn, tenant_id: UUID, user_id: UUID, role: Role | 
 
 
 async def invite_member(
-    on: Conn, tenant_id: UUID, email: str, display_name: str, role: Role | str
+    on: Conn,
+    tenant_id: UUID,
+    email: str,
+    display_name: str,
+    role: Role | str,
+    inviter: UUID | None = None,
 ) -> Membership:
-    """Add the person with this email to the tenant, creating a password-less account if new."""
+    """Add the person with this email to the tenant, creating a password-less account if new.
+    An account that exists is added only if `inviter` (a user; None: an API key of the
+    tenant) manages all it reaches (see may_add_account)."""
     clean_email = valid.email(email)
     clean_name = valid.name(display_name, "display_name")
     clean_role = valid.role(role, MEMBERSHIP_ROLES)
     async with in_tenant(on, [tenant_id]) as conn:
-        await conn.execute(
+        made = await conn.fetchval(
             "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)"
-            " ON CONFLICT (email) DO NOTHING",
+            " ON CONFLICT (email) DO NOTHING RETURNING id",
             uuid4(), clean_email, clean_name,
         )  # fmt: skip
-        user_id = await conn.fetchval("SELECT id FROM users WHERE email = $1", clean_email)
+        user_id = made or await conn.fetchval("SELECT id FROM users WHERE email = $1", clean_email)
+        if made is None:
+            await may_add_account(conn, user_id, inviter, tenant_id)
         return await _insert_membership(conn, tenant_id, user_id, clean_role, person="email")
+
+
+BEYOND_REACH = (
+    "this email is an account that reaches beyond what you manage: a platform admin, or"
+    " whoever manages all it reaches, adds it, or invite its owner under another email"
+)
+"""One answer for every account beyond the inviter's reach: it tells them nothing of where
+else it reaches, nor its name."""
+
+
+async def may_add_account(
+    conn: asyncpg.Connection, user_id: UUID, inviter: UUID | None, tenant_id: UUID | None
+) -> None:
+    """AccountBeyondReachError unless `inviter` may give this existing account a role: they
+    manage all it reaches (or it reaches nothing), or are a platform admin (migration
+    0020). An account already of `tenant_id` is left to the insert's "already a member"."""
+    if tenant_id is not None and await conn.fetchval(
+        "SELECT true FROM memberships WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
+    ):
+        return
+    if not await conn.fetchval(
+        "SELECT okr_may_add_account($1, $2, $3)", user_id, inviter, tenant_id
+    ):
+        raise AccountBeyondReachError(BEYOND_REACH, field="email")
 
 
 async def change_role(on: Conn, tenant_id: UUID, user_id: UUID, role: Role | str) -> Membership:

@@ -31,6 +31,7 @@ from services.app.base import VersionMismatchError
 from services.db import CONNECTION_LOST
 from services.store.event_store import ConcurrencyError, TenantErasedError
 from tenants.errors import (
+    AccountBeyondReachError,
     BoundElsewhereError,
     ChangedMeanwhileError,
     DuplicateEmailError,
@@ -154,6 +155,7 @@ _TENANCY_CONFLICTS = (
     ChangedMeanwhileError,
     PasswordLinkRefusedError,
     BoundElsewhereError,
+    AccountBeyondReachError,
 )
 
 

@@ -68,14 +68,19 @@ class AccessCommands(Commands):
         display_name: str,
         role: Role | str,
         reason: str | None = None,
+        *,
+        inviter: UUID | None = None,
     ) -> tuple[Membership, int]:
         """Give a person (made without a password if new) a role in the tenant: the
         membership, and the log's position of the change. Each command of the tenant's own
         access records `reason`, the author's why, when given (a reason the event refuses
-        undoes the change with it)."""
+        undoes the change with it). An existing account is added only if `inviter` (None:
+        an API key of the tenant) manages all it reaches (memberships.may_add_account)."""
 
         async def add(conn: asyncpg.Connection, tenant: Tenant) -> Made[Membership]:
-            member = await memberships.invite_member(conn, ctx.tenant_id, email, display_name, role)
+            member = await memberships.invite_member(
+                conn, ctx.tenant_id, email, display_name, role, inviter
+            )
             return member, _event(
                 ctx, tenant, MEMBER, member.user_id, None, member.role, reason=reason
             )

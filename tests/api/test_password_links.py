@@ -246,7 +246,7 @@ async def test_an_account_whose_password_came_by_link_stays_where_its_maker_mana
         f"/api/v1/tenants/{world.b.tenant.id}/users", headers=other,
         json={"email": email, "display_name": "CEO", "role": "client_admin"},
     )  # fmt: skip
-    assert refusal(refused) == (409, "email", "bound_elsewhere")
+    assert refusal(refused) == (409, "email", "beyond")  # it manages none of its reach
     members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
     as_consultant = await client.post(  # beyond a client admin's scope too
         members, headers=consultancy_admin,
@@ -423,3 +423,31 @@ async def test_a_bound_account_gains_nothing_once_its_link_s_maker_is_gone(
         json={"email": email, "display_name": "R", "role": "client_admin"},
     )
     assert refusal(again) == (409, "email", "bound_elsewhere")
+
+
+async def test_a_client_admin_cannot_add_another_client_s_person(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A client admin invites the email of another client's person: it gave that person a
+    seat unasked, told the inviter their name and whether they had a password, and voided
+    the link their own admin had made for them. Now 409 `beyond` naming the email, the
+    same answer for an account with a password and one without; nothing is added, and
+    the other admin's link still works."""
+    tenant, _, inviter = await a_tenant_with_a_client_admin(client, world)
+    other, _, their_admin = await a_tenant_with_a_client_admin(client, world)
+    pending, pending_email = await invite(client, other, their_admin, "newhire", "client_member")
+    token = (await link_for(client, other, their_admin, pending)).json()["token"]
+    settled, settled_email = await invite(client, other, their_admin, "settled", "client_member")
+    settled_token = (await link_for(client, other, their_admin, settled)).json()["token"]
+    assert (await set_password(client, settled_token, PASSWORD)).status_code == 204
+    for email in (pending_email, settled_email):
+        refused = await client.post(
+            f"/api/v1/tenants/{tenant}/users", headers=inviter,
+            json={"email": email, "display_name": "Chi?", "role": "client_viewer"},
+        )  # fmt: skip
+        assert refusal(refused) == (409, "email", "beyond")
+        assert "newhire" not in refused.text and "settled" not in refused.text
+    listed = await client.get(f"/api/v1/tenants/{tenant}/users", headers=inviter)
+    assert {m["email"] for m in listed.json()["items"]}.isdisjoint({pending_email, settled_email})
+    assert (await set_password(client, token, PASSWORD)).status_code == 204
+    assert await sign_in(client, pending_email, PASSWORD) == 200

@@ -19,6 +19,7 @@ from tenants.directory import (
     suspend_tenant,
 )
 from tenants.errors import (
+    AccountBeyondReachError,
     DuplicateMembershipError,
     DuplicateSlugError,
     InvalidCredentialsError,
@@ -41,7 +42,12 @@ from tenants.models import TenantStatus
 from tenants.ratelimit import LoginRateLimiter
 from tenants.roles import Permission, Role
 from tenants.tokens import TokenSettings
-from tenants.users import authenticate_password, resolve_user_principal, set_password
+from tenants.users import (
+    authenticate_password,
+    make_platform_admin,
+    resolve_user_principal,
+    set_password,
+)
 from tests.tenants.builders import PASSWORD, a_consultancy, a_tenant, a_user, an_email, an_ip
 
 SETTINGS = TokenSettings(secret="d" * 48)
@@ -147,16 +153,48 @@ async def test_only_the_firms_own_consultants_can_be_assigned(pool: asyncpg.Pool
 
 async def test_an_invited_person_has_no_password_until_it_sets_one(pool: asyncpg.Pool) -> None:
     """An invitation creates the account, but nobody can sign in to it before its owner does."""
-    tenant, email = await a_tenant(pool), an_email("paola")
+    firm = await a_consultancy(pool)  # its admin manages both tenants: the account too
+    tenant, second = await a_tenant(pool, firm), await a_tenant(pool, firm, "Beta Srl")
+    email = an_email("paola")
     invited = await invite_member(pool, tenant.id, email, "Paola", Role.CLIENT_MEMBER)
     assert invited.email == email
     assert await authenticate_password(pool, email, "") is None
     await set_password(pool, invited.user_id, PASSWORD)
     user = await authenticate_password(pool, email.upper(), PASSWORD)
     assert user is not None and user.id == invited.user_id
-    second = await a_tenant(pool)
-    again = await invite_member(pool, second.id, email, "Someone else", "client_viewer")
+    boss = await a_user(pool, "boss")
+    await add_consultancy_member(pool, firm.id, boss.id, Role.CONSULTANCY_ADMIN)
+    again = await invite_member(pool, second.id, email, "Someone else", "client_viewer", boss.id)
     assert (again.user_id, again.display_name) == (invited.user_id, "Paola")
+
+
+async def test_an_account_is_added_only_by_who_manages_all_it_reaches(
+    pool: asyncpg.Pool, admin: asyncpg.Connection
+) -> None:
+    """An email is one account across the platform: inviting one that exists gave its owner
+    a role unasked and told the inviter its name and whether it had a password. Another
+    client's admin (or an API key, inviter None) is refused, naming the email, the same way
+    whatever the account reaches, and nothing is added; an account that reaches nothing (a
+    person removed, invited again) is added; so is any, by a platform admin."""
+    firm = await a_consultancy(pool)
+    home, other = await a_tenant(pool, firm), await a_tenant(pool, firm, "Beta Srl")
+    anna, email = await a_user(pool, "anna"), an_email("giulia")
+    await add_membership(pool, other.id, anna.id, Role.CLIENT_ADMIN)
+    giulia = await invite_member(pool, home.id, email, "Giulia", Role.CLIENT_ADMIN)
+    await set_password(pool, giulia.user_id, PASSWORD)
+    for inviter in (anna.id, None):
+        with pytest.raises(AccountBeyondReachError) as refused:
+            await invite_member(pool, other.id, email, "Giulia?", "client_viewer", inviter)
+        assert (refused.value.field, refused.value.rule) == ("email", "beyond")
+        assert "Giulia" not in str(refused.value)
+    assert [m.user_id for m in await list_members(pool, other.id)] == [anna.id]
+    await remove_membership(pool, home.id, giulia.user_id)
+    back = await invite_member(pool, home.id, email, "G", Role.CLIENT_ADMIN, anna.id)
+    assert back.user_id == giulia.user_id
+    root = await a_user(pool, "root")
+    await make_platform_admin(admin, root.id)
+    added = await invite_member(pool, other.id, email, "G", "client_viewer", root.id)
+    assert added.user_id == giulia.user_id
 
 
 async def test_sign_in_gives_a_token_that_resolves_to_the_principal(pool: asyncpg.Pool) -> None:

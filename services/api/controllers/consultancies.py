@@ -44,7 +44,7 @@ from services.api.security import (
     requires_platform_admin,
 )
 from services.app import Context, OKRApplication
-from tenants import directory, users
+from tenants import directory, memberships, users
 from tenants.errors import UnknownTenantError
 from tenants.models import Consultancy, ConsultancyMember, ErasedTenant, PasswordLink, Tenant
 from tenants.principal import Principal
@@ -249,6 +249,8 @@ class ConsultancyController(Controller):
         user = await users.find_user_by_email(runtime.pool, data.email)
         if user is None:
             user = await users.create_user(runtime.pool, data.email, data.display_name)
+        else:  # as a tenant's invitation: only one who manages all the account reaches
+            await memberships.may_add_account(runtime.pool, user.id, principal.id, None)
         member = await okr.access.add_consultancy_member(
             consultancy_id, user.id, data.role, principal.actor
         )

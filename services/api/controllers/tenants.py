@@ -117,10 +117,15 @@ class UserController(Controller):
         runtime: RuntimeDep,
         okr: OkrDep,
         ctx: ContextDep,
+        principal: PrincipalDep,
     ) -> Response[Membership]:
-        """Give a person (made without a password if new) a role in this tenant."""
+        """Give a person (made without a password if new) a role in this tenant. An email
+        whose account reaches more than you manage (another client's person, another
+        consultancy's) is refused 409 `beyond`, the same answer for any: a platform admin,
+        or whoever manages all it reaches, adds it."""
+        inviter = principal.id if principal.kind == "user" else None
         member, position = await okr.access.invite(
-            ctx, data.email, data.display_name, data.role, data.reason
+            ctx, data.email, data.display_name, data.role, data.reason, inviter=inviter
         )
         return await with_position(runtime, tenant_id, member, HTTP_201_CREATED, position)
 

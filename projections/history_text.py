@@ -290,6 +290,24 @@ KINDS = frozenset(TEMPLATES) | {
 item ("key_result")."""
 
 
+MEASURED_PARAMS = {
+    "key_result.created": frozenset({"start", "target"}),
+    "key_result.created_stay_above": frozenset({"target"}),
+    "key_result.created_stay_below": frozenset({"target"}),
+    "key_result.checked_in": frozenset({"after"}),
+    "key_result.checked_in_confidence": frozenset({"after"}),
+    "key_result.checked_in_from_kpi": frozenset({"after"}),
+    "key_result.check_in_corrected": frozenset({"before", "after"}),
+    "key_result.target_revised": frozenset({"before", "after"}),
+    "kpi.created": frozenset({"green", "red"}),
+    "kpi.measured": frozenset({"after"}),
+    "kpi.measurement_corrected": frozenset({"before", "after"}),
+    "kpi.thresholds_changed": frozenset({"green_before", "green_after", "red_before", "red_after"}),
+}
+"""The parameters of each sentence that are values of its item's unit (a key result's, a
+KPI's): where the reader knows the unit, they read "€ 118.000", not "118.000"."""
+
+
 class _Params(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return MISSING

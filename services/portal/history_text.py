@@ -16,10 +16,10 @@ import msgspec
 from domain.progress import over_achievement, score_shown, shown_progress
 from projections.audit import AuditEntry
 from projections.history import WORDS, HistoryLine, render
-from projections.history_text import said_reason
+from projections.history_text import MEASURED_PARAMS, said_reason
 from projections.progress_state import ProgressView
 from projections.timetravel import PROGRESS_FIELDS, Change
-from services.portal.i18n import Locale
+from services.portal.i18n import Locale, Measured
 
 ITEM_KINDS = ("cycle", "objective", "key_result", "kpi", "tenant", "access")
 CHANGE_KINDS = (
@@ -29,12 +29,35 @@ CHANGE_KINDS = (
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def local_text(line: HistoryLine, locale: Locale, names: dict[str, str]) -> str:
-    """The sentence of a line in the reader's language, its values in local form."""
+Units = Mapping[UUID, Measured]
+"""The unit of each key result and KPI, by id (see units_of)."""
+
+
+def units_of(state: ProgressView) -> Units:
+    """The units of a tenant's key results and KPIs, for local_text."""
+    units: dict[UUID, Measured] = {}
+    units.update(state.key_results)
+    units.update(state.kpis)
+    return units
+
+
+def local_text(
+    line: HistoryLine, locale: Locale, names: dict[str, str], units: Units | None = None
+) -> str:
+    """The sentence of a line in the reader's language, its values in local form, in their
+    item's unit where `units` has it ("check-in € 118.000", "target revised 60 → 55 clienti"
+    read "check-in 118.000", "60 → 55")."""
+    unit = None if units is None else units.get(line.item_id)
+    measured = MEASURED_PARAMS.get(line.template, frozenset()) if unit is not None else ()
     params = {
         key: value if key in WORDS else locale.param(value, names)
         for key, value in line.params.items()
     }
+    for key in measured:
+        given = line.params.get(key)
+        number = None if given is None else _decimal(given)
+        if unit is not None and number is not None:
+            params[key] = locale.value(number, unit)
     params["actor"] = locale.person(line.actor, names)
     return render(line.template, params, locale.language)
 
@@ -73,7 +96,12 @@ BOM = "\ufeff"
 
 
 def csv_lines(
-    locale: Locale, lines: Sequence[HistoryLine], names: dict[str, str], *, header: bool = False
+    locale: Locale,
+    lines: Sequence[HistoryLine],
+    names: dict[str, str],
+    *,
+    header: bool = False,
+    units: Units | None = None,
 ) -> str:
     """CSV text of timeline lines (a header when asked), guarded against spreadsheet formulas,
     as the reader's spreadsheet splits it: by semicolons in Italian (its decimal mark is the
@@ -101,7 +129,7 @@ def csv_lines(
             line.valid_on.isoformat() if line.valid_on else "",
             _defused(locale.person(line.actor, names)), locale.t(f"kind.{line.item_kind}"),
             _defused(line.item_title),
-            _defused(local_text(line, locale, names)),
+            _defused(local_text(line, locale, names, units)),
             _defused(said_reason(line.reason, locale.language) or ""),
         ])  # fmt: skip
     return buffer.getvalue()

@@ -92,7 +92,9 @@ async def test_the_timeline_filters_diffs_and_downloads(
     await page.get_by_role("button", name="Filtra").click()
     lines = page.locator("ol.timeline li")
     await expect(lines).to_have_count(1)
-    await expect(lines.first).to_contain_text("traguardo rivisto 40 → 45 da Luca Conti")
+    await expect(lines.first).to_contain_text(
+        "traguardo rivisto 40 ordini → 45 ordini da Luca Conti"
+    )
     await page.get_by_label("Tipo").select_option("key_result.check_in_corrected")
     await page.get_by_label("Dal giorno").fill(portal.days_ago(31))
     await page.get_by_role("button", name="Filtra").click()

@@ -256,3 +256,43 @@ def test_a_change_that_does_not_show_is_not_listed() -> None:
     ]
     (group,) = diff_groups(changes, ProgressView(), IT, {})
     assert [row[1:] for row in group.rows] == [("26", "25")]
+
+
+def test_a_history_line_says_its_values_in_their_unit() -> None:
+    """ "check-in 118.000" did not say euros, hours or clients: a line about a key result or
+    a KPI whose unit the reader has says its values in it, in each language; another
+    number of the line (a confidence, a weight) and a line of an item of unknown unit
+    stay plain."""
+    from projections.history_lines import HistoryLine
+    from services.portal.history_text import local_text
+
+    revenue, clients, reply = UUID(int=1), UUID(int=2), UUID(int=3)
+    units = {revenue: Unit("currency", "EUR"), clients: Unit("count", None, "clienti"),
+             reply: Unit("hours")}  # fmt: skip
+
+    def line(item: UUID, template: str, **params: str) -> HistoryLine:
+        return HistoryLine(
+            position=1, recorded_at=datetime(2027, 1, 4, 9, tzinfo=UTC),
+            item_kind="key_result", item_id=item, item_title="t", cycle_id=None,
+            valid_on=None, actor="Anna", template=template,
+            params={"title": "Fatturato", "on": "2027-01-04", **params}, changes=[],
+            reason=None, text="",
+        )  # fmt: skip
+
+    check_in = line(revenue, "key_result.checked_in_confidence", after="118000", confidence="7")
+    assert local_text(check_in, IT, {}, units) == (
+        "'Fatturato': aggiornamento €\u00a0118.000 per il 4 gen 2027 da Anna, fiducia 7/10"
+    )
+    assert "check-in €118,000 for" in local_text(check_in, EN, {}, units)
+    assert "aggiornamento 118.000 per" in local_text(check_in, IT, {})  # no units known
+    assert "aggiornamento 118.000 per" in local_text(check_in, IT, {}, {})  # not its item
+    revised = line(clients, "key_result.target_revised", before="60", after="55", reason="r")
+    assert "60 clienti → 55 clienti" in local_text(revised, IT, {}, units)
+    thresholds = line(
+        reply, "kpi.thresholds_changed", green_before="20", green_after="19.5",
+        red_before="24", red_after="24",
+    )  # fmt: skip
+    assert "verde 20\u00a0ore → 19,5\u00a0ore" in local_text(thresholds, IT, {}, units)
+    assert "19.5\u00a0hours" in local_text(thresholds, EN, {}, units)
+    weight = line(revenue, "key_result.weight_changed", before="1", after="2")
+    assert "1 → 2" in local_text(weight, IT, {}, units)

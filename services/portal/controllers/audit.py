@@ -17,10 +17,10 @@ from projections.audit import AuditEntry, audit_jsonl
 from projections.history import line_actors
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import BadFiltersError, ForbiddenError
-from services.portal.history_text import BOM, audit_csv_lines, local_text
+from services.portal.history_text import BOM, audit_csv_lines, local_text, units_of
 from services.portal.i18n import Locale
 from services.portal.views import DayFilters, csv_download, download, offered_person
-from services.read import audit, history_at
+from services.read import audit, history_at, progress_state
 from services.read.logs import AGGREGATE_TOPICS
 from services.store.chain import verify_chain
 from tenants.roles import Permission
@@ -104,7 +104,8 @@ class AuditController(Controller):
         lines = await history_at(portal.system.pool, tenant.id, [e.position for e in shown])
         acted = {e.actor for e in shown} | line_actors(lines.values())
         names = await portal.people.names(tenant.id, acted)
-        said = {at: local_text(line, locale, names) for at, line in lines.items()}
+        units = units_of(await progress_state(portal.system.pool, tenant.id))
+        said = {at: local_text(line, locale, names, units) for at, line in lines.items()}
         return portal.pages.render(
             request, "audit.html", locale=locale, viewer=viewer, tenant=tenant,
             section="audit", entries=shown, said=said, names=names, report=report, after=after,
@@ -169,11 +170,12 @@ async def _spreadsheet(
     header, then each page with its people's names and its lines' words."""
     yield BOM
     header = True
+    units = units_of(await progress_state(portal.system.pool, tenant.id))
     async for entries in _entry_pages(portal, tenant, filters):
         lines = await history_at(portal.system.pool, tenant.id, [e.position for e in entries])
         acted = {e.actor for e in entries} | line_actors(lines.values())
         names = await portal.people.names(tenant.id, acted)
-        said = {at: local_text(line, locale, names) for at, line in lines.items()}
+        said = {at: local_text(line, locale, names, units) for at, line in lines.items()}
         yield audit_csv_lines(locale, entries, said, names, header=header)
         header = False
 

@@ -28,6 +28,7 @@ from services.portal.history_text import (
     csv_lines,
     diff_groups,
     local_text,
+    units_of,
 )
 from services.portal.views import (
     DayFilters,
@@ -130,11 +131,11 @@ class HistoryController(Controller):
             limit=PAGE + 1, access_reasons=viewer.can(tenant.id, Permission.READ_AUDIT),
         )  # fmt: skip
         names = await portal.people.names(tenant.id, line_actors(lines))
-        shown = lines[:PAGE]
+        shown, units = lines[:PAGE], units_of(state)
         today = portal.today()
         return portal.pages.render(
             request, "history.html", locale=locale, viewer=viewer, tenant=tenant,
-            section="history", lines=[(line, local_text(line, locale, names)) for line in shown],
+            section="history", lines=[(ln, local_text(ln, locale, names, units)) for ln in shown],
             more=shown[-1].position if len(lines) > PAGE else None, names=names, state=state,
             filters=filters.shown(), filter_link=filters.link(), bad=bad,
             item_kinds=ITEM_KINDS, change_kinds=CHANGE_KINDS, today=today,
@@ -214,6 +215,7 @@ class HistoryController(Controller):
         async def rows() -> AsyncIterator[str]:
             before: int | None = None
             names = await portal.people.names(tenant.id)
+            units = units_of(await progress_state(portal.system.pool, tenant.id))
             yield BOM + csv_lines(locale, [], names, header=True)
             while True:
                 lines = await history(
@@ -223,7 +225,7 @@ class HistoryController(Controller):
                 if not lines:
                     return
                 names = await portal.people.names(tenant.id, line_actors(lines))
-                yield csv_lines(locale, lines, names)
+                yield csv_lines(locale, lines, names, units=units)
                 before = lines[-1].position
 
         return csv_download(rows(), tenant.slug, "history", portal.today())

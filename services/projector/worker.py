@@ -451,6 +451,7 @@ class Projector:
                     total += applied
                     if full:
                         more.append(tenant_id)
+                self._retry_failed(chunk)  # the poll skips a failing tenant: it comes back
             tenants = more
         return total
 
@@ -616,11 +617,16 @@ class Projector:
         held = [t for t in tenants if t not in done and t not in self.failures]
         if held:  # another projector has them: look again shortly
             self._later(held, 0.05)
+        self._retry_failed(tenants)
+        self._mark(t for t in done if self.applied.get(t, -1) < self.heads.get(t, 0))
+
+    def _retry_failed(self, tenants: Iterable[UUID]) -> None:
+        """Queue each of these tenants that failed again after its delay, doubling with each
+        attempt up to a minute (the poll leaves failing tenants to this)."""
         for tenant_id in tenants:
             if tenant_id in self.failures:
                 delay = min(60.0, self.poll_interval * 2 ** (self.failures[tenant_id] - 1))
                 self._later([tenant_id], delay)
-        self._mark(t for t in done if self.applied.get(t, -1) < self.heads.get(t, 0))
 
     def _later(self, tenants: list[UUID], delay: float) -> None:
         asyncio.get_running_loop().call_later(delay, self._mark, tenants)

@@ -188,6 +188,36 @@ async def test_a_crash_mid_batch_neither_repeats_nor_skips_an_event(fresh: Syste
     await assert_matches_rebuild(fresh, [tenant])
 
 
+async def test_a_tenant_that_fails_while_the_projector_starts_is_tried_again(
+    fresh: System,
+) -> None:
+    """A tenant whose pass fails during the start's catch-up is tried again after its
+    delay, as one that fails later is: the poll leaves failing tenants to that, and nothing
+    else brought it back (no new event, no NOTIFY), so its read models stood still for good."""
+    tenant = await a_tenant_with_history(fresh, check_ins=6)
+    crashing = [CrashingProjection(p, after=3) if p.name == "history" else p for p in PROJECTIONS]
+    running = Projector(
+        fresh.pool,
+        fresh.repository,
+        crashing,
+        poll_interval=0.05,  # type: ignore[arg-type]
+    )
+    stop = asyncio.Event()
+    projecting = asyncio.create_task(running.run(fresh.app_dsn, stop))
+    head = await fresh.store.head(tenant)
+    try:
+        for _ in range(200):
+            if await projected_position(fresh.pool, tenant, "history") == head:
+                break
+            await asyncio.sleep(0.05)
+        assert await projected_position(fresh.pool, tenant, "history") == head
+        assert crashing[[p.name for p in PROJECTIONS].index("history")].calls > 3  # it failed
+    finally:
+        stop.set()
+        await projecting
+    await assert_matches_rebuild(fresh, [tenant])
+
+
 async def test_a_projector_killed_with_sigkill_resumes_from_its_positions(fresh: System) -> None:
     """`okr project` killed -9 mid-way, then restarted: the tables equal a rebuild."""
     tenants = [await a_tenant_with_history(fresh, check_ins=60) for _ in range(4)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from tenants.db import (  # one definition of the RLS contract
 __all__ = [
     "APP_ROLE",
     "CONNECTION_LOST",
+    "LoginRefusedError",
     "RolledBackError",
     "admit_sql",
     "admit_unflushed_sql",
@@ -72,8 +74,27 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
     """
 
 
+class LoginRefusedError(ConnectionError):
+    """The server refused the login for now (its CONNECT right revoked, its password
+    changed): the database out of reach, as a server down is (CONNECTION_LOST)."""
+
+
+async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    """asyncpg's connect, a refused login raised as LoginRefusedError: a query's "permission
+    denied" (a bug) stays a 500, and a connection's is 503, to try again."""
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except (
+        asyncpg.InsufficientPrivilegeError,
+        asyncpg.InvalidAuthorizationSpecificationError,
+    ) as error:
+        raise LoginRefusedError(f"the database refused the login: {error}") from error
+
+
 async def create_pool(dsn: str, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     """A pool of connections as the given login."""
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_keep_session)
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, reset=_keep_session, connect=_connect
+    )
     assert pool is not None
     return pool

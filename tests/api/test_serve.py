@@ -139,3 +139,35 @@ async def test_serve_answers_and_stops_in_order_on_sigterm(databases: DatabaseFa
     lines = output.decode()
     assert process.returncode == 0, lines
     assert lines.index('"projector.stopped"') < lines.index('"serve.stopped"')
+
+
+async def test_a_login_the_database_refuses_is_503_until_it_is_let_in_again(
+    fresh: System, api_settings: Settings
+) -> None:
+    """The application's login refused by the server (its CONNECT right revoked; a changed
+    password is refused alike): 503 with Retry-After, to try again, as for a server down,
+    not a 500 that reads as a bug; once let in again, the same request is answered."""
+    from urllib.parse import urlsplit
+
+    import asyncpg
+
+    from services.api import create_app
+
+    database = urlsplit(fresh.admin_dsn).path.lstrip("/")
+    body = {"email": "nobody@example.com", "password": "not the password"}
+    transport = httpx.ASGITransport(app=create_app(fresh, api_settings))
+    admin = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as client:
+            assert (await client.post("/api/v1/auth/token", json=body)).status_code == 401
+            await admin.execute(f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC, okr_app')
+            await fresh.pool.expire_connections()
+            refused = await client.post("/api/v1/auth/token", json=body)
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["retry-after"] == "1"
+            assert refused.json()["errors"][0]["rule"] == "database_unavailable"
+            await admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC, okr_app')
+            assert (await client.post("/api/v1/auth/token", json=body)).status_code == 401
+    finally:
+        await admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC, okr_app')
+        await admin.close()

@@ -151,3 +151,16 @@ def collect(
         for table, table_rows in rows.items():
             appended.setdefault(table, []).extend(table_rows)
     return current, appended
+
+
+def mark_failed_at(error: BaseException, position: int) -> None:
+    """Note on an error the position of the event it came from, where it is not noted yet
+    (an event that does not decode or fold: said where the tenant stops, see failed_at)."""
+    if failed_at(error) is None:
+        error.okr_position = position  # type: ignore[attr-defined]
+
+
+def failed_at(error: BaseException) -> int | None:
+    """The position mark_failed_at noted on the error, if any."""
+    position = getattr(error, "okr_position", None)
+    return position if isinstance(position, int) else None

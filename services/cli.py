@@ -14,6 +14,7 @@ import asyncpg
 
 from services import commands
 from services.db import CONNECTION_LOST
+from services.read import UnreadableLogError
 from services.settings import Settings
 from services.store.event_store import MAX_POSITION
 
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> None:
         code = 0
     except UNREACHABLE as error:  # a wrong DATABASE_URL, a server down: one line, no traceback
         raise SystemExit(f"okr: the database is out of reach: {error}") from None
+    except UnreadableLogError as error:  # a damaged row on the way "as of": where, in a line
+        raise SystemExit(f"okr: {error}") from None
     sys.exit(code)
 
 

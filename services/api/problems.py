@@ -29,6 +29,7 @@ from domain.errors import (
 )
 from services.app.base import VersionMismatchError
 from services.db import CONNECTION_LOST
+from services.read import UnreadableLogError
 from services.store.event_store import ConcurrencyError, TenantErasedError
 from tenants.errors import (
     AccountBeyondReachError,
@@ -272,6 +273,16 @@ def concurrency_problem(
     return _problem(request, 409, "conflict", "Concurrent change", detail, errors)
 
 
+def unreadable_problem(
+    request: Request[Any, Any, Any], exc: UnreadableLogError
+) -> Response[Problem]:
+    """A view "as of" a point past an event that does not decode or fold (a damaged row):
+    the server's fault, said with its position, not an internal error's silence."""
+    log.error("api.log_unreadable", tenant_id=str(exc.tenant_id), position=exc.position)
+    errors = [FieldProblem(None, "log_unreadable", str(exc))]
+    return _problem(request, 500, "log-unreadable", "The log cannot be read", str(exc), errors)
+
+
 def erased_problem(request: Request[Any, Any, Any], exc: TenantErasedError) -> Response[Problem]:
     """A write that raced the tenant's erasure: the tenant is gone, as any unknown one."""
     return tenancy_problem(request, UnknownTenantError("not found", field="tenant_id"))
@@ -461,6 +472,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Handler] = {
     VersionMismatchError: version_problem,
     ConcurrencyError: concurrency_problem,
     TenantErasedError: erased_problem,
+    UnreadableLogError: unreadable_problem,
     ValidationException: validation_problem,
     HTTPException: http_problem,
     asyncpg.DataError: data_problem,

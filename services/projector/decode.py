@@ -26,7 +26,7 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
-from projections.base import Recorded
+from projections.base import Recorded, mark_failed_at
 from services.store.event_store import LogRecord
 from services.store.repository import Repository
 from services.store.transcoder import MsgspecTranscoder
@@ -69,9 +69,13 @@ def _decoded(mapper: Mapper[Any], records: Sequence[LogRecord]) -> list[Recorded
         state["originator_id"] = r.stream_id
         state["originator_version"] = r.version
         from_version = state.pop("class_version", 1)
-        while from_version < class_version:
-            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-            from_version += 1
+        try:
+            while from_version < class_version:
+                getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+                from_version += 1
+        except Exception as error:
+            mark_failed_at(error, r.position)
+            raise
         event = _new(cls)
         _set_attribute(event, "__dict__", state)
         out.append(record(r, event))
@@ -112,7 +116,11 @@ def _state_reader(mapper: Mapper[Any]) -> Callable[[bytes], dict[str, Any]]:
 
 
 def _by_mapper(mapper: Mapper[Any], r: LogRecord) -> Any:
-    return mapper.to_domain_event(StoredEvent(r.stream_id, r.version, r.topic, r.state))
+    try:
+        return mapper.to_domain_event(StoredEvent(r.stream_id, r.version, r.topic, r.state))
+    except Exception as error:
+        mark_failed_at(error, r.position)
+        raise
 
 
 def _recorded(r: LogRecord, event: Any) -> Recorded:

@@ -25,6 +25,7 @@ from projections.base import (
     Row,
     RowsByTable,
     Table,
+    mark_failed_at,
 )
 from services.projector.schema import positions_table, states_table
 from services.projector.tables import Writes, key_index, keyed
@@ -73,24 +74,29 @@ class Folding:
         collect their own rows."""
         projection, state, at = self.projection, self.state, self.at
         follows = [(f.appended, cast(Follows[Any], f.projection).follow) for f in followers]
-        for record in records:
-            position = record.position
-            if position <= at:
-                continue
-            if position <= self.applied:
-                state, _ = projection.fold(state, record)
-            else:
-                if self.base is None:
-                    for f in (self, *followers):
-                        f._start(at, state)
-                before = state
-                state, rows = projection.fold(state, record)
-                for table, new in rows.items():
-                    self.appended[table].extend(new)
-                for appended, follow in follows:
-                    for table, new in follow(before, state, record).items():
-                        appended[table].extend(new)
-            at = position
+        position = at
+        try:
+            for record in records:
+                position = record.position
+                if position <= at:
+                    continue
+                if position <= self.applied:
+                    state, _ = projection.fold(state, record)
+                else:
+                    if self.base is None:
+                        for f in (self, *followers):
+                            f._start(at, state)
+                    before = state
+                    state, rows = projection.fold(state, record)
+                    for table, new in rows.items():
+                        self.appended[table].extend(new)
+                    for appended, follow in follows:
+                        for table, new in follow(before, state, record).items():
+                            appended[table].extend(new)
+                at = position
+        except Exception as error:
+            mark_failed_at(error, position)
+            raise
         for f in (self, *followers):
             f.state, f.at = state, at
             if f.rows is None and at == f.applied:

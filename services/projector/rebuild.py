@@ -30,7 +30,7 @@ import asyncpg
 import msgspec
 import structlog
 
-from projections.base import Projection, Row
+from projections.base import Projection, Row, failed_at
 from projections.codec import JSON
 from services.db import admit_sql, create_pool, tenant_transaction
 from services.projector.collector import QuietCollector
@@ -182,8 +182,11 @@ async def folded(
 
 
 def left_behind(tenant_id: UUID, after: int, error: Exception) -> str:
-    """Log a tenant whose log does not decode or fold after this position; the reason."""
-    why = f"its log does not fold after position {after}: {type(error).__name__}: {error}"
+    """Log a tenant whose log does not decode or fold after this position (at the event the
+    error names, if it does); the reason."""
+    position = failed_at(error)
+    where = f"at position {position}" if position is not None else f"after position {after}"
+    why = f"its log does not fold {where}: {type(error).__name__}: {error}"
     log.error("rebuild.tenant_left_behind", tenant_id=str(tenant_id), error=why)
     return why
 

@@ -30,7 +30,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from projections.base import Projection
+from projections.base import Projection, failed_at
 from services.db import (
     CONNECTION_LOST,
     admit_sql,
@@ -293,6 +293,7 @@ class Projector:
         log.error(
             "projector.tenant_failed",
             tenant_id=str(tenant_id),
+            position=failed_at(error),
             attempts=attempts,
             error=repr(error),
         )

@@ -18,6 +18,7 @@ from services.read.logs import (
     series,
 )
 from services.read.progress import (
+    UnreadableLogError,
     cadence_days,
     diff,
     item_progress,
@@ -32,6 +33,7 @@ from services.read.progress import (
 
 __all__ = [
     "UNDECODABLE",
+    "UnreadableLogError",
     "audit",
     "audit_entries",
     "cadence_days",

@@ -12,7 +12,7 @@ from eventsourcing.persistence import StoredEvent
 from msgspec.structs import replace
 
 from domain.settings import CADENCE, SettingsChange
-from projections.base import Recorded
+from projections.base import Recorded, failed_at
 from projections.portfolio import PortfolioRow, portfolio_row
 from projections.progress import ITEMS, TENANT_ITEM, progress_projection, state_of_items
 from projections.progress_fold import progress_fold
@@ -93,6 +93,19 @@ async def tenant_records(
         return await _records(conn, repository, tenant_id, 0, upto)
 
 
+class UnreadableLogError(RuntimeError):
+    """An event of the tenant's log up to the point asked for does not decode or fold (a
+    damaged row): the state there cannot be told. The projectors stop at it too."""
+
+    def __init__(self, tenant_id: UUID, position: int | None, error: Exception) -> None:
+        where = "at an unknown position" if position is None else f"at position {position}"
+        super().__init__(
+            f"the log of tenant {tenant_id} cannot be read {where}"
+            f" ({type(error).__name__}: {error}): `okr audit verify` checks it"
+        )
+        self.tenant_id, self.position = tenant_id, position
+
+
 async def state_as_of(
     repository: Repository,
     tenant_id: UUID,
@@ -117,7 +130,10 @@ async def state_as_of(
             first_change = await _first_settings_change(conn, repository, tenant_id)
     view: ProgressView = state
     for record in records:
-        view = progress_fold(view, record)
+        try:
+            view = progress_fold(view, record)
+        except Exception as error:  # the event's content: the fold itself is tested
+            raise UnreadableLogError(tenant_id, record.position, error) from error
     if first_change is not None:  # (made with its settings: the cadence it was made with)
         settings = first_change.before or first_change.after
         view = replace(view, cadence_days=int(settings[CADENCE]))
@@ -182,7 +198,12 @@ async def _records(
     records: list[Recorded] = []
     while True:
         stored = await read_log_on(conn, tenant_id, after, limit=_BATCH, upto=upto)
-        records += await decode(repository, stored, conn)
+        try:
+            records += await decode(repository, stored, conn)
+        except Exception as error:
+            if failed_at(error) is None:  # not a row that does not decode
+                raise
+            raise UnreadableLogError(tenant_id, failed_at(error), error) from error
         if len(stored) < _BATCH:
             return records
         after = stored[-1].position

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
 import pytest
 
@@ -706,3 +707,37 @@ async def test_a_kpi_can_be_renamed_and_retired(client: httpx.AsyncClient, world
     said = [line["text"] for line in lines.json()["items"]]
     assert any("archived" in t and "non serve più" in t for t in said), said
     assert any("Ritirato presto" in t for t in said), said
+
+
+async def test_as_of_past_a_damaged_row_says_where_the_log_cannot_be_read(
+    client: httpx.AsyncClient, world: World, admin: asyncpg.Connection
+) -> None:
+    """A row of the log damaged on disk: a view "as of" a point past it answered a bare
+    500 (the CLI a traceback). It is a 500 that says the log cannot be read there, at
+    which position; a point before it, and the current view, still answer."""
+    from tests.api.test_tenancy import a_new_tenant
+
+    tenant = await a_new_tenant(client, world)
+    auth, base = world.a.auth("consultancy_admin"), f"/api/v1/tenants/{tenant}"
+    made = await client.post(
+        f"{base}/cycles", headers=auth,
+        json={"name": "Q3 2027", "starts_on": "2027-07-01", "ends_on": "2027-09-30"},
+    )  # fmt: skip
+    damaged = int(made.headers["x-okr-position"])
+    shown = await client.get(f"{base}/progress", headers=auth, params={"min_position": damaged})
+    assert shown.status_code == 200, shown.text
+    await admin.execute(
+        "UPDATE events SET state = set_byte(state, 0, 193) WHERE tenant_id = $1 AND position = $2",
+        UUID(tenant), damaged,
+    )  # fmt: skip
+    past = await client.get(f"{base}/progress", headers=auth, params={"as_of_position": damaged})
+    assert past.status_code == 500
+    problem = past.json()
+    assert problem["type"] == "/problems/log-unreadable"
+    assert f"at position {damaged}" in problem["detail"]
+    assert problem["errors"][0]["rule"] == "log_unreadable"
+    before = await client.get(
+        f"{base}/progress", headers=auth, params={"as_of_position": damaged - 1}
+    )
+    assert before.status_code == 200, before.text
+    assert (await client.get(f"{base}/progress", headers=auth)).status_code == 200

@@ -97,6 +97,31 @@ async def test_progress_marks_stale_by_the_tenant_cadence(system: System, admin_
         assert stale_key_results(admin_dsn, "--tenant", str(weekly), *as_of) == [True]
 
 
+async def test_a_damaged_row_past_an_as_of_is_said_in_one_line(
+    system: System, admin_dsn: str
+) -> None:
+    """`okr progress --as-of` (and `okr diff`) past a row damaged on disk: one line naming
+    the position and exit 1, where it printed a traceback."""
+    ids = (uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    tenant = await a_key_result_checked_in_ten_days_ago(system, 7, ids)
+    head = await system.store.head(tenant)
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(
+            "UPDATE events SET state = set_byte(state, 0, 193)"
+            " WHERE tenant_id = $1 AND position = $2",
+            tenant, head,
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    now = datetime.now(UTC).isoformat()
+    for args in (("progress", "--as-of", now), ("diff", "--from", "2020-01-01", "--to", now)):
+        done = okr(admin_dsn, *args, "--tenant", str(tenant))
+        said = done.stderr.strip().splitlines()
+        assert done.returncode == 1 and len(said) == 1, done.stderr
+        assert f"cannot be read at position {head}" in said[0]
+
+
 async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -> None:
     """The demo loads once, prints its tree; a past day's tree differs; verify passes."""
     dsn = await databases.create()

@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             code = asyncio.run(_ended_by_sigterm(command))
     except KeyboardInterrupt:
+        print("okr: interrupted (Ctrl-C) before the end", file=sys.stderr)
         code = 130
     except BrokenPipeError:  # its reader went away (okr progress | head): nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -159,14 +160,25 @@ UNREACHABLE = (
 
 async def _ended_by_sigterm(command: Coroutine[Any, Any, int]) -> int:
     """Run a command that SIGTERM cancels as Ctrl-C does, so that it unwinds (a full
-    rebuild drops its shadow tables on its way out), then exits 143."""
+    rebuild drops its shadow tables on its way out), then exits 143 (Ctrl-C: 130, from
+    main; it exited 143 too)."""
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
     try:
         return await command
     except asyncio.CancelledError:
+        if not terminated:
+            raise  # Ctrl-C: asyncio.run raises KeyboardInterrupt
+        print("okr: stopped by SIGTERM before the end", file=sys.stderr)
         return 143
     finally:
         loop.remove_signal_handler(signal.SIGTERM)

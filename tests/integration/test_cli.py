@@ -16,6 +16,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import pytest
 
 from services.app import Context, OKRApplication
 from services.bootstrap import System
@@ -279,13 +280,17 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
         assert bad_setting.stderr.strip() == f"okr: {expected}"
 
 
+@pytest.mark.parametrize(
+    ("ending", "code", "said"),
+    [(signal.SIGTERM, 143, "stopped by SIGTERM"), (signal.SIGINT, 130, "interrupted (Ctrl-C)")],
+)
 async def test_a_rebuild_ended_by_sigterm_leaves_no_shadow_tables(
-    databases: DatabaseFactory,
+    databases: DatabaseFactory, ending: signal.Signals, code: int, said: str
 ) -> None:
     """SIGTERM (a deploy, `kill`) ends a full rebuild as Ctrl-C does: it drops its shadow
-    tables on the way out and exits 143. It died at once, leaving a copy of every read model.
-    The rebuild is held at its swap, its shadow tables filled, by a pass's share of the
-    swap lock."""
+    tables on the way out, says it stopped, and exits 143 (Ctrl-C: 130, where it exited
+    143 too, silently). It died at once, leaving a copy of every read model. The rebuild is
+    held at its swap, its shadow tables filled, by a pass's share of the swap lock."""
     dsn = await databases.create()
     assert okr(dsn, "demo").returncode == 0
     holder = await asyncpg.connect(dsn)
@@ -308,10 +313,11 @@ async def test_a_rebuild_ended_by_sigterm_leaves_no_shadow_tables(
             await asyncio.sleep(0.05)
         assert waiting, "the rebuild never reached its swap"
         assert await holder.fetchval(shadows) > 0
-        rebuild.send_signal(signal.SIGTERM)
+        rebuild.send_signal(ending)
         _, err = await asyncio.wait_for(rebuild.communicate(), timeout=60)
         await holder.execute("ROLLBACK")
-        assert rebuild.returncode == 143, err
+        assert rebuild.returncode == code, err
+        assert f"okr: {said} before the end" in err.decode()
         assert await holder.fetchval(shadows) == 0
     finally:
         await holder.close()

@@ -31,8 +31,16 @@ def configure_logging(level: int = logging.INFO, json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-            foreign_pre_chain=[structlog.contextvars.merge_contextvars, *shared],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,  # a traceback as text, not its repr
+                renderer,
+            ],
+            foreign_pre_chain=[
+                structlog.contextvars.merge_contextvars,
+                structlog.stdlib.add_logger_name,  # asyncpg.pool, uvicorn.error
+                *shared,
+            ],
         )
     )
     root = logging.getLogger()

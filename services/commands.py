@@ -154,7 +154,7 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
                     side = " (rebuilt only)" if d.live is None else " (live only)"
                 print(f"DIFF tenant {d.tenant_id} {d.table} key {_key(d.key)}{side}")
                 for column, live, rebuilt in d.changed:
-                    print(f"    {column}: live {live!r} → rebuilt {rebuilt!r}")
+                    print(f"    {column}: live {_said(live)} → rebuilt {_said(rebuilt)}")
             if len(differences) > 50:
                 print(f"... and {len(differences) - 50} more")
             for tenant_id, why in verified.unverifiable.items():
@@ -165,6 +165,15 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
                 + (f", {unverified} tenant(s) not verified" if unverified else "")
             )
             return 1 if differences or unverified else 0
+
+
+SAID_CHARACTERS = 300
+
+
+def _said(value: object) -> str:
+    """A differing value for a person: its repr, cut short past SAID_CHARACTERS."""
+    text = repr(value)
+    return text if len(text) <= SAID_CHARACTERS else text[: SAID_CHARACTERS - 1] + "…"
 
 
 def _key(key: tuple[object, ...]) -> str:

@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import gc
+import itertools
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -892,7 +893,37 @@ def _cell_changes(name: str, live: Any, rebuilt: Any) -> list[tuple[str, Any, An
         a, b = dict(enumerate(a)), dict(enumerate(b))
     if not (isinstance(a, dict) and isinstance(b, dict)):
         return [(name, a, b)]
-    return [(f"{name}.{k}", a.get(k), b.get(k)) for k in {**a, **b} if a.get(k) != b.get(k)]
+    return [
+        change
+        for k in {**a, **b}
+        if a.get(k) != b.get(k)
+        for change in _list_changes(f"{name}.{k}", a.get(k), b.get(k))
+    ]
+
+
+SHOWN_ITEMS = 3
+"""Differing items of a list said, at most (a missing check-in among 3,900 printed both
+lists whole: a 1.7 MB line)."""
+
+
+def _list_changes(name: str, live: Any, rebuilt: Any) -> list[tuple[str, Any, Any]]:
+    """A differing field; a list by its length and its first differing items."""
+    if not (isinstance(live, list) and isinstance(rebuilt, list)):
+        return [(name, live, rebuilt)]
+    out: list[tuple[str, Any, Any]] = []
+    if len(live) != len(rebuilt):
+        out.append((f"{name} (items)", len(live), len(rebuilt)))
+    missing = object()
+    differing = [
+        (i, x, y)
+        for i, (x, y) in enumerate(itertools.zip_longest(live, rebuilt, fillvalue=missing))
+        if x != y
+    ]
+    for n, (i, x, y) in enumerate(differing[:SHOWN_ITEMS], 1):
+        more = len(differing) - SHOWN_ITEMS if n == SHOWN_ITEMS else 0
+        label = f"{name}[{i}]" + (f" (and {more} more items differ)" if more > 0 else "")
+        out.append((label, None if x is missing else x, None if y is missing else y))
+    return out
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import asyncpg
 from domain.cycle import Cycle
 from services.db import app_dsn, create_pool
 from services.projector.registry import PROJECTIONS
-from services.projector.schema import ensure_tables
+from services.projector.schema import ensure_tables, outdated_read_models
 from services.settings import Settings
 from services.store.event_store import EventStore
-from services.store.migrate import migrate
+from services.store.migrate import migrate, pending_migrations
 from services.store.repository import Repository
 
 SNAPSHOT_INTERVALS: dict[type, int] = {Cycle: 1}
@@ -42,17 +42,45 @@ class System:
         await self.pool.close()
 
 
+class SchemaBehindError(RuntimeError):
+    """The database is not at this code's schema, and the command does not change it."""
+
+
+async def _check_current(admin_dsn: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        behind = await pending_migrations(conn)
+        outdated = await outdated_read_models(conn, PROJECTIONS)
+    finally:
+        await conn.close()
+    if behind or outdated:
+        what = []
+        if behind:
+            some = ", ".join(behind) if len(behind) <= 2 else f"{behind[0]} to {behind[-1]}"
+            what.append(f"{len(behind)} migration(s), {some}")
+        what += [f"read model(s) {', '.join(outdated)}"] if outdated else []
+        raise SchemaBehindError(
+            f"the database is not at this code's schema ({'; '.join(what)} not applied):"
+            " `okr migrate` (or `okr serve`) applies them; this command changes nothing"
+        )
+
+
 def with_database(dsn: str, database: str) -> str:
     """The same server and login, another database."""
     return urlunsplit(urlsplit(dsn)._replace(path="/" + database))
 
 
 async def bootstrap(settings: Settings, admin_dsn: str, *, run_migrations: bool = True) -> System:
-    """Migrate (as admin), then connect as the application role and wire the store."""
+    """Migrate (as admin), then connect as the application role and wire the store. Without
+    `run_migrations` (a command that only reads), SchemaBehindError unless the database is
+    at this code's schema: a check run from a newer checkout re-made a production database's
+    read models, silently."""
     migrated: list[str] = []
     if run_migrations:
         migrated = await migrate(admin_dsn, settings.app_db_password)
         migrated += [f"read model {p}" for p in await ensure_tables(admin_dsn, PROJECTIONS)]
+    else:
+        await _check_current(admin_dsn)
     dsn = settings.app_database_url or app_dsn(admin_dsn, settings.app_db_password)
     pool = await create_pool(dsn, settings.pool_min, settings.pool_max)
     store = EventStore(pool, notify=settings.notify)

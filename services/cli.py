@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from services import commands
+from services.bootstrap import SchemaBehindError
 from services.db import CONNECTION_LOST
 from services.read import UnreadableLogError
 from services.settings import Settings
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
         code = 0
     except UNREACHABLE as error:  # a wrong DATABASE_URL, a server down: one line, no traceback
         raise SystemExit(f"okr: the database is out of reach: {error}") from None
-    except UnreadableLogError as error:  # a damaged row on the way "as of": where, in a line
+    except (UnreadableLogError, SchemaBehindError) as error:  # said in a line
         raise SystemExit(f"okr: {error}") from None
     sys.exit(code)
 

@@ -109,7 +109,7 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as error:  # an unknown name: said before any server starts
         raise SystemExit(f"okr: {error}") from None
     with admin_database(settings) as dsn:
-        async with running_system(settings, dsn) as system:
+        async with running_system(settings, dsn, migrate=args.action == "rebuild") as system:
             tenant = None if args.tenant is None else await resolve_tenant(system, args.tenant)
             if args.action == "rebuild":
                 if tenant is None:
@@ -204,7 +204,7 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
         raise SystemExit("okr: give --as-of or --as-of-position, not both")
     at = None if args.as_of is None else not_after_now(parse_instant(args.as_of))
     with admin_database(settings) as dsn:
-        async with running_system(settings, dsn) as system:
+        async with running_system(settings, dsn, migrate=False) as system:
             tenant = await resolve_tenant(system, args.tenant)
             try:
                 known = await get_tenant(system.pool, tenant)
@@ -254,7 +254,7 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
         raise SystemExit(f"okr: --from ({args.since}) must not be after --to ({args.until})")
     since, until = not_after_now(since), not_after_now(until)
     with admin_database(settings) as dsn:
-        async with running_system(settings, dsn) as system:
+        async with running_system(settings, dsn, migrate=False) as system:
             tenant = await resolve_tenant(system, args.tenant)
             states = [  # read once: the changes, and the titles of parents they name
                 await state_as_of(system.repository, tenant, recorded_at=instant)
@@ -308,7 +308,7 @@ async def audit(args: argparse.Namespace, settings: Settings) -> int:
     from services.store.chain import verify_chain
 
     with admin_database(settings) as dsn:
-        async with running_system(settings, dsn) as system:
+        async with running_system(settings, dsn, migrate=False) as system:
             tenant = await resolve_tenant(system, args.tenant)
             report = await verify_chain(system.pool, tenant)
     if report.ok:

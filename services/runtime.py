@@ -26,9 +26,12 @@ def admin_database(settings: Settings) -> Iterator[str]:
 
 
 @asynccontextmanager
-async def running_system(settings: Settings, admin_dsn: str) -> AsyncIterator[System]:
-    """A migrated, wired system for the length of the block."""
-    system = await bootstrap(settings, admin_dsn)
+async def running_system(
+    settings: Settings, admin_dsn: str, *, migrate: bool = True
+) -> AsyncIterator[System]:
+    """A migrated, wired system for the length of the block; without `migrate` (a command
+    that only reads), one whose database must be at this code's schema already."""
+    system = await bootstrap(settings, admin_dsn, run_migrations=migrate)
     try:
         yield system
     finally:

@@ -162,6 +162,17 @@ RETIRED_TABLES = {"audit": ("rm_audit",)}
 (the audit trail is read from the log itself: see projections.audit)."""
 
 
+async def outdated_read_models(
+    conn: asyncpg.Connection, projections: tuple[Projection[Any], ...]
+) -> list[str]:
+    """The projections whose tables are not of this code's spec (ensure_tables would make
+    them anew), changing nothing."""
+    if await conn.fetchval("SELECT to_regclass('read_model_schemas')") is None:
+        return [p.name for p in projections]
+    known = dict(await conn.fetch("SELECT projection, fingerprint FROM read_model_schemas"))
+    return [p.name for p in projections if known.get(p.name) != fingerprint(p)]
+
+
 async def ensure_tables(admin_dsn: str, projections: tuple[Projection[Any], ...]) -> list[str]:
     """Create or re-create read-model tables whose spec changed; the projections reset."""
     conn = await asyncpg.connect(admin_dsn)

@@ -36,6 +36,14 @@ async def migrate(admin_dsn: str, app_password: str | None = None) -> list[str]:
         await conn.close()
 
 
+async def pending_migrations(conn: asyncpg.Connection) -> list[str]:
+    """The migrations this code has that the database has not applied (changing nothing)."""
+    if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
+        return [path.name for path in migration_files()]
+    done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+    return [path.name for path in migration_files() if path.name not in done]
+
+
 async def _apply_pending(conn: asyncpg.Connection) -> list[str]:
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -123,6 +123,45 @@ async def test_a_damaged_row_past_an_as_of_is_said_in_one_line(
         assert f"cannot be read at position {head}" in said[0]
 
 
+async def test_a_command_that_only_reads_changes_no_schema(databases: DatabaseFactory) -> None:
+    """`okr progress`, `okr diff`, `okr audit verify`, `okr projections verify` on a database
+    not at this code's schema (a check run from a newer checkout): they migrated it and made
+    its read models anew, silently. They say what is not applied, in a line, exit 1, and
+    change nothing; `okr migrate` applies it."""
+    empty = await databases.create()
+    done = okr(empty, "progress", "--tenant", "demo")
+    assert done.returncode == 1 and "not at this code's schema" in done.stderr, done.stderr
+    conn = await asyncpg.connect(empty)
+    try:
+        assert await conn.fetchval("SELECT to_regclass('schema_migrations')") is None
+    finally:
+        await conn.close()
+
+    dsn = await databases.create()
+    assert okr(dsn, "demo").returncode == 0
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "UPDATE read_model_schemas SET fingerprint = 'older' WHERE projection = 'history'"
+        )
+        lines = await conn.fetchval("SELECT count(*) FROM rm_history")
+        for args in (
+            ("progress", "--tenant", "demo", "--as-of", "2026-10-15"),
+            ("diff", "--tenant", "demo", "--from", "2026-10-01", "--to", "2026-10-15"),
+            ("audit", "verify", "--tenant", "demo"),
+            ("projections", "verify"),
+        ):
+            done = okr(dsn, *args)
+            said = done.stderr.strip().splitlines()
+            assert done.returncode == 1 and len(said) == 1, (args, done.stderr)
+            assert "read model(s) history not applied" in said[0] and "okr migrate" in said[0]
+        assert await conn.fetchval("SELECT count(*) FROM rm_history") == lines  # untouched
+        assert okr(dsn, "migrate").returncode == 0
+        assert okr(dsn, "audit", "verify", "--tenant", "demo").returncode == 0
+    finally:
+        await conn.close()
+
+
 async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -> None:
     """The demo loads once, prints its tree; a past day's tree differs; verify passes."""
     dsn = await databases.create()
@@ -206,6 +245,7 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     runs, an unknown projection: each ends with a clear message and an exit code, before
     any work."""
     dsn = await databases.create()
+    assert okr(dsn, "migrate").returncode == 0  # (a command that reads changes no schema)
     unknown = okr(dsn, "progress", "--tenant", "no-such-client")
     assert unknown.returncode != 0 and "no tenant" in unknown.stderr
     nobody = str(uuid.uuid4())  # an id in neither the directory nor the log

@@ -115,7 +115,7 @@ def error_statuses(handler: HTTPRouteHandler, path: str) -> set[int]:
     if not handler.opt.get(PUBLIC):  # 403: a suspended tenant's key, on any route
         statuses |= {401, 403}
     if handler.http_methods & WRITES:
-        statuses |= {409, 413}
+        statuses |= {409, 413, 415}
         if "{tenant_id" in path:
             statuses |= {412}
     if path.endswith("/auth/token"):

@@ -136,6 +136,12 @@ class NotFoundError(ApiError):
     status, kind, title = 404, "not-found", "Not found"
 
 
+class UnsupportedMediaTypeError(ApiError):
+    """A request body sent as something other than JSON (HTTP 415)."""
+
+    status, kind, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class InvalidQueryError(ApiError):
     """A query parameter that does not make sense (a bad cursor, an impossible range)."""
 
@@ -491,6 +497,7 @@ ERROR_STATUSES: dict[int, str] = {
     409: "Conflicts with the item's state or a concurrent change",
     412: "If-Match names a version the item is no longer at",
     413: "Request body over the size limit",
+    415: "A request body not sent as Content-Type: application/json",
     422: "Invalid input: errors[] names each field and rule",
     429: "Too many failed sign-ins",
     503: "The read model did not reach min_position in time, or the database is out of reach"

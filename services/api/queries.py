@@ -20,7 +20,12 @@ from domain import values
 from domain.errors import InvalidValueError
 from services.api.dependencies import caught_up
 from services.api.pagination import MAX_POSITION
-from services.api.problems import BODY, InvalidQueryError, says_nothing
+from services.api.problems import (
+    BODY,
+    InvalidQueryError,
+    UnsupportedMediaTypeError,
+    says_nothing,
+)
 from services.api.runtime import runtime_of
 
 _STATE_KEY = "okr_query_names"
@@ -116,12 +121,30 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
         await _check_min_position(request, request.query_params[MIN_POSITION])
     if not taken.body and request.method in _WRITES:
         await _no_body(request)
+    elif request.method in _WRITES:
+        await _body_as_json(request)
     if taken.numbers or taken.whole or taken.flags:
         await _scalars_as_documented(request, taken)
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+async def _body_as_json(request: Request[Any, Any, Any]) -> None:
+    """415 for a body sent as anything but JSON (`curl -d` sends a form's type): it was read
+    as JSON all the same."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return
+    if await request.body() == b"":  # no body: the route says what it lacks
+        return
+    said = f"Content-Type {media_type}" if media_type else "no Content-Type"
+    raise UnsupportedMediaTypeError(
+        f"the body is read as JSON: send it as Content-Type: application/json ({said} given)",
+        field="Content-Type",
+        rule="unsupported_media_type",
+    )
 
 
 async def _no_body(request: Request[Any, Any, Any]) -> None:

@@ -650,3 +650,31 @@ async def test_a_valid_at_still_to_come_is_refused(client: httpx.AsyncClient, wo
             params={"valid_at": "2027-02-14"},
         )  # fmt: skip
         assert taken.status_code == 200, (path, taken.text)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "application/xml"],
+)
+async def test_a_body_not_sent_as_json_is_415(
+    client: httpx.AsyncClient, world: World, content_type: str | None
+) -> None:
+    """A JSON body sent as text, as a form (what `curl -d` sends) or with no type was read
+    as JSON all the same: 415 naming Content-Type, and nothing is written; as JSON (with a
+    charset, or a +json type) it is taken."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/objectives"
+    auth = world.a.auth("client_admin")
+    head = await log_head(client, world)
+    body = b'{"cycle_id": "%s", "title": "Crescere", "owner": "anna"}' % (
+        str(world.ids.cycle_id).encode()
+    )
+    typed = {} if content_type is None else {"content-type": content_type}
+    refused = await client.post(base, headers={**auth, **typed}, content=body)
+    problem = assert_problem(refused, 415)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+        ("Content-Type", "unsupported_media_type")
+    ]
+    assert await log_head(client, world) == head
+    for taken in ("application/json; charset=utf-8", "application/vnd.okr+json"):
+        made = await client.post(base, headers={**auth, "content-type": taken}, content=body)
+        assert made.status_code == 201, made.text

@@ -31,6 +31,7 @@ _APP: M = {
     "no": {"it": "no", "en": "no"},
     "person.unknown": {"it": "qualcuno", "en": "someone"},
     "person.integration": {"it": "un'integrazione", "en": "an integration"},
+    "person.left": {"it": "non più membro", "en": "no longer a member"},
     "person.system": {"it": "il sistema", "en": "the system"},
     "months.short": {
         "it": "gen feb mar apr mag giu lug ago set ott nov dic",

@@ -10,7 +10,7 @@ tenant's user stays an id: a name is never told to a tenant that has no business
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from uuid import UUID
 
 import asyncpg
@@ -33,19 +33,32 @@ _GIVEN_ACCESS = (
 member who left still owns what they owned, by name."""
 
 
+class Names(dict[str, str]):
+    """Display names by actor, and which of them may act in the tenant now (`present`)."""
+
+    def __init__(self, names: Mapping[str, str], present: frozenset[str] = frozenset()) -> None:
+        super().__init__(names)
+        self.present = present
+
+    def has_left(self, actor: str) -> bool:
+        """Whether this is a person the tenant knew who may no longer act in it: an owner who
+        left still owns what they owned, and a reader can tell."""
+        return actor.startswith("user:") and actor in self and actor not in self.present
+
+
 class People:
     """Display names by actor, cached per tenant for a minute."""
 
     def __init__(self, pool: asyncpg.Pool, ttl: float = TTL_SECONDS) -> None:
         self.pool = pool
         self.ttl = ttl
-        self._tenants: dict[UUID, tuple[float, dict[str, str]]] = {}
+        self._tenants: dict[UUID, tuple[float, Names]] = {}
         self._unnamed_keys: dict[UUID, set[str]] = {}
         """Keys that acted in a tenant, looked up since its names were kept, and not its:
         not looked up again until they are kept anew."""
         self._users: dict[str, tuple[float, str | None]] = {}
 
-    async def names(self, tenant_id: UUID, acted: Iterable[str] = ()) -> dict[str, str]:
+    async def names(self, tenant_id: UUID, acted: Iterable[str] = ()) -> Names:
         """Names of the people who may act in the tenant (its members, its consultancy's
         admins) or could once, and of its keys, plus those of other users who `acted` in it
         (a platform admin): never of anyone else, whom a typed owner could name."""
@@ -60,7 +73,7 @@ class People:
             cached = (now, await self._tenant_names(tenant_id))
             self._tenants[tenant_id] = cached
             unnamed |= keys - cached[1].keys()  # not the tenant's: not looked up again
-        names = dict(cached[1])
+        names = Names(cached[1], cached[1].present)
         for actor in set(acted) - names.keys():
             name = await self._user_name(actor, now)
             if name is not None:
@@ -72,17 +85,20 @@ class People:
         self._tenants.pop(tenant_id, None)
         self._unnamed_keys.pop(tenant_id, None)
 
-    async def _tenant_names(self, tenant_id: UUID) -> dict[str, str]:
+    async def _tenant_names(self, tenant_id: UUID) -> Names:
         async with tenant_transaction(self.pool, [tenant_id]) as conn:
             rows = await conn.fetch(_GIVEN_ACCESS, tenant_id)
         names = {f"user:{r['id']}": r["display_name"] for r in rows}  # past people too
+        present = set()
         for user_id, name in await consultancy_admins(self.pool, tenant_id):
             names[f"user:{user_id}"] = name
+            present.add(f"user:{user_id}")
         for m in await list_members(self.pool, tenant_id):
             names[f"user:{m.user_id}"] = m.display_name
+            present.add(f"user:{m.user_id}")
         for key in await list_api_keys(self.pool, tenant_id, include_revoked=True):
             names[f"key:{key.id}"] = key.name
-        return names
+        return Names(names, frozenset(present))
 
     async def _user_name(self, actor: str, now: float) -> str | None:
         kind, _, raw = actor.partition(":")

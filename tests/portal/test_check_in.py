@@ -162,3 +162,40 @@ async def test_a_key_result_fed_by_a_retired_kpi_says_so(
     await sign_in(page, person)
     await page.goto(f"/t/{client.id}/kr/{kr}")
     await expect(page.locator(".facts .badge.retired")).to_have_text("ritirato")
+
+
+async def test_an_owner_who_left_is_said_to_have_left(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A key result's owner removed from the company still owns it, by name, and nobody
+    could tell: the tree and the key result's page say they are no longer a member; an
+    owner who stays is named as before."""
+    from services.projector.waiting import wait_for_position
+
+    client, person, app, ctx = await a_company_of_its_own(portal.system)
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=10), 90, "Nuovi clienti",
+        kind="increase", start=0, target=10,
+    )  # fmt: skip
+    gone, _ = await app.access.invite(ctx, f"a-{client.slug}@gialli.example", "Anna Verdi",
+                                      "client_member")  # fmt: skip
+    await app.key_results.edit(ctx, kr, owner=f"user:{gone.user_id}")
+    await app.access.remove(ctx, gone.user_id)
+    head = await portal.system.store.head(client.id)
+    for projection in ("progress", "history"):  # the names of who left: from the history
+        assert await wait_for_position(portal.system.pool, client.id, head,
+                                       projection=projection, within=30)  # fmt: skip
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}")
+    owner = page.locator(".kr dd").filter(has_text="Anna Verdi")
+    await expect(owner).to_have_text("Anna Verdi (non più membro)")
+    await expect(page.locator("span.left")).to_have_count(1)  # not the objective's "Anna"
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await expect(page.locator("dd").filter(has_text="Anna Verdi")).to_have_text(
+        "Anna Verdi (non più membro)"
+    )
+    await page.get_by_role("link", name="English").click()
+    await expect(page.locator("dd").filter(has_text="Anna Verdi")).to_have_text(
+        "Anna Verdi (no longer a member)"
+    )

@@ -208,11 +208,18 @@ _SORTED = msgspec.json.Encoder(order="sorted", decimal_format="number")
 20.5)."""
 
 
+class ClientGoneError(Exception):
+    """The client went away before its request's body was whole."""
+
+
 async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body, 413 past ``limit`` bytes."""
+    """The whole request body, 413 past ``limit`` bytes; ClientGoneError if the client
+    disconnects before its end (what came is not the body it sent)."""
     chunks, size = [], 0
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGoneError
         if message["type"] != "http.request":
             break
         chunk = message.get("body", b"")
@@ -264,7 +271,10 @@ class IdempotencyMiddleware(ASGIMiddleware):
         elif tenant_id is not None and principal.role_in(tenant_id) is None:
             await next_app(scope, receive, send)  # the guard answers 404: claim nothing
             return
-        body = await read_body(receive, runtime.settings.max_body_bytes)
+        try:
+            body = await read_body(receive, runtime.settings.max_body_bytes)
+        except ClientGoneError:  # gone mid-upload: a part of a body claims and runs nothing
+            return  # (its retry, whole, is the request; a claim would refuse it 422)
         digest = request_hash(scope["method"], scope["path"], scope.get("query_string", b""), body)
         store = KeyStore(
             runtime.pool, tenant_id, principal.actor,

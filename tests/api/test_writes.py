@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
+from litestar import Litestar
 
 from services.bootstrap import System
 from services.projector.worker import TENANT_LOCK_KEY
@@ -335,3 +337,42 @@ async def test_a_position_past_the_log_answers_422_at_once(
             f"{tenant_base}/audit", headers=auth, params={"min_position": ahead}
         )
         assert read.status_code == status, read.text
+
+
+async def test_a_client_gone_mid_upload_claims_and_runs_nothing(
+    app: Litestar, client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A client that times out halfway through sending its body, then retries with the same
+    Idempotency-Key: the part that came was claimed and run as the request (a revocation
+    without its reason), and the whole retry was refused 422 key_reused, its write lost.
+    Now the part claims and runs nothing, and the retry is the request."""
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4()),
+               "content-type": "application/json"}  # fmt: skip
+    body = b'{"value": "21.5", "on": "2027-02-12", "note": "dal gestionale"}'
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    raw.append((b"content-length", str(len(body)).encode()))
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": check_ins_path(world), "raw_path": check_ins_path(world).encode(),
+        "query_string": b"", "root_path": "", "headers": raw,
+        "client": ("127.0.0.1", 5000), "server": ("okr.test", 80),
+    }  # fmt: skip
+    arrived = [
+        {"type": "http.request", "body": body[:20], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return arrived.pop(0) if arrived else {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    before = await head(system, world)
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    assert not [m for m in sent if m["type"] == "http.response.start"]  # nobody to answer
+    assert await head(system, world) == before
+    retried = await client.post(check_ins_path(world), headers=headers, content=body)
+    assert retried.status_code == 201, retried.text
+    assert await head(system, world) == before + 1

@@ -22,6 +22,7 @@ from services.api.dependencies import caught_up
 from services.api.pagination import MAX_POSITION
 from services.api.problems import (
     BODY,
+    BadPreconditionError,
     InvalidQueryError,
     UnsupportedMediaTypeError,
     says_nothing,
@@ -52,6 +53,8 @@ class _Taken(NamedTuple):
     flags: tuple[str, ...] = ()
     """The body's boolean fields (committed): true or false, not "true" nor 1, which the
     lenient decoding of bodies would take for one."""
+    if_match: bool = False
+    """Whether the route checks If-Match (the writes of one item of the log)."""
 
 
 def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None:
@@ -99,6 +102,7 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                     _fields_of(body, msgspec.inspect.DecimalType),
                     _fields_of(body, msgspec.inspect.IntType),
                     _fields_of(body, msgspec.inspect.BoolType),
+                    "if_match" in handler.parsed_fn_signature.parameters,
                 )  # fmt: skip
     app.state[_STATE_KEY] = taken
 
@@ -119,6 +123,13 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
         )
     if MIN_POSITION in request.query_params and MIN_POSITION not in taken.declared:
         await _check_min_position(request, request.query_params[MIN_POSITION])
+    if request.method in _WRITES and not taken.if_match and "if-match" in request.headers:
+        raise BadPreconditionError(
+            "this write does not check If-Match, which was ignored, stale or not: send it"
+            " only to the writes whose schema has it (an item's own changes)",
+            field="If-Match",
+            rule="if_match_not_taken",
+        )
     if not taken.body and request.method in _WRITES:
         await _no_body(request)
     elif request.method in _WRITES:

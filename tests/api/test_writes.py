@@ -376,3 +376,31 @@ async def test_a_client_gone_mid_upload_claims_and_runs_nothing(
     retried = await client.post(check_ins_path(world), headers=headers, content=body)
     assert retried.status_code == 201, retried.text
     assert await head(system, world) == before + 1
+
+
+async def test_if_match_on_a_write_that_does_not_check_it_is_refused(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A tenant's settings, a KPI's link to a key result: If-Match, stale or garbage, was
+    ignored and the write applied, where the client meant "only if nothing changed". It is
+    refused (400 naming If-Match) and nothing is written; without it the write is taken."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("consultancy_admin")
+    before = await head(system, world)
+    cadence = (await client.get(base, headers=auth)).json()["check_in_cadence_days"]
+    for if_match in ('"1"', "garbage"):
+        refused = await client.patch(
+            base, headers={**auth, "If-Match": if_match}, json={"check_in_cadence_days": 9}
+        )
+        assert refused.status_code == 400, refused.text
+        error = refused.json()["errors"][0]
+        assert (error["field"], error["rule"]) == ("If-Match", "if_match_not_taken")
+    assert await head(system, world) == before
+    taken = await client.patch(base, headers=auth, json={"check_in_cadence_days": cadence + 1})
+    assert taken.status_code == 200, taken.text
+    await client.patch(base, headers=auth, json={"check_in_cadence_days": cadence})  # as it was
+    stale = await client.post(  # a route that checks it still answers 412 when stale
+        check_ins_path(world), headers={**world.a.auth("client_member"), "If-Match": '"1"'},
+        json={"value": "20", "on": "2027-02-13"},
+    )  # fmt: skip
+    assert stale.status_code == 412, stale.text

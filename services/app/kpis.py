@@ -2,7 +2,8 @@
 
 A measurement feeds every key result linked to the KPI in the same command: each gets a
 check-in (source "kpi") whose id is derived from the measurement and the key result, so a
-correction of the measurement corrects exactly those check-ins.
+correction of the measurement corrects exactly those check-ins, on a key result unlinked
+since too.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ class KpiCommands(Commands):
         if_match: int | None = None,
     ) -> Written:
         """Correct a measurement and, with the same reason, the check-ins it fed (`if_match`:
-        as for record_measurement)."""
+        as for record_measurement); `fed_key_results`: the key results so corrected."""
 
         async def attempt() -> Written:
             kpi = await self.get(ctx, kpi_id)
@@ -147,7 +148,7 @@ class KpiCommands(Commands):
             )
             now = kpi.measurements[measurement_id].value
             fed = []
-            for kr in await self._linked(ctx, kpi):
+            for kr in await self._fed(ctx, kpi):
                 check_in_id = fed_check_in_id(measurement_id, kr.id)
                 fed_in = kr.check_ins.get(check_in_id)
                 if fed_in is not None and fed_in.value != now:  # (corrected to it by hand)
@@ -155,7 +156,8 @@ class KpiCommands(Commands):
                         check_in_id=check_in_id, value=now, reason=reason, author=ctx.actor
                     )
                     fed.append(kr)
-            return Written(kpi.id, kpi.version, await self.save(ctx, kpi, *fed))
+            positions = await self.save(ctx, kpi, *fed)
+            return Written(kpi.id, kpi.version, positions, {"fed_key_results": [k.id for k in fed]})
 
         return await self.retrying(attempt)
 
@@ -165,6 +167,20 @@ class KpiCommands(Commands):
             for kr_id in kpi.linked_key_results
         ]
         return [kr for kr in krs if kr.kpi_id == kpi.id and not kr.is_archived]
+
+    async def _fed(self, ctx: Context, kpi: KPI) -> list[KeyResult]:
+        """The key results the KPI may have fed: linked now or once (a key result unlinked
+        keeps the check-ins the KPI fed it, and a correction of the measurement behind one
+        corrects it: it stayed at the wrong value, said nowhere), but archived ones."""
+        links = await self.repository.events_of(
+            ctx.tenant_id, kpi.id, KPI.KeyResultLinked, grants=ctx.grants
+        )
+        ids = dict.fromkeys([*kpi.linked_key_results, *(e.key_result_id for e in links)])
+        krs = [
+            await self.repository.get(ctx.tenant_id, kr_id, grants=ctx.grants, kind=KeyResult)
+            for kr_id in ids
+        ]
+        return [kr for kr in krs if not kr.is_archived]
 
     async def _feedable(self, ctx: Context, kpi: KPI, on: date) -> list[tuple[KeyResult, Cycle]]:
         """Linked key results whose cycle is open and covers the business date `on`."""

@@ -303,6 +303,23 @@ class EventStore:
             )
         return [row["stream_id"] for row in rows]
 
+    async def stream_events(
+        self,
+        tenant_id: UUID,
+        stream_id: UUID,
+        topics: Sequence[str],
+        grants: Iterable[UUID] | None = None,
+    ) -> list[StoredEvent]:
+        """The stream's events of these topics, every one since its first (no snapshot
+        stands in for them), in version order: rare reads, of a few events."""
+        async with tenant_transaction(self.pool, grants or [tenant_id]) as conn:
+            rows = await conn.fetch(
+                "SELECT version, topic, state FROM events WHERE tenant_id = $1"
+                " AND stream_id = $2 AND topic = ANY($3) ORDER BY version",
+                tenant_id, stream_id, list(topics),
+            )  # fmt: skip
+        return [StoredEvent(stream_id, r["version"], r["topic"], r["state"]) for r in rows]
+
     async def head(self, tenant_id: UUID, grants: Iterable[UUID] | None = None) -> int:
         """The tenant's last position (0 for an empty log)."""
         async with tenant_transaction(self.pool, grants or [tenant_id]) as conn:

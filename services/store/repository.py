@@ -28,6 +28,7 @@ from services.store.transcoder import MsgspecTranscoder
 log = structlog.get_logger("okr.store")
 
 A = TypeVar("A", bound=Aggregate)
+E = TypeVar("E")
 _KEYS_SQL = "SELECT tenant_id, cipher_key FROM tenant_keys WHERE tenant_id = ANY($1::uuid[])"
 
 
@@ -179,6 +180,21 @@ class Repository:
             _fold(tenant_id, aggregate_id, rows, mapper, kind)
             for aggregate_id, rows, kind in zip(aggregate_ids, streams, kinds, strict=True)
         ]
+
+    async def events_of(
+        self,
+        tenant_id: UUID,
+        aggregate_id: UUID,
+        kind: type[E],
+        *,
+        grants: Iterable[UUID] | None = None,
+    ) -> list[E]:
+        """Every event of this kind the aggregate ever had, oldest first (its snapshots
+        keep its state, not what it went through: a KPI's links since undone)."""
+        topic: str = getattr(kind, "TOPIC")  # noqa: B009 - the events' own topic
+        stored = await self.store.stream_events(tenant_id, aggregate_id, [topic], grants)
+        mapper = await self.mapper(tenant_id)
+        return [cast(E, mapper.to_domain_event(event)) for event in stored]
 
     async def save(
         self,

@@ -265,6 +265,38 @@ async def test_a_kpi_measurement_feeds_its_linked_key_result(
     assert (kr.current_value, kr.version) == (Decimal("20.5"), version)
 
 
+async def test_a_kpi_correction_reaches_a_key_result_unlinked_since(
+    app: OKRApplication, ctx: Context
+) -> None:
+    """A measurement of 4 fed a key result, which was then unlinked; the measurement is
+    corrected to 9: the KPI read 9 and the key result stayed at 4, said nowhere. The check-in
+    it fed is corrected too, and the correction says which key results it corrected; a key
+    result linked after the measurement, which it never fed, is left alone."""
+    kpi = await app.kpis.create(
+        ctx, name="Ticket aperti", direction="lower_is_better", green=5, red=10,
+        frequency_days=7, owner="marco", unit=Unit(UnitKind.COUNT),
+    )  # fmt: skip
+    _, kr_id = await seed_kr(app, ctx, kpi_id=kpi.item_id)
+    measured = await app.kpis.record_measurement(ctx, kpi.item_id, value=4, on=date(2027, 2, 8))
+    await app.key_results.unlink_kpi(ctx, kr_id)
+    later = (await app.objectives.create(
+        ctx, cycle_id=(await app.key_results.get(ctx, kr_id)).cycle_id, title="Altro",
+        owner="marco",
+    )).item_id  # fmt: skip
+    other = await app.key_results.create(
+        ctx, objective_id=later, title="Ticket", kind="decrease", owner="marco", start=12,
+        target=4, kpi_id=kpi.item_id,
+    )  # fmt: skip
+    corrected = await app.kpis.correct_measurement(
+        ctx, kpi.item_id, measurement_id=measured.extra["measurement_id"], value=9,
+        reason="the export missed a queue",
+    )  # fmt: skip
+    assert corrected.extra["fed_key_results"] == [kr_id]
+    kr = await app.key_results.get(ctx, kr_id)
+    assert (kr.kpi_id, kr.current_value) == (None, 9)
+    assert (await app.key_results.get(ctx, other.item_id)).check_ins == {}
+
+
 async def test_concurrency_error_surfaces_for_non_retryable_edits(
     app: OKRApplication, system: System, ctx: Context
 ) -> None:

@@ -189,7 +189,7 @@ else it reaches, nor its name."""
 
 
 async def may_add_account(
-    conn: asyncpg.Connection, user_id: UUID, inviter: UUID | None, tenant_id: UUID | None
+    conn: Conn, user_id: UUID, inviter: UUID | None, tenant_id: UUID | None
 ) -> None:
     """AccountBeyondReachError unless `inviter` may give this existing account a role: they
     manage all it reaches (or it reaches nothing), or are a platform admin (migration

@@ -60,7 +60,11 @@ def _decoded(mapper: Mapper[Any], records: Sequence[LogRecord]) -> list[Recorded
     read, record, classes = _state_reader(mapper), _recorded, _Classes()
     out = []
     for r in records:
-        cls, class_version = classes[r.topic]
+        try:
+            cls, class_version = classes[r.topic]
+        except Exception as error:  # a topic no class answers to (renamed, damaged)
+            mark_failed_at(error, r.position)
+            raise
         try:
             state = read(r.state)
         except Exception:  # the mapper decodes it, or raises its error

@@ -709,8 +709,11 @@ async def test_a_kpi_can_be_renamed_and_retired(client: httpx.AsyncClient, world
     assert any("Ritirato presto" in t for t in said), said
 
 
+@pytest.mark.parametrize(
+    "damage", ["state = set_byte(state, 0, 193)", "topic = topic || 'X'"]
+)  # its bytes, or a topic no class answers to
 async def test_as_of_past_a_damaged_row_says_where_the_log_cannot_be_read(
-    client: httpx.AsyncClient, world: World, admin: asyncpg.Connection
+    client: httpx.AsyncClient, world: World, admin: asyncpg.Connection, damage: str
 ) -> None:
     """A row of the log damaged on disk: a view "as of" a point past it answered a bare
     500 (the CLI a traceback). It is a 500 that says the log cannot be read there, at
@@ -727,7 +730,7 @@ async def test_as_of_past_a_damaged_row_says_where_the_log_cannot_be_read(
     shown = await client.get(f"{base}/progress", headers=auth, params={"min_position": damaged})
     assert shown.status_code == 200, shown.text
     await admin.execute(
-        "UPDATE events SET state = set_byte(state, 0, 193) WHERE tenant_id = $1 AND position = $2",
+        f"UPDATE events SET {damage} WHERE tenant_id = $1 AND position = $2",
         UUID(tenant), damaged,
     )  # fmt: skip
     past = await client.get(f"{base}/progress", headers=auth, params={"as_of_position": damaged})

@@ -345,8 +345,9 @@ async def test_a_rebuild_ended_by_sigterm_leaves_no_shadow_tables(
             stderr=subprocess.PIPE,
         )  # fmt: skip
         for _ in range(600):  # until it waits for the swap, its shadows made
-            waiting = await holder.fetchval(
+            waiting = await holder.fetchval(  # (pg_locks is the whole server's)
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             )
             if waiting:
                 break

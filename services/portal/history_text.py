@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from domain.progress import over_achievement, score_shown, shown_progress
+from domain.values import MAX_PLACES
 from projections.audit import AuditEntry
 from projections.history import WORDS, HistoryLine, render
 from projections.history_text import MEASURED_PARAMS, said_reason
@@ -57,20 +59,22 @@ def local_text(
         given = line.params.get(key)
         number = None if given is None else _decimal(given)
         if unit is not None and number is not None:
-            params[key] = locale.value(number, unit)
+            params[key] = locale.value(number, unit, max_places=MAX_PLACES)
     params["actor"] = locale.person(line.actor, names)
     return render(line.template, params, locale.language)
 
 
+_FORMULA_AFTER = {sep: re.compile(rf"({sep})(?=[=+\-@\t\r])") for sep in ",;"}
 _FORMULA_AFTER_A_SEPARATOR = re.compile(r"([,;])(?=[=+\-@\t\r])")
 
 
-def _defused(cell: str) -> str:
+def _defused(cell: str, other: str) -> str:
     """A cell no spreadsheet reads as a formula: a quote before one at its start, and after
-    a comma or semicolon within it, where a spreadsheet set to split on the other
-    language's separator starts a cell ("Q4;=1+1" in the English file, split on semicolons,
-    had a cell "=1+1": the csv module quotes only this file's separator)."""
-    cell = _FORMULA_AFTER_A_SEPARATOR.sub(r"\1'", cell)
+    the `other` language's separator within it, where a spreadsheet set to split on that
+    one starts a cell ("Q4;=1+1" in the English file, split on semicolons, had a cell
+    "=1+1"). This file's own separator needs none: the cell is quoted where it holds one,
+    and the other split does not cut there."""
+    cell = _FORMULA_AFTER[other].sub(r"\1'", cell)
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
@@ -106,7 +110,7 @@ def csv_lines(
     """CSV text of timeline lines (a header when asked), guarded against spreadsheet formulas,
     as the reader's spreadsheet splits it: by semicolons in Italian (its decimal mark is the
     comma), by commas in English."""
-    buffer, writer = _sheet(locale)
+    buffer, writer, defused = _sheet(locale)
     if header:
         writer.writerow(
             [
@@ -127,19 +131,22 @@ def csv_lines(
         writer.writerow([
             str(line.position), line.recorded_at.isoformat(),
             line.valid_on.isoformat() if line.valid_on else "",
-            _defused(locale.person(line.actor, names)), locale.t(f"kind.{line.item_kind}"),
-            _defused(line.item_title),
-            _defused(local_text(line, locale, names, units)),
-            _defused(said_reason(line.reason, locale.language) or ""),
+            defused(locale.person(line.actor, names)), locale.t(f"kind.{line.item_kind}"),
+            defused(line.item_title),
+            defused(local_text(line, locale, names, units)),
+            defused(said_reason(line.reason, locale.language) or ""),
         ])  # fmt: skip
     return buffer.getvalue()
 
 
-def _sheet(locale: Locale) -> tuple[io.StringIO, Any]:
-    """A CSV writer as the reader's spreadsheet splits lines (CSV_DELIMITER), into a buffer."""
+def _sheet(locale: Locale) -> tuple[io.StringIO, Any, Callable[[str], str]]:
+    """A CSV writer as the reader's spreadsheet splits lines (CSV_DELIMITER), into a buffer,
+    and what defuses a cell of it (_defused, after the other language's separator)."""
     buffer = io.StringIO()
     delimiter = CSV_DELIMITER.get(locale.language, ",")
-    return buffer, csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    other = ";" if delimiter == "," else ","
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    return buffer, writer, partial(_defused, other=other)
 
 
 AUDIT_COLUMNS = (
@@ -159,13 +166,13 @@ def audit_csv_lines(
     """CSV text of audit trail entries for a person's spreadsheet (a header when asked), as
     csv_lines writes the timeline: who by name and what changed in words (`said`, by
     position) first, then every fact the API's CSV has, the payload as JSON."""
-    buffer, writer = _sheet(locale)
+    buffer, writer, defused = _sheet(locale)
     if header:
         writer.writerow([locale.t(f"csv.{c}") for c in AUDIT_COLUMNS])
     for e in entries:
         writer.writerow([
-            str(e.position), e.recorded_at.isoformat(), _defused(locale.person(e.actor, names)),
-            _defused(said.get(e.position, "")), _defused(e.topic), _defused(e.actor),
+            str(e.position), e.recorded_at.isoformat(), defused(locale.person(e.actor, names)),
+            defused(said.get(e.position, "")), defused(e.topic), defused(e.actor),
             str(e.stream_id), str(e.version), str(e.correlation_id), e.hash,
             _defused_json(msgspec.json.format(msgspec.json.encode(e.payload), indent=0).decode()),
         ])  # fmt: skip

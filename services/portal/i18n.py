@@ -173,12 +173,13 @@ class Locale:
     def _percent_sign(self, number: str) -> str:
         return number + (NBSP + "%" if self.language == "it" else "%")
 
-    def money(self, amount: Decimal | None, currency: str | None) -> str:
-        """``€ 1.200.000`` / ``€1,200,000``: cents only when there are any."""
+    def money(self, amount: Decimal | None, currency: str | None, max_places: int = 2) -> str:
+        """``€ 1.200.000`` / ``€1,200,000``: cents only when there are any (and places past
+        them, up to `max_places`, where the amount has them)."""
         if amount is None:
             return "—"
         value = Decimal(amount)
-        places = 0 if value == value.to_integral_value() else 2
+        places = 0 if value == value.to_integral_value() else max(2, _places(value, max_places))
         number = self.number(abs(value), places, places)
         code = (currency or "EUR").upper()
         symbol = _CURRENCY_SYMBOLS.get(code)
@@ -190,31 +191,40 @@ class Locale:
             text = f"{symbol}{number}"
         return "-" + text if value < 0 else text
 
-    def hours(self, value: Decimal | None) -> str:
+    def hours(self, value: Decimal | None, max_places: int = 2) -> str:
         """``19,2 ore`` / ``19.2 hours`` (one: ``1 ora`` / ``1 hour``)."""
         if value is None:
             return "—"
         key = "unit.hour" if Decimal(value) == 1 else "unit.hours"
-        return self.t(key, n=self.number(value))
+        return self.t(key, n=self.number(value, max_places))
 
-    def value(self, value: Decimal | None, unit: Measured, *, kind: str | None = None) -> str:
-        """A measured value in its unit: money, percent, hours, "4,3 su 5", "55 clienti"."""
+    def value(
+        self,
+        value: Decimal | None,
+        unit: Measured,
+        *,
+        kind: str | None = None,
+        max_places: int = 2,
+    ) -> str:
+        """A measured value in its unit: money, percent, hours, "4,3 su 5", "55 clienti"
+        (to `max_places`: a history keeps every place a correction changed)."""
         if value is None:
             return "—"
         if kind == "milestone":
             return self.t("milestone.done" if value >= 1 else "milestone.not_done")
         label = unit.unit_label or ""
+        number = self.number(value, max_places)
         if unit.unit_kind == "currency":
-            return self.money(value, unit.currency)
+            return self.money(value, unit.currency, max_places)
         if unit.unit_kind == "percent":
-            return self._percent_sign(self.number(value))
+            return self._percent_sign(number)
         if unit.unit_kind == "hours":
-            return self.hours(value)
+            return self.hours(value, max_places)
         out_of = _OUT_OF.match(label)
         if out_of:
             scale = Decimal(out_of.group(1).replace(",", "."))
-            return self.t("unit.out_of", n=self.number(value), of=self.number(scale))
-        return f"{self.number(value)} {label}".strip()
+            return self.t("unit.out_of", n=number, of=self.number(scale))
+        return f"{number} {label}".strip()
 
     def bare(self, value: Decimal | None, unit: Measured) -> str:
         """A value without words, for chart axes: compact money, plain numbers."""
@@ -306,6 +316,12 @@ class Locale:
         if _NUMBER.match(text):
             return self.number(Decimal(text), 4)
         return text
+
+
+def _places(value: Decimal, most: int) -> int:
+    """The decimal places the value has (trailing zeros aside), at most `most`."""
+    exponent = value.normalize().as_tuple().exponent
+    return min(most, -exponent) if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def _grouped(whole: str, group: str) -> bool:

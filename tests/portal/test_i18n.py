@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import NamedTuple
 from uuid import UUID
 
+import msgspec
 import pytest
 
 from services.portal.catalog import MESSAGES
@@ -205,8 +206,15 @@ def test_no_cell_of_a_history_csv_becomes_a_formula_under_either_separator() -> 
             for row in csv.reader(io.StringIO(text), delimiter=separator):
                 assert not [cell for cell in row if cell.startswith(("=", "+", "-", "@"))], row
         (row,) = csv.reader(io.StringIO(text), delimiter=CSV_DELIMITER[locale.language])
-        assert row[5] == "Q4;'=1+1;x,'=2+2," and row[3] == "'=HYPERLINK(1)"
-        assert row[7] == "'-1;'=cmd|' /C calc'!A0"
+        assert row[3] == "'=HYPERLINK(1)"
+        assert (row[5], row[7]) == {  # a quote only after the other file's separator
+            "it": ("Q4;=1+1;x,'=2+2,", "'-1;=cmd|' /C calc'!A0"),
+            "en": ("Q4;'=1+1;x,=2+2,", "'-1;'=cmd|' /C calc'!A0"),
+        }[locale.language]
+    for locale, plain in ((EN, "Revenue 5,-3 FTE"), (IT, "ciao;-) grazie")):  # its own: none
+        text = csv_lines(locale, [msgspec.structs.replace(line, item_title=plain)], {})
+        (row,) = csv.reader(io.StringIO(text), delimiter=CSV_DELIMITER[locale.language])
+        assert row[5] == plain
     payload = {"title": title, "values": [1, -2], "note": 'a"b,=c'}
     entry = AuditEntry(
         position=7, recorded_at=datetime(2027, 1, 4, 9, tzinfo=UTC), actor="x",
@@ -296,3 +304,12 @@ def test_a_history_line_says_its_values_in_their_unit() -> None:
     assert "19.5\u00a0hours" in local_text(thresholds, EN, {}, units)
     weight = line(revenue, "key_result.weight_changed", before="1", after="2")
     assert "1 → 2" in local_text(weight, IT, {}, units)
+    fine = {revenue: Unit("percent"), reply: Unit("hours"), clients: Unit("currency", "EUR")}
+    for item, before, after, said in (  # every place a correction changed (read 99,95 twice)
+        (revenue, "99.951", "99.954", "99,951\u00a0% → 99,954\u00a0%"),
+        (reply, "19.2", "19.25", "19,2\u00a0ore → 19,25\u00a0ore"),
+        (clients, "1200.5", "1200.505", "€\u00a01.200,50 → €\u00a01.200,505"),
+    ):
+        corrected = line(item, "key_result.check_in_corrected", before=before, after=after,
+                         reason="r")  # fmt: skip
+        assert said in local_text(corrected, IT, {}, fine)

@@ -25,10 +25,9 @@ async def sign_in(
     RateLimitedError before any check when the email or IP is over its limit;
     InvalidCredentialsError (counted) for an unknown email or a wrong password alike.
     """
-    await limiter.check(email, ip)
+    await limiter.attempt(email, ip)  # counted as a failure unless it succeeds
     user = await authenticate_password(pool, email, password)
     if user is None:
-        await limiter.record_failure(email, ip)
         raise InvalidCredentialsError("wrong email or password")
     await limiter.record_success(email, ip)
     return await issue_token_pair(pool, settings, user.id)

@@ -8,7 +8,11 @@ email from anywhere (50 allowed); a success clears the email's earlier failures.
 own allowance does not hold for an IP it signed in from in the last 30 days: five wrong
 passwords sent by anyone locked the owner out too, so anyone could keep an admin out of
 the API and the portal with five requests a quarter of an hour. A failure also counts for its
-IP for one minute (20 allowed, whatever the email: a success does not clear those).
+IP for one minute (20 allowed, whatever the email: a success does not clear those). An IPv6
+address counts as its /64, which one host commonly holds whole.
+
+An attempt counts as a failure from its check (`attempt`, under the email's and the IP's
+locks) until `record_success`: attempts sent at once cannot all pass the check.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 import asyncpg
 
@@ -44,6 +48,16 @@ SELECT
     ORDER BY a.attempted_at DESC OFFSET $6::int - 1 LIMIT 1) AS ip_wait
 """
 _RECORD = "INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, $3)"
+_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 2121))"
+_SUCCEEDED = """
+WITH latest AS (
+  SELECT ctid FROM login_attempts WHERE email = $1 AND ip = $2 AND NOT succeeded
+   ORDER BY attempted_at DESC LIMIT 1)
+UPDATE login_attempts a SET succeeded = true, attempted_at = now()
+  FROM latest WHERE a.ctid = latest.ctid
+"""
+"""The attempt that succeeded, counted as the failure it was until now, made a success (an
+IP's limit counts failures only: a success is not one)."""
 
 
 @dataclass(frozen=True)
@@ -68,28 +82,34 @@ class LoginRateLimiter:
         self.pool = pool
         self.limits = limits or LoginLimits()
 
-    async def check(self, email: str, ip: IpLike) -> None:
+    async def attempt(self, email: str, ip: IpLike) -> None:
         """RateLimitedError (with retry_after seconds) if this email from this IP, this email
-        from an IP it did not sign in from lately, or this IP is over its limit."""
-        lim = self.limits
-        row = await self.pool.fetchrow(
-            _WAIT, _key(email), ip_address(ip), lim.email_window, lim.per_email,
-            lim.ip_window, lim.per_ip, lim.known_for, lim.per_email_anywhere,
-        )  # fmt: skip
-        waits = [w for w in row.values() if w is not None]
-        if waits:
-            retry_after = max(1, math.ceil(max(waits).total_seconds()))
-            raise RateLimitedError(
-                f"too many failed sign-ins: retry in {retry_after} s", retry_after=retry_after
-            )
-
-    async def record_failure(self, email: str, ip: IpLike) -> None:
-        """Count a wrong email or password against the email and the IP."""
-        await self.pool.execute(_RECORD, _key(email), ip_address(ip), False)
+        from an IP it did not sign in from lately, or this IP is over its limit. Else the
+        attempt counts as a failure until record_success says otherwise: counted before the
+        password is checked, under the email's and the IP's locks, so attempts sent at once
+        do not all pass the check (15 at once were 15 guesses where 5 are allowed)."""
+        lim, key, source = self.limits, _key(email), _source(ip)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(_LOCK, f"email:{key}")  # always the email's first, then the IP's
+            await conn.execute(_LOCK, f"ip:{source}")
+            row = await conn.fetchrow(
+                _WAIT, key, source, lim.email_window, lim.per_email,
+                lim.ip_window, lim.per_ip, lim.known_for, lim.per_email_anywhere,
+            )  # fmt: skip
+            waits = [w for w in row.values() if w is not None]
+            if waits:
+                retry_after = max(1, math.ceil(max(waits).total_seconds()))
+                raise RateLimitedError(
+                    f"too many failed sign-ins: retry in {retry_after} s", retry_after=retry_after
+                )
+            await conn.execute(_RECORD, key, source, False)
 
     async def record_success(self, email: str, ip: IpLike) -> None:
-        """A successful sign-in: the email's earlier failures stop counting."""
-        await self.pool.execute(_RECORD, _key(email), ip_address(ip), True)
+        """A successful sign-in: the email's earlier failures (this attempt's too) stop
+        counting, and the IP is known for it."""
+        key, source = _key(email), _source(ip)
+        if await self.pool.execute(_SUCCEEDED, key, source) == "UPDATE 0":  # (none attempted)
+            await self.pool.execute(_RECORD, key, source, True)
 
     async def purge(self) -> int:
         """Delete failures older than both windows, and successes no longer known (for a
@@ -102,6 +122,17 @@ class LoginRateLimiter:
             horizon, known,
         )  # fmt: skip
         return int(result.split()[-1])
+
+
+def _source(ip: IpLike) -> IPv4Address | IPv6Address:
+    """Where an attempt comes from, as counted: an IPv4 address; an IPv6 one's /64, which
+    one host commonly holds whole (79 guesses from one /64 were 79 addresses)."""
+    address = ip_address(ip)
+    if isinstance(address, IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        return ip_network(f"{address}/64", strict=False).network_address
+    return address
 
 
 def _key(email: str) -> str:

@@ -43,10 +43,10 @@ async def test_guesses_from_many_addresses_lock_the_email_but_where_it_signed_in
     user, limiter, home = await a_user(pool, password=PASSWORD), LoginRateLimiter(pool), an_ip()
     await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, home)
     for _ in range(49):
-        await limiter.record_failure(user.email, an_ip())
+        await limiter.attempt(user.email, an_ip())
     await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, an_ip())  # 49: not yet
     for _ in range(50):
-        await limiter.record_failure(user.email, an_ip())
+        await limiter.attempt(user.email, an_ip())
     with pytest.raises(RateLimitedError) as limited:
         await sign_in(pool, limiter, SETTINGS, user.email, PASSWORD, an_ip())
     assert 890 <= limited.value.retry_after <= 900
@@ -58,8 +58,9 @@ async def test_old_failures_are_purged_and_known_addresses_kept(pool: asyncpg.Po
     long as it makes its address known."""
     limits = LoginLimits(email_window=timedelta(seconds=1), ip_window=timedelta(seconds=1))
     limiter, email, ip = LoginRateLimiter(pool, limits), an_email(), an_ip()
-    await limiter.record_failure(email, ip)
-    await limiter.record_success(email, ip)
+    await limiter.attempt(email, ip)  # a failure
+    await limiter.attempt(email, ip)
+    await limiter.record_success(email, ip)  # the second one's
     await asyncio.sleep(1.1)
     assert await limiter.purge() >= 1
     kept = await pool.fetch("SELECT succeeded FROM login_attempts WHERE email = $1", email)
@@ -83,25 +84,24 @@ async def test_one_ip_spraying_many_emails_is_limited(pool: asyncpg.Pool) -> Non
     """Trying one password on many accounts from one address must hit the per-IP limit."""
     limiter, ip = LoginRateLimiter(pool), an_ip()
     for _ in range(20):
-        await limiter.check(an_email(), ip)
-        await limiter.record_failure(an_email(), ip)
+        await limiter.attempt(an_email(), ip)
     with pytest.raises(RateLimitedError) as limited:
-        await limiter.check(an_email(), ip)
+        await limiter.attempt(an_email(), ip)
     assert 1 <= limited.value.retry_after <= 60
-    await limiter.check(an_email(), an_ip())  # another address is not affected
+    await limiter.attempt(an_email(), an_ip())  # another address is not affected
 
 
 async def test_the_limit_lifts_when_the_window_passes(pool: asyncpg.Pool) -> None:
     """A lockout is temporary: a legitimate user gets back in after the window."""
     limits = LoginLimits(per_email=2, email_window=timedelta(seconds=1))
     limiter, email, ip = LoginRateLimiter(pool, limits), an_email(), an_ip()
-    await limiter.record_failure(email, ip)
-    await limiter.record_failure(email, ip)
+    await limiter.attempt(email, ip)
+    await limiter.attempt(email, ip)
     with pytest.raises(RateLimitedError) as limited:
-        await limiter.check(email, ip)
+        await limiter.attempt(email, ip)
     assert limited.value.retry_after == 1
     await asyncio.sleep(1.1)
-    await limiter.check(email, ip)
+    await limiter.attempt(email, ip)
 
 
 async def test_unknown_emails_are_counted_like_wrong_passwords(pool: asyncpg.Pool) -> None:
@@ -113,3 +113,49 @@ async def test_unknown_emails_are_counted_like_wrong_passwords(pool: asyncpg.Poo
         assert refused.value.rule == "invalid_credentials"
     with pytest.raises(RateLimitedError):
         await sign_in(pool, limiter, SETTINGS, email, "whatever password", ip)
+
+
+async def test_guesses_sent_at_once_do_not_all_pass_the_check(pool: asyncpg.Pool) -> None:
+    """Fifteen wrong passwords sent at once from one address were fifteen guesses where five
+    are allowed: each was checked before any was counted. Five are now."""
+    user, limiter, ip = await a_user(pool, password=PASSWORD), LoginRateLimiter(pool), an_ip()
+
+    async def guess() -> type[Exception]:
+        try:
+            await sign_in(pool, limiter, SETTINGS, user.email, "wrong password!", ip)
+        except (InvalidCredentialsError, RateLimitedError) as error:
+            return type(error)
+        raise AssertionError("a wrong password signed in")
+
+    outcomes = await asyncio.gather(*(guess() for _ in range(15)))
+    assert outcomes.count(InvalidCredentialsError) == 5
+    assert outcomes.count(RateLimitedError) == 10
+
+
+async def test_an_ipv6_host_counts_as_its_64(pool: asyncpg.Pool) -> None:
+    """A host holds a whole /64 of IPv6 addresses: guesses from 79 of them were 79 sources,
+    each under its own limit. They count as one, as an IPv4 address mapped in IPv6 counts
+    as that address."""
+    limiter, email = LoginRateLimiter(pool), an_email()
+    for n in range(1, 6):
+        await limiter.attempt(email, f"2001:db8:1:2::{n:x}")
+    with pytest.raises(RateLimitedError):
+        await limiter.attempt(email, "2001:db8:1:2:ffff::1")
+    await limiter.attempt(email, "2001:db8:1:3::1")  # another /64
+    mapped = an_ip()
+    for _ in range(5):
+        await limiter.attempt(email + "x", mapped)
+    with pytest.raises(RateLimitedError):
+        await limiter.attempt(email + "x", f"::ffff:{mapped}")
+
+
+async def test_sign_ins_that_succeed_do_not_count_against_their_address(
+    pool: asyncpg.Pool,
+) -> None:
+    """An office behind one address where 25 people sign in within a minute: every attempt
+    is counted as a failure until it succeeds, and a success is then no failure of the
+    address (whose limit is 20 a minute)."""
+    limiter, office = LoginRateLimiter(pool), an_ip()
+    for n in range(25):
+        person = await a_user(pool, f"staff{n}", password=PASSWORD)
+        assert (await sign_in(pool, limiter, SETTINGS, person.email, PASSWORD, office)).access_token

@@ -2,12 +2,17 @@
 
 Keys are tuples of plain values (text, integers) so a page never skips or repeats an item
 when others are added meanwhile: the next page is "after this key", not "from offset n".
+A cursor also names its list (the path it was made on, its tenant's id in it: `listing`):
+another list's, or another tenant's, is refused, where it gave a page of the wrong items
+or an empty one a client took for the end.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Annotated, Any, Protocol, TypeVar
 from uuid import UUID
@@ -35,13 +40,28 @@ Cursor = Annotated[
 ]
 
 
+_LIST: ContextVar[str] = ContextVar("okr_list", default="")
+"""The list the request reads (its path), set before its handler runs (listing)."""
+
+
+def listing(path: str) -> None:
+    """Say which list this request reads: its cursors are made for it, and taken from it."""
+    _LIST.set(path)
+
+
+def _list_tag() -> str:
+    return hashlib.sha256(_LIST.get().encode()).hexdigest()[:12]
+
+
 def encode_cursor(key: Key) -> str:
-    """The opaque cursor of a sort key."""
-    return base64.urlsafe_b64encode(msgspec.json.encode(list(key))).decode().rstrip("=")
+    """The opaque cursor of a sort key, on the list this request reads."""
+    tagged = [_list_tag(), *key]
+    return base64.urlsafe_b64encode(msgspec.json.encode(tagged)).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> Key | None:
-    """The sort key of a cursor (None for the first page); 422 for a cursor we never made."""
+    """The sort key of a cursor (None for the first page); 422 for a cursor we never made,
+    or made for another list (another route's, another tenant's)."""
     if cursor is None or cursor == "":
         return None
     try:
@@ -51,9 +71,14 @@ def decode_cursor(cursor: str | None) -> Key | None:
         raise InvalidQueryError(
             "not a cursor of this API", field="cursor", rule="bad_cursor"
         ) from None
-    if not isinstance(key, list) or not all(isinstance(v, str | int) for v in key):
+    if not isinstance(key, list) or not all(isinstance(v, str | int) for v in key) or not key:
         raise InvalidQueryError("not a cursor of this API", field="cursor", rule="bad_cursor")
-    return tuple(key)
+    if key[0] != _list_tag():
+        raise InvalidQueryError(
+            "a cursor of another list: a cursor is taken only by the list that gave it",
+            field="cursor", rule="bad_cursor",
+        )  # fmt: skip
+    return tuple(key[1:])
 
 
 def paginate(

@@ -19,7 +19,7 @@ from litestar.routes import HTTPRoute
 from domain import values
 from domain.errors import InvalidValueError
 from services.api.dependencies import caught_up
-from services.api.pagination import MAX_POSITION
+from services.api.pagination import MAX_POSITION, listing
 from services.api.problems import (
     BODY,
     BadPreconditionError,
@@ -113,6 +113,7 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
     taken: _Taken | None = request.app.state[_STATE_KEY].get(id(request.route_handler))
     if taken is None or request.method == "OPTIONS":
         return
+    listing(request.url.path)  # the list its cursors are of
     unknown = sorted(set(request.query_params) - taken.names)
     if unknown:
         takes = ", ".join(sorted(taken.names)) or "none"

@@ -744,3 +744,36 @@ async def test_as_of_past_a_damaged_row_says_where_the_log_cannot_be_read(
     )
     assert before.status_code == 200, before.text
     assert (await client.get(f"{base}/progress", headers=auth)).status_code == 200
+
+
+async def test_a_cursor_is_taken_only_by_the_list_that_gave_it(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A check-ins cursor on the key results gave 15 of 19; a users cursor on the API keys
+    an empty page a sync took for the end; tenant B's cursor read tenant A's list. Each is
+    refused 422 naming the cursor; the list's own cursor still turns its page."""
+    a, b = world.a, world.b
+    base = f"/api/v1/tenants/{a.tenant.id}"
+    auth = a.auth("client_admin")
+    check_ins = await client.get(
+        f"{base}/key-results/{world.ids.key_result_id}/check-ins", headers=auth,
+        params={"limit": 1},
+    )  # fmt: skip
+    history = await client.get(f"{base}/history", headers=auth, params={"limit": 1})
+    theirs = await client.get(
+        f"/api/v1/tenants/{b.tenant.id}/history", headers=b.auth("client_admin"),
+        params={"limit": 1},
+    )  # fmt: skip
+    cursors = [r.json()["next_cursor"] for r in (check_ins, history, theirs)]
+    assert all(cursors), cursors
+    for path, cursor in (
+        (f"{base}/key-results", cursors[0]),  # another list's
+        (f"{base}/audit", cursors[1]),  # another list's, of positions as well
+        (f"{base}/history", cursors[2]),  # another tenant's
+    ):
+        refused = await client.get(path, headers=auth, params={"cursor": cursor})
+        assert refused.status_code == 422, (path, refused.text)
+        error = refused.json()["errors"][0]
+        assert (error["field"], error["rule"]) == ("cursor", "bad_cursor")
+    turned = await client.get(f"{base}/history", headers=auth, params={"cursor": cursors[1]})
+    assert turned.status_code == 200, turned.text

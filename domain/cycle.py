@@ -151,7 +151,7 @@ class Cycle(Aggregate):
     def _require_state(self, expected: CycleState, action: str) -> None:
         if self.state is not expected:
             raise CycleStateError(
-                f"cannot {action} a {self.state.value} cycle",
+                f"cannot {action} {_a(self.state.value)} cycle",
                 field="state",
                 rule=f"cycle_not_{expected.value}",
             )
@@ -223,3 +223,8 @@ def _item_key(item_id: object, field: str) -> str:
     if not isinstance(item_id, UUID):
         raise InvalidValueError(f"{field} must be keyed by UUID", field=field, rule="wrong_type")
     return str(item_id)
+
+
+def _a(word: str) -> str:
+    """The word with its article: "a planned", "an active"."""
+    return ("an " if word[:1] in "aeiou" else "a ") + word

@@ -43,7 +43,7 @@ DOING: Mapping[Permission, str] = MappingProxyType(
         P.EDIT_OKRS: "edit OKRs",
         P.REVISE_TARGETS: "revise targets",
         P.CLOSE_CYCLES: "close cycles",
-        P.MANAGE_USERS: "manage its people",
+        P.MANAGE_USERS: "manage its people and settings",
         P.MANAGE_API_KEYS: "manage its API keys",
         P.CREATE_TENANTS: "create tenants",
         P.READ_AUDIT: "read the audit trail",
@@ -55,7 +55,8 @@ DOING: Mapping[Permission, str] = MappingProxyType(
 
 
 def refusal(role: Role, permission: Permission) -> str:
-    """Why a 403: "a client member may not manage its people" (the role in words)."""
+    """Why a 403: "a client member may not manage its people and settings" (the role in
+    words; the settings are the people's managers' too)."""
     return f"a {role.value.replace('_', ' ')} may not {DOING[permission]}"
 
 

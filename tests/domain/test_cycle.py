@@ -118,3 +118,11 @@ def test_only_scored_items_of_a_closed_cycle_can_be_adjusted() -> None:
     with pytest.raises(UnknownScoreItemError):
         closed.adjust_score(item_id=uuid4(), score=Decimal(1), reason="r", author=AUTHOR)
     assert_nothing_recorded(closed, version)
+
+
+def test_a_refused_change_of_state_reads_as_english() -> None:
+    """Activating an active cycle said "cannot activate a active cycle"."""
+    cycle = a_cycle()  # active
+    with pytest.raises(CycleStateError) as refused:
+        cycle.activate(author=AUTHOR)
+    assert str(refused.value.message) == "cannot activate an active cycle"

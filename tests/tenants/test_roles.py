@@ -140,7 +140,7 @@ def test_a_refusal_says_the_role_and_the_permission_in_words() -> None:
     principal, tenant = holding(Role.CLIENT_MEMBER)
     with pytest.raises(PermissionDeniedError) as refused:
         require(principal, tenant, P.MANAGE_USERS)
-    assert refused.value.message == "a client member may not manage its people"
+    assert refused.value.message == "a client member may not manage its people and settings"
     assert refused.value.rule == "requires_manage_users"
     assert [refusal(Role.CONSULTANT, p) for p in (P.EDIT_OKRS, P.ERASE)] == [
         "a consultant may not edit OKRs", "a consultant may not erase tenants",

@@ -28,6 +28,7 @@ from litestar.plugins import OpenAPISchemaPlugin
 from litestar.routes import HTTPRoute
 from litestar.typing import FieldDefinition
 
+from services.api.pagination import MAX_POSITION
 from services.api.problems import ERROR_STATUSES, PROBLEM_JSON, Problem
 from services.api.security import PUBLIC
 
@@ -165,6 +166,28 @@ class TenantWriteOperation(WriteOperation):
                 response.headers = {**WRITE_HEADERS, **(response.headers or {})}
 
 
+MIN_POSITION = Parameter(
+    name="min_position",
+    param_in=ParamType.QUERY,
+    required=False,
+    description="A tenant position a write returned (X-OKR-Position): what this route reads"
+    " (an item's events, the directory) holds it already, so it is only checked: 422 for a"
+    " position past the tenant's log.",
+    schema=Schema(type=OpenAPIType.INTEGER, minimum=0, maximum=MAX_POSITION),
+)
+
+
+@dataclass
+class TenantReadOperation(Operation):
+    """A read of one tenant: it takes min_position, declared or not (see
+    queries.ANY_TENANT_READ), and says so, or generated clients would not know of it."""
+
+    def __post_init__(self) -> None:
+        names = {getattr(p, "name", None) for p in self.parameters or []}
+        if MIN_POSITION.name not in names:
+            self.parameters = [*(self.parameters or []), MIN_POSITION]
+
+
 @dataclass
 class PublicOperation(Operation):
     """A route that takes no bearer (sign-in, a password link): said so, over the document's
@@ -201,6 +224,10 @@ def _optional_body(handler: HTTPRouteHandler) -> bool:
     return data is not None and data.is_optional
 
 
+TENANT_PATHS = API_PREFIX + "/tenants/{tenant_id"
+"""The paths of one tenant's routes."""
+
+
 def document_errors(app: Litestar) -> None:
     """Give every API route its problem+json answers, and writes their headers (before the
     schema is first built)."""
@@ -212,8 +239,10 @@ def document_errors(app: Litestar) -> None:
             handler.responses = {**extra, **(handler.responses or {})}
             if handler.opt.get(PUBLIC):  # no principal: no Idempotency-Key either
                 handler.operation_class = PublicOperation
+            elif "GET" in handler.http_methods and route.path.startswith(TENANT_PATHS):
+                handler.operation_class = TenantReadOperation
             elif handler.http_methods & WRITES:
-                in_tenant = route.path.startswith(API_PREFIX + "/tenants/{tenant_id")
+                in_tenant = route.path.startswith(TENANT_PATHS)
                 if _optional_body(handler):
                     handler.operation_class = (
                         TenantOptionalBodyWriteOperation

@@ -126,3 +126,8 @@ async def test_the_schema_is_openapi_3_1_and_public(client: httpx.AsyncClient) -
     assert invite["requestBody"]["required"] is True
     public = schema["paths"]["/api/v1/auth/password"]["post"]  # an invited person has no token
     assert public["security"] == []
+    # every read of one tenant takes min_position, and says so, once (12 took it unsaid)
+    for path, item in schema["paths"].items():
+        if path.startswith("/api/v1/tenants/{tenant_id}") and "get" in item:
+            named = [p["name"] for p in item["get"].get("parameters", [])]
+            assert named.count("min_position") == 1, path

@@ -1,7 +1,10 @@
 """Cursor pagination: a cursor is the opaque sort key of the last item of the previous page.
 
-Keys are tuples of plain values (text, integers) so a page never skips or repeats an item
-when others are added meanwhile: the next page is "after this key", not "from offset n".
+Keys are tuples of plain values (text, integers) so a walk never skips or repeats an item
+that was there when it began, whatever is added meanwhile: the next page is "after this
+key", not "from offset n". An item added meanwhile shows on a later page if it sorts after
+the cursor, not if before (a value recorded late for an earlier day, in a list by business
+date): a sync that must see every change reads the history after a position instead.
 A cursor also names its list (the path it was made on, its tenant's id in it: `listing`):
 another list's, or another tenant's, is refused, where it gave a page of the wrong items
 or an empty one a client took for the end.

@@ -15,7 +15,6 @@ from uuid import UUID
 import msgspec
 
 from domain.progress import over_achievement, score_shown, shown_progress
-from domain.values import MAX_PLACES
 from projections.audit import AuditEntry
 from projections.history import WORDS, HistoryLine, render
 from projections.history_text import MEASURED_PARAMS, said_reason
@@ -59,7 +58,7 @@ def local_text(
         given = line.params.get(key)
         number = None if given is None else _decimal(given)
         if unit is not None and number is not None:
-            params[key] = locale.value(number, unit, max_places=MAX_PLACES)
+            params[key] = locale.given(number, unit)
     params["actor"] = locale.person(line.actor, names)
     return render(line.template, params, locale.language)
 

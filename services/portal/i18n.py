@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.progress import score_shown
+from domain.values import MAX_PLACES
 from services.portal.catalog import MESSAGES
 from tenants.validation import LANGUAGES
 
@@ -225,6 +226,11 @@ class Locale:
             scale = Decimal(out_of.group(1).replace(",", "."))
             return self.t("unit.out_of", n=number, of=self.number(scale))
         return f"{number} {label}".strip()
+
+    def given(self, value: Decimal | None, unit: Measured, *, kind: str | None = None) -> str:
+        """A value as it was given, in its unit, with every place it has (a check-in, a
+        correction: "12,951 % → 12,954 %", which read "12,95 % → 12,95 %")."""
+        return self.value(value, unit, kind=kind, max_places=MAX_PLACES)
 
     def bare(self, value: Decimal | None, unit: Measured) -> str:
         """A value without words, for chart axes: compact money, plain numbers."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from playwright.async_api import expect
 
+from domain.values import Unit, UnitKind
 from services import demo_data as d
 from services.app.base import day_begun
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
@@ -199,3 +201,34 @@ async def test_an_owner_who_left_is_said_to_have_left(
     await expect(page.locator("dd").filter(has_text="Anna Verdi")).to_have_text(
         "Anna Verdi (no longer a member)"
     )
+
+
+async def test_a_correction_is_said_to_every_place_it_changed(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """12,951 % corrected to 12,954 % read "from 12,95 % to 12,95 %" on the key result's
+    page, its value and the one struck out alike: each is said as it was given."""
+    from services.projector.waiting import wait_for_position
+
+    client, person, app, ctx = await a_company_of_its_own(portal.system)
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=10), 90, "Conversione",
+        kind="increase", start=10, target=15, unit=Unit(UnitKind.PERCENT),
+    )  # fmt: skip
+    made = await app.key_results.record_check_in(
+        ctx, kr, value=Decimal("12.951"), on=portal.today - timedelta(days=1)
+    )
+    await app.key_results.correct_check_in(
+        ctx, kr, check_in_id=made.extra["check_in_id"], value=Decimal("12.954"), reason="r"
+    )
+    head = await portal.system.store.head(client.id)
+    for projection in ("progress", "history"):
+        assert await wait_for_position(portal.system.pool, client.id, head,
+                                       projection=projection, within=30)  # fmt: skip
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    nbsp = "\u00a0"
+    await expect(page.locator(".ci-correction")).to_contain_text(f"12,951{nbsp}% a 12,954{nbsp}%")
+    await expect(page.locator(".ci-value")).to_have_text(f"12,954{nbsp}%")
+    await expect(page.locator(".ci-original")).to_have_text(f"12,951{nbsp}%")

@@ -13,7 +13,7 @@ from services.projector.registry import PROJECTIONS
 from services.projector.schema import ensure_tables, outdated_read_models
 from services.settings import Settings
 from services.store.event_store import EventStore
-from services.store.migrate import migrate, pending_migrations
+from services.store.migrate import migrate, migrations_apart
 from services.store.repository import Repository
 
 SNAPSHOT_INTERVALS: dict[type, int] = {Cycle: 1}
@@ -49,20 +49,31 @@ class SchemaBehindError(RuntimeError):
 async def _check_current(admin_dsn: str) -> None:
     conn = await asyncpg.connect(admin_dsn)
     try:
-        behind = await pending_migrations(conn)
-        outdated = await outdated_read_models(conn, PROJECTIONS)
+        behind, ahead = await migrations_apart(conn)
+        other = await outdated_read_models(conn, PROJECTIONS)
     finally:
         await conn.close()
-    if behind or outdated:
-        what = []
-        if behind:
-            some = ", ".join(behind) if len(behind) <= 2 else f"{behind[0]} to {behind[-1]}"
-            what.append(f"{len(behind)} migration(s), {some}")
-        what += [f"read model(s) {', '.join(outdated)}"] if outdated else []
+    if ahead:  # a newer code's database: migrating with this code would undo its read models
         raise SchemaBehindError(
-            f"the database is not at this code's schema ({'; '.join(what)} not applied):"
-            " `okr migrate` (or `okr serve`) applies them; this command changes nothing"
+            f"the database is ahead of this code ({_some(ahead)} it does not know): run a"
+            " checkout at least as new; this command changes nothing"
         )
+    if behind:
+        raise SchemaBehindError(
+            f"the database is behind this code ({_some(behind)} not applied): `okr migrate`"
+            " (or `okr serve`) applies them; this command changes nothing"
+        )
+    if other:
+        raise SchemaBehindError(
+            f"the read model(s) {', '.join(other)} are not of this code's version: with"
+            " the code the database runs, nothing is amiss; `okr migrate` with this code"
+            " makes them anew for it; this command changes nothing"
+        )
+
+
+def _some(names: list[str]) -> str:
+    listed = ", ".join(names) if len(names) <= 2 else f"{names[0]} to {names[-1]}"
+    return f"{len(names)} migration(s), {listed}"
 
 
 def with_database(dsn: str, database: str) -> str:

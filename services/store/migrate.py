@@ -36,12 +36,14 @@ async def migrate(admin_dsn: str, app_password: str | None = None) -> list[str]:
         await conn.close()
 
 
-async def pending_migrations(conn: asyncpg.Connection) -> list[str]:
-    """The migrations this code has that the database has not applied (changing nothing)."""
+async def migrations_apart(conn: asyncpg.Connection) -> tuple[list[str], list[str]]:
+    """The migrations this code has that the database has not applied, and those the
+    database has applied that this code does not know (a newer code's), changing nothing."""
+    mine = [path.name for path in migration_files()]
     if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
-        return [path.name for path in migration_files()]
+        return mine, []
     done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
-    return [path.name for path in migration_files() if path.name not in done]
+    return [m for m in mine if m not in done], sorted(done - set(mine))
 
 
 async def _apply_pending(conn: asyncpg.Connection) -> list[str]:

@@ -125,12 +125,13 @@ async def test_a_damaged_row_past_an_as_of_is_said_in_one_line(
 
 async def test_a_command_that_only_reads_changes_no_schema(databases: DatabaseFactory) -> None:
     """`okr progress`, `okr diff`, `okr audit verify`, `okr projections verify` on a database
-    not at this code's schema (a check run from a newer checkout): they migrated it and made
-    its read models anew, silently. They say what is not applied, in a line, exit 1, and
-    change nothing; `okr migrate` applies it."""
+    not at this code's schema (a check run from another checkout): they migrated it and
+    made its read models anew, silently. They say how it differs, in a line, exit 1, and
+    change nothing: behind, `okr migrate` applies what it lacks; ahead (a migration this
+    code does not know), a newer checkout is what to run, not `okr migrate`."""
     empty = await databases.create()
     done = okr(empty, "progress", "--tenant", "demo")
-    assert done.returncode == 1 and "not at this code's schema" in done.stderr, done.stderr
+    assert done.returncode == 1 and "behind this code" in done.stderr, done.stderr
     conn = await asyncpg.connect(empty)
     try:
         assert await conn.fetchval("SELECT to_regclass('schema_migrations')") is None
@@ -154,8 +155,13 @@ async def test_a_command_that_only_reads_changes_no_schema(databases: DatabaseFa
             done = okr(dsn, *args)
             said = done.stderr.strip().splitlines()
             assert done.returncode == 1 and len(said) == 1, (args, done.stderr)
-            assert "read model(s) history not applied" in said[0] and "okr migrate" in said[0]
+            assert "read model(s) history are not of this code's version" in said[0]
         assert await conn.fetchval("SELECT count(*) FROM rm_history") == lines  # untouched
+        await conn.execute("INSERT INTO schema_migrations (name) VALUES ('9999_newer.sql')")
+        ahead = okr(dsn, "audit", "verify", "--tenant", "demo")
+        assert ahead.returncode == 1 and "ahead of this code" in ahead.stderr, ahead.stderr
+        assert "okr migrate" not in ahead.stderr
+        await conn.execute("DELETE FROM schema_migrations WHERE name = '9999_newer.sql'")
         assert okr(dsn, "migrate").returncode == 0
         assert okr(dsn, "audit", "verify", "--tenant", "demo").returncode == 0
     finally:

@@ -25,11 +25,12 @@ async def sign_in(
     RateLimitedError before any check when the email or IP is over its limit;
     InvalidCredentialsError (counted) for an unknown email or a wrong password alike.
     """
-    await limiter.attempt(email, ip)  # counted as a failure unless it succeeds
+    attempt = await limiter.attempt(email, ip)
     user = await authenticate_password(pool, email, password)
     if user is None:
+        await limiter.failed(attempt)
         raise InvalidCredentialsError("wrong email or password")
-    await limiter.record_success(email, ip)
+    await limiter.succeeded(attempt)
     return await issue_token_pair(pool, settings, user.id)
 
 

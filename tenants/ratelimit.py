@@ -11,8 +11,10 @@ the API and the portal with five requests a quarter of an hour. A failure also c
 IP for one minute (20 allowed, whatever the email: a success does not clear those). An IPv6
 address counts as its /64, which one host commonly holds whole.
 
-An attempt counts as a failure from its check (`attempt`, under the email's and the IP's
-locks) until `record_success`: attempts sent at once cannot all pass the check.
+An attempt is kept from its check (`attempt`, under the email's and the IP's locks) as being
+checked, then said to have failed or succeeded: attempts sent at once cannot all pass the
+check (those being checked count against the limits, for a second's wait), and a success is
+no failure of its address.
 """
 
 from __future__ import annotations
@@ -28,36 +30,40 @@ from tenants.errors import RateLimitedError
 
 IpLike = str | IPv4Address | IPv6Address
 
-_SINCE_SUCCESS = """
-      AND a.attempted_at > coalesce((SELECT max(s.attempted_at) FROM login_attempts s
-                                      WHERE s.email = $1 AND s.succeeded), '-infinity')"""
-_WAIT = f"""
-SELECT
-  (SELECT a.attempted_at + $3::interval - now() FROM login_attempts a
-    WHERE a.email = $1 AND a.ip = $2 AND NOT a.succeeded
-      AND a.attempted_at > now() - $3::interval {_SINCE_SUCCESS}
-    ORDER BY a.attempted_at DESC OFFSET $4::int - 1 LIMIT 1) AS pair_wait,
-  (SELECT a.attempted_at + $3::interval - now() FROM login_attempts a
-    WHERE a.email = $1 AND NOT a.succeeded AND a.attempted_at > now() - $3::interval
-      {_SINCE_SUCCESS}
-      AND NOT EXISTS (SELECT FROM login_attempts k WHERE k.email = $1 AND k.ip = $2
-                        AND k.succeeded AND k.attempted_at > now() - $7::interval)
-    ORDER BY a.attempted_at DESC OFFSET $8::int - 1 LIMIT 1) AS email_wait,
-  (SELECT a.attempted_at + $5::interval - now() FROM login_attempts a
-    WHERE a.ip = $2 AND NOT a.succeeded AND a.attempted_at > now() - $5::interval
-    ORDER BY a.attempted_at DESC OFFSET $6::int - 1 LIMIT 1) AS ip_wait
-"""
-_RECORD = "INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, $3)"
+_FAILED = "(a.succeeded = false OR (a.succeeded IS NULL AND a.attempted_at < now() - $9::interval))"
+"""A failure: said so, or still unsettled past its time (its process died mid-check)."""
+_CHECKING = "(a.succeeded IS NULL AND a.attempted_at >= now() - $9::interval)"
+"""An attempt being checked now: a failure or a success, still to be said."""
+_SINCE_SUCCESS = """ AND a.attempted_at > coalesce((SELECT max(s.attempted_at) FROM login_attempts s
+      WHERE s.email = $1 AND s.succeeded), '-infinity')"""
+_UNKNOWN_ADDRESS = """ AND NOT EXISTS (SELECT FROM login_attempts k WHERE k.email = $1
+      AND k.ip = $2 AND k.succeeded AND k.attempted_at > now() - $7::interval)"""
+
+
+def _limit(name: str, scope: str, window: str, allowed: str) -> str:
+    """Two columns for one limit: how long until its failures fall below it (NULL: they
+    are below it), and whether they reach it counting the attempts being checked."""
+    where = f"{scope} AND a.attempted_at > now() - {window}::interval"
+    return f"""
+  (SELECT a.attempted_at + {window}::interval - now() FROM login_attempts a
+    WHERE {where} AND {_FAILED}
+    ORDER BY a.attempted_at DESC OFFSET {allowed}::int - 1 LIMIT 1) AS {name}_wait,
+  (SELECT count(*) >= {allowed}::int FROM login_attempts a
+    WHERE {where} AND ({_FAILED} OR {_CHECKING})) AS {name}_busy"""
+
+
+_LIMITS = "SELECT" + ",".join([
+    _limit("pair", "a.email = $1 AND a.ip = $2" + _SINCE_SUCCESS, "$3", "$4"),
+    _limit("email", "a.email = $1" + _SINCE_SUCCESS + _UNKNOWN_ADDRESS, "$3", "$8"),
+    _limit("ip", "a.ip = $2", "$5", "$6"),
+])  # fmt: skip
+_BEGIN = "INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, NULL) RETURNING id"
+_SETTLE = """UPDATE login_attempts SET succeeded = $2,
+  attempted_at = CASE WHEN $2 THEN now() ELSE attempted_at END WHERE id = $1"""
+"""An attempt said to have failed, or succeeded (then now: after the failures it clears)."""
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 2121))"
-_SUCCEEDED = """
-WITH latest AS (
-  SELECT ctid FROM login_attempts WHERE email = $1 AND ip = $2 AND NOT succeeded
-   ORDER BY attempted_at DESC LIMIT 1)
-UPDATE login_attempts a SET succeeded = true, attempted_at = now()
-  FROM latest WHERE a.ctid = latest.ctid
-"""
-"""The attempt that succeeded, counted as the failure it was until now, made a success (an
-IP's limit counts failures only: a success is not one)."""
+CHECKING_FOR = timedelta(minutes=1)
+"""How long an attempt may stay unsettled before it counts as a failure."""
 
 
 @dataclass(frozen=True)
@@ -76,44 +82,54 @@ class LoginLimits:
 
 
 class LoginRateLimiter:
-    """Ask ``check`` before verifying a password; record the outcome after."""
+    """Ask ``attempt`` before verifying a password (it refuses, or counts the attempt); then
+    say how it went with ``failed`` or ``succeeded``."""
 
     def __init__(self, pool: asyncpg.Pool, limits: LoginLimits | None = None) -> None:
         self.pool = pool
         self.limits = limits or LoginLimits()
 
-    async def attempt(self, email: str, ip: IpLike) -> None:
+    async def attempt(self, email: str, ip: IpLike) -> int:
         """RateLimitedError (with retry_after seconds) if this email from this IP, this email
-        from an IP it did not sign in from lately, or this IP is over its limit. Else the
-        attempt counts as a failure until record_success says otherwise: counted before the
-        password is checked, under the email's and the IP's locks, so attempts sent at once
-        do not all pass the check (15 at once were 15 guesses where 5 are allowed)."""
+        from an IP it did not sign in from lately, or this IP is over its limit of failures;
+        or, for a second, if it is only counting the attempts being checked now (those
+        sent at once: 15 were 15 guesses where 5 are allowed). Else the attempt, kept as
+        being checked (under the email's and the IP's locks): its id, for failed or
+        succeeded."""
         lim, key, source = self.limits, _key(email), _source(ip)
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(_LOCK, f"email:{key}")  # always the email's first, then the IP's
             await conn.execute(_LOCK, f"ip:{source}")
             row = await conn.fetchrow(
-                _WAIT, key, source, lim.email_window, lim.per_email,
-                lim.ip_window, lim.per_ip, lim.known_for, lim.per_email_anywhere,
+                _LIMITS, key, source, lim.email_window, lim.per_email, lim.ip_window,
+                lim.per_ip, lim.known_for, lim.per_email_anywhere, CHECKING_FOR,
             )  # fmt: skip
-            waits = [w for w in row.values() if w is not None]
+            waits = [row[f"{n}_wait"] for n in _NAMES if row[f"{n}_wait"] is not None]
             if waits:
                 retry_after = max(1, math.ceil(max(waits).total_seconds()))
                 raise RateLimitedError(
                     f"too many failed sign-ins: retry in {retry_after} s", retry_after=retry_after
                 )
-            await conn.execute(_RECORD, key, source, False)
+            if any(row[f"{n}_busy"] for n in _NAMES):
+                raise RateLimitedError(
+                    "sign-ins of this account or address are being checked: retry in 1 s",
+                    retry_after=1,
+                )
+            attempt_id: int = await conn.fetchval(_BEGIN, key, source)
+            return attempt_id
 
-    async def record_success(self, email: str, ip: IpLike) -> None:
-        """A successful sign-in: the email's earlier failures (this attempt's too) stop
-        counting, and the IP is known for it."""
-        key, source = _key(email), _source(ip)
-        if await self.pool.execute(_SUCCEEDED, key, source) == "UPDATE 0":  # (none attempted)
-            await self.pool.execute(_RECORD, key, source, True)
+    async def failed(self, attempt_id: int) -> None:
+        """The attempt's email or password was wrong."""
+        await self.pool.execute(_SETTLE, attempt_id, False)
+
+    async def succeeded(self, attempt_id: int) -> None:
+        """The attempt signed in: the email's earlier failures stop counting, and its IP is
+        known for it (an IP's limit counts failures only: a success is not one)."""
+        await self.pool.execute(_SETTLE, attempt_id, True)
 
     async def purge(self) -> int:
-        """Delete failures older than both windows, and successes no longer known (for a
-        periodic job). Returns how many."""
+        """Delete failures (and attempts never settled) older than both windows, and
+        successes no longer known (for a periodic job). Returns how many."""
         horizon = max(self.limits.email_window, self.limits.ip_window)
         known = max(horizon, self.limits.known_for)
         result = await self.pool.execute(
@@ -122,6 +138,9 @@ class LoginRateLimiter:
             horizon, known,
         )  # fmt: skip
         return int(result.split()[-1])
+
+
+_NAMES = ("pair", "email", "ip")
 
 
 def _source(ip: IpLike) -> IPv4Address | IPv6Address:

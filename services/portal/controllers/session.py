@@ -199,13 +199,14 @@ class SessionController(Controller):
     ) -> tuple[dict[str, str], int, Any]:
         ip = client_ip(request)
         try:
-            await portal.limiter.attempt(email, ip)  # a failure unless it succeeds
+            attempt = await portal.limiter.attempt(email, ip)
         except RateLimitedError as e:
             return {"form": locale.t("sign_in.rate_limited", seconds=e.retry_after)}, 429, None
         user = await authenticate_password(portal.system.pool, email, password)
         if user is None:
+            await portal.limiter.failed(attempt)
             return {"form": locale.t("sign_in.wrong")}, 401, None
-        await portal.limiter.record_success(email, ip)
+        await portal.limiter.succeeded(attempt)
         return {}, 303, user.id
 
     @post("/sign-out", name="portal:sign-out")

@@ -339,28 +339,19 @@ async def test_a_position_past_the_log_answers_422_at_once(
         assert read.status_code == status, read.text
 
 
-async def test_a_client_gone_mid_upload_claims_and_runs_nothing(
-    app: Litestar, client: httpx.AsyncClient, world: World, system: System
-) -> None:
-    """A client that times out halfway through sending its body, then retries with the same
-    Idempotency-Key: the part that came was claimed and run as the request (a revocation
-    without its reason), and the whole retry was refused 422 key_reused, its write lost.
-    Now the part claims and runs nothing, and the retry is the request."""
-    headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4()),
-               "content-type": "application/json"}  # fmt: skip
-    body = b'{"value": "21.5", "on": "2027-02-12", "note": "dal gestionale"}'
+async def sent_halfway(
+    app: Litestar, method: str, path: str, headers: dict[str, str], body: bytes, part: int
+) -> list[Any]:
+    """A request whose client goes away after `part` bytes of its `body`: what the app sent."""
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     raw.append((b"content-length", str(len(body)).encode()))
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": check_ins_path(world), "raw_path": check_ins_path(world).encode(),
-        "query_string": b"", "root_path": "", "headers": raw,
-        "client": ("127.0.0.1", 5000), "server": ("okr.test", 80),
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "headers": raw, "client": ("127.0.0.1", 5000),
+        "server": ("okr.test", 80),
     }  # fmt: skip
-    arrived = [
-        {"type": "http.request", "body": body[:20], "more_body": True},
-        {"type": "http.disconnect"},
-    ]
+    arrived = [{"type": "http.request", "body": body[:part], "more_body": True}] if part else []
     sent: list[Any] = []
 
     async def receive() -> Any:
@@ -369,13 +360,43 @@ async def test_a_client_gone_mid_upload_claims_and_runs_nothing(
     async def send(message: Any) -> None:
         sent.append(message)
 
-    before = await head(system, world)
     await app(scope, receive, send)  # type: ignore[arg-type]
+    return sent
+
+
+async def test_a_client_gone_mid_upload_claims_and_runs_nothing(
+    app: Litestar, client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A client that times out halfway through sending its body, then retries with the same
+    Idempotency-Key: the part that came was claimed and run as the request (a key revoked
+    without its reason, its body not yet sent), and the whole retry was refused 422
+    key_reused, its write lost. Now the part claims and runs nothing, and the retry is the
+    request."""
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4()),
+               "content-type": "application/json"}  # fmt: skip
+    body = b'{"value": "21.5", "on": "2027-02-12", "note": "dal gestionale"}'
+    before = await head(system, world)
+    sent = await sent_halfway(app, "POST", check_ins_path(world), headers, body, 20)
     assert not [m for m in sent if m["type"] == "http.response.start"]  # nobody to answer
     assert await head(system, world) == before
     retried = await client.post(check_ins_path(world), headers=headers, content=body)
     assert retried.status_code == 201, retried.text
     assert await head(system, world) == before + 1
+
+    admin = {**world.a.auth("client_admin"), "content-type": "application/json"}
+    keys = f"/api/v1/tenants/{world.a.tenant.id}/api-keys"
+    made = await client.post(keys, headers=admin, json={"name": "sync notturno"})
+    assert made.status_code == 201, made.text
+    key_id = made.json()["key"]["id"]
+    revoke = f"{keys}/{key_id}"
+    keyed = {**admin, "Idempotency-Key": str(uuid.uuid4())}
+    reason = b'{"reason": "rotated after a leak"}'
+    await sent_halfway(app, "DELETE", revoke, keyed, reason, 0)  # none of its body came
+    listed = (await client.get(keys, headers=admin)).json()["items"]
+    assert [k["revoked_at"] for k in listed if k["id"] == key_id] == [None]  # not revoked
+    revoked = await client.request("DELETE", revoke, headers=keyed, content=reason)
+    assert revoked.status_code == 200, revoked.text  # not 422 key_reused
+    assert revoked.json()["revoked_at"] is not None
 
 
 async def test_if_match_on_a_write_that_does_not_check_it_is_refused(

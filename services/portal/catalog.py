@@ -191,6 +191,19 @@ _CHECK_IN: M = {
         "en": "Write a number, for example 4.5.",
     },
     "check_in.date_invalid": {"it": "Scegli una data.", "en": "Choose a date."},
+    "correction.open": {"it": "Correggi", "en": "Correct"},
+    "correction.value": {"it": "Valore corretto", "en": "Corrected value"},
+    "correction.reason": {"it": "Motivo", "en": "Reason"},
+    "correction.reason_hint": {
+        "it": "Perché lo correggi: resta nello storico, con il valore originale.",
+        "en": "Why you correct it: it stays in the history, with the original value.",
+    },
+    "correction.reason_missing": {
+        "it": "Scrivi perché lo correggi.",
+        "en": "Say why you correct it.",
+    },
+    "correction.submit": {"it": "Salva la correzione", "en": "Save the correction"},
+    "correction.saved": {"it": "Correzione registrata.", "en": "Correction recorded."},
     "check_in.far_off": {
         "it": "{value} è molto lontano dalla partenza ({start}) e dal traguardo ({target}):"
         " se è giusto, registralo di nuovo.",

@@ -13,6 +13,8 @@ from playwright.async_api import expect
 from domain.values import Unit, UnitKind
 from services import demo_data as d
 from services.app.base import day_begun
+from tenants.memberships import add_membership
+from tenants.users import create_user
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
 from tests.portal.world import a_company_of_its_own, one_key_result
 
@@ -232,3 +234,62 @@ async def test_a_correction_is_said_to_every_place_it_changed(
     await expect(page.locator(".ci-correction")).to_contain_text(f"12,951{nbsp}% a 12,954{nbsp}%")
     await expect(page.locator(".ci-value")).to_have_text(f"12,954{nbsp}%")
     await expect(page.locator(".ci-original")).to_have_text(f"12,951{nbsp}%")
+
+
+async def test_a_member_corrects_a_check_in_with_a_reason(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A slip recorded (43 for 43.000) could be corrected through the API only. On the key
+    result's page each check-in can be corrected by whoever may check in: without a
+    reason, or with a value that is no number or the one it has, the form says so beside
+    the field and records nothing; corrected, the page shows the new value, the original
+    struck out and the reason, and the bar moves. A viewer is offered no correction."""
+    from services.projector.waiting import wait_for_position
+
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=30), 300, "Fatturato nuovi clienti",
+        kind="increase", start=0, target=100000, unit=Unit(UnitKind.CURRENCY, "EUR"),
+    )  # fmt: skip
+    await app.key_results.record_check_in(ctx, kr, value=43, on=portal.today - timedelta(days=2))
+    head = await portal.system.store.head(client.id)
+    for projection in ("progress", "history"):
+        assert await wait_for_position(portal.system.pool, client.id, head,
+                                       projection=projection, within=30)  # fmt: skip
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    before = await progress_of(page)
+    row = page.locator(".check-in").first
+    await row.locator("summary").click()
+    form = row.locator("form.correction-form")
+    await expect(form.get_by_label("Valore corretto")).to_have_value("43")
+    await form.get_by_role("button", name="Salva la correzione").click()  # no reason
+    row = page.locator(".check-in").first
+    form = row.locator("form.correction-form")
+    await expect(form.locator(".field-error")).to_have_text("Scrivi perché lo correggi.")
+    await expect(form.get_by_label("Motivo")).to_have_attribute("aria-invalid", "true")
+    await form.get_by_label("Motivo").fill("mancavano tre zeri")
+    await form.get_by_role("button", name="Salva la correzione").click()  # the same value
+    form = page.locator(".check-in").first.locator("form.correction-form")
+    await expect(form.locator(".field-error")).to_contain_text("È già questo il valore")
+    await expect(form.get_by_label("Motivo")).to_have_value("mancavano tre zeri")  # kept
+    await form.get_by_label("Valore corretto").fill("43.000")
+    await form.get_by_role("button", name="Salva la correzione").click()
+    await expect(page.locator(".correction-saved")).to_have_text("Correzione registrata.")
+    row = page.locator(".check-in").first
+    await expect(row.locator(".ci-value")).to_have_text("€\u00a043.000")
+    await expect(row.locator(".ci-original")).to_have_text("€\u00a043")
+    await expect(row.locator(".ci-correction")).to_contain_text("mancavano tre zeri")
+    assert await progress_of(page) > before
+    await shot(page, "key-result-corrected")
+
+    viewer = d.Person(f"viewer-{client.slug}@gialli.example", "Sara Verdi", "client_viewer")
+    await create_user(portal.system.pool, viewer.email, viewer.name, password=d.PASSWORD,
+                      user_id=viewer.id)  # fmt: skip
+    await add_membership(portal.system.pool, client.id, viewer.id, "client_viewer")
+    other = await open_page()
+    await sign_in(other, viewer)
+    await other.goto(f"/t/{client.id}/kr/{kr}")
+    await expect(other.locator(".check-in")).to_have_count(1)
+    await expect(other.locator(".ci-correct")).to_have_count(0)

@@ -1,5 +1,5 @@
 """A key result: its chart, its check-ins (corrections and revisions with their reasons), and
-the check-in form for those allowed to check in.
+the check-in form and each check-in's correction form for those allowed to check in.
 """
 
 from __future__ import annotations
@@ -91,6 +91,33 @@ def read_form(
     return typed, CheckInInput(number, on, confidence, typed.note)
 
 
+@dataclass
+class CorrectionForm:
+    """A correction of one check-in as typed, and what is wrong with it (by field)."""
+
+    check_in_id: str
+    value: str = ""
+    reason: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def read_correction(
+    form: FormDep, locale: LocaleDep, kind: str, check_in_id: str
+) -> tuple[CorrectionForm, Decimal | None]:
+    """The typed correction back (to show again) and, when it reads, its value."""
+    typed = CorrectionForm(
+        check_in_id, form.get("value", "").strip(), form.get("reason", "").strip()
+    )
+    number = locale.parse_number(typed.value)
+    if number is None:
+        typed.errors["value"] = locale.t("check_in.value_invalid")
+    elif kind == "milestone" and number not in (0, 1):
+        typed.errors["value"] = locale.t("error.milestone_value")
+    if not typed.reason:
+        typed.errors["reason"] = locale.t("correction.reason_missing")
+    return typed, None if typed.errors else number
+
+
 def domain_message(locale: LocaleDep, error: DomainError) -> str:
     key = f"error.{error.rule}"
     return locale.t(key, max=NOTE_MAX) if locale.has(key) else error.message
@@ -111,6 +138,7 @@ class KeyResultController(Controller):
         tenant: TenantDep,
         kr_id: FromPath[str],
         saved: FromQuery[bool] = False,
+        corrected: FromQuery[bool] = False,
         day: Annotated[str | None, QueryParameter(name="date")] = None,
     ) -> Response[Any]:
         """Today's page; with ?date=, the key result as it stood that day (as the dashboard
@@ -129,7 +157,7 @@ class KeyResultController(Controller):
         note = day_note(locale, day, portal.today())
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, typed, saved, as_of=chosen,
-            date_note=note,
+            date_note=note, corrected=corrected,
         )  # fmt: skip
 
     @post("/check-ins", name="portal:check-in")
@@ -179,6 +207,52 @@ class KeyResultController(Controller):
             request, portal, locale, viewer, tenant, state, kr, typed, False, status=422
         )
 
+    @post("/check-ins/{check_in_id:str}/correction", name="portal:correction")
+    async def correct(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        kr_id: FromPath[str],
+        check_in_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Correct a check-in's value, with a reason, as whoever may check in may (the API
+        too): the original stays in the history. Allowed after the cycle closed (its score
+        stays as it was given)."""
+        if not viewer.can(tenant.id, Permission.CHECK_IN):
+            raise ForbiddenError
+        state = await progress_state(portal.system.pool, tenant.id)
+        kr = self._find(state, kr_id)
+        wanted = parse_id(check_in_id)
+        if not any(c.check_in_id == wanted for c in kr.check_ins):
+            raise PageNotFoundError
+        typed, value = read_correction(form, locale, kr.kind, str(wanted))
+        if value is not None:
+            try:
+                written = await portal.app.key_results.correct_check_in(
+                    Context(tenant.id, viewer.actor), kr.key_result_id, check_in_id=wanted,
+                    value=value, reason=typed.reason,
+                )  # fmt: skip
+            except DomainError as e:
+                where = e.field if e.field in ("value", "reason") else "form"
+                typed.errors[where] = domain_message(locale, e)
+            else:
+                for projection in ("progress", "history"):  # its value, and its line
+                    await wait_for_position(
+                        portal.system.pool, tenant.id, written.position, projection=projection,
+                        within=portal.read_wait_seconds,
+                    )  # fmt: skip
+                target = f"/t/{tenant.id}/kr/{kr.key_result_id}?corrected=1#ci-{wanted}"
+                return Redirect(path=target, status_code=303)
+        today = CheckInForm(on=portal.today().isoformat())
+        return await self._page(
+            request, portal, locale, viewer, tenant, state, kr, today, False, status=422,
+            correction=typed,
+        )  # fmt: skip
+
     @staticmethod
     def _find(state: ProgressView, kr_id: FromPath[str]) -> KeyResultView:
         kr = state.key_results.get(parse_id(kr_id))
@@ -200,6 +274,8 @@ class KeyResultController(Controller):
         status: int = 200,
         as_of: date | None = None,
         date_note: str | None = None,
+        correction: CorrectionForm | None = None,
+        corrected: bool = False,
     ) -> Response[Any]:
         today = as_of or portal.today()
         node = key_result_node(state, kr, today=today, cadence_days=tenant.check_in_cadence_days)
@@ -222,6 +298,7 @@ class KeyResultController(Controller):
             chart=kr_chart(locale, state, kr, node, today, as_of=as_of is not None), form=typed,
             saved=saved, can_check_in=allowed and not cycle.is_closed and not kr.archived,
             can_check_in_role=allowed, today=today, as_of=as_of, date_note=date_note,
+            can_correct=allowed and not kr.archived, correction=correction, corrected=corrected,
             latest_on=day_begun(datetime.now(UTC)),  # what the command takes (latest_day)
         )  # fmt: skip
 

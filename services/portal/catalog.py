@@ -204,6 +204,19 @@ _CHECK_IN: M = {
     },
     "correction.submit": {"it": "Salva la correzione", "en": "Save the correction"},
     "correction.saved": {"it": "Correzione registrata.", "en": "Correction recorded."},
+    "revision.open": {"it": "Rivedi il traguardo", "en": "Revise the target"},
+    "revision.value": {"it": "Nuovo traguardo", "en": "New target"},
+    "revision.reason_hint": {
+        "it": "Perché lo sposti: resta nello storico, con il traguardo originale.",
+        "en": "Why you move it: it stays in the history, with the original target.",
+    },
+    "revision.submit": {"it": "Salva il nuovo traguardo", "en": "Save the new target"},
+    "revision.saved": {"it": "Traguardo rivisto.", "en": "Target revised."},
+    "revision.reason_missing": {"it": "Scrivi perché lo sposti.", "en": "Say why you move it."},
+    "revision.unchanged": {
+        "it": "Il traguardo è già questo: una revisione lo sposta.",
+        "en": "That is the target already: a revision moves it.",
+    },
     "check_in.far_off": {
         "it": "{value} è molto lontano dalla partenza ({start}) e dal traguardo ({target}):"
         " se è giusto, registralo di nuovo.",

@@ -293,3 +293,52 @@ async def test_a_member_corrects_a_check_in_with_a_reason(
     await other.goto(f"/t/{client.id}/kr/{kr}")
     await expect(other.locator(".check-in")).to_have_count(1)
     await expect(other.locator(".ci-correct")).to_have_count(0)
+
+
+async def test_a_client_admin_revises_a_target_with_a_reason(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Moving a target took the API. Whoever may revise targets finds it on the key
+    result's page: without a reason, or to the target it has, the form says so and records
+    nothing; revised, the page shows the new target beside the original, and the reason.
+    A member, who may check in but not revise, is offered no such form."""
+    from services.projector.waiting import wait_for_position
+
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=30), 300, "Nuovi clienti",
+        kind="increase", start=40, target=60,
+    )  # fmt: skip
+    head = await portal.system.store.head(client.id)
+    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await page.locator(".kr-revise summary").click()
+    form = page.locator("form.revision-form")
+    await expect(form.get_by_label("Nuovo traguardo")).to_have_value("60")
+    await form.get_by_role("button", name="Salva il nuovo traguardo").click()
+    form = page.locator("form.revision-form")
+    await expect(form.locator(".field-error")).to_have_text("Scrivi perché lo sposti.")
+    await form.get_by_label("Motivo").fill("il mercato si è ristretto")
+    await form.get_by_role("button", name="Salva il nuovo traguardo").click()
+    form = page.locator("form.revision-form")
+    await expect(form.locator(".field-error")).to_have_text(
+        "Il traguardo è già questo: una revisione lo sposta."
+    )
+    await form.get_by_label("Nuovo traguardo").fill("55")
+    await form.get_by_role("button", name="Salva il nuovo traguardo").click()
+    await expect(page.locator(".target-revised")).to_have_text("Traguardo rivisto.")
+    await expect(page.locator(".kr-target")).to_contain_text("55")
+    await expect(page.locator("li.revision")).to_contain_text("il mercato si è ristretto")
+    await expect(page.locator(".kr-summary del")).to_have_text("60")  # the original target
+
+    member = d.Person(f"member-{client.slug}@gialli.example", "Marta Blu", "client_member")
+    await create_user(portal.system.pool, member.email, member.name, password=d.PASSWORD,
+                      user_id=member.id)  # fmt: skip
+    await add_membership(portal.system.pool, client.id, member.id, "client_member")
+    other = await open_page()
+    await sign_in(other, member)
+    await other.goto(f"/t/{client.id}/kr/{kr}")
+    await expect(other.locator(".kr-target")).to_contain_text("55")
+    await expect(other.locator(".kr-revise")).to_have_count(0)

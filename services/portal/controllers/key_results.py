@@ -92,29 +92,31 @@ def read_form(
 
 
 @dataclass
-class CorrectionForm:
-    """A correction of one check-in as typed, and what is wrong with it (by field)."""
+class ReasonedForm:
+    """A value given with a reason (a check-in's correction, a new target) as typed, and
+    what is wrong with it (by field: value, reason, form)."""
 
-    check_in_id: str
+    check_in_id: str = ""
+    """The check-in corrected (none for a target)."""
     value: str = ""
     reason: str = ""
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def read_correction(
-    form: FormDep, locale: LocaleDep, kind: str, check_in_id: str
-) -> tuple[CorrectionForm, Decimal | None]:
-    """The typed correction back (to show again) and, when it reads, its value."""
-    typed = CorrectionForm(
-        check_in_id, form.get("value", "").strip(), form.get("reason", "").strip()
-    )
+def read_reasoned(
+    form: FormDep, locale: LocaleDep, kind: str, check_in_id: str = ""
+) -> tuple[ReasonedForm, Decimal | None]:
+    """The typed value and reason back (to show again) and, when they read, the value (a
+    correction's when `check_in_id` is given, else a new target's)."""
+    typed = ReasonedForm(check_in_id, form.get("value", "").strip(), form.get("reason", "").strip())
     number = locale.parse_number(typed.value)
     if number is None:
         typed.errors["value"] = locale.t("check_in.value_invalid")
     elif kind == "milestone" and number not in (0, 1):
         typed.errors["value"] = locale.t("error.milestone_value")
     if not typed.reason:
-        typed.errors["reason"] = locale.t("correction.reason_missing")
+        missing = "correction.reason_missing" if check_in_id else "revision.reason_missing"
+        typed.errors["reason"] = locale.t(missing)
     return typed, None if typed.errors else number
 
 
@@ -139,6 +141,7 @@ class KeyResultController(Controller):
         kr_id: FromPath[str],
         saved: FromQuery[bool] = False,
         corrected: FromQuery[bool] = False,
+        revised: FromQuery[bool] = False,
         day: Annotated[str | None, QueryParameter(name="date")] = None,
     ) -> Response[Any]:
         """Today's page; with ?date=, the key result as it stood that day (as the dashboard
@@ -157,7 +160,7 @@ class KeyResultController(Controller):
         note = day_note(locale, day, portal.today())
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, typed, saved, as_of=chosen,
-            date_note=note, corrected=corrected,
+            date_note=note, corrected=corrected, revised=revised,
         )  # fmt: skip
 
     @post("/check-ins", name="portal:check-in")
@@ -229,7 +232,7 @@ class KeyResultController(Controller):
         wanted = parse_id(check_in_id)
         if not any(c.check_in_id == wanted for c in kr.check_ins):
             raise PageNotFoundError
-        typed, value = read_correction(form, locale, kr.kind, str(wanted))
+        typed, value = read_reasoned(form, locale, kr.kind, str(wanted))
         if value is not None:
             try:
                 written = await portal.app.key_results.correct_check_in(
@@ -253,6 +256,48 @@ class KeyResultController(Controller):
             correction=typed,
         )  # fmt: skip
 
+    @post("/target", name="portal:target")
+    async def revise_target(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        kr_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Move the target, with a reason, as whoever may revise targets may (the API too):
+        the original target stays on the page and in the history."""
+        if not viewer.can(tenant.id, Permission.REVISE_TARGETS):
+            raise ForbiddenError
+        state = await progress_state(portal.system.pool, tenant.id)
+        kr = self._find(state, kr_id)
+        typed, value = read_reasoned(form, locale, kr.kind)
+        if value is not None:
+            try:
+                written = await portal.app.key_results.revise_target(
+                    Context(tenant.id, viewer.actor), kr.key_result_id, target=value,
+                    reason=typed.reason,
+                )  # fmt: skip
+            except DomainError as e:
+                where = {"target": "value", "reason": "reason"}.get(e.field or "", "form")
+                said = "revision.unchanged" if e.rule == "unchanged" else None
+                typed.errors[where] = locale.t(said) if said else domain_message(locale, e)
+            else:
+                for projection in ("progress", "history"):  # its target, and its line
+                    await wait_for_position(
+                        portal.system.pool, tenant.id, written.position, projection=projection,
+                        within=portal.read_wait_seconds,
+                    )  # fmt: skip
+                target = f"/t/{tenant.id}/kr/{kr.key_result_id}?revised=1"
+                return Redirect(path=target, status_code=303)
+        today = CheckInForm(on=portal.today().isoformat())
+        return await self._page(
+            request, portal, locale, viewer, tenant, state, kr, today, False, status=422,
+            revision=typed,
+        )  # fmt: skip
+
     @staticmethod
     def _find(state: ProgressView, kr_id: FromPath[str]) -> KeyResultView:
         kr = state.key_results.get(parse_id(kr_id))
@@ -274,8 +319,10 @@ class KeyResultController(Controller):
         status: int = 200,
         as_of: date | None = None,
         date_note: str | None = None,
-        correction: CorrectionForm | None = None,
+        correction: ReasonedForm | None = None,
+        revision: ReasonedForm | None = None,
         corrected: bool = False,
+        revised: bool = False,
     ) -> Response[Any]:
         today = as_of or portal.today()
         node = key_result_node(state, kr, today=today, cadence_days=tenant.check_in_cadence_days)
@@ -299,6 +346,9 @@ class KeyResultController(Controller):
             saved=saved, can_check_in=allowed and not cycle.is_closed and not kr.archived,
             can_check_in_role=allowed, today=today, as_of=as_of, date_note=date_note,
             can_correct=allowed and not kr.archived, correction=correction, corrected=corrected,
+            can_revise=viewer.can(tenant.id, Permission.REVISE_TARGETS) and as_of is None
+            and not cycle.is_closed and not kr.archived and kr.kind != "milestone",
+            revision=revision, revised=revised,
             latest_on=day_begun(datetime.now(UTC)),  # what the command takes (latest_day)
         )  # fmt: skip
 

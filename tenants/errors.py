@@ -160,6 +160,13 @@ class RateLimitedError(TenancyError):
         self.retry_after = retry_after
 
 
+class SignInBeingCheckedError(RateLimitedError):
+    """Sign-ins of this account or address are being checked now, as many as its limit
+    allows: try again in a second (HTTP 429). Nothing failed."""
+
+    default_rule = "being_checked"
+
+
 class ChangedMeanwhileError(TenancyError):
     """The tenant's log moved between what the caller read of it and its change (an erase
     reads who its log names first): try again (HTTP 409)."""

@@ -26,7 +26,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 import asyncpg
 
-from tenants.errors import RateLimitedError
+from tenants.errors import RateLimitedError, SignInBeingCheckedError
 
 IpLike = str | IPv4Address | IPv6Address
 
@@ -111,7 +111,7 @@ class LoginRateLimiter:
                     f"too many failed sign-ins: retry in {retry_after} s", retry_after=retry_after
                 )
             if any(row[f"{n}_busy"] for n in _NAMES):
-                raise RateLimitedError(
+                raise SignInBeingCheckedError(
                     "sign-ins of this account or address are being checked: retry in 1 s",
                     retry_after=1,
                 )

@@ -192,6 +192,7 @@ _CHECK_IN: M = {
     },
     "check_in.date_invalid": {"it": "Scegli una data.", "en": "Choose a date."},
     "correction.open": {"it": "Correggi", "en": "Correct"},
+    "correction.of": {"it": "l'aggiornamento del {date}", "en": "the check-in of {date}"},
     "correction.value": {"it": "Valore corretto", "en": "Corrected value"},
     "correction.reason": {"it": "Motivo", "en": "Reason"},
     "correction.reason_hint": {
@@ -212,6 +213,12 @@ _CHECK_IN: M = {
     },
     "revision.submit": {"it": "Salva il nuovo traguardo", "en": "Save the new target"},
     "revision.saved": {"it": "Traguardo rivisto.", "en": "Target revised."},
+    "revision.far_off": {
+        "it": "{value} è molto lontano dalla partenza ({start}) e dal traguardo di oggi"
+        " ({target}): se è giusto, salvalo di nuovo.",
+        "en": "{value} is far from the start ({start}) and today's target ({target}): if it"
+        " is right, save it again.",
+    },
     "revision.reason_missing": {"it": "Scrivi perché lo sposti.", "en": "Say why you move it."},
     "revision.unchanged": {
         "it": "Il traguardo è già questo: una revisione lo sposta.",
@@ -287,6 +294,17 @@ _ERRORS: M = {
         "it": "Un conteggio o un numero di ore non può essere sotto lo zero.",
         "en": "A count or a number of hours cannot be below zero.",
     },
+    "error.target_direction": {
+        "it": "Il traguardo va oltre la partenza nel verso del risultato: sopra se aumenta,"
+        " sotto se diminuisce.",
+        "en": "The target lies beyond the start the way the key result goes: above for an"
+        " increase, below for a decrease.",
+    },
+    "error.start_equals_target": {
+        "it": "Il traguardo è uguale alla partenza: non c'è strada da fare.",
+        "en": "The target equals the start: there is no way to go.",
+    },
+    "error.reason_required": {"it": "Scrivi un motivo.", "en": "Give a reason."},
     "error.unchanged": {
         "it": "È già questo il valore: una correzione lo cambia.",
         "en": "That is the value already: a correction changes it.",
@@ -398,6 +416,10 @@ _SIGN_IN: M = {
     "sign_in.email_required": {"it": "Scrivi la tua email.", "en": "Enter your email."},
     "sign_in.password_required": {"it": "Scrivi la password.", "en": "Enter your password."},
     "sign_in.wrong": {"it": "Email o password errate.", "en": "Wrong email or password."},
+    "sign_in.being_checked": {
+        "it": "Accesso in verifica: riprova tra un secondo.",
+        "en": "Signing in is being checked: try again in a second.",
+    },
     "sign_in.rate_limited": {
         "it": "Troppi tentativi falliti: riprova tra {seconds} secondi.",
         "en": "Too many failed attempts: try again in {seconds} seconds.",

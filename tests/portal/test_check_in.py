@@ -274,11 +274,14 @@ async def test_a_member_corrects_a_check_in_with_a_reason(
     form = page.locator(".check-in").first.locator("form.correction-form")
     await expect(form.locator(".field-error")).to_contain_text("È già questo il valore")
     await expect(form.get_by_label("Motivo")).to_have_value("mancavano tre zeri")  # kept
-    await form.get_by_label("Valore corretto").fill("43.000")
+    await form.get_by_label("Valore corretto").fill("430.000")  # a slip too? asked first
     await form.get_by_role("button", name="Salva la correzione").click()
+    form = page.locator(".check-in").first.locator("form.correction-form")
+    await expect(form.locator(".field-error")).to_contain_text("€\u00a0430.000 è molto lontano")
+    await form.get_by_role("button", name="Salva la correzione").click()  # sent again: kept
     await expect(page.locator(".correction-saved")).to_have_text("Correzione registrata.")
     row = page.locator(".check-in").first
-    await expect(row.locator(".ci-value")).to_have_text("€\u00a043.000")
+    await expect(row.locator(".ci-value")).to_have_text("€\u00a0430.000")
     await expect(row.locator(".ci-original")).to_have_text("€\u00a043")
     await expect(row.locator(".ci-correction")).to_contain_text("mancavano tre zeri")
     assert await progress_of(page) > before
@@ -326,6 +329,13 @@ async def test_a_client_admin_revises_a_target_with_a_reason(
     await expect(form.locator(".field-error")).to_have_text(
         "Il traguardo è già questo: una revisione lo sposta."
     )
+    await form.get_by_label("Nuovo traguardo").fill("6.000")  # a slip for 60? asked first
+    await form.get_by_role("button", name="Salva il nuovo traguardo").click()
+    form = page.locator("form.revision-form")
+    await expect(form.locator(".field-error")).to_have_text(
+        "6.000 è molto lontano dalla partenza (40) e dal traguardo di oggi (60): se è giusto,"
+        " salvalo di nuovo."
+    )
     await form.get_by_label("Nuovo traguardo").fill("55")
     await form.get_by_role("button", name="Salva il nuovo traguardo").click()
     await expect(page.locator(".target-revised")).to_have_text("Traguardo rivisto.")
@@ -342,3 +352,13 @@ async def test_a_client_admin_revises_a_target_with_a_reason(
     await other.goto(f"/t/{client.id}/kr/{kr}")
     await expect(other.locator(".kr-target")).to_contain_text("55")
     await expect(other.locator(".kr-revise")).to_have_count(0)
+
+    # archived meanwhile: the form that failed is no longer on the page, which says why
+    await page.locator(".kr-revise summary").click()
+    await app.key_results.archive(ctx, kr, reason="obiettivo cambiato")
+    form = page.locator("form.revision-form")
+    await form.get_by_label("Nuovo traguardo").fill("50")
+    await form.get_by_label("Motivo").fill("ancora")
+    await form.get_by_role("button", name="Salva il nuovo traguardo").click()
+    await expect(page.locator(".refusal")).to_have_text("Il risultato chiave è archiviato.")
+    await expect(page.locator(".kr-revise")).to_have_count(0)

@@ -313,3 +313,13 @@ def test_a_history_line_says_its_values_in_their_unit() -> None:
         corrected = line(item, "key_result.check_in_corrected", before=before, after=after,
                          reason="r")  # fmt: skip
         assert said in local_text(corrected, IT, {}, fine)
+
+
+def test_a_refusal_says_the_limit_of_its_own_field() -> None:
+    """A reason over its 1,000 characters was told "2000 at most" (a note's limit)."""
+    from domain.errors import InvalidValueError
+    from services.portal.controllers.key_results import domain_message
+
+    reason = InvalidValueError("reason is too long", field="reason", rule="too_long")
+    note = InvalidValueError("note is too long", field="note", rule="too_long")
+    assert "1000" in domain_message(IT, reason) and "2000" in domain_message(IT, note)

@@ -4,6 +4,7 @@ the check-in form and each check-in's correction form for those allowed to check
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,12 +15,12 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from domain.errors import DomainError
-from domain.values import NOTE_MAX
+from domain.values import NOTE_MAX, REASON_MAX
 from projections.history import HistoryLine
 from projections.progress_state import CycleView, KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
 from services.app import Context
-from services.app.base import day_begun
+from services.app.base import Written, day_begun
 from services.instants import after, day, end_of
 from services.portal.dependencies import (
     FormDep,
@@ -101,6 +102,8 @@ class ReasonedForm:
     value: str = ""
     reason: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+    confirm: str = ""
+    """The value the person was asked to confirm (far off): sent again unchanged, kept."""
 
 
 def read_reasoned(
@@ -120,9 +123,24 @@ def read_reasoned(
     return typed, None if typed.errors else number
 
 
+def asked_first(
+    form: FormDep, locale: LocaleDep, typed: ReasonedForm, value: Decimal, far: bool, said: str
+) -> bool:
+    """Whether a far-off value is asked about first (a slip, "19,350" for 19.350): `said`
+    beside it, kept to confirm; sent again unchanged, it goes through (as a check-in's)."""
+    confirmed = locale.parse_number(form.get("confirm", "")) == value
+    if far or confirmed:
+        typed.confirm = typed.value
+    if far and not confirmed:
+        typed.errors["value"] = said
+        return True
+    return False
+
+
 def domain_message(locale: LocaleDep, error: DomainError) -> str:
     key = f"error.{error.rule}"
-    return locale.t(key, max=NOTE_MAX) if locale.has(key) else error.message
+    most = REASON_MAX if error.field == "reason" else NOTE_MAX  # ("too long": of that field)
+    return locale.t(key, max=most) if locale.has(key) else error.message
 
 
 class KeyResultController(Controller):
@@ -184,10 +202,7 @@ class KeyResultController(Controller):
         )
         if given is not None and not confirmed and _far_off(kr, given.value):
             typed.confirm = typed.value  # a slip ("43,000" for 1,130,000)? asked once
-            typed.errors["value"] = locale.t(
-                "check_in.far_off", value=locale.value(given.value, kr),
-                start=locale.value(kr.start, kr), target=locale.value(kr.target, kr),
-            )  # fmt: skip
+            typed.errors["value"] = _far_said(locale, kr, given.value)
         elif given is not None:
             if confirmed:  # kept should the check-in be refused for another field
                 typed.confirm = typed.value
@@ -233,21 +248,18 @@ class KeyResultController(Controller):
         if not any(c.check_in_id == wanted for c in kr.check_ins):
             raise PageNotFoundError
         typed, value = read_reasoned(form, locale, kr.kind, str(wanted))
-        if value is not None:
-            try:
-                written = await portal.app.key_results.correct_check_in(
+        if value is not None and not asked_first(
+            form, locale, typed, value, _far_off(kr, value), _far_said(locale, kr, value)
+        ):
+            written = await _reasoned(
+                portal, locale, typed, {"value": "value", "reason": "reason"},
+                portal.app.key_results.correct_check_in(
                     Context(tenant.id, viewer.actor), kr.key_result_id, check_in_id=wanted,
                     value=value, reason=typed.reason,
-                )  # fmt: skip
-            except DomainError as e:
-                where = e.field if e.field in ("value", "reason") else "form"
-                typed.errors[where] = domain_message(locale, e)
-            else:
-                for projection in ("progress", "history"):  # its value, and its line
-                    await wait_for_position(
-                        portal.system.pool, tenant.id, written.position, projection=projection,
-                        within=portal.read_wait_seconds,
-                    )  # fmt: skip
+                ),
+            )  # fmt: skip
+            if written is not None:
+                await _shown(portal, tenant, written)
                 target = f"/t/{tenant.id}/kr/{kr.key_result_id}?corrected=1#ci-{wanted}"
                 return Redirect(path=target, status_code=303)
         today = CheckInForm(on=portal.today().isoformat())
@@ -274,22 +286,24 @@ class KeyResultController(Controller):
         state = await progress_state(portal.system.pool, tenant.id)
         kr = self._find(state, kr_id)
         typed, value = read_reasoned(form, locale, kr.kind)
-        if value is not None:
-            try:
-                written = await portal.app.key_results.revise_target(
+        if value is not None and not asked_first(
+            form,
+            locale,
+            typed,
+            value,
+            _far_target(kr, value),
+            _far_said(locale, kr, value, key="revision.far_off"),
+        ):
+            written = await _reasoned(
+                portal, locale, typed, {"target": "value", "reason": "reason"},
+                portal.app.key_results.revise_target(
                     Context(tenant.id, viewer.actor), kr.key_result_id, target=value,
                     reason=typed.reason,
-                )  # fmt: skip
-            except DomainError as e:
-                where = {"target": "value", "reason": "reason"}.get(e.field or "", "form")
-                said = "revision.unchanged" if e.rule == "unchanged" else None
-                typed.errors[where] = locale.t(said) if said else domain_message(locale, e)
-            else:
-                for projection in ("progress", "history"):  # its target, and its line
-                    await wait_for_position(
-                        portal.system.pool, tenant.id, written.position, projection=projection,
-                        within=portal.read_wait_seconds,
-                    )  # fmt: skip
+                ),
+                unchanged="revision.unchanged",
+            )  # fmt: skip
+            if written is not None:
+                await _shown(portal, tenant, written)
                 target = f"/t/{tenant.id}/kr/{kr.key_result_id}?revised=1"
                 return Redirect(path=target, status_code=303)
         today = CheckInForm(on=portal.today().isoformat())
@@ -334,6 +348,11 @@ class KeyResultController(Controller):
         actors = {c.author for c in kr.check_ins} | {line.actor for line in lines}  # who acted
         names = await portal.people.names(tenant.id, actors)
         allowed = viewer.can(tenant.id, Permission.CHECK_IN) and as_of is None
+        can_correct = allowed and not kr.archived
+        can_revise = (
+            viewer.can(tenant.id, Permission.REVISE_TARGETS) and as_of is None
+            and not cycle.is_closed and not kr.archived and kr.kind != "milestone"
+        )  # fmt: skip
         return portal.pages.render(
             request, "key_result.html", locale=locale, viewer=viewer, tenant=tenant,
             section="dashboard", status=status, kr=kr, node=node, cycle=cycle,
@@ -345,12 +364,25 @@ class KeyResultController(Controller):
             chart=kr_chart(locale, state, kr, node, today, as_of=as_of is not None), form=typed,
             saved=saved, can_check_in=allowed and not cycle.is_closed and not kr.archived,
             can_check_in_role=allowed, today=today, as_of=as_of, date_note=date_note,
-            can_correct=allowed and not kr.archived, correction=correction, corrected=corrected,
-            can_revise=viewer.can(tenant.id, Permission.REVISE_TARGETS) and as_of is None
-            and not cycle.is_closed and not kr.archived and kr.kind != "milestone",
-            revision=revision, revised=revised,
+            can_correct=can_correct, correction=correction, corrected=corrected,
+            can_revise=can_revise, revision=revision, revised=revised,
+            refusal=_unshown_refusal(correction, can_correct, revision, can_revise),
             latest_on=day_begun(datetime.now(UTC)),  # what the command takes (latest_day)
         )  # fmt: skip
+
+
+def _unshown_refusal(
+    correction: ReasonedForm | None,
+    can_correct: bool,
+    revision: ReasonedForm | None,
+    can_revise: bool,
+) -> str | None:
+    """Why a correction or a revision was refused, when its form is not on the page to say
+    it (the key result archived, its cycle closed meanwhile): it said nothing."""
+    for failed, shown in ((correction, can_correct), (revision, can_revise)):
+        if failed is not None and failed.errors and not shown:
+            return " ".join(failed.errors.values())
+    return None
 
 
 def _corrections(lines: list[HistoryLine]) -> dict[str, list[HistoryLine]]:
@@ -362,6 +394,55 @@ def _corrections(lines: list[HistoryLine]) -> dict[str, list[HistoryLine]]:
         if line.template == "key_result.check_in_corrected" and check_in is not None:
             out.setdefault(check_in, []).append(line)
     return out
+
+
+async def _reasoned(
+    portal: Portal,
+    locale: Locale,
+    typed: ReasonedForm,
+    fields: Mapping[str, str],
+    command: Awaitable[Written],
+    unchanged: str | None = None,
+) -> Written | None:
+    """Run a command given with a reason; None, and its refusal said beside the form's field
+    that `fields` maps its field to (else the form's own), if refused. `unchanged`: the
+    words for a change to what already holds."""
+    try:
+        return await command
+    except DomainError as e:
+        where = fields.get(e.field or "", "form")
+        said = unchanged if e.rule == "unchanged" else None
+        typed.errors[where] = locale.t(said) if said else domain_message(locale, e)
+        return None
+
+
+async def _shown(portal: Portal, tenant: Tenant, written: Written) -> None:
+    """Until the page shows what was written: its value (progress), and its line (history)."""
+    for projection in ("progress", "history"):
+        await wait_for_position(
+            portal.system.pool, tenant.id, written.position, projection=projection,
+            within=portal.read_wait_seconds,
+        )  # fmt: skip
+
+
+def _far_said(
+    locale: Locale, kr: KeyResultView, value: Decimal, key: str = "check_in.far_off"
+) -> str:
+    """What asks about a far-off value: it, the start and the target, in their unit."""
+    return locale.t(
+        key, value=locale.value(value, kr), start=locale.value(kr.start, kr),
+        target=locale.value(kr.target, kr),
+    )  # fmt: skip
+
+
+def _far_target(kr: KeyResultView, value: Decimal) -> bool:
+    """Whether a new target lies further from the start and the target than twice the way
+    between them ("1,000" typed for 1.000.000, read as 1)."""
+    if kr.kind not in _RANGED or kr.start is None:
+        return False
+    span = abs(kr.target - kr.start)
+    low, high = min(kr.start, kr.target), max(kr.start, kr.target)
+    return not low - 2 * span <= value <= high + 2 * span
 
 
 def _far_off(kr: KeyResultView, value: Decimal) -> bool:

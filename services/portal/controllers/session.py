@@ -22,7 +22,12 @@ from services.portal.dependencies import (
 from services.portal.i18n import LANG_COOKIE
 from services.portal.sessions import NOTICE_COOKIE, SESSION_COOKIE
 from services.portal.sessions import sign_out as end_session
-from tenants.errors import InvalidPasswordLinkError, RateLimitedError, WeakPasswordError
+from tenants.errors import (
+    InvalidPasswordLinkError,
+    RateLimitedError,
+    SignInBeingCheckedError,
+    WeakPasswordError,
+)
 from tenants.memberships import suspended_tenants
 from tenants.password_links import link_email, set_password_with_link
 from tenants.principal import Principal
@@ -201,6 +206,8 @@ class SessionController(Controller):
         try:
             attempt = await portal.limiter.attempt(email, ip)
         except RateLimitedError as e:
+            if isinstance(e, SignInBeingCheckedError):  # nothing failed: a second's wait
+                return {"form": locale.t("sign_in.being_checked")}, 429, None
             return {"form": locale.t("sign_in.rate_limited", seconds=e.retry_after)}, 429, None
         user = await authenticate_password(portal.system.pool, email, password)
         if user is None:

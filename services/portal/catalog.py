@@ -64,6 +64,25 @@ _STATES: M = {
     "health.amber": {"it": "Da tenere d'occhio", "en": "Watch"},
     "health.red": {"it": "Critico", "en": "Unhealthy"},
     "health.none": {"it": "Nessuna misura", "en": "No measurement"},
+    "cycle_action.activate": {"it": "Avvia il ciclo", "en": "Start the cycle"},
+    "cycle_action.activate_done": {"it": "Ciclo avviato.", "en": "Cycle started."},
+    "cycle_action.close": {"it": "Chiudi il ciclo", "en": "Close the cycle"},
+    "cycle_action.close_explained": {
+        "it": "Chiudendo «{name}» ogni risultato chiave e obiettivo riceve il punteggio di come"
+        " sta oggi, e non si registrano più aggiornamenti; le correzioni restano possibili,"
+        " ma non cambiano i punteggi.",
+        "en": "Closing '{name}' gives every key result and objective the score of how it"
+        " stands today, and takes no more check-ins; corrections stay possible, but do not"
+        " change the scores.",
+    },
+    "cycle_action.close_confirm": {
+        "it": "Chiudi e fissa i punteggi",
+        "en": "Close and set the scores",
+    },
+    "cycle_action.close_done": {
+        "it": "Ciclo chiuso: i punteggi sono fissati.",
+        "en": "Cycle closed: the scores are set.",
+    },
     "cycle_state.planning": {"it": "in pianificazione", "en": "planning"},
     "cycle_state.active": {"it": "attivo", "en": "active"},
     "cycle_state.closed": {"it": "chiuso", "en": "closed"},
@@ -316,6 +335,14 @@ _ERRORS: M = {
     "error.confidence_out_of_range": {
         "it": "La fiducia è un numero intero da 0 a 10.",
         "en": "Confidence is a whole number from 0 to 10.",
+    },
+    "error.cycle_not_planning": {
+        "it": "Il ciclo non è più in pianificazione: qualcuno l'ha già avviato.",
+        "en": "The cycle is no longer in planning: someone started it already.",
+    },
+    "error.cycle_not_active": {
+        "it": "Il ciclo non è attivo: è già chiuso, o non è ancora avviato.",
+        "en": "The cycle is not active: it is closed already, or not started yet.",
     },
     "error.cycle_closed": {
         "it": "Il ciclo è chiuso: non accetta nuovi aggiornamenti.",

@@ -13,10 +13,10 @@ from playwright.async_api import expect
 from domain.values import Unit, UnitKind
 from services import demo_data as d
 from services.app.base import day_begun
-from tenants.memberships import add_membership
+from tenants.memberships import add_consultancy_member, add_membership
 from tenants.users import create_user
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import a_company_of_its_own, one_key_result
+from tests.portal.world import OTHER_CONSULTANCY, a_company_of_its_own, one_key_result
 
 FIRST_CONTACT = d.demo_id("kr:first-contact")
 CONFIDENCE = "Fiducia (0\u201310)"
@@ -362,3 +362,66 @@ async def test_a_client_admin_revises_a_target_with_a_reason(
     await form.get_by_role("button", name="Salva il nuovo traguardo").click()
     await expect(page.locator(".refusal")).to_have_text("Il risultato chiave è archiviato.")
     await expect(page.locator(".kr-revise")).to_have_count(0)
+
+
+async def test_a_consultant_starts_and_closes_a_cycle_from_the_dashboard(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Starting a quarter and closing it, which grades every key result, took the API. On
+    the dashboard, whoever may edit OKRs starts a cycle in planning, and whoever may close
+    cycles closes an active one after reading what it does; the page then shows the scores.
+    Closed by someone else meanwhile, the refusal is said; a client admin, who may not
+    close cycles, is offered no such button."""
+    from services.projector.waiting import wait_for_position
+
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    consultant = d.Person(f"cons-{client.slug}@gialli.example", "Carlo Rossi", "consultant")
+    await create_user(portal.system.pool, consultant.email, consultant.name,
+                      password=d.PASSWORD, user_id=consultant.id)  # fmt: skip
+    await add_consultancy_member(portal.system.pool, OTHER_CONSULTANCY, consultant.id,
+                                 "consultant")  # fmt: skip
+    await add_membership(portal.system.pool, client.id, consultant.id, "consultant")
+    cycle, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=30), 60, "Nuovi clienti",
+        kind="increase", start=40, target=60,
+    )  # fmt: skip
+    await app.key_results.record_check_in(ctx, kr, value=55, on=portal.today)
+    planned = (await app.cycles.create(
+        ctx, name="Prossimo trimestre", starts_on=portal.today + timedelta(days=31),
+        ends_on=portal.today + timedelta(days=120),
+    )).item_id  # fmt: skip
+    head = await portal.system.store.head(client.id)
+    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    page = await open_page()
+    await sign_in(page, consultant)
+    await page.goto(f"/t/{client.id}?cycle={planned}")
+    await page.get_by_role("button", name="Avvia il ciclo").click()
+    await expect(page.locator(".cycle-done")).to_have_text("Ciclo avviato.")
+    await expect(page.locator(".cycle-head .chip").first).to_have_text("attivo")
+
+    await page.goto(f"/t/{client.id}?cycle={cycle}")
+    await page.locator(".cycle-close summary").click()
+    await expect(page.locator(".cycle-close")).to_contain_text("non si registrano più")
+    await page.get_by_role("button", name="Chiudi e fissa i punteggi").click()
+    await expect(page.locator(".cycle-done")).to_have_text("Ciclo chiuso: i punteggi sono fissati.")
+    await expect(page.locator(".cycle-head .chip").first).to_have_text("chiuso")
+    await expect(page.locator(".cycle-progress .chip")).to_have_count(1)  # its score
+    await expect(page.locator(".cycle-close")).to_have_count(0)
+
+    await page.goto(f"/t/{client.id}?cycle={planned}")  # active now: closed meanwhile
+    await page.locator(".cycle-close summary").click()
+    await app.cycles.close(ctx, planned)
+    await page.get_by_role("button", name="Chiudi e fissa i punteggi").click()
+    await expect(page.locator(".cycle-refused")).to_have_text(
+        "Il ciclo non è attivo: è già chiuso, o non è ancora avviato."
+    )
+
+    third = await app.cycles.create(
+        ctx, name="Terzo", starts_on=portal.today, ends_on=portal.today + timedelta(days=90)
+    )
+    await app.cycles.activate(ctx, third.item_id)
+    other = await open_page()
+    await sign_in(other, admin)
+    await other.goto(f"/t/{client.id}?cycle={third.item_id}")
+    await expect(other.locator(".cycle-head")).to_contain_text("attivo")
+    await expect(other.locator(".cycle-close")).to_have_count(0)

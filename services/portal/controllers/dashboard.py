@@ -1,17 +1,36 @@
-"""The tenant dashboard: cycle picker, objective tree, KPI tiles."""
+"""The tenant dashboard: cycle picker, objective tree, KPI tiles; starting a cycle and
+closing one, for those who may."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get
-from litestar.params import FromQuery
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
 
+from domain.errors import DomainError
 from projections.progress_tree import kpi_board, progress_tree
-from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
+from services.app import Context
+from services.portal.controllers.key_results import domain_message
+from services.portal.dependencies import (
+    FormDep,
+    LocaleDep,
+    PortalDep,
+    TenantDep,
+    ViewerDep,
+    parse_id,
+)
+from services.portal.errors import ForbiddenError, PageNotFoundError
+from services.portal.i18n import Locale
+from services.portal.portal import Portal
 from services.portal.views import by_date, choose_cycle, kpi_tiles, status_counts
+from services.projector.waiting import wait_for_position
 from services.read import progress_state
+from tenants.models import Tenant
+from tenants.principal import Principal
+from tenants.roles import Permission
 
 
 def optional_id(text: str | None) -> UUID | None:
@@ -35,17 +54,79 @@ class DashboardController(Controller):
         viewer: ViewerDep,
         tenant: TenantDep,
         cycle: FromQuery[str | None] = None,
+        done: FromQuery[str | None] = None,
     ) -> Response[Any]:
+        said = locale.t(f"cycle_action.{done}_done") if done in _ACTIONS else None
+        return await _page(request, portal, locale, viewer, tenant, cycle, said=said)
+
+    @post("/cycles/{cycle_id:str}/{action:str}", name="portal:cycle-action")
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        cycle_id: FromPath[str],
+        action: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Start a cycle in planning (whoever may edit OKRs), or close an active one, which
+        grades every key result and objective as they stand (whoever may close cycles): the
+        API's commands. A refusal (another person closed it meanwhile) is said on the page."""
+        permission = _ACTIONS.get(action)
+        if permission is None:
+            raise PageNotFoundError
+        if not viewer.can(tenant.id, permission):
+            raise ForbiddenError
+        wanted = parse_id(cycle_id)
         state = await progress_state(portal.system.pool, tenant.id)
-        today = portal.today()
-        tree = progress_tree(state, today=today, cadence_days=tenant.check_in_cadence_days)
-        cycles = by_date(tree.cycles)
-        chosen = choose_cycle(cycles, optional_id(cycle))
-        names = await portal.people.names(tenant.id)  # owners: the tenant's people
-        return portal.pages.render(
-            request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
-            section="dashboard", cycles=cycles, cycle=chosen, names=names,
-            counts=status_counts(chosen) if chosen else {},
-            kpis=kpi_tiles(state, kpi_board(state, today=today), locale), today=today,
-            as_of=None,
-        )  # fmt: skip
+        if wanted not in state.cycles:
+            raise PageNotFoundError
+        command = portal.app.cycles.activate if action == "activate" else portal.app.cycles.close
+        try:
+            written = await command(Context(tenant.id, viewer.actor), wanted)
+        except DomainError as e:
+            refused = domain_message(locale, e)
+            return await _page(
+                request, portal, locale, viewer, tenant, str(wanted), refused=refused, status=409
+            )
+        await wait_for_position(
+            portal.system.pool, tenant.id, written.position, within=portal.read_wait_seconds
+        )
+        return Redirect(path=f"/t/{tenant.id}?cycle={wanted}&done={action}", status_code=303)
+
+
+_ACTIONS = {"activate": Permission.EDIT_OKRS, "close": Permission.CLOSE_CYCLES}
+"""What may be done to a cycle from the dashboard, and who may."""
+
+
+async def _page(
+    request: Request[Any, Any, Any],
+    portal: Portal,
+    locale: Locale,
+    viewer: Principal,
+    tenant: Tenant,
+    cycle: str | None,
+    *,
+    said: str | None = None,
+    refused: str | None = None,
+    status: int = 200,
+) -> Response[Any]:
+    """The dashboard of today, on the cycle asked for; `said`: what was just done,
+    `refused`: why it was not."""
+    state = await progress_state(portal.system.pool, tenant.id)
+    today = portal.today()
+    tree = progress_tree(state, today=today, cadence_days=tenant.check_in_cadence_days)
+    cycles = by_date(tree.cycles)
+    chosen = choose_cycle(cycles, optional_id(cycle))
+    names = await portal.people.names(tenant.id)  # owners: the tenant's people
+    return portal.pages.render(
+        request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
+        section="dashboard", cycles=cycles, cycle=chosen, names=names,
+        counts=status_counts(chosen) if chosen else {},
+        kpis=kpi_tiles(state, kpi_board(state, today=today), locale), today=today,
+        as_of=None, status=status, cycle_said=said, cycle_refused=refused,
+        can_activate=viewer.can(tenant.id, Permission.EDIT_OKRS),
+        can_close=viewer.can(tenant.id, Permission.CLOSE_CYCLES),
+    )  # fmt: skip

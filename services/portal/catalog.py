@@ -232,6 +232,14 @@ _CHECK_IN: M = {
     },
     "revision.submit": {"it": "Salva il nuovo traguardo", "en": "Save the new target"},
     "revision.saved": {"it": "Traguardo rivisto.", "en": "Target revised."},
+    "revision.cycle_closed": {
+        "it": "Il ciclo è chiuso: il traguardo non si sposta più.",
+        "en": "The cycle is closed: the target no longer moves.",
+    },
+    "revision.milestone": {
+        "it": "Il traguardo di una tappa è fisso: completata o no.",
+        "en": "A milestone's target is fixed: done or not done.",
+    },
     "revision.far_off": {
         "it": "{value} è molto lontano dalla partenza ({start}) e dal traguardo di oggi"
         " ({target}): se è giusto, salvalo di nuovo.",
@@ -343,6 +351,10 @@ _ERRORS: M = {
     "error.cycle_not_active": {
         "it": "Il ciclo non è attivo: è già chiuso, o non è ancora avviato.",
         "en": "The cycle is not active: it is closed already, or not started yet.",
+    },
+    "error.changed_meanwhile": {
+        "it": "Qualcun altro l'ha appena cambiato: ecco com'è ora. Riprova se serve ancora.",
+        "en": "Someone else changed it just now: here is how it stands. Try again if still needed.",
     },
     "error.cycle_closed": {
         "it": "Il ciclo è chiuso: non accetta nuovi aggiornamenti.",

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response
@@ -111,7 +112,7 @@ class Pages:
         if not nonce:
             nonce = self.signer.new_nonce()
             new_cookies.append(self.cookie(CSRF_COOKIE, nonce, max_age=None))
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        here = _here(request)
         for name in ("viewer", "tenant"):
             context.setdefault(name, None)
         context.setdefault("section", "")
@@ -168,3 +169,15 @@ class Pages:
             request, "error.html", locale=locale_of(request), status=status, headers=headers,
             code=known, reason=reason, bad=bad or {}, name=name, viewer=viewer,
         )  # fmt: skip
+
+
+def _here(request: Request[Any, Any, Any]) -> str:
+    """The page to come back to (the language switch's `next`): this one, or for a page
+    shown after a refused form, the page the form was on (the form's own URL answers a
+    POST only: the switch led to a 405), else the start page."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    came = urlsplit(request.headers.get("referer", ""))
+    if came.netloc == request.url.netloc and came.path.startswith("/"):
+        return came.path + (f"?{came.query}" if came.query else "")
+    return "/"

@@ -28,6 +28,7 @@ from services.portal.portal import Portal
 from services.portal.views import by_date, choose_cycle, kpi_tiles, status_counts
 from services.projector.waiting import wait_for_position
 from services.read import progress_state
+from services.store.event_store import ConcurrencyError
 from tenants.models import Tenant
 from tenants.principal import Principal
 from tenants.roles import Permission
@@ -86,8 +87,12 @@ class DashboardController(Controller):
         command = portal.app.cycles.activate if action == "activate" else portal.app.cycles.close
         try:
             written = await command(Context(tenant.id, viewer.actor), wanted)
-        except DomainError as e:
-            refused = domain_message(locale, e)
+        except (DomainError, ConcurrencyError) as e:  # (changed first by someone else)
+            refused = (
+                domain_message(locale, e)
+                if isinstance(e, DomainError)
+                else locale.t("error.changed_meanwhile")
+            )
             return await _page(
                 request, portal, locale, viewer, tenant, str(wanted), refused=refused, status=409
             )

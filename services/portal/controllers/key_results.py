@@ -36,6 +36,7 @@ from services.portal.portal import Portal
 from services.portal.views import day_note, kpi_of, kr_chart, parse_day
 from services.projector.waiting import wait_for_position
 from services.read import history, progress_state, state_as_of
+from services.store.event_store import ConcurrencyError
 from tenants.models import Tenant
 from tenants.principal import Principal
 from tenants.roles import Permission
@@ -248,7 +249,9 @@ class KeyResultController(Controller):
         if not any(c.check_in_id == wanted for c in kr.check_ins):
             raise PageNotFoundError
         typed, value = read_reasoned(form, locale, kr.kind, str(wanted))
-        if value is not None and not asked_first(
+        if kr.archived:  # its form is gone (archived meanwhile): why, not its fields' hints
+            typed.errors = {"form": locale.t("error.archived")}
+        elif value is not None and not asked_first(
             form, locale, typed, value, _far_off(kr, value), _far_said(locale, kr, value)
         ):
             written = await _reasoned(
@@ -286,7 +289,10 @@ class KeyResultController(Controller):
         state = await progress_state(portal.system.pool, tenant.id)
         kr = self._find(state, kr_id)
         typed, value = read_reasoned(form, locale, kr.kind)
-        if value is not None and not asked_first(
+        gone = _no_revision(kr, state.cycles[kr.cycle_id])
+        if gone is not None:  # its form is gone: why, not its fields' hints
+            typed.errors = {"form": locale.t(gone)}
+        elif value is not None and not asked_first(
             form,
             locale,
             typed,
@@ -351,7 +357,7 @@ class KeyResultController(Controller):
         can_correct = allowed and not kr.archived
         can_revise = (
             viewer.can(tenant.id, Permission.REVISE_TARGETS) and as_of is None
-            and not cycle.is_closed and not kr.archived and kr.kind != "milestone"
+            and _no_revision(kr, cycle) is None
         )  # fmt: skip
         return portal.pages.render(
             request, "key_result.html", locale=locale, viewer=viewer, tenant=tenant,
@@ -396,6 +402,15 @@ def _corrections(lines: list[HistoryLine]) -> dict[str, list[HistoryLine]]:
     return out
 
 
+def _no_revision(kr: KeyResultView, cycle: CycleView) -> str | None:
+    """Why a target cannot be revised (the words' key), if it cannot."""
+    if kr.archived:
+        return "error.archived"
+    if cycle.is_closed:
+        return "revision.cycle_closed"
+    return "revision.milestone" if kr.kind == "milestone" else None
+
+
 async def _reasoned(
     portal: Portal,
     locale: Locale,
@@ -413,7 +428,9 @@ async def _reasoned(
         where = fields.get(e.field or "", "form")
         said = unchanged if e.rule == "unchanged" else None
         typed.errors[where] = locale.t(said) if said else domain_message(locale, e)
-        return None
+    except ConcurrencyError:  # another change of it came first: the page shows it now
+        typed.errors["form"] = locale.t("error.changed_meanwhile")
+    return None
 
 
 async def _shown(portal: Portal, tenant: Tenant, written: Written) -> None:

@@ -114,6 +114,13 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
     if taken is None or request.method == "OPTIONS":
         return
     listing(request.url.path)  # the list its cursors are of
+    twice = sorted(n for n in set(request.query_params) if len(request.query_params.getall(n)) > 1)
+    if twice:  # (no parameter of this API is a list: one of them would be dropped unsaid)
+        raise InvalidQueryError(
+            f"{twice[0]}: given more than once; this API takes each parameter once",
+            field=twice[0],
+            rule="repeated_parameter",
+        )
     unknown = sorted(set(request.query_params) - taken.names)
     if unknown:
         takes = ", ".join(sorted(taken.names)) or "none"

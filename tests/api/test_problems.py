@@ -678,3 +678,16 @@ async def test_a_body_not_sent_as_json_is_415(
     for taken in ("application/json; charset=utf-8", "application/vnd.okr+json"):
         made = await client.post(base, headers={**auth, "content-type": taken}, content=body)
         assert made.status_code == 201, made.text
+
+
+async def test_a_query_parameter_given_twice_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """`limit=1&limit=2` took the last one, unsaid (no parameter of this API is a list):
+    422 naming it; given once, it is taken."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/history"
+    auth = world.a.auth("client_admin")
+    refused = await client.get(f"{base}?limit=1&limit=2", headers=auth)
+    problem = assert_problem(refused, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("limit", "repeated_parameter")]
+    assert (await client.get(f"{base}?limit=1", headers=auth)).status_code == 200

@@ -907,23 +907,49 @@ lists whole: a 1.7 MB line)."""
 
 
 def _list_changes(name: str, live: Any, rebuilt: Any) -> list[tuple[str, Any, Any]]:
-    """A differing field; a list by its length and its first differing items."""
+    """A differing field; a list by its length and its first differing items, matched by
+    the id that names each (a check-in's), else by place."""
     if not (isinstance(live, list) and isinstance(rebuilt, list)):
         return [(name, live, rebuilt)]
     out: list[tuple[str, Any, Any]] = []
     if len(live) != len(rebuilt):
         out.append((f"{name} (items)", len(live), len(rebuilt)))
-    missing = object()
-    differing = [
-        (i, x, y)
-        for i, (x, y) in enumerate(itertools.zip_longest(live, rebuilt, fillvalue=missing))
-        if x != y
-    ]
-    for n, (i, x, y) in enumerate(differing[:SHOWN_ITEMS], 1):
-        more = len(differing) - SHOWN_ITEMS if n == SHOWN_ITEMS else 0
-        label = f"{name}[{i}]" + (f" (and {more} more items differ)" if more > 0 else "")
-        out.append((label, None if x is missing else x, None if y is missing else y))
+    name_of = _item_names(live, rebuilt)
+    if name_of is None:  # by place
+        pairs = itertools.zip_longest(live, rebuilt, fillvalue=None)
+        differing = [(f"[{i}]", x, y) for i, (x, y) in enumerate(pairs) if x != y]
+    else:  # one missing first item is one difference, not every later one
+        was, now = ({name_of(x): x for x in side} for side in (live, rebuilt))
+        differing = [
+            (f"[{n}]", was.get(n), now.get(n))
+            for n in dict.fromkeys([*was, *now])
+            if was.get(n) != now.get(n)
+        ]
+    for shown, (which, x, y) in enumerate(differing[:SHOWN_ITEMS], 1):
+        more = len(differing) - SHOWN_ITEMS if shown == SHOWN_ITEMS else 0
+        label = f"{name}{which}" + (f" (and {more} more items differ)" if more > 0 else "")
+        out.append((label, x, y))
     return out
+
+
+def _item_names(*sides: list[Any]) -> Callable[[Any], str] | None:
+    """What names each item of these lists, if something does, no two alike on a side: a
+    map's first "…_id" field, an array's first element (a check-in's id)."""
+    items = [x for side in sides for x in side]
+    if not items:
+        return None
+    if all(isinstance(x, dict) for x in items):
+        keys = [k for k in items[0] if str(k).endswith("_id") and all(k in x for x in items)]
+        name_of: Callable[[Any], str] | None = (
+            (lambda x: f"{keys[0]}={x[keys[0]]}") if keys else None
+        )
+    elif all(isinstance(x, list) and x for x in items):
+        name_of = lambda x: str(x[0])  # noqa: E731
+    else:
+        return None
+    if name_of is None or any(len({name_of(x) for x in side}) != len(side) for side in sides):
+        return None
+    return name_of
 
 
 @dataclass(frozen=True)

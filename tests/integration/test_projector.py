@@ -595,7 +595,8 @@ async def test_verify_says_which_field_of_an_encoded_state_differs(fresh: System
 async def test_verify_says_a_list_by_its_length_and_first_differing_items(fresh: System) -> None:
     """A key result's state missing one of its check-ins: verify printed both lists whole
     (1.7 MB on one line for 3,900 check-ins); it says how many items each side has and
-    the first few that differ, and how many more."""
+    the one missing, by its id (by place, every later one differed); a list whose items
+    have no id, by place, the first few and how many more."""
     tenant = await a_tenant_with_history(fresh, check_ins=12)
     await projector(fresh).catch_up_all()
     admin = await asyncpg.connect(fresh.admin_dsn)
@@ -618,11 +619,15 @@ async def test_verify_says_a_list_by_its_length_and_first_differing_items(fresh:
     [found] = await rebuild.verify_tenant(fresh.pool, fresh.repository, PROJECTIONS, tenant)
     said = {name: (live, rebuilt) for name, live, rebuilt in found.changed}
     assert said["state.check_ins (items)"] == (len(check_ins) - 1, len(check_ins))
+    first = check_ins[0][0]  # (an array: its id first)
     items = [name for name in said if name.startswith("state.check_ins[")]
-    more = len(check_ins) - rebuild.SHOWN_ITEMS
-    assert items == ["state.check_ins[0]", "state.check_ins[1]",
-                     f"state.check_ins[2] (and {more} more items differ)"]  # fmt: skip
-    assert said["state.check_ins[0]"] == (check_ins[1], check_ins[0])
+    assert items == [f"state.check_ins[{first}]"]
+    assert said[items[0]] == (None, check_ins[0])
+    by_place = rebuild._list_changes("values", list(range(12)), list(range(1, 12)))
+    more = 12 - rebuild.SHOWN_ITEMS  # each place differs
+    assert [name for name, _, _ in by_place] == [
+        "values (items)", "values[0]", "values[1]", f"values[2] (and {more} more items differ)"
+    ]  # fmt: skip
 
 
 async def test_a_fold_that_fails_part_way_through_a_batch_writes_no_row_past_its_position(

@@ -224,6 +224,14 @@ _CHECK_IN: M = {
     },
     "correction.submit": {"it": "Salva la correzione", "en": "Save the correction"},
     "correction.saved": {"it": "Correzione registrata.", "en": "Correction recorded."},
+    "edit.open": {"it": "Modifica", "en": "Edit"},
+    "edit.title": {"it": "Titolo", "en": "Title"},
+    "edit.submit": {"it": "Salva le modifiche", "en": "Save the changes"},
+    "edit.saved": {"it": "Modifiche salvate.", "en": "Changes saved."},
+    "edit.cycle_closed": {
+        "it": "Il ciclo è chiuso: il risultato chiave non si modifica più.",
+        "en": "The cycle is closed: the key result no longer changes.",
+    },
     "revision.open": {"it": "Rivedi il traguardo", "en": "Revise the target"},
     "revision.value": {"it": "Nuovo traguardo", "en": "New target"},
     "revision.reason_hint": {

@@ -459,3 +459,61 @@ async def test_starting_one_cycle_from_many_tabs_at_once_answers_pages(
     assert statuses.count(303) == 1 and set(statuses) == {303, 409}, statuses
     assert all(a.headers["content-type"].startswith("text/html") for a in answers
                if a.status == 409)  # fmt: skip
+
+
+async def test_a_client_admin_edits_a_key_result_s_title_owner_weight_and_due_date(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Renaming a key result, giving it to a colleague, weighting it, moving its due date
+    took the API. On its page, whoever may edit OKRs does it in one form: a blank title,
+    a weight that is no number, a due date past its cycle are said beside their field and
+    change nothing; saved, the page and the history show each change. An owner is chosen
+    among the company's people by name. A member is offered no such form."""
+    from services.projector.waiting import wait_for_position
+
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=10), 90, "Nuovi clienti",
+        kind="increase", start=40, target=60,
+    )  # fmt: skip
+    member = d.Person(f"m-{client.slug}@gialli.example", "Marta Blu", "client_member")
+    await create_user(portal.system.pool, member.email, member.name, password=d.PASSWORD,
+                      user_id=member.id)  # fmt: skip
+    await add_membership(portal.system.pool, client.id, member.id, "client_member")
+    head = await portal.system.store.head(client.id)
+    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await page.locator(".kr-edit summary").click()
+    form = page.locator("form.edit-form")
+    await expect(form.get_by_label("Titolo")).to_have_value("Nuovi clienti")
+    await form.get_by_label("Titolo").fill("   ")
+    await form.get_by_label("Peso").fill("due")
+    await form.get_by_role("button", name="Salva le modifiche").click()
+    form = page.locator("form.edit-form")
+    await expect(form.locator("#edit-title-error")).to_have_text("Questo campo è obbligatorio.")
+    await expect(form.locator("#edit-weight-error")).to_be_visible()
+    await form.get_by_label("Titolo").fill("Nuovi clienti acquisiti")
+    await form.get_by_label("Peso").fill("2")
+    await form.get_by_label("Scadenza").fill("2099-01-01")  # past its cycle's end
+    await form.get_by_role("button", name="Salva le modifiche").click()
+    form = page.locator("form.edit-form")
+    await expect(form.locator("#edit-due-error")).to_be_visible()
+    await expect(page.locator("h1")).to_contain_text("Nuovi clienti")  # nothing changed
+    await form.get_by_label("Scadenza").fill((portal.today + timedelta(days=30)).isoformat())
+    await form.get_by_label("Responsabile").select_option(label="Marta Blu")
+    await form.get_by_role("button", name="Salva le modifiche").click()
+    await expect(page.locator(".kr-edited")).to_have_text("Modifiche salvate.")
+    await expect(page.locator("h1")).to_contain_text("Nuovi clienti acquisiti")
+    await expect(page.locator(".kr-weight")).to_have_text("2")
+    await expect(page.locator("dd").filter(has_text="Marta Blu")).to_have_count(1)
+    await page.goto(f"/t/{client.id}/history")
+    await expect(page.locator("ol.timeline")).to_contain_text("Nuovi clienti acquisiti")
+    await expect(page.locator("ol.timeline")).to_contain_text("Marta Blu")
+
+    other = await open_page()
+    await sign_in(other, member)
+    await other.goto(f"/t/{client.id}/kr/{kr}")
+    await expect(other.locator("h1")).to_contain_text("Nuovi clienti acquisiti")
+    await expect(other.locator(".kr-edit")).to_have_count(0)

@@ -124,6 +124,41 @@ def read_reasoned(
     return typed, None if typed.errors else number
 
 
+@dataclass
+class EditForm:
+    """A key result's title, owner, weight and due date as typed, and what is wrong."""
+
+    title: str = ""
+    owner: str = ""
+    weight: str = ""
+    due_on: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+EDIT_FIELDS = ("title", "owner", "weight", "due_on")
+
+
+def read_edit(form: FormDep, locale: LocaleDep) -> tuple[EditForm, dict[str, Any] | None]:
+    """The typed fields back (to show again) and, when they read, the command's input."""
+    title, owner, weight_text, due_text = (form.get(n, "").strip() for n in EDIT_FIELDS)
+    typed = EditForm(title, owner, weight_text, due_text)
+    if not typed.title:
+        typed.errors["title"] = locale.t("error.empty")
+    if not typed.owner:
+        typed.errors["owner"] = locale.t("error.empty")
+    weight = locale.parse_number(typed.weight)
+    if weight is None:
+        typed.errors["weight"] = locale.t("check_in.value_invalid")
+    try:
+        due_on: date | None = day(typed.due_on)
+    except ValueError:
+        due_on = None
+        typed.errors["due_on"] = locale.t("check_in.date_invalid")
+    if typed.errors:
+        return typed, None
+    return typed, {"title": typed.title, "owner": typed.owner, "weight": weight, "due_on": due_on}
+
+
 def asked_first(
     form: FormDep, locale: LocaleDep, typed: ReasonedForm, value: Decimal, far: bool, said: str
 ) -> bool:
@@ -161,6 +196,7 @@ class KeyResultController(Controller):
         saved: FromQuery[bool] = False,
         corrected: FromQuery[bool] = False,
         revised: FromQuery[bool] = False,
+        edited: FromQuery[bool] = False,
         day: Annotated[str | None, QueryParameter(name="date")] = None,
     ) -> Response[Any]:
         """Today's page; with ?date=, the key result as it stood that day (as the dashboard
@@ -179,7 +215,7 @@ class KeyResultController(Controller):
         note = day_note(locale, day, portal.today())
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, typed, saved, as_of=chosen,
-            date_note=note, corrected=corrected, revised=revised,
+            date_note=note, corrected=corrected, revised=revised, edited=edited,
         )  # fmt: skip
 
     @post("/check-ins", name="portal:check-in")
@@ -318,6 +354,45 @@ class KeyResultController(Controller):
             revision=typed,
         )  # fmt: skip
 
+    @post("/edit", name="portal:kr-edit")
+    async def edit(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        kr_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Change a key result's title, owner, weight or due date (those that changed: each
+        one a line of the history), as whoever may edit OKRs may (the API too)."""
+        if not viewer.can(tenant.id, Permission.EDIT_OKRS):
+            raise ForbiddenError
+        state = await progress_state(portal.system.pool, tenant.id)
+        kr = self._find(state, kr_id)
+        typed, given = read_edit(form, locale)
+        if kr.archived or state.cycles[kr.cycle_id].is_closed:  # its form is gone: why
+            closed = "error.archived" if kr.archived else "edit.cycle_closed"
+            typed.errors = {"form": locale.t(closed)}
+        elif given is not None:
+            fields = {name: name for name in EDIT_FIELDS}
+            written = await _reasoned(
+                portal, locale, typed, fields,
+                portal.app.key_results.edit(
+                    Context(tenant.id, viewer.actor), kr.key_result_id, **given
+                ),
+            )  # fmt: skip
+            if written is not None:
+                await _shown(portal, tenant, written)
+                target = f"/t/{tenant.id}/kr/{kr.key_result_id}?edited=1"
+                return Redirect(path=target, status_code=303)
+        today = CheckInForm(on=portal.today().isoformat())
+        return await self._page(
+            request, portal, locale, viewer, tenant, state, kr, today, False, status=422,
+            editing=typed,
+        )  # fmt: skip
+
     @staticmethod
     def _find(state: ProgressView, kr_id: FromPath[str]) -> KeyResultView:
         kr = state.key_results.get(parse_id(kr_id))
@@ -341,6 +416,8 @@ class KeyResultController(Controller):
         date_note: str | None = None,
         correction: ReasonedForm | None = None,
         revision: ReasonedForm | None = None,
+        editing: EditForm | None = None,
+        edited: bool = False,
         corrected: bool = False,
         revised: bool = False,
     ) -> Response[Any]:
@@ -359,6 +436,10 @@ class KeyResultController(Controller):
             viewer.can(tenant.id, Permission.REVISE_TARGETS) and as_of is None
             and _no_revision(kr, cycle) is None
         )  # fmt: skip
+        can_edit = (
+            viewer.can(tenant.id, Permission.EDIT_OKRS) and as_of is None
+            and not kr.archived and not cycle.is_closed
+        )  # fmt: skip
         return portal.pages.render(
             request, "key_result.html", locale=locale, viewer=viewer, tenant=tenant,
             section="dashboard", status=status, kr=kr, node=node, cycle=cycle,
@@ -372,23 +453,34 @@ class KeyResultController(Controller):
             can_check_in_role=allowed, today=today, as_of=as_of, date_note=date_note,
             can_correct=can_correct, correction=correction, corrected=corrected,
             can_revise=can_revise, revision=revision, revised=revised,
-            refusal=_unshown_refusal(correction, can_correct, revision, can_revise),
+            can_edit=can_edit, editing=editing, edited=edited,
+            owners=_owners(names, kr.owner),
+            refusal=_unshown_refusal(
+                (correction, can_correct), (revision, can_revise), (editing, can_edit)
+            ),
             latest_on=day_begun(datetime.now(UTC)),  # what the command takes (latest_day)
         )  # fmt: skip
 
 
-def _unshown_refusal(
-    correction: ReasonedForm | None,
-    can_correct: bool,
-    revision: ReasonedForm | None,
-    can_revise: bool,
-) -> str | None:
-    """Why a correction or a revision was refused, when its form is not on the page to say
-    it (the key result archived, its cycle closed meanwhile): it said nothing."""
-    for failed, shown in ((correction, can_correct), (revision, can_revise)):
+def _unshown_refusal(*forms: tuple[ReasonedForm | EditForm | None, bool]) -> str | None:
+    """Why a form's change was refused, when the form (the form, shown or not) is not on
+    the page to say it (the key result archived, its cycle closed meanwhile): it said
+    nothing."""
+    for failed, shown in forms:
         if failed is not None and failed.errors and not shown:
             return " ".join(failed.errors.values())
     return None
+
+
+def _owners(names: Mapping[str, str], owner: str) -> list[tuple[str, str]]:
+    """Whom a key result may be given to, by name: the tenant's people now, and its owner
+    (a person who left, a name typed as text) if not among them."""
+    present: frozenset[str] = getattr(names, "present", frozenset())
+    people = sorted(
+        ((actor, name) for actor, name in names.items() if actor in present),
+        key=lambda pair: pair[1].casefold(),
+    )
+    return people if owner in present else [(owner, names.get(owner, owner)), *people]
 
 
 def _corrections(lines: list[HistoryLine]) -> dict[str, list[HistoryLine]]:
@@ -414,7 +506,7 @@ def _no_revision(kr: KeyResultView, cycle: CycleView) -> str | None:
 async def _reasoned(
     portal: Portal,
     locale: Locale,
-    typed: ReasonedForm,
+    typed: ReasonedForm | EditForm,
     fields: Mapping[str, str],
     command: Awaitable[Written],
     unchanged: str | None = None,

@@ -228,6 +228,15 @@ _CHECK_IN: M = {
     "edit.title": {"it": "Titolo", "en": "Title"},
     "edit.submit": {"it": "Salva le modifiche", "en": "Save the changes"},
     "edit.saved": {"it": "Modifiche salvate.", "en": "Changes saved."},
+    "edit.nothing": {"it": "Non hai cambiato nulla.", "en": "You changed nothing."},
+    "edit.owner_not_offered": {
+        "it": "Scegli una persona dell'elenco.",
+        "en": "Choose a person from the list.",
+    },
+    "edit.due_out_of_cycle": {
+        "it": "La scadenza cade nel ciclo, tra il suo inizio e la sua fine.",
+        "en": "The due date falls within the cycle, from its start to its end.",
+    },
     "edit.cycle_closed": {
         "it": "Il ciclo è chiuso: il risultato chiave non si modifica più.",
         "en": "The cycle is closed: the key result no longer changes.",
@@ -340,6 +349,10 @@ _ERRORS: M = {
         "en": "The target equals the start: there is no way to go.",
     },
     "error.reason_required": {"it": "Scrivi un motivo.", "en": "Give a reason."},
+    "error.weight_out_of_range": {
+        "it": "Il peso è un numero maggiore di 0, fino a 1000.",
+        "en": "A weight is a number above 0, up to 1000.",
+    },
     "error.unchanged": {
         "it": "È già questo il valore: una correzione lo cambia.",
         "en": "That is the value already: a correction changes it.",

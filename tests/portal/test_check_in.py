@@ -517,3 +517,32 @@ async def test_a_client_admin_edits_a_key_result_s_title_owner_weight_and_due_da
     await other.goto(f"/t/{client.id}/kr/{kr}")
     await expect(other.locator("h1")).to_contain_text("Nuovi clienti acquisiti")
     await expect(other.locator(".kr-edit")).to_have_count(0)
+
+    # A form left open saves only what it changed: the owner given meanwhile stays.
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await page.locator(".kr-edit summary").click()
+    await app.key_results.edit(ctx, kr, owner=admin.actor)
+    form = page.locator("form.edit-form")
+    await form.get_by_label("Titolo").fill("Clienti nuovi")
+    await form.get_by_role("button", name="Salva le modifiche").click()
+    await expect(page.locator(".kr-edited")).to_be_visible()
+    await expect(page.locator("dd").filter(has_text=admin.name)).to_have_count(1)  # kept
+    await page.locator(".kr-edit summary").click()
+    await page.locator("form.edit-form").get_by_role("button", name="Salva le modifiche").click()
+    await expect(page.locator("form.edit-form .form-error")).to_have_text("Non hai cambiato nulla.")
+
+    # By hand-made POST: what the form would not send is refused beside its field.
+    fields = page.locator("form.edit-form input[type=hidden]")
+    sent = {await f.get_attribute("name"): await f.get_attribute("value")
+            for f in await fields.all()}  # fmt: skip
+    shown = {"title": "Clienti nuovi", "owner": admin.actor, "weight": "2",
+             "due_on": (portal.today + timedelta(days=30)).isoformat()}  # fmt: skip
+    url = f"/t/{client.id}/kr/{kr}/edit"
+    for change, said in (
+        ({"owner": "chiunque"}, "Scegli una persona"),
+        ({"title": "x" * 201}, "al massimo 200 caratteri"),
+        ({"weight": "0"}, "Il peso è un numero maggiore di 0, fino a 1000."),
+    ):
+        answer = await page.request.post(url, form={**sent, **shown, **change})
+        assert answer.status == 422, change
+        assert said in await answer.text(), change

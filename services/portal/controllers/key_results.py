@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from domain.errors import DomainError
-from domain.values import NOTE_MAX, REASON_MAX
+from domain.values import NOTE_MAX, REASON_MAX, TITLE_MAX
 from projections.history import HistoryLine
 from projections.progress_state import CycleView, KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
@@ -139,7 +139,9 @@ EDIT_FIELDS = ("title", "owner", "weight", "due_on")
 
 
 def read_edit(form: FormDep, locale: LocaleDep) -> tuple[EditForm, dict[str, Any] | None]:
-    """The typed fields back (to show again) and, when they read, the command's input."""
+    """The typed fields back (to show again) and, when they read, the command's input: the
+    fields changed from what the form showed (`was_…`), only (a form left open must not put
+    back what someone changed meanwhile in a field it did not touch)."""
     title, owner, weight_text, due_text = (form.get(n, "").strip() for n in EDIT_FIELDS)
     typed = EditForm(title, owner, weight_text, due_text)
     if not typed.title:
@@ -156,7 +158,12 @@ def read_edit(form: FormDep, locale: LocaleDep) -> tuple[EditForm, dict[str, Any
         typed.errors["due_on"] = locale.t("check_in.date_invalid")
     if typed.errors:
         return typed, None
-    return typed, {"title": typed.title, "owner": typed.owner, "weight": weight, "due_on": due_on}
+    given = {"title": typed.title, "owner": typed.owner, "weight": weight, "due_on": due_on}
+    return typed, {
+        name: value
+        for name, value in given.items()
+        if getattr(typed, name) != form.get(f"was_{name}", "").strip()
+    }
 
 
 def asked_first(
@@ -175,7 +182,7 @@ def asked_first(
 
 def domain_message(locale: LocaleDep, error: DomainError) -> str:
     key = f"error.{error.rule}"
-    most = REASON_MAX if error.field == "reason" else NOTE_MAX  # ("too long": of that field)
+    most = {"reason": REASON_MAX, "title": TITLE_MAX}.get(error.field or "", NOTE_MAX)
     return locale.t(key, max=most) if locale.has(key) else error.message
 
 
@@ -372,9 +379,14 @@ class KeyResultController(Controller):
         state = await progress_state(portal.system.pool, tenant.id)
         kr = self._find(state, kr_id)
         typed, given = read_edit(form, locale)
+        offered = {actor for actor, _ in _owners(await portal.people.names(tenant.id), kr.owner)}
         if kr.archived or state.cycles[kr.cycle_id].is_closed:  # its form is gone: why
             closed = "error.archived" if kr.archived else "edit.cycle_closed"
             typed.errors = {"form": locale.t(closed)}
+        elif given is not None and "owner" in given and given["owner"] not in offered:
+            typed.errors["owner"] = locale.t("edit.owner_not_offered")  # (a hand-made POST)
+        elif given == {}:
+            typed.errors["form"] = locale.t("edit.nothing")
         elif given is not None:
             fields = {name: name for name in EDIT_FIELDS}
             written = await _reasoned(
@@ -387,6 +399,8 @@ class KeyResultController(Controller):
                 await _shown(portal, tenant, written)
                 target = f"/t/{tenant.id}/kr/{kr.key_result_id}?edited=1"
                 return Redirect(path=target, status_code=303)
+            if "due_on" in typed.errors:  # (the domain's words are a check-in's range)
+                typed.errors["due_on"] = locale.t("edit.due_out_of_cycle")
         today = CheckInForm(on=portal.today().isoformat())
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, today, False, status=422,

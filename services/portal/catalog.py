@@ -233,7 +233,7 @@ _CHECK_IN: M = {
         "it": "Scegli una persona dell'elenco.",
         "en": "Choose a person from the list.",
     },
-    "edit.due_out_of_cycle": {
+    "error.due_on": {
         "it": "La scadenza cade nel ciclo, tra il suo inizio e la sua fine.",
         "en": "The due date falls within the cycle, from its start to its end.",
     },
@@ -264,7 +264,7 @@ _CHECK_IN: M = {
         " is right, save it again.",
     },
     "revision.reason_missing": {"it": "Scrivi perché lo sposti.", "en": "Say why you move it."},
-    "revision.unchanged": {
+    "error.target.unchanged": {
         "it": "Il traguardo è già questo: una revisione lo sposta.",
         "en": "That is the target already: a revision moves it.",
     },

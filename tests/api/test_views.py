@@ -755,6 +755,11 @@ async def test_a_cursor_is_taken_only_by_the_list_that_gave_it(
     a, b = world.a, world.b
     base = f"/api/v1/tenants/{a.tenant.id}"
     auth = a.auth("client_admin")
+    check_ins_path = f"{base}/key-results/{world.ids.key_result_id}/check-ins"
+    for day in ("2027-02-20", "2027-02-21"):  # two at least, whatever ran before
+        made = await client.post(check_ins_path, headers=a.auth("client_member"),
+                                 json={"value": "21", "on": day})  # fmt: skip
+        assert made.status_code == 201, made.text
     check_ins = await client.get(
         f"{base}/key-results/{world.ids.key_result_id}/check-ins", headers=auth,
         params={"limit": 1},

@@ -14,10 +14,8 @@ from playwright.async_api import expect
 from domain.values import Unit, UnitKind
 from services import demo_data as d
 from services.app.base import day_begun
-from tenants.memberships import add_consultancy_member, add_membership
-from tenants.users import create_user
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import OTHER_CONSULTANCY, a_company_of_its_own, one_key_result
+from tests.portal.world import a_colleague, a_company_of_its_own, one_key_result
 
 FIRST_CONTACT = d.demo_id("kr:first-contact")
 CONFIDENCE = "Fiducia (0\u201310)"
@@ -288,10 +286,7 @@ async def test_a_member_corrects_a_check_in_with_a_reason(
     assert await progress_of(page) > before
     await shot(page, "key-result-corrected")
 
-    viewer = d.Person(f"viewer-{client.slug}@gialli.example", "Sara Verdi", "client_viewer")
-    await create_user(portal.system.pool, viewer.email, viewer.name, password=d.PASSWORD,
-                      user_id=viewer.id)  # fmt: skip
-    await add_membership(portal.system.pool, client.id, viewer.id, "client_viewer")
+    viewer = await a_colleague(portal.system, client, "Sara Verdi", "client_viewer")
     other = await open_page()
     await sign_in(other, viewer)
     await other.goto(f"/t/{client.id}/kr/{kr}")
@@ -344,10 +339,7 @@ async def test_a_client_admin_revises_a_target_with_a_reason(
     await expect(page.locator("li.revision")).to_contain_text("il mercato si è ristretto")
     await expect(page.locator(".kr-summary del")).to_have_text("60")  # the original target
 
-    member = d.Person(f"member-{client.slug}@gialli.example", "Marta Blu", "client_member")
-    await create_user(portal.system.pool, member.email, member.name, password=d.PASSWORD,
-                      user_id=member.id)  # fmt: skip
-    await add_membership(portal.system.pool, client.id, member.id, "client_member")
+    member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
     other = await open_page()
     await sign_in(other, member)
     await other.goto(f"/t/{client.id}/kr/{kr}")
@@ -376,12 +368,7 @@ async def test_a_consultant_starts_and_closes_a_cycle_from_the_dashboard(
     from services.projector.waiting import wait_for_position
 
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
-    consultant = d.Person(f"cons-{client.slug}@gialli.example", "Carlo Rossi", "consultant")
-    await create_user(portal.system.pool, consultant.email, consultant.name,
-                      password=d.PASSWORD, user_id=consultant.id)  # fmt: skip
-    await add_consultancy_member(portal.system.pool, OTHER_CONSULTANCY, consultant.id,
-                                 "consultant")  # fmt: skip
-    await add_membership(portal.system.pool, client.id, consultant.id, "consultant")
+    consultant = await a_colleague(portal.system, client, "Carlo Rossi", "consultant")
     cycle, kr = await one_key_result(
         app, ctx, portal.today - timedelta(days=30), 60, "Nuovi clienti",
         kind="increase", start=40, target=60,
@@ -476,10 +463,7 @@ async def test_a_client_admin_edits_a_key_result_s_title_owner_weight_and_due_da
         app, ctx, portal.today - timedelta(days=10), 90, "Nuovi clienti",
         kind="increase", start=40, target=60,
     )  # fmt: skip
-    member = d.Person(f"m-{client.slug}@gialli.example", "Marta Blu", "client_member")
-    await create_user(portal.system.pool, member.email, member.name, password=d.PASSWORD,
-                      user_id=member.id)  # fmt: skip
-    await add_membership(portal.system.pool, client.id, member.id, "client_member")
+    member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
     head = await portal.system.store.head(client.id)
     assert await wait_for_position(portal.system.pool, client.id, head, within=30)
     page = await open_page()

@@ -235,6 +235,18 @@ async def a_company_of_its_own(
     return client, person, OKRApplication(system.repository), Context(client.id, person.actor)
 
 
+async def a_colleague(system: System, client: Client, name: str, role: str) -> d.Person:
+    """Another person of a company made by a_company_of_its_own, of `role` there (a
+    consultant belongs to its consultancy too), who signs in with the demo password."""
+    person = d.Person(f"{role}-{client.slug}@gialli.example", name, role)
+    await create_user(system.pool, person.email, person.name, password=d.PASSWORD,
+                      user_id=person.id)  # fmt: skip
+    if role == "consultant":
+        await add_consultancy_member(system.pool, client.consultancy, person.id, role)
+    await _role(system.pool, client.id, person.id, role)
+    return person
+
+
 async def one_key_result(
     app: OKRApplication, ctx: Context, starts_on: date, days: int, title: str, **kr: object
 ) -> tuple[UUID, UUID]:

@@ -13,7 +13,7 @@ from litestar.response import Redirect
 from domain.errors import DomainError
 from projections.progress_tree import kpi_board, progress_tree
 from services.app import Context
-from services.portal.controllers.key_results import domain_message
+from services.portal.controllers.key_results import refusal
 from services.portal.dependencies import (
     FormDep,
     LocaleDep,
@@ -88,11 +88,7 @@ class DashboardController(Controller):
         try:
             written = await command(Context(tenant.id, viewer.actor), wanted)
         except (DomainError, ConcurrencyError) as e:  # (changed first by someone else)
-            refused = (
-                domain_message(locale, e)
-                if isinstance(e, DomainError)
-                else locale.t("error.changed_meanwhile")
-            )
+            refused = refusal(locale, e)
             return await _page(
                 request, portal, locale, viewer, tenant, str(wanted), refused=refused, status=409
             )

@@ -36,6 +36,7 @@ from services.portal.portal import Portal
 from services.portal.views import day_note, kpi_of, kr_chart, parse_day
 from services.projector.waiting import wait_for_position
 from services.read import history, progress_state, state_as_of
+from services.read.people import Names
 from services.store.event_store import ConcurrencyError
 from tenants.models import Tenant
 from tenants.principal import Principal
@@ -66,22 +67,37 @@ class CheckInInput:
     note: str
 
 
+def _number_read(
+    locale: Locale, text: str, errors: dict[str, str], field: str = "value", kind: str = ""
+) -> Decimal | None:
+    """A number typed in the reader's way (a milestone's: 0 or 1), or None and why, by
+    `field` in `errors`."""
+    number = locale.parse_number(text)
+    if number is None:
+        errors[field] = locale.t("check_in.value_invalid")
+    elif kind == "milestone" and number not in (0, 1):
+        errors[field] = locale.t("error.milestone_value")
+        return None
+    return number
+
+
+def _day_read(locale: Locale, text: str, errors: dict[str, str], field: str) -> date | None:
+    """A day (yyyy-mm-dd), or None and why, by `field` in `errors`."""
+    try:
+        return day(text)
+    except ValueError:
+        errors[field] = locale.t("check_in.date_invalid")
+        return None
+
+
 def read_form(
     form: FormDep, locale: LocaleDep, kind: str
 ) -> tuple[CheckInForm, CheckInInput | None]:
     """The typed values back (to show again) and, when they parse, the command's input."""
     value, on_text, confidence_text, note = (form.get(n, "").strip() for n in FORM_FIELDS)
     typed = CheckInForm(value=value, on=on_text, confidence=confidence_text, note=note)
-    number = locale.parse_number(typed.value)
-    if number is None:
-        typed.errors["value"] = locale.t("check_in.value_invalid")
-    elif kind == "milestone" and number not in (0, 1):
-        typed.errors["value"] = locale.t("error.milestone_value")
-    try:
-        on: date | None = day(typed.on)
-    except ValueError:
-        on = None
-        typed.errors["on"] = locale.t("check_in.date_invalid")
+    number = _number_read(locale, typed.value, typed.errors, kind=kind)
+    on = _day_read(locale, typed.on, typed.errors, "on")
     confidence = None
     if typed.confidence:
         if typed.confidence.isdigit() and 0 <= int(typed.confidence) <= 10:
@@ -113,11 +129,7 @@ def read_reasoned(
     """The typed value and reason back (to show again) and, when they read, the value (a
     correction's when `check_in_id` is given, else a new target's)."""
     typed = ReasonedForm(check_in_id, form.get("value", "").strip(), form.get("reason", "").strip())
-    number = locale.parse_number(typed.value)
-    if number is None:
-        typed.errors["value"] = locale.t("check_in.value_invalid")
-    elif kind == "milestone" and number not in (0, 1):
-        typed.errors["value"] = locale.t("error.milestone_value")
+    number = _number_read(locale, typed.value, typed.errors, kind=kind)
     if not typed.reason:
         missing = "correction.reason_missing" if check_in_id else "revision.reason_missing"
         typed.errors["reason"] = locale.t(missing)
@@ -148,14 +160,8 @@ def read_edit(form: FormDep, locale: LocaleDep) -> tuple[EditForm, dict[str, Any
         typed.errors["title"] = locale.t("error.empty")
     if not typed.owner:
         typed.errors["owner"] = locale.t("error.empty")
-    weight = locale.parse_number(typed.weight)
-    if weight is None:
-        typed.errors["weight"] = locale.t("check_in.value_invalid")
-    try:
-        due_on: date | None = day(typed.due_on)
-    except ValueError:
-        due_on = None
-        typed.errors["due_on"] = locale.t("check_in.date_invalid")
+    weight = _number_read(locale, typed.weight, typed.errors, "weight")
+    due_on = _day_read(locale, typed.due_on, typed.errors, "due_on")
     if typed.errors:
         return typed, None
     given = {"title": typed.title, "owner": typed.owner, "weight": weight, "due_on": due_on}
@@ -167,7 +173,12 @@ def read_edit(form: FormDep, locale: LocaleDep) -> tuple[EditForm, dict[str, Any
 
 
 def asked_first(
-    form: FormDep, locale: LocaleDep, typed: ReasonedForm, value: Decimal, far: bool, said: str
+    form: FormDep,
+    locale: LocaleDep,
+    typed: CheckInForm | ReasonedForm,
+    value: Decimal,
+    far: bool,
+    said: str,
 ) -> bool:
     """Whether a far-off value is asked about first (a slip, "19,350" for 19.350): `said`
     beside it, kept to confirm; sent again unchanged, it goes through (as a check-in's)."""
@@ -181,9 +192,24 @@ def asked_first(
 
 
 def domain_message(locale: LocaleDep, error: DomainError) -> str:
-    key = f"error.{error.rule}"
+    """A refusal in the reader's words: those of its field and rule ("error.target.unchanged"),
+    else of its field (any refusal of a due date: "error.due_on"), else of its rule, else
+    the domain's own."""
+    field_said = f"error.{error.field}"
+    keys = (f"{field_said}.{error.rule}", field_said, f"error.{error.rule}")
     most = {"reason": REASON_MAX, "title": TITLE_MAX}.get(error.field or "", NOTE_MAX)
-    return locale.t(key, max=most) if locale.has(key) else error.message
+    for key in keys if error.field else keys[2:]:
+        if locale.has(key):
+            return locale.t(key, max=most)
+    return error.message
+
+
+def refusal(locale: LocaleDep, error: DomainError | ConcurrencyError) -> str:
+    """Why a command was refused, in the reader's words: a rule (domain_message), or
+    another change of the item that came first (the page shows it now)."""
+    if isinstance(error, ConcurrencyError):
+        return locale.t("error.changed_meanwhile")
+    return domain_message(locale, error)
 
 
 class KeyResultController(Controller):
@@ -236,35 +262,22 @@ class KeyResultController(Controller):
         kr_id: FromPath[str],
         form: FormDep,
     ) -> Response[Any]:
-        if not viewer.can(tenant.id, Permission.CHECK_IN):
-            raise ForbiddenError
-        state = await progress_state(portal.system.pool, tenant.id)
-        kr = self._find(state, kr_id)
+        state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.CHECK_IN)
         typed, given = read_form(form, locale, kr.kind)
-        confirmed = (
-            given is not None and locale.parse_number(form.get("confirm", "")) == given.value
-        )
-        if given is not None and not confirmed and _far_off(kr, given.value):
-            typed.confirm = typed.value  # a slip ("43,000" for 1,130,000)? asked once
-            typed.errors["value"] = _far_said(locale, kr, given.value)
-        elif given is not None:
-            if confirmed:  # kept should the check-in be refused for another field
-                typed.confirm = typed.value
-            try:
-                written = await portal.app.key_results.record_check_in(
+        if given is not None and not asked_first(  # a slip ("43,000" for 1,130,000)? asked once
+            form, locale, typed, given.value, _far_off(kr, given.value),
+            _far_said(locale, kr, given.value),
+        ):  # fmt: skip
+            done = await _written(
+                portal, locale, tenant, kr, typed, {f: f for f in FORM_FIELDS},
+                portal.app.key_results.record_check_in(
                     Context(tenant.id, viewer.actor), kr.key_result_id, value=given.value,
                     on=given.on, confidence=given.confidence, note=given.note,
-                )  # fmt: skip
-            except DomainError as e:
-                where = e.field if e.field in FORM_FIELDS else "form"
-                typed.errors[where] = domain_message(locale, e)
-            else:
-                await wait_for_position(
-                    portal.system.pool, tenant.id, written.position,
-                    within=portal.read_wait_seconds,
-                )  # fmt: skip
-                target = f"/t/{tenant.id}/kr/{kr.key_result_id}?saved=1#check-ins"
-                return Redirect(path=target, status_code=303)
+                ),
+                "saved=1#check-ins",
+            )  # fmt: skip
+            if done is not None:
+                return done
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, typed, False, status=422
         )
@@ -284,10 +297,7 @@ class KeyResultController(Controller):
         """Correct a check-in's value, with a reason, as whoever may check in may (the API
         too): the original stays in the history. Allowed after the cycle closed (its score
         stays as it was given)."""
-        if not viewer.can(tenant.id, Permission.CHECK_IN):
-            raise ForbiddenError
-        state = await progress_state(portal.system.pool, tenant.id)
-        kr = self._find(state, kr_id)
+        state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.CHECK_IN)
         wanted = parse_id(check_in_id)
         if not any(c.check_in_id == wanted for c in kr.check_ins):
             raise PageNotFoundError
@@ -297,22 +307,18 @@ class KeyResultController(Controller):
         elif value is not None and not asked_first(
             form, locale, typed, value, _far_off(kr, value), _far_said(locale, kr, value)
         ):
-            written = await _reasoned(
-                portal, locale, typed, {"value": "value", "reason": "reason"},
+            done = await _written(
+                portal, locale, tenant, kr, typed, {"value": "value", "reason": "reason"},
                 portal.app.key_results.correct_check_in(
                     Context(tenant.id, viewer.actor), kr.key_result_id, check_in_id=wanted,
                     value=value, reason=typed.reason,
                 ),
+                f"corrected=1#ci-{wanted}",
             )  # fmt: skip
-            if written is not None:
-                await _shown(portal, tenant, written)
-                target = f"/t/{tenant.id}/kr/{kr.key_result_id}?corrected=1#ci-{wanted}"
-                return Redirect(path=target, status_code=303)
-        today = CheckInForm(on=portal.today().isoformat())
-        return await self._page(
-            request, portal, locale, viewer, tenant, state, kr, today, False, status=422,
-            correction=typed,
-        )  # fmt: skip
+            if done is not None:
+                return done
+        return await self._refused(request, portal, locale, viewer, tenant, state, kr,
+                                   correction=typed)  # fmt: skip
 
     @post("/target", name="portal:target")
     async def revise_target(
@@ -327,39 +333,27 @@ class KeyResultController(Controller):
     ) -> Response[Any]:
         """Move the target, with a reason, as whoever may revise targets may (the API too):
         the original target stays on the page and in the history."""
-        if not viewer.can(tenant.id, Permission.REVISE_TARGETS):
-            raise ForbiddenError
-        state = await progress_state(portal.system.pool, tenant.id)
-        kr = self._find(state, kr_id)
+        state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.REVISE_TARGETS)
         typed, value = read_reasoned(form, locale, kr.kind)
         gone = _no_revision(kr, state.cycles[kr.cycle_id])
         if gone is not None:  # its form is gone: why, not its fields' hints
             typed.errors = {"form": locale.t(gone)}
         elif value is not None and not asked_first(
-            form,
-            locale,
-            typed,
-            value,
-            _far_target(kr, value),
+            form, locale, typed, value, _far_off(kr, value, latest=False),
             _far_said(locale, kr, value, key="revision.far_off"),
-        ):
-            written = await _reasoned(
-                portal, locale, typed, {"target": "value", "reason": "reason"},
+        ):  # fmt: skip
+            done = await _written(
+                portal, locale, tenant, kr, typed, {"target": "value", "reason": "reason"},
                 portal.app.key_results.revise_target(
                     Context(tenant.id, viewer.actor), kr.key_result_id, target=value,
                     reason=typed.reason,
                 ),
-                unchanged="revision.unchanged",
+                "revised=1",
             )  # fmt: skip
-            if written is not None:
-                await _shown(portal, tenant, written)
-                target = f"/t/{tenant.id}/kr/{kr.key_result_id}?revised=1"
-                return Redirect(path=target, status_code=303)
-        today = CheckInForm(on=portal.today().isoformat())
-        return await self._page(
-            request, portal, locale, viewer, tenant, state, kr, today, False, status=422,
-            revision=typed,
-        )  # fmt: skip
+            if done is not None:
+                return done
+        return await self._refused(request, portal, locale, viewer, tenant, state, kr,
+                                   revision=typed)  # fmt: skip
 
     @post("/edit", name="portal:kr-edit")
     async def edit(
@@ -374,37 +368,65 @@ class KeyResultController(Controller):
     ) -> Response[Any]:
         """Change a key result's title, owner, weight or due date (those that changed: each
         one a line of the history), as whoever may edit OKRs may (the API too)."""
-        if not viewer.can(tenant.id, Permission.EDIT_OKRS):
-            raise ForbiddenError
-        state = await progress_state(portal.system.pool, tenant.id)
-        kr = self._find(state, kr_id)
+        state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.EDIT_OKRS)
         typed, given = read_edit(form, locale)
-        offered = {actor for actor, _ in _owners(await portal.people.names(tenant.id), kr.owner)}
         if kr.archived or state.cycles[kr.cycle_id].is_closed:  # its form is gone: why
             closed = "error.archived" if kr.archived else "edit.cycle_closed"
             typed.errors = {"form": locale.t(closed)}
-        elif given is not None and "owner" in given and given["owner"] not in offered:
-            typed.errors["owner"] = locale.t("edit.owner_not_offered")  # (a hand-made POST)
         elif given == {}:
             typed.errors["form"] = locale.t("edit.nothing")
+        elif (
+            given is not None
+            and "owner" in given
+            and given["owner"]
+            not in {actor for actor, _ in _owners(await portal.people.names(tenant.id), kr.owner)}
+        ):
+            typed.errors["owner"] = locale.t("edit.owner_not_offered")  # (a hand-made POST)
         elif given is not None:
-            fields = {name: name for name in EDIT_FIELDS}
-            written = await _reasoned(
-                portal, locale, typed, fields,
+            done = await _written(
+                portal, locale, tenant, kr, typed, {name: name for name in EDIT_FIELDS},
                 portal.app.key_results.edit(
                     Context(tenant.id, viewer.actor), kr.key_result_id, **given
                 ),
+                "edited=1",
             )  # fmt: skip
-            if written is not None:
-                await _shown(portal, tenant, written)
-                target = f"/t/{tenant.id}/kr/{kr.key_result_id}?edited=1"
-                return Redirect(path=target, status_code=303)
-            if "due_on" in typed.errors:  # (the domain's words are a check-in's range)
-                typed.errors["due_on"] = locale.t("edit.due_out_of_cycle")
+            if done is not None:
+                return done
+        return await self._refused(request, portal, locale, viewer, tenant, state, kr,
+                                   editing=typed)  # fmt: skip
+
+    async def _allowed(
+        self,
+        portal: Portal,
+        viewer: Principal,
+        tenant: Tenant,
+        kr_id: str,
+        permission: Permission,
+    ) -> tuple[ProgressView, KeyResultView]:
+        """The tenant's state and the key result, for a viewer who may do this to it (else
+        the 403 page; the 404 page for a key result not there)."""
+        if not viewer.can(tenant.id, permission):
+            raise ForbiddenError
+        state = await progress_state(portal.system.pool, tenant.id)
+        return state, self._find(state, kr_id)
+
+    async def _refused(
+        self,
+        request: Request[Any, Any, Any],
+        portal: Portal,
+        locale: Locale,
+        viewer: Principal,
+        tenant: Tenant,
+        state: ProgressView,
+        kr: KeyResultView,
+        **failed: ReasonedForm | EditForm,
+    ) -> Response[Any]:
+        """The page again (422), with the form that failed (`failed`: by its name) open
+        and its refusal said, and a fresh check-in form."""
         today = CheckInForm(on=portal.today().isoformat())
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, today, False, status=422,
-            editing=typed,
+            **failed,  # type: ignore[arg-type]
         )  # fmt: skip
 
     @staticmethod
@@ -486,10 +508,10 @@ def _unshown_refusal(*forms: tuple[ReasonedForm | EditForm | None, bool]) -> str
     return None
 
 
-def _owners(names: Mapping[str, str], owner: str) -> list[tuple[str, str]]:
+def _owners(names: Names, owner: str) -> list[tuple[str, str]]:
     """Whom a key result may be given to, by name: the tenant's people now, and its owner
     (a person who left, a name typed as text) if not among them."""
-    present: frozenset[str] = getattr(names, "present", frozenset())
+    present = names.present
     people = sorted(
         ((actor, name) for actor, name in names.items() if actor in present),
         key=lambda pair: pair[1].casefold(),
@@ -517,35 +539,32 @@ def _no_revision(kr: KeyResultView, cycle: CycleView) -> str | None:
     return "revision.milestone" if kr.kind == "milestone" else None
 
 
-async def _reasoned(
+async def _written(
     portal: Portal,
     locale: Locale,
-    typed: ReasonedForm | EditForm,
+    tenant: Tenant,
+    kr: KeyResultView,
+    typed: CheckInForm | ReasonedForm | EditForm,
     fields: Mapping[str, str],
     command: Awaitable[Written],
-    unchanged: str | None = None,
-) -> Written | None:
-    """Run a command given with a reason; None, and its refusal said beside the form's field
-    that `fields` maps its field to (else the form's own), if refused. `unchanged`: the
-    words for a change to what already holds."""
+    done: str,
+) -> Redirect | None:
+    """Run a form's command; once the page shows what it wrote (its value, its history
+    line), the redirect to the page with `done` (its query, and where it lands). None, and
+    its refusal said beside the form's field that `fields` maps its field to (else the
+    form's own), if refused."""
     try:
-        return await command
-    except DomainError as e:
-        where = fields.get(e.field or "", "form")
-        said = unchanged if e.rule == "unchanged" else None
-        typed.errors[where] = locale.t(said) if said else domain_message(locale, e)
-    except ConcurrencyError:  # another change of it came first: the page shows it now
-        typed.errors["form"] = locale.t("error.changed_meanwhile")
-    return None
-
-
-async def _shown(portal: Portal, tenant: Tenant, written: Written) -> None:
-    """Until the page shows what was written: its value (progress), and its line (history)."""
+        written = await command
+    except (DomainError, ConcurrencyError) as e:
+        field = e.field if isinstance(e, DomainError) else None
+        typed.errors[fields.get(field or "", "form")] = refusal(locale, e)
+        return None
     for projection in ("progress", "history"):
         await wait_for_position(
             portal.system.pool, tenant.id, written.position, projection=projection,
             within=portal.read_wait_seconds,
         )  # fmt: skip
+    return Redirect(path=f"/t/{tenant.id}/kr/{kr.key_result_id}?{done}", status_code=303)
 
 
 def _far_said(
@@ -558,22 +577,15 @@ def _far_said(
     )  # fmt: skip
 
 
-def _far_target(kr: KeyResultView, value: Decimal) -> bool:
-    """Whether a new target lies further from the start and the target than twice the way
-    between them ("1,000" typed for 1.000.000, read as 1)."""
+def _far_off(kr: KeyResultView, value: Decimal, *, latest: bool = True) -> bool:
+    """Whether a value of an increase or decrease lies further from its start, target (and
+    `latest` value) than twice the way from start to target: likely a slip of the keyboard
+    ("1,000" typed for 1.000.000, read as 1)."""
     if kr.kind not in _RANGED or kr.start is None:
         return False
-    span = abs(kr.target - kr.start)
-    low, high = min(kr.start, kr.target), max(kr.start, kr.target)
-    return not low - 2 * span <= value <= high + 2 * span
-
-
-def _far_off(kr: KeyResultView, value: Decimal) -> bool:
-    """Whether a value of an increase or decrease lies further from its start, target and
-    latest value than twice the way from start to target: likely a slip of the keyboard."""
-    if kr.kind not in _RANGED or kr.start is None:
-        return False
-    known = [kr.start, kr.target] + ([kr.latest.value] if kr.latest is not None else [])
+    known = [kr.start, kr.target]
+    if latest and kr.latest is not None:
+        known.append(kr.latest.value)
     span = abs(kr.target - kr.start)
     return not min(known) - 2 * span <= value <= max(known) + 2 * span
 

@@ -349,6 +349,35 @@ _ERRORS: M = {
         "en": "The target equals the start: there is no way to go.",
     },
     "error.reason_required": {"it": "Scrivi un motivo.", "en": "Give a reason."},
+    "error.required": {"it": "Questo campo è obbligatorio.", "en": "This field is required."},
+    "error.out_of_range": {
+        "it": "Il valore è fuori dall'intervallo ammesso.",
+        "en": "The value is out of the range allowed.",
+    },
+    "error.ends_on.date_out_of_range": {
+        "it": "L'ultimo giorno non viene prima del primo.",
+        "en": "The last day does not come before the first.",
+    },
+    "error.cycle_id.cycle_closed": {
+        "it": "Il ciclo è chiuso: non vi si aggiunge più nulla.",
+        "en": "The cycle is closed: nothing more is added to it.",
+    },
+    "error.objective_id.archived": {
+        "it": "L'obiettivo è archiviato: non vi si aggiunge più nulla.",
+        "en": "The objective is archived: nothing more is added to it.",
+    },
+    "error.parent_id.archived": {
+        "it": "Quell'obiettivo è archiviato: scegline un altro.",
+        "en": "That objective is archived: choose another.",
+    },
+    "error.currency.unknown_currency": {
+        "it": "Non è un codice di valuta ISO 4217 (EUR, CHF…).",
+        "en": "That is not an ISO 4217 currency code (EUR, CHF…).",
+    },
+    "error.unit_label.required": {
+        "it": "Per l'unità «testo» scrivi cosa si misura.",
+        "en": "For the unit “text”, say what is measured.",
+    },
     "error.weight_out_of_range": {
         "it": "Il peso è un numero maggiore di 0, fino a 1000.",
         "en": "A weight is a number above 0, up to 1000.",
@@ -638,6 +667,73 @@ _FIELDS: M = {
     "kpi.retired": {"it": "ritirato", "en": "retired"},
 }
 
+_PLANNING: M = {
+    "plan.not_offered": {"it": "Scegli una voce dell'elenco.", "en": "Choose one from the list."},
+    "plan.weight_hint": {
+        "it": "Quanto conta rispetto agli altri: 1 se contano tutti uguale.",
+        "en": "How much it counts against the others: 1 if they all count the same.",
+    },
+    "plan.cycle.open": {"it": "Nuovo ciclo", "en": "New cycle"},
+    "plan.cycle.name": {"it": "Nome", "en": "Name"},
+    "plan.cycle.name_hint": {"it": "Per esempio «T1 2027».", "en": "For example “Q1 2027”."},
+    "plan.cycle.period": {"it": "Periodo", "en": "Period"},
+    "plan.cycle.starts_on": {"it": "Primo giorno", "en": "First day"},
+    "plan.cycle.ends_on": {"it": "Ultimo giorno", "en": "Last day"},
+    "plan.cycle.submit": {"it": "Pianifica il ciclo", "en": "Plan the cycle"},
+    "plan.cycle.done": {
+        "it": "Ciclo pianificato: aggiungi gli obiettivi, poi avvialo.",
+        "en": "Cycle planned: add its objectives, then start it.",
+    },
+    "period.quarter": {"it": "Trimestre", "en": "Quarter"},
+    "period.year": {"it": "Anno", "en": "Year"},
+    "period.custom": {"it": "Altro periodo", "en": "Other period"},
+    "plan.objective.open": {"it": "Nuovo obiettivo", "en": "New objective"},
+    "plan.objective.level": {"it": "Livello", "en": "Level"},
+    "plan.objective.parent": {"it": "Allineato sotto", "en": "Aligned under"},
+    "plan.objective.no_parent": {"it": "Nessun obiettivo", "en": "No objective"},
+    "plan.objective.committed": {"it": "Vincolante", "en": "Committed"},
+    "plan.objective.committed_hint": {
+        "it": "Da raggiungere per intero; se no, è ambizioso (0,7 è già un successo).",
+        "en": "To be met in full; otherwise it is aspirational (0.7 is a success).",
+    },
+    "plan.objective.submit": {"it": "Aggiungi l'obiettivo", "en": "Add the objective"},
+    "plan.objective.done": {"it": "Obiettivo aggiunto.", "en": "Objective added."},
+    "plan.key_result.open": {"it": "Nuovo risultato chiave", "en": "New key result"},
+    "plan.key_result.kind": {"it": "Come si misura", "en": "How it is measured"},
+    "plan.key_result.start_hint": {
+        "it": "Il valore di oggi. Una tappa non ne ha; una soglia può non averlo.",
+        "en": "Today's value. A milestone has none; a threshold may have none.",
+    },
+    "plan.key_result.target_hint": {
+        "it": "Dove arrivare, o la soglia da tenere. Una tappa non ne ha.",
+        "en": "Where to get to, or the threshold to hold. A milestone has none.",
+    },
+    "plan.key_result.unit": {"it": "Unità", "en": "Unit"},
+    "plan.key_result.currency": {"it": "Valuta", "en": "Currency"},
+    "plan.key_result.currency_hint": {
+        "it": "Codice ISO 4217 (EUR, CHF…), per l'unità «valuta».",
+        "en": "ISO 4217 code (EUR, CHF…), for the unit “money”.",
+    },
+    "plan.key_result.unit_label": {"it": "Etichetta", "en": "Label"},
+    "plan.key_result.unit_label_hint": {
+        "it": "Cosa si conta («clienti», «ordini»); obbligatoria per l'unità «testo».",
+        "en": "What is counted (“clients”, “orders”); required for the unit “text”.",
+    },
+    "plan.key_result.submit": {"it": "Aggiungi il risultato chiave", "en": "Add the key result"},
+    "plan.key_result.done": {"it": "Risultato chiave aggiunto.", "en": "Key result added."},
+    "kr_kind.increase": {"it": "Aumentare fino al traguardo", "en": "Increase to the target"},
+    "kr_kind.decrease": {"it": "Ridurre fino al traguardo", "en": "Decrease to the target"},
+    "kr_kind.stay_above": {"it": "Restare almeno alla soglia", "en": "Stay at or above"},
+    "kr_kind.stay_below": {"it": "Restare al massimo alla soglia", "en": "Stay at or below"},
+    "kr_kind.milestone": {"it": "Tappa: fatta o no", "en": "Milestone: done or not"},
+    "unit_kind.count": {"it": "Numero", "en": "Count"},
+    "unit_kind.percent": {"it": "Percentuale", "en": "Percent"},
+    "unit_kind.currency": {"it": "Valuta", "en": "Money"},
+    "unit_kind.hours": {"it": "Ore", "en": "Hours"},
+    "unit_kind.score": {"it": "Punteggio", "en": "Score"},
+    "unit_kind.text": {"it": "Testo (etichetta)", "en": "Text (label)"},
+}
+
 _AUDIT: M = {
     "audit.title": {"it": "Registro modifiche", "en": "Audit trail"},
     "audit.lead": {
@@ -684,5 +780,5 @@ _AUDIT: M = {
 
 MESSAGES: M = {
     **_APP, **_UNITS, **_STATES, **_DASHBOARD, **_CHECK_IN, **_ERRORS, **_SIGN_IN,
-    **_PORTFOLIO, **_HISTORY, **_FIELDS, **_AUDIT,
+    **_PORTFOLIO, **_HISTORY, **_FIELDS, **_PLANNING, **_AUDIT,
 }  # fmt: skip

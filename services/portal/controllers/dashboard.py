@@ -3,6 +3,7 @@ closing one, for those who may."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -11,9 +12,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from domain.errors import DomainError
+from projections.progress_state import ProgressView
 from projections.progress_tree import kpi_board, progress_tree
 from services.app import Context
-from services.portal.controllers.key_results import refusal
+from services.portal.controllers.key_results import people_choices, refusal
 from services.portal.dependencies import (
     FormDep,
     LocaleDep,
@@ -24,10 +26,12 @@ from services.portal.dependencies import (
 )
 from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale
+from services.portal.planning import Planned, Planning, next_cycle_days, parents_in
 from services.portal.portal import Portal
 from services.portal.views import by_date, choose_cycle, kpi_tiles, status_counts
 from services.projector.waiting import wait_for_position
 from services.read import progress_state
+from services.read.people import Names
 from services.store.event_store import ConcurrencyError
 from tenants.models import Tenant
 from tenants.principal import Principal
@@ -57,8 +61,8 @@ class DashboardController(Controller):
         cycle: FromQuery[str | None] = None,
         done: FromQuery[str | None] = None,
     ) -> Response[Any]:
-        said = locale.t(f"cycle_action.{done}_done") if done in _ACTIONS else None
-        return await _page(request, portal, locale, viewer, tenant, cycle, said=said)
+        said = locale.t(DONE[done]) if done in DONE else None
+        return await dashboard_page(request, portal, locale, viewer, tenant, cycle, said=said)
 
     @post("/cycles/{cycle_id:str}/{action:str}", name="portal:cycle-action")
     async def act(
@@ -89,7 +93,7 @@ class DashboardController(Controller):
             written = await command(Context(tenant.id, viewer.actor), wanted)
         except (DomainError, ConcurrencyError) as e:  # (changed first by someone else)
             refused = refusal(locale, e)
-            return await _page(
+            return await dashboard_page(
                 request, portal, locale, viewer, tenant, str(wanted), refused=refused, status=409
             )
         await wait_for_position(
@@ -100,9 +104,17 @@ class DashboardController(Controller):
 
 _ACTIONS = {"activate": Permission.EDIT_OKRS, "close": Permission.CLOSE_CYCLES}
 """What may be done to a cycle from the dashboard, and who may."""
+DONE = {
+    "activate": "cycle_action.activate_done",
+    "close": "cycle_action.close_done",
+    "cycle_planned": "plan.cycle.done",
+    "objective_added": "plan.objective.done",
+    "key_result_added": "plan.key_result.done",
+}
+"""What the dashboard says once something was done on it (?done=), by what."""
 
 
-async def _page(
+async def dashboard_page(
     request: Request[Any, Any, Any],
     portal: Portal,
     locale: Locale,
@@ -112,11 +124,14 @@ async def _page(
     *,
     said: str | None = None,
     refused: str | None = None,
+    planned: Planned | None = None,
     status: int = 200,
 ) -> Response[Any]:
     """The dashboard of today, on the cycle asked for; `said`: what was just done,
-    `refused`: why it was not."""
+    `refused`: why it was not, `planned`: a planning form that failed (open again)."""
     state = await progress_state(portal.system.pool, tenant.id)
+    if planned is not None and not planned.shown_in(state):  # closed meanwhile: said here
+        refused, planned = " ".join(planned.errors.values()), None
     today = portal.today()
     tree = progress_tree(state, today=today, cadence_days=tenant.check_in_cadence_days)
     cycles = by_date(tree.cycles)
@@ -130,4 +145,21 @@ async def _page(
         as_of=None, status=status, cycle_said=said, cycle_refused=refused,
         can_activate=viewer.can(tenant.id, Permission.EDIT_OKRS),
         can_close=viewer.can(tenant.id, Permission.CLOSE_CYCLES),
+        plan=_planning(state, names, today) if viewer.can(tenant.id, Permission.EDIT_OKRS)
+        else None, planned=planned,
+    )  # fmt: skip
+
+
+def _planning(state: ProgressView, names: Names, today: date) -> Planning:
+    """What the planning forms offer."""
+    starts_on, ends_on = next_cycle_days((c.ends_on for c in state.cycles.values()), today)
+    return Planning(
+        people=people_choices(names), starts_on=starts_on, ends_on=ends_on,
+        parents={
+            cycle_id: sorted(
+                (state.objectives[o] for o in parents_in(state, cycle_id)),
+                key=lambda o: o.title.casefold(),
+            )
+            for cycle_id in state.cycles
+        },
     )  # fmt: skip

@@ -508,15 +508,20 @@ def _unshown_refusal(*forms: tuple[ReasonedForm | EditForm | None, bool]) -> str
     return None
 
 
-def _owners(names: Names, owner: str) -> list[tuple[str, str]]:
-    """Whom a key result may be given to, by name: the tenant's people now, and its owner
-    (a person who left, a name typed as text) if not among them."""
+def people_choices(names: Names) -> list[tuple[str, str]]:
+    """Whom an objective or a key result may be given to: the tenant's people now, by name."""
     present = names.present
-    people = sorted(
+    return sorted(
         ((actor, name) for actor, name in names.items() if actor in present),
         key=lambda pair: pair[1].casefold(),
     )
-    return people if owner in present else [(owner, names.get(owner, owner)), *people]
+
+
+def _owners(names: Names, owner: str) -> list[tuple[str, str]]:
+    """Whom a key result may be given to, by name: the tenant's people now, and its owner
+    (a person who left, a name typed as text) if not among them."""
+    people = people_choices(names)
+    return people if owner in names.present else [(owner, names.get(owner, owner)), *people]
 
 
 def _corrections(lines: list[HistoryLine]) -> dict[str, list[HistoryLine]]:

@@ -1,0 +1,226 @@
+"""Planning on the dashboard, for whoever may edit OKRs: a new cycle, an objective in a
+cycle that is not closed, a key result under one of its objectives (the API's commands).
+
+A form that fails comes back open on the dashboard, with what was typed and, beside each
+field at fault, why; nothing is recorded. A form's own checks (a blank field, a number or a
+day that does not read, a choice the page did not offer) are said all at once; the domain's
+rules then, one at a time, in the reader's words (key_results.domain_message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, post
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from domain.errors import DomainError
+from domain.values import CyclePeriod, KRKind, ObjectiveLevel, Unit, UnitKind, unit
+from projections.progress_state import ProgressView
+from services.app import Context
+from services.app.base import Written
+from services.portal.controllers.dashboard import dashboard_page
+from services.portal.controllers.key_results import people_choices
+from services.portal.dependencies import (
+    FormDep,
+    LocaleDep,
+    PortalDep,
+    TenantDep,
+    ViewerDep,
+    parse_id,
+)
+from services.portal.errors import ForbiddenError, PageNotFoundError
+from services.portal.i18n import Locale
+from services.portal.planning import (
+    CYCLE_FIELDS,
+    KEY_RESULT_FIELDS,
+    OBJECTIVE_FIELDS,
+    Planned,
+    parents_in,
+    typed,
+)
+from services.portal.portal import Portal
+from services.projector.waiting import wait_for_position
+from services.read import progress_state
+from services.store.event_store import ConcurrencyError
+from tenants.models import Tenant
+from tenants.principal import Principal
+from tenants.roles import Permission
+
+
+class PlanningController(Controller):
+    """/t/{tenant_id}/plan: new cycles, objectives and key results."""
+
+    path = "/t/{tenant_id:str}/plan"
+
+    @post("/cycles", name="portal:new-cycle")
+    async def new_cycle(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        form: FormDep,
+    ) -> Response[Any]:
+        """Plan a cycle: its name, its kind of period and its first and last day."""
+        await _state(portal, viewer, tenant)
+        planned = Planned("cycle", "", typed(form, CYCLE_FIELDS), locale)
+        name = planned.text("name")
+        period = planned.choice("period", _values(CyclePeriod))
+        starts_on, ends_on = planned.day("starts_on"), planned.day("ends_on")
+        if not planned.errors and starts_on is not None and ends_on is not None:
+            command = portal.app.cycles.create(
+                _context(tenant, viewer), name=name, period=period, starts_on=starts_on,
+                ends_on=ends_on,
+            )  # fmt: skip
+            written = await _run(portal, tenant, planned, command)
+            if written is not None:
+                return _landed(tenant, written.item_id, "cycle_planned")
+        return await _refused(request, portal, locale, viewer, tenant, None, planned)
+
+    @post("/cycles/{cycle_id:str}/objectives", name="portal:new-objective")
+    async def new_objective(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        cycle_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Add an objective to a cycle, aligned under another of its objectives or not."""
+        state = await _state(portal, viewer, tenant)
+        cycle = parse_id(cycle_id)
+        if cycle not in state.cycles:
+            raise PageNotFoundError
+        planned = Planned("objective", str(cycle), typed(form, OBJECTIVE_FIELDS), locale)
+        title = planned.text("title")
+        owner = planned.choice("owner", await _people(portal, tenant))
+        level = planned.choice("level", _values(ObjectiveLevel))
+        parent = planned.choice("parent", ["", *map(str, parents_in(state, cycle))])
+        weight = planned.number("weight")
+        if not planned.errors and weight is not None:
+            command = portal.app.objectives.create(
+                _context(tenant, viewer), cycle_id=cycle, title=title, owner=owner,
+                level=level, parent_id=UUID(parent) if parent else None, weight=weight,
+                committed=planned.typed["committed"] == "yes",
+            )  # fmt: skip
+            written = await _run(portal, tenant, planned, command)
+            if written is not None:
+                return _landed(tenant, cycle, "objective_added", f"o-{written.item_id}")
+        return await _refused(request, portal, locale, viewer, tenant, cycle, planned)
+
+    @post("/objectives/{objective_id:str}/key-results", name="portal:new-key-result")
+    async def new_key_result(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        objective_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Add a key result to an objective: its kind, owner, start and target in a unit,
+        weight and due date (the cycle's end unless given)."""
+        state = await _state(portal, viewer, tenant)
+        objective = state.objectives.get(parse_id(objective_id))
+        if objective is None:
+            raise PageNotFoundError
+        planned = Planned("key_result", str(objective.objective_id),
+                          typed(form, KEY_RESULT_FIELDS), locale)  # fmt: skip
+        title = planned.text("title")
+        kind = planned.choice("kind", _values(KRKind))
+        owner = planned.choice("owner", await _people(portal, tenant))
+        ranged = kind != KRKind.MILESTONE  # a milestone goes from 0 to 1, whatever is typed
+        start = planned.number("start") if ranged and planned.typed["start"] else None
+        target = planned.number("target") if ranged else None
+        measured = _unit(planned)
+        weight = planned.number("weight")
+        due_on = planned.day("due_on")
+        if not planned.errors and weight is not None and due_on is not None:
+            command = portal.app.key_results.create(
+                _context(tenant, viewer), objective_id=objective.objective_id, title=title,
+                kind=kind, owner=owner, start=start, target=target, unit=measured,
+                weight=weight, due_on=due_on,
+            )  # fmt: skip
+            written = await _run(portal, tenant, planned, command)
+            if written is not None:
+                return _landed(tenant, objective.cycle_id, "key_result_added",
+                               f"o-{objective.objective_id}")  # fmt: skip
+        return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
+
+
+def _values(enum: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum]
+
+
+def _unit(planned: Planned) -> Unit | None:
+    """The unit chosen, with its currency (a currency's only) and label; None (said) if
+    it is not one."""
+    kind = planned.choice("unit", _values(UnitKind))
+    if "unit" in planned.errors:
+        return None
+    currency = planned.typed["currency"] if kind == UnitKind.CURRENCY else None
+    try:
+        return unit(kind, currency, planned.typed["unit_label"])
+    except DomainError as error:
+        planned.refused(error)
+        return None
+
+
+async def _state(portal: Portal, viewer: Principal, tenant: Tenant) -> ProgressView:
+    """The tenant's state, for a viewer who may plan (else the 403 page)."""
+    if not viewer.can(tenant.id, Permission.EDIT_OKRS):
+        raise ForbiddenError
+    return await progress_state(portal.system.pool, tenant.id)
+
+
+async def _people(portal: Portal, tenant: Tenant) -> list[str]:
+    return [actor for actor, _ in people_choices(await portal.people.names(tenant.id))]
+
+
+def _context(tenant: Tenant, viewer: Principal) -> Context:
+    return Context(tenant.id, viewer.actor)
+
+
+async def _run(
+    portal: Portal, tenant: Tenant, planned: Planned, command: Awaitable[Written]
+) -> Written | None:
+    """Run a form's command and wait until the dashboard shows what it wrote; None, and its
+    refusal said, if refused."""
+    try:
+        written = await command
+    except (DomainError, ConcurrencyError) as error:
+        planned.refused(error)
+        return None
+    await wait_for_position(
+        portal.system.pool, tenant.id, written.position, within=portal.read_wait_seconds
+    )
+    return written
+
+
+def _landed(tenant: Tenant, cycle_id: UUID, done: str, anchor: str = "") -> Redirect:
+    where = f"#{anchor}" if anchor else ""
+    return Redirect(path=f"/t/{tenant.id}?cycle={cycle_id}&done={done}{where}", status_code=303)
+
+
+async def _refused(
+    request: Request[Any, Any, Any],
+    portal: Portal,
+    locale: Locale,
+    viewer: Principal,
+    tenant: Tenant,
+    cycle_id: UUID | None,
+    planned: Planned,
+) -> Response[Any]:
+    return await dashboard_page(
+        request, portal, locale, viewer, tenant, None if cycle_id is None else str(cycle_id),
+        planned=planned, status=422,
+    )  # fmt: skip

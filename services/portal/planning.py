@@ -1,0 +1,119 @@
+"""The planning forms of the dashboard (a new cycle, objective, key result): what they
+offer, and what was typed in one that failed, with why, beside each field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from domain.errors import DomainError
+from projections.progress_state import ObjectiveView, ProgressView
+from services import instants
+from services.portal.controllers.key_results import refusal
+from services.portal.i18n import Locale
+from services.store.event_store import ConcurrencyError
+
+
+@dataclass(frozen=True)
+class Planning:
+    """What the planning forms offer: the people who may own, the objectives of each cycle
+    another may be aligned under, and the days a new cycle is proposed."""
+
+    people: Sequence[tuple[str, str]]
+    parents: dict[UUID, list[ObjectiveView]]
+    starts_on: date
+    ends_on: date
+
+
+@dataclass
+class Planned:
+    """A planning form as typed: which one (`form`), where it stands on the page (`at`: its
+    cycle's or objective's id, none for a cycle), its fields, and what is wrong, in the
+    reader's words (by field; "form" for the rest)."""
+
+    form: str
+    at: str
+    typed: dict[str, str]
+    locale: Locale
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def text(self, name: str) -> str:
+        """A field that must not be blank."""
+        if not self.typed[name]:
+            self.errors[name] = self.locale.t("error.empty")
+        return self.typed[name]
+
+    def number(self, name: str) -> Decimal | None:
+        """A number typed in the reader's way; None when blank or not a number (said)."""
+        if not self.text(name):
+            return None
+        number = self.locale.parse_number(self.typed[name])
+        if number is None:
+            self.errors[name] = self.locale.t("check_in.value_invalid")
+        return number
+
+    def day(self, name: str) -> date | None:
+        """A day (yyyy-mm-dd, as a date field sends it); None when blank or not a day."""
+        if not self.text(name):
+            return None
+        try:
+            return instants.day(self.typed[name])
+        except ValueError:
+            self.errors[name] = self.locale.t("check_in.date_invalid")
+            return None
+
+    def choice(self, name: str, offered: Iterable[str]) -> str:
+        """One of the values the page offered (a hand-made POST may send another)."""
+        if self.typed[name] not in set(offered):
+            self.errors[name] = self.locale.t("plan.not_offered")
+        return self.typed[name]
+
+    def shown_in(self, state: ProgressView) -> bool:
+        """Whether the dashboard still offers this form (not once its cycle closed, or its
+        objective was archived, meanwhile): where not, its refusal is said at the top."""
+        if self.form == "cycle":
+            return True
+        objective = state.objectives.get(UUID(self.at)) if self.form == "key_result" else None
+        cycle = state.cycles.get(objective.cycle_id if objective else UUID(self.at))
+        archived = objective is not None and objective.archived
+        return cycle is not None and not cycle.is_closed and not archived
+
+    def refused(self, error: DomainError | ConcurrencyError) -> None:
+        """A command's refusal, beside the field at fault (else the form's own)."""
+        name = error.field if isinstance(error, DomainError) and error.field else "form"
+        name = _FORM_FIELDS.get(name, name)
+        self.errors[name if name in self.typed else "form"] = refusal(self.locale, error)
+
+
+CYCLE_FIELDS = ("name", "period", "starts_on", "ends_on")
+OBJECTIVE_FIELDS = ("title", "owner", "level", "parent", "weight", "committed")
+KEY_RESULT_FIELDS = ("title", "kind", "owner", "start", "target", "unit", "currency",
+                     "unit_label", "weight", "due_on")  # fmt: skip
+_FORM_FIELDS = {"parent_id": "parent", "unit_kind": "unit"}
+"""The form's name of a domain error's field, where the two differ."""
+
+
+def typed(form: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+    return {name: form.get(name, "").strip() for name in names}
+
+
+def parents_in(state: ProgressView, cycle_id: UUID) -> list[UUID]:
+    """The objectives of a cycle another may be aligned under: those not archived."""
+    return [
+        o.objective_id
+        for o in state.objectives.values()
+        if o.cycle_id == cycle_id and not o.archived
+    ]
+
+
+def next_cycle_days(ends: Iterable[date], today: date) -> tuple[date, date]:
+    """The days a new cycle's form proposes: the quarter after the last cycle ends, or the
+    quarter that begins this month without any."""
+    last = max(ends, default=None)
+    first = last + timedelta(days=1) if last else today.replace(day=1)
+    month = first.month + 2
+    after = date(first.year + month // 12, month % 12 + 1, 1)  # the month after three
+    return first, after - timedelta(days=1)

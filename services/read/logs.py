@@ -60,14 +60,18 @@ def _filters(column_of: dict[str, str], **wanted: Any) -> tuple[str, list[Any]]:
     return "".join(f" AND {c}" for c in clauses), args
 
 
-_BEFORE = "okr_position_at($1, {0}::timestamptz - interval '1 microsecond')"
-_SINCE = f"position > coalesce({_BEFORE}, 0) AND recorded_at >= {{0}}"
-_UNTIL = f"position <= coalesce({_BEFORE}, {MAX_POSITION}) AND recorded_at < {{0}}"
+_BEFORE = (
+    "(SELECT coalesce(okr_position_at($1, {{0}}::timestamptz - interval '1 microsecond'), {}))"
+)
+_SINCE = f"position > {_BEFORE.format(0)} AND recorded_at >= {{0}}"
+_UNTIL = f"position <= {_BEFORE.format(MAX_POSITION)} AND recorded_at < {{0}}"
 """A time range as a range of positions too ($1: the tenant), which the key finds at once:
 the log is in time order, so the events recorded before an instant are a prefix of it
 (migrations 0009 and 0010). The stamps decide: for a log out of order (written before
 0009 by a clock that stepped back) the position bounds are none, and the stamps are read
-one by one."""
+one by one. Each bound is a sub-select, found once: under row-level security a bound that
+calls the function (not leakproof) is no key condition, and it ran once a row (1.8 s for
+24,000 lines)."""
 
 _HISTORY = {
     "item_id": "item_id = {}",
@@ -158,10 +162,15 @@ async def history_at(
 ) -> dict[int, HistoryLine]:
     """The history lines of these positions of the log, by position (one an event; an event
     the history has not reached yet has none)."""
+    if not positions:
+        return {}
     columns = columns_sql(StoredLine.__struct_fields__)
-    sql = f"SELECT {columns} FROM rm_history WHERE tenant_id = $1 AND position = ANY($2::bigint[])"
+    sql = (  # the range a key condition: a generic plan filtered the tenant's every line
+        f"SELECT {columns} FROM rm_history WHERE tenant_id = $1 AND position BETWEEN $3 AND $4"
+        " AND position = ANY($2::bigint[])"
+    )
     async with tenant_transaction(pool, [tenant_id]) as conn:
-        rows = await conn.fetch(sql, tenant_id, list(positions))
+        rows = await conn.fetch(sql, tenant_id, list(positions), min(positions), max(positions))
     lines = [line_from_row(tuple(r)) for r in rows]
     return {line.position: line for line in lines}
 

@@ -1194,6 +1194,29 @@ async def test_one_items_progress_is_the_full_states_for_that_item(fresh: System
     assert kpi.kpis == {kpi_id: full.kpis[kpi_id]} and kpi.key_results == {}
 
 
+async def test_a_key_results_page_reads_it_with_its_objective_kpi_and_cycles(
+    fresh: System,
+) -> None:
+    """What a key result's page reads: the key result, its objective, the KPI feeding it
+    and every cycle, as the whole state has them, and no other item decoded; an id of no
+    key result reads none."""
+    from services.read import key_result_state, progress_state
+
+    await load_demo(fresh)
+    await projector(fresh).catch_up(TENANT_ID)
+    full = await progress_state(fresh.pool, TENANT_ID)
+    fed = next(kr for kr in full.key_results.values() if kr.kpi_id is not None)
+    got = await key_result_state(fresh.pool, TENANT_ID, fed.key_result_id)
+    assert got.key_results == {fed.key_result_id: fed}
+    assert got.objectives == {fed.objective_id: full.objectives[fed.objective_id]}
+    assert fed.kpi_id is not None and got.kpis == {fed.kpi_id: full.kpis[fed.kpi_id]}
+    assert (got.cycles, got.last_position, got.cadence_days) == (
+        full.cycles, full.last_position, full.cadence_days,
+    )  # fmt: skip
+    none = await key_result_state(fresh.pool, TENANT_ID, uuid.uuid4())
+    assert none.key_results == {} and none.objectives == {} and none.cycles == full.cycles
+
+
 async def test_as_of_a_position_alone_shows_the_day_its_event_was_recorded(
     fresh: System,
 ) -> None:

@@ -35,7 +35,7 @@ from services.portal.i18n import Locale
 from services.portal.portal import Portal
 from services.portal.views import day_note, kpi_of, kr_chart, parse_day
 from services.projector.waiting import wait_for_position
-from services.read import history, progress_state, state_as_of
+from services.read import history, key_result_state, state_as_of
 from services.read.people import Names
 from services.store.event_store import ConcurrencyError
 from tenants.models import Tenant
@@ -242,7 +242,7 @@ class KeyResultController(Controller):
                 portal.system.repository, tenant.id, recorded_at=end_of(chosen)
             )
         else:
-            state = await progress_state(portal.system.pool, tenant.id)
+            state = await key_result_state(portal.system.pool, tenant.id, parse_id(kr_id))
         kr = self._find(state, kr_id)
         typed = CheckInForm(on=portal.today().isoformat())
         note = day_note(locale, day, portal.today())
@@ -407,7 +407,7 @@ class KeyResultController(Controller):
         the 403 page; the 404 page for a key result not there)."""
         if not viewer.can(tenant.id, permission):
             raise ForbiddenError
-        state = await progress_state(portal.system.pool, tenant.id)
+        state = await key_result_state(portal.system.pool, tenant.id, parse_id(kr_id))
         return state, self._find(state, kr_id)
 
     async def _refused(

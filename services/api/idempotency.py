@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
@@ -33,6 +33,7 @@ from litestar.types import (
     ASGIApp,
     HTTPDisconnectEvent,
     HTTPRequestEvent,
+    HTTPResponseStartEvent,
     HTTPScope,
     Message,
     Receive,
@@ -51,7 +52,9 @@ from services.api.problems import (
     says_nothing,
 )
 from services.api.runtime import runtime_of
-from services.db import tenant_transaction
+from services.db import CONNECTION_LOST, admit_sql, tenant_transaction
+from services.store.event_store import EventStore
+from services.store.repository import JOINED, Joined
 from tenants.principal import Principal
 
 HEADER = "idempotency-key"
@@ -77,6 +80,14 @@ class Stored:
     headers: list[tuple[str, str]]
     body: bytes
     abandoned: bool
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A key claimed for this request, at an instant that tells this claim from a later
+    one of the same key (a take-over): only this claim answers or releases it."""
+
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -110,8 +121,8 @@ class KeyStore:
             return "actor = $1 AND key = $2", [self.actor, key]
         return "actor = $1 AND key = $2 AND tenant_id = $3", [self.actor, key, self.tenant_id]
 
-    async def claim(self, key: str, request_hash: bytes) -> Stored | None:
-        """Claim the key for this request (None), or what an earlier request left."""
+    async def claim(self, key: str, request_hash: bytes) -> Claimed | Stored:
+        """Claim the key for this request, or what an earlier request left."""
         where, args = self._keyed(key)
         n = len(args)
         columns = "actor, key" + ("" if self.tenant_id is None else ", tenant_id")
@@ -122,13 +133,13 @@ class KeyStore:
                 f" AND created_at < now() - ${n + 1}::interval",
                 *args, self.ttl,
             )  # fmt: skip
-            inserted = await conn.fetchval(
+            claimed = await conn.fetchval(
                 f"INSERT INTO {self._table} ({columns}, request_hash)"
-                f" VALUES ({values}, ${n + 1}) ON CONFLICT DO NOTHING RETURNING true",
+                f" VALUES ({values}, ${n + 1}) ON CONFLICT DO NOTHING RETURNING created_at",
                 *args, request_hash,
             )  # fmt: skip
-            if inserted:
-                return None
+            if claimed is not None:
+                return Claimed(claimed)
             row = await conn.fetchrow(
                 f"SELECT request_hash, status, headers, body,"
                 f" created_at < now() - ${n + 1}::interval AS old"
@@ -146,34 +157,55 @@ class KeyStore:
             abandoned=bool(row["old"]) and row["status"] is None,
         )
 
-    async def take_over(self, key: str, request_hash: bytes) -> None:
-        """Restart an abandoned claim for this request."""
-        where, args = self._keyed(key)
-        async with self._conn() as conn:
-            await conn.execute(
-                f"UPDATE {self._table} SET request_hash = ${len(args) + 1}, created_at = now()"
-                f" WHERE {where}",
-                *args, request_hash,
-            )  # fmt: skip
-
-    async def answer(
-        self, key: str, status: int, headers: list[tuple[str, str]], body: bytes
-    ) -> None:
-        """Keep the first response."""
+    async def take_over(self, key: str, request_hash: bytes) -> Claimed | None:
+        """Claim anew for this request a key whose claim was abandoned; None if another
+        request took it over first (or its first request answered meanwhile)."""
         where, args = self._keyed(key)
         n = len(args)
         async with self._conn() as conn:
-            await conn.execute(
-                f"UPDATE {self._table} SET status = ${n + 1}, headers = ${n + 2}::jsonb,"
-                f" body = ${n + 3} WHERE {where}",
-                *args, status, msgspec.json.encode(headers).decode(), body,
+            at = await conn.fetchval(
+                f"UPDATE {self._table} SET request_hash = ${n + 1}, created_at = now()"
+                f" WHERE {where} AND status IS NULL AND created_at < now() - ${n + 2}::interval"
+                " RETURNING created_at",
+                *args, request_hash, ABANDONED_AFTER,
             )  # fmt: skip
+        return None if at is None else Claimed(at)
 
-    async def release(self, key: str) -> None:
-        """Forget a claim whose request failed: a retry may run again."""
+    def joined(self) -> Joined:
+        """A transaction that the request's appends join (JOINED): the write's events and
+        its answer commit together, or neither does (a rollback, a crash)."""
+        return Joined(self.pool, "" if self.tenant_id is None else admit_sql([self.tenant_id]))
+
+    async def answer(
+        self,
+        key: str,
+        claim: Claimed,
+        status: int,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        conn: asyncpg.Connection,
+    ) -> bool:
+        """Keep the first response, in the write's transaction (`conn`); False if the claim
+        was taken over meanwhile (this request ran so long it was taken for dead)."""
+        where, args = self._keyed(key)
+        n = len(args)
+        kept = await conn.fetchval(
+            f"UPDATE {self._table} SET status = ${n + 1}, headers = ${n + 2}::jsonb,"
+            f" body = ${n + 3} WHERE {where} AND created_at = ${n + 4} AND status IS NULL"
+            " RETURNING true",
+            *args, status, msgspec.json.encode(headers).decode(), body, claim.at,
+        )  # fmt: skip
+        return bool(kept)
+
+    async def release(self, key: str, claim: Claimed) -> None:
+        """Forget this claim of a request that failed: a retry may run again."""
         where, args = self._keyed(key)
         async with self._conn() as conn:
-            await conn.execute(f"DELETE FROM {self._table} WHERE {where}", *args)
+            await conn.execute(
+                f"DELETE FROM {self._table} WHERE {where} AND created_at = ${len(args) + 1}"
+                " AND status IS NULL",
+                *args, claim.at,
+            )  # fmt: skip
 
 
 def request_hash(method: str, path: str, query: bytes, body: bytes, *, raw: bool = False) -> bytes:
@@ -281,7 +313,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
             timedelta(hours=runtime.settings.idempotency_ttl_hours),
         )  # fmt: skip
         found = await store.claim(key, digest)
-        if found is not None:
+        if isinstance(found, Stored):
             as_sent = request_hash(  # a key claimed before bodies were compared by content
                 scope["method"], scope["path"], scope.get("query_string", b""), body, raw=True
             )
@@ -293,13 +325,16 @@ class IdempotencyMiddleware(ASGIMiddleware):
             if found.status is not None:
                 await _replay(found, send)
                 return
-            if not found.abandoned:
+            taken = await store.take_over(key, digest) if found.abandoned else None
+            if taken is None:
                 raise IdempotencyInProgressError(
                     "the first request with this Idempotency-Key is still running",
                     field="Idempotency-Key", rule="in_progress", headers={"Retry-After": "1"},
                 )  # fmt: skip
-            await store.take_over(key, digest)
-        await _run_and_keep(store, key, scope, replaying(body), send, next_app)
+            found = taken
+        await _run_and_keep(
+            store, key, found, scope, replaying(body), send, next_app, runtime.system.store
+        )
 
 
 PLATFORM = "platform"
@@ -313,36 +348,107 @@ def _outlives_its_tenant(scope: Scope) -> bool:
 
 
 async def _run_and_keep(
-    store: KeyStore, key: str, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp
+    store: KeyStore,
+    key: str,
+    claim: Claimed,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    next_app: ASGIApp,
+    events: EventStore,
 ) -> None:
-    """Run the write; keep a success before the client sees it (a retry arriving right after
-    the answer finds it), forget anything else."""
+    """Run the write in a transaction its appends join, and keep a success in it before
+    the client sees it (a retry arriving right after the answer finds it): its events and
+    its answer are committed together. Anything else rolls back what it appended, and
+    forgets the claim: a retry runs it again."""
     messages: list[Message] = []
 
     async def hold(message: Message) -> None:
         messages.append(message)
 
+    joined = store.joined()
+    token = JOINED.set(joined)
     try:
         await next_app(scope, receive, hold)
+        start = cast("HTTPResponseStartEvent", _first(messages, "http.response.start"))
+        if not 200 <= start["status"] < 300:
+            raise _Refused
+        status, kept, body = _kept(scope, start, messages)
+        if not await store.answer(key, claim, status, kept, body, await joined.connection()):
+            raise _TakenOver
+        await joined.end(commit=True)
+    except _Refused:
+        await joined.end(commit=False)
+        with suppress(*CONNECTION_LOST):  # (left claimed, it is taken over in a while)
+            await store.release(key, claim)
+    except _TakenOver:  # the retry that took it over writes it: this one's events roll back
+        await joined.end(commit=False)
+        raise IdempotencyInProgressError(
+            "a retry with this Idempotency-Key took this request over: it runs there",
+            field="Idempotency-Key", rule="in_progress", headers={"Retry-After": "1"},
+        ) from None  # fmt: skip
+    except CONNECTION_LOST:  # nothing committed, nothing sent yet: the client may retry
+        await joined.end(commit=False)
+        with suppress(*CONNECTION_LOST):  # (at once, where only this connection was lost)
+            await store.release(key, claim)
+        await _unavailable(scope, send)
+        return
     except BaseException:
-        await store.release(key)
+        await joined.end(commit=False)
+        with suppress(*CONNECTION_LOST):
+            await store.release(key, claim)
         raise
-    start = next(m for m in messages if m["type"] == "http.response.start")
-    status = start["status"]
-    if 200 <= status < 300:
-        headers = [
-            (name.decode("latin-1").lower(), value.decode("latin-1"))
-            for name, value in start.get("headers", [])
-        ]
-        kept = [(name, value) for name, value in headers if name in KEPT_HEADERS]
-        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-        if any(name == "cache-control" and "no-store" in value for name, value in headers):
-            status, kept, body = _shown_once(scope, kept)
-        await store.answer(key, status, kept, body)
-    else:
-        await store.release(key)
+    finally:
+        JOINED.reset(token)
+    for tenant_id, position in joined.heads.items():
+        events.appended(tenant_id, position)
     for message in messages:
         await send(message)
+
+
+class _Refused(Exception):
+    """The write answered no success: what it appended is rolled back."""
+
+
+class _TakenOver(Exception):
+    """The claim was taken over by a retry while this request ran."""
+
+
+def _first(messages: list[Message], kind: str) -> Message:
+    return next(m for m in messages if m["type"] == kind)
+
+
+def _kept(
+    scope: Scope, start: HTTPResponseStartEvent, messages: list[Message]
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """What a retry gets of a success: its status, the headers it keeps, its body."""
+    headers = [
+        (name.decode("latin-1").lower(), value.decode("latin-1"))
+        for name, value in start.get("headers", [])
+    ]
+    kept = [(name, value) for name, value in headers if name in KEPT_HEADERS]
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    if any(name == "cache-control" and "no-store" in value for name, value in headers):
+        return _shown_once(scope, kept)
+    return start["status"], kept, body
+
+
+async def _unavailable(scope: Scope, send: Send) -> None:
+    """503 with Retry-After, as the app answers a database out of reach: raised here, after
+    the app's answer was made (and held), it would reach the client as a bare 500."""
+    problem = Problem(
+        type="/problems/database-unavailable",
+        title="Service unavailable",
+        status=503,
+        detail="the database is out of reach for now: try again in a moment",
+        instance=scope["path"],
+        errors=[FieldProblem(None, "database_unavailable", "the database is out of reach")],
+    )
+    body = msgspec.json.encode(problem)
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"retry-after", b"1"),
+               (b"content-length", str(len(body)).encode())]  # fmt: skip
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _shown_once(

@@ -16,6 +16,8 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from services.db import CONNECTION_LOST
+
 log = structlog.get_logger("okr.notifier")
 CHANNEL = "okr_events"
 NOTIFY_SQL = f"SELECT pg_notify('{CHANNEL}', payload) FROM unnest($1::text[]) AS payload"
@@ -42,7 +44,8 @@ class Notifier:
             payloads = [f"{tenant}:{position}" for tenant, position in batch.items()]
             try:
                 await self.pool.execute(NOTIFY_SQL, payloads)
-            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as error:
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, *CONNECTION_LOST) as error:
+                # (an InternalClientError of a terminated connection was never retrieved)
                 log.warning("notifier.failed", tenants=len(payloads), error=str(error))
                 return
 

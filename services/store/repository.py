@@ -8,6 +8,9 @@ appends the pending events of one command and returns the positions written.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
@@ -30,6 +33,64 @@ log = structlog.get_logger("okr.store")
 A = TypeVar("A", bound=Aggregate)
 E = TypeVar("E")
 _KEYS_SQL = "SELECT tenant_id, cipher_key FROM tenant_keys WHERE tenant_id = ANY($1::uuid[])"
+
+
+@dataclass
+class Joined:
+    """A transaction that a request's appends join (Repository.save), committed by whoever
+    opened it, with what it appended: the idempotency middleware commits a keyed write's
+    events and its answer together (a crash between the two, as they were, left the events
+    without the answer, and the retry wrote them again).
+
+    Its connection is taken at the first append, not before: a request holds one connection
+    at a time (its loads are done by then), so requests that fill the pool cannot all wait
+    for another. An append refused before any other went through gives it back, for the
+    command's reload and retry."""
+
+    pool: asyncpg.Pool
+    setup: str
+    """What its transaction runs first (admitting the tenant to row-level security)."""
+    heads: dict[UUID, int] = field(default_factory=dict)
+    """The last position appended to each tenant's log: projectors are told once committed."""
+    _conn: asyncpg.Connection | None = None
+    _transaction: Any = None
+
+    async def connection(self) -> asyncpg.Connection:
+        """Its connection, in its transaction (begun now, if not yet)."""
+        if self._conn is None:
+            conn = await self.pool.acquire()
+            try:
+                transaction = conn.transaction()
+                await transaction.start()
+                if self.setup:
+                    await conn.execute(self.setup)
+            except BaseException:
+                await self.pool.release(conn)
+                raise
+            self._conn, self._transaction = conn, transaction
+        return self._conn
+
+    async def end(self, *, commit: bool) -> None:
+        """Commit (or roll back) what it holds, and give its connection back."""
+        conn, transaction, self._conn, self._transaction = self._conn, self._transaction, None, None
+        if conn is None:
+            return
+        try:
+            if commit:
+                try:
+                    await transaction.commit()
+                except asyncpg.InterfaceError as error:  # on a connection lost meanwhile
+                    if conn.is_closed():
+                        raise asyncpg.ConnectionDoesNotExistError(str(error)) from error
+                    raise
+            else:
+                with suppress(Exception):  # a lost connection: the server rolls back itself
+                    await transaction.rollback()
+        finally:
+            await self.pool.release(conn)
+
+
+JOINED: ContextVar[Joined | None] = ContextVar("okr_joined_transaction", default=None)
 
 
 class AggregateNotFoundError(LookupError):
@@ -208,7 +269,8 @@ class Repository:
     ) -> list[int]:
         """Append the pending events of these aggregates as one command; the positions written.
 
-        On `conn`, in the transaction it is in (see EventStore.append): no snapshot is taken.
+        On `conn`, in the transaction it is in (see EventStore.append), and so in the one
+        JOINED holds, if any: no snapshot is taken.
         An import (`imported_at`) stamps its events with the instant it happened, the log's
         recorded_at: what the aggregates say of when a value was recorded (a check-in's
         recorded_at) is then the log's, once they are loaded again. No snapshot is taken of
@@ -221,9 +283,25 @@ class Repository:
             for event in pending:
                 object.__setattr__(event, "timestamp", imported_at)  # frozen: made, not changed
         mapper = await self.mapper(tenant_id, conn)
+        stored = [mapper.to_stored_event(event) for event in pending]
+        joined = JOINED.get() if conn is None else None
+        if joined is not None:
+            on = await joined.connection()
+            try:
+                async with on.transaction():  # a savepoint: a refused append leaves the rest
+                    appended = await self.store.append(
+                        tenant_id, stored, actor=actor, grants=grants, imported_at=imported_at,
+                        correlation_id=correlation_id or uuid4(), conn=on,
+                    )  # fmt: skip
+            except BaseException:
+                if not joined.heads:  # nothing of it to keep: no connection held meanwhile
+                    await joined.end(commit=False)
+                raise
+            joined.heads[tenant_id] = appended.last_position
+            return appended.positions
         appended = await self.store.append(
             tenant_id,
-            [mapper.to_stored_event(event) for event in pending],
+            stored,
             actor=actor,
             correlation_id=correlation_id or uuid4(),
             grants=grants,

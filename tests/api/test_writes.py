@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -12,6 +13,7 @@ from litestar import Litestar
 
 from services.bootstrap import System
 from services.projector.worker import TENANT_LOCK_KEY
+from services.settings import Settings
 from tests.api.builders import World
 
 
@@ -425,3 +427,138 @@ async def test_if_match_on_a_write_that_does_not_check_it_is_refused(
         json={"value": "20", "on": "2027-02-13"},
     )  # fmt: skip
     assert stale.status_code == 412, stale.text
+
+
+async def test_a_keyed_write_whose_answer_is_lost_records_nothing_and_runs_again(
+    client: httpx.AsyncClient, world: World, system: System, monkeypatch: Any
+) -> None:
+    """A write's events and its kept answer commit together. Its connection lost between
+    the two (a crash, a terminated session), the events were in the log without the answer:
+    the retry, once the claim was taken for abandoned, wrote them again. Now nothing is
+    committed, the client is told 503 with Retry-After (it was a bare 500), and the retry
+    records the check-in once."""
+    from services.api import idempotency
+
+    keep = idempotency.KeyStore.answer
+
+    async def lost(self: Any, *args: Any, **kwargs: Any) -> bool:
+        conn = args[-1] if args else kwargs["conn"]
+        await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return await keep(self, *args, **kwargs)
+
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"value": "21.5", "on": "2027-02-12", "note": f"lost {uuid.uuid4().hex}"}
+    before = await head(system, world)
+    monkeypatch.setattr(idempotency.KeyStore, "answer", lost)
+    refused = await client.post(check_ins_path(world), headers=headers, json=body)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["retry-after"] == "1"
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert await head(system, world) == before  # nothing committed
+    monkeypatch.setattr(idempotency.KeyStore, "answer", keep)
+    retried = await client.post(check_ins_path(world), headers=headers, json=body)
+    assert retried.status_code == 201, retried.text
+    assert "idempotent-replayed" not in retried.headers
+    again = await client.post(check_ins_path(world), headers=headers, json=body)
+    assert again.headers["idempotent-replayed"] == "true"
+    listed = await client.get(check_ins_path(world), headers=world.a.auth("client_member"))
+    notes = [c["note"] for c in listed.json()["items"]]
+    assert notes.count(body["note"]) == 1
+    assert await head(system, world) == before + 1
+
+
+async def test_an_abandoned_key_is_taken_over_by_one_retry_of_many(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A claim left unanswered for longer than ABANDONED_AFTER (its request died before its
+    commit) is taken over by a retry. Four retries arriving at once each saw it abandoned
+    and all took it over: two of them wrote the check-in. Now one takes it over and writes;
+    the others are told the first is still running (409), then get its answer."""
+    from services.api.idempotency import ABANDONED_AFTER, request_hash
+
+    key = str(uuid.uuid4())
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": key}
+    body = {"value": "22.5", "on": "2027-02-13", "note": f"taken {uuid.uuid4().hex}"}
+    path = check_ins_path(world)
+    digest = request_hash("POST", path, b"", json.dumps(body).encode())
+    actor = f"user:{world.a.user_ids['client_member']}"
+    admin = await asyncpg.connect(system.admin_dsn)
+    try:
+        await admin.execute(
+            "INSERT INTO idempotency_keys (tenant_id, actor, key, request_hash, created_at)"
+            " VALUES ($1, $2, $3, $4, now() - $5::interval - interval '1 second')",
+            world.a.tenant.id, actor, key, digest, ABANDONED_AFTER,
+        )  # fmt: skip
+    finally:
+        await admin.close()
+    before = await head(system, world)
+    answers = await asyncio.gather(
+        *(client.post(path, headers=headers, json=body) for _ in range(4))
+    )
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses.count(201) == 1 and set(statuses) <= {201, 409}, statuses
+    assert await head(system, world) == before + 1
+    replay = await client.post(path, headers=headers, json=body)
+    assert replay.status_code == 201 and replay.headers["idempotent-replayed"] == "true"
+
+
+async def test_a_claim_taken_over_is_neither_answered_nor_released_by_its_first_request(
+    system: System, world: World
+) -> None:
+    """A request so slow that a retry took its key over must not keep its answer (its
+    events roll back with it) nor forget the retry's claim."""
+    from datetime import timedelta
+
+    from services.api.idempotency import ABANDONED_AFTER, Claimed, KeyStore
+
+    store = KeyStore(system.pool, world.a.tenant.id, "user:slow", timedelta(hours=1))
+    first = await store.claim("k", b"\x01" * 32)
+    assert isinstance(first, Claimed)
+    admin = await asyncpg.connect(system.admin_dsn)
+    try:
+        await admin.execute(
+            "UPDATE idempotency_keys SET created_at = created_at - $1::interval"
+            " - interval '1 second' WHERE actor = 'user:slow'",
+            ABANDONED_AFTER,
+        )
+    finally:
+        await admin.close()
+    second = await store.take_over("k", b"\x01" * 32)
+    assert second is not None and second != first
+    assert await store.take_over("k", b"\x01" * 32) is None  # taken already
+    joined = store.joined()
+    assert not await store.answer("k", first, 201, [], b"first", await joined.connection())
+    await joined.end(commit=False)
+    await store.release("k", first)
+    assert await store.answer("k", second, 201, [], b"second", await joined.connection())
+    await joined.end(commit=True)
+    found = await store.claim("k", b"\x01" * 32)
+    assert not isinstance(found, Claimed) and found.body == b"second"
+
+
+async def test_keyed_writes_that_fill_the_pool_all_go_through(
+    world: World, admin_dsn: str, api_settings: Settings
+) -> None:
+    """A keyed write holds a connection from its first append to its commit. Taken when the
+    request began, requests filling the pool would each wait for another to load what they
+    change; taken at the append, twelve keyed check-ins through a pool of two all land."""
+    from dataclasses import replace
+
+    from services.api import create_app
+    from services.bootstrap import bootstrap
+
+    small = await bootstrap(replace(api_settings, pool_min=1, pool_max=2), admin_dsn)
+    try:
+        transport = httpx.ASGITransport(app=create_app(small, api_settings))
+        async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as c:
+            before = await small.store.head(world.a.tenant.id)
+            answers = await asyncio.wait_for(asyncio.gather(*(
+                c.post(check_ins_path(world), json={"value": f"{30 + n}", "on": "2027-02-14"},
+                       headers={**world.a.auth("client_member"),
+                                "Idempotency-Key": str(uuid.uuid4())})
+                for n in range(12)
+            )), timeout=60)  # fmt: skip
+            assert [a.status_code for a in answers] == [201] * 12, [a.text for a in answers]
+            assert await small.store.head(world.a.tenant.id) == before + 12
+    finally:
+        await small.close()

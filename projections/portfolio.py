@@ -9,7 +9,7 @@ tenants.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeAlias
@@ -24,9 +24,9 @@ from projections.codec import table_of
 from projections.progress_state import (
     ProgressView,
     kpi_health,
-    kpi_stale,
 )
 from projections.progress_tree import DEFAULT_CADENCE_DAYS, key_result_node
+from projections.rollup import KeyResultDays, stale_on, status_on
 
 
 class PortfolioFacts(msgspec.Struct, frozen=True):
@@ -113,17 +113,48 @@ def portfolio_row(
 ) -> PortfolioRow:
     """The tenant's summary on ``today``: live key results of active cycles by status
     (staleness by the cadence its log set, ``cadence_days`` where it set none)."""
-    facts = portfolio_facts(state)
     active = set(_active_cycles(state))
-    statuses: Counter[str] = Counter()
-    stale = 0
-    for kr in state.key_results.values():
-        if kr.cycle_id not in active or kr.archived:
-            continue
-        node = key_result_node(state, kr, today=today, cadence_days=cadence_days)
-        statuses[node.status] += 1
-        stale += node.stale
+    nodes = [
+        key_result_node(state, kr, today=today, cadence_days=cadence_days)
+        for kr in state.key_results.values()
+        if kr.cycle_id in active and not kr.archived
+    ]
     live_kpis = [k for k in state.kpis.values() if not k.archived]
+    return _summary(
+        portfolio_facts(state), today, Counter(n.status for n in nodes),
+        sum(n.stale for n in nodes),
+        [(None if k.latest is None else k.latest.on, k.frequency_days) for k in live_kpis],
+    )  # fmt: skip
+
+
+def portfolio_of_rows(
+    facts: PortfolioFacts | None,
+    key_results: Iterable[KeyResultDays],
+    kpis: Iterable[tuple[date | None, int]],
+    today: date,
+    cadence_days: int,
+) -> PortfolioRow:
+    """portfolio_row's summary from the read model's rows rather than the whole state:
+    the tenant's facts (None: it has no log yet), its live key results of active cycles,
+    its live KPIs (their latest measurement's day and their frequency), and the cadence
+    its view is shown with (cadence_of)."""
+    days = list(key_results)
+    return _summary(
+        facts or PortfolioFacts(0, None, 0, 0, 0, 0, 0, None, 0), today,
+        Counter(status_on(kr, today) for kr in days),
+        sum(stale_on(kr, today, cadence_days) for kr in days), list(kpis),
+    )  # fmt: skip
+
+
+def _summary(
+    facts: PortfolioFacts,
+    today: date,
+    statuses: Counter[str],
+    stale: int,
+    kpis: list[tuple[date | None, int]],
+) -> PortfolioRow:
+    """A summary of these facts, statuses, overdue key results and KPIs (their latest
+    measurement's day and frequency: overdue past it, KPIView.is_stale)."""
     return PortfolioRow(
         today=today,
         active_cycles=facts.active_cycles,
@@ -138,10 +169,10 @@ def portfolio_row(
         kpis=facts.kpis,
         kpis_red=facts.kpis_red,
         kpis_amber=facts.kpis_amber,
-        kpis_stale=sum(kpi_stale(k, k.latest, today) for k in live_kpis),
+        kpis_stale=sum(on is None or (today - on).days > every for on, every in kpis),
         last_activity=facts.last_activity,
         last_position=facts.last_position,
-        kpis_unmeasured=sum(k.latest is None for k in live_kpis),
+        kpis_unmeasured=sum(on is None for on, _ in kpis),
     )
 
 

@@ -33,6 +33,7 @@ from projections.progress_state import (
     ProgressView,
     guardrail_tally,
     kpi_health,
+    quiet_since,
     raw_progress,
 )
 from projections.progress_tree import (
@@ -45,12 +46,14 @@ from projections.progress_tree import (
     kpi_board,
     progress_tree,
 )
+from projections.rollup import KeyResultDays, stale_on, status_on
 
 __all__ = [
     "CycleNode",
     "CycleRow",
     "KPINode",
     "KPIRow",
+    "KeyResultDays",
     "KeyResultNode",
     "KeyResultRow",
     "ObjectiveNode",
@@ -64,6 +67,7 @@ __all__ = [
     "progress_projection",
     "progress_rows",
     "progress_tree",
+    "stale_on",
     "status_on",
 ]
 
@@ -141,6 +145,9 @@ class KeyResultRow(msgspec.Struct, frozen=True):
     guardrail_met: int | None
     guardrail_total: int | None
     score: Decimal | None
+    quiet_since: date | None = None
+    """The day its check-ins are counted overdue from (see stale_on): its latest check-in's,
+    else the later of its cycle's start and the day it was added; none once archived."""
 
 
 class KPIRow(msgspec.Struct, frozen=True):
@@ -569,6 +576,7 @@ def _key_result_row(
         guardrail_met=None if tally is None else tally[0],
         guardrail_total=None if tally is None else tally[1],
         score=score,
+        quiet_since=None if kr.archived else quiet_since(kr, cycle, latest),
     )
 
 
@@ -593,15 +601,6 @@ def _kpi_row(kpi: KPIView) -> KPIRow:
         health=kpi_health(kpi, latest),
         stale_after=None if latest is None else latest.on + timedelta(days=kpi.frequency_days),
     )
-
-
-def status_on(row: KeyResultRow, day: date) -> str:
-    """The status of a key result row on a day, from its stored dates (no arithmetic)."""
-    if row.off_track_from is not None and day >= row.off_track_from:
-        return "off_track"
-    if row.at_risk_from is not None and day >= row.at_risk_from:
-        return "at_risk"
-    return row.status_base
 
 
 ITEMS = "rm_progress_items"

@@ -228,6 +228,13 @@ def kr_stale(
     """
     if kr.archived or cycle is None or cycle.is_closed:
         return False
-    first_day = max(cycle.starts_on, kr.created_at.date())
-    since = first_day if check_in is None else check_in.on
-    return (today - since).days > cadence_days
+    return (today - quiet_since(kr, cycle, check_in)).days > cadence_days
+
+
+def quiet_since(kr: KeyResultView, cycle: CycleView | None, check_in: CheckInView | None) -> date:
+    """The day a key result's check-ins are counted overdue from: the check-in's, else the
+    later of its cycle's start and the day it was added."""
+    if check_in is not None:
+        return check_in.on
+    added = kr.created_at.date()
+    return added if cycle is None else max(cycle.starts_on, added)

@@ -11,7 +11,10 @@ from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from functools import lru_cache
+from typing import Protocol
 from uuid import UUID
+
+import msgspec
 
 from domain import progress
 from projections.progress_state import CycleView, ProgressView, check_in_at, raw_progress
@@ -242,3 +245,39 @@ def _paced_guess(raw: Decimal | None, window_start: date, due: date, pace: Decim
     if not 0 <= elapsed < duration:
         return None
     return window_start + timedelta(days=elapsed)
+
+
+class Dated(Protocol):
+    """A key result's stored days (a row of rm_key_results, or only these columns of it)."""
+
+    @property
+    def status_base(self) -> str: ...
+    @property
+    def at_risk_from(self) -> date | None: ...
+    @property
+    def off_track_from(self) -> date | None: ...
+    @property
+    def quiet_since(self) -> date | None: ...
+
+
+class KeyResultDays(msgspec.Struct, frozen=True):
+    """What of a key result's row its status and staleness on any day are read from."""
+
+    status_base: str
+    at_risk_from: date | None
+    off_track_from: date | None
+    quiet_since: date | None
+
+
+def status_on(row: Dated, day: date) -> str:
+    """The status of a key result row on a day, from its stored dates (no arithmetic)."""
+    if row.off_track_from is not None and day >= row.off_track_from:
+        return "off_track"
+    if row.at_risk_from is not None and day >= row.at_risk_from:
+        return "at_risk"
+    return row.status_base
+
+
+def stale_on(row: Dated, day: date, cadence_days: int) -> bool:
+    """Whether the key result of a running cycle is overdue on a day (kr_stale)."""
+    return row.quiet_since is not None and (day - row.quiet_since).days > cadence_days

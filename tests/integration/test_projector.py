@@ -1217,6 +1217,54 @@ async def test_a_key_results_page_reads_it_with_its_objective_kpi_and_cycles(
     assert none.key_results == {} and none.objectives == {} and none.cycles == full.cycles
 
 
+async def test_the_portfolio_read_from_rows_is_the_one_folded_from_the_state(
+    fresh: System,
+) -> None:
+    """The portfolio reads each client's facts and the stored days of its key results and
+    KPIs, not its whole state: on every day, before, through and after the quarter, it says
+    what the state's fold says, with a key result archived, one never checked in, a KPI
+    never measured, a closed cycle's key results left out, and a tenant with no log."""
+    from datetime import timedelta
+
+    from projections.portfolio import portfolio_row
+    from projections.progress_state import ProgressView
+    from services.read import portfolio, progress_state
+
+    await load_demo(fresh)
+    await projector(fresh).catch_up(TENANT_ID)
+    app, ctx = OKRApplication(fresh.repository), Context(TENANT_ID, "user:anna")
+    state = await progress_state(fresh.pool, TENANT_ID)
+    active = next(c for c in state.cycles.values() if c.state == "active")
+    live = [k for k in state.key_results.values() if k.cycle_id == active.cycle_id]
+    await app.key_results.archive(ctx, live[0].key_result_id, reason="non serve più")
+    await app.key_results.create(
+        ctx, objective_id=live[1].objective_id, title="Mai aggiornato", kind="increase",
+        owner="user:anna", start=0, target=10,
+    )  # fmt: skip
+    await app.kpis.create(
+        ctx,
+        name="Mai misurato",
+        direction="higher_is_better",
+        green=10,
+        red=5,
+        frequency_days=30,
+        owner="Anna",
+    )
+    await projector(fresh).catch_up(TENANT_ID)
+    state = await progress_state(fresh.pool, TENANT_ID)
+    empty = ProgressView({}, {}, {}, {})
+    nobody = uuid.uuid4()
+    day, seen = active.starts_on - timedelta(days=10), set()
+    while day <= active.ends_on + timedelta(days=40):
+        got = await portfolio(fresh.pool, [TENANT_ID, nobody], today=day, cadence_days={})
+        assert got[TENANT_ID] == portfolio_row(state, day), day
+        assert got[nobody] == portfolio_row(empty, day), day
+        row = got[TENANT_ID]
+        seen.add((row.on_track, row.at_risk, row.off_track, row.stale_key_results > 0))
+        day += timedelta(days=3)
+    assert len(seen) > 3 and any(stale for *_, stale in seen)  # the days told apart
+
+
 async def test_as_of_a_position_alone_shows_the_day_its_event_was_recorded(
     fresh: System,
 ) -> None:

@@ -54,7 +54,8 @@ def _ranged(start: Decimal, target: Decimal, current: Decimal | None) -> Decimal
     if current is None:
         return None
     with localcontext(_CONTEXT):
-        return (current - start) / (target - start)
+        p = (current - start) / (target - start)
+    return p.copy_abs() if p.is_zero() else p  # no "-0.0" (none done of a decrease)
 
 
 def _met(kind: KRKind, target: Decimal, current: Decimal) -> bool:

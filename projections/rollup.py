@@ -178,13 +178,15 @@ def _closed_on(cycle: CycleView | None) -> date | None:
 def status_dates(kind: str, raw: Decimal | None, window_start: date, due: date) -> StatusDates:
     """How a key result's status moves with the day while its value stays put.
 
-    Returns (status on the window start, first day at risk or worse, first day off track);
-    a day is None when it never comes, ``date.min`` when it holds from the start. Expected
-    progress only grows with the day, so status only worsens: status on day d is
+    Returns (status before the window opens, first day at risk or worse, first day off
+    track); a day is None when it never comes, ``date.min`` when it holds from the start.
+    Expected progress only grows with the day, so status only worsens: status on day d is
     off_track from the third date, at_risk from the second, else the first value. Lets SQL
-    count statuses for any day with date comparisons, no arithmetic.
+    count statuses for any day with date comparisons, no arithmetic. (Before the window,
+    not on its first day: a key result due on that day is expected whole there already.)
     """
-    first = _status_on(kind, raw, window_start, due, window_start)
+    before = window_start - _DAY if window_start > date.min else window_start
+    first = _status_on(kind, raw, window_start, due, before)
     at_risk = _first_day(kind, raw, window_start, due, _AT_RISK_OR_WORSE, progress.ON_TRACK_PACE)
     off_track = _first_day(kind, raw, window_start, due, _OFF_TRACK, progress.AT_RISK_PACE)
     return first, at_risk, off_track

@@ -214,3 +214,10 @@ def test_relative_targets_from_the_seed() -> None:
 def test_relative_target_is_kept_to_six_places() -> None:
     """Stored values have at most 6 decimal places, so a relative target is rounded there."""
     assert relative_target(D(1), D("33.3333333")) == D("1.333333")
+
+
+def test_a_decrease_still_at_its_start_has_done_none_not_minus_none() -> None:
+    """0 / -4.8 is Decimal("-0.0"), which the CLI's JSON printed as "-0.0": none done is 0."""
+    p = raw_progress(KRKind.DECREASE, Decimal(24), Decimal("19.2"), Decimal("24.00"))
+    assert p is not None and p == 0 and not p.is_signed()
+    assert not shown_progress(p).is_signed()

@@ -53,7 +53,7 @@ def test_status_dates_are_the_first_days_each_status_holds(kind: str, duration: 
         found = status_dates.__wrapped__(kind, raw, START, due)
 
         assert found == (
-            status(kind, raw, due, START),
+            status(kind, raw, due, START - timedelta(days=1)),  # before the window opens
             first_bad_day(kind, raw, due, {"at_risk", "off_track"}),
             first_bad_day(kind, raw, due, {"off_track"}),
         ), raw

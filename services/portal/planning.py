@@ -76,6 +76,9 @@ class Planned:
         objective was archived, meanwhile): where not, its refusal is said at the top."""
         if self.form == "cycle":
             return True
+        if self.form == "measurement":
+            kpi = state.kpis.get(UUID(self.at))
+            return kpi is not None and not kpi.archived
         objective = state.objectives.get(UUID(self.at)) if self.form == "key_result" else None
         cycle = state.cycles.get(objective.cycle_id if objective else UUID(self.at))
         archived = objective is not None and objective.archived
@@ -92,6 +95,7 @@ CYCLE_FIELDS = ("name", "period", "starts_on", "ends_on")
 OBJECTIVE_FIELDS = ("title", "owner", "level", "parent", "weight", "committed")
 KEY_RESULT_FIELDS = ("title", "kind", "owner", "start", "target", "unit", "currency",
                      "unit_label", "weight", "due_on")  # fmt: skip
+MEASUREMENT_FIELDS = ("value", "on", "note")
 _FORM_FIELDS = {"parent_id": "parent", "unit_kind": "unit"}
 """The form's name of a domain error's field, where the two differ."""
 

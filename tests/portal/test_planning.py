@@ -183,3 +183,75 @@ async def test_planning_is_offered_to_those_who_may_edit_okrs_and_refused_to_oth
         assert said in await answer.text(), change
     await page.goto(f"/t/{client.id}?cycle={open_cycle}")
     await expect(page.locator(".objective")).to_have_count(0)  # nothing made by any
+
+
+async def test_a_member_records_a_kpi_measurement_on_the_dashboard(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Recording a KPI's monthly value took the API. On its tile, whoever may check in
+    records it for a day, with a note: a value that is no number and a day still to come
+    are said beside their field and record nothing; recorded, the tile shows it and the key
+    result it feeds moves. A viewer is offered no form, and a forged one is forbidden."""
+    from domain.values import Unit, UnitKind
+    from services.projector.waiting import wait_for_position
+
+    client, _, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
+    viewer = await a_colleague(portal.system, client, "Vera Neri", "client_viewer")
+    cycle = (await app.cycles.create(
+        ctx, name="Trimestre", starts_on=portal.today - timedelta(days=30),
+        ends_on=portal.today + timedelta(days=60),
+    )).item_id  # fmt: skip
+    await app.cycles.activate(ctx, cycle)
+    goal = await app.objectives.create(ctx, cycle_id=cycle, title="Clienti", owner="Anna")
+    kpi = (await app.kpis.create(
+        ctx, name="Fatturato mensile", direction="higher_is_better", green=100_000, red=50_000,
+        frequency_days=31, owner="Anna", unit=Unit(UnitKind.CURRENCY, "EUR"),
+    )).item_id  # fmt: skip
+    await app.key_results.create(
+        ctx, objective_id=goal.item_id, title="Fatturato a 120.000", kind="increase",
+        owner="Anna", start=60_000, target=120_000, unit=Unit(UnitKind.CURRENCY, "EUR"),
+        kpi_id=kpi,
+    )  # fmt: skip
+    head = await portal.system.store.head(client.id)
+    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+
+    page = await open_page()
+    await sign_in(page, member)
+    await page.goto(f"/t/{client.id}")
+    tile = page.locator(f"#kpi-{kpi}")
+    await tile.locator(".plan-measurement summary").click()
+    form = tile.locator("form")
+    await form.get_by_label("Valore").fill("tanti")
+    await form.get_by_label("Giorno").fill((portal.today + timedelta(days=2)).isoformat())
+    await form.get_by_role("button", name="Registra").click()
+    tile = page.locator(f"#kpi-{kpi}")
+    await expect(tile.locator("[id$='-value-error']")).to_have_text(
+        "Scrivi un numero, per esempio 4,5."
+    )
+    await tile.locator("form").get_by_label("Valore").fill("90.000")
+    await tile.locator("form").get_by_role("button", name="Registra").click()
+    tile = page.locator(f"#kpi-{kpi}")
+    await expect(tile.locator("[id$='-on-error']")).to_be_visible()  # a day still to come
+    await expect(tile.locator(".kpi-value")).to_have_text("—")  # nothing recorded
+    await tile.locator("form").get_by_label("Giorno").fill(portal.today.isoformat())
+    await tile.locator("form").get_by_label("Nota (facoltativa)").fill("chiusura del mese")
+    await tile.locator("form").get_by_role("button", name="Registra").click()
+    await expect(page.locator(".cycle-done")).to_have_text("Misura registrata.")
+    await expect(page.locator(f"#kpi-{kpi} .kpi-value")).to_have_text("€\u00a090.000")
+    fed = page.locator(".kr").filter(has_text="Fatturato a 120.000")
+    await expect(fed.locator(".kr-value")).to_have_text("€\u00a090.000")
+
+    other = await open_page()
+    await sign_in(other, viewer)
+    await other.goto(f"/t/{client.id}")
+    await expect(other.locator(f"#kpi-{kpi} .kpi-value")).to_have_text("€\u00a090.000")
+    await expect(other.locator(".plan-measurement")).to_have_count(0)
+    token = other.locator("form.sign-out input[type=hidden]")
+    name, value = await token.get_attribute("name"), await token.get_attribute("value")
+    assert name and value
+    forged = await other.request.post(
+        f"/t/{client.id}/plan/kpis/{kpi}/measurements",
+        form={name: value, "value": "1", "on": portal.today.isoformat(), "note": ""},
+    )
+    assert forged.status == 403

@@ -110,6 +110,7 @@ DONE = {
     "cycle_planned": "plan.cycle.done",
     "objective_added": "plan.objective.done",
     "key_result_added": "plan.key_result.done",
+    "measured": "measurement.done",
 }
 """What the dashboard says once something was done on it (?done=), by what."""
 
@@ -146,7 +147,7 @@ async def dashboard_page(
         can_activate=viewer.can(tenant.id, Permission.EDIT_OKRS),
         can_close=viewer.can(tenant.id, Permission.CLOSE_CYCLES),
         plan=_planning(state, names, today) if viewer.can(tenant.id, Permission.EDIT_OKRS)
-        else None, planned=planned,
+        else None, planned=planned, can_measure=viewer.can(tenant.id, Permission.CHECK_IN),
     )  # fmt: skip
 
 

@@ -38,6 +38,7 @@ from services.portal.i18n import Locale
 from services.portal.planning import (
     CYCLE_FIELDS,
     KEY_RESULT_FIELDS,
+    MEASUREMENT_FIELDS,
     OBJECTIVE_FIELDS,
     Planned,
     parents_in,
@@ -53,7 +54,7 @@ from tenants.roles import Permission
 
 
 class PlanningController(Controller):
-    """/t/{tenant_id}/plan: new cycles, objectives and key results."""
+    """/t/{tenant_id}/plan: new cycles, objectives and key results; KPI measurements."""
 
     path = "/t/{tenant_id:str}/plan"
 
@@ -155,6 +156,42 @@ class PlanningController(Controller):
                 return _landed(tenant, objective.cycle_id, "key_result_added",
                                f"o-{objective.objective_id}")  # fmt: skip
         return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
+
+    @post("/kpis/{kpi_id:str}/measurements", name="portal:measurement")
+    async def measure(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        kpi_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Record a KPI's value for a day, as whoever may check in may (the API too): it
+        feeds the key results linked to it."""
+        if not viewer.can(tenant.id, Permission.CHECK_IN):
+            raise ForbiddenError
+        state = await progress_state(portal.system.pool, tenant.id)
+        kpi = state.kpis.get(parse_id(kpi_id))
+        if kpi is None:
+            raise PageNotFoundError
+        planned = Planned("measurement", str(kpi.kpi_id), typed(form, MEASUREMENT_FIELDS), locale)
+        value = planned.number("value")
+        on = planned.day("on")
+        if kpi.archived:  # its form is gone (retired meanwhile): said at the top
+            planned.errors = {"form": locale.t("measurement.retired")}
+        elif not planned.errors and value is not None and on is not None:
+            command = portal.app.kpis.record_measurement(
+                _context(tenant, viewer), kpi.kpi_id, value=value, on=on,
+                note=planned.typed["note"],
+            )  # fmt: skip
+            written = await _run(portal, tenant, planned, command)
+            if written is not None:
+                return Redirect(
+                    path=f"/t/{tenant.id}?done=measured#kpi-{kpi.kpi_id}", status_code=303
+                )
+        return await _refused(request, portal, locale, viewer, tenant, None, planned)
 
 
 def _values(enum: type[StrEnum]) -> list[str]:

@@ -383,15 +383,23 @@ async def _run_and_keep(
             await store.release(key, claim)
     except _TakenOver:  # the retry that took it over writes it: this one's events roll back
         await joined.end(commit=False)
-        raise IdempotencyInProgressError(
-            "a retry with this Idempotency-Key took this request over: it runs there",
-            field="Idempotency-Key", rule="in_progress", headers={"Retry-After": "1"},
-        ) from None  # fmt: skip
+        await _refuse(scope, send, Problem(
+            type="/problems/idempotency-in-progress", title="Request still in progress", status=409,
+            detail="a retry with this Idempotency-Key took this request over: it runs there",
+            instance=scope["path"],
+            errors=[FieldProblem("Idempotency-Key", "in_progress", "taken over by a retry")],
+        ))  # fmt: skip
+        return
     except CONNECTION_LOST:  # nothing committed, nothing sent yet: the client may retry
         await joined.end(commit=False)
         with suppress(*CONNECTION_LOST):  # (at once, where only this connection was lost)
             await store.release(key, claim)
-        await _unavailable(scope, send)
+        await _refuse(scope, send, Problem(
+            type="/problems/database-unavailable", title="Service unavailable", status=503,
+            detail="the database is out of reach for now: try again in a moment",
+            instance=scope["path"],
+            errors=[FieldProblem(None, "database_unavailable", "the database is out of reach")],
+        ))  # fmt: skip
         return
     except BaseException:
         await joined.end(commit=False)
@@ -433,21 +441,14 @@ def _kept(
     return start["status"], kept, body
 
 
-async def _unavailable(scope: Scope, send: Send) -> None:
-    """503 with Retry-After, as the app answers a database out of reach: raised here, after
-    the app's answer was made (and held), it would reach the client as a bare 500."""
-    problem = Problem(
-        type="/problems/database-unavailable",
-        title="Service unavailable",
-        status=503,
-        detail="the database is out of reach for now: try again in a moment",
-        instance=scope["path"],
-        errors=[FieldProblem(None, "database_unavailable", "the database is out of reach")],
-    )
+async def _refuse(scope: Scope, send: Send, problem: Problem) -> None:
+    """A problem answered here, with Retry-After, as the app would answer it (a 409 in use,
+    a 503 database out of reach): raised here, after the app's answer was made and held,
+    it reached the client as a bare 500."""
     body = msgspec.json.encode(problem)
     headers = [(b"content-type", PROBLEM_JSON.encode()), (b"retry-after", b"1"),
                (b"content-length", str(len(body)).encode())]  # fmt: skip
-    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 

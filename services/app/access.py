@@ -19,8 +19,9 @@ import asyncpg
 from domain.access import API_KEY, MADE, MEMBER, PASSWORD_LINK, TENANT, AccessChange
 from services import read
 from services.app.base import Commands, Context
+from services.store.repository import transaction
 from tenants import api_keys, directory, memberships, password_links
-from tenants.db import admit_sql, transaction_with
+from tenants.db import admit_sql
 from tenants.errors import LastAdminError, UnknownMembershipError
 from tenants.models import (
     ApiKey,
@@ -258,9 +259,8 @@ class AccessCommands(Commands):
         makes of the reach before and after), in one transaction: an admin reaches every
         tenant; a consultant the tenants it is a member of, while it belongs to the
         consultancy. Tenants made meanwhile wait (directory.lock_consultancy)."""
-        store = self.repository.store
         positions: dict[UUID, int] = {}
-        async with store.pool.acquire() as conn, transaction_with(conn, admit_sql([])):
+        async with transaction(self.repository.store.pool, admit_sql([])) as conn:
             await directory.lock_consultancy(conn, consultancy_id, alone=True)
             tenant_ids = await directory.consultancy_tenant_ids(conn, consultancy_id)
             await conn.execute(admit_sql(tenant_ids))
@@ -274,7 +274,7 @@ class AccessCommands(Commands):
                 if made is not None:
                     positions[tenant.id] = (await self.save(ctx, made, conn=conn))[-1]
         for tenant_id, position in positions.items():
-            store.appended(tenant_id, position)
+            self.repository.appended(tenant_id, position)
         return result
 
     async def _in_transaction(self, ctx: Context, change: Change[T]) -> tuple[T, int]:

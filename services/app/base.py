@@ -15,9 +15,9 @@ from eventsourcing.domain import Aggregate
 
 from domain.cycle import Cycle
 from domain.errors import DomainError, DuplicateIdError, UnknownCycleError
-from services.db import tenant_transaction
+from services.db import admit_sql
 from services.store.event_store import ConcurrencyError
-from services.store.repository import AggregateNotFoundError, Repository
+from services.store.repository import AggregateNotFoundError, Repository, transaction
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
@@ -148,13 +148,12 @@ class Commands:
         the aggregate it makes (None: nothing changed) in the same transaction: its result,
         and the position of what was saved (0: nothing). Projectors hear of it once it is
         committed."""
-        store = self.repository.store
-        async with tenant_transaction(store.pool, [ctx.tenant_id]) as conn:
+        async with transaction(self.repository.store.pool, admit_sql([ctx.tenant_id])) as conn:
             result, made = await change(conn)
             if made is None:
                 return result, 0
             position = (await self.save(ctx, made, conn=conn))[-1]
-        store.appended(ctx.tenant_id, position)
+        self.repository.appended(ctx.tenant_id, position)
         return result, position
 
     @staticmethod

@@ -7,8 +7,8 @@ appends the pending events of one command and returns the positions written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from contextlib import suppress
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +23,7 @@ from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import Mapper
 from eventsourcing.utils import Environment
 
-from services.db import tenant_transaction
+from services.db import tenant_transaction, transaction_with
 from services.settings import Settings
 from services.store.event_store import EventStore, StreamRows
 from services.store.transcoder import MsgspecTranscoder
@@ -70,6 +70,11 @@ class Joined:
             self._conn, self._transaction = conn, transaction
         return self._conn
 
+    @property
+    def holds(self) -> bool:
+        """Whether it holds a connection (something may be written in it)."""
+        return self._conn is not None
+
     async def end(self, *, commit: bool) -> None:
         """Commit (or roll back) what it holds, and give its connection back."""
         conn, transaction, self._conn, self._transaction = self._conn, self._transaction, None, None
@@ -91,6 +96,29 @@ class Joined:
 
 
 JOINED: ContextVar[Joined | None] = ContextVar("okr_joined_transaction", default=None)
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool, setup: str) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction for a change of the directory and the event that records it: the
+    request's JOINED one, in a savepoint, when there is one (the idempotency middleware
+    commits it with the answer); else one of its own, begun with `setup` (admitting the
+    tenants) and committed when the block ends. Projectors are told through `appended`."""
+    joined = JOINED.get()
+    if joined is None:
+        async with pool.acquire() as conn, transaction_with(conn, setup):
+            yield conn
+        return
+    held = joined.holds
+    conn = await joined.connection()
+    try:
+        async with conn.transaction():
+            await conn.execute(setup)  # (SET LOCAL: undone with the savepoint, if it is)
+            yield conn
+    except BaseException:
+        if not held and not joined.heads:  # nothing else of it: no connection held meanwhile
+            await joined.end(commit=False)
+        raise
 
 
 class AggregateNotFoundError(LookupError):
@@ -318,6 +346,15 @@ class Repository:
                     error=str(error),
                 )  # fmt: skip
         return appended.positions
+
+    def appended(self, tenant_id: UUID, position: int) -> None:
+        """Tell projectors the tenant's log reached `position`, once that is committed: at
+        once, or when the request's JOINED transaction commits."""
+        joined = JOINED.get()
+        if joined is not None and joined.holds:
+            joined.heads[tenant_id] = max(position, joined.heads.get(tenant_id, 0))
+        else:
+            self.store.appended(tenant_id, position)
 
     def snapshot_interval(self, aggregate: Aggregate) -> int:
         """Every how many versions this aggregate's stream gets a snapshot (0: never)."""

@@ -562,3 +562,76 @@ async def test_keyed_writes_that_fill_the_pool_all_go_through(
             assert await small.store.head(world.a.tenant.id) == before + 12
     finally:
         await small.close()
+
+
+async def test_a_request_whose_claim_was_taken_over_is_told_409_and_writes_nothing(
+    app: Litestar, world: World, system: System, monkeypatch: Any
+) -> None:
+    """The first request of a key runs so long that a retry takes its claim over: its late
+    answer is not kept and its events roll back, and it is told 409 with Retry-After (the
+    refusal, raised after its answer was made and held, was a bare 500)."""
+    from datetime import timedelta
+
+    from services.api import idempotency
+    from services.api.idempotency import ABANDONED_AFTER, KeyStore
+
+    keep = idempotency.KeyStore.answer
+    actor = f"user:{world.a.user_ids['client_member']}"
+
+    async def overtaken(self: Any, key: str, claim: Any, *args: Any, **kwargs: Any) -> bool:
+        admin = await asyncpg.connect(system.admin_dsn)
+        try:  # two minutes pass...
+            await admin.execute(
+                "UPDATE idempotency_keys SET created_at = created_at - $1::interval"
+                " - interval '1 second' WHERE actor = $2 AND key = $3",
+                ABANDONED_AFTER, actor, key,
+            )  # fmt: skip
+        finally:
+            await admin.close()
+        retry = KeyStore(system.pool, world.a.tenant.id, actor, timedelta(hours=24))
+        assert await retry.take_over(key, b"\x02" * 32) is not None  # ...and a retry comes
+        return await keep(self, key, claim, *args, **kwargs)
+
+    monkeypatch.setattr(idempotency.KeyStore, "answer", overtaken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as client:
+        headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4())}
+        body = {"value": "21.5", "on": "2027-02-12", "note": f"slow {uuid.uuid4().hex}"}
+        before = await head(system, world)
+        answer = await client.post(check_ins_path(world), headers=headers, json=body)
+    assert await head(system, world) == before
+    assert answer.status_code == 409, (answer.status_code, answer.text)
+    assert answer.headers["retry-after"] == "1"
+    assert answer.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+async def test_a_keyed_tenancy_write_whose_answer_is_lost_records_nothing(
+    client: httpx.AsyncClient, world: World, system: System, monkeypatch: Any
+) -> None:
+    """A tenancy write (an API key: a directory row and its event) joins the request's
+    transaction too: its answer lost, nothing is committed and the 503's "try again" holds;
+    the key and its event were committed on a connection of their own, and the retry made
+    a second key."""
+    from services.api import idempotency
+
+    keep = idempotency.KeyStore.answer
+
+    async def lost(self: Any, *args: Any, **kwargs: Any) -> bool:
+        conn = args[-1] if args else kwargs["conn"]
+        await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return await keep(self, *args, **kwargs)
+
+    keys = f"/api/v1/tenants/{world.a.tenant.id}/api-keys"
+    auth = world.a.auth("client_admin")
+    name = f"Gestionale {uuid.uuid4().hex[:6]}"
+    headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
+    before = await head(system, world)
+    monkeypatch.setattr(idempotency.KeyStore, "answer", lost)
+    refused = await client.post(keys, headers=headers, json={"name": name})
+    assert refused.status_code == 503, refused.text
+    monkeypatch.setattr(idempotency.KeyStore, "answer", keep)
+    assert await head(system, world) == before
+    retried = await client.post(keys, headers=headers, json={"name": name})
+    assert retried.status_code == 201, retried.text
+    listed = await client.get(keys, headers=auth)
+    assert [k["name"] for k in listed.json()["items"]].count(name) == 1

@@ -24,6 +24,9 @@ class Planning:
 
     people: Sequence[tuple[str, str]]
     parents: dict[UUID, list[ObjectiveView]]
+    """By cycle: the objectives a new one may be aligned under."""
+    aligns: dict[UUID, list[ObjectiveView]]
+    """By objective: those it may be aligned under (its cycle's others, none below it)."""
     starts_on: date
     ends_on: date
 
@@ -79,7 +82,8 @@ class Planned:
         if self.form == "measurement":
             kpi = state.kpis.get(UUID(self.at))
             return kpi is not None and not kpi.archived
-        objective = state.objectives.get(UUID(self.at)) if self.form == "key_result" else None
+        on_objective = self.form == "key_result" or self.form.startswith("objective_")
+        objective = state.objectives.get(UUID(self.at)) if on_objective else None
         cycle = state.cycles.get(objective.cycle_id if objective else UUID(self.at))
         archived = objective is not None and objective.archived
         return cycle is not None and not cycle.is_closed and not archived
@@ -96,6 +100,7 @@ OBJECTIVE_FIELDS = ("title", "owner", "level", "parent", "weight", "committed")
 KEY_RESULT_FIELDS = ("title", "kind", "owner", "start", "target", "unit", "currency",
                      "unit_label", "weight", "due_on")  # fmt: skip
 MEASUREMENT_FIELDS = ("value", "on", "note")
+OBJECTIVE_EDIT_FIELDS = ("title", "owner", "weight", "committed", "roll_up_children")
 _FORM_FIELDS = {"parent_id": "parent", "unit_kind": "unit"}
 """The form's name of a domain error's field, where the two differ."""
 
@@ -111,6 +116,21 @@ def parents_in(state: ProgressView, cycle_id: UUID) -> list[UUID]:
         for o in state.objectives.values()
         if o.cycle_id == cycle_id and not o.archived
     ]
+
+
+def below_of(state: ProgressView, objective_id: UUID) -> set[UUID]:
+    """The objective and every objective aligned under it, at any depth."""
+    children: dict[UUID, list[UUID]] = {}
+    for o in state.objectives.values():
+        if o.parent_id is not None:
+            children.setdefault(o.parent_id, []).append(o.objective_id)
+    found, todo = {objective_id}, [objective_id]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def next_cycle_days(ends: Iterable[date], today: date) -> tuple[date, date]:

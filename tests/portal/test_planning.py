@@ -255,3 +255,75 @@ async def test_a_member_records_a_kpi_measurement_on_the_dashboard(
         form={name: value, "value": "1", "on": portal.today.isoformat(), "note": ""},
     )
     assert forged.status == 403
+
+
+async def test_an_admin_edits_aligns_and_archives_an_objective(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Editing an objective, aligning it elsewhere, archiving it took the API. Under each
+    objective of a cycle not closed, whoever may edit OKRs does each in a form of its own:
+    a blank title and an archive with no reason are said beside their field and change
+    nothing; an objective is never offered as its own parent, nor one aligned under it."""
+    from services.projector.waiting import wait_for_position
+
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    cycle = (await app.cycles.create(
+        ctx, name="Trimestre", starts_on=portal.today, ends_on=portal.today + timedelta(days=90),
+    )).item_id  # fmt: skip
+    top = await app.objectives.create(ctx, cycle_id=cycle, title="Crescere", owner="Anna")
+    child = await app.objectives.create(
+        ctx, cycle_id=cycle, title="Aprire Verona", owner="Anna", parent_id=top.item_id
+    )
+    head = await portal.system.store.head(client.id)
+    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}")
+    box = page.locator(f"#o-{top.item_id}").locator("xpath=ancestor::section[1]")
+    manage = box.locator(".plan-manage").first
+    await manage.locator("summary").click()
+    parents = manage.locator(".objective-align select option")
+    assert [await o.text_content() for o in await parents.all()] == ["Nessun obiettivo"]
+    form = manage.locator("form.objective-edit")
+    await form.get_by_label("Titolo").fill(" ")
+    await form.get_by_role("button", name="Salva le modifiche").click()
+    manage = page.locator("details.plan-manage[open]")
+    await expect(manage.locator("[id$='-title-error']")).to_have_text(
+        "Questo campo è obbligatorio."
+    )
+    form = manage.locator("form.objective-edit")
+    await form.get_by_label("Titolo").fill("Crescere nel nord-est")
+    await form.get_by_label("Peso").fill("2")
+    await form.get_by_label("Include gli allineati").check()
+    await form.get_by_role("button", name="Salva le modifiche").click()
+    await expect(page.locator(".cycle-done")).to_have_text("Modifiche salvate.")
+    await expect(page.locator(f"#o-{top.item_id}")).to_have_text("Crescere nel nord-est")
+    meta = page.locator(f"#o-{top.item_id} + .meta")
+    await expect(meta).to_contain_text("peso 2")
+    await expect(meta).to_contain_text("conta gli obiettivi allineati")
+
+    box = page.locator(f"#o-{child.item_id}").locator("xpath=ancestor::section[1]")
+    manage = box.locator(".plan-manage").first
+    await manage.locator("summary").click()
+    await (
+        manage.locator(".objective-align")
+        .get_by_label("Allineato sotto")
+        .select_option(label="Nessun obiettivo")
+    )
+    await manage.get_by_role("button", name="Allinea").click()
+    await expect(page.locator(".cycle-done")).to_have_text("Obiettivo allineato.")
+    await expect(page.locator(f"#o-{top.item_id}").locator(
+        "xpath=ancestor::section[1]").locator(".children")).to_have_count(0)  # fmt: skip
+
+    box = page.locator(f"#o-{child.item_id}").locator("xpath=ancestor::section[1]")
+    manage = box.locator(".plan-manage").first
+    await manage.locator("summary").click()
+    await manage.get_by_role("button", name="Archivia l'obiettivo").click()
+    manage = page.locator("details.plan-manage[open]")
+    await expect(manage.locator("[id$='-reason-error']")).to_have_text("Scrivi perché lo archivi.")
+    await manage.locator("form.objective-archive").get_by_label("Motivo").fill("accorpato")
+    await manage.get_by_role("button", name="Archivia l'obiettivo").click()
+    await expect(page.locator(".cycle-done")).to_have_text("Obiettivo archiviato.")
+    await expect(page.locator(f"#o-{child.item_id}")).to_have_count(0)
+    await page.goto(f"/t/{client.id}/history")
+    await expect(page.locator("ol.timeline")).to_contain_text("accorpato")

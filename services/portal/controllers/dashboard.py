@@ -26,7 +26,13 @@ from services.portal.dependencies import (
 )
 from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale
-from services.portal.planning import Planned, Planning, next_cycle_days, parents_in
+from services.portal.planning import (
+    Planned,
+    Planning,
+    below_of,
+    next_cycle_days,
+    parents_in,
+)
 from services.portal.portal import Portal
 from services.portal.views import by_date, choose_cycle, kpi_tiles, status_counts
 from services.projector.waiting import wait_for_position
@@ -111,6 +117,9 @@ DONE = {
     "objective_added": "plan.objective.done",
     "key_result_added": "plan.key_result.done",
     "measured": "measurement.done",
+    "objective_edited": "edit.saved",
+    "objective_aligned": "plan.objective.aligned",
+    "objective_archived": "plan.objective.archived",
 }
 """What the dashboard says once something was done on it (?done=), by what."""
 
@@ -154,13 +163,20 @@ async def dashboard_page(
 def _planning(state: ProgressView, names: Names, today: date) -> Planning:
     """What the planning forms offer."""
     starts_on, ends_on = next_cycle_days((c.ends_on for c in state.cycles.values()), today)
+    parents = {
+        cycle_id: sorted(
+            (state.objectives[o] for o in parents_in(state, cycle_id)),
+            key=lambda o: o.title.casefold(),
+        )
+        for cycle_id in state.cycles
+    }
+    aligns = {}
+    for o in state.objectives.values():
+        below = below_of(state, o.objective_id)
+        aligns[o.objective_id] = [
+            p for p in parents.get(o.cycle_id, []) if p.objective_id not in below
+        ]
     return Planning(
-        people=people_choices(names), starts_on=starts_on, ends_on=ends_on,
-        parents={
-            cycle_id: sorted(
-                (state.objectives[o] for o in parents_in(state, cycle_id)),
-                key=lambda o: o.title.casefold(),
-            )
-            for cycle_id in state.cycles
-        },
+        people=people_choices(names), parents=parents, aligns=aligns, starts_on=starts_on,
+        ends_on=ends_on,
     )  # fmt: skip

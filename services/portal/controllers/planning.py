@@ -20,7 +20,7 @@ from litestar.response import Redirect
 
 from domain.errors import DomainError
 from domain.values import CyclePeriod, KRKind, ObjectiveLevel, Unit, UnitKind, unit
-from projections.progress_state import ProgressView
+from projections.progress_state import ObjectiveView, ProgressView
 from services.app import Context
 from services.app.base import Written
 from services.portal.controllers.dashboard import dashboard_page
@@ -39,8 +39,10 @@ from services.portal.planning import (
     CYCLE_FIELDS,
     KEY_RESULT_FIELDS,
     MEASUREMENT_FIELDS,
+    OBJECTIVE_EDIT_FIELDS,
     OBJECTIVE_FIELDS,
     Planned,
+    below_of,
     parents_in,
     typed,
 )
@@ -157,6 +159,106 @@ class PlanningController(Controller):
                                f"o-{objective.objective_id}")  # fmt: skip
         return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
 
+    @post("/objectives/{objective_id:str}/edit", name="portal:objective-edit")
+    async def edit_objective(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        objective_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Change an objective's title, owner, weight, and whether it is committed and counts
+        its aligned objectives: the fields changed from what the form showed (`was_…`),
+        only, each a line of the history (a form left open puts back nothing changed since)."""
+        _, objective = await _objective(portal, viewer, tenant, objective_id)
+        planned = Planned("objective_edit", str(objective.objective_id),
+                          typed(form, OBJECTIVE_EDIT_FIELDS), locale)  # fmt: skip
+        planned.text("title")
+        offered = await _people(portal, tenant)
+        if planned.typed["owner"] != objective.owner:  # (one who left keeps it, unchanged)
+            planned.choice("owner", offered)
+        weight = planned.number("weight")
+        given: dict[str, Any] = {
+            "title": planned.typed["title"], "owner": planned.typed["owner"], "weight": weight,
+            "committed": planned.typed["committed"] == "yes",
+            "roll_up_children": planned.typed["roll_up_children"] == "yes",
+        }  # fmt: skip
+        changed = {
+            name: value
+            for name, value in given.items()
+            if planned.typed[name] != form.get(f"was_{name}", "").strip()
+        }
+        if not planned.errors and not changed:
+            planned.errors["form"] = locale.t("edit.nothing")
+        if not planned.errors:
+            command = portal.app.objectives.edit(
+                _context(tenant, viewer), objective.objective_id, **changed
+            )
+            if await _run(portal, tenant, planned, command) is not None:
+                return _landed(tenant, objective.cycle_id, "objective_edited",
+                               f"o-{objective.objective_id}")  # fmt: skip
+        return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
+
+    @post("/objectives/{objective_id:str}/align", name="portal:objective-align")
+    async def align_objective(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        objective_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Align an objective under another of its cycle (not one aligned under it), or
+        make it one of the cycle's top objectives."""
+        state, objective = await _objective(portal, viewer, tenant, objective_id)
+        planned = Planned("objective_align", str(objective.objective_id),
+                          typed(form, ("parent",)), locale)  # fmt: skip
+        below = below_of(state, objective.objective_id)
+        offered = [str(o) for o in parents_in(state, objective.cycle_id) if o not in below]
+        parent = planned.choice("parent", ["", *offered])
+        if not planned.errors and parent == str(objective.parent_id or ""):
+            planned.errors["form"] = locale.t("edit.nothing")
+        if not planned.errors:
+            command = portal.app.objectives.reparent(
+                _context(tenant, viewer), objective.objective_id,
+                parent_id=UUID(parent) if parent else None,
+            )  # fmt: skip
+            if await _run(portal, tenant, planned, command) is not None:
+                return _landed(tenant, objective.cycle_id, "objective_aligned",
+                               f"o-{objective.objective_id}")  # fmt: skip
+        return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
+
+    @post("/objectives/{objective_id:str}/archive", name="portal:objective-archive")
+    async def archive_objective(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        objective_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Archive an objective, with a reason: it leaves the tree and the roll-ups, and
+        stays in the history."""
+        _, objective = await _objective(portal, viewer, tenant, objective_id)
+        planned = Planned("objective_archive", str(objective.objective_id),
+                          typed(form, ("reason",)), locale)  # fmt: skip
+        if not planned.typed["reason"]:
+            planned.errors["reason"] = locale.t("archive.reason_missing")
+        if not planned.errors:
+            command = portal.app.objectives.archive(
+                _context(tenant, viewer), objective.objective_id, reason=planned.typed["reason"]
+            )
+            if await _run(portal, tenant, planned, command) is not None:
+                return _landed(tenant, objective.cycle_id, "objective_archived")
+        return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
+
     @post("/kpis/{kpi_id:str}/measurements", name="portal:measurement")
     async def measure(
         self,
@@ -217,6 +319,18 @@ async def _state(portal: Portal, viewer: Principal, tenant: Tenant) -> ProgressV
     if not viewer.can(tenant.id, Permission.EDIT_OKRS):
         raise ForbiddenError
     return await progress_state(portal.system.pool, tenant.id)
+
+
+async def _objective(
+    portal: Portal, viewer: Principal, tenant: Tenant, objective_id: str
+) -> tuple[ProgressView, ObjectiveView]:
+    """The tenant's state and one of its objectives, for a viewer who may plan (else the
+    403 page; the 404 page for an objective not there)."""
+    state = await _state(portal, viewer, tenant)
+    objective = state.objectives.get(parse_id(objective_id))
+    if objective is None:
+        raise PageNotFoundError
+    return state, objective
 
 
 async def _people(portal: Portal, tenant: Tenant) -> list[str]:

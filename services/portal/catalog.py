@@ -710,6 +710,13 @@ _PLANNING: M = {
         "en": "Why you archive it: it leaves the tree and the sums, and stays in the history.",
     },
     "plan.objective.archived": {"it": "Obiettivo archiviato.", "en": "Objective archived."},
+    "archive.open": {"it": "Archivia", "en": "Archive"},
+    "archive.reason_hint": {
+        "it": "Perché lo archivi: esce dall'albero e dai calcoli, e resta nello storico.",
+        "en": "Why you archive it: it leaves the tree and the sums, and stays in the history.",
+    },
+    "archive.submit": {"it": "Archivia il risultato chiave", "en": "Archive the key result"},
+    "archive.done": {"it": "Risultato chiave archiviato.", "en": "Key result archived."},
     "archive.reason_missing": {"it": "Scrivi perché lo archivi.", "en": "Say why you archive it."},
     "plan.objective.submit": {"it": "Aggiungi l'obiettivo", "en": "Add the objective"},
     "plan.objective.done": {"it": "Obiettivo aggiunto.", "en": "Objective added."},

@@ -327,3 +327,36 @@ async def test_an_admin_edits_aligns_and_archives_an_objective(
     await expect(page.locator(f"#o-{child.item_id}")).to_have_count(0)
     await page.goto(f"/t/{client.id}/history")
     await expect(page.locator("ol.timeline")).to_contain_text("accorpato")
+
+
+async def test_an_admin_archives_a_key_result_with_a_reason(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Archiving a key result took the API. On its page, whoever may edit OKRs archives it
+    with a reason (none is said beside the field and archives nothing); archived, it leaves
+    the dashboard, its page says so and offers no form to change it, the history keeps why."""
+    from services.projector.waiting import wait_for_position
+    from tests.portal.world import one_key_result
+
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=10), 90, "Nuovi clienti",
+        kind="increase", start=40, target=60,
+    )  # fmt: skip
+    head = await portal.system.store.head(client.id)
+    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await page.locator(".kr-archive summary").click()
+    await page.get_by_role("button", name="Archivia il risultato chiave").click()
+    await expect(page.locator("#archive-reason-error")).to_have_text("Scrivi perché lo archivi.")
+    await page.locator("form.archive-form").get_by_label("Motivo").fill("non più rilevante")
+    await page.get_by_role("button", name="Archivia il risultato chiave").click()
+    await expect(page.locator(".kr-archived")).to_have_text("Risultato chiave archiviato.")
+    await expect(page.locator(".kr-archive")).to_have_count(0)
+    await expect(page.locator(".kr-edit")).to_have_count(0)
+    await page.goto(f"/t/{client.id}")
+    await expect(page.locator(f"[data-kr='{kr}']")).to_have_count(0)
+    await page.goto(f"/t/{client.id}/history")
+    await expect(page.locator("ol.timeline")).to_contain_text("non più rilevante")

@@ -230,6 +230,7 @@ class KeyResultController(Controller):
         corrected: FromQuery[bool] = False,
         revised: FromQuery[bool] = False,
         edited: FromQuery[bool] = False,
+        archived: FromQuery[bool] = False,
         day: Annotated[str | None, QueryParameter(name="date")] = None,
     ) -> Response[Any]:
         """Today's page; with ?date=, the key result as it stood that day (as the dashboard
@@ -249,6 +250,7 @@ class KeyResultController(Controller):
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, typed, saved, as_of=chosen,
             date_note=note, corrected=corrected, revised=revised, edited=edited,
+            archived=archived,
         )  # fmt: skip
 
     @post("/check-ins", name="portal:check-in")
@@ -395,6 +397,39 @@ class KeyResultController(Controller):
         return await self._refused(request, portal, locale, viewer, tenant, state, kr,
                                    editing=typed)  # fmt: skip
 
+    @post("/archive", name="portal:kr-archive")
+    async def archive(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        kr_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Archive a key result, with a reason, as whoever may edit OKRs may (the API too):
+        it leaves the tree and the roll-ups; its page and history stay."""
+        state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.EDIT_OKRS)
+        typed = ReasonedForm(reason=form.get("reason", "").strip())
+        if kr.archived or state.cycles[kr.cycle_id].is_closed:  # its form is gone: why
+            closed = "error.archived" if kr.archived else "edit.cycle_closed"
+            typed.errors = {"form": locale.t(closed)}
+        elif not typed.reason:
+            typed.errors["reason"] = locale.t("archive.reason_missing")
+        else:
+            done = await _written(
+                portal, locale, tenant, kr, typed, {"reason": "reason"},
+                portal.app.key_results.archive(
+                    Context(tenant.id, viewer.actor), kr.key_result_id, reason=typed.reason
+                ),
+                "archived=1",
+            )  # fmt: skip
+            if done is not None:
+                return done
+        return await self._refused(request, portal, locale, viewer, tenant, state, kr,
+                                   archiving=typed)  # fmt: skip
+
     async def _allowed(
         self,
         portal: Portal,
@@ -454,6 +489,8 @@ class KeyResultController(Controller):
         revision: ReasonedForm | None = None,
         editing: EditForm | None = None,
         edited: bool = False,
+        archiving: ReasonedForm | None = None,
+        archived: bool = False,
         corrected: bool = False,
         revised: bool = False,
     ) -> Response[Any]:
@@ -489,10 +526,11 @@ class KeyResultController(Controller):
             can_check_in_role=allowed, today=today, as_of=as_of, date_note=date_note,
             can_correct=can_correct, correction=correction, corrected=corrected,
             can_revise=can_revise, revision=revision, revised=revised,
-            can_edit=can_edit, editing=editing, edited=edited,
-            owners=_owners(names, kr.owner),
+            can_edit=can_edit, editing=editing, edited=edited, archiving=archiving,
+            archived=archived, owners=_owners(names, kr.owner),
             refusal=_unshown_refusal(
-                (correction, can_correct), (revision, can_revise), (editing, can_edit)
+                (correction, can_correct), (revision, can_revise), (editing, can_edit),
+                (archiving, can_edit),
             ),
             latest_on=day_begun(datetime.now(UTC)),  # what the command takes (latest_day)
         )  # fmt: skip

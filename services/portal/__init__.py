@@ -27,6 +27,7 @@ from services.portal.controllers.audit import AuditController
 from services.portal.controllers.dashboard import DashboardController
 from services.portal.controllers.history import HistoryController
 from services.portal.controllers.key_results import KeyResultController
+from services.portal.controllers.people import PeopleController
 from services.portal.controllers.planning import PlanningController
 from services.portal.controllers.portfolio import PortfolioController
 from services.portal.controllers.session import SessionController
@@ -70,6 +71,7 @@ def portal_router(system: System, settings: Any) -> Router:
             DashboardController,
             KeyResultController,
             PlanningController,
+            PeopleController,
             HistoryController,
             AuditController,
             static,

@@ -121,6 +121,15 @@ class Pages:
         context["notice"] = notice if notice in NOTICES and viewer is not None else None
         if context["notice"]:  # said once
             new_cookies.append(self.cookie(NOTICE_COOKIE, "", max_age=0))
+        context.setdefault(  # the nav's people link, on every page of a tenant
+            "can_manage",
+            tenant is not None
+            and viewer is not None
+            and (
+                viewer.can(tenant.id, Permission.MANAGE_USERS)
+                or viewer.can(tenant.id, Permission.MANAGE_API_KEYS)
+            ),
+        )
         context.setdefault(  # the nav's audit link, on every page of a tenant
             "can_audit",
             tenant is not None

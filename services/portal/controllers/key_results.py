@@ -38,9 +38,11 @@ from services.projector.waiting import wait_for_position
 from services.read import history, key_result_state, state_as_of
 from services.read.people import Names
 from services.store.event_store import ConcurrencyError
+from tenants.errors import TenancyError
 from tenants.models import Tenant
 from tenants.principal import Principal
 from tenants.roles import Permission
+from tenants.validation import MAX_NAME
 
 FORM_FIELDS = ("value", "on", "confidence", "note")
 
@@ -191,13 +193,14 @@ def asked_first(
     return False
 
 
-def domain_message(locale: LocaleDep, error: DomainError) -> str:
+def domain_message(locale: LocaleDep, error: DomainError | TenancyError) -> str:
     """A refusal in the reader's words: those of its field and rule ("error.target.unchanged"),
     else of its field (any refusal of a due date: "error.due_on"), else of its rule, else
     the domain's own."""
     field_said = f"error.{error.field}"
     keys = (f"{field_said}.{error.rule}", field_said, f"error.{error.rule}")
-    most = {"reason": REASON_MAX, "title": TITLE_MAX}.get(error.field or "", NOTE_MAX)
+    most = {"reason": REASON_MAX, "title": TITLE_MAX, "name": TITLE_MAX,
+            "display_name": MAX_NAME}.get(error.field or "", NOTE_MAX)  # fmt: skip
     for key in keys if error.field else keys[2:]:
         if locale.has(key):
             return locale.t(key, max=most)

@@ -1,0 +1,309 @@
+"""/t/{tenant_id}/people: the company's people and API keys, for whoever manages them.
+
+A client admin invites a person with a role, changes a role, removes one, and makes the
+one-time link with which an invited person chooses a password (there is no mail: they hand
+it over); makes an API key for an integration (its secret shown once, on the page that made
+it) and revokes one. Every change is recorded in the tenant's log, as the API's are. A
+refusal (an email of no shape, the company's last admin stepping down, an account that
+reaches beyond what the admin manages) is said beside its field, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+
+from services.app import Context
+from services.portal.controllers.key_results import domain_message
+from services.portal.dependencies import (
+    FormDep,
+    LocaleDep,
+    PortalDep,
+    TenantDep,
+    ViewerDep,
+    parse_id,
+)
+from services.portal.errors import ForbiddenError, PageNotFoundError
+from services.portal.i18n import Locale
+from services.portal.planning import Planned, typed
+from services.portal.portal import Portal
+from services.projector.waiting import wait_for_position
+from tenants import api_keys, memberships
+from tenants.errors import TenancyError, UnknownApiKeyError, UnknownMembershipError
+from tenants.models import Tenant
+from tenants.principal import Principal
+from tenants.roles import Permission
+
+T = TypeVar("T")
+
+MEMBER_ROLES = ("client_admin", "client_member", "client_viewer", "consultant")
+KEY_ROLES = ("client_member", "client_viewer")
+INVITE_FIELDS = ("email", "name", "role")
+
+
+class PeopleController(Controller):
+    """The people and keys of a tenant."""
+
+    path = "/t/{tenant_id:str}/people"
+
+    @get("/", name="portal:people")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+    ) -> Response[Any]:
+        _may_see(viewer, tenant)
+        return await _page(request, portal, locale, viewer, tenant)
+
+    @post("/invite", name="portal:invite")
+    async def invite(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        form: FormDep,
+    ) -> Response[Any]:
+        """Give a person a role here (an account without a password is made if new)."""
+        _may(viewer, tenant, Permission.MANAGE_USERS)
+        planned = Planned("invite", "", typed(form, INVITE_FIELDS), locale)
+        planned.text("email")
+        planned.text("name")
+        role = planned.choice("role", MEMBER_ROLES)
+        if not planned.errors:
+            inviter = viewer.id if viewer.kind == "user" else None
+            done = await _run(
+                portal, locale, tenant, planned,
+                portal.app.access.invite(
+                    _ctx(tenant, viewer), planned.typed["email"], planned.typed["name"], role,
+                    inviter=inviter,
+                ),
+                {"email": "email", "display_name": "name", "role": "role"},
+            )  # fmt: skip
+            if done is not None:
+                return await _page(request, portal, locale, viewer, tenant, said="invited")
+        return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
+
+    @post("/{user_id:str}/role", name="portal:member-role")
+    async def change_role(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        user_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Give a member another role (the same one changes nothing)."""
+        _may(viewer, tenant, Permission.MANAGE_USERS)
+        member = parse_id(user_id)
+        planned = Planned("role", str(member), typed(form, ("role",)), locale)
+        role = planned.choice("role", MEMBER_ROLES)
+        if not planned.errors:
+            done = await _run(
+                portal, locale, tenant, planned,
+                portal.app.access.change_role(_ctx(tenant, viewer), member, role),
+                {"role": "role"},
+            )  # fmt: skip
+            if done is not None:
+                return await _page(request, portal, locale, viewer, tenant, said="role_changed")
+        return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
+
+    @post("/{user_id:str}/remove", name="portal:member-remove")
+    async def remove(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        user_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Take a member's role away (their account stays), with a reason if given."""
+        _may(viewer, tenant, Permission.MANAGE_USERS)
+        member = parse_id(user_id)
+        planned = Planned("remove", str(member), typed(form, ("reason",)), locale)
+        done = await _run(
+            portal, locale, tenant, planned,
+            _positioned(portal.app.access.remove(
+                _ctx(tenant, viewer), member, planned.typed["reason"] or None
+            )),
+            {"reason": "reason"},
+        )  # fmt: skip
+        if done is not None:
+            return await _page(request, portal, locale, viewer, tenant, said="removed")
+        return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
+
+    @post("/{user_id:str}/password-link", name="portal:password-link")
+    async def password_link(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        user_id: FromPath[str],
+    ) -> Response[Any]:
+        """A one-time link with which an invited member chooses a password, shown on this
+        page only (valid 7 days; a new one replaces it): hand it to them."""
+        _may(viewer, tenant, Permission.MANAGE_USERS)
+        member = parse_id(user_id)
+        planned = Planned("link", str(member), {}, locale)
+        made = await _run(
+            portal, locale, tenant, planned,
+            portal.app.access.make_password_link(_ctx(tenant, viewer), member, viewer), {},
+        )  # fmt: skip
+        if made is None:
+            return await _page(request, portal, locale, viewer, tenant, planned=planned, status=409)
+        link = f"{request.base_url}welcome?token={made[0].token}"
+        return await _page(request, portal, locale, viewer, tenant, link=(member, link))
+
+    @post("/keys", name="portal:key-create")
+    async def create_key(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        form: FormDep,
+    ) -> Response[Any]:
+        """A new API key for an integration; its secret shown on this page only."""
+        _may(viewer, tenant, Permission.MANAGE_API_KEYS)
+        planned = Planned("key", "", typed(form, ("name", "role")), locale)
+        planned.text("name")
+        role = planned.choice("role", KEY_ROLES)
+        if not planned.errors:
+            creator = viewer.id if viewer.kind == "user" else None
+            made = await _run(
+                portal, locale, tenant, planned,
+                portal.app.access.create_key(
+                    _ctx(tenant, viewer), planned.typed["name"], role, creator
+                ),
+                {"name": "name", "role": "role"},
+            )  # fmt: skip
+            if made is not None:
+                return await _page(
+                    request, portal, locale, viewer, tenant, secret=made[0].plaintext
+                )
+        return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
+
+    @post("/keys/{key_id:str}/revoke", name="portal:key-revoke")
+    async def revoke_key(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        key_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Revoke a key: it stops authenticating at once."""
+        _may(viewer, tenant, Permission.MANAGE_API_KEYS)
+        key = parse_id(key_id)
+        planned = Planned("revoke", str(key), typed(form, ("reason",)), locale)
+        done = await _run(
+            portal, locale, tenant, planned,
+            portal.app.access.revoke_key(
+                _ctx(tenant, viewer), key, planned.typed["reason"] or None
+            ),
+            {"reason": "reason"},
+        )  # fmt: skip
+        if done is not None:
+            return await _page(request, portal, locale, viewer, tenant, said="revoked")
+        return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
+
+
+def _may_see(viewer: Principal, tenant: Tenant) -> None:
+    if not (
+        viewer.can(tenant.id, Permission.MANAGE_USERS)
+        or viewer.can(tenant.id, Permission.MANAGE_API_KEYS)
+    ):
+        raise ForbiddenError
+
+
+def _may(viewer: Principal, tenant: Tenant, permission: Permission) -> None:
+    if not viewer.can(tenant.id, permission):
+        raise ForbiddenError
+
+
+def _ctx(tenant: Tenant, viewer: Principal) -> Context:
+    return Context(tenant.id, viewer.actor)
+
+
+async def _positioned(position: Awaitable[int]) -> tuple[None, int]:
+    return None, await position
+
+
+async def _run(
+    portal: Portal,
+    locale: Locale,
+    tenant: Tenant,
+    planned: Planned,
+    command: Awaitable[tuple[T, int]],
+    fields: dict[str, str],
+) -> tuple[T] | None:
+    """Run a change of the tenant's people or keys and wait until its history line is
+    there; its result (in a tuple), or None and its refusal said beside the form's field
+    (`fields` maps the refusal's field to it; else the form's own)."""
+    try:
+        result, position = await command
+    except (UnknownMembershipError, UnknownApiKeyError):
+        raise PageNotFoundError from None
+    except TenancyError as error:
+        field = fields.get(error.field or "", "form")
+        planned.errors[field] = domain_message(locale, error)
+        return None
+    if position:
+        await wait_for_position(
+            portal.system.pool, tenant.id, position, projection="history",
+            within=portal.read_wait_seconds,
+        )  # fmt: skip
+    return (result,)
+
+
+async def _page(
+    request: Request[Any, Any, Any],
+    portal: Portal,
+    locale: Locale,
+    viewer: Principal,
+    tenant: Tenant,
+    *,
+    planned: Planned | None = None,
+    said: str | None = None,
+    link: tuple[UUID, str] | None = None,
+    secret: str | None = None,
+    status: int = 200,
+) -> Response[Any]:
+    """The page: members (for whoever manages people), keys (for whoever manages keys),
+    with what was just done, or the form that failed, or a link or a key shown once."""
+    people = viewer.can(tenant.id, Permission.MANAGE_USERS)
+    keys = viewer.can(tenant.id, Permission.MANAGE_API_KEYS)
+    members = await memberships.list_members(portal.system.pool, tenant.id) if people else []
+    listed = (
+        await api_keys.list_api_keys(portal.system.pool, tenant.id, include_revoked=True)
+        if keys
+        else []
+    )
+    response = portal.pages.render(
+        request, "people.html", locale=locale, viewer=viewer, tenant=tenant, section="people",
+        status=status, members=sorted(members, key=lambda m: m.display_name.casefold()),
+        keys=sorted(listed, key=lambda k: (k.revoked_at is not None, k.name.casefold())),
+        can_people=people, can_keys=keys, planned=planned, said=said, link=link,
+        secret=secret, member_roles=[(r, locale.t(f"role.{r}")) for r in MEMBER_ROLES],
+        key_roles=[(r, locale.t(f"role.{r}")) for r in KEY_ROLES],
+    )  # fmt: skip
+    if link is not None or secret is not None:  # shown once: kept by no cache
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -829,6 +829,10 @@ _PLANNING: M = {
         "it": "Scrivi un nome, fino a {max} caratteri.",
         "en": "Write a name, up to {max} characters.",
     },
+    "error.duplicate_membership": {
+        "it": "Questa persona ha già un ruolo qui: cambialo nella tabella.",
+        "en": "This person has a role here already: change it in the table.",
+    },
     "error.last_admin": {
         "it": "È l'ultimo amministratore dell'azienda: nomina prima un altro.",
         "en": "This is the company's last admin: name another first.",

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
 
 from services.app import Context
 from services.portal.controllers.key_results import domain_message
@@ -58,9 +59,11 @@ class PeopleController(Controller):
         locale: LocaleDep,
         viewer: ViewerDep,
         tenant: TenantDep,
+        done: FromQuery[str | None] = None,
     ) -> Response[Any]:
         _may_see(viewer, tenant)
-        return await _page(request, portal, locale, viewer, tenant)
+        said = done if done in _DONE else None
+        return await _page(request, portal, locale, viewer, tenant, said=said)
 
     @post("/invite", name="portal:invite")
     async def invite(
@@ -89,7 +92,7 @@ class PeopleController(Controller):
                 {"email": "email", "display_name": "name", "role": "role"},
             )  # fmt: skip
             if done is not None:
-                return await _page(request, portal, locale, viewer, tenant, said="invited")
+                return _done(tenant, "invited")
         return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
 
     @post("/{user_id:str}/role", name="portal:member-role")
@@ -115,7 +118,7 @@ class PeopleController(Controller):
                 {"role": "role"},
             )  # fmt: skip
             if done is not None:
-                return await _page(request, portal, locale, viewer, tenant, said="role_changed")
+                return _done(tenant, "role_changed")
         return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
 
     @post("/{user_id:str}/remove", name="portal:member-remove")
@@ -141,7 +144,7 @@ class PeopleController(Controller):
             {"reason": "reason"},
         )  # fmt: skip
         if done is not None:
-            return await _page(request, portal, locale, viewer, tenant, said="removed")
+            return _done(tenant, "removed")
         return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
 
     @post("/{user_id:str}/password-link", name="portal:password-link")
@@ -221,8 +224,16 @@ class PeopleController(Controller):
             {"reason": "reason"},
         )  # fmt: skip
         if done is not None:
-            return await _page(request, portal, locale, viewer, tenant, said="revoked")
+            return _done(tenant, "revoked")
         return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
+
+
+_DONE = frozenset({"invited", "role_changed", "removed", "revoked"})
+
+
+def _done(tenant: Tenant, said: str) -> Redirect:
+    """The page again, saying what was done (a reload repeats nothing)."""
+    return Redirect(path=f"/t/{tenant.id}/people?done={said}", status_code=303)
 
 
 def _may_see(viewer: Principal, tenant: Tenant) -> None:

@@ -45,7 +45,12 @@ async def demo(args: argparse.Namespace, settings: Settings) -> int:
 
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn) as system:
+            loaded = await system.store.head(TENANT_ID) > 0
             await ensure_demo(system, platform_admin=False)
+            if loaded:  # (said apart from the tree, which it prints all the same)
+                print(
+                    "okr demo: the demo tenant was loaded already: nothing changed", file=sys.stderr
+                )
             await print_demo(system, TENANT_ID)
     return 0
 

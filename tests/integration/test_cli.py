@@ -175,7 +175,8 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
     assert first.returncode == 0, first.stderr
     assert "Esempio Consulenza" in first.stdout
     assert "Ridurre il tempo medio di risposta" in first.stdout
-    assert again.stdout == first.stdout  # loading twice changes nothing
+    assert again.stdout == first.stdout  # loading twice changes nothing, and says so
+    assert "loaded already" not in first.stderr and "loaded already" in again.stderr
     conn = await asyncpg.connect(dsn)
     try:  # the demo's correction says the value it stores (it said 4,2 and stored 4.27)
         reason, after = await conn.fetchrow(

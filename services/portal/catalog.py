@@ -359,8 +359,8 @@ _ERRORS: M = {
         "en": "The last day does not come before the first.",
     },
     "error.cycle_id.cycle_closed": {
-        "it": "Il ciclo è chiuso: non vi si aggiunge più nulla.",
-        "en": "The cycle is closed: nothing more is added to it.",
+        "it": "Il ciclo è chiuso: non vi cambia più nulla.",
+        "en": "The cycle is closed: nothing in it changes any more.",
     },
     "error.objective_id.archived": {
         "it": "L'obiettivo è archiviato: non vi si aggiunge più nulla.",
@@ -717,6 +717,14 @@ _PLANNING: M = {
     },
     "archive.submit": {"it": "Archivia il risultato chiave", "en": "Archive the key result"},
     "archive.done": {"it": "Risultato chiave archiviato.", "en": "Key result archived."},
+    "kr.archived_banner": {
+        "it": "Archiviato da {who} il {date}: «{reason}». Non conta più nei calcoli.",
+        "en": "Archived by {who} on {date}: “{reason}”. It no longer counts in the sums.",
+    },
+    "kr.archived_plain": {
+        "it": "Archiviato: non conta più nei calcoli.",
+        "en": "Archived: it no longer counts in the sums.",
+    },
     "archive.reason_missing": {"it": "Scrivi perché lo archivi.", "en": "Say why you archive it."},
     "plan.objective.submit": {"it": "Aggiungi l'obiettivo", "en": "Add the objective"},
     "plan.objective.done": {"it": "Obiettivo aggiunto.", "en": "Objective added."},
@@ -815,9 +823,34 @@ _PLANNING: M = {
     "role.client_viewer": {"it": "Lettore", "en": "Viewer"},
     "role.consultant": {"it": "Consulente", "en": "Consultant"},
     "role.consultancy_admin": {"it": "Amministratore della consulenza", "en": "Consultancy admin"},
-    "error.email": {
+    "error.email.invalid_email": {
         "it": "Scrivi un indirizzo email valido.",
         "en": "Write a valid email address.",
+    },
+    "error.bound_elsewhere": {
+        "it": "Questo account ha scelto la password con un link di un'altra azienda: invitalo"
+        " con un altro indirizzo.",
+        "en": "This account chose its password with a link of another company: invite its"
+        " owner under another address.",
+    },
+    "error.not_consultancy_member": {
+        "it": "Un consulente appartiene alla società di consulenza dell'azienda: la sua"
+        " amministrazione lo aggiunge prima lì.",
+        "en": "A consultant belongs to the company's consultancy: its admin adds them there first.",
+    },
+    "error.unreadable": {
+        "it": "Non c'è nulla da leggere: scrivi del testo.",
+        "en": "There is nothing to read: write some text.",
+    },
+    "error.user_id.beyond": {
+        "it": "Questa persona raggiunge più di quanto gestisci: il link lo crea chi la gestisce"
+        " ovunque.",
+        "en": "This person reaches beyond what you manage: whoever manages all they reach"
+        " makes the link.",
+    },
+    "error.has_password": {
+        "it": "Ha già una password: accede con quella.",
+        "en": "They have a password already: they sign in with it.",
     },
     "error.email.beyond": {
         "it": "Questo indirizzo è di un account che va oltre ciò che gestisci: lo aggiunge un"

@@ -12,7 +12,7 @@ from uuid import UUID
 from domain.errors import DomainError
 from projections.progress_state import ObjectiveView, ProgressView
 from services import instants
-from services.portal.controllers.key_results import refusal
+from services.portal.controllers.key_results import measurable, refusal
 from services.portal.i18n import Locale
 from services.store.event_store import ConcurrencyError
 
@@ -53,10 +53,7 @@ class Planned:
         """A number typed in the reader's way; None when blank or not a number (said)."""
         if not self.text(name):
             return None
-        number = self.locale.parse_number(self.typed[name])
-        if number is None:
-            self.errors[name] = self.locale.t("check_in.value_invalid")
-        return number
+        return measurable(self.locale, self.typed[name], self.errors, name)
 
     def day(self, name: str) -> date | None:
         """A day (yyyy-mm-dd, as a date field sends it); None when blank or not a day."""

@@ -14,8 +14,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
+from domain import values
 from domain.errors import DomainError
-from domain.values import NOTE_MAX, REASON_MAX, TITLE_MAX
+from domain.values import LABEL_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX
 from projections.history import HistoryLine
 from projections.progress_state import CycleView, KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
@@ -74,13 +75,25 @@ def _number_read(
 ) -> Decimal | None:
     """A number typed in the reader's way (a milestone's: 0 or 1), or None and why, by
     `field` in `errors`."""
-    number = locale.parse_number(text)
-    if number is None:
-        errors[field] = locale.t("check_in.value_invalid")
-    elif kind == "milestone" and number not in (0, 1):
+    number = measurable(locale, text, errors, field)
+    if number is not None and kind == "milestone" and number not in (0, 1):
         errors[field] = locale.t("error.milestone_value")
         return None
     return number
+
+
+def measurable(locale: Locale, text: str, errors: dict[str, str], field: str) -> Decimal | None:
+    """A number typed in the reader's way that a value may be (not too large, not too
+    precise: checked before anything asks whether it is far off), or None and why."""
+    number = locale.parse_number(text)
+    if number is None:
+        errors[field] = locale.t("check_in.value_invalid")
+        return None
+    try:
+        return values.measured(number, field)
+    except DomainError as error:
+        errors[field] = domain_message(locale, error)
+        return None
 
 
 def _day_read(locale: Locale, text: str, errors: dict[str, str], field: str) -> date | None:
@@ -199,12 +212,16 @@ def domain_message(locale: LocaleDep, error: DomainError | TenancyError) -> str:
     the domain's own."""
     field_said = f"error.{error.field}"
     keys = (f"{field_said}.{error.rule}", field_said, f"error.{error.rule}")
-    most = {"reason": REASON_MAX, "title": TITLE_MAX, "name": TITLE_MAX,
-            "display_name": MAX_NAME}.get(error.field or "", NOTE_MAX)  # fmt: skip
+    most = _MOST.get(error.field or "", NOTE_MAX)
     for key in keys if error.field else keys[2:]:
         if locale.has(key):
             return locale.t(key, max=most)
     return error.message
+
+
+_MOST = {"reason": REASON_MAX, "title": TITLE_MAX, "name": TITLE_MAX, "unit_label": LABEL_MAX,
+         "display_name": MAX_NAME}  # fmt: skip
+"""The longest text a field takes (a note's, else)."""
 
 
 def refusal(locale: LocaleDep, error: DomainError | ConcurrencyError) -> str:
@@ -269,7 +286,11 @@ class KeyResultController(Controller):
     ) -> Response[Any]:
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.CHECK_IN)
         typed, given = read_form(form, locale, kr.kind)
-        if given is not None and not asked_first(  # a slip ("43,000" for 1,130,000)? asked once
+        if kr.archived or state.cycles[kr.cycle_id].is_closed:  # its form is gone: why
+            typed.errors = {
+                "form": locale.t("error.archived" if kr.archived else "error.cycle_closed")
+            }
+        elif given is not None and not asked_first(  # a slip ("43,000" for 1,130,000)? asked once
             form, locale, typed, given.value, _far_off(kr, given.value),
             _far_said(locale, kr, given.value),
         ):  # fmt: skip
@@ -516,6 +537,7 @@ class KeyResultController(Controller):
             viewer.can(tenant.id, Permission.EDIT_OKRS) and as_of is None
             and not kr.archived and not cycle.is_closed
         )  # fmt: skip
+        can_check_in = allowed and not cycle.is_closed and not kr.archived
         return portal.pages.render(
             request, "key_result.html", locale=locale, viewer=viewer, tenant=tenant,
             section="dashboard", status=status, kr=kr, node=node, cycle=cycle,
@@ -525,21 +547,27 @@ class KeyResultController(Controller):
             adjustments=[ln for ln in lines if ln.template == "cycle.score_adjusted"],
             corrected_after_close=_corrected_after_close(lines, cycle),
             chart=kr_chart(locale, state, kr, node, today, as_of=as_of is not None), form=typed,
-            saved=saved, can_check_in=allowed and not cycle.is_closed and not kr.archived,
+            saved=saved, can_check_in=can_check_in,
             can_check_in_role=allowed, today=today, as_of=as_of, date_note=date_note,
             can_correct=can_correct, correction=correction, corrected=corrected,
             can_revise=can_revise, revision=revision, revised=revised,
+            archived_line=max(
+                (ln for ln in lines if ln.template == "key_result.archived"),
+                key=lambda ln: ln.position, default=None,
+            ),
             can_edit=can_edit, editing=editing, edited=edited, archiving=archiving,
             archived=archived, owners=_owners(names, kr.owner),
             refusal=_unshown_refusal(
                 (correction, can_correct), (revision, can_revise), (editing, can_edit),
-                (archiving, can_edit),
+                (archiving, can_edit), (typed, can_check_in),
             ),
             latest_on=day_begun(datetime.now(UTC)),  # what the command takes (latest_day)
         )  # fmt: skip
 
 
-def _unshown_refusal(*forms: tuple[ReasonedForm | EditForm | None, bool]) -> str | None:
+def _unshown_refusal(
+    *forms: tuple[CheckInForm | ReasonedForm | EditForm | None, bool],
+) -> str | None:
     """Why a form's change was refused, when the form (the form, shown or not) is not on
     the page to say it (the key result archived, its cycle closed meanwhile): it said
     nothing."""

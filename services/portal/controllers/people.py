@@ -18,6 +18,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from domain.errors import DomainError
 from services.app import Context
 from services.portal.controllers.key_results import domain_message
 from services.portal.dependencies import (
@@ -156,6 +157,7 @@ class PeopleController(Controller):
         viewer: ViewerDep,
         tenant: TenantDep,
         user_id: FromPath[str],
+        form: FormDep,  # (the CSRF token and the Origin, checked as for every POST)
     ) -> Response[Any]:
         """A one-time link with which an invited member chooses a password, shown on this
         page only (valid 7 days; a new one replaces it): hand it to them."""
@@ -272,7 +274,7 @@ async def _run(
         result, position = await command
     except (UnknownMembershipError, UnknownApiKeyError):
         raise PageNotFoundError from None
-    except TenancyError as error:
+    except (TenancyError, DomainError) as error:  # (a reason the log's event refuses)
         field = fields.get(error.field or "", "form")
         planned.errors[field] = domain_message(locale, error)
         return None

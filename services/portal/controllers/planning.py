@@ -142,7 +142,9 @@ class PlanningController(Controller):
         kind = planned.choice("kind", _values(KRKind))
         owner = planned.choice("owner", await _people(portal, tenant))
         ranged = kind != KRKind.MILESTONE  # a milestone goes from 0 to 1, whatever is typed
-        start = planned.number("start") if ranged and planned.typed["start"] else None
+        needs_start = kind in (KRKind.INCREASE, KRKind.DECREASE)  # (a threshold may have none)
+        given = ranged and (needs_start or planned.typed["start"])
+        start = planned.number("start") if given else None
         target = planned.number("target") if ranged else None
         measured = _unit(planned)
         weight = planned.number("weight")

@@ -3,7 +3,12 @@
   "use strict";
   // Put the focus on the first field with an error, so it is read out and can be fixed.
   var invalid = document.querySelector("[aria-invalid='true']");
-  if (invalid) { invalid.focus(); }
+  if (invalid) {
+    invalid.focus();
+  } else {  // a refusal of a whole form (nothing changed, changed meanwhile): read it out
+    var refused = document.querySelector(".form-error, .banner.bad[role='alert']");
+    if (refused) { refused.setAttribute("tabindex", "-1"); refused.focus(); }
+  }
   // A chart wider than a phone scrolls sideways (its legend stays below it): it opens with
   // today in view, two thirds across, or at its right end when today is not on it.
   document.querySelectorAll(".chart-scroll").forEach(function (box) {
@@ -15,6 +20,8 @@
   // Switching language reloads the page: what was typed in a form is kept for the page in
   // this tab, and put back once it comes back in the other language. Never a password, nor
   // a number written the language's way ("1.250" is 1250 in Italian, 1.25 in English).
+  // Kept under the page the switch lands on: after a refused form that is the page the
+  // form was on (the link's `next`), not the address the form was sent to.
   var key = "okr-typed:" + location.pathname;
   var fields = "form[method='post'] :is(input:not([type=hidden]):not([type=password])"
     + ":not([inputmode=decimal]), textarea, select)";
@@ -23,7 +30,11 @@
     sessionStorage.removeItem(key);
     var typed = JSON.parse(kept);
     document.querySelectorAll(fields).forEach(function (field) {
-      if (field.id && typed[field.id] !== undefined) { field.value = typed[field.id]; }
+      if (field.id && typed[field.id] !== undefined && typed[field.id] !== field.value) {
+        field.value = typed[field.id];
+        var folded = field.closest("details");  // a form folded away: open what was typed in
+        if (folded) { folded.open = true; }
+      }
     });
   }
   document.querySelectorAll("a.lang").forEach(function (link) {
@@ -32,7 +43,9 @@
       document.querySelectorAll(fields).forEach(function (field) {
         if (field.id) { typed[field.id] = field.value; }
       });
-      sessionStorage.setItem(key, JSON.stringify(typed));
+      var next = new URL(link.href).searchParams.get("next") || location.pathname;
+      var lands = new URL(next, location.href).pathname;
+      sessionStorage.setItem("okr-typed:" + lands, JSON.stringify(typed));
     });
   });
   // Disable a submit button while its form is on its way (no double check-ins).

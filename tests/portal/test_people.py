@@ -1,0 +1,229 @@
+"""The people page holds to what the API enforces: every POST checks its CSRF token, another
+company's ids are 404, every refusal is said in the reader's words beside its place."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from playwright.async_api import expect
+
+from tests.portal.conftest import Opener, PortalServer, sign_in
+from tests.portal.world import a_colleague, a_company_of_its_own
+
+
+async def _token(page) -> str:  # type: ignore[no-untyped-def]
+    return await page.locator("form.sign-out input[name=csrf_token]").get_attribute("value") or ""
+
+
+async def _links_of(portal: PortalServer, user_id: UUID) -> int:
+    async with portal.system.pool.acquire() as conn:
+        return int(
+            await conn.fetchval("SELECT count(*) FROM password_links WHERE user_id = $1", user_id)
+        )
+
+
+async def test_password_link_post_without_csrf_token_is_refused(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Every POST of the portal checks the CSRF token and the Origin (provide_form): a
+    forged password-link POST from another site must be the 403 page, and make no link."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    await page.locator(".invite summary").click()
+    form = page.locator(".invite form")
+    await form.get_by_label("Nome").fill("Piero Verdi")
+    await form.get_by_label("Email").fill(f"piero-csrf-{client.slug}@x.it")
+    await form.get_by_role("button", name="Invita").click()
+    await expect(page.locator(".people-done")).to_have_text("Persona invitata.")
+    async with portal.system.pool.acquire() as conn:
+        piero = await conn.fetchval(
+            "SELECT id FROM users WHERE email = $1", f"piero-csrf-{client.slug}@x.it"
+        )
+    before = await portal.system.store.head(client.id)
+    forged = await page.request.post(
+        f"/t/{client.id}/people/{piero}/password-link",
+        headers={"Origin": "https://evil.example"},
+        form={},
+    )
+    made = await portal.system.store.head(client.id)
+    assert forged.status == 403, (forged.status, (await forged.text())[:300])
+    assert made == before, "a forged cross-site POST made a password link (logged)"
+
+
+async def test_inviting_a_member_twice_says_change_their_role(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A person invited twice is told to change their role instead (it said the email was
+    not valid: the field's words came before the rule's)."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    await page.locator(".invite summary").click()
+    form = page.locator(".invite form")
+    await form.get_by_label("Nome").fill("Marta Blu")
+    await form.get_by_label("Email").fill(member.email)
+    await form.get_by_role("button", name="Invita").click()
+    await expect(page.locator("#invite-email-error")).to_have_text(
+        "Questa persona ha già un ruolo qui: cambialo nella tabella."
+    )
+
+
+async def test_a_consultant_role_refused_is_said_in_italian(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The role list offers 'Consulente'; given to one who is not of the consultancy it is
+    refused: the refusal must be in the reader's words, not the domain's English."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    await a_colleague(portal.system, client, "Marta Blu", "client_member")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    row = page.locator("table.people tr").filter(has_text="Marta Blu")
+    await row.get_by_label("Ruolo di Marta Blu").select_option(label="Consulente")
+    await row.get_by_role("button", name="Cambia").click()
+    error = page.locator("[id$='-role-error']")
+    await expect(error).to_have_count(1)
+    assert "consultant must belong" not in (await error.inner_text())
+
+
+async def test_a_removal_reason_with_a_pasted_bidi_mark_is_said_not_a_500(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A reason the log refuses (a bidi control pasted from elsewhere) must be said beside
+    the field (422, the page), not be the 500 page; the person keeps their role."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    await a_colleague(portal.system, client, "Marta Blu", "client_member")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    row = page.locator("table.people tr").filter(has_text="Marta Blu")
+    await row.locator(".member-remove summary").click()
+    await row.get_by_label("Motivo (facoltativo)").fill("ha lasciato \u202eazienda")
+    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        await row.get_by_role("button", name="Togli l'accesso a Marta Blu").click()
+    status = (await answer.value).status
+    assert status == 422, f"the removal answered {status}"
+
+
+async def test_a_revocation_reason_with_a_zero_width_space_is_said_not_a_500(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    await page.locator(".new-key summary").click()
+    await page.locator(".new-key form").get_by_label("Nome della chiave").fill("Gestionale")
+    await page.locator(".new-key form").get_by_role("button", name="Crea la chiave").click()
+    row = page.locator("table.keys tr").filter(has_text="Gestionale")
+    await row.locator(".key-revoke summary").click()
+    await row.get_by_label("Motivo (facoltativo)").fill("\u200b")
+    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        await row.get_by_role("button", name="Revoca «Gestionale»").click()
+    status = (await answer.value).status
+    assert status == 422, f"the revocation answered {status}"
+
+
+async def test_role_change_buttons_say_whose_role(open_page: Opener, portal: PortalServer) -> None:
+    """Each row's submit says, to a screen reader, whom it acts on (as 'make link' and
+    'remove' do): a list of identical 'Cambia' buttons does not."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    await a_colleague(portal.system, client, "Marta Blu", "client_member")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    buttons = page.locator("form.member-role button")
+    names = [await b.evaluate("b => b.textContent") for b in await buttons.all()]
+    assert len(set(names)) == len(names), names
+
+
+async def test_ids_of_another_tenant_are_404_and_change_nothing(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A user id or key id of another company in a POST is the 404 page, changing nothing."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    other, other_admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    victim = await a_colleague(portal.system, other, "Vittima", "client_member")
+    key, _ = await app.access.create_key(ctx, "altrui", "client_member", None)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    token = await _token(page)
+    base = f"/t/{client.id}/people"
+    for path, form in (
+        (f"{base}/{victim.id}/role", {"role": "client_admin"}),
+        (f"{base}/{victim.id}/remove", {"reason": "x"}),
+        (f"{base}/{victim.id}/password-link", {}),
+        (f"{base}/{other_admin.id}/role", {"role": "client_viewer"}),
+        (f"{base}/keys/{key.key.id}/revoke", {}),
+    ):
+        answer = await page.request.post(path, form={"csrf_token": token, **form},
+                                         max_redirects=0)  # fmt: skip
+        assert answer.status == 404, (path, answer.status)
+    from tenants import api_keys, memberships
+
+    members = await memberships.list_members(portal.system.pool, other.id)
+    keys = await api_keys.list_api_keys(portal.system.pool, other.id, include_revoked=True)
+    assert {m.user_id: str(m.role) for m in members}[victim.id] == "client_member"
+    assert [k.revoked_at for k in keys if k.id == key.key.id] == [None]
+
+
+async def test_a_link_refused_as_beyond_is_said_in_the_reader_s_words(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """An invited person (no password) who is also another company's: the link is refused
+    (409, as the API's); the refusal must be in Italian on an Italian page."""
+    from tenants.memberships import add_membership
+    from tenants.users import create_user
+
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    other, _, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    twice = await create_user(portal.system.pool, f"doppio-{client.slug}@x.it", "Dino Doppio")
+    await add_membership(portal.system.pool, client.id, twice.id, "client_member")
+    await add_membership(portal.system.pool, other.id, twice.id, "client_member")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    row = page.locator("table.people tr").filter(has_text="Dino Doppio")
+    await row.get_by_role("button", name="Crea il link per la password").click()
+    refused = page.locator(".people-refused")
+    await expect(refused).to_have_count(1)
+    assert "beyond what you manage" not in await refused.inner_text()
+
+
+async def test_the_page_renders_for_every_role_that_may_see_it(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The page renders (StrictUndefined) for a platform admin, a consultancy admin and a
+    client admin, in both languages; a consultant, member and viewer get the 403 page."""
+    from services import demo_data as d
+
+    for person, status in ((d.ADMIN, 200), (d.PAOLA, 200), (d.GIULIA, 200), (d.LUCA, 403),
+                           (d.MARCO, 403), (d.SARA, 403)):  # fmt: skip
+        for locale in ("it-IT", "en-GB"):
+            page = await open_page(locale=locale)
+            await sign_in(page, person)
+            answer = await page.goto(f"/t/{d.TENANT_ID}/people")
+            assert answer is not None and answer.status == status, (person.email, locale)
+
+
+async def test_a_name_with_nothing_to_read_is_said_in_the_reader_s_words(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A name of only a zero-width space: refused (nothing to read); said in Italian."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    await page.locator(".invite summary").click()
+    form = page.locator(".invite form")
+    await form.get_by_label("Nome").fill("\u200b")
+    await form.get_by_label("Email").fill(f"vuoto-{client.slug}@x.it")
+    await form.get_by_role("button", name="Invita").click()
+    error = page.locator("#invite-name-error")
+    await expect(error).to_have_count(1)
+    assert "has nothing to read" not in await error.inner_text()

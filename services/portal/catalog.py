@@ -751,6 +751,37 @@ _PLANNING: M = {
     },
     "plan.key_result.submit": {"it": "Aggiungi il risultato chiave", "en": "Add the key result"},
     "plan.key_result.done": {"it": "Risultato chiave aggiunto.", "en": "Key result added."},
+    "plan.kpi.open": {"it": "Nuovo indicatore", "en": "New KPI"},
+    "plan.kpi.direction": {"it": "Com'è meglio", "en": "Which way is better"},
+    "plan.kpi.higher": {"it": "Più alto è meglio", "en": "Higher is better"},
+    "plan.kpi.lower": {"it": "Più basso è meglio", "en": "Lower is better"},
+    "plan.kpi.frequency": {"it": "Ogni quanti giorni si misura", "en": "Measured every (days)"},
+    "plan.kpi.frequency_hint": {
+        "it": "Oltre, l'indicatore risulta in ritardo.",
+        "en": "Past it, the KPI shows as overdue.",
+    },
+    "plan.kpi.frequency_invalid": {
+        "it": "Un numero intero di giorni, da 1 a {most}.",
+        "en": "A whole number of days, from 1 to {most}.",
+    },
+    "plan.kpi.green": {"it": "Soglia verde", "en": "Green threshold"},
+    "plan.kpi.green_hint": {
+        "it": "Da qui in poi è in salute.",
+        "en": "From here on it is healthy.",
+    },
+    "plan.kpi.red": {"it": "Soglia rossa", "en": "Red threshold"},
+    "plan.kpi.red_hint": {
+        "it": "Oltre questa è critico; tra le due, da tenere d'occhio.",
+        "en": "Past this it is unhealthy; between the two, to watch.",
+    },
+    "plan.kpi.submit": {"it": "Aggiungi l'indicatore", "en": "Add the KPI"},
+    "plan.kpi.done": {"it": "Indicatore aggiunto.", "en": "KPI added."},
+    "error.red.threshold_order": {
+        "it": "La soglia rossa sta dalla parte peggiore della verde: sotto se più alto è"
+        " meglio, sopra se più basso è meglio.",
+        "en": "The red threshold lies on the worse side of the green: below it if higher is"
+        " better, above it if lower is better.",
+    },
     "measurement.open": {"it": "Registra una misura", "en": "Record a measurement"},
     "measurement.value": {"it": "Valore", "en": "Value"},
     "measurement.latest": {

@@ -74,7 +74,7 @@ class Planned:
     def shown_in(self, state: ProgressView) -> bool:
         """Whether the dashboard still offers this form (not once its cycle closed, or its
         objective was archived, meanwhile): where not, its refusal is said at the top."""
-        if self.form == "cycle":
+        if self.form in ("cycle", "kpi"):
             return True
         if self.form == "measurement":
             kpi = state.kpis.get(UUID(self.at))
@@ -97,6 +97,8 @@ OBJECTIVE_FIELDS = ("title", "owner", "level", "parent", "weight", "committed")
 KEY_RESULT_FIELDS = ("title", "kind", "owner", "start", "target", "unit", "currency",
                      "unit_label", "weight", "due_on")  # fmt: skip
 MEASUREMENT_FIELDS = ("value", "on", "note")
+KPI_FIELDS = ("name", "owner", "direction", "green", "red", "frequency_days", "unit", "currency",
+              "unit_label")  # fmt: skip
 OBJECTIVE_EDIT_FIELDS = ("title", "owner", "weight", "committed", "roll_up_children")
 _FORM_FIELDS = {"parent_id": "parent", "unit_kind": "unit"}
 """The form's name of a domain error's field, where the two differ."""

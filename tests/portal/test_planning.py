@@ -537,3 +537,40 @@ async def test_each_objective_s_and_kpi_s_submit_says_what_it_acts_on(
         found[selector] = names
     assert all(len(n) > 1 for n in found.values()), found
     assert all(len(set(n)) == len(n) for n in found.values()), found
+
+
+async def test_a_consultant_defines_a_kpi_on_the_dashboard(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Defining a KPI took the API. Under the KPI tiles, whoever may edit OKRs adds one: a
+    blank name, a red threshold on the better side of the green and a frequency that is no
+    whole number of days are said beside their field and make nothing; made, its tile says
+    its thresholds in its unit and that it was never measured."""
+    client, _, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    consultant = await a_colleague(portal.system, client, "Carlo Rossi", "consultant")
+    page = await open_page()
+    await sign_in(page, consultant)
+    await page.goto(f"/t/{client.id}")
+    await page.locator(".plan-kpi summary").click()
+    form = page.locator(".plan-kpi form")
+    await form.get_by_label("Soglia verde").fill("90")
+    await form.get_by_label("Soglia rossa").fill("95")  # higher is better: red above green
+    await form.get_by_label("Ogni quanti giorni si misura").fill("0")
+    await form.get_by_role("button", name="Aggiungi l'indicatore").click()
+    form = page.locator(".plan-kpi form")
+    await expect(form.locator("#new-kpi-name-error")).to_have_text("Questo campo è obbligatorio.")
+    await expect(form.locator("#new-kpi-frequency_days-error")).to_contain_text("da 1 a 366")
+    await form.get_by_label("Nome").fill("Tasso di rinnovo")
+    await form.get_by_label("Ogni quanti giorni si misura").fill("30")
+    await form.get_by_label("Unità").select_option(label="Percentuale")
+    await form.get_by_role("button", name="Aggiungi l'indicatore").click()
+    form = page.locator(".plan-kpi form")
+    await expect(form.locator("#new-kpi-red-error")).to_contain_text("dalla parte peggiore")
+    await expect(page.locator(".tiles .tile")).to_have_count(0)  # nothing made
+    await form.get_by_label("Soglia rossa").fill("80")
+    await form.get_by_role("button", name="Aggiungi l'indicatore").click()
+    await expect(page.locator(".cycle-done")).to_have_text("Indicatore aggiunto.")
+    tile = page.locator(".tiles .tile").filter(has_text="Tasso di rinnovo")
+    await expect(tile).to_contain_text("90")
+    await expect(tile).to_contain_text("80")
+    await expect(tile.locator(".plan-measurement")).to_have_count(1)  # ready to be measured

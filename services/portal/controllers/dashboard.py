@@ -117,6 +117,7 @@ DONE = {
     "objective_added": "plan.objective.done",
     "key_result_added": "plan.key_result.done",
     "measured": "measurement.done",
+    "kpi_added": "plan.kpi.done",
     "objective_edited": "edit.saved",
     "objective_aligned": "plan.objective.aligned",
     "objective_archived": "plan.objective.archived",

@@ -19,7 +19,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from domain.errors import DomainError
-from domain.values import CyclePeriod, KRKind, ObjectiveLevel, Unit, UnitKind, unit
+from domain.kpi import MAX_FREQUENCY_DAYS
+from domain.values import CyclePeriod, Direction, KRKind, ObjectiveLevel, Unit, UnitKind, unit
 from projections.progress_state import ObjectiveView, ProgressView
 from services.app import Context
 from services.app.base import Written
@@ -38,6 +39,7 @@ from services.portal.i18n import Locale
 from services.portal.planning import (
     CYCLE_FIELDS,
     KEY_RESULT_FIELDS,
+    KPI_FIELDS,
     MEASUREMENT_FIELDS,
     OBJECTIVE_EDIT_FIELDS,
     OBJECTIVE_FIELDS,
@@ -260,6 +262,42 @@ class PlanningController(Controller):
             if await _run(portal, tenant, planned, command) is not None:
                 return _landed(tenant, objective.cycle_id, "objective_archived")
         return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
+
+    @post("/kpis", name="portal:new-kpi")
+    async def new_kpi(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        form: FormDep,
+    ) -> Response[Any]:
+        """Define a KPI: its name, owner, unit, which way is better, its green and red
+        thresholds and how often it is measured (days)."""
+        await _state(portal, viewer, tenant)
+        planned = Planned("kpi", "", typed(form, KPI_FIELDS), locale)
+        name = planned.text("name")
+        owner = planned.choice("owner", await _people(portal, tenant))
+        direction = planned.choice("direction", _values(Direction))
+        green, red = planned.number("green"), planned.number("red")
+        every = planned.text("frequency_days")
+        if every and not (every.isdigit() and 1 <= int(every) <= MAX_FREQUENCY_DAYS):
+            planned.errors["frequency_days"] = locale.t(
+                "plan.kpi.frequency_invalid", most=MAX_FREQUENCY_DAYS
+            )
+        measured = _unit(planned)
+        if not planned.errors and green is not None and red is not None:
+            command = portal.app.kpis.create(
+                _context(tenant, viewer), name=name, owner=owner, direction=direction,
+                green=green, red=red, frequency_days=int(every), unit=measured,
+            )  # fmt: skip
+            written = await _run(portal, tenant, planned, command)
+            if written is not None:
+                return Redirect(
+                    path=f"/t/{tenant.id}?done=kpi_added#kpi-{written.item_id}", status_code=303
+                )
+        return await _refused(request, portal, locale, viewer, tenant, None, planned)
 
     @post("/kpis/{kpi_id:str}/measurements", name="portal:measurement")
     async def measure(

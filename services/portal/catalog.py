@@ -832,6 +832,14 @@ _PLANNING: M = {
     "people.invite_submit": {"it": "Invita", "en": "Invite"},
     "people.invited": {"it": "Persona invitata.", "en": "Person invited."},
     "people.role_changed": {"it": "Ruolo cambiato.", "en": "Role changed."},
+    "people.role_same": {
+        "it": "Aveva già quel ruolo: non è cambiato nulla.",
+        "en": "That was their role already: nothing changed.",
+    },
+    "error.reason.empty": {
+        "it": "Il motivo non ha nulla da leggere: scrivilo, o lascia vuoto il campo.",
+        "en": "The reason has nothing to read: write it, or leave the field empty.",
+    },
     "people.removed": {"it": "Accesso tolto.", "en": "Access removed."},
     "people.keys": {"it": "Chiavi API", "en": "API keys"},
     "people.key_name": {"it": "Nome della chiave", "en": "Key name"},

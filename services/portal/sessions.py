@@ -72,6 +72,17 @@ class Signer:
             return None
         return session if session.expires_at > (now or time.time()) else None
 
+    def seal(self, purpose: str, text: str) -> str:
+        """`text` with a signature of it for `purpose`: read back only by `unseal`."""
+        return f"{text}.{self._mac(purpose, text)}"
+
+    def unseal(self, purpose: str, value: str | None) -> str | None:
+        """What `seal` sealed for `purpose`, or None if missing or forged."""
+        if not value:
+            return None
+        text, _, signature = value.rpartition(".")
+        return text if text and hmac.compare_digest(signature, self._mac(purpose, text)) else None
+
     @staticmethod
     def new_nonce() -> str:
         return secrets.token_urlsafe(16)

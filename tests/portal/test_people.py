@@ -227,3 +227,56 @@ async def test_a_name_with_nothing_to_read_is_said_in_the_reader_s_words(
     error = page.locator("#invite-name-error")
     await expect(error).to_have_count(1)
     assert "has nothing to read" not in await error.inner_text()
+
+
+async def test_a_reload_after_a_key_or_a_link_was_shown_makes_none_again(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A key or a password link is shown once, on the page the form's redirect lands on: a
+    reload shows it no more and makes nothing (answered on the POST itself, a reload sent the
+    form again: a second key, and a new link that killed the one on screen). Giving a
+    person the role they have says that nothing changed; a reason with nothing to read is
+    said so beside its field."""
+    from tenants import api_keys
+
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    await a_colleague(portal.system, client, "Marta Blu", "client_member")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    await page.locator(".new-key summary").click()
+    await page.locator(".new-key form").get_by_label("Nome della chiave").fill("Gestionale")
+    await page.locator(".new-key form").get_by_role("button", name="Crea la chiave").click()
+    secret = await page.locator(".shown-once input").input_value()
+    assert secret.startswith("okr_")
+    await page.reload()
+    await expect(page.locator(".shown-once")).to_have_count(0)
+    keys = await api_keys.list_api_keys(portal.system.pool, client.id, include_revoked=True)
+    assert [k.name for k in keys].count("Gestionale") == 1
+
+    await page.locator(".invite summary").click()
+    form = page.locator(".invite form")
+    await form.get_by_label("Nome").fill("Piero Verdi")
+    await form.get_by_label("Email").fill(f"piero-once-{client.slug}@x.it")
+    await form.get_by_role("button", name="Invita").click()
+    row = page.locator("table.people tr").filter(has_text="Piero Verdi")
+    await row.get_by_role("button", name="Crea il link per la password").click()
+    link = await page.locator(".shown-once input").input_value()
+    head = await portal.system.store.head(client.id)
+    await page.reload()
+    await expect(page.locator(".shown-once")).to_have_count(0)
+    assert await portal.system.store.head(client.id) == head  # no new link made
+    other = await open_page()
+    await other.goto(link)
+    await expect(other.locator("form")).to_contain_text("Password")  # the link still works
+
+    row = page.locator("table.people tr").filter(has_text="Marta Blu")
+    await row.get_by_role("button", name="Cambia").click()  # the role she has
+    await expect(page.locator(".people-done")).to_have_text(
+        "Aveva già quel ruolo: non è cambiato nulla."
+    )
+    row = page.locator("table.people tr").filter(has_text="Marta Blu")
+    await row.locator(".member-remove summary").click()
+    await row.get_by_label("Motivo (facoltativo)").fill("\u200b")
+    await row.get_by_role("button", name="Togli l'accesso a Marta Blu").click()
+    await expect(page.locator("[id$='-reason-error']")).to_contain_text("nulla da leggere")

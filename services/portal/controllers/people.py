@@ -10,11 +10,14 @@ reaches beyond what the admin manages) is said beside its field, and changes not
 
 from __future__ import annotations
 
+import base64
+import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
@@ -64,7 +67,15 @@ class PeopleController(Controller):
     ) -> Response[Any]:
         _may_see(viewer, tenant)
         said = done if done in _DONE else None
-        return await _page(request, portal, locale, viewer, tenant, said=said)
+        shown = _shown_once(request, portal, viewer, tenant)
+        response = await _page(
+            request, portal, locale, viewer, tenant, said=said,
+            link=shown[1] if shown and shown[0] == "link" else None,
+            secret=shown[1][1] if shown and shown[0] == "key" else None,
+        )  # fmt: skip
+        if request.cookies.get(ONCE_COOKIE):  # read once: gone
+            response.cookies.append(_once_cookie(portal, tenant, "", max_age=0))
+        return response
 
     @post("/invite", name="portal:invite")
     async def invite(
@@ -119,7 +130,7 @@ class PeopleController(Controller):
                 {"role": "role"},
             )  # fmt: skip
             if done is not None:
-                return _done(tenant, "role_changed")
+                return _done(tenant, "role_changed" if done[1] else "role_same")
         return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
 
     @post("/{user_id:str}/remove", name="portal:member-remove")
@@ -171,7 +182,7 @@ class PeopleController(Controller):
         if made is None:
             return await _page(request, portal, locale, viewer, tenant, planned=planned, status=409)
         link = f"{request.base_url}welcome?token={made[0].token}"
-        return await _page(request, portal, locale, viewer, tenant, link=(member, link))
+        return _show_once(portal, viewer, tenant, "link", member, link)
 
     @post("/keys", name="portal:key-create")
     async def create_key(
@@ -198,9 +209,7 @@ class PeopleController(Controller):
                 {"name": "name", "role": "role"},
             )  # fmt: skip
             if made is not None:
-                return await _page(
-                    request, portal, locale, viewer, tenant, secret=made[0].plaintext
-                )
+                return _show_once(portal, viewer, tenant, "key", made[0].key.id, made[0].plaintext)
         return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
 
     @post("/keys/{key_id:str}/revoke", name="portal:key-revoke")
@@ -230,7 +239,52 @@ class PeopleController(Controller):
         return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
 
 
-_DONE = frozenset({"invited", "role_changed", "removed", "revoked"})
+_DONE = frozenset({"invited", "role_changed", "role_same", "removed", "revoked"})
+ONCE_COOKIE = "okr_once"
+"""A password link or an API key just made, for the page the redirect lands on to show
+once (sealed, bound to its maker and tenant, two minutes): a reload of that page makes
+nothing again, and shows it no more (it made another link or key: a reload re-sent the
+form)."""
+ONCE_SECONDS = 120
+
+
+def _show_once(
+    portal: Portal, viewer: Principal, tenant: Tenant, kind: str, item: UUID, secret: str
+) -> Redirect:
+    """The people page, to show this link or key once."""
+    expires = int(time.time()) + ONCE_SECONDS
+    text = ".".join((kind, viewer.id.hex, tenant.id.hex, item.hex, str(expires),
+                     _b64(secret.encode())))  # fmt: skip
+    sealed = portal.signer.seal("once", text)
+    response = Redirect(path=f"/t/{tenant.id}/people?shown={kind}", status_code=303)
+    response.cookies.append(_once_cookie(portal, tenant, sealed, max_age=ONCE_SECONDS))
+    return response
+
+
+def _shown_once(
+    request: Request[Any, Any, Any], portal: Portal, viewer: Principal, tenant: Tenant
+) -> tuple[str, tuple[UUID, str]] | None:
+    """The link or key the page was sent to show, if its maker is looking, in time."""
+    text = portal.signer.unseal("once", request.cookies.get(ONCE_COOKIE))
+    try:
+        kind, maker, tenant_hex, item, expires, secret = (text or "").split(".")
+        if (maker, tenant_hex) != (viewer.id.hex, tenant.id.hex) or int(expires) < time.time():
+            return None
+        return kind, (UUID(hex=item), base64.urlsafe_b64decode(secret + "==").decode())
+    except ValueError:
+        return None
+
+
+def _once_cookie(portal: Portal, tenant: Tenant, value: str, *, max_age: int) -> Cookie:
+    return Cookie(
+        key=ONCE_COOKIE, value=value, max_age=max_age, expires=max_age,
+        path=f"/t/{tenant.id}/people", httponly=True, samesite="strict",
+        secure=portal.pages.secure_cookies,
+    )  # fmt: skip
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _done(tenant: Tenant, said: str) -> Redirect:
@@ -266,10 +320,11 @@ async def _run(
     planned: Planned,
     command: Awaitable[tuple[T, int]],
     fields: dict[str, str],
-) -> tuple[T] | None:
+) -> tuple[T, int] | None:
     """Run a change of the tenant's people or keys and wait until its history line is
-    there; its result (in a tuple), or None and its refusal said beside the form's field
-    (`fields` maps the refusal's field to it; else the form's own)."""
+    there; its result and its position (0: it changed nothing), or None and its refusal
+    said beside the form's field (`fields` maps the refusal's field to it; else the form's
+    own)."""
     try:
         result, position = await command
     except (UnknownMembershipError, UnknownApiKeyError):
@@ -283,7 +338,7 @@ async def _run(
             portal.system.pool, tenant.id, position, projection="history",
             within=portal.read_wait_seconds,
         )  # fmt: skip
-    return (result,)
+    return result, position
 
 
 async def _page(

@@ -792,6 +792,12 @@ _PLANNING: M = {
     "measurement.note": {"it": "Nota (facoltativa)", "en": "Note (optional)"},
     "measurement.submit": {"it": "Registra", "en": "Record"},
     "measurement.done": {"it": "Misura registrata.", "en": "Measurement recorded."},
+    "measurement.far_off": {
+        "it": "{value} è molto lontano dalle soglie ({green} verde, {red} rossa): se è giusto,"
+        " registralo di nuovo.",
+        "en": "{value} is far from the thresholds ({green} green, {red} red): if it is right,"
+        " record it again.",
+    },
     "measurement.retired": {
         "it": "L'indicatore è stato ritirato: non si misura più.",
         "en": "The KPI was retired: it is no longer measured.",

@@ -96,7 +96,7 @@ CYCLE_FIELDS = ("name", "period", "starts_on", "ends_on")
 OBJECTIVE_FIELDS = ("title", "owner", "level", "parent", "weight", "committed")
 KEY_RESULT_FIELDS = ("title", "kind", "owner", "start", "target", "unit", "currency",
                      "unit_label", "weight", "due_on")  # fmt: skip
-MEASUREMENT_FIELDS = ("value", "on", "note")
+MEASUREMENT_FIELDS = ("value", "on", "note", "confirm")
 KPI_FIELDS = ("name", "owner", "direction", "green", "red", "frequency_days", "unit", "currency",
               "unit_label")  # fmt: skip
 OBJECTIVE_EDIT_FIELDS = ("title", "owner", "weight", "committed", "roll_up_children")

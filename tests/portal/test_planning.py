@@ -242,6 +242,18 @@ async def test_a_member_records_a_kpi_measurement_on_the_dashboard(
     await expect(tile.locator("[id$='-on-error']")).to_be_visible()  # a day still to come
     await expect(tile.locator(".kpi-value")).to_have_text("—")  # nothing recorded
     await tile.locator("form").get_by_label("Giorno").fill(portal.today.isoformat())
+    await tile.locator("form").get_by_label("Valore").fill("9.000.000")  # a slip: asked first
+    await tile.locator("form").get_by_role("button", name="Registra").click()
+    tile = page.locator(f"#kpi-{kpi}")
+    await expect(tile.locator("[id$='-value-error']")).to_contain_text(
+        "è molto lontano dalle soglie"
+    )
+    await expect(tile.locator(".kpi-value")).to_have_text("—")  # nothing recorded yet
+    await tile.locator("form").get_by_role("button", name="Registra").click()  # it is right
+    await expect(page.locator(f"#kpi-{kpi} .kpi-value")).to_have_text("€\u00a09.000.000")
+    tile = page.locator(f"#kpi-{kpi}")
+    await tile.locator(".plan-measurement summary").click()
+    await tile.locator("form").get_by_label("Valore").fill("90.000")  # then set right
     await tile.locator("form").get_by_label("Nota (facoltativa)").fill("chiusura del mese")
     await tile.locator("form").get_by_role("button", name="Registra").click()
     await expect(page.locator(".cycle-done")).to_have_text("Misura registrata.")

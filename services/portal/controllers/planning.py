@@ -10,6 +10,7 @@ rules then, one at a time, in the reader's words (key_results.domain_message).
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -21,7 +22,7 @@ from litestar.response import Redirect
 from domain.errors import DomainError
 from domain.kpi import MAX_FREQUENCY_DAYS
 from domain.values import CyclePeriod, Direction, KRKind, ObjectiveLevel, Unit, UnitKind, unit
-from projections.progress_state import ObjectiveView, ProgressView
+from projections.progress_state import KPIView, ObjectiveView, ProgressView
 from services.app import Context
 from services.app.base import Written
 from services.portal.controllers.dashboard import dashboard_page
@@ -323,6 +324,12 @@ class PlanningController(Controller):
         on = planned.day("on")
         if kpi.archived:  # its form is gone (retired meanwhile): said at the top
             planned.errors = {"form": locale.t("measurement.retired")}
+        elif value is not None and _far_off(kpi, value) and not _confirmed(planned, value):
+            planned.typed["confirm"] = planned.typed["value"]  # sent again unchanged: kept
+            planned.errors["value"] = locale.t(
+                "measurement.far_off", value=locale.value(value, kpi),
+                green=locale.value(kpi.green, kpi), red=locale.value(kpi.red, kpi),
+            )  # fmt: skip
         elif not planned.errors and value is not None and on is not None:
             command = portal.app.kpis.record_measurement(
                 _context(tenant, viewer), kpi.kpi_id, value=value, on=on,
@@ -334,6 +341,20 @@ class PlanningController(Controller):
                     path=f"/t/{tenant.id}?done=measured#kpi-{kpi.kpi_id}", status_code=303
                 )
         return await _refused(request, portal, locale, viewer, tenant, None, planned)
+
+
+def _far_off(kpi: KPIView, value: Decimal) -> bool:
+    """Whether a KPI's value lies further from its thresholds (and its latest value) than
+    twice the way between them: likely a slip ("19,350" typed for 19.350, read as 19,35),
+    which its key results would take as it is. Asked first, as a check-in's is."""
+    known = [kpi.green, kpi.red] + ([] if kpi.latest is None else [kpi.latest.value])
+    span = abs(kpi.green - kpi.red) or abs(kpi.green) or Decimal(1)
+    return not min(known) - 2 * span <= value <= max(known) + 2 * span
+
+
+def _confirmed(planned: Planned, value: Decimal) -> bool:
+    """Whether the value is the one the person was asked about, sent again."""
+    return planned.locale.parse_number(planned.typed["confirm"]) == value
 
 
 def _values(enum: type[StrEnum]) -> list[str]:

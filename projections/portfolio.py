@@ -24,6 +24,7 @@ from projections.codec import table_of
 from projections.progress_state import (
     ProgressView,
     kpi_health,
+    overdue,
 )
 from projections.progress_tree import DEFAULT_CADENCE_DAYS, key_result_node
 from projections.rollup import KeyResultDays, stale_on, status_on
@@ -169,7 +170,7 @@ def _summary(
         kpis=facts.kpis,
         kpis_red=facts.kpis_red,
         kpis_amber=facts.kpis_amber,
-        kpis_stale=sum(on is None or (today - on).days > every for on, every in kpis),
+        kpis_stale=sum(on is None or overdue(on, every, today) for on, every in kpis),
         last_activity=facts.last_activity,
         last_position=facts.last_position,
         kpis_unmeasured=sum(on is None for on, _ in kpis),

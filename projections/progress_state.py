@@ -211,7 +211,12 @@ def kpi_health(kpi: KPIView, measurement: MeasurementView | None) -> str | None:
 
 def kpi_stale(kpi: KPIView, measurement: MeasurementView | None, today: date) -> bool:
     """Overdue: no measurement dated within ``frequency_days`` before ``today`` (KPI.is_stale)."""
-    return measurement is None or (today - measurement.on).days > kpi.frequency_days
+    return measurement is None or overdue(measurement.on, kpi.frequency_days, today)
+
+
+def overdue(since: date, every: int, today: date) -> bool:
+    """Whether more than `every` days went by from `since` to `today`."""
+    return (today - since).days > every
 
 
 def kr_stale(
@@ -228,7 +233,7 @@ def kr_stale(
     """
     if kr.archived or cycle is None or cycle.is_closed:
         return False
-    return (today - quiet_since(kr, cycle, check_in)).days > cadence_days
+    return overdue(quiet_since(kr, cycle, check_in), cadence_days, today)
 
 
 def quiet_since(kr: KeyResultView, cycle: CycleView | None, check_in: CheckInView | None) -> date:

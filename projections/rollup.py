@@ -17,7 +17,13 @@ from uuid import UUID
 import msgspec
 
 from domain import progress
-from projections.progress_state import CycleView, ProgressView, check_in_at, raw_progress
+from projections.progress_state import (
+    CycleView,
+    ProgressView,
+    check_in_at,
+    overdue,
+    raw_progress,
+)
 
 Progresses = Mapping[UUID, Decimal | None]
 
@@ -282,4 +288,4 @@ def status_on(row: Dated, day: date) -> str:
 
 def stale_on(row: Dated, day: date, cadence_days: int) -> bool:
     """Whether the key result of a running cycle is overdue on a day (kr_stale)."""
-    return row.quiet_since is not None and (day - row.quiet_since).days > cadence_days
+    return row.quiet_since is not None and overdue(row.quiet_since, cadence_days, day)

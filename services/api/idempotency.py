@@ -44,6 +44,7 @@ from litestar.types import (
 
 from services.api.problems import (
     PROBLEM_JSON,
+    UNAVAILABLE,
     FieldProblem,
     IdempotencyInProgressError,
     IdempotencyKeyReusedError,
@@ -396,9 +397,8 @@ async def _run_and_keep(
             await store.release(key, claim)
         await _refuse(scope, send, Problem(
             type="/problems/database-unavailable", title="Service unavailable", status=503,
-            detail="the database is out of reach for now: try again in a moment",
-            instance=scope["path"],
-            errors=[FieldProblem(None, "database_unavailable", "the database is out of reach")],
+            detail=UNAVAILABLE, instance=scope["path"],
+            errors=[FieldProblem(None, "database_unavailable", UNAVAILABLE)],
         ))  # fmt: skip
         return
     except BaseException:

@@ -443,11 +443,16 @@ def data_problem(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Res
     return _problem(request, 422, "validation", "Invalid request", detail, errors)
 
 
+UNAVAILABLE = "the database is out of reach for now: try again in a moment"
+"""What a 503 of the database out of reach says (here and where the idempotency middleware
+answers it itself)."""
+
+
 def unavailable_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     """The database out of reach (a restart, a failover, a terminated session): 503, to be
     tried again shortly. A write in doubt is safe to send again with its Idempotency-Key."""
     log.warning("request.database_unavailable", error_type=type(exc).__name__, error=str(exc))
-    detail = "the database is out of reach for now: try again in a moment"
+    detail = UNAVAILABLE
     errors = [FieldProblem(None, "database_unavailable", detail)]
     return _problem(
         request, 503, "database-unavailable", "Service unavailable", detail, errors,

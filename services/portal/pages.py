@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -152,11 +152,20 @@ class Pages:
             cookies=new_cookies,
         )
 
-    def cookie(self, key: str, value: str, *, max_age: int | None) -> Cookie:
-        """A first-party cookie: HttpOnly, SameSite=Lax, the whole site, Secure if told."""
+    def cookie(
+        self,
+        key: str,
+        value: str,
+        *,
+        max_age: int | None,
+        path: str = "/",
+        samesite: Literal["lax", "strict"] = "lax",
+    ) -> Cookie:
+        """A first-party cookie: HttpOnly, SameSite=Lax (or Strict), the whole site (or
+        `path`), Secure if told."""
         return Cookie(
-            key=key, value=value, max_age=max_age, expires=max_age, path="/", httponly=True,
-            samesite="lax", secure=self.secure_cookies,
+            key=key, value=value, max_age=max_age, expires=max_age, path=path, httponly=True,
+            samesite=samesite, secure=self.secure_cookies,
         )  # fmt: skip
 
     def error(

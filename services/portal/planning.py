@@ -108,28 +108,37 @@ def typed(form: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
     return {name: form.get(name, "").strip() for name in names}
 
 
-def parents_in(state: ProgressView, cycle_id: UUID) -> list[UUID]:
-    """The objectives of a cycle another may be aligned under: those not archived."""
-    return [
-        o.objective_id
-        for o in state.objectives.values()
-        if o.cycle_id == cycle_id and not o.archived
-    ]
+def parents_by_cycle(state: ProgressView) -> dict[UUID, list[ObjectiveView]]:
+    """By cycle, the objectives another may be aligned under (those not archived), by title."""
+    parents: dict[UUID, list[ObjectiveView]] = {cycle_id: [] for cycle_id in state.cycles}
+    for o in sorted(state.objectives.values(), key=lambda o: o.title.casefold()):
+        if not o.archived:
+            parents.setdefault(o.cycle_id, []).append(o)
+    return parents
 
 
-def below_of(state: ProgressView, objective_id: UUID) -> set[UUID]:
-    """The objective and every objective aligned under it, at any depth."""
+def alignments(
+    state: ProgressView, parents: dict[UUID, list[ObjectiveView]] | None = None
+) -> dict[UUID, list[ObjectiveView]]:
+    """By objective, those it may be aligned under: its cycle's `parents` (parents_by_cycle),
+    neither itself nor one aligned under it at any depth."""
+    parents = parents_by_cycle(state) if parents is None else parents
     children: dict[UUID, list[UUID]] = {}
     for o in state.objectives.values():
         if o.parent_id is not None:
             children.setdefault(o.parent_id, []).append(o.objective_id)
-    found, todo = {objective_id}, [objective_id]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
+    out = {}
+    for o in state.objectives.values():
+        below, todo = {o.objective_id}, [o.objective_id]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                if child not in below:
+                    below.add(child)
+                    todo.append(child)
+        out[o.objective_id] = [
+            p for p in parents.get(o.cycle_id, []) if p.objective_id not in below
+        ]
+    return out
 
 
 def next_cycle_days(ends: Iterable[date], today: date) -> tuple[date, date]:

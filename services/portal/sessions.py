@@ -37,8 +37,14 @@ class Session:
     nonce: str
 
 
-def _b64(data: bytes) -> str:
+def b64url(data: bytes) -> str:
+    """Bytes as unpadded URL-safe base64 (no "." in it: a part of a sealed value)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def from_b64url(text: str) -> bytes:
+    """What b64url wrote (binascii.Error, a ValueError, if it is not that)."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class Signer:
@@ -49,7 +55,7 @@ class Signer:
         self.ttl = ttl
 
     def _mac(self, purpose: str, text: str) -> str:
-        return _b64(hmac.new(self._key, f"{purpose}|{text}".encode(), hashlib.sha256).digest())
+        return b64url(hmac.new(self._key, f"{purpose}|{text}".encode(), hashlib.sha256).digest())
 
     def issue(self, user_id: UUID, now: float | None = None) -> tuple[str, Session]:
         """A new session cookie value for the user."""

@@ -47,13 +47,8 @@ async def item_progress(pool: asyncpg.Pool, tenant_id: UUID, item_id: UUID) -> P
     projector last committed them (one statement: one snapshot): what a chart needs, not
     every objective, key result and KPI of the tenant decoded."""
     async with tenant_transaction(pool, [tenant_id]) as conn:
-        rows = await conn.fetch(
-            f"SELECT kind, state FROM {ITEMS} WHERE tenant_id = $1"
-            " AND (item_id = ANY ($2::uuid[]) OR kind = 'cycle') ORDER BY rank",
-            tenant_id,
-            [item_id, TENANT_ITEM],
-        )
-    return state_of_items(rows)
+        rows = await conn.fetch(_ITEMS_OF, tenant_id, [item_id, TENANT_ITEM], True)
+    return state_of_items(_ranked(rows))
 
 
 async def key_result_state(

@@ -44,8 +44,7 @@ class Joined:
 
     Its connection is taken at the first append, not before: a request holds one connection
     at a time (its loads are done by then), so requests that fill the pool cannot all wait
-    for another. An append refused before any other went through gives it back, for the
-    command's reload and retry."""
+    for another (see savepoint)."""
 
     pool: asyncpg.Pool
     setup: str
@@ -74,6 +73,21 @@ class Joined:
     def holds(self) -> bool:
         """Whether it holds a connection (something may be written in it)."""
         return self._conn is not None
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[asyncpg.Connection]:
+        """Its connection, in a savepoint: what fails in the block is undone alone. Where
+        nothing came before it, the connection is given back too, so that the command can
+        reload and retry holding none."""
+        held = self.holds
+        conn = await self.connection()
+        try:
+            async with conn.transaction():
+                yield conn
+        except BaseException:
+            if not held:
+                await self.end(commit=False)
+            raise
 
     async def end(self, *, commit: bool) -> None:
         """Commit (or roll back) what it holds, and give its connection back."""
@@ -109,16 +123,9 @@ async def transaction(pool: asyncpg.Pool, setup: str) -> AsyncIterator[asyncpg.C
         async with pool.acquire() as conn, transaction_with(conn, setup):
             yield conn
         return
-    held = joined.holds
-    conn = await joined.connection()
-    try:
-        async with conn.transaction():
-            await conn.execute(setup)  # (SET LOCAL: undone with the savepoint, if it is)
-            yield conn
-    except BaseException:
-        if not held and not joined.heads:  # nothing else of it: no connection held meanwhile
-            await joined.end(commit=False)
-        raise
+    async with joined.savepoint() as conn:
+        await conn.execute(setup)  # (SET LOCAL: undone with the savepoint, if it is)
+        yield conn
 
 
 class AggregateNotFoundError(LookupError):
@@ -314,17 +321,11 @@ class Repository:
         stored = [mapper.to_stored_event(event) for event in pending]
         joined = JOINED.get() if conn is None else None
         if joined is not None:
-            on = await joined.connection()
-            try:
-                async with on.transaction():  # a savepoint: a refused append leaves the rest
-                    appended = await self.store.append(
-                        tenant_id, stored, actor=actor, grants=grants, imported_at=imported_at,
-                        correlation_id=correlation_id or uuid4(), conn=on,
-                    )  # fmt: skip
-            except BaseException:
-                if not joined.heads:  # nothing of it to keep: no connection held meanwhile
-                    await joined.end(commit=False)
-                raise
+            async with joined.savepoint() as on:  # a refused append leaves the rest be
+                appended = await self.store.append(
+                    tenant_id, stored, actor=actor, grants=grants, imported_at=imported_at,
+                    correlation_id=correlation_id or uuid4(), conn=on,
+                )  # fmt: skip
             joined.heads[tenant_id] = appended.last_position
             return appended.positions
         appended = await self.store.append(

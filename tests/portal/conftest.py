@@ -188,6 +188,14 @@ async def open_page(browser: Any, portal: PortalServer) -> AsyncIterator[Opener]
         await context.close()
 
 
+async def csrf(page: Any) -> dict[str, str]:
+    """The CSRF field of the signed-in page (its sign-out form's), for a hand-made POST."""
+    token = page.locator("form.sign-out input[type=hidden]")
+    name, value = await token.get_attribute("name"), await token.get_attribute("value")
+    assert name and value
+    return {name: value}
+
+
 async def sign_in(page: Any, person: d.Person) -> None:
     """Sign in through the form, as a person would."""
     await page.goto("/sign-in")

@@ -3,16 +3,13 @@ company's ids are 404, every refusal is said in the reader's words beside its pl
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from playwright.async_api import expect
 
-from tests.portal.conftest import Opener, PortalServer, sign_in
+from tests.portal.conftest import Opener, PortalServer, csrf, sign_in
 from tests.portal.world import a_colleague, a_company_of_its_own
-
-
-async def _token(page) -> str:  # type: ignore[no-untyped-def]
-    return await page.locator("form.sign-out input[name=csrf_token]").get_attribute("value") or ""
 
 
 async def _links_of(portal: PortalServer, user_id: UUID) -> int:
@@ -20,6 +17,15 @@ async def _links_of(portal: PortalServer, user_id: UUID) -> int:
         return int(
             await conn.fetchval("SELECT count(*) FROM password_links WHERE user_id = $1", user_id)
         )
+
+
+async def invite(page: Any, name: str, email: str) -> None:
+    """Fill in the people page's invitation and send it."""
+    await page.locator(".invite summary").click()
+    form = page.locator(".invite form")
+    await form.get_by_label("Nome").fill(name)
+    await form.get_by_label("Email").fill(email)
+    await form.get_by_role("button", name="Invita").click()
 
 
 async def test_password_link_post_without_csrf_token_is_refused(
@@ -31,11 +37,7 @@ async def test_password_link_post_without_csrf_token_is_refused(
     page = await open_page()
     await sign_in(page, admin)
     await page.goto(f"/t/{client.id}/people")
-    await page.locator(".invite summary").click()
-    form = page.locator(".invite form")
-    await form.get_by_label("Nome").fill("Piero Verdi")
-    await form.get_by_label("Email").fill(f"piero-csrf-{client.slug}@x.it")
-    await form.get_by_role("button", name="Invita").click()
+    await invite(page, "Piero Verdi", f"piero-csrf-{client.slug}@x.it")
     await expect(page.locator(".people-done")).to_have_text("Persona invitata.")
     async with portal.system.pool.acquire() as conn:
         piero = await conn.fetchval(
@@ -62,11 +64,7 @@ async def test_inviting_a_member_twice_says_change_their_role(
     page = await open_page()
     await sign_in(page, admin)
     await page.goto(f"/t/{client.id}/people")
-    await page.locator(".invite summary").click()
-    form = page.locator(".invite form")
-    await form.get_by_label("Nome").fill("Marta Blu")
-    await form.get_by_label("Email").fill(member.email)
-    await form.get_by_role("button", name="Invita").click()
+    await invite(page, "Marta Blu", member.email)
     await expect(page.locator("#invite-email-error")).to_have_text(
         "Questa persona ha già un ruolo qui: cambialo nella tabella."
     )
@@ -152,7 +150,7 @@ async def test_ids_of_another_tenant_are_404_and_change_nothing(
     page = await open_page()
     await sign_in(page, admin)
     await page.goto(f"/t/{client.id}/people")
-    token = await _token(page)
+    token = await csrf(page)
     base = f"/t/{client.id}/people"
     for path, form in (
         (f"{base}/{victim.id}/role", {"role": "client_admin"}),
@@ -161,7 +159,7 @@ async def test_ids_of_another_tenant_are_404_and_change_nothing(
         (f"{base}/{other_admin.id}/role", {"role": "client_viewer"}),
         (f"{base}/keys/{key.key.id}/revoke", {}),
     ):
-        answer = await page.request.post(path, form={"csrf_token": token, **form},
+        answer = await page.request.post(path, form={**token, **form},
                                          max_redirects=0)  # fmt: skip
         assert answer.status == 404, (path, answer.status)
     from tenants import api_keys, memberships
@@ -219,11 +217,7 @@ async def test_a_name_with_nothing_to_read_is_said_in_the_reader_s_words(
     page = await open_page()
     await sign_in(page, admin)
     await page.goto(f"/t/{client.id}/people")
-    await page.locator(".invite summary").click()
-    form = page.locator(".invite form")
-    await form.get_by_label("Nome").fill("\u200b")
-    await form.get_by_label("Email").fill(f"vuoto-{client.slug}@x.it")
-    await form.get_by_role("button", name="Invita").click()
+    await invite(page, "\u200b", f"vuoto-{client.slug}@x.it")
     error = page.locator("#invite-name-error")
     await expect(error).to_have_count(1)
     assert "has nothing to read" not in await error.inner_text()
@@ -254,11 +248,7 @@ async def test_a_reload_after_a_key_or_a_link_was_shown_makes_none_again(
     keys = await api_keys.list_api_keys(portal.system.pool, client.id, include_revoked=True)
     assert [k.name for k in keys].count("Gestionale") == 1
 
-    await page.locator(".invite summary").click()
-    form = page.locator(".invite form")
-    await form.get_by_label("Nome").fill("Piero Verdi")
-    await form.get_by_label("Email").fill(f"piero-once-{client.slug}@x.it")
-    await form.get_by_role("button", name="Invita").click()
+    await invite(page, "Piero Verdi", f"piero-once-{client.slug}@x.it")
     row = page.locator("table.people tr").filter(has_text="Piero Verdi")
     await row.get_by_role("button", name="Crea il link per la password").click()
     link = await page.locator(".shown-once input").input_value()
@@ -280,3 +270,72 @@ async def test_a_reload_after_a_key_or_a_link_was_shown_makes_none_again(
     await row.get_by_label("Motivo (facoltativo)").fill("\u200b")
     await row.get_by_role("button", name="Togli l'accesso a Marta Blu").click()
     await expect(page.locator("[id$='-reason-error']")).to_contain_text("nulla da leggere")
+
+
+async def test_a_client_admin_manages_the_company_s_people_and_api_keys(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """People and keys took the API. On "Persone e chiavi", a client admin invites a person
+    with a role, makes the link with which they choose a password, changes their role,
+    removes them; makes an API key, shown once, and revokes it. An email of no shape and
+    the company's last admin stepping down are refused, changing nothing; a member has no
+    such page."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}")
+    await page.get_by_role("link", name="Persone e chiavi").click()
+    await expect(page.locator("h1")).to_have_text("Persone e chiavi API")
+
+    await invite(page, "Piero Verdi", "piero@")
+    await expect(page.locator("#invite-email-error")).to_have_text(
+        "Scrivi un indirizzo email valido."
+    )
+    await expect(page.locator("table.people tbody tr")).to_have_count(2)  # nothing added
+    await page.locator(".invite form").get_by_label("Email").fill(f"piero-{client.slug}@x.it")
+    await page.locator(".invite form").get_by_label("Ruolo").select_option(label="Lettore")
+    await page.locator(".invite form").get_by_role("button", name="Invita").click()
+    await expect(page.locator(".people-done")).to_have_text("Persona invitata.")
+    row = page.locator("table.people tr").filter(has_text="Piero Verdi")
+    await expect(row).to_contain_text("Non ha ancora una password.")
+    await row.get_by_role("button", name="Crea il link per la password").click()
+    link = await page.locator(".shown-once input").input_value()
+    assert "/welcome?token=" in link
+
+    row = page.locator("table.people tr").filter(has_text="Piero Verdi")
+    await row.get_by_label("Ruolo di Piero Verdi").select_option(label="Membro")
+    await row.get_by_role("button", name="Cambia").click()
+    await expect(page.locator(".people-done")).to_have_text("Ruolo cambiato.")
+    row = page.locator("table.people tr").filter(has_text="Piero Verdi")
+    await expect(row.get_by_label("Ruolo di Piero Verdi")).to_have_value("client_member")
+    await row.locator(".member-remove summary").click()
+    await row.get_by_role("button", name="Togli l'accesso a Piero Verdi").click()
+    await expect(page.locator(".people-done")).to_have_text("Accesso tolto.")
+    await expect(page.locator("table.people tr").filter(has_text="Piero Verdi")).to_have_count(0)
+
+    me = page.locator("table.people tr").filter(has_text=admin.name)
+    await me.get_by_label(f"Ruolo di {admin.name}").select_option(label="Membro")
+    await me.get_by_role("button", name="Cambia").click()
+    await expect(page.locator(".people-refused")).to_contain_text("ultimo amministratore")
+    await page.goto(f"/t/{client.id}/people")  # (the refused form kept what was chosen)
+    me = page.locator("table.people tr").filter(has_text=admin.name)
+    await expect(me.get_by_label(f"Ruolo di {admin.name}")).to_have_value("client_admin")
+
+    await page.locator(".new-key summary").click()
+    await page.locator(".new-key form").get_by_label("Nome della chiave").fill("Gestionale")
+    await page.locator(".new-key form").get_by_role("button", name="Crea la chiave").click()
+    secret = await page.locator(".shown-once input").input_value()
+    assert len(secret) > 20
+    row = page.locator("table.keys tr").filter(has_text="Gestionale")
+    await row.locator(".key-revoke summary").click()
+    await row.get_by_role("button", name="Revoca «Gestionale»").click()
+    await expect(page.locator(".people-done")).to_have_text("Chiave revocata.")
+    await expect(page.locator("table.keys tr.revoked")).to_contain_text("Gestionale")
+
+    other = await open_page()
+    await sign_in(other, member)
+    await other.goto(f"/t/{client.id}")
+    await expect(other.get_by_role("link", name="Persone e chiavi")).to_have_count(0)
+    answer = await other.goto(f"/t/{client.id}/people")
+    assert answer is not None and answer.status == 403

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from playwright.async_api import expect
 
-from tests.portal.conftest import Opener, PortalServer, shot, sign_in
+from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import a_colleague, a_company_of_its_own
 
 
@@ -140,12 +140,10 @@ async def test_planning_is_offered_to_those_who_may_edit_okrs_and_refused_to_oth
     await other.goto(f"/t/{client.id}?cycle={open_cycle}")
     await expect(other.locator(".cycle-head h2")).to_have_text("Aperto")
     await expect(other.locator(".plan")).to_have_count(0)
-    token = other.locator("form.sign-out input[type=hidden]")
-    name, value = await token.get_attribute("name"), await token.get_attribute("value")
-    assert name and value
+    token = await csrf(other)
     forged = await other.request.post(
         f"/t/{client.id}/plan/cycles/{open_cycle}/objectives",
-        form={name: value, "title": "Di nascosto", "owner": member.actor, "level": "team",
+        form={**token, "title": "Di nascosto", "owner": member.actor, "level": "team",
               "parent": "", "weight": "1"},
     )  # fmt: skip
     assert forged.status == 403
@@ -165,11 +163,9 @@ async def test_planning_is_offered_to_those_who_may_edit_okrs_and_refused_to_oth
     await expect(page.locator(".objective")).to_have_count(0)
 
     await page.goto(f"/t/{client.id}?cycle={open_cycle}")
-    token = page.locator(".plan-objective form input[type=hidden]")
-    name, value = await token.get_attribute("name"), await token.get_attribute("value")
-    assert name and value
+    token = await csrf(page)
     url = f"/t/{client.id}/plan/cycles/{open_cycle}/objectives"
-    sent = {name: value, "title": "Uno", "owner": admin.actor, "level": "team", "parent": "",
+    sent = {**token, "title": "Uno", "owner": admin.actor, "level": "team", "parent": "",
             "weight": "1"}  # fmt: skip
     for change, said in (
         ({"owner": "chiunque"}, "Scegli una voce dell&#39;elenco."),
@@ -183,7 +179,7 @@ async def test_planning_is_offered_to_those_who_may_edit_okrs_and_refused_to_oth
         assert said in await answer.text(), change
     long_name = await page.request.post(
         f"/t/{client.id}/plan/cycles",
-        form={name: value, "name": "x" * 201, "period": "quarter",
+        form={**token, "name": "x" * 201, "period": "quarter",
               "starts_on": portal.today.isoformat(), "ends_on": portal.today.isoformat()},
     )  # fmt: skip
     assert long_name.status == 422
@@ -266,12 +262,10 @@ async def test_a_member_records_a_kpi_measurement_on_the_dashboard(
     await other.goto(f"/t/{client.id}")
     await expect(other.locator(f"#kpi-{kpi} .kpi-value")).to_have_text("€\u00a090.000")
     await expect(other.locator(".plan-measurement")).to_have_count(0)
-    token = other.locator("form.sign-out input[type=hidden]")
-    name, value = await token.get_attribute("name"), await token.get_attribute("value")
-    assert name and value
+    token = await csrf(other)
     forged = await other.request.post(
         f"/t/{client.id}/plan/kpis/{kpi}/measurements",
-        form={name: value, "value": "1", "on": portal.today.isoformat(), "note": ""},
+        form={**token, "value": "1", "on": portal.today.isoformat(), "note": ""},
     )
     assert forged.status == 403
 
@@ -381,79 +375,6 @@ async def test_an_admin_archives_a_key_result_with_a_reason(
     await expect(page.locator("ol.timeline")).to_contain_text("non più rilevante")
 
 
-async def test_a_client_admin_manages_the_company_s_people_and_api_keys(
-    open_page: Opener, portal: PortalServer
-) -> None:
-    """People and keys took the API. On "Persone e chiavi", a client admin invites a person
-    with a role, makes the link with which they choose a password, changes their role,
-    removes them; makes an API key, shown once, and revokes it. An email of no shape and
-    the company's last admin stepping down are refused, changing nothing; a member has no
-    such page."""
-    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
-    member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
-    page = await open_page()
-    await sign_in(page, admin)
-    await page.goto(f"/t/{client.id}")
-    await page.get_by_role("link", name="Persone e chiavi").click()
-    await expect(page.locator("h1")).to_have_text("Persone e chiavi API")
-
-    await page.locator(".invite summary").click()
-    form = page.locator(".invite form")
-    await form.get_by_label("Nome").fill("Piero Verdi")
-    await form.get_by_label("Email").fill("piero@")
-    await form.get_by_role("button", name="Invita").click()
-    await expect(page.locator("#invite-email-error")).to_have_text(
-        "Scrivi un indirizzo email valido."
-    )
-    await expect(page.locator("table.people tbody tr")).to_have_count(2)  # nothing added
-    await page.locator(".invite form").get_by_label("Email").fill(f"piero-{client.slug}@x.it")
-    await page.locator(".invite form").get_by_label("Ruolo").select_option(label="Lettore")
-    await page.locator(".invite form").get_by_role("button", name="Invita").click()
-    await expect(page.locator(".people-done")).to_have_text("Persona invitata.")
-    row = page.locator("table.people tr").filter(has_text="Piero Verdi")
-    await expect(row).to_contain_text("Non ha ancora una password.")
-    await row.get_by_role("button", name="Crea il link per la password").click()
-    link = await page.locator(".shown-once input").input_value()
-    assert "/welcome?token=" in link
-
-    row = page.locator("table.people tr").filter(has_text="Piero Verdi")
-    await row.get_by_label("Ruolo di Piero Verdi").select_option(label="Membro")
-    await row.get_by_role("button", name="Cambia").click()
-    await expect(page.locator(".people-done")).to_have_text("Ruolo cambiato.")
-    row = page.locator("table.people tr").filter(has_text="Piero Verdi")
-    await expect(row.get_by_label("Ruolo di Piero Verdi")).to_have_value("client_member")
-    await row.locator(".member-remove summary").click()
-    await row.get_by_role("button", name="Togli l'accesso a Piero Verdi").click()
-    await expect(page.locator(".people-done")).to_have_text("Accesso tolto.")
-    await expect(page.locator("table.people tr").filter(has_text="Piero Verdi")).to_have_count(0)
-
-    me = page.locator("table.people tr").filter(has_text=admin.name)
-    await me.get_by_label(f"Ruolo di {admin.name}").select_option(label="Membro")
-    await me.get_by_role("button", name="Cambia").click()
-    await expect(page.locator(".people-refused")).to_contain_text("ultimo amministratore")
-    await page.goto(f"/t/{client.id}/people")  # (the refused form kept what was chosen)
-    me = page.locator("table.people tr").filter(has_text=admin.name)
-    await expect(me.get_by_label(f"Ruolo di {admin.name}")).to_have_value("client_admin")
-
-    await page.locator(".new-key summary").click()
-    await page.locator(".new-key form").get_by_label("Nome della chiave").fill("Gestionale")
-    await page.locator(".new-key form").get_by_role("button", name="Crea la chiave").click()
-    secret = await page.locator(".shown-once input").input_value()
-    assert len(secret) > 20
-    row = page.locator("table.keys tr").filter(has_text="Gestionale")
-    await row.locator(".key-revoke summary").click()
-    await row.get_by_role("button", name="Revoca «Gestionale»").click()
-    await expect(page.locator(".people-done")).to_have_text("Chiave revocata.")
-    await expect(page.locator("table.keys tr.revoked")).to_contain_text("Gestionale")
-
-    other = await open_page()
-    await sign_in(other, member)
-    await other.goto(f"/t/{client.id}")
-    await expect(other.get_by_role("link", name="Persone e chiavi")).to_have_count(0)
-    answer = await other.goto(f"/t/{client.id}/people")
-    assert answer is not None and answer.status == 403
-
-
 async def test_mends_from_an_acceptance_test_of_the_forms(
     open_page: Opener, portal: PortalServer
 ) -> None:
@@ -483,18 +404,16 @@ async def test_mends_from_an_acceptance_test_of_the_forms(
     await expect(page.locator("#value-error, [id$='value-error']").first).to_have_text(
         "Il valore è troppo grande."
     )
-    token = page.locator("form.sign-out input[type=hidden]")
-    name, value = await token.get_attribute("name"), await token.get_attribute("value")
-    assert name and value
+    token = await csrf(page)
     huge = "1" + "0" * 30
     revised = await page.request.post(
-        f"/t/{client.id}/kr/{kr}/target", form={name: value, "value": huge, "reason": "x"}
+        f"/t/{client.id}/kr/{kr}/target", form={**token, "value": huge, "reason": "x"}
     )
     assert revised.status == 422 and "Il valore è troppo grande." in await revised.text()
     objective = (await app.key_results.get(ctx, kr)).objective_id
     blank = await page.request.post(
         f"/t/{client.id}/plan/objectives/{objective}/key-results",
-        form={name: value, "title": "", "kind": "increase", "owner": admin.actor, "start": "",
+        form={**token, "title": "", "kind": "increase", "owner": admin.actor, "start": "",
               "target": "", "unit": "count", "currency": "", "unit_label": "", "weight": "1",
               "due_on": ""},
     )  # fmt: skip

@@ -29,9 +29,9 @@ from services.portal.i18n import Locale
 from services.portal.planning import (
     Planned,
     Planning,
-    below_of,
+    alignments,
     next_cycle_days,
-    parents_in,
+    parents_by_cycle,
 )
 from services.portal.portal import Portal
 from services.portal.views import by_date, choose_cycle, kpi_tiles, status_counts
@@ -164,20 +164,8 @@ async def dashboard_page(
 def _planning(state: ProgressView, names: Names, today: date) -> Planning:
     """What the planning forms offer."""
     starts_on, ends_on = next_cycle_days((c.ends_on for c in state.cycles.values()), today)
-    parents = {
-        cycle_id: sorted(
-            (state.objectives[o] for o in parents_in(state, cycle_id)),
-            key=lambda o: o.title.casefold(),
-        )
-        for cycle_id in state.cycles
-    }
-    aligns = {}
-    for o in state.objectives.values():
-        below = below_of(state, o.objective_id)
-        aligns[o.objective_id] = [
-            p for p in parents.get(o.cycle_id, []) if p.objective_id not in below
-        ]
+    parents = parents_by_cycle(state)
     return Planning(
-        people=people_choices(names), parents=parents, aligns=aligns, starts_on=starts_on,
-        ends_on=ends_on,
+        people=people_choices(names), parents=parents, aligns=alignments(state, parents),
+        starts_on=starts_on, ends_on=ends_on,
     )  # fmt: skip

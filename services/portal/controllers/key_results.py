@@ -167,8 +167,7 @@ EDIT_FIELDS = ("title", "owner", "weight", "due_on")
 
 def read_edit(form: FormDep, locale: LocaleDep) -> tuple[EditForm, dict[str, Any] | None]:
     """The typed fields back (to show again) and, when they read, the command's input: the
-    fields changed from what the form showed (`was_…`), only (a form left open must not put
-    back what someone changed meanwhile in a field it did not touch)."""
+    fields changed from what the form showed, only (changed_fields)."""
     title, owner, weight_text, due_text = (form.get(n, "").strip() for n in EDIT_FIELDS)
     typed = EditForm(title, owner, weight_text, due_text)
     if not typed.title:
@@ -180,10 +179,19 @@ def read_edit(form: FormDep, locale: LocaleDep) -> tuple[EditForm, dict[str, Any
     if typed.errors:
         return typed, None
     given = {"title": typed.title, "owner": typed.owner, "weight": weight, "due_on": due_on}
-    return typed, {
+    return typed, changed_fields(form, given, {name: getattr(typed, name) for name in given})
+
+
+def changed_fields(
+    form: Mapping[str, str], given: Mapping[str, Any], typed: Mapping[str, str]
+) -> dict[str, Any]:
+    """The fields of an edit form (`given`, as read) whose text (`typed`) is not what the
+    form showed (`was_…`): a form left open must not put back what someone changed
+    meanwhile in a field it did not touch."""
+    return {
         name: value
         for name, value in given.items()
-        if getattr(typed, name) != form.get(f"was_{name}", "").strip()
+        if typed[name] != form.get(f"was_{name}", "").strip()
     }
 
 
@@ -286,10 +294,9 @@ class KeyResultController(Controller):
     ) -> Response[Any]:
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.CHECK_IN)
         typed, given = read_form(form, locale, kr.kind)
-        if kr.archived or state.cycles[kr.cycle_id].is_closed:  # its form is gone: why
-            typed.errors = {
-                "form": locale.t("error.archived" if kr.archived else "error.cycle_closed")
-            }
+        gone = _frozen(kr, state.cycles[kr.cycle_id], "error.cycle_closed")
+        if gone is not None:  # its form is gone: why
+            typed.errors = {"form": locale.t(gone)}
         elif given is not None and not asked_first(  # a slip ("43,000" for 1,130,000)? asked once
             form, locale, typed, given.value, _far_off(kr, given.value),
             _far_said(locale, kr, given.value),
@@ -396,9 +403,9 @@ class KeyResultController(Controller):
         one a line of the history), as whoever may edit OKRs may (the API too)."""
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.EDIT_OKRS)
         typed, given = read_edit(form, locale)
-        if kr.archived or state.cycles[kr.cycle_id].is_closed:  # its form is gone: why
-            closed = "error.archived" if kr.archived else "edit.cycle_closed"
-            typed.errors = {"form": locale.t(closed)}
+        gone = _frozen(kr, state.cycles[kr.cycle_id], "edit.cycle_closed")
+        if gone is not None:  # its form is gone: why
+            typed.errors = {"form": locale.t(gone)}
         elif given == {}:
             typed.errors["form"] = locale.t("edit.nothing")
         elif (
@@ -436,9 +443,9 @@ class KeyResultController(Controller):
         it leaves the tree and the roll-ups; its page and history stay."""
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.EDIT_OKRS)
         typed = ReasonedForm(reason=form.get("reason", "").strip())
-        if kr.archived or state.cycles[kr.cycle_id].is_closed:  # its form is gone: why
-            closed = "error.archived" if kr.archived else "edit.cycle_closed"
-            typed.errors = {"form": locale.t(closed)}
+        gone = _frozen(kr, state.cycles[kr.cycle_id], "edit.cycle_closed")
+        if gone is not None:  # its form is gone: why
+            typed.errors = {"form": locale.t(gone)}
         elif not typed.reason:
             typed.errors["reason"] = locale.t("archive.reason_missing")
         else:
@@ -533,11 +540,9 @@ class KeyResultController(Controller):
             viewer.can(tenant.id, Permission.REVISE_TARGETS) and as_of is None
             and _no_revision(kr, cycle) is None
         )  # fmt: skip
-        can_edit = (
-            viewer.can(tenant.id, Permission.EDIT_OKRS) and as_of is None
-            and not kr.archived and not cycle.is_closed
-        )  # fmt: skip
-        can_check_in = allowed and not cycle.is_closed and not kr.archived
+        frozen = _frozen(kr, cycle, "") is not None  # (archived, or its cycle closed)
+        can_edit = viewer.can(tenant.id, Permission.EDIT_OKRS) and as_of is None and not frozen
+        can_check_in = allowed and not frozen
         return portal.pages.render(
             request, "key_result.html", locale=locale, viewer=viewer, tenant=tenant,
             section="dashboard", status=status, kr=kr, node=node, cycle=cycle,
@@ -604,13 +609,18 @@ def _corrections(lines: list[HistoryLine]) -> dict[str, list[HistoryLine]]:
     return out
 
 
-def _no_revision(kr: KeyResultView, cycle: CycleView) -> str | None:
-    """Why a target cannot be revised (the words' key), if it cannot."""
+def _frozen(kr: KeyResultView, cycle: CycleView, closed: str) -> str | None:
+    """Why a key result takes no change (the words' key: "error.archived", or `closed`
+    for a closed cycle's), if it takes none."""
     if kr.archived:
         return "error.archived"
-    if cycle.is_closed:
-        return "revision.cycle_closed"
-    return "revision.milestone" if kr.kind == "milestone" else None
+    return closed if cycle.is_closed else None
+
+
+def _no_revision(kr: KeyResultView, cycle: CycleView) -> str | None:
+    """Why a target cannot be revised (the words' key), if it cannot."""
+    gone = _frozen(kr, cycle, "revision.cycle_closed")
+    return gone or ("revision.milestone" if kr.kind == "milestone" else None)
 
 
 async def _written(
@@ -660,7 +670,11 @@ def _far_off(kr: KeyResultView, value: Decimal, *, latest: bool = True) -> bool:
     known = [kr.start, kr.target]
     if latest and kr.latest is not None:
         known.append(kr.latest.value)
-    span = abs(kr.target - kr.start)
+    return far_from(known, abs(kr.target - kr.start), value)
+
+
+def far_from(known: list[Decimal], span: Decimal, value: Decimal) -> bool:
+    """Whether a value lies further from all the values known than twice `span`."""
     return not min(known) - 2 * span <= value <= max(known) + 2 * span
 
 

@@ -10,11 +10,9 @@ reaches beyond what the admin manages) is said beside its field, and changes not
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Awaitable
-from typing import Any, TypeVar
-from uuid import UUID
+from typing import Any, NamedTuple, TypeVar
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -36,6 +34,7 @@ from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale
 from services.portal.planning import Planned, typed
 from services.portal.portal import Portal
+from services.portal.sessions import b64url, from_b64url
 from services.projector.waiting import wait_for_position
 from tenants import api_keys, memberships
 from tenants.errors import TenancyError, UnknownApiKeyError, UnknownMembershipError
@@ -68,11 +67,7 @@ class PeopleController(Controller):
         _may_see(viewer, tenant)
         said = done if done in _DONE else None
         shown = _shown_once(request, portal, viewer, tenant)
-        response = await _page(
-            request, portal, locale, viewer, tenant, said=said,
-            link=shown[1] if shown and shown[0] == "link" else None,
-            secret=shown[1][1] if shown and shown[0] == "key" else None,
-        )  # fmt: skip
+        response = await _page(request, portal, locale, viewer, tenant, said=said, shown=shown)
         if request.cookies.get(ONCE_COOKIE):  # read once: gone
             response.cookies.append(_once_cookie(portal, tenant, "", max_age=0))
         return response
@@ -182,7 +177,7 @@ class PeopleController(Controller):
         if made is None:
             return await _page(request, portal, locale, viewer, tenant, planned=planned, status=409)
         link = f"{request.base_url}welcome?token={made[0].token}"
-        return _show_once(portal, viewer, tenant, "link", member, link)
+        return _show_once(portal, viewer, tenant, Shown("link", link))
 
     @post("/keys", name="portal:key-create")
     async def create_key(
@@ -209,7 +204,7 @@ class PeopleController(Controller):
                 {"name": "name", "role": "role"},
             )  # fmt: skip
             if made is not None:
-                return _show_once(portal, viewer, tenant, "key", made[0].key.id, made[0].plaintext)
+                return _show_once(portal, viewer, tenant, Shown("key", made[0].plaintext))
         return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
 
     @post("/keys/{key_id:str}/revoke", name="portal:key-revoke")
@@ -248,43 +243,43 @@ form)."""
 ONCE_SECONDS = 120
 
 
-def _show_once(
-    portal: Portal, viewer: Principal, tenant: Tenant, kind: str, item: UUID, secret: str
-) -> Redirect:
+class Shown(NamedTuple):
+    """A password link or an API key, shown once."""
+
+    kind: str
+    """"link" or "key"."""
+    text: str
+
+
+def _show_once(portal: Portal, viewer: Principal, tenant: Tenant, shown: Shown) -> Redirect:
     """The people page, to show this link or key once."""
     expires = int(time.time()) + ONCE_SECONDS
-    text = ".".join((kind, viewer.id.hex, tenant.id.hex, item.hex, str(expires),
-                     _b64(secret.encode())))  # fmt: skip
+    text = ".".join((shown.kind, viewer.id.hex, tenant.id.hex, str(expires),
+                     b64url(shown.text.encode())))  # fmt: skip
     sealed = portal.signer.seal("once", text)
-    response = Redirect(path=f"/t/{tenant.id}/people?shown={kind}", status_code=303)
+    response = Redirect(path=f"/t/{tenant.id}/people?shown={shown.kind}", status_code=303)
     response.cookies.append(_once_cookie(portal, tenant, sealed, max_age=ONCE_SECONDS))
     return response
 
 
 def _shown_once(
     request: Request[Any, Any, Any], portal: Portal, viewer: Principal, tenant: Tenant
-) -> tuple[str, tuple[UUID, str]] | None:
+) -> Shown | None:
     """The link or key the page was sent to show, if its maker is looking, in time."""
     text = portal.signer.unseal("once", request.cookies.get(ONCE_COOKIE))
     try:
-        kind, maker, tenant_hex, item, expires, secret = (text or "").split(".")
+        kind, maker, tenant_hex, expires, secret = (text or "").split(".")
         if (maker, tenant_hex) != (viewer.id.hex, tenant.id.hex) or int(expires) < time.time():
             return None
-        return kind, (UUID(hex=item), base64.urlsafe_b64decode(secret + "==").decode())
+        return Shown(kind, from_b64url(secret).decode())
     except ValueError:
         return None
 
 
 def _once_cookie(portal: Portal, tenant: Tenant, value: str, *, max_age: int) -> Cookie:
-    return Cookie(
-        key=ONCE_COOKIE, value=value, max_age=max_age, expires=max_age,
-        path=f"/t/{tenant.id}/people", httponly=True, samesite="strict",
-        secure=portal.pages.secure_cookies,
-    )  # fmt: skip
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return portal.pages.cookie(
+        ONCE_COOKIE, value, max_age=max_age, path=f"/t/{tenant.id}/people", samesite="strict"
+    )
 
 
 def _done(tenant: Tenant, said: str) -> Redirect:
@@ -350,8 +345,7 @@ async def _page(
     *,
     planned: Planned | None = None,
     said: str | None = None,
-    link: tuple[UUID, str] | None = None,
-    secret: str | None = None,
+    shown: Shown | None = None,
     status: int = 200,
 ) -> Response[Any]:
     """The page: members (for whoever manages people), keys (for whoever manages keys),
@@ -368,10 +362,10 @@ async def _page(
         request, "people.html", locale=locale, viewer=viewer, tenant=tenant, section="people",
         status=status, members=sorted(members, key=lambda m: m.display_name.casefold()),
         keys=sorted(listed, key=lambda k: (k.revoked_at is not None, k.name.casefold())),
-        can_people=people, can_keys=keys, planned=planned, said=said, link=link,
-        secret=secret, member_roles=[(r, locale.t(f"role.{r}")) for r in MEMBER_ROLES],
+        can_people=people, can_keys=keys, planned=planned, said=said, shown=shown,
+        member_roles=[(r, locale.t(f"role.{r}")) for r in MEMBER_ROLES],
         key_roles=[(r, locale.t(f"role.{r}")) for r in KEY_ROLES],
     )  # fmt: skip
-    if link is not None or secret is not None:  # shown once: kept by no cache
+    if shown is not None:  # shown once: kept by no cache
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -26,7 +26,7 @@ from projections.progress_state import KPIView, ObjectiveView, ProgressView
 from services.app import Context
 from services.app.base import Written
 from services.portal.controllers.dashboard import dashboard_page
-from services.portal.controllers.key_results import people_choices
+from services.portal.controllers.key_results import changed_fields, far_from, people_choices
 from services.portal.dependencies import (
     FormDep,
     LocaleDep,
@@ -45,8 +45,8 @@ from services.portal.planning import (
     OBJECTIVE_EDIT_FIELDS,
     OBJECTIVE_FIELDS,
     Planned,
-    below_of,
-    parents_in,
+    alignments,
+    parents_by_cycle,
     typed,
 )
 from services.portal.portal import Portal
@@ -109,7 +109,8 @@ class PlanningController(Controller):
         title = planned.text("title")
         owner = planned.choice("owner", await _people(portal, tenant))
         level = planned.choice("level", _values(ObjectiveLevel))
-        parent = planned.choice("parent", ["", *map(str, parents_in(state, cycle))])
+        offered = [str(o.objective_id) for o in parents_by_cycle(state)[cycle]]
+        parent = planned.choice("parent", ["", *offered])
         weight = planned.number("weight")
         if not planned.errors and weight is not None:
             command = portal.app.objectives.create(
@@ -191,11 +192,7 @@ class PlanningController(Controller):
             "committed": planned.typed["committed"] == "yes",
             "roll_up_children": planned.typed["roll_up_children"] == "yes",
         }  # fmt: skip
-        changed = {
-            name: value
-            for name, value in given.items()
-            if planned.typed[name] != form.get(f"was_{name}", "").strip()
-        }
+        changed = changed_fields(form, given, planned.typed)
         if not planned.errors and not changed:
             planned.errors["form"] = locale.t("edit.nothing")
         if not planned.errors:
@@ -223,8 +220,7 @@ class PlanningController(Controller):
         state, objective = await _objective(portal, viewer, tenant, objective_id)
         planned = Planned("objective_align", str(objective.objective_id),
                           typed(form, ("parent",)), locale)  # fmt: skip
-        below = below_of(state, objective.objective_id)
-        offered = [str(o) for o in parents_in(state, objective.cycle_id) if o not in below]
+        offered = [str(o.objective_id) for o in alignments(state)[objective.objective_id]]
         parent = planned.choice("parent", ["", *offered])
         if not planned.errors and parent == str(objective.parent_id or ""):
             planned.errors["form"] = locale.t("edit.nothing")
@@ -348,8 +344,7 @@ def _far_off(kpi: KPIView, value: Decimal) -> bool:
     twice the way between them: likely a slip ("19,350" typed for 19.350, read as 19,35),
     which its key results would take as it is. Asked first, as a check-in's is."""
     known = [kpi.green, kpi.red] + ([] if kpi.latest is None else [kpi.latest.value])
-    span = abs(kpi.green - kpi.red) or abs(kpi.green) or Decimal(1)
-    return not min(known) - 2 * span <= value <= max(known) + 2 * span
+    return far_from(known, abs(kpi.green - kpi.red) or abs(kpi.green) or Decimal(1), value)
 
 
 def _confirmed(planned: Planned, value: Decimal) -> bool:

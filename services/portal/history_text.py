@@ -35,32 +35,55 @@ Units = Mapping[UUID, Measured]
 
 
 def units_of(state: ProgressView) -> Units:
-    """The units of a tenant's key results and KPIs, for local_text."""
+    """The units of a tenant's key results and KPIs, for Phrases."""
     units: dict[UUID, Measured] = {}
     units.update(state.key_results)
     units.update(state.kpis)
     return units
 
 
-def local_text(
-    line: HistoryLine, locale: Locale, names: dict[str, str], units: Units | None = None
-) -> str:
-    """The sentence of a line in the reader's language, its values in local form, in their
-    item's unit where `units` has it ("check-in € 118.000", "target revised 60 → 55 clienti"
-    read "check-in 118.000", "60 → 55")."""
-    unit = None if units is None else units.get(line.item_id)
-    measured = MEASURED_PARAMS.get(line.template, frozenset()) if unit is not None else ()
-    params = {
-        key: value if key in WORDS else locale.param(value, names)
-        for key, value in line.params.items()
-    }
-    for key in measured:
-        given = line.params.get(key)
-        number = None if given is None else _decimal(given)
-        if unit is not None and number is not None:
-            params[key] = locale.given(number, unit)
-    params["actor"] = locale.person(line.actor, names)
-    return render(line.template, params, locale.language)
+class Phrases:
+    """A reader's words for many history lines (a page, a download): each parameter value
+    and each person is put in words once, not on every line that names it (a 24,000-line
+    download put the same days, numbers and names in words about 160,000 times)."""
+
+    def __init__(self, locale: Locale, names: dict[str, str], units: Units | None = None):
+        self.locale, self.names, self.units = locale, names, units
+        self._params: dict[str, str | None] = {}
+        self._people: dict[str | None, str] = {}
+
+    def param(self, text: str) -> str | None:
+        """`Locale.param` of a value, said once."""
+        try:
+            return self._params[text]
+        except KeyError:
+            said = self._params[text] = self.locale.param(text, self.names)
+            return said
+
+    def person(self, actor: str | None) -> str:
+        """`Locale.person` of an actor, said once."""
+        said = self._people.get(actor)
+        if said is None:
+            said = self._people[actor] = self.locale.person(actor, self.names)
+        return said
+
+    def text(self, line: HistoryLine) -> str:
+        """The sentence of a line in the reader's language, its values in local form, in
+        their item's unit where `units` has it ("check-in € 118.000", "target revised 60 →
+        55 clienti" read "check-in 118.000", "60 → 55")."""
+        unit = None if self.units is None else self.units.get(line.item_id)
+        measured = MEASURED_PARAMS.get(line.template, frozenset()) if unit is not None else ()
+        params = {
+            key: value if key in WORDS or value is None else self.param(value)
+            for key, value in line.params.items()
+        }
+        for key in measured:
+            given = line.params.get(key)
+            number = None if given is None else _decimal(given)
+            if unit is not None and number is not None:
+                params[key] = self.locale.given(number, unit)
+        params["actor"] = self.person(line.actor)
+        return render(line.template, params, self.locale.language)
 
 
 _FORMULA_AFTER = {sep: re.compile(rf"({sep})(?=[=+\-@\t\r])") for sep in ",;"}
@@ -73,7 +96,8 @@ def _defused(cell: str, other: str) -> str:
     one starts a cell ("Q4;=1+1" in the English file, split on semicolons, had a cell
     "=1+1"). This file's own separator needs none: the cell is quoted where it holds one,
     and the other split does not cut there."""
-    cell = _FORMULA_AFTER[other].sub(r"\1'", cell)
+    if other in cell:
+        cell = _FORMULA_AFTER[other].sub(r"\1'", cell)
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
@@ -110,6 +134,7 @@ def csv_lines(
     as the reader's spreadsheet splits it: by semicolons in Italian (its decimal mark is the
     comma), by commas in English."""
     buffer, writer, defused = _sheet(locale)
+    phrases = Phrases(locale, names, units)
     if header:
         writer.writerow(
             [
@@ -130,9 +155,9 @@ def csv_lines(
         writer.writerow([
             str(line.position), line.recorded_at.isoformat(),
             line.valid_on.isoformat() if line.valid_on else "",
-            defused(locale.person(line.actor, names)), locale.t(f"kind.{line.item_kind}"),
+            defused(phrases.person(line.actor)), locale.t(f"kind.{line.item_kind}"),
             defused(line.item_title),
-            defused(local_text(line, locale, names, units)),
+            defused(phrases.text(line)),
             defused(said_reason(line.reason, locale.language) or ""),
         ])  # fmt: skip
     return buffer.getvalue()

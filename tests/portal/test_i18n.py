@@ -272,7 +272,10 @@ def test_a_history_line_says_its_values_in_their_unit() -> None:
     number of the line (a confidence, a weight) and a line of an item of unknown unit
     stay plain."""
     from projections.history_lines import HistoryLine
-    from services.portal.history_text import local_text
+    from services.portal.history_text import Phrases
+
+    def local_text(line, locale, names, units=None):
+        return Phrases(locale, names, units).text(line)
 
     revenue, clients, reply = UUID(int=1), UUID(int=2), UUID(int=3)
     units = {revenue: Unit("currency", "EUR"), clients: Unit("count", None, "clienti"),

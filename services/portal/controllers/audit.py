@@ -17,7 +17,7 @@ from projections.audit import AuditEntry, audit_jsonl
 from projections.history import line_actors
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import BadFiltersError, ForbiddenError
-from services.portal.history_text import BOM, audit_csv_lines, local_text, units_of
+from services.portal.history_text import BOM, Phrases, audit_csv_lines, units_of
 from services.portal.i18n import Locale
 from services.portal.views import DayFilters, csv_download, download, offered_person
 from services.read import audit, history_at, progress_state
@@ -105,7 +105,8 @@ class AuditController(Controller):
         acted = {e.actor for e in shown} | line_actors(lines.values())
         names = await portal.people.names(tenant.id, acted)
         units = units_of(await progress_state(portal.system.pool, tenant.id))
-        said = {at: local_text(line, locale, names, units) for at, line in lines.items()}
+        phrases = Phrases(locale, names, units)
+        said = {at: phrases.text(line) for at, line in lines.items()}
         return portal.pages.render(
             request, "audit.html", locale=locale, viewer=viewer, tenant=tenant,
             section="audit", entries=shown, said=said, names=names, report=report, after=after,
@@ -175,7 +176,8 @@ async def _spreadsheet(
         lines = await history_at(portal.system.pool, tenant.id, [e.position for e in entries])
         acted = {e.actor for e in entries} | line_actors(lines.values())
         names = await portal.people.names(tenant.id, acted)
-        said = {at: local_text(line, locale, names, units) for at, line in lines.items()}
+        phrases = Phrases(locale, names, units)
+        said = {at: phrases.text(line) for at, line in lines.items()}
         yield audit_csv_lines(locale, entries, said, names, header=header)
         header = False
 

@@ -25,9 +25,9 @@ from services.portal.history_text import (
     BOM,
     CHANGE_KINDS,
     ITEM_KINDS,
+    Phrases,
     csv_lines,
     diff_groups,
-    local_text,
     units_of,
 )
 from services.portal.views import (
@@ -131,11 +131,11 @@ class HistoryController(Controller):
             limit=PAGE + 1, access_reasons=viewer.can(tenant.id, Permission.READ_AUDIT),
         )  # fmt: skip
         names = await portal.people.names(tenant.id, line_actors(lines))
-        shown, units = lines[:PAGE], units_of(state)
+        shown, phrases = lines[:PAGE], Phrases(locale, names, units_of(state))
         today = portal.today()
         return portal.pages.render(
             request, "history.html", locale=locale, viewer=viewer, tenant=tenant,
-            section="history", lines=[(ln, local_text(ln, locale, names, units)) for ln in shown],
+            section="history", lines=[(ln, phrases.text(ln)) for ln in shown],
             more=shown[-1].position if len(lines) > PAGE else None, names=names, state=state,
             filters=filters.shown(), filter_link=filters.link(), bad=bad,
             item_kinds=ITEM_KINDS, change_kinds=CHANGE_KINDS, today=today,

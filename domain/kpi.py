@@ -154,6 +154,30 @@ class KPI(Aggregate):
             kpi: KPI = aggregate
             kpi._name = self.name
 
+    class OwnerChanged(Aggregate.Event):
+        """Another person answers for the KPI."""
+
+        TOPIC = "okr.KPI.OwnerChanged"
+        owner: str
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep the new owner."""
+            kpi: KPI = aggregate
+            kpi._owner = self.owner
+
+    class FrequencyChanged(Aggregate.Event):
+        """The KPI is to be measured every so many days from now on."""
+
+        TOPIC = "okr.KPI.FrequencyChanged"
+        frequency_days: int
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep the new frequency."""
+            kpi: KPI = aggregate
+            kpi._frequency_days = self.frequency_days
+
     class KeyResultLinked(Aggregate.Event):
         """A key result now takes this KPI's measurements as check-ins."""
 
@@ -342,6 +366,22 @@ class KPI(Aggregate):
         self._check_active()
         new = values.title(name, "name")
         self.trigger_event(self.Renamed, name=new, author=values.principal(author, "author"))
+
+    def change_owner(self, *, owner: str, author: str) -> None:
+        """Hand the KPI to another owner."""
+        self._check_active()
+        new = values.principal(owner, "owner")
+        self.trigger_event(self.OwnerChanged, owner=new, author=values.principal(author, "author"))
+
+    def change_frequency(self, *, frequency_days: int, author: str) -> None:
+        """Measure the KPI every `frequency_days` days from now on (whether it is overdue is
+        then counted by the new frequency)."""
+        self._check_active()
+        self.trigger_event(
+            self.FrequencyChanged,
+            frequency_days=_frequency(frequency_days),
+            author=values.principal(author, "author"),
+        )
 
     def archive(self, *, reason: str, author: str) -> None:
         """Retire the KPI, with a reason."""

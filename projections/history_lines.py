@@ -524,6 +524,8 @@ _DESCRIBERS: dict[type, Describer] = {
     KPI.MeasurementCorrected: _measurement_corrected,
     KPI.ThresholdsChanged: _thresholds,
     KPI.Renamed: _kpi_field("name", "kpi.renamed"),
+    KPI.OwnerChanged: _kpi_field("owner", "kpi.owner_changed"),
+    KPI.FrequencyChanged: _kpi_field("frequency_days", "kpi.frequency_changed"),
     KPI.KeyResultLinked: _kpi_link("kpi.key_result_linked", linked=True),
     KPI.KeyResultUnlinked: _kpi_link("kpi.key_result_unlinked", linked=False),
     KPI.Archived: _kpi_field("archived", "kpi.archived"),

@@ -199,6 +199,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "KPI renamed '{before}' → '{after}' by {actor}",
         "it": "indicatore rinominato '{before}' → '{after}' da {actor}",
     },
+    "kpi.owner_changed": {
+        "en": "owner of KPI '{title}' changed {before} → {after} by {actor}",
+        "it": "responsabile dell'indicatore '{title}' cambiato {before} → {after} da {actor}",
+    },
+    "kpi.frequency_changed": {
+        "en": "KPI '{title}' to be measured every {after} days (was {before}), by {actor}",
+        "it": "indicatore '{title}' da misurare ogni {after} giorni (erano {before}), da {actor}",
+    },
     "kpi.archived": {
         "en": "KPI '{title}' archived by {actor}: '{reason}'",
         "it": "indicatore '{title}' archiviato da {actor}: '{reason}'",

@@ -298,6 +298,14 @@ def _kpi_renamed(state: ProgressView, e: KPI.Renamed, r: Recorded) -> ProgressVi
     return _kpi(state, e.originator_id, name=e.name)
 
 
+def _kpi_owner(state: ProgressView, e: KPI.OwnerChanged, r: Recorded) -> ProgressView:
+    return _kpi(state, e.originator_id, owner=e.owner)
+
+
+def _kpi_frequency(state: ProgressView, e: KPI.FrequencyChanged, r: Recorded) -> ProgressView:
+    return _kpi(state, e.originator_id, frequency_days=e.frequency_days)
+
+
 def _kpi_linked(state: ProgressView, e: KPI.KeyResultLinked, r: Recorded) -> ProgressView:
     kpi = state.kpis.get(e.originator_id)
     if kpi is None or e.key_result_id in kpi.linked_key_results:
@@ -365,6 +373,8 @@ _HANDLERS: dict[type, Handler] = {
     KPI.MeasurementCorrected: _measurement_corrected,
     KPI.ThresholdsChanged: _kpi_thresholds,
     KPI.Renamed: _kpi_renamed,
+    KPI.OwnerChanged: _kpi_owner,
+    KPI.FrequencyChanged: _kpi_frequency,
     KPI.KeyResultLinked: _kpi_linked,
     KPI.KeyResultUnlinked: _kpi_unlinked,
     KPI.Archived: _kpi_archived,

@@ -70,14 +70,25 @@ class KpiCommands(Commands):
         kpi.change_thresholds(green=green, red=red, reason=reason, author=ctx.actor)
         return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
 
-    async def rename(
-        self, ctx: Context, kpi_id: UUID, *, name: str, if_match: int | None = None
+    async def edit(
+        self,
+        ctx: Context,
+        kpi_id: UUID,
+        *,
+        if_match: int | None = None,
+        name: str | None = None,
+        owner: str | None = None,
+        frequency_days: int | None = None,
     ) -> Written:
-        """Give the KPI another name (the same name: nothing written)."""
+        """Change any of the given fields in one command (unchanged values record nothing)."""
         kpi = await self.get(ctx, kpi_id)
         self.check_version(kpi, if_match)
-        if values.title(name, "name") != kpi.name:  # as it would be kept ("Nome " is "Nome")
+        if name is not None and values.title(name, "name") != kpi.name:  # as it would be kept
             kpi.rename(name=name, author=ctx.actor)
+        if owner is not None and owner != kpi.owner:
+            kpi.change_owner(owner=owner, author=ctx.actor)
+        if frequency_days is not None and frequency_days != kpi.frequency_days:
+            kpi.change_frequency(frequency_days=frequency_days, author=ctx.actor)
         return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
 
     async def archive(

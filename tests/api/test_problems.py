@@ -691,3 +691,47 @@ async def test_a_query_parameter_given_twice_is_refused(
     problem = assert_problem(refused, 422)
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("limit", "repeated_parameter")]
     assert (await client.get(f"{base}?limit=1", headers=auth)).status_code == 200
+
+
+async def test_a_kpi_s_owner_and_frequency_change_in_one_edit_and_refuse_what_is_wrong(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """PATCH /kpis/{id} takes a new owner and frequency besides the name (a person leaves, a
+    weekly KPI becomes monthly); the same values again write nothing; a frequency outside
+    1..366 days, not a whole number, or a blank owner is a problem naming the field, and
+    nothing is written; an archived KPI takes neither (409)."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/kpis"
+    auth = world.a.auth("client_admin")
+    made = await client.post(base, headers=auth, json={
+        "name": "Reclami", "direction": "lower_is_better", "green": 5, "red": 9,
+        "frequency_days": 7, "owner": "user:giulia",
+    })  # fmt: skip
+    kpi = f"{base}/{made.json()['id']}"
+    edited = await client.patch(kpi, headers=auth, json={"owner": "Marco", "frequency_days": 30})
+    assert edited.status_code == 200, edited.text
+    after = {"min_position": edited.headers["x-okr-position"]}
+    shown = (await client.get(kpi, headers=auth, params=after)).json()
+    assert (shown["owner"], shown["frequency_days"], shown["name"]) == ("Marco", 30, "Reclami")
+    again = await client.patch(kpi, headers=auth, json={"owner": "Marco", "frequency_days": 30})
+    assert again.headers["x-okr-position"] == "0"
+    head = await log_head(client, world)
+    for body, status, field in (
+        ({"frequency_days": 0}, 422, "frequency_days"),
+        ({"frequency_days": 367}, 422, "frequency_days"),
+        ({"frequency_days": "monthly"}, 422, "frequency_days"),
+        ({"frequency_days": 7.5}, 422, "frequency_days"),
+        ({"owner": "  "}, 422, "owner"),
+        ({"name": "Reclami aperti", "owner": ""}, 422, "owner"),  # the name neither
+    ):
+        refused = await client.patch(kpi, headers=auth, json=body)
+        assert assert_problem(refused, status)["errors"][0]["field"] == field, body
+    assert await log_head(client, world) == head
+    lines = await client.get(
+        f"/api/v1/tenants/{world.a.tenant.id}/history", headers=auth,
+        params={"item_id": made.json()["id"], **after},
+    )  # fmt: skip
+    said = [line["text"] for line in lines.json()["items"]]
+    assert any("to be measured every 30 days (was 7)" in t for t in said), said
+    await client.post(f"{kpi}/archive", headers=auth, json={"reason": "non serve più"})
+    late = await client.patch(kpi, headers=auth, json={"frequency_days": 14})
+    assert assert_problem(late, 409)["errors"][0]["field"] == "kpi_id"

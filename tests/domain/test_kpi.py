@@ -13,6 +13,7 @@ from domain.errors import (
     ArchivedError,
     DuplicateIdError,
     InvalidDateError,
+    InvalidTitleError,
     InvalidValueError,
     ReasonRequiredError,
     ThresholdError,
@@ -165,6 +166,32 @@ def test_archived_kpi_cannot_change() -> None:
         kpi.rename(name="x", author=AUTHOR)
     assert_nothing_recorded(kpi, version)
     assert kpi.name == "Tempo di prima risposta" and kpi.is_archived
+
+
+def test_a_kpi_changes_hands_and_frequency_until_it_is_archived() -> None:
+    """A person leaves, a KPI reviewed weekly becomes monthly: both are recorded with who
+    changed them; a frequency outside 1..366 days and a blank owner change nothing, and an
+    archived KPI takes neither."""
+    kpi = a_kpi()
+    kpi.change_owner(owner="user:anna", author=AUTHOR)
+    kpi.change_frequency(frequency_days=30, author=AUTHOR)
+    assert (kpi.owner, kpi.frequency_days) == ("user:anna", 30)
+    version = settled(kpi)
+    for days, field in ((0, "frequency_days"), (367, "frequency_days"), (True, "frequency_days")):
+        with pytest.raises(InvalidValueError) as err:
+            kpi.change_frequency(frequency_days=days, author=AUTHOR)
+        assert err.value.field == field
+    with pytest.raises(InvalidTitleError) as blank:
+        kpi.change_owner(owner=" ", author=AUTHOR)
+    assert blank.value.field == "owner"
+    assert_nothing_recorded(kpi, version)
+    kpi.archive(reason="merged", author=AUTHOR)
+    version = settled(kpi)
+    with pytest.raises(ArchivedError):
+        kpi.change_owner(owner="user:marco", author=AUTHOR)
+    with pytest.raises(ArchivedError):
+        kpi.change_frequency(frequency_days=7, author=AUTHOR)
+    assert_nothing_recorded(kpi, version)
 
 
 def test_linking_a_key_result_is_remembered_once_and_can_be_undone() -> None:

@@ -62,6 +62,8 @@ def a_full_history() -> list[Any]:
     kpi.correct_measurement(measurement_id=measured, value=D("21.5"), reason="typo", author=AUTHOR)
     kpi.change_thresholds(green=D(19), red=D(23), reason="new SLA", author=AUTHOR)
     kpi.rename(name="Tempo di risposta", author=AUTHOR)
+    kpi.change_owner(owner="user-giulia", author=AUTHOR)
+    kpi.change_frequency(frequency_days=14, author=AUTHOR)
     kr = a_key_result(cycle, objective)
     kr.link_to_kpi(kpi=kpi, cycle=cycle, author=AUTHOR)
     kpi.link_key_result(key_result_id=kr.id, author=AUTHOR)

@@ -202,5 +202,7 @@ def _edit_everything_else(
     meter.unlink_key_result(key_result_id=response.id, author="alice")
     log.save(response, meter)
     meter.rename(name="Soddisfazione clienti", author="alice")
+    meter.change_owner(owner="dario", author="alice")
+    meter.change_frequency(frequency_days=30, author="alice")
     meter.archive(reason="replaced", author="alice")
     log.save(meter)

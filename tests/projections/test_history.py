@@ -20,12 +20,15 @@ from projections.history import (
     render,
 )
 from projections.history_text import FOLLOWS, said_reason, value_text
+from projections.progress_state import kpi_stale
 from tests.projections.builders import (
     Log,
     active_quarter,
     busy_tenant,
     check_in,
+    fold_all,
     key_result,
+    kpi,
     objective,
     seed_efficiency,
 )
@@ -139,6 +142,33 @@ def test_reparenting_writes_a_line_with_both_parents() -> None:
     assert render(line.template, line.params, "it") == (
         "'Vendere' riallineato 'Crescere' → 'Fidelizzare' da alice"
     )
+
+
+def test_a_kpi_handed_over_and_measured_less_often_says_both() -> None:
+    """Its owner and its frequency change in words, before → after, in both languages; the
+    state then counts it overdue by the new frequency."""
+    log = Log()
+    meter = kpi(log, "Soddisfazione")
+    meter.record_measurement(value=85, on=date(2027, 1, 4), author="alice")
+    log.save(meter)
+    weekly = fold_all(log.records).kpis[meter.id]
+    meter.change_owner(owner="dario", author="alice")
+    meter.change_frequency(frequency_days=30, author="alice")
+    log.save(meter, actor="alice")
+
+    owner, frequency = _lines(log)[-2:]
+
+    assert owner.text == "owner of KPI 'Soddisfazione' changed alice → dario by alice"
+    assert owner.changes == [FieldChange("owner", "alice", "dario")]
+    assert render(frequency.template, frequency.params, "it") == (
+        "indicatore 'Soddisfazione' da misurare ogni 30 giorni (erano 7), da alice"
+    )
+    assert frequency.changes == [FieldChange("frequency_days", "7", "30")]
+    state = fold_all(log.records).kpis[meter.id]
+    assert (state.owner, state.frequency_days) == ("dario", 30)
+    twenty_days_on = date(2027, 1, 24)
+    assert kpi_stale(weekly, weekly.latest, twenty_days_on)
+    assert not kpi_stale(state, state.latest, twenty_days_on)
 
 
 def test_every_event_of_a_busy_tenant_gets_a_known_template_in_both_languages() -> None:

@@ -89,8 +89,8 @@ class KpiController(Controller):
         kpi = await okr.kpis.get(ctx, kpi_id)
         return item(KpiOut.of(kpi), kpi.version)
 
-    @patch("/{kpi_id:uuid}", guards=[requires_edit_okrs], summary="Rename a KPI")
-    async def rename(
+    @patch("/{kpi_id:uuid}", guards=[requires_edit_okrs], summary="Edit a KPI")
+    async def edit(
         self,
         kpi_id: FromPath[UUID],
         data: JSONBody[KpiEditIn],
@@ -98,8 +98,11 @@ class KpiController(Controller):
         ctx: ContextDep,
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
-        """The same name again changes nothing and writes nothing."""
-        result = await okr.kpis.rename(ctx, kpi_id, name=data.name, if_match=if_match)
+        """Name, owner, frequency (unchanged values record nothing)."""
+        result = await okr.kpis.edit(
+            ctx, kpi_id, if_match=if_match, name=data.name, owner=data.owner,
+            frequency_days=data.frequency_days,
+        )  # fmt: skip
         return written(result)
 
     @post(

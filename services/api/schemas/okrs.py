@@ -151,9 +151,12 @@ class KpiIn(Body):
 
 
 class KpiEditIn(Body):
-    """A KPI's new name."""
+    """Fields to change (unchanged values record nothing): its name, who owns it, every how
+    many days it is to be measured."""
 
-    name: str
+    name: str | None = None
+    owner: str | None = None
+    frequency_days: int | None = None
 
 
 class ThresholdsIn(Body):

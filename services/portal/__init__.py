@@ -30,6 +30,7 @@ from services.portal.controllers.key_results import KeyResultController
 from services.portal.controllers.people import PeopleController
 from services.portal.controllers.planning import PlanningController
 from services.portal.controllers.portfolio import PortfolioController
+from services.portal.controllers.scores import ScoreController
 from services.portal.controllers.session import SessionController
 from services.portal.dependencies import (
     provide_form,
@@ -71,6 +72,7 @@ def portal_router(system: System, settings: Any) -> Router:
             DashboardController,
             KeyResultController,
             PlanningController,
+            ScoreController,
             PeopleController,
             HistoryController,
             AuditController,

@@ -305,6 +305,60 @@ _CHECK_IN: M = {
     },
 }
 
+_SCORES: M = {
+    "score.changes": {"it": "Modifiche del punteggio", "en": "Score changes"},
+    "score.open": {"it": "Modifica il punteggio", "en": "Change the score"},
+    "score.new": {"it": "Nuovo punteggio, da 0 a 1", "en": "New score, from 0 to 1"},
+    "score.new_hint": {
+        "it": "Come sono mostrati i punteggi: 0,7 (oppure 70 %). Ora è {now}.",
+        "en": "As scores are shown: 0.7 (or 70%). It is {now} now.",
+    },
+    "score.reason_hint": {
+        "it": "Perché lo modifichi: resta nello storico, con il punteggio di prima. Gli"
+        " obiettivi di cui fa parte seguono, se nessuno li ha modificati a mano.",
+        "en": "Why you change it: it stays in the history, with the score before. The"
+        " objectives it is part of follow, unless someone changed them by hand.",
+    },
+    "score.submit": {"it": "Modifica il punteggio", "en": "Change the score"},
+    "score.done": {
+        "it": "Punteggio modificato: gli obiettivi di cui fa parte lo seguono.",
+        "en": "Score changed: the objectives it is part of follow it.",
+    },
+    "score.out_of_range": {
+        "it": "Un punteggio va da 0 a 1 (per esempio 0,7), oppure da 0 a 100 %.",
+        "en": "A score is from 0 to 1 (for example 0.7), or from 0 to 100%.",
+    },
+    "score.changed_meanwhile": {
+        "it": "Qualcun altro ha appena modificato questo punteggio: ora è {now}. Riprova se"
+        " serve ancora.",
+        "en": "Someone else changed this score just now: it is {now}. Try again if still needed.",
+    },
+    "score.unchanged": {
+        "it": "Il punteggio è già {now}: scrivine un altro.",
+        "en": "The score is {now} already: write another.",
+    },
+    "score.not_closed": {
+        "it": "Il ciclo '{name}' non è chiuso: non ci sono ancora punteggi da modificare.",
+        "en": "The cycle '{name}' is not closed: there are no scores to change yet.",
+    },
+    "score.archived": {
+        "it": "È archiviato: il suo punteggio non si modifica.",
+        "en": "It is archived: its score is not changed.",
+    },
+    "score.not_scored": {
+        "it": "Non ha avuto un punteggio alla chiusura: non ce n'è uno da modificare.",
+        "en": "It had no score at the close: there is none to change.",
+    },
+    "error.cycle_not_closed": {
+        "it": "Il ciclo non è chiuso: non ci sono ancora punteggi da modificare.",
+        "en": "The cycle is not closed: there are no scores to change yet.",
+    },
+    "error.unknown_score_item": {
+        "it": "Non ha avuto un punteggio alla chiusura: non ce n'è uno da modificare.",
+        "en": "It had no score at the close: there is none to change.",
+    },
+}
+
 _ERRORS: M = {
     "error.not_finite": {
         "it": "Il valore deve essere un numero.",
@@ -974,5 +1028,5 @@ _AUDIT: M = {
 
 MESSAGES: M = {
     **_APP, **_UNITS, **_STATES, **_DASHBOARD, **_CHECK_IN, **_ERRORS, **_SIGN_IN,
-    **_PORTFOLIO, **_HISTORY, **_FIELDS, **_PLANNING, **_AUDIT,
+    **_PORTFOLIO, **_HISTORY, **_FIELDS, **_PLANNING, **_AUDIT, **_SCORES,
 }  # fmt: skip

@@ -34,6 +34,7 @@ from services.portal.planning import (
     parents_by_cycle,
 )
 from services.portal.portal import Portal
+from services.portal.scores import score_changes
 from services.portal.views import by_date, choose_cycle, kpi_tiles, status_counts
 from services.projector.waiting import wait_for_position
 from services.read import progress_state
@@ -121,6 +122,7 @@ DONE = {
     "objective_edited": "edit.saved",
     "objective_aligned": "plan.objective.aligned",
     "objective_archived": "plan.objective.archived",
+    "score_adjusted": "score.done",
 }
 """What the dashboard says once something was done on it (?done=), by what."""
 
@@ -147,13 +149,15 @@ async def dashboard_page(
     tree = progress_tree(state, today=today, cadence_days=tenant.check_in_cadence_days)
     cycles = by_date(tree.cycles)
     chosen = choose_cycle(cycles, optional_id(cycle))
-    names = await portal.people.names(tenant.id)  # owners: the tenant's people
+    rescored = await score_changes(portal.system.pool, tenant.id, state, chosen)
+    acted = {line.actor for lines in rescored.values() for line in lines}
+    names = await portal.people.names(tenant.id, acted)  # owners: the tenant's people
     return portal.pages.render(
         request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
         section="dashboard", cycles=cycles, cycle=chosen, names=names,
         counts=status_counts(chosen) if chosen else {},
         kpis=kpi_tiles(state, kpi_board(state, today=today), locale), today=today,
-        as_of=None, status=status, cycle_said=said, cycle_refused=refused,
+        as_of=None, status=status, cycle_said=said, cycle_refused=refused, rescored=rescored,
         can_activate=viewer.can(tenant.id, Permission.EDIT_OKRS),
         can_close=viewer.can(tenant.id, Permission.CLOSE_CYCLES),
         plan=_planning(state, names, today) if viewer.can(tenant.id, Permission.EDIT_OKRS)

@@ -230,6 +230,11 @@ async def test_a_score_change_that_cannot_be_made_says_why_beside_its_field(
     for item in (theirs, "non-un-id"):
         answer = await page.request.post(f"/t/{client.id}/scores/{item}", form=sent)
         assert answer.status == 404, item
+    before = await portal.system.store.head(client.id)
+    unsigned = {k: v for k, v in sent.items() if k not in token} | {"was": "0.6"}
+    answer = await page.request.post(f"/t/{client.id}/scores/{new}", form=unsigned)
+    assert answer.status == 403  # no CSRF token: as every form of the portal
+    assert await portal.system.store.head(client.id) == before
     await page.goto(f"/t/{client.id}?cycle={cycle}")
     await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,6")  # nothing recorded
 

@@ -151,7 +151,7 @@ async def dashboard_page(
     chosen = choose_cycle(cycles, optional_id(cycle))
     rescored = await score_changes(portal.system.pool, tenant.id, state, chosen)
     acted = {line.actor for lines in rescored.values() for line in lines}
-    names = await portal.people.names(tenant.id, acted)  # owners: the tenant's people
+    names = await portal.people.names(tenant.id, acted)  # owners, and who changed a score
     return portal.pages.render(
         request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
         section="dashboard", cycles=cycles, cycle=chosen, names=names,

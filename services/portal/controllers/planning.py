@@ -320,7 +320,7 @@ class PlanningController(Controller):
         on = planned.day("on")
         if kpi.archived:  # its form is gone (retired meanwhile): said at the top
             planned.errors = {"form": locale.t("measurement.retired")}
-        elif value is not None and _far_off(kpi, value) and not _confirmed(planned, value):
+        elif value is not None and far_off_kpi(kpi, value) and not confirmed(planned, value):
             planned.typed["confirm"] = planned.typed["value"]  # sent again unchanged: kept
             planned.errors["value"] = locale.t(
                 "measurement.far_off", value=locale.value(value, kpi),
@@ -339,7 +339,7 @@ class PlanningController(Controller):
         return await _refused(request, portal, locale, viewer, tenant, None, planned)
 
 
-def _far_off(kpi: KPIView, value: Decimal) -> bool:
+def far_off_kpi(kpi: KPIView, value: Decimal) -> bool:
     """Whether a KPI's value lies further from its thresholds (and its latest value) than
     twice the way between them: likely a slip ("19,350" typed for 19.350, read as 19,35),
     which its key results would take as it is. Asked first, as a check-in's is."""
@@ -347,7 +347,7 @@ def _far_off(kpi: KPIView, value: Decimal) -> bool:
     return far_from(known, abs(kpi.green - kpi.red) or abs(kpi.green) or Decimal(1), value)
 
 
-def _confirmed(planned: Planned, value: Decimal) -> bool:
+def confirmed(planned: Planned, value: Decimal) -> bool:
     """Whether the value is the one the person was asked about, sent again."""
     return planned.locale.parse_number(planned.typed["confirm"]) == value
 

@@ -27,6 +27,7 @@ from services.portal.controllers.audit import AuditController
 from services.portal.controllers.dashboard import DashboardController
 from services.portal.controllers.history import HistoryController
 from services.portal.controllers.key_results import KeyResultController
+from services.portal.controllers.kpis import KpiController
 from services.portal.controllers.people import PeopleController
 from services.portal.controllers.planning import PlanningController
 from services.portal.controllers.portfolio import PortfolioController
@@ -71,6 +72,7 @@ def portal_router(system: System, settings: Any) -> Router:
             PortfolioController,
             DashboardController,
             KeyResultController,
+            KpiController,
             PlanningController,
             ScoreController,
             PeopleController,

@@ -1026,7 +1026,101 @@ _AUDIT: M = {
     "audit.none": {"it": "Nessun evento.", "en": "No events."},
 }
 
+_KPI_PAGE: M = {
+    "kpi_page.heading": {"it": "Indicatore (KPI)", "en": "KPI"},
+    "kpi_page.every": {"it": "Si misura", "en": "Measured"},
+    "kpi_page.days": {"it": "ogni {n} giorni", "en": "every {n} days"},
+    "kpi_page.rename": {"it": "Rinomina", "en": "Rename"},
+    "kpi_page.rename_submit": {"it": "Salva il nome", "en": "Save the name"},
+    "kpi_page.thresholds": {"it": "Sposta le soglie", "en": "Move the thresholds"},
+    "kpi_page.thresholds_hint": {
+        "it": "Perché le sposti: resta nello storico, con le soglie di prima.",
+        "en": "Why you move them: it stays in the history, with the thresholds before.",
+    },
+    "kpi_page.thresholds_submit": {"it": "Salva le soglie", "en": "Save the thresholds"},
+    "kpi_page.moves": {"it": "Soglie spostate", "en": "Thresholds moved"},
+    "kpi_page.moved": {
+        "it": "Verde {green_before} → {green_after}, rossa {red_before} → {red_after}, da {who}"
+        " il {when}:",
+        "en": "Green {green_before} → {green_after}, red {red_before} → {red_after}, by {who}"
+        " on {when}:",
+    },
+    "kpi_page.feeds": {"it": "Risultati chiave alimentati", "en": "Key results it feeds"},
+    "kpi_page.feeds_none": {
+        "it": "Non alimenta nessun risultato chiave.",
+        "en": "It feeds no key result.",
+    },
+    "kpi_page.feed": {"it": "Alimenta un risultato chiave", "en": "Feed a key result"},
+    "kpi_page.feed_which": {"it": "Risultato chiave", "en": "Key result"},
+    "kpi_page.feed_choose": {"it": "Scegli…", "en": "Choose…"},
+    "kpi_page.feed_hint": {
+        "it": "Le misure registrate da ora diventano i suoi aggiornamenti (quelle di prima no).",
+        "en": "The measurements recorded from now on become its check-ins (not those before).",
+    },
+    "kpi_page.feed_submit": {"it": "Collega", "en": "Link"},
+    "kpi_page.unfeed": {"it": "Smetti di alimentarlo", "en": "Stop feeding it"},
+    "kpi_page.not_fed": {
+        "it": "L'indicatore non alimenta più quel risultato chiave.",
+        "en": "The KPI no longer feeds that key result.",
+    },
+    "kpi_page.chart_title": {"it": "Andamento di {name}", "en": "{name} over time"},
+    "kpi_page.chart_desc": {
+        "it": "{count} giorni misurati; l'ultimo valore è {value} (verde {green}, rossa {red}).",
+        "en": "{count} days measured; the latest value is {value} (green {green}, red {red}).",
+    },
+    "kpi_page.measurements": {"it": "Misure", "en": "Measurements"},
+    "kpi_page.measurements_none": {"it": "Nessuna misura.", "en": "No measurements."},
+    "kpi_page.correction_of": {"it": "la misura del {date}", "en": "the measurement of {date}"},
+    "kpi_page.correction_hint": {
+        "it": "Perché la correggi: corregge anche gli aggiornamenti che ha alimentato.",
+        "en": "Why you correct it: the check-ins it fed are corrected too.",
+    },
+    "kpi_page.far_off": {
+        "it": "{value} è molto lontano dalle soglie ({green} verde, {red} rossa): se è giusto,"
+        " salvalo di nuovo.",
+        "en": "{value} is far from the thresholds ({green} green, {red} red): if it is right,"
+        " save it again.",
+    },
+    "kpi_page.archive": {"it": "Ritira l'indicatore", "en": "Retire the KPI"},
+    "kpi_page.archive_hint": {
+        "it": "Perché lo ritiri: non si misura più e non alimenta più i risultati chiave;"
+        " resta nello storico.",
+        "en": "Why you retire it: it is measured no more and feeds its key results no more;"
+        " it stays in the history.",
+    },
+    "kpi_page.archive_submit": {"it": "Ritira l'indicatore", "en": "Retire the KPI"},
+    "kpi_page.archive_reason_missing": {
+        "it": "Scrivi perché lo ritiri.",
+        "en": "Say why you retire it.",
+    },
+    "kpi_page.archived_banner": {
+        "it": "Ritirato da {who} il {date}: «{reason}». Non si misura più.",
+        "en": "Retired by {who} on {date}: “{reason}”. It is measured no more.",
+    },
+    "kpi_page.archived_plain": {
+        "it": "Ritirato: non si misura più.",
+        "en": "Retired: it is measured no more.",
+    },
+    "error.kpi_id.archived": {
+        "it": "L'indicatore è stato ritirato: non cambia più.",
+        "en": "The KPI was retired: it changes no more.",
+    },
+    "kpi_page.done.renamed": {"it": "Nome salvato.", "en": "Name saved."},
+    "kpi_page.done.thresholds": {"it": "Soglie spostate.", "en": "Thresholds moved."},
+    "kpi_page.done.corrected": {"it": "Correzione registrata.", "en": "Correction recorded."},
+    "kpi_page.done.fed": {
+        "it": "Collegato: le prossime misure alimentano il risultato chiave.",
+        "en": "Linked: the next measurements feed the key result.",
+    },
+    "kpi_page.done.unfed": {
+        "it": "Non alimenta più quel risultato chiave.",
+        "en": "It no longer feeds that key result.",
+    },
+    "kpi_page.done.archived": {"it": "Indicatore ritirato.", "en": "KPI retired."},
+}
+
 MESSAGES: M = {
     **_APP, **_UNITS, **_STATES, **_DASHBOARD, **_CHECK_IN, **_ERRORS, **_SIGN_IN,
     **_PORTFOLIO, **_HISTORY, **_FIELDS, **_PLANNING, **_AUDIT, **_SCORES,
+    **_KPI_PAGE,
 }  # fmt: skip

@@ -1,0 +1,271 @@
+"""/t/{tenant_id}/kpis/{kpi_id}: a KPI's own page, and its forms (the API's commands):
+rename it, move its thresholds, correct a measurement, feed a key result or stop feeding
+one, retire it.
+
+A form that fails comes back open on the page, with what was typed and, beside each field
+at fault, why; nothing is recorded. Its own checks (a blank, a number that does not read, a
+choice the page did not offer) are said all at once; the domain's rules then, one at a time,
+in the reader's words (key_results.domain_message). A form the page no longer offers (the
+KPI retired meanwhile) says its refusal at the top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from domain.errors import DomainError
+from projections.progress_state import KPIView, ProgressView
+from services.app import Context
+from services.app.base import Written
+from services.portal.controllers.planning import confirmed, far_off_kpi
+from services.portal.dependencies import (
+    Form,
+    FormDep,
+    LocaleDep,
+    PortalDep,
+    TenantDep,
+    ViewerDep,
+    parse_id,
+)
+from services.portal.errors import ForbiddenError, PageNotFoundError
+from services.portal.i18n import Locale
+from services.portal.kpi_page import FORMS, fed_key_results, feedable, kpi_page
+from services.portal.planning import Planned, typed
+from services.portal.portal import Portal
+from services.projector.waiting import wait_for_position
+from services.read import progress_state
+from services.store.event_store import ConcurrencyError
+from tenants.models import Tenant
+from tenants.principal import Principal
+
+Command = Callable[[], Awaitable[Written]]
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who acts on which KPI, and the tenant's state the page showed."""
+
+    portal: Portal
+    viewer: Principal
+    tenant: Tenant
+    state: ProgressView
+    kpi: KPIView
+
+    @property
+    def ctx(self) -> Context:
+        return Context(self.tenant.id, self.viewer.actor)
+
+
+def _rename(a: Acting, p: Planned) -> Command | None:
+    name = p.text("name")
+    if not p.errors and _moved(p, "was_name", a.kpi.name):  # renamed meanwhile
+        p.errors["form"] = p.locale.t("error.changed_meanwhile")
+    elif not p.errors and name == a.kpi.name:
+        p.errors["form"] = p.locale.t("edit.nothing")
+    if p.errors:
+        return None
+    return lambda: a.portal.app.kpis.rename(a.ctx, a.kpi.kpi_id, name=name)
+
+
+def _thresholds(a: Acting, p: Planned) -> Command | None:
+    green, red = p.number("green"), p.number("red")
+    reason = p.text("reason")
+    if green is None or red is None or p.errors:
+        return None
+    if _moved(p, "was_green", a.kpi.green) or _moved(p, "was_red", a.kpi.red):
+        p.errors["form"] = p.locale.t("error.changed_meanwhile")  # the page shows them now
+    elif (green, red) == (a.kpi.green, a.kpi.red):
+        p.errors["form"] = p.locale.t("edit.nothing")
+    if p.errors:
+        return None
+    return lambda: a.portal.app.kpis.change_thresholds(
+        a.ctx, a.kpi.kpi_id, green=green, red=red, reason=reason
+    )
+
+
+def _moved(p: Planned, shown: str, now: object) -> bool:
+    """Whether what the form showed (`shown`, a was_ field: given by the page's form only)
+    changed meanwhile: a form left open must not undo another's change unseen."""
+    return bool(p.typed[shown]) and p.typed[shown] != str(now)
+
+
+def _correct(a: Acting, p: Planned) -> Command | None:
+    wanted = parse_id(p.at)
+    if not any(m.measurement_id == wanted for m in a.kpi.measurements):
+        raise PageNotFoundError
+    value = p.number("value")
+    if not p.typed["reason"]:
+        p.errors["reason"] = p.locale.t("correction.reason_missing")
+    if value is None or p.errors:
+        return None
+    if far_off_kpi(a.kpi, value) and not confirmed(p, value):  # a slip? asked once
+        p.typed["confirm"] = p.typed["value"]  # sent again unchanged: kept
+        p.errors["value"] = p.locale.t(
+            "kpi_page.far_off", value=p.locale.value(value, a.kpi),
+            green=p.locale.value(a.kpi.green, a.kpi), red=p.locale.value(a.kpi.red, a.kpi),
+        )  # fmt: skip
+        return None
+    return lambda: a.portal.app.kpis.correct_measurement(
+        a.ctx, a.kpi.kpi_id, measurement_id=wanted, value=value, reason=p.typed["reason"]
+    )
+
+
+def _feed(a: Acting, p: Planned) -> Command | None:
+    if not p.text("key_result"):
+        return None
+    chosen = p.choice("key_result", [kr_id for kr_id, _ in feedable(a.state, a.kpi)])
+    if p.errors:
+        return None
+    return lambda: a.portal.app.key_results.link_kpi(a.ctx, UUID(chosen), kpi_id=a.kpi.kpi_id)
+
+
+def _unfeed(a: Acting, p: Planned) -> Command | None:
+    fed = {str(f.kr.key_result_id) for f in fed_key_results(a.state, a.kpi)}
+    if p.at not in fed:  # (stopped meanwhile, or a hand-made POST)
+        p.errors["form"] = p.locale.t("kpi_page.not_fed")
+        return None
+    return lambda: a.portal.app.key_results.unlink_kpi(a.ctx, UUID(p.at))
+
+
+def _archive(a: Acting, p: Planned) -> Command | None:
+    if not p.typed["reason"]:
+        p.errors["reason"] = p.locale.t("kpi_page.archive_reason_missing")
+        return None
+    return lambda: a.portal.app.kpis.archive(a.ctx, a.kpi.kpi_id, reason=p.typed["reason"])
+
+
+@dataclass(frozen=True)
+class Action:
+    """A form of the page: its fields, whether it acts on a measurement or a key result
+    (`at`), what it reads into a command, and what the page says once done."""
+
+    fields: tuple[str, ...]
+    read: Callable[[Acting, Planned], Command | None]
+    done: str
+    at: bool = False
+
+
+ACTIONS = {
+    "rename": Action(("name", "was_name"), _rename, "renamed"),
+    "thresholds": Action(("green", "red", "reason", "was_green", "was_red"), _thresholds,
+                         "thresholds"),
+    "correct": Action(("value", "reason", "confirm"), _correct, "corrected", at=True),
+    "feed": Action(("key_result",), _feed, "fed"),
+    "unfeed": Action((), _unfeed, "unfed", at=True),
+    "archive": Action(("reason",), _archive, "archived"),
+}  # fmt: skip
+DONE = {action.done: f"kpi_page.done.{action.done}" for action in ACTIONS.values()}
+"""What the page says once a form did its work (?done=), by what."""
+
+
+class KpiController(Controller):
+    """/t/{tenant_id}/kpis/{kpi_id}: one KPI."""
+
+    path = "/t/{tenant_id:str}/kpis/{kpi_id:str}"
+
+    @get("/", name="portal:kpi")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        kpi_id: FromPath[str],
+        done: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        state, kpi = await _found(portal, tenant, kpi_id)
+        said = locale.t(DONE[done]) if done in DONE else None
+        return await kpi_page(request, portal, locale, viewer, tenant, state, kpi, said=said)
+
+    @post("/{action:str}", name="portal:kpi-action")
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        kpi_id: FromPath[str],
+        action: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Rename, move the thresholds, feed a key result, retire the KPI."""
+        return await _acted(request, portal, locale, viewer, tenant, kpi_id, action, "", form)
+
+    @post("/{action:str}/{at:str}", name="portal:kpi-action-at")
+    async def act_at(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        kpi_id: FromPath[str],
+        action: FromPath[str],
+        at: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Correct a measurement (`at`: its id); stop feeding a key result (`at`: its id)."""
+        return await _acted(request, portal, locale, viewer, tenant, kpi_id, action, at, form)
+
+
+async def _found(portal: Portal, tenant: Tenant, kpi_id: str) -> tuple[ProgressView, KPIView]:
+    """The tenant's state and the KPI (else the 404 page)."""
+    state = await progress_state(portal.system.pool, tenant.id)
+    kpi = state.kpis.get(parse_id(kpi_id))
+    if kpi is None:
+        raise PageNotFoundError
+    return state, kpi
+
+
+async def _acted(
+    request: Request[Any, Any, Any],
+    portal: Portal,
+    locale: Locale,
+    viewer: Principal,
+    tenant: Tenant,
+    kpi_id: str,
+    name: str,
+    at: str,
+    form: Form,
+) -> Response[Any]:
+    """Run a form's command, for a viewer who may (else the 403 page); once the page shows
+    what it wrote, the redirect to it (303). Refused, the page again (422) saying why."""
+    action = ACTIONS.get(name)
+    if action is None or action.at != bool(at):
+        raise PageNotFoundError
+    if not viewer.can(tenant.id, FORMS[name]):
+        raise ForbiddenError
+    state, kpi = await _found(portal, tenant, kpi_id)
+    planned = Planned(name, str(parse_id(at)) if at else "", typed(form, action.fields), locale)
+    acting = Acting(portal, viewer, tenant, state, kpi)
+    command = None
+    if kpi.archived:  # its forms are gone (retired meanwhile): why, at the top
+        planned.errors = {"form": locale.t("error.kpi_id.archived")}
+    else:
+        command = action.read(acting, planned)
+    if command is not None and not planned.errors:
+        try:
+            written = await command()
+        except (DomainError, ConcurrencyError) as error:
+            planned.refused(error)
+        else:
+            for projection in ("progress", "history"):
+                await wait_for_position(
+                    portal.system.pool, tenant.id, written.position, projection=projection,
+                    within=portal.read_wait_seconds,
+                )  # fmt: skip
+            where = f"/t/{tenant.id}/kpis/{kpi.kpi_id}?done={action.done}"
+            return Redirect(path=where, status_code=303)
+    state, kpi = await _found(portal, tenant, kpi_id)  # as it stands now (changed meanwhile?)
+    return await kpi_page(
+        request, portal, locale, viewer, tenant, state, kpi, planned=planned, status=422
+    )

@@ -1,0 +1,173 @@
+"""A KPI's own page: what it is, its health today, its values over time (with their
+corrections), the key results it feeds; and what its forms offer, to whoever may use them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response
+from markupsafe import Markup
+
+from projections.history import HistoryLine
+from projections.progress_state import CycleView, KeyResultView, KPIView, ProgressView
+from projections.progress_tree import kpi_board
+from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart
+from services.portal.i18n import Locale
+from services.portal.planning import Planned
+from services.portal.portal import Portal
+from services.read import history
+from tenants.models import Tenant
+from tenants.principal import Principal
+from tenants.roles import Permission
+
+CORRECTED, THRESHOLDS, ARCHIVED = (
+    "kpi.measurement_corrected", "kpi.thresholds_changed", "kpi.archived",
+)  # fmt: skip
+"""The history lines the page reads: a measurement's corrections, the thresholds moved, the
+KPI retired (by whom, when, why)."""
+
+
+@dataclass(frozen=True)
+class Fed:
+    """A key result the KPI feeds, and its cycle (closed: it may no longer stop feeding it)."""
+
+    kr: KeyResultView
+    cycle: CycleView
+
+
+def fed_key_results(state: ProgressView, kpi: KPIView) -> list[Fed]:
+    """The key results whose measurements come from this KPI (as the app feeds them: the
+    key result names the KPI, and is not archived), by title."""
+    fed = [
+        Fed(kr, state.cycles[kr.cycle_id])
+        for kr in state.key_results.values()
+        if kr.kpi_id == kpi.kpi_id and not kr.archived and kr.cycle_id in state.cycles
+    ]
+    return sorted(fed, key=lambda f: f.kr.title.casefold())
+
+
+def feedable(state: ProgressView, kpi: KPIView) -> list[tuple[str, str]]:
+    """The key results the KPI may start feeding (id, "title — cycle"): not archived, of a
+    cycle not closed, not fed by it already (one fed by another KPI moves to this one)."""
+    offered = [
+        (str(kr.key_result_id), f"{kr.title} — {state.cycles[kr.cycle_id].name}")
+        for kr in state.key_results.values()
+        if kr.kpi_id != kpi.kpi_id and not kr.archived
+        and kr.cycle_id in state.cycles and not state.cycles[kr.cycle_id].is_closed
+    ]  # fmt: skip
+    return sorted(offered, key=lambda pair: pair[1].casefold())
+
+
+def corrections(kpi: KPIView, lines: list[HistoryLine]) -> dict[UUID, list[HistoryLine]]:
+    """The correction lines of each measurement, oldest first. A line names the day and
+    the value it changed, not the measurement: it goes to the measurement of that day whose
+    value then was the one it changed (two of one day with one value read the same)."""
+    now = {m.measurement_id: m.original_value for m in kpi.measurements}
+    out: dict[UUID, list[HistoryLine]] = {}
+    for line in sorted((ln for ln in lines if ln.template == CORRECTED), key=lambda x: x.position):
+        change = next((c for c in line.changes if c.field == "value"), None)
+        if change is None or change.before is None or change.after is None:
+            continue
+        for m in kpi.measurements:
+            if m.on.isoformat() == line.params.get("on") and now[m.measurement_id] == Decimal(
+                change.before
+            ):
+                now[m.measurement_id] = Decimal(change.after)
+                out.setdefault(m.measurement_id, []).append(line)
+                break
+    return out
+
+
+def kpi_chart(locale: Locale, kpi: KPIView, today: date) -> Markup | None:
+    """Its values over valid time (one a day: the one recorded last) against its green and
+    red thresholds; None without a measurement."""
+    by_day = {m.on: m for m in sorted(kpi.measurements, key=lambda m: (m.on, m.position))}
+    if not by_day:
+        return None
+    first = min(min(by_day), today - timedelta(days=kpi.frequency_days))
+    points = [
+        ChartPoint(
+            on=m.on, value=m.value, label=f"{locale.date(m.on)}: {locale.value(m.value, kpi)}",
+            original=m.original_value if m.corrected else None,
+        )
+        for m in by_day.values()
+    ]  # fmt: skip
+    lines = [
+        ChartLine((first, kpi.green), (today, kpi.green), "threshold-green"),
+        ChartLine((first, kpi.red), (today, kpi.red), "threshold-red"),
+    ]
+    latest = by_day[max(by_day)]
+    chart = Chart(
+        title=locale.t("kpi_page.chart_title", name=kpi.name),
+        description=locale.t(
+            "kpi_page.chart_desc", count=len(points), value=locale.value(latest.value, kpi),
+            green=locale.value(kpi.green, kpi), red=locale.value(kpi.red, kpi),
+        ),
+        window=(first, today), points=points, y_label=lambda v: locale.bare(v, kpi),
+        x_label=locale.day_month, lines=lines, today=today,
+        today_label=locale.t("chart.today"), ident=f"chart-{kpi.kpi_id.hex[:8]}",
+    )  # fmt: skip
+    return line_chart(chart)
+
+
+def shown(planned: Planned | None, kpi: KPIView, fed: list[Fed], may: dict[str, bool]) -> bool:
+    """Whether the page offers the form that failed (to say its refusal beside its
+    fields): not once the KPI is retired, nor a key result's it no longer feeds."""
+    if planned is None or kpi.archived or not may.get(planned.form, False):
+        return False
+    if planned.form == "unfeed":
+        return any(str(f.kr.key_result_id) == planned.at and not f.cycle.is_closed for f in fed)
+    if planned.form == "correct":
+        return any(str(m.measurement_id) == planned.at for m in kpi.measurements)
+    return True
+
+
+FORMS = {"rename": Permission.EDIT_OKRS, "thresholds": Permission.EDIT_OKRS,
+         "correct": Permission.CHECK_IN, "feed": Permission.EDIT_OKRS,
+         "unfeed": Permission.EDIT_OKRS, "archive": Permission.EDIT_OKRS}  # fmt: skip
+"""The page's forms, and who may use them (the API's guards)."""
+
+
+async def kpi_page(
+    request: Request[Any, Any, Any],
+    portal: Portal,
+    locale: Locale,
+    viewer: Principal,
+    tenant: Tenant,
+    state: ProgressView,
+    kpi: KPIView,
+    *,
+    said: str | None = None,
+    planned: Planned | None = None,
+    status: int = 200,
+) -> Response[Any]:
+    """The page of today; `said`: what was just done; `planned`: a form that failed (open
+    again beside its fields, or its refusal said at the top when the page no longer
+    offers it)."""
+    today, pool = portal.today(), portal.system.pool
+    node = next(n for n in kpi_board(state, today=today, include_archived=True)
+                if n.kpi_id == kpi.kpi_id)  # fmt: skip
+    lines = {
+        template: await history(pool, tenant.id, item_id=kpi.kpi_id, kind=template, limit=most)
+        for template, most in ((CORRECTED, 1000), (THRESHOLDS, 200), (ARCHIVED, 1))
+    }
+    actors = {m.author for m in kpi.measurements} | {kpi.owner}
+    actors |= {line.actor for found in lines.values() for line in found}
+    names = await portal.people.names(tenant.id, actors)
+    may = {form: viewer.can(tenant.id, p) and not kpi.archived for form, p in FORMS.items()}
+    fed = fed_key_results(state, kpi)
+    open_form = planned if shown(planned, kpi, fed, may) else None
+    refused = " ".join(planned.errors.values()) if planned and open_form is None else None
+    return portal.pages.render(
+        request, "kpi.html", locale=locale, viewer=viewer, tenant=tenant, section="dashboard",
+        status=status, kpi=kpi, node=node, names=names, fed=fed, offered=feedable(state, kpi),
+        measurements=sorted(kpi.measurements, key=lambda m: (m.on, m.position), reverse=True),
+        corrections=corrections(kpi, lines[CORRECTED]),
+        moves=sorted(lines[THRESHOLDS], key=lambda x: x.position, reverse=True),
+        archived_line=next(iter(lines[ARCHIVED]), None), chart=kpi_chart(locale, kpi, today),
+        may=may, planned=open_form, said=said, refused=refused, today=today,
+    )  # fmt: skip

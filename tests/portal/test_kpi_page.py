@@ -1,0 +1,369 @@
+"""A KPI's own page: what it is, its values over time and the key results it feeds, and the
+forms the API alone offered (rename, move thresholds, correct a measurement, feed or stop
+feeding a key result, retire it), each to whoever may use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from playwright.async_api import expect
+
+from domain.values import Unit, UnitKind
+from services.app import Context, OKRApplication
+from services.demo_data import Person
+from services.projector.waiting import wait_for_position
+from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
+from tests.portal.world import Client, a_colleague, a_company_of_its_own
+
+NB = "\u00a0"
+
+
+async def _caught_up(portal: PortalServer, client: Client) -> None:
+    head = await portal.system.store.head(client.id)
+    for projection in ("progress", "history"):
+        assert await wait_for_position(
+            portal.system.pool, client.id, head, projection=projection, within=30
+        )
+
+
+@dataclass(frozen=True)
+class Revenue:
+    """A company of its own with its admin, and its KPI and key results (see _revenue)."""
+
+    client: Client
+    admin: Person
+    app: OKRApplication
+    ctx: Context
+    kpi: UUID
+    fed: UUID
+    other: UUID
+
+    async def opened(self, open_page: Opener, who: Person | None = None, **shape: Any) -> Any:
+        """The KPI's page in a new browser, signed in as `who` (its admin unless told)."""
+        page = await open_page(**shape)
+        await sign_in(page, who or self.admin)
+        await page.goto(f"/t/{self.client.id}/kpis/{self.kpi}")
+        return page
+
+
+async def _revenue(portal: PortalServer) -> Revenue:
+    """A company of its own whose monthly revenue KPI (higher is better, green from
+    €100.000, red below €50.000) feeds one key result of an active cycle, with another key
+    result it does not feed, and two measurements (the older corrected), all projected."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    cycle = (await app.cycles.create(
+        ctx, name="Trimestre", starts_on=portal.today - timedelta(days=30),
+        ends_on=portal.today + timedelta(days=60),
+    )).item_id  # fmt: skip
+    await app.cycles.activate(ctx, cycle)
+    goal = await app.objectives.create(ctx, cycle_id=cycle, title="Crescere", owner=ctx.actor)
+    kpi = (await app.kpis.create(
+        ctx, name="Fatturato mensile", direction="higher_is_better", green=100_000, red=50_000,
+        frequency_days=31, owner=ctx.actor, unit=Unit(UnitKind.CURRENCY, "EUR"),
+    )).item_id  # fmt: skip
+    fed, other = [
+        (await app.key_results.create(
+            ctx, objective_id=goal.item_id, title=title, kind="increase", owner=ctx.actor,
+            start=60_000, target=120_000, unit=Unit(UnitKind.CURRENCY, "EUR"), kpi_id=link,
+        )).item_id
+        for title, link in (("Fatturato a 120.000", kpi), ("Margine a 120.000", None))
+    ]  # fmt: skip
+    old = await app.kpis.record_measurement(
+        ctx, kpi, value=70_000, on=portal.today - timedelta(days=20), note="chiusura di ottobre"
+    )
+    await app.kpis.correct_measurement(
+        ctx, kpi, measurement_id=old.extra["measurement_id"], value=72_000,
+        reason="una fattura contata tardi",
+    )  # fmt: skip
+    await app.kpis.record_measurement(
+        ctx, kpi, value=95_000, on=portal.today - timedelta(days=2), note="chiusura di novembre"
+    )
+    await _caught_up(portal, client)
+    return Revenue(client, admin, app, ctx, kpi, fed, other)
+
+
+async def test_an_admin_reads_a_kpi_s_page_and_renames_it_and_moves_its_thresholds(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A KPI was a tile: its thresholds, owner and history were the API's. Its page says
+    what it is, how it stands, whom it feeds, and its measurements newest first with who
+    recorded them, their notes and corrections; an admin renames it and moves its
+    thresholds, each mistake said beside its field (all at once), what was typed kept and
+    nothing recorded until the form is right."""
+    r = await _revenue(portal)
+    client, kpi = r.client, r.kpi
+    page = await r.opened(open_page)
+    await page.goto(f"/t/{client.id}")
+    await page.locator(f"#kpi-{kpi} h3 a").click()
+    await expect(page).to_have_url(f"{portal.base_url}/t/{client.id}/kpis/{kpi}")
+    await expect(page.locator("h1")).to_have_text("Fatturato mensile")
+    await expect(page.locator(".kpi-value")).to_have_text(f"€{NB}95.000")
+    await expect(page.locator(".kpi-now .chip")).to_have_text("Da tenere d'occhio")
+    await expect(page.locator(".kpi-owner")).to_have_text("Luca Conti")
+    await expect(page.locator(".kpi-direction")).to_have_text("Più alto è meglio")
+    await expect(page.locator(".kpi-green")).to_have_text(f"€{NB}100.000")
+    await expect(page.locator(".kpi-red")).to_have_text(f"€{NB}50.000")
+    await expect(page.locator(".kpi-every")).to_have_text("ogni 31 giorni")
+    await expect(page.locator(".fed-kr a")).to_have_text("Fatturato a 120.000")
+    await expect(page.locator("svg.chart .threshold-green")).to_have_count(1)
+    await expect(page.locator("svg.chart circle.point")).to_have_count(2)
+    rows = page.locator("li.measurement")
+    await expect(rows.locator(".ci-value")).to_have_text([f"€{NB}95.000", f"€{NB}72.000"])
+    await expect(rows.first.locator(".ci-meta")).to_contain_text("di Luca Conti")
+    await expect(rows.first.locator(".ci-note")).to_have_text("chiusura di novembre")
+    await expect(rows.last.locator(".ci-original")).to_have_text(f"€{NB}70.000")
+    await expect(rows.last.locator(".ci-correction")).to_contain_text("una fattura contata tardi")
+    await page.locator(".fed-kr a").click()
+    await expect(page.locator("h1")).to_have_text("Fatturato a 120.000")
+    await page.go_back()
+
+    await page.locator(".kpi-rename summary").click()
+    form = page.locator(".kpi-rename form")
+    await form.get_by_label("Nome").fill("  ")
+    await form.get_by_role("button", name="Salva il nome").click()
+    form = page.locator(".kpi-rename form")
+    await expect(form.locator("#rename-name-error")).to_have_text("Questo campo è obbligatorio.")
+    await form.get_by_label("Nome").fill("Ricavi mensili")
+    await form.get_by_role("button", name="Salva il nome").click()
+    await expect(page.locator(".kpi-done")).to_have_text("Nome salvato.")
+    await expect(page.locator("h1")).to_have_text("Ricavi mensili")
+
+    await page.locator(".kpi-thresholds summary").click()
+    form = page.locator(".kpi-thresholds form")
+    await form.get_by_label("Soglia verde").fill("tanti")
+    await form.get_by_role("button", name="Salva le soglie").click()  # and no reason
+    form = page.locator(".kpi-thresholds form")
+    await expect(form.locator("#thresholds-green-error")).to_have_text(
+        "Scrivi un numero, per esempio 4,5."
+    )
+    await expect(form.locator("#thresholds-reason-error")).to_have_text(
+        "Questo campo è obbligatorio."
+    )
+    await form.get_by_label("Soglia verde").fill("40.000")  # below the red: the wrong order
+    await form.get_by_label("Motivo").fill("nuovo listino")
+    await form.get_by_role("button", name="Salva le soglie").click()
+    form = page.locator(".kpi-thresholds form")
+    await expect(form.locator("#thresholds-red-error")).to_contain_text(
+        "La soglia rossa sta dalla parte peggiore della verde"
+    )
+    await expect(form.get_by_label("Soglia verde")).to_have_value("40.000")  # kept
+    await expect(form.get_by_label("Motivo")).to_have_value("nuovo listino")
+    await expect(page.locator(".kpi-green")).to_have_text(f"€{NB}100.000")  # nothing recorded
+    await form.get_by_label("Soglia verde").fill("90.000")
+    await form.get_by_role("button", name="Salva le soglie").click()
+    await expect(page.locator(".kpi-done")).to_have_text("Soglie spostate.")
+    await expect(page.locator(".kpi-green")).to_have_text(f"€{NB}90.000")
+    await expect(page.locator(".kpi-now .chip")).to_have_text("In salute")
+    await expect(page.locator(".threshold-move")).to_contain_text("nuovo listino")
+    await shot(page, "kpi-page")
+
+
+async def test_an_admin_feeds_a_key_result_and_stops_feeding_one(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Linking a KPI to a key result took the API. On its page an admin feeds one of the
+    key results offered and stops feeding one; a blank choice or a key result the page
+    did not offer (a hand-made POST) is said beside the field and links nothing."""
+    r = await _revenue(portal)
+    client, kpi, fed, other = r.client, r.kpi, r.fed, r.other
+    page = await r.opened(open_page)
+    await page.locator(".kpi-feed summary").click()
+    await page.locator(".kpi-feed form").get_by_role("button", name="Collega").click()
+    form = page.locator(".kpi-feed form")
+    await expect(form.locator("#feed-key_result-error")).to_have_text(
+        "Questo campo è obbligatorio."
+    )
+    await form.get_by_label("Risultato chiave").select_option(label="Margine a 120.000 — Trimestre")
+    await form.get_by_role("button", name="Collega").click()
+    await expect(page.locator(".kpi-done")).to_contain_text("Collegato")
+    await expect(page.locator(".fed-kr a")).to_have_text(
+        ["Fatturato a 120.000", "Margine a 120.000"]
+    )
+    await expect(page.locator(".kpi-feed")).to_have_count(0)  # nothing left to offer
+
+    unknown = await page.request.post(
+        f"/t/{client.id}/kpis/{kpi}/feed", form={**await csrf(page), "key_result": str(uuid4())}
+    )
+    assert unknown.status == 422
+    assert "Scegli una voce dell&#39;elenco." in await unknown.text()
+
+    row = page.locator(f".fed-kr[data-kr='{fed}']")
+    await row.get_by_role("button", name="Smetti di alimentarlo").click()
+    await expect(page.locator(".kpi-done")).to_have_text("Non alimenta più quel risultato chiave.")
+    await expect(page.locator(".fed-kr a")).to_have_text(["Margine a 120.000"])
+    gone = await page.request.post(
+        f"/t/{client.id}/kpis/{kpi}/unfeed/{fed}", form=await csrf(page)
+    )  # stopped already (a tab left open): said at the top
+    assert gone.status == 422
+    assert "non alimenta più quel risultato chiave" in await gone.text()
+    await page.goto(f"/t/{client.id}/kr/{other}")
+    await expect(page.locator(".kr-summary")).to_contain_text("Fatturato mensile")
+
+
+async def test_a_member_corrects_a_measurement_and_a_far_value_is_asked_first(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Whoever may check in corrects a measurement with a reason (its fed check-ins with
+    it); a blank reason and a value that is no number are said together, a value far off
+    the thresholds is asked about before it is kept. A member is offered no other form and a
+    hand-made one is forbidden; a viewer is offered none, and a hand-made one is forbidden."""
+    r = await _revenue(portal)
+    client, kpi, fed = r.client, r.kpi, r.fed
+    member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
+    viewer = await a_colleague(portal.system, client, "Vera Neri", "client_viewer")
+    page = await r.opened(open_page, member)
+    for gone in (".kpi-rename", ".kpi-thresholds", ".kpi-feed", ".kpi-archive", ".unfeed-form"):
+        await expect(page.locator(gone)).to_have_count(0)
+    row = page.locator("li.measurement").first
+    await row.locator("summary").click()
+    form = row.locator("form.correction-form")
+    await expect(form.get_by_label("Valore corretto")).to_have_value("95.000")
+    await form.get_by_label("Valore corretto").fill("tanti")
+    await form.get_by_role("button", name="Salva la correzione").click()
+    form = page.locator("li.measurement").first.locator("form.correction-form")
+    await expect(form.locator("[id$='-value-error']")).to_have_text(
+        "Scrivi un numero, per esempio 4,5."
+    )
+    await expect(form.locator("[id$='-reason-error']")).to_have_text("Scrivi perché lo correggi.")
+    await form.get_by_label("Valore corretto").fill("9.800.000")  # a slip? asked first
+    await form.get_by_label("Motivo").fill("mancava un ordine")
+    await form.get_by_role("button", name="Salva la correzione").click()
+    form = page.locator("li.measurement").first.locator("form.correction-form")
+    await expect(form.locator("[id$='-value-error']")).to_contain_text(
+        f"€{NB}9.800.000 è molto lontano dalle soglie"
+    )
+    await expect(page.locator(".kpi-value")).to_have_text(f"€{NB}95.000")  # nothing yet
+    await form.get_by_label("Valore corretto").fill("98.000")
+    await form.get_by_role("button", name="Salva la correzione").click()
+    await expect(page.locator(".kpi-done")).to_have_text("Correzione registrata.")
+    row = page.locator("li.measurement").first
+    await expect(row.locator(".ci-value")).to_have_text(f"€{NB}98.000")
+    await expect(row.locator(".ci-original")).to_have_text(f"€{NB}95.000")
+    await expect(row.locator(".ci-correction")).to_contain_text("mancava un ordine")
+    forged = await page.request.post(
+        f"/t/{client.id}/kpis/{kpi}/rename", form={**await csrf(page), "name": "Di nascosto"}
+    )
+    assert forged.status == 403
+
+    other = await r.opened(open_page, viewer)
+    await expect(other.locator(".kpi-value")).to_have_text(f"€{NB}98.000")
+    await expect(other.locator("form.plan-form")).to_have_count(0)
+    token = await csrf(other)
+    measurement = (await other.locator("li.measurement").first.get_attribute("id") or "")[2:]
+    for path, sent in (
+        (f"correct/{measurement}", {"value": "1", "reason": "x"}),
+        ("archive", {"reason": "x"}),
+        (f"unfeed/{fed}", {}),
+    ):
+        answer = await other.request.post(f"/t/{client.id}/kpis/{kpi}/{path}",
+                                          form={**token, **sent})  # fmt: skip
+        assert answer.status == 403, path
+    await other.goto(f"/t/{client.id}/kpis/{kpi}")
+    await expect(other.locator(".kpi-value")).to_have_text(f"€{NB}98.000")  # nothing recorded
+
+
+async def test_a_retired_kpi_says_by_whom_when_and_why_and_offers_no_forms(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Retiring a KPI needs a reason (said beside the field when missing); retired, its
+    page says by whom, when and why, and offers no form; a form left open in another tab
+    is refused at the top, as is one whose thresholds someone moved meanwhile."""
+    r = await _revenue(portal)
+    client, kpi, app, ctx = r.client, r.kpi, r.app, r.ctx
+    page = await r.opened(open_page)
+
+    await page.locator(".kpi-thresholds summary").click()
+    form = page.locator(".kpi-thresholds form")
+    await form.get_by_label("Soglia verde").fill("110.000")
+    await form.get_by_label("Motivo").fill("obiettivo più alto")
+    await app.kpis.change_thresholds(ctx, kpi, green=120_000, red=50_000, reason="altrove")
+    await _caught_up(portal, client)
+    await form.get_by_role("button", name="Salva le soglie").click()
+    form = page.locator(".kpi-thresholds form")
+    await expect(form.locator(".form-error")).to_have_text(
+        "Qualcun altro l'ha appena cambiato: ecco com'è ora. Riprova se serve ancora."
+    )
+    await expect(page.locator(".kpi-green")).to_have_text(f"€{NB}120.000")  # as it is now
+
+    stale = await r.opened(open_page)
+    await stale.locator(".kpi-rename summary").click()
+
+    await page.locator(".kpi-archive summary").click()
+    await (
+        page.locator(".kpi-archive form").get_by_role("button", name="Ritira l'indicatore").click()
+    )
+    form = page.locator(".kpi-archive form")
+    await expect(form.locator("#archive-reason-error")).to_have_text("Scrivi perché lo ritiri.")
+    await form.get_by_label("Motivo").fill("sostituito dal margine")
+    await form.get_by_role("button", name="Ritira l'indicatore").click()
+    await expect(page.locator(".kpi-done")).to_have_text("Indicatore ritirato.")
+    banner = page.locator(".kpi-is-archived")
+    await expect(banner).to_contain_text("Ritirato da Luca Conti il")
+    await expect(banner).to_contain_text("sostituito dal margine")
+    await expect(page.locator("form.plan-form")).to_have_count(0)
+    await expect(page.locator(".ci-correct")).to_have_count(0)
+    await shot(page, "kpi-retired")
+
+    form = stale.locator(".kpi-rename form")
+    await form.get_by_label("Nome").fill("Troppo tardi")
+    await form.get_by_role("button", name="Salva il nome").click()
+    await expect(stale.locator(".refusal")).to_have_text(
+        "L'indicatore è stato ritirato: non cambia più."
+    )
+    await expect(stale.locator("h1")).to_have_text("Fatturato mensile")
+    await expect(stale.locator("form.plan-form")).to_have_count(0)
+
+
+async def test_another_company_s_kpi_and_an_unknown_one_are_not_found(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Two companies of the same name: each sees its own KPI's page, never the other's
+    (the same 404 as a KPI that does not exist), by either company's address."""
+    mine, theirs = await _revenue(portal), await _revenue(portal)
+    assert mine.client.name == theirs.client.name
+    for own, foreign in ((mine, theirs), (theirs, mine)):
+        page = await own.opened(open_page)
+        await expect(page.locator("h1")).to_have_text("Fatturato mensile")
+        own_kpi, foreign_kpi = own.kpi, foreign.kpi
+        for path in (
+            f"/t/{foreign.client.id}/kpis/{foreign_kpi}",
+            f"/t/{own.client.id}/kpis/{foreign_kpi}",
+            f"/t/{own.client.id}/kpis/{uuid4()}",
+            f"/t/{own.client.id}/kpis/not-an-id",
+        ):
+            answer: Any = await page.goto(path)
+            assert answer.status == 404, path
+            await expect(page.locator("h1")).to_have_text("Pagina non trovata")
+        await page.goto(f"/t/{own.client.id}/kpis/{own_kpi}")
+        forged = await page.request.post(
+            f"/t/{own.client.id}/kpis/{foreign_kpi}/rename", form={**await csrf(page), "name": "X"}
+        )
+        assert forged.status == 404
+
+
+async def test_a_refusal_speaks_english_and_the_page_fits_a_phone(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """An English reader is told in English; on a phone the page needs no sideways
+    scrolling (the chart scrolls in its own box, as the key result's)."""
+    page = await (await _revenue(portal)).opened(open_page, locale="en-GB", width=390, height=844)
+    await page.locator(".kpi-thresholds summary").click()
+    form = page.locator(".kpi-thresholds form")
+    await form.get_by_label("Green threshold").fill("40,000")
+    await form.get_by_label("Reason").fill("new price list")
+    await form.get_by_role("button", name="Save the thresholds").click()
+    form = page.locator(".kpi-thresholds form")
+    await expect(form.locator("#thresholds-red-error")).to_contain_text(
+        "The red threshold lies on the worse side of the green"
+    )
+    await page.locator(".kpi-archive summary").click()
+    await page.locator(".kpi-archive form").get_by_role("button", name="Retire the KPI").click()
+    await expect(page.locator("#archive-reason-error")).to_have_text("Say why you retire it.")
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    await shot(page, "kpi-phone")

@@ -199,8 +199,9 @@ async def test_an_admin_feeds_a_key_result_and_stops_feeding_one(
     )  # stopped already (a tab left open): said at the top
     assert gone.status == 422
     assert "non alimenta più quel risultato chiave" in await gone.text()
-    await page.goto(f"/t/{client.id}/kr/{other}")
-    await expect(page.locator(".kr-summary")).to_contain_text("Fatturato mensile")
+    await page.goto(f"/t/{client.id}/kr/{other}")  # it names the KPI that feeds it: a link
+    await page.locator(".kr-summary").get_by_role("link", name="Fatturato mensile").click()
+    await expect(page).to_have_url(f"{portal.base_url}/t/{client.id}/kpis/{kpi}")
 
 
 async def test_a_member_corrects_a_measurement_and_a_far_value_is_asked_first(

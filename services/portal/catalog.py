@@ -1030,8 +1030,11 @@ _KPI_PAGE: M = {
     "kpi_page.heading": {"it": "Indicatore (KPI)", "en": "KPI"},
     "kpi_page.every": {"it": "Si misura", "en": "Measured"},
     "kpi_page.days": {"it": "ogni {n} giorni", "en": "every {n} days"},
-    "kpi_page.rename": {"it": "Rinomina", "en": "Rename"},
-    "kpi_page.rename_submit": {"it": "Salva il nome", "en": "Save the name"},
+    "kpi_page.edit": {
+        "it": "Nome, responsabile, frequenza",
+        "en": "Name, owner, frequency",
+    },
+    "kpi_page.edit_submit": {"it": "Salva le modifiche", "en": "Save the changes"},
     "kpi_page.thresholds": {"it": "Sposta le soglie", "en": "Move the thresholds"},
     "kpi_page.thresholds_hint": {
         "it": "Perché le sposti: resta nello storico, con le soglie di prima.",
@@ -1105,7 +1108,7 @@ _KPI_PAGE: M = {
         "it": "L'indicatore è stato ritirato: non cambia più.",
         "en": "The KPI was retired: it changes no more.",
     },
-    "kpi_page.done.renamed": {"it": "Nome salvato.", "en": "Name saved."},
+    "kpi_page.done.edited": {"it": "Modifiche salvate.", "en": "Changes saved."},
     "kpi_page.done.thresholds": {"it": "Soglie spostate.", "en": "Thresholds moved."},
     "kpi_page.done.corrected": {"it": "Correzione registrata.", "en": "Correction recorded."},
     "kpi_page.done.fed": {

@@ -16,6 +16,7 @@ from projections.history import HistoryLine
 from projections.progress_state import CycleView, KeyResultView, KPIView, ProgressView
 from projections.progress_tree import kpi_board
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart
+from services.portal.controllers.key_results import people_choices
 from services.portal.i18n import Locale
 from services.portal.planning import Planned
 from services.portal.portal import Portal
@@ -126,7 +127,7 @@ def shown(planned: Planned | None, kpi: KPIView, fed: list[Fed], may: dict[str, 
     return True
 
 
-FORMS = {"rename": Permission.EDIT_OKRS, "thresholds": Permission.EDIT_OKRS,
+FORMS = {"edit": Permission.EDIT_OKRS, "thresholds": Permission.EDIT_OKRS,
          "correct": Permission.CHECK_IN, "feed": Permission.EDIT_OKRS,
          "unfeed": Permission.EDIT_OKRS, "archive": Permission.EDIT_OKRS}  # fmt: skip
 """The page's forms, and who may use them (the API's guards)."""
@@ -159,6 +160,7 @@ async def kpi_page(
     actors |= {line.actor for found in lines.values() for line in found}
     names = await portal.people.names(tenant.id, actors)
     may = {form: viewer.can(tenant.id, p) and not kpi.archived for form, p in FORMS.items()}
+    people = people_choices(await portal.people.names(tenant.id)) if may["edit"] else []
     fed = fed_key_results(state, kpi)
     open_form = planned if shown(planned, kpi, fed, may) else None
     refused = " ".join(planned.errors.values()) if planned and open_form is None else None
@@ -169,5 +171,5 @@ async def kpi_page(
         corrections=corrections(kpi, lines[CORRECTED]),
         moves=sorted(lines[THRESHOLDS], key=lambda x: x.position, reverse=True),
         archived_line=next(iter(lines[ARCHIVED]), None), chart=kpi_chart(locale, kpi, today),
-        may=may, planned=open_form, said=said, refused=refused, today=today,
+        may=may, people=people, planned=open_form, said=said, refused=refused, today=today,
     )  # fmt: skip

@@ -10,6 +10,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.errors import DomainError
+from domain.kpi import MAX_FREQUENCY_DAYS
 from projections.progress_state import ObjectiveView, ProgressView
 from services import instants
 from services.portal.controllers.key_results import measurable, refusal
@@ -64,6 +65,14 @@ class Planned:
         except ValueError:
             self.errors[name] = self.locale.t("check_in.date_invalid")
             return None
+
+    def days(self, name: str) -> int | None:
+        """How often a KPI is measured: a whole number of days, 1 to MAX_FREQUENCY_DAYS;
+        None when blank or not (said)."""
+        every = self.text(name)
+        if every and not (every.isdigit() and 1 <= int(every) <= MAX_FREQUENCY_DAYS):
+            self.errors[name] = self.locale.t("plan.kpi.frequency_invalid", most=MAX_FREQUENCY_DAYS)
+        return None if name in self.errors else int(every)
 
     def choice(self, name: str, offered: Iterable[str]) -> str:
         """One of the values the page offered (a hand-made POST may send another)."""

@@ -1,9 +1,10 @@
 """A KPI's own page: what it is, its values over time and the key results it feeds, and the
-forms the API alone offered (rename, move thresholds, correct a measurement, feed or stop
+forms the API alone offered (edit, move thresholds, correct a measurement, feed or stop
 feeding a key result, retire it), each to whoever may use it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from domain.values import Unit, UnitKind
 from services.app import Context, OKRApplication
 from services.demo_data import Person
 from services.projector.waiting import wait_for_position
+from services.read import progress_state
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import Client, a_colleague, a_company_of_its_own
 
@@ -85,16 +87,18 @@ async def _revenue(portal: PortalServer) -> Revenue:
     return Revenue(client, admin, app, ctx, kpi, fed, other)
 
 
-async def test_an_admin_reads_a_kpi_s_page_and_renames_it_and_moves_its_thresholds(
+async def test_an_admin_reads_a_kpi_s_page_and_edits_it_and_moves_its_thresholds(
     open_page: Opener, portal: PortalServer
 ) -> None:
     """A KPI was a tile: its thresholds, owner and history were the API's. Its page says
     what it is, how it stands, whom it feeds, and its measurements newest first with who
-    recorded them, their notes and corrections; an admin renames it and moves its
-    thresholds, each mistake said beside its field (all at once), what was typed kept and
-    nothing recorded until the form is right."""
+    recorded them, their notes and corrections; an admin renames it, hands it to a
+    colleague and has it measured weekly, and moves its thresholds, each mistake said
+    beside its field (all at once), what was typed kept and nothing recorded until the
+    form is right."""
     r = await _revenue(portal)
     client, kpi = r.client, r.kpi
+    await a_colleague(portal.system, client, "Marta Gallo", "client_member")
     page = await r.opened(open_page)
     await page.goto(f"/t/{client.id}")
     await page.locator(f"#kpi-{kpi} h3 a").click()
@@ -120,16 +124,33 @@ async def test_an_admin_reads_a_kpi_s_page_and_renames_it_and_moves_its_threshol
     await expect(page.locator("h1")).to_have_text("Fatturato a 120.000")
     await page.go_back()
 
-    await page.locator(".kpi-rename summary").click()
-    form = page.locator(".kpi-rename form")
+    await page.locator(".kpi-edit summary").click()
+    form = page.locator(".kpi-edit form")
+    await form.get_by_role("button", name="Salva le modifiche").click()  # nothing changed
+    form = page.locator(".kpi-edit form")
+    await expect(form.locator(".form-error")).to_have_text("Non hai cambiato nulla.")
     await form.get_by_label("Nome").fill("  ")
-    await form.get_by_role("button", name="Salva il nome").click()
-    form = page.locator(".kpi-rename form")
-    await expect(form.locator("#rename-name-error")).to_have_text("Questo campo è obbligatorio.")
+    await form.get_by_label("Ogni quanti giorni si misura").fill("ogni mese")
+    await form.get_by_label("Responsabile").select_option(label="Marta Gallo")
+    await form.get_by_role("button", name="Salva le modifiche").click()
+    form = page.locator(".kpi-edit form")
+    await expect(form.locator("#edit-name-error")).to_have_text("Questo campo è obbligatorio.")
+    await expect(form.locator("#edit-frequency_days-error")).to_have_text(
+        "Un numero intero di giorni, da 1 a 366."
+    )
+    await expect(form.get_by_label("Responsabile")).to_have_value(re.compile("^user:"))
+    await expect(form.get_by_label("Responsabile").locator("option:checked")).to_have_text(
+        "Marta Gallo"
+    )  # what was typed is kept
     await form.get_by_label("Nome").fill("Ricavi mensili")
-    await form.get_by_role("button", name="Salva il nome").click()
-    await expect(page.locator(".kpi-done")).to_have_text("Nome salvato.")
+    await form.get_by_label("Ogni quanti giorni si misura").fill("7")
+    await form.get_by_role("button", name="Salva le modifiche").click()
+    await expect(page.locator(".kpi-done")).to_have_text("Modifiche salvate.")
     await expect(page.locator("h1")).to_have_text("Ricavi mensili")
+    await expect(page.locator(".kpi-owner")).to_have_text("Marta Gallo")
+    await expect(page.locator(".kpi-every")).to_have_text("ogni 7 giorni")
+    state = await progress_state(portal.system.pool, client.id)
+    assert (state.kpis[kpi].frequency_days, state.kpis[kpi].name) == (7, "Ricavi mensili")
 
     await page.locator(".kpi-thresholds summary").click()
     form = page.locator(".kpi-thresholds form")
@@ -216,7 +237,7 @@ async def test_a_member_corrects_a_measurement_and_a_far_value_is_asked_first(
     member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
     viewer = await a_colleague(portal.system, client, "Vera Neri", "client_viewer")
     page = await r.opened(open_page, member)
-    for gone in (".kpi-rename", ".kpi-thresholds", ".kpi-feed", ".kpi-archive", ".unfeed-form"):
+    for gone in (".kpi-edit", ".kpi-thresholds", ".kpi-feed", ".kpi-archive", ".unfeed-form"):
         await expect(page.locator(gone)).to_have_count(0)
     row = page.locator("li.measurement").first
     await row.locator("summary").click()
@@ -245,7 +266,7 @@ async def test_a_member_corrects_a_measurement_and_a_far_value_is_asked_first(
     await expect(row.locator(".ci-original")).to_have_text(f"€{NB}95.000")
     await expect(row.locator(".ci-correction")).to_contain_text("mancava un ordine")
     forged = await page.request.post(
-        f"/t/{client.id}/kpis/{kpi}/rename", form={**await csrf(page), "name": "Di nascosto"}
+        f"/t/{client.id}/kpis/{kpi}/edit", form={**await csrf(page), "name": "Di nascosto"}
     )
     assert forged.status == 403
 
@@ -290,7 +311,7 @@ async def test_a_retired_kpi_says_by_whom_when_and_why_and_offers_no_forms(
     await expect(page.locator(".kpi-green")).to_have_text(f"€{NB}120.000")  # as it is now
 
     stale = await r.opened(open_page)
-    await stale.locator(".kpi-rename summary").click()
+    await stale.locator(".kpi-edit summary").click()
 
     await page.locator(".kpi-archive summary").click()
     await (
@@ -308,9 +329,9 @@ async def test_a_retired_kpi_says_by_whom_when_and_why_and_offers_no_forms(
     await expect(page.locator(".ci-correct")).to_have_count(0)
     await shot(page, "kpi-retired")
 
-    form = stale.locator(".kpi-rename form")
+    form = stale.locator(".kpi-edit form")
     await form.get_by_label("Nome").fill("Troppo tardi")
-    await form.get_by_role("button", name="Salva il nome").click()
+    await form.get_by_role("button", name="Salva le modifiche").click()
     await expect(stale.locator(".refusal")).to_have_text(
         "L'indicatore è stato ritirato: non cambia più."
     )
@@ -340,7 +361,7 @@ async def test_another_company_s_kpi_and_an_unknown_one_are_not_found(
             await expect(page.locator("h1")).to_have_text("Pagina non trovata")
         await page.goto(f"/t/{own.client.id}/kpis/{own_kpi}")
         forged = await page.request.post(
-            f"/t/{own.client.id}/kpis/{foreign_kpi}/rename", form={**await csrf(page), "name": "X"}
+            f"/t/{own.client.id}/kpis/{foreign_kpi}/edit", form={**await csrf(page), "name": "X"}
         )
         assert forged.status == 404
 

@@ -1,6 +1,6 @@
 """/t/{tenant_id}/kpis/{kpi_id}: a KPI's own page, and its forms (the API's commands):
-rename it, move its thresholds, correct a measurement, feed a key result or stop feeding
-one, retire it.
+change its name, owner and frequency, move its thresholds, correct a measurement, feed a
+key result or stop feeding one, retire it.
 
 A form that fails comes back open on the page, with what was typed and, beside each field
 at fault, why; nothing is recorded. Its own checks (a blank, a number that does not read, a
@@ -24,6 +24,7 @@ from domain.errors import DomainError
 from projections.progress_state import KPIView, ProgressView
 from services.app import Context
 from services.app.base import Written
+from services.portal.controllers.key_results import changed_fields, people_choices
 from services.portal.controllers.planning import confirmed, far_off_kpi
 from services.portal.dependencies import (
     Form,
@@ -46,6 +47,7 @@ from tenants.models import Tenant
 from tenants.principal import Principal
 
 Command = Callable[[], Awaitable[Written]]
+EDIT_FIELDS = ("name", "owner", "frequency_days", "was_name", "was_owner", "was_frequency_days")
 
 
 @dataclass(frozen=True)
@@ -57,21 +59,29 @@ class Acting:
     tenant: Tenant
     state: ProgressView
     kpi: KPIView
+    people: list[str]
+    """Who may be made its owner (the tenant's people)."""
 
     @property
     def ctx(self) -> Context:
         return Context(self.tenant.id, self.viewer.actor)
 
 
-def _rename(a: Acting, p: Planned) -> Command | None:
-    name = p.text("name")
-    if not p.errors and _moved(p, "was_name", a.kpi.name):  # renamed meanwhile
-        p.errors["form"] = p.locale.t("error.changed_meanwhile")
-    elif not p.errors and name == a.kpi.name:
+def _edit(a: Acting, p: Planned) -> Command | None:
+    """Its name, owner and frequency: those changed from what the form showed (`was_…`),
+    only (a form left open puts back nothing changed since)."""
+    p.text("name")
+    if p.typed["owner"] != a.kpi.owner:  # (one who left keeps it, unchanged)
+        p.choice("owner", a.people)
+    given = {"name": p.typed["name"], "owner": p.typed["owner"], "frequency_days": p.days(
+        "frequency_days"
+    )}  # fmt: skip
+    changed = changed_fields(p.typed, given, p.typed)
+    if not p.errors and not changed:
         p.errors["form"] = p.locale.t("edit.nothing")
     if p.errors:
         return None
-    return lambda: a.portal.app.kpis.rename(a.ctx, a.kpi.kpi_id, name=name)
+    return lambda: a.portal.app.kpis.edit(a.ctx, a.kpi.kpi_id, **changed)
 
 
 def _thresholds(a: Acting, p: Planned) -> Command | None:
@@ -153,7 +163,7 @@ class Action:
 
 
 ACTIONS = {
-    "rename": Action(("name", "was_name"), _rename, "renamed"),
+    "edit": Action(EDIT_FIELDS, _edit, "edited"),
     "thresholds": Action(("green", "red", "reason", "was_green", "was_red"), _thresholds,
                          "thresholds"),
     "correct": Action(("value", "reason", "confirm"), _correct, "corrected", at=True),
@@ -197,7 +207,7 @@ class KpiController(Controller):
         action: FromPath[str],
         form: FormDep,
     ) -> Response[Any]:
-        """Rename, move the thresholds, feed a key result, retire the KPI."""
+        """Edit, move the thresholds, feed a key result, retire the KPI."""
         return await _acted(request, portal, locale, viewer, tenant, kpi_id, action, "", form)
 
     @post("/{action:str}/{at:str}", name="portal:kpi-action-at")
@@ -246,7 +256,8 @@ async def _acted(
         raise ForbiddenError
     state, kpi = await _found(portal, tenant, kpi_id)
     planned = Planned(name, str(parse_id(at)) if at else "", typed(form, action.fields), locale)
-    acting = Acting(portal, viewer, tenant, state, kpi)
+    people = [actor for actor, _ in people_choices(await portal.people.names(tenant.id))]
+    acting = Acting(portal, viewer, tenant, state, kpi, people)
     command = None
     if kpi.archived:  # its forms are gone (retired meanwhile): why, at the top
         planned.errors = {"form": locale.t("error.kpi_id.archived")}

@@ -20,7 +20,6 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from domain.errors import DomainError
-from domain.kpi import MAX_FREQUENCY_DAYS
 from domain.values import CyclePeriod, Direction, KRKind, ObjectiveLevel, Unit, UnitKind, unit
 from projections.progress_state import KPIView, ObjectiveView, ProgressView
 from services.app import Context
@@ -278,16 +277,12 @@ class PlanningController(Controller):
         owner = planned.choice("owner", await _people(portal, tenant))
         direction = planned.choice("direction", _values(Direction))
         green, red = planned.number("green"), planned.number("red")
-        every = planned.text("frequency_days")
-        if every and not (every.isdigit() and 1 <= int(every) <= MAX_FREQUENCY_DAYS):
-            planned.errors["frequency_days"] = locale.t(
-                "plan.kpi.frequency_invalid", most=MAX_FREQUENCY_DAYS
-            )
+        every = planned.days("frequency_days")
         measured = _unit(planned)
-        if not planned.errors and green is not None and red is not None:
+        if not planned.errors and green is not None and red is not None and every is not None:
             command = portal.app.kpis.create(
                 _context(tenant, viewer), name=name, owner=owner, direction=direction,
-                green=green, red=red, frequency_days=int(every), unit=measured,
+                green=green, red=red, frequency_days=every, unit=measured,
             )  # fmt: skip
             written = await _run(portal, tenant, planned, command)
             if written is not None:

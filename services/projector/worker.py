@@ -107,6 +107,10 @@ STORED_TENANTS = 1_000
 RELISTEN_FIRST, RELISTEN_MAX = 0.5, 30.0
 """Seconds before a lost LISTEN connection is opened again, doubling while that fails."""
 
+HEARTBEAT = (30.0, 10.0)
+"""Every how many seconds the LISTEN connection is asked a trivial query, and within how
+many it must answer (see _keep_listening)."""
+
 _WRITER = "xmin::text::bigint"
 """The transaction that wrote a row (its 32-bit id), as tables.write's statement gives its own."""
 
@@ -133,6 +137,7 @@ class Projector:
         tenants_kept: int = 2_500,
         lanes: int = LANES,
         tenants_per_pass: int = 100,
+        heartbeat: tuple[float, float] = HEARTBEAT,
     ) -> None:
         self.pool = pool
         self.repository = repository
@@ -151,6 +156,7 @@ class Projector:
         self.lanes = max(1, lanes)
         """Passes run at once (one connection each): round trips overlap."""
         self.tenants_per_pass = tenants_per_pass
+        self.heartbeat = heartbeat
         self.on_committed = on_committed
         """Called after each pass commits with (tenant, position applied): metrics, lag."""
         self._foldings: OrderedDict[tuple[UUID, str], tuple[Folding, int | None]] = OrderedDict()
@@ -523,11 +529,17 @@ class Projector:
         rebuild's word of a tenant it left behind, which the poll cannot see: this process
         applied that tenant to the tables swapped out): once listening again, every tenant
         is queued, and its pass finds what it missed. Until cancelled; then the connection
-        is closed."""
+        is closed.
+
+        A connection can also die silently: a firewall or NAT that forgets an idle one
+        drops its packets, and no end ever arrives (notifications stop, TCP only gives up
+        after many minutes). So a trivial query goes over it every `heartbeat[0]` seconds
+        of quiet, and one not answered within `heartbeat[1]` counts as lost."""
         try:
             while True:
-                await lost.wait()
+                await self._until_lost(listener, lost)
                 log.warning("projector.listen_lost")
+                listener.terminate()  # (a dead one: closing would wait on it)
                 lost = asyncio.Event()
                 listener = await self._listen_again(dsn, lost)
                 log.info("projector.listening_again")
@@ -537,8 +549,21 @@ class Projector:
                     log.warning("projector.heads_failed", error=str(error))
                 self._mark(list(self.heads))
         finally:
-            with contextlib.suppress(Exception):
-                await listener.close()
+            with contextlib.suppress(Exception):  # (a dead one would hold the stop for good)
+                await listener.close(timeout=self.heartbeat[1])
+
+    async def _until_lost(self, listener: asyncpg.Connection, lost: asyncio.Event) -> None:
+        """Until the connection ends, or a heartbeat goes unanswered (see _keep_listening)."""
+        every, within = self.heartbeat
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), every)
+                return
+            try:
+                await listener.execute("SELECT 1", timeout=within)
+            except Exception as error:  # no answer, or the connection failing: lost
+                log.warning("projector.heartbeat_failed", error=repr(error))
+                return
 
     async def _listen_again(self, dsn: str, lost: asyncio.Event) -> asyncpg.Connection:
         """`_listen`, tried again until it succeeds: at once, then twice as late each time."""

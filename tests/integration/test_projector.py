@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -17,6 +18,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
@@ -1426,6 +1428,96 @@ async def test_a_projector_that_loses_its_listen_connection_listens_again_and_mi
         stop.set()
         await projecting
     assert await listening_backends(fresh) == []  # closed when the projector stopped
+    await assert_matches_rebuild(fresh, [tenant])
+
+
+class Freezer:
+    """A TCP proxy to the database whose connections can be frozen: their bytes are then
+    held, both ways, and nothing ends (a firewall that forgot them). Later ones pass."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = urlsplit(dsn)
+        self.frozen: list[asyncio.Event] = []
+        self.ends: list[asyncio.StreamWriter] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        """The DSN through the proxy (TCP, whether the database listens on TCP or a socket)."""
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        user = self.dsn.netloc.rpartition("@")[0]
+        query = "&".join(
+            p for p in self.dsn.query.split("&") if p and not p.startswith(("host=", "port="))
+        )
+        return urlunsplit(self.dsn._replace(netloc=f"{user}@127.0.0.1:{port}", query=query))
+
+    async def _upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        given = dict(p.split("=", 1) for p in self.dsn.query.split("&") if "=" in p)
+        port = int(given.get("port") or self.dsn.port or 5432)
+        host = given.get("host") or self.dsn.hostname or "127.0.0.1"
+        if host.startswith("/"):  # the embedded server's socket directory
+            return await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+        return await asyncio.open_connection(host, port)
+
+    def freeze(self) -> None:
+        for thawed in self.frozen:
+            thawed.clear()
+        self.frozen.clear()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await self._upstream()
+        thawed = asyncio.Event()
+        thawed.set()
+        self.frozen.append(thawed)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await src.read(65536):
+                    await thawed.wait()  # frozen: held for good
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        self.ends += [writer, up_writer]
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def close(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for end in self.ends:
+            end.close()
+
+
+async def test_a_listen_connection_that_dies_silently_is_found_by_its_heartbeat(
+    fresh: System,
+) -> None:
+    """A firewall that forgets an idle connection drops its packets and never says so: no
+    notification arrives again, and nothing ends the connection for many minutes (the
+    projector fell back to its poll for good). Its heartbeat goes unanswered, so the
+    projector listens on a new connection, queues every tenant, and a check-in committed
+    while the old one was frozen is projected with no poll within the test."""
+    tenant = await a_tenant_with_history(fresh, check_ins=2)
+    await projector(fresh).catch_up_all()
+    (kr, _) = await key_result_ids(fresh, tenant)
+    freezer = Freezer(fresh.app_dsn)
+    through = await freezer.start()
+    running = projector(fresh, poll_interval=60.0, heartbeat=(0.5, 1.0))
+    stop = asyncio.Event()
+    projecting = asyncio.create_task(running.run(through, stop))
+    try:
+        for _ in range(100):
+            if running.running:
+                break
+            await asyncio.sleep(0.05)
+        freezer.freeze()
+        missed = await a_check_in(fresh, tenant, kr, 81, date(2027, 2, 11))
+        assert await wait_for_position(fresh.pool, tenant, missed.position, within=15)
+        later = await a_check_in(fresh, tenant, kr, 83, date(2027, 2, 12))
+        assert await wait_for_position(fresh.pool, tenant, later.position, within=10)
+    finally:
+        stop.set()
+        await projecting
+        await freezer.close()
     await assert_matches_rebuild(fresh, [tenant])
 
 

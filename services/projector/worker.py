@@ -533,8 +533,8 @@ class Projector:
 
         A connection can also die silently: a firewall or NAT that forgets an idle one
         drops its packets, and no end ever arrives (notifications stop, TCP only gives up
-        after many minutes). So a trivial query goes over it every `heartbeat[0]` seconds
-        of quiet, and one not answered within `heartbeat[1]` counts as lost."""
+        after many minutes). So a trivial query goes over it every `heartbeat[0]` seconds,
+        and one not answered within `heartbeat[1]` counts as lost."""
         try:
             while True:
                 await self._until_lost(listener, lost)

@@ -10,6 +10,8 @@ write was done (409), never given the secret again. Keys expire after
 ``idempotency_ttl_hours``.
 
 This middleware also enforces the body size limit on writes (413) while it reads the body.
+The portal's forms are kept the same way (services.portal.submissions): KeyStore and
+run_and_keep serve both, each with its Keeping (what it keeps of an answer, how it refuses).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Literal, Protocol, cast
 from uuid import UUID
 
 import asyncpg
@@ -324,7 +326,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
                     rule="key_reused",
                 )  # fmt: skip
             if found.status is not None:
-                await _replay(found, send)
+                await replay(found, send)
                 return
             taken = await store.take_over(key, digest) if found.abandoned else None
             if taken is None:
@@ -333,9 +335,10 @@ class IdempotencyMiddleware(ASGIMiddleware):
                     field="Idempotency-Key", rule="in_progress", headers={"Retry-After": "1"},
                 )  # fmt: skip
             found = taken
-        await _run_and_keep(
-            store, key, found, scope, replaying(body), send, next_app, runtime.system.store
-        )
+        await run_and_keep(
+            store, key, found, scope, replaying(body), send, next_app, runtime.system.store,
+            ApiKeeping(),
+        )  # fmt: skip
 
 
 PLATFORM = "platform"
@@ -348,7 +351,52 @@ def _outlives_its_tenant(scope: Scope) -> bool:
     return handler is not None and handler.opt.get("idempotency") == PLATFORM
 
 
-async def _run_and_keep(
+class Keeping(Protocol):
+    """What a kind of keyed request keeps of its answer, and how it is told what
+    `run_and_keep` refuses itself (the API: problem+json; the portal: its pages)."""
+
+    def kept(
+        self, scope: Scope, start: HTTPResponseStartEvent, messages: list[Message]
+    ) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """What a retry gets of this answer: its status, headers and body; None if it is no
+        success (what it appended rolls back, and the key is released)."""
+        ...
+
+    async def refuse(
+        self, scope: Scope, send: Send, why: Literal["taken_over", "unavailable"]
+    ) -> None:
+        """Answer that a retry took the claim over (it runs there), or that the database
+        was out of reach (nothing was recorded: the client may try again)."""
+        ...
+
+
+class ApiKeeping:
+    """The API keeps a 2xx answer (without a secret it held) and refuses in problem+json."""
+
+    def kept(
+        self, scope: Scope, start: HTTPResponseStartEvent, messages: list[Message]
+    ) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        return _kept(scope, start, messages) if 200 <= start["status"] < 300 else None
+
+    async def refuse(
+        self, scope: Scope, send: Send, why: Literal["taken_over", "unavailable"]
+    ) -> None:
+        if why == "taken_over":
+            await _refuse(scope, send, Problem(
+                type="/problems/idempotency-in-progress", title="Request still in progress",
+                status=409, instance=scope["path"],
+                detail="a retry with this Idempotency-Key took this request over: it runs there",
+                errors=[FieldProblem("Idempotency-Key", "in_progress", "taken over by a retry")],
+            ))  # fmt: skip
+        else:
+            await _refuse(scope, send, Problem(
+                type="/problems/database-unavailable", title="Service unavailable", status=503,
+                detail=UNAVAILABLE, instance=scope["path"],
+                errors=[FieldProblem(None, "database_unavailable", UNAVAILABLE)],
+            ))  # fmt: skip
+
+
+async def run_and_keep(
     store: KeyStore,
     key: str,
     claim: Claimed,
@@ -357,11 +405,13 @@ async def _run_and_keep(
     send: Send,
     next_app: ASGIApp,
     events: EventStore,
+    keeping: Keeping,
 ) -> None:
     """Run the write in a transaction its appends join, and keep a success in it before
     the client sees it (a retry arriving right after the answer finds it): its events and
     its answer are committed together. Anything else rolls back what it appended, and
-    forgets the claim: a retry runs it again."""
+    forgets the claim: a retry runs it again. Once committed, the projectors are told and
+    what waited for the commit (Joined.afterwards) runs, before the answer is sent."""
     messages: list[Message] = []
 
     async def hold(message: Message) -> None:
@@ -372,10 +422,10 @@ async def _run_and_keep(
     try:
         await next_app(scope, receive, hold)
         start = cast("HTTPResponseStartEvent", _first(messages, "http.response.start"))
-        if not 200 <= start["status"] < 300:
+        answer = keeping.kept(scope, start, messages)
+        if answer is None:
             raise _Refused
-        status, kept, body = _kept(scope, start, messages)
-        if not await store.answer(key, claim, status, kept, body, await joined.connection()):
+        if not await store.answer(key, claim, *answer, await joined.connection()):
             raise _TakenOver
         await joined.end(commit=True)
     except _Refused:
@@ -384,22 +434,13 @@ async def _run_and_keep(
             await store.release(key, claim)
     except _TakenOver:  # the retry that took it over writes it: this one's events roll back
         await joined.end(commit=False)
-        await _refuse(scope, send, Problem(
-            type="/problems/idempotency-in-progress", title="Request still in progress", status=409,
-            detail="a retry with this Idempotency-Key took this request over: it runs there",
-            instance=scope["path"],
-            errors=[FieldProblem("Idempotency-Key", "in_progress", "taken over by a retry")],
-        ))  # fmt: skip
+        await keeping.refuse(scope, send, "taken_over")
         return
     except CONNECTION_LOST:  # nothing committed, nothing sent yet: the client may retry
         await joined.end(commit=False)
         with suppress(*CONNECTION_LOST):  # (at once, where only this connection was lost)
             await store.release(key, claim)
-        await _refuse(scope, send, Problem(
-            type="/problems/database-unavailable", title="Service unavailable", status=503,
-            detail=UNAVAILABLE, instance=scope["path"],
-            errors=[FieldProblem(None, "database_unavailable", UNAVAILABLE)],
-        ))  # fmt: skip
+        await keeping.refuse(scope, send, "unavailable")
         return
     except BaseException:
         await joined.end(commit=False)
@@ -410,6 +451,9 @@ async def _run_and_keep(
         JOINED.reset(token)
     for tenant_id, position in joined.heads.items():
         events.appended(tenant_id, position)
+    for wait in joined.afterwards:  # (best effort: what it waits for is committed)
+        with suppress(*CONNECTION_LOST):
+            await wait()
     for message in messages:
         await send(message)
 
@@ -476,7 +520,8 @@ def _shown_once(
     return 409, [*headers, ("content-type", PROBLEM_JSON)], msgspec.json.encode(problem)
 
 
-async def _replay(found: Stored, send: Send) -> None:
+async def replay(found: Stored, send: Send) -> None:
+    """The first answer again, marked as a replay."""
     headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in found.headers]
     headers.append((b"content-length", str(len(found.body)).encode()))
     headers.append((REPLAYED.encode(), b"true"))

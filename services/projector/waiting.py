@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 from uuid import UUID
 
 import asyncpg
 
 from services.db import tenant_transaction
+from services.store.repository import JOINED
 
 
 class BeyondHeadError(ValueError):
@@ -51,7 +53,17 @@ async def wait_for_position(
     within: float = 2.0,
 ) -> bool:
     """True once the projection (None: the log) reached `position`; False if `within`
-    seconds passed first. BeyondHeadError at once for a position past the log's head."""
+    seconds passed first. BeyondHeadError at once for a position past the log's head.
+
+    Within a request's joined transaction that holds what was written (JOINED: a keyed
+    write, not committed yet), the wait is left for after its commit, and True is said."""
+    joined = JOINED.get()
+    if joined is not None and joined.holds:
+        joined.afterwards.append(
+            partial(wait_for_position, pool, tenant_id, position, projection=projection,
+                    within=within)
+        )  # fmt: skip
+        return True
     deadline = time.monotonic() + within
     pause = 0.002
     while True:

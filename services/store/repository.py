@@ -7,7 +7,7 @@ appends the pending events of one command and returns the positions written.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -51,6 +51,9 @@ class Joined:
     """What its transaction runs first (admitting the tenant to row-level security)."""
     heads: dict[UUID, int] = field(default_factory=dict)
     """The last position appended to each tenant's log: projectors are told once committed."""
+    afterwards: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    """What waits for its commit (a page's wait until a view shows what it wrote): run by
+    whoever commits it, once committed and the projectors told."""
     _conn: asyncpg.Connection | None = None
     _transaction: Any = None
 

@@ -891,6 +891,18 @@ _PLANNING: M = {
     },
     "people.invite_submit": {"it": "Invita", "en": "Invite"},
     "people.invited": {"it": "Persona invitata.", "en": "Person invited."},
+    "people.key_shown_before": {
+        "it": "La chiave è stata creata e mostrata una volta sola, quando il modulo è stato"
+        " inviato: non si vede più. Se non l'hai copiata, revocala e creane un'altra.",
+        "en": "The key was made and shown once, when the form was sent: it is not shown"
+        " again. If you did not copy it, revoke it and make another.",
+    },
+    "people.link_shown_before": {
+        "it": "Il link è stato creato e mostrato una volta sola, quando il modulo è stato"
+        " inviato: non si vede più. Se non l'hai copiato, creane un altro (sostituisce questo).",
+        "en": "The link was made and shown once, when the form was sent: it is not shown"
+        " again. If you did not copy it, make another (it replaces this one).",
+    },
     "people.role_changed": {"it": "Ruolo cambiato.", "en": "Role changed."},
     "people.role_same": {
         "it": "Aveva già quel ruolo: non è cambiato nulla.",

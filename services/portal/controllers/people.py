@@ -63,11 +63,14 @@ class PeopleController(Controller):
         viewer: ViewerDep,
         tenant: TenantDep,
         done: FromQuery[str | None] = None,
+        shown: FromQuery[str | None] = None,
     ) -> Response[Any]:
         _may_see(viewer, tenant)
         said = done if done in _DONE else None
-        shown = _shown_once(request, portal, viewer, tenant)
-        response = await _page(request, portal, locale, viewer, tenant, said=said, shown=shown)
+        once = _shown_once(request, portal, viewer, tenant)
+        if once is None and shown in ("key", "link"):  # shown already (a reload, a replay)
+            said = f"{shown}_shown_before"
+        response = await _page(request, portal, locale, viewer, tenant, said=said, shown=once)
         if request.cookies.get(ONCE_COOKIE):  # read once: gone
             response.cookies.append(_once_cookie(portal, tenant, "", max_age=0))
         return response

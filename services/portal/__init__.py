@@ -44,6 +44,7 @@ from services.portal.errors import Handler, app_not_found_handler, page_exceptio
 from services.portal.pages import STATIC, STATIC_PATH, Pages
 from services.portal.portal import Portal
 from services.portal.sessions import Signer
+from services.portal.submissions import SubmissionMiddleware
 
 __all__ = ["Portal", "portal_app_config", "portal_router"]
 
@@ -88,6 +89,7 @@ def portal_router(system: System, settings: Any) -> Router:
             "tenant": Provide(provide_tenant),
             "form": Provide(provide_form),
         },
+        middleware=[SubmissionMiddleware(provide_portal)],
         exception_handlers=page_exception_handlers(portal.pages),
         include_in_schema=False,
         opt=dict(PUBLIC_OPT),

@@ -487,6 +487,23 @@ _ERRORS: M = {
         "it": "Il modulo è scaduto o non viene da questo sito. Ricarica la pagina e riprova.",
         "en": "The form has expired or did not come from this site. Reload the page and try again.",
     },
+    "error.409.title": {"it": "Modulo già inviato", "en": "Form already sent"},
+    "error.409.text": {
+        "it": "Questo modulo è già stato inviato. Riapri la pagina per inviarne un altro.",
+        "en": "This form was already sent. Open the page again to send another.",
+    },
+    "error.in_flight.text": {
+        "it": "Questo modulo è già stato inviato e lo stiamo ancora registrando. Ricarica la"
+        " pagina tra un momento: vedrai quello che è stato registrato, una volta sola.",
+        "en": "This form was already sent and is still being recorded. Reload the page in a"
+        " moment: you will see what was recorded, once.",
+    },
+    "error.sent_before.text": {
+        "it": "Questo modulo era già stato inviato, con altri valori, e quelli sono stati"
+        " registrati. Per registrare questi, riapri la pagina e invia di nuovo il modulo.",
+        "en": "This form was already sent, with other values, and those were recorded. To"
+        " record these, open the page again and send the form anew.",
+    },
     "error.suspended.title": {"it": "Azienda sospesa", "en": "Company suspended"},
     "error.suspended.text": {
         "it": "L'accesso a '{name}' è sospeso: tornerà quando l'azienda sarà riattivata.",

@@ -26,11 +26,16 @@ class PortalSettings:
     """A session ends this long after sign-in, whatever happens in between."""
     secure_cookies: bool = Settings.secure_cookies
     """Send cookies over HTTPS only (set it behind TLS)."""
+    submissions_ttl: timedelta = timedelta(hours=Settings.idempotency_ttl_hours)
+    """A form's submission id replays its first answer this long (as an Idempotency-Key)."""
+    max_body_bytes: int = Settings.max_body_bytes
+    """The largest form a keyed submission reads (as the API's writes)."""
 
     @classmethod
     def derive(cls, settings: Any) -> PortalSettings:
-        """From the application's settings: its ``jwt_secret``, ``session_hours`` and
-        ``secure_cookies`` (read from OKR_* variables with the others, see Settings)."""
+        """From the application's settings: its ``jwt_secret``, ``session_hours``,
+        ``secure_cookies``, ``idempotency_ttl_hours`` and ``max_body_bytes`` (read from
+        OKR_* variables with the others, see Settings)."""
         base = getattr(settings, "jwt_secret", None)
         if base:
             key = hmac.new(str(base).encode(), b"okr-portal-session-v1", hashlib.sha256).digest()
@@ -39,4 +44,9 @@ class PortalSettings:
             key = secrets.token_bytes(32)
         hours = float(getattr(settings, "session_hours", Settings.session_hours))
         secure = bool(getattr(settings, "secure_cookies", Settings.secure_cookies))
-        return cls(secret=key, session_ttl=timedelta(hours=hours), secure_cookies=secure)
+        ttl = float(getattr(settings, "idempotency_ttl_hours", Settings.idempotency_ttl_hours))
+        return cls(
+            secret=key, session_ttl=timedelta(hours=hours), secure_cookies=secure,
+            submissions_ttl=timedelta(hours=ttl),
+            max_body_bytes=int(getattr(settings, "max_body_bytes", Settings.max_body_bytes)),
+        )  # fmt: skip

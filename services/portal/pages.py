@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -15,7 +16,15 @@ from litestar.datastructures import Cookie
 from domain.values import NOTE_MAX
 from projections.history_text import said_reason
 from services.portal.i18n import LANG_COOKIE, Locale, negotiate
-from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, NOTICE_COOKIE, NOTICES, Signer
+from services.portal.sessions import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    NOTICE_COOKIE,
+    NOTICES,
+    SUBMISSION_FIELD,
+    SUBMITTED,
+    Signer,
+)
 from services.portal.views import day_problem, day_said, progress_width
 from tenants.principal import Principal
 from tenants.roles import Permission
@@ -145,7 +154,7 @@ class Pages:
             **context,
         )
         return Response(
-            html,
+            _with_submission(html, _submission(request)),
             status_code=status,
             media_type=HTML,
             headers={**SECURITY_HEADERS, **(headers or {})},
@@ -182,11 +191,28 @@ class Pages:
         """The error page of a status (404, 403, 503, 500...) in the request's language;
         `reason`: a text of its own ("csrf", "suspended": the tenant `name` is); `bad`: the
         query's fields at fault, and what was given in each."""
-        known = status if status in (400, 403, 404, 405, 503) else 400 if status < 500 else 500
+        known = status if status in (400, 403, 404, 405, 409, 503) else 400 if status < 500 else 500
         return self.render(
             request, "error.html", locale=locale_of(request), status=status, headers=headers,
             code=known, reason=reason, bad=bad or {}, name=name, viewer=viewer,
         )  # fmt: skip
+
+
+_POST_FORM = re.compile(r"<form\b[^>]*\bmethod=[\"']?post\b[^>]*>", re.IGNORECASE)
+
+
+def _submission(request: Request[Any, Any, Any]) -> str:
+    """The id of the page's forms: a new one, or for a form re-shown after a refusal, the
+    one it was sent with (a refusal recorded nothing: sent again, fixed, it runs)."""
+    sent = request.scope.get("state", {}).get(SUBMITTED)
+    return sent if request.method == "POST" and sent else Signer.new_submission()
+
+
+def _with_submission(html: str, submission: str) -> str:
+    """Every POST form of the page with the one-time submission id (see
+    services.portal.submissions), put here so that no form can be without it."""
+    field = f'<input type="hidden" name="{SUBMISSION_FIELD}" value="{submission}">'
+    return _POST_FORM.sub(lambda tag: tag.group(0) + field, html)
 
 
 def _here(request: Request[Any, Any, Any]) -> str:

@@ -26,6 +26,10 @@ NOTICE_COOKIE = "okr_notice"
 """A notice for the next page a signed-in person sees, once (its catalog key's last part)."""
 NOTICES = frozenset({"password_saved"})
 CSRF_FIELD = "csrf_token"
+SUBMISSION_FIELD = "submission_id"
+"""The one-time id of a form as rendered (services.portal.submissions)."""
+SUBMITTED = "okr_submission"
+"""Where a request's scope state keeps the submission id it was sent with."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,11 @@ class Signer:
             return None
         text, _, signature = value.rpartition(".")
         return text if text and hmac.compare_digest(signature, self._mac(purpose, text)) else None
+
+    @staticmethod
+    def new_submission() -> str:
+        """A fresh one-time id for the forms of a page."""
+        return secrets.token_urlsafe(16)
 
     @staticmethod
     def new_nonce() -> str:

@@ -190,7 +190,7 @@ async def open_page(browser: Any, portal: PortalServer) -> AsyncIterator[Opener]
 
 async def csrf(page: Any) -> dict[str, str]:
     """The CSRF field of the signed-in page (its sign-out form's), for a hand-made POST."""
-    token = page.locator("form.sign-out input[type=hidden]")
+    token = page.locator("form.sign-out input[name=csrf_token]")
     name, value = await token.get_attribute("name"), await token.get_attribute("value")
     assert name and value
     return {name: value}

@@ -435,7 +435,7 @@ async def test_starting_one_cycle_from_many_tabs_at_once_answers_pages(
     page = await open_page()
     await sign_in(page, admin)
     await page.goto(f"/t/{client.id}?cycle={planned}")
-    token = page.locator("form.cycle-action input[type=hidden]")
+    token = page.locator("form.cycle-action input[name=csrf_token]")
     name, value = await token.get_attribute("name"), await token.get_attribute("value")
     assert name and value
     url = f"/t/{client.id}/cycles/{planned}/activate"

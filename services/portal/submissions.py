@@ -64,6 +64,7 @@ from services.api.idempotency import (
 from services.portal.dependencies import provide_optional_viewer
 from services.portal.portal import Portal
 from services.portal.sessions import CSRF_FIELD, SUBMISSION_FIELD, SUBMITTED
+from tenants.principal import Principal
 
 IN_FLIGHT_WAIT = 15.0
 """How long a second submission waits for the first to answer (its waits for the views
@@ -97,37 +98,36 @@ class SubmissionMiddleware(ASGIMiddleware):
         fields = _fields(scope, body)
         submission = dict(fields).get(SUBMISSION_FIELD, "")
         key = f"form {scope['path']} {submission}"
-        store = None
+        viewer = None
         if _ID.fullmatch(submission) and len(key) <= MAX_KEY:
-            store = await self._store(scope, tenant_id)
-        if store is None:
+            viewer = await self._member(scope, tenant_id)
+        if viewer is None:
             await next_app(scope, replaying(body), send)  # unprotected, as before
             return
         scope.setdefault("state", {})[SUBMITTED] = submission
         sent = sorted((k, v) for k, v in fields if k not in (CSRF_FIELD, SUBMISSION_FIELD))
         digest = request_hash("POST", scope["path"], b"", urlencode(sent).encode(), raw=True)
+        ttl = self.portal.settings.submissions_ttl
+        store = KeyStore(self.portal.system.pool, tenant_id, viewer.actor, ttl)
         found = await _claim(store, key, digest)
         if isinstance(found, Claimed):
-            keeping = _Keeping(self.portal)
+            keeping = _Keeping(self.portal, viewer)
             await run_and_keep(
                 store, key, found, scope, replaying(body), send, next_app,
                 self.portal.system.store, keeping,
             )  # fmt: skip
         elif found.request_hash != digest:
-            await _say(self.portal, scope, send, "sent_before")
+            await _say(self.portal, viewer, scope, send, "sent_before")
         elif found.status is None:
-            await _say(self.portal, scope, send, "in_flight")
+            await _say(self.portal, viewer, scope, send, "in_flight")
         else:
             await replay(found, send)
 
-    async def _store(self, scope: HTTPScope, tenant_id: UUID) -> KeyStore | None:
-        """The keys of the signed-in person in this tenant; None if nobody signed in, or
-        they have no role here (the page refuses them: nothing is kept)."""
+    async def _member(self, scope: HTTPScope, tenant_id: UUID) -> Principal | None:
+        """The signed-in person, if they have a role in this tenant (else the page refuses
+        them, and nothing is kept)."""
         viewer = await provide_optional_viewer(Request(scope), self.portal)
-        if viewer is None or viewer.role_in(tenant_id) is None:
-            return None
-        settings = self.portal.settings
-        return KeyStore(self.portal.system.pool, tenant_id, viewer.actor, settings.submissions_ttl)
+        return viewer if viewer is not None and viewer.role_in(tenant_id) is not None else None
 
 
 def _tenant_of(scope: HTTPScope) -> UUID | None:
@@ -168,8 +168,8 @@ async def _claim(store: KeyStore, key: str, digest: bytes) -> Claimed | Stored:
 class _Keeping:
     """A form keeps its redirect (its Location: never a cookie); its refusals are pages."""
 
-    def __init__(self, portal: Portal) -> None:
-        self.portal = portal
+    def __init__(self, portal: Portal, viewer: Principal) -> None:
+        self.portal, self.viewer = portal, viewer
 
     def kept(
         self, scope: Scope, start: HTTPResponseStartEvent, messages: list[Message]
@@ -183,11 +183,15 @@ class _Keeping:
     async def refuse(
         self, scope: Scope, send: Send, why: Literal["taken_over", "unavailable"]
     ) -> None:
-        await _say(self.portal, scope, send, "in_flight" if why == "taken_over" else "unavailable")
+        said: Literal["in_flight", "unavailable"] = (
+            "in_flight" if why == "taken_over" else "unavailable"
+        )
+        await _say(self.portal, self.viewer, scope, send, said)
 
 
 async def _say(
     portal: Portal,
+    viewer: Principal,
     scope: Scope,
     send: Send,
     why: Literal["in_flight", "sent_before", "unavailable"],
@@ -195,7 +199,11 @@ async def _say(
     """The page that says why this submission did not run (a 409, or a 503)."""
     request: Request[Any, Any, Any] = Request(scope)
     if why == "unavailable":
-        page: Response[Any] = portal.pages.error(request, 503, headers={"Retry-After": "5"})
+        page: Response[Any] = portal.pages.error(
+            request, 503, headers={"Retry-After": "5"}, viewer=viewer
+        )
     else:
-        page = portal.pages.error(request, 409, reason=why, headers={"Retry-After": "1"})
+        page = portal.pages.error(
+            request, 409, reason=why, headers={"Retry-After": "1"}, viewer=viewer
+        )
     await page.to_asgi_response(None, request)(scope, replaying(b""), send)

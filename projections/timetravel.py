@@ -94,8 +94,8 @@ _KEY_RESULT_FIELDS = (
     "title", "owner", "objective_id", "weight", "start", "target", "due_on", "kpi_id",
     "archived", "value", "confidence", "raw_progress", "status", "score",
 )  # fmt: skip
-_KPI_FIELDS = ("name", "green", "red", "archived", "value", "health")
-"""What of a KPI its events can change (its direction, frequency and owner stay)."""
+_KPI_FIELDS = ("name", "owner", "frequency_days", "green", "red", "archived", "value", "health")
+"""What of a KPI its events can change (its direction and unit stay)."""
 
 PROGRESS_FIELDS = frozenset({"progress", "raw_progress"})
 """Fields of a Change whose values are progress, a fraction (0.5 is half way)."""

@@ -85,7 +85,7 @@ class KpiCommands(Commands):
         self.check_version(kpi, if_match)
         if name is not None and values.title(name, "name") != kpi.name:  # as it would be kept
             kpi.rename(name=name, author=ctx.actor)
-        if owner is not None and owner != kpi.owner:
+        if owner is not None and values.principal(owner, "owner") != kpi.owner:
             kpi.change_owner(owner=owner, author=ctx.actor)
         if frequency_days is not None and frequency_days != kpi.frequency_days:
             kpi.change_frequency(frequency_days=frequency_days, author=ctx.actor)

@@ -735,6 +735,7 @@ _FIELDS: M = {
     "field.green": {"it": "soglia verde", "en": "green threshold"},
     "field.red": {"it": "soglia rossa", "en": "red threshold"},
     "field.health": {"it": "salute", "en": "health"},
+    "field.frequency_days": {"it": "ogni quanti giorni", "en": "every how many days"},
     "kpi.retired": {"it": "ritirato", "en": "retired"},
 }
 

@@ -3,6 +3,7 @@ offer, and what was typed in one that failed, with why, beside each field."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -70,7 +71,7 @@ class Planned:
         """How often a KPI is measured: a whole number of days, 1 to MAX_FREQUENCY_DAYS;
         None when blank or not (said)."""
         every = self.text(name)
-        if every and not (every.isdigit() and 1 <= int(every) <= MAX_FREQUENCY_DAYS):
+        if every and not (_DAYS.fullmatch(every) and 1 <= int(every) <= MAX_FREQUENCY_DAYS):
             self.errors[name] = self.locale.t("plan.kpi.frequency_invalid", most=MAX_FREQUENCY_DAYS)
         return None if name in self.errors else int(every)
 
@@ -100,6 +101,10 @@ class Planned:
         name = _FORM_FIELDS.get(name, name)
         self.errors[name if name in self.typed else "form"] = refusal(self.locale, error)
 
+
+_DAYS = re.compile("[0-9]{1,3}")
+"""Days as a person types them (not "²" or "٣", which str.isdigit takes and int refuses or
+reads)."""
 
 CYCLE_FIELDS = ("name", "period", "starts_on", "ends_on")
 OBJECTIVE_FIELDS = ("title", "owner", "level", "parent", "weight", "committed")

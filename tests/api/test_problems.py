@@ -712,8 +712,9 @@ async def test_a_kpi_s_owner_and_frequency_change_in_one_edit_and_refuse_what_is
     after = {"min_position": edited.headers["x-okr-position"]}
     shown = (await client.get(kpi, headers=auth, params=after)).json()
     assert (shown["owner"], shown["frequency_days"], shown["name"]) == ("Marco", 30, "Reclami")
-    again = await client.patch(kpi, headers=auth, json={"owner": "Marco", "frequency_days": 30})
-    assert again.headers["x-okr-position"] == "0"
+    for same in ({"owner": "Marco", "frequency_days": 30}, {"owner": " Marco "}):
+        again = await client.patch(kpi, headers=auth, json=same)  # as it would be kept
+        assert again.headers["x-okr-position"] == "0", same
     head = await log_head(client, world)
     for body, status, field in (
         ({"frequency_days": 0}, 422, "frequency_days"),

@@ -505,3 +505,20 @@ async def test_a_consultant_defines_a_kpi_on_the_dashboard(
     await expect(tile).to_contain_text("90")
     await expect(tile).to_contain_text("80")
     await expect(tile.locator(".plan-measurement")).to_have_count(1)  # ready to be measured
+
+
+def test_a_frequency_is_read_in_the_digits_a_person_types() -> None:
+    """ "²" and "٣" are digits to str.isdigit: the first failed int() (a 500 page), the second
+    was kept as 3 days; a number of 5,000 digits failed it too. Each is said beside the
+    field, as is 0 and 367; 1 and 366 are read."""
+    from services.portal.i18n import Locale
+    from services.portal.planning import Planned
+
+    def read(typed: str) -> tuple[int | None, str | None]:
+        planned = Planned("kpi", "", {"frequency_days": typed}, Locale("en"))
+        return planned.days("frequency_days"), planned.errors.get("frequency_days")
+
+    for wrong in ("²", "٣", "9" * 5000, "0", "367", "7.0", "-7", "sette"):
+        assert read(wrong)[1] == "A whole number of days, from 1 to 366.", wrong
+    assert read("")[1] == "This field is required."
+    assert read("1") == (1, None) and read("366") == (366, None)

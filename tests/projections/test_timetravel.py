@@ -145,13 +145,16 @@ def test_diff_reports_created_items_and_nothing_for_equal_states() -> None:
 
 def test_diff_says_what_changed_of_each_kpi() -> None:
     """KPIs were left out: a KPI made between the instants shows as made; one whose
-    thresholds moved and whose value turned it red says so, field by field."""
+    thresholds moved and whose value turned it red, handed to another owner and measured
+    less often, says so, field by field."""
     log = Log()
     watched = kpi(log, "Risposta")
     watched.record_measurement(value=Decimal(95), on=date(2027, 2, 1), author="bob")
     log.save(watched)
     start = len(log.records)
     watched.change_thresholds(green=100, red=96, reason="più esigenti", author="alice")
+    watched.change_owner(owner="dario", author="alice")
+    watched.change_frequency(frequency_days=30, author="alice")
     log.save(watched)
     kpi(log, "Nuovo")
     day = date(2027, 2, 2)
@@ -162,7 +165,10 @@ def test_diff_says_what_changed_of_each_kpi() -> None:
     )  # fmt: skip
 
     said = {(c.field, c.before, c.after) for c in changes if c.title == "Risposta"}
-    assert said == {("green", "90", "100"), ("red", "80", "96"), ("health", "green", "red")}
+    assert said == {
+        ("green", "90", "100"), ("red", "80", "96"), ("health", "green", "red"),
+        ("owner", "alice", "dario"), ("frequency_days", "7", "30"),
+    }  # fmt: skip
     assert ("kpi", "created", "Nuovo") in {(c.item_kind, c.field, c.after) for c in changes}
 
 

@@ -363,7 +363,7 @@ class KeyResult(Aggregate):
             weight=values.weight(weight),
             due_on=_due_on(cycle, cycle.ends_on if due_on is None else due_on),
             owner=values.principal(owner, "owner"),
-            kpi_id=None if kpi is None else _linkable(kpi),
+            kpi_id=None if kpi is None else _linkable(kpi, kr_kind, kr_unit),
         )
 
     def record_check_in(
@@ -505,7 +505,7 @@ class KeyResult(Aggregate):
     def link_to_kpi(self, *, kpi: KPI, cycle: Cycle, author: str) -> None:
         """Let a (not archived) KPI feed this key result."""
         self._check_editable(cycle)
-        kpi_id = _linkable(kpi)
+        kpi_id = _linkable(kpi, self.kind, self.unit)
         self.trigger_event(
             self.LinkedToKpi, kpi_id=kpi_id, author=values.principal(author, "author")
         )
@@ -766,10 +766,28 @@ def _check_in_date(cycle: Cycle, on: date) -> date:
     return day
 
 
-def _linkable(kpi: KPI) -> UUID:
+def _linkable(kpi: KPI, kind: KRKind, unit: Unit) -> UUID:
+    """A KPI that may feed a key result of this kind and unit: one not archived, of the
+    same unit (an hours KPI fed a euro key result its hours as euros, "100 % done"); and
+    never a milestone, done or not (an hours value there failed every later measurement)."""
     if kpi.is_archived:
         raise ArchivedError("the KPI is archived", field="kpi_id")
+    if kind is KRKind.MILESTONE:
+        raise InvalidValueError(
+            "a milestone is done or not: no KPI feeds it", field="kpi_id", rule="milestone"
+        )
+    if (kpi.unit.kind, kpi.unit.currency) != (unit.kind, unit.currency):
+        raise InvalidValueError(
+            f"the KPI is measured in {_said(kpi.unit)}, the key result in {_said(unit)}:"
+            " a KPI feeds only a key result of its unit",
+            field="kpi_id",
+            rule="unit_mismatch",
+        )
     return kpi.id
+
+
+def _said(unit: Unit) -> str:
+    return unit.currency or unit.kind.value
 
 
 def _check_in_row(

@@ -1134,9 +1134,21 @@ _KPI_PAGE: M = {
         "it": "Ritirato: non si misura più.",
         "en": "Retired: it is measured no more.",
     },
+    "error.kpi_id.unit_mismatch": {
+        "it": "L'indicatore si misura in un'altra unità: alimenta solo risultati chiave della sua.",
+        "en": "The KPI is measured in another unit: it feeds only key results of its own.",
+    },
+    "error.kpi_id.milestone": {
+        "it": "Una tappa è raggiunta o no: nessun indicatore la alimenta.",
+        "en": "A milestone is done or not: no KPI feeds it.",
+    },
     "error.kpi_id.archived": {
         "it": "L'indicatore è stato ritirato: non cambia più.",
         "en": "The KPI was retired: it changes no more.",
+    },
+    "kpi_page.feed_moves": {
+        "it": "{kr} (ora alimentato da «{kpi}», che smette)",
+        "en": "{kr} (now fed by '{kpi}', which stops)",
     },
     "kpi_page.done.edited": {"it": "Modifiche salvate.", "en": "Changes saved."},
     "kpi_page.done.thresholds": {"it": "Soglie spostate.", "en": "Thresholds moved."},

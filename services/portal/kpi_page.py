@@ -51,16 +51,24 @@ def fed_key_results(state: ProgressView, kpi: KPIView) -> list[Fed]:
     return sorted(fed, key=lambda f: f.kr.title.casefold())
 
 
-def feedable(state: ProgressView, kpi: KPIView) -> list[tuple[str, str]]:
-    """The key results the KPI may start feeding (id, "title — cycle"): not archived, of a
-    cycle not closed, not fed by it already (one fed by another KPI moves to this one)."""
+def feedable(state: ProgressView, kpi: KPIView, locale: Locale) -> list[tuple[str, str]]:
+    """The key results the KPI may start feeding (id, "title — cycle"): of its unit, not
+    milestones (the domain's rules), not archived, of a cycle not closed, not fed by it
+    already; one fed by another KPI moves to this one, and says which it leaves."""
     offered = [
-        (str(kr.key_result_id), f"{kr.title} — {state.cycles[kr.cycle_id].name}")
+        (str(kr.key_result_id), _feed_option(state, kr, locale))
         for kr in state.key_results.values()
-        if kr.kpi_id != kpi.kpi_id and not kr.archived
+        if kr.kpi_id != kpi.kpi_id and not kr.archived and kr.kind != "milestone"
+        and (kr.unit_kind, kr.currency) == (kpi.unit_kind, kpi.currency)
         and kr.cycle_id in state.cycles and not state.cycles[kr.cycle_id].is_closed
     ]  # fmt: skip
     return sorted(offered, key=lambda pair: pair[1].casefold())
+
+
+def _feed_option(state: ProgressView, kr: KeyResultView, locale: Locale) -> str:
+    said = f"{kr.title} — {state.cycles[kr.cycle_id].name}"
+    feeding = None if kr.kpi_id is None else state.kpis.get(kr.kpi_id)
+    return said if feeding is None else locale.t("kpi_page.feed_moves", kr=said, kpi=feeding.name)
 
 
 def corrections(kpi: KPIView, lines: list[HistoryLine]) -> dict[UUID, list[HistoryLine]]:
@@ -166,7 +174,8 @@ async def kpi_page(
     refused = " ".join(planned.errors.values()) if planned and open_form is None else None
     return portal.pages.render(
         request, "kpi.html", locale=locale, viewer=viewer, tenant=tenant, section="dashboard",
-        status=status, kpi=kpi, node=node, names=names, fed=fed, offered=feedable(state, kpi),
+        status=status, kpi=kpi, node=node, names=names, fed=fed,
+        offered=feedable(state, kpi, locale),
         measurements=sorted(kpi.measurements, key=lambda m: (m.on, m.position), reverse=True),
         corrections=corrections(kpi, lines[CORRECTED]),
         moves=sorted(lines[THRESHOLDS], key=lambda x: x.position, reverse=True),

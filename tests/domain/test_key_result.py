@@ -384,6 +384,36 @@ def test_linking_to_a_kpi_and_back() -> None:
     assert [type(e).__name__ for e in kr.collect_events()] == ["LinkedToKpi"]
 
 
+def test_a_kpi_feeds_only_a_key_result_of_its_unit_and_never_a_milestone() -> None:
+    """An hours KPI linked to a euro key result fed it hours as euros ("100 % done"), and
+    one linked to a milestone made every later measurement fail (a milestone takes 0 or 1):
+    a KPI of another unit kind or currency, and any KPI for a milestone, are refused when
+    the key result is made and when it is linked, and nothing is recorded."""
+    cycle = a_cycle()
+    hours = a_kpi()
+    euros = a_kpi(name="Costi", unit=Unit(UnitKind.CURRENCY, "EUR"))
+    francs = a_kpi(name="Costi CH", unit=Unit(UnitKind.CURRENCY, "CHF"))
+    costs = a_key_result(cycle, title="Costi", start=Decimal(100), target=Decimal(90),
+                         target_percent=None, unit=Unit(UnitKind.CURRENCY, "EUR"))  # fmt: skip
+    version = settled(costs)
+    for wrong, said in ((hours, "hours, the key result in EUR"), (francs, "CHF, the key result")):
+        with pytest.raises(InvalidValueError) as err:
+            costs.link_to_kpi(kpi=wrong, cycle=cycle, author=AUTHOR)
+        assert (err.value.field, err.value.rule) == ("kpi_id", "unit_mismatch")
+        assert said in str(err.value)
+    assert_nothing_recorded(costs, version)
+    with pytest.raises(InvalidValueError) as err:
+        a_key_result(cycle, kpi=euros)  # an hours key result
+    assert err.value.rule == "unit_mismatch"
+    done = a_key_result(cycle, kind=KRKind.MILESTONE, start=None, target_percent=None,
+                        unit=Unit(UnitKind.HOURS))  # fmt: skip
+    with pytest.raises(InvalidValueError) as err:
+        done.link_to_kpi(kpi=hours, cycle=cycle, author=AUTHOR)
+    assert err.value.rule == "milestone"
+    costs.link_to_kpi(kpi=euros, cycle=cycle, author=AUTHOR)
+    assert costs.kpi_id == euros.id
+
+
 def test_plain_edits_record_their_events() -> None:
     """Title, weight, owner and due date changes each leave a past-tense event."""
     cycle = a_cycle()

@@ -273,10 +273,10 @@ async def test_a_kpi_correction_reaches_a_key_result_unlinked_since(
     it fed is corrected too, and the correction says which key results it corrected; a key
     result linked after the measurement, which it never fed, is left alone."""
     kpi = await app.kpis.create(
-        ctx, name="Ticket aperti", direction="lower_is_better", green=5, red=10,
-        frequency_days=7, owner="marco", unit=Unit(UnitKind.COUNT),
+        ctx, name="Ore di attesa", direction="lower_is_better", green=5, red=10,
+        frequency_days=7, owner="marco", unit=Unit(UnitKind.HOURS),
     )  # fmt: skip
-    _, kr_id = await seed_kr(app, ctx, kpi_id=kpi.item_id)
+    _, kr_id = await seed_kr(app, ctx, kpi_id=kpi.item_id)  # (in hours)
     measured = await app.kpis.record_measurement(ctx, kpi.item_id, value=4, on=date(2027, 2, 8))
     await app.key_results.unlink_kpi(ctx, kr_id)
     later = (await app.objectives.create(
@@ -284,8 +284,8 @@ async def test_a_kpi_correction_reaches_a_key_result_unlinked_since(
         owner="marco",
     )).item_id  # fmt: skip
     other = await app.key_results.create(
-        ctx, objective_id=later, title="Ticket", kind="decrease", owner="marco", start=12,
-        target=4, kpi_id=kpi.item_id,
+        ctx, objective_id=later, title="Attese", kind="decrease", owner="marco", start=12,
+        target=4, kpi_id=kpi.item_id, unit=Unit(UnitKind.HOURS),
     )  # fmt: skip
     corrected = await app.kpis.correct_measurement(
         ctx, kpi.item_id, measurement_id=measured.extra["measurement_id"], value=9,

@@ -187,11 +187,41 @@ async def test_an_admin_feeds_a_key_result_and_stops_feeding_one(
 ) -> None:
     """Linking a KPI to a key result took the API. On its page an admin feeds one of the
     key results offered and stops feeding one; a blank choice or a key result the page
-    did not offer (a hand-made POST) is said beside the field and links nothing."""
+    did not offer (a hand-made POST) is said beside the field and links nothing. Only
+    key results of its unit are offered, never a milestone (an hours KPI fed a euro key
+    result "100 % done"; a milestone made every later measurement fail); one fed by
+    another KPI says that one stops."""
     r = await _revenue(portal)
     client, kpi, fed, other = r.client, r.kpi, r.fed, r.other
+    goal = (await r.app.key_results.get(r.ctx, other)).objective_id
+    clients, _ = [
+        (await r.app.key_results.create(r.ctx, objective_id=goal, owner=r.ctx.actor, **kr)).item_id
+        for kr in (
+            {"title": "Clienti nuovi", "kind": "increase", "start": 0, "target": 10},
+            {"title": "Listino online", "kind": "milestone",
+             "unit": Unit(UnitKind.CURRENCY, "EUR")},
+        )
+    ]  # fmt: skip
+    estimate = (await r.app.kpis.create(
+        r.ctx, name="Fatturato stimato", direction="higher_is_better", green=100_000,
+        red=50_000, frequency_days=31, owner=r.ctx.actor, unit=Unit(UnitKind.CURRENCY, "EUR"),
+    )).item_id  # fmt: skip
+    await r.app.key_results.create(
+        r.ctx, objective_id=goal, title="Incassi a 120.000", kind="increase", owner=r.ctx.actor,
+        start=60_000, target=120_000, unit=Unit(UnitKind.CURRENCY, "EUR"), kpi_id=estimate,
+    )  # fmt: skip
+    await _caught_up(portal, client)
     page = await r.opened(open_page)
     await page.locator(".kpi-feed summary").click()
+    await expect(page.locator(".kpi-feed select option")).to_have_text([
+        "Scegli…",
+        "Incassi a 120.000 — Trimestre (ora alimentato da «Fatturato stimato», che smette)",
+        "Margine a 120.000 — Trimestre",
+    ])  # fmt: skip
+    refused = await page.request.post(
+        f"/t/{client.id}/kpis/{kpi}/feed", form={**await csrf(page), "key_result": str(clients)}
+    )
+    assert refused.status == 422  # another unit: not offered, not linked
     await page.locator(".kpi-feed form").get_by_role("button", name="Collega").click()
     form = page.locator(".kpi-feed form")
     await expect(form.locator("#feed-key_result-error")).to_have_text(
@@ -203,7 +233,7 @@ async def test_an_admin_feeds_a_key_result_and_stops_feeding_one(
     await expect(page.locator(".fed-kr a")).to_have_text(
         ["Fatturato a 120.000", "Margine a 120.000"]
     )
-    await expect(page.locator(".kpi-feed")).to_have_count(0)  # nothing left to offer
+    await expect(page.locator(".kpi-feed select option")).to_have_count(2)  # Incassi is left
 
     unknown = await page.request.post(
         f"/t/{client.id}/kpis/{kpi}/feed", form={**await csrf(page), "key_result": str(uuid4())}

@@ -130,7 +130,7 @@ def _correct(a: Acting, p: Planned) -> Command | None:
 def _feed(a: Acting, p: Planned) -> Command | None:
     if not p.text("key_result"):
         return None
-    chosen = p.choice("key_result", [kr_id for kr_id, _ in feedable(a.state, a.kpi)])
+    chosen = p.choice("key_result", [kr_id for kr_id, _ in feedable(a.state, a.kpi, p.locale)])
     if p.errors:
         return None
     return lambda: a.portal.app.key_results.link_kpi(a.ctx, UUID(chosen), kpi_id=a.kpi.kpi_id)

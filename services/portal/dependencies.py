@@ -21,7 +21,14 @@ from services.portal.errors import (
 from services.portal.i18n import Locale
 from services.portal.pages import locale_of
 from services.portal.portal import Portal
-from services.portal.sessions import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, signed_out
+from services.portal.sessions import (
+    CAME_FROM,
+    CAME_FROM_FIELD,
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    signed_out,
+)
 from tenants.directory import get_tenant
 from tenants.errors import TenantSuspendedError, UnknownTenantError
 from tenants.memberships import refuse_if_suspended
@@ -94,6 +101,7 @@ async def provide_form(request: Request[Any, Any, Any], portal: PortalDep) -> Fo
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if not portal.signer.csrf_ok(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
         raise CsrfError
+    request.scope.setdefault("state", {})[CAME_FROM] = fields.get(CAME_FROM_FIELD)
     return fields
 
 

@@ -12,11 +12,14 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response
 from litestar.datastructures import Cookie
+from markupsafe import escape
 
 from domain.values import NOTE_MAX
 from projections.history_text import said_reason
 from services.portal.i18n import LANG_COOKIE, Locale, negotiate
 from services.portal.sessions import (
+    CAME_FROM,
+    CAME_FROM_FIELD,
     CSRF_COOKIE,
     CSRF_FIELD,
     NOTICE_COOKIE,
@@ -154,7 +157,7 @@ class Pages:
             **context,
         )
         return Response(
-            _with_submission(html, _submission(request)),
+            _with_hidden_fields(html, _submission(request), here),
             status_code=status,
             media_type=HTML,
             headers={**SECURITY_HEADERS, **(headers or {})},
@@ -208,19 +211,27 @@ def _submission(request: Request[Any, Any, Any]) -> str:
     return sent if request.method == "POST" and sent else Signer.new_submission()
 
 
-def _with_submission(html: str, submission: str) -> str:
+def _with_hidden_fields(html: str, submission: str, here: str) -> str:
     """Every POST form of the page with the one-time submission id (see
-    services.portal.submissions), put here so that no form can be without it."""
-    field = f'<input type="hidden" name="{SUBMISSION_FIELD}" value="{submission}">'
-    return _POST_FORM.sub(lambda tag: tag.group(0) + field, html)
+    services.portal.submissions) and the page it is on (see _here), put here so that no
+    form can be without them."""
+    fields = (
+        f'<input type="hidden" name="{SUBMISSION_FIELD}" value="{submission}">'
+        f'<input type="hidden" name="{CAME_FROM_FIELD}" value="{escape(here)}">'
+    )
+    return _POST_FORM.sub(lambda tag: tag.group(0) + fields, html)
 
 
 def _here(request: Request[Any, Any, Any]) -> str:
     """The page to come back to (the language switch's `next`): this one, or for a page
     shown after a refused form, the page the form was on (the form's own URL answers a
-    POST only: the switch led to a 405), else the start page."""
+    POST only: the switch led to a 405): as the form says (refused twice, the page it was
+    sent from is the form's URL), else as the browser does, else the start page."""
     if request.method == "GET":
         return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    said = request.scope.get("state", {}).get(CAME_FROM) or ""
+    if said.startswith("/") and not said.startswith("//") and "\\" not in said:
+        return str(said)
     came = urlsplit(request.headers.get("referer", ""))
     if came.netloc == request.url.netloc and came.path.startswith("/"):
         return came.path + (f"?{came.query}" if came.query else "")

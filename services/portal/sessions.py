@@ -30,6 +30,11 @@ SUBMISSION_FIELD = "submission_id"
 """The one-time id of a form as rendered (services.portal.submissions)."""
 SUBMITTED = "okr_submission"
 """Where a request's scope state keeps the submission id it was sent with."""
+CAME_FROM_FIELD = "came_from"
+"""The page a form was on (a refused form's page, answered at the form's POST-only URL,
+comes back to it: see pages._here)."""
+CAME_FROM = "okr_came_from"
+"""Where a request's scope state keeps the page its form was on."""
 
 
 @dataclass(frozen=True)

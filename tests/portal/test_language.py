@@ -139,3 +139,25 @@ async def test_switching_language_keeps_what_was_typed(
     await expect(page.get_by_label("Value", exact=True)).to_have_value("")
     await page.reload()  # once only
     await expect(page.get_by_label("Note", exact=True)).to_have_value("")
+
+
+async def test_switching_language_after_a_form_refused_twice_comes_back_to_its_page(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A refused form's page is answered at the form's own URL, which takes a POST only.
+    Refused once, the switch led back to the KPI's page; refused twice, it led to that URL
+    (the page the second was sent from), and Method Not Allowed, in JSON. Each form now
+    says the page it was on."""
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+    kpi_page = f"/t/{d.TENANT_ID}/kpis/{d.demo_id('kpi:csat')}"
+    await page.goto(kpi_page)
+    await page.locator(".kpi-thresholds summary").click()
+    for _ in range(2):
+        form = page.locator(".kpi-thresholds form")
+        await form.get_by_label("Soglia verde").fill("tanti")
+        await form.get_by_role("button", name="Salva le soglie").click()
+        await expect(page.locator("#thresholds-green-error")).to_be_visible()
+    await page.get_by_role("link", name="English").click()
+    await expect(page).to_have_url(f"{portal.base_url}{kpi_page}")
+    await expect(page.locator(".kpi-thresholds summary")).to_have_text("Move the thresholds")

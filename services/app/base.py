@@ -88,6 +88,17 @@ class VersionMismatchError(Exception):
         super().__init__(f"item {item_id} is at version {actual}, not {expected}")
 
 
+class ChangedMeanwhileError(DomainError):
+    """What the caller was shown of a field is not what it is now: another change came
+    first (a form left open while the view it was made from lagged, or another tab)."""
+
+    default_rule = "changed_meanwhile"
+
+    def __init__(self, field: str, now: object) -> None:
+        super().__init__(f"{field} is {now} now: another change came first", field=field)
+        self.now = now
+
+
 class Commands:
     """Base of the command groups: load, check version, save."""
 
@@ -155,6 +166,13 @@ class Commands:
             position = (await self.save(ctx, made, conn=conn))[-1]
         self.repository.appended(ctx.tenant_id, position)
         return result, position
+
+    @staticmethod
+    def check_shown(field: str, shown: object, now: object) -> None:
+        """Refuse to change what the caller saw otherwise (None: it says not what it saw),
+        checked on the item as loaded, so its save's concurrency check makes it sure."""
+        if shown is not None and shown != now:
+            raise ChangedMeanwhileError(field, now)
 
     @staticmethod
     def check_version(aggregate: Aggregate, expected: int | None) -> None:

@@ -60,13 +60,22 @@ class CycleCommands(Commands):
         return Written(cycle.id, cycle.version, await self.save(ctx, cycle))
 
     async def adjust_score(
-        self, ctx: Context, cycle_id: UUID, *, item_id: UUID, score: Decimal, reason: str
+        self,
+        ctx: Context,
+        cycle_id: UUID,
+        *,
+        item_id: UUID,
+        score: Decimal,
+        reason: str,
+        shown: Decimal | None = None,
     ) -> Written:
-        """Change a closing score, with a reason. The objectives it is part of follow, while
-        each one's score is what it is made of (no one set it by hand): the new scores are
-        recorded with it, in the same append, bottom up."""
+        """Change a closing score, with a reason (`shown`: the score the caller saw, else
+        refused). The objectives it is part of follow, while each one's score is what it is
+        made of (no one set it by hand): the new scores are recorded with it, in the same
+        append, bottom up."""
         cycle = await self.get(ctx, cycle_id)
         key_results, objectives = cycle.key_result_scores, cycle.objective_scores
+        self.check_shown("score", shown, key_results.get(item_id, objectives.get(item_id)))
         cycle.adjust_score(item_id=item_id, score=score, reason=reason, author=ctx.actor)
         scoring = _Scoring(*await self._items_of(ctx, cycle_id))
         follows = scoring.following(

@@ -64,9 +64,12 @@ class KpiCommands(Commands):
         red: Number,
         reason: str,
         if_match: int | None = None,
+        shown: tuple[Decimal, Decimal] | None = None,
     ) -> Written:
+        """Move the thresholds (`shown`: the green and red the caller saw, else refused)."""
         kpi = await self.get(ctx, kpi_id)
         self.check_version(kpi, if_match)
+        self.check_shown("green", shown, (kpi.green, kpi.red))
         kpi.change_thresholds(green=green, red=red, reason=reason, author=ctx.actor)
         return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
 
@@ -147,13 +150,17 @@ class KpiCommands(Commands):
         value: Number,
         reason: str,
         if_match: int | None = None,
+        shown: Decimal | None = None,
     ) -> Written:
         """Correct a measurement and, with the same reason, the check-ins it fed (`if_match`:
-        as for record_measurement); `fed_key_results`: the key results so corrected."""
+        as for record_measurement; `shown`: the value the caller saw, else refused);
+        `fed_key_results`: the key results so corrected."""
 
         async def attempt() -> Written:
             kpi = await self.get(ctx, kpi_id)
             self.check_version(kpi, if_match)
+            if measurement_id in kpi.measurements:
+                self.check_shown("value", shown, kpi.measurements[measurement_id].value)
             kpi.correct_measurement(
                 measurement_id=measurement_id, value=value, reason=reason, author=ctx.actor
             )

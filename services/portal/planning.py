@@ -14,6 +14,7 @@ from domain.errors import DomainError
 from domain.kpi import MAX_FREQUENCY_DAYS
 from projections.progress_state import ObjectiveView, ProgressView
 from services import instants
+from services.app.base import ChangedMeanwhileError
 from services.portal.controllers.key_results import measurable, refusal
 from services.portal.i18n import Locale
 from services.store.event_store import ConcurrencyError
@@ -96,9 +97,10 @@ class Planned:
         return cycle is not None and not cycle.is_closed and not archived
 
     def refused(self, error: DomainError | ConcurrencyError) -> None:
-        """A command's refusal, beside the field at fault (else the form's own)."""
+        """A command's refusal, beside the field at fault (else the form's own: another
+        change that came first is the whole form's, as its page's view says it)."""
         name = error.field if isinstance(error, DomainError) and error.field else "form"
-        name = _FORM_FIELDS.get(name, name)
+        name = "form" if isinstance(error, ChangedMeanwhileError) else _FORM_FIELDS.get(name, name)
         self.errors[name if name in self.typed else "form"] = refusal(self.locale, error)
 
 

@@ -84,6 +84,14 @@ class ScoreForm(Planned):
             self.errors["reason"] = domain_message(self.locale, error)
             return ""
 
+    def shown(self) -> Decimal | None:
+        """The score the form showed (None for a hand-made one that says none, or "NaN")."""
+        try:
+            shown = Decimal(self.typed["was"])
+        except InvalidOperation:
+            return None
+        return shown if shown.is_finite() else None
+
     def check(self, item: Scored, score: Decimal | None) -> None:
         """Refused where the item takes no new score (the cycle not closed, the item
         archived or never scored: said for the whole form); beside the score when it changed
@@ -97,12 +105,7 @@ class ScoreForm(Planned):
         if current is None or "form" in self.errors:
             self.errors.setdefault("form", self.locale.t("score.not_scored"))
             return
-        try:
-            shown: Decimal | None = Decimal(self.typed["was"])
-        except InvalidOperation:
-            shown = None
-        if shown is not None and not shown.is_finite():  # a hand-made "NaN"
-            shown = None
+        shown = self.shown()
         said = self.locale.score(current)
         if shown != current:
             self.errors["score"] = self.locale.t("score.changed_meanwhile", now=said)

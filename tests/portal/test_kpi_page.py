@@ -18,7 +18,7 @@ from services.demo_data import Person
 from services.projector.waiting import wait_for_position
 from services.read import progress_state
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
-from tests.portal.world import Client, a_colleague, a_company_of_its_own
+from tests.portal.world import Client, a_colleague, a_company_of_its_own, lagging
 
 NB = "\u00a0"
 
@@ -419,3 +419,59 @@ async def test_a_refusal_speaks_english_and_the_page_fits_a_phone(
     )
     assert overflow <= 0
     await shot(page, "kpi-phone")
+
+
+async def test_a_measurement_or_thresholds_changed_meanwhile_are_not_overwritten(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Two tabs correct the same measurement: the second was taken as a correction of the
+    first's value with a reason written about the value it showed (an acceptance test's
+    finding). Now a form says what it showed: the second is refused at the top, as the
+    thresholds' and the edit's are. And where the page's view lags behind the log, the
+    command checks what the form showed on the KPI itself (a review's finding)."""
+    r = await _revenue(portal)
+    client, kpi, app, ctx = r.client, r.kpi, r.app, r.ctx
+    page = await r.opened(open_page)
+    newest = (await progress_state(portal.system.pool, client.id)).kpis[kpi].latest
+    assert newest is not None
+    row = page.locator("li.measurement").first
+    await row.locator("summary").click()
+    form = row.locator("form.correction-form")
+    await form.get_by_label("Valore corretto").fill("97.000")
+    await form.get_by_label("Motivo").fill("scritto su 95.000")
+    await app.kpis.correct_measurement(
+        ctx, kpi, measurement_id=newest.measurement_id, value=96_000, reason="altra scheda"
+    )
+    await _caught_up(portal, client)
+    await form.get_by_role("button", name="Salva la correzione").click()
+    await expect(page.locator("li.measurement").first.locator(".form-error")).to_have_text(
+        "Qualcun altro l'ha appena cambiato: ecco com'è ora. Riprova se serve ancora."
+    )
+    await expect(page.locator(".kpi-value")).to_have_text(f"€{NB}96.000")
+
+    await page.goto(f"/t/{client.id}/kpis/{kpi}")  # shows 96.000 and the thresholds
+    row = page.locator("li.measurement").first
+    await row.locator("summary").click()
+    await page.locator(".kpi-thresholds summary").click()
+    async with lagging(portal.system, client.id):
+        await app.kpis.correct_measurement(
+            ctx, kpi, measurement_id=newest.measurement_id, value=99_000, reason="di nuovo"
+        )
+        await app.kpis.change_thresholds(ctx, kpi, green=110_000, red=50_000, reason="altrove")
+        form = row.locator("form.correction-form")
+        await form.get_by_label("Valore corretto").fill("97.000")
+        await form.get_by_label("Motivo").fill("scritto su 96.000")
+        await form.get_by_role("button", name="Salva la correzione").click()
+        await expect(page.locator("li.measurement").first.locator(".form-error")).to_have_text(
+            "Qualcun altro l'ha appena cambiato: ecco com'è ora. Riprova se serve ancora."
+        )
+        form = page.locator(".kpi-thresholds form")
+        await page.locator(".kpi-thresholds summary").click()
+        await form.get_by_label("Soglia verde").fill("120.000")
+        await form.get_by_label("Motivo").fill("scritto su 100.000")
+        await form.get_by_role("button", name="Salva le soglie").click()
+        await expect(page.locator(".kpi-thresholds .form-error")).to_have_text(
+            "Qualcun altro l'ha appena cambiato: ecco com'è ora. Riprova se serve ancora."
+        )
+    now = await app.kpis.get(ctx, kpi)
+    assert (now.measurements[newest.measurement_id].value, now.green) == (99_000, 110_000)

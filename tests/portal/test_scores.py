@@ -16,7 +16,13 @@ from services.app import Context, OKRApplication
 from services.demo_data import Person
 from services.projector.waiting import wait_for_position
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
-from tests.portal.world import Client, a_colleague, a_company_of_its_own, one_key_result
+from tests.portal.world import (
+    Client,
+    a_colleague,
+    a_company_of_its_own,
+    lagging,
+    one_key_result,
+)
 
 REASON = "Firmato a fine trimestre, dopo l'ultimo aggiornamento"
 
@@ -280,3 +286,25 @@ async def test_a_score_is_changed_on_a_phone(open_page: Opener, portal: PortalSe
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
+
+
+async def test_a_score_changed_while_the_view_lags_is_not_overwritten(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Another person changed the score to 0.8, and the dashboard's view had not caught up:
+    it still showed 0.5, so a form showing 0.5 passed its check and overwrote the 0.8
+    unseen (a review's finding). The command checks what the form showed on the cycle
+    itself: refused beside the score, which it says is 0.8, and nothing recorded."""
+    client, app, ctx, quarter, page, _ = await at_the_review(open_page, portal)
+    kr = page.locator(f"li.kr[data-kr='{quarter.new}']")
+    async with lagging(portal.system, client.id):
+        await app.cycles.adjust_score(
+            ctx, quarter.cycle, item_id=quarter.new, score=Decimal("0.8"), reason="prima io"
+        )
+        await change_score(kr, "0,6", "dal modulo che mostrava 0,5")
+        await expect(kr.locator(f"#score-{quarter.new}-score-error")).to_have_text(
+            "Qualcun altro ha appena modificato questo punteggio: ora è 0,8. Riprova se"
+            " serve ancora."
+        )
+    cycle = await app.cycles.get(ctx, quarter.cycle)
+    assert cycle.key_result_scores[quarter.new] == Decimal("0.8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from services import demo_data as d
 from services.app import Context, OKRApplication
 from services.bootstrap import System
 from services.demo import load_demo, quarter_bounds
+from services.projector.worker import TENANT_LOCK_KEY
 from tenants.directory import create_consultancy, create_tenant, get_consultancy, get_tenant
 from tenants.errors import DuplicateMembershipError, UnknownConsultancyError, UnknownTenantError
 from tenants.memberships import add_consultancy_member, add_membership
@@ -264,3 +266,15 @@ async def one_key_result(
         **kr,  # type: ignore[arg-type]
     )
     return cycle, made.item_id
+
+
+@contextlib.asynccontextmanager
+async def lagging(system: System, tenant_id: UUID) -> AsyncIterator[None]:
+    """The tenant's views stand still (its projector lock held): its log moves on."""
+    admin = await asyncpg.connect(system.admin_dsn)
+    try:
+        async with admin.transaction():
+            await admin.execute(f"SELECT pg_advisory_xact_lock({TENANT_LOCK_KEY})", tenant_id)
+            yield
+    finally:
+        await admin.close()

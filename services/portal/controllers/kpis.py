@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
@@ -95,15 +96,28 @@ def _thresholds(a: Acting, p: Planned) -> Command | None:
         p.errors["form"] = p.locale.t("edit.nothing")
     if p.errors:
         return None
+    green_shown, red_shown = _shown(p, "was_green"), _shown(p, "was_red")
+    shown = None if green_shown is None or red_shown is None else (green_shown, red_shown)
     return lambda: a.portal.app.kpis.change_thresholds(
-        a.ctx, a.kpi.kpi_id, green=green, red=red, reason=reason
+        a.ctx, a.kpi.kpi_id, green=green, red=red, reason=reason, shown=shown
     )
 
 
 def _moved(p: Planned, shown: str, now: object) -> bool:
     """Whether what the form showed (`shown`, a was_ field: given by the page's form only)
-    changed meanwhile: a form left open must not undo another's change unseen."""
+    changed meanwhile as the page's view says: a form left open must not undo another's
+    change unseen (the command checks it again on the item itself: see _shown)."""
     return bool(p.typed[shown]) and p.typed[shown] != str(now)
+
+
+def _shown(p: Planned, field: str) -> Decimal | None:
+    """A number the form showed (a was_ field), for the command to check: the view it came
+    from may lag behind the log, the item may not."""
+    try:
+        number = Decimal(p.typed[field])
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def _correct(a: Acting, p: Planned) -> Command | None:
@@ -111,6 +125,9 @@ def _correct(a: Acting, p: Planned) -> Command | None:
     if not any(m.measurement_id == wanted for m in a.kpi.measurements):
         raise PageNotFoundError
     value = p.number("value")
+    shown = next(m.value for m in a.kpi.measurements if m.measurement_id == wanted)
+    if _moved(p, "was_value", shown):
+        p.errors["form"] = p.locale.t("error.changed_meanwhile")
     if not p.typed["reason"]:
         p.errors["reason"] = p.locale.t("correction.reason_missing")
     if value is None or p.errors:
@@ -123,8 +140,9 @@ def _correct(a: Acting, p: Planned) -> Command | None:
         )  # fmt: skip
         return None
     return lambda: a.portal.app.kpis.correct_measurement(
-        a.ctx, a.kpi.kpi_id, measurement_id=wanted, value=value, reason=p.typed["reason"]
-    )
+        a.ctx, a.kpi.kpi_id, measurement_id=wanted, value=value, reason=p.typed["reason"],
+        shown=_shown(p, "was_value"),
+    )  # fmt: skip
 
 
 def _feed(a: Acting, p: Planned) -> Command | None:
@@ -166,7 +184,8 @@ ACTIONS = {
     "edit": Action(EDIT_FIELDS, _edit, "edited"),
     "thresholds": Action(("green", "red", "reason", "was_green", "was_red"), _thresholds,
                          "thresholds"),
-    "correct": Action(("value", "reason", "confirm"), _correct, "corrected", at=True),
+    "correct": Action(("value", "reason", "confirm", "was_value"), _correct, "corrected",
+                      at=True),
     "feed": Action(("key_result",), _feed, "fed"),
     "unfeed": Action((), _unfeed, "unfed", at=True),
     "archive": Action(("reason",), _archive, "archived"),

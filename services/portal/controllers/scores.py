@@ -9,6 +9,7 @@ the top of the page.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from litestar import Controller, Request, Response, post
@@ -17,6 +18,7 @@ from litestar.response import Redirect
 
 from domain.errors import DomainError
 from services.app import Context
+from services.app.base import ChangedMeanwhileError
 from services.portal.controllers.dashboard import dashboard_page
 from services.portal.dependencies import (
     FormDep,
@@ -67,8 +69,11 @@ class ScoreController(Controller):
             try:
                 written = await portal.app.cycles.adjust_score(
                     Context(tenant.id, viewer.actor), cycle.cycle_id, item_id=item,
-                    score=score, reason=reason,
+                    score=score, reason=reason, shown=adjusting.shown(),
                 )  # fmt: skip
+            except ChangedMeanwhileError as error:  # (the view lagged: the log says it)
+                now = locale.score(error.now) if isinstance(error.now, Decimal) else "—"
+                adjusting.errors["score"] = locale.t("score.changed_meanwhile", now=now)
             except (DomainError, ConcurrencyError) as error:
                 adjusting.refused(error)
             else:

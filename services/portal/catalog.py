@@ -1079,6 +1079,10 @@ _KPI_PAGE: M = {
         " on {when}:",
     },
     "kpi_page.feeds": {"it": "Risultati chiave alimentati", "en": "Key results it feeds"},
+    "kpi_page.fed_until_retired": {
+        "it": "Risultati chiave che alimentava fino al ritiro",
+        "en": "Key results it fed until it was retired",
+    },
     "kpi_page.feeds_none": {
         "it": "Non alimenta nessun risultato chiave.",
         "en": "It feeds no key result.",

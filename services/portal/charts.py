@@ -178,11 +178,17 @@ def _today(chart: Chart, frame: _Frame) -> list[str]:
     if chart.today is None or not frame.start <= chart.today <= frame.end:
         return []
     x = frame.x(chart.today)
+    anchor = "end" if x > WIDTH - _LABEL_ROOM else "start" if x < _LABEL_ROOM else "middle"
     return [
         f'<line class="today" x1="{x}" y1="{TOP}" x2="{x}" y2="{HEIGHT - BOTTOM}"/>',
-        f'<text class="today-label" x="{x}" y="{TOP - 5}" text-anchor="middle">'
+        f'<text class="today-label" x="{x}" y="{TOP - 5}" text-anchor="{anchor}">'
         f"{escape(chart.today_label)}</text>",
     ]
+
+
+_LABEL_ROOM = 40
+"""How near an edge today's label stops being centred on its line (it ran past the right
+edge when today was the chart's last day, as on a KPI's)."""
 
 
 def _series(chart: Chart, frame: _Frame) -> list[str]:

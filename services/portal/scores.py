@@ -65,7 +65,12 @@ class ScoreForm(Planned):
         number = self.number("score")
         if number is None:
             return None
-        if "%" in self.typed["score"]:
+        typed = self.typed["score"]
+        percent = typed.endswith("%")
+        if typed.count("%") > percent:  # "70 %%", "7%0": not a score as a person types one
+            self.errors["score"] = self.locale.t("check_in.value_invalid")
+            return None
+        if percent:
             number /= 100
         try:
             return values.score(number)
@@ -122,7 +127,17 @@ async def score_changes(
         return {}
     items = cycle.key_result_scores.keys() | cycle.objective_scores.keys()
     changes: dict[UUID, list[HistoryLine]] = {}
-    for line in await history(pool, tenant_id, kind=ADJUSTED, limit=1000):
-        if line.item_id in items:
-            changes.setdefault(line.item_id, []).append(line)
-    return changes
+    before: int | None = None
+    while True:  # every page: a cycle closed long ago is under many later changes
+        lines = await history(
+            pool, tenant_id, kind=ADJUSTED, before_position=before, limit=_CHANGES_PAGE
+        )
+        for line in lines:
+            if line.item_id in items:
+                changes.setdefault(line.item_id, []).append(line)
+        if len(lines) < _CHANGES_PAGE:
+            return changes
+        before = lines[-1].position
+
+
+_CHANGES_PAGE = 1000

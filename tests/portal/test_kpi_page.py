@@ -357,6 +357,9 @@ async def test_a_retired_kpi_says_by_whom_when_and_why_and_offers_no_forms(
     await expect(banner).to_contain_text("sostituito dal margine")
     await expect(page.locator("form.plan-form")).to_have_count(0)
     await expect(page.locator(".ci-correct")).to_have_count(0)
+    await expect(page.locator("#feeds-heading")).to_have_text(
+        "Risultati chiave che alimentava fino al ritiro"
+    )  # it feeds them no more
     await shot(page, "kpi-retired")
 
     form = stale.locator(".kpi-edit form")

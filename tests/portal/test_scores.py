@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from uuid import UUID
 
+import pytest
 from playwright.async_api import expect
 
 from services.app import Context, OKRApplication
@@ -186,6 +187,8 @@ async def test_a_score_change_that_cannot_be_made_says_why_beside_its_field(
     await send("", "")
     await expect(kr.locator(f"{score}-error")).to_have_text("Questo campo è obbligatorio.")
     await expect(kr.locator(f"{reason}-error")).to_have_text("Scrivi un motivo.")
+    await send("70 %%", REASON)
+    await expect(kr.locator(f"{score}-error")).to_have_text("Scrivi un numero, per esempio 4,5.")
     await send("molto", "\u200b")
     await expect(kr.locator(f"{score}-error")).to_have_text("Scrivi un numero, per esempio 4,5.")
     await expect(kr.locator(f"{reason}-error")).to_have_text("Scrivi un motivo.")
@@ -308,3 +311,29 @@ async def test_a_score_changed_while_the_view_lags_is_not_overwritten(
         )
     cycle = await app.cycles.get(ctx, quarter.cycle)
     assert cycle.key_result_scores[quarter.new] == Decimal("0.8")
+
+
+async def test_every_score_change_of_a_cycle_is_found_however_many_came_after(
+    portal: PortalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboard read the tenant's newest 1,000 score changes, of every cycle: an
+    older cycle's changes went missing under later ones (a review's finding). It reads
+    page after page (here pages of two lines)."""
+    from types import SimpleNamespace
+
+    from services.portal import scores
+    from services.read import progress_state
+
+    client, _, app, ctx = await a_company_of_its_own(portal.system)
+    quarter = await a_closed_quarter(portal, app, ctx)
+    for score in ("0.6", "0.7", "0.9"):
+        await app.cycles.adjust_score(
+            ctx, quarter.cycle, item_id=quarter.new, score=Decimal(score), reason=f"a {score}"
+        )
+    await projected(portal, client.id)
+    state = await progress_state(portal.system.pool, client.id)
+    monkeypatch.setattr(scores, "_CHANGES_PAGE", 2)
+    changes = await scores.score_changes(
+        portal.system.pool, client.id, state, SimpleNamespace(cycle_id=quarter.cycle)
+    )
+    assert [line.reason for line in changes[quarter.new]] == ["a 0.9", "a 0.7", "a 0.6"]

@@ -96,6 +96,15 @@ class Planned:
         archived = objective is not None and objective.archived
         return cycle is not None and not cycle.is_closed and not archived
 
+    def asked_first(self, value: Decimal, far: bool, said: str) -> bool:
+        """Whether a far-off value is asked about first (a slip, "19,350" for 19.350):
+        `said` beside it, kept to confirm; sent again unchanged, it goes through."""
+        if far and self.locale.parse_number(self.typed["confirm"]) != value:
+            self.typed["confirm"] = self.typed["value"]
+            self.errors["value"] = said
+            return True
+        return False
+
     def refused(self, error: DomainError | ConcurrencyError) -> None:
         """A command's refusal, beside the field at fault (else the form's own: another
         change that came first is the whole form's, as its page's view says it)."""

@@ -15,20 +15,11 @@ from playwright.async_api import expect
 from domain.values import Unit, UnitKind
 from services.app import Context, OKRApplication
 from services.demo_data import Person
-from services.projector.waiting import wait_for_position
 from services.read import progress_state
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
-from tests.portal.world import Client, a_colleague, a_company_of_its_own, lagging
+from tests.portal.world import Client, a_colleague, a_company_of_its_own, lagging, projected
 
 NB = "\u00a0"
-
-
-async def _caught_up(portal: PortalServer, client: Client) -> None:
-    head = await portal.system.store.head(client.id)
-    for projection in ("progress", "history"):
-        assert await wait_for_position(
-            portal.system.pool, client.id, head, projection=projection, within=30
-        )
 
 
 @dataclass(frozen=True)
@@ -83,7 +74,7 @@ async def _revenue(portal: PortalServer) -> Revenue:
     await app.kpis.record_measurement(
         ctx, kpi, value=95_000, on=portal.today - timedelta(days=2), note="chiusura di novembre"
     )
-    await _caught_up(portal, client)
+    await projected(portal.system, client.id)
     return Revenue(client, admin, app, ctx, kpi, fed, other)
 
 
@@ -210,7 +201,7 @@ async def test_an_admin_feeds_a_key_result_and_stops_feeding_one(
         r.ctx, objective_id=goal, title="Incassi a 120.000", kind="increase", owner=r.ctx.actor,
         start=60_000, target=120_000, unit=Unit(UnitKind.CURRENCY, "EUR"), kpi_id=estimate,
     )  # fmt: skip
-    await _caught_up(portal, client)
+    await projected(portal.system, client.id)
     page = await r.opened(open_page)
     await page.locator(".kpi-feed summary").click()
     await expect(page.locator(".kpi-feed select option")).to_have_text([
@@ -332,7 +323,7 @@ async def test_a_retired_kpi_says_by_whom_when_and_why_and_offers_no_forms(
     await form.get_by_label("Soglia verde").fill("110.000")
     await form.get_by_label("Motivo").fill("obiettivo più alto")
     await app.kpis.change_thresholds(ctx, kpi, green=120_000, red=50_000, reason="altrove")
-    await _caught_up(portal, client)
+    await projected(portal.system, client.id)
     await form.get_by_role("button", name="Salva le soglie").click()
     form = page.locator(".kpi-thresholds form")
     await expect(form.locator(".form-error")).to_have_text(
@@ -445,7 +436,7 @@ async def test_a_measurement_or_thresholds_changed_meanwhile_are_not_overwritten
     await app.kpis.correct_measurement(
         ctx, kpi, measurement_id=newest.measurement_id, value=96_000, reason="altra scheda"
     )
-    await _caught_up(portal, client)
+    await projected(portal.system, client.id)
     await form.get_by_role("button", name="Salva la correzione").click()
     await expect(page.locator("li.measurement").first.locator(".form-error")).to_have_text(
         "Qualcun altro l'ha appena cambiato: ecco com'è ora. Riprova se serve ancora."

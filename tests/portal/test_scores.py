@@ -15,7 +15,6 @@ from playwright.async_api import expect
 
 from services.app import Context, OKRApplication
 from services.demo_data import Person
-from services.projector.waiting import wait_for_position
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import (
     Client,
@@ -23,6 +22,7 @@ from tests.portal.world import (
     a_company_of_its_own,
     lagging,
     one_key_result,
+    projected,
 )
 
 REASON = "Firmato a fine trimestre, dopo l'ultimo aggiornamento"
@@ -56,16 +56,8 @@ async def a_closed_quarter(portal: PortalServer, app: OKRApplication, ctx: Conte
         krs.append(kr.item_id)
     await app.key_results.archive(ctx, krs[2], reason="non si misura più")
     await app.cycles.close(ctx, cycle)
-    await projected(portal, ctx.tenant_id)
+    await projected(portal.system, ctx.tenant_id)
     return Quarter(cycle, goal, *krs)
-
-
-async def projected(portal: PortalServer, tenant_id: UUID) -> None:
-    """Every read model (the history too) has reached the tenant's log head."""
-    head = await portal.system.store.head(tenant_id)
-    for projection in ("progress", "history"):
-        assert await wait_for_position(portal.system.pool, tenant_id, head,
-                                       projection=projection, within=30)  # fmt: skip
 
 
 class Review(NamedTuple):
@@ -210,7 +202,7 @@ async def test_a_score_change_that_cannot_be_made_says_why_beside_its_field(
 
     await kr.locator(score).fill("0,6")  # another person changes it, the form still open
     await app.cycles.adjust_score(ctx, cycle, item_id=new, score=Decimal("0.8"), reason="io")
-    await projected(portal, client.id)
+    await projected(portal.system, client.id)
     await kr.get_by_role("button", name="Modifica il punteggio").click()
     await expect(kr.locator(f"{score}-error")).to_have_text(
         "Qualcun altro ha appena modificato questo punteggio: ora è 0,8. Riprova se serve ancora."
@@ -227,7 +219,7 @@ async def test_a_score_change_that_cannot_be_made_says_why_beside_its_field(
         app, ctx, portal.today - timedelta(days=10), 60, "In corso", kind="increase",
         start=0, target=10,
     )  # fmt: skip
-    await projected(portal, client.id)
+    await projected(portal.system, client.id)
     answer = await page.request.post(f"/t/{client.id}/scores/{running}", form=sent)
     assert answer.status == 422
     assert "Il ciclo &#39;Ciclo&#39; non è chiuso" in await answer.text()
@@ -256,7 +248,7 @@ async def test_who_may_not_close_cycles_sees_the_scores_without_the_form(
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     cycle, _, new, _, _ = await a_closed_quarter(portal, app, ctx)
     await app.cycles.adjust_score(ctx, cycle, item_id=new, score=Decimal("0.7"), reason=REASON)
-    await projected(portal, client.id)
+    await projected(portal.system, client.id)
     viewer = await a_colleague(portal.system, client, "Vera Bianchi", "client_viewer")
     member = await a_colleague(portal.system, client, "Mario Verdi", "client_member")
     for person in (viewer, member, admin):
@@ -330,7 +322,7 @@ async def test_every_score_change_of_a_cycle_is_found_however_many_came_after(
         await app.cycles.adjust_score(
             ctx, quarter.cycle, item_id=quarter.new, score=Decimal(score), reason=f"a {score}"
         )
-    await projected(portal, client.id)
+    await projected(portal.system, client.id)
     state = await progress_state(portal.system.pool, client.id)
     monkeypatch.setattr(scores, "_CHANGES_PAGE", 2)
     changes = await scores.score_changes(

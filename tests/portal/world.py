@@ -26,6 +26,7 @@ from services import demo_data as d
 from services.app import Context, OKRApplication
 from services.bootstrap import System
 from services.demo import load_demo, quarter_bounds
+from services.projector.waiting import wait_for_position
 from services.projector.worker import TENANT_LOCK_KEY
 from tenants.directory import create_consultancy, create_tenant, get_consultancy, get_tenant
 from tenants.errors import DuplicateMembershipError, UnknownConsultancyError, UnknownTenantError
@@ -278,3 +279,12 @@ async def lagging(system: System, tenant_id: UUID) -> AsyncIterator[None]:
             yield
     finally:
         await admin.close()
+
+
+async def projected(system: System, tenant_id: UUID) -> None:
+    """Every read model the portal reads (the history too) has reached the tenant's head."""
+    head = await system.store.head(tenant_id)
+    for projection in ("progress", "history"):
+        assert await wait_for_position(
+            system.pool, tenant_id, head, projection=projection, within=30
+        )

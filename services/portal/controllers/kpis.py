@@ -26,7 +26,7 @@ from projections.progress_state import KPIView, ProgressView
 from services.app import Context
 from services.app.base import Written
 from services.portal.controllers.key_results import changed_fields, people_choices
-from services.portal.controllers.planning import confirmed, far_off_kpi
+from services.portal.controllers.planning import far_off_kpi, said_far_off
 from services.portal.dependencies import (
     Form,
     FormDep,
@@ -132,12 +132,8 @@ def _correct(a: Acting, p: Planned) -> Command | None:
         p.errors["reason"] = p.locale.t("correction.reason_missing")
     if value is None or p.errors:
         return None
-    if far_off_kpi(a.kpi, value) and not confirmed(p, value):  # a slip? asked once
-        p.typed["confirm"] = p.typed["value"]  # sent again unchanged: kept
-        p.errors["value"] = p.locale.t(
-            "kpi_page.far_off", value=p.locale.value(value, a.kpi),
-            green=p.locale.value(a.kpi.green, a.kpi), red=p.locale.value(a.kpi.red, a.kpi),
-        )  # fmt: skip
+    said = said_far_off(p.locale, "kpi_page.far_off", a.kpi, value)
+    if p.asked_first(value, far_off_kpi(a.kpi, value), said):  # a slip? asked once
         return None
     return lambda: a.portal.app.kpis.correct_measurement(
         a.ctx, a.kpi.kpi_id, measurement_id=wanted, value=value, reason=p.typed["reason"],

@@ -313,15 +313,14 @@ class PlanningController(Controller):
         planned = Planned("measurement", str(kpi.kpi_id), typed(form, MEASUREMENT_FIELDS), locale)
         value = planned.number("value")
         on = planned.day("on")
+        far = value is not None and far_off_kpi(kpi, value)
         if kpi.archived:  # its form is gone (retired meanwhile): said at the top
             planned.errors = {"form": locale.t("measurement.retired")}
-        elif value is not None and far_off_kpi(kpi, value) and not confirmed(planned, value):
-            planned.typed["confirm"] = planned.typed["value"]  # sent again unchanged: kept
-            planned.errors["value"] = locale.t(
-                "measurement.far_off", value=locale.value(value, kpi),
-                green=locale.value(kpi.green, kpi), red=locale.value(kpi.red, kpi),
-            )  # fmt: skip
-        elif not planned.errors and value is not None and on is not None:
+        elif value is None or planned.asked_first(
+            value, far, said_far_off(locale, "measurement.far_off", kpi, value)
+        ):
+            pass  # said beside the value
+        elif not planned.errors and on is not None:
             command = portal.app.kpis.record_measurement(
                 _context(tenant, viewer), kpi.kpi_id, value=value, on=on,
                 note=planned.typed["note"],
@@ -342,9 +341,12 @@ def far_off_kpi(kpi: KPIView, value: Decimal) -> bool:
     return far_from(known, abs(kpi.green - kpi.red) or abs(kpi.green) or Decimal(1), value)
 
 
-def confirmed(planned: Planned, value: Decimal) -> bool:
-    """Whether the value is the one the person was asked about, sent again."""
-    return planned.locale.parse_number(planned.typed["confirm"]) == value
+def said_far_off(locale: Locale, key: str, kpi: KPIView, value: Decimal) -> str:
+    """Why a KPI's value is asked about first: it, and the thresholds it is far from."""
+    return locale.t(
+        key, value=locale.value(value, kpi), green=locale.value(kpi.green, kpi),
+        red=locale.value(kpi.red, kpi),
+    )  # fmt: skip
 
 
 def _values(enum: type[StrEnum]) -> list[str]:

@@ -776,7 +776,7 @@ def _linkable(kpi: KPI, kind: KRKind, unit: Unit) -> UUID:
         raise InvalidValueError(
             "a milestone is done or not: no KPI feeds it", field="kpi_id", rule="milestone"
         )
-    if (kpi.unit.kind, kpi.unit.currency) != (unit.kind, unit.currency):
+    if not same_unit(kpi.unit, unit):
         raise InvalidValueError(
             f"the KPI is measured in {_said(kpi.unit)}, the key result in {_said(unit)}:"
             " a KPI feeds only a key result of its unit",
@@ -786,8 +786,18 @@ def _linkable(kpi: KPI, kind: KRKind, unit: Unit) -> UUID:
     return kpi.id
 
 
+def same_unit(one: Unit, other: Unit) -> bool:
+    """Whether values of one unit are values of the other: the same kind, currency, and
+    for a unit named by its label ("litri", "km"), the same label."""
+    named = one.kind is UnitKind.TEXT
+    return (one.kind, one.currency) == (other.kind, other.currency) and (
+        not named or one.label == other.label
+    )
+
+
 def _said(unit: Unit) -> str:
-    return unit.currency or unit.kind.value
+    named = unit.label if unit.kind is UnitKind.TEXT else None
+    return named or unit.currency or unit.kind.value
 
 
 def _check_in_row(

@@ -103,10 +103,3 @@ async def provide_form(request: Request[Any, Any, Any], portal: PortalDep) -> Fo
         raise CsrfError
     request.scope.setdefault("state", {})[CAME_FROM] = fields.get(CAME_FROM_FIELD)
     return fields
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """A local path to go back to after signing in (never another site)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target

@@ -12,6 +12,8 @@ from uuid import UUID
 from litestar import Request, Response
 from markupsafe import Markup
 
+from domain.key_result import same_unit
+from domain.values import Unit, UnitKind
 from projections.history import HistoryLine
 from projections.progress_state import CycleView, KeyResultView, KPIView, ProgressView
 from projections.progress_tree import kpi_board
@@ -59,10 +61,14 @@ def feedable(state: ProgressView, kpi: KPIView, locale: Locale) -> list[tuple[st
         (str(kr.key_result_id), _feed_option(state, kr, locale))
         for kr in state.key_results.values()
         if kr.kpi_id != kpi.kpi_id and not kr.archived and kr.kind != "milestone"
-        and (kr.unit_kind, kr.currency) == (kpi.unit_kind, kpi.currency)
+        and same_unit(_unit(kr), _unit(kpi))
         and kr.cycle_id in state.cycles and not state.cycles[kr.cycle_id].is_closed
     ]  # fmt: skip
     return sorted(offered, key=lambda pair: pair[1].casefold())
+
+
+def _unit(item: KeyResultView | KPIView) -> Unit:
+    return Unit(UnitKind(item.unit_kind), item.currency, item.unit_label)
 
 
 def _feed_option(state: ProgressView, kr: KeyResultView, locale: Locale) -> str:

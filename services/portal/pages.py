@@ -229,10 +229,18 @@ def _here(request: Request[Any, Any, Any]) -> str:
     sent from is the form's URL), else as the browser does, else the start page."""
     if request.method == "GET":
         return request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    said = request.scope.get("state", {}).get(CAME_FROM) or ""
-    if said.startswith("/") and not said.startswith("//") and "\\" not in said:
-        return str(said)
+    said = safe_next(request.scope.get("state", {}).get(CAME_FROM), "")
+    if said:
+        return said
     came = urlsplit(request.headers.get("referer", ""))
     if came.netloc == request.url.netloc and came.path.startswith("/"):
         return came.path + (f"?{came.query}" if came.query else "")
     return "/"
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to (after signing in, after switching language), never
+    another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target

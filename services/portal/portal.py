@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 from services.app import OKRApplication
 from services.bootstrap import System
 from services.portal.config import PortalSettings
 from services.portal.pages import Pages
 from services.portal.sessions import Signer
+from services.projector.waiting import wait_for_position
 from services.read.people import People
 from tenants.ratelimit import LoginRateLimiter
 
@@ -43,6 +45,18 @@ class Portal:
             app=OKRApplication(system.repository),
             read_wait_seconds=float(getattr(settings, "read_wait_seconds", 2.0)),
         )
+
+    async def caught_up(self, tenant_id: UUID) -> None:
+        """Wait (at most read_wait_seconds) until the views a page reads stand at the
+        tenant's log head: a form refused because another change came first shows it, and
+        the value it says it showed is that one (else every retry is refused while the
+        view lags)."""
+        head = await self.system.store.head(tenant_id)
+        for projection in ("progress", "history"):
+            await wait_for_position(
+                self.system.pool, tenant_id, head, projection=projection,
+                within=self.read_wait_seconds,
+            )  # fmt: skip
 
     @staticmethod
     def today() -> date:

@@ -16,9 +16,14 @@ table, claim, joined transaction and expiry).
 - Checked: the same id with the same fields again lands where the first landed (its 303),
   recording nothing; while the first still runs, it waits for it (IN_FLIGHT_WAIT) and lands
   there too, or is told that the form is still being recorded (409). The same id with other
-  fields (the page gone back to, changed, sent again) is told the form was sent (409).
+  fields (a page kept open, changed, sent again) is told the form was sent (409).
   Another person's id, or one of another tenant, is another key: it runs as its own.
 - Expire: with the API's keys (idempotency_ttl_hours).
+- Not covered: Back to a page and the same form sent again. Every page is no-store (a
+  tenant's figures are kept in no cache), so the browser fetches the page again on Back:
+  a new page, with a new id, as a reload. What is covered is the same page's form sent
+  twice (a double click, a resubmit after a slow answer, two sends at once) and the POST
+  itself sent again (reloading the page a refused or a slow form answered).
 - Without the field (a page opened before this was deployed, a hand-made POST) a form runs
   as it did, unprotected (its CSRF token is checked as ever): refusing it would lose what
   was typed in a page left open. Forms outside a tenant (sign-in, language, choosing a

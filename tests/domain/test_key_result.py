@@ -412,6 +412,14 @@ def test_a_kpi_feeds_only_a_key_result_of_its_unit_and_never_a_milestone() -> No
     assert err.value.rule == "milestone"
     costs.link_to_kpi(kpi=euros, cycle=cycle, author=AUTHOR)
     assert costs.kpi_id == euros.id
+    litres = a_kpi(name="Gasolio", unit=Unit(UnitKind.TEXT, None, "litri"))
+    road = a_key_result(cycle, title="Strada", start=Decimal(100), target=Decimal(0),
+                        target_percent=None, unit=Unit(UnitKind.TEXT, None, "km"))  # fmt: skip
+    with pytest.raises(InvalidValueError) as err:  # a unit named by its label: the label too
+        road.link_to_kpi(kpi=litres, cycle=cycle, author=AUTHOR)
+    assert "measured in litri, the key result in km" in str(err.value)
+    road.link_to_kpi(kpi=a_kpi(name="Km", unit=Unit(UnitKind.TEXT, None, "km")), cycle=cycle,
+                     author=AUTHOR)  # fmt: skip
 
 
 def test_plain_edits_record_their_events() -> None:

@@ -1,8 +1,9 @@
 """A form sent twice records once (services.portal.submissions): a double click the browser
-let through, a resubmit after a slow answer, Back and send again. The same form, with the
-same fields, sent again (one after the other, or at once) lands where the first landed and
-records nothing; a refused form keeps its id until it is right; another person's id is not
-theirs to replay; a form without an id runs as it did."""
+let through, a resubmit after a slow answer (Back fetches the page anew, a new form: see
+the module). The same form, with the same fields, sent again (one after the other, or at
+once) lands where the first landed and records nothing; a refused form keeps its id until
+it is right; another person's id is not theirs to replay; a form without an id runs as it
+did."""
 
 from __future__ import annotations
 
@@ -205,7 +206,8 @@ async def test_a_refused_form_keeps_its_id_and_runs_once_fixed(
 ) -> None:
     """A refusal records nothing, so it does not spend the id: the form comes back with the
     same one, runs once it is right, and is a replay after that. Sent again with other
-    values (Back, changed, sent), it is told the form was sent, and records nothing."""
+    values (a page kept open, changed, sent), it is told the form was sent, and records
+    nothing."""
     client, admin, cycle = await a_planned_cycle(portal)
     page = await open_page()
     await sign_in(page, admin)

@@ -5,6 +5,7 @@ when and why, and the objectives it is part of follow."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -289,20 +290,28 @@ async def test_a_score_changed_while_the_view_lags_is_not_overwritten(
     """Another person changed the score to 0.8, and the dashboard's view had not caught up:
     it still showed 0.5, so a form showing 0.5 passed its check and overwrote the 0.8
     unseen (a review's finding). The command checks what the form showed on the cycle
-    itself: refused beside the score, which it says is 0.8, and nothing recorded."""
+    itself: refused beside the score, which it says is 0.8, and nothing recorded. The page
+    then waits for its view, so the form shows 0.8 and is sent again as it should be (it
+    was refused again and again while it showed 0.5)."""
     client, app, ctx, quarter, page, _ = await at_the_review(open_page, portal)
     kr = page.locator(f"li.kr[data-kr='{quarter.new}']")
     async with lagging(portal.system, client.id):
         await app.cycles.adjust_score(
             ctx, quarter.cycle, item_id=quarter.new, score=Decimal("0.8"), reason="prima io"
         )
-        await change_score(kr, "0,6", "dal modulo che mostrava 0,5")
-        await expect(kr.locator(f"#score-{quarter.new}-score-error")).to_have_text(
-            "Qualcun altro ha appena modificato questo punteggio: ora è 0,8. Riprova se"
-            " serve ancora."
-        )
+        sending = asyncio.create_task(change_score(kr, "0,6", "dal modulo che mostrava 0,5"))
+        await asyncio.sleep(0.5)  # the view catches up while the refusal is made
+    await sending
+    await expect(kr.locator(f"#score-{quarter.new}-score-error")).to_have_text(
+        "Qualcun altro ha appena modificato questo punteggio: ora è 0,8. Riprova se serve ancora."
+    )
     cycle = await app.cycles.get(ctx, quarter.cycle)
     assert cycle.key_result_scores[quarter.new] == Decimal("0.8")
+    await expect(kr.locator("input[name=was]")).to_have_value("0.8")
+    await change_score(kr, "0,6", "ora su 0,8")
+    await expect(page.locator(f"#score-{quarter.new}")).to_contain_text("0,6")
+    cycle = await app.cycles.get(ctx, quarter.cycle)
+    assert cycle.key_result_scores[quarter.new] == Decimal("0.6")
 
 
 async def test_every_score_change_of_a_cycle_is_found_however_many_came_after(

@@ -24,7 +24,7 @@ from litestar.response import Redirect
 from domain.errors import DomainError
 from projections.progress_state import KPIView, ProgressView
 from services.app import Context
-from services.app.base import Written
+from services.app.base import ChangedMeanwhileError, Written
 from services.portal.controllers.key_results import changed_fields, people_choices
 from services.portal.controllers.planning import far_off_kpi, said_far_off
 from services.portal.dependencies import (
@@ -283,6 +283,8 @@ async def _acted(
             written = await command()
         except (DomainError, ConcurrencyError) as error:
             planned.refused(error)
+            if isinstance(error, ChangedMeanwhileError):
+                await portal.caught_up(tenant.id)
         else:
             for projection in ("progress", "history"):
                 await wait_for_position(

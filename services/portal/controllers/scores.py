@@ -74,6 +74,7 @@ class ScoreController(Controller):
             except ChangedMeanwhileError as error:  # (the view lagged: the log says it)
                 now = locale.score(error.now) if isinstance(error.now, Decimal) else "—"
                 adjusting.errors["score"] = locale.t("score.changed_meanwhile", now=now)
+                await portal.caught_up(tenant.id)
             except (DomainError, ConcurrencyError) as error:
                 adjusting.refused(error)
             else:

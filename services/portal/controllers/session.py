@@ -17,9 +17,9 @@ from services.portal.dependencies import (
     MaybeViewerDep,
     PortalDep,
     ViewerDep,
-    safe_next,
 )
 from services.portal.i18n import LANG_COOKIE
+from services.portal.pages import safe_next
 from services.portal.sessions import NOTICE_COOKIE, SESSION_COOKIE
 from services.portal.sessions import sign_out as end_session
 from tenants.errors import (

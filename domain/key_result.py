@@ -766,10 +766,16 @@ def _check_in_date(cycle: Cycle, on: date) -> date:
     return day
 
 
+def takes_values_of(kind: KRKind, unit: Unit, kpi: KPI) -> bool:
+    """Whether a key result of this kind and unit may take a KPI's values: of the same unit
+    (an hours KPI fed a euro key result its hours as euros, "100 % done"); never a
+    milestone, done or not (an hours value there failed every later measurement)."""
+    return kind is not KRKind.MILESTONE and same_unit(kpi.unit, unit)
+
+
 def _linkable(kpi: KPI, kind: KRKind, unit: Unit) -> UUID:
-    """A KPI that may feed a key result of this kind and unit: one not archived, of the
-    same unit (an hours KPI fed a euro key result its hours as euros, "100 % done"); and
-    never a milestone, done or not (an hours value there failed every later measurement)."""
+    """A KPI that may feed a key result of this kind and unit (takes_values_of), and is
+    not archived."""
     if kpi.is_archived:
         raise ArchivedError("the KPI is archived", field="kpi_id")
     if kind is KRKind.MILESTONE:

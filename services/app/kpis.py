@@ -15,9 +15,9 @@ from uuid import UUID, uuid4, uuid5
 from domain import values
 from domain.cycle import Cycle
 from domain.errors import UnknownKpiError
-from domain.key_result import KeyResult
+from domain.key_result import KeyResult, takes_values_of
 from domain.kpi import KPI
-from domain.values import Unit
+from domain.values import KRKind, Unit
 from services.app.base import Commands, Context, Written, latest_day
 
 Number = Decimal | int | str
@@ -180,16 +180,24 @@ class KpiCommands(Commands):
         return await self.retrying(attempt)
 
     async def _linked(self, ctx: Context, kpi: KPI) -> list[KeyResult]:
+        """The key results the KPI feeds: linked, not archived, and taking its values (a
+        link made before that rule, to another unit or a milestone, feeds nothing: it fed
+        a wrong unit's value, or failed every measurement of the KPI)."""
         krs = [
             await self.repository.get(ctx.tenant_id, kr_id, grants=ctx.grants, kind=KeyResult)
             for kr_id in kpi.linked_key_results
         ]
-        return [kr for kr in krs if kr.kpi_id == kpi.id and not kr.is_archived]
+        return [
+            kr
+            for kr in krs
+            if kr.kpi_id == kpi.id and not kr.is_archived and takes_values_of(kr.kind, kr.unit, kpi)
+        ]
 
     async def _fed(self, ctx: Context, kpi: KPI) -> list[KeyResult]:
         """The key results the KPI may have fed: linked now or once (a key result unlinked
         keeps the check-ins the KPI fed it, and a correction of the measurement behind one
-        corrects it: it stayed at the wrong value, said nowhere), but archived ones."""
+        corrects it: it stayed at the wrong value, said nowhere), but archived ones and
+        milestones (a link made before the rule: one was never fed, and takes 0 or 1)."""
         links = await self.repository.events_of(
             ctx.tenant_id, kpi.id, KPI.KeyResultLinked, grants=ctx.grants
         )
@@ -198,7 +206,7 @@ class KpiCommands(Commands):
             await self.repository.get(ctx.tenant_id, kr_id, grants=ctx.grants, kind=KeyResult)
             for kr_id in ids
         ]
-        return [kr for kr in krs if not kr.is_archived]
+        return [kr for kr in krs if not kr.is_archived and kr.kind is not KRKind.MILESTONE]
 
     async def _feedable(self, ctx: Context, kpi: KPI, on: date) -> list[tuple[KeyResult, Cycle]]:
         """Linked key results whose cycle is open and covers the business date `on`."""

@@ -432,3 +432,46 @@ async def test_the_cli_s_diff_names_a_new_parent_by_its_title(
     assert [_shown("raw_progress", p, {}) for p in ("9.642", "-0.4", "0.5", None)] == [
         "100.0 % (+864.2 % over)", "0.0 %", "50.0 %", "—",  # as shown everywhere: clamped
     ]  # fmt: skip
+
+
+async def test_a_link_made_before_the_unit_rule_feeds_nothing(
+    app: OKRApplication, ctx: Context
+) -> None:
+    """Links to a key result of another unit, or to a milestone, are refused now; those made
+    before stay in the log. A measurement fed the first a wrong unit's value and failed on
+    the second, so the KPI could take no value at all. Now it is recorded, and feeds only
+    the key result of its unit."""
+    from domain.key_result import KeyResult
+
+    kpi = await app.kpis.create(
+        ctx, name="Ore di attesa", direction="lower_is_better", green=5, red=10,
+        frequency_days=7, owner="marco", unit=Unit(UnitKind.HOURS),
+    )  # fmt: skip
+    _, hours = await seed_kr(app, ctx, kpi_id=kpi.item_id)
+    objective = (await app.key_results.get(ctx, hours)).objective_id
+    old = [
+        (await app.key_results.create(ctx, objective_id=objective, owner="marco", **kr)).item_id
+        for kr in (
+            {"title": "Costi", "kind": "decrease", "start": 100, "target": 90,
+             "unit": Unit(UnitKind.CURRENCY, "EUR")},
+            {"title": "Portale", "kind": "milestone"},
+        )
+    ]  # fmt: skip
+    made = await app.kpis.get(ctx, kpi.item_id)
+    for kr_id in old:  # as the rule's absence let them be made
+        kr = await app.key_results.get(ctx, kr_id)
+        kr.trigger_event(KeyResult.LinkedToKpi, kpi_id=made.id, author="marco")
+        made.link_key_result(key_result_id=kr.id, author="marco")
+        await app.key_results.save(ctx, kr)
+    await app.kpis.save(ctx, made)
+
+    measured = await app.kpis.record_measurement(ctx, kpi.item_id, value=7, on=date(2027, 2, 8))
+
+    assert measured.extra["fed_key_results"] == [hours]
+    costs, portal = [await app.key_results.get(ctx, kr_id) for kr_id in old]
+    assert costs.check_ins == {} and portal.check_ins == {}
+    corrected = await app.kpis.correct_measurement(
+        ctx, kpi.item_id, measurement_id=measured.extra["measurement_id"], value=8,
+        reason="il gestionale contava male",
+    )  # fmt: skip
+    assert corrected.extra["fed_key_results"] == [hours]

@@ -770,7 +770,7 @@ def takes_values_of(kind: KRKind, unit: Unit, kpi: KPI) -> bool:
     """Whether a key result of this kind and unit may take a KPI's values: of the same unit
     (an hours KPI fed a euro key result its hours as euros, "100 % done"); never a
     milestone, done or not (an hours value there failed every later measurement)."""
-    return kind is not KRKind.MILESTONE and same_unit(kpi.unit, unit)
+    return kind is not KRKind.MILESTONE and values.same_unit(kpi.unit, unit)
 
 
 def _linkable(kpi: KPI, kind: KRKind, unit: Unit) -> UUID:
@@ -782,7 +782,7 @@ def _linkable(kpi: KPI, kind: KRKind, unit: Unit) -> UUID:
         raise InvalidValueError(
             "a milestone is done or not: no KPI feeds it", field="kpi_id", rule="milestone"
         )
-    if not same_unit(kpi.unit, unit):
+    if not values.same_unit(kpi.unit, unit):
         raise InvalidValueError(
             f"the KPI is measured in {_said(kpi.unit)}, the key result in {_said(unit)}:"
             " a KPI feeds only a key result of its unit",
@@ -790,15 +790,6 @@ def _linkable(kpi: KPI, kind: KRKind, unit: Unit) -> UUID:
             rule="unit_mismatch",
         )
     return kpi.id
-
-
-def same_unit(one: Unit, other: Unit) -> bool:
-    """Whether values of one unit are values of the other: the same kind, currency, and
-    for a unit named by its label ("litri", "km"), the same label."""
-    named = one.kind is UnitKind.TEXT
-    return (one.kind, one.currency) == (other.kind, other.currency) and (
-        not named or one.label == other.label
-    )
 
 
 def _said(unit: Unit) -> str:

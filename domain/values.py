@@ -164,6 +164,15 @@ class Unit:
         _check_unit(kind, self.currency, self.label)
 
 
+def same_unit(one: Unit, other: Unit) -> bool:
+    """Whether values of one unit are values of the other: the same kind, currency, and
+    for a unit named by its label ("litri", "km"), the same label."""
+    named = one.kind is UnitKind.TEXT
+    return (one.kind, one.currency) == (other.kind, other.currency) and (
+        not named or one.label == other.label
+    )
+
+
 def _check_unit(kind: UnitKind, currency: str | None, label: str | None) -> None:
     if kind is UnitKind.CURRENCY and currency is None:
         raise InvalidUnitError(

@@ -4,7 +4,7 @@ a checked form.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from services.portal.sessions import (
     CSRF_COOKIE,
     CSRF_FIELD,
     SESSION_COOKIE,
+    VIEWER,
     signed_out,
 )
 from tenants.directory import get_tenant
@@ -48,7 +49,15 @@ FormDep = NamedDependency[Form]
 async def provide_optional_viewer(
     request: Request[Any, Any, Any], portal: PortalDep
 ) -> Principal | None:
-    """The signed-in person with today's grants, or None."""
+    """The signed-in person with today's grants, or None: resolved once a request (a form's
+    submission middleware asks before its handler does)."""
+    state = request.scope.setdefault("state", {})
+    if VIEWER not in state:
+        state[VIEWER] = await _signed_in(request, portal)
+    return cast("Principal | None", state[VIEWER])
+
+
+async def _signed_in(request: Request[Any, Any, Any], portal: Portal) -> Principal | None:
     session = portal.signer.read(request.cookies.get(SESSION_COOKIE))
     if session is None or await signed_out(portal.system.pool, session):
         return None

@@ -12,8 +12,7 @@ from uuid import UUID
 from litestar import Request, Response
 from markupsafe import Markup
 
-from domain.key_result import same_unit
-from domain.values import Unit, UnitKind
+from domain.values import Unit, UnitKind, same_unit
 from projections.history import HistoryLine
 from projections.progress_state import CycleView, KeyResultView, KPIView, ProgressView
 from projections.progress_tree import kpi_board
@@ -174,7 +173,7 @@ async def kpi_page(
     actors |= {line.actor for found in lines.values() for line in found}
     names = await portal.people.names(tenant.id, actors)
     may = {form: viewer.can(tenant.id, p) and not kpi.archived for form, p in FORMS.items()}
-    people = people_choices(await portal.people.names(tenant.id)) if may["edit"] else []
+    people = people_choices(names) if may["edit"] else []  # (names: the tenant's people too)
     fed = fed_key_results(state, kpi)
     open_form = planned if shown(planned, kpi, fed, may) else None
     refused = " ".join(planned.errors.values()) if planned and open_form is None else None

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 from domain.errors import DomainError
@@ -95,6 +95,16 @@ class Planned:
         cycle = state.cycles.get(objective.cycle_id if objective else UUID(self.at))
         archived = objective is not None and objective.archived
         return cycle is not None and not cycle.is_closed and not archived
+
+    def shown(self, name: str) -> Decimal | None:
+        """A number the form showed (a hidden field), for the command to check on the item
+        itself (the view it came from may lag behind the log); None for a hand-made form
+        that says none, or "NaN"."""
+        try:
+            number = Decimal(self.typed[name])
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
 
     def asked_first(self, value: Decimal, far: bool, said: str) -> bool:
         """Whether a far-off value is asked about first (a slip, "19,350" for 19.350):

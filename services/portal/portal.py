@@ -46,17 +46,20 @@ class Portal:
             read_wait_seconds=float(getattr(settings, "read_wait_seconds", 2.0)),
         )
 
-    async def caught_up(self, tenant_id: UUID) -> None:
-        """Wait (at most read_wait_seconds) until the views a page reads stand at the
-        tenant's log head: a form refused because another change came first shows it, and
-        the value it says it showed is that one (else every retry is refused while the
-        view lags)."""
-        head = await self.system.store.head(tenant_id)
+    async def shows(self, tenant_id: UUID, position: int) -> None:
+        """Wait (at most read_wait_seconds) until the views a page reads, its values and
+        its history lines, stand at `position` of the tenant's log."""
         for projection in ("progress", "history"):
             await wait_for_position(
-                self.system.pool, tenant_id, head, projection=projection,
+                self.system.pool, tenant_id, position, projection=projection,
                 within=self.read_wait_seconds,
             )  # fmt: skip
+
+    async def caught_up(self, tenant_id: UUID) -> None:
+        """`shows` the tenant's log head: a form refused because another change came first
+        shows it, and the value it says it showed is that one (else every retry is refused
+        while the view lags)."""
+        await self.shows(tenant_id, await self.system.store.head(tenant_id))
 
     @staticmethod
     def today() -> date:

@@ -8,7 +8,7 @@ percentage ("70 %"): what a reader sees on the chip is what they may type back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from uuid import UUID
 
 import asyncpg
@@ -89,14 +89,6 @@ class ScoreForm(Planned):
             self.errors["reason"] = domain_message(self.locale, error)
             return ""
 
-    def shown(self) -> Decimal | None:
-        """The score the form showed (None for a hand-made one that says none, or "NaN")."""
-        try:
-            shown = Decimal(self.typed["was"])
-        except InvalidOperation:
-            return None
-        return shown if shown.is_finite() else None
-
     def check(self, item: Scored, score: Decimal | None) -> None:
         """Refused where the item takes no new score (the cycle not closed, the item
         archived or never scored: said for the whole form); beside the score when it changed
@@ -110,7 +102,7 @@ class ScoreForm(Planned):
         if current is None or "form" in self.errors:
             self.errors.setdefault("form", self.locale.t("score.not_scored"))
             return
-        shown = self.shown()
+        shown = self.shown("was")
         said = self.locale.score(current)
         if shown != current:
             self.errors["score"] = self.locale.t("score.changed_meanwhile", now=said)

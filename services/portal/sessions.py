@@ -35,6 +35,8 @@ CAME_FROM_FIELD = "came_from"
 comes back to it: see pages._here)."""
 CAME_FROM = "okr_came_from"
 """Where a request's scope state keeps the page its form was on."""
+VIEWER = "okr_viewer"
+"""Where a request's scope state keeps who signed in (resolved once a request)."""
 
 
 @dataclass(frozen=True)

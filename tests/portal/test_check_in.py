@@ -15,7 +15,7 @@ from domain.values import Unit, UnitKind
 from services import demo_data as d
 from services.app.base import day_begun
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import a_colleague, a_company_of_its_own, one_key_result
+from tests.portal.world import a_colleague, a_company_of_its_own, one_key_result, projected
 
 FIRST_CONTACT = d.demo_id("kr:first-contact")
 CONFIDENCE = "Fiducia (0\u201310)"
@@ -173,7 +173,6 @@ async def test_an_owner_who_left_is_said_to_have_left(
     """A key result's owner removed from the company still owns it, by name, and nobody
     could tell: the tree and the key result's page say they are no longer a member; an
     owner who stays is named as before."""
-    from services.projector.waiting import wait_for_position
 
     client, person, app, ctx = await a_company_of_its_own(portal.system)
     _, kr = await one_key_result(
@@ -184,10 +183,7 @@ async def test_an_owner_who_left_is_said_to_have_left(
                                       "client_member")  # fmt: skip
     await app.key_results.edit(ctx, kr, owner=f"user:{gone.user_id}")
     await app.access.remove(ctx, gone.user_id)
-    head = await portal.system.store.head(client.id)
-    for projection in ("progress", "history"):  # the names of who left: from the history
-        assert await wait_for_position(portal.system.pool, client.id, head,
-                                       projection=projection, within=30)  # fmt: skip
+    await projected(portal.system, client.id)
     page = await open_page()
     await sign_in(page, person)
     await page.goto(f"/t/{client.id}")
@@ -209,7 +205,6 @@ async def test_a_correction_is_said_to_every_place_it_changed(
 ) -> None:
     """12,951 % corrected to 12,954 % read "from 12,95 % to 12,95 %" on the key result's
     page, its value and the one struck out alike: each is said as it was given."""
-    from services.projector.waiting import wait_for_position
 
     client, person, app, ctx = await a_company_of_its_own(portal.system)
     _, kr = await one_key_result(
@@ -222,10 +217,7 @@ async def test_a_correction_is_said_to_every_place_it_changed(
     await app.key_results.correct_check_in(
         ctx, kr, check_in_id=made.extra["check_in_id"], value=Decimal("12.954"), reason="r"
     )
-    head = await portal.system.store.head(client.id)
-    for projection in ("progress", "history"):
-        assert await wait_for_position(portal.system.pool, client.id, head,
-                                       projection=projection, within=30)  # fmt: skip
+    await projected(portal.system, client.id)
     page = await open_page()
     await sign_in(page, person)
     await page.goto(f"/t/{client.id}/kr/{kr}")
@@ -243,7 +235,6 @@ async def test_a_member_corrects_a_check_in_with_a_reason(
     reason, or with a value that is no number or the one it has, the form says so beside
     the field and records nothing; corrected, the page shows the new value, the original
     struck out and the reason, and the bar moves. A viewer is offered no correction."""
-    from services.projector.waiting import wait_for_position
 
     client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
     _, kr = await one_key_result(
@@ -251,10 +242,7 @@ async def test_a_member_corrects_a_check_in_with_a_reason(
         kind="increase", start=0, target=100000, unit=Unit(UnitKind.CURRENCY, "EUR"),
     )  # fmt: skip
     await app.key_results.record_check_in(ctx, kr, value=43, on=portal.today - timedelta(days=2))
-    head = await portal.system.store.head(client.id)
-    for projection in ("progress", "history"):
-        assert await wait_for_position(portal.system.pool, client.id, head,
-                                       projection=projection, within=30)  # fmt: skip
+    await projected(portal.system, client.id)
     page = await open_page()
     await sign_in(page, person)
     await page.goto(f"/t/{client.id}/kr/{kr}")
@@ -301,15 +289,13 @@ async def test_a_client_admin_revises_a_target_with_a_reason(
     result's page: without a reason, or to the target it has, the form says so and records
     nothing; revised, the page shows the new target beside the original, and the reason.
     A member, who may check in but not revise, is offered no such form."""
-    from services.projector.waiting import wait_for_position
 
     client, person, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     _, kr = await one_key_result(
         app, ctx, portal.today - timedelta(days=30), 300, "Nuovi clienti",
         kind="increase", start=40, target=60,
     )  # fmt: skip
-    head = await portal.system.store.head(client.id)
-    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    await projected(portal.system, client.id)
     page = await open_page()
     await sign_in(page, person)
     await page.goto(f"/t/{client.id}/kr/{kr}")
@@ -365,7 +351,6 @@ async def test_a_consultant_starts_and_closes_a_cycle_from_the_dashboard(
     cycles closes an active one after reading what it does; the page then shows the scores.
     Closed by someone else meanwhile, the refusal is said; a client admin, who may not
     close cycles, is offered no such button."""
-    from services.projector.waiting import wait_for_position
 
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     consultant = await a_colleague(portal.system, client, "Carlo Rossi", "consultant")
@@ -378,8 +363,7 @@ async def test_a_consultant_starts_and_closes_a_cycle_from_the_dashboard(
         ctx, name="Prossimo trimestre", starts_on=portal.today + timedelta(days=31),
         ends_on=portal.today + timedelta(days=120),
     )).item_id  # fmt: skip
-    head = await portal.system.store.head(client.id)
-    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    await projected(portal.system, client.id)
     page = await open_page()
     await sign_in(page, consultant)
     await page.goto(f"/t/{client.id}?cycle={planned}")
@@ -424,14 +408,12 @@ async def test_starting_one_cycle_from_many_tabs_at_once_answers_pages(
     """Eight starts of one cycle sent at once (tabs, a double click): one starts it, the
     others are told it started meanwhile, each on a page; two were answered the API's JSON
     problem (a concurrent change the page did not catch)."""
-    from services.projector.waiting import wait_for_position
 
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     planned = (await app.cycles.create(
         ctx, name="Prossimo", starts_on=portal.today, ends_on=portal.today + timedelta(days=90),
     )).item_id  # fmt: skip
-    head = await portal.system.store.head(client.id)
-    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    await projected(portal.system, client.id)
     page = await open_page()
     await sign_in(page, admin)
     await page.goto(f"/t/{client.id}?cycle={planned}")
@@ -456,7 +438,6 @@ async def test_a_client_admin_edits_a_key_result_s_title_owner_weight_and_due_da
     a weight that is no number, a due date past its cycle are said beside their field and
     change nothing; saved, the page and the history show each change. An owner is chosen
     among the company's people by name. A member is offered no such form."""
-    from services.projector.waiting import wait_for_position
 
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     _, kr = await one_key_result(
@@ -464,8 +445,7 @@ async def test_a_client_admin_edits_a_key_result_s_title_owner_weight_and_due_da
         kind="increase", start=40, target=60,
     )  # fmt: skip
     member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
-    head = await portal.system.store.head(client.id)
-    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    await projected(portal.system, client.id)
     page = await open_page()
     await sign_in(page, admin)
     await page.goto(f"/t/{client.id}/kr/{kr}")

@@ -8,7 +8,7 @@ from datetime import timedelta
 from playwright.async_api import expect
 
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
-from tests.portal.world import a_colleague, a_company_of_its_own
+from tests.portal.world import a_colleague, a_company_of_its_own, projected
 
 
 async def test_a_consultant_plans_a_cycle_its_objectives_and_key_results(
@@ -120,7 +120,6 @@ async def test_planning_is_offered_to_those_who_may_edit_okrs_and_refused_to_oth
     """A member sees no planning form and a forged one is forbidden; a closed cycle offers
     no objective form, and one sent to it is refused at the form; an owner the form did not
     offer is refused beside the field (a hand-made POST)."""
-    from services.projector.waiting import wait_for_position
 
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
@@ -132,8 +131,7 @@ async def test_planning_is_offered_to_those_who_may_edit_okrs_and_refused_to_oth
     open_cycle = (await app.cycles.create(
         ctx, name="Aperto", starts_on=portal.today, ends_on=portal.today + timedelta(days=90),
     )).item_id  # fmt: skip
-    head = await portal.system.store.head(client.id)
-    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    await projected(portal.system, client.id)
 
     other = await open_page()
     await sign_in(other, member)
@@ -196,7 +194,6 @@ async def test_a_member_records_a_kpi_measurement_on_the_dashboard(
     are said beside their field and record nothing; recorded, the tile shows it and the key
     result it feeds moves. A viewer is offered no form, and a forged one is forbidden."""
     from domain.values import Unit, UnitKind
-    from services.projector.waiting import wait_for_position
 
     client, _, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
@@ -216,8 +213,7 @@ async def test_a_member_records_a_kpi_measurement_on_the_dashboard(
         owner="Anna", start=60_000, target=120_000, unit=Unit(UnitKind.CURRENCY, "EUR"),
         kpi_id=kpi,
     )  # fmt: skip
-    head = await portal.system.store.head(client.id)
-    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    await projected(portal.system, client.id)
 
     page = await open_page()
     await sign_in(page, member)
@@ -277,7 +273,6 @@ async def test_an_admin_edits_aligns_and_archives_an_objective(
     objective of a cycle not closed, whoever may edit OKRs does each in a form of its own:
     a blank title and an archive with no reason are said beside their field and change
     nothing; an objective is never offered as its own parent, nor one aligned under it."""
-    from services.projector.waiting import wait_for_position
 
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     cycle = (await app.cycles.create(
@@ -287,8 +282,7 @@ async def test_an_admin_edits_aligns_and_archives_an_objective(
     child = await app.objectives.create(
         ctx, cycle_id=cycle, title="Aprire Verona", owner="Anna", parent_id=top.item_id
     )
-    head = await portal.system.store.head(client.id)
-    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    await projected(portal.system, client.id)
     page = await open_page()
     await sign_in(page, admin)
     await page.goto(f"/t/{client.id}")
@@ -348,7 +342,6 @@ async def test_an_admin_archives_a_key_result_with_a_reason(
     """Archiving a key result took the API. On its page, whoever may edit OKRs archives it
     with a reason (none is said beside the field and archives nothing); archived, it leaves
     the dashboard, its page says so and offers no form to change it, the history keeps why."""
-    from services.projector.waiting import wait_for_position
     from tests.portal.world import one_key_result
 
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
@@ -356,8 +349,7 @@ async def test_an_admin_archives_a_key_result_with_a_reason(
         app, ctx, portal.today - timedelta(days=10), 90, "Nuovi clienti",
         kind="increase", start=40, target=60,
     )  # fmt: skip
-    head = await portal.system.store.head(client.id)
-    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    await projected(portal.system, client.id)
     page = await open_page()
     await sign_in(page, admin)
     await page.goto(f"/t/{client.id}/kr/{kr}")
@@ -385,7 +377,6 @@ async def test_mends_from_an_acceptance_test_of_the_forms(
     an archived key result's page did not say so when visited again; switching language
     after a refused form lost what was typed; a refusal of a whole form left the focus on
     the page's body."""
-    from services.projector.waiting import wait_for_position
     from tests.portal.world import one_key_result
 
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
@@ -393,8 +384,7 @@ async def test_mends_from_an_acceptance_test_of_the_forms(
         app, ctx, portal.today - timedelta(days=10), 90, "Nuovi clienti",
         kind="increase", start=40, target=60,
     )  # fmt: skip
-    head = await portal.system.store.head(client.id)
-    assert await wait_for_position(portal.system.pool, client.id, head, within=30)
+    await projected(portal.system, client.id)
     page = await open_page()
     await sign_in(page, admin)
 

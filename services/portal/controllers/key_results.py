@@ -35,7 +35,6 @@ from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale
 from services.portal.portal import Portal
 from services.portal.views import day_note, kpi_of, kr_chart, parse_day
-from services.projector.waiting import wait_for_position
 from services.read import history, key_result_state, state_as_of
 from services.read.people import Names
 from services.store.event_store import ConcurrencyError
@@ -643,11 +642,7 @@ async def _written(
         field = e.field if isinstance(e, DomainError) else None
         typed.errors[fields.get(field or "", "form")] = refusal(locale, e)
         return None
-    for projection in ("progress", "history"):
-        await wait_for_position(
-            portal.system.pool, tenant.id, written.position, projection=projection,
-            within=portal.read_wait_seconds,
-        )  # fmt: skip
+    await portal.shows(tenant.id, written.position)
     return Redirect(path=f"/t/{tenant.id}/kr/{kr.key_result_id}?{done}", status_code=303)
 
 

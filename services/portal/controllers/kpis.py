@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
@@ -25,8 +24,8 @@ from domain.errors import DomainError
 from projections.progress_state import KPIView, ProgressView
 from services.app import Context
 from services.app.base import ChangedMeanwhileError, Written
-from services.portal.controllers.key_results import changed_fields, people_choices
-from services.portal.controllers.planning import far_off_kpi, said_far_off
+from services.portal.controllers.key_results import changed_fields
+from services.portal.controllers.planning import far_off_kpi, offered_people, said_far_off
 from services.portal.dependencies import (
     Form,
     FormDep,
@@ -41,7 +40,6 @@ from services.portal.i18n import Locale
 from services.portal.kpi_page import FORMS, fed_key_results, feedable, kpi_page
 from services.portal.planning import Planned, typed
 from services.portal.portal import Portal
-from services.projector.waiting import wait_for_position
 from services.read import progress_state
 from services.store.event_store import ConcurrencyError
 from tenants.models import Tenant
@@ -60,20 +58,18 @@ class Acting:
     tenant: Tenant
     state: ProgressView
     kpi: KPIView
-    people: list[str]
-    """Who may be made its owner (the tenant's people)."""
 
     @property
     def ctx(self) -> Context:
         return Context(self.tenant.id, self.viewer.actor)
 
 
-def _edit(a: Acting, p: Planned) -> Command | None:
+async def _edit(a: Acting, p: Planned) -> Command | None:
     """Its name, owner and frequency: those changed from what the form showed (`was_…`),
     only (a form left open puts back nothing changed since)."""
     p.text("name")
     if p.typed["owner"] != a.kpi.owner:  # (one who left keeps it, unchanged)
-        p.choice("owner", a.people)
+        p.choice("owner", await offered_people(a.portal, a.tenant))
     given = {"name": p.typed["name"], "owner": p.typed["owner"], "frequency_days": p.days(
         "frequency_days"
     )}  # fmt: skip
@@ -85,7 +81,7 @@ def _edit(a: Acting, p: Planned) -> Command | None:
     return lambda: a.portal.app.kpis.edit(a.ctx, a.kpi.kpi_id, **changed)
 
 
-def _thresholds(a: Acting, p: Planned) -> Command | None:
+async def _thresholds(a: Acting, p: Planned) -> Command | None:
     green, red = p.number("green"), p.number("red")
     reason = p.text("reason")
     if green is None or red is None or p.errors:
@@ -96,7 +92,7 @@ def _thresholds(a: Acting, p: Planned) -> Command | None:
         p.errors["form"] = p.locale.t("edit.nothing")
     if p.errors:
         return None
-    green_shown, red_shown = _shown(p, "was_green"), _shown(p, "was_red")
+    green_shown, red_shown = p.shown("was_green"), p.shown("was_red")
     shown = None if green_shown is None or red_shown is None else (green_shown, red_shown)
     return lambda: a.portal.app.kpis.change_thresholds(
         a.ctx, a.kpi.kpi_id, green=green, red=red, reason=reason, shown=shown
@@ -106,27 +102,17 @@ def _thresholds(a: Acting, p: Planned) -> Command | None:
 def _moved(p: Planned, shown: str, now: object) -> bool:
     """Whether what the form showed (`shown`, a was_ field: given by the page's form only)
     changed meanwhile as the page's view says: a form left open must not undo another's
-    change unseen (the command checks it again on the item itself: see _shown)."""
+    change unseen (the command checks it again on the item itself: see Planned.shown)."""
     return bool(p.typed[shown]) and p.typed[shown] != str(now)
 
 
-def _shown(p: Planned, field: str) -> Decimal | None:
-    """A number the form showed (a was_ field), for the command to check: the view it came
-    from may lag behind the log, the item may not."""
-    try:
-        number = Decimal(p.typed[field])
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-def _correct(a: Acting, p: Planned) -> Command | None:
+async def _correct(a: Acting, p: Planned) -> Command | None:
     wanted = parse_id(p.at)
-    if not any(m.measurement_id == wanted for m in a.kpi.measurements):
+    measured = next((m for m in a.kpi.measurements if m.measurement_id == wanted), None)
+    if measured is None:
         raise PageNotFoundError
     value = p.number("value")
-    shown = next(m.value for m in a.kpi.measurements if m.measurement_id == wanted)
-    if _moved(p, "was_value", shown):
+    if _moved(p, "was_value", measured.value):
         p.errors["form"] = p.locale.t("error.changed_meanwhile")
     if not p.typed["reason"]:
         p.errors["reason"] = p.locale.t("correction.reason_missing")
@@ -137,11 +123,11 @@ def _correct(a: Acting, p: Planned) -> Command | None:
         return None
     return lambda: a.portal.app.kpis.correct_measurement(
         a.ctx, a.kpi.kpi_id, measurement_id=wanted, value=value, reason=p.typed["reason"],
-        shown=_shown(p, "was_value"),
+        shown=p.shown("was_value"),
     )  # fmt: skip
 
 
-def _feed(a: Acting, p: Planned) -> Command | None:
+async def _feed(a: Acting, p: Planned) -> Command | None:
     if not p.text("key_result"):
         return None
     chosen = p.choice("key_result", [kr_id for kr_id, _ in feedable(a.state, a.kpi, p.locale)])
@@ -150,7 +136,7 @@ def _feed(a: Acting, p: Planned) -> Command | None:
     return lambda: a.portal.app.key_results.link_kpi(a.ctx, UUID(chosen), kpi_id=a.kpi.kpi_id)
 
 
-def _unfeed(a: Acting, p: Planned) -> Command | None:
+async def _unfeed(a: Acting, p: Planned) -> Command | None:
     fed = {str(f.kr.key_result_id) for f in fed_key_results(a.state, a.kpi)}
     if p.at not in fed:  # (stopped meanwhile, or a hand-made POST)
         p.errors["form"] = p.locale.t("kpi_page.not_fed")
@@ -158,7 +144,7 @@ def _unfeed(a: Acting, p: Planned) -> Command | None:
     return lambda: a.portal.app.key_results.unlink_kpi(a.ctx, UUID(p.at))
 
 
-def _archive(a: Acting, p: Planned) -> Command | None:
+async def _archive(a: Acting, p: Planned) -> Command | None:
     if not p.typed["reason"]:
         p.errors["reason"] = p.locale.t("kpi_page.archive_reason_missing")
         return None
@@ -171,7 +157,7 @@ class Action:
     (`at`), what it reads into a command, and what the page says once done."""
 
     fields: tuple[str, ...]
-    read: Callable[[Acting, Planned], Command | None]
+    read: Callable[[Acting, Planned], Awaitable[Command | None]]
     done: str
     at: bool = False
 
@@ -271,13 +257,12 @@ async def _acted(
         raise ForbiddenError
     state, kpi = await _found(portal, tenant, kpi_id)
     planned = Planned(name, str(parse_id(at)) if at else "", typed(form, action.fields), locale)
-    people = [actor for actor, _ in people_choices(await portal.people.names(tenant.id))]
-    acting = Acting(portal, viewer, tenant, state, kpi, people)
+    acting = Acting(portal, viewer, tenant, state, kpi)
     command = None
     if kpi.archived:  # its forms are gone (retired meanwhile): why, at the top
         planned.errors = {"form": locale.t("error.kpi_id.archived")}
     else:
-        command = action.read(acting, planned)
+        command = await action.read(acting, planned)
     if command is not None and not planned.errors:
         try:
             written = await command()
@@ -286,11 +271,7 @@ async def _acted(
             if isinstance(error, ChangedMeanwhileError):
                 await portal.caught_up(tenant.id)
         else:
-            for projection in ("progress", "history"):
-                await wait_for_position(
-                    portal.system.pool, tenant.id, written.position, projection=projection,
-                    within=portal.read_wait_seconds,
-                )  # fmt: skip
+            await portal.shows(tenant.id, written.position)
             where = f"/t/{tenant.id}/kpis/{kpi.kpi_id}?done={action.done}"
             return Redirect(path=where, status_code=303)
     state, kpi = await _found(portal, tenant, kpi_id)  # as it stands now (changed meanwhile?)

@@ -106,7 +106,7 @@ class PlanningController(Controller):
             raise PageNotFoundError
         planned = Planned("objective", str(cycle), typed(form, OBJECTIVE_FIELDS), locale)
         title = planned.text("title")
-        owner = planned.choice("owner", await _people(portal, tenant))
+        owner = planned.choice("owner", await offered_people(portal, tenant))
         level = planned.choice("level", _values(ObjectiveLevel))
         offered = [str(o.objective_id) for o in parents_by_cycle(state)[cycle]]
         parent = planned.choice("parent", ["", *offered])
@@ -143,7 +143,7 @@ class PlanningController(Controller):
                           typed(form, KEY_RESULT_FIELDS), locale)  # fmt: skip
         title = planned.text("title")
         kind = planned.choice("kind", _values(KRKind))
-        owner = planned.choice("owner", await _people(portal, tenant))
+        owner = planned.choice("owner", await offered_people(portal, tenant))
         ranged = kind != KRKind.MILESTONE  # a milestone goes from 0 to 1, whatever is typed
         needs_start = kind in (KRKind.INCREASE, KRKind.DECREASE)  # (a threshold may have none)
         given = ranged and (needs_start or planned.typed["start"])
@@ -182,7 +182,7 @@ class PlanningController(Controller):
         planned = Planned("objective_edit", str(objective.objective_id),
                           typed(form, OBJECTIVE_EDIT_FIELDS), locale)  # fmt: skip
         planned.text("title")
-        offered = await _people(portal, tenant)
+        offered = await offered_people(portal, tenant)
         if planned.typed["owner"] != objective.owner:  # (one who left keeps it, unchanged)
             planned.choice("owner", offered)
         weight = planned.number("weight")
@@ -274,7 +274,7 @@ class PlanningController(Controller):
         await _state(portal, viewer, tenant)
         planned = Planned("kpi", "", typed(form, KPI_FIELDS), locale)
         name = planned.text("name")
-        owner = planned.choice("owner", await _people(portal, tenant))
+        owner = planned.choice("owner", await offered_people(portal, tenant))
         direction = planned.choice("direction", _values(Direction))
         green, red = planned.number("green"), planned.number("red")
         every = planned.days("frequency_days")
@@ -386,7 +386,8 @@ async def _objective(
     return state, objective
 
 
-async def _people(portal: Portal, tenant: Tenant) -> list[str]:
+async def offered_people(portal: Portal, tenant: Tenant) -> list[str]:
+    """Whom an item may be given to: the tenant's people now (people_choices), by id."""
     return [actor for actor, _ in people_choices(await portal.people.names(tenant.id))]
 
 

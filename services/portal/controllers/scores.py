@@ -69,7 +69,7 @@ class ScoreController(Controller):
             try:
                 written = await portal.app.cycles.adjust_score(
                     Context(tenant.id, viewer.actor), cycle.cycle_id, item_id=item,
-                    score=score, reason=reason, shown=adjusting.shown(),
+                    score=score, reason=reason, shown=adjusting.shown("was"),
                 )  # fmt: skip
             except ChangedMeanwhileError as error:  # (the view lagged: the log says it)
                 now = locale.score(error.now) if isinstance(error.now, Decimal) else "—"

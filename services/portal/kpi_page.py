@@ -169,7 +169,8 @@ async def kpi_page(
         template: await history(pool, tenant.id, item_id=kpi.kpi_id, kind=template, limit=most)
         for template, most in ((CORRECTED, 1000), (THRESHOLDS, 200), (ARCHIVED, 1))
     }
-    actors = {m.author for m in kpi.measurements} | {kpi.owner}
+    # who acted, never the owner: an owner is anyone's to type (see services.read.people)
+    actors = {m.author for m in kpi.measurements}
     actors |= {line.actor for found in lines.values() for line in found}
     names = await portal.people.names(tenant.id, actors)
     may = {form: viewer.can(tenant.id, p) and not kpi.archived for form, p in FORMS.items()}

@@ -390,6 +390,21 @@ async def test_another_company_s_kpi_and_an_unknown_one_are_not_found(
         assert forged.status == 404
 
 
+async def test_an_owner_typed_as_another_company_s_person_is_not_named(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """An owner is anyone's to type (the API takes any text): typed as the id of a person of
+    another company, the KPI's page showed that person's name, so a company's admin could
+    read the name behind any account's id. It is "someone", as on the other pages."""
+    mine, theirs = await _revenue(portal), await _revenue(portal)
+    stranger = await a_colleague(portal.system, theirs.client, "Zeno Forestiero", "client_viewer")
+    await mine.app.kpis.edit(mine.ctx, mine.kpi, owner=stranger.actor)
+    await projected(portal.system, mine.client.id)
+    page = await mine.opened(open_page)
+    await expect(page.locator(".kpi-owner")).to_have_text("qualcuno")
+    await expect(page.locator("main")).not_to_contain_text("Zeno Forestiero")
+
+
 async def test_a_refusal_speaks_english_and_the_page_fits_a_phone(
     open_page: Opener, portal: PortalServer
 ) -> None:

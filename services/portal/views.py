@@ -42,12 +42,17 @@ def download(
     extension: str,
     today: date,
 ) -> Stream:
-    """Rows streamed as a file named `<tenant>-<what>-<day>.<extension>`."""
+    """Rows streamed as a file named `<tenant>-<what>-<day>.<extension>`, kept in no cache
+    (as every page: a tenant's figures)."""
     filename = f"{tenant_slug}-{what}-{today.isoformat()}.{extension}"
     return Stream(
         rows,
         media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

@@ -200,6 +200,19 @@ async def test_corrections_and_revisions_are_marked_with_their_reasons(
     await shot(page, "key-result-corrected")
 
 
+async def test_the_downloads_are_kept_in_no_cache(open_page: Opener, portal: PortalServer) -> None:
+    """Every page is no-store, so that a tenant's figures are kept in no cache (a shared
+    computer's browser, a proxy); the downloads of its timeline and audit trail, the whole
+    log decrypted, were not, and said nothing of their type's sniffing either."""
+    page = await open_page()
+    await sign_in(page, d.GIULIA)
+    for download in ("history.csv", "audit.csv", "audit.jsonl"):
+        fetched = await page.request.get(portal.url(f"/t/{d.TENANT_ID}/{download}"))
+        assert fetched.status == 200, download
+        assert fetched.headers.get("cache-control") == "no-store", download
+        assert fetched.headers.get("x-content-type-options") == "nosniff", download
+
+
 async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     open_page: Opener, portal: PortalServer
 ) -> None:

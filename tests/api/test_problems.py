@@ -442,6 +442,29 @@ async def test_a_cycle_the_tenant_does_not_have_is_404(
     assert found.status_code == 200, found.text
 
 
+async def test_a_cycle_asked_as_of_an_instant_is_404_when_it_was_not_there(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Progress as of an instant, of a cycle the tenant does not have: 404 naming cycle_id,
+    as it is now (an empty tree said nothing of why); of A's cycle as of before it was made:
+    404 not_yet (it is in the log, not yet then); of A's cycle as of now: 200."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/progress"
+    auth = world.a.auth("client_viewer")
+    now = datetime.now(UTC).isoformat()
+    missing = await client.get(
+        base, headers=auth, params={"cycle_id": str(uuid.uuid4()), "as_of": now}
+    )
+    problem = assert_problem(missing, 404)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("cycle_id", "not_found")]
+    cycle = str(world.ids.cycle_id)
+    before = await client.get(base, headers=auth, params={"cycle_id": cycle, "as_of_position": 0})
+    problem = assert_problem(before, 404)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("cycle_id", "not_yet")]
+    found = await client.get(base, headers=auth, params={"cycle_id": cycle, "as_of": now})
+    assert found.status_code == 200, found.text
+    assert [c["cycle_id"] for c in found.json()["cycles"]] == [cycle]
+
+
 @pytest.mark.parametrize(
     "lost",
     [

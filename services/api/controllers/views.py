@@ -26,6 +26,7 @@ from services.api.dependencies import (
     PrincipalDep,
     RuntimeDep,
     caught_up,
+    not_known_at,
     progress_tree_of,
     query_instant,
     refuse_a_day_to_come,
@@ -138,11 +139,15 @@ class ViewController(Controller):
             await within_log(runtime, tenant_id, as_of_position, as_of)
             moment = query_instant(as_of, "as_of", "last")
             moment = None if moment is None else not_after_now(moment)
-            return await read.progress_as_of(
+            tree = await read.progress_as_of(
                 runtime.system.repository, tenant_id, today=today,
                 position=as_of_position, recorded_at=moment, valid_at=valid_at,
                 cycle_id=cycle_id, cadence_days=await runtime.cadence_days(tenant_id),
             )  # fmt: skip
+            if cycle_id is not None and not tree.cycles:  # none then: none at all, or not yet
+                await progress_tree_of(runtime, tenant_id, None, today=None, cycle_id=cycle_id)
+                raise not_known_at("cycle_id", "cycle", tree.position)
+            return tree
         return await progress_tree_of(
             runtime, tenant_id, min_position, today=today, cycle_id=cycle_id, valid_at=valid_at
         )

@@ -681,6 +681,10 @@ _HISTORY: M = {
     "diff.from": {"it": "Dal", "en": "From"},
     "diff.to": {"it": "Al", "en": "To"},
     "diff.back": {"it": "Torna allo storico", "en": "Back to the history"},
+    "diff.to_come": {
+        "it": "il {given} deve ancora venire: al suo posto c'è oggi.",
+        "en": "{given} is still to come: today stands in for it.",
+    },
     "diff.count": {"it": "Elementi cambiati: {n}.", "en": "Items changed: {n}."},
     "diff.none": {
         "it": "Nessuna differenza tra questi due giorni.",

@@ -354,7 +354,7 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
 
 async def test_a_day_not_shown_as_asked_is_said(open_page: Opener, portal: PortalServer) -> None:
     """A ?date= still to come shows today, and says so; one that is not a day shows today's
-    key result, and says that too (both were silent)."""
+    key result, and says that too (both were silent); so does a diff's day still to come."""
     page = await open_page()
     await sign_in(page, d.LUCA)
     await page.goto(f"/t/{ROSSI.id}/as-of?date=2999-01-01")
@@ -364,6 +364,16 @@ async def test_a_day_not_shown_as_asked_is_said(open_page: Opener, portal: Porta
     await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}?date=junk")
     await expect(page.locator(".date-note")).to_contain_text("«junk» non è una data")
     await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}?date={portal.days_ago(40)}")
+    await expect(page.locator(".date-note")).to_have_count(0)
+    # the comparison of days still to come compares today's, and says so (it was silent:
+    # "what changed from today to today", as if that had been asked)
+    await page.goto(f"/t/{ROSSI.id}/diff?from={portal.days_ago(3)}&to=2999-06-01")
+    await expect(page.locator(".date-note")).to_have_text(
+        ["Al: il 1 giugno 2999 deve ancora venire: al suo posto c'è oggi."]
+    )
+    await page.goto(f"/t/{ROSSI.id}/diff?from=2999-01-01&to=2999-06-01")
+    await expect(page.locator(".date-note")).to_have_count(2)
+    await page.goto(f"/t/{ROSSI.id}/diff?from={portal.days_ago(3)}&to={portal.days_ago(0)}")
     await expect(page.locator(".date-note")).to_have_count(0)
 
 

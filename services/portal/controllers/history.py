@@ -180,6 +180,8 @@ class HistoryController(Controller):
         first = min(parse_day(since) or today - timedelta(days=7), today)
         last = min(parse_day(until) or today, today)
         bad = DayFilters(since=since, until=until).bad  # as the timeline says it
+        to_come = {name: d for name, d in (("from", parse_day(since)), ("to", parse_day(until)))
+                   if d is not None and d > today}  # fmt: skip
         if not bad:  # a `to` before the default `from`: the range between them
             first, last = min(first, last), max(first, last)
         changes = (
@@ -195,6 +197,7 @@ class HistoryController(Controller):
             request, "diff.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", first=first, last=last, today=today, bad=bad,
             asked_from=since or first.isoformat(),  # as asked: a day to come is not today
+            to_come=to_come,
             groups=diff_groups(changes, state, locale, names),
         )  # fmt: skip
 

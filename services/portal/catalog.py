@@ -509,6 +509,12 @@ _ERRORS: M = {
         "it": "L'accesso a '{name}' è sospeso: tornerà quando l'azienda sarà riattivata.",
         "en": "Access to '{name}' is suspended: it comes back once the company is reactivated.",
     },
+    "error.not_yet.title": {"it": "Non c'era ancora", "en": "Not there yet"},
+    "error.not_yet.text": {
+        "it": "Questo risultato chiave non c'era ancora il {name}: è stato aggiunto dopo.",
+        "en": "This key result did not exist yet on {name}: it was added later.",
+    },
+    "error.not_yet.link": {"it": "Aprilo com'è oggi", "en": "Open it as it is today"},
     "error.404.title": {"it": "Pagina non trovata", "en": "Page not found"},
     "error.404.text": {
         "it": "Questa pagina non esiste, oppure non fa parte delle aziende a cui hai accesso.",

@@ -68,6 +68,13 @@ async def test_the_as_of_picker_shows_an_older_state(
         await expect(page.locator(".banner.as-of")).to_have_count(0)
     before_it = await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}?date={portal.days_ago(250)}")
     assert before_it is not None and before_it.status == 404  # not made yet that day
+    said = Locale("it").date(date.fromisoformat(portal.days_ago(250)), long=True)
+    await expect(page.locator(".error-page")).to_contain_text(  # not "no such page"
+        f"Questo risultato chiave non c'era ancora il {said}"
+    )
+    await page.get_by_role("link", name="Aprilo com'è oggi").click()
+    await expect(page).to_have_url(re.compile(rf"/kr/{ROSSI_KR}$"))
+    await expect(page.locator(".current-value")).to_have_text("33 ordini")
 
     await page.goto(f"/t/{d.TENANT_ID}/as-of?date={portal.days_ago(42)}")
     await expect(page.locator(".banner.as-of")).to_be_visible()

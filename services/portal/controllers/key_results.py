@@ -262,13 +262,15 @@ class KeyResultController(Controller):
     ) -> Response[Any]:
         """Today's page; with ?date=, the key result as it stood that day (as the dashboard
         as of a day shows it): its state then, its chart and check-ins known by the end of
-        that day, and no check-in form. A key result made later is not found."""
+        that day, and no check-in form. A key result made later is not found, and says so."""
         chosen = parse_day(day)
         if chosen is not None:
             chosen = min(chosen, portal.today())
             state = await state_as_of(
                 portal.system.repository, tenant.id, recorded_at=end_of(chosen)
             )
+            if parse_id(kr_id) not in state.key_results:
+                return await self._not_yet(request, portal, locale, viewer, tenant, kr_id, chosen)
         else:
             state = await key_result_state(portal.system.pool, tenant.id, parse_id(kr_id))
         kr = self._find(state, kr_id)
@@ -492,6 +494,27 @@ class KeyResultController(Controller):
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, today, False, status=422,
             **failed,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    @staticmethod
+    async def _not_yet(
+        request: Request[Any, Any, Any],
+        portal: Portal,
+        locale: Locale,
+        viewer: Principal,
+        tenant: Tenant,
+        kr_id: str,
+        day: date,
+    ) -> Response[Any]:
+        """404 for a key result not in the tree of that day: one made since says it was not
+        there yet, with a link to it today (not "no such page"); any other, the 404 page."""
+        kr = parse_id(kr_id)
+        if kr not in (await key_result_state(portal.system.pool, tenant.id, kr)).key_results:
+            raise PageNotFoundError
+        return portal.pages.render(
+            request, "error.html", locale=locale, status=404, code=404, bad={}, viewer=viewer,
+            tenant=tenant, reason="not_yet", name=locale.date(day, long=True),
+            link=f"/t/{tenant.id}/kr/{kr}",
         )  # fmt: skip
 
     @staticmethod

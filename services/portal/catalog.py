@@ -687,6 +687,12 @@ _HISTORY: M = {
     "diff.from": {"it": "Dal", "en": "From"},
     "diff.to": {"it": "Al", "en": "To"},
     "diff.back": {"it": "Torna allo storico", "en": "Back to the history"},
+    "diff.recorded": {
+        "it": "Ogni modifica registrata in questi giorni, anche quelle che qui non si vedono"
+        " (un aggiornamento per un giorno precedente, una correzione)",
+        "en": "Every change recorded in these days, those not seen here too (a check-in for"
+        " an earlier day, a correction)",
+    },
     "diff.to_come": {
         "it": "il {given} deve ancora venire: al suo posto c'è oggi.",
         "en": "{given} is still to come: today stands in for it.",

@@ -170,6 +170,13 @@ async def test_the_timeline_filters_diffs_and_downloads(
     await expect(rows.filter(has_text="valore")).to_contain_text("26 ordini33 ordini")
     await expect(rows.filter(has_text="traguardo")).to_contain_text("40 ordini45 ordini")
     await shot(page, "diff")
+    # the diff compares two trees: a check-in for an earlier day or a correction of an older
+    # one may leave no trace there; the timeline of the same days lists every change
+    await page.get_by_role("link", name="Ogni modifica registrata in questi giorni").click()
+    await expect(page).to_have_url(
+        re.compile(rf"/history\?from={portal.days_ago(45)}&to={portal.days_ago(0)}$")
+    )
+    await expect(page.locator("ol.timeline li", has_text="conteggio doppio")).to_have_count(1)
     audit_link = page.locator("nav.main-nav a", has_text="Registro modifiche")
     await expect(audit_link).to_have_count(1)  # on every page of the tenant, this one too
     await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}")

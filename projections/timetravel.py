@@ -110,7 +110,8 @@ def diff(
     then per KPI.
 
     Status and pace are taken on each state's own day. An item present on one side only
-    shows as field "created" (before None) or "removed" (after None) with its title.
+    shows as field "created" (before None) or "removed" (after None) with its title; one
+    created and archived between them, as "archived" too.
     """
     before = _facts(state_from, today_from)
     after = _facts(state_to, today_to)
@@ -130,6 +131,8 @@ def _item_changes(
         title = (new or old or ("", {}))[0]
         yield Change(kind, item_id, title, "created" if old is None else "removed",
                      None if old is None else title, None if new is None else title)  # fmt: skip
+        if new is not None and new[1].get("archived") == "true":  # born and retired since
+            yield Change(kind, item_id, title, "archived", None, "true")
         return
     for field, value in new[1].items():
         if old[1].get(field) != value:

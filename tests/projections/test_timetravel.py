@@ -143,6 +143,27 @@ def test_diff_reports_created_items_and_nothing_for_equal_states() -> None:
     assert diff(state, state, today_from=day, today_to=day) == []
 
 
+def test_diff_says_an_item_born_between_the_instants_was_archived_too() -> None:
+    """An objective made and archived between the instants: "created" alone read as if it
+    were live at the end (the diff of that day listed it, nothing said it was archived)."""
+    log = Log()
+    cycle = active_quarter(log)
+    start = len(log.records)
+    gone = objective(log, cycle, "Provvisorio")
+    gone.archive(reason="doppione", cycle=cycle, author="alice")
+    log.save(gone)
+    day = date(2027, 2, 1)
+
+    changes = diff(
+        state_as_of(log.records, position=start), fold_all(log.records), today_from=day,
+        today_to=day,
+    )  # fmt: skip
+
+    assert [(c.field, c.before, c.after) for c in changes] == [
+        ("created", None, "Provvisorio"), ("archived", None, "true"),
+    ]  # fmt: skip
+
+
 def test_diff_says_what_changed_of_each_kpi() -> None:
     """KPIs were left out: a KPI made between the instants shows as made; one whose
     thresholds moved and whose value turned it red, handed to another owner and measured

@@ -28,7 +28,7 @@ NOTES = (
     "in linea con il piano",
     "fornitore rinegoziato",
 )
-HELPDESK_KEY = "key:" + str(d.demo_id("api-key:helpdesk"))
+HELPDESK_KEY = f"key:{d.HELPDESK_KEY_ID}"
 
 
 @dataclass(order=True)

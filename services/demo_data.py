@@ -26,6 +26,9 @@ TENANT_COLOUR = "#1f6f8b"
 FISCAL_YEAR_START_MONTH = 7  # the demo company's fiscal year runs July to June
 TENANT_ID = demo_id("tenant:esempio-consulenza")
 CONSULTANCY_ID = demo_id("consultancy:bussola")
+HELPDESK_KEY_ID = demo_id("api-key:helpdesk")
+HELPDESK_KEY_NAME = "Helpdesk (tempi di risposta)"
+"""The API key the help desk's tool records response times with (its plaintext: nobody's)."""
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from services.projector.schema import ensure_tables
 from services.projector_process import ProjectorProcess
 from services.runtime import admin_database
 from services.settings import PROJECT_ROOT, Settings
-from tenants import directory, memberships, users
+from tenants import api_keys, directory, memberships, users
 from tenants.errors import (
     DuplicateMembershipError,
     UnknownConsultancyError,
@@ -136,6 +136,11 @@ async def ensure_demo(system: System, *, platform_admin: bool) -> None:
     for person in (d.LUCA, d.GIULIA, d.MARCO, d.SARA):
         with contextlib.suppress(DuplicateMembershipError):
             await memberships.add_membership(pool, d.TENANT_ID, person.id, person.role)
+    keys = await api_keys.list_api_keys(pool, d.TENANT_ID, include_revoked=True)
+    if not any(k.id == d.HELPDESK_KEY_ID for k in keys):  # (revoked: it stays revoked)
+        await api_keys.create_api_key(
+            pool, d.TENANT_ID, d.HELPDESK_KEY_NAME, created_by=d.GIULIA.id, key_id=d.HELPDESK_KEY_ID
+        )
     if platform_admin:
         await _make_platform_admin(system, d.ADMIN.id)
     await load_demo(system)

@@ -47,15 +47,17 @@ async def create_api_key(
     *,
     role: Role | str = Role.CLIENT_MEMBER,
     created_by: UUID | None = None,
+    key_id: UUID | None = None,
 ) -> CreatedApiKey:
-    """A new key for the tenant; its plaintext is in the result and nowhere else."""
+    """A new key for the tenant; its plaintext is in the result and nowhere else. `key_id`:
+    a given id (the demo's key, whose id its history names), else a new one."""
     clean_name, clean_role = valid.name(name), valid.role(role, API_KEY_ROLES)
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     plaintext = f"{KEY_PREFIX}{prefix}_{secret}"
     try:
         async with in_tenant(on, [tenant_id]) as conn:
             row = await conn.fetchrow(
-                _INSERT, tenant_id, uuid4(), clean_name, prefix, _digest(plaintext),
+                _INSERT, tenant_id, key_id or uuid4(), clean_name, prefix, _digest(plaintext),
                 clean_role.value, created_by,
             )  # fmt: skip
     except asyncpg.ForeignKeyViolationError as e:

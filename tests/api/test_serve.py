@@ -10,6 +10,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
 
@@ -18,6 +19,7 @@ from services.bootstrap import System, bootstrap
 from services.serve import ensure_demo, ensure_platform_admin
 from services.settings import PROJECT_ROOT, Settings
 from tenants import directory, memberships
+from tenants.api_keys import list_api_keys, revoke_api_key
 from tenants.users import authenticate_password, find_user_by_email
 from tests.api.conftest import JWT_SECRET
 from tests.conftest import DatabaseFactory
@@ -40,6 +42,24 @@ async def test_the_demo_logins_are_made_once(fresh: System) -> None:
     admin = await find_user_by_email(fresh.pool, d.ADMIN.email)
     assert admin is not None and admin.is_platform_admin
     assert await fresh.store.head(d.TENANT_ID) > 0
+
+
+@pytest.mark.slow
+async def test_the_demo_s_history_names_a_key_the_tenant_has(fresh: System) -> None:
+    """The help desk's measurements are recorded by an API key of the tenant's (it was an
+    id of no key: the history said "by key:<id>"); made once, and one revoked stays so."""
+    await ensure_demo(fresh, platform_admin=False)
+    conn = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        actors = {r["actor"] for r in await conn.fetch("SELECT DISTINCT actor FROM events")}
+    finally:
+        await conn.close()
+    (key,) = await list_api_keys(fresh.pool, d.TENANT_ID)
+    assert f"key:{key.id}" in actors and key.name == d.HELPDESK_KEY_NAME
+    await revoke_api_key(fresh.pool, d.TENANT_ID, key.id)
+    await ensure_demo(fresh, platform_admin=False)
+    (again,) = await list_api_keys(fresh.pool, d.TENANT_ID, include_revoked=True)
+    assert again.id == key.id and again.revoked_at is not None
 
 
 @pytest.mark.slow

@@ -96,10 +96,11 @@ class Cycle(Aggregate):
         name: str,
         starts_on: date,
         ends_on: date,
-        period: CyclePeriod | str = CyclePeriod.QUARTER,
+        period: CyclePeriod | str | None = None,
         id: UUID | None = None,  # client-supplied id (the library's keyword)
     ) -> Cycle:
-        """Plan a cycle from ``starts_on`` to ``ends_on`` (both inclusive)."""
+        """Plan a cycle from ``starts_on`` to ``ends_on`` (both inclusive); its period, when
+        not named, by its length (CyclePeriod.of)."""
         start = values.business_date(starts_on, "starts_on")
         end = values.business_date(ends_on, "ends_on")
         if end < start:
@@ -110,7 +111,9 @@ class Cycle(Aggregate):
             name=values.title(name, "name"),
             starts_on=start,
             ends_on=end,
-            period=values.choice(CyclePeriod, period, "period").value,
+            period=values.choice(
+                CyclePeriod, CyclePeriod.of(start, end) if period is None else period, "period"
+            ).value,
         )
 
     def activate(self, *, author: str) -> None:

@@ -92,6 +92,15 @@ class CyclePeriod(StrEnum):
     YEAR = "year"
     CUSTOM = "custom"
 
+    @classmethod
+    def of(cls, starts_on: date, ends_on: date) -> CyclePeriod:
+        """The kind of a period not named: a quarter for 89 to 92 days (both ends counted),
+        a year for 365 or 366, else custom."""
+        days = (ends_on - starts_on).days + 1
+        if 89 <= days <= 92:
+            return cls.QUARTER
+        return cls.YEAR if days in (365, 366) else cls.CUSTOM
+
 
 class ObjectiveLevel(StrEnum):
     """Where an objective sits in the organisation."""

@@ -30,7 +30,7 @@ class CycleCommands(Commands):
         name: str,
         starts_on: date,
         ends_on: date,
-        period: str = "quarter",
+        period: str | None = None,
         cycle_id: UUID | None = None,
     ) -> Written:
         cycle = Cycle.create(

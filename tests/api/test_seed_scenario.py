@@ -49,6 +49,13 @@ async def test_consultancy_to_progress_of_62_5_percent(
         {"name": "Q1 2027", "starts_on": "2027-01-01", "ends_on": "2027-03-31"},
     )  # fmt: skip
     assert cycle.headers["location"].endswith(cycle.json()["id"])
+    year = await post(
+        client, f"{base}/cycles", paola,
+        {"name": "FY 2027", "starts_on": "2027-01-01", "ends_on": "2027-12-31"},
+    )  # fmt: skip
+    for made, period in ((cycle, "quarter"), (year, "year")):  # by its length: it names none
+        got = await client.get(made.headers["location"], headers=bearer(paola))
+        assert got.json()["period"] == period
     await post(client, f"{base}/cycles/{cycle.json()['id']}/activate", paola, {})
     objective = await post(
         client, f"{base}/objectives", paola,

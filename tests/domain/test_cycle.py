@@ -57,6 +57,27 @@ def test_cycle_needs_a_name_and_a_known_period() -> None:
 
 
 @pytest.mark.parametrize(
+    ("starts_on", "ends_on", "period"),
+    [
+        (date(2027, 1, 1), date(2027, 3, 31), "quarter"),  # 90 days
+        (date(2027, 7, 1), date(2027, 9, 30), "quarter"),  # 92
+        (date(2026, 7, 1), date(2027, 6, 30), "year"),  # a fiscal year, July to June
+        (date(2028, 1, 1), date(2028, 12, 31), "year"),  # 366
+        (date(2027, 1, 1), date(2027, 6, 30), "custom"),  # a half year
+        (date(2027, 1, 1), date(2027, 1, 31), "custom"),
+    ],
+)
+def test_a_period_not_named_is_the_cycle_s_length(
+    starts_on: date, ends_on: date, period: str
+) -> None:
+    """A year-long cycle made without a period was labelled a quarter."""
+    cycle = Cycle.create(name="C", starts_on=starts_on, ends_on=ends_on)
+    assert cycle.period == period
+    named = Cycle.create(name="C", starts_on=starts_on, ends_on=ends_on, period="custom")
+    assert named.period == "custom"  # as named, whatever its length
+
+
+@pytest.mark.parametrize(
     ("state", "command"),
     [
         ("active", "activate"),

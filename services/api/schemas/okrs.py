@@ -33,7 +33,8 @@ class CycleIn(Body):
     name: str
     starts_on: date
     ends_on: date
-    period: Period = "quarter"
+    period: Period | None = None
+    """Unset: by its length (a quarter for 89 to 92 days, a year for 365 or 366, else custom)."""
     id: UUID | None = None
 
 

@@ -663,8 +663,11 @@ _HISTORY: M = {
     "kind.cycle.score_adjusted": {"it": "Punteggi modificati", "en": "Score changes"},
     "as_of.heading": {"it": "Com'era in un giorno", "en": "As it stood on a day"},
     "as_of.help": {
-        "it": "L'intero albero degli obiettivi come il sistema lo conosceva quel giorno.",
-        "en": "The whole objective tree as the system knew it that day.",
+        "it": "L'intero albero degli obiettivi come il sistema lo conosceva quel giorno, o i"
+        " valori di quel giorno come si sanno oggi (aggiornamenti tardivi e correzioni"
+        " compresi).",
+        "en": "The whole objective tree as the system knew it that day, or that day's values"
+        " as known today (late check-ins and corrections included).",
     },
     "as_of.label": {"it": "Giorno", "en": "Day"},
     "as_of.banner": {"it": "Com'era il {date}.", "en": "As it stood on {date}."},
@@ -673,6 +676,18 @@ _HISTORY: M = {
         "en": "{given} is still to come: this is how it stands today.",
     },
     "as_of.back": {"it": "Torna a oggi", "en": "Back to today"},
+    "as_of.known": {"it": "Valori", "en": "Values"},
+    "as_of.known_then": {"it": "come si sapevano quel giorno", "en": "as known that day"},
+    "as_of.known_now": {
+        "it": "di quel giorno, come si sanno oggi",
+        "en": "of that day, as known today",
+    },
+    "as_of.banner_now": {
+        "it": "I valori del {date} come si sanno oggi: con gli aggiornamenti registrati dopo"
+        " per quel giorno e le correzioni. Obiettivi e traguardi sono quelli di oggi.",
+        "en": "The values of {date} as known today: with check-ins recorded later for that"
+        " day, and corrections. Objectives and targets are today's.",
+    },
     "diff.heading": {"it": "Cosa è cambiato", "en": "What changed"},
     "diff.help": {
         "it": "Cosa è cambiato dall'inizio del primo giorno alla fine del secondo, elemento"

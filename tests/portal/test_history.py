@@ -81,6 +81,38 @@ async def test_the_as_of_picker_shows_an_older_state(
     await shot(page, "as-of-demo")
 
 
+async def test_a_day_s_values_as_known_today(open_page: Opener, portal: PortalServer) -> None:
+    """The tree of a day as the system knew it keeps a value corrected since; that day's
+    values as known today have the correction (and today's target, as the banner says).
+    A choice the page does not offer is said, and the day is shown as known then."""
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+    await page.goto(f"/t/{ROSSI.id}/history")
+    await page.get_by_label("Giorno", exact=True).fill(portal.days_ago(30))
+    await page.get_by_label("Valori").select_option("now")
+    await page.get_by_role("button", name="Mostra").click()
+    await expect(page).to_have_url(re.compile(rf"date={portal.days_ago(30)}&known=now"))
+    kr = page.locator(f"li.kr[data-kr='{ROSSI_KR}']")
+    await expect(kr.locator(".kr-value")).to_have_text("29 ordini")  # corrected 29 days ago
+    await expect(kr).to_contain_text("45 ordini")  # the target revised 20 days ago
+    await expect(page.locator(".banner.as-of")).to_contain_text("come si sanno oggi")
+    await expect(kr.locator("a.kr-title")).to_have_attribute(
+        "href",
+        f"/t/{ROSSI.id}/kr/{ROSSI_KR}",  # its page of today: every value by its day
+    )
+    await shot(page, "as-of-known-now")
+
+    await page.get_by_label("Valori").select_option("then")
+    await page.get_by_role("button", name="Mostra").click()
+    await expect(kr.locator(".kr-value")).to_have_text("30 ordini")  # as it was known then
+    await expect(kr).to_contain_text("40 ordini")
+    await expect(page.locator(".banner.as-of")).not_to_contain_text("come si sanno oggi")
+
+    await page.goto(f"/t/{ROSSI.id}/as-of?date={portal.days_ago(30)}&known=ieri")
+    await expect(page.locator("#as-of-known-error")).to_contain_text("«ieri» non è tra le scelte")
+    await expect(kr.locator(".kr-value")).to_have_text("30 ordini")
+
+
 async def test_the_timeline_filters_diffs_and_downloads(
     open_page: Opener, portal: PortalServer
 ) -> None:

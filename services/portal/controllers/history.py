@@ -107,6 +107,10 @@ async def _not_offered(
     return bad
 
 
+KNOWN = ("then", "now")
+"""How the tree of a day is known (see HistoryController.as_of)."""
+
+
 class HistoryController(Controller):
     """/t/{tenant_id}/history, /as-of, /diff, /history.csv."""
 
@@ -151,18 +155,34 @@ class HistoryController(Controller):
         viewer: ViewerDep,
         tenant: TenantDep,
         day: Annotated[str | None, QueryParameter(name="date")] = None,
+        known: str | None = None,
     ) -> Response[Any]:
+        """The tree of a day: as the system knew it by that day's end (known=then), or that
+        day's values as known today (known=now: check-ins recorded late for it and
+        corrections since included; the objectives and targets of today)."""
         today = portal.today()
         chosen = min(parse_day(day) or today - timedelta(days=30), today)
         bad = bad_days(date=day)
-        state = await state_as_of(portal.system.repository, tenant.id, recorded_at=end_of(chosen))
-        tree = progress_tree(state, today=chosen, cadence_days=tenant.check_in_cadence_days)
+        if known not in (None, "", *KNOWN):
+            bad["known"] = known
+        if known == "now":
+            state = await progress_state(portal.system.pool, tenant.id)
+        else:
+            state = await state_as_of(
+                portal.system.repository, tenant.id, recorded_at=end_of(chosen)
+            )
+        valid_at = chosen if known == "now" else None
+        tree = progress_tree(
+            state, today=chosen, valid_at=valid_at, cadence_days=tenant.check_in_cadence_days
+        )
+        kpis = kpi_board(state, today=chosen, valid_at=valid_at)
         names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", cycles=by_date(tree.cycles), cycle=None, names=names, counts={},
-            kpis=kpi_tiles(state, kpi_board(state, today=chosen), locale), today=today,
-            as_of=chosen, bad=bad, date_note=None if bad else day_note(locale, day, today),
+            kpis=kpi_tiles(state, kpis, locale), today=today, as_of=chosen,
+            known_now=known == "now", bad=bad,
+            date_note=None if bad.get("date") else day_note(locale, day, today),
         )  # fmt: skip
 
     @get("/diff", name="portal:diff")

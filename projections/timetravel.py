@@ -102,6 +102,11 @@ PROGRESS_FIELDS = frozenset({"progress", "raw_progress"})
 
 Facts = dict[tuple[str, UUID], tuple[str, dict[str, str | None]]]
 
+_BORN = {"state": "planning", "archived": "false", "value": None, "score": None}
+"""What an item is when made (a cycle in planning; live, unmeasured, unscored): of one made
+between the two instants, each of these that is otherwise at the end is said after its
+"created" (a cycle made and closed meanwhile, a key result made and checked in)."""
+
 
 def diff(
     state_from: ProgressView, state_to: ProgressView, *, today_from: date, today_to: date
@@ -111,7 +116,7 @@ def diff(
 
     Status and pace are taken on each state's own day. An item present on one side only
     shows as field "created" (before None) or "removed" (after None) with its title; one
-    created and archived between them, as "archived" too.
+    created between them, with what became of it since (see _BORN).
     """
     before = _facts(state_from, today_from)
     after = _facts(state_to, today_to)
@@ -131,8 +136,9 @@ def _item_changes(
         title = (new or old or ("", {}))[0]
         yield Change(kind, item_id, title, "created" if old is None else "removed",
                      None if old is None else title, None if new is None else title)  # fmt: skip
-        if new is not None and new[1].get("archived") == "true":  # born and retired since
-            yield Change(kind, item_id, title, "archived", None, "true")
+        for field, fresh in _BORN.items():  # what became of one made since
+            if new is not None and field in new[1] and new[1][field] != fresh:
+                yield Change(kind, item_id, title, field, None, new[1][field])
         return
     for field, value in new[1].items():
         if old[1].get(field) != value:

@@ -164,6 +164,29 @@ def test_diff_says_an_item_born_between_the_instants_was_archived_too() -> None:
     ]  # fmt: skip
 
 
+def test_diff_says_what_became_of_an_item_made_between_the_instants() -> None:
+    """A key result made and checked in, in a quarter made and activated between the
+    instants: "created" alone said neither its value nor that the quarter runs."""
+    log = Log()
+    start, day = len(log.records), date(2027, 2, 1)
+    cycle = active_quarter(log)
+    goal = objective(log, cycle, "Nuovo")
+    kr = key_result(log, cycle, goal, "Contratti", "increase", start=0, target=100)
+    check_in(log, cycle, kr, "40", day)
+
+    changes = diff(
+        state_as_of(log.records, position=start), fold_all(log.records), today_from=day,
+        today_to=day,
+    )  # fmt: skip
+
+    said = {(c.item_kind, c.field): (c.before, c.after) for c in changes}
+    assert said[("cycle", "created")] == (None, "Q1 2027")
+    assert said[("cycle", "state")] == (None, "active")
+    assert said[("key_result", "created")] == (None, "Contratti")
+    assert said[("key_result", "value")] == (None, "40")
+    assert ("objective", "value") not in said and ("key_result", "score") not in said
+
+
 def test_diff_says_what_changed_of_each_kpi() -> None:
     """KPIs were left out: a KPI made between the instants shows as made; one whose
     thresholds moved and whose value turned it red, handed to another owner and measured

@@ -155,7 +155,7 @@ class HistoryController(Controller):
         viewer: ViewerDep,
         tenant: TenantDep,
         day: Annotated[str | None, QueryParameter(name="date")] = None,
-        known: str | None = None,
+        known: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """The tree of a day: as the system knew it by that day's end (known=then), or that
         day's values as known today (known=now: check-ins recorded late for it and

@@ -57,8 +57,11 @@ def sorted_lines(lines: list[Line], sort: str, descending: bool) -> list[Line]:
     key = sort_key(sort)
     present = [ln for ln in lines if not key(ln)[0]]
     missing = [ln for ln in lines if key(ln)[0]]
-    present.sort(key=lambda ln: (key(ln)[1], ln.tenant.name.lower()), reverse=descending)
-    return present + sorted(missing, key=lambda ln: ln.tenant.name.lower())
+    by_name = lambda ln: ln.tenant.name.lower()  # noqa: E731
+    # by name first, then by the column: a stable sort keeps ties A to Z either way
+    present.sort(key=by_name)
+    present.sort(key=lambda ln: key(ln)[1], reverse=descending)
+    return present + sorted(missing, key=by_name)
 
 
 async def served_tenants(portal: PortalDep, viewer: ViewerDep) -> list[Tenant]:

@@ -614,6 +614,7 @@ _PORTFOLIO: M = {
         "it": "di {n} cicli attivi, insieme: i loro obiettivi principali, pesati",
         "en": "of {n} active cycles together: their top objectives, weighted",
     },
+    "portfolio.no_cycle": {"it": "nessun ciclo attivo", "en": "no active cycle"},
     "portfolio.stale": {"it": "Aggiornamenti in ritardo", "en": "Stale check-ins"},
     "portfolio.unhealthy": {"it": "Indicatori non in verde", "en": "KPIs not green"},
     "portfolio.activity": {"it": "Ultima attività", "en": "Last activity"},

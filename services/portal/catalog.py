@@ -620,6 +620,7 @@ _PORTFOLIO: M = {
     "portfolio.activity": {"it": "Ultima attività", "en": "Last activity"},
     "portfolio.no_activity": {"it": "nessuna", "en": "none"},
     "portfolio.unmeasured": {"it": "{n} senza misure", "en": "{n} not measured"},
+    "portfolio.overdue": {"it": "{n} con la misura in ritardo", "en": "{n} overdue"},
     "portfolio.empty": {
         "it": "Nessuna azienda cliente da mostrare.",
         "en": "No client companies to show.",

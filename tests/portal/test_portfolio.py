@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from playwright.async_api import expect
 
@@ -27,3 +27,31 @@ async def test_a_client_without_an_active_cycle_says_so(
     await expect(row.locator(".no-cycle")).to_have_text("nessun ciclo attivo")
     await expect(row.locator("[role=progressbar]")).to_have_count(0)
     await shot(page, "portfolio-no-cycle")
+
+
+async def test_a_kpi_measured_too_long_ago_is_counted_overdue(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A weekly KPI last measured three weeks ago may still read green: the client's
+    dashboard says its measurement is overdue, and so must its row in the portfolio (it
+    said '0 / 2' of a company with one KPI never measured and one left behind)."""
+    client, _, app, ctx = await a_company_of_its_own(portal.system)
+    three_weeks_ago = datetime.now(UTC).date() - timedelta(days=21)
+    for name in ("Fatturato", "Margine"):
+        made = await app.kpis.create(
+            ctx, name=name, direction="higher_is_better", green=100, red=50, frequency_days=7,
+            owner="Anna",
+        )  # fmt: skip
+        if name == "Fatturato":
+            await app.kpis.record_measurement(ctx, made.item_id, value=120, on=three_weeks_ago)
+    consultant = await a_colleague(portal.system, client, "Bruno Galli", "consultant")
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, consultant)
+
+    row = page.locator(f"tr[data-tenant='{client.id}']")
+    await expect(row.locator(".kpi-notes")).to_have_text(
+        "(1 senza misure, 1 con la misura in ritardo)"
+    )
+    await page.goto(f"/t/{client.id}")
+    await expect(page.get_by_text("Misura in ritardo")).to_have_count(2)

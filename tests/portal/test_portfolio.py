@@ -55,3 +55,40 @@ async def test_a_kpi_measured_too_long_ago_is_counted_overdue(
     )
     await page.goto(f"/t/{client.id}")
     await expect(page.get_by_text("Misura in ritardo")).to_have_count(2)
+
+
+async def test_the_counts_beside_the_statuses_agree_in_number(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Two key results done and two not started read '+2 completati' and '2 non iniziati'
+    in Italian (they read '+2 completato', '2 non iniziato'), one of each in the singular."""
+    client, _, app, ctx = await a_company_of_its_own(portal.system)
+    today = datetime.now(UTC).date()
+    cycle = await app.cycles.create(
+        ctx, name="Ciclo", starts_on=today - timedelta(days=10), ends_on=today + timedelta(days=80)
+    )
+    await app.cycles.activate(ctx, cycle.item_id)
+    goal = await app.objectives.create(ctx, cycle_id=cycle.item_id, title="Obiettivo", owner="Anna")
+    for n in range(4):
+        kr = await app.key_results.create(
+            ctx, objective_id=goal.item_id, title=f"Tappa {n}", kind="milestone", owner="Anna"
+        )
+        if n < 2:
+            await app.key_results.record_check_in(ctx, kr.item_id, value=1, on=today)
+    consultant = await a_colleague(portal.system, client, "Bruno Galli", "consultant")
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, consultant)
+
+    row = page.locator(f"tr[data-tenant='{client.id}']")
+    await expect(row.locator("td[data-label='In linea']")).to_have_text("0 (+2 completati)")
+    await expect(row.locator("td[data-label='Aggiornamenti in ritardo']")).to_have_text(
+        "0 (2 non iniziati)"
+    )
+    await app.key_results.record_check_in(ctx, kr.item_id, value=1, on=today)
+    await projected(portal.system, client.id)
+    await page.reload()
+    await expect(row.locator("td[data-label='In linea']")).to_have_text("0 (+3 completati)")
+    await expect(row.locator("td[data-label='Aggiornamenti in ritardo']")).to_have_text(
+        "0 (1 non iniziato)"
+    )

@@ -576,7 +576,7 @@ def _key_result_row(
         guardrail_met=None if tally is None else tally[0],
         guardrail_total=None if tally is None else tally[1],
         score=score,
-        quiet_since=None if kr.archived else quiet_since(kr, cycle, latest),
+        quiet_since=quiet_since(kr, cycle, latest),
     )
 
 
@@ -716,8 +716,9 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 6  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
-    # portfolio's progress is none while nothing of its active cycles is measured
+    version = 7  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
+    # portfolio's progress is none while nothing of its active cycles is measured; 7: a done
+    # milestone is never overdue (quiet_since)
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

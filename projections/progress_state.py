@@ -229,17 +229,26 @@ def kr_stale(
     """No check-in dated within ``cadence_days`` before ``today`` while the cycle runs.
 
     Without a check-in yet, counted from the cycle start or the day the key result was
-    added, whichever is later; archived key results and closed cycles are never stale.
+    added, whichever is later; archived key results, done milestones and closed cycles are
+    never stale.
     """
-    if kr.archived or cycle is None or cycle.is_closed:
+    if cycle is None or cycle.is_closed:
         return False
-    return overdue(quiet_since(kr, cycle, check_in), cadence_days, today)
+    since = quiet_since(kr, cycle, check_in)
+    return since is not None and overdue(since, cadence_days, today)
 
 
-def quiet_since(kr: KeyResultView, cycle: CycleView | None, check_in: CheckInView | None) -> date:
+def quiet_since(
+    kr: KeyResultView, cycle: CycleView | None, check_in: CheckInView | None
+) -> date | None:
     """The day a key result's check-ins are counted overdue from: the check-in's, else the
-    later of its cycle's start and the day it was added."""
+    later of its cycle's start and the day it was added. None: it is never overdue,
+    archived, or a milestone done (there is nothing left to check in)."""
+    if kr.archived:
+        return None
     if check_in is not None:
+        if kr.kind == KRKind.MILESTONE and check_in.value >= 1:
+            return None
         return check_in.on
     added = kr.created_at.date()
     return added if cycle is None else max(cycle.starts_on, added)

@@ -48,6 +48,29 @@ def test_summary_counts_statuses_stale_key_results_and_unhealthy_kpis() -> None:
     assert row.last_activity == log.records[-1].recorded_at
 
 
+def test_a_milestone_done_is_never_overdue() -> None:
+    """Done, there is nothing left to check in: it was counted a late check-in, on the
+    dashboard beside "Done" and in the portfolio, once the cadence passed. One not done
+    still is."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    done = key_result(log, cycle, goal, "Contratto firmato", "milestone", target=1)
+    pending = key_result(log, cycle, goal, "Sito nuovo", "milestone", target=1)
+    check_in(log, cycle, done, "1", MID_FEB)
+    check_in(log, cycle, pending, "0", MID_FEB)
+    state, later = fold_all(log.records), date(2027, 3, 15)
+
+    tree = progress_tree(state, today=later, cadence_days=7)
+    stale = {k.title: k.stale for k in tree.cycles[0].objectives[0].key_results}
+    assert stale == {"Contratto firmato": False, "Sito nuovo": True}
+    assert portfolio_row(state, later, cadence_days=7).stale_key_results == 1
+    (table,) = [t for t in progress_projection.tables if t.name == "rm_key_results"]
+    at = [c.name for c in table.columns].index("quiet_since")  # what the portfolio reads
+    rows = progress_projection.rows(state)["rm_key_results"]
+    assert sorted(str(row[at]) for row in rows) == ["2027-02-15", "None"]
+
+
 def test_statuses_move_with_the_day_while_facts_do_not() -> None:
     """Status depends on today; the stored facts row must not (it is written once per event)."""
     log = Log()

@@ -13,6 +13,7 @@ import structlog
 from litestar import Litestar, Router
 from litestar.types import ControllerRouterHandler
 
+from services.api.bodies import ExactRequest
 from services.api.controllers.auth import AuthController
 from services.api.controllers.consultancies import ConsultancyController
 from services.api.controllers.cycles import CycleController
@@ -79,6 +80,7 @@ def create_app(
         openapi_config=openapi_config(),
         plugins=[DecimalSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,
+        request_class=ExactRequest,
         debug=debug,
         logging_config=None,
     )

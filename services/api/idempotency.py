@@ -233,7 +233,7 @@ def _canonical(body: bytes) -> bytes:
     megabyte of numbers, once per keyed write.)"""
     try:
         return _SORTED.encode(_EXACT.decode(body))
-    except (msgspec.DecodeError, RecursionError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return body
 
 

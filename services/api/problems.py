@@ -142,6 +142,12 @@ class UnsupportedMediaTypeError(ApiError):
     status, kind, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
+class MalformedJsonError(ApiError):
+    """A request body that is not JSON the API reads (not UTF-8, say)."""
+
+    status, kind, title = 400, "malformed-json", "Malformed JSON"
+
+
 class InvalidQueryError(ApiError):
     """A query parameter that does not make sense (a bad cursor, an impossible range)."""
 

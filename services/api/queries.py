@@ -9,6 +9,7 @@ route takes. The names come from each route's own signature, once, when the app 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import msgspec
@@ -193,16 +194,13 @@ async def _check_min_position(request: Request[Any, Any, Any], text: str) -> Non
 async def _scalars_as_documented(request: Request[Any, Any, Any], taken: _Taken) -> None:
     """422 for a decimal field sent as a string the API does not document ("1_000", "+5",
     ".5", other scripts' digits), which msgspec's Decimal would take, for a whole number
-    sent as text or with a point, and for a flag sent as anything but true or false; what
-    is not JSON, or not an object, is left to the body's own decoding to say."""
-    try:
-        body = msgspec.json.decode(await request.body())
-    except (msgspec.DecodeError, RecursionError):  # nested too deeply: said as it is read
-        return
+    sent as text or with a point, and for a flag sent as anything but true or false; a body
+    not JSON is said as it is read, one not an object by the body's own decoding."""
+    body = await request.json()
     if not isinstance(body, dict):
         return
     for name in taken.whole:
-        if isinstance(body.get(name), str | float):
+        if isinstance(body.get(name), str | Decimal):
             raise InvalidQueryError(
                 f"{name} is a whole number, written without quotes or a point",
                 field=name, rule="wrong_type",

@@ -291,7 +291,8 @@ async def test_a_value_of_a_day_still_to_come_is_refused(
     [
         (b"", 422, "validation", "required"),  # no body at all
         (b"{", 400, "malformed-json", "malformed_json"),
-        (b'{"cycle_id": 1e400}', 400, "malformed-json", "malformed_json"),
+        (b'{"weight": ' + b"9" * 5000 + b"}", 400, "malformed-json", "malformed_json"),
+        ('{"title": "Caffè"}'.encode("latin-1"), 400, "malformed-json", "malformed_json"),
         (b'"a reason"', 422, "validation", "wrong_type"),  # JSON, but not an object
         (b"[" * 5000 + b"]" * 5000, 400, "malformed-json", "malformed_json"),  # too deep
         (
@@ -306,8 +307,10 @@ async def test_a_body_missing_or_not_json_says_so(
     client: httpx.AsyncClient, world: World, content: bytes, status: int, kind: str, rule: str
 ) -> None:
     """No body: 422, "this request needs a JSON body" (it said "'data'"); a body that is
-    not JSON, or a number past what a double holds, or nested deeper than msgspec reads
-    (a 500): 400, of its own kind (it was about:blank)."""
+    not JSON, an integer of more digits than Python reads (it named no field), not UTF-8
+    (a 500), or nested deeper than msgspec reads (a 500): 400, of its own kind (it was
+    about:blank), and nothing written."""
+    head = await log_head(client, world)
     response = await client.post(
         f"/api/v1/tenants/{world.a.tenant.id}/objectives",
         headers={**world.a.auth("client_admin"), "content-type": "application/json"},
@@ -318,6 +321,41 @@ async def test_a_body_missing_or_not_json_says_so(
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("body", rule)]
     if rule == "required":
         assert problem["errors"][0]["message"] == "this request needs a JSON body"
+    assert await log_head(client, world) == head
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("99999999999.123456", "99999999999.123456"),
+        ("0.30000000000000001", "too_precise"),
+        ("1e-400", "too_precise"),
+        ("1e400", "too_large"),
+    ],
+)
+async def test_a_json_number_is_read_from_its_text_never_through_a_float(
+    client: httpx.AsyncClient, world: World, written: str, kept: str
+) -> None:
+    """A value sent as a JSON number is the number written: one of 17 digits was kept as the
+    float nearest it (99999999999.12346, acknowledged 201); one of more decimal places than
+    a value takes was rounded and kept (0.3; 1e-400 as 0.0), and one past what a double
+    holds was a 400 naming no field: now each is refused naming the value, nothing
+    written."""
+    kr, _ = await fresh_key_result(client, world)
+    path = f"/api/v1/tenants/{world.a.tenant.id}/key-results/{kr}/check-ins"
+    auth = {**world.a.auth("client_admin"), "content-type": "application/json"}
+    head = await log_head(client, world)
+    body = b'{"value": ' + written.encode() + b', "on": "2027-02-05"}'
+    response = await client.post(path, headers=auth, content=body)
+    if not kept[0].isdigit():
+        problem = assert_problem(response, 422)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("value", kept)]
+        assert await log_head(client, world) == head
+        return
+    assert response.status_code == 201, response.text
+    listed = await client.get(path, headers=auth, params={"limit": 500})
+    [mine] = [c for c in listed.json()["items"] if c["id"] == response.json()["check_in_id"]]
+    assert mine["value"] == kept
 
 
 async def test_a_body_sent_to_a_command_that_takes_none_is_refused(

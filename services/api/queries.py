@@ -56,6 +56,9 @@ class _Taken(NamedTuple):
     lenient decoding of bodies would take for one."""
     if_match: bool = False
     """Whether the route checks If-Match (the writes of one item of the log)."""
+    whole_queries: tuple[str, ...] = ()
+    """The query parameters that take a whole number (limit): written as one, not "1.0"
+    nor "1e0", which the lenient reading of parameters would take for 1."""
 
 
 def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None:
@@ -75,13 +78,24 @@ def _fields_of(annotation: Any, kind: type[msgspec.inspect.Type]) -> tuple[str, 
         return ()
     if info is None:
         return ()
+    return tuple(f.encode_name for f in info.fields if _takes(f.type, kind))
 
-    def takes(t: msgspec.inspect.Type) -> bool:
-        if isinstance(t, msgspec.inspect.UnionType):
-            return any(takes(member) for member in t.types)
-        return isinstance(t, kind)
 
-    return tuple(f.encode_name for f in info.fields if takes(f.type))
+def _takes(info: msgspec.inspect.Type, kind: type[msgspec.inspect.Type]) -> bool:
+    """Whether a type takes this kind of value (itself, or one of a union)."""
+    if isinstance(info, msgspec.inspect.UnionType):
+        return any(_takes(member, kind) for member in info.types)
+    return isinstance(info, kind)
+
+
+def _whole_queries(handler: Any, model: Any) -> tuple[str, ...]:
+    """The names (as sent) of a route's query parameters that take a whole number."""
+    parameters, whole = handler.parsed_fn_signature.parameters, msgspec.inspect.IntType
+    return tuple(
+        p.field_alias
+        for p in model.expected_query_params
+        if _takes(msgspec.inspect.type_info(parameters[p.field_name].annotation), whole)
+    )
 
 
 def learn_query_names(app: Litestar, prefix: str) -> None:
@@ -104,6 +118,7 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                     _fields_of(body, msgspec.inspect.IntType),
                     _fields_of(body, msgspec.inspect.BoolType),
                     "if_match" in handler.parsed_fn_signature.parameters,
+                    _whole_queries(handler, model),
                 )  # fmt: skip
     app.state[_STATE_KEY] = taken
 
@@ -130,6 +145,14 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
             field=unknown[0],
             rule="unknown_parameter",
         )
+    for name in taken.whole_queries:
+        text = request.query_params.get(name)
+        if text is not None and not _WHOLE.fullmatch(text):
+            raise InvalidQueryError(
+                f"{name} is a whole number, written without a point or an exponent, not"
+                f" {text!r}",
+                field=name, rule="wrong_type",
+            )  # fmt: skip
     if MIN_POSITION in request.query_params and MIN_POSITION not in taken.declared:
         await _check_min_position(request, request.query_params[MIN_POSITION])
     if request.method in _WRITES and not taken.if_match and "if-match" in request.headers:
@@ -149,6 +172,8 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DIGITS = re.compile(r"[0-9]{1,19}")
+_WHOLE = re.compile(r"-?[0-9]+")
+"""A whole number as a query writes it (a range is the parameter's own to check)."""
 
 
 async def _body_as_json(request: Request[Any, Any, Any]) -> None:

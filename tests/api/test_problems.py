@@ -194,6 +194,31 @@ async def test_bad_query_parameters_are_named_as_the_request_names_them(
     assert problem["detail"].startswith(field)
 
 
+@pytest.mark.parametrize(
+    ("path", "name", "written"),
+    [
+        ("audit", "limit", "1.0"),
+        ("key-results", "limit", "1e0"),
+        ("history", "limit", " 5"),
+        ("progress", "as_of_position", "1.0"),
+        ("key-results", "min_position", "0.0"),
+    ],
+)
+async def test_a_whole_number_in_the_query_is_written_as_one(
+    client: httpx.AsyncClient, world: World, path: str, name: str, written: str
+) -> None:
+    """?limit=1.0, 1e0: a page of one, as if 1 was written, where limit=one is refused; a
+    whole number is written as one, so each is 422 wrong_type naming it, like any text."""
+    response = await client.get(
+        f"/api/v1/tenants/{world.a.tenant.id}/{path}",
+        headers=world.a.auth("client_admin"),
+        params={name: written},
+    )
+    problem = assert_problem(response, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(name, "wrong_type")]
+    assert problem["detail"].startswith(name)
+
+
 async def test_a_write_with_a_query_parameter_it_does_not_take_changes_nothing(
     client: httpx.AsyncClient, world: World
 ) -> None:

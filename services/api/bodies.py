@@ -1,14 +1,19 @@
-"""Request bodies read exactly: a JSON number is the number written, never a float.
+"""Request bodies read exactly, and every field at fault named.
 
 Litestar reads a body into Python values first, and only then into its struct: a number with
 a point or an exponent became a float on the way, so 99999999999.123456 arrived as
 99999999999.12346 and 0.30000000000000001 as 0.3. Here it is a Decimal from its text, and
 the domain checks it as written. A body that is not JSON at all, not UTF-8 included, is a
 400 naming the body.
+
+msgspec, reading a body into its struct, stops at the first field at fault: a client that
+sent four learnt of one, fixed it, and learnt of the next. `faults` checks each field of a
+body on its own, as msgspec would, and says them all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +21,7 @@ import msgspec
 from litestar import Request
 from litestar.types import Empty
 
-from services.api.problems import BODY, MalformedJsonError
+from services.api.problems import BODY, FieldProblem, MalformedJsonError, value_problem
 
 _EXACT = msgspec.json.Decoder(float_hook=Decimal)
 
@@ -37,3 +42,37 @@ class ExactRequest(Request[Any, Any, Any]):
         if self._connection_state.json is Empty:
             self._connection_state.json = read_json(await self.body())
         return self._connection_state.json
+
+
+def faults(
+    body: dict[str, Any],
+    struct: type[msgspec.Struct],
+    as_documented: Callable[[str, Any], FieldProblem | None],
+) -> list[FieldProblem]:
+    """Every field of a body at fault, in the struct's order, then those it does not take: a
+    field missing, one whose value `as_documented` refuses (a check msgspec's lenient
+    reading lacks), or one whose value its type does not take."""
+    fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
+    found = []
+    for name, field in fields.items():
+        if name not in body:
+            if field.required:
+                found.append(
+                    FieldProblem(name, "required", f"Object missing required field `{name}`")
+                )
+        elif fault := as_documented(name, body[name]) or _of_type(name, body[name], field.type):
+            found.append(fault)
+    unknown = [name for name in body if name not in fields]
+    return found + [
+        FieldProblem(name, "unknown_field", f"Object contains unknown field `{name}`")
+        for name in unknown
+    ]
+
+
+def _of_type(name: str, value: Any, annotation: Any) -> FieldProblem | None:
+    """The problem of a value its field's type does not take, as msgspec says it."""
+    try:
+        msgspec.convert(value, annotation, strict=False)
+    except msgspec.ValidationError as error:
+        return value_problem(name, str(error))
+    return None

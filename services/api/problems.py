@@ -154,6 +154,14 @@ class InvalidQueryError(ApiError):
     status, kind, title = 422, "validation", "Invalid request"
 
 
+class InvalidFieldsError(Exception):
+    """A request body with fields at fault, each named (msgspec would say only the first)."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
 # -- mapping ----------------------------------------------------------------------------------
 
 _CONFLICTS = (CycleClosedError, CycleStateError, ArchivedError, DuplicateIdError)
@@ -367,6 +375,15 @@ def _rule_of(lowered: str) -> str:
     return next((rule for words, rule in _MSGSPEC_RULES if words in lowered), "invalid")
 
 
+def value_problem(field: str, message: str) -> FieldProblem:
+    """msgspec's message about the value of a field as its problem; the path in it (" - at
+    `$.kind`") names a field inside (unit.kind)."""
+    path = _MSGSPEC_PATH.search(message)
+    if path:
+        field, message = field + path.group("path"), message[: path.start()]
+    return FieldProblem(field, _rule_of(message.lower()), message)
+
+
 def validation_problem(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[Problem]:
@@ -384,6 +401,15 @@ def validation_problem(
         path = _MSGSPEC_PATH.search(detail)
         field = path.group("path").lstrip(".") if path and path.group("path") else None
         errors = [FieldProblem(field or BODY, "invalid", message)]
+    return _invalid(request, errors)
+
+
+def fields_problem(request: Request[Any, Any, Any], exc: InvalidFieldsError) -> Response[Problem]:
+    return _invalid(request, exc.problems)
+
+
+def _invalid(request: Request[Any, Any, Any], errors: list[FieldProblem]) -> Response[Problem]:
+    """422 naming each field at fault, in the errors and in the detail."""
     summary = "; ".join(f"{e.field or BODY}: {e.message}" for e in errors)
     return _problem(request, 422, "validation", "Invalid request", summary, errors)
 
@@ -491,6 +517,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Handler] = {
     TenantErasedError: erased_problem,
     UnreadableLogError: unreadable_problem,
     ValidationException: validation_problem,
+    InvalidFieldsError: fields_problem,
     HTTPException: http_problem,
     asyncpg.DataError: data_problem,
     RecursionError: depth_problem,

@@ -4,6 +4,7 @@ to a command that takes none.
 `?kind=` on the audit trail (its filter is `topic`) or `?item=` (it is `item_id`) would
 otherwise answer the whole trail as if filtered: 422 naming the parameter, and the ones the
 route takes. The names come from each route's own signature, once, when the app is made.
+A body's fields are checked here too, before the handler, each of them (bodies.faults).
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from litestar.routes import HTTPRoute
 
 from domain import values
 from domain.errors import InvalidValueError
+from services.api.bodies import faults
 from services.api.dependencies import caught_up
 from services.api.pagination import MAX_POSITION, listing
 from services.api.problems import (
     BODY,
     BadPreconditionError,
+    FieldProblem,
+    InvalidFieldsError,
     InvalidQueryError,
     UnsupportedMediaTypeError,
     says_nothing,
@@ -59,6 +63,8 @@ class _Taken(NamedTuple):
     whole_queries: tuple[str, ...] = ()
     """The query parameters that take a whole number (limit): written as one, not "1.0"
     nor "1e0", which the lenient reading of parameters would take for 1."""
+    struct: type[msgspec.Struct] | None = None
+    """The struct the body is read into (None: the route takes no body)."""
 
 
 def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None:
@@ -79,6 +85,15 @@ def _fields_of(annotation: Any, kind: type[msgspec.inspect.Type]) -> tuple[str, 
     if info is None:
         return ()
     return tuple(f.encode_name for f in info.fields if _takes(f.type, kind))
+
+
+def _struct_of(annotation: Any) -> type[msgspec.Struct] | None:
+    """The struct class of a body type (None for no body)."""
+    try:
+        info = body_struct(msgspec.inspect.type_info(annotation))
+    except (TypeError, ValueError):
+        return None
+    return None if info is None else info.cls
 
 
 def _takes(info: msgspec.inspect.Type, kind: type[msgspec.inspect.Type]) -> bool:
@@ -119,6 +134,7 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                     _fields_of(body, msgspec.inspect.BoolType),
                     "if_match" in handler.parsed_fn_signature.parameters,
                     _whole_queries(handler, model),
+                    _struct_of(body),
                 )  # fmt: skip
     app.state[_STATE_KEY] = taken
 
@@ -166,8 +182,7 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
         await _no_body(request)
     elif request.method in _WRITES:
         await _body_as_json(request)
-    if taken.numbers or taken.whole or taken.flags:
-        await _scalars_as_documented(request, taken)
+        await _fields_as_documented(request, taken)
 
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -216,30 +231,32 @@ async def _check_min_position(request: Request[Any, Any, Any], text: str) -> Non
     await caught_up(runtime, request.path_params["tenant_id"], position, None, MIN_POSITION)
 
 
-async def _scalars_as_documented(request: Request[Any, Any, Any], taken: _Taken) -> None:
-    """422 for a decimal field sent as a string the API does not document ("1_000", "+5",
-    ".5", other scripts' digits), which msgspec's Decimal would take, for a whole number
-    sent as text or with a point, and for a flag sent as anything but true or false; a body
-    not JSON is said as it is read, one not an object by the body's own decoding."""
+async def _fields_as_documented(request: Request[Any, Any, Any], taken: _Taken) -> None:
+    """422 naming every field of the body at fault (see bodies.faults); a body not JSON is
+    said as it is read, one not an object by the body's own decoding."""
+    if taken.struct is None:
+        return
     body = await request.json()
     if not isinstance(body, dict):
         return
-    for name in taken.whole:
-        if isinstance(body.get(name), str | Decimal):
-            raise InvalidQueryError(
-                f"{name} is a whole number, written without quotes or a point",
-                field=name, rule="wrong_type",
-            )  # fmt: skip
-    for name in taken.flags:
-        if name in body and body[name] is not None and not isinstance(body[name], bool):
-            raise InvalidQueryError(
-                f"{name} is true or false, written without quotes", field=name,
-                rule="wrong_type",
-            )  # fmt: skip
-    for name in taken.numbers:
-        value = body.get(name)
-        if isinstance(value, str):
-            try:
-                values.parse_number(value, name)
-            except InvalidValueError as error:
-                raise InvalidQueryError(str(error), field=name, rule=error.rule) from None
+    found = faults(body, taken.struct, lambda name, value: _undocumented(taken, name, value))
+    if found:
+        raise InvalidFieldsError(found)
+
+
+def _undocumented(taken: _Taken, name: str, value: Any) -> FieldProblem | None:
+    """A decimal field sent as a string the API does not document ("1_000", "+5", ".5",
+    other scripts' digits), which msgspec's Decimal would take, a whole number sent as text
+    or with a point, a flag sent as anything but true or false."""
+    if name in taken.whole and isinstance(value, str | Decimal):
+        return FieldProblem(
+            name, "wrong_type", f"{name} is a whole number, written without quotes or a point"
+        )
+    if name in taken.flags and value is not None and not isinstance(value, bool):
+        return FieldProblem(name, "wrong_type", f"{name} is true or false, written without quotes")
+    if name in taken.numbers and isinstance(value, str):
+        try:
+            values.parse_number(value, name)
+        except InvalidValueError as error:
+            return FieldProblem(name, error.rule, str(error))
+    return None

@@ -68,6 +68,66 @@ async def test_bad_check_ins_name_the_field_and_rule(
     assert (problem["errors"][0]["field"], problem["errors"][0]["rule"]) == (field, rule)
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "faults"),
+    [
+        (
+            "check-ins",
+            {"value": "venti", "on": "2027-02-30", "confidence": "5", "mood": "ok"},
+            [
+                ("value", "not_a_number"),
+                ("on", "invalid_date"),
+                ("confidence", "wrong_type"),
+                ("mood", "unknown_field"),
+            ],
+        ),
+        (
+            "cycles",
+            {"starts_on": "1 aprile", "period": "month", "unit": {}},
+            [
+                ("name", "required"),
+                ("starts_on", "invalid_date"),
+                ("ends_on", "required"),
+                ("period", "unknown_choice"),
+                ("unit", "unknown_field"),
+            ],
+        ),
+        (
+            "key-results",
+            {"title": 7, "kind": "increase", "unit": {"kind": "euro"}, "weight": True},
+            [
+                ("objective_id", "required"),
+                ("title", "wrong_type"),
+                ("unit.kind", "unknown_choice"),
+                ("weight", "wrong_type"),
+            ],
+        ),
+    ],
+)
+async def test_a_body_with_several_wrong_fields_names_each(
+    client: httpx.AsyncClient,
+    world: World,
+    path: str,
+    body: dict[str, Any],
+    faults: list[tuple[str, str]],
+) -> None:
+    """A body of four wrong fields named only the first: a client fixed it, sent it again,
+    and learnt of the next. Each field at fault is named, with its rule, in the errors and
+    in the detail; nothing is written."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    url = f"{base}/key-results/{world.ids.key_result_id}/check-ins"
+    head = await log_head(client, world)
+    response = await client.post(
+        url if path == "check-ins" else f"{base}/{path}",
+        headers=world.a.auth("client_admin"),
+        json=body,
+    )
+    problem = assert_problem(response, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == faults
+    assert all(f"{field}: " in problem["detail"] for field, _ in faults)
+    assert await log_head(client, world) == head
+
+
 async def test_a_key_result_that_starts_at_its_target_is_refused(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -128,6 +128,33 @@ async def test_a_body_with_several_wrong_fields_names_each(
     assert await log_head(client, world) == head
 
 
+@pytest.mark.parametrize("path", ["objectives", "key-results", "kpis"])
+async def test_an_empty_owner_is_refused_not_taken_for_the_caller(
+    client: httpx.AsyncClient, world: World, path: str
+) -> None:
+    """An owner left out is the caller; an owner sent empty was the caller too (201, owned
+    by whoever sent it), where one of spaces is refused: both are 422 empty owner, nothing
+    written."""
+    ids = world.ids
+    bodies = {
+        "objectives": {"cycle_id": str(ids.cycle_id), "title": "Di nessuno"},
+        "key-results": {
+            "objective_id": str(ids.objective_id), "title": "Di nessuno", "kind": "increase",
+            "start": 0, "target": 10,
+        },
+        "kpis": {"name": "Di nessuno", "direction": "higher_is_better", "green": 5, "red": 1},
+    }  # fmt: skip
+    head = await log_head(client, world)
+    response = await client.post(
+        f"/api/v1/tenants/{world.a.tenant.id}/{path}",
+        headers=world.a.auth("client_admin"),
+        json={**bodies[path], "owner": ""},
+    )
+    problem = assert_problem(response, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("owner", "empty")]
+    assert await log_head(client, world) == head
+
+
 async def test_a_key_result_that_starts_at_its_target_is_refused(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -27,7 +27,7 @@ from services.api.dependencies import (
     written,
 )
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
-from services.api.schemas.common import Page, WriteResult, unit_of
+from services.api.schemas.common import Page, WriteResult, owner_of, unit_of
 from services.api.schemas.okrs import (
     CheckInIn,
     CheckInOut,
@@ -83,7 +83,7 @@ class KeyResultController(Controller):
     ) -> Response[WriteResult]:
         result = await okr.key_results.create(
             ctx, objective_id=data.objective_id, title=data.title, kind=data.kind,
-            owner=data.owner or ctx.actor, start=data.start, target=data.target,
+            owner=owner_of(data.owner, ctx.actor), start=data.start, target=data.target,
             target_percent=data.target_percent, unit=unit_of(data.unit), weight=data.weight,
             due_on=data.due_on, kpi_id=data.kpi_id, key_result_id=data.id,
         )  # fmt: skip

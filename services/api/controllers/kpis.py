@@ -31,7 +31,7 @@ from services.api.dependencies import (
 )
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.problems import NotFoundError
-from services.api.schemas.common import Page, WriteResult, unit_of
+from services.api.schemas.common import Page, WriteResult, owner_of, unit_of
 from services.api.schemas.okrs import (
     KpiEditIn,
     KpiIn,
@@ -76,7 +76,7 @@ class KpiController(Controller):
     ) -> Response[WriteResult]:
         result = await okr.kpis.create(
             ctx, name=data.name, direction=data.direction, green=data.green, red=data.red,
-            frequency_days=data.frequency_days, owner=data.owner or ctx.actor,
+            frequency_days=data.frequency_days, owner=owner_of(data.owner, ctx.actor),
             unit=unit_of(data.unit), description=data.description, kpi_id=data.id,
         )  # fmt: skip
         location = f"/api/v1/tenants/{tenant_id}/kpis/{result.item_id}"

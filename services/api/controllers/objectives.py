@@ -21,7 +21,7 @@ from services.api.dependencies import (
     written,
 )
 from services.api.pagination import Cursor, Limit, paginate
-from services.api.schemas.common import Page, WriteResult
+from services.api.schemas.common import Page, WriteResult, owner_of
 from services.api.schemas.okrs import ObjectiveEdit, ObjectiveIn, ObjectiveOut, ParentIn, ReasonIn
 from services.api.schemas.views import ObjectiveSummary, walk
 from services.api.security import requires_edit_okrs, requires_read
@@ -74,7 +74,7 @@ class ObjectiveController(Controller):
         self, tenant_id: FromPath[UUID], data: JSONBody[ObjectiveIn], okr: OkrDep, ctx: ContextDep
     ) -> Response[WriteResult]:
         result = await okr.objectives.create(
-            ctx, cycle_id=data.cycle_id, title=data.title, owner=data.owner or ctx.actor,
+            ctx, cycle_id=data.cycle_id, title=data.title, owner=owner_of(data.owner, ctx.actor),
             level=data.level, description=data.description, parent_id=data.parent_id,
             committed=data.committed, weight=data.weight,
             roll_up_children=data.roll_up_children, objective_id=data.id,

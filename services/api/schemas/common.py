@@ -93,3 +93,9 @@ class UnitOut(Out):
 def unit_of(unit: UnitIn | None) -> Unit | None:
     """The domain unit of an optional request unit (validated by the domain)."""
     return None if unit is None else unit.to_domain()
+
+
+def owner_of(owner: str | None, caller: str) -> str:
+    """The owner of a new item: the one sent, or the caller when none is (one sent empty is
+    the domain's to refuse, not the caller's)."""
+    return caller if owner is None else owner

@@ -63,6 +63,9 @@ class _Taken(NamedTuple):
     whole_queries: tuple[str, ...] = ()
     """The query parameters that take a whole number (limit): written as one, not "1.0"
     nor "1e0", which the lenient reading of parameters would take for 1."""
+    not_text: tuple[str, ...] = ()
+    """The query parameters that take no text (an id, a day): "null" is none of their
+    values, where the lenient reading of parameters took it for the parameter left out."""
     struct: type[msgspec.Struct] | None = None
     """The struct the body is read into (None: the route takes no body)."""
 
@@ -103,13 +106,16 @@ def _takes(info: msgspec.inspect.Type, kind: type[msgspec.inspect.Type]) -> bool
     return isinstance(info, kind)
 
 
-def _whole_queries(handler: Any, model: Any) -> tuple[str, ...]:
-    """The names (as sent) of a route's query parameters that take a whole number."""
-    parameters, whole = handler.parsed_fn_signature.parameters, msgspec.inspect.IntType
+def _queries_taking(
+    handler: Any, model: Any, kind: type[msgspec.inspect.Type], takes: bool = True
+) -> tuple[str, ...]:
+    """The names (as sent) of a route's query parameters that take (or do not take) this
+    kind of value."""
+    parameters = handler.parsed_fn_signature.parameters
     return tuple(
         p.field_alias
         for p in model.expected_query_params
-        if _takes(msgspec.inspect.type_info(parameters[p.field_name].annotation), whole)
+        if _takes(msgspec.inspect.type_info(parameters[p.field_name].annotation), kind) is takes
     )
 
 
@@ -133,7 +139,8 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                     _fields_of(body, msgspec.inspect.IntType),
                     _fields_of(body, msgspec.inspect.BoolType),
                     "if_match" in handler.parsed_fn_signature.parameters,
-                    _whole_queries(handler, model),
+                    _queries_taking(handler, model, msgspec.inspect.IntType),
+                    _queries_taking(handler, model, msgspec.inspect.StrType, takes=False),
                     _struct_of(body),
                 )  # fmt: skip
     app.state[_STATE_KEY] = taken
@@ -167,6 +174,12 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
             raise InvalidQueryError(
                 f"{name} is a whole number, written without a point or an exponent, not"
                 f" {text!r}",
+                field=name, rule="wrong_type",
+            )  # fmt: skip
+    for name in taken.not_text:
+        if request.query_params.get(name) == "null":
+            raise InvalidQueryError(
+                f"{name}: leave it out to mean none ('null' is not one of its values)",
                 field=name, rule="wrong_type",
             )  # fmt: skip
     if MIN_POSITION in request.query_params and MIN_POSITION not in taken.declared:

@@ -306,6 +306,33 @@ async def test_a_whole_number_in_the_query_is_written_as_one(
     assert problem["detail"].startswith(name)
 
 
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("objectives", "parent_id"),
+        ("objectives", "cycle_id"),
+        ("audit", "item_id"),
+        ("history", "item_id"),
+        ("key-results", "today"),
+        ("progress", "valid_at"),
+    ],
+)
+async def test_null_in_the_query_is_not_read_as_no_filter(
+    client: httpx.AsyncClient, world: World, path: str, name: str
+) -> None:
+    """?parent_id=null answered every objective, children too, to a client asking for the
+    top-level ones; ?item_id=null the whole trail as if filtered: the lenient reading of
+    parameters took "null" for the parameter left out. A parameter is left out to mean
+    none: "null" is 422 naming it, like any value it does not take."""
+    response = await client.get(
+        f"/api/v1/tenants/{world.a.tenant.id}/{path}",
+        headers=world.a.auth("client_admin"),
+        params={name: "null"},
+    )
+    problem = assert_problem(response, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(name, "wrong_type")]
+
+
 async def test_a_write_with_a_query_parameter_it_does_not_take_changes_nothing(
     client: httpx.AsyncClient, world: World
 ) -> None:

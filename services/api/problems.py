@@ -377,10 +377,14 @@ def _rule_of(lowered: str) -> str:
 
 def value_problem(field: str, message: str) -> FieldProblem:
     """msgspec's message about the value of a field as its problem; the path in it (" - at
-    `$.kind`") names a field inside (unit.kind)."""
+    `$.kind`") names a field inside (unit.kind), and so does a field it says is missing or
+    unknown (unit.colour), as _validation_item reads them."""
     path = _MSGSPEC_PATH.search(message)
     if path:
         field, message = field + path.group("path"), message[: path.start()]
+    named = _MSGSPEC_FIELD.search(message)
+    if named:
+        field = f"{field}.{named.group('name')}"
     return FieldProblem(field, _rule_of(message.lower()), message)
 
 

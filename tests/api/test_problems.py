@@ -102,6 +102,18 @@ async def test_bad_check_ins_name_the_field_and_rule(
                 ("weight", "wrong_type"),
             ],
         ),
+        (
+            "kpis",
+            {
+                "name": "K",
+                "direction": "higher_is_better",
+                "green": 5,
+                "red": 1,
+                "owner": 3,
+                "unit": {"kind": "count", "colour": "blu"},
+            },
+            [("owner", "wrong_type"), ("unit.colour", "unknown_field")],  # (was "unit" alone)
+        ),
     ],
 )
 async def test_a_body_with_several_wrong_fields_names_each(

@@ -81,22 +81,21 @@ def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None
 
 def _fields_of(annotation: Any, kind: type[msgspec.inspect.Type]) -> tuple[str, ...]:
     """The names (as sent) of a body type's top-level fields that take this kind of value."""
-    try:
-        info = body_struct(msgspec.inspect.type_info(annotation))
-    except (TypeError, ValueError):
-        return ()
-    if info is None:
-        return ()
-    return tuple(f.encode_name for f in info.fields if _takes(f.type, kind))
+    info = _body_info(annotation)
+    return () if info is None else tuple(f.encode_name for f in info.fields if _takes(f.type, kind))
 
 
 def _struct_of(annotation: Any) -> type[msgspec.Struct] | None:
     """The struct class of a body type (None for no body)."""
+    info = _body_info(annotation)
+    return None if info is None else info.cls
+
+
+def _body_info(annotation: Any) -> msgspec.inspect.StructType | None:
     try:
-        info = body_struct(msgspec.inspect.type_info(annotation))
+        return body_struct(msgspec.inspect.type_info(annotation))
     except (TypeError, ValueError):
         return None
-    return None if info is None else info.cls
 
 
 def _takes(info: msgspec.inspect.Type, kind: type[msgspec.inspect.Type]) -> bool:

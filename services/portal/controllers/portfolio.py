@@ -62,11 +62,14 @@ def sorted_lines(lines: list[Line], sort: str, descending: bool) -> list[Line]:
     key = sort_key(sort)
     present = [ln for ln in lines if not key(ln)[0]]
     missing = [ln for ln in lines if key(ln)[0]]
-    by_name = lambda ln: ln.tenant.name.lower()  # noqa: E731
     # by name first, then by the column: a stable sort keeps ties A to Z either way
-    present.sort(key=by_name)
+    present.sort(key=_by_name)
     present.sort(key=lambda ln: key(ln)[1], reverse=descending)
-    return present + sorted(missing, key=by_name)
+    return present + sorted(missing, key=_by_name)
+
+
+def _by_name(line: Line) -> str:
+    return line.tenant.name.lower()
 
 
 async def served_tenants(portal: PortalDep, viewer: ViewerDep) -> list[Tenant]:

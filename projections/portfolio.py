@@ -43,6 +43,12 @@ class PortfolioFacts(msgspec.Struct, frozen=True):
     kpis_amber: int
     last_activity: datetime | None
     last_position: int
+    last_closed_cycle: str | None = None
+    """The name of the cycle closed last (by its end), and its score."""
+    last_closed_score: Decimal | None = None
+    next_cycle: str | None = None
+    """The name of the cycle in planning that starts first, and its first day."""
+    next_cycle_starts_on: date | None = None
 
 
 class PortfolioRow(msgspec.Struct, frozen=True):
@@ -67,6 +73,13 @@ class PortfolioRow(msgspec.Struct, frozen=True):
     kpis_unmeasured: int = 0
     """Live KPIs with no measurement yet: neither green nor red (the portal counts them
     among those not green)."""
+    last_closed_cycle: str | None = None
+    """The name of the cycle closed last (by its end), and its score: between cycles, how
+    the last one ended."""
+    last_closed_score: Decimal | None = None
+    next_cycle: str | None = None
+    """The name of the cycle in planning that starts first, and its first day."""
+    next_cycle_starts_on: date | None = None
 
 
 def _active_cycles(state: ProgressView) -> list[UUID]:
@@ -95,6 +108,11 @@ def portfolio_facts(state: ProgressView, overall: Overall | None = None) -> Port
     krs = [k for k in state.key_results.values() if k.cycle_id.int in live and not k.archived]
     health = Counter(kpi_health(k, k.latest) for k in state.kpis.values() if not k.archived)
     check_ins = sum(len(k.check_ins) for k in krs)
+    cycles = state.cycles.values()
+    closed = [c for c in cycles if c.is_closed]
+    last = max(closed, key=lambda c: (c.ends_on, c.name), default=None)
+    planned = [c for c in cycles if c.state == CycleState.PLANNING.value]
+    upcoming = min(planned, key=lambda c: (c.starts_on, c.name), default=None)
     return PortfolioFacts(
         active_cycles=len(active),
         # none until a key result of the active cycles is checked in (each objective "—")
@@ -106,6 +124,10 @@ def portfolio_facts(state: ProgressView, overall: Overall | None = None) -> Port
         kpis_amber=health[Health.AMBER.value],
         last_activity=state.last_activity,
         last_position=state.last_position,
+        last_closed_cycle=None if last is None else last.name,
+        last_closed_score=None if last is None else rollup.cycle_score(state, last),
+        next_cycle=None if upcoming is None else upcoming.name,
+        next_cycle_starts_on=None if upcoming is None else upcoming.starts_on,
     )
 
 
@@ -174,6 +196,10 @@ def _summary(
         last_activity=facts.last_activity,
         last_position=facts.last_position,
         kpis_unmeasured=sum(on is None for on, _ in kpis),
+        last_closed_cycle=facts.last_closed_cycle,
+        last_closed_score=facts.last_closed_score,
+        next_cycle=facts.next_cycle,
+        next_cycle_starts_on=facts.next_cycle_starts_on,
     )
 
 

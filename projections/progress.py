@@ -718,7 +718,8 @@ class ProgressProjection:
     name: str = "progress"
     version = 7  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
     # portfolio's progress is none while nothing of its active cycles is measured; 7: a done
-    # milestone is never overdue (quiet_since)
+    # milestone is never overdue (quiet_since), and rm_portfolio says the last closed and the
+    # next planned cycle
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

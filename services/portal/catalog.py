@@ -615,6 +615,14 @@ _PORTFOLIO: M = {
         "en": "of {n} active cycles together: their top objectives, weighted",
     },
     "portfolio.no_cycle": {"it": "nessun ciclo attivo", "en": "no active cycle"},
+    "portfolio.last_cycle": {
+        "it": "ultimo: {name}, punteggio {score}",
+        "en": "last: {name}, score {score}",
+    },
+    "portfolio.next_cycle": {
+        "it": "prossimo: {name}, dal {day}",
+        "en": "next: {name}, from {day}",
+    },
     "portfolio.done_one": {"it": "+{n} completato", "en": "+{n} done"},
     "portfolio.done": {"it": "+{n} completati", "en": "+{n} done"},
     "portfolio.not_started_one": {"it": "{n} non iniziato", "en": "{n} not started"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from playwright.async_api import expect
 
@@ -26,7 +27,28 @@ async def test_a_client_without_an_active_cycle_says_so(
     row = page.locator(f"tr[data-tenant='{client.id}']")
     await expect(row.locator(".no-cycle")).to_have_text("nessun ciclo attivo")
     await expect(row.locator("[role=progressbar]")).to_have_count(0)
+    await expect(row.locator(".next-cycle")).to_have_text("prossimo: Q1, dal 1 gen 2027")
+    await expect(row.locator(".last-cycle")).to_have_count(0)  # none closed yet
     await shot(page, "portfolio-no-cycle")
+
+    # between cycles, how the last one ended: its score (the later of two closed)
+    for name, start, end, value in (
+        ("Q3 2026", date(2026, 7, 1), date(2026, 9, 30), 9),
+        ("Q4 2026", date(2026, 10, 1), date(2026, 12, 31), 6),
+    ):
+        cycle = (await app.cycles.create(ctx, name=name, starts_on=start, ends_on=end)).item_id
+        await app.cycles.activate(ctx, cycle)
+        goal = await app.objectives.create(ctx, cycle_id=cycle, title="Ordini", owner=ctx.actor)
+        kr = await app.key_results.create(
+            ctx, objective_id=goal.item_id, title="Ordini da 0 a 10", kind="increase",
+            owner=ctx.actor, start=0, target=10,
+        )  # fmt: skip
+        await app.key_results.record_check_in(ctx, kr.item_id, value=Decimal(value), on=start)
+        await app.cycles.close(ctx, cycle)
+    await projected(portal.system, client.id)
+    await page.reload()
+    await expect(row.locator(".last-cycle")).to_have_text("ultimo: Q4 2026, punteggio 0,6")
+    await expect(row.locator(".next-cycle")).to_have_text("prossimo: Q1, dal 1 gen 2027")
 
 
 async def test_a_kpi_measured_too_long_ago_is_counted_overdue(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from domain import Cycle
 from projections.base import collect
 from projections.portfolio import PortfolioFacts, portfolio_row
 from projections.progress import progress_projection, progress_tree
@@ -69,6 +70,31 @@ def test_a_milestone_done_is_never_overdue() -> None:
     at = [c.name for c in table.columns].index("quiet_since")  # what the portfolio reads
     rows = progress_projection.rows(state)["rm_key_results"]
     assert sorted(str(row[at]) for row in rows) == ["2027-02-15", "None"]
+
+
+def test_between_cycles_the_row_says_how_the_last_ended_and_what_comes_next() -> None:
+    """The cycle closed last by its end, with its score, and the planned cycle that
+    starts first; neither while there is none."""
+    log = Log()
+    assert portfolio_row(fold_all(log.records), MID_FEB).last_closed_cycle is None
+    for name, first, score in (("Q1 2027", 1, "0.6"), ("Q4 2026", 10, "0.9")):
+        start = date(2027 if first == 1 else 2026, first, 1)
+        cycle = Cycle.create(name=name, starts_on=start, ends_on=start + timedelta(days=89))
+        cycle.activate(author="alice")
+        log.save(cycle)
+        goal = objective(log, cycle, "Ordini")
+        cycle.close(
+            key_result_scores={}, objective_scores={goal.id: D(score)}, closed_by="alice"
+        )  # fmt: skip
+        log.save(cycle)
+    for name, start in (("Q3 2027", date(2027, 7, 1)), ("Q2 2027", date(2027, 4, 1))):
+        log.save(Cycle.create(name=name, starts_on=start, ends_on=start + timedelta(days=90)))
+
+    row = portfolio_row(fold_all(log.records), MID_FEB)
+
+    assert row.active_cycles == 0
+    assert (row.last_closed_cycle, row.last_closed_score) == ("Q1 2027", D("0.6"))
+    assert (row.next_cycle, row.next_cycle_starts_on) == ("Q2 2027", date(2027, 4, 1))
 
 
 def test_statuses_move_with_the_day_while_facts_do_not() -> None:

@@ -116,13 +116,16 @@ async def test_a_consultancy_admin_sees_every_client_of_its_consultancy(
     await expect(page.locator(".badge.suspended")).to_have_count(0)
 
     # A closed quarter shows each key result's closing score, on the tree and on its page
-    # (where a pace "expected today" no longer means anything).
+    # (where a pace "expected today" no longer means anything), and no status: judged
+    # against the pace of its end, a key result scored a green 0.7 read "off track" beside it
     closed = d.demo_id(f"cycle:{NERI.slug}:closed")
     await page.goto(f"/t/{NERI.id}?cycle={closed}")
     kr = page.locator(f"li.kr[data-kr='{NERI_CLOSED_KR}']")
     await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,5")
+    await expect(kr.locator(".kr-chips .chip")).to_have_count(1)
     await kr.locator("a.kr-title").click()
     await expect(page.locator(".kr-summary .kr-score")).to_have_text("Punteggio 0,5")
+    await expect(page.locator(".kr-summary .chip")).to_have_count(1)
     await expect(page.get_by_text("Avanzamento atteso")).to_have_count(0)
 
 

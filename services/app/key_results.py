@@ -15,6 +15,7 @@ from domain.kpi import KPI
 from domain.objective import Objective
 from domain.values import Unit
 from services.app.base import Commands, Context, Written, latest_day
+from services.app.kpis import feed_measured
 from services.store.repository import AggregateNotFoundError, Repository
 
 Number = Decimal | int | str
@@ -104,6 +105,7 @@ class KeyResultCommands(Commands):
         changed: list[KeyResult | KPI] = [kr]
         if kpi is not None:
             kpi.link_key_result(key_result_id=kr.id, author=ctx.actor)
+            feed_measured(kr, kpi, cycle)
             changed.append(kpi)
         return Written(kr.id, kr.version, await self.save_new(ctx, *changed))
 
@@ -208,8 +210,8 @@ class KeyResultCommands(Commands):
         return await self.retrying(attempt)
 
     async def link_kpi(self, ctx: Context, key_result_id: UUID, *, kpi_id: UUID) -> Written:
-        """Let a KPI feed this key result: its measurements recorded from now on become
-        check-ins here (those recorded before are not copied)."""
+        """Let a KPI feed this key result: what it measured for the cycle's days becomes
+        check-ins here at once (feed_measured), and so does each measurement after."""
         kr = await self.get(ctx, key_result_id)
         kpi = await self._kpi(ctx, kpi_id)
         changed: list[KeyResult | KPI] = [kr, kpi]
@@ -217,8 +219,10 @@ class KeyResultCommands(Commands):
             previous = await self._kpi(ctx, kr.kpi_id)
             previous.unlink_key_result(key_result_id=kr.id, author=ctx.actor)
             changed.append(previous)
-        kr.link_to_kpi(kpi=kpi, cycle=await self.cycle(ctx, kr.cycle_id), author=ctx.actor)
+        cycle = await self.cycle(ctx, kr.cycle_id)
+        kr.link_to_kpi(kpi=kpi, cycle=cycle, author=ctx.actor)
         kpi.link_key_result(key_result_id=kr.id, author=ctx.actor)
+        feed_measured(kr, kpi, cycle)
         return Written(kr.id, kr.version, await self.save(ctx, *changed))
 
     async def unlink_kpi(self, ctx: Context, key_result_id: UUID) -> Written:

@@ -28,6 +28,21 @@ def fed_check_in_id(measurement_id: UUID, key_result_id: UUID) -> UUID:
     return uuid5(measurement_id, str(key_result_id))
 
 
+def feed_measured(kr: KeyResult, kpi: KPI, cycle: Cycle) -> None:
+    """Feed a key result just linked to the KPI what the KPI measured for its cycle's days,
+    as each measurement stands (corrections included), in the order of their days: each
+    one not fed to it already (a link made again), each by whom it was measured. Linked
+    mid-quarter, it showed nothing until the KPI's next measurement."""
+    measured = sorted(kpi.measurements.values(), key=lambda m: (m.on, m.recorded_at))
+    for m in measured:
+        check_in_id = fed_check_in_id(m.measurement_id, kr.id)
+        if cycle.starts_on <= m.on <= cycle.ends_on and not kr.has_check_in(check_in_id):
+            kr.record_check_in(
+                cycle=cycle, value=m.value, on=m.on, author=m.author, note=m.note,
+                source="kpi", check_in_id=check_in_id,
+            )  # fmt: skip
+
+
 class KpiCommands(Commands):
     """Commands on KPIs."""
 

@@ -1136,8 +1136,10 @@ _KPI_PAGE: M = {
     "kpi_page.feed_which": {"it": "Risultato chiave", "en": "Key result"},
     "kpi_page.feed_choose": {"it": "Scegli…", "en": "Choose…"},
     "kpi_page.feed_hint": {
-        "it": "Le misure registrate da ora diventano i suoi aggiornamenti (quelle di prima no).",
-        "en": "The measurements recorded from now on become its check-ins (not those before).",
+        "it": "Le misure dei giorni del suo ciclo diventano subito i suoi aggiornamenti, e"
+        " così ogni misura dopo.",
+        "en": "The measurements of its cycle's days become its check-ins at once, and so does"
+        " every measurement after.",
     },
     "kpi_page.feed_submit": {"it": "Collega", "en": "Link"},
     "kpi_page.unfeed": {"it": "Smetti di alimentarlo", "en": "Stop feeding it"},
@@ -1203,8 +1205,8 @@ _KPI_PAGE: M = {
     "kpi_page.done.thresholds": {"it": "Soglie spostate.", "en": "Thresholds moved."},
     "kpi_page.done.corrected": {"it": "Correzione registrata.", "en": "Correction recorded."},
     "kpi_page.done.fed": {
-        "it": "Collegato: le prossime misure alimentano il risultato chiave.",
-        "en": "Linked: the next measurements feed the key result.",
+        "it": "Collegato: le misure del suo ciclo e le prossime alimentano il risultato chiave.",
+        "en": "Linked: the measurements of its cycle, and the next ones, feed the key result.",
     },
     "kpi_page.done.unfed": {
         "it": "Non alimenta più quel risultato chiave.",

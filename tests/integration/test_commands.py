@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -270,8 +271,8 @@ async def test_a_kpi_correction_reaches_a_key_result_unlinked_since(
 ) -> None:
     """A measurement of 4 fed a key result, which was then unlinked; the measurement is
     corrected to 9: the KPI read 9 and the key result stayed at 4, said nowhere. The check-in
-    it fed is corrected too, and the correction says which key results it corrected; a key
-    result linked after the measurement, which it never fed, is left alone."""
+    it fed is corrected too, and the correction says which key results it corrected; so is
+    the one a key result linked after the measurement was fed at its link."""
     kpi = await app.kpis.create(
         ctx, name="Ore di attesa", direction="lower_is_better", green=5, red=10,
         frequency_days=7, owner="marco", unit=Unit(UnitKind.HOURS),
@@ -291,10 +292,44 @@ async def test_a_kpi_correction_reaches_a_key_result_unlinked_since(
         ctx, kpi.item_id, measurement_id=measured.extra["measurement_id"], value=9,
         reason="the export missed a queue",
     )  # fmt: skip
-    assert corrected.extra["fed_key_results"] == [kr_id]
+    assert set(corrected.extra["fed_key_results"]) == {kr_id, other.item_id}
     kr = await app.key_results.get(ctx, kr_id)
     assert (kr.kpi_id, kr.current_value) == (None, 9)
-    assert (await app.key_results.get(ctx, other.item_id)).check_ins == {}
+    assert (await app.key_results.get(ctx, other.item_id)).current_value == 9
+
+
+async def test_a_key_result_linked_to_a_kpi_takes_what_it_measured_for_the_cycle(
+    app: OKRApplication, ctx: Context
+) -> None:
+    """Linked mid-quarter, a key result showed nothing until the KPI's next measurement. It
+    takes at once each measurement of its cycle's days, as corrected, by whom it was
+    measured, with its note; none of the days before the cycle, none twice when linked
+    again; and, made linked, the same."""
+    kpi = await app.kpis.create(
+        ctx, name="Ore di attesa", direction="lower_is_better", green=5, red=10,
+        frequency_days=7, owner="marco", unit=Unit(UnitKind.HOURS),
+    )  # fmt: skip
+    measurer = replace(ctx, actor="user:00000000-0000-0000-0000-00000000beef")
+    for value, on in ((12, date(2026, 12, 28)), (10, date(2027, 1, 11)), (8, date(2027, 2, 8))):
+        await app.kpis.record_measurement(measurer, kpi.item_id, value=value, on=on, note="dal CRM")
+    earlier = (await app.kpis.get(ctx, kpi.item_id)).measurements
+    (second,) = [m for m in earlier.values() if m.on == date(2027, 1, 11)]
+    await app.kpis.correct_measurement(
+        ctx, kpi.item_id, measurement_id=second.measurement_id, value=11, reason="una coda persa"
+    )
+    _, kr_id = await seed_kr(app, ctx)  # Q1 2027, in hours, linked to nothing
+
+    await app.key_results.link_kpi(ctx, kr_id, kpi_id=kpi.item_id)
+
+    kr = await app.key_results.get(ctx, kr_id)
+    fed = sorted(kr.check_ins.values(), key=lambda c: c.on)
+    assert [(c.on, c.value) for c in fed] == [(date(2027, 1, 11), 11), (date(2027, 2, 8), 8)]
+    assert {(c.author, c.note, c.source.value) for c in fed} == {(measurer.actor, "dal CRM", "kpi")}
+    await app.key_results.unlink_kpi(ctx, kr_id)
+    await app.key_results.link_kpi(ctx, kr_id, kpi_id=kpi.item_id)
+    assert len((await app.key_results.get(ctx, kr_id)).check_ins) == 2
+    _, made_linked = await seed_kr(app, ctx, kpi_id=kpi.item_id)
+    assert (await app.key_results.get(ctx, made_linked)).current_value == 8
 
 
 async def test_concurrency_error_surfaces_for_non_retryable_edits(

@@ -216,8 +216,8 @@ class KpiController(Controller):
     async def link(
         self, kpi_id: FromPath[UUID], data: JSONBody[KpiLinkIn], okr: OkrDep, ctx: ContextDep
     ) -> Response[WriteResult]:
-        """Link the key result: the measurements of the KPI recorded from now on become its
-        check-ins (those recorded before are not copied: check in the latest by hand)."""
+        """Link the key result: what the KPI measured for the days of the key result's
+        cycle becomes its check-ins at once, and so does each measurement after."""
         result = await okr.key_results.link_kpi(ctx, data.key_result_id, kpi_id=kpi_id)
         return written(result, status_code=HTTP_201_CREATED)
 

@@ -503,9 +503,12 @@ class KeyResult(Aggregate):
         )
 
     def link_to_kpi(self, *, kpi: KPI, cycle: Cycle, author: str) -> None:
-        """Let a (not archived) KPI feed this key result."""
+        """Let a (not archived) KPI feed this key result (linked to it already: nothing
+        recorded, as KPI.link_key_result)."""
         self._check_editable(cycle)
         kpi_id = _linkable(kpi, self.kind, self.unit)
+        if kpi_id == self._kpi_id:
+            return
         self.trigger_event(
             self.LinkedToKpi, kpi_id=kpi_id, author=values.principal(author, "author")
         )

@@ -332,6 +332,24 @@ async def test_a_key_result_linked_to_a_kpi_takes_what_it_measured_for_the_cycle
     assert (await app.key_results.get(ctx, made_linked)).current_value == 8
 
 
+async def test_linking_a_key_result_to_the_kpi_it_is_linked_to_records_nothing(
+    app: OKRApplication, ctx: Context
+) -> None:
+    """Linked again to the KPI that feeds it, a key result recorded a second 'linked' (its
+    history said so twice, its version moved) where the KPI, linked already, recorded none."""
+    kpi = await app.kpis.create(
+        ctx, name="Ore di attesa", direction="lower_is_better", green=5, red=10,
+        frequency_days=7, owner="marco", unit=Unit(UnitKind.HOURS),
+    )  # fmt: skip
+    _, kr_id = await seed_kr(app, ctx, kpi_id=kpi.item_id)
+    before = (await app.key_results.get(ctx, kr_id)).version
+
+    await app.key_results.link_kpi(ctx, kr_id, kpi_id=kpi.item_id)
+
+    kr = await app.key_results.get(ctx, kr_id)
+    assert (kr.version, kr.kpi_id) == (before, kpi.item_id)
+
+
 async def test_concurrency_error_surfaces_for_non_retryable_edits(
     app: OKRApplication, system: System, ctx: Context
 ) -> None:

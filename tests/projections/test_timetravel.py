@@ -184,7 +184,9 @@ def test_diff_says_what_became_of_an_item_made_between_the_instants() -> None:
     assert said[("cycle", "state")] == (None, "active")
     assert said[("key_result", "created")] == (None, "Contratti")
     assert said[("key_result", "value")] == (None, "40")
-    assert ("objective", "value") not in said and ("key_result", "score") not in said
+    assert said[("objective", "created")] == (None, "Nuovo")
+    assert ("objective", "progress") not in said  # (not among what an item is when made)
+    assert ("key_result", "score") not in said  # its cycle runs: unscored, as when made
 
 
 def test_diff_says_what_changed_of_each_kpi() -> None:

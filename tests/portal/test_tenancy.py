@@ -124,6 +124,7 @@ async def test_a_consultancy_admin_sees_every_client_of_its_consultancy(
     await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,5")
     await expect(kr.locator(".kr-chips .chip")).to_have_count(1)
     await expect(kr.locator(".kr-progress .band-amber")).to_have_count(1)  # its bar: the score's
+    await expect(page.locator("ul.counts")).to_have_count(0)  # nor counts of statuses
     await kr.locator("a.kr-title").click()
     await expect(page.locator(".kr-summary .kr-score")).to_have_text("Punteggio 0,5")
     await expect(page.locator(".kr-summary .chip")).to_have_count(1)

@@ -515,6 +515,12 @@ _ERRORS: M = {
         "en": "This key result did not exist yet on {name}: it was added later.",
     },
     "error.not_yet.link": {"it": "Aprilo com'è oggi", "en": "Open it as it is today"},
+    "error.not_yet_kpi.title": {"it": "Non c'era ancora", "en": "Not there yet"},
+    "error.not_yet_kpi.text": {
+        "it": "Questo indicatore non c'era ancora il {name}: è stato aggiunto dopo.",
+        "en": "This KPI did not exist yet on {name}: it was added later.",
+    },
+    "error.not_yet_kpi.link": {"it": "Aprilo com'è oggi", "en": "Open it as it is today"},
     "error.404.title": {"it": "Pagina non trovata", "en": "Page not found"},
     "error.404.text": {
         "it": "Questa pagina non esiste, oppure non fa parte delle aziende a cui hai accesso.",

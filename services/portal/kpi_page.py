@@ -16,6 +16,7 @@ from domain.values import Unit, UnitKind, same_unit
 from projections.history import HistoryLine
 from projections.progress_state import CycleView, KeyResultView, KPIView, ProgressView
 from projections.progress_tree import kpi_board
+from services.instants import after
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart
 from services.portal.controllers.key_results import people_choices
 from services.portal.i18n import Locale
@@ -158,22 +159,30 @@ async def kpi_page(
     said: str | None = None,
     planned: Planned | None = None,
     status: int = 200,
+    as_of: date | None = None,
 ) -> Response[Any]:
     """The page of today; `said`: what was just done; `planned`: a form that failed (open
     again beside its fields, or its refusal said at the top when the page no longer
-    offers it)."""
-    today, pool = portal.today(), portal.system.pool
+    offers it). With `as_of` (and the state of the end of that day), the KPI as it stood
+    that day: its health then, what was known of it by that day's end, and no form."""
+    today, pool = as_of or portal.today(), portal.system.pool
+    until = None if as_of is None else after(as_of)
     node = next(n for n in kpi_board(state, today=today, include_archived=True)
                 if n.kpi_id == kpi.kpi_id)  # fmt: skip
     lines = {
-        template: await history(pool, tenant.id, item_id=kpi.kpi_id, kind=template, limit=most)
+        template: await history(
+            pool, tenant.id, item_id=kpi.kpi_id, kind=template, until=until, limit=most
+        )
         for template, most in ((CORRECTED, 1000), (THRESHOLDS, 200), (ARCHIVED, 1))
     }
     # who acted, never the owner: an owner is anyone's to type (see services.read.people)
     actors = {m.author for m in kpi.measurements}
     actors |= {line.actor for found in lines.values() for line in found}
     names = await portal.people.names(tenant.id, actors)
-    may = {form: viewer.can(tenant.id, p) and not kpi.archived for form, p in FORMS.items()}
+    may = {
+        form: viewer.can(tenant.id, p) and not kpi.archived and as_of is None
+        for form, p in FORMS.items()
+    }
     people = people_choices(names) if may["edit"] else []  # (names: the tenant's people too)
     fed = fed_key_results(state, kpi)
     open_form = planned if shown(planned, kpi, fed, may) else None
@@ -187,4 +196,5 @@ async def kpi_page(
         moves=sorted(lines[THRESHOLDS], key=lambda x: x.position, reverse=True),
         archived_line=next(iter(lines[ARCHIVED]), None), chart=kpi_chart(locale, kpi, today),
         may=may, people=people, planned=open_form, said=said, refused=refused, today=today,
+        as_of=as_of,
     )  # fmt: skip

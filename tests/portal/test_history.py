@@ -81,6 +81,35 @@ async def test_the_as_of_picker_shows_an_older_state(
     await shot(page, "as-of-demo")
 
 
+async def test_a_kpi_opened_from_a_day_s_tree_is_shown_as_it_stood_that_day(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A KPI tile of a past day's tree opened today's KPI page, with no word of it: its
+    measurements since, its health of today. It opens as it stood that day: what was known
+    of it then, and no form; a day before it was made says it was not there yet."""
+    kpi = d.demo_id("kpi:response")
+    page = await open_page()
+    await sign_in(page, d.GIULIA)  # a client admin: today's page offers her its forms
+    await page.goto(f"/t/{d.TENANT_ID}/kpis/{kpi}")
+    measurements = page.locator("ol.measurements > li")
+    today_count = await measurements.count()
+    await expect(page.locator("form.plan-form").first).to_be_attached()
+
+    await page.goto(f"/t/{d.TENANT_ID}/as-of?date={portal.days_ago(42)}")
+    await page.get_by_role("link", name="Tempo medio di risposta", exact=True).first.click()
+    await expect(page).to_have_url(re.compile(rf"/kpis/{kpi}\?date={portal.days_ago(42)}$"))
+    await expect(page.locator(".banner.as-of")).to_contain_text("Com'era il")
+    then_count = await measurements.count()
+    assert 0 < then_count < today_count
+    await expect(page.locator("form.plan-form")).to_have_count(0)
+    await page.get_by_role("link", name="Torna a oggi").click()
+    await expect(measurements).to_have_count(today_count)
+
+    before_it = await page.goto(f"/t/{d.TENANT_ID}/kpis/{kpi}?date={portal.days_ago(400)}")
+    assert before_it is not None and before_it.status == 404
+    await expect(page.locator(".error-page")).to_contain_text("Questo indicatore non c'era ancora")
+
+
 async def test_a_day_s_values_as_known_today(open_page: Opener, portal: PortalServer) -> None:
     """The tree of a day as the system knew it keeps a value corrected since; that day's
     values as known today have the correction (and today's target, as the banner says).

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from domain.errors import DomainError
 from projections.progress_state import KPIView, ProgressView
 from services.app import Context
 from services.app.base import ChangedMeanwhileError, Written
+from services.instants import end_of
 from services.portal.controllers.key_results import changed_fields
 from services.portal.controllers.planning import far_off_kpi, offered_people, said_far_off
 from services.portal.dependencies import (
@@ -40,7 +41,8 @@ from services.portal.i18n import Locale
 from services.portal.kpi_page import FORMS, fed_key_results, feedable, kpi_page
 from services.portal.planning import Planned, typed
 from services.portal.portal import Portal
-from services.read import progress_state
+from services.portal.views import parse_day
+from services.read import progress_state, state_as_of
 from services.store.event_store import ConcurrencyError
 from tenants.models import Tenant
 from tenants.principal import Principal
@@ -191,10 +193,26 @@ class KpiController(Controller):
         tenant: TenantDep,
         kpi_id: FromPath[str],
         done: FromQuery[str | None] = None,
+        day: Annotated[str | None, QueryParameter(name="date")] = None,
     ) -> Response[Any]:
+        """Today's page; with ?date=, the KPI as it stood that day (as the dashboard as of a
+        day shows it). One made later is not found, and says so."""
         state, kpi = await _found(portal, tenant, kpi_id)
-        said = locale.t(DONE[done]) if done in DONE else None
-        return await kpi_page(request, portal, locale, viewer, tenant, state, kpi, said=said)
+        chosen = parse_day(day)
+        if chosen is None:
+            said = locale.t(DONE[done]) if done in DONE else None
+            return await kpi_page(request, portal, locale, viewer, tenant, state, kpi, said=said)
+        chosen = min(chosen, portal.today())
+        then = await state_as_of(portal.system.repository, tenant.id, recorded_at=end_of(chosen))
+        if kpi.kpi_id not in then.kpis:
+            return portal.pages.render(
+                request, "error.html", locale=locale, status=404, code=404, bad={},
+                viewer=viewer, tenant=tenant, reason="not_yet_kpi",
+                name=locale.date(chosen, long=True), link=f"/t/{tenant.id}/kpis/{kpi.kpi_id}",
+            )  # fmt: skip
+        return await kpi_page(
+            request, portal, locale, viewer, tenant, then, then.kpis[kpi.kpi_id], as_of=chosen
+        )
 
     @post("/{action:str}", name="portal:kpi-action")
     async def act(

@@ -629,6 +629,10 @@ _PORTFOLIO: M = {
         "it": "prossimo: {name}, dal {day}",
         "en": "next: {name}, from {day}",
     },
+    "portfolio.late_cycle": {
+        "it": "{name} doveva partire il {day}: è ancora in pianificazione",
+        "en": "{name} was due to start on {day}: it is still being planned",
+    },
     "portfolio.done_one": {"it": "+{n} completato", "en": "+{n} done"},
     "portfolio.done": {"it": "+{n} completati", "en": "+{n} done"},
     "portfolio.not_started_one": {"it": "{n} non iniziato", "en": "{n} not started"},

@@ -50,6 +50,15 @@ async def test_a_client_without_an_active_cycle_says_so(
     await expect(row.locator(".last-cycle")).to_have_text("ultimo: Q4 2026, punteggio 0,6")
     await expect(row.locator(".next-cycle")).to_have_text("prossimo: Q1, dal 1 gen 2027")
 
+    # one planned whose first day has come, still not started: it is due, not "next"
+    await app.cycles.create(ctx, name="Recupero", starts_on=date(2026, 11, 2),
+                            ends_on=date(2027, 1, 31))  # fmt: skip
+    await projected(portal.system, client.id)
+    await page.reload()
+    await expect(row.locator(".next-cycle")).to_have_text(
+        "Recupero doveva partire il 2 nov 2026: è ancora in pianificazione"
+    )
+
 
 async def test_a_kpi_measured_too_long_ago_is_counted_overdue(
     open_page: Opener, portal: PortalServer

@@ -136,9 +136,10 @@ def _item_changes(
         title = (new or old or ("", {}))[0]
         yield Change(kind, item_id, title, "created" if old is None else "removed",
                      None if old is None else title, None if new is None else title)  # fmt: skip
+        made = {} if new is None else new[1]
         for field, fresh in _BORN.items():  # what became of one made since
-            if new is not None and field in new[1] and new[1][field] != fresh:
-                yield Change(kind, item_id, title, field, None, new[1][field])
+            if field in made and made[field] != fresh:
+                yield Change(kind, item_id, title, field, None, made[field])
         return
     for field, value in new[1].items():
         if old[1].get(field) != value:

@@ -23,13 +23,14 @@ from litestar.types import Empty
 
 from services.api.problems import BODY, FieldProblem, MalformedJsonError, value_problem
 
-_EXACT = msgspec.json.Decoder(float_hook=Decimal)
+EXACT_JSON = msgspec.json.Decoder(float_hook=Decimal)
+"""JSON as written: a number with a point or an exponent is a Decimal of its text."""
 
 
 def read_json(body: bytes) -> Any:
     """The JSON value of a request body (null for none), numbers with a point as Decimal."""
     try:
-        return _EXACT.decode(body or b"null")
+        return EXACT_JSON.decode(body or b"null")
     except (msgspec.DecodeError, UnicodeDecodeError) as error:
         detail = str(error).removesuffix(" - at `$[...]`")
         raise MalformedJsonError(detail, field=BODY, rule="malformed_json") from None

@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, Literal, Protocol, cast
 from uuid import UUID
 
@@ -44,6 +43,7 @@ from litestar.types import (
     Send,
 )
 
+from services.api.bodies import EXACT_JSON
 from services.api.problems import (
     PROBLEM_JSON,
     UNAVAILABLE,
@@ -232,12 +232,11 @@ def _canonical(body: bytes) -> bytes:
     stay two bodies); anything else as it came. (A review measured about 65 ms for a
     megabyte of numbers, once per keyed write.)"""
     try:
-        return _SORTED.encode(_EXACT.decode(body))
+        return _SORTED.encode(EXACT_JSON.decode(body))
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return body
 
 
-_EXACT = msgspec.json.Decoder(float_hook=Decimal)
 _SORTED = msgspec.json.Encoder(order="sorted", decimal_format="number")
 """Numbers stay numbers, as written (19.20 is not 19.2), and strings strings ("20.5" is not
 20.5)."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from playwright.async_api import expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import a_colleague, a_company_of_its_own, projected
+from tests.portal.world import Client, a_colleague, a_company_of_its_own, projected
 
 
 async def test_a_client_without_an_active_cycle_says_so(
@@ -19,12 +19,7 @@ async def test_a_client_without_an_active_cycle_says_so(
     progress yet, and the consultant would not see that a new cycle is due."""
     client, _, app, ctx = await a_company_of_its_own(portal.system)
     await app.cycles.create(ctx, name="Q1", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31))
-    consultant = await a_colleague(portal.system, client, "Bruno Galli", "consultant")
-    await projected(portal.system, client.id)
-    page = await open_page()
-    await sign_in(page, consultant)
-
-    row = page.locator(f"tr[data-tenant='{client.id}']")
+    page, row = await _its_row(open_page, portal, client)
     await expect(row.locator(".no-cycle")).to_have_text("nessun ciclo attivo")
     await expect(row.locator("[role=progressbar]")).to_have_count(0)
     await expect(row.locator(".next-cycle")).to_have_text("prossimo: Q1, dal 1 gen 2027")
@@ -75,12 +70,7 @@ async def test_a_kpi_measured_too_long_ago_is_counted_overdue(
         )  # fmt: skip
         if name == "Fatturato":
             await app.kpis.record_measurement(ctx, made.item_id, value=120, on=three_weeks_ago)
-    consultant = await a_colleague(portal.system, client, "Bruno Galli", "consultant")
-    await projected(portal.system, client.id)
-    page = await open_page()
-    await sign_in(page, consultant)
-
-    row = page.locator(f"tr[data-tenant='{client.id}']")
+    page, row = await _its_row(open_page, portal, client)
     await expect(row.locator(".kpi-notes")).to_have_text(
         "(1 senza misure, 1 con la misura in ritardo)"
     )
@@ -106,12 +96,7 @@ async def test_the_counts_beside_the_statuses_agree_in_number(
         )
         if n < 2:
             await app.key_results.record_check_in(ctx, kr.item_id, value=1, on=today)
-    consultant = await a_colleague(portal.system, client, "Bruno Galli", "consultant")
-    await projected(portal.system, client.id)
-    page = await open_page()
-    await sign_in(page, consultant)
-
-    row = page.locator(f"tr[data-tenant='{client.id}']")
+    page, row = await _its_row(open_page, portal, client)
     await expect(row.locator("td[data-label='In linea']")).to_have_text("0 (+2 completati)")
     await expect(row.locator("td[data-label='Aggiornamenti in ritardo']")).to_have_text(
         "0 (2 non iniziati)"
@@ -123,3 +108,13 @@ async def test_the_counts_beside_the_statuses_agree_in_number(
     await expect(row.locator("td[data-label='Aggiornamenti in ritardo']")).to_have_text(
         "0 (1 non iniziato)"
     )
+
+
+async def _its_row(open_page: Opener, portal: PortalServer, client: Client) -> tuple[Page, Locator]:
+    """The portfolio signed in as a consultant given the client, and the client's row, once
+    its views show what was made."""
+    consultant = await a_colleague(portal.system, client, "Bruno Galli", "consultant")
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, consultant)
+    return page, page.locator(f"tr[data-tenant='{client.id}']")

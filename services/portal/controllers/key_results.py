@@ -181,6 +181,24 @@ def read_edit(form: FormDep, locale: LocaleDep) -> tuple[EditForm, dict[str, Any
     return typed, changed_fields(form, given, {name: getattr(typed, name) for name in given})
 
 
+def not_yet_page(
+    request: Request[Any, Any, Any],
+    portal: Portal,
+    locale: Locale,
+    viewer: Principal,
+    tenant: Tenant,
+    reason: str,
+    day: date,
+    link: str,
+) -> Response[Any]:
+    """404 for an item asked for as of a day before it was made: it was not there yet,
+    with a link to it today (not "no such page"); `reason` says which kind of item."""
+    return portal.pages.render(
+        request, "error.html", locale=locale, status=404, code=404, bad={}, viewer=viewer,
+        tenant=tenant, reason=reason, name=locale.date(day, long=True), link=link,
+    )  # fmt: skip
+
+
 def changed_fields(
     form: Mapping[str, str], given: Mapping[str, Any], typed: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -511,11 +529,8 @@ class KeyResultController(Controller):
         kr = parse_id(kr_id)
         if kr not in (await key_result_state(portal.system.pool, tenant.id, kr)).key_results:
             raise PageNotFoundError
-        return portal.pages.render(
-            request, "error.html", locale=locale, status=404, code=404, bad={}, viewer=viewer,
-            tenant=tenant, reason="not_yet", name=locale.date(day, long=True),
-            link=f"/t/{tenant.id}/kr/{kr}",
-        )  # fmt: skip
+        link = f"/t/{tenant.id}/kr/{kr}"
+        return not_yet_page(request, portal, locale, viewer, tenant, "not_yet", day, link)
 
     @staticmethod
     def _find(state: ProgressView, kr_id: FromPath[str]) -> KeyResultView:

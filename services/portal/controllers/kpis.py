@@ -25,7 +25,7 @@ from projections.progress_state import KPIView, ProgressView
 from services.app import Context
 from services.app.base import ChangedMeanwhileError, Written
 from services.instants import end_of
-from services.portal.controllers.key_results import changed_fields
+from services.portal.controllers.key_results import changed_fields, not_yet_page
 from services.portal.controllers.planning import far_off_kpi, offered_people, said_far_off
 from services.portal.dependencies import (
     Form,
@@ -197,22 +197,21 @@ class KpiController(Controller):
     ) -> Response[Any]:
         """Today's page; with ?date=, the KPI as it stood that day (as the dashboard as of a
         day shows it). One made later is not found, and says so."""
-        state, kpi = await _found(portal, tenant, kpi_id)
         chosen = parse_day(day)
         if chosen is None:
+            state, kpi = await _found(portal, tenant, kpi_id)
             said = locale.t(DONE[done]) if done in DONE else None
             return await kpi_page(request, portal, locale, viewer, tenant, state, kpi, said=said)
         chosen = min(chosen, portal.today())
         then = await state_as_of(portal.system.repository, tenant.id, recorded_at=end_of(chosen))
-        if kpi.kpi_id not in then.kpis:
-            return portal.pages.render(
-                request, "error.html", locale=locale, status=404, code=404, bad={},
-                viewer=viewer, tenant=tenant, reason="not_yet_kpi",
-                name=locale.date(chosen, long=True), link=f"/t/{tenant.id}/kpis/{kpi.kpi_id}",
-            )  # fmt: skip
-        return await kpi_page(
-            request, portal, locale, viewer, tenant, then, then.kpis[kpi.kpi_id], as_of=chosen
-        )
+        known = then.kpis.get(parse_id(kpi_id))
+        if known is None:  # made since (else, not there today either: the 404 page)
+            await _found(portal, tenant, kpi_id)
+            link = f"/t/{tenant.id}/kpis/{parse_id(kpi_id)}"
+            return not_yet_page(
+                request, portal, locale, viewer, tenant, "not_yet_kpi", chosen, link
+            )
+        return await kpi_page(request, portal, locale, viewer, tenant, then, known, as_of=chosen)
 
     @post("/{action:str}", name="portal:kpi-action")
     async def act(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 import msgspec
@@ -18,7 +19,7 @@ import msgspec
 from projections.base import Recorded
 from projections.codec import text
 from projections.progress_fold import progress_fold
-from projections.progress_state import ProgressView
+from projections.progress_state import CheckInView, MeasurementView, ProgressView
 from projections.progress_tree import (
     DEFAULT_CADENCE_DAYS,
     CycleNode,
@@ -32,7 +33,9 @@ from projections.progress_tree import (
 
 
 class Change(msgspec.Struct, frozen=True):
-    """One field of one item that differs between two instants (values as text)."""
+    """One field of one item that differs between two instants (values as text); with
+    `valid_on`, a key result's or KPI's value on that earlier business day, revised (see
+    _revisions)."""
 
     item_kind: str
     item_id: UUID
@@ -40,6 +43,7 @@ class Change(msgspec.Struct, frozen=True):
     field: str
     before: str | None
     after: str | None
+    valid_on: date | None = None
 
 
 def as_of(
@@ -116,14 +120,55 @@ def diff(
 
     Status and pace are taken on each state's own day. An item present on one side only
     shows as field "created" (before None) or "removed" (after None) with its title; one
-    created between them, with what became of it since (see _BORN).
+    created between them, with what became of it since (see _BORN). A key result's or
+    KPI's values of earlier days that were revised meanwhile follow its other changes.
     """
     before = _facts(state_from, today_from)
     after = _facts(state_to, today_to)
     changes: list[Change] = []
     for key in [*after, *(k for k in before if k not in after)]:
         changes.extend(_item_changes(key, before.get(key), after.get(key)))
+        changes.extend(_revisions(key, state_from, state_to))
     return changes
+
+
+Dated = CheckInView | MeasurementView
+
+
+def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> Iterator[Change]:
+    """The values of past business days that changed between the two states: a check-in
+    or measurement recorded late for a day before the first state's latest, or one
+    corrected. The days up to the first state's latest value, and before the second's
+    (a change of the latest value is the item's "value" change); each day that has a
+    value on either side, its value being the one of its latest dated day up to it."""
+    kind, item_id = key
+    was: Sequence[Dated]
+    now: Sequence[Dated]
+    if kind == "key_result" and item_id in old.key_results and item_id in new.key_results:
+        kr = new.key_results[item_id]
+        title, was, now = kr.title, old.key_results[item_id].check_ins, kr.check_ins
+    elif kind == "kpi" and item_id in old.kpis and item_id in new.kpis:
+        kpi = new.kpis[item_id]
+        title, was, now = kpi.name, old.kpis[item_id].measurements, kpi.measurements
+    else:
+        return
+    before, after = _by_day(was), _by_day(now)
+    if not before or not after:
+        return
+    until = min(next(reversed(before)), next(reversed(after)) - timedelta(days=1))
+    value_before = value_after = None
+    for day in sorted(before.keys() | after.keys()):
+        if day > until:
+            return
+        value_before = before.get(day, value_before)
+        value_after = after.get(day, value_after)
+        if value_before != value_after:
+            yield Change(kind, item_id, title, "value", text(value_before), text(value_after), day)
+
+
+def _by_day(dated: Sequence[Dated]) -> dict[date, Decimal]:
+    """The value each business day was given (the last recorded for it), in day order."""
+    return {d.on: d.value for d in sorted(dated, key=lambda d: (d.on, d.position))}
 
 
 def _item_changes(

@@ -22,6 +22,7 @@ from services.settings import Settings
 
 if TYPE_CHECKING:
     from projections.progress_state import ProgressView
+    from projections.timetravel import Change
 
 
 async def migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -270,14 +271,24 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
         return 0
     titles = _objective_titles(reversed(states))
-    said = 0
-    for c in changes:
-        before, after = _shown(c.field, c.before, titles), _shown(c.field, c.after, titles)
-        if before != after:  # a change that does not show (progress -40 % to -20 %: 0 %)
-            said += 1
-            print(f"{c.item_kind:<10} {c.title[:50]:<50} {c.field:<16} {before} → {after}")
-    print(f"{said} change(s) between {since.isoformat()} and {until.isoformat()}")
+    lines = [line for c in changes if (line := _diff_line(c, titles)) is not None]
+    for line in lines:
+        print(line)
+    print(f"{len(lines)} change(s) between {since.isoformat()} and {until.isoformat()}")
     return 0
+
+
+def _diff_line(change: Change, titles: Mapping[str, str]) -> str | None:
+    """A change as one line of `okr diff`; None for one that does not show (progress
+    -40 % to -20 %: 0 % both). An earlier day's value revised names its day."""
+    before = _shown(change.field, change.before, titles)
+    after = _shown(change.field, change.after, titles)
+    if before == after:
+        return None
+    field = change.field
+    if change.valid_on is not None:
+        field = f"{field} of {change.valid_on.isoformat()}"
+    return f"{change.item_kind:<10} {change.title[:50]:<50} {field:<16} {before} → {after}"
 
 
 def _objective_titles(states: Iterable[ProgressView]) -> dict[str, str]:

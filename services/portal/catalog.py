@@ -727,11 +727,10 @@ _HISTORY: M = {
     "diff.to": {"it": "Al", "en": "To"},
     "diff.back": {"it": "Torna allo storico", "en": "Back to the history"},
     "diff.recorded": {
-        "it": "Ogni modifica registrata in questi giorni, anche quelle che qui non si vedono"
-        " (un aggiornamento per un giorno precedente, una correzione)",
-        "en": "Every change recorded in these days, those not seen here too (a check-in for"
-        " an earlier day, a correction)",
+        "it": "Ogni modifica registrata in questi giorni, con chi l'ha fatta e perché",
+        "en": "Every change recorded in these days, with who made it and why",
     },
+    "diff.value_of": {"it": "valore del {day}", "en": "value of {day}"},
     "diff.to_come": {
         "it": "il {given} deve ancora venire: al suo posto c'è oggi.",
         "en": "{given} is still to come: today stands in for it.",

@@ -232,7 +232,10 @@ def diff_groups(
             continue
         key = (change.item_kind, change.item_id)
         group = groups.setdefault(key, DiffGroup(change.item_kind, change.item_id, change.title))
-        group.rows.append((locale.t(f"field.{change.field}"), before, after))
+        label = locale.t(f"field.{change.field}")
+        if change.valid_on is not None:  # an earlier day's value, revised
+            label = locale.t("diff.value_of", day=locale.date(change.valid_on))
+        group.rows.append((label, before, after))
     return list(groups.values())
 
 

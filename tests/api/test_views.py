@@ -287,7 +287,7 @@ async def test_a_date_stands_for_its_whole_day(client: httpx.AsyncClient, world:
     assert not await known({"as_of": before})
 
     async def history(since: str | None, until: str | None) -> int:
-        params = {"item_id": kr} | {
+        params = {"item_id": kr, "min_position": position} | {  # (projected by then)
             k: v for k, v in (("since", since), ("until", until)) if v is not None
         }
         page = await client.get(f"{base}/history", headers=auth, params=params)
@@ -364,6 +364,38 @@ async def test_diff_between_two_instants(client: httpx.AsyncClient, world: World
         params={"from": datetime.now(UTC).isoformat(), "to": before},
     )
     assert backwards.status_code == 422
+
+
+async def test_the_diff_names_an_earlier_day_s_value_recorded_late_or_corrected(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A check-in for a day before the latest, and a correction of an older one, leave the
+    latest value as it was: each is a change of its day's value, with `valid_on`. A
+    check-in for a later day is the value's change (no `valid_on`)."""
+    kr, _ = await fresh_key_result(client, world)  # 72 on Jan 10, 75 on Jan 20, 79 on Jan 30
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    since = datetime.now(UTC).isoformat()
+    series = await client.get(f"{base}/key-results/{kr}/series", headers=auth)
+    first = series.json()["values"][0]
+    assert first["valid_on"] == "2027-01-10"
+    for path, body in (
+        (f"check-ins/{first['point_id']}/corrections", {"value": 71, "reason": "letto male"}),
+        ("check-ins", {"value": 77, "on": "2027-01-25"}),  # late, for a day before the latest
+        ("check-ins", {"value": 80, "on": "2027-02-03"}),  # new
+    ):
+        done = await client.post(f"{base}/key-results/{kr}/{path}", headers=auth, json=body)
+        assert done.status_code == 201, done.text
+
+    changes = await client.get(f"{base}/diff", headers=auth, params={"from": since})
+
+    assert changes.status_code == 200, changes.text
+    values = [
+        (c["before"], c["after"], c["valid_on"])
+        for c in changes.json()
+        if c["item_id"] == kr and c["field"] == "value"
+    ]
+    assert values == [("79", "80", None), ("72", "71", "2027-01-10"), ("75", "77", "2027-01-25")]
 
 
 async def test_a_series_as_it_stood(client: httpx.AsyncClient, world: World) -> None:

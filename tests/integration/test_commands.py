@@ -14,9 +14,10 @@ import pytest
 
 from domain import errors
 from domain.values import Unit, UnitKind
+from projections.timetravel import Change
 from services.app import Context, OKRApplication
 from services.bootstrap import System
-from services.commands import _objective_titles, _shown
+from services.commands import _diff_line, _objective_titles, _shown
 from services.read import state_as_of
 from services.store.event_store import ConcurrencyError
 from services.store.repository import Repository
@@ -485,6 +486,12 @@ async def test_the_cli_s_diff_names_a_new_parent_by_its_title(
     assert [_shown("raw_progress", p, {}) for p in ("9.642", "-0.4", "0.5", None)] == [
         "100.0 % (+864.2 % over)", "0.0 %", "50.0 %", "—",  # as shown everywhere: clamped
     ]  # fmt: skip
+    revised = Change("key_result", b.item_id, "Vendite", "value", "75", "77", date(2027, 1, 25))
+    assert _diff_line(revised, titles) == (
+        f"key_result {'Vendite':<50} value of 2027-01-25 75 → 77"  # an earlier day's value
+    )
+    hidden = Change("key_result", b.item_id, "Vendite", "raw_progress", "-0.4", "-0.2")
+    assert _diff_line(hidden, titles) is None  # 0.0 % both
 
 
 async def test_a_link_made_before_the_unit_rule_feeds_nothing(

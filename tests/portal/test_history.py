@@ -231,8 +231,7 @@ async def test_the_timeline_filters_diffs_and_downloads(
     await expect(rows.filter(has_text="valore")).to_contain_text("26 ordini33 ordini")
     await expect(rows.filter(has_text="traguardo")).to_contain_text("40 ordini45 ordini")
     await shot(page, "diff")
-    # the diff compares two trees: a check-in for an earlier day or a correction of an older
-    # one may leave no trace there; the timeline of the same days lists every change
+    # the timeline of the same days lists every change, with who made it and why
     await page.get_by_role("link", name="Ogni modifica registrata in questi giorni").click()
     await expect(page).to_have_url(
         re.compile(rf"/history\?from={portal.days_ago(45)}&to={portal.days_ago(0)}$")

@@ -266,6 +266,27 @@ def test_a_change_that_does_not_show_is_not_listed() -> None:
     assert [row[1:] for row in group.rows] == [("26", "25")]
 
 
+def test_an_earlier_day_s_value_revised_is_named_by_its_day() -> None:
+    """A value of an earlier day, recorded late or corrected, reads "valore del 25 gen
+    2027" beside the latest value's "valore"."""
+    from datetime import date
+    from uuid import uuid4
+
+    from projections.progress_state import ProgressView
+    from projections.timetravel import Change
+    from services.portal.history_text import diff_groups
+
+    kr = uuid4()
+    changes = [
+        Change("key_result", kr, "Costi", "value", "79", "80"),
+        Change("key_result", kr, "Costi", "value", "75", "77", date(2027, 1, 25)),
+    ]
+    (group,) = diff_groups(changes, ProgressView(), IT, {})
+    assert group.rows == [("valore", "79", "80"), ("valore del 25 gen 2027", "75", "77")]
+    (group,) = diff_groups(changes, ProgressView(), EN, {})
+    assert group.rows[1] == ("value of 25 Jan 2027", "75", "77")
+
+
 def test_a_history_line_says_its_values_in_their_unit() -> None:
     """ "check-in 118.000" did not say euros, hours or clients: a line about a key result or
     a KPI whose unit the reader has says its values in it, in each language; another

@@ -218,6 +218,55 @@ def test_diff_says_what_changed_of_each_kpi() -> None:
     assert ("kpi", "created", "Nuovo") in {(c.item_kind, c.field, c.after) for c in changes}
 
 
+def test_diff_says_which_earlier_day_s_value_a_late_check_in_or_a_correction_revised() -> None:
+    """A check-in recorded late for a day before the latest, or a correction of an older
+    one, leaves both trees alike (the latest value stands): the diff said nothing of them.
+    It names each such day, with its value as known at each instant (a day with no
+    check-in of its own had the value of the one before). A correction of the latest
+    value is the value's change; a check-in for a later day is not a revision."""
+    log = Log()  # as _late_check_in_log
+    cycle = active_quarter(log)
+    kr = key_result(log, cycle, objective(log, cycle), "Contratti", "increase", start=0, target=100)
+    log.at(date(2027, 1, 8))
+    first = check_in(log, cycle, kr, "10", date(2027, 1, 8))
+    log.at(THIS_WEEK)
+    check_in(log, cycle, kr, "30", THIS_WEEK)
+    since = len(log.records)
+    log.at(date(2027, 1, 19))
+    check_in(log, cycle, kr, "15", LAST_WEEK, note="dimenticato")
+    kr.correct_check_in(check_in_id=first, value=12, reason="doppio", author="ada")
+    log.save(kr)
+    watched = kpi(log, "Risposta")
+    watched.record_measurement(value=95, on=date(2027, 1, 10), author="bob")
+    watched.record_measurement(value=91, on=date(2027, 1, 17), author="bob")
+    log.save(watched)
+    measured = len(log.records)
+    watched.record_measurement(value=88, on=date(2027, 1, 12), author="bob")  # late
+    watched.record_measurement(value=90, on=date(2027, 1, 19), author="bob")  # new
+    log.save(watched)
+    last = check_in(log, cycle, kr, "35", date(2027, 1, 19))  # new: the value's change
+    day = date(2027, 1, 19)
+
+    def revised(start: int, end: int | None = None) -> list[Change]:
+        old, new = state_as_of(log.records, position=start), fold_all(log.records[:end])
+        return [c for c in diff(old, new, today_from=day, today_to=day) if c.valid_on]
+
+    assert revised(since, measured) == [
+        Change("key_result", kr.id, "Contratti", "value", "10", "12", date(2027, 1, 8)),
+        Change("key_result", kr.id, "Contratti", "value", "10", "15", LAST_WEEK),
+    ]
+    assert revised(measured) == [
+        Change("kpi", watched.id, "Risposta", "value", "95", "88", date(2027, 1, 12)),
+    ]
+    latest = len(log.records)
+    kr.correct_check_in(check_in_id=last, value=36, reason="refuso", author="ada")
+    log.save(kr)
+    assert revised(latest) == []
+    assert [(c.field, c.before, c.after) for c in diff(
+        state_as_of(log.records, position=latest), fold_all(log.records), today_from=day,
+        today_to=day) if c.item_id == kr.id][:1] == [("value", "35", "36")]  # fmt: skip
+
+
 def progress_tree_at(
     state: ProgressView, today: date, valid_at: date | None = None
 ) -> ProgressTree:

@@ -6,6 +6,7 @@ when and why, and the objectives it is part of follow."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -108,6 +109,10 @@ async def test_a_consultant_sees_the_scores_and_changes_one_its_objective_follow
     await expect(page.locator(f"li.kr[data-kr='{renewals}'] .kr-score")).to_have_class(
         "chip kr-score band-green"
     )
+    await expect(kr.locator(".bar")).to_have_class(re.compile(r"\bband-amber\b"))
+    await page.goto(f"/t/{client.id}/kr/{new}")  # its page's bar: the score's colour too
+    await expect(page.locator(".kr-summary .bar")).to_have_class(re.compile(r"\bband-amber\b"))
+    await page.goto(f"/t/{client.id}?cycle={cycle}")
     objective_score = page.locator(".objective-progress .chip")
     await expect(objective_score).to_have_text("Punteggio 0,65")
 

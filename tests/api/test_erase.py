@@ -209,6 +209,7 @@ async def test_who_is_who_is_exported_before_an_erase(
     assert answer.headers["content-disposition"] == (
         f'attachment; filename="directory-{tenant}.json"'
     )
+    assert answer.headers["cache-control"] == "no-store"
     exported = answer.json()
     assert exported["tenant"]["id"] == str(tenant)
     assert [(m["email"], m["display_name"], m["role"]) for m in exported["members"]] == [

@@ -197,6 +197,9 @@ async def test_audit_trail_as_pages_csv_and_json_lines(
     lines = [json.loads(line) for line in as_jsonl.text.splitlines()]
     assert {e["position"] for e in entries[1:]} <= {line["position"] for line in lines}
     assert as_jsonl.headers["content-disposition"].endswith('.jsonl"')
+    for download in (as_csv, as_jsonl):  # as the portal's: no cache keeps the trail
+        assert download.headers["cache-control"] == "no-store"
+        assert download.headers["x-content-type-options"] == "nosniff"
 
 
 async def test_the_chain_verifies_and_the_export_recomputes_it(
@@ -213,6 +216,7 @@ async def test_the_chain_verifies_and_the_export_recomputes_it(
     assert export.headers["content-disposition"] == (
         f'attachment; filename="events-{world.a.tenant.id}.jsonl"'
     )
+    assert export.headers["cache-control"] == "no-store"
     previous = GENESIS
     lines = [json.loads(line) for line in export.text.splitlines()]
     for line in lines:

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import asyncpg
 
+from tenants import validation as valid
 from tenants.api_keys import KEY_PREFIX, authenticate_api_key
-from tenants.errors import InvalidCredentialsError, InvalidTokenError
+from tenants.errors import (
+    InvalidCredentialsError,
+    InvalidTokenError,
+    WeakPasswordError,
+    WrongPasswordError,
+)
 from tenants.principal import Principal
 from tenants.ratelimit import IpLike, LoginRateLimiter
 from tenants.tokens import TokenPair, TokenSettings, issue_token_pair, read_access_token
-from tenants.users import authenticate_password, resolve_user_principal
+from tenants.users import (
+    authenticate_password,
+    password_is,
+    replace_password,
+    resolve_user_principal,
+    user_email,
+)
 
 
 async def sign_in(
@@ -34,6 +48,35 @@ async def sign_in(
     return await issue_token_pair(pool, settings, user.id)
 
 
+async def change_own_password(
+    pool: asyncpg.Pool,
+    limiter: LoginRateLimiter,
+    user_id: UUID,
+    current: str,
+    new: str,
+    ip: IpLike,
+) -> None:
+    """A signed-in person's password changed, given the one they have: every session and
+    token of theirs ends (the caller issues those of the device it was changed on).
+
+    WeakPasswordError (naming new_password) for a new password out of the rule, or the
+    current one again; RateLimitedError and WrongPasswordError (naming current_password,
+    counted) as a sign-in's; nothing changes then."""
+    clean = valid.password(new, "new_password")  # before the attempt: it settles each one
+    email = await user_email(pool, user_id)
+    attempt = await limiter.attempt(email, ip)
+    if not await password_is(pool, email, current):
+        await limiter.failed(attempt)
+        raise WrongPasswordError("this is not your current password", field="current_password")
+    await limiter.succeeded(attempt)
+    if clean == current:
+        raise WeakPasswordError(
+            "the new password is the current one: choose another", field="new_password",
+            rule="unchanged",
+        )  # fmt: skip
+    await replace_password(pool, user_id, clean)
+
+
 async def authenticate_bearer(pool: asyncpg.Pool, settings: TokenSettings, token: str) -> Principal:
     """The principal behind ``Authorization: Bearer <token>``: an API key or an access token.
 
@@ -46,7 +89,7 @@ async def authenticate_bearer(pool: asyncpg.Pool, settings: TokenSettings, token
             raise InvalidTokenError("API key not valid")
         return principal
     claims = read_access_token(settings, token)
-    user = await resolve_user_principal(pool, claims.user_id)
+    user = await resolve_user_principal(pool, claims.user_id, claims.epoch)
     if user is None:
         raise InvalidTokenError("user unknown or disabled")
     return user

@@ -78,6 +78,12 @@ class WeakPasswordError(TenancyError):
     default_rule = "password_length"
 
 
+class WrongPasswordError(TenancyError):
+    """A person changing their password gave another than the one they have (HTTP 422)."""
+
+    default_rule = "wrong_password"
+
+
 class DuplicateEmailError(TenancyError):
     """Another user already has this email address."""
 

@@ -1,7 +1,8 @@
 """Bearer tokens for people: short-lived JWT access tokens and rotating refresh tokens.
 
-Access token: HS256 JWT with only sub, iat, exp, jti. It carries no grants: grants are
-resolved on every request, so a removed membership or a disabled user takes effect at once.
+Access token: HS256 JWT with only sub, iat, exp, jti and the user's session epoch. It
+carries no grants: grants are resolved on every request, so a removed membership or a
+disabled user takes effect at once, and a changed password (a new epoch) ends it.
 Refresh token: 256 random bits, opaque, stored as sha256, single use. Using one issues a new
 one of the same family; presenting a used one again revokes the family (it was stolen, or
 two clients raced: either way, sign in again).
@@ -19,10 +20,11 @@ import asyncpg
 import jwt
 
 from tenants.errors import InvalidTokenError
+from tenants.users import session_epoch
 
 _ALGORITHM = "HS256"
 _MIN_SECRET_BYTES = 32
-_REQUIRED = ["sub", "exp", "iat", "jti"]
+_REQUIRED = ["sub", "exp", "iat", "jti", "epoch"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class AccessClaims:
     token_id: str
     issued_at: datetime
     expires_at: datetime
+    epoch: int
+    """The user's session epoch when it was issued (see tenants.users.session_epoch)."""
 
 
 @dataclass(frozen=True)
@@ -63,15 +67,17 @@ class TokenPair:
 
 
 def issue_access_token(
-    settings: TokenSettings, user_id: UUID, *, now: datetime | None = None
+    settings: TokenSettings, user_id: UUID, *, epoch: int = 0, now: datetime | None = None
 ) -> str:
-    """A signed access token for the user, valid for settings.access_ttl from ``now``."""
+    """A signed access token for the user in this session `epoch`, valid for
+    settings.access_ttl from ``now``."""
     issued = now or datetime.now(UTC)
     claims = {
         "sub": str(user_id),
         "iat": int(issued.timestamp()),
         "exp": int((issued + settings.access_ttl).timestamp()),
         "jti": uuid4().hex,
+        "epoch": epoch,
     }
     return jwt.encode(claims, settings.secret, algorithm=_ALGORITHM)
 
@@ -87,6 +93,7 @@ def read_access_token(settings: TokenSettings, token: str) -> AccessClaims:
             token_id=str(claims["jti"]),
             issued_at=datetime.fromtimestamp(claims["iat"], UTC),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            epoch=_whole(claims["epoch"]),
         )
     except jwt.ExpiredSignatureError:
         raise InvalidTokenError("access token expired", rule="token_expired") from None
@@ -97,7 +104,7 @@ def read_access_token(settings: TokenSettings, token: str) -> AccessClaims:
 async def issue_token_pair(pool: asyncpg.Pool, settings: TokenSettings, user_id: UUID) -> TokenPair:
     """A fresh sign-in: an access token and the first refresh token of a new family."""
     refresh = await _store_refresh_token(pool, settings, user_id, uuid4())
-    return _pair(settings, user_id, refresh)
+    return _pair(settings, user_id, refresh, await session_epoch(pool, user_id))
 
 
 async def refresh_tokens(
@@ -110,7 +117,7 @@ async def refresh_tokens(
         if row is not None:
             user_id = row["user_id"]
             refresh = await _store_refresh_token(conn, settings, user_id, row["family_id"])
-            return _pair(settings, user_id, refresh)
+            return _pair(settings, user_id, refresh, row["session_epoch"])
         reused = await conn.execute(_REVOKE_REUSED_FAMILY, digest) != "UPDATE 0"
     rule = "refresh_token_reused" if reused else "invalid_token"
     raise InvalidTokenError("refresh token not usable", rule=rule)
@@ -138,7 +145,7 @@ UPDATE refresh_tokens r SET used_at = now()
   FROM users u
  WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.revoked_at IS NULL
    AND r.expires_at > now() AND u.id = r.user_id AND u.disabled_at IS NULL
-RETURNING r.user_id, r.family_id
+RETURNING r.user_id, r.family_id, u.session_epoch
 """
 _REVOKE_REUSED_FAMILY = """
 UPDATE refresh_tokens SET revoked_at = now()
@@ -147,9 +154,9 @@ UPDATE refresh_tokens SET revoked_at = now()
 """
 
 
-def _pair(settings: TokenSettings, user_id: UUID, refresh: str) -> TokenPair:
+def _pair(settings: TokenSettings, user_id: UUID, refresh: str, epoch: int) -> TokenPair:
     return TokenPair(
-        access_token=issue_access_token(settings, user_id),
+        access_token=issue_access_token(settings, user_id, epoch=epoch),
         refresh_token=refresh,
         expires_in=int(settings.access_ttl.total_seconds()),
     )
@@ -165,6 +172,13 @@ async def _store_refresh_token(
         uuid4(), user_id, family_id, _digest(token), settings.refresh_ttl,
     )  # fmt: skip
     return token
+
+
+def _whole(value: object) -> int:
+    """A claim that must be a whole number (ValueError otherwise: the token is invalid)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("not a whole number")
+    return value
 
 
 def _digest(token: str) -> bytes:

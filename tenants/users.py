@@ -30,6 +30,14 @@ SELECT u.display_name, u.is_platform_admin,
           FROM consultancy_members c WHERE c.user_id = u.id) AS consultancy_roles
   FROM users u
  WHERE u.id = $1 AND u.disabled_at IS NULL
+   AND ($2::integer IS NULL OR u.session_epoch = $2)
+"""
+_REPLACE_HASH_END_SESSIONS = """
+WITH changed AS (
+    UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1
+     WHERE id = $1 AND disabled_at IS NULL RETURNING id)
+UPDATE refresh_tokens SET revoked_at = now()
+ WHERE user_id = (SELECT id FROM changed) AND revoked_at IS NULL
 """
 
 
@@ -76,6 +84,40 @@ async def set_password(pool: asyncpg.Pool, user_id: UUID, password: str) -> None
         raise UnknownUserError(f"no user {user_id}", field="user_id")
 
 
+async def user_email(pool: asyncpg.Pool, user_id: UUID) -> str:
+    """The email of an enabled user (UnknownUserError otherwise)."""
+    email = await pool.fetchval(
+        "SELECT email FROM users WHERE id = $1 AND disabled_at IS NULL", user_id
+    )
+    if email is None:
+        raise UnknownUserError(f"no user {user_id}", field="user_id")
+    return str(email)
+
+
+async def password_is(pool: asyncpg.Pool, email: str, password: str) -> bool:
+    """Whether this is the password of the enabled user with this email."""
+    if len(password) > valid.MAX_PASSWORD:
+        return False  # no such password was ever accepted: no hash spent on it
+    row = await pool.fetchrow("SELECT password_hash FROM okr_user_credentials($1)", email)
+    return row is not None and await asyncio.to_thread(
+        verify_password, row["password_hash"], password
+    )
+
+
+async def session_epoch(on: asyncpg.Pool | asyncpg.Connection, user_id: UUID) -> int:
+    """The epoch a session or token issued now carries (see migration 0023)."""
+    epoch = await on.fetchval("SELECT session_epoch FROM users WHERE id = $1", user_id)
+    return int(epoch or 0)
+
+
+async def replace_password(pool: asyncpg.Pool, user_id: UUID, password: str) -> None:
+    """The user's password replaced by this one (checked by the caller), and every session
+    and token issued before ended: the account moves to a new epoch, and its refresh
+    tokens are revoked."""
+    hashed = await asyncio.to_thread(hash_password, password)
+    await pool.execute(_REPLACE_HASH_END_SESSIONS, user_id, hashed)
+
+
 async def disable_user(pool: asyncpg.Pool, user_id: UUID) -> User:
     """The user can no longer sign in, refresh or act; its refresh tokens are revoked."""
     async with pool.acquire() as conn, conn.transaction():
@@ -120,9 +162,13 @@ async def authenticate_password(pool: asyncpg.Pool, email: str, password: str) -
     return await get_user(pool, row["user_id"])
 
 
-async def resolve_user_principal(pool: asyncpg.Pool, user_id: UUID) -> Principal | None:
-    """The user's principal with every grant, in one query; None if unknown or disabled."""
-    row = await pool.fetchrow(_PRINCIPAL, user_id)
+async def resolve_user_principal(
+    pool: asyncpg.Pool, user_id: UUID, epoch: int | None = None
+) -> Principal | None:
+    """The user's principal with every grant, in one query; None if unknown, disabled, or
+    if the session or token it is for was issued in another `epoch` than the user's (its
+    password changed since; None: no session, the user as they are)."""
+    row = await pool.fetchrow(_PRINCIPAL, user_id, epoch)
     if row is None:
         return None
     return Principal(

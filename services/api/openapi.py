@@ -119,7 +119,7 @@ def error_statuses(handler: HTTPRouteHandler, path: str) -> set[int]:
         statuses |= {409, 413, 415}
         if "{tenant_id" in path:
             statuses |= {412}
-    if path.endswith("/auth/token"):
+    if path.endswith(("/auth/token", "/auth/password/change")):
         statuses |= {401, 429}
     if path.endswith("/auth/refresh"):
         statuses |= {401}

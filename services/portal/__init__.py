@@ -23,6 +23,7 @@ from litestar.static_files import create_static_files_router
 
 from services.bootstrap import System
 from services.portal.config import PortalSettings
+from services.portal.controllers.account import AccountController
 from services.portal.controllers.audit import AuditController
 from services.portal.controllers.dashboard import DashboardController
 from services.portal.controllers.history import HistoryController
@@ -70,6 +71,7 @@ def portal_router(system: System, settings: Any) -> Router:
         path="/",
         route_handlers=[
             SessionController,
+            AccountController,
             PortfolioController,
             DashboardController,
             KeyResultController,

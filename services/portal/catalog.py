@@ -570,6 +570,35 @@ _SIGN_IN: M = {
         "it": "Password salvata: d'ora in poi entra con la tua email e questa password.",
         "en": "Password saved: from now on, sign in with your email and this password.",
     },
+    "notice.password_changed": {
+        "it": "Password cambiata: sei uscito da ogni altro dispositivo e browser.",
+        "en": "Password changed: you are signed out of every other device and browser.",
+    },
+    "account.title": {"it": "Il tuo account", "en": "Your account"},
+    "account.name": {"it": "Nome", "en": "Name"},
+    "account.change": {"it": "Cambia la password", "en": "Change your password"},
+    "account.signs_out": {
+        "it": "Cambiandola esci da ogni altro dispositivo e browser in cui sei entrato:"
+        " chi conoscesse quella di prima non entra più.",
+        "en": "Changing it signs you out of every other device and browser: whoever knew the"
+        " old one is out.",
+    },
+    "account.current": {"it": "Password attuale", "en": "Current password"},
+    "account.new": {
+        "it": "Nuova password (almeno 12 caratteri)",
+        "en": "New password (12 characters or more)",
+    },
+    "account.again": {"it": "Ripeti la nuova password", "en": "Repeat the new password"},
+    "account.submit": {"it": "Cambia la password", "en": "Change the password"},
+    "account.wrong_current": {
+        "it": "Non è la tua password attuale: nulla è cambiato.",
+        "en": "This is not your current password: nothing changed.",
+    },
+    "account.unchanged": {
+        "it": "È la password che hai già: scegline un'altra.",
+        "en": "This is the password you have: choose another.",
+    },
+    "account.link": {"it": "Il tuo account", "en": "Your account"},
     "welcome.gone_title": {"it": "Link non più valido", "en": "Link no longer valid"},
     "welcome.signed_in_as": {
         "it": "Sei entrato come {name}: salvando questa password entrerai invece come {email}.",

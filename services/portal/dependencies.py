@@ -61,7 +61,7 @@ async def _signed_in(request: Request[Any, Any, Any], portal: Portal) -> Princip
     session = portal.signer.read(request.cookies.get(SESSION_COOKIE))
     if session is None or await signed_out(portal.system.pool, session):
         return None
-    return await resolve_user_principal(portal.system.pool, session.user_id)
+    return await resolve_user_principal(portal.system.pool, session.user_id, session.epoch)
 
 
 async def provide_viewer(request: Request[Any, Any, Any], portal: PortalDep) -> Principal:

@@ -1,8 +1,10 @@
 """Signed cookies: the session (who signed in, until when) and the CSRF token of forms.
 
-The session cookie holds ``<user id>.<expiry>.<nonce>.<signature>``: HMAC-SHA256 over the
-rest with the portal's key. Nothing else about the user travels in it: the principal and its
-grants are resolved on every request, so a removed membership takes effect at once.
+The session cookie holds ``<user id>.<epoch>.<expiry>.<nonce>.<signature>``: HMAC-SHA256
+over the rest with the portal's key (one of an earlier session epoch, issued before its
+person's password last changed, signs nobody in: tenants.users.resolve_user_principal).
+Nothing else about the user travels in it: the principal and its grants are resolved on
+every request, so a removed membership takes effect at once.
 Forms carry ``csrf_token`` = HMAC(key, nonce of the ``okr_csrf`` cookie): a page of another
 site can neither read the cookie nor compute the token.
 """
@@ -24,7 +26,7 @@ SESSION_COOKIE = "okr_session"
 CSRF_COOKIE = "okr_csrf"
 NOTICE_COOKIE = "okr_notice"
 """A notice for the next page a signed-in person sees, once (its catalog key's last part)."""
-NOTICES = frozenset({"password_saved"})
+NOTICES = frozenset({"password_saved", "password_changed"})
 CSRF_FIELD = "csrf_token"
 SUBMISSION_FIELD = "submission_id"
 """The one-time id of a form as rendered (services.portal.submissions)."""
@@ -41,9 +43,11 @@ VIEWER = "okr_viewer"
 
 @dataclass(frozen=True)
 class Session:
-    """A valid session: whose, and until when (unix seconds)."""
+    """A valid session: whose, of which of their session epochs, until when (unix
+    seconds)."""
 
     user_id: UUID
+    epoch: int
     expires_at: int
     nonce: str
 
@@ -68,11 +72,11 @@ class Signer:
     def _mac(self, purpose: str, text: str) -> str:
         return b64url(hmac.new(self._key, f"{purpose}|{text}".encode(), hashlib.sha256).digest())
 
-    def issue(self, user_id: UUID, now: float | None = None) -> tuple[str, Session]:
-        """A new session cookie value for the user."""
+    def issue(self, user_id: UUID, epoch: int = 0, now: float | None = None) -> tuple[str, Session]:
+        """A new session cookie value for the user, in their session `epoch`."""
         expires = int((now or time.time()) + self.ttl.total_seconds())
-        session = Session(user_id, expires, secrets.token_urlsafe(12))
-        payload = f"{user_id.hex}.{expires}.{session.nonce}"
+        session = Session(user_id, epoch, expires, secrets.token_urlsafe(12))
+        payload = f"{user_id.hex}.{epoch}.{expires}.{session.nonce}"
         return f"{payload}.{self._mac('session', payload)}", session
 
     def read(self, cookie: str | None, now: float | None = None) -> Session | None:
@@ -83,8 +87,8 @@ class Signer:
         if not hmac.compare_digest(signature, self._mac("session", payload)):
             return None
         try:
-            user_hex, expires_text, nonce = payload.split(".")
-            session = Session(UUID(hex=user_hex), int(expires_text), nonce)
+            user_hex, epoch_text, expires_text, nonce = payload.split(".")
+            session = Session(UUID(hex=user_hex), int(epoch_text), int(expires_text), nonce)
         except ValueError:
             return None
         return session if session.expires_at > (now or time.time()) else None

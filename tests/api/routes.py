@@ -39,6 +39,11 @@ class Call:
         return self.method in WRITES
 
     @property
+    def own_account(self) -> bool:
+        """A write of the caller's own account (its password): anyone signed in may."""
+        return self.template.endswith("/auth/password/change")
+
+    @property
     def tenant_scoped(self) -> bool:
         return "{tenant_id" in self.template and "/consultancies/" not in self.template
 

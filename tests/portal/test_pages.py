@@ -110,8 +110,10 @@ def test_a_session_cookie_cannot_be_forged_or_outlive_its_expiry() -> None:
     cookie, session = signer.issue(uuid4(), now=1000.0)
     assert signer.read(cookie, now=1001.0) == session
     assert signer.read(cookie, now=1000.0 + 3601) is None
-    user, expiry, nonce, mac = cookie.split(".")
-    assert signer.read(f"{user}.{int(expiry) + 99999}.{nonce}.{mac}", now=1001.0) is None
+    user, epoch, expiry, nonce, mac = cookie.split(".")
+    assert signer.read(f"{user}.{epoch}.{int(expiry) + 99999}.{nonce}.{mac}", now=1001.0) is None
+    assert signer.read(f"{user}.{int(epoch) + 1}.{expiry}.{nonce}.{mac}", now=1001.0) is None
+    assert signer.issue(uuid4(), 3)[1].epoch == 3  # the person's epoch, signed in it
     assert Signer(b"x" * 32, timedelta(hours=1)).read(cookie, now=1001.0) is None
     assert signer.read("garbage", now=time.time()) is None
     assert signer.csrf_ok("nonce", signer.csrf_token("nonce"))

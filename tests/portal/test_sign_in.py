@@ -120,3 +120,66 @@ async def test_an_invited_person_chooses_a_password_with_their_link(
             await remove_membership(pool, d.TENANT_ID, person.id)
         finally:
             await disable_user(pool, person.id)
+
+
+async def test_a_person_changes_their_password_and_every_other_browser_is_signed_out(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """From their name in the header to their account: a wrong current password, two new
+    ones that differ, or the current one again are each said beside their field and change
+    nothing; then the change: this browser stays in and says so, another browser of theirs
+    (and a copy of its cookie) is signed out, and only the new password signs in."""
+    pool = portal.system.pool
+    person = d.Person(f"cambio-{uuid.uuid4().hex[:6]}@esempio.example", "Carla Neri", "x")
+    user = await create_user(pool, person.email, person.name, password=d.PASSWORD,
+                             user_id=person.id)  # fmt: skip
+    await add_membership(pool, d.TENANT_ID, user.id, Role.CLIENT_MEMBER)
+    page, elsewhere = await open_page(), await open_page()
+    await sign_in(page, person)
+    await sign_in(elsewhere, person)
+    kept = next(c for c in await elsewhere.context.cookies() if c["name"] == "okr_session")
+    await page.locator("header .who").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Il tuo account")
+    await expect(page.locator(".account-email")).to_have_text(person.email)
+    new = "una frase nuova e lunga"
+
+    async def change(current: str, fresh: str, again: str) -> None:
+        await page.get_by_label("Password attuale").fill(current)
+        await page.get_by_label("Nuova password (almeno 12 caratteri)").fill(fresh)
+        await page.get_by_label("Ripeti la nuova password").fill(again)
+        await page.get_by_role("button", name="Cambia la password").click()
+
+    await change("non è questa", new, new)
+    await expect(page.locator("#current-error")).to_have_text(
+        "Non è la tua password attuale: nulla è cambiato."
+    )
+    await change(d.PASSWORD, new, new + "!")
+    await expect(page.locator("#again-error")).to_have_text("Le due password non coincidono.")
+    await change(d.PASSWORD, d.PASSWORD, d.PASSWORD)
+    await expect(page.locator("#new-error")).to_have_text(
+        "È la password che hai già: scegline un'altra."
+    )
+    await change(d.PASSWORD, "corta", "corta")
+    await expect(page.locator("#new-error")).to_contain_text("da 12 a 1024 caratteri")
+    await elsewhere.reload()  # nothing changed: still in there
+    await expect(elsewhere.locator("header .who")).to_have_text(person.name)
+    await shot(page, "account-refused")
+
+    await change(d.PASSWORD, new, new)
+    await expect(page.get_by_role("status")).to_contain_text("Password cambiata")
+    await expect(page.locator("header .who")).to_have_text(person.name)
+    await elsewhere.reload()
+    await expect(elsewhere).to_have_url(re.compile(r"/sign-in"))
+    async with httpx.AsyncClient(base_url=portal.base_url, cookies={
+        "okr_session": kept["value"]}) as browserless:  # fmt: skip
+        old = await browserless.get("/")
+    assert old.headers["location"] == "/sign-in"
+    await sign_in(elsewhere, person)  # the old password
+    await expect(elsewhere.get_by_role("alert")).to_have_text("Email o password errate.")
+    await elsewhere.get_by_label("Password").fill(new)
+    await elsewhere.get_by_role("button", name="Accedi").click()
+    await expect(elsewhere.locator("header .who")).to_have_text(person.name)
+    try:
+        await remove_membership(pool, d.TENANT_ID, user.id)
+    finally:
+        await disable_user(pool, user.id)

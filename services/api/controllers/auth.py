@@ -13,12 +13,20 @@ from services.api.dependencies import (
     PrincipalDep,
     RuntimeDep,
 )
-from services.api.schemas.tenancy import MeOut, PasswordSet, Refresh, SignIn, TokenOut
+from services.api.schemas.tenancy import (
+    MeOut,
+    PasswordChange,
+    PasswordSet,
+    Refresh,
+    SignIn,
+    TokenOut,
+)
 from services.api.security import PUBLIC
-from tenants.auth import sign_in
+from tenants.auth import change_own_password, sign_in
+from tenants.errors import PermissionDeniedError
 from tenants.memberships import suspended_tenants
 from tenants.password_links import set_password_with_link
-from tenants.tokens import TokenPair, refresh_tokens
+from tenants.tokens import TokenPair, issue_token_pair, refresh_tokens
 
 UNKNOWN_IP = "0.0.0.0"  # noqa: S104 - a rate-limit key for clients without an address, not a bind
 
@@ -80,6 +88,26 @@ class AuthController(Controller):
         .../users/{user_id}/password-link): once, within a week; then they sign in. A
         password refused (12 to 1024 characters) keeps the link."""
         await set_password_with_link(runtime.pool, data.token, data.password)
+
+    @post("/password/change", status_code=200, cache_control=SECRET, summary="Change your password")
+    async def change_password(
+        self,
+        data: JSONBody[PasswordChange],
+        request: Request[Any, Any, Any],
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+    ) -> TokenOut:
+        """A person's own password, given the one they have (a wrong one counts as a failed
+        sign-in); a new token pair for this device. Every other session and token of theirs
+        ends, in the portal too: whoever knew the old password is signed out. An API key has
+        no password (403)."""
+        if principal.kind != "user":
+            raise PermissionDeniedError("an API key has no password", field="Authorization")
+        await change_own_password(
+            runtime.pool, runtime.limiter, principal.id, data.current_password,
+            data.new_password, client_ip(request),
+        )  # fmt: skip
+        return token_out(await issue_token_pair(runtime.pool, runtime.tokens, principal.id))
 
     @get("/me", summary="Who am I")
     async def me(self, principal: PrincipalDep, runtime: RuntimeDep) -> MeOut:

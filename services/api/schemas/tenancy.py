@@ -29,6 +29,13 @@ class PasswordSet(Body):
     password: str
 
 
+class PasswordChange(Body):
+    """A signed-in person's current password, and the new one (12 to 1024 characters)."""
+
+    current_password: str
+    new_password: str
+
+
 class Refresh(Body):
     """A refresh token, spent once for a new pair."""
 

@@ -31,7 +31,7 @@ from tenants.errors import (
 from tenants.memberships import suspended_tenants
 from tenants.password_links import link_email, set_password_with_link
 from tenants.principal import Principal
-from tenants.users import authenticate_password
+from tenants.users import authenticate_password, session_epoch
 from tenants.validation import LANGUAGES, MAX_PASSWORD, MIN_PASSWORD
 
 YEAR = 365 * 24 * 3600
@@ -105,7 +105,8 @@ class SessionController(Controller):
         if not errors:
             errors, status, user_id = await self._check(portal, locale, email, password, request)
             if user_id is not None:
-                cookie, _ = portal.signer.issue(user_id)
+                epoch = await session_epoch(portal.system.pool, user_id)
+                cookie, _ = portal.signer.issue(user_id, epoch)
                 ttl = int(portal.signer.ttl.total_seconds())
                 return Redirect(
                     path=safe_next(form.get("next")),
@@ -163,7 +164,8 @@ class SessionController(Controller):
                 previous = portal.signer.read(request.cookies.get(SESSION_COOKIE))
                 if previous is not None:
                     await end_session(portal.system.pool, previous)
-                cookie, _ = portal.signer.issue(user_id)
+                epoch = await session_epoch(portal.system.pool, user_id)
+                cookie, _ = portal.signer.issue(user_id, epoch)
                 ttl = int(portal.signer.ttl.total_seconds())
                 return Redirect(
                     path="/",

@@ -1,0 +1,113 @@
+"""/account: who is signed in, and changing their own password.
+
+A person gives the password they have and a new one, twice. Whoever knew the old one is
+signed out everywhere (tenants.auth.change_own_password); this browser gets a new session.
+A wrong current password counts as a failed sign-in: the same limits hold it. A refusal is
+said beside its field, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Redirect
+
+from services.portal.controllers.session import client_ip
+from services.portal.dependencies import FormDep, LocaleDep, PortalDep, ViewerDep
+from services.portal.sessions import NOTICE_COOKIE, SESSION_COOKIE
+from services.portal.sessions import sign_out as end_session
+from tenants.auth import change_own_password
+from tenants.errors import RateLimitedError, WeakPasswordError, WrongPasswordError
+from tenants.users import session_epoch, user_email
+from tenants.validation import MAX_PASSWORD, MIN_PASSWORD
+
+FIELDS = {"current_password": "current", "new_password": "new"}
+"""The form's field for each field the tenancy layer names."""
+
+
+class AccountController(Controller):
+    """The signed-in person's own account."""
+
+    path = "/account"
+
+    @get("/", name="portal:account")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+    ) -> Response[Any]:
+        return await _page(request, portal, locale, viewer, {})
+
+    @post("/password", name="portal:password-change")
+    async def change_password(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        form: FormDep,
+    ) -> Response[Any]:
+        """Change it, and stay signed in here: back to the page, which says it is done."""
+        current, new = form.get("current", ""), form.get("new", "")
+        errors: dict[str, str] = {}
+        if not current:
+            errors["current"] = locale.t("sign_in.password_required")
+        if new != form.get("again", ""):
+            errors["again"] = locale.t("welcome.mismatch")
+        status = 422
+        if not errors:
+            try:
+                await change_own_password(
+                    portal.system.pool, portal.limiter, viewer.id, current, new,
+                    client_ip(request),
+                )  # fmt: skip
+            except WrongPasswordError:
+                errors["current"] = locale.t("account.wrong_current")
+            except WeakPasswordError as e:
+                errors["new"] = (
+                    locale.t("account.unchanged")
+                    if e.rule == "unchanged"
+                    else locale.t("welcome.weak", min=MIN_PASSWORD, max=MAX_PASSWORD)
+                )
+            except RateLimitedError as e:
+                errors["form"] = locale.t("sign_in.rate_limited", seconds=e.retry_after)
+                status = 429
+            else:
+                return await _signed_in_anew(request, portal, viewer.id)
+        return await _page(request, portal, locale, viewer, errors, status)
+
+
+async def _signed_in_anew(
+    request: Request[Any, Any, Any], portal: PortalDep, user_id: Any
+) -> Response[Any]:
+    """This browser's new session (its old one ended with every other), and the notice."""
+    previous = portal.signer.read(request.cookies.get(SESSION_COOKIE))
+    if previous is not None:
+        await end_session(portal.system.pool, previous)
+    cookie, _ = portal.signer.issue(user_id, await session_epoch(portal.system.pool, user_id))
+    ttl = int(portal.signer.ttl.total_seconds())
+    return Redirect(
+        path="/account",
+        status_code=303,
+        cookies=[
+            portal.pages.cookie(SESSION_COOKIE, cookie, max_age=ttl),
+            portal.pages.cookie(NOTICE_COOKIE, "password_changed", max_age=60),
+        ],
+    )
+
+
+async def _page(
+    request: Request[Any, Any, Any],
+    portal: PortalDep,
+    locale: LocaleDep,
+    viewer: ViewerDep,
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response[Any]:
+    return portal.pages.render(
+        request, "account.html", locale=locale, viewer=viewer, errors=errors, status=status,
+        email=await user_email(portal.system.pool, viewer.id),
+    )  # fmt: skip

@@ -11,15 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Redirect
 
-from services.portal.controllers.session import client_ip
+from services.portal.controllers.session import client_ip, signed_in_anew
 from services.portal.dependencies import FormDep, LocaleDep, PortalDep, ViewerDep
-from services.portal.sessions import NOTICE_COOKIE, SESSION_COOKIE
-from services.portal.sessions import sign_out as end_session
 from tenants.auth import change_own_password
 from tenants.errors import RateLimitedError, WeakPasswordError, WrongPasswordError
-from tenants.users import session_epoch, user_email
+from tenants.users import user_email
 from tenants.validation import MAX_PASSWORD, MIN_PASSWORD
 
 FIELDS = {"current_password": "current", "new_password": "new"}
@@ -76,27 +73,10 @@ class AccountController(Controller):
                 errors["form"] = locale.t("sign_in.rate_limited", seconds=e.retry_after)
                 status = 429
             else:
-                return await _signed_in_anew(request, portal, viewer.id)
+                return await signed_in_anew(
+                    request, portal, viewer.id, "/account", "password_changed"
+                )
         return await _page(request, portal, locale, viewer, errors, status)
-
-
-async def _signed_in_anew(
-    request: Request[Any, Any, Any], portal: PortalDep, user_id: Any
-) -> Response[Any]:
-    """This browser's new session (its old one ended with every other), and the notice."""
-    previous = portal.signer.read(request.cookies.get(SESSION_COOKIE))
-    if previous is not None:
-        await end_session(portal.system.pool, previous)
-    cookie, _ = portal.signer.issue(user_id, await session_epoch(portal.system.pool, user_id))
-    ttl = int(portal.signer.ttl.total_seconds())
-    return Redirect(
-        path="/account",
-        status_code=303,
-        cookies=[
-            portal.pages.cookie(SESSION_COOKIE, cookie, max_age=ttl),
-            portal.pages.cookie(NOTICE_COOKIE, "password_changed", max_age=60),
-        ],
-    )
 
 
 async def _page(

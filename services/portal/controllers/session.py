@@ -60,6 +60,27 @@ async def landing(portal: PortalDep, viewer: ViewerDep) -> str:
     return home_of(viewer, await suspended_tenants(portal.system.pool, viewer.id))
 
 
+async def signed_in_anew(
+    request: Request[Any, Any, Any], portal: PortalDep, user_id: UUID, path: str, notice: str
+) -> Redirect:
+    """A password just set: this browser's session (if any) ends on the server too, and a
+    new one of the person's (in their session epoch as it is now) takes them to `path`,
+    where a `notice` says what was done."""
+    previous = portal.signer.read(request.cookies.get(SESSION_COOKIE))
+    if previous is not None:
+        await end_session(portal.system.pool, previous)
+    cookie, _ = portal.signer.issue(user_id, await session_epoch(portal.system.pool, user_id))
+    ttl = int(portal.signer.ttl.total_seconds())
+    return Redirect(
+        path=path,
+        status_code=303,
+        cookies=[
+            portal.pages.cookie(SESSION_COOKIE, cookie, max_age=ttl),
+            portal.pages.cookie(NOTICE_COOKIE, notice, max_age=60),
+        ],
+    )
+
+
 NO_STORE = {"Cache-Control": "no-store"}
 """A page that holds a password link: no cache keeps it."""
 
@@ -161,20 +182,7 @@ class SessionController(Controller):
             except InvalidPasswordLinkError:
                 pass  # the page says the link no longer works
             else:
-                previous = portal.signer.read(request.cookies.get(SESSION_COOKIE))
-                if previous is not None:
-                    await end_session(portal.system.pool, previous)
-                epoch = await session_epoch(portal.system.pool, user_id)
-                cookie, _ = portal.signer.issue(user_id, epoch)
-                ttl = int(portal.signer.ttl.total_seconds())
-                return Redirect(
-                    path="/",
-                    status_code=303,
-                    cookies=[
-                        portal.pages.cookie(SESSION_COOKIE, cookie, max_age=ttl),
-                        portal.pages.cookie(NOTICE_COOKIE, "password_saved", max_age=60),
-                    ],
-                )
+                return await signed_in_anew(request, portal, user_id, "/", "password_saved")
         email = await link_email(portal.system.pool, token)
         return self._welcome(request, portal, locale, token, email, errors, viewer_or_none, 422)
 

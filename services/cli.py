@@ -97,6 +97,19 @@ def parser() -> argparse.ArgumentParser:
     audit_action = audit.add_subparsers(dest="action", required=True)
     audit_verify = audit_action.add_parser("verify", help="recompute a tenant's hash chain")
     audit_verify.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
+    users = sub.add_parser("users", help="people's accounts, for an operator")
+    users_action = users.add_subparsers(dest="action", required=True)
+    reset = users_action.add_parser(
+        "reset-password",
+        help="give a person who forgot their password a new one (printed once), ending"
+        " every session of theirs",
+    )
+    reset.add_argument("--email", required=True, help="the email they sign in with")
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the new password from the first line of stdin instead of making one",
+    )
     serve = sub.add_parser("serve", help="serve the API (and run the projector) until SIGTERM")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (8000)")
@@ -119,6 +132,7 @@ HANDLERS: dict[str, Handler] = {
     "progress": commands.progress,
     "diff": commands.diff,
     "audit": commands.audit,
+    "users": commands.users,
     "serve": serve,
 }
 

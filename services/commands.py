@@ -332,3 +332,41 @@ async def audit(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"chain BROKEN at position {report.first_bad_position}: {report.problem}")
     return 1
+
+
+TEMPORARY_PASSWORD_BYTES = 15
+"""A made password: 20 URL-safe characters, 120 random bits."""
+
+
+async def users(args: argparse.Namespace, settings: Settings) -> int:
+    """`okr users reset-password`: a person who forgot their password gets a new one from
+    an operator (there is no mail to send a link with), who hands it over; every session
+    and token of theirs ends, and they change it at /account. Its link-bound scope, if
+    any, stays (migration 0018)."""
+    import secrets
+
+    from tenants.errors import TenancyError
+    from tenants.users import find_user_by_email, replace_password
+    from tenants.validation import password as valid_password
+
+    made = not args.password_stdin
+    given = secrets.token_urlsafe(TEMPORARY_PASSWORD_BYTES) if made else sys.stdin.readline()
+    try:
+        chosen = valid_password(given.removesuffix("\n"))
+    except TenancyError as error:
+        raise SystemExit(f"okr: {error.message}: nothing changed") from None
+    with admin_database(settings) as dsn:
+        async with running_system(settings, dsn, migrate=False) as system:
+            try:
+                person = await find_user_by_email(system.pool, args.email)
+            except TenancyError as error:
+                raise SystemExit(f"okr: --email: {error.message}") from None
+            if person is None:
+                raise SystemExit(f"okr: no account signs in with {args.email}: nothing changed")
+            if person.disabled_at is not None:
+                raise SystemExit(f"okr: the account of {person.email} is disabled: nothing changed")
+            await replace_password(system.pool, person.id, chosen)
+    said = f"is now: {chosen}" if made else "is the one given"
+    print(f"the password of {person.email} {said}")
+    print("every session and token of theirs ended; they change it at /account")
+    return 0

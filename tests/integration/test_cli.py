@@ -31,12 +31,12 @@ T = TypeVar("T")
 
 
 def okr(
-    dsn: str, *args: str, env: dict[str, str] | None = None
+    dsn: str, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"DATABASE_URL": dsn} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "services.cli", *args],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+        env=env, input=stdin, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 
 
@@ -369,3 +369,49 @@ async def test_a_rebuild_ended_by_sigterm_leaves_no_shadow_tables(
         assert await holder.fetchval(shadows) == 0
     finally:
         await holder.close()
+
+
+async def test_an_operator_gives_a_person_who_forgot_their_password_a_new_one(
+    databases: DatabaseFactory,
+) -> None:
+    """`okr users reset-password` makes a password (printed once) or takes one from stdin:
+    only it signs in then, and every session of theirs ended. An unknown email, or a
+    password given out of the rule, is said in a line and changes nothing."""
+    from tenants.users import authenticate_password, create_user, resolve_user_principal
+
+    dsn = await databases.create()
+    assert okr(dsn, "migrate").returncode == 0
+    email, old = f"smemorata-{uuid.uuid4().hex[:6]}@esempio.example", "la vecchia password"
+    conn_pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    try:
+        person = await create_user(conn_pool, email, "Smemorata", password=old)
+        made = okr(dsn, "users", "reset-password", "--email", email.upper())
+        assert made.returncode == 0, made.stderr
+        new = re.search(r"is now: (\S+)$", made.stdout.splitlines()[0])
+        assert new is not None and len(new[1]) == 20
+        assert "they change it at /account" in made.stdout
+        assert await authenticate_password(conn_pool, email, old) is None
+        assert await authenticate_password(conn_pool, email, new[1]) is not None
+        assert await resolve_user_principal(conn_pool, person.id, 0) is None  # sessions ended
+        assert await resolve_user_principal(conn_pool, person.id, 1) is not None
+
+        given = "una scelta dall'operatore"
+        reset = ("users", "reset-password", "--email", email, "--password-stdin")
+        chosen = okr(dsn, *reset, stdin=given + "\n")
+        assert chosen.returncode == 0, chosen.stderr
+        assert given not in chosen.stdout  # not printed back
+        assert await authenticate_password(conn_pool, email, given) is not None
+
+        short = okr(dsn, *reset, stdin="corta\n")
+        assert short.returncode == 1
+        assert short.stderr.strip() == (
+            "okr: password must be 12 to 1024 characters: nothing changed"
+        )
+        nobody = okr(dsn, "users", "reset-password", "--email", "nessuno@esempio.example")
+        assert nobody.returncode == 1
+        assert nobody.stderr.strip() == (
+            "okr: no account signs in with nessuno@esempio.example: nothing changed"
+        )
+        assert await authenticate_password(conn_pool, email, given) is not None
+    finally:
+        await conn_pool.close()

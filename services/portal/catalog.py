@@ -263,10 +263,19 @@ _CHECK_IN: M = {
         "en": "{value} is far from the start ({start}) and today's target ({target}): if it"
         " is right, save it again.",
     },
+    "revision.far_off_threshold": {
+        "it": "{value} è molto lontano dalla soglia di oggi ({target}): se è giusto, salvalo"
+        " di nuovo.",
+        "en": "{value} is far from today's threshold ({target}): if it is right, save it again.",
+    },
     "revision.reason_missing": {"it": "Scrivi perché lo sposti.", "en": "Say why you move it."},
     "error.target.unchanged": {
         "it": "Il traguardo è già questo: una revisione lo sposta.",
         "en": "That is the target already: a revision moves it.",
+    },
+    "check_in.far_off_threshold": {
+        "it": "{value} è molto lontano dalla soglia ({target}): se è giusto, registralo di nuovo.",
+        "en": "{value} is far from the threshold ({target}): if it is right, record it again.",
     },
     "check_in.far_off": {
         "it": "{value} è molto lontano dalla partenza ({start}) e dal traguardo ({target}):"

@@ -148,6 +148,42 @@ async def test_a_value_far_from_start_and_target_is_confirmed_first(
     await expect(page.locator(".current-value")).to_have_text("44")
 
 
+async def test_a_guardrail_value_far_from_its_threshold_is_confirmed_first(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """ "9.500" on on-time deliveries of at least 92 % (a slip for 95,00): a guardrail has
+    no start, and the value was saved at once as 9.500 %, met. The page asks first, saying
+    the threshold, and records nothing; sent again as it is, it is recorded. A correction
+    to such a value is asked about too."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=30), 300, "Consegne puntuali almeno al 92 %",
+        kind="stay_above", target=92, unit=Unit(UnitKind.PERCENT),
+    )  # fmt: skip
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await page.get_by_label("Valore", exact=True).fill("9.500")
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    await expect(page.locator("#ci-value-error")).to_have_text(
+        "9.500\u00a0% è molto lontano dalla soglia (92\u00a0%): se è giusto, registralo di nuovo."
+    )
+    await expect(page.locator(".check-in")).to_have_count(0)
+    await page.get_by_label("Valore", exact=True).fill("95")
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    await expect(page.get_by_role("status")).to_have_text("Aggiornamento registrato.")
+
+    await page.locator("details.ci-correct summary").first.click()
+    correction = page.locator("form.correction-form").first
+    await correction.get_by_label("Valore corretto").fill("9.600")
+    await correction.get_by_label("Motivo").fill("il reparto 2")
+    await correction.get_by_role("button", name="Salva la correzione").click()
+    await expect(page.locator("form.correction-form .field-error").first).to_contain_text(
+        "è molto lontano dalla soglia (92\u00a0%)"
+    )
+    await expect(page.locator(".current-value")).to_have_text("95\u00a0%")
+
+
 async def test_a_key_result_fed_by_a_retired_kpi_says_so(
     open_page: Opener, portal: PortalServer
 ) -> None:

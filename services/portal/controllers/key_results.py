@@ -687,7 +687,12 @@ async def _written(
 def _far_said(
     locale: Locale, kr: KeyResultView, value: Decimal, key: str = "check_in.far_off"
 ) -> str:
-    """What asks about a far-off value: it, the start and the target, in their unit."""
+    """What asks about a far-off value: it, the start and the target, in their unit (a
+    guardrail's threshold alone: it has no start)."""
+    if kr.kind in _GUARDRAILS:
+        return locale.t(
+            f"{key}_threshold", value=locale.value(value, kr), target=locale.value(kr.target, kr)
+        )
     return locale.t(
         key, value=locale.value(value, kr), start=locale.value(kr.start, kr),
         target=locale.value(kr.target, kr),
@@ -697,13 +702,18 @@ def _far_said(
 def _far_off(kr: KeyResultView, value: Decimal, *, latest: bool = True) -> bool:
     """Whether a value of an increase or decrease lies further from its start, target (and
     `latest` value) than twice the way from start to target: likely a slip of the keyboard
-    ("1,000" typed for 1.000.000, read as 1)."""
-    if kr.kind not in _RANGED or kr.start is None:
+    ("1,000" typed for 1.000.000, read as 1). A guardrail's, further from its threshold
+    (and latest value) than twice the threshold ("9.500" typed for 95,00 on "at least
+    92 %"), as a KPI's from its thresholds."""
+    if kr.kind in _GUARDRAILS:
+        known, span = [kr.target], abs(kr.target) or Decimal(1)
+    elif kr.kind in _RANGED and kr.start is not None:
+        known, span = [kr.start, kr.target], abs(kr.target - kr.start)
+    else:
         return False
-    known = [kr.start, kr.target]
     if latest and kr.latest is not None:
         known.append(kr.latest.value)
-    return far_from(known, abs(kr.target - kr.start), value)
+    return far_from(known, span, value)
 
 
 def far_from(known: list[Decimal], span: Decimal, value: Decimal) -> bool:
@@ -712,6 +722,7 @@ def far_from(known: list[Decimal], span: Decimal, value: Decimal) -> bool:
 
 
 _RANGED = frozenset({"increase", "decrease"})
+_GUARDRAILS = frozenset({"stay_above", "stay_below"})
 
 
 def _corrected_after_close(lines: list[HistoryLine], cycle: CycleView) -> bool:

@@ -176,11 +176,16 @@ def alignments(
     return out
 
 
-def next_cycle_days(ends: Iterable[date], today: date) -> tuple[date, date]:
-    """The days a new cycle's form proposes: the quarter after the last cycle ends, or the
-    quarter that begins this month without any."""
+def next_cycle_days(
+    ends: Iterable[date], today: date, fiscal_start_month: int = 1
+) -> tuple[date, date]:
+    """The days a new cycle's form proposes: the quarter after the last cycle ends, or,
+    without any, the quarter of the fiscal year (it begins in `fiscal_start_month`) that
+    today is in (it proposed three months from this one: November to January)."""
     last = max(ends, default=None)
-    first = last + timedelta(days=1) if last else today.replace(day=1)
+    back = (today.month - fiscal_start_month) % 3  # months since this fiscal quarter began
+    quarter = date(today.year - (today.month <= back), (today.month - back - 1) % 12 + 1, 1)
+    first = last + timedelta(days=1) if last else quarter
     month = first.month + 2
     after = date(first.year + month // 12, month % 12 + 1, 1)  # the month after three
     return first, after - timedelta(days=1)

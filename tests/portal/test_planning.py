@@ -11,6 +11,28 @@ from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import a_colleague, a_company_of_its_own, projected
 
 
+async def test_a_first_cycle_is_proposed_as_the_fiscal_quarter_of_today(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A new client's first cycle: the form proposed three months from the first of this
+    month (November to January, called a quarter), whatever the company's fiscal year. It
+    proposes the quarter of its fiscal year that today is in (here the year begins the
+    month after this one, so the quarter began two months ago and ends with this month)."""
+    month = portal.today.month % 12 + 1
+    client, person, _, _ = await a_company_of_its_own(portal.system, month=month)
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}")
+    await page.locator(".plan-cycle summary").click()
+    form = page.locator(".plan-cycle form")
+
+    ends = portal.today.replace(day=28) + timedelta(days=4)
+    ends -= timedelta(days=ends.day)  # the last day of this month
+    starts = (portal.today.replace(day=1) - timedelta(days=40)).replace(day=1)
+    await expect(form.get_by_label("Primo giorno")).to_have_value(starts.isoformat())
+    await expect(form.get_by_label("Ultimo giorno")).to_have_value(ends.isoformat())
+
+
 async def test_a_consultant_plans_a_cycle_its_objectives_and_key_results(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -223,14 +223,14 @@ async def build_world(system: System, admin_dsn: str, today: date) -> dict[UUID,
 
 
 async def a_company_of_its_own(
-    system: System, role: str = "client_admin"
+    system: System, role: str = "client_admin", *, month: int = 1
 ) -> tuple[Client, d.Person, OKRApplication, Context]:
     """A client company made for one test, in the other consultancy (so the portfolios
-    other tests count stay as they are), with one person of `role` named Luca Conti, and
-    the application acting as them."""
+    other tests count stay as they are), its fiscal year from `month`, with one person of
+    `role` named Luca Conti, and the application acting as them."""
     client = Client(uuid.uuid4(), "Forno Gialli", f"forno-{uuid.uuid4().hex[:6]}", "#a16207",
                     OTHER_CONSULTANCY)  # fmt: skip
-    await _tenant(system.pool, client)
+    await _tenant(system.pool, client, month=month)
     person = d.Person(f"{client.slug}@gialli.example", "Luca Conti", role)
     await create_user(system.pool, person.email, person.name, password=d.PASSWORD,
                       user_id=person.id)  # fmt: skip

@@ -160,14 +160,15 @@ async def dashboard_page(
         as_of=None, status=status, cycle_said=said, cycle_refused=refused, rescored=rescored,
         can_activate=viewer.can(tenant.id, Permission.EDIT_OKRS),
         can_close=viewer.can(tenant.id, Permission.CLOSE_CYCLES),
-        plan=_planning(state, names, today) if viewer.can(tenant.id, Permission.EDIT_OKRS)
+        plan=_planning(state, names, today, tenant) if viewer.can(tenant.id, Permission.EDIT_OKRS)
         else None, planned=planned, can_measure=viewer.can(tenant.id, Permission.CHECK_IN),
     )  # fmt: skip
 
 
-def _planning(state: ProgressView, names: Names, today: date) -> Planning:
-    """What the planning forms offer."""
-    starts_on, ends_on = next_cycle_days((c.ends_on for c in state.cycles.values()), today)
+def _planning(state: ProgressView, names: Names, today: date, tenant: Tenant) -> Planning:
+    """What the planning forms offer (a first cycle: a quarter of the tenant's fiscal year)."""
+    ends = (c.ends_on for c in state.cycles.values())
+    starts_on, ends_on = next_cycle_days(ends, today, tenant.fiscal_year_start_month)
     parents = parents_by_cycle(state)
     return Planning(
         people=people_choices(names), parents=parents, aligns=alignments(state, parents),

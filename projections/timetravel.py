@@ -137,10 +137,10 @@ Dated = CheckInView | MeasurementView
 
 def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> Iterator[Change]:
     """The values of past business days that changed between the two states: a check-in
-    or measurement recorded late for a day before the first state's latest, or one
-    corrected. The days up to the first state's latest value, and before the second's
-    (a change of the latest value is the item's "value" change); each day that has a
-    value on either side, its value being the one of its latest dated day up to it."""
+    or measurement recorded late for a day before the first state's latest (before it,
+    that day had no value of its own: None), or one corrected. The days up to the first
+    state's latest value, and before the second's (a change of the latest value is the
+    item's "value" change)."""
     kind, item_id = key
     was: Sequence[Dated]
     now: Sequence[Dated]
@@ -156,14 +156,11 @@ def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> I
     if not before or not after:
         return
     until = min(next(reversed(before)), next(reversed(after)) - timedelta(days=1))
-    value_before = value_after = None
-    for day in sorted(before.keys() | after.keys()):
-        if day > until:
-            return
-        value_before = before.get(day, value_before)
-        value_after = after.get(day, value_after)
-        if value_before != value_after:
-            yield Change(kind, item_id, title, "value", text(value_before), text(value_after), day)
+    for day in sorted(day for day in before.keys() | after.keys() if day <= until):
+        if before.get(day) != after.get(day):
+            yield Change(
+                kind, item_id, title, "value", text(before.get(day)), text(after.get(day)), day
+            )
 
 
 def _by_day(dated: Sequence[Dated]) -> dict[date, Decimal]:

@@ -279,12 +279,12 @@ def test_an_earlier_day_s_value_revised_is_named_by_its_day() -> None:
     kr = uuid4()
     changes = [
         Change("key_result", kr, "Costi", "value", "79", "80"),
-        Change("key_result", kr, "Costi", "value", "75", "77", date(2027, 1, 25)),
+        Change("key_result", kr, "Costi", "value", None, "77", date(2027, 1, 25)),
     ]
     (group,) = diff_groups(changes, ProgressView(), IT, {})
-    assert group.rows == [("valore", "79", "80"), ("valore del 25 gen 2027", "75", "77")]
+    assert group.rows == [("valore", "79", "80"), ("valore del 25 gen 2027", "—", "77")]
     (group,) = diff_groups(changes, ProgressView(), EN, {})
-    assert group.rows[1] == ("value of 25 Jan 2027", "75", "77")
+    assert group.rows[1] == ("value of 25 Jan 2027", "—", "77")
 
 
 def test_a_history_line_says_its_values_in_their_unit() -> None:

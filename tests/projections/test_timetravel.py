@@ -221,9 +221,10 @@ def test_diff_says_what_changed_of_each_kpi() -> None:
 def test_diff_says_which_earlier_day_s_value_a_late_check_in_or_a_correction_revised() -> None:
     """A check-in recorded late for a day before the latest, or a correction of an older
     one, leaves both trees alike (the latest value stands): the diff said nothing of them.
-    It names each such day, with its value as known at each instant (a day with no
-    check-in of its own had the value of the one before). A correction of the latest
-    value is the value's change; a check-in for a later day is not a revision."""
+    It names each such day, with the value recorded for it as known at each instant
+    (none, before a late check-in: "10" carried from an earlier day read as if 10 had been
+    recorded for it). A correction of the latest value is the value's change; a check-in
+    for a later day is not a revision."""
     log = Log()  # as _late_check_in_log
     cycle = active_quarter(log)
     kr = key_result(log, cycle, objective(log, cycle), "Contratti", "increase", start=0, target=100)
@@ -253,10 +254,10 @@ def test_diff_says_which_earlier_day_s_value_a_late_check_in_or_a_correction_rev
 
     assert revised(since, measured) == [
         Change("key_result", kr.id, "Contratti", "value", "10", "12", date(2027, 1, 8)),
-        Change("key_result", kr.id, "Contratti", "value", "10", "15", LAST_WEEK),
+        Change("key_result", kr.id, "Contratti", "value", None, "15", LAST_WEEK),
     ]
     assert revised(measured) == [
-        Change("kpi", watched.id, "Risposta", "value", "95", "88", date(2027, 1, 12)),
+        Change("kpi", watched.id, "Risposta", "value", None, "88", date(2027, 1, 12)),
     ]
     latest = len(log.records)
     kr.correct_check_in(check_in_id=last, value=36, reason="refuso", author="ada")

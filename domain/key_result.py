@@ -668,10 +668,14 @@ class KeyResult(Aggregate):
 
     @property
     def guardrail_tally(self) -> tuple[int, int]:
-        """(check-ins that met the target, all check-ins), on corrected values."""
+        """(business days whose value met the target, days checked in), on corrected
+        values: a day's value is the last recorded for it (one checked in again the same
+        day counts once, as the chart shows it)."""
         kind, target = self.kind, self._target
-        texts = columns.items(self._check_ins["value"])
-        return sum(progress.is_met(kind, target, Decimal(text)) for text in texts), len(texts)
+        days = dict(zip(columns.items(self._check_ins["on"]),
+                        columns.items(self._check_ins["value"]), strict=True))  # fmt: skip
+        met = sum(progress.is_met(kind, target, Decimal(text)) for text in days.values())
+        return met, len(days)
 
     @property
     def score(self) -> Decimal:

@@ -716,10 +716,10 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 7  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
+    version = 8  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
     # portfolio's progress is none while nothing of its active cycles is measured; 7: a done
     # milestone is never overdue (quiet_since), and rm_portfolio says the last closed and the
-    # next planned cycle
+    # next planned cycle; 8: a guardrail's tally counts days, a day checked in again once
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

@@ -195,11 +195,13 @@ def raw_progress(kr: KeyResultView, check_in: CheckInView | None) -> Decimal | N
 
 
 def guardrail_tally(kr: KeyResultView) -> tuple[int, int] | None:
-    """Guardrails: (check-ins that met the current target, all check-ins), on corrected values."""
+    """Guardrails: (business days whose value met the current target, days checked in),
+    on corrected values; a day's value is the last recorded for it (KeyResult's tally)."""
     if not KRKind(kr.kind).is_guardrail:
         return None
-    met = sum(progress.is_met(kr.kind, kr.target, c.value) for c in kr.check_ins)
-    return met, len(kr.check_ins)
+    days = {c.on: c.value for c in kr.check_ins}  # in recording order: the last one stays
+    met = sum(progress.is_met(kr.kind, kr.target, value) for value in days.values())
+    return met, len(days)
 
 
 def kpi_health(kpi: KPIView, measurement: MeasurementView | None) -> str | None:

@@ -171,6 +171,19 @@ def test_guardrail_takes_a_threshold_and_scores_the_share_met() -> None:
     assert kr.status(window_start=Q1_START, on=date(2027, 1, 26)) is Status.ON_TRACK
 
 
+def test_a_guardrail_day_checked_in_again_counts_once() -> None:
+    """The share is of days: a day checked in twice (the chart keeps its last value) is
+    one day, with its last value; checking in again could otherwise raise the score."""
+    cycle = a_cycle()
+    kr = a_key_result(
+        cycle, kind="stay_below", start=None, target=D("5"), target_percent=None, unit=None
+    )
+    for day, value in ((5, "6"), (12, "4"), (12, "7"), (19, "6"), (19, "3"), (19, "2")):
+        kr.record_check_in(cycle=cycle, value=value, on=date(2027, 1, day), author=AUTHOR)
+    assert kr.guardrail_tally == (1, 3)  # the 5th: 6, not met; the 12th: 7, not; the 19th: 2
+    assert kr.score == D(1) / D(3)
+
+
 def test_due_date_defaults_to_cycle_end_and_must_be_inside_the_cycle() -> None:
     """A KR due after its cycle closes could never be graded on time."""
     cycle = a_cycle()

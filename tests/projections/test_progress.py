@@ -424,3 +424,18 @@ def test_status_dates_of_a_cycle_stored_from_year_one() -> None:
     base, at_risk, off_track = rollup.status_dates("increase", D("0.5"), date.min, date(2027, 1, 1))
     assert base == "on_track" and at_risk is not None and off_track is not None
     assert date.min < at_risk <= off_track
+
+
+def test_a_guardrail_s_tally_counts_days_a_day_checked_in_again_once() -> None:
+    """As the domain's score does: the tally the pages show is of days, each with its last
+    value (a second check-in for a day replaces the first, as on the chart)."""
+    from projections.progress_state import guardrail_tally
+
+    log = Log()
+    cycle = active_quarter(log)
+    kr = key_result(log, cycle, objective(log, cycle), "Reclami", "stay_below", start=None,
+                    target=5, target_percent=None, unit=None)  # fmt: skip
+    for day, value in ((5, "6"), (12, "4"), (12, "7"), (19, "3")):
+        check_in(log, cycle, kr, value, date(2027, 1, day))
+
+    assert guardrail_tally(fold_all(log.records).key_results[kr.id]) == (1, 3) == kr.guardrail_tally

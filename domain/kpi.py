@@ -394,9 +394,10 @@ class KPI(Aggregate):
             raise ArchivedError("the KPI is archived", field="kpi_id")
 
     def is_stale(self, today: date) -> bool:
-        """True when no measurement is dated within ``frequency_days`` before ``today``."""
-        latest = self.latest_on
-        return latest is None or (today - latest).days > self._frequency_days
+        """True when no measurement is dated within ``frequency_days`` before ``today``;
+        before its first, when it was made longer ago than that."""
+        since = self.latest_on or self.created_on.date()
+        return (today - since).days > self._frequency_days
 
     @property
     def name(self) -> str:

@@ -21,11 +21,7 @@ from domain import progress
 from domain.values import CycleState, Health, Status
 from projections import rollup
 from projections.codec import table_of
-from projections.progress_state import (
-    ProgressView,
-    kpi_health,
-    overdue,
-)
+from projections.progress_state import ProgressView, kpi_due_after, kpi_health
 from projections.progress_tree import DEFAULT_CADENCE_DAYS, key_result_node
 from projections.rollup import KeyResultDays, stale_on, status_on
 
@@ -80,6 +76,9 @@ class PortfolioRow(msgspec.Struct, frozen=True):
     next_cycle: str | None = None
     """The name of the cycle in planning that starts first, and its first day."""
     next_cycle_starts_on: date | None = None
+    kpis_late: int = 0
+    """Live KPIs measured, but not within their frequency since (of any colour: a green
+    one too); kpis_stale counts those and the ones never measured a frequency after made."""
 
 
 def _active_cycles(state: ProgressView) -> list[UUID]:
@@ -146,20 +145,22 @@ def portfolio_row(
     return _summary(
         portfolio_facts(state), today, Counter(n.status for n in nodes),
         sum(n.stale for n in nodes),
-        [(None if k.latest is None else k.latest.on, k.frequency_days) for k in live_kpis],
+        [(None if k.latest is None else k.latest.on, kpi_due_after(k, k.latest))
+         for k in live_kpis],
     )  # fmt: skip
 
 
 def portfolio_of_rows(
     facts: PortfolioFacts | None,
     key_results: Iterable[KeyResultDays],
-    kpis: Iterable[tuple[date | None, int]],
+    kpis: Iterable[tuple[date | None, date | None]],
     today: date,
     cadence_days: int,
 ) -> PortfolioRow:
     """portfolio_row's summary from the read model's rows rather than the whole state:
     the tenant's facts (None: it has no log yet), its live key results of active cycles,
-    its live KPIs (their latest measurement's day and their frequency), and the cadence
+    its live KPIs (their latest measurement's day and the last day they are not overdue on,
+    rm_kpis's latest_on and stale_after), and the cadence
     its view is shown with (cadence_of)."""
     days = list(key_results)
     return _summary(
@@ -174,10 +175,10 @@ def _summary(
     today: date,
     statuses: Counter[str],
     stale: int,
-    kpis: list[tuple[date | None, int]],
+    kpis: list[tuple[date | None, date | None]],
 ) -> PortfolioRow:
     """A summary of these facts, statuses, overdue key results and KPIs (their latest
-    measurement's day and frequency: overdue past it, KPIView.is_stale)."""
+    measurement's day, and the last day they are not overdue on: see kpi_due_after)."""
     return PortfolioRow(
         today=today,
         active_cycles=facts.active_cycles,
@@ -192,7 +193,8 @@ def _summary(
         kpis=facts.kpis,
         kpis_red=facts.kpis_red,
         kpis_amber=facts.kpis_amber,
-        kpis_stale=sum(on is None or overdue(on, every, today) for on, every in kpis),
+        kpis_stale=sum(due is None or today > due for _, due in kpis),
+        kpis_late=sum(on is not None and due is not None and today > due for on, due in kpis),
         last_activity=facts.last_activity,
         last_position=facts.last_position,
         kpis_unmeasured=sum(on is None for on, _ in kpis),

@@ -11,7 +11,7 @@ import itertools
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID
@@ -32,6 +32,7 @@ from projections.progress_state import (
     ObjectiveView,
     ProgressView,
     guardrail_tally,
+    kpi_due_after,
     kpi_health,
     quiet_since,
     raw_progress,
@@ -151,7 +152,8 @@ class KeyResultRow(msgspec.Struct, frozen=True):
 
 
 class KPIRow(msgspec.Struct, frozen=True):
-    """rm_kpis: a KPI, its latest measurement and health; stale when today > stale_after."""
+    """rm_kpis: a KPI, its latest measurement and health; stale when today > stale_after (or
+    with none: see kpi_due_after)."""
 
     kpi_id: UUID
     name: str
@@ -599,7 +601,7 @@ def _kpi_row(kpi: KPIView) -> KPIRow:
         latest_on=None if latest is None else latest.on,
         latest_recorded_at=None if latest is None else latest.recorded_at,
         health=kpi_health(kpi, latest),
-        stale_after=None if latest is None else latest.on + timedelta(days=kpi.frequency_days),
+        stale_after=kpi_due_after(kpi, latest),
     )
 
 
@@ -719,7 +721,8 @@ class ProgressProjection:
     version = 8  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
     # portfolio's progress is none while nothing of its active cycles is measured; 7: a done
     # milestone is never overdue (quiet_since), and rm_portfolio says the last closed and the
-    # next planned cycle; 8: a guardrail's tally counts days, a day checked in again once
+    # next planned cycle; 8: a guardrail's tally counts days, a day checked in again once,
+    # and a KPI never measured is overdue a frequency after it was made, not at once
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

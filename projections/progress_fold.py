@@ -241,6 +241,7 @@ def _kpi_created(state: ProgressView, e: KPI.Created, r: Recorded) -> ProgressVi
         red=e.red,
         frequency_days=e.frequency_days,
         owner=e.owner,
+        created_at=r.recorded_at,
     )
     return replace(state, kpis=_put(state.kpis, e.originator_id, kpi))
 

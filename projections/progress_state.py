@@ -7,7 +7,7 @@ frozen: the fold replaces what changed and shares the rest, so an older state ne
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -134,6 +134,8 @@ class KPIView(msgspec.Struct, frozen=True, gc=False):
     latest: MeasurementView | None = None
     linked_key_results: tuple[UUID, ...] = ()
     """Key results this KPI says it feeds (its own record; key results also name their KPI)."""
+    created_at: datetime | None = None
+    """When it was made: its first measurement is due a frequency after (see kpi_due_after)."""
 
 
 class ProgressView(msgspec.Struct, frozen=True, gc=False):
@@ -212,8 +214,21 @@ def kpi_health(kpi: KPIView, measurement: MeasurementView | None) -> str | None:
 
 
 def kpi_stale(kpi: KPIView, measurement: MeasurementView | None, today: date) -> bool:
-    """Overdue: no measurement dated within ``frequency_days`` before ``today`` (KPI.is_stale)."""
-    return measurement is None or overdue(measurement.on, kpi.frequency_days, today)
+    """Overdue: no measurement dated within ``frequency_days`` before ``today``, nor made
+    within them, for one never measured (KPI.is_stale)."""
+    due_after = kpi_due_after(kpi, measurement)
+    return due_after is None or today > due_after
+
+
+def kpi_due_after(kpi: KPIView, measurement: MeasurementView | None) -> date | None:
+    """The last day a KPI is not overdue on: a frequency after its measurement's day, or
+    after the day it was made, before its first (None: not known, a state folded before
+    KPIs kept that day: overdue)."""
+    if measurement is not None:
+        return measurement.on + timedelta(days=kpi.frequency_days)
+    if kpi.created_at is None:
+        return None
+    return kpi.created_at.date() + timedelta(days=kpi.frequency_days)
 
 
 def overdue(since: date, every: int, today: date) -> bool:

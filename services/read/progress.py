@@ -323,9 +323,9 @@ async def portfolio(
     days: dict[UUID, list[KeyResultDays]] = {tenant_id: [] for tenant_id in ids}
     for r in key_results:
         days[r["tenant_id"]].append(KeyResultDays(*list(r)[1:]))
-    measured: dict[UUID, list[tuple[date | None, int]]] = {tenant_id: [] for tenant_id in ids}
+    measured: dict[UUID, list[tuple[date | None, date | None]]] = {t: [] for t in ids}
     for r in kpis:
-        measured[r["tenant_id"]].append((r["latest_on"], r["frequency_days"]))
+        measured[r["tenant_id"]].append((r["latest_on"], r["stale_after"]))
     given = cadence_days or {}
 
     def cadence(tenant_id: UUID) -> int:  # the log's, else the directory's (cadence_of)
@@ -354,6 +354,6 @@ _LIVE_KEY_RESULTS = (
     " AND NOT k.archived"
 )
 _LIVE_KPIS = (
-    "SELECT tenant_id, latest_on, frequency_days FROM rm_kpis"
+    "SELECT tenant_id, latest_on, stale_after FROM rm_kpis"
     " WHERE tenant_id = ANY($1) AND NOT archived"
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -128,9 +128,12 @@ def test_duplicate_measurement_id_is_refused() -> None:
 
 
 def test_kpi_is_stale_when_no_measurement_is_within_its_frequency() -> None:
-    """A weekly KPI not updated for 8 days is overdue; one never measured is stale."""
+    """A weekly KPI not updated for 8 days is overdue; one never measured, a week after it
+    was made (the day it was made, it is not overdue yet)."""
     kpi = a_kpi()
-    assert kpi.is_stale(date(2027, 1, 1))
+    made = kpi.created_on.date()
+    assert not kpi.is_stale(made + timedelta(days=7))
+    assert kpi.is_stale(made + timedelta(days=8))
     kpi.record_measurement(value=D(19), on=date(2027, 1, 1), author=AUTHOR)
     assert not kpi.is_stale(date(2027, 1, 8))
     assert kpi.is_stale(date(2027, 1, 9))

@@ -517,6 +517,10 @@ async def test_a_consultant_defines_a_kpi_on_the_dashboard(
     await expect(tile).to_contain_text("90")
     await expect(tile).to_contain_text("80")
     await expect(tile.locator(".plan-measurement")).to_have_count(1)  # ready to be measured
+    # made a minute ago: not overdue yet, and "never measured" said once (it read "Nessuna
+    # misura · Misura in ritardo · Mai misurato")
+    await expect(tile.locator(".kpi-state")).to_have_text("")
+    await expect(tile).to_contain_text("Mai misurato")
 
 
 def test_a_frequency_is_read_in_the_digits_a_person_types() -> None:

@@ -44,7 +44,9 @@ def test_summary_counts_statuses_stale_key_results_and_unhealthy_kpis() -> None:
     assert row.stale_key_results == 0
     assert portfolio_row(fold_all(log.records), date(2027, 2, 23)).stale_key_results == 5
     assert (row.kpis, row.kpis_red, row.kpis_amber, row.kpis_unmeasured) == (4, 1, 1, 1)
-    assert row.kpis_stale == 1  # the one never measured
+    assert (row.kpis_stale, row.kpis_late) == (0, 0)  # the one never measured: made today
+    later = portfolio_row(fold_all(log.records), MID_FEB + timedelta(days=8))
+    assert (later.kpis_stale, later.kpis_late) == (4, 3)  # a week and a day: each overdue
     assert row.progress == (D("0.625") + 0 + D("0.5") + 0 + 1) / 5
     assert row.last_activity == log.records[-1].recorded_at
 

@@ -34,11 +34,6 @@ class Line:
         """KPIs not green: red, amber, and those with no measurement yet."""
         return self.row.kpis_red + self.row.kpis_amber + self.row.kpis_unmeasured
 
-    @property
-    def overdue_kpis(self) -> int:
-        """KPIs measured, but not within their frequency (of any colour: a green one too)."""
-        return self.row.kpis_stale - self.row.kpis_unmeasured
-
 
 def sort_key(name: str) -> Any:
     """How a column sorts; missing values go last whichever the direction."""

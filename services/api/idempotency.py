@@ -16,6 +16,7 @@ run_and_keep serve both, each with its Keeping (what it keeps of an answer, how 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -68,6 +69,9 @@ KEPT_HEADERS = frozenset({"content-type", "etag", "location", "x-okr-position"})
 """What a replay gives back of the first answer's headers (names in lower case)."""
 ABANDONED_AFTER = timedelta(minutes=2)
 """A claim still unanswered after this long belongs to a request that died: take it over."""
+RELEASE_AGAIN = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
+"""Seconds before each new try to release the claim of a failed request while the database
+is out of reach (about ABANDONED_AFTER in all: by then a retry takes the claim over)."""
 
 
 class BodyTooLargeError(HTTPException):
@@ -429,22 +433,19 @@ async def run_and_keep(
         await joined.end(commit=True)
     except _Refused:
         await joined.end(commit=False)
-        with suppress(*CONNECTION_LOST):  # (left claimed, it is taken over in a while)
-            await store.release(key, claim)
+        await _release(store, key, claim)
     except _TakenOver:  # the retry that took it over writes it: this one's events roll back
         await joined.end(commit=False)
         await keeping.refuse(scope, send, "taken_over")
         return
     except CONNECTION_LOST:  # nothing committed, nothing sent yet: the client may retry
         await joined.end(commit=False)
-        with suppress(*CONNECTION_LOST):  # (at once, where only this connection was lost)
-            await store.release(key, claim)
+        await _release(store, key, claim)
         await keeping.refuse(scope, send, "unavailable")
         return
     except BaseException:
         await joined.end(commit=False)
-        with suppress(*CONNECTION_LOST):
-            await store.release(key, claim)
+        await _release(store, key, claim)
         raise
     finally:
         JOINED.reset(token)
@@ -455,6 +456,31 @@ async def run_and_keep(
             await wait()
     for message in messages:
         await send(message)
+
+
+_releasing: set[asyncio.Task[None]] = set()
+"""Releases tried again in the background (kept here: the loop holds its tasks weakly)."""
+
+
+async def _release(store: KeyStore, key: str, claim: Claimed) -> None:
+    """Forget the claim of a request that recorded nothing, so that its retry runs. While
+    the database is out of reach, again in the background, shortly and then less often
+    (RELEASE_AGAIN): left claimed, every retry of a request told 503 "try again in a
+    moment" was told 409 "still running" instead, for ABANDONED_AFTER."""
+    try:
+        await store.release(key, claim)
+    except CONNECTION_LOST:
+        task = asyncio.create_task(_release_again(store, key, claim))
+        _releasing.add(task)
+        task.add_done_callback(_releasing.discard)
+
+
+async def _release_again(store: KeyStore, key: str, claim: Claimed) -> None:
+    for delay in RELEASE_AGAIN:
+        await asyncio.sleep(delay)
+        with suppress(*CONNECTION_LOST):
+            await store.release(key, claim)
+            return
 
 
 class _Refused(Exception):

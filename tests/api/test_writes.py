@@ -635,3 +635,43 @@ async def test_a_keyed_tenancy_write_whose_answer_is_lost_records_nothing(
     assert retried.status_code == 201, retried.text
     listed = await client.get(keys, headers=auth)
     assert [k["name"] for k in listed.json()["items"]].count(name) == 1
+
+
+async def test_a_keyed_write_refused_503_whose_claim_could_not_be_released_runs_again_soon(
+    client: httpx.AsyncClient, world: World, system: System, monkeypatch: Any
+) -> None:
+    """A keyed write whose database was out of reach is told 503 "try again in a moment";
+    its claim is released so that the retry runs. When the release failed too (the
+    server restarting, the pool's other sessions terminated as well), the claim stayed,
+    and for two minutes every retry was told 409 "the first request is still running",
+    of a request that had died. Now the release is tried again shortly, and the retry
+    runs."""
+    from services.api import idempotency
+
+    keep_answer, keep_release = idempotency.KeyStore.answer, idempotency.KeyStore.release
+    failed: list[object] = []
+
+    async def lost(self: Any, *args: Any, **kwargs: Any) -> bool:
+        conn = args[-1] if args else kwargs["conn"]
+        await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return await keep_answer(self, *args, **kwargs)
+
+    async def out_of_reach_once(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not failed:
+            failed.append(args)
+            raise asyncpg.ConnectionDoesNotExistError("connection was closed")
+        await keep_release(self, *args, **kwargs)
+
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"value": "23.5", "on": "2027-02-12", "note": f"unreleased {uuid.uuid4().hex}"}
+    monkeypatch.setattr(idempotency.KeyStore, "release", out_of_reach_once)
+    monkeypatch.setattr(idempotency.KeyStore, "answer", lost)
+    refused = await client.post(check_ins_path(world), headers=headers, json=body)
+    assert refused.status_code == 503, refused.text
+    assert failed
+    monkeypatch.setattr(idempotency.KeyStore, "answer", keep_answer)
+    before = await head(system, world)
+    await asyncio.sleep(1)  # the 503's Retry-After
+    retried = await client.post(check_ins_path(world), headers=headers, json=body)
+    assert retried.status_code == 201, retried.text
+    assert await head(system, world) == before + 1

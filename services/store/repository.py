@@ -23,7 +23,7 @@ from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import Mapper
 from eventsourcing.utils import Environment
 
-from services.db import tenant_transaction, transaction_with
+from services.db import CONNECTION_LOST, tenant_transaction, transaction_with
 from services.settings import Settings
 from services.store.event_store import EventStore, StreamRows
 from services.store.transcoder import MsgspecTranscoder
@@ -87,6 +87,13 @@ class Joined:
         try:
             async with conn.transaction():
                 yield conn
+        except asyncpg.InterfaceError as error:
+            if not held:
+                await self.end(commit=False)
+            lost = error.__context__
+            if isinstance(lost, CONNECTION_LOST):  # the savepoint's rollback, on the closed
+                raise lost from None  # connection, said so in place of the loss: a 500
+            raise
         except BaseException:
             if not held:
                 await self.end(commit=False)

@@ -675,3 +675,34 @@ async def test_a_keyed_write_refused_503_whose_claim_could_not_be_released_runs_
     retried = await client.post(check_ins_path(world), headers=headers, json=body)
     assert retried.status_code == 201, retried.text
     assert await head(system, world) == before + 1
+
+
+async def test_a_keyed_write_whose_connection_is_lost_in_its_append_answers_503(
+    client: httpx.AsyncClient, world: World, system: System, monkeypatch: Any
+) -> None:
+    """A keyed write appends in a savepoint of the request's transaction. Its connection
+    lost in the append (the server restarting), the savepoint's rollback on the closed
+    connection raised InterfaceError in place of the loss, and the client was told 500
+    "internal error" of what was the database out of reach: now 503 with Retry-After,
+    nothing recorded, and the retry records the check-in."""
+    from services.store.event_store import EventStore
+
+    keep = EventStore.append
+
+    async def lost(self: Any, *args: Any, **kwargs: Any) -> Any:
+        await kwargs["conn"].execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return await keep(self, *args, **kwargs)
+
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"value": "24.5", "on": "2027-02-12", "note": f"cut {uuid.uuid4().hex}"}
+    before = await head(system, world)
+    monkeypatch.setattr(EventStore, "append", lost)
+    refused = await client.post(check_ins_path(world), headers=headers, json=body)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["retry-after"] == "1"
+    assert refused.headers["content-type"] == "application/problem+json"
+    monkeypatch.setattr(EventStore, "append", keep)
+    assert await head(system, world) == before
+    retried = await client.post(check_ins_path(world), headers=headers, json=body)
+    assert retried.status_code == 201, retried.text
+    assert await head(system, world) == before + 1

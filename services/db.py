@@ -26,6 +26,7 @@ __all__ = [
     "admit_sql",
     "admit_unflushed_sql",
     "app_dsn",
+    "connection_lost",
     "create_pool",
     "grants_literal",
     "tenant_transaction",
@@ -45,6 +46,19 @@ CONNECTION_LOST: tuple[type[Exception], ...] = (
 )
 """The database out of reach, for now: worth trying again (the projector), or answering 503
 with Retry-After (the API, the portal), rather than failing as a bug would."""
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether `error` says the database is out of reach: one of CONNECTION_LOST, or the
+    InterfaceError asyncpg raises in its place when a transaction block ends on a connection
+    lost in it ("cannot call Transaction.__aexit__(): the underlying connection is closed",
+    the loss as its context): a sign-in cut so by a restart was told 500, as for a bug."""
+    if isinstance(error, CONNECTION_LOST):
+        return True
+    return isinstance(error, asyncpg.InterfaceError) and isinstance(
+        error.__context__, CONNECTION_LOST
+    )
+
 
 APP_ROLE = "okr_app"
 

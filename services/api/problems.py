@@ -28,7 +28,7 @@ from domain.errors import (
     DuplicateIdError,
 )
 from services.app.base import VersionMismatchError
-from services.db import CONNECTION_LOST
+from services.db import CONNECTION_LOST, connection_lost
 from services.read import UnreadableLogError
 from services.store.event_store import ConcurrencyError, TenantErasedError
 from tenants.errors import (
@@ -496,6 +496,14 @@ def unavailable_problem(request: Request[Any, Any, Any], exc: Exception) -> Resp
     )  # fmt: skip
 
 
+def interface_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """asyncpg's InterfaceError: the database out of reach when it was raised ending a
+    transaction on a connection lost in it (see connection_lost), else a bug."""
+    if connection_lost(exc):
+        return unavailable_problem(request, exc)
+    return internal_problem(request, exc)
+
+
 def internal_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.exception("request.failed", error_type=type(exc).__name__)
     detail = "the server could not complete the request"
@@ -525,6 +533,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Handler] = {
     HTTPException: http_problem,
     asyncpg.DataError: data_problem,
     RecursionError: depth_problem,
+    asyncpg.InterfaceError: interface_problem,
     **dict.fromkeys(CONNECTION_LOST, unavailable_problem),
     Exception: internal_problem,
 }

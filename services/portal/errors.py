@@ -21,7 +21,7 @@ from litestar.exceptions.responses import create_exception_response
 from litestar.response import Redirect
 
 from domain.errors import DomainError
-from services.db import CONNECTION_LOST
+from services.db import CONNECTION_LOST, connection_lost
 from tenants.errors import PermissionDeniedError, UnknownTenantError
 from tenants.principal import Principal
 
@@ -114,7 +114,7 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
         return pages.error(request, 400, bad=exc.bad, viewer=exc.viewer)
 
     def internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        if isinstance(exc, DATABASE_DOWN):
+        if connection_lost(exc):  # (an InterfaceError in place of the loss, too)
             return database(request, exc)
         log.exception("portal.request_failed", error_type=type(exc).__name__)
         return pages.error(request, 500)

@@ -18,6 +18,7 @@ from litestar.routes import HTTPRoute
 from services.api.queries import body_struct, refuse_unknown_query
 from services.app import base as app_base
 from services.app.cycles import CycleCommands
+from services.bootstrap import System
 from tests.api.builders import World
 from tests.api.conftest import BODY_LIMIT
 from tests.api.test_views import fresh_key_result
@@ -948,3 +949,25 @@ async def test_a_kpi_s_owner_and_frequency_change_in_one_edit_and_refuse_what_is
     await client.post(f"{kpi}/archive", headers=auth, json={"reason": "non serve più"})
     late = await client.patch(kpi, headers=auth, json={"frequency_days": 14})
     assert assert_problem(late, 409)["errors"][0]["field"] == "kpi_id"
+
+
+async def test_a_transaction_cut_off_by_a_lost_connection_is_503_too(
+    client: httpx.AsyncClient, world: World, system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction block whose connection is lost in it (a sign-in's, a token refresh's,
+    during a restart) ends with asyncpg's InterfaceError "the underlying connection is
+    closed" in place of the loss: it was told 500, as for a bug, where the database was
+    out of reach for a moment."""
+
+    async def cut_off(*args: object, **kwargs: object) -> None:
+        async with system.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    monkeypatch.setattr(CycleCommands, "create", cut_off)
+    refused = await client.post(
+        f"/api/v1/tenants/{world.a.tenant.id}/cycles", headers=world.a.auth("client_admin"),
+        json={"name": "Q3 2027", "starts_on": "2027-07-01", "ends_on": "2027-09-30"},
+    )  # fmt: skip
+    problem = assert_problem(refused, 503)
+    assert refused.headers["retry-after"] == "1"
+    assert [e["rule"] for e in problem["errors"]] == ["database_unavailable"]

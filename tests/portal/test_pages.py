@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -38,6 +39,32 @@ class DownPool:
         raise ConnectionRefusedError("connection refused")
 
 
+def cut_off() -> asyncpg.InterfaceError:
+    """What asyncpg raises ending a transaction block on a connection lost in it."""
+    try:
+        try:
+            raise asyncpg.ConnectionDoesNotExistError("connection was closed")
+        except asyncpg.ConnectionDoesNotExistError:
+            raise asyncpg.InterfaceError(
+                "cannot call Transaction.__aexit__(): the underlying connection is closed"
+            ) from None
+    except asyncpg.InterfaceError as error:
+        return error
+
+
+class CutPool(DownPool):
+    """A pool whose connection was lost in the middle of a transaction."""
+
+    async def fetchrow(self, *args: Any) -> Any:
+        raise cut_off()
+
+    async def fetchval(self, *args: Any) -> Any:
+        raise cut_off()
+
+    def acquire(self) -> Any:
+        raise cut_off()
+
+
 @dataclass
 class DownSystem:
     pool: Any = field(default_factory=DownPool)
@@ -61,6 +88,17 @@ def client() -> Any:
         yield test_client
 
 
+@pytest.fixture
+def cut_client() -> Any:
+    system, settings = DownSystem(pool=CutPool()), FakeSettings()
+    app = Litestar(
+        route_handlers=[portal_router(system, settings)],  # type: ignore[arg-type]
+        **portal_app_config(system, settings),  # type: ignore[arg-type]
+    )
+    with TestClient(app, base_url="http://portal.test") as test_client:
+        yield test_client
+
+
 def signed_in_cookie() -> str:
     own = PortalSettings.derive(FakeSettings())
     cookie, _ = Signer(own.secret, own.session_ttl).issue(uuid4())
@@ -74,6 +112,17 @@ def test_a_lost_database_shows_its_own_page(client: TestClient[Any]) -> None:
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert "Dati momentaneamente irraggiungibili" in response.text
+
+
+def test_a_transaction_cut_off_by_a_lost_connection_shows_that_page_too(
+    cut_client: TestClient[Any],
+) -> None:
+    """asyncpg says "the underlying connection is closed" (an InterfaceError) in place of a
+    connection lost in a transaction: that is the database out of reach too, not a 500."""
+    cut_client.cookies.set(SESSION_COOKIE, signed_in_cookie())
+    response = cut_client.get("/portfolio", headers={"Accept-Language": "it"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
 
 
 def test_pages_need_a_session_and_send_people_to_sign_in(client: TestClient[Any]) -> None:

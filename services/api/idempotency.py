@@ -56,7 +56,7 @@ from services.api.problems import (
     says_nothing,
 )
 from services.api.runtime import runtime_of
-from services.db import CONNECTION_LOST, admit_sql, tenant_transaction
+from services.db import CONNECTION_LOST, admit_sql, connection_lost, tenant_transaction
 from services.store.event_store import EventStore
 from services.store.repository import JOINED, Joined
 from tenants.principal import Principal
@@ -467,9 +467,7 @@ async def _release(store: KeyStore, key: str, claim: Claimed) -> None:
     the database is out of reach, again in the background, shortly and then less often
     (RELEASE_AGAIN): left claimed, every retry of a request told 503 "try again in a
     moment" was told 409 "still running" instead, for ABANDONED_AFTER."""
-    try:
-        await store.release(key, claim)
-    except CONNECTION_LOST:
+    if not await _released(store, key, claim):
         task = asyncio.create_task(_release_again(store, key, claim))
         _releasing.add(task)
         task.add_done_callback(_releasing.discard)
@@ -478,9 +476,19 @@ async def _release(store: KeyStore, key: str, claim: Claimed) -> None:
 async def _release_again(store: KeyStore, key: str, claim: Claimed) -> None:
     for delay in RELEASE_AGAIN:
         await asyncio.sleep(delay)
-        with suppress(*CONNECTION_LOST):
-            await store.release(key, claim)
+        if await _released(store, key, claim):
             return
+
+
+async def _released(store: KeyStore, key: str, claim: Claimed) -> bool:
+    """Release the claim; False if the database was out of reach."""
+    try:
+        await store.release(key, claim)
+    except Exception as error:
+        if not connection_lost(error):
+            raise
+        return False
+    return True
 
 
 class _Refused(Exception):

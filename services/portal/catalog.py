@@ -160,6 +160,7 @@ _DASHBOARD: M = {
     "chart.values": {"it": "Valori", "en": "Values"},
     "chart.corrected": {"it": "Valore prima della correzione", "en": "Value before its correction"},
     "chart.pace": {"it": "Andamento atteso", "en": "Expected pace"},
+    "chart.threshold": {"it": "Soglia", "en": "Threshold"},
     "chart.target": {"it": "Traguardo", "en": "Target"},
     "chart.original_target": {"it": "Traguardo iniziale", "en": "Original target"},
     "chart.today": {"it": "oggi", "en": "today"},

@@ -14,6 +14,7 @@ from uuid import UUID
 from litestar.response import Stream
 from markupsafe import Markup
 
+from domain.values import KRKind
 from projections.progress_state import CheckInView, KeyResultView, KPIView, ProgressView
 from projections.progress_tree import CycleNode, KeyResultNode, KPINode, ObjectiveNode
 from projections.series import pace_line
@@ -208,8 +209,10 @@ def kr_chart(
     """Values over valid time against the expected-pace line and the target; `today` is
     marked as today, or by its date when the chart shows a past day (`as_of`)."""
     cycle = state.cycles[kr.cycle_id]
-    pace = pace_line(kr, cycle)
-    lines = [ChartLine((p1.on, p1.value), (p2.on, p2.value), "pace") for p1, p2 in [pace]]
+    lines = []
+    if not KRKind(kr.kind).is_guardrail:  # its pace is its threshold: the target's line
+        pace = pace_line(kr, cycle)
+        lines += [ChartLine((p1.on, p1.value), (p2.on, p2.value), "pace") for p1, p2 in [pace]]
     end = max([kr.due_on, *(c.on for c in kr.check_ins)])
     lines.append(ChartLine((cycle.starts_on, kr.target), (end, kr.target), "target"))
     if kr.original_target != kr.target:

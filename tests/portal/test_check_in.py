@@ -163,6 +163,13 @@ async def test_a_guardrail_value_far_from_its_threshold_is_confirmed_first(
     page = await open_page()
     await sign_in(page, person)
     await page.goto(f"/t/{client.id}/kr/{kr}")
+    # met or not at each check-in: no pace to keep, so none is drawn nor said (its line lay
+    # on the threshold's, called "Andamento atteso" beside an "Avanzamento atteso oggi")
+    await expect(page.locator("svg.chart line.pace")).to_have_count(0)
+    await expect(page.locator(".legend")).not_to_contain_text("Andamento atteso")
+    await expect(page.locator(".legend")).to_contain_text("Soglia")
+    await expect(page.locator(".kr-summary")).not_to_contain_text("Avanzamento atteso")
+    await expect(page.locator(".kr-summary .bar .expected")).to_have_count(0)
     await page.get_by_label("Valore", exact=True).fill("9.500")
     await page.get_by_role("button", name="Registra l'aggiornamento").click()
     await expect(page.locator("#ci-value-error")).to_have_text(

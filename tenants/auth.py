@@ -18,7 +18,7 @@ from tenants.principal import Principal
 from tenants.ratelimit import IpLike, LoginRateLimiter
 from tenants.tokens import TokenPair, TokenSettings, issue_token_pair, read_access_token
 from tenants.users import (
-    authenticate_password,
+    check_password,
     password_is,
     replace_password,
     resolve_user_principal,
@@ -40,12 +40,13 @@ async def sign_in(
     InvalidCredentialsError (counted) for an unknown email or a wrong password alike.
     """
     attempt = await limiter.attempt(email, ip)
-    user = await authenticate_password(pool, email, password)
-    if user is None:
+    checked = await check_password(pool, email, password)
+    if checked is None:
         await limiter.failed(attempt)
         raise InvalidCredentialsError("wrong email or password")
     await limiter.succeeded(attempt)
-    return await issue_token_pair(pool, settings, user.id)
+    user, epoch = checked
+    return await issue_token_pair(pool, settings, user.id, epoch)
 
 
 async def change_own_password(

@@ -3,9 +3,10 @@
 Access token: HS256 JWT with only sub, iat, exp, jti and the user's session epoch. It
 carries no grants: grants are resolved on every request, so a removed membership or a
 disabled user takes effect at once, and a changed password (a new epoch) ends it.
-Refresh token: 256 random bits, opaque, stored as sha256, single use. Using one issues a new
-one of the same family; presenting a used one again revokes the family (it was stolen, or
-two clients raced: either way, sign in again).
+Refresh token: 256 random bits, opaque, stored as sha256, single use, spent only in the
+session epoch it was issued in. Using one issues a new one of the same family; presenting a
+used one again revokes the family (it was stolen, or two clients raced: either way, sign in
+again).
 """
 
 from __future__ import annotations
@@ -101,10 +102,15 @@ def read_access_token(settings: TokenSettings, token: str) -> AccessClaims:
         raise InvalidTokenError("access token invalid") from None
 
 
-async def issue_token_pair(pool: asyncpg.Pool, settings: TokenSettings, user_id: UUID) -> TokenPair:
-    """A fresh sign-in: an access token and the first refresh token of a new family."""
-    refresh = await _store_refresh_token(pool, settings, user_id, uuid4())
-    return _pair(settings, user_id, refresh, await session_epoch(pool, user_id))
+async def issue_token_pair(
+    pool: asyncpg.Pool, settings: TokenSettings, user_id: UUID, epoch: int | None = None
+) -> TokenPair:
+    """A fresh sign-in: an access token and the first refresh token of a new family, in the
+    session `epoch` its password was checked in (None: the user's now)."""
+    if epoch is None:
+        epoch = await session_epoch(pool, user_id)
+    refresh = await _store_refresh_token(pool, settings, user_id, uuid4(), epoch)
+    return _pair(settings, user_id, refresh, epoch)
 
 
 async def refresh_tokens(
@@ -116,8 +122,9 @@ async def refresh_tokens(
         row = await conn.fetchrow(_SPEND, digest)
         if row is not None:
             user_id = row["user_id"]
-            refresh = await _store_refresh_token(conn, settings, user_id, row["family_id"])
-            return _pair(settings, user_id, refresh, row["session_epoch"])
+            epoch = row["session_epoch"]
+            refresh = await _store_refresh_token(conn, settings, user_id, row["family_id"], epoch)
+            return _pair(settings, user_id, refresh, epoch)
         reused = await conn.execute(_REVOKE_REUSED_FAMILY, digest) != "UPDATE 0"
     rule = "refresh_token_reused" if reused else "invalid_token"
     raise InvalidTokenError("refresh token not usable", rule=rule)
@@ -145,6 +152,7 @@ UPDATE refresh_tokens r SET used_at = now()
   FROM users u
  WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.revoked_at IS NULL
    AND r.expires_at > now() AND u.id = r.user_id AND u.disabled_at IS NULL
+   AND u.session_epoch = r.session_epoch
 RETURNING r.user_id, r.family_id, u.session_epoch
 """
 _REVOKE_REUSED_FAMILY = """
@@ -163,13 +171,18 @@ def _pair(settings: TokenSettings, user_id: UUID, refresh: str, epoch: int) -> T
 
 
 async def _store_refresh_token(
-    db: asyncpg.Pool | asyncpg.Connection, settings: TokenSettings, user_id: UUID, family_id: UUID
+    db: asyncpg.Pool | asyncpg.Connection,
+    settings: TokenSettings,
+    user_id: UUID,
+    family_id: UUID,
+    epoch: int,
 ) -> str:
     token = secrets.token_urlsafe(32)
     await db.execute(
-        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)"
-        " VALUES ($1, $2, $3, $4, now() + $5::interval)",
-        uuid4(), user_id, family_id, _digest(token), settings.refresh_ttl,
+        "INSERT INTO refresh_tokens"
+        " (id, user_id, family_id, token_hash, expires_at, session_epoch)"
+        " VALUES ($1, $2, $3, $4, now() + $5::interval, $6)",
+        uuid4(), user_id, family_id, _digest(token), settings.refresh_ttl, epoch,
     )  # fmt: skip
     return token
 

@@ -22,6 +22,11 @@ _INSERT = (
     f" RETURNING {USER_COLUMNS}"
 )
 _STORE_HASH = "UPDATE users SET password_hash = $2 WHERE id = $1"
+_CREDENTIALS = """
+SELECT c.user_id, c.password_hash, u.session_epoch
+  FROM okr_user_credentials($1) c JOIN users u ON u.id = c.user_id
+"""
+"""An account's password hash and the session epoch it is of, read at one instant."""
 _PRINCIPAL = """
 SELECT u.display_name, u.is_platform_admin,
        (SELECT coalesce(jsonb_object_agg(g.tenant_id, g.role), '{}')
@@ -110,12 +115,15 @@ async def session_epoch(on: asyncpg.Pool | asyncpg.Connection, user_id: UUID) ->
     return int(epoch or 0)
 
 
-async def replace_password(pool: asyncpg.Pool, user_id: UUID, password: str) -> None:
+async def replace_password(
+    on: asyncpg.Pool | asyncpg.Connection, user_id: UUID, password: str
+) -> None:
     """The user's password replaced by this one (checked by the caller), and every session
     and token issued before ended: the account moves to a new epoch, and its refresh
-    tokens are revoked."""
+    tokens are revoked (those stored while this runs are of the epoch before: spent in
+    no other, they refresh nothing)."""
     hashed = await asyncio.to_thread(hash_password, password)
-    await pool.execute(_REPLACE_HASH_END_SESSIONS, user_id, hashed)
+    await on.execute(_REPLACE_HASH_END_SESSIONS, user_id, hashed)
 
 
 async def disable_user(pool: asyncpg.Pool, user_id: UUID) -> User:
@@ -141,6 +149,15 @@ async def authenticate_password(pool: asyncpg.Pool, email: str, password: str) -
 
     A hash made with older argon2 parameters is upgraded on the way.
     """
+    checked = await check_password(pool, email, password)
+    return None if checked is None else checked[0]
+
+
+async def check_password(pool: asyncpg.Pool, email: str, password: str) -> tuple[User, int] | None:
+    """The enabled user with this email and password, and the session epoch the password was
+    read in, which a session or token issued for this sign-in carries: if the password
+    changed meanwhile, what it opens ends with the rest. None if no such user (same cost
+    either way). A hash made with older argon2 parameters is upgraded on the way."""
     if len(password) > valid.MAX_PASSWORD:
         return None  # no such password was ever accepted; do not spend a hash on it
     try:
@@ -149,9 +166,7 @@ async def authenticate_password(pool: asyncpg.Pool, email: str, password: str) -
         clean = None
     row = None
     if clean is not None:
-        row = await pool.fetchrow(
-            "SELECT user_id, password_hash FROM okr_user_credentials($1)", clean
-        )
+        row = await pool.fetchrow(_CREDENTIALS, clean)
     encoded = row["password_hash"] if row is not None else dummy_hash()
     matches = await asyncio.to_thread(verify_password, encoded, password)
     if row is None or not matches:
@@ -159,7 +174,7 @@ async def authenticate_password(pool: asyncpg.Pool, email: str, password: str) -
     if needs_rehash(encoded):  # not set_password: today's length rule must not lock anyone out
         upgraded = await asyncio.to_thread(hash_password, password)
         await pool.execute(_STORE_HASH, row["user_id"], upgraded)
-    return await get_user(pool, row["user_id"])
+    return await get_user(pool, row["user_id"]), int(row["session_epoch"])
 
 
 async def resolve_user_principal(

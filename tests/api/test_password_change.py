@@ -3,15 +3,18 @@ is signed out everywhere, its tokens and refresh tokens; each bad input changes 
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 from uuid import UUID
 
+import asyncpg
 import httpx
 from litestar import Litestar
 
 from services.bootstrap import System
 from tenants.memberships import add_membership
-from tenants.users import create_user
+from tenants.users import create_user, replace_password
 from tests.api.builders import World, an_email
 from tests.api.test_tenancy import bearer
 
@@ -121,3 +124,70 @@ async def test_the_change_documents_its_answers(client: httpx.AsyncClient) -> No
     schema = (await client.get("/schema/openapi.json")).json()
     answers = schema["paths"][CHANGE]["post"]["responses"]
     assert {"200", "401", "403", "422", "429"} <= answers.keys()
+
+
+T = TypeVar("T")
+
+
+async def changed_during(system: System, user_id: UUID, running: Awaitable[T]) -> T:
+    """What `running` answers, started while another transaction holds the person's row and
+    caught waiting for it (a sign-in storing its refresh token, or upgrading its hash): the
+    password is changed to NEW in that transaction, whose commit lets it go on."""
+    async with system.pool.acquire() as held, held.transaction():
+        await held.execute("SELECT FROM users WHERE id = $1 FOR UPDATE", user_id)
+        task = asyncio.ensure_future(running)
+        await until_a_backend_waits_for_a_lock(system, task)
+        await replace_password(held, user_id, NEW)
+    return await task
+
+
+async def until_a_backend_waits_for_a_lock(system: System, running: asyncio.Future[Any]) -> None:
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        for _ in range(3000):
+            if await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ):
+                return
+            assert not running.done(), running
+            await asyncio.sleep(0.01)
+        raise AssertionError("nothing waited for a lock")
+    finally:
+        await conn.close()
+
+
+async def test_a_sign_in_with_the_old_password_under_way_during_a_change_opens_nothing(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Whoever keeps signing in with the old password has a sign-in under way when its owner
+    changes it: checked against the old password, it must not be given tokens of the new
+    epoch (a review's attacker signing in in a loop kept access after 4 changes of 4)."""
+    email, user_id = await a_member(system, world)
+
+    late = await changed_during(system, user_id, signed_in(client, email, OLD))
+
+    if late.status_code == 200:  # checked before the change: its tokens must open nothing
+        assert await works(client, late.json()) == (401, 401)
+    assert (await signed_in(client, email, NEW)).status_code == 200
+
+
+async def test_a_refresh_token_the_change_did_not_revoke_refreshes_nothing(
+    client: httpx.AsyncClient, world: World, system: System, admin: asyncpg.Connection
+) -> None:
+    """A refresh under way when the password changes stores its new refresh token after
+    the change revoked the person's tokens, where the change cannot see it (a review saw a
+    client refreshing in a loop keep access in 2 changes of 4). Such a token, issued in
+    the epoch before the change, must refresh nothing, revoked or not."""
+    email, user_id = await a_member(system, world)
+    pair = await tokens(client, email, OLD)
+    await replace_password(system.pool, user_id, NEW)
+    await admin.execute(  # what the race leaves: the token was stored after the revocation
+        "UPDATE refresh_tokens SET revoked_at = NULL WHERE user_id = $1", user_id
+    )
+
+    refreshed = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+    )
+
+    assert refreshed.status_code == 401

@@ -29,9 +29,10 @@ from tenants.errors import (
     WeakPasswordError,
 )
 from tenants.memberships import suspended_tenants
+from tenants.models import User
 from tenants.password_links import link_email, set_password_with_link
 from tenants.principal import Principal
-from tenants.users import authenticate_password, session_epoch
+from tenants.users import check_password, session_epoch
 from tenants.validation import LANGUAGES, MAX_PASSWORD, MIN_PASSWORD
 
 YEAR = 365 * 24 * 3600
@@ -124,10 +125,10 @@ class SessionController(Controller):
             errors["password"] = locale.t("sign_in.password_required")
         status = 422
         if not errors:
-            errors, status, user_id = await self._check(portal, locale, email, password, request)
-            if user_id is not None:
-                epoch = await session_epoch(portal.system.pool, user_id)
-                cookie, _ = portal.signer.issue(user_id, epoch)
+            errors, status, checked = await self._check(portal, locale, email, password, request)
+            if checked is not None:
+                user, epoch = checked
+                cookie, _ = portal.signer.issue(user.id, epoch)
                 ttl = int(portal.signer.ttl.total_seconds())
                 return Redirect(
                     path=safe_next(form.get("next")),
@@ -211,7 +212,7 @@ class SessionController(Controller):
         email: str,
         password: str,
         request: Request[Any, Any, Any],
-    ) -> tuple[dict[str, str], int, Any]:
+    ) -> tuple[dict[str, str], int, tuple[User, int] | None]:
         ip = client_ip(request)
         try:
             attempt = await portal.limiter.attempt(email, ip)
@@ -219,12 +220,12 @@ class SessionController(Controller):
             if isinstance(e, SignInBeingCheckedError):  # nothing failed: a second's wait
                 return {"form": locale.t("sign_in.being_checked")}, 429, None
             return {"form": locale.t("sign_in.rate_limited", seconds=e.retry_after)}, 429, None
-        user = await authenticate_password(portal.system.pool, email, password)
-        if user is None:
+        checked = await check_password(portal.system.pool, email, password)
+        if checked is None:
             await portal.limiter.failed(attempt)
             return {"form": locale.t("sign_in.wrong")}, 401, None
         await portal.limiter.succeeded(attempt)
-        return {}, 303, user.id
+        return {}, 303, checked  # the session carries the epoch the password was checked in
 
     @post("/sign-out", name="portal:sign-out")
     async def sign_out(

@@ -22,6 +22,10 @@ _INSERT = (
     f" RETURNING {USER_COLUMNS}"
 )
 _STORE_HASH = "UPDATE users SET password_hash = $2 WHERE id = $1"
+_UPGRADE_HASH = "UPDATE users SET password_hash = $2 WHERE id = $1 AND session_epoch = $3"
+"""A hash made anew with today's parameters, unless the password changed since it was read
+(a change moves the epoch on): the old password's hash written over the new one's brought
+the old password back."""
 _CREDENTIALS = """
 SELECT c.user_id, c.password_hash, u.session_epoch
   FROM okr_user_credentials($1) c JOIN users u ON u.id = c.user_id
@@ -173,7 +177,7 @@ async def check_password(pool: asyncpg.Pool, email: str, password: str) -> tuple
         return None
     if needs_rehash(encoded):  # not set_password: today's length rule must not lock anyone out
         upgraded = await asyncio.to_thread(hash_password, password)
-        await pool.execute(_STORE_HASH, row["user_id"], upgraded)
+        await pool.execute(_UPGRADE_HASH, row["user_id"], upgraded, row["session_epoch"])
     return await get_user(pool, row["user_id"]), int(row["session_epoch"])
 
 

@@ -10,10 +10,12 @@ from uuid import UUID
 
 import asyncpg
 import httpx
+from argon2 import PasswordHasher
 from litestar import Litestar
 
 from services.bootstrap import System
 from tenants.memberships import add_membership
+from tenants.passwords import hash_password
 from tenants.users import create_user, replace_password
 from tests.api.builders import World, an_email
 from tests.api.test_tenancy import bearer
@@ -169,6 +171,24 @@ async def test_a_sign_in_with_the_old_password_under_way_during_a_change_opens_n
 
     if late.status_code == 200:  # checked before the change: its tokens must open nothing
         assert await works(client, late.json()) == (401, 401)
+    assert (await signed_in(client, email, NEW)).status_code == 200
+
+
+async def test_an_old_hash_upgraded_during_a_change_does_not_bring_the_old_password_back(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A sign-in with the old password upgrades a hash made with older argon2 parameters:
+    under way while its owner changes the password, it must not write the old password's
+    hash over the new one (the old password would sign in again, the new one not)."""
+    email, user_id = await a_member(system, world)
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    await system.pool.execute(
+        "UPDATE users SET password_hash = $2 WHERE id = $1", user_id, hash_password(OLD, weak)
+    )
+
+    await changed_during(system, user_id, signed_in(client, email, OLD))
+
+    assert (await signed_in(client, email, OLD)).status_code == 401
     assert (await signed_in(client, email, NEW)).status_code == 200
 
 

@@ -419,8 +419,8 @@ _ERRORS: M = {
         "en": "The value is out of the range allowed.",
     },
     "error.ends_on.date_out_of_range": {
-        "it": "L'ultimo giorno non viene prima del primo.",
-        "en": "The last day does not come before the first.",
+        "it": "L'ultimo giorno non può venire prima del primo.",
+        "en": "The last day cannot come before the first.",
     },
     "error.cycle_id.cycle_closed": {
         "it": "Il ciclo è chiuso: non vi cambia più nulla.",

@@ -60,7 +60,7 @@ async def test_a_consultant_plans_a_cycle_its_objectives_and_key_results(
     await form.get_by_role("button", name="Pianifica il ciclo").click()
     form = page.locator(".plan-cycle form")
     await expect(form.locator("#new-cycle-ends_on-error")).to_have_text(
-        "L'ultimo giorno non viene prima del primo."
+        "L'ultimo giorno non può venire prima del primo."
     )
     await expect(form.get_by_label("Nome")).to_have_value("T1")  # what was typed, kept
     await expect(page.locator(".cycle")).to_have_count(0)  # nothing made

@@ -343,14 +343,21 @@ async def users(args: argparse.Namespace, settings: Settings) -> int:
     an operator (there is no mail to send a link with), who hands it over; every session
     and token of theirs ends, and they change it at /account. Its link-bound scope, if
     any, stays (migration 0018)."""
+    import getpass
     import secrets
 
     from tenants.errors import TenancyError
+    from tenants.ratelimit import LoginRateLimiter
     from tenants.users import find_user_by_email, replace_password
     from tenants.validation import password as valid_password
 
     made = not args.password_stdin
-    given = secrets.token_urlsafe(TEMPORARY_PASSWORD_BYTES) if made else sys.stdin.readline()
+    if made:
+        given = secrets.token_urlsafe(TEMPORARY_PASSWORD_BYTES)
+    elif sys.stdin.isatty():  # typed: not shown on the screen
+        given = getpass.getpass("new password: ")
+    else:
+        given = sys.stdin.readline()
     try:
         chosen = valid_password(given.removesuffix("\n"))
     except TenancyError as error:
@@ -366,6 +373,7 @@ async def users(args: argparse.Namespace, settings: Settings) -> int:
             if person.disabled_at is not None:
                 raise SystemExit(f"okr: the account of {person.email} is disabled: nothing changed")
             await replace_password(system.pool, person.id, chosen)
+            await LoginRateLimiter(system.pool).forgive(person.email)  # may sign in at once
     said = f"is now: {chosen}" if made else "is the one given"
     print(f"the password of {person.email} {said}")
     print("every session and token of theirs ended; they change it at /account")

@@ -19,7 +19,6 @@ from tenants.ratelimit import IpLike, LoginRateLimiter
 from tenants.tokens import TokenPair, TokenSettings, issue_token_pair, read_access_token
 from tenants.users import (
     check_password,
-    password_is,
     replace_password,
     resolve_user_principal,
     user_email,
@@ -66,7 +65,8 @@ async def change_own_password(
     clean = valid.password(new, "new_password")  # before the attempt: it settles each one
     email = await user_email(pool, user_id)
     attempt = await limiter.attempt(email, ip)
-    if not await password_is(pool, email, current):
+    checked = await check_password(pool, email, current)
+    if checked is None or checked[0].id != user_id:
         await limiter.failed(attempt)
         raise WrongPasswordError("this is not your current password", field="current_password")
     await limiter.succeeded(attempt)
@@ -75,7 +75,11 @@ async def change_own_password(
             "the new password is the current one: choose another", field="new_password",
             rule="unchanged",
         )  # fmt: skip
-    await replace_password(pool, user_id, clean)
+    if not await replace_password(pool, user_id, clean, checked[1]):  # changed meanwhile
+        raise WrongPasswordError(
+            "your password was changed meanwhile: sign in again", field="current_password",
+            rule="changed_meanwhile",
+        )  # fmt: skip
 
 
 async def authenticate_bearer(pool: asyncpg.Pool, settings: TokenSettings, token: str) -> Principal:

@@ -127,6 +127,14 @@ class LoginRateLimiter:
         known for it (an IP's limit counts failures only: a success is not one)."""
         await self.pool.execute(_SETTLE, attempt_id, True)
 
+    async def forgive(self, email: str) -> int:
+        """Forget the email's failed sign-ins (and those being checked): its password was
+        reset for its owner, who may sign in at once. Returns how many."""
+        result = await self.pool.execute(
+            "DELETE FROM login_attempts WHERE email = $1 AND succeeded IS NOT TRUE", _key(email)
+        )
+        return int(result.split()[-1])
+
     async def purge(self) -> int:
         """Delete failures (and attempts never settled) older than both windows, and
         successes no longer known (for a periodic job). Returns how many."""

@@ -44,9 +44,12 @@ SELECT u.display_name, u.is_platform_admin,
 _REPLACE_HASH_END_SESSIONS = """
 WITH changed AS (
     UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1
-     WHERE id = $1 AND disabled_at IS NULL RETURNING id)
-UPDATE refresh_tokens SET revoked_at = now()
- WHERE user_id = (SELECT id FROM changed) AND revoked_at IS NULL
+     WHERE id = $1 AND disabled_at IS NULL
+       AND ($3::integer IS NULL OR session_epoch = $3) RETURNING id),
+revoked AS (
+    UPDATE refresh_tokens SET revoked_at = now()
+     WHERE user_id IN (SELECT id FROM changed) AND revoked_at IS NULL)
+SELECT count(*) FROM changed
 """
 
 
@@ -103,16 +106,6 @@ async def user_email(pool: asyncpg.Pool, user_id: UUID) -> str:
     return str(email)
 
 
-async def password_is(pool: asyncpg.Pool, email: str, password: str) -> bool:
-    """Whether this is the password of the enabled user with this email."""
-    if len(password) > valid.MAX_PASSWORD:
-        return False  # no such password was ever accepted: no hash spent on it
-    row = await pool.fetchrow("SELECT password_hash FROM okr_user_credentials($1)", email)
-    return row is not None and await asyncio.to_thread(
-        verify_password, row["password_hash"], password
-    )
-
-
 async def session_epoch(on: asyncpg.Pool | asyncpg.Connection, user_id: UUID) -> int:
     """The epoch a session or token issued now carries (see migration 0023)."""
     epoch = await on.fetchval("SELECT session_epoch FROM users WHERE id = $1", user_id)
@@ -120,14 +113,18 @@ async def session_epoch(on: asyncpg.Pool | asyncpg.Connection, user_id: UUID) ->
 
 
 async def replace_password(
-    on: asyncpg.Pool | asyncpg.Connection, user_id: UUID, password: str
-) -> None:
+    on: asyncpg.Pool | asyncpg.Connection,
+    user_id: UUID,
+    password: str,
+    epoch: int | None = None,
+) -> bool:
     """The user's password replaced by this one (checked by the caller), and every session
     and token issued before ended: the account moves to a new epoch, and its refresh
     tokens are revoked (those stored while this runs are of the epoch before: spent in
-    no other, they refresh nothing)."""
+    no other, they refresh nothing). With `epoch`, the one the caller read the password
+    it checked in: only if it is still the user's (False: it changed meanwhile)."""
     hashed = await asyncio.to_thread(hash_password, password)
-    await on.execute(_REPLACE_HASH_END_SESSIONS, user_id, hashed)
+    return bool(await on.fetchval(_REPLACE_HASH_END_SESSIONS, user_id, hashed, epoch))
 
 
 async def disable_user(pool: asyncpg.Pool, user_id: UUID) -> User:

@@ -377,6 +377,8 @@ async def test_an_operator_gives_a_person_who_forgot_their_password_a_new_one(
     """`okr users reset-password` makes a password (printed once) or takes one from stdin:
     only it signs in then, and every session of theirs ended. An unknown email, or a
     password given out of the rule, is said in a line and changes nothing."""
+    from tenants.errors import RateLimitedError
+    from tenants.ratelimit import LoginRateLimiter
     from tenants.users import authenticate_password, create_user, resolve_user_principal
 
     dsn = await databases.create()
@@ -385,11 +387,17 @@ async def test_an_operator_gives_a_person_who_forgot_their_password_a_new_one(
     conn_pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     try:
         person = await create_user(conn_pool, email, "Smemorata", password=old)
+        limiter = LoginRateLimiter(conn_pool)
+        for _ in range(5):  # locked out by the guesses she made
+            await limiter.failed(await limiter.attempt(email, "192.0.2.1"))
+        with pytest.raises(RateLimitedError):
+            await limiter.attempt(email, "192.0.2.1")
         made = okr(dsn, "users", "reset-password", "--email", email.upper())
         assert made.returncode == 0, made.stderr
         new = re.search(r"is now: (\S+)$", made.stdout.splitlines()[0])
         assert new is not None and len(new[1]) == 20
         assert "they change it at /account" in made.stdout
+        await limiter.succeeded(await limiter.attempt(email, "192.0.2.1"))  # let in at once
         assert await authenticate_password(conn_pool, email, old) is None
         assert await authenticate_password(conn_pool, email, new[1]) is not None
         assert await resolve_user_principal(conn_pool, person.id, 0) is None  # sessions ended

@@ -58,3 +58,18 @@ async def test_sign_in_upgrades_an_old_hash_even_below_todays_minimum(
     assert signed_in is not None and signed_in.id == user.id
     stored = await admin.fetchval("SELECT password_hash FROM users WHERE id = $1", user.id)
     assert not needs_rehash(stored) and verify_password(stored, "old pw")
+
+
+async def test_a_password_replaced_in_an_epoch_gone_changes_nothing(pool: asyncpg.Pool) -> None:
+    """Two changes at once, each checked against the same old password: the first moves
+    the account to a new epoch, and the second, checked in the epoch before, changes
+    nothing (the last one written won, whoever wrote it)."""
+    from tenants.users import replace_password, session_epoch
+
+    user = await a_user(pool)
+    read_in = await session_epoch(pool, user.id)
+    assert await replace_password(pool, user.id, "the first one's new password", read_in)
+    assert not await replace_password(pool, user.id, "the second one's password", read_in)
+    assert await authenticate_password(pool, user.email, "the first one's new password")
+    assert await authenticate_password(pool, user.email, "the second one's password") is None
+    assert await replace_password(pool, user.id, "an operator's reset password")  # any epoch

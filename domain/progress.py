@@ -140,7 +140,8 @@ def objective_progress(
 
 
 def guardrail_score(met: int, total: int) -> Decimal | None:
-    """Share of a guardrail's check-ins that met it; None without check-ins."""
+    """Share of a guardrail's business days checked in that met it (KeyResult.guardrail_tally);
+    None without any."""
     if not 0 <= met <= total:
         raise InvalidValueError("met must be within 0..total", field="met", rule="out_of_range")
     if total == 0:

@@ -27,6 +27,7 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
+import structlog
 from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
@@ -60,6 +61,8 @@ from services.db import CONNECTION_LOST, admit_sql, connection_lost, tenant_tran
 from services.store.event_store import EventStore
 from services.store.repository import JOINED, Joined
 from tenants.principal import Principal
+
+log = structlog.get_logger("okr.idempotency")
 
 HEADER = "idempotency-key"
 MAX_KEY = 255
@@ -474,10 +477,15 @@ async def _release(store: KeyStore, key: str, claim: Claimed) -> None:
 
 
 async def _release_again(store: KeyStore, key: str, claim: Claimed) -> None:
-    for delay in RELEASE_AGAIN:
-        await asyncio.sleep(delay)
-        if await _released(store, key, claim):
-            return
+    """Retry the release while the database is out of reach; an error of another kind
+    ends the retries, logged (no one awaits this task to hear of it)."""
+    try:
+        for delay in RELEASE_AGAIN:
+            await asyncio.sleep(delay)
+            if await _released(store, key, claim):
+                return
+    except Exception as error:
+        log.error("idempotency.release_failed", key=key, error=repr(error))
 
 
 async def _released(store: KeyStore, key: str, claim: Claimed) -> bool:

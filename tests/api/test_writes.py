@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from litestar import Litestar
 
 from services.bootstrap import System
@@ -706,3 +707,24 @@ async def test_a_keyed_write_whose_connection_is_lost_in_its_append_answers_503(
     retried = await client.post(check_ins_path(world), headers=headers, json=body)
     assert retried.status_code == 201, retried.text
     assert await head(system, world) == before + 1
+
+
+async def test_a_release_retried_in_the_background_that_fails_otherwise_is_logged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A claim released again in the background stops at an error other than the database
+    out of reach, and says so in the log: no one awaits the task to hear of it (it ended as
+    an exception never retrieved)."""
+    from structlog.testing import capture_logs
+
+    from services.api import idempotency
+
+    class Broken:
+        async def release(self, key: str, claim: object) -> None:
+            raise RuntimeError("a bug, not the database")
+
+    monkeypatch.setattr(idempotency, "RELEASE_AGAIN", (0,))
+    with capture_logs() as logs:
+        await idempotency._release_again(Broken(), "k", None)  # type: ignore[arg-type]
+    assert [(e["event"], e["key"]) for e in logs] == [("idempotency.release_failed", "k")]
+    assert "a bug, not the database" in logs[0]["error"]

@@ -379,7 +379,12 @@ async def test_an_operator_gives_a_person_who_forgot_their_password_a_new_one(
     password given out of the rule, is said in a line and changes nothing."""
     from tenants.errors import RateLimitedError
     from tenants.ratelimit import LoginRateLimiter
-    from tenants.users import authenticate_password, create_user, resolve_user_principal
+    from tenants.users import (
+        authenticate_password,
+        create_user,
+        disable_user,
+        resolve_user_principal,
+    )
 
     dsn = await databases.create()
     assert okr(dsn, "migrate").returncode == 0
@@ -421,5 +426,11 @@ async def test_an_operator_gives_a_person_who_forgot_their_password_a_new_one(
             "okr: no account signs in with nessuno@esempio.example: nothing changed"
         )
         assert await authenticate_password(conn_pool, email, given) is not None
+        await disable_user(conn_pool, person.id)
+        disabled = okr(dsn, "users", "reset-password", "--email", email)
+        assert disabled.returncode == 1
+        assert disabled.stderr.strip() == (
+            f"okr: the account of {email} is disabled: nothing changed"
+        )
     finally:
         await conn_pool.close()

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from tenants.tokens import MIN_SECRET_BYTES
+
 T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,8 +76,9 @@ class Settings:
     """The portal's cookies go over HTTPS only (OKR_SECURE_COOKIES: set it behind TLS)."""
 
     def __post_init__(self) -> None:
-        """Each number within what it can mean, or a ValueError naming its variable before
-        anything starts (a batch of 0 events, or a poll every 0 s, spun a core doing nothing)."""
+        """Each number within what it can mean, and a JWT secret long enough to sign with, or a
+        ValueError naming its variable before anything starts (a batch of 0 events, or a poll
+        every 0 s, spun a core doing nothing)."""
         at_least = (
             ("OKR_SNAPSHOT_EVERY", self.snapshot_every, 0, "0 (never) or more"),
             ("OKR_POOL_MIN", self.pool_min, 0, "0 or more"),
@@ -110,6 +113,11 @@ class Settings:
         for name, amount, zero, what in seconds:
             if not (math.isfinite(amount) and (amount > 0 or (zero and amount == 0))):
                 raise ValueError(f"{name}: expected {what}, not {amount}")
+        secret_bytes = len((self.jwt_secret or "").encode())
+        if 0 < secret_bytes < MIN_SECRET_BYTES:  # else `okr serve` migrated, then failed
+            raise ValueError(
+                f"OKR_JWT_SECRET: expected {MIN_SECRET_BYTES} bytes or more, not {secret_bytes}"
+            )
         if self.session_hours > MAX_SESSION_HOURS:  # beyond it, a timedelta overflows
             raise ValueError(
                 f"OKR_SESSION_HOURS: expected at most {MAX_SESSION_HOURS} (a year), not"

@@ -24,7 +24,8 @@ from tenants.errors import InvalidTokenError
 from tenants.users import session_epoch
 
 _ALGORITHM = "HS256"
-_MIN_SECRET_BYTES = 32
+MIN_SECRET_BYTES = 32
+"""The shortest HMAC key an access token is signed with (OKR_JWT_SECRET)."""
 _REQUIRED = ["sub", "exp", "iat", "jti", "epoch"]
 
 
@@ -40,8 +41,8 @@ class TokenSettings:
     """Lifetime of a refresh token (each rotation starts a new one)."""
 
     def __post_init__(self) -> None:
-        if len(self.secret.encode()) < _MIN_SECRET_BYTES:
-            raise ValueError(f"token secret must be at least {_MIN_SECRET_BYTES} bytes")
+        if len(self.secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"token secret must be at least {MIN_SECRET_BYTES} bytes")
 
 
 @dataclass(frozen=True)

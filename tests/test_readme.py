@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+
+from services.cli import parser
 from services.settings import PROJECT_ROOT
 from tenants.roles import permission_table_markdown
 
@@ -18,3 +21,22 @@ def test_readme_starts_with_the_run_and_test_commands() -> None:
     first_block = readme.split("```")[1]
     assert "python3 dev.py serve" in first_block
     assert "python3 dev.py test" in first_block
+
+
+def test_readme_lists_every_okr_command() -> None:
+    """`okr users reset-password` was in the CLI and not in the README's table of commands:
+    an operator reads that table to learn what the command line can do."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    table = readme.split("## The `okr` command", 1)[1].split("\n\n", 2)[1]
+    for command in okr_commands(parser()):
+        assert f"| `okr {command}" in table, command
+
+
+def okr_commands(cli: argparse.ArgumentParser, prefix: str = "") -> list[str]:
+    """Every leaf command of the parser, as typed ("projections rebuild")."""
+    found = []
+    for action in cli._actions:  # argparse keeps its sub-parsers there only
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += okr_commands(sub, f"{prefix}{name} ") or [f"{prefix}{name}"]
+    return found

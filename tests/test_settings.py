@@ -61,3 +61,12 @@ def test_the_portal_session_settings_are_read_with_the_others() -> None:
     for bad in ("0", "-2", "inf", "nan"):
         with pytest.raises(ValueError, match="OKR_SESSION_HOURS"):
             Settings.from_env({"OKR_SESSION_HOURS": bad})
+
+
+def test_a_jwt_secret_too_short_to_sign_with_is_refused_by_name() -> None:
+    """A secret under 32 bytes was taken: `okr serve` migrated the database, then stopped on
+    a traceback ('token secret must be at least 32 bytes') naming no variable."""
+    with pytest.raises(ValueError, match="OKR_JWT_SECRET: expected 32 bytes or more, not 5"):
+        Settings.from_env({"DATABASE_URL": "postgresql://h/okr", "OKR_JWT_SECRET": "short"})
+    assert Settings.from_env({"OKR_JWT_SECRET": "s" * 32}).jwt_secret == "s" * 32
+    assert Settings.from_env({}).jwt_secret is None  # the embedded mode makes its own

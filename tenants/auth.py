@@ -96,5 +96,7 @@ async def authenticate_bearer(pool: asyncpg.Pool, settings: TokenSettings, token
     claims = read_access_token(settings, token)
     user = await resolve_user_principal(pool, claims.user_id, claims.epoch)
     if user is None:
-        raise InvalidTokenError("user unknown or disabled")
+        raise InvalidTokenError(
+            "user unknown or disabled, or their sign-in ended (their password changed)"
+        )
     return user

@@ -543,11 +543,12 @@ def _shown_once(
     """What a retry gets of an answer that holds a secret (Cache-Control: no-store, as a new
     API key's plaintext): never the secret, which is not kept anywhere, but a 409 that says
     the write was done, with its Location and position."""
-    lost = (
-        "revoke what was made (its Location) and make another"
-        if any(name == "location" for name, _ in kept)
-        else "make another (a password link replaces the last)"
-    )
+    if any(name == "location" for name, _ in kept):
+        lost = "revoke what was made (its Location) and make another"
+    elif scope["path"].endswith("/auth/password/change"):
+        lost = "sign in with the new password (every earlier sign-in ended)"
+    else:
+        lost = "make another (a password link replaces the last)"
     problem = Problem(
         type="/problems/answered-once",
         title="Answered once",

@@ -211,3 +211,31 @@ async def test_a_refresh_token_the_change_did_not_revoke_refreshes_nothing(
     )
 
     assert refreshed.status_code == 401
+
+
+async def test_a_change_sent_again_with_its_key_says_to_sign_in_with_the_new_password(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Its answer held tokens, shown once and kept nowhere. Sent again with the token it was
+    sent with, it is 401: that sign-in ended, as it says. Sent again with the same
+    Idempotency-Key once signed in with the new password, it is told it was done (409),
+    and what to do if its answer was lost (it spoke of a password link); nothing changes
+    more."""
+    email, _ = await a_member(system, world)
+    pair = await tokens(client, email, OLD)
+    body = {"current_password": OLD, "new_password": NEW}
+    key = {"Idempotency-Key": "cambio-1"}
+    first = await client.post(CHANGE, headers={**bearer(pair["access_token"]), **key}, json=body)
+    assert first.status_code == 200, first.text
+
+    again = await client.post(CHANGE, headers={**bearer(pair["access_token"]), **key}, json=body)
+    assert again.status_code == 401
+    assert "password changed" in again.json()["detail"]
+    anew = await tokens(client, email, NEW)
+    replayed = await client.post(CHANGE, headers={**bearer(anew["access_token"]), **key}, json=body)
+
+    assert replayed.status_code == 409, replayed.text
+    assert replayed.json()["errors"][0]["rule"] == "secret_shown_once"
+    assert "sign in with the new password" in replayed.json()["detail"]
+    assert "password link" not in replayed.json()["detail"]
+    assert await works(client, anew) == (200, 200)

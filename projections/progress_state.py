@@ -7,8 +7,10 @@ frozen: the fold replaces what changed and shares the rest, so an older state ne
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from uuid import UUID
 
 import msgspec
@@ -190,6 +192,15 @@ def measurement_at(kpi: KPIView, valid_at: date | None = None) -> MeasurementVie
     return best
 
 
+Dated = TypeVar("Dated", bound=CheckInView | MeasurementView)
+
+
+def latest_per_day(dated: Iterable[Dated]) -> dict[date, Dated]:
+    """The check-in or measurement recorded last for each business day, in day order: the
+    day's value, as the maths, the charts and the diff read it."""
+    return {d.on: d for d in sorted(dated, key=lambda d: (d.on, d.position))}
+
+
 def raw_progress(kr: KeyResultView, check_in: CheckInView | None) -> Decimal | None:
     """Raw progress of a key result at the value of ``check_in`` (domain arithmetic)."""
     value = None if check_in is None else check_in.value
@@ -201,9 +212,8 @@ def guardrail_tally(kr: KeyResultView) -> tuple[int, int] | None:
     on corrected values; a day's value is the last recorded for it (KeyResult's tally)."""
     if not KRKind(kr.kind).is_guardrail:
         return None
-    days = {c.on: c.value for c in kr.check_ins}  # in recording order: the last one stays
-    met = sum(progress.is_met(kr.kind, kr.target, value) for value in days.values())
-    return met, len(days)
+    days = latest_per_day(kr.check_ins).values()
+    return sum(progress.is_met(kr.kind, kr.target, c.value) for c in days), len(days)
 
 
 def kpi_health(kpi: KPIView, measurement: MeasurementView | None) -> str | None:

@@ -19,7 +19,12 @@ import msgspec
 from projections.base import Recorded
 from projections.codec import text
 from projections.progress_fold import progress_fold
-from projections.progress_state import CheckInView, MeasurementView, ProgressView
+from projections.progress_state import (
+    CheckInView,
+    MeasurementView,
+    ProgressView,
+    latest_per_day,
+)
 from projections.progress_tree import (
     DEFAULT_CADENCE_DAYS,
     CycleNode,
@@ -132,9 +137,6 @@ def diff(
     return changes
 
 
-Dated = CheckInView | MeasurementView
-
-
 def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> Iterator[Change]:
     """The values of past business days that changed between the two states: a check-in
     or measurement recorded late for a day before the first state's latest (before it,
@@ -142,8 +144,8 @@ def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> I
     state's latest value, and before the second's (a change of the latest value is the
     item's "value" change)."""
     kind, item_id = key
-    was: Sequence[Dated]
-    now: Sequence[Dated]
+    was: Sequence[CheckInView | MeasurementView]
+    now: Sequence[CheckInView | MeasurementView]
     if kind == "key_result" and item_id in old.key_results and item_id in new.key_results:
         kr = new.key_results[item_id]
         title, was, now = kr.title, old.key_results[item_id].check_ins, kr.check_ins
@@ -163,9 +165,9 @@ def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> I
             )
 
 
-def _by_day(dated: Sequence[Dated]) -> dict[date, Decimal]:
-    """The value each business day was given (the last recorded for it), in day order."""
-    return {d.on: d.value for d in sorted(dated, key=lambda d: (d.on, d.position))}
+def _by_day(dated: Sequence[CheckInView | MeasurementView]) -> dict[date, Decimal]:
+    """The value each business day was given (latest_per_day), in day order."""
+    return {day: d.value for day, d in latest_per_day(dated).items()}
 
 
 def _item_changes(

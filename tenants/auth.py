@@ -55,9 +55,10 @@ async def change_own_password(
     current: str,
     new: str,
     ip: IpLike,
-) -> None:
+) -> int:
     """A signed-in person's password changed, given the one they have: every session and
-    token of theirs ends (the caller issues those of the device it was changed on).
+    token of theirs ends; the session epoch to issue those of the device it was changed on
+    in.
 
     WeakPasswordError (naming new_password) for a new password out of the rule, or the
     current one again; RateLimitedError and WrongPasswordError (naming current_password,
@@ -75,11 +76,13 @@ async def change_own_password(
             "the new password is the current one: choose another", field="new_password",
             rule="unchanged",
         )  # fmt: skip
-    if not await replace_password(pool, user_id, clean, checked[1]):  # changed meanwhile
+    epoch = await replace_password(pool, user_id, clean, checked[1])
+    if epoch is None:  # changed meanwhile
         raise WrongPasswordError(
             "your password was changed meanwhile: sign in again", field="current_password",
             rule="changed_meanwhile",
         )  # fmt: skip
+    return epoch
 
 
 async def authenticate_bearer(pool: asyncpg.Pool, settings: TokenSettings, token: str) -> Principal:

@@ -45,11 +45,11 @@ _REPLACE_HASH_END_SESSIONS = """
 WITH changed AS (
     UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1
      WHERE id = $1 AND disabled_at IS NULL
-       AND ($3::integer IS NULL OR session_epoch = $3) RETURNING id),
+       AND ($3::integer IS NULL OR session_epoch = $3) RETURNING id, session_epoch),
 revoked AS (
     UPDATE refresh_tokens SET revoked_at = now()
      WHERE user_id IN (SELECT id FROM changed) AND revoked_at IS NULL)
-SELECT count(*) FROM changed
+SELECT session_epoch FROM changed
 """
 
 
@@ -117,14 +117,16 @@ async def replace_password(
     user_id: UUID,
     password: str,
     epoch: int | None = None,
-) -> bool:
+) -> int | None:
     """The user's password replaced by this one (checked by the caller), and every session
-    and token issued before ended: the account moves to a new epoch, and its refresh
-    tokens are revoked (those stored while this runs are of the epoch before: spent in
-    no other, they refresh nothing). With `epoch`, the one the caller read the password
-    it checked in: only if it is still the user's (False: it changed meanwhile)."""
+    and token issued before ended: the account moves to a new epoch, which it returns (the
+    one to issue this device's in), and its refresh tokens are revoked (those stored while
+    this runs are of the epoch before: spent in no other, they refresh nothing). With
+    `epoch`, the one the caller read the password it checked in: only if it is still the
+    user's (None: it changed meanwhile)."""
     hashed = await asyncio.to_thread(hash_password, password)
-    return bool(await on.fetchval(_REPLACE_HASH_END_SESSIONS, user_id, hashed, epoch))
+    new: int | None = await on.fetchval(_REPLACE_HASH_END_SESSIONS, user_id, hashed, epoch)
+    return new
 
 
 async def disable_user(pool: asyncpg.Pool, user_id: UUID) -> User:

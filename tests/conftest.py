@@ -7,10 +7,12 @@ tests connect as the application role, exactly as the product does.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
@@ -101,3 +103,21 @@ async def admin(admin_dsn: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(admin_dsn)
     yield conn
     await conn.close()
+
+
+async def until_a_backend_waits_for_a_lock(system: System, running: asyncio.Future[Any]) -> None:
+    """Return once a session of the system's database waits for a lock (`running`, the work
+    that should wait, must not have ended meanwhile); AssertionError after 30 s."""
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        for _ in range(3000):
+            if await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ):
+                return
+            assert not running.done(), running
+            await asyncio.sleep(0.01)
+        raise AssertionError("nothing waited for a lock")
+    finally:
+        await conn.close()

@@ -352,6 +352,11 @@ PLATFORM = "platform"
 erasing a tenant erases its keys, so a retry would find no first answer and be told 404."""
 
 
+IF_LOST = "if_lost"
+"""A route's `opt[IF_LOST]`: what a retry of it with its Idempotency-Key is told to do if
+the first answer, holding a secret shown once, was lost (see _shown_once)."""
+
+
 def _outlives_its_tenant(scope: Scope) -> bool:
     handler = scope.get("route_handler")
     return handler is not None and handler.opt.get("idempotency") == PLATFORM
@@ -543,11 +548,11 @@ def _shown_once(
     """What a retry gets of an answer that holds a secret (Cache-Control: no-store, as a new
     API key's plaintext): never the secret, which is not kept anywhere, but a 409 that says
     the write was done, with its Location and position."""
-    if any(name == "location" for name, _ in kept):
+    handler = scope.get("route_handler")
+    lost = None if handler is None else handler.opt.get(IF_LOST)
+    if lost is None and any(name == "location" for name, _ in kept):
         lost = "revoke what was made (its Location) and make another"
-    elif scope["path"].endswith("/auth/password/change"):
-        lost = "sign in with the new password (every earlier sign-in ended)"
-    else:
+    elif lost is None:
         lost = "make another (a password link replaces the last)"
     problem = Problem(
         type="/problems/answered-once",

@@ -14,7 +14,13 @@ from markupsafe import Markup
 
 from domain.values import Unit, UnitKind, same_unit
 from projections.history import HistoryLine
-from projections.progress_state import CycleView, KeyResultView, KPIView, ProgressView
+from projections.progress_state import (
+    CycleView,
+    KeyResultView,
+    KPIView,
+    ProgressView,
+    latest_per_day,
+)
 from projections.progress_tree import kpi_board
 from services.instants import after
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart
@@ -100,7 +106,7 @@ def corrections(kpi: KPIView, lines: list[HistoryLine]) -> dict[UUID, list[Histo
 def kpi_chart(locale: Locale, kpi: KPIView, today: date) -> Markup | None:
     """Its values over valid time (one a day: the one recorded last) against its green and
     red thresholds; None without a measurement."""
-    by_day = {m.on: m for m in sorted(kpi.measurements, key=lambda m: (m.on, m.position))}
+    by_day = latest_per_day(kpi.measurements)
     if not by_day:
         return None
     first = min(min(by_day), today - timedelta(days=kpi.frequency_days))

@@ -15,7 +15,12 @@ from litestar.response import Stream
 from markupsafe import Markup
 
 from domain.values import KRKind
-from projections.progress_state import CheckInView, KeyResultView, KPIView, ProgressView
+from projections.progress_state import (
+    KeyResultView,
+    KPIView,
+    ProgressView,
+    latest_per_day,
+)
 from projections.progress_tree import CycleNode, KeyResultNode, KPINode, ObjectiveNode
 from projections.series import pace_line
 from services import instants
@@ -226,7 +231,7 @@ def kr_chart(
             label=f"{locale.date(c.on)}: {locale.value(c.value, kr, kind=kr.kind)}",
             original=c.original_value if c.corrected else None,
         )
-        for c in _latest_per_day(kr)
+        for c in latest_per_day(kr.check_ins).values()
     ]
     chart = Chart(
         title=locale.t("kr.chart_title", title=kr.title),
@@ -241,14 +246,6 @@ def kr_chart(
         ident=f"chart-{kr.key_result_id.hex[:8]}",
     )
     return line_chart(chart)
-
-
-def _latest_per_day(kr: KeyResultView) -> list[CheckInView]:
-    """One point per business date: the check-in recorded last for it (as the maths reads)."""
-    by_day: dict[date, CheckInView] = {}
-    for check_in in sorted(kr.check_ins, key=lambda c: (c.on, c.position)):
-        by_day[check_in.on] = check_in
-    return list(by_day.values())
 
 
 def _describe(locale: Locale, kr: KeyResultView, node: KeyResultNode, count: int) -> str:

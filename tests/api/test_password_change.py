@@ -19,6 +19,7 @@ from tenants.passwords import hash_password
 from tenants.users import create_user, replace_password
 from tests.api.builders import World, an_email
 from tests.api.test_tenancy import bearer
+from tests.conftest import until_a_backend_waits_for_a_lock
 
 OLD, NEW = "the old passphrase, long", "a brand new passphrase"
 CHANGE = "/api/v1/auth/password/change"
@@ -141,22 +142,6 @@ async def changed_during(system: System, user_id: UUID, running: Awaitable[T]) -
         await until_a_backend_waits_for_a_lock(system, task)
         await replace_password(held, user_id, NEW)
     return await task
-
-
-async def until_a_backend_waits_for_a_lock(system: System, running: asyncio.Future[Any]) -> None:
-    conn = await asyncpg.connect(system.admin_dsn)
-    try:
-        for _ in range(3000):
-            if await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ):
-                return
-            assert not running.done(), running
-            await asyncio.sleep(0.01)
-        raise AssertionError("nothing waited for a lock")
-    finally:
-        await conn.close()
 
 
 async def test_a_sign_in_with_the_old_password_under_way_during_a_change_opens_nothing(

@@ -655,6 +655,18 @@ async def test_a_cycle_asked_as_of_an_instant_is_404_when_it_was_not_there(
     assert [c["cycle_id"] for c in found.json()["cycles"]] == [cycle]
 
 
+async def a_cycle_is_refused_503(client: httpx.AsyncClient, world: World) -> None:
+    """A cycle made through the API is told 503, to try again in a second, the database out
+    of reach."""
+    refused = await client.post(
+        f"/api/v1/tenants/{world.a.tenant.id}/cycles", headers=world.a.auth("client_admin"),
+        json={"name": "Q3 2027", "starts_on": "2027-07-01", "ends_on": "2027-09-30"},
+    )  # fmt: skip
+    problem = assert_problem(refused, 503)
+    assert refused.headers["retry-after"] == "1"
+    assert [e["rule"] for e in problem["errors"]] == ["database_unavailable"]
+
+
 @pytest.mark.parametrize(
     "lost",
     [
@@ -674,13 +686,7 @@ async def test_the_database_out_of_reach_is_503_to_try_again(
         raise lost
 
     monkeypatch.setattr(CycleCommands, "create", out_of_reach)
-    refused = await client.post(
-        f"/api/v1/tenants/{world.a.tenant.id}/cycles", headers=world.a.auth("client_admin"),
-        json={"name": "Q3 2027", "starts_on": "2027-07-01", "ends_on": "2027-09-30"},
-    )  # fmt: skip
-    problem = assert_problem(refused, 503)
-    assert refused.headers["retry-after"] == "1"
-    assert [e["rule"] for e in problem["errors"]] == ["database_unavailable"]
+    await a_cycle_is_refused_503(client, world)
 
 
 async def test_a_huge_refused_value_is_not_sent_back(
@@ -964,10 +970,4 @@ async def test_a_transaction_cut_off_by_a_lost_connection_is_503_too(
             await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
 
     monkeypatch.setattr(CycleCommands, "create", cut_off)
-    refused = await client.post(
-        f"/api/v1/tenants/{world.a.tenant.id}/cycles", headers=world.a.auth("client_admin"),
-        json={"name": "Q3 2027", "starts_on": "2027-07-01", "ends_on": "2027-09-30"},
-    )  # fmt: skip
-    problem = assert_problem(refused, 503)
-    assert refused.headers["retry-after"] == "1"
-    assert [e["rule"] for e in problem["errors"]] == ["database_unavailable"]
+    await a_cycle_is_refused_503(client, world)

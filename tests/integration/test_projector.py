@@ -45,7 +45,7 @@ from services.settings import Settings
 from services.store.event_store import EventStore
 from services.store.repository import Repository
 from tenants import directory
-from tests.conftest import DatabaseFactory
+from tests.conftest import DatabaseFactory, until_a_backend_waits_for_a_lock
 
 TODAY = date(2027, 2, 15)
 
@@ -924,22 +924,6 @@ def test_projections_chosen_by_name_come_once_each_in_the_registry_order() -> No
     chosen = by_name(["history", "progress", "history"])
     assert [p.name for p in chosen] == ["progress", "history"]
     assert [p.name for p in by_name()] == [p.name for p in PROJECTIONS]
-
-
-async def until_a_backend_waits_for_a_lock(system: System, running: asyncio.Task[Any]) -> None:
-    conn = await asyncpg.connect(system.admin_dsn)
-    try:
-        for _ in range(1000):
-            if await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ):
-                return
-            assert not running.done(), running
-            await asyncio.sleep(0.01)
-        raise AssertionError("nothing waited for a lock")
-    finally:
-        await conn.close()
 
 
 async def key_result_ids(system: System, tenant: uuid.UUID) -> list[uuid.UUID]:

@@ -13,6 +13,7 @@ from services.api.dependencies import (
     PrincipalDep,
     RuntimeDep,
 )
+from services.api.idempotency import IF_LOST
 from services.api.schemas.tenancy import (
     MeOut,
     PasswordChange,
@@ -89,7 +90,13 @@ class AuthController(Controller):
         password refused (12 to 1024 characters) keeps the link."""
         await set_password_with_link(runtime.pool, data.token, data.password)
 
-    @post("/password/change", status_code=200, cache_control=SECRET, summary="Change your password")
+    @post(
+        "/password/change",
+        status_code=200,
+        cache_control=SECRET,
+        summary="Change your password",
+        opt={IF_LOST: "sign in with the new password (every earlier sign-in ended)"},
+    )
     async def change_password(
         self,
         data: JSONBody[PasswordChange],
@@ -103,11 +110,11 @@ class AuthController(Controller):
         no password (403)."""
         if principal.kind != "user":
             raise PermissionDeniedError("an API key has no password", field="Authorization")
-        await change_own_password(
+        epoch = await change_own_password(
             runtime.pool, runtime.limiter, principal.id, data.current_password,
             data.new_password, client_ip(request),
         )  # fmt: skip
-        return token_out(await issue_token_pair(runtime.pool, runtime.tokens, principal.id))
+        return token_out(await issue_token_pair(runtime.pool, runtime.tokens, principal.id, epoch))
 
     @get("/me", summary="Who am I")
     async def me(self, principal: PrincipalDep, runtime: RuntimeDep) -> MeOut:

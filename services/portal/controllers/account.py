@@ -57,7 +57,7 @@ class AccountController(Controller):
         status = 422
         if not errors:
             try:
-                await change_own_password(
+                epoch = await change_own_password(
                     portal.system.pool, portal.limiter, viewer.id, current, new,
                     client_ip(request),
                 )  # fmt: skip
@@ -74,7 +74,7 @@ class AccountController(Controller):
                 status = 429
             else:
                 return await signed_in_anew(
-                    request, portal, viewer.id, "/account", "password_changed"
+                    request, portal, viewer.id, epoch, "/account", "password_changed"
                 )
         return await _page(request, portal, locale, viewer, errors, status)
 

@@ -62,15 +62,20 @@ async def landing(portal: PortalDep, viewer: ViewerDep) -> str:
 
 
 async def signed_in_anew(
-    request: Request[Any, Any, Any], portal: PortalDep, user_id: UUID, path: str, notice: str
+    request: Request[Any, Any, Any],
+    portal: PortalDep,
+    user_id: UUID,
+    epoch: int,
+    path: str,
+    notice: str,
 ) -> Redirect:
     """A password just set: this browser's session (if any) ends on the server too, and a
-    new one of the person's (in their session epoch as it is now) takes them to `path`,
-    where a `notice` says what was done."""
+    new one of the person's (in their session `epoch`, the password's) takes them to
+    `path`, where a `notice` says what was done."""
     previous = portal.signer.read(request.cookies.get(SESSION_COOKIE))
     if previous is not None:
         await end_session(portal.system.pool, previous)
-    cookie, _ = portal.signer.issue(user_id, await session_epoch(portal.system.pool, user_id))
+    cookie, _ = portal.signer.issue(user_id, epoch)
     ttl = int(portal.signer.ttl.total_seconds())
     return Redirect(
         path=path,
@@ -183,7 +188,8 @@ class SessionController(Controller):
             except InvalidPasswordLinkError:
                 pass  # the page says the link no longer works
             else:
-                return await signed_in_anew(request, portal, user_id, "/", "password_saved")
+                epoch = await session_epoch(portal.system.pool, user_id)
+                return await signed_in_anew(request, portal, user_id, epoch, "/", "password_saved")
         email = await link_email(portal.system.pool, token)
         return self._welcome(request, portal, locale, token, email, errors, viewer_or_none, 422)
 

@@ -25,6 +25,7 @@ from services.bootstrap import System
 from services.portal.config import PortalSettings
 from services.portal.controllers.account import AccountController
 from services.portal.controllers.audit import AuditController
+from services.portal.controllers.clients import SettingsController
 from services.portal.controllers.dashboard import DashboardController
 from services.portal.controllers.history import HistoryController
 from services.portal.controllers.key_results import KeyResultController
@@ -79,6 +80,7 @@ def portal_router(system: System, settings: Any) -> Router:
             PlanningController,
             ScoreController,
             PeopleController,
+            SettingsController,
             HistoryController,
             AuditController,
             static,

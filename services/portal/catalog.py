@@ -968,6 +968,110 @@ _PLANNING: M = {
         "en": "The KPI was retired: it is no longer measured.",
     },
     "nav.people": {"it": "Persone e chiavi", "en": "People and keys"},
+    "nav.settings": {"it": "Impostazioni", "en": "Settings"},
+    "client.new": {"it": "Nuovo cliente", "en": "New client"},
+    "client.new_hint": {
+        "it": "Poi pianifica il suo primo ciclo e invita le sue persone da «Persone e chiavi».",
+        "en": "Then plan its first cycle, and invite its people from 'People and keys'.",
+    },
+    "client.create": {"it": "Crea il cliente", "en": "Create the client"},
+    "client.consultancy": {"it": "Società di consulenza", "en": "Consultancy"},
+    "client.name": {"it": "Nome dell'azienda", "en": "Company name"},
+    "client.colour": {"it": "Colore", "en": "Colour"},
+    "client.colour_hint": {
+        "it": "Il colore delle sue pagine e del portafoglio.",
+        "en": "The colour of its pages and of the portfolio.",
+    },
+    "client.fiscal_year_start_month": {
+        "it": "L'anno fiscale inizia a",
+        "en": "The fiscal year begins in",
+    },
+    "client.fiscal_hint": {
+        "it": "I cicli proposti seguono i suoi trimestri.",
+        "en": "The cycles proposed follow its quarters.",
+    },
+    "client.check_in_cadence_days": {
+        "it": "Aggiornamenti ogni (giorni)",
+        "en": "Check-ins every (days)",
+    },
+    "client.cadence_hint": {
+        "it": "Un risultato chiave senza aggiornamenti da più giorni è segnalato. Da 1 a {most}.",
+        "en": "A key result with no check-in for longer is flagged. From 1 to {most}.",
+    },
+    "client.locale": {"it": "Lingua", "en": "Language"},
+    "client.locale_hint": {
+        "it": "Quella di chi non ne ha scelta una.",
+        "en": "For whoever has not chosen one.",
+    },
+    "client.language.it": {"it": "Italiano", "en": "Italian"},
+    "client.language.en": {"it": "Inglese", "en": "English"},
+    "client.created": {
+        "it": "Cliente creato. Pianifica il suo primo ciclo qui sotto, e invita le sue persone"
+        " da «Persone e chiavi».",
+        "en": "Client created. Plan its first cycle below, and invite its people from"
+        " 'People and keys'.",
+    },
+    "client.name_taken": {
+        "it": "Ci sono già troppi clienti con questo nome: scegline un altro.",
+        "en": "Too many clients have this name already: choose another.",
+    },
+    "client.not_offered": {
+        "it": "Puoi creare clienti solo delle società di consulenza che amministri.",
+        "en": "You can make clients only for the consultancies you administer.",
+    },
+    "client.form_used": {
+        "it": "Questo modulo non può più creare un cliente: invialo di nuovo.",
+        "en": "This form can no longer make a client: send it again.",
+    },
+    "settings.title": {"it": "Impostazioni dell'azienda", "en": "Company settings"},
+    "settings.save": {"it": "Salva le impostazioni", "en": "Save the settings"},
+    "settings.reason": {"it": "Motivo (facoltativo)", "en": "Reason (optional)"},
+    "settings.reason_hint": {
+        "it": "Resta nello storico con la modifica.",
+        "en": "Kept in the history with the change.",
+    },
+    "settings.saved": {"it": "Impostazioni salvate.", "en": "Settings saved."},
+    "settings.unchanged": {
+        "it": "Nulla è cambiato: non è stato registrato nulla.",
+        "en": "Nothing changed: nothing was recorded.",
+    },
+    "settings.access": {"it": "Accesso", "en": "Access"},
+    "settings.suspend_text": {
+        "it": "Sospesa, le persone e le chiavi API di '{name}' non vi accedono più; i suoi dati"
+        " restano, e la società di consulenza la può riattivare.",
+        "en": "Once suspended, the people and API keys of '{name}' lose access; its data stays,"
+        " and the consultancy can reactivate it.",
+    },
+    "settings.reactivate_text": {
+        "it": "'{name}' è sospesa: le sue persone e chiavi API non vi accedono.",
+        "en": "'{name}' is suspended: its people and API keys cannot reach it.",
+    },
+    "settings.suspend": {"it": "Sospendi '{name}'", "en": "Suspend '{name}'"},
+    "settings.reactivate": {"it": "Riattiva '{name}'", "en": "Reactivate '{name}'"},
+    "settings.suspended": {
+        "it": "Azienda sospesa: le sue persone e chiavi non vi accedono più.",
+        "en": "Company suspended: its people and keys lost access.",
+    },
+    "settings.reactivated": {
+        "it": "Azienda riattivata: le sue persone e chiavi vi accedono di nuovo.",
+        "en": "Company reactivated: its people and keys reach it again.",
+    },
+    "error.colour": {
+        "it": "Scegli un colore (#rrggbb).",
+        "en": "Choose a colour (#rrggbb).",
+    },
+    "error.fiscal_year_start_month": {
+        "it": "Scegli un mese dell'elenco.",
+        "en": "Choose a month from the list.",
+    },
+    "error.check_in_cadence_days": {
+        "it": "Un numero intero di giorni, da 1 a {max}.",
+        "en": "A whole number of days, from 1 to {max}.",
+    },
+    "error.locale": {
+        "it": "Scegli una lingua dell'elenco.",
+        "en": "Choose a language from the list.",
+    },
     "people.title": {"it": "Persone e chiavi API", "en": "People and API keys"},
     "people.members": {"it": "Persone", "en": "People"},
     "people.name": {"it": "Nome", "en": "Name"},

@@ -31,6 +31,7 @@ from services.portal.sessions import (
 from services.portal.views import day_problem, day_said, progress_width
 from tenants.principal import Principal
 from tenants.roles import Permission
+from tenants.validation import MAX_CADENCE_DAYS
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -105,6 +106,7 @@ class Pages:
         self.env.globals["day_said"] = day_said
         self.env.globals["said_reason"] = said_reason
         self.env.globals["note_max"] = NOTE_MAX
+        self.env.globals["cadence_max"] = MAX_CADENCE_DAYS
 
     def render(
         self,

@@ -123,6 +123,7 @@ DONE = {
     "objective_aligned": "plan.objective.aligned",
     "objective_archived": "plan.objective.archived",
     "score_adjusted": "score.done",
+    "client_created": "client.created",
 }
 """What the dashboard says once something was done on it (?done=), by what."""
 

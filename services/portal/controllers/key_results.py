@@ -42,7 +42,7 @@ from tenants.errors import TenancyError
 from tenants.models import Tenant
 from tenants.principal import Principal
 from tenants.roles import Permission
-from tenants.validation import MAX_NAME
+from tenants.validation import MAX_CADENCE_DAYS, MAX_NAME
 
 FORM_FIELDS = ("value", "on", "confidence", "note")
 
@@ -245,7 +245,7 @@ def domain_message(locale: LocaleDep, error: DomainError | TenancyError) -> str:
 
 
 _MOST = {"reason": REASON_MAX, "title": TITLE_MAX, "name": TITLE_MAX, "unit_label": LABEL_MAX,
-         "display_name": MAX_NAME}  # fmt: skip
+         "display_name": MAX_NAME, "check_in_cadence_days": MAX_CADENCE_DAYS}  # fmt: skip
 """The longest text a field takes (a note's, else)."""
 
 

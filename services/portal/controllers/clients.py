@@ -1,0 +1,314 @@
+"""The consultancy's clients in the portal: a new client company, and each one's settings.
+
+- A consultancy admin makes a new client from the portfolio: its name, colour, fiscal year,
+  check-in cadence and language (what `POST /consultancies/{id}/tenants` takes). Its slug is
+  made from the name (the next free one when another client has it: the person never typed
+  one). The
+  form carries the new company's id, made with the page: sent twice (a double click, a
+  resubmit), the second lands on the company the first made, and makes no other.
+- Whoever manages a company's people (its admin, the consultancy's admins) changes its
+  settings, saying why if they like; the change is recorded in its log as the API's is.
+- A consultancy admin suspends a client (its people and keys lose access at once, its data
+  stays) and reactivates it, from the same page.
+
+Every refusal is said beside its field and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from domain import values
+from domain.errors import DomainError
+from services.app import Context
+from services.portal.controllers.key_results import domain_message
+from services.portal.dependencies import FormDep, LocaleDep, PortalDep, TenantDep, ViewerDep
+from services.portal.errors import ForbiddenError, PageNotFoundError
+from services.portal.i18n import Locale
+from services.portal.planning import Planned, typed
+from services.portal.portal import Portal
+from services.projector.waiting import wait_for_position
+from tenants import validation
+from tenants.directory import get_consultancy, get_tenant
+from tenants.errors import (
+    DuplicateSlugError,
+    DuplicateTenantIdError,
+    TenancyError,
+    UnknownTenantError,
+)
+from tenants.models import Tenant
+from tenants.principal import Principal
+from tenants.roles import Permission
+
+SETTING_FIELDS = ("name", "colour", "fiscal_year_start_month", "check_in_cadence_days", "locale")
+CLIENT_FIELDS = (*SETTING_FIELDS, "consultancy", "id")
+LANGUAGES = ("it", "en")
+SLUG_TRIES = 50
+"""Slugs tried for a new client's name: its own, then "-2", "-3"… (a slug is unique in its
+consultancy; tried, not looked up first, as another client may take one meanwhile)."""
+
+
+class SettingsController(Controller):
+    """/t/{tenant_id}/settings: the company's settings; its suspension, for the consultancy."""
+
+    path = "/t/{tenant_id:str}/settings"
+
+    @get("/", name="portal:settings")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        done: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        _may_see(viewer, tenant)
+        said = done if done in _DONE else None
+        return _page(request, portal, locale, viewer, tenant, said=said)
+
+    @post("/", name="portal:settings-submit")
+    async def change(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        form: FormDep,
+    ) -> Response[Any]:
+        """Change the settings sent (the same ones record nothing), with a reason if given."""
+        if not viewer.can(tenant.id, Permission.MANAGE_USERS):
+            raise ForbiddenError
+        planned = Planned("settings", "", typed(form, (*SETTING_FIELDS, "reason")), locale)
+        given = settings_given(planned)
+        reason = _reason(planned)
+        if not planned.errors:
+            changing = portal.app.settings.change(
+                Context(tenant.id, viewer.actor), reason=reason, **given
+            )
+            done = await _run(portal, locale, tenant.id, planned, changing)
+            if done is not None:
+                return _done(tenant.id, "saved" if done else "unchanged")
+        return _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
+
+    @post("/{action:str}", name="portal:tenant-status")
+    async def set_status(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        action: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Suspend the company, or reactivate it (a consultancy admin), why if given."""
+        if action not in _TURNED:
+            raise PageNotFoundError
+        if not may_suspend(viewer, tenant):
+            raise ForbiddenError
+        planned = Planned(action, "", typed(form, ("reason",)), locale)
+        reason = _reason(planned)
+        if not planned.errors:
+            turning = portal.app.access.set_status(
+                Context(tenant.id, viewer.actor), suspended=action == "suspend", reason=reason
+            )
+            done = await _run(portal, locale, tenant.id, planned, turning)
+            if done is not None:
+                return _done(tenant.id, _TURNED[action] if done else "unchanged")
+        return _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
+
+
+_TURNED = {"suspend": "suspended", "reactivate": "reactivated"}
+_DONE = frozenset({"saved", "unchanged", *_TURNED.values()})
+
+
+def creating_in(viewer: Principal) -> list[UUID]:
+    """The viewer's consultancies it may make clients of."""
+    return sorted(
+        c for c in viewer.consultancy_roles
+        if viewer.can_in_consultancy(c, Permission.CREATE_TENANTS)
+    )  # fmt: skip
+
+
+async def consultancies_offered(portal: Portal, viewer: Principal) -> list[tuple[str, str]]:
+    """(id, name) of the consultancies a new client may be made for, by name."""
+    found = [await get_consultancy(portal.system.pool, c) for c in creating_in(viewer)]
+    return [(str(c.id), c.name) for c in sorted(found, key=lambda c: c.name.casefold())]
+
+
+def may_suspend(viewer: Principal, tenant: Tenant) -> bool:
+    return viewer.can_in_consultancy(tenant.consultancy_id, Permission.CREATE_TENANTS)
+
+
+def settings_given(planned: Planned) -> dict[str, Any]:
+    """The settings as typed, each checked as the directory checks it (a refusal beside its
+    field): name, colour, fiscal year's first month, cadence in days, language."""
+    out: dict[str, Any] = {}
+    checks: dict[str, Callable[[str], object]] = {
+        "name": validation.name,
+        "colour": validation.colour,
+        "fiscal_year_start_month": lambda text: validation.month(_whole(text)),
+        "check_in_cadence_days": lambda text: validation.cadence_days(_whole(text)),
+        "locale": validation.locale,
+    }
+    for name, check in checks.items():
+        if not planned.text(name):
+            continue
+        try:
+            out[name] = check(planned.typed[name])
+        except TenancyError as error:
+            planned.errors[name] = domain_message(planned.locale, error)
+    return out
+
+
+def _whole(text: str) -> int | str:
+    """A whole number as typed ("14"), else the text, for the check to refuse by name."""
+    return int(text) if text.isascii() and text.isdigit() else text
+
+
+def _reason(planned: Planned) -> str | None:
+    try:
+        return values.optional_reason(planned.typed["reason"] or None)
+    except DomainError as error:
+        planned.errors["reason"] = domain_message(planned.locale, error)
+        return None
+
+
+def _new_id(typed_id: str) -> UUID:
+    """The id the form was made with, or a new one (a hand-made form without)."""
+    try:
+        return UUID(typed_id)
+    except ValueError:
+        return uuid4()
+
+
+async def create_client(
+    portal: Portal, viewer: Principal, planned: Planned
+) -> tuple[Tenant, int] | None:
+    """The new client of the form `planned` (CLIENT_FIELDS), and the position of its
+    making (0: this form made it before); None and why, beside the form's fields."""
+    offered = [str(c) for c in creating_in(viewer)]
+    chosen = planned.typed["consultancy"] or (offered[0] if len(offered) == 1 else "")
+    if chosen not in offered:  # (one offered: the form did not show it, nor will its error)
+        field = "consultancy" if len(offered) > 1 else "form"
+        planned.errors[field] = planned.locale.t("client.not_offered")
+    given = settings_given(planned)
+    new_id = _new_id(planned.typed["id"])
+    planned.typed["id"] = str(new_id)  # sent again once right: still this company
+    if planned.errors:
+        return None
+    consultancy, name = UUID(chosen), given.pop("name")
+    base = _slug_of(name)
+    for n in range(1, SLUG_TRIES + 1):
+        slug = base if n == 1 else f"{base[:58].rstrip('-')}-{n}"
+        try:
+            return await portal.app.settings.create_tenant(
+                consultancy, name, viewer.actor, slug=slug, tenant_id=new_id, **given
+            )
+        except DuplicateSlugError:
+            continue
+        except DuplicateTenantIdError:
+            return await _made_before(portal, consultancy, new_id, planned)
+        except (TenancyError, DomainError) as error:
+            planned.errors[_field(error)] = domain_message(planned.locale, error)
+            return None
+    planned.errors["name"] = planned.locale.t("client.name_taken")
+    return None
+
+
+def _slug_of(name: str) -> str:
+    try:
+        return validation.slug_from(name)
+    except TenancyError:  # no letter or digit it could keep ("株式会社"): a plain one
+        return "cliente"
+
+
+async def _made_before(
+    portal: Portal, consultancy: UUID, tenant_id: UUID, planned: Planned
+) -> tuple[Tenant, int] | None:
+    """The client this form made when it was sent before; else (an id of an erased company,
+    a hand-made one) the form is to be sent anew."""
+    try:
+        tenant = await get_tenant(portal.system.pool, tenant_id)
+    except UnknownTenantError:
+        tenant = None
+    if tenant is not None and tenant.consultancy_id == consultancy:
+        return tenant, 0
+    planned.errors["form"] = planned.locale.t("client.form_used")
+    planned.typed["id"] = ""
+    return None
+
+
+def _field(error: TenancyError | DomainError) -> str:
+    return error.field if error.field in SETTING_FIELDS else "form"
+
+
+async def _run(
+    portal: Portal,
+    locale: Locale,
+    tenant_id: UUID,
+    planned: Planned,
+    command: Awaitable[tuple[Tenant, int]],
+) -> bool | None:
+    """Run a change of the tenant and wait until its history line is there: whether it
+    changed anything, or None and its refusal said beside its field."""
+    try:
+        _, position = await command
+    except (TenancyError, DomainError) as error:
+        planned.errors[_field(error)] = domain_message(locale, error)
+        return None
+    if position:
+        await wait_for_position(
+            portal.system.pool, tenant_id, position, projection="history",
+            within=portal.read_wait_seconds,
+        )  # fmt: skip
+    return bool(position)
+
+
+def _done(tenant_id: UUID, said: str) -> Redirect:
+    return Redirect(path=f"/t/{tenant_id}/settings?done={said}", status_code=303)
+
+
+def _may_see(viewer: Principal, tenant: Tenant) -> None:
+    if not (viewer.can(tenant.id, Permission.MANAGE_USERS) or may_suspend(viewer, tenant)):
+        raise ForbiddenError
+
+
+def month_choices(locale: Locale) -> list[tuple[str, str]]:
+    return [(str(n), name) for n, name in enumerate(locale.t("months.long").split(), start=1)]
+
+
+def language_choices(locale: Locale, current: str = "") -> list[tuple[str, str]]:
+    """The portal's languages (and the tenant's own, with its region, if it has one)."""
+    offered = [(code, locale.t(f"client.language.{code}")) for code in LANGUAGES]
+    if current and current not in LANGUAGES:
+        offered.append((current, current))
+    return offered
+
+
+def _page(
+    request: Request[Any, Any, Any],
+    portal: Portal,
+    locale: Locale,
+    viewer: Principal,
+    tenant: Tenant,
+    *,
+    planned: Planned | None = None,
+    said: str | None = None,
+    status: int = 200,
+) -> Response[Any]:
+    return portal.pages.render(
+        request, "settings.html", locale=locale, viewer=viewer, tenant=tenant,
+        section="settings", status=status, planned=planned, said=said,
+        can_settings=viewer.can(tenant.id, Permission.MANAGE_USERS),
+        can_suspend=may_suspend(viewer, tenant), months=month_choices(locale),
+        languages=language_choices(locale, tenant.locale),
+    )  # fmt: skip

@@ -1,0 +1,336 @@
+"""A consultancy's clients in the portal: a consultancy admin makes a new client company from
+the portfolio, its admin changes its settings, the consultancy suspends and reactivates it.
+
+Each test has a consultancy of its own (the portfolios other tests count stay as they are).
+Every refusal is said beside its field and records nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import uuid
+from typing import Any
+from uuid import UUID
+
+from playwright.async_api import expect
+
+from services import demo_data as d
+from tenants.directory import (
+    create_consultancy,
+    create_tenant,
+    get_tenant,
+    list_consultancy_tenants,
+)
+from tenants.memberships import add_consultancy_member
+from tenants.users import create_user
+from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
+from tests.portal.world import Client, a_colleague, a_company_of_its_own, projected
+
+
+async def a_consultancy_of_its_own(portal: PortalServer) -> tuple[UUID, d.Person]:
+    """A consultancy with no client yet, and its admin (who signs in with the demo password)."""
+    made = await create_consultancy(portal.system.pool, f"Consulenze {uuid.uuid4().hex[:6]}")
+    admin = d.Person(f"admin-{made.id.hex[:8]}@consulenze.example", "Irene Sala", "")
+    await create_user(portal.system.pool, admin.email, admin.name, password=d.PASSWORD,
+                      user_id=admin.id)  # fmt: skip
+    await add_consultancy_member(portal.system.pool, made.id, admin.id, "consultancy_admin")
+    return made.id, admin
+
+
+async def clients_of(portal: PortalServer, consultancy: UUID) -> list[Any]:
+    return await list_consultancy_tenants(portal.system.pool, consultancy)
+
+
+async def fill_new_client(page: Any, **fields: str) -> None:
+    """Open the portfolio's new client form and fill in the fields given, by their labels."""
+    form = page.locator(".new-client form")
+    if not await form.is_visible():
+        await page.locator(".new-client summary").click()
+    labels = {
+        "name": "Nome dell'azienda",
+        "cadence": "Aggiornamenti ogni (giorni)",
+    }
+    for field, value in fields.items():
+        if field == "month":
+            await form.get_by_label("L'anno fiscale inizia a").select_option(label=value)
+        elif field == "language":
+            await form.get_by_label("Lingua").select_option(label=value)
+        elif field == "colour":
+            await form.get_by_label("Colore").fill(value)
+        else:
+            await form.get_by_label(labels[field]).fill(value)
+
+
+async def test_a_consultancy_admin_makes_a_new_client_and_lands_on_its_page(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The form asks what the API's tenant takes; the new company's page says what to do
+    next, its log begins with who made it with which settings, the portfolio lists it."""
+    consultancy, admin = await a_consultancy_of_its_own(portal)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto("/portfolio")
+    await expect(page.locator(".empty")).to_be_visible()  # no client yet
+    await fill_new_client(
+        page, name="Ferramenta Bianchi S.n.c.", colour="#0f766e", month="luglio",
+        cadence="14", language="Inglese",
+    )  # fmt: skip
+    await shot(page, "clients-new-form")
+    await page.get_by_role("button", name="Crea il cliente").click()
+
+    await expect(page.locator("h1")).to_have_text("Ferramenta Bianchi S.n.c.")
+    await expect(page.locator(".cycle-done")).to_contain_text("Cliente creato.")
+    await expect(page.locator(".plan-cycle")).to_have_count(1)  # its first cycle, planned here
+    [made] = await clients_of(portal, consultancy)
+    assert page.url.endswith(f"/t/{made.id}?done=client_created")
+    assert (made.name, made.slug, made.colour) == (
+        "Ferramenta Bianchi S.n.c.",
+        "ferramenta-bianchi-s-n-c",
+        "#0f766e",
+    )
+    assert (made.fiscal_year_start_month, made.check_in_cadence_days, made.locale) == (7, 14, "en")
+    [first] = await portal.system.store.read_log(made.id)
+    assert first.topic == "okr.SettingsChange.Created" and first.actor == admin.actor
+
+    await projected(portal.system, made.id)
+    await page.goto(f"/t/{made.id}/history")
+    await expect(page.locator(".timeline")).to_contain_text(
+        "'Ferramenta Bianchi S.n.c.' creata da Irene Sala"
+    )
+    await page.goto("/portfolio")
+    await expect(page.locator(f"tr[data-tenant='{made.id}'] th a")).to_have_text(
+        "Ferramenta Bianchi S.n.c."
+    )
+
+
+async def test_a_new_client_refused_is_said_beside_each_field_and_makes_nothing(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A blank name, a cadence of no days or of words: each said beside its field, what was
+    typed kept; fixed and sent again, the same form makes the client, once."""
+    consultancy, admin = await a_consultancy_of_its_own(portal)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto("/portfolio")
+    await fill_new_client(page, name="  ", cadence="0")
+    await page.get_by_role("button", name="Crea il cliente").click()
+    await expect(page.locator("#new-client-name-error")).to_have_text(
+        "Questo campo è obbligatorio."
+    )
+    await expect(page.locator("#new-client-check_in_cadence_days-error")).to_have_text(
+        "Un numero intero di giorni, da 1 a 90."
+    )
+    await fill_new_client(page, name="Cartoleria Moro", cadence="due")
+    await page.get_by_role("button", name="Crea il cliente").click()
+    await expect(page.locator("#new-client-check_in_cadence_days-error")).to_have_text(
+        "Un numero intero di giorni, da 1 a 90."
+    )
+    await expect(page.locator("#new-client-name")).to_have_value("Cartoleria Moro")
+    await expect(page.locator("#new-client-name-error")).to_have_count(0)
+    assert await clients_of(portal, consultancy) == []
+
+    await fill_new_client(page, cadence="10")
+    await page.get_by_role("button", name="Crea il cliente").click()
+    await expect(page.locator("h1")).to_have_text("Cartoleria Moro")
+    [made] = await clients_of(portal, consultancy)
+    assert made.check_in_cadence_days == 10
+
+
+async def test_a_hand_made_new_client_with_values_the_form_does_not_offer_is_refused(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A colour that is not #rrggbb, a thirteenth month, a language the portal does not speak,
+    a consultancy not the viewer's: each refused by name (422), nothing made."""
+    consultancy, admin = await a_consultancy_of_its_own(portal)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto("/portfolio")
+    good = {
+        "name": "Vivaio Serra", "colour": "#15803d", "fiscal_year_start_month": "1",
+        "check_in_cadence_days": "7", "locale": "it", "consultancy": str(consultancy),
+        "id": str(uuid.uuid4()),
+    }  # fmt: skip
+    refusals = {
+        "colour": ("rosso", "Scegli un colore (#rrggbb)."),
+        "fiscal_year_start_month": ("13", "Scegli un mese dell'elenco."),
+        "locale": ("fr", "Scegli una lingua dell'elenco."),
+        "consultancy": (
+            str(d.CONSULTANCY_ID),
+            "Puoi creare clienti solo delle società di consulenza che amministri.",
+        ),
+    }
+    for field, (value, said) in refusals.items():
+        answer = await page.request.post(
+            "/portfolio/clients", form={**good, field: value, **await csrf(page)}
+        )
+        assert answer.status == 422, (field, answer.status)
+        assert said in html.unescape(await answer.text()), (field, said)
+    assert await clients_of(portal, consultancy) == []
+    assert not [t for t in await clients_of(portal, d.CONSULTANCY_ID) if t.name == "Vivaio Serra"]
+
+
+async def test_a_new_client_form_sent_twice_makes_one_client(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The form carries the new company's id: sent again (after it answered, or at once),
+    it lands on the company the first made."""
+    consultancy, admin = await a_consultancy_of_its_own(portal)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto("/portfolio")
+    form = page.locator(".new-client form")
+    fields = {
+        "name": "Pescheria Lago", "colour": "#1d4ed8", "fiscal_year_start_month": "1",
+        "check_in_cadence_days": "7", "locale": "it", "consultancy": str(consultancy),
+        "id": await form.locator("input[name=id]").get_attribute("value") or "",
+        **await csrf(page),
+    }  # fmt: skip
+
+    async def send() -> Any:
+        return await page.request.post("/portfolio/clients", form=fields, max_redirects=0)
+
+    answers = [await send(), *await asyncio.gather(send(), send())]
+    [made] = await clients_of(portal, consultancy)
+    for answer in answers:
+        assert answer.status == 303
+        assert answer.headers["location"] == f"/t/{made.id}?done=client_created"
+
+
+async def test_a_second_client_of_the_same_name_gets_a_slug_of_its_own(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A slug is unique in its consultancy, and the person never typed one: a name one of
+    its clients has already makes the next free slug (two companies may share a name)."""
+    consultancy, admin = await a_consultancy_of_its_own(portal)
+    await create_tenant(portal.system.pool, consultancy, "Bottega Riva")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto("/portfolio")
+    await fill_new_client(page, name="Bottega Riva")
+    await page.get_by_role("button", name="Crea il cliente").click()
+    await expect(page.locator(".cycle-done")).to_contain_text("Cliente creato.")
+    slugs = sorted(t.slug for t in await clients_of(portal, consultancy))
+    assert slugs == ["bottega-riva", "bottega-riva-2"]
+
+
+async def test_only_a_consultancy_admin_makes_clients(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A consultant and a client admin are offered no form; one they make by hand is the 403
+    page, and makes nothing."""
+    consultancy, _ = await a_consultancy_of_its_own(portal)
+    for person in (d.LUCA, d.GIULIA):
+        page = await open_page()
+        await sign_in(page, person)
+        await page.goto("/portfolio")
+        await expect(page.locator(".new-client")).to_have_count(0)
+        answer = await page.request.post(
+            "/portfolio/clients",
+            form={"name": "Abusivo", "consultancy": str(d.CONSULTANCY_ID), **await csrf(page)},
+        )
+        assert answer.status == 403, (person.email, answer.status)
+    assert await clients_of(portal, consultancy) == []
+    assert not [t for t in await clients_of(portal, d.CONSULTANCY_ID) if t.name == "Abusivo"]
+
+
+async def test_a_client_admin_changes_the_company_settings_saying_why(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Saved: the header says the new name, the history the change and its reason; saved
+    unchanged: nothing recorded; a bad cadence: said beside it, nothing recorded."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}")
+    await page.get_by_role("link", name="Impostazioni").click()
+    await expect(page.locator(".tenant-status")).to_have_count(0)  # the consultancy's
+    form = page.locator(".settings-form")
+    await expect(form.get_by_label("Nome dell'azienda")).to_have_value(client.name)
+    await form.get_by_label("Nome dell'azienda").fill("Forno Gialli & Figli")
+    await form.get_by_label("Aggiornamenti ogni (giorni)").fill("14")
+    await form.get_by_label("Motivo (facoltativo)").fill("nuovo socio, aggiornamenti ogni due")
+    await form.get_by_role("button", name="Salva le impostazioni").click()
+    await expect(page.locator(".settings-done")).to_have_text("Impostazioni salvate.")
+    await expect(page.locator(".brand a")).to_have_text("Forno Gialli & Figli")
+    changed = await get_tenant(portal.system.pool, client.id)
+    assert (changed.name, changed.check_in_cadence_days) == ("Forno Gialli & Figli", 14)
+    head = await portal.system.store.head(client.id)
+    await shot(page, "clients-settings")
+
+    await page.get_by_role("button", name="Salva le impostazioni").click()
+    await expect(page.locator(".settings-done")).to_have_text(
+        "Nulla è cambiato: non è stato registrato nulla."
+    )
+    await form.get_by_label("Aggiornamenti ogni (giorni)").fill("365")
+    await form.get_by_role("button", name="Salva le impostazioni").click()
+    await expect(page.locator("#settings-check_in_cadence_days-error")).to_have_text(
+        "Un numero intero di giorni, da 1 a 90."
+    )
+    await expect(form.get_by_label("Aggiornamenti ogni (giorni)")).to_have_value("365")
+    assert await portal.system.store.head(client.id) == head
+
+    await page.goto(f"/t/{client.id}/history")
+    await expect(page.locator(".timeline")).to_contain_text(
+        "cadenza degli aggiornamenti 7 → 14 giorni"
+    )
+    await expect(page.locator(".timeline")).to_contain_text("nuovo socio, aggiornamenti ogni due")
+
+
+async def test_a_member_has_no_settings_page(open_page: Opener, portal: PortalServer) -> None:
+    client, _, _, _ = await a_company_of_its_own(portal.system)
+    member = await a_colleague(portal.system, client, "Nadia Fo", "client_member")
+    page = await open_page()
+    await sign_in(page, member)
+    await page.goto(f"/t/{client.id}")
+    await expect(page.get_by_role("link", name="Impostazioni")).to_have_count(0)
+    token = await csrf(page)
+    answer = await page.goto(f"/t/{client.id}/settings")
+    assert answer is not None and answer.status == 403
+    forged = await page.request.post(
+        f"/t/{client.id}/settings",
+        form={"name": "Preso", "colour": "#000000", "fiscal_year_start_month": "1",
+              "check_in_cadence_days": "7", "locale": "it", **token},
+    )  # fmt: skip
+    assert forged.status == 403
+    assert (await get_tenant(portal.system.pool, client.id)).name == client.name
+
+
+async def test_the_consultancy_suspends_a_client_and_reactivates_it(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Suspended, its admin is told so on every page of it; reactivated, they reach it again.
+    Its own admin may neither (403, nothing recorded)."""
+    consultancy, irene = await a_consultancy_of_its_own(portal)
+    made = await create_tenant(portal.system.pool, consultancy, "Tessitura Bassi",
+                               slug=f"tessitura-{uuid.uuid4().hex[:6]}")  # fmt: skip
+    client = Client(made.id, made.name, made.slug, made.colour, consultancy)
+    their_admin = await a_colleague(portal.system, client, "Ugo Gialli", "client_admin")
+
+    theirs = await open_page()
+    await sign_in(theirs, their_admin)
+    forged = await theirs.request.post(
+        f"/t/{client.id}/settings/suspend", form={"reason": "", **await csrf(theirs)}
+    )
+    assert forged.status == 403
+
+    page = await open_page()
+    await sign_in(page, irene)
+    await page.goto(f"/t/{client.id}/settings")
+    status = page.locator(".tenant-status")
+    await status.get_by_label("Motivo (facoltativo)").fill("fatture non pagate")
+    await status.get_by_role("button", name=f"Sospendi '{client.name}'").click()
+    await expect(page.locator(".settings-done")).to_have_text(
+        "Azienda sospesa: le sue persone e chiavi non vi accedono più."
+    )
+    answer = await theirs.goto(f"/t/{client.id}")
+    assert answer is not None and answer.status == 403
+    await expect(theirs.locator("main")).to_contain_text("L'accesso a 'Tessitura Bassi' è sospeso")
+
+    await status.get_by_role("button", name=f"Riattiva '{client.name}'").click()
+    await expect(page.locator(".settings-done")).to_have_text(
+        "Azienda riattivata: le sue persone e chiavi vi accedono di nuovo."
+    )
+    answer = await theirs.goto(f"/t/{client.id}")
+    assert answer is not None and answer.status == 200
+    await page.goto(f"/t/{client.id}/history")
+    await expect(page.locator(".timeline")).to_contain_text("fatture non pagate")

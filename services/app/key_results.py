@@ -97,6 +97,8 @@ class KeyResultCommands(Commands):
         )
         cycle = await self.cycle(ctx, objective.cycle_id)
         kpi = None if kpi_id is None else await self._kpi(ctx, kpi_id)
+        if kpi is not None and unit is None:  # fed by a KPI: measured as it is
+            unit = kpi.unit
         kr = KeyResult.create(
             cycle=cycle, objective=objective, title=title, kind=kind, owner=owner,
             start=start, target=target, target_percent=target_percent, unit=unit,

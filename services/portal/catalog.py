@@ -915,6 +915,15 @@ _PLANNING: M = {
         "en": "What is counted (“clients”, “orders”); required for the unit “text”.",
     },
     "plan.key_result.submit": {"it": "Aggiungi il risultato chiave", "en": "Add the key result"},
+    "plan.key_result.kpi": {"it": "Alimentato dall'indicatore", "en": "Fed by the KPI"},
+    "plan.key_result.no_kpi": {
+        "it": "Nessuno: aggiornato a mano",
+        "en": "None: checked in by hand",
+    },
+    "plan.key_result.kpi_hint": {
+        "it": "Le sue misure del ciclo diventano aggiornamenti, ora e dopo; l'unità è la sua.",
+        "en": "Its measurements of the cycle become check-ins, now and after; its unit is used.",
+    },
     "plan.key_result.done": {"it": "Risultato chiave aggiunto.", "en": "Key result added."},
     "plan.kpi.open": {"it": "Nuovo indicatore", "en": "New KPI"},
     "plan.kpi.direction": {"it": "Com'è meglio", "en": "Which way is better"},

@@ -32,6 +32,8 @@ class Planning:
     """By objective: those it may be aligned under (its cycle's others, none below it)."""
     starts_on: date
     ends_on: date
+    kpis: Sequence[tuple[str, str]] = ()
+    """The KPIs a new key result may be fed by (id, name), by name; none: the form asks not."""
 
 
 @dataclass
@@ -130,17 +132,25 @@ reads)."""
 CYCLE_FIELDS = ("name", "period", "starts_on", "ends_on")
 OBJECTIVE_FIELDS = ("title", "owner", "level", "parent", "weight", "committed")
 KEY_RESULT_FIELDS = ("title", "kind", "owner", "start", "target", "unit", "currency",
-                     "unit_label", "weight", "due_on")  # fmt: skip
+                     "unit_label", "weight", "due_on", "kpi")  # fmt: skip
 MEASUREMENT_FIELDS = ("value", "on", "note", "confirm")
 KPI_FIELDS = ("name", "owner", "direction", "green", "red", "frequency_days", "unit", "currency",
               "unit_label")  # fmt: skip
 OBJECTIVE_EDIT_FIELDS = ("title", "owner", "weight", "committed", "roll_up_children")
-_FORM_FIELDS = {"parent_id": "parent", "unit_kind": "unit"}
+_FORM_FIELDS = {"parent_id": "parent", "unit_kind": "unit", "kpi_id": "kpi"}
 """The form's name of a domain error's field, where the two differ."""
 
 
 def typed(form: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
     return {name: form.get(name, "").strip() for name in names}
+
+
+def feeding_kpis(state: ProgressView) -> list[tuple[str, str]]:
+    """The KPIs a new key result may be fed by: those not retired, by name."""
+    kpis = sorted(
+        (k for k in state.kpis.values() if not k.archived), key=lambda k: k.name.casefold()
+    )
+    return [(str(k.kpi_id), k.name) for k in kpis]
 
 
 def parents_by_cycle(state: ProgressView) -> dict[UUID, list[ObjectiveView]]:

@@ -728,3 +728,32 @@ async def test_a_release_retried_in_the_background_that_fails_otherwise_is_logge
         await idempotency._release_again(Broken(), "k", None)  # type: ignore[arg-type]
     assert [(e["event"], e["key"]) for e in logs] == [("idempotency.release_failed", "k")]
     assert "a bug, not the database" in logs[0]["error"]
+
+
+async def test_a_key_result_made_fed_by_a_kpi_is_measured_in_its_unit(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Given no unit, a key result made fed by a KPI takes the KPI's (it took a count, which
+    a KPI of hours refused: unit_mismatch); a unit given that is not the KPI's is refused by
+    name, and nothing is made."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    kpi = await client.post(
+        f"{base}/kpis", headers=auth,
+        json={"name": "Ore di fermo", "direction": "lower_is_better", "green": "10",
+              "red": "20", "unit": {"kind": "hours"}},
+    )  # fmt: skip
+    assert kpi.status_code == 201, kpi.text
+    body = {
+        "objective_id": str(world.ids.objective_id), "title": "Meno fermi", "kind": "decrease",
+        "start": "20", "target": "8", "kpi_id": kpi.json()["id"],
+    }  # fmt: skip
+    refused = await client.post(
+        f"{base}/key-results", headers=auth, json={**body, "unit": {"kind": "count"}}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "kpi_id"
+    made = await client.post(f"{base}/key-results", headers=auth, json=body)
+    assert made.status_code == 201, made.text
+    got = (await client.get(made.headers["location"], headers=auth)).json()
+    assert (got["unit"]["kind"], got["kpi_id"]) == ("hours", kpi.json()["id"])

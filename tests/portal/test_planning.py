@@ -4,9 +4,12 @@ edit OKRs; each mistake said beside its field, and nothing made until the form i
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from playwright.async_api import expect
 
+from domain.values import Unit, UnitKind
+from services.read import progress_state
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import a_colleague, a_company_of_its_own, projected
 
@@ -538,3 +541,62 @@ def test_a_frequency_is_read_in_the_digits_a_person_types() -> None:
         assert read(wrong)[1] == "A whole number of days, from 1 to 366.", wrong
     assert read("")[1] == "This field is required."
     assert read("1") == (1, None) and read("366") == (366, None)
+
+
+async def test_a_key_result_is_fed_by_a_kpi_from_its_making(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """It took the KPI's page, after the key result was made. The new key result's form
+    offers the KPIs not retired: one chosen feeds it at once with what it measured for the
+    cycle's days, in the KPI's unit whatever unit the form said; a milestone it cannot feed
+    is said beside the choice, and nothing is made."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    starts = portal.today - timedelta(days=20)
+    cycle = (await app.cycles.create(ctx, name="Trimestre", starts_on=starts,
+                                     ends_on=starts + timedelta(days=89))).item_id  # fmt: skip
+    await app.cycles.activate(ctx, cycle)
+    goal = (await app.objectives.create(ctx, cycle_id=cycle, title="Clienti fedeli",
+                                        owner=ctx.actor)).item_id  # fmt: skip
+    kpi = (await app.kpis.create(
+        ctx, name="Tasso di rinnovo", direction="higher_is_better", green=90, red=80,
+        frequency_days=7, owner=ctx.actor, unit=Unit(UnitKind.PERCENT),
+    )).item_id  # fmt: skip
+    retired = (await app.kpis.create(
+        ctx, name="Vecchio indice", direction="higher_is_better", green=2, red=1,
+        frequency_days=7, owner=ctx.actor,
+    )).item_id  # fmt: skip
+    await app.kpis.archive(ctx, retired, reason="non serve più")
+    for days_ago, value in ((30, 70), (10, 84), (3, 88)):  # the first before the cycle
+        await app.kpis.record_measurement(
+            ctx, kpi, value=Decimal(value), on=portal.today - timedelta(days=days_ago)
+        )
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}")
+    await page.locator(".plan-key-result summary").click()
+    form = page.locator(".plan-key-result form")
+    choice = form.get_by_label("Alimentato dall'indicatore")
+    await expect(choice.locator("option")).to_have_text(
+        ["Nessuno: aggiornato a mano", "Tasso di rinnovo"]
+    )
+    await form.get_by_label("Titolo").fill("Rinnovi al 95 %")
+    await form.get_by_label("Come si misura").select_option(label="Tappa: fatta o no")
+    await choice.select_option(label="Tasso di rinnovo")
+    await form.get_by_role("button", name="Aggiungi il risultato chiave").click()
+    form = page.locator(".plan-key-result form")
+    await expect(form.locator(f"#new-kr-{goal}-kpi-error")).to_have_text(
+        "Una tappa è raggiunta o no: nessun indicatore la alimenta."
+    )
+    assert not (await progress_state(portal.system.pool, client.id)).key_results
+
+    await form.get_by_label("Come si misura").select_option(label="Aumentare fino al traguardo")
+    await form.get_by_label("Partenza").fill("80")
+    await form.get_by_label("Traguardo").fill("95")
+    await form.get_by_role("button", name="Aggiungi il risultato chiave").click()
+    await expect(page.locator(".cycle-done")).to_have_text("Risultato chiave aggiunto.")
+    [made] = (await progress_state(portal.system.pool, client.id)).key_results.values()
+    fed = await app.key_results.get(ctx, made.key_result_id)
+    assert fed.kpi_id == kpi
+    assert fed.unit.kind == UnitKind.PERCENT
+    assert [c.value for c in fed.check_ins.values()] == [Decimal(84), Decimal(88)]

@@ -95,9 +95,12 @@ class KeyResultIn(Body):
     target: Decimal | None = None
     target_percent: Decimal | None = None
     unit: UnitIn | None = None
+    """Left out: a count, or, with `kpi_id`, the KPI's unit."""
     weight: Decimal = Decimal(1)
     due_on: date | None = None
     kpi_id: UUID | None = None
+    """A KPI that feeds it from the start: what it measured for the cycle's days becomes
+    its check-ins at once, and so does each measurement after."""
     id: UUID | None = None
 
 

@@ -30,6 +30,7 @@ from services.portal.planning import (
     Planned,
     Planning,
     alignments,
+    feeding_kpis,
     next_cycle_days,
     parents_by_cycle,
 )
@@ -173,5 +174,5 @@ def _planning(state: ProgressView, names: Names, today: date, tenant: Tenant) ->
     parents = parents_by_cycle(state)
     return Planning(
         people=people_choices(names), parents=parents, aligns=alignments(state, parents),
-        starts_on=starts_on, ends_on=ends_on,
+        starts_on=starts_on, ends_on=ends_on, kpis=feeding_kpis(state),
     )  # fmt: skip

@@ -45,6 +45,7 @@ from services.portal.planning import (
     OBJECTIVE_FIELDS,
     Planned,
     alignments,
+    feeding_kpis,
     parents_by_cycle,
     typed,
 )
@@ -149,14 +150,15 @@ class PlanningController(Controller):
         given = ranged and (needs_start or planned.typed["start"])
         start = planned.number("start") if given else None
         target = planned.number("target") if ranged else None
-        measured = _unit(planned)
+        kpi = _feeding(planned, state)
+        measured = None if kpi else _unit(planned)  # (fed by a KPI: measured in its unit)
         weight = planned.number("weight")
         due_on = planned.day("due_on")
         if not planned.errors and weight is not None and due_on is not None:
             command = portal.app.key_results.create(
                 _context(tenant, viewer), objective_id=objective.objective_id, title=title,
                 kind=kind, owner=owner, start=start, target=target, unit=measured,
-                weight=weight, due_on=due_on,
+                weight=weight, due_on=due_on, kpi_id=kpi,
             )  # fmt: skip
             written = await _run(portal, tenant, planned, command)
             if written is not None:
@@ -351,6 +353,12 @@ def said_far_off(locale: Locale, key: str, kpi: KPIView, value: Decimal) -> str:
 
 def _values(enum: type[StrEnum]) -> list[str]:
     return [member.value for member in enum]
+
+
+def _feeding(planned: Planned, state: ProgressView) -> UUID | None:
+    """The KPI chosen to feed a new key result, if any (one the form offered)."""
+    chosen = planned.choice("kpi", ["", *(k for k, _ in feeding_kpis(state))])
+    return UUID(chosen) if chosen and "kpi" not in planned.errors else None
 
 
 def _unit(planned: Planned) -> Unit | None:

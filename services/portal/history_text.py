@@ -82,9 +82,16 @@ class Phrases:
             number = None if given is None else _decimal(given)
             if unit is not None and number is not None:
                 params[key] = self.locale.given(number, unit)
+        for key in _SCORE_PARAMS.get(line.template, ()):
+            number = _decimal(line.params.get(key) or "")
+            if number is not None:  # "0,70 → 0,82", as the chips show them (it read "0,7")
+                params[key] = self.locale.score(number)
         params["actor"] = self.person(line.actor)
         return render(line.template, params, self.locale.language)
 
+
+_SCORE_PARAMS = {"cycle.score_adjusted": ("before", "after")}
+"""The parameters of a line that are scores, said as the portal shows scores."""
 
 _FORMULA_AFTER = {sep: re.compile(rf"({sep})(?=[=+\-@\t\r])") for sep in ",;"}
 _FORMULA_AFTER_A_SEPARATOR = re.compile(r"([,;])(?=[=+\-@\t\r])")

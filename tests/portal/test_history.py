@@ -407,7 +407,7 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
     await sign_in(page, baker)
     await page.goto(f"/t/{client.id}/kr/{kr}")
     adjusted = page.locator(".score-adjustment")
-    await expect(adjusted).to_contain_text("Punteggio portato da 0,5 a 0,7 da Luca Conti")
+    await expect(adjusted).to_contain_text("Punteggio portato da 0,50 a 0,70 da Luca Conti")
     await expect(adjusted.locator(".reason")).to_have_text("accordo firmato dopo")
     await expect(page.locator(".corrected-after-close")).to_contain_text("resta quello dato")
     await expect(page.locator(".kr-summary .kr-weight")).to_have_text("1")

@@ -146,7 +146,28 @@ def test_scores_show_two_places_rounded_down_so_never_a_better_band() -> None:
     """0.695 is amber: it shows 0,69, not 0,7 (the green band's)."""
     assert IT.score(Decimal("0.695")) == "0,69"
     assert EN.score(Decimal(2) / Decimal(3)) == "0.66"
-    assert EN.score(Decimal("0.7")) == "0.7"
+    assert EN.score(Decimal("0.7")) == "0.70"
+
+
+def test_scores_always_show_both_places_in_each_language() -> None:
+    """A dashboard read "0,7" beside "0,82", and "1" beside "0,50": every score, on a chip, in
+    a hint, in a history line, has its two places."""
+    from projections.history_lines import HistoryLine
+    from services.portal.history_text import Phrases
+
+    assert [IT.score(Decimal(s)) for s in ("0.7", "1", "0", "0.82")] == [
+        "0,70", "1,00", "0,00", "0,82"
+    ]  # fmt: skip
+    assert [EN.score(Decimal(s)) for s in ("0.7", "1", "0.5")] == ["0.70", "1.00", "0.50"]
+    adjusted = HistoryLine(
+        position=1, recorded_at=datetime(2027, 1, 4, 9, tzinfo=UTC), item_kind="key_result",
+        item_id=UUID(int=1), item_title="t", cycle_id=None, valid_on=None, actor="Anna",
+        template="cycle.score_adjusted",
+        params={"title": "Rinnovi", "before": "0.7", "after": "1", "reason": "r"},
+        changes=[], reason="r", text="",
+    )  # fmt: skip
+    assert "0,70 → 1,00 da Anna" in Phrases(IT, {}).text(adjusted)
+    assert "0.70 → 1.00 by Anna" in Phrases(EN, {}).text(adjusted)
 
 
 def test_a_changed_score_shows_as_a_percentage_never_of_a_better_band() -> None:

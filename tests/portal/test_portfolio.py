@@ -42,7 +42,7 @@ async def test_a_client_without_an_active_cycle_says_so(
         await app.cycles.close(ctx, cycle)
     await projected(portal.system, client.id)
     await page.reload()
-    await expect(row.locator(".last-cycle")).to_have_text("ultimo: Q4 2026, punteggio 0,6")
+    await expect(row.locator(".last-cycle")).to_have_text("ultimo: Q4 2026, punteggio 0,60")
     await expect(row.locator(".next-cycle")).to_have_text("prossimo: Q1, dal 1 gen 2027")
 
     # one planned whose first day has come, still not started: it is due, not "next"

@@ -104,7 +104,7 @@ async def test_a_consultant_sees_the_scores_and_changes_one_its_objective_follow
     client, page, consultant = review.client, review.page, review.consultant
     cycle, goal, new, renewals, _ = review.quarter
     kr = page.locator(f"li.kr[data-kr='{new}']")
-    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,5")
+    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,50")
     await expect(kr.locator(".kr-score")).to_have_class("chip kr-score band-amber")
     await expect(page.locator(f"li.kr[data-kr='{renewals}'] .kr-score")).to_have_class(
         "chip kr-score band-green"
@@ -117,16 +117,16 @@ async def test_a_consultant_sees_the_scores_and_changes_one_its_objective_follow
     await expect(objective_score).to_have_text("Punteggio 0,65")
 
     await kr.locator(".plan-score summary").click()
-    await expect(kr.locator(f"#score-{new}-score-hint")).to_contain_text("Ora è 0,5")
+    await expect(kr.locator(f"#score-{new}-score-hint")).to_contain_text("Ora è 0,50")
     await change_score(kr, "0,9", REASON)
     await expect(page.locator(".cycle-done")).to_have_text(
         "Punteggio modificato: gli obiettivi di cui fa parte lo seguono."
     )
-    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,9")
+    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,90")
     await expect(kr.locator(".kr-score")).to_have_class("chip kr-score band-green")
     await expect(objective_score).to_have_text("Punteggio 0,85")  # (0.9 + 0.8) / 2
     await expect(kr.locator(".score-adjustment")).to_contain_text(
-        "Punteggio portato da 0,5 a 0,9 da Carlo Rossi"
+        "Punteggio portato da 0,50 a 0,90 da Carlo Rossi"
     )
     await expect(kr.locator(".score-adjustment .reason")).to_have_text(REASON)
     followed = page.locator(f"#score-{goal} .score-adjustment")
@@ -138,30 +138,30 @@ async def test_a_consultant_sees_the_scores_and_changes_one_its_objective_follow
 
     head = page.locator(f"#score-{goal}")  # the objective by hand, as a percentage
     await change_score(head, "70 %", "Il cliente principale vale di più")
-    await expect(objective_score).to_have_text("Punteggio 0,7")
+    await expect(objective_score).to_have_text("Punteggio 0,70")
     other = page.locator(f"li.kr[data-kr='{renewals}']")
     await change_score(other, "1", "Rinnovato anche l'ultimo")
-    await expect(other.locator(".kr-score")).to_have_text("Punteggio 1")
-    await expect(objective_score).to_have_text("Punteggio 0,7")  # set by hand: it stays
+    await expect(other.locator(".kr-score")).to_have_text("Punteggio 1,00")
+    await expect(objective_score).to_have_text("Punteggio 0,70")  # set by hand: it stays
 
     await page.goto(f"/t/{client.id}/history")
     lines = page.locator("ol.timeline li")
     await expect(lines.filter(has_text=REASON)).to_contain_text(
-        "punteggio di 'Nuovi clienti da 0 a 10' modificato 0,5 → 0,9 da Carlo Rossi"
+        "punteggio di 'Nuovi clienti da 0 a 10' modificato 0,50 → 0,90 da Carlo Rossi"
     )
     english = await open_page(locale="en-GB")
     await sign_in(english, consultant)
     await english.goto(f"/t/{client.id}/history")
     lines = english.locator("ol.timeline li")
     await expect(lines.filter(has_text=REASON)).to_contain_text(
-        "score of 'Nuovi clienti da 0 a 10' adjusted 0.5 → 0.9 by Carlo Rossi"
+        "score of 'Nuovi clienti da 0 a 10' adjusted 0.50 → 0.90 by Carlo Rossi"
     )
     await expect(lines.filter(has_text="follows the scores it is made of").first).to_contain_text(
         "score of 'Più clienti' adjusted 0.65 → 0.85"
     )
     await english.goto(f"/t/{client.id}?cycle={cycle}")
     changed = english.locator(f"li.kr[data-kr='{new}'] .score-adjustment")
-    await expect(changed).to_contain_text("Score changed from 0.5 to 0.9 by Carlo Rossi")
+    await expect(changed).to_contain_text("Score changed from 0.50 to 0.90 by Carlo Rossi")
 
 
 async def test_a_score_change_that_cannot_be_made_says_why_beside_its_field(
@@ -201,7 +201,7 @@ async def test_a_score_change_that_cannot_be_made_says_why_beside_its_field(
     await expect(kr.locator(score)).to_have_attribute("aria-invalid", "true")
     await send("0,5", REASON)
     await expect(kr.locator(f"{score}-error")).to_have_text(
-        "Il punteggio è già 0,5: scrivine un altro."
+        "Il punteggio è già 0,50: scrivine un altro."
     )
     await expect(kr.locator(reason)).to_have_value(REASON)
     await shot(page, "score-refused")
@@ -211,13 +211,13 @@ async def test_a_score_change_that_cannot_be_made_says_why_beside_its_field(
     await projected(portal.system, client.id)
     await kr.get_by_role("button", name="Modifica il punteggio").click()
     await expect(kr.locator(f"{score}-error")).to_have_text(
-        "Qualcun altro ha appena modificato questo punteggio: ora è 0,8. Riprova se serve ancora."
+        "Qualcun altro ha appena modificato questo punteggio: ora è 0,80. Riprova se serve ancora."
     )
     await expect(kr.locator(score)).to_have_value("0,6")
-    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,8")  # nothing of ours
+    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,80")  # nothing of ours
     await expect(kr.locator(".score-adjustment")).to_have_count(1)
     await kr.get_by_role("button", name="Modifica il punteggio").click()  # sent again: kept
-    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,6")
+    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,60")
 
     token = await csrf(page)
     sent = {**token, "score": "0,7", "reason": REASON, "was": "0.5"}
@@ -243,7 +243,7 @@ async def test_a_score_change_that_cannot_be_made_says_why_beside_its_field(
     assert answer.status == 403  # no CSRF token: as every form of the portal
     assert await portal.system.store.head(client.id) == before
     await page.goto(f"/t/{client.id}?cycle={cycle}")
-    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,6")  # nothing recorded
+    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,60")  # nothing recorded
 
 
 async def test_who_may_not_close_cycles_sees_the_scores_without_the_form(
@@ -262,7 +262,7 @@ async def test_who_may_not_close_cycles_sees_the_scores_without_the_form(
         await sign_in(page, person)
         await page.goto(f"/t/{client.id}?cycle={cycle}")
         kr = page.locator(f"li.kr[data-kr='{new}']")
-        await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,7")
+        await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,70")
         await expect(kr.locator(".score-adjustment .reason")).to_have_text(REASON)
         await expect(page.locator(".plan-score")).to_have_count(0)
         forged = await page.request.post(
@@ -271,7 +271,7 @@ async def test_who_may_not_close_cycles_sees_the_scores_without_the_form(
         )
         assert forged.status == 403, person.role
     await page.reload()
-    await expect(page.locator(f"li.kr[data-kr='{new}'] .kr-score")).to_have_text("Punteggio 0,7")
+    await expect(page.locator(f"li.kr[data-kr='{new}'] .kr-score")).to_have_text("Punteggio 0,70")
 
 
 async def test_a_score_is_changed_on_a_phone(open_page: Opener, portal: PortalServer) -> None:
@@ -308,7 +308,7 @@ async def test_a_score_changed_while_the_view_lags_is_not_overwritten(
         await asyncio.sleep(0.5)  # the view catches up while the refusal is made
     await sending
     await expect(kr.locator(f"#score-{quarter.new}-score-error")).to_have_text(
-        "Qualcun altro ha appena modificato questo punteggio: ora è 0,8. Riprova se serve ancora."
+        "Qualcun altro ha appena modificato questo punteggio: ora è 0,80. Riprova se serve ancora."
     )
     cycle = await app.cycles.get(ctx, quarter.cycle)
     assert cycle.key_result_scores[quarter.new] == Decimal("0.8")

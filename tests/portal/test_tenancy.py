@@ -121,12 +121,12 @@ async def test_a_consultancy_admin_sees_every_client_of_its_consultancy(
     closed = d.demo_id(f"cycle:{NERI.slug}:closed")
     await page.goto(f"/t/{NERI.id}?cycle={closed}")
     kr = page.locator(f"li.kr[data-kr='{NERI_CLOSED_KR}']")
-    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,5")
+    await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,50")
     await expect(kr.locator(".kr-chips .chip")).to_have_count(1)
     await expect(kr.locator(".kr-progress .band-amber")).to_have_count(1)  # its bar: the score's
     await expect(page.locator("ul.counts")).to_have_count(0)  # nor counts of statuses
     await kr.locator("a.kr-title").click()
-    await expect(page.locator(".kr-summary .kr-score")).to_have_text("Punteggio 0,5")
+    await expect(page.locator(".kr-summary .kr-score")).to_have_text("Punteggio 0,50")
     await expect(page.locator(".kr-summary .chip")).to_have_count(1)
     await expect(page.get_by_text("Avanzamento atteso")).to_have_count(0)
 

@@ -45,7 +45,8 @@ class Chart:
     description: str
     window: tuple[date, date]
     points: Sequence[ChartPoint]
-    y_label: Callable[[Decimal], str]
+    y_labels: Callable[[Sequence[Decimal]], Sequence[str]]
+    """The words of the value axis's ticks, all given at once (to say them in one form)."""
     x_label: Callable[[date], str]
     lines: Sequence[ChartLine] = field(default_factory=tuple)
     today: date | None = None
@@ -125,7 +126,7 @@ class _Frame:
 
 def line_chart(chart: Chart) -> Markup:
     """An SVG chart of a key result's values, its reference lines and today's date."""
-    labels = [chart.y_label(v) for v in _frame_ticks(chart)]
+    labels = chart.y_labels(_frame_ticks(chart))
     left = 14 + 7.8 * max((len(label) for label in labels), default=3)
     frame = _Frame(chart, left)
     parts = [
@@ -134,7 +135,7 @@ def line_chart(chart: Chart) -> Markup:
         ' preserveAspectRatio="xMidYMid meet">',
         f'<title id="{chart.ident}-title">{escape(chart.title)}</title>',
         f'<desc id="{chart.ident}-desc">{escape(chart.description)}</desc>',
-        *_grid(chart, frame),
+        *_grid(chart, frame, labels),
         *(_line(frame, line) for line in chart.lines),
         *_today(chart, frame),
         *_series(chart, frame),
@@ -147,14 +148,14 @@ def _frame_ticks(chart: Chart) -> list[Decimal]:
     return _Frame(chart, 0).ticks
 
 
-def _grid(chart: Chart, frame: _Frame) -> list[str]:
+def _grid(chart: Chart, frame: _Frame, labels: Sequence[str]) -> list[str]:
     out = ['<g class="grid">']
-    for tick in frame.ticks:
+    for tick, label in zip(frame.ticks, labels, strict=True):
         y = frame.y(tick)
         out.append(f'<line x1="{frame.left}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
         out.append(
             f'<text class="y-label" x="{frame.left - 6}" y="{y + 4}" text-anchor="end">'
-            f"{escape(chart.y_label(tick))}</text>"
+            f"{escape(label)}</text>"
         )
     for day in x_ticks(frame.start, frame.end):
         x = frame.x(day)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -233,22 +234,20 @@ class Locale:
         correction: "12,951 % → 12,954 %", which read "12,95 % → 12,95 %")."""
         return self.value(value, unit, kind=kind, max_places=MAX_PLACES)
 
-    def bare(self, value: Decimal | None, unit: Measured) -> str:
-        """A value without words, for chart axes: compact money, plain numbers."""
-        if value is None:
-            return ""
-        if unit.unit_kind == "currency":
-            return self.compact(value)
-        return self.number(value)
-
-    def compact(self, value: Decimal) -> str:
-        """Short numbers for axes: ``1,2 Mln`` / ``1.2M``, ``18,5k`` / ``18.5k``."""
-        size = abs(Decimal(value))
-        if size >= 1_000_000:
-            return self.number(Decimal(value) / 1_000_000, 2) + self.t("unit.million")
-        if size >= 10_000:
-            return self.number(Decimal(value) / 1000, 1) + "k"
-        return self.number(value)
+    def axis(self, ticks: Sequence[Decimal], unit: Measured) -> list[str]:
+        """A chart axis's values without words, all in one form: money in one compact scale
+        for the whole axis (``0,8 Mln`` beside ``1,0 Mln``: it read ``800k`` beside ``1 Mln``),
+        and every value with as many places as the one that needs most (``1,10`` beside
+        ``1,15``: it read ``1,1``)."""
+        largest = max((abs(tick) for tick in ticks), default=Decimal(0))
+        divisor, suffix = Decimal(1), ""
+        if unit.unit_kind == "currency" and largest >= 1_000_000:
+            divisor, suffix = Decimal(1_000_000), self.t("unit.million")
+        elif unit.unit_kind == "currency" and largest >= 10_000:
+            divisor, suffix = Decimal(1000), "k"
+        scaled = [tick / divisor for tick in ticks]
+        places = max((_places(value, MAX_PLACES) for value in scaled), default=0)
+        return [self.number(value, places, places) + suffix for value in scaled]
 
     def parse_number(self, text: str) -> Decimal | None:
         """A number typed by a person in this language ("1.200,5", "4,5", "4.5"); None if not.

@@ -128,7 +128,7 @@ def kpi_chart(locale: Locale, kpi: KPIView, today: date) -> Markup | None:
             "kpi_page.chart_desc", count=len(points), value=locale.value(latest.value, kpi),
             green=locale.value(kpi.green, kpi), red=locale.value(kpi.red, kpi),
         ),
-        window=(first, today), points=points, y_label=lambda v: locale.bare(v, kpi),
+        window=(first, today), points=points, y_labels=lambda ticks: locale.axis(ticks, kpi),
         x_label=locale.day_month, lines=lines, today=today,
         today_label=locale.t("chart.today"), ident=f"chart-{kpi.kpi_id.hex[:8]}",
     )  # fmt: skip

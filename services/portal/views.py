@@ -238,7 +238,7 @@ def kr_chart(
         description=_describe(locale, kr, node, len(points)),
         window=(cycle.starts_on, kr.due_on),
         points=points,
-        y_label=lambda v: locale.bare(v, kr),
+        y_labels=lambda ticks: locale.axis(ticks, kr),
         x_label=locale.day_month,
         lines=lines,
         today=today,

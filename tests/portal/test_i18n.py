@@ -68,6 +68,19 @@ def test_numbers_group_thousands_and_never_show_an_exponent() -> None:
     assert EN.number(Decimal("-2.5")) == "-2.5"
 
 
+def test_an_axis_says_every_tick_in_one_form() -> None:
+    """Ticks from 800,000 to 1,200,000 read "800k" beside "1 Mln", and 1,05 beside 1,1:
+    one scale and the same places for the whole axis, the scale's word in each language."""
+    euros, plain = Unit("currency", "EUR"), Unit("count", None, "clienti")
+    ticks = [Decimal(v) for v in (800000, 900000, 1000000, 1100000, 1200000)]
+    assert IT.axis(ticks, euros) == [f"{n}{NB}Mln" for n in ("0,8", "0,9", "1,0", "1,1", "1,2")]
+    assert EN.axis(ticks, euros) == ["0.8M", "0.9M", "1.0M", "1.1M", "1.2M"]
+    thousands = [Decimal(v) for v in (18000, 18500, 19000)]
+    assert IT.axis(thousands, euros) == ["18,0k", "18,5k", "19,0k"]
+    assert EN.axis([Decimal(v) for v in ("0", "2.5", "5")], plain) == ["0.0", "2.5", "5.0"]
+    assert IT.axis([Decimal(v) for v in (40, 50, 60)], plain) == ["40", "50", "60"]
+
+
 def test_a_milestone_reads_done_or_not_done() -> None:
     text = Unit("text", None, "fatto")
     assert IT.value(Decimal(1), text, kind="milestone") == "Completato"

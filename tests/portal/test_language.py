@@ -10,6 +10,7 @@ from tests.portal.conftest import Opener, PortalServer, shot, sign_in
 COSTS = d.demo_id("kr:costs")
 RESPONSE_TIME = d.demo_id("kr:response-time")
 SATISFACTION = d.demo_id("kr:satisfaction")
+COSTS_KPI = d.demo_id("kpi:costs")
 
 
 async def test_switching_to_english_changes_words_and_number_formats(
@@ -44,6 +45,23 @@ async def test_switching_to_english_changes_words_and_number_formats(
 
     await page.get_by_role("link", name="Italiano").click()
     await expect(page.locator(".kr-summary .kr-target")).to_have_text("19,2\u00a0ore")
+
+
+async def test_a_chart_s_axis_says_its_values_in_one_form(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The costs' axis read "1,05 Mln" beside "1,1 Mln" (and, over a wider span, "800k"
+    beside "1 Mln"): every tick is in one scale with the same places, in each language."""
+    for locale, scale in (("it-IT", "\u00a0Mln"), ("en-GB", "M")):
+        page = await open_page(locale=locale)
+        await sign_in(page, d.MARCO)
+        for path in (f"/t/{d.TENANT_ID}/kr/{COSTS}", f"/t/{d.TENANT_ID}/kpis/{COSTS_KPI}"):
+            await page.goto(path)
+            ticks = await page.locator("svg.chart .y-label").all_text_contents()
+            assert len(ticks) > 2 and all(tick.endswith(scale) for tick in ticks), ticks
+            places = {len(tick.removesuffix(scale).partition(",." [locale == "en-GB"])[2])
+                      for tick in ticks}  # fmt: skip
+            assert len(places) == 1, ticks
 
 
 async def test_an_english_browser_starts_in_english_and_fits_a_phone(

@@ -181,7 +181,7 @@ def test_a_chart_draws_every_value_the_pace_and_the_target() -> None:
         description="four weeks",
         window=(start, date(2026, 3, 31)),
         points=points,
-        y_label=str,
+        y_labels=lambda ticks: [str(t) for t in ticks],
         x_label=lambda d: d.isoformat(),
         lines=[ChartLine((start, Decimal(24)), (date(2026, 3, 31), Decimal("19.2")), "pace")],
         today=date(2026, 2, 1),
@@ -204,7 +204,7 @@ def test_a_chart_is_scaled_to_the_values_in_force_and_not_below_zero() -> None:
     ]
     chart = Chart(
         title="Costi", description="", window=(start, date(2026, 12, 31)), points=points,
-        y_label=str, x_label=lambda d: d.isoformat(),
+        y_labels=lambda ticks: [str(t) for t in ticks], x_label=lambda d: d.isoformat(),
         lines=[ChartLine((start, Decimal(1200000)), (date(2026, 12, 31), Decimal(1080000)),
                          "pace")],
         today=date(2026, 2, 1),
@@ -216,7 +216,8 @@ def test_a_chart_is_scaled_to_the_values_in_force_and_not_below_zero() -> None:
     small = Chart(
         title="Reclami", description="", window=(start, date(2026, 3, 31)),
         points=[ChartPoint(start + timedelta(7 * i), Decimal(v), "") for i, v in enumerate((1, 0))],
-        y_label=str, x_label=lambda d: d.isoformat(), lines=[], today=start,
+        y_labels=lambda ticks: [str(t) for t in ticks], x_label=lambda d: d.isoformat(),
+        lines=[], today=start,
     )  # fmt: skip
     for points in (small.points, [ChartPoint(start, Decimal(0), "0")]):  # flat: it ran from -2
         svg = str(line_chart(dataclasses.replace(small, points=points)))

@@ -135,10 +135,11 @@ def line_chart(chart: Chart) -> Markup:
         ' preserveAspectRatio="xMidYMid meet">',
         f'<title id="{chart.ident}-title">{escape(chart.title)}</title>',
         f'<desc id="{chart.ident}-desc">{escape(chart.description)}</desc>',
-        *_grid(chart, frame, labels),
+        *_grid(chart, frame),
         *(_line(frame, line) for line in chart.lines),
         *_today(chart, frame),
         *_series(chart, frame),
+        *_y_axis(frame, labels),
         "</svg>",
     ]
     return Markup("".join(parts))  # noqa: S704 - every text in it went through escape()
@@ -148,15 +149,11 @@ def _frame_ticks(chart: Chart) -> list[Decimal]:
     return _Frame(chart, 0).ticks
 
 
-def _grid(chart: Chart, frame: _Frame, labels: Sequence[str]) -> list[str]:
+def _grid(chart: Chart, frame: _Frame) -> list[str]:
     out = ['<g class="grid">']
-    for tick, label in zip(frame.ticks, labels, strict=True):
+    for tick in frame.ticks:
         y = frame.y(tick)
         out.append(f'<line x1="{frame.left}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
-        out.append(
-            f'<text class="y-label" x="{frame.left - 6}" y="{y + 4}" text-anchor="end">'
-            f"{escape(label)}</text>"
-        )
     for day in x_ticks(frame.start, frame.end):
         x = frame.x(day)
         out.append(
@@ -165,6 +162,28 @@ def _grid(chart: Chart, frame: _Frame, labels: Sequence[str]) -> list[str]:
         )
     out.append("</g>")
     return out
+
+
+def _y_axis(frame: _Frame, labels: Sequence[str]) -> list[str]:
+    """The value axis's words over a background of their own, drawn last: a chart scrolled
+    sideways on a phone keeps them in view (portal.js moves them), over the lines."""
+    out = [
+        '<g class="y-axis">',
+        f'<rect class="y-axis-bg" x="0" y="0" width="{frame.left - _AXIS_GAP}"'
+        f' height="{HEIGHT - BOTTOM + _AXIS_GAP}"/>',  # not over the dates below the plot
+    ]
+    for tick, label in zip(frame.ticks, labels, strict=True):
+        out.append(
+            f'<text class="y-label" x="{frame.left - 6}" y="{frame.y(tick) + 4}"'
+            f' text-anchor="end">{escape(label)}</text>'
+        )
+    out.append("</g>")
+    return out
+
+
+_AXIS_GAP = 6
+"""Room between the axis's background and the plot: a point on the window's first day
+(radius 5.5) is not covered by it."""
 
 
 def _line(frame: _Frame, line: ChartLine) -> str:

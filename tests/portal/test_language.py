@@ -11,6 +11,14 @@ COSTS = d.demo_id("kr:costs")
 RESPONSE_TIME = d.demo_id("kr:response-time")
 SATISFACTION = d.demo_id("kr:satisfaction")
 COSTS_KPI = d.demo_id("kpi:costs")
+PINNED = """() => {
+    const box = document.querySelector('.chart-scroll'), chart = box.querySelector('svg.chart');
+    const moved = parseFloat((box.querySelector('.y-axis').getAttribute('transform') || '')
+        .replace('translate(', '')) || 0;
+    const units = chart.viewBox.baseVal.width / chart.getBoundingClientRect().width;
+    return Math.abs(moved - box.scrollLeft * units) < 0.5;
+}"""
+"""A chart's value axis has moved with its scroll (portal.js)."""
 
 
 async def test_switching_to_english_changes_words_and_number_formats(
@@ -137,6 +145,35 @@ async def test_a_long_word_or_name_never_widens_a_page(
     for item in await page.locator(".legend span").all():  # the legend stays on screen
         box = await item.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+
+
+async def test_a_chart_scrolled_on_a_phone_keeps_its_value_axis_in_view(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A chart wider than a phone opens scrolled to today, which took its value axis off
+    the screen ("5 Mln" of "1,25 Mln" was left): its words stay whole at the left edge, as
+    it opens and wherever it is scrolled, in each language, on a key result and a KPI."""
+    for locale in ("it-IT", "en-GB"):
+        page = await open_page(locale=locale, width=390, height=844)
+        await sign_in(page, d.MARCO)
+        for path in (f"/t/{d.TENANT_ID}/kr/{COSTS}", f"/t/{d.TENANT_ID}/kpis/{COSTS_KPI}"):
+            await page.goto(path)
+            box = page.locator(".chart-scroll")
+            for scrolled in (None, 60, 0):
+                if scrolled is not None:
+                    await box.evaluate("(box, left) => { box.scrollLeft = left; }", scrolled)
+                    await page.wait_for_function(PINNED)  # the scroll event has moved it
+                edge = await box.bounding_box()
+                assert edge is not None
+                for label in await page.locator("svg.chart .y-label").all():
+                    seen = await label.bounding_box()
+                    assert seen is not None and seen["x"] >= edge["x"], (path, scrolled)
+            assert await box.evaluate("box => box.scrollWidth > box.clientWidth")
+            cover = await page.locator("svg.chart .y-axis-bg").bounding_box()
+            dates = await page.locator("svg.chart .x-label").first.bounding_box()
+            assert cover is not None and dates is not None  # the first date, not half of it
+            assert cover["y"] + cover["height"] <= dates["y"]
+        await shot(page, f"kpi-chart-phone-{locale}", full_page=False)
 
 
 async def test_switching_language_keeps_what_was_typed(

@@ -11,11 +11,21 @@
   }
   // A chart wider than a phone scrolls sideways (its legend stays below it): it opens with
   // today in view, two thirds across, or at its right end when today is not on it.
+  // Its value axis moves with the scroll, so its words stay at the left edge in view.
   document.querySelectorAll(".chart-scroll").forEach(function (box) {
+    var chart = box.querySelector("svg.chart");
+    var axis = box.querySelector("svg.chart .y-axis");
+    function pin() {
+      if (!chart || !axis) { return; }
+      var units = chart.viewBox.baseVal.width / chart.getBoundingClientRect().width;
+      axis.setAttribute("transform", "translate(" + box.scrollLeft * units + " 0)");
+    }
+    box.addEventListener("scroll", pin, { passive: true });
     var today = box.querySelector("line.today");
-    if (!today) { box.scrollLeft = box.scrollWidth; return; }
+    if (!today) { box.scrollLeft = box.scrollWidth; pin(); return; }
     var at = today.getBoundingClientRect().left - box.getBoundingClientRect().left;
     box.scrollLeft = Math.max(0, at - box.clientWidth * 2 / 3);
+    pin();
   });
   // Switching language reloads the page: what was typed in a form is kept for the page in
   // this tab, and put back once it comes back in the other language. Never a password, nor

@@ -156,8 +156,9 @@ def _grid(chart: Chart, frame: _Frame) -> list[str]:
         out.append(f'<line x1="{frame.left}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}"/>')
     for day in x_ticks(frame.start, frame.end):
         x = frame.x(day)
+        anchor = "end" if x > WIDTH - _LABEL_ROOM else "middle"  # "30 No" of "30 Nov" was cut
         out.append(
-            f'<text class="x-label" x="{x}" y="{HEIGHT - 10}" text-anchor="middle">'
+            f'<text class="x-label" x="{x}" y="{HEIGHT - 10}" text-anchor="{anchor}">'
             f"{escape(chart.x_label(day))}</text>"
         )
     out.append("</g>")

@@ -72,6 +72,23 @@ async def test_a_chart_s_axis_says_its_values_in_one_form(
             assert len(places) == 1, ticks
 
 
+async def test_a_chart_s_dates_are_whole_to_its_right_edge(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A KPI's chart ends today, where its last date stood centred on the edge and read
+    "30 No" of "30 Nov": every date is wholly inside the chart, in each language."""
+    for locale in ("it-IT", "en-GB"):
+        page = await open_page(locale=locale)
+        await sign_in(page, d.MARCO)
+        for path in (f"/t/{d.TENANT_ID}/kr/{COSTS}", f"/t/{d.TENANT_ID}/kpis/{COSTS_KPI}"):
+            await page.goto(path)
+            chart = await page.locator("svg.chart").bounding_box()
+            assert chart is not None
+            for label in await page.locator("svg.chart .x-label").all():
+                box = await label.bounding_box()
+                assert box is not None and box["x"] + box["width"] <= chart["x"] + chart["width"]
+
+
 async def test_an_english_browser_starts_in_english_and_fits_a_phone(
     open_page: Opener, portal: PortalServer
 ) -> None:

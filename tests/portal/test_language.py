@@ -109,6 +109,29 @@ async def test_an_english_browser_starts_in_english_and_fits_a_phone(
     await shot(page, "key-result-phone-screen", full_page=False)
 
 
+async def test_a_day_picker_s_label_stays_with_its_field_on_a_phone(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """On a phone, "Al" ended the line of the "Dal" field and its own field began the next
+    (so did "Valori" and its choice): every label of the history's and the diff's day
+    pickers is beside its field, or right above it, in each language."""
+    for locale in ("it-IT", "en-GB"):
+        page = await open_page(locale=locale, width=390, height=844)
+        await sign_in(page, d.LUCA)
+        for path in ("history", f"diff?from={portal.days_ago(30)}&to={portal.days_ago(0)}",
+                     f"as-of?date={portal.days_ago(30)}"):  # fmt: skip
+            await page.goto(f"/t/{d.TENANT_ID}/{path}")
+            labels = page.locator("form.panel label, form.toolbar label")
+            assert await labels.count() > 1, path
+            for label in await labels.all():
+                field = page.locator(f"[id='{await label.get_attribute('for')}']")
+                at, of = await label.bounding_box(), await field.bounding_box()
+                assert at is not None and of is not None
+                beside = of["y"] <= at["y"] + at["height"] / 2 <= of["y"] + of["height"]
+                above = at["y"] + at["height"] <= of["y"] + 1 and abs(at["x"] - of["x"]) < 2
+                assert beside or above, (path, await label.text_content())
+
+
 async def test_the_wide_tables_fit_a_phone_as_cards(
     open_page: Opener, portal: PortalServer
 ) -> None:

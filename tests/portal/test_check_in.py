@@ -49,6 +49,9 @@ async def test_a_client_member_checks_in_and_sees_the_bar_and_the_chart_move(
     await page.get_by_role("button", name="Registra l'aggiornamento").click()
     await expect(page.locator("#ci-value-error")).to_have_text("Scrivi un numero, per esempio 4,5.")
     await expect(page.locator("#ci-confidence-error")).to_contain_text("da 0 a 10")
+    await page.get_by_label("Valore", exact=True).fill("")  # blank: said as any blank field
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    await expect(page.locator("#ci-value-error")).to_have_text("Questo campo è obbligatorio.")
     await expect(page.get_by_label("Valore", exact=True)).to_have_attribute("aria-invalid", "true")
     await shot(page, "key-result-invalid")
 

@@ -83,7 +83,11 @@ def _number_read(
 
 def measurable(locale: Locale, text: str, errors: dict[str, str], field: str) -> Decimal | None:
     """A number typed in the reader's way that a value may be (not too large, not too
-    precise: checked before anything asks whether it is far off), or None and why."""
+    precise: checked before anything asks whether it is far off), or None and why (a
+    blank one is said as every blank field is)."""
+    if not text.strip():
+        errors[field] = locale.t("error.empty")
+        return None
     number = locale.parse_number(text)
     if number is None:
         errors[field] = locale.t("check_in.value_invalid")

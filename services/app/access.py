@@ -20,7 +20,8 @@ from domain.access import API_KEY, MADE, MEMBER, PASSWORD_LINK, TENANT, AccessCh
 from services import read
 from services.app.base import Commands, Context
 from services.store.repository import transaction
-from tenants import api_keys, directory, memberships, password_links
+from tenants import api_keys, directory, memberships, password_links, users
+from tenants import validation as valid
 from tenants.db import admit_sql
 from tenants.errors import LastAdminError, UnknownMembershipError
 from tenants.models import (
@@ -33,7 +34,7 @@ from tenants.models import (
     Tenant,
 )
 from tenants.principal import Principal
-from tenants.roles import Role
+from tenants.roles import CONSULTANCY_ROLES, Role
 
 T = TypeVar("T")
 Made = tuple[T, AccessChange | None]
@@ -181,6 +182,27 @@ class AccessCommands(Commands):
             )
 
         return await self._in_transaction(ctx, turn)
+
+    async def invite_consultancy_member(
+        self,
+        consultancy_id: UUID,
+        email: str,
+        display_name: str,
+        role: Role | str,
+        inviter: Principal,
+    ) -> ConsultancyMember:
+        """Make the person with this email a consultancy admin or a consultant, an account
+        without a password made if new (nothing made for a role not of a consultancy). An
+        account that exists is added only if `inviter` manages all it reaches, as in a
+        tenant's invitation (memberships.may_add_account)."""
+        valid.role(role, CONSULTANCY_ROLES)
+        pool = self.repository.store.pool
+        user = await users.find_user_by_email(pool, email)
+        if user is None:
+            user = await users.create_user(pool, email, display_name)
+        else:
+            await memberships.may_add_account(pool, user.id, inviter.id, None)
+        return await self.add_consultancy_member(consultancy_id, user.id, role, inviter.actor)
 
     async def add_consultancy_member(
         self, consultancy_id: UUID, user_id: UUID, role: Role | str, actor: str

@@ -44,7 +44,7 @@ from services.api.security import (
     requires_platform_admin,
 )
 from services.app import Context, OKRApplication
-from tenants import directory, memberships, users
+from tenants import directory
 from tenants.errors import UnknownTenantError
 from tenants.models import Consultancy, ConsultancyMember, ErasedTenant, PasswordLink, Tenant
 from tenants.principal import Principal
@@ -240,19 +240,13 @@ class ConsultancyController(Controller):
         consultancy_id: FromPath[UUID],
         data: JSONBody[ConsultancyMemberIn],
         principal: PrincipalDep,
-        runtime: RuntimeDep,
         okr: OkrDep,
     ) -> Response[ConsultancyMember]:
         """Make a person (invited by email if new) a consultancy admin or a consultant. An
         admin reaches every client tenant of the consultancy: it is recorded in each one's
         log (okr.AccessChange.Created), as any other change of who reaches it."""
-        user = await users.find_user_by_email(runtime.pool, data.email)
-        if user is None:
-            user = await users.create_user(runtime.pool, data.email, data.display_name)
-        else:  # as a tenant's invitation: only one who manages all the account reaches
-            await memberships.may_add_account(runtime.pool, user.id, principal.id, None)
-        member = await okr.access.add_consultancy_member(
-            consultancy_id, user.id, data.role, principal.actor
+        member = await okr.access.invite_consultancy_member(
+            consultancy_id, data.email, data.display_name, data.role, principal
         )
         return Response(member, status_code=HTTP_201_CREATED)
 

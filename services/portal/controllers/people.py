@@ -10,12 +10,11 @@ reaches beyond what the admin manages) is said beside its field, and changes not
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
@@ -32,9 +31,9 @@ from services.portal.dependencies import (
 )
 from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale
+from services.portal.once import Shown, forget_once, show_once, shown_once
 from services.portal.planning import Planned, typed
 from services.portal.portal import Portal
-from services.portal.sessions import b64url, from_b64url
 from services.projector.waiting import wait_for_position
 from tenants import api_keys, memberships
 from tenants.errors import TenancyError, UnknownApiKeyError, UnknownMembershipError
@@ -67,12 +66,11 @@ class PeopleController(Controller):
     ) -> Response[Any]:
         _may_see(viewer, tenant)
         said = done if done in _DONE else None
-        once = _shown_once(request, portal, viewer, tenant)
+        once = shown_once(request, portal, viewer, tenant.id)
         if once is None and shown in ("key", "link"):  # shown already (a reload, a replay)
             said = f"{shown}_shown_before"
         response = await _page(request, portal, locale, viewer, tenant, said=said, shown=once)
-        if request.cookies.get(ONCE_COOKIE):  # read once: gone
-            response.cookies.append(_once_cookie(portal, tenant, "", max_age=0))
+        forget_once(request, portal, _path(tenant), response)
         return response
 
     @post("/invite", name="portal:invite")
@@ -93,8 +91,8 @@ class PeopleController(Controller):
         role = planned.choice("role", MEMBER_ROLES)
         if not planned.errors:
             inviter = viewer.id if viewer.kind == "user" else None
-            done = await _run(
-                portal, locale, tenant, planned,
+            done = await run_access_change(
+                portal, planned, tenant.id,
                 portal.app.access.invite(
                     _ctx(tenant, viewer), planned.typed["email"], planned.typed["name"], role,
                     inviter=inviter,
@@ -122,8 +120,8 @@ class PeopleController(Controller):
         planned = Planned("role", str(member), typed(form, ("role",)), locale)
         role = planned.choice("role", MEMBER_ROLES)
         if not planned.errors:
-            done = await _run(
-                portal, locale, tenant, planned,
+            done = await run_access_change(
+                portal, planned, tenant.id,
                 portal.app.access.change_role(_ctx(tenant, viewer), member, role),
                 {"role": "role"},
             )  # fmt: skip
@@ -146,9 +144,9 @@ class PeopleController(Controller):
         _may(viewer, tenant, Permission.MANAGE_USERS)
         member = parse_id(user_id)
         planned = Planned("remove", str(member), typed(form, ("reason",)), locale)
-        done = await _run(
-            portal, locale, tenant, planned,
-            _positioned(portal.app.access.remove(
+        done = await run_access_change(
+            portal, planned, tenant.id,
+            positioned(portal.app.access.remove(
                 _ctx(tenant, viewer), member, planned.typed["reason"] or None
             )),
             {"reason": "reason"},
@@ -173,14 +171,14 @@ class PeopleController(Controller):
         _may(viewer, tenant, Permission.MANAGE_USERS)
         member = parse_id(user_id)
         planned = Planned("link", str(member), {}, locale)
-        made = await _run(
-            portal, locale, tenant, planned,
+        made = await run_access_change(
+            portal, planned, tenant.id,
             portal.app.access.make_password_link(_ctx(tenant, viewer), member, viewer), {},
         )  # fmt: skip
         if made is None:
             return await _page(request, portal, locale, viewer, tenant, planned=planned, status=409)
         link = f"{request.base_url}welcome?token={made[0].token}"
-        return _show_once(portal, viewer, tenant, Shown("link", link))
+        return show_once(portal, viewer, _path(tenant), tenant.id, Shown("link", link))
 
     @post("/keys", name="portal:key-create")
     async def create_key(
@@ -199,15 +197,16 @@ class PeopleController(Controller):
         role = planned.choice("role", KEY_ROLES)
         if not planned.errors:
             creator = viewer.id if viewer.kind == "user" else None
-            made = await _run(
-                portal, locale, tenant, planned,
+            made = await run_access_change(
+                portal, planned, tenant.id,
                 portal.app.access.create_key(
                     _ctx(tenant, viewer), planned.typed["name"], role, creator
                 ),
                 {"name": "name", "role": "role"},
             )  # fmt: skip
             if made is not None:
-                return _show_once(portal, viewer, tenant, Shown("key", made[0].plaintext))
+                key = Shown("key", made[0].plaintext)
+                return show_once(portal, viewer, _path(tenant), tenant.id, key)
         return await _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
 
     @post("/keys/{key_id:str}/revoke", name="portal:key-revoke")
@@ -225,8 +224,8 @@ class PeopleController(Controller):
         _may(viewer, tenant, Permission.MANAGE_API_KEYS)
         key = parse_id(key_id)
         planned = Planned("revoke", str(key), typed(form, ("reason",)), locale)
-        done = await _run(
-            portal, locale, tenant, planned,
+        done = await run_access_change(
+            portal, planned, tenant.id,
             portal.app.access.revoke_key(
                 _ctx(tenant, viewer), key, planned.typed["reason"] or None
             ),
@@ -238,56 +237,15 @@ class PeopleController(Controller):
 
 
 _DONE = frozenset({"invited", "role_changed", "role_same", "removed", "revoked"})
-ONCE_COOKIE = "okr_once"
-"""A password link or an API key just made, for the page the redirect lands on to show
-once (sealed, bound to its maker and tenant, two minutes): a reload of that page makes
-nothing again, and shows it no more (it made another link or key: a reload re-sent the
-form)."""
-ONCE_SECONDS = 120
 
 
-class Shown(NamedTuple):
-    """A password link or an API key, shown once."""
-
-    kind: str
-    """"link" or "key"."""
-    text: str
-
-
-def _show_once(portal: Portal, viewer: Principal, tenant: Tenant, shown: Shown) -> Redirect:
-    """The people page, to show this link or key once."""
-    expires = int(time.time()) + ONCE_SECONDS
-    text = ".".join((shown.kind, viewer.id.hex, tenant.id.hex, str(expires),
-                     b64url(shown.text.encode())))  # fmt: skip
-    sealed = portal.signer.seal("once", text)
-    response = Redirect(path=f"/t/{tenant.id}/people?shown={shown.kind}", status_code=303)
-    response.cookies.append(_once_cookie(portal, tenant, sealed, max_age=ONCE_SECONDS))
-    return response
-
-
-def _shown_once(
-    request: Request[Any, Any, Any], portal: Portal, viewer: Principal, tenant: Tenant
-) -> Shown | None:
-    """The link or key the page was sent to show, if its maker is looking, in time."""
-    text = portal.signer.unseal("once", request.cookies.get(ONCE_COOKIE))
-    try:
-        kind, maker, tenant_hex, expires, secret = (text or "").split(".")
-        if (maker, tenant_hex) != (viewer.id.hex, tenant.id.hex) or int(expires) < time.time():
-            return None
-        return Shown(kind, from_b64url(secret).decode())
-    except ValueError:
-        return None
-
-
-def _once_cookie(portal: Portal, tenant: Tenant, value: str, *, max_age: int) -> Cookie:
-    return portal.pages.cookie(
-        ONCE_COOKIE, value, max_age=max_age, path=f"/t/{tenant.id}/people", samesite="strict"
-    )
+def _path(tenant: Tenant) -> str:
+    return f"/t/{tenant.id}/people"
 
 
 def _done(tenant: Tenant, said: str) -> Redirect:
     """The page again, saying what was done (a reload repeats nothing)."""
-    return Redirect(path=f"/t/{tenant.id}/people?done={said}", status_code=303)
+    return Redirect(path=f"{_path(tenant)}?done={said}", status_code=303)
 
 
 def _may_see(viewer: Principal, tenant: Tenant) -> None:
@@ -307,33 +265,35 @@ def _ctx(tenant: Tenant, viewer: Principal) -> Context:
     return Context(tenant.id, viewer.actor)
 
 
-async def _positioned(position: Awaitable[int]) -> tuple[None, int]:
+async def positioned(position: Awaitable[int]) -> tuple[None, int]:
+    """A command that answers only its position, as one that answers what it made too."""
     return None, await position
 
 
-async def _run(
+async def run_access_change(
     portal: Portal,
-    locale: Locale,
-    tenant: Tenant,
     planned: Planned,
+    log_of: UUID | None,
     command: Awaitable[tuple[T, int]],
     fields: dict[str, str],
+    words: Callable[[Locale, TenancyError | DomainError], str] = domain_message,
 ) -> tuple[T, int] | None:
-    """Run a change of the tenant's people or keys and wait until its history line is
-    there; its result and its position (0: it changed nothing), or None and its refusal
-    said beside the form's field (`fields` maps the refusal's field to it; else the form's
-    own)."""
+    """Run a change of who reaches a tenant (its people or keys; a consultancy's people,
+    `log_of` None) and wait until its history line is in the tenant `log_of`'s; its result
+    and its position (0: it changed nothing, or no one tenant's), or None and its refusal
+    said, in `words`, beside the form's field (`fields` maps the refusal's field to it; else
+    the form's own). A person or key not of here is the 404 page."""
     try:
         result, position = await command
     except (UnknownMembershipError, UnknownApiKeyError):
         raise PageNotFoundError from None
     except (TenancyError, DomainError) as error:  # (a reason the log's event refuses)
         field = fields.get(error.field or "", "form")
-        planned.errors[field] = domain_message(locale, error)
+        planned.errors[field] = words(planned.locale, error)
         return None
-    if position:
+    if position and log_of is not None:
         await wait_for_position(
-            portal.system.pool, tenant.id, position, projection="history",
+            portal.system.pool, log_of, position, projection="history",
             within=portal.read_wait_seconds,
         )  # fmt: skip
     return result, position

@@ -16,25 +16,18 @@ from playwright.async_api import expect
 
 from services import demo_data as d
 from tenants.directory import (
-    create_consultancy,
     create_tenant,
     get_tenant,
     list_consultancy_tenants,
 )
-from tenants.memberships import add_consultancy_member
-from tenants.users import create_user
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
-from tests.portal.world import Client, a_colleague, a_company_of_its_own, projected
-
-
-async def a_consultancy_of_its_own(portal: PortalServer) -> tuple[UUID, d.Person]:
-    """A consultancy with no client yet, and its admin (who signs in with the demo password)."""
-    made = await create_consultancy(portal.system.pool, f"Consulenze {uuid.uuid4().hex[:6]}")
-    admin = d.Person(f"admin-{made.id.hex[:8]}@consulenze.example", "Irene Sala", "")
-    await create_user(portal.system.pool, admin.email, admin.name, password=d.PASSWORD,
-                      user_id=admin.id)  # fmt: skip
-    await add_consultancy_member(portal.system.pool, made.id, admin.id, "consultancy_admin")
-    return made.id, admin
+from tests.portal.world import (
+    Client,
+    a_colleague,
+    a_company_of_its_own,
+    a_consultancy_of_its_own,
+    projected,
+)
 
 
 async def clients_of(portal: PortalServer, consultancy: UUID) -> list[Any]:
@@ -66,7 +59,7 @@ async def test_a_consultancy_admin_makes_a_new_client_and_lands_on_its_page(
 ) -> None:
     """The form asks what the API's tenant takes; the new company's page says what to do
     next, its log begins with who made it with which settings, the portfolio lists it."""
-    consultancy, admin = await a_consultancy_of_its_own(portal)
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
     page = await open_page()
     await sign_in(page, admin)
     await page.goto("/portfolio")
@@ -108,7 +101,7 @@ async def test_a_new_client_refused_is_said_beside_each_field_and_makes_nothing(
 ) -> None:
     """A blank name, a cadence of no days or of words: each said beside its field, what was
     typed kept; fixed and sent again, the same form makes the client, once."""
-    consultancy, admin = await a_consultancy_of_its_own(portal)
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
     page = await open_page()
     await sign_in(page, admin)
     await page.goto("/portfolio")
@@ -141,7 +134,7 @@ async def test_a_hand_made_new_client_with_values_the_form_does_not_offer_is_ref
 ) -> None:
     """A colour that is not #rrggbb, a thirteenth month, a language the portal does not speak,
     a consultancy not the viewer's: each refused by name (422), nothing made."""
-    consultancy, admin = await a_consultancy_of_its_own(portal)
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
     page = await open_page()
     await sign_in(page, admin)
     await page.goto("/portfolio")
@@ -174,7 +167,7 @@ async def test_a_new_client_form_sent_twice_makes_one_client(
 ) -> None:
     """The form carries the new company's id: sent again (after it answered, or at once),
     it lands on the company the first made."""
-    consultancy, admin = await a_consultancy_of_its_own(portal)
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
     page = await open_page()
     await sign_in(page, admin)
     await page.goto("/portfolio")
@@ -201,7 +194,7 @@ async def test_a_second_client_of_the_same_name_gets_a_slug_of_its_own(
 ) -> None:
     """A slug is unique in its consultancy, and the person never typed one: a name one of
     its clients has already makes the next free slug (two companies may share a name)."""
-    consultancy, admin = await a_consultancy_of_its_own(portal)
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
     await create_tenant(portal.system.pool, consultancy, "Bottega Riva")
     page = await open_page()
     await sign_in(page, admin)
@@ -218,7 +211,7 @@ async def test_only_a_consultancy_admin_makes_clients(
 ) -> None:
     """A consultant and a client admin are offered no form; one they make by hand is the 403
     page, and makes nothing."""
-    consultancy, _ = await a_consultancy_of_its_own(portal)
+    consultancy, _ = await a_consultancy_of_its_own(portal.system)
     for person in (d.LUCA, d.GIULIA):
         page = await open_page()
         await sign_in(page, person)
@@ -300,7 +293,7 @@ async def test_the_consultancy_suspends_a_client_and_reactivates_it(
 ) -> None:
     """Suspended, its admin is told so on every page of it; reactivated, they reach it again.
     Its own admin may neither (403, nothing recorded)."""
-    consultancy, irene = await a_consultancy_of_its_own(portal)
+    consultancy, irene = await a_consultancy_of_its_own(portal.system)
     made = await create_tenant(portal.system.pool, consultancy, "Tessitura Bassi",
                                slug=f"tessitura-{uuid.uuid4().hex[:6]}")  # fmt: skip
     client = Client(made.id, made.name, made.slug, made.colour, consultancy)

@@ -238,6 +238,24 @@ async def a_company_of_its_own(
     return client, person, OKRApplication(system.repository), Context(client.id, person.actor)
 
 
+async def a_consultancy_of_its_own(system: System) -> tuple[UUID, d.Person]:
+    """A consultancy with no client yet, and its admin (who signs in with the demo password):
+    a test of its own clients and people leaves the portfolios other tests count as they are."""
+    made = await create_consultancy(system.pool, f"Consulenze {uuid.uuid4().hex[:6]}")
+    admin = d.Person(f"admin-{made.id.hex[:8]}@consulenze.example", "Irene Sala", "")
+    await create_user(system.pool, admin.email, admin.name, password=d.PASSWORD,
+                      user_id=admin.id)  # fmt: skip
+    await add_consultancy_member(system.pool, made.id, admin.id, "consultancy_admin")
+    return made.id, admin
+
+
+async def a_client_of(system: System, consultancy: UUID, name: str) -> Client:
+    """A client company of the consultancy (made in the directory, as the world's are)."""
+    client = Client(uuid.uuid4(), name, f"cliente-{uuid.uuid4().hex[:6]}", "#0f766e", consultancy)
+    await _tenant(system.pool, client)
+    return client
+
+
 async def a_colleague(system: System, client: Client, name: str, role: str) -> d.Person:
     """Another person of a company made by a_company_of_its_own, of `role` there (a
     consultant belongs to its consultancy too), who signs in with the demo password."""

@@ -27,7 +27,7 @@ from tenants.errors import (
     UnknownTenantError,
     UnknownUserError,
 )
-from tenants.models import ConsultancyMember, Membership, from_row
+from tenants.models import ConsultancyMember, ConsultancyPerson, Membership, from_row
 from tenants.principal import Principal
 from tenants.roles import CONSULTANCY_ROLES, MEMBERSHIP_ROLES, Role
 
@@ -260,6 +260,37 @@ async def list_members(pool: asyncpg.Pool, tenant_id: UUID) -> list[Membership]:
     async with tenant_transaction(pool, [tenant_id]) as conn:
         rows = await conn.fetch(f"{_MEMBERSHIP} WHERE m.tenant_id = $1 ORDER BY u.email", tenant_id)
     return [from_row(Membership, r) for r in rows]
+
+
+async def list_consultancy_people(
+    pool: asyncpg.Pool, consultancy_id: UUID
+) -> list[ConsultancyPerson]:
+    """The consultancy's admins and consultants, with their names and emails, by email."""
+    rows = await pool.fetch(
+        "SELECT c.consultancy_id, c.user_id, c.role, u.email, u.display_name, c.created_at,"
+        " okr_has_password(u.id) AS has_password,"
+        " okr_password_link_expires(u.id) AS password_link_expires_at"
+        " FROM consultancy_members c JOIN users u ON u.id = c.user_id"
+        " WHERE c.consultancy_id = $1 ORDER BY u.email",
+        consultancy_id,
+    )
+    return [from_row(ConsultancyPerson, r) for r in rows]
+
+
+async def consultants_in(pool: asyncpg.Pool, tenant_ids: list[UUID]) -> dict[UUID, set[UUID]]:
+    """By person, those of these tenants they are assigned to (a membership as consultant)."""
+    if not tenant_ids:
+        return {}
+    async with tenant_transaction(pool, tenant_ids) as conn:
+        rows = await conn.fetch(
+            "SELECT user_id, tenant_id FROM memberships"
+            " WHERE tenant_id = ANY($1::uuid[]) AND role = $2",
+            tenant_ids, Role.CONSULTANT.value,
+        )  # fmt: skip
+    assigned: dict[UUID, set[UUID]] = {}
+    for row in rows:
+        assigned.setdefault(row["user_id"], set()).add(row["tenant_id"])
+    return assigned
 
 
 async def suspended_tenants(pool: asyncpg.Pool, user_id: UUID) -> dict[UUID, str]:

@@ -85,6 +85,19 @@ class ConsultancyMember(msgspec.Struct, frozen=True, kw_only=True):
     """Until when the link made for them works (None: no link pending)."""
 
 
+class ConsultancyPerson(msgspec.Struct, frozen=True, kw_only=True):
+    """A consultancy member with who they are (as a Membership is for a tenant)."""
+
+    consultancy_id: UUID
+    user_id: UUID
+    role: Role
+    email: str
+    display_name: str
+    created_at: datetime
+    has_password: bool
+    password_link_expires_at: datetime | None = None
+
+
 class Membership(msgspec.Struct, frozen=True, kw_only=True):
     """A user's role in one tenant, with who the user is."""
 

@@ -35,6 +35,7 @@ from services.portal.controllers.planning import PlanningController
 from services.portal.controllers.portfolio import PortfolioController
 from services.portal.controllers.scores import ScoreController
 from services.portal.controllers.session import SessionController
+from services.portal.controllers.team import TeamController
 from services.portal.dependencies import (
     provide_form,
     provide_locale,
@@ -80,6 +81,7 @@ def portal_router(system: System, settings: Any) -> Router:
             PlanningController,
             ScoreController,
             PeopleController,
+            TeamController,
             SettingsController,
             HistoryController,
             AuditController,

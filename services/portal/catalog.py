@@ -1158,6 +1158,36 @@ _PLANNING: M = {
     "role.client_viewer": {"it": "Lettore", "en": "Viewer"},
     "role.consultant": {"it": "Consulente", "en": "Consultant"},
     "role.consultancy_admin": {"it": "Amministratore della consulenza", "en": "Consultancy admin"},
+    "team.title": {"it": "Le persone di {name}", "en": "{name}'s people"},
+    "team.lead": {
+        "it": "Un amministratore della consulenza raggiunge ogni suo cliente; un consulente"
+        " solo i clienti a cui è assegnato.",
+        "en": "A consultancy admin reaches every client of it; a consultant only the clients"
+        " they are assigned to.",
+    },
+    "team.clients": {"it": "Clienti", "en": "Clients"},
+    "team.all_clients": {"it": "Tutti i clienti", "en": "Every client"},
+    "team.no_clients": {"it": "Nessuno, per ora.", "en": "None yet."},
+    "team.assign_hint": {
+        "it": "Un consulente si assegna a un cliente dalla pagina «Persone e chiavi» del"
+        " cliente, con il ruolo Consulente.",
+        "en": "A consultant is assigned to a client on the client's 'People and keys' page,"
+        " with the role Consultant.",
+    },
+    "team.remove_hint": {
+        "it": "Non raggiungerà più alcun cliente della consulenza; il suo account resta.",
+        "en": "They will reach none of the consultancy's clients; their account stays.",
+    },
+    "team.remove_confirm": {
+        "it": "Togli {name} dalla consulenza",
+        "en": "Remove {name} from the consultancy",
+    },
+    "team.last_admin": {
+        "it": "È l'ultimo amministratore della consulenza che può accedere: nomina prima un"
+        " altro amministratore (chi è invitato deve aver scelto la password).",
+        "en": "This is the consultancy's last admin who can sign in: make another one admin"
+        " first (one invited must have chosen a password).",
+    },
     "error.email.invalid_email": {
         "it": "Scrivi un indirizzo email valido.",
         "en": "Write a valid email address.",

@@ -1200,8 +1200,9 @@ _PLANNING: M = {
     },
     "error.not_consultancy_member": {
         "it": "Un consulente appartiene alla società di consulenza dell'azienda: la sua"
-        " amministrazione lo aggiunge prima lì.",
-        "en": "A consultant belongs to the company's consultancy: its admin adds them there first.",
+        " amministrazione lo aggiunge prima lì, dalle persone della consulenza nel portafoglio.",
+        "en": "A consultant belongs to the company's consultancy: its admin adds them there first,"
+        " from the consultancy's people in the portfolio.",
     },
     "error.unreadable": {
         "it": "Non c'è nulla da leggere: scrivi del testo.",

@@ -86,6 +86,7 @@ async def test_a_consultant_role_refused_is_said_in_italian(
     error = page.locator("[id$='-role-error']")
     await expect(error).to_have_count(1)
     assert "consultant must belong" not in (await error.inner_text())
+    await expect(error).to_contain_text("dalle persone della consulenza nel portafoglio")
 
 
 async def test_a_removal_reason_with_a_pasted_bidi_mark_is_said_not_a_500(

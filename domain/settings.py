@@ -17,7 +17,14 @@ from eventsourcing.domain import Aggregate
 from domain import values
 from domain.errors import InvalidValueError
 
-SETTINGS = ("name", "colour", "fiscal_year_start_month", "check_in_cadence_days", "locale")
+SETTINGS = (
+    "name",
+    "colour",
+    "fiscal_year_start_month",
+    "check_in_cadence_days",
+    "locale",
+    "time_zone",
+)
 """What a change records, before and after, in this order."""
 CADENCE = "check_in_cadence_days"
 
@@ -37,7 +44,7 @@ class SettingsChange(Aggregate):
         """The tenant's settings changed."""
 
         TOPIC = "okr.SettingsChange.Created"
-        class_version = 2
+        class_version = 3
         before: dict[str, Setting] | None
         after: dict[str, Setting]
         author: str
@@ -48,6 +55,13 @@ class SettingsChange(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """v1 took no reason."""
             state["reason"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """v2 knew no time zone: the tenant's days were UTC's until it had one."""
+            for side in ("before", "after"):
+                if state[side] is not None:
+                    state[side] = {**state[side], "time_zone": "UTC"}
 
     def __init__(
         self,

@@ -271,6 +271,7 @@ SETTING_TEXTS: dict[str, dict[str, str]] = {
         "it": "cadenza degli aggiornamenti {before} → {after} giorni",
     },
     "locale": {"en": "language {before} → {after}", "it": "lingua {before} → {after}"},
+    "time_zone": {"en": "time zone {before} → {after}", "it": "fuso orario {before} → {after}"},
 }
 CREATED_TEMPLATE = "tenant.created"
 """The settings a tenant was made with: {what} says each, from SETTING_VALUE_TEXTS."""

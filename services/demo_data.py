@@ -23,6 +23,7 @@ CONSULTANCY_NAME = "Bussola Advisory"
 TENANT_NAME = "Esempio Consulenza S.r.l."
 TENANT_SLUG = "esempio-consulenza"
 TENANT_COLOUR = "#1f6f8b"
+TENANT_TIME_ZONE = "Europe/Rome"
 FISCAL_YEAR_START_MONTH = 7  # the demo company's fiscal year runs July to June
 TENANT_ID = demo_id("tenant:esempio-consulenza")
 CONSULTANCY_ID = demo_id("consultancy:bussola")

@@ -122,7 +122,8 @@ async def ensure_demo(system: System, *, platform_admin: bool) -> None:
     except UnknownTenantError:
         await directory.create_tenant(
             pool, d.CONSULTANCY_ID, d.TENANT_NAME, slug=d.TENANT_SLUG, colour=d.TENANT_COLOUR,
-            fiscal_year_start_month=d.FISCAL_YEAR_START_MONTH, tenant_id=d.TENANT_ID,
+            fiscal_year_start_month=d.FISCAL_YEAR_START_MONTH, time_zone=d.TENANT_TIME_ZONE,
+            tenant_id=d.TENANT_ID,
         )  # fmt: skip
     for person in d.PEOPLE if platform_admin else d.MEMBERS:
         if await users.find_user_by_email(pool, person.email) is None:

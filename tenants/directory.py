@@ -30,11 +30,11 @@ from tenants.models import Consultancy, ErasedTenant, Tenant, TenantStatus, from
 DEFAULT_COLOUR = "#2563eb"
 TENANT_COLUMNS = (
     "id, consultancy_id, name, slug, colour, status, fiscal_year_start_month,"
-    " check_in_cadence_days, locale, created_at"
+    " check_in_cadence_days, locale, time_zone, created_at"
 )
 _INSERT_TENANT = (
     "INSERT INTO tenants (id, consultancy_id, name, slug, colour, fiscal_year_start_month,"
-    " check_in_cadence_days, locale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    " check_in_cadence_days, locale, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     f" RETURNING {TENANT_COLUMNS}"
 )
 _CONSULTANCY_TENANTS = "SELECT tenant_id FROM okr_consultancy_tenants($1)"
@@ -73,19 +73,24 @@ async def create_tenant(
     fiscal_year_start_month: int = 1,
     check_in_cadence_days: int = 7,
     locale: str = "it",
+    time_zone: str | None = None,
     tenant_id: UUID | None = None,
 ) -> Tenant:
     """A new client tenant of the consultancy (on a pool, or in the caller's transaction,
     which admits `tenant_id`: services.app.settings records it in the tenant's log). Its
-    log head appears on its first append."""
+    log head appears on its first append. No `time_zone`: its locale's
+    (valid.default_time_zone)."""
     clean_name = valid.name(name)
+    clean_locale = valid.locale(locale)
     values = (
         valid.slug(slug) if slug is not None else valid.slug_from(clean_name),
         valid.colour(colour),
         valid.month(fiscal_year_start_month),
         valid.cadence_days(check_in_cadence_days),
-        valid.locale(locale),
-    )
+        clean_locale,
+        valid.time_zone(time_zone) if time_zone is not None
+        else valid.default_time_zone(clean_locale),
+    )  # fmt: skip
     new_id = tenant_id or uuid4()
     try:
         async with in_tenant(on, [new_id]) as conn:
@@ -123,6 +128,7 @@ def checked_settings(
     fiscal_year_start_month: int | None = None,
     check_in_cadence_days: int | None = None,
     locale: str | None = None,
+    time_zone: str | None = None,
 ) -> dict[str, Any]:
     """The settings given (None: stays as it is), each checked; the slug never changes."""
     changes: dict[str, Any] = {}
@@ -136,6 +142,8 @@ def checked_settings(
         changes["check_in_cadence_days"] = valid.cadence_days(check_in_cadence_days)
     if locale is not None:
         changes["locale"] = valid.locale(locale)
+    if time_zone is not None:
+        changes["time_zone"] = valid.time_zone(time_zone)
     return changes
 
 

@@ -66,6 +66,12 @@ class InvalidLocaleError(TenancyError):
     default_rule = "invalid_locale"
 
 
+class InvalidTimeZoneError(TenancyError):
+    """A time zone that is not an IANA name zoneinfo knows (Europe/Rome, UTC)."""
+
+    default_rule = "invalid_time_zone"
+
+
 class InvalidRoleError(TenancyError):
     """An unknown role, or a role that does not fit where it was given."""
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -58,7 +59,15 @@ class Tenant(msgspec.Struct, frozen=True, kw_only=True):
     fiscal_year_start_month: int
     check_in_cadence_days: int
     locale: str
+    time_zone: str
+    """Where its days begin and end (an IANA name): its "today", the day a date stands
+    for, the times its portal shows. Instants stay UTC."""
     created_at: datetime
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone as zoneinfo's."""
+        return ZoneInfo(self.time_zone)
 
 
 class User(msgspec.Struct, frozen=True, kw_only=True):

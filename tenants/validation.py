@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zoneinfo
+from functools import cache
 
 from tenants.errors import (
     InvalidCadenceError,
@@ -14,6 +16,7 @@ from tenants.errors import (
     InvalidNameError,
     InvalidRoleError,
     InvalidSlugError,
+    InvalidTimeZoneError,
     WeakPasswordError,
 )
 from tenants.roles import Role
@@ -122,6 +125,30 @@ def locale(value: object, field: str = "locale") -> str:
         )
     language, region = match.groups()
     return language.lower() + (f"-{region.upper()}" if region else "")
+
+
+def time_zone(value: object, field: str = "time_zone") -> str:
+    """An IANA time zone name zoneinfo knows, as written: ``Europe/Rome``, ``UTC``."""
+    name = value.strip() if isinstance(value, str) else None
+    if name is None or name not in _time_zones():
+        raise InvalidTimeZoneError(
+            f"time_zone must be an IANA time zone name, such as Europe/Rome or UTC; not {value!r}",
+            field=field,
+        )
+    return name
+
+
+def default_time_zone(locale: str) -> str:
+    """The zone of a new tenant that names none: Europe/Rome for Italian (the clients this
+    platform serves), UTC for any other language (it says nothing of where they are)."""
+    return "Europe/Rome" if locale.split("-")[0] == "it" else "UTC"
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    """The zones the system's tz database holds, less the names of no place: the server's
+    own zone ("localtime") and tzdata's placeholder ("Factory")."""
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "Factory", "posixrules"})
 
 
 def role(value: object, allowed: frozenset[Role], field: str = "role") -> Role:

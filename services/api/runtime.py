@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from litestar.types import Scope
@@ -17,6 +18,7 @@ from services.bootstrap import System
 from services.read.people import People
 from services.settings import Settings
 from tenants.directory import get_tenant
+from tenants.models import Tenant
 from tenants.ratelimit import LoginRateLimiter
 from tenants.tokens import TokenSettings
 
@@ -54,7 +56,7 @@ class ApiRuntime:
     metrics: Metrics = field(default_factory=Metrics)
     projector: RunningProjector | None = None
     """The projector this API was started with (okr serve's child process), if any."""
-    _cadences: dict[UUID, tuple[float, int]] = field(default_factory=dict)
+    _settings: dict[UUID, tuple[float, Tenant]] = field(default_factory=dict)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -67,21 +69,27 @@ class ApiRuntime:
 
     async def cadence_days(self, tenant_id: UUID) -> int:
         """The tenant's check-in cadence (staleness), cached for a minute."""
+        return (await self._tenant(tenant_id)).check_in_cadence_days
+
+    async def zone(self, tenant_id: UUID) -> ZoneInfo:
+        """The tenant's time zone (where its days begin), cached for a minute."""
+        return (await self._tenant(tenant_id)).zone
+
+    async def _tenant(self, tenant_id: UUID) -> Tenant:
         now = time.monotonic()
-        cached = self._cadences.get(tenant_id)
+        cached = self._settings.get(tenant_id)
         if cached is None or now - cached[0] > CADENCE_TTL:
-            tenant = await get_tenant(self.pool, tenant_id)
-            cached = (now, tenant.check_in_cadence_days)
-            self._cadences[tenant_id] = cached
+            cached = (now, await get_tenant(self.pool, tenant_id))
+            self._settings[tenant_id] = cached
         return cached[1]
 
-    def forget_cadence(self, tenant_id: UUID) -> None:
-        self._cadences.pop(tenant_id, None)
+    def forget_settings(self, tenant_id: UUID) -> None:
+        self._settings.pop(tenant_id, None)
 
     def forget_tenant(self, tenant_id: UUID) -> None:
         """Keep nothing of an erased tenant in this process: its settings, its people's
         names (its cipher key: AccessCommands.erase_tenant)."""
-        self.forget_cadence(tenant_id)
+        self.forget_settings(tenant_id)
         self.people.forget(tenant_id)
 
     @classmethod

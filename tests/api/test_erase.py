@@ -22,7 +22,7 @@ from tests.api.test_tenancy import a_new_tenant
 
 SETTINGS_AFTER = {
     "name": "X", "colour": "#000000", "fiscal_year_start_month": 1,
-    "check_in_cadence_days": 7, "locale": "it",
+    "check_in_cadence_days": 7, "locale": "it", "time_zone": "Europe/Rome",
 }  # fmt: skip
 ADA = an_email("ada")
 """A member of one tenant only: her account goes when it is erased."""

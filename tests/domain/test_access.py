@@ -119,3 +119,23 @@ def test_changes_stored_before_reasons_load_without_one() -> None:
         state = {"timestamp": datetime.now(UTC), **state}
         stored = StoredEvent(uuid4(), 1, topic, mapper.transcoder.encode(state))
         assert mapper.to_domain_event(stored).reason is None
+
+
+def test_settings_stored_before_time_zones_load_with_utc() -> None:
+    """A settings change of v2 knew no time zone: it loads with UTC before and after, the
+    zone the tenant's days were cut in then (its history line says so, and a change
+    from it reads "UTC → Europe/Rome")."""
+    mapper = a_mapper()
+    settings = {
+        "name": "E", "colour": "#2563eb", "fiscal_year_start_month": 1,
+        "check_in_cadence_days": 7, "locale": "it",
+    }  # fmt: skip
+    state = {
+        "timestamp": datetime.now(UTC), "originator_topic": "okr.SettingsChange",
+        "before": settings, "after": {**settings, "check_in_cadence_days": 14},
+        "author": "user:giulia", "reason": None, "class_version": 2,
+    }  # fmt: skip
+    stored = StoredEvent(uuid4(), 1, "okr.SettingsChange.Created", mapper.transcoder.encode(state))
+    loaded = mapper.to_domain_event(stored)
+    assert (loaded.before["time_zone"], loaded.after["time_zone"]) == ("UTC", "UTC")
+    assert loaded.after["check_in_cadence_days"] == 14

@@ -14,7 +14,7 @@ def a_line(name: str, at_risk: int) -> Line:
     tenant = Tenant(
         id=uuid4(), consultancy_id=uuid4(), name=name, slug=name.lower(), colour="#2563eb",
         status=TenantStatus.ACTIVE, fiscal_year_start_month=1, check_in_cadence_days=7,
-        locale="it", created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        locale="it", time_zone="Europe/Rome", created_at=datetime(2026, 1, 1, tzinfo=UTC),
     )  # fmt: skip
     row = PortfolioRow(
         today=date(2026, 11, 30), active_cycles=1, progress=None, key_results=at_risk,

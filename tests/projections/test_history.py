@@ -286,7 +286,7 @@ def test_a_change_of_access_or_settings_says_why_when_its_author_did() -> None:
     log = Log()
     settings = {
         "name": "Esempio", "colour": "#2563eb", "fiscal_year_start_month": 1,
-        "check_in_cadence_days": 7, "locale": "it",
+        "check_in_cadence_days": 7, "locale": "it", "time_zone": "Europe/Rome",
     }  # fmt: skip
     log.save(
         SettingsChange.make(

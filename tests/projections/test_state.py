@@ -367,7 +367,7 @@ def test_a_change_of_settings_or_access_is_not_the_tenant_s_activity() -> None:
     active_quarter(log)
     worked = log.records[-1].recorded_at
     settings = {"name": "A", "colour": "#000000", "fiscal_year_start_month": 1,
-                "check_in_cadence_days": 7, "locale": "it"}  # fmt: skip
+                "check_in_cadence_days": 7, "locale": "it", "time_zone": "UTC"}  # fmt: skip
     log.save(SettingsChange.make(before=settings, after={**settings, "name": "B"}, author="x"))
     log.save(AccessChange.make(subject="member", subject_id="u", tenant="B", before=None,
                                after="client_viewer", author="x"))  # fmt: skip

@@ -128,7 +128,7 @@ class ConsultancyController(Controller):
             consultancy_id, data.name, principal.actor, slug=data.slug, colour=data.colour,
             fiscal_year_start_month=data.fiscal_year_start_month,
             check_in_cadence_days=data.check_in_cadence_days, locale=data.locale,
-            tenant_id=data.id,
+            time_zone=data.time_zone, tenant_id=data.id,
         )  # fmt: skip
         headers = {"Location": f"{V1}/tenants/{tenant.id}", POSITION: str(position)}
         return Response(tenant, status_code=HTTP_201_CREATED, headers=headers)

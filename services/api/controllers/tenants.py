@@ -73,7 +73,8 @@ class TenantController(Controller):
         okr: OkrDep,
         ctx: ContextDep,
     ) -> Response[Tenant]:
-        """Name, colour, fiscal year start, check-in cadence, locale (the slug never changes).
+        """Name, colour, fiscal year start, check-in cadence, locale, time zone (the slug never
+        changes).
 
         A change is recorded in the tenant's log (event okr.SettingsChange.Created, with every
         setting before and after): the audit trail and the history show it, and views as of
@@ -83,9 +84,9 @@ class TenantController(Controller):
             ctx, name=data.name, colour=data.colour,
             fiscal_year_start_month=data.fiscal_year_start_month,
             check_in_cadence_days=data.check_in_cadence_days, locale=data.locale,
-            reason=data.reason,
+            time_zone=data.time_zone, reason=data.reason,
         )  # fmt: skip
-        runtime.forget_cadence(tenant_id)
+        runtime.forget_settings(tenant_id)
         return await with_position(runtime, tenant_id, tenant, position=position)
 
 

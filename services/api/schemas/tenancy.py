@@ -117,6 +117,9 @@ class TenantIn(Body):
     fiscal_year_start_month: int = 1
     check_in_cadence_days: int = 7
     locale: str = "it"
+    time_zone: str | None = None
+    """An IANA name (Europe/Rome, UTC): where the tenant's days begin and end, and the zone
+    its portal shows times in. Not given: Europe/Rome for locale "it", else UTC."""
     id: UUID | None = None
 
 
@@ -152,6 +155,8 @@ class TenantSettingsIn(WithReason):
     fiscal_year_start_month: int | None = None
     check_in_cadence_days: int | None = None
     locale: str | None = None
+    time_zone: str | None = None
+    """An IANA name (Europe/Rome, UTC); not given: it stays."""
 
 
 class MemberIn(WithReason):

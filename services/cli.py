@@ -72,7 +72,9 @@ def parser() -> argparse.ArgumentParser:
     progress = sub.add_parser("progress", help="a tenant's objective tree")
     progress.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
     progress.add_argument(
-        "--as-of", help="what the system knew at this instant (ISO 8601; a date: by its end, UTC)"
+        "--as-of",
+        help="what the system knew at this instant (ISO 8601; a date: by its end, in the"
+        " tenant's time zone)",
     )
     progress.add_argument(
         "--as-of-position",

@@ -7,7 +7,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -16,7 +16,7 @@ import asyncpg
 import msgspec
 
 from services.bootstrap import System
-from services.instants import Edge, day, instant, not_after_now
+from services.instants import Edge, day, instant, not_after_now, today
 from services.runtime import admin_database, running_system
 from services.settings import Settings
 
@@ -186,18 +186,18 @@ def _key(key: tuple[object, ...]) -> str:
     return ", ".join(str(part) for part in key) or "(the tenant's one row)"
 
 
-def parse_instant(text: str, edge: Edge = "last") -> datetime:
-    """An ISO 8601 instant; a bare date means the end of that day (UTC: `edge`, see
-    services.instants); naive means UTC."""
+def parse_instant(text: str, edge: Edge = "last", zone: tzinfo = UTC) -> datetime:
+    """An ISO 8601 instant; a bare date means the end of that day (in the tenant's `zone`:
+    `edge`, see services.instants); naive means UTC."""
     try:
-        return instant(text, edge)
+        return instant(text, edge, zone)
     except ValueError:
         raise SystemExit(f"okr: {text!r} is not an ISO 8601 date or instant") from None
 
 
 async def progress(args: argparse.Namespace, settings: Settings) -> int:
     from projections.progress_tree import DEFAULT_CADENCE_DAYS
-    from services.app.base import day_begun
+    from services.app.base import day_begun, tenant_zone
     from services.read import progress_as_of, progress_tree
     from services.tree_print import render
     from tenants.directory import get_tenant
@@ -208,10 +208,12 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
         raise SystemExit(f"okr: --valid-at {valid_at} is a day still to come")
     if args.as_of is not None and args.as_of_position is not None:
         raise SystemExit("okr: give --as-of or --as-of-position, not both")
-    at = None if args.as_of is None else not_after_now(parse_instant(args.as_of))
+    at = None if args.as_of is None else parse_instant(args.as_of)  # (refused early if bad)
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn, migrate=False) as system:
             tenant = await resolve_tenant(system, args.tenant)
+            zone = await tenant_zone(system.pool, tenant)
+            at = None if args.as_of is None else not_after_now(parse_instant(args.as_of, zone=zone))
             try:
                 known = await get_tenant(system.pool, tenant)
                 title, cadence = known.name, known.check_in_cadence_days
@@ -228,11 +230,11 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
             if at is not None or args.as_of_position is not None:
                 tree = await progress_as_of(
                     system.repository, tenant, recorded_at=at, position=args.as_of_position,
-                    valid_at=valid_at, cadence_days=cadence,
+                    valid_at=valid_at, cadence_days=cadence, zone=zone,
                 )  # fmt: skip
             else:
                 tree = await progress_tree(
-                    system.pool, tenant, today=datetime.now(UTC).date(), valid_at=valid_at,
+                    system.pool, tenant, today=today(zone), valid_at=valid_at,
                     cadence_days=cadence,
                 )  # fmt: skip
                 head = await system.store.head(tenant)
@@ -251,17 +253,27 @@ def parse_day(text: str, option: str) -> date:
         raise SystemExit(f"okr: {option} takes a date (YYYY-MM-DD), not {text!r}") from None
 
 
+def _in_order(since: str, until: str, zone: tzinfo) -> tuple[datetime, datetime]:
+    """--from and --to (their days in `zone`, the tenant's), or exit if --from is after --to
+    (as the API refuses it)."""
+    first, last = parse_instant(since, "first", zone), parse_instant(until, zone=zone)
+    if first > last:
+        raise SystemExit(f"okr: --from ({since}) must not be after --to ({until})")
+    return parse_instant(since, "before", zone), last
+
+
 async def diff(args: argparse.Namespace, settings: Settings) -> int:
     from projections.timetravel import diff as diff_states
+    from services.app.base import tenant_zone
     from services.read import state_as_of
 
-    since, until = parse_instant(args.since, "before"), parse_instant(args.until)
-    if parse_instant(args.since, "first") > until:  # as the API refuses it
-        raise SystemExit(f"okr: --from ({args.since}) must not be after --to ({args.until})")
-    since, until = not_after_now(since), not_after_now(until)
+    _in_order(args.since, args.until, UTC)  # refused before the database opens
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn, migrate=False) as system:
             tenant = await resolve_tenant(system, args.tenant)
+            zone = await tenant_zone(system.pool, tenant)
+            since, until = _in_order(args.since, args.until, zone)
+            since, until = not_after_now(since), not_after_now(until)
             states = [  # read once: the changes, and the titles of parents they name
                 await state_as_of(system.repository, tenant, recorded_at=instant)
                 for instant in (since, until)

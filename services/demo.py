@@ -13,13 +13,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from domain.values import Unit, UnitKind
 from services import demo_data as d
 from services.app import Context, OKRApplication
 from services.bootstrap import System
+from services.instants import today as today_in
 
 Step = Callable[[OKRApplication, Context], Awaitable[object]]
+ZONE = ZoneInfo(d.TENANT_TIME_ZONE)
+"""The demo tenant's zone: its days, and the hours of its history."""
 NOTES = (
     "avviato il nuovo processo di triage",
     "due clienti chiave in trattativa",
@@ -87,8 +91,9 @@ class DemoPlan:
         self.steps: list[Planned] = []
 
     def at(self, day: date, hour: int, minute: int = 0) -> datetime:
-        """An instant on `day`, never later than an hour ago."""
-        moment = datetime.combine(day, time(hour, minute), tzinfo=UTC)
+        """An instant on `day` in the demo tenant's zone (office hours in Rome), never later
+        than an hour ago."""
+        moment = datetime.combine(day, time(hour, minute), tzinfo=ZONE)
         return min(moment, self.now - timedelta(hours=1))
 
     def add(self, when: datetime, actor: str, step: Step) -> None:
@@ -259,7 +264,7 @@ async def load_demo(system: System, today: date | None = None) -> UUID:
         return tenant
     now = datetime.now(UTC)
     app = OKRApplication(system.repository)
-    for planned in DemoPlan(today or now.date(), now).build():
+    for planned in DemoPlan(today or now.astimezone(ZONE).date(), now).build():
         ctx = Context(tenant_id=tenant, actor=planned.actor, imported_at=planned.at)
         await planned.step(app, ctx)
     return tenant
@@ -267,6 +272,7 @@ async def load_demo(system: System, today: date | None = None) -> UUID:
 
 async def print_demo(system: System, tenant_id: UUID) -> None:
     """Project the demo tenant, then print its objective tree from the read model."""
+    from services.app.base import tenant_zone
     from services.projector.registry import PROJECTIONS
     from services.projector.worker import Projector
     from services.read import cadence_days, progress_tree
@@ -274,7 +280,7 @@ async def print_demo(system: System, tenant_id: UUID) -> None:
 
     await Projector(system.pool, system.repository, PROJECTIONS).catch_up(tenant_id)
     tree = await progress_tree(
-        system.pool, tenant_id, today=datetime.now(UTC).date(),
+        system.pool, tenant_id, today=today_in(await tenant_zone(system.pool, tenant_id)),
         cadence_days=await cadence_days(system.pool, tenant_id),
     )  # fmt: skip
     print(render(tree, d.TENANT_NAME))

@@ -1,9 +1,10 @@
 """Instants as people write them: an ISO 8601 instant, or a date that stands for its whole day.
 
 The API, the CLI and the portal read them alike: a naive instant is UTC, and a date is the
-day in UTC, taken from its first instant (`since=`), to its last (`as_of=`, `to=`: what was
-known by the end of that day), up to the day after it (an exclusive `until=`), or from just
-before it (`from=`: a diff from a day to itself is what changed that day).
+day in the tenant's time zone (UTC unless told), taken from its first instant (`since=`), to
+its last (`as_of=`, `to=`: what was known by the end of that day), up to the day after it
+(an exclusive `until=`), or from just before it (`from=`: a diff from a day to itself is
+what changed that day). Such an instant keeps the zone, so its day is the tenant's.
 
 An instant is a date in the extended form, then T or a space, then the time (minutes at
 least; seconds and a fraction, with a point or a comma, of any length: past microseconds
@@ -16,7 +17,7 @@ an offset and no time (2026-10-15+02:00), which Python would read as midnight or
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
 Edge = Literal["before", "first", "last", "after"]
@@ -31,24 +32,45 @@ _INSTANT = re.compile(
 )
 
 
-def start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def now() -> datetime:
+    """The views' clock: the instant "now" and "today" are taken from for a view (the real
+    time; the commands' clock is services.app.base.now)."""
+    return datetime.now(UTC)
 
 
-def before(day: date) -> datetime:
-    """The last instant before a day (UTC), where the day's changes start from; the first
-    day's first instant."""
-    return start_of(day) - timedelta(microseconds=1) if day > date.min else start_of(day)
+def today(zone: tzinfo = UTC) -> date:
+    """The day it is now in a zone: a tenant's today, for pace, status and staleness."""
+    return now().astimezone(zone).date()
 
 
-def end_of(day: date) -> datetime:
-    """The last instant of a day (UTC): "as it stood that day" includes the whole day."""
-    return datetime.combine(day, time.max, tzinfo=UTC)
+def start_of(day: date, zone: tzinfo = UTC) -> datetime:
+    """The first instant of a day in a zone (midnight, or the end of a gap that skips it)."""
+    return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def after(day: date) -> datetime:
-    """The first instant after a day (UTC), an exclusive end; the last day's last instant."""
-    return end_of(day) if day == date.max else start_of(day + timedelta(days=1))
+def before(day: date, zone: tzinfo = UTC) -> datetime:
+    """The last instant before a day (in a zone), where the day's changes start from; the
+    first day's first instant."""
+    return _shifted(start_of(day, zone), -1) if day > date.min else start_of(day, zone)
+
+
+def end_of(day: date, zone: tzinfo = UTC) -> datetime:
+    """The last instant of a day (in a zone): "as it stood that day" includes the whole day."""
+    if day == date.max:
+        return datetime.combine(day, time.max, tzinfo=zone)
+    return _shifted(start_of(day + timedelta(days=1), zone), -1)
+
+
+def after(day: date, zone: tzinfo = UTC) -> datetime:
+    """The first instant after a day (in a zone), an exclusive end; the last day's last
+    instant."""
+    return end_of(day, zone) if day == date.max else start_of(day + timedelta(days=1), zone)
+
+
+def _shifted(moment: datetime, microseconds: int) -> datetime:
+    """An instant moved by real time (through UTC: a zone's wall clock may repeat an hour),
+    shown in the zone it was in."""
+    return (moment.astimezone(UTC) + timedelta(microseconds=microseconds)).astimezone(moment.tzinfo)
 
 
 def day(text: str) -> date:
@@ -58,16 +80,30 @@ def day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def instant(text: str, edge: Edge) -> datetime:
-    """An aware instant from ISO 8601 text (see above); ValueError when it is neither an
-    instant nor a date in those forms, or lies beyond what UTC can hold (year 1 at +01:00)."""
-    if _DAY.fullmatch(text):
-        whole = date.fromisoformat(text)
-        if edge == "before":
-            return before(whole)
-        if edge == "first":
-            return start_of(whole)
-        return end_of(whole) if edge == "last" else after(whole)
+def instant(text: str, edge: Edge, zone: tzinfo = UTC) -> datetime:
+    """An aware instant from ISO 8601 text (see above), a date's in `zone`; ValueError when
+    it is neither an instant nor a date in those forms, or lies beyond what UTC can hold
+    (year 1 at +01:00)."""
+    try:
+        moment = _day_edge(date.fromisoformat(text), edge, zone) if _DAY.fullmatch(text) else None
+        if moment is None:
+            moment = _written(text)
+        moment.astimezone(UTC)  # what the database will make of it
+    except OverflowError:
+        raise ValueError(f"beyond the instants UTC can hold: {text!r}") from None
+    return moment
+
+
+def _day_edge(whole: date, edge: Edge, zone: tzinfo) -> datetime:
+    if edge == "before":
+        return before(whole, zone)
+    if edge == "first":
+        return start_of(whole, zone)
+    return end_of(whole, zone) if edge == "last" else after(whole, zone)
+
+
+def _written(text: str) -> datetime:
+    """An instant written in full (naive: UTC)."""
     found = _INSTANT.fullmatch(text)
     if found is None:
         raise ValueError(f"not an ISO 8601 instant or date: {text!r}")
@@ -81,16 +117,11 @@ def instant(text: str, edge: Edge) -> datetime:
         f"{found['day']}T{found['time']}{'.' + fraction[:6].ljust(6, '0') if fraction else ''}"
         f"{zone}"
     )
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        moment.astimezone(UTC)  # what the database will make of it
-    except OverflowError:
-        raise ValueError(f"beyond the instants UTC can hold: {text!r}") from None
-    return moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def not_after_now(moment: datetime) -> datetime:
-    """An instant still to come is now: nothing more is known of it than is known now (and
-    a tree's pace and status are today's, not those of a day that has not come)."""
-    return min(moment, datetime.now(UTC))
+    """An instant still to come is now (in the instant's zone): nothing more is known of it
+    than is known now (and a tree's pace and status are today's, not those of a day that
+    has not come)."""
+    return min(moment, now().astimezone(moment.tzinfo))

@@ -7,7 +7,7 @@ ETag, tenant position as X-OKR-Position.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -18,7 +18,7 @@ from litestar.params import FromPath, HeaderParameter, QueryParameter
 from projections.progress_state import ProgressView
 from projections.progress_tree import ProgressTree
 from projections.series import SeriesPoint
-from services import read
+from services import instants, read
 from services.api.observability import request_id_of
 from services.api.pagination import MAX_POSITION
 from services.api.problems import (
@@ -106,9 +106,10 @@ def source_of(ctx: Context) -> str:
     return "api" if ctx.actor.startswith("key:") else "manual"
 
 
-def utc_today() -> date:
-    """Today in UTC: the default day of views whose status and pace depend on the day."""
-    return datetime.now(UTC).date()
+async def tenant_today(runtime: ApiRuntime, tenant_id: UUID) -> date:
+    """Today in the tenant's time zone: the default day of views whose status and pace
+    depend on the day."""
+    return instants.today(await runtime.zone(tenant_id))
 
 
 DEPENDENCIES: Mapping[str, Provide] = {
@@ -127,7 +128,8 @@ TENANT_DEPENDENCIES: Mapping[str, Provide] = {
 AsOf = Annotated[
     str | None,
     QueryParameter(
-        description="What the system knew at this instant (ISO 8601; a date: by its end, UTC).",
+        description="What the system knew at this instant (ISO 8601; a date: by its end, in"
+        " the tenant's time zone).",
         max_length=64,
     ),
 ]
@@ -141,12 +143,13 @@ AsOfPosition = Annotated[
 ]
 
 
-def query_instant(text: str | None, field: str, edge: Edge) -> datetime | None:
-    """A query parameter's instant (see services.instants), or 422 naming the field."""
+def query_instant(text: str | None, field: str, edge: Edge, zone: tzinfo = UTC) -> datetime | None:
+    """A query parameter's instant (see services.instants; a date's in `zone`, the tenant's),
+    or 422 naming the field."""
     if text is None:
         return None
     try:
-        return instant(text, edge)
+        return instant(text, edge, zone)
     except ValueError:
         raise InvalidQueryError(
             f"{field} must be an ISO 8601 instant or date, as 2026-10-15T09:30:00Z or 2026-10-15",
@@ -245,7 +248,7 @@ async def series_of(
     else:
         await within_log(runtime, tenant_id, as_of_position, as_of)
         await caught_up(runtime, tenant_id, min_position, "series")
-        moment = query_instant(as_of, "as_of", "last")
+        moment = query_instant(as_of, "as_of", "last", await runtime.zone(tenant_id))
         upto = await read.known_position(
             runtime.pool, tenant_id, position=as_of_position, recorded_at=moment
         )
@@ -275,11 +278,12 @@ async def progress_tree_of(
     valid_at: date | None = None,
 ) -> ProgressTree:
     """The progress read model, once it applied ``min_position``, on ``today`` (default:
-    today); 404 naming cycle_id for a cycle the tenant does not have (an empty tree would
-    say nothing of why)."""
+    the tenant's today); 404 naming cycle_id for a cycle the tenant does not have (an empty
+    tree would say nothing of why)."""
     await caught_up(runtime, tenant_id, min_position, "progress")
     tree = await read.progress_tree(
-        runtime.pool, tenant_id, today=today or utc_today(), cycle_id=cycle_id,
+        runtime.pool, tenant_id, today=today or await tenant_today(runtime, tenant_id),
+        cycle_id=cycle_id,
         valid_at=valid_at, cadence_days=await runtime.cadence_days(tenant_id),
     )  # fmt: skip
     if cycle_id is not None and not tree.cycles:

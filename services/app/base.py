@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from eventsourcing.domain import Aggregate
@@ -18,6 +19,8 @@ from domain.errors import DomainError, DuplicateIdError, UnknownCycleError
 from services.db import admit_sql
 from services.store.event_store import ConcurrencyError
 from services.store.repository import AggregateNotFoundError, Repository, transaction
+from tenants.directory import get_tenant
+from tenants.errors import UnknownTenantError
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
@@ -56,6 +59,15 @@ def latest_day(ctx: Context) -> date:
     """The last business date a value may be of when this command runs (the imported instant,
     for an import): see day_begun."""
     return day_begun(ctx.imported_at or now())
+
+
+async def tenant_zone(pool: asyncpg.Pool, tenant_id: UUID) -> ZoneInfo:
+    """The tenant's time zone, where its days begin; UTC for a log with no directory entry
+    (the CLI's demo)."""
+    try:
+        return (await get_tenant(pool, tenant_id)).zone
+    except UnknownTenantError:
+        return ZoneInfo("UTC")
 
 
 def day_begun(instant: datetime) -> date:
@@ -117,6 +129,12 @@ class Commands:
             what = field.removesuffix("_id").replace("_", " ")
             raise missing(f"no such {what}", field=field) from None
         return aggregate
+
+    async def today(self, ctx: Context) -> date:
+        """The tenant's day as this command runs (the imported instant's, for an import):
+        the day a value given without one is of."""
+        zone = await tenant_zone(self.repository.store.pool, ctx.tenant_id)
+        return (ctx.imported_at or now()).astimezone(zone).date()
 
     async def cycle(self, ctx: Context, cycle_id: UUID) -> Cycle:
         """The cycle an item belongs to (its state decides what may still change)."""

@@ -160,23 +160,25 @@ class KeyResultCommands(Commands):
         key_result_id: UUID,
         *,
         value: Number,
-        on: date,
+        on: date | None = None,
         confidence: int | None = None,
         note: str = "",
         source: str = "manual",
         check_in_id: UUID | None = None,
         if_match: int | None = None,
     ) -> Written:
-        """Record a value for a business date; concurrent check-ins never lose one, unless
-        `if_match` (If-Match) names the version it must be written over: then a writer that
-        got there first makes it VersionMismatchError, checked at each attempt."""
+        """Record a value for a business date (None: the tenant's today); concurrent
+        check-ins never lose one, unless `if_match` (If-Match) names the version it must be
+        written over: then a writer that got there first makes it VersionMismatchError,
+        checked at each attempt."""
         check_in_id = check_in_id or uuid4()
+        day = on if on is not None else await self.today(ctx)
 
         async def attempt() -> Written:
             kr, cycle = await self.get_in_cycle(ctx, key_result_id)
             self.check_version(kr, if_match)
             new_id = kr.record_check_in(
-                cycle=cycle, value=value, on=on,
+                cycle=cycle, value=value, on=day,
                 author=ctx.actor, confidence=confidence, note=note, source=source,
                 check_in_id=check_in_id, latest_on=latest_day(ctx),
             )  # fmt: skip

@@ -125,27 +125,29 @@ class KpiCommands(Commands):
         kpi_id: UUID,
         *,
         value: Number,
-        on: date,
+        on: date | None = None,
         note: str = "",
         source: str = "manual",
         measurement_id: UUID | None = None,
         if_match: int | None = None,
     ) -> Written:
-        """Record a value for a business date and feed it to the linked key results
-        (`if_match`: the KPI's version it must be written over, checked at each attempt)."""
+        """Record a value for a business date (None: the tenant's today) and feed it to the
+        linked key results (`if_match`: the KPI's version it must be written over, checked
+        at each attempt)."""
         measurement_id = measurement_id or uuid4()
+        day = on if on is not None else await self.today(ctx)
 
         async def attempt() -> Written:
             kpi = await self.get(ctx, kpi_id)
             self.check_version(kpi, if_match)
             kpi.record_measurement(
-                value=value, on=on, author=ctx.actor, source=source, note=note,
+                value=value, on=day, author=ctx.actor, source=source, note=note,
                 measurement_id=measurement_id, latest_on=latest_day(ctx),
             )  # fmt: skip
             fed = []
-            for kr, cycle in await self._feedable(ctx, kpi, on):
+            for kr, cycle in await self._feedable(ctx, kpi, day):
                 kr.record_check_in(
-                    cycle=cycle, value=value, on=on,
+                    cycle=cycle, value=value, on=day,
                     author=ctx.actor, note=note, source="kpi",
                     check_in_id=fed_check_in_id(measurement_id, kr.id),
                 )  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import cast
 from uuid import UUID
 
@@ -22,6 +22,7 @@ from projections.progress_tree import progress_tree as tree_of
 from projections.rollup import KeyResultDays
 from projections.timetravel import Change
 from projections.timetravel import diff as diff_states
+from services import instants
 from services.db import tenant_transaction
 from services.projector.decode import decode
 from services.projector.worker import load_checkpoints
@@ -250,26 +251,31 @@ async def progress_as_of(
     valid_at: date | None = None,
     cycle_id: UUID | None = None,
     cadence_days: int = DEFAULT_CADENCE_DAYS,
+    zone: tzinfo = UTC,
 ) -> ProgressTree:
     """The tree as the system knew it at a position/instant, as it showed it then: pace,
-    status and staleness on `today`, by default the instant's day or, where a position cut
-    the log before the instant (or before now, for a position alone), the day its event was
-    recorded (the first the log stood there)."""
+    status and staleness on `today`, by default the instant's day (in its own offset) or,
+    where a position cut the log before the instant (or before now, for a position alone),
+    the day its event was recorded (the first the log stood there), in the tenant's `zone`."""
     state = await state_as_of(repository, tenant_id, position=position, recorded_at=recorded_at)
     if today is None:
-        today = await _day_shown(repository, tenant_id, state, recorded_at)
+        today = await _day_shown(repository, tenant_id, state, recorded_at, zone)
     return tree_of(
         state, today=today, valid_at=valid_at, cycle_id=cycle_id, cadence_days=cadence_days
     )
 
 
 async def _day_shown(
-    repository: Repository, tenant_id: UUID, state: ProgressView, recorded_at: datetime | None
+    repository: Repository,
+    tenant_id: UUID,
+    state: ProgressView,
+    recorded_at: datetime | None,
+    zone: tzinfo,
 ) -> date:
-    """The instant's day (today without one), if the log stood at the state's position then;
-    else (a position asked for cut it earlier) the day its last event was recorded, whatever
-    its kind."""
-    then = recorded_at or datetime.now(UTC)
+    """The instant's day (today in `zone` without one), if the log stood at the state's
+    position then; else (a position asked for cut it earlier) the day its last event was
+    recorded in `zone`, whatever its kind."""
+    then = recorded_at or instants.now().astimezone(zone)
     if recorded_at is None:
         stood = await repository.store.head(tenant_id)
     else:
@@ -281,7 +287,7 @@ async def _day_shown(
             "SELECT recorded_at FROM events WHERE tenant_id = $1 AND position = $2",  # is not
             tenant_id, state.last_position,  # activity, and is an event of the log)
         )  # fmt: skip
-    return then.date() if last is None else last.date()
+    return then.date() if last is None else last.astimezone(zone).date()
 
 
 async def diff(
@@ -300,10 +306,11 @@ async def portfolio(
     pool: asyncpg.Pool,
     tenant_ids: Iterable[UUID],
     *,
-    today: date,
+    today: date | Mapping[UUID, date],
     cadence_days: Mapping[UUID, int] | None = None,
 ) -> dict[UUID, PortfolioRow]:
-    """Each tenant's summary on `today` (a consultancy's clients), from the read model's
+    """Each tenant's summary on `today` (one day for all, or each tenant's own: its today
+    in its time zone), a consultancy's clients, from the read model's
     rows, in one snapshot: its facts, the stored days of its live key results of active
     cycles, its live KPIs' latest days. Not its state: decoding every item of every client
     (their check-ins, past cycles' too) took most of a 300-client portfolio's second."""
@@ -332,9 +339,16 @@ async def portfolio(
         found = set_cadence.get(tenant_id)
         return given.get(tenant_id, DEFAULT_CADENCE_DAYS) if found is None else found
 
+    def day(tenant_id: UUID) -> date:
+        return today if isinstance(today, date) else today[tenant_id]
+
     return {
         tenant_id: portfolio_of_rows(
-            fact_of.get(tenant_id), days[tenant_id], measured[tenant_id], today, cadence(tenant_id)
+            fact_of.get(tenant_id),
+            days[tenant_id],
+            measured[tenant_id],
+            day(tenant_id),
+            cadence(tenant_id),
         )
         for tenant_id in ids
     }

@@ -4,12 +4,24 @@ recorded in its log, refused by name when bad), and the zone its days follow."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
+from services import instants
+from services.app import Context, OKRApplication
+from services.app import base as app_base
 from services.bootstrap import System
-from tests.api.builders import World
+from tenants.directory import create_tenant
+from tenants.models import Tenant
+from tests.api.builders import SharedIds, Side, World, a_plan
+
+HALF_PAST_MIDNIGHT_IN_ROME = datetime(2027, 2, 14, 23, 30, tzinfo=UTC)
+"""00:30 of 15 February in Rome (CET, UTC+1): still the 14th in UTC."""
+ZONES = ("Europe/Rome", "UTC")
 
 
 async def a_tenant(client: httpx.AsyncClient, world: World, **given: Any) -> dict[str, Any]:
@@ -90,3 +102,130 @@ async def test_a_bad_zone_is_refused_by_name_and_changes_nothing(
     )
     assert not_made.status_code == 422
     assert [e["field"] for e in not_made.json()["errors"]] == ["time_zone"]
+
+
+async def twins(system: System, world: World, ids: SharedIds) -> dict[str, tuple[Tenant, Side]]:
+    """Two tenants of the same name whose items have the same ids (tests.api.builders.a_plan:
+    Q1 2027, a key result and a KPI checked on 1 February), one in Rome, one in UTC, each
+    with the consultancy (and people) of one side of the world."""
+    made, name = {}, f"Gemelli {uuid.uuid4().hex[:8]}"
+    for zone, side in zip(ZONES, (world.a, world.b), strict=True):
+        tenant = await create_tenant(system.pool, side.consultancy.id, name, time_zone=zone)
+        await a_plan(system, tenant.id, ids, f"secret-{zone}", "21")
+        made[zone] = (tenant, side)
+    return made
+
+
+async def test_a_value_given_without_a_date_is_of_the_tenant_s_day(
+    client: httpx.AsyncClient, world: World, system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 00:30 in Rome on 15 February (23:30 of the 14th in UTC) a check-in and a
+    measurement sent without a date are of the 15th for the tenant in Rome (they were of
+    the 14th: UTC's day), and of the 14th for its twin in UTC, as before."""
+    ids = SharedIds()
+    tenants = await twins(system, world, ids)
+    monkeypatch.setattr(app_base, "now", lambda: HALF_PAST_MIDNIGHT_IN_ROME)
+    days = {}
+    for zone, (tenant, side) in tenants.items():
+        base, auth = f"/api/v1/tenants/{tenant.id}", side.auth("consultancy_admin")
+        checked = await client.post(
+            f"{base}/key-results/{ids.key_result_id}/check-ins", headers=auth, json={"value": 20}
+        )
+        measured = await client.post(
+            f"{base}/kpis/{ids.kpi_id}/measurements", headers=auth, json={"value": 20}
+        )
+        assert (checked.status_code, measured.status_code) == (201, 201), checked.text
+        check_ins = await client.get(
+            f"{base}/key-results/{ids.key_result_id}/check-ins", headers=auth
+        )
+        measurements = await client.get(f"{base}/kpis/{ids.kpi_id}/measurements", headers=auth)
+        days[zone] = (
+            {c["on"] for c in check_ins.json()["items"]
+             if c["id"] == checked.json()["check_in_id"]},
+            {m["on"] for m in measurements.json()["items"]
+             if m["id"] == measured.json()["measurement_id"]},
+        )  # fmt: skip
+    assert days == {
+        "Europe/Rome": ({"2027-02-15"}, {"2027-02-15"}),
+        "UTC": ({"2027-02-14"}, {"2027-02-14"}),
+    }
+
+
+async def test_pace_and_staleness_are_of_the_tenant_s_day(
+    client: httpx.AsyncClient, world: World, system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Viewed at 00:30 in Rome on 15 February, with the last values of the 7th: the tenant
+    in Rome sees the 15th (its key result and KPI eight days without a value, past their
+    weekly cadence: stale; the pace of the 15th); its twin in UTC the 14th, as before
+    (seven days: not stale yet)."""
+    ids = SharedIds()
+    tenants = await twins(system, world, ids)
+    app = OKRApplication(system.repository)
+    for tenant, _ in tenants.values():
+        ctx = Context(tenant_id=tenant.id, actor="user:builder")
+        on = date(2027, 2, 7)
+        await app.key_results.record_check_in(ctx, ids.key_result_id, value=21, on=on)
+        made = await app.kpis.record_measurement(ctx, ids.kpi_id, value=21, on=on)
+    monkeypatch.setattr(instants, "now", lambda: HALF_PAST_MIDNIGHT_IN_ROME)
+    seen = {}
+    for zone, (tenant, side) in tenants.items():
+        base, auth = f"/api/v1/tenants/{tenant.id}", side.auth("consultancy_admin")
+        tree = await client.get(
+            f"{base}/progress", headers=auth, params={"min_position": made.position}
+        )
+        kpis = await client.get(f"{base}/kpis", headers=auth)
+        [cycle] = tree.json()["cycles"]
+        [objective] = cycle["objectives"]
+        [kr] = objective["key_results"]
+        [kpi] = kpis.json()["items"]
+        seen[zone] = (tree.json()["today"], Decimal(kr["expected_progress"]), kr["stale"],
+                      kpi["stale"])  # fmt: skip
+    # Q1 2027 (1 January to 31 March, 89 days): 45 days gone on the 15th, 44 on the 14th
+    assert seen["Europe/Rome"] == ("2027-02-15", Decimal(45) / 89, True, True)
+    assert seen["UTC"] == ("2027-02-14", Decimal(44) / 89, False, False)
+
+
+async def test_as_of_a_day_is_by_that_day_s_end_in_the_tenant_s_zone(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A check-in made at 23:30 UTC on 9 November 2026 was made at 00:30 on the 10th in
+    Rome: there it is of the 10th, and "as it stood on 9 November" is without it; in UTC
+    it is of the 9th, and that day's view has it, as before."""
+    ids, name = SharedIds(), f"Storici {uuid.uuid4().hex[:8]}"
+    late = datetime(2026, 11, 9, 23, 30, tzinfo=UTC)
+    seen = {}
+    for zone, side in zip(ZONES, (world.a, world.b), strict=True):
+        tenant = await create_tenant(system.pool, side.consultancy.id, name, time_zone=zone)
+        await a_history(system, tenant.id, ids, checked_at=late)
+        base, auth = f"/api/v1/tenants/{tenant.id}", side.auth("consultancy_admin")
+        tree = await client.get(f"{base}/progress", headers=auth, params={"as_of": "2026-11-09"})
+        [kr] = tree.json()["cycles"][0]["objectives"][0]["key_results"]
+        check_ins = await client.get(
+            f"{base}/key-results/{ids.key_result_id}/check-ins", headers=auth
+        )
+        seen[zone] = (kr["value"], [c["on"] for c in check_ins.json()["items"]])
+    assert seen == {"Europe/Rome": (None, ["2026-11-10"]), "UTC": ("79", ["2026-11-09"])}
+
+
+async def a_history(
+    system: System, tenant_id: uuid.UUID, ids: SharedIds, *, checked_at: datetime
+) -> None:
+    """Imported as it happened: Q4 2026 with a key result made on 1 October, and a check-in
+    without a date made at `checked_at`."""
+    app = OKRApplication(system.repository)
+    made = Context(tenant_id, "user:builder", imported_at=datetime(2026, 10, 1, 9, tzinfo=UTC))
+    await app.cycles.create(
+        made, name="Q4 2026", starts_on=date(2026, 10, 1), ends_on=date(2026, 12, 31),
+        cycle_id=ids.cycle_id,
+    )  # fmt: skip
+    await app.cycles.activate(made, ids.cycle_id)
+    await app.objectives.create(
+        made, cycle_id=ids.cycle_id, title="Clienti fedeli", owner="user:builder",
+        objective_id=ids.objective_id,
+    )  # fmt: skip
+    await app.key_results.create(
+        made, objective_id=ids.objective_id, title="Rinnovi", kind="increase",
+        owner="user:builder", start=70, target=85, key_result_id=ids.key_result_id,
+    )  # fmt: skip
+    checked = Context(tenant_id, "user:builder", imported_at=checked_at)
+    await app.key_results.record_check_in(checked, ids.key_result_id, value=79)

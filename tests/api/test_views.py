@@ -634,6 +634,7 @@ async def test_a_change_of_cadence_is_in_the_log_and_the_past_keeps_its_own(
     assert changes[1]["payload"]["after"] == {
         "name": "Acme 2027", "colour": side.tenant.colour, "fiscal_year_start_month": 1,
         "check_in_cadence_days": 30, "locale": side.tenant.locale,
+        "time_zone": side.tenant.time_zone,
     }  # fmt: skip
     lines = await client.get(
         f"{base}/history", headers=viewer, params={"kind": "tenant", "min_position": second}

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from projections.portfolio import PortfolioRow
-from services import read
+from services import instants, read
 from services.api import lookups
 from services.api.dependencies import (
     POSITION,
@@ -20,7 +20,6 @@ from services.api.dependencies import (
     OkrDep,
     PrincipalDep,
     RuntimeDep,
-    utc_today,
     with_position,
 )
 from services.api.idempotency import PLATFORM
@@ -322,7 +321,8 @@ class ConsultancyController(Controller):
         """Each client you reach: progress, key results by status, KPIs needing attention."""
         mine = await _reachable_tenants(runtime, principal, consultancy_id)
         rows = await read.portfolio(
-            runtime.pool, [t.id for t in mine], today=today or utc_today(),
+            runtime.pool, [t.id for t in mine],
+            today=today or {t.id: instants.today(t.zone) for t in mine},
             cadence_days={t.id: t.check_in_cadence_days for t in mine},
         )  # fmt: skip
         return [PortfolioEntry(tenant=t, summary=rows[t.id]) for t in mine]

@@ -26,7 +26,7 @@ from services.api.dependencies import (
     refuse_a_day_to_come,
     series_of,
     source_of,
-    utc_today,
+    tenant_today,
     written,
 )
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
@@ -67,7 +67,9 @@ class KpiController(Controller):
         refuse_a_day_to_come(valid_at)
         await caught_up(runtime, tenant_id, min_position, "progress")
         state = await read.progress_state(runtime.pool, tenant_id)
-        board = kpi_board(state, today=today or utc_today(), valid_at=valid_at)
+        board = kpi_board(
+            state, today=today or await tenant_today(runtime, tenant_id), valid_at=valid_at
+        )
         return paginate(board, lambda k: (str(k.kpi_id),), cursor, limit)
 
     @post("/", guards=[requires_edit_okrs], summary="Create a KPI")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,7 +18,7 @@ from projections.history import HistoryLine, line_actors, with_names
 from projections.history_text import KINDS as HISTORY_KINDS
 from projections.progress_tree import ProgressTree
 from projections.timetravel import Change
-from services import read
+from services import instants, read
 from services.api.dependencies import (
     AsOf,
     AsOfPosition,
@@ -50,14 +50,16 @@ CSV = "text/csv"
 Since = Annotated[
     str | None,
     QueryParameter(
-        description="Recorded at or after this instant (ISO 8601; a date: from its start, UTC).",
+        description="Recorded at or after this instant (ISO 8601; a date: from its start, in"
+        " the tenant's time zone).",
         max_length=64,
     ),
 ]
 Until = Annotated[
     str | None,
     QueryParameter(
-        description="Recorded before this instant (ISO 8601; a date: to its end, UTC).",
+        description="Recorded before this instant (ISO 8601; a date: to its end, in the"
+        " tenant's time zone).",
         max_length=64,
     ),
 ]
@@ -84,12 +86,14 @@ Topic = Annotated[
 nor holds a control character (a NUL failed the query, mid-download)."""
 
 
-def query_range(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
-    """?since= and ?until= as [first, after): a date's whole day is in, an empty range is
-    not refused, a reversed one is (422 naming since)."""
-    first = query_instant(since, "since", "first")
-    _in_order(first, query_instant(until, "until", "last"))
-    return first, query_instant(until, "until", "after")
+def query_range(
+    since: str | None, until: str | None, zone: tzinfo
+) -> tuple[datetime | None, datetime | None]:
+    """?since= and ?until= as [first, after): a date's whole day (in the tenant's `zone`) is
+    in, an empty range is not refused, a reversed one is (422 naming since)."""
+    first = query_instant(since, "since", "first", zone)
+    _in_order(first, query_instant(until, "until", "last", zone))
+    return first, query_instant(until, "until", "after", zone)
 
 
 def _check_topic(topic: str | None) -> None:
@@ -137,10 +141,11 @@ class ViewController(Controller):
         refuse_a_day_to_come(valid_at)
         if as_of is not None or as_of_position is not None:
             await within_log(runtime, tenant_id, as_of_position, as_of)
-            moment = query_instant(as_of, "as_of", "last")
+            zone = await runtime.zone(tenant_id)
+            moment = query_instant(as_of, "as_of", "last", zone)
             moment = None if moment is None else not_after_now(moment)
             tree = await read.progress_as_of(
-                runtime.system.repository, tenant_id, today=today,
+                runtime.system.repository, tenant_id, today=today, zone=zone,
                 position=as_of_position, recorded_at=moment, valid_at=valid_at,
                 cycle_id=cycle_id, cadence_days=await runtime.cadence_days(tenant_id),
             )  # fmt: skip
@@ -177,7 +182,7 @@ class ViewController(Controller):
                 field="kind",
                 rule="unknown_choice",
             )
-        first, after = query_range(since, until)
+        first, after = query_range(since, until, await runtime.zone(tenant_id))
         await caught_up(runtime, tenant_id, min_position, "history")
         lines = await read.history(
             runtime.pool, tenant_id, item_id=item_id, actor=actor, kind=kind,
@@ -202,7 +207,7 @@ class ViewController(Controller):
         limit: Limit = 100,
     ) -> Page[AuditEntry]:
         """Every event as recorded (hash, actor, correlation id, payload), oldest first."""
-        first, after = query_range(since, until)
+        first, after = query_range(since, until, await runtime.zone(tenant_id))
         _check_topic(topic)
         await caught_up(runtime, tenant_id, min_position, None)  # the trail is the log
         entries = await read.audit(
@@ -224,7 +229,7 @@ class ViewController(Controller):
         until: Until = None,
     ) -> Stream:
         """The whole filtered trail, one CSV line per event (formula cells defused)."""
-        first, after = query_range(since, until)
+        first, after = query_range(since, until, await runtime.zone(tenant_id))
         _check_topic(topic)
         filters = AuditFilters(
             actor=actor, stream_id=item_id, topic=topic, since=first, until=after
@@ -249,7 +254,7 @@ class ViewController(Controller):
         until: Until = None,
     ) -> Stream:
         """The whole filtered trail, one JSON object per line."""
-        first, after = query_range(since, until)
+        first, after = query_range(since, until, await runtime.zone(tenant_id))
         _check_topic(topic)
         filters = AuditFilters(
             actor=actor, stream_id=item_id, topic=topic, since=first, until=after
@@ -276,7 +281,8 @@ class ViewController(Controller):
             str,
             QueryParameter(
                 name="from",
-                description="The earlier instant (a date: from its start, UTC).",
+                description="The earlier instant (a date: from its start, in the tenant's"
+                " time zone).",
                 max_length=64,
             ),
         ],
@@ -284,18 +290,20 @@ class ViewController(Controller):
             str | None,
             QueryParameter(
                 name="to",
-                description="The later instant (a date: its end, UTC; default: now).",
+                description="The later instant (a date: its end, in the tenant's time zone;"
+                " default: now).",
                 max_length=64,
             ),
         ] = None,
     ) -> list[Change]:
         """Per cycle, objective, key result and KPI: each field that differs, before -> after."""
-        start = query_instant(since, "from", "before")
-        end = query_instant(until, "to", "last")
+        zone = await runtime.zone(tenant_id)
+        start = query_instant(since, "from", "before", zone)
+        end = query_instant(until, "to", "last", zone)
         assert start is not None
         # as given (a day from its first instant); with no to, from only clamps
-        _in_order(query_instant(since, "from", "first"), end, names=("from", "to"))
-        start, end = not_after_now(start), not_after_now(end or datetime.now(UTC))
+        _in_order(query_instant(since, "from", "first", zone), end, names=("from", "to"))
+        start, end = not_after_now(start), not_after_now(end or instants.now().astimezone(zone))
         return await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
 
     @get(

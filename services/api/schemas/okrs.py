@@ -125,7 +125,8 @@ class CheckInIn(Body):
     """A value for a business date, with the owner's confidence 0..10."""
 
     value: Decimal
-    on: date
+    on: date | None = None
+    """The business date (not given: today in the tenant's time zone)."""
     confidence: int | None = None
     note: str = ""
     id: UUID | None = None
@@ -175,7 +176,8 @@ class MeasurementIn(Body):
     """A KPI value for a date; linked key results get it as a check-in."""
 
     value: Decimal
-    on: date
+    on: date | None = None
+    """The business date (not given: today in the tenant's time zone)."""
     note: str = ""
     id: UUID | None = None
 

@@ -102,9 +102,15 @@ def _digits(value: Decimal, max_places: int, min_places: int = 0) -> tuple[bool,
 class Locale:
     """Words and formats of one language, for templates and handlers."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, zone: dt.tzinfo = dt.UTC) -> None:
         self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
         self._sep = _SEPARATORS[self.language]
+        self.zone = zone
+        """Where the times shown are: the tenant's time zone on its pages, else UTC."""
+
+    def in_zone(self, zone: dt.tzinfo) -> Locale:
+        """The same language, showing times in `zone` (a tenant's)."""
+        return Locale(self.language, zone)
 
     @property
     def other(self) -> str:
@@ -298,13 +304,15 @@ class Locale:
         return f"{day.day} {months[day.month - 1]}"
 
     def datetime(self, moment: dt.datetime | None) -> str:
-        """``3 mar 2026, 14:05 UTC``: instants are stored and shown in UTC, and say so (a
-        reader in Rome would read an unlabelled 14:05 as local time, an hour off)."""
+        """``3 mar 2026, 14:05 CET``: an instant (stored in UTC; naive: UTC) in this
+        locale's zone, which it names (a reader would take an unlabelled time for their own:
+        in UTC, one in Rome read it an hour off)."""
         if moment is None:
             return "—"
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(dt.UTC)
-        return f"{self.date(moment.date())}, {moment:%H:%M} UTC"
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        local = moment.astimezone(self.zone)
+        return f"{self.date(local.date())}, {local:%H:%M} {local:%Z}"
 
     # -- free text from the log ----------------------------------------------------------
 

@@ -171,8 +171,8 @@ async def kpi_page(
     again beside its fields, or its refusal said at the top when the page no longer
     offers it). With `as_of` (and the state of the end of that day), the KPI as it stood
     that day: its health then, what was known of it by that day's end, and no form."""
-    today, pool = as_of or portal.today(), portal.system.pool
-    until = None if as_of is None else after(as_of)
+    today, pool = as_of or portal.today(tenant), portal.system.pool
+    until = None if as_of is None else after(as_of, tenant.zone)
     node = next(n for n in kpi_board(state, today=today, include_archived=True)
                 if n.kpi_id == kpi.kpi_id)  # fmt: skip
     lines = {

@@ -151,7 +151,7 @@ class Pages:
             and viewer.can(tenant.id, Permission.READ_AUDIT),
         )
         html = self.env.get_template(template).render(
-            L=locale,
+            L=locale if tenant is None else locale.in_zone(tenant.zone),  # its times, its zone
             csrf_field=CSRF_FIELD,
             csrf_token=self.signer.csrf_token(nonce),
             here=here,

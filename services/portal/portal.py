@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
+from services import instants
 from services.app import OKRApplication
 from services.bootstrap import System
 from services.portal.config import PortalSettings
@@ -14,6 +15,7 @@ from services.portal.pages import Pages
 from services.portal.sessions import Signer
 from services.projector.waiting import wait_for_position
 from services.read.people import People
+from tenants.models import Tenant
 from tenants.ratelimit import LoginRateLimiter
 
 
@@ -62,6 +64,7 @@ class Portal:
         await self.shows(tenant_id, await self.system.store.head(tenant_id))
 
     @staticmethod
-    def today() -> date:
-        """The business day the pages compute pace and status for (UTC)."""
-        return datetime.now(UTC).date()
+    def today(tenant: Tenant) -> date:
+        """The business day the pages compute pace and status for: the tenant's, in its
+        time zone."""
+        return instants.today(tenant.zone)

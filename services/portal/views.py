@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -135,12 +135,13 @@ class DayFilters:
             bad["to"] = self.until or ""
         return bad
 
-    def days(self) -> dict[str, datetime | None]:
-        """`since` and `until` as instants: the first day's start, the last day's end."""
+    def days(self, zone: tzinfo) -> dict[str, datetime | None]:
+        """`since` and `until` as instants: the first day's start, the last day's end, in
+        the tenant's `zone`."""
         first, last = parse_day(self.since), parse_day(self.until)
         return {
-            "since": instants.start_of(first) if first else None,
-            "until": instants.after(last) if last else None,
+            "since": instants.start_of(first, zone) if first else None,
+            "until": instants.after(last, zone) if last else None,
         }
 
     def shown(self) -> dict[str, str]:

@@ -17,10 +17,11 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -83,7 +84,8 @@ class PortalServer:
     system: System
     heads: dict[UUID, int]
     today: date
-    """The UTC day the world was built on: its histories are dated back from it."""
+    """The day the world was built on, in its tenants' zone (Rome: the portal's today for
+    them): its histories are dated back from it."""
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -127,7 +129,7 @@ async def portal(chromium: str, databases: DatabaseFactory) -> AsyncIterator[Por
     """The portal on a fresh database with the demo and the other tenants, projected."""
     dsn = await databases.create()
     system = await bootstrap(Settings(), dsn)
-    today = datetime.now(UTC).date()
+    today = datetime.now(ZoneInfo(d.TENANT_TIME_ZONE)).date()
     heads = await build_world(system, dsn, today)
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import NamedTuple
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
@@ -381,3 +382,15 @@ def test_a_refusal_says_the_limit_of_its_own_field() -> None:
     reason = InvalidValueError("reason is too long", field="reason", rule="too_long")
     note = InvalidValueError("note is too long", field="note", rule="too_long")
     assert "1000" in domain_message(IT, reason) and "2000" in domain_message(IT, note)
+
+
+def test_an_instant_is_shown_in_the_zone_of_the_tenant_and_names_it() -> None:
+    """07:39 UTC is 08:39 in Rome in winter, 09:39 in summer (and a day later, near
+    midnight): the zone's own name says which; without a tenant, UTC, as before."""
+    rome = ZoneInfo("Europe/Rome")
+    winter, summer = datetime(2026, 11, 30, 7, 39, tzinfo=UTC), datetime(2026, 7, 1, 7, 39)
+    assert IT.in_zone(rome).datetime(winter) == "30 nov 2026, 08:39 CET"
+    assert EN.in_zone(rome).datetime(summer) == "1 Jul 2026, 09:39 CEST"
+    late = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    assert IT.in_zone(rome).datetime(late) == "1 dic 2026, 00:30 CET"
+    assert IT.datetime(winter) == "30 nov 2026, 07:39 UTC"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
@@ -50,9 +51,9 @@ class Filters(DayFilters):
             bad["topic"] = self.topic
         return bad
 
-    def query(self) -> dict[str, Any]:
-        """The arguments of read.audit."""
-        return {"actor": self.person or None, "topic": self.topic or None, **self.days()}
+    def query(self, zone: tzinfo) -> dict[str, Any]:
+        """The arguments of read.audit (the days' bounds in the tenant's `zone`)."""
+        return {"actor": self.person or None, "topic": self.topic or None, **self.days(zone)}
 
     def shown(self) -> dict[str, str]:
         return {"person": self.person or "", "topic": self.topic or "", **super().shown()}
@@ -96,7 +97,7 @@ class AuditController(Controller):
         bad = filters.bad or await _not_offered(portal, tenant, filters)
         newest = after is None
         entries = [] if bad else await audit(
-            portal.system.repository, tenant.id, **filters.query(), after_position=after,
+            portal.system.repository, tenant.id, **filters.query(tenant.zone), after_position=after,
             before_position=before if newest else None, newest_first=newest, limit=PAGE + 1,
         )  # fmt: skip
         report = await verify_chain(portal.system.pool, tenant.id) if verify else None
@@ -135,9 +136,11 @@ class AuditController(Controller):
             raise BadFiltersError(bad, viewer)  # only a hand-made link: the page never offers it
         if request.url.path.endswith(".csv"):
             rows = _spreadsheet(portal, tenant, filters, locale)
-            return csv_download(rows, tenant.slug, "audit", portal.today())
+            return csv_download(rows, tenant.slug, "audit", portal.today(tenant))
         lines = _json_lines(portal, tenant, filters)
-        return download(lines, "application/jsonl", tenant.slug, "audit", "jsonl", portal.today())
+        return download(
+            lines, "application/jsonl", tenant.slug, "audit", "jsonl", portal.today(tenant)
+        )
 
 
 async def _not_offered(portal: PortalDep, tenant: TenantDep, filters: Filters) -> dict[str, str]:
@@ -155,7 +158,7 @@ async def _entry_pages(
     after: int | None = None
     while True:
         entries = await audit(
-            portal.system.repository, tenant.id, **filters.query(), after_position=after,
+            portal.system.repository, tenant.id, **filters.query(tenant.zone), after_position=after,
             limit=1000,
         )  # fmt: skip
         yield entries

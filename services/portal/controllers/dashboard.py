@@ -147,7 +147,7 @@ async def dashboard_page(
     state = await progress_state(portal.system.pool, tenant.id)
     if planned is not None and not planned.shown_in(state):  # closed meanwhile: said here
         refused, planned = " ".join(planned.errors.values()), None
-    today = portal.today()
+    today = portal.today(tenant)
     tree = progress_tree(state, today=today, cadence_days=tenant.check_in_cadence_days)
     cycles = by_date(tree.cycles)
     chosen = choose_cycle(cycles, optional_id(cycle))

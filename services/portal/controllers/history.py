@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
@@ -65,10 +65,10 @@ class Filters(DayFilters):
             bad["item"] = self.item
         return bad
 
-    def query(self) -> dict[str, Any]:
-        """The arguments of read.history."""
+    def query(self, zone: tzinfo) -> dict[str, Any]:
+        """The arguments of read.history (the days' bounds in the tenant's `zone`)."""
         return {"item_id": optional_id(self.item), "actor": self.person or None,
-                "kind": self.kind or None, **self.days()}  # fmt: skip
+                "kind": self.kind or None, **self.days(zone)}  # fmt: skip
 
     def shown(self) -> dict[str, str]:
         return {"item": self.item or "", "person": self.person or "", "kind": self.kind or "",
@@ -131,12 +131,12 @@ class HistoryController(Controller):
         state = await progress_state(portal.system.pool, tenant.id)
         bad = filters.bad or await _not_offered(portal, tenant, filters, state)
         lines = [] if bad else await history(
-            portal.system.pool, tenant.id, **filters.query(), before_position=before,
+            portal.system.pool, tenant.id, **filters.query(tenant.zone), before_position=before,
             limit=PAGE + 1, access_reasons=viewer.can(tenant.id, Permission.READ_AUDIT),
         )  # fmt: skip
         names = await portal.people.names(tenant.id, line_actors(lines))
         shown, phrases = lines[:PAGE], Phrases(locale, names, units_of(state))
-        today = portal.today()
+        today = portal.today(tenant)
         return portal.pages.render(
             request, "history.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", lines=[(ln, phrases.text(ln)) for ln in shown],
@@ -160,7 +160,7 @@ class HistoryController(Controller):
         """The tree of a day: as the system knew it by that day's end (known=then), or that
         day's values as known today (known=now: check-ins recorded late for it and
         corrections since included; the objectives and targets of today)."""
-        today = portal.today()
+        today = portal.today(tenant)
         chosen = min(parse_day(day) or today - timedelta(days=30), today)
         bad = bad_days(date=day)
         if known not in (None, "", *KNOWN):
@@ -169,7 +169,7 @@ class HistoryController(Controller):
             state = await progress_state(portal.system.pool, tenant.id)
         else:
             state = await state_as_of(
-                portal.system.repository, tenant.id, recorded_at=end_of(chosen)
+                portal.system.repository, tenant.id, recorded_at=end_of(chosen, tenant.zone)
             )
         valid_at = chosen if known == "now" else None
         tree = progress_tree(
@@ -196,7 +196,7 @@ class HistoryController(Controller):
         since: Annotated[str | None, QueryParameter(name="from")] = None,
         until: Annotated[str | None, QueryParameter(name="to")] = None,
     ) -> Response[Any]:
-        today = portal.today()
+        today = portal.today(tenant)
         first = min(parse_day(since) or today - timedelta(days=7), today)
         last = min(parse_day(until) or today, today)
         bad = DayFilters(since=since, until=until).bad  # as the timeline says it
@@ -208,7 +208,10 @@ class HistoryController(Controller):
             []
             if bad
             else await diff(
-                portal.system.repository, tenant.id, since=before(first), until=end_of(last)
+                portal.system.repository,
+                tenant.id,
+                since=before(first, tenant.zone),
+                until=end_of(last, tenant.zone),
             )
         )
         state = await progress_state(portal.system.pool, tenant.id)
@@ -242,8 +245,9 @@ class HistoryController(Controller):
             yield BOM + csv_lines(locale, [], names, header=True)
             while True:
                 lines = await history(
-                    portal.system.pool, tenant.id, **filters.query(), before_position=before,
-                    limit=1000, access_reasons=viewer.can(tenant.id, Permission.READ_AUDIT),
+                    portal.system.pool, tenant.id, **filters.query(tenant.zone),
+                    before_position=before, limit=1000,
+                    access_reasons=viewer.can(tenant.id, Permission.READ_AUDIT),
                 )  # fmt: skip
                 if not lines:
                     return
@@ -251,4 +255,4 @@ class HistoryController(Controller):
                 yield csv_lines(locale, lines, names, units=units)
                 before = lines[-1].position
 
-        return csv_download(rows(), tenant.slug, "history", portal.today())
+        return csv_download(rows(), tenant.slug, "history", portal.today(tenant))

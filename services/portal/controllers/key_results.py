@@ -287,17 +287,17 @@ class KeyResultController(Controller):
         that day, and no check-in form. A key result made later is not found, and says so."""
         chosen = parse_day(day)
         if chosen is not None:
-            chosen = min(chosen, portal.today())
+            chosen = min(chosen, portal.today(tenant))
             state = await state_as_of(
-                portal.system.repository, tenant.id, recorded_at=end_of(chosen)
+                portal.system.repository, tenant.id, recorded_at=end_of(chosen, tenant.zone)
             )
             if parse_id(kr_id) not in state.key_results:
                 return await self._not_yet(request, portal, locale, viewer, tenant, kr_id, chosen)
         else:
             state = await key_result_state(portal.system.pool, tenant.id, parse_id(kr_id))
         kr = self._find(state, kr_id)
-        typed = CheckInForm(on=portal.today().isoformat())
-        note = day_note(locale, day, portal.today())
+        typed = CheckInForm(on=portal.today(tenant).isoformat())
+        note = day_note(locale, day, portal.today(tenant))
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, typed, saved, as_of=chosen,
             date_note=note, corrected=corrected, revised=revised, edited=edited,
@@ -512,7 +512,7 @@ class KeyResultController(Controller):
     ) -> Response[Any]:
         """The page again (422), with the form that failed (`failed`: by its name) open
         and its refusal said, and a fresh check-in form."""
-        today = CheckInForm(on=portal.today().isoformat())
+        today = CheckInForm(on=portal.today(tenant).isoformat())
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, today, False, status=422,
             **failed,  # type: ignore[arg-type]
@@ -566,12 +566,12 @@ class KeyResultController(Controller):
         corrected: bool = False,
         revised: bool = False,
     ) -> Response[Any]:
-        today = as_of or portal.today()
+        today = as_of or portal.today(tenant)
         node = key_result_node(state, kr, today=today, cadence_days=tenant.check_in_cadence_days)
         cycle = state.cycles[kr.cycle_id]
         lines = await history(
             portal.system.pool, tenant.id, item_id=kr.key_result_id, limit=500,
-            until=None if as_of is None else after(as_of),
+            until=None if as_of is None else after(as_of, tenant.zone),
         )  # fmt: skip
         actors = {c.author for c in kr.check_ins} | {line.actor for line in lines}  # who acted
         names = await portal.people.names(tenant.id, actors)

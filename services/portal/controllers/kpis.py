@@ -202,8 +202,10 @@ class KpiController(Controller):
             state, kpi = await _found(portal, tenant, kpi_id)
             said = locale.t(DONE[done]) if done in DONE else None
             return await kpi_page(request, portal, locale, viewer, tenant, state, kpi, said=said)
-        chosen = min(chosen, portal.today())
-        then = await state_as_of(portal.system.repository, tenant.id, recorded_at=end_of(chosen))
+        chosen = min(chosen, portal.today(tenant))
+        then = await state_as_of(
+            portal.system.repository, tenant.id, recorded_at=end_of(chosen, tenant.zone)
+        )
         known = then.kpis.get(parse_id(kpi_id))
         if known is None:  # made since (else, not there today either: the 404 page)
             await _found(portal, tenant, kpi_id)

@@ -157,7 +157,8 @@ async def portfolio_page(
     descending = order == "desc"
     tenants = await served_tenants(portal, viewer)
     rows = await portfolio(
-        portal.system.pool, [t.id for t in tenants], today=portal.today(),
+        portal.system.pool, [t.id for t in tenants],
+        today={t.id: portal.today(t) for t in tenants},
         cadence_days={t.id: t.check_in_cadence_days for t in tenants},
     )  # fmt: skip
     lines = sorted_lines([Line(t, rows[t.id]) for t in tenants], sort, descending)

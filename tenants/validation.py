@@ -144,6 +144,17 @@ def default_time_zone(locale: str) -> str:
     return "Europe/Rome" if locale.split("-")[0] == "it" else "UTC"
 
 
+_AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia",
+          "Europe", "Indian", "Pacific")  # fmt: skip
+
+
+def time_zones() -> list[str]:
+    """The zones a person chooses from: those of a place (Europe/Rome), sorted, and UTC;
+    the tz database's other names (EST5EDT, Etc/GMT+1, US/Eastern) stay accepted, not
+    offered."""
+    return [*sorted(z for z in _time_zones() if z.split("/")[0] in _AREAS), "UTC"]
+
+
 @cache
 def _time_zones() -> frozenset[str]:
     """The zones the system's tz database holds, less the names of no place: the server's

@@ -1012,6 +1012,15 @@ _PLANNING: M = {
         "it": "Quella di chi non ne ha scelta una.",
         "en": "For whoever has not chosen one.",
     },
+    "client.time_zone": {"it": "Fuso orario", "en": "Time zone"},
+    "client.time_zone_hint": {
+        "it": "Dove cominciano i suoi giorni, e l'ora delle modifiche.",
+        "en": "Where its days begin, and the time of its changes.",
+    },
+    "error.time_zone": {
+        "it": "Scegli un fuso orario dell'elenco.",
+        "en": "Choose a time zone from the list.",
+    },
     "client.language.it": {"it": "Italiano", "en": "Italian"},
     "client.language.en": {"it": "Inglese", "en": "English"},
     "client.created": {

@@ -82,6 +82,7 @@ async def test_a_consultancy_admin_makes_a_new_client_and_lands_on_its_page(
         "#0f766e",
     )
     assert (made.fiscal_year_start_month, made.check_in_cadence_days, made.locale) == (7, 14, "en")
+    assert made.time_zone == "Europe/Rome"  # as the form proposed
     [first] = await portal.system.store.read_log(made.id)
     assert first.topic == "okr.SettingsChange.Created" and first.actor == admin.actor
 
@@ -140,10 +141,11 @@ async def test_a_hand_made_new_client_with_values_the_form_does_not_offer_is_ref
     await page.goto("/portfolio")
     good = {
         "name": "Vivaio Serra", "colour": "#15803d", "fiscal_year_start_month": "1",
-        "check_in_cadence_days": "7", "locale": "it", "consultancy": str(consultancy),
-        "id": str(uuid.uuid4()),
+        "check_in_cadence_days": "7", "locale": "it", "time_zone": "Europe/Rome",
+        "consultancy": str(consultancy), "id": str(uuid.uuid4()),
     }  # fmt: skip
     refusals = {
+        "time_zone": ("Europe/Atlantide", "Scegli un fuso orario dell'elenco."),
         "colour": ("rosso", "Scegli un colore (#rrggbb)."),
         "fiscal_year_start_month": ("13", "Scegli un mese dell'elenco."),
         "locale": ("fr", "Scegli una lingua dell'elenco."),
@@ -174,7 +176,8 @@ async def test_a_new_client_form_sent_twice_makes_one_client(
     form = page.locator(".new-client form")
     fields = {
         "name": "Pescheria Lago", "colour": "#1d4ed8", "fiscal_year_start_month": "1",
-        "check_in_cadence_days": "7", "locale": "it", "consultancy": str(consultancy),
+        "check_in_cadence_days": "7", "locale": "it", "time_zone": "Europe/Rome",
+        "consultancy": str(consultancy),
         "id": await form.locator("input[name=id]").get_attribute("value") or "",
         **await csrf(page),
     }  # fmt: skip
@@ -241,12 +244,18 @@ async def test_a_client_admin_changes_the_company_settings_saying_why(
     await expect(form.get_by_label("Nome dell'azienda")).to_have_value(client.name)
     await form.get_by_label("Nome dell'azienda").fill("Forno Gialli & Figli")
     await form.get_by_label("Aggiornamenti ogni (giorni)").fill("14")
+    await expect(form.get_by_label("Fuso orario")).to_have_value("Europe/Rome")
+    await form.get_by_label("Fuso orario").select_option("Europe/Lisbon")
     await form.get_by_label("Motivo (facoltativo)").fill("nuovo socio, aggiornamenti ogni due")
     await form.get_by_role("button", name="Salva le impostazioni").click()
     await expect(page.locator(".settings-done")).to_have_text("Impostazioni salvate.")
     await expect(page.locator(".brand a")).to_have_text("Forno Gialli & Figli")
     changed = await get_tenant(portal.system.pool, client.id)
-    assert (changed.name, changed.check_in_cadence_days) == ("Forno Gialli & Figli", 14)
+    assert (changed.name, changed.check_in_cadence_days, changed.time_zone) == (
+        "Forno Gialli & Figli",
+        14,
+        "Europe/Lisbon",
+    )
     head = await portal.system.store.head(client.id)
     await shot(page, "clients-settings")
 
@@ -266,6 +275,9 @@ async def test_a_client_admin_changes_the_company_settings_saying_why(
     await expect(page.locator(".timeline")).to_contain_text(
         "cadenza degli aggiornamenti 7 → 14 giorni"
     )
+    await expect(page.locator(".timeline")).to_contain_text(
+        "fuso orario Europe/Rome → Europe/Lisbon"
+    )
     await expect(page.locator(".timeline")).to_contain_text("nuovo socio, aggiornamenti ogni due")
 
 
@@ -282,7 +294,7 @@ async def test_a_member_has_no_settings_page(open_page: Opener, portal: PortalSe
     forged = await page.request.post(
         f"/t/{client.id}/settings",
         form={"name": "Preso", "colour": "#000000", "fiscal_year_start_month": "1",
-              "check_in_cadence_days": "7", "locale": "it", **token},
+              "check_in_cadence_days": "7", "locale": "it", "time_zone": "UTC", **token},
     )  # fmt: skip
     assert forged.status == 403
     assert (await get_tenant(portal.system.pool, client.id)).name == client.name

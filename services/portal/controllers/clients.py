@@ -46,7 +46,8 @@ from tenants.models import Tenant
 from tenants.principal import Principal
 from tenants.roles import Permission
 
-SETTING_FIELDS = ("name", "colour", "fiscal_year_start_month", "check_in_cadence_days", "locale")
+SETTING_FIELDS = ("name", "colour", "fiscal_year_start_month", "check_in_cadence_days", "locale",
+                  "time_zone")  # fmt: skip
 CLIENT_FIELDS = (*SETTING_FIELDS, "consultancy", "id")
 LANGUAGES = ("it", "en")
 SLUG_TRIES = 50
@@ -150,7 +151,7 @@ def may_suspend(viewer: Principal, tenant: Tenant) -> bool:
 
 def settings_given(planned: Planned) -> dict[str, Any]:
     """The settings as typed, each checked as the directory checks it (a refusal beside its
-    field): name, colour, fiscal year's first month, cadence in days, language."""
+    field): name, colour, fiscal year's first month, cadence in days, language, time zone."""
     out: dict[str, Any] = {}
     checks: dict[str, Callable[[str], object]] = {
         "name": validation.name,
@@ -158,6 +159,7 @@ def settings_given(planned: Planned) -> dict[str, Any]:
         "fiscal_year_start_month": lambda text: validation.month(_whole(text)),
         "check_in_cadence_days": lambda text: validation.cadence_days(_whole(text)),
         "locale": validation.locale,
+        "time_zone": validation.time_zone,
     }
     for name, check in checks.items():
         if not planned.text(name):
@@ -286,6 +288,12 @@ def month_choices(locale: Locale) -> list[tuple[str, str]]:
     return [(str(n), name) for n, name in enumerate(locale.t("months.long").split(), start=1)]
 
 
+def zone_choices(current: str = "") -> list[tuple[str, str]]:
+    """The zones offered (and the tenant's own, if it is one of the tz database's others)."""
+    zones = validation.time_zones()
+    return [(z, z) for z in ([*zones, current] if current and current not in zones else zones)]
+
+
 def language_choices(locale: Locale, current: str = "") -> list[tuple[str, str]]:
     """The portal's languages (and the tenant's own, with its region, if it has one)."""
     offered = [(code, locale.t(f"client.language.{code}")) for code in LANGUAGES]
@@ -310,5 +318,5 @@ def _page(
         section="settings", status=status, planned=planned, said=said,
         can_settings=viewer.can(tenant.id, Permission.MANAGE_USERS),
         can_suspend=may_suspend(viewer, tenant), months=month_choices(locale),
-        languages=language_choices(locale, tenant.locale),
+        languages=language_choices(locale, tenant.locale), zones=zone_choices(tenant.time_zone),
     )  # fmt: skip

@@ -19,6 +19,7 @@ from services.portal.controllers.clients import (
     creating_in,
     language_choices,
     month_choices,
+    zone_choices,
 )
 from services.portal.controllers.session import home_of
 from services.portal.dependencies import FormDep, LocaleDep, PortalDep, TenantDep, ViewerDep
@@ -171,5 +172,5 @@ async def portfolio_page(
         serves=bool(viewer.consultancy_roles or viewer.is_platform_admin),
         consultancies=consultancies, planned=planned, status=422 if planned else 200,
         new_client_id=(planned.typed["id"] if planned else "") or str(uuid4()),
-        months=month_choices(locale), languages=language_choices(locale),
+        months=month_choices(locale), languages=language_choices(locale), zones=zone_choices(),
     )  # fmt: skip

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from domain.progress import score_shown
 from domain.values import MAX_PLACES
@@ -303,15 +304,16 @@ class Locale:
         months = self.t("months.short").split()
         return f"{day.day} {months[day.month - 1]}"
 
-    def datetime(self, moment: dt.datetime | None) -> str:
+    def datetime(self, moment: dt.datetime | None, zone: str | None = None) -> str:
         """``3 mar 2026, 14:05 CET``: an instant (stored in UTC; naive: UTC) in this
-        locale's zone, which it names (a reader would take an unlabelled time for their own:
-        in UTC, one in Rome read it an hour off)."""
+        locale's zone, or in `zone` (a tenant's, on a page of several), which it names (a
+        reader would take an unlabelled time for their own: in UTC, one in Rome read it an
+        hour off)."""
         if moment is None:
             return "—"
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
-        local = moment.astimezone(self.zone)
+        local = moment.astimezone(ZoneInfo(zone) if zone else self.zone)
         return f"{self.date(local.date())}, {local:%H:%M} {local:%Z}"
 
     # -- free text from the log ----------------------------------------------------------

@@ -394,3 +394,6 @@ def test_an_instant_is_shown_in_the_zone_of_the_tenant_and_names_it() -> None:
     late = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
     assert IT.in_zone(rome).datetime(late) == "1 dic 2026, 00:30 CET"
     assert IT.datetime(winter) == "30 nov 2026, 07:39 UTC"
+    # on a page of several tenants (the portfolio), each row's time in its own tenant's zone
+    assert IT.datetime(winter, "Europe/Rome") == "30 nov 2026, 08:39 CET"
+    assert IT.datetime(winter, "America/New_York") == "30 nov 2026, 02:39 EST"

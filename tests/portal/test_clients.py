@@ -11,10 +11,13 @@ import html
 import uuid
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
+import httpx
 from playwright.async_api import expect
 
 from services import demo_data as d
+from services import instants
 from tenants.directory import (
     create_tenant,
     get_tenant,
@@ -279,6 +282,42 @@ async def test_a_client_admin_changes_the_company_settings_saying_why(
         "fuso orario Europe/Rome → Europe/Lisbon"
     )
     await expect(page.locator(".timeline")).to_contain_text("nuovo socio, aggiornamenti ogni due")
+
+
+async def test_a_zone_changed_in_the_portal_is_the_api_s_at_once(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The API keeps a company's zone and cadence for a minute, and forgets them when its
+    PATCH changes them: a change saved on the settings page is the API's at once too (its
+    today, the days of its as_of, since and until), where for a minute it kept cutting the
+    company's days in the zone of before."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system)
+    zone = a_zone_of_another_day_than("Europe/Rome")
+    async with httpx.AsyncClient(base_url=portal.base_url) as api:
+        signed = await api.post(
+            "/api/v1/auth/token", json={"email": admin.email, "password": d.PASSWORD}
+        )
+        auth = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+        progress = f"/api/v1/tenants/{client.id}/progress"
+        assert (await api.get(progress, headers=auth)).status_code == 200  # (kept now)
+        page = await open_page()
+        await sign_in(page, admin)
+        await page.goto(f"/t/{client.id}/settings")
+        await page.locator(".settings-form").get_by_label("Fuso orario").select_option(zone)
+        await page.get_by_role("button", name="Salva le impostazioni").click()
+        await expect(page.locator(".settings-done")).to_have_text("Impostazioni salvate.")
+        days = {instants.today(ZoneInfo(zone)).isoformat()}
+        tree = await api.get(progress, headers=auth)
+        days.add(instants.today(ZoneInfo(zone)).isoformat())  # (its midnight passed meanwhile)
+    assert tree.json()["today"] in days
+
+
+def a_zone_of_another_day_than(zone: str) -> str:
+    """A zone whose day is not `zone`'s now: the day begins 14 hours before UTC's in one,
+    11 hours after it in the other."""
+    theirs = instants.today(ZoneInfo(zone))
+    ahead, behind = "Pacific/Kiritimati", "Pacific/Pago_Pago"
+    return ahead if instants.today(ZoneInfo(ahead)) != theirs else behind
 
 
 async def test_a_member_has_no_settings_page(open_page: Opener, portal: PortalServer) -> None:

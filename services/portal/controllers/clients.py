@@ -26,6 +26,7 @@ from litestar.response import Redirect
 
 from domain import values
 from domain.errors import DomainError
+from services.api.runtime import runtime_of
 from services.app import Context
 from services.portal.controllers.key_results import domain_message
 from services.portal.dependencies import FormDep, LocaleDep, PortalDep, TenantDep, ViewerDep
@@ -95,6 +96,8 @@ class SettingsController(Controller):
                 Context(tenant.id, viewer.actor), reason=reason, **given
             )
             done = await _run(portal, locale, tenant.id, planned, changing)
+            if done:  # the API's views read its zone and cadence anew (as after its PATCH)
+                runtime_of(request).forget_settings(tenant.id)
             if done is not None:
                 return _done(tenant.id, "saved" if done else "unchanged")
         return _page(request, portal, locale, viewer, tenant, planned=planned, status=422)

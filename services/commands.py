@@ -262,12 +262,24 @@ def _in_order(since: str, until: str, zone: tzinfo) -> tuple[datetime, datetime]
     return parse_instant(since, "before", zone), last
 
 
+def _a_day(text: str) -> bool:
+    """Whether --from or --to is a bare date (its instants are its day's in a zone)."""
+    try:
+        day(text)
+    except ValueError:
+        return False
+    return True
+
+
 async def diff(args: argparse.Namespace, settings: Settings) -> int:
     from projections.timetravel import diff as diff_states
     from services.app.base import tenant_zone
     from services.read import state_as_of
 
-    _in_order(args.since, args.until, UTC)  # refused before the database opens
+    if _a_day(args.since) == _a_day(args.until):  # their order is no zone's: refused
+        _in_order(args.since, args.until, UTC)  # before the database opens
+    else:  # a day and an instant: ordered once the tenant's zone is known (bad ones now)
+        parse_instant(args.since), parse_instant(args.until)
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn, migrate=False) as system:
             tenant = await resolve_tenant(system, args.tenant)

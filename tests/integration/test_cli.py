@@ -98,6 +98,28 @@ async def test_progress_marks_stale_by_the_tenant_cadence(system: System, admin_
         assert stale_key_results(admin_dsn, "--tenant", str(weekly), *as_of) == [True]
 
 
+async def test_diff_orders_a_day_and_an_instant_in_the_tenant_s_zone(
+    system: System, admin_dsn: str
+) -> None:
+    """From 30 November (in Rome: from 23:00 UTC of the 29th) to 00:30 of the 30th at
+    +01:00 (23:30 UTC of the 29th) is half an hour of changes, as the API takes it; the
+    command refused it as a reversed range, ordering the day in UTC before it knew the
+    tenant's zone. Reversed in Rome too, it is still refused."""
+    consultancy = await create_consultancy(system.pool, "Studio")
+    tenant = await create_tenant(system.pool, consultancy.id, "Roma", time_zone="Europe/Rome")
+    since = ("--tenant", str(tenant.id), "--from", "2026-11-30", "--to")
+    half_an_hour = okr(admin_dsn, "diff", *since, "2026-11-30T00:30+01:00")
+    assert half_an_hour.returncode == 0, half_an_hour.stderr
+    assert half_an_hour.stdout.strip().endswith(
+        "0 change(s) between 2026-11-29T23:59:59.999999+01:00 and 2026-11-30T00:30:00+01:00"
+    )
+    reversed_there = okr(admin_dsn, "diff", *since, "2026-11-29T23:30+01:00")
+    assert reversed_there.returncode == 1
+    assert reversed_there.stderr.strip() == (
+        "okr: --from (2026-11-30) must not be after --to (2026-11-29T23:30+01:00)"
+    )
+
+
 async def test_a_damaged_row_past_an_as_of_is_said_in_one_line(
     system: System, admin_dsn: str
 ) -> None:

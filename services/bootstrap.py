@@ -93,7 +93,9 @@ async def bootstrap(settings: Settings, admin_dsn: str, *, run_migrations: bool 
     else:
         await _check_current(admin_dsn)
     dsn = settings.app_database_url or app_dsn(admin_dsn, settings.app_db_password)
-    pool = await create_pool(dsn, settings.pool_min, settings.pool_max)
+    pool = await create_pool(
+        dsn, settings.pool_min, settings.pool_max, answer_within=settings.db_timeout
+    )
     store = EventStore(pool, notify=settings.notify)
     repository = Repository(
         store, snapshot_every=settings.snapshot_every, snapshot_intervals=SNAPSHOT_INTERVALS

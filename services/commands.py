@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import signal
 import sys
 from collections.abc import Iterable, Mapping
@@ -114,8 +115,11 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
         chosen = by_name(getattr(args, "projection", None))  # only rebuild chooses
     except ValueError as error:  # an unknown name: said before any server starts
         raise SystemExit(f"okr: {error}") from None
+    unbounded = dataclasses.replace(settings, db_timeout_seconds=0)  # see README: a rebuild's
+    # statements (a tenant's replay, a table's swap) take as long as the data asks; its
+    # operator watches it and can stop it
     with admin_database(settings) as dsn:
-        async with running_system(settings, dsn, migrate=args.action == "rebuild") as system:
+        async with running_system(unbounded, dsn, migrate=args.action == "rebuild") as system:
             tenant = None if args.tenant is None else await resolve_tenant(system, args.tenant)
             if args.action == "rebuild":
                 if tenant is None:

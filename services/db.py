@@ -105,10 +105,27 @@ async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
         raise LoginRefusedError(f"the database refused the login: {error}") from error
 
 
-async def create_pool(dsn: str, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
-    """A pool of connections as the given login."""
-    pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, reset=_keep_session, connect=_connect
+async def create_pool(
+    dsn: str, min_size: int = 2, max_size: int = 20, *, answer_within: float | None = None
+) -> asyncpg.Pool:
+    """A pool of connections as the given login. With `answer_within` (seconds), a statement
+    the server leaves unanswered that long fails with TimeoutError (CONNECTION_LOST: 503 to try
+    again), as does a connection that takes that long to open; without, they wait for ever.
+
+    asyncpg then sends the server a cancel request, and a connection whose server does not
+    acknowledge it within as long again (a partition, a frozen server) is terminated and
+    never handed out again: the pool opens a new one when the server answers again. A server
+    that does answer stops the statement, and its connection is reused. The bound is on
+    each statement, not on a request or a transaction: an export of many batches, or a pass
+    of many statements, takes as long as it needs while each of them is answered."""
+    bounded: dict[str, Any] = (
+        {}
+        if answer_within is None
+        else {"command_timeout": answer_within, "timeout": answer_within}
     )
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, reset=_keep_session, connect=_connect,
+        **bounded,
+    )  # fmt: skip
     assert pool is not None
     return pool

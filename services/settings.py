@@ -50,6 +50,11 @@ class Settings:
     """Largest request body the API accepts (a bigger one answers 413)."""
     idempotency_ttl_hours: int = 24
     """How long an Idempotency-Key and its first response are kept for retries."""
+    db_timeout_seconds: float = 10.0
+    """How long a statement of a request or a projector's pass may go unanswered by the
+    database (OKR_DB_TIMEOUT_SECONDS; 0: for ever), and a new connection take to open. Past
+    it the statement fails as a lost connection (503 with Retry-After); the connection is
+    dropped unless the server acknowledges the cancel within as long again."""
     read_wait_seconds: float = 2.0
     """How long a read with min_position waits for the read model before answering 503."""
     ready_max_lag: int = 10_000
@@ -109,6 +114,12 @@ class Settings:
                 "a number of seconds, 0 or more",
             ),
             ("OKR_SESSION_HOURS", self.session_hours, False, "a number of hours above 0"),
+            (
+                "OKR_DB_TIMEOUT_SECONDS",
+                self.db_timeout_seconds,
+                True,
+                "a number of seconds, 0 (none) or more",
+            ),
         )
         for name, amount, zero, what in seconds:
             if not (math.isfinite(amount) and (amount > 0 or (zero and amount == 0))):
@@ -123,6 +134,11 @@ class Settings:
                 f"OKR_SESSION_HOURS: expected at most {MAX_SESSION_HOURS} (a year), not"
                 f" {self.session_hours}"
             )
+
+    @property
+    def db_timeout(self) -> float | None:
+        """db_timeout_seconds as asyncpg takes it: None for none (0)."""
+        return self.db_timeout_seconds or None
 
     @property
     def rebuild_processes(self) -> int:
@@ -159,6 +175,7 @@ class Settings:
                 env, "OKR_IDEMPOTENCY_TTL_HOURS", defaults.idempotency_ttl_hours
             ),
             read_wait_seconds=_number(env, "OKR_READ_WAIT_SECONDS", defaults.read_wait_seconds),
+            db_timeout_seconds=_number(env, "OKR_DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds),
             ready_max_lag=_whole(env, "OKR_READY_MAX_LAG", defaults.ready_max_lag),
             session_hours=_number(env, "OKR_SESSION_HOURS", defaults.session_hours),
             secure_cookies=env.get("OKR_SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),

@@ -34,7 +34,8 @@ def test_the_tenants_a_projector_keeps_are_a_setting() -> None:
      ("OKR_READ_WAIT_SECONDS", "-1"), ("OKR_READ_WAIT_SECONDS", "nan"), ("OKR_POOL_MAX", "0"),
      ("OKR_SNAPSHOT_EVERY", "-1"), ("OKR_MAX_BODY_BYTES", "0"), ("OKR_READY_MAX_LAG", "-1"),
      ("OKR_IDEMPOTENCY_TTL_HOURS", "0"), ("OKR_ACCESS_TOKEN_MINUTES", "-5"),
-     ("OKR_REFRESH_TOKEN_DAYS", "0"), ("OKR_SESSION_HOURS", "1e300")],
+     ("OKR_REFRESH_TOKEN_DAYS", "0"), ("OKR_SESSION_HOURS", "1e300"),
+     ("OKR_DB_TIMEOUT_SECONDS", "-1"), ("OKR_DB_TIMEOUT_SECONDS", "inf")],
 )  # fmt: skip
 def test_a_number_that_cannot_mean_anything_is_refused_by_name(name: str, bad: str) -> None:
     """A batch of 0 events or a poll every 0 s spun a core and applied nothing: each
@@ -70,3 +71,11 @@ def test_a_jwt_secret_too_short_to_sign_with_is_refused_by_name() -> None:
         Settings.from_env({"DATABASE_URL": "postgresql://h/okr", "OKR_JWT_SECRET": "short"})
     assert Settings.from_env({"OKR_JWT_SECRET": "s" * 32}).jwt_secret == "s" * 32
     assert Settings.from_env({}).jwt_secret is None  # the embedded mode makes its own
+
+
+def test_the_database_timeout_is_a_setting_and_0_means_none() -> None:
+    """A statement left unanswered fails after OKR_DB_TIMEOUT_SECONDS (10 by default); 0
+    keeps the old wait for ever, which asyncpg takes as None."""
+    assert Settings().db_timeout == 10.0
+    assert Settings.from_env({"OKR_DB_TIMEOUT_SECONDS": "2.5"}).db_timeout == 2.5
+    assert Settings.from_env({"OKR_DB_TIMEOUT_SECONDS": "0"}).db_timeout is None

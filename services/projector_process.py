@@ -192,7 +192,7 @@ async def project_until_told(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     watching = await stop_at_end_of_stdin(stop)
-    pool = await projector_pool(dsn)
+    pool = await projector_pool(dsn, answer_within=settings.db_timeout)
     reporting = None
     try:
         projector = Projector.configured(

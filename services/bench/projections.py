@@ -769,7 +769,7 @@ async def _projector_task(system: System, visible: Visible) -> AsyncIterator[Pro
         visible[tenant_id].append((position, time.monotonic()))
 
     settings = system.settings
-    pool = await projector_pool(system.app_dsn)
+    pool = await projector_pool(system.app_dsn, answer_within=settings.db_timeout)
     try:
         projector = Projector.configured(
             pool, system.repository, settings, on_committed=on_committed

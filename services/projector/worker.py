@@ -64,11 +64,15 @@ LANES = 2
 """Passes a projector runs at once, each on a connection of its own (see Projector._lane)."""
 
 
-async def projector_pool(dsn: str, lanes: int = LANES) -> asyncpg.Pool:
+async def projector_pool(
+    dsn: str, lanes: int = LANES, *, answer_within: float | None = None
+) -> asyncpg.Pool:
     """A projector's own connections, one per lane: not a pool it shares with requests,
     which take all of one in a burst (writers start at the rate they come, whatever the
-    pool) and would hold its passes up behind them (a test's app and projector, say)."""
-    return await create_pool(dsn, 1, lanes)
+    pool) and would hold its passes up behind them (a test's app and projector, say).
+    `answer_within`: see create_pool (a pass whose statement is not answered fails, and is
+    tried again on another connection)."""
+    return await create_pool(dsn, 1, lanes, answer_within=answer_within)
 
 
 LOCK_MANY_SQL = (
@@ -511,7 +515,8 @@ class Projector:
 
     async def _listen(self, dsn: str, lost: asyncio.Event) -> asyncpg.Connection:
         """A connection that LISTENs for appends; `lost` is set when it terminates."""
-        listener = await asyncpg.connect(dsn)
+        within = self.heartbeat[1]  # as long as a heartbeat's answer may take
+        listener = await asyncpg.connect(dsn, timeout=within, command_timeout=within)
         listener.add_termination_listener(lambda _conn: lost.set())
         try:
             await listener.add_listener(CHANNEL, self._on_notify)
@@ -624,7 +629,7 @@ class Projector:
         try:
             lagging = await self.lagging_tenants()
         except DATABASE_TROUBLE as error:
-            log.warning("projector.poll_failed", error=str(error))
+            log.warning("projector.poll_failed", error_type=type(error).__name__, error=str(error))
             return
         self._mark(t for t in lagging if t not in self._busy and t not in self.failures)
 

@@ -1,0 +1,85 @@
+"""A projector whose database stops answering without closing its connections (see
+tests.proxy): its passes, its polls and its LISTEN connection each give up on the dead
+connection, and it goes on projecting by itself once the database answers again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date
+from uuid import UUID
+
+import pytest
+
+from services.bootstrap import System, bootstrap
+from services.projector.registry import PROJECTIONS
+from services.projector.waiting import projected_position
+from services.projector.worker import Projector, projector_pool
+from services.settings import Settings
+from services.store.event_store import EventStore
+from services.store.repository import Repository
+from tests.conftest import DatabaseFactory
+from tests.integration.test_projector import a_check_in, a_tenant_with_history
+from tests.proxy import BlackholeProxy
+
+TIMEOUT = 1.0
+"""The projector pool's timeout (OKR_DB_TIMEOUT_SECONDS) in these tests."""
+
+
+@pytest.fixture
+async def fresh(databases: DatabaseFactory) -> AsyncIterator[System]:
+    system = await bootstrap(Settings(), await databases.create())
+    yield system
+    await system.close()
+
+
+async def projected(system: System, tenant: UUID) -> int:
+    """Where every projection of the tenant stands."""
+    return min([await projected_position(system.pool, tenant, p.name) for p in PROJECTIONS])
+
+
+async def until_projected(system: System, tenant: UUID, position: int) -> None:
+    """Return once every projection of the tenant stands at `position` (60 s at most)."""
+    for _ in range(6000):
+        if await projected(system, tenant) >= position:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not projected to {position}")
+
+
+async def test_a_projector_on_a_database_that_stops_answering_goes_on_once_it_answers(
+    fresh: System,
+) -> None:
+    """Before: a pass or a poll on a connection whose server stopped answering waited for
+    ever; the LISTEN connection's heartbeat noticed, but its next look at the heads, on the
+    pool, waited too, and the projector applied nothing again, even once the server
+    answered. Now each statement gives up after the timeout, the dead connection is
+    dropped, and what was appended meanwhile is projected once the server answers."""
+    tenant = await a_tenant_with_history(fresh, check_ins=2)
+    proxy = BlackholeProxy(fresh.app_dsn)
+    await proxy.start()
+    dsn = proxy.dsn(fresh.app_dsn)
+    pool = await projector_pool(dsn, answer_within=TIMEOUT)
+    projector = Projector(
+        pool, Repository(EventStore(pool)), PROJECTIONS, poll_interval=0.2,
+        heartbeat=(0.5, TIMEOUT),
+    )  # fmt: skip
+    stop = asyncio.Event()
+    running = asyncio.create_task(projector.run(dsn, stop))
+    try:
+        await until_projected(fresh, tenant, await fresh.store.head(tenant))
+        proxy.blackhole()
+        kr = (await fresh.store.stream_ids(tenant, ["okr.KeyResult.Created"]))[0]
+        written = await a_check_in(fresh, tenant, kr, 23, date(2027, 2, 1))  # straight in
+        await asyncio.sleep(3 * TIMEOUT)  # passes and polls meet the dead connections
+        assert not running.done()
+        assert proxy.dead_closed_by_app() >= 1  # given up on, not waited on for ever
+        assert await projected(fresh, tenant) < written.positions[-1]
+        proxy.resume()
+        await until_projected(fresh, tenant, written.positions[-1])
+        await proxy.until_every_dead_one_is_dropped()
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+        pool.terminate()
+        await proxy.close()

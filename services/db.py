@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from tenants.db import (  # one definition of the RLS contract
+    LONG_STATEMENT_SECONDS,
     RolledBackError,
     admit_sql,
     grants_literal,
@@ -21,6 +22,7 @@ from tenants.db import (  # one definition of the RLS contract
 __all__ = [
     "APP_ROLE",
     "CONNECTION_LOST",
+    "LONG_STATEMENT_SECONDS",
     "LoginRefusedError",
     "RolledBackError",
     "admit_sql",

@@ -31,6 +31,7 @@ import uvicorn
 from services import demo_data as d
 from services.api import create_app
 from services.bootstrap import System, bootstrap
+from services.db import LONG_STATEMENT_SECONDS
 from services.demo import load_demo
 from services.logs import configure_logging
 from services.projector.registry import PROJECTIONS
@@ -181,7 +182,9 @@ async def housekeeping(system: System, settings: Settings, stop: asyncio.Event) 
     ttl = timedelta(hours=settings.idempotency_ttl_hours)
     while not stop.is_set():
         try:
-            keys = await system.pool.fetchval("SELECT okr_purge_idempotency_keys($1)", ttl)
+            keys = await system.pool.fetchval(
+                "SELECT okr_purge_idempotency_keys($1)", ttl, timeout=LONG_STATEMENT_SECONDS
+            )
             tokens = await purge_refresh_tokens(system.pool)
             attempts = await LoginRateLimiter(system.pool).purge()
             log.info("serve.housekeeping", keys=keys, tokens=tokens, attempts=attempts)

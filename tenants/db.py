@@ -13,6 +13,13 @@ from uuid import UUID
 
 import asyncpg
 
+LONG_STATEMENT_SECONDS = 3600.0
+"""How long a statement that goes through as many rows as there are may take (a tenant's
+erasure, the hourly purges of expired rows): it takes longer the more there are, and the
+pool's bound on a request's statements (OKR_DB_TIMEOUT_SECONDS, services.db.create_pool)
+would cut a big one short, rolled back whole, every time. An hour, not for ever: a
+database that stops answering frees the connection then."""
+
 
 def grants_literal(tenant_ids: Iterable[UUID]) -> str:
     """A Postgres uuid[] literal of validated ids, for `SET LOCAL okr.tenant_ids`."""

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from tenants import validation as valid
-from tenants.db import Conn, admit_sql, in_tenant, tenant_transaction
+from tenants.db import LONG_STATEMENT_SECONDS, Conn, admit_sql, in_tenant, tenant_transaction
 from tenants.errors import (
     ChangedMeanwhileError,
     ConfirmationError,
@@ -201,13 +201,6 @@ async def reactivate_tenant(on: Conn, tenant_id: UUID) -> Tenant:
     return await _update(on, tenant_id, {"status": TenantStatus.ACTIVE.value})
 
 
-ERASE_SECONDS = 3600.0
-"""How long the one statement that erases a tenant may take: every row of the tenant in
-every table goes in it, so it takes longer the bigger the tenant, and the pool's timeout
-for a request's statements (OKR_DB_TIMEOUT_SECONDS) would cut a big one short (rolled back
-whole). An hour, not for ever: a database that stops answering frees the connection then."""
-
-
 async def erase_tenant(
     pool: asyncpg.Pool,
     tenant_id: UUID,
@@ -235,7 +228,9 @@ async def erase_tenant(
         if head is not None and (await conn.fetchval(_HEAD, tenant_id) or 0) != head:
             raise ChangedMeanwhileError("the tenant's log moved while it was read: try again")
         try:
-            row = await conn.fetchrow(_ERASE, tenant_id, by, list(named), timeout=ERASE_SECONDS)
+            row = await conn.fetchrow(
+                _ERASE, tenant_id, by, list(named), timeout=LONG_STATEMENT_SECONDS
+            )
         except asyncpg.LockNotAvailableError:
             raise ReadModelsRebuildingError(
                 "a full rebuild of the read models is running: erase once it has finished"

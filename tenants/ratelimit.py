@@ -26,6 +26,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 import asyncpg
 
+from tenants.db import LONG_STATEMENT_SECONDS
 from tenants.errors import RateLimitedError, SignInBeingCheckedError
 
 IpLike = str | IPv4Address | IPv6Address
@@ -143,7 +144,7 @@ class LoginRateLimiter:
         result = await self.pool.execute(
             "DELETE FROM login_attempts WHERE attempted_at < now() - CASE WHEN succeeded"
             " THEN $2::interval ELSE $1::interval END",
-            horizon, known,
+            horizon, known, timeout=LONG_STATEMENT_SECONDS,
         )  # fmt: skip
         return int(result.split()[-1])
 

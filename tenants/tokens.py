@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import jwt
 
+from tenants.db import LONG_STATEMENT_SECONDS
 from tenants.errors import InvalidTokenError
 from tenants.users import session_epoch
 
@@ -143,7 +144,8 @@ async def revoke_refresh_tokens(pool: asyncpg.Pool, user_id: UUID) -> int:
 async def purge_refresh_tokens(pool: asyncpg.Pool) -> int:
     """Delete refresh tokens expired for a day (for a periodic job). Returns how many."""
     result = await pool.execute(
-        "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'"
+        "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'",
+        timeout=LONG_STATEMENT_SECONDS,
     )
     return int(result.split()[-1])
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from domain.cycle import Cycle
-from services.db import app_dsn, create_pool
+from services.db import app_dsn, close_pool, create_pool
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import ensure_tables, outdated_read_models
 from services.settings import Settings
@@ -39,7 +39,7 @@ class System:
     async def close(self) -> None:
         if self.store.notifier is not None:
             await self.store.notifier.drain()
-        await self.pool.close()
+        await close_pool(self.pool)
 
 
 class SchemaBehindError(RuntimeError):

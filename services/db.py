@@ -28,6 +28,7 @@ __all__ = [
     "admit_sql",
     "admit_unflushed_sql",
     "app_dsn",
+    "close_pool",
     "connection_lost",
     "create_pool",
     "grants_literal",
@@ -131,3 +132,17 @@ async def create_pool(
     )  # fmt: skip
     assert pool is not None
     return pool
+
+
+CLOSE_SECONDS = 10.0
+"""How long closing a pool waits for its connections to say goodbye to the server."""
+
+
+async def close_pool(pool: asyncpg.Pool) -> None:
+    """Close the pool's connections, and terminate those still open after CLOSE_SECONDS: a
+    connection whose server stopped answering (idle in the pool since) never closes
+    politely, and a shutdown after an outage waited on it, then failed as the outage."""
+    try:
+        await asyncio.wait_for(pool.close(), CLOSE_SECONDS)
+    except CONNECTION_LOST:
+        pool.terminate()

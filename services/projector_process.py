@@ -35,6 +35,7 @@ from uuid import UUID
 
 import structlog
 
+from services.db import close_pool
 from services.logs import configure_logging
 from services.projector.worker import Projector, projector_pool
 from services.settings import Settings
@@ -209,7 +210,7 @@ async def project_until_told(
         for task in (watching, reporting):
             if task is not None:
                 task.cancel()
-        await pool.close()
+        await close_pool(pool)
 
 
 async def stop_at_end_of_stdin(stop: asyncio.Event) -> asyncio.Task[None]:

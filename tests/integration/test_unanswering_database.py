@@ -12,6 +12,7 @@ from uuid import UUID
 import pytest
 
 from services.bootstrap import System, bootstrap
+from services.db import close_pool, create_pool
 from services.projector.registry import PROJECTIONS
 from services.projector.waiting import projected_position
 from services.projector.worker import Projector, projector_pool
@@ -82,4 +83,19 @@ async def test_a_projector_on_a_database_that_stops_answering_goes_on_once_it_an
         stop.set()
         await asyncio.wait_for(running, 30)
         pool.terminate()
+        await proxy.close()
+
+
+async def test_a_pool_whose_server_stopped_answering_still_closes(system: System) -> None:
+    """Before: closing the pool waited on connections whose server stopped answering, then
+    failed as the outage (`okr serve` stopped after one said "the database is out of reach"
+    and exited 1, and its projector child was killed). Now they are terminated."""
+    proxy = BlackholeProxy(system.app_dsn)
+    await proxy.start()
+    try:
+        pool = await create_pool(proxy.dsn(system.app_dsn), 2, 2, answer_within=TIMEOUT)
+        proxy.blackhole()
+        await asyncio.wait_for(close_pool(pool), 60)
+        await proxy.until_every_dead_one_is_dropped()
+    finally:
         await proxy.close()

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 PORTS = range(8781, 8790)
 """The ports these tests may listen on."""
@@ -34,7 +34,11 @@ class BlackholeProxy:
 
     def __init__(self, upstream_dsn: str) -> None:
         parts = urlsplit(upstream_dsn)
-        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 5432)
+        query = dict(parse_qsl(parts.query))
+        host = query.get("host") or parts.hostname or "127.0.0.1"
+        self.upstream = (host, int(query.get("port") or parts.port or 5432))
+        """Where the server listens: a host and port, or (the embedded server's) a socket
+        directory and the port its socket is named by."""
         self.links: list[Link] = []
         self.silent = False
         self._server: asyncio.Server | None = None
@@ -52,11 +56,19 @@ class BlackholeProxy:
         return int(self._server.sockets[0].getsockname()[1])
 
     def dsn(self, dsn: str) -> str:
-        """The same login and database as `dsn`, through this proxy."""
+        """The same login and database as `dsn`, through this proxy (its host and port,
+        in the netloc or the query, are the proxy's)."""
         parts = urlsplit(dsn)
         auth = parts.netloc.rpartition("@")[0]
         netloc = f"{auth}@127.0.0.1:{self.port}" if auth else f"127.0.0.1:{self.port}"
-        return urlunsplit(parts._replace(netloc=netloc))
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("host", "port")]
+        return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
+
+    async def _open_upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        host, port = self.upstream
+        if host.startswith("/"):  # a socket directory
+            return await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+        return await asyncio.open_connection(host, port)
 
     def blackhole(self) -> None:
         """From now on nothing goes through: the open connections die, silently."""
@@ -100,7 +112,7 @@ class BlackholeProxy:
         link = Link(dead=self.silent)
         self.links.append(link)
         try:
-            server_in, server_out = await asyncio.open_connection(*self.upstream)
+            server_in, server_out = await self._open_upstream()
         except OSError:
             app_out.close()
             return

@@ -27,6 +27,7 @@ SETTINGS = (
 )
 """What a change records, before and after, in this order."""
 CADENCE = "check_in_cadence_days"
+TIME_ZONE = "time_zone"
 
 Setting = str | int
 

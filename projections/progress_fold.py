@@ -15,7 +15,7 @@ from msgspec.structs import replace
 
 from domain import KPI, Cycle, KeyResult, Objective
 from domain.access import AccessChange
-from domain.settings import CADENCE, SettingsChange
+from domain.settings import CADENCE, TIME_ZONE, SettingsChange
 from domain.values import CycleState
 from projections.base import Recorded
 from projections.progress_state import (
@@ -26,6 +26,7 @@ from projections.progress_state import (
     MeasurementView,
     ObjectiveView,
     ProgressView,
+    day_of,
 )
 
 Handler = Callable[[ProgressView, Any, Recorded], ProgressView]
@@ -78,6 +79,7 @@ def _cycle_closed(state: ProgressView, e: Cycle.Closed, r: Recorded) -> Progress
         objective_scores={UUID(k): v for k, v in e.objective_scores.items()},
         closed_at=r.recorded_at,
         closed_by=e.closed_by,
+        closed_on=day_of(r.recorded_at, state.time_zone),
     )
 
 
@@ -152,6 +154,7 @@ def _kr_created(state: ProgressView, e: KeyResult.Created, r: Recorded) -> Progr
         owner=e.owner,
         kpi_id=e.kpi_id,
         created_at=r.recorded_at,
+        created_on=day_of(r.recorded_at, state.time_zone),
     )
     return replace(state, key_results=_put(state.key_results, e.originator_id, kr))
 
@@ -242,6 +245,7 @@ def _kpi_created(state: ProgressView, e: KPI.Created, r: Recorded) -> ProgressVi
         frequency_days=e.frequency_days,
         owner=e.owner,
         created_at=r.recorded_at,
+        created_on=day_of(r.recorded_at, state.time_zone),
     )
     return replace(state, kpis=_put(state.kpis, e.originator_id, kpi))
 
@@ -330,8 +334,10 @@ def _kpi_archived(state: ProgressView, e: KPI.Archived, r: Recorded) -> Progress
 
 
 def _settings_changed(state: ProgressView, e: SettingsChange.Created, r: Recorded) -> ProgressView:
-    days = e.after.get(CADENCE)
-    return replace(state, cadence_days=days) if isinstance(days, int) else state
+    days, zone = e.after.get(CADENCE), e.after.get(TIME_ZONE)
+    if isinstance(days, int):
+        state = replace(state, cadence_days=days)
+    return replace(state, time_zone=zone) if isinstance(zone, str) else state
 
 
 def _access_changed(state: ProgressView, e: AccessChange.Created, r: Recorded) -> ProgressView:

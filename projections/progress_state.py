@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -63,6 +65,9 @@ class KeyResultView(msgspec.Struct, frozen=True, gc=False):
     check_ins: tuple[CheckInView, ...] = ()
     latest: CheckInView | None = None
     """The check-in with the latest valid date (ties: recorded last)."""
+    created_on: date | None = None
+    """The tenant's day it was added on, in its time zone then (None: folded before days
+    followed the zone: created_at's UTC day)."""
 
 
 class ObjectiveView(msgspec.Struct, frozen=True, gc=False):
@@ -95,6 +100,8 @@ class CycleView(msgspec.Struct, frozen=True, gc=False):
     objective_scores: dict[UUID, Decimal] = {}
     closed_at: datetime | None = None
     closed_by: str | None = None
+    closed_on: date | None = None
+    """The tenant's day it closed on, in its time zone then (see KeyResultView.created_on)."""
 
     @property
     def is_closed(self) -> bool:
@@ -138,6 +145,8 @@ class KPIView(msgspec.Struct, frozen=True, gc=False):
     """Key results this KPI says it feeds (its own record; key results also name their KPI)."""
     created_at: datetime | None = None
     """When it was made: its first measurement is due a frequency after (see kpi_due_after)."""
+    created_on: date | None = None
+    """The tenant's day it was made on (see KeyResultView.created_on)."""
 
 
 class ProgressView(msgspec.Struct, frozen=True, gc=False):
@@ -153,6 +162,9 @@ class ProgressView(msgspec.Struct, frozen=True, gc=False):
     cadence_days: int | None = None
     """The check-in cadence the tenant's latest change of settings set (None: its log has
     none, see cadence_of)."""
+    time_zone: str = "UTC"
+    """The time zone the tenant's latest change of settings set (UTC: its log set none): its
+    days of the changes folded after (an item's day made, a cycle's day closed)."""
 
     def has_item(self, item_id: UUID) -> bool:
         """Whether a cycle, objective, key result or KPI has this id."""
@@ -223,6 +235,16 @@ def kpi_health(kpi: KPIView, measurement: MeasurementView | None) -> str | None:
     return progress.kpi_health(kpi.direction, kpi.green, kpi.red, measurement.value).value
 
 
+def day_of(moment: datetime, time_zone: str) -> date:
+    """The tenant's day an instant falls on, in its time zone."""
+    return moment.astimezone(_zone(time_zone)).date()
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def kpi_stale(kpi: KPIView, measurement: MeasurementView | None, today: date) -> bool:
     """Overdue: no measurement dated within ``frequency_days`` before ``today``, nor made
     within them, for one never measured (KPI.is_stale)."""
@@ -236,6 +258,8 @@ def kpi_due_after(kpi: KPIView, measurement: MeasurementView | None) -> date | N
     KPIs kept that day: overdue)."""
     if measurement is not None:
         return measurement.on + timedelta(days=kpi.frequency_days)
+    if kpi.created_on is not None:
+        return kpi.created_on + timedelta(days=kpi.frequency_days)
     if kpi.created_at is None:
         return None
     return kpi.created_at.date() + timedelta(days=kpi.frequency_days)
@@ -277,5 +301,5 @@ def quiet_since(
         if kr.kind == KRKind.MILESTONE and check_in.value >= 1:
             return None
         return check_in.on
-    added = kr.created_at.date()
+    added = kr.created_on or kr.created_at.date()
     return added if cycle is None else max(cycle.starts_on, added)

@@ -154,7 +154,7 @@ StatusDates = tuple[str, date | None, date | None]
 
 def pace_day(cycle: CycleView | None, day: date) -> date:
     """The day a key result's pace is of: `day`, or for a closed cycle at the latest the
-    day it closed (UTC): closing grades and locks it, so its expected progress and
+    day it closed (the tenant's): closing grades and locks it, so its expected progress and
     statuses stay as they were then."""
     closed = _closed_on(cycle)
     return day if closed is None else min(day, closed)
@@ -177,7 +177,7 @@ def frozen_at_close(cycle: CycleView | None, dates: StatusDates) -> StatusDates:
 def _closed_on(cycle: CycleView | None) -> date | None:
     if cycle is None or cycle.closed_at is None or not cycle.is_closed:
         return None
-    return cycle.closed_at.date()
+    return cycle.closed_on or cycle.closed_at.date()
 
 
 @lru_cache(maxsize=8192)

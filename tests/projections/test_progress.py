@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import msgspec
 import pytest
 
+from domain.settings import SettingsChange
 from projections import rollup
 from projections.progress import (
     KeyResultNode,
@@ -19,6 +20,7 @@ from projections.progress import (
     progress_tree,
     status_on,
 )
+from projections.progress_state import ProgressView
 from tests.projections.builders import (
     Q1_START,
     Log,
@@ -299,6 +301,35 @@ def test_a_key_result_added_mid_cycle_gets_a_cadence_before_it_is_stale() -> Non
 
     assert not _only_kr(progress_tree(state, today=date(2027, 2, 22))).stale
     assert _only_kr(progress_tree(state, today=date(2027, 2, 23))).stale
+
+
+def test_the_day_a_key_result_or_kpi_was_made_is_the_tenant_s() -> None:
+    """Made at 23:30 UTC on 14 February, 00:30 on the 15th in Rome: a tenant in Rome counts
+    its check-ins and first measurement due from the 15th (it counted from the UTC day,
+    so they were overdue a day early); a tenant that set no zone still counts in UTC."""
+
+    def made_late(zone: str | None) -> ProgressView:
+        log = Log()
+        if zone is not None:
+            settings = {
+                "name": "Esempio", "colour": "#2563eb", "fiscal_year_start_month": 1,
+                "check_in_cadence_days": 7, "locale": "it", "time_zone": zone,
+            }  # fmt: skip
+            log.save(SettingsChange.make(before=None, after=settings, author="giulia"))
+        cycle = active_quarter(log)
+        goal = objective(log, cycle)
+        log.at(datetime(2027, 2, 14, 23, 28, tzinfo=UTC))
+        key_result(log, cycle, goal, "Nuovo", "increase", start=0, target=10)
+        kpi(log, frequency_days=7)
+        return fold_all(log.records)
+
+    rome, utc = made_late("Europe/Rome"), made_late(None)
+    for state, first_late in ((rome, date(2027, 2, 23)), (utc, date(2027, 2, 22))):
+        day_before = first_late - timedelta(days=1)
+        assert not _only_kr(progress_tree(state, today=day_before)).stale
+        assert _only_kr(progress_tree(state, today=first_late)).stale
+        assert not kpi_board(state, today=day_before)[0].stale
+        assert kpi_board(state, today=first_late)[0].stale
 
 
 def test_archived_items_leave_the_tree_and_the_roll_up() -> None:

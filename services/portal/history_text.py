@@ -14,7 +14,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.progress import over_achievement, score_shown, shown_progress
+from domain.progress import over_achievement, shown_progress
 from projections.audit import AuditEntry
 from projections.history import WORDS, HistoryLine, render
 from projections.history_text import MEASURED_PARAMS, said_reason
@@ -253,9 +253,9 @@ def diff_value(
     if text is None or text == "":
         return "—"
     name = change.field
-    if name == "score":  # a percentage of two places, rounded down as scores are shown
+    if name == "score":  # as a closed cycle's scores are shown: 0,69, rounded down
         score = _decimal(text)
-        return locale.percent(None if score is None else score_shown(score), 0)
+        return text if score is None else locale.score(score)
     if name in PROGRESS_FIELDS:  # shown as everywhere: 0 to 100 %, the excess apart
         raw = _decimal(text)
         if raw is None:

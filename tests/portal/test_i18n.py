@@ -184,9 +184,10 @@ def test_scores_always_show_both_places_in_each_language() -> None:
     assert "0.70 → 1.00 by Anna" in Phrases(EN, {}).text(adjusted)
 
 
-def test_a_changed_score_shows_as_a_percentage_never_of_a_better_band() -> None:
-    """In the diff, a score is a whole percentage, rounded down: 0.69996 (amber) is 69 %,
-    not 70 %, where progress is rounded to the nearest."""
+def test_a_changed_score_shows_as_the_cycle_shows_it_never_of_a_better_band() -> None:
+    """In the diff, a score reads as the closed cycle's page says it, two places rounded
+    down: 0.69996 (amber) is 0,69, not 0,70 (it read "69 %" where the dashboard said 0,69),
+    where progress is a percentage rounded to the nearest."""
     from uuid import uuid4
 
     from projections.progress_state import ProgressView
@@ -194,7 +195,8 @@ def test_a_changed_score_shows_as_a_percentage_never_of_a_better_band() -> None:
     from services.portal.history_text import diff_value
 
     score = Change("objective", uuid4(), "Crescere", "score", None, "0.69996")
-    assert diff_value(score, score.after, ProgressView(), IT, {}) == "69\u00a0%"  # Italian: a space
+    assert diff_value(score, score.after, ProgressView(), IT, {}) == "0,69"
+    assert diff_value(score, score.after, ProgressView(), EN, {}) == "0.69"
     progress = Change("objective", uuid4(), "Crescere", "progress", None, "0.69996")
     assert diff_value(progress, progress.after, ProgressView(), EN, {}) == "70%"
     beaten = Change("key_result", uuid4(), "Costi", "raw_progress", "0.5", "9.642")

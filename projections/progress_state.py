@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
 from typing import TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -237,12 +236,7 @@ def kpi_health(kpi: KPIView, measurement: MeasurementView | None) -> str | None:
 
 def day_of(moment: datetime, time_zone: str) -> date:
     """The tenant's day an instant falls on, in its time zone."""
-    return moment.astimezone(_zone(time_zone)).date()
-
-
-@cache
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    return moment.astimezone(ZoneInfo(time_zone)).date()  # (zoneinfo keeps each zone made)
 
 
 def kpi_stale(kpi: KPIView, measurement: MeasurementView | None, today: date) -> bool:

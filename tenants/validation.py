@@ -148,11 +148,12 @@ _AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Aust
           "Europe", "Indian", "Pacific")  # fmt: skip
 
 
-def time_zones() -> list[str]:
+@cache
+def time_zones() -> tuple[str, ...]:
     """The zones a person chooses from: those of a place (Europe/Rome), sorted, and UTC;
     the tz database's other names (EST5EDT, Etc/GMT+1, US/Eastern) stay accepted, not
     offered."""
-    return [*sorted(z for z in _time_zones() if z.split("/")[0] in _AREAS), "UTC"]
+    return (*sorted(z for z in _time_zones() if z.split("/")[0] in _AREAS), "UTC")
 
 
 @cache

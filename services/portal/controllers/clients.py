@@ -16,7 +16,7 @@ Every refusal is said beside its field and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -29,12 +29,12 @@ from domain.errors import DomainError
 from services.api.runtime import runtime_of
 from services.app import Context
 from services.portal.controllers.key_results import domain_message
+from services.portal.controllers.people import run_access_change
 from services.portal.dependencies import FormDep, LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale
 from services.portal.planning import Planned, typed
 from services.portal.portal import Portal
-from services.projector.waiting import wait_for_position
 from tenants import validation
 from tenants.directory import get_consultancy, get_tenant
 from tenants.errors import (
@@ -50,6 +50,8 @@ from tenants.roles import Permission
 SETTING_FIELDS = ("name", "colour", "fiscal_year_start_month", "check_in_cadence_days", "locale",
                   "time_zone")  # fmt: skip
 CLIENT_FIELDS = (*SETTING_FIELDS, "consultancy", "id")
+_FIELDS = {name: name for name in SETTING_FIELDS}
+"""A refusal's field, the form's of the same name (the rest are the whole form's)."""
 LANGUAGES = ("it", "en")
 SLUG_TRIES = 50
 """Slugs tried for a new client's name: its own, then "-2", "-3"… (a slug is unique in its
@@ -95,11 +97,11 @@ class SettingsController(Controller):
             changing = portal.app.settings.change(
                 Context(tenant.id, viewer.actor), reason=reason, **given
             )
-            done = await _run(portal, locale, tenant.id, planned, changing)
-            if done:  # the API's views read its zone and cadence anew (as after its PATCH)
-                runtime_of(request).forget_settings(tenant.id)
+            done = await run_access_change(portal, planned, tenant.id, changing, _FIELDS)
+            if done is not None and done[1]:  # the API's views read its zone and cadence
+                runtime_of(request).forget_settings(tenant.id)  # anew (as after its PATCH)
             if done is not None:
-                return _done(tenant.id, "saved" if done else "unchanged")
+                return _done(tenant.id, "saved" if done[1] else "unchanged")
         return _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
 
     @post("/{action:str}", name="portal:tenant-status")
@@ -124,9 +126,9 @@ class SettingsController(Controller):
             turning = portal.app.access.set_status(
                 Context(tenant.id, viewer.actor), suspended=action == "suspend", reason=reason
             )
-            done = await _run(portal, locale, tenant.id, planned, turning)
+            done = await run_access_change(portal, planned, tenant.id, turning, _FIELDS)
             if done is not None:
-                return _done(tenant.id, _TURNED[action] if done else "unchanged")
+                return _done(tenant.id, _TURNED[action] if done[1] else "unchanged")
         return _page(request, portal, locale, viewer, tenant, planned=planned, status=422)
 
 
@@ -223,7 +225,9 @@ async def create_client(
         except DuplicateTenantIdError:
             return await _made_before(portal, consultancy, new_id, planned)
         except (TenancyError, DomainError) as error:
-            planned.errors[_field(error)] = domain_message(planned.locale, error)
+            planned.errors[_FIELDS.get(error.field or "", "form")] = domain_message(
+                planned.locale, error
+            )
             return None
     planned.errors["name"] = planned.locale.t("client.name_taken")
     return None
@@ -250,32 +254,6 @@ async def _made_before(
     planned.errors["form"] = planned.locale.t("client.form_used")
     planned.typed["id"] = ""
     return None
-
-
-def _field(error: TenancyError | DomainError) -> str:
-    return error.field if error.field in SETTING_FIELDS else "form"
-
-
-async def _run(
-    portal: Portal,
-    locale: Locale,
-    tenant_id: UUID,
-    planned: Planned,
-    command: Awaitable[tuple[Tenant, int]],
-) -> bool | None:
-    """Run a change of the tenant and wait until its history line is there: whether it
-    changed anything, or None and its refusal said beside its field."""
-    try:
-        _, position = await command
-    except (TenancyError, DomainError) as error:
-        planned.errors[_field(error)] = domain_message(locale, error)
-        return None
-    if position:
-        await wait_for_position(
-            portal.system.pool, tenant_id, position, projection="history",
-            within=portal.read_wait_seconds,
-        )  # fmt: skip
-    return bool(position)
 
 
 def _done(tenant_id: UUID, said: str) -> Redirect:

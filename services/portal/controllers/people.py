@@ -278,7 +278,7 @@ async def run_access_change(
     fields: dict[str, str],
     words: Callable[[Locale, TenancyError | DomainError], str] = domain_message,
 ) -> tuple[T, int] | None:
-    """Run a change of who reaches a tenant (its people or keys; a consultancy's people,
+    """Run a change of a tenant's people, keys, settings or access (a consultancy's people:
     `log_of` None) and wait until its history line is in the tenant `log_of`'s; its result
     and its position (0: it changed nothing, or no one tenant's), or None and its refusal
     said, in `words`, beside the form's field (`fields` maps the refusal's field to it; else

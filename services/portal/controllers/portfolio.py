@@ -172,5 +172,6 @@ async def portfolio_page(
         serves=bool(viewer.consultancy_roles or viewer.is_platform_admin),
         consultancies=consultancies, planned=planned, status=422 if planned else 200,
         new_client_id=(planned.typed["id"] if planned else "") or str(uuid4()),
-        months=month_choices(locale), languages=language_choices(locale), zones=zone_choices(),
+        months=month_choices(locale), languages=language_choices(locale),
+        zones=zone_choices() if consultancies else [],  # (the new client's form's only)
     )  # fmt: skip

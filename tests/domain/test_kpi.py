@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -137,6 +138,21 @@ def test_kpi_is_stale_when_no_measurement_is_within_its_frequency() -> None:
     kpi.record_measurement(value=D(19), on=date(2027, 1, 1), author=AUTHOR)
     assert not kpi.is_stale(date(2027, 1, 8))
     assert kpi.is_stale(date(2027, 1, 9))
+
+
+def test_a_kpi_made_after_midnight_in_the_tenants_zone_is_stale_a_day_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Made at 23:30 UTC on 1 March, which is 00:30 on 2 March in Rome: a weekly KPI there
+    is not overdue on 9 March (a week after the day it was made), only on the 10th."""
+    made = datetime(2027, 3, 1, 23, 30, tzinfo=UTC)
+    monkeypatch.setattr(KPI.Created, "create_timestamp", staticmethod(lambda: made))
+    kpi = a_kpi()
+    assert kpi.created_on == made
+    rome = ZoneInfo("Europe/Rome")
+    assert not kpi.is_stale(date(2027, 3, 9), rome)
+    assert kpi.is_stale(date(2027, 3, 10), rome)
+    assert kpi.is_stale(date(2027, 3, 9))  # in UTC it was made on the 1st
 
 
 @pytest.mark.parametrize("bad", [0, 367, True, "7"])

@@ -46,6 +46,9 @@ class Settings:
     """Lifetime of an access token."""
     refresh_token_days: int = 30
     """Lifetime of a refresh token."""
+    refresh_reuse_seconds: int = 30
+    """How long a client whose refresh answer was lost may retry with the same token (see
+    tenants.tokens.refresh_tokens); 0: a reuse always revokes the family."""
     max_body_bytes: int = 1_048_576
     """Largest request body the API accepts (a bigger one answers 413)."""
     idempotency_ttl_hours: int = 24
@@ -98,6 +101,7 @@ class Settings:
             ("OKR_READY_MAX_LAG", self.ready_max_lag, 0, "0 or more"),
             ("OKR_ACCESS_TOKEN_MINUTES", self.access_token_minutes, 1, "1 or more"),
             ("OKR_REFRESH_TOKEN_DAYS", self.refresh_token_days, 1, "1 or more"),
+            ("OKR_REFRESH_REUSE_SECONDS", self.refresh_reuse_seconds, 0, "0 or more"),
             ("OKR_PROJECTOR_BATCH", self.projector_batch, 1, "1 or more"),
             ("OKR_PROJECTOR_TENANTS_KEPT", self.projector_tenants_kept, 0, "0 or more"),
             ("OKR_REBUILD_WORKERS", self.rebuild_workers, 0, "0 (one per core) or more"),
@@ -170,6 +174,9 @@ class Settings:
                 env, "OKR_ACCESS_TOKEN_MINUTES", defaults.access_token_minutes
             ),
             refresh_token_days=_whole(env, "OKR_REFRESH_TOKEN_DAYS", defaults.refresh_token_days),
+            refresh_reuse_seconds=_whole(
+                env, "OKR_REFRESH_REUSE_SECONDS", defaults.refresh_reuse_seconds
+            ),
             max_body_bytes=_whole(env, "OKR_MAX_BODY_BYTES", defaults.max_body_bytes),
             idempotency_ttl_hours=_whole(
                 env, "OKR_IDEMPOTENCY_TTL_HOURS", defaults.idempotency_ttl_hours

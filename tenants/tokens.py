@@ -6,7 +6,9 @@ disabled user takes effect at once, and a changed password (a new epoch) ends it
 Refresh token: 256 random bits, opaque, stored as sha256, single use, spent only in the
 session epoch it was issued in. Using one issues a new one of the same family; presenting a
 used one again revokes the family (it was stolen, or two clients raced: either way, sign in
-again).
+again), but for a client whose answer was lost: within `TokenSettings.refresh_reuse` of its
+use, while the token that use issued is still unused, it is spent again (see
+refresh_tokens).
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ class TokenSettings:
     """Lifetime of an access token."""
     refresh_ttl: timedelta = timedelta(days=30)
     """Lifetime of a refresh token (each rotation starts a new one)."""
+    refresh_reuse: timedelta = timedelta(seconds=30)
+    """How long after its use a refresh token may be spent again while the token its use
+    issued is unused: a client whose answer was lost (a dropped connection) retries with it.
+    Zero: never."""
 
     def __post_init__(self) -> None:
         if len(self.secret.encode()) < MIN_SECRET_BYTES:
@@ -118,10 +124,19 @@ async def issue_token_pair(
 async def refresh_tokens(
     pool: asyncpg.Pool, settings: TokenSettings, refresh_token: str
 ) -> TokenPair:
-    """Spend a refresh token for a new pair. Expired, revoked, reused: InvalidTokenError."""
+    """Spend a refresh token for a new pair. Expired, revoked, reused: InvalidTokenError.
+
+    A token spent again within settings.refresh_reuse of its use, while the token that use
+    issued is unused, is a retry whose answer was lost, not a theft: it is spent again, and
+    the unused one revoked, so one chain of the family goes on. Later, or once the next
+    token was used, it revokes the family."""
     digest = _digest(refresh_token)
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(_SPEND, digest)
+        if row is None and settings.refresh_reuse > timedelta(0):
+            row = await conn.fetchrow(_SPEND_AGAIN, digest, settings.refresh_reuse)
+            if row is not None:  # (a retry racing it waited for its lock, and revokes its token)
+                await conn.execute(_REVOKE_UNUSED, row["family_id"])
         if row is not None:
             user_id = row["user_id"]
             epoch = row["session_epoch"]
@@ -157,6 +172,19 @@ UPDATE refresh_tokens r SET used_at = now()
    AND r.expires_at > now() AND u.id = r.user_id AND u.disabled_at IS NULL
    AND u.session_epoch = r.session_epoch
 RETURNING r.user_id, r.family_id, u.session_epoch
+"""
+_SPEND_AGAIN = """
+SELECT r.user_id, r.family_id, u.session_epoch
+  FROM refresh_tokens r JOIN users u ON u.id = r.user_id
+ WHERE r.token_hash = $1 AND r.used_at > now() - $2::interval AND r.revoked_at IS NULL
+   AND r.expires_at > now() AND u.disabled_at IS NULL AND u.session_epoch = r.session_epoch
+   AND NOT EXISTS (
+       SELECT FROM refresh_tokens n WHERE n.family_id = r.family_id AND n.used_at > r.used_at)
+   FOR UPDATE OF r
+"""
+_REVOKE_UNUSED = """
+UPDATE refresh_tokens SET revoked_at = now()
+ WHERE family_id = $1 AND used_at IS NULL AND revoked_at IS NULL
 """
 _REVOKE_REUSED_FAMILY = """
 UPDATE refresh_tokens SET revoked_at = now()

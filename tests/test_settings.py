@@ -34,7 +34,8 @@ def test_the_tenants_a_projector_keeps_are_a_setting() -> None:
      ("OKR_READ_WAIT_SECONDS", "-1"), ("OKR_READ_WAIT_SECONDS", "nan"), ("OKR_POOL_MAX", "0"),
      ("OKR_SNAPSHOT_EVERY", "-1"), ("OKR_MAX_BODY_BYTES", "0"), ("OKR_READY_MAX_LAG", "-1"),
      ("OKR_IDEMPOTENCY_TTL_HOURS", "0"), ("OKR_ACCESS_TOKEN_MINUTES", "-5"),
-     ("OKR_REFRESH_TOKEN_DAYS", "0"), ("OKR_SESSION_HOURS", "1e300"),
+     ("OKR_REFRESH_TOKEN_DAYS", "0"), ("OKR_REFRESH_REUSE_SECONDS", "-1"),
+     ("OKR_SESSION_HOURS", "1e300"),
      ("OKR_DB_TIMEOUT_SECONDS", "-1"), ("OKR_DB_TIMEOUT_SECONDS", "inf")],
 )  # fmt: skip
 def test_a_number_that_cannot_mean_anything_is_refused_by_name(name: str, bad: str) -> None:

@@ -102,6 +102,7 @@ class ApiRuntime:
             secret=settings.jwt_secret,
             access_ttl=timedelta(minutes=settings.access_token_minutes),
             refresh_ttl=timedelta(days=settings.refresh_token_days),
+            refresh_reuse=timedelta(seconds=settings.refresh_reuse_seconds),
         )
         return cls(
             system=system,

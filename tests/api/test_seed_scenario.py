@@ -100,7 +100,8 @@ async def test_consultancy_to_progress_of_62_5_percent(
 
 async def test_sign_in_refresh_and_me(client: httpx.AsyncClient, system: System) -> None:
     """A person signs in with email and password, refreshes once, and is who they are;
-    a refresh token spent twice is refused (and its family revoked)."""
+    a refresh token spent again once the one it gave was used is refused (and its family
+    revoked)."""
     email = an_email("giulia")
     password = "una password lunga abbastanza"
     user = await create_user(system.pool, email, "Giulia", password=password)
@@ -116,6 +117,10 @@ async def test_sign_in_refresh_and_me(client: httpx.AsyncClient, system: System)
     assert refreshed.status_code == 200
     for answer in (signed, refreshed):  # tokens: no cache may keep them
         assert answer.headers["cache-control"] == "no-store"
+    went_on = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": refreshed.json()["refresh_token"]}
+    )
+    assert went_on.status_code == 200
     reused = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -90,15 +92,70 @@ async def test_a_refresh_token_is_rotated_and_works_once(pool: asyncpg.Pool) -> 
 
 
 async def test_reusing_a_refresh_token_revokes_its_whole_family(pool: asyncpg.Pool) -> None:
-    """A replayed refresh token means it was stolen: the thief and the victim both lose it."""
+    """A refresh token replayed once the token it gave was used means it was stolen: the
+    thief and the victim both lose the family."""
     user = await a_user(pool)
     first = await issue_token_pair(pool, SETTINGS, user.id)
     second = await refresh_tokens(pool, SETTINGS, first.refresh_token)
+    third = await refresh_tokens(pool, SETTINGS, second.refresh_token)
     with pytest.raises(InvalidTokenError) as replay:
         await refresh_tokens(pool, SETTINGS, first.refresh_token)
     assert replay.value.rule == "refresh_token_reused"
     with pytest.raises(InvalidTokenError):
-        await refresh_tokens(pool, SETTINGS, second.refresh_token)
+        await refresh_tokens(pool, SETTINGS, third.refresh_token)
+
+
+async def test_a_refresh_whose_answer_was_lost_can_be_retried_for_a_while(
+    pool: asyncpg.Pool, admin: asyncpg.Connection
+) -> None:
+    """A phone that lost the answer of its refresh (a dropped connection) retries with the
+    same token: it gets a new pair, and the one it never saw is revoked, so one chain goes
+    on. Once the retry window is over, the same retry revokes the family."""
+    user = await a_user(pool)
+    first = await issue_token_pair(pool, SETTINGS, user.id)
+    lost = await refresh_tokens(pool, SETTINGS, first.refresh_token)
+    retried = await refresh_tokens(pool, SETTINGS, first.refresh_token)
+    assert retried.refresh_token != lost.refresh_token
+    assert read_access_token(SETTINGS, retried.access_token).user_id == user.id
+    with pytest.raises(InvalidTokenError) as unseen:
+        await refresh_tokens(pool, SETTINGS, lost.refresh_token)
+    assert unseen.value.rule == "invalid_token"  # revoked, not a reuse: the family lives on
+    going_on = await refresh_tokens(pool, SETTINGS, retried.refresh_token)
+
+    late = await refresh_tokens(pool, SETTINGS, going_on.refresh_token)
+    await admin.execute(
+        "UPDATE refresh_tokens SET used_at = used_at - interval '31 seconds'"
+        " WHERE user_id = $1 AND used_at IS NOT NULL",
+        user.id,
+    )
+    with pytest.raises(InvalidTokenError) as replay:
+        await refresh_tokens(pool, SETTINGS, going_on.refresh_token)
+    assert replay.value.rule == "refresh_token_reused"
+    with pytest.raises(InvalidTokenError):
+        await refresh_tokens(pool, SETTINGS, late.refresh_token)
+    never = TokenSettings(secret=SETTINGS.secret, refresh_reuse=timedelta(0))
+    again = await issue_token_pair(pool, never, user.id)
+    await refresh_tokens(pool, never, again.refresh_token)
+    with pytest.raises(InvalidTokenError) as at_once:
+        await refresh_tokens(pool, never, again.refresh_token)
+    assert at_once.value.rule == "refresh_token_reused"
+
+
+async def test_two_retries_at_once_leave_one_chain(pool: asyncpg.Pool) -> None:
+    """Two retries of a token whose answer was lost, at once: each gets a pair, and only
+    the one committed last stays live (the other is revoked, with the one never seen)."""
+    user = await a_user(pool)
+    first = await issue_token_pair(pool, SETTINGS, user.id)
+    await refresh_tokens(pool, SETTINGS, first.refresh_token)
+    pairs = await asyncio.gather(
+        refresh_tokens(pool, SETTINGS, first.refresh_token),
+        refresh_tokens(pool, SETTINGS, first.refresh_token),
+    )
+    live = []
+    for pair in pairs:
+        with contextlib.suppress(InvalidTokenError):
+            live.append(await refresh_tokens(pool, SETTINGS, pair.refresh_token))
+    assert len(live) == 1
 
 
 async def test_refresh_tokens_are_stored_hashed(

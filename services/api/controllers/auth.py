@@ -80,7 +80,9 @@ class AuthController(Controller):
         summary="Refresh tokens",
     )
     async def refresh(self, data: JSONBody[Refresh], runtime: RuntimeDep) -> TokenOut:
-        """Spend a refresh token for a new pair (a reused one revokes its whole family)."""
+        """Spend a refresh token for a new pair. A used one spent again revokes its whole
+        family, but within OKR_REFRESH_REUSE_SECONDS of its use while the token it gave is
+        unused (a retry whose answer was lost: that token is revoked instead)."""
         return token_out(await refresh_tokens(runtime.pool, runtime.tokens, data.refresh_token))
 
     @post("/password", opt={PUBLIC: True}, status_code=204, summary="Set a password by link")

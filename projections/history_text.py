@@ -297,6 +297,26 @@ KINDS = frozenset(TEMPLATES) | {
 }
 """What the history can be filtered by: a kind of change ("key_result.target_revised") or of
 item ("key_result")."""
+SAID_OTHERWISE = {
+    "key_result.checked_in": (
+        "key_result.checked_in_confidence", "key_result.checked_in_from_kpi",
+        "key_result.milestone_checked_in", "key_result.milestone_checked_in_confidence",
+    ),
+    "key_result.created": (
+        "key_result.created_stay_above", "key_result.created_stay_below",
+        "key_result.created_milestone",
+    ),
+}  # fmt: skip
+"""Kinds of change whose lines some sentences say in their own way (a check-in with a
+confidence, of a milestone, fed by a KPI; a guardrail or a milestone added): filtered by the
+kind, the history gives them all, where it gave only the lines of its own sentence (1 of a
+demo's 126 check-ins)."""
+
+
+def templates_of(kind: str) -> tuple[str, ...]:
+    """What a kind filter matches: the kind (a template, or an item's kind) and the other
+    sentences of that kind of change."""
+    return (kind, *SAID_OTHERWISE.get(kind, ()))
 
 
 MEASURED_PARAMS = {

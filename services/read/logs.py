@@ -16,6 +16,7 @@ from domain import KPI, AccessChange, Cycle, KeyResult, Objective, SettingsChang
 from projections.audit import AuditEntry, audit_entry
 from projections.history import HistoryLine, StoredLine, line_from_row, without_reason
 from projections.history_lines import ACCESS
+from projections.history_text import templates_of
 from projections.series import SeriesPoint, series_point
 from services.db import tenant_transaction
 from services.projector.decode import decode
@@ -76,7 +77,7 @@ calls the function (not leakproof) is no key condition, and it ran once a row (1
 _HISTORY = {
     "item_id": "item_id = {}",
     "actor": "actor = {}",
-    "kind": "(template = {0} OR item_kind = {0})",
+    "kind": "(template = ANY({0}::text[]) OR item_kind = ANY({0}::text[]))",
     "since": _SINCE,
     "until": _UNTIL,
     "after_position": "position > {}",
@@ -101,8 +102,8 @@ async def history(
     `access_reasons` (a reader who may not read the audit trail), a change of access says
     no reason: an admin's words about a person are the trail's readers' alone."""
     where, args = _filters(
-        _HISTORY, item_id=item_id, actor=actor, kind=kind, since=since, until=until,
-        before_position=before_position,
+        _HISTORY, item_id=item_id, actor=actor, kind=kind and list(templates_of(kind)),
+        since=since, until=until, before_position=before_position,
     )  # fmt: skip
     columns = columns_sql(StoredLine.__struct_fields__)
     sql = (

@@ -168,6 +168,52 @@ async def test_history_pages_newest_first_with_a_cursor(
         assert len(page.json()["items"]) == lines, kind
 
 
+async def test_a_kind_of_change_filters_every_sentence_of_it(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """An auditor asking for the check-ins gets every one: with a confidence, of a
+    milestone, as well as the plain ones, and every key result added, a milestone too. The
+    filter matched one sentence of each kind only (1 of the demo's 126 check-ins)."""
+    kr, _ = await fresh_key_result(client, world)
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    await client.post(
+        f"{base}/key-results/{kr}/check-ins", headers=auth,
+        json={"value": 80, "on": "2027-02-10", "confidence": 7},
+    )  # fmt: skip
+    made = await client.post(
+        f"{base}/key-results", headers=auth,
+        json={"objective_id": str(world.ids.objective_id), "title": "Nuovo CRM",
+              "kind": "milestone"},
+    )  # fmt: skip
+    milestone = made.json()["id"]
+    done = await client.post(
+        f"{base}/key-results/{milestone}/check-ins", headers=auth,
+        json={"value": 1, "on": "2027-02-11", "confidence": 9},
+    )  # fmt: skip
+    position = done.headers["x-okr-position"]
+
+    async def kinds_of(item: str, kind: str) -> list[str]:
+        page = await client.get(
+            f"{base}/history", headers=auth,
+            params={"item_id": item, "kind": kind, "min_position": position},
+        )  # fmt: skip
+        assert page.status_code == 200, page.text
+        return [line["template"] for line in page.json()["items"]]
+
+    assert await kinds_of(kr, "key_result.checked_in") == [
+        "key_result.checked_in_confidence", *["key_result.checked_in"] * 3,
+    ]  # fmt: skip
+    assert await kinds_of(milestone, "key_result.checked_in") == [
+        "key_result.milestone_checked_in_confidence"
+    ]
+    assert await kinds_of(milestone, "key_result.created") == ["key_result.created_milestone"]
+    assert await kinds_of(kr, "key_result.created") == ["key_result.created"]
+    assert await kinds_of(kr, "key_result.checked_in_confidence") == [  # one sentence: itself
+        "key_result.checked_in_confidence"
+    ]
+
+
 async def test_audit_trail_as_pages_csv_and_json_lines(
     client: httpx.AsyncClient, world: World
 ) -> None:

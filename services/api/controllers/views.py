@@ -166,7 +166,14 @@ class ViewController(Controller):
         item_id: FromQuery[UUID | None] = None,
         actor: Actor = None,
         kind: Annotated[
-            str | None, QueryParameter(min_length=1, max_length=100, pattern=_PRINTABLE)
+            str | None,
+            QueryParameter(
+                description="A kind of item (key_result) or of change (key_result.checked_in:"
+                " every check-in, with a confidence, of a milestone or fed by a KPI too).",
+                min_length=1,
+                max_length=100,
+                pattern=_PRINTABLE,
+            ),
         ] = None,
         since: Since = None,
         until: Until = None,

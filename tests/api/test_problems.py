@@ -264,6 +264,9 @@ RANGED = ("history", "audit", "audit.csv", "audit.jsonl")
         ("audit.jsonl", {"topic": "okr.KeyResult.CheckedOut"}, "topic", "unknown_topic"),
         ("audit.csv", {"topic": "KeyResult"}, "topic", "unknown_topic"),
         ("audit.csv", {"actor": ""}, "actor", "empty"),
+        ("history", {"actor": "giulia@esempio.example"}, "actor", "not_an_actor"),  # not "none"
+        ("audit", {"actor": "Giulia Bianchi"}, "actor", "not_an_actor"),
+        ("audit.jsonl", {"actor": "user:giulia"}, "actor", "not_an_actor"),
         ("history", {"kind": ""}, "kind", "empty"),
         ("diff", {"from": LATER, "to": EARLIER}, "from", "range_order"),
         *((path, {"since": LATER, "until": EARLIER}, "since", "range_order") for path in RANGED),

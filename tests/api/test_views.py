@@ -214,6 +214,28 @@ async def test_a_kind_of_change_filters_every_sentence_of_it(
     ]
 
 
+async def test_an_actor_is_found_whatever_the_case_of_their_id(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """An auditor pasting someone's id in upper case (as some tools print ids) is given
+    their changes, in the history, the trail and its downloads: the filter compared the
+    text, the log writes ids in lower case, and the answer was "nothing done by them"."""
+    kr, position = await fresh_key_result(client, world)
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    admin = world.a.user_ids["client_admin"]
+    for path in ("history", "audit", "audit.csv", "audit.jsonl"):
+        found = []
+        for actor in (f"user:{admin}", f"user:{str(admin).upper()}"):
+            params = {"actor": actor, "item_id": kr}
+            if path in ("history", "audit"):
+                params["min_position"] = position
+            answer = await client.get(f"{base}/{path}", headers=auth, params=params)
+            assert answer.status_code == 200, answer.text
+            found.append(answer.json()["items"] if "." not in path else answer.text)
+        assert found[0] and found[0] == found[1], path
+
+
 async def test_audit_trail_as_pages_csv_and_json_lines(
     client: httpx.AsyncClient, world: World
 ) -> None:

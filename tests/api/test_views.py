@@ -236,6 +236,38 @@ async def test_an_actor_is_found_whatever_the_case_of_their_id(
         assert found[0] and found[0] == found[1], path
 
 
+async def test_an_item_of_none_of_the_tenants_events_is_named(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Filtered by a mistyped id, or by an item of another tenant, the trail and the history
+    answered an empty list, which reads as "nothing ever happened to it": 404 naming
+    item_id, as for a cycle. A's key result is no item of B's (the same ids, B's own log);
+    the tenant's own id is the item of the history's lines of settings and access."""
+    kr, position = await fresh_key_result(client, world)
+    for path in ("history", "audit", "audit.csv", "audit.jsonl"):
+        for side, item in ((world.a, str(uuid.uuid4())), (world.b, kr)):
+            answer = await client.get(
+                f"/api/v1/tenants/{side.tenant.id}/{path}",
+                headers=side.auth("client_admin"),
+                params={"item_id": item},
+            )
+            assert answer.status_code == 404, (path, answer.text)
+            assert [e["field"] for e in answer.json()["errors"]] == ["item_id"]
+        mine = await client.get(
+            f"/api/v1/tenants/{world.a.tenant.id}/{path}",
+            headers=world.a.auth("client_admin"),
+            params={"item_id": kr},
+        )
+        assert mine.status_code == 200, (path, mine.text)
+    tenant = str(world.a.tenant.id)
+    lines = await client.get(
+        f"/api/v1/tenants/{tenant}/history",
+        headers=world.a.auth("client_admin"),
+        params={"item_id": tenant, "min_position": position},
+    )
+    assert lines.status_code == 200, lines.text
+
+
 async def test_audit_trail_as_pages_csv_and_json_lines(
     client: httpx.AsyncClient, world: World
 ) -> None:

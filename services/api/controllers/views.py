@@ -33,7 +33,7 @@ from services.api.dependencies import (
     within_log,
 )
 from services.api.pagination import Cursor, Limit, encode_cursor, position_after
-from services.api.problems import InvalidQueryError
+from services.api.problems import InvalidQueryError, NotFoundError
 from services.api.schemas.common import Page
 from services.api.schemas.views import ChainReportOut, DirectoryOut, Person
 from services.api.security import requires_export, requires_read, requires_read_audit
@@ -129,6 +129,18 @@ def _actor(actor: str | None) -> str | None:
     )
 
 
+async def _check_item(
+    runtime: RuntimeDep, tenant_id: UUID, item_id: UUID | None, *, tenant_lines: bool = False
+) -> None:
+    """404 naming item_id for an item of none of the tenant's events (a mistyped or another
+    tenant's id read as "nothing happened to it"); the history's lines of settings and
+    access have the tenant's own id (`tenant_lines`)."""
+    if item_id is None or (tenant_lines and item_id == tenant_id):
+        return
+    if not await read.item_in_log(runtime.pool, tenant_id, item_id):
+        raise NotFoundError(f"no item {item_id} in this tenant's log", field="item_id")
+
+
 class AuditFilters(msgspec.Struct, frozen=True, kw_only=True):
     actor: str | None
     stream_id: UUID | None
@@ -212,6 +224,7 @@ class ViewController(Controller):
             )
         actor = _actor(actor)
         first, after = query_range(since, until, await runtime.zone(tenant_id))
+        await _check_item(runtime, tenant_id, item_id, tenant_lines=True)
         await caught_up(runtime, tenant_id, min_position, "history")
         lines = await read.history(
             runtime.pool, tenant_id, item_id=item_id, actor=actor, kind=kind,
@@ -239,6 +252,7 @@ class ViewController(Controller):
         first, after = query_range(since, until, await runtime.zone(tenant_id))
         _check_topic(topic)
         actor = _actor(actor)
+        await _check_item(runtime, tenant_id, item_id)
         await caught_up(runtime, tenant_id, min_position, None)  # the trail is the log
         entries = await read.audit(
             runtime.system.repository, tenant_id, actor=actor, stream_id=item_id, topic=topic,
@@ -262,6 +276,7 @@ class ViewController(Controller):
         first, after = query_range(since, until, await runtime.zone(tenant_id))
         _check_topic(topic)
         actor = _actor(actor)
+        await _check_item(runtime, tenant_id, item_id)
         filters = AuditFilters(
             actor=actor, stream_id=item_id, topic=topic, since=first, until=after
         )
@@ -288,6 +303,7 @@ class ViewController(Controller):
         first, after = query_range(since, until, await runtime.zone(tenant_id))
         _check_topic(topic)
         actor = _actor(actor)
+        await _check_item(runtime, tenant_id, item_id)
         filters = AuditFilters(
             actor=actor, stream_id=item_id, topic=topic, since=first, until=after
         )

@@ -723,6 +723,10 @@ _HISTORY: M = {
     },
     "kind.key_result.target_revised": {"it": "Revisioni del traguardo", "en": "Target revisions"},
     "kind.kpi.measured": {"it": "Misure degli indicatori", "en": "KPI measurements"},
+    "kind.kpi.measurement_corrected": {
+        "it": "Correzioni di misure degli indicatori",
+        "en": "KPI measurement corrections",
+    },
     "kind.cycle.score_adjusted": {"it": "Punteggi modificati", "en": "Score changes"},
     "as_of.heading": {"it": "Com'era in un giorno", "en": "As it stood on a day"},
     "as_of.help": {

@@ -25,7 +25,7 @@ from services.portal.i18n import Locale, Measured
 ITEM_KINDS = ("cycle", "objective", "key_result", "kpi", "tenant", "access")
 CHANGE_KINDS = (
     "key_result.check_in_corrected", "key_result.target_revised", "cycle.score_adjusted",
-    "kpi.measured",
+    "kpi.measured", "kpi.measurement_corrected",
 )  # fmt: skip
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

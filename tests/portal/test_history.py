@@ -142,6 +142,25 @@ async def test_a_day_s_values_as_known_today(open_page: Opener, portal: PortalSe
     await expect(kr.locator(".kr-value")).to_have_text("30 ordini")
 
 
+async def test_the_timeline_offers_the_corrections_of_a_kpi(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """An auditor asking which values were corrected, and why, finds a KPI's corrected
+    measurement: the kinds offered named only a key result's check-in corrections, and the
+    demo's one correction (of a KPI) was in none of them."""
+    page = await open_page()
+    await sign_in(page, d.GIULIA)
+    await page.goto(f"/t/{d.TENANT_ID}/history")
+    await page.get_by_label("Tipo", exact=True).select_option(
+        label="Correzioni di misure degli indicatori"
+    )
+    await page.get_by_role("button", name="Filtra").click()
+    lines = page.locator("ol.timeline li")
+    await expect(lines).to_have_count(1)
+    await expect(lines.first).to_contain_text("indicatore 'Soddisfazione clienti (CSAT)'")
+    await expect(lines.first).to_contain_text("errore di battitura: il sondaggio riportava")
+
+
 async def test_the_timeline_filters_diffs_and_downloads(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 
+from tenants import users
 from tenants import validation as valid
 from tenants.db import Conn, in_tenant, tenant_transaction
 from tenants.errors import (
@@ -169,13 +170,8 @@ async def invite_member(
     clean_name = valid.name(display_name, "display_name")
     clean_role = valid.role(role, MEMBERSHIP_ROLES)
     async with in_tenant(on, [tenant_id]) as conn:
-        made = await conn.fetchval(
-            "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)"
-            " ON CONFLICT (email) DO NOTHING RETURNING id",
-            uuid4(), clean_email, clean_name,
-        )  # fmt: skip
-        user_id = made or await conn.fetchval("SELECT id FROM users WHERE email = $1", clean_email)
-        if made is None:
+        user_id, made = await users.account_for(conn, clean_email, clean_name)
+        if not made:
             await may_add_account(conn, user_id, inviter, tenant_id)
         return await _insert_membership(conn, tenant_id, user_id, clean_role, person="email")
 

@@ -73,6 +73,21 @@ async def create_user(
     return from_row(User, row)
 
 
+async def account_for(conn: asyncpg.Connection, email: str, display_name: str) -> tuple[UUID, bool]:
+    """The id of the account with this email, made without a password if none has it, in
+    the caller's transaction (what it is made for failing, it goes too), and whether it was
+    made now."""
+    clean_email, clean_name = valid.email(email), valid.name(display_name, "display_name")
+    made = await conn.fetchval(
+        "INSERT INTO users (id, email, display_name) VALUES ($1, $2, $3)"
+        " ON CONFLICT (email) DO NOTHING RETURNING id",
+        uuid4(), clean_email, clean_name,
+    )  # fmt: skip
+    if made is not None:
+        return made, True
+    return await conn.fetchval("SELECT id FROM users WHERE email = $1", clean_email), False
+
+
 async def get_user(pool: asyncpg.Pool, user_id: UUID) -> User:
     """The user, or UnknownUserError."""
     row = await pool.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)

@@ -11,6 +11,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,6 +104,34 @@ async def admin(admin_dsn: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(admin_dsn)
     yield conn
     await conn.close()
+
+
+@asynccontextmanager
+async def consultancy_roles_failing(admin_dsn: str, email_prefix: str) -> AsyncIterator[None]:
+    """For the block, giving a consultancy role fails (a trigger raises) for the accounts
+    whose email begins with `email_prefix`: a failure forced after their account is made,
+    before their role is."""
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f"""
+            CREATE FUNCTION okr_test_role_fails() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT FROM users WHERE id = NEW.user_id
+                            AND starts_with(email, '{email_prefix}')) THEN
+                    RAISE EXCEPTION 'a failure forced between an account and its role';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER okr_test_role_fails BEFORE INSERT ON consultancy_members
+                FOR EACH ROW EXECUTE FUNCTION okr_test_role_fails();
+        """)  # fmt: skip
+        yield
+    finally:
+        await conn.execute(
+            "DROP TRIGGER IF EXISTS okr_test_role_fails ON consultancy_members;"
+            " DROP FUNCTION IF EXISTS okr_test_role_fails()"
+        )
+        await conn.close()
 
 
 async def until_a_backend_waits_for_a_lock(system: System, running: asyncio.Future[Any]) -> None:

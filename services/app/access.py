@@ -42,7 +42,10 @@ Made = tuple[T, AccessChange | None]
 Change = Callable[[asyncpg.Connection, Tenant], Awaitable[Made[T]]]
 Reach = tuple[T, Role | None, Role | None]
 """What a change of a consultancy role hands back, and the role before and after it."""
-ConsultancyChange = Callable[[asyncpg.Connection], Awaitable[Reach[T]]]
+ConsultancyChange = Callable[[asyncpg.Connection, UUID], Awaitable[Reach[T]]]
+"""A change of a user's consultancy role, given the transaction and the user's id."""
+Account = Callable[[asyncpg.Connection], Awaitable[UUID]]
+"""The id of a user found (or made) in a change's transaction."""
 TenantEvent = Callable[[Context, Tenant, UUID, Role | None, Role | None], AccessChange | None]
 """What a consultancy command records in one of its tenants, from the person's reach of it
 before and after (None: nothing)."""
@@ -192,35 +195,37 @@ class AccessCommands(Commands):
         inviter: Principal,
     ) -> ConsultancyMember:
         """Make the person with this email a consultancy admin or a consultant, an account
-        without a password made if new (nothing made for a role not of a consultancy). An
+        without a password made if new, in the role's transaction: a refusal or a failure
+        leaves no account behind (nor is one made for a role not of a consultancy). An
         account that exists is added only if `inviter` manages all it reaches, as in a
         tenant's invitation (memberships.may_add_account)."""
         valid.role(role, CONSULTANCY_ROLES)
-        pool = self.repository.store.pool
-        user = await users.find_user_by_email(pool, email)
-        if user is None:
-            user = await users.create_user(pool, email, display_name)
-        else:
-            await memberships.may_add_account(pool, user.id, inviter.id, None)
-        return await self.add_consultancy_member(consultancy_id, user.id, role, inviter.actor)
+
+        async def account(conn: asyncpg.Connection) -> UUID:
+            user_id, made = await users.account_for(conn, email, display_name)
+            if not made:
+                await memberships.may_add_account(conn, user_id, inviter.id, None)
+            return user_id
+
+        return await self.add_consultancy_member(consultancy_id, account, role, inviter.actor)
 
     async def add_consultancy_member(
-        self, consultancy_id: UUID, user_id: UUID, role: Role | str, actor: str
+        self, consultancy_id: UUID, user: UUID | Account, role: Role | str, actor: str
     ) -> ConsultancyMember:
         """Make the user a consultancy admin or a consultant (see _in_consultancy)."""
 
-        async def add(conn: asyncpg.Connection) -> Reach[ConsultancyMember]:
+        async def add(conn: asyncpg.Connection, user_id: UUID) -> Reach[ConsultancyMember]:
             member = await memberships.add_consultancy_member(conn, consultancy_id, user_id, role)
             return member, None, member.role
 
-        return await self._in_consultancy(consultancy_id, user_id, actor, add)
+        return await self._in_consultancy(consultancy_id, user, actor, add)
 
     async def change_consultancy_role(
         self, consultancy_id: UUID, user_id: UUID, role: Role | str, actor: str
     ) -> ConsultancyMember:
         """Give a consultancy member the other consultancy role (never the last admin's)."""
 
-        async def change(conn: asyncpg.Connection) -> Reach[ConsultancyMember]:
+        async def change(conn: asyncpg.Connection, _: UUID) -> Reach[ConsultancyMember]:
             before = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
             member = await memberships.change_consultancy_role(conn, consultancy_id, user_id, role)
             if before == Role.CONSULTANCY_ADMIN:
@@ -235,7 +240,7 @@ class AccessCommands(Commands):
         """Take the user out of the consultancy (never its last admin): its consultant
         memberships stop granting, and an admin's reach of every tenant ends."""
 
-        async def remove(conn: asyncpg.Connection) -> Reach[None]:
+        async def remove(conn: asyncpg.Connection, _: UUID) -> Reach[None]:
             before = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
             await memberships.remove_consultancy_member(conn, consultancy_id, user_id)
             if before == Role.CONSULTANCY_ADMIN:
@@ -261,7 +266,7 @@ class AccessCommands(Commands):
         """A password link for a member of the consultancy (see make_password_link),
         recorded in the log of every client they reach: its maker could use it there."""
 
-        async def make(conn: asyncpg.Connection) -> Reach[PasswordLink]:
+        async def make(conn: asyncpg.Connection, _: UUID) -> Reach[PasswordLink]:
             role = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
             link = await password_links.make_password_link(conn, user_id, maker)
             return link, role, role
@@ -271,7 +276,7 @@ class AccessCommands(Commands):
     async def _in_consultancy(
         self,
         consultancy_id: UUID,
-        user_id: UUID,
+        user: UUID | Account,
         actor: str,
         change: ConsultancyChange[T],
         event_of: TenantEvent = _reach_changed,
@@ -280,15 +285,18 @@ class AccessCommands(Commands):
         consultancy whose reach by the user it changes an AccessChange (or what `event_of`
         makes of the reach before and after), in one transaction: an admin reaches every
         tenant; a consultant the tenants it is a member of, while it belongs to the
-        consultancy. Tenants made meanwhile wait (directory.lock_consultancy)."""
+        consultancy. Tenants made meanwhile wait (directory.lock_consultancy). The user is
+        an id, or the Account that finds or makes them in the transaction (an account made
+        for a change that fails goes with it)."""
         positions: dict[UUID, int] = {}
         async with transaction(self.repository.store.pool, admit_sql([])) as conn:
             await directory.lock_consultancy(conn, consultancy_id, alone=True)
             tenant_ids = await directory.consultancy_tenant_ids(conn, consultancy_id)
             await conn.execute(admit_sql(tenant_ids))
             tenants = await directory.locked_tenants(conn, tenant_ids)
+            user_id = user if isinstance(user, UUID) else await user(conn)
             held = await memberships.locked_roles(conn, user_id, tenant_ids)
-            result, before, after = await change(conn)
+            result, before, after = await change(conn, user_id)
             for tenant in tenants:  # each its own append: its log, its key
                 was, now = _reach(before, held.get(tenant.id)), _reach(after, held.get(tenant.id))
                 ctx = Context(tenant_id=tenant.id, actor=actor, grants=tuple(tenant_ids))

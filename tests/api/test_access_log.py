@@ -18,6 +18,7 @@ from tenants.tokens import issue_access_token
 from tenants.users import find_user_by_email, set_password
 from tests.api.builders import World, an_email
 from tests.api.test_tenancy import a_new_tenant, bearer
+from tests.conftest import consultancy_roles_failing
 
 ACCESS = "okr.AccessChange.Created"
 ADMIN = "Consultancy_Admin"
@@ -529,3 +530,27 @@ async def test_the_last_consultancy_admin_who_can_sign_in_stays(
     await set_password(system.pool, UUID(ids["bea"]), "un'altra frase lunga")
     left = await client.delete(f"{members}/{ids['ada']}", headers=world.admin())
     assert left.status_code == 204, left.text
+
+
+async def test_an_invitation_to_a_consultancy_that_fails_leaves_no_account(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """The account of a person invited to a consultancy was made, and committed, before
+    their role: a failure between the two left an account with no role, which a second
+    invitation then took for someone else's. Both are one transaction: nothing is left."""
+    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
+    admin = world.a.auth("consultancy_admin")
+    email = an_email("doomed")
+    heads = {world.a.tenant.id: await system.store.head(world.a.tenant.id)}
+    async with consultancy_roles_failing(system.admin_dsn, "doomed."):
+        for role in ("consultant", "consultancy_admin"):
+            failed = await client.post(
+                members, headers=admin, json={"email": email, "display_name": "D", "role": role}
+            )
+            assert failed.status_code == 500, failed.text
+            assert await find_user_by_email(system.pool, email) is None, role
+    assert {t: await system.store.head(t) for t in heads} == heads
+    made = await client.post(
+        members, headers=admin, json={"email": email, "display_name": "D", "role": "consultant"}
+    )
+    assert made.status_code == 201, made.text

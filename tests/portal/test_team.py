@@ -19,7 +19,8 @@ from playwright.async_api import expect
 from services import demo_data as d
 from services.read import audit_entries
 from tenants.memberships import add_consultancy_member, add_membership, list_consultancy_people
-from tenants.users import create_user
+from tenants.users import create_user, find_user_by_email
+from tests.conftest import consultancy_roles_failing
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import Client, a_client_of, a_consultancy_of_its_own
 
@@ -371,3 +372,28 @@ async def test_an_admin_who_steps_down_lands_home_not_on_a_403(
     assert (await answer.value).status == 303
     await expect(page.locator("h1")).to_have_text("Portafoglio clienti")
     assert (await roles_in(portal, consultancy))[admin.email] == "consultant"
+
+
+async def test_an_invitation_that_fails_leaves_no_account_behind(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The invited person's account was made and kept before their role was given: a
+    failure in between (forced here by a trigger) left an account with no role. Made in one
+    transaction, it goes with the role: the error page, and nothing left; sent again once
+    the failure is gone, the invitation makes both."""
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
+    email = f"doomed-{consultancy.hex[:8]}@consulenze.example"
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/consultancies/{consultancy}/people")
+    async with consultancy_roles_failing(portal.system.admin_dsn, "doomed-"):
+        async with page.expect_response(lambda r: r.request.method == "POST") as answer:
+            await invite(page, "Dora Persa", email, "Consulente")
+        assert (await answer.value).status == 500
+    assert await find_user_by_email(portal.system.pool, email) is None
+    assert email not in await roles_in(portal, consultancy)
+
+    await page.goto(f"/consultancies/{consultancy}/people")
+    await invite(page, "Dora Persa", email, "Consulente")
+    await expect(page.locator(".people-done")).to_have_text("Persona invitata.")
+    assert (await roles_in(portal, consultancy))[email] == "consultant"

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
+from domain import values
 from domain.access import API_KEY, MADE, MEMBER, PASSWORD_LINK, TENANT, AccessChange
 from services import read
 from services.app.base import Commands, Context
@@ -46,19 +47,33 @@ ConsultancyChange = Callable[[asyncpg.Connection, UUID], Awaitable[Reach[T]]]
 """A change of a user's consultancy role, given the transaction and the user's id."""
 Account = Callable[[asyncpg.Connection], Awaitable[UUID]]
 """The id of a user found (or made) in a change's transaction."""
-TenantEvent = Callable[[Context, Tenant, UUID, Role | None, Role | None], AccessChange | None]
+TenantEvent = Callable[
+    [Context, Tenant, UUID, Role | None, Role | None, str | None], AccessChange | None
+]
 """What a consultancy command records in one of its tenants, from the person's reach of it
-before and after (None: nothing)."""
+before and after, and the author's reason (None: nothing)."""
 
 
 def _reach_changed(
-    ctx: Context, tenant: Tenant, user_id: UUID, was: Role | None, now: Role | None
+    ctx: Context,
+    tenant: Tenant,
+    user_id: UUID,
+    was: Role | None,
+    now: Role | None,
+    reason: str | None,
 ) -> AccessChange | None:
-    return None if was == now else _event(ctx, tenant, MEMBER, user_id, was, now)
+    if was == now:
+        return None
+    return _event(ctx, tenant, MEMBER, user_id, was, now, reason=reason)
 
 
 def _link_made(
-    ctx: Context, tenant: Tenant, user_id: UUID, was: Role | None, now: Role | None
+    ctx: Context,
+    tenant: Tenant,
+    user_id: UUID,
+    was: Role | None,
+    now: Role | None,
+    reason: str | None,
 ) -> AccessChange | None:
     return None if now is None else _event(ctx, tenant, PASSWORD_LINK, user_id, None, MADE)
 
@@ -235,10 +250,13 @@ class AccessCommands(Commands):
         return await self._in_consultancy(consultancy_id, user_id, actor, change)
 
     async def remove_consultancy_member(
-        self, consultancy_id: UUID, user_id: UUID, actor: str
+        self, consultancy_id: UUID, user_id: UUID, actor: str, reason: str | None = None
     ) -> None:
         """Take the user out of the consultancy (never its last admin): its consultant
-        memberships stop granting, and an admin's reach of every tenant ends."""
+        memberships stop granting, and an admin's reach of every tenant ends. `reason`, the
+        author's why when given, is recorded in each tenant whose reach it changes; checked
+        first, so a bad one is refused where it would be recorded nowhere too."""
+        reason = values.optional_reason(reason)
 
         async def remove(conn: asyncpg.Connection, _: UUID) -> Reach[None]:
             before = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
@@ -247,7 +265,7 @@ class AccessCommands(Commands):
                 await _an_admin_left(conn, consultancy_id, user_id)
             return None, before, None
 
-        await self._in_consultancy(consultancy_id, user_id, actor, remove)
+        await self._in_consultancy(consultancy_id, user_id, actor, remove, reason=reason)
 
     async def erase_tenant(self, tenant_id: UUID, confirm: str, actor: str) -> ErasedTenant:
         """Erase a suspended tenant for good (directory.erase_tenant), with the accounts of
@@ -280,12 +298,14 @@ class AccessCommands(Commands):
         actor: str,
         change: ConsultancyChange[T],
         event_of: TenantEvent = _reach_changed,
+        *,
+        reason: str | None = None,
     ) -> T:
         """Run a change of the user's consultancy role, and record in each tenant of the
         consultancy whose reach by the user it changes an AccessChange (or what `event_of`
-        makes of the reach before and after), in one transaction: an admin reaches every
-        tenant; a consultant the tenants it is a member of, while it belongs to the
-        consultancy. Tenants made meanwhile wait (directory.lock_consultancy). The user is
+        makes of the reach before and after), with `reason`, in one transaction: an admin
+        reaches every tenant; a consultant the tenants it is a member of, while it belongs
+        to the consultancy. Tenants made meanwhile wait (directory.lock_consultancy). The user is
         an id, or the Account that finds or makes them in the transaction (an account made
         for a change that fails goes with it)."""
         positions: dict[UUID, int] = {}
@@ -300,7 +320,7 @@ class AccessCommands(Commands):
             for tenant in tenants:  # each its own append: its log, its key
                 was, now = _reach(before, held.get(tenant.id)), _reach(after, held.get(tenant.id))
                 ctx = Context(tenant_id=tenant.id, actor=actor, grants=tuple(tenant_ids))
-                made = event_of(ctx, tenant, user_id, was, now)
+                made = event_of(ctx, tenant, user_id, was, now, reason)
                 if made is not None:
                     positions[tenant.id] = (await self.save(ctx, made, conn=conn))[-1]
         for tenant_id, position in positions.items():

@@ -346,8 +346,8 @@ async def test_every_change_of_a_tenant_s_access_or_settings_may_say_why(
 ) -> None:
     """A reason given with a change is in its event and at the end of its history line;
     the requests without a body (a removal, a revocation, a suspension) take one as an
-    optional body. A change of the consultancy's own people takes none: it would be
-    written in every client's log, for its people to read."""
+    optional body. An invitation to the consultancy takes none (its removal does: see
+    test_a_consultancy_member_removed_with_a_reason_says_it_in_each_client_s_log)."""
     tenant = await a_new_tenant(client, world)
     admin = world.a.auth("consultancy_admin")
     users, keys = f"/api/v1/tenants/{tenant}/users", f"/api/v1/tenants/{tenant}/api-keys"
@@ -554,3 +554,49 @@ async def test_an_invitation_to_a_consultancy_that_fails_leaves_no_account(
         members, headers=admin, json={"email": email, "display_name": "D", "role": "consultant"}
     )
     assert made.status_code == 201, made.text
+
+
+async def test_a_consultancy_member_removed_with_a_reason_says_it_in_each_client_s_log(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Removing a person from the consultancy took no reason, where every other change of
+    access may say why: the removal's optional body gives one, kept in the log of each
+    client whose reach it changes and said at the end of its history line, as a tenant's
+    removal says its own. A bad reason is refused naming it and changes nothing, even for
+    a consultant whose leaving would be written nowhere."""
+    tenant = UUID(await a_new_tenant(client, world))
+    admin = world.a.auth("consultancy_admin")
+    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
+    nora = {"email": an_email("nora"), "display_name": "Nora", "role": "consultancy_admin"}
+    nora_id = (await client.post(members, headers=admin, json=nora)).json()["user_id"]
+    tea = {"email": an_email("tea"), "display_name": "Tea", "role": "consultant"}
+    tea_id = (await client.post(members, headers=admin, json=tea)).json()["user_id"]
+    heads = {t: await system.store.head(t) for t in (tenant, world.a.tenant.id)}
+
+    for who in (nora_id, tea_id):
+        for reason, rule in (("   ", "empty"), ("x" * 1001, "too_long"), (7, "wrong_type")):
+            bad = await client.request(
+                "DELETE", f"{members}/{who}", headers=admin, json={"reason": reason}
+            )
+            assert bad.status_code == 422, bad.text
+            assert [(e["field"], e["rule"]) for e in bad.json()["errors"]] == [("reason", rule)]
+    assert {t: await system.store.head(t) for t in heads} == heads
+    listed = await client.get(members, headers=admin)
+    assert {nora_id, tea_id} <= {m["user_id"] for m in listed.json()["items"]}
+
+    left = await client.request(
+        "DELETE", f"{members}/{nora_id}", headers=admin, json={"reason": "  moved to Milan  "}
+    )
+    assert left.status_code == 204, left.text
+    for tenant_id, head in heads.items():
+        logged = (await changes(client, str(tenant_id), admin))[-1]
+        assert logged["position"] == head + 1
+        assert (logged["payload"]["subject_id"], logged["payload"]["reason"]) == (
+            nora_id, "moved to Milan"
+        )  # fmt: skip
+        said = await lines(client, str(tenant_id), admin, head + 1)
+        assert said[0] == (
+            f"Nora removed by {ADMIN} (role consultancy admin); reason: 'moved to Milan'"
+        )
+    gone = await client.delete(f"{members}/{tea_id}", headers=admin)  # no body: no reason
+    assert gone.status_code == 204, gone.text

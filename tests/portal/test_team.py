@@ -22,7 +22,7 @@ from tenants.memberships import add_consultancy_member, add_membership, list_con
 from tenants.users import create_user, find_user_by_email
 from tests.conftest import consultancy_roles_failing
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
-from tests.portal.world import Client, a_client_of, a_consultancy_of_its_own
+from tests.portal.world import Client, a_client_of, a_consultancy_of_its_own, projected
 
 NEW_PASSWORD = "una frase abbastanza lunga"
 
@@ -175,7 +175,9 @@ async def test_a_role_changed_and_a_member_removed_are_in_each_client_s_log(
 ) -> None:
     """A consultant made admin reaches every client: each client's log records it, from
     what to what, by whom; the same role again records nothing and says so; removed, the
-    person reaches none of them (each log records it), and their assignment grants nothing."""
+    person reaches none of them (each log records it, with the reason given, which a client's
+    history says: a reason with nothing to read is refused beside its field, changing
+    nothing), and their assignment grants nothing."""
     consultancy, admin = await a_consultancy_of_its_own(portal.system)
     ferramenta = await a_client_of(portal.system, consultancy, "Ferramenta Rossa")
     vetreria = await a_client_of(portal.system, consultancy, "Vetreria Blu")
@@ -212,6 +214,16 @@ async def test_a_role_changed_and_a_member_removed_are_in_each_client_s_log(
 
     row = row_of(page, "Carla Neri")
     await row.locator(".member-remove summary").click()
+    await row.get_by_label("Motivo (facoltativo)").fill("\u200b")  # nothing to read: refused
+    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        await row.get_by_role("button", name="Togli Carla Neri dalla consulenza").click()
+    assert (await answer.value).status == 422
+    await expect(page.locator(f"#member-{carla.id}-reason-error")).to_contain_text(
+        "nulla da leggere"
+    )
+    assert await heads(portal, ferramenta, vetreria) == before
+    row = row_of(page, "Carla Neri")
+    await row.get_by_label("Motivo (facoltativo)").fill("Passa a un altro studio")
     await row.get_by_role("button", name="Togli Carla Neri dalla consulenza").click()
     await expect(page.locator(".people-done")).to_have_text("Accesso tolto.")
     await expect(row_of(page, "Carla Neri")).to_have_count(0)
@@ -221,6 +233,12 @@ async def test_a_role_changed_and_a_member_removed_are_in_each_client_s_log(
     assert await access_changes(portal, vetreria, before[1]) == [
         ("member", who, "consultancy_admin", None, admin.actor)
     ]
+    await projected(portal.system, ferramenta.id)
+    await page.goto(f"/t/{ferramenta.id}/history?kind=access")
+    await expect(page.locator("ol.timeline li").first).to_contain_text("accesso tolto a Carla Neri")
+    await expect(page.locator("ol.timeline li").first).to_contain_text(
+        "motivo: 'Passa a un altro studio'"
+    )
     assert carla.email not in await roles_in(portal, consultancy)
     gone = await open_page()
     await sign_in(gone, carla)

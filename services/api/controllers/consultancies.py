@@ -280,13 +280,16 @@ class ConsultancyController(Controller):
         user_id: FromPath[UUID],
         principal: PrincipalDep,
         okr: OkrDep,
+        data: JSONBody[OptionalReasonIn | None] = None,
     ) -> None:
         """The person leaves the consultancy: an admin's reach of every client ends, and a
         consultant's memberships stop granting (each change recorded in that tenant's log).
-        Their account stays. The consultancy's last admin cannot be removed. (A change of
-        the consultancy's own people takes no reason: it would be written in every client's
-        log, for its people to read.)"""
-        await okr.access.remove_consultancy_member(consultancy_id, user_id, principal.actor)
+        Their account stays. The consultancy's last admin cannot be removed. The body may
+        say why: `{"reason": "..."}`, kept with the change in the log of each client whose
+        reach it changes, read there by whoever may read its audit trail."""
+        await okr.access.remove_consultancy_member(
+            consultancy_id, user_id, principal.actor, reason_of(data)
+        )
 
     @post(
         "/{consultancy_id:uuid}/members/{user_id:uuid}/password-link",

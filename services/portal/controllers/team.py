@@ -4,11 +4,11 @@ As a company's people page (services.portal.controllers.people), through the API
 commands: a consultancy admin (or a platform admin) invites a person as a consultancy admin
 or a consultant, changes their role, removes them, and makes the one-time link with which
 one invited chooses a password (shown once). Each change is recorded in the log of every
-client whose reach by the person it changes (services.app.access._in_consultancy), and takes
-no reason: it would be written in every client's log. A consultant reaches only the clients
-where they are assigned (a membership as consultant, given on the client's people page):
-the page lists them. A refusal (an email of no shape, a person of the consultancy already,
-its last admin leaving) is said beside its field, and changes nothing.
+client whose reach by the person it changes (services.app.access._in_consultancy); a removal
+may say why, as a company's does (its other changes take no reason). A consultant reaches
+only the clients where they are assigned (a membership as consultant, given on the client's
+people page): the page lists them. A refusal (an email of no shape, a person of the
+consultancy already, its last admin leaving) is said beside its field, and changes nothing.
 
 A consultant of the consultancy, or a person of one of its clients, gets the 403 page; anyone
 else the 404 page, as for a consultancy that does not exist.
@@ -165,18 +165,19 @@ class TeamController(Controller):
         viewer: ViewerDep,
         consultancy: ConsultancyDep,
         user_id: FromPath[str],
-        form: FormDep,  # (the CSRF token and the Origin, checked as for every POST)
+        form: FormDep,
     ) -> Response[Any]:
         """Take a member out of the consultancy: they reach none of its clients any more
-        (their assignments stay, granting nothing); their account stays."""
+        (their assignments stay, granting nothing); their account stays. A reason, if
+        given, is in the log of each client whose reach it changes."""
         member = parse_id(user_id)
-        planned = Planned("remove", str(member), {}, locale)
+        planned = Planned("remove", str(member), typed(form, ("reason",)), locale)
         done = await run_access_change(
             portal, planned, None,
             _unpositioned(portal.app.access.remove_consultancy_member(
-                consultancy.id, member, viewer.actor
+                consultancy.id, member, viewer.actor, planned.typed["reason"] or None
             )),
-            {}, _words,
+            {"reason": "reason"}, _words,
         )  # fmt: skip
         if done is None:
             return await _page(

@@ -8,16 +8,18 @@ table, claim, joined transaction and expiry).
   recorded nothing and released it, so the form, fixed, is sent with it and runs.
 - Kept: the first POST of an id in a tenant, by a signed-in member of it, claims the key
   ``form <path> <id>`` of that person in that tenant, with a hash of its fields (the CSRF
-  token aside), and runs in a transaction that its events and directory changes join
-  (JOINED). Its answer, a 303 redirect, is kept in that transaction, and of it only its
-  Location: never a cookie, so a key or a link shown once is not kept, nor shown again.
-  Any other answer (a refused form re-shown, an error page) recorded nothing: it is rolled
-  back and the id released.
+  token aside); in a consultancy (its people's page), by one who manages its people, the
+  same key among that person's platform keys (its path names the consultancy). It runs
+  in a transaction that its events and directory changes join (JOINED). Its answer, a
+  303 redirect, is kept in that transaction, and of it only its Location: never a cookie,
+  so a key or a link shown once is not kept, nor shown again. Any other answer (a refused
+  form re-shown, an error page) recorded nothing: it is rolled back and the id released.
 - Checked: the same id with the same fields again lands where the first landed (its 303),
   recording nothing; while the first still runs, it waits for it (IN_FLIGHT_WAIT) and lands
   there too, or is told that the form is still being recorded (409). The same id with other
   fields (a page kept open, changed, sent again) is told the form was sent (409).
-  Another person's id, or one of another tenant, is another key: it runs as its own.
+  Another person's id, or one of another tenant or consultancy, is another key: it runs
+  as its own.
 - Expire: with the API's keys (idempotency_ttl_hours).
 - Not covered: Back to a page and the same form sent again. Every page is no-store (a
   tenant's figures are kept in no cache), so the browser fetches the page again on Back:
@@ -26,8 +28,8 @@ table, claim, joined transaction and expiry).
   itself sent again (reloading the page a refused or a slow form answered).
 - Without the field (a page opened before this was deployed, a hand-made POST) a form runs
   as it did, unprotected (its CSRF token is checked as ever): refusing it would lose what
-  was typed in a page left open. Forms outside a tenant (sign-in, language, choosing a
-  password) keep nothing.
+  was typed in a page left open. Forms outside a tenant or a consultancy (sign-in,
+  language, choosing a password) keep nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode
 from uuid import UUID
@@ -70,6 +73,7 @@ from services.portal.dependencies import provide_optional_viewer
 from services.portal.portal import Portal
 from services.portal.sessions import CSRF_FIELD, SUBMISSION_FIELD, SUBMITTED
 from tenants.principal import Principal
+from tenants.roles import Permission
 
 IN_FLIGHT_WAIT = 15.0
 """How long a second submission waits for the first to answer (its waits for the views
@@ -79,7 +83,8 @@ _FORM = "application/x-www-form-urlencoded"
 
 
 class SubmissionMiddleware(ASGIMiddleware):
-    """Run a tenant's form once for its submission id; replay its first answer after."""
+    """Run a tenant's or a consultancy's form once for its submission id; replay its first
+    answer after."""
 
     scopes = (ScopeType.HTTP,)
 
@@ -92,8 +97,8 @@ class SubmissionMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         scope = cast("HTTPScope", scope)
-        tenant_id = _tenant_of(scope)
-        if tenant_id is None:
+        where = _where(scope)
+        if where is None:
             await next_app(scope, receive, send)
             return
         try:
@@ -105,7 +110,7 @@ class SubmissionMiddleware(ASGIMiddleware):
         key = f"form {scope['path']} {submission}"
         viewer = None
         if _ID.fullmatch(submission) and len(key) <= MAX_KEY:
-            viewer = await self._member(scope, tenant_id)
+            viewer = await self._entitled(scope, where)
         if viewer is None:
             await next_app(scope, replaying(body), send)  # unprotected, as before
             return
@@ -113,6 +118,7 @@ class SubmissionMiddleware(ASGIMiddleware):
         sent = sorted((k, v) for k, v in fields if k not in (CSRF_FIELD, SUBMISSION_FIELD))
         digest = request_hash("POST", scope["path"], b"", urlencode(sent).encode(), raw=True)
         ttl = self.portal.settings.submissions_ttl
+        tenant_id = where.id if where.kind == TENANT else None  # (a consultancy's: the platform's)
         store = KeyStore(self.portal.system.pool, tenant_id, viewer.actor, ttl)
         found = await _claim(store, key, digest)
         if isinstance(found, Claimed):
@@ -128,21 +134,40 @@ class SubmissionMiddleware(ASGIMiddleware):
         else:
             await replay(found, send)
 
-    async def _member(self, scope: HTTPScope, tenant_id: UUID) -> Principal | None:
-        """The signed-in person, if they have a role in this tenant (else the page refuses
-        them, and nothing is kept)."""
+    async def _entitled(self, scope: HTTPScope, where: _Where) -> Principal | None:
+        """The signed-in person, if they have a role in this tenant, or manage this
+        consultancy's people (else the page refuses them, and nothing is kept)."""
         viewer = await provide_optional_viewer(Request(scope), self.portal)
-        return viewer if viewer is not None and viewer.role_in(tenant_id) is not None else None
+        if viewer is None:
+            return None
+        if where.kind == TENANT:
+            return viewer if viewer.role_in(where.id) is not None else None
+        return viewer if viewer.can_in_consultancy(where.id, Permission.MANAGE_USERS) else None
 
 
-def _tenant_of(scope: HTTPScope) -> UUID | None:
-    """The tenant of a POST to a tenant's page; None for anything else."""
+TENANT, CONSULTANCY = "tenant_id", "consultancy_id"
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The tenant, or the consultancy, whose page a form is of (`kind`: its path's name)."""
+
+    kind: str
+    id: UUID
+
+
+def _where(scope: HTTPScope) -> _Where | None:
+    """The tenant or the consultancy of a POST to one's page; None for anything else."""
     if scope["method"] != "POST":
         return None
-    try:
-        return UUID(str(scope.get("path_params", {}).get("tenant_id")))
-    except ValueError:
-        return None
+    params = scope.get("path_params", {})
+    for kind in (TENANT, CONSULTANCY):
+        if kind in params:
+            try:
+                return _Where(kind, UUID(str(params[kind])))
+            except ValueError:
+                return None
+    return None
 
 
 def _fields(scope: HTTPScope, body: bytes) -> list[tuple[str, str]]:

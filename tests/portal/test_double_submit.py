@@ -18,7 +18,13 @@ from playwright.async_api import expect
 from services.db import tenant_transaction
 from tenants import api_keys, memberships
 from tests.portal.conftest import Opener, PortalServer, sign_in
-from tests.portal.world import a_colleague, a_company_of_its_own, one_key_result
+from tests.portal.world import (
+    a_client_of,
+    a_colleague,
+    a_company_of_its_own,
+    a_consultancy_of_its_own,
+    one_key_result,
+)
 
 FIELD = "submission_id"
 
@@ -254,3 +260,54 @@ async def test_a_form_without_an_id_runs_as_it_did(open_page: Opener, portal: Po
     answers = await sent_twice(page, url, {**fields, "title": "Vecchia pagina"}, at_once=False)
     assert [a.status for a in answers] == [303, 303]
     assert await events_of(portal, client.id, "Objective.Created") == 2
+
+
+async def test_the_consultancy_s_people_forms_sent_twice_change_once(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The consultancy's people page had no protection, where a company's forms have it: an
+    invitation sent twice was refused 'already a person of the consultancy' the second
+    time, a removal sent twice the 404 page, a password link sent twice two links (the
+    second killing the first, on screen). Now each lands both times where the first
+    landed, changing once; the same id with other fields is told the form was sent."""
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
+    client = await a_client_of(portal.system, consultancy, "Ferramenta Rossa")
+    base = f"/consultancies/{consultancy}/people"
+    page = await open_page()
+    await sign_in(page, admin)
+
+    async def form_of(selector: str) -> dict[str, str]:
+        await page.goto(base)
+        return await hidden_of(page.locator(selector))
+
+    for who, at_once in (("piero", False), ("paola", True)):
+        fields = await form_of(".invite form")
+        invited = {"email": f"{who}-{consultancy.hex[:8]}@x.it", "name": who,
+                   "role": "consultancy_admin"}  # fmt: skip
+        answers = await sent_twice(page, f"{base}/invite", {**fields, **invited}, at_once=at_once)
+        assert landed_alike(answers).endswith("?done=invited")
+        assert sum("idempotent-replayed" in a.headers for a in answers) == 1
+    people = await memberships.list_consultancy_people(portal.system.pool, consultancy)
+    assert sorted(p.display_name for p in people) == sorted([admin.name, "paola", "piero"])
+    assert await events_of(portal, client.id, "AccessChange.Created") == 2  # one each
+
+    piero = next(p.user_id for p in people if p.display_name == "piero")
+    head = await portal.system.store.head(client.id)
+    fields = await form_of(f"form[action$='/{piero}/password-link']")
+    landed = landed_alike(
+        await sent_twice(page, f"{base}/{piero}/password-link", fields, at_once=True)
+    )
+    assert await portal.system.store.head(client.id) == head + 1  # one link, not two
+    await page.goto(landed)
+    await expect(page.locator(".shown-once input")).to_have_value(re.compile("welcome"))
+
+    fields = await form_of(f"form[action$='/{piero}/remove']")
+    url = f"{base}/{piero}/remove"
+    answers = await sent_twice(page, url, {**fields, "reason": "ha cambiato studio"},
+                               at_once=False)  # fmt: skip
+    assert landed_alike(answers).endswith("?done=removed")
+    assert await portal.system.store.head(client.id) == head + 2  # removed once
+    changed = await post(page, url, {**fields, "reason": "un altro motivo"})
+    assert changed.status == 409
+    assert "già stato inviato" in await changed.text()
+    assert await portal.system.store.head(client.id) == head + 2

@@ -17,13 +17,19 @@ from domain import values
 from domain.errors import InvalidValueError
 
 MEMBER, API_KEY, TENANT, PASSWORD_LINK = "member", "api_key", "tenant", "password_link"
-SUBJECTS = (MEMBER, API_KEY, TENANT, PASSWORD_LINK)
+PASSWORD = "password"  # noqa: S105 - the name of a subject, not a secret
+SUBJECTS = (MEMBER, API_KEY, TENANT, PASSWORD_LINK, PASSWORD)
 """What a change is about: a person's role in the tenant, an API key (its role), the tenant
 itself (its status), a link made with which a person without a password chooses one (who
-made it could have used it: the trail says who did)."""
+made it could have used it: the trail says who did), a person's password reset by an
+operator (who then knew it: the trail says who, never the password)."""
 MADE = "made"
 """A password link's `after`."""
-PEOPLE = (MEMBER, PASSWORD_LINK)
+RESET = "reset"
+"""A password's `after`, reset by an operator."""
+OPERATOR = "system:operator"
+"""The author of a password's reset by an operator who named no platform admin's account."""
+PEOPLE = (MEMBER, PASSWORD_LINK, PASSWORD)
 """Subjects whose subject_id is a person's."""
 ACTIVE, SUSPENDED = "active", "suspended"
 """A tenant's statuses."""

@@ -334,7 +334,7 @@ def _access_changed(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
     """A line about who may reach the tenant: a member's role (the member as an actor, named
     where the line is read), an API key, its status."""
     e: AccessChange.Created = record.event
-    field = {access.TENANT: "status", access.PASSWORD_LINK: "password_link"}.get(e.subject, "role")
+    field = _ACCESS_FIELDS.get(e.subject, "role")
     params = {"member": f"user:{e.subject_id}"} if e.subject in access.PEOPLE else {}
     if e.name is not None:
         params["name"] = e.name
@@ -343,9 +343,19 @@ def _access_changed(b: ProgressView, a: ProgressView, record: Recorded) -> Row:
     return _row(record, draft)
 
 
+_ACCESS_FIELDS = {
+    access.TENANT: "status",
+    access.PASSWORD_LINK: "password_link",
+    access.PASSWORD: "password",
+}
+"""What an access change changed, by its subject (a role, where none is named)."""
+
+
 def _access_template(e: AccessChange.Created) -> str:
     if e.subject == access.PASSWORD_LINK:
         return "access.password_link_made"
+    if e.subject == access.PASSWORD:
+        return "access.password_reset"
     if e.subject == access.TENANT:
         return "access.suspended" if e.after == access.SUSPENDED else "access.reactivated"
     if e.subject == access.API_KEY:

@@ -247,6 +247,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "password link for {member} made by {actor}",
         "it": "collegamento per la password di {member} creato da {actor}",
     },
+    "access.password_reset": {
+        "en": "password of {member} reset by {actor}",
+        "it": "password di {member} reimpostata da {actor}",
+    },
     "access.suspended": {
         "en": "'{title}' suspended by {actor}: its people and keys lost access",
         "it": "'{title}' sospesa da {actor}: le sue persone e chiavi non vi accedono più",

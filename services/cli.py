@@ -112,6 +112,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the new password from the first line of stdin instead of making one",
     )
+    reset.add_argument(
+        "--by",
+        metavar="EMAIL",
+        help="the platform admin who resets it, named as its author in the history of the"
+        " companies the person reaches (default: an operator)",
+    )
+    reset.add_argument("--reason", help="why, kept with the reset in those histories")
     serve = sub.add_parser("serve", help="serve the API (and run the projector) until SIGTERM")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (8000)")

@@ -370,13 +370,19 @@ async def users(args: argparse.Namespace, settings: Settings) -> int:
     """`okr users reset-password`: a person who forgot their password gets a new one from
     an operator (there is no mail to send a link with), who hands it over; every session
     and token of theirs ends, and they change it at /account. Its link-bound scope, if
-    any, stays (migration 0018)."""
+    any, stays (migration 0018). The reset is recorded in the log of every company they
+    reach (who reset it: `--by`'s platform admin, else an operator; why, with `--reason`),
+    never the password."""
     import getpass
     import secrets
 
+    from domain.access import OPERATOR
+    from domain.errors import DomainError
+    from domain.values import optional_reason
+    from services.app.access import AccessCommands
     from tenants.errors import TenancyError
     from tenants.ratelimit import LoginRateLimiter
-    from tenants.users import find_user_by_email, replace_password
+    from tenants.users import find_user_by_email
     from tenants.validation import password as valid_password
 
     made = not args.password_stdin
@@ -390,6 +396,10 @@ async def users(args: argparse.Namespace, settings: Settings) -> int:
         chosen = valid_password(given.removesuffix("\n"))
     except TenancyError as error:
         raise SystemExit(f"okr: {error.message}: nothing changed") from None
+    try:
+        reason = optional_reason(args.reason)
+    except DomainError as error:
+        raise SystemExit(f"okr: --{error.message}: nothing changed") from None
     with admin_database(settings) as dsn:
         async with running_system(settings, dsn, migrate=False) as system:
             try:
@@ -400,9 +410,26 @@ async def users(args: argparse.Namespace, settings: Settings) -> int:
                 raise SystemExit(f"okr: no account signs in with {args.email}: nothing changed")
             if person.disabled_at is not None:
                 raise SystemExit(f"okr: the account of {person.email} is disabled: nothing changed")
-            await replace_password(system.pool, person.id, chosen)
+            actor = OPERATOR if args.by is None else await _platform_admin(system, args.by)
+            access = AccessCommands(system.repository)
+            recorded = await access.reset_password(person.id, chosen, actor, reason)
             await LoginRateLimiter(system.pool).forgive(person.email)  # may sign in at once
     said = f"is now: {chosen}" if made else "is the one given"
     print(f"the password of {person.email} {said}")
     print("every session and token of theirs ended; they change it at /account")
+    print(f"recorded in the history of the {len(recorded)} companies they reach")
     return 0
+
+
+async def _platform_admin(system: System, email: str) -> str:
+    """The actor of the enabled platform admin who signs in with `email` (`--by`)."""
+    from tenants.errors import TenancyError
+    from tenants.users import find_user_by_email
+
+    try:
+        admin = await find_user_by_email(system.pool, email)
+    except TenancyError as error:
+        raise SystemExit(f"okr: --by: {error.message}: nothing changed") from None
+    if admin is None or not admin.is_platform_admin or admin.disabled_at is not None:
+        raise SystemExit(f"okr: --by: no platform admin signs in with {email}: nothing changed")
+    return f"user:{admin.id}"

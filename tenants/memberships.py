@@ -251,6 +251,21 @@ async def locked_roles(
     return {r["tenant_id"]: Role(r["role"]) for r in rows}
 
 
+async def reached_tenants(on: Conn, user_id: UUID) -> list[UUID]:
+    """Every tenant the user reaches (okr_user_grants), or would were it active: by a
+    membership, or as an admin of its consultancy; none for a disabled account."""
+    rows = await on.fetch(
+        "SELECT tenant_id FROM okr_user_grants($1)"
+        " UNION SELECT tenant_id FROM okr_user_suspended_tenants($1)"
+        " UNION SELECT t.tenant_id FROM consultancy_members c"
+        " CROSS JOIN LATERAL okr_consultancy_tenants(c.consultancy_id) t"
+        " JOIN users u ON u.id = c.user_id"
+        " WHERE c.user_id = $1 AND c.role = $2 AND u.disabled_at IS NULL",
+        user_id, Role.CONSULTANCY_ADMIN.value,
+    )  # fmt: skip
+    return sorted(r["tenant_id"] for r in rows)
+
+
 async def list_members(pool: asyncpg.Pool, tenant_id: UUID) -> list[Membership]:
     """The tenant's explicit memberships by email (consultancy admins reach it without one)."""
     async with tenant_transaction(pool, [tenant_id]) as conn:

@@ -17,14 +17,23 @@ from uuid import UUID
 import asyncpg
 
 from domain import values
-from domain.access import API_KEY, MADE, MEMBER, PASSWORD_LINK, TENANT, AccessChange
+from domain.access import (
+    API_KEY,
+    MADE,
+    MEMBER,
+    PASSWORD,
+    PASSWORD_LINK,
+    RESET,
+    TENANT,
+    AccessChange,
+)
 from services import read
 from services.app.base import Commands, Context
 from services.store.repository import transaction
 from tenants import api_keys, directory, memberships, password_links, users
 from tenants import validation as valid
 from tenants.db import admit_sql
-from tenants.errors import LastAdminError, UnknownMembershipError
+from tenants.errors import LastAdminError, UnknownMembershipError, UnknownUserError
 from tenants.models import (
     ApiKey,
     ConsultancyMember,
@@ -266,6 +275,31 @@ class AccessCommands(Commands):
             return None, before, None
 
         await self._in_consultancy(consultancy_id, user_id, actor, remove, reason=reason)
+
+    async def reset_password(
+        self, user_id: UUID, password: str, actor: str, reason: str | None = None
+    ) -> list[UUID]:
+        """An operator's new password for a person who forgot theirs (checked by the
+        caller; every session of theirs ends, see users.replace_password), recorded in the
+        log of every tenant they reach, or would were it active (a change of their access:
+        whoever reset it knew the password), with `reason` if given, never the password:
+        the tenants recorded in. UnknownUserError for an account that is not, or is
+        disabled; nothing changes then, nor for a bad reason."""
+        reason = values.optional_reason(reason)
+        pool = self.repository.store.pool
+        tenant_ids = await memberships.reached_tenants(pool, user_id)
+        positions: dict[UUID, int] = {}
+        async with transaction(pool, admit_sql(tenant_ids)) as conn:
+            tenants = await directory.locked_tenants(conn, tenant_ids)
+            if await users.replace_password(conn, user_id, password) is None:
+                raise UnknownUserError(f"no enabled user {user_id}", field="user_id")
+            for tenant in tenants:
+                ctx = Context(tenant_id=tenant.id, actor=actor, grants=tuple(tenant_ids))
+                reset = _event(ctx, tenant, PASSWORD, user_id, None, RESET, reason=reason)
+                positions[tenant.id] = (await self.save(ctx, reset, conn=conn))[-1]
+        for tenant_id, position in positions.items():
+            self.repository.appended(tenant_id, position)
+        return list(positions)
 
     async def erase_tenant(self, tenant_id: UUID, confirm: str, actor: str) -> ErasedTenant:
         """Erase a suspended tenant for good (directory.erase_tenant), with the accounts of

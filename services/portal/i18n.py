@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from domain.access import OPERATOR
 from domain.progress import score_shown
 from domain.values import MAX_PLACES
 from services.portal.catalog import MESSAGES
@@ -141,7 +142,7 @@ class Locale:
         if kind == "key":
             return self.t("person.integration")
         if kind == "system":
-            return self.t("person.system")
+            return self.t("person.operator" if actor == OPERATOR else "person.system")
         if actor and (kind != "user" or not _is_uuid(rest)):
             return rest if kind == "user" else actor
         return self.t("person.unknown")

@@ -24,7 +24,10 @@ from services.demo_data import TENANT_ID
 from services.projector.rebuild import REBUILD_LOCK_KEY
 from services.projector.registry import PROJECTIONS
 from services.projector.worker import SHARE_SWAP_SQL, Projector
+from services.read import audit
 from tenants.directory import create_consultancy, create_tenant
+from tenants.memberships import add_consultancy_member, add_membership
+from tenants.users import authenticate_password, create_user, make_platform_admin
 from tests.conftest import DatabaseFactory
 
 T = TypeVar("T")
@@ -456,3 +459,66 @@ async def test_an_operator_gives_a_person_who_forgot_their_password_a_new_one(
         )
     finally:
         await conn_pool.close()
+
+
+async def test_a_password_reset_is_in_the_log_of_every_company_its_person_reaches(
+    system: System, admin_dsn: str, admin: asyncpg.Connection
+) -> None:
+    """An operator's reset of a forgotten password left no trace: whoever reset it knew the
+    password, and no company the person reaches could tell. Each one's log now records it
+    (subject "password", by an operator or by `--by`'s platform admin, with `--reason`),
+    never the password; a company they do not reach records nothing. A bad reason or a
+    `--by` who is no platform admin is said in a line and changes nothing."""
+    consultancy = await create_consultancy(system.pool, "Studio")
+    tenants = [await create_tenant(system.pool, consultancy.id, n) for n in ("Uno", "Due")]
+    elsewhere = await create_tenant(
+        system.pool, (await create_consultancy(system.pool, "Altro")).id, "Tre"
+    )
+    tag = uuid.uuid4().hex[:6]
+    email, old = f"smemorata-{tag}@esempio.example", "la vecchia password"
+    member = await create_user(system.pool, email, "Smemorata", password=old)
+    await add_membership(system.pool, tenants[0].id, member.id, "client_member")
+    boss = await create_user(system.pool, f"capo-{tag}@esempio.example", "Capo", password=old)
+    await add_consultancy_member(system.pool, consultancy.id, boss.id, "consultancy_admin")
+    platform = await create_user(system.pool, f"ops-{tag}@okr.example", "Ops")
+    await make_platform_admin(admin, platform.id)
+    everywhere = [*tenants, elsewhere]
+    heads = [await system.store.head(t.id) for t in everywhere]
+
+    reset = ("users", "reset-password", "--password-stdin")
+    given = "una scelta dall'operatore"
+    for refused, said in (
+        (("--email", email, "--reason", "   "), "okr: --reason must not be empty"),
+        (("--email", email, "--by", boss.email), f"okr: --by: no platform admin signs in with"
+                                                 f" {boss.email}"),
+    ):  # fmt: skip
+        answer = okr(admin_dsn, *reset, *refused, stdin=given + "\n")
+        assert (answer.returncode, answer.stderr.strip()) == (1, said + ": nothing changed")
+    assert [await system.store.head(t.id) for t in everywhere] == heads
+    assert await authenticate_password(system.pool, email, old) is not None
+
+    done = okr(admin_dsn, *reset, "--email", email, "--reason", "ticket 42", stdin=given + "\n")
+    assert done.returncode == 0, done.stderr
+    assert "recorded in the history of the 1 companies they reach" in done.stdout
+    by_admin = okr(admin_dsn, *reset, "--email", boss.email, "--by", platform.email,
+                   stdin=given + "\n")  # fmt: skip
+    assert by_admin.returncode == 0, by_admin.stderr
+    assert await authenticate_password(system.pool, boss.email, given) is not None
+
+    async def resets(tenant_id: uuid.UUID) -> list[tuple[object, ...]]:
+        found = await audit(system.repository, tenant_id, topic="okr.AccessChange.Created")
+        assert all(given not in json.dumps(e.payload) for e in found)  # never the password
+        return [
+            (e.payload["subject"], e.payload["subject_id"], e.payload["after"], e.actor,
+             e.payload["reason"])
+            for e in found if e.payload["subject"] == "password"
+        ]  # fmt: skip
+
+    assert await resets(tenants[0].id) == [
+        ("password", str(member.id), "reset", "system:operator", "ticket 42"),
+        ("password", str(boss.id), "reset", f"user:{platform.id}", None),
+    ]
+    assert await resets(tenants[1].id) == [
+        ("password", str(boss.id), "reset", f"user:{platform.id}", None)
+    ]
+    assert await system.store.head(elsewhere.id) == heads[2]

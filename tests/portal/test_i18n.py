@@ -270,7 +270,7 @@ def test_no_cell_of_a_history_csv_becomes_a_formula_under_either_separator() -> 
 def test_a_person_is_named_as_well_as_they_can_be() -> None:
     """A known account by its name; an owner given as text, or an import's "user:anna",
     as written (they read "someone", though the history named them); an account or a key
-    not known here as someone, or an integration."""
+    not known here as someone, or an integration; an operator as one."""
     known = "user:7d3c5a7e-52a4-4f4e-8b8a-9d3f64a3b111"
     it = Locale("it")
     names = {known: "Giulia Bianchi"}
@@ -283,6 +283,8 @@ def test_a_person_is_named_as_well_as_they_can_be() -> None:
         "person.integration"
     )
     assert it.person(None, names) == it.t("person.unknown")
+    assert it.person("system:operator", names) == "un operatore"  # who reset a password
+    assert it.person("system:bench-load", names) == it.t("person.system")
 
 
 def test_a_change_that_does_not_show_is_not_listed() -> None:

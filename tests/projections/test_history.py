@@ -323,6 +323,32 @@ def test_a_change_of_access_or_settings_says_why_when_its_author_did() -> None:
     )
 
 
+def test_a_password_reset_says_whose_by_whom_and_why() -> None:
+    """An operator's reset of a person's password is a change of their access: its line
+    names the person and who reset it, and says why when they did, in both languages."""
+    log = Log()
+    log.save(
+        AccessChange.make(
+            subject="password", subject_id="a1", tenant="Esempio", before=None,
+            after="reset", author="system:operator", reason="ticket 42",
+        ),
+        actor="system:operator",
+    )  # fmt: skip
+    (line,) = _lines(log)
+    assert (line.item_kind, line.template, line.reason) == (
+        "access", "access.password_reset", "ticket 42"
+    )  # fmt: skip
+    assert line.params["member"] == "user:a1"
+    assert line.changes == [FieldChange("password", None, "reset")]
+    said = {**line.params, "member": "Marta", "actor": "un operatore"}
+    assert render(line.template, said, "it") == (
+        "password di Marta reimpostata da un operatore; motivo: 'ticket 42'"
+    )
+    assert render(line.template, {**said, "actor": "Ops", "reason": None}, "en") == (
+        "password of Marta reset by Ops"
+    )
+
+
 def test_a_score_that_follows_says_so_in_the_reader_s_language() -> None:
     """An objective's score that follows a rescored key result is stored with a reason in
     both languages; each reader reads theirs (both were shown, on every page); a person's

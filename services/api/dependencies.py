@@ -6,6 +6,7 @@ ETag, tenant position as X-OKR-Position.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, tzinfo
 from typing import Annotated, Any, TypeVar
@@ -25,6 +26,7 @@ from services.api.problems import (
     BadPreconditionError,
     InvalidQueryError,
     NotFoundError,
+    PreconditionFailedError,
     ReadModelBehindError,
 )
 from services.api.runtime import ApiRuntime, runtime_of
@@ -85,20 +87,43 @@ def provide_if_match(
         str | None,
         HeaderParameter(
             name="If-Match",
-            description='The ETag you read ("3"): the write answers 412 if the item moved on.',
+            description='The ETag you read ("3"): the write answers 412 if the item moved on.'
+            ' A weak tag (W/"3") never matches: 412.',
             max_length=64,
         ),
     ] = None,
 ) -> int | None:
-    """The stream version of ``If-Match: "3"`` (None without the header, or for ``*``)."""
+    """The stream version of ``If-Match: "3"`` (None without the header, or for ``*``).
+
+    If-Match compares entity tags strongly (RFC 9110, 13.1.1): a weak tag never matches, so
+    one of weak tags only is 412, and of a list the strong tag is the version (two are 400:
+    an item is at one). A tag is in quotes, and one of this API: 400 for anything else."""
     if header is None or header.strip() == "*":
         return None
-    text = header.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 9:
+    if not _ENTITY_TAGS.fullmatch(header):
         raise BadPreconditionError(
-            'If-Match must be an ETag of this API, e.g. "3"', field="If-Match", rule="bad_etag"
-        )
-    return int(text)
+            'If-Match must be an ETag of this API in quotes, as ETag gives it: "3"',
+            field="If-Match", rule="bad_etag",
+        )  # fmt: skip
+    strong = [int(tag) for weak, tag in _ENTITY_TAG.findall(header) if not weak]
+    if not strong:
+        raise PreconditionFailedError(
+            'If-Match compares entity tags strongly: a weak one (W/"3") never matches;'
+            ' send the ETag as given ("3")',
+            field="If-Match", rule="weak_etag",
+        )  # fmt: skip
+    if len(strong) > 1:
+        raise BadPreconditionError(
+            "If-Match names more than one version: an item is at one, send its ETag",
+            field="If-Match", rule="bad_etag",
+        )  # fmt: skip
+    return strong[0]
+
+
+_TAG = r'(W/)?"([0-9]{1,9})"'
+_ENTITY_TAG = re.compile(_TAG)
+_ENTITY_TAGS = re.compile(rf"[ \t]*{_TAG}(?:[ \t]*,[ \t]*{_TAG})*[ \t]*")
+"""An If-Match of entity tags of this API (a stream version in quotes, weak or not)."""
 
 
 def source_of(ctx: Context) -> str:

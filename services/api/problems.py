@@ -125,7 +125,8 @@ class BadPreconditionError(ApiError):
 
 
 class PreconditionFailedError(ApiError):
-    """If-Match named a version the item is no longer at."""
+    """If-Match named a version the item is no longer at, or weak entity tags only, which
+    never match (If-Match compares strongly)."""
 
     status, kind, title = 412, "precondition-failed", "Precondition failed"
 
@@ -546,7 +547,8 @@ ERROR_STATUSES: dict[int, str] = {
     404: "Not found, or not yours (a tenant you have no grant for answers 404, never 403); an"
     " id in the path that is not a UUID is named in errors[]",
     409: "Conflicts with the item's state or a concurrent change",
-    412: "If-Match names a version the item is no longer at",
+    412: "If-Match names a version the item is no longer at, or only weak entity tags"
+    ' (W/"3"), which never match',
     413: "Request body over the size limit",
     415: "A request body not sent as Content-Type: application/json",
     422: "Invalid input: errors[] names each field and rule",

@@ -213,6 +213,50 @@ async def test_if_match_on_a_check_in(client: httpx.AsyncClient, world: World) -
     assert malformed.json()["errors"][0]["field"] == "If-Match"
 
 
+@pytest.mark.parametrize(
+    ("if_match", "status", "rule"),
+    [
+        ('W/"{v}"', 412, "weak_etag"),  # the item is at v: a weak tag matches it not
+        ('W/"{v}", W/"{w}"', 412, "weak_etag"),
+        ("{v}", 400, "bad_etag"),  # not in quotes: no entity tag
+        ('"{v}", "{w}"', 400, "bad_etag"),  # two versions: an item is at one
+        ('w/"{v}"', 400, "bad_etag"),  # W/ is written in capitals
+        ('W/"{v}", "{v}"', 200, None),  # the strong one is compared
+        ('"{v}"', 200, None),
+        ("*", 200, None),
+    ],
+)
+async def test_a_weak_entity_tag_in_if_match_never_matches(
+    client: httpx.AsyncClient,
+    world: World,
+    system: System,
+    if_match: str,
+    status: int,
+    rule: str | None,
+) -> None:
+    """If-Match compares entity tags strongly (RFC 9110, 13.1.1): a weak tag never matches.
+    W/"3" was read as "3" and the edit applied; now it is 412 naming If-Match, and nothing
+    is written, though the item is at version 3. An unquoted 3 (taken for "3"), or two
+    versions, are 400; "3" and * go through as ever."""
+    path = f"/api/v1/tenants/{world.a.tenant.id}/objectives/{world.ids.objective_id}"
+    auth = world.a.auth("client_admin")
+    version = (await client.get(path, headers=auth)).json()["version"]
+    before = await head(system, world)
+    sent = if_match.format(v=version, w=version + 1)
+    description = f"v{uuid.uuid4().hex}"
+    answer = await client.patch(
+        path, headers={**auth, "If-Match": sent}, json={"description": description}
+    )
+    assert answer.status_code == status, answer.text
+    if rule is None:
+        assert answer.headers["etag"] == f'"{version + 1}"'
+        return
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert [(e["field"], e["rule"]) for e in answer.json()["errors"]] == [("If-Match", rule)]
+    assert await head(system, world) == before
+    assert (await client.get(path, headers=auth)).json()["version"] == version
+
+
 async def test_if_match_lets_one_of_simultaneous_check_ins_through(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -46,6 +46,7 @@ items carry their stream version as `ETag`, and `If-Match` makes a stale write f
 Every write answers `X-OKR-Position`; reads take `min_position` to see your own writes.
 
 **Errors** are RFC 9457 `application/problem+json` with `errors: [{field, rule, message}]`.
+An `Accept` that admits neither a route's own type, nor JSON, nor problem+json is 406.
 """
 
 API_PREFIX = "/api/v1"
@@ -113,6 +114,8 @@ def _problem(status: int) -> ResponseSpec:
 def error_statuses(handler: HTTPRouteHandler, path: str) -> set[int]:
     """The error answers a route can give, from what it is: public, scoped, a write..."""
     statuses = {400, 404, 422}
+    if path.startswith(API_PREFIX):  # see services.api.negotiation
+        statuses |= {406}
     if not handler.opt.get(PUBLIC):  # 403: a suspended tenant's key, on any route
         statuses |= {401, 403}
     if handler.http_methods & WRITES:

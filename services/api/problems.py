@@ -137,6 +137,12 @@ class NotFoundError(ApiError):
     status, kind, title = 404, "not-found", "Not found"
 
 
+class NotAcceptableError(ApiError):
+    """An Accept that admits nothing the route answers (HTTP 406)."""
+
+    status, kind, title = 406, "not-acceptable", "Not acceptable"
+
+
 class UnsupportedMediaTypeError(ApiError):
     """A request body sent as something other than JSON (HTTP 415)."""
 
@@ -546,6 +552,7 @@ ERROR_STATUSES: dict[int, str] = {
     403: "Your role in this tenant does not allow it, or it is yours and suspended",
     404: "Not found, or not yours (a tenant you have no grant for answers 404, never 403); an"
     " id in the path that is not a UUID is named in errors[]",
+    406: "Accept admits neither this route's media type, nor JSON, nor problem+json",
     409: "Conflicts with the item's state or a concurrent change",
     412: "If-Match names a version the item is no longer at, or only weak entity tags"
     ' (W/"3"), which never match',

@@ -1,5 +1,5 @@
 """A query parameter an API route does not take is refused, not ignored; so is a body sent
-to a command that takes none.
+to a command that takes none, and an Accept the route cannot answer (services.api.negotiation).
 
 `?kind=` on the audit trail (its filter is `topic`) or `?item=` (it is `item_id`) would
 otherwise answer the whole trail as if filtered: 422 naming the parameter, and the ones the
@@ -22,6 +22,7 @@ from domain import values
 from domain.errors import InvalidValueError
 from services.api.bodies import faults
 from services.api.dependencies import caught_up
+from services.api.negotiation import refuse_unacceptable
 from services.api.pagination import MAX_POSITION, listing
 from services.api.problems import (
     BODY,
@@ -151,6 +152,7 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
     taken: _Taken | None = request.app.state[_STATE_KEY].get(id(request.route_handler))
     if taken is None or request.method == "OPTIONS":
         return
+    refuse_unacceptable(request)
     listing(request.url.path)  # the list its cursors are of
     twice = sorted(n for n in set(request.query_params) if len(request.query_params.getall(n)) > 1)
     if twice:  # (no parameter of this API is a list: one of them would be dropped unsaid)

@@ -96,7 +96,7 @@ async def test_one_log_line_per_request(client: httpx.AsyncClient, world: World)
 
 async def test_the_schema_is_openapi_3_1_and_public(client: httpx.AsyncClient) -> None:
     """The document and its interactive page need no token; every API route documents its
-    errors as problem+json."""
+    errors as problem+json (406 too: an Accept that admits nothing it answers)."""
     schema = (await client.get("/schema/openapi.json")).json()
     assert schema["openapi"].startswith("3.1")
     docs = await client.get("/schema")
@@ -108,7 +108,7 @@ async def test_the_schema_is_openapi_3_1_and_public(client: httpx.AsyncClient) -
             if method == "options":
                 continue
             errors = {code for code in operation["responses"] if code.startswith(("4", "5"))}
-            assert {"404", "422"} <= errors, f"{method} {path}"
+            assert {"404", "406", "422"} <= errors, f"{method} {path}"
             if "401" in errors and path not in ("/api/v1/auth/token", "/api/v1/auth/refresh"):
                 assert "403" in errors, f"{method} {path}"  # a suspended tenant's key: anywhere
             problem = operation["responses"]["422"]["content"]

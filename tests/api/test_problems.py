@@ -902,6 +902,62 @@ async def test_a_body_not_sent_as_json_is_415(
         assert made.status_code == 201, made.text
 
 
+@pytest.mark.parametrize(
+    ("path", "accept", "status"),
+    [
+        ("objectives", "application/xml", 406),
+        ("objectives", "text/html", 406),
+        ("objectives", "text/*", 406),
+        ("objectives", "application/json;q=0", 406),  # JSON said no to
+        ("objectives", "text/csv", 406),  # an export's type, not this route's
+        ("audit.csv", "application/xml", 406),
+        ("export", "text/csv", 406),
+        ("objectives", "", 200),  # blank: as none
+        ("objectives", "*/*", 200),
+        ("objectives", "application/*", 200),
+        ("objectives", "application/xml, application/json;q=0.5", 200),
+        ("objectives", "application/problem+json", 200),
+        ("objectives", "Application/JSON", 200),
+        ("audit.csv", "text/csv", 200),
+        ("audit.csv", "text/*;q=0.3", 200),
+        ("audit.jsonl", "application/jsonl", 200),
+        ("export", "application/jsonl, */*;q=0.1", 200),
+        ("export", "application/json", 200),
+    ],
+)
+async def test_an_accept_that_admits_nothing_the_route_answers_is_406(
+    client: httpx.AsyncClient, world: World, path: str, accept: str, status: int
+) -> None:
+    """Accept: application/xml was answered JSON, as if it were not said: 406 naming
+    Accept, with what the route answers. JSON, problem+json (the errors) and a route's own
+    type (an export's CSV or JSON Lines) are admitted, with wildcards and q-values (q=0:
+    not that one), and no Accept at all is anything."""
+    url = f"/api/v1/tenants/{world.a.tenant.id}/{path}"
+    answer = await client.get(url, headers={**world.a.auth("client_admin"), "accept": accept})
+    if status == 200:
+        assert answer.status_code == 200, answer.text
+        return
+    problem = assert_problem(answer, 406)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("Accept", "not_acceptable")]
+    assert "application/json" in problem["detail"]
+
+
+async def test_a_write_with_an_accept_it_cannot_answer_changes_nothing(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A write whose answer the client would not take is refused before it runs: 406, and
+    the log's head is where it was (Idempotency-Key or not: no answer is kept)."""
+    head = await log_head(client, world)
+    for keyed in ({}, {"Idempotency-Key": str(uuid.uuid4())}):
+        refused = await client.post(
+            f"/api/v1/tenants/{world.a.tenant.id}/objectives",
+            headers={**world.a.auth("client_admin"), "accept": "application/xml", **keyed},
+            json={"cycle_id": str(world.ids.cycle_id), "title": "Mai scritto"},
+        )
+        assert_problem(refused, 406)
+    assert await log_head(client, world) == head
+
+
 async def test_a_query_parameter_given_twice_is_refused(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -31,9 +31,23 @@ def read_json(body: bytes) -> Any:
     """The JSON value of a request body (null for none), numbers with a point as Decimal."""
     try:
         return EXACT_JSON.decode(body or b"null")
-    except (msgspec.DecodeError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:
+        raise MalformedJsonError(_not_utf_8(body), field=BODY, rule="malformed_json") from None
+    except msgspec.DecodeError as error:
         detail = str(error).removesuffix(" - at `$[...]`")
         raise MalformedJsonError(detail, field=BODY, rule="malformed_json") from None
+
+
+def _not_utf_8(body: bytes) -> str:
+    """What is wrong with a body that is not UTF-8: where (msgspec says where in the string
+    only)."""
+    try:
+        body.decode()
+    except UnicodeDecodeError as error:
+        at = f", from byte {error.start} (0x{body[error.start]:02x})"
+    else:  # (msgspec found what Python does not: say it without a place)
+        at = ""
+    return f"the body is not UTF-8 (RFC 8259: JSON is sent in UTF-8){at}"
 
 
 class ExactRequest(Request[Any, Any, Any]):

@@ -207,18 +207,36 @@ _WHOLE = re.compile(r"-?[0-9]+")
 
 async def _body_as_json(request: Request[Any, Any, Any]) -> None:
     """415 for a body sent as anything but JSON (`curl -d` sends a form's type): it was read
-    as JSON all the same."""
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type == "application/json" or media_type.endswith("+json"):
-        return
+    as JSON all the same; and for JSON declared in a charset other than UTF-8, the one JSON
+    between systems is in (RFC 8259, 8.1): it was read as UTF-8 all the same."""
+    media_type, *parameters = request.headers.get("content-type", "").split(";")
+    media_type = media_type.strip().lower()
     if await request.body() == b"":  # no body: the route says what it lacks
         return
-    said = f"Content-Type {media_type}" if media_type else "no Content-Type"
-    raise UnsupportedMediaTypeError(
-        f"the body is read as JSON: send it as Content-Type: application/json ({said} given)",
-        field="Content-Type",
-        rule="unsupported_media_type",
-    )
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        said = f"Content-Type {media_type}" if media_type else "no Content-Type"
+        raise UnsupportedMediaTypeError(
+            f"the body is read as JSON: send it as Content-Type: application/json ({said} given)",
+            field="Content-Type",
+            rule="unsupported_media_type",
+        )
+    charset = _charset(parameters)
+    if charset is not None and charset.lower() != "utf-8":
+        raise UnsupportedMediaTypeError(
+            f"JSON is read in UTF-8 (RFC 8259): send the body in UTF-8, with no charset or"
+            f" charset=utf-8 (charset={charset[:50]} given)",
+            field="Content-Type",
+            rule="unsupported_charset",
+        )
+
+
+def _charset(parameters: list[str]) -> str | None:
+    """The charset a Content-Type's parameters declare (quotes taken off), None if none."""
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"')
+    return None
 
 
 async def _no_body(request: Request[Any, Any, Any]) -> None:

@@ -903,6 +903,47 @@ async def test_a_body_not_sent_as_json_is_415(
 
 
 @pytest.mark.parametrize(
+    "charset", ["latin-1", "ISO-8859-1", "windows-1252", '"utf-16"', "utf-8-sig"]
+)
+async def test_a_json_body_declared_in_another_charset_than_utf_8_is_415(
+    client: httpx.AsyncClient, world: World, charset: str
+) -> None:
+    """JSON exchanged between systems is UTF-8 (RFC 8259, 8.1). A body declared
+    `charset=latin-1` was read as UTF-8 all the same: one in ASCII was taken, one with
+    "Caffè" in latin-1 refused as malformed JSON, not for its charset. Now either is 415
+    naming Content-Type, and nothing is written; charset=utf-8 (any case, quoted or not)
+    and no charset are taken, and bytes that are not UTF-8 are 400 at the body, saying so."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/objectives"
+    auth = world.a.auth("client_admin")
+    head = await log_head(client, world)
+    for title in ("Crescere", "Caffè"):
+        body = f'{{"cycle_id": "{world.ids.cycle_id}", "title": "{title}", "owner": "anna"}}'
+        refused = await client.post(
+            base, headers={**auth, "content-type": f"application/json; charset={charset}"},
+            content=body.encode("latin-1"),
+        )  # fmt: skip
+        problem = assert_problem(refused, 415)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+            ("Content-Type", "unsupported_charset")
+        ]
+    assert await log_head(client, world) == head
+    body = f'{{"cycle_id": "{world.ids.cycle_id}", "title": "Caffè", "owner": "anna"}}'
+    not_utf_8 = await client.post(
+        base, headers={**auth, "content-type": "application/json"}, content=body.encode("latin-1")
+    )
+    problem = assert_problem(not_utf_8, 400)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("body", "malformed_json")]
+    assert "not UTF-8" in problem["detail"]
+    assert await log_head(client, world) == head
+    for taken in ("charset=UTF-8", 'charset="utf-8"', "Charset=utf-8"):
+        made = await client.post(
+            base, headers={**auth, "content-type": f"application/json; {taken}"},
+            content=body.encode(),
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+
+
+@pytest.mark.parametrize(
     ("path", "accept", "status"),
     [
         ("objectives", "application/xml", 406),

@@ -150,6 +150,20 @@ TENANT_DEPENDENCIES: Mapping[str, Provide] = {
 }
 
 
+Today = Annotated[
+    date | None,
+    QueryParameter(
+        description="The day of pace and status (default: today, in the tenant's time zone):"
+        " 1900-01-01 to 2199-12-31, as every business date."
+    ),
+]
+ValidAt = Annotated[
+    date | None,
+    QueryParameter(
+        description="Values of this business date, as known now (1900-01-01 on, not a day"
+        " still to come)."
+    ),
+]
 AsOf = Annotated[
     str | None,
     QueryParameter(

@@ -10,6 +10,7 @@ A body's fields are checked here too, before the handler, each of them (bodies.f
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -69,6 +70,9 @@ class _Taken(NamedTuple):
     values, where the lenient reading of parameters took it for the parameter left out."""
     struct: type[msgspec.Struct] | None = None
     """The struct the body is read into (None: the route takes no body)."""
+    days: tuple[str, ...] = ()
+    """The query parameters that take a day (today, valid_at): of the years business dates
+    are of (1900 to 2199), as the domain says of any (values.business_date)."""
 
 
 def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None:
@@ -142,6 +146,7 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                     _queries_taking(handler, model, msgspec.inspect.IntType),
                     _queries_taking(handler, model, msgspec.inspect.StrType, takes=False),
                     _struct_of(body),
+                    _queries_taking(handler, model, msgspec.inspect.DateType),
                 )  # fmt: skip
     app.state[_STATE_KEY] = taken
 
@@ -183,6 +188,8 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
                 f"{name}: leave it out to mean none ('null' is not one of its values)",
                 field=name, rule="wrong_type",
             )  # fmt: skip
+    for name in taken.days:
+        _check_day(name, request.query_params.get(name))
     if MIN_POSITION in request.query_params and MIN_POSITION not in taken.declared:
         await _check_min_position(request, request.query_params[MIN_POSITION])
     if request.method in _WRITES and not taken.if_match and "if-match" in request.headers:
@@ -203,6 +210,20 @@ _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _WHOLE = re.compile(r"-?[0-9]+")
 """A whole number as a query writes it (a range is the parameter's own to check)."""
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+"""A day as a query writes it (RFC 3339's full-date, as the parameter reads it)."""
+
+
+def _check_day(name: str, text: str | None) -> None:
+    """422 naming a query's day of a year no business date is of (?today=9999-12-31); one
+    that is no day at all is the parameter's own to refuse."""
+    if text is None or not _DAY.fullmatch(text):
+        return
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return
+    values.business_date(day, name)
 
 
 async def _body_as_json(request: Request[Any, Any, Any]) -> None:

@@ -749,6 +749,41 @@ async def test_a_cycle_of_an_implausible_year_is_refused(
     assert await log_head(client, world) == head
 
 
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("progress", "today"),
+        ("key-results", "today"),
+        ("objectives/tree", "today"),
+        ("kpis", "today"),
+        ("portfolio", "today"),
+        ("progress", "valid_at"),
+        ("kpis", "valid_at"),
+    ],
+)
+async def test_a_day_in_the_query_is_of_the_years_business_dates_are_of(
+    client: httpx.AsyncClient, world: World, path: str, name: str
+) -> None:
+    """?today=9999-12-31 (or 0001-01-01) was taken, and pace and status said of a day no
+    value can be of: a day in the query is of the years 1900 to 2199, as every business
+    date (422 naming it, out_of_range); the first and the last of them are taken."""
+    if path == "portfolio":
+        url = f"/api/v1/consultancies/{world.a.consultancy.id}/portfolio"
+        auth = world.a.auth("consultancy_admin")
+    else:
+        url, auth = f"/api/v1/tenants/{world.a.tenant.id}/{path}", world.a.auth("client_admin")
+    head = await log_head(client, world)
+    for day in ("0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"):
+        refused = await client.get(url, headers=auth, params={name: day})
+        problem = assert_problem(refused, 422)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(name, "out_of_range")]
+        assert "1900-01-01" in problem["detail"]
+    for day in ("1900-01-01", "2199-12-31") if name == "today" else ("1900-01-01",):
+        taken = await client.get(url, headers=auth, params={name: day})
+        assert taken.status_code == 200, taken.text
+    assert await log_head(client, world) == head
+
+
 async def test_a_control_character_in_a_name_an_email_or_a_filter_is_named(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from projections.portfolio import PortfolioRow
@@ -20,6 +19,7 @@ from services.api.dependencies import (
     OkrDep,
     PrincipalDep,
     RuntimeDep,
+    Today,
     with_position,
 )
 from services.api.idempotency import PLATFORM
@@ -319,7 +319,7 @@ class ConsultancyController(Controller):
         consultancy_id: FromPath[UUID],
         principal: PrincipalDep,
         runtime: RuntimeDep,
-        today: FromQuery[date | None] = None,
+        today: Today = None,
     ) -> list[PortfolioEntry]:
         """Each client you reach: progress, key results by status, KPIs needing attention."""
         mine = await _reachable_tenants(runtime, principal, consultancy_id)

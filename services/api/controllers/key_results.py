@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from litestar import Controller, Response, get, patch, post
@@ -19,6 +18,7 @@ from services.api.dependencies import (
     MinPosition,
     OkrDep,
     RuntimeDep,
+    Today,
     item,
     not_known_at,
     progress_tree_of,
@@ -60,7 +60,7 @@ class KeyResultController(Controller):
         runtime: RuntimeDep,
         cycle_id: FromQuery[UUID | None] = None,
         objective_id: FromQuery[UUID | None] = None,
-        today: FromQuery[date | None] = None,
+        today: Today = None,
         min_position: MinPosition = None,
         cursor: Cursor = None,
         limit: Limit = 100,

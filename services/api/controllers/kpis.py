@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from projections.progress_tree import KPINode, kpi_board
@@ -20,6 +19,8 @@ from services.api.dependencies import (
     MinPosition,
     OkrDep,
     RuntimeDep,
+    Today,
+    ValidAt,
     caught_up,
     item,
     not_known_at,
@@ -57,8 +58,8 @@ class KpiController(Controller):
         self,
         tenant_id: FromPath[UUID],
         runtime: RuntimeDep,
-        today: FromQuery[date | None] = None,
-        valid_at: FromQuery[date | None] = None,
+        today: Today = None,
+        valid_at: ValidAt = None,
         min_position: MinPosition = None,
         cursor: Cursor = None,
         limit: Limit = 100,

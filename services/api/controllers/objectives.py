@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from litestar import Controller, Response, get, patch, post, put
@@ -16,6 +15,7 @@ from services.api.dependencies import (
     MinPosition,
     OkrDep,
     RuntimeDep,
+    Today,
     item,
     progress_tree_of,
     written,
@@ -61,7 +61,7 @@ class ObjectiveController(Controller):
         tenant_id: FromPath[UUID],
         runtime: RuntimeDep,
         cycle_id: FromQuery[UUID | None] = None,
-        today: FromQuery[date | None] = None,
+        today: Today = None,
         min_position: MinPosition = None,
     ) -> ProgressTree:
         """Cycles -> objectives nested by alignment -> key results, with progress and status."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -25,6 +25,8 @@ from services.api.dependencies import (
     MinPosition,
     PrincipalDep,
     RuntimeDep,
+    Today,
+    ValidAt,
     caught_up,
     not_known_at,
     progress_tree_of,
@@ -160,12 +162,8 @@ class ViewController(Controller):
         tenant_id: FromPath[UUID],
         runtime: RuntimeDep,
         cycle_id: FromQuery[UUID | None] = None,
-        today: Annotated[
-            date | None, QueryParameter(description="The day of pace and status (default: today).")
-        ] = None,
-        valid_at: Annotated[
-            date | None, QueryParameter(description="Values of this business date, as known now.")
-        ] = None,
+        today: Today = None,
+        valid_at: ValidAt = None,
         as_of: AsOf = None,
         as_of_position: AsOfPosition = None,
         min_position: MinPosition = None,

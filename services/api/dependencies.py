@@ -6,6 +6,7 @@ ETag, tenant position as X-OKR-Position.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, tzinfo
@@ -330,10 +331,21 @@ async def progress_tree_of(
     return tree
 
 
-def written(
-    result: Written, *, status_code: int = 200, location: str | None = None
+async def written(
+    okr: OKRApplication,
+    ctx: Context,
+    result: Written,
+    *,
+    status_code: int = 200,
+    location: str | None = None,
 ) -> Response[WriteResult]:
-    """A write's answer: what it recorded, ETag = new version, X-OKR-Position = position."""
+    """A write's answer: what it recorded, ETag = new version, X-OKR-Position = position.
+    One that recorded nothing (PATCH {}, the values the item has, the parent it has)
+    answers the item's version and the log's head, as a tenancy write does (with_position):
+    a position to read from, not 0, which no log has."""
+    if not result.position:
+        head = await okr.repository.store.head(ctx.tenant_id)
+        result = dataclasses.replace(result, positions=[head])  # (the answer's, not written)
     headers = {"ETag": f'"{result.version}"', POSITION: str(result.position)}
     if location is not None:
         headers["Location"] = location

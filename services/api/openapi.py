@@ -145,7 +145,9 @@ WRITE_HEADERS = {
         schema=_STRING, description="The item's new stream version (items of the log)."
     ),
     "X-OKR-Position": OpenAPIHeader(
-        schema=_STRING, description="The tenant position written: pass it as min_position."
+        schema=_STRING,
+        description="The tenant position written: pass it as min_position (a write that"
+        " recorded nothing, as PATCH {}: the log's head).",
     ),
 }
 

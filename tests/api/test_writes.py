@@ -277,6 +277,41 @@ async def test_if_match_lets_one_of_simultaneous_check_ins_through(
     assert free == [201] * 6
 
 
+async def test_a_write_that_records_nothing_answers_where_the_log_stands(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """PATCH {} (a merge patch of no member, RFC 7396) or of the values an item has records
+    nothing, and is no mistake: a client syncing fields sends it when none differ. The
+    tenant's settings answered it with the tenant and the log's head; an objective, a key
+    result or a KPI with "position": 0 and X-OKR-Position: 0, a position no log has (the
+    same for a re-parenting under the parent it has). Now each answers 200 with the item's
+    version as ETag and the log's head as its position, and the log does not move; a stale
+    If-Match is 412 all the same."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    items = [f"{base}/{kind}/{item_id}" for kind, item_id in (
+        ("objectives", world.ids.objective_id), ("key-results", world.ids.key_result_id),
+        ("kpis", world.ids.kpi_id),
+    )]  # fmt: skip
+    objective = (await client.get(items[0], headers=auth)).json()
+    calls = [("PATCH", path, {}) for path in [*items, base]] + [
+        ("PATCH", items[0], {"title": objective["title"], "committed": objective["committed"]}),
+        ("PUT", f"{items[0]}/parent", {"parent_id": objective["parent_id"]}),
+    ]
+    for method, path, body in calls:
+        before = await head(system, world)
+        etag = (await client.get(path.removesuffix("/parent"), headers=auth)).headers.get("etag")
+        answer = await client.request(method, path, headers=auth, json=body)
+        assert answer.status_code == 200, (path, answer.text)
+        assert answer.headers["x-okr-position"] == str(before), path
+        if path != base:
+            assert answer.headers["etag"] == etag, path
+            assert answer.json()["position"] == before, path
+        assert await head(system, world) == before, path
+    stale = await client.patch(items[0], headers={**auth, "If-Match": '"1000"'}, json={})
+    assert stale.status_code == 412, stale.text
+
+
 async def test_every_write_answers_its_position_and_reads_wait_for_it(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -55,7 +55,7 @@ class CycleController(Controller):
             period=data.period, cycle_id=data.id,
         )  # fmt: skip
         location = f"/api/v1/tenants/{tenant_id}/cycles/{result.item_id}"
-        return written(result, status_code=HTTP_201_CREATED, location=location)
+        return await written(okr, ctx, result, status_code=HTTP_201_CREATED, location=location)
 
     @get("/{cycle_id:uuid}", guards=[requires_read], summary="Get a cycle")
     async def get_cycle(
@@ -74,7 +74,7 @@ class CycleController(Controller):
     async def activate(
         self, cycle_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep, if_match: IfMatchDep
     ) -> Response[WriteResult]:
-        return written(await okr.cycles.activate(ctx, cycle_id, if_match=if_match))
+        return await written(okr, ctx, await okr.cycles.activate(ctx, cycle_id, if_match=if_match))
 
     @post(
         "/{cycle_id:uuid}/close",
@@ -86,7 +86,7 @@ class CycleController(Controller):
         self, cycle_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep, if_match: IfMatchDep
     ) -> Response[WriteResult]:
         """Grade every key result and objective, then lock the cycle."""
-        return written(await okr.cycles.close(ctx, cycle_id, if_match=if_match))
+        return await written(okr, ctx, await okr.cycles.close(ctx, cycle_id, if_match=if_match))
 
     @post(
         "/{cycle_id:uuid}/score-adjustments",
@@ -104,4 +104,4 @@ class CycleController(Controller):
         result = await okr.cycles.adjust_score(
             ctx, cycle_id, item_id=data.item_id, score=data.score, reason=data.reason
         )
-        return written(result)
+        return await written(okr, ctx, result)

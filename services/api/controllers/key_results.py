@@ -88,7 +88,7 @@ class KeyResultController(Controller):
             due_on=data.due_on, kpi_id=data.kpi_id, key_result_id=data.id,
         )  # fmt: skip
         location = f"/api/v1/tenants/{tenant_id}/key-results/{result.item_id}"
-        return written(result, status_code=HTTP_201_CREATED, location=location)
+        return await written(okr, ctx, result, status_code=HTTP_201_CREATED, location=location)
 
     @get("/{key_result_id:uuid}", guards=[requires_read], summary="Get a key result")
     async def get_key_result(
@@ -111,7 +111,7 @@ class KeyResultController(Controller):
             ctx, key_result_id, if_match=if_match, title=data.title, owner=data.owner,
             weight=data.weight, due_on=data.due_on,
         )  # fmt: skip
-        return written(result)
+        return await written(okr, ctx, result)
 
     @post(
         "/{key_result_id:uuid}/target-revisions",
@@ -131,7 +131,7 @@ class KeyResultController(Controller):
             ctx, key_result_id, reason=data.reason, target=data.target,
             target_percent=data.target_percent, if_match=if_match,
         )  # fmt: skip
-        return written(result, status_code=HTTP_201_CREATED)
+        return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 
     @get("/{key_result_id:uuid}/check-ins", guards=[requires_read], summary="List check-ins")
     async def list_check_ins(
@@ -161,7 +161,7 @@ class KeyResultController(Controller):
             ctx, key_result_id, value=data.value, on=data.on, confidence=data.confidence,
             note=data.note, source=source_of(ctx), check_in_id=data.id, if_match=if_match,
         )  # fmt: skip
-        return written(result, status_code=HTTP_201_CREATED)
+        return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 
     @post(
         "/{key_result_id:uuid}/check-ins/{check_in_id:uuid}/corrections",
@@ -182,7 +182,7 @@ class KeyResultController(Controller):
             ctx, key_result_id, check_in_id=check_in_id, value=data.value, reason=data.reason,
             confidence=data.confidence, note=data.note, if_match=if_match,
         )  # fmt: skip
-        return written(result, status_code=HTTP_201_CREATED)
+        return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 
     @get("/{key_result_id:uuid}/series", guards=[requires_read], summary="Values over time")
     async def series(
@@ -224,4 +224,4 @@ class KeyResultController(Controller):
         result = await okr.key_results.archive(
             ctx, key_result_id, reason=data.reason, if_match=if_match
         )
-        return written(result)
+        return await written(okr, ctx, result)

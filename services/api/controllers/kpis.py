@@ -83,7 +83,7 @@ class KpiController(Controller):
             unit=unit_of(data.unit), description=data.description, kpi_id=data.id,
         )  # fmt: skip
         location = f"/api/v1/tenants/{tenant_id}/kpis/{result.item_id}"
-        return written(result, status_code=HTTP_201_CREATED, location=location)
+        return await written(okr, ctx, result, status_code=HTTP_201_CREATED, location=location)
 
     @get("/{kpi_id:uuid}", guards=[requires_read], summary="Get a KPI")
     async def get_kpi(
@@ -106,7 +106,7 @@ class KpiController(Controller):
             ctx, kpi_id, if_match=if_match, name=data.name, owner=data.owner,
             frequency_days=data.frequency_days,
         )  # fmt: skip
-        return written(result)
+        return await written(okr, ctx, result)
 
     @post(
         "/{kpi_id:uuid}/archive",
@@ -126,7 +126,7 @@ class KpiController(Controller):
         results no more (their values so far stay); it leaves the dashboards and the
         portfolio's count, and stays in the history."""
         result = await okr.kpis.archive(ctx, kpi_id, reason=data.reason, if_match=if_match)
-        return written(result)
+        return await written(okr, ctx, result)
 
     @put("/{kpi_id:uuid}/thresholds", guards=[requires_edit_okrs], summary="Move thresholds")
     async def change_thresholds(
@@ -140,7 +140,7 @@ class KpiController(Controller):
         result = await okr.kpis.change_thresholds(
             ctx, kpi_id, green=data.green, red=data.red, reason=data.reason, if_match=if_match
         )
-        return written(result)
+        return await written(okr, ctx, result)
 
     @get("/{kpi_id:uuid}/measurements", guards=[requires_read], summary="List measurements")
     async def list_measurements(
@@ -169,7 +169,7 @@ class KpiController(Controller):
             ctx, kpi_id, value=data.value, on=data.on, note=data.note, source=source_of(ctx),
             measurement_id=data.id, if_match=if_match,
         )  # fmt: skip
-        return written(result, status_code=HTTP_201_CREATED)
+        return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 
     @post(
         "/{kpi_id:uuid}/measurements/{measurement_id:uuid}/corrections",
@@ -190,7 +190,7 @@ class KpiController(Controller):
             ctx, kpi_id, measurement_id=measurement_id, value=data.value, reason=data.reason,
             if_match=if_match,
         )  # fmt: skip
-        return written(result, status_code=HTTP_201_CREATED)
+        return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 
     @get("/{kpi_id:uuid}/series", guards=[requires_read], summary="Values over time")
     async def series(
@@ -222,7 +222,7 @@ class KpiController(Controller):
         """Link the key result: what the KPI measured for the days of the key result's
         cycle becomes its check-ins at once, and so does each measurement after."""
         result = await okr.key_results.link_kpi(ctx, data.key_result_id, kpi_id=kpi_id)
-        return written(result, status_code=HTTP_201_CREATED)
+        return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 
     @delete(
         "/{kpi_id:uuid}/key-results/{key_result_id:uuid}",
@@ -238,4 +238,4 @@ class KpiController(Controller):
             raise NotFoundError(
                 "this KPI does not feed that key result", field="key_result_id", rule="not_linked"
             )
-        return written(await okr.key_results.unlink_kpi(ctx, key_result_id))
+        return await written(okr, ctx, await okr.key_results.unlink_kpi(ctx, key_result_id))

@@ -80,7 +80,7 @@ class ObjectiveController(Controller):
             roll_up_children=data.roll_up_children, objective_id=data.id,
         )  # fmt: skip
         location = f"/api/v1/tenants/{tenant_id}/objectives/{result.item_id}"
-        return written(result, status_code=HTTP_201_CREATED, location=location)
+        return await written(okr, ctx, result, status_code=HTTP_201_CREATED, location=location)
 
     @get("/{objective_id:uuid}", guards=[requires_read], summary="Get an objective")
     async def get_objective(
@@ -103,7 +103,7 @@ class ObjectiveController(Controller):
             description=data.description, owner=data.owner, weight=data.weight,
             committed=data.committed, roll_up_children=data.roll_up_children,
         )  # fmt: skip
-        return written(result)
+        return await written(okr, ctx, result)
 
     @put("/{objective_id:uuid}/parent", guards=[requires_edit_okrs], summary="Re-parent")
     async def reparent(
@@ -118,7 +118,7 @@ class ObjectiveController(Controller):
         result = await okr.objectives.reparent(
             ctx, objective_id, parent_id=data.parent_id, if_match=if_match
         )
-        return written(result)
+        return await written(okr, ctx, result)
 
     @post(
         "/{objective_id:uuid}/archive",
@@ -137,4 +137,4 @@ class ObjectiveController(Controller):
         result = await okr.objectives.archive(
             ctx, objective_id, reason=data.reason, if_match=if_match
         )
-        return written(result)
+        return await written(okr, ctx, result)

@@ -34,7 +34,8 @@ class Page(msgspec.Struct, Generic[T], kw_only=True, forbid_unknown_fields=True)
 
 class WriteResult(Out, omit_defaults=True):
     """What a write recorded: the item, its new stream version (the ETag) and the tenant
-    position written (X-OKR-Position; pass it as min_position to read your write)."""
+    position written (X-OKR-Position; pass it as min_position to read your write). A write
+    that recorded nothing (PATCH {}) answers the item's version and the log's head."""
 
     id: UUID
     version: int

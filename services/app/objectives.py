@@ -58,7 +58,6 @@ class ObjectiveCommands(Commands):
         objective = await self.get(ctx, objective_id)
         self.check_version(objective, if_match)
         cycle = await self.cycle(ctx, objective.cycle_id)
-        cycle = cycle
         if title is not None and values.title(title) != objective.title:  # as it would be kept
             objective.rename(title=title, cycle=cycle, author=ctx.actor)
         if description is not None and description != objective.description:

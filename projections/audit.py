@@ -110,7 +110,8 @@ def _topic_matches(topic: str, wanted: str) -> bool:
 
 
 def audit_csv(entries: Iterable[AuditEntry]) -> Iterator[str]:
-    """CSV text, a header then one line per entry (payload as JSON in one cell).
+    """CSV text, a header then one line per entry (payload as JSON in one cell), its
+    instant written as the JSON trail and the payload write theirs (2026-07-02T07:00:00Z).
 
     Cells a spreadsheet would read as a formula (actor "=..." and the like) get a leading
     apostrophe, the usual CSV-injection guard.
@@ -120,7 +121,7 @@ def audit_csv(entries: Iterable[AuditEntry]) -> Iterator[str]:
         yield _csv_line(
             (
                 str(entry.position),
-                entry.recorded_at.isoformat(),
+                plain(entry.recorded_at),
                 _defused(entry.actor),
                 str(entry.correlation_id),
                 str(entry.stream_id),

@@ -302,6 +302,29 @@ async def test_audit_trail_as_pages_csv_and_json_lines(
         assert download.headers["x-content-type-options"] == "nosniff"
 
 
+async def test_the_csv_writes_an_instant_as_the_json_trail_does(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A reconciliation matches the CSV's lines to the JSON's by their instant: the CSV
+    wrote 2027-01-10T09:00:00+00:00 where the pages, the JSON Lines and its own payload
+    cell wrote 2027-01-10T09:00:00Z, so no instant of one equalled one of the other."""
+    kr, position = await fresh_key_result(client, world)
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    query = {"item_id": kr}
+    page = await client.get(
+        f"{base}/audit", headers=auth, params={**query, "min_position": position}
+    )
+    as_csv = await client.get(f"{base}/audit.csv", headers=auth, params=query)
+    as_jsonl = await client.get(f"{base}/audit.jsonl", headers=auth, params=query)
+
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    in_json = [e["recorded_at"] for e in page.json()["items"]]
+    assert [r["recorded_at"] for r in rows] == in_json
+    assert [json.loads(line)["recorded_at"] for line in as_jsonl.text.splitlines()] == in_json
+    assert all(at.endswith("Z") for at in in_json)
+
+
 async def test_the_chain_verifies_and_the_export_recomputes_it(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -126,7 +126,7 @@ def error_statuses(handler: HTTPRouteHandler, path: str) -> set[int]:
         statuses |= {401, 429}
     if path.endswith("/auth/refresh"):
         statuses |= {401}
-    if "min_position" in handler.fn.__annotations__:
+    if path.startswith(API_PREFIX):  # its bearer's grants, at least, are the database's
         statuses |= {503}
     return statuses
 
@@ -140,6 +140,15 @@ IDEMPOTENCY_KEY = Parameter(
     schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255),
 )
 _STRING = Schema(type=OpenAPIType.STRING)
+RETRY_AFTER = {
+    "Retry-After": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+        description="Seconds to wait before trying again (a 409 carries it when the first"
+        " request with this Idempotency-Key is still running).",
+    )
+}
+RETRIED = ("409", "429", "503")
+"""The answers that may say when to try again."""
 WRITE_HEADERS = {
     "ETag": OpenAPIHeader(
         schema=_STRING, description="The item's new stream version (items of the log)."
@@ -153,10 +162,22 @@ WRITE_HEADERS = {
 
 
 @dataclass
-class WriteOperation(Operation):
+class ApiOperation(Operation):
+    """Any documented route: the answers that may be tried again say when (Retry-After),
+    or a generated client would not know to read it."""
+
+    def __post_init__(self) -> None:
+        for status, response in (self.responses or {}).items():
+            if status in RETRIED and isinstance(response, OpenAPIResponse):
+                response.headers = {**RETRY_AFTER, **(response.headers or {})}
+
+
+@dataclass
+class WriteOperation(ApiOperation):
     """A write: documents the Idempotency-Key it takes."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.parameters = [*(self.parameters or []), IDEMPOTENCY_KEY]
 
 
@@ -183,22 +204,24 @@ MIN_POSITION = Parameter(
 
 
 @dataclass
-class TenantReadOperation(Operation):
+class TenantReadOperation(ApiOperation):
     """A read of one tenant: it takes min_position, declared or not (see
     queries.ANY_TENANT_READ), and says so, or generated clients would not know of it."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         names = {getattr(p, "name", None) for p in self.parameters or []}
         if MIN_POSITION.name not in names:
             self.parameters = [*(self.parameters or []), MIN_POSITION]
 
 
 @dataclass
-class PublicOperation(Operation):
+class PublicOperation(ApiOperation):
     """A route that takes no bearer (sign-in, a password link): said so, over the document's
     default, or generated clients would ask for a token the caller cannot have."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.security = []
 
 
@@ -256,3 +279,5 @@ def document_errors(app: Litestar) -> None:
                     )
                 else:
                     handler.operation_class = TenantWriteOperation if in_tenant else WriteOperation
+            else:
+                handler.operation_class = ApiOperation

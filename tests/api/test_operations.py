@@ -131,3 +131,25 @@ async def test_the_schema_is_openapi_3_1_and_public(client: httpx.AsyncClient) -
         if path.startswith("/api/v1/tenants/{tenant_id}") and "get" in item:
             named = [p["name"] for p in item["get"].get("parameters", [])]
             assert named.count("min_position") == 1, path
+
+
+async def test_the_schema_says_when_to_try_again(client: httpx.AsyncClient) -> None:
+    """A nightly push retries what the database could not answer (503, Retry-After): every
+    API route can say so, a check-in as much as a read, and the schema said it only of the
+    reads that take min_position, so a client generated from it took the check-in's 503
+    for an answer it could not have, and read no Retry-After anywhere. /readyz answers 503
+    with its report when it is not ready."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    for path, item in schema["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in item.items():
+            answers = operation["responses"]
+            assert "503" in answers, f"{method} {path}"
+            for status in {"409", "429", "503"} & answers.keys():
+                assert "Retry-After" in answers[status].get("headers", {}), f"{method} {path}"
+    check_in = "/api/v1/tenants/{tenant_id}/key-results/{key_result_id}/check-ins"
+    unavailable = schema["paths"][check_in]["post"]["responses"]["503"]
+    assert "application/problem+json" in unavailable["content"]
+    ready = schema["paths"]["/readyz"]["get"]["responses"]["503"]["content"]["application/json"]
+    assert ready["schema"] == {"$ref": "#/components/schemas/Readiness"}

@@ -6,6 +6,7 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from services.api.dependencies import (
     RuntimeDep,
@@ -77,7 +78,18 @@ class HealthController(Controller):
         """The process is up (no dependency is checked)."""
         return Health(status="ok")
 
-    @get("/readyz", summary="Readiness")
+    @get(
+        "/readyz",
+        summary="Readiness",
+        responses={
+            503: ResponseSpec(
+                data_container=Readiness,
+                description="Not ready: the database does not answer, a read model is too far"
+                " behind, or the projector started with this API does not run",
+                generate_examples=False,
+            )
+        },
+    )
     async def readyz(self, runtime: RuntimeDep) -> Response[Readiness]:
         """200 when the database answers, no read model is too far behind and the projector
         started with this API (if any) runs, once it caught up what it found at its start;

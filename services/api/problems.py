@@ -27,6 +27,7 @@ from domain.errors import (
     DomainError,
     DuplicateIdError,
 )
+from services.api.runtime import runtime_of
 from services.app.base import VersionMismatchError
 from services.db import CONNECTION_LOST, connection_lost
 from services.read import UnreadableLogError
@@ -435,6 +436,9 @@ def http_problem(request: Request[Any, Any, Any], exc: HTTPException) -> Respons
             summary = "; ".join(f"{e.field}: {e.message}" for e in malformed)
             return _problem(request, 404, "not-found", "Not found", summary, malformed)
     rule = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(status, "http")
+    if status == 413:  # Litestar's and the idempotency middleware's, which say no limit
+        limit = runtime_of(request).settings.max_body_bytes
+        detail = f"the body is over {limit} bytes, the most a request of this API may send"
     if status == 400 and detail.startswith(_DECODE_ERRORS):  # as validation_problem says it
         errors = [FieldProblem(BODY, "malformed_json", detail)]
         return _problem(request, 400, "malformed-json", "Malformed JSON", detail, errors)

@@ -26,7 +26,7 @@ from projections.series import pace_line
 from services import instants
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, sparkline
 from services.portal.i18n import Locale
-from services.read import names_in_log
+from services.read import names_in_log, progress_state
 from tenants.validation import has_control
 
 if TYPE_CHECKING:
@@ -151,6 +151,62 @@ class DayFilters:
     def link(self) -> str:
         """The filters as a query string."""
         return urlencode({k: v for k, v in self.shown().items() if v})
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogFilters(DayFilters):
+    """Filters of a page of the tenant's log (the timeline, the trail): by days, by one
+    item (`item`: its id as given, which the page chooses by its title: item_field of
+    _macros.html) and by one person (`person`: an actor as the log writes it)."""
+
+    item: str | None = None
+    person: str | None = None
+
+    @property
+    def bad(self) -> dict[str, str]:
+        """The days at fault, and an item that is no item's id."""
+        bad = super().bad
+        if self.item and self.item_id is None:
+            bad["item"] = self.item
+        return bad
+
+    @property
+    def item_id(self) -> UUID | None:
+        return optional_id(self.item)
+
+    def shown(self) -> dict[str, str]:
+        return {"item": self.item or "", "person": self.person or "", **super().shown()}
+
+
+async def not_offered(
+    portal: Portal,
+    tenant_id: UUID,
+    filters: LogFilters,
+    state: ProgressView | None = None,
+    *,
+    tenant_lines: bool = False,
+) -> dict[str, str]:
+    """A person or an item the page's lists do not offer (a hand-made link), by field: one
+    the log does not name (offered_person); an id of none of the tenant's cycles,
+    objectives, key results and KPIs (in `state`, read here when the caller has none; the
+    history's lines of settings and access have the tenant's own id: `tenant_lines`).
+    Asked for, they listed nothing, unsaid."""
+    bad: dict[str, str] = {}
+    person, item = filters.person, filters.item_id
+    if person and not await offered_person(portal, tenant_id, person):
+        bad["person"] = person
+    if item is not None and not (tenant_lines and item == tenant_id):
+        state = state or await progress_state(portal.system.pool, tenant_id)
+        if not state.has_item(item):
+            bad["item"] = filters.item or ""
+    return bad
+
+
+def optional_id(text: str | None) -> UUID | None:
+    try:
+        return None if not text else UUID(text)
+    except ValueError:
+        return None
 
 
 async def offered_person(portal: Portal, tenant_id: UUID, person: str) -> bool:

@@ -16,8 +16,9 @@ from playwright.async_api import expect
 from services import demo_data as d
 from services.portal.i18n import Locale
 from services.projector.waiting import wait_for_position
+from services.read import audit
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import ROSSI, ROSSI_KR, a_company_of_its_own, one_key_result
+from tests.portal.world import NERI, ROSSI, ROSSI_KR, a_company_of_its_own, one_key_result
 
 
 async def test_the_as_of_picker_shows_an_older_state(
@@ -393,6 +394,59 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     assert response is not None and response.status == 403
     await expect(viewer.get_by_role("heading", level=1)).to_have_text("Azione non consentita")
     await shot(viewer, "forbidden")
+
+
+async def test_the_trail_follows_one_item_chosen_by_its_title(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """An auditor following one key result through the trail: the API filtered the trail
+    by item_id, the page did not, so its events had to be picked out of every other one.
+    The item is chosen by its title, under its kind, as on the history page; its filter
+    stays in the page's links and downloads; an item of none of this company's items
+    (mistyped, or another company's) is said beside its field, listing nothing."""
+    kr_events = await audit(portal.system.repository, ROSSI.id, stream_id=ROSSI_KR, limit=1000)
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+    await page.goto(f"/t/{ROSSI.id}/audit")
+    item = page.get_by_label("Elemento")
+    await expect(item.locator("optgroup[label='Risultati chiave'] option")).to_have_text(
+        ["Ordini ripetuti da 20 a 40"]
+    )
+    await item.select_option(label="Ordini ripetuti da 20 a 40")
+    await page.get_by_role("button", name="Filtra").click()
+    rows = page.locator("table.audit tbody tr")
+    await expect(rows).to_have_count(len(kr_events))  # its making, check-ins, revision...
+    kinds = await rows.locator("td:nth-child(4) code").all()
+    events = [await kind.get_attribute("title") or "" for kind in kinds]
+    assert all(f" · {ROSSI_KR} v" in event for event in events), events
+    await expect(item).to_have_value(str(ROSSI_KR))
+    await page.get_by_role("link", name="Dal primo evento").click()  # the pager keeps it
+    assert f"item={ROSSI_KR}" in page.url
+    await expect(rows).to_have_count(len(kr_events))
+    await page.get_by_role("button", name="Verifica la catena").click()  # so does verifying
+    await expect(rows).to_have_count(len(kr_events))
+    async with page.expect_download() as csv_info:
+        await page.get_by_role("link", name="Scarica il registro (CSV)").click()
+    text = (await (await csv_info.value).path()).read_text(encoding="utf-8")
+    sheet = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    assert {row[6] for row in sheet[1:]} == {str(ROSSI_KR)} and len(sheet) == len(kr_events) + 1
+    async with page.expect_download() as jsonl_info:
+        await page.get_by_role("link", name="Scarica il registro (JSON Lines)").click()
+    lines = (await (await jsonl_info.value).path()).read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["position"] for line in lines] == [e.position for e in kr_events]
+
+    others = d.demo_id(f"kr:{NERI.slug}")  # a key result of Studio Neri's: not one of here
+    for given in (str(uuid.uuid4()), str(others), "xyz"):
+        await page.goto(f"/t/{ROSSI.id}/audit?item={given}")
+        await expect(page.locator("#a-item-error")).to_contain_text(f"«{given}» non è tra")
+        await expect(rows).to_have_count(0)
+        await expect(page.locator("p.empty")).to_have_count(0)  # not "nothing happened"
+        await expect(page.get_by_role("link", name=re.compile("Scarica il"))).to_have_count(0)
+        refused = await page.goto(f"/t/{ROSSI.id}/audit.jsonl?item={given}")
+        assert refused is not None and refused.status == 400
+        await expect(page.locator("ul.bad-filters li")).to_have_text(
+            f"Elemento: «{given}» non è tra le scelte della pagina."
+        )
 
 
 async def test_a_closed_key_result_shows_how_its_score_changed(

@@ -1,5 +1,5 @@
-"""The audit trail for those who may read it: every event with its hash, filtered by person,
-kind of event and days, the chain verified, and the trail as CSV or JSON Lines.
+"""The audit trail for those who may read it: every event with its hash, filtered by item,
+person, kind of event and days, the chain verified, and the trail as CSV or JSON Lines.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, Viewer
 from services.portal.errors import BadFiltersError, ForbiddenError
 from services.portal.history_text import BOM, Phrases, audit_csv_lines, units_of
 from services.portal.i18n import Locale
-from services.portal.views import DayFilters, csv_download, download, offered_person
+from services.portal.views import LogFilters, csv_download, download, not_offered
 from services.read import audit, history_at, progress_state
 from services.read.logs import AGGREGATE_TOPICS
 from services.store.chain import verify_chain
@@ -37,15 +37,15 @@ def requires_audit(viewer: ViewerDep, tenant: TenantDep) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Filters(DayFilters):
+class Filters(LogFilters):
     """The trail's filters as the page's query gave them; the downloads take the same."""
 
-    person: str | None = None
     topic: str | None = None
 
     @property
     def bad(self) -> dict[str, str]:
-        """The days that are not days, and a kind of event the page does not offer."""
+        """The days that are not days, an item that is no item's id, and a kind of event
+        the page does not offer."""
         bad = super().bad
         if self.topic and self.topic not in TOPICS:
             bad["topic"] = self.topic
@@ -53,20 +53,22 @@ class Filters(DayFilters):
 
     def query(self, zone: tzinfo) -> dict[str, Any]:
         """The arguments of read.audit (the days' bounds in the tenant's `zone`)."""
-        return {"actor": self.person or None, "topic": self.topic or None, **self.days(zone)}
+        return {"stream_id": self.item_id, "actor": self.person or None,
+                "topic": self.topic or None, **self.days(zone)}  # fmt: skip
 
     def shown(self) -> dict[str, str]:
-        return {"person": self.person or "", "topic": self.topic or "", **super().shown()}
+        return {**super().shown(), "topic": self.topic or ""}
 
 
 def audit_filters(
+    item: FromQuery[str | None] = None,
     person: FromQuery[str | None] = None,
     topic: FromQuery[str | None] = None,
     since: Annotated[str | None, QueryParameter(name="from")] = None,
     until: Annotated[str | None, QueryParameter(name="to")] = None,
 ) -> Filters:
     """The trail's filters from the query: one declaration for the page and its downloads."""
-    return Filters(person=person, topic=topic, since=since, until=until)
+    return Filters(item=item, person=person, topic=topic, since=since, until=until)
 
 
 FiltersDep = NamedDependency[Filters]
@@ -94,7 +96,8 @@ class AuditController(Controller):
         """The latest events first (a page, then those before: ?before=), or from a
         position on, oldest first (?after=); the downloads are in the log's order."""
         requires_audit(viewer, tenant)
-        bad = filters.bad or await _not_offered(portal, tenant, filters)
+        state = await progress_state(portal.system.pool, tenant.id)
+        bad = filters.bad or await not_offered(portal, tenant.id, filters, state)
         newest = after is None
         entries = [] if bad else await audit(
             portal.system.repository, tenant.id, **filters.query(tenant.zone), after_position=after,
@@ -105,15 +108,14 @@ class AuditController(Controller):
         lines = await history_at(portal.system.pool, tenant.id, [e.position for e in shown])
         acted = {e.actor for e in shown} | line_actors(lines.values())
         names = await portal.people.names(tenant.id, acted)
-        units = units_of(await progress_state(portal.system.pool, tenant.id))
-        phrases = Phrases(locale, names, units)
+        phrases = Phrases(locale, names, units_of(state))
         said = {at: phrases.text(line) for at, line in lines.items()}
         return portal.pages.render(
             request, "audit.html", locale=locale, viewer=viewer, tenant=tenant,
             section="audit", entries=shown, said=said, names=names, report=report, after=after,
             before=before, newest=newest, filters=filters.shown(),
             more=shown[-1].position if len(entries) > PAGE else None,
-            filter_link=filters.link(), bad=bad,
+            filter_link=filters.link(), bad=bad, state=state,
             topics=[(t, locale.t(f"audit.topic.{t}")) for t in TOPICS],
         )  # fmt: skip
 
@@ -131,7 +133,7 @@ class AuditController(Controller):
         language (see audit_csv_lines), or JSON Lines as the API writes them (one JSON
         object an event)."""
         requires_audit(viewer, tenant)
-        bad = filters.bad or await _not_offered(portal, tenant, filters)
+        bad = filters.bad or await not_offered(portal, tenant.id, filters)
         if bad:
             raise BadFiltersError(bad, viewer)  # only a hand-made link: the page never offers it
         if request.url.path.endswith(".csv"):
@@ -141,14 +143,6 @@ class AuditController(Controller):
         return download(
             lines, "application/jsonl", tenant.slug, "audit", "jsonl", portal.today(tenant)
         )
-
-
-async def _not_offered(portal: PortalDep, tenant: TenantDep, filters: Filters) -> dict[str, str]:
-    """A person the page's list does not offer (a hand-made link: see views.offered_person).
-    Asked for, they listed nothing, unsaid."""
-    person = filters.person
-    offered = not person or await offered_person(portal, tenant.id, person)
-    return {} if offered else {"person": person or ""}
 
 
 async def _entry_pages(

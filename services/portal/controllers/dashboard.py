@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -36,7 +35,7 @@ from services.portal.planning import (
 )
 from services.portal.portal import Portal
 from services.portal.scores import score_changes
-from services.portal.views import by_date, choose_cycle, kpi_tiles, status_counts
+from services.portal.views import by_date, choose_cycle, kpi_tiles, optional_id, status_counts
 from services.projector.waiting import wait_for_position
 from services.read import progress_state
 from services.read.people import Names
@@ -44,13 +43,6 @@ from services.store.event_store import ConcurrencyError
 from tenants.models import Tenant
 from tenants.principal import Principal
 from tenants.roles import Permission
-
-
-def optional_id(text: str | None) -> UUID | None:
-    try:
-        return None if not text else UUID(text)
-    except ValueError:
-        return None
 
 
 class DashboardController(Controller):

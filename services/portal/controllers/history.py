@@ -15,10 +15,8 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from projections.history import line_actors
-from projections.progress_state import ProgressView
 from projections.progress_tree import kpi_board, progress_tree
 from services.instants import before, end_of
-from services.portal.controllers.dashboard import optional_id
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import BadFiltersError
 from services.portal.history_text import (
@@ -32,12 +30,13 @@ from services.portal.history_text import (
 )
 from services.portal.views import (
     DayFilters,
+    LogFilters,
     bad_days,
     by_date,
     csv_download,
     day_note,
     kpi_tiles,
-    offered_person,
+    not_offered,
     parse_day,
 )
 from services.read import diff, history, progress_state, state_as_of
@@ -47,32 +46,27 @@ PAGE = 50
 
 
 @dataclass(frozen=True, kw_only=True)
-class Filters(DayFilters):
+class Filters(LogFilters):
     """The timeline's filters as the page's query gave them; the CSV takes the same."""
 
-    item: str | None = None
-    person: str | None = None
     kind: str | None = None
 
     @property
     def bad(self) -> dict[str, str]:
-        """The days that are not days, a kind the page does not offer, an item that is no
-        item's id."""
+        """The days that are not days, an item that is no item's id, a kind the page does
+        not offer."""
         bad = super().bad
         if self.kind and self.kind not in ITEM_KINDS + CHANGE_KINDS:
             bad["kind"] = self.kind
-        if self.item and optional_id(self.item) is None:
-            bad["item"] = self.item
         return bad
 
     def query(self, zone: tzinfo) -> dict[str, Any]:
         """The arguments of read.history (the days' bounds in the tenant's `zone`)."""
-        return {"item_id": optional_id(self.item), "actor": self.person or None,
+        return {"item_id": self.item_id, "actor": self.person or None,
                 "kind": self.kind or None, **self.days(zone)}  # fmt: skip
 
     def shown(self) -> dict[str, str]:
-        return {"item": self.item or "", "person": self.person or "", "kind": self.kind or "",
-                **super().shown()}  # fmt: skip
+        return {**super().shown(), "kind": self.kind or ""}
 
 
 def history_filters(
@@ -87,24 +81,6 @@ def history_filters(
 
 
 FiltersDep = NamedDependency[Filters]
-
-
-async def _not_offered(
-    portal: PortalDep, tenant: TenantDep, filters: Filters, state: ProgressView | None = None
-) -> dict[str, str]:
-    """A person or an item the page's lists do not offer (a hand-made link): one the log
-    does not name (views.offered_person); an id of none of its items (in `state`, read here
-    when the caller has none). They listed nothing, unsaid."""
-    bad: dict[str, str] = {}
-    person = filters.person
-    if person and not await offered_person(portal, tenant.id, person):
-        bad["person"] = person
-    item = optional_id(filters.item)
-    if item is not None and item != tenant.id:
-        state = state or await progress_state(portal.system.pool, tenant.id)
-        if not state.has_item(item):
-            bad["item"] = filters.item or ""
-    return bad
 
 
 KNOWN = ("then", "now")
@@ -129,7 +105,7 @@ class HistoryController(Controller):
         before: FromQuery[int | None] = None,
     ) -> Response[Any]:
         state = await progress_state(portal.system.pool, tenant.id)
-        bad = filters.bad or await _not_offered(portal, tenant, filters, state)
+        bad = filters.bad or await not_offered(portal, tenant.id, filters, state, tenant_lines=True)
         lines = [] if bad else await history(
             portal.system.pool, tenant.id, **filters.query(tenant.zone), before_position=before,
             limit=PAGE + 1, access_reasons=viewer.can(tenant.id, Permission.READ_AUDIT),
@@ -234,7 +210,7 @@ class HistoryController(Controller):
         filters: FiltersDep,
     ) -> Stream:
         """The timeline as the page's filters show it, every page of it."""
-        bad = filters.bad or await _not_offered(portal, tenant, filters)
+        bad = filters.bad or await not_offered(portal, tenant.id, filters, tenant_lines=True)
         if bad:
             raise BadFiltersError(bad, viewer)  # only a hand-made link: the page never offers it
 

@@ -9,13 +9,14 @@ believe last week's value was?".
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 import msgspec
 
+from projections import rollup
 from projections.base import Recorded
 from projections.codec import text
 from projections.progress_fold import progress_fold
@@ -40,7 +41,8 @@ from projections.progress_tree import (
 class Change(msgspec.Struct, frozen=True):
     """One field of one item that differs between two instants (values as text); with
     `valid_on`, a key result's or KPI's value on that earlier business day, revised (see
-    _revisions)."""
+    _revisions). Before equal to after: a field of an item archived or restored meanwhile,
+    unchanged, said for its part in the roll-ups (see _STANDING)."""
 
     item_kind: str
     item_id: UUID
@@ -106,7 +108,7 @@ _KEY_RESULT_FIELDS = (
 _KPI_FIELDS = ("name", "owner", "frequency_days", "green", "red", "archived", "value", "health")
 """What of a KPI its events can change (its direction and unit stay)."""
 
-PROGRESS_FIELDS = frozenset({"progress", "raw_progress"})
+PROGRESS_FIELDS = frozenset({"progress", "raw_progress", "counted_progress"})
 """Fields of a Change whose values are progress, a fraction (0.5 is half way)."""
 
 Facts = dict[tuple[str, UUID], tuple[str, dict[str, str | None]]]
@@ -115,6 +117,26 @@ _BORN = {"state": "planning", "archived": "false", "value": None, "score": None}
 """What an item is when made (a cycle in planning; live, unmeasured, unscored): of one made
 between the two instants, each of these that is otherwise at the end is said after its
 "created" (a cycle made and closed meanwhile, a key result made and checked in)."""
+
+_STANDING = {
+    "cycle": ("progress",),
+    "objective": ("weight", "progress", "counted_progress"),
+    "key_result": (
+        "start", "target", "weight", "value", "raw_progress", "status", "counted_progress",
+    ),
+    "kpi": ("value", "health"),
+}  # fmt: skip
+"""What a reader needs of an item to work out its part in a roll-up (GLOSSARY: an
+objective's progress is Σ w·clamp(p) / Σ w of its live key results and rolled-up children,
+a cycle's of its top objectives): said of an item made or removed between the two
+instants, as it stands on its one side, and of one archived or restored meanwhile, as it
+stood where it still counted (before equal to after: unchanged, said for that)."""
+
+COUNTED = "counted_progress"
+"""What an item adds to the progress it is rolled up into where its own progress does not
+say it: 0 for a live key result without a check-in, or an objective whose key results have
+none (their progress is "—", yet they pull their objective's and cycle's down). Said only
+with the standing of an item (_STANDING), never as a change of its own."""
 
 
 def diff(
@@ -125,8 +147,10 @@ def diff(
 
     Status and pace are taken on each state's own day. An item present on one side only
     shows as field "created" (before None) or "removed" (after None) with its title; one
-    created between them, with what became of it since (see _BORN). A key result's or
-    KPI's values of earlier days that were revised meanwhile follow its other changes.
+    created between them, with what became of it since (see _BORN); and either with what
+    explains its part in the roll-ups, as does one archived or restored meanwhile (see
+    _STANDING). A key result's or KPI's values of earlier days that were revised meanwhile
+    follow its other changes.
     """
     before = _facts(state_from, today_from)
     after = _facts(state_to, today_to)
@@ -180,37 +204,71 @@ def _item_changes(
         title = (new or old or ("", {}))[0]
         yield Change(kind, item_id, title, "created" if old is None else "removed",
                      None if old is None else title, None if new is None else title)  # fmt: skip
-        made = {} if new is None else new[1]
-        for field, fresh in _BORN.items():  # what became of one made since
-            if field in made and made[field] != fresh:
-                yield Change(kind, item_id, title, field, None, made[field])
+        yield from _one_sided(kind, item_id, title, old, new)
         return
     for field, value in new[1].items():
-        if old[1].get(field) != value:
+        if field != COUNTED and old[1].get(field) != value:
             yield Change(kind, item_id, new[0], field, old[1].get(field), value)
+    if old[1].get("archived") != new[1].get("archived"):  # it left the roll-ups, or came back
+        for field in _STANDING[kind]:
+            was, now = old[1].get(field), new[1].get(field)
+            if (was == now and was is not None) or (field == COUNTED and was != now):
+                yield Change(kind, item_id, new[0], field, was, now)
+
+
+def _one_sided(
+    kind: str,
+    item_id: UUID,
+    title: str,
+    old: tuple[str, dict[str, str | None]] | None,
+    new: tuple[str, dict[str, str | None]] | None,
+) -> Iterator[Change]:
+    """After its "created", what became of an item made since (_BORN) and how it stands
+    (_STANDING), in the order of its fields; after its "removed", how it stood."""
+    if new is not None:
+        for field, value in new[1].items():
+            born = field in _BORN and value != _BORN[field]
+            if born or (field in _STANDING[kind] and value is not None):
+                yield Change(kind, item_id, title, field, None, value)
+    elif old is not None:
+        for field in _STANDING[kind]:
+            if old[1].get(field) is not None:
+                yield Change(kind, item_id, title, field, old[1][field], None)
 
 
 def _facts(state: ProgressView, today: date) -> Facts:
     tree = progress_tree(state, today=today, include_archived=True)
+    counted = rollup.objective_progress(state, rollup.key_result_progress(state))
     facts: Facts = {}
     for cycle in tree.cycles:
         facts[("cycle", cycle.cycle_id)] = (cycle.name, _pick(cycle, _CYCLE_FIELDS))
         for objective in cycle.objectives:
-            _objective_facts(objective, facts)
+            _objective_facts(objective, facts, counted)
     for kpi in kpi_board(state, today=today, include_archived=True):
         facts[("kpi", kpi.kpi_id)] = (kpi.name, _pick(kpi, _KPI_FIELDS))
     return facts
 
 
-def _objective_facts(objective: ObjectiveNode, facts: Facts) -> None:
+def _objective_facts(
+    objective: ObjectiveNode, facts: Facts, counted: Mapping[UUID, Decimal | None]
+) -> None:
+    """An objective's facts, its key results' and its children's, each with what it counts
+    as where its progress is "—" (COUNTED: the roll-up's own value, rollup.objective_progress;
+    a key result without a check-in counts 0 there)."""
+    unsaid = not objective.archived and objective.progress is None
     facts[("objective", objective.objective_id)] = (
         objective.title,
-        _pick(objective, _OBJECTIVE_FIELDS),
-    )
+        {**_pick(objective, _OBJECTIVE_FIELDS),
+         COUNTED: text(counted.get(objective.objective_id)) if unsaid else None},
+    )  # fmt: skip
     for kr in objective.key_results:
-        facts[("key_result", kr.key_result_id)] = (kr.title, _pick(kr, _KEY_RESULT_FIELDS))
+        unmeasured = not kr.archived and kr.raw_progress is None
+        facts[("key_result", kr.key_result_id)] = (
+            kr.title,
+            {**_pick(kr, _KEY_RESULT_FIELDS), COUNTED: "0" if unmeasured else None},
+        )
     for child in objective.children:
-        _objective_facts(child, facts)
+        _objective_facts(child, facts, counted)
 
 
 def _pick(

@@ -308,15 +308,21 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
 
 def _diff_line(change: Change, titles: Mapping[str, str]) -> str | None:
     """A change as one line of `okr diff`; None for one that does not show (progress
-    -40 % to -20 %: 0 % both). An earlier day's value revised names its day."""
+    -40 % to -20 %: 0 % both). An earlier day's value revised names its day; a field of an
+    item archived or restored that stayed as it was (said for the roll-ups: before equal
+    to after) reads "(unchanged)"."""
     before = _shown(change.field, change.before, titles)
     after = _shown(change.field, change.after, titles)
-    if before == after:
+    if change.before == change.after:
+        said = f"{before} (unchanged)"
+    elif before == after:
         return None
+    else:
+        said = f"{before} → {after}"
     field = change.field
     if change.valid_on is not None:
         field = f"{field} of {change.valid_on.isoformat()}"
-    return f"{change.item_kind:<10} {change.title[:50]:<50} {field:<16} {before} → {after}"
+    return f"{change.item_kind:<10} {change.title[:50]:<50} {field:<16} {said}"
 
 
 def _objective_titles(states: Iterable[ProgressView]) -> dict[str, str]:

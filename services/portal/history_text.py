@@ -230,12 +230,16 @@ _KPI_VALUES = frozenset({"value", "green", "red"})
 def diff_groups(
     changes: Sequence[Change], state: ProgressView, locale: Locale, names: dict[str, str]
 ) -> list[DiffGroup]:
-    """Changes grouped by item, in tree order, values in words."""
+    """Changes grouped by item, in tree order, values in words; a field of an item archived
+    or restored that stayed as it was (said for the roll-ups: before equal to after) is
+    "unchanged" after."""
     groups: dict[tuple[str, UUID], DiffGroup] = {}
     for change in changes:
         before = diff_value(change, change.before, state, locale, names)
         after = diff_value(change, change.after, state, locale, names)
-        if before == after:  # a change that does not show (progress -40 % to -20 %: 0 %)
+        if change.before == change.after:
+            after = locale.t("diff.unchanged")
+        elif before == after:  # a change that does not show (progress -40 % to -20 %: 0 %)
             continue
         key = (change.item_kind, change.item_id)
         group = groups.setdefault(key, DiffGroup(change.item_kind, change.item_id, change.title))

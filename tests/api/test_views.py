@@ -493,6 +493,48 @@ async def test_diff_between_two_instants(client: httpx.AsyncClient, world: World
     assert backwards.status_code == 422
 
 
+async def test_the_diff_says_how_a_new_and_an_archived_key_result_stand(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The diff said "created" of a key result added and "archived" of one retired, not
+    what either weighs and stands at, so the change of their objective's progress could
+    not be worked out from it. A new one says its weight, start, target, status and what
+    it counts as in its objective's progress (0: no check-in yet); an archived one, each
+    of these as it stood, before equal to after (unchanged)."""
+    retired, _ = await fresh_key_result(client, world)  # 70 % → 85 %, at 79 %: 0.6
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    since = datetime.now(UTC).isoformat()
+    made = await client.post(f"{base}/key-results", headers=auth, json={
+        "objective_id": str(world.ids.objective_id), "title": "Nuovi clienti",
+        "kind": "increase", "start": 50, "target": 60, "weight": 2,
+    })  # fmt: skip
+    archived = await client.post(
+        f"{base}/key-results/{retired}/archive", headers=auth, json={"reason": "doppione"}
+    )
+    assert made.status_code == 201 and archived.status_code == 200, made.text + archived.text
+
+    changes = await client.get(f"{base}/diff", headers=auth, params={"from": since})
+
+    assert changes.status_code == 200, changes.text
+
+    def said(item: str) -> dict[str, tuple[str | None, str | None]]:
+        return {
+            c["field"]: (c["before"], c["after"]) for c in changes.json() if c["item_id"] == item
+        }
+
+    assert said(made.json()["id"]) == {
+        "created": (None, "Nuovi clienti"), "weight": (None, "2"), "start": (None, "50"),
+        "target": (None, "60"), "status": (None, "not_started"), "counted_progress": (None, "0"),
+    }  # fmt: skip
+    stood = said(retired)
+    del stood["status"]  # said: as it stood, or as it moved with the day
+    assert stood == {
+        "archived": ("false", "true"), "start": ("70", "70"), "target": ("85", "85"),
+        "weight": ("1", "1"), "value": ("79", "79"), "raw_progress": ("0.6", "0.6"),
+    }  # fmt: skip
+
+
 async def test_the_diff_names_an_earlier_day_s_value_recorded_late_or_corrected(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -123,6 +123,52 @@ async def test_diff_orders_a_day_and_an_instant_in_the_tenant_s_zone(
     )
 
 
+async def test_diff_says_how_a_new_and_an_archived_key_result_stand(
+    system: System, admin_dsn: str
+) -> None:
+    """An objective fell from 55 % to 30 %: one of its key results (costs at 50 %) was
+    archived, and one added not yet checked in. `okr diff` said the fall, "created" of the
+    new one and "archived" of the other, not what either weighs and stands at, so the fall
+    could not be worked out from it: (1·60 % + 1·0 %) / 2, where it was (1·60 % + 1·50 %) / 2.
+    It now says both, the new one counting 0, the archived one as it stood."""
+    consultancy = await create_consultancy(system.pool, "Studio")
+    tenant = await create_tenant(system.pool, consultancy.id, "Acme Servizi")
+    app, ctx = OKRApplication(system.repository), Context(tenant_id=tenant.id, actor="user:m")
+    today = datetime.now(UTC).date()
+    cycle = await app.cycles.create(ctx, name="Trimestre", starts_on=today - timedelta(days=30),
+                                    ends_on=today + timedelta(days=60))  # fmt: skip
+    await app.cycles.activate(ctx, cycle.item_id)
+    goal = await app.objectives.create(ctx, cycle_id=cycle.item_id, title="Efficienza", owner="m")
+    for title, start, target, value in (("Rinnovi", 70, 85, 79), ("Costi", 100, 80, 90)):
+        kr = await app.key_results.create(ctx, objective_id=goal.item_id, title=title,
+                                          kind="increase" if target > start else "decrease",
+                                          owner="m", start=start, target=target)  # fmt: skip
+        await app.key_results.record_check_in(ctx, kr.item_id, value=value, on=today)
+    since = datetime.now(UTC).isoformat()
+    await app.key_results.archive(ctx, kr.item_id, reason="fuori perimetro")
+    await app.key_results.create(ctx, objective_id=goal.item_id, title="Nuovi clienti",
+                                 kind="increase", owner="m", start=50, target=60)  # fmt: skip
+
+    done = okr(admin_dsn, "diff", "--tenant", str(tenant.id), "--from", since,
+               "--to", datetime.now(UTC).isoformat())  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    said = {" ".join(line.split()) for line in done.stdout.splitlines()}
+    assert {
+        "objective Efficienza progress 55.0 % → 30.0 %",
+        "key_result Costi archived false → true",
+        "key_result Costi weight 1 (unchanged)",
+        "key_result Costi raw_progress 50.0 % (unchanged)",
+        "key_result Costi target 80 (unchanged)",
+        "key_result Nuovi clienti created — → Nuovi clienti",
+        "key_result Nuovi clienti start — → 50",
+        "key_result Nuovi clienti target — → 60",
+        "key_result Nuovi clienti weight — → 1",
+        "key_result Nuovi clienti status — → not_started",
+        "key_result Nuovi clienti counted_progress — → 0.0 %",
+    } <= said, done.stdout
+
+
 async def test_a_damaged_row_past_an_as_of_is_said_in_one_line(
     system: System, admin_dsn: str
 ) -> None:

@@ -8,17 +8,28 @@ import io
 import json
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from playwright.async_api import expect
 
 from services import demo_data as d
+from services.app import Context
 from services.portal.i18n import Locale
 from services.projector.waiting import wait_for_position
 from services.read import audit
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
-from tests.portal.world import NERI, ROSSI, ROSSI_KR, a_company_of_its_own, one_key_result
+from tests.portal.world import (
+    NERI,
+    ROSSI,
+    ROSSI_KR,
+    a_company_of_its_own,
+    one_key_result,
+    projected,
+)
+
+NB = "\u00a0"
+"""The space of a percentage as the pages write it ("30 %"): one that does not break."""
 
 
 async def test_the_as_of_picker_shows_an_older_state(
@@ -272,6 +283,59 @@ async def test_the_timeline_filters_diffs_and_downloads(
     fetched = await page.request.get(portal.url(f"/t/{ROSSI.id}/history.csv"))
     assert fetched.headers["content-type"] == "text/csv; charset=utf-8"  # one charset
     assert fetched.headers["content-disposition"].startswith('attachment; filename="')
+
+
+async def test_the_diff_says_how_a_new_and_an_archived_key_result_stand(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """An objective fell from 55 % to 30 % in the days compared: costs at 50 % archived,
+    new clients added not yet checked in. The page said the fall, "creato" of one and
+    "archiviato" of the other, and nothing a reader could work it out from; it says what
+    each weighs and stands at: the new one counting 0, the archived one as it stood."""
+    client, person, app, _ = await a_company_of_its_own(portal.system)
+
+    def on(days_ago: int) -> Context:
+        moment = datetime.combine(portal.today - timedelta(days=days_ago), time(10), tzinfo=UTC)
+        return Context(client.id, person.actor, imported_at=moment)
+
+    first = portal.today - timedelta(days=30)
+    cycle = await app.cycles.create(on(20), name="Anno", starts_on=first,
+                                    ends_on=first + timedelta(days=364))  # fmt: skip
+    await app.cycles.activate(on(20), cycle.item_id)
+    goal = await app.objectives.create(on(20), cycle_id=cycle.item_id, title="Efficienza",
+                                       owner="Anna")  # fmt: skip
+    for title, start, target, value in (("Rinnovi", 70, 85, 79), ("Costi", 100, 80, 90)):
+        kr = await app.key_results.create(on(20), objective_id=goal.item_id, title=title,
+                                          kind="increase" if target > start else "decrease",
+                                          owner="Anna", start=start, target=target)  # fmt: skip
+        await app.key_results.record_check_in(
+            on(20), kr.item_id, value=Decimal(value), on=portal.today - timedelta(days=20)
+        )
+    await app.key_results.archive(on(3), kr.item_id, reason="fuori perimetro")
+    await app.key_results.create(on(3), objective_id=goal.item_id, title="Nuovi clienti",
+                                 kind="increase", owner="Anna", start=50, target=60)  # fmt: skip
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, person)
+
+    await page.goto(f"/t/{client.id}/diff?from={portal.days_ago(5)}&to={portal.days_ago(0)}")
+
+    async def rows(title: str) -> list[tuple[str, ...]]:
+        item = page.locator("section.diff-item").filter(has=page.get_by_role("heading", name=title))
+        return [tuple(await row.locator("th, td").all_inner_texts())
+                for row in await item.locator("tbody tr").all()]  # fmt: skip
+
+    assert ("avanzamento", f"55{NB}%", f"30{NB}%") in await rows("Obiettivo Efficienza")
+    assert await rows("Risultato chiave Nuovi clienti") == [
+        ("creato", "—", "Nuovi clienti"), ("peso", "—", "1"), ("partenza", "—", "50"),
+        ("traguardo", "—", "60"), ("stato", "—", "Non iniziato"),
+        ("conta nel totale come", "—", f"0{NB}%"),
+    ]  # fmt: skip
+    archived = await rows("Risultato chiave Costi")
+    assert archived[0] == ("archiviato", "no", "sì")
+    assert {("peso", "1", "invariato"), ("valore", "90", "invariato"),
+            ("avanzamento", f"50{NB}%", "invariato")} <= set(archived)  # fmt: skip
+    await shot(page, "diff-new-and-archived")
 
 
 async def test_corrections_and_revisions_are_marked_with_their_reasons(

@@ -326,6 +326,45 @@ def test_an_earlier_day_s_value_revised_is_named_by_its_day() -> None:
     assert group.rows[1] == ("value of 25 Jan 2027", "—", "77")
 
 
+def test_the_diff_says_how_a_new_and_an_archived_item_stand_in_both_languages() -> None:
+    """A key result made between the two days shows its weight, status and what it counts
+    as in its objective's progress (0: no check-in yet); one archived, what it stood at
+    where it still counted, each field unchanged said so (not "50 % → 50 %", which reads
+    as a change, nor left out, which left its part in the roll-up unsaid)."""
+    from uuid import uuid4
+
+    from projections.progress_state import ProgressView
+    from projections.timetravel import Change
+    from services.portal.history_text import diff_groups
+
+    new, gone = uuid4(), uuid4()
+    changes = [
+        Change("key_result", new, "Nuovi clienti", "created", None, "Nuovi clienti"),
+        Change("key_result", new, "Nuovi clienti", "weight", None, "1"),
+        Change("key_result", new, "Nuovi clienti", "status", None, "not_started"),
+        Change("key_result", new, "Nuovi clienti", "counted_progress", None, "0"),
+        Change("key_result", gone, "Costi", "archived", "false", "true"),
+        Change("key_result", gone, "Costi", "raw_progress", "0.5", "0.5"),
+        Change("key_result", gone, "Costi", "weight", "2", "2"),
+    ]
+
+    italian = [g.rows for g in diff_groups(changes, ProgressView(), IT, {})]
+    english = [g.rows for g in diff_groups(changes, ProgressView(), EN, {})]
+
+    assert italian == [
+        [("creato", "—", "Nuovi clienti"), ("peso", "—", "1"), ("stato", "—", "Non iniziato"),
+         ("conta nel totale come", "—", f"0{NB}%")],
+        [("archiviato", "no", "sì"), ("avanzamento", f"50{NB}%", "invariato"),
+         ("peso", "2", "invariato")],
+    ]  # fmt: skip
+    assert english == [
+        [("created", "—", "Nuovi clienti"), ("weight", "—", "1"), ("status", "—", "Not started"),
+         ("counts in the roll-up as", "—", "0%")],
+        [("archived", "no", "yes"), ("progress", "50%", "unchanged"),
+         ("weight", "2", "unchanged")],
+    ]  # fmt: skip
+
+
 def test_a_history_line_says_its_values_in_their_unit() -> None:
     """ "check-in 118.000" did not say euros, hours or clients: a line about a key result or
     a KPI whose unit the reader has says its values in it, in each language; another

@@ -129,7 +129,9 @@ def test_diff_between_two_instants_names_each_changed_field() -> None:
 
 
 def test_diff_reports_created_items_and_nothing_for_equal_states() -> None:
-    """Items born between the instants show once; an unchanged tenant shows no change."""
+    """Items born between the instants show once, with what they weigh (an objective of
+    nothing measurable has no progress, and counts in none); an unchanged tenant shows no
+    change."""
     log = Log()
     cycle = active_quarter(log)
     start = len(log.records)
@@ -139,7 +141,9 @@ def test_diff_reports_created_items_and_nothing_for_equal_states() -> None:
 
     changes = diff(state_as_of(log.records, position=start), state, today_from=day, today_to=day)
 
-    assert [(c.item_kind, c.field, c.after) for c in changes] == [("objective", "created", "Nuovo")]
+    assert [(c.item_kind, c.field, c.after) for c in changes] == [
+        ("objective", "created", "Nuovo"), ("objective", "weight", "1"),
+    ]  # fmt: skip
     assert diff(state, state, today_from=day, today_to=day) == []
 
 
@@ -160,13 +164,14 @@ def test_diff_says_an_item_born_between_the_instants_was_archived_too() -> None:
     )  # fmt: skip
 
     assert [(c.field, c.before, c.after) for c in changes] == [
-        ("created", None, "Provvisorio"), ("archived", None, "true"),
+        ("created", None, "Provvisorio"), ("weight", None, "1"), ("archived", None, "true"),
     ]  # fmt: skip
 
 
 def test_diff_says_what_became_of_an_item_made_between_the_instants() -> None:
     """A key result made and checked in, in a quarter made and activated between the
-    instants: "created" alone said neither its value nor that the quarter runs."""
+    instants: "created" alone said neither its value nor that the quarter runs, nor how
+    far each of the three had come."""
     log = Log()
     start, day = len(log.records), date(2027, 2, 1)
     cycle = active_quarter(log)
@@ -184,9 +189,129 @@ def test_diff_says_what_became_of_an_item_made_between_the_instants() -> None:
     assert said[("cycle", "state")] == (None, "active")
     assert said[("key_result", "created")] == (None, "Contratti")
     assert said[("key_result", "value")] == (None, "40")
+    assert said[("key_result", "raw_progress")] == (None, "0.4")
+    assert said[("key_result", "target")] == (None, "100")
+    assert said[("key_result", "status")] == (None, "on_track")  # 40 % where 35 % is expected
     assert said[("objective", "created")] == (None, "Nuovo")
-    assert ("objective", "progress") not in said  # (not among what an item is when made)
+    assert said[("objective", "progress")] == said[("cycle", "progress")] == (None, "0.4")
     assert ("key_result", "score") not in said  # its cycle runs: unscored, as when made
+    assert ("key_result", "counted_progress") not in said  # its progress says it
+
+
+def _said(changes: list[Change], kind: str) -> dict[str, tuple[str | None, str | None]]:
+    """The changes of the items of one kind, by field (one item of it in the test)."""
+    return {c.field: (c.before, c.after) for c in changes if c.item_kind == kind}
+
+
+def test_a_new_key_result_explains_its_objective_s_drop_as_the_glossary_works_it_out() -> None:
+    """GLOSSARY's worked example, "efficienza operativa": response time 24 h → 19.2 h at
+    21 h (0.625) and costs €1,200,000 → €1,080,000 at €1,140,000 (0.5) stood at 0.5625;
+    a milestone added and checked in not done brought it to 0.375. The diff said the drop
+    and "created" of the milestone, not what it weighs or stands at, so the drop could not
+    be worked out from it. Now: Σ w·clamp(p) / Σ w with the milestone's weight and progress,
+    as the diff says them, gives the objective's and the cycle's progress it says."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    response = key_result(log, cycle, goal, "Ridurre il tempo di risposta", start=24,
+                          target_percent=-20)  # fmt: skip
+    costs = key_result(log, cycle, goal, "Ridurre i costi operativi", start=1200000,
+                       target_percent=-10)  # fmt: skip
+    day = date(2027, 2, 15)
+    log.at(day)
+    check_in(log, cycle, response, "21", day)
+    check_in(log, cycle, costs, "1140000", day)
+    review = len(log.records)
+    milestone = key_result(log, cycle, goal, "Nuovo sistema di ticketing", kind="milestone")
+    check_in(log, cycle, milestone, 0, day)
+    old = state_as_of(log.records, position=review)
+
+    changes = diff(old, fold_all(log.records), today_from=day, today_to=day)
+
+    added, objective_ = _said(changes, "key_result"), _said(changes, "objective")
+    assert added["created"] == (None, "Nuovo sistema di ticketing")
+    assert added["target"] == (None, "1") and added["value"] == (None, "0")
+    assert added["raw_progress"] == (None, "0") and added["weight"] == (None, "1")
+    assert added["status"] == (None, "off_track")  # half the quarter gone, nothing done
+    assert objective_["progress"] == ("0.5625", "0.375")
+    assert _said(changes, "cycle")["progress"] == ("0.5625", "0.375")
+    before = progress_tree_at(old, day).cycles[0].objectives[0]
+    weights = sum(kr.weight for kr in before.key_results)  # 2: what the objective was of
+    weight, progress = (D(added[name][1] or "") for name in ("weight", "raw_progress"))
+    worked = (D(objective_["progress"][0] or "") * weights + weight * progress) / (weights + weight)
+    assert worked == D(objective_["progress"][1] or "") == (D("0.625") + 0 + D("0.5")) / 3
+
+
+def test_a_new_objective_not_yet_measured_says_it_counts_zero_in_its_cycle() -> None:
+    """A cycle at 60 % (renewals 70 % → 85 % at 79 %) fell to 30 % when an objective was
+    added with a key result not yet checked in: both show progress "—", yet each counts 0
+    in what it is rolled up into (GLOSSARY: an objective of nothing measurable has no
+    progress; a key result without a check-in has not moved). The diff says so of each,
+    with its weight, and the cycle's 30 % follows from them."""
+    log = Log()
+    cycle = active_quarter(log)
+    kept = objective(log, cycle, "Fidelizzare")
+    renewals = key_result(log, cycle, kept, "Rinnovi", "increase", start=70, target=85)
+    day = date(2027, 2, 1)
+    log.at(day)
+    check_in(log, cycle, renewals, "79", day)
+    review = len(log.records)
+    grow = objective(log, cycle, "Crescere")
+    key_result(log, cycle, grow, "Nuovi clienti", "increase", start=50, target=60)
+
+    changes = diff(
+        state_as_of(log.records, position=review), fold_all(log.records), today_from=day,
+        today_to=day,
+    )  # fmt: skip
+
+    made = {(c.item_kind, c.field): (c.before, c.after) for c in changes if c.item_id != cycle.id}
+    assert made == {
+        ("objective", "created"): (None, "Crescere"), ("objective", "weight"): (None, "1"),
+        ("objective", "counted_progress"): (None, "0"),
+        ("key_result", "created"): (None, "Nuovi clienti"), ("key_result", "start"): (None, "50"),
+        ("key_result", "target"): (None, "60"), ("key_result", "weight"): (None, "1"),
+        ("key_result", "status"): (None, "not_started"),
+        ("key_result", "counted_progress"): (None, "0"),
+    }  # fmt: skip
+    assert _said(changes, "cycle") == {"progress": ("0.6", "0.3")}  # (1·0.6 + 1·0) / 2
+
+
+def test_an_archived_key_result_says_what_it_stood_at_where_it_still_counted() -> None:
+    """Costs at 0.5 archived beside response time at 0.625: the objective rose from 0.5625
+    to 0.625, and the diff said only "archived" of the one that left (its weight and
+    progress unchanged, so unsaid). It says them as they stood, each unchanged (before and
+    after alike); one not yet checked in says it counted 0 and counts nothing now."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    response = key_result(log, cycle, goal, "Tempo di risposta", start=24, target_percent=-20)
+    costs = key_result(log, cycle, goal, "Costi", start=1200000, target_percent=-10)
+    waiting = key_result(log, cycle, goal, "Ticketing", kind="milestone", weight=2)
+    day = date(2027, 2, 15)
+    log.at(day)
+    check_in(log, cycle, response, "21", day)
+    check_in(log, cycle, costs, "1140000", day)
+    review = len(log.records)
+    for retired in (costs, waiting):
+        retired.archive(reason="fuori perimetro", cycle=cycle, author="alice")
+        log.save(retired)
+
+    changes = diff(
+        state_as_of(log.records, position=review), fold_all(log.records), today_from=day,
+        today_to=day,
+    )  # fmt: skip
+
+    said = {(c.title, c.field): (c.before, c.after) for c in changes}
+    assert {field: said[("Costi", field)] for field in
+            ("archived", "weight", "value", "raw_progress", "target")} == {
+        "archived": ("false", "true"), "weight": ("1", "1"), "value": ("1140000", "1140000"),
+        "raw_progress": ("0.5", "0.5"), "target": ("1080000", "1080000"),
+    }  # fmt: skip
+    assert said[("Ticketing", "weight")] == ("2", "2")
+    assert said[("Ticketing", "counted_progress")] == ("0", None)
+    assert ("Ticketing", "raw_progress") not in said  # none, before or after
+    assert said[("Efficienza operativa", "progress")] == ("0.28125", "0.625")
+    assert (D("0.625") + D("0.5") + 2 * 0) / 4 == D("0.28125")  # all three, as they stood
 
 
 def test_diff_says_what_changed_of_each_kpi() -> None:

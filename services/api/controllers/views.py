@@ -342,7 +342,11 @@ class ViewController(Controller):
             ),
         ] = None,
     ) -> list[Change]:
-        """Per cycle, objective, key result and KPI: each field that differs, before -> after."""
+        """Per cycle, objective, key result and KPI: each field that differs, before -> after.
+        An item made, removed, archived or restored between them also says what explains
+        its part in the roll-ups, as it stands where it counts: its weight, start, target,
+        value, progress and status, and `counted_progress` where its progress is none but
+        it counts (0: a key result not yet checked in); before equal to after: unchanged."""
         zone = await runtime.zone(tenant_id)
         start = query_instant(since, "from", "before", zone)
         end = query_instant(until, "to", "last", zone)

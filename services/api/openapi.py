@@ -148,7 +148,8 @@ RETRY_AFTER = {
     )
 }
 RETRIED = ("409", "429", "503")
-"""The answers that may say when to try again."""
+"""The answers that may say when to try again: this API's problems of these statuses (not
+/readyz's 503, its report, which says no Retry-After)."""
 WRITE_HEADERS = {
     "ETag": OpenAPIHeader(
         schema=_STRING, description="The item's new stream version (items of the log)."
@@ -163,12 +164,16 @@ WRITE_HEADERS = {
 
 @dataclass
 class ApiOperation(Operation):
-    """Any documented route: the answers that may be tried again say when (Retry-After),
+    """Any documented route: the problems that may be tried again say when (Retry-After),
     or a generated client would not know to read it."""
 
     def __post_init__(self) -> None:
         for status, response in (self.responses or {}).items():
-            if status in RETRIED and isinstance(response, OpenAPIResponse):
+            if (
+                status in RETRIED
+                and isinstance(response, OpenAPIResponse)
+                and PROBLEM_JSON in (response.content or {})
+            ):
                 response.headers = {**RETRY_AFTER, **(response.headers or {})}
 
 

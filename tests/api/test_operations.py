@@ -32,6 +32,7 @@ async def test_not_ready_while_the_projector_started_with_the_api_does_not_run(
     finally:
         projector.running = True
     assert waiting.status_code == 503
+    assert "retry-after" not in waiting.headers  # (nor does its schema say one)
     body = waiting.json()
     assert body["status"] == "unavailable" and body["projector_running"] is False
     assert body["database"] == "ok" and body["max_lag"] is not None
@@ -151,5 +152,8 @@ async def test_the_schema_says_when_to_try_again(client: httpx.AsyncClient) -> N
     check_in = "/api/v1/tenants/{tenant_id}/key-results/{key_result_id}/check-ins"
     unavailable = schema["paths"][check_in]["post"]["responses"]["503"]
     assert "application/problem+json" in unavailable["content"]
-    ready = schema["paths"]["/readyz"]["get"]["responses"]["503"]["content"]["application/json"]
-    assert ready["schema"] == {"$ref": "#/components/schemas/Readiness"}
+    ready = schema["paths"]["/readyz"]["get"]["responses"]["503"]
+    assert ready["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Readiness"
+    }
+    assert "Retry-After" not in ready.get("headers", {})  # its report carries none

@@ -69,7 +69,8 @@ _PRINTABLE = r"^[^\x00-\x1f\x7f]+\Z"  # \Z: "$" would let a last line break thro
 Actor = Annotated[
     str | None,
     QueryParameter(
-        description='Who: "user:<uuid>" or "key:<uuid>".',
+        description='Who, as the log writes it: "user:<uuid>", "key:<uuid>" (an id in any'
+        ' case) or "system:<what>" ("system:operator": a password reset by an operator).',
         min_length=1,
         max_length=200,
         pattern=_PRINTABLE,
@@ -124,8 +125,8 @@ def _actor(actor: str | None) -> str | None:
     except ValueError:
         pass
     raise InvalidQueryError(
-        f'actor must be "user:<uuid>" or "key:<uuid>", as the trail\'s actor column writes'
-        f" them, not {actor[:200]!r}",
+        f'actor must be "user:<uuid>", "key:<uuid>" or "system:<what>", as the trail\'s'
+        f" actor column writes them, not {actor[:200]!r}",
         field="actor",
         rule="not_an_actor",
     )

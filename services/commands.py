@@ -423,7 +423,8 @@ async def users(args: argparse.Namespace, settings: Settings) -> int:
     said = f"is now: {chosen}" if made else "is the one given"
     print(f"the password of {person.email} {said}")
     print("every session and token of theirs ended; they change it at /account")
-    print(f"recorded in the history of the {len(recorded)} companies they reach")
+    companies = "the company" if len(recorded) == 1 else f"the {len(recorded)} companies"
+    print(f"recorded in the history of {companies} they reach")
     return 0
 
 

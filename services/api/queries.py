@@ -242,13 +242,17 @@ async def _body_as_json(request: Request[Any, Any, Any]) -> None:
             rule="unsupported_media_type",
         )
     charset = _charset(parameters)
-    if charset is not None and charset.lower() != "utf-8":
+    if charset is not None and charset.lower() not in _UTF_8:
         raise UnsupportedMediaTypeError(
             f"JSON is read in UTF-8 (RFC 8259): send the body in UTF-8, with no charset or"
             f" charset=utf-8 (charset={charset[:50]} given)",
             field="Content-Type",
             rule="unsupported_charset",
         )
+
+
+_UTF_8 = ("utf-8", "utf8")
+"""UTF-8's name, and the alias many clients send for it (Python's and MySQL's spelling)."""
 
 
 def _charset(parameters: list[str]) -> str | None:

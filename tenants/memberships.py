@@ -288,20 +288,22 @@ async def list_consultancy_people(
     return [from_row(ConsultancyPerson, r) for r in rows]
 
 
-async def consultants_in(pool: asyncpg.Pool, tenant_ids: list[UUID]) -> dict[UUID, set[UUID]]:
-    """By person, those of these tenants they are assigned to (a membership as consultant)."""
+async def membership_roles(
+    pool: asyncpg.Pool, tenant_ids: list[UUID]
+) -> dict[UUID, dict[UUID, Role]]:
+    """By person, the role of each membership they hold in these tenants (as consultant, or
+    as one of the client's own people)."""
     if not tenant_ids:
         return {}
     async with tenant_transaction(pool, tenant_ids) as conn:
         rows = await conn.fetch(
-            "SELECT user_id, tenant_id FROM memberships"
-            " WHERE tenant_id = ANY($1::uuid[]) AND role = $2",
-            tenant_ids, Role.CONSULTANT.value,
-        )  # fmt: skip
-    assigned: dict[UUID, set[UUID]] = {}
+            "SELECT user_id, tenant_id, role FROM memberships WHERE tenant_id = ANY($1::uuid[])",
+            tenant_ids,
+        )
+    held: dict[UUID, dict[UUID, Role]] = {}
     for row in rows:
-        assigned.setdefault(row["user_id"], set()).add(row["tenant_id"])
-    return assigned
+        held.setdefault(row["user_id"], {})[row["tenant_id"]] = Role(row["role"])
+    return held
 
 
 async def suspended_tenants(pool: asyncpg.Pool, user_id: UUID) -> dict[UUID, str]:

@@ -1177,9 +1177,9 @@ _PLANNING: M = {
     "team.title": {"it": "Le persone di {name}", "en": "{name}'s people"},
     "team.lead": {
         "it": "Un amministratore della consulenza raggiunge ogni suo cliente; un consulente"
-        " solo i clienti a cui è assegnato.",
+        " solo i clienti in cui ha un ruolo, quello detto accanto a ciascuno.",
         "en": "A consultancy admin reaches every client of it; a consultant only the clients"
-        " they are assigned to.",
+        " they hold a role in, the one given beside each.",
     },
     "team.clients": {"it": "Clienti", "en": "Clients"},
     "team.all_clients": {"it": "Tutti i clienti", "en": "Every client"},

@@ -170,6 +170,46 @@ async def test_an_invited_consultant_chooses_a_password_and_sees_the_clients_ass
     await expect(row_of(page, "Piero Verdi")).to_contain_text("Può accedere.")
 
 
+async def test_a_consultant_s_clients_are_every_client_they_reach_with_their_role_there(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A consultant who is also a client's admin reaches that client, but the clients column
+    listed only assignments as consultant, and said "None yet" of one who was a client's
+    admin and assigned nowhere. It lists every client of the consultancy the person holds a
+    role in, with that role, in the reader's language; none of another consultancy's, and
+    an admin still reaches every client."""
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
+    ferramenta = await a_client_of(portal.system, consultancy, "Ferramenta Rossa")
+    vetreria = await a_client_of(portal.system, consultancy, "Vetreria Blu")
+    await a_client_of(portal.system, consultancy, "Zincheria Gialla")  # reached by neither
+    elsewhere, _ = await a_consultancy_of_its_own(portal.system)
+    other = await a_client_of(portal.system, elsewhere, "Altrove Srl")
+    carla = await a_consultant(portal, consultancy, "Carla Neri", ferramenta)
+    await add_membership(portal.system.pool, vetreria.id, carla.id, "client_admin")
+    dario = await a_consultant(portal, consultancy, "Dario Sala")
+    await add_membership(portal.system.pool, vetreria.id, dario.id, "client_viewer")
+    await add_membership(portal.system.pool, other.id, dario.id, "client_member")
+
+    for locale, consultant, client_admin, viewer, every in (
+        ("it-IT", "Consulente", "Amministratore", "Lettore", "Tutti i clienti"),
+        ("en-GB", "Consultant", "Admin", "Viewer", "Every client"),
+    ):
+        page = await open_page(locale=locale)
+        await sign_in(page, admin)
+        await page.goto(f"/consultancies/{consultancy}/people")
+        carla_s = row_of(page, "Carla Neri").locator(".team-clients li")
+        await expect(carla_s).to_have_text(
+            [f"Ferramenta Rossa ({consultant})", f"Vetreria Blu ({client_admin})"]
+        )
+        await expect(row_of(page, "Carla Neri").locator(".team-clients a")).to_have_text(
+            ["Ferramenta Rossa", "Vetreria Blu"]
+        )
+        await expect(row_of(page, "Dario Sala").locator(".team-clients li")).to_have_text(
+            [f"Vetreria Blu ({viewer})"]
+        )
+        await expect(row_of(page, admin.name).locator(".team-clients")).to_have_text(every)
+
+
 async def test_a_role_changed_and_a_member_removed_are_in_each_client_s_log(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -6,9 +6,10 @@ or a consultant, changes their role, removes them, and makes the one-time link w
 one invited chooses a password (shown once). Each change is recorded in the log of every
 client whose reach by the person it changes (services.app.access._in_consultancy); a removal
 may say why, as a company's does (its other changes take no reason). A consultant reaches
-only the clients where they are assigned (a membership as consultant, given on the client's
-people page): the page lists them. A refusal (an email of no shape, a person of the
-consultancy already, its last admin leaving) is said beside its field, and changes nothing.
+only the clients where they hold a membership (assigned as consultant on the client's people
+page, or one of the client's own people there): the page lists them, each with that role.
+A refusal (an email of no shape, a person of the consultancy already, its last admin
+leaving) is said beside its field, and changes nothing.
 
 A consultant of the consultancy, or a person of one of its clients, gets the 403 page; anyone
 else the 404 page, as for a consultancy that does not exist.
@@ -248,13 +249,16 @@ async def _role_of(portal: Portal, consultancy: Consultancy, member: UUID) -> st
 
 
 def _clients_of(
-    person: ConsultancyPerson, tenants: list[Tenant], assigned: dict[UUID, set[UUID]]
-) -> list[Tenant] | None:
-    """The clients a consultant is assigned to, by name (None: an admin, who reaches all)."""
+    person: ConsultancyPerson, tenants: list[Tenant], held: dict[UUID, dict[UUID, Role]]
+) -> list[tuple[Tenant, Role]] | None:
+    """The clients a consultant reaches through a membership, by name, each with the role
+    they hold there: assigned as consultant, or one of the client's own people (None: an
+    admin, who reaches all as the consultancy's admin)."""
     if person.role != Role.CONSULTANT:
         return None
-    mine = assigned.get(person.user_id, set())
-    return sorted((t for t in tenants if t.id in mine), key=lambda t: t.name.casefold())
+    mine = held.get(person.user_id, {})
+    reached = sorted((t for t in tenants if t.id in mine), key=lambda t: t.name.casefold())
+    return [(t, mine[t.id]) for t in reached]
 
 
 async def _page(
@@ -269,13 +273,13 @@ async def _page(
     shown: Shown | None = None,
     status: int = 200,
 ) -> Response[Any]:
-    """The page: the members, each consultant's clients, with what was just done, or the
-    form that failed, or a password link shown once."""
+    """The page: the members, each consultant's clients (with their role there), with what
+    was just done, or the form that failed, or a password link shown once."""
     pool = portal.system.pool
     people = await memberships.list_consultancy_people(pool, consultancy.id)
     tenants = await list_consultancy_tenants(pool, consultancy.id)
-    assigned = await memberships.consultants_in(pool, [t.id for t in tenants])
-    members = [(p, _clients_of(p, tenants, assigned))
+    held = await memberships.membership_roles(pool, [t.id for t in tenants])
+    members = [(p, _clients_of(p, tenants, held))
                for p in sorted(people, key=lambda p: p.display_name.casefold())]  # fmt: skip
     response = portal.pages.render(
         request, "team.html", locale=locale, viewer=viewer, consultancy=consultancy,

@@ -17,7 +17,7 @@ import msgspec
 from projections.base import Recorded, RowsByTable, Table
 from projections.codec import NO_ROWS, StateCodec, table_of
 from projections.history_lines import FieldChange, HistoryLine, StoredLine, history_row
-from projections.history_text import LANGUAGES, TEMPLATES, render
+from projections.history_text import LANGUAGES, TEMPLATES, render, said_system
 from projections.progress_fold import progress_fold
 from projections.progress_state import ProgressView
 
@@ -82,10 +82,17 @@ def line_actors(lines: Iterable[HistoryLine]) -> set[str]:
 
 def with_names(line: HistoryLine, names: Mapping[str, str]) -> HistoryLine:
     """The line in English with people's names for the actors it names (who acted, the
-    owners before and after), and who acted by name; an actor with no name stays as it is."""
-    params = {k: v if k in WORDS or v is None else names.get(v, v) for k, v in line.params.items()}
+    owners before and after), and who acted by name: a `system:` actor in words, as the
+    portal says it ("an operator"); any other actor with no name stays as it is."""
+    params = {
+        k: v if k in WORDS or v is None else _named(v, names) or v for k, v in line.params.items()
+    }
     text = render(line.template, params)
-    return msgspec.structs.replace(line, text=text, actor_name=names.get(line.actor))
+    return msgspec.structs.replace(line, text=text, actor_name=_named(line.actor, names))
+
+
+def _named(actor: str, names: Mapping[str, str]) -> str | None:
+    return names.get(actor) or said_system(actor)
 
 
 def without_reason(line: HistoryLine) -> HistoryLine:

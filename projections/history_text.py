@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from domain.access import OPERATOR
 from projections.codec import decimal_text, text
 
 LANGUAGES = ("en", "it")
@@ -293,6 +294,13 @@ ROLE_TEXTS: dict[str, dict[str, str]] = {
     "client_member": {"en": "client member", "it": "membro"},
     "client_viewer": {"en": "client viewer", "it": "lettore"},
 }
+SYSTEM_TEXTS: dict[str, dict[str, str]] = {
+    OPERATOR: {"en": "an operator", "it": "un operatore"},
+}
+"""Who a `system:` actor with words of its own is: the operator who reset a password."""
+SYSTEM_TEXT = {"en": "the system", "it": "il sistema"}
+"""Any other `system:` actor (the load of okr bench, system:bench-load)."""
+_SYSTEM_ACTOR = re.compile(r"system:\S+")
 OPTIONAL_REASON = frozenset({SETTINGS_TEMPLATE, CREATED_TEMPLATE, *ACCESS_TEMPLATES})
 """Changes that may go without a reason: their sentence says it only when given."""
 REASON_TEXTS = {"en": "; reason: '{reason}'", "it": "; motivo: '{reason}'"}
@@ -377,6 +385,14 @@ def said_reason(reason: str | None, language: str = "en") -> str | None:
     if found is None or found[1] != found[2]:
         return reason
     return _in(_FOLLOWS_TEXTS, language).format(title=found[1])
+
+
+def said_system(actor: str | None, language: str = "en") -> str | None:
+    """A `system:` actor as the reader reads it ("an operator", else "the system"), as no
+    account's name is; None for any other actor."""
+    if actor is None or not _SYSTEM_ACTOR.fullmatch(actor):
+        return None
+    return _in(SYSTEM_TEXTS.get(actor, SYSTEM_TEXT), language)
 
 
 def render(template: str, params: Mapping[str, str | None], language: str = "en") -> str:

@@ -32,8 +32,6 @@ _APP: M = {
     "person.unknown": {"it": "qualcuno", "en": "someone"},
     "person.integration": {"it": "un'integrazione", "en": "an integration"},
     "person.left": {"it": "non più membro", "en": "no longer a member"},
-    "person.system": {"it": "il sistema", "en": "the system"},
-    "person.operator": {"it": "un operatore", "en": "an operator"},
     "months.short": {
         "it": "gen feb mar apr mag giu lug ago set ott nov dic",
         "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",

@@ -18,9 +18,9 @@ from typing import Any, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from domain.access import OPERATOR
 from domain.progress import score_shown
 from domain.values import MAX_PLACES
+from projections.history_text import said_system
 from services.portal.catalog import MESSAGES
 from tenants.validation import LANGUAGES
 
@@ -134,15 +134,17 @@ class Locale:
 
     def person(self, actor: str | None, names: dict[str, str]) -> str:
         """Who an actor (or an owner) is, in words: a name, "an integration" for unknown
-        keys, "someone" for an account not known here; an owner given as plain text ("Anna
-        Neri"), or an import's "user:anna", as written."""
+        keys, "someone" for an account not known here, "an operator" or "the system" for a
+        `system:` actor (projections.history_text.said_system); an owner given as plain text
+        ("Anna Neri"), or an import's "user:anna", as written."""
         if actor in names:
             return names[actor]
+        said = said_system(actor, self.language)  # as the API's history says it
+        if said is not None:
+            return said
         kind, _, rest = (actor or "").partition(":")
         if kind == "key":
             return self.t("person.integration")
-        if kind == "system":
-            return self.t("person.operator" if actor == OPERATOR else "person.system")
         if actor and (kind != "user" or not _is_uuid(rest)):
             return rest if kind == "user" else actor
         return self.t("person.unknown")

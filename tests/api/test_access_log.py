@@ -5,12 +5,14 @@ writes nothing, and a refused one changes neither the directory nor the log."""
 
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 
+from services.app import Context, OKRApplication
 from services.bootstrap import System
 from services.portal.views import offered_person
 from services.read.people import People
@@ -600,3 +602,38 @@ async def test_a_consultancy_member_removed_with_a_reason_says_it_in_each_client
         )
     gone = await client.delete(f"{members}/{tea_id}", headers=admin)  # no body: no reason
     assert gone.status_code == 204, gone.text
+
+
+async def test_an_operator_s_reset_and_the_system_s_changes_are_said_in_words(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """The API left an actor without a name as it is: an operator's reset of a password read
+    "by system:operator" where the portal says "an operator", and the bench's load "by
+    system:bench-load" where the portal says "the system". Both are said in words in the
+    text and as who acted (actor_name), as the portal says them; the log keeps the actor."""
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    ivo = {"email": an_email("ivo"), "display_name": "Ivo", "role": "client_viewer"}
+    users = f"/api/v1/tenants/{tenant}/users"
+    ivo_id = (await client.post(users, headers=admin, json=ivo)).json()["user_id"]
+    app = OKRApplication(system.repository)
+    await app.access.reset_password(
+        UUID(ivo_id), "una frase abbastanza lunga", "system:operator", "ticket 42"
+    )
+    load = Context(tenant_id=UUID(tenant), actor="system:bench-load")
+    made = await app.cycles.create(
+        load, name="Q1 2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31)
+    )
+
+    answer = await client.get(
+        f"/api/v1/tenants/{tenant}/history", headers=admin,
+        params={"min_position": made.position, "limit": 2},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    said = [(line["actor"], line["actor_name"], line["text"]) for line in answer.json()["items"]]
+    assert said == [
+        ("system:bench-load", "the system",
+         "cycle 'Q1 2027' planned from 2027-01-01 to 2027-03-31 by the system"),
+        ("system:operator", "an operator",
+         "password of Ivo reset by an operator; reason: 'ticket 42'"),
+    ]  # fmt: skip

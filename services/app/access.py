@@ -217,12 +217,14 @@ class AccessCommands(Commands):
         display_name: str,
         role: Role | str,
         inviter: Principal,
+        reason: str | None = None,
     ) -> ConsultancyMember:
         """Make the person with this email a consultancy admin or a consultant, an account
         without a password made if new, in the role's transaction: a refusal or a failure
         leaves no account behind (nor is one made for a role not of a consultancy). An
         account that exists is added only if `inviter` manages all it reaches, as in a
-        tenant's invitation (memberships.may_add_account)."""
+        tenant's invitation (memberships.may_add_account). `reason`, as a removal's (see
+        remove_consultancy_member)."""
         valid.role(role, CONSULTANCY_ROLES)
 
         async def account(conn: asyncpg.Connection) -> UUID:
@@ -231,23 +233,41 @@ class AccessCommands(Commands):
                 await memberships.may_add_account(conn, user_id, inviter.id, None)
             return user_id
 
-        return await self.add_consultancy_member(consultancy_id, account, role, inviter.actor)
+        return await self.add_consultancy_member(
+            consultancy_id, account, role, inviter.actor, reason
+        )
 
     async def add_consultancy_member(
-        self, consultancy_id: UUID, user: UUID | Account, role: Role | str, actor: str
+        self,
+        consultancy_id: UUID,
+        user: UUID | Account,
+        role: Role | str,
+        actor: str,
+        reason: str | None = None,
     ) -> ConsultancyMember:
-        """Make the user a consultancy admin or a consultant (see _in_consultancy)."""
+        """Make the user a consultancy admin or a consultant (see _in_consultancy), with
+        `reason` checked first, as a removal's: a bad one is refused even for a consultant,
+        whose joining is written nowhere."""
+        reason = values.optional_reason(reason)
 
         async def add(conn: asyncpg.Connection, user_id: UUID) -> Reach[ConsultancyMember]:
             member = await memberships.add_consultancy_member(conn, consultancy_id, user_id, role)
             return member, None, member.role
 
-        return await self._in_consultancy(consultancy_id, user, actor, add)
+        return await self._in_consultancy(consultancy_id, user, actor, add, reason=reason)
 
     async def change_consultancy_role(
-        self, consultancy_id: UUID, user_id: UUID, role: Role | str, actor: str
+        self,
+        consultancy_id: UUID,
+        user_id: UUID,
+        role: Role | str,
+        actor: str,
+        reason: str | None = None,
     ) -> ConsultancyMember:
-        """Give a consultancy member the other consultancy role (never the last admin's)."""
+        """Give a consultancy member the other consultancy role (never the last admin's).
+        `reason`, as a removal's (see remove_consultancy_member): a bad one is refused even
+        where the same role again changes nothing."""
+        reason = values.optional_reason(reason)
 
         async def change(conn: asyncpg.Connection, _: UUID) -> Reach[ConsultancyMember]:
             before = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
@@ -256,7 +276,7 @@ class AccessCommands(Commands):
                 await _an_admin_left(conn, consultancy_id, user_id)
             return member, before, member.role
 
-        return await self._in_consultancy(consultancy_id, user_id, actor, change)
+        return await self._in_consultancy(consultancy_id, user_id, actor, change, reason=reason)
 
     async def remove_consultancy_member(
         self, consultancy_id: UUID, user_id: UUID, actor: str, reason: str | None = None

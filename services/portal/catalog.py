@@ -1121,6 +1121,10 @@ _PLANNING: M = {
     "people.remove": {"it": "Togli l'accesso", "en": "Remove access"},
     "people.remove_confirm": {"it": "Togli l'accesso a {name}", "en": "Remove {name}'s access"},
     "people.reason": {"it": "Motivo (facoltativo)", "en": "Reason (optional)"},
+    "people.change_reason": {
+        "it": "Motivo del cambio per {name} (facoltativo)",
+        "en": "Reason for the change of {name} (optional)",
+    },
     "people.invite": {"it": "Invita una persona", "en": "Invite a person"},
     "people.invite_hint": {
         "it": "Chi non ha un account lo riceve senza password: crea poi il link per sceglierla.",

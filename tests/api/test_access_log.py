@@ -348,8 +348,8 @@ async def test_every_change_of_a_tenant_s_access_or_settings_may_say_why(
 ) -> None:
     """A reason given with a change is in its event and at the end of its history line;
     the requests without a body (a removal, a revocation, a suspension) take one as an
-    optional body. An invitation to the consultancy takes none (its removal does: see
-    test_a_consultancy_member_removed_with_a_reason_says_it_in_each_client_s_log)."""
+    optional body. (The consultancy's changes of its people may say why too: see
+    test_a_consultancy_member_invited_or_given_a_role_with_a_reason_says_it_in_each_log.)"""
     tenant = await a_new_tenant(client, world)
     admin = world.a.auth("consultancy_admin")
     users, keys = f"/api/v1/tenants/{tenant}/users", f"/api/v1/tenants/{tenant}/api-keys"
@@ -373,12 +373,6 @@ async def test_every_change_of_a_tenant_s_access_or_settings_may_say_why(
     ]  # fmt: skip
     for answer in answers:
         assert answer.status_code in (200, 201, 204), answer.text
-    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
-    nora = {"email": an_email("nora"), "display_name": "Nora", "role": "consultancy_admin"}
-    refused = await client.post(members, headers=admin, json={**nora, **why})
-    assert refused.status_code == 422, refused.text
-    assert refused.json()["errors"][0]["field"] == "reason"
-    assert await find_user_by_email(system.pool, nora["email"]) is None  # no account was made
 
     trail = await client.get(f"/api/v1/tenants/{tenant}/audit", headers=admin)
     changed = [
@@ -637,3 +631,78 @@ async def test_an_operator_s_reset_and_the_system_s_changes_are_said_in_words(
         ("system:operator", "an operator",
          "password of Ivo reset by an operator; reason: 'ticket 42'"),
     ]  # fmt: skip
+
+
+async def test_a_consultancy_member_invited_or_given_a_role_with_a_reason_says_it_in_each_log(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Inviting a person to the consultancy and changing their consultancy role took no
+    reason (a reason in the invitation was refused), where their removal and every change
+    of a company's access may say why. Each now takes `reason` in its body, as the removal
+    does: kept in the log of each client whose reach it changes and said at the end of its
+    history line; a bad one is refused naming it and changes nothing, even for a consultant
+    whose joining is written nowhere, or the same role again."""
+    tenant, home = UUID(await a_new_tenant(client, world)), world.a.tenant.id
+    admin = world.a.auth("consultancy_admin")
+    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
+    tea = {"email": an_email("tea"), "display_name": "Tea", "role": "consultant"}
+    tea_id = (await client.post(members, headers=admin, json=tea)).json()["user_id"]
+    nora = {"email": an_email("nora"), "display_name": "Nora", "role": "consultancy_admin"}
+    heads = {t: await system.store.head(t) for t in (tenant, home)}
+
+    for reason, rule in (
+        ("   ", "empty"),
+        ("x" * 1001, "too_long"),
+        ("a\x00b", "control_character"),
+        (7, "wrong_type"),
+    ):
+        bad = {"reason": reason}
+        for request in (
+            client.post(members, headers=admin, json={**nora, **bad}),
+            client.post(members, headers=admin, json={**tea, "email": an_email("t"), **bad}),
+            client.patch(f"{members}/{tea_id}", headers=admin,
+                         json={"role": "consultancy_admin", **bad}),
+            client.patch(f"{members}/{tea_id}", headers=admin, json={"role": "consultant", **bad}),
+        ):  # fmt: skip
+            answer = await request
+            assert answer.status_code == 422, answer.text
+            assert [(e["field"], e["rule"]) for e in answer.json()["errors"]] == [
+                ("reason", rule)
+            ], answer.text
+    assert {t: await system.store.head(t) for t in heads} == heads
+    assert await find_user_by_email(system.pool, nora["email"]) is None  # no account made
+    listed = (await client.get(members, headers=admin)).json()["items"]
+    assert {m["user_id"]: m["role"] for m in listed}[tea_id] == "consultant"
+    assigned = await client.post(
+        f"/api/v1/tenants/{tenant}/users", headers=admin, json={**tea, "reason": "Q1 audit"}
+    )
+    assert assigned.status_code == 201, assigned.text
+    heads = {t: await system.store.head(t) for t in heads}
+
+    invited = await client.post(members, headers=admin, json={**nora, "reason": " new partner "})
+    assert invited.status_code == 201, invited.text
+    promoted = await client.patch(
+        f"{members}/{tea_id}", headers=admin,
+        json={"role": "consultancy_admin", "reason": "runs the Milan office"},
+    )  # fmt: skip
+    assert promoted.status_code == 200, promoted.text
+    for tenant_id, head in heads.items():
+        logged = [
+            (c["payload"]["subject_id"], c["payload"]["reason"])
+            for c in await changes(client, str(tenant_id), admin)
+            if c["position"] > head
+        ]
+        assert logged == [
+            (invited.json()["user_id"], "new partner"), (tea_id, "runs the Milan office")
+        ]  # fmt: skip
+        said = await lines(client, str(tenant_id), admin, head + 2)
+        assert said[1] == (
+            f"Nora given the role consultancy admin by {ADMIN}; reason: 'new partner'"
+        )
+    assert (await lines(client, str(tenant), admin, heads[tenant] + 2))[0] == (
+        f"role of Tea changed consultant → consultancy admin by {ADMIN};"
+        " reason: 'runs the Milan office'"
+    )
+    assert (await lines(client, str(home), admin, heads[home] + 2))[0] == (
+        f"Tea given the role consultancy admin by {ADMIN}; reason: 'runs the Milan office'"
+    )

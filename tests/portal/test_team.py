@@ -286,6 +286,81 @@ async def test_a_role_changed_and_a_member_removed_are_in_each_client_s_log(
     assert answer is not None and answer.status == 404  # her assignment grants nothing
 
 
+async def reasons(portal: PortalServer, client: Client, after: int) -> list[tuple[Any, ...]]:
+    """Whose access each access change of the client's log after `after` changed, to
+    what, and why."""
+    rows = await portal.system.store.read_log(client.id, after)
+    return [
+        (e.payload["subject_id"], e.payload["after"], e.payload["reason"])
+        for e in await audit_entries(portal.system.repository, rows)
+    ]
+
+
+async def test_an_invitation_and_a_change_of_role_may_say_why(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Inviting a person to the consultancy and changing their role took no reason, where
+    removing them did: both forms now take one, kept in the log of each client whose reach
+    the change changes and said in its history; a reason with nothing to read is refused
+    beside its field, and nothing is added, changed or recorded."""
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
+    ferramenta = await a_client_of(portal.system, consultancy, "Ferramenta Rossa")
+    carla = await a_consultant(portal, consultancy, "Carla Neri", ferramenta)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/consultancies/{consultancy}/people")
+    before = await heads(portal, ferramenta)
+
+    email = f"nora-{consultancy.hex[:8]}@consulenze.example"
+    form = page.locator(".invite form")
+    await page.locator(".invite summary").click()
+    await form.get_by_label("Nome").fill("Nora Blu")
+    await form.get_by_label("Email").fill(email)
+    await form.get_by_label("Ruolo").select_option(label="Amministratore della consulenza")
+    await form.get_by_label("Motivo (facoltativo)").fill("\u200b")
+    await form.get_by_role("button", name="Invita").click()
+    await expect(page.locator("#invite-reason-error")).to_contain_text("nulla da leggere")
+    assert await find_user_by_email(portal.system.pool, email) is None
+    await form.get_by_label("Motivo (facoltativo)").fill("Nuova socia")
+    await form.get_by_role("button", name="Invita").click()
+    await expect(page.locator(".people-done")).to_have_text("Persona invitata.")
+    nora = await find_user_by_email(portal.system.pool, email)
+    assert nora is not None
+    assert await reasons(portal, ferramenta, before[0]) == [
+        (str(nora.id), "consultancy_admin", "Nuova socia")
+    ]
+
+    before = await heads(portal, ferramenta)
+    row = row_of(page, "Carla Neri")
+    await row.get_by_label("Ruolo di Carla Neri").select_option(
+        label="Amministratore della consulenza"
+    )
+    await row.get_by_label("Motivo del cambio per Carla Neri").fill("\u200b")
+    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        await row.get_by_role("button", name="Cambia").click()
+    assert (await answer.value).status == 422
+    await expect(page.locator(f"#member-{carla.id}-role-reason-error")).to_contain_text(
+        "nulla da leggere"
+    )
+    await shot(page, "team-role-reason-refused")
+    assert (await roles_in(portal, consultancy))[carla.email] == "consultant"
+    assert await heads(portal, ferramenta) == before
+    row = row_of(page, "Carla Neri")
+    await row.get_by_label("Motivo del cambio per Carla Neri").fill("Guida lo studio di Milano")
+    await row.get_by_role("button", name="Cambia").click()
+    await expect(page.locator(".people-done")).to_have_text("Ruolo cambiato.")
+    assert await reasons(portal, ferramenta, before[0]) == [
+        (str(carla.id), "consultancy_admin", "Guida lo studio di Milano")
+    ]
+
+    await projected(portal.system, ferramenta.id)
+    await page.goto(f"/t/{ferramenta.id}/history?kind=access")
+    said = page.locator("ol.timeline li")
+    await expect(said.nth(0)).to_contain_text("motivo: 'Guida lo studio di Milano'")
+    await expect(said.nth(1)).to_contain_text("Nora Blu")
+    await expect(said.nth(1)).to_contain_text("motivo: 'Nuova socia'")
+
+
 async def test_refusals_are_said_beside_their_field_and_change_nothing(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -243,9 +243,11 @@ class ConsultancyController(Controller):
     ) -> Response[ConsultancyMember]:
         """Make a person (invited by email if new) a consultancy admin or a consultant. An
         admin reaches every client tenant of the consultancy: it is recorded in each one's
-        log (okr.AccessChange.Created), as any other change of who reaches it."""
+        log (okr.AccessChange.Created), as any other change of who reaches it, with the
+        body's `reason` if given (as a removal's: read there by whoever may read its audit
+        trail)."""
         member = await okr.access.invite_consultancy_member(
-            consultancy_id, data.email, data.display_name, data.role, principal
+            consultancy_id, data.email, data.display_name, data.role, principal, data.reason
         )
         return Response(member, status_code=HTTP_201_CREATED)
 
@@ -263,9 +265,10 @@ class ConsultancyController(Controller):
         okr: OkrDep,
     ) -> ConsultancyMember:
         """An admin made a consultant, or the other way: each client tenant whose reach by
-        the person changes records it in its log. The consultancy's last admin stays one."""
+        the person changes records it in its log, with the body's `reason` if given (as a
+        removal's). The consultancy's last admin stays one."""
         return await okr.access.change_consultancy_role(
-            consultancy_id, user_id, data.role, principal.actor
+            consultancy_id, user_id, data.role, principal.actor, data.reason
         )
 
     @delete(

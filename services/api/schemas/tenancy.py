@@ -124,11 +124,13 @@ class TenantIn(Body):
 
 
 class WithReason(Body, kw_only=True):
-    """A change of the tenant's own access or settings, which may say why."""
+    """A change of access (a tenant's, or a consultancy's people) or of a tenant's settings,
+    which may say why."""
 
     reason: str | None = None
-    """Why (optional; 1 to 1000 characters, trimmed): kept with the change in the tenant's
-    log, for good, and shown to those who may read its audit trail."""
+    """Why (optional; 1 to 1000 characters, trimmed): kept with the change in the log of
+    each tenant it is recorded in, for good, and shown to those who may read its audit
+    trail."""
 
     def __post_init__(self) -> None:
         # checked as the body is read: a change that turns out to change nothing (and so
@@ -137,8 +139,8 @@ class WithReason(Body, kw_only=True):
 
 
 class OptionalReasonIn(WithReason):
-    """Why a member is removed, a key revoked, a tenant suspended or reactivated: an
-    optional body of those requests."""
+    """Why a member (of a tenant or of the consultancy) is removed, a key revoked, a tenant
+    suspended or reactivated: an optional body of those requests."""
 
 
 class EraseIn(Body):
@@ -173,7 +175,7 @@ class RoleIn(WithReason):
     role: MemberRole
 
 
-class ConsultancyMemberIn(Body):
+class ConsultancyMemberIn(WithReason):
     """Add a person to the consultancy (an account without a password is made if new)."""
 
     email: str
@@ -181,7 +183,7 @@ class ConsultancyMemberIn(Body):
     role: ConsultancyRole
 
 
-class ConsultancyRoleIn(Body):
+class ConsultancyRoleIn(WithReason):
     """Another consultancy role for a member of the consultancy."""
 
     role: ConsultancyRole

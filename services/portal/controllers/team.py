@@ -4,8 +4,8 @@ As a company's people page (services.portal.controllers.people), through the API
 commands: a consultancy admin (or a platform admin) invites a person as a consultancy admin
 or a consultant, changes their role, removes them, and makes the one-time link with which
 one invited chooses a password (shown once). Each change is recorded in the log of every
-client whose reach by the person it changes (services.app.access._in_consultancy); a removal
-may say why, as a company's does (its other changes take no reason). A consultant reaches
+client whose reach by the person it changes (services.app.access._in_consultancy), with
+the reason given, if any, as a company's changes of access may say why. A consultant reaches
 only the clients where they hold a membership (assigned as consultant on the client's people
 page, or one of the client's own people there): the page lists them, each with that role.
 A refusal (an email of no shape, a person of the consultancy already, its last admin
@@ -107,8 +107,8 @@ class TeamController(Controller):
         form: FormDep,
     ) -> Response[Any]:
         """Make a person a consultancy admin or a consultant (an account without a password
-        is made if new)."""
-        planned = Planned("invite", "", typed(form, INVITE_FIELDS), locale)
+        is made if new), with a reason if given, in the log of each client they reach."""
+        planned = Planned("invite", "", typed(form, (*INVITE_FIELDS, "reason")), locale)
         planned.text("email")
         planned.text("name")
         role = planned.choice("role", TEAM_ROLES)
@@ -116,9 +116,11 @@ class TeamController(Controller):
             done = await run_access_change(
                 portal, planned, None,
                 _unpositioned(portal.app.access.invite_consultancy_member(
-                    consultancy.id, planned.typed["email"], planned.typed["name"], role, viewer
+                    consultancy.id, planned.typed["email"], planned.typed["name"], role, viewer,
+                    planned.typed["reason"] or None,
                 )),
-                {"email": "email", "display_name": "name", "role": "role"}, _words,
+                {"email": "email", "display_name": "name", "role": "role", "reason": "reason"},
+                _words,
             )  # fmt: skip
             if done is not None:
                 return _done(consultancy, "invited")
@@ -137,18 +139,19 @@ class TeamController(Controller):
         user_id: FromPath[str],
         form: FormDep,
     ) -> Response[Any]:
-        """Make a member an admin or a consultant (the same role changes nothing)."""
+        """Make a member an admin or a consultant (the same role changes nothing), with a
+        reason if given, in the log of each client whose reach it changes."""
         member = parse_id(user_id)
-        planned = Planned("role", str(member), typed(form, ("role",)), locale)
+        planned = Planned("role", str(member), typed(form, ("role", "reason")), locale)
         role = planned.choice("role", TEAM_ROLES)
         if not planned.errors:
             before = await _role_of(portal, consultancy, member)
             done = await run_access_change(
                 portal, planned, None,
                 _unpositioned(portal.app.access.change_consultancy_role(
-                    consultancy.id, member, role, viewer.actor
+                    consultancy.id, member, role, viewer.actor, planned.typed["reason"] or None
                 )),
-                {"role": "role"}, _words,
+                {"role": "role", "reason": "reason"}, _words,
             )  # fmt: skip
             if done is not None:
                 said = "role_same" if before == role else "role_changed"

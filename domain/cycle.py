@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from domain.errors import (
     CrossCycleAlignmentError,
     CycleClosedError,
     CycleStateError,
+    DuplicateNameError,
     InvalidDateError,
     InvalidValueError,
     UnknownScoreItemError,
@@ -216,6 +218,25 @@ class Cycle(Aggregate):
     def scores(self) -> dict[UUID, Decimal]:
         """All current closing scores, key results and objectives together."""
         return self.key_result_scores | self.objective_scores
+
+
+def name_key(name: str) -> str:
+    """What two cycle names are told apart by: not their case, nor their spaces (trimmed,
+    runs of them as one, as a page shows them), nor how their characters are encoded: "Q1
+    2027" and " q1  2027" are one name in a cycle picker."""
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def check_name_free(name: str, others: Iterable[str]) -> None:
+    """Refuse a cycle name that another cycle of the tenant has (`others`: their names,
+    closed cycles' too: they stay in the picker, the history and `okr --cycle`), as
+    name_key compares them."""
+    key = name_key(name)
+    taken = next((other for other in others if name_key(other) == key), None)
+    if taken is not None:
+        raise DuplicateNameError(
+            f"another cycle is named {taken!r}: give this one another name", field="name"
+        )
 
 
 def _scores(scores: Mapping[UUID, Decimal], field: str) -> dict[str, Decimal]:

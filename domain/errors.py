@@ -121,6 +121,12 @@ class DuplicateIdError(DomainError):
     default_rule = "duplicate_id"
 
 
+class DuplicateNameError(DomainError):
+    """A name another item of its kind has already in the tenant (two cycles "Q1 2027")."""
+
+    default_rule = "duplicate_name"
+
+
 class UnknownObjectiveError(DomainError):
     """An objective id that is not known where it was named."""
 

@@ -134,15 +134,21 @@ async def consultancy_roles_failing(admin_dsn: str, email_prefix: str) -> AsyncI
         await conn.close()
 
 
-async def until_a_backend_waits_for_a_lock(system: System, running: asyncio.Future[Any]) -> None:
-    """Return once a session of the system's database waits for a lock (`running`, the work
-    that should wait, must not have ended meanwhile); AssertionError after 30 s."""
+async def until_a_backend_waits_for_a_lock(
+    system: System, running: asyncio.Future[Any], *, sessions: int = 1
+) -> None:
+    """Return once a session (`sessions` of them) of the system's database waits for a
+    lock (`running`, the work that should wait, must not have ended meanwhile);
+    AssertionError after 30 s."""
     conn = await asyncpg.connect(system.admin_dsn)
     try:
         for _ in range(3000):
-            if await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            if (
+                await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                >= sessions
             ):
                 return
             assert not running.done(), running

@@ -26,6 +26,7 @@ from domain.errors import (
     CycleStateError,
     DomainError,
     DuplicateIdError,
+    DuplicateNameError,
 )
 from services.api.runtime import runtime_of
 from services.app.base import VersionMismatchError
@@ -173,7 +174,9 @@ class InvalidFieldsError(Exception):
 
 # -- mapping ----------------------------------------------------------------------------------
 
-_CONFLICTS = (CycleClosedError, CycleStateError, ArchivedError, DuplicateIdError)
+_CONFLICTS = (
+    CycleClosedError, CycleStateError, ArchivedError, DuplicateIdError, DuplicateNameError,
+)  # fmt: skip
 _TENANCY_CONFLICTS = (
     DuplicateEmailError,
     DuplicateMembershipError,

@@ -162,13 +162,17 @@ class Commands:
         try:
             return await self.save(ctx, made, *changed)
         except ConcurrencyError:
-            store = self.repository.store
-            if await store.load_stream(ctx.tenant_id, made.id, grants=ctx.grants):
-                raise DuplicateIdError(
-                    f"an item with id {made.id} exists already: give another id, or none",
-                    field="id",
-                ) from None
+            await self.refuse_taken_id(ctx, made)
             raise
+
+    async def refuse_taken_id(self, ctx: Context, made: Aggregate) -> None:
+        """Raise DuplicateIdError (naming `id`, 409) when an item of the tenant has the id
+        of the one just `made`: why its first append was refused."""
+        if await self.repository.store.load_stream(ctx.tenant_id, made.id, grants=ctx.grants):
+            raise DuplicateIdError(
+                f"an item with id {made.id} exists already: give another id, or none",
+                field="id",
+            ) from None
 
     async def recorded(
         self, ctx: Context, change: Callable[[asyncpg.Connection], Awaitable[Recorded[T]]]

@@ -7,12 +7,15 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+import asyncpg
+
 from domain import progress
-from domain.cycle import Cycle
+from domain.cycle import Cycle, check_name_free
 from domain.key_result import KeyResult
 from domain.objective import Objective
 from projections.history_text import FOLLOWS
-from services.app.base import Commands, Context, Written
+from services.app.base import Commands, Context, Recorded, Written
+from services.store.event_store import ConcurrencyError, head_on, lock_head_on
 
 _CREATED_TOPICS = ["okr.Objective.Created", "okr.KeyResult.Created"]
 
@@ -33,10 +36,37 @@ class CycleCommands(Commands):
         period: str | None = None,
         cycle_id: UUID | None = None,
     ) -> Written:
+        """Plan a cycle, named as no other cycle of the tenant is (see named_apart)."""
         cycle = Cycle.create(
             name=name, starts_on=starts_on, ends_on=ends_on, period=period, id=cycle_id
         )
-        return Written(cycle.id, cycle.version, await self.save_new(ctx, cycle))
+
+        async def plan(conn: asyncpg.Connection) -> Recorded[None]:
+            await self.named_apart(ctx, conn, cycle)
+            return None, cycle
+
+        try:
+            _, position = await self.recorded(ctx, plan)
+        except ConcurrencyError:
+            await self.refuse_taken_id(ctx, cycle)
+            raise
+        return Written(cycle.id, cycle.version, [position])
+
+    async def named_apart(self, ctx: Context, conn: asyncpg.Connection, cycle: Cycle) -> None:
+        """Refuse the cycle's name if another cycle of the tenant has it (DuplicateNameError,
+        409 naming `name`), for sure: the tenant's log is read whole, under the head lock
+        its appends take (lock_head_on) until this transaction commits, so two cycles
+        planned at once with one name cannot both pass. Most of it is read before the lock,
+        up to the head then, and only what came since under it: the tenant's other writes
+        wait for a short read, not for a scan of its log."""
+        kinds = [Cycle.Created]
+        head = await head_on(conn, ctx.tenant_id)
+        named = await self.repository.events_on(conn, ctx.tenant_id, kinds, upto=head)
+        await lock_head_on(conn, ctx.tenant_id)
+        named += await self.repository.events_on(conn, ctx.tenant_id, kinds, after=head)
+        names = {e.originator_id: e.name for e in named}
+        names.pop(cycle.id, None)
+        check_name_free(cycle.name, names.values())
 
     async def activate(
         self, ctx: Context, cycle_id: UUID, *, if_match: int | None = None

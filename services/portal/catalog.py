@@ -477,6 +477,10 @@ _ERRORS: M = {
         "it": "Il risultato chiave è archiviato.",
         "en": "The key result is archived.",
     },
+    "error.name.duplicate_name": {
+        "it": "Un altro ciclo ha già questo nome: dagli un nome che lo distingua.",
+        "en": "Another cycle has this name already: give it a name that tells it apart.",
+    },
     "error.duplicate_id": {
         "it": "Questo aggiornamento è già stato registrato.",
         "en": "This check-in was already recorded.",

@@ -68,6 +68,16 @@ _READ_LOGS = (
 """No ORDER BY: each tenant's rows come in position order from its LATERAL's index scan, and
 read_logs_on makes sure of it; ordering the whole result by tenant too cost a sort of every
 row (20,000 rows with their state, spilled to disk in a rebuild's read)."""
+_TOPIC_EVENTS = (
+    "SELECT stream_id, version, topic, state FROM events WHERE tenant_id = $1"
+    " AND position > $2 AND position <= $3 AND topic = ANY($4) ORDER BY position"
+)
+_HEAD = "SELECT position FROM tenant_heads WHERE tenant_id = $1"
+_LOCK_HEAD = (
+    "WITH made AS (INSERT INTO tenant_heads (tenant_id) SELECT $1 WHERE NOT EXISTS"
+    " (SELECT FROM tenant_heads WHERE tenant_id = $1) ON CONFLICT DO NOTHING)"
+    " SELECT position FROM tenant_heads WHERE tenant_id = $1 FOR UPDATE"
+)
 _position = attrgetter("position")
 MAX_POSITION = 2**63 - 1
 """Past every position: reads with no upper bound."""
@@ -153,6 +163,36 @@ async def read_log_on(
     upto = MAX_POSITION if upto is None else upto
     rows = await conn.fetch(_READ_LOG, tenant_id, after, upto, limit)
     return [LogRecord(tenant_id, *row) for row in rows]
+
+
+async def head_on(conn: asyncpg.Connection, tenant_id: UUID) -> int:
+    """The tenant's last position (0 for an empty log), in the caller's transaction."""
+    return int(await conn.fetchval(_HEAD, tenant_id) or 0)
+
+
+async def lock_head_on(conn: asyncpg.Connection, tenant_id: UUID) -> None:
+    """Take the tenant's head row as okr_append does, for the rest of the caller's
+    transaction: the tenant's appends, of any transaction but this one, wait until it ends.
+    What the caller reads of the log after it, statement by statement (read committed), is
+    the whole log until its own append: a rule across streams (two cycles of one name) is
+    checked on it and kept, whatever runs beside it. Hold it briefly: the tenant's every
+    write waits meanwhile."""
+    if await conn.fetchval(_LOCK_HEAD, tenant_id) is None:  # made just now: not seen yet
+        await conn.fetchval(_LOCK_HEAD, tenant_id)
+
+
+async def topic_events_on(
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    topics: Sequence[str],
+    *,
+    after: int = 0,
+    upto: int = MAX_POSITION,
+) -> list[StoredEvent]:
+    """The tenant's events of these topics with position in (after, upto], in log order,
+    in the caller's transaction (rare reads: the tenant's rows are gone through)."""
+    rows = await conn.fetch(_TOPIC_EVENTS, tenant_id, after, upto, list(topics))
+    return [StoredEvent(r["stream_id"], r["version"], r["topic"], r["state"]) for r in rows]
 
 
 async def read_logs_on(

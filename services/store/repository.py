@@ -25,7 +25,7 @@ from eventsourcing.utils import Environment
 
 from services.db import CONNECTION_LOST, tenant_transaction, transaction_with
 from services.settings import Settings
-from services.store.event_store import EventStore, StreamRows
+from services.store.event_store import MAX_POSITION, EventStore, StreamRows, topic_events_on
 from services.store.transcoder import MsgspecTranscoder
 
 log = structlog.get_logger("okr.store")
@@ -301,6 +301,22 @@ class Repository:
         stored = await self.store.stream_events(tenant_id, aggregate_id, [topic], grants)
         mapper = await self.mapper(tenant_id)
         return [cast(E, mapper.to_domain_event(event)) for event in stored]
+
+    async def events_on(
+        self,
+        conn: asyncpg.Connection,
+        tenant_id: UUID,
+        kinds: Sequence[type],
+        *,
+        after: int = 0,
+        upto: int = MAX_POSITION,
+    ) -> list[Any]:
+        """Every event of these kinds in the tenant's log with position in (after, upto],
+        in log order, read in the caller's transaction (it admits the tenant)."""
+        topics = [getattr(kind, "TOPIC") for kind in kinds]  # noqa: B009 - their own topics
+        stored = await topic_events_on(conn, tenant_id, topics, after=after, upto=upto)
+        mapper = await self.mapper(tenant_id, conn)
+        return [mapper.to_domain_event(event) for event in stored]
 
     async def save(
         self,

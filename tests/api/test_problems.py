@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -660,6 +661,48 @@ async def test_a_cycle_asked_as_of_an_instant_is_404_when_it_was_not_there(
     found = await client.get(base, headers=auth, params={"cycle_id": cycle, "as_of": now})
     assert found.status_code == 200, found.text
     assert [c["cycle_id"] for c in found.json()["cycles"]] == [cycle]
+
+
+async def test_a_cycle_named_as_another_is_409_naming_name(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Two cycles "Q1 2027" made the picker, `okr --cycle` and the history ambiguous: a
+    name another cycle of the tenant has (trimmed, in any case) is refused, nothing is
+    written; the other tenant may have it."""
+    cycles = f"/api/v1/tenants/{world.a.tenant.id}/cycles"
+    auth = world.a.auth("client_admin")
+    name = f"Trimestre {uuid.uuid4().hex[:8]}"
+    body = {"name": name, "starts_on": "2027-04-01", "ends_on": "2027-06-30"}
+    made = await client.post(cycles, headers=auth, json=body)
+    assert made.status_code == 201, made.text
+    head = await log_head(client, world)
+    refused = await client.post(cycles, headers=auth, json={**body, "name": f"  {name.upper()} "})
+    problem = assert_problem(refused, 409)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("name", "duplicate_name")]
+    assert name in problem["detail"]
+    assert await log_head(client, world) == head
+    theirs = await client.post(
+        f"/api/v1/tenants/{world.b.tenant.id}/cycles", headers=world.b.auth("client_admin"),
+        json=body,
+    )  # fmt: skip
+    assert theirs.status_code == 201, theirs.text
+
+
+async def test_two_cycles_sent_at_once_with_one_name_make_one(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Two requests at once (two tabs, two people) with one new name: one is made, the
+    other is told 409 naming name."""
+    cycles = f"/api/v1/tenants/{world.a.tenant.id}/cycles"
+    auth = world.a.auth("client_admin")
+    body = {"name": f"Q2 {uuid.uuid4().hex[:8]}", "starts_on": "2027-04-01",
+            "ends_on": "2027-06-30"}  # fmt: skip
+    head = await log_head(client, world)
+    answers = await asyncio.gather(
+        *(client.post(cycles, headers=auth, json=body) for _ in range(4))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    assert await log_head(client, world) == head + 1
 
 
 async def a_cycle_is_refused_503(client: httpx.AsyncClient, world: World) -> None:

@@ -9,8 +9,10 @@ from uuid import uuid4
 import pytest
 
 from domain import Cycle, CycleState
+from domain.cycle import check_name_free, name_key
 from domain.errors import (
     CycleStateError,
+    DuplicateNameError,
     InvalidDateError,
     InvalidTitleError,
     InvalidValueError,
@@ -147,3 +149,24 @@ def test_a_refused_change_of_state_reads_as_english() -> None:
     with pytest.raises(CycleStateError) as refused:
         cycle.activate(author=AUTHOR)
     assert str(refused.value.message) == "cannot activate an active cycle"
+
+
+@pytest.mark.parametrize(
+    "name", ["Q1 2027", " q1 2027 ", "Q1  2027", "Q1\u00a02027", "\uff511 2027"]
+)
+def test_a_cycle_name_another_cycle_has_is_refused_whatever_its_case_and_spaces(
+    name: str,
+) -> None:
+    """A picker shows " q1  2027" as "Q1 2027" says it, nearly: a reader cannot tell them
+    apart, so neither may the rule."""
+    with pytest.raises(DuplicateNameError) as refused:
+        check_name_free(name, ["FY 2027", "Q1 2027"])
+    assert refused.value.field == "name"
+    assert refused.value.rule == "duplicate_name"
+
+
+def test_a_cycle_name_no_other_cycle_has_passes() -> None:
+    """Names alike but not the same are different cycles ("Q1 2027" and "Q1 2028")."""
+    check_name_free("Q1 2027", ["Q1 2028", "Q1 2027 bis", "FY 2027"])
+    check_name_free("Q1 2027", [])
+    assert name_key(" Q1\t2027 ") == name_key("q1 2027")

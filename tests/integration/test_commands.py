@@ -34,11 +34,12 @@ def ctx() -> Context:
 
 
 async def seed_kr(
-    app: OKRApplication, ctx: Context, **overrides: Any
+    app: OKRApplication, ctx: Context, cycle: str = "Q1 2027", **overrides: Any
 ) -> tuple[uuid.UUID, uuid.UUID]:
-    """An active Q1 cycle, one objective, the seed's response-time KR (24 h -> 19.2 h)."""
+    """An active Q1 cycle (named `cycle`: a tenant's cycles have names of their own), one
+    objective, the seed's response-time KR (24 h -> 19.2 h)."""
     cycle_id, objective_id = await active_objective(
-        app, ctx, "Q1 2027", date(2027, 1, 1), date(2027, 3, 31), "Efficienza operativa"
+        app, ctx, cycle, date(2027, 1, 1), date(2027, 3, 31), "Efficienza operativa"
     )
     fields: dict[str, Any] = {
         "objective_id": objective_id, "title": "Tempo di risposta", "kind": "decrease",
@@ -329,7 +330,7 @@ async def test_a_key_result_linked_to_a_kpi_takes_what_it_measured_for_the_cycle
     await app.key_results.unlink_kpi(ctx, kr_id)
     await app.key_results.link_kpi(ctx, kr_id, kpi_id=kpi.item_id)
     assert len((await app.key_results.get(ctx, kr_id)).check_ins) == 2
-    _, made_linked = await seed_kr(app, ctx, kpi_id=kpi.item_id)
+    _, made_linked = await seed_kr(app, ctx, "Q1 2027 bis", kpi_id=kpi.item_id)
     assert (await app.key_results.get(ctx, made_linked)).current_value == 8
 
 

@@ -211,6 +211,30 @@ async def test_planning_is_offered_to_those_who_may_edit_okrs_and_refused_to_oth
     await expect(page.locator(".objective")).to_have_count(0)  # nothing made by any
 
 
+async def test_a_cycle_named_as_another_is_said_beside_its_name(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A second "T1" (typed "t1 ") put two cycles of one name in the picker: it is said
+    beside the name, what was typed stays, and no cycle is made."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    starts = portal.today.replace(day=1)
+    await app.cycles.create(ctx, name="T1", starts_on=starts,
+                            ends_on=starts + timedelta(days=89))  # fmt: skip
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}")
+    await page.locator(".plan-cycle summary").click()
+    form = page.locator(".plan-cycle form")
+    await form.get_by_label("Nome").fill("t1 ")
+    await form.get_by_role("button", name="Pianifica il ciclo").click()
+    form = page.locator(".plan-cycle form")
+    await expect(form.locator("#new-cycle-name-error")).to_have_text(
+        "Un altro ciclo ha già questo nome: dagli un nome che lo distingua."
+    )
+    await expect(form.get_by_label("Nome")).to_have_value("t1")
+    assert len((await progress_state(portal.system.pool, client.id)).cycles) == 1
+
+
 async def test_a_member_records_a_kpi_measurement_on_the_dashboard(
     open_page: Opener, portal: PortalServer
 ) -> None:

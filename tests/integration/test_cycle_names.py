@@ -1,0 +1,85 @@
+"""A tenant's cycles have names of their own, through the real store: two cycles planned at
+once with one name cannot both be recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+
+import asyncpg
+import pytest
+
+from domain.cycle import Cycle
+from domain.errors import DuplicateIdError, DuplicateNameError
+from services.app import Context, OKRApplication
+from services.bootstrap import System
+from tests.conftest import until_a_backend_waits_for_a_lock
+
+Q1 = {"starts_on": date(2027, 1, 1), "ends_on": date(2027, 3, 31)}
+
+
+@pytest.fixture
+def app(system: System) -> OKRApplication:
+    return OKRApplication(system.repository)
+
+
+@pytest.fixture
+def ctx() -> Context:
+    return Context(tenant_id=uuid.uuid4(), actor="user:anna")
+
+
+async def topics(system: System, ctx: Context) -> list[str]:
+    return [record.topic for record in await system.store.read_log(ctx.tenant_id)]
+
+
+async def test_a_second_cycle_of_one_name_is_refused_and_nothing_recorded(
+    app: OKRApplication, ctx: Context, system: System
+) -> None:
+    """ "Q1 2027" twice made the cycle picker, `okr --cycle` and the history ambiguous; the
+    name is compared trimmed and without case, closed cycles' too (they stay listed)."""
+    first = await app.cycles.create(ctx, name="Q1 2027", **Q1)
+    await app.cycles.activate(ctx, first.item_id)
+    await app.cycles.close(ctx, first.item_id)
+    head = await system.store.head(ctx.tenant_id)
+    for name in ("Q1 2027", "  q1  2027 ", "Q1\u00a02027"):
+        with pytest.raises(DuplicateNameError) as refused:
+            await app.cycles.create(ctx, name=name, **Q1)
+        assert refused.value.field == "name"
+    assert await system.store.head(ctx.tenant_id) == head
+    other_tenant = Context(tenant_id=uuid.uuid4(), actor="user:anna")
+    await app.cycles.create(other_tenant, name="Q1 2027", **Q1)  # another tenant's own
+    await app.cycles.create(ctx, name="Q1 2027 (bis)", **Q1)
+
+
+async def test_two_cycles_planned_at_once_with_one_name_record_one(
+    app: OKRApplication, ctx: Context, system: System, admin: asyncpg.Connection
+) -> None:
+    """Both read the tenant's cycles before either is recorded: each must check again
+    under the head lock the tenant's appends take, or both would land. The lock is held
+    here until both wait for it, so both have read the log without the other's cycle."""
+    await app.cycles.create(ctx, name="FY 2027", starts_on=date(2027, 1, 1),
+                            ends_on=date(2027, 12, 31))  # fmt: skip
+    async with admin.transaction():
+        await admin.execute(
+            "SELECT FROM tenant_heads WHERE tenant_id = $1 FOR UPDATE", ctx.tenant_id
+        )
+        both = asyncio.gather(
+            *(app.cycles.create(ctx, name="Q1 2027", **Q1) for _ in range(2)),
+            return_exceptions=True,
+        )
+        await until_a_backend_waits_for_a_lock(system, both, sessions=2)
+    outcomes = await both
+    assert sorted(type(o).__name__ for o in outcomes) == ["DuplicateNameError", "Written"]
+    made = await topics(system, ctx)
+    assert made.count(Cycle.Created.TOPIC) == 2  # FY 2027 and one Q1 2027
+
+
+async def test_a_cycle_id_taken_is_still_said_as_the_id(app: OKRApplication, ctx: Context) -> None:
+    """A retry of a creation with its id (no Idempotency-Key) is told the id is taken, as
+    before names were checked: not that the name is."""
+    cycle_id = uuid.uuid4()
+    await app.cycles.create(ctx, name="Q1 2027", cycle_id=cycle_id, **Q1)
+    with pytest.raises(DuplicateIdError) as refused:
+        await app.cycles.create(ctx, name="Q1 2027", cycle_id=cycle_id, **Q1)
+    assert refused.value.field == "id"

@@ -126,21 +126,33 @@ class KPI(Aggregate):
             columns.add(kpi._measurements, row)
 
     class MeasurementCorrected(Aggregate.Event):
-        """A measurement's value was corrected, with a reason; the original stays in history."""
+        """A measurement was restated, with a reason; the original stays in history (v2
+        added ``note``: the measurement's note after the correction)."""
 
         TOPIC = "okr.KPI.MeasurementCorrected"
+        class_version = 2
         measurement_id: UUID
         value: Decimal
+        note: str | None
+        """None (a v1 correction): the measurement kept its note."""
         reason: str
         author: str
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 corrections changed the value only: the note stayed as it was."""
+            state.setdefault("note", None)
+
         def apply(self, aggregate: Any) -> None:
-            """Replace the effective value of the measurement."""
+            """Replace the effective value (and note) of the measurement."""
             kpi: KPI = aggregate
             index = columns.find(kpi._measurements, self.measurement_id)
             if index is None:
                 raise KeyError(f"no measurement {self.measurement_id} to correct")
-            columns.update(kpi._measurements, index, {"value": str(self.value), "corrected": "1"})
+            cells = {"value": str(self.value), "corrected": "1"}
+            if self.note is not None:
+                cells["note"] = self.note
+            columns.update(kpi._measurements, index, cells)
 
     class Renamed(Aggregate.Event):
         """The name changed."""
@@ -318,17 +330,29 @@ class KPI(Aggregate):
         return new_id
 
     def correct_measurement(
-        self, *, measurement_id: UUID, value: Decimal | int | str, reason: str, author: str
+        self,
+        *,
+        measurement_id: UUID,
+        value: Decimal | int | str,
+        reason: str,
+        author: str,
+        note: str | None = None,
     ) -> None:
-        """Correct a recorded measurement's value, with a reason."""
+        """Restate a recorded measurement's value or note, with a reason (``note`` not
+        given: it keeps its note), as a check-in's correction restates a check-in."""
         self._check_active()
         index = columns.find(self._measurements, measurement_id)
         if index is None:
             raise UnknownMeasurementError("no such measurement", field="measurement_id")
         new_value = values.in_unit(values.measured(value, "value"), self._unit_kind, "value")
-        if new_value == Decimal(columns.cell(self._measurements, "value", index)):
+        kept = columns.cell(self._measurements, "note", index)
+        new_note = kept if note is None else values.note(note)
+        if new_value == Decimal(columns.cell(self._measurements, "value", index)) and (
+            new_note == kept
+        ):
             raise InvalidValueError(
-                f"the measurement is {new_value} already: a correction changes it",
+                f"the measurement says {new_value} already, with this note: a correction"
+                " changes its value or note",
                 field="value",
                 rule="unchanged",
             )
@@ -336,6 +360,7 @@ class KPI(Aggregate):
             self.MeasurementCorrected,
             measurement_id=measurement_id,
             value=new_value,
+            note=new_note,
             reason=values.reason(reason),
             author=values.principal(author, "author"),
         )

@@ -67,7 +67,7 @@ def line_from_row(row: Sequence[Any]) -> HistoryLine:
 
 
 WORDS = frozenset(
-    {"title", "reason", "kpi", "topic", "settings", "name.before", "name.after", "name"}
+    {"title", "reason", "kpi", "topic", "settings", "name.before", "name.after", "name", "note"}
 )
 """Parameters that are people's words: never an actor, a number or a date."""
 

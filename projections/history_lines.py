@@ -458,6 +458,9 @@ def _measurement_corrected(b: ProgressView, a: ProgressView, e: KPI.MeasurementC
     old = next(m for m in b.kpis[kpi.kpi_id].measurements if m.measurement_id.int == wanted)
     changes = [_change("value", old.value, e.value)]
     params = {"on": value_text(old.on), "original": value_text(old.original_value)}
+    if e.note is not None and e.note != old.note:  # (None: a v1 correction, value only)
+        changes.append(_change("note", old.note, e.note))
+        params["note"] = e.note
     return _Draft(_kpi(kpi), "kpi.measurement_corrected", changes, params, old.on)
 
 

@@ -261,6 +261,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "it": "'{title}' riattivata da {actor}: le sue persone e chiavi vi accedono di nuovo",
     },
 }
+NOTED_TEMPLATES: dict[str, dict[str, str]] = {
+    "kpi.measurement_corrected": {
+        "en": "KPI '{title}': measurement for {on} corrected {before} → {after}, note '{note}',"
+        " by {actor}: '{reason}'",
+        "it": "indicatore '{title}': misura del {on} corretta {before} → {after}, nota"
+        " '{note}', da {actor}: '{reason}'",
+    },
+}
+"""A correction that restated its note too (its line's "note" parameter): said in place of
+its template's sentence."""
 SETTINGS_TEMPLATE = "tenant.settings_changed"
 """A change of the tenant's settings: {what} says each setting changed, from SETTING_TEXTS
 and the line's "<setting>.before" and "<setting>.after"; "settings" names them, by commas."""
@@ -397,7 +407,8 @@ def said_system(actor: str | None, language: str = "en") -> str | None:
 
 def render(template: str, params: Mapping[str, str | None], language: str = "en") -> str:
     """The sentence of a history line in a language ("en" or "it"; others fall back to en)."""
-    pattern = _in(TEMPLATES.get(template, TEMPLATES["event.recorded"]), language)
+    noted = NOTED_TEMPLATES.get(template) if params.get("note") is not None else None
+    pattern = _in(noted or TEMPLATES.get(template, TEMPLATES["event.recorded"]), language)
     values = _Params({k: MISSING if v is None else v for k, v in params.items()})
     if template in (SETTINGS_TEMPLATE, CREATED_TEMPLATE):
         texts = SETTING_TEXTS if template == SETTINGS_TEMPLATE else SETTING_VALUE_TEXTS

@@ -287,7 +287,8 @@ def _measurement_corrected(
     items = list(kpi.measurements)
     for index, old in enumerate(items):
         if old.measurement_id == e.measurement_id:
-            new = replace(old, value=e.value, corrected=True)
+            note = old.note if e.note is None else e.note  # (None: a v1 correction)
+            new = replace(old, value=e.value, note=note, corrected=True)
             items[index] = new
             was_latest = kpi.latest is not None and kpi.latest.measurement_id == new.measurement_id
             latest = new if was_latest else kpi.latest

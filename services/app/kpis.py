@@ -166,12 +166,13 @@ class KpiCommands(Commands):
         measurement_id: UUID,
         value: Number,
         reason: str,
+        note: str | None = None,
         if_match: int | None = None,
         shown: Decimal | None = None,
     ) -> Written:
-        """Correct a measurement and, with the same reason, the check-ins it fed (`if_match`:
-        as for record_measurement; `shown`: the value the caller saw, else refused);
-        `fed_key_results`: the key results so corrected."""
+        """Correct a measurement (its value, its note if given) and, with the same reason,
+        the check-ins it fed (`if_match`: as for record_measurement; `shown`: the value the
+        caller saw, else refused); `fed_key_results`: the key results so corrected."""
 
         async def attempt() -> Written:
             kpi = await self.get(ctx, kpi_id)
@@ -179,17 +180,22 @@ class KpiCommands(Commands):
             if measurement_id in kpi.measurements:
                 self.check_shown("value", shown, kpi.measurements[measurement_id].value)
             kpi.correct_measurement(
-                measurement_id=measurement_id, value=value, reason=reason, author=ctx.actor
-            )
-            now = kpi.measurements[measurement_id].value
+                measurement_id=measurement_id, value=value, note=note, reason=reason,
+                author=ctx.actor,
+            )  # fmt: skip
+            now = kpi.measurements[measurement_id]
+            noted = None if note is None else now.note  # a note restated: theirs too
             fed = []
             for kr in await self._fed(ctx, kpi):
                 check_in_id = fed_check_in_id(measurement_id, kr.id)
                 fed_in = kr.check_ins.get(check_in_id)
-                if fed_in is not None and fed_in.value != now:  # (corrected to it by hand)
+                if fed_in is not None and (  # (not corrected to it by hand)
+                    fed_in.value != now.value or noted not in (None, fed_in.note)
+                ):
                     kr.correct_check_in(
-                        check_in_id=check_in_id, value=now, reason=reason, author=ctx.actor
-                    )
+                        check_in_id=check_in_id, value=now.value, note=noted, reason=reason,
+                        author=ctx.actor,
+                    )  # fmt: skip
                     fed.append(kr)
             positions = await self.save(ctx, kpi, *fed)
             return Written(kpi.id, kpi.version, positions, {"fed_key_results": [k.id for k in fed]})

@@ -210,6 +210,8 @@ _CHECK_IN: M = {
         "en": "Write a number, for example 4.5.",
     },
     "check_in.date_invalid": {"it": "Scegli una data.", "en": "Choose a date."},
+    "kpi_page.note_corrected": {"it": "Nota ora: «{note}»", "en": "Note now: “{note}”"},
+    "kpi_page.note_removed": {"it": "Nota tolta.", "en": "Note taken away."},
     "correction.open": {"it": "Correggi", "en": "Correct"},
     "correction.of": {"it": "l'aggiornamento del {date}", "en": "the check-in of {date}"},
     "correction.value": {"it": "Valore corretto", "en": "Corrected value"},

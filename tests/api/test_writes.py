@@ -838,3 +838,52 @@ async def test_a_key_result_made_fed_by_a_kpi_is_measured_in_its_unit(
     assert made.status_code == 201, made.text
     got = (await client.get(made.headers["location"], headers=auth)).json()
     assert (got["unit"]["kind"], got["kpi_id"]) == ("hours", kpi.json()["id"])
+
+
+async def test_a_measurement_s_correction_restates_its_note_and_its_check_ins(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A measurement's note could not be corrected, a check-in's could: a correction may
+    now carry a note, which becomes the measurement's, and that of the check-in it fed;
+    without one the note stays. A note too long is refused naming it, nothing written."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_member")
+    kpi = await client.post(
+        f"{base}/kpis", headers=world.a.auth("client_admin"),
+        json={"name": "Ore di attesa", "direction": "lower_is_better", "green": "10",
+              "red": "20", "unit": {"kind": "hours"}},
+    )  # fmt: skip
+    kpi_id = kpi.json()["id"]
+    kr = await client.post(
+        f"{base}/key-results", headers=world.a.auth("client_admin"),
+        json={"objective_id": str(world.ids.objective_id), "title": "Meno attesa",
+              "kind": "decrease", "start": "20", "target": "8", "kpi_id": kpi_id},
+    )  # fmt: skip
+    measurement_id = str(uuid.uuid4())
+    measured = await client.post(
+        f"{base}/kpis/{kpi_id}/measurements", headers=auth,
+        json={"value": "15", "on": "2027-02-01", "note": "dal gestionale", "id": measurement_id},
+    )  # fmt: skip
+    assert measured.status_code == 201, measured.text
+    corrections = f"{base}/kpis/{kpi_id}/measurements/{measurement_id}/corrections"
+    head = (await client.get(f"{base}/audit/verify", headers=world.a.auth("client_admin"))).json()
+    refused = await client.post(
+        corrections, headers=auth, json={"value": "15", "note": "x" * 2001, "reason": "fonte"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["note"]
+    after = (await client.get(f"{base}/audit/verify", headers=world.a.auth("client_admin"))).json()
+    assert after["head_position"] == head["head_position"]
+
+    noted = await client.post(
+        corrections, headers=auth, json={"value": "15", "note": "dal CRM", "reason": "fonte"}
+    )
+    assert noted.status_code == 201, noted.text
+    kept = await client.post(corrections, headers=auth, json={"value": "14", "reason": "conto"})
+    assert kept.status_code == 201, kept.text
+    listed = (await client.get(f"{base}/kpis/{kpi_id}/measurements", headers=auth)).json()
+    assert [(m["value"], m["note"]) for m in listed["items"]] == [("14", "dal CRM")]
+    check_ins = (
+        await client.get(f"{base}/key-results/{kr.json()['id']}/check-ins", headers=auth)
+    ).json()["items"]
+    assert [(c["value"], c["note"]) for c in check_ins] == [("14", "dal CRM")]

@@ -147,6 +147,41 @@ def test_check_in_v1_without_source_upcasts_to_manual() -> None:
     assert rebuilt.progress == D("0.625")
 
 
+def test_measurement_correction_v1_without_note_keeps_the_measurement_s_note() -> None:
+    """Corrections stored before they could restate a note still load, and leave the
+    note as it was; new ones are stored as version 2, with the note."""
+    kpi = a_kpi()
+    measured = kpi.record_measurement(value=D(190), on=date(2027, 1, 4), author=AUTHOR,
+                                      note="dal CRM")  # fmt: skip
+    mapper = a_mapper()
+    stored = [mapper.to_stored_event(e) for e in kpi.collect_events()]
+    v1_state = {
+        "timestamp": kpi.modified_on,
+        "measurement_id": measured,
+        "value": D(19),
+        "reason": "x10",
+        "author": AUTHOR,
+    }
+    stored_v1 = StoredEvent(
+        originator_id=kpi.id,
+        originator_version=kpi.version + 1,
+        topic="okr.KPI.MeasurementCorrected",
+        state=mapper.transcoder.encode(v1_state),
+    )
+    upcast = mapper.to_domain_event(stored_v1)
+    assert isinstance(upcast, KPI.MeasurementCorrected)
+    assert upcast.note is None
+    rebuilt = replay([*(mapper.to_domain_event(s) for s in stored), upcast])
+    assert isinstance(rebuilt, KPI)
+    assert (rebuilt.measurements[measured].value, rebuilt.measurements[measured].note) == (
+        D(19), "dal CRM",
+    )  # fmt: skip
+    rebuilt.correct_measurement(measurement_id=measured, value=D(19), note="", reason="r",
+                                author=AUTHOR)  # fmt: skip
+    (v2,) = rebuilt.collect_events()
+    assert mapper.transcoder.decode(mapper.to_stored_event(v2).state)["class_version"] == 2
+
+
 def test_upcaster_adds_source_only_when_missing() -> None:
     """The v1 -> v2 step is pure and leaves v2 data alone."""
     state: dict[str, Any] = {"value": D(1)}

@@ -86,6 +86,42 @@ def test_measurement_correction_keeps_the_original() -> None:
     assert_nothing_recorded(kpi, version)
 
 
+def test_a_measurement_correction_restates_its_note() -> None:
+    """A check-in's correction could fix its note, a measurement's could not: a note that
+    named the wrong source stayed for good. Given, the note is the measurement's from
+    then on (the value may stay); not given, it keeps its note; the same note and value
+    are no correction."""
+    kpi = a_kpi()
+    measured = kpi.record_measurement(
+        value=D(19), on=date(2027, 1, 4), author=AUTHOR, note="dal gestionale"
+    )
+    kpi.correct_measurement(
+        measurement_id=measured, value=D(19), note="  dal CRM ", reason="fonte", author="a"
+    )
+    assert (kpi.measurements[measured].note, kpi.measurements[measured].value) == (
+        "dal CRM",
+        D(19),
+    )
+    (corrected,) = [e for e in kpi.collect_events() if isinstance(e, KPI.MeasurementCorrected)]
+    assert corrected.note == "dal CRM"
+    kpi.correct_measurement(measurement_id=measured, value=D(20), reason="x", author="a")
+    assert kpi.measurements[measured].note == "dal CRM"  # kept
+    version = settled(kpi)
+    with pytest.raises(InvalidValueError) as err:
+        kpi.correct_measurement(
+            measurement_id=measured, value=D(20), note="dal CRM", reason="r", author="a"
+        )
+    assert (err.value.field, err.value.rule) == ("value", "unchanged")
+    with pytest.raises(InvalidTitleError) as too_long:
+        kpi.correct_measurement(
+            measurement_id=measured, value=D(20), note="x" * 2001, reason="r", author="a"
+        )
+    assert too_long.value.field == "note"
+    assert_nothing_recorded(kpi, version)
+    kpi.correct_measurement(measurement_id=measured, value=D(20), note="", reason="r", author="a")
+    assert kpi.measurements[measured].note == ""  # a note taken away
+
+
 def test_a_measurement_of_negative_hours_is_refused() -> None:
     """A response time of -3 h cannot be: refused on value, recorded or corrected."""
     kpi = a_kpi(unit=Unit(UnitKind.HOURS))

@@ -246,6 +246,41 @@ async def test_an_admin_feeds_a_key_result_and_stops_feeding_one(
     await expect(page).to_have_url(f"{portal.base_url}/t/{client.id}/kpis/{kpi}")
 
 
+async def test_a_member_corrects_a_measurement_s_note(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A measurement's note could not be corrected (a check-in's could): its correction
+    form has the note, as it stands; changed alone, it becomes the measurement's and the
+    fed check-in's, and the correction says it; sent as it was, with the value as it was,
+    it is said beside the value and nothing is recorded."""
+    r = await _revenue(portal)
+    member = await a_colleague(portal.system, r.client, "Marta Blu", "client_member")
+    page = await r.opened(open_page, member)
+    row = page.locator("li.measurement").first
+    await row.locator("summary").click()
+    form = row.locator("form.correction-form")
+    await expect(form.get_by_label("Nota")).to_have_value("chiusura di novembre")
+    await form.get_by_label("Motivo").fill("nulla")
+    await form.get_by_role("button", name="Salva la correzione").click()
+    form = page.locator("li.measurement").first.locator("form.correction-form")
+    await expect(form.locator("[id$='-value-error']")).to_contain_text("È già questo il valore")
+    await form.get_by_label("Nota").fill("chiusura di novembre, senza il negozio di Verona")
+    await form.get_by_label("Motivo").fill("mancava una precisazione")
+    await form.get_by_role("button", name="Salva la correzione").click()
+    await expect(page.locator(".kpi-done")).to_have_text("Correzione registrata.")
+    row = page.locator("li.measurement").first
+    await expect(row.locator(".ci-note")).to_have_text(
+        "chiusura di novembre, senza il negozio di Verona"
+    )
+    await expect(row.locator(".ci-value")).to_have_text(f"€{NB}95.000")
+    await expect(row.locator(".ci-note-corrected")).to_have_text(
+        "Nota ora: «chiusura di novembre, senza il negozio di Verona»"
+    )
+    fed = await r.app.key_results.get(r.ctx, r.fed)
+    latest = max(fed.check_ins.values(), key=lambda c: c.on)
+    assert latest.note == "chiusura di novembre, senza il negozio di Verona"
+
+
 async def test_a_member_corrects_a_measurement_and_a_far_value_is_asked_first(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -171,6 +171,40 @@ def test_a_kpi_handed_over_and_measured_less_often_says_both() -> None:
     assert not kpi_stale(state, state.latest, twenty_days_on)
 
 
+def test_a_measurement_s_note_corrected_is_the_kpi_s_and_said_in_both_languages() -> None:
+    """A measurement's note restated by a correction is its note from then on in the
+    state (as a check-in's is), and its line says the note beside the value, in English
+    and Italian; a correction of the value alone reads as it did."""
+    log = Log()
+    meter = kpi(log, "Soddisfazione")
+    measured = meter.record_measurement(value=85, on=date(2027, 1, 4), author="alice",
+                                        note="dal CRM")  # fmt: skip
+    log.save(meter)
+    meter.correct_measurement(measurement_id=measured, value=D(85), note="12",
+                              reason="fonte sbagliata", author="eve")  # fmt: skip
+    log.save(meter, actor="eve")
+    meter.correct_measurement(measurement_id=measured, value=D(86), reason="x", author="eve")
+    log.save(meter, actor="eve")
+
+    state = fold_all(log.records).kpis[meter.id]
+    assert [(m.value, m.note, m.corrected) for m in state.measurements] == [(D(86), "12", True)]
+    assert state.latest is not None and state.latest.note == "12"
+    noted, value_only = _lines(log)[-2:]
+    assert noted.changes == [FieldChange("value", "85", "85"), FieldChange("note", "dal CRM", "12")]
+    assert noted.text == (
+        "KPI 'Soddisfazione': measurement for 2027-01-04 corrected 85 → 85, note '12', by eve:"
+        " 'fonte sbagliata'"
+    )
+    assert render(noted.template, noted.params, "it") == (
+        "indicatore 'Soddisfazione': misura del 2027-01-04 corretta 85 → 85, nota '12', da eve:"
+        " 'fonte sbagliata'"
+    )
+    assert value_only.changes == [FieldChange("value", "85", "86")]
+    assert value_only.text == (
+        "KPI 'Soddisfazione': measurement for 2027-01-04 corrected 85 → 86 by eve: 'x'"
+    )
+
+
 def test_every_event_of_a_busy_tenant_gets_a_known_template_in_both_languages() -> None:
     """No event may fall back to the generic line, and no template may miss a language."""
     log = Log()

@@ -185,10 +185,11 @@ class KpiController(Controller):
         ctx: ContextDep,
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
-        """Correct the value, and with the same reason the check-ins it fed."""
+        """Correct the value (and the note, if given), and with the same reason the
+        check-ins it fed."""
         result = await okr.kpis.correct_measurement(
             ctx, kpi_id, measurement_id=measurement_id, value=data.value, reason=data.reason,
-            if_match=if_match,
+            note=data.note, if_match=if_match,
         )  # fmt: skip
         return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 

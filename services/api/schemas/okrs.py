@@ -183,10 +183,12 @@ class MeasurementIn(Body):
 
 
 class MeasurementCorrectionIn(Body):
-    """Correct a measurement (and the check-ins it fed), with a reason."""
+    """Correct a measurement (and the check-ins it fed), with a reason: its value, and its
+    note if given (not given: it keeps its note; "": none)."""
 
     value: Decimal
     reason: str
+    note: str | None = None
 
 
 class KpiLinkIn(Body):

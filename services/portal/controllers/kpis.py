@@ -123,9 +123,11 @@ async def _correct(a: Acting, p: Planned) -> Command | None:
     said = said_far_off(p.locale, "kpi_page.far_off", a.kpi, value)
     if p.asked_first(value, far_off_kpi(a.kpi, value), said):  # a slip? asked once
         return None
+    note = None if p.typed["note"] == p.typed["was_note"] else p.typed["note"]  # (as shown:
+    # kept as it is now, a form left open puts back no note changed since)
     return lambda: a.portal.app.kpis.correct_measurement(
-        a.ctx, a.kpi.kpi_id, measurement_id=wanted, value=value, reason=p.typed["reason"],
-        shown=p.shown("was_value"),
+        a.ctx, a.kpi.kpi_id, measurement_id=wanted, value=value, note=note,
+        reason=p.typed["reason"], shown=p.shown("was_value"),
     )  # fmt: skip
 
 
@@ -168,8 +170,8 @@ ACTIONS = {
     "edit": Action(EDIT_FIELDS, _edit, "edited"),
     "thresholds": Action(("green", "red", "reason", "was_green", "was_red"), _thresholds,
                          "thresholds"),
-    "correct": Action(("value", "reason", "confirm", "was_value"), _correct, "corrected",
-                      at=True),
+    "correct": Action(("value", "note", "reason", "confirm", "was_value", "was_note"),
+                      _correct, "corrected", at=True),
     "feed": Action(("key_result",), _feed, "fed"),
     "unfeed": Action((), _unfeed, "unfed", at=True),
     "archive": Action(("reason",), _archive, "archived"),

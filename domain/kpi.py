@@ -105,6 +105,24 @@ class KPI(Aggregate):
             kpi._green = self.green
             kpi._red = self.red
 
+    class DirectionChanged(Aggregate.Event):
+        """Which way is better was set right (made the other way by mistake), with
+        thresholds that fit it and a reason; the measurements stay as measured."""
+
+        TOPIC = "okr.KPI.DirectionChanged"
+        direction: str
+        green: Decimal
+        red: Decimal
+        reason: str
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep the new direction and its thresholds."""
+            kpi: KPI = aggregate
+            kpi._direction = self.direction
+            kpi._green = self.green
+            kpi._red = self.red
+
     class Measured(Aggregate.Event):
         """A value was measured for a business date."""
 
@@ -300,6 +318,46 @@ class KPI(Aggregate):
             reason=values.reason(reason),
             author=values.principal(author, "author"),
         )
+
+    def change_direction(
+        self,
+        *,
+        direction: Direction | str,
+        green: Decimal | int | str,
+        red: Decimal | int | str,
+        reason: str,
+        author: str,
+    ) -> None:
+        """Turn which way is better, with a reason and green/red thresholds ordered for
+        the new direction (the old ones never are, unless equal). Its unit never changes:
+        its values were measured in it."""
+        self._check_active()
+        way = values.choice(Direction, direction, "direction")
+        if way is self.direction:
+            raise InvalidValueError(
+                f"the KPI is {way.value} already", field="direction", rule="unchanged"
+            )
+        good, bad = _thresholds(way, green, red)
+        self.trigger_event(
+            self.DirectionChanged,
+            direction=way.value,
+            green=good,
+            red=bad,
+            reason=values.reason(reason),
+            author=values.principal(author, "author"),
+        )
+
+    def check_unit(self, unit: Unit) -> None:
+        """Refuse another unit than its own: its values were measured in it (a KPI of hours
+        told it is of euros would read each hour as a euro). A KPI in another unit is
+        another KPI: made anew, it feeds the key results of that unit."""
+        if unit != self.unit:
+            raise InvalidValueError(
+                f"a KPI's unit does not change: its values were measured in {self.unit.kind.value}"
+                " (make a new KPI in the other unit, and feed its key results from it)",
+                field="unit",
+                rule="unit_fixed",
+            )
 
     def record_measurement(
         self,

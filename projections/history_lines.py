@@ -464,7 +464,9 @@ def _measurement_corrected(b: ProgressView, a: ProgressView, e: KPI.MeasurementC
     return _Draft(_kpi(kpi), "kpi.measurement_corrected", changes, params, old.on)
 
 
-def _thresholds(b: ProgressView, a: ProgressView, e: KPI.ThresholdsChanged) -> _Draft:
+def _thresholds(
+    b: ProgressView, a: ProgressView, e: KPI.ThresholdsChanged | KPI.DirectionChanged
+) -> _Draft:
     old, new = b.kpis[e.originator_id], a.kpis[e.originator_id]
     changes = [_change("green", old.green, new.green), _change("red", old.red, new.red)]
     params = {
@@ -474,6 +476,14 @@ def _thresholds(b: ProgressView, a: ProgressView, e: KPI.ThresholdsChanged) -> _
         "red_after": value_text(new.red),
     }
     return _Draft(_kpi(new), "kpi.thresholds_changed", changes, params)
+
+
+def _direction(b: ProgressView, a: ProgressView, e: KPI.DirectionChanged) -> _Draft:
+    old, new = b.kpis[e.originator_id], a.kpis[e.originator_id]
+    draft = _thresholds(b, a, e)  # its green and red, as a move of the thresholds says them
+    changes = [_change("direction", old.direction, new.direction), *draft.changes]
+    params = {**draft.params, "before": old.direction, "after": new.direction}
+    return _Draft(draft.item, "kpi.direction_changed", changes, params)
 
 
 def _kpi_link(template: str, linked: bool) -> Describer:
@@ -537,6 +547,7 @@ _DESCRIBERS: dict[type, Describer] = {
     KPI.Measured: _measured,
     KPI.MeasurementCorrected: _measurement_corrected,
     KPI.ThresholdsChanged: _thresholds,
+    KPI.DirectionChanged: _direction,
     KPI.Renamed: _kpi_field("name", "kpi.renamed"),
     KPI.OwnerChanged: _kpi_field("owner", "kpi.owner_changed"),
     KPI.FrequencyChanged: _kpi_field("frequency_days", "kpi.frequency_changed"),

@@ -188,6 +188,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "it": "indicatore '{title}': soglie cambiate (verde {green_before} → {green_after},"
         " rosso {red_before} → {red_after}) da {actor}: '{reason}'",
     },
+    "kpi.direction_changed": {
+        "en": "KPI '{title}' turned: {after}, was {before} (green {green_before} →"
+        " {green_after}, red {red_before} → {red_after}) by {actor}: '{reason}'",
+        "it": "indicatore '{title}' invertito: {after}, era {before} (verde {green_before} →"
+        " {green_after}, rosso {red_before} → {red_after}) da {actor}: '{reason}'",
+    },
     "kpi.key_result_linked": {
         "en": "KPI '{title}' now feeds '{key_result}' (linked by {actor})",
         "it": "l'indicatore '{title}' ora alimenta '{key_result}' (collegato da {actor})",
@@ -354,6 +360,7 @@ MEASURED_PARAMS = {
     "kpi.measured": frozenset({"after"}),
     "kpi.measurement_corrected": frozenset({"before", "after"}),
     "kpi.thresholds_changed": frozenset({"green_before", "green_after", "red_before", "red_after"}),
+    "kpi.direction_changed": frozenset({"green_before", "green_after", "red_before", "red_after"}),
 }
 """The parameters of each sentence that are values of its item's unit (a key result's, a
 KPI's): where the reader knows the unit, they read "€ 118.000", not "118.000"."""
@@ -363,6 +370,13 @@ class _Params(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return MISSING
 
+
+DIRECTION_TEMPLATE = "kpi.direction_changed"
+DIRECTION_TEXTS = {
+    "higher_is_better": {"en": "higher is better", "it": "più alto è meglio"},
+    "lower_is_better": {"en": "lower is better", "it": "più basso è meglio"},
+}
+"""A KPI's direction, as its line says it ({before} and {after})."""
 
 MILESTONE_TEMPLATES = frozenset(
     {"key_result.milestone_checked_in", "key_result.milestone_checked_in_confidence"}
@@ -423,10 +437,11 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         for side in ("before", "after"):
             if values[side] in ROLE_TEXTS:
                 values[side] = _in(ROLE_TEXTS[values[side]], language)
-    elif template in MILESTONE_TEMPLATES:
+    elif template in MILESTONE_TEMPLATES or template == DIRECTION_TEMPLATE:
+        texts = MILESTONE_TEXTS if template in MILESTONE_TEMPLATES else DIRECTION_TEXTS
         for side in ("before", "after"):
-            if values[side] in MILESTONE_TEXTS:
-                values[side] = _in(MILESTONE_TEXTS[values[side]], language)
+            if values[side] in texts:
+                values[side] = _in(texts[values[side]], language)
     if template in OPTIONAL_REASON and params.get("reason") is not None:
         pattern += _in(REASON_TEXTS, language)
     if params.get("reason") is not None:

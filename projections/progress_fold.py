@@ -300,6 +300,10 @@ def _kpi_thresholds(state: ProgressView, e: KPI.ThresholdsChanged, r: Recorded) 
     return _kpi(state, e.originator_id, green=e.green, red=e.red)
 
 
+def _kpi_direction(state: ProgressView, e: KPI.DirectionChanged, r: Recorded) -> ProgressView:
+    return _kpi(state, e.originator_id, direction=e.direction, green=e.green, red=e.red)
+
+
 def _kpi_renamed(state: ProgressView, e: KPI.Renamed, r: Recorded) -> ProgressView:
     return _kpi(state, e.originator_id, name=e.name)
 
@@ -380,6 +384,7 @@ _HANDLERS: dict[type, Handler] = {
     KPI.Measured: _measured,
     KPI.MeasurementCorrected: _measurement_corrected,
     KPI.ThresholdsChanged: _kpi_thresholds,
+    KPI.DirectionChanged: _kpi_direction,
     KPI.Renamed: _kpi_renamed,
     KPI.OwnerChanged: _kpi_owner,
     KPI.FrequencyChanged: _kpi_frequency,

@@ -105,8 +105,11 @@ _KEY_RESULT_FIELDS = (
     "title", "owner", "objective_id", "weight", "start", "target", "due_on", "kpi_id",
     "archived", "value", "confidence", "raw_progress", "status", "score",
 )  # fmt: skip
-_KPI_FIELDS = ("name", "owner", "frequency_days", "green", "red", "archived", "value", "health")
-"""What of a KPI its events can change (its direction and unit stay)."""
+_KPI_FIELDS = (
+    "name", "owner", "frequency_days", "direction", "green", "red", "archived", "value",
+    "health",
+)  # fmt: skip
+"""What of a KPI its events can change (its unit stays)."""
 
 PROGRESS_FIELDS = frozenset({"progress", "raw_progress", "counted_progress"})
 """Fields of a Change whose values are progress, a fraction (0.5 is half way)."""

@@ -88,6 +88,28 @@ class KpiCommands(Commands):
         kpi.change_thresholds(green=green, red=red, reason=reason, author=ctx.actor)
         return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
 
+    async def change_direction(
+        self,
+        ctx: Context,
+        kpi_id: UUID,
+        *,
+        direction: str,
+        green: Number,
+        red: Number,
+        reason: str,
+        if_match: int | None = None,
+        shown: str | None = None,
+    ) -> Written:
+        """Turn which way is better (a KPI made the wrong way round), with thresholds that
+        fit it and a reason (`shown`: the direction the caller saw, else refused)."""
+        kpi = await self.get(ctx, kpi_id)
+        self.check_version(kpi, if_match)
+        self.check_shown("direction", shown, kpi.direction.value)
+        kpi.change_direction(
+            direction=direction, green=green, red=red, reason=reason, author=ctx.actor
+        )
+        return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
+
     async def edit(
         self,
         ctx: Context,
@@ -97,10 +119,14 @@ class KpiCommands(Commands):
         name: str | None = None,
         owner: str | None = None,
         frequency_days: int | None = None,
+        unit: Unit | None = None,
     ) -> Written:
-        """Change any of the given fields in one command (unchanged values record nothing)."""
+        """Change any of the given fields in one command (unchanged values record nothing);
+        its `unit` never changes (KPI.check_unit), given as it is it records nothing."""
         kpi = await self.get(ctx, kpi_id)
         self.check_version(kpi, if_match)
+        if unit is not None:
+            kpi.check_unit(unit)
         if name is not None and values.title(name, "name") != kpi.name:  # as it would be kept
             kpi.rename(name=name, author=ctx.actor)
         if owner is not None and values.principal(owner, "owner") != kpi.owner:

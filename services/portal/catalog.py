@@ -839,6 +839,7 @@ _FIELDS: M = {
     "field.green": {"it": "soglia verde", "en": "green threshold"},
     "field.red": {"it": "soglia rossa", "en": "red threshold"},
     "field.health": {"it": "salute", "en": "health"},
+    "field.direction": {"it": "com'è meglio", "en": "which way is better"},
     "field.frequency_days": {"it": "ogni quanti giorni", "en": "every how many days"},
     "kpi.retired": {"it": "ritirato", "en": "retired"},
 }
@@ -1429,6 +1430,26 @@ _KPI_PAGE: M = {
         "en": "It no longer feeds that key result.",
     },
     "kpi_page.done.archived": {"it": "Indicatore ritirato.", "en": "KPI retired."},
+    "kpi_page.done.turned": {
+        "it": "Direzione cambiata: la salute delle misure segue la nuova.",
+        "en": "Direction changed: the measurements' health follows the new one.",
+    },
+    "kpi_page.direction": {
+        "it": "Cambia com'è meglio (creato al contrario)",
+        "en": "Turn which way is better (made the wrong way round)",
+    },
+    "kpi_page.direction_hint": {
+        "it": "Le misure restano com'erano; le soglie vanno date per la nuova direzione. Scrivi"
+        " perché.",
+        "en": "The measurements stay as they were; give thresholds for the new direction. Say why.",
+    },
+    "kpi_page.direction_submit": {"it": "Salva la direzione", "en": "Save the direction"},
+    "kpi_page.unit_fixed": {
+        "it": "L'unità non cambia: le misure sono state prese in questa. Per un'altra unità,"
+        " crea un nuovo indicatore.",
+        "en": "The unit does not change: the measurements were taken in this one. For another"
+        " unit, make a new KPI.",
+    },
 }
 
 MESSAGES: M = {

@@ -271,6 +271,8 @@ def diff_value(
         return locale.status(text)
     if name == "health":
         return locale.health(text)
+    if name == "direction":
+        return locale.t("plan.kpi.higher" if text == "higher_is_better" else "plan.kpi.lower")
     if name == "state":
         return locale.t(f"cycle_state.{text}")
     if name == "owner":

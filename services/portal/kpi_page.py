@@ -148,6 +148,7 @@ def shown(planned: Planned | None, kpi: KPIView, fed: list[Fed], may: dict[str, 
 
 
 FORMS = {"edit": Permission.EDIT_OKRS, "thresholds": Permission.EDIT_OKRS,
+         "direction": Permission.EDIT_OKRS,
          "correct": Permission.CHECK_IN, "feed": Permission.EDIT_OKRS,
          "unfeed": Permission.EDIT_OKRS, "archive": Permission.EDIT_OKRS}  # fmt: skip
 """The page's forms, and who may use them (the API's guards)."""

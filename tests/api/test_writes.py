@@ -887,3 +887,52 @@ async def test_a_measurement_s_correction_restates_its_note_and_its_check_ins(
         await client.get(f"{base}/key-results/{kr.json()['id']}/check-ins", headers=auth)
     ).json()["items"]
     assert [(c["value"], c["note"]) for c in check_ins] == [("14", "dal CRM")]
+
+
+async def test_a_kpi_made_the_wrong_way_round_turns_with_a_reason_and_keeps_its_unit(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A KPI made "lower is better" by mistake could only be retired and made again, its
+    measurements and links lost: its direction turns with thresholds ordered for it and
+    a reason, each refusal naming its field and writing nothing; its health follows. Its
+    unit does not change (its values were measured in it): refused, saying so."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    made = await client.post(
+        f"{base}/kpis", headers=auth,
+        json={"name": "Soddisfazione", "direction": "lower_is_better", "green": "60",
+              "red": "80", "unit": {"kind": "percent"}},
+    )  # fmt: skip
+    kpi = made.headers["location"]
+    await client.post(f"{kpi}/measurements", headers=auth, json={"value": "85", "on": "2027-02-01"})
+    head = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
+    turned = {"direction": "higher_is_better", "green": "80", "red": "60", "reason": "al contrario"}
+    for change, field, rule in (
+        ({"green": "60", "red": "80"}, "red", "threshold_order"),
+        ({"reason": ""}, "reason", "reason_required"),
+        ({"direction": "lower_is_better", "green": "60", "red": "80"}, "direction", "unchanged"),
+    ):
+        refused = await client.put(f"{kpi}/direction", headers=auth, json={**turned, **change})
+        assert refused.status_code == 422, refused.text
+        assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [(field, rule)]
+    unit = await client.patch(kpi, headers=auth, json={"unit": {"kind": "count"}})
+    assert unit.status_code == 422, unit.text
+    assert [(e["field"], e["rule"]) for e in unit.json()["errors"]] == [("unit", "unit_fixed")]
+    assert "measured in percent" in unit.json()["errors"][0]["message"]
+    same = await client.patch(kpi, headers=auth, json={"unit": {"kind": "percent"}})
+    assert same.status_code == 200, same.text
+    assert (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"] == head
+
+    done = await client.put(f"{kpi}/direction", headers=auth, json=turned)
+    assert done.status_code == 200, done.text
+    got = (await client.get(kpi, headers=auth)).json()
+    assert (got["direction"], got["green"], got["red"]) == ("higher_is_better", "80", "60")
+    assert got["health"] == "green"
+    position = done.headers["x-okr-position"]
+    history = await client.get(
+        f"{base}/history", headers=auth,
+        params={"kind": "kpi.direction_changed", "min_position": position},
+    )  # fmt: skip
+    (line,) = history.json()["items"]
+    assert line["text"].startswith("KPI 'Soddisfazione' turned: higher is better")
+    assert line["reason"] == "al contrario"

@@ -12,6 +12,7 @@ import pytest
 from domain import KPI, Direction, Health, Unit, UnitKind
 from domain.errors import (
     ArchivedError,
+    DomainError,
     DuplicateIdError,
     InvalidDateError,
     InvalidTitleError,
@@ -57,6 +58,41 @@ def test_threshold_change_needs_a_reason_and_the_right_order() -> None:
     assert_nothing_recorded(kpi, version)
     kpi.change_thresholds(green=D(18), red=D(22), reason="new SLA", author=AUTHOR)
     assert (kpi.green, kpi.red) == (D(18), D(22))
+
+
+def test_a_kpi_made_the_wrong_way_round_is_turned_with_thresholds_and_a_reason() -> None:
+    """A satisfaction score made "lower is better" by mistake showed every good month red,
+    and could only be retired and made again, its measurements and links lost. Its
+    direction turns with a reason and thresholds ordered for it (each refusal names its
+    field, nothing recorded); its values stay, their health follows."""
+    kpi = a_kpi(direction="lower_is_better", green=D(60), red=D(80))
+    kpi.record_measurement(value=D(85), on=date(2027, 1, 4), author=AUTHOR)
+    assert kpi.health is Health.RED
+    version = settled(kpi)
+    refusals = [
+        ({"direction": "sideways", "green": D(80), "red": D(60), "reason": "r"}, "direction"),
+        ({"direction": "lower_is_better", "green": D(60), "red": D(80), "reason": "r"},
+         "direction"),
+        ({"direction": "higher_is_better", "green": D(60), "red": D(80), "reason": "r"}, "red"),
+        ({"direction": "higher_is_better", "green": D(80), "red": D(60), "reason": " "},
+         "reason"),
+        ({"direction": "higher_is_better", "green": "many", "red": D(60), "reason": "r"},
+         "green"),
+    ]  # fmt: skip
+    for given, field in refusals:
+        with pytest.raises(DomainError) as refused:
+            kpi.change_direction(**given, author=AUTHOR)
+        assert refused.value.field == field, given
+    assert_nothing_recorded(kpi, version)
+    kpi.change_direction(
+        direction="higher_is_better", green=D(80), red=D(60), reason="made the wrong way",
+        author=AUTHOR,
+    )  # fmt: skip
+    assert (kpi.direction, kpi.green, kpi.red) == (Direction.HIGHER_IS_BETTER, D(80), D(60))
+    assert kpi.health is Health.GREEN
+    assert kpi.measurements[next(iter(kpi.measurements))].value == D(85)
+    (event,) = kpi.collect_events()
+    assert isinstance(event, KPI.DirectionChanged) and event.reason == "made the wrong way"
 
 
 def test_measurement_correction_keeps_the_original() -> None:

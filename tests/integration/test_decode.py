@@ -59,8 +59,11 @@ def a_full_history() -> list[Any]:
     company.archive(reason="merged", cycle=cycle, author=AUTHOR)
     kpi = a_kpi()
     measured = kpi.record_measurement(value=D("20.5"), on=date(2027, 1, 4), author=AUTHOR)
-    kpi.correct_measurement(measurement_id=measured, value=D("21.5"), reason="typo", author=AUTHOR)
+    kpi.correct_measurement(measurement_id=measured, value=D("21.5"), note="dal CRM",
+                            reason="typo", author=AUTHOR)  # fmt: skip
     kpi.change_thresholds(green=D(19), red=D(23), reason="new SLA", author=AUTHOR)
+    for way, green, red in (("higher_is_better", 23, 19), ("lower_is_better", 19, 23)):
+        kpi.change_direction(direction=way, green=green, red=red, reason="turned", author=AUTHOR)
     kpi.rename(name="Tempo di risposta", author=AUTHOR)
     kpi.change_owner(owner="user-giulia", author=AUTHOR)
     kpi.change_frequency(frequency_days=14, author=AUTHOR)

@@ -246,6 +246,49 @@ async def test_an_admin_feeds_a_key_result_and_stops_feeding_one(
     await expect(page).to_have_url(f"{portal.base_url}/t/{client.id}/kpis/{kpi}")
 
 
+async def test_an_admin_turns_a_kpi_made_the_wrong_way_round(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A KPI made the wrong way round could only be retired and made again: its page turns
+    it, proposing its thresholds swapped; thresholds not ordered for the new direction and
+    a blank reason are said beside their fields and nothing is recorded; turned, the page
+    says the new direction and thresholds, and its values stay. A member is offered no
+    such form."""
+    r = await _revenue(portal)
+    page = await r.opened(open_page)
+    await page.locator(".kpi-direction-form summary").click()
+    form = page.locator(".kpi-direction-form form")
+    await expect(form.get_by_label("Com'è meglio")).to_have_value("lower_is_better")
+    await expect(form.get_by_label("Soglia verde")).to_have_value("50.000")
+    await form.get_by_label("Soglia verde").fill("100.000")
+    await form.get_by_label("Soglia rossa").fill("50.000")
+    await form.get_by_role("button", name="Salva la direzione").click()
+    form = page.locator(".kpi-direction-form form")
+    await expect(form.locator("#direction-reason-error")).to_have_text(
+        "Questo campo è obbligatorio."
+    )
+    await form.get_by_label("Motivo").fill("creato al contrario")
+    await form.get_by_role("button", name="Salva la direzione").click()
+    form = page.locator(".kpi-direction-form form")
+    await expect(form.locator("#direction-red-error")).to_contain_text("La soglia rossa sta")
+    await expect(page.locator(".kpi-direction")).to_have_text("Più alto è meglio")  # not yet
+    await form.get_by_label("Soglia verde").fill("50.000")
+    await form.get_by_label("Soglia rossa").fill("100.000")
+    await form.get_by_role("button", name="Salva la direzione").click()
+    await expect(page.locator(".kpi-done")).to_have_text(
+        "Direzione cambiata: la salute delle misure segue la nuova."
+    )
+    await expect(page.locator(".kpi-direction")).to_have_text("Più basso è meglio")
+    await expect(page.locator(".kpi-green")).to_have_text(f"€{NB}50.000")
+    await expect(page.locator(".kpi-red")).to_have_text(f"€{NB}100.000")
+    await expect(page.locator("li.measurement .ci-value")).to_have_text(
+        [f"€{NB}95.000", f"€{NB}72.000"]
+    )
+    member = await a_colleague(portal.system, r.client, "Marta Blu", "client_member")
+    other = await r.opened(open_page, member)
+    await expect(other.locator(".kpi-direction-form")).to_have_count(0)
+
+
 async def test_a_member_corrects_a_measurement_s_note(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -205,6 +205,46 @@ def test_a_measurement_s_note_corrected_is_the_kpi_s_and_said_in_both_languages(
     )
 
 
+def test_a_kpi_turned_the_right_way_round_is_read_so_and_said_in_both_languages() -> None:
+    """Turned from lower to higher is better, the state takes its direction and thresholds
+    (its health follows, its values stay), the diff sees the direction, and its line
+    says both ways and both thresholds in English and Italian."""
+    from projections.progress_tree import kpi_board
+    from projections.timetravel import diff
+
+    log = Log()
+    meter = kpi(log, "Soddisfazione", direction="lower_is_better", green=60, red=80)
+    meter.record_measurement(value=85, on=date(2027, 1, 4), author="alice")
+    log.save(meter)
+    before = fold_all(log.records)
+    meter.change_direction(direction="higher_is_better", green=D(80), red=D(60),
+                           reason="creato al contrario", author="eve")  # fmt: skip
+    log.save(meter, actor="eve")
+
+    after = fold_all(log.records)
+    (node,) = kpi_board(after, today=date(2027, 1, 5))
+    assert (node.direction, node.green, node.red, node.health) == (
+        "higher_is_better", D(80), D(60), "green",
+    )  # fmt: skip
+    assert [(m.value, m.on) for m in after.kpis[meter.id].measurements] == [
+        (D(85), date(2027, 1, 4))
+    ]
+    day = date(2027, 1, 5)
+    changed = {c.field: (c.before, c.after) for c in diff(before, after, today_from=day,
+                                                          today_to=day)}  # fmt: skip
+    assert changed["direction"] == ("lower_is_better", "higher_is_better")
+    line = _lines(log)[-1]
+    assert line.changes[0] == FieldChange("direction", "lower_is_better", "higher_is_better")
+    assert line.text == (
+        "KPI 'Soddisfazione' turned: higher is better, was lower is better (green 60 → 80,"
+        " red 80 → 60) by eve: 'creato al contrario'"
+    )
+    assert render(line.template, line.params, "it") == (
+        "indicatore 'Soddisfazione' invertito: più alto è meglio, era più basso è meglio"
+        " (verde 60 → 80, rosso 80 → 60) da eve: 'creato al contrario'"
+    )
+
+
 def test_every_event_of_a_busy_tenant_gets_a_known_template_in_both_languages() -> None:
     """No event may fall back to the generic line, and no template may miss a language."""
     log = Log()

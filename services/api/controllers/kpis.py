@@ -34,6 +34,7 @@ from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.problems import NotFoundError
 from services.api.schemas.common import Page, WriteResult, owner_of, unit_of
 from services.api.schemas.okrs import (
+    DirectionIn,
     KpiEditIn,
     KpiIn,
     KpiLinkIn,
@@ -101,10 +102,27 @@ class KpiController(Controller):
         ctx: ContextDep,
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
-        """Name, owner, frequency (unchanged values record nothing)."""
+        """Name, owner, frequency (unchanged values record nothing); not its unit."""
         result = await okr.kpis.edit(
             ctx, kpi_id, if_match=if_match, name=data.name, owner=data.owner,
-            frequency_days=data.frequency_days,
+            frequency_days=data.frequency_days, unit=unit_of(data.unit),
+        )  # fmt: skip
+        return written(result)
+
+    @put("/{kpi_id:uuid}/direction", guards=[requires_edit_okrs], summary="Turn its direction")
+    async def change_direction(
+        self,
+        kpi_id: FromPath[UUID],
+        data: JSONBody[DirectionIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """Higher or lower is better, set right with thresholds that fit it and a reason:
+        its measurements stay, their health follows."""
+        result = await okr.kpis.change_direction(
+            ctx, kpi_id, direction=data.direction, green=data.green, red=data.red,
+            reason=data.reason, if_match=if_match,
         )  # fmt: skip
         return await written(okr, ctx, result)
 

@@ -162,6 +162,19 @@ class KpiEditIn(Body):
     name: str | None = None
     owner: str | None = None
     frequency_days: int | None = None
+    unit: UnitIn | None = None
+    """Never changes (its values were measured in it): another than its own is refused,
+    422 unit_fixed naming unit; its own records nothing."""
+
+
+class DirectionIn(Body):
+    """Which way is better, turned (a KPI made the wrong way round), with green and red
+    thresholds ordered for it and a reason."""
+
+    direction: Direction
+    green: Decimal
+    red: Decimal
+    reason: str
 
 
 class ThresholdsIn(Body):

@@ -21,6 +21,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from domain.errors import DomainError
+from domain.values import Direction
 from projections.progress_state import KPIView, ProgressView
 from services.app import Context
 from services.app.base import ChangedMeanwhileError, Written
@@ -101,6 +102,22 @@ async def _thresholds(a: Acting, p: Planned) -> Command | None:
     )
 
 
+async def _direction(a: Acting, p: Planned) -> Command | None:
+    """Which way is better, turned, with thresholds ordered for it and a reason."""
+    direction = p.choice("direction", [d.value for d in Direction if d.value != a.kpi.direction])
+    green, red = p.number("green"), p.number("red")
+    reason = p.text("reason")
+    if _moved(p, "was_direction", a.kpi.direction):
+        p.errors["form"] = p.locale.t("error.changed_meanwhile")
+    if green is None or red is None or p.errors:
+        return None
+    shown = p.typed["was_direction"] or None
+    return lambda: a.portal.app.kpis.change_direction(
+        a.ctx, a.kpi.kpi_id, direction=direction, green=green, red=red, reason=reason,
+        shown=shown,
+    )  # fmt: skip
+
+
 def _moved(p: Planned, shown: str, now: object) -> bool:
     """Whether what the form showed (`shown`, a was_ field: given by the page's form only)
     changed meanwhile as the page's view says: a form left open must not undo another's
@@ -170,6 +187,8 @@ ACTIONS = {
     "edit": Action(EDIT_FIELDS, _edit, "edited"),
     "thresholds": Action(("green", "red", "reason", "was_green", "was_red"), _thresholds,
                          "thresholds"),
+    "direction": Action(("direction", "green", "red", "reason", "was_direction"), _direction,
+                        "turned"),
     "correct": Action(("value", "note", "reason", "confirm", "was_value", "was_note"),
                       _correct, "corrected", at=True),
     "feed": Action(("key_result",), _feed, "fed"),

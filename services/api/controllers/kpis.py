@@ -107,7 +107,7 @@ class KpiController(Controller):
             ctx, kpi_id, if_match=if_match, name=data.name, owner=data.owner,
             frequency_days=data.frequency_days, unit=unit_of(data.unit),
         )  # fmt: skip
-        return written(result)
+        return await written(okr, ctx, result)
 
     @put("/{kpi_id:uuid}/direction", guards=[requires_edit_okrs], summary="Turn its direction")
     async def change_direction(

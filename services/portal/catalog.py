@@ -1203,6 +1203,12 @@ _PLANNING: M = {
         "it": "Non raggiungerà più alcun cliente della consulenza; il suo account resta.",
         "en": "They will reach none of the consultancy's clients; their account stays.",
     },
+    "team.reason_hint": {
+        "it": "Resta nella storia di ogni cliente di cui cambia l'accesso, dove lo legge chi"
+        " può leggerne il registro: i suoi amministratori, i suoi consulenti.",
+        "en": "Kept in the history of each client whose access it changes, where whoever may"
+        " read its audit trail reads it: its admins, its consultants.",
+    },
     "team.remove_confirm": {
         "it": "Togli {name} dalla consulenza",
         "en": "Remove {name} from the consultancy",

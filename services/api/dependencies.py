@@ -255,12 +255,17 @@ async def within_log(
             field="as_of_position",
             rule="one_point_in_time",
         )
+    await within_head(runtime, tenant_id, as_of_position, "as_of_position")
+
+
+async def within_head(runtime: ApiRuntime, tenant_id: UUID, position: int, field: str) -> None:
+    """422 naming ``field`` for a position past the tenant's log: the log never stood there
+    (a mistyped position, another tenant's)."""
     head = await runtime.system.store.head(tenant_id)
-    if as_of_position > head:
+    if position > head:
         raise InvalidQueryError(
-            f"as_of_position {as_of_position} is past this tenant's log, which ends at"
-            f" position {head}",
-            field="as_of_position",
+            f"{field} {position} is past this tenant's log, which ends at position {head}",
+            field=field,
             rule="beyond_head",
         )
 

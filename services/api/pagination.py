@@ -4,7 +4,9 @@ Keys are tuples of plain values (text, integers) so a walk never skips or repeat
 that was there when it began, whatever is added meanwhile: the next page is "after this
 key", not "from offset n". An item added meanwhile shows on a later page if it sorts after
 the cursor, not if before (a value recorded late for an earlier day, in a list by business
-date): a sync that must see every change reads the history after a position instead.
+date): a sync that must see every change reads the history after a position instead
+(?after_position=, oldest first: a line added meanwhile has a position past every line
+there before it, so a walk forward meets it on a later page).
 A cursor also names its list (the path it was made on, its tenant's id in it: `listing`):
 another list's, or another tenant's, is refused, where it gave a page of the wrong items
 or an empty one a client took for the end.
@@ -118,11 +120,36 @@ def by_business_date(value: Dated) -> Key:
     return (value.on.isoformat(), value.recorded_at.isoformat(), str(value.id))
 
 
-def position_after(cursor: str | None) -> int | None:
-    """The log position a position cursor names (None for the first page)."""
+FORWARD = "forward"
+"""The mark of a position cursor of the history read forward (oldest first), where it is
+read newest first unless asked: a cursor is taken only the way the walk that gave it went."""
+
+
+def position_cursor(position: int, mark: str | None = None) -> str:
+    """The cursor of a page that ends at this log position, of a walk `mark`ed (FORWARD)."""
+    return encode_cursor((position,) if mark is None else (position, mark))
+
+
+def position_key(cursor: str | None) -> tuple[int, str | None] | None:
+    """The log position a position cursor names and its walk's mark (None: unmarked), or
+    None for the first page."""
     key = decode_cursor(cursor)
     if key is None:
         return None
-    if len(key) != 1 or not isinstance(key[0], int) or not 0 <= key[0] <= MAX_POSITION:
+    position, *mark = key
+    if (
+        not isinstance(position, int)
+        or not 0 <= position <= MAX_POSITION
+        or mark not in ([], [FORWARD])
+    ):
         raise InvalidQueryError("not a cursor of this list", field="cursor", rule="bad_cursor")
-    return key[0]
+    return position, mark[0] if mark else None
+
+
+def position_after(cursor: str | None) -> int | None:
+    """The log position a position cursor of an unmarked walk names (None for the first
+    page)."""
+    key = position_key(cursor)
+    if key is not None and key[1] is not None:
+        raise InvalidQueryError("not a cursor of this list", field="cursor", rule="bad_cursor")
+    return None if key is None else key[0]

@@ -95,20 +95,27 @@ async def history(
     since: datetime | None = None,
     until: datetime | None = None,
     before_position: int | None = None,
+    after_position: int | None = None,
+    oldest_first: bool = False,
     limit: int = 100,
     access_reasons: bool = True,
 ) -> list[HistoryLine]:
-    """The tenant's timeline, newest first; page with `before_position` (a cursor). Without
-    `access_reasons` (a reader who may not read the audit trail), a change of access says
-    no reason: an admin's words about a person are the trail's readers' alone."""
+    """The tenant's timeline, newest first, paged with `before_position` (a cursor); or
+    `oldest_first`, paged with `after_position`: the projector writes a tenant's lines in
+    log order, rows and position together, so what it has written is a prefix of the log
+    and a walk forward never passes a line it has yet to write. Without `access_reasons`
+    (a reader who may not read the audit trail), a change of access says no reason: an
+    admin's words about a person are the trail's readers' alone."""
     where, args = _filters(
         _HISTORY, item_id=item_id, actor=actor, kind=kind and list(templates_of(kind)),
         since=since, until=until, before_position=before_position,
+        after_position=after_position,
     )  # fmt: skip
     columns = columns_sql(StoredLine.__struct_fields__)
     sql = (
         f"SELECT {columns} FROM rm_history WHERE tenant_id = $1{where}"
-        f" ORDER BY position DESC LIMIT {min(max(limit, 1), MAX_LIMIT)}"
+        f" ORDER BY position{'' if oldest_first else ' DESC'}"
+        f" LIMIT {min(max(limit, 1), MAX_LIMIT)}"
     )
     async with tenant_transaction(pool, [tenant_id]) as conn:
         rows = await conn.fetch(sql, tenant_id, *args)

@@ -32,9 +32,18 @@ from services.api.dependencies import (
     progress_tree_of,
     query_instant,
     refuse_a_day_to_come,
+    within_head,
     within_log,
 )
-from services.api.pagination import Cursor, Limit, encode_cursor, position_after
+from services.api.pagination import (
+    FORWARD,
+    MAX_POSITION,
+    Cursor,
+    Limit,
+    position_after,
+    position_cursor,
+    position_key,
+)
 from services.api.problems import InvalidQueryError, NotFoundError
 from services.api.schemas.common import Page
 from services.api.schemas.views import ChainReportOut, DirectoryOut, Person
@@ -87,6 +96,18 @@ Topic = Annotated[
 ]
 """A filter is never empty (an empty one would match nothing, and say nothing of why),
 nor holds a control character (a NUL failed the query, mid-download)."""
+AfterPosition = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        le=MAX_POSITION,
+        description="Read forward: the lines after this position of the tenant's log, oldest"
+        " first (0: from the first), for a sync that must see every change: a line added"
+        " meanwhile comes after every line before it, on a later page. Give it again with"
+        " each page's cursor; at the end (next_cursor null) keep the last line's position"
+        " and read after it next time. A position past the log is refused.",
+    ),
+]
 
 
 def query_range(
@@ -209,12 +230,14 @@ class ViewController(Controller):
         ] = None,
         since: Since = None,
         until: Until = None,
+        after_position: AfterPosition = None,
         min_position: MinPosition = None,
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> Page[HistoryLine]:
-        """Every change in words, newest first: who, what, before -> after, why (the reason
-        of a change of access only to those who may read the audit trail)."""
+        """Every change in words, newest first, or oldest first after a position of the log
+        (after_position): who, what, before -> after, why (the reason of a change of access
+        only to those who may read the audit trail). Each filter applies either way."""
         if kind is not None and kind not in HISTORY_KINDS:
             raise InvalidQueryError(
                 f"kind must be a kind of change or item: {', '.join(sorted(HISTORY_KINDS))}",
@@ -223,15 +246,20 @@ class ViewController(Controller):
             )
         actor = _actor(actor)
         first, after = query_range(since, until, await runtime.zone(tenant_id))
+        before, beyond = _history_walk(cursor, after_position)
+        if after_position is not None:
+            await within_head(runtime, tenant_id, after_position, "after_position")
         await _check_item(runtime, tenant_id, item_id, tenant_lines=True)
         await caught_up(runtime, tenant_id, min_position, "history")
         lines = await read.history(
             runtime.pool, tenant_id, item_id=item_id, actor=actor, kind=kind,
-            since=first, until=after, before_position=position_after(cursor),
-            limit=limit + 1, access_reasons=principal.can(tenant_id, Permission.READ_AUDIT),
+            since=first, until=after, before_position=before, after_position=beyond,
+            oldest_first=after_position is not None, limit=limit + 1,
+            access_reasons=principal.can(tenant_id, Permission.READ_AUDIT),
         )  # fmt: skip
         names = await runtime.people.names(tenant_id, line_actors(lines))
-        return _page([with_names(line, names) for line in lines], limit)
+        named = [with_names(line, names) for line in lines]
+        return _page(named, limit, FORWARD if after_position is not None else None)
 
     @get("/audit", guards=[requires_read_audit], summary="Audit trail")
     async def audit(
@@ -414,10 +442,33 @@ def _in_order(
         )
 
 
-def _page(items: list[Any], limit: int) -> Page[Any]:
+def _page(items: list[Any], limit: int, mark: str | None = None) -> Page[Any]:
     page = items[:limit]
     more = len(items) > limit and bool(page)
-    return Page(items=page, next_cursor=encode_cursor((page[-1].position,)) if more else None)
+    return Page(items=page, next_cursor=position_cursor(page[-1].position, mark) if more else None)
+
+
+def _history_walk(cursor: str | None, after_position: int | None) -> tuple[int | None, int | None]:
+    """The bounds of a page of the history: before the cursor's position (newest first), or,
+    read forward, after it and `after_position` both. A cursor is taken only the way its
+    walk went (422 naming cursor): the other way, it would have begun a page on the wrong
+    side of the line it ended at, and skipped every line before it, or read them twice."""
+    key = position_key(cursor)
+    forward = after_position is not None
+    if key is not None and (key[1] == FORWARD) != forward:
+        raise InvalidQueryError(
+            "a cursor of the history read forward: give it with after_position, as the walk"
+            " that gave it was read"
+            if key[1] == FORWARD
+            else "a cursor of the history read newest first: give it without after_position"
+            " (which reads forward, oldest first)",
+            field="cursor",
+            rule="wrong_way",
+        )
+    position = None if key is None else key[0]
+    if after_position is None:
+        return position, None
+    return None, max(after_position, position or 0)
 
 
 async def _audit_batches(

@@ -22,7 +22,7 @@ from projections.progress_tree import ProgressTree
 from projections.series import SeriesPoint
 from services import instants, read
 from services.api.observability import request_id_of
-from services.api.pagination import MAX_POSITION
+from services.api.pagination import MAX_POSITION, NOT_BELOW_ZERO
 from services.api.problems import (
     BadPreconditionError,
     InvalidQueryError,
@@ -53,6 +53,7 @@ MinPosition = Annotated[
     QueryParameter(
         ge=0,
         le=MAX_POSITION,
+        schema_extra=NOT_BELOW_ZERO,
         description="Wait (briefly) until the view has applied this tenant position (the"
         " audit trail: until the log holds it, as it does once a command returned it);"
         " 503 if it has not in time, 422 at once for a position past the tenant's log.",
@@ -178,6 +179,7 @@ AsOfPosition = Annotated[
     QueryParameter(
         ge=0,
         le=MAX_POSITION,
+        schema_extra=NOT_BELOW_ZERO,
         description="What it knew at this tenant position (not with as_of: one or the other).",
     ),
 ]

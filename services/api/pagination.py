@@ -35,6 +35,9 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 MAX_POSITION = 2**62
 """Larger than any tenant position will be, small enough for a bigint."""
+NOT_BELOW_ZERO = {"minimum": 0}
+"""The schema_extra of a query parameter that takes ge=0: Litestar's document leaves a bound
+of 0 out (it copies only the bounds that are true), so it is said again."""
 
 Limit = Annotated[
     int,

@@ -7,6 +7,7 @@ import uuid
 import httpx
 from structlog.testing import capture_logs
 
+from services.api.pagination import MAX_POSITION
 from services.projector.worker import Projector
 from tests.api.builders import World
 
@@ -157,3 +158,19 @@ async def test_the_schema_says_when_to_try_again(client: httpx.AsyncClient) -> N
         "$ref": "#/components/schemas/Readiness"
     }
     assert "Retry-After" not in ready.get("headers", {})  # its report carries none
+
+
+async def test_the_schema_says_a_position_is_never_below_zero(client: httpx.AsyncClient) -> None:
+    """min_position, as_of_position and after_position are refused below 0 (422), but the
+    schema said only their maximum: Litestar leaves out a bound of 0, so a client generated
+    from it sent -1 and met a refusal the document never gave."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    found = set()
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and parameter["name"].endswith("position"):
+                    found.add(parameter["name"])
+                    bounds = parameter["schema"].get("minimum"), parameter["schema"]["maximum"]
+                    assert bounds == (0, MAX_POSITION), (method, path, parameter["name"])
+    assert found == {"min_position", "as_of_position", "after_position"}

@@ -38,6 +38,7 @@ from services.api.dependencies import (
 from services.api.pagination import (
     FORWARD,
     MAX_POSITION,
+    NOT_BELOW_ZERO,
     Cursor,
     Limit,
     position_after,
@@ -101,6 +102,7 @@ AfterPosition = Annotated[
     QueryParameter(
         ge=0,
         le=MAX_POSITION,
+        schema_extra=NOT_BELOW_ZERO,
         description="Read forward: the lines after this position of the tenant's log, oldest"
         " first (0: from the first), for a sync that must see every change: a line added"
         " meanwhile comes after every line before it, on a later page. Give it again with"

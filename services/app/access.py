@@ -104,7 +104,9 @@ class AccessCommands(Commands):
         membership, and the log's position of the change. Each command of the tenant's own
         access records `reason`, the author's why, when given (a reason the event refuses
         undoes the change with it). An existing account is added only if `inviter` (None:
-        an API key of the tenant) manages all it reaches (memberships.may_add_account)."""
+        an API key of the tenant) manages all it reaches (memberships.may_add_account).
+        `reason` is checked first, as the consultancy's commands check theirs."""
+        reason = values.optional_reason(reason)
 
         async def add(conn: asyncpg.Connection, tenant: Tenant) -> Made[Membership]:
             member = await memberships.invite_member(
@@ -119,7 +121,9 @@ class AccessCommands(Commands):
     async def change_role(
         self, ctx: Context, user_id: UUID, role: Role | str, reason: str | None = None
     ) -> tuple[Membership, int]:
-        """Give a member another role (the same role: nothing is written, position 0)."""
+        """Give a member another role (the same role: nothing is written, position 0);
+        `reason` checked first, so a bad one is refused even where nothing would be."""
+        reason = values.optional_reason(reason)
 
         async def change(conn: asyncpg.Connection, tenant: Tenant) -> Made[Membership]:
             before = await _member(conn, ctx.tenant_id, user_id)

@@ -1128,6 +1128,12 @@ _PLANNING: M = {
     "people.remove": {"it": "Togli l'accesso", "en": "Remove access"},
     "people.remove_confirm": {"it": "Togli l'accesso a {name}", "en": "Remove {name}'s access"},
     "people.reason": {"it": "Motivo (facoltativo)", "en": "Reason (optional)"},
+    "people.reason_hint": {
+        "it": "Resta nello storico dell'azienda, dove lo legge chi può leggerne il registro:"
+        " i suoi amministratori, i suoi consulenti.",
+        "en": "Kept in the company's history, where whoever may read its audit trail reads"
+        " it: its admins, its consultants.",
+    },
     "people.change_reason": {
         "it": "Motivo del cambio per {name} (facoltativo)",
         "en": "Reason for the change of {name} (optional)",

@@ -3,13 +3,17 @@ company's ids are 404, every refusal is said in the reader's words beside its pl
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
 from playwright.async_api import expect
 
-from tests.portal.conftest import Opener, PortalServer, csrf, sign_in
-from tests.portal.world import a_colleague, a_company_of_its_own
+from services.read import audit_entries
+from tenants.memberships import list_members
+from tenants.users import find_user_by_email
+from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
+from tests.portal.world import Client, a_colleague, a_company_of_its_own, projected
 
 
 async def _links_of(portal: PortalServer, user_id: UUID) -> int:
@@ -125,6 +129,90 @@ async def test_a_revocation_reason_with_a_zero_width_space_is_said_not_a_500(
         await row.get_by_role("button", name="Revoca «Gestionale»").click()
     status = (await answer.value).status
     assert status == 422, f"the revocation answered {status}"
+
+
+async def reasons(portal: PortalServer, client: Client, after: int) -> list[tuple[Any, ...]]:
+    """Whose access each access change of the company's log after `after` changed, to
+    what, and why."""
+    rows = await portal.system.store.read_log(client.id, after)
+    return [
+        (e.payload["subject_id"], e.payload["after"], e.payload["reason"])
+        for e in await audit_entries(portal.system.repository, rows)
+    ]
+
+
+async def test_an_invitation_and_a_change_of_role_may_say_why(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The API took a reason for inviting a person and changing their role, the company's
+    page did not (its removal did): both forms now take one, with a hint that says where it
+    is kept and who reads it, and it is said in the company's history. A reason with
+    nothing to read is refused beside its field, and nothing is added, changed or recorded,
+    even where the same role again would record nothing."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    marta = await a_colleague(portal.system, client, "Marta Blu", "client_member")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    before = await portal.system.store.head(client.id)
+
+    email = f"piero-{client.slug}@x.it"
+    form = page.locator(".invite form")
+    await page.locator(".invite summary").click()
+    await expect(form.get_by_label("Motivo (facoltativo)")).to_have_accessible_description(
+        re.compile("Resta nello storico dell'azienda, dove lo legge chi può leggerne il registro")
+    )
+    await form.get_by_label("Nome").fill("Piero Verdi")
+    await form.get_by_label("Email").fill(email)
+    await form.get_by_label("Motivo (facoltativo)").fill("\u200b")
+    await form.get_by_role("button", name="Invita").click()
+    await expect(page.locator("#invite-reason-error")).to_contain_text("nulla da leggere")
+    assert await find_user_by_email(portal.system.pool, email) is None
+    assert await portal.system.store.head(client.id) == before
+    await form.get_by_label("Motivo (facoltativo)").fill("Nuovo in magazzino")
+    await form.get_by_role("button", name="Invita").click()
+    await expect(page.locator(".people-done")).to_have_text("Persona invitata.")
+    piero = await find_user_by_email(portal.system.pool, email)
+    assert piero is not None
+    assert await reasons(portal, client, before) == [
+        (str(piero.id), "client_member", "Nuovo in magazzino")
+    ]
+
+    before = await portal.system.store.head(client.id)
+    row = page.locator("table.people tr").filter(has_text="Marta Blu")
+    await row.get_by_label("Motivo del cambio per Marta Blu").fill("\u200b")  # the same role
+    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        await row.get_by_role("button", name="Cambia").click()
+    assert (await answer.value).status == 422
+    await expect(page.locator(f"#member-{marta.id}-role-reason-error")).to_contain_text(
+        "nulla da leggere"
+    )
+    await shot(page, "people-role-reason-refused")
+    row = page.locator("table.people tr").filter(has_text="Marta Blu")
+    await row.get_by_label("Ruolo di Marta Blu").select_option(label="Amministratore")
+    await row.get_by_label("Motivo del cambio per Marta Blu").fill("\u200b")
+    await row.get_by_role("button", name="Cambia").click()
+    await expect(page.locator(f"#member-{marta.id}-role-reason-error")).to_contain_text(
+        "nulla da leggere"
+    )
+    roles = {m.user_id: str(m.role) for m in await list_members(portal.system.pool, client.id)}
+    assert roles[marta.id] == "client_member"
+    assert await portal.system.store.head(client.id) == before
+    row = page.locator("table.people tr").filter(has_text="Marta Blu")
+    await row.get_by_label("Motivo del cambio per Marta Blu").fill("Guida il negozio")
+    await row.get_by_role("button", name="Cambia").click()
+    await expect(page.locator(".people-done")).to_have_text("Ruolo cambiato.")
+    assert await reasons(portal, client, before) == [
+        (str(marta.id), "client_admin", "Guida il negozio")
+    ]
+
+    await projected(portal.system, client.id)
+    await page.goto(f"/t/{client.id}/history?kind=access")
+    said = page.locator("ol.timeline li")
+    await expect(said.nth(0)).to_contain_text("Marta Blu")
+    await expect(said.nth(0)).to_contain_text("motivo: 'Guida il negozio'")
+    await expect(said.nth(1)).to_contain_text("Piero Verdi")
+    await expect(said.nth(1)).to_contain_text("motivo: 'Nuovo in magazzino'")
 
 
 async def test_role_change_buttons_say_whose_role(open_page: Opener, portal: PortalServer) -> None:

@@ -3,9 +3,11 @@
 A client admin invites a person with a role, changes a role, removes one, and makes the
 one-time link with which an invited person chooses a password (there is no mail: they hand
 it over); makes an API key for an integration (its secret shown once, on the page that made
-it) and revokes one. Every change is recorded in the tenant's log, as the API's are. A
-refusal (an email of no shape, the company's last admin stepping down, an account that
-reaches beyond what the admin manages) is said beside its field, and changes nothing.
+it) and revokes one. Every change is recorded in the tenant's log, as the API's are, with
+the reason given, if any (an invitation, a change of role, a removal, a revocation may say
+why), read in its history by whoever may read its audit trail. A refusal (an email of no
+shape, the company's last admin stepping down, an account that reaches beyond what the
+admin manages, a reason with nothing to read) is said beside its field, and changes nothing.
 """
 
 from __future__ import annotations
@@ -83,9 +85,10 @@ class PeopleController(Controller):
         tenant: TenantDep,
         form: FormDep,
     ) -> Response[Any]:
-        """Give a person a role here (an account without a password is made if new)."""
+        """Give a person a role here (an account without a password is made if new), with a
+        reason if given."""
         _may(viewer, tenant, Permission.MANAGE_USERS)
-        planned = Planned("invite", "", typed(form, INVITE_FIELDS), locale)
+        planned = Planned("invite", "", typed(form, (*INVITE_FIELDS, "reason")), locale)
         planned.text("email")
         planned.text("name")
         role = planned.choice("role", MEMBER_ROLES)
@@ -95,9 +98,9 @@ class PeopleController(Controller):
                 portal, planned, tenant.id,
                 portal.app.access.invite(
                     _ctx(tenant, viewer), planned.typed["email"], planned.typed["name"], role,
-                    inviter=inviter,
+                    planned.typed["reason"] or None, inviter=inviter,
                 ),
-                {"email": "email", "display_name": "name", "role": "role"},
+                {"email": "email", "display_name": "name", "role": "role", "reason": "reason"},
             )  # fmt: skip
             if done is not None:
                 return _done(tenant, "invited")
@@ -114,16 +117,19 @@ class PeopleController(Controller):
         user_id: FromPath[str],
         form: FormDep,
     ) -> Response[Any]:
-        """Give a member another role (the same one changes nothing)."""
+        """Give a member another role (the same one changes nothing), with a reason if
+        given."""
         _may(viewer, tenant, Permission.MANAGE_USERS)
         member = parse_id(user_id)
-        planned = Planned("role", str(member), typed(form, ("role",)), locale)
+        planned = Planned("role", str(member), typed(form, ("role", "reason")), locale)
         role = planned.choice("role", MEMBER_ROLES)
         if not planned.errors:
             done = await run_access_change(
                 portal, planned, tenant.id,
-                portal.app.access.change_role(_ctx(tenant, viewer), member, role),
-                {"role": "role"},
+                portal.app.access.change_role(
+                    _ctx(tenant, viewer), member, role, planned.typed["reason"] or None
+                ),
+                {"role": "role", "reason": "reason"},
             )  # fmt: skip
             if done is not None:
                 return _done(tenant, "role_changed" if done[1] else "role_same")

@@ -389,13 +389,14 @@ def _check_in_corrected(b: ProgressView, a: ProgressView, e: KeyResult.CheckInCo
     changes = [_change("value", old.value, e.value)]
     if old.confidence != e.confidence:
         changes.append(_change("confidence", old.confidence, e.confidence))
-    if old.note != e.note:
-        changes.append(_change("note", old.note, e.note))
     params = {
         "on": value_text(old.on),
         "original": value_text(old.original_value),
         "check_in": str(old.check_in_id),  # which one, where a day has several
     }
+    if old.note != e.note:  # said, as a measurement's (""; taken away)
+        changes.append(_change("note", old.note, e.note))
+        params["note"] = e.note
     return _Draft(_key_result(kr), "key_result.check_in_corrected", changes, params, old.on)
 
 

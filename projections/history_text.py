@@ -268,15 +268,26 @@ TEMPLATES: dict[str, dict[str, str]] = {
     },
 }
 NOTED_TEMPLATES: dict[str, dict[str, str]] = {
+    "key_result.check_in_corrected": {
+        "en": "'{title}': check-in for {on} corrected {before} → {after}, {noted}, by {actor}:"
+        " '{reason}'",
+        "it": "'{title}': aggiornamento del {on} corretto {before} → {after}, {noted}, da"
+        " {actor}: '{reason}'",
+    },
     "kpi.measurement_corrected": {
-        "en": "KPI '{title}': measurement for {on} corrected {before} → {after}, note '{note}',"
-        " by {actor}: '{reason}'",
-        "it": "indicatore '{title}': misura del {on} corretta {before} → {after}, nota"
-        " '{note}', da {actor}: '{reason}'",
+        "en": "KPI '{title}': measurement for {on} corrected {before} → {after}, {noted}, by"
+        " {actor}: '{reason}'",
+        "it": "indicatore '{title}': misura del {on} corretta {before} → {after}, {noted}, da"
+        " {actor}: '{reason}'",
     },
 }
-"""A correction that restated its note too (its line's "note" parameter): said in place of
-its template's sentence."""
+"""A correction that changed its note too (its line's "note" parameter, the note after
+it): said in place of its template's sentence, {noted} from NOTE_TEXTS."""
+NOTE_TEXTS = {
+    "changed": {"en": "note '{note}'", "it": "nota '{note}'"},
+    "taken_away": {"en": "note taken away", "it": "nota tolta"},
+}
+"""A correction's note: the note it leaves, or none left ("": taken away)."""
 SETTINGS_TEMPLATE = "tenant.settings_changed"
 """A change of the tenant's settings: {what} says each setting changed, from SETTING_TEXTS
 and the line's "<setting>.before" and "<setting>.after"; "settings" names them, by commas."""
@@ -424,6 +435,11 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
     noted = NOTED_TEMPLATES.get(template) if params.get("note") is not None else None
     pattern = _in(noted or TEMPLATES.get(template, TEMPLATES["event.recorded"]), language)
     values = _Params({k: MISSING if v is None else v for k, v in params.items()})
+    if noted is not None:
+        note = values["note"]
+        values["noted"] = _in(NOTE_TEXTS["changed" if note else "taken_away"], language).format(
+            note=note
+        )
     if template in (SETTINGS_TEMPLATE, CREATED_TEMPLATE):
         texts = SETTING_TEXTS if template == SETTINGS_TEMPLATE else SETTING_VALUE_TEXTS
         values["what"] = ", ".join(

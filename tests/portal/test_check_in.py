@@ -273,6 +273,41 @@ async def test_a_correction_is_said_to_every_place_it_changed(
     await expect(page.locator(".ci-original")).to_have_text(f"12,951{nbsp}%")
 
 
+async def test_a_check_in_s_note_corrected_is_said_under_it_and_in_the_history(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A correction that changed a check-in's note (through the API, or fed by a KPI's)
+    said only its value, under the check-in and in the history: both now say the note it
+    left, or that it was taken away, as a measurement's correction does."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system)
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=10), 90, "Contratti firmati",
+        kind="increase", start=0, target=100,
+    )  # fmt: skip
+    for days, note in ((2, "stima"), (1, "dal CRM")):
+        made = await app.key_results.record_check_in(
+            ctx, kr, value=40 + days, on=portal.today - timedelta(days=days), note=note
+        )
+        await app.key_results.correct_check_in(
+            ctx, kr, check_in_id=made.extra["check_in_id"], value=40 + days,
+            note="dal gestionale" if note == "stima" else "", reason=f"fonte {days}",
+        )  # fmt: skip
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    latest, earlier = page.locator(".check-in").nth(0), page.locator(".check-in").nth(1)
+    await expect(earlier.locator(".ci-note")).to_have_text("dal gestionale")
+    await expect(earlier.locator(".ci-note-corrected")).to_have_text("Nota ora: «dal gestionale»")
+    await expect(latest.locator(".ci-note")).to_have_count(0)
+    await expect(latest.locator(".ci-note-corrected")).to_have_text("Nota tolta.")
+    await shot(page, "key-result-note-corrected")
+    await page.goto(f"/t/{client.id}/history?kind=key_result.check_in_corrected")
+    said = page.locator("ol.timeline li")
+    await expect(said.nth(0)).to_contain_text("corretto 41 → 41, nota tolta, da")
+    await expect(said.nth(1)).to_contain_text("corretto 42 → 42, nota 'dal gestionale', da")
+
+
 async def test_a_member_corrects_a_check_in_with_a_reason(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -205,6 +205,71 @@ def test_a_measurement_s_note_corrected_is_the_kpi_s_and_said_in_both_languages(
     )
 
 
+def test_a_check_in_s_note_corrected_is_said_in_both_languages() -> None:
+    """A check-in's correction that changed its note said only its value: the note was in
+    its line's changes alone. Its sentence now says the note it leaves, or that it was
+    taken away, in English and Italian, as a measurement's does; a correction that leaves
+    the note reads as it did."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(log, cycle, goal, "Contratti", "increase", start=0, target=100)
+    first = check_in(log, cycle, kr, 36, date(2027, 2, 10), note="dal CRM")
+    for note in ("dal gestionale", ""):
+        kr.correct_check_in(check_in_id=first, value=D(36), note=note, reason="fonte",
+                            author="eve")  # fmt: skip
+        log.save(kr, actor="eve")
+    kr.correct_check_in(check_in_id=first, value=D(40), reason="errore", author="eve")
+    log.save(kr, actor="eve")
+
+    noted, taken_away, value_only = _lines(log)[-3:]
+    assert noted.changes == [FieldChange("value", "36", "36"),
+                             FieldChange("note", "dal CRM", "dal gestionale")]  # fmt: skip
+    assert noted.text == (
+        "'Contratti': check-in for 2027-02-10 corrected 36 → 36, note 'dal gestionale', by"
+        " eve: 'fonte'"
+    )
+    assert render(noted.template, noted.params, "it") == (
+        "'Contratti': aggiornamento del 2027-02-10 corretto 36 → 36, nota 'dal gestionale', da"
+        " eve: 'fonte'"
+    )
+    assert taken_away.changes[-1] == FieldChange("note", "dal gestionale", "")
+    assert taken_away.text == (
+        "'Contratti': check-in for 2027-02-10 corrected 36 → 36, note taken away, by eve: 'fonte'"
+    )
+    assert render(taken_away.template, taken_away.params, "it") == (
+        "'Contratti': aggiornamento del 2027-02-10 corretto 36 → 36, nota tolta, da eve: 'fonte'"
+    )
+    assert "note" not in value_only.params
+    assert value_only.text == (
+        "'Contratti': check-in for 2027-02-10 corrected 36 → 40 by eve: 'errore'"
+    )
+
+
+def test_a_measurement_s_note_taken_away_is_said_so() -> None:
+    """A measurement's correction that took its note away read "note ''": it says the note
+    was taken away, in English and Italian, as a check-in's does."""
+    log = Log()
+    meter = kpi(log, "Soddisfazione")
+    measured = meter.record_measurement(value=85, on=date(2027, 1, 4), author="alice",
+                                        note="dal CRM")  # fmt: skip
+    log.save(meter)
+    meter.correct_measurement(measurement_id=measured, value=D(85), note="",
+                              reason="nota sbagliata", author="eve")  # fmt: skip
+    log.save(meter, actor="eve")
+
+    line = _lines(log)[-1]
+    assert line.changes[-1] == FieldChange("note", "dal CRM", "")
+    assert line.text == (
+        "KPI 'Soddisfazione': measurement for 2027-01-04 corrected 85 → 85, note taken away,"
+        " by eve: 'nota sbagliata'"
+    )
+    assert render(line.template, line.params, "it") == (
+        "indicatore 'Soddisfazione': misura del 2027-01-04 corretta 85 → 85, nota tolta, da"
+        " eve: 'nota sbagliata'"
+    )
+
+
 def test_a_kpi_turned_the_right_way_round_is_read_so_and_said_in_both_languages() -> None:
     """Turned from lower to higher is better, the state takes its direction and thresholds
     (its health follows, its values stay), the diff sees the direction, and its line

@@ -82,6 +82,19 @@ class Cycle(Aggregate):
             else:
                 cycle._objective_scores[key] = self.score
 
+    class Renamed(Aggregate.Event):
+        """The cycle was given another name, with a reason if one was given."""
+
+        TOPIC = "okr.Cycle.Renamed"
+        name: str
+        reason: str | None
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep the new name."""
+            cycle: Cycle = aggregate
+            cycle._name = self.name
+
     def __init__(self, *, name: str, starts_on: date, ends_on: date, period: str) -> None:
         self._name = name
         self._starts_on = starts_on
@@ -150,6 +163,24 @@ class Cycle(Aggregate):
             item_id=item_id,
             score=values.score(score),
             reason=values.reason(reason),
+            author=values.principal(author, "author"),
+        )
+
+    def rename(self, *, name: str, author: str, reason: str | None = None) -> None:
+        """Give the cycle another name, in any state: a closed cycle stays in the cycle
+        picker, the history and the portfolio, so a typo in its name, or a name it shares
+        with another cycle from before names were its own, is set right there too (closing
+        locks its scores, not what it is called). Whether another cycle of the tenant has
+        the name is check_name_free's, which knows the others."""
+        new = values.title(name, "name")
+        if new == self._name:
+            raise InvalidValueError(
+                f"the cycle is named {new!r} already", field="name", rule="unchanged"
+            )
+        self.trigger_event(
+            self.Renamed,
+            name=new,
+            reason=values.optional_reason(reason),
             author=values.principal(author, "author"),
         )
 

@@ -175,6 +175,11 @@ def _cycle_created(b: ProgressView, a: ProgressView, e: Cycle.Created) -> _Draft
     return _Draft(_cycle(a.cycles[e.originator_id]), "cycle.created", _created(fields), params)
 
 
+def _cycle_renamed(b: ProgressView, a: ProgressView, e: Cycle.Renamed) -> _Draft:
+    old, new = b.cycles[e.originator_id], a.cycles[e.originator_id]
+    return _Draft(_cycle(new), "cycle.renamed", [_change("name", old.name, new.name)])
+
+
 def _cycle_state(template: str) -> Describer:
     def describe(b: ProgressView, a: ProgressView, e: Any) -> _Draft:
         old, new = b.cycles[e.originator_id], a.cycles[e.originator_id]
@@ -522,6 +527,7 @@ def _roll_up(e: Objective.RollUpChanged) -> str:
 
 _DESCRIBERS: dict[type, Describer] = {
     Cycle.Created: _cycle_created,
+    Cycle.Renamed: _cycle_renamed,
     Cycle.Activated: _cycle_state("cycle.activated"),
     Cycle.Closed: _cycle_state("cycle.closed"),
     Cycle.ScoreAdjusted: _score_adjusted,

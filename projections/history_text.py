@@ -27,6 +27,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "cycle '{title}' planned from {starts_on} to {ends_on} by {actor}",
         "it": "ciclo '{title}' pianificato dal {starts_on} al {ends_on} da {actor}",
     },
+    "cycle.renamed": {
+        "en": "cycle renamed '{before}' → '{after}' by {actor}",
+        "it": "ciclo rinominato '{before}' → '{after}' da {actor}",
+    },
     "cycle.activated": {
         "en": "cycle '{title}' started by {actor}",
         "it": "ciclo '{title}' avviato da {actor}",
@@ -328,7 +332,11 @@ SYSTEM_TEXTS: dict[str, dict[str, str]] = {
 SYSTEM_TEXT = {"en": "the system", "it": "il sistema"}
 """Any other `system:` actor (the load of okr bench, system:bench-load)."""
 _SYSTEM_ACTOR = re.compile(r"system:\S+")
-OPTIONAL_REASON = frozenset({SETTINGS_TEMPLATE, CREATED_TEMPLATE, *ACCESS_TEMPLATES})
+RENAMED_TEMPLATE = "cycle.renamed"
+"""A cycle renamed: its reason, if one was given, said at the end (REASON_TEXTS)."""
+OPTIONAL_REASON = frozenset(
+    {SETTINGS_TEMPLATE, CREATED_TEMPLATE, RENAMED_TEMPLATE, *ACCESS_TEMPLATES}
+)
 """Changes that may go without a reason: their sentence says it only when given."""
 REASON_TEXTS = {"en": "; reason: '{reason}'", "it": "; motivo: '{reason}'"}
 KINDS = frozenset(TEMPLATES) | {

@@ -66,6 +66,10 @@ def _cycle(view: ProgressView, cycle_id: UUID, **changes: Any) -> ProgressView:
     return replace(view, cycles=_put(view.cycles, cycle_id, replace(cycle, **changes)))
 
 
+def _cycle_renamed(state: ProgressView, e: Cycle.Renamed, r: Recorded) -> ProgressView:
+    return _cycle(state, e.originator_id, name=e.name)
+
+
 def _cycle_activated(state: ProgressView, e: Cycle.Activated, r: Recorded) -> ProgressView:
     return _cycle(state, e.originator_id, state=CycleState.ACTIVE.value)
 
@@ -357,6 +361,7 @@ _HANDLERS: dict[type, Handler] = {
     SettingsChange.Created: _settings_changed,
     AccessChange.Created: _access_changed,
     Cycle.Created: _cycle_created,
+    Cycle.Renamed: _cycle_renamed,
     Cycle.Activated: _cycle_activated,
     Cycle.Closed: _cycle_closed,
     Cycle.ScoreAdjusted: _score_adjusted,

@@ -1,4 +1,4 @@
-"""Cycle commands: plan, activate, close with scores, adjust a score."""
+"""Cycle commands: plan, rename, activate, close with scores, adjust a score."""
 
 from __future__ import annotations
 
@@ -41,25 +41,48 @@ class CycleCommands(Commands):
             name=name, starts_on=starts_on, ends_on=ends_on, period=period, id=cycle_id
         )
 
-        async def plan(conn: asyncpg.Connection) -> Recorded[None]:
-            await self.named_apart(ctx, conn, cycle)
-            return None, cycle
-
         try:
-            _, position = await self.recorded(ctx, plan)
+            position = await self.save_named(ctx, cycle)
         except ConcurrencyError:
             await self.refuse_taken_id(ctx, cycle)
             raise
         return Written(cycle.id, cycle.version, [position])
 
+    async def rename(
+        self,
+        ctx: Context,
+        cycle_id: UUID,
+        *,
+        name: str,
+        reason: str | None = None,
+        if_match: int | None = None,
+    ) -> Written:
+        """Give a cycle, in any state, a name no other cycle of the tenant has (see
+        named_apart), with a reason if given."""
+        cycle = await self.get(ctx, cycle_id)
+        self.check_version(cycle, if_match)
+        cycle.rename(name=name, reason=reason, author=ctx.actor)
+        return Written(cycle.id, cycle.version, [await self.save_named(ctx, cycle)])
+
+    async def save_named(self, ctx: Context, cycle: Cycle) -> int:
+        """Save a cycle just planned or renamed, its name checked apart from the tenant's
+        other cycles' in the same transaction (named_apart): the position written."""
+
+        async def save(conn: asyncpg.Connection) -> Recorded[None]:
+            await self.named_apart(ctx, conn, cycle)
+            return None, cycle
+
+        return (await self.recorded(ctx, save))[1]
+
     async def named_apart(self, ctx: Context, conn: asyncpg.Connection, cycle: Cycle) -> None:
         """Refuse the cycle's name if another cycle of the tenant has it (DuplicateNameError,
         409 naming `name`), for sure: the tenant's log is read whole, under the head lock
         its appends take (lock_head_on) until this transaction commits, so two cycles
-        planned at once with one name cannot both pass. Most of it is read before the lock,
-        up to the head then, and only what came since under it: the tenant's other writes
-        wait for a short read, not for a scan of its log."""
-        kinds = [Cycle.Created]
+        planned or renamed at once with one name cannot both pass. Most of it is read before
+        the lock, up to the head then, and only what came since under it: the tenant's other
+        writes wait for a short read, not for a scan of its log. Each cycle's name is the
+        last its log gave it (planned, then renamed)."""
+        kinds = [Cycle.Created, Cycle.Renamed]
         head = await head_on(conn, ctx.tenant_id)
         named = await self.repository.events_on(conn, ctx.tenant_id, kinds, upto=head)
         await lock_head_on(conn, ctx.tenant_id)

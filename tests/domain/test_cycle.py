@@ -170,3 +170,53 @@ def test_a_cycle_name_no_other_cycle_has_passes() -> None:
     check_name_free("Q1 2027", ["Q1 2028", "Q1 2027 bis", "FY 2027"])
     check_name_free("Q1 2027", [])
     assert name_key(" Q1\t2027 ") == name_key("q1 2027")
+
+
+@pytest.mark.parametrize("state", ["planning", "active", "closed"])
+def test_a_cycle_is_renamed_in_any_state_with_its_author_and_reason(state: str) -> None:
+    """A typo, or a name two cycles shared before names were their own, had no fix; a
+    closed cycle stays in the picker and the history, so its name may be set right too
+    (closing locked its scores, not its name)."""
+    cycle = a_cycle(state=state)
+    settled(cycle)
+    cycle.rename(name="  Q1 2027 (Milano) ", reason="two offices", author=AUTHOR)
+    cycle.rename(name="Q1 2027 Milano", author=AUTHOR)
+    first, second = cycle.collect_events()
+    assert isinstance(first, Cycle.Renamed)
+    assert (first.name, first.reason, first.author) == ("Q1 2027 (Milano)", "two offices", AUTHOR)
+    assert (second.name, second.reason) == ("Q1 2027 Milano", None)
+    assert cycle.name == "Q1 2027 Milano"
+    assert cycle.state == state
+
+
+@pytest.mark.parametrize(
+    ("name", "reason", "field", "rule"),
+    [
+        ("  ", None, "name", "empty"),
+        ("Q" * 201, None, "name", "too_long"),
+        ("Q1\x002027", None, "name", "control_character"),
+        (" Q1 2027 ", None, "name", "unchanged"),
+        ("Q1 2027 bis", "", "reason", "empty"),
+        ("Q1 2027 bis", "r" * 1001, "reason", "too_long"),
+    ],
+)
+def test_a_bad_rename_names_its_field_and_records_nothing(
+    name: str, reason: str | None, field: str, rule: str
+) -> None:
+    """A blank, too long or unchanged name, or a reason given empty, is refused beside the
+    field at fault; the cycle keeps its name."""
+    cycle = a_cycle()
+    version = settled(cycle)
+    with pytest.raises((InvalidTitleError, InvalidValueError)) as refused:
+        cycle.rename(name=name, reason=reason, author=AUTHOR)
+    assert (refused.value.field, refused.value.rule) == (field, rule)
+    assert_nothing_recorded(cycle, version)
+    assert cycle.name == "Q1 2027"
+
+
+def test_a_rename_that_changes_only_the_case_is_a_rename() -> None:
+    """ "q1 2027" set right as "Q1 2027" is a change a reader sees: the cycle's own name is
+    not another cycle's (check_name_free leaves it out), nor unchanged."""
+    cycle = a_cycle(name="q1 2027")
+    cycle.rename(name="Q1 2027", author=AUTHOR)
+    assert cycle.name == "Q1 2027"

@@ -83,3 +83,47 @@ async def test_a_cycle_id_taken_is_still_said_as_the_id(app: OKRApplication, ctx
     with pytest.raises(DuplicateIdError) as refused:
         await app.cycles.create(ctx, name="Q1 2027", cycle_id=cycle_id, **Q1)
     assert refused.value.field == "id"
+
+
+async def test_a_rename_follows_the_names_as_they_stand(
+    app: OKRApplication, ctx: Context, system: System
+) -> None:
+    """A cycle's name is the last its log gave it: a name renamed away is free again, one
+    renamed to is taken, closed cycles' too, and a cycle may be set right in its case."""
+    first = await app.cycles.create(ctx, name="Q1 2027", **Q1)
+    second = await app.cycles.create(ctx, name="q1 2027 bis", **Q1)
+    await app.cycles.activate(ctx, second.item_id)
+    await app.cycles.close(ctx, second.item_id)
+    head = await system.store.head(ctx.tenant_id)
+    with pytest.raises(DuplicateNameError) as refused:
+        await app.cycles.rename(ctx, second.item_id, name=" Q1  2027 ")
+    assert refused.value.field == "name"
+    assert await system.store.head(ctx.tenant_id) == head
+    await app.cycles.rename(ctx, first.item_id, name="Q1 2027 Milano", reason="two offices")
+    await app.cycles.rename(ctx, second.item_id, name="Q1 2027")  # the name freed, and closed
+    with pytest.raises(DuplicateNameError):
+        await app.cycles.create(ctx, name="q1 2027 milano", **Q1)
+    await app.cycles.create(ctx, name="Q1 2027 bis", **Q1)  # its old name is free
+    assert (await app.cycles.get(ctx, second.item_id)).name == "Q1 2027"
+
+
+async def test_two_cycles_renamed_at_once_to_one_name_rename_one(
+    app: OKRApplication, ctx: Context, system: System, admin: asyncpg.Connection
+) -> None:
+    """Two renames that each read the tenant's cycles before the other is recorded: the
+    head lock makes the second read again what came since, and refuse."""
+    cycles = [(await app.cycles.create(ctx, name=name, **Q1)).item_id for name in ("A", "B")]
+    async with admin.transaction():
+        await admin.execute(
+            "SELECT FROM tenant_heads WHERE tenant_id = $1 FOR UPDATE", ctx.tenant_id
+        )
+        both = asyncio.gather(
+            *(app.cycles.rename(ctx, cycle_id, name="Q1 2027") for cycle_id in cycles),
+            return_exceptions=True,
+        )
+        await until_a_backend_waits_for_a_lock(system, both, sessions=2)
+    outcomes = await both
+    assert sorted(type(o).__name__ for o in outcomes) == ["DuplicateNameError", "Written"]
+    names = sorted([(await app.cycles.get(ctx, cycle_id)).name for cycle_id in cycles])
+    assert names in (["A", "Q1 2027"], ["B", "Q1 2027"])
+    assert (await topics(system, ctx)).count(Cycle.Renamed.TOPIC) == 1

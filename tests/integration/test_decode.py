@@ -84,6 +84,8 @@ def a_full_history() -> list[Any]:
     spare = a_key_result(cycle, objective, title="Ridurre i reclami")
     spare.archive(reason="duplicate", cycle=cycle, author=AUTHOR)
     kpi.archive(reason="replaced", author=AUTHOR)
+    cycle.rename(name="Q1 2027 Milano", reason="two offices", author=AUTHOR)
+    cycle.rename(name="Q1 2027 Roma", author=AUTHOR)
     cycle.close(
         key_result_scores={kr.id: kr.score, spare.id: D(0)},
         objective_scores={objective.id: D("0.5")},

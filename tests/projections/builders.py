@@ -206,3 +206,5 @@ def _edit_everything_else(
     meter.change_frequency(frequency_days=30, author="alice")
     meter.archive(reason="replaced", author="alice")
     log.save(meter)
+    cycle.rename(name="Q1 2027 Milano", reason="two offices", author="alice")
+    log.save(cycle)

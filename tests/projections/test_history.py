@@ -310,6 +310,41 @@ def test_a_kpi_turned_the_right_way_round_is_read_so_and_said_in_both_languages(
     )
 
 
+def test_a_cycle_renamed_is_read_by_its_new_name_and_said_in_both_languages() -> None:
+    """The state, the tree and the diff take the cycle's new name; its line says both
+    names and who renamed it, in English and Italian, and the reason only when given."""
+    from projections.progress_tree import progress_tree
+    from projections.timetravel import diff
+
+    log = Log()
+    cycle = active_quarter(log, "Q1 2072")
+    before = fold_all(log.records)
+    cycle.rename(name="Q1 2027", reason="typo", author="eve")
+    log.save(cycle, actor="eve")
+    cycle.rename(name="Q1 2027 Milano", author="eve")
+    log.save(cycle, actor="eve")
+
+    after = fold_all(log.records)
+    assert after.cycles[cycle.id].name == "Q1 2027 Milano"
+    (node,) = progress_tree(after, today=date(2027, 1, 5)).cycles
+    assert (node.name, node.state) == ("Q1 2027 Milano", "active")
+    day = date(2027, 1, 5)
+    changed = [(c.item_kind, c.title, c.field, c.before, c.after)
+               for c in diff(before, after, today_from=day, today_to=day)]  # fmt: skip
+    assert changed == [("cycle", "Q1 2027 Milano", "name", "Q1 2072", "Q1 2027 Milano")]
+    typo, plain = _lines(log)[-2:]
+    assert typo.changes == [FieldChange("name", "Q1 2072", "Q1 2027")]
+    assert (typo.item_kind, typo.item_id, typo.cycle_id) == ("cycle", cycle.id, cycle.id)
+    assert typo.text == "cycle renamed 'Q1 2072' → 'Q1 2027' by eve; reason: 'typo'"
+    assert render(typo.template, typo.params, "it") == (
+        "ciclo rinominato 'Q1 2072' → 'Q1 2027' da eve; motivo: 'typo'"
+    )
+    assert plain.text == "cycle renamed 'Q1 2027' → 'Q1 2027 Milano' by eve"
+    assert render(plain.template, plain.params, "it") == (
+        "ciclo rinominato 'Q1 2027' → 'Q1 2027 Milano' da eve"
+    )
+
+
 def test_every_event_of_a_busy_tenant_gets_a_known_template_in_both_languages() -> None:
     """No event may fall back to the generic line, and no template may miss a language."""
     log = Log()

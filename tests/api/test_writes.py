@@ -936,3 +936,81 @@ async def test_a_kpi_made_the_wrong_way_round_turns_with_a_reason_and_keeps_its_
     (line,) = history.json()["items"]
     assert line["text"].startswith("KPI 'Soddisfazione' turned: higher is better")
     assert line["reason"] == "al contrario"
+
+
+async def test_a_cycle_is_renamed_with_if_match_and_each_refusal_names_its_field(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A typo in a cycle's name, or a name two cycles shared, had no fix: PATCH renames it,
+    with a reason if given, guarded by If-Match; a blank, too long or unchanged name, one
+    another cycle has, or an empty reason, is refused naming its field, and nothing is
+    written; one who may not edit OKRs is 403. Its history line and its list follow."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    tag = uuid.uuid4().hex[:8]
+    q2 = {"starts_on": "2027-04-01", "ends_on": "2027-06-30"}
+    made = await client.post(f"{base}/cycles", headers=auth, json={"name": f"Q2 {tag} typo", **q2})
+    cycle = made.headers["location"]
+    await client.post(f"{base}/cycles", headers=auth, json={"name": f"Q2 {tag} Roma", **q2})
+    etag = (await client.get(cycle, headers=auth)).headers["etag"]
+    before = await head(system, world)
+    for change, status, field, rule in (
+        ({"name": " "}, 422, "name", "empty"),
+        ({"name": "Q" * 201}, 422, "name", "too_long"),
+        ({"name": f" Q2 {tag} typo "}, 422, "name", "unchanged"),
+        ({"name": f"q2 {tag}  roma"}, 409, "name", "duplicate_name"),
+        ({"name": f"Q2 {tag}", "reason": ""}, 422, "reason", "empty"),
+        ({"reason": "no name"}, 422, "name", "required"),
+    ):
+        refused = await client.patch(cycle, headers={**auth, "If-Match": etag}, json=change)
+        assert refused.status_code == status, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [(field, rule)]
+    stale = await client.patch(cycle, headers={**auth, "If-Match": '"0"'}, json={"name": "x"})
+    assert stale.status_code == 412, stale.text
+    member = await client.patch(cycle, headers=world.a.auth("client_member"), json={"name": "x"})
+    assert member.status_code == 403, member.text
+    assert await head(system, world) == before
+
+    renamed = await client.patch(
+        cycle, headers={**auth, "If-Match": etag}, json={"name": f"Q2 {tag}", "reason": "typo"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    got = await client.get(cycle, headers=auth)
+    assert got.json()["name"] == f"Q2 {tag}"
+    assert got.headers["etag"] == f'"{int(etag.strip(chr(34))) + 1}"'
+    position = renamed.headers["x-okr-position"]
+    listed = await client.get(f"{base}/cycles", headers=auth, params={"min_position": position})
+    names = [c["name"] for c in listed.json()["items"]]
+    assert f"Q2 {tag}" in names and f"Q2 {tag} typo" not in names
+    asked = {"kind": "cycle.renamed", "min_position": position}
+    history = await client.get(f"{base}/history", headers=auth, params=asked)
+    (line,) = [i for i in history.json()["items"] if i["item_id"] == cycle.rsplit("/", 1)[1]]
+    assert line["text"].startswith(f"cycle renamed 'Q2 {tag} typo' → 'Q2 {tag}' by ")
+    assert line["reason"] == "typo"
+
+
+async def test_two_cycles_renamed_at_once_to_one_name_through_the_api_rename_one(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """Two requests at once (two tabs, two people) give two cycles one name: one is
+    renamed, the other is told 409 naming name, and one rename is written."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    tag = uuid.uuid4().hex[:8]
+    q3 = {"starts_on": "2027-07-01", "ends_on": "2027-09-30"}
+    cycles = [
+        (await client.post(f"{base}/cycles", headers=auth,
+                           json={"name": f"Q3 {tag} {n}", **q3})).headers["location"]
+        for n in range(4)
+    ]  # fmt: skip
+    before = await head(system, world)
+    answers = await asyncio.gather(
+        *(client.patch(c, headers=auth, json={"name": f"Q3 {tag}"}) for c in cycles)
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+    for refused in (a for a in answers if a.status_code == 409):
+        assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [
+            ("name", "duplicate_name")
+        ]
+    assert await head(system, world) == before + 1

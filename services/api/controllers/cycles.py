@@ -1,10 +1,10 @@
-"""Cycles: plan, activate, close with scores, adjust a score."""
+"""Cycles: plan, rename, activate, close with scores, adjust a score."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -20,7 +20,7 @@ from services.api.dependencies import (
 )
 from services.api.pagination import Cursor, Limit, paginate
 from services.api.schemas.common import Page, WriteResult
-from services.api.schemas.okrs import CycleIn, CycleOut, ScoreAdjustmentIn
+from services.api.schemas.okrs import CycleEdit, CycleIn, CycleOut, ScoreAdjustmentIn
 from services.api.schemas.views import CycleSummary
 from services.api.security import requires_close_cycles, requires_edit_okrs, requires_read
 
@@ -64,6 +64,22 @@ class CycleController(Controller):
         """The cycle as recorded, its stream version as ETag."""
         cycle = await okr.cycles.get(ctx, cycle_id)
         return item(CycleOut.of(cycle), cycle.version)
+
+    @patch("/{cycle_id:uuid}", guards=[requires_edit_okrs], summary="Rename a cycle")
+    async def rename_cycle(
+        self,
+        cycle_id: FromPath[UUID],
+        data: JSONBody[CycleEdit],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """Its name, in any state, with a reason if given: one no other cycle of the tenant
+        has (409 duplicate_name naming name), not the one it has (422 unchanged)."""
+        result = await okr.cycles.rename(
+            ctx, cycle_id, name=data.name, reason=data.reason, if_match=if_match
+        )
+        return await written(okr, ctx, result)
 
     @post(
         "/{cycle_id:uuid}/activate",

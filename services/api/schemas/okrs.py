@@ -38,6 +38,14 @@ class CycleIn(Body):
     id: UUID | None = None
 
 
+class CycleEdit(Body):
+    """A cycle's new name, in any state (closed too: it stays listed), one no other cycle of
+    the tenant has (else 409 duplicate_name naming name), with a reason if given."""
+
+    name: str
+    reason: str | None = None
+
+
 class ScoreAdjustmentIn(Body):
     """Change a closing score (0..1) of a key result or objective, with a reason."""
 

@@ -479,6 +479,10 @@ _ERRORS: M = {
         "it": "Il risultato chiave è archiviato.",
         "en": "The key result is archived.",
     },
+    "error.name.unchanged": {
+        "it": "Il ciclo ha già questo nome: scrivi quello nuovo.",
+        "en": "The cycle has this name already: type the new one.",
+    },
     "error.name.duplicate_name": {
         "it": "Un altro ciclo ha già questo nome: dagli un nome che lo distingua.",
         "en": "Another cycle has this name already: give it a name that tells it apart.",
@@ -861,6 +865,13 @@ _PLANNING: M = {
         "it": "Ciclo pianificato: aggiungi gli obiettivi, poi avvialo.",
         "en": "Cycle planned: add its objectives, then start it.",
     },
+    "plan.cycle.rename": {"it": "Rinomina il ciclo", "en": "Rename the cycle"},
+    "plan.cycle.rename_hint": {
+        "it": "Un nome che nessun altro ciclo ha, anche chiuso.",
+        "en": "A name no other cycle has, closed ones included.",
+    },
+    "plan.cycle.rename_submit": {"it": "Salva il nome", "en": "Save the name"},
+    "plan.cycle.renamed": {"it": "Ciclo rinominato.", "en": "Cycle renamed."},
     "period.quarter": {"it": "Trimestre", "en": "Quarter"},
     "period.year": {"it": "Anno", "en": "Year"},
     "period.custom": {"it": "Altro periodo", "en": "Other period"},

@@ -86,9 +86,12 @@ class Planned:
 
     def shown_in(self, state: ProgressView) -> bool:
         """Whether the dashboard still offers this form (not once its cycle closed, or its
-        objective was archived, meanwhile): where not, its refusal is said at the top."""
+        objective was archived, meanwhile; a cycle's name, in any state): where not, its
+        refusal is said at the top."""
         if self.form in ("cycle", "kpi"):
             return True
+        if self.form == "cycle_rename":  # in any state
+            return UUID(self.at) in state.cycles
         if self.form == "measurement":
             kpi = state.kpis.get(UUID(self.at))
             return kpi is not None and not kpi.archived
@@ -130,6 +133,7 @@ _DAYS = re.compile("[0-9]{1,3}")
 reads)."""
 
 CYCLE_FIELDS = ("name", "period", "starts_on", "ends_on")
+CYCLE_RENAME_FIELDS = ("name", "reason")
 OBJECTIVE_FIELDS = ("title", "owner", "level", "parent", "weight", "committed")
 KEY_RESULT_FIELDS = ("title", "kind", "owner", "start", "target", "unit", "currency",
                      "unit_label", "weight", "due_on", "kpi")  # fmt: skip

@@ -235,6 +235,61 @@ async def test_a_cycle_named_as_another_is_said_beside_its_name(
     assert len((await progress_state(portal.system.pool, client.id)).cycles) == 1
 
 
+async def test_a_cycle_is_renamed_on_the_dashboard_closed_too(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Two cycles "T1" from before names were their own, or a typo, had no fix: whoever
+    may edit OKRs renames a cycle where it is shown, a closed one too; a name another cycle
+    has, or the one it has, is said beside the name with what was typed, and nothing is
+    renamed; a reason given stays in its history. A member is offered no such form."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    member = await a_colleague(portal.system, client, "Marta Blu", "client_member")
+    starts = portal.today.replace(day=1) - timedelta(days=120)
+    closed = (await app.cycles.create(ctx, name="T1 2O27", starts_on=starts,
+                                      ends_on=starts + timedelta(days=89))).item_id  # fmt: skip
+    await app.cycles.activate(ctx, closed)
+    await app.cycles.close(ctx, closed)
+    await app.cycles.create(ctx, name="T2 2027", starts_on=starts + timedelta(days=90),
+                            ends_on=starts + timedelta(days=179))  # fmt: skip
+    await projected(portal.system, client.id)
+    other = await open_page()
+    await sign_in(other, member)
+    await other.goto(f"/t/{client.id}?cycle={closed}")
+    await expect(other.locator(".cycle-head h2")).to_have_text("T1 2O27")
+    await expect(other.locator(".plan-cycle-rename")).to_have_count(0)
+
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}?cycle={closed}")
+    fid = f"#rename-cycle-{closed}"
+    for typed, said in (
+        (" t2  2027", "Un altro ciclo ha già questo nome: dagli un nome che lo distingua."),
+        ("T1 2O27", "Il ciclo ha già questo nome: scrivi quello nuovo."),
+    ):
+        await page.locator(".plan-cycle-rename summary").click()
+        form = page.locator(".plan-cycle-rename form")
+        await expect(form.get_by_label("Nome")).to_have_value("T1 2O27")
+        await form.get_by_label("Nome").fill(typed)
+        await form.get_by_role("button", name="Salva il nome").click()
+        form = page.locator(".plan-cycle-rename form")
+        await expect(form.locator(f"{fid}-name-error")).to_have_text(said)
+        await expect(form.get_by_label("Nome")).to_have_value(typed.strip())
+        await shot(page, "cycle-rename")
+        await page.goto(f"/t/{client.id}?cycle={closed}")
+    await page.locator(".plan-cycle-rename summary").click()
+    form = page.locator(".plan-cycle-rename form")
+    await form.get_by_label("Nome").fill("T1 2027")
+    await form.get_by_label("Motivo (facoltativo)").fill("refuso")
+    await form.get_by_role("button", name="Salva il nome").click()
+    await expect(page.locator(".banner.ok")).to_have_text("Ciclo rinominato.")
+    await expect(page.locator(".cycle-head h2")).to_have_text("T1 2027")
+    await expect(page.locator("#cycle option:checked")).to_contain_text("T1 2027")
+    await page.goto(f"/t/{client.id}/history")
+    await expect(page.locator("main")).to_contain_text("ciclo rinominato 'T1 2O27' → 'T1 2027'")
+    cycles = (await progress_state(portal.system.pool, client.id)).cycles
+    assert sorted(c.name for c in cycles.values()) == ["T1 2027", "T2 2027"]
+
+
 async def test_a_member_records_a_kpi_measurement_on_the_dashboard(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -108,6 +108,7 @@ DONE = {
     "activate": "cycle_action.activate_done",
     "close": "cycle_action.close_done",
     "cycle_planned": "plan.cycle.done",
+    "cycle_renamed": "plan.cycle.renamed",
     "objective_added": "plan.objective.done",
     "key_result_added": "plan.key_result.done",
     "measured": "measurement.done",

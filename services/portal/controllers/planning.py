@@ -1,5 +1,6 @@
-"""Planning on the dashboard, for whoever may edit OKRs: a new cycle, an objective in a
-cycle that is not closed, a key result under one of its objectives (the API's commands).
+"""Planning on the dashboard, for whoever may edit OKRs: a new cycle, a cycle's name (in any
+state), an objective in a cycle that is not closed, a key result under one of its objectives
+(the API's commands).
 
 A form that fails comes back open on the dashboard, with what was typed and, beside each
 field at fault, why; nothing is recorded. A form's own checks (a blank field, a number or a
@@ -38,6 +39,7 @@ from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale
 from services.portal.planning import (
     CYCLE_FIELDS,
+    CYCLE_RENAME_FIELDS,
     KEY_RESULT_FIELDS,
     KPI_FIELDS,
     MEASUREMENT_FIELDS,
@@ -88,6 +90,33 @@ class PlanningController(Controller):
             if written is not None:
                 return _landed(tenant, written.item_id, "cycle_planned")
         return await _refused(request, portal, locale, viewer, tenant, None, planned)
+
+    @post("/cycles/{cycle_id:str}/rename", name="portal:cycle-rename")
+    async def rename_cycle(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        cycle_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Give a cycle, in any state (a closed one stays in the picker), a name no other
+        cycle of the tenant has, with a reason if given (kept in its history)."""
+        state = await _state(portal, viewer, tenant)
+        cycle = parse_id(cycle_id)
+        if cycle not in state.cycles:
+            raise PageNotFoundError
+        planned = Planned("cycle_rename", str(cycle), typed(form, CYCLE_RENAME_FIELDS), locale)
+        name = planned.text("name")
+        if not planned.errors:
+            command = portal.app.cycles.rename(
+                _context(tenant, viewer), cycle, name=name, reason=planned.typed["reason"] or None
+            )
+            if await _run(portal, tenant, planned, command) is not None:
+                return _landed(tenant, cycle, "cycle_renamed", f"c-{cycle}")
+        return await _refused(request, portal, locale, viewer, tenant, cycle, planned)
 
     @post("/cycles/{cycle_id:str}/objectives", name="portal:new-objective")
     async def new_objective(

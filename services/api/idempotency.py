@@ -1,13 +1,13 @@
 """Idempotency-Key on writes: a retry gets the first response back and records nothing new.
 
 The key belongs to one principal in one tenant (or, outside tenants, to the principal): the
-first request claims it with the hash of its method, path and body; a retry with the same
-request replays the stored status, headers and body; the same key with another request is
-422; a retry while the first is still running is 409. Only successful (2xx) answers are
-kept: a failed write recorded nothing, so trying it again is safe. An answer that holds a
-secret (Cache-Control: no-store: a new API key) is kept without it: a retry is told the
-write was done (409), never given the secret again. Keys expire after
-``idempotency_ttl_hours``.
+first request claims it with the hash of its method, path (as its route read it: an id in
+any case is one id) and body; a retry with the same request replays the stored status,
+headers and body; the same key with another request is 422; a retry while the first is
+still running is 409. Only successful (2xx) answers are kept: a failed write recorded
+nothing, so trying it again is safe. An answer that holds a secret (Cache-Control:
+no-store: a new API key) is kept without it: a retry is told the write was done (409),
+never given the secret again. Keys expire after ``idempotency_ttl_hours``.
 
 This middleware also enforces the body size limit on writes (413) while it reads the body.
 The portal's forms are kept the same way (services.portal.submissions): KeyStore and
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -234,6 +235,30 @@ def request_hash(method: str, path: str, query: bytes, body: bytes, *, raw: bool
     return digest.digest()
 
 
+def routed_path(scope: HTTPScope) -> str:
+    """The path as its route understood it, each parameter as parsed: an id in canonical
+    lower case ("/key-results/ABCD…" and "/key-results/abcd…" are one path), as it came
+    where no route took it apart."""
+    params = scope.get("path_params") or {}
+    template = scope.get("path_template")
+    if not template or not params:
+        return scope["path"]
+    return _PARAMETER.sub(lambda found: str(params.get(found[1], found[0])), template)
+
+
+_PARAMETER = re.compile(r"\{(\w+)\}")
+"""A parameter of a route's path template ("/tenants/{tenant_id}")."""
+
+
+def _as_sent(scope: HTTPScope, body: bytes) -> Iterator[bytes]:
+    """The hashes of the request as it came, as keys claimed before bodies were compared by
+    content (its path and bytes as they came) or paths as routed (its path as it came)."""
+    method, path, query = scope["method"], scope["path"], scope.get("query_string", b"")
+    yield request_hash(method, path, query, body, raw=True)
+    if path != routed_path(scope):
+        yield request_hash(method, path, query, body)
+
+
 def _canonical(body: bytes) -> bytes:
     """A JSON body with its keys sorted and no spaces, numbers as written (19.2 and 19.20
     stay two bodies); anything else as it came. (A review measured about 65 ms for a
@@ -316,17 +341,16 @@ class IdempotencyMiddleware(ASGIMiddleware):
             body = await read_body(receive, runtime.settings.max_body_bytes)
         except ClientGoneError:  # gone mid-upload: a part of a body claims and runs nothing
             return  # (its retry, whole, is the request; a claim would refuse it 422)
-        digest = request_hash(scope["method"], scope["path"], scope.get("query_string", b""), body)
+        digest = request_hash(
+            scope["method"], routed_path(scope), scope.get("query_string", b""), body
+        )
         store = KeyStore(
             runtime.pool, tenant_id, principal.actor,
             timedelta(hours=runtime.settings.idempotency_ttl_hours),
         )  # fmt: skip
         found = await store.claim(key, digest)
         if isinstance(found, Stored):
-            as_sent = request_hash(  # a key claimed before bodies were compared by content
-                scope["method"], scope["path"], scope.get("query_string", b""), body, raw=True
-            )
-            if found.request_hash not in (digest, as_sent):
+            if found.request_hash != digest and found.request_hash not in _as_sent(scope, body):
                 raise IdempotencyKeyReusedError(
                     "this Idempotency-Key was used for another request", field="Idempotency-Key",
                     rule="key_reused",

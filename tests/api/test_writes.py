@@ -124,6 +124,67 @@ async def test_the_same_key_with_another_body_is_refused(
     assert await head(system, world) == written
 
 
+async def test_a_retry_that_writes_an_id_in_another_case_is_the_same_request(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """The route reads an id of the path written in any case ("ABCD…" is "abcd…"), and so
+    does the key: a retry that wrote the tenant's or the key result's id otherwise was
+    refused key_reused, as if it were another request. It gets the first answer back and
+    nothing is recorded; a path to another key result is still another request."""
+    tenant, kr = world.a.tenant.id, world.ids.key_result_id
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    made = await client.post(
+        f"{base}/key-results", headers=world.a.auth("client_admin"),
+        json={"objective_id": str(world.ids.objective_id), "title": "Altro", "kind": "increase",
+              "start": 0, "target": 10, "unit": {"kind": "count"}},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"value": 21, "on": "2027-02-14"}
+    shouting = f"/api/v1/tenants/{str(tenant).upper()}/key-results/{str(kr).upper()}/check-ins"
+    first = await client.post(shouting, headers=headers, json=body)
+    assert first.status_code == 201, first.text
+    written = await head(system, world)
+    for path in (check_ins_path(world), check_ins_path(world).replace(str(kr), kr.hex)):
+        again = await client.post(path, headers=headers, json=body)
+        assert again.status_code == 201, (path, again.text)
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json() == first.json()
+    assert await head(system, world) == written
+    other = check_ins_path(world).replace(str(kr), made.json()["id"])
+    refused = await client.post(other, headers=headers, json=body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["rule"] == "key_reused"
+    assert await head(system, world) == written
+
+
+async def test_a_key_claimed_with_its_path_as_it_came_is_still_its_request(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A key claimed before paths were read as routed kept the hash of the path as it came:
+    its retry, written the same way, is still its request (here still running: 409), not
+    another (422)."""
+    from services.api.idempotency import request_hash
+
+    key = str(uuid.uuid4())
+    body = {"value": 23, "on": "2027-02-15"}
+    path = check_ins_path(world).replace(str(world.ids.key_result_id), world.ids.key_result_id.hex)
+    digest = request_hash("POST", path, b"", json.dumps(body).encode())
+    admin = await asyncpg.connect(system.admin_dsn)
+    try:
+        await admin.execute(
+            "INSERT INTO idempotency_keys (tenant_id, actor, key, request_hash)"
+            " VALUES ($1, $2, $3, $4)",
+            world.a.tenant.id, f"user:{world.a.user_ids['client_member']}", key, digest,
+        )  # fmt: skip
+    finally:
+        await admin.close()
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": key}
+    retried = await client.post(path, headers=headers, json=body)
+    assert retried.status_code == 409, retried.text
+    assert retried.json()["errors"][0]["rule"] == "in_progress"
+
+
 async def test_a_failed_write_can_be_retried_with_its_key(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -17,7 +17,7 @@ import msgspec
 from projections.base import Recorded, RowsByTable, Table
 from projections.codec import NO_ROWS, StateCodec, table_of
 from projections.history_lines import FieldChange, HistoryLine, StoredLine, history_row
-from projections.history_text import LANGUAGES, TEMPLATES, render, said_system
+from projections.history_text import ACTOR, LANGUAGES, TEMPLATES, render, said_person
 from projections.progress_fold import progress_fold
 from projections.progress_state import ProgressView
 
@@ -81,18 +81,16 @@ def line_actors(lines: Iterable[HistoryLine]) -> set[str]:
 
 
 def with_names(line: HistoryLine, names: Mapping[str, str]) -> HistoryLine:
-    """The line in English with people's names for the actors it names (who acted, the
-    owners before and after), and who acted by name: a `system:` actor in words, as the
-    portal says it ("an operator"); any other actor with no name stays as it is."""
+    """The line in English with the actors it names in words (who acted, the owners before
+    and after), and who acted in words, as the portal says them (history_text.said_person):
+    a name, "an operator" or "the system", "an integration" for a key with no name,
+    "someone" for an account not known here, an import's "user:anna" as "anna"."""
     params = {
-        k: v if k in WORDS or v is None else _named(v, names) or v for k, v in line.params.items()
+        k: said_person(v, names) if k not in WORDS and v is not None and ACTOR.fullmatch(v) else v
+        for k, v in line.params.items()
     }
     text = render(line.template, params)
-    return msgspec.structs.replace(line, text=text, actor_name=_named(line.actor, names))
-
-
-def _named(actor: str, names: Mapping[str, str]) -> str | None:
-    return names.get(actor) or said_system(actor)
+    return msgspec.structs.replace(line, text=text, actor_name=said_person(line.actor, names))
 
 
 def without_reason(line: HistoryLine) -> HistoryLine:

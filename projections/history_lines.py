@@ -80,8 +80,8 @@ class HistoryLine(StoredLine, frozen=True):
 
     text: str
     actor_name: str | None = None
-    """Who acted, by name, where the reader looked it up, or in words for a `system:` actor
-    ("an operator"; see history.with_names)."""
+    """Who acted, in words, where the reader looked it up: by name, else as the portal says
+    them ("an operator", "an integration", "someone"; see history.with_names)."""
 
 
 class _Item(msgspec.Struct, frozen=True):

@@ -332,6 +332,14 @@ SYSTEM_TEXTS: dict[str, dict[str, str]] = {
 SYSTEM_TEXT = {"en": "the system", "it": "il sistema"}
 """Any other `system:` actor (the load of okr bench, system:bench-load)."""
 _SYSTEM_ACTOR = re.compile(r"system:\S+")
+UNNAMED_TEXTS: dict[str, dict[str, str]] = {
+    "key": {"en": "an integration", "it": "un'integrazione"},
+    "user": {"en": "someone", "it": "qualcuno"},
+}
+"""Who an actor no name was found for is: a key not the tenant's (or gone), an account not
+known here."""
+ACTOR = re.compile(r"(?:user|key|system):\S+")
+"""A value that names an actor (or an owner given as one): said as said_person says it."""
 RENAMED_TEMPLATE = "cycle.renamed"
 """A cycle renamed: its reason, if one was given, said at the end (REASON_TEXTS)."""
 OPTIONAL_REASON = frozenset(
@@ -436,6 +444,32 @@ def said_system(actor: str | None, language: str = "en") -> str | None:
     if actor is None or not _SYSTEM_ACTOR.fullmatch(actor):
         return None
     return _in(SYSTEM_TEXTS.get(actor, SYSTEM_TEXT), language)
+
+
+def said_person(actor: str | None, names: Mapping[str, str], language: str = "en") -> str:
+    """Who an actor (or an owner) is, in words: their name in `names`, a `system:` actor as
+    said_system says it, "an integration" for a key with no name, "someone" for an account
+    not known here; an owner given as plain text ("Anna Neri"), or an import's "user:anna"
+    (no account's id), as written ("anna")."""
+    if actor is not None and actor in names:
+        return names[actor]
+    said = said_system(actor, language)
+    if said is not None:
+        return said
+    kind, _, rest = (actor or "").partition(":")
+    if kind == "key":
+        return _in(UNNAMED_TEXTS["key"], language)
+    if actor and (kind != "user" or not _is_uuid(rest)):
+        return rest if kind == "user" else actor
+    return _in(UNNAMED_TEXTS["user"], language)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def render(template: str, params: Mapping[str, str | None], language: str = "en") -> str:

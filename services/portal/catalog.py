@@ -29,8 +29,6 @@ _APP: M = {
     "action.reset": {"it": "Azzera i filtri", "en": "Clear filters"},
     "yes": {"it": "sì", "en": "yes"},
     "no": {"it": "no", "en": "no"},
-    "person.unknown": {"it": "qualcuno", "en": "someone"},
-    "person.integration": {"it": "un'integrazione", "en": "an integration"},
     "person.left": {"it": "non più membro", "en": "no longer a member"},
     "months.short": {
         "it": "gen feb mar apr mag giu lug ago set ott nov dic",

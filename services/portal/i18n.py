@@ -15,12 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from domain.progress import score_shown
 from domain.values import MAX_PLACES
-from projections.history_text import said_system
+from projections.history_text import ACTOR, said_person
 from services.portal.catalog import MESSAGES
 from tenants.validation import LANGUAGES
 
@@ -32,7 +31,6 @@ _CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 _OUT_OF = re.compile(r"^\s*(?:su|of|/|out of)\s*(\d+(?:[.,]\d+)?)\s*$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
-_ACTOR = re.compile(r"^(?:user|key|system):\S+$")
 
 
 @dataclass(frozen=True)
@@ -133,21 +131,12 @@ class Locale:
         return key in MESSAGES
 
     def person(self, actor: str | None, names: dict[str, str]) -> str:
-        """Who an actor (or an owner) is, in words: a name, "an integration" for unknown
-        keys, "someone" for an account not known here, "an operator" or "the system" for a
-        `system:` actor (projections.history_text.said_system); an owner given as plain text
-        ("Anna Neri"), or an import's "user:anna", as written."""
-        if actor in names:
-            return names[actor]
-        said = said_system(actor, self.language)  # as the API's history says it
-        if said is not None:
-            return said
-        kind, _, rest = (actor or "").partition(":")
-        if kind == "key":
-            return self.t("person.integration")
-        if actor and (kind != "user" or not _is_uuid(rest)):
-            return rest if kind == "user" else actor
-        return self.t("person.unknown")
+        """Who an actor (or an owner) is, in words, as the API's history says it
+        (projections.history_text.said_person): a name, "an integration" for unknown keys,
+        "someone" for an account not known here, "an operator" or "the system" for a
+        `system:` actor; an owner given as plain text ("Anna Neri"), or an import's
+        "user:anna", as written."""
+        return said_person(actor, names, self.language)
 
     def status(self, status: str | None) -> str:
         return self.t(f"status.{status or 'not_started'}")
@@ -325,7 +314,7 @@ class Locale:
         """A history parameter made local: numbers, ISO dates and actors in words."""
         if text is None:
             return None
-        if _ACTOR.match(text):
+        if ACTOR.fullmatch(text):
             return self.person(text, names or {})
         if _ISO_DATE.match(text):
             try:
@@ -349,11 +338,3 @@ def _grouped(whole: str, group: str) -> bool:
     return (
         re.fullmatch(rf"[-+]?[1-9][0-9]{{0,2}}(?:{re.escape(group)}[0-9]{{3}})+", whole) is not None
     )
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True

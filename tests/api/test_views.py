@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
+from services.app import Context, OKRApplication
 from services.bootstrap import System
 from services.read.people import People
 from services.settings import Settings
@@ -104,8 +105,8 @@ async def test_history_says_who_by_name(
 ) -> None:
     """Lines name people, not their ids: who acted (in the text and as actor_name) and the
     owners before and after a hand-over, a consultancy's admin with no membership too; an
-    owner typed as another tenant's person, or an actor the tenant does not know (the
-    builder's "user:builder"), stays as it is, with no actor_name."""
+    owner typed as another tenant's person, or a consultant the tenant was not given, is
+    "someone" (never their name), and the builder's "user:builder" (no account) "builder"."""
     kr, _ = await fresh_key_result(client, world)  # made and checked in by client_admin
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
@@ -135,15 +136,60 @@ async def test_history_says_who_by_name(
     )  # fmt: skip
     to_b, to_the_admin, to_unassigned = (line["text"] for line in newest.json()["items"])
     assert "→ Consultancy_Admin by" in to_the_admin, to_the_admin
-    assert "Consultancy_Admin →" in to_b and someone_of_b in to_b, to_b  # B's: never told A
-    for text in (to_unassigned, to_the_admin):  # a consultant A has not been given: an id
-        assert f"user:{unassigned.id}" in text and "Nessuno" not in text, text
+    assert "Consultancy_Admin → someone by" in to_b, to_b  # B's: never told A
+    assert "→ someone by" in to_unassigned and "someone →" in to_the_admin  # not given to A
+    for text in (to_b, to_unassigned, to_the_admin):
+        assert "user:" not in text and "Nessuno" not in text, text
     plan = await client.get(
         f"{base}/history", headers=auth, params={"item_id": str(world.ids.key_result_id)}
     )
     built = [line for line in plan.json()["items"] if line["actor"] == "user:builder"]
-    assert built and all(line["actor_name"] is None for line in built)
-    assert all("user:builder" in line["text"] for line in built)
+    assert built and all(line["actor_name"] == "builder" for line in built)
+    assert all("by builder" in line["text"] for line in built), [ln["text"] for ln in built]
+
+
+async def test_history_says_an_integration_and_an_import_s_author_as_the_portal_does(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """The API left an actor it found no name for as it is: a key the tenant has no name
+    for read "by key:<id>", an import's author "by user:anna", where the portal says "an
+    integration" and "anna"; so did an owner typed so (the builder's "user:builder" handed
+    over to "user:anna"). Each is said as the portal says it, in the text and as who acted
+    (actor_name), a key of the tenant still by its name; the log keeps the actor."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    kr, key = str(world.ids.key_result_id), {"Authorization": f"Bearer {world.a.live_key}"}
+    by_key = await client.post(
+        f"{base}/key-results/{kr}/check-ins", headers=key, json={"value": 30, "on": "2027-02-20"}
+    )
+    assert by_key.status_code == 201, by_key.text
+    handed = await client.patch(
+        f"{base}/key-results/{kr}", headers=world.a.auth("client_admin"),
+        json={"owner": "user:anna"},
+    )  # fmt: skip
+    assert handed.status_code == 200, handed.text
+    app, stranger = OKRApplication(system.repository), f"key:{uuid.uuid4()}"
+    for actor, name in ((stranger, "Q3 2027"), ("user:anna", "Q4 2027")):
+        made = await app.cycles.create(
+            Context(tenant_id=world.a.tenant.id, actor=actor), name=name,
+            starts_on=date(2027, 7, 1), ends_on=date(2027, 9, 30),
+        )  # fmt: skip
+
+    answer = await client.get(
+        f"{base}/history", headers=world.a.auth("client_admin"),
+        params={"min_position": made.position, "limit": 4},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    said = [(line["actor"], line["actor_name"], line["text"]) for line in answer.json()["items"]]
+    key_id = said[3][0]
+    assert said == [
+        ("user:anna", "anna", "cycle 'Q4 2027' planned from 2027-07-01 to 2027-09-30 by anna"),
+        (stranger, "an integration",
+         "cycle 'Q3 2027' planned from 2027-07-01 to 2027-09-30 by an integration"),
+        (f"user:{world.a.user_ids['client_admin']}", "Client_Admin",
+         "owner of 'Tempo di risposta' changed builder → anna by Client_Admin"),
+        (key_id, "ERP sync", "'Tempo di risposta': check-in 30 for 2027-02-20 by ERP sync"),
+    ]  # fmt: skip
+    assert key_id.startswith("key:")
 
 
 async def test_history_pages_newest_first_with_a_cursor(

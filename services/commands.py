@@ -299,10 +299,11 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
         return 0
     titles = _objective_titles(reversed(states))
-    lines = [line for c in changes if (line := _diff_line(c, titles)) is not None]
-    for line in lines:
+    shown = [(c, line) for c in changes if (line := _diff_line(c, titles)) is not None]
+    for _, line in shown:
         print(line)
-    print(f"{len(lines)} change(s) between {since.isoformat()} and {until.isoformat()}")
+    changed = sum(c.before != c.after for c, _ in shown)  # not how an item stood: unchanged
+    print(f"{changed} change(s) between {since.isoformat()} and {until.isoformat()}")
     return 0
 
 

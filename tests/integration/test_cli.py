@@ -130,7 +130,8 @@ async def test_diff_says_how_a_new_and_an_archived_key_result_stand(
     archived, and one added not yet checked in. `okr diff` said the fall, "created" of the
     new one and "archived" of the other, not what either weighs and stands at, so the fall
     could not be worked out from it: (1·60 % + 1·0 %) / 2, where it was (1·60 % + 1·50 %) / 2.
-    It now says both, the new one counting 0, the archived one as it stood."""
+    It now says both, the new one counting 0, the archived one as it stood; its footer
+    counts the changes, not the lines saying how one stood unchanged (it counted them)."""
     consultancy = await create_consultancy(system.pool, "Studio")
     tenant = await create_tenant(system.pool, consultancy.id, "Acme Servizi")
     app, ctx = OKRApplication(system.repository), Context(tenant_id=tenant.id, actor="user:m")
@@ -167,6 +168,10 @@ async def test_diff_says_how_a_new_and_an_archived_key_result_stand(
         "key_result Nuovi clienti status — → not_started",
         "key_result Nuovi clienti counted_progress — → 0.0 %",
     } <= said, done.stdout
+    *lines, footer = done.stdout.splitlines()
+    changed = [line for line in lines if not line.endswith("(unchanged)")]
+    assert len(changed) < len(lines)  # the footer counts changes, not how Costi stood
+    assert footer.startswith(f"{len(changed)} change(s) between "), done.stdout
 
 
 async def test_a_damaged_row_past_an_as_of_is_said_in_one_line(

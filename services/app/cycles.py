@@ -56,11 +56,14 @@ class CycleCommands(Commands):
         name: str,
         reason: str | None = None,
         if_match: int | None = None,
+        shown: str | None = None,
     ) -> Written:
         """Give a cycle, in any state, a name no other cycle of the tenant has (see
-        named_apart), with a reason if given."""
+        named_apart), with a reason if given (`shown`: the name the caller saw, else
+        refused)."""
         cycle = await self.get(ctx, cycle_id)
         self.check_version(cycle, if_match)
+        self.check_shown("name", shown, cycle.name)
         cycle.rename(name=name, reason=reason, author=ctx.actor)
         return Written(cycle.id, cycle.version, [await self.save_named(ctx, cycle)])
 

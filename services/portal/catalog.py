@@ -870,6 +870,11 @@ _PLANNING: M = {
     },
     "plan.cycle.rename_submit": {"it": "Salva il nome", "en": "Save the name"},
     "plan.cycle.renamed": {"it": "Ciclo rinominato.", "en": "Cycle renamed."},
+    "plan.cycle.renamed_meanwhile": {
+        "it": "Qualcun altro l'ha appena rinominato: ora si chiama «{now}». Riprova se serve"
+        " ancora.",
+        "en": "Someone else renamed it just now: it is “{now}”. Try again if still needed.",
+    },
     "period.quarter": {"it": "Trimestre", "en": "Quarter"},
     "period.year": {"it": "Anno", "en": "Year"},
     "period.custom": {"it": "Altro periodo", "en": "Other period"},

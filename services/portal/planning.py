@@ -133,7 +133,7 @@ _DAYS = re.compile("[0-9]{1,3}")
 reads)."""
 
 CYCLE_FIELDS = ("name", "period", "starts_on", "ends_on")
-CYCLE_RENAME_FIELDS = ("name", "reason")
+CYCLE_RENAME_FIELDS = ("name", "reason", "was_name")
 OBJECTIVE_FIELDS = ("title", "owner", "level", "parent", "weight", "committed")
 KEY_RESULT_FIELDS = ("title", "kind", "owner", "start", "target", "unit", "currency",
                      "unit_label", "weight", "due_on", "kpi")  # fmt: skip

@@ -13,6 +13,7 @@ import pytest
 from domain.cycle import Cycle
 from domain.errors import DuplicateIdError, DuplicateNameError
 from services.app import Context, OKRApplication
+from services.app.base import ChangedMeanwhileError
 from services.bootstrap import System
 from tests.conftest import until_a_backend_waits_for_a_lock
 
@@ -105,6 +106,21 @@ async def test_a_rename_follows_the_names_as_they_stand(
         await app.cycles.create(ctx, name="q1 2027 milano", **Q1)
     await app.cycles.create(ctx, name="Q1 2027 bis", **Q1)  # its old name is free
     assert (await app.cycles.get(ctx, second.item_id)).name == "Q1 2027"
+
+
+async def test_a_rename_from_a_name_no_longer_the_cycle_s_is_refused(
+    app: OKRApplication, ctx: Context, system: System
+) -> None:
+    """A caller that says the name it saw (the portal's form, from a view that may lag
+    behind the log) renames nothing once another rename came first: refused naming name,
+    with the name it has now; the one it saw, it renames."""
+    cycle = await app.cycles.create(ctx, name="T1 2O27", **Q1)
+    await app.cycles.rename(ctx, cycle.item_id, name="T1 2027", shown="T1 2O27")
+    head = await system.store.head(ctx.tenant_id)
+    with pytest.raises(ChangedMeanwhileError) as refused:
+        await app.cycles.rename(ctx, cycle.item_id, name="Primo trimestre", shown="T1 2O27")
+    assert (refused.value.field, refused.value.now) == ("name", "T1 2027")
+    assert await system.store.head(ctx.tenant_id) == head
 
 
 async def test_two_cycles_renamed_at_once_to_one_name_rename_one(

@@ -290,6 +290,42 @@ async def test_a_cycle_is_renamed_on_the_dashboard_closed_too(
     assert sorted(c.name for c in cycles.values()) == ["T1 2027", "T2 2027"]
 
 
+async def test_a_cycle_renamed_meanwhile_is_said_beside_its_name_and_kept(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A rename form left open while someone else renamed the cycle put its name over
+    theirs unseen, where an edit form of a KPI or an objective leaves a change made meanwhile
+    alone. It now says beside the name what the cycle is called now, with what was typed,
+    and renames nothing; sent again from there, it renames."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    ends = portal.today + timedelta(days=89)
+    cycle = (await app.cycles.create(ctx, name="T1 2O27", starts_on=portal.today,
+                                     ends_on=ends)).item_id  # fmt: skip
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}?cycle={cycle}")
+    await page.locator(".plan-cycle-rename summary").click()
+    form = page.locator(".plan-cycle-rename form")
+    await form.get_by_label("Nome").fill("Primo trimestre")
+
+    await app.cycles.rename(ctx, cycle, name="T1 2027", reason="refuso")
+    await projected(portal.system, client.id)
+    await form.get_by_role("button", name="Salva il nome").click()
+
+    form = page.locator(".plan-cycle-rename form")
+    await expect(form.locator(f"#rename-cycle-{cycle}-name-error")).to_have_text(
+        "Qualcun altro l'ha appena rinominato: ora si chiama «T1 2027». Riprova se serve ancora."
+    )
+    await expect(form.get_by_label("Nome")).to_have_value("Primo trimestre")
+    await expect(page.locator(".cycle-head h2")).to_have_text("T1 2027")
+    cycles = (await progress_state(portal.system.pool, client.id)).cycles
+    assert [c.name for c in cycles.values()] == ["T1 2027"]
+    await form.get_by_role("button", name="Salva il nome").click()
+    await expect(page.locator(".banner.ok")).to_have_text("Ciclo rinominato.")
+    await expect(page.locator(".cycle-head h2")).to_have_text("Primo trimestre")
+
+
 async def test_a_member_records_a_kpi_measurement_on_the_dashboard(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -103,17 +103,22 @@ class PlanningController(Controller):
         form: FormDep,
     ) -> Response[Any]:
         """Give a cycle, in any state (a closed one stays in the picker), a name no other
-        cycle of the tenant has, with a reason if given (kept in its history)."""
+        cycle of the tenant has, with a reason if given (kept in its history); not one
+        renamed since the form showed it (`was_name`: said beside the name, as it is now)."""
         state = await _state(portal, viewer, tenant)
         cycle = parse_id(cycle_id)
         if cycle not in state.cycles:
             raise PageNotFoundError
         planned = Planned("cycle_rename", str(cycle), typed(form, CYCLE_RENAME_FIELDS), locale)
         name = planned.text("name")
+        shown, now = planned.typed["was_name"] or None, state.cycles[cycle].name
+        if shown is not None and shown != now:  # (the command checks it on the cycle too)
+            planned.errors["name"] = locale.t("plan.cycle.renamed_meanwhile", now=now)
         if not planned.errors:
             command = portal.app.cycles.rename(
-                _context(tenant, viewer), cycle, name=name, reason=planned.typed["reason"] or None
-            )
+                _context(tenant, viewer), cycle, name=name,
+                reason=planned.typed["reason"] or None, shown=shown,
+            )  # fmt: skip
             if await _run(portal, tenant, planned, command) is not None:
                 return _landed(tenant, cycle, "cycle_renamed", f"c-{cycle}")
         return await _refused(request, portal, locale, viewer, tenant, cycle, planned)

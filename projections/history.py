@@ -124,7 +124,8 @@ class HistoryProjection:
     # names the check-in it corrects; 5: access lines name a member by id, not by email;
     # 6: its state (progress's) no longer takes settings or access as last activity; 7: a
     # milestone's check-in says done or not done; 8: a check-in's correction that changed
-    # its note carries it (the "note" parameter), as a measurement's does
+    # its note carries it (the "note" parameter), as a measurement's does, and one that
+    # changed its confidence carries it before and after ("confidence", "confidence_before")
     tables: tuple[Table, ...] = TABLES
 
     def __init__(self) -> None:

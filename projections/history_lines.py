@@ -392,13 +392,15 @@ def _check_in_corrected(b: ProgressView, a: ProgressView, e: KeyResult.CheckInCo
     wanted = e.check_in_id.int  # UUID == is Python code: compare the ints it would compare
     old = next(c for c in b.key_results[kr.key_result_id].check_ins if c.check_in_id.int == wanted)
     changes = [_change("value", old.value, e.value)]
-    if old.confidence != e.confidence:
-        changes.append(_change("confidence", old.confidence, e.confidence))
-    params = {
+    params: dict[str, str | None] = {
         "on": value_text(old.on),
         "original": value_text(old.original_value),
         "check_in": str(old.check_in_id),  # which one, where a day has several
     }
+    if old.confidence != e.confidence:  # said, from what (None: none given) to what
+        changes.append(_change("confidence", old.confidence, e.confidence))
+        params["confidence"] = value_text(e.confidence)
+        params["confidence_before"] = value_text(old.confidence)
     if old.note != e.note:  # said, as a measurement's (""; taken away)
         changes.append(_change("note", old.note, e.note))
         params["note"] = e.note

@@ -285,13 +285,23 @@ NOTED_TEMPLATES: dict[str, dict[str, str]] = {
         " {actor}: '{reason}'",
     },
 }
-"""A correction that changed its note too (its line's "note" parameter, the note after
-it): said in place of its template's sentence, {noted} from NOTE_TEXTS."""
+"""A correction that changed its note or a check-in's confidence too (its line's "note"
+parameter, the note after it; "confidence"): said in place of its template's sentence,
+{noted} from CONFIDENCE_TEXTS and NOTE_TEXTS, by commas."""
 NOTE_TEXTS = {
     "changed": {"en": "note '{note}'", "it": "nota '{note}'"},
     "taken_away": {"en": "note taken away", "it": "nota tolta"},
 }
 """A correction's note: the note it leaves, or none left ("": taken away)."""
+CONFIDENCE_TEXTS = {
+    "changed": {
+        "en": "confidence {before}/10 → {after}/10",
+        "it": "fiducia {before}/10 → {after}/10",
+    },
+    "given": {"en": "confidence {after}/10", "it": "fiducia {after}/10"},
+}
+"""A check-in's correction's confidence ("confidence"), from the one it had
+("confidence_before"), or given where it had none."""
 SETTINGS_TEMPLATE = "tenant.settings_changed"
 """A change of the tenant's settings: {what} says each setting changed, from SETTING_TEXTS
 and the line's "<setting>.before" and "<setting>.after"; "settings" names them, by commas."""
@@ -474,14 +484,13 @@ def _is_uuid(text: str) -> bool:
 
 def render(template: str, params: Mapping[str, str | None], language: str = "en") -> str:
     """The sentence of a history line in a language ("en" or "it"; others fall back to en)."""
-    noted = NOTED_TEMPLATES.get(template) if params.get("note") is not None else None
-    pattern = _in(noted or TEMPLATES.get(template, TEMPLATES["event.recorded"]), language)
+    noted = NOTED_TEMPLATES.get(template)
+    also = [n for n in ("confidence", "note") if params.get(n) is not None] if noted else []
+    said = noted if noted and also else TEMPLATES.get(template, TEMPLATES["event.recorded"])
+    pattern = _in(said, language)
     values = _Params({k: MISSING if v is None else v for k, v in params.items()})
-    if noted is not None:
-        note = values["note"]
-        values["noted"] = _in(NOTE_TEXTS["changed" if note else "taken_away"], language).format(
-            note=note
-        )
+    if also:
+        values["noted"] = ", ".join(_noted(name, params, language) for name in also)
     if template in (SETTINGS_TEMPLATE, CREATED_TEMPLATE):
         texts = SETTING_TEXTS if template == SETTINGS_TEMPLATE else SETTING_VALUE_TEXTS
         values["what"] = ", ".join(
@@ -509,6 +518,16 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
             lambda m: ("ad " if values[m[1]][:1] in "aA" else "a ") + m[0][2:], pattern
         )
     return pattern.format_map(values)
+
+
+def _noted(name: str, params: Mapping[str, str | None], language: str) -> str:
+    """What a correction changed besides the value, said (see NOTED_TEMPLATES)."""
+    if name == "confidence":
+        before = params.get("confidence_before")
+        said = CONFIDENCE_TEXTS["given" if before is None else "changed"]
+        return _in(said, language).format(before=before, after=params["confidence"])
+    note = params["note"]
+    return _in(NOTE_TEXTS["changed" if note else "taken_away"], language).format(note=note)
 
 
 _A_NAME = re.compile(r"\ba \{(member|actor|name)\}")

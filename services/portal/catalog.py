@@ -208,6 +208,10 @@ _CHECK_IN: M = {
         "en": "Write a number, for example 4.5.",
     },
     "check_in.date_invalid": {"it": "Scegli una data.", "en": "Choose a date."},
+    "correction.confidence_now": {
+        "it": "Fiducia ora: {confidence}.",
+        "en": "Confidence now: {confidence}.",
+    },
     "correction.note_now": {"it": "Nota ora: «{note}»", "en": "Note now: “{note}”"},
     "correction.note_taken_away": {"it": "Nota tolta.", "en": "Note taken away."},
     "correction.open": {"it": "Correggi", "en": "Correct"},

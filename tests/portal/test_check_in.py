@@ -308,6 +308,45 @@ async def test_a_check_in_s_note_corrected_is_said_under_it_and_in_the_history(
     await expect(said.nth(1)).to_contain_text("corretto 42 → 42, nota 'dal gestionale', da")
 
 
+async def test_a_check_in_s_confidence_corrected_is_said_under_it_and_in_the_history(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A correction that changed only a check-in's confidence read "corretto 41 → 41", under
+    the check-in and in the history: both now say the confidence it left (the history from
+    what), beside a note it changed too."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system)
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=10), 90, "Contratti firmati",
+        kind="increase", start=0, target=100,
+    )  # fmt: skip
+    for days, note in ((2, None), (1, "dal CRM")):
+        made = await app.key_results.record_check_in(
+            ctx, kr, value=40 + days, on=portal.today - timedelta(days=days), confidence=6
+        )
+        await app.key_results.correct_check_in(
+            ctx, kr, check_in_id=made.extra["check_in_id"], value=40 + days,
+            confidence=8 + days, note=note, reason=f"rivista {days}",
+        )  # fmt: skip
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    latest, earlier = page.locator(".check-in").nth(0), page.locator(".check-in").nth(1)
+    await expect(earlier.locator(".ci-confidence-corrected")).to_have_text("Fiducia ora: 10/10.")
+    await expect(earlier.locator(".ci-note-corrected")).to_have_count(0)
+    await expect(latest.locator(".ci-correction")).to_contain_text(
+        "Fiducia ora: 9/10. Nota ora: «dal CRM»"
+    )
+    await expect(latest.locator(".ci-confidence")).to_have_text("Fiducia: 9/10")
+    await shot(page, "key-result-confidence-corrected")
+    await page.goto(f"/t/{client.id}/history?kind=key_result.check_in_corrected")
+    said = page.locator("ol.timeline li")
+    await expect(said.nth(0)).to_contain_text(
+        "corretto 41 → 41, fiducia 6/10 → 9/10, nota 'dal CRM', da"
+    )
+    await expect(said.nth(1)).to_contain_text("corretto 42 → 42, fiducia 6/10 → 10/10, da")
+
+
 async def test_a_member_corrects_a_check_in_with_a_reason(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -246,6 +246,48 @@ def test_a_check_in_s_note_corrected_is_said_in_both_languages() -> None:
     )
 
 
+def test_a_check_in_s_confidence_corrected_is_said_in_both_languages() -> None:
+    """A correction that changed only a check-in's confidence read "corrected 41 → 41":
+    the confidence was in its line's changes alone. Its sentence now says the confidence
+    from what to what (or given, where the check-in had none), before a note it changed,
+    in English and Italian; a correction that leaves it reads as it did."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(log, cycle, goal, "Contratti", "increase", start=0, target=100)
+    sure = check_in(log, cycle, kr, 41, date(2027, 2, 10), confidence=6)
+    unsaid = check_in(log, cycle, kr, 42, date(2027, 2, 11))
+    for check_in_id, value, confidence, note in (
+        (sure, 41, 8, None), (unsaid, 42, 5, "dal CRM"), (sure, 40, None, None),
+    ):  # fmt: skip
+        kr.correct_check_in(check_in_id=check_in_id, value=D(value), confidence=confidence,
+                            note=note, reason="rivista", author="eve")  # fmt: skip
+        log.save(kr, actor="eve")
+
+    alone, with_note, value_only = _lines(log)[-3:]
+    assert alone.changes == [FieldChange("value", "41", "41"), FieldChange("confidence", "6", "8")]
+    assert alone.text == (
+        "'Contratti': check-in for 2027-02-10 corrected 41 → 41, confidence 6/10 → 8/10, by"
+        " eve: 'rivista'"
+    )
+    assert render(alone.template, alone.params, "it") == (
+        "'Contratti': aggiornamento del 2027-02-10 corretto 41 → 41, fiducia 6/10 → 8/10, da"
+        " eve: 'rivista'"
+    )
+    assert with_note.text == (
+        "'Contratti': check-in for 2027-02-11 corrected 42 → 42, confidence 5/10, note 'dal"
+        " CRM', by eve: 'rivista'"
+    )
+    assert render(with_note.template, with_note.params, "it") == (
+        "'Contratti': aggiornamento del 2027-02-11 corretto 42 → 42, fiducia 5/10, nota 'dal"
+        " CRM', da eve: 'rivista'"
+    )
+    assert "confidence" not in value_only.params
+    assert value_only.text == (
+        "'Contratti': check-in for 2027-02-10 corrected 41 → 40 by eve: 'rivista'"
+    )
+
+
 def test_a_measurement_s_note_taken_away_is_said_so() -> None:
     """A measurement's correction that took its note away read "note ''": it says the note
     was taken away, in English and Italian, as a check-in's does."""

@@ -159,22 +159,26 @@ def progress_tree(
     valid_at: date | None = None,
     cadence_days: int = DEFAULT_CADENCE_DAYS,
     include_archived: bool = False,
+    objective_progress: dict[UUID, Decimal | None] | None = None,
 ) -> ProgressTree:
     """Cycles (one, or all) -> objectives nested by parent -> key results, on ``today``.
 
     With ``valid_at``, values, pace and staleness are those of that business date.
     Archived objectives and key results are left out unless ``include_archived``.
     Staleness takes the check-in cadence the state's log set, ``cadence_days`` where it set
-    none (see cadence_of).
+    none (see cadence_of). ``objective_progress``: the state's roll-up on ``valid_at``
+    (rollup.objective_progress), where the caller worked it out already.
     """
-    krs = rollup.key_result_progress(state, valid_at)
+    if objective_progress is None:
+        krs = rollup.key_result_progress(state, valid_at)
+        objective_progress = rollup.objective_progress(state, krs)
     ctx = _Day(
         state=state,
         today=today,
         valid_at=valid_at,
         cadence_days=cadence_of(state, cadence_days),
         include_archived=include_archived,
-        objective_progress=rollup.objective_progress(state, krs),
+        objective_progress=objective_progress,
         children=_children(state, include_archived),
         key_results=_key_results(state, include_archived),
     )

@@ -240,8 +240,8 @@ def _one_sided(
 
 
 def _facts(state: ProgressView, today: date) -> Facts:
-    tree = progress_tree(state, today=today, include_archived=True)
     counted = rollup.objective_progress(state, rollup.key_result_progress(state))
+    tree = progress_tree(state, today=today, include_archived=True, objective_progress=counted)
     facts: Facts = {}
     for cycle in tree.cycles:
         facts[("cycle", cycle.cycle_id)] = (cycle.name, _pick(cycle, _CYCLE_FIELDS))

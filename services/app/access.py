@@ -9,6 +9,7 @@ admin reaches every tenant of the consultancy: making one is recorded in each of
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -43,6 +44,7 @@ from tenants.models import (
     PasswordLink,
     Tenant,
 )
+from tenants.passwords import hash_password
 from tenants.principal import Principal
 from tenants.roles import CONSULTANCY_ROLES, Role
 
@@ -312,10 +314,11 @@ class AccessCommands(Commands):
         reason = values.optional_reason(reason)
         pool = self.repository.store.pool
         tenant_ids = await memberships.reached_tenants(pool, user_id)
+        hashed = await asyncio.to_thread(hash_password, password)  # before the tenants' locks
         positions: dict[UUID, int] = {}
         async with transaction(pool, admit_sql(tenant_ids)) as conn:
             tenants = await directory.locked_tenants(conn, tenant_ids)
-            if await users.replace_password(conn, user_id, password) is None:
+            if await users.replace_hash(conn, user_id, hashed) is None:
                 raise UnknownUserError(f"no enabled user {user_id}", field="user_id")
             for tenant in tenants:
                 ctx = Context(tenant_id=tenant.id, actor=actor, grants=tuple(tenant_ids))

@@ -175,6 +175,24 @@ class AuditFilters(msgspec.Struct, frozen=True, kw_only=True):
     until: datetime | None
 
 
+async def _audit_filters(
+    runtime: RuntimeDep,
+    tenant_id: UUID,
+    actor: str | None,
+    item_id: UUID | None,
+    topic: str | None,
+    since: str | None,
+    until: str | None,
+) -> AuditFilters:
+    """The trail's filters as its page and its downloads take them, each checked (the one at
+    fault named), days in the tenant's time zone."""
+    first, after = query_range(since, until, await runtime.zone(tenant_id))
+    _check_topic(topic)
+    actor = _actor(actor)
+    await _check_item(runtime, tenant_id, item_id)
+    return AuditFilters(actor=actor, stream_id=item_id, topic=topic, since=first, until=after)
+
+
 class ViewController(Controller):
     """What a tenant's log says: now, at any past instant, and how it got there."""
 
@@ -278,15 +296,12 @@ class ViewController(Controller):
         limit: Limit = 100,
     ) -> Page[AuditEntry]:
         """Every event as recorded (hash, actor, correlation id, payload), oldest first."""
-        first, after = query_range(since, until, await runtime.zone(tenant_id))
-        _check_topic(topic)
-        actor = _actor(actor)
-        await _check_item(runtime, tenant_id, item_id)
+        filters = await _audit_filters(runtime, tenant_id, actor, item_id, topic, since, until)
         await caught_up(runtime, tenant_id, min_position, None)  # the trail is the log
         entries = await read.audit(
-            runtime.system.repository, tenant_id, actor=actor, stream_id=item_id, topic=topic,
-            since=first, until=after, after_position=position_after(cursor),
-            limit=limit + 1,
+            runtime.system.repository, tenant_id, actor=filters.actor,
+            stream_id=filters.stream_id, topic=filters.topic, since=filters.since,
+            until=filters.until, after_position=position_after(cursor), limit=limit + 1,
         )  # fmt: skip
         return _page(entries, limit)
 
@@ -302,13 +317,7 @@ class ViewController(Controller):
         until: Until = None,
     ) -> Stream:
         """The whole filtered trail, one CSV line per event (formula cells defused)."""
-        first, after = query_range(since, until, await runtime.zone(tenant_id))
-        _check_topic(topic)
-        actor = _actor(actor)
-        await _check_item(runtime, tenant_id, item_id)
-        filters = AuditFilters(
-            actor=actor, stream_id=item_id, topic=topic, since=first, until=after
-        )
+        filters = await _audit_filters(runtime, tenant_id, actor, item_id, topic, since, until)
         headers = _attachment(f"audit-{tenant_id}.csv")
         return Stream(_csv(runtime, tenant_id, filters), media_type=CSV, headers=headers)
 
@@ -329,13 +338,7 @@ class ViewController(Controller):
         until: Until = None,
     ) -> Stream:
         """The whole filtered trail, one JSON object per line."""
-        first, after = query_range(since, until, await runtime.zone(tenant_id))
-        _check_topic(topic)
-        actor = _actor(actor)
-        await _check_item(runtime, tenant_id, item_id)
-        filters = AuditFilters(
-            actor=actor, stream_id=item_id, topic=topic, since=first, until=after
-        )
+        filters = await _audit_filters(runtime, tenant_id, actor, item_id, topic, since, until)
         headers = _attachment(f"audit-{tenant_id}.jsonl")
         return Stream(_jsonl(runtime, tenant_id, filters), media_type=JSON_LINES, headers=headers)
 

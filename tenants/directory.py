@@ -18,6 +18,7 @@ from tenants.db import LONG_STATEMENT_SECONDS, Conn, admit_sql, in_tenant, tenan
 from tenants.errors import (
     ChangedMeanwhileError,
     ConfirmationError,
+    DuplicateConsultancyIdError,
     DuplicateSlugError,
     DuplicateTenantIdError,
     ReadModelsRebuildingError,
@@ -43,13 +44,20 @@ _CONSULTANCY_TENANTS = "SELECT tenant_id FROM okr_consultancy_tenants($1)"
 async def create_consultancy(
     pool: asyncpg.Pool, name: str, *, consultancy_id: UUID | None = None
 ) -> Consultancy:
-    """A new consultancy (a platform admin's act)."""
+    """A new consultancy (a platform admin's act); DuplicateConsultancyIdError naming `id`
+    for the id of one that exists."""
     clean = valid.name(name)
-    row = await pool.fetchrow(
-        "INSERT INTO consultancies (id, name) VALUES ($1, $2) RETURNING id, name, created_at",
-        consultancy_id or uuid4(),
-        clean,
-    )
+    try:
+        row = await pool.fetchrow(
+            "INSERT INTO consultancies (id, name) VALUES ($1, $2) RETURNING id, name, created_at",
+            consultancy_id or uuid4(),
+            clean,
+        )
+    except asyncpg.UniqueViolationError:
+        raise DuplicateConsultancyIdError(
+            "this id cannot be given to a new consultancy: leave it out, and one is made",
+            field="id",
+        ) from None
     return from_row(Consultancy, row)
 
 

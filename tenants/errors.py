@@ -108,6 +108,12 @@ class DuplicateTenantIdError(TenancyError):
     default_rule = "duplicate_id"
 
 
+class DuplicateConsultancyIdError(TenancyError):
+    """A consultancy of this id exists (HTTP 409)."""
+
+    default_rule = "duplicate_id"
+
+
 class DuplicateMembershipError(TenancyError):
     """The user already holds a role there: change it instead."""
 

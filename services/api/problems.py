@@ -37,6 +37,7 @@ from tenants.errors import (
     AccountBeyondReachError,
     BoundElsewhereError,
     ChangedMeanwhileError,
+    DuplicateConsultancyIdError,
     DuplicateEmailError,
     DuplicateMembershipError,
     DuplicateSlugError,
@@ -180,6 +181,7 @@ _CONFLICTS = (
 _TENANCY_CONFLICTS = (
     DuplicateEmailError,
     DuplicateMembershipError,
+    DuplicateConsultancyIdError,
     DuplicateSlugError,
     DuplicateTenantIdError,
     TenantNotSuspendedError,

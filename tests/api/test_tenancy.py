@@ -295,3 +295,20 @@ async def test_a_tenant_s_log_begins_with_who_made_it_and_with_what(
     )  # fmt: skip
     assert refused.status_code == 409 and refused.json()["errors"][0]["field"] == "id"
     assert await system.store.head(uuid.UUID(tenant)) == 1  # a refusal writes nothing
+
+
+async def test_a_consultancy_id_in_use_is_refused_naming_it(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A platform admin who gives a new consultancy the id of one that exists is told so
+    (409 naming `id`), not answered with a server error, and nothing is made."""
+    taken = world.a.consultancy.id
+    refused = await client.post(
+        "/api/v1/consultancies", headers=world.admin(), json={"name": "Doppia", "id": str(taken)}
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    [error] = refused.json()["errors"]
+    assert (error["field"], error["rule"]) == ("id", "duplicate_id")
+    kept = await system.pool.fetchval("SELECT name FROM consultancies WHERE id = $1", taken)
+    assert kept == world.a.consultancy.name

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import structlog
 from litestar import Litestar, Router
-from litestar.types import ControllerRouterHandler
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import ControllerRouterHandler, Message, Scope
 
 from services.api.bodies import ExactRequest
 from services.api.controllers.auth import AuthController
@@ -60,6 +61,16 @@ def api_router() -> Router:
     )
 
 
+async def no_sniffing(message: Message, scope: Scope) -> None:
+    """before_send hook: every answer's Content-Type is to be believed, the API's JSON and
+    problems (which echo a path or a field as sent), its downloads, static files and
+    redirects as the portal's pages (which say it already: once is enough)."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        if "x-content-type-options" not in headers:
+            headers["X-Content-Type-Options"] = "nosniff"
+
+
 def create_app(
     system: System,
     settings: Settings,
@@ -76,7 +87,7 @@ def create_app(
         dependencies=dict(DEPENDENCIES),
         middleware=[RequestContextMiddleware(), BearerAuthMiddleware(), IdempotencyMiddleware()],
         exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
-        before_send=[log_response],
+        before_send=[log_response, no_sniffing],
         openapi_config=openapi_config(),
         plugins=[DecimalSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,

@@ -174,3 +174,25 @@ async def test_the_schema_says_a_position_is_never_below_zero(client: httpx.Asyn
                     bounds = parameter["schema"].get("minimum"), parameter["schema"]["maximum"]
                     assert bounds == (0, MAX_POSITION), (method, path, parameter["name"])
     assert found == {"min_position", "as_of_position", "after_position"}
+
+
+async def test_every_answer_forbids_guessing_its_type(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """X-Content-Type-Options: nosniff on the API's answers too, not only the portal's
+    pages: a problem echoes the path it was asked for (`<script>` in it, here), and a
+    browser that guessed a type from such a body would run it."""
+    viewer = world.a.auth("client_viewer")
+    answers = [
+        await client.get(f"/api/v1/tenants/{world.a.tenant.id}/progress", headers=viewer),
+        await client.get("/api/v1/auth/me"),  # 401, before any route runs
+        await client.get("/api/v1/no-such-thing<script>alert(1)</script>", headers=viewer),
+        await client.get("/healthz"),
+        await client.get("/metrics"),
+        await client.get("/schema/openapi.json"),
+        await client.get("/static/portal/portal.js"),
+        await client.get("/sign-in"),  # (a page: said once, not twice)
+    ]
+    for answer in answers:
+        said = answer.headers.get_list("x-content-type-options")
+        assert said == ["nosniff"], (answer.request.url, answer.status_code, said)

@@ -81,7 +81,9 @@ class Settings:
     session_hours: float = 12.0
     """A portal session ends this long after sign-in (OKR_SESSION_HOURS)."""
     secure_cookies: bool = False
-    """The portal's cookies go over HTTPS only (OKR_SECURE_COOKIES: set it behind TLS)."""
+    """The portal's cookies go over HTTPS only, whatever a request came over
+    (OKR_SECURE_COOKIES: set it behind a proxy that terminates TLS and does not say so;
+    an answer to a request that came over HTTPS sets them Secure anyway)."""
 
     def __post_init__(self) -> None:
         """Each number within what it can mean, and a JWT secret long enough to sign with, or a

@@ -71,6 +71,25 @@ async def no_sniffing(message: Message, scope: Scope) -> None:
             headers["X-Content-Type-Options"] = "nosniff"
 
 
+async def secure_cookies_over_https(message: Message, scope: Scope) -> None:
+    """before_send hook: a cookie set in the answer to a request that came over HTTPS
+    (behind a proxy, as uvicorn's proxy headers tell it) goes back over HTTPS only, the
+    portal's session first, whatever OKR_SECURE_COOKIES says (which makes them Secure on
+    plain HTTP too): one without Secure goes out in clear on any http:// request to the
+    host."""
+    if message["type"] != "http.response.start" or scope.get("scheme") != "https":
+        return
+    message["headers"] = [
+        (name, _secured(value) if name.lower() == b"set-cookie" else value)
+        for name, value in message.get("headers", [])
+    ]
+
+
+def _secured(cookie: bytes) -> bytes:
+    attributes = [part.strip().lower() for part in cookie.split(b";")[1:]]
+    return cookie if b"secure" in attributes else cookie + b"; Secure"
+
+
 def create_app(
     system: System,
     settings: Settings,
@@ -87,7 +106,7 @@ def create_app(
         dependencies=dict(DEPENDENCIES),
         middleware=[RequestContextMiddleware(), BearerAuthMiddleware(), IdempotencyMiddleware()],
         exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
-        before_send=[log_response, no_sniffing],
+        before_send=[log_response, no_sniffing, secure_cookies_over_https],
         openapi_config=openapi_config(),
         plugins=[DecimalSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
+from litestar import Litestar
 from structlog.testing import capture_logs
 
 from services.api.pagination import MAX_POSITION
+from services.bootstrap import System
 from services.projector.worker import Projector
-from tests.api.builders import World
+from tenants.users import create_user
+from tests.api.builders import World, an_email
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
@@ -196,3 +200,46 @@ async def test_every_answer_forbids_guessing_its_type(
     for answer in answers:
         said = answer.headers.get_list("x-content-type-options")
         assert said == ["nosniff"], (answer.request.url, answer.status_code, said)
+
+
+def set_cookies(answer: httpx.Response) -> dict[str, list[str]]:
+    """Each cookie the answer sets, by name, with its attributes in lower case."""
+    said = {}
+    for line in answer.headers.get_list("set-cookie"):
+        name, _, rest = line.partition("=")
+        said[name] = [part.strip().lower() for part in rest.split(";")[1:]]
+    return said
+
+
+async def test_a_portal_reached_over_https_sets_its_cookies_secure(
+    app: Litestar, system: System
+) -> None:
+    """Served over HTTPS (or behind a proxy that says so), the session and every other
+    cookie of the portal go back over HTTPS only, OKR_SECURE_COOKIES or not: a session
+    cookie without Secure goes out in clear on any http:// request to the same host. Over
+    plain HTTP (a laptop's demo) they are not Secure, or the browser would drop them."""
+    email, password = an_email("secure"), "una frase abbastanza lunga"
+    await create_user(system.pool, email, "Sicura", password=password)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as browser:
+        await a_browser_over_https_and_over_http(browser, email, password)
+
+
+async def a_browser_over_https_and_over_http(
+    client: httpx.AsyncClient, email: str, password: str
+) -> None:
+    page = await client.get("https://okr.test/sign-in")
+    assert "secure" in set_cookies(page)["okr_csrf"]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    signed_in = await client.post(
+        "https://okr.test/sign-in",
+        data={"csrf_token": token.group(1), "email": email, "password": password},
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    session = set_cookies(signed_in)["okr_session"]
+    assert "secure" in session and "httponly" in session and "samesite=lax" in session
+    switched = await client.get("https://okr.test/lang/en?next=/")
+    assert "secure" in set_cookies(switched)["okr_lang"]
+    client.cookies.clear()
+    plain = await client.get("http://okr.test/sign-in")
+    assert "secure" not in set_cookies(plain)["okr_csrf"]

@@ -83,7 +83,8 @@ async def project(args: argparse.Namespace, settings: Settings) -> int:
 async def resolve_tenant(system: System, text: str) -> UUID:
     """A tenant id from an id, a slug, or 'demo' (operator convenience, read as admin). An
     id must be known: in the directory, or in the log (a tenant with events); 'demo' too
-    (on a database without it, a verify found an "intact" chain of nothing)."""
+    (on a database without it, a verify found an "intact" chain of nothing). A slug is one
+    consultancy's: one that clients of several have is refused, naming each one's id."""
     from services.demo_data import TENANT_ID
 
     try:
@@ -93,7 +94,7 @@ async def resolve_tenant(system: System, text: str) -> UUID:
     conn = await asyncpg.connect(system.admin_dsn)
     try:
         if tenant_id is None:
-            found = await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", text)
+            found = _one_of(text, await conn.fetch(_BY_SLUG, text))
         else:
             found = await conn.fetchval(
                 "SELECT $1::uuid WHERE EXISTS (SELECT FROM tenants WHERE id = $1)"
@@ -105,6 +106,24 @@ async def resolve_tenant(system: System, text: str) -> UUID:
     if found is None:
         raise SystemExit(f"okr: no tenant with id or slug {text!r}")
     return UUID(str(found))
+
+
+_BY_SLUG = """
+SELECT t.id, c.name FROM tenants t JOIN consultancies c ON c.id = t.consultancy_id
+ WHERE t.slug = $1 ORDER BY c.name, t.id
+"""
+
+
+def _one_of(slug: str, rows: list[asyncpg.Record]) -> UUID | None:
+    """The tenant of the slug (None: no tenant has it); several, of several consultancies
+    (a slug is unique in one only): SystemExit naming them, never one of them at random."""
+    if len(rows) > 1:
+        each = "; ".join(f"{r['id']} ({r['name']})" for r in rows)
+        raise SystemExit(
+            f"okr: {len(rows)} tenants have the slug {slug!r}, each of another consultancy:"
+            f" give the id of the one you mean: {each}"
+        )
+    return rows[0]["id"] if rows else None
 
 
 async def projections(args: argparse.Namespace, settings: Settings) -> int:

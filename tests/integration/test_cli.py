@@ -403,6 +403,32 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
         assert bad_setting.stderr.strip() == f"okr: {expected}"
 
 
+async def test_a_slug_two_consultancies_clients_share_names_neither(
+    system: System, admin_dsn: str
+) -> None:
+    """A slug is unique within one consultancy only: two firms may each have an 'acme'
+    client. `--tenant acme` picked one of them, whichever the database read first, and
+    printed (or rebuilt, or verified) that company's data as if it were the one meant; it
+    is now refused, naming each one's id, and an id still reaches each."""
+    slug = f"acme-{uuid.uuid4().hex[:8]}"
+    firm = await create_consultancy(system.pool, "Studio Alfa")
+    rival = await create_consultancy(system.pool, "Beta")
+    mine = await create_tenant(system.pool, firm.id, "Acme di Alfa", slug=slug)
+    theirs = await create_tenant(system.pool, rival.id, "Acme di Beta", slug=slug)
+    for command in (("progress",), ("audit", "verify"), ("projections", "verify")):
+        refused = okr(admin_dsn, *command, "--tenant", slug)
+        assert refused.returncode == 1, refused.stdout
+        said = refused.stderr.strip()
+        assert f"2 tenants have the slug '{slug}'" in said, said
+        assert f"{theirs.id} (Beta)" in said and f"{mine.id} (Studio Alfa)" in said
+        assert "Acme di" not in refused.stdout
+    chosen = okr(admin_dsn, "progress", "--tenant", str(theirs.id))
+    assert chosen.returncode == 0 and chosen.stdout.startswith("Acme di Beta"), chosen.stderr
+    alone = await create_tenant(system.pool, firm.id, "Solo", slug=f"solo-{slug}")
+    one = okr(admin_dsn, "progress", "--tenant", alone.slug)  # a slug of one: as before
+    assert one.returncode == 0 and one.stdout.startswith("Solo"), one.stderr
+
+
 @pytest.mark.parametrize(
     ("ending", "code", "said"),
     [(signal.SIGTERM, 143, "stopped by SIGTERM"), (signal.SIGINT, 130, "interrupted (Ctrl-C)")],

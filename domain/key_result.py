@@ -685,7 +685,7 @@ class KeyResult(Aggregate):
 
     def status(self, *, window_start: date, on: date) -> Status:
         """Computed status on a date, the window running from ``window_start`` (cycle start)."""
-        expected = progress.expected_progress(window_start, self._due_on, on)
+        expected = progress.expected_share(window_start, self._due_on, on)
         return progress.status(self.kind, self.progress, expected)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, localcontext
+from fractions import Fraction
 
 from domain.errors import InvalidValueError, StartEqualsTargetError, ThresholdError
 from domain.values import MAX_MAGNITUDE, MAX_PLACES, Direction, Health, KRKind, Status
@@ -83,20 +84,36 @@ def over_achievement(p: Decimal) -> Decimal:
 
 
 def expected_progress(window_start: date, due: date, on: date) -> Decimal:
-    """Share of the window (cycle start -> due) elapsed on a date, in [0, 1], in whole days.
+    """Share of the window (cycle start -> due) elapsed on a date, in [0, 1], in whole days
+    (expected_share, to the 28 digits every progress keeps)."""
+    return _decimal(expected_share(window_start, due, on))
+
+
+def expected_share(window_start: date, due: date, on: date) -> Fraction:
+    """The elapsed share of the window exactly (2/3, not 0.666…7), for status to compare
+    progress with its pace without a rounded share between them.
 
     A window of zero days (or less) is 0 before its day and 1 once reached.
     """
     duration = (due - window_start).days
-    elapsed = (on - window_start).days
     if duration <= 0:
-        return ONE if on >= due else ZERO
+        return Fraction(1 if on >= due else 0)
+    return min(max(Fraction((on - window_start).days, duration), Fraction(0)), Fraction(1))
+
+
+def _decimal(share: Fraction) -> Decimal:
+    """A fraction to 28 digits, rounded once (as a division of measured values is)."""
     with localcontext(_CONTEXT):
-        return shown_progress(Decimal(elapsed) / Decimal(duration))
+        return Decimal(share.numerator) / Decimal(share.denominator)
 
 
-def status(kind: KRKind | str, p: Decimal | None, e: Decimal) -> Status:
+def status(kind: KRKind | str, p: Decimal | None, e: Decimal | Fraction) -> Status:
     """Computed status from raw progress p and expected progress e.
+
+    p is compared with 0.95·e and 0.75·e each worked out exactly and rounded once to the
+    28 digits p is kept in, so a p that is exactly on a threshold is on it: give e as
+    expected_share (exact) where the days are known; a rounded e (2/3 as 0.666…7) times
+    0.95 could come out a digit past the p it equals.
 
     Guardrails are on_track while met and off_track while not, and never "done", even
     past their due date: a threshold has to keep holding, and the score at close says how
@@ -106,18 +123,17 @@ def status(kind: KRKind | str, p: Decimal | None, e: Decimal) -> Status:
         return Status.NOT_STARTED
     if KRKind(kind).is_guardrail:
         return Status.ON_TRACK if p >= ONE else Status.OFF_TRACK
-    return _paced_status(p, e)
+    return _paced_status(p, Fraction(e))
 
 
-def _paced_status(p: Decimal, e: Decimal) -> Status:
-    with localcontext(_CONTEXT):
-        if shown_progress(p) == ONE:
-            return Status.DONE
-        if p >= ON_TRACK_PACE * e:
-            return Status.ON_TRACK
-        if p >= AT_RISK_PACE * e:
-            return Status.AT_RISK
-        return Status.OFF_TRACK
+def _paced_status(p: Decimal, e: Fraction) -> Status:
+    if shown_progress(p) == ONE:
+        return Status.DONE
+    if p >= _decimal(Fraction(ON_TRACK_PACE) * e):
+        return Status.ON_TRACK
+    if p >= _decimal(Fraction(AT_RISK_PACE) * e):
+        return Status.AT_RISK
+    return Status.OFF_TRACK
 
 
 def objective_progress(

@@ -284,7 +284,8 @@ def key_result_node(
     value = None if check_in is None else check_in.value
     raw = progress.raw_progress(kr.kind, kr.start, kr.target, value)
     window_start = kr.due_on if cycle is None else cycle.starts_on
-    expected = progress.expected_progress(window_start, kr.due_on, rollup.pace_day(cycle, day))
+    pace = rollup.pace_day(cycle, day)
+    share = progress.expected_share(window_start, kr.due_on, pace)
     score = None if cycle is None else cycle.key_result_scores.get(kr.key_result_id)
     kpi = None if kr.kpi_id is None else state.kpis.get(kr.kpi_id)
     return KeyResultNode(
@@ -309,8 +310,8 @@ def key_result_node(
         raw_progress=raw,
         shown_progress=None if raw is None else progress.shown_progress(raw),
         over_achievement=None if raw is None else progress.over_achievement(raw),
-        expected_progress=expected,
-        status=progress.status(kr.kind, raw, expected).value,
+        expected_progress=progress.expected_progress(window_start, kr.due_on, pace),
+        status=progress.status(kr.kind, raw, share).value,
         confidence=None if check_in is None else check_in.confidence,
         note=None if check_in is None else check_in.note,
         last_check_in_on=None if check_in is None else check_in.on,

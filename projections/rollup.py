@@ -204,7 +204,7 @@ _OFF_TRACK = frozenset({"off_track"})
 
 
 def _status_on(kind: str, raw: Decimal | None, window_start: date, due: date, day: date) -> str:
-    return progress.status(kind, raw, progress.expected_progress(window_start, due, day)).value
+    return progress.status(kind, raw, progress.expected_share(window_start, due, day)).value
 
 
 def _first_day(

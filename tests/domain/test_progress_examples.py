@@ -10,6 +10,7 @@ import pytest
 from domain.errors import InvalidValueError, StartEqualsTargetError, ThresholdError
 from domain.progress import (
     expected_progress,
+    expected_share,
     guardrail_score,
     key_result_score,
     kpi_health,
@@ -133,6 +134,30 @@ def test_status_thresholds_are_inclusive_at_95_and_75_percent_of_pace() -> None:
     assert status("increase", D("0.759999"), e) is Status.AT_RISK
     assert status("increase", D("0.6"), e) is Status.AT_RISK
     assert status("increase", D("0.599999"), e) is Status.OFF_TRACK
+
+
+@pytest.mark.parametrize(
+    ("value", "day", "expected"),
+    [
+        ("76", date(2027, 3, 22), Status.ON_TRACK),  # 76/89 = 0.95 x 80/89
+        ("75.99", date(2027, 3, 22), Status.AT_RISK),
+        ("30", date(2027, 2, 10), Status.AT_RISK),  # 30/89 = 0.75 x 40/89
+        ("29.99", date(2027, 2, 10), Status.OFF_TRACK),
+    ],
+)
+def test_progress_exactly_on_a_pace_threshold_is_on_it(
+    value: str, day: date, expected: Status
+) -> None:
+    """0 → 89 over Q1 2027 (89 days): p = 0.95·e and p = 0.75·e hold exactly on these days,
+    and the glossary's thresholds are inclusive. 0.95 times e rounded to 28 digits (80/89
+    as 0.8988…) came out a digit past p, and the key result read at risk (off track)."""
+    kr_p = raw_progress("increase", D(0), D(89), D(value))
+    share = expected_share(date(2027, 1, 1), date(2027, 3, 31), day)
+
+    assert status("increase", kr_p, share) is expected
+    assert expected_progress(date(2027, 1, 1), date(2027, 3, 31), day) == D(share.numerator) / D(
+        share.denominator
+    )
 
 
 def test_guardrail_status_is_met_or_not_never_done() -> None:

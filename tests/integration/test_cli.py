@@ -11,7 +11,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -599,3 +599,38 @@ async def test_a_password_reset_is_in_the_log_of_every_company_its_person_reache
         ("password", str(boss.id), "reset", f"user:{platform.id}", None)
     ]
     assert await system.store.head(elsewhere.id) == heads[2]
+
+
+async def test_progress_on_a_day_exactly_on_the_pace_says_so(
+    system: System, admin_dsn: str
+) -> None:
+    """0 → 89 over Q1 2026 (89 days), 76 on 22 March (day 80): exactly 0.95 of the pace,
+    on track that day and at risk the next, as the API says; the operator's tree said at
+    risk on the day itself (0.95 of a rounded 80/89 came out a digit past p)."""
+    consultancy = await create_consultancy(system.pool, "Studio")
+    tenant = await create_tenant(system.pool, consultancy.id, "Acme Servizi")
+    app, ctx = OKRApplication(system.repository), Context(tenant_id=tenant.id, actor="user:builder")
+    cycle, objective, kr = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await app.cycles.create(
+        ctx, name="Q1 2026", starts_on=date(2026, 1, 1), ends_on=date(2026, 3, 31), cycle_id=cycle
+    )
+    await app.cycles.activate(ctx, cycle)
+    await app.objectives.create(
+        ctx, cycle_id=cycle, title="Crescere", owner="marco", objective_id=objective
+    )
+    await app.key_results.create(
+        ctx, objective_id=objective, title="Nuovi clienti", kind="increase", owner="marco",
+        start=0, target=89, key_result_id=kr,
+    )  # fmt: skip
+    await app.key_results.record_check_in(ctx, kr, value=76, on=date(2026, 3, 1))
+    await Projector(system.pool, system.repository, PROJECTIONS).catch_up(tenant.id)
+
+    def status_on(day: str) -> list[str]:
+        done = okr(admin_dsn, "progress", "--tenant", str(tenant.id), "--valid-at", day, "--json")
+        assert done.returncode == 0, done.stderr
+        tree = json.loads(done.stdout)
+        return [k["status"] for c in tree["cycles"] for o in c["objectives"]
+                for k in o["key_results"]]  # fmt: skip
+
+    assert status_on("2026-03-22") == ["on_track"]
+    assert status_on("2026-03-23") == ["at_risk"]

@@ -18,7 +18,7 @@ RAWS = [Decimal(n) / 50 for n in range(-10, 66)] + [
     Decimal("0.7125"),
     Decimal("0.95"),
     Decimal("0.999999"),
-    # over 3 days, 0.95 x 2/3 rounds up at the 28th digit: at risk a day before raw / pace
+    # over 3 days, 0.95 x 2/3 is 0.6333…3 at 28 digits: past it by less than one of them
     Decimal("0.63333333333333333333333333335"),
     Decimal("1E+12"),
     Decimal("-1E+12"),
@@ -27,7 +27,7 @@ DURATIONS = [-3, 0, 1, 2, 3, 7, 30, 90, 91, 365]
 
 
 def status(kind: str, raw: Decimal | None, due: date, day: date) -> str:
-    return progress.status(kind, raw, progress.expected_progress(START, due, day)).value
+    return progress.status(kind, raw, progress.expected_share(START, due, day)).value
 
 
 def first_bad_day(kind: str, raw: Decimal | None, due: date, bad: set[str]) -> date | None:
@@ -57,3 +57,26 @@ def test_status_dates_are_the_first_days_each_status_holds(kind: str, duration: 
             first_bad_day(kind, raw, due, {"at_risk", "off_track"}),
             first_bad_day(kind, raw, due, {"off_track"}),
         ), raw
+
+
+@pytest.mark.parametrize(
+    ("value", "first_at_risk", "first_off_track"),
+    [("76", date(2027, 3, 23), None), ("30", date(2027, 2, 2), date(2027, 2, 11))],
+)
+def test_status_dates_keep_a_day_exactly_on_the_pace(
+    value: str, first_at_risk: date | None, first_off_track: date | None
+) -> None:
+    """0 → 89 over Q1 2027 (89 days): 76 is exactly 0.95 of the pace on day 80 (22 March),
+    on track that day and at risk from the 23rd; 30 is exactly 0.75 of it on day 40
+    (10 February), at risk that day and off track from the 11th. The stored days said the
+    22nd and the 10th: 0.95 or 0.75 of the rounded 80/89 or 40/89 came out past p."""
+    raw = progress.raw_progress("increase", Decimal(0), Decimal(89), Decimal(value))
+    due = date(2027, 3, 31)
+
+    found = status_dates.__wrapped__("increase", raw, START, due)
+
+    assert found[1:] == (first_at_risk, first_off_track)
+    assert found[1:] == (
+        first_bad_day("increase", raw, due, {"at_risk", "off_track"}),
+        first_bad_day("increase", raw, due, {"off_track"}),
+    )

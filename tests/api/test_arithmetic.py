@@ -1,0 +1,79 @@
+"""GLOSSARY.md's arithmetic through the API: the numbers the domain works out, on the days
+and at the boundaries where rounding could move them, are the numbers every view answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from services.bootstrap import System
+from services.settings import Settings
+from tests.api.builders import SharedIds, Side, a_side, token_settings
+
+
+async def a_key_result(
+    client: httpx.AsyncClient, side: Side, ids: SharedIds, **spec: Any
+) -> tuple[str, int]:
+    """A key result of the side's objective (Q1 2027), and the position that made it."""
+    made = await client.post(
+        f"/api/v1/tenants/{side.tenant.id}/key-results",
+        headers=side.auth("client_admin"),
+        json={"objective_id": str(ids.objective_id), "title": "Nuovi clienti", **spec},
+    )
+    assert made.status_code == 201, made.text
+    return made.json()["id"], int(made.headers["X-OKR-Position"])
+
+
+async def checked_in(client: httpx.AsyncClient, side: Side, kr: str, value: str, on: str) -> int:
+    done = await client.post(
+        f"/api/v1/tenants/{side.tenant.id}/key-results/{kr}/check-ins",
+        headers=side.auth("client_admin"),
+        json={"value": value, "on": on},
+    )
+    assert done.status_code == 201, done.text
+    return int(done.headers["X-OKR-Position"])
+
+
+async def statuses(
+    client: httpx.AsyncClient, side: Side, kr: str, position: int, today: str
+) -> list[str]:
+    """The key result's status on `today` as the progress tree, the objective tree and the
+    key-result list each answer it."""
+    base = f"/api/v1/tenants/{side.tenant.id}"
+    params = {"today": today, "min_position": position}
+    auth = side.auth("client_viewer")
+    said = []
+    for path in ("progress", "objectives/tree"):
+        tree = await client.get(f"{base}/{path}", headers=auth, params=params)
+        assert tree.status_code == 200, tree.text
+        said += [
+            k["status"] for c in tree.json()["cycles"] for o in c["objectives"]
+            for k in o["key_results"] if k["key_result_id"] == kr
+        ]  # fmt: skip
+    listed = await client.get(f"{base}/key-results", headers=auth, params=params)
+    assert listed.status_code == 200, listed.text
+    said += [k["status"] for k in listed.json()["items"] if k["key_result_id"] == kr]
+    return said
+
+
+async def test_a_key_result_exactly_on_its_pace_is_on_it_in_every_view(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """0 → 89 over Q1 2027 (89 days): 76 is exactly 0.95 of the pace on 22 March (day 80)
+    and 30 exactly 0.75 of it on 10 February (day 40). The glossary's thresholds are
+    inclusive, so the first is on track and the second at risk on that day, a status worse
+    the day after; every view said at risk and off track on the day itself (0.95 and 0.75
+    of a rounded 80/89 and 40/89 came out a digit past p)."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "secret-pace", "21")
+    spec = {"kind": "increase", "start": 0, "target": 89, "unit": {"kind": "count"}}
+    on_track, _ = await a_key_result(client, side, ids, **spec)
+    at_risk, _ = await a_key_result(client, side, ids, **spec)
+    await checked_in(client, side, on_track, "76", "2027-03-01")
+    position = await checked_in(client, side, at_risk, "30", "2027-02-01")
+
+    assert await statuses(client, side, on_track, position, "2027-03-22") == ["on_track"] * 3
+    assert await statuses(client, side, on_track, position, "2027-03-23") == ["at_risk"] * 3
+    assert await statuses(client, side, at_risk, position, "2027-02-10") == ["at_risk"] * 3
+    assert await statuses(client, side, at_risk, position, "2027-02-11") == ["off_track"] * 3

@@ -21,7 +21,7 @@ from domain import progress
 from domain.values import CycleState, Health, Status
 from projections import rollup
 from projections.codec import table_of
-from projections.progress_state import ProgressView, kpi_due_after, kpi_health
+from projections.progress_state import KeyResultView, ProgressView, kpi_due_after, kpi_health
 from projections.progress_tree import DEFAULT_CADENCE_DAYS, key_result_node
 from projections.rollup import KeyResultDays, stale_on, status_on
 
@@ -81,6 +81,13 @@ class PortfolioRow(msgspec.Struct, frozen=True):
     one too); kpis_stale counts those and the ones never measured a frequency after made."""
 
 
+def _live(state: ProgressView, kr: KeyResultView) -> bool:
+    """Whether a key result counts: neither it nor its objective archived (an archived
+    objective's key results are left out of every tree and roll-up with it)."""
+    objective = state.objectives.get(kr.objective_id)
+    return not kr.archived and (objective is None or not objective.archived)
+
+
 def _active_cycles(state: ProgressView) -> list[UUID]:
     return [c.cycle_id for c in state.cycles.values() if c.state == CycleState.ACTIVE.value]
 
@@ -104,7 +111,7 @@ def portfolio_facts(state: ProgressView, overall: Overall | None = None) -> Port
     of the active cycles' top objectives (the progress projection hands in what it has)."""
     active = _active_cycles(state)
     live = {c.int for c in active}
-    krs = [k for k in state.key_results.values() if k.cycle_id.int in live and not k.archived]
+    krs = [k for k in state.key_results.values() if k.cycle_id.int in live and _live(state, k)]
     health = Counter(kpi_health(k, k.latest) for k in state.kpis.values() if not k.archived)
     check_ins = sum(len(k.check_ins) for k in krs)
     cycles = state.cycles.values()
@@ -139,7 +146,7 @@ def portfolio_row(
     nodes = [
         key_result_node(state, kr, today=today, cadence_days=cadence_days)
         for kr in state.key_results.values()
-        if kr.cycle_id in active and not kr.archived
+        if kr.cycle_id in active and _live(state, kr)
     ]
     live_kpis = [k for k in state.kpis.values() if not k.archived]
     return _summary(

@@ -718,14 +718,15 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 10  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
+    version = 11  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
     # portfolio's progress is none while nothing of its active cycles is measured; 7: a done
     # milestone is never overdue (quiet_since), and rm_portfolio says the last closed and the
     # next planned cycle; 8: a guardrail's tally counts days, a day checked in again once,
     # and a KPI never measured is overdue a frequency after it was made, not at once; 9: the
     # day an item was made and a cycle closed are the tenant's, in its time zone; 10: a
     # progress exactly on a pace threshold is on it (status_dates: a day later at risk or
-    # off track, where 0.95 or 0.75 of a rounded expected progress came out past it)
+    # off track, where 0.95 or 0.75 of a rounded expected progress came out past it); 11:
+    # rm_portfolio leaves an archived objective's key results (and check-ins) out
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

@@ -364,8 +364,9 @@ _TENANT_FACTS = (
 _LIVE_KEY_RESULTS = (
     f"SELECT k.tenant_id, {', '.join(f'k.{f}' for f in KeyResultDays.__struct_fields__)}"
     " FROM rm_key_results k JOIN rm_cycles c ON c.tenant_id = k.tenant_id"
-    " AND c.cycle_id = k.cycle_id WHERE k.tenant_id = ANY($1) AND c.state = 'active'"
-    " AND NOT k.archived"
+    " AND c.cycle_id = k.cycle_id LEFT JOIN rm_objectives o ON o.tenant_id = k.tenant_id"
+    " AND o.objective_id = k.objective_id WHERE k.tenant_id = ANY($1) AND c.state = 'active'"
+    " AND NOT k.archived AND NOT coalesce(o.archived, false)"
 )
 _LIVE_KPIS = (
     "SELECT tenant_id, latest_on, stale_after FROM rm_kpis"

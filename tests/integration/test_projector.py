@@ -1209,12 +1209,20 @@ async def test_the_portfolio_read_from_rows_is_the_one_folded_from_the_state(
     """The portfolio reads each client's facts and the stored days of its key results and
     KPIs, not its whole state: on every day, before, through and after the quarter, it says
     what the state's fold says, with a key result archived, one never checked in, a KPI
-    never measured, a closed cycle's key results left out, and a tenant with no log."""
+    never measured, a closed cycle's key results left out, an archived objective's too,
+    and a tenant with no log."""
     from datetime import timedelta
 
     from projections.portfolio import portfolio_row
     from projections.progress_state import ProgressView
+    from projections.progress_tree import CycleNode, KeyResultNode, ObjectiveNode
+    from projections.progress_tree import progress_tree as progress_tree_of_state
     from services.read import portfolio, progress_state
+
+    def key_results_of(node: CycleNode | ObjectiveNode) -> list[KeyResultNode]:
+        objectives = node.objectives if isinstance(node, CycleNode) else node.children
+        mine = [] if isinstance(node, CycleNode) else node.key_results
+        return mine + [k for o in objectives for k in key_results_of(o)]
 
     await load_demo(fresh)
     await projector(fresh).catch_up(TENANT_ID)
@@ -1236,9 +1244,13 @@ async def test_the_portfolio_read_from_rows_is_the_one_folded_from_the_state(
         frequency_days=30,
         owner="Anna",
     )
+    dropped = next(k.objective_id for k in live if k.objective_id != live[1].objective_id)
+    await app.objectives.archive(ctx, dropped, reason="non serve più")
     await projector(fresh).catch_up(TENANT_ID)
     state = await progress_state(fresh.pool, TENANT_ID)
     empty = ProgressView({}, {}, {}, {})
+    shown = progress_tree_of_state(state, today=active.starts_on)
+    counted = [k for c in shown.cycles if c.state == "active" for k in key_results_of(c)]
     nobody = uuid.uuid4()
     day, seen = active.starts_on - timedelta(days=10), set()
     while day <= active.ends_on + timedelta(days=40):
@@ -1246,6 +1258,11 @@ async def test_the_portfolio_read_from_rows_is_the_one_folded_from_the_state(
         assert got[TENANT_ID] == portfolio_row(state, day), day
         assert got[nobody] == portfolio_row(empty, day), day
         row = got[TENANT_ID]
+        assert (
+            row.key_results
+            == len(counted)
+            == sum((row.not_started, row.on_track, row.at_risk, row.off_track, row.done))
+        )
         seen.add((row.on_track, row.at_risk, row.off_track, row.stale_key_results > 0))
         day += timedelta(days=3)
     assert len(seen) > 3 and any(stale for *_, stale in seen)  # the days told apart

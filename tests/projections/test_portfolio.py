@@ -153,3 +153,30 @@ def test_progress_is_none_until_something_of_the_active_cycles_is_measured() -> 
     assert node.progress is None  # the cycle too, as its objectives
     check_in(log, cycle, going, "5", date(2027, 2, 1))
     assert portfolio_row(fold_all(log.records), MID_FEB).progress == Decimal("0.25")
+
+
+def test_an_archived_objective_s_key_results_are_not_counted() -> None:
+    """An objective archived takes its key results out of the tree and of its cycle's
+    progress; the summary still counted them (key results, statuses, overdue ones, check-
+    ins), so a client's line said an off-track key result its dashboard shows nowhere."""
+    log = Log()
+    cycle = active_quarter(log)
+    kept, dropped = objective(log, cycle, "Tenuto"), objective(log, cycle, "Lasciato")
+    on_track = key_result(log, cycle, kept, "Rinnovi", "increase", start=0, target=10)
+    behind = key_result(log, cycle, dropped, "Costi", "increase", start=0, target=10)
+    check_in(log, cycle, on_track, "5", MID_FEB)
+    check_in(log, cycle, behind, "0", MID_FEB)
+    dropped.archive(reason="non serve più", cycle=cycle, author="alice")
+    log.save(dropped)
+    state = fold_all(log.records)
+
+    row = portfolio_row(state, MID_FEB, cadence_days=7)
+
+    shown = [
+        k for c in progress_tree(state, today=MID_FEB).cycles for o in c.objectives
+        for k in o.key_results
+    ]  # fmt: skip
+    assert (row.key_results, len(shown)) == (1, 1)
+    assert (row.on_track, row.off_track) == (1, 0)
+    assert portfolio_row(state, date(2027, 2, 23)).stale_key_results == 1
+    assert row.progress == D("0.5")

@@ -344,7 +344,7 @@ class KeyResult(Aggregate):
         kr_kind = values.choice(KRKind, kind, "kind")
         s, t, pct = _target_spec(kr_kind, start, target, target_percent)
         kr_unit = unit or Unit()
-        for field, number in (("start", s), ("target", t)):
+        for field, number in (("start", s), (_target_field(pct), t)):
             if number is not None:
                 values.in_unit(number, kr_unit.kind, field)
         return cls._create(
@@ -461,10 +461,12 @@ class KeyResult(Aggregate):
                 "a milestone's target is fixed", field="target", rule="milestone_fixed"
             )
         _, t, pct = _target_spec(self.kind, self._start, target, target_percent)
-        values.in_unit(t, self._unit_kind, "target")
+        values.in_unit(t, self._unit_kind, _target_field(pct))
         if t == self._target:
             raise InvalidValueError(
-                f"the target is {t} already: a revision moves it", field="target", rule="unchanged"
+                f"the target is {t} already: a revision moves it",
+                field=_target_field(pct),
+                rule="unchanged",
             )
         self.trigger_event(
             self.TargetRevised,
@@ -708,8 +710,14 @@ def _target_spec(
     s = None if start is None else values.measured(start, "start")
     t, pct = _target(s, target, percent)
     if kind.is_ranged:
-        _check_range(kind, s, t)
+        _check_range(kind, s, t, _target_field(pct))
     return s, t, pct
+
+
+def _target_field(percent: Decimal | None) -> str:
+    """The field a target's refusal names: the percentage, where the target was given as
+    one (the client sent no ``target`` to set right)."""
+    return "target" if percent is None else "target_percent"
 
 
 def _milestone_spec(
@@ -744,17 +752,17 @@ def _target(
             "a target relative to a start of 0 is 0 whatever the percentage: give the target",
             field="target_percent", rule="relative_to_zero",
         )  # fmt: skip
-    return values.measured(progress.relative_target(start, pct), "target"), pct
+    return values.measured(progress.relative_target(start, pct), "target_percent"), pct
 
 
-def _check_range(kind: KRKind, start: Decimal | None, target: Decimal) -> None:
+def _check_range(kind: KRKind, start: Decimal | None, target: Decimal, field: str) -> None:
     if start is None:
         raise InvalidValueError(f"{kind.value} needs a start", field="start", rule="required")
     if start == target:
-        raise StartEqualsTargetError("start equals target: use a guardrail", field="target")
+        raise StartEqualsTargetError("start equals target: use a guardrail", field=field)
     if (kind is KRKind.INCREASE) != (target > start):
         way = "above" if kind is KRKind.INCREASE else "below"
-        raise TargetDirectionError(f"{kind.value} needs a target {way} the start", field="target")
+        raise TargetDirectionError(f"{kind.value} needs a target {way} the start", field=field)
 
 
 def _due_on(cycle: Cycle, due_on: date) -> date:

@@ -77,3 +77,42 @@ async def test_a_key_result_exactly_on_its_pace_is_on_it_in_every_view(
     assert await statuses(client, side, on_track, position, "2027-03-23") == ["at_risk"] * 3
     assert await statuses(client, side, at_risk, position, "2027-02-10") == ["at_risk"] * 3
     assert await statuses(client, side, at_risk, position, "2027-02-11") == ["off_track"] * 3
+
+
+async def test_a_relative_target_refused_names_the_percentage(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A key result or a revision whose target_percent gives a target the wrong way, the
+    start itself or the one it has is refused 422 naming target_percent, the field sent
+    (it named target, which the body did not have), and nothing is written."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "secret-percent", "21")
+    base, auth = f"/api/v1/tenants/{side.tenant.id}", side.auth("client_admin")
+    kr, _ = await a_key_result(
+        client, side, ids, kind="increase", start=50, target_percent=20, unit={"kind": "count"}
+    )
+    head = await system.store.head(side.tenant.id)
+    spec = {"objective_id": str(ids.objective_id), "title": "Nuovi clienti", "kind": "increase"}
+    for percent, rule in (("-20", "target_direction"), ("0", "start_equals_target")):
+        made = await client.post(
+            f"{base}/key-results", headers=auth,
+            json={**spec, "start": 50, "target_percent": percent},
+        )  # fmt: skip
+        revised = await client.post(
+            f"{base}/key-results/{kr}/target-revisions", headers=auth,
+            json={"target_percent": percent, "reason": "mercato"},
+        )  # fmt: skip
+        for refused in (made, revised):
+            assert refused.status_code == 422, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [
+                ("target_percent", rule)
+            ]
+    same = await client.post(
+        f"{base}/key-results/{kr}/target-revisions", headers=auth,
+        json={"target_percent": "20.0", "reason": "mercato"},
+    )  # fmt: skip
+    assert [(e["field"], e["rule"]) for e in same.json()["errors"]] == [
+        ("target_percent", "unchanged")
+    ]
+    assert await system.store.head(side.tenant.id) == head

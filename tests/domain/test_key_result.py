@@ -16,6 +16,7 @@ from domain.errors import (
     ConfidenceRangeError,
     CrossCycleAlignmentError,
     CycleClosedError,
+    DomainError,
     DuplicateIdError,
     InvalidDateError,
     InvalidTitleError,
@@ -261,6 +262,43 @@ def test_a_target_revision_to_the_target_it_has_is_refused() -> None:
         with pytest.raises(InvalidValueError) as err:
             kr.revise_target(cycle=cycle, reason="nulla", author=AUTHOR, **given)
         assert (err.value.field, err.value.rule) == ("target", "unchanged")
+    assert_nothing_recorded(kr, version)
+
+
+@pytest.mark.parametrize(
+    ("kind", "percent", "rule"),
+    [
+        ("decrease", "20", "target_direction"),  # 24 h +20 %: 28.8 h, not below 24
+        ("increase", "-5", "target_direction"),
+        ("decrease", "0", "start_equals_target"),
+        ("decrease", "-150", "negative"),  # -12 h
+    ],
+)
+def test_a_relative_target_refused_names_the_percentage(kind: str, percent: str, rule: str) -> None:
+    """A target given as a percentage of the start is refused naming target_percent, the
+    field the client sent, at creation and in a revision: it named target, which the client
+    never sent, so a form or a client could not say which of its fields to set right."""
+    cycle = a_cycle()
+    with pytest.raises(DomainError) as err:
+        a_key_result(cycle, kind=kind, start=24, target_percent=D(percent), target=None)
+    assert (err.value.field, err.value.rule) == ("target_percent", rule)
+    target = 20 if kind == "decrease" else 30
+    kr = a_key_result(cycle, kind=kind, start=24, target=target, target_percent=None)
+    version = settled(kr)
+    with pytest.raises(DomainError) as err:
+        kr.revise_target(cycle=cycle, reason="nulla", author=AUTHOR, target_percent=D(percent))
+    assert (err.value.field, err.value.rule) == ("target_percent", rule)
+    assert_nothing_recorded(kr, version)
+
+
+def test_a_revision_to_the_target_it_has_as_a_percentage_names_the_percentage() -> None:
+    """-20 % of 24 h is the 19.2 h it has: unchanged, naming target_percent."""
+    cycle = a_cycle()
+    kr = a_key_result(cycle)
+    version = settled(kr)
+    with pytest.raises(InvalidValueError) as err:
+        kr.revise_target(cycle=cycle, reason="nulla", author=AUTHOR, target_percent=D(-20))
+    assert (err.value.field, err.value.rule) == ("target_percent", "unchanged")
     assert_nothing_recorded(kr, version)
 
 

@@ -22,6 +22,7 @@ AT_RISK_PACE = Decimal("0.75")
 RED_BELOW = Decimal("0.4")
 AMBER_BELOW = Decimal("0.7")
 _CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
+_WIDE = Context(prec=56, rounding=ROUND_HALF_EVEN)
 _MICRO = Decimal(1).scaleb(-MAX_PLACES)
 
 Weighted = tuple[Decimal, Decimal | None]
@@ -145,14 +146,20 @@ def objective_progress(
     counts as 0, it belongs to the objective and has not moved. ``children`` are
     (weight, progress) of rolled-up child objectives: a child with nothing measurable
     (None) is left out. Nothing measurable at all gives None, not 0.
+
+    Worked out to twice the digits and rounded once: each part is already rounded to 28
+    digits (1/22 met as 0.0454…5), and summed at 28 digits their errors could take a mean
+    that is exactly 0.4 or 0.7 a digit below it, into the band beneath (0.39, red).
     """
     terms = [(w, ZERO if p is None else p) for w, p in items]
     terms += [(w, p) for w, p in children if p is not None]
     if not terms:
         return None
-    with localcontext(_CONTEXT):
+    with localcontext(_WIDE):  # exact sums, then one rounding to the 28 digits
         total = sum((w for w, _ in terms), ZERO)
-        return sum((w * shown_progress(p) for w, p in terms), ZERO) / total
+        mean = sum((w * shown_progress(p) for w, p in terms), ZERO) / total
+    rounded = _CONTEXT.plus(mean)
+    return rounded if rounded == mean else rounded.normalize(_CONTEXT)
 
 
 def guardrail_score(met: int, total: int) -> Decimal | None:

@@ -718,7 +718,7 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 11  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
+    version = 12  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
     # portfolio's progress is none while nothing of its active cycles is measured; 7: a done
     # milestone is never overdue (quiet_since), and rm_portfolio says the last closed and the
     # next planned cycle; 8: a guardrail's tally counts days, a day checked in again once,
@@ -726,7 +726,8 @@ class ProgressProjection:
     # day an item was made and a cycle closed are the tenant's, in its time zone; 10: a
     # progress exactly on a pace threshold is on it (status_dates: a day later at risk or
     # off track, where 0.95 or 0.75 of a rounded expected progress came out past it); 11:
-    # rm_portfolio leaves an archived objective's key results (and check-ins) out
+    # rm_portfolio leaves an archived objective's key results (and check-ins) out; 12: an
+    # objective's, a cycle's and a portfolio's progress are rounded once (last digits move)
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

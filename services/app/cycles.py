@@ -171,6 +171,14 @@ def _one_line(text: str) -> str:
 
 
 Scores = dict[UUID, Decimal]
+SAME_WITHIN = Decimal("1E-26")
+"""How near a stored score must be to what it is worked out from to be that: a score closed
+before progress.objective_progress rounded once may differ from it in its last digits."""
+
+
+def _made_of(stored: Decimal, worked_out: Decimal) -> bool:
+    """Whether an objective's stored score is the one its parts give (not set by hand)."""
+    return abs(stored - worked_out) <= SAME_WITHIN
 
 
 class _Scoring:
@@ -226,7 +234,7 @@ class _Scoring:
                 continue  # not scored, or the one just set by hand
             for roll_up in (True, False):  # False: a cycle closed when close rolled none up
                 was = self._score(objective, kr_before, before, roll_up=roll_up)
-                if before[key] == was:
+                if was is not None and _made_of(before[key], was):
                     score = self._score(objective, kr_after, now, roll_up=roll_up)
                     if score is not None and score != was:
                         now[key] = score

@@ -116,3 +116,40 @@ async def test_a_relative_target_refused_names_the_percentage(
         ("target_percent", "unchanged")
     ]
     assert await system.store.head(side.tenant.id) == head
+
+
+async def test_an_objective_exactly_on_a_band_s_edge_is_in_it_before_and_after_the_close(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """Key results at 1/5, 21/22 and 1/22 make an objective of exactly 0.4: its progress
+    reads "0.4" and, closed, its score is 0.4, amber (it was 0.3999…97: red, shown 0.39)."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "secret-band", "21")
+    base, auth = f"/api/v1/tenants/{side.tenant.id}", side.auth("consultancy_admin")
+    made = await client.post(
+        f"{base}/objectives", headers=auth,
+        json={"cycle_id": str(ids.cycle_id), "title": "Crescere", "owner": "user:anna"},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    goal = made.json()["id"]
+    for target, value in ((5, 1), (22, 21), (22, 1)):
+        kr = await client.post(
+            f"{base}/key-results", headers=auth,
+            json={"objective_id": goal, "title": f"{value} di {target}", "kind": "increase",
+                  "start": 0, "target": target},
+        )  # fmt: skip
+        assert kr.status_code == 201, kr.text
+        await checked_in(client, side, kr.json()["id"], str(value), "2027-03-01")
+
+    async def objective(position: str) -> dict[str, Any]:
+        tree = await client.get(f"{base}/progress", headers=auth, params={"min_position": position})
+        assert tree.status_code == 200, tree.text
+        (node,) = [o for o in tree.json()["cycles"][0]["objectives"] if o["objective_id"] == goal]
+        return dict(node)
+
+    before = await objective(str(await system.store.head(side.tenant.id)))
+    assert before["progress"] == "0.4"
+    closed = await client.post(f"{base}/cycles/{ids.cycle_id}/close", headers=auth)
+    assert closed.status_code == 200, closed.text
+    after = await objective(closed.headers["X-OKR-Position"])
+    assert (after["score"], after["score_band"]) == ("0.4", "amber")

@@ -19,6 +19,7 @@ from domain.progress import (
     raw_progress,
     relative_target,
     score_band,
+    score_shown,
     shown_progress,
     status,
 )
@@ -72,6 +73,21 @@ def test_objective_efficienza_operativa_is_0_375() -> None:
 def test_objective_uses_clamped_progress_and_weights() -> None:
     """A beaten KR cannot carry a lagging one: 1.25 counts as 1."""
     assert objective_progress([(D(3), D("1.25")), (D(1), D(-2))]) == D("0.75")
+
+
+def test_a_mean_exactly_on_a_band_s_edge_is_on_it() -> None:
+    """Guardrails met 1 of 5, 21 of 22 and 1 of 22 days are 0.4 together, amber; 5/6, 1/2
+    and 7/12 weighted 5, 1 and 4 are 0.7, green. Each part is rounded to 28 digits, and
+    summed at 28 digits the mean came a digit short: 0.39 red, 0.69 amber."""
+    amber = objective_progress(
+        [(D(1), guardrail_score(m, n)) for m, n in ((1, 5), (21, 22), (1, 22))]
+    )
+    green = objective_progress(
+        [(D(w), guardrail_score(m, n)) for w, m, n in ((5, 5, 6), (1, 1, 2), (4, 7, 12))]
+    )
+    assert (amber, score_band(amber), score_shown(amber)) == (D("0.4"), Health.AMBER, D("0.40"))
+    assert (green, score_band(green), score_shown(green)) == (D("0.7"), Health.GREEN, D("0.70"))
+    assert objective_progress([(D(1), D(1) / 3)]) == D("0.3333333333333333333333333333")
 
 
 def test_key_result_without_check_in_counts_as_zero() -> None:

@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
+from domain.progress import score_shown
 from services.app import Context, OKRApplication, Written
 from services.bootstrap import System
 
@@ -137,3 +138,64 @@ async def test_a_parent_scored_as_close_used_to_follows_its_own_key_results(
         ctx, cycle.item_id, item_id=own, score=D("0.7"), reason="ricontato"
     )
     assert (await app.cycles.get(ctx, cycle.item_id)).objective_scores[parent.item_id] == D("0.7")
+
+
+async def three_key_results_at_two_fifths(
+    app: OKRApplication, ctx: Context, cycle_id: uuid.UUID
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """An objective whose key results stand at 1/5, 21/22 and 1/22: exactly 0.4 together."""
+    goal = await app.objectives.create(ctx, cycle_id=cycle_id, title="Crescere", owner="anna")
+    krs = []
+    for title, target, value in (("Contratti", 5, 1), ("Clienti", 22, 21), ("Rinnovi", 22, 1)):
+        kr = await app.key_results.create(
+            ctx, objective_id=goal.item_id, title=title, owner="anna", kind="increase",
+            start=0, target=D(target),
+        )  # fmt: skip
+        await app.key_results.record_check_in(ctx, kr.item_id, value=D(value), on=date(2027, 3, 1))
+        krs.append(kr.item_id)
+    return goal.item_id, krs
+
+
+async def test_an_objective_scored_exactly_on_a_band_s_edge_is_in_that_band(
+    system: System,
+) -> None:
+    """1/5, 21/22 and 1/22 are 0.4 together, amber's first score: summed as 0.2, 0.9545…5
+    and 0.04545…5 (28 digits each), the objective closed at 0.3999…97, which shows as 0.39
+    and red. It closes at 0.4, amber, as its progress stood before the close."""
+    from services.read import progress_as_of
+
+    app, ctx, cycle = await an_active_quarter(system)
+    goal, _ = await three_key_results_at_two_fifths(app, ctx, cycle.item_id)
+    await app.cycles.close(ctx, cycle.item_id)
+
+    closed = await app.cycles.get(ctx, cycle.item_id)
+    assert closed.objective_scores[goal] == D("0.4")
+    tree = await progress_as_of(system.repository, ctx.tenant_id, today=date(2027, 4, 1))
+    (node,) = tree.cycles[0].objectives
+    assert (node.progress, node.score, node.score_band) == (D("0.4"), D("0.4"), "amber")
+    assert score_shown(node.score) == D("0.40")
+
+
+async def test_a_score_closed_a_digit_off_still_follows_its_key_results(
+    system: System,
+) -> None:
+    """An objective closed before the mean was rounded once kept 0.3999…97 for 0.4: it is
+    what its key results made it, not a score set by hand, so one of them rescored to 0.5
+    still carries it, to 0.5, in the same append."""
+    app, ctx, cycle = await an_active_quarter(system)
+    goal, krs = await three_key_results_at_two_fifths(app, ctx, cycle.item_id)
+    scores = {kr: (await app.key_results.get(ctx, kr)).score for kr in krs}
+    closing = await app.cycles.get(ctx, cycle.item_id)
+    closing.close(
+        key_result_scores=scores,
+        objective_scores={goal: D("0.3999999999999999999999999997")},
+        closed_by="user:anna",
+    )
+    await app.cycles.save(ctx, closing)
+
+    written = await app.cycles.adjust_score(
+        ctx, cycle.item_id, item_id=krs[0], score=D("0.5"), reason="contratto firmato dopo"
+    )
+
+    assert len(written.positions) == 2
+    assert (await app.cycles.get(ctx, cycle.item_id)).objective_scores[goal] == D("0.5")

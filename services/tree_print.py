@@ -113,4 +113,11 @@ def _key_result(kr: KeyResultNode, depth: int, scored: bool) -> str:
     )
     if scored:
         line += f" {score(kr.score, kr.score_band):>11}"
-    return line.rstrip()
+    return line.rstrip() + over(kr.over_achievement)
+
+
+def over(value: Decimal | None) -> str:
+    """How far past its target a key result went, apart from its progress (which stops at
+    100 %), as the portal and okr diff say it: 24 h → 19.2 h at 18 h is 100.0 %, and
+    "(+25.0 % over)"."""
+    return f"  (+{percent(value)} over)" if value else ""

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from projections.progress import progress_tree
 from services.tree_print import render, score
-from tests.projections.builders import Log, fold_all, seed_efficiency
+from tests.projections.builders import Log, check_in, fold_all, seed_efficiency
 
 D = Decimal
 
@@ -40,6 +40,21 @@ def test_a_closed_cycle_shows_every_items_score_and_band() -> None:
     scored = [line for line in rest if line.rstrip().endswith(("amber", "red", "green"))]
     assert len(scored) == 5, text  # the cycle, its objective, its three key results
     assert sum(line.endswith("0.62 amber") for line in rest) == 1, text
+
+
+def test_a_beaten_target_shows_its_progress_whole_and_the_over_achievement_apart() -> None:
+    """GLOSSARY: display clamp(p) and show over-achievement separately. 24 h → 19.2 h at
+    18 h is 100 % (+25 % over): the table said 100.0 % and nothing of the 25 % past it,
+    which the API's over_achievement and the portal's "+25 % over target" and okr diff say."""
+    log = Log()
+    cycle, _, response, *_ = seed_efficiency(log)
+    check_in(log, cycle, response, "18", date(2027, 2, 16))
+
+    text = render(progress_tree(fold_all(log.records), today=date(2027, 2, 16)), "Acme")
+
+    (line,) = [line for line in text.splitlines() if "Ridurre il tempo" in line]
+    assert "  100.0 % " in line and line.endswith(" done  (+25.0 % over)"), line
+    assert not any(line.endswith("over") for line in text.splitlines() if "costi" in line)
 
 
 def test_an_as_of_before_anything_says_so() -> None:

@@ -733,6 +733,51 @@ async def test_a_consultancy_sees_its_portfolio(client: httpx.AsyncClient, world
     assert Decimal(entries[str(world.a.tenant.id)]["progress"]) >= 0
 
 
+async def test_the_portfolio_leaves_out_an_archived_objective_s_key_results(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """Archiving an objective takes its key results out of the client's tree: the
+    portfolio counted them still (its key results, statuses and overdue check-ins), so a
+    consultancy read an off-track key result its client's own page no longer showed."""
+    side = await a_side(system, token_settings(api_settings), SharedIds(), "secret-x", "21")
+    base, auth = f"/api/v1/tenants/{side.tenant.id}", side.auth("client_admin")
+    cycle = (await client.get(f"{base}/cycles", headers=auth)).json()["items"][0]["cycle_id"]
+    made = await client.post(
+        f"{base}/objectives", headers=auth, json={"cycle_id": cycle, "title": "Abbandonato"}
+    )
+    objective = made.json()["id"]
+    kr = await client.post(
+        f"{base}/key-results", headers=auth,
+        json={"objective_id": objective, "title": "Mai", "kind": "increase", "start": 0,
+              "target": 100},
+    )  # fmt: skip
+    await client.post(
+        f"{base}/key-results/{kr.json()['id']}/check-ins", headers=auth,
+        json={"value": 1, "on": "2027-01-05"},
+    )  # fmt: skip
+    archived = await client.post(
+        f"{base}/objectives/{objective}/archive", headers=auth, json={"reason": "superato"}
+    )
+    assert archived.status_code in (200, 201), archived.text
+    params = {"today": "2027-02-15", "min_position": archived.headers["x-okr-position"]}
+    tree = (await client.get(f"{base}/progress", headers=auth, params=params)).json()
+    shown = [k for c in tree["cycles"] for o in c["objectives"] for k in o["key_results"]]
+
+    portfolio = await client.get(
+        f"/api/v1/consultancies/{side.consultancy.id}/portfolio",
+        headers=side.auth("consultancy_admin"), params={"today": "2027-02-15"},
+    )  # fmt: skip
+
+    [summary] = [e["summary"] for e in portfolio.json()]
+    statuses = ("not_started", "on_track", "at_risk", "off_track", "done")
+    assert summary["key_results"] == len(shown) == 1
+    assert {s: summary[s] for s in statuses} == {
+        s: sum(k["status"] == s for k in shown) for s in statuses
+    }
+    assert summary["stale_key_results"] == sum(k["stale"] for k in shown) == 1
+    assert summary["progress"] == tree["cycles"][0]["progress"]
+
+
 async def test_lists_page_with_cursors(client: httpx.AsyncClient, world: World) -> None:
     """Key results one by one: each page after the last, none twice, then the end."""
     await fresh_key_result(client, world)

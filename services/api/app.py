@@ -32,6 +32,7 @@ from services.api.problems import EXCEPTION_HANDLERS
 from services.api.queries import learn_query_names, refuse_unknown_query
 from services.api.runtime import ApiRuntime, RunningProjector
 from services.api.security import BearerAuthMiddleware
+from services.api.shutdown import CutShortMiddleware
 from services.bootstrap import System
 from services.settings import Settings
 
@@ -104,7 +105,12 @@ def create_app(
     app = Litestar(
         route_handlers=[api_router(), HealthController, *extra],
         dependencies=dict(DEPENDENCIES),
-        middleware=[RequestContextMiddleware(), BearerAuthMiddleware(), IdempotencyMiddleware()],
+        middleware=[
+            CutShortMiddleware(),
+            RequestContextMiddleware(),
+            BearerAuthMiddleware(),
+            IdempotencyMiddleware(),
+        ],
         exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
         before_send=[log_response, no_sniffing, secure_cookies_over_https],
         openapi_config=openapi_config(),

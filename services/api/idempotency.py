@@ -56,6 +56,7 @@ from services.api.problems import (
     InvalidHeaderError,
     Problem,
     says_nothing,
+    send_problem,
 )
 from services.api.runtime import runtime_of
 from services.db import CONNECTION_LOST, admit_sql, connection_lost, tenant_transaction
@@ -417,14 +418,14 @@ class ApiKeeping:
         self, scope: Scope, send: Send, why: Literal["taken_over", "unavailable"]
     ) -> None:
         if why == "taken_over":
-            await _refuse(scope, send, Problem(
+            await send_problem(scope, send, Problem(
                 type="/problems/idempotency-in-progress", title="Request still in progress",
                 status=409, instance=scope["path"],
                 detail="a retry with this Idempotency-Key took this request over: it runs there",
                 errors=[FieldProblem("Idempotency-Key", "in_progress", "taken over by a retry")],
             ))  # fmt: skip
         else:
-            await _refuse(scope, send, Problem(
+            await send_problem(scope, send, Problem(
                 type="/problems/database-unavailable", title="Service unavailable", status=503,
                 detail=UNAVAILABLE, instance=scope["path"],
                 errors=[FieldProblem(None, "database_unavailable", UNAVAILABLE)],
@@ -553,17 +554,6 @@ def _kept(
     if any(name == "cache-control" and "no-store" in value for name, value in headers):
         return _shown_once(scope, kept)
     return start["status"], kept, body
-
-
-async def _refuse(scope: Scope, send: Send, problem: Problem) -> None:
-    """A problem answered here, with Retry-After, as the app would answer it (a 409 in use,
-    a 503 database out of reach): raised here, after the app's answer was made and held,
-    it reached the client as a bare 500."""
-    body = msgspec.json.encode(problem)
-    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"retry-after", b"1"),
-               (b"content-length", str(len(body)).encode())]  # fmt: skip
-    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _shown_once(

@@ -19,6 +19,7 @@ import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import Scope, Send
 
 from domain.errors import (
     ArchivedError,
@@ -75,6 +76,18 @@ class Problem(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
     detail: str
     instance: str | None = None
     errors: list[FieldProblem] = msgspec.field(default_factory=list)
+
+
+async def send_problem(scope: Scope, send: Send, problem: Problem) -> None:
+    """A problem answered by a middleware itself, with Retry-After, as the app would answer
+    it (a 409 in use, a 503 database out of reach or a request cut short): raised there,
+    after the app's answer was made and held, or once the app was cancelled, it reached the
+    client as a bare 500."""
+    body = msgspec.json.encode(problem)
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"retry-after", b"1"),
+               (b"content-length", str(len(body)).encode())]  # fmt: skip
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 class ApiError(Exception):

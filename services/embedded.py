@@ -24,7 +24,12 @@ Start, in order (under the lock):
   nothing; if the owner is dead (it was SIGKILLed), we adopt the server and stop it at exit.
 - `postmaster.pid` names a dead process (or one that is not our postgres) -> wait for any
   leftover backends of the dead server to exit, remove the stale file, start fresh.
-- no PG_VERSION -> initdb (cold start); then `pg_ctl start -w` (warm start).
+- no PG_VERSION -> initdb (cold start); then `pg_ctl start -w` (warm start). initdb runs
+  while `<data_dir>.initdb` exists beside it: one killed midway (SIGKILL, the OOM killer,
+  a power cut: on other signals initdb empties the folder itself) leaves that file, and
+  the next start empties the data dir and runs initdb again, where a half-made cluster
+  either never started ("could not find the database system") or started without what
+  initdb had not made yet.
 
 Stop: `pg_ctl stop -m fast -w`, idempotent, only by the owning process (not by a forked
 child). Call stop() (or `await astop()`) in your shutdown; install_exit_handlers() is the
@@ -118,6 +123,7 @@ class EmbeddedPostgres:
         self.timeout = timeout
         self.last_start: StartKind | None = None
         self._lock_file = self.data_dir.with_name(self.data_dir.name + ".lock")
+        self._initdb_marker = self.data_dir.with_name(self.data_dir.name + ".initdb")
         self._bin = _find_bin_dir()
         self._env = {**os.environ, "LD_LIBRARY_PATH": _library_path(self._bin)}
         self._user: _ServerUser | None = None
@@ -276,7 +282,7 @@ class EmbeddedPostgres:
             time.sleep(0.05)
 
     def _start_server(self) -> _Postmaster:
-        cold = not (self.data_dir / "PG_VERSION").exists()
+        cold = self._initdb_marker.exists() or not (self.data_dir / "PG_VERSION").exists()
         if cold:
             self._initdb()
         self._write_settings()
@@ -297,11 +303,15 @@ class EmbeddedPostgres:
         return postmaster
 
     def _initdb(self) -> None:
-        if any(self.data_dir.iterdir()):
+        if self._initdb_marker.exists():
+            log.warning("embedded_postgres.unfinished_initdb", data_dir=str(self.data_dir))
+            self._empty_data_dir()
+        elif any(self.data_dir.iterdir()):
             raise EmbeddedPostgresError(
                 f"{self.data_dir} is not empty but holds no PostgreSQL cluster (no PG_VERSION); "
                 f"remove it or point the data dir elsewhere"
             )
+        self._initdb_marker.touch()
         result = self._run(
             "initdb",
             *("-D", str(self.data_dir), "--auth=trust", "--username=postgres"),
@@ -309,6 +319,15 @@ class EmbeddedPostgres:
         )
         if result.returncode != 0:
             raise EmbeddedPostgresError(f"initdb failed in {self.data_dir}:\n{result.stderr}")
+        self._initdb_marker.unlink()
+
+    def _empty_data_dir(self) -> None:
+        """Remove what an initdb that never finished left in the data dir."""
+        for entry in self.data_dir.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
     def _write_settings(self) -> None:
         """Write our settings file at every start; include it from postgresql.conf once."""

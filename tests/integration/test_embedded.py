@@ -244,6 +244,38 @@ def test_stale_pid_file_of_a_killed_server_is_cleared(cluster_dir: Path, launch:
         assert _query(dsn, "SELECT 1") == 1
 
 
+def test_a_cold_start_killed_during_initdb_is_made_again_at_the_next_start(
+    data_dir: Path, launch: Launch
+) -> None:
+    """The first start killed -9 while initdb ran (with the process that started it) left
+    a half-made cluster: PG_VERSION and part of the rest. The next start then failed for
+    good ("could not find the database system") or started a cluster without what initdb
+    had not made yet; it makes the cluster again, whole."""
+    child = launch(data_dir, "plain")
+    assert _wait_until(lambda: (data_dir / "PG_VERSION").exists(), timeout=30)
+    for pid in reversed(_descendants(child.pid)):  # initdb and its postgres
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    child.kill()
+    child.wait(timeout=10)
+
+    pg = EmbeddedPostgres(data_dir)
+    with pg as dsn:
+        assert pg.last_start == "initdb"
+        names = "SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database"
+        assert _query(dsn, names) == "postgres template0 template1"
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below `pid`, parents before their children."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            for child in (task / "children").read_text().split():
+                found += [int(child), *_descendants(int(child))]
+    return found
+
+
 def test_sigterm_stops_the_server_of_a_process_with_exit_handlers(
     cluster_dir: Path, launch: Launch
 ) -> None:

@@ -18,7 +18,13 @@ then twice as late up to a minute while it keeps dying within a minute; not once
 server shuts down. On a pipe of their own it tells the parent whether its projector runs
 yet (it listens, and has caught up what it found behind at its start) and which tenants
 fail and how often (a line of JSON when that changes, looked at every REPORT_EVERY
-seconds), for /readyz and /metrics.
+seconds, and every HEARTBEAT_EVERY seconds all the same), for /readyz and /metrics.
+
+A child whose event loop no longer turns (a call that never returns, a stopped process)
+projects nothing while its process lives, and was said to run for good: /readyz stayed
+ready as its tenants fell behind. Its silence tells: once it has said a first line, a child
+silent for SILENT_AFTER seconds is said not to run, and one silent for UNRESPONSIVE_AFTER
+is killed, and started again as one that died.
 """
 
 from __future__ import annotations
@@ -49,6 +55,10 @@ REPORT_MOST = 1_000
 more would not fit a metrics scrape either."""
 REPORT_LIMIT = 1 << 20
 """Bytes a report line may have, well over REPORT_MOST tenants' worth."""
+HEARTBEAT_EVERY = 1.0
+"""Seconds after which the child says what it said last again: it is alive and turning."""
+SILENT_AFTER, UNRESPONSIVE_AFTER = 10.0, 60.0
+"""Seconds of a child's silence after which it is said not to run / is killed."""
 RESTART_FIRST, RESTART_MAX = 1.0, 60.0
 """Seconds before a child that died unasked is started again, doubling while it dies."""
 HEALTHY_SECONDS = 60.0
@@ -71,13 +81,19 @@ class ProjectorProcess:
         self.exit_code: int | None = None
         """How the last child ended: 0 when it stopped by itself, minus the signal that
         killed it (None before one ended)."""
+        self._heard_at: float | None = None
+        """When (time.monotonic()) the child last said a line; None before its first."""
 
     @property
     def running(self) -> bool:
         """Whether the child is alive and its projector runs (listens, caught up), as it said:
         what `Projector.running` says in a process that runs one (readiness reports it)."""
         alive = self._child is not None and self._child.returncode is None
-        return alive and self._listening
+        return alive and self._listening and self._silent_for() < SILENT_AFTER
+
+    def _silent_for(self) -> float:
+        """Seconds since the child's last line (0 before its first)."""
+        return 0.0 if self._heard_at is None else time.monotonic() - self._heard_at
 
     @property
     def pid(self) -> int | None:
@@ -146,17 +162,34 @@ class ProjectorProcess:
             os.close(write_end)  # the child's now: the pipe ends when the child does
         if self._stopping:  # `stop` came while it was being started
             _close_stdin(child)
-        hearing = asyncio.create_task(self._hear(read_end))
+        heard = asyncio.Event()
+        hearing = asyncio.create_task(self._hear(read_end, heard))
+        watching = asyncio.create_task(self._watch(child, heard))
         try:
             self.exit_code = await child.wait()
             await hearing  # the pipe's end: the child's exit
         finally:
             hearing.cancel()
-            self.failures, self._listening = {}, False
+            watching.cancel()
+            self.failures, self._listening, self._heard_at = {}, False, None
 
-    async def _hear(self, read_end: int) -> None:
-        """Keep what the child reports until it closes its end (it exited). Read to the
-        end whatever comes: a child whose pipe fills would stop projecting."""
+    async def _watch(self, child: asyncio.subprocess.Process, heard: asyncio.Event) -> None:
+        """Kill the child once it has been silent for UNRESPONSIVE_AFTER seconds after its
+        first line (`heard`: a line came): its event loop is stuck, and it projects nothing
+        (`_keep` starts another)."""
+        await heard.wait()
+        with contextlib.suppress(TimeoutError):
+            while True:
+                heard.clear()
+                await asyncio.wait_for(heard.wait(), UNRESPONSIVE_AFTER)
+        log.error("serve.projector_unresponsive", pid=child.pid, silent=UNRESPONSIVE_AFTER)
+        with contextlib.suppress(ProcessLookupError):
+            child.kill()
+
+    async def _hear(self, read_end: int, heard: asyncio.Event) -> None:
+        """Keep what the child reports until it closes its end (it exited), setting `heard`
+        at each line. Read to the end whatever comes: a child whose pipe fills would stop
+        projecting."""
         lines = asyncio.StreamReader(limit=REPORT_LIMIT)
         transport, _ = await asyncio.get_running_loop().connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(lines), os.fdopen(read_end, "rb")
@@ -167,6 +200,8 @@ class ProjectorProcess:
                     said = json.loads(line)
                     failures = {UUID(t): int(n) for t, n in said["failures"].items()}
                     self.failures, self._listening = failures, bool(said["running"])
+                    self._heard_at = time.monotonic()
+                    heard.set()
                 except (ValueError, AttributeError, TypeError, KeyError):
                     log.warning("serve.projector_report_unreadable", line=line[:200])
         finally:
@@ -227,17 +262,18 @@ async def stop_at_end_of_stdin(stop: asyncio.Event) -> asyncio.Task[None]:
 
 
 async def report(projector: Projector, fd: int) -> None:
-    """A line of JSON on `fd` whenever what it says changes: whether the projector runs
-    (Projector.running) and its failing tenants with their attempts (REPORT_MOST at most). A pipe,
-    read by the parent's event loop: a short line never waits there for long."""
+    """A line of JSON on `fd` whenever what it says changes, and every HEARTBEAT_EVERY
+    seconds: whether the projector runs (Projector.running) and its failing tenants with
+    their attempts (REPORT_MOST at most). A pipe, read by the parent's event loop: a short
+    line never waits there for long."""
     with os.fdopen(fd, "w", buffering=1) as out:  # a line at a time
-        said = None
+        said, at = None, 0.0
         while True:
             longest = sorted(projector.failures.items(), key=lambda f: -f[1])[:REPORT_MOST]
             now = {"running": projector.running, "failures": {str(t): n for t, n in longest}}
-            if now != said:
+            if now != said or time.monotonic() - at >= HEARTBEAT_EVERY:
                 out.write(json.dumps(now) + "\n")
-                said = now
+                said, at = now, time.monotonic()
             await asyncio.sleep(REPORT_EVERY)
 
 

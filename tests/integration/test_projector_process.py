@@ -95,3 +95,34 @@ async def test_a_projector_process_that_dies_once_the_server_shuts_down_is_not_s
         assert process.exit_code == -signal.SIGKILL
     finally:
         await process.stop(10.0)
+
+
+async def test_a_projector_process_that_stops_answering_is_said_not_to_run_then_replaced(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child whose event loop no longer turns (stopped here; a call that never returns
+    alike) projects nothing while its process lives: it was said to run for good, and
+    /readyz stayed ready as its tenants fell behind. Silent for SILENT_AFTER it is said
+    not to run, for UNRESPONSIVE_AFTER it is killed and another started, which projects."""
+    monkeypatch.setattr(projector_process, "RESTART_FIRST", 0.1)
+    monkeypatch.setattr(projector_process, "SILENT_AFTER", 3.0)
+    monkeypatch.setattr(projector_process, "UNRESPONSIVE_AFTER", 6.0)
+    tenant = await a_tenant_with_history(fresh, check_ins=1)
+    process = ProjectorProcess(fresh.app_dsn)
+    process.start()
+    try:
+        await until(lambda: process.running)
+        first = process.pid
+        assert first is not None
+        await asyncio.sleep(4.0)  # unchanged, it says so again: past SILENT_AFTER, it runs
+        assert process.running
+        os.kill(first, signal.SIGSTOP)
+        await until(lambda: not process.running)
+        assert process.pid == first  # its process lives: it is said not to run all the same
+        await until(lambda: process.running and process.pid != first, within=30)
+        assert process.exit_code == -signal.SIGKILL
+        (kr, _) = await key_result_ids(fresh, tenant)
+        written = await a_check_in(fresh, tenant, kr, 64, date(2027, 2, 11))
+        assert await wait_for_position(fresh.pool, tenant, written.position, within=20)
+    finally:
+        await process.stop(10.0)

@@ -19,6 +19,8 @@ import contextlib
 import dataclasses
 import os
 import secrets
+import signal
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -51,19 +53,34 @@ from tenants.tokens import purge_refresh_tokens
 SECRET_FILE = PROJECT_ROOT / ".okr" / "jwt-secret"
 PROJECTOR_STOP_SECONDS = 15.0
 HOUSEKEEPING_SECONDS = 3600.0
+SAME_CTRL_C = 1.0
+"""Seconds within which a SIGINT after the first signal is the same interrupt (GracefulServer)."""
 log = structlog.get_logger("okr.serve")
 
 
 class GracefulServer(uvicorn.Server):
     """uvicorn, minus re-raising the signal after its shutdown: we still have to stop the
     projector and the database, in that order, and then exit normally. `on_exit` hears of
-    the signal at once (the projector's process is not started again from then on)."""
+    the signal at once (the projector's process is not started again from then on).
+
+    A SIGINT within SAME_CTRL_C seconds of the signal that began the shutdown is the same
+    interrupt: with no terminal (an IDE's run, a process manager, CI), `uv run` (so `python3
+    dev.py serve` too) passes on to its child the SIGINT its process group got, which the
+    child got already. uvicorn took that second one for an impatient user's and quit at
+    once: no request under way let finish, no lifespan shutdown. One sent again later
+    still quits at once."""
 
     def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
         super().__init__(config)
         self.on_exit = on_exit
+        self._exit_began: float | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        now = time.monotonic()
+        if self._exit_began is None:
+            self._exit_began = now
+        elif sig == signal.SIGINT and now - self._exit_began < SAME_CTRL_C:
+            return
         self.on_exit()
         super().handle_exit(sig, frame)
         self._captured_signals.clear()

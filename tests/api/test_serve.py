@@ -191,3 +191,58 @@ async def test_a_login_the_database_refuses_is_503_until_it_is_let_in_again(
     finally:
         await admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC, okr_app')
         await admin.close()
+
+
+@pytest.mark.slow
+async def test_a_sigint_passed_on_by_uv_lets_the_requests_under_way_finish(
+    databases: DatabaseFactory,
+) -> None:
+    """A SIGINT to the process group of `python3 dev.py serve` (or `uv run okr serve`)
+    with no terminal (an IDE, a process manager) reaches okr serve twice: its own, and the
+    one uv passes on. uvicorn took the second for an impatient user's and quit at once,
+    cutting the requests under way; both are one interrupt: a request whose body is still
+    coming is let finish, and answered."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": await databases.create(),
+        "OKR_JWT_SECRET": JWT_SECRET,
+        "OKR_ADMIN_EMAIL": "root@okr.example",
+        "OKR_ADMIN_PASSWORD": "a long admin password",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "serve", "--port", str(port),
+        cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await until_ready(client)
+            signed = await client.post(
+                "/api/v1/auth/token",
+                json={"email": "root@okr.example", "password": "a long admin password"},
+            )
+        body = b'{"name": "Studio Ctrl-C"}'
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /api/v1/consultancies HTTP/1.1\r\nhost: okr\r\n"
+            b"content-type: application/json\r\nauthorization: Bearer "
+            + signed.json()["access_token"].encode()
+            + b"\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n" + body[:10]
+        )  # fmt: skip
+        await writer.drain()
+        await asyncio.sleep(0.5)  # under way: uvicorn has its headers, the app awaits its body
+        process.send_signal(signal.SIGINT)  # the group's
+        await asyncio.sleep(0.05)  # (two pending at once would be one)
+        process.send_signal(signal.SIGINT)  # uv's, passed on
+        await asyncio.sleep(3.0)  # (the projector stopped, the pool closed, had it quit)
+        writer.write(body[10:])
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 20)
+        writer.close()
+        assert status_line.split()[1] == b"201", status_line
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -7,8 +7,8 @@ in ``.okr/jwt-secret``. With DATABASE_URL, OKR_JWT_SECRET must be set. On an emp
 OKR_ADMIN_EMAIL / OKR_ADMIN_PASSWORD make the platform admin.
 
 Shutdown on SIGTERM or Ctrl-C, in order: uvicorn stops accepting and lets in-flight requests
-finish, the projector's process commits (or rolls back) its pass and exits, the pool closes,
-the embedded server stops.
+finish, a purge under way is cancelled (rolled back), the projector's process commits (or
+rolls back) its pass and exits, the pool closes, the embedded server stops.
 """
 
 from __future__ import annotations
@@ -195,7 +195,8 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def housekeeping(system: System, settings: Settings, stop: asyncio.Event) -> None:
-    """Every hour: drop expired idempotency keys, refresh tokens and sign-in attempts."""
+    """Every hour: drop expired idempotency keys, refresh tokens and sign-in attempts (at
+    the start too; the shutdown cancels a purge under way)."""
     ttl = timedelta(hours=settings.idempotency_ttl_hours)
     while not stop.is_set():
         try:
@@ -227,6 +228,8 @@ async def _serve(args: argparse.Namespace, settings: Settings, system: System) -
         await GracefulServer(config, projector.stopping if projector else lambda: None).serve()
     finally:
         stop.set()
-        await chores
+        chores.cancel()  # a purge under way rolls back, to be done at the next start: one
+        with contextlib.suppress(asyncio.CancelledError):  # waiting on a lock held the
+            await chores  # shutdown for as long (an hour at most), the projector running
         if projector is not None:
             await projector.stop(PROJECTOR_STOP_SECONDS)

@@ -206,8 +206,8 @@ async def housekeeping(system: System, settings: Settings, stop: asyncio.Event) 
             tokens = await purge_refresh_tokens(system.pool)
             attempts = await LoginRateLimiter(system.pool).purge()
             log.info("serve.housekeeping", keys=keys, tokens=tokens, attempts=attempts)
-        except (asyncpg.PostgresError, OSError) as error:
-            log.warning("serve.housekeeping_failed", error=str(error))
+        except Exception as error:  # a chore: whatever failed is tried again next hour,
+            log.warning("serve.housekeeping_failed", error=repr(error))  # never ends it
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), HOUSEKEEPING_SECONDS)
 

@@ -16,7 +16,7 @@ import pytest
 
 from services import demo_data as d
 from services.bootstrap import System, bootstrap
-from services.serve import ensure_demo, ensure_platform_admin
+from services.serve import ensure_demo, ensure_platform_admin, housekeeping
 from services.settings import PROJECT_ROOT, Settings
 from tenants import directory, memberships
 from tenants.api_keys import list_api_keys, revoke_api_key
@@ -278,3 +278,17 @@ async def test_sigterm_does_not_wait_for_a_purge_held_up_by_a_lock(
             process.kill()
             await process.wait()
         await holder.close()
+
+
+async def test_housekeeping_outlives_any_failure_of_its_purge(fresh: System) -> None:
+    """The hourly purge caught only PostgreSQL's and the network's errors: any other (a
+    closed pool's InterfaceError, say) ended the chore for the life of the process, and
+    the shutdown, awaiting it, raised before the projector was stopped. Such a failure is
+    logged, the chore goes on to its next hour and ends when told."""
+    await fresh.pool.close()
+    stop = asyncio.Event()
+    chore = asyncio.create_task(housekeeping(fresh, fresh.settings, stop))
+    await asyncio.sleep(0.2)
+    assert not chore.done()  # failed once, waiting for its next hour
+    stop.set()
+    await asyncio.wait_for(chore, 5)

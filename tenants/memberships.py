@@ -188,8 +188,9 @@ async def may_add_account(
     conn: Conn, user_id: UUID, inviter: UUID | None, tenant_id: UUID | None
 ) -> None:
     """AccountBeyondReachError unless `inviter` may give this existing account a role: they
-    manage all it reaches (or it reaches nothing), or are a platform admin (migration
-    0020). An account already of `tenant_id` is left to the insert's "already a member"."""
+    manage all it reaches (one that reaches nothing now: all it ever reached, migration
+    0026), or are a platform admin (migration 0020). An account already of `tenant_id` is
+    left to the insert's "already a member"."""
     if tenant_id is not None and await conn.fetchval(
         "SELECT true FROM memberships WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
     ):

@@ -330,8 +330,9 @@ class AccessCommands(Commands):
 
     async def erase_tenant(self, tenant_id: UUID, confirm: str, actor: str) -> ErasedTenant:
         """Erase a suspended tenant for good (directory.erase_tenant), with the accounts of
-        everyone its log names who reaches nothing else: a member removed before the erase
-        is named only there (in payloads its key alone reads)."""
+        everyone its log names who reaches nothing else, nor was reached by another tenant
+        or a consultancy (migration 0026): a member removed before the erase is named only
+        there (in payloads its key alone reads)."""
         store = self.repository.store
         head = await store.head(tenant_id)  # (the erase refuses if the log moves past it)
         named = _user_ids(await read.named_people(self.repository, tenant_id))

@@ -284,3 +284,30 @@ async def test_a_member_removed_before_the_erase_is_named_by_the_export_and_eras
         assert await conn.fetchval("SELECT count(*) FROM users WHERE email = $1", mario) == 0
     finally:
         await conn.close()
+
+
+async def test_an_erase_keeps_an_account_another_tenant_reached(
+    client: httpx.AsyncClient, world: World, admin_dsn: str
+) -> None:
+    """A person two companies had, both of which removed them: erasing one took their
+    account, though the other's history names them (it then shows "someone", and its
+    email was anyone's to take). The erase keeps it; the other company invites it again."""
+    admin = world.a.auth("consultancy_admin")
+    nina = an_email("nina")
+    tenants = [UUID(await a_new_tenant(client, world)) for _ in range(2)]
+    for tenant in tenants:
+        invited = await client.post(f"/api/v1/tenants/{tenant}/users", headers=admin, json={
+            "email": nina, "display_name": "Nina", "role": "client_member"})  # fmt: skip
+        nina_id = invited.json()["user_id"]
+        removed = await client.delete(f"/api/v1/tenants/{tenant}/users/{nina_id}", headers=admin)
+        assert removed.status_code == 204
+    lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenants[0]}"
+    slug = (await client.post(f"{lifecycle}/suspend", headers=admin)).json()["slug"]
+
+    erased = await client.post(f"{lifecycle}/erase", headers=admin, json={"confirm": slug})
+
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["people"] == 0
+    again = await client.post(f"/api/v1/tenants/{tenants[1]}/users", headers=admin, json={
+        "email": nina, "display_name": "Nina", "role": "client_member"})  # fmt: skip
+    assert again.json()["user_id"] == nina_id

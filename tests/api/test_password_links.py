@@ -452,3 +452,36 @@ async def test_a_client_admin_cannot_add_another_client_s_person(
     assert {m["email"] for m in listed.json()["items"]}.isdisjoint({pending_email, settled_email})
     assert (await set_password(client, token, PASSWORD)).status_code == 204
     assert await sign_in(client, pending_email, PASSWORD) == 200
+
+
+async def test_a_person_another_company_removed_is_not_another_tenant_s_to_take(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A company removes a person who had not chosen a password yet: their account reaches
+    nothing. Any other client's admin could add that email, read the name the company gave
+    it, make it a password link and set its password (the email theirs for good: the
+    company got 409 inviting it again). Now 409 `beyond`, as for an account that reaches
+    something, telling nothing; the company that had them invites them again."""
+    tenant, _, inviter = await a_tenant_with_a_client_admin(client, world)
+    first, _, their_admin = await a_tenant_with_a_client_admin(client, world)
+    gone, email = await invite(client, first, their_admin, "dormiente", "client_member")
+    removed = await client.delete(f"/api/v1/tenants/{first}/users/{gone}", headers=their_admin)
+    assert removed.status_code == 204
+
+    taken = await client.post(
+        f"/api/v1/tenants/{tenant}/users", headers=inviter,
+        json={"email": email, "display_name": "Chi?", "role": "client_admin"},
+    )  # fmt: skip
+
+    assert refusal(taken) == (409, "email", "beyond")
+    assert "dormiente" not in taken.text
+    listed = await client.get(f"/api/v1/tenants/{tenant}/users", headers=inviter)
+    assert email not in {m["email"] for m in listed.json()["items"]}
+    again = await client.post(
+        f"/api/v1/tenants/{first}/users", headers=their_admin,
+        json={"email": email, "display_name": "dormiente", "role": "client_member"},
+    )  # fmt: skip
+    assert again.status_code == 201, again.text
+    assert again.json()["user_id"] == gone
+    link = await link_for(client, first, their_admin, gone)
+    assert (await set_password(client, link.json()["token"], PASSWORD)).status_code == 204

@@ -175,7 +175,8 @@ async def test_an_account_is_added_only_by_who_manages_all_it_reaches(
     a role unasked and told the inviter its name and whether it had a password. Another
     client's admin (or an API key, inviter None) is refused, naming the email, the same way
     whatever the account reaches, and nothing is added; an account that reaches nothing (a
-    person removed, invited again) is added; so is any, by a platform admin."""
+    person removed) is added again where it was (an API key of its tenant), not by another
+    client's admin; any, by a platform admin."""
     firm = await a_consultancy(pool)
     home, other = await a_tenant(pool, firm), await a_tenant(pool, firm, "Beta Srl")
     anna, email = await a_user(pool, "anna"), an_email("giulia")
@@ -189,7 +190,9 @@ async def test_an_account_is_added_only_by_who_manages_all_it_reaches(
         assert "Giulia" not in str(refused.value)
     assert [m.user_id for m in await list_members(pool, other.id)] == [anna.id]
     await remove_membership(pool, home.id, giulia.user_id)
-    back = await invite_member(pool, home.id, email, "G", Role.CLIENT_ADMIN, anna.id)
+    with pytest.raises(AccountBeyondReachError):
+        await invite_member(pool, other.id, email, "G", Role.CLIENT_ADMIN, anna.id)
+    back = await invite_member(pool, home.id, email, "G", Role.CLIENT_ADMIN, None)
     assert back.user_id == giulia.user_id
     root = await a_user(pool, "root")
     await make_platform_admin(admin, root.id)

@@ -16,6 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 MAX_SESSION_HOURS = 24 * 366
+MIN_METRICS_TOKEN = 16
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ class Settings:
     (OKR_SECURE_COOKIES: set it behind a proxy that terminates TLS and does not say so;
     an answer to a request that came over HTTPS sets them Secure anyway)."""
 
+    metrics_token: str | None = None
+    """Bearer token /metrics asks for (OKR_METRICS_TOKEN): with it, the figures of each
+    tenant; None: /metrics answers anyone, with figures over all tenants only."""
+
     def __post_init__(self) -> None:
         """Each number within what it can mean, and a JWT secret long enough to sign with, or a
         ValueError naming its variable before anything starts (a batch of 0 events, or a poll
@@ -134,6 +139,11 @@ class Settings:
         if 0 < secret_bytes < MIN_SECRET_BYTES:  # else `okr serve` migrated, then failed
             raise ValueError(
                 f"OKR_JWT_SECRET: expected {MIN_SECRET_BYTES} bytes or more, not {secret_bytes}"
+            )
+        if self.metrics_token is not None and len(self.metrics_token.encode()) < MIN_METRICS_TOKEN:
+            raise ValueError(
+                f"OKR_METRICS_TOKEN: expected {MIN_METRICS_TOKEN} bytes or more, not"
+                f" {len(self.metrics_token.encode())}"
             )
         if self.session_hours > MAX_SESSION_HOURS:  # beyond it, a timedelta overflows
             raise ValueError(
@@ -188,6 +198,7 @@ class Settings:
             ready_max_lag=_whole(env, "OKR_READY_MAX_LAG", defaults.ready_max_lag),
             session_hours=_number(env, "OKR_SESSION_HOURS", defaults.session_hours),
             secure_cookies=env.get("OKR_SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
+            metrics_token=env.get("OKR_METRICS_TOKEN") or None,
             admin_email=env.get("OKR_ADMIN_EMAIL") or None,
             admin_password=env.get("OKR_ADMIN_PASSWORD") or None,
         )

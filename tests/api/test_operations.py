@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 
 import httpx
+import pytest
 from litestar import Litestar
 from structlog.testing import capture_logs
 
+from services.api import create_app
 from services.api.pagination import MAX_POSITION
 from services.bootstrap import System
 from services.projector.worker import Projector
+from services.settings import Settings
 from tenants.users import create_user
 from tests.api.builders import World, an_email
+from tests.api.test_tenancy import bearer
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
@@ -44,35 +49,73 @@ async def test_not_ready_while_the_projector_started_with_the_api_does_not_run(
     assert (await client.get("/readyz")).status_code == 200
 
 
-async def test_metrics_in_prometheus_text(client: httpx.AsyncClient, world: World) -> None:
-    """Request counts by route and status, and the projector lag of each tenant."""
+METRICS_TOKEN = "a-metrics-token-for-tests"
+
+
+async def test_metrics_in_prometheus_text_name_no_tenant_without_a_token(
+    client: httpx.AsyncClient, world: World, projector: Projector
+) -> None:
+    """Request counts by route and status, and the projector's lag over all tenants, to any
+    scraper; never a tenant's id (anyone who reached /metrics learnt every tenant's id and
+    how busy it is), nor one the projector cannot apply: how many."""
     await client.get(
         f"/api/v1/tenants/{world.a.tenant.id}/progress", headers=world.a.auth("client_viewer")
     )
-    metrics = await client.get("/metrics")
+    stuck = uuid.uuid4()
+    projector.failures[stuck] = 3
+    try:
+        metrics = await client.get("/metrics")
+    finally:
+        del projector.failures[stuck]
     assert metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     text = metrics.text
     assert (
         'okr_http_requests_total{method="GET",route="/api/v1/tenants/{tenant_id}/progress",status="200"}'
         in text
     )
-    assert f'okr_projector_lag_events{{tenant_id="{world.a.tenant.id}"}}' in text
     assert "okr_http_request_duration_seconds_bucket" in text
+    assert 'okr_projector_max_lag_events{projection="progress"}' in text
+    assert "\nokr_projector_lagging_tenants " in text
+    assert "\nokr_projector_failing_tenants 1\n" in text
+    assert "tenant_id=" not in text
+    assert str(world.a.tenant.id) not in text and str(stuck) not in text
 
 
-async def test_metrics_name_the_tenants_the_projector_cannot_apply(
-    client: httpx.AsyncClient, projector: Projector
+async def test_metrics_with_a_token_go_to_its_holder_alone_tenant_by_tenant(
+    system: System, api_settings: Settings, projector: Projector, world: World
 ) -> None:
-    """A tenant whose rows do not decode shows with its failed passes in a row, and goes
-    once a pass of it succeeds."""
-    stuck = uuid.uuid4()
-    projector.failures[stuck] = 3
-    try:
-        text = (await client.get("/metrics")).text
-        assert f'okr_projector_failing_attempts{{tenant_id="{stuck}"}} 3\n' in text
-    finally:
-        del projector.failures[stuck]
-    assert str(stuck) not in (await client.get("/metrics")).text
+    """With OKR_METRICS_TOKEN set, /metrics asks for it as a bearer token (401 naming
+    Authorization, without it or with another), and gives its holder the lag of each
+    tenant and the failed passes of one the projector cannot apply, which go once a pass
+    of it succeeds."""
+    settings = dataclasses.replace(api_settings, metrics_token=METRICS_TOKEN)
+    app = create_app(system, settings, projector=projector)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://okr.test"
+    ) as scraper:
+        for headers in ({}, bearer("not-the-metrics-token"), {"Authorization": "Basic eDp5"}):
+            refused = await scraper.get("/metrics", headers=headers)
+            assert refused.status_code == 401, headers
+            assert refused.json()["errors"][0]["field"] == "Authorization"
+            assert refused.headers["www-authenticate"].startswith("Bearer")
+            assert str(world.a.tenant.id) not in refused.text
+        stuck = uuid.uuid4()
+        projector.failures[stuck] = 3
+        try:
+            text = (await scraper.get("/metrics", headers=bearer(METRICS_TOKEN))).text
+            assert f'okr_projector_failing_attempts{{tenant_id="{stuck}"}} 3\n' in text
+        finally:
+            del projector.failures[stuck]
+        assert f'okr_projector_lag_events{{tenant_id="{world.a.tenant.id}"}}' in text
+        again = (await scraper.get("/metrics", headers=bearer(METRICS_TOKEN))).text
+        assert str(stuck) not in again
+
+
+def test_a_metrics_token_too_short_to_guess_is_refused() -> None:
+    """A token of a few characters is guessed: refused before anything starts, by name."""
+    with pytest.raises(ValueError, match="OKR_METRICS_TOKEN"):
+        Settings.from_env({"OKR_METRICS_TOKEN": "short"})
+    assert Settings.from_env({"OKR_METRICS_TOKEN": METRICS_TOKEN}).metrics_token == METRICS_TOKEN
 
 
 async def test_every_answer_has_a_request_id(client: httpx.AsyncClient, world: World) -> None:

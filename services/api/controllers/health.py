@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
+from typing import Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import Headers
 from litestar.openapi.datastructures import ResponseSpec
 
 from services.api.dependencies import (
@@ -13,10 +16,11 @@ from services.api.dependencies import (
 )
 from services.api.metrics import CONTENT_TYPE
 from services.api.schemas.common import Out
-from services.api.security import PUBLIC
+from services.api.security import PUBLIC, bearer_token
 from services.db import tenant_transaction
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import positions_table
+from tenants.errors import InvalidCredentialsError
 
 
 class Health(Out):
@@ -121,34 +125,67 @@ class HealthController(Controller):
         return Response(body, status_code=200 if ready else 503)
 
     @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE)
-    async def metrics(self, runtime: RuntimeDep) -> str:
-        """Requests by route and status, durations, and projector lag per tenant."""
+    async def metrics(self, runtime: RuntimeDep, request: Request[Any, Any, Any]) -> str:
+        """Requests by route and status, durations, and projector lag over all tenants; with
+        OKR_METRICS_TOKEN set, only to `Authorization: Bearer <it>` (401 otherwise), and
+        per tenant too."""
+        token = runtime.settings.metrics_token
+        if token is not None:
+            _check_metrics_token(request.headers, token)
         try:
             lag = await projector_lag(runtime.pool)
         except (asyncpg.PostgresError, OSError):
             lag = {}
         worst = worst_by_tenant(lag)
-        gauges: dict[str, tuple[str, list[tuple[dict[str, str], float]]]] = {
-            "okr_projector_lag_events": (
-                "Events the slowest read model of the tenant has still to apply.",
-                [({"tenant_id": str(t)}, float(v)) for t, v in sorted(worst.items())],
-            ),
+        failures = runtime.projector.failures if runtime.projector else {}
+        gauges: Gauges = {
             "okr_projector_max_lag_events": (
                 "Largest lag of each read model over all tenants.",
                 [({"projection": p}, float(max(v.values(), default=0))) for p, v in lag.items()],
+            ),
+            "okr_projector_lagging_tenants": (
+                "Tenants a read model of which has events still to apply.",
+                [({}, float(sum(1 for v in worst.values() if v > 0)))],
             ),
             "okr_projector_running": (
                 "1 while the projector started with this API runs.",
                 [({}, float(runtime.projector_running))],
             ),
-            "okr_projector_failing_attempts": (
-                "Failed passes in a row of a tenant whose events do not decode or fold.",
-                [
-                    ({"tenant_id": str(t)}, float(n))
-                    for t, n in sorted(
-                        (runtime.projector.failures if runtime.projector else {}).items()
-                    )
-                ],
+            "okr_projector_failing_tenants": (
+                "Tenants whose events do not decode or fold: the projector's last pass failed.",
+                [({}, float(len(failures)))],
             ),
         }
+        if token is not None:  # who the tenants are: to the token's holder alone
+            gauges |= _per_tenant(worst, failures)
         return runtime.metrics.render(gauges)
+
+
+Gauges = dict[str, tuple[str, list[tuple[dict[str, str], float]]]]
+
+
+def _per_tenant(worst: dict[UUID, int], failures: dict[UUID, int]) -> Gauges:
+    return {
+        "okr_projector_lag_events": (
+            "Events the slowest read model of the tenant has still to apply.",
+            [({"tenant_id": str(t)}, float(v)) for t, v in sorted(worst.items())],
+        ),
+        "okr_projector_failing_attempts": (
+            "Failed passes in a row of a tenant whose events do not decode or fold.",
+            [({"tenant_id": str(t)}, float(n)) for t, n in sorted(failures.items())],
+        ),
+    }
+
+
+def _check_metrics_token(headers: Headers, token: str) -> None:
+    """InvalidCredentialsError (401, naming Authorization) unless the request bears it."""
+    given = bearer_token(headers, field="Authorization")
+    if given is None:
+        raise InvalidCredentialsError(
+            "the metrics need Authorization: Bearer <OKR_METRICS_TOKEN>",
+            field="Authorization", rule="missing_token",
+        )  # fmt: skip
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise InvalidCredentialsError(
+            "not the metrics token", field="Authorization", rule="invalid_token"
+        )

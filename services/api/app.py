@@ -72,6 +72,20 @@ async def no_sniffing(message: Message, scope: Scope) -> None:
             headers["X-Content-Type-Options"] = "nosniff"
 
 
+async def not_stored(message: Message, scope: Scope) -> None:
+    """before_send hook: no cache keeps an answer of the API (a person's or a tenant's data,
+    a token) nor a problem (Cache-Control: no-store, unless the answer says its own). No
+    read revalidates with If-None-Match, so nothing is lost. Run outside the idempotency
+    middleware, which keeps an answer that says no-store itself without its body."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    path: str = scope.get("path", "")
+    problem = headers.get("content-type", "").startswith("application/problem+json")
+    if (path.startswith("/api/") or problem) and "cache-control" not in headers:
+        headers["Cache-Control"] = "no-store"
+
+
 async def secure_cookies_over_https(message: Message, scope: Scope) -> None:
     """before_send hook: a cookie set in the answer to a request that came over HTTPS
     (behind a proxy, as uvicorn's proxy headers tell it) goes back over HTTPS only, the
@@ -112,7 +126,7 @@ def create_app(
             IdempotencyMiddleware(),
         ],
         exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
-        before_send=[log_response, no_sniffing, secure_cookies_over_https],
+        before_send=[log_response, no_sniffing, not_stored, secure_cookies_over_https],
         openapi_config=openapi_config(),
         plugins=[DecimalSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,

@@ -286,3 +286,31 @@ async def a_browser_over_https_and_over_http(
     client.cookies.clear()
     plain = await client.get("http://okr.test/sign-in")
     assert "secure" not in set_cookies(plain)["okr_csrf"]
+
+
+async def test_no_cache_keeps_an_api_answer(client: httpx.AsyncClient, world: World) -> None:
+    """The API's answers (a person's grants, a tenant's goals, a token pair) and its
+    problems said nothing of caching: a shared cache or the browser's disk could keep them
+    and hand them on. Each says Cache-Control: no-store, once; a write's answer is still
+    given back whole to a retry with its Idempotency-Key, saying it too."""
+    viewer, member = world.a.auth("client_viewer"), world.a.auth("client_member")
+    tenant = f"/api/v1/tenants/{world.a.tenant.id}"
+    once = {**member, "Idempotency-Key": str(uuid.uuid4())}
+    check_in = {"value": "1", "on": "2027-02-10"}
+    path = f"{tenant}/key-results/{world.ids.key_result_id}/check-ins"
+    first = await client.post(path, headers=once, json=check_in)
+    retried = await client.post(path, headers=once, json=check_in)
+    answers = [
+        await client.get("/api/v1/auth/me", headers=viewer),
+        await client.get(f"{tenant}/progress", headers=viewer),
+        await client.post("/api/v1/auth/token", json={"email": "x@example.it", "password": "y"}),
+        await client.get("/api/v1/auth/me"),
+        await client.get(f"/api/v1/tenants/{uuid.uuid4()}/progress", headers=viewer),
+        first,
+        retried,
+    ]
+    for answer in answers:
+        said = answer.headers.get_list("cache-control")
+        assert said == ["no-store"], (answer.request.url, answer.status_code, said)
+    assert (first.status_code, retried.status_code) == (201, 201), first.text
+    assert retried.json() == first.json()

@@ -100,11 +100,13 @@ def provide_locale(request: Request[Any, Any, Any]) -> Locale:
 
 
 async def provide_form(request: Request[Any, Any, Any], portal: PortalDep) -> Form:
-    """The posted fields, once the CSRF token and the Origin are those of this site."""
+    """The posted fields, once the CSRF token and the Origin are those of this site (an
+    opaque one, `null`, of a sandboxed frame, a data: URL or a file, is no site's: its
+    pages are same-origin, Referrer-Policy same-origin, so their forms send their own)."""
     origin = request.headers.get("origin")
-    if origin and origin != "null":
+    if origin is not None:
         host = request.headers.get("host", "")
-        if urlsplit(origin).netloc != host:
+        if origin.strip() == "null" or urlsplit(origin).netloc != host:
             raise CsrfError
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}

@@ -98,6 +98,33 @@ async def test_a_viewer_has_no_form_and_a_forged_post_is_forbidden(
     assert forged.status == 403
 
 
+async def test_a_post_from_an_opaque_origin_is_forbidden(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A form posted from a sandboxed frame, a data: URL or a file says `Origin: null`: it
+    passed the Origin check as if it came from the portal. Refused (403), as a post from
+    another site is, and nothing recorded; the portal's own origin is still let through."""
+    page = await open_page()
+    await sign_in(page, d.MARCO)
+    await page.goto(f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}")
+    count = await page.locator(".check-in").count()
+    token = await page.locator("form.sign-out input[name=csrf_token]").get_attribute("value")
+    url = f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}/check-ins"
+    form = {"csrf_token": token or "", "value": "51", "on": "2026-01-02"}
+
+    for origin in ("null", "https://elsewhere.example"):
+        refused = await page.request.post(url, form=form, headers={"Origin": origin})
+        assert refused.status == 403, origin
+
+    await page.reload()
+    await expect(page.locator(".check-in")).to_have_count(count)
+    own = await page.request.post(  # a value it refuses: past the Origin check, no record
+        url, form={**form, "value": "cinquanta"}, headers={"Origin": portal.base_url}
+    )
+    assert own.status == 422, own.status
+    assert "Azione non consentita" not in await own.text()
+
+
 async def test_a_note_too_long_says_its_limit(open_page: Opener, portal: PortalServer) -> None:
     """The note takes 2,000 characters: the field stops there, and a longer one sent all
     the same is refused saying the limit (it said only "too long"), nothing recorded."""

@@ -12,7 +12,6 @@ from litestar.enums import ParamType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPIHeader,
@@ -30,6 +29,7 @@ from litestar.typing import FieldDefinition
 
 from services.api.pagination import MAX_POSITION
 from services.api.problems import ERROR_STATUSES, PROBLEM_JSON, Problem
+from services.api.schema_pages import PinnedScalarPlugin, PinnedSwaggerPlugin
 from services.api.security import PUBLIC
 
 DESCRIPTION = """\
@@ -79,7 +79,7 @@ def openapi_config(version: str = "1.0.0") -> OpenAPIConfig:
         version=version,
         description=DESCRIPTION,
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=[PinnedScalarPlugin(path="/"), PinnedSwaggerPlugin(path="/swagger")],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(

@@ -314,3 +314,22 @@ async def test_no_cache_keeps_an_api_answer(client: httpx.AsyncClient, world: Wo
         assert said == ["no-store"], (answer.request.url, answer.status_code, said)
     assert (first.status_code, retried.status_code) == (201, 201), first.text
     assert retried.json() == first.json()
+
+
+async def test_the_docs_pages_run_only_the_scripts_they_pin(client: httpx.AsyncClient) -> None:
+    """/schema loaded Scalar `@latest` (and its theme from a branch) from a CDN, /schema/swagger
+    its bundles without a hash: whatever the CDN served ran beside the docs' bearer token.
+    Each script and style is now an exact version, with its Subresource Integrity hash, and
+    fetched with CORS (without it a browser cannot check a file of another origin)."""
+    for page in ("/schema", "/schema/swagger"):
+        html = (await client.get(page)).text
+        tags = re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)=[\"']https?://[^>]*>", html)
+        assert tags, page
+        for tag in tags:
+            url = re.search(r"(?:src|href)=[\"'](https?://[^\"']+)", tag)
+            assert url is not None
+            assert re.search(r"@\d+\.\d+\.\d+/", url.group(1)), (page, tag)
+            if "rel='icon'" in tag:
+                continue  # an image: it runs nothing
+            assert re.search(r'integrity="sha384-[A-Za-z0-9+/]{64}"', tag), (page, tag)
+            assert 'crossorigin="anonymous"' in tag and tag.count("crossorigin") == 1, tag

@@ -266,8 +266,10 @@ def says_nothing(body: bytes) -> bool:
 
 
 def www_authenticate(exc: InvalidCredentialsError) -> str:
-    """The challenge of a 401: which scheme, and why the credential was refused."""
-    if exc.rule == "missing_token":
+    """The challenge of a 401: which scheme, and why the credential was refused; none
+    for a request without a bearer token (no Authorization, or another scheme's: RFC 6750,
+    3.1, gives it no error code)."""
+    if exc.rule in ("missing_token", "invalid_scheme"):
         return 'Bearer realm="okr"'
     reason = exc.message.replace('"', "'")
     return f'Bearer realm="okr", error="invalid_token", error_description="{reason}"'

@@ -42,16 +42,16 @@ SCHEMA_PATH = "/schema"
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
-def bearer_token(headers: Headers, field: str | None = None) -> str | None:
+def bearer_token(headers: Headers) -> str | None:
     """The credential of ``Authorization: Bearer <token>``, or None (InvalidCredentialsError,
-    naming `field`, for another scheme)."""
+    naming the header, for another scheme or none after Bearer)."""
     value = headers.get("authorization")
     if not value:
         return None
     scheme, _, token = value.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidCredentialsError(
-            "use Authorization: Bearer <token>", field=field, rule="invalid_scheme"
+            "use Authorization: Bearer <token>", field="Authorization", rule="invalid_scheme"
         )
     return token.strip()
 

@@ -333,3 +333,21 @@ async def test_the_docs_pages_run_only_the_scripts_they_pin(client: httpx.AsyncC
                 continue  # an image: it runs nothing
             assert re.search(r'integrity="sha384-[A-Za-z0-9+/]{64}"', tag), (page, tag)
             assert 'crossorigin="anonymous"' in tag and tag.count("crossorigin") == 1, tag
+
+
+async def test_credentials_of_another_scheme_get_a_bare_bearer_challenge(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """`Authorization: Basic …` carries no bearer token: RFC 6750 (3.1) gives such a request
+    the challenge without an error code, which told it its (non-existent) token was
+    invalid. The problem names the Authorization header and says to send a bearer token;
+    a bearer token that is wrong is still `invalid_token`."""
+    path = f"/api/v1/tenants/{world.a.tenant.id}/progress"
+    for scheme in ("Basic eDp5", "Token abc", "Bearer", "Bearer   "):
+        answer = await client.get(path, headers={"Authorization": scheme})
+        assert answer.status_code == 401, scheme
+        assert answer.headers["www-authenticate"] == 'Bearer realm="okr"', scheme
+        error = answer.json()["errors"][0]
+        assert (error["field"], error["rule"]) == ("Authorization", "invalid_scheme"), scheme
+    wrong = await client.get(path, headers=bearer("not-a-token"))
+    assert 'error="invalid_token"' in wrong.headers["www-authenticate"]

@@ -179,7 +179,7 @@ def _per_tenant(worst: dict[UUID, int], failures: dict[UUID, int]) -> Gauges:
 
 def _check_metrics_token(headers: Headers, token: str) -> None:
     """InvalidCredentialsError (401, naming Authorization) unless the request bears it."""
-    given = bearer_token(headers, field="Authorization")
+    given = bearer_token(headers)
     if given is None:
         raise InvalidCredentialsError(
             "the metrics need Authorization: Bearer <OKR_METRICS_TOKEN>",

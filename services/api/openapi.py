@@ -124,7 +124,7 @@ def error_statuses(handler: HTTPRouteHandler, path: str) -> set[int]:
             statuses |= {412}
     if path.endswith(("/auth/token", "/auth/password/change")):
         statuses |= {401, 429}
-    if path.endswith("/auth/refresh"):
+    if path.endswith("/auth/refresh") or path == "/metrics":  # (/metrics: OKR_METRICS_TOKEN)
         statuses |= {401}
     if path.startswith(API_PREFIX):  # its bearer's grants, at least, are the database's
         statuses |= {503}

@@ -99,6 +99,8 @@ async def test_metrics_with_a_token_go_to_its_holder_alone_tenant_by_tenant(
             assert refused.json()["errors"][0]["field"] == "Authorization"
             assert refused.headers["www-authenticate"].startswith("Bearer")
             assert str(world.a.tenant.id) not in refused.text
+        schema = (await scraper.get("/schema/openapi.json")).json()
+        assert "401" in schema["paths"]["/metrics"]["get"]["responses"]  # a client is told
         stuck = uuid.uuid4()
         projector.failures[stuck] = 3
         try:

@@ -122,8 +122,9 @@ class UserController(Controller):
     ) -> Response[Membership]:
         """Give a person (made without a password if new) a role in this tenant. An email
         whose account reaches more than you manage (another client's person, another
-        consultancy's) is refused 409 `beyond`, the same answer for any: a platform admin,
-        or whoever manages all it reaches, adds it."""
+        consultancy's; one that reaches nothing now, as a person removed: all it ever
+        reached) is refused 409 `beyond`, the same answer for any: a platform admin, or
+        whoever manages all it reaches, adds it."""
         inviter = principal.id if principal.kind == "user" else None
         member, position = await okr.access.invite(
             ctx, data.email, data.display_name, data.role, data.reason, inviter=inviter

@@ -15,14 +15,20 @@ from services.projector.registry import PROJECTIONS
 from services.projector.waiting import wait_for_position
 from tenants.directory import create_tenant
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
+from tests.portal.world import a_consultancy_of_its_own
 
 
-async def a_client_on_the_edges(portal: PortalServer) -> tuple[uuid.UUID, uuid.UUID]:
-    """A client of the demo's consultancy with Q1 2026 (89 days): a key result 0 → 89 at
+async def a_client_on_the_edges(
+    portal: PortalServer,
+) -> tuple[uuid.UUID, uuid.UUID, d.Person]:
+    """A client of a consultancy of its own (the portfolios other tests count stay as they
+    are) with Q1 2026 (89 days): a key result 0 → 89 at
     76, exactly 0.95 of its pace on 22 March; and Q4 2025, closed, with an objective whose
-    key results stand at 1/5, 21/22 and 1/22: exactly 0.4. Its id, and Q4 2025's."""
+    key results stand at 1/5, 21/22 and 1/22: exactly 0.4. Its id, Q4 2025's and the
+    consultancy's admin."""
     system = portal.system
-    tenant = await create_tenant(system.pool, d.CONSULTANCY_ID, f"Bordi {uuid.uuid4().hex[:6]}")
+    consultancy, admin = await a_consultancy_of_its_own(system)
+    tenant = await create_tenant(system.pool, consultancy, f"Bordi {uuid.uuid4().hex[:6]}")
     app, ctx = OKRApplication(system.repository), Context(tenant.id, "user:builder")
     for name, starts, ends in (
         ("Q4 2025", date(2025, 10, 1), date(2025, 12, 31)),
@@ -50,7 +56,7 @@ async def a_client_on_the_edges(portal: PortalServer) -> tuple[uuid.UUID, uuid.U
         assert await wait_for_position(
             system.pool, tenant.id, head, projection=projection.name, within=60
         )
-    return tenant.id, closed
+    return tenant.id, closed, admin
 
 
 async def test_the_page_says_a_status_and_a_band_exactly_on_their_edges(
@@ -59,9 +65,9 @@ async def test_the_page_says_a_status_and_a_band_exactly_on_their_edges(
     """76 of 89 on 22 March is on track that day, at risk the next, as the API says; the
     objective closed at exactly 0.4 shows 0,40 in amber. The page said "A rischio" on the
     day and 0,39 in red (a rounded expected progress, a mean summed at 28 digits)."""
-    tenant, closed = await a_client_on_the_edges(portal)
+    tenant, closed, admin = await a_client_on_the_edges(portal)
     page = await open_page()
-    await sign_in(page, d.PAOLA)
+    await sign_in(page, admin)
 
     for day, said in (("2026-03-22", "In linea"), ("2026-03-23", "A rischio")):
         await page.goto(f"/t/{tenant}/as-of?date={day}&known=now")

@@ -248,6 +248,28 @@ class Locale:
         places = max((_places(value, MAX_PLACES) for value in scaled), default=0)
         return [self.number(value, places, places) + suffix for value in scaled]
 
+    def parse_value(self, text: str, unit: Measured | None) -> Decimal | None:
+        """A value typed as the page writes it in its unit, or as a bare number ("4 ore",
+        "4,4 su 5", "56 clienti", "CHF 1.200": a check-in's form gives its target so as an
+        example, and that example was refused); None if not a number."""
+        number = self.parse_number(text)
+        if number is not None or unit is None:
+            return number
+        return self.parse_number(_without(text, self._unit_words(unit)))
+
+    def _unit_words(self, unit: Measured) -> list[str]:
+        """The words `value` writes beside a number of this unit, in this language."""
+        if unit.unit_kind == "hours":
+            return [self.t(key, n="").strip() for key in ("unit.hours", "unit.hour")]
+        if unit.unit_kind == "currency":
+            return [(unit.currency or "EUR").upper()]
+        label = (unit.unit_label or "").strip()
+        out_of = _OUT_OF.match(label)
+        if out_of:
+            scale = Decimal(out_of.group(1).replace(",", "."))
+            return [self.t("unit.out_of", n="", of=self.number(scale)).strip(), label]
+        return [label] if label else []
+
     def parse_number(self, text: str) -> Decimal | None:
         """A number typed by a person in this language ("1.200,5", "4,5", "4.5"); None if not.
 
@@ -324,6 +346,17 @@ class Locale:
         if _NUMBER.match(text):
             return self.number(Decimal(text), 4)
         return text
+
+
+def _without(text: str, words: Sequence[str]) -> str:
+    """`text` without one of `words` (in any case, spaces as one) before or after it."""
+    said = " ".join(text.split())
+    for word in (" ".join(w.split()) for w in words if w.strip()):
+        if said[-len(word) :].casefold() == word.casefold():
+            return said[: -len(word)]
+        if said[: len(word)].casefold() == word.casefold():
+            return said[len(word) :]
+    return said
 
 
 def _places(value: Decimal, most: int) -> int:

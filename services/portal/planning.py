@@ -16,7 +16,7 @@ from projections.progress_state import ObjectiveView, ProgressView
 from services import instants
 from services.app.base import ChangedMeanwhileError
 from services.portal.controllers.key_results import measurable, refusal
-from services.portal.i18n import Locale
+from services.portal.i18n import Locale, Measured
 from services.store.event_store import ConcurrencyError
 
 
@@ -47,6 +47,9 @@ class Planned:
     typed: dict[str, str]
     locale: Locale
     errors: dict[str, str] = field(default_factory=dict)
+    unit: Measured | None = None
+    """The unit of the item whose value the form gives (a KPI's), whose words a value may
+    be written with ("21 ore"), as the page writes it."""
 
     def text(self, name: str) -> str:
         """A field that must not be blank."""
@@ -58,7 +61,7 @@ class Planned:
         """A number typed in the reader's way; None when blank or not a number (said)."""
         if not self.text(name):
             return None
-        return measurable(self.locale, self.typed[name], self.errors, name)
+        return measurable(self.locale, self.typed[name], self.errors, name, self.unit)
 
     def day(self, name: str) -> date | None:
         """A day (yyyy-mm-dd, as a date field sends it); None when blank or not a day."""
@@ -114,7 +117,7 @@ class Planned:
     def asked_first(self, value: Decimal, far: bool, said: str) -> bool:
         """Whether a far-off value is asked about first (a slip, "19,350" for 19.350):
         `said` beside it, kept to confirm; sent again unchanged, it goes through."""
-        if far and self.locale.parse_number(self.typed["confirm"]) != value:
+        if far and self.locale.parse_value(self.typed["confirm"], self.unit) != value:
             self.typed["confirm"] = self.typed["value"]
             self.errors["value"] = said
             return True

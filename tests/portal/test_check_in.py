@@ -178,6 +178,37 @@ async def test_a_value_far_from_start_and_target_is_confirmed_first(
     await expect(page.locator(".current-value")).to_have_text("44")
 
 
+async def test_a_value_typed_as_the_form_s_example_with_its_unit_is_recorded(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The form says "Per esempio 19,2 ore": typed so, it was refused ("Scrivi un numero")
+    though the page writes every value so. The unit's words are read past, a far-off value
+    so written is asked about and, sent again, recorded; another word is still refused."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=30), 300, "Risposte da 24 a 19,2 ore",
+        kind="decrease", start=24, target=Decimal("19.2"), unit=Unit(UnitKind.HOURS),
+    )  # fmt: skip
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await expect(page.locator("#ci-value-hint")).to_have_text("Per esempio 19,2\u00a0ore")
+    value = page.get_by_label("Valore", exact=True)
+    await value.fill("22 minuti")
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    await expect(page.locator("#ci-value-error")).to_have_text("Scrivi un numero, per esempio 4,5.")
+    await value.fill("400 ore")
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    await expect(page.locator("#ci-value-error")).to_contain_text("400\u00a0ore è molto lontano")
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()  # yes, 400
+    await expect(page.get_by_role("status")).to_have_text("Aggiornamento registrato.")
+    await value.fill("22,5 ore")
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    await expect(page.get_by_role("status")).to_have_text("Aggiornamento registrato.")
+    await expect(page.locator(".check-in")).to_have_count(2)
+    await expect(page.locator(".current-value")).to_have_text("22,5\u00a0ore")
+
+
 async def test_a_guardrail_value_far_from_its_threshold_is_confirmed_first(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -130,6 +130,32 @@ def test_typed_numbers_are_read_in_the_reader_s_language(
 
 
 @pytest.mark.parametrize(
+    ("typed", "unit", "italian", "english"),
+    [
+        (f"4{NB}ore", Unit("hours"), Decimal(4), None),
+        ("19,2 ORE", Unit("hours"), Decimal("19.2"), None),
+        ("1 hour", Unit("hours"), None, Decimal(1)),
+        ("19.2 hours", Unit("hours"), None, Decimal("19.2")),
+        ("4,4 su 5", Unit("score", None, "su 5"), Decimal("4.4"), Decimal("4.4")),
+        ("4.4 of 5", Unit("score", None, "su 5"), None, Decimal("4.4")),
+        ("56 clienti", Unit("count", None, "clienti"), Decimal(56), Decimal(56)),
+        ("CHF 1.200", Unit("currency", "CHF"), Decimal(1200), Decimal("1.2")),
+        ("56 ordini", Unit("count", None, "clienti"), None, None),
+        ("ore", Unit("hours"), None, None),
+        ("4 ore", None, None, None),
+    ],
+)
+def test_a_value_is_read_as_the_page_writes_it_in_its_unit(
+    typed: str, unit: Unit | None, italian: Decimal | None, english: Decimal | None
+) -> None:
+    """A check-in's form gives its target as the example ("Per esempio 4 ore", "For example
+    4.5 of 5"): typed so, it was refused as no number. The words of its unit, as the
+    reader's language writes them, are read past; other words are not."""
+    assert IT.parse_value(typed, unit) == italian
+    assert EN.parse_value(typed, unit) == english
+
+
+@pytest.mark.parametrize(
     ("cookie", "header", "tenant", "chosen"),
     [
         ("en", "it-IT,it;q=0.9", "it", "en"),

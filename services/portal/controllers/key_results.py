@@ -32,7 +32,7 @@ from services.portal.dependencies import (
     parse_id,
 )
 from services.portal.errors import ForbiddenError, PageNotFoundError
-from services.portal.i18n import Locale
+from services.portal.i18n import Locale, Measured
 from services.portal.portal import Portal
 from services.portal.views import day_note, kpi_of, kr_chart, parse_day
 from services.read import history, key_result_state, state_as_of
@@ -70,25 +70,33 @@ class CheckInInput:
 
 
 def _number_read(
-    locale: Locale, text: str, errors: dict[str, str], field: str = "value", kind: str = ""
+    locale: Locale,
+    text: str,
+    errors: dict[str, str],
+    field: str = "value",
+    kind: str = "",
+    unit: Measured | None = None,
 ) -> Decimal | None:
-    """A number typed in the reader's way (a milestone's: 0 or 1), or None and why, by
-    `field` in `errors`."""
-    number = measurable(locale, text, errors, field)
+    """A number typed in the reader's way (a milestone's: 0 or 1; with `unit`, its words
+    too: "4 ore"), or None and why, by `field` in `errors`."""
+    number = measurable(locale, text, errors, field, unit)
     if number is not None and kind == "milestone" and number not in (0, 1):
         errors[field] = locale.t("error.milestone_value")
         return None
     return number
 
 
-def measurable(locale: Locale, text: str, errors: dict[str, str], field: str) -> Decimal | None:
+def measurable(
+    locale: Locale, text: str, errors: dict[str, str], field: str, unit: Measured | None = None
+) -> Decimal | None:
     """A number typed in the reader's way that a value may be (not too large, not too
     precise: checked before anything asks whether it is far off), or None and why (a
-    blank one is said as every blank field is)."""
+    blank one is said as every blank field is); with `unit`, written as the page writes
+    values of it ("4 ore", "4,4 su 5") too."""
     if not text.strip():
         errors[field] = locale.t("error.empty")
         return None
-    number = locale.parse_number(text)
+    number = locale.parse_value(text, unit)
     if number is None:
         errors[field] = locale.t("check_in.value_invalid")
         return None
@@ -109,12 +117,12 @@ def _day_read(locale: Locale, text: str, errors: dict[str, str], field: str) -> 
 
 
 def read_form(
-    form: FormDep, locale: LocaleDep, kind: str
+    form: FormDep, locale: LocaleDep, kr: KeyResultView
 ) -> tuple[CheckInForm, CheckInInput | None]:
     """The typed values back (to show again) and, when they parse, the command's input."""
     value, on_text, confidence_text, note = (form.get(n, "").strip() for n in FORM_FIELDS)
     typed = CheckInForm(value=value, on=on_text, confidence=confidence_text, note=note)
-    number = _number_read(locale, typed.value, typed.errors, kind=kind)
+    number = _number_read(locale, typed.value, typed.errors, kind=kr.kind, unit=kr)
     on = _day_read(locale, typed.on, typed.errors, "on")
     confidence = None
     if typed.confidence:
@@ -142,12 +150,12 @@ class ReasonedForm:
 
 
 def read_reasoned(
-    form: FormDep, locale: LocaleDep, kind: str, check_in_id: str = ""
+    form: FormDep, locale: LocaleDep, kr: KeyResultView, check_in_id: str = ""
 ) -> tuple[ReasonedForm, Decimal | None]:
     """The typed value and reason back (to show again) and, when they read, the value (a
     correction's when `check_in_id` is given, else a new target's)."""
     typed = ReasonedForm(check_in_id, form.get("value", "").strip(), form.get("reason", "").strip())
-    number = _number_read(locale, typed.value, typed.errors, kind=kind)
+    number = _number_read(locale, typed.value, typed.errors, kind=kr.kind, unit=kr)
     if not typed.reason:
         missing = "correction.reason_missing" if check_in_id else "revision.reason_missing"
         typed.errors["reason"] = locale.t(missing)
@@ -223,10 +231,11 @@ def asked_first(
     value: Decimal,
     far: bool,
     said: str,
+    unit: Measured | None = None,
 ) -> bool:
     """Whether a far-off value is asked about first (a slip, "19,350" for 19.350): `said`
     beside it, kept to confirm; sent again unchanged, it goes through (as a check-in's)."""
-    confirmed = locale.parse_number(form.get("confirm", "")) == value
+    confirmed = locale.parse_value(form.get("confirm", ""), unit) == value
     if far or confirmed:
         typed.confirm = typed.value
     if far and not confirmed:
@@ -316,13 +325,13 @@ class KeyResultController(Controller):
         form: FormDep,
     ) -> Response[Any]:
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.CHECK_IN)
-        typed, given = read_form(form, locale, kr.kind)
+        typed, given = read_form(form, locale, kr)
         gone = _frozen(kr, state.cycles[kr.cycle_id], "error.cycle_closed")
         if gone is not None:  # its form is gone: why
             typed.errors = {"form": locale.t(gone)}
         elif given is not None and not asked_first(  # a slip ("43,000" for 1,130,000)? asked once
             form, locale, typed, given.value, _far_off(kr, given.value),
-            _far_said(locale, kr, given.value),
+            _far_said(locale, kr, given.value), kr,
         ):  # fmt: skip
             done = await _written(
                 portal, locale, tenant, kr, typed, {f: f for f in FORM_FIELDS},
@@ -357,11 +366,11 @@ class KeyResultController(Controller):
         wanted = parse_id(check_in_id)
         if not any(c.check_in_id == wanted for c in kr.check_ins):
             raise PageNotFoundError
-        typed, value = read_reasoned(form, locale, kr.kind, str(wanted))
+        typed, value = read_reasoned(form, locale, kr, str(wanted))
         if kr.archived:  # its form is gone (archived meanwhile): why, not its fields' hints
             typed.errors = {"form": locale.t("error.archived")}
         elif value is not None and not asked_first(
-            form, locale, typed, value, _far_off(kr, value), _far_said(locale, kr, value)
+            form, locale, typed, value, _far_off(kr, value), _far_said(locale, kr, value), kr
         ):
             done = await _written(
                 portal, locale, tenant, kr, typed, {"value": "value", "reason": "reason"},
@@ -390,13 +399,13 @@ class KeyResultController(Controller):
         """Move the target, with a reason, as whoever may revise targets may (the API too):
         the original target stays on the page and in the history."""
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.REVISE_TARGETS)
-        typed, value = read_reasoned(form, locale, kr.kind)
+        typed, value = read_reasoned(form, locale, kr)
         gone = _no_revision(kr, state.cycles[kr.cycle_id])
         if gone is not None:  # its form is gone: why, not its fields' hints
             typed.errors = {"form": locale.t(gone)}
         elif value is not None and not asked_first(
             form, locale, typed, value, _far_off(kr, value, latest=False),
-            _far_said(locale, kr, value, key="revision.far_off"),
+            _far_said(locale, kr, value, key="revision.far_off"), kr,
         ):  # fmt: skip
             done = await _written(
                 portal, locale, tenant, kr, typed, {"target": "value", "reason": "reason"},

@@ -296,7 +296,8 @@ async def _acted(
     if not viewer.can(tenant.id, FORMS[name]):
         raise ForbiddenError
     state, kpi = await _found(portal, tenant, kpi_id)
-    planned = Planned(name, str(parse_id(at)) if at else "", typed(form, action.fields), locale)
+    fields = typed(form, action.fields)
+    planned = Planned(name, str(parse_id(at)) if at else "", fields, locale, unit=kpi)
     acting = Acting(portal, viewer, tenant, state, kpi)
     command = None
     if kpi.archived:  # its forms are gone (retired meanwhile): why, at the top

@@ -346,7 +346,8 @@ class PlanningController(Controller):
         kpi = state.kpis.get(parse_id(kpi_id))
         if kpi is None:
             raise PageNotFoundError
-        planned = Planned("measurement", str(kpi.kpi_id), typed(form, MEASUREMENT_FIELDS), locale)
+        fields = typed(form, MEASUREMENT_FIELDS)
+        planned = Planned("measurement", str(kpi.kpi_id), fields, locale, unit=kpi)
         value = planned.number("value")
         on = planned.day("on")
         far = value is not None and far_off_kpi(kpi, value)

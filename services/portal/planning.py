@@ -4,7 +4,7 @@ offer, and what was typed in one that failed, with why, beside each field."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -15,9 +15,13 @@ from domain.kpi import MAX_FREQUENCY_DAYS
 from projections.progress_state import ObjectiveView, ProgressView
 from services import instants
 from services.app.base import ChangedMeanwhileError
-from services.portal.controllers.key_results import measurable, refusal
+from services.portal.controllers.key_results import domain_message, measurable, refusal
 from services.portal.i18n import Locale, Measured
 from services.store.event_store import ConcurrencyError
+from tenants.errors import TenancyError
+
+Rule = Callable[[str], object]
+"""A command's own check of a text field (domain.values.title...), which raises its refusal."""
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,26 @@ class Planned:
     """The unit of the item whose value the form gives (a KPI's), whose words a value may
     be written with ("21 ore"), as the page writes it."""
 
-    def text(self, name: str) -> str:
-        """A field that must not be blank."""
+    def text(self, name: str, rule: Rule | None = None) -> str:
+        """A field that must not be blank, and of `rule`, the command's own check of it (a
+        title too long): said with the form's other mistakes, not once they are mended."""
         if not self.typed[name]:
             self.errors[name] = self.locale.t("error.empty")
+        elif rule is not None:
+            self._ruled(name, rule)
         return self.typed[name]
+
+    def optional(self, name: str, rule: Rule) -> str | None:
+        """A field that may be blank (None); given, of `rule` (an optional reason)."""
+        if self.typed[name]:
+            self._ruled(name, rule)
+        return self.typed[name] or None
+
+    def _ruled(self, name: str, rule: Rule) -> None:
+        try:
+            rule(self.typed[name])
+        except (DomainError, TenancyError) as error:
+            self.errors[name] = domain_message(self.locale, error)
 
     def number(self, name: str) -> Decimal | None:
         """A number typed in the reader's way; None when blank or not a number (said)."""

@@ -428,3 +428,30 @@ async def test_a_client_admin_manages_the_company_s_people_and_api_keys(
     await expect(other.get_by_role("link", name="Persone e chiavi")).to_have_count(0)
     answer = await other.goto(f"/t/{client.id}/people")
     assert answer is not None and answer.status == 403
+
+
+async def test_an_invitation_says_every_field_at_fault_at_once(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """An email of no shape with a reason too long: only the reason was said (the command
+    refused it first), and the email only once it was mended. Both are said at once,
+    beside their fields, and no one is invited."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    await page.locator(".invite summary").click()
+    form = page.locator(".invite form")
+    await form.get_by_label("Nome").fill("Marta Blu")
+    await form.get_by_label("Email").fill("marta.blu")
+    reason = form.get_by_label("Motivo (facoltativo)")
+    await reason.evaluate("field => field.removeAttribute('maxlength')")
+    await reason.fill("x" * 1001)
+    await form.get_by_role("button", name="Invita").click()
+    await expect(page.locator("#invite-email-error")).to_have_text(
+        "Scrivi un indirizzo email valido."
+    )
+    await expect(page.locator("#invite-reason-error")).to_have_text(
+        "Il testo è troppo lungo: al massimo 1000 caratteri."
+    )
+    assert len(await list_members(portal.system.pool, client.id)) == 1

@@ -715,3 +715,35 @@ async def test_a_key_result_is_fed_by_a_kpi_from_its_making(
     assert fed.kpi_id == kpi
     assert fed.unit.kind == UnitKind.PERCENT
     assert [c.value for c in fed.check_ins.values()] == [Decimal(84), Decimal(88)]
+
+
+async def test_a_title_too_long_is_said_with_the_form_s_other_mistakes(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A new objective with a 201-character title and a weight that is no number: only the
+    weight was said; once it was mended, the title was refused in a second round. Both are
+    said at once, beside their fields, with what was typed, and nothing is made."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    ends_on = portal.today + timedelta(days=90)
+    made = await app.cycles.create(ctx, name="Ciclo", starts_on=portal.today, ends_on=ends_on)
+    cycle = made.item_id
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}")
+    box = page.locator(".plan-objective")
+    await box.locator("summary").click()
+    long_title = "Crescere " + "x" * 192
+    await box.get_by_label("Titolo").evaluate("field => field.removeAttribute('maxlength')")
+    await box.get_by_label("Titolo").fill(long_title)
+    await box.get_by_label("Peso").fill("uno")
+    await box.get_by_role("button", name="Aggiungi l'obiettivo").click()
+    fid = f"#new-objective-{cycle}"
+    await expect(page.locator(f"{fid}-title-error")).to_have_text(
+        "Il testo è troppo lungo: al massimo 200 caratteri."
+    )
+    await expect(page.locator(f"{fid}-weight-error")).to_have_text(
+        "Scrivi un numero, per esempio 4,5."
+    )
+    await expect(page.locator(f"{fid}-title")).to_have_value(long_title)
+    assert not (await progress_state(portal.system.pool, client.id)).objectives

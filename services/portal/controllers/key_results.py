@@ -4,7 +4,7 @@ the check-in form and each check-in's correction form for those allowed to check
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -130,6 +130,7 @@ def read_form(
             confidence = int(typed.confidence)
         else:
             typed.errors["confidence"] = locale.t("error.confidence_out_of_range")
+    _ruled(locale, typed.errors, "note", lambda: values.note(typed.note))
     if typed.errors or number is None or on is None:
         return typed, None
     return typed, CheckInInput(number, on, confidence, typed.note)
@@ -159,6 +160,8 @@ def read_reasoned(
     if not typed.reason:
         missing = "correction.reason_missing" if check_in_id else "revision.reason_missing"
         typed.errors["reason"] = locale.t(missing)
+    else:
+        _ruled(locale, typed.errors, "reason", lambda: values.reason(typed.reason))
     return typed, None if typed.errors else number
 
 
@@ -183,6 +186,8 @@ def read_edit(form: FormDep, locale: LocaleDep) -> tuple[EditForm, dict[str, Any
     typed = EditForm(title, owner, weight_text, due_text)
     if not typed.title:
         typed.errors["title"] = locale.t("error.empty")
+    else:
+        _ruled(locale, typed.errors, "title", lambda: values.title(typed.title))
     if not typed.owner:
         typed.errors["owner"] = locale.t("error.empty")
     weight = _number_read(locale, typed.weight, typed.errors, "weight")
@@ -242,6 +247,15 @@ def asked_first(
         typed.errors["value"] = said
         return True
     return False
+
+
+def _ruled(locale: Locale, errors: dict[str, str], field: str, rule: Callable[[], object]) -> None:
+    """The command's own check of a field (a title too long), said with the form's other
+    mistakes, not once they are mended."""
+    try:
+        rule()
+    except DomainError as error:
+        errors[field] = domain_message(locale, error)
 
 
 def domain_message(locale: LocaleDep, error: DomainError | TenancyError) -> str:

@@ -20,6 +20,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
+from domain import values
 from domain.errors import DomainError
 from domain.values import Direction
 from projections.progress_state import KPIView, ProgressView
@@ -70,7 +71,7 @@ class Acting:
 async def _edit(a: Acting, p: Planned) -> Command | None:
     """Its name, owner and frequency: those changed from what the form showed (`was_…`),
     only (a form left open puts back nothing changed since)."""
-    p.text("name")
+    p.text("name", lambda text: values.title(text, "name"))
     if p.typed["owner"] != a.kpi.owner:  # (one who left keeps it, unchanged)
         p.choice("owner", await offered_people(a.portal, a.tenant))
     given = {"name": p.typed["name"], "owner": p.typed["owner"], "frequency_days": p.days(
@@ -86,7 +87,7 @@ async def _edit(a: Acting, p: Planned) -> Command | None:
 
 async def _thresholds(a: Acting, p: Planned) -> Command | None:
     green, red = p.number("green"), p.number("red")
-    reason = p.text("reason")
+    reason = p.text("reason", values.reason)
     if green is None or red is None or p.errors:
         return None
     if _moved(p, "was_green", a.kpi.green) or _moved(p, "was_red", a.kpi.red):
@@ -106,7 +107,7 @@ async def _direction(a: Acting, p: Planned) -> Command | None:
     """Which way is better, turned, with thresholds ordered for it and a reason."""
     direction = p.choice("direction", [d.value for d in Direction if d.value != a.kpi.direction])
     green, red = p.number("green"), p.number("red")
-    reason = p.text("reason")
+    reason = p.text("reason", values.reason)
     if _moved(p, "was_direction", a.kpi.direction):
         p.errors["form"] = p.locale.t("error.changed_meanwhile")
     if green is None or red is None or p.errors:
@@ -135,6 +136,8 @@ async def _correct(a: Acting, p: Planned) -> Command | None:
         p.errors["form"] = p.locale.t("error.changed_meanwhile")
     if not p.typed["reason"]:
         p.errors["reason"] = p.locale.t("correction.reason_missing")
+    p.optional("reason", values.reason)
+    p.optional("note", values.note)
     if value is None or p.errors:
         return None
     said = said_far_off(p.locale, "kpi_page.far_off", a.kpi, value)

@@ -20,6 +20,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from domain import values
 from domain.errors import DomainError
 from services.app import Context
 from services.portal.controllers.key_results import domain_message
@@ -37,7 +38,7 @@ from services.portal.once import Shown, forget_once, show_once, shown_once
 from services.portal.planning import Planned, typed
 from services.portal.portal import Portal
 from services.projector.waiting import wait_for_position
-from tenants import api_keys, memberships
+from tenants import api_keys, memberships, validation
 from tenants.errors import TenancyError, UnknownApiKeyError, UnknownMembershipError
 from tenants.models import Tenant
 from tenants.principal import Principal
@@ -89,8 +90,9 @@ class PeopleController(Controller):
         reason if given."""
         _may(viewer, tenant, Permission.MANAGE_USERS)
         planned = Planned("invite", "", typed(form, (*INVITE_FIELDS, "reason")), locale)
-        planned.text("email")
-        planned.text("name")
+        planned.text("email", validation.email)
+        planned.text("name", lambda text: validation.name(text, "display_name"))
+        planned.optional("reason", values.optional_reason)
         role = planned.choice("role", MEMBER_ROLES)
         if not planned.errors:
             inviter = viewer.id if viewer.kind == "user" else None

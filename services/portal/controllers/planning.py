@@ -20,6 +20,7 @@ from litestar import Controller, Request, Response, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from domain import values
 from domain.errors import DomainError
 from domain.values import CyclePeriod, Direction, KRKind, ObjectiveLevel, Unit, UnitKind, unit
 from projections.progress_state import KPIView, ObjectiveView, ProgressView
@@ -78,7 +79,7 @@ class PlanningController(Controller):
         """Plan a cycle: its name, its kind of period and its first and last day."""
         await _state(portal, viewer, tenant)
         planned = Planned("cycle", "", typed(form, CYCLE_FIELDS), locale)
-        name = planned.text("name")
+        name = planned.text("name", _name)
         period = planned.choice("period", _values(CyclePeriod))
         starts_on, ends_on = planned.day("starts_on"), planned.day("ends_on")
         if not planned.errors and starts_on is not None and ends_on is not None:
@@ -110,14 +111,14 @@ class PlanningController(Controller):
         if cycle not in state.cycles:
             raise PageNotFoundError
         planned = Planned("cycle_rename", str(cycle), typed(form, CYCLE_RENAME_FIELDS), locale)
-        name = planned.text("name")
+        name = planned.text("name", _name)
+        reason = planned.optional("reason", values.optional_reason)
         shown, now = planned.typed["was_name"] or None, state.cycles[cycle].name
         if shown is not None and shown != now:  # (the command checks it on the cycle too)
             planned.errors["name"] = locale.t("plan.cycle.renamed_meanwhile", now=now)
         if not planned.errors:
             command = portal.app.cycles.rename(
-                _context(tenant, viewer), cycle, name=name,
-                reason=planned.typed["reason"] or None, shown=shown,
+                _context(tenant, viewer), cycle, name=name, reason=reason, shown=shown,
             )  # fmt: skip
             if await _run(portal, tenant, planned, command) is not None:
                 return _landed(tenant, cycle, "cycle_renamed", f"c-{cycle}")
@@ -140,7 +141,7 @@ class PlanningController(Controller):
         if cycle not in state.cycles:
             raise PageNotFoundError
         planned = Planned("objective", str(cycle), typed(form, OBJECTIVE_FIELDS), locale)
-        title = planned.text("title")
+        title = planned.text("title", values.title)
         owner = planned.choice("owner", await offered_people(portal, tenant))
         level = planned.choice("level", _values(ObjectiveLevel))
         offered = [str(o.objective_id) for o in parents_by_cycle(state)[cycle]]
@@ -176,7 +177,7 @@ class PlanningController(Controller):
             raise PageNotFoundError
         planned = Planned("key_result", str(objective.objective_id),
                           typed(form, KEY_RESULT_FIELDS), locale)  # fmt: skip
-        title = planned.text("title")
+        title = planned.text("title", values.title)
         kind = planned.choice("kind", _values(KRKind))
         owner = planned.choice("owner", await offered_people(portal, tenant))
         ranged = kind != KRKind.MILESTONE  # a milestone goes from 0 to 1, whatever is typed
@@ -217,7 +218,7 @@ class PlanningController(Controller):
         _, objective = await _objective(portal, viewer, tenant, objective_id)
         planned = Planned("objective_edit", str(objective.objective_id),
                           typed(form, OBJECTIVE_EDIT_FIELDS), locale)  # fmt: skip
-        planned.text("title")
+        planned.text("title", values.title)
         offered = await offered_people(portal, tenant)
         if planned.typed["owner"] != objective.owner:  # (one who left keeps it, unchanged)
             planned.choice("owner", offered)
@@ -309,7 +310,7 @@ class PlanningController(Controller):
         thresholds and how often it is measured (days)."""
         await _state(portal, viewer, tenant)
         planned = Planned("kpi", "", typed(form, KPI_FIELDS), locale)
-        name = planned.text("name")
+        name = planned.text("name", _name)
         owner = planned.choice("owner", await offered_people(portal, tenant))
         direction = planned.choice("direction", _values(Direction))
         green, red = planned.number("green"), planned.number("red")
@@ -350,6 +351,7 @@ class PlanningController(Controller):
         planned = Planned("measurement", str(kpi.kpi_id), fields, locale, unit=kpi)
         value = planned.number("value")
         on = planned.day("on")
+        planned.optional("note", values.note)
         far = value is not None and far_off_kpi(kpi, value)
         if kpi.archived:  # its form is gone (retired meanwhile): said at the top
             planned.errors = {"form": locale.t("measurement.retired")}
@@ -384,6 +386,11 @@ def said_far_off(locale: Locale, key: str, kpi: KPIView, value: Decimal) -> str:
         key, value=locale.value(value, kpi), green=locale.value(kpi.green, kpi),
         red=locale.value(kpi.red, kpi),
     )  # fmt: skip
+
+
+def _name(text: str) -> str:
+    """A cycle's or KPI's name, as its command checks it."""
+    return values.title(text, "name")
 
 
 def _values(enum: type[StrEnum]) -> list[str]:

@@ -1128,6 +1128,12 @@ _PLANNING: M = {
     "people.role_of": {"it": "Ruolo di {name}", "en": "Role of {name}"},
     "people.sign_in": {"it": "Accesso", "en": "Sign-in"},
     "people.you": {"it": "tu", "en": "you"},
+    "people.last_admin_you": {
+        "it": "Sei l'ultimo amministratore dell'azienda: per cambiare il tuo ruolo o toglierti"
+        " l'accesso, nomina prima amministratore un'altra persona (con la sua password).",
+        "en": "You are the company's last admin: to change your role or give up your access,"
+        " first make another person admin (one who has chosen a password).",
+    },
     "people.change_role": {"it": "Cambia", "en": "Change"},
     "people.can_sign_in": {"it": "Può accedere.", "en": "Can sign in."},
     "people.no_password": {

@@ -403,13 +403,15 @@ async def test_a_client_admin_manages_the_company_s_people_and_api_keys(
     await expect(page.locator(".people-done")).to_have_text("Accesso tolto.")
     await expect(page.locator("table.people tr").filter(has_text="Piero Verdi")).to_have_count(0)
 
+    me = page.locator("table.people tr").filter(has_text=admin.name)  # not offered: said
+    await expect(me.locator(".last-admin")).to_contain_text("Sei l'ultimo amministratore")
+    stepped_down = await page.request.post(  # (a hand-made one is refused all the same)
+        f"/t/{client.id}/people/{admin.id}/role", form={**await csrf(page), "role": "client_member"}
+    )
+    assert stepped_down.status == 422 and "ultimo amministratore" in await stepped_down.text()
+    await page.goto(f"/t/{client.id}/people")
     me = page.locator("table.people tr").filter(has_text=admin.name)
-    await me.get_by_label(f"Ruolo di {admin.name}").select_option(label="Membro")
-    await me.get_by_role("button", name="Cambia").click()
-    await expect(page.locator(".people-refused")).to_contain_text("ultimo amministratore")
-    await page.goto(f"/t/{client.id}/people")  # (the refused form kept what was chosen)
-    me = page.locator("table.people tr").filter(has_text=admin.name)
-    await expect(me.get_by_label(f"Ruolo di {admin.name}")).to_have_value("client_admin")
+    await expect(me).to_contain_text("Amministratore")
 
     await page.locator(".new-key summary").click()
     await page.locator(".new-key form").get_by_label("Nome della chiave").fill("Gestionale")
@@ -455,3 +457,31 @@ async def test_an_invitation_says_every_field_at_fault_at_once(
         "Il testo è troppo lungo: al massimo 1000 caratteri."
     )
     assert len(await list_members(portal.system.pool, client.id)) == 1
+
+
+async def test_the_last_admin_is_not_offered_to_step_down_and_another_is(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The company's last admin who can sign in was offered to change their own role and to
+    remove their own access, and each was refused ("È l'ultimo amministratore"). Their row
+    says why instead of the forms; once another admin can sign in, both are offered."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    page = await open_page(locale="en-GB")
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    if await page.locator("html").get_attribute("lang") != "en":
+        await page.get_by_role("link", name="English").click()
+    me = page.locator("table.people tr").filter(has_text=admin.name)
+    await expect(me.locator(".last-admin")).to_have_text(
+        "You are the company's last admin: to change your role or give up your access,"
+        " first make another person admin (one who has chosen a password)."
+    )
+    await expect(me.get_by_label(f"Role of {admin.name}")).to_have_count(0)
+    await expect(me.locator(".member-remove")).to_have_count(0)
+
+    await a_colleague(portal.system, client, "Marta Blu", "client_admin")
+    await page.goto(f"/t/{client.id}/people")
+    me = page.locator("table.people tr").filter(has_text=admin.name)
+    await expect(me.get_by_label(f"Role of {admin.name}")).to_have_value("client_admin")
+    await expect(me.locator(".member-remove")).to_have_count(1)
+    await expect(page.locator(".last-admin")).to_have_count(0)

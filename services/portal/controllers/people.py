@@ -40,9 +40,9 @@ from services.portal.portal import Portal
 from services.projector.waiting import wait_for_position
 from tenants import api_keys, memberships, validation
 from tenants.errors import TenancyError, UnknownApiKeyError, UnknownMembershipError
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
 from tenants.principal import Principal
-from tenants.roles import Permission
+from tenants.roles import Permission, Role
 
 T = TypeVar("T")
 
@@ -307,6 +307,15 @@ async def run_access_change(
     return result, position
 
 
+def _last_admin(viewer: Principal, members: list[Membership]) -> UUID | None:
+    """The viewer, where they are the company's last client admin who can sign in: their
+    own role and access are not offered to change (the change is refused: nobody there
+    could manage its people any more)."""
+    admins = [m for m in members if m.role == Role.CLIENT_ADMIN and m.has_password]
+    alone = len(admins) == 1 and admins[0].user_id == viewer.id
+    return viewer.id if alone and viewer.kind == "user" else None
+
+
 async def _page(
     request: Request[Any, Any, Any],
     portal: Portal,
@@ -334,6 +343,7 @@ async def _page(
         status=status, members=sorted(members, key=lambda m: m.display_name.casefold()),
         keys=sorted(listed, key=lambda k: (k.revoked_at is not None, k.name.casefold())),
         can_people=people, can_keys=keys, planned=planned, said=said, shown=shown,
+        last_admin=_last_admin(viewer, members),
         member_roles=[(r, locale.t(f"role.{r}")) for r in MEMBER_ROLES],
         key_roles=[(r, locale.t(f"role.{r}")) for r in KEY_ROLES],
     )  # fmt: skip

@@ -63,12 +63,14 @@ class ScoreForm(Planned):
     def score(self) -> Decimal | None:
         """The score typed, from 0 to 1, or a percentage; None (said) if it is not one."""
         number = self.number("score")
-        if number is None:
+        if number is None:  # (no number: said as a score, not "for example 4,5", no score)
+            if self.errors.get("score") == self.locale.t("check_in.value_invalid"):
+                self.errors["score"] = self.locale.t("score.out_of_range")
             return None
         typed = self.typed["score"]
         percent = typed.endswith("%")
         if typed.count("%") > percent:  # "70 %%", "7%0": not a score as a person types one
-            self.errors["score"] = self.locale.t("check_in.value_invalid")
+            self.errors["score"] = self.locale.t("score.out_of_range")
             return None
         if percent:
             number /= 100

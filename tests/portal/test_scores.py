@@ -167,7 +167,8 @@ async def test_a_consultant_sees_the_scores_and_changes_one_its_objective_follow
 async def test_a_score_change_that_cannot_be_made_says_why_beside_its_field(
     open_page: Opener, portal: PortalServer
 ) -> None:
-    """A blank score or reason, a score that is no number or not from 0 to 1, a reason too
+    """A blank score or reason, a score that is no number or not from 0 to 1 (each said as a
+    score: "Scrivi un numero, per esempio 4,5" offered one that is none), a reason too
     long, the score it has already, a score changed by someone else meanwhile: each said
     beside its field, all at once, what was typed kept, nothing recorded. A hand-made POST
     for a cycle not closed or an item archived is refused on the page; another company's
@@ -185,15 +186,14 @@ async def test_a_score_change_that_cannot_be_made_says_why_beside_its_field(
     await send("", "")
     await expect(kr.locator(f"{score}-error")).to_have_text("Questo campo è obbligatorio.")
     await expect(kr.locator(f"{reason}-error")).to_have_text("Scrivi un motivo.")
-    await send("70 %%", REASON)
-    await expect(kr.locator(f"{score}-error")).to_have_text("Scrivi un numero, per esempio 4,5.")
+    out_of_range = "Un punteggio va da 0 a 1 (per esempio 0,7), oppure da 0 a 100 %."
+    await send("70 %%", REASON)  # (it said "Scrivi un numero, per esempio 4,5.": no score)
+    await expect(kr.locator(f"{score}-error")).to_have_text(out_of_range)
     await send("molto", "\u200b")
-    await expect(kr.locator(f"{score}-error")).to_have_text("Scrivi un numero, per esempio 4,5.")
+    await expect(kr.locator(f"{score}-error")).to_have_text(out_of_range)
     await expect(kr.locator(f"{reason}-error")).to_have_text("Scrivi un motivo.")
     await send("1,5", "x" * 1001)
-    await expect(kr.locator(f"{score}-error")).to_have_text(
-        "Un punteggio va da 0 a 1 (per esempio 0,7), oppure da 0 a 100 %."
-    )
+    await expect(kr.locator(f"{score}-error")).to_have_text(out_of_range)
     await expect(kr.locator(f"{reason}-error")).to_have_text(
         "Il testo è troppo lungo: al massimo 1000 caratteri."
     )

@@ -116,6 +116,7 @@ _DASHBOARD: M = {
     "kr.heading": {"it": "Risultato chiave", "en": "Key result"},
     "kr.summary": {"it": "Come sta andando", "en": "How it stands"},
     "kr.value": {"it": "Valore attuale", "en": "Current value"},
+    "kr.value_on": {"it": "Valore il {date}", "en": "Value on {date}"},
     "kr.start": {"it": "Partenza", "en": "Start"},
     "kr.target": {"it": "Traguardo", "en": "Target"},
     "kr.target_value": {"it": "{value}", "en": "{value}"},

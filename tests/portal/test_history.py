@@ -93,6 +93,25 @@ async def test_the_as_of_picker_shows_an_older_state(
     await shot(page, "as-of-demo")
 
 
+async def test_a_day_s_value_is_not_called_current(open_page: Opener, portal: PortalServer) -> None:
+    """The tree as it stood on a day, and a key result opened from it, called the value of
+    that day "Valore attuale" (current value) beside "Avanzamento atteso il …": it is the
+    value on that day; today's pages still say "Valore attuale"."""
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+    day = portal.days_ago(45)
+    said = Locale("it").date(date.fromisoformat(day))
+    await page.goto(f"/t/{ROSSI.id}/as-of?date={day}")
+    kr = page.locator(f"li.kr[data-kr='{ROSSI_KR}']")
+    await expect(kr.locator(".kr-meta")).to_contain_text(f"Valore il {said}")
+    await expect(kr.locator(".kr-meta")).not_to_contain_text("Valore attuale")
+    await kr.locator("a.kr-title").click()
+    await expect(page.locator(".kr-summary")).to_contain_text(f"Valore il {said}")
+    await expect(page.locator(".kr-summary")).not_to_contain_text("Valore attuale")
+    await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}")
+    await expect(page.locator(".kr-summary")).to_contain_text("Valore attuale")
+
+
 async def test_a_kpi_opened_from_a_day_s_tree_is_shown_as_it_stood_that_day(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -209,6 +209,12 @@ _CHECK_IN: M = {
         "en": "Write a number, for example 4.5.",
     },
     "check_in.date_invalid": {"it": "Scegli una data.", "en": "Choose a date."},
+    "check_in.on_outside": {
+        "it": "Un aggiornamento di questo ciclo è di un giorno dal {first} al {last} (31 giorni"
+        " dopo la sua fine).",
+        "en": "A check-in of this cycle is for a day from {first} to {last} (31 days after its"
+        " end).",
+    },
     "correction.confidence_now": {
         "it": "Fiducia ora: {confidence}.",
         "en": "Confidence now: {confidence}.",

@@ -14,6 +14,7 @@ from playwright.async_api import expect
 from domain.values import Unit, UnitKind
 from services import demo_data as d
 from services.app.base import day_begun
+from services.portal.i18n import Locale
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
 from tests.portal.world import a_colleague, a_company_of_its_own, one_key_result, projected
 
@@ -207,6 +208,34 @@ async def test_a_value_typed_as_the_form_s_example_with_its_unit_is_recorded(
     await expect(page.get_by_role("status")).to_have_text("Aggiornamento registrato.")
     await expect(page.locator(".check-in")).to_have_count(2)
     await expect(page.locator(".current-value")).to_have_text("22,5\u00a0ore")
+
+
+async def test_a_check_in_dated_outside_its_cycle_says_which_days_it_may_have(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A check-in for a day before its cycle said "La data deve cadere tra l'inizio del
+    ciclo e 31 giorni dopo la sua fine.", leaving the reader to find the days. It says them,
+    the date field offers none before the cycle's first, and nothing is recorded."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
+    starts_on = portal.today - timedelta(days=30)
+    _, kr = await one_key_result(
+        app, ctx, starts_on, 60, "Nuovi clienti", kind="increase", start=40, target=60
+    )
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await expect(page.locator("#ci-on")).to_have_attribute("min", starts_on.isoformat())
+    await page.get_by_label("Valore", exact=True).fill("45")
+    await page.locator("#ci-on").fill((starts_on - timedelta(days=1)).isoformat())
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    it = Locale("it")
+    last = starts_on + timedelta(days=60 + 31)
+    await expect(page.locator("#ci-on-error")).to_have_text(
+        f"Un aggiornamento di questo ciclo è di un giorno dal {it.date(starts_on)} al"
+        f" {it.date(last)} (31 giorni dopo la sua fine)."
+    )
+    await expect(page.get_by_label("Valore", exact=True)).to_have_value("45")
+    await expect(page.locator(".check-in")).to_have_count(0)
 
 
 async def test_a_guardrail_value_far_from_its_threshold_is_confirmed_first(

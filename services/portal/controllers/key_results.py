@@ -16,6 +16,7 @@ from litestar.response import Redirect
 
 from domain import values
 from domain.errors import DomainError
+from domain.key_result import CHECK_IN_GRACE
 from domain.values import LABEL_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX
 from projections.history import HistoryLine
 from projections.progress_state import CycleView, KeyResultView, ProgressView
@@ -357,6 +358,12 @@ class KeyResultController(Controller):
             )  # fmt: skip
             if done is not None:
                 return done
+            if typed.errors.get("on") == locale.t("error.date_out_of_range"):  # which days
+                cycle = state.cycles[kr.cycle_id]
+                typed.errors["on"] = locale.t(
+                    "check_in.on_outside", first=locale.date(cycle.starts_on),
+                    last=locale.date(cycle.ends_on + CHECK_IN_GRACE),
+                )  # fmt: skip
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, typed, False, status=422
         )

@@ -248,6 +248,10 @@ _CHECK_IN: M = {
         "it": "La scadenza cade nel ciclo, tra il suo inizio e la sua fine.",
         "en": "The due date falls within the cycle, from its start to its end.",
     },
+    "error.due_on.outside": {
+        "it": "La scadenza cade nel ciclo: dal {first} al {last}.",
+        "en": "The due date falls within the cycle: from {first} to {last}.",
+    },
     "edit.cycle_closed": {
         "it": "Il ciclo è chiuso: il risultato chiave non si modifica più.",
         "en": "The cycle is closed: the key result no longer changes.",

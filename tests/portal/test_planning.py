@@ -9,6 +9,7 @@ from decimal import Decimal
 from playwright.async_api import expect
 
 from domain.values import Unit, UnitKind
+from services.portal.i18n import Locale
 from services.read import progress_state
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import a_colleague, a_company_of_its_own, projected
@@ -747,3 +748,46 @@ async def test_a_title_too_long_is_said_with_the_form_s_other_mistakes(
     )
     await expect(page.locator(f"{fid}-title")).to_have_value(long_title)
     assert not (await progress_state(portal.system.pool, client.id)).objectives
+
+
+async def test_a_due_date_outside_the_cycle_says_the_cycle_s_days(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A key result due after its cycle ends, new on the dashboard or edited on its page,
+    said "La scadenza cade nel ciclo, tra il suo inizio e la sua fine.", naming no day. It
+    now names them, beside the date, and nothing is recorded."""
+    from tests.portal.world import one_key_result
+
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    starts_on = portal.today - timedelta(days=10)
+    cycle, kr = await one_key_result(
+        app, ctx, starts_on, 90, "Nuovi clienti", kind="increase", start=40, target=60
+    )
+    await projected(portal.system, client.id)
+    it = Locale("it")
+    said = (
+        f"La scadenza cade nel ciclo: dal {it.date(starts_on)}"
+        f" al {it.date(starts_on + timedelta(days=90))}."
+    )
+    late = (starts_on + timedelta(days=91)).isoformat()
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await page.locator(".kr-edit summary").click()
+    await page.locator("#edit-due").fill(late)
+    await page.locator(".kr-edit").get_by_role("button", name="Salva le modifiche").click()
+    await expect(page.locator("#edit-due-error")).to_have_text(said)
+
+    await page.goto(f"/t/{client.id}")
+    box = page.locator(".plan-key-result").first
+    await box.locator("summary").click()
+    await box.get_by_label("Titolo").fill("Ordini")
+    await box.get_by_label("Partenza").fill("10")
+    await box.get_by_label("Traguardo").fill("20")
+    await box.get_by_label("Scadenza").fill(late)
+    await box.get_by_role("button", name="Aggiungi il risultato chiave").click()
+    await expect(page.locator("[id$='-due_on-error']")).to_have_text(said)
+    state = await progress_state(portal.system.pool, client.id)
+    assert [k.title for k in state.key_results.values()] == ["Nuovi clienti"]
+    assert state.key_results[kr].due_on == starts_on + timedelta(days=90)
+    assert cycle in state.cycles

@@ -180,9 +180,21 @@ class EditForm:
 EDIT_FIELDS = ("title", "owner", "weight", "due_on")
 
 
-def read_edit(form: FormDep, locale: LocaleDep) -> tuple[EditForm, dict[str, Any] | None]:
+def due_outside(locale: Locale, cycle: CycleView, due_on: date | None) -> str | None:
+    """Why a due date is refused, with the cycle's days, if it falls outside them (the
+    command's words named no day)."""
+    if due_on is None or cycle.starts_on <= due_on <= cycle.ends_on:
+        return None
+    first, last = locale.date(cycle.starts_on), locale.date(cycle.ends_on)
+    return locale.t("error.due_on.outside", first=first, last=last)
+
+
+def read_edit(
+    form: FormDep, locale: LocaleDep, cycle: CycleView
+) -> tuple[EditForm, dict[str, Any] | None]:
     """The typed fields back (to show again) and, when they read, the command's input: the
-    fields changed from what the form showed, only (changed_fields)."""
+    fields changed from what the form showed, only (changed_fields); a due date outside
+    the `cycle` said with its days."""
     title, owner, weight_text, due_text = (form.get(n, "").strip() for n in EDIT_FIELDS)
     typed = EditForm(title, owner, weight_text, due_text)
     if not typed.title:
@@ -193,6 +205,9 @@ def read_edit(form: FormDep, locale: LocaleDep) -> tuple[EditForm, dict[str, Any
         typed.errors["owner"] = locale.t("error.empty")
     weight = _number_read(locale, typed.weight, typed.errors, "weight")
     due_on = _day_read(locale, typed.due_on, typed.errors, "due_on")
+    outside = due_outside(locale, cycle, due_on) if typed.due_on != form.get("was_due_on") else None
+    if outside:
+        typed.errors["due_on"] = outside
     if typed.errors:
         return typed, None
     given = {"title": typed.title, "owner": typed.owner, "weight": weight, "due_on": due_on}
@@ -455,7 +470,7 @@ class KeyResultController(Controller):
         """Change a key result's title, owner, weight or due date (those that changed: each
         one a line of the history), as whoever may edit OKRs may (the API too)."""
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.EDIT_OKRS)
-        typed, given = read_edit(form, locale)
+        typed, given = read_edit(form, locale, state.cycles[kr.cycle_id])
         gone = _frozen(kr, state.cycles[kr.cycle_id], "edit.cycle_closed")
         if gone is not None:  # its form is gone: why
             typed.errors = {"form": locale.t(gone)}

@@ -27,7 +27,12 @@ from projections.progress_state import KPIView, ObjectiveView, ProgressView
 from services.app import Context
 from services.app.base import Written
 from services.portal.controllers.dashboard import dashboard_page
-from services.portal.controllers.key_results import changed_fields, far_from, people_choices
+from services.portal.controllers.key_results import (
+    changed_fields,
+    due_outside,
+    far_from,
+    people_choices,
+)
 from services.portal.dependencies import (
     FormDep,
     LocaleDep,
@@ -189,6 +194,9 @@ class PlanningController(Controller):
         measured = None if kpi else _unit(planned)  # (fed by a KPI: measured in its unit)
         weight = planned.number("weight")
         due_on = planned.day("due_on")
+        outside = due_outside(locale, state.cycles[objective.cycle_id], due_on)
+        if outside:
+            planned.errors["due_on"] = outside
         if not planned.errors and weight is not None and due_on is not None:
             command = portal.app.key_results.create(
                 _context(tenant, viewer), objective_id=objective.objective_id, title=title,

@@ -238,6 +238,28 @@ async def test_a_check_in_dated_outside_its_cycle_says_which_days_it_may_have(
     await expect(page.locator(".check-in")).to_have_count(0)
 
 
+async def test_each_correction_button_names_the_check_in_it_corrects(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A key result's page has a "Salva la correzione" button per check-in: to a screen
+    reader listing buttons they were a dozen alike (the KPI page's named their measurement,
+    though with no pause: "Salva la correzione la misura del …"). Each names its own."""
+    page = await open_page()
+    await sign_in(page, d.MARCO)
+    pages = {
+        f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}": "Salva la correzione — l'aggiornamento del ",
+        f"/t/{d.TENANT_ID}/kpis/{d.demo_id('kpi:csat')}": ("Salva la correzione — la misura del "),
+    }
+    for path, said in pages.items():
+        await page.goto(path)
+        buttons = await page.locator("form.correction-form button[type=submit]").all()
+        names = [
+            await b.evaluate("e => e.textContent.replace(/\\s+/g, ' ').trim()") for b in buttons
+        ]
+        assert len(names) > 1 and len(set(names)) == len(names), path  # none alike
+        assert all(name.startswith(said) for name in names), names
+
+
 async def test_a_guardrail_value_far_from_its_threshold_is_confirmed_first(
     open_page: Opener, portal: PortalServer
 ) -> None:

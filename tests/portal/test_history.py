@@ -141,6 +141,26 @@ async def test_a_kpi_opened_from_a_day_s_tree_is_shown_as_it_stood_that_day(
     await expect(page.locator(".error-page")).to_contain_text("Questo indicatore non c'era ancora")
 
 
+async def test_a_kpi_of_a_day_leads_on_to_that_day_not_to_today(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A KPI opened as it stood on a day led back to today's dashboard (its breadcrumb) and
+    on to today's key results (those it fed that day): the reader left the day unawares.
+    Both keep the day, as a key result's page of a day does."""
+    kpi, day = d.demo_id("kpi:response"), portal.days_ago(42)
+    page = await open_page()
+    await sign_in(page, d.GIULIA)
+    await page.goto(f"/t/{d.TENANT_ID}/kpis/{kpi}?date={day}")
+    fed = page.locator("li.fed-kr a").first
+    await expect(fed).to_have_attribute("href", re.compile(rf"/kr/[0-9a-f-]+\?date={day}$"))
+    await fed.click()
+    await expect(page.locator(".banner.as-of")).to_contain_text("Com'era il")
+    await page.go_back()
+    await page.locator("nav.crumbs a").click()
+    await expect(page).to_have_url(re.compile(rf"/as-of\?date={day}#kpi-{kpi}$"))
+    await expect(page.locator(".banner.as-of")).to_contain_text("Com'era il")
+
+
 async def test_a_day_s_values_as_known_today(open_page: Opener, portal: PortalServer) -> None:
     """The tree of a day as the system knew it keeps a value corrected since; that day's
     values as known today have the correction (and today's target, as the banner says).

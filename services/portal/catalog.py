@@ -1254,6 +1254,13 @@ _PLANNING: M = {
         "it": "Togli {name} dalla consulenza",
         "en": "Remove {name} from the consultancy",
     },
+    "team.last_admin_kept": {
+        "it": "È l'ultimo amministratore della consulenza che può accedere: per cambiarne il"
+        " ruolo o toglierlo, nomina prima amministratore un'altra persona (con la sua"
+        " password).",
+        "en": "This is the consultancy's last admin who can sign in: to change their role or"
+        " remove them, first make another person admin (one who has chosen a password).",
+    },
     "team.last_admin": {
         "it": "È l'ultimo amministratore della consulenza che può accedere: nomina prima un"
         " altro amministratore (chi è invitato deve aver scelto la password).",

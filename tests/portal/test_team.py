@@ -365,7 +365,8 @@ async def test_refusals_are_said_beside_their_field_and_change_nothing(
     open_page: Opener, portal: PortalServer
 ) -> None:
     """A person of the consultancy already, a name with nothing to read, and the last admin
-    stepping down or leaving: each refused in the reader's words, nothing recorded."""
+    stepping down or leaving (not offered: said on their row; hand-made): each refused in
+    the reader's words, nothing recorded."""
     consultancy, admin = await a_consultancy_of_its_own(portal.system)
     ferramenta = await a_client_of(portal.system, consultancy, "Ferramenta Rossa")
     carla = await a_consultant(portal, consultancy, "Carla Neri", ferramenta)
@@ -383,19 +384,20 @@ async def test_refusals_are_said_beside_their_field_and_change_nothing(
     await expect(page.locator("#invite-name-error")).to_have_count(1)
     assert "has nothing to read" not in await page.locator("#invite-name-error").inner_text()
 
-    me = row_of(page, admin.name)
-    await me.get_by_label(f"Ruolo di {admin.name}").select_option(label="Consulente")
-    await me.get_by_role("button", name="Cambia").click()
-    await expect(page.locator(".people-refused")).to_have_text(
-        "È l'ultimo amministratore della consulenza che può accedere: nomina prima un altro"
+    me = row_of(page, admin.name)  # the last admin: not offered to step down or leave
+    await expect(me.locator(".last-admin")).to_contain_text("È l'ultimo amministratore")
+    await expect(me.get_by_label(f"Ruolo di {admin.name}")).to_have_count(0)
+    await expect(me.locator(".member-remove")).to_have_count(0)
+    token = await csrf(page)  # hand-made, each is refused all the same
+    base = f"/consultancies/{consultancy}/people/{admin.id}"
+    stepped = await page.request.post(f"{base}/role", form={**token, "role": "consultant"})
+    assert stepped.status == 422
+    assert (
+        "ultimo amministratore della consulenza che può accedere: nomina prima un altro"
         " amministratore (chi è invitato deve aver scelto la password)."
-    )
-    me = row_of(page, admin.name)
-    await me.locator(".member-remove summary").click()
-    async with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        await me.get_by_role("button", name=f"Togli {admin.name} dalla consulenza").click()
-    assert (await answer.value).status == 422
-    await expect(page.locator(".people-refused")).to_contain_text("ultimo amministratore")
+    ) in await stepped.text()
+    left = await page.request.post(f"{base}/remove", form=token)
+    assert left.status == 422 and "ultimo amministratore" in await left.text()
 
     assert await roles_in(portal, consultancy) == roles
     assert await heads(portal, ferramenta) == before
@@ -530,3 +532,32 @@ async def test_an_invitation_that_fails_leaves_no_account_behind(
     await invite(page, "Dora Persa", email, "Consulente")
     await expect(page.locator(".people-done")).to_have_text("Persona invitata.")
     assert (await roles_in(portal, consultancy))[email] == "consultant"
+
+
+async def test_the_last_admin_is_not_offered_to_step_down_and_another_is(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The consultancy's last admin who can sign in was offered "Consulente" and "Togli …
+    dalla consulenza" on their row, each then refused. Their row says why instead; once
+    another admin can sign in, both are offered on both rows."""
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/consultancies/{consultancy}/people")
+    me = row_of(page, admin.name)
+    await expect(me.locator(".last-admin")).to_have_text(
+        "È l'ultimo amministratore della consulenza che può accedere: per cambiarne il ruolo"
+        " o toglierlo, nomina prima amministratore un'altra persona (con la sua password)."
+    )
+    await expect(me.locator(".member-remove")).to_have_count(0)
+
+    other = d.Person(f"bis-{consultancy.hex[:8]}@consulenze.example", "Ugo Bis", "")
+    await create_user(portal.system.pool, other.email, other.name, password=d.PASSWORD,
+                      user_id=other.id)  # fmt: skip
+    await add_consultancy_member(portal.system.pool, consultancy, other.id, "consultancy_admin")
+    await page.goto(f"/consultancies/{consultancy}/people")
+    await expect(page.locator(".last-admin")).to_have_count(0)
+    for name in (admin.name, other.name):
+        row = row_of(page, name)
+        await expect(row.get_by_label(f"Ruolo di {name}")).to_have_value("consultancy_admin")
+        await expect(row.locator(".member-remove")).to_have_count(1)

@@ -241,6 +241,18 @@ async def _unpositioned(command: Awaitable[T]) -> tuple[T, int]:
     return await command, 0
 
 
+def _kept_admins(people: list[ConsultancyPerson]) -> set[UUID]:
+    """The admins who may neither be made consultants nor removed (their change is refused,
+    so not offered): the last admin, and the last who can sign in."""
+    admins = [p for p in people if p.role == Role.CONSULTANCY_ADMIN]
+    kept = set()
+    for admin in admins:
+        others = [o for o in admins if o.user_id != admin.user_id]
+        if not others or (admin.has_password and not any(o.has_password for o in others)):
+            kept.add(admin.user_id)
+    return kept
+
+
 def _words(locale: Locale, error: TenancyError | DomainError) -> str:
     """A refusal in the reader's words; its last admin leaving is the consultancy's."""
     if error.rule == "last_admin":
@@ -290,6 +302,7 @@ async def _page(
         request, "team.html", locale=locale, viewer=viewer, consultancy=consultancy,
         section="team", status=status, members=members, planned=planned, said=said,
         shown=shown, member_roles=[(r, locale.t(f"role.{r}")) for r in TEAM_ROLES],
+        kept=_kept_admins(people),
     )  # fmt: skip
     if shown is not None:  # shown once: kept by no cache
         response.headers["Cache-Control"] = "no-store"

@@ -27,7 +27,7 @@ from services.api.dependencies import (
     written,
 )
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
-from services.api.schemas.common import Page, WriteResult, owner_of, unit_of
+from services.api.schemas.common import Page, WriteResult, changed_owner, owner_of, unit_of
 from services.api.schemas.okrs import (
     CheckInIn,
     CheckInOut,
@@ -108,8 +108,8 @@ class KeyResultController(Controller):
     ) -> Response[WriteResult]:
         """Title, owner, weight, due date (unchanged values record nothing)."""
         result = await okr.key_results.edit(
-            ctx, key_result_id, if_match=if_match, title=data.title, owner=data.owner,
-            weight=data.weight, due_on=data.due_on,
+            ctx, key_result_id, if_match=if_match, title=data.title,
+            owner=changed_owner(data.owner), weight=data.weight, due_on=data.due_on,
         )  # fmt: skip
         return await written(okr, ctx, result)
 

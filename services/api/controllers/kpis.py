@@ -32,7 +32,7 @@ from services.api.dependencies import (
 )
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.problems import NotFoundError
-from services.api.schemas.common import Page, WriteResult, owner_of, unit_of
+from services.api.schemas.common import Page, WriteResult, changed_owner, owner_of, unit_of
 from services.api.schemas.okrs import (
     DirectionIn,
     KpiEditIn,
@@ -104,7 +104,7 @@ class KpiController(Controller):
     ) -> Response[WriteResult]:
         """Name, owner, frequency (unchanged values record nothing); not its unit."""
         result = await okr.kpis.edit(
-            ctx, kpi_id, if_match=if_match, name=data.name, owner=data.owner,
+            ctx, kpi_id, if_match=if_match, name=data.name, owner=changed_owner(data.owner),
             frequency_days=data.frequency_days, unit=unit_of(data.unit),
         )  # fmt: skip
         return await written(okr, ctx, result)

@@ -21,7 +21,7 @@ from services.api.dependencies import (
     written,
 )
 from services.api.pagination import Cursor, Limit, paginate
-from services.api.schemas.common import Page, WriteResult, owner_of
+from services.api.schemas.common import Page, WriteResult, changed_owner, owner_of
 from services.api.schemas.okrs import ObjectiveEdit, ObjectiveIn, ObjectiveOut, ParentIn, ReasonIn
 from services.api.schemas.views import ObjectiveSummary, walk
 from services.api.security import requires_edit_okrs, requires_read
@@ -100,7 +100,7 @@ class ObjectiveController(Controller):
     ) -> Response[WriteResult]:
         result = await okr.objectives.edit(
             ctx, objective_id, if_match=if_match, title=data.title,
-            description=data.description, owner=data.owner, weight=data.weight,
+            description=data.description, owner=changed_owner(data.owner), weight=data.weight,
             committed=data.committed, roll_up_children=data.roll_up_children,
         )  # fmt: skip
         return await written(okr, ctx, result)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -15,6 +15,15 @@ from services.app.base import Written
 T = TypeVar("T")
 
 UnitKind = Literal["count", "percent", "currency", "hours", "score", "text"]
+
+Owner = Annotated[
+    str,
+    msgspec.Meta(
+        description="Who owns it: a person of the tenant by `user_id` (as `GET …/users` "
+        "lists them; kept as `user:<user_id>`) or `user:<user_id>`, or a name as free text "
+        "(someone without an account). Left out on a new item: you."
+    ),
+]
 
 
 class Body(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -99,4 +108,18 @@ def unit_of(unit: UnitIn | None) -> Unit | None:
 def owner_of(owner: str | None, caller: str) -> str:
     """The owner of a new item: the one sent, or the caller when none is (one sent empty is
     the domain's to refuse, not the caller's)."""
-    return caller if owner is None else owner
+    return caller if owner is None else a_person(owner)
+
+
+def a_person(owner: str) -> str:
+    """An owner as the log names people: a bare `user_id` (as `GET …/users` gives it) is
+    `user:<user_id>`; `user:<id>` and a name typed as text are kept as sent."""
+    try:
+        return f"user:{UUID(owner)}"
+    except ValueError:
+        return owner
+
+
+def changed_owner(owner: str | None) -> str | None:
+    """A new owner sent with an edit (None: unchanged), named as `a_person` names it."""
+    return None if owner is None else a_person(owner)

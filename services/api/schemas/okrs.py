@@ -16,7 +16,7 @@ from domain.cycle import Cycle
 from domain.key_result import CheckIn, KeyResult, TargetRevision
 from domain.kpi import KPI, Measurement
 from domain.objective import Objective
-from services.api.schemas.common import Body, Out, UnitIn, UnitOut
+from services.api.schemas.common import Body, Out, Owner, UnitIn, UnitOut
 
 Period = Literal["quarter", "year", "custom"]
 Level = Literal["company", "team", "individual"]
@@ -59,7 +59,7 @@ class ObjectiveIn(Body):
 
     cycle_id: UUID
     title: str
-    owner: str | None = None
+    owner: Owner | None = None
     level: Level = "team"
     description: str = ""
     parent_id: UUID | None = None
@@ -74,7 +74,7 @@ class ObjectiveEdit(Body):
 
     title: str | None = None
     description: str | None = None
-    owner: str | None = None
+    owner: Owner | None = None
     weight: Decimal | None = None
     committed: bool | None = None
     roll_up_children: bool | None = None
@@ -98,7 +98,7 @@ class KeyResultIn(Body):
     objective_id: UUID
     title: str
     kind: KRKind
-    owner: str | None = None
+    owner: Owner | None = None
     start: Decimal | None = None
     target: Decimal | None = None
     target_percent: Decimal | None = None
@@ -116,7 +116,7 @@ class KeyResultEdit(Body):
     """Fields to change (unchanged values record nothing)."""
 
     title: str | None = None
-    owner: str | None = None
+    owner: Owner | None = None
     weight: Decimal | None = None
     due_on: date | None = None
 
@@ -157,7 +157,7 @@ class KpiIn(Body):
     green: Decimal
     red: Decimal
     frequency_days: int = 7
-    owner: str | None = None
+    owner: Owner | None = None
     unit: UnitIn | None = None
     description: str = ""
     id: UUID | None = None
@@ -168,7 +168,7 @@ class KpiEditIn(Body):
     many days it is to be measured."""
 
     name: str | None = None
-    owner: str | None = None
+    owner: Owner | None = None
     frequency_days: int | None = None
     unit: UnitIn | None = None
     """Never changes (its values were measured in it): another than its own is refused,

@@ -1,0 +1,59 @@
+"""Who owns an objective, a key result or a KPI, as an integrator names them: the
+`user_id` the member list gives is a person, the same as the portal's choice of them."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.api.builders import World
+
+
+async def test_an_owner_given_by_user_id_is_that_person(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """`GET …/users` names people by `user_id`: an owner sent as one was kept as text, so the
+    dashboard and the history showed a UUID where the person's name belongs."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    member = world.a.user_ids["client_member"]
+    made = await client.post(
+        f"{base}/objectives",
+        headers=auth,
+        json={"cycle_id": str(world.ids.cycle_id), "title": "Crescere", "owner": str(member)},
+    )
+    assert made.status_code == 201, made.text
+    objective = await client.get(f"{base}/objectives/{made.json()['id']}", headers=auth)
+    assert objective.json()["owner"] == f"user:{member}"
+    history = await client.get(
+        f"{base}/history", headers=auth, params={"item_id": made.json()["id"]}
+    )
+    assert "owner Client_Member" in history.json()["items"][0]["text"]
+
+
+async def test_an_owner_changed_to_a_user_id_is_that_person(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The same for a change of owner, of a key result and of a KPI."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    member = world.a.user_ids["client_member"]
+    for path in (f"key-results/{world.ids.key_result_id}", f"kpis/{world.ids.kpi_id}"):
+        changed = await client.patch(f"{base}/{path}", headers=auth, json={"owner": str(member)})
+        assert changed.status_code == 200, changed.text
+        item = await client.get(f"{base}/{path}", headers=auth)
+        assert item.json()["owner"] == f"user:{member}", path
+
+
+async def test_an_owner_as_text_stays_text(client: httpx.AsyncClient, world: World) -> None:
+    """A name typed as text (someone with no account) and `user:<id>` are kept as sent."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    member = world.a.user_ids["client_member"]
+    for owner in ("Ufficio acquisti", f"user:{member}"):
+        made = await client.post(
+            f"{base}/objectives",
+            headers=auth,
+            json={"cycle_id": str(world.ids.cycle_id), "title": owner, "owner": owner},
+        )
+        objective = await client.get(f"{base}/objectives/{made.json()['id']}", headers=auth)
+        assert objective.json()["owner"] == owner

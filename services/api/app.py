@@ -143,7 +143,7 @@ def create_app(
     # EXCEPTION_HANDLERS for /api/ paths and non-HTML clients.
     from services.portal import portal_app_config, portal_router
 
-    app.register(portal_router(system, settings))
+    app.register(portal_router(system, settings, runtime.people))
     app.exception_handlers.update(
         portal_app_config(system, settings, fallback=EXCEPTION_HANDLERS)["exception_handlers"]
     )

@@ -373,8 +373,11 @@ async def with_position(
     headers: Mapping[str, str] | None = None,
 ) -> Response[T]:
     """A tenancy write (settings, members, keys, status) at the log's `position` of the
-    change it recorded; one that changed nothing (0) answers the tenant's head."""
-    if not position:
+    change it recorded (the tenant's names are read again: its people may have changed);
+    one that changed nothing (0) answers the tenant's head."""
+    if position:
+        runtime.people.forget(tenant_id)
+    else:
         position = await runtime.system.store.head(tenant_id)
     return Response(
         content, status_code=status_code, headers={**(headers or {}), POSITION: str(position)}

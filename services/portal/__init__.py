@@ -48,6 +48,7 @@ from services.portal.pages import STATIC, STATIC_PATH, Pages
 from services.portal.portal import Portal
 from services.portal.sessions import Signer
 from services.portal.submissions import SubmissionMiddleware
+from services.read.people import People
 
 __all__ = ["Portal", "portal_app_config", "portal_router"]
 
@@ -55,9 +56,10 @@ PUBLIC_OPT = {"public": True}
 """Route opt: the app's bearer-token middleware leaves the portal alone (it has sessions)."""
 
 
-def portal_router(system: System, settings: Any) -> Router:
-    """Every page of the portal, its static files, and its error pages."""
-    portal = Portal.wire(system, settings)
+def portal_router(system: System, settings: Any, people: People | None = None) -> Router:
+    """Every page of the portal, its static files, and its error pages (`people`: the
+    names the API keeps, shared)."""
+    portal = Portal.wire(system, settings, people)
 
     def provide_portal() -> Portal:
         return portal

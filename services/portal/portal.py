@@ -33,8 +33,10 @@ class Portal:
     read_wait_seconds: float = 2.0
 
     @classmethod
-    def wire(cls, system: System, settings: Any) -> Portal:
-        """The portal of a running system; ``settings`` are the application's Settings."""
+    def wire(cls, system: System, settings: Any, people: People | None = None) -> Portal:
+        """The portal of a running system; ``settings`` are the application's Settings;
+        ``people``: the API's names, one cache per process (a change of a tenant's people
+        made through either is seen by both at once)."""
         own = PortalSettings.derive(settings)
         signer = Signer(own.secret, own.session_ttl)
         return cls(
@@ -42,7 +44,7 @@ class Portal:
             settings=own,
             signer=signer,
             pages=Pages(signer, secure_cookies=own.secure_cookies),
-            people=People(system.pool),
+            people=people or People(system.pool),
             limiter=LoginRateLimiter(system.pool),
             app=OKRApplication(system.repository),
             read_wait_seconds=float(getattr(settings, "read_wait_seconds", 2.0)),

@@ -2,7 +2,8 @@
 
 The people who may act in a tenant (its members and its consultancy's admins), those who
 could once (its history's access lines name them: an owner who left keeps their name) and
-its API keys are read together at most once a minute per tenant; another user who acted in
+its API keys are read together at most once a minute per tenant, and at once after a change
+of them in this process (`forget`); another user who acted in
 it (a platform admin) is looked up alone, again after a minute. An owner typed as another
 tenant's user stays an id: a name is never told to a tenant that has no business with it.
 """
@@ -81,9 +82,16 @@ class People:
         return names
 
     def forget(self, tenant_id: UUID) -> None:
-        """Drop the tenant's names (an erased tenant)."""
+        """Drop the tenant's names (a change of its people or keys, an erased tenant): read
+        again at once, so a person just invited is named, and offered as an owner."""
         self._tenants.pop(tenant_id, None)
         self._unnamed_keys.pop(tenant_id, None)
+
+    def forget_every(self) -> None:
+        """Drop every tenant's names (a change of a consultancy's people reaches its
+        clients: a new admin is named in each)."""
+        self._tenants.clear()
+        self._unnamed_keys.clear()
 
     async def _tenant_names(self, tenant_id: UUID) -> Names:
         async with tenant_transaction(self.pool, [tenant_id]) as conn:

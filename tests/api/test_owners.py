@@ -25,7 +25,9 @@ async def test_an_owner_given_by_user_id_is_that_person(
     objective = await client.get(f"{base}/objectives/{made.json()['id']}", headers=auth)
     assert objective.json()["owner"] == f"user:{member}"
     history = await client.get(
-        f"{base}/history", headers=auth, params={"item_id": made.json()["id"]}
+        f"{base}/history",
+        headers=auth,
+        params={"item_id": made.json()["id"], "min_position": made.headers["x-okr-position"]},
     )
     assert "owner Client_Member" in history.json()["items"][0]["text"]
 
@@ -57,3 +59,32 @@ async def test_an_owner_as_text_stays_text(client: httpx.AsyncClient, world: Wor
         )
         objective = await client.get(f"{base}/objectives/{made.json()['id']}", headers=auth)
         assert objective.json()["owner"] == owner
+
+
+async def test_a_person_just_invited_is_named_as_owner_at_once(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The names of a tenant's people are kept a minute: one invited since was an id (or
+    "someone") where they own something, until then. A change of its people now takes
+    effect at once."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    await client.get(f"{base}/history", headers=auth)  # the names of its people, kept
+    invited = await client.post(
+        f"{base}/users",
+        headers=auth,
+        json={"email": "nora.neri@acme.example", "display_name": "Nora Neri",
+              "role": "client_member"},
+    )  # fmt: skip
+    nora = invited.json()["user_id"]
+    made = await client.post(
+        f"{base}/objectives",
+        headers=auth,
+        json={"cycle_id": str(world.ids.cycle_id), "title": "Crescere", "owner": nora},
+    )
+    history = await client.get(
+        f"{base}/history",
+        headers=auth,
+        params={"item_id": made.json()["id"], "min_position": made.headers["x-okr-position"]},
+    )
+    assert "owner Nora Neri" in history.json()["items"][0]["text"]

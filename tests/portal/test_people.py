@@ -485,3 +485,21 @@ async def test_the_last_admin_is_not_offered_to_step_down_and_another_is(
     await expect(me.get_by_label(f"Role of {admin.name}")).to_have_value("client_admin")
     await expect(me.locator(".member-remove")).to_have_count(1)
     await expect(page.locator(".last-admin")).to_have_count(0)
+
+
+async def test_a_person_just_invited_may_own_at_once(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """An admin invites a person, then goes to plan with them: the forms' owner lists, read
+    from names kept a minute, left them out for up to that minute (and a key result given
+    to them was refused). A change of the company's people now takes effect at once."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}")  # the names of its people, kept
+    await page.goto(f"/t/{client.id}/people")
+    await invite(page, "Nora Neri", f"nora-{client.slug}@x.it")
+    await expect(page.locator(".people-done")).to_have_text("Persona invitata.")
+    await page.goto(f"/t/{client.id}")
+    owners = page.locator(".plan-kpi select[name=owner] option")
+    await expect(owners.filter(has_text="Nora Neri")).to_have_count(1)

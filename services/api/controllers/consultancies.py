@@ -240,6 +240,7 @@ class ConsultancyController(Controller):
         data: JSONBody[ConsultancyMemberIn],
         principal: PrincipalDep,
         okr: OkrDep,
+        runtime: RuntimeDep,
     ) -> Response[ConsultancyMember]:
         """Make a person (invited by email if new) a consultancy admin or a consultant. An
         admin reaches every client tenant of the consultancy: it is recorded in each one's
@@ -249,6 +250,7 @@ class ConsultancyController(Controller):
         member = await okr.access.invite_consultancy_member(
             consultancy_id, data.email, data.display_name, data.role, principal, data.reason
         )
+        runtime.people.forget_every()  # an admin is named in each client at once
         return Response(member, status_code=HTTP_201_CREATED)
 
     @patch(
@@ -263,13 +265,16 @@ class ConsultancyController(Controller):
         data: JSONBody[ConsultancyRoleIn],
         principal: PrincipalDep,
         okr: OkrDep,
+        runtime: RuntimeDep,
     ) -> ConsultancyMember:
         """An admin made a consultant, or the other way: each client tenant whose reach by
         the person changes records it in its log, with the body's `reason` if given (as a
         removal's). The consultancy's last admin stays one."""
-        return await okr.access.change_consultancy_role(
+        member = await okr.access.change_consultancy_role(
             consultancy_id, user_id, data.role, principal.actor, data.reason
         )
+        runtime.people.forget_every()
+        return member
 
     @delete(
         "/{consultancy_id:uuid}/members/{user_id:uuid}",
@@ -283,6 +288,7 @@ class ConsultancyController(Controller):
         user_id: FromPath[UUID],
         principal: PrincipalDep,
         okr: OkrDep,
+        runtime: RuntimeDep,
         data: JSONBody[OptionalReasonIn | None] = None,
     ) -> None:
         """The person leaves the consultancy: an admin's reach of every client ends, and a
@@ -293,6 +299,7 @@ class ConsultancyController(Controller):
         await okr.access.remove_consultancy_member(
             consultancy_id, user_id, principal.actor, reason_of(data)
         )
+        runtime.people.forget_every()
 
     @post(
         "/{consultancy_id:uuid}/members/{user_id:uuid}/password-link",

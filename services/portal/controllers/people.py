@@ -299,6 +299,10 @@ async def run_access_change(
         field = fields.get(error.field or "", "form")
         planned.errors[field] = words(planned.locale, error)
         return None
+    if log_of is None:
+        portal.people.forget_every()  # a consultancy's people: named in each of its clients
+    elif position:
+        portal.people.forget(log_of)
     if position and log_of is not None:
         await wait_for_position(
             portal.system.pool, log_of, position, projection="history",

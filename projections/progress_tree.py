@@ -110,6 +110,7 @@ class ProgressTree(msgspec.Struct, frozen=True):
     """The whole tree of a tenant on a day, with how far its log was read."""
 
     today: date
+    """The day of pace, status and staleness: `valid_at` when given."""
     valid_at: date | None
     position: int
     last_activity: datetime | None
@@ -187,7 +188,8 @@ def progress_tree(
         for cycle in state.cycles.values()
         if cycle_id is None or cycle.cycle_id == cycle_id
     ]
-    return ProgressTree(today, valid_at, state.last_position, state.last_activity, cycles)
+    day = today if valid_at is None else valid_at  # the day of pace, status and staleness
+    return ProgressTree(day, valid_at, state.last_position, state.last_activity, cycles)
 
 
 def _children(state: ProgressView, include_archived: bool) -> dict[UUID, list[UUID]]:

@@ -156,14 +156,16 @@ Today = Annotated[
     date | None,
     QueryParameter(
         description="The day of pace and status (default: today, in the tenant's time zone):"
-        " 1900-01-01 to 2199-12-31, as every business date."
+        " 1900-01-01 to 2199-12-31, as every business date. Not with valid_at, which is"
+        " that day too."
     ),
 ]
 ValidAt = Annotated[
     date | None,
     QueryParameter(
         description="Values of this business date, as known now (1900-01-01 on, not a day"
-        " still to come)."
+        " still to come); pace, status and staleness are of that day too, and the answer's"
+        " `today` is it."
     ),
 ]
 AsOf = Annotated[
@@ -234,13 +236,19 @@ async def caught_up(
         )
 
 
-def refuse_a_day_to_come(valid_at: date | None) -> None:
+def refuse_a_day_to_come(valid_at: date | None, today: date | None = None) -> None:
     """422 for a ?valid_at= still to come: no value is of such a day (a check-in for it is
-    refused), and a view of it says every item is stale."""
+    refused), and a view of it says every item is stale; and for ?today= beside it, which
+    would not be used (valid_at is the day of pace, status and staleness too)."""
     if valid_at is not None and valid_at > day_begun(app_base.now()):
         raise InvalidQueryError(
             f"valid_at {valid_at} is a day still to come", field="valid_at", rule="in_the_future"
         )
+    if valid_at is not None and today is not None:
+        raise InvalidQueryError(
+            "give today or valid_at, not both: valid_at is the day of pace and status too",
+            field="today", rule="with_valid_at",
+        )  # fmt: skip
 
 
 async def within_log(

@@ -956,6 +956,27 @@ async def test_a_valid_at_still_to_come_is_refused(client: httpx.AsyncClient, wo
         assert taken.status_code == 200, (path, taken.text)
 
 
+async def test_today_with_valid_at_is_refused_and_the_answer_says_the_day_of_pace(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """With ?valid_at= the pace, status and staleness are of that day: ?today= beside it was
+    quietly not used, and the tree answered `today` as the other day, so an integrator
+    worked out a pace that disagreed with every status. Both: 422 naming today; valid_at
+    alone: the tree's `today` is that day."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    for path in ("progress", "kpis"):
+        refused = await client.get(
+            f"{base}/{path}", headers=auth, params={"valid_at": "2027-02-14", "today": "2027-03-01"}
+        )
+        problem = assert_problem(refused, 422)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+            ("today", "with_valid_at")
+        ], path
+    tree = await client.get(f"{base}/progress", headers=auth, params={"valid_at": "2027-02-14"})
+    assert (tree.json()["today"], tree.json()["valid_at"]) == ("2027-02-14", "2027-02-14")
+
+
 @pytest.mark.parametrize(
     "content_type",
     [None, "text/plain", "application/x-www-form-urlencoded", "application/xml"],

@@ -227,5 +227,13 @@ def relative_target(start: Decimal, percent: Decimal) -> Decimal:
         target = start * (ONE + percent / Decimal(100))
     exponent = target.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_PLACES and abs(target) < MAX_MAGNITUDE:
-        return target.quantize(_MICRO, context=_CONTEXT)
-    return target
+        target = target.quantize(_MICRO, context=_CONTEXT)
+    return _without_trailing_zeros(target)
+
+
+def _without_trailing_zeros(value: Decimal) -> Decimal:
+    """60.0 as 60, 19.20 as 19.2 (a product's places, not the writer's), never as 6E+1."""
+    if not value.is_finite():
+        return value
+    written = format(value, "f")
+    return Decimal(written.rstrip("0").rstrip(".") if "." in written else written)

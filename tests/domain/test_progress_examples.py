@@ -252,6 +252,16 @@ def test_relative_targets_from_the_seed() -> None:
     assert relative_target(D(1200000), D(-10)) == D(1080000)
 
 
+def test_a_relative_target_is_written_as_its_value_not_with_a_trailing_zero() -> None:
+    """+20 % of 50 came out as "60.0": the API said original_target "60.0" beside a revised
+    "65", and the history "from 50 to 60". A whole target has no decimal places, and
+    no other one a trailing zero."""
+    assert [str(relative_target(D(s), D(p))) for s, p in (
+        ("50", "20"), ("24", "-20"), ("1200000", "-10"), ("1.5", "100"), ("10", "0"),
+        ("0.000010", "10"),
+    )] == ["60", "19.2", "1080000", "3", "10", "0.000011"]  # fmt: skip
+
+
 def test_relative_target_is_kept_to_six_places() -> None:
     """Stored values have at most 6 decimal places, so a relative target is rounded there."""
     assert relative_target(D(1), D("33.3333333")) == D("1.333333")

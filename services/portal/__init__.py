@@ -37,8 +37,8 @@ from services.portal.controllers.scores import ScoreController
 from services.portal.controllers.session import SessionController
 from services.portal.controllers.team import TeamController
 from services.portal.dependencies import (
+    locale_provider,
     provide_form,
-    provide_locale,
     provide_optional_viewer,
     provide_tenant,
     provide_viewer,
@@ -91,7 +91,7 @@ def portal_router(system: System, settings: Any, people: People | None = None) -
         ],
         dependencies={
             "portal": Provide(provide_portal, sync_to_thread=False),
-            "locale": Provide(provide_locale, sync_to_thread=False),
+            "locale": Provide(locale_provider(portal)),
             "viewer": Provide(provide_viewer),
             "viewer_or_none": Provide(provide_optional_viewer),
             "tenant": Provide(provide_tenant),

@@ -4,6 +4,7 @@ a checked form.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -12,6 +13,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from services.db import connection_lost
 from services.portal.errors import (
     CsrfError,
     PageNotFoundError,
@@ -19,7 +21,7 @@ from services.portal.errors import (
     SuspendedPageError,
 )
 from services.portal.i18n import Locale
-from services.portal.pages import locale_of
+from services.portal.pages import language_chosen, locale_of
 from services.portal.portal import Portal
 from services.portal.sessions import (
     CAME_FROM,
@@ -80,7 +82,9 @@ def parse_id(text: str | None) -> UUID:
         raise PageNotFoundError from None
 
 
-async def provide_tenant(tenant_id: FromPath[str], viewer: ViewerDep, portal: PortalDep) -> Tenant:
+async def provide_tenant(
+    request: Request[Any, Any, Any], tenant_id: FromPath[str], viewer: ViewerDep, portal: PortalDep
+) -> Tenant:
     """The tenant of the URL if the viewer holds a role there; else the same 404 as no tenant."""
     tid = parse_id(tenant_id)
     if viewer.role_in(tid) is None:
@@ -90,13 +94,57 @@ async def provide_tenant(tenant_id: FromPath[str], viewer: ViewerDep, portal: Po
             raise SuspendedPageError(suspended.tenant_name, viewer) from None
         raise PageNotFoundError
     try:
-        return await get_tenant(portal.system.pool, tid)
+        return await _tenant_of(request, portal, tid)
     except UnknownTenantError:
         raise PageNotFoundError from None
 
 
-def provide_locale(request: Request[Any, Any, Any]) -> Locale:
-    return locale_of(request)
+_TENANT = "okr.portal.tenant"
+"""Where a request keeps the tenant of its URL once read."""
+
+
+def locale_provider(portal: Portal) -> Callable[[Request[Any, Any, Any]], Awaitable[Locale]]:
+    """`provide_locale` of this portal: a dependency of the request alone, so that it is
+    resolved beside `portal` and before the viewer and the tenant, whose refusals (a lost
+    database's included) stay theirs."""
+
+    async def provide_locale(request: Request[Any, Any, Any]) -> Locale:
+        """The request's language: its cookie, its Accept-Language, else on a company's
+        pages the company's (its setting: "for whoever has not chosen one"), else Italian
+        (also when the database cannot say it: the page then says why, in Italian)."""
+        if language_chosen(request):
+            return locale_of(request)
+        try:
+            return locale_of(request, await _company_language(request, portal))
+        except Exception as error:
+            if not connection_lost(error):
+                raise
+            return locale_of(request)
+
+    return provide_locale
+
+
+async def _company_language(request: Request[Any, Any, Any], portal: Portal) -> str | None:
+    """The language of the company of the URL, if the viewer holds a role there."""
+    try:
+        tid = UUID(str(request.path_params["tenant_id"]))
+    except (KeyError, ValueError):
+        return None
+    viewer = await provide_optional_viewer(request, portal)
+    if viewer is None or viewer.role_in(tid) is None:
+        return None
+    try:
+        return (await _tenant_of(request, portal, tid)).locale
+    except UnknownTenantError:
+        return None
+
+
+async def _tenant_of(request: Request[Any, Any, Any], portal: Portal, tid: UUID) -> Tenant:
+    """The tenant of the URL, read once a request (the language and the page both ask)."""
+    state = request.scope.setdefault("state", {})
+    if state.get(_TENANT) is None or state[_TENANT].id != tid:
+        state[_TENANT] = await get_tenant(portal.system.pool, tid)
+    return cast("Tenant", state[_TENANT])
 
 
 async def provide_form(request: Request[Any, Any, Any], portal: PortalDep) -> Form:

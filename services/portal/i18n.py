@@ -57,13 +57,21 @@ class Measured(Protocol):
 
 def negotiate(cookie: str | None, accept_language: str | None, fallback: str | None) -> str:
     """The language of a request: the remembered choice, the browser's, the tenant's, Italian."""
+    chosen = chosen_language(cookie, accept_language)
+    if chosen is not None:
+        return chosen
+    primary = (fallback or "").split("-")[0].lower()
+    return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def chosen_language(cookie: str | None, accept_language: str | None) -> str | None:
+    """The remembered choice, else the browser's first one offered; None: neither."""
     if cookie in LANGUAGES:
         return str(cookie)
     for tag in _accepted(accept_language or ""):
         if tag in LANGUAGES:
             return tag
-    primary = (fallback or "").split("-")[0].lower()
-    return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
+    return None
 
 
 def _accepted(header: str) -> list[str]:

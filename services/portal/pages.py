@@ -16,7 +16,7 @@ from markupsafe import escape
 
 from domain.values import NOTE_MAX
 from projections.history_text import said_reason
-from services.portal.i18n import LANG_COOKIE, Locale, negotiate
+from services.portal.i18n import LANG_COOKIE, Locale, chosen_language, negotiate
 from services.portal.sessions import (
     CAME_FROM,
     CAME_FROM_FIELD,
@@ -57,6 +57,12 @@ def locale_of(request: Request[Any, Any, Any], fallback: str | None = None) -> L
             request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"), fallback
         )
     )
+
+
+def language_chosen(request: Request[Any, Any, Any]) -> bool:
+    """Whether the request says a language of ours (its cookie, its Accept-Language)."""
+    cookie, accepted = request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
+    return chosen_language(cookie, accepted) is not None
 
 
 def decimal_or_none(text: str | None) -> Decimal | None:

@@ -6,6 +6,7 @@ from playwright.async_api import expect
 
 from services import demo_data as d
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
+from tests.portal.world import a_company_of_its_own
 
 COSTS = d.demo_id("kr:costs")
 RESPONSE_TIME = d.demo_id("kr:response-time")
@@ -256,3 +257,18 @@ async def test_switching_language_after_a_form_refused_twice_comes_back_to_its_p
     await page.get_by_role("link", name="English").click()
     await expect(page).to_have_url(f"{portal.base_url}{kpi_page}")
     await expect(page.locator(".kpi-thresholds summary")).to_have_text("Move the thresholds")
+
+
+async def test_a_company_s_pages_speak_its_language_to_a_browser_that_asks_for_neither(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A company's language is "for whoever has not chosen one" (its settings say), yet the
+    pages never asked it: a Japanese browser at an English-speaking company read Italian.
+    With no language remembered and none of the browser's offered, a company's pages are
+    in its language."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    await app.settings.change(ctx, locale="en")
+    page = await open_page(locale="ja-JP")
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/history")
+    await expect(page.locator("h1")).to_have_text("History")

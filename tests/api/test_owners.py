@@ -39,7 +39,23 @@ async def test_an_owner_changed_to_a_user_id_is_that_person(
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
     member = world.a.user_ids["client_member"]
-    for path in (f"key-results/{world.ids.key_result_id}", f"kpis/{world.ids.kpi_id}"):
+    made = [
+        await client.post(f"{base}/{kind}", headers=auth, json=body)
+        for kind, body in (
+            (
+                "key-results",
+                {
+                    "objective_id": str(world.ids.objective_id),
+                    "title": "Rinnovi",
+                    "kind": "increase",
+                    "start": 70,
+                    "target": 85,
+                },
+            ),
+            ("kpis", {"name": "Reclami", "direction": "lower_is_better", "green": 5, "red": 10}),
+        )
+    ]  # fmt: skip (items of its own: the world's are shared by the module's tests)
+    for path in (f"key-results/{made[0].json()['id']}", f"kpis/{made[1].json()['id']}"):
         changed = await client.patch(f"{base}/{path}", headers=auth, json={"owner": str(member)})
         assert changed.status_code == 200, changed.text
         item = await client.get(f"{base}/{path}", headers=auth)

@@ -36,6 +36,7 @@ TENANT_COLUMNS = (
 _INSERT_TENANT = (
     "INSERT INTO tenants (id, consultancy_id, name, slug, colour, fiscal_year_start_month,"
     " check_in_cadence_days, locale, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " ON CONFLICT ON CONSTRAINT tenants_slug_key DO NOTHING"
     f" RETURNING {TENANT_COLUMNS}"
 )
 _CONSULTANCY_TENANTS = "SELECT tenant_id FROM okr_consultancy_tenants($1)"
@@ -90,8 +91,8 @@ async def create_tenant(
     (valid.default_time_zone)."""
     clean_name = valid.name(name)
     clean_locale = valid.locale(locale)
+    slugs = [valid.slug(slug)] if slug is not None else valid.slugs_for(clean_name)
     values = (
-        valid.slug(slug) if slug is not None else valid.slug_from(clean_name),
         valid.colour(colour),
         valid.month(fiscal_year_start_month),
         valid.cadence_days(check_in_cadence_days),
@@ -102,7 +103,7 @@ async def create_tenant(
     new_id = tenant_id or uuid4()
     try:
         async with in_tenant(on, [new_id]) as conn:
-            row = await conn.fetchrow(_INSERT_TENANT, new_id, consultancy_id, clean_name, *values)
+            row = await _insert_tenant(conn, new_id, consultancy_id, clean_name, slugs, values)
             # after the insert: one that waited for an erase of this id sees its tombstone
             if await conn.fetchval(_ERASED, new_id):
                 raise DuplicateTenantIdError(_ID_TAKEN, field="id")
@@ -110,11 +111,32 @@ async def create_tenant(
         raise UnknownConsultancyError(
             f"no consultancy {consultancy_id}", field="consultancy_id"
         ) from None
-    except asyncpg.UniqueViolationError as e:
-        if e.constraint_name == "tenants_slug_key":
-            raise DuplicateSlugError(f"slug {values[0]!r} is taken", field="slug") from None
+    except asyncpg.UniqueViolationError:
         raise DuplicateTenantIdError(_ID_TAKEN, field="id") from None
+    if row is None and slug is not None:
+        raise DuplicateSlugError(f"slug {slug!r} is taken", field="slug")
+    if row is None:  # the caller sent no slug: its name is what to change
+        raise DuplicateSlugError(
+            f"{len(slugs)} clients have a slug made of this name: choose another", field="name"
+        )
     return from_row(Tenant, row)
+
+
+async def _insert_tenant(
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    consultancy_id: UUID,
+    name: str,
+    slugs: Sequence[str],
+    values: tuple[Any, ...],
+) -> Any:
+    """The new tenant's row with the first of `slugs` no other tenant of the consultancy
+    has (None: each is taken). Tried, not looked up first: another may take one meanwhile."""
+    for slug in slugs:
+        row = await conn.fetchrow(_INSERT_TENANT, tenant_id, consultancy_id, name, slug, *values)
+        if row is not None:
+            return row
+    return None
 
 
 _ERASED = "SELECT EXISTS (SELECT FROM erased_tenants WHERE id = $1)"

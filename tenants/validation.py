@@ -91,6 +91,21 @@ def slug_from(text: str, field: str = "slug") -> str:
     return slug("-".join(words)[:63].strip("-"), field)
 
 
+SLUG_TRIES = 50
+"""Slugs a new tenant named, not given one, may take: its name's, then "-2", "-3"…"""
+
+
+def slugs_for(name: str) -> list[str]:
+    """The slugs a tenant of this name takes the first free one of (a slug is unique in its
+    consultancy): its name's, then "-2" to "-50"; a name with no letter or digit to keep
+    ("株式会社"): "cliente", "cliente-2"…"""
+    try:
+        base = slug_from(name)
+    except InvalidSlugError:
+        base = "cliente"
+    return [base, *(f"{base[:58].rstrip('-')}-{n}" for n in range(2, SLUG_TRIES + 1))]
+
+
 def colour(value: object, field: str = "colour") -> str:
     """#rrggbb, stored lower-case."""
     if not isinstance(value, str) or not _COLOUR.fullmatch(value.strip().lower()):

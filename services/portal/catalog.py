@@ -1070,7 +1070,7 @@ _PLANNING: M = {
         "en": "Client created. Plan its first cycle below, and invite its people from"
         " 'People and keys'.",
     },
-    "client.name_taken": {
+    "error.name.duplicate_slug": {
         "it": "Ci sono già troppi clienti con questo nome: scegline un altro.",
         "en": "Too many clients have this name already: choose another.",
     },

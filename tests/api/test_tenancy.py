@@ -312,3 +312,29 @@ async def test_a_consultancy_id_in_use_is_refused_naming_it(
     assert (error["field"], error["rule"]) == ("id", "duplicate_id")
     kept = await system.pool.fetchval("SELECT name FROM consultancies WHERE id = $1", taken)
     assert kept == world.a.consultancy.name
+
+
+async def test_a_client_named_as_another_takes_the_next_free_slug_as_in_the_portal(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """The API makes a repeated name's client as the portal does (the next free slug),
+    and refuses only a slug the caller sent that another client has, naming it: a field
+    OpenAPI describes, not one the caller never heard of."""
+    admin, made = (
+        world.a.auth("consultancy_admin"),
+        f"/api/v1/consultancies/{world.a.consultancy.id}/tenants",
+    )
+    name = f"Cliente {uuid.uuid4().hex[:8]}"
+    first = await client.post(made, headers=admin, json={"name": name})
+    again = await client.post(made, headers=admin, json={"name": name})
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.json()["slug"] == first.json()["slug"] + "-2"
+    refused = await client.post(
+        made, headers=admin, json={"name": "Altro", "slug": first.json()["slug"]}
+    )
+    assert refused.status_code == 409, refused.text
+    [error] = refused.json()["errors"]
+    assert (error["field"], error["rule"]) == ("slug", "duplicate_slug")
+    schema = (await client.get("/schema/openapi.json")).json()
+    slug = schema["components"]["schemas"]["TenantIn"]["properties"]["slug"]
+    assert "next free one" in slug["description"]

@@ -65,13 +65,28 @@ async def test_a_new_tenant_gets_defaults_and_a_slug_from_its_name(pool: asyncpg
 
 
 async def test_slugs_are_unique_within_a_consultancy_only(pool: asyncpg.Pool) -> None:
-    """Two firms may both have an 'acme' client; one firm cannot have two."""
+    """Two firms may both have an 'acme' client; one firm cannot have two: a slug given
+    that another client has is refused naming `slug`, one made from the name is the next
+    free one, as the portal makes it."""
     firm, rival = await a_consultancy(pool), await a_consultancy(pool)
     await create_tenant(pool, firm.id, "Acme")
-    await create_tenant(pool, rival.id, "Acme")
+    assert (await create_tenant(pool, rival.id, "Acme")).slug == "acme"
+    assert (await create_tenant(pool, firm.id, "ACME")).slug == "acme-2"
     with pytest.raises(DuplicateSlugError) as refused:
-        await create_tenant(pool, firm.id, "ACME")
+        await create_tenant(pool, firm.id, "Acme Italia", slug="acme-2")
     assert refused.value.field == "slug"
+
+
+async def test_a_name_whose_fifty_slugs_are_taken_is_refused_naming_it(
+    pool: asyncpg.Pool,
+) -> None:
+    """The caller sent no slug: the refusal names the name, the field they can change."""
+    firm = await a_consultancy(pool)
+    for n in range(1, 51):
+        await create_tenant(pool, firm.id, "Acme", slug="acme" if n == 1 else f"acme-{n}")
+    with pytest.raises(DuplicateSlugError) as refused:
+        await create_tenant(pool, firm.id, "Acme")
+    assert refused.value.field == "name"
 
 
 async def test_unknown_consultancy_or_tenant_is_named(pool: asyncpg.Pool) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
+
+import msgspec
 
 from domain import values
 from services.api.schemas.common import Body, Out
@@ -112,7 +114,17 @@ class TenantIn(Body):
     """A new client tenant of the consultancy."""
 
     name: str
-    slug: str | None = None
+    slug: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Its short name (exports' file names, `okr --tenant`): lowercase"
+            " letters and digits in words joined by single hyphens, up to 63 characters,"
+            " one client's only in the consultancy (another's: 409 `duplicate_slug` naming"
+            " `slug`). Not given: made from the name, the next free one (`acme`,"
+            " `acme-2`…, as the portal makes it) when another client has it; past `-50`,"
+            " 409 `duplicate_slug` naming `name`."
+        ),
+    ] = None
     colour: str = "#2563eb"
     fiscal_year_start_month: int = 1
     check_in_cadence_days: int = 7

@@ -2,8 +2,8 @@
 
 - A consultancy admin makes a new client from the portfolio: its name, colour, fiscal year,
   check-in cadence and language (what `POST /consultancies/{id}/tenants` takes). Its slug is
-  made from the name (the next free one when another client has it: the person never typed
-  one). The
+  made from the name, the next free one when another client has it, as the API makes one
+  not given (tenants.validation.slugs_for). The
   form carries the new company's id, made with the page: sent twice (a double click, a
   resubmit), the second lands on the company the first made, and makes no other.
 - Whoever manages a company's people (its admin, the consultancy's admins) changes its
@@ -38,7 +38,6 @@ from services.portal.portal import Portal
 from tenants import validation
 from tenants.directory import get_consultancy, get_tenant
 from tenants.errors import (
-    DuplicateSlugError,
     DuplicateTenantIdError,
     TenancyError,
     UnknownTenantError,
@@ -53,9 +52,6 @@ CLIENT_FIELDS = (*SETTING_FIELDS, "consultancy", "id")
 _FIELDS = {name: name for name in SETTING_FIELDS}
 """A refusal's field, the form's of the same name (the rest are the whole form's)."""
 LANGUAGES = ("it", "en")
-SLUG_TRIES = 50
-"""Slugs tried for a new client's name: its own, then "-2", "-3"… (a slug is unique in its
-consultancy; tried, not looked up first, as another client may take one meanwhile)."""
 
 
 class SettingsController(Controller):
@@ -213,31 +209,17 @@ async def create_client(
     if planned.errors:
         return None
     consultancy, name = UUID(chosen), given.pop("name")
-    base = _slug_of(name)
-    for n in range(1, SLUG_TRIES + 1):
-        slug = base if n == 1 else f"{base[:58].rstrip('-')}-{n}"
-        try:
-            return await portal.app.settings.create_tenant(
-                consultancy, name, viewer.actor, slug=slug, tenant_id=new_id, **given
-            )
-        except DuplicateSlugError:
-            continue
-        except DuplicateTenantIdError:
-            return await _made_before(portal, consultancy, new_id, planned)
-        except (TenancyError, DomainError) as error:
-            planned.errors[_FIELDS.get(error.field or "", "form")] = domain_message(
-                planned.locale, error
-            )
-            return None
-    planned.errors["name"] = planned.locale.t("client.name_taken")
-    return None
-
-
-def _slug_of(name: str) -> str:
     try:
-        return validation.slug_from(name)
-    except TenancyError:  # no letter or digit it could keep ("株式会社"): a plain one
-        return "cliente"
+        return await portal.app.settings.create_tenant(
+            consultancy, name, viewer.actor, tenant_id=new_id, **given
+        )
+    except DuplicateTenantIdError:
+        return await _made_before(portal, consultancy, new_id, planned)
+    except (TenancyError, DomainError) as error:
+        planned.errors[_FIELDS.get(error.field or "", "form")] = domain_message(
+            planned.locale, error
+        )
+        return None
 
 
 async def _made_before(

@@ -1054,6 +1054,10 @@ _PLANNING: M = {
         "en": "For whoever has not chosen one.",
     },
     "client.time_zone": {"it": "Fuso orario", "en": "Time zone"},
+    "client.time_zone_of_language": {
+        "it": "Secondo la lingua: {it} per l'italiano, {other} per le altre",
+        "en": "As its language: {it} for Italian, {other} for any other",
+    },
     "client.time_zone_hint": {
         "it": "Dove cominciano i suoi giorni, e l'ora delle modifiche.",
         "en": "Where its days begin, and the time of its changes.",

@@ -60,8 +60,9 @@ async def fill_new_client(page: Any, **fields: str) -> None:
 async def test_a_consultancy_admin_makes_a_new_client_and_lands_on_its_page(
     open_page: Opener, portal: PortalServer
 ) -> None:
-    """The form asks what the API's tenant takes; the new company's page says what to do
-    next, its log begins with who made it with which settings, the portfolio lists it."""
+    """The form asks what the API's tenant takes, and proposes its time zone by the API's
+    rule (UTC for English, not Rome); the new company's page says what to do next, its log
+    begins with who made it with which settings, the portfolio lists it."""
     consultancy, admin = await a_consultancy_of_its_own(portal.system)
     page = await open_page()
     await sign_in(page, admin)
@@ -72,6 +73,10 @@ async def test_a_consultancy_admin_makes_a_new_client_and_lands_on_its_page(
         cadence="14", language="Inglese",
     )  # fmt: skip
     await shot(page, "clients-new-form")
+    zone = page.locator(".new-client form").get_by_label("Fuso orario")
+    await expect(zone.locator("option:checked")).to_have_text(
+        "Secondo la lingua: Europe/Rome per l'italiano, UTC per le altre"
+    )
     await page.get_by_role("button", name="Crea il cliente").click()
 
     await expect(page.locator("h1")).to_have_text("Ferramenta Bianchi S.n.c.")
@@ -85,7 +90,7 @@ async def test_a_consultancy_admin_makes_a_new_client_and_lands_on_its_page(
         "#0f766e",
     )
     assert (made.fiscal_year_start_month, made.check_in_cadence_days, made.locale) == (7, 14, "en")
-    assert made.time_zone == "Europe/Rome"  # as the form proposed
+    assert made.time_zone == "UTC"  # its language's, as the API's tenant made with none
     [first] = await portal.system.store.read_log(made.id)
     assert first.topic == "okr.SettingsChange.Created" and first.actor == admin.actor
 

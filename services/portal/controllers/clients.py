@@ -152,7 +152,8 @@ def may_suspend(viewer: Principal, tenant: Tenant) -> bool:
 
 def settings_given(planned: Planned) -> dict[str, Any]:
     """The settings as typed, each checked as the directory checks it (a refusal beside its
-    field): name, colour, fiscal year's first month, cadence in days, language, time zone."""
+    field): name, colour, fiscal year's first month, cadence in days, language, time zone
+    (blank: not given)."""
     out: dict[str, Any] = {}
     checks: dict[str, Callable[[str], object]] = {
         "name": validation.name,
@@ -163,6 +164,8 @@ def settings_given(planned: Planned) -> dict[str, Any]:
         "time_zone": validation.time_zone,
     }
     for name, check in checks.items():
+        if name == "time_zone" and not planned.typed[name]:
+            continue  # (a new client's: its language's; a company's: stays)
         if not planned.text(name):
             continue
         try:
@@ -255,6 +258,17 @@ def zone_choices(current: str = "") -> list[tuple[str, str]]:
     """The zones offered (and the tenant's own, if it is one of the tz database's others)."""
     zones = validation.time_zones()
     return [(z, z) for z in ([*zones, current] if current and current not in zones else zones)]
+
+
+def new_zone_choices(locale: Locale) -> list[tuple[str, str]]:
+    """The new client's zones: first (blank, chosen unless another is) its language's, as
+    the directory gives a tenant made with none (validation.default_time_zone), then each."""
+    of_language = locale.t(
+        "client.time_zone_of_language",
+        it=validation.default_time_zone("it"),
+        other=validation.default_time_zone("en"),
+    )
+    return [("", of_language), *zone_choices()]
 
 
 def language_choices(locale: Locale, current: str = "") -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from services.portal.controllers.clients import (
     creating_in,
     language_choices,
     month_choices,
-    zone_choices,
+    new_zone_choices,
 )
 from services.portal.controllers.session import home_of
 from services.portal.dependencies import FormDep, LocaleDep, PortalDep, TenantDep, ViewerDep
@@ -173,5 +173,5 @@ async def portfolio_page(
         consultancies=consultancies, planned=planned, status=422 if planned else 200,
         new_client_id=(planned.typed["id"] if planned else "") or str(uuid4()),
         months=month_choices(locale), languages=language_choices(locale),
-        zones=zone_choices() if consultancies else [],  # (the new client's form's only)
+        zones=new_zone_choices(locale) if consultancies else [],  # (the new client's form's only)
     )  # fmt: skip

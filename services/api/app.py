@@ -22,7 +22,12 @@ from services.api.controllers.health import HealthController
 from services.api.controllers.key_results import KeyResultController
 from services.api.controllers.kpis import KpiController
 from services.api.controllers.objectives import ObjectiveController
-from services.api.controllers.tenants import ApiKeyController, TenantController, UserController
+from services.api.controllers.tenants import (
+    ApiKeyController,
+    PeopleController,
+    TenantController,
+    UserController,
+)
 from services.api.controllers.views import ViewController
 from services.api.dependencies import DEPENDENCIES, TENANT_DEPENDENCIES
 from services.api.idempotency import IdempotencyMiddleware
@@ -46,6 +51,7 @@ def api_router() -> Router:
         path="/tenants/{tenant_id:uuid}",
         route_handlers=[
             UserController,
+            PeopleController,
             ApiKeyController,
             CycleController,
             ObjectiveController,

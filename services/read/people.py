@@ -41,6 +41,14 @@ class Names(dict[str, str]):
         super().__init__(names)
         self.present = present
 
+    def people(self) -> list[tuple[str, str]]:
+        """(actor, name) of the people who may act in the tenant now, by name: whom an
+        objective, a key result or a KPI may be given to."""
+        return sorted(
+            ((a, name) for a, name in self.items() if a in self.present),
+            key=lambda pair: (pair[1].casefold(), pair[0]),
+        )
+
     def has_left(self, actor: str) -> bool:
         """Whether this is a person the tenant knew who may no longer act in it: an owner who
         left still owns what they owned, and a reader can tell."""

@@ -104,3 +104,29 @@ async def test_a_person_just_invited_is_named_as_owner_at_once(
         params={"item_id": made.json()["id"], "min_position": made.headers["x-okr-position"]},
     )
     assert "owner Nora Neri" in history.json()["items"][0]["text"]
+
+
+async def test_a_consultant_reads_the_ids_and_names_of_the_people_it_may_give_items_to(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A consultant edits a client's OKRs, so gives them owners, but may not list its
+    members (`/users`, emails and roles): `…/people` gives it whom the portal offers,
+    by id and name only, of its own client's people and never of another's."""
+    consultant = world.a.auth("consultant")
+    listed = await client.get(f"/api/v1/tenants/{world.a.tenant.id}/people", headers=consultant)
+    assert listed.status_code == 200, listed.text
+    people = listed.json()["items"]
+    assert {p["user_id"] for p in people} >= {str(u) for u in world.a.user_ids.values()}
+    assert not {p["user_id"] for p in people} & {str(u) for u in world.b.user_ids.values()}
+    assert all(set(p) == {"user_id", "display_name"} for p in people)
+    assert {
+        "user_id": str(world.a.user_ids["client_member"]),
+        "display_name": "Client_Member",
+    } in people
+    members = await client.get(f"/api/v1/tenants/{world.a.tenant.id}/users", headers=consultant)
+    assert members.status_code == 403
+    member = world.a.auth("client_member")  # who gives nothing an owner
+    refused = await client.get(f"/api/v1/tenants/{world.a.tenant.id}/people", headers=member)
+    assert refused.status_code == 403
+    schema = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    assert set(schema["PersonOfTenant"]["properties"]) == {"user_id", "display_name"}

@@ -24,11 +24,17 @@ from services.api.schemas.tenancy import (
     ApiKeyIn,
     MemberIn,
     OptionalReasonIn,
+    PersonOfTenant,
     RoleIn,
     TenantSettingsIn,
     reason_of,
 )
-from services.api.security import requires_manage_api_keys, requires_manage_users, requires_read
+from services.api.security import (
+    requires_edit_okrs,
+    requires_manage_api_keys,
+    requires_manage_users,
+    requires_read,
+)
 from tenants import api_keys, directory, memberships
 from tenants.models import ApiKey, CreatedApiKey, Membership, PasswordLink, Tenant
 
@@ -88,6 +94,31 @@ class TenantController(Controller):
         )  # fmt: skip
         runtime.forget_settings(tenant_id)
         return await with_position(runtime, tenant_id, tenant, position=position)
+
+
+class PeopleController(Controller):
+    """Whom the tenant's objectives, key results and KPIs may be given to: for those who
+    edit them (a consultant who serves the tenant too), who do not manage its people and
+    so may not list its members (`/users`, with emails and roles)."""
+
+    path = "/people"
+    tags = ["users"]
+    guards = [requires_edit_okrs]
+
+    @get("/", summary="List the people items may be given to")
+    async def list_people(
+        self,
+        tenant_id: FromPath[UUID],
+        runtime: RuntimeDep,
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[PersonOfTenant]:
+        """Its members and its consultancy's admins, by name, with the id an owner is
+        given as: who the portal offers as an owner, no more (no email, no role)."""
+        names = await runtime.people.names(tenant_id)
+        found = [PersonOfTenant(user_id=UUID(a.removeprefix("user:")), display_name=n)
+                 for a, n in names.people()]  # fmt: skip
+        return paginate(found, lambda p: (p.display_name.casefold(), str(p.user_id)), cursor, limit)
 
 
 class UserController(Controller):

@@ -19,7 +19,7 @@ UnitKind = Literal["count", "percent", "currency", "hours", "score", "text"]
 Owner = Annotated[
     str,
     msgspec.Meta(
-        description="Who owns it: a person of the tenant by `user_id` (as `GET …/users` "
+        description="Who owns it: a person of the tenant by `user_id` (as `GET …/people` "
         "lists them; kept as `user:<user_id>`) or `user:<user_id>`, or a name as free text "
         "(someone without an account). Left out on a new item: you."
     ),

@@ -60,6 +60,15 @@ class Grant(Out):
     role: str
 
 
+class PersonOfTenant(Out):
+    """One of the people an item of the tenant may be given to (its members and its
+    consultancy's admins), as the portal offers them: an owner is `user_id` (or
+    `user:<user_id>`)."""
+
+    user_id: UUID
+    display_name: str
+
+
 class SuspendedTenant(Out):
     """A tenant the person would reach, were it not suspended."""
 

@@ -670,11 +670,7 @@ def _unshown_refusal(
 
 def people_choices(names: Names) -> list[tuple[str, str]]:
     """Whom an objective or a key result may be given to: the tenant's people now, by name."""
-    present = names.present
-    return sorted(
-        ((actor, name) for actor, name in names.items() if actor in present),
-        key=lambda pair: pair[1].casefold(),
-    )
+    return names.people()
 
 
 def _owners(names: Names, owner: str) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -30,6 +31,19 @@ from projections.progress_state import (
 )
 
 DEFAULT_CADENCE_DAYS = 7
+
+
+ClosingScore = Annotated[
+    Decimal | None,
+    msgspec.Meta(
+        description="Its closing score (0 to 1) once its cycle is closed, else null: given"
+        " at the close from its progress then, and changed only by a score adjustment with"
+        " a reason (`POST …/cycles/{cycle_id}/score-adjustments`). A check-in corrected"
+        " after the close moves its value and progress, not its score: that stays as given"
+        " until someone adjusts it."
+    ),
+]
+"""A key result's score, as the API describes it (the portal's page says the same)."""
 
 
 class KeyResultNode(msgspec.Struct, frozen=True):
@@ -65,7 +79,7 @@ class KeyResultNode(msgspec.Struct, frozen=True):
     last_check_in_source: str | None
     check_in_count: int
     stale: bool
-    score: Decimal | None
+    score: ClosingScore
     score_band: str | None
 
 

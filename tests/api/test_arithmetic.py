@@ -153,3 +153,34 @@ async def test_an_objective_exactly_on_a_band_s_edge_is_in_it_before_and_after_t
     assert closed.status_code == 200, closed.text
     after = await objective(closed.headers["X-OKR-Position"])
     assert (after["score"], after["score_band"]) == ("0.4", "amber")
+
+
+async def test_a_check_in_corrected_after_the_close_leaves_the_score_and_the_api_says_so(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """The key result answers its closing score beside its value and progress, and
+    OpenAPI says the score was given at the close and stays: a correction after the close
+    moves the progress (0.5 → 0.6), not the score (0.5), which read as a contradiction
+    with nothing to say why (the score was not in the key result's answer at all)."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "secret-score", "21")
+    base, auth = f"/api/v1/tenants/{side.tenant.id}", side.auth("consultancy_admin")
+    kr, _ = await a_key_result(
+        client, side, ids, kind="increase", start=0, target=10, unit={"kind": "count"}
+    )
+    await checked_in(client, side, kr, "5", "2027-03-01")
+    closed = await client.post(f"{base}/cycles/{ids.cycle_id}/close", headers=auth)
+    assert closed.status_code == 200, closed.text
+    [check_in] = (await client.get(f"{base}/key-results/{kr}/check-ins", headers=auth)).json()[
+        "items"
+    ]
+    corrected = await client.post(
+        f"{base}/key-results/{kr}/check-ins/{check_in['id']}/corrections", headers=auth,
+        json={"value": "6", "reason": "contati male"},
+    )  # fmt: skip
+    assert corrected.status_code in (200, 201), corrected.text
+    got = (await client.get(f"{base}/key-results/{kr}", headers=auth)).json()
+    assert (got["value"], got["progress"], got["score"]) == ("6", "0.6", "0.5")
+    schema = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    said = schema["KeyResultOut"]["properties"]["score"]["description"]
+    assert "not its score" in said

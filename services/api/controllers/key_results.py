@@ -95,7 +95,8 @@ class KeyResultController(Controller):
         self, key_result_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
     ) -> Response[KeyResultOut]:
         kr = await okr.key_results.get(ctx, key_result_id)
-        return item(KeyResultOut.of(kr), kr.version)
+        cycle = await okr.cycles.get(ctx, kr.cycle_id)
+        return item(KeyResultOut.of(kr, cycle), kr.version)
 
     @patch("/{key_result_id:uuid}", guards=[requires_edit_okrs], summary="Edit a key result")
     async def edit_key_result(

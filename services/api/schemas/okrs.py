@@ -16,6 +16,7 @@ from domain.cycle import Cycle
 from domain.key_result import CheckIn, KeyResult, TargetRevision
 from domain.kpi import KPI, Measurement
 from domain.objective import Objective
+from projections.progress_tree import ClosingScore
 from services.api.schemas.common import Body, Out, Owner, UnitIn, UnitOut
 
 Period = Literal["quarter", "year", "custom"]
@@ -324,7 +325,8 @@ class TargetRevisionOut(Out):
 
 
 class KeyResultOut(Out):
-    """A key result with its latest value and raw progress (p = (c - s) / (t - s))."""
+    """A key result with its latest value and raw progress (p = (c - s) / (t - s)), and
+    its closing score once its cycle is closed (which a later correction leaves as given)."""
 
     id: UUID
     version: int
@@ -347,9 +349,11 @@ class KeyResultOut(Out):
     progress: Decimal | None
     check_ins: int
     target_revisions: list[TargetRevisionOut]
+    score: ClosingScore
 
     @classmethod
-    def of(cls, kr: KeyResult) -> KeyResultOut:
+    def of(cls, kr: KeyResult, cycle: Cycle) -> KeyResultOut:
+        """`kr` with its score in `cycle`, its own."""
         return cls(
             id=kr.id, version=kr.version, objective_id=kr.objective_id, cycle_id=kr.cycle_id,
             title=kr.title, kind=kr.kind.value, owner=kr.owner, start=kr.start,
@@ -359,6 +363,7 @@ class KeyResultOut(Out):
             value=kr.current_value, confidence=kr.current_confidence, progress=kr.progress,
             check_ins=len(kr.check_ins),
             target_revisions=[TargetRevisionOut.of(r) for r in kr.target_revisions],
+            score=cycle.key_result_scores.get(kr.id),
         )  # fmt: skip
 
 

@@ -229,3 +229,13 @@ async def a_history(
     )  # fmt: skip
     checked = Context(tenant_id, "user:builder", imported_at=checked_at)
     await app.key_results.record_check_in(checked, ids.key_result_id, value=79)
+
+
+async def test_openapi_says_the_zone_a_new_tenant_gets_when_none_is_given(
+    client: httpx.AsyncClient,
+) -> None:
+    """The rule was in a docstring OpenAPI does not show: an integrator could not tell that
+    an English client made without a zone lives in UTC."""
+    schema = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    said = schema["TenantIn"]["properties"]["time_zone"]["description"]
+    assert "Europe/Rome for locale `it`, UTC for any other" in said

@@ -11,6 +11,7 @@ import msgspec
 from domain import values
 from services.api.schemas.common import Body, Out
 from tenants.principal import Principal
+from tenants.validation import default_time_zone
 
 MemberRole = Literal["consultant", "client_admin", "client_member", "client_viewer"]
 ApiKeyRole = Literal["client_viewer", "client_member"]
@@ -138,9 +139,15 @@ class TenantIn(Body):
     fiscal_year_start_month: int = 1
     check_in_cadence_days: int = 7
     locale: str = "it"
-    time_zone: str | None = None
-    """An IANA name (Europe/Rome, UTC): where the tenant's days begin and end, and the zone
-    its portal shows times in. Not given: Europe/Rome for locale "it", else UTC."""
+    time_zone: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="An IANA name (Europe/Rome, UTC): where the tenant's days begin and"
+            " end, and the zone its portal shows times in. Not given: its language's,"
+            f" {default_time_zone('it')} for locale `it`, {default_time_zone('en')} for any"
+            " other (the portal's new-client form proposes the same)."
+        ),
+    ] = None
     id: UUID | None = None
 
 

@@ -378,13 +378,16 @@ class KeyResult(Aggregate):
         source: CheckInSource | str = CheckInSource.MANUAL,
         check_in_id: UUID | None = None,
         latest_on: date | None = None,
+        objective: Objective | None = None,
     ) -> UUID:
         """Report a value for business date ``on``; returns the check-in id.
 
         ``on`` must fall between the cycle start and 31 days after its end, and not after
         ``latest_on`` when given (the caller's today: see services.app.base.latest_day).
+        ``objective``, its objective when given: archived, it takes no more check-ins.
         """
         self._check_editable(cycle)
+        self.check_objective_live(objective)
         new_id = values.new_id(check_in_id, "check_in_id")
         if self.has_check_in(new_id):
             raise DuplicateIdError("check-in id already used", field="id")
@@ -537,6 +540,12 @@ class KeyResult(Aggregate):
     def _check_not_archived(self) -> None:
         if self._archived:
             raise ArchivedError("the key result is archived", field="key_result_id")
+
+    def check_objective_live(self, objective: Objective | None) -> None:
+        """Refuse a change to a key result whose objective (when given) is archived: out
+        of the tree, the progress and the scores, it is retired with it."""
+        if objective is not None and objective.id == self._objective_id and objective.is_archived:
+            raise ArchivedError("the key result's objective is archived", field="key_result_id")
 
     def _value(self, value: Number, *, fed: bool = False) -> Decimal:
         """A value of this key result: of its unit, unless a KPI `fed` it (the KPI checked it

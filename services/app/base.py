@@ -15,7 +15,14 @@ import asyncpg
 from eventsourcing.domain import Aggregate
 
 from domain.cycle import Cycle
-from domain.errors import DomainError, DuplicateIdError, UnknownCycleError
+from domain.errors import (
+    DomainError,
+    DuplicateIdError,
+    UnknownCycleError,
+    UnknownObjectiveError,
+)
+from domain.key_result import KeyResult
+from domain.objective import Objective
 from services.db import admit_sql
 from services.store.event_store import ConcurrencyError
 from services.store.repository import AggregateNotFoundError, Repository, transaction
@@ -135,6 +142,12 @@ class Commands:
         the day a value given without one is of."""
         zone = await tenant_zone(self.repository.store.pool, ctx.tenant_id)
         return (ctx.imported_at or now()).astimezone(zone).date()
+
+    async def objective_of(self, ctx: Context, kr: KeyResult) -> Objective:
+        """The objective the key result measures (archived: the key result is retired too)."""
+        return await self.load(
+            ctx, kr.objective_id, Objective, UnknownObjectiveError, "objective_id"
+        )
 
     async def cycle(self, ctx: Context, cycle_id: UUID) -> Cycle:
         """The cycle an item belongs to (its state decides what may still change)."""

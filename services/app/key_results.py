@@ -22,8 +22,8 @@ Number = Decimal | int | str
 
 
 _CYCLE_IDS_KEPT = 100_000
-"""Key results (and tenants) whose cycle is remembered (then all are forgotten and it starts
-over)."""
+"""Key results (and tenants) whose cycle and objective are remembered (then all are forgotten
+and it starts over)."""
 
 
 class KeyResultCommands(Commands):
@@ -31,49 +31,62 @@ class KeyResultCommands(Commands):
 
     def __init__(self, repository: Repository) -> None:
         super().__init__(repository)
-        self._cycle_ids: dict[tuple[UUID, UUID], UUID] = {}
-        self._last_cycle_ids: dict[UUID, UUID] = {}
-        """Per tenant, the cycle of the key result this process last loaded."""
+        self._cycle_ids: dict[tuple[UUID, UUID], tuple[UUID, UUID]] = {}
+        """Per key result, its cycle and objective."""
+        self._last_cycle_ids: dict[UUID, tuple[UUID, UUID]] = {}
+        """Per tenant, the cycle and objective of the key result this process last loaded."""
 
     async def get(self, ctx: Context, key_result_id: UUID) -> KeyResult:
         return await self.load(
             ctx, key_result_id, KeyResult, UnknownKeyResultError, "key_result_id"
         )
 
-    async def get_in_cycle(self, ctx: Context, key_result_id: UUID) -> tuple[KeyResult, Cycle]:
-        """`get`, then `cycle` of the key result's cycle: the same results and errors.
+    async def get_in_cycle(
+        self, ctx: Context, key_result_id: UUID
+    ) -> tuple[KeyResult, Cycle, Objective]:
+        """`get`, then `cycle` of the key result's cycle and `objective_of` it: the same
+        results and errors.
 
-        A key result's cycle is fixed when it is made, so once this process has seen it the
-        two streams come back in one round trip. A key result seen for the first time is
-        loaded with the cycle this process last saw in its tenant (nearly always the one
-        check-ins go to): one round trip when that guess is right, and when it is wrong the
-        right cycle is loaded next. When either stream is not found (an unknown key result,
-        an id of another kind), `get` and `cycle` load them again and raise as before.
+        A key result's cycle and objective are fixed when it is made, so once this process
+        has seen it the three streams come back in one round trip. A key result seen for
+        the first time is loaded with the cycle and objective this process last saw in its
+        tenant (nearly always those check-ins go to): one round trip when that guess is
+        right, and when it is wrong its own are loaded next, together. When a stream is not
+        found (an unknown key result, an id of another kind), `get` and the others load
+        them again and raise as before.
         """
         key = (ctx.tenant_id, key_result_id)
-        cycle_id = self._cycle_ids.get(key) or self._last_cycle_ids.get(ctx.tenant_id)
+        guess = self._cycle_ids.get(key) or self._last_cycle_ids.get(ctx.tenant_id)
         kr: KeyResult | None = None
-        if cycle_id is not None:
+        if guess is not None:
             with contextlib.suppress(AggregateNotFoundError):
-                kr, cycle = await self.repository.get_many(
-                    ctx.tenant_id, [key_result_id, cycle_id], [KeyResult, Cycle], grants=ctx.grants
-                )
-                if kr.cycle_id == cycle.id:
-                    self._remember_cycle(key, cycle.id)
-                    return kr, cycle
+                kr, cycle, objective = await self.repository.get_many(
+                    ctx.tenant_id, [key_result_id, *guess], [KeyResult, Cycle, Objective],
+                    grants=ctx.grants,
+                )  # fmt: skip
+                if (kr.cycle_id, kr.objective_id) == (cycle.id, objective.id):
+                    self._remember(key, (cycle.id, objective.id))
+                    return kr, cycle, objective
         if kr is None:
             kr = await self.get(ctx, key_result_id)
-        cycle = await self.cycle(ctx, kr.cycle_id)
-        self._remember_cycle(key, kr.cycle_id)
-        return kr, cycle
+        try:
+            cycle, objective = await self.repository.get_many(
+                ctx.tenant_id, [kr.cycle_id, kr.objective_id], [Cycle, Objective],
+                grants=ctx.grants,
+            )  # fmt: skip
+        except AggregateNotFoundError:
+            cycle, objective = await self.cycle(ctx, kr.cycle_id), await self.objective_of(ctx, kr)
+        self._remember(key, (kr.cycle_id, kr.objective_id))
+        return kr, cycle, objective
 
-    def _remember_cycle(self, key: tuple[UUID, UUID], cycle_id: UUID) -> None:
-        """The key result's cycle, and the tenant's latest (bounded: then all are forgotten)."""
+    def _remember(self, key: tuple[UUID, UUID], streams: tuple[UUID, UUID]) -> None:
+        """The key result's cycle and objective, and the tenant's latest (bounded: then all
+        are forgotten)."""
         for memo in (self._cycle_ids, self._last_cycle_ids):
             if len(memo) >= _CYCLE_IDS_KEPT:
                 memo.clear()
-        self._cycle_ids[key] = cycle_id
-        self._last_cycle_ids[key[0]] = cycle_id
+        self._cycle_ids[key] = streams
+        self._last_cycle_ids[key[0]] = streams
 
     async def create(
         self,
@@ -175,12 +188,13 @@ class KeyResultCommands(Commands):
         day = on if on is not None else await self.today(ctx)
 
         async def attempt() -> Written:
-            kr, cycle = await self.get_in_cycle(ctx, key_result_id)
+            kr, cycle, objective = await self.get_in_cycle(ctx, key_result_id)
             self.check_version(kr, if_match)
             new_id = kr.record_check_in(
                 cycle=cycle, value=value, on=day,
                 author=ctx.actor, confidence=confidence, note=note, source=source,
                 check_in_id=check_in_id, latest_on=latest_day(ctx),
+                objective=objective,
             )  # fmt: skip
             positions = await self.save(ctx, kr)
             return Written(kr.id, kr.version, positions, {"check_in_id": new_id})
@@ -205,6 +219,7 @@ class KeyResultCommands(Commands):
         async def attempt() -> Written:
             kr = await self.get(ctx, key_result_id)
             self.check_version(kr, if_match)
+            kr.check_objective_live(await self.objective_of(ctx, kr))
             kr.correct_check_in(
                 check_in_id=check_in_id, value=value, reason=reason, author=ctx.actor,
                 confidence=confidence, note=note,

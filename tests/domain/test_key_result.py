@@ -416,6 +416,21 @@ def test_archived_key_result_takes_no_check_in() -> None:
     assert_nothing_recorded(kr, version)
 
 
+def test_a_key_result_of_an_archived_objective_takes_no_check_in() -> None:
+    """Its objective archived, the key result is out of every view: a check-in on it is
+    refused, naming the key result and why; given its live objective, it is taken."""
+    cycle = a_cycle()
+    objective = an_objective(cycle)
+    kr = a_key_result(cycle, objective)
+    kr.record_check_in(cycle=cycle, value=21, on=JAN_15, author=AUTHOR, objective=objective)
+    objective.archive(reason="obsolete", cycle=cycle, author=AUTHOR)
+    version = settled(kr)
+    with pytest.raises(ArchivedError, match="objective is archived") as refused:
+        kr.record_check_in(cycle=cycle, value=22, on=JAN_15, author=AUTHOR, objective=objective)
+    assert refused.value.field == "key_result_id"
+    assert_nothing_recorded(kr, version)
+
+
 def test_linking_to_a_kpi_and_back() -> None:
     """A KPI can feed a KR; the link and unlink are both in history."""
     cycle = a_cycle()

@@ -1,0 +1,62 @@
+"""An archived objective retires its key results with it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from domain import errors
+from services.app import Context, OKRApplication
+from services.bootstrap import System
+
+D = Decimal
+
+
+async def a_key_result_of_an_archived_objective(
+    system: System,
+) -> tuple[OKRApplication, Context, uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A tenant's active Q1 2027 with two objectives of one key result each, both checked in
+    at 0.5 and linked to the KPI "Clienti"; the second objective archived. The cycle's id
+    and the two key results'."""
+    app = OKRApplication(system.repository)
+    ctx = Context(tenant_id=uuid.uuid4(), actor="user:anna")
+    kpi = await app.kpis.create(
+        ctx, name="Clienti", direction="higher_is_better", green=D(80), red=D(40),
+        frequency_days=7, owner="anna",
+    )  # fmt: skip
+    cycle = await app.cycles.create(
+        ctx, name="Q1 2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31)
+    )
+    await app.cycles.activate(ctx, cycle.item_id)
+    krs = []
+    for title in ("Crescere", "Ritirato"):
+        goal = await app.objectives.create(ctx, cycle_id=cycle.item_id, title=title, owner="anna")
+        kr = await app.key_results.create(
+            ctx, objective_id=goal.item_id, title=title, owner="anna", kind="increase",
+            start=0, target=D(100),
+        )  # fmt: skip
+        await app.key_results.record_check_in(ctx, kr.item_id, value=D(50), on=date(2027, 2, 1))
+        await app.key_results.link_kpi(ctx, kr.item_id, kpi_id=kpi.item_id)
+        krs.append(kr.item_id)
+    await app.objectives.archive(ctx, goal.item_id, reason="non più una priorità")
+    return app, ctx, cycle.item_id, krs[0], krs[1]
+
+
+async def test_a_key_result_of_an_archived_objective_takes_no_check_in(system: System) -> None:
+    """Its objective out of the tree and the progress, a check-in on it counted nowhere
+    yet was accepted: it is refused, naming why, and records nothing."""
+    app, ctx, _, _, retired = await a_key_result_of_an_archived_objective(system)
+    before = (await app.key_results.get(ctx, retired)).version
+    with pytest.raises(errors.ArchivedError, match="objective is archived") as refused:
+        await app.key_results.record_check_in(ctx, retired, value=D(70), on=date(2027, 2, 2))
+    assert refused.value.field == "key_result_id"
+    kr = await app.key_results.get(ctx, retired)
+    (check_in_id,) = kr.check_ins
+    with pytest.raises(errors.ArchivedError, match="objective is archived"):
+        await app.key_results.correct_check_in(
+            ctx, retired, check_in_id=check_in_id, value=D(60), reason="ricontato"
+        )
+    assert (await app.key_results.get(ctx, retired)).version == before

@@ -232,6 +232,7 @@ class KeyResultCommands(Commands):
         """Let a KPI feed this key result: what it measured for the cycle's days becomes
         check-ins here at once (feed_measured), and so does each measurement after."""
         kr = await self.get(ctx, key_result_id)
+        kr.check_objective_live(await self.objective_of(ctx, kr))
         kpi = await self._kpi(ctx, kpi_id)
         changed: list[KeyResult | KPI] = [kr, kpi]
         if kr.kpi_id is not None and kr.kpi_id != kpi_id:

@@ -238,8 +238,16 @@ class KpiCommands(Commands):
         ]
         return [
             kr
+            for kr in await self._live(ctx, krs)
+            if kr.kpi_id == kpi.id and takes_values_of(kr.kind, kr.unit, kpi)
+        ]
+
+    async def _live(self, ctx: Context, krs: list[KeyResult]) -> list[KeyResult]:
+        """Those neither archived nor of an archived objective (retired with it)."""
+        return [
+            kr
             for kr in krs
-            if kr.kpi_id == kpi.id and not kr.is_archived and takes_values_of(kr.kind, kr.unit, kpi)
+            if not kr.is_archived and not (await self.objective_of(ctx, kr)).is_archived
         ]
 
     async def _fed(self, ctx: Context, kpi: KPI) -> list[KeyResult]:
@@ -255,7 +263,7 @@ class KpiCommands(Commands):
             await self.repository.get(ctx.tenant_id, kr_id, grants=ctx.grants, kind=KeyResult)
             for kr_id in ids
         ]
-        return [kr for kr in krs if not kr.is_archived and kr.kind is not KRKind.MILESTONE]
+        return [kr for kr in await self._live(ctx, krs) if kr.kind is not KRKind.MILESTONE]
 
     async def _feedable(self, ctx: Context, kpi: KPI, on: date) -> list[tuple[KeyResult, Cycle]]:
         """Linked key results whose cycle is open and covers the business date `on`."""

@@ -60,3 +60,17 @@ async def test_a_key_result_of_an_archived_objective_takes_no_check_in(system: S
             ctx, retired, check_in_id=check_in_id, value=D(60), reason="ricontato"
         )
     assert (await app.key_results.get(ctx, retired)).version == before
+
+
+async def test_a_kpi_feeds_no_key_result_of_an_archived_objective(system: System) -> None:
+    """A KPI's measurement was fed to a linked key result whose objective was archived
+    (listed in `fed_key_results`): it feeds only the live ones, and a link to a retired
+    one is refused."""
+    app, ctx, _, live, retired = await a_key_result_of_an_archived_objective(system)
+    kpi_id = (await app.key_results.get(ctx, live)).kpi_id
+    assert kpi_id is not None
+    with pytest.raises(errors.ArchivedError, match="objective is archived"):
+        await app.key_results.link_kpi(ctx, retired, kpi_id=kpi_id)
+    written = await app.kpis.record_measurement(ctx, kpi_id, value=D(75), on=date(2027, 2, 3))
+    assert written.extra["fed_key_results"] == [live]
+    assert len((await app.key_results.get(ctx, retired)).check_ins) == 1

@@ -187,7 +187,9 @@ class _Scoring:
     scores and, where it rolls its aligned children up, of theirs."""
 
     def __init__(self, objectives: list[Objective], key_results: list[KeyResult]) -> None:
-        self.key_results = key_results
+        live = {o.id for o in objectives}
+        self.key_results = [kr for kr in key_results if kr.objective_id in live]
+        """Those of objectives not archived: one archived takes its own out of the scores."""
         self._titles: dict[UUID, str] = {o.id: o.title for o in objectives}
         self._titles |= {kr.id: kr.title for kr in key_results}
         by_id = {o.id: o for o in objectives}

@@ -1,4 +1,5 @@
-"""An archived objective retires its key results with it."""
+"""An archived objective retires its key results with it: no check-in, no KPI feed, no
+score at close."""
 
 from __future__ import annotations
 
@@ -74,3 +75,14 @@ async def test_a_kpi_feeds_no_key_result_of_an_archived_objective(system: System
     written = await app.kpis.record_measurement(ctx, kpi_id, value=D(75), on=date(2027, 2, 3))
     assert written.extra["fed_key_results"] == [live]
     assert len((await app.key_results.get(ctx, retired)).check_ins) == 1
+
+
+async def test_a_key_result_of_an_archived_objective_is_not_scored_at_close(
+    system: System,
+) -> None:
+    """Closing graded the archived objective's key result too (a score of an item shown
+    nowhere): only the live one's is recorded."""
+    app, ctx, cycle_id, live, _ = await a_key_result_of_an_archived_objective(system)
+    await app.cycles.close(ctx, cycle_id)
+    closed = await app.cycles.get(ctx, cycle_id)
+    assert closed.key_result_scores == {live: D("0.5")}

@@ -361,18 +361,25 @@ def kpi_board(
     day = today if valid_at is None else valid_at
     fed: dict[UUID, list[UUID]] = {}
     for kr in state.key_results.values():
-        if kr.kpi_id is not None and not kr.archived:
+        if kr.kpi_id is not None and is_fed(state, kr):
             fed.setdefault(kr.kpi_id, []).append(kr.key_result_id)
     for kpi in state.kpis.values():  # the KPI's own record of what it feeds counts too
         for kr_id in kpi.linked_key_results:
             fed_kr = state.key_results.get(kr_id)
-            if fed_kr and not fed_kr.archived and kr_id not in fed.get(kpi.kpi_id, []):
+            if fed_kr and is_fed(state, fed_kr) and kr_id not in fed.get(kpi.kpi_id, []):
                 fed.setdefault(kpi.kpi_id, []).append(kr_id)
     return [
         _kpi_node(kpi, valid_at, day, fed.get(kpi.kpi_id, []))
         for kpi in state.kpis.values()
         if include_archived or not kpi.archived
     ]
+
+
+def is_fed(state: ProgressView, kr: KeyResultView) -> bool:
+    """Whether a KPI feeds the key result: neither it nor its objective is archived (an
+    archived objective retires its key results; restored, they are fed again)."""
+    objective = state.objectives.get(kr.objective_id)
+    return not kr.archived and not (objective is not None and objective.archived)
 
 
 def _kpi_node(kpi: KPIView, valid_at: date | None, day: date, fed: list[UUID]) -> KPINode:

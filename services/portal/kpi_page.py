@@ -21,7 +21,7 @@ from projections.progress_state import (
     ProgressView,
     latest_per_day,
 )
-from projections.progress_tree import kpi_board
+from projections.progress_tree import is_fed, kpi_board
 from services.instants import after
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart
 from services.portal.controllers.key_results import people_choices
@@ -50,23 +50,24 @@ class Fed:
 
 def fed_key_results(state: ProgressView, kpi: KPIView) -> list[Fed]:
     """The key results whose measurements come from this KPI (as the app feeds them: the
-    key result names the KPI, and is not archived), by title."""
+    key result names the KPI, and neither it nor its objective is archived), by title."""
     fed = [
         Fed(kr, state.cycles[kr.cycle_id])
         for kr in state.key_results.values()
-        if kr.kpi_id == kpi.kpi_id and not kr.archived and kr.cycle_id in state.cycles
+        if kr.kpi_id == kpi.kpi_id and is_fed(state, kr) and kr.cycle_id in state.cycles
     ]
     return sorted(fed, key=lambda f: f.kr.title.casefold())
 
 
 def feedable(state: ProgressView, kpi: KPIView, locale: Locale) -> list[tuple[str, str]]:
     """The key results the KPI may start feeding (id, "title — cycle"): of its unit, not
-    milestones (the domain's rules), not archived, of a cycle not closed, not fed by it
-    already; one fed by another KPI moves to this one, and says which it leaves."""
+    milestones (the domain's rules), not archived nor of an archived objective, of a
+    cycle not closed, not fed by it already; one fed by another KPI moves to this one,
+    and says which it leaves."""
     offered = [
         (str(kr.key_result_id), _feed_option(state, kr, locale))
         for kr in state.key_results.values()
-        if kr.kpi_id != kpi.kpi_id and not kr.archived and kr.kind != "milestone"
+        if kr.kpi_id != kpi.kpi_id and is_fed(state, kr) and kr.kind != "milestone"
         and same_unit(_unit(kr), _unit(kpi))
         and kr.cycle_id in state.cycles and not state.cycles[kr.cycle_id].is_closed
     ]  # fmt: skip

@@ -274,8 +274,8 @@ def kr_stale(
     """No check-in dated within ``cadence_days`` before ``today`` while the cycle runs.
 
     Without a check-in yet, counted from the cycle start or the day the key result was
-    added, whichever is later; archived key results, done milestones and closed cycles are
-    never stale.
+    added, whichever is later; archived key results, done milestones and cycles planned or
+    closed are never stale.
     """
     if cycle is None or cycle.is_closed:
         return False
@@ -288,8 +288,9 @@ def quiet_since(
 ) -> date | None:
     """The day a key result's check-ins are counted overdue from: the check-in's, else the
     later of its cycle's start and the day it was added. None: it is never overdue,
-    archived, or a milestone done (there is nothing left to check in)."""
-    if kr.archived:
+    archived, a milestone done (there is nothing left to check in), or of a cycle still
+    in planning (not running yet, whatever its start date says)."""
+    if kr.archived or (cycle is not None and cycle.state == CycleState.PLANNING.value):
         return None
     if check_in is not None:
         if kr.kind == KRKind.MILESTONE and check_in.value >= 1:

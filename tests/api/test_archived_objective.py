@@ -68,3 +68,48 @@ async def test_a_kpi_lists_no_key_result_of_an_archived_objective_as_fed(
         (tile,) = board.json()["items"]
         fed[side.tenant.id] = tile["key_result_ids"]
     assert fed == {a.tenant.id: [], b.tenant.id: [str(ids.key_result_id)]}
+
+
+async def test_a_key_result_of_a_cycle_still_in_planning_is_not_overdue(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """Q2 2027 planned, not activated: on 15 May its key result, never checked in, was
+    answered stale (overdue) by the progress tree though the cycle is not running. It is
+    not, in every view; activated, it is."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "secret-planned", "21")
+    base, auth = f"/api/v1/tenants/{side.tenant.id}", side.auth("client_admin")
+    cycle = await client.post(
+        f"{base}/cycles", headers=auth,
+        json={"name": "Q2 2027", "starts_on": "2027-04-01", "ends_on": "2027-06-30"},
+    )  # fmt: skip
+    assert cycle.status_code == 201, cycle.text
+    goal = await client.post(
+        f"{base}/objectives", headers=auth,
+        json={"cycle_id": cycle.json()["id"], "title": "Crescere", "owner": "user:giulia"},
+    )  # fmt: skip
+    assert goal.status_code == 201, goal.text
+    made = await client.post(
+        f"{base}/key-results", headers=auth,
+        json={"objective_id": goal.json()["id"], "title": "Clienti", "kind": "increase",
+              "start": 0, "target": 10, "owner": "user:giulia"},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    kr = made.json()["id"]
+
+    async def stale(position: str) -> list[bool]:
+        params = {"today": "2027-05-15", "min_position": position}
+        said = []
+        for path in ("progress", "objectives/tree"):
+            tree = await client.get(f"{base}/{path}", headers=auth, params=params)
+            assert tree.status_code == 200, tree.text
+            said += [
+                k["stale"] for c in tree.json()["cycles"] for o in c["objectives"]
+                for k in o["key_results"] if k["key_result_id"] == kr
+            ]  # fmt: skip
+        return said
+
+    assert await stale(made.headers["x-okr-position"]) == [False, False]
+    activated = await client.post(f"{base}/cycles/{cycle.json()['id']}/activate", headers=auth)
+    assert activated.status_code in (200, 201), activated.text
+    assert await stale(activated.headers["x-okr-position"]) == [True, True]

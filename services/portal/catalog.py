@@ -492,6 +492,10 @@ _ERRORS: M = {
         "it": "Il risultato chiave è archiviato.",
         "en": "The key result is archived.",
     },
+    "error.objective_archived": {
+        "it": "L'obiettivo di questo risultato chiave è archiviato.",
+        "en": "The key result's objective is archived.",
+    },
     "error.name.unchanged": {
         "it": "Il ciclo ha già questo nome: scrivi quello nuovo.",
         "en": "The cycle has this name already: type the new one.",

@@ -739,3 +739,34 @@ async def test_a_client_admin_edits_a_key_result_s_title_owner_weight_and_due_da
         answer = await page.request.post(url, form={**sent, **shown, **change})
         assert answer.status == 422, change
         assert said in await answer.text(), change
+
+
+async def test_a_key_result_of_an_archived_objective_offers_no_check_in(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Its objective archived while the page was open, the key result's check-in form sent
+    the value on (and it was taken, counted nowhere): the page says why, records nothing,
+    and offers neither the form nor corrections any more."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=30), 300, "Nuovi clienti",
+        kind="increase", start=40, target=60,
+    )  # fmt: skip
+    await app.key_results.record_check_in(ctx, kr, value=45, on=portal.today - timedelta(days=1))
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await expect(page.locator(".ci-correct")).to_have_count(1)
+    goal = (await app.key_results.get(ctx, kr)).objective_id
+    await app.objectives.archive(ctx, goal, reason="non più una priorità")
+    await projected(portal.system, client.id)
+    head = await portal.system.store.head(client.id)
+    await page.get_by_label("Valore", exact=True).fill("50")
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    await expect(page.locator(".refusal")).to_have_text(
+        "L'obiettivo di questo risultato chiave è archiviato."
+    )
+    await expect(page.locator("form.check-in-form")).to_have_count(0)
+    await expect(page.locator(".ci-correct")).to_have_count(0)
+    assert await portal.system.store.head(client.id) == head

@@ -356,7 +356,7 @@ class KeyResultController(Controller):
     ) -> Response[Any]:
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.CHECK_IN)
         typed, given = read_form(form, locale, kr)
-        gone = _frozen(kr, state.cycles[kr.cycle_id], "error.cycle_closed")
+        gone = _frozen(state, kr, "error.cycle_closed")
         if gone is not None:  # its form is gone: why
             typed.errors = {"form": locale.t(gone)}
         elif given is not None and not asked_first(  # a slip ("43,000" for 1,130,000)? asked once
@@ -403,8 +403,9 @@ class KeyResultController(Controller):
         if not any(c.check_in_id == wanted for c in kr.check_ins):
             raise PageNotFoundError
         typed, value = read_reasoned(form, locale, kr, str(wanted))
-        if kr.archived:  # its form is gone (archived meanwhile): why, not its fields' hints
-            typed.errors = {"form": locale.t("error.archived")}
+        retired = _retired(state, kr)
+        if retired is not None:  # its form is gone (archived meanwhile): why, not its hints
+            typed.errors = {"form": locale.t(retired)}
         elif value is not None and not asked_first(
             form, locale, typed, value, _far_off(kr, value), _far_said(locale, kr, value), kr
         ):
@@ -436,7 +437,7 @@ class KeyResultController(Controller):
         the original target stays on the page and in the history."""
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.REVISE_TARGETS)
         typed, value = read_reasoned(form, locale, kr)
-        gone = _no_revision(kr, state.cycles[kr.cycle_id])
+        gone = _no_revision(state, kr)
         if gone is not None:  # its form is gone: why, not its fields' hints
             typed.errors = {"form": locale.t(gone)}
         elif value is not None and not asked_first(
@@ -471,7 +472,7 @@ class KeyResultController(Controller):
         one a line of the history), as whoever may edit OKRs may (the API too)."""
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.EDIT_OKRS)
         typed, given = read_edit(form, locale, state.cycles[kr.cycle_id])
-        gone = _frozen(kr, state.cycles[kr.cycle_id], "edit.cycle_closed")
+        gone = _frozen(state, kr, "edit.cycle_closed")
         if gone is not None:  # its form is gone: why
             typed.errors = {"form": locale.t(gone)}
         elif given == {}:
@@ -511,7 +512,7 @@ class KeyResultController(Controller):
         it leaves the tree and the roll-ups; its page and history stay."""
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.EDIT_OKRS)
         typed = ReasonedForm(reason=form.get("reason", "").strip())
-        gone = _frozen(kr, state.cycles[kr.cycle_id], "edit.cycle_closed")
+        gone = _frozen(state, kr, "edit.cycle_closed")
         if gone is not None:  # its form is gone: why
             typed.errors = {"form": locale.t(gone)}
         elif not typed.reason:
@@ -621,12 +622,12 @@ class KeyResultController(Controller):
         actors = {c.author for c in kr.check_ins} | {line.actor for line in lines}  # who acted
         names = await portal.people.names(tenant.id, actors)
         allowed = viewer.can(tenant.id, Permission.CHECK_IN) and as_of is None
-        can_correct = allowed and not kr.archived
+        can_correct = allowed and _retired(state, kr) is None
         can_revise = (
             viewer.can(tenant.id, Permission.REVISE_TARGETS) and as_of is None
-            and _no_revision(kr, cycle) is None
+            and _no_revision(state, kr) is None
         )  # fmt: skip
-        frozen = _frozen(kr, cycle, "") is not None  # (archived, or its cycle closed)
+        frozen = _frozen(state, kr, "") is not None  # (archived, or its cycle closed)
         can_edit = viewer.can(tenant.id, Permission.EDIT_OKRS) and as_of is None and not frozen
         can_check_in = allowed and not frozen
         return portal.pages.render(
@@ -691,17 +692,27 @@ def _corrections(lines: list[HistoryLine]) -> dict[str, list[HistoryLine]]:
     return out
 
 
-def _frozen(kr: KeyResultView, cycle: CycleView, closed: str) -> str | None:
-    """Why a key result takes no change (the words' key: "error.archived", or `closed`
-    for a closed cycle's), if it takes none."""
+def _retired(state: ProgressView, kr: KeyResultView) -> str | None:
+    """Why a key result takes no change, check-in nor correction (the words' key), if it
+    or its objective is archived (the app refuses them: ArchivedError)."""
     if kr.archived:
         return "error.archived"
-    return closed if cycle.is_closed else None
+    objective = state.objectives.get(kr.objective_id)
+    return "error.objective_archived" if objective is not None and objective.archived else None
 
 
-def _no_revision(kr: KeyResultView, cycle: CycleView) -> str | None:
+def _frozen(state: ProgressView, kr: KeyResultView, closed: str) -> str | None:
+    """Why a key result takes no change (the words' key: `_retired`'s, or `closed` for a
+    closed cycle's), if it takes none."""
+    retired = _retired(state, kr)
+    if retired is not None:
+        return retired
+    return closed if state.cycles[kr.cycle_id].is_closed else None
+
+
+def _no_revision(state: ProgressView, kr: KeyResultView) -> str | None:
     """Why a target cannot be revised (the words' key), if it cannot."""
-    gone = _frozen(kr, cycle, "revision.cycle_closed")
+    gone = _frozen(state, kr, "revision.cycle_closed")
     return gone or ("revision.milestone" if kr.kind == "milestone" else None)
 
 

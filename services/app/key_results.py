@@ -138,6 +138,7 @@ class KeyResultCommands(Commands):
         """Change any of the given fields in one command (unchanged values record nothing)."""
         kr = await self.get(ctx, key_result_id)
         self.check_version(kr, if_match)
+        kr.check_objective_live(await self.objective_of(ctx, kr))
         cycle = await self.cycle(ctx, kr.cycle_id)
         if title is not None and values.title(title) != kr.title:  # as it would be kept
             kr.rename(title=title, cycle=cycle, author=ctx.actor)
@@ -161,6 +162,7 @@ class KeyResultCommands(Commands):
     ) -> Written:
         kr = await self.get(ctx, key_result_id)
         self.check_version(kr, if_match)
+        kr.check_objective_live(await self.objective_of(ctx, kr))
         kr.revise_target(
             cycle=await self.cycle(ctx, kr.cycle_id), reason=reason, author=ctx.actor,
             target=target, target_percent=target_percent,
@@ -248,6 +250,7 @@ class KeyResultCommands(Commands):
     async def unlink_kpi(self, ctx: Context, key_result_id: UUID) -> Written:
         """Stop the linked KPI feeding this key result."""
         kr = await self.get(ctx, key_result_id)
+        kr.check_objective_live(await self.objective_of(ctx, kr))
         changed: list[KeyResult | KPI] = [kr]
         if kr.kpi_id is not None:
             kpi = await self._kpi(ctx, kr.kpi_id)
@@ -261,6 +264,7 @@ class KeyResultCommands(Commands):
     ) -> Written:
         kr = await self.get(ctx, key_result_id)
         self.check_version(kr, if_match)
+        kr.check_objective_live(await self.objective_of(ctx, kr))
         kr.archive(reason=reason, cycle=await self.cycle(ctx, kr.cycle_id), author=ctx.actor)
         return Written(kr.id, kr.version, await self.save(ctx, kr))
 

@@ -86,3 +86,21 @@ async def test_a_key_result_of_an_archived_objective_is_not_scored_at_close(
     await app.cycles.close(ctx, cycle_id)
     closed = await app.cycles.get(ctx, cycle_id)
     assert closed.key_result_scores == {live: D("0.5")}
+
+
+async def test_a_key_result_of_an_archived_objective_takes_no_edit(system: System) -> None:
+    """Only its check-ins were refused: a rename, a target revision, an unlink from its KPI
+    or its own archive were still taken on a key result retired with its objective. Each
+    is refused, naming it and why, and nothing is written."""
+    app, ctx, _, _, retired = await a_key_result_of_an_archived_objective(system)
+    before = (await app.key_results.get(ctx, retired)).version
+    for change in (
+        app.key_results.edit(ctx, retired, title="Altro"),
+        app.key_results.revise_target(ctx, retired, target=D(120), reason="mercato"),
+        app.key_results.unlink_kpi(ctx, retired),
+        app.key_results.archive(ctx, retired, reason="doppio"),
+    ):
+        with pytest.raises(errors.ArchivedError, match="objective is archived") as refused:
+            await change
+        assert refused.value.field == "key_result_id"
+    assert (await app.key_results.get(ctx, retired)).version == before

@@ -21,7 +21,7 @@ from services.portal.errors import (
     SuspendedPageError,
 )
 from services.portal.i18n import Locale
-from services.portal.pages import language_chosen, locale_of
+from services.portal.pages import TENANT_READ, language_chosen, locale_of
 from services.portal.portal import Portal
 from services.portal.sessions import (
     CAME_FROM,
@@ -99,10 +99,6 @@ async def provide_tenant(
         raise PageNotFoundError from None
 
 
-_TENANT = "okr.portal.tenant"
-"""Where a request keeps the tenant of its URL once read."""
-
-
 def locale_provider(portal: Portal) -> Callable[[Request[Any, Any, Any]], Awaitable[Locale]]:
     """`provide_locale` of this portal: a dependency of the request alone, so that it is
     resolved beside `portal` and before the viewer and the tenant, whose refusals (a lost
@@ -142,9 +138,9 @@ async def _company_language(request: Request[Any, Any, Any], portal: Portal) -> 
 async def _tenant_of(request: Request[Any, Any, Any], portal: Portal, tid: UUID) -> Tenant:
     """The tenant of the URL, read once a request (the language and the page both ask)."""
     state = request.scope.setdefault("state", {})
-    if state.get(_TENANT) is None or state[_TENANT].id != tid:
-        state[_TENANT] = await get_tenant(portal.system.pool, tid)
-    return cast("Tenant", state[_TENANT])
+    if state.get(TENANT_READ) is None or state[TENANT_READ].id != tid:
+        state[TENANT_READ] = await get_tenant(portal.system.pool, tid)
+    return cast("Tenant", state[TENANT_READ])
 
 
 async def provide_form(request: Request[Any, Any, Any], portal: PortalDep) -> Form:

@@ -50,6 +50,10 @@ SECURITY_HEADERS = {
 }
 
 
+TENANT_READ = "okr.portal.tenant"
+"""Where a request keeps the tenant of its URL once read (one its viewer holds a role in)."""
+
+
 def locale_of(request: Request[Any, Any, Any], fallback: str | None = None) -> Locale:
     """The request's language: its cookie, its Accept-Language, else ``fallback``."""
     return Locale(
@@ -199,14 +203,22 @@ class Pages:
         name: str | None = None,
         viewer: Principal | None = None,
     ) -> Response[str]:
-        """The error page of a status (404, 403, 503, 500...) in the request's language;
+        """The error page of a status (404, 403, 503, 500...) in the request's language (on a
+        company's page, the company's for whoever has not chosen one, as its other pages);
         `reason`: a text of its own ("csrf", "suspended": the tenant `name` is); `bad`: the
         query's fields at fault, and what was given in each."""
         known = status if status in (400, 403, 404, 405, 409, 503) else 400 if status < 500 else 500
         return self.render(
-            request, "error.html", locale=locale_of(request), status=status, headers=headers,
+            request, "error.html", locale=locale_of(request, _tenant_language(request)),
+            status=status, headers=headers,
             code=known, reason=reason, bad=bad or {}, name=name, viewer=viewer,
         )  # fmt: skip
+
+
+def _tenant_language(request: Request[Any, Any, Any]) -> str | None:
+    """The language of the company the request has read (TENANT_READ), if it has one."""
+    tenant = request.scope.get("state", {}).get(TENANT_READ)
+    return None if tenant is None else str(tenant.locale)
 
 
 _POST_FORM = re.compile(r"<form\b[^>]*\bmethod=[\"']?post\b[^>]*>", re.IGNORECASE)

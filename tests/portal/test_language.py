@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from playwright.async_api import expect
 
 from services import demo_data as d
@@ -272,3 +274,18 @@ async def test_a_company_s_pages_speak_its_language_to_a_browser_that_asks_for_n
     await sign_in(page, admin)
     await page.goto(f"/t/{client.id}/history")
     await expect(page.locator("h1")).to_have_text("History")
+
+
+async def test_a_company_s_error_page_speaks_its_language_as_its_other_pages_do(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The company's language reached its pages, not its error pages: a reader whose browser
+    asks for neither language, at an English-speaking company, read its pages in English
+    and a key result no longer there said "Pagina non trovata". It says "Page not found"."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    await app.settings.change(ctx, locale="en")
+    page = await open_page(locale="ja-JP")
+    await sign_in(page, admin)
+    answer = await page.goto(f"/t/{client.id}/kr/{uuid.uuid4()}")
+    assert answer is not None and answer.status == 404
+    await expect(page.locator("h1")).to_have_text("Page not found")

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
+from domain import values
 from domain.errors import DomainError
 from domain.kpi import MAX_FREQUENCY_DAYS
 from projections.progress_state import ObjectiveView, ProgressView
@@ -22,6 +23,11 @@ from tenants.errors import TenancyError
 
 Rule = Callable[[str], object]
 """A command's own check of a text field (domain.values.title...), which raises its refusal."""
+
+
+def a_name(text: str) -> str:
+    """A cycle's or KPI's name, as its commands check it (a title's rule, naming `name`)."""
+    return values.title(text, "name")
 
 
 @dataclass(frozen=True)

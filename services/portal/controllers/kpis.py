@@ -41,7 +41,7 @@ from services.portal.dependencies import (
 from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale
 from services.portal.kpi_page import FORMS, fed_key_results, feedable, kpi_page
-from services.portal.planning import Planned, typed
+from services.portal.planning import Planned, a_name, typed
 from services.portal.portal import Portal
 from services.portal.views import parse_day
 from services.read import progress_state, state_as_of
@@ -71,7 +71,7 @@ class Acting:
 async def _edit(a: Acting, p: Planned) -> Command | None:
     """Its name, owner and frequency: those changed from what the form showed (`was_…`),
     only (a form left open puts back nothing changed since)."""
-    p.text("name", lambda text: values.title(text, "name"))
+    p.text("name", a_name)
     if p.typed["owner"] != a.kpi.owner:  # (one who left keeps it, unchanged)
         p.choice("owner", await offered_people(a.portal, a.tenant))
     given = {"name": p.typed["name"], "owner": p.typed["owner"], "frequency_days": p.days(

@@ -51,6 +51,16 @@ KEY_ROLES = ("client_member", "client_viewer")
 INVITE_FIELDS = ("email", "name", "role")
 
 
+def read_invitation(form: FormDep, locale: LocaleDep) -> Planned:
+    """An invitation's form (a company's or a consultancy's), its email, name and reason
+    checked as its command checks them, all at once; its role is the caller's to choose."""
+    planned = Planned("invite", "", typed(form, (*INVITE_FIELDS, "reason")), locale)
+    planned.text("email", validation.email)
+    planned.text("name", lambda text: validation.name(text, "display_name"))
+    planned.optional("reason", values.optional_reason)
+    return planned
+
+
 class PeopleController(Controller):
     """The people and keys of a tenant."""
 
@@ -89,10 +99,7 @@ class PeopleController(Controller):
         """Give a person a role here (an account without a password is made if new), with a
         reason if given."""
         _may(viewer, tenant, Permission.MANAGE_USERS)
-        planned = Planned("invite", "", typed(form, (*INVITE_FIELDS, "reason")), locale)
-        planned.text("email", validation.email)
-        planned.text("name", lambda text: validation.name(text, "display_name"))
-        planned.optional("reason", values.optional_reason)
+        planned = read_invitation(form, locale)
         role = planned.choice("role", MEMBER_ROLES)
         if not planned.errors:
             inviter = viewer.id if viewer.kind == "user" else None

@@ -52,6 +52,7 @@ from services.portal.planning import (
     OBJECTIVE_EDIT_FIELDS,
     OBJECTIVE_FIELDS,
     Planned,
+    a_name,
     alignments,
     feeding_kpis,
     parents_by_cycle,
@@ -84,7 +85,7 @@ class PlanningController(Controller):
         """Plan a cycle: its name, its kind of period and its first and last day."""
         await _state(portal, viewer, tenant)
         planned = Planned("cycle", "", typed(form, CYCLE_FIELDS), locale)
-        name = planned.text("name", _name)
+        name = planned.text("name", a_name)
         period = planned.choice("period", _values(CyclePeriod))
         starts_on, ends_on = planned.day("starts_on"), planned.day("ends_on")
         if not planned.errors and starts_on is not None and ends_on is not None:
@@ -116,7 +117,7 @@ class PlanningController(Controller):
         if cycle not in state.cycles:
             raise PageNotFoundError
         planned = Planned("cycle_rename", str(cycle), typed(form, CYCLE_RENAME_FIELDS), locale)
-        name = planned.text("name", _name)
+        name = planned.text("name", a_name)
         reason = planned.optional("reason", values.optional_reason)
         shown, now = planned.typed["was_name"] or None, state.cycles[cycle].name
         if shown is not None and shown != now:  # (the command checks it on the cycle too)
@@ -318,7 +319,7 @@ class PlanningController(Controller):
         thresholds and how often it is measured (days)."""
         await _state(portal, viewer, tenant)
         planned = Planned("kpi", "", typed(form, KPI_FIELDS), locale)
-        name = planned.text("name", _name)
+        name = planned.text("name", a_name)
         owner = planned.choice("owner", await offered_people(portal, tenant))
         direction = planned.choice("direction", _values(Direction))
         green, red = planned.number("green"), planned.number("red")
@@ -394,11 +395,6 @@ def said_far_off(locale: Locale, key: str, kpi: KPIView, value: Decimal) -> str:
         key, value=locale.value(value, kpi), green=locale.value(kpi.green, kpi),
         red=locale.value(kpi.red, kpi),
     )  # fmt: skip
-
-
-def _name(text: str) -> str:
-    """A cycle's or KPI's name, as its command checks it."""
-    return values.title(text, "name")
 
 
 def _values(enum: type[StrEnum]) -> list[str]:

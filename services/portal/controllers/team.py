@@ -26,17 +26,16 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from domain import values
 from domain.errors import DomainError
 from services.portal.controllers.key_results import domain_message
-from services.portal.controllers.people import INVITE_FIELDS, run_access_change
+from services.portal.controllers.people import read_invitation, run_access_change
 from services.portal.dependencies import FormDep, LocaleDep, PortalDep, ViewerDep, parse_id
 from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale
 from services.portal.once import Shown, forget_once, show_once, shown_once
 from services.portal.planning import Planned, typed
 from services.portal.portal import Portal
-from tenants import memberships, validation
+from tenants import memberships
 from tenants.directory import get_consultancy, list_consultancy_tenants
 from tenants.errors import TenancyError, UnknownConsultancyError
 from tenants.models import Consultancy, ConsultancyPerson, Tenant
@@ -109,10 +108,7 @@ class TeamController(Controller):
     ) -> Response[Any]:
         """Make a person a consultancy admin or a consultant (an account without a password
         is made if new), with a reason if given, in the log of each client they reach."""
-        planned = Planned("invite", "", typed(form, (*INVITE_FIELDS, "reason")), locale)
-        planned.text("email", validation.email)
-        planned.text("name", lambda text: validation.name(text, "display_name"))
-        planned.optional("reason", values.optional_reason)
+        planned = read_invitation(form, locale)
         role = planned.choice("role", TEAM_ROLES)
         if not planned.errors:
             done = await run_access_change(

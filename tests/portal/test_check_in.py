@@ -105,20 +105,24 @@ async def test_a_post_from_an_opaque_origin_is_forbidden(
     """A form posted from a sandboxed frame, a data: URL or a file says `Origin: null`: it
     passed the Origin check as if it came from the portal. Refused (403), as a post from
     another site is, and nothing recorded; the portal's own origin is still let through."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
+    starts_on = portal.today - timedelta(days=30)
+    _, kr = await one_key_result(
+        app, ctx, starts_on, 60, "Nuovi clienti", kind="increase", start=40, target=60
+    )
     page = await open_page()
-    await sign_in(page, d.MARCO)
-    await page.goto(f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}")
-    count = await page.locator(".check-in").count()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
     token = await page.locator("form.sign-out input[name=csrf_token]").get_attribute("value")
-    url = f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}/check-ins"
-    form = {"csrf_token": token or "", "value": "51", "on": "2026-01-02"}
+    url = f"/t/{client.id}/kr/{kr}/check-ins"
+    form = {"csrf_token": token or "", "value": "51", "on": starts_on.isoformat()}
 
     for origin in ("null", "https://elsewhere.example"):
         refused = await page.request.post(url, form=form, headers={"Origin": origin})
         assert refused.status == 403, origin
 
     await page.reload()
-    await expect(page.locator(".check-in")).to_have_count(count)
+    await expect(page.locator(".check-in")).to_have_count(0)
     own = await page.request.post(  # a value it refuses: past the Origin check, no record
         url, form={**form, "value": "cinquanta"}, headers={"Origin": portal.base_url}
     )

@@ -12,7 +12,7 @@ from domain.values import Unit, UnitKind
 from services.portal.i18n import Locale
 from services.read import progress_state
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
-from tests.portal.world import a_colleague, a_company_of_its_own, projected
+from tests.portal.world import a_colleague, a_company_of_its_own, one_key_result, projected
 
 
 async def test_a_first_cycle_is_proposed_as_the_fiscal_quarter_of_today(
@@ -756,8 +756,6 @@ async def test_a_due_date_outside_the_cycle_says_the_cycle_s_days(
     """A key result due after its cycle ends, new on the dashboard or edited on its page,
     said "La scadenza cade nel ciclo, tra il suo inizio e la sua fine.", naming no day. It
     now names them, beside the date, and nothing is recorded."""
-    from tests.portal.world import one_key_result
-
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     starts_on = portal.today - timedelta(days=10)
     cycle, kr = await one_key_result(

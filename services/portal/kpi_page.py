@@ -104,9 +104,10 @@ def corrections(kpi: KPIView, lines: list[HistoryLine]) -> dict[UUID, list[Histo
     return out
 
 
-def kpi_chart(locale: Locale, kpi: KPIView, today: date) -> Markup | None:
+def kpi_chart(locale: Locale, kpi: KPIView, today: date, *, as_of: bool = False) -> Markup | None:
     """Its values over valid time (one a day: the one recorded last) against its green and
-    red thresholds; None without a measurement."""
+    red thresholds, `today` marked as today, or by its date when the chart shows a past day
+    (`as_of`, as a key result's does); None without a measurement."""
     by_day = latest_per_day(kpi.measurements)
     if not by_day:
         return None
@@ -131,7 +132,8 @@ def kpi_chart(locale: Locale, kpi: KPIView, today: date) -> Markup | None:
         ),
         window=(first, today), points=points, y_labels=lambda ticks: locale.axis(ticks, kpi),
         x_label=locale.day_month, lines=lines, today=today,
-        today_label=locale.t("chart.today"), ident=f"chart-{kpi.kpi_id.hex[:8]}",
+        today_label=locale.date(today) if as_of else locale.t("chart.today"),
+        ident=f"chart-{kpi.kpi_id.hex[:8]}",
     )  # fmt: skip
     return line_chart(chart)
 
@@ -202,7 +204,7 @@ async def kpi_page(
         measurements=sorted(kpi.measurements, key=lambda m: (m.on, m.position), reverse=True),
         corrections=corrections(kpi, lines[CORRECTED]),
         moves=sorted(lines[THRESHOLDS], key=lambda x: x.position, reverse=True),
-        archived_line=next(iter(lines[ARCHIVED]), None), chart=kpi_chart(locale, kpi, today),
-        may=may, people=people, planned=open_form, said=said, refused=refused, today=today,
-        as_of=as_of,
+        archived_line=next(iter(lines[ARCHIVED]), None),
+        chart=kpi_chart(locale, kpi, today, as_of=as_of is not None), may=may, people=people,
+        planned=open_form, said=said, refused=refused, today=today, as_of=as_of,
     )  # fmt: skip

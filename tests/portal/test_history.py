@@ -161,6 +161,22 @@ async def test_a_kpi_of_a_day_leads_on_to_that_day_not_to_today(
     await expect(page.locator(".banner.as-of")).to_contain_text("Com'era il")
 
 
+async def test_a_kpi_s_chart_of_a_day_marks_that_day_by_its_date(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A KPI's page of a day (?date=) drew its chart to that day and labelled its line
+    "oggi" (today), where a key result's chart of a day labels it with the day's date: the
+    reader was told the chart ended today. It says the day; today's page still says "oggi"."""
+    kpi, day = d.demo_id("kpi:response"), portal.days_ago(42)
+    page = await open_page()
+    await sign_in(page, d.GIULIA)
+    await page.goto(f"/t/{d.TENANT_ID}/kpis/{kpi}?date={day}")
+    said = Locale("it").date(date.fromisoformat(day))
+    await expect(page.locator("svg.chart .today-label")).to_have_text(said)
+    await page.goto(f"/t/{d.TENANT_ID}/kpis/{kpi}")
+    await expect(page.locator("svg.chart .today-label")).to_have_text("oggi")
+
+
 async def test_a_day_s_values_as_known_today(open_page: Opener, portal: PortalServer) -> None:
     """The tree of a day as the system knew it keeps a value corrected since; that day's
     values as known today have the correction (and today's target, as the banner says).

@@ -139,6 +139,11 @@ _DASHBOARD: M = {
         "it": "{count} aggiornamenti; valore attuale {value}; traguardo {target} entro il {due}.",
         "en": "{count} check-ins; current value {value}; target {target} by {due}.",
     },
+    "kr.chart_desc_on": {
+        "it": "{count} aggiornamenti; valore il {date}: {value}; traguardo {target} entro il"
+        " {due}.",
+        "en": "{count} check-ins; value on {date}: {value}; target {target} by {due}.",
+    },
     "kr.revisions": {"it": "Revisioni del traguardo", "en": "Target revisions"},
     "kr.revision": {
         "it": "Traguardo rivisto da {before} a {after} da {who}, {when}:",

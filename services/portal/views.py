@@ -292,7 +292,7 @@ def kr_chart(
     ]
     chart = Chart(
         title=locale.t("kr.chart_title", title=kr.title),
-        description=_describe(locale, kr, node, len(points)),
+        description=_describe(locale, kr, node, len(points), today if as_of else None),
         window=(cycle.starts_on, kr.due_on),
         points=points,
         y_labels=lambda ticks: locale.axis(ticks, kr),
@@ -305,13 +305,17 @@ def kr_chart(
     return line_chart(chart)
 
 
-def _describe(locale: Locale, kr: KeyResultView, node: KeyResultNode, count: int) -> str:
+def _describe(
+    locale: Locale, kr: KeyResultView, node: KeyResultNode, count: int, day: date | None
+) -> str:
+    """What the chart shows, in words; its value that of `day` on a page of a past day."""
     return locale.t(
-        "kr.chart_desc",
+        "kr.chart_desc" if day is None else "kr.chart_desc_on",
         count=count,
         value=locale.value(node.value, kr, kind=kr.kind),
         target=locale.value(kr.target, kr, kind=kr.kind),
         due=locale.date(kr.due_on),
+        date="" if day is None else locale.date(day),
     )
 
 

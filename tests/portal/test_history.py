@@ -112,6 +112,24 @@ async def test_a_day_s_value_is_not_called_current(open_page: Opener, portal: Po
     await expect(page.locator(".kr-summary")).to_contain_text("Valore attuale")
 
 
+async def test_a_key_result_s_chart_of_a_day_does_not_call_its_value_current(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The chart's description, what a screen reader says of it, called a day's value
+    "valore attuale" on a key result's page of that day, where the page beside it says
+    "Valore il …". It says the day; today's page still says "valore attuale"."""
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+    day = portal.days_ago(45)
+    said = Locale("it").date(date.fromisoformat(day))
+    await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}?date={day}")
+    description = page.locator("svg.chart desc")
+    await expect(description).to_contain_text(f"valore il {said}: 26\u00a0ordini")
+    await expect(description).not_to_contain_text("valore attuale")
+    await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}")
+    await expect(page.locator("svg.chart desc")).to_contain_text("valore attuale")
+
+
 async def test_a_kpi_opened_from_a_day_s_tree_is_shown_as_it_stood_that_day(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -128,30 +128,43 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+ADMIN = {"email": "root@okr.example", "password": "a long admin password"}
+"""The platform admin okr serve makes from the environment (served_env)."""
+
+
+def served_env(database_url: str) -> dict[str, str]:
+    """okr serve's environment on a database of its own, with its first platform admin."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "OKR_JWT_SECRET": JWT_SECRET,
+        "OKR_ADMIN_EMAIL": ADMIN["email"],
+        "OKR_ADMIN_PASSWORD": ADMIN["password"],
+    }
+
+
+async def okr_serve(
+    port: int, env: dict[str, str], *, output: bool = False
+) -> asyncio.subprocess.Process:
+    """`okr serve` as its own process on `port`; its output piped when asked, else dropped."""
+    out = asyncio.subprocess.PIPE if output else asyncio.subprocess.DEVNULL
+    err = asyncio.subprocess.STDOUT if output else asyncio.subprocess.DEVNULL
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "serve", "--port", str(port),
+        cwd=PROJECT_ROOT, env=env, stdout=out, stderr=err,
+    )  # fmt: skip
+
+
 @pytest.mark.slow
 async def test_serve_answers_and_stops_in_order_on_sigterm(databases: DatabaseFactory) -> None:
     """The real process: sign in as the admin from the environment, then SIGTERM: the
     projector stops, the process exits 0."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": await databases.create(),
-        "OKR_JWT_SECRET": JWT_SECRET,
-        "OKR_ADMIN_EMAIL": "root@okr.example",
-        "OKR_ADMIN_PASSWORD": "a long admin password",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli", "serve", "--port", str(port),
-        cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    process = await okr_serve(port, served_env(await databases.create()), output=True)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             await until_ready(client)
-            signed = await client.post(
-                "/api/v1/auth/token",
-                json={"email": "root@okr.example", "password": "a long admin password"},
-            )
+            signed = await client.post("/api/v1/auth/token", json=ADMIN)
             assert signed.status_code == 200, signed.text
     finally:
         process.send_signal(signal.SIGTERM)
@@ -203,25 +216,11 @@ async def test_a_sigint_passed_on_by_uv_lets_the_requests_under_way_finish(
     cutting the requests under way; both are one interrupt: a request whose body is still
     coming is let finish, and answered."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": await databases.create(),
-        "OKR_JWT_SECRET": JWT_SECRET,
-        "OKR_ADMIN_EMAIL": "root@okr.example",
-        "OKR_ADMIN_PASSWORD": "a long admin password",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli", "serve", "--port", str(port),
-        cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    process = await okr_serve(port, served_env(await databases.create()))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             await until_ready(client)
-            signed = await client.post(
-                "/api/v1/auth/token",
-                json={"email": "root@okr.example", "password": "a long admin password"},
-            )
+            signed = await client.post("/api/v1/auth/token", json=ADMIN)
         body = b'{"name": "Studio Ctrl-C"}'
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(
@@ -264,11 +263,7 @@ async def test_sigterm_does_not_wait_for_a_purge_held_up_by_a_lock(
     process = None
     try:
         await holder.execute("BEGIN; LOCK TABLE idempotency_keys IN ACCESS EXCLUSIVE MODE")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.cli", "serve", "--port", str(port),
-            cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
+        process = await okr_serve(port, env)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             await until_ready(client)
         process.send_signal(signal.SIGTERM)

@@ -242,6 +242,30 @@ async def test_a_check_in_dated_outside_its_cycle_says_which_days_it_may_have(
     await expect(page.locator(".check-in")).to_have_count(0)
 
 
+async def test_a_check_in_s_day_outside_its_cycle_is_said_with_the_form_s_other_mistakes(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A value that is no number and a day before the cycle: only the value was said (the
+    day was the command's to refuse, once the rest was right), and the day in a second
+    round. Both are said at once, beside their fields, and nothing is recorded."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
+    starts_on = portal.today - timedelta(days=30)
+    _, kr = await one_key_result(
+        app, ctx, starts_on, 60, "Nuovi clienti", kind="increase", start=40, target=60
+    )
+    page = await open_page()
+    await sign_in(page, person)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await page.get_by_label("Valore", exact=True).fill("molti")
+    await page.locator("#ci-on").fill((starts_on - timedelta(days=1)).isoformat())
+    await page.get_by_role("button", name="Registra l'aggiornamento").click()
+    await expect(page.locator("#ci-value-error")).to_have_text("Scrivi un numero, per esempio 4,5.")
+    await expect(page.locator("#ci-on-error")).to_contain_text(
+        f"Un aggiornamento di questo ciclo è di un giorno dal {Locale('it').date(starts_on)}"
+    )
+    await expect(page.locator(".check-in")).to_have_count(0)
+
+
 async def test_each_correction_button_names_the_check_in_it_corrects(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -118,9 +118,11 @@ def _day_read(locale: Locale, text: str, errors: dict[str, str], field: str) -> 
 
 
 def read_form(
-    form: FormDep, locale: LocaleDep, kr: KeyResultView
+    form: FormDep, locale: LocaleDep, kr: KeyResultView, cycle: CycleView
 ) -> tuple[CheckInForm, CheckInInput | None]:
-    """The typed values back (to show again) and, when they parse, the command's input."""
+    """The typed values back (to show again) and, when they parse, the command's input; a
+    day outside the `cycle`'s check-ins is said with the form's other mistakes (alone, the
+    command refuses it, a far-off value's confirmation kept)."""
     value, on_text, confidence_text, note = (form.get(n, "").strip() for n in FORM_FIELDS)
     typed = CheckInForm(value=value, on=on_text, confidence=confidence_text, note=note)
     number = _number_read(locale, typed.value, typed.errors, kind=kr.kind, unit=kr)
@@ -133,6 +135,9 @@ def read_form(
             typed.errors["confidence"] = locale.t("error.confidence_out_of_range")
     _ruled(locale, typed.errors, "note", lambda: values.note(typed.note))
     if typed.errors or number is None or on is None:
+        outside = on_outside(locale, cycle, on)  # with the others (alone: the command's)
+        if outside:
+            typed.errors["on"] = outside
         return typed, None
     return typed, CheckInInput(number, on, confidence, typed.note)
 
@@ -178,6 +183,17 @@ class EditForm:
 
 
 EDIT_FIELDS = ("title", "owner", "weight", "due_on")
+
+
+def on_outside(locale: Locale, cycle: CycleView, on: date | None) -> str | None:
+    """Why a check-in's day is refused, with the days of the cycle's check-ins (its start to
+    CHECK_IN_GRACE after its end, as the command checks), if it falls outside them."""
+    last = cycle.ends_on + CHECK_IN_GRACE
+    if on is None or cycle.starts_on <= on <= last:
+        return None
+    return locale.t(
+        "check_in.on_outside", first=locale.date(cycle.starts_on), last=locale.date(last)
+    )
 
 
 def due_outside(locale: Locale, cycle: CycleView, due_on: date | None) -> str | None:
@@ -355,7 +371,7 @@ class KeyResultController(Controller):
         form: FormDep,
     ) -> Response[Any]:
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.CHECK_IN)
-        typed, given = read_form(form, locale, kr)
+        typed, given = read_form(form, locale, kr, state.cycles[kr.cycle_id])
         gone = _frozen(state, kr, "error.cycle_closed")
         if gone is not None:  # its form is gone: why
             typed.errors = {"form": locale.t(gone)}
@@ -373,12 +389,9 @@ class KeyResultController(Controller):
             )  # fmt: skip
             if done is not None:
                 return done
-            if typed.errors.get("on") == locale.t("error.date_out_of_range"):  # which days
-                cycle = state.cycles[kr.cycle_id]
-                typed.errors["on"] = locale.t(
-                    "check_in.on_outside", first=locale.date(cycle.starts_on),
-                    last=locale.date(cycle.ends_on + CHECK_IN_GRACE),
-                )  # fmt: skip
+            outside = on_outside(locale, state.cycles[kr.cycle_id], given.on)
+            if outside and typed.errors.get("on") == locale.t("error.date_out_of_range"):
+                typed.errors["on"] = outside  # the command's refusal, with the cycle's days
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, typed, False, status=422
         )

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from domain.values import Unit, UnitKind
 from services import demo_data as d
@@ -99,12 +99,12 @@ async def test_a_viewer_has_no_form_and_a_forged_post_is_forbidden(
     assert forged.status == 403
 
 
-async def test_a_post_from_an_opaque_origin_is_forbidden(
+async def on_a_key_result_of_its_own(
     open_page: Opener, portal: PortalServer
-) -> None:
-    """A form posted from a sandboxed frame, a data: URL or a file says `Origin: null`: it
-    passed the Origin check as if it came from the portal. Refused (403), as a post from
-    another site is, and nothing recorded; the portal's own origin is still let through."""
+) -> tuple[Page, str, date]:
+    """A member of a company of its own, signed in on its key result's page ("Nuovi
+    clienti", 40 → 60, in a 60-day cycle begun 30 days ago): the page, its path and the
+    cycle's first day."""
     client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
     starts_on = portal.today - timedelta(days=30)
     _, kr = await one_key_result(
@@ -112,9 +112,20 @@ async def test_a_post_from_an_opaque_origin_is_forbidden(
     )
     page = await open_page()
     await sign_in(page, person)
-    await page.goto(f"/t/{client.id}/kr/{kr}")
+    path = f"/t/{client.id}/kr/{kr}"
+    await page.goto(path)
+    return page, path, starts_on
+
+
+async def test_a_post_from_an_opaque_origin_is_forbidden(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A form posted from a sandboxed frame, a data: URL or a file says `Origin: null`: it
+    passed the Origin check as if it came from the portal. Refused (403), as a post from
+    another site is, and nothing recorded; the portal's own origin is still let through."""
+    page, path, starts_on = await on_a_key_result_of_its_own(open_page, portal)
     token = await page.locator("form.sign-out input[name=csrf_token]").get_attribute("value")
-    url = f"/t/{client.id}/kr/{kr}/check-ins"
+    url = f"{path}/check-ins"
     form = {"csrf_token": token or "", "value": "51", "on": starts_on.isoformat()}
 
     for origin in ("null", "https://elsewhere.example"):
@@ -220,14 +231,7 @@ async def test_a_check_in_dated_outside_its_cycle_says_which_days_it_may_have(
     """A check-in for a day before its cycle said "La data deve cadere tra l'inizio del
     ciclo e 31 giorni dopo la sua fine.", leaving the reader to find the days. It says them,
     the date field offers none before the cycle's first, and nothing is recorded."""
-    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
-    starts_on = portal.today - timedelta(days=30)
-    _, kr = await one_key_result(
-        app, ctx, starts_on, 60, "Nuovi clienti", kind="increase", start=40, target=60
-    )
-    page = await open_page()
-    await sign_in(page, person)
-    await page.goto(f"/t/{client.id}/kr/{kr}")
+    page, _, starts_on = await on_a_key_result_of_its_own(open_page, portal)
     await expect(page.locator("#ci-on")).to_have_attribute("min", starts_on.isoformat())
     await page.get_by_label("Valore", exact=True).fill("45")
     await page.locator("#ci-on").fill((starts_on - timedelta(days=1)).isoformat())
@@ -248,14 +252,7 @@ async def test_a_check_in_s_day_outside_its_cycle_is_said_with_the_form_s_other_
     """A value that is no number and a day before the cycle: only the value was said (the
     day was the command's to refuse, once the rest was right), and the day in a second
     round. Both are said at once, beside their fields, and nothing is recorded."""
-    client, person, app, ctx = await a_company_of_its_own(portal.system, "client_member")
-    starts_on = portal.today - timedelta(days=30)
-    _, kr = await one_key_result(
-        app, ctx, starts_on, 60, "Nuovi clienti", kind="increase", start=40, target=60
-    )
-    page = await open_page()
-    await sign_in(page, person)
-    await page.goto(f"/t/{client.id}/kr/{kr}")
+    page, _, starts_on = await on_a_key_result_of_its_own(open_page, portal)
     await page.get_by_label("Valore", exact=True).fill("molti")
     await page.locator("#ci-on").fill((starts_on - timedelta(days=1)).isoformat())
     await page.get_by_role("button", name="Registra l'aggiornamento").click()

@@ -47,7 +47,6 @@ async def count(admin: asyncpg.Connection, table: str) -> int:
         ({"name": "\ufe0f\u0301"}, InvalidNameError, "name"),  # marks on nothing
         ({"slug": "Not A Slug"}, InvalidSlugError, "slug"),
         ({"slug": "trailing-"}, InvalidSlugError, "slug"),
-        ({"name": "!!!"}, InvalidSlugError, "slug"),  # nothing to make a slug of
         ({"colour": "red"}, InvalidColourError, "colour"),
         ({"colour": "#12345"}, InvalidColourError, "colour"),
         ({"colour": "#gg0000"}, InvalidColourError, "colour"),
@@ -73,6 +72,17 @@ async def test_a_bad_tenant_setting_is_named_and_creates_nothing(
         await create_tenant(pool, firm.id, **arguments)
     assert refused.value.field == field
     assert await count(admin, "tenants") == before
+
+
+async def test_a_name_with_nothing_to_make_a_slug_of_takes_the_generic_one(
+    pool: asyncpg.Pool,
+) -> None:
+    """ "!!!" or "株式会社" keep no letter of a slug: the client is "cliente", then "cliente-2",
+    as the portal always made it (the directory refused it, naming a slug never sent)."""
+    firm = await a_consultancy(pool)
+    first = await create_tenant(pool, firm.id, name="!!!")
+    second = await create_tenant(pool, firm.id, name="株式会社")
+    assert (first.slug, second.slug) == ("cliente", "cliente-2")
 
 
 def test_a_bad_setting_is_named_before_any_is_taken() -> None:

@@ -70,8 +70,8 @@ def api_router() -> Router:
 
 async def no_sniffing(message: Message, scope: Scope) -> None:
     """before_send hook: every answer's Content-Type is to be believed, the API's JSON and
-    problems (which echo a path or a field as sent), its downloads, static files and
-    redirects as the portal's pages (which say it already: once is enough)."""
+    problems (which echo a path or a field as sent), downloads, static files, redirects and
+    the portal's pages: said here once for all (not where each answer is made)."""
     if message["type"] == "http.response.start":
         headers = MutableScopeHeaders.from_message(message)
         if "x-content-type-options" not in headers:

@@ -43,7 +43,6 @@ SECURITY_HEADERS = {
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline';"
         " script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
     ),
-    "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",

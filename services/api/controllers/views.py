@@ -427,14 +427,10 @@ class ViewController(Controller):
 
 
 def _attachment(filename: str) -> dict[str, str]:
-    """A download's headers: saved under this name (ASCII: a tenant id and a suffix), kept
-    by no cache (a trail or a log of the tenant's, the people who act in it), and read as
-    its type only."""
-    return {
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
+    """A download's headers: saved under this name (ASCII: a tenant id and a suffix); kept
+    by no cache and read as its type only, as every answer of the API (app.not_stored,
+    app.no_sniffing)."""
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 def _in_order(

@@ -19,6 +19,8 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 ON_TRACK_PACE = Decimal("0.95")
 AT_RISK_PACE = Decimal("0.75")
+_ON_TRACK_SHARE, _AT_RISK_SHARE = Fraction(ON_TRACK_PACE), Fraction(AT_RISK_PACE)
+"""The paces as fractions, made once (status compares with them for every key result)."""
 RED_BELOW = Decimal("0.4")
 AMBER_BELOW = Decimal("0.7")
 _CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
@@ -130,9 +132,9 @@ def status(kind: KRKind | str, p: Decimal | None, e: Decimal | Fraction) -> Stat
 def _paced_status(p: Decimal, e: Fraction) -> Status:
     if shown_progress(p) == ONE:
         return Status.DONE
-    if p >= _decimal(Fraction(ON_TRACK_PACE) * e):
+    if p >= _decimal(_ON_TRACK_SHARE * e):
         return Status.ON_TRACK
-    if p >= _decimal(Fraction(AT_RISK_PACE) * e):
+    if p >= _decimal(_AT_RISK_SHARE * e):
         return Status.AT_RISK
     return Status.OFF_TRACK
 

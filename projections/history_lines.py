@@ -456,7 +456,7 @@ def _measurement_on(kpi: KPIView, on: date) -> MeasurementView | None:
 def _measured(b: ProgressView, a: ProgressView, e: KPI.Measured) -> _Draft:
     before = _measurement_on(b.kpis[e.originator_id], e.on)
     changes = [_change("value", None if before is None else before.value, e.value)]
-    params = {"on": value_text(e.on), "source": e.source}
+    params = {"on": value_text(e.on), "source": e.source, "note": e.note or None}
     return _Draft(_kpi(a.kpis[e.originator_id]), "kpi.measured", changes, params, e.on)
 
 

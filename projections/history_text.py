@@ -293,6 +293,15 @@ NOTE_TEXTS = {
     "taken_away": {"en": "note taken away", "it": "nota tolta"},
 }
 """A correction's note: the note it leaves, or none left ("": taken away)."""
+NOTE_ENDED_TEMPLATES = frozenset(
+    {
+        "key_result.checked_in", "key_result.checked_in_confidence",
+        "key_result.milestone_checked_in", "key_result.milestone_checked_in_confidence",
+        "key_result.checked_in_from_kpi", "kpi.measured",
+    }
+)  # fmt: skip
+"""A value given with a note (its line's "note" parameter): said at the end of its
+sentence, from NOTE_TEXTS, after a comma."""
 CONFIDENCE_TEXTS = {
     "changed": {
         "en": "confidence {before}/10 → {after}/10",
@@ -509,6 +518,8 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         for side in ("before", "after"):
             if values[side] in texts:
                 values[side] = _in(texts[values[side]], language)
+    if template in NOTE_ENDED_TEMPLATES and params.get("note"):
+        pattern += ", " + _in(NOTE_TEXTS["changed"], language)
     if template in OPTIONAL_REASON and params.get("reason") is not None:
         pattern += _in(REASON_TEXTS, language)
     if params.get("reason") is not None:

@@ -288,6 +288,39 @@ def test_a_check_in_s_confidence_corrected_is_said_in_both_languages() -> None:
     )
 
 
+def test_a_check_in_s_and_a_measurement_s_note_are_said_in_both_languages() -> None:
+    """A check-in's or a measurement's note ("market shrank") was in its line's changes
+    alone: the timeline said the value and who, never the words they gave with it, though
+    a correction of that note said the new one. Each line now ends with its note, in
+    English and Italian; one without a note reads as it did."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    kr = key_result(log, cycle, goal, "Contratti", "increase", start=0, target=100)
+    check_in(log, cycle, kr, 36, date(2027, 2, 10), confidence=6, note="mercato in calo")
+    check_in(log, cycle, kr, 40, date(2027, 2, 17))
+    meter = kpi(log, "Soddisfazione")
+    meter.record_measurement(value=85, on=date(2027, 1, 4), author="alice", note="dal CRM")
+    log.save(meter)
+
+    noted, plain, _, measured = _lines(log)[-4:]
+
+    assert noted.text == (
+        "'Contratti': check-in 36 for 2027-02-10 by bob, confidence 6/10, note 'mercato in calo'"
+    )
+    assert render(noted.template, noted.params, "it") == (
+        "'Contratti': aggiornamento 36 per il 2027-02-10 da bob, fiducia 6/10, nota 'mercato"
+        " in calo'"
+    )
+    assert plain.text == "'Contratti': check-in 40 for 2027-02-17 by bob"
+    assert measured.text == (
+        "KPI 'Soddisfazione': 85 measured for 2027-01-04 by alice, note 'dal CRM'"
+    )
+    assert render(measured.template, measured.params, "it") == (
+        "indicatore 'Soddisfazione': misurato 85 per il 2027-01-04 da alice, nota 'dal CRM'"
+    )
+
+
 def test_a_measurement_s_note_taken_away_is_said_so() -> None:
     """A measurement's correction that took its note away read "note ''": it says the note
     was taken away, in English and Italian, as a check-in's does."""

@@ -318,8 +318,8 @@ SETTING_TEXTS: dict[str, dict[str, str]] = {
     "name": {"en": "name '{before}' → '{after}'", "it": "nome '{before}' → '{after}'"},
     "colour": {"en": "colour {before} → {after}", "it": "colore {before} → {after}"},
     "fiscal_year_start_month": {
-        "en": "fiscal year starting in month {before} → {after}",
-        "it": "anno fiscale dal mese {before} → {after}",
+        "en": "fiscal year starting in {before} → {after}",
+        "it": "anno fiscale da {before} → {after}",
     },
     "check_in_cadence_days": {
         "en": "check-in cadence {before} → {after} days",
@@ -328,6 +328,24 @@ SETTING_TEXTS: dict[str, dict[str, str]] = {
     "locale": {"en": "language {before} → {after}", "it": "lingua {before} → {after}"},
     "time_zone": {"en": "time zone {before} → {after}", "it": "fuso orario {before} → {after}"},
 }
+_MONTHS = (
+    ("January", "gennaio"), ("February", "febbraio"), ("March", "marzo"), ("April", "aprile"),
+    ("May", "maggio"), ("June", "giugno"), ("July", "luglio"), ("August", "agosto"),
+    ("September", "settembre"), ("October", "ottobre"), ("November", "novembre"),
+    ("December", "dicembre"),
+)  # fmt: skip
+SETTING_WORDS: dict[str, dict[str, dict[str, str]]] = {
+    "locale": {
+        "it": {"en": "Italian", "it": "italiano"},
+        "en": {"en": "English", "it": "inglese"},
+    },
+    "fiscal_year_start_month": {
+        str(number): {"en": english, "it": italian}
+        for number, (english, italian) in enumerate(_MONTHS, start=1)
+    },
+}
+"""A setting's values in words, by setting and value: a language by name, not its code; a
+month by name, not its number (as the settings page offers them)."""
 CREATED_TEMPLATE = "tenant.created"
 """The settings a tenant was made with: {what} says each, from SETTING_VALUE_TEXTS."""
 SETTING_VALUE_TEXTS: dict[str, dict[str, str]] = {
@@ -504,7 +522,8 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         texts = SETTING_TEXTS if template == SETTINGS_TEMPLATE else SETTING_VALUE_TEXTS
         values["what"] = ", ".join(
             _in(texts[name], language).format(
-                before=values[f"{name}.before"], after=values[f"{name}.after"]
+                before=_setting(name, values[f"{name}.before"], language),
+                after=_setting(name, values[f"{name}.after"], language),
             )
             for name in values["settings"].split(",")
             if name in texts
@@ -529,6 +548,12 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
             lambda m: ("ad " if values[m[1]][:1] in "aA" else "a ") + m[0][2:], pattern
         )
     return pattern.format_map(values)
+
+
+def _setting(name: str, value: str, language: str) -> str:
+    """A setting's value as its line says it (SETTING_WORDS), else as given."""
+    said = SETTING_WORDS.get(name, {}).get(value)
+    return value if said is None else _in(said, language)
 
 
 def _noted(name: str, params: Mapping[str, str | None], language: str) -> str:

@@ -287,7 +287,8 @@ async def test_a_tenant_s_log_begins_with_who_made_it_and_with_what(
     )
     assert [line["text"] for line in lines.json()["items"]] == [
         "'Officina Neri' made by Consultancy_Admin: name 'Officina Neri', colour #2563eb,"
-        " fiscal year starting in month 1, check-in cadence 14 days, language en, time zone UTC"
+        " fiscal year starting in January, check-in cadence 14 days, language English,"
+        " time zone UTC"
     ]
     refused = await client.post(
         f"/api/v1/consultancies/{world.a.consultancy.id}/tenants", headers=admin,

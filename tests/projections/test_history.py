@@ -572,6 +572,41 @@ def test_a_change_of_access_or_settings_says_why_when_its_author_did() -> None:
     )
 
 
+def test_a_language_and_a_fiscal_year_s_month_are_said_in_words() -> None:
+    """A company's settings read "lingua it → en" and "anno fiscale dal mese 7 → 1": a
+    language's code and a month's number, where its settings page names them. The lines of
+    its making and of a change say the language and the month by name, in the reader's
+    language."""
+    log = Log()
+    made = {
+        "name": "Esempio", "colour": "#2563eb", "fiscal_year_start_month": 7,
+        "check_in_cadence_days": 7, "locale": "it", "time_zone": "Europe/Rome",
+    }  # fmt: skip
+    log.save(SettingsChange.make(before=None, after=made, author="paola"), actor="paola")
+    changed = {**made, "fiscal_year_start_month": 1, "locale": "en"}
+    log.save(SettingsChange.make(before=made, after=changed, author="paola"), actor="paola")
+
+    creation, change = _lines(log)
+
+    assert creation.text == (
+        "'Esempio' made by paola: name 'Esempio', colour #2563eb, fiscal year starting in"
+        " July, check-in cadence 7 days, language Italian, time zone Europe/Rome"
+    )
+    assert render(creation.template, creation.params, "it") == (
+        "'Esempio' creata da paola: nome 'Esempio', colore #2563eb, anno fiscale da luglio,"
+        " cadenza degli aggiornamenti 7 giorni, lingua italiano, fuso orario Europe/Rome"
+    )
+    assert change.text == (
+        "settings of 'Esempio' changed by paola: fiscal year starting in July → January,"
+        " language Italian → English"
+    )
+    assert render(change.template, change.params, "it") == (
+        "impostazioni di 'Esempio' cambiate da paola: anno fiscale da luglio → gennaio,"
+        " lingua italiano → inglese"
+    )
+    assert change.changes[0] == FieldChange("fiscal_year_start_month", "7", "1")  # as given
+
+
 def test_a_password_reset_says_whose_by_whom_and_why() -> None:
     """An operator's reset of a person's password is a change of their access: its line
     names the person and who reset it, and says why when they did, in both languages."""

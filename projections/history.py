@@ -119,14 +119,15 @@ class HistoryProjection:
     """The timeline: one log table, rm_history."""
 
     name: str = "history"
-    version = 9  # 2: no stored English text, it is rendered where lines are read; 3: scores
+    version = 10  # 2: no stored English text, it is rendered where lines are read; 3: scores
     # adjusted are said to two places (their change keeps them exact); 4: a correction
     # names the check-in it corrects; 5: access lines name a member by id, not by email;
     # 6: its state (progress's) no longer takes settings or access as last activity; 7: a
     # milestone's check-in says done or not done; 8: a check-in's correction that changed
     # its note carries it (the "note" parameter), as a measurement's does, and one that
     # changed its confidence carries it before and after ("confidence", "confidence_before");
-    # 9: a measurement carries its note (the "note" parameter), as a check-in does
+    # 9: a measurement carries its note (the "note" parameter), as a check-in does; 10: a
+    # milestone's check-in corrected says so (its "kind"), to be said done or not done
     tables: tuple[Table, ...] = TABLES
 
     def __init__(self) -> None:

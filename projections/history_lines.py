@@ -397,6 +397,8 @@ def _check_in_corrected(b: ProgressView, a: ProgressView, e: KeyResult.CheckInCo
         "original": value_text(old.original_value),
         "check_in": str(old.check_in_id),  # which one, where a day has several
     }
+    if kr.kind == _MILESTONE:  # said done or not done, as its check-ins are
+        params["kind"] = _MILESTONE
     if old.confidence != e.confidence:  # said, from what (None: none given) to what
         changes.append(_change("confidence", old.confidence, e.confidence))
         params["confidence"] = value_text(e.confidence)

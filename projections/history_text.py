@@ -452,6 +452,14 @@ MILESTONE_TEXTS = {
 """A milestone's check-in says done or not done, not "check-in 1" (as a person reads it,
 whatever the number's local form: the values are 0 and 1)."""
 
+
+def _of_milestone(template: str, params: Mapping[str, str | None]) -> bool:
+    """A milestone's check-in, or its correction (whose line has a "kind" of "milestone")."""
+    return template in MILESTONE_TEMPLATES or (
+        template == "key_result.check_in_corrected" and params.get("kind") == "milestone"
+    )
+
+
 FOLLOWS = (
     "follows the scores it is made of ('{title}' was rescored)"
     " / segue i punteggi di cui è fatto ('{title}' è stato rivalutato)"
@@ -532,8 +540,8 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         for side in ("before", "after"):
             if values[side] in ROLE_TEXTS:
                 values[side] = _in(ROLE_TEXTS[values[side]], language)
-    elif template in MILESTONE_TEMPLATES or template == DIRECTION_TEMPLATE:
-        texts = MILESTONE_TEXTS if template in MILESTONE_TEMPLATES else DIRECTION_TEXTS
+    elif _of_milestone(template, params) or template == DIRECTION_TEMPLATE:
+        texts = MILESTONE_TEXTS if _of_milestone(template, params) else DIRECTION_TEXTS
         for side in ("before", "after"):
             if values[side] in texts:
                 values[side] = _in(texts[values[side]], language)

@@ -73,6 +73,8 @@ class Phrases:
         55 clienti" read "check-in 118.000", "60 → 55")."""
         unit = None if self.units is None else self.units.get(line.item_id)
         measured = MEASURED_PARAMS.get(line.template, frozenset()) if unit is not None else ()
+        if line.params.get("kind") == "milestone":  # done or not done: no unit (render)
+            measured = ()
         params = {
             key: value if key in WORDS or value is None else self.param(value)
             for key, value in line.params.items()

@@ -21,6 +21,8 @@ from projections.history import (
 )
 from projections.history_text import FOLLOWS, said_reason, value_text
 from projections.progress_state import kpi_stale
+from services.portal.history_text import Phrases, units_of
+from services.portal.i18n import Locale
 from tests.projections.builders import (
     Log,
     active_quarter,
@@ -665,6 +667,30 @@ def test_a_milestone_s_check_in_says_done_or_not_done() -> None:
         "'Nuovo sistema di ticketing': done on 2027-02-20, said by Bruno, confidence 9/10"
     )
     assert done.changes[0] == FieldChange("value", "0", "1")  # the values stay numbers
+
+
+def test_a_milestone_s_check_in_corrected_says_done_or_not_done() -> None:
+    """A milestone's check-in says done or not done, but its correction read "corrected 1 →
+    0", in the API's words and the portal's: it says "done → not done" too, in each
+    language (its changes keep the numbers)."""
+    log = Log()
+    cycle, _, _, milestone, _ = seed_efficiency(log)
+    done = check_in(log, cycle, milestone, 1, date(2027, 2, 20))
+    milestone.correct_check_in(check_in_id=done, value=D(0), reason="not live yet", author="eve")
+    log.save(milestone, actor="eve")
+
+    corrected = _lines(log)[-1]
+
+    assert corrected.text == (
+        "'Nuovo sistema di ticketing': check-in for 2027-02-20 corrected done → not done by"
+        " eve: 'not live yet'"
+    )
+    units = units_of(fold_all(log.records))
+    assert Phrases(Locale("it"), {}, units).text(corrected) == (
+        "'Nuovo sistema di ticketing': aggiornamento del 20 feb 2027 corretto completato → non"
+        " completato da eve: 'not live yet'"
+    )
+    assert corrected.changes == [FieldChange("value", "1", "0")]
 
 
 def test_italian_says_ad_before_a_name_beginning_with_a() -> None:

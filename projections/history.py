@@ -66,9 +66,10 @@ def line_from_row(row: Sequence[Any]) -> HistoryLine:
     return msgspec.convert(data, HistoryLine)
 
 
-WORDS = frozenset(
-    {"title", "reason", "kpi", "topic", "settings", "name.before", "name.after", "name", "note"}
-)
+WORDS = frozenset({
+    "title", "reason", "kpi", "topic", "settings", "name.before", "name.after", "name", "note",
+    "parent",
+})  # fmt: skip
 """Parameters that are people's words: never an actor, a number or a date."""
 
 

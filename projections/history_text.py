@@ -384,6 +384,8 @@ OPTIONAL_REASON = frozenset(
 )
 """Changes that may go without a reason: their sentence says it only when given."""
 REASON_TEXTS = {"en": "; reason: '{reason}'", "it": "; motivo: '{reason}'"}
+PARENT_TEXTS = {"en": ", aligned under '{parent}'", "it": ", allineato sotto '{parent}'"}
+"""An objective made aligned under another (its line's "parent"): said after its owner."""
 KINDS = frozenset(TEMPLATES) | {
     template.partition(".")[0] for template in TEMPLATES if template != "event.recorded"
 }
@@ -545,6 +547,8 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         for side in ("before", "after"):
             if values[side] in texts:
                 values[side] = _in(texts[values[side]], language)
+    if template == "objective.created" and params.get("parent"):
+        pattern += _in(PARENT_TEXTS, language)
     if template in NOTE_ENDED_TEMPLATES and params.get("note"):
         pattern += ", " + _in(NOTE_TEXTS["changed"], language)
     if template in OPTIONAL_REASON and params.get("reason") is not None:

@@ -146,6 +146,28 @@ def test_reparenting_writes_a_line_with_both_parents() -> None:
     )
 
 
+def test_an_objective_made_under_another_says_under_which() -> None:
+    """The tree's history began with a gap: an objective made aligned under another read
+    only "set by alice, owner alice", so where it stood until its first re-alignment was
+    said nowhere. Its line says the objective it was made under, in both languages (and
+    in the portal's words, its title as written); one made at the top level reads as it
+    did."""
+    log = Log()
+    cycle = active_quarter(log)
+    top = objective(log, cycle, "2027")
+    objective(log, cycle, "Vendere", parent=top)
+
+    made_top, made_under = _lines(log)[-2:]
+
+    assert made_top.text == "objective '2027' set by alice, owner alice"
+    assert made_under.text == (
+        "objective 'Vendere' set by alice, owner alice, aligned under '2027'"
+    )
+    assert Phrases(Locale("it"), {}).text(made_under) == (
+        "obiettivo 'Vendere' creato da alice, responsabile alice, allineato sotto '2027'"
+    )
+
+
 def test_a_kpi_handed_over_and_measured_less_often_says_both() -> None:
     """Its owner and its frequency change in words, before → after, in both languages; the
     state then counts it overdue by the new frequency."""

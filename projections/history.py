@@ -38,6 +38,7 @@ __all__ = [
     "line_from_row",
     "render",
     "with_names",
+    "words_of",
 ]
 
 
@@ -68,9 +69,22 @@ def line_from_row(row: Sequence[Any]) -> HistoryLine:
 
 WORDS = frozenset({
     "title", "reason", "kpi", "topic", "settings", "name.before", "name.after", "name", "note",
-    "parent",
+    "parent", "key_result",
 })  # fmt: skip
 """Parameters that are people's words: never an actor, a number or a date."""
+NAMED_CHANGES = frozenset({
+    "cycle.renamed", "objective.renamed", "key_result.renamed", "kpi.renamed",
+    "objective.aligned", "objective.realigned", "objective.unaligned",
+})  # fmt: skip
+"""Changes whose before and after are names or titles: people's words too."""
+_NAMES = WORDS | {"before", "after"}
+
+
+def words_of(template: str) -> frozenset[str]:
+    """The parameters of a line of this template that are people's words (WORDS, and the
+    before and after of a name or title changed): a cycle "2026" renamed "2027" is not
+    the number 2.026."""
+    return _NAMES if template in NAMED_CHANGES else WORDS
 
 
 def line_actors(lines: Iterable[HistoryLine]) -> set[str]:
@@ -86,8 +100,9 @@ def with_names(line: HistoryLine, names: Mapping[str, str]) -> HistoryLine:
     and after), and who acted in words, as the portal says them (history_text.said_person):
     a name, "an operator" or "the system", "an integration" for a key with no name,
     "someone" for an account not known here, an import's "user:anna" as "anna"."""
+    words = words_of(line.template)
     params = {
-        k: said_person(v, names) if k not in WORDS and v is not None and ACTOR.fullmatch(v) else v
+        k: said_person(v, names) if k not in words and v is not None and ACTOR.fullmatch(v) else v
         for k, v in line.params.items()
     }
     text = render(line.template, params)

@@ -16,7 +16,7 @@ import msgspec
 
 from domain.progress import over_achievement, shown_progress
 from projections.audit import AuditEntry
-from projections.history import WORDS, HistoryLine, render
+from projections.history import HistoryLine, render, words_of
 from projections.history_text import MEASURED_PARAMS, said_reason
 from projections.progress_state import ProgressView
 from projections.timetravel import PROGRESS_FIELDS, Change
@@ -75,8 +75,9 @@ class Phrases:
         measured = MEASURED_PARAMS.get(line.template, frozenset()) if unit is not None else ()
         if line.params.get("kind") == "milestone":  # done or not done: no unit (render)
             measured = ()
+        words = words_of(line.template)
         params = {
-            key: value if key in WORDS or value is None else self.param(value)
+            key: value if key in words or value is None else self.param(value)
             for key, value in line.params.items()
         }
         for key in measured:

@@ -168,6 +168,38 @@ def test_an_objective_made_under_another_says_under_which() -> None:
     )
 
 
+def test_names_and_titles_that_look_like_numbers_are_said_as_written() -> None:
+    """A cycle renamed "2026" → "2027" read "ciclo rinominato '2.026' → '2.027'" in the
+    portal, and an objective re-aligned under one titled "2030" or a KPI feeding a key
+    result titled "2029" said that title as a number too: names and titles in a line are
+    said as written, in each language; values stay in local form."""
+    log = Log()
+    cycle = active_quarter(log, "2026")
+    cycle.rename(name="2027", author="eve")
+    log.save(cycle, actor="eve")
+    first, second = objective(log, cycle, "2028"), objective(log, cycle, "2030")
+    team = objective(log, cycle, "Vendere", parent=first)
+    team.reparent(new_parent=second, new_parent_ancestors=[], cycle=cycle, author="eve")
+    log.save(team, actor="eve")
+    kr = key_result(log, cycle, team, "2029", "increase", start=0, target=1000)
+    meter = kpi(log, "Contratti")
+    meter.link_key_result(key_result_id=kr.id, author="eve")
+    log.save(meter, actor="eve")
+    meter.rename(name="1500", author="eve")
+    log.save(meter, actor="eve")
+
+    lines = {line.template: line for line in _lines(log)}
+    said = {t: Phrases(Locale("it"), {}).text(line) for t, line in lines.items()}
+
+    assert said["cycle.renamed"] == "ciclo rinominato '2026' → '2027' da eve"
+    assert said["objective.realigned"] == "'Vendere' riallineato '2028' → '2030' da eve"
+    assert said["kpi.key_result_linked"] == (
+        "l'indicatore 'Contratti' ora alimenta '2029' (collegato da eve)"
+    )
+    assert said["kpi.renamed"] == "indicatore rinominato 'Contratti' → '1500' da eve"
+    assert said["key_result.created"] == ("risultato chiave '2029' aggiunto da alice: da 0 a 1.000")
+
+
 def test_a_kpi_handed_over_and_measured_less_often_says_both() -> None:
     """Its owner and its frequency change in words, before → after, in both languages; the
     state then counts it overdue by the new frequency."""

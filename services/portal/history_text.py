@@ -224,6 +224,9 @@ class DiffGroup:
     """(field label, before, after) in words."""
 
 
+_NAME_FIELDS = frozenset({"created", "removed", "name", "title"})
+"""Fields whose values are names or titles (an item made or gone says its title): people's
+words, said as written (a cycle "2027" is not the number 2.027)."""
 _DATE_FIELDS = frozenset({"starts_on", "ends_on", "due_on"})
 _FLAG_FIELDS = frozenset({"committed", "roll_up_children", "archived"})
 _UNIT_FIELDS = frozenset({"value", "start", "target"})
@@ -260,6 +263,8 @@ def diff_value(
     if text is None or text == "":
         return "—"
     name = change.field
+    if name in _NAME_FIELDS:
+        return text
     if name == "score":  # as a closed cycle's scores are shown: 0,69, rounded down
         score = _decimal(text)
         return text if score is None else locale.score(score)

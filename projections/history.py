@@ -74,9 +74,9 @@ WORDS = frozenset({
 """Parameters that are people's words: never an actor, a number or a date."""
 NAMED_CHANGES = frozenset({
     "cycle.renamed", "objective.renamed", "key_result.renamed", "kpi.renamed",
-    "objective.aligned", "objective.realigned", "objective.unaligned",
+    "objective.aligned", "objective.realigned", "objective.unaligned", "objective.described",
 })  # fmt: skip
-"""Changes whose before and after are names or titles: people's words too."""
+"""Changes whose before and after are names, titles or a description: people's words too."""
 _NAMES = WORDS | {"before", "after"}
 
 

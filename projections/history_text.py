@@ -288,6 +288,22 @@ NOTED_TEMPLATES: dict[str, dict[str, str]] = {
 """A correction that changed its note or a check-in's confidence too (its line's "note"
 parameter, the note after it; "confidence"): said in place of its template's sentence,
 {noted} from CONFIDENCE_TEXTS and NOTE_TEXTS, by commas."""
+DESCRIBED_TEMPLATE = "objective.described"
+DESCRIBED_TEXTS = {
+    "written": {
+        "en": "description of '{title}' written by {actor}: '{after}'",
+        "it": "descrizione di '{title}' scritta da {actor}: '{after}'",
+    },
+    "changed": {
+        "en": "description of '{title}' changed by {actor}: '{before}' → '{after}'",
+        "it": "descrizione di '{title}' modificata da {actor}: '{before}' → '{after}'",
+    },
+    "taken_away": {
+        "en": "description of '{title}' taken away by {actor} (was '{before}')",
+        "it": "descrizione di '{title}' tolta da {actor} (era '{before}')",
+    },
+}
+"""An objective's description: written where it had none, changed, or taken away ("")."""
 NOTE_TEXTS = {
     "changed": {"en": "note '{note}'", "it": "nota '{note}'"},
     "taken_away": {"en": "note taken away", "it": "nota tolta"},
@@ -524,6 +540,8 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
     noted = NOTED_TEMPLATES.get(template)
     also = [n for n in ("confidence", "note") if params.get(n) is not None] if noted else []
     said = noted if noted and also else TEMPLATES.get(template, TEMPLATES["event.recorded"])
+    if template == DESCRIBED_TEMPLATE and "after" in params:  # (its before and after)
+        said = DESCRIBED_TEXTS[_described(params)]
     pattern = _in(said, language)
     values = _Params({k: MISSING if v is None else v for k, v in params.items()})
     if also:
@@ -560,6 +578,13 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
             lambda m: ("ad " if values[m[1]][:1] in "aA" else "a ") + m[0][2:], pattern
         )
     return pattern.format_map(values)
+
+
+def _described(params: Mapping[str, str | None]) -> str:
+    """How a description changed (DESCRIBED_TEXTS)."""
+    if not params.get("before"):
+        return "written"
+    return "changed" if params.get("after") else "taken_away"
 
 
 def _setting(name: str, value: str, language: str) -> str:

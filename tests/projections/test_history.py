@@ -200,6 +200,38 @@ def test_names_and_titles_that_look_like_numbers_are_said_as_written() -> None:
     assert said["key_result.created"] == ("risultato chiave '2029' aggiunto da alice: da 0 a 1.000")
 
 
+def test_an_objective_s_description_changed_says_what_it_was_and_is() -> None:
+    """ "description of 'Vendere' changed by eve" never said what it said, before or after,
+    and the portal shows an objective's description nowhere else. Its line says the
+    description written, changed (before → after) or taken away, in each language, as
+    written (a description "2027" is no number)."""
+    log = Log()
+    cycle = active_quarter(log)
+    team = objective(log, cycle, "Vendere")
+    for description in ("2027", "Più clienti al nord", ""):
+        team.describe(description=description, cycle=cycle, author="eve")
+        log.save(team, actor="eve")
+
+    written, changed, taken_away = _lines(log)[-3:]
+
+    assert written.text == "description of 'Vendere' written by eve: '2027'"
+    assert Phrases(Locale("it"), {}).text(written) == (
+        "descrizione di 'Vendere' scritta da eve: '2027'"
+    )
+    assert changed.text == (
+        "description of 'Vendere' changed by eve: '2027' → 'Più clienti al nord'"
+    )
+    assert render(changed.template, changed.params, "it") == (
+        "descrizione di 'Vendere' modificata da eve: '2027' → 'Più clienti al nord'"
+    )
+    assert taken_away.text == (
+        "description of 'Vendere' taken away by eve (was 'Più clienti al nord')"
+    )
+    assert render(taken_away.template, taken_away.params, "it") == (
+        "descrizione di 'Vendere' tolta da eve (era 'Più clienti al nord')"
+    )
+
+
 def test_a_kpi_handed_over_and_measured_less_often_says_both() -> None:
     """Its owner and its frequency change in words, before → after, in both languages; the
     state then counts it overdue by the new frequency."""

@@ -231,6 +231,8 @@ def _cycle_node(ctx: _Day, cycle: CycleView) -> CycleNode:
     ]
     score = rollup.cycle_score(ctx.state, cycle)
     counted = rollup.cycle_progress(ctx.state, cycle.cycle_id, ctx.objective_progress)
+    shown = _shown_progress(tops)  # (with archived ones: the live tops are nested in them)
+    counting = rollup.roots(ctx.state, cycle.cycle_id)
     return CycleNode(
         cycle_id=cycle.cycle_id,
         name=cycle.name,
@@ -238,12 +240,21 @@ def _cycle_node(ctx: _Day, cycle: CycleView) -> CycleNode:
         starts_on=cycle.starts_on,
         ends_on=cycle.ends_on,
         state=cycle.state,
-        # as its objectives show: none until something of them is measured
-        progress=None if all(o.progress is None for o in tops) else counted,
+        # as the objectives it is worked out from show: none until one of them is measured
+        progress=None if all(shown.get(o) is None for o in counting) else counted,
         score=score,
         score_band=_band(score),
         objectives=tops,
     )
+
+
+def _shown_progress(nodes: list[ObjectiveNode]) -> dict[UUID, Decimal | None]:
+    """The progress each of these objectives and those under them shows, by id."""
+    shown: dict[UUID, Decimal | None] = {}
+    for node in nodes:
+        shown[node.objective_id] = node.progress
+        shown.update(_shown_progress(node.children))
+    return shown
 
 
 def _objective_node(

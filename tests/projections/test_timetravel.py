@@ -314,6 +314,32 @@ def test_an_archived_key_result_says_what_it_stood_at_where_it_still_counted() -
     assert (D("0.625") + D("0.5") + 2 * 0) / 4 == D("0.28125")  # all three, as they stood
 
 
+def test_an_archived_parent_s_child_moving_up_moves_its_cycle_s_progress_in_the_diff() -> None:
+    """A cycle of one top objective with nothing measured of its own (no progress: "—"),
+    with an objective aligned under it at 0.6 (renewals 70 % → 85 % at 79 %): archiving
+    the parent moves the child to the top of the tree, and the cycle's progress goes from
+    "—" to 60 %, as its tree as of each instant shows. The diff said only that the parent
+    was archived: it weighed the cycle on its archived objective, not on those that count."""
+    log = Log()
+    cycle = active_quarter(log)
+    parent = objective(log, cycle, "Crescere")
+    child = objective(log, cycle, "Fidelizzare", parent=parent)
+    renewals = key_result(log, cycle, child, "Rinnovi", "increase", start=70, target=85)
+    day = date(2027, 2, 1)
+    log.at(day)
+    check_in(log, cycle, renewals, "79", day)
+    review = len(log.records)
+    parent.archive(reason="assorbito", cycle=cycle, author="alice")
+    log.save(parent)
+    before, after = state_as_of(log.records, position=review), fold_all(log.records)
+
+    changes = diff(before, after, today_from=day, today_to=day)
+
+    shown = [progress_tree(s, today=day).cycles[0].progress for s in (before, after)]
+    assert shown == [None, D("0.6")]
+    assert _said(changes, "cycle") == {"progress": (None, "0.6")}
+
+
 def test_diff_says_what_changed_of_each_kpi() -> None:
     """KPIs were left out: a KPI made between the instants shows as made; one whose
     thresholds moved and whose value turned it red, handed to another owner and measured

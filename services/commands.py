@@ -298,6 +298,7 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     from projections.timetravel import diff as diff_states
     from services.app.base import tenant_zone
     from services.read import state_as_of
+    from services.read.people import People
 
     if _a_day(args.since) == _a_day(args.until):  # their order is no zone's: refused
         _in_order(args.since, args.until, UTC)  # before the database opens
@@ -313,12 +314,13 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
                 await state_as_of(system.repository, tenant, recorded_at=instant)
                 for instant in (since, until)
             ]
+            names = await People(system.pool).names(tenant)  # owners, as the portal says them
     changes = diff_states(*states, today_from=since.date(), today_to=until.date())
     if args.json:
         sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
         return 0
     titles = _objective_titles(reversed(states))
-    shown = [(c, line) for c in changes if (line := _diff_line(c, titles)) is not None]
+    shown = [(c, line) for c in changes if (line := _diff_line(c, titles, names)) is not None]
     for _, line in shown:
         print(line)
     changed = sum(c.before != c.after for c, _ in shown)  # not how an item stood: unchanged
@@ -326,13 +328,13 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _diff_line(change: Change, titles: Mapping[str, str]) -> str | None:
+def _diff_line(change: Change, titles: Mapping[str, str], names: Mapping[str, str]) -> str | None:
     """A change as one line of `okr diff`; None for one that does not show (progress
     -40 % to -20 %: 0 % both). An earlier day's value revised names its day; a field of an
     item archived or restored that stayed as it was (said for the roll-ups: before equal
     to after) reads "(unchanged)"."""
-    before = _shown(change.field, change.before, titles)
-    after = _shown(change.field, change.after, titles)
+    before = _shown(change.field, change.before, titles, names)
+    after = _shown(change.field, change.after, titles, names)
     if change.before == change.after:
         said = f"{before} (unchanged)"
     elif before == after:
@@ -355,15 +357,21 @@ def _objective_titles(states: Iterable[ProgressView]) -> dict[str, str]:
     return titles
 
 
-def _shown(field: str, value: str | None, titles: Mapping[str, str]) -> str:
+def _shown(
+    field: str, value: str | None, titles: Mapping[str, str], names: Mapping[str, str]
+) -> str:
     """One side of a change as the tree shows it: progress as a percentage, a score to two
-    places, a parent by its title, a dash for none (--json keeps the exact text)."""
+    places, a parent by its title, an owner by name (one typed as text as written), a dash
+    for none (--json keeps the exact text)."""
     from domain.progress import over_achievement, shown_progress
+    from projections.history_text import said_person
     from projections.timetravel import PROGRESS_FIELDS
     from services.tree_print import percent, score
 
     if field == "parent_id" and value is not None and value in titles:
         return f"'{titles[value]}'"
+    if field == "owner" and value is not None:
+        return said_person(value, names)
     if field in PROGRESS_FIELDS and value is not None:  # 0 to 100 %, the excess apart
         raw = Decimal(value)
         over = over_achievement(raw)

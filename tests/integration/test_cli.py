@@ -174,6 +174,45 @@ async def test_diff_says_how_a_new_and_an_archived_key_result_stand(
     assert footer.startswith(f"{len(changed)} change(s) between "), done.stdout
 
 
+async def test_diff_names_owners_as_the_portal_does(system: System, admin_dsn: str) -> None:
+    """An objective handed from a member to a name typed as text, and a key result from
+    that member to a colleague: `okr diff` printed the members' account ids
+    ("user:3f2a… → Carla"), where the portal's comparison names them. It names a member
+    by their name, a typed owner as written; --json keeps the ids, as the API does."""
+    consultancy = await create_consultancy(system.pool, "Studio")
+    tenant = await create_tenant(system.pool, consultancy.id, "Acme Servizi")
+    tag = uuid.uuid4().hex[:8]
+    anna = await create_user(system.pool, f"anna-{tag}@acme.example", "Anna Neri")
+    bruno = await create_user(system.pool, f"bruno-{tag}@acme.example", "Bruno Riva")
+    for person in (anna, bruno):
+        await add_membership(system.pool, tenant.id, person.id, "client_member")
+    app, ctx = OKRApplication(system.repository), Context(tenant_id=tenant.id, actor="user:m")
+    today = datetime.now(UTC).date()
+    cycle = await app.cycles.create(ctx, name="Trimestre", starts_on=today - timedelta(days=30),
+                                    ends_on=today + timedelta(days=60))  # fmt: skip
+    goal = await app.objectives.create(
+        ctx, cycle_id=cycle.item_id, title="Efficienza", owner=f"user:{anna.id}"
+    )
+    kr = await app.key_results.create(ctx, objective_id=goal.item_id, title="Costi",
+                                      kind="decrease", owner=f"user:{anna.id}", start=100,
+                                      target=80)  # fmt: skip
+    since = datetime.now(UTC).isoformat()
+    await app.objectives.edit(ctx, goal.item_id, owner="Carla")
+    await app.key_results.edit(ctx, kr.item_id, owner=f"user:{bruno.id}")
+    until = datetime.now(UTC).isoformat()
+
+    done = okr(admin_dsn, "diff", "--tenant", str(tenant.id), "--from", since, "--to", until)
+    as_json = okr(admin_dsn, "diff", "--tenant", str(tenant.id), "--from", since, "--to",
+                  until, "--json")  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    said = {" ".join(line.split()) for line in done.stdout.splitlines()}
+    assert "objective Efficienza owner Anna Neri → Carla" in said, done.stdout
+    assert "key_result Costi owner Anna Neri → Bruno Riva" in said, done.stdout
+    owners = [(c["before"], c["after"]) for c in json.loads(as_json.stdout)]
+    assert owners == [(f"user:{anna.id}", "Carla"), (f"user:{anna.id}", f"user:{bruno.id}")]
+
+
 async def test_a_damaged_row_past_an_as_of_is_said_in_one_line(
     system: System, admin_dsn: str
 ) -> None:

@@ -269,11 +269,17 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def parse_day(text: str, option: str) -> date:
-    """A business date, YYYY-MM-DD (as the API takes valid_at), or exit naming the option."""
+    """A business date, YYYY-MM-DD of the years business dates are of (as the API takes
+    valid_at), or exit naming the option."""
+    from domain.values import FIRST_DAY, LAST_DAY
+
     try:
-        return day(text)
+        given = day(text)
     except ValueError:
         raise SystemExit(f"okr: {option} takes a date (YYYY-MM-DD), not {text!r}") from None
+    if not FIRST_DAY <= given <= LAST_DAY:
+        raise SystemExit(f"okr: {option} must be a day from {FIRST_DAY} to {LAST_DAY}")
+    return given
 
 
 def _in_order(since: str, until: str, zone: tzinfo) -> tuple[datetime, datetime]:

@@ -383,6 +383,12 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     assert an_instant.stderr.strip() == (
         "okr: --valid-at takes a date (YYYY-MM-DD), not '2026-10-15T10:00'"
     )
+    for long_ago in ("1899-12-31", "0026-11-15"):  # a year mistyped: no value is of it
+        refused = okr(dsn, "progress", "--tenant", "demo", "--valid-at", long_ago)
+        assert refused.returncode == 1  # as the API's 422 out_of_range
+        assert refused.stderr.strip() == (
+            "okr: --valid-at must be a day from 1900-01-01 to 2199-12-31"
+        )
     for position in ("-1", "ten", str(10**23)):
         refused = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", position)
         assert refused.returncode == 2 and "expected a position (0 to " in refused.stderr

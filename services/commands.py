@@ -17,7 +17,7 @@ import asyncpg
 import msgspec
 
 from services.bootstrap import System
-from services.instants import Edge, day, instant, not_after_now, today
+from services.instants import UTC_RANGE, BeyondUTCError, Edge, day, instant, not_after_now, today
 from services.runtime import admin_database, running_system
 from services.settings import Settings
 
@@ -214,6 +214,8 @@ def parse_instant(text: str, edge: Edge = "last", zone: tzinfo = UTC) -> datetim
     `edge`, see services.instants); naive means UTC."""
     try:
         return instant(text, edge, zone)
+    except BeyondUTCError:
+        raise SystemExit(f"okr: {text!r} is not an instant {UTC_RANGE}") from None
     except ValueError:
         raise SystemExit(f"okr: {text!r} is not an ISO 8601 date or instant") from None
 

@@ -24,6 +24,12 @@ Edge = Literal["before", "first", "last", "after"]
 """Which instant a bare date stands for: the last one before it (where a range of changes
 from that day starts: `from=`), its first, its last, or the first one after it."""
 
+FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+"""The instants UTC can hold (and the database is given): of the first and the last day,
+in a zone ahead of or behind UTC, a date stands for the part of it between them."""
+UTC_RANGE = "from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z"
+
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INSTANT = re.compile(
     r"(?P<day>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}(?::\d{2})?)"
@@ -80,26 +86,36 @@ def day(text: str) -> date:
     return date.fromisoformat(text)
 
 
+class BeyondUTCError(ValueError):
+    """An instant written before FIRST_INSTANT or after LAST_INSTANT (year 1 at +01:00)."""
+
+
 def instant(text: str, edge: Edge, zone: tzinfo = UTC) -> datetime:
     """An aware instant from ISO 8601 text (see above), a date's in `zone`; ValueError when
-    it is neither an instant nor a date in those forms, or lies beyond what UTC can hold
-    (year 1 at +01:00)."""
+    it is neither an instant nor a date in those forms, BeyondUTCError when it is written
+    past what UTC can hold."""
+    if _DAY.fullmatch(text):
+        return _day_edge(date.fromisoformat(text), edge, zone)
+    moment = _written(text)
     try:
-        moment = _day_edge(date.fromisoformat(text), edge, zone) if _DAY.fullmatch(text) else None
-        if moment is None:
-            moment = _written(text)
         moment.astimezone(UTC)  # what the database will make of it
     except OverflowError:
-        raise ValueError(f"beyond the instants UTC can hold: {text!r}") from None
+        raise BeyondUTCError(f"beyond the instants UTC can hold: {text!r}") from None
     return moment
 
 
 def _day_edge(whole: date, edge: Edge, zone: tzinfo) -> datetime:
     if edge == "before":
-        return before(whole, zone)
-    if edge == "first":
-        return start_of(whole, zone)
-    return end_of(whole, zone) if edge == "last" else after(whole, zone)
+        moment = before(whole, zone)
+    elif edge == "first":
+        moment = start_of(whole, zone)
+    else:
+        moment = end_of(whole, zone) if edge == "last" else after(whole, zone)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:  # the first or last day, of which UTC holds a part in this zone
+        return (FIRST_INSTANT if whole == date.min else LAST_INSTANT).astimezone(zone)
+    return moment
 
 
 def _written(text: str) -> datetime:

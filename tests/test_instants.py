@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.instants import Edge, after, before, day, end_of, instant, start_of
+from services.instants import (
+    BeyondUTCError,
+    Edge,
+    after,
+    before,
+    day,
+    end_of,
+    instant,
+    start_of,
+)
 
 DAY = date(2026, 10, 15)
 EDGES: tuple[Edge, ...] = ("before", "first", "last", "after")
@@ -26,6 +36,21 @@ def test_a_date_stands_for_its_whole_day() -> None:
         instant("2026-10-15", "before") == before(DAY) == end_of(DAY - timedelta(days=1))
     )
     assert instant("0001-01-01", "before") == before(date.min) == start_of(date.min)
+
+
+def test_the_first_and_last_days_are_what_utc_holds_of_them_in_any_zone() -> None:
+    """The last day's end in New York and the first day's start in Rome lie past what UTC
+    holds (and the database takes): a date stands for the part of its day UTC holds, in
+    the zone, where it was refused as if it were not a date."""
+    new_york, rome = ZoneInfo("America/New_York"), ZoneInfo("Europe/Rome")
+    for edge in ("last", "after"):
+        moment = instant("9999-12-31", edge, new_york)
+        assert moment == datetime.max.replace(tzinfo=UTC) and moment.tzinfo is new_york
+    for edge in ("before", "first"):
+        moment = instant("0001-01-01", edge, rome)
+        assert moment == datetime.min.replace(tzinfo=UTC) and moment.tzinfo is rome
+    with pytest.raises(BeyondUTCError):  # written so, it is no day's: refused, saying why
+        instant("9999-12-31T23:00:00-05:00", "last")
 
 
 @pytest.mark.parametrize(

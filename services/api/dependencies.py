@@ -36,7 +36,7 @@ from services.api.security import principal_of
 from services.app import Context, OKRApplication, Written
 from services.app import base as app_base
 from services.app.base import day_begun
-from services.instants import Edge, instant
+from services.instants import UTC_RANGE, BeyondUTCError, Edge, instant
 from services.projector.waiting import BeyondHeadError, wait_for_position
 from tenants.principal import Principal
 
@@ -194,6 +194,12 @@ def query_instant(text: str | None, field: str, edge: Edge, zone: tzinfo = UTC) 
         return None
     try:
         return instant(text, edge, zone)
+    except BeyondUTCError:
+        raise InvalidQueryError(
+            f"{field} must be an instant {UTC_RANGE}",
+            field=field,
+            rule="out_of_range",
+        ) from None
     except ValueError:
         raise InvalidQueryError(
             f"{field} must be an ISO 8601 instant or date, as 2026-10-15T09:30:00Z or 2026-10-15",

@@ -256,7 +256,7 @@ RANGED = ("history", "audit", "audit.csv", "audit.jsonl")
         ("diff", {"from": "2027-01-01", "to": "2027-1-2"}, "to", "invalid_date"),
         ("audit.csv", {"until": "31/01/2027"}, "until", "invalid_date"),
         ("audit.jsonl", {"until": "20270131"}, "until", "invalid_date"),
-        ("progress", {"as_of": "0001-01-01T00:00:00+01:00"}, "as_of", "invalid_date"),
+        ("progress", {"as_of": "0001-01-01T00:00:00+01:00"}, "as_of", "out_of_range"),
         ("history", {"since": "2027-01-31+02:00"}, "since", "invalid_date"),
         ("diff", {"from": "2027-02-01", "to": "2027-01-31"}, "from", "range_order"),
         ("audit", {"since": "2027-02-01", "until": "2027-01-31"}, "since", "range_order"),

@@ -239,3 +239,34 @@ async def test_openapi_says_the_zone_a_new_tenant_gets_when_none_is_given(
     schema = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
     said = schema["TenantIn"]["properties"]["time_zone"]["description"]
     assert "Europe/Rome for locale `it`, UTC for any other" in said
+
+
+async def test_the_first_and_last_days_are_taken_in_every_zone(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """?as_of=9999-12-31 (what is known, for good) answered a tenant in New York 422,
+    "must be an ISO 8601 instant or date", where a tenant in Rome got its tree: that day's
+    end in New York is past the last instant UTC holds. So was ?from=0001-01-01 in Rome.
+    Each now stands for as much of its day as UTC holds; an instant written past it is
+    refused saying so, not as if it were not an instant."""
+    for zone, edges in (
+        ("America/New_York", {"as_of": "9999-12-31", "to": "9999-12-31"}),
+        ("Europe/Rome", {"from": "0001-01-01", "as_of": "0001-01-01"}),
+    ):
+        tenant = await a_tenant(client, world, locale="en", time_zone=zone)
+        base, auth = f"/api/v1/tenants/{tenant['id']}", world.a.auth("consultancy_admin")
+        tree = await client.get(f"{base}/progress", headers=auth, params={"as_of": edges["as_of"]})
+        changes = await client.get(f"{base}/diff", headers=auth, params={
+            "from": edges.get("from", "2026-01-01"), "to": edges.get("to", "2026-01-01"),
+        })  # fmt: skip
+        assert (tree.status_code, changes.status_code) == (200, 200), tree.text + changes.text
+        assert changes.json() == []  # its log: its settings only, of no item
+    beyond = await client.get(
+        f"{base}/progress", headers=auth, params={"as_of": "0001-01-01T00:00:00+01:00"}
+    )
+    assert beyond.status_code == 422
+    assert beyond.json()["errors"] == [{
+        "field": "as_of", "rule": "out_of_range",
+        "message": "as_of must be an instant from 0001-01-01T00:00:00Z to"
+                   " 9999-12-31T23:59:59.999999Z",
+    }]  # fmt: skip

@@ -378,6 +378,12 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
         assert refused.stderr.strip().endswith(f"okr: no tenant with id or slug '{nobody}'")
     bad_date = okr(dsn, "progress", "--tenant", "demo", "--as-of", "last tuesday")
     assert bad_date.returncode != 0 and "ISO 8601" in bad_date.stderr
+    beyond = okr(dsn, "progress", "--tenant", "demo", "--as-of", "0001-01-01T00:00+01:00")
+    assert beyond.returncode == 1  # an instant, though not one UTC holds: said so
+    assert beyond.stderr.strip() == (
+        "okr: '0001-01-01T00:00+01:00' is not an instant"
+        " from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z"
+    )
     an_instant = okr(dsn, "progress", "--tenant", "demo", "--valid-at", "2026-10-15T10:00")
     assert an_instant.returncode == 1  # a business date, as the API's valid_at
     assert an_instant.stderr.strip() == (

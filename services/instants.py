@@ -51,7 +51,7 @@ def today(zone: tzinfo = UTC) -> date:
 
 def start_of(day: date, zone: tzinfo = UTC) -> datetime:
     """The first instant of a day in a zone (midnight, or the end of a gap that skips it)."""
-    return datetime.combine(day, time.min, tzinfo=zone)
+    return _held(datetime.combine(day, time.min, tzinfo=zone))
 
 
 def before(day: date, zone: tzinfo = UTC) -> datetime:
@@ -63,7 +63,7 @@ def before(day: date, zone: tzinfo = UTC) -> datetime:
 def end_of(day: date, zone: tzinfo = UTC) -> datetime:
     """The last instant of a day (in a zone): "as it stood that day" includes the whole day."""
     if day == date.max:
-        return datetime.combine(day, time.max, tzinfo=zone)
+        return _held(datetime.combine(day, time.max, tzinfo=zone))
     return _shifted(start_of(day + timedelta(days=1), zone), -1)
 
 
@@ -71,6 +71,16 @@ def after(day: date, zone: tzinfo = UTC) -> datetime:
     """The first instant after a day (in a zone), an exclusive end; the last day's last
     instant."""
     return end_of(day, zone) if day == date.max else start_of(day + timedelta(days=1), zone)
+
+
+def _held(moment: datetime) -> datetime:
+    """The instant, or the nearest one UTC holds (what the database takes): of the first
+    or the last day, in a zone ahead of or behind UTC, shown in that zone."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return (FIRST_INSTANT if moment.year == 1 else LAST_INSTANT).astimezone(moment.tzinfo)
+    return moment
 
 
 def _shifted(moment: datetime, microseconds: int) -> datetime:
@@ -106,16 +116,10 @@ def instant(text: str, edge: Edge, zone: tzinfo = UTC) -> datetime:
 
 def _day_edge(whole: date, edge: Edge, zone: tzinfo) -> datetime:
     if edge == "before":
-        moment = before(whole, zone)
-    elif edge == "first":
-        moment = start_of(whole, zone)
-    else:
-        moment = end_of(whole, zone) if edge == "last" else after(whole, zone)
-    try:
-        moment.astimezone(UTC)
-    except OverflowError:  # the first or last day, of which UTC holds a part in this zone
-        return (FIRST_INSTANT if whole == date.min else LAST_INSTANT).astimezone(zone)
-    return moment
+        return before(whole, zone)
+    if edge == "first":
+        return start_of(whole, zone)
+    return end_of(whole, zone) if edge == "last" else after(whole, zone)
 
 
 def _written(text: str) -> datetime:

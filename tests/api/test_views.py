@@ -492,6 +492,31 @@ async def test_a_date_stands_for_its_whole_day(client: httpx.AsyncClient, world:
     assert not [c for c in nothing.json() if c["item_id"] == kr]
 
 
+async def test_a_tree_as_it_stood_refuses_a_min_position_past_the_log(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Every read of one tenant refuses a min_position past its log (422 beyond_head: no
+    write answered it); the progress as of an instant or a position took one and answered
+    200, the mistyped position unsaid. It reads the log itself, so one within it is taken
+    as it was."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_viewer")
+    _, written = await fresh_key_result(client, world)
+    position = int(written)
+    for point in ({"as_of": datetime.now(UTC).isoformat()}, {"as_of_position": position}):
+        past = await client.get(
+            f"{base}/progress", headers=auth, params={**point, "min_position": position + 1000}
+        )
+        assert past.status_code == 422, past.text
+        assert [(e["field"], e["rule"]) for e in past.json()["errors"]] == [
+            ("min_position", "beyond_head")
+        ]
+        within = await client.get(
+            f"{base}/progress", headers=auth, params={**point, "min_position": position}
+        )
+        assert within.status_code == 200, within.text
+
+
 async def test_an_instant_still_to_come_is_now(client: httpx.AsyncClient, world: World) -> None:
     """as_of in the year 2999 is what is known now, with today's pace and status (not those
     of a day that has not come); a diff to then is a diff to now, and one from today's date

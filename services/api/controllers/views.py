@@ -214,6 +214,7 @@ class ViewController(Controller):
         refuse_a_day_to_come(valid_at, today)
         if as_of is not None or as_of_position is not None:
             await within_log(runtime, tenant_id, as_of_position, as_of)
+            await caught_up(runtime, tenant_id, min_position, None)  # (read from the log)
             zone = await runtime.zone(tenant_id)
             moment = query_instant(as_of, "as_of", "last", zone)
             moment = None if moment is None else not_after_now(moment)

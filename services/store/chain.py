@@ -71,6 +71,9 @@ async def verify_chain(pool: asyncpg.Pool, tenant_id: UUID) -> ChainReport:
     """Walk the tenant's log in order, recomputing every hash and checking no gap."""
     prev, expected, checked = GENESIS, 1, 0
     async with tenant_transaction(pool, [tenant_id]) as conn:
+        # the head and the events as of one instant: read one after the other, an event
+        # committed between them was past the head, and a busy log was said to be broken
+        await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         head = await conn.fetchrow(
             "SELECT position, chain_hash FROM tenant_heads WHERE tenant_id = $1", tenant_id
         )

@@ -1372,6 +1372,22 @@ _AUDIT: M = {
         "it": "Catena interrotta alla posizione {position} ({problem}) dopo {n} eventi integri.",
         "en": "Chain broken at position {position} ({problem}) after {n} good events.",
     },
+    "audit.problem.hash_mismatch": {
+        "it": "l'impronta non corrisponde all'evento",
+        "en": "hash mismatch",
+    },
+    "audit.problem.gap": {
+        "it": "manca l'evento di questa posizione",
+        "en": "gap in positions",
+    },
+    "audit.problem.head_position": {
+        "it": "il registro finisce alla posizione {n}, ma ne risultano registrati {head}",
+        "en": "the log ends at position {n}, its head says {head}",
+    },
+    "audit.problem.head_hash": {
+        "it": "l'impronta finale conservata a parte non è quella dell'evento {n}, l'ultimo",
+        "en": "the head's hash is not that of event {n}, the last",
+    },
     "audit.caption": {"it": "Eventi del registro", "en": "Events of the trail"},
     "audit.recorded": {"it": "Registrato", "en": "Recorded"},
     "audit.actor": {"it": "Autore", "en": "Actor"},

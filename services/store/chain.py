@@ -52,19 +52,38 @@ def event_digest(
     ).digest()
 
 
+HASH_MISMATCH, GAP, HEAD_POSITION, HEAD_HASH = "hash_mismatch", "gap", "head_position", "head_hash"
+"""What breaks a chain (ChainReport.rule): an event's hash, a position missing, a log that
+ends elsewhere than its head says, a head whose hash is not the last event's."""
+_PROBLEMS = {
+    HASH_MISMATCH: "hash mismatch",
+    GAP: "gap in positions",
+    HEAD_POSITION: "the log ends at position {checked}, its head says {head}",
+    HEAD_HASH: "the head's hash is not that of event {checked}, the last",
+}
+
+
 @dataclass(frozen=True)
 class ChainReport:
-    """What a verification found: how many events were checked and the first bad one."""
+    """What a verification found: how many events were checked and the first bad one, and
+    what is wrong there (`rule`: the portal says it in its reader's language)."""
 
     tenant_id: UUID
     checked: int
     head_position: int
     first_bad_position: int | None
-    problem: str | None
+    rule: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.first_bad_position is None and self.problem is None
+        return self.first_bad_position is None and self.rule is None
+
+    @property
+    def problem(self) -> str | None:
+        """What is wrong, in English (the API's and the CLI's words)."""
+        if self.rule is None:
+            return None
+        return _PROBLEMS[self.rule].format(checked=self.checked, head=self.head_position)
 
 
 async def verify_chain(pool: asyncpg.Pool, tenant_id: UUID) -> ChainReport:
@@ -87,19 +106,17 @@ async def verify_chain(pool: asyncpg.Pool, tenant_id: UUID) -> ChainReport:
         async for row in cursor:
             position = row["position"]
             if position != expected:
-                return ChainReport(tenant_id, checked, head_position, expected, "gap in positions")
+                return ChainReport(tenant_id, checked, head_position, expected, GAP)
             prev = event_digest(
                 prev, tenant_id, position, row["stream_id"], row["version"], row["recorded_at"],
                 row["correlation_id"], row["topic"], row["actor"], row["state"],
             )  # fmt: skip
             if prev != row["hash"]:
-                return ChainReport(tenant_id, checked, head_position, position, "hash mismatch")
+                return ChainReport(tenant_id, checked, head_position, position, HASH_MISMATCH)
             checked += 1
             expected += 1
     if checked != head_position:  # events missing at the end (or a head behind them)
-        problem = f"the log ends at position {checked}, its head says {head_position}"
-        return ChainReport(tenant_id, checked, head_position, checked + 1, problem)
+        return ChainReport(tenant_id, checked, head_position, checked + 1, HEAD_POSITION)
     if head is not None and head["chain_hash"] != prev:  # the head row itself was changed
-        problem = f"the head's hash is not that of event {checked}, the last"
-        return ChainReport(tenant_id, checked, head_position, checked, problem)
+        return ChainReport(tenant_id, checked, head_position, checked, HEAD_HASH)
     return ChainReport(tenant_id, checked, head_position, None, None)

@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+import asyncpg
 from playwright.async_api import expect
 
 from services import demo_data as d
@@ -536,6 +537,43 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     assert response is not None and response.status == 403
     await expect(viewer.get_by_role("heading", level=1)).to_have_text("Azione non consentita")
     await shot(viewer, "forbidden")
+
+
+async def test_a_broken_chain_is_said_in_the_reader_s_language(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """An auditor who has the chain verified and finds it broken is told what is wrong in
+    their language: the Italian page said "(hash mismatch)" and "(the log ends at position
+    3, its head says 4)", the API's English, in the middle of its sentence."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system)
+    await one_key_result(app, ctx, date(2026, 1, 1), 89, "Fatturato", kind="increase",
+                         start=Decimal(0), target=Decimal(10))  # fmt: skip
+    admin = await asyncpg.connect(portal.system.admin_dsn)
+    try:
+        await admin.execute(
+            "UPDATE events SET actor = 'mallory' WHERE tenant_id = $1 AND position = 2", client.id
+        )
+        italian, english = await open_page(), await open_page(locale="en-GB")
+        for page in (italian, english):
+            await sign_in(page, person)
+            await page.goto(f"/t/{client.id}/audit?verify=true")
+        said = italian.locator(".chain-result")
+        await expect(said).to_have_text(
+            "Catena interrotta alla posizione 2 (l'impronta non corrisponde all'evento) dopo 1"
+            " eventi integri."
+        )
+        await expect(english.locator(".chain-result")).to_contain_text("(hash mismatch)")
+        await admin.execute(  # the edit undone, the last event lost
+            "UPDATE events SET actor = $2 WHERE tenant_id = $1 AND position = 2",
+            client.id, person.actor,
+        )  # fmt: skip
+        await admin.execute("DELETE FROM events WHERE tenant_id = $1 AND position = 4", client.id)
+        await italian.reload()
+        await expect(said).to_contain_text(
+            "(il registro finisce alla posizione 3, ma ne risultano registrati 4)"
+        )
+    finally:
+        await admin.close()
 
 
 async def test_the_trail_follows_one_item_chosen_by_its_title(

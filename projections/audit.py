@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,9 @@ CSV_COLUMNS = (
     "payload",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_FORMULA_AFTER_A_SEPARATOR = re.compile(r"([,;])(?=[=+\-@\t\r])")
+_ESCAPED = {",": "\\u002c", ";": "\\u003b"}
 
 
 class AuditEntry(msgspec.Struct, frozen=True):
@@ -114,7 +118,8 @@ def audit_csv(entries: Iterable[AuditEntry]) -> Iterator[str]:
     instant written as the JSON trail and the payload write theirs (2026-07-02T07:00:00Z).
 
     Cells a spreadsheet would read as a formula (actor "=..." and the like) get a leading
-    apostrophe, the usual CSV-injection guard.
+    apostrophe, the usual CSV-injection guard; the payload starts none, even where a
+    spreadsheet splits it on semicolons (see defused_json).
     """
     yield _csv_line(CSV_COLUMNS)
     for entry in entries:
@@ -128,7 +133,7 @@ def audit_csv(entries: Iterable[AuditEntry]) -> Iterator[str]:
                 str(entry.version),
                 _defused(entry.topic),
                 entry.hash,
-                msgspec.json.encode(entry.payload).decode(),
+                defused_json(msgspec.json.encode(entry.payload).decode()),
             )
         )
 
@@ -141,6 +146,19 @@ def _csv_line(cells: Sequence[str]) -> str:
 
 def _defused(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def defused_json(text: str) -> str:
+    """JSON that reads back the same, with no formula after a comma or a semicolon of its
+    strings: those are written as JSON escapes there. A spreadsheet that splits a CSV on
+    the other language's separator (semicolons, in Italian) started a cell after one
+    ("ok;=cmd|...", a note), and ran it. Its own commas, outside strings, start no cell
+    where the cell is quoted (a CSV split on commas), and none split on semicolons."""
+
+    def escaped(string: re.Match[str]) -> str:
+        return _FORMULA_AFTER_A_SEPARATOR.sub(lambda m: _ESCAPED[m[1]], string[0])
+
+    return _JSON_STRING.sub(escaped, text)
 
 
 def audit_jsonl(entries: Iterable[AuditEntry]) -> Iterator[bytes]:

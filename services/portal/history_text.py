@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 
 from domain.progress import over_achievement, shown_progress
-from projections.audit import AuditEntry
+from projections.audit import AuditEntry, defused_json
 from projections.history import HistoryLine, render, words_of
 from projections.history_text import MEASURED_PARAMS, said_reason
 from projections.progress_state import ProgressView
@@ -97,7 +97,6 @@ _SCORE_PARAMS = {"cycle.score_adjusted": ("before", "after")}
 """The parameters of a line that are scores, said as the portal shows scores."""
 
 _FORMULA_AFTER = {sep: re.compile(rf"({sep})(?=[=+\-@\t\r])") for sep in ",;"}
-_FORMULA_AFTER_A_SEPARATOR = re.compile(r"([,;])(?=[=+\-@\t\r])")
 
 
 def _defused(cell: str, other: str) -> str:
@@ -109,21 +108,6 @@ def _defused(cell: str, other: str) -> str:
     if other in cell:
         cell = _FORMULA_AFTER[other].sub(r"\1'", cell)
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
-
-
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_ESCAPED = {",": "\\u002c", ";": "\\u003b"}
-
-
-def _defused_json(text: str) -> str:
-    """JSON that reads back the same, with no formula after a comma or semicolon of its
-    strings (see _defused): those are written as JSON escapes there. (Its own commas are
-    followed by a space: msgspec.json.format with indent 0.)"""
-
-    def escaped(string: re.Match[str]) -> str:
-        return _FORMULA_AFTER_A_SEPARATOR.sub(lambda m: _ESCAPED[m[1]], string[0])
-
-    return _JSON_STRING.sub(escaped, text)
 
 
 CSV_DELIMITER = {"it": ";", "en": ","}
@@ -203,12 +187,12 @@ def audit_csv_lines(
     buffer, writer, defused = _sheet(locale)
     if header:
         writer.writerow([locale.t(f"csv.{c}") for c in AUDIT_COLUMNS])
-    for e in entries:
+    for e in entries:  # the payload's own commas followed by a space (indent 0): no formula
         writer.writerow([
             str(e.position), e.recorded_at.isoformat(), defused(locale.person(e.actor, names)),
             defused(said.get(e.position, "")), defused(e.topic), defused(e.actor),
             str(e.stream_id), str(e.version), str(e.correlation_id), e.hash,
-            _defused_json(msgspec.json.format(msgspec.json.encode(e.payload), indent=0).decode()),
+            defused_json(msgspec.json.format(msgspec.json.encode(e.payload), indent=0).decode()),
         ])  # fmt: skip
     return buffer.getvalue()
 

@@ -119,6 +119,21 @@ def test_csv_export_defuses_formula_like_actors() -> None:
     assert line[2] == "'=cmd()"
 
 
+def test_csv_export_runs_no_formula_in_a_spreadsheet_that_splits_on_semicolons() -> None:
+    """A spreadsheet set to Italian (Excel's list separator there) splits the file on
+    semicolons: a note "ok;=cmd|' /C calc'!A0;" made a cell of its own that ran as a
+    formula. The payload says it as a JSON escape there, and reads back the same."""
+    note = "ok;=cmd|' /C calc'!A0;-2+3;@SUM(A1)"
+    entry = msgspec.structs.replace(_busy()[1][0], payload={"note": note, "tags": ["a;+b"]})
+    text = "".join(audit_csv([entry]))
+
+    split_on_semicolons = [cell for row in csv.reader(io.StringIO(text), delimiter=";")
+                           for cell in row]  # fmt: skip
+    assert not [c for c in split_on_semicolons if c.startswith(("=", "+", "-", "@"))]
+    (_, line) = list(csv.reader(io.StringIO(text)))
+    assert json.loads(line[-1]) == {"note": note, "tags": ["a;+b"]}
+
+
 def test_jsonl_export_round_trips_each_entry() -> None:
     """JSON Lines is the machine export: each line decodes back to the same entry."""
     _, entries = _busy()

@@ -115,8 +115,9 @@ async def verify_chain(pool: asyncpg.Pool, tenant_id: UUID) -> ChainReport:
                 return ChainReport(tenant_id, checked, head_position, position, HASH_MISMATCH)
             checked += 1
             expected += 1
-    if checked != head_position:  # events missing at the end (or a head behind them)
-        return ChainReport(tenant_id, checked, head_position, checked + 1, HEAD_POSITION)
+    if checked != head_position:  # events missing at the end, or past a head behind them
+        first_bad = min(checked, head_position) + 1
+        return ChainReport(tenant_id, checked, head_position, first_bad, HEAD_POSITION)
     if head is not None and head["chain_hash"] != prev:  # the head row itself was changed
         return ChainReport(tenant_id, checked, head_position, checked, HEAD_HASH)
     return ChainReport(tenant_id, checked, head_position, None, None)

@@ -258,6 +258,23 @@ async def test_verifier_names_a_changed_head_and_a_lost_last_event(
     )  # fmt: skip
 
 
+async def test_verifier_names_the_first_event_past_a_head_moved_back(
+    system: System, admin: asyncpg.Connection
+) -> None:
+    """A head that says the log ends before its last events (a head row restored from an
+    older backup): the first event past it is named, not a position after the log's end."""
+    tenant, repo = new_tenant(), system.repository
+    tally = Tally(name="head")
+    for i in range(4):
+        tally.add(Decimal(i))
+    await repo.save(tenant, tally, actor="anna")
+    await admin.execute("UPDATE tenant_heads SET position = 3 WHERE tenant_id = $1", tenant)
+    report = await verify_chain(system.pool, tenant)
+    assert (report.first_bad_position, report.problem) == (
+        4, "the log ends at position 5, its head says 3",
+    )  # fmt: skip
+
+
 async def test_the_verifier_reads_the_log_and_its_head_as_of_one_instant(system: System) -> None:
     """A chain verified while the tenant writes is intact: the head and the events are read
     in one snapshot. Read one after the other, an event committed between them was past

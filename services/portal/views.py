@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -136,11 +136,12 @@ class DayFilters:
 
     def days(self, zone: tzinfo) -> dict[str, datetime | None]:
         """`since` and `until` as instants: the first day's start, the last day's end, in
-        the tenant's `zone`."""
+        the tenant's `zone`; none for a day at the calendar's edge whose bound UTC cannot
+        hold (0001-01-01 began in year 0 in UTC, in Rome): nothing lies beyond it."""
         first, last = parse_day(self.since), parse_day(self.until)
         return {
-            "since": instants.start_of(first, zone) if first else None,
-            "until": instants.after(last, zone) if last else None,
+            "since": _in_utc(instants.start_of(first, zone)) if first else None,
+            "until": _in_utc(instants.after(last, zone)) if last else None,
         }
 
     def shown(self) -> dict[str, str]:
@@ -150,6 +151,15 @@ class DayFilters:
     def link(self) -> str:
         """The filters as a query string."""
         return urlencode({k: v for k, v in self.shown().items() if v})
+
+
+def _in_utc(moment: datetime) -> datetime | None:
+    """The instant, or None when UTC (and so the database) cannot hold it."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return None
+    return moment
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -576,6 +576,33 @@ async def test_a_broken_chain_is_said_in_the_reader_s_language(
         await admin.close()
 
 
+async def test_a_first_day_at_the_calendar_s_start_reads_from_the_first_event(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A first day as early as the calendar goes (0001-01-01, a typo's year) is every event
+    from the first. In Rome that day began before year 1 in UTC, which the database cannot
+    be asked of: the trail and the timeline answered "the page did not understand", and
+    their downloads broke off with nothing said."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system)
+    await app.settings.change(ctx, time_zone="Europe/Rome")
+    await one_key_result(app, ctx, date(2026, 1, 1), 89, "Fatturato", kind="increase",
+                         start=Decimal(0), target=Decimal(10))  # fmt: skip
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, person)
+    for name, lines in (("audit", "table.audit tbody tr"), ("history", "ol.timeline li")):
+        everything = await page.request.get(portal.url(f"/t/{client.id}/{name}.csv"))
+        from_the_start = await page.request.get(
+            portal.url(f"/t/{client.id}/{name}.csv?from=0001-01-01")
+        )
+        assert (from_the_start.status, await from_the_start.text()) == (
+            200, await everything.text(),
+        )  # fmt: skip
+        shown = await page.goto(f"/t/{client.id}/{name}?from=0001-01-01")
+        assert shown is not None and shown.status == 200, name
+        await expect(page.locator(lines).filter(has_text="Fatturato").first).to_be_visible()
+
+
 async def test_the_trail_follows_one_item_chosen_by_its_title(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -201,11 +201,25 @@ def query_instant(text: str | None, field: str, edge: Edge, zone: tzinfo = UTC) 
             rule="out_of_range",
         ) from None
     except ValueError:
-        raise InvalidQueryError(
-            f"{field} must be an ISO 8601 instant or date, as 2026-10-15T09:30:00Z or 2026-10-15",
-            field=field,
-            rule="invalid_date",
-        ) from None
+        form = f"{field} must be an ISO 8601 instant or date, as 2026-10-15T09:30:00Z or 2026-10-15"
+        message = _plus_read_as_space(text, field) or form
+        raise InvalidQueryError(message, field=field, rule="invalid_date") from None
+
+
+def _plus_read_as_space(text: str, field: str) -> str | None:
+    """What to say of an instant whose offset's "+" came as a space (a URL reads an unencoded
+    "+" as one: `date -Ins` pasted into a URL), else None."""
+    written, space, offset = text.rpartition(" ")
+    if not space or not re.fullmatch(r"\d{2}(:?\d{2})?", offset):
+        return None
+    try:
+        instant(f"{written}+{offset}", "first")
+    except ValueError:
+        return None
+    return (
+        f'{field} has a space where its offset\'s "+" goes: a URL reads an unencoded "+" as a'
+        f" space, so write it %2B ({written}%2B{offset})"
+    )
 
 
 async def caught_up(

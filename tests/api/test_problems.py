@@ -303,6 +303,30 @@ async def test_bad_query_parameters_are_named_as_the_request_names_them(
 
 
 @pytest.mark.parametrize(
+    ("path", "name", "sent"),
+    [
+        ("audit", "since", "2027-01-31T10:00:00 01:00"),  # date -Ins in a URL, unencoded
+        ("history", "until", "2027-01-31 10:00:00  0100"),  # git log --date=iso
+        ("progress", "as_of", "2027-01-31T10:00 02"),
+    ],
+)
+async def test_an_offset_s_plus_read_as_a_space_is_said(
+    client: httpx.AsyncClient, world: World, path: str, name: str, sent: str
+) -> None:
+    """An instant pasted into a URL as `date -Ins` prints it reaches the API with a space
+    for its offset's "+" (a URL's "+" is a space): the answer said it must be ISO 8601,
+    which it was as written. It now says how to send the "+"."""
+    response = await client.get(
+        f"/api/v1/tenants/{world.a.tenant.id}/{path}",
+        headers=world.a.auth("client_admin"),
+        params={name: sent},
+    )
+    problem = assert_problem(response, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(name, "invalid_date")]
+    assert "%2B" in problem["detail"]
+
+
+@pytest.mark.parametrize(
     ("path", "name", "written"),
     [
         ("audit", "limit", "1.0"),

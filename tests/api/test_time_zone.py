@@ -231,6 +231,34 @@ async def a_history(
     await app.key_results.record_check_in(checked, ids.key_result_id, value=79)
 
 
+async def test_a_range_to_the_calendar_s_edge_is_every_line(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """since=0001-01-01, from the very start: in Rome that day began in year 0 in UTC, and
+    the trail refused it as not "an ISO 8601 instant or date", which it was (so was
+    until=9999-12-31 in New York, ending in year 10000). A range's end beyond every instant
+    is no end: every line (the history takes its range alike). An instant of a view beyond
+    them is still refused, saying so."""
+    rome = await a_tenant(client, world)
+    new_york = await a_tenant(client, world, locale="en", time_zone="America/New_York")
+    auth = world.a.auth("consultancy_admin")
+    for tenant, edge in ((rome["id"], {"since": "0001-01-01"}),
+                         (new_york["id"], {"until": "9999-12-31"})):  # fmt: skip
+        for path in ("audit", "audit.jsonl"):
+            url = f"/api/v1/tenants/{tenant}/{path}"
+            everything, ranged = (
+                await client.get(url, headers=auth),
+                await client.get(url, headers=auth, params=edge),
+            )
+            assert (ranged.status_code, ranged.text) == (200, everything.text)
+    refused = await client.get(
+        f"/api/v1/tenants/{rome['id']}/progress", headers=auth,
+        params={"as_of": "0001-01-01T00:00:00+01:00"},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("as_of must be an instant from 0001-01-01")
+
+
 async def test_openapi_says_the_zone_a_new_tenant_gets_when_none_is_given(
     client: httpx.AsyncClient,
 ) -> None:

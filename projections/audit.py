@@ -165,4 +165,18 @@ def audit_jsonl(entries: Iterable[AuditEntry]) -> Iterator[bytes]:
     """JSON Lines: one JSON object per entry, each ending with a newline."""
     encoder = msgspec.json.Encoder()
     for entry in entries:
-        yield encoder.encode(entry) + b"\n"
+        yield json_line(encoder.encode(entry))
+
+
+_LINE_ENDS = {"\x85": b"\\u0085", "\u2028": b"\\u2028", "\u2029": b"\\u2029"}
+"""The line ends of Unicode that JSON leaves raw in a string (it escapes the others): NEL
+and the line and paragraph separators, at which a reader that splits on every line end
+(Python's str.splitlines) cut an entry."""
+
+
+def json_line(encoded: bytes) -> bytes:
+    """One line of JSON Lines: the JSON, its strings' Unicode line ends as escapes (the same
+    text read back), and a newline."""
+    for end, escape in _LINE_ENDS.items():
+        encoded = encoded.replace(end.encode(), escape)
+    return encoded + b"\n"

@@ -156,3 +156,16 @@ def test_filter_window_is_half_open() -> None:
     assert after[0].recorded_at == moment
     assert not list(filter_audit(entries, since=moment + timedelta(days=3650)))
     assert date(2027, 1, 1) <= entries[0].recorded_at.date()
+
+
+def test_jsonl_export_keeps_each_entry_on_one_line_for_any_reader() -> None:
+    """A note or a title may hold U+2028 (a line separator) or U+2029 (and NEL, which JSON
+    leaves raw too): written raw, a reader that splits on every Unicode line end (Python's
+    splitlines, as many scripts read a file) cut the entry in two, and neither half was
+    JSON. They are JSON escapes now: one line an entry, and the same payload read back."""
+    note = "primo\u2028secondo\u2029terzo\x85quarto"
+    entry = msgspec.structs.replace(_busy()[1][0], payload={"note": note})
+
+    lines = b"".join(audit_jsonl([entry, entry])).decode().splitlines()
+
+    assert [json.loads(line)["payload"] for line in lines] == [{"note": note}] * 2

@@ -13,7 +13,7 @@ from litestar import Controller, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
-from projections.audit import AuditEntry, audit_csv, audit_jsonl
+from projections.audit import AuditEntry, audit_csv, audit_jsonl, json_line
 from projections.history import HistoryLine, line_actors, with_names
 from projections.history_text import KINDS as HISTORY_KINDS
 from projections.progress_tree import ProgressTree
@@ -521,7 +521,7 @@ async def _export(runtime: RuntimeDep, tenant_id: FromPath[UUID]) -> AsyncIterat
         for row, audited in zip(stored, await read.audit_entries(repository, stored), strict=True):
             entry = msgspec.structs.asdict(audited)
             entry["state"] = base64.b64encode(row.state).decode()
-            lines.append(encoder.encode(entry) + b"\n")
+            lines.append(json_line(encoder.encode(entry)))
         if lines:
             yield b"".join(lines)
         if len(stored) < _BATCH:

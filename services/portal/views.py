@@ -140,8 +140,8 @@ class DayFilters:
         hold (0001-01-01 began in year 0 in UTC, in Rome): nothing lies beyond it."""
         first, last = parse_day(self.since), parse_day(self.until)
         return {
-            "since": _in_utc(instants.start_of(first, zone)) if first else None,
-            "until": _in_utc(instants.after(last, zone)) if last else None,
+            "since": in_utc(instants.start_of(first, zone)) if first else None,
+            "until": in_utc(instants.after(last, zone)) if last else None,
         }
 
     def shown(self) -> dict[str, str]:
@@ -153,7 +153,7 @@ class DayFilters:
         return urlencode({k: v for k, v in self.shown().items() if v})
 
 
-def _in_utc(moment: datetime) -> datetime | None:
+def in_utc(moment: datetime) -> datetime | None:
     """The instant, or None when UTC (and so the database) cannot hold it."""
     try:
         moment.astimezone(UTC)

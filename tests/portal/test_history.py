@@ -581,8 +581,8 @@ async def test_a_first_day_at_the_calendar_s_start_reads_from_the_first_event(
 ) -> None:
     """A first day as early as the calendar goes (0001-01-01, a typo's year) is every event
     from the first. In Rome that day began before year 1 in UTC, which the database cannot
-    be asked of: the trail and the timeline answered "the page did not understand", and
-    their downloads broke off with nothing said."""
+    be asked of: the trail, the timeline and the comparison of two days answered "the page
+    did not understand", and the downloads broke off with nothing said."""
     client, person, app, ctx = await a_company_of_its_own(portal.system)
     await app.settings.change(ctx, time_zone="Europe/Rome")
     await one_key_result(app, ctx, date(2026, 1, 1), 89, "Fatturato", kind="increase",
@@ -601,6 +601,9 @@ async def test_a_first_day_at_the_calendar_s_start_reads_from_the_first_event(
         shown = await page.goto(f"/t/{client.id}/{name}?from=0001-01-01")
         assert shown is not None and shown.status == 200, name
         await expect(page.locator(lines).filter(has_text="Fatturato").first).to_be_visible()
+    compared = await page.goto(f"/t/{client.id}/diff?from=0001-01-01")  # since nothing was
+    assert compared is not None and compared.status == 200
+    await expect(page.locator("section.diff-item h2", has_text="Fatturato")).to_have_count(1)
 
 
 async def test_the_trail_follows_one_item_chosen_by_its_title(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -136,12 +136,12 @@ class DayFilters:
 
     def days(self, zone: tzinfo) -> dict[str, datetime | None]:
         """`since` and `until` as instants: the first day's start, the last day's end, in
-        the tenant's `zone`; none for a day at the calendar's edge whose bound UTC cannot
-        hold (0001-01-01 began in year 0 in UTC, in Rome): nothing lies beyond it."""
+        the tenant's `zone`; a day at the calendar's edge, as much of it as UTC holds
+        (0001-01-01 began in year 0 in UTC, in Rome: see instants.start_of)."""
         first, last = parse_day(self.since), parse_day(self.until)
         return {
-            "since": in_utc(instants.start_of(first, zone)) if first else None,
-            "until": in_utc(instants.after(last, zone)) if last else None,
+            "since": instants.start_of(first, zone) if first else None,
+            "until": instants.after(last, zone) if last else None,
         }
 
     def shown(self) -> dict[str, str]:
@@ -151,15 +151,6 @@ class DayFilters:
     def link(self) -> str:
         """The filters as a query string."""
         return urlencode({k: v for k, v in self.shown().items() if v})
-
-
-def in_utc(moment: datetime) -> datetime | None:
-    """The instant, or None when UTC (and so the database) cannot hold it."""
-    try:
-        moment.astimezone(UTC)
-    except OverflowError:
-        return None
-    return moment
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
@@ -35,7 +35,6 @@ from services.portal.views import (
     by_date,
     csv_download,
     day_note,
-    in_utc,
     kpi_tiles,
     not_offered,
     parse_day,
@@ -181,13 +180,13 @@ class HistoryController(Controller):
                    if d is not None and d > today}  # fmt: skip
         if not bad:  # a `to` before the default `from`: the range between them
             first, last = min(first, last), max(first, last)
-        changes = (  # from a day UTC cannot hold the start of (0001-01-01): from the first
+        changes = (
             []
             if bad
             else await diff(
                 portal.system.repository,
                 tenant.id,
-                since=in_utc(before(first, tenant.zone)) or datetime.min.replace(tzinfo=UTC),
+                since=before(first, tenant.zone),
                 until=end_of(last, tenant.zone),
             )
         )

@@ -172,7 +172,7 @@ class Settings:
             app_db_password=env.get("OKR_APP_DB_PASSWORD") or None,
             data_dir=Path(env.get("OKR_DATA_DIR", str(defaults.data_dir))),
             snapshot_every=_whole(env, "OKR_SNAPSHOT_EVERY", defaults.snapshot_every),
-            notify=env.get("OKR_NOTIFY", "1") not in ("0", "false", "no"),
+            notify=_switch(env, "OKR_NOTIFY", defaults.notify),
             pool_min=_whole(env, "OKR_POOL_MIN", defaults.pool_min),
             pool_max=_whole(env, "OKR_POOL_MAX", defaults.pool_max),
             projector_batch=_whole(env, "OKR_PROJECTOR_BATCH", defaults.projector_batch),
@@ -197,7 +197,7 @@ class Settings:
             db_timeout_seconds=_number(env, "OKR_DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds),
             ready_max_lag=_whole(env, "OKR_READY_MAX_LAG", defaults.ready_max_lag),
             session_hours=_number(env, "OKR_SESSION_HOURS", defaults.session_hours),
-            secure_cookies=env.get("OKR_SECURE_COOKIES", "0").lower() in ("1", "true", "yes"),
+            secure_cookies=_switch(env, "OKR_SECURE_COOKIES", defaults.secure_cookies),
             metrics_token=env.get("OKR_METRICS_TOKEN") or None,
             admin_email=env.get("OKR_ADMIN_EMAIL") or None,
             admin_password=env.get("OKR_ADMIN_PASSWORD") or None,
@@ -212,6 +212,15 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return _parsed(env, name, default, float, "a number")
 
 
+SWITCH = {"1": True, "true": True, "yes": True, "on": True}
+SWITCH |= {"0": False, "false": False, "no": False, "off": False}
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """On or off, in any case; a word it does not know is refused, not taken for either."""
+    return _parsed(env, name, default, lambda text: SWITCH[text.lower()], "1 or 0 (or true/false)")
+
+
 def _parsed(
     env: Mapping[str, str], name: str, default: T, kind: Callable[[str], T], what: str
 ) -> T:
@@ -221,5 +230,5 @@ def _parsed(
         return default
     try:
         return kind(text)
-    except ValueError:
+    except (ValueError, KeyError):
         raise ValueError(f"{name}: expected {what}, not {text!r}") from None

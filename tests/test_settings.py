@@ -80,3 +80,16 @@ def test_the_database_timeout_is_a_setting_and_0_means_none() -> None:
     assert Settings().db_timeout == 10.0
     assert Settings.from_env({"OKR_DB_TIMEOUT_SECONDS": "2.5"}).db_timeout == 2.5
     assert Settings.from_env({"OKR_DB_TIMEOUT_SECONDS": "0"}).db_timeout is None
+
+
+@pytest.mark.parametrize("name", ["OKR_NOTIFY", "OKR_SECURE_COOKIES"])
+def test_a_switch_is_on_or_off_and_anything_else_is_refused_by_name(name: str) -> None:
+    """OKR_SECURE_COOKIES=on left the cookies going over plain HTTP, and OKR_NOTIFY=off left
+    the NOTIFY on: a word the switch did not know was taken for its default, silently."""
+    for on in ("1", "true", "Yes", "ON"):
+        assert getattr(Settings.from_env({name: on}), name.removeprefix("OKR_").lower())
+    for off in ("0", "false", "No", "off"):
+        assert not getattr(Settings.from_env({name: off}), name.removeprefix("OKR_").lower())
+    for bad in ("", "maybe", "2", "enabled"):
+        with pytest.raises(ValueError, match=f"^{name}: expected 1 or 0 .*, not {bad!r}$"):
+            Settings.from_env({name: bad})

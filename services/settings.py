@@ -15,7 +15,8 @@ T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-MAX_SESSION_HOURS = 24 * 366
+A_YEAR_HOURS = 24 * 366
+"""The longest a lifetime setting (a session, a token, an idempotency key) may be."""
 MIN_METRICS_TOKEN = 16
 
 
@@ -145,11 +146,16 @@ class Settings:
                 f"OKR_METRICS_TOKEN: expected {MIN_METRICS_TOKEN} bytes or more, not"
                 f" {len(self.metrics_token.encode())}"
             )
-        if self.session_hours > MAX_SESSION_HOURS:  # beyond it, a timedelta overflows
-            raise ValueError(
-                f"OKR_SESSION_HOURS: expected at most {MAX_SESSION_HOURS} (a year), not"
-                f" {self.session_hours}"
-            )
+        a_year = (  # beyond it, an expiry soon overflows the last datetime (a 500 a sign-in)
+            ("OKR_SESSION_HOURS", self.session_hours, A_YEAR_HOURS),
+            ("OKR_ACCESS_TOKEN_MINUTES", self.access_token_minutes, A_YEAR_HOURS * 60),
+            ("OKR_REFRESH_TOKEN_DAYS", self.refresh_token_days, A_YEAR_HOURS // 24),
+            ("OKR_REFRESH_REUSE_SECONDS", self.refresh_reuse_seconds, A_YEAR_HOURS * 3600),
+            ("OKR_IDEMPOTENCY_TTL_HOURS", self.idempotency_ttl_hours, A_YEAR_HOURS),
+        )
+        for name, amount, most in a_year:
+            if amount > most:
+                raise ValueError(f"{name}: expected at most {most} (a year), not {amount}")
 
     @property
     def db_timeout(self) -> float | None:

@@ -93,3 +93,19 @@ def test_a_switch_is_on_or_off_and_anything_else_is_refused_by_name(name: str) -
     for bad in ("", "maybe", "2", "enabled"):
         with pytest.raises(ValueError, match=f"^{name}: expected 1 or 0 .*, not {bad!r}$"):
             Settings.from_env({name: bad})
+
+
+@pytest.mark.parametrize(
+    ("name", "most"),
+    [("OKR_ACCESS_TOKEN_MINUTES", 60 * 24 * 366), ("OKR_REFRESH_TOKEN_DAYS", 366),
+     ("OKR_REFRESH_REUSE_SECONDS", 3600 * 24 * 366), ("OKR_IDEMPOTENCY_TTL_HOURS", 24 * 366)],
+)  # fmt: skip
+def test_a_lifetime_beyond_a_year_is_refused_by_name(name: str, most: int) -> None:
+    """OKR_ACCESS_TOKEN_MINUTES=999999999999 was taken, and every sign-in then answered 500
+    (its expiry past the last datetime); larger still, `okr serve` stopped on a traceback.
+    A lifetime is a year at most, as a portal session's."""
+    assert Settings.from_env({name: str(most)})
+    with pytest.raises(ValueError, match=f"^{name}: expected at most {most} \\(a year\\), not"):
+        Settings.from_env({name: str(most + 1)})
+    with pytest.raises(ValueError, match=f"^{name}: expected at most {most} "):
+        Settings.from_env({name: "999999999999999999"})

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from tenants import validation as valid
+from tenants.errors import TenancyError
 from tenants.tokens import MIN_SECRET_BYTES
 
 T = TypeVar("T")
@@ -156,6 +158,27 @@ class Settings:
         for name, amount, most in a_year:
             if amount > most:
                 raise ValueError(f"{name}: expected at most {most} (a year), not {amount}")
+
+        self._check_platform_admin()
+
+    def _check_platform_admin(self) -> None:
+        """OKR_ADMIN_EMAIL and OKR_ADMIN_PASSWORD both or neither, each one `okr serve` can
+        make an account with (else it stopped on a traceback after migrating, or made none)."""
+        email, password = "OKR_ADMIN_EMAIL", "OKR_ADMIN_PASSWORD"
+        if self.admin_email and not self.admin_password:
+            raise ValueError(f"{password}: expected with {email}, to make the platform admin")
+        if self.admin_password and not self.admin_email:
+            raise ValueError(f"{email}: expected with {password}, to make the platform admin")
+        try:
+            if self.admin_email:
+                valid.email(self.admin_email)
+        except TenancyError as error:
+            raise ValueError(f"OKR_ADMIN_EMAIL: {error.message}") from None
+        try:
+            if self.admin_password:
+                valid.password(self.admin_password)
+        except TenancyError as error:
+            raise ValueError(f"OKR_ADMIN_PASSWORD: {error.message}") from None
 
     @property
     def db_timeout(self) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -109,3 +110,20 @@ def test_a_lifetime_beyond_a_year_is_refused_by_name(name: str, most: int) -> No
         Settings.from_env({name: str(most + 1)})
     with pytest.raises(ValueError, match=f"^{name}: expected at most {most} "):
         Settings.from_env({name: "999999999999999999"})
+
+
+def test_the_platform_admin_to_make_is_both_a_valid_email_and_password_or_neither() -> None:
+    """OKR_ADMIN_EMAIL=notanemail (or a password of 5 characters) stopped `okr serve` on a
+    traceback after it had migrated, and one without the other made no admin and said
+    nothing: each is now refused by name before anything starts."""
+    good = {"OKR_ADMIN_EMAIL": "ops@example.com", "OKR_ADMIN_PASSWORD": "a long passphrase"}
+    assert Settings.from_env(good).admin_email == "ops@example.com"
+    refused = (
+        ({"OKR_ADMIN_EMAIL": "notanemail"}, "OKR_ADMIN_EMAIL: not an email address: 'notanemail'"),
+        ({"OKR_ADMIN_PASSWORD": "short"}, "OKR_ADMIN_PASSWORD: password must be 12 to 1024"),
+        ({"OKR_ADMIN_PASSWORD": ""}, "OKR_ADMIN_PASSWORD: expected with OKR_ADMIN_EMAIL"),
+        ({"OKR_ADMIN_EMAIL": ""}, "OKR_ADMIN_EMAIL: expected with OKR_ADMIN_PASSWORD"),
+    )
+    for change, said in refused:
+        with pytest.raises(ValueError, match=f"^{re.escape(said)}"):
+            Settings.from_env(good | change)

@@ -19,6 +19,7 @@ from services.read import UnreadableLogError
 from services.settings import Settings
 from services.store.event_store import MAX_POSITION
 
+MAX_PORT = 65535
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
@@ -41,6 +42,17 @@ def _position(text: str) -> int:
         value = -1
     if not 0 <= value <= MAX_POSITION:
         raise argparse.ArgumentTypeError(f"expected a position (0 to {MAX_POSITION}), not {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    """A TCP port a server can bind, 1 to 65535, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"expected a port (1 to {MAX_PORT}), not {text!r}")
     return value
 
 
@@ -121,7 +133,7 @@ def parser() -> argparse.ArgumentParser:
     reset.add_argument("--reason", help="why, kept with the reset in those histories")
     serve = sub.add_parser("serve", help="serve the API (and run the projector) until SIGTERM")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to bind (8000)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to bind (8000)")
     serve.add_argument("--no-projector", action="store_true", help="another process projects")
     return root
 

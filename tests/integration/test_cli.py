@@ -685,3 +685,13 @@ async def test_progress_on_a_day_exactly_on_the_pace_says_so(
 
     assert status_on("2026-03-22") == ["on_track"]
     assert status_on("2026-03-23") == ["at_risk"]
+
+
+def test_a_port_no_server_can_bind_is_refused_before_anything_starts() -> None:
+    """`okr serve --port 99999` migrated the database, started the projector, then stopped
+    on a traceback (OverflowError: bind(): port must be 0-65535)."""
+    for port in ("99999", "0", "-1", "http"):
+        refused = okr("postgresql://127.0.0.1:1/never_reached", "serve", "--port", port)
+        assert refused.returncode == 2
+        assert f"argument --port: expected a port (1 to 65535), not '{port}'" in refused.stderr
+        assert "Traceback" not in refused.stderr

@@ -56,21 +56,28 @@ def _port(text: str) -> int:
     return value
 
 
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, what: str
+) -> argparse.ArgumentParser:
+    """A sub-command that says what it does in the list of commands and in its own --help."""
+    return sub.add_parser(name, help=what, description=what)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="okr", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply the SQL migrations (safe to run concurrently)")
-    sub.add_parser("demo", help="load the demo tenant (once) and print its objective tree")
+    _command(sub, "migrate", "apply the SQL migrations (safe to run concurrently)")
+    _command(sub, "demo", "load the demo tenant (once) and print its objective tree")
 
-    bench = sub.add_parser("bench", help="benchmarks; one JSON object on stdout")
+    bench = _command(sub, "bench", "benchmarks; one JSON object on stdout")
     bench.add_argument("target", choices=["store", "projections", "api"])
     bench.add_argument("--quick", action="store_true", help="shorter runs, for a smoke check")
     bench.add_argument("--json", action="store_true", help="JSON only (the default output)")
 
-    sub.add_parser("project", help="run the projector until SIGTERM / Ctrl-C")
-    projections = sub.add_parser("projections", help="rebuild or verify the read models")
+    _command(sub, "project", "run the projector until SIGTERM / Ctrl-C")
+    projections = _command(sub, "projections", "rebuild or verify the read models")
     action = projections.add_subparsers(dest="action", required=True)
-    rebuild = action.add_parser("rebuild", help="rebuild from the logs, swapping tables in")
+    rebuild = _command(action, "rebuild", "rebuild from the logs, swapping tables in")
     rebuild.add_argument("--tenant", help="one tenant (id or slug); default all")
     rebuild.add_argument("--projection", action="append", help="one projection; repeatable")
     rebuild.add_argument(
@@ -78,10 +85,10 @@ def parser() -> argparse.ArgumentParser:
         type=_count,
         help="processes a full rebuild folds in (default OKR_REBUILD_WORKERS, or one per core)",
     )
-    verify = action.add_parser("verify", help="compare live tables with a rebuild in memory")
+    verify = _command(action, "verify", "compare live tables with a rebuild in memory")
     verify.add_argument("--tenant", help="one tenant (id or slug); default all")
 
-    progress = sub.add_parser("progress", help="a tenant's objective tree")
+    progress = _command(sub, "progress", "a tenant's objective tree")
     progress.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
     progress.add_argument(
         "--as-of",
@@ -97,7 +104,7 @@ def parser() -> argparse.ArgumentParser:
     progress.add_argument("--valid-at", help="values for this business date (YYYY-MM-DD)")
     progress.add_argument("--json", action="store_true", help="JSON instead of a table")
 
-    diff = sub.add_parser("diff", help="what changed in a tenant between two instants")
+    diff = _command(sub, "diff", "what changed in a tenant between two instants")
     diff.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
     diff.add_argument(
         "--from", dest="since", required=True, help="ISO 8601 instant, or a date: from its start"
@@ -107,15 +114,16 @@ def parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("--json", action="store_true", help="JSON instead of lines")
 
-    audit = sub.add_parser("audit", help="the audit trail")
+    audit = _command(sub, "audit", "the audit trail")
     audit_action = audit.add_subparsers(dest="action", required=True)
-    audit_verify = audit_action.add_parser("verify", help="recompute a tenant's hash chain")
+    audit_verify = _command(audit_action, "verify", "recompute a tenant's hash chain")
     audit_verify.add_argument("--tenant", required=True, help="tenant id, slug, or 'demo'")
-    users = sub.add_parser("users", help="people's accounts, for an operator")
+    users = _command(sub, "users", "people's accounts, for an operator")
     users_action = users.add_subparsers(dest="action", required=True)
-    reset = users_action.add_parser(
+    reset = _command(
+        users_action,
         "reset-password",
-        help="give a person who forgot their password a new one (printed once), ending"
+        "give a person who forgot their password a new one (printed once), ending"
         " every session of theirs",
     )
     reset.add_argument("--email", required=True, help="the email they sign in with")
@@ -131,7 +139,7 @@ def parser() -> argparse.ArgumentParser:
         " companies the person reaches (default: an operator)",
     )
     reset.add_argument("--reason", help="why, kept with the reset in those histories")
-    serve = sub.add_parser("serve", help="serve the API (and run the projector) until SIGTERM")
+    serve = _command(sub, "serve", "serve the API (and run the projector) until SIGTERM")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port to bind (8000)")
     serve.add_argument("--no-projector", action="store_true", help="another process projects")

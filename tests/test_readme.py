@@ -40,3 +40,17 @@ def okr_commands(cli: argparse.ArgumentParser, prefix: str = "") -> list[str]:
             for name, sub in action.choices.items():
                 found += okr_commands(sub, f"{prefix}{name} ") or [f"{prefix}{name}"]
     return found
+
+
+def test_every_okr_command_s_help_says_what_it_does() -> None:
+    """`okr migrate --help` said only its usage line, and so did every other command's own
+    help: what a command does was said only in the list of `okr --help`."""
+    for command in okr_commands(parser()):
+        cli = parser()
+        for word in command.split():
+            cli = next(
+                a.choices[word]
+                for a in cli._actions
+                if isinstance(a, argparse._SubParsersAction)  # argparse keeps them there only
+            )
+        assert cli.description and cli.description in " ".join(cli.format_help().split()), command

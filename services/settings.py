@@ -199,7 +199,7 @@ class Settings:
             database_url=env.get("DATABASE_URL") or None,
             app_database_url=env.get("OKR_APP_DATABASE_URL") or None,
             app_db_password=env.get("OKR_APP_DB_PASSWORD") or None,
-            data_dir=Path(env.get("OKR_DATA_DIR", str(defaults.data_dir))),
+            data_dir=_parsed(env, "OKR_DATA_DIR", defaults.data_dir, _folder, "a folder"),
             snapshot_every=_whole(env, "OKR_SNAPSHOT_EVERY", defaults.snapshot_every),
             notify=_switch(env, "OKR_NOTIFY", defaults.notify),
             pool_min=_whole(env, "OKR_POOL_MIN", defaults.pool_min),
@@ -239,6 +239,13 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return _parsed(env, name, default, float, "a number")
+
+
+def _folder(text: str) -> Path:
+    """A folder named; a blank one is refused, not taken for the current one (Path(""))."""
+    if not text.strip():
+        raise ValueError(text)
+    return Path(text)
 
 
 SWITCH = {"1": True, "true": True, "yes": True, "on": True}

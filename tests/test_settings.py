@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,13 @@ def test_the_platform_admin_to_make_is_both_a_valid_email_and_password_or_neithe
     for change, said in refused:
         with pytest.raises(ValueError, match=f"^{re.escape(said)}"):
             Settings.from_env(good | change)
+
+
+def test_an_empty_data_folder_is_refused_not_taken_for_the_current_one() -> None:
+    """OKR_DATA_DIR= (set, empty) was Path(""), the folder the command ran in: the embedded
+    server would make its data folder of the project itself, and, run as root, hand every
+    file under it to the OS user that runs PostgreSQL."""
+    assert Settings.from_env({"OKR_DATA_DIR": "/srv/okr/pg"}).data_dir == Path("/srv/okr/pg")
+    for blank in ("", "  "):
+        with pytest.raises(ValueError, match=f"^OKR_DATA_DIR: expected a folder, not {blank!r}$"):
+            Settings.from_env({"OKR_DATA_DIR": blank})

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from tenants import validation as valid
 from tenants.errors import TenancyError
@@ -159,6 +160,14 @@ class Settings:
             if amount > most:
                 raise ValueError(f"{name}: expected at most {most} (a year), not {amount}")
 
+        for name, url in (
+            ("DATABASE_URL", self.database_url),
+            ("OKR_APP_DATABASE_URL", self.app_database_url),
+        ):  # the URL is not repeated: it may hold a password
+            if url is not None and urlsplit(url).scheme not in ("postgresql", "postgres"):
+                raise ValueError(
+                    f"{name}: expected a postgresql:// URL, as postgresql://user@host:5432/okr"
+                )
         self._check_platform_admin()
 
     def _check_platform_admin(self) -> None:

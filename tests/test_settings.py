@@ -138,3 +138,16 @@ def test_an_empty_data_folder_is_refused_not_taken_for_the_current_one() -> None
     for blank in ("", "  "):
         with pytest.raises(ValueError, match=f"^OKR_DATA_DIR: expected a folder, not {blank!r}$"):
             Settings.from_env({"OKR_DATA_DIR": blank})
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "OKR_APP_DATABASE_URL"])
+def test_a_database_url_of_another_scheme_is_refused_naming_its_variable(name: str) -> None:
+    """OKR_APP_DATABASE_URL=postgresq://… said only "the database is out of reach: invalid
+    DSN", as a wrong DATABASE_URL did, after `okr serve` had migrated through the other:
+    which of the two was wrong was left to guess. The URL is not repeated (it may hold a
+    password)."""
+    assert Settings.from_env({name: "postgres://okr:pw@db:5432/okr"})
+    for wrong in ("postgresq://okr:secret@db/okr", "db:5432/okr", "http://db/okr"):
+        with pytest.raises(ValueError, match=f"^{name}: expected a postgresql:// URL") as refused:
+            Settings.from_env({name: wrong})
+        assert "secret" not in str(refused.value)

@@ -399,12 +399,14 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
         refused = okr(dsn, "progress", "--tenant", "demo", "--as-of-position", position)
         assert refused.returncode == 2 and "expected a position (0 to " in refused.stderr
     elsewhere = urlunsplit(urlsplit(dsn)._replace(path="/no_such_database"))  # same server
-    for wrong, said in ((elsewhere, 'database "no_such_database" does not'),
-                        ("not a url", "invalid DSN")):  # fmt: skip
-        out_of_reach = okr(wrong, "progress", "--tenant", "demo")
-        assert out_of_reach.returncode == 1
-        assert out_of_reach.stderr.startswith("okr: the database is out of reach: ")
-        assert said in out_of_reach.stderr and "Traceback" not in out_of_reach.stderr
+    out_of_reach = okr(elsewhere, "progress", "--tenant", "demo")
+    assert out_of_reach.returncode == 1
+    assert out_of_reach.stderr.startswith("okr: the database is out of reach: ")
+    assert 'database "no_such_database" does not' in out_of_reach.stderr
+    assert "Traceback" not in out_of_reach.stderr
+    not_a_url = okr("not a url", "progress", "--tenant", "demo")
+    assert not_a_url.returncode == 1
+    assert not_a_url.stderr.startswith("okr: DATABASE_URL: expected a postgresql:// URL")
     for command in (("progress",), ("audit", "verify")):  # no demo on this database
         absent = okr(dsn, *command, "--tenant", "demo")
         assert absent.returncode == 1

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import inspect
+import re
 
 from services.cli import parser
-from services.settings import PROJECT_ROOT
+from services.settings import PROJECT_ROOT, Settings
 from tenants.roles import permission_table_markdown
 
 
@@ -54,3 +56,13 @@ def test_every_okr_command_s_help_says_what_it_does() -> None:
                 if isinstance(a, argparse._SubParsersAction)  # argparse keeps them there only
             )
         assert cli.description and cli.description in " ".join(cli.format_help().split()), command
+
+
+def test_readme_configuration_names_every_variable_the_settings_read() -> None:
+    """An operator learns what can be set from the README's Configuration table alone."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    read = set(re.findall(r'"((?:OKR_|DATABASE_)[A-Z_]+)"', inspect.getsource(Settings.from_env)))
+    assert len(read) > 20
+    for name in sorted(read):
+        assert f"`{name}`" in table, name

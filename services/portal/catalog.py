@@ -519,6 +519,13 @@ _ERRORS: M = {
         "it": "La pagina non ha capito la richiesta. Torna indietro e riprova.",
         "en": "The page did not understand the request. Go back and try again.",
     },
+    "error.413.title": {"it": "Modulo troppo grande", "en": "Form too large"},
+    "error.413.text": {
+        "it": "Quanto hai inviato è più grande di quanto questo sito accetti: accorcia i testi"
+        " più lunghi e invialo di nuovo.",
+        "en": "What you sent is larger than this site takes: shorten the longest texts and send"
+        " it again.",
+    },
     "error.403.title": {"it": "Azione non consentita", "en": "Not allowed"},
     "error.403.text": {
         "it": "Il tuo ruolo in questa azienda non permette questa azione.",

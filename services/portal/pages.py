@@ -206,7 +206,13 @@ class Pages:
         company's page, the company's for whoever has not chosen one, as its other pages);
         `reason`: a text of its own ("csrf", "suspended": the tenant `name` is); `bad`: the
         query's fields at fault, and what was given in each."""
-        known = status if status in (400, 403, 404, 405, 409, 503) else 400 if status < 500 else 500
+        known = (
+            status
+            if status in (400, 403, 404, 405, 409, 413, 503)
+            else 400
+            if status < 500
+            else 500
+        )
         return self.render(
             request, "error.html", locale=locale_of(request, _tenant_language(request)),
             status=status, headers=headers,

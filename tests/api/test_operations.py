@@ -18,6 +18,7 @@ from services.projector.worker import Projector
 from services.settings import Settings
 from tenants.users import create_user
 from tests.api.builders import World, an_email
+from tests.api.conftest import BODY_LIMIT
 from tests.api.test_tenancy import bearer
 
 
@@ -353,3 +354,24 @@ async def test_credentials_of_another_scheme_get_a_bare_bearer_challenge(
         assert (error["field"], error["rule"]) == ("Authorization", "invalid_scheme"), scheme
     wrong = await client.get(path, headers=bearer("not-a-token"))
     assert 'error="invalid_token"' in wrong.headers["www-authenticate"]
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("en", "larger than this site takes"), ("it", "più grande di quanto questo sito accetti")],
+)
+async def test_a_form_too_large_is_said_so_not_misunderstood(
+    client: httpx.AsyncClient, language: str, said: str
+) -> None:
+    """A portal form over OKR_MAX_BODY_BYTES (a long note pasted) answered 413 with the page
+    of a 400: "The page did not understand the request. Go back and try again.", which
+    sent again as it was fails again. It now says the form was too large, in the reader's
+    language."""
+    page = await client.post(
+        "/sign-in",
+        headers={"accept": "text/html", "accept-language": language},
+        data={"email": "x" * BODY_LIMIT, "password": "whatever"},
+    )
+    assert page.status_code == 413
+    main = page.text.split('<main id="main"', 1)[1]
+    assert '<p class="code">413</p>' in main and said in main

@@ -71,6 +71,25 @@ async def _check_current(admin_dsn: str) -> None:
         )
 
 
+class UnwalledLoginError(RuntimeError):
+    """The application's login is one row-level security does not hold."""
+
+
+async def _check_walled(pool: asyncpg.Pool, settings: Settings) -> None:
+    """The application's login is neither superuser nor BYPASSRLS: either passes over every
+    tenant table's row-level security, the second wall between tenants, without a word."""
+    user, unwalled = await pool.fetchrow(
+        "SELECT current_user, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    )
+    if unwalled:
+        said = "OKR_APP_DATABASE_URL: its" if settings.app_database_url else "the application's"
+        raise UnwalledLoginError(
+            f"{said} login {user!r} is a superuser or BYPASSRLS, which row-level security does"
+            " not hold: give the application a login of its own, as the okr_app that okr"
+            " migrate makes"
+        )
+
+
 def _some(names: list[str]) -> str:
     listed = ", ".join(names) if len(names) <= 2 else f"{names[0]} to {names[-1]}"
     return f"{len(names)} migration(s), {listed}"
@@ -96,6 +115,11 @@ async def bootstrap(settings: Settings, admin_dsn: str, *, run_migrations: bool 
     pool = await create_pool(
         dsn, settings.pool_min, settings.pool_max, answer_within=settings.db_timeout
     )
+    try:
+        await _check_walled(pool, settings)
+    except BaseException:
+        await pool.close()
+        raise
     store = EventStore(pool, notify=settings.notify)
     repository = Repository(
         store, snapshot_every=settings.snapshot_every, snapshot_intervals=SNAPSHOT_INTERVALS

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from services import commands
-from services.bootstrap import SchemaBehindError
+from services.bootstrap import SchemaBehindError, UnwalledLoginError
 from services.db import CONNECTION_LOST
 from services.read import UnreadableLogError
 from services.settings import Settings
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         code = 0
     except UNREACHABLE as error:  # a wrong DATABASE_URL, a server down: one line, no traceback
         raise SystemExit(f"okr: the database is out of reach: {error}") from None
-    except (UnreadableLogError, SchemaBehindError) as error:  # said in a line
+    except (UnreadableLogError, SchemaBehindError, UnwalledLoginError) as error:  # in a line
         raise SystemExit(f"okr: {error}") from None
     sys.exit(code)
 

@@ -697,3 +697,24 @@ def test_a_port_no_server_can_bind_is_refused_before_anything_starts() -> None:
         assert refused.returncode == 2
         assert f"argument --port: expected a port (1 to 65535), not '{port}'" in refused.stderr
         assert "Traceback" not in refused.stderr
+
+
+async def test_an_application_login_that_row_level_security_does_not_hold_is_refused(
+    databases: DatabaseFactory,
+) -> None:
+    """OKR_APP_DATABASE_URL set to the admin's login (a superuser) was taken: `okr serve`
+    answered as ever, every tenant table's row-level security, the second wall between
+    tenants, passed over without a word. A login that is superuser or BYPASSRLS is now
+    refused in a line naming the variable, and nothing is read."""
+    dsn = await databases.create()
+    assert okr(dsn, "migrate").returncode == 0
+    refused = okr(dsn, "progress", "--tenant", "demo", env={"OKR_APP_DATABASE_URL": dsn})
+    assert refused.returncode == 1
+    user = urlsplit(dsn).username
+    assert refused.stderr.strip() == (
+        f"okr: OKR_APP_DATABASE_URL: its login {user!r} is a superuser or BYPASSRLS, which"
+        " row-level security does not hold: give the application a login of its own, as"
+        " the okr_app that okr migrate makes"
+    )
+    own = okr(dsn, "progress", "--tenant", "demo")  # okr_app, from DATABASE_URL
+    assert own.returncode == 1 and "no tenant with id or slug 'demo'" in own.stderr

@@ -16,7 +16,7 @@ Rows come two ways:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
@@ -69,10 +69,15 @@ class Table:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     kind: str  # "state" or "log"
+    lookups: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
+    """Other columns (after tenant_id) that pages read rows by, an index each: one item's
+    lines of a log, not the tenant's whole log filtered. Not in the repr: a table without
+    them keeps the fingerprint it had (services.projector.schema.fingerprint)."""
 
     def __post_init__(self) -> None:
         # Tables are keys of caches looked up on every pass: hash the fields once, not per lookup
-        object.__setattr__(self, "_hash", hash((self.name, self.columns, self.key, self.kind)))
+        spec = (self.name, self.columns, self.key, self.kind, self.lookups)
+        object.__setattr__(self, "_hash", hash(spec))
 
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined, no-any-return]

@@ -89,9 +89,15 @@ CPU for a 200k-event rebuild's COPY: 2.75-3.21 s into jsonb, 1.53-1.91 s into js
 
 
 def table_of(
-    name: str, row_type: type[msgspec.Struct], *, key: tuple[str, ...], kind: str
+    name: str,
+    row_type: type[msgspec.Struct],
+    *,
+    key: tuple[str, ...],
+    kind: str,
+    lookups: tuple[tuple[str, ...], ...] = (),
 ) -> Table:
-    """A table whose columns are a row Struct's fields, typed from their annotations.
+    """A table whose columns are a row Struct's fields, typed from their annotations, and
+    indexed on each of `lookups` (see Table.lookups).
 
     Lists, dicts and Structs are json (their row value is JSON text, see :func:`row_of`);
     positions are bigint.
@@ -100,8 +106,8 @@ def table_of(
     assert isinstance(info, msgspec.inspect.StructType)
     columns = tuple(Column(f.name, _sql_type(f.name, f.type)) for f in info.fields)
     names = {c.name for c in columns}
-    assert set(key) <= names, f"{name}: key {key} is not among its columns"
-    return Table(name, columns, key, kind)
+    assert set(key).union(*lookups) <= names, f"{name}: a key is not among its columns"
+    return Table(name, columns, key, kind, lookups)
 
 
 def _sql_type(name: str, info: msgspec.inspect.Type) -> str:

@@ -128,7 +128,12 @@ def item_timeline(lines: Iterable[HistoryLine], item_id: UUID) -> list[HistoryLi
     )
 
 
-TABLES: tuple[Table, ...] = (table_of("rm_history", StoredLine, key=("position",), kind="log"),)
+TABLES: tuple[Table, ...] = (
+    # an item's lines, newest first (its page, its history), by (item_id, position)
+    table_of(
+        "rm_history", StoredLine, key=("position",), kind="log", lookups=(("item_id", "position"),)
+    ),
+)
 
 
 class HistoryProjection:

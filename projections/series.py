@@ -242,7 +242,14 @@ def kpi_series(
 
 
 TABLES: tuple[Table, ...] = (
-    table_of("rm_series_points", SeriesPoint, key=("position",), kind="log"),
+    # a key result's or a KPI's points, in log order (its chart), by (item_id, position)
+    table_of(
+        "rm_series_points",
+        SeriesPoint,
+        key=("position",),
+        kind="log",
+        lookups=(("item_id", "position"),),
+    ),
 )
 
 

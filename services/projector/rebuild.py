@@ -41,9 +41,11 @@ from services.projector.registry import PROJECTIONS, by_name
 from services.projector.schema import (
     SHADOW,
     SWAP_LOCK_KEY,
+    all_tables,
     bulk_create_sql,
     columns_sql,
     finish_sql,
+    lookup_index,
     positions_table,
     states_table,
     table_names,
@@ -751,12 +753,17 @@ def _fill_group(group: list[UUID]) -> int:
 
 
 async def _swap(admin: asyncpg.Connection, projection: Projection[Any]) -> None:
-    live, shadow = table_names(projection), table_names(projection, SHADOW)
-    await admin.execute(f"LOCK TABLE {', '.join(live)} IN ACCESS EXCLUSIVE MODE")
-    for old, new in zip(live, shadow, strict=True):
+    await admin.execute(f"LOCK TABLE {', '.join(table_names(projection))} IN ACCESS EXCLUSIVE MODE")
+    for table in all_tables(projection):
+        old, new = table.name, table.name + SHADOW
         await admin.execute(f"DROP TABLE {old}")
         await admin.execute(f"ALTER TABLE {new} RENAME TO {old}")
         await admin.execute(f"ALTER INDEX {new}_pkey RENAME TO {old}_pkey")
+        for columns in table.lookups:
+            renamed = (
+                f"ALTER INDEX {lookup_index(new, columns)} RENAME TO {lookup_index(old, columns)}"
+            )
+            await admin.execute(renamed)
 
 
 @dataclass(frozen=True)

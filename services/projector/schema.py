@@ -45,7 +45,24 @@ def fingerprint(projection: Projection[Any]) -> str:
     spec = repr(
         (_DDL_VERSION, projection.name, getattr(projection, "version", 1), projection.tables)
     )
+    lookups = [(t.name, t.lookups) for t in projection.tables if t.lookups]
+    if lookups:  # only then: the tables of a projection without any are not made anew
+        spec += repr(lookups)
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
+
+
+def lookup_index(table_name: str, columns: tuple[str, ...]) -> str:
+    """The name of a table's index on tenant_id and these columns (Table.lookups)."""
+    return f"{table_name}_by_{'_'.join(columns)}"
+
+
+def _lookups_sql(table: Table, suffix: str) -> list[str]:
+    name = table.name + suffix
+    return [
+        f"CREATE INDEX {lookup_index(name, columns)} ON {name}"
+        f" ({columns_sql(('tenant_id', *columns))})"
+        for columns in table.lookups
+    ]
 
 
 def states_table(projection: Projection[Any], suffix: str = "") -> str:
@@ -89,8 +106,9 @@ def bare_type(sql_type: str) -> str:
 def create_sql(projection: Projection[Any]) -> str:
     """DDL for the projection's tables, keyed, with RLS and grants, and their row types."""
     statements = [_create_table(t, "") for t in all_tables(projection)]
+    indexes = [sql for t in all_tables(projection) for sql in _lookups_sql(t, "")]
     types = [_create_row_type(t) for t in all_tables(projection)]
-    return ";\n".join([*statements, *types, finish_sql(projection, "", keys=False)])
+    return ";\n".join([*statements, *indexes, *types, finish_sql(projection, "", keys=False)])
 
 
 def drop_sql(names: list[str]) -> list[str]:
@@ -110,13 +128,15 @@ def bulk_create_sql(projection: Projection[Any], suffix: str) -> str:
 
 
 def finish_sql(projection: Projection[Any], suffix: str, *, keys: bool = True) -> str:
-    """Primary keys (built once, after the rows are in), RLS and the role's grants."""
+    """Primary keys and lookup indexes (built once, after the rows are in), RLS and the
+    role's grants."""
     statements = []
     for table in all_tables(projection):
         name = table.name + suffix
         if keys:
             key = columns_sql(("tenant_id", *table.key))
             statements.append(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY ({key})")
+            statements += _lookups_sql(table, suffix)
         statements += [
             f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY",
             f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY",

@@ -316,6 +316,35 @@ async def test_full_rebuild_swaps_in_equal_tables_and_projection_continues(
     assert await rebuild.verify_all(fresh.pool, fresh.repository, PROJECTIONS) == rebuild.Verified()
 
 
+async def item_lookups(system: System) -> set[tuple[str, str]]:
+    """(table, indexed columns) of each index but the key of the history's and the series'
+    tables."""
+    rows = await system.pool.fetch(
+        "SELECT t.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+        " JOIN pg_class t ON t.oid = i.indrelid"
+        " WHERE t.relname IN ('rm_history', 'rm_series_points') AND NOT i.indisprimary"
+    )
+    return {(r[0], r[1].partition(" USING btree ")[2]) for r in rows}
+
+
+async def test_an_item_s_lines_and_points_are_read_by_an_index_made_and_rebuilt(
+    fresh: System,
+) -> None:
+    """A key result's or a KPI's page reads its history lines and its chart's points by
+    (tenant_id, item_id, position), as the tables are made and after a full rebuild swaps
+    its tables in: by the tenant's key alone, each read went through the tenant's whole
+    log (7 ms a read for a tenant of 10,000 events, three reads on a KPI's page)."""
+    expected = {
+        ("rm_history", '(tenant_id, item_id, "position")'),
+        ("rm_series_points", '(tenant_id, item_id, "position")'),
+    }
+    await a_tenant_with_history(fresh, check_ins=4)
+    await projector(fresh).catch_up_all()
+    assert await item_lookups(fresh) == expected
+    await rebuild.rebuild_all(fresh, PROJECTIONS)
+    assert await item_lookups(fresh) == expected
+
+
 @pytest.mark.parametrize("workers", [1, 2, 0])
 async def test_a_rebuild_while_check_ins_arrive_and_the_projector_runs_loses_none(
     fresh: System, workers: int, monkeypatch: pytest.MonkeyPatch

@@ -21,6 +21,7 @@ from projections.history_text import MEASURED_PARAMS, said_reason
 from projections.progress_state import ProgressView
 from projections.timetravel import PROGRESS_FIELDS, Change
 from services.portal.i18n import Locale, Measured
+from services.read import ItemNames
 
 ITEM_KINDS = ("cycle", "objective", "key_result", "kpi", "tenant", "access")
 CHANGE_KINDS = (
@@ -34,11 +35,11 @@ Units = Mapping[UUID, Measured]
 """The unit of each key result and KPI, by id (see units_of)."""
 
 
-def units_of(state: ProgressView) -> Units:
+def units_of(items: ItemNames) -> Units:
     """The units of a tenant's key results and KPIs, for Phrases."""
     units: dict[UUID, Measured] = {}
-    units.update(state.key_results)
-    units.update(state.kpis)
+    units.update(items.key_results)
+    units.update(items.kpis)
     return units
 
 

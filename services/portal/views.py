@@ -26,7 +26,7 @@ from projections.series import pace_line
 from services import instants
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, sparkline
 from services.portal.i18n import Locale
-from services.read import names_in_log, progress_state
+from services.read import ItemNames, item_names, names_in_log
 from tenants.validation import has_control
 
 if TYPE_CHECKING:
@@ -182,13 +182,13 @@ async def not_offered(
     portal: Portal,
     tenant_id: UUID,
     filters: LogFilters,
-    state: ProgressView | None = None,
+    items: ItemNames | None = None,
     *,
     tenant_lines: bool = False,
 ) -> dict[str, str]:
     """A person or an item the page's lists do not offer (a hand-made link), by field: one
     the log does not name (offered_person); an id of none of the tenant's cycles,
-    objectives, key results and KPIs (in `state`, read here when the caller has none; the
+    objectives, key results and KPIs (in `items`, read here when the caller has none; the
     history's lines of settings and access have the tenant's own id: `tenant_lines`).
     Asked for, they listed nothing, unsaid."""
     bad: dict[str, str] = {}
@@ -196,8 +196,8 @@ async def not_offered(
     if person and not await offered_person(portal, tenant_id, person):
         bad["person"] = person
     if item is not None and not (tenant_lines and item == tenant_id):
-        state = state or await progress_state(portal.system.pool, tenant_id)
-        if not state.has_item(item):
+        items = items or await item_names(portal.system.pool, tenant_id)
+        if not items.has_item(item):
             bad["item"] = filters.item or ""
     return bad
 

@@ -6,6 +6,7 @@ transaction); "as of" views replay the tenant's log through the same folds, from
 progress projection's latest state checkpoint before the instant.
 """
 
+from services.read.items import ItemName, ItemNames, item_names
 from services.read.logs import (
     UNDECODABLE,
     audit,
@@ -35,6 +36,8 @@ from services.read.progress import (
 
 __all__ = [
     "UNDECODABLE",
+    "ItemName",
+    "ItemNames",
     "UnreadableLogError",
     "audit",
     "audit_entries",
@@ -43,6 +46,7 @@ __all__ = [
     "history",
     "history_at",
     "item_in_log",
+    "item_names",
     "item_progress",
     "key_result_state",
     "known_position",

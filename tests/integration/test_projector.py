@@ -1232,6 +1232,44 @@ async def test_a_key_results_page_reads_it_with_its_objective_kpi_and_cycles(
     assert none.key_results == {} and none.objectives == {} and none.cycles == full.cycles
 
 
+async def test_the_items_names_read_from_rows_are_the_state_s(fresh: System) -> None:
+    """The history's and the trail's item filter and units come from the read model's rows
+    (read.item_names), not its decoded state: the same items, archived ones too, each kind
+    in the order made, with the same titles and units, and another tenant's none."""
+    from services.read import item_names, progress_state
+
+    await load_demo(fresh)
+    other = await a_tenant_with_history(fresh, check_ins=2)
+    await projector(fresh).catch_up_all()
+    app, ctx = OKRApplication(fresh.repository), Context(TENANT_ID, "user:anna")
+    state = await progress_state(fresh.pool, TENANT_ID)
+    kr = next(iter(state.key_results.values()))
+    await app.key_results.archive(ctx, kr.key_result_id, reason="non serve più")
+    await projector(fresh).catch_up(TENANT_ID)
+    state = await progress_state(fresh.pool, TENANT_ID)
+    names = await item_names(fresh.pool, TENANT_ID)
+
+    def said(items: dict[uuid.UUID, Any], title: str) -> list[tuple[Any, ...]]:
+        units = ("unit_kind", "currency", "unit_label")
+        return [
+            (
+                i,
+                getattr(v, title),
+                *(getattr(v, u, "" if u == "unit_kind" else None) for u in units),
+            )
+            for i, v in items.items()
+        ]
+
+    assert said(names.cycles, "title") == said(state.cycles, "name")
+    assert said(names.objectives, "title") == said(state.objectives, "title")
+    assert said(names.key_results, "title") == said(state.key_results, "title")
+    assert said(names.kpis, "title") == said(state.kpis, "name")
+    assert state.key_results[kr.key_result_id].archived and names.has_item(kr.key_result_id)
+    theirs = await item_names(fresh.pool, other)
+    assert len(theirs.key_results) == 2 and not theirs.kpis
+    assert not any(names.has_item(i) for i in theirs.key_results)
+
+
 async def test_the_portfolio_read_from_rows_is_the_one_folded_from_the_state(
     fresh: System,
 ) -> None:

@@ -21,7 +21,7 @@ from services.portal.errors import BadFiltersError, ForbiddenError
 from services.portal.history_text import BOM, Phrases, audit_csv_lines, units_of
 from services.portal.i18n import Locale
 from services.portal.views import LogFilters, csv_download, download, not_offered
-from services.read import audit, history_at, progress_state
+from services.read import audit, history_at, item_names
 from services.read.logs import AGGREGATE_TOPICS
 from services.store.chain import verify_chain
 from tenants.roles import Permission
@@ -96,8 +96,8 @@ class AuditController(Controller):
         """The latest events first (a page, then those before: ?before=), or from a
         position on, oldest first (?after=); the downloads are in the log's order."""
         requires_audit(viewer, tenant)
-        state = await progress_state(portal.system.pool, tenant.id)
-        bad = filters.bad or await not_offered(portal, tenant.id, filters, state)
+        items = await item_names(portal.system.pool, tenant.id)
+        bad = filters.bad or await not_offered(portal, tenant.id, filters, items)
         newest = after is None
         entries = [] if bad else await audit(
             portal.system.repository, tenant.id, **filters.query(tenant.zone), after_position=after,
@@ -108,14 +108,14 @@ class AuditController(Controller):
         lines = await history_at(portal.system.pool, tenant.id, [e.position for e in shown])
         acted = {e.actor for e in shown} | line_actors(lines.values())
         names = await portal.people.names(tenant.id, acted)
-        phrases = Phrases(locale, names, units_of(state))
+        phrases = Phrases(locale, names, units_of(items))
         said = {at: phrases.text(line) for at, line in lines.items()}
         return portal.pages.render(
             request, "audit.html", locale=locale, viewer=viewer, tenant=tenant,
             section="audit", entries=shown, said=said, names=names, report=report, after=after,
             before=before, newest=newest, filters=filters.shown(),
             more=shown[-1].position if len(entries) > PAGE else None,
-            filter_link=filters.link(), bad=bad, state=state,
+            filter_link=filters.link(), bad=bad, items=items,
             topics=[(t, locale.t(f"audit.topic.{t}")) for t in TOPICS],
         )  # fmt: skip
 
@@ -168,7 +168,7 @@ async def _spreadsheet(
     header, then each page with its people's names and its lines' words."""
     yield BOM
     header = True
-    units = units_of(await progress_state(portal.system.pool, tenant.id))
+    units = units_of(await item_names(portal.system.pool, tenant.id))
     async for entries in _entry_pages(portal, tenant, filters):
         lines = await history_at(portal.system.pool, tenant.id, [e.position for e in entries])
         acted = {e.actor for e in entries} | line_actors(lines.values())

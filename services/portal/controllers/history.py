@@ -39,7 +39,7 @@ from services.portal.views import (
     not_offered,
     parse_day,
 )
-from services.read import diff, history, progress_state, state_as_of
+from services.read import diff, history, item_names, progress_state, state_as_of
 from tenants.roles import Permission
 
 PAGE = 50
@@ -104,19 +104,19 @@ class HistoryController(Controller):
         filters: FiltersDep,
         before: FromQuery[int | None] = None,
     ) -> Response[Any]:
-        state = await progress_state(portal.system.pool, tenant.id)
-        bad = filters.bad or await not_offered(portal, tenant.id, filters, state, tenant_lines=True)
+        items = await item_names(portal.system.pool, tenant.id)
+        bad = filters.bad or await not_offered(portal, tenant.id, filters, items, tenant_lines=True)
         lines = [] if bad else await history(
             portal.system.pool, tenant.id, **filters.query(tenant.zone), before_position=before,
             limit=PAGE + 1, access_reasons=viewer.can(tenant.id, Permission.READ_AUDIT),
         )  # fmt: skip
         names = await portal.people.names(tenant.id, line_actors(lines))
-        shown, phrases = lines[:PAGE], Phrases(locale, names, units_of(state))
+        shown, phrases = lines[:PAGE], Phrases(locale, names, units_of(items))
         today = portal.today(tenant)
         return portal.pages.render(
             request, "history.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", lines=[(ln, phrases.text(ln)) for ln in shown],
-            more=shown[-1].position if len(lines) > PAGE else None, names=names, state=state,
+            more=shown[-1].position if len(lines) > PAGE else None, names=names, items=items,
             filters=filters.shown(), filter_link=filters.link(), bad=bad,
             item_kinds=ITEM_KINDS, change_kinds=CHANGE_KINDS, today=today,
             default_as_of=(today - timedelta(days=30)).isoformat(),
@@ -217,7 +217,7 @@ class HistoryController(Controller):
         async def rows() -> AsyncIterator[str]:
             before: int | None = None
             names = await portal.people.names(tenant.id)
-            units = units_of(await progress_state(portal.system.pool, tenant.id))
+            units = units_of(await item_names(portal.system.pool, tenant.id))
             yield BOM + csv_lines(locale, [], names, header=True)
             while True:
                 lines = await history(

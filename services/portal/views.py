@@ -3,11 +3,11 @@ CSV downloads."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -61,12 +61,30 @@ def download(
     )
 
 
-def by_date(cycles: Sequence[CycleNode]) -> list[CycleNode]:
+class Dated(Protocol):
+    """A cycle as a picker lists it: a node of a tree, or the state's CycleView."""
+
+    @property
+    def cycle_id(self) -> UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def starts_on(self) -> date: ...
+    @property
+    def ends_on(self) -> date: ...
+
+
+C = TypeVar("C", bound=Dated)
+
+
+def by_date(cycles: Iterable[C]) -> list[C]:
     """Cycles as the pages list them: by when they start, then end (not as they were made)."""
     return sorted(cycles, key=lambda c: (c.starts_on, c.ends_on, c.name))
 
 
-def choose_cycle(cycles: Sequence[CycleNode], wanted: UUID | None) -> CycleNode | None:
+def choose_cycle(cycles: Sequence[C], wanted: UUID | None) -> C | None:
     """The asked cycle, else the first active one (in the order given: the pages give them
     by_date), else the latest to start."""
     for cycle in cycles:

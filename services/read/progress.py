@@ -318,7 +318,7 @@ async def portfolio(
     if not ids:
         return {}
     async with tenant_transaction(pool, ids) as conn:
-        await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        await conn.execute(f"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; {_NO_NESTED_LOOPS}")
         facts = await conn.fetch(_PORTFOLIO_FACTS, ids)
         tenants = await conn.fetch(_TENANT_FACTS, ids, TENANT_ITEM)
         key_results = await conn.fetch(_LIVE_KEY_RESULTS, ids)
@@ -364,14 +364,16 @@ _TENANT_FACTS = (
 _LIVE_KEY_RESULTS = (
     f"SELECT k.tenant_id, {', '.join(f'k.{f}' for f in KeyResultDays.__struct_fields__)}"
     " FROM rm_key_results k JOIN rm_cycles c ON c.tenant_id = k.tenant_id"
-    " AND c.cycle_id = k.cycle_id WHERE k.tenant_id = ANY($1) AND c.state = 'active'"
-    " AND NOT k.archived AND (k.tenant_id, k.objective_id) NOT IN ("
-    "SELECT tenant_id, objective_id FROM rm_objectives WHERE tenant_id = ANY($1) AND archived)"
+    " AND c.cycle_id = k.cycle_id LEFT JOIN rm_objectives o ON o.tenant_id = k.tenant_id"
+    " AND o.objective_id = k.objective_id WHERE k.tenant_id = ANY($1) AND c.state = 'active'"
+    " AND NOT k.archived AND NOT coalesce(o.archived, false)"
 )
-"""Not a join with the objectives: the planner, which cannot tell how many rows the
-tenants' policy leaves, looked each key result's objective up in its key (a nested loop,
-each probe matching the 200 tenants of the policy's array), 40-70 ms for a consultancy of
-200 clients; the archived objectives are read once, and looked up in a hash (3-9 ms)."""
+_NO_NESTED_LOOPS = "SET LOCAL enable_nestloop = off"
+"""For the joins of _LIVE_KEY_RESULTS: the planner cannot tell how many rows the policy's
+array of every client leaves, guesses a few, and joins in nested loops, each turn matching
+that array again (every active cycle against every key result: 441,729 pairs, or each key
+result's objective looked up in its key): 36-80 ms for a consultancy of 200 clients, 200
+ms and more on tables not yet analyzed; in hashes, 3-4 ms, whatever it guesses."""
 _LIVE_KPIS = (
     "SELECT tenant_id, latest_on, stale_after FROM rm_kpis"
     " WHERE tenant_id = ANY($1) AND NOT archived"

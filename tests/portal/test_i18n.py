@@ -391,25 +391,37 @@ def test_the_diff_says_how_a_new_and_an_archived_item_stand_in_both_languages() 
 
 def test_the_diff_says_names_and_titles_that_look_like_numbers_as_written() -> None:
     """A cycle named "2027" made between the two days read "creato — → 2.027" in the
-    diff, and one renamed "2026" → "2027" "2.026 → 2.027": a name or a title is said as
-    written, in each language; a number of the same item stays in local form."""
+    diff, and one renamed "2026" → "2027" "2.026 → 2.027"; an objective "NaN" made the
+    comparison a 500 page (a NaN is not compared), "1e5" read "100.000" and "2.50" "2,5".
+    A name, a title and the title an item was made or removed with are said as written, in
+    each language; a number of the same item (its weight) stays in local form."""
     from uuid import uuid4
 
     from projections.progress_state import ProgressView
     from projections.timetravel import Change
     from services.portal.history_text import diff_groups
 
-    made, renamed, titled = uuid4(), uuid4(), uuid4()
+    made, renamed, titled, nan, cycle = uuid4(), uuid4(), uuid4(), uuid4(), uuid4()
     changes = [
         Change("cycle", made, "2027", "created", None, "2027"),
         Change("cycle", renamed, "2027", "name", "2026", "2027"),
         Change("objective", titled, "1500", "title", "1000", "1500"),
         Change("objective", titled, "1500", "weight", "1000", "1500"),
+        Change("objective", nan, "NaN", "created", None, "NaN"),
+        Change("objective", nan, "NaN", "weight", None, "1.50"),
+        Change("key_result", uuid4(), "2.50", "title", "1e5", "2.50"),
+        Change("cycle", cycle, "Infinity", "name", "Q1", "Infinity"),
     ]
 
-    for locale, weights in ((IT, ("1.000", "1.500")), (EN, ("1,000", "1,500"))):
+    for locale, weights, weight in (
+        (IT, ("1.000", "1.500"), "1,5"),
+        (EN, ("1,000", "1,500"), "1.5"),
+    ):
         rows = [row[1:] for g in diff_groups(changes, ProgressView(), locale, {}) for row in g.rows]
-        assert rows == [("—", "2027"), ("2026", "2027"), ("1000", "1500"), weights]
+        assert sorted(rows) == sorted([
+            ("—", "2027"), ("2026", "2027"), ("1000", "1500"), weights,
+            ("—", "NaN"), ("—", weight), ("1e5", "2.50"), ("Q1", "Infinity"),
+        ])  # fmt: skip
 
 
 def test_a_history_line_says_its_values_in_their_unit() -> None:

@@ -4,6 +4,7 @@ beside the field; a viewer cannot check in."""
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +16,7 @@ from domain.values import Unit, UnitKind
 from services import demo_data as d
 from services.app.base import day_begun
 from services.portal.i18n import Locale
-from tests.portal.conftest import Opener, PortalServer, shot, sign_in
+from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import a_colleague, a_company_of_its_own, one_key_result, projected
 
 FIRST_CONTACT = d.demo_id("kr:first-contact")
@@ -139,6 +140,27 @@ async def test_a_post_from_an_opaque_origin_is_forbidden(
     )
     assert own.status == 422, own.status
     assert "Azione non consentita" not in await own.text()
+
+
+async def test_a_confidence_in_other_digits_or_of_thousands_is_said_beside_it(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """str.isdigit takes "²" and "٣": the first failed int() (a 500 page), the second was
+    recorded as a confidence of 3; 5,000 nines failed int() too. Each is said beside the
+    confidence (422) and no check-in is recorded; 7 typed as "07" still is."""
+    page, path, starts_on = await on_a_key_result_of_its_own(open_page, portal)
+    form = {"value": "51", "on": starts_on.isoformat(), **await csrf(page)}
+
+    for typed in ("²", "٣", "9" * 5000, "11"):
+        answer = await page.request.post(f"{path}/check-ins", form={**form, "confidence": typed})
+        assert answer.status == 422, (typed[:5], answer.status)
+        assert "La fiducia è un numero intero da 0 a 10." in html.unescape(await answer.text())
+    await page.reload()
+    await expect(page.locator(".check-in")).to_have_count(0)
+
+    await page.request.post(f"{path}/check-ins", form={**form, "confidence": "07"})
+    await page.reload()
+    await expect(page.locator(".check-in .ci-confidence")).to_have_text("Fiducia: 7/10")
 
 
 async def test_a_note_too_long_says_its_limit(open_page: Opener, portal: PortalServer) -> None:

@@ -172,6 +172,52 @@ async def test_a_hand_made_new_client_with_values_the_form_does_not_offer_is_ref
     assert not [t for t in await clients_of(portal, d.CONSULTANCY_ID) if t.name == "Vivaio Serra"]
 
 
+async def test_a_month_or_a_cadence_of_thousands_of_digits_is_said_beside_its_field(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """int() refuses a number of more than 4,300 digits: a fiscal year's month or a cadence
+    of 5,000 nines, sent to the new client's form or to a company's settings, answered a 500
+    page. Each is refused beside its field (422), and nothing is made or changed."""
+    nines = "9" * 5000
+    said = {
+        "fiscal_year_start_month": "Scegli un mese dell'elenco.",
+        "check_in_cadence_days": "Un numero intero di giorni, da 1 a 90.",
+    }
+    consultancy, consultancy_admin = await a_consultancy_of_its_own(portal.system)
+    page = await open_page()
+    await sign_in(page, consultancy_admin)
+    await page.goto("/portfolio")
+    new_client = {
+        "name": "Vivaio Serra", "colour": "#15803d", "fiscal_year_start_month": "1",
+        "check_in_cadence_days": "7", "locale": "it", "time_zone": "Europe/Rome",
+        "consultancy": str(consultancy), "id": str(uuid.uuid4()),
+    }  # fmt: skip
+    for field, message in said.items():
+        answer = await page.request.post(
+            "/portfolio/clients", form={**new_client, field: nines, **await csrf(page)}
+        )
+        assert answer.status == 422, (field, answer.status)
+        assert message in html.unescape(await answer.text()), field
+    assert await clients_of(portal, consultancy) == []
+
+    client, admin, _, _ = await a_company_of_its_own(portal.system)
+    theirs = await open_page()
+    await sign_in(theirs, admin)
+    await theirs.goto(f"/t/{client.id}/settings")
+    head = await portal.system.store.head(client.id)
+    settings = {
+        "name": client.name, "colour": client.colour, "fiscal_year_start_month": "1",
+        "check_in_cadence_days": "7", "locale": "it", "time_zone": "Europe/Rome",
+    }  # fmt: skip
+    for field, message in said.items():
+        answer = await theirs.request.post(
+            f"/t/{client.id}/settings", form={**settings, field: nines, **await csrf(theirs)}
+        )
+        assert answer.status == 422, (field, answer.status)
+        assert message in html.unescape(await answer.text()), field
+    assert await portal.system.store.head(client.id) == head
+
+
 async def test_a_new_client_form_sent_twice_makes_one_client(
     open_page: Opener, portal: PortalServer
 ) -> None:

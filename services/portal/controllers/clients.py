@@ -16,6 +16,7 @@ Every refusal is said beside its field and changes nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
@@ -176,8 +177,12 @@ def settings_given(planned: Planned) -> dict[str, Any]:
 
 
 def _whole(text: str) -> int | str:
-    """A whole number as typed ("14"), else the text, for the check to refuse by name."""
-    return int(text) if text.isascii() and text.isdigit() else text
+    """A whole number as typed ("14"), else the text, for the check to refuse by name (one of
+    thousands of digits too: int() fails past 4,300)."""
+    return int(text) if _WHOLE.fullmatch(text) else text
+
+
+_WHOLE = re.compile("[0-9]{1,9}")
 
 
 def _reason(planned: Planned) -> str | None:

@@ -4,6 +4,7 @@ the check-in form and each check-in's correction form for those allowed to check
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -117,6 +118,11 @@ def _day_read(locale: Locale, text: str, errors: dict[str, str], field: str) -> 
         return None
 
 
+_CONFIDENCE = re.compile("[0-9]{1,2}")
+"""A confidence as typed: in ASCII digits (str.isdigit takes "²", which int() fails, and "٣"),
+and few of them (int() fails past 4,300)."""
+
+
 def read_form(
     form: FormDep, locale: LocaleDep, kr: KeyResultView, cycle: CycleView
 ) -> tuple[CheckInForm, CheckInInput | None]:
@@ -129,7 +135,7 @@ def read_form(
     on = _day_read(locale, typed.on, typed.errors, "on")
     confidence = None
     if typed.confidence:
-        if typed.confidence.isdigit() and 0 <= int(typed.confidence) <= 10:
+        if _CONFIDENCE.fullmatch(typed.confidence) and int(typed.confidence) <= 10:
             confidence = int(typed.confidence)
         else:
             typed.errors["confidence"] = locale.t("error.confidence_out_of_range")

@@ -13,6 +13,7 @@ body on its own, as msgspec would, and says them all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -29,13 +30,31 @@ EXACT_JSON = msgspec.json.Decoder(float_hook=Decimal)
 
 def read_json(body: bytes) -> Any:
     """The JSON value of a request body (null for none), numbers with a point as Decimal."""
+    if body and not body.strip(_JSON_SPACE):
+        raise MalformedJsonError(
+            "the body is only white space: it holds no JSON value", field=BODY,
+            rule="malformed_json",
+        )  # fmt: skip
     try:
         return EXACT_JSON.decode(body or b"null")
     except UnicodeDecodeError:
         raise MalformedJsonError(_not_utf_8(body), field=BODY, rule="malformed_json") from None
     except msgspec.DecodeError as error:
         detail = str(error).removesuffix(" - at `$[...]`")
+        if detail == "Input data was truncated" and (lone := _LONE_SURROGATE.search(body)):
+            detail = (
+                f"the body's {lone[1].decode()} (from byte {lone.start(1)}) is half of a UTF-16"
+                " surrogate pair, without its other half: no character (RFC 8259, 8.2)"
+            )
         raise MalformedJsonError(detail, field=BODY, rule="malformed_json") from None
+
+
+_JSON_SPACE = b" \t\r\n"
+"""JSON's white space (RFC 8259, 2): a body of it alone, msgspec says "Input data was
+truncated"."""
+_LONE_SURROGATE = re.compile(rb"(?<!\\)(?:\\\\)*(\\u[dD][89abAB][0-9a-fA-F]{2})(?!\\u[dD][c-fC-F])")
+"""A high surrogate escaped with no low one after it ("\\ud800" alone), which msgspec reports
+as "Input data was truncated"; not one after an escaped backslash ("\\\\ud800" is text)."""
 
 
 def _not_utf_8(body: bytes) -> str:

@@ -508,6 +508,35 @@ async def test_a_body_missing_or_not_json_says_so(
     assert await log_head(client, world) == head
 
 
+async def test_a_body_of_white_space_or_with_a_lone_surrogate_says_so(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """msgspec says "Input data was truncated" of a body of white space alone and of a title
+    with "\\ud800" and no low surrogate after it (no text, RFC 8259, 8.2), which sent a
+    client looking for a body cut short on the way. The 400 says what the body is, naming
+    the escape and where it is, and nothing is written; a pair ("\\ud83d\\ude00") is an
+    emoji and is taken, and so is an escaped backslash before "ud800", which is text."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/objectives"
+    headers = {**world.a.auth("client_admin"), "content-type": "application/json"}
+    head = await log_head(client, world)
+    blank = assert_problem(await client.post(base, headers=headers, content=b" \r\n\t"), 400)
+    assert blank["detail"] == "the body is only white space: it holds no JSON value"
+    for title, lone in ((rb"a\ud800b", rb"\ud800"), (rb"a\ud800", rb"\ud800"),
+                        (rb"\\\uDBFF", rb"\uDBFF")):  # fmt: skip
+        body = b'{"cycle_id": "%s", "title": "%s"}' % (str(world.ids.cycle_id).encode(), title)
+        problem = assert_problem(await client.post(base, headers=headers, content=body), 400)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("body", "malformed_json")]
+        assert problem["detail"] == (
+            f"the body's {lone.decode()} (from byte {body.rindex(lone)}) is half of a UTF-16"
+            " surrogate pair, without its other half: no character (RFC 8259, 8.2)"
+        ), title
+    assert await log_head(client, world) == head
+    for title in (rb"\ud83d\ude00", rb"\\ud800"):
+        body = b'{"cycle_id": "%s", "title": "%s"}' % (str(world.ids.cycle_id).encode(), title)
+        made = await client.post(base, headers=headers, content=body)
+        assert made.status_code == 201, made.text
+
+
 @pytest.mark.parametrize(
     ("written", "kept"),
     [

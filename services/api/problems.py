@@ -160,8 +160,8 @@ class NotAcceptableError(ApiError):
 
 
 class UnsupportedMediaTypeError(ApiError):
-    """A request body sent as something other than JSON, or as JSON in a charset other than
-    UTF-8 (HTTP 415)."""
+    """A request body sent as something other than JSON, as JSON in a charset other than
+    UTF-8, or compressed (HTTP 415)."""
 
     status, kind, title = 415, "unsupported-media-type", "Unsupported media type"
 
@@ -582,8 +582,8 @@ ERROR_STATUSES: dict[int, str] = {
     412: "If-Match names a version the item is no longer at, or only weak entity tags"
     ' (W/"3"), which never match',
     413: "Request body over the size limit",
-    415: "A request body not sent as Content-Type: application/json, or declared in a charset"
-    " other than UTF-8",
+    415: "A request body not sent as Content-Type: application/json, declared in a charset"
+    " other than UTF-8, or sent compressed (Content-Encoding)",
     422: "Invalid input: errors[] names each field and rule",
     429: "Too many failed sign-ins",
     503: "The read model did not reach min_position in time, or the database is out of reach"

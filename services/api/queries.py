@@ -228,12 +228,22 @@ def _check_day(name: str, text: str | None) -> None:
 
 async def _body_as_json(request: Request[Any, Any, Any]) -> None:
     """415 for a body sent as anything but JSON (`curl -d` sends a form's type): it was read
-    as JSON all the same; and for JSON declared in a charset other than UTF-8, the one JSON
-    between systems is in (RFC 8259, 8.1): it was read as UTF-8 all the same."""
+    as JSON all the same; for JSON declared in a charset other than UTF-8, the one JSON
+    between systems is in (RFC 8259, 8.1): it was read as UTF-8 all the same; and for a body
+    sent compressed (Content-Encoding: gzip), which was read as JSON as it came and said to
+    be malformed at byte 0 (RFC 9110, 15.5.16: 415 for a coding the server does not take)."""
     media_type, *parameters = request.headers.get("content-type", "").split(";")
     media_type = media_type.strip().lower()
     if await request.body() == b"":  # no body: the route says what it lacks
         return
+    coding = request.headers.get("content-encoding", "").strip().lower()
+    if coding not in ("", "identity"):
+        raise UnsupportedMediaTypeError(
+            f"the body is read as it is sent: send it without Content-Encoding ({coding[:50]}"
+            " given)",
+            field="Content-Encoding",
+            rule="unsupported_encoding",
+        )
     if media_type != "application/json" and not media_type.endswith("+json"):
         said = f"Content-Type {media_type}" if media_type else "no Content-Type"
         raise UnsupportedMediaTypeError(

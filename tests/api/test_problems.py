@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -1059,6 +1060,31 @@ async def test_a_body_not_sent_as_json_is_415(
         "application/vnd.okr+json",
     ):
         made = await client.post(base, headers={**auth, "content-type": taken}, content=body)
+        assert made.status_code == 201, made.text
+
+
+async def test_a_body_sent_compressed_is_415_naming_content_encoding(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A client that gzips its body (Content-Encoding: gzip) was told "JSON is malformed:
+    invalid character (byte 0)", as if it had sent bad JSON: the API reads a body as it
+    comes. Now 415 naming Content-Encoding (RFC 9110, 15.5.16), and nothing is written; the
+    same body sent as it is, or said to be so (identity), is taken."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/objectives"
+    headers = {**world.a.auth("client_admin"), "content-type": "application/json"}
+    body = f'{{"cycle_id": "{world.ids.cycle_id}", "title": "Compresso"}}'.encode()
+    head = await log_head(client, world)
+    for coding, sent in (("gzip", gzip.compress(body)), ("br", body), ("GZIP, identity", body)):
+        refused = await client.post(
+            base, headers={**headers, "content-encoding": coding}, content=sent
+        )
+        problem = assert_problem(refused, 415)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+            ("Content-Encoding", "unsupported_encoding")
+        ], coding
+    assert await log_head(client, world) == head
+    for taken in ({}, {"content-encoding": "identity"}):
+        made = await client.post(base, headers={**headers, **taken}, content=body)
         assert made.status_code == 201, made.text
 
 

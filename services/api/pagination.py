@@ -139,6 +139,8 @@ def position_key(cursor: str | None) -> tuple[int, str | None] | None:
     key = decode_cursor(cursor)
     if key is None:
         return None
+    if not key:  # its list's mark alone: no position
+        raise InvalidQueryError("not a cursor of this list", field="cursor", rule="bad_cursor")
     position, *mark = key
     if (
         not isinstance(position, int)

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 
 from services.app import Context, OKRApplication
@@ -1104,3 +1105,24 @@ async def test_a_cursor_is_taken_only_by_the_list_that_gave_it(
         assert (error["field"], error["rule"]) == ("cursor", "bad_cursor")
     turned = await client.get(f"{base}/history", headers=auth, params={"cursor": cursors[1]})
     assert turned.status_code == 200, turned.text
+
+
+async def test_a_position_cursor_edited_to_name_no_position_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A cursor of the history or the trail edited down to its list's mark, with no position
+    after it, answered 500 (nothing to unpack); so did one of the forward walk. Each is 422
+    naming the cursor, as any other cursor the API did not make."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    for path, params in (("history", {}), ("audit", {}), ("history", {"after_position": 0})):
+        page = await client.get(f"{base}/{path}", headers=auth, params={**params, "limit": 1})
+        cursor = page.json()["next_cursor"]
+        mark = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))[0]
+        edited = base64.urlsafe_b64encode(msgspec.json.encode([mark])).decode().rstrip("=")
+        refused = await client.get(
+            f"{base}/{path}", headers=auth, params={**params, "cursor": edited}
+        )
+        assert refused.status_code == 422, (path, refused.text)
+        error = refused.json()["errors"][0]
+        assert (error["field"], error["rule"]) == ("cursor", "bad_cursor")

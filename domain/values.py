@@ -343,7 +343,8 @@ def _text(
     if not isinstance(text, str):
         raise InvalidTitleError(f"{field} must be text", field=field, rule="wrong_type")
     cleaned = text.strip()
-    if lines:  # a word processor's soft line break, a form feed, a next-line: line breaks;
+    if lines:  # a word processor's soft line break, a form feed, a next-line, Unicode's line
+        # and paragraph separators: line breaks;
         # and one line break each, as a form counts them (a browser sends CR LF for one)
         cleaned = cleaned.replace("\r\n", "\n").translate(_SOFT_BREAKS)
     if len(cleaned) > max_len:
@@ -352,7 +353,7 @@ def _text(
         )
     allowed = _LINE_CONTROLS if lines else ""
     if any(
-        (unicodedata.category(c) == "Cc" and c not in allowed) or c in _BIDI_CONTROLS
+        (unicodedata.category(c) in _CONTROLS and c not in allowed) or c in _BIDI_CONTROLS
         for c in cleaned
     ):
         raise InvalidTitleError(
@@ -373,11 +374,16 @@ def _readable(text: str) -> bool:
 _BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
+_CONTROLS = frozenset({"Cc", "Zl", "Zp"})
+"""Control characters, and Unicode's line and paragraph separators (U+2028, U+2029): line
+breaks to a browser, a word processor and str.splitlines, which a title has none of."""
 _LINE_CONTROLS = "\n\r\t"
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """Embeddings, overrides and isolates: they make text read otherwise than it is stored (a
 history line's words reversed), so they are refused as control characters are."""
-_SOFT_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n"})
+_SOFT_BREAKS = str.maketrans(
+    {"\x0b": "\n", "\x0c": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"}
+)
 
 
 def title(text: object, field: str = "title") -> str:

@@ -60,9 +60,10 @@ def name(value: object, field: str = "name") -> str:
 
 def has_control(text: str) -> bool:
     """Whether text holds a control character (a NUL no column stores, a bell, a line
-    break in a name) or a bidirectional embedding, override or isolate (which reverse how
-    the text after them reads): as the domain refuses them in titles."""
-    return any(unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS for c in text)
+    break in a name, Unicode's line or paragraph separator too) or a bidirectional
+    embedding, override or isolate (which reverse how the text after them reads): as the
+    domain refuses them in titles."""
+    return any(unicodedata.category(c) in _CONTROLS or c in _BIDI_CONTROLS for c in text)
 
 
 def _visible(c: str) -> bool:
@@ -73,6 +74,7 @@ def _visible(c: str) -> bool:
 
 
 _UNSEEN = frozenset({"Cc", "Cf", "Mn", "Me"})
+_CONTROLS = frozenset({"Cc", "Zl", "Zp"})
 _BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 

@@ -246,6 +246,8 @@ def test_unit_accepts_kind_as_text_and_rejects_unknown_kinds() -> None:
         (values.note, "nota\x07", "control_character"),
         (values.reason, "motivo \u202egnissim", "control_character"),  # reads reversed
         (values.title, "Vendite \u2066Q1\u2069", "control_character"),  # an isolate
+        (values.title, "due\u2028righe", "control_character"),  # Unicode's line separator
+        (values.title, "due\u2029paragrafi", "control_character"),
     ],
 )
 def test_text_has_no_control_character_and_something_to_read(
@@ -260,6 +262,7 @@ def test_text_has_no_control_character_and_something_to_read(
 
 def test_notes_and_reasons_keep_their_lines_and_a_reason_must_say_something() -> None:
     assert values.note("prima riga\nseconda\triga") == "prima riga\nseconda\triga"
+    assert values.note("prima\u2028seconda\u2029terza") == "prima\nseconda\nterza"
     assert values.reason("perché:\n- il mercato") == "perché:\n- il mercato"
     with pytest.raises(ReasonRequiredError):
         values.reason("\u200b")

@@ -41,6 +41,7 @@ async def count(admin: asyncpg.Connection, table: str) -> int:
         ({"name": "Officina\x00Neri"}, InvalidNameError, "name"),  # no column stores a NUL
         ({"name": "Officina\x07Neri"}, InvalidNameError, "name"),
         ({"name": "Officina \u202eirEN"}, InvalidNameError, "name"),  # reads reversed
+        ({"name": "Officina\u2028Neri"}, InvalidNameError, "name"),  # a line break
         ({"name": "\u200b\u2060"}, InvalidNameError, "name"),  # nothing to read
         ({"name": "\u3164"}, InvalidNameError, "name"),  # a Hangul filler
         ({"name": "\u2800\u115f"}, InvalidNameError, "name"),  # braille blank, a filler

@@ -178,8 +178,8 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
         text = request.query_params.get(name)
         if text is not None and not _WHOLE.fullmatch(text):
             raise InvalidQueryError(
-                f"{name} is a whole number, written without a point or an exponent, not"
-                f" {text!r}",
+                f"{name} is a whole number, written without a point, an exponent or a"
+                f" leading zero, not {text!r}",
                 field=name, rule="wrong_type",
             )  # fmt: skip
     for name in taken.not_text:
@@ -208,8 +208,9 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DIGITS = re.compile(r"[0-9]{1,19}")
-_WHOLE = re.compile(r"-?[0-9]+")
-"""A whole number as a query writes it (a range is the parameter's own to check)."""
+_WHOLE = re.compile(r"-?(?:0|[1-9][0-9]*)")
+"""A whole number as a query writes it (a range is the parameter's own to check; msgspec
+reads no leading zero, and said "Expected `int`, got `str`" of 05)."""
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 """A day as a query writes it (RFC 3339's full-date, as the parameter reads it)."""
 

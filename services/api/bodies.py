@@ -13,6 +13,7 @@ body on its own, as msgspec would, and says them all.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -22,7 +23,13 @@ import msgspec
 from litestar import Request
 from litestar.types import Empty
 
-from services.api.problems import BODY, FieldProblem, MalformedJsonError, value_problem
+from services.api.problems import (
+    BODY,
+    FieldProblem,
+    InvalidQueryError,
+    MalformedJsonError,
+    value_problem,
+)
 
 EXACT_JSON = msgspec.json.Decoder(float_hook=Decimal)
 """JSON as written: a number with a point or an exponent is a Decimal of its text."""
@@ -36,7 +43,7 @@ def read_json(body: bytes) -> Any:
             rule="malformed_json",
         )  # fmt: skip
     try:
-        return EXACT_JSON.decode(body or b"null")
+        value = EXACT_JSON.decode(body or b"null")
     except UnicodeDecodeError:
         raise MalformedJsonError(_not_utf_8(body), field=BODY, rule="malformed_json") from None
     except msgspec.DecodeError as error:
@@ -47,6 +54,23 @@ def read_json(body: bytes) -> Any:
                 " surrogate pair, without its other half: no character (RFC 8259, 8.2)"
             )
         raise MalformedJsonError(detail, field=BODY, rule="malformed_json") from None
+    if isinstance(value, dict | list):  # (a number or a text names nothing)
+        json.loads(body, object_pairs_hook=_each_name_once, parse_int=str, parse_float=str)
+    return value
+
+
+def _each_name_once(pairs: list[tuple[str, Any]]) -> None:
+    """422 naming a member an object of the body names twice: {"value": 10, "value": 20}
+    recorded 20, unsaid (RFC 8259 leaves such a body to its reader; I-JSON, RFC 7493 2.3,
+    names each member once)."""
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            raise InvalidQueryError(
+                f"{name} is given twice in one object of the body: give it once",
+                field=name, rule="duplicate_name",
+            )  # fmt: skip
+        seen.add(name)
 
 
 _JSON_SPACE = b" \t\r\n"

@@ -511,6 +511,40 @@ async def test_a_body_missing_or_not_json_says_so(
     assert await log_head(client, world) == head
 
 
+async def test_a_member_given_twice_is_refused_naming_it(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """{"value": "10", "value": "20"} recorded 20 and said nothing: the client's first
+    value was dropped, and another reader of the same body (a proxy, a log) could take 10.
+    A name given twice in one object, the body's or one inside it, is 422 naming it, and
+    nothing is written; the same name in two objects is two members."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    headers = {**world.a.auth("client_member"), "content-type": "application/json"}
+    check_ins = f"{base}/key-results/{world.ids.key_result_id}/check-ins"
+    head = await log_head(client, world)
+    for body, name in (
+        (b'{"value": "10", "on": "2027-02-11", "value": "20"}', "value"),
+        (b'{"value": "10", "note": "a", "on": "2027-02-11", "note": "b"}', "note"),
+    ):
+        problem = assert_problem(await client.post(check_ins, headers=headers, content=body), 422)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(name, "duplicate_name")]
+    admin = {**world.a.auth("client_admin"), "content-type": "application/json"}
+    nested = (
+        b'{"objective_id": "%s", "title": "Doppia", "kind": "increase", "start": 0,'
+        b' "target": 10, "unit": {"kind": "count", "kind": "hours"}}'
+        % str(world.ids.objective_id).encode()
+    )
+    problem = assert_problem(await client.post(f"{base}/key-results", headers=admin,
+                                               content=nested), 422)  # fmt: skip
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("kind", "duplicate_name")]
+    assert await log_head(client, world) == head
+    taken = await client.post(
+        f"{base}/key-results", headers=admin,
+        content=nested.replace(b', "kind": "hours"', b', "label": "pezzi"'),
+    )  # fmt: skip
+    assert taken.status_code == 201, taken.text
+
+
 async def test_a_body_of_white_space_or_with_a_lone_surrogate_says_so(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -435,7 +435,7 @@ async def users(args: argparse.Namespace, settings: Settings) -> int:
     else:
         given = sys.stdin.readline()
     try:
-        chosen = valid_password(given.removesuffix("\n"))
+        chosen = valid_password(given.removesuffix("\n").removesuffix("\r"))  # a line of a file
     except TenancyError as error:
         raise SystemExit(f"okr: {error.message}: nothing changed") from None
     try:

@@ -569,6 +569,12 @@ async def test_an_operator_gives_a_person_who_forgot_their_password_a_new_one(
         assert chosen.returncode == 0, chosen.stderr
         assert given not in chosen.stdout  # not printed back
         assert await authenticate_password(conn_pool, email, given) is not None
+        from_windows = "una riga di un file di Windows"  # its line ends in CR LF
+        crlf = okr(dsn, *reset, stdin=from_windows + "\r\n")
+        assert crlf.returncode == 0, crlf.stderr  # it was refused: a control character
+        assert await authenticate_password(conn_pool, email, from_windows) is not None
+        chosen = okr(dsn, *reset, stdin=given + "\n")  # (the one the checks below expect)
+        assert chosen.returncode == 0, chosen.stderr
 
         short = okr(dsn, *reset, stdin="corta\n")
         assert short.returncode == 1

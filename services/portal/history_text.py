@@ -86,6 +86,10 @@ class Phrases:
             number = None if given is None else _decimal(given)
             if unit is not None and number is not None:
                 params[key] = self.locale.given(number, unit)
+        for key in _OWNER_PARAMS.get(line.template, ()):
+            owner = line.params.get(key)
+            if owner is not None:  # a person, or words as typed: never a number or a day
+                params[key] = self.person(owner)
         for key in _SCORE_PARAMS.get(line.template, ()):
             number = _decimal(line.params.get(key) or "")
             if number is not None:  # "0,70 → 0,82", as the chips show them (it read "0,7")
@@ -94,6 +98,14 @@ class Phrases:
         return render(line.template, params, self.locale.language)
 
 
+_OWNER_PARAMS = {
+    "objective.created": ("owner",),
+    "objective.owner_changed": ("before", "after"),
+    "key_result.owner_changed": ("before", "after"),
+    "kpi.owner_changed": ("before", "after"),
+}
+"""The parameters of a line that name an owner: a person's name, or the owner as typed (an
+owner "007" read "7", and "2026" "2.026", as numbers; the API's text said them as typed)."""
 _SCORE_PARAMS = {"cycle.score_adjusted": ("before", "after")}
 """The parameters of a line that are scores, said as the portal shows scores."""
 

@@ -424,6 +424,38 @@ def test_the_diff_says_names_and_titles_that_look_like_numbers_as_written() -> N
         ])  # fmt: skip
 
 
+def test_a_history_line_says_an_owner_as_typed_or_by_name() -> None:
+    """An owner is a person or words as typed ("007", "Ufficio 2026"): the portal's history
+    said "007" as 7 and "2026" as 2.026 (and a day-shaped one as a day), as if they were
+    values, where the API's text said them as typed. An owner who is a person of the
+    tenant is still said by name, in each language."""
+    from projections.history_lines import HistoryLine
+    from services.portal.history_text import Phrases
+
+    marco = "user:" + str(UUID(int=7))
+
+    def line(template: str, **params: str | None) -> HistoryLine:
+        return HistoryLine(
+            position=1, recorded_at=datetime(2027, 1, 4, 9, tzinfo=UTC),
+            item_kind="key_result", item_id=UUID(int=1), item_title="t", cycle_id=None,
+            valid_on=None, actor=marco, template=template,
+            params={"title": "Fatturato", **params}, changes=[], reason=None, text="",
+        )  # fmt: skip
+
+    changed = line("key_result.owner_changed", before="007", after="2026")
+    made = line("objective.created", owner="2027-01-04")
+    to_marco = line("kpi.owner_changed", before="2026", after=marco)
+    names = {marco: "Marco Neri"}
+    assert Phrases(IT, names).text(changed) == (
+        "responsabile di 'Fatturato' cambiato 007 → 2026 da Marco Neri"
+    )
+    assert Phrases(EN, names).text(changed) == (
+        "owner of 'Fatturato' changed 007 → 2026 by Marco Neri"
+    )
+    assert Phrases(IT, names).text(made).endswith("responsabile 2027-01-04")
+    assert "2026 → Marco Neri" in Phrases(EN, names).text(to_marco)
+
+
 def test_a_history_line_says_its_values_in_their_unit() -> None:
     """ "check-in 118.000" did not say euros, hours or clients: a line about a key result or
     a KPI whose unit the reader has says its values in it, in each language; another

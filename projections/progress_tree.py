@@ -15,6 +15,7 @@ from uuid import UUID
 import msgspec
 
 from domain import progress
+from domain.values import CycleState, Health
 from projections import rollup
 from projections.progress_state import (
     CycleView,
@@ -151,6 +152,11 @@ class KPINode(msgspec.Struct, frozen=True):
     health: str | None
     stale: bool
     key_result_ids: list[UUID]
+    recovery_key_result_ids: list[UUID]
+    """Those of ``key_result_ids`` in an active cycle: the recovery OKR aligned to it."""
+    needs_recovery: bool
+    """Amber or red, and no key result of an active cycle fed by it: unhealthy with no
+    recovery OKR aligned to it yet."""
 
 
 class _Day(msgspec.Struct, frozen=True):
@@ -379,11 +385,14 @@ def kpi_board(
             fed_kr = state.key_results.get(kr_id)
             if fed_kr and is_fed(state, fed_kr) and kr_id not in fed.get(kpi.kpi_id, []):
                 fed.setdefault(kpi.kpi_id, []).append(kr_id)
-    return [
-        _kpi_node(kpi, valid_at, day, fed.get(kpi.kpi_id, []))
-        for kpi in state.kpis.values()
-        if include_archived or not kpi.archived
-    ]
+    active = {c.cycle_id for c in state.cycles.values() if c.state == CycleState.ACTIVE.value}
+    nodes = []
+    for kpi in state.kpis.values():
+        if include_archived or not kpi.archived:
+            feeds = fed.get(kpi.kpi_id, [])
+            now = [k for k in feeds if state.key_results[k].cycle_id in active]
+            nodes.append(_kpi_node(kpi, valid_at, day, feeds, now))
+    return nodes
 
 
 def is_fed(state: ProgressView, kr: KeyResultView) -> bool:
@@ -393,8 +402,12 @@ def is_fed(state: ProgressView, kr: KeyResultView) -> bool:
     return not kr.archived and not (objective is not None and objective.archived)
 
 
-def _kpi_node(kpi: KPIView, valid_at: date | None, day: date, fed: list[UUID]) -> KPINode:
+def _kpi_node(
+    kpi: KPIView, valid_at: date | None, day: date, fed: list[UUID], recovery: list[UUID]
+) -> KPINode:
+    """`fed`: the key results it feeds; `recovery`: those of them in an active cycle."""
     latest = measurement_at(kpi, valid_at)
+    health = kpi_health(kpi, latest)
     return KPINode(
         kpi_id=kpi.kpi_id,
         name=kpi.name,
@@ -410,7 +423,12 @@ def _kpi_node(kpi: KPIView, valid_at: date | None, day: date, fed: list[UUID]) -
         value=None if latest is None else latest.value,
         on=None if latest is None else latest.on,
         recorded_at=None if latest is None else latest.recorded_at,
-        health=kpi_health(kpi, latest),
+        health=health,
         stale=kpi_stale(kpi, latest, day),
         key_result_ids=fed,
+        recovery_key_result_ids=recovery,
+        needs_recovery=health in _UNHEALTHY and not recovery,
     )
+
+
+_UNHEALTHY = (Health.AMBER.value, Health.RED.value)

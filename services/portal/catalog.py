@@ -1439,6 +1439,22 @@ _KPI_PAGE: M = {
         "it": "Non alimenta nessun risultato chiave.",
         "en": "It feeds no key result.",
     },
+    "recovery.none": {
+        "it": "Nessun OKR di recupero: l'indicatore non è verde e non alimenta alcun risultato"
+        " chiave di un ciclo attivo.",
+        "en": "No recovery OKR: the KPI is not green and feeds no key result of an active cycle.",
+    },
+    "recovery.none_short": {"it": "Senza OKR di recupero", "en": "No recovery OKR"},
+    "recovery.add": {
+        "it": "Aggiungi un risultato chiave alimentato dall'indicatore",
+        "en": "Add a key result fed by the KPI",
+    },
+    "recovery.chosen": {
+        "it": "In ogni «Nuovo risultato chiave» è già scelto l'indicatore «{kpi}»: aprilo"
+        " sotto l'obiettivo che deve recuperarlo, o crea prima un «Nuovo obiettivo».",
+        "en": "Each “New key result” has the KPI “{kpi}” chosen already: open it under the"
+        " objective that is to recover it, or make a “New objective” first.",
+    },
     "kpi_page.feed": {"it": "Alimenta un risultato chiave", "en": "Feed a key result"},
     "kpi_page.feed_which": {"it": "Risultato chiave", "en": "Key result"},
     "kpi_page.feed_choose": {"it": "Scegli…", "en": "Choose…"},

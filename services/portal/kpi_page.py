@@ -18,10 +18,11 @@ from projections.progress_state import (
     CycleView,
     KeyResultView,
     KPIView,
+    ObjectiveView,
     ProgressView,
     latest_per_day,
 )
-from projections.progress_tree import is_fed, kpi_board
+from projections.progress_tree import is_fed, key_result_node, kpi_board
 from services.instants import after
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart
 from services.portal.controllers.key_results import people_choices
@@ -42,20 +43,23 @@ KPI retired (by whom, when, why)."""
 
 @dataclass(frozen=True)
 class Fed:
-    """A key result the KPI feeds, and its cycle (closed: it may no longer stop feeding it)."""
+    """A key result the KPI feeds, and its cycle (closed: it may no longer stop feeding it)
+    and objective."""
 
     kr: KeyResultView
     cycle: CycleView
+    objective: ObjectiveView
 
 
 def fed_key_results(state: ProgressView, kpi: KPIView) -> list[Fed]:
     """The key results whose measurements come from this KPI (as the app feeds them: the
     key result names the KPI, and neither it nor its objective is archived), by title."""
     fed = [
-        Fed(kr, state.cycles[kr.cycle_id])
+        Fed(kr, state.cycles[kr.cycle_id], state.objectives[kr.objective_id])
         for kr in state.key_results.values()
         if kr.kpi_id == kpi.kpi_id and is_fed(state, kr) and kr.cycle_id in state.cycles
-    ]
+        and kr.objective_id in state.objectives
+    ]  # fmt: skip
     return sorted(fed, key=lambda f: f.kr.title.casefold())
 
 
@@ -195,11 +199,17 @@ async def kpi_page(
     }
     people = people_choices(names) if may["edit"] else []  # (names: the tenant's people too)
     fed = fed_key_results(state, kpi)
+    statuses = {
+        f.kr.key_result_id: key_result_node(
+            state, f.kr, today=today, cadence_days=tenant.check_in_cadence_days
+        ).status
+        for f in fed
+    }
     open_form = planned if shown(planned, kpi, fed, may) else None
     refused = " ".join(planned.errors.values()) if planned and open_form is None else None
     return portal.pages.render(
         request, "kpi.html", locale=locale, viewer=viewer, tenant=tenant, section="dashboard",
-        status=status, kpi=kpi, node=node, names=names, fed=fed,
+        status=status, kpi=kpi, node=node, names=names, fed=fed, statuses=statuses,
         offered=feedable(state, kpi, locale),
         measurements=sorted(kpi.measurements, key=lambda m: (m.on, m.position), reverse=True),
         corrections=corrections(kpi, lines[CORRECTED]),

@@ -13,7 +13,7 @@ from uuid import UUID
 from domain import values
 from domain.errors import DomainError
 from domain.kpi import MAX_FREQUENCY_DAYS
-from projections.progress_state import ObjectiveView, ProgressView
+from projections.progress_state import KPIView, ObjectiveView, ProgressView
 from services import instants
 from services.app.base import ChangedMeanwhileError
 from services.portal.controllers.key_results import domain_message, measurable, refusal
@@ -44,6 +44,9 @@ class Planning:
     ends_on: date
     kpis: Sequence[tuple[str, str]] = ()
     """The KPIs a new key result may be fed by (id, name), by name; none: the form asks not."""
+    for_kpi: KPIView | None = None
+    """The KPI a new key result is fed by unless told (its page's link to a recovery key
+    result): chosen in each form, the way it measures set the way the KPI is better."""
 
 
 @dataclass

@@ -562,3 +562,67 @@ async def test_a_measurement_or_thresholds_changed_meanwhile_are_not_overwritten
         )
     now = await app.kpis.get(ctx, kpi)
     assert (now.measurements[newest.measurement_id].value, now.green) == (99_000, 110_000)
+
+
+async def test_a_red_kpi_with_no_recovery_okr_says_so_and_offers_one(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A KPI turned red said so on its tile and page, and nothing more: whether a recovery
+    OKR was aligned to it took opening each key result it fed, and making one took finding
+    the new key result form and choosing the KPI in it. Its tile and page now say it has
+    none (in English too); the page's link opens the dashboard with the KPI chosen in each
+    new key result form, the way better set as the KPI's; once one is added, the page lists
+    it with its status, objective and cycle, and neither says it has none."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    cycle = (await app.cycles.create(
+        ctx, name="Trimestre", starts_on=portal.today - timedelta(days=30),
+        ends_on=portal.today + timedelta(days=60),
+    )).item_id  # fmt: skip
+    await app.cycles.activate(ctx, cycle)
+    goal = (await app.objectives.create(
+        ctx, cycle_id=cycle, title="Clienti contenti", owner=ctx.actor
+    )).item_id  # fmt: skip
+    kpi = (await app.kpis.create(
+        ctx, name="Reclami aperti", direction="lower_is_better", green=5, red=10,
+        frequency_days=7, owner=ctx.actor,
+    )).item_id  # fmt: skip
+    await app.kpis.record_measurement(ctx, kpi, value=12, on=portal.today - timedelta(days=1))
+    await projected(portal.system, client.id)
+
+    english = await open_page(locale="en-GB")
+    await sign_in(english, admin)
+    await english.goto(f"/t/{client.id}/kpis/{kpi}")
+    await expect(english.locator(".no-recovery")).to_contain_text(
+        "No recovery OKR: the KPI is not green and feeds no key result of an active cycle."
+    )
+    await expect(english.locator(".recovery-add")).to_have_text("Add a key result fed by the KPI")
+
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}")
+    await expect(page.locator(f"#kpi-{kpi} .no-recovery")).to_have_text("Senza OKR di recupero")
+    await page.locator(f"#kpi-{kpi} h3 a").click()
+    await expect(page.locator(".no-recovery")).to_contain_text(
+        "Nessun OKR di recupero: l'indicatore non è verde e non alimenta alcun risultato"
+        " chiave di un ciclo attivo."
+    )
+    await page.locator(".recovery-add").click()
+    await expect(page.locator(".recovery-kpi")).to_contain_text("«Reclami aperti»")
+    fid = f"#new-kr-{goal}"
+    await expect(page.locator(f"{fid}-kpi")).to_have_value(str(kpi))
+    await expect(page.locator(f"{fid}-kind")).to_have_value("decrease")
+    form = page.locator(f"form[action='/t/{client.id}/plan/objectives/{goal}/key-results']")
+    await page.locator(".plan-key-result", has=form).locator("summary").click()
+    await page.locator(f"{fid}-title").fill("Reclami aperti a 4")
+    await page.locator(f"{fid}-start").fill("12")
+    await page.locator(f"{fid}-target").fill("4")
+    await form.get_by_role("button", name="Aggiungi il risultato chiave").click()
+    await expect(page.locator(".cycle-done")).to_have_text("Risultato chiave aggiunto.")
+    await expect(page.locator(f"#kpi-{kpi} .no-recovery")).to_have_count(0)
+
+    await page.goto(f"/t/{client.id}/kpis/{kpi}")
+    row = page.locator(".fed-kr")
+    await expect(row.locator("a")).to_have_text("Reclami aperti a 4")
+    await expect(row.locator(".chip")).to_have_text("Fuori rotta")  # 12 taken at once: 0 %
+    await expect(row.locator(".fed-where")).to_have_text("Clienti contenti · Trimestre · attivo")
+    await expect(page.locator(".no-recovery")).to_have_count(0)

@@ -35,7 +35,14 @@ from services.portal.planning import (
 )
 from services.portal.portal import Portal
 from services.portal.scores import score_changes
-from services.portal.views import by_date, choose_cycle, kpi_tiles, optional_id, status_counts
+from services.portal.views import (
+    by_date,
+    choose_cycle,
+    kpi_of,
+    kpi_tiles,
+    optional_id,
+    status_counts,
+)
 from services.projector.waiting import wait_for_position
 from services.read import progress_state
 from services.read.people import Names
@@ -60,9 +67,14 @@ class DashboardController(Controller):
         tenant: TenantDep,
         cycle: FromQuery[str | None] = None,
         done: FromQuery[str | None] = None,
+        kpi: FromQuery[str | None] = None,
     ) -> Response[Any]:
+        """`kpi`: a KPI its new key result forms offer first (its page's link to a recovery
+        key result)."""
         said = locale.t(DONE[done]) if done in DONE else None
-        return await dashboard_page(request, portal, locale, viewer, tenant, cycle, said=said)
+        return await dashboard_page(
+            request, portal, locale, viewer, tenant, cycle, said=said, for_kpi=kpi
+        )
 
     @post("/cycles/{cycle_id:str}/{action:str}", name="portal:cycle-action")
     async def act(
@@ -134,9 +146,12 @@ async def dashboard_page(
     refused: str | None = None,
     planned: Planned | None = None,
     status: int = 200,
+    for_kpi: str | None = None,
 ) -> Response[Any]:
     """The dashboard of today, on the cycle asked for; `said`: what was just done,
-    `refused`: why it was not, `planned`: a planning form that failed (open again)."""
+    `refused`: why it was not, `planned`: a planning form that failed (open again);
+    `for_kpi`: the id of a live KPI the new key result forms feed from unless told (else
+    none: a wrong one is left unsaid, as a wrong cycle is)."""
     state = await progress_state(portal.system.pool, tenant.id)
     if planned is not None and not planned.shown_in(state):  # closed meanwhile: said here
         refused, planned = " ".join(planned.errors.values()), None
@@ -162,17 +177,23 @@ async def dashboard_page(
         as_of=None, status=status, cycle_said=said, cycle_refused=refused, rescored=rescored,
         can_activate=viewer.can(tenant.id, Permission.EDIT_OKRS),
         can_close=viewer.can(tenant.id, Permission.CLOSE_CYCLES),
-        plan=_planning(state, names, today, tenant) if viewer.can(tenant.id, Permission.EDIT_OKRS)
-        else None, planned=planned, can_measure=viewer.can(tenant.id, Permission.CHECK_IN),
+        plan=_planning(state, names, today, tenant, for_kpi)
+        if viewer.can(tenant.id, Permission.EDIT_OKRS) else None,
+        planned=planned, can_measure=viewer.can(tenant.id, Permission.CHECK_IN),
     )  # fmt: skip
 
 
-def _planning(state: ProgressView, names: Names, today: date, tenant: Tenant) -> Planning:
-    """What the planning forms offer (a first cycle: a quarter of the tenant's fiscal year)."""
+def _planning(
+    state: ProgressView, names: Names, today: date, tenant: Tenant, for_kpi: str | None
+) -> Planning:
+    """What the planning forms offer (a first cycle: a quarter of the tenant's fiscal year;
+    new key results fed by the KPI `for_kpi` names, if live)."""
     ends = (c.ends_on for c in state.cycles.values())
     starts_on, ends_on = next_cycle_days(ends, today, tenant.fiscal_year_start_month)
     parents = parents_by_cycle(state)
+    feeding = kpi_of(state, optional_id(for_kpi))
     return Planning(
         people=people_choices(names), parents=parents, aligns=alignments(state, parents),
         starts_on=starts_on, ends_on=ends_on, kpis=feeding_kpis(state),
+        for_kpi=None if feeding is None or feeding.archived else feeding,
     )  # fmt: skip

@@ -22,7 +22,13 @@ from domain.values import CycleState, Health, Status
 from projections import rollup
 from projections.codec import table_of
 from projections.progress_state import KeyResultView, ProgressView, kpi_due_after, kpi_health
-from projections.progress_tree import DEFAULT_CADENCE_DAYS, key_result_node
+from projections.progress_tree import (
+    DEFAULT_CADENCE_DAYS,
+    fed_by_kpi,
+    key_result_node,
+    needs_recovery,
+    recovering,
+)
 from projections.rollup import KeyResultDays, stale_on, status_on
 
 
@@ -45,6 +51,8 @@ class PortfolioFacts(msgspec.Struct, frozen=True):
     next_cycle: str | None = None
     """The name of the cycle in planning that starts first, and its first day."""
     next_cycle_starts_on: date | None = None
+    kpis_unrecovered: int = 0
+    """Live KPIs amber or red with no recovery OKR (progress_tree.needs_recovery)."""
 
 
 class PortfolioRow(msgspec.Struct, frozen=True):
@@ -79,6 +87,9 @@ class PortfolioRow(msgspec.Struct, frozen=True):
     kpis_late: int = 0
     """Live KPIs measured, but not within their frequency since (of any colour: a green
     one too); kpis_stale counts those and the ones never measured a frequency after made."""
+    kpis_unrecovered: int = 0
+    """Live KPIs amber or red that feed no key result of an active cycle: unhealthy, with no
+    recovery OKR aligned to them."""
 
 
 def _live(state: ProgressView, kr: KeyResultView) -> bool:
@@ -112,7 +123,13 @@ def portfolio_facts(state: ProgressView, overall: Overall | None = None) -> Port
     active = _active_cycles(state)
     live = {c.int for c in active}
     krs = [k for k in state.key_results.values() if k.cycle_id.int in live and _live(state, k)]
-    health = Counter(kpi_health(k, k.latest) for k in state.kpis.values() if not k.archived)
+    live_kpis = [k for k in state.kpis.values() if not k.archived]
+    health = Counter(kpi_health(k, k.latest) for k in live_kpis)
+    fed = fed_by_kpi(state)
+    unrecovered = sum(
+        needs_recovery(kpi_health(k, k.latest), recovering(state, fed.get(k.kpi_id, [])))
+        for k in live_kpis
+    )
     check_ins = sum(len(k.check_ins) for k in krs)
     cycles = state.cycles.values()
     closed = [c for c in cycles if c.is_closed]
@@ -125,7 +142,7 @@ def portfolio_facts(state: ProgressView, overall: Overall | None = None) -> Port
         progress=(overall or _overall)(state, active) if check_ins else None,
         key_results=len(krs),
         check_ins=check_ins,
-        kpis=sum(1 for k in state.kpis.values() if not k.archived),
+        kpis=len(live_kpis),
         kpis_red=health[Health.RED.value],
         kpis_amber=health[Health.AMBER.value],
         last_activity=state.last_activity,
@@ -134,6 +151,7 @@ def portfolio_facts(state: ProgressView, overall: Overall | None = None) -> Port
         last_closed_score=None if last is None else rollup.cycle_score(state, last),
         next_cycle=None if upcoming is None else upcoming.name,
         next_cycle_starts_on=None if upcoming is None else upcoming.starts_on,
+        kpis_unrecovered=unrecovered,
     )
 
 
@@ -209,6 +227,7 @@ def _summary(
         last_closed_score=facts.last_closed_score,
         next_cycle=facts.next_cycle,
         next_cycle_starts_on=facts.next_cycle_starts_on,
+        kpis_unrecovered=facts.kpis_unrecovered,
     )
 
 

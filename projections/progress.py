@@ -718,7 +718,7 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 13  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
+    version = 14  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
     # portfolio's progress is none while nothing of its active cycles is measured; 7: a done
     # milestone is never overdue (quiet_since), and rm_portfolio says the last closed and the
     # next planned cycle; 8: a guardrail's tally counts days, a day checked in again once,
@@ -728,7 +728,8 @@ class ProgressProjection:
     # off track, where 0.95 or 0.75 of a rounded expected progress came out past it); 11:
     # rm_portfolio leaves an archived objective's key results (and check-ins) out; 12: an
     # objective's, a cycle's and a portfolio's progress are rounded once (last digits move);
-    # 13: a key result of a cycle still in planning is never overdue (quiet_since none)
+    # 13: a key result of a cycle still in planning is never overdue (quiet_since none); 14:
+    # rm_portfolio counts the amber and red KPIs with no recovery OKR
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

@@ -376,6 +376,17 @@ def kpi_board(
 ) -> list[KPINode]:
     """Every KPI with its value, health and staleness on ``today`` (or ``valid_at``)."""
     day = today if valid_at is None else valid_at
+    fed = fed_by_kpi(state)
+    nodes = []
+    for kpi in state.kpis.values():
+        if include_archived or not kpi.archived:
+            feeds = fed.get(kpi.kpi_id, [])
+            nodes.append(_kpi_node(kpi, valid_at, day, feeds, recovering(state, feeds)))
+    return nodes
+
+
+def fed_by_kpi(state: ProgressView) -> dict[UUID, list[UUID]]:
+    """By KPI, the key results it feeds (see is_fed)."""
     fed: dict[UUID, list[UUID]] = {}
     for kr in state.key_results.values():
         if kr.kpi_id is not None and is_fed(state, kr):
@@ -385,14 +396,24 @@ def kpi_board(
             fed_kr = state.key_results.get(kr_id)
             if fed_kr and is_fed(state, fed_kr) and kr_id not in fed.get(kpi.kpi_id, []):
                 fed.setdefault(kpi.kpi_id, []).append(kr_id)
-    active = {c.cycle_id for c in state.cycles.values() if c.state == CycleState.ACTIVE.value}
-    nodes = []
-    for kpi in state.kpis.values():
-        if include_archived or not kpi.archived:
-            feeds = fed.get(kpi.kpi_id, [])
-            now = [k for k in feeds if state.key_results[k].cycle_id in active]
-            nodes.append(_kpi_node(kpi, valid_at, day, feeds, now))
-    return nodes
+    return fed
+
+
+def recovering(state: ProgressView, fed: list[UUID]) -> list[UUID]:
+    """Those of the key results a KPI feeds (`fed`) of an active cycle: the recovery OKR
+    aligned to it."""
+    active = CycleState.ACTIVE.value
+    return [k for k in fed if _cycle_state(state, state.key_results[k].cycle_id) == active]
+
+
+def needs_recovery(health: str | None, recovery: list[UUID]) -> bool:
+    """Amber or red, with no recovery key result (see recovering)."""
+    return health in _UNHEALTHY and not recovery
+
+
+def _cycle_state(state: ProgressView, cycle_id: UUID) -> str | None:
+    cycle = state.cycles.get(cycle_id)
+    return None if cycle is None else cycle.state
 
 
 def is_fed(state: ProgressView, kr: KeyResultView) -> bool:
@@ -427,7 +448,7 @@ def _kpi_node(
         stale=kpi_stale(kpi, latest, day),
         key_result_ids=fed,
         recovery_key_result_ids=recovery,
-        needs_recovery=health in _UNHEALTHY and not recovery,
+        needs_recovery=needs_recovery(health, recovery),
     )
 
 

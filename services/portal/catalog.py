@@ -720,6 +720,10 @@ _PORTFOLIO: M = {
     "portfolio.no_activity": {"it": "nessuna", "en": "none"},
     "portfolio.unmeasured": {"it": "{n} senza misure", "en": "{n} not measured"},
     "portfolio.overdue": {"it": "{n} con la misura in ritardo", "en": "{n} overdue"},
+    "portfolio.unrecovered": {
+        "it": "{n} senza OKR di recupero",
+        "en": "{n} with no recovery OKR",
+    },
     "portfolio.empty": {
         "it": "Nessuna azienda cliente da mostrare.",
         "en": "No client companies to show.",

@@ -79,6 +79,39 @@ async def test_a_kpi_measured_too_long_ago_is_counted_overdue(
     await expect(page.locator(".tile", has_text="Margine")).to_contain_text("Mai misurato")
 
 
+async def test_a_red_kpi_with_no_recovery_okr_is_counted_until_one_is_aligned(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The row said how many KPIs were not green, never whether anyone was recovering
+    them: a red KPI with nothing aligned to it read as one with a recovery OKR under way.
+    It says how many have none, and no longer once a key result of an active cycle is fed
+    by it."""
+    client, _, app, ctx = await a_company_of_its_own(portal.system)
+    today = datetime.now(UTC).date()
+    kpi = (await app.kpis.create(
+        ctx, name="Reclami aperti", direction="lower_is_better", green=5, red=10,
+        frequency_days=7, owner="Anna",
+    )).item_id  # fmt: skip
+    await app.kpis.record_measurement(ctx, kpi, value=12, on=today)
+    page, row = await _its_row(open_page, portal, client)
+    await expect(row.locator(".kpi-notes")).to_have_text("(1 senza OKR di recupero)")
+
+    cycle = (await app.cycles.create(
+        ctx, name="Trimestre", starts_on=today - timedelta(days=10),
+        ends_on=today + timedelta(days=80),
+    )).item_id  # fmt: skip
+    await app.cycles.activate(ctx, cycle)
+    goal = await app.objectives.create(ctx, cycle_id=cycle, title="Clienti", owner=ctx.actor)
+    await app.key_results.create(
+        ctx, objective_id=goal.item_id, title="Reclami a 4", kind="decrease", owner=ctx.actor,
+        start=12, target=4, kpi_id=kpi,
+    )  # fmt: skip
+    await projected(portal.system, client.id)
+    await page.reload()
+    await expect(row.locator(".chip")).to_have_text("1 / 1")  # still red: being recovered
+    await expect(row.locator(".kpi-notes")).to_have_count(0)
+
+
 async def test_the_counts_beside_the_statuses_agree_in_number(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -180,3 +180,33 @@ def test_an_archived_objective_s_key_results_are_not_counted() -> None:
     assert (row.on_track, row.off_track) == (1, 0)
     assert portfolio_row(state, date(2027, 2, 23)).stale_key_results == 1
     assert row.progress == D("0.5")
+
+
+def test_the_row_counts_the_unhealthy_kpis_with_no_recovery_okr() -> None:
+    """A consultancy scanning its clients saw how many KPIs were not green, not whether
+    anyone was working on them. The row counts those amber or red that feed no key result
+    of an active cycle: a red one fed by one is being recovered, one fed by a key result of
+    a cycle still in planning is not yet, a green one needs none; stored as the facts are."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle)
+    later = Cycle.create(name="Q2 2027", starts_on=date(2027, 4, 1), ends_on=date(2027, 6, 30))
+    log.save(later)
+    planned = objective(log, later, "Più avanti")
+    for name, value, where in (
+        ("Rosso seguito", 70, (cycle, goal)), ("Rosso pianificato", 70, (later, planned)),
+        ("Giallo", 85, None), ("Verde", 95, None),
+    ):  # fmt: skip
+        meter = kpi(log, name)
+        meter.record_measurement(value=D(value), on=MID_FEB, author="monitor")
+        log.save(meter)
+        if where is not None:
+            key_result(log, *where, f"Recupero di {name}", "increase", start=0, target=100,
+                       kpi=meter)  # fmt: skip
+    state = fold_all(log.records)
+
+    row = portfolio_row(state, MID_FEB)
+    (facts,) = progress_projection.rows(state)["rm_portfolio"]
+
+    assert (row.kpis_red, row.kpis_amber) == (2, 1)
+    assert row.kpis_unrecovered == PortfolioFacts(*facts).kpis_unrecovered == 2

@@ -308,9 +308,16 @@ class KPI(Aggregate):
     def change_thresholds(
         self, *, green: Decimal | int | str, red: Decimal | int | str, reason: str, author: str
     ) -> None:
-        """Move the green/red thresholds, with a reason."""
+        """Move the green/red thresholds, with a reason (to where they stand: refused, as a
+        direction or a measurement left as it is)."""
         self._check_active()
         good, bad = _thresholds(self.direction, green, red)
+        if (good, bad) == (self._green, self._red):
+            raise InvalidValueError(
+                f"the thresholds are green {good} and red {bad} already: a move changes one",
+                field="green",
+                rule="unchanged",
+            )
         self.trigger_event(
             self.ThresholdsChanged,
             green=good,

@@ -1011,6 +1011,10 @@ _PLANNING: M = {
     },
     "plan.kpi.submit": {"it": "Aggiungi l'indicatore", "en": "Add the KPI"},
     "plan.kpi.done": {"it": "Indicatore aggiunto.", "en": "KPI added."},
+    "error.green.unchanged": {
+        "it": "Le soglie sono già queste: spostane almeno una.",
+        "en": "The thresholds are these already: move at least one.",
+    },
     "error.red.threshold_order": {
         "it": "La soglia rossa sta dalla parte peggiore della verde: sotto se più alto è"
         " meglio, sopra se più basso è meglio.",

@@ -1075,3 +1075,26 @@ async def test_two_cycles_renamed_at_once_to_one_name_through_the_api_rename_one
             ("name", "duplicate_name")
         ]
     assert await head(system, world) == before + 1
+
+
+async def test_thresholds_put_where_they_stand_are_refused_and_write_nothing(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """PUT …/thresholds with the green and red a KPI has answered 200 and wrote a move, its
+    reason with it, that the trail and the history said as a decision ("20 → 20"): it is
+    422 naming green (rule unchanged, as a direction already held), and nothing is written."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    made = await client.post(
+        f"{base}/kpis", headers=auth,
+        json={"name": "Tempo di consegna", "direction": "lower_is_better", "green": "2",
+              "red": "5"},
+    )  # fmt: skip
+    kpi = made.headers["location"]
+    head = (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"]
+    same = {"green": "2.0", "red": "5", "reason": "confermate"}
+    refused = await client.put(f"{kpi}/thresholds", headers=auth, json=same)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [("green", "unchanged")]
+    assert (await client.get(f"{base}/audit/verify", headers=auth)).json()["head_position"] == head

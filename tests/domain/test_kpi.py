@@ -60,6 +60,21 @@ def test_threshold_change_needs_a_reason_and_the_right_order() -> None:
     assert (kpi.green, kpi.red) == (D(18), D(22))
 
 
+def test_thresholds_moved_to_where_they_stand_are_refused() -> None:
+    """Thresholds "moved" to the values they have (20.0 for 20 too) were recorded, with
+    their reason: the KPI's history said "green 20 → 20, red 24 → 24" as a decision taken.
+    It is refused naming green, as a direction or a measurement left as it is, and nothing
+    is recorded."""
+    kpi = a_kpi(green=D(20), red=D(24))
+    version = settled(kpi)
+    with pytest.raises(InvalidValueError) as refused:
+        kpi.change_thresholds(green=D("20.0"), red=D(24), reason="same", author=AUTHOR)
+    assert (refused.value.field, refused.value.rule) == ("green", "unchanged")
+    assert_nothing_recorded(kpi, version)
+    kpi.change_thresholds(green=D(20), red=D(25), reason="red a bit later", author=AUTHOR)
+    assert (kpi.green, kpi.red) == (D(20), D(25))
+
+
 def test_a_kpi_made_the_wrong_way_round_is_turned_with_thresholds_and_a_reason() -> None:
     """A satisfaction score made "lower is better" by mistake showed every good month red,
     and could only be retired and made again, its measurements and links lost. Its

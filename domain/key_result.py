@@ -383,7 +383,7 @@ class KeyResult(Aggregate):
         """Report a value for business date ``on``; returns the check-in id.
 
         ``on`` must fall between the cycle start and 31 days after its end, and not after
-        ``latest_on`` when given (the caller's today: see services.app.base.latest_day).
+        ``latest_on`` when given (the caller's today: see services.app.base.Commands.today).
         ``objective``, its objective when given: archived, it takes no more check-ins.
         """
         self._check_editable(cycle)

@@ -25,7 +25,7 @@ from services.settings import PROJECT_ROOT, Settings
 SUITE_NOW = datetime(2027, 12, 31, 12, tzinfo=UTC)
 """The commands' clock in this process: the suite's plans are dated in 2027 (its fixed
 "today" is 2027-02-15), and a value may not be of a day still to come (see
-services.app.base.latest_day). Processes the suite starts keep the real clock."""
+services.app.base.Commands.today). Processes the suite starts keep the real clock."""
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -53,19 +53,13 @@ class Context:
 
 
 def now() -> datetime:
-    """The commands' clock: what "today" is for a value's date (see latest_day)."""
+    """The commands' clock: what "today" is for a value's date (see Commands.today)."""
     return datetime.now(UTC)
 
 
 AHEAD_OF_UTC = timedelta(hours=14)
 """How far the time zone furthest ahead is (UTC+14, Kiribati's Line Islands): where each
 day begins first."""
-
-
-def latest_day(ctx: Context) -> date:
-    """The last business date a value may be of when this command runs (the imported instant,
-    for an import): see day_begun."""
-    return day_begun(ctx.imported_at or now())
 
 
 async def tenant_zone(pool: asyncpg.Pool, tenant_id: UUID) -> ZoneInfo:
@@ -139,7 +133,8 @@ class Commands:
 
     async def today(self, ctx: Context) -> date:
         """The tenant's day as this command runs (the imported instant's, for an import):
-        the day a value given without one is of."""
+        the day a value given without one is of, and the last a value may be of (a later
+        one is still to come where its days begin, whatever day has begun elsewhere)."""
         zone = await tenant_zone(self.repository.store.pool, ctx.tenant_id)
         return (ctx.imported_at or now()).astimezone(zone).date()
 

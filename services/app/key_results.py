@@ -14,7 +14,7 @@ from domain.key_result import KeyResult
 from domain.kpi import KPI
 from domain.objective import Objective
 from domain.values import Unit
-from services.app.base import Commands, Context, Written, latest_day
+from services.app.base import Commands, Context, Written
 from services.app.kpis import feed_measured
 from services.store.repository import AggregateNotFoundError, Repository
 
@@ -192,7 +192,8 @@ class KeyResultCommands(Commands):
         written over: then a writer that got there first makes it VersionMismatchError,
         checked at each attempt."""
         check_in_id = check_in_id or uuid4()
-        day = on if on is not None else await self.today(ctx)
+        today = await self.today(ctx)  # (a value of a later day: refused)
+        day = on if on is not None else today
 
         async def attempt() -> Written:
             kr, cycle, objective = await self.get_in_cycle(ctx, key_result_id)
@@ -200,7 +201,7 @@ class KeyResultCommands(Commands):
             new_id = kr.record_check_in(
                 cycle=cycle, value=value, on=day,
                 author=ctx.actor, confidence=confidence, note=note, source=source,
-                check_in_id=check_in_id, latest_on=latest_day(ctx),
+                check_in_id=check_in_id, latest_on=today,
                 objective=objective,
             )  # fmt: skip
             positions = await self.save(ctx, kr)

@@ -19,7 +19,7 @@ from domain.key_result import KeyResult, takes_values_of
 from domain.kpi import KPI
 from domain.objective import Objective
 from domain.values import KRKind, Unit
-from services.app.base import Commands, Context, Written, latest_day
+from services.app.base import Commands, Context, Written
 from services.store.repository import AggregateNotFoundError
 
 Number = Decimal | int | str
@@ -163,14 +163,15 @@ class KpiCommands(Commands):
         linked key results (`if_match`: the KPI's version it must be written over, checked
         at each attempt)."""
         measurement_id = measurement_id or uuid4()
-        day = on if on is not None else await self.today(ctx)
+        today = await self.today(ctx)  # (a value of a later day: refused)
+        day = on if on is not None else today
 
         async def attempt() -> Written:
             kpi = await self.get(ctx, kpi_id)
             self.check_version(kpi, if_match)
             kpi.record_measurement(
                 value=value, on=day, author=ctx.actor, source=source, note=note,
-                measurement_id=measurement_id, latest_on=latest_day(ctx),
+                measurement_id=measurement_id, latest_on=today,
             )  # fmt: skip
             fed = []
             for kr, cycle in await self._feedable(ctx, kpi, day):

@@ -34,7 +34,7 @@ environment says (the store bench gives the library the same)."""
 BENCH_DATABASE_PREFIX = "okr_bench_"
 TODAY = datetime.now(UTC).date()
 """The day the benches ask progress for. Their plans lie around the calendar's today: a
-value cannot be of a day still to come (services.app.base.latest_day)."""
+value cannot be of a day still to come (services.app.base.Commands.today)."""
 CYCLE_START, CYCLE_END = TODAY - timedelta(days=45), TODAY + timedelta(days=45)
 CHECK_IN_DAY = TODAY - timedelta(days=14)
 CYCLE_NAME = "Bench quarter"

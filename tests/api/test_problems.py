@@ -442,9 +442,10 @@ async def test_every_api_route_refuses_what_it_does_not_take_but_min_position_on
 async def test_a_value_of_a_day_still_to_come_is_refused(
     client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On 10 February 2027 (UTC): a check-in or a measurement of the 12th is refused, 422
-    naming "on", and nothing is written (recorded, it would be the current value and could
-    count its key result done); one of the 11th is taken, as somewhere it is the 11th."""
+    """On 10 February 2027 (13:00 in Rome, the tenant's zone): a check-in or a measurement
+    of the 12th is refused, 422 naming "on", and nothing is written (recorded, it would be
+    the current value and could count its key result done); one of the 11th too, though
+    somewhere (UTC+14) it is the 11th, until the 11th begins in Rome."""
     monkeypatch.setattr(app_base, "now", lambda: datetime(2027, 2, 10, 12, tzinfo=UTC))
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
@@ -461,16 +462,16 @@ async def test_a_value_of_a_day_still_to_come_is_refused(
     after = await log_head(client, world)
     assert after == head
     kr, _ = await fresh_key_result(client, world)  # of its own: the world's keep their values
-    taken = await client.post(
-        f"{base}/key-results/{kr}/check-ins", headers=auth, json={"value": 80, "on": "2027-02-11"}
-    )
-    assert taken.status_code == 201, taken.text
-    # At 09:00 UTC no time zone has reached the 11th yet (UTC+14 is at 23:00 of the 10th).
-    monkeypatch.setattr(app_base, "now", lambda: datetime(2027, 2, 10, 9, tzinfo=UTC))
     early = await client.post(
         f"{base}/key-results/{kr}/check-ins", headers=auth, json={"value": 81, "on": "2027-02-11"}
     )
     assert [e["rule"] for e in assert_problem(early, 422)["errors"]] == ["in_the_future"]
+    # At 23:00 UTC of the 10th the 11th has begun in Rome (CET, UTC+1).
+    monkeypatch.setattr(app_base, "now", lambda: datetime(2027, 2, 10, 23, tzinfo=UTC))
+    taken = await client.post(
+        f"{base}/key-results/{kr}/check-ins", headers=auth, json={"value": 80, "on": "2027-02-11"}
+    )
+    assert taken.status_code == 201, taken.text
 
 
 @pytest.mark.parametrize(

@@ -151,6 +151,38 @@ async def test_a_value_given_without_a_date_is_of_the_tenant_s_day(
     }
 
 
+async def test_a_value_of_a_day_still_to_come_for_the_tenant_is_refused(
+    client: httpx.AsyncClient, world: World, system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 23:30 of 14 February in UTC a measurement and a check-in dated the 15th were
+    taken from the tenant in UTC too (the 15th had begun somewhere, in UTC+14): its KPI's
+    value became tomorrow's, its health and chart with it. The 15th is taken from the
+    tenant in Rome, where it has begun, and refused to its twin in UTC, 422 naming on,
+    nothing written."""
+    ids = SharedIds()
+    tenants = await twins(system, world, ids)
+    monkeypatch.setattr(app_base, "now", lambda: HALF_PAST_MIDNIGHT_IN_ROME)
+    said, dated = {}, {"value": 20, "on": "2027-02-15"}
+    for zone, (tenant, side) in tenants.items():
+        base, auth = f"/api/v1/tenants/{tenant.id}", side.auth("consultancy_admin")
+        head = await system.store.head(tenant.id)
+        answers = [
+            await client.post(f"{base}/{path}", headers=auth, json=dated)
+            for path in (f"kpis/{ids.kpi_id}/measurements",
+                         f"key-results/{ids.key_result_id}/check-ins")
+        ]  # fmt: skip
+        said[zone] = [
+            (a.status_code, [(e["field"], e["rule"]) for e in a.json().get("errors", [])])
+            for a in answers
+        ]
+        if zone == "UTC":
+            assert await system.store.head(tenant.id) == head
+    assert said == {
+        "Europe/Rome": [(201, []), (201, [])],
+        "UTC": [(422, [("on", "in_the_future")])] * 2,
+    }
+
+
 async def test_pace_and_staleness_are_of_the_tenant_s_day(
     client: httpx.AsyncClient, world: World, system: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import Page, expect
 
 from domain.values import Unit, UnitKind
 from services import demo_data as d
-from services.app.base import day_begun
 from services.portal.i18n import Locale
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import a_colleague, a_company_of_its_own, one_key_result, projected
@@ -43,8 +43,9 @@ async def test_a_client_member_checks_in_and_sees_the_bar_and_the_chart_move(
     last_y = await points.last.get_attribute("cy")
     await shot(page, "key-result")
 
-    # not after the day begun somewhere (UTC+14): the server's clock, not the suite's
-    begun = {day_begun(datetime.now(UTC) + timedelta(seconds=s)).isoformat() for s in (-60, 0)}
+    # not after the company's day (in Rome): the server's clock, not the suite's
+    rome = ZoneInfo(d.TENANT_TIME_ZONE)
+    begun = {(datetime.now(rome) + timedelta(seconds=s)).date().isoformat() for s in (-60, 0)}
     assert (await page.locator("#ci-on").get_attribute("max")) in begun
     await page.get_by_label("Valore", exact=True).fill("abc")
     await page.get_by_label(CONFIDENCE).fill("12")

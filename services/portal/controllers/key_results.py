@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -23,7 +23,7 @@ from projections.history import HistoryLine
 from projections.progress_state import CycleView, KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
 from services.app import Context
-from services.app.base import Written, day_begun
+from services.app.base import Written
 from services.instants import after, day, end_of
 from services.portal.dependencies import (
     FormDep,
@@ -672,7 +672,7 @@ class KeyResultController(Controller):
                 (correction, can_correct), (revision, can_revise), (editing, can_edit),
                 (archiving, can_edit), (typed, can_check_in),
             ),
-            latest_on=day_begun(datetime.now(UTC)),  # what the command takes (latest_day)
+            latest_on=portal.today(tenant),  # what the command takes (Commands.today)
         )  # fmt: skip
 
 

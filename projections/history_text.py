@@ -171,10 +171,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "it": "risultato chiave '{title}' archiviato da {actor}: '{reason}'",
     },
     "kpi.created": {
-        "en": "KPI '{title}' defined by {actor}: green {green}, red {red},"
-        " every {frequency_days} days",
-        "it": "indicatore '{title}' definito da {actor}: verde {green}, rosso {red},"
-        " ogni {frequency_days} giorni",
+        "en": "KPI '{title}' defined by {actor}: green {green}, red {red}, {every}",
+        "it": "indicatore '{title}' definito da {actor}: verde {green}, rosso {red}, {every}",
     },
     "kpi.measured": {
         "en": "KPI '{title}': {after} measured for {on} by {actor}",
@@ -215,8 +213,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "it": "responsabile dell'indicatore '{title}' cambiato {before} → {after} da {actor}",
     },
     "kpi.frequency_changed": {
-        "en": "KPI '{title}' to be measured every {after} days (was {before}), by {actor}",
-        "it": "indicatore '{title}' da misurare ogni {after} giorni (erano {before}), da {actor}",
+        "en": "KPI '{title}' to be measured {every} (was {before}), by {actor}",
+        "it": "indicatore '{title}' da misurare {every} (erano {before}), da {actor}",
     },
     "kpi.archived": {
         "en": "KPI '{title}' archived by {actor}: '{reason}'",
@@ -459,6 +457,13 @@ DIRECTION_TEXTS = {
     "lower_is_better": {"en": "lower is better", "it": "più basso è meglio"},
 }
 """A KPI's direction, as its line says it ({before} and {after})."""
+EVERY = {"kpi.created": "frequency_days", "kpi.frequency_changed": "after"}
+"""The lines that say how often a KPI is measured ({every}), and of which parameter."""
+EVERY_TEXTS = {
+    "one": {"en": "every day", "it": "ogni giorno"},
+    "many": {"en": "every {n} days", "it": "ogni {n} giorni"},
+}
+"""How often a KPI is measured: every day, not "every 1 days"."""
 
 MILESTONE_TEMPLATES = frozenset(
     {"key_result.milestone_checked_in", "key_result.milestone_checked_in_confidence"}
@@ -565,6 +570,9 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         for side in ("before", "after"):
             if values[side] in texts:
                 values[side] = _in(texts[values[side]], language)
+    if template in EVERY:
+        n = values[EVERY[template]]
+        values["every"] = _in(EVERY_TEXTS["one" if n == "1" else "many"], language).format(n=n)
     if template == "objective.created" and params.get("parent"):
         pattern += _in(PARENT_TEXTS, language)
     if template in NOTE_ENDED_TEMPLATES and params.get("note"):

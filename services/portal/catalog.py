@@ -1420,6 +1420,7 @@ _KPI_PAGE: M = {
     "kpi_page.heading": {"it": "Indicatore (KPI)", "en": "KPI"},
     "kpi_page.every": {"it": "Si misura", "en": "Measured"},
     "kpi_page.days": {"it": "ogni {n} giorni", "en": "every {n} days"},
+    "kpi_page.days_one": {"it": "ogni giorno", "en": "every day"},
     "kpi_page.edit": {
         "it": "Nome, responsabile, frequenza",
         "en": "Name, owner, frequency",

@@ -626,3 +626,21 @@ async def test_a_red_kpi_with_no_recovery_okr_says_so_and_offers_one(
     await expect(row.locator(".chip")).to_have_text("Fuori rotta")  # 12 taken at once: 0 %
     await expect(row.locator(".fed-where")).to_have_text("Clienti contenti · Trimestre · attivo")
     await expect(page.locator(".no-recovery")).to_have_count(0)
+
+
+async def test_a_daily_kpi_is_measured_every_day_in_both_languages(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A KPI measured daily read "ogni 1 giorni" on its page ("every 1 days" in English):
+    it says ogni giorno, every day."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    kpi = (await app.kpis.create(
+        ctx, name="Ordini evasi", direction="higher_is_better", green=50, red=30,
+        frequency_days=1, owner=ctx.actor,
+    )).item_id  # fmt: skip
+    await projected(portal.system, client.id)
+    for locale, said in (("it-IT", "ogni giorno"), ("en-GB", "every day")):
+        page = await open_page(locale=locale)
+        await sign_in(page, admin)
+        await page.goto(f"/t/{client.id}/kpis/{kpi}")
+        await expect(page.locator(".kpi-every")).to_have_text(said)

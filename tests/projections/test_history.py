@@ -788,3 +788,23 @@ def test_italian_says_ad_before_a_name_beginning_with_a() -> None:
     removed = render("access.member_removed", {"member": "andrea", "before": "client_viewer",
                                                "actor": "Giulia"}, "it")  # fmt: skip
     assert "accesso tolto ad andrea da Giulia" in removed
+
+
+def test_a_daily_kpi_is_said_to_be_measured_every_day() -> None:
+    """A KPI measured daily read "every 1 days" / "ogni 1 giorni" in its history, made and
+    turned daily alike: it says every day / ogni giorno, and any other frequency as before."""
+    log = Log()
+    meter = kpi(log, "Ordini evasi", frequency_days=1)
+    meter.change_frequency(frequency_days=7, author="alice")
+    meter.change_frequency(frequency_days=1, author="alice")
+    log.save(meter, actor="alice")
+
+    made, weekly, daily = _lines(log)[-3:]
+
+    assert made.text.endswith("green 90, red 80, every day")
+    assert render(made.template, made.params, "it").endswith("verde 90, rosso 80, ogni giorno")
+    assert weekly.text == "KPI 'Ordini evasi' to be measured every 7 days (was 1), by alice"
+    assert daily.text == "KPI 'Ordini evasi' to be measured every day (was 7), by alice"
+    assert render(daily.template, daily.params, "it") == (
+        "indicatore 'Ordini evasi' da misurare ogni giorno (erano 7), da alice"
+    )

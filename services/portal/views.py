@@ -123,7 +123,7 @@ def kpi_tiles(state: ProgressView, nodes: Sequence[KPINode], locale: Locale) -> 
     tiles = []
     for node in nodes:
         view = state.kpis[node.kpi_id]
-        values = [m.value for m in sorted(view.measurements, key=lambda m: (m.on, m.position))]
+        values = [m.value for m in latest_per_day(view.measurements).values()]  # as its chart
         label = locale.t("kpi.trend", name=node.name)
         spark = sparkline(values[-SPARK_POINTS:], css=node.health or "none", label=label)
         tiles.append(KpiTile(node, spark))

@@ -16,12 +16,14 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from projections.progress_tree import CycleNode
+from projections.progress_tree import CycleNode, kpi_board
 from services.portal import portal_app_config, portal_router
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, nice_step, sparkline
 from services.portal.config import PortalSettings
+from services.portal.i18n import Locale
 from services.portal.sessions import SESSION_COOKIE, Signer
-from services.portal.views import by_date, choose_cycle, progress_width
+from services.portal.views import by_date, choose_cycle, kpi_tiles, progress_width
+from tests.projections.builders import Log, fold_all, kpi
 
 SECRET = "portal-tests-secret-of-at-least-32-bytes"
 
@@ -252,3 +254,22 @@ def test_cycles_are_listed_by_when_they_run() -> None:
     assert [c.name for c in by_date(made)] == ["FY 2026", "Q3 2026", "Q4 2026", "Q1 2027"]
     chosen = choose_cycle(by_date(made), None)  # the first active one as listed, not as made
     assert chosen is not None and chosen.name == "FY 2026"
+
+
+def test_a_kpi_tile_s_trend_takes_each_day_s_value_once() -> None:
+    """Two measurements of one day (95 recorded after a mistaken 70): the KPI's chart, its
+    health and its value take the later, but the tile's trend drew both, a dip to 70 that
+    the KPI never had on any day. It draws one point a day, the day's value."""
+    log = Log()
+    meter = kpi(log, "Soddisfazione")
+    for value, on in ((85, date(2027, 1, 4)), (70, date(2027, 1, 11)), (95, date(2027, 1, 11))):
+        meter.record_measurement(value=value, on=on, author="alice")
+    log.save(meter)
+    state = fold_all(log.records)
+
+    (tile,) = kpi_tiles(state, kpi_board(state, today=date(2027, 1, 11)), Locale("it"))
+
+    found = re.search(r'points="([^"]+)"', str(tile.spark))
+    assert found is not None
+    assert len(found[1].split()) == 2
+    assert tile.node.value == 95

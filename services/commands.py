@@ -222,15 +222,13 @@ def parse_instant(text: str, edge: Edge = "last", zone: tzinfo = UTC) -> datetim
 
 async def progress(args: argparse.Namespace, settings: Settings) -> int:
     from projections.progress_tree import DEFAULT_CADENCE_DAYS
-    from services.app.base import day_begun, tenant_zone
+    from services.app.base import tenant_zone
     from services.read import progress_as_of, progress_tree
     from services.tree_print import render
     from tenants.directory import get_tenant
     from tenants.errors import UnknownTenantError
 
     valid_at = None if args.valid_at is None else parse_day(args.valid_at, "--valid-at")
-    if valid_at is not None and valid_at > day_begun(datetime.now(UTC)):
-        raise SystemExit(f"okr: --valid-at {valid_at} is a day still to come")
     if args.as_of is not None and args.as_of_position is not None:
         raise SystemExit("okr: give --as-of or --as-of-position, not both")
     at = None if args.as_of is None else parse_instant(args.as_of)  # (refused early if bad)
@@ -238,6 +236,8 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
         async with running_system(settings, dsn, migrate=False) as system:
             tenant = await resolve_tenant(system, args.tenant)
             zone = await tenant_zone(system.pool, tenant)
+            if valid_at is not None and valid_at > today(zone):  # (no value is of it: the API's)
+                raise SystemExit(f"okr: --valid-at {valid_at} is a day still to come")
             at = None if args.as_of is None else not_after_now(parse_instant(args.as_of, zone=zone))
             try:
                 known = await get_tenant(system.pool, tenant)

@@ -35,7 +35,6 @@ from services.api.schemas.common import WriteResult
 from services.api.security import principal_of
 from services.app import Context, OKRApplication, Written
 from services.app import base as app_base
-from services.app.base import day_begun
 from services.instants import UTC_RANGE, BeyondUTCError, Edge, instant
 from services.projector.waiting import BeyondHeadError, wait_for_position
 from tenants.principal import Principal
@@ -256,11 +255,14 @@ async def caught_up(
         )
 
 
-def refuse_a_day_to_come(valid_at: date | None, today: date | None = None) -> None:
-    """422 for a ?valid_at= still to come: no value is of such a day (a check-in for it is
-    refused), and a view of it says every item is stale; and for ?today= beside it, which
-    would not be used (valid_at is the day of pace, status and staleness too)."""
-    if valid_at is not None and valid_at > day_begun(app_base.now()):
+async def refuse_a_day_to_come(
+    runtime: ApiRuntime, tenant_id: UUID, valid_at: date | None, today: date | None = None
+) -> None:
+    """422 for a ?valid_at= still to come where the tenant's days begin: no value is of such
+    a day (a check-in for it is refused, see services.app.base.Commands.today), and a view
+    of it says every item is stale; and for ?today= beside it, which would not be used
+    (valid_at is the day of pace, status and staleness too)."""
+    if valid_at is not None and valid_at > await _commands_today(runtime, tenant_id):
         raise InvalidQueryError(
             f"valid_at {valid_at} is a day still to come", field="valid_at", rule="in_the_future"
         )
@@ -269,6 +271,11 @@ def refuse_a_day_to_come(valid_at: date | None, today: date | None = None) -> No
             "give today or valid_at, not both: valid_at is the day of pace and status too",
             field="today", rule="with_valid_at",
         )  # fmt: skip
+
+
+async def _commands_today(runtime: ApiRuntime, tenant_id: UUID) -> date:
+    """The tenant's day by the commands' clock: the last a value may be of."""
+    return app_base.now().astimezone(await runtime.zone(tenant_id)).date()
 
 
 async def within_log(

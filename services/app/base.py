@@ -6,7 +6,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -57,11 +57,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-AHEAD_OF_UTC = timedelta(hours=14)
-"""How far the time zone furthest ahead is (UTC+14, Kiribati's Line Islands): where each
-day begins first."""
-
-
 async def tenant_zone(pool: asyncpg.Pool, tenant_id: UUID) -> ZoneInfo:
     """The tenant's time zone, where its days begin; UTC for a log with no directory entry
     (the CLI's demo)."""
@@ -69,13 +64,6 @@ async def tenant_zone(pool: asyncpg.Pool, tenant_id: UUID) -> ZoneInfo:
         return (await get_tenant(pool, tenant_id)).zone
     except UnknownTenantError:
         return ZoneInfo("UTC")
-
-
-def day_begun(instant: datetime) -> date:
-    """The latest day that has begun somewhere at this instant: a value of a later day is
-    of a day still to come everywhere. (At 12:00 UTC it is tomorrow in UTC+14; at 09:00
-    UTC it is still today there.)"""
-    return (instant + AHEAD_OF_UTC).date()
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,34 @@ async def test_a_value_of_a_day_still_to_come_for_the_tenant_is_refused(
     }
 
 
+async def test_a_valid_at_still_to_come_for_the_tenant_is_refused(
+    client: httpx.AsyncClient, world: World, system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 23:30 of 14 February in UTC, ?valid_at=2027-02-15 was taken from the tenant in UTC
+    (the 15th had begun somewhere, in UTC+14) though no value of its may be of that day yet:
+    its tree and KPIs said pace and staleness of a day still to come. As a value of the 15th,
+    it is taken from the tenant in Rome, where the 15th has begun, and refused to its twin
+    in UTC, 422 naming valid_at, on the tree and on the KPIs alike."""
+    ids = SharedIds()
+    tenants = await twins(system, world, ids)
+    monkeypatch.setattr(app_base, "now", lambda: HALF_PAST_MIDNIGHT_IN_ROME)
+    said = {}
+    for zone, (tenant, side) in tenants.items():
+        base, auth = f"/api/v1/tenants/{tenant.id}", side.auth("consultancy_admin")
+        answers = [
+            await client.get(f"{base}/{path}", headers=auth, params={"valid_at": "2027-02-15"})
+            for path in ("progress", "kpis")
+        ]
+        said[zone] = [
+            (a.status_code, [(e["field"], e["rule"]) for e in a.json().get("errors", [])])
+            for a in answers
+        ]
+    assert said == {
+        "Europe/Rome": [(200, []), (200, [])],
+        "UTC": [(422, [("valid_at", "in_the_future")])] * 2,
+    }
+
+
 async def test_pace_and_staleness_are_of_the_tenant_s_day(
     client: httpx.AsyncClient, world: World, system: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:

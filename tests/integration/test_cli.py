@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -693,6 +694,28 @@ async def test_progress_on_a_day_exactly_on_the_pace_says_so(
 
     assert status_on("2026-03-22") == ["on_track"]
     assert status_on("2026-03-23") == ["at_risk"]
+
+
+async def test_a_valid_at_still_to_come_for_the_tenant_is_refused(
+    system: System, admin_dsn: str
+) -> None:
+    """--valid-at of the day after the tenant's today printed a tree of pace and staleness of
+    a day still to come where its days begin (the day had begun somewhere, in UTC+14, as it
+    always has for a tenant of UTC-11), where no value of its may be of it yet: it now exits
+    1 saying so, as the API's valid_at answers 422; its today is taken, as before."""
+    consultancy = await create_consultancy(system.pool, "Studio")
+    tenant = await create_tenant(
+        system.pool, consultancy.id, "Samoa Servizi", time_zone="Pacific/Pago_Pago"
+    )
+    its_today = datetime.now(ZoneInfo("Pacific/Pago_Pago")).date()
+    asked = {
+        day: okr(admin_dsn, "progress", "--tenant", str(tenant.id), "--valid-at", day.isoformat())
+        for day in (its_today, its_today + timedelta(days=1))
+    }
+    assert [(done.returncode, done.stderr.strip()) for done in asked.values()] == [
+        (0, ""),
+        (1, f"okr: --valid-at {its_today + timedelta(days=1)} is a day still to come"),
+    ]
 
 
 def test_a_port_no_server_can_bind_is_refused_before_anything_starts() -> None:

@@ -66,7 +66,7 @@ class KpiController(Controller):
         limit: Limit = 100,
     ) -> Page[KPINode]:
         """Every live KPI with its latest value, health and staleness (the read model)."""
-        refuse_a_day_to_come(valid_at, today)
+        await refuse_a_day_to_come(runtime, tenant_id, valid_at, today)
         await caught_up(runtime, tenant_id, min_position, "progress")
         state = await read.progress_state(runtime.pool, tenant_id)
         board = kpi_board(

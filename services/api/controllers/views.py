@@ -211,7 +211,7 @@ class ViewController(Controller):
         min_position: MinPosition = None,
     ) -> ProgressTree:
         """Cycles -> objectives -> key results with value, progress, pace, status, confidence."""
-        refuse_a_day_to_come(valid_at, today)
+        await refuse_a_day_to_come(runtime, tenant_id, valid_at, today)
         if as_of is not None or as_of_position is not None:
             await within_log(runtime, tenant_id, as_of_position, as_of)
             await caught_up(runtime, tenant_id, min_position, None)  # (read from the log)

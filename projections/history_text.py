@@ -213,8 +213,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "it": "responsabile dell'indicatore '{title}' cambiato {before} → {after} da {actor}",
     },
     "kpi.frequency_changed": {
-        "en": "KPI '{title}' to be measured {every} (was {before}), by {actor}",
-        "it": "indicatore '{title}' da misurare {every} (erano {before}), da {actor}",
+        "en": "KPI '{title}' to be measured {every} (was {every_before}), by {actor}",
+        "it": "indicatore '{title}' da misurare {every} (prima {every_before}), da {actor}",
     },
     "kpi.archived": {
         "en": "KPI '{title}' archived by {actor}: '{reason}'",
@@ -457,8 +457,12 @@ DIRECTION_TEXTS = {
     "lower_is_better": {"en": "lower is better", "it": "più basso è meglio"},
 }
 """A KPI's direction, as its line says it ({before} and {after})."""
-EVERY = {"kpi.created": "frequency_days", "kpi.frequency_changed": "after"}
-"""The lines that say how often a KPI is measured ({every}), and of which parameter."""
+EVERY = {
+    "kpi.created": {"every": "frequency_days"},
+    "kpi.frequency_changed": {"every": "after", "every_before": "before"},
+}
+"""The lines that say how often a KPI is measured ({every}, and {every_before} it was), and
+of which parameter."""
 EVERY_TEXTS = {
     "one": {"en": "every day", "it": "ogni giorno"},
     "many": {"en": "every {n} days", "it": "ogni {n} giorni"},
@@ -570,9 +574,9 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         for side in ("before", "after"):
             if values[side] in texts:
                 values[side] = _in(texts[values[side]], language)
-    if template in EVERY:
-        n = values[EVERY[template]]
-        values["every"] = _in(EVERY_TEXTS["one" if n == "1" else "many"], language).format(n=n)
+    for said_as, name in EVERY.get(template, {}).items():
+        n = values[name]
+        values[said_as] = _in(EVERY_TEXTS["one" if n == "1" else "many"], language).format(n=n)
     if template == "objective.created" and params.get("parent"):
         pattern += _in(PARENT_TEXTS, language)
     if template in NOTE_ENDED_TEMPLATES and params.get("note"):

@@ -1275,7 +1275,7 @@ async def test_a_kpi_s_owner_and_frequency_change_in_one_edit_and_refuse_what_is
         params={"item_id": made.json()["id"], **after},
     )  # fmt: skip
     said = [line["text"] for line in lines.json()["items"]]
-    assert any("to be measured every 30 days (was 7)" in t for t in said), said
+    assert any("to be measured every 30 days (was every 7 days)" in t for t in said), said
     await client.post(f"{kpi}/archive", headers=auth, json={"reason": "non serve più"})
     late = await client.patch(kpi, headers=auth, json={"frequency_days": 14})
     assert assert_problem(late, 409)["errors"][0]["field"] == "kpi_id"

@@ -249,7 +249,7 @@ def test_a_kpi_handed_over_and_measured_less_often_says_both() -> None:
     assert owner.text == "owner of KPI 'Soddisfazione' changed alice → dario by alice"
     assert owner.changes == [FieldChange("owner", "alice", "dario")]
     assert render(frequency.template, frequency.params, "it") == (
-        "indicatore 'Soddisfazione' da misurare ogni 30 giorni (erano 7), da alice"
+        "indicatore 'Soddisfazione' da misurare ogni 30 giorni (prima ogni 7 giorni), da alice"
     )
     assert frequency.changes == [FieldChange("frequency_days", "7", "30")]
     state = fold_all(log.records).kpis[meter.id]
@@ -792,7 +792,9 @@ def test_italian_says_ad_before_a_name_beginning_with_a() -> None:
 
 def test_a_daily_kpi_is_said_to_be_measured_every_day() -> None:
     """A KPI measured daily read "every 1 days" / "ogni 1 giorni" in its history, made and
-    turned daily alike: it says every day / ogni giorno, and any other frequency as before."""
+    turned daily alike: it says every day / ogni giorno, and any other frequency as before;
+    the frequency it had is said so too, where it read "(was 1)" and "(erano 1)", a bare
+    number, in Italian a plural of one."""
     log = Log()
     meter = kpi(log, "Ordini evasi", frequency_days=1)
     meter.change_frequency(frequency_days=7, author="alice")
@@ -803,8 +805,13 @@ def test_a_daily_kpi_is_said_to_be_measured_every_day() -> None:
 
     assert made.text.endswith("green 90, red 80, every day")
     assert render(made.template, made.params, "it").endswith("verde 90, rosso 80, ogni giorno")
-    assert weekly.text == "KPI 'Ordini evasi' to be measured every 7 days (was 1), by alice"
-    assert daily.text == "KPI 'Ordini evasi' to be measured every day (was 7), by alice"
+    assert weekly.text == (
+        "KPI 'Ordini evasi' to be measured every 7 days (was every day), by alice"
+    )
+    assert render(weekly.template, weekly.params, "it") == (
+        "indicatore 'Ordini evasi' da misurare ogni 7 giorni (prima ogni giorno), da alice"
+    )
+    assert daily.text == "KPI 'Ordini evasi' to be measured every day (was every 7 days), by alice"
     assert render(daily.template, daily.params, "it") == (
-        "indicatore 'Ordini evasi' da misurare ogni giorno (erano 7), da alice"
+        "indicatore 'Ordini evasi' da misurare ogni giorno (prima ogni 7 giorni), da alice"
     )

@@ -153,15 +153,24 @@ class Cycle(Aggregate):
         )
 
     def adjust_score(self, *, item_id: UUID, score: Decimal, reason: str, author: str) -> None:
-        """Change the closing score of one key result or objective, with a reason."""
+        """Change the closing score of one key result or objective, with a reason (to the
+        score it has: refused, as thresholds moved to where they stand)."""
         self._require_state(CycleState.CLOSED, "adjust a score of")
         key = str(item_id)
-        if key not in self._key_result_scores and key not in self._objective_scores:
+        current = self._key_result_scores.get(key, self._objective_scores.get(key))
+        if current is None:
             raise UnknownScoreItemError(f"{item_id} was not scored", field="item_id")
+        new = values.score(score)
+        if new == current:
+            raise InvalidValueError(
+                f"the score is {new} already: an adjustment changes it",
+                field="score",
+                rule="unchanged",
+            )
         self.trigger_event(
             self.ScoreAdjusted,
             item_id=item_id,
-            score=values.score(score),
+            score=new,
             reason=values.reason(reason),
             author=values.principal(author, "author"),
         )

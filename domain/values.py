@@ -297,11 +297,13 @@ def parse_number(text: str, field: str) -> Decimal:
 
 def score(value: object, field: str = "score") -> Decimal:
     """A finite score from 0 to 1 (any precision: 2/3 of guardrail check-ins is a score, and
-    a computed one may have some 50 places), rounded half-even at 64 places."""
+    a computed one may have some 50 places), rounded half-even at 64 places, and written
+    as it reads: 0.5 for 0.50, 0 for -0.0 (kept as written, the API answered "-0.0")."""
     number = _to_decimal(value, field)
     if not number.is_finite() or not 0 <= number <= 1:
         raise InvalidValueError(f"{field} must be from 0 to 1", field=field, rule="out_of_range")
-    return _plain(number, SCORE_PLACES)
+    plain = _plain(number, SCORE_PLACES)
+    return _ZERO if plain == 0 else plain.normalize(_WIDE)
 
 
 def _within_places(number: Decimal, places: int, field: str) -> Decimal:
@@ -329,6 +331,7 @@ def _plain(number: Decimal, places: int) -> Decimal:
     return number.quantize(Decimal(1).scaleb(-places), context=_WIDE)
 
 
+_ZERO = Decimal(0)
 _WIDE = Context(prec=100, rounding=ROUND_HALF_EVEN)
 """Enough digits for any value the validators take, at their places (the default 28 are
 not: a score of 64 places raised InvalidOperation)."""

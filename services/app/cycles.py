@@ -238,7 +238,7 @@ class _Scoring:
                 was = self._score(objective, kr_before, before, roll_up=roll_up)
                 if was is not None and _made_of(before[key], was):
                     score = self._score(objective, kr_after, now, roll_up=roll_up)
-                    if score is not None and score != was:
+                    if score is not None and score not in (was, before[key]):
                         now[key] = score
                         follows.append((key, score))
                     break

@@ -3,6 +3,7 @@ and at the boundaries where rounding could move them, are the numbers every view
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -184,3 +185,38 @@ async def test_a_check_in_corrected_after_the_close_leaves_the_score_and_the_api
     schema = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
     said = schema["KeyResultOut"]["properties"]["score"]["description"]
     assert "not its score" in said
+
+
+async def test_a_score_adjusted_to_the_one_it_has_is_refused_and_minus_zero_is_zero(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A closing score adjusted to the score it has (0.50 for 0.5) is refused 422 unchanged
+    naming score, nothing written, as the portal refuses it (it was recorded, a change the
+    history said as one); one of -0.0 is 0, stored and answered so (it answered "-0.0")."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "secret-rescore", "21")
+    base, auth = f"/api/v1/tenants/{side.tenant.id}", side.auth("consultancy_admin")
+    kr, _ = await a_key_result(
+        client, side, ids, kind="increase", start=0, target=10, unit={"kind": "count"}
+    )
+    await checked_in(client, side, kr, "5", "2027-03-01")
+    closed = await client.post(f"{base}/cycles/{ids.cycle_id}/close", headers=auth)
+    assert closed.status_code == 200, closed.text
+    adjustments = f"{base}/cycles/{ids.cycle_id}/score-adjustments"
+    head = await system.store.head(side.tenant.id)
+    same = await client.post(
+        adjustments, headers=auth, json={"item_id": kr, "score": "0.50", "reason": "ricontato"}
+    )
+    assert same.status_code == 422, same.text
+    assert [(e["field"], e["rule"]) for e in same.json()["errors"]] == [("score", "unchanged")]
+    assert await system.store.head(side.tenant.id) == head
+
+    zero = await client.post(
+        adjustments, headers=auth, json={"item_id": kr, "score": "-0.0", "reason": "annullato"}
+    )
+    assert zero.status_code == 200, zero.text
+    params = {"min_position": zero.headers["X-OKR-Position"]}
+    got = (await client.get(f"{base}/key-results/{kr}", headers=auth, params=params)).json()
+    assert got["score"] == "0"
+    cycle = await system.repository.get(side.tenant.id, ids.cycle_id)
+    assert str(cycle.key_result_scores[uuid.UUID(kr)]) == "0"

@@ -220,3 +220,16 @@ def test_a_rename_that_changes_only_the_case_is_a_rename() -> None:
     cycle = a_cycle(name="q1 2027")
     cycle.rename(name="Q1 2027", author=AUTHOR)
     assert cycle.name == "Q1 2027"
+
+
+def test_a_score_adjusted_to_the_one_it_has_is_refused() -> None:
+    """An adjustment to the score the item has (0.40 for 0.4) changes nothing: refused
+    naming score, as thresholds moved to where they stand, and nothing is recorded."""
+    kr = uuid4()
+    cycle = a_cycle()
+    cycle.close(key_result_scores={kr: Decimal("0.4")}, objective_scores={}, closed_by=AUTHOR)
+    version = settled(cycle)
+    with pytest.raises(InvalidValueError) as refused:
+        cycle.adjust_score(item_id=kr, score=Decimal("0.40"), reason="ricontato", author=AUTHOR)
+    assert (refused.value.field, refused.value.rule) == ("score", "unchanged")
+    assert_nothing_recorded(cycle, version)

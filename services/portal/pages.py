@@ -14,7 +14,6 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 from markupsafe import escape
 
-from domain.values import NOTE_MAX
 from projections.history_text import said_reason
 from services.portal.i18n import LANG_COOKIE, Locale, chosen_language, negotiate
 from services.portal.sessions import (
@@ -114,7 +113,6 @@ class Pages:
         self.env.globals["day_problem"] = day_problem
         self.env.globals["day_said"] = day_said
         self.env.globals["said_reason"] = said_reason
-        self.env.globals["note_max"] = NOTE_MAX
         self.env.globals["cadence_max"] = MAX_CADENCE_DAYS
 
     def render(

@@ -165,15 +165,14 @@ async def test_a_confidence_in_other_digits_or_of_thousands_is_said_beside_it(
 
 
 async def test_a_note_too_long_says_its_limit(open_page: Opener, portal: PortalServer) -> None:
-    """The note takes 2,000 characters: the field stops there, and a longer one sent all
-    the same is refused saying the limit (it said only "too long"), nothing recorded."""
+    """The note takes 2,000 characters: a longer one is refused saying the limit (it said
+    only "too long"), nothing recorded. The field does not stop there itself, as a browser
+    counts an emoji as two characters where the server counts one."""
     page = await open_page()
     await sign_in(page, d.MARCO)
     await page.goto(f"/t/{d.TENANT_ID}/kr/{FIRST_CONTACT}")
     note = page.get_by_label("Nota", exact=True)
-    await expect(note).to_have_attribute("maxlength", "2000")
     count = await page.locator(".check-in").count()
-    await note.evaluate("field => field.removeAttribute('maxlength')")
     await page.get_by_label("Valore", exact=True).fill("50")
     await note.fill("x" * 2001)
     await page.get_by_role("button", name="Registra l'aggiornamento").click()
@@ -818,3 +817,36 @@ async def test_a_key_result_of_an_archived_objective_offers_no_check_in(
     await expect(page.locator("form.check-in-form")).to_have_count(0)
     await expect(page.locator(".ci-correct")).to_have_count(0)
     assert await portal.system.store.head(client.id) == head
+
+
+async def test_a_title_of_emoji_at_the_limit_is_saved_from_the_edit_form(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A title takes 200 characters, as the server counts them; the form's field counted
+    them as the browser does, an emoji as two, so a title of 200 emoji the API took was cut
+    to 100 when typed (or the field was too long to take a keystroke). The field now takes
+    what the server takes: 200 emoji are saved whole, and 201 are refused beside it."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=10), 90, "\U0001f3af" * 200,
+        kind="increase", start=40, target=60,
+    )  # fmt: skip
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await page.locator(".kr-edit summary").click()
+    form = page.locator("form.edit-form")
+    await form.get_by_label("Titolo").fill("\U0001f680" * 200)
+    await form.get_by_role("button", name="Salva le modifiche").click()
+    await expect(page.locator(".kr-edited")).to_have_text("Modifiche salvate.")
+    assert (await app.key_results.get(ctx, kr)).title == "\U0001f680" * 200
+
+    await page.locator(".kr-edit summary").click()
+    form = page.locator("form.edit-form")
+    await form.get_by_label("Titolo").fill("\U0001f3af" * 201)
+    await form.get_by_role("button", name="Salva le modifiche").click()
+    await expect(page.locator("#edit-title-error")).to_have_text(
+        "Il testo è troppo lungo: al massimo 200 caratteri."
+    )
+    assert (await app.key_results.get(ctx, kr)).title == "\U0001f680" * 200

@@ -1464,6 +1464,19 @@ _KPI_PAGE: M = {
         "en": "Each “New key result” has the KPI “{kpi}” chosen already: open it under the"
         " objective that is to recover it, or make a “New objective” first.",
     },
+    "recovery.no_cycle": {
+        "it": "Nessun ciclo è attivo o in pianificazione: pianifica prima un ciclo, poi"
+        " aggiungi un risultato chiave alimentato dall'indicatore.",
+        "en": "No cycle is active or in planning: plan a cycle first, then add a key result"
+        " fed by the KPI.",
+    },
+    "recovery.plan": {"it": "Pianifica un ciclo", "en": "Plan a cycle"},
+    "recovery.chosen_no_cycle": {
+        "it": "Per un risultato chiave alimentato dall'indicatore «{kpi}» serve un ciclo attivo"
+        " o in pianificazione: pianifica prima un ciclo con «Nuovo ciclo».",
+        "en": "A key result fed by the KPI “{kpi}” needs a cycle that is active or in"
+        " planning: plan a cycle first with “New cycle”.",
+    },
     "kpi_page.feed": {"it": "Alimenta un risultato chiave", "en": "Feed a key result"},
     "kpi_page.feed_which": {"it": "Risultato chiave", "en": "Key result"},
     "kpi_page.feed_choose": {"it": "Scegli…", "en": "Choose…"},

@@ -211,6 +211,7 @@ async def kpi_page(
         request, "kpi.html", locale=locale, viewer=viewer, tenant=tenant, section="dashboard",
         status=status, kpi=kpi, node=node, names=names, fed=fed, statuses=statuses,
         offered=feedable(state, kpi, locale),
+        cycle_open=any(not c.is_closed for c in state.cycles.values()),
         measurements=sorted(kpi.measurements, key=lambda m: (m.on, m.position), reverse=True),
         corrections=corrections(kpi, lines[CORRECTED]),
         moves=sorted(lines[THRESHOLDS], key=lambda x: x.position, reverse=True),

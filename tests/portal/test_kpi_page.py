@@ -628,6 +628,60 @@ async def test_a_red_kpi_with_no_recovery_okr_says_so_and_offers_one(
     await expect(page.locator(".no-recovery")).to_have_count(0)
 
 
+async def test_a_kpi_to_recover_with_no_cycle_to_plan_in_says_to_plan_one_first(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A red KPI of a company whose only cycle is closed said it had no recovery OKR and
+    linked the dashboard, where no new key result form is (a closed cycle takes none), the
+    banner saying each had the KPI chosen. It now says to plan a cycle first, in both
+    languages, and links the new cycle form; once a cycle is planned, the link adds a key
+    result again."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    cycle = (await app.cycles.create(
+        ctx, name="Trimestre passato", starts_on=portal.today - timedelta(days=120),
+        ends_on=portal.today - timedelta(days=30),
+    )).item_id  # fmt: skip
+    await app.cycles.activate(ctx, cycle)
+    await app.cycles.close(ctx, cycle)
+    kpi = (await app.kpis.create(
+        ctx, name="Reclami aperti", direction="lower_is_better", green=5, red=10,
+        frequency_days=7, owner=ctx.actor,
+    )).item_id  # fmt: skip
+    await app.kpis.record_measurement(ctx, kpi, value=12, on=portal.today - timedelta(days=1))
+    await projected(portal.system, client.id)
+
+    english = await open_page(locale="en-GB")
+    await sign_in(english, admin)
+    await english.goto(f"/t/{client.id}/kpis/{kpi}")
+    await expect(english.locator(".no-recovery")).to_contain_text(
+        "No cycle is active or in planning: plan a cycle first, then add a key result fed"
+        " by the KPI."
+    )
+    await expect(english.locator(".recovery-plan")).to_have_text("Plan a cycle")
+
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/kpis/{kpi}")
+    await expect(page.locator(".no-recovery")).to_contain_text(
+        "Nessun ciclo è attivo o in pianificazione: pianifica prima un ciclo, poi aggiungi un"
+        " risultato chiave alimentato dall'indicatore."
+    )
+    await expect(page.locator(".recovery-add")).to_have_count(0)
+    await page.locator(".recovery-plan").click()
+    await expect(page.locator("#plan-cycle")).to_be_visible()
+    await page.goto(f"/t/{client.id}?kpi={kpi}")  # a link of before, or kept from it
+    await expect(page.locator(".recovery-kpi")).to_contain_text("pianifica prima un ciclo")
+
+    await app.cycles.create(
+        ctx, name="Trimestre nuovo", starts_on=portal.today,
+        ends_on=portal.today + timedelta(days=90),
+    )  # fmt: skip
+    await projected(portal.system, client.id)
+    await page.goto(f"/t/{client.id}/kpis/{kpi}")
+    await expect(page.locator(".recovery-plan")).to_have_count(0)
+    await expect(page.locator(".recovery-add")).to_have_count(1)
+
+
 async def test_a_daily_kpi_is_measured_every_day_in_both_languages(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -29,6 +29,7 @@ from services.portal.controllers.key_results import people_choices
 from services.portal.i18n import Locale
 from services.portal.planning import Planned
 from services.portal.portal import Portal
+from services.portal.views import with_forms
 from services.read import history
 from tenants.models import Tenant
 from tenants.principal import Principal
@@ -174,11 +175,13 @@ async def kpi_page(
     planned: Planned | None = None,
     status: int = 200,
     as_of: date | None = None,
+    asked: str | None = None,
 ) -> Response[Any]:
     """The page of today; `said`: what was just done; `planned`: a form that failed (open
     again beside its fields, or its refusal said at the top when the page no longer
-    offers it). With `as_of` (and the state of the end of that day), the KPI as it stood
-    that day: its health then, what was known of it by that day's end, and no form."""
+    offers it); `asked`: the measurement whose correction form is open. With `as_of` (and
+    the state of the end of that day), the KPI as it stood that day: its health then, what
+    was known of it by that day's end, and no form."""
     today, pool = as_of or portal.today(tenant), portal.system.pool
     until = None if as_of is None else after(as_of, tenant.zone)
     node = next(n for n in kpi_board(state, today=today, include_archived=True)
@@ -205,6 +208,7 @@ async def kpi_page(
         ).status
         for f in fed
     }
+    measurements = sorted(kpi.measurements, key=lambda m: (m.on, m.position), reverse=True)
     open_form = planned if shown(planned, kpi, fed, may) else None
     refused = " ".join(planned.errors.values()) if planned and open_form is None else None
     return portal.pages.render(
@@ -212,7 +216,11 @@ async def kpi_page(
         status=status, kpi=kpi, node=node, names=names, fed=fed, statuses=statuses,
         offered=feedable(state, kpi, locale),
         cycle_open=any(not c.is_closed for c in state.cycles.values()),
-        measurements=sorted(kpi.measurements, key=lambda m: (m.on, m.position), reverse=True),
+        measurements=measurements, asked=asked,
+        with_form=with_forms(
+            [str(m.measurement_id) for m in measurements], asked,
+            planned.at if planned and planned.form == "correct" else None,
+        ),
         corrections=corrections(kpi, lines[CORRECTED]),
         moves=sorted(lines[THRESHOLDS], key=lambda x: x.position, reverse=True),
         archived_line=next(iter(lines[ARCHIVED]), None),

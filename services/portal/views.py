@@ -84,6 +84,19 @@ def by_date(cycles: Iterable[C]) -> list[C]:
     return sorted(cycles, key=lambda c: (c.starts_on, c.ends_on, c.name))
 
 
+CORRECTION_FORMS = 20
+"""The newest entries of a page (check-ins, measurements) whose correction form it holds;
+an older one has a link that opens the page with its own (a key result checked in 310
+times made a page of 670 KiB, a form each)."""
+
+
+def with_forms(newest_first: list[str], *also: str | None) -> set[str]:
+    """The entries (ids, newest first) whose correction form a page holds: the newest, and
+    `also` those of them named (the one asked for with ?correct=, the one whose correction
+    failed, to say why)."""
+    return set(newest_first[:CORRECTION_FORMS]) | {e for e in also if e in newest_first}
+
+
 def choose_cycle(cycles: Sequence[C], wanted: UUID | None) -> C | None:
     """The asked cycle, else the first active one (in the order given: the pages give them
     by_date), else the latest to start."""

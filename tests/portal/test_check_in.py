@@ -850,3 +850,40 @@ async def test_a_title_of_emoji_at_the_limit_is_saved_from_the_edit_form(
         "Il testo è troppo lungo: al massimo 200 caratteri."
     )
     assert (await app.key_results.get(ctx, kr)).title == "\U0001f680" * 200
+
+
+async def test_a_key_result_of_many_check_ins_holds_few_forms_and_corrects_any(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A key result checked in 310 times made a page of 670 KiB: each check-in had its
+    correction form. The page now lists every check-in with its value, holds the forms of
+    the newest 20, and an older one's 'Correggi' opens the page with its own form, which
+    corrects it as any other."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=40), 90, "Visite",
+        kind="increase", start=0, target=100,
+    )  # fmt: skip
+    for days_ago in range(30, 0, -1):
+        on = portal.today - timedelta(days=days_ago)
+        await app.key_results.record_check_in(ctx, kr, value=Decimal(31 - days_ago), on=on)
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/kr/{kr}")
+    await expect(page.locator("li.check-in")).to_have_count(30)
+    await expect(page.locator("form.correction-form")).to_have_count(20)
+    oldest = page.locator("li.check-in").last
+    await expect(oldest.locator(".ci-value")).to_have_text("1")
+    await oldest.get_by_role("link", name="Correggi").click()
+    oldest = page.locator("li.check-in").last
+    form = oldest.locator("form.correction-form")
+    await expect(form.get_by_label("Valore corretto")).to_be_visible()  # open
+    await form.get_by_label("Valore corretto").fill("2")
+    await form.get_by_role("button", name="Salva la correzione").click()  # no reason
+    form = page.locator("li.check-in").last.locator("form.correction-form")
+    await expect(form.locator(".field-error")).to_be_visible()  # said beside it, still open
+    await form.get_by_label("Motivo").fill("contate male")
+    await form.get_by_role("button", name="Salva la correzione").click()
+    await expect(page.locator(".correction-saved")).to_be_visible()
+    await expect(page.locator("li.check-in").last.locator(".ci-value")).to_have_text("2")

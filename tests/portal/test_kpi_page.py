@@ -698,3 +698,35 @@ async def test_a_daily_kpi_is_measured_every_day_in_both_languages(
         await sign_in(page, admin)
         await page.goto(f"/t/{client.id}/kpis/{kpi}")
         await expect(page.locator(".kpi-every")).to_have_text(said)
+
+
+async def test_a_kpi_of_many_measurements_holds_few_forms_and_corrects_any(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A KPI measured hundreds of times had a correction form for each measurement on its
+    page. It now lists every one with its value, holds the forms of the newest 20, and an
+    older one's 'Correggi' opens the page with its own form, which corrects it."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    kpi = (await app.kpis.create(
+        ctx, name="Visite", direction="higher_is_better", green=50, red=30,
+        frequency_days=1, owner=ctx.actor,
+    )).item_id  # fmt: skip
+    for days_ago in range(30, 0, -1):
+        on = portal.today - timedelta(days=days_ago)
+        await app.kpis.record_measurement(ctx, kpi, value=31 - days_ago, on=on)
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/kpis/{kpi}")
+    await expect(page.locator("li.measurement")).to_have_count(30)
+    await expect(page.locator("form.correction-form")).to_have_count(20)
+    oldest = page.locator("li.measurement").last
+    await expect(oldest.locator(".ci-value")).to_have_text("1")
+    await oldest.get_by_role("link", name="Correggi").click()
+    form = page.locator("li.measurement").last.locator("form.correction-form")
+    await expect(form.get_by_label("Valore corretto")).to_be_visible()  # open
+    await form.get_by_label("Valore corretto").fill("2")
+    await form.get_by_label("Motivo").fill("contate male")
+    await form.get_by_role("button", name="Salva la correzione").click()
+    await expect(page.locator(".kpi-done")).to_have_text("Correzione registrata.")
+    await expect(page.locator("li.measurement").last.locator(".ci-value")).to_have_text("2")

@@ -36,7 +36,7 @@ from services.portal.dependencies import (
 from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.i18n import Locale, Measured
 from services.portal.portal import Portal
-from services.portal.views import day_note, kpi_of, kr_chart, parse_day
+from services.portal.views import day_note, kpi_of, kr_chart, parse_day, with_forms
 from services.read import history, key_result_state, state_as_of
 from services.read.people import Names
 from services.store.event_store import ConcurrencyError
@@ -342,10 +342,12 @@ class KeyResultController(Controller):
         edited: FromQuery[bool] = False,
         archived: FromQuery[bool] = False,
         day: Annotated[str | None, QueryParameter(name="date")] = None,
+        correct: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """Today's page; with ?date=, the key result as it stood that day (as the dashboard
         as of a day shows it): its state then, its chart and check-ins known by the end of
-        that day, and no check-in form. A key result made later is not found, and says so."""
+        that day, and no check-in form. A key result made later is not found, and says so.
+        With ?correct=, the correction form of that check-in open (see CORRECTION_FORMS)."""
         chosen = parse_day(day)
         if chosen is not None:
             chosen = min(chosen, portal.today(tenant))
@@ -362,7 +364,7 @@ class KeyResultController(Controller):
         return await self._page(
             request, portal, locale, viewer, tenant, state, kr, typed, saved, as_of=chosen,
             date_note=note, corrected=corrected, revised=revised, edited=edited,
-            archived=archived,
+            archived=archived, asked=correct,
         )  # fmt: skip
 
     @post("/check-ins", name="portal:check-in")
@@ -630,6 +632,7 @@ class KeyResultController(Controller):
         archived: bool = False,
         corrected: bool = False,
         revised: bool = False,
+        asked: str | None = None,
     ) -> Response[Any]:
         today = as_of or portal.today(tenant)
         node = key_result_node(state, kr, today=today, cadence_days=tenant.check_in_cadence_days)
@@ -649,11 +652,16 @@ class KeyResultController(Controller):
         frozen = _frozen(state, kr, "") is not None  # (archived, or its cycle closed)
         can_edit = viewer.can(tenant.id, Permission.EDIT_OKRS) and as_of is None and not frozen
         can_check_in = allowed and not frozen
+        check_ins = sorted(kr.check_ins, key=lambda c: (c.on, c.position), reverse=True)
         return portal.pages.render(
             request, "key_result.html", locale=locale, viewer=viewer, tenant=tenant,
             section="dashboard", status=status, kr=kr, node=node, cycle=cycle,
             objective=state.objectives.get(kr.objective_id), kpi=kpi_of(state, kr.kpi_id),
-            check_ins=sorted(kr.check_ins, key=lambda c: (c.on, c.position), reverse=True),
+            check_ins=check_ins,
+            with_form=with_forms(
+                [str(c.check_in_id) for c in check_ins], asked,
+                correction.check_in_id if correction else None,
+            ), asked=asked,
             corrections=_corrections(lines), revisions=_revisions(lines), names=names,
             adjustments=[ln for ln in lines if ln.template == "cycle.score_adjusted"],
             corrected_after_close=_corrected_after_close(lines, cycle),

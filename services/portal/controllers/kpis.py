@@ -218,14 +218,18 @@ class KpiController(Controller):
         kpi_id: FromPath[str],
         done: FromQuery[str | None] = None,
         day: Annotated[str | None, QueryParameter(name="date")] = None,
+        correct: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """Today's page; with ?date=, the KPI as it stood that day (as the dashboard as of a
-        day shows it). One made later is not found, and says so."""
+        day shows it). One made later is not found, and says so. With ?correct=, the
+        correction form of that measurement open (see views.CORRECTION_FORMS)."""
         chosen = parse_day(day)
         if chosen is None:
             state, kpi = await _found(portal, tenant, kpi_id)
             said = locale.t(DONE[done]) if done in DONE else None
-            return await kpi_page(request, portal, locale, viewer, tenant, state, kpi, said=said)
+            return await kpi_page(
+                request, portal, locale, viewer, tenant, state, kpi, said=said, asked=correct
+            )
         chosen = min(chosen, portal.today(tenant))
         then = await state_as_of(
             portal.system.repository, tenant.id, recorded_at=end_of(chosen, tenant.zone)

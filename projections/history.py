@@ -16,8 +16,23 @@ import msgspec
 
 from projections.base import Recorded, RowsByTable, Table
 from projections.codec import NO_ROWS, StateCodec, table_of
-from projections.history_lines import FieldChange, HistoryLine, StoredLine, history_row
-from projections.history_text import ACTOR, LANGUAGES, TEMPLATES, render, said_person
+from projections.history_lines import (
+    KEY_RESULT,
+    OBJECTIVE,
+    FieldChange,
+    HistoryLine,
+    StoredLine,
+    history_row,
+)
+from projections.history_text import (
+    ACTOR,
+    CLOSED_TEMPLATE,
+    CLOSED_TITLES,
+    LANGUAGES,
+    TEMPLATES,
+    render,
+    said_person,
+)
 from projections.progress_fold import progress_fold
 from projections.progress_state import ProgressView
 
@@ -30,6 +45,7 @@ __all__ = [
     "HistoryProjection",
     "HistoryView",
     "StoredLine",
+    "as_read_for",
     "history_fold",
     "history_follow",
     "history_projection",
@@ -78,12 +94,16 @@ NAMED_CHANGES = frozenset({
 })  # fmt: skip
 """Changes whose before and after are names, titles or a description: people's words too."""
 _NAMES = WORDS | {"before", "after"}
+SCORED_KINDS = (KEY_RESULT, OBJECTIVE)
+"""What a close scores, each by id among its line's parameters ("key_result:<id>")."""
 
 
 def words_of(template: str) -> frozenset[str]:
     """The parameters of a line of this template that are people's words (WORDS, and the
     before and after of a name or title changed): a cycle "2026" renamed "2027" is not
     the number 2.026."""
+    if template == CLOSED_TEMPLATE:  # the objectives it names with their scores
+        return WORDS | CLOSED_TITLES
     return _NAMES if template in NAMED_CHANGES else WORDS
 
 
@@ -119,10 +139,33 @@ def without_reason(line: HistoryLine) -> HistoryLine:
     return msgspec.structs.replace(line, params=params, reason=None, text=text)
 
 
+def scored_at_close(line: HistoryLine, item_id: UUID) -> str | None:
+    """The kind of item ("key_result", "objective") this close's line scored `item_id` as;
+    None if the line is no close, or scored no such item."""
+    if line.template != CLOSED_TEMPLATE:
+        return None
+    return next((kind for kind in SCORED_KINDS if f"{kind}:{item_id}" in line.params), None)
+
+
+def as_read_for(line: HistoryLine, item_id: UUID) -> HistoryLine:
+    """The line as the timeline of `item_id` says it: a close that scored it says the score
+    it gave it ("this key result scored 0.40"); any other line as it is."""
+    kind = scored_at_close(line, item_id)
+    if kind is None or line.item_id == item_id:
+        return line
+    params = {**line.params, "scored_kind": kind, "item_score": line.params[f"{kind}:{item_id}"]}
+    return msgspec.structs.replace(line, params=params, text=render(line.template, params))
+
+
 def item_timeline(lines: Iterable[HistoryLine], item_id: UUID) -> list[HistoryLine]:
-    """The lines of one item (cycle, objective, key result or KPI), newest first."""
+    """The lines of one item (cycle, objective, key result or KPI), newest first, with the
+    close that scored it (as_read_for)."""
     return sorted(
-        (line for line in lines if line.item_id == item_id),
+        (
+            as_read_for(line, item_id)
+            for line in lines
+            if line.item_id == item_id or scored_at_close(line, item_id) is not None
+        ),
         key=lambda line: line.position,
         reverse=True,
     )
@@ -140,7 +183,7 @@ class HistoryProjection:
     """The timeline: one log table, rm_history."""
 
     name: str = "history"
-    version = 10  # 2: no stored English text, it is rendered where lines are read; 3: scores
+    version = 11  # 2: no stored English text, it is rendered where lines are read; 3: scores
     # adjusted are said to two places (their change keeps them exact); 4: a correction
     # names the check-in it corrects; 5: access lines name a member by id, not by email;
     # 6: its state (progress's) no longer takes settings or access as last activity; 7: a
@@ -148,7 +191,8 @@ class HistoryProjection:
     # its note carries it (the "note" parameter), as a measurement's does, and one that
     # changed its confidence carries it before and after ("confidence", "confidence_before");
     # 9: a measurement carries its note (the "note" parameter), as a check-in does; 10: a
-    # milestone's check-in corrected says so (its "kind"), to be said done or not done
+    # milestone's check-in corrected says so (its "kind"), to be said done or not done; 11: a
+    # close carries the scores it gave (the cycle's, and each item's by id)
     tables: tuple[Table, ...] = TABLES
 
     def __init__(self) -> None:

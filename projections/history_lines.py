@@ -19,9 +19,11 @@ from domain.access import AccessChange
 from domain.progress import score_shown
 from domain.settings import SettingsChange, changed
 from domain.values import KRKind
+from projections import rollup
 from projections.base import Recorded, Row
 from projections.history_text import (
     CREATED_TEMPLATE,
+    SAID_OBJECTIVES,
     SETTINGS_TEMPLATE,
     date_text,
     number_text,
@@ -190,6 +192,27 @@ def _cycle_state(template: str) -> Describer:
         return _Draft(_cycle(new), template, [_change("state", old.state, new.state)], params)
 
     return describe
+
+
+def _cycle_closed(b: ProgressView, a: ProgressView, e: Cycle.Closed) -> _Draft:
+    """The close: how many it scored, the cycle's score, the first objectives' (top-level
+    first) and every key result's and objective's score by id ("key_result:<id>"), which an
+    item's own timeline says (history.as_read_for)."""
+    old, new = b.cycles[e.originator_id], a.cycles[e.originator_id]
+    params = {
+        "key_results": str(len(new.key_result_scores)),
+        "objectives": str(len(new.objective_scores)),
+        "score": _score_text(rollup.cycle_score(a, new)),
+    }
+    tops = set(rollup.roots(a, new.cycle_id))
+    firsts = sorted(new.objective_scores, key=lambda o: o not in tops)[:SAID_OBJECTIVES]
+    for n, objective_id in enumerate(firsts, start=1):
+        params[f"objective_{n}"] = _objective_title(a, objective_id)
+        params[f"objective_{n}_score"] = _score_text(new.objective_scores[objective_id])
+    for kind, scores in ((KEY_RESULT, new.key_result_scores), (OBJECTIVE, new.objective_scores)):
+        params.update({f"{kind}:{item}": _score_text(s) for item, s in scores.items()})
+    change = _change("state", old.state, new.state)
+    return _Draft(_cycle(new), "cycle.closed", [change], params)
 
 
 def _score_adjusted(b: ProgressView, a: ProgressView, e: Cycle.ScoreAdjusted) -> _Draft:
@@ -533,7 +556,7 @@ _DESCRIBERS: dict[type, Describer] = {
     Cycle.Created: _cycle_created,
     Cycle.Renamed: _cycle_renamed,
     Cycle.Activated: _cycle_state("cycle.activated"),
-    Cycle.Closed: _cycle_state("cycle.closed"),
+    Cycle.Closed: _cycle_closed,
     Cycle.ScoreAdjusted: _score_adjusted,
     Objective.Created: _objective_created,
     Objective.Renamed: _objective_field("title", "objective.renamed"),

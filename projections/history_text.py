@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from domain.access import OPERATOR
+from domain.progress import score_shown
 from projections.codec import decimal_text, text
 
 LANGUAGES = ("en", "it")
@@ -36,10 +37,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "it": "ciclo '{title}' avviato da {actor}",
     },
     "cycle.closed": {
-        "en": "cycle '{title}' closed and scored by {actor} (key results: {key_results},"
-        " objectives: {objectives})",
-        "it": "ciclo '{title}' chiuso e valutato da {actor} (risultati chiave: {key_results},"
-        " obiettivi: {objectives})",
+        "en": "cycle '{title}' closed and scored by {actor}: {scored} (key results:"
+        " {key_results}, objectives: {objectives})",
+        "it": "ciclo '{title}' chiuso e valutato da {actor}: {scored} (risultati chiave:"
+        " {key_results}, obiettivi: {objectives})",
     },
     "cycle.score_adjusted": {
         "en": "score of '{title}' adjusted {before} → {after} by {actor}: '{reason}'",
@@ -325,6 +326,44 @@ CONFIDENCE_TEXTS = {
 }
 """A check-in's correction's confidence ("confidence"), from the one it had
 ("confidence_before"), or given where it had none."""
+CLOSED_TEMPLATE = "cycle.closed"
+SAID_OBJECTIVES = 3
+"""How many objectives a close's line names with their scores ("objective_1", and its
+"objective_1_score", …): the top-level ones first; of the others it says how many more."""
+CLOSED_TITLES = frozenset(f"objective_{n}" for n in range(1, SAID_OBJECTIVES + 1))
+CLOSED_TEXTS = {
+    "score": {"en": "score {score}", "it": "punteggio {score}"},
+    "no_score": {"en": "no score", "it": "nessun punteggio"},
+    "objectives": {"en": "; objectives {said}", "it": "; obiettivi {said}"},
+    "objective": {"en": "'{title}' {score}", "it": "'{title}' {score}"},
+    "one_more": {"en": " and 1 more", "it": " e un altro"},
+    "more": {"en": " and {n} more", "it": " e altri {n}"},
+}
+"""A close's {scored}: the cycle's score, then its first objectives' and how many more."""
+CLOSED_FOR_TEXTS = {
+    "key_result": {
+        "en": "cycle '{title}' closed and scored by {actor}: this key result scored"
+        " {item_score} (cycle: {scored})",
+        "it": "ciclo '{title}' chiuso e valutato da {actor}: questo risultato chiave ha"
+        " ottenuto {item_score} (ciclo: {scored})",
+    },
+    "objective": {
+        "en": "cycle '{title}' closed and scored by {actor}: this objective scored"
+        " {item_score} (cycle: {scored})",
+        "it": "ciclo '{title}' chiuso e valutato da {actor}: questo obiettivo ha ottenuto"
+        " {item_score} (ciclo: {scored})",
+    },
+}
+"""A close read in the timeline of a key result or objective it scored (its line's
+"scored_kind" and "item_score", see history.as_read_for)."""
+SCORE_PARAMS: dict[str, frozenset[str]] = {
+    CLOSED_TEMPLATE: frozenset(
+        {"score", "item_score", *(f"{title}_score" for title in CLOSED_TITLES)}
+    ),
+    "cycle.score_adjusted": frozenset({"before", "after"}),
+}
+"""The parameters of a line that are scores: said to two places, rounded down, as the
+portal shows scores ("0.40 → 0.70", not "0.4 → 0.7")."""
 SETTINGS_TEMPLATE = "tenant.settings_changed"
 """A change of the tenant's settings: {what} says each setting changed, from SETTING_TEXTS
 and the line's "<setting>.before" and "<setting>.after"; "settings" names them, by commas."""
@@ -574,6 +613,13 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         for side in ("before", "after"):
             if values[side] in texts:
                 values[side] = _in(texts[values[side]], language)
+    for name in SCORE_PARAMS.get(template, ()):
+        if params.get(name) is not None:
+            values[name] = _score_said(values[name], language)
+    if template == CLOSED_TEMPLATE:
+        values["scored"] = _scored(params, values, language)
+        if params.get("item_score") is not None:
+            pattern = _in(CLOSED_FOR_TEXTS[params.get("scored_kind") or "key_result"], language)
     for said_as, name in EVERY.get(template, {}).items():
         n = values[name]
         values[said_as] = _in(EVERY_TEXTS["one" if n == "1" else "many"], language).format(n=n)
@@ -590,6 +636,41 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
             lambda m: ("ad " if values[m[1]][:1] in "aA" else "a ") + m[0][2:], pattern
         )
     return pattern.format_map(values)
+
+
+def _score_said(value: str, language: str) -> str:
+    """A score to two places, rounded down (domain.progress.score_shown), in the language's
+    decimal mark; a value given already in words (the portal's "0,40") as it is."""
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return value
+    if not number.is_finite():
+        return value
+    said = f"{score_shown(number):.2f}"
+    return said.replace(".", ",") if language == "it" else said
+
+
+def _scored(params: Mapping[str, str | None], values: Mapping[str, str], language: str) -> str:
+    """A close's {scored} (CLOSED_TEXTS): the cycle's score, its first objectives' scores,
+    and how many more objectives it scored; read for one item, the cycle's score alone."""
+    score = params.get("score")
+    texts = CLOSED_TEXTS
+    said = _in(texts["no_score" if score is None else "score"], language)
+    said = said.format(score=values["score"])
+    titles = sorted(t for t in CLOSED_TITLES if t in params)
+    if not titles or params.get("item_score") is not None:
+        return said
+    objectives = ", ".join(
+        _in(texts["objective"], language).format(title=values[t], score=values[f"{t}_score"])
+        for t in titles
+    )
+    more = sum(1 for key in params if key.startswith("objective:")) - len(titles)
+    if more == 1:
+        objectives += _in(texts["one_more"], language)
+    elif more > 1:
+        objectives += _in(texts["more"], language).format(n=more)
+    return said + _in(texts["objectives"], language).format(said=objectives)
 
 
 def _described(params: Mapping[str, str | None]) -> str:

@@ -17,7 +17,7 @@ import msgspec
 from domain.progress import over_achievement, shown_progress
 from projections.audit import AuditEntry, defused_json
 from projections.history import HistoryLine, render, words_of
-from projections.history_text import MEASURED_PARAMS, said_reason
+from projections.history_text import MEASURED_PARAMS, SCORE_PARAMS, said_reason
 from projections.progress_state import ProgressView
 from projections.timetravel import PROGRESS_FIELDS, Change
 from services.portal.i18n import Locale, Measured
@@ -90,7 +90,7 @@ class Phrases:
             owner = line.params.get(key)
             if owner is not None:  # a person, or words as typed: never a number or a day
                 params[key] = self.person(owner)
-        for key in _SCORE_PARAMS.get(line.template, ()):
+        for key in SCORE_PARAMS.get(line.template, ()):
             number = _decimal(line.params.get(key) or "")
             if number is not None:  # "0,70 → 0,82", as the chips show them (it read "0,7")
                 params[key] = self.locale.score(number)
@@ -106,8 +106,6 @@ _OWNER_PARAMS = {
 }
 """The parameters of a line that name an owner: a person's name, or the owner as typed (an
 owner "007" read "7", and "2026" "2.026", as numbers; the API's text said them as typed)."""
-_SCORE_PARAMS = {"cycle.score_adjusted": ("before", "after")}
-"""The parameters of a line that are scores, said as the portal shows scores."""
 
 _FORMULA_AFTER = {sep: re.compile(rf"({sep})(?=[=+\-@\t\r])") for sep in ",;"}
 

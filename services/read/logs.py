@@ -14,7 +14,13 @@ from eventsourcing.domain import Aggregate, CanMutateAggregate
 
 from domain import KPI, AccessChange, Cycle, KeyResult, Objective, SettingsChange, access
 from projections.audit import AuditEntry, audit_entry
-from projections.history import HistoryLine, StoredLine, line_from_row, without_reason
+from projections.history import (
+    HistoryLine,
+    StoredLine,
+    as_read_for,
+    line_from_row,
+    without_reason,
+)
 from projections.history_lines import ACCESS
 from projections.history_text import templates_of
 from projections.series import SeriesPoint, series_point
@@ -75,7 +81,12 @@ calls the function (not leakproof) is no key condition, and it ran once a row (1
 24,000 lines)."""
 
 _HISTORY = {
-    "item_id": "item_id = {}",
+    "item_id": (  # its lines, and the close of its cycle that scored it (history.as_read_for)
+        "(item_id = {0} OR (item_id = (SELECT cycle_id FROM rm_history WHERE tenant_id = $1"
+        " AND item_id = {0} AND cycle_id IS NOT NULL LIMIT 1) AND template = 'cycle.closed'"
+        " AND (params->>('key_result:' || {0}) IS NOT NULL"
+        " OR params->>('objective:' || {0}) IS NOT NULL)))"
+    ),
     "actor": "actor = {}",
     "kind": "(template = ANY({0}::text[]) OR item_kind = ANY({0}::text[]))",
     "since": _SINCE,
@@ -120,6 +131,8 @@ async def history(
     async with tenant_transaction(pool, [tenant_id]) as conn:
         rows = await conn.fetch(sql, tenant_id, *args)
     lines = [line_from_row(tuple(r)) for r in rows]
+    if item_id is not None:
+        lines = [as_read_for(line, item_id) for line in lines]
     if access_reasons:
         return lines
     return [without_reason(line) if line.item_kind == ACCESS else line for line in lines]

@@ -538,8 +538,8 @@ def test_score_adjustment_lands_on_the_scored_item_timeline() -> None:
 
 
 def test_a_score_is_said_to_two_places_and_kept_exact() -> None:
-    """2/3 adjusted to 0.5: the line says 0.66 → 0.5 (rounded down, as scores are shown);
-    its change keeps every digit."""
+    """2/3 adjusted to 0.5: the line says 0.66 → 0.50 (rounded down, both to two places,
+    as scores are shown); its change keeps every digit."""
     log = Log()
     cycle, goal, response, milestone, costs = seed_efficiency(log)
     cycle.close(
@@ -554,7 +554,7 @@ def test_a_score_is_said_to_two_places_and_kept_exact() -> None:
     adjusted = _lines(log)[-1]
 
     assert (
-        adjusted.text == "score of 'Efficienza operativa' adjusted 0.66 → 0.5 by alice: 'contesto'"
+        adjusted.text == "score of 'Efficienza operativa' adjusted 0.66 → 0.50 by alice: 'contesto'"
     )
     assert adjusted.changes == [FieldChange("score", text(D(2) / D(3)), "0.5")]
 
@@ -729,7 +729,7 @@ def test_a_score_that_follows_says_so_in_the_reader_s_language() -> None:
     params = {"title": "Crescere", "before": "0.31", "after": "0.41", "actor": "Anna",
               "reason": stored}  # fmt: skip
     assert render("cycle.score_adjusted", params, "it") == (
-        "punteggio di 'Crescere' modificato 0.31 → 0.41 da Anna: 'segue i punteggi di cui è"
+        "punteggio di 'Crescere' modificato 0,31 → 0,41 da Anna: 'segue i punteggi di cui è"
         " fatto ('Contratti: 'nuovi'' è stato rivalutato)'"
     )
     assert said_reason(stored, "en") == (
@@ -814,4 +814,69 @@ def test_a_daily_kpi_is_said_to_be_measured_every_day() -> None:
     assert daily.text == "KPI 'Ordini evasi' to be measured every day (was every 7 days), by alice"
     assert render(daily.template, daily.params, "it") == (
         "indicatore 'Ordini evasi' da misurare ogni giorno (prima ogni 7 giorni), da alice"
+    )
+
+
+def test_a_close_says_the_scores_it_gave_and_each_item_reads_its_own() -> None:
+    """A later "0,37 → 0,50" starts from a score the timeline must have shown: the close
+    says the cycle's score and its objective's; the timeline of a key result or objective
+    says the score the close gave it, in either language (two places, rounded down)."""
+    log = Log()
+    cycle, goal, response, milestone, costs = seed_efficiency(log)
+    cycle.close(
+        key_result_scores={kr.id: kr.score for kr in (response, milestone, costs)},
+        objective_scores={goal.id: D("0.375")},
+        closed_by="alice",
+    )
+    log.save(cycle)
+    lines = _lines(log)
+
+    closed = lines[-1]
+    assert closed.text == (
+        "cycle 'Q1 2027' closed and scored by alice: score 0.37; objectives"
+        " 'Efficienza operativa' 0.37 (key results: 3, objectives: 1)"
+    )
+    assert Phrases(Locale("it"), {}).text(closed) == (
+        "ciclo 'Q1 2027' chiuso e valutato da alice: punteggio 0,37; obiettivi"
+        " 'Efficienza operativa' 0,37 (risultati chiave: 3, obiettivi: 1)"
+    )
+    of_response = item_timeline(lines, response.id)[0]
+    assert of_response.position == closed.position
+    assert of_response.text == (
+        "cycle 'Q1 2027' closed and scored by alice: this key result scored 0.62"
+        " (cycle: score 0.37)"
+    )
+    assert Phrases(Locale("it"), {}).text(item_timeline(lines, goal.id)[0]) == (
+        "ciclo 'Q1 2027' chiuso e valutato da alice: questo obiettivo ha ottenuto 0,37"
+        " (ciclo: punteggio 0,37)"
+    )
+    assert item_timeline(lines, cycle.id)[0] == closed
+
+
+def test_a_close_of_many_objectives_names_the_first_and_counts_the_rest() -> None:
+    """Five objectives: the line names three, top-level first, titles as written ("2026"
+    no number), and says how many more; each of the five reads its own score."""
+    log = Log()
+    cycle = active_quarter(log)
+    child_of = objective(log, cycle, "Crescere")
+    children = [objective(log, cycle, f"Figlio {n}", parent=child_of) for n in (1, 2)]
+    tops = [child_of, objective(log, cycle, "2026"), objective(log, cycle, "Clienti")]
+    ordered = [*children, *tops]  # the children first, as the event may list them
+    given = map(D, ("0.9", "0.8", "0.4", "0.719", "1"))
+    scores = dict(zip((o.id for o in ordered), given, strict=True))
+    cycle.close(key_result_scores={}, objective_scores=scores, closed_by="alice")
+    log.save(cycle)
+    lines = _lines(log)
+
+    closed = lines[-1]
+    assert closed.text == (
+        "cycle 'Q1 2027' closed and scored by alice: score 0.70; objectives 'Crescere' 0.40,"
+        " '2026' 0.71, 'Clienti' 1.00 and 2 more (key results: 0, objectives: 5)"
+    )
+    assert Phrases(Locale("it"), {}).text(closed) == (
+        "ciclo 'Q1 2027' chiuso e valutato da alice: punteggio 0,70; obiettivi 'Crescere'"
+        " 0,40, '2026' 0,71, 'Clienti' 1,00 e altri 2 (risultati chiave: 0, obiettivi: 5)"
+    )
+    assert item_timeline(lines, children[1].id)[0].text.endswith(
+        "this objective scored 0.80 (cycle: score 0.70)"
     )

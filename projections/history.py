@@ -115,18 +115,23 @@ def line_actors(lines: Iterable[HistoryLine]) -> set[str]:
     }
 
 
-def with_names(line: HistoryLine, names: Mapping[str, str]) -> HistoryLine:
-    """The line in English with the actors it names in words (who acted, the owners before
-    and after), and who acted in words, as the portal says them (history_text.said_person):
-    a name, "an operator" or "the system", "an integration" for a key with no name,
-    "someone" for an account not known here, an import's "user:anna" as "anna"."""
+def with_names(line: HistoryLine, names: Mapping[str, str], language: str = "en") -> HistoryLine:
+    """The line in a language ("en", "it") with the actors it names in words (who acted, the
+    owners before and after), and who acted in words, as the portal says them
+    (history_text.said_person): a name, "an operator" or "the system", "an integration" for
+    a key with no name, "someone" for an account not known here, an import's "user:anna" as
+    "anna"."""
     words = words_of(line.template)
+
+    def said(v: str) -> str:
+        return said_person(v, names, language)
+
     params = {
-        k: said_person(v, names) if k not in words and v is not None and ACTOR.fullmatch(v) else v
+        k: said(v) if k not in words and v is not None and ACTOR.fullmatch(v) else v
         for k, v in line.params.items()
     }
-    text = render(line.template, params)
-    return msgspec.structs.replace(line, text=text, actor_name=said_person(line.actor, names))
+    text = render(line.template, params, language)
+    return msgspec.structs.replace(line, text=text, actor_name=said(line.actor))
 
 
 def without_reason(line: HistoryLine) -> HistoryLine:

@@ -9,7 +9,7 @@ JSON Lines included: a JSON client's default Accept keeps working everywhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from litestar import Request
@@ -52,6 +52,20 @@ def quality(accept: str, media_type: str) -> float:
             continue
         found = max(found, (specificity, weight), key=lambda f: f[0])
     return found[1]
+
+
+def accepted_language(accept_language: str | None, offered: Sequence[str]) -> str | None:
+    """The language of `offered` an Accept-Language weights most, by its primary subtag
+    (en-GB is en; the first said on a tie); None: it admits none of them (none given, "*",
+    or each with q=0), and the answer is in the tenant's language."""
+    best: tuple[float, str | None] = (0.0, None)
+    for part in (accept_language or "").split(","):
+        tag, *parameters = part.split(";")
+        language = tag.strip().lower().partition("-")[0]
+        weight = _weight(parameters)
+        if language in offered and weight > best[0]:
+            best = (weight, language)
+    return best[1]
 
 
 def _ranges(accept: str) -> Iterable[tuple[str, str, float]]:

@@ -75,6 +75,10 @@ class ApiRuntime:
         """The tenant's time zone (where its days begin), cached for a minute."""
         return (await self._tenant(tenant_id)).zone
 
+    async def language(self, tenant_id: UUID) -> str:
+        """The tenant's language ("it", "en": its locale's, without a region), cached so."""
+        return (await self._tenant(tenant_id)).locale.partition("-")[0]
+
     async def _tenant(self, tenant_id: UUID) -> Tenant:
         now = time.monotonic()
         cached = self._settings.get(tenant_id)

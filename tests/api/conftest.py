@@ -60,9 +60,14 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
     Not Litestar's AsyncTestClient: in Litestar 2 it runs the app on another thread's event
     loop (a blocking portal, litestar#1920), where the session's asyncpg pool cannot be used.
+    It reads the history in English (Accept-Language: en), as the tests of its sentences
+    say them; without it, a tenant's own language (see test_history_language).
     """
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as c:
+    english = {"Accept-Language": "en"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://okr.test", headers=english
+    ) as c:
         yield c
 
 

@@ -10,12 +10,14 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.datastructures import ResponseHeader
+from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.response import Stream
 
 from projections.audit import AuditEntry, audit_csv, audit_jsonl, json_line
 from projections.history import HistoryLine, line_actors, with_names
 from projections.history_text import KINDS as HISTORY_KINDS
+from projections.history_text import LANGUAGES
 from projections.progress_tree import ProgressTree
 from projections.timetravel import Change
 from services import instants, read
@@ -35,6 +37,7 @@ from services.api.dependencies import (
     within_head,
     within_log,
 )
+from services.api.negotiation import accepted_language
 from services.api.pagination import (
     FORWARD,
     MAX_POSITION,
@@ -231,12 +234,32 @@ class ViewController(Controller):
             runtime, tenant_id, min_position, today=today, cycle_id=cycle_id, valid_at=valid_at
         )
 
-    @get("/history", guards=[requires_read], summary="History")
+    @get(
+        "/history",
+        guards=[requires_read],
+        summary="History",
+        response_headers=[
+            ResponseHeader(
+                name="Content-Language",
+                description="The language of each line's text: it or en.",
+                documentation_only=True,
+            ),
+            ResponseHeader(name="Vary", value="Accept-Language", documentation_only=True),
+        ],
+    )
     async def history(
         self,
         tenant_id: FromPath[UUID],
         principal: PrincipalDep,
         runtime: RuntimeDep,
+        accept_language: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Accept-Language",
+                description="The language of each line's text: it or en (en-GB is en; q"
+                " weights them). Admitting neither, or not given: the tenant's language.",
+            ),
+        ] = None,
         item_id: FromQuery[UUID | None] = None,
         actor: Actor = None,
         kind: Annotated[
@@ -255,10 +278,12 @@ class ViewController(Controller):
         min_position: MinPosition = None,
         cursor: Cursor = None,
         limit: Limit = 100,
-    ) -> Page[HistoryLine]:
+    ) -> Response[Page[HistoryLine]]:
         """Every change in words, newest first, or oldest first after a position of the log
         (after_position): who, what, before -> after, why (the reason of a change of access
-        only to those who may read the audit trail). Each filter applies either way."""
+        only to those who may read the audit trail). Each filter applies either way. Each
+        line's text is in the language Accept-Language asks for (it or en), else in the
+        tenant's; template and params are the same in either."""
         if kind is not None and kind not in HISTORY_KINDS:
             raise InvalidQueryError(
                 f"kind must be a kind of change or item: {', '.join(sorted(HISTORY_KINDS))}",
@@ -279,8 +304,12 @@ class ViewController(Controller):
             access_reasons=principal.can(tenant_id, Permission.READ_AUDIT),
         )  # fmt: skip
         names = await runtime.people.names(tenant_id, line_actors(lines))
-        named = [with_names(line, names) for line in lines]
-        return _page(named, limit, FORWARD if after_position is not None else None)
+        language = accepted_language(accept_language, LANGUAGES) or await runtime.language(
+            tenant_id
+        )
+        named = [with_names(line, names, language) for line in lines]
+        page = _page(named, limit, FORWARD if after_position is not None else None)
+        return Response(page, headers={"Content-Language": language, "Vary": "Accept-Language"})
 
     @get("/audit", guards=[requires_read_audit], summary="Audit trail")
     async def audit(

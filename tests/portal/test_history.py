@@ -659,7 +659,8 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
 ) -> None:
     """A score changed after the close is said on the key result's page, with who, when
     and why (it was only in the history); a check-in corrected after the close is said to
-    leave the score as it was given."""
+    leave the score as it was given; the key result's timeline says the score its close
+    gave it, which the changes start from (it said none)."""
     system = portal.system
     client, baker, app, ctx = await a_company_of_its_own(system)
     start = portal.today - timedelta(days=120)
@@ -702,6 +703,10 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
     await expect(lines).to_have_count(4)  # the key result's twice, its objective's following
     await expect(lines.filter(has_text="segue i punteggi di cui è fatto")).to_have_count(2)
     await expect(lines.filter(has_text="follows the scores")).to_have_count(0)
+    await page.goto(f"/t/{client.id}/history?item={kr}")  # its own timeline: its close too
+    await expect(lines.filter(has_text="chiuso e valutato")).to_have_text(
+        re.compile(r"questo risultato chiave ha ottenuto 0,50 \(ciclo: punteggio 0,50\)")
+    )
 
 
 async def test_a_day_not_shown_as_asked_is_said(open_page: Opener, portal: PortalServer) -> None:

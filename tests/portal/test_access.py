@@ -38,3 +38,21 @@ async def test_a_day_refused_is_said_to_its_field_which_gets_the_focus(
     assert described
     said = page.locator(f"[id='{described.split()[-1]}']")
     await expect(said).to_contain_text("2026-02-30")
+
+
+@pytest.mark.parametrize("locale", ["it-IT", "en-GB"])
+async def test_a_bar_s_pace_is_said_as_well_as_drawn(
+    open_page: Opener, portal: PortalServer, locale: str
+) -> None:
+    """A key result's bar on the dashboard marks where the pace says it should be with a
+    tick, its words only in the tick's tooltip: inside a progress bar a screen reader reads
+    none of it, and a phone or a keyboard never shows it, and the dashboard writes it
+    nowhere else. The bar's value now says the pace after the progress."""
+    page = await open_page(locale=locale)
+    await sign_in(page, d.MARCO)
+    ticked = page.locator("li.kr [role=progressbar]:has(.expected)")
+    assert await ticked.count() > 0
+    for bar in await ticked.all():
+        pace = await bar.locator(".expected").get_attribute("title")
+        said = await bar.get_attribute("aria-valuetext")
+        assert pace and said and said.endswith(pace.lower()), (said, pace)

@@ -7,8 +7,22 @@ from playwright.async_api import expect
 
 from services import demo_data as d
 from tests.portal.conftest import Opener, PortalServer, sign_in
+from tests.portal.world import a_company_of_its_own
 
 T = d.TENANT_ID
+CONTRAST = """el => {
+    const luminance = colour => {
+        const [r, g, b] = colour.match(/[\\d.]+/g).slice(0, 3).map(c => {
+            c /= 255;
+            return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const text = luminance(getComputedStyle(el).color);
+    const ground = luminance(getComputedStyle(el.closest('.top')).backgroundColor);
+    return (Math.max(text, ground) + 0.05) / (Math.min(text, ground) + 0.05);
+}"""
+"""The contrast ratio (WCAG's) of an element of the header's text with the header's colour."""
 
 
 @pytest.mark.parametrize(
@@ -56,3 +70,23 @@ async def test_a_bar_s_pace_is_said_as_well_as_drawn(
         pace = await bar.locator(".expected").get_attribute("title")
         said = await bar.get_attribute("aria-valuetext")
         assert pace and said and said.endswith(pace.lower()), (said, pace)
+
+
+async def test_the_header_reads_on_any_colour_a_company_picks(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The header's words are white or near-black on the company's colour, whichever reads
+    better; on a mid grey (#7a7a7a) or a mid tone of its lightness both read at 4.3 to 4.4:1,
+    under the 4.5:1 text needs. Its dark words are now black, which reads at 4.6:1 or more
+    on any colour white reads worse on."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/settings")
+    form = page.locator(".settings-form")
+    await form.get_by_label("Colore").fill("#7a7a7a")
+    await form.get_by_role("button", name="Salva le impostazioni").click()
+    await expect(page.locator(".settings-done")).to_be_visible()
+    for words in (".brand a", ".main-nav a", ".account .who"):
+        ratio = await page.locator(words).first.evaluate(CONTRAST)
+        assert ratio >= 4.5, (words, ratio)

@@ -90,3 +90,23 @@ async def test_the_header_reads_on_any_colour_a_company_picks(
     for words in (".brand a", ".main-nav a", ".account .who"):
         ratio = await page.locator(words).first.evaluate(CONTRAST)
         assert ratio >= 4.5, (words, ratio)
+
+
+async def test_a_company_s_name_is_cut_on_a_phone_only_when_it_does_not_fit(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The header cut the company's name at 62 % of the screen, with room to spare on its
+    line: every page on a phone said "Esempio Consulenza S…". It is cut now only where it
+    does not fit the line (a suspended company's badge beside it), and a name longer than
+    the line still never widens the page."""
+    page = await open_page(width=375, height=812)
+    await sign_in(page, d.GIULIA)
+    await page.goto(f"/t/{T}/people")
+    name = page.locator(".brand a")
+    cut = await name.evaluate("a => a.scrollWidth > a.clientWidth")
+    assert not cut
+    await name.evaluate("a => { a.textContent = 'Esempio Consulenza ' + 'S.r.l. '.repeat(20); }")
+    box, swatch = await name.bounding_box(), await page.locator(".swatch").bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 375 - 16
+    assert swatch is not None and swatch["width"] == swatch["height"]  # a round dot still
+    assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")

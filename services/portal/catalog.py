@@ -718,6 +718,8 @@ _PORTFOLIO: M = {
     "portfolio.unhealthy": {"it": "Indicatori non in verde", "en": "KPIs not green"},
     "portfolio.activity": {"it": "Ultima attività", "en": "Last activity"},
     "portfolio.no_activity": {"it": "nessuna", "en": "none"},
+    "portfolio.critical_one": {"it": "{n} critico", "en": "{n} unhealthy"},
+    "portfolio.critical": {"it": "{n} critici", "en": "{n} unhealthy"},
     "portfolio.unmeasured": {"it": "{n} senza misure", "en": "{n} not measured"},
     "portfolio.overdue": {"it": "{n} con la misura in ritardo", "en": "{n} overdue"},
     "portfolio.unrecovered": {

@@ -94,7 +94,7 @@ async def test_a_red_kpi_with_no_recovery_okr_is_counted_until_one_is_aligned(
     )).item_id  # fmt: skip
     await app.kpis.record_measurement(ctx, kpi, value=12, on=today)
     page, row = await _its_row(open_page, portal, client)
-    await expect(row.locator(".kpi-notes")).to_have_text("(1 senza OKR di recupero)")
+    await expect(row.locator(".kpi-notes")).to_have_text("(1 critico, 1 senza OKR di recupero)")
 
     cycle = (await app.cycles.create(
         ctx, name="Trimestre", starts_on=today - timedelta(days=10),
@@ -109,7 +109,26 @@ async def test_a_red_kpi_with_no_recovery_okr_is_counted_until_one_is_aligned(
     await projected(portal.system, client.id)
     await page.reload()
     await expect(row.locator(".chip")).to_have_text("1 / 1")  # still red: being recovered
-    await expect(row.locator(".kpi-notes")).to_have_count(0)
+    await expect(row.locator(".kpi-notes")).to_have_text("(1 critico)")
+
+
+async def test_whether_a_kpi_is_critical_is_written_not_only_coloured(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The count of KPIs not green was a red chip when one of them was critical and an
+    amber one when none was: to a reader who does not tell red from amber, or hears the
+    page, '2 / 2' said nothing of it. The row writes how many are critical."""
+    client, _, app, ctx = await a_company_of_its_own(portal.system)
+    today = datetime.now(UTC).date()
+    for name, value in (("Reclami aperti", 12), ("Resi", 7)):  # critical; to watch
+        made = await app.kpis.create(
+            ctx, name=name, direction="lower_is_better", green=5, red=10, frequency_days=7,
+            owner="Anna",
+        )  # fmt: skip
+        await app.kpis.record_measurement(ctx, made.item_id, value=value, on=today)
+    _, row = await _its_row(open_page, portal, client)
+    await expect(row.locator(".chip.health-red")).to_have_text("2 / 2")
+    await expect(row.locator(".kpi-notes")).to_have_text("(1 critico, 2 senza OKR di recupero)")
 
 
 async def test_the_counts_beside_the_statuses_agree_in_number(

@@ -110,3 +110,24 @@ async def test_a_company_s_name_is_cut_on_a_phone_only_when_it_does_not_fit(
     assert box is not None and box["x"] + box["width"] <= 375 - 16
     assert swatch is not None and swatch["width"] == swatch["height"]  # a round dot still
     assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+async def test_an_api_key_s_cells_say_their_column_on_a_phone(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """On a phone the keys' table is a card a key, its column names hidden: its last use
+    read a bare "mai" or a bare date, and its role a bare "Sola lettura". Each says its
+    column's name before it, as the portfolio's and the trail's cards do."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system)
+    page = await open_page(width=375, height=812)
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    form = page.locator(".new-key")
+    await form.locator("summary").click()
+    await form.get_by_label("Nome della chiave").fill("Gestionale")
+    await form.get_by_role("button").click()
+    row = page.locator("table.keys tbody tr", has_text="Gestionale")
+    said = await row.locator("td").evaluate_all(
+        "cells => cells.slice(0, 2).map(c => getComputedStyle(c, '::before').content)"
+    )
+    assert said == ['"Ruolo: "', '"Ultimo uso: "']

@@ -69,7 +69,7 @@ def test_an_as_of_before_anything_says_so() -> None:
 
 def test_percentages_round_half_up_as_the_portal_does() -> None:
     """0.3125 is 31.3 % in the terminal as on the page (half-even said 31.2 %)."""
-    from services.portal.i18n import Locale
+    from services.i18n import Locale
     from services.tree_print import percent
 
     assert percent(D("0.3125")) == "31.3 %"

@@ -14,13 +14,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from services.db import connection_lost
+from services.i18n import Locale
 from services.portal.errors import (
     CsrfError,
     PageNotFoundError,
     SignInRequiredError,
     SuspendedPageError,
 )
-from services.portal.i18n import Locale
 from services.portal.pages import TENANT_READ, language_chosen, locale_of
 from services.portal.portal import Portal
 from services.portal.sessions import (

@@ -7,7 +7,6 @@ import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -16,12 +15,12 @@ import msgspec
 
 from domain.progress import over_achievement, shown_progress
 from projections.audit import AuditEntry, defused_json
-from projections.history import HistoryLine, render, words_of
-from projections.history_text import MEASURED_PARAMS, SCORE_PARAMS, said_reason
+from projections.history import HistoryLine
+from projections.history_text import said_reason
 from projections.progress_state import ProgressView
 from projections.timetravel import PROGRESS_FIELDS, Change
-from services.portal.i18n import Locale, Measured
-from services.read import ItemNames
+from services.history_words import Phrases, Units, decimal_of
+from services.i18n import Locale
 
 ITEM_KINDS = ("cycle", "objective", "key_result", "kpi", "tenant", "access")
 CHANGE_KINDS = (
@@ -30,82 +29,6 @@ CHANGE_KINDS = (
 )  # fmt: skip
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-
-Units = Mapping[UUID, Measured]
-"""The unit of each key result and KPI, by id (see units_of)."""
-
-
-def units_of(items: ItemNames) -> Units:
-    """The units of a tenant's key results and KPIs, for Phrases."""
-    units: dict[UUID, Measured] = {}
-    units.update(items.key_results)
-    units.update(items.kpis)
-    return units
-
-
-class Phrases:
-    """A reader's words for many history lines (a page, a download): each parameter value
-    and each person is put in words once, not on every line that names it (a 24,000-line
-    download put the same days, numbers and names in words about 160,000 times)."""
-
-    def __init__(self, locale: Locale, names: dict[str, str], units: Units | None = None):
-        self.locale, self.names, self.units = locale, names, units
-        self._params: dict[str, str | None] = {}
-        self._people: dict[str | None, str] = {}
-
-    def param(self, text: str) -> str | None:
-        """`Locale.param` of a value, said once."""
-        try:
-            return self._params[text]
-        except KeyError:
-            said = self._params[text] = self.locale.param(text, self.names)
-            return said
-
-    def person(self, actor: str | None) -> str:
-        """`Locale.person` of an actor, said once."""
-        said = self._people.get(actor)
-        if said is None:
-            said = self._people[actor] = self.locale.person(actor, self.names)
-        return said
-
-    def text(self, line: HistoryLine) -> str:
-        """The sentence of a line in the reader's language, its values in local form, in
-        their item's unit where `units` has it ("check-in € 118.000", "target revised 60 →
-        55 clienti" read "check-in 118.000", "60 → 55")."""
-        unit = None if self.units is None else self.units.get(line.item_id)
-        measured = MEASURED_PARAMS.get(line.template, frozenset()) if unit is not None else ()
-        if line.params.get("kind") == "milestone":  # done or not done: no unit (render)
-            measured = ()
-        words = words_of(line.template)
-        params = {
-            key: value if key in words or value is None else self.param(value)
-            for key, value in line.params.items()
-        }
-        for key in measured:
-            given = line.params.get(key)
-            number = None if given is None else _decimal(given)
-            if unit is not None and number is not None:
-                params[key] = self.locale.given(number, unit)
-        for key in _OWNER_PARAMS.get(line.template, ()):
-            owner = line.params.get(key)
-            if owner is not None:  # a person, or words as typed: never a number or a day
-                params[key] = self.person(owner)
-        for key in SCORE_PARAMS.get(line.template, ()):
-            number = _decimal(line.params.get(key) or "")
-            if number is not None:  # "0,70 → 0,82", as the chips show them (it read "0,7")
-                params[key] = self.locale.score(number)
-        params["actor"] = self.person(line.actor)
-        return render(line.template, params, self.locale.language)
-
-
-_OWNER_PARAMS = {
-    "objective.created": ("owner",),
-    "objective.owner_changed": ("before", "after"),
-    "key_result.owner_changed": ("before", "after"),
-    "kpi.owner_changed": ("before", "after"),
-}
-"""The parameters of a line that name an owner: a person's name, or the owner as typed (an
-owner "007" read "7", and "2026" "2.026", as numbers; the API's text said them as typed)."""
 
 _FORMULA_AFTER = {sep: re.compile(rf"({sep})(?=[=+\-@\t\r])") for sep in ",;"}
 
@@ -261,10 +184,10 @@ def diff_value(
     if name in _NAME_FIELDS:
         return text
     if name == "score":  # as a closed cycle's scores are shown: 0,69, rounded down
-        score = _decimal(text)
+        score = decimal_of(text)
         return text if score is None else locale.score(score)
     if name in PROGRESS_FIELDS:  # shown as everywhere: 0 to 100 %, the excess apart
-        raw = _decimal(text)
+        raw = decimal_of(text)
         if raw is None:
             return text
         shown = locale.percent(shown_progress(raw))
@@ -290,7 +213,7 @@ def diff_value(
         return _title_of(state, text)
     kr = state.key_results.get(change.item_id) if change.item_kind == "key_result" else None
     kpi = state.kpis.get(change.item_id) if change.item_kind == "kpi" else None
-    number = _decimal(text)
+    number = decimal_of(text)
     if number is not None and name in _UNIT_FIELDS and kr is not None:
         return locale.value(number, kr, kind=kr.kind)
     if number is not None and name in _KPI_VALUES and kpi is not None:
@@ -298,13 +221,6 @@ def diff_value(
     if number is not None:
         return locale.number(number, 4)
     return text
-
-
-def _decimal(text: str) -> Decimal | None:
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return None
 
 
 def _title_of(state: ProgressView, text: str) -> str:

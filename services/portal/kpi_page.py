@@ -23,10 +23,10 @@ from projections.progress_state import (
     latest_per_day,
 )
 from projections.progress_tree import is_fed, key_result_node, kpi_board
+from services.i18n import Locale
 from services.instants import after
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart
 from services.portal.controllers.key_results import people_choices
-from services.portal.i18n import Locale
 from services.portal.planning import Planned
 from services.portal.portal import Portal
 from services.portal.views import with_forms

@@ -15,7 +15,7 @@ from litestar.datastructures import Cookie
 from markupsafe import escape
 
 from projections.history_text import said_reason
-from services.portal.i18n import LANG_COOKIE, Locale, chosen_language, negotiate
+from services.i18n import LANG_COOKIE, Locale, chosen_language, negotiate
 from services.portal.sessions import (
     CAME_FROM,
     CAME_FROM_FIELD,

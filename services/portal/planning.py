@@ -16,8 +16,8 @@ from domain.kpi import MAX_FREQUENCY_DAYS
 from projections.progress_state import KPIView, ObjectiveView, ProgressView
 from services import instants
 from services.app.base import ChangedMeanwhileError
+from services.i18n import Locale, Measured
 from services.portal.controllers.key_results import domain_message, measurable, refusal
-from services.portal.i18n import Locale, Measured
 from services.store.event_store import ConcurrencyError
 from tenants.errors import TenancyError
 

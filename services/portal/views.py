@@ -24,8 +24,8 @@ from projections.progress_state import (
 from projections.progress_tree import CycleNode, KeyResultNode, KPINode, ObjectiveNode
 from projections.series import pace_line
 from services import instants
+from services.i18n import Locale
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, sparkline
-from services.portal.i18n import Locale
 from services.read import ItemNames, item_names, names_in_log
 from tenants.validation import has_control
 

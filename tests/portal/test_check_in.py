@@ -15,7 +15,7 @@ from playwright.async_api import Page, expect
 
 from domain.values import Unit, UnitKind
 from services import demo_data as d
-from services.portal.i18n import Locale
+from services.i18n import Locale
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import a_colleague, a_company_of_its_own, one_key_result, projected
 

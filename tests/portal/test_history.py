@@ -16,7 +16,7 @@ from playwright.async_api import expect
 
 from services import demo_data as d
 from services.app import Context
-from services.portal.i18n import Locale
+from services.i18n import Locale
 from services.projector.waiting import wait_for_position
 from services.read import audit
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from services.portal.catalog import MESSAGES
-from services.portal.i18n import Locale, negotiate
+from services.catalog import MESSAGES
+from services.i18n import Locale, negotiate
 
 IT, EN = Locale("it"), Locale("en")
 NB = "\u00a0"

@@ -17,10 +17,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from projections.progress_tree import CycleNode, kpi_board
+from services.i18n import Locale
 from services.portal import portal_app_config, portal_router
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, nice_step, sparkline
 from services.portal.config import PortalSettings
-from services.portal.i18n import Locale
 from services.portal.sessions import SESSION_COOKIE, Signer
 from services.portal.views import by_date, choose_cycle, kpi_tiles, progress_width
 from tests.projections.builders import Log, fold_all, kpi

@@ -9,7 +9,7 @@ from decimal import Decimal
 from playwright.async_api import expect
 
 from domain.values import Unit, UnitKind
-from services.portal.i18n import Locale
+from services.i18n import Locale
 from services.read import progress_state
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import a_colleague, a_company_of_its_own, one_key_result, projected
@@ -646,7 +646,7 @@ def test_a_frequency_is_read_in_the_digits_a_person_types() -> None:
     """ "²" and "٣" are digits to str.isdigit: the first failed int() (a 500 page), the second
     was kept as 3 days; a number of 5,000 digits failed it too. Each is said beside the
     field, as is 0 and 367; 1 and 366 are read."""
-    from services.portal.i18n import Locale
+    from services.i18n import Locale
     from services.portal.planning import Planned
 
     def read(typed: str) -> tuple[int | None, str | None]:

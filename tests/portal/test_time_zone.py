@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from playwright.async_api import expect
 
 from services import demo_data as d
-from services.portal.i18n import Locale
+from services.i18n import Locale
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
 from tests.portal.world import ROSSI, ROSSI_KR
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from domain import Cycle
 from projections.progress import KeyResultRow, kpi_board, progress_projection, progress_tree
-from services.portal.i18n import Locale
+from services.i18n import Locale
 from services.portal.kpi_page import fed_key_results, feedable
 from tests.projections.builders import (
     Q1_END,

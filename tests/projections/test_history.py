@@ -21,8 +21,8 @@ from projections.history import (
 )
 from projections.history_text import FOLLOWS, said_reason, value_text
 from projections.progress_state import kpi_stale
-from services.portal.history_text import Phrases, units_of
-from services.portal.i18n import Locale
+from services.history_words import Phrases, units_of
+from services.i18n import Locale
 from tests.projections.builders import (
     Log,
     active_quarter,

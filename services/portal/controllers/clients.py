@@ -29,11 +29,11 @@ from domain import values
 from domain.errors import DomainError
 from services.api.runtime import runtime_of
 from services.app import Context
+from services.i18n import Locale
 from services.portal.controllers.key_results import domain_message
 from services.portal.controllers.people import run_access_change
 from services.portal.dependencies import FormDep, LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import ForbiddenError, PageNotFoundError
-from services.portal.i18n import Locale
 from services.portal.planning import Planned, typed
 from services.portal.portal import Portal
 from tenants import validation

@@ -14,6 +14,7 @@ from domain.errors import DomainError
 from projections.progress_state import ProgressView
 from projections.progress_tree import kpi_board, progress_tree
 from services.app import Context
+from services.i18n import Locale
 from services.portal.controllers.key_results import people_choices, refusal
 from services.portal.dependencies import (
     FormDep,
@@ -24,7 +25,6 @@ from services.portal.dependencies import (
     parse_id,
 )
 from services.portal.errors import ForbiddenError, PageNotFoundError
-from services.portal.i18n import Locale
 from services.portal.planning import (
     Planned,
     Planning,

@@ -16,6 +16,7 @@ from litestar.response import Stream
 
 from projections.history import line_actors
 from projections.progress_tree import kpi_board, progress_tree
+from services.history_words import Phrases, units_of
 from services.instants import before, end_of
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import BadFiltersError
@@ -23,10 +24,8 @@ from services.portal.history_text import (
     BOM,
     CHANGE_KINDS,
     ITEM_KINDS,
-    Phrases,
     csv_lines,
     diff_groups,
-    units_of,
 )
 from services.portal.views import (
     DayFilters,

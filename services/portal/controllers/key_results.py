@@ -24,6 +24,7 @@ from projections.progress_state import CycleView, KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
 from services.app import Context
 from services.app.base import Written
+from services.i18n import Locale, Measured
 from services.instants import after, day, end_of
 from services.portal.dependencies import (
     FormDep,
@@ -34,7 +35,6 @@ from services.portal.dependencies import (
     parse_id,
 )
 from services.portal.errors import ForbiddenError, PageNotFoundError
-from services.portal.i18n import Locale, Measured
 from services.portal.portal import Portal
 from services.portal.views import day_note, kpi_of, kr_chart, parse_day, with_forms
 from services.read import history, key_result_state, state_as_of

@@ -26,6 +26,7 @@ from domain.values import Direction
 from projections.progress_state import KPIView, ProgressView
 from services.app import Context
 from services.app.base import ChangedMeanwhileError, Written
+from services.i18n import Locale
 from services.instants import end_of
 from services.portal.controllers.key_results import changed_fields, not_yet_page
 from services.portal.controllers.planning import far_off_kpi, offered_people, said_far_off
@@ -39,7 +40,6 @@ from services.portal.dependencies import (
     parse_id,
 )
 from services.portal.errors import ForbiddenError, PageNotFoundError
-from services.portal.i18n import Locale
 from services.portal.kpi_page import FORMS, fed_key_results, feedable, kpi_page
 from services.portal.planning import Planned, a_name, typed
 from services.portal.portal import Portal

@@ -23,6 +23,7 @@ from litestar.response import Redirect
 from domain import values
 from domain.errors import DomainError
 from services.app import Context
+from services.i18n import Locale
 from services.portal.controllers.key_results import domain_message
 from services.portal.dependencies import (
     FormDep,
@@ -33,7 +34,6 @@ from services.portal.dependencies import (
     parse_id,
 )
 from services.portal.errors import ForbiddenError, PageNotFoundError
-from services.portal.i18n import Locale
 from services.portal.once import Shown, forget_once, show_once, shown_once
 from services.portal.planning import Planned, typed
 from services.portal.portal import Portal

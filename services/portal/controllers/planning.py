@@ -26,6 +26,7 @@ from domain.values import CyclePeriod, Direction, KRKind, ObjectiveLevel, Unit, 
 from projections.progress_state import KPIView, ObjectiveView, ProgressView
 from services.app import Context
 from services.app.base import Written
+from services.i18n import Locale
 from services.portal.controllers.dashboard import dashboard_page
 from services.portal.controllers.key_results import (
     changed_fields,
@@ -42,7 +43,6 @@ from services.portal.dependencies import (
     parse_id,
 )
 from services.portal.errors import ForbiddenError, PageNotFoundError
-from services.portal.i18n import Locale
 from services.portal.planning import (
     CYCLE_FIELDS,
     CYCLE_RENAME_FIELDS,

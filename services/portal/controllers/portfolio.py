@@ -12,6 +12,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from projections.portfolio import PortfolioRow
+from services.i18n import Locale
 from services.portal.controllers.clients import (
     CLIENT_FIELDS,
     consultancies_offered,
@@ -24,7 +25,6 @@ from services.portal.controllers.clients import (
 from services.portal.controllers.session import home_of
 from services.portal.dependencies import FormDep, LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import ForbiddenError
-from services.portal.i18n import Locale
 from services.portal.planning import Planned, typed
 from services.portal.portal import Portal
 from services.projector.waiting import wait_for_position

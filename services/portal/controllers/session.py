@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
+from services.i18n import LANG_COOKIE
 from services.portal.dependencies import (
     FormDep,
     LocaleDep,
@@ -18,7 +19,6 @@ from services.portal.dependencies import (
     PortalDep,
     ViewerDep,
 )
-from services.portal.i18n import LANG_COOKIE
 from services.portal.pages import safe_next
 from services.portal.sessions import NOTICE_COOKIE, SESSION_COOKIE
 from services.portal.sessions import sign_out as end_session

@@ -27,11 +27,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from domain.errors import DomainError
+from services.i18n import Locale
 from services.portal.controllers.key_results import domain_message
 from services.portal.controllers.people import read_invitation, run_access_change
 from services.portal.dependencies import FormDep, LocaleDep, PortalDep, ViewerDep, parse_id
 from services.portal.errors import ForbiddenError, PageNotFoundError
-from services.portal.i18n import Locale
 from services.portal.once import Shown, forget_once, show_once, shown_once
 from services.portal.planning import Planned, typed
 from services.portal.portal import Portal

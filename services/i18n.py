@@ -1,4 +1,5 @@
-"""Languages of the portal: choosing one per request, its words, and its numbers and dates.
+"""Languages of the portal (and of the API's history text): choosing one per request, its
+words, and its numbers and dates.
 
 Italian and English. The choice comes from the ``okr_lang`` cookie (set by the language
 switch), else from ``Accept-Language``, else the tenant's locale, else Italian. Numbers are
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 from domain.progress import score_shown
 from domain.values import MAX_PLACES
 from projections.history_text import ACTOR, said_person
-from services.portal.catalog import MESSAGES
+from services.catalog import MESSAGES
 from tenants.validation import LANGUAGES
 
 DEFAULT_LANGUAGE = "it"

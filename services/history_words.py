@@ -3,11 +3,13 @@ as the portal shows them, which the API's history says too (its Italian text).""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
-from projections.history import HistoryLine, render, words_of
+import msgspec
+
+from projections.history import HistoryLine, render, with_names, words_of
 from projections.history_text import MEASURED_PARAMS, SCORE_PARAMS
 from services.i18n import Locale, Measured
 from services.read import ItemNames
@@ -95,3 +97,17 @@ def decimal_of(text: str) -> Decimal | None:
         return Decimal(text)
     except InvalidOperation:
         return None
+
+
+def in_language(
+    lines: Iterable[HistoryLine], names: dict[str, str], language: str, units: Units
+) -> list[HistoryLine]:
+    """The API's history lines in a language, who acted by name (with_names): in Italian,
+    each text as the portal says it (Phrases: "aggiornamento 19,2 ore per il 1 feb 2027",
+    where it read "aggiornamento 19.2 per il 2027-02-01"); in English, numbers and days as
+    stored (19.2, 2027-02-01), as it always said them."""
+    named = [with_names(line, names, language) for line in lines]
+    if language != "it":
+        return named
+    phrases = Phrases(Locale(language), names, units)
+    return [msgspec.structs.replace(line, text=phrases.text(line)) for line in named]

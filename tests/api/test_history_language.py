@@ -3,10 +3,20 @@ an Italian client reads Italian sentences; Accept-Language picks, else the tenan
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
+from decimal import Decimal
+
 import httpx
 from litestar import Litestar
 
+from domain.values import Unit
+from services import read
+from services.app import Context, OKRApplication
 from services.bootstrap import System
+from services.history_words import Phrases, units_of
+from services.i18n import Locale
+from services.read.people import People
 from services.settings import Settings
 from tests.api.builders import SharedIds, Side, a_side, token_settings
 
@@ -43,7 +53,7 @@ async def test_the_history_says_its_lines_in_the_language_asked_for_else_the_ten
 
 async def _each_language(client: httpx.AsyncClient, side: Side, at: int) -> None:
     """Each Accept-Language, then none of a tenant made English: the text each answers."""
-    italian = "'Tempo di risposta': aggiornamento 21 per il 2027-02-01 da "
+    italian = "'Tempo di risposta': aggiornamento 21 per il 1 feb 2027 da "
     english = "'Tempo di risposta': check-in 21 for 2027-02-01 by "
     asked = {
         None: italian,
@@ -84,3 +94,74 @@ async def test_openapi_says_the_history_s_language_and_how_it_is_chosen(
     assert accept["in"] == "header"
     assert "tenant's language" in accept["description"]
     assert "Content-Language" in history["responses"]["200"]["headers"]
+
+
+async def test_the_italian_history_says_numbers_units_and_days_as_the_portal_does(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A consultancy showing the API's Italian text to a client showed "aggiornamento 19.2
+    per il 2027-02-01" where the portal says "aggiornamento 19,2 ore per il 1 feb 2027":
+    each line now says its numbers with a decimal comma and grouped thousands, in its
+    item's unit, and its days in words, as the portal's history says the same line."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "segreto", "21")
+    await _hours_and_money(system, side.tenant.id, ids.objective_id)
+    answer = await client.get(
+        _PATH.format(side.tenant.id),
+        headers={**side.auth("client_viewer"), "Accept-Language": "it"},
+        params={"limit": 100, "min_position": await system.store.head(side.tenant.id)},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    said = [line["text"] for line in answer.json()["items"]]
+    h, eur = "\u00a0ore", "€\u00a0"
+    for expected in (
+        "ciclo 'Q1 2027' pianificato dal 1 gen 2027 al 31 mar 2027 da builder",
+        f"'Ore di consegna': aggiornamento 19,2{h} per il 1 feb 2027 da builder",
+        f"'Ore di consegna': aggiornamento del 1 feb 2027 corretto 19,2{h} → 18,75{h} da"
+        " builder: 'contate due volte'",
+        f"'Ore di consegna': traguardo rivisto 19,2{h} → 18{h} da builder: 'più ambizioso'",
+        f"indicatore 'Fatturato' definito da builder: verde {eur}1.200.000, rosso"
+        f" {eur}1.000.000, ogni 30 giorni",
+        f"indicatore 'Fatturato': misurato {eur}1.234.567,50 per il 1 feb 2027 da builder",
+        f"indicatore 'Fatturato': misura del 1 feb 2027 corretta {eur}1.234.567,50 →"
+        f" {eur}1.250.000 da builder: 'fattura stornata'",
+    ):
+        assert expected in said, (expected, said)
+
+    lines = await read.history(system.pool, side.tenant.id, limit=100)
+    names = await People(system.pool).names(side.tenant.id, {line.actor for line in lines})
+    units = units_of(await read.item_names(system.pool, side.tenant.id))
+    portal = Phrases(Locale("it"), names, units)
+    assert said == [portal.text(line) for line in lines]  # every template the log has
+
+
+async def _hours_and_money(system: System, tenant_id: uuid.UUID, objective_id: uuid.UUID) -> None:
+    """A key result in hours checked in, corrected and revised; a KPI in euros measured
+    and corrected; each on 1 February 2027."""
+    app = OKRApplication(system.repository)
+    ctx = Context(tenant_id=tenant_id, actor="user:builder")
+    kr, check_in, kpi, measurement = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await app.key_results.create(
+        ctx, objective_id=objective_id, title="Ore di consegna", kind="decrease",
+        owner="user:builder", start=24, target=Decimal("19.2"), unit=Unit(kind="hours"),
+        key_result_id=kr,
+    )  # fmt: skip
+    on = date(2027, 2, 1)
+    await app.key_results.record_check_in(
+        ctx, kr, value=Decimal("19.2"), on=on, check_in_id=check_in
+    )
+    await app.key_results.correct_check_in(
+        ctx, kr, check_in_id=check_in, value=Decimal("18.75"), reason="contate due volte"
+    )
+    await app.key_results.revise_target(ctx, kr, target=18, reason="più ambizioso")
+    await app.kpis.create(
+        ctx, name="Fatturato", direction="higher_is_better", green=1_200_000, red=1_000_000,
+        frequency_days=30, owner="user:builder", unit=Unit(kind="currency", currency="EUR"),
+        kpi_id=kpi,
+    )  # fmt: skip
+    await app.kpis.record_measurement(
+        ctx, kpi, value=Decimal("1234567.5"), on=on, measurement_id=measurement
+    )
+    await app.kpis.correct_measurement(
+        ctx, kpi, measurement_id=measurement, value=1_250_000, reason="fattura stornata"
+    )

@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.response import Stream
 
 from projections.audit import AuditEntry, audit_csv, audit_jsonl, json_line
-from projections.history import HistoryLine, line_actors, with_names
+from projections.history import HistoryLine, line_actors
 from projections.history_text import KINDS as HISTORY_KINDS
 from projections.history_text import LANGUAGES
 from projections.progress_tree import ProgressTree
@@ -52,6 +52,7 @@ from services.api.problems import InvalidQueryError, NotFoundError
 from services.api.schemas.common import Page
 from services.api.schemas.views import ChainReportOut, DirectoryOut, Person
 from services.api.security import requires_export, requires_read, requires_read_audit
+from services.history_words import in_language, units_of
 from services.instants import not_after_now
 from services.store.chain import verify_chain
 from tenants import api_keys, directory, memberships
@@ -283,7 +284,9 @@ class ViewController(Controller):
         (after_position): who, what, before -> after, why (the reason of a change of access
         only to those who may read the audit trail). Each filter applies either way. Each
         line's text is in the language Accept-Language asks for (it or en), else in the
-        tenant's; template and params are the same in either."""
+        tenant's: in Italian, numbers, units and days as the portal says them ("19,2 ore",
+        "1 feb 2027"); in English, as stored ("19.2", "2027-02-01"). Template and params
+        are the same in either."""
         if kind is not None and kind not in HISTORY_KINDS:
             raise InvalidQueryError(
                 f"kind must be a kind of change or item: {', '.join(sorted(HISTORY_KINDS))}",
@@ -307,7 +310,8 @@ class ViewController(Controller):
         language = accepted_language(accept_language, LANGUAGES) or await runtime.language(
             tenant_id
         )
-        named = [with_names(line, names, language) for line in lines]
+        units = units_of(await read.item_names(runtime.pool, tenant_id)) if language == "it" else {}
+        named = in_language(lines, names, language, units)
         page = _page(named, limit, FORWARD if after_position is not None else None)
         return Response(page, headers={"Content-Language": language, "Vary": "Accept-Language"})
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from playwright.async_api import expect
 
 from services import demo_data as d
+from tenants.memberships import add_consultancy_member
+from tenants.users import create_user
 from tests.portal.conftest import Opener, PortalServer, sign_in
-from tests.portal.world import a_company_of_its_own
+from tests.portal.world import a_company_of_its_own, a_consultancy_of_its_own
 
 T = d.TENANT_ID
 CONTRAST = """el => {
@@ -131,3 +135,24 @@ async def test_an_api_key_s_cells_say_their_column_on_a_phone(
         "cells => cells.slice(0, 2).map(c => getComputedStyle(c, '::before').content)"
     )
     assert said == ['"Ruolo: "', '"Ultimo uso: "']
+
+
+async def test_a_consultant_s_clients_say_their_column_on_a_phone(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """On a phone the consultancy's people are a card a person, its column names hidden: a
+    consultant of no client read a bare "Nessuno, per ora." under the role, and one of
+    some clients a bare list of names. The cell says its column's name before it, as an
+    API key's cells do."""
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
+    consultant = d.Person(f"{uuid.uuid4().hex[:8]}@consulenze.example", "Bruno Neri", "")
+    await create_user(portal.system.pool, consultant.email, consultant.name,
+                      password=d.PASSWORD, user_id=consultant.id)  # fmt: skip
+    await add_consultancy_member(portal.system.pool, consultancy, consultant.id, "consultant")
+    page = await open_page(width=375, height=812)
+    await sign_in(page, admin)
+    await page.goto(f"/consultancies/{consultancy}/people")
+    clients = page.locator("table.team tbody tr", has_text="Bruno Neri").locator("td.team-clients")
+    await expect(clients).to_have_text("Nessuno, per ora.")
+    said = await clients.evaluate("cell => getComputedStyle(cell, '::before').content")
+    assert said == '"Clienti: "'

@@ -117,6 +117,8 @@ class CycleController(Controller):
         okr: OkrDep,
         ctx: ContextDep,
     ) -> Response[WriteResult]:
+        """A key result's or objective's closing score, from 0 to 1, with a reason: not the
+        one it has (422 unchanged naming score); the objectives made of it follow."""
         result = await okr.cycles.adjust_score(
             ctx, cycle_id, item_id=data.item_id, score=data.score, reason=data.reason
         )

@@ -242,7 +242,7 @@ class ViewController(Controller):
         response_headers=[
             ResponseHeader(
                 name="Content-Language",
-                description="The language of each line's text: it or en.",
+                description="The language of each line's text and actor_name: it or en.",
                 documentation_only=True,
             ),
             ResponseHeader(name="Vary", value="Accept-Language", documentation_only=True),
@@ -257,8 +257,8 @@ class ViewController(Controller):
             str | None,
             HeaderParameter(
                 name="Accept-Language",
-                description="The language of each line's text: it or en (en-GB is en; q"
-                " weights them). Admitting neither, or not given: the tenant's language.",
+                description="The language of each line's text and actor_name: it or en (en-GB"
+                " is en; q weights them). Admitting neither, or not given: the tenant's language.",
             ),
         ] = None,
         item_id: FromQuery[UUID | None] = None,
@@ -283,10 +283,10 @@ class ViewController(Controller):
         """Every change in words, newest first, or oldest first after a position of the log
         (after_position): who, what, before -> after, why (the reason of a change of access
         only to those who may read the audit trail). Each filter applies either way. Each
-        line's text is in the language Accept-Language asks for (it or en), else in the
-        tenant's: in Italian, numbers, units and days as the portal says them ("19,2 ore",
-        "1 feb 2027"); in English, as stored ("19.2", "2027-02-01"). Template and params
-        are the same in either."""
+        line's text and actor_name are in the language Accept-Language asks for (it or en),
+        else in the tenant's: in Italian, numbers, units and days as the portal says them
+        ("19,2 ore", "1 feb 2027"); in English, as stored ("19.2", "2027-02-01"). Template
+        and params are the same in either."""
         if kind is not None and kind not in HISTORY_KINDS:
             raise InvalidQueryError(
                 f"kind must be a kind of change or item: {', '.join(sorted(HISTORY_KINDS))}",

@@ -124,12 +124,11 @@ def portfolio_facts(state: ProgressView, overall: Overall | None = None) -> Port
     live = {c.int for c in active}
     krs = [k for k in state.key_results.values() if k.cycle_id.int in live and _live(state, k)]
     live_kpis = [k for k in state.kpis.values() if not k.archived]
-    health = Counter(kpi_health(k, k.latest) for k in live_kpis)
-    fed = fed_by_kpi(state)
-    unrecovered = sum(
-        needs_recovery(kpi_health(k, k.latest), recovering(state, fed.get(k.kpi_id, [])))
-        for k in live_kpis
-    )
+    healths = [(k, kpi_health(k, k.latest)) for k in live_kpis]
+    health = Counter(h for _, h in healths)
+    unhealthy = [k for k, h in healths if needs_recovery(h, [])]
+    fed = fed_by_kpi(state) if unhealthy else {}  # (it walks every key result: each pass)
+    unrecovered = sum(not recovering(state, fed.get(k.kpi_id, [])) for k in unhealthy)
     check_ins = sum(len(k.check_ins) for k in krs)
     cycles = state.cycles.values()
     closed = [c for c in cycles if c.is_closed]

@@ -178,16 +178,15 @@ class Settings:
             raise ValueError(f"{password}: expected with {email}, to make the platform admin")
         if self.admin_password and not self.admin_email:
             raise ValueError(f"{email}: expected with {password}, to make the platform admin")
-        try:
-            if self.admin_email:
-                valid.email(self.admin_email)
-        except TenancyError as error:
-            raise ValueError(f"OKR_ADMIN_EMAIL: {error.message}") from None
-        try:
-            if self.admin_password:
-                valid.password(self.admin_password)
-        except TenancyError as error:
-            raise ValueError(f"OKR_ADMIN_PASSWORD: {error.message}") from None
+        for name, given, rule in (
+            (email, self.admin_email, valid.email),
+            (password, self.admin_password, valid.password),
+        ):
+            try:
+                if given:
+                    rule(given)
+            except TenancyError as error:
+                raise ValueError(f"{name}: {error.message}") from None
 
     @property
     def db_timeout(self) -> float | None:

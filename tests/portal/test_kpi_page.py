@@ -564,6 +564,16 @@ async def test_a_measurement_or_thresholds_changed_meanwhile_are_not_overwritten
     assert (now.measurements[newest.measurement_id].value, now.green) == (99_000, 110_000)
 
 
+async def _a_red_kpi(app: OKRApplication, ctx: Context, portal: PortalServer) -> UUID:
+    """A weekly KPI, lower is better (green 5, red 10), measured 12 yesterday: red."""
+    kpi = (await app.kpis.create(
+        ctx, name="Reclami aperti", direction="lower_is_better", green=5, red=10,
+        frequency_days=7, owner=ctx.actor,
+    )).item_id  # fmt: skip
+    await app.kpis.record_measurement(ctx, kpi, value=12, on=portal.today - timedelta(days=1))
+    return kpi
+
+
 async def test_a_red_kpi_with_no_recovery_okr_says_so_and_offers_one(
     open_page: Opener, portal: PortalServer
 ) -> None:
@@ -582,11 +592,7 @@ async def test_a_red_kpi_with_no_recovery_okr_says_so_and_offers_one(
     goal = (await app.objectives.create(
         ctx, cycle_id=cycle, title="Clienti contenti", owner=ctx.actor
     )).item_id  # fmt: skip
-    kpi = (await app.kpis.create(
-        ctx, name="Reclami aperti", direction="lower_is_better", green=5, red=10,
-        frequency_days=7, owner=ctx.actor,
-    )).item_id  # fmt: skip
-    await app.kpis.record_measurement(ctx, kpi, value=12, on=portal.today - timedelta(days=1))
+    kpi = await _a_red_kpi(app, ctx, portal)
     await projected(portal.system, client.id)
 
     english = await open_page(locale="en-GB")
@@ -643,11 +649,7 @@ async def test_a_kpi_to_recover_with_no_cycle_to_plan_in_says_to_plan_one_first(
     )).item_id  # fmt: skip
     await app.cycles.activate(ctx, cycle)
     await app.cycles.close(ctx, cycle)
-    kpi = (await app.kpis.create(
-        ctx, name="Reclami aperti", direction="lower_is_better", green=5, red=10,
-        frequency_days=7, owner=ctx.actor,
-    )).item_id  # fmt: skip
-    await app.kpis.record_measurement(ctx, kpi, value=12, on=portal.today - timedelta(days=1))
+    kpi = await _a_red_kpi(app, ctx, portal)
     await projected(portal.system, client.id)
 
     english = await open_page(locale="en-GB")

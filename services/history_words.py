@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 
 from projections.history import HistoryLine, render, with_names, words_of
-from projections.history_text import MEASURED_PARAMS, SCORE_PARAMS
+from projections.history_text import MEASURED_PARAMS, SCORE_PARAMS, said_person
 from services.i18n import Locale, Measured
 from services.read import ItemNames
 
@@ -106,8 +106,12 @@ def in_language(
     each text as the portal says it (Phrases: "aggiornamento 19,2 ore per il 1 feb 2027",
     where it read "aggiornamento 19.2 per il 2027-02-01"); in English, numbers and days as
     stored (19.2, 2027-02-01), as it always said them."""
-    named = [with_names(line, names, language) for line in lines]
     if language != "it":
-        return named
-    phrases = Phrases(Locale(language), names, units)
-    return [msgspec.structs.replace(line, text=phrases.text(line)) for line in named]
+        return [with_names(line, names, language) for line in lines]
+    phrases = Phrases(Locale(language), names, units)  # its text, not with_names' again
+    return [
+        msgspec.structs.replace(
+            line, text=phrases.text(line), actor_name=said_person(line.actor, names, language)
+        )
+        for line in lines
+    ]

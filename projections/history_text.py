@@ -381,12 +381,13 @@ SETTING_TEXTS: dict[str, dict[str, str]] = {
     "locale": {"en": "language {before} → {after}", "it": "lingua {before} → {after}"},
     "time_zone": {"en": "time zone {before} → {after}", "it": "fuso orario {before} → {after}"},
 }
-_MONTHS = (
-    ("January", "gennaio"), ("February", "febbraio"), ("March", "marzo"), ("April", "aprile"),
-    ("May", "maggio"), ("June", "giugno"), ("July", "luglio"), ("August", "agosto"),
-    ("September", "settembre"), ("October", "ottobre"), ("November", "novembre"),
-    ("December", "dicembre"),
-)  # fmt: skip
+MONTH_NAMES = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
+           "settembre", "ottobre", "novembre", "dicembre"],
+}  # fmt: skip
+"""The months by name, in each language (the portal's dates say them too: catalog)."""
 SETTING_WORDS: dict[str, dict[str, dict[str, str]]] = {
     "locale": {
         "it": {"en": "Italian", "it": "italiano"},
@@ -394,7 +395,9 @@ SETTING_WORDS: dict[str, dict[str, dict[str, str]]] = {
     },
     "fiscal_year_start_month": {
         str(number): {"en": english, "it": italian}
-        for number, (english, italian) in enumerate(_MONTHS, start=1)
+        for number, (english, italian) in enumerate(
+            zip(MONTH_NAMES["en"], MONTH_NAMES["it"], strict=True), start=1
+        )
     },
 }
 """A setting's values in words, by setting and value: a language by name, not its code; a

@@ -6,6 +6,8 @@ one language falls back to English; a test checks both languages have every key.
 
 from __future__ import annotations
 
+from projections.history_text import MONTH_NAMES
+
 M = dict[str, dict[str, str]]
 
 _APP: M = {
@@ -34,12 +36,7 @@ _APP: M = {
         "it": "gen feb mar apr mag giu lug ago set ott nov dic",
         "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
     },
-    "months.long": {
-        "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre"
-        " novembre dicembre",
-        "en": "January February March April May June July August September October"
-        " November December",
-    },
+    "months.long": {language: " ".join(names) for language, names in MONTH_NAMES.items()},
 }
 
 _UNITS: M = {

@@ -6,7 +6,7 @@ one language falls back to English; a test checks both languages have every key.
 
 from __future__ import annotations
 
-from projections.history_text import MONTH_NAMES
+from projections.history_text import EVERY_TEXTS, MONTH_NAMES
 
 M = dict[str, dict[str, str]]
 
@@ -1418,8 +1418,8 @@ _AUDIT: M = {
 _KPI_PAGE: M = {
     "kpi_page.heading": {"it": "Indicatore (KPI)", "en": "KPI"},
     "kpi_page.every": {"it": "Si misura", "en": "Measured"},
-    "kpi_page.days": {"it": "ogni {n} giorni", "en": "every {n} days"},
-    "kpi_page.days_one": {"it": "ogni giorno", "en": "every day"},
+    "kpi_page.days": EVERY_TEXTS["many"],  # as the history says how often
+    "kpi_page.days_one": EVERY_TEXTS["one"],
     "kpi_page.edit": {
         "it": "Nome, responsabile, frequenza",
         "en": "Name, owner, frequency",

@@ -156,6 +156,25 @@ async def test_an_objective_exactly_on_a_band_s_edge_is_in_it_before_and_after_t
     assert (after["score"], after["score_band"]) == ("0.4", "amber")
 
 
+async def _closed_at_half(
+    client: httpx.AsyncClient, system: System, api_settings: Settings, secret: str
+) -> tuple[Side, SharedIds, str]:
+    """A side whose count key result (0 to 10) was checked in at 5 and its cycle closed:
+    scored 0.5."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, secret, "21")
+    kr, _ = await a_key_result(
+        client, side, ids, kind="increase", start=0, target=10, unit={"kind": "count"}
+    )
+    await checked_in(client, side, kr, "5", "2027-03-01")
+    closed = await client.post(
+        f"/api/v1/tenants/{side.tenant.id}/cycles/{ids.cycle_id}/close",
+        headers=side.auth("consultancy_admin"),
+    )
+    assert closed.status_code == 200, closed.text
+    return side, ids, kr
+
+
 async def test_a_check_in_corrected_after_the_close_leaves_the_score_and_the_api_says_so(
     client: httpx.AsyncClient, system: System, api_settings: Settings
 ) -> None:
@@ -163,15 +182,8 @@ async def test_a_check_in_corrected_after_the_close_leaves_the_score_and_the_api
     OpenAPI says the score was given at the close and stays: a correction after the close
     moves the progress (0.5 → 0.6), not the score (0.5), which read as a contradiction
     with nothing to say why (the score was not in the key result's answer at all)."""
-    ids = SharedIds()
-    side = await a_side(system, token_settings(api_settings), ids, "secret-score", "21")
+    side, _, kr = await _closed_at_half(client, system, api_settings, "secret-score")
     base, auth = f"/api/v1/tenants/{side.tenant.id}", side.auth("consultancy_admin")
-    kr, _ = await a_key_result(
-        client, side, ids, kind="increase", start=0, target=10, unit={"kind": "count"}
-    )
-    await checked_in(client, side, kr, "5", "2027-03-01")
-    closed = await client.post(f"{base}/cycles/{ids.cycle_id}/close", headers=auth)
-    assert closed.status_code == 200, closed.text
     [check_in] = (await client.get(f"{base}/key-results/{kr}/check-ins", headers=auth)).json()[
         "items"
     ]
@@ -193,15 +205,8 @@ async def test_a_score_adjusted_to_the_one_it_has_is_refused_and_minus_zero_is_z
     """A closing score adjusted to the score it has (0.50 for 0.5) is refused 422 unchanged
     naming score, nothing written, as the portal refuses it (it was recorded, a change the
     history said as one); one of -0.0 is 0, stored and answered so (it answered "-0.0")."""
-    ids = SharedIds()
-    side = await a_side(system, token_settings(api_settings), ids, "secret-rescore", "21")
+    side, ids, kr = await _closed_at_half(client, system, api_settings, "secret-rescore")
     base, auth = f"/api/v1/tenants/{side.tenant.id}", side.auth("consultancy_admin")
-    kr, _ = await a_key_result(
-        client, side, ids, kind="increase", start=0, target=10, unit={"kind": "count"}
-    )
-    await checked_in(client, side, kr, "5", "2027-03-01")
-    closed = await client.post(f"{base}/cycles/{ids.cycle_id}/close", headers=auth)
-    assert closed.status_code == 200, closed.text
     adjustments = f"{base}/cycles/{ids.cycle_id}/score-adjustments"
     head = await system.store.head(side.tenant.id)
     same = await client.post(

@@ -3,9 +3,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.api.builders import World
+
+
+async def _an_objective_owned_by(
+    client: httpx.AsyncClient, world: World, owner: str
+) -> tuple[dict[str, Any], str]:
+    """An objective of side a's cycle made with this owner (as sent), and the text of its
+    history's line."""
+    base, auth = f"/api/v1/tenants/{world.a.tenant.id}", world.a.auth("client_admin")
+    made = await client.post(
+        f"{base}/objectives",
+        headers=auth,
+        json={"cycle_id": str(world.ids.cycle_id), "title": "Crescere", "owner": owner},
+    )
+    assert made.status_code == 201, made.text
+    history = await client.get(
+        f"{base}/history",
+        headers=auth,
+        params={"item_id": made.json()["id"], "min_position": made.headers["x-okr-position"]},
+    )
+    return made.json(), history.json()["items"][0]["text"]
 
 
 async def test_an_owner_given_by_user_id_is_that_person(
@@ -16,20 +38,10 @@ async def test_an_owner_given_by_user_id_is_that_person(
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
     member = world.a.user_ids["client_member"]
-    made = await client.post(
-        f"{base}/objectives",
-        headers=auth,
-        json={"cycle_id": str(world.ids.cycle_id), "title": "Crescere", "owner": str(member)},
-    )
-    assert made.status_code == 201, made.text
-    objective = await client.get(f"{base}/objectives/{made.json()['id']}", headers=auth)
+    made, said = await _an_objective_owned_by(client, world, str(member))
+    objective = await client.get(f"{base}/objectives/{made['id']}", headers=auth)
     assert objective.json()["owner"] == f"user:{member}"
-    history = await client.get(
-        f"{base}/history",
-        headers=auth,
-        params={"item_id": made.json()["id"], "min_position": made.headers["x-okr-position"]},
-    )
-    assert "owner Client_Member" in history.json()["items"][0]["text"]
+    assert "owner Client_Member" in said
 
 
 async def test_an_owner_changed_to_a_user_id_is_that_person(
@@ -93,17 +105,8 @@ async def test_a_person_just_invited_is_named_as_owner_at_once(
               "role": "client_member"},
     )  # fmt: skip
     nora = invited.json()["user_id"]
-    made = await client.post(
-        f"{base}/objectives",
-        headers=auth,
-        json={"cycle_id": str(world.ids.cycle_id), "title": "Crescere", "owner": nora},
-    )
-    history = await client.get(
-        f"{base}/history",
-        headers=auth,
-        params={"item_id": made.json()["id"], "min_position": made.headers["x-okr-position"]},
-    )
-    assert "owner Nora Neri" in history.json()["items"][0]["text"]
+    _, said = await _an_objective_owned_by(client, world, nora)
+    assert "owner Nora Neri" in said
 
 
 async def test_a_consultant_reads_the_ids_and_names_of_the_people_it_may_give_items_to(

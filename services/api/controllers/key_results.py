@@ -65,7 +65,9 @@ class KeyResultController(Controller):
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> Page[KeyResultNode]:
-        """Live key results with value, progress, pace and status on a day (the read model)."""
+        """Live key results with value, progress, pace and status on a day (the read model),
+        in id order (key_result_id): a key result added meanwhile comes on a later page if
+        its id sorts after the cursor."""
         tree = await progress_tree_of(
             runtime, tenant_id, min_position, today=today, cycle_id=cycle_id
         )

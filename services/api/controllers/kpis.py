@@ -65,7 +65,9 @@ class KpiController(Controller):
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> Page[KPINode]:
-        """Every live KPI with its latest value, health and staleness (the read model)."""
+        """Every live KPI with its latest value, health and staleness (the read model), in id
+        order (kpi_id): one added meanwhile comes on a later page if its id sorts after the
+        cursor."""
         await refuse_a_day_to_come(runtime, tenant_id, valid_at, today)
         await caught_up(runtime, tenant_id, min_position, "progress")
         state = await read.progress_state(runtime.pool, tenant_id)

@@ -44,7 +44,9 @@ class ObjectiveController(Controller):
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> Page[ObjectiveSummary]:
-        """Live objectives with progress, from the read model; filter by cycle or parent."""
+        """Live objectives with progress, from the read model; filter by cycle or parent. In
+        id order (objective_id): one added meanwhile comes on a later page if its id sorts
+        after the cursor."""
         tree = await progress_tree_of(
             runtime, tenant_id, min_position, today=None, cycle_id=cycle_id
         )

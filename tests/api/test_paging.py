@@ -1,0 +1,281 @@
+"""The API's lists of key results, objectives, KPIs, progress's cycles and the portfolio page
+as every list does: `limit` (100 unless given, 500 at most), an opaque `cursor` of the list
+and tenant that gave it, `next_cursor` null on the last page, a stable order."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from services.app import Context, OKRApplication
+from services.bootstrap import System
+from services.settings import Settings
+from tenants.directory import create_tenant
+from tests.api.builders import SharedIds, Side, a_side, token_settings
+from tests.api.test_problems import assert_problem
+
+Between = Callable[[], Awaitable[int | None]]
+"""Run after the first page: adds an item, answers the position it wrote (None: none)."""
+
+
+@dataclass
+class Filled:
+    """A tenant of its own with five of each item (its consultancy with five clients), and
+    the log position its read model must have read to show them all."""
+
+    side: Side
+    ids: SharedIds
+    position: int
+
+    @property
+    def base(self) -> str:
+        return f"/api/v1/tenants/{self.side.tenant.id}"
+
+    @property
+    def portfolio(self) -> str:
+        return f"/api/v1/consultancies/{self.side.consultancy.id}/portfolio"
+
+    def app(self, system: System) -> tuple[OKRApplication, Context]:
+        return OKRApplication(system.repository), Context(
+            tenant_id=self.side.tenant.id, actor="user:builder"
+        )
+
+
+def high_id() -> uuid.UUID:
+    """An id after every random one: an item that sorts past any cursor."""
+    return uuid.UUID(f"ffffffff-ffff-4fff-bfff-{uuid.uuid4().hex[:12]}")
+
+
+def low_id() -> uuid.UUID:
+    """An id before every random one: an item that sorts before any cursor."""
+    return uuid.UUID(f"00000000-0000-4000-8000-{uuid.uuid4().hex[:12]}")
+
+
+async def a_filled_side(system: System, settings: Settings) -> Filled:
+    ids = SharedIds()
+    side = await a_side(system, token_settings(settings), ids, "secret-p", "21")
+    filled = Filled(side, ids, 0)
+    app, ctx = filled.app(system)
+    written = 0
+    for n in range(4):
+        cycle = await app.cycles.create(
+            ctx, name=f"Anno {2020 + n}", starts_on=date(2020 + n, 1, 1),
+            ends_on=date(2020 + n, 12, 31),
+        )  # fmt: skip
+        objective = await app.objectives.create(
+            ctx, cycle_id=ids.cycle_id, title=f"Obiettivo {n}", owner="user:builder"
+        )
+        await app.key_results.create(
+            ctx, objective_id=objective.item_id, title=f"Risultato {n}", kind="increase",
+            owner="user:builder", start=0, target=10,
+        )  # fmt: skip
+        kpi = await app.kpis.create(
+            ctx, name=f"Indicatore {n}", direction="higher_is_better", green=8, red=2,
+            frequency_days=7, owner="user:builder",
+        )  # fmt: skip
+        await create_tenant(system.pool, side.consultancy.id, f"Cliente {n}")
+        written = max(written, cycle.position, kpi.position)
+    filled.position = written
+    return filled
+
+
+async def walk(
+    client: httpx.AsyncClient,
+    path: str,
+    auth: dict[str, str],
+    params: dict[str, Any],
+    items_of: Callable[[Any], list[Any]],
+    between: Between | None = None,
+) -> list[Any]:
+    """Every page at limit 2, each with the same `params`; `between` after the first."""
+    seen: list[Any] = []
+    query = {**params, "limit": 2}
+    while True:
+        answer = await client.get(path, headers=auth, params=query)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        page = items_of(body)
+        assert len(page) <= 2
+        seen += page
+        if body["next_cursor"] is None:
+            return seen
+        if between is not None and len(seen) == len(page):
+            position = await between()
+            if position is not None and "min_position" in params:
+                params = {**params, "min_position": position}
+        query = {**params, "limit": 2, "cursor": body["next_cursor"]}
+
+
+def key_results(body: Any) -> list[str]:
+    return [k["key_result_id"] for k in body["items"]]
+
+
+def objectives(body: Any) -> list[str]:
+    return [o["objective_id"] for o in body["items"]]
+
+
+def kpis(body: Any) -> list[str]:
+    return [k["kpi_id"] for k in body["items"]]
+
+
+def cycles(body: Any) -> list[tuple[str, str]]:
+    return [(c["starts_on"], c["cycle_id"]) for c in body["cycles"]]
+
+
+def clients(body: Any) -> list[tuple[datetime, str]]:
+    return [
+        (datetime.fromisoformat(e["tenant"]["created_at"]), e["tenant"]["id"])
+        for e in body["items"]
+    ]
+
+
+def assert_each_once_in_order(
+    walked: list[Any], whole: list[Any], after: Any, before: Any = None
+) -> None:
+    """The walk met every item of the whole list once, in the list's order, and the one
+    added after the cursor too (`after`); not the one added before it (`before`)."""
+    assert len(walked) == len(set(walked)), walked
+    assert walked == sorted(walked)
+    assert [i for i in walked if i in whole] == whole == sorted(whole)
+    assert set(walked) - set(whole) == {after}
+    assert before not in walked
+
+
+async def test_key_results_page_each_once_in_order_with_items_added_meanwhile(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A walk of 2 a page meets each key result there at its start once, in id order, on
+    the day `today` says; one added meanwhile after the cursor on a later page, one
+    added before it on none (it is not a page of what came before)."""
+    filled = await a_filled_side(system, api_settings)
+    auth = filled.side.auth("client_viewer")
+    params = {"today": "2027-02-15", "min_position": filled.position}
+    path = f"{filled.base}/key-results"
+    whole = key_results((await client.get(path, headers=auth, params=params)).json())
+    app, ctx = filled.app(system)
+    late, early = high_id(), low_id()
+
+    async def two_more() -> int:
+        for made in (late, early):
+            written = await app.key_results.create(
+                ctx, objective_id=filled.ids.objective_id, title="Aggiunto", kind="increase",
+                owner="user:builder", start=0, target=5, key_result_id=made,
+            )  # fmt: skip
+        return written.position
+
+    walked = await walk(client, path, auth, params, key_results, two_more)
+
+    assert len(whole) == 5
+    assert_each_once_in_order(walked, whole, str(late), str(early))
+
+
+async def test_objectives_page_each_once_in_order_with_items_added_meanwhile(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """As the key results: each objective once, in id order, the one added after the
+    cursor on a later page."""
+    filled = await a_filled_side(system, api_settings)
+    auth = filled.side.auth("client_viewer")
+    params = {"min_position": filled.position}
+    path = f"{filled.base}/objectives"
+    whole = objectives((await client.get(path, headers=auth, params=params)).json())
+    app, ctx = filled.app(system)
+    late, early = high_id(), low_id()
+
+    async def two_more() -> int:
+        for made in (late, early):
+            written = await app.objectives.create(
+                ctx, cycle_id=filled.ids.cycle_id, title="Aggiunto", owner="user:builder",
+                objective_id=made,
+            )  # fmt: skip
+        return written.position
+
+    walked = await walk(client, path, auth, params, objectives, two_more)
+
+    assert len(whole) == 5
+    assert_each_once_in_order(walked, whole, str(late), str(early))
+
+
+async def test_kpis_page_each_once_in_order_with_items_added_meanwhile(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """As the key results: each KPI once, in id order, as valid at a past day."""
+    filled = await a_filled_side(system, api_settings)
+    auth = filled.side.auth("client_viewer")
+    params = {"valid_at": "2027-02-10", "min_position": filled.position}
+    path = f"{filled.base}/kpis"
+    whole = kpis((await client.get(path, headers=auth, params=params)).json())
+    app, ctx = filled.app(system)
+    late, early = high_id(), low_id()
+
+    async def two_more() -> int:
+        for made in (late, early):
+            written = await app.kpis.create(
+                ctx, name=f"Aggiunto {made}", direction="higher_is_better", green=8, red=2,
+                frequency_days=7, owner="user:builder", kpi_id=made,
+            )  # fmt: skip
+        return written.position
+
+    walked = await walk(client, path, auth, params, kpis, two_more)
+
+    assert len(whole) == 5
+    assert_each_once_in_order(walked, whole, str(late), str(early))
+
+
+LISTS = ("key-results", "objectives", "kpis")
+
+
+@pytest.mark.parametrize("listed", LISTS)
+async def test_a_bad_limit_or_cursor_is_refused_naming_it(
+    client: httpx.AsyncClient, system: System, api_settings: Settings, listed: str
+) -> None:
+    """A limit out of 1..500 or not a number, a cursor the API never made, another list's
+    cursor and the same list's of another tenant (or consultancy): 422 naming the
+    parameter, where the list's own cursor turns its page."""
+    a = await a_filled_side(system, api_settings)
+    b = await a_filled_side(system, api_settings)
+
+    def route(side: Filled) -> tuple[str, dict[str, str], dict[str, int]]:
+        """The list's path in a side, whom to ask, and what to wait for (the portfolio
+        reads across tenants: no position)."""
+        if listed == "portfolio":
+            return side.portfolio, side.side.auth("consultancy_admin"), {}
+        wait = {"min_position": side.position}
+        return f"{side.base}/{listed}", side.side.auth("client_admin"), wait
+
+    async def cursor_of(path: str, auth: dict[str, str], wait: dict[str, int]) -> str:
+        answer = await client.get(path, headers=auth, params={**wait, "limit": 1})
+        assert answer.status_code == 200, answer.text
+        cursor: str = answer.json()["next_cursor"]
+        assert cursor
+        return cursor
+
+    path, auth, wait = route(a)
+    if listed == "portfolio":
+        other = await cursor_of(f"/api/v1/consultancies/{a.side.consultancy.id}/tenants", auth, {})
+    else:
+        other = await cursor_of(f"{a.base}/cycles", auth, wait)
+    theirs = await cursor_of(*route(b))
+    ours = await cursor_of(path, auth, wait)
+    for params, field, rules in (
+        ({"limit": 0}, "limit", {"wrong_type", "out_of_range"}),
+        ({"limit": 501}, "limit", {"wrong_type", "out_of_range"}),
+        ({"limit": "ten"}, "limit", {"wrong_type"}),
+        ({"limit": "1.0"}, "limit", {"wrong_type"}),
+        ({"cursor": "not-ours"}, "cursor", {"bad_cursor"}),
+        ({"cursor": other}, "cursor", {"bad_cursor"}),
+        ({"cursor": theirs}, "cursor", {"bad_cursor"}),
+        ({"cursor": "x" * 513}, "cursor", {"too_long", "wrong_type", "out_of_range"}),
+    ):
+        refused = await client.get(path, headers=auth, params=params)
+        problem = assert_problem(refused, 422)
+        assert [e["field"] for e in problem["errors"]] == [field], (params, problem)
+        assert problem["errors"][0]["rule"] in rules, problem
+    turned = await client.get(path, headers=auth, params={"cursor": ours, "limit": 500})
+    assert turned.status_code == 200, turned.text

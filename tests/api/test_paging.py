@@ -228,7 +228,45 @@ async def test_kpis_page_each_once_in_order_with_items_added_meanwhile(
     assert_each_once_in_order(walked, whole, str(late), str(early))
 
 
-LISTS = ("key-results", "objectives", "kpis")
+async def test_progress_pages_its_cycles_oldest_start_first(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """Without cycle_id, /progress answered every cycle of the tenant in one tree: it pages
+    them now, oldest start first, the tree's day and position on each page; a cycle planned
+    meanwhile to start after the cursor's comes on a later page, one to start before it on
+    none; as of a position, each page is of that position (no cycle planned after it)."""
+    filled = await a_filled_side(system, api_settings)
+    auth = filled.side.auth("client_viewer")
+    path = f"{filled.base}/progress"
+    params: dict[str, Any] = {"valid_at": "2027-02-10", "min_position": filled.position}
+    first = (await client.get(path, headers=auth, params=params)).json()
+    whole = cycles(first)
+    assert len(whole) == 5
+    assert first["next_cursor"] is None  # 100 unless given: every cycle, as before paging
+    app, ctx = filled.app(system)
+    planned = iter(range(2030, 2040))
+
+    async def two_more() -> int:
+        year = next(planned)
+        for starts in (date(year, 1, 1), date(2000 + year % 10, 1, 1)):
+            written = await app.cycles.create(
+                ctx, name=f"Ciclo {starts}", starts_on=starts, ends_on=starts.replace(month=12)
+            )
+        return written.position
+
+    walked = await walk(client, path, auth, params, cycles, two_more)
+
+    [late] = [c for c in walked if c not in whole]
+    assert late[0] == "2030-01-01"
+    assert_each_once_in_order(walked, whole, late)
+    as_of = {"as_of_position": filled.position, "valid_at": "2027-02-10"}
+    then = await walk(client, path, auth, as_of, cycles, two_more)
+    assert then == whole  # as of the position: not the four cycles planned since
+    page = (await client.get(path, headers=auth, params={**as_of, "limit": 1})).json()
+    assert (page["valid_at"], page["position"]) == ("2027-02-10", filled.position)
+
+
+LISTS = ("key-results", "objectives", "kpis", "progress")
 
 
 @pytest.mark.parametrize("listed", LISTS)

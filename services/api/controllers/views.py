@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -44,13 +44,20 @@ from services.api.pagination import (
     NOT_BELOW_ZERO,
     Cursor,
     Limit,
+    paginate,
     position_after,
     position_cursor,
     position_key,
 )
 from services.api.problems import InvalidQueryError, NotFoundError
 from services.api.schemas.common import Page
-from services.api.schemas.views import ChainReportOut, DirectoryOut, Person
+from services.api.schemas.views import (
+    ChainReportOut,
+    DirectoryOut,
+    Person,
+    ProgressPage,
+    by_start,
+)
 from services.api.security import requires_export, requires_read, requires_read_audit
 from services.history_words import in_language, units_of
 from services.instants import not_after_now
@@ -197,6 +204,38 @@ async def _audit_filters(
     return AuditFilters(actor=actor, stream_id=item_id, topic=topic, since=first, until=after)
 
 
+async def _progress_tree(
+    runtime: RuntimeDep,
+    tenant_id: UUID,
+    cycle_id: UUID | None,
+    today: date | None,
+    valid_at: date | None,
+    as_of: str | None,
+    as_of_position: int | None,
+    min_position: int | None,
+) -> ProgressTree:
+    """The tree /progress answers a page of: now, or as of an instant or a position."""
+    await refuse_a_day_to_come(runtime, tenant_id, valid_at, today)
+    if as_of is not None or as_of_position is not None:
+        await within_log(runtime, tenant_id, as_of_position, as_of)
+        await caught_up(runtime, tenant_id, min_position, None)  # (read from the log)
+        zone = await runtime.zone(tenant_id)
+        moment = query_instant(as_of, "as_of", "last", zone)
+        moment = None if moment is None else not_after_now(moment)
+        tree = await read.progress_as_of(
+            runtime.system.repository, tenant_id, today=today, zone=zone,
+            position=as_of_position, recorded_at=moment, valid_at=valid_at,
+            cycle_id=cycle_id, cadence_days=await runtime.cadence_days(tenant_id),
+        )  # fmt: skip
+        if cycle_id is not None and not tree.cycles:  # none then: none at all, or not yet
+            await progress_tree_of(runtime, tenant_id, None, today=None, cycle_id=cycle_id)
+            raise not_known_at("cycle_id", "cycle", tree.position)
+        return tree
+    return await progress_tree_of(
+        runtime, tenant_id, min_position, today=today, cycle_id=cycle_id, valid_at=valid_at
+    )
+
+
 class ViewController(Controller):
     """What a tenant's log says: now, at any past instant, and how it got there."""
 
@@ -213,27 +252,19 @@ class ViewController(Controller):
         as_of: AsOf = None,
         as_of_position: AsOfPosition = None,
         min_position: MinPosition = None,
-    ) -> ProgressTree:
-        """Cycles -> objectives -> key results with value, progress, pace, status, confidence."""
-        await refuse_a_day_to_come(runtime, tenant_id, valid_at, today)
-        if as_of is not None or as_of_position is not None:
-            await within_log(runtime, tenant_id, as_of_position, as_of)
-            await caught_up(runtime, tenant_id, min_position, None)  # (read from the log)
-            zone = await runtime.zone(tenant_id)
-            moment = query_instant(as_of, "as_of", "last", zone)
-            moment = None if moment is None else not_after_now(moment)
-            tree = await read.progress_as_of(
-                runtime.system.repository, tenant_id, today=today, zone=zone,
-                position=as_of_position, recorded_at=moment, valid_at=valid_at,
-                cycle_id=cycle_id, cadence_days=await runtime.cadence_days(tenant_id),
-            )  # fmt: skip
-            if cycle_id is not None and not tree.cycles:  # none then: none at all, or not yet
-                await progress_tree_of(runtime, tenant_id, None, today=None, cycle_id=cycle_id)
-                raise not_known_at("cycle_id", "cycle", tree.position)
-            return tree
-        return await progress_tree_of(
-            runtime, tenant_id, min_position, today=today, cycle_id=cycle_id, valid_at=valid_at
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> ProgressPage:
+        """Cycles -> objectives -> key results with value, progress, pace, status, confidence.
+        The cycles are paged as any list (`limit`: 100 unless given, 500 at most), oldest
+        start first, `next_cursor` beside them (null: the last page); each page with the
+        same `as_of`, `as_of_position`, `valid_at` and `today` shows the same instant's
+        tree (as_of_position: the same log position whatever is added meanwhile). A tenant
+        of 100 cycles or fewer gets them all, as before paging, and `next_cursor` null."""
+        tree = await _progress_tree(
+            runtime, tenant_id, cycle_id, today, valid_at, as_of, as_of_position, min_position
         )
+        return ProgressPage.of(tree, paginate(tree.cycles, by_start, cursor, limit))
 
     @get(
         "/history",

@@ -8,7 +8,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from projections.progress_tree import CycleNode, ObjectiveNode, ProgressTree
-from services.api.schemas.common import Out
+from services.api.schemas.common import Out, Page
 from tenants.models import ApiKey, Membership, Tenant
 
 
@@ -58,6 +58,26 @@ class ObjectiveSummary(Out):
             weight=o.weight, archived=o.archived, progress=o.progress, score=o.score,
             key_results=len(o.key_results),
         )  # fmt: skip
+
+
+class ProgressPage(ProgressTree, frozen=True, kw_only=True):
+    """The tree with a page of its cycles, oldest start first (as the list of cycles):
+    100 unless `limit` says, 500 at most; pass ``next_cursor`` as ``cursor`` for the next
+    (null: the end), with the same `as_of`, `valid_at` and `today`."""
+
+    next_cursor: str | None = None
+
+    @classmethod
+    def of(cls, tree: ProgressTree, page: Page[CycleNode]) -> ProgressPage:
+        return cls(
+            tree.today, tree.valid_at, tree.position, tree.last_activity, page.items,
+            next_cursor=page.next_cursor,
+        )  # fmt: skip
+
+
+def by_start(cycle: CycleNode) -> tuple[str, str]:
+    """The order of cycles: oldest start first, then id."""
+    return cycle.starts_on.isoformat(), str(cycle.cycle_id)
 
 
 def walk(tree: ProgressTree) -> Iterator[tuple[CycleNode, ObjectiveNode]]:

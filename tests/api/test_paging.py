@@ -266,7 +266,30 @@ async def test_progress_pages_its_cycles_oldest_start_first(
     assert (page["valid_at"], page["position"]) == ("2027-02-10", filled.position)
 
 
-LISTS = ("key-results", "objectives", "kpis", "progress")
+async def test_the_portfolio_pages_its_clients_oldest_first(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A consultancy of hundreds of clients had every one in one answer, a bare array: the
+    portfolio is a page now, as every list, oldest client first, a client made meanwhile
+    on a later page, each once; on the day `today` says."""
+    filled = await a_filled_side(system, api_settings)
+    auth = filled.side.auth("consultancy_admin")
+    params = {"today": "2027-02-15"}
+    whole = clients((await client.get(filled.portfolio, headers=auth, params=params)).json())
+    made: list[str] = []
+
+    async def one_more() -> None:
+        tenant = await create_tenant(system.pool, filled.side.consultancy.id, "Nuovo cliente")
+        made.append(str(tenant.id))
+
+    walked = await walk(client, filled.portfolio, auth, params, clients, one_more)
+
+    assert len(whole) == 5
+    assert_each_once_in_order(walked, whole, walked[-1])
+    assert walked[-1][1] == made[0]
+
+
+LISTS = ("key-results", "objectives", "kpis", "progress", "portfolio")
 
 
 @pytest.mark.parametrize("listed", LISTS)

@@ -752,7 +752,7 @@ async def test_a_consultancy_sees_its_portfolio(client: httpx.AsyncClient, world
         params={"today": "2027-02-15"},
     )
     assert response.status_code == 200
-    entries = {e["tenant"]["id"]: e["summary"] for e in response.json()}
+    entries = {e["tenant"]["id"]: e["summary"] for e in response.json()["items"]}
     assert str(world.a.tenant.id) in entries
     assert str(world.b.tenant.id) not in entries
     assert entries[str(world.a.tenant.id)]["active_cycles"] == 1
@@ -794,7 +794,7 @@ async def test_the_portfolio_leaves_out_an_archived_objective_s_key_results(
         headers=side.auth("consultancy_admin"), params={"today": "2027-02-15"},
     )  # fmt: skip
 
-    [summary] = [e["summary"] for e in portfolio.json()]
+    [summary] = [e["summary"] for e in portfolio.json()["items"]]
     statuses = ("not_started", "on_track", "at_risk", "off_track", "done")
     assert summary["key_results"] == len(shown) == 1
     assert {s: summary[s] for s in statuses} == {

@@ -330,15 +330,28 @@ class ConsultancyController(Controller):
         principal: PrincipalDep,
         runtime: RuntimeDep,
         today: Today = None,
-    ) -> list[PortfolioEntry]:
-        """Each client you reach: progress, key results by status, KPIs needing attention."""
+        cursor: Cursor = None,
+        limit: Limit = 100,
+    ) -> Page[PortfolioEntry]:
+        """Each client you reach: progress, key results by status, KPIs needing attention;
+        a page of them as every list of the API (100 unless `limit` says, 500 at most; the
+        rest after `next_cursor`), oldest client first. (It answered every client in a bare
+        array: a client that reads an array now fails on the page, rather than miss the
+        clients past the first hundred.) A client made meanwhile comes on a later page."""
         mine = await _reachable_tenants(runtime, principal, consultancy_id)
+        page = paginate(mine, _oldest_first, cursor, limit)
         rows = await read.portfolio(
-            runtime.pool, [t.id for t in mine],
-            today=today or {t.id: instants.today(t.zone) for t in mine},
-            cadence_days={t.id: t.check_in_cadence_days for t in mine},
+            runtime.pool, [t.id for t in page.items],
+            today=today or {t.id: instants.today(t.zone) for t in page.items},
+            cadence_days={t.id: t.check_in_cadence_days for t in page.items},
         )  # fmt: skip
-        return [PortfolioEntry(tenant=t, summary=rows[t.id]) for t in mine]
+        entries = [PortfolioEntry(tenant=t, summary=rows[t.id]) for t in page.items]
+        return Page(items=entries, next_cursor=page.next_cursor)
+
+
+def _oldest_first(tenant: Tenant) -> tuple[str, str]:
+    """The portfolio's order (the directory's): when made, then id."""
+    return tenant.created_at.isoformat(timespec="microseconds"), str(tenant.id)
 
 
 async def _set_status(

@@ -46,6 +46,9 @@ ViewerDep = NamedDependency[Principal]
 MaybeViewerDep = NamedDependency[Principal | None]
 TenantDep = NamedDependency[Tenant]
 FormDep = NamedDependency[Form]
+BROWSER_TOKEN = "csrf_browser_token"  # noqa: S105 - a route opt's name, no secret
+"""Route opt: its form, one of a person not yet signed in, also takes the browser's CSRF
+token when a session is there (signed in meanwhile in another tab)."""
 
 
 async def provide_optional_viewer(
@@ -146,7 +149,9 @@ async def _tenant_of(request: Request[Any, Any, Any], portal: Portal, tid: UUID)
 async def provide_form(request: Request[Any, Any, Any], portal: PortalDep) -> Form:
     """The posted fields, once the CSRF token and the Origin are those of this site (an
     opaque one, `null`, of a sandboxed frame, a data: URL or a file, is no site's: its
-    pages are same-origin, Referrer-Policy same-origin, so their forms send their own)."""
+    pages are same-origin, Referrer-Policy same-origin, so their forms send their own). The
+    token is the session's (sessions.Signer.csrf_ok); a route whose opt has BROWSER_TOKEN
+    (signing in, choosing a password) also takes the browser's."""
     origin = request.headers.get("origin")
     if origin is not None:
         host = request.headers.get("host", "")
@@ -154,7 +159,13 @@ async def provide_form(request: Request[Any, Any, Any], portal: PortalDep) -> Fo
             raise CsrfError
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    if not portal.signer.csrf_ok(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
+    signer = portal.signer
+    if not signer.csrf_ok(
+        request.cookies.get(CSRF_COOKIE),
+        fields.get(CSRF_FIELD),
+        session_nonce=signer.session_nonce(request.cookies.get(SESSION_COOKIE)),
+        browser_too=bool(request.route_handler.opt.get(BROWSER_TOKEN)),
+    ):
         raise CsrfError
     request.scope.setdefault("state", {})[CAME_FROM] = fields.get(CAME_FROM_FIELD)
     return fields

@@ -23,6 +23,7 @@ from services.portal.sessions import (
     CSRF_FIELD,
     NOTICE_COOKIE,
     NOTICES,
+    SESSION_COOKIE,
     SUBMISSION_FIELD,
     SUBMITTED,
     Signer,
@@ -127,7 +128,8 @@ class Pages:
         cookies: list[Cookie] | None = None,
         **context: Any,
     ) -> Response[str]:
-        """An HTML page; a CSRF nonce cookie is set for browsers that have none yet, and a
+        """An HTML page (its forms' CSRF token the session's, see sessions); a CSRF nonce
+        cookie is set for browsers that have none yet, and a
         notice left for the signed-in person (NOTICE_COOKIE) is shown and cleared."""
         nonce = request.cookies.get(CSRF_COOKIE)
         new_cookies = list(cookies or [])
@@ -161,7 +163,9 @@ class Pages:
         html = self.env.get_template(template).render(
             L=locale if tenant is None else locale.in_zone(tenant.zone),  # its times, its zone
             csrf_field=CSRF_FIELD,
-            csrf_token=self.signer.csrf_token(nonce),
+            csrf_token=self.signer.csrf_token(
+                nonce, self.signer.session_nonce(request.cookies.get(SESSION_COOKIE))
+            ),
             here=here,
             brand=brand(tenant.colour if tenant is not None else None),
             **context,

@@ -5,8 +5,11 @@ over the rest with the portal's key (one of an earlier session epoch, issued bef
 person's password last changed, signs nobody in: tenants.users.resolve_user_principal).
 Nothing else about the user travels in it: the principal and its grants are resolved on
 every request, so a removed membership takes effect at once.
-Forms carry ``csrf_token`` = HMAC(key, nonce of the ``okr_csrf`` cookie): a page of another
-site can neither read the cookie nor compute the token.
+Forms carry ``csrf_token``: HMAC(key, nonce of the session cookie) in a signed-in browser,
+bound to that one session (another person's, a signed-out or an earlier session's token is
+refused), else HMAC(key, nonce of the ``okr_csrf`` cookie) (the forms to sign in and to
+choose a password, which also take it when a session is there: another tab's sign-in). A page
+of another site can neither read the cookies nor compute the token.
 """
 
 from __future__ import annotations
@@ -113,15 +116,39 @@ class Signer:
     def new_nonce() -> str:
         return secrets.token_urlsafe(16)
 
-    def csrf_token(self, nonce: str) -> str:
-        """The token forms carry for the browser holding this CSRF nonce."""
+    def session_nonce(self, cookie: str | None) -> str | None:
+        """The nonce of a session cookie this portal signed (expired or not: a form of an
+        expired session still leads to the sign-in page), else None."""
+        if not cookie or len(cookie) > 256:
+            return None
+        payload, _, signature = cookie.rpartition(".")
+        if not hmac.compare_digest(signature, self._mac("session", payload)):
+            return None
+        return payload.rpartition(".")[2] or None
+
+    def csrf_token(self, nonce: str, session_nonce: str | None = None) -> str:
+        """The token forms carry: of the session (`session_nonce`) if there is one, else of
+        the browser holding this CSRF nonce."""
+        if session_nonce:
+            return self._mac("csrf-session", session_nonce)
         return self._mac("csrf", nonce)
 
-    def csrf_ok(self, nonce: str | None, token: str | None) -> bool:
-        """Whether a submitted token belongs to the browser's CSRF nonce."""
-        if not nonce or not token:
+    def csrf_ok(
+        self,
+        nonce: str | None,
+        token: str | None,
+        *,
+        session_nonce: str | None = None,
+        browser_too: bool = False,
+    ) -> bool:
+        """Whether a submitted token is the one of this session (none: of the browser's
+        CSRF nonce); `browser_too`: the browser's is taken in a session as well."""
+        if not token:
             return False
-        return hmac.compare_digest(token, self.csrf_token(nonce))
+        wanted = [self.csrf_token("", session_nonce)] if session_nonce else []
+        if nonce and (browser_too or not session_nonce):
+            wanted.append(self.csrf_token(nonce))
+        return any(hmac.compare_digest(token, w) for w in wanted)
 
 
 async def sign_out(pool: asyncpg.Pool, session: Session) -> None:

@@ -14,7 +14,7 @@ from tenants.password_links import make_password_link
 from tenants.principal import Principal
 from tenants.roles import Role
 from tenants.users import create_user, disable_user
-from tests.portal.conftest import Opener, PortalServer, shot, sign_in
+from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 
 
 async def test_signing_in_leads_back_and_signing_out_ends_the_session(
@@ -183,3 +183,51 @@ async def test_a_person_changes_their_password_and_every_other_browser_is_signed
         await remove_membership(pool, d.TENANT_ID, user.id)
     finally:
         await disable_user(pool, user.id)
+
+
+async def test_a_form_s_token_is_of_its_session_alone(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A form's CSRF token is bound to the session it was shown in: in one browser (a shared
+    computer), the token of the person who signed out before, of this person's own earlier
+    session, or of another browser's person with its CSRF cookie planted here, is refused
+    with the 403 page and changes nothing; the pages' own forms keep working, in two tabs
+    and after signing in again."""
+    page = await open_page()
+    await sign_in(page, d.MARCO)
+    marcos = await csrf(page)
+    await page.get_by_role("button", name="Esci").click()
+    await sign_in(page, d.SARA)
+    saras = await csrf(page)
+    assert saras != marcos
+    refused = await page.request.post("/sign-out", form=marcos, max_redirects=0)
+    assert refused.status == 403
+    assert "Il modulo è scaduto" in await refused.text()
+    await page.goto("/account")
+    await expect(page.locator("header .who")).to_have_text(d.SARA.name)  # still signed in
+
+    tab = await page.context.new_page()  # a second tab: the same session, the same token
+    await tab.goto("/account")
+    assert await csrf(tab) == saras
+    answered = await tab.request.post(
+        "/account/password",
+        form={**saras, "current": "non è questa", "new": "x" * 12, "again": "x" * 12},
+    )
+    assert answered.status == 422  # through the CSRF check, refused for its password
+    await page.get_by_role("button", name="Esci").click()
+    await sign_in(page, d.SARA)  # the same person again: a new session, a new token
+    assert await csrf(page) != saras
+    stale = await page.request.post("/sign-out", form=saras, max_redirects=0)
+    assert stale.status == 403
+
+    planted = await open_page()  # Marco's token and his browser's CSRF cookie, in Sara's
+    await sign_in(planted, d.MARCO)
+    marcos = await csrf(planted)
+    nonce = next(c for c in await planted.context.cookies() if c["name"] == "okr_csrf")
+    await page.context.add_cookies([nonce])
+    forged = await page.request.post("/sign-out", form=marcos, max_redirects=0)
+    assert forged.status == 403
+    await page.goto("/account")
+    await expect(page.locator("header .who")).to_have_text(d.SARA.name)
+    await page.get_by_role("button", name="Esci").click()  # its own form works
+    await expect(page.get_by_role("status")).to_have_text("Sei uscito.")

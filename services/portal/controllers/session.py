@@ -13,6 +13,7 @@ from litestar.response import Redirect
 
 from services.i18n import LANG_COOKIE
 from services.portal.dependencies import (
+    BROWSER_TOKEN,
     FormDep,
     LocaleDep,
     MaybeViewerDep,
@@ -118,7 +119,7 @@ class SessionController(Controller):
             next_page=next_page or "", signed_out=signed_out,
         )  # fmt: skip
 
-    @post("/sign-in", name="portal:sign-in-submit")
+    @post("/sign-in", name="portal:sign-in-submit", opt={BROWSER_TOKEN: True})
     async def sign_in(
         self, request: Request[Any, Any, Any], portal: PortalDep, locale: LocaleDep, form: FormDep
     ) -> Response[Any]:
@@ -162,7 +163,7 @@ class SessionController(Controller):
             return Redirect(path="/", status_code=303)
         return self._welcome(request, portal, locale, token, email, {}, viewer_or_none)
 
-    @post("/welcome", name="portal:welcome-submit")
+    @post("/welcome", name="portal:welcome-submit", opt={BROWSER_TOKEN: True})
     async def welcome(
         self,
         request: Request[Any, Any, Any],

@@ -148,6 +148,17 @@ async def remove_consultancy_member(on: Conn, consultancy_id: UUID, user_id: UUI
         raise UnknownMembershipError("not a member of this consultancy", field="user_id")
 
 
+async def remove_memberships_in(
+    conn: asyncpg.Connection, user_id: UUID, tenant_ids: list[UUID]
+) -> None:
+    """Take the user's roles in these tenants away, whatever they are (in the caller's
+    transaction, admitted to them): one who leaves a consultancy keeps none in its clients."""
+    await conn.execute(
+        "DELETE FROM memberships WHERE user_id = $1 AND tenant_id = ANY($2::uuid[])",
+        user_id, tenant_ids,
+    )  # fmt: skip
+
+
 async def add_membership(on: Conn, tenant_id: UUID, user_id: UUID, role: Role | str) -> Membership:
     """Give the user a role in the tenant (a consultant must belong to its consultancy)."""
     clean = valid.role(role, MEMBERSHIP_ROLES)

@@ -287,15 +287,19 @@ class AccessCommands(Commands):
     async def remove_consultancy_member(
         self, consultancy_id: UUID, user_id: UUID, actor: str, reason: str | None = None
     ) -> None:
-        """Take the user out of the consultancy (never its last admin): its consultant
-        memberships stop granting, and an admin's reach of every tenant ends. `reason`, the
-        author's why when given, is recorded in each tenant whose reach it changes; checked
-        first, so a bad one is refused where it would be recorded nowhere too."""
+        """Take the user out of the consultancy (never its last admin): every role they
+        hold in its clients ends with it (as consultant, or a client's admin, member or
+        viewer they were made while of the consultancy: none outlives their leaving), and
+        an admin's reach of every tenant ends. `reason`, the author's why when given, is
+        recorded in each tenant whose reach it changes; checked first, so a bad one is
+        refused where it would be recorded nowhere too."""
         reason = values.optional_reason(reason)
 
         async def remove(conn: asyncpg.Connection, _: UUID) -> Reach[None]:
             before = await memberships.locked_consultancy_role(conn, consultancy_id, user_id)
             await memberships.remove_consultancy_member(conn, consultancy_id, user_id)
+            tenant_ids = await directory.consultancy_tenant_ids(conn, consultancy_id)
+            await memberships.remove_memberships_in(conn, user_id, tenant_ids)
             if before == Role.CONSULTANCY_ADMIN:
                 await _an_admin_left(conn, consultancy_id, user_id)
             return None, before, None
@@ -379,8 +383,9 @@ class AccessCommands(Commands):
             user_id = user if isinstance(user, UUID) else await user(conn)
             held = await memberships.locked_roles(conn, user_id, tenant_ids)
             result, before, after = await change(conn, user_id)
+            kept = await memberships.locked_roles(conn, user_id, tenant_ids)  # after it
             for tenant in tenants:  # each its own append: its log, its key
-                was, now = _reach(before, held.get(tenant.id)), _reach(after, held.get(tenant.id))
+                was, now = _reach(before, held.get(tenant.id)), _reach(after, kept.get(tenant.id))
                 ctx = Context(tenant_id=tenant.id, actor=actor, grants=tuple(tenant_ids))
                 made = event_of(ctx, tenant, user_id, was, now, reason)
                 if made is not None:

@@ -16,8 +16,9 @@ from services.app import Context, OKRApplication
 from services.bootstrap import System
 from services.portal.views import offered_person
 from services.read.people import People
+from tenants.memberships import add_membership
 from tenants.tokens import issue_access_token
-from tenants.users import find_user_by_email, set_password
+from tenants.users import find_user_by_email, resolve_user_principal, set_password
 from tests.api.builders import World, an_email
 from tests.api.test_tenancy import a_new_tenant, bearer
 from tests.conftest import consultancy_roles_failing
@@ -303,6 +304,42 @@ async def test_a_consultancy_member_demoted_or_removed_is_recorded_where_their_r
     bad_role = await client.patch(f"{solo}/{last}", headers=world.admin(), json={"role": "x"})
     assert bad_role.status_code == 422
     assert {t: await system.store.head(t) for t in heads} == heads
+
+
+async def test_a_consultant_made_a_client_s_admin_keeps_no_role_there_on_leaving(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A consultant given a client's admin role there (to manage its people and keys), then
+    made consultancy admin and later removed from the consultancy, reaches the client no
+    more: every role held in the consultancy's clients ends with the leaving (only an
+    assignment as consultant did; the admin role outlived it, so a person the consultancy
+    let go still managed the client's people, keys and exports), and the client's log says
+    it. Another consultancy's client, where the person is a client admin, is not touched."""
+    admin = world.a.auth("consultancy_admin")
+    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
+    tenant = await a_new_tenant(client, world)
+    tea = {"email": an_email("tea"), "display_name": "Tea", "role": "consultant"}
+    made = await client.post(members, headers=admin, json=tea)
+    tea_id = made.json()["user_id"]
+    users = f"/api/v1/tenants/{tenant}/users"
+    assigned = await client.post(users, headers=admin, json=tea)
+    assert assigned.status_code == 201, assigned.text
+    raised = await client.patch(f"{users}/{tea_id}", headers=admin, json={"role": "client_admin"})
+    assert raised.status_code == 200, raised.text
+    elsewhere = world.b.tenant.id  # another consultancy's client: hers as client admin
+    await add_membership(system.pool, elsewhere, UUID(tea_id), "client_admin")
+    promoted = await client.patch(
+        f"{members}/{tea_id}", headers=admin, json={"role": "consultancy_admin"}
+    )
+    assert promoted.status_code == 200, promoted.text
+
+    left = await client.delete(f"{members}/{tea_id}", headers=admin)
+    assert left.status_code == 204, left.text
+    principal = await resolve_user_principal(system.pool, UUID(tea_id))
+    assert principal is not None and principal.grants == {elsewhere: "client_admin"}
+    assert (await from_to(client, tenant, admin))[-1] == ("member", "consultancy_admin", None)
+    listed = (await client.get(users, headers=admin)).json()["items"]
+    assert tea_id not in {m["user_id"] for m in listed}
 
 
 async def test_a_consultant_leaves_a_consultancy_that_has_no_admin_yet(

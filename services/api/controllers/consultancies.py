@@ -291,8 +291,9 @@ class ConsultancyController(Controller):
         runtime: RuntimeDep,
         data: JSONBody[OptionalReasonIn | None] = None,
     ) -> None:
-        """The person leaves the consultancy: an admin's reach of every client ends, and a
-        consultant's memberships stop granting (each change recorded in that tenant's log).
+        """The person leaves the consultancy: an admin's reach of every client ends, and so
+        does every role they hold in its clients, a client admin's too (each change
+        recorded in that tenant's log).
         Their account stays. The consultancy's last admin cannot be removed. The body may
         say why: `{"reason": "..."}`, kept with the change in the log of each client whose
         reach it changes, read there by whoever may read its audit trail."""

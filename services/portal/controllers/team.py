@@ -7,7 +7,8 @@ one invited chooses a password (shown once). Each change is recorded in the log 
 client whose reach by the person it changes (services.app.access._in_consultancy), with
 the reason given, if any, as a company's changes of access may say why. A consultant reaches
 only the clients where they hold a membership (assigned as consultant on the client's people
-page, or one of the client's own people there): the page lists them, each with that role.
+page, or one of the client's own people there): the page lists them, each with that role,
+and every one of them ends when the person leaves the consultancy.
 A refusal (an email of no shape, a person of the consultancy already, its last admin
 leaving) is said beside its field, and changes nothing.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 
 from domain.errors import InvalidValueError, StartEqualsTargetError, ThresholdError
@@ -188,6 +188,18 @@ def score_shown(score: Decimal) -> Decimal:
     """A score to two places, for display: rounded down, so that it never shows the number
     of a better band than its own (0.695 is amber: 0.69, not 0.70)."""
     return score.quantize(Decimal("0.01"), ROUND_DOWN)
+
+
+def percent_shown(fraction: Decimal, places: int = 1) -> Decimal:
+    """A fraction as a percentage to `places`, for display: half up (0.3125 is 31.3), but
+    one short of 1 never reads 100 (0.9996 is 99.9, not 100: a progress not reached yet is
+    not shown as reached), rounded down there instead."""
+    step = Decimal(1).scaleb(-places)
+    hundred = fraction * 100
+    shown = hundred.quantize(step, ROUND_HALF_UP)
+    if fraction < ONE and shown >= 100:
+        return hundred.quantize(step, ROUND_DOWN)
+    return shown
 
 
 def score_band(score: Decimal) -> Health:

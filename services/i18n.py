@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from domain.progress import score_shown
+from domain.progress import percent_shown, score_shown
 from domain.values import MAX_PLACES
 from projections.history_text import ACTOR, said_person
 from services.catalog import MESSAGES
@@ -176,10 +176,12 @@ class Locale:
         return self.number(score_shown(value), 2, 2)
 
     def percent(self, fraction: Decimal | None, max_places: int = 1) -> str:
-        """A fraction as a percentage: 0.625 -> ``62,5 %`` / ``62.5%``."""
+        """A fraction as a percentage: 0.625 -> ``62,5 %`` / ``62.5%``; one short of 1
+        never ``100 %`` (0.9996 -> ``99,9 %``: domain.progress.percent_shown)."""
         if fraction is None:
             return "—"
-        return self._percent_sign(self.number(Decimal(fraction) * 100, max_places))
+        shown = percent_shown(Decimal(fraction), max_places)
+        return self._percent_sign(self.number(shown, max_places))
 
     def _percent_sign(self, number: str) -> str:
         return number + (NBSP + "%" if self.language == "it" else "%")

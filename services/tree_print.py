@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from domain.progress import score_shown
+from domain.progress import percent_shown, score_shown
 from projections.codec import decimal_text
 from projections.progress_tree import CycleNode, KeyResultNode, ObjectiveNode, ProgressTree
 
@@ -20,13 +20,11 @@ WIDTH = 58
 
 
 def percent(value: Decimal | None) -> str:
-    """To one place, half up, as the portal says it (0.3125 is 31.3 %, not 31.2 %)."""
+    """To one place, half up, as the portal says it (0.3125 is 31.3 %, not 31.2 %); one
+    short of 1 never 100.0 % (0.9996 is 99.9 %: domain.progress.percent_shown)."""
     if value is None:
         return "—"
-    return f"{(value * 100).quantize(TENTH, ROUND_HALF_UP)} %"
-
-
-TENTH = Decimal("0.1")
+    return f"{percent_shown(value)} %"
 
 
 def amount(value: Decimal | None, kr: KeyResultNode) -> str:

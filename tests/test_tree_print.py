@@ -79,6 +79,23 @@ def test_percentages_round_half_up_as_the_portal_does() -> None:
     assert percent(None) == "—"
 
 
+def test_a_progress_not_reached_never_shows_100_percent() -> None:
+    """A key result at 0.9996 of its way read "100.0 %" in the table beside one done: under
+    1 it reads 99.9 %, in the tree as in okr diff's words (both through percent)."""
+    from services.tree_print import percent
+
+    log = Log()
+    cycle, _, response, *_ = seed_efficiency(log)
+    check_in(log, cycle, response, "19.2024", date(2027, 2, 16))  # (24 - 19.2024) / 4.8
+
+    text = render(progress_tree(fold_all(log.records), today=date(2027, 2, 16)), "Acme")
+
+    (line,) = [line for line in text.splitlines() if "Ridurre il tempo" in line]
+    assert "  99.9 % " in line and "100.0 %" not in line, line
+    assert percent(D("0.99999")) == "99.9 %"
+    assert percent(D(1)) == "100.0 %"
+
+
 def test_a_tree_of_read_models_behind_the_log_says_so() -> None:
     """With no projector running, the read models lag the log: the header says by how much,
     where it showed an older tree as the current one."""

@@ -14,6 +14,7 @@ from uuid import UUID
 from litestar.response import Stream
 from markupsafe import Markup
 
+from domain.progress import percent_shown
 from domain.values import KRKind
 from projections.progress_state import (
     KeyResultView,
@@ -351,8 +352,9 @@ def _describe(
 
 
 def progress_width(fraction: Decimal | None) -> str:
-    """A CSS width for a bar (always with a dot, whatever the language)."""
+    """A CSS width for a bar (always with a dot, whatever the language), also its
+    aria-valuenow: one short of 1 never 100.0 (domain.progress.percent_shown)."""
     if fraction is None:
         return "0%"
     clamped = min(max(Decimal(fraction), Decimal(0)), Decimal(1))
-    return f"{(clamped * 100).quantize(Decimal('0.1'))}%"
+    return f"{percent_shown(clamped)}%"

@@ -16,6 +16,7 @@ from domain.progress import (
     kpi_health,
     objective_progress,
     over_achievement,
+    percent_shown,
     raw_progress,
     relative_target,
     score_band,
@@ -272,3 +273,14 @@ def test_a_decrease_still_at_its_start_has_done_none_not_minus_none() -> None:
     p = raw_progress(KRKind.DECREASE, Decimal(24), Decimal("19.2"), Decimal("24.00"))
     assert p is not None and p == 0 and not p.is_signed()
     assert not shown_progress(p).is_signed()
+
+
+def test_a_percentage_shown_under_1_never_reads_100() -> None:
+    """Rounding at display is half up (0.3125 is 31.3 %), but 0.9996 read 100 %, a progress
+    not reached shown as reached: one short of 1 is rounded down there, 99.9."""
+    assert percent_shown(D("0.3125")) == D("31.3")
+    assert percent_shown(D("0.9996")) == D("99.9")
+    assert percent_shown(D("0.99999"), 2) == D("99.99")
+    assert percent_shown(D("0.9994")) == D("99.9")
+    assert percent_shown(D(1)) == D("100.0")
+    assert percent_shown(D("1.25")) == D("125.0")

@@ -57,9 +57,20 @@ def test_percentages_round_only_at_display() -> None:
     assert IT.percent(Decimal("0.625")) == f"62,5{NB}%"
     assert EN.percent(Decimal("0.625")) == "62.5%"
     assert EN.percent(Decimal(1) / 3) == "33.3%"
-    assert EN.percent(Decimal("0.99996")) == "100%"
+    assert EN.percent(Decimal("0.99996")) == "99.9%"
     assert IT.percent(Decimal("0.5")) == f"50{NB}%"
     assert EN.percent(None) == "—"
+
+
+def test_a_progress_not_reached_never_shows_100_percent() -> None:
+    """0.9996 said "100 %" on the page: a key result one check-in short of its target read
+    as done. Under 1 it is rounded down near the end (99,9 %); 1 and past it are 100 %."""
+    assert IT.percent(Decimal("0.9996")) == f"99,9{NB}%"
+    assert EN.percent(Decimal("0.99951")) == "99.9%"
+    assert EN.percent(Decimal("0.9994")) == "99.9%"
+    assert EN.percent(Decimal("0.99949")) == "99.9%"
+    assert EN.percent(Decimal(1)) == "100%"
+    assert EN.percent(Decimal("1.0004")) == "100%"
 
 
 def test_numbers_group_thousands_and_never_show_an_exponent() -> None:

@@ -233,6 +233,7 @@ def test_axes_step_in_round_numbers_and_bars_clamp() -> None:
     assert progress_width(Decimal("1.25")) == "100.0%"
     assert progress_width(Decimal("-0.4")) == "0.0%"
     assert progress_width(Decimal("0.625")) == "62.5%"
+    assert progress_width(Decimal("0.9996")) == "99.9%"  # (its aria-valuenow: not 100)
     assert 'aria-label="trend"' in str(
         sparkline([Decimal(1), Decimal(3)], css="green", label="trend")
     )

@@ -231,6 +231,16 @@ class KpiCommands(Commands):
 
         return await self.retrying(attempt)
 
+    async def feeding(self, ctx: Context, kpi: KPI) -> list[UUID]:
+        """The key results the KPI's links name that it feeds, in its order: neither
+        archived nor of an archived objective (retired with it; restored, listed again), as
+        the KPI's tile and page say them (projections.progress_tree.is_fed)."""
+        krs = [
+            await self.repository.get(ctx.tenant_id, kr_id, grants=ctx.grants, kind=KeyResult)
+            for kr_id in kpi.linked_key_results
+        ]
+        return [kr.id for kr in await self._live(ctx, krs)]
+
     async def _linked(self, ctx: Context, kpi: KPI) -> list[KeyResult]:
         """The key results the KPI feeds: linked, not archived, and taking its values (a
         link made before that rule, to another unit or a milestone, feeds nothing: it fed

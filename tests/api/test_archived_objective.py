@@ -113,3 +113,34 @@ async def test_a_key_result_of_a_cycle_still_in_planning_is_not_overdue(
     activated = await client.post(f"{base}/cycles/{cycle.json()['id']}/activate", headers=auth)
     assert activated.status_code in (200, 201), activated.text
     assert await stale(activated.headers["x-okr-position"]) == [True, True]
+
+
+async def test_a_kpi_s_linked_key_results_leave_out_those_of_an_archived_objective(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """GET /kpis/{id} listed in linked_key_results the key result of an objective archived
+    since, which its tile, its page and its measurements no longer feed: it leaves it out,
+    and the other side's KPI, same ids, still lists its own."""
+    ids = SharedIds()
+    a = await a_side(system, token_settings(api_settings), ids, "secret-linked-a", "21")
+    b = await a_side(system, token_settings(api_settings), ids, "secret-linked-b", "21")
+    for side in (a, b):
+        linked = await client.post(
+            f"/api/v1/tenants/{side.tenant.id}/kpis/{ids.kpi_id}/key-results",
+            headers=side.auth("client_admin"), json={"key_result_id": str(ids.key_result_id)},
+        )  # fmt: skip
+        assert linked.status_code in (200, 201), linked.text
+    archived = await client.post(
+        f"/api/v1/tenants/{a.tenant.id}/objectives/{ids.objective_id}/archive",
+        headers=a.auth("client_admin"), json={"reason": "non più una priorità"},
+    )  # fmt: skip
+    assert archived.status_code in (200, 201), archived.text
+    listed = {}
+    for side in (a, b):
+        kpi = await client.get(
+            f"/api/v1/tenants/{side.tenant.id}/kpis/{ids.kpi_id}",
+            headers=side.auth("client_viewer"),
+        )
+        assert kpi.status_code == 200, kpi.text
+        listed[side.tenant.id] = kpi.json()["linked_key_results"]
+    assert listed == {a.tenant.id: [], b.tenant.id: [str(ids.key_result_id)]}

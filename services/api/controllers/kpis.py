@@ -93,7 +93,7 @@ class KpiController(Controller):
         self, kpi_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
     ) -> Response[KpiOut]:
         kpi = await okr.kpis.get(ctx, kpi_id)
-        return item(KpiOut.of(kpi), kpi.version)
+        return item(KpiOut.of(kpi, await okr.kpis.feeding(ctx, kpi)), kpi.version)
 
     @patch("/{kpi_id:uuid}", guards=[requires_edit_okrs], summary="Edit a KPI")
     async def edit(

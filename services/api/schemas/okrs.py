@@ -404,18 +404,19 @@ class KpiOut(Out):
     owner: str
     archived: bool
     linked_key_results: list[UUID]
+    """The key results it feeds: linked, neither archived nor of an archived objective."""
     value: Decimal | None
     on: date | None
     health: str | None
 
     @classmethod
-    def of(cls, kpi: KPI) -> KpiOut:
+    def of(cls, kpi: KPI, linked_key_results: list[UUID]) -> KpiOut:
         health = kpi.health
         return cls(
             id=kpi.id, version=kpi.version, name=kpi.name, description=kpi.description,
             unit=UnitOut.of(kpi.unit), direction=kpi.direction.value, green=kpi.green,
             red=kpi.red, frequency_days=kpi.frequency_days, owner=kpi.owner,
-            archived=kpi.is_archived, linked_key_results=kpi.linked_key_results,
+            archived=kpi.is_archived, linked_key_results=linked_key_results,
             value=kpi.latest_value, on=kpi.latest_on,
             health=None if health is None else health.value,
         )  # fmt: skip

@@ -163,6 +163,12 @@ class ArchivedError(DomainError):
     default_rule = "archived"
 
 
+class NotArchivedError(DomainError):
+    """A restore of an item that is not archived (it is live already)."""
+
+    default_rule = "not_archived"
+
+
 class ThresholdError(DomainError):
     """KPI thresholds in the wrong order for its direction."""
 

@@ -11,7 +11,12 @@ from eventsourcing.domain import Aggregate
 
 from domain import values
 from domain.cycle import Cycle
-from domain.errors import ArchivedError, CrossCycleAlignmentError, ReparentLoopError
+from domain.errors import (
+    ArchivedError,
+    CrossCycleAlignmentError,
+    NotArchivedError,
+    ReparentLoopError,
+)
 from domain.values import DEFAULT_WEIGHT, ObjectiveLevel
 
 
@@ -130,6 +135,18 @@ class Objective(Aggregate):
             """Freeze the objective."""
             objective: Objective = aggregate
             objective._archived = True
+
+    class Restored(Aggregate.Event):
+        """The objective, archived, was brought back: it and its key results count again."""
+
+        TOPIC = "okr.Objective.Restored"
+        reason: str
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Make the objective live again."""
+            objective: Objective = aggregate
+            objective._archived = False
 
     def __init__(
         self,
@@ -260,6 +277,23 @@ class Objective(Aggregate):
         self._check_editable(cycle)
         why = values.reason(reason)
         self.trigger_event(self.Archived, reason=why, author=values.principal(author, "author"))
+
+    def restore(self, *, reason: str, cycle: Cycle, parent: Objective | None, author: str) -> None:
+        """Bring the archived objective back, with a reason: into its cycle while that is
+        not closed (a closed cycle's scores left it out), and under its parent (`parent`,
+        None at the top) while that is not archived. Its key results come back with it
+        (those archived on their own stay archived)."""
+        cycle.check_open_for(self._cycle_id)
+        if not self._archived:
+            raise NotArchivedError("the objective is not archived", field="objective_id")
+        if parent is not None and parent.id == self._parent_id and parent.is_archived:
+            raise ArchivedError(
+                "the objective it is aligned under is archived: restore that one first",
+                field="parent_id",
+                rule="parent_archived",
+            )
+        why = values.reason(reason)
+        self.trigger_event(self.Restored, reason=why, author=values.principal(author, "author"))
 
     def _check_editable(self, cycle: Cycle) -> None:
         cycle.check_open_for(self._cycle_id)

@@ -567,6 +567,7 @@ _DESCRIBERS: dict[type, Describer] = {
     Objective.RollUpChanged: _objective_field("roll_up_children", _roll_up),
     Objective.Reparented: _reparented,
     Objective.Archived: _objective_field("archived", "objective.archived"),
+    Objective.Restored: _objective_field("archived", "objective.restored"),
     KeyResult.Created: _kr_created,
     KeyResult.CheckInCorrected: _check_in_corrected,
     KeyResult.TargetRevised: _kr_field("target", "key_result.target_revised"),

@@ -98,6 +98,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "objective '{title}' archived by {actor}: '{reason}'",
         "it": "obiettivo '{title}' archiviato da {actor}: '{reason}'",
     },
+    "objective.restored": {
+        "en": "objective '{title}' restored by {actor}: '{reason}'",
+        "it": "obiettivo '{title}' ripristinato da {actor}: '{reason}'",
+    },
     "key_result.created": {
         "en": "key result '{title}' added by {actor}: from {start} to {target}",
         "it": "risultato chiave '{title}' aggiunto da {actor}: da {start} a {target}",

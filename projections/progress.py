@@ -718,7 +718,7 @@ class ProgressProjection:
     """The progress read model: state tables only, no log rows."""
 
     name: str = "progress"
-    version = 14  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
+    version = 15  # 5: a closed cycle's key results' statuses stop worsening at its close; 6: a
     # portfolio's progress is none while nothing of its active cycles is measured; 7: a done
     # milestone is never overdue (quiet_since), and rm_portfolio says the last closed and the
     # next planned cycle; 8: a guardrail's tally counts days, a day checked in again once,
@@ -729,7 +729,8 @@ class ProgressProjection:
     # rm_portfolio leaves an archived objective's key results (and check-ins) out; 12: an
     # objective's, a cycle's and a portfolio's progress are rounded once (last digits move);
     # 13: a key result of a cycle still in planning is never overdue (quiet_since none); 14:
-    # rm_portfolio counts the amber and red KPIs with no recovery OKR
+    # rm_portfolio counts the amber and red KPIs with no recovery OKR; 15: an objective
+    # restored (Objective.Restored) is live again, with its key results, in every table
     """Bump when the state or rows change shape: the projector then rebuilds."""
     tables: tuple[Table, ...] = TABLES
     checkpoints_kept_every = 1000

@@ -136,6 +136,10 @@ def _archived(e: Any) -> bool:
     return True
 
 
+def _restored(e: Any) -> bool:
+    return False
+
+
 # Key results
 
 
@@ -374,6 +378,7 @@ _HANDLERS: dict[type, Handler] = {
     Objective.RollUpChanged: _objective("roll_up_children"),
     Objective.Reparented: _objective("parent_id"),
     Objective.Archived: _objective("archived", _archived),
+    Objective.Restored: _objective("archived", _restored),
     KeyResult.Created: _kr_created,
     KeyResult.CheckedIn: _checked_in,
     KeyResult.CheckInCorrected: _check_in_corrected,

@@ -28,6 +28,7 @@ from domain.errors import (
     DomainError,
     DuplicateIdError,
     DuplicateNameError,
+    NotArchivedError,
 )
 from services.api.runtime import runtime_of
 from services.app.base import VersionMismatchError
@@ -190,6 +191,7 @@ class InvalidFieldsError(Exception):
 
 _CONFLICTS = (
     CycleClosedError, CycleStateError, ArchivedError, DuplicateIdError, DuplicateNameError,
+    NotArchivedError,
 )  # fmt: skip
 _TENANCY_CONFLICTS = (
     DuplicateEmailError,

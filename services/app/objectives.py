@@ -1,4 +1,4 @@
-"""Objective commands: create, edit, re-parent (no loops, same cycle), archive."""
+"""Objective commands: create, edit, re-parent (no loops, same cycle), archive, restore."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain import values
+from domain.cycle import Cycle
 from domain.errors import UnknownObjectiveError
+from domain.key_result import KeyResult, takes_values_of
+from domain.kpi import KPI
 from domain.objective import Objective
 from services.app.base import Commands, Context, Written
+from services.app.kpis import feed_measured
 
 
 class ObjectiveCommands(Commands):
@@ -101,6 +105,45 @@ class ObjectiveCommands(Commands):
         cycle = await self.cycle(ctx, objective.cycle_id)
         objective.archive(reason=reason, cycle=cycle, author=ctx.actor)
         return Written(objective.id, objective.version, await self.save(ctx, objective))
+
+    async def restore(
+        self, ctx: Context, objective_id: UUID, *, reason: str, if_match: int | None = None
+    ) -> Written:
+        """Bring an archived objective back, with its key results (Objective.restore): those
+        a KPI feeds take at once what it measured meanwhile (_fed_again)."""
+        objective = await self.get(ctx, objective_id)
+        self.check_version(objective, if_match)
+        cycle = await self.cycle(ctx, objective.cycle_id)
+        parent_id = objective.parent_id
+        parent = None if parent_id is None else await self._parent(ctx, parent_id)
+        objective.restore(reason=reason, cycle=cycle, parent=parent, author=ctx.actor)
+        fed = await self._fed_again(ctx, objective, cycle)
+        return Written(objective.id, objective.version, await self.save(ctx, objective, *fed))
+
+    async def _fed_again(self, ctx: Context, objective: Objective, cycle: Cycle) -> list[KeyResult]:
+        """The objective's key results (not archived) that a live KPI feeds, fed what it
+        measured for the cycle's days and did not feed them while the objective was archived
+        (feed_measured, as a link made again: each measurement once). Read from the log:
+        a restore is rare."""
+        stream_ids = await self.repository.store.stream_ids(
+            ctx.tenant_id, [KeyResult.Created.TOPIC], grants=ctx.grants
+        )
+        fed = []
+        for stream_id in stream_ids:
+            kr = await self.repository.get(ctx.tenant_id, stream_id, grants=ctx.grants)
+            if not isinstance(kr, KeyResult) or kr.objective_id != objective.id:
+                continue
+            if kr.is_archived or kr.kpi_id is None:
+                continue
+            kpi = await self.repository.get(ctx.tenant_id, kr.kpi_id, grants=ctx.grants, kind=KPI)
+            feeds = kr.id in kpi.linked_key_results and takes_values_of(kr.kind, kr.unit, kpi)
+            if kpi.is_archived or not feeds:
+                continue
+            version = kr.version
+            feed_measured(kr, kpi, cycle)
+            if kr.version != version:
+                fed.append(kr)
+        return fed
 
     async def _parent(self, ctx: Context, parent_id: UUID) -> Objective:
         return await self.load(ctx, parent_id, Objective, UnknownObjectiveError, "parent_id")

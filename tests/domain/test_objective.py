@@ -14,6 +14,7 @@ from domain.errors import (
     InvalidTitleError,
     InvalidValueError,
     InvalidWeightError,
+    NotArchivedError,
     ReasonRequiredError,
     ReparentLoopError,
 )
@@ -194,3 +195,53 @@ def test_edits_record_one_event_each() -> None:
         Decimal("2.5"),
     )
     assert objective.committed and objective.roll_up_children
+
+
+def test_an_archived_objective_is_restored_with_a_reason() -> None:
+    """Nothing brought an archived objective back (an archive by mistake lost it, its key
+    results, their check-ins and KPI links for good): Restored, with its reason and author,
+    makes it live and editable again."""
+    cycle = a_cycle()
+    objective = an_objective(cycle)
+    objective.archive(reason="archiviato per errore", cycle=cycle, author=AUTHOR)
+    version = settled(objective)
+    with pytest.raises(ReasonRequiredError) as err:
+        objective.restore(reason=" ", cycle=cycle, parent=None, author=AUTHOR)
+    assert err.value.field == "reason"
+    assert_nothing_recorded(objective, version)
+
+    objective.restore(reason="ancora una priorità", cycle=cycle, parent=None, author=AUTHOR)
+
+    (restored,) = objective.collect_events()
+    assert isinstance(restored, Objective.Restored)
+    assert (restored.reason, restored.author) == ("ancora una priorità", AUTHOR)
+    assert not objective.is_archived
+    objective.rename(title="Altro", cycle=cycle, author=AUTHOR)  # editable again
+
+
+def test_only_an_archived_objective_of_an_open_cycle_under_a_live_parent_is_restored() -> None:
+    """A live objective has nothing to restore (not_archived, naming objective_id); a closed
+    cycle's scores left it out (cycle_closed, naming cycle_id); under a parent still archived
+    it would hang under a retired one (parent_archived, naming parent_id). Nothing recorded."""
+    cycle = a_cycle()
+    live = an_objective(cycle)
+    version = settled(live)
+    with pytest.raises(NotArchivedError) as err:
+        live.restore(reason="perché", cycle=cycle, parent=None, author=AUTHOR)
+    assert (err.value.field, err.value.rule) == ("objective_id", "not_archived")
+    assert_nothing_recorded(live, version)
+
+    parent = an_objective(cycle, level="company")
+    child = an_objective(cycle, parent=parent)
+    child.archive(reason="fuori fuoco", cycle=cycle, author=AUTHOR)
+    parent.archive(reason="fuori fuoco", cycle=cycle, author=AUTHOR)
+    version = settled(child)
+    with pytest.raises(ArchivedError) as archived:
+        child.restore(reason="perché", cycle=cycle, parent=parent, author=AUTHOR)
+    assert (archived.value.field, archived.value.rule) == ("parent_id", "parent_archived")
+    assert_nothing_recorded(child, version)
+
+    cycle.close(key_result_scores={}, objective_scores={}, closed_by=AUTHOR)
+    with pytest.raises(CycleClosedError) as closed:
+        parent.restore(reason="perché", cycle=cycle, parent=None, author=AUTHOR)
+    assert closed.value.field == "cycle_id"

@@ -56,6 +56,8 @@ def a_full_history() -> list[Any]:
     objective.set_committed(committed=True, cycle=cycle, author=AUTHOR)
     objective.set_roll_up_children(roll_up_children=True, cycle=cycle, author=AUTHOR)
     objective.reparent(new_parent=None, new_parent_ancestors=[], cycle=cycle, author=AUTHOR)
+    company.archive(reason="by mistake", cycle=cycle, author=AUTHOR)
+    company.restore(reason="still wanted", cycle=cycle, parent=None, author=AUTHOR)
     company.archive(reason="merged", cycle=cycle, author=AUTHOR)
     kpi = a_kpi()
     measured = kpi.record_measurement(value=D("20.5"), on=date(2027, 1, 4), author=AUTHOR)

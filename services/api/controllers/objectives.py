@@ -1,4 +1,4 @@
-"""Objectives: create, edit, re-parent, archive; the list and the tree."""
+"""Objectives: create, edit, re-parent, archive, restore; the list and the tree."""
 
 from __future__ import annotations
 
@@ -137,6 +137,30 @@ class ObjectiveController(Controller):
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
         result = await okr.objectives.archive(
+            ctx, objective_id, reason=data.reason, if_match=if_match
+        )
+        return await written(okr, ctx, result)
+
+    @post(
+        "/{objective_id:uuid}/restore",
+        guards=[requires_edit_okrs],
+        status_code=200,
+        summary="Restore an archived objective",
+    )
+    async def restore(
+        self,
+        objective_id: FromPath[UUID],
+        data: JSONBody[ReasonIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """Bring an archived objective back, with a reason: it and its key results (those
+        not archived on their own) count again in the tree, the roll-ups, check-ins and the
+        KPIs that feed them. Refused, 409 naming the field: one not archived
+        (`objective_id`, not_archived), of a closed cycle (`cycle_id`, cycle_closed), or
+        aligned under an objective still archived (`parent_id`, parent_archived)."""
+        result = await okr.objectives.restore(
             ctx, objective_id, reason=data.reason, if_match=if_match
         )
         return await written(okr, ctx, result)

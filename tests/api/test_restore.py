@@ -1,0 +1,154 @@
+"""An archived objective restored through the API: its key results back in the tree, the
+check-ins and the history; refused where it cannot come back, nothing written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from services.bootstrap import System
+from services.settings import Settings
+from tests.api.builders import SharedIds, Side, a_side, token_settings
+
+
+async def _post(client: httpx.AsyncClient, side: Side, path: str, body: Any) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/tenants/{side.tenant.id}/{path}", headers=side.auth("client_admin"), json=body
+    )
+
+
+async def _objective_ids(client: httpx.AsyncClient, side: Side, **params: str) -> list[str]:
+    tree = await client.get(
+        f"/api/v1/tenants/{side.tenant.id}/progress", headers=side.auth("client_viewer"),
+        params=params,
+    )  # fmt: skip
+    assert tree.status_code == 200, tree.text
+    return [o["objective_id"] for c in tree.json()["cycles"] for o in c["objectives"]]
+
+
+async def test_an_archived_objective_is_restored_with_its_key_results(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """Nothing brought an archived objective back: POST …/restore with a reason makes it
+    live again in A (its key result takes check-ins again; the tree as of the archive has
+    it not, as of the restore has it), said in A's history, audit trail and the diff of the
+    two instants; B's, same ids, archived too, stays archived."""
+    ids = SharedIds()
+    a = await a_side(system, token_settings(api_settings), ids, "secret-restore-a", "21")
+    b = await a_side(system, token_settings(api_settings), ids, "secret-restore-b", "21")
+    goal, reason = str(ids.objective_id), {"reason": "archiviato per errore"}
+    archived = {}
+    for side in (a, b):
+        done = await _post(client, side, f"objectives/{goal}/archive", {"reason": "doppione"})
+        assert done.status_code == 200, done.text
+        archived[side.tenant.id] = done.headers["x-okr-position"]
+
+    restored = await _post(client, a, f"objectives/{goal}/restore", reason)
+
+    assert restored.status_code == 200, restored.text
+    position = restored.headers["x-okr-position"]
+    checked = await _post(client, a, f"key-results/{ids.key_result_id}/check-ins",
+                          {"value": "20", "on": "2027-02-02"})  # fmt: skip
+    assert checked.status_code == 201, checked.text
+    assert await _objective_ids(client, a, min_position=checked.headers["x-okr-position"]) == [goal]
+    assert await _objective_ids(client, b, min_position=archived[b.tenant.id]) == []
+    assert await _objective_ids(client, a, as_of_position=archived[a.tenant.id]) == []
+    assert await _objective_ids(client, a, as_of_position=position) == [goal]
+    history = await client.get(
+        f"/api/v1/tenants/{a.tenant.id}/history", headers=a.auth("client_admin") | {
+            "accept-language": "it"}, params={"min_position": position, "kind": "objective"},
+    )  # fmt: skip
+    assert history.status_code == 200, history.text
+    line = history.json()["items"][0]
+    assert line["template"] == "objective.restored"
+    assert "ripristinato da" in line["text"] and "'archiviato per errore'" in line["text"]
+    audit = await client.get(
+        f"/api/v1/tenants/{a.tenant.id}/audit", headers=a.auth("client_admin"),
+        params={"item_id": goal},
+    )  # fmt: skip
+    assert audit.status_code == 200, audit.text
+    at = {e["topic"]: e["recorded_at"] for e in audit.json()["items"]}
+    assert "okr.Objective.Restored" in at
+    changed = await client.get(
+        f"/api/v1/tenants/{a.tenant.id}/diff", headers=a.auth("client_admin"),
+        params={"from": at["okr.Objective.Archived"], "to": at["okr.Objective.Restored"]},
+    )  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    said = {(c["item_id"], c["field"]): (c["before"], c["after"]) for c in changed.json()}
+    assert said[(goal, "archived")] == ("true", "false")
+    other = await client.get(
+        f"/api/v1/tenants/{b.tenant.id}/audit", headers=b.auth("client_admin"),
+        params={"item_id": goal},
+    )  # fmt: skip
+    assert "okr.Objective.Restored" not in [e["topic"] for e in other.json()["items"]]
+
+
+async def test_a_restore_is_refused_where_the_objective_cannot_come_back(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """Each refused with problem+json naming the field and writing nothing: one not
+    archived (409 objective_id not_archived), one under a parent still archived (409
+    parent_id parent_archived), a blank reason (422 reason), one of a closed cycle (409
+    cycle_id cycle_closed)."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "secret-refused", "21")
+    goal = str(ids.objective_id)
+    child = await _post(client, side, "objectives", {
+        "cycle_id": str(ids.cycle_id), "title": "Sotto", "owner": "user:giulia",
+        "parent_id": goal})  # fmt: skip
+    assert child.status_code == 201, child.text
+    child_id = child.json()["id"]
+
+    async def refused(item: str, body: dict[str, str], status: int) -> tuple[str, str]:
+        head = await system.store.head(side.tenant.id)
+        answer = await _post(client, side, f"objectives/{item}/restore", body)
+        assert answer.status_code == status, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert await system.store.head(side.tenant.id) == head
+        (error,) = answer.json()["errors"]
+        return error["field"], error["rule"]
+
+    why = {"reason": "serve ancora"}
+    assert await refused(goal, why, 409) == ("objective_id", "not_archived")
+    for item in (child_id, goal):
+        done = await _post(client, side, f"objectives/{item}/archive", {"reason": "assorbito"})
+        assert done.status_code == 200, done.text
+    assert await refused(child_id, why, 409) == ("parent_id", "parent_archived")
+    assert (await refused(goal, {"reason": " "}, 422))[0] == "reason"
+    closed = await client.post(
+        f"/api/v1/tenants/{side.tenant.id}/cycles/{ids.cycle_id}/close",
+        headers=side.auth("consultant"),
+    )
+    assert closed.status_code == 200, closed.text
+    assert await refused(goal, why, 409) == ("cycle_id", "cycle_closed")
+
+
+async def test_a_restored_key_result_takes_what_its_kpi_measured_meanwhile(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """Fed by a KPI, the key result of an archived objective took none of its measurements
+    (it was retired); restored, it takes at once what the KPI measured meanwhile, as a key
+    result linked anew does, and it is 19 hours now, not the 21 it stood at."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "secret-refed", "21")
+    goal, kr = str(ids.objective_id), str(ids.key_result_id)
+    linked = await _post(client, side, f"kpis/{ids.kpi_id}/key-results", {"key_result_id": kr})
+    assert linked.status_code in (200, 201), linked.text
+    archived = await _post(client, side, f"objectives/{goal}/archive", {"reason": "in pausa"})
+    assert archived.status_code == 200, archived.text
+    measured = await _post(client, side, f"kpis/{ids.kpi_id}/measurements",
+                           {"value": "19", "on": "2027-02-10"})  # fmt: skip
+    assert measured.status_code == 201, measured.text
+
+    async def value() -> str:
+        answer = await client.get(
+            f"/api/v1/tenants/{side.tenant.id}/key-results/{kr}", headers=side.auth("client_admin")
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["value"])
+
+    assert await value() == "21"
+    restored = await _post(client, side, f"objectives/{goal}/restore", {"reason": "ripresa"})
+    assert restored.status_code == 200, restored.text
+    assert await value() == "19"

@@ -450,6 +450,14 @@ _ERRORS: M = {
         "it": "Quell'obiettivo è archiviato: scegline un altro.",
         "en": "That objective is archived: choose another.",
     },
+    "error.parent_id.parent_archived": {
+        "it": "L'obiettivo sotto cui è allineato è archiviato: ripristina prima quello.",
+        "en": "The objective it is aligned under is archived: restore that one first.",
+    },
+    "error.objective_id.not_archived": {
+        "it": "L'obiettivo non è archiviato: è già nell'albero.",
+        "en": "The objective is not archived: it is in the tree already.",
+    },
     "error.currency.unknown_currency": {
         "it": "Non è un codice di valuta ISO 4217 (EUR, CHF…).",
         "en": "That is not an ISO 4217 currency code (EUR, CHF…).",
@@ -935,6 +943,24 @@ _PLANNING: M = {
         "en": "Why you archive it: it leaves the tree and the sums, and stays in the history.",
     },
     "plan.objective.archived": {"it": "Obiettivo archiviato.", "en": "Objective archived."},
+    "plan.objective.archived_list": {"it": "Obiettivi archiviati", "en": "Archived objectives"},
+    "plan.objective.restore_open": {"it": "Ripristina", "en": "Restore"},
+    "plan.objective.restore_explained": {
+        "it": "Torna nell'albero e nei calcoli con i suoi risultati chiave; lo storico dice"
+        " che era stato archiviato.",
+        "en": "It comes back to the tree and the sums with its key results; the history says"
+        " it was archived.",
+    },
+    "plan.objective.restore_hint": {
+        "it": "Perché lo ripristini: resta nello storico.",
+        "en": "Why you restore it: it stays in the history.",
+    },
+    "plan.objective.restore": {"it": "Ripristina l'obiettivo", "en": "Restore the objective"},
+    "plan.objective.restored": {"it": "Obiettivo ripristinato.", "en": "Objective restored."},
+    "plan.objective.restore_reason_missing": {
+        "it": "Scrivi perché lo ripristini.",
+        "en": "Say why you restore it.",
+    },
     "archive.open": {"it": "Archivia", "en": "Archive"},
     "archive.reason_hint": {
         "it": "Perché lo archivi: esce dall'albero e dai calcoli, e resta nello storico.",

@@ -130,7 +130,8 @@ class Planned:
         objective = state.objectives.get(UUID(self.at)) if on_objective else None
         cycle = state.cycles.get(objective.cycle_id if objective else UUID(self.at))
         archived = objective is not None and objective.archived
-        return cycle is not None and not cycle.is_closed and not archived
+        restoring = self.form == "objective_restore"  # (offered for archived ones only)
+        return cycle is not None and not cycle.is_closed and archived == restoring
 
     def shown(self, name: str) -> Decimal | None:
         """A number the form showed (a hidden field), for the command to check on the item
@@ -186,6 +187,13 @@ def feeding_kpis(state: ProgressView) -> list[tuple[str, str]]:
         (k for k in state.kpis.values() if not k.archived), key=lambda k: k.name.casefold()
     )
     return [(str(k.kpi_id), k.name) for k in kpis]
+
+
+def archived_objectives(state: ProgressView, cycle_id: UUID) -> list[ObjectiveView]:
+    """The cycle's archived objectives, by title: where the dashboard offers to restore
+    them."""
+    archived = (o for o in state.objectives.values() if o.cycle_id == cycle_id and o.archived)
+    return sorted(archived, key=lambda o: o.title.casefold())
 
 
 def parents_by_cycle(state: ProgressView) -> dict[UUID, list[ObjectiveView]]:

@@ -477,6 +477,72 @@ async def test_an_admin_edits_aligns_and_archives_an_objective(
     await expect(page.locator("ol.timeline")).to_contain_text("accorpato")
 
 
+async def test_an_admin_restores_an_archived_objective_with_a_reason(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Nothing brought an archived objective back. Under a cycle not closed, whoever may edit
+    OKRs finds its archived objectives, each with a Restore that says what restoring does
+    and asks why: none is said beside the field; one aligned under an objective still
+    archived is refused, said on its form, and restores nothing; restored, the objective is
+    back in the tree with its key result, and the history says so. A member sees no such
+    list."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    cycle = (await app.cycles.create(
+        ctx, name="Trimestre", starts_on=portal.today, ends_on=portal.today + timedelta(days=90),
+    )).item_id  # fmt: skip
+    top = (await app.objectives.create(ctx, cycle_id=cycle, title="Crescere", owner="Anna")).item_id
+    child = (await app.objectives.create(
+        ctx, cycle_id=cycle, title="Aprire Verona", owner="Anna", parent_id=top
+    )).item_id  # fmt: skip
+    await app.key_results.create(
+        ctx, objective_id=child, title="Nuovi clienti", kind="increase", owner="Anna", start=0,
+        target=10,
+    )  # fmt: skip
+    for objective in (child, top):
+        await app.objectives.archive(ctx, objective, reason="per errore")
+    member = await a_colleague(portal.system, client, "Marta Neri", "client_member")
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, member)
+    await page.goto(f"/t/{client.id}")
+    await expect(page.locator(".cycle-head h2")).to_have_text("Trimestre")
+    await expect(page.locator(".archived-objectives")).to_have_count(0)
+
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}")
+    archived = page.locator(".archived-objective .archived-title")
+    await expect(archived).to_have_text(["Aprire Verona", "Crescere"])
+    await expect(page.locator(f"#o-{top}")).to_have_count(0)
+    restore = page.locator(f"#archived-o-{child} details.objective-restore")
+    await restore.locator("summary").click()
+    await expect(restore).to_contain_text("Torna nell'albero e nei calcoli")
+    await restore.get_by_role("button", name="Ripristina l'obiettivo").click()
+    restore = page.locator(f"#archived-o-{child} details.objective-restore[open]")
+    await expect(restore.locator("[id$='-reason-error']")).to_have_text(
+        "Scrivi perché lo ripristini."
+    )
+    await restore.get_by_label("Motivo").fill("serve ancora")
+    await restore.get_by_role("button", name="Ripristina l'obiettivo").click()
+    restore = page.locator(f"#archived-o-{child} details.objective-restore[open]")
+    await expect(restore.locator(".form-error")).to_have_text(
+        "L'obiettivo sotto cui è allineato è archiviato: ripristina prima quello."
+    )
+    await expect(page.locator(f"#o-{child}")).to_have_count(0)  # nothing restored
+
+    for objective in (top, child):
+        restore = page.locator(f"#archived-o-{objective} details.objective-restore")
+        await restore.locator("summary").click()
+        await restore.get_by_label("Motivo").fill("serve ancora")
+        await restore.get_by_role("button", name="Ripristina l'obiettivo").click()
+        await expect(page.locator(".cycle-done")).to_have_text("Obiettivo ripristinato.")
+        await expect(page.locator(f"#o-{objective}")).to_have_count(1)
+    await expect(page.locator(".archived-objectives")).to_have_count(0)
+    await expect(page.locator(".kr-title")).to_have_text("Nuovi clienti")
+    await page.goto(f"/t/{client.id}/history")
+    await expect(page.locator("ol.timeline")).to_contain_text("ripristinato")
+
+
 async def test_an_admin_archives_a_key_result_with_a_reason(
     open_page: Opener, portal: PortalServer
 ) -> None:

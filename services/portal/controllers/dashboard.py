@@ -29,6 +29,7 @@ from services.portal.planning import (
     Planned,
     Planning,
     alignments,
+    archived_objectives,
     feeding_kpis,
     next_cycle_days,
     parents_by_cycle,
@@ -128,6 +129,7 @@ DONE = {
     "objective_edited": "edit.saved",
     "objective_aligned": "plan.objective.aligned",
     "objective_archived": "plan.objective.archived",
+    "objective_restored": "plan.objective.restored",
     "score_adjusted": "score.done",
     "client_created": "client.created",
 }
@@ -160,8 +162,9 @@ async def dashboard_page(
     # cycle's took 3 times as long, for a tenant of 8 cycles)
     cycles = by_date(state.cycles.values())
     picked = choose_cycle(cycles, optional_id(cycle))
-    chosen = None
+    chosen, archived = None, []
     if picked is not None:
+        archived = archived_objectives(state, picked.cycle_id)
         tree = progress_tree(
             state, today=today, cycle_id=picked.cycle_id, cadence_days=tenant.check_in_cadence_days
         )
@@ -180,6 +183,7 @@ async def dashboard_page(
         plan=_planning(state, names, today, tenant, for_kpi)
         if viewer.can(tenant.id, Permission.EDIT_OKRS) else None,
         planned=planned, can_measure=viewer.can(tenant.id, Permission.CHECK_IN),
+        archived_objectives=archived,
     )  # fmt: skip
 
 

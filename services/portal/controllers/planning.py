@@ -305,6 +305,33 @@ class PlanningController(Controller):
                 return _landed(tenant, objective.cycle_id, "objective_archived")
         return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
 
+    @post("/objectives/{objective_id:str}/restore", name="portal:objective-restore")
+    async def restore_objective(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        objective_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Restore an archived objective, with a reason: it and its key results come back to
+        the tree and the roll-ups (not into a closed cycle, nor under a parent archived)."""
+        _, objective = await _objective(portal, viewer, tenant, objective_id)
+        planned = Planned("objective_restore", str(objective.objective_id),
+                          typed(form, ("reason",)), locale)  # fmt: skip
+        if not planned.typed["reason"]:
+            planned.errors["reason"] = locale.t("plan.objective.restore_reason_missing")
+        if not planned.errors:
+            command = portal.app.objectives.restore(
+                _context(tenant, viewer), objective.objective_id, reason=planned.typed["reason"]
+            )
+            if await _run(portal, tenant, planned, command) is not None:
+                return _landed(tenant, objective.cycle_id, "objective_restored",
+                               f"o-{objective.objective_id}")  # fmt: skip
+        return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
+
     @post("/kpis", name="portal:new-kpi")
     async def new_kpi(
         self,

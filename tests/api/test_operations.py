@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
+from datetime import date
 
 import httpx
 import pytest
@@ -13,13 +14,18 @@ from structlog.testing import capture_logs
 
 from services.api import create_app
 from services.api.pagination import MAX_POSITION
-from services.bootstrap import System
+from services.app import Context, OKRApplication
+from services.bootstrap import System, bootstrap
+from services.projector.registry import PROJECTIONS
+from services.projector.schema import ensure_tables
 from services.projector.worker import Projector
 from services.settings import Settings
+from tenants.directory import create_consultancy, create_tenant
 from tenants.users import create_user
 from tests.api.builders import World, an_email
 from tests.api.conftest import BODY_LIMIT
 from tests.api.test_tenancy import bearer
+from tests.conftest import DatabaseFactory
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
@@ -48,6 +54,51 @@ async def test_not_ready_while_the_projector_started_with_the_api_does_not_run(
     assert body["status"] == "unavailable" and body["projector_running"] is False
     assert body["database"] == "ok" and body["max_lag"] is not None
     assert (await client.get("/readyz")).status_code == 200
+
+
+class FailingProjector:
+    """A projector that runs, and keeps failing on the tenants it was given."""
+
+    def __init__(self, failures: dict[uuid.UUID, int]) -> None:
+        self.running = True
+        self.failures = failures
+
+
+async def test_ready_but_degraded_while_one_tenant_s_projection_keeps_failing(
+    databases: DatabaseFactory, api_settings: Settings
+) -> None:
+    """A tenant whose events the projector cannot fold falls behind with each write, in
+    every process alike: past OKR_READY_MAX_LAG, every process said 503, and the whole
+    platform went out of rotation for one tenant. Now /readyz stays 200, says "degraded"
+    and counts the failing tenant (never naming it: /readyz is public), its lag not held
+    against readiness; a tenant just behind, not failing, still is."""
+    admin_dsn = await databases.create()
+    fresh = await bootstrap(Settings(), admin_dsn)
+    try:
+        await ensure_tables(admin_dsn, PROJECTIONS)
+        consultancy = await create_consultancy(fresh.pool, "Studio")
+        stuck = await create_tenant(fresh.pool, consultancy.id, "Officina")
+        await OKRApplication(fresh.repository).cycles.create(  # no projector runs here
+            Context(tenant_id=stuck.id, actor="user:builder"), name="Q1 2027",
+            starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31),
+        )  # fmt: skip
+        settings = dataclasses.replace(api_settings, ready_max_lag=0)
+        said = {}
+        for failures in ({stuck.id: 3}, {}):
+            app = create_app(fresh, settings, projector=FailingProjector(failures))
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as c:
+                said[bool(failures)] = await c.get("/readyz")
+    finally:
+        await fresh.close()
+    failing = said[True]
+    assert failing.status_code == 200, failing.text
+    body = failing.json()
+    assert (body["status"], body["failing_tenants"], body["max_lag"]) == ("degraded", 1, 0)
+    assert body["lagging_tenants"] == 1 and str(stuck.id) not in failing.text
+    behind = said[False]
+    assert behind.status_code == 503, behind.text
+    assert behind.json()["status"] == "unavailable" and behind.json()["failing_tenants"] == 0
 
 
 METRICS_TOKEN = "a-metrics-token-for-tests"

@@ -30,13 +30,20 @@ class Health(Out):
 
 
 class Readiness(Out):
-    """Whether this process should get traffic: the database answers, read models keep up."""
+    """Whether this process should get traffic: the database answers, read models keep up.
+
+    A tenant whose events the projector cannot decode or fold keeps failing whatever
+    process serves it: taking every process out of rotation for it would take every other
+    tenant down too. It is said (`failing_tenants`, status "degraded", still 200; by id in
+    /metrics with OKR_METRICS_TOKEN), and its lag, which grows with its writes, is not
+    held against readiness (`max_lag` is of the other tenants)."""
 
     status: str
     database: str
     max_lag: int | None
     lagging_tenants: int | None
     projector_running: bool
+    failing_tenants: int
 
 
 async def projector_lag(pool: asyncpg.Pool) -> dict[str, dict[UUID, int]]:
@@ -97,30 +104,35 @@ class HealthController(Controller):
     async def readyz(self, runtime: RuntimeDep) -> Response[Readiness]:
         """200 when the database answers, no read model is too far behind and the projector
         started with this API (if any) runs, once it caught up what it found at its start;
-        else 503."""
+        else 503. A tenant the projector keeps failing on is counted in failing_tenants
+        (status "degraded", still 200), and its lag not held against readiness: it would
+        fail every process alike, and so every other tenant."""
         running = runtime.projector_running
+        failing = set(runtime.projector.failures) if runtime.projector else set()
         try:
             await runtime.pool.fetchval("SELECT 1")
         except (asyncpg.PostgresError, OSError):
             down = Readiness(
                 status="unavailable", database="down", max_lag=None, lagging_tenants=None,
-                projector_running=running,
+                projector_running=running, failing_tenants=len(failing),
             )  # fmt: skip
             return Response(down, status_code=503)
         try:
             worst = worst_by_tenant(await projector_lag(runtime.pool))
         except asyncpg.PostgresError:  # read-model tables not made yet
             worst = None
-        max_lag = max(worst.values(), default=0) if worst is not None else None
+        judged = None if worst is None else [v for t, v in worst.items() if t not in failing]
+        max_lag = max(judged, default=0) if judged is not None else None
         ready = (
             max_lag is not None
             and max_lag <= runtime.settings.ready_max_lag
             and (runtime.projector is None or running)
         )
+        status = "unavailable" if not ready else "degraded" if failing else "ready"
         body = Readiness(
-            status="ready" if ready else "unavailable", database="ok", max_lag=max_lag,
+            status=status, database="ok", max_lag=max_lag,
             lagging_tenants=None if worst is None else sum(1 for v in worst.values() if v > 0),
-            projector_running=running,
+            projector_running=running, failing_tenants=len(failing),
         )  # fmt: skip
         return Response(body, status_code=200 if ready else 503)
 

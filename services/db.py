@@ -108,8 +108,51 @@ async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
         raise LoginRefusedError(f"the database refused the login: {error}") from error
 
 
+VANISHED_CLIENT: dict[str, str] = {
+    "tcp_keepalives_idle": "5",
+    "tcp_keepalives_interval": "2",
+    "tcp_keepalives_count": "3",
+    "tcp_user_timeout": "10000",
+    "client_connection_check_interval": "2000",
+}
+"""How the server tells, within about 10 s, that a session's client is gone (its host down,
+the network cut: no FIN ever comes), so that its transaction rolls back and its locks go:
+its keepalives unanswered (5 s idle, then 3 probes 2 s apart), data it sent unacknowledged
+for 10 s, or, while a statement runs (waiting on a lock, say), the client's socket checked
+every 2 s (a killed process's is closed). The server's defaults are two hours of silence
+first; over a Unix socket, only the check applies."""
+
+IDLE_IN_TRANSACTION_AT_LEAST = 30.0
+"""Seconds a transaction of a bounded pool may sit between two statements, at the least
+(see idle_in_transaction_limit)."""
+
+
+def idle_in_transaction_limit(answer_within: float) -> float:
+    """How long the server lets a bounded pool's session sit idle in a transaction before
+    it ends the session (and so its transaction and its locks): a client alive but stuck
+    between two statements (a hung event loop) held its locks, and every writer of the
+    tenant behind them, for as long as it was stuck. Three times the bound on a statement,
+    and never under IDLE_IN_TRANSACTION_AT_LEAST: a request holds its transaction while it
+    waits for another statement, and a projector's pass while it folds."""
+    return max(IDLE_IN_TRANSACTION_AT_LEAST, 3 * answer_within)
+
+
+def session_settings(idle_in_transaction: float | None = None) -> dict[str, str]:
+    """The server settings a session of the application starts with (VANISHED_CLIENT, and
+    `idle_in_transaction` seconds, if given, as idle_in_transaction_session_timeout)."""
+    settings = dict(VANISHED_CLIENT)
+    if idle_in_transaction is not None:
+        settings["idle_in_transaction_session_timeout"] = str(round(idle_in_transaction * 1000))
+    return settings
+
+
 async def create_pool(
-    dsn: str, min_size: int = 2, max_size: int = 20, *, answer_within: float | None = None
+    dsn: str,
+    min_size: int = 2,
+    max_size: int = 20,
+    *,
+    answer_within: float | None = None,
+    idle_in_transaction: float | None = None,
 ) -> asyncpg.Pool:
     """A pool of connections as the given login. With `answer_within` (seconds), a statement
     the server leaves unanswered that long fails with TimeoutError (CONNECTION_LOST: 503 to try
@@ -120,15 +163,21 @@ async def create_pool(
     never handed out again: the pool opens a new one when the server answers again. A server
     that does answer stops the statement, and its connection is reused. The bound is on
     each statement, not on a request or a transaction: an export of many batches, or a pass
-    of many statements, takes as long as it needs while each of them is answered."""
+    of many statements, takes as long as it needs while each of them is answered.
+
+    Every session tells a vanished client within seconds (VANISHED_CLIENT); a bounded
+    pool's sessions are ended when idle in a transaction longer than
+    `idle_in_transaction` seconds (by default idle_in_transaction_limit of the bound)."""
     bounded: dict[str, Any] = (
         {}
         if answer_within is None
         else {"command_timeout": answer_within, "timeout": answer_within}
     )
+    if idle_in_transaction is None and answer_within is not None:
+        idle_in_transaction = idle_in_transaction_limit(answer_within)
     pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, reset=_keep_session, connect=_connect,
-        **bounded,
+        server_settings=session_settings(idle_in_transaction), **bounded,
     )  # fmt: skip
     assert pool is not None
     return pool

@@ -11,6 +11,7 @@ from domain.cycle import Cycle
 from services.db import app_dsn, close_pool, create_pool
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import ensure_tables, outdated_read_models
+from services.session_locks import SessionLocks
 from services.settings import Settings
 from services.store.event_store import EventStore
 from services.store.migrate import migrate, migrations_apart
@@ -35,10 +36,15 @@ class System:
     migrated: list[str] = field(default_factory=list)
     """What its start changed in the schema: the migrations applied, the read models
     made ("read model <name>"); `okr serve` logs them."""
+    key_locks: SessionLocks | None = None
+    """The locks its requests with an Idempotency-Key hold while they run (made with the
+    system by bootstrap)."""
 
     async def close(self) -> None:
         if self.store.notifier is not None:
             await self.store.notifier.drain()
+        if self.key_locks is not None:
+            await self.key_locks.close()
         await close_pool(self.pool)
 
 
@@ -124,4 +130,5 @@ async def bootstrap(settings: Settings, admin_dsn: str, *, run_migrations: bool 
     repository = Repository(
         store, snapshot_every=settings.snapshot_every, snapshot_intervals=SNAPSHOT_INTERVALS
     )
-    return System(settings, admin_dsn, dsn, pool, store, repository, migrated)
+    key_locks = SessionLocks(dsn, answer_within=settings.db_timeout)
+    return System(settings, admin_dsn, dsn, pool, store, repository, migrated, key_locks)

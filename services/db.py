@@ -32,6 +32,7 @@ __all__ = [
     "connection_lost",
     "create_pool",
     "grants_literal",
+    "open_connection",
     "tenant_transaction",
     "transaction_with",
 ]
@@ -144,6 +145,18 @@ def session_settings(idle_in_transaction: float | None = None) -> dict[str, str]
     if idle_in_transaction is not None:
         settings["idle_in_transaction_session_timeout"] = str(round(idle_in_transaction * 1000))
     return settings
+
+
+async def open_connection(dsn: str, *, answer_within: float | None) -> asyncpg.Connection:
+    """One connection of the application's own, outside any pool, started as a pool's
+    sessions are (session_settings; no idle limit: it holds no transaction), its statements
+    and its opening bound by `answer_within` seconds, as a bounded pool's."""
+    bounded = (
+        {}
+        if answer_within is None
+        else {"command_timeout": answer_within, "timeout": answer_within}
+    )
+    return await _connect(dsn, server_settings=session_settings(), **bounded)
 
 
 async def create_pool(

@@ -4,7 +4,9 @@ The key belongs to one principal in one tenant (or, outside tenants, to the prin
 first request claims it with the hash of its method, path (as its route read it: an id in
 any case is one id) and body; a retry with the same request replays the stored status,
 headers and body; the same key with another request is 422; a retry while the first is
-still running is 409. Only successful (2xx) answers are kept: a failed write recorded
+still running is 409: while it runs, its request holds the key's lock (KeyStore.owning),
+which goes with its process, so a retry after a crash finds it free and runs at once, its
+claim taken over. Only successful (2xx) answers are kept: a failed write recorded
 nothing, so trying it again is safe. An answer that holds a secret (Cache-Control:
 no-store: a new API key) is kept without it: a retry is told the write was done (409),
 never given the secret again. Keys expire after ``idempotency_ttl_hours``.
@@ -60,6 +62,7 @@ from services.api.problems import (
 )
 from services.api.runtime import runtime_of
 from services.db import CONNECTION_LOST, admit_sql, connection_lost, tenant_transaction
+from services.session_locks import SessionLocks, lock_id
 from services.store.event_store import EventStore
 from services.store.repository import JOINED, Joined
 from tenants.principal import Principal
@@ -73,7 +76,9 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEPT_HEADERS = frozenset({"content-type", "etag", "location", "x-okr-position"})
 """What a replay gives back of the first answer's headers (names in lower case)."""
 ABANDONED_AFTER = timedelta(minutes=2)
-"""A claim still unanswered after this long belongs to a request that died: take it over."""
+"""A claim still unanswered after this long is taken over whatever its lock says (a claim
+of a process that held no lock: one of before the locks, or whose lock's connection was
+lost). A claim whose lock is free is taken over at once: its request died."""
 RELEASE_AGAIN = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 """Seconds before each new try to release the claim of a failed request while the database
 is out of reach (about ABANDONED_AFTER in all: by then a retry takes the claim over)."""
@@ -113,6 +118,9 @@ class KeyStore:
     tenant_id: UUID | None
     actor: str
     ttl: timedelta
+    locks: SessionLocks | None = None
+    """Where a request holds its key's lock while it runs (see owning); None: none is held,
+    and an unanswered claim is taken for abandoned after ABANDONED_AFTER only."""
 
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
@@ -133,8 +141,33 @@ class KeyStore:
             return "actor = $1 AND key = $2", [self.actor, key]
         return "actor = $1 AND key = $2 AND tenant_id = $3", [self.actor, key, self.tenant_id]
 
-    async def claim(self, key: str, request_hash: bytes) -> Claimed | Stored:
-        """Claim the key for this request, or what an earlier request left."""
+    @asynccontextmanager
+    async def owning(self, key: str) -> AsyncIterator[bool | None]:
+        """For the block, the key's lock, held by this request while it runs, and let go
+        when it ends or its process dies (services.session_locks): True if this request
+        holds it, False if a request still running does, None without `locks`. A
+        request claims, takes over and answers a key only while it holds its lock; an
+        unanswered claim found while holding it is one whose request died."""
+        if self.locks is None:
+            yield None
+            return
+        lock = lock_id(self._table, str(self.tenant_id), self.actor, key)
+        held = await self.locks.try_hold(lock)
+        try:
+            yield held
+        finally:
+            if held:
+                await self.locks.let_go(lock)
+
+    async def claim(
+        self, key: str, request_hash: bytes, owned: bool | None = None
+    ) -> Claimed | Stored:
+        """Claim the key for this request, or what an earlier request left. `owned`: what
+        owning said (False: a request holding the key's lock runs, and nothing is claimed:
+        what it left, or, before it claimed, an unanswered claim of this request's hash)."""
+        if owned is False:
+            found = await self._found(key)
+            return found or Stored(request_hash, None, [], b"", abandoned=False)
         where, args = self._keyed(key)
         n = len(args)
         columns = "actor, key" + ("" if self.tenant_id is None else ", tenant_id")
@@ -152,34 +185,47 @@ class KeyStore:
             )  # fmt: skip
             if claimed is not None:
                 return Claimed(claimed)
+        found = await self._found(key, owned=bool(owned))
+        if found is None:  # purged between the two statements: claim again
+            return await self.claim(key, request_hash, owned)
+        return found
+
+    async def _found(self, key: str, *, owned: bool = False) -> Stored | None:
+        """What a request left of the key (unanswered and `owned`: it died), or None."""
+        where, args = self._keyed(key)
+        async with self._conn() as conn:
             row = await conn.fetchrow(
                 f"SELECT request_hash, status, headers, body,"
-                f" created_at < now() - ${n + 1}::interval AS old"
+                f" created_at < now() - ${len(args) + 1}::interval AS old"
                 f" FROM {self._table} WHERE {where}",
                 *args, ABANDONED_AFTER,
             )  # fmt: skip
-        if row is None:  # purged between the two statements: claim again
-            return await self.claim(key, request_hash)
+        if row is None:
+            return None
         headers = msgspec.json.decode(row["headers"]) if row["headers"] else []
         return Stored(
             request_hash=bytes(row["request_hash"]),
             status=row["status"],
             headers=[(str(h[0]), str(h[1])) for h in headers],
             body=bytes(row["body"] or b""),
-            abandoned=bool(row["old"]) and row["status"] is None,
+            abandoned=(owned or bool(row["old"])) and row["status"] is None,
         )
 
-    async def take_over(self, key: str, request_hash: bytes) -> Claimed | None:
-        """Claim anew for this request a key whose claim was abandoned; None if another
+    async def take_over(
+        self, key: str, request_hash: bytes, owned: bool | None = None
+    ) -> Claimed | None:
+        """Claim anew for this request a key whose claim was abandoned (unanswered for
+        ABANDONED_AFTER, or at once while `owned`: its request died); None if another
         request took it over first (or its first request answered meanwhile)."""
         where, args = self._keyed(key)
         n = len(args)
+        older = timedelta(0) if owned else ABANDONED_AFTER
         async with self._conn() as conn:
             at = await conn.fetchval(
                 f"UPDATE {self._table} SET request_hash = ${n + 1}, created_at = now()"
-                f" WHERE {where} AND status IS NULL AND created_at < now() - ${n + 2}::interval"
+                f" WHERE {where} AND status IS NULL AND created_at <= now() - ${n + 2}::interval"
                 " RETURNING created_at",
-                *args, request_hash, ABANDONED_AFTER,
+                *args, request_hash, older,
             )  # fmt: skip
         return None if at is None else Claimed(at)
 
@@ -347,29 +393,31 @@ class IdempotencyMiddleware(ASGIMiddleware):
         )
         store = KeyStore(
             runtime.pool, tenant_id, principal.actor,
-            timedelta(hours=runtime.settings.idempotency_ttl_hours),
+            timedelta(hours=runtime.settings.idempotency_ttl_hours), runtime.system.key_locks,
         )  # fmt: skip
-        found = await store.claim(key, digest)
-        if isinstance(found, Stored):
-            if found.request_hash != digest and found.request_hash not in _as_sent(scope, body):
-                raise IdempotencyKeyReusedError(
-                    "this Idempotency-Key was used for another request", field="Idempotency-Key",
-                    rule="key_reused",
-                )  # fmt: skip
-            if found.status is not None:
-                await replay(found, send)
-                return
-            taken = await store.take_over(key, digest) if found.abandoned else None
-            if taken is None:
-                raise IdempotencyInProgressError(
-                    "the first request with this Idempotency-Key is still running",
-                    field="Idempotency-Key", rule="in_progress", headers={"Retry-After": "1"},
-                )  # fmt: skip
-            found = taken
-        await run_and_keep(
-            store, key, found, scope, replaying(body), send, next_app, runtime.system.store,
-            ApiKeeping(),
-        )  # fmt: skip
+        async with store.owning(key) as owned:
+            found = await store.claim(key, digest, owned)
+            if isinstance(found, Stored):
+                if found.request_hash != digest and found.request_hash not in _as_sent(scope, body):
+                    raise IdempotencyKeyReusedError(
+                        "this Idempotency-Key was used for another request",
+                        field="Idempotency-Key", rule="key_reused",
+                    )  # fmt: skip
+                if found.status is not None:
+                    await replay(found, send)
+                    return
+                taken = await store.take_over(key, digest, owned) if found.abandoned else None
+                if taken is None:
+                    raise IdempotencyInProgressError(
+                        "the first request with this Idempotency-Key is still running",
+                        field="Idempotency-Key", rule="in_progress",
+                        headers={"Retry-After": "1"},
+                    )  # fmt: skip
+                found = taken
+            await run_and_keep(
+                store, key, found, scope, replaying(body), send, next_app,
+                runtime.system.store, ApiKeeping(),
+            )  # fmt: skip
 
 
 PLATFORM = "platform"

@@ -119,20 +119,22 @@ class SubmissionMiddleware(ASGIMiddleware):
         digest = request_hash("POST", scope["path"], b"", urlencode(sent).encode(), raw=True)
         ttl = self.portal.settings.submissions_ttl
         tenant_id = where.id if where.kind == TENANT else None  # (a consultancy's: the platform's)
-        store = KeyStore(self.portal.system.pool, tenant_id, viewer.actor, ttl)
-        found = await _claim(store, key, digest)
-        if isinstance(found, Claimed):
-            keeping = _Keeping(self.portal, viewer)
-            await run_and_keep(
-                store, key, found, scope, replaying(body), send, next_app,
-                self.portal.system.store, keeping,
-            )  # fmt: skip
-        elif found.request_hash != digest:
-            await _say(self.portal, viewer, scope, send, "sent_before")
-        elif found.status is None:
-            await _say(self.portal, viewer, scope, send, "in_flight")
-        else:
-            await replay(found, send)
+        system = self.portal.system
+        store = KeyStore(system.pool, tenant_id, viewer.actor, ttl, system.key_locks)
+        async with store.owning(key) as owned:
+            found = await _claim(store, key, digest, owned)
+            if isinstance(found, Claimed):
+                keeping = _Keeping(self.portal, viewer)
+                await run_and_keep(
+                    store, key, found, scope, replaying(body), send, next_app,
+                    system.store, keeping,
+                )  # fmt: skip
+            elif found.request_hash != digest:
+                await _say(self.portal, viewer, scope, send, "sent_before")
+            elif found.status is None:
+                await _say(self.portal, viewer, scope, send, "in_flight")
+            else:
+                await replay(found, send)
 
     async def _entitled(self, scope: HTTPScope, where: _Where) -> Principal | None:
         """The signed-in person, if they have a role in this tenant, or manage this
@@ -178,16 +180,17 @@ def _fields(scope: HTTPScope, body: bytes) -> list[tuple[str, str]]:
     return parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
 
 
-async def _claim(store: KeyStore, key: str, digest: bytes) -> Claimed | Stored:
+async def _claim(store: KeyStore, key: str, digest: bytes, owned: bool | None) -> Claimed | Stored:
     """The claim of this submission, or what the first left: its answer, once it has one
-    (waited for up to IN_FLIGHT_WAIT), or another form's fields sent with the id."""
+    (waited for up to IN_FLIGHT_WAIT), or another form's fields sent with the id. `owned`:
+    see KeyStore.owning (the first's, if it is not, runs still)."""
     deadline = time.monotonic() + IN_FLIGHT_WAIT
     while True:
-        found = await store.claim(key, digest)
+        found = await store.claim(key, digest, owned)
         if isinstance(found, Claimed) or found.request_hash != digest or found.status:
             return found
         if found.abandoned:
-            taken = await store.take_over(key, digest)
+            taken = await store.take_over(key, digest, owned)
             if taken is not None:
                 return taken
         if time.monotonic() >= deadline:

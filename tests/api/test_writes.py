@@ -162,9 +162,10 @@ async def test_a_key_claimed_with_its_path_as_it_came_is_still_its_request(
     client: httpx.AsyncClient, world: World, system: System
 ) -> None:
     """A key claimed before paths were read as routed kept the hash of the path as it came:
-    its retry, written the same way, is still its request (here still running: 409), not
-    another (422)."""
+    its retry, written the same way, is still its request (here still running: 409, its
+    lock held as its request would), not another (422)."""
     from services.api.idempotency import request_hash
+    from services.session_locks import lock_id
 
     key = str(uuid.uuid4())
     body = {"value": 23, "on": "2027-02-15"}
@@ -180,9 +181,56 @@ async def test_a_key_claimed_with_its_path_as_it_came_is_still_its_request(
     finally:
         await admin.close()
     headers = {**world.a.auth("client_member"), "Idempotency-Key": key}
-    retried = await client.post(path, headers=headers, json=body)
+    assert system.key_locks is not None
+    running = lock_id(
+        "idempotency_keys", str(world.a.tenant.id), f"user:{world.a.user_ids['client_member']}",
+        key,
+    )  # fmt: skip
+    assert await system.key_locks.try_hold(running)
+    try:
+        retried = await client.post(path, headers=headers, json=body)
+    finally:
+        await system.key_locks.let_go(running)
     assert retried.status_code == 409, retried.text
     assert retried.json()["errors"][0]["rule"] == "in_progress"
+
+
+async def test_a_retry_is_still_running_while_its_first_runs_elsewhere_and_runs_once_it_died(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """The first request of a key runs in another process (its lock held on a session of
+    its own, its claim made): a retry here is told 409 "still running". Once that process
+    is gone (its session closed, the lock with it), the retry runs at once, not two minutes
+    on: the claim's request died."""
+    from services.api.idempotency import request_hash
+    from services.session_locks import SessionLocks, lock_id
+
+    key = str(uuid.uuid4())
+    body = {"value": "23.5", "on": "2027-02-15", "note": f"elsewhere {uuid.uuid4().hex}"}
+    path = check_ins_path(world)
+    actor = f"user:{world.a.user_ids['client_member']}"
+    digest = request_hash("POST", path, b"", json.dumps(body).encode())
+    elsewhere = SessionLocks(system.app_dsn, answer_within=10)
+    assert await elsewhere.try_hold(lock_id("idempotency_keys", str(world.a.tenant.id), actor, key))
+    admin = await asyncpg.connect(system.admin_dsn)
+    try:
+        await admin.execute(
+            "INSERT INTO idempotency_keys (tenant_id, actor, key, request_hash)"
+            " VALUES ($1, $2, $3, $4)",
+            world.a.tenant.id, actor, key, digest,
+        )  # fmt: skip
+    finally:
+        await admin.close()
+    headers = {**world.a.auth("client_member"), "Idempotency-Key": key}
+    before = await head(system, world)
+    running = await client.post(path, headers=headers, json=body)
+    assert running.status_code == 409, running.text
+    assert running.json()["errors"][0]["rule"] == "in_progress"
+    await elsewhere.close()  # its process dies
+    retried = await client.post(path, headers=headers, json=body)
+    assert retried.status_code == 201, retried.text
+    assert "idempotent-replayed" not in retried.headers
+    assert await head(system, world) == before + 1
 
 
 async def test_a_failed_write_can_be_retried_with_its_key(

@@ -10,6 +10,7 @@ from datetime import date
 import httpx
 import pytest
 from litestar import Litestar
+from litestar.routes import HTTPRoute
 from structlog.testing import capture_logs
 
 from services.api import create_app
@@ -234,6 +235,35 @@ async def test_the_schema_is_openapi_3_1_and_public(client: httpx.AsyncClient) -
         if path.startswith("/api/v1/tenants/{tenant_id}") and "get" in item:
             named = [p["name"] for p in item["get"].get("parameters", [])]
             assert named.count("min_position") == 1, path
+
+
+SERVED = ("/api", "/healthz", "/readyz", "/metrics")
+"""Where the app's API routes are (the rest is the portal, its files and the document)."""
+
+
+async def test_the_schema_documents_every_api_route_and_only_those(
+    app: Litestar, client: httpx.AsyncClient
+) -> None:
+    """A client is generated from the document: a route the app serves under /api (or
+    /healthz, /readyz, /metrics) that it leaves out cannot be called from it, and a path it
+    names that the app does not serve is a 404 to whoever trusts it. Each method of each
+    route, both ways."""
+    served = {
+        (method.lower(), re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path))
+        for route in app.routes
+        if isinstance(route, HTTPRoute) and route.path.startswith(SERVED)
+        for method in route.methods - {"OPTIONS", "HEAD"}
+    }
+    schema = (await client.get("/schema/openapi.json")).json()
+    documented = {
+        (method, path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in ("get", "put", "post", "delete", "patch", "trace")  # not "parameters"
+    }
+    assert len(served) > 50
+    assert served - documented == set(), "served, not documented"
+    assert documented - served == set(), "documented, not served"
 
 
 async def test_the_schema_says_when_to_try_again(client: httpx.AsyncClient) -> None:

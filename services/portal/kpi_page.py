@@ -4,7 +4,7 @@ corrections), the key results it feeds; and what its forms offer, to whoever may
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -35,11 +35,21 @@ from tenants.models import Tenant
 from tenants.principal import Principal
 from tenants.roles import Permission
 
-CORRECTED, THRESHOLDS, ARCHIVED = (
-    "kpi.measurement_corrected", "kpi.thresholds_changed", "kpi.archived",
+CORRECTED, THRESHOLDS, TURNED, ARCHIVED = (
+    "kpi.measurement_corrected", "kpi.thresholds_changed", "kpi.direction_changed",
+    "kpi.archived",
 )  # fmt: skip
 """The history lines the page reads: a measurement's corrections, the thresholds moved, the
-KPI retired (by whom, when, why)."""
+KPI turned the other way (its thresholds with it), the KPI retired (by whom, when, why)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """The thresholds in force from a day on (None: from the KPI's start)."""
+
+    day: date | None
+    green: Decimal
+    red: Decimal
 
 
 @dataclass(frozen=True)
@@ -109,10 +119,57 @@ def corrections(kpi: KPIView, lines: list[HistoryLine]) -> dict[UUID, list[Histo
     return out
 
 
-def kpi_chart(locale: Locale, kpi: KPIView, today: date, *, as_of: bool = False) -> Markup | None:
+def threshold_steps(kpi: KPIView, moves: list[HistoryLine], zone: tzinfo) -> list[Step]:
+    """The thresholds as they stood over time, from the lines that moved them (moved or
+    turned with the KPI's direction): those before the first move, then each move's from
+    the tenant's day it was recorded on, as the API's series as of that day has them."""
+    ordered = sorted(
+        (ln for ln in moves if ln.params.keys() >= _KEYS), key=lambda line: line.position
+    )
+    if not ordered:
+        return [Step(None, kpi.green, kpi.red)]
+    first = ordered[0].params
+    steps = [Step(None, Decimal(str(first["green_before"])), Decimal(str(first["red_before"])))]
+    for line in ordered:
+        day = line.recorded_at.astimezone(zone).date()
+        green, red = line.params["green_after"], line.params["red_after"]
+        steps.append(Step(day, Decimal(str(green)), Decimal(str(red))))
+    return steps
+
+
+_KEYS = frozenset({"green_before", "red_before", "green_after", "red_after"})
+
+
+def _threshold_lines(steps: list[Step], first: date, today: date) -> list[ChartLine]:
+    """Each threshold's lines over the window [first, today]: one per stretch it held,
+    stepping on the day it moved."""
+    lines = []
+    for which in ("green", "red"):
+        start, value = first, getattr(steps[0], which)
+        for step in steps[1:]:
+            new = getattr(step, which)
+            if step.day is None or step.day > today or new == value:
+                continue
+            if step.day > start:
+                lines.append(ChartLine((start, value), (step.day, value), f"threshold-{which}"))
+                start = step.day
+            value = new
+        lines.append(ChartLine((start, value), (today, value), f"threshold-{which}"))
+    return lines
+
+
+def kpi_chart(
+    locale: Locale,
+    kpi: KPIView,
+    today: date,
+    *,
+    as_of: bool = False,
+    steps: list[Step] | None = None,
+) -> Markup | None:
     """Its values over valid time (one a day: the one recorded last) against its green and
-    red thresholds, `today` marked as today, or by its date when the chart shows a past day
-    (`as_of`, as a key result's does); None without a measurement."""
+    red thresholds as they stood (`steps`, see threshold_steps; else today's throughout),
+    `today` marked as today, or by its date when the chart shows a past day (`as_of`, as a
+    key result's does); None without a measurement."""
     by_day = latest_per_day(kpi.measurements)
     if not by_day:
         return None
@@ -124,10 +181,7 @@ def kpi_chart(locale: Locale, kpi: KPIView, today: date, *, as_of: bool = False)
         )
         for m in by_day.values()
     ]  # fmt: skip
-    lines = [
-        ChartLine((first, kpi.green), (today, kpi.green), "threshold-green"),
-        ChartLine((first, kpi.red), (today, kpi.red), "threshold-red"),
-    ]
+    lines = _threshold_lines(steps or [Step(None, kpi.green, kpi.red)], first, today)
     latest = by_day[max(by_day)]
     chart = Chart(
         title=locale.t("kpi_page.chart_title", name=kpi.name),
@@ -190,7 +244,7 @@ async def kpi_page(
         template: await history(
             pool, tenant.id, item_id=kpi.kpi_id, kind=template, until=until, limit=most
         )
-        for template, most in ((CORRECTED, 1000), (THRESHOLDS, 200), (ARCHIVED, 1))
+        for template, most in ((CORRECTED, 1000), (THRESHOLDS, 200), (TURNED, 200), (ARCHIVED, 1))
     }
     # who acted, never the owner: an owner is anyone's to type (see services.read.people)
     actors = {m.author for m in kpi.measurements}
@@ -224,6 +278,10 @@ async def kpi_page(
         corrections=corrections(kpi, lines[CORRECTED]),
         moves=sorted(lines[THRESHOLDS], key=lambda x: x.position, reverse=True),
         archived_line=next(iter(lines[ARCHIVED]), None),
-        chart=kpi_chart(locale, kpi, today, as_of=as_of is not None), may=may, people=people,
+        chart=kpi_chart(
+            locale, kpi, today, as_of=as_of is not None,
+            steps=threshold_steps(kpi, lines[THRESHOLDS] + lines[TURNED], tenant.zone),
+        ),
+        may=may, people=people,
         planned=open_form, said=said, refused=refused, today=today, as_of=as_of,
     )  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -732,3 +732,44 @@ async def test_a_kpi_of_many_measurements_holds_few_forms_and_corrects_any(
     await form.get_by_role("button", name="Salva la correzione").click()
     await expect(page.locator(".kpi-done")).to_have_text("Correzione registrata.")
     await expect(page.locator("li.measurement").last.locator(".ci-value")).to_have_text("2")
+
+
+async def test_a_kpi_s_chart_draws_its_thresholds_as_they_stood(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """Green was moved from 50 to 80 ten days ago. The chart drew 80 over its whole range,
+    as if the values of a month ago had been judged against it; the API's series, as of
+    any day, says the thresholds of then. It draws 50 up to the move, 80 from it."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+
+    def on(days_ago: int) -> Context:
+        moment = datetime.combine(portal.today - timedelta(days=days_ago), time(10), tzinfo=UTC)
+        return Context(client.id, ctx.actor, imported_at=moment)
+
+    kpi = (await app.kpis.create(
+        on(40), name="Visite", direction="higher_is_better", green=50, red=30,
+        frequency_days=7, owner=ctx.actor,
+    )).item_id  # fmt: skip
+    for days_ago in (35, 28, 21, 14, 10, 7):
+        if days_ago == 10:
+            await app.kpis.change_thresholds(on(10), kpi, green=80, red=30, reason="più alti")
+            continue
+        await app.kpis.record_measurement(
+            on(days_ago), kpi, value=60, on=portal.today - timedelta(days=days_ago)
+        )
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/kpis/{kpi}")
+
+    green = page.locator("svg.chart line.threshold-green")
+    await expect(green).to_have_count(2)
+    before, after = [
+        {k: float(await line.get_attribute(k) or "nan") for k in ("x1", "y1", "x2", "y2")}
+        for line in await green.all()
+    ]
+    assert before["y1"] == before["y2"] > after["y1"] == after["y2"]  # 50, then 80 (higher)
+    assert before["x2"] == after["x1"]  # the step on the day of the move
+    red = page.locator("svg.chart line.threshold-red")
+    await expect(red).to_have_count(1)  # not moved: one line
+    await shot(page, "kpi-thresholds-as-they-stood")

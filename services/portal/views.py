@@ -24,6 +24,7 @@ from projections.progress_state import (
 )
 from projections.progress_tree import CycleNode, KeyResultNode, KPINode, ObjectiveNode
 from projections.series import pace_line
+from projections.timetravel import Change
 from services import instants
 from services.i18n import Locale
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, sparkline
@@ -108,6 +109,33 @@ def choose_cycle(cycles: Sequence[C], wanted: UUID | None) -> C | None:
     if active:
         return active[0]
     return max(cycles, key=lambda c: c.starts_on, default=None)
+
+
+def cycle_of_day(cycles: Sequence[C], wanted: UUID | None, day: date) -> C | None:
+    """The cycle a page of a past `day` shows: the asked one, else the first one active
+    that `day` falls in (in the order given), else one closed since that it falls in (the
+    values of a day as known today), else as choose_cycle picks."""
+    for cycle in cycles:
+        if cycle.cycle_id == wanted:
+            return cycle
+    during = [c for c in cycles if c.starts_on <= day <= c.ends_on]
+    for state in ("active", "closed"):
+        for cycle in during:
+            if cycle.state == state:
+                return cycle
+    return choose_cycle(cycles, None)
+
+
+def of_cycle(changes: Sequence[Change], state: ProgressView, cycle: Dated | None) -> list[Change]:
+    """The changes of a diff that a page of one `cycle` shows: of the cycle itself, its
+    objectives and key results (as `state` places them), and of the KPIs, which belong to
+    no cycle; an item `state` does not know, shown whatever the cycle."""
+    if cycle is None:
+        return list(changes)
+    where: dict[UUID, UUID] = {c.cycle_id: c.cycle_id for c in state.cycles.values()}
+    where |= {o.objective_id: o.cycle_id for o in state.objectives.values()}
+    where |= {k.key_result_id: k.cycle_id for k in state.key_results.values()}
+    return [c for c in changes if where.get(c.item_id, cycle.cycle_id) == cycle.cycle_id]
 
 
 def walk(objectives: Sequence[ObjectiveNode]) -> Iterator[ObjectiveNode]:

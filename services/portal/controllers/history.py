@@ -32,10 +32,14 @@ from services.portal.views import (
     LogFilters,
     bad_days,
     by_date,
+    choose_cycle,
     csv_download,
+    cycle_of_day,
     day_note,
     kpi_tiles,
     not_offered,
+    of_cycle,
+    optional_id,
     parse_day,
 )
 from services.read import diff, history, item_names, progress_state, state_as_of
@@ -131,10 +135,13 @@ class HistoryController(Controller):
         tenant: TenantDep,
         day: Annotated[str | None, QueryParameter(name="date")] = None,
         known: FromQuery[str | None] = None,
+        cycle: FromQuery[str | None] = None,
     ) -> Response[Any]:
         """The tree of a day: as the system knew it by that day's end (known=then), or that
         day's values as known today (known=now: check-ins recorded late for it and
-        corrections since included; the objectives and targets of today)."""
+        corrections since included; the objectives and targets of today); of one cycle,
+        the one asked for, else the one under way that day (see cycle_of_day): every cycle
+        at once made a page of 815 KiB for a tenant of 10,000 events."""
         today = portal.today(tenant)
         chosen = min(parse_day(day) or today - timedelta(days=30), today)
         bad = bad_days(date=day)
@@ -147,14 +154,20 @@ class HistoryController(Controller):
                 portal.system.repository, tenant.id, recorded_at=end_of(chosen, tenant.zone)
             )
         valid_at = chosen if known == "now" else None
+        cycles = by_date(state.cycles.values())
+        picked = cycle_of_day(cycles, optional_id(cycle), chosen)
+        if cycle and (picked is None or picked.cycle_id != optional_id(cycle)):
+            bad["cycle"] = cycle  # not a cycle of the tenant that day: said beside the picker
         tree = progress_tree(
-            state, today=chosen, valid_at=valid_at, cadence_days=tenant.check_in_cadence_days
-        )
+            state, today=chosen, valid_at=valid_at, cadence_days=tenant.check_in_cadence_days,
+            cycle_id=picked.cycle_id if picked else None,
+        )  # fmt: skip
         kpis = kpi_board(state, today=chosen, valid_at=valid_at)
         names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "dashboard.html", locale=locale, viewer=viewer, tenant=tenant,
-            section="history", cycles=by_date(tree.cycles), cycle=None, names=names, counts={},
+            section="history", cycles=cycles, cycle=next(iter(tree.cycles), None), names=names,
+            counts={},
             kpis=kpi_tiles(state, kpis, locale), today=today, as_of=chosen,
             known_now=known == "now", bad=bad,
             date_note=None if bad.get("date") else day_note(locale, day, today),
@@ -170,7 +183,10 @@ class HistoryController(Controller):
         tenant: TenantDep,
         since: Annotated[str | None, QueryParameter(name="from")] = None,
         until: Annotated[str | None, QueryParameter(name="to")] = None,
+        cycle: FromQuery[str | None] = None,
     ) -> Response[Any]:
+        """What changed from the start of one day to the end of another: of one cycle (the
+        one asked for, else the active one) and of the KPIs, which belong to none."""
         today = portal.today(tenant)
         first = min(parse_day(since) or today - timedelta(days=7), today)
         last = min(parse_day(until) or today, today)
@@ -179,6 +195,11 @@ class HistoryController(Controller):
                    if d is not None and d > today}  # fmt: skip
         if not bad:  # a `to` before the default `from`: the range between them
             first, last = min(first, last), max(first, last)
+        state = await progress_state(portal.system.pool, tenant.id)
+        cycles = by_date(state.cycles.values())
+        picked = choose_cycle(cycles, optional_id(cycle))
+        if cycle and (picked is None or picked.cycle_id != optional_id(cycle)):
+            bad["cycle"] = cycle  # not a cycle of the tenant: said beside the picker
         changes = (
             []
             if bad
@@ -189,14 +210,13 @@ class HistoryController(Controller):
                 until=end_of(last, tenant.zone),
             )
         )
-        state = await progress_state(portal.system.pool, tenant.id)
         names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "diff.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", first=first, last=last, today=today, bad=bad,
             asked_from=since or first.isoformat(),  # as asked: a day to come is not today
-            to_come=to_come,
-            groups=diff_groups(changes, state, locale, names),
+            to_come=to_come, cycles=cycles, cycle=picked,
+            groups=diff_groups(of_cycle(changes, state, picked), state, locale, names),
         )  # fmt: skip
 
     @get("/history.csv", name="portal:history-csv")

@@ -80,3 +80,41 @@ async def test_the_page_says_a_status_and_a_band_exactly_on_their_edges(
     await expect(score).to_have_class("chip band-amber")
     await expect(page.locator(".objective-progress .pct")).to_have_text("40\u00a0%")
     await shot(page, "score-on-the-band-edge")
+
+
+async def test_a_progress_not_reached_is_never_shown_as_100_percent(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """9996 of 10000 is 0.9996 of the way: the dashboard said "100 %" and its bar 100.0,
+    as for a key result done, and so did the objective's and the cycle's. Each says
+    99,9 % (the stored and answered progress stay 0.9996)."""
+    system = portal.system
+    consultancy, admin = await a_consultancy_of_its_own(system)
+    tenant = await create_tenant(system.pool, consultancy, f"Quasi {uuid.uuid4().hex[:6]}")
+    app, ctx = OKRApplication(system.repository), Context(tenant.id, "user:builder")
+    cycle = await app.cycles.create(
+        ctx, name="Q1 2026", starts_on=date(2026, 1, 1), ends_on=date(2026, 3, 31)
+    )
+    await app.cycles.activate(ctx, cycle.item_id)
+    goal = await app.objectives.create(ctx, cycle_id=cycle.item_id, title="Quasi", owner="anna")
+    kr = await app.key_results.create(
+        ctx, objective_id=goal.item_id, title="Contratti", owner="anna", kind="increase",
+        start=0, target=Decimal(10000),
+    )  # fmt: skip
+    written = await app.key_results.record_check_in(
+        ctx, kr.item_id, value=Decimal(9996), on=date(2026, 1, 20)
+    )
+    for projection in PROJECTIONS:
+        assert await wait_for_position(
+            system.pool, tenant.id, written.position, projection=projection.name, within=60
+        )
+    page = await open_page()
+    await sign_in(page, admin)
+
+    await page.goto(f"/t/{tenant.id}?cycle={cycle.item_id}")
+
+    await expect(page.locator(".kr .pct")).to_have_text("99,9\u00a0%")
+    await expect(page.locator(".objective-progress .pct")).to_have_text("99,9\u00a0%")
+    await expect(page.locator(".cycle-progress .pct")).to_have_text("99,9\u00a0%")
+    bar = page.locator(".kr [role=progressbar]")
+    await expect(bar).to_have_attribute("aria-valuenow", "99.9")

@@ -212,6 +212,27 @@ def progress_tree(
     return ProgressTree(day, valid_at, state.last_position, state.last_activity, cycles)
 
 
+def listed_key_results(state: ProgressView, cycle_id: UUID | None = None) -> list[KeyResultView]:
+    """The key results progress_tree shows (live ones of the live objectives of each cycle's
+    tree, or of one), in its order, without making a node of any: a page of them is made
+    into nodes (key_result_node) alone, where a page of a big tree made every node."""
+    children, by_objective = _children(state, False), _key_results(state, False)
+    found: list[KeyResultView] = []
+
+    def down(objective_id: UUID, path: frozenset[UUID]) -> None:
+        here = path | {objective_id}
+        found.extend(by_objective.get(objective_id, ()))
+        for kid in children.get(objective_id, ()):
+            if kid not in here:
+                down(kid, here)
+
+    for cycle in state.cycles.values():
+        if cycle_id is None or cycle.cycle_id == cycle_id:
+            for top in rollup.roots(state, cycle.cycle_id):
+                down(top, frozenset())
+    return found
+
+
 def _children(state: ProgressView, include_archived: bool) -> dict[UUID, list[UUID]]:
     if not include_archived:
         return rollup.live_children(state)

@@ -340,3 +340,72 @@ async def test_a_bad_limit_or_cursor_is_refused_naming_it(
         assert problem["errors"][0]["rule"] in rules, problem
     turned = await client.get(path, headers=auth, params={"cursor": ours, "limit": 500})
     assert turned.status_code == 200, turned.text
+
+
+async def test_a_page_of_key_results_is_the_tree_s_key_results_field_for_field(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A page of key results makes only its own key results (a page of 100 of 500 made all
+    500): each is the progress tree's, field for field, on the same day, with the cycle
+    and objective filters; of a child objective, of one under an archived objective (it
+    moves up), and none of an archived objective or archived itself."""
+    filled = await a_filled_side(system, api_settings)
+    app, ctx = filled.app(system)
+    top = filled.ids.objective_id
+    child = await app.objectives.create(
+        ctx, cycle_id=filled.ids.cycle_id, title="Figlio", owner="user:builder", parent_id=top
+    )
+    gone = await app.objectives.create(
+        ctx, cycle_id=filled.ids.cycle_id, title="Archiviato", owner="user:builder"
+    )
+    orphan = await app.objectives.create(
+        ctx, cycle_id=filled.ids.cycle_id, title="Orfano", owner="user:builder",
+        parent_id=gone.item_id,
+    )  # fmt: skip
+    made = {}
+    for name, objective in (("child", child), ("gone", gone), ("orphan", orphan), ("old", child)):
+        kr = await app.key_results.create(
+            ctx, objective_id=objective.item_id, title=name, kind="increase",
+            owner="user:builder", start=0, target=10,
+        )  # fmt: skip
+        made[name] = str(kr.item_id)
+        await app.key_results.record_check_in(
+            ctx, kr.item_id, value="4", on=date(2027, 2, 1), confidence=6
+        )
+    await app.objectives.archive(ctx, gone.item_id, reason="superato")
+    archived = await app.key_results.archive(ctx, uuid.UUID(made["old"]), reason="superato")
+    auth = filled.side.auth("client_viewer")
+    today = {"today": "2027-02-20", "min_position": archived.position}
+
+    async def both(**only: str) -> tuple[list[Any], list[Any]]:
+        tree = await client.get(f"{filled.base}/progress", headers=auth, params=today)
+        wanted, cycle = only.get("objective_id"), only.get("cycle_id")
+        in_tree = [
+            kr for c in tree.json()["cycles"] if cycle is None or c["cycle_id"] == cycle
+            for o in _objectives(c["objectives"]) for kr in o["key_results"]
+            if wanted is None or kr["objective_id"] == wanted
+        ]  # fmt: skip
+        listed = await client.get(
+            f"{filled.base}/key-results", headers=auth, params={**today, **only, "limit": 500}
+        )
+        assert listed.status_code == 200, listed.text
+        return listed.json()["items"], sorted(in_tree, key=lambda k: k["key_result_id"])
+
+    listed, in_tree = await both()
+    assert listed == in_tree
+    shown = {k["title"] for k in listed}
+    assert {"child", "orphan"} <= shown and not {"gone", "old"} & shown
+    assert all(k["value"] == "4" for k in listed if k["title"] in ("child", "orphan"))
+    for only in ({"cycle_id": str(filled.ids.cycle_id)}, {"objective_id": str(top)},
+                 {"objective_id": str(child.item_id)}):  # fmt: skip
+        listed, in_tree = await both(**only)
+        assert listed == in_tree and listed, only
+    unknown = await client.get(
+        f"{filled.base}/key-results", headers=auth, params={"cycle_id": str(uuid.uuid4())}
+    )
+    assert [e["field"] for e in assert_problem(unknown, 404)["errors"]] == ["cycle_id"]
+
+
+def _objectives(nodes: list[Any]) -> list[Any]:
+    """Every objective of these and under them."""
+    return [o for node in nodes for o in (node, *_objectives(node["children"]))]

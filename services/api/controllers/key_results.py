@@ -8,8 +8,10 @@ from litestar import Controller, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from projections.progress_tree import KeyResultNode
+from projections.progress_state import cadence_of
+from projections.progress_tree import KeyResultNode, key_result_node, listed_key_results
 from projections.series import KEY_RESULT, KeyResultSeries, key_result_series
+from services import read
 from services.api.dependencies import (
     AsOf,
     AsOfPosition,
@@ -19,14 +21,16 @@ from services.api.dependencies import (
     OkrDep,
     RuntimeDep,
     Today,
+    caught_up,
     item,
     not_known_at,
-    progress_tree_of,
     series_of,
     source_of,
+    tenant_today,
     written,
 )
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
+from services.api.problems import NotFoundError
 from services.api.schemas.common import Page, WriteResult, changed_owner, owner_of, unit_of
 from services.api.schemas.okrs import (
     CheckInIn,
@@ -38,7 +42,6 @@ from services.api.schemas.okrs import (
     ReasonIn,
     TargetRevisionIn,
 )
-from services.api.schemas.views import walk
 from services.api.security import (
     requires_check_in,
     requires_edit_okrs,
@@ -68,16 +71,20 @@ class KeyResultController(Controller):
         """Live key results with value, progress, pace and status on a day (the read model),
         in id order (key_result_id): a key result added meanwhile comes on a later page if
         its id sorts after the cursor."""
-        tree = await progress_tree_of(
-            runtime, tenant_id, min_position, today=today, cycle_id=cycle_id
-        )
+        await caught_up(runtime, tenant_id, min_position, "progress")
+        state = await read.progress_state(runtime.pool, tenant_id)
+        if cycle_id is not None and cycle_id not in state.cycles:
+            raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
         found = [
             kr
-            for _, objective in walk(tree)
-            for kr in objective.key_results
+            for kr in listed_key_results(state, cycle_id)
             if objective_id is None or kr.objective_id == objective_id
         ]
-        return paginate(found, lambda k: (str(k.key_result_id),), cursor, limit)
+        page = paginate(found, lambda k: (str(k.key_result_id),), cursor, limit)
+        day = today or await tenant_today(runtime, tenant_id)
+        cadence = cadence_of(state, await runtime.cadence_days(tenant_id))
+        nodes = [key_result_node(state, kr, today=day, cadence_days=cadence) for kr in page.items]
+        return Page(items=nodes, next_cursor=page.next_cursor)
 
     @post("/", guards=[requires_edit_okrs], summary="Create a key result")
     async def create_key_result(

@@ -8,8 +8,10 @@ since too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4, uuid5
 
 from domain import values
@@ -42,6 +44,41 @@ def feed_measured(kr: KeyResult, kpi: KPI, cycle: Cycle) -> None:
             kr.record_check_in(
                 cycle=cycle, value=m.value, on=m.on, author=m.author, note=m.note,
                 source="kpi", check_in_id=check_in_id,
+            )  # fmt: skip
+
+
+def feed_missed(
+    kr: KeyResult, kpi_events: Sequence[tuple[int, Any]], after: int, cycle: Cycle, *, feeds: bool
+) -> None:
+    """Give a key result back from an archive (its objective's, at log position `after`)
+    what a KPI would have given it meanwhile, as record_measurement and correct_measurement
+    would have: each measurement of the cycle's days recorded since, as first recorded
+    (when the KPI `feeds` it), then each correction since of one it was fed, with its
+    reason and author. `kpi_events`: the KPI's Measured and MeasurementCorrected events
+    with their positions, in log order. A note is restated only where the correction
+    changed it (as the portal sends it)."""
+    notes: dict[UUID, str] = {}  # each measurement's note as it stood, event by event
+    for position, e in kpi_events:
+        check_in_id = fed_check_in_id(e.measurement_id, kr.id)
+        if isinstance(e, KPI.Measured):
+            notes[e.measurement_id] = e.note
+            missed = feeds and position > after and not kr.has_check_in(check_in_id)
+            if missed and cycle.starts_on <= e.on <= cycle.ends_on:
+                kr.record_check_in(
+                    cycle=cycle, value=e.value, on=e.on, author=e.author, note=e.note,
+                    source="kpi", check_in_id=check_in_id,
+                )  # fmt: skip
+            continue
+        noted = None if e.note in (None, notes.get(e.measurement_id)) else e.note
+        if e.note is not None:
+            notes[e.measurement_id] = e.note
+        fed_in = kr.check_ins.get(check_in_id)
+        if position <= after or fed_in is None or kr.kind is KRKind.MILESTONE:
+            continue
+        if fed_in.value != e.value or noted not in (None, fed_in.note):
+            kr.correct_check_in(
+                check_in_id=check_in_id, value=e.value, note=noted, reason=e.reason,
+                author=e.author,
             )  # fmt: skip
 
 

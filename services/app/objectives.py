@@ -12,7 +12,7 @@ from domain.key_result import KeyResult, takes_values_of
 from domain.kpi import KPI
 from domain.objective import Objective
 from services.app.base import Commands, Context, Written
-from services.app.kpis import feed_measured
+from services.app.kpis import feed_missed
 
 
 class ObjectiveCommands(Commands):
@@ -121,10 +121,14 @@ class ObjectiveCommands(Commands):
         return Written(objective.id, objective.version, await self.save(ctx, objective, *fed))
 
     async def _fed_again(self, ctx: Context, objective: Objective, cycle: Cycle) -> list[KeyResult]:
-        """The objective's key results (not archived) that a live KPI feeds, fed what it
-        measured for the cycle's days and did not feed them while the objective was archived
-        (feed_measured, as a link made again: each measurement once). Read from the log:
-        a restore is rare."""
+        """The objective's key results (not archived) as they would stand had it never been
+        archived: what the KPIs that fed them measured and corrected since its archive
+        (feed_missed: each measurement once, each correction of a value it fed), those
+        it feeds fed, those it fed once corrected. Read from the log: a restore is rare."""
+        archives = await self.repository.positioned_events_of(
+            ctx.tenant_id, objective.id, [Objective.Archived], grants=ctx.grants
+        )
+        after = archives[-1][0]
         stream_ids = await self.repository.store.stream_ids(
             ctx.tenant_id, [KeyResult.Created.TOPIC], grants=ctx.grants
         )
@@ -133,17 +137,30 @@ class ObjectiveCommands(Commands):
             kr = await self.repository.get(ctx.tenant_id, stream_id, grants=ctx.grants)
             if not isinstance(kr, KeyResult) or kr.objective_id != objective.id:
                 continue
-            if kr.is_archived or kr.kpi_id is None:
-                continue
-            kpi = await self.repository.get(ctx.tenant_id, kr.kpi_id, grants=ctx.grants, kind=KPI)
-            feeds = kr.id in kpi.linked_key_results and takes_values_of(kr.kind, kr.unit, kpi)
-            if kpi.is_archived or not feeds:
+            if kr.is_archived:
                 continue
             version = kr.version
-            feed_measured(kr, kpi, cycle)
+            for kpi_id in await self._kpis_of(ctx, kr):
+                kpi = await self.repository.get(ctx.tenant_id, kpi_id, grants=ctx.grants, kind=KPI)
+                events = await self.repository.positioned_events_of(
+                    ctx.tenant_id, kpi.id, [KPI.Measured, KPI.MeasurementCorrected],
+                    grants=ctx.grants,
+                )  # fmt: skip
+                feeds = kr.kpi_id == kpi.id and kr.id in kpi.linked_key_results
+                feeds = feeds and takes_values_of(kr.kind, kr.unit, kpi)  # (retired too)
+                feed_missed(kr, events, after, cycle, feeds=feeds)
             if kr.version != version:
                 fed.append(kr)
         return fed
+
+    async def _kpis_of(self, ctx: Context, kr: KeyResult) -> list[UUID]:
+        """The KPIs the key result was ever linked to, now or once (a KPI unlinked since
+        corrects the check-ins it fed: see KpiCommands._fed)."""
+        links = await self.repository.positioned_events_of(
+            ctx.tenant_id, kr.id, [KeyResult.Created, KeyResult.LinkedToKpi], grants=ctx.grants
+        )
+        ids = [e.kpi_id for _, e in links if getattr(e, "kpi_id", None) is not None]
+        return list(dict.fromkeys([*ids, *([] if kr.kpi_id is None else [kr.kpi_id])]))
 
     async def _parent(self, ctx: Context, parent_id: UUID) -> Objective:
         return await self.load(ctx, parent_id, Objective, UnknownObjectiveError, "parent_id")

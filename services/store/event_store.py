@@ -360,6 +360,26 @@ class EventStore:
             )  # fmt: skip
         return [StoredEvent(stream_id, r["version"], r["topic"], r["state"]) for r in rows]
 
+    async def positioned_stream_events(
+        self,
+        tenant_id: UUID,
+        stream_id: UUID,
+        topics: Sequence[str],
+        grants: Iterable[UUID] | None = None,
+    ) -> list[tuple[int, StoredEvent]]:
+        """stream_events, each with its position in the tenant's log (to order events of
+        several streams, as their log did)."""
+        async with tenant_transaction(self.pool, grants or [tenant_id]) as conn:
+            rows = await conn.fetch(
+                "SELECT position, version, topic, state FROM events WHERE tenant_id = $1"
+                " AND stream_id = $2 AND topic = ANY($3) ORDER BY version",
+                tenant_id, stream_id, list(topics),
+            )  # fmt: skip
+        return [
+            (r["position"], StoredEvent(stream_id, r["version"], r["topic"], r["state"]))
+            for r in rows
+        ]
+
     async def head(self, tenant_id: UUID, grants: Iterable[UUID] | None = None) -> int:
         """The tenant's last position (0 for an empty log)."""
         async with tenant_transaction(self.pool, grants or [tenant_id]) as conn:

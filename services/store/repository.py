@@ -302,6 +302,21 @@ class Repository:
         mapper = await self.mapper(tenant_id)
         return [cast(E, mapper.to_domain_event(event)) for event in stored]
 
+    async def positioned_events_of(
+        self,
+        tenant_id: UUID,
+        aggregate_id: UUID,
+        kinds: Sequence[type],
+        *,
+        grants: Iterable[UUID] | None = None,
+    ) -> list[tuple[int, Any]]:
+        """Every event of these kinds the aggregate ever had, oldest first, each with its
+        position in the tenant's log (events_of, to be ordered among another's)."""
+        topics = [getattr(kind, "TOPIC") for kind in kinds]  # noqa: B009 - their own topics
+        stored = await self.store.positioned_stream_events(tenant_id, aggregate_id, topics, grants)
+        mapper = await self.mapper(tenant_id)
+        return [(position, mapper.to_domain_event(event)) for position, event in stored]
+
     async def events_on(
         self,
         conn: asyncpg.Connection,

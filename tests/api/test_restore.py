@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 
 from services.bootstrap import System
+from services.projector import rebuild
+from services.projector.registry import PROJECTIONS
 from services.settings import Settings
 from tests.api.builders import SharedIds, Side, a_side, token_settings
 
@@ -152,3 +154,111 @@ async def test_a_restored_key_result_takes_what_its_kpi_measured_meanwhile(
     restored = await _post(client, side, f"objectives/{goal}/restore", {"reason": "ripresa"})
     assert restored.status_code == 200, restored.text
     assert await value() == "19"
+
+
+async def _key_result_as_it_stands(
+    client: httpx.AsyncClient, side: Side, kr: str, position: str
+) -> Any:
+    """What a reader sees of the key result: its value and progress, its check-ins as they
+    stand (not when each was recorded) and its chart's values, superseded ones marked."""
+    base, auth = f"/api/v1/tenants/{side.tenant.id}", side.auth("client_admin")
+    item = (await client.get(f"{base}/key-results/{kr}", headers=auth)).json()
+    check_ins = (await client.get(f"{base}/key-results/{kr}/check-ins", headers=auth)).json()
+    series = await client.get(
+        f"{base}/key-results/{kr}/series", headers=auth, params={"min_position": position}
+    )
+    assert series.status_code == 200, series.text
+    tree = await client.get(f"{base}/progress", headers=auth, params={"min_position": position})
+    (objective,) = [o for c in tree.json()["cycles"] for o in c["objectives"]]
+    admin = f"user:{side.user_ids['client_admin']}"  # (each tenant's own, named alike)
+    people = {admin: "admin"}
+    return (
+        item["value"], item["progress"], item["check_ins"], objective["progress"],
+        [(c["on"], c["value"], c["original_value"], c["corrected"], c["note"],
+          people.get(c["author"], c["author"]), c["source"]) for c in check_ins["items"]],
+        [(v["valid_on"], v["value"], v["corrected"], v["source"], v["superseded"])
+         for v in series.json()["values"]],
+    )  # fmt: skip
+
+
+async def test_a_restored_key_result_stands_as_if_its_objective_had_never_been_archived(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A KPI's measurement corrected while the objective was archived left the check-in it
+    had fed at the old value once restored (only measurements never fed were added): the
+    key result said 19 where the KPI said 17. Now A, archived meanwhile and restored, and
+    B, same ids, never archived, stand alike after the same measurements and corrections:
+    value, progress, check-ins and chart; and the rows rebuilt from A's log are the live
+    ones."""
+    ids = SharedIds()
+    a = await a_side(system, token_settings(api_settings), ids, "secret-asif", "21")
+    b = await a_side(system, token_settings(api_settings), ids, "secret-asif", "21")
+    goal, kr, kpi = str(ids.objective_id), str(ids.key_result_id), str(ids.kpi_id)
+    m19, m20 = "6f1c1a57-7c11-4f3e-9d4e-000000000019", "6f1c1a57-7c11-4f3e-9d4e-000000000020"
+    for side in (a, b):
+        done = await _post(client, side, f"kpis/{kpi}/key-results", {"key_result_id": kr})
+        assert done.status_code in (200, 201), done.text
+        done = await _post(client, side, f"kpis/{kpi}/measurements",
+                           {"id": m19, "value": "19", "on": "2027-02-10", "note": "a"})  # fmt: skip
+        assert done.status_code == 201, done.text
+    archived = await _post(client, a, f"objectives/{goal}/archive", {"reason": "in pausa"})
+    assert archived.status_code == 200, archived.text
+    corrections = [
+        (m19, {"value": "17", "reason": "letto male"}),
+        (m19, {"value": "18", "note": "rivisto", "reason": "riletto"}),
+        (str(ids.measurement_id), {"value": "21", "note": "solo la nota", "reason": "nota"}),
+    ]
+    for side in (a, b):
+        for measurement, body in corrections[:2]:
+            done = await _post(client, side, f"kpis/{kpi}/measurements/{measurement}/corrections",
+                               body)  # fmt: skip
+            assert done.status_code == 201, done.text
+        done = await _post(client, side, f"kpis/{kpi}/measurements",
+                           {"id": m20, "value": "20", "on": "2027-02-12", "note": "b"})  # fmt: skip
+        assert done.status_code == 201, done.text
+        for measurement, body in [(m20, {"value": "20.5", "reason": "arrotondato"}),
+                                  corrections[2]]:  # fmt: skip
+            done = await _post(client, side, f"kpis/{kpi}/measurements/{measurement}/corrections",
+                               body)  # fmt: skip
+            assert done.status_code == 201, done.text
+    restored = await _post(client, a, f"objectives/{goal}/restore", {"reason": "ripresa"})
+    assert restored.status_code == 200, restored.text
+    head = {a.tenant.id: restored.headers["x-okr-position"],
+            b.tenant.id: str(await system.store.head(b.tenant.id))}  # fmt: skip
+
+    seen = [await _key_result_as_it_stands(client, s, kr, head[s.tenant.id]) for s in (a, b)]
+
+    assert seen[0] == seen[1]
+    assert seen[0][0] == "20.5"
+    assert (
+        await rebuild.verify_tenant(system.pool, system.repository, PROJECTIONS, a.tenant.id) == []
+    )
+
+
+async def test_a_restored_key_result_takes_what_its_kpi_measured_before_it_was_retired(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A KPI retired while the objective was archived had measured meanwhile: had the
+    objective stayed, its key result would have been fed that value, yet the restore fed
+    it nothing (only a live KPI's measurements were given back). Now it takes it."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "secret-retired", "21")
+    goal, kr, kpi = str(ids.objective_id), str(ids.key_result_id), str(ids.kpi_id)
+    done = await _post(client, side, f"kpis/{kpi}/key-results", {"key_result_id": kr})
+    assert done.status_code in (200, 201), done.text
+    done = await _post(client, side, f"objectives/{goal}/archive", {"reason": "in pausa"})
+    assert done.status_code == 200, done.text
+    done = await _post(
+        client, side, f"kpis/{kpi}/measurements", {"value": "19", "on": "2027-02-10"}
+    )
+    assert done.status_code == 201, done.text
+    done = await _post(client, side, f"kpis/{kpi}/archive", {"reason": "non serve più"})
+    assert done.status_code == 200, done.text
+
+    restored = await _post(client, side, f"objectives/{goal}/restore", {"reason": "ripresa"})
+
+    assert restored.status_code == 200, restored.text
+    answer = await client.get(
+        f"/api/v1/tenants/{side.tenant.id}/key-results/{kr}", headers=side.auth("client_admin")
+    )
+    assert answer.json()["value"] == "19"

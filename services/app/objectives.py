@@ -110,15 +110,21 @@ class ObjectiveCommands(Commands):
         self, ctx: Context, objective_id: UUID, *, reason: str, if_match: int | None = None
     ) -> Written:
         """Bring an archived objective back, with its key results (Objective.restore): those
-        a KPI feeds take at once what it measured meanwhile (_fed_again)."""
-        objective = await self.get(ctx, objective_id)
-        self.check_version(objective, if_match)
-        cycle = await self.cycle(ctx, objective.cycle_id)
-        parent_id = objective.parent_id
-        parent = None if parent_id is None else await self._parent(ctx, parent_id)
-        objective.restore(reason=reason, cycle=cycle, parent=parent, author=ctx.actor)
-        fed = await self._fed_again(ctx, objective, cycle)
-        return Written(objective.id, objective.version, await self.save(ctx, objective, *fed))
+        a KPI feeds take at once what it measured meanwhile (_fed_again). Another writer
+        first (a rival restore): tried again on the fresh state, so the second of two says
+        why it is refused (not archived, naming objective_id), as it would have later."""
+
+        async def attempt() -> Written:
+            objective = await self.get(ctx, objective_id)
+            self.check_version(objective, if_match)
+            cycle = await self.cycle(ctx, objective.cycle_id)
+            parent_id = objective.parent_id
+            parent = None if parent_id is None else await self._parent(ctx, parent_id)
+            objective.restore(reason=reason, cycle=cycle, parent=parent, author=ctx.actor)
+            fed = await self._fed_again(ctx, objective, cycle)
+            return Written(objective.id, objective.version, await self.save(ctx, objective, *fed))
+
+        return await self.retrying(attempt)
 
     async def _fed_again(self, ctx: Context, objective: Objective, cycle: Cycle) -> list[KeyResult]:
         """The objective's key results (not archived) as they would stand had it never been

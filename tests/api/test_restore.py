@@ -3,6 +3,7 @@ check-ins and the history; refused where it cannot come back, nothing written.""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -262,3 +263,28 @@ async def test_a_restored_key_result_takes_what_its_kpi_measured_before_it_was_r
         f"/api/v1/tenants/{side.tenant.id}/key-results/{kr}", headers=side.auth("client_admin")
     )
     assert answer.json()["value"] == "19"
+
+
+async def test_of_two_restores_at_once_one_restores_and_the_other_is_told_why_not(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """Two restores of one objective sent at once: one restores it, once; the other lost
+    the race with a bare 'concurrent change', naming no field. Now it is refused as a
+    restore after the first is: 409 not_archived naming objective_id, nothing written."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "secret-twice", "21")
+    goal = str(ids.objective_id)
+    done = await _post(client, side, f"objectives/{goal}/archive", {"reason": "in pausa"})
+    assert done.status_code == 200, done.text
+    head = await system.store.head(side.tenant.id)
+
+    answers = await asyncio.gather(
+        *(_post(client, side, f"objectives/{goal}/restore", {"reason": why}) for why in "ab")
+    )
+
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    (refused,) = [a for a in answers if a.status_code == 409]
+    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [
+        ("objective_id", "not_archived")
+    ]
+    assert await system.store.head(side.tenant.id) == head + 1

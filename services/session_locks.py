@@ -17,7 +17,7 @@ import hashlib
 import asyncpg
 import structlog
 
-from services.db import open_connection
+from services.db import connection_lost, open_connection
 
 log = structlog.get_logger("okr.session_locks")
 
@@ -76,18 +76,24 @@ class SessionLocks:
     async def _run(self, sql: str, lock: int, *, opening: bool = True) -> object:
         """One statement on the connection (opened first if `opening`; none: nothing is
         held). Any failure drops the connection: what it holds is then unknown, and a lock
-        let go by mistake is safer than one held for ever."""
+        let go by mistake is safer than one held for ever. One that was idle since its last
+        statement and is found lost (the server restarted, the path to it cut meanwhile) is
+        tried again once on a new connection: the first request after an outage was told
+        503 for the dead connection alone."""
         async with self._using:
-            conn = self._conn
-            if conn is None or conn.is_closed():
-                if not opening:
-                    return None
-                conn = self._conn = await open_connection(
-                    self.dsn, answer_within=self.answer_within
-                )
-            try:
-                return await conn.fetchval(sql, lock)
-            except BaseException:
-                self._conn = None
-                conn.terminate()
-                raise
+            while True:
+                conn = self._conn
+                fresh = conn is None or conn.is_closed()
+                if conn is None or conn.is_closed():
+                    if not opening:
+                        return None
+                    conn = self._conn = await open_connection(
+                        self.dsn, answer_within=self.answer_within
+                    )
+                try:
+                    return await conn.fetchval(sql, lock)
+                except BaseException as error:
+                    self._conn = None
+                    conn.terminate()
+                    if fresh or not connection_lost(error):
+                        raise

@@ -143,11 +143,12 @@ class KeyStore:
 
     @asynccontextmanager
     async def owning(self, key: str) -> AsyncIterator[bool | None]:
-        """For the block, the key's lock, held by this request while it runs, and let go
-        when it ends or its process dies (services.session_locks): True if this request
-        holds it, False if a request still running does, None without `locks`. A
-        request claims, takes over and answers a key only while it holds its lock; an
-        unanswered claim found while holding it is one whose request died."""
+        """For the block, the key's lock, held by the request that claimed the key while
+        it runs, and let go when it ends or its process dies (services.session_locks):
+        True if this request holds it, False if another request, still running, does;
+        None without `locks`. A claim found unanswered by a request that then holds its
+        lock is one whose request died (take_over with `owned`); a request that claimed
+        the key and finds its lock held was taken over already by a retry that did so."""
         if self.locks is None:
             yield None
             return
@@ -159,15 +160,8 @@ class KeyStore:
             if held:
                 await self.locks.let_go(lock)
 
-    async def claim(
-        self, key: str, request_hash: bytes, owned: bool | None = None
-    ) -> Claimed | Stored:
-        """Claim the key for this request, or what an earlier request left. `owned`: what
-        owning said (False: a request holding the key's lock runs, and nothing is claimed:
-        what it left, or, before it claimed, an unanswered claim of this request's hash)."""
-        if owned is False:
-            found = await self._found(key)
-            return found or Stored(request_hash, None, [], b"", abandoned=False)
+    async def claim(self, key: str, request_hash: bytes) -> Claimed | Stored:
+        """Claim the key for this request, or what an earlier request left."""
         where, args = self._keyed(key)
         n = len(args)
         columns = "actor, key" + ("" if self.tenant_id is None else ", tenant_id")
@@ -185,30 +179,21 @@ class KeyStore:
             )  # fmt: skip
             if claimed is not None:
                 return Claimed(claimed)
-        found = await self._found(key, owned=bool(owned))
-        if found is None:  # purged between the two statements: claim again
-            return await self.claim(key, request_hash, owned)
-        return found
-
-    async def _found(self, key: str, *, owned: bool = False) -> Stored | None:
-        """What a request left of the key (unanswered and `owned`: it died), or None."""
-        where, args = self._keyed(key)
-        async with self._conn() as conn:
             row = await conn.fetchrow(
                 f"SELECT request_hash, status, headers, body,"
-                f" created_at < now() - ${len(args) + 1}::interval AS old"
+                f" created_at < now() - ${n + 1}::interval AS old"
                 f" FROM {self._table} WHERE {where}",
                 *args, ABANDONED_AFTER,
             )  # fmt: skip
-        if row is None:
-            return None
+        if row is None:  # purged between the two statements: claim again
+            return await self.claim(key, request_hash)
         headers = msgspec.json.decode(row["headers"]) if row["headers"] else []
         return Stored(
             request_hash=bytes(row["request_hash"]),
             status=row["status"],
             headers=[(str(h[0]), str(h[1])) for h in headers],
             body=bytes(row["body"] or b""),
-            abandoned=(owned or bool(row["old"])) and row["status"] is None,
+            abandoned=bool(row["old"]) and row["status"] is None,
         )
 
     async def take_over(
@@ -395,8 +380,9 @@ class IdempotencyMiddleware(ASGIMiddleware):
             runtime.pool, tenant_id, principal.actor,
             timedelta(hours=runtime.settings.idempotency_ttl_hours), runtime.system.key_locks,
         )  # fmt: skip
+        found = await store.claim(key, digest)
         async with store.owning(key) as owned:
-            found = await store.claim(key, digest, owned)
+            claim: Claimed | None = None
             if isinstance(found, Stored):
                 if found.request_hash != digest and found.request_hash not in _as_sent(scope, body):
                     raise IdempotencyKeyReusedError(
@@ -406,16 +392,17 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 if found.status is not None:
                     await replay(found, send)
                     return
-                taken = await store.take_over(key, digest, owned) if found.abandoned else None
-                if taken is None:
-                    raise IdempotencyInProgressError(
-                        "the first request with this Idempotency-Key is still running",
-                        field="Idempotency-Key", rule="in_progress",
-                        headers={"Retry-After": "1"},
-                    )  # fmt: skip
-                found = taken
+                if found.abandoned or owned is True:
+                    claim = await store.take_over(key, digest, owned)
+            elif owned is not False:  # (False: a retry took it over before its lock was held)
+                claim = found
+            if claim is None:
+                raise IdempotencyInProgressError(
+                    "the first request with this Idempotency-Key is still running",
+                    field="Idempotency-Key", rule="in_progress", headers={"Retry-After": "1"},
+                )  # fmt: skip
             await run_and_keep(
-                store, key, found, scope, replaying(body), send, next_app,
+                store, key, claim, scope, replaying(body), send, next_app,
                 runtime.system.store, ApiKeeping(),
             )  # fmt: skip
 

@@ -121,9 +121,13 @@ class SubmissionMiddleware(ASGIMiddleware):
         tenant_id = where.id if where.kind == TENANT else None  # (a consultancy's: the platform's)
         system = self.portal.system
         store = KeyStore(system.pool, tenant_id, viewer.actor, ttl, system.key_locks)
+        found = await _claim(store, key, digest)
         async with store.owning(key) as owned:
-            found = await _claim(store, key, digest, owned)
-            if isinstance(found, Claimed):
+            if isinstance(found, Stored) and found.request_hash == digest and owned:
+                found = await store.take_over(key, digest, owned) or found  # (its first died)
+            if isinstance(found, Claimed) and owned is False:  # a retry took it over: runs there
+                await _say(self.portal, viewer, scope, send, "in_flight")
+            elif isinstance(found, Claimed):
                 keeping = _Keeping(self.portal, viewer)
                 await run_and_keep(
                     store, key, found, scope, replaying(body), send, next_app,
@@ -180,17 +184,16 @@ def _fields(scope: HTTPScope, body: bytes) -> list[tuple[str, str]]:
     return parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
 
 
-async def _claim(store: KeyStore, key: str, digest: bytes, owned: bool | None) -> Claimed | Stored:
+async def _claim(store: KeyStore, key: str, digest: bytes) -> Claimed | Stored:
     """The claim of this submission, or what the first left: its answer, once it has one
-    (waited for up to IN_FLIGHT_WAIT), or another form's fields sent with the id. `owned`:
-    see KeyStore.owning (the first's, if it is not, runs still)."""
+    (waited for up to IN_FLIGHT_WAIT), or another form's fields sent with the id."""
     deadline = time.monotonic() + IN_FLIGHT_WAIT
     while True:
-        found = await store.claim(key, digest, owned)
+        found = await store.claim(key, digest)
         if isinstance(found, Claimed) or found.request_hash != digest or found.status:
             return found
         if found.abandoned:
-            taken = await store.take_over(key, digest, owned)
+            taken = await store.take_over(key, digest)
             if taken is not None:
                 return taken
         if time.monotonic() >= deadline:

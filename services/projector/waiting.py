@@ -30,7 +30,7 @@ def _positions_sql(projection: str | None) -> str:
     )
 
 
-async def _standing(pool: asyncpg.Pool, tenant_id: UUID, projection: str | None) -> tuple[int, int]:
+async def standing(pool: asyncpg.Pool, tenant_id: UUID, projection: str | None) -> tuple[int, int]:
     """The position `projection` (None: the log) has applied and the log's head, 0 for none."""
     async with tenant_transaction(pool, [tenant_id]) as conn:
         applied, head = await conn.fetchrow(_positions_sql(projection), tenant_id)
@@ -40,7 +40,7 @@ async def _standing(pool: asyncpg.Pool, tenant_id: UUID, projection: str | None)
 async def projected_position(pool: asyncpg.Pool, tenant_id: UUID, projection: str | None) -> int:
     """The position `projection` has applied for the tenant (0 when none yet); with None,
     the log's head (what a view read from the log itself, the audit trail, has)."""
-    applied, _ = await _standing(pool, tenant_id, projection)
+    applied, _ = await standing(pool, tenant_id, projection)
     return applied
 
 
@@ -67,7 +67,7 @@ async def wait_for_position(
     deadline = time.monotonic() + within
     pause = 0.002
     while True:
-        applied, head = await _standing(pool, tenant_id, projection)
+        applied, head = await standing(pool, tenant_id, projection)
         if applied >= position:
             return True
         if position > head:

@@ -8,8 +8,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
 import httpx
 
+from services.bootstrap import System
+from services.projector.worker import TENANT_LOCK_KEY
 from tests.api.builders import World
 from tests.api.test_problems import assert_problem
 from tests.api.test_views import fresh_key_result
@@ -169,4 +172,56 @@ async def test_a_cursor_is_taken_only_the_way_its_walk_went(
         path, headers=auth, params={"after_position": head, "min_position": head}
     )
     assert at_head.status_code == 200, at_head.text
-    assert at_head.json() == {"items": [], "next_cursor": None}
+    assert at_head.json() == {
+        "items": [],
+        "next_cursor": None,
+        "through_position": head,
+        "head_position": head,
+    }
+
+
+async def test_a_walk_forward_says_where_the_history_stands_while_it_is_behind_the_log(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """The history is a read model. While it was behind the log, a walk forward ended on a
+    last page (next_cursor null) that said nothing of the events past it: a sync took the
+    end of what the history held for the end of the log, and one with a filter kept its
+    last line's position, to read every line since again. Now each page says the position
+    the history holds every line through and the log's head; after through_position, once
+    the history caught up, come the lines it did not have, each once."""
+    kr, _ = await fresh_key_result(client, world)
+    tenant = world.a.tenant.id
+    base = f"/api/v1/tenants/{tenant}"
+    auth = world.a.auth("client_member")
+    caught_up = await client.get(f"{base}/history", headers=auth, params={"limit": 1})
+    stands = caught_up.json()["head_position"]
+    caught_up = await client.get(
+        f"{base}/history", headers=auth, params={"limit": 1, "min_position": stands}
+    )
+    assert caught_up.json()["through_position"] == stands == caught_up.json()["head_position"]
+    admin = await asyncpg.connect(system.admin_dsn)
+    try:
+        async with admin.transaction():  # the tenant's projector lock: the history waits
+            await admin.execute(f"SELECT pg_advisory_xact_lock({TENANT_LOCK_KEY})", tenant)
+            late = await client.post(
+                f"{base}/key-results/{kr}/check-ins", headers=auth,
+                json={"value": 81, "on": "2027-02-02"},
+            )  # fmt: skip
+            assert late.status_code == 201, late.text
+            written = int(late.headers["x-okr-position"])
+            page = await client.get(
+                f"{base}/history", headers=auth, params={"after_position": stands - 1}
+            )
+    finally:
+        await admin.close()
+    assert page.status_code == 200, page.text
+    said = page.json()
+    assert [line["position"] for line in said["items"]] == [stands]
+    assert said["next_cursor"] is None
+    assert (said["through_position"], said["head_position"]) == (stands, written)
+    rest = await client.get(
+        f"{base}/history", headers=auth,
+        params={"after_position": said["through_position"], "min_position": written},
+    )  # fmt: skip
+    assert [line["position"] for line in rest.json()["items"]] == [written]
+    assert rest.json()["through_position"] == written

@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.response import Stream
 
 from projections.audit import AuditEntry, audit_csv, audit_jsonl, json_line
-from projections.history import HistoryLine, line_actors
+from projections.history import line_actors
 from projections.history_text import KINDS as HISTORY_KINDS
 from projections.history_text import LANGUAGES
 from projections.progress_tree import ProgressTree
@@ -54,6 +54,7 @@ from services.api.schemas.common import Page
 from services.api.schemas.views import (
     ChainReportOut,
     DirectoryOut,
+    HistoryPage,
     Person,
     ProgressPage,
     by_start,
@@ -61,6 +62,7 @@ from services.api.schemas.views import (
 from services.api.security import requires_export, requires_read, requires_read_audit
 from services.history_words import in_language, units_of
 from services.instants import not_after_now
+from services.projector.waiting import standing
 from services.store.chain import verify_chain
 from tenants import api_keys, directory, memberships
 from tenants.roles import Permission
@@ -310,14 +312,21 @@ class ViewController(Controller):
         min_position: MinPosition = None,
         cursor: Cursor = None,
         limit: Limit = 100,
-    ) -> Response[Page[HistoryLine]]:
+    ) -> Response[HistoryPage]:
         """Every change in words, newest first, or oldest first after a position of the log
         (after_position): who, what, before -> after, why (the reason of a change of access
         only to those who may read the audit trail). Each filter applies either way. Each
         line's text and actor_name are in the language Accept-Language asks for (it or en),
         else in the tenant's: in Italian, numbers, units and days as the portal says them
         ("19,2 ore", "1 feb 2027"); in English, as stored ("19.2", "2027-02-01"). Template
-        and params are the same in either."""
+        and params are the same in either.
+
+        The history is a read model, which may stand behind the log: each page says the
+        position it holds every line through (through_position) and the log's head
+        (head_position). A last page (next_cursor null) with through_position under
+        head_position is the end of what it holds now, not of the log: a sync resumes
+        after through_position (not after its last line: its filters may have left the
+        lines up to through_position out), or waits for the rest with min_position."""
         if kind is not None and kind not in HISTORY_KINDS:
             raise InvalidQueryError(
                 f"kind must be a kind of change or item: {', '.join(sorted(HISTORY_KINDS))}",
@@ -331,7 +340,8 @@ class ViewController(Controller):
             await within_head(runtime, tenant_id, after_position, "after_position")
         await _check_item(runtime, tenant_id, item_id, tenant_lines=True)
         await caught_up(runtime, tenant_id, min_position, "history")
-        lines = await read.history(
+        through, head = await standing(runtime.pool, tenant_id, "history")  # (before the
+        lines = await read.history(  # lines: every line through it is in them)
             runtime.pool, tenant_id, item_id=item_id, actor=actor, kind=kind,
             since=first, until=after, before_position=before, after_position=beyond,
             oldest_first=after_position is not None, limit=limit + 1,
@@ -344,7 +354,11 @@ class ViewController(Controller):
         units = units_of(await read.item_names(runtime.pool, tenant_id)) if language == "it" else {}
         named = in_language(lines, names, language, units)
         page = _page(named, limit, FORWARD if after_position is not None else None)
-        return Response(page, headers={"Content-Language": language, "Vary": "Accept-Language"})
+        said = HistoryPage(
+            items=page.items, next_cursor=page.next_cursor, through_position=through,
+            head_position=head,
+        )  # fmt: skip
+        return Response(said, headers={"Content-Language": language, "Vary": "Accept-Language"})
 
     @get("/audit", guards=[requires_read_audit], summary="Audit trail")
     async def audit(

@@ -5,11 +5,44 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
+import msgspec
+
+from projections.history import HistoryLine
 from projections.progress_tree import CycleNode, ObjectiveNode, ProgressTree
 from services.api.schemas.common import Out, Page
 from tenants.models import ApiKey, Membership, Tenant
+
+
+class HistoryPage(Out):
+    """A page of the history; pass ``next_cursor`` as ``cursor`` for the next (null: the
+    end of what the history holds now). The history is a read model: it may stand behind
+    the log (``through_position`` under ``head_position``), and the lines of the events
+    past it come later. A sync that reads forward resumes with ``after_position`` set to
+    ``through_position`` of its last page (or to the position it asked after, if larger),
+    never to its last line's alone, and has every line once; to wait for the rest, give
+    ``min_position`` = ``head_position`` (503 if the history does not get there within
+    OKR_READ_WAIT_SECONDS)."""
+
+    items: list[HistoryLine]
+    next_cursor: str | None
+    through_position: Annotated[
+        int,
+        msgspec.Meta(
+            description="The log position the history holds every line through, whatever"
+            " the filters: the lines of events up to it are in this walk's pages (read"
+            " forward: this one and those before it), those past it not yet, or not all."
+        ),
+    ]
+    head_position: Annotated[
+        int,
+        msgspec.Meta(
+            description="The log's head when this page was read: over through_position, the"
+            " history is behind by the difference, and a later read has their lines."
+        ),
+    ]
 
 
 class CycleSummary(Out):

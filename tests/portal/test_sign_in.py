@@ -14,7 +14,7 @@ from tenants.password_links import make_password_link
 from tenants.principal import Principal
 from tenants.roles import Role
 from tenants.users import create_user, disable_user
-from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
+from tests.portal.conftest import ARTIFACTS, Opener, PortalServer, csrf, shot, sign_in
 
 
 async def test_signing_in_leads_back_and_signing_out_ends_the_session(
@@ -57,7 +57,9 @@ async def test_an_invited_person_chooses_a_password_with_their_link(
     open_page: Opener, portal: PortalServer
 ) -> None:
     """The link opens a page to type a password twice; a mismatch or a short one says so
-    beside its field; then they are in their company, signed in. The link works once."""
+    beside its field; then they are in their company, signed in. The link works once. Its
+    token leaves the URL at once (the page is /welcome: no Referer, history entry, link of
+    the page or server log holds it)."""
     pool = portal.system.pool
     user = await create_user(pool, f"nuova-{uuid.uuid4().hex[:6]}@esempio.example", "Nuova")
     await add_membership(pool, d.TENANT_ID, user.id, Role.CLIENT_VIEWER)
@@ -67,6 +69,8 @@ async def test_an_invited_person_chooses_a_password_with_their_link(
 
     await page.goto(f"/welcome?token={link.token}")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Scegli la tua password")
+    await expect(page).to_have_url(re.compile(r"/welcome$"))
+    assert link.token not in await page.content()
     await expect(page.locator(".lead")).to_contain_text(user.email)  # which account it is
     await page.get_by_label("Password (almeno 12 caratteri)").fill("corta")
     await page.get_by_label("Ripeti la password").fill("corte")
@@ -75,7 +79,7 @@ async def test_an_invited_person_chooses_a_password_with_their_link(
         "Scegli una password da 12 a 1024 caratteri."
     )
     await expect(page.locator("#again-error")).to_have_text("Le due password non coincidono.")
-    await expect(page).to_have_url(re.compile(r"/welcome\?token=okrpw_"))  # the link stays
+    await expect(page).to_have_url(re.compile(r"/welcome$"))  # the link's token kept, unseen
     await page.get_by_label("Password (almeno 12 caratteri)").fill("una frase abbastanza lunga")
     await page.get_by_label("Ripeti la password").fill("una frase abbastanza lunga!")
     await page.get_by_role("button", name="Salva ed entra").click()
@@ -115,6 +119,8 @@ async def test_an_invited_person_chooses_a_password_with_their_link(
     async with httpx.AsyncClient(base_url=portal.base_url, cookies=copy) as browserless:
         old = await browserless.get("/")
     assert old.headers["location"] == "/sign-in"  # her copy of the cookie signs nobody in
+    logged = (ARTIFACTS / "server.log").read_text()
+    assert link.token not in logged and second.token not in logged
     for person in (user, other):
         try:
             await remove_membership(pool, d.TENANT_ID, person.id)

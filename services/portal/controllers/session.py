@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
@@ -90,6 +91,18 @@ async def signed_in_anew(
 
 NO_STORE = {"Cache-Control": "no-store"}
 """A page that holds a password link: no cache keeps it."""
+LINK_COOKIE = "okr_password_link"
+"""The token of the password link opened in this browser, sent to /welcome alone."""
+LINK_HOURS = 24
+"""How long a link opened stays in its cookie (the link itself may work longer: opened
+again, it is taken again)."""
+
+
+def _link_cookie(portal: PortalDep, token: str) -> Cookie:
+    """The cookie that keeps a password link's token for its page (empty: forget it)."""
+    return portal.pages.cookie(
+        LINK_COOKIE, token, max_age=LINK_HOURS * 3600 if token else 0, path="/welcome"
+    )
 
 
 class SessionController(Controller):
@@ -157,11 +170,22 @@ class SessionController(Controller):
     ) -> Response[Any]:
         """Where an invited person chooses their password, with the link made for them, and
         sees the email they will sign in with. A link that no longer works says so at once;
-        opened again by whoever used it (signed in), it leads home."""
+        opened again by whoever used it (signed in), it leads home. The link's token is
+        taken out of the URL at once: kept in a cookie of this page alone (LINK_COOKIE), the
+        browser is sent to /welcome, so no later URL, Referer, history entry or log of a
+        request after the first holds it."""
+        if token:
+            return Redirect(
+                path="/welcome",
+                status_code=303,
+                headers={**NO_STORE, "Referrer-Policy": "no-referrer"},
+                cookies=[_link_cookie(portal, token)],
+            )
+        token = request.cookies.get(LINK_COOKIE, "")
         email = await link_email(portal.system.pool, token)
         if email is None and viewer_or_none is not None:
             return Redirect(path="/", status_code=303)
-        return self._welcome(request, portal, locale, token, email, {}, viewer_or_none)
+        return self._welcome(request, portal, locale, email, {}, viewer_or_none)
 
     @post("/welcome", name="portal:welcome-submit", opt={BROWSER_TOKEN: True})
     async def welcome(
@@ -175,7 +199,8 @@ class SessionController(Controller):
         """Set the password (typed twice) and sign in: home, like a sign-in, where a notice
         says it was saved (a session of someone else's in this browser ends, on the server
         too)."""
-        token, password = form.get("token", ""), form.get("password", "")
+        token = form.get("token") or request.cookies.get(LINK_COOKIE, "")
+        password = form.get("password", "")
         errors: dict[str, str] = {}
         if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
             errors["password"] = locale.t("welcome.weak", min=MIN_PASSWORD, max=MAX_PASSWORD)
@@ -190,16 +215,17 @@ class SessionController(Controller):
                 pass  # the page says the link no longer works
             else:
                 epoch = await session_epoch(portal.system.pool, user_id)
-                return await signed_in_anew(request, portal, user_id, epoch, "/", "password_saved")
+                done = await signed_in_anew(request, portal, user_id, epoch, "/", "password_saved")
+                done.cookies.append(_link_cookie(portal, ""))  # spent: forgotten
+                return done
         email = await link_email(portal.system.pool, token)
-        return self._welcome(request, portal, locale, token, email, errors, viewer_or_none, 422)
+        return self._welcome(request, portal, locale, email, errors, viewer_or_none, 422)
 
     @staticmethod
     def _welcome(
         request: Request[Any, Any, Any],
         portal: PortalDep,
         locale: LocaleDep,
-        token: str,
         email: str | None,
         errors: dict[str, str],
         viewer: Principal | None,
@@ -208,7 +234,7 @@ class SessionController(Controller):
         """The page of a link: its form, or (no email: the link no longer works) a 404; a
         person signed in here is told whose account the link is for."""
         return portal.pages.render(
-            request, "welcome.html", locale=locale, token=token, email=email, errors=errors,
+            request, "welcome.html", locale=locale, email=email, errors=errors,
             viewer=viewer, status=status if email is not None else 404, headers=NO_STORE,
         )  # fmt: skip
 

@@ -1260,6 +1260,13 @@ _PLANNING: M = {
     "people.key_name": {"it": "Nome della chiave", "en": "Key name"},
     "people.key_used": {"it": "Ultimo uso", "en": "Last used"},
     "people.never_used": {"it": "mai", "en": "never"},
+    "people.key_by": {"it": "Creata da", "en": "Made by"},
+    "people.key_by_nobody": {"it": "un account cancellato", "en": "an erased account"},
+    "people.key_by_gone": {
+        "it": "non gestisce più le chiavi dell'azienda e ne ha visto il segreto:"
+        " revocala e creane un'altra",
+        "en": "no longer manages the company's keys and saw its secret: revoke it and make another",
+    },
     "people.no_keys": {"it": "Nessuna chiave.", "en": "No keys."},
     "people.revoke": {"it": "Revoca", "en": "Revoke"},
     "people.revoke_confirm": {"it": "Revoca «{name}»", "en": "Revoke “{name}”"},

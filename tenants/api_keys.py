@@ -1,5 +1,11 @@
 """Tenant-scoped API keys for integrations that push KR/KPI values.
 
+A key is the tenant's, not its maker's: it keeps working when the person who made it
+leaves the tenant, loses the role that manages keys, or has their account disabled or
+erased (an integration does not stop with an admin's departure). They saw its secret once,
+so every listing says who made it and whether they still manage the tenant's keys
+(ApiKey.creator_active): whoever does revokes it and makes another.
+
 A key reads ``okr_<prefix>_<secret>``: the prefix (12 hex characters, public) finds the row,
 the secret (256 random bits) proves possession. The database keeps sha256 of the whole key,
 never the key. sha256 and not argon2: a slow hash protects guessable secrets such as
@@ -34,6 +40,19 @@ _INSERT = (
     "INSERT INTO api_keys (tenant_id, id, name, prefix, secret_hash, role, created_by)"
     f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_COLUMNS}"
 )
+_LISTED = (
+    "SELECT k.tenant_id, k.id, k.name, k.prefix, k.role, k.created_by, k.created_at,"
+    " k.revoked_at, k.last_used_at, u.display_name AS created_by_name,"
+    " coalesce(u.disabled_at IS NULL AND (u.is_platform_admin"
+    " OR EXISTS (SELECT FROM memberships m WHERE m.tenant_id = k.tenant_id"
+    " AND m.user_id = k.created_by AND m.role = 'client_admin')"
+    " OR EXISTS (SELECT FROM consultancy_members c JOIN tenants t"
+    " ON t.consultancy_id = c.consultancy_id WHERE t.id = k.tenant_id"
+    " AND c.user_id = k.created_by AND c.role = 'consultancy_admin')), false) AS creator_active"
+    " FROM api_keys k LEFT JOIN users u ON u.id = k.created_by"
+)
+"""A key as listed: with its maker's name, and whether they still manage the tenant's keys
+(ApiKey.creator_active)."""
 _TOUCH = (
     "UPDATE api_keys SET last_used_at = now() WHERE tenant_id = $1 AND id = $2"
     " AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')"
@@ -60,6 +79,9 @@ async def create_api_key(
                 _INSERT, tenant_id, key_id or uuid4(), clean_name, prefix, _digest(plaintext),
                 clean_role.value, created_by,
             )  # fmt: skip
+            row = await conn.fetchrow(
+                f"{_LISTED} WHERE k.tenant_id = $1 AND k.id = $2", tenant_id, row["id"]
+            )
     except asyncpg.ForeignKeyViolationError as e:
         if e.constraint_name == "api_keys_created_by_fkey":
             raise UnknownUserError(f"no user {created_by}", field="created_by") from None
@@ -71,10 +93,10 @@ async def list_api_keys(
     pool: asyncpg.Pool, tenant_id: UUID, *, include_revoked: bool = False
 ) -> list[ApiKey]:
     """The tenant's keys, newest first, without secrets."""
-    where = "tenant_id = $1" + ("" if include_revoked else " AND revoked_at IS NULL")
+    where = "k.tenant_id = $1" + ("" if include_revoked else " AND k.revoked_at IS NULL")
     async with tenant_transaction(pool, [tenant_id]) as conn:
         rows = await conn.fetch(
-            f"SELECT {_COLUMNS} FROM api_keys WHERE {where} ORDER BY created_at DESC, id", tenant_id
+            f"{_LISTED} WHERE {where} ORDER BY k.created_at DESC, k.id", tenant_id
         )
     return [from_row(ApiKey, r) for r in rows]
 
@@ -94,12 +116,15 @@ async def locked_api_key(conn: asyncpg.Connection, tenant_id: UUID, key_id: UUID
 async def revoke_api_key(on: Conn, tenant_id: UUID, key_id: UUID) -> ApiKey:
     """The key stops authenticating at once (revoking twice keeps the first time)."""
     async with in_tenant(on, [tenant_id]) as conn:
-        row = await conn.fetchrow(
+        revoked = await conn.execute(
             "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())"
-            f" WHERE tenant_id = $1 AND id = $2 RETURNING {_COLUMNS}",
+            " WHERE tenant_id = $1 AND id = $2",
             tenant_id, key_id,
         )  # fmt: skip
-    if row is None:
+        row = await conn.fetchrow(
+            f"{_LISTED} WHERE k.tenant_id = $1 AND k.id = $2", tenant_id, key_id
+        )
+    if revoked == "UPDATE 0" or row is None:
         raise UnknownApiKeyError(f"no API key {key_id}", field="key_id")
     return from_row(ApiKey, row)
 

@@ -135,6 +135,13 @@ class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    created_by_name: str | None = None
+    """The name of the person who made it (None: none recorded, or their account erased)."""
+    creator_active: bool = True
+    """Whether the person who made it still manages this tenant's API keys (its client
+    admin, an admin of its consultancy, a platform admin, with an enabled account). A key
+    is the tenant's and keeps working when they leave; false says that someone who no
+    longer has that right saw its secret: revoke it and make another."""
 
 
 class CreatedApiKey(msgspec.Struct, frozen=True, kw_only=True):

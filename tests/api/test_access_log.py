@@ -425,6 +425,48 @@ async def test_every_change_of_a_tenant_s_access_or_settings_may_say_why(
     assert f"Ivo removed by {ADMIN} (role client member); reason: 'audit of Q1'" in said
 
 
+async def test_a_key_outlives_its_maker_s_right_and_says_so_until_revoked(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A key is the company's: it keeps working when the client admin who made it is made
+    a member, or removed (an integration does not stop with their departure). But they saw
+    its secret, so the keys' list says who made it and that they no longer manage the
+    company's keys (creator_active false), where the other admins revoke it; revoked, it
+    is refused at once."""
+    tenant = await a_new_tenant(client, world)
+    admin = world.a.auth("consultancy_admin")
+    users, keys = f"/api/v1/tenants/{tenant}/users", f"/api/v1/tenants/{tenant}/api-keys"
+    ivo = {"email": an_email("ivo"), "display_name": "Ivo", "role": "client_admin"}
+    ivo_id = (await client.post(users, headers=admin, json=ivo)).json()["user_id"]
+    made = await client.post(
+        keys, headers=bearer(issue_access_token(world.tokens, UUID(ivo_id))), json={"name": "ERP"}
+    )
+    assert made.status_code == 201, made.text
+    assert (made.json()["key"]["created_by_name"], made.json()["key"]["creator_active"]) == (
+        "Ivo", True
+    )  # fmt: skip
+    erp, key_id = bearer(made.json()["plaintext"]), made.json()["key"]["id"]
+    crm = await client.post(keys, headers=admin, json={"name": "CRM"})
+    assert crm.status_code == 201, crm.text
+
+    async def listed() -> dict[str, tuple[str | None, bool]]:
+        items = (await client.get(keys, headers=admin)).json()["items"]
+        return {k["name"]: (k["created_by_name"], k["creator_active"]) for k in items}
+
+    assert await listed() == {"ERP": ("Ivo", True), "CRM": (ADMIN, True)}
+    await client.patch(f"{users}/{ivo_id}", headers=admin, json={"role": "client_member"})
+    assert await listed() == {"ERP": ("Ivo", False), "CRM": (ADMIN, True)}
+    assert (await client.get(f"/api/v1/tenants/{tenant}/cycles", headers=erp)).status_code == 200
+    await client.delete(f"{users}/{ivo_id}", headers=admin)
+    assert await listed() == {"ERP": ("Ivo", False), "CRM": (ADMIN, True)}
+    assert (await client.get(f"/api/v1/tenants/{tenant}/cycles", headers=erp)).status_code == 200
+
+    revoked = await client.delete(f"{keys}/{key_id}", headers=admin)
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["creator_active"] is False
+    assert (await client.get(f"/api/v1/tenants/{tenant}/cycles", headers=erp)).status_code == 401
+
+
 async def test_the_reason_of_a_change_of_access_is_for_the_trail_s_readers(
     client: httpx.AsyncClient, world: World, system: System
 ) -> None:

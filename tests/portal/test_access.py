@@ -132,9 +132,9 @@ async def test_an_api_key_s_cells_say_their_column_on_a_phone(
     await form.get_by_role("button").click()
     row = page.locator("table.keys tbody tr", has_text="Gestionale")
     said = await row.locator("td").evaluate_all(
-        "cells => cells.slice(0, 2).map(c => getComputedStyle(c, '::before').content)"
+        "cells => cells.slice(0, 3).map(c => getComputedStyle(c, '::before').content)"
     )
-    assert said == ['"Ruolo: "', '"Ultimo uso: "']
+    assert said == ['"Ruolo: "', '"Creata da: "', '"Ultimo uso: "']
 
 
 async def test_a_consultant_s_clients_say_their_column_on_a_phone(

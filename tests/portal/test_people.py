@@ -10,7 +10,8 @@ from uuid import UUID
 from playwright.async_api import expect
 
 from services.read import audit_entries
-from tenants.memberships import list_members
+from tenants.api_keys import create_api_key
+from tenants.memberships import list_members, remove_membership
 from tenants.users import find_user_by_email
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import Client, a_colleague, a_company_of_its_own, projected
@@ -501,3 +502,34 @@ async def test_a_person_just_invited_may_own_at_once(
     await page.goto(f"/t/{client.id}")
     owners = page.locator(".plan-kpi select[name=owner] option")
     await expect(owners.filter(has_text="Nora Neri")).to_have_count(1)
+
+
+async def test_a_key_whose_maker_left_says_so_until_revoked(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A key is the company's: it keeps working when the admin who made it is removed, but
+    the keys' table says who made each, and of one whose maker no longer manages the
+    company's keys (they saw its secret) that it should be revoked and made again; revoked,
+    it says so no more."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    gone = await a_colleague(portal.system, client, "Marta Blu", "client_admin")
+    pool = portal.system.pool
+    await create_api_key(pool, client.id, "Gestionale", created_by=gone.id)
+    await create_api_key(pool, client.id, "CRM", created_by=admin.id)
+    await remove_membership(pool, client.id, gone.id)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    theirs = page.locator("table.keys tr").filter(has_text="Gestionale")
+    await expect(theirs.locator(".key-maker")).to_have_text(
+        "Marta Blu (non gestisce più le chiavi dell'azienda e ne ha visto il segreto:"
+        " revocala e creane un'altra)"
+    )
+    ours = page.locator("table.keys tr").filter(has_text="CRM")
+    await expect(ours.locator(".key-maker")).to_have_text(admin.name)
+    await shot(page, "people-key-maker-gone")
+    await theirs.locator(".key-revoke summary").click()
+    await theirs.get_by_role("button", name="Revoca «Gestionale»").click()
+    await expect(page.locator(".people-done")).to_have_text("Chiave revocata.")
+    revoked = page.locator("table.keys tr.revoked")
+    await expect(revoked.locator(".key-maker")).to_have_text("Marta Blu")

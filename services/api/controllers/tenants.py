@@ -235,6 +235,9 @@ class ApiKeyController(Controller):
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> Page[ApiKey]:
+        """The tenant's keys, never their secrets. A key is the tenant's and keeps working
+        when the person who made it leaves or loses the right to manage keys; then its
+        `creator_active` is false (they saw its secret): revoke it and make another."""
         found = await api_keys.list_api_keys(
             runtime.pool, tenant_id, include_revoked=include_revoked
         )

@@ -156,3 +156,21 @@ async def until_a_backend_waits_for_a_lock(
         raise AssertionError("nothing waited for a lock")
     finally:
         await conn.close()
+
+
+async def until_done_or_waiting_for_a_lock(system: System, running: asyncio.Future[Any]) -> None:
+    """Return once `running` has ended, or a session of the system's database waits for a
+    lock (what runs waits for another's transaction): one step of an interleaving let go
+    as far as it goes; AssertionError after 30 s."""
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        for _ in range(3000):
+            if running.done() or await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ):
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("neither done nor waiting for a lock")
+    finally:
+        await conn.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -137,10 +137,15 @@ class Commands:
         return await self.load(ctx, cycle_id, Cycle, UnknownCycleError, "cycle_id")
 
     async def save(
-        self, ctx: Context, *aggregates: Aggregate, conn: asyncpg.Connection | None = None
+        self,
+        ctx: Context,
+        *aggregates: Aggregate,
+        conn: asyncpg.Connection | None = None,
+        unchanged: Mapping[UUID, int] | None = None,
     ) -> list[int]:
         """Append the command's events: one transaction, one round trip (on `conn`: in the
-        transaction it is in, see Repository.save)."""
+        transaction it is in, see Repository.save; `unchanged`: items read, not written, at
+        the versions what it writes rests on, else ConcurrencyError, see Repository.save)."""
         return await self.repository.save(
             ctx.tenant_id,
             *aggregates,
@@ -149,6 +154,7 @@ class Commands:
             grants=ctx.grants,
             imported_at=ctx.imported_at,
             conn=conn,
+            unchanged=unchanged,
         )
 
     async def save_new(self, ctx: Context, made: Aggregate, *changed: Aggregate) -> list[int]:

@@ -211,14 +211,15 @@ class KpiCommands(Commands):
                 measurement_id=measurement_id, latest_on=today,
             )  # fmt: skip
             fed = []
-            for kr, cycle in await self._feedable(ctx, kpi, day):
+            retired: dict[UUID, int] = {}  # objectives read archived (see _live)
+            for kr, cycle in await self._feedable(ctx, kpi, day, retired):
                 kr.record_check_in(
                     cycle=cycle, value=value, on=day,
                     author=ctx.actor, note=note, source="kpi",
                     check_in_id=fed_check_in_id(measurement_id, kr.id),
                 )  # fmt: skip
                 fed.append(kr)
-            positions = await self.save(ctx, kpi, *fed)
+            positions = await self.save(ctx, kpi, *fed, unchanged=retired)
             extra = {"measurement_id": measurement_id, "fed_key_results": [k.id for k in fed]}
             return Written(kpi.id, kpi.version, positions, extra)
 
@@ -252,7 +253,8 @@ class KpiCommands(Commands):
             now = kpi.measurements[measurement_id]
             noted = None if note is None else now.note  # a note restated: theirs too
             fed = []
-            for kr in await self._fed(ctx, kpi):
+            retired: dict[UUID, int] = {}  # objectives read archived (see _live)
+            for kr in await self._fed(ctx, kpi, retired):
                 check_in_id = fed_check_in_id(measurement_id, kr.id)
                 fed_in = kr.check_ins.get(check_in_id)
                 if fed_in is not None and (  # (not corrected to it by hand)
@@ -263,7 +265,7 @@ class KpiCommands(Commands):
                         author=ctx.actor,
                     )  # fmt: skip
                     fed.append(kr)
-            positions = await self.save(ctx, kpi, *fed)
+            positions = await self.save(ctx, kpi, *fed, unchanged=retired)
             return Written(kpi.id, kpi.version, positions, {"fed_key_results": [k.id for k in fed]})
 
         return await self.retrying(attempt)
@@ -278,7 +280,9 @@ class KpiCommands(Commands):
         ]
         return [kr.id for kr in await self._live(ctx, krs)]
 
-    async def _linked(self, ctx: Context, kpi: KPI) -> list[KeyResult]:
+    async def _linked(
+        self, ctx: Context, kpi: KPI, retired: dict[UUID, int] | None = None
+    ) -> list[KeyResult]:
         """The key results the KPI feeds: linked, not archived, and taking its values (a
         link made before that rule, to another unit or a milestone, feeds nothing: it fed
         a wrong unit's value, or failed every measurement of the KPI)."""
@@ -288,13 +292,19 @@ class KpiCommands(Commands):
         ]
         return [
             kr
-            for kr in await self._live(ctx, krs)
+            for kr in await self._live(ctx, krs, retired)
             if kr.kpi_id == kpi.id and takes_values_of(kr.kind, kr.unit, kpi)
         ]
 
-    async def _live(self, ctx: Context, krs: list[KeyResult]) -> list[KeyResult]:
+    async def _live(
+        self, ctx: Context, krs: list[KeyResult], retired: dict[UUID, int] | None = None
+    ) -> list[KeyResult]:
         """Those neither archived nor of an archived objective (retired with it): their
-        objectives read in one round trip, not one each."""
+        objectives read in one round trip, not one each. `retired` takes the version of
+        each objective read archived: a KPI's command feeds its key results nothing, as
+        the objective's restore, if it reads the KPI before the command's append, does
+        not give it back; so the command saves them `unchanged` (a restore meanwhile: it
+        runs again, and feeds them)."""
         kept = [kr for kr in krs if not kr.is_archived]
         if not kept:
             return []
@@ -305,10 +315,14 @@ class KpiCommands(Commands):
             )
         except AggregateNotFoundError:  # refused as objective_of refuses it
             objectives = [await self.objective_of(ctx, kr) for kr in kept]
-        retired = {o.id for o in objectives if o.is_archived}
-        return [kr for kr in kept if kr.objective_id not in retired]
+        archived = {o.id: o.version for o in objectives if o.is_archived}
+        if retired is not None:
+            retired.update(archived)
+        return [kr for kr in kept if kr.objective_id not in archived]
 
-    async def _fed(self, ctx: Context, kpi: KPI) -> list[KeyResult]:
+    async def _fed(
+        self, ctx: Context, kpi: KPI, retired: dict[UUID, int] | None = None
+    ) -> list[KeyResult]:
         """The key results the KPI may have fed: linked now or once (a key result unlinked
         keeps the check-ins the KPI fed it, and a correction of the measurement behind one
         corrects it: it stayed at the wrong value, said nowhere), but archived ones and
@@ -321,12 +335,15 @@ class KpiCommands(Commands):
             await self.repository.get(ctx.tenant_id, kr_id, grants=ctx.grants, kind=KeyResult)
             for kr_id in ids
         ]
-        return [kr for kr in await self._live(ctx, krs) if kr.kind is not KRKind.MILESTONE]
+        live = await self._live(ctx, krs, retired)
+        return [kr for kr in live if kr.kind is not KRKind.MILESTONE]
 
-    async def _feedable(self, ctx: Context, kpi: KPI, on: date) -> list[tuple[KeyResult, Cycle]]:
+    async def _feedable(
+        self, ctx: Context, kpi: KPI, on: date, retired: dict[UUID, int] | None = None
+    ) -> list[tuple[KeyResult, Cycle]]:
         """Linked key results whose cycle is open and covers the business date `on`."""
         feedable = []
-        for kr in await self._linked(ctx, kpi):
+        for kr in await self._linked(ctx, kpi, retired):
             cycle = await self.cycle(ctx, kr.cycle_id)
             if not cycle.is_closed and cycle.starts_on <= on <= cycle.ends_on:
                 feedable.append((kr, cycle))

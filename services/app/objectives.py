@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
+import asyncpg
+
 from domain import values
 from domain.cycle import Cycle
 from domain.errors import UnknownObjectiveError
@@ -13,6 +15,9 @@ from domain.kpi import KPI
 from domain.objective import Objective
 from services.app.base import Commands, Context, Written
 from services.app.kpis import feed_missed
+from services.db import admit_sql
+from services.store.event_store import lock_head_on
+from services.store.repository import transaction
 
 
 class ObjectiveCommands(Commands):
@@ -121,36 +126,62 @@ class ObjectiveCommands(Commands):
             parent_id = objective.parent_id
             parent = None if parent_id is None else await self._parent(ctx, parent_id)
             objective.restore(reason=reason, cycle=cycle, parent=parent, author=ctx.actor)
-            fed = await self._fed_again(ctx, objective, cycle)
-            return Written(objective.id, objective.version, await self.save(ctx, objective, *fed))
+            archives = await self.repository.positioned_events_of(
+                ctx.tenant_id, objective.id, [Objective.Archived], grants=ctx.grants
+            )
+            kept = await self._kept(ctx, objective)
+            pool, admit = self.repository.store.pool, admit_sql([ctx.tenant_id])
+            async with transaction(pool, admit) as conn:  # (its loads done: see Joined)
+                fed = await self._fed_again(ctx, conn, kept, archives[-1][0], cycle)
+                positions = await self.save(ctx, objective, *fed, conn=conn)
+            self.repository.appended(ctx.tenant_id, positions[-1])
+            return Written(objective.id, objective.version, positions)
 
         return await self.retrying(attempt)
 
-    async def _fed_again(self, ctx: Context, objective: Objective, cycle: Cycle) -> list[KeyResult]:
-        """The objective's key results (not archived) as they would stand had it never been
-        archived: what the KPIs that fed them measured and corrected since its archive
-        (feed_missed: each measurement once, each correction of a value it fed), those
-        it feeds fed, those it fed once corrected. Read from the log: a restore is rare."""
-        archives = await self.repository.positioned_events_of(
-            ctx.tenant_id, objective.id, [Objective.Archived], grants=ctx.grants
-        )
-        after = archives[-1][0]
+    async def _kept(self, ctx: Context, objective: Objective) -> list[tuple[KeyResult, list[UUID]]]:
+        """The objective's key results not archived on their own, each with the KPIs it was
+        ever linked to (_kpis_of). Read from the log: a restore is rare."""
         stream_ids = await self.repository.store.stream_ids(
             ctx.tenant_id, [KeyResult.Created.TOPIC], grants=ctx.grants
         )
-        fed = []
+        kept = []
         for stream_id in stream_ids:
             kr = await self.repository.get(ctx.tenant_id, stream_id, grants=ctx.grants)
             if not isinstance(kr, KeyResult) or kr.objective_id != objective.id:
                 continue
-            if kr.is_archived:
-                continue
+            if not kr.is_archived:
+                kept.append((kr, await self._kpis_of(ctx, kr)))
+        return kept
+
+    async def _fed_again(
+        self,
+        ctx: Context,
+        conn: asyncpg.Connection,
+        kept: list[tuple[KeyResult, list[UUID]]],
+        after: int,
+        cycle: Cycle,
+    ) -> list[KeyResult]:
+        """The `kept` key results as they would stand had their objective never been
+        archived (at log position `after`): what the KPIs that fed them measured and
+        corrected since (feed_missed: each measurement once, each correction of a value it
+        fed), those it feeds fed, those it fed once corrected; those changed. The KPIs are
+        read in the restore's transaction `conn`, under the tenant's head lock, so that no
+        measurement or correction is appended between this read and the restore: one that
+        read the objective archived fed its key results nothing, and was given back by
+        neither. (One that read it so and is appended after the restore runs again: see
+        KpiCommands._live.)"""
+        await lock_head_on(conn, ctx.tenant_id)
+        fed = []
+        for kr, kpi_ids in kept:
             version = kr.version
-            for kpi_id in await self._kpis_of(ctx, kr):
-                kpi = await self.repository.get(ctx.tenant_id, kpi_id, grants=ctx.grants, kind=KPI)
+            for kpi_id in kpi_ids:
+                kpi = await self.repository.get(
+                    ctx.tenant_id, kpi_id, grants=ctx.grants, kind=KPI, conn=conn
+                )
                 events = await self.repository.positioned_events_of(
                     ctx.tenant_id, kpi.id, [KPI.Measured, KPI.MeasurementCorrected],
-                    grants=ctx.grants,
+                    grants=ctx.grants, conn=conn,
                 )  # fmt: skip
                 feeds = kr.kpi_id == kpi.id and kr.id in kpi.linked_key_results
                 feeds = feeds and takes_values_of(kr.kind, kr.unit, kpi)  # (retired too)

@@ -78,6 +78,10 @@ _LOCK_HEAD = (
     " (SELECT FROM tenant_heads WHERE tenant_id = $1) ON CONFLICT DO NOTHING)"
     " SELECT position FROM tenant_heads WHERE tenant_id = $1 FOR UPDATE"
 )
+_VERSIONS = (
+    "SELECT stream_id, max(version) FROM events WHERE tenant_id = $1"
+    " AND stream_id = ANY($2::uuid[]) GROUP BY stream_id"
+)
 _position = attrgetter("position")
 MAX_POSITION = 2**63 - 1
 """Past every position: reads with no upper bound."""
@@ -181,6 +185,25 @@ async def lock_head_on(conn: asyncpg.Connection, tenant_id: UUID) -> None:
         await conn.fetchval(_LOCK_HEAD, tenant_id)
 
 
+async def check_unchanged_on(
+    conn: asyncpg.Connection, tenant_id: UUID, versions: Mapping[UUID, int]
+) -> None:
+    """Refuse, as ConcurrencyError (reload and try again), an append of the caller's
+    transaction made on what it read of streams it does not write, if one of them is no
+    longer at the version it read (`versions`): checked under the head lock
+    (lock_head_on), so that nothing is appended to them between the check and its own
+    append, which it makes next in the same transaction. A KPI's measurement that fed
+    nothing to the key results of an objective it read archived is so never appended
+    after that objective's restore (which did not give it back): it runs again, and
+    feeds them."""
+    await lock_head_on(conn, tenant_id)
+    rows = await conn.fetch(_VERSIONS, tenant_id, list(versions))
+    now = {row[0]: row[1] for row in rows}
+    moved = [stream_id for stream_id, version in versions.items() if now.get(stream_id) != version]
+    if moved:
+        raise ConcurrencyError(tenant_id, moved)
+
+
 async def topic_events_on(
     conn: asyncpg.Connection,
     tenant_id: UUID,
@@ -276,10 +299,13 @@ class EventStore:
         *,
         max_position: int | None = None,
         grants: Iterable[UUID] | None = None,
+        conn: asyncpg.Connection | None = None,
     ) -> StreamRows:
-        """The stream's latest usable snapshot and the events after it, up to max_position."""
+        """The stream's latest usable snapshot and the events after it, up to max_position
+        (on `conn`: in the transaction it is in)."""
         limit = MAX_POSITION if max_position is None else max_position
-        rows = await self.pool.fetch(_LOAD, tenant_id, _grants(tenant_id, grants), stream_id, limit)
+        args = (tenant_id, _grants(tenant_id, grants), stream_id, limit)
+        rows = await (conn or self.pool).fetch(_LOAD, *args)
         return _stream_rows(stream_id, rows)
 
     async def load_streams(
@@ -366,15 +392,19 @@ class EventStore:
         stream_id: UUID,
         topics: Sequence[str],
         grants: Iterable[UUID] | None = None,
+        conn: asyncpg.Connection | None = None,
     ) -> list[tuple[int, StoredEvent]]:
         """stream_events, each with its position in the tenant's log (to order events of
-        several streams, as their log did)."""
-        async with tenant_transaction(self.pool, grants or [tenant_id]) as conn:
-            rows = await conn.fetch(
-                "SELECT position, version, topic, state FROM events WHERE tenant_id = $1"
-                " AND stream_id = $2 AND topic = ANY($3) ORDER BY version",
-                tenant_id, stream_id, list(topics),
-            )  # fmt: skip
+        several streams, as their log did); on `conn`, in the transaction it is in (it
+        admits the tenant)."""
+        if conn is None:
+            async with tenant_transaction(self.pool, grants or [tenant_id]) as own:
+                return await self.positioned_stream_events(tenant_id, stream_id, topics, conn=own)
+        rows = await conn.fetch(
+            "SELECT position, version, topic, state FROM events WHERE tenant_id = $1"
+            " AND stream_id = $2 AND topic = ANY($3) ORDER BY version",
+            tenant_id, stream_id, list(topics),
+        )  # fmt: skip
         return [
             (r["position"], StoredEvent(stream_id, r["version"], r["topic"], r["state"]))
             for r in rows

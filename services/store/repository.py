@@ -25,7 +25,14 @@ from eventsourcing.utils import Environment
 
 from services.db import CONNECTION_LOST, tenant_transaction, transaction_with
 from services.settings import Settings
-from services.store.event_store import MAX_POSITION, EventStore, StreamRows, topic_events_on
+from services.store.event_store import (
+    MAX_POSITION,
+    Appended,
+    EventStore,
+    StreamRows,
+    check_unchanged_on,
+    topic_events_on,
+)
 from services.store.transcoder import MsgspecTranscoder
 
 log = structlog.get_logger("okr.store")
@@ -261,12 +268,14 @@ class Repository:
         at_position: int | None = None,
         grants: Iterable[UUID] | None = None,
         kind: type[A] | None = None,
+        conn: asyncpg.Connection | None = None,
     ) -> Any:
-        """The aggregate as it is now, or as it stood at tenant position `at_position`."""
+        """The aggregate as it is now, or as it stood at tenant position `at_position` (on
+        `conn`: read in the transaction it is in)."""
         rows = await self.store.load_stream(
-            tenant_id, aggregate_id, max_position=at_position, grants=grants
+            tenant_id, aggregate_id, max_position=at_position, grants=grants, conn=conn
         )
-        return _fold(tenant_id, aggregate_id, rows, await self.mapper(tenant_id), kind)
+        return _fold(tenant_id, aggregate_id, rows, await self.mapper(tenant_id, conn), kind)
 
     async def get_many(
         self,
@@ -309,12 +318,16 @@ class Repository:
         kinds: Sequence[type],
         *,
         grants: Iterable[UUID] | None = None,
+        conn: asyncpg.Connection | None = None,
     ) -> list[tuple[int, Any]]:
         """Every event of these kinds the aggregate ever had, oldest first, each with its
-        position in the tenant's log (events_of, to be ordered among another's)."""
+        position in the tenant's log (events_of, to be ordered among another's; on `conn`:
+        read in the transaction it is in, which admits the tenant)."""
         topics = [getattr(kind, "TOPIC") for kind in kinds]  # noqa: B009 - their own topics
-        stored = await self.store.positioned_stream_events(tenant_id, aggregate_id, topics, grants)
-        mapper = await self.mapper(tenant_id)
+        stored = await self.store.positioned_stream_events(
+            tenant_id, aggregate_id, topics, grants, conn=conn
+        )
+        mapper = await self.mapper(tenant_id, conn)
         return [(position, mapper.to_domain_event(event)) for position, event in stored]
 
     async def events_on(
@@ -342,6 +355,7 @@ class Repository:
         grants: Iterable[UUID] | None = None,
         imported_at: datetime | None = None,
         conn: asyncpg.Connection | None = None,
+        unchanged: Mapping[UUID, int] | None = None,
     ) -> list[int]:
         """Append the pending events of these aggregates as one command; the positions written.
 
@@ -351,6 +365,9 @@ class Repository:
         recorded_at: what the aggregates say of when a value was recorded (a check-in's
         recorded_at) is then the log's, once they are loaded again. No snapshot is taken of
         them either: the aggregates in hand were stamped with the import's own clock.
+        `unchanged`: streams the command read and does not write, at the versions its
+        writes rest on; one moved on since, ConcurrencyError (check_unchanged_on: under the
+        tenant's head lock, in the append's transaction, of its own if it has none).
         """
         pending = [event for agg in aggregates for event in agg.collect_events()]
         if not pending:
@@ -360,24 +377,28 @@ class Repository:
                 object.__setattr__(event, "timestamp", imported_at)  # frozen: made, not changed
         mapper = await self.mapper(tenant_id, conn)
         stored = [mapper.to_stored_event(event) for event in pending]
+        correlation_id = correlation_id or uuid4()
+
+        async def append(on: asyncpg.Connection | None) -> Appended:
+            if unchanged:  # (on: a connection in a transaction, then)
+                await check_unchanged_on(cast(asyncpg.Connection, on), tenant_id, unchanged)
+            return await self.store.append(
+                tenant_id, stored, actor=actor, correlation_id=correlation_id, grants=grants,
+                imported_at=imported_at, conn=on,
+            )  # fmt: skip
+
         joined = JOINED.get() if conn is None else None
         if joined is not None:
             async with joined.savepoint() as on:  # a refused append leaves the rest be
-                appended = await self.store.append(
-                    tenant_id, stored, actor=actor, grants=grants, imported_at=imported_at,
-                    correlation_id=correlation_id or uuid4(), conn=on,
-                )  # fmt: skip
+                appended = await append(on)
             joined.heads[tenant_id] = appended.last_position
             return appended.positions
-        appended = await self.store.append(
-            tenant_id,
-            stored,
-            actor=actor,
-            correlation_id=correlation_id or uuid4(),
-            grants=grants,
-            imported_at=imported_at,
-            conn=conn,
-        )
+        if conn is None and unchanged:  # the check and the append in one transaction
+            async with tenant_transaction(self.store.pool, [tenant_id]) as own:
+                appended = await append(own)
+            self.store.appended(tenant_id, appended.last_position)
+        else:
+            appended = await append(conn)
         if conn is None and imported_at is None:
             try:
                 await self._snapshot_if_due(tenant_id, aggregates, pending, appended.last_position)

@@ -7,12 +7,16 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
+from domain.kpi import KPI
+from domain.objective import Objective
 from services.bootstrap import System
 from services.projector import rebuild
 from services.projector.registry import PROJECTIONS
 from services.settings import Settings
 from tests.api.builders import SharedIds, Side, a_side, token_settings
+from tests.conftest import until_done_or_waiting_for_a_lock
 
 
 async def _post(client: httpx.AsyncClient, side: Side, path: str, body: Any) -> httpx.Response:
@@ -288,3 +292,63 @@ async def test_of_two_restores_at_once_one_restores_and_the_other_is_told_why_no
         ("objective_id", "not_archived")
     ]
     assert await system.store.head(side.tenant.id) == head + 1
+
+
+@pytest.mark.parametrize("first", ["measurement", "restore"])
+async def test_a_keyed_measurement_sent_as_its_objective_is_restored_reaches_its_key_result(
+    client: httpx.AsyncClient,
+    system: System,
+    api_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    first: str,
+) -> None:
+    """An API key syncing a KPI's measurements while someone restores the objective its
+    key result measures, each request keyed (its transaction committed with its answer):
+    the measurement read the objective archived and fed the key result nothing, the
+    restore read the KPI's measurements before that one was written, so the key result
+    never had it. Now it has it, whichever of the two writes first."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, f"secret-race-{first}", "21")
+    goal, kr, kpi = str(ids.objective_id), str(ids.key_result_id), str(ids.kpi_id)
+    done = await _post(client, side, f"kpis/{kpi}/key-results", {"key_result_id": kr})
+    assert done.status_code in (200, 201), done.text
+    done = await _post(client, side, f"objectives/{goal}/archive", {"reason": "in pausa"})
+    assert done.status_code == 200, done.text
+    holds = {kind: (asyncio.Event(), asyncio.Event()) for kind in ("measurement", "restore")}
+    save = system.repository.save
+
+    async def held_save(tenant_id: Any, *aggregates: Any, **kwargs: Any) -> list[int]:
+        """Each command's first save held: it has read all it decides on."""
+        kinds = [k for k, t in (("measurement", KPI), ("restore", Objective))
+                 if any(isinstance(a, t) for a in aggregates)]  # fmt: skip
+        if tenant_id == side.tenant.id and kinds and not holds[kinds[0]][0].is_set():
+            reached, go = holds[kinds[0]]
+            reached.set()
+            await go.wait()
+        return await save(tenant_id, *aggregates, **kwargs)
+
+    monkeypatch.setattr(system.repository, "save", held_save)
+    keyed = side.auth("client_admin")
+    base = f"/api/v1/tenants/{side.tenant.id}"
+    sent = {
+        "measurement": asyncio.create_task(client.post(
+            f"{base}/kpis/{kpi}/measurements", json={"value": "19", "on": "2027-02-10"},
+            headers={**keyed, "Idempotency-Key": f"sync-{first}"},
+        )),
+        "restore": asyncio.create_task(client.post(
+            f"{base}/objectives/{goal}/restore", json={"reason": "ripresa"},
+            headers={**keyed, "Idempotency-Key": f"restore-{first}"},
+        )),
+    }  # fmt: skip
+    for reached, _ in holds.values():
+        await asyncio.wait_for(reached.wait(), 30)
+    second = "restore" if first == "measurement" else "measurement"
+    holds[first][1].set()
+    await until_done_or_waiting_for_a_lock(system, sent[first])
+    holds[second][1].set()
+    answers = {name: await task for name, task in sent.items()}
+
+    assert answers["measurement"].status_code == 201, answers["measurement"].text
+    assert answers["restore"].status_code == 200, answers["restore"].text
+    answer = await client.get(f"{base}/key-results/{kr}", headers=keyed)
+    assert answer.json()["value"] == "19"

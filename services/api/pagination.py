@@ -9,14 +9,18 @@ date): a sync that must see every change reads the history after a position inst
 there before it, so a walk forward meets it on a later page).
 A cursor also names its list (the path it was made on, its tenant's id in it: `listing`):
 another list's, or another tenant's, is refused, where it gave a page of the wrong items
-or an empty one a client took for the end.
+or an empty one a client took for the end. And the filters it was made under (cycle_id,
+today, as_of...: every query parameter of the list but those of NOT_FILTERS), each as a
+digest: one given under other filters is refused naming them, where it went on by its key
+in another list, a page said to be the next one with the items before the key never shown.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Annotated, Any, Protocol, TypeVar
@@ -44,32 +48,56 @@ Limit = Annotated[
     QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page (1..500)."),
 ]
 Cursor = Annotated[
-    str | None, QueryParameter(description="next_cursor of the previous page.", max_length=512)
+    str | None,
+    QueryParameter(
+        description="next_cursor of the previous page, with the filters that page had (the"
+        " same values, or left out alike; min_position may move on): under others, 422"
+        " other_filters naming the cursor and them.",
+        max_length=512,
+    ),
 ]
 
 
-_LIST: ContextVar[str] = ContextVar("okr_list", default="")
-"""The list the request reads (its path), set before its handler runs (listing)."""
+NOT_FILTERS = frozenset({"cursor", "limit", "min_position", "after_position"})
+"""The query parameters of a list that do not choose its items: the page's own, how long to
+wait for the read model, and where the history read forward begins (given again with each
+cursor, its cursor bound to that way already: see views._history_walk)."""
+
+_LIST: ContextVar[tuple[str, tuple[tuple[str, str | None], ...]]] = ContextVar(
+    "okr_list", default=("", ())
+)
+"""The list the request reads (its path) and its filters, set before its handler runs
+(listing)."""
 
 
-def listing(path: str) -> None:
-    """Say which list this request reads: its cursors are made for it, and taken from it."""
-    _LIST.set(path)
+def listing(path: str, filters: Mapping[str, str | None] | None = None) -> None:
+    """Say which list this request reads, and under which filters (by name, each the list
+    takes: its value as its parameter reads it, None when not given): its cursors are made
+    for it, and taken from it under the same filters alone."""
+    _LIST.set((path, tuple(sorted((filters or {}).items()))))
 
 
 def _list_tag() -> str:
-    return hashlib.sha256(_LIST.get().encode()).hexdigest()[:12]
+    return hashlib.sha256(_LIST.get()[0].encode()).hexdigest()[:12]
+
+
+_MARK = re.compile(r"[0-9a-f]{8}")
+
+
+def _filter_marks() -> list[str]:
+    """A digest of each filter of the list, in its names' order (opaque: no value in it)."""
+    return [hashlib.sha256(msgspec.json.encode(pair)).hexdigest()[:8] for pair in _LIST.get()[1]]
 
 
 def encode_cursor(key: Key) -> str:
-    """The opaque cursor of a sort key, on the list this request reads."""
-    tagged = [_list_tag(), *key]
+    """The opaque cursor of a sort key, on the list this request reads, under its filters."""
+    tagged = [_list_tag(), ".".join(_filter_marks()), *key]
     return base64.urlsafe_b64encode(msgspec.json.encode(tagged)).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> Key | None:
     """The sort key of a cursor (None for the first page); 422 for a cursor we never made,
-    or made for another list (another route's, another tenant's)."""
+    made for another list (another route's, another tenant's) or under other filters."""
     if cursor is None or cursor == "":
         return None
     try:
@@ -86,7 +114,29 @@ def decode_cursor(cursor: str | None) -> Key | None:
             "a cursor of another list: a cursor is taken only by the list that gave it",
             field="cursor", rule="bad_cursor",
         )  # fmt: skip
-    return tuple(key[1:])
+    if len(key) < 2 or not isinstance(key[1], str):
+        raise InvalidQueryError("not a cursor of this list", field="cursor", rule="bad_cursor")
+    _same_filters(key[1])
+    return tuple(key[2:])
+
+
+def _same_filters(marks: str) -> None:
+    """422 naming the filters a cursor was made under other values of (or given, or not)."""
+    names = [name for name, _ in _LIST.get()[1]]
+    made = marks.split(".") if marks else []
+    if len(made) != len(names) or not all(_MARK.fullmatch(m) for m in made):
+        raise InvalidQueryError("not a cursor of this list", field="cursor", rule="bad_cursor")
+    changed = [
+        name for name, was, now in zip(names, made, _filter_marks(), strict=True) if was != now
+    ]
+    if changed:
+        raise InvalidQueryError(
+            f"a cursor made under other filters: {', '.join(changed)} not as on the page that"
+            " gave it. A cursor goes on with the walk it was made in: give each page the"
+            f" filters of the first ({', '.join(names)}: the same, or left out alike), or"
+            " begin a new walk without cursor",
+            field="cursor", rule="other_filters",
+        )  # fmt: skip
 
 
 def paginate(

@@ -24,7 +24,7 @@ from domain.errors import InvalidValueError
 from services.api.bodies import faults
 from services.api.dependencies import caught_up
 from services.api.negotiation import refuse_unacceptable
-from services.api.pagination import MAX_POSITION, listing
+from services.api.pagination import MAX_POSITION, NOT_FILTERS, listing
 from services.api.problems import (
     BODY,
     BadPreconditionError,
@@ -73,6 +73,9 @@ class _Taken(NamedTuple):
     days: tuple[str, ...] = ()
     """The query parameters that take a day (today, valid_at): of the years business dates
     are of (1900 to 2199), as the domain says of any (values.business_date)."""
+    filters: tuple[tuple[str, Any], ...] = ()
+    """A list's filters (its query parameters but pagination.NOT_FILTERS), each with the
+    type it reads: a cursor is taken under the filters it was made under alone."""
 
 
 def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None:
@@ -123,6 +126,30 @@ def _queries_taking(
     )
 
 
+def _filters_of(handler: Any, model: Any) -> tuple[tuple[str, Any], ...]:
+    """A list's filters, each with its type (none for a route that is no list)."""
+    names = {p.field_alias for p in model.expected_query_params}
+    if "cursor" not in names:
+        return ()
+    parameters = handler.parsed_fn_signature.parameters
+    return tuple(
+        (p.field_alias, parameters[p.field_name].annotation)
+        for p in model.expected_query_params
+        if p.field_alias not in NOT_FILTERS
+    )
+
+
+def _as_read(text: str | None, annotation: Any) -> str | None:
+    """A filter's value as its parameter reads it (an id in upper case is the same id), or
+    as given where it reads none (the route refuses it)."""
+    if text is None:
+        return None
+    try:
+        return msgspec.json.encode(msgspec.convert(text, annotation, strict=False)).decode()
+    except (msgspec.ValidationError, TypeError, ValueError):
+        return text
+
+
 def learn_query_names(app: Litestar, prefix: str) -> None:
     """Keep, per route handler under `prefix`, the query parameters it takes (a tenant's
     reads: min_position too, see ANY_TENANT_READ)."""
@@ -147,6 +174,7 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                     _queries_taking(handler, model, msgspec.inspect.StrType, takes=False),
                     _struct_of(body),
                     _queries_taking(handler, model, msgspec.inspect.DateType),
+                    _filters_of(handler, model),
                 )  # fmt: skip
     app.state[_STATE_KEY] = taken
 
@@ -158,7 +186,9 @@ async def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
     if taken is None or request.method == "OPTIONS":
         return
     refuse_unacceptable(request)
-    listing(request.url.path)  # the list its cursors are of
+    given = request.query_params
+    filters = {name: _as_read(given.get(name), kind) for name, kind in taken.filters}
+    listing(request.url.path, filters)  # the list its cursors are of, and its filters
     twice = sorted(n for n in set(request.query_params) if len(request.query_params.getall(n)) > 1)
     if twice:  # (no parameter of this API is a list: one of them would be dropped unsaid)
         raise InvalidQueryError(

@@ -409,3 +409,81 @@ async def test_a_page_of_key_results_is_the_tree_s_key_results_field_for_field(
 def _objectives(nodes: list[Any]) -> list[Any]:
     """Every objective of these and under them."""
     return [o for node in nodes for o in (node, *_objectives(node["children"]))]
+
+
+UNDER_OTHER_FILTERS = (
+    # (list, the filters of the page that gave the cursor, those it is given under, which differ)
+    ("key-results", {}, {"cycle_id": "mine"}, "cycle_id"),
+    ("key-results", {"cycle_id": "mine"}, {"cycle_id": "other"}, "cycle_id"),
+    ("key-results", {}, {"objective_id": "objective"}, "objective_id"),
+    ("key-results", {"today": "2027-02-15"}, {"today": "2027-02-16"}, "today"),
+    ("key-results", {"today": "2027-02-15"}, {}, "today"),
+    ("objectives", {"cycle_id": "mine"}, {}, "cycle_id"),
+    ("objectives", {}, {"parent_id": "objective"}, "parent_id"),
+    ("kpis", {"valid_at": "2027-02-10"}, {"valid_at": "2027-02-11"}, "valid_at"),
+    ("kpis", {}, {"today": "2027-02-15"}, "today"),
+    ("progress", {"valid_at": "2027-02-10"}, {"valid_at": "2027-02-11"}, "valid_at"),
+    ("progress", {"as_of_position": "head"}, {"as_of_position": "1"}, "as_of_position"),
+    ("progress", {"as_of": "2027-02-10"}, {}, "as_of"),
+    ("progress", {"today": "2027-02-15"}, {"today": "2027-02-14"}, "today"),
+    ("history", {}, {"kind": "key_result"}, "kind"),
+    ("audit", {"topic": "okr.KPI"}, {"topic": "okr.Cycle"}, "topic"),
+    ("portfolio", {"today": "2027-02-15"}, {"today": "2027-02-16"}, "today"),
+)
+
+
+@pytest.mark.parametrize(("listed", "made", "used", "differs"), UNDER_OTHER_FILTERS)
+async def test_a_cursor_is_taken_only_under_the_filters_that_made_it(
+    client: httpx.AsyncClient,
+    system: System,
+    api_settings: Settings,
+    listed: str,
+    made: dict[str, str],
+    used: dict[str, str],
+    differs: str,
+) -> None:
+    """A cursor of a walk under cycle_id=A was taken under cycle_id=B (or another day, or
+    none) and went on by id there: a page of another list, said to be the next one, and
+    the items before the cursor never shown. It is refused now, 422 naming cursor and the
+    filter that differs, and changes nothing; under the same filters (an id in another
+    case is the same id, and min_position may move on) it turns the page."""
+    filled = await a_filled_side(system, api_settings)
+    app, ctx = filled.app(system)
+    other = await app.cycles.create(
+        ctx, name="Altro", starts_on=date(2028, 1, 1), ends_on=date(2028, 12, 31)
+    )
+    for n in range(2):
+        await app.key_results.create(
+            ctx, objective_id=filled.ids.objective_id, title=f"Altro {n}", kind="increase",
+            owner="user:builder", start=0, target=10,
+        )  # fmt: skip
+        written = await app.objectives.create(
+            ctx, cycle_id=other.item_id, title=f"Altro {n}", owner="user:builder",
+            parent_id=None,
+        )  # fmt: skip
+    values = {
+        "mine": str(filled.ids.cycle_id), "other": str(other.item_id),
+        "objective": str(filled.ids.objective_id), "head": str(written.position),
+    }  # fmt: skip
+
+    def given(filters: dict[str, str]) -> dict[str, str]:
+        return {name: values.get(value, value) for name, value in filters.items()}
+
+    if listed == "portfolio":
+        path, auth, wait = filled.portfolio, filled.side.auth("consultancy_admin"), {}
+    else:
+        path, auth = f"{filled.base}/{listed}", filled.side.auth("client_admin")
+        wait = {"min_position": written.position}
+    first = await client.get(path, headers=auth, params={**wait, **given(made), "limit": 1})
+    assert first.status_code == 200, first.text
+    cursor = first.json()["next_cursor"]
+    assert cursor
+
+    refused = await client.get(path, headers=auth, params={**given(used), "cursor": cursor})
+
+    problem = assert_problem(refused, 422)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("cursor", "other_filters")]
+    assert differs in problem["errors"][0]["message"], problem
+    same = {k: v.upper() if k.endswith("_id") else v for k, v in given(made).items()}
+    turned = await client.get(path, headers=auth, params={**same, "cursor": cursor})
+    assert turned.status_code == 200, turned.text

@@ -62,6 +62,41 @@ NOT_FILTERS = frozenset({"cursor", "limit", "min_position", "after_position"})
 """The query parameters of a list that do not choose its items: the page's own, how long to
 wait for the read model, and where the history read forward begins (given again with each
 cursor, its cursor bound to that way already: see views._history_walk)."""
+CycleLimit = Annotated[
+    int | None,
+    QueryParameter(
+        ge=1,
+        le=MAX_LIMIT,
+        description="Cycles per page (1..500, 100 unless given). Not with cycle_id, whose"
+        " one tree is answered whole (422 naming limit).",
+    ),
+]
+CycleCursor = Annotated[
+    str | None,
+    QueryParameter(
+        description="next_cursor of the previous page, with the filters that page had (the"
+        " same values, or left out alike; min_position may move on): under others, 422"
+        " other_filters. Not with cycle_id, whose one tree is answered whole (422 naming"
+        " cursor).",
+        max_length=512,
+    ),
+]
+
+
+def one_cycle_whole(cycle_id: object | None, cursor: str | None, limit: int | None) -> int:
+    """The number of cycles a page of a tree holds (100 unless given); 422 naming limit or
+    cursor given with cycle_id, whose one cycle's tree is answered whole: they paged
+    nothing there, and a client that sent them was answered as if heard."""
+    if cycle_id is not None:
+        for name, given in (("limit", limit), ("cursor", cursor or None)):
+            if given is not None:
+                raise InvalidQueryError(
+                    f"{name}: not with cycle_id, which answers that one cycle's tree whole"
+                    f" ({name} pages the cycles of the tree without cycle_id)",
+                    field=name, rule="not_with_cycle_id",
+                )  # fmt: skip
+    return DEFAULT_LIMIT if limit is None else limit
+
 
 _LIST: ContextVar[tuple[str, tuple[tuple[str, str | None], ...]]] = ContextVar(
     "okr_list", default=("", ())

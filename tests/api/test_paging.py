@@ -266,6 +266,33 @@ async def test_progress_pages_its_cycles_oldest_start_first(
     assert (page["valid_at"], page["position"]) == ("2027-02-10", filled.position)
 
 
+@pytest.mark.parametrize("listed", ("progress",))
+async def test_one_cycle_s_tree_is_whole_and_refuses_limit_and_cursor(
+    client: httpx.AsyncClient, system: System, api_settings: Settings, listed: str
+) -> None:
+    """With cycle_id the answer is that one cycle's tree, whole: /progress took limit and
+    cursor there and did nothing with them, so a client paging by them was answered as if
+    they had been heard. Each is refused now, 422 naming it (rule not_with_cycle_id), and
+    the tree without them is answered as before, next_cursor null."""
+    filled = await a_filled_side(system, api_settings)
+    auth = filled.side.auth("client_viewer")
+    path = f"{filled.base}/{listed}"
+    wait = {"min_position": filled.position}
+    paged = await client.get(path, headers=auth, params={**wait, "limit": 1})
+    cursor = paged.json()["next_cursor"]
+    one = {**wait, "cycle_id": str(filled.ids.cycle_id)}
+    for name, value in (("limit", 1), ("limit", 500), ("cursor", cursor)):
+        refused = await client.get(path, headers=auth, params={**one, name: value})
+        problem = assert_problem(refused, 422)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+            (name, "not_with_cycle_id")
+        ], problem
+    whole = await client.get(path, headers=auth, params=one)
+    assert whole.status_code == 200, whole.text
+    assert [c["cycle_id"] for c in whole.json()["cycles"]] == [str(filled.ids.cycle_id)]
+    assert whole.json()["next_cursor"] is None
+
+
 async def test_the_portfolio_pages_its_clients_oldest_first(
     client: httpx.AsyncClient, system: System, api_settings: Settings
 ) -> None:

@@ -43,7 +43,10 @@ from services.api.pagination import (
     MAX_POSITION,
     NOT_BELOW_ZERO,
     Cursor,
+    CycleCursor,
+    CycleLimit,
     Limit,
+    one_cycle_whole,
     paginate,
     position_after,
     position_cursor,
@@ -254,19 +257,23 @@ class ViewController(Controller):
         as_of: AsOf = None,
         as_of_position: AsOfPosition = None,
         min_position: MinPosition = None,
-        cursor: Cursor = None,
-        limit: Limit = 100,
+        cursor: CycleCursor = None,
+        limit: CycleLimit = None,
     ) -> ProgressPage:
         """Cycles -> objectives -> key results with value, progress, pace, status, confidence.
         The cycles are paged as any list (`limit`: 100 unless given, 500 at most), oldest
         start first, `next_cursor` beside them (null: the last page); each page with the
         same `as_of`, `as_of_position`, `valid_at` and `today` shows the same instant's
-        tree (as_of_position: the same log position whatever is added meanwhile). A tenant
-        of 100 cycles or fewer gets them all, as before paging, and `next_cursor` null."""
+        tree (as_of_position: the same log position whatever is added meanwhile), and a
+        cursor is taken under those alone. A tenant of 100 cycles or fewer gets them all,
+        as before paging, and `next_cursor` null. With `cycle_id`, that one cycle's tree,
+        whole (`next_cursor` null): `limit` and `cursor` page nothing there and are refused
+        (422 naming each, rule not_with_cycle_id)."""
+        size = one_cycle_whole(cycle_id, cursor, limit)
         tree = await _progress_tree(
             runtime, tenant_id, cycle_id, today, valid_at, as_of, as_of_position, min_position
         )
-        return ProgressPage.of(tree, paginate(tree.cycles, by_start, cursor, limit))
+        return ProgressPage.of(tree, paginate(tree.cycles, by_start, cursor, size))
 
     @get(
         "/history",

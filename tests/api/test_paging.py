@@ -266,7 +266,43 @@ async def test_progress_pages_its_cycles_oldest_start_first(
     assert (page["valid_at"], page["position"]) == ("2027-02-10", filled.position)
 
 
-@pytest.mark.parametrize("listed", ("progress",))
+async def test_the_objective_tree_pages_its_cycles_as_progress_does(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """Without cycle_id, /objectives/tree answered every cycle's tree in one answer,
+    unpaged (and refused limit): it pages its cycles now as /progress does, oldest start
+    first, 100 unless asked (every cycle, next_cursor null, for a tenant of 100 or fewer),
+    each page on the day `today` says; a cycle planned meanwhile to start after the cursor's
+    comes on a later page, one to start before it on none."""
+    filled = await a_filled_side(system, api_settings)
+    auth = filled.side.auth("client_viewer")
+    path = f"{filled.base}/objectives/tree"
+    params: dict[str, Any] = {"today": "2027-02-15", "min_position": filled.position}
+    first = (await client.get(path, headers=auth, params=params)).json()
+    whole = cycles(first)
+    assert len(whole) == 5
+    assert (first["next_cursor"], first["today"]) == (None, "2027-02-15")
+    app, ctx = filled.app(system)
+    planned = iter(range(2030, 2040))
+
+    async def two_more() -> int:
+        year = next(planned)
+        for starts in (date(year, 1, 1), date(2000 + year % 10, 1, 1)):
+            written = await app.cycles.create(
+                ctx, name=f"Ciclo {starts}", starts_on=starts, ends_on=starts.replace(month=12)
+            )
+        return written.position
+
+    walked = await walk(client, path, auth, params, cycles, two_more)
+
+    [late] = [c for c in walked if c not in whole]
+    assert late[0] == "2030-01-01"
+    assert_each_once_in_order(walked, whole, late)
+    page = (await client.get(path, headers=auth, params={**params, "limit": 1})).json()
+    assert page["today"] == "2027-02-15" and len(page["cycles"]) == 1
+
+
+@pytest.mark.parametrize("listed", ("progress", "objectives/tree"))
 async def test_one_cycle_s_tree_is_whole_and_refuses_limit_and_cursor(
     client: httpx.AsyncClient, system: System, api_settings: Settings, listed: str
 ) -> None:
@@ -316,7 +352,7 @@ async def test_the_portfolio_pages_its_clients_oldest_first(
     assert walked[-1][1] == made[0]
 
 
-LISTS = ("key-results", "objectives", "kpis", "progress", "portfolio")
+LISTS = ("key-results", "objectives", "kpis", "progress", "objectives/tree", "portfolio")
 
 
 @pytest.mark.parametrize("listed", LISTS)
@@ -453,6 +489,7 @@ UNDER_OTHER_FILTERS = (
     ("progress", {"as_of_position": "head"}, {"as_of_position": "1"}, "as_of_position"),
     ("progress", {"as_of": "2027-02-10"}, {}, "as_of"),
     ("progress", {"today": "2027-02-15"}, {"today": "2027-02-14"}, "today"),
+    ("objectives/tree", {"today": "2027-02-15"}, {}, "today"),
     ("history", {}, {"kind": "key_result"}, "kind"),
     ("audit", {"topic": "okr.KPI"}, {"topic": "okr.Cycle"}, "topic"),
     ("portfolio", {"today": "2027-02-15"}, {"today": "2027-02-16"}, "today"),

@@ -8,7 +8,6 @@ from litestar import Controller, Response, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from projections.progress_tree import ProgressTree
 from services.api.dependencies import (
     ContextDep,
     IfMatchDep,
@@ -20,10 +19,17 @@ from services.api.dependencies import (
     progress_tree_of,
     written,
 )
-from services.api.pagination import Cursor, Limit, paginate
+from services.api.pagination import (
+    Cursor,
+    CycleCursor,
+    CycleLimit,
+    Limit,
+    one_cycle_whole,
+    paginate,
+)
 from services.api.schemas.common import Page, WriteResult, changed_owner, owner_of
 from services.api.schemas.okrs import ObjectiveEdit, ObjectiveIn, ObjectiveOut, ParentIn, ReasonIn
-from services.api.schemas.views import ObjectiveSummary, walk
+from services.api.schemas.views import ObjectiveSummary, ProgressPage, by_start, walk
 from services.api.security import requires_edit_okrs, requires_read
 
 
@@ -65,11 +71,21 @@ class ObjectiveController(Controller):
         cycle_id: FromQuery[UUID | None] = None,
         today: Today = None,
         min_position: MinPosition = None,
-    ) -> ProgressTree:
-        """Cycles -> objectives nested by alignment -> key results, with progress and status."""
-        return await progress_tree_of(
+        cursor: CycleCursor = None,
+        limit: CycleLimit = None,
+    ) -> ProgressPage:
+        """Cycles -> objectives nested by alignment -> key results, with progress and status.
+        The cycles are paged as /progress pages them (`limit`: 100 unless given, 500 at
+        most), oldest start first, `next_cursor` beside them (null: the last page), each
+        page on the `today` asked, a cursor taken under that alone. A tenant of 100 cycles
+        or fewer gets them all, as before paging, and `next_cursor` null. With `cycle_id`,
+        that one cycle's tree, whole: `limit` and `cursor` are refused (422 naming each,
+        rule not_with_cycle_id)."""
+        size = one_cycle_whole(cycle_id, cursor, limit)
+        tree = await progress_tree_of(
             runtime, tenant_id, min_position, today=today, cycle_id=cycle_id
         )
+        return ProgressPage.of(tree, paginate(tree.cycles, by_start, cursor, size))
 
     @post("/", guards=[requires_edit_okrs], summary="Create an objective")
     async def create_objective(

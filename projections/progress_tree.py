@@ -7,9 +7,10 @@ known now (only check-ins dated on or before it count).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -231,6 +232,111 @@ def listed_key_results(state: ProgressView, cycle_id: UUID | None = None) -> lis
             for top in rollup.roots(state, cycle.cycle_id):
                 down(top, frozenset())
     return found
+
+
+class ListedObjective(NamedTuple):
+    """An objective progress_tree shows, with its cycle and the objectives above it there."""
+
+    cycle_id: UUID
+    objective: ObjectiveView
+    path: frozenset[UUID]
+
+
+def listed_objectives(state: ProgressView, cycle_id: UUID | None = None) -> list[ListedObjective]:
+    """The objectives progress_tree shows (live ones of each cycle's tree, or of one), in its
+    order, parents before children, without making a node of any: a page of them is summed
+    up (objective_figures) alone, where a page of a big tree made every node."""
+    children = _children(state, False)
+    found: list[ListedObjective] = []
+
+    def down(cycle_id: UUID, objective_id: UUID, path: frozenset[UUID]) -> None:
+        found.append(ListedObjective(cycle_id, state.objectives[objective_id], path))
+        here = path | {objective_id}
+        for kid in children.get(objective_id, ()):
+            if kid not in here:
+                down(cycle_id, kid, here)
+
+    for cycle in state.cycles.values():
+        if cycle_id is None or cycle.cycle_id == cycle_id:
+            for top in rollup.roots(state, cycle.cycle_id):
+                down(cycle.cycle_id, top, frozenset())
+    return found
+
+
+class ObjectiveFigures(NamedTuple):
+    """What an objective's node in progress_tree says beside the objective's own facts."""
+
+    progress: Decimal | None
+    score: Decimal | None
+    key_results: int
+    """Its live key results."""
+
+
+def objective_figures(
+    state: ProgressView, listed: Iterable[ListedObjective]
+) -> list[ObjectiveFigures]:
+    """The progress, score and number of key results the node of each of these objectives
+    says in progress_tree (values as known now), without making a node: no pace, status or
+    staleness of any key result, which say nothing of them, and the progress of these
+    objectives and those rolled up into them alone."""
+    listed = list(listed)
+    children, by_objective = _children(state, False), _key_results(state, False)
+    part = _rolled_up(state, children, [o.objective.objective_id for o in listed])
+    krs = rollup.key_result_progress(part)
+    objective_progress = rollup.objective_progress(part, krs)
+    measured: dict[UUID, bool] = {}
+
+    def is_measured(objective_id: UUID, path: frozenset[UUID]) -> bool:
+        """As _objective_node's `measured`: a live key result checked in, or, rolled up, a
+        live child that shows a progress. (Alignment has no loops, the domain refuses one:
+        an objective's is the same wherever it is reached.)"""
+        if objective_id not in measured:
+            here = path | {objective_id}
+            measured[objective_id] = any(
+                krs.get(kr.key_result_id) is not None for kr in by_objective.get(objective_id, ())
+            ) or (
+                state.objectives[objective_id].roll_up_children
+                and any(
+                    is_measured(kid, here) and objective_progress.get(kid) is not None
+                    for kid in children.get(objective_id, ())
+                    if kid not in here
+                )
+            )
+        return measured[objective_id]
+
+    return [
+        ObjectiveFigures(
+            progress=objective_progress.get(o.objective.objective_id)
+            if is_measured(o.objective.objective_id, o.path)
+            else None,
+            score=state.cycles[o.cycle_id].objective_scores.get(o.objective.objective_id),
+            key_results=len(by_objective.get(o.objective.objective_id, ())),
+        )
+        for o in listed
+    ]
+
+
+def _rolled_up(
+    state: ProgressView, children: dict[UUID, list[UUID]], objective_ids: list[UUID]
+) -> ProgressView:
+    """The part of the state these objectives' progress is worked out from: they, the live
+    children of each that rolls its children up (and theirs, and so on), their key results,
+    each in the state's order (a weighted mean sums them in it)."""
+    wanted: set[UUID] = set()
+    stack = list(objective_ids)
+    while stack:
+        objective_id = stack.pop()
+        if objective_id not in wanted:
+            wanted.add(objective_id)
+            if state.objectives[objective_id].roll_up_children:
+                stack.extend(children.get(objective_id, ()))
+    return ProgressView(
+        cycles=state.cycles,
+        objectives={k: o for k, o in state.objectives.items() if k in wanted},
+        key_results={k: kr for k, kr in state.key_results.items() if kr.objective_id in wanted},
+        last_position=state.last_position,
+        last_activity=state.last_activity,
+    )
 
 
 def _children(state: ProgressView, include_archived: bool) -> dict[UUID, list[UUID]]:

@@ -551,3 +551,114 @@ async def test_a_cursor_is_taken_only_under_the_filters_that_made_it(
     same = {k: v.upper() if k.endswith("_id") else v for k, v in given(made).items()}
     turned = await client.get(path, headers=auth, params={**same, "cursor": cursor})
     assert turned.status_code == 200, turned.text
+
+
+async def test_a_page_of_objectives_is_the_tree_s_objectives_field_for_field(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A page of objectives works out only what its own objectives say (a page of 100 made
+    the node of every key result of the tenant, pace and status included, to say none of
+    it): each is still the progress tree's objective, field for field, with the cycle and
+    parent filters: a child rolled up into its parent, one measured and one not, one under
+    an archived objective (it moves up), one whose key result is archived, a closed
+    cycle's with its scores; none archived; and so on pages of two, a parent's progress
+    without its children on the page."""
+    filled = await a_filled_side(system, api_settings)
+    app, ctx = filled.app(system)
+    cycle, top = filled.ids.cycle_id, filled.ids.objective_id
+
+    async def objective(title: str, parent: uuid.UUID | None, **more: Any) -> uuid.UUID:
+        made = await app.objectives.create(
+            ctx, cycle_id=cycle, title=title, owner="user:builder", parent_id=parent, **more
+        )
+        return made.item_id
+
+    async def key_result(objective_id: uuid.UUID, value: str | None) -> uuid.UUID:
+        kr = await app.key_results.create(
+            ctx, objective_id=objective_id, title="kr", kind="increase", owner="user:builder",
+            start=0, target=10,
+        )  # fmt: skip
+        if value is not None:
+            await app.key_results.record_check_in(ctx, kr.item_id, value=value, on=date(2027, 2, 1))
+        return kr.item_id
+
+    rolled = await objective("Somma", None, roll_up_children=True)
+    measured, unmeasured = await objective("Misurato", rolled), await objective("Muto", rolled)
+    await key_result(measured, "4")
+    await key_result(unmeasured, None)
+    quiet = await objective("Somma muta", None, roll_up_children=True)
+    await key_result(await objective("Figlio muto", quiet), None)
+    gone = await objective("Archiviato", None)
+    orphan = await objective("Orfano", gone)
+    await key_result(orphan, "7")
+    emptied = await objective("Svuotato", top)
+    await app.key_results.archive(ctx, await key_result(emptied, "9"), reason="superato")
+    await app.objectives.archive(ctx, gone, reason="superato")
+    old = await app.cycles.create(
+        ctx, name="Chiuso", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31)
+    )
+    await app.cycles.activate(ctx, old.item_id)
+    scored = await app.objectives.create(
+        ctx, cycle_id=old.item_id, title="Chiuso", owner="user:builder"
+    )
+    kr = await app.key_results.create(
+        ctx, objective_id=scored.item_id, title="kr", kind="increase", owner="user:builder",
+        start=0, target=10,
+    )  # fmt: skip
+    await app.key_results.record_check_in(ctx, kr.item_id, value="6", on=date(2026, 6, 1))
+    closed = await app.cycles.close(ctx, old.item_id)
+    auth = filled.side.auth("client_viewer")
+    wait = {"min_position": closed.position}
+    tree = await client.get(f"{filled.base}/progress", headers=auth, params=wait)
+    in_tree = [
+        {
+            "objective_id": o["objective_id"], "cycle_id": c["cycle_id"],
+            "parent_id": o["parent_id"], "title": o["title"], "owner": o["owner"],
+            "level": o["level"], "committed": o["committed"], "weight": o["weight"],
+            "archived": o["archived"], "progress": o["progress"], "score": o["score"],
+            "key_results": len(o["key_results"]),
+        }
+        for c in tree.json()["cycles"] for o in _objectives(c["objectives"])
+    ]  # fmt: skip
+
+    async def listed(**only: str) -> list[Any]:
+        answer = await client.get(
+            f"{filled.base}/objectives", headers=auth, params={**wait, **only, "limit": 500}
+        )
+        assert answer.status_code == 200, answer.text
+        items: list[Any] = answer.json()["items"]
+        return items
+
+    def of_tree(cycle_id: str | None = None, parent_id: str | None = None) -> list[Any]:
+        return sorted(
+            (
+                o for o in in_tree
+                if (cycle_id is None or o["cycle_id"] == cycle_id)
+                and (parent_id is None or o["parent_id"] == parent_id)
+            ),
+            key=lambda o: o["objective_id"],
+        )  # fmt: skip
+
+    everything = await listed()
+    assert everything == of_tree()
+    path = f"{filled.base}/objectives"
+    by_two = await walk(client, path, auth, wait, lambda body: list(body["items"]))
+    assert by_two == everything  # each page works out its own: a parent without its children
+    said = {o["title"]: o for o in everything}
+    assert "Archiviato" not in said
+    assert said["Somma"]["progress"] and said["Misurato"]["progress"] == "0.4"
+    assert said["Muto"]["progress"] is None and said["Somma muta"]["progress"] is None
+    assert said["Orfano"]["parent_id"] == str(gone) and said["Orfano"]["progress"] == "0.7"
+    assert said["Svuotato"]["key_results"] == 0 and said["Svuotato"]["progress"] is None
+    assert said["Chiuso"]["score"] is not None
+    for only in (
+        {"cycle_id": str(cycle)}, {"cycle_id": str(old.item_id)},
+        {"parent_id": str(rolled)}, {"parent_id": str(top)},
+        {"cycle_id": str(cycle), "parent_id": str(gone)},
+    ):  # fmt: skip
+        assert await listed(**only) == of_tree(**only), only
+        assert await listed(**only), only
+    unknown = await client.get(
+        f"{filled.base}/objectives", headers=auth, params={"cycle_id": str(uuid.uuid4())}
+    )
+    assert [e["field"] for e in assert_problem(unknown, 404)["errors"]] == ["cycle_id"]

@@ -8,6 +8,8 @@ from litestar import Controller, Response, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from projections.progress_tree import listed_objectives, objective_figures
+from services import read
 from services.api.dependencies import (
     ContextDep,
     IfMatchDep,
@@ -15,6 +17,7 @@ from services.api.dependencies import (
     OkrDep,
     RuntimeDep,
     Today,
+    caught_up,
     item,
     progress_tree_of,
     written,
@@ -27,9 +30,10 @@ from services.api.pagination import (
     one_cycle_whole,
     paginate,
 )
+from services.api.problems import NotFoundError
 from services.api.schemas.common import Page, WriteResult, changed_owner, owner_of
 from services.api.schemas.okrs import ObjectiveEdit, ObjectiveIn, ObjectiveOut, ParentIn, ReasonIn
-from services.api.schemas.views import ObjectiveSummary, ProgressPage, by_start, walk
+from services.api.schemas.views import ObjectiveSummary, ProgressPage, by_start
 from services.api.security import requires_edit_okrs, requires_read
 
 
@@ -53,15 +57,19 @@ class ObjectiveController(Controller):
         """Live objectives with progress, from the read model; filter by cycle or parent. In
         id order (objective_id): one added meanwhile comes on a later page if its id sorts
         after the cursor."""
-        tree = await progress_tree_of(
-            runtime, tenant_id, min_position, today=None, cycle_id=cycle_id
-        )
+        await caught_up(runtime, tenant_id, min_position, "progress")
+        state = await read.progress_state(runtime.pool, tenant_id)
+        if cycle_id is not None and cycle_id not in state.cycles:
+            raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
         found = [
-            ObjectiveSummary.of(o, c.cycle_id)
-            for c, o in walk(tree)
-            if parent_id is None or o.parent_id == parent_id
+            listed
+            for listed in listed_objectives(state, cycle_id)
+            if parent_id is None or listed.objective.parent_id == parent_id
         ]
-        return paginate(found, lambda o: (str(o.objective_id),), cursor, limit)
+        page = paginate(found, lambda o: (str(o.objective.objective_id),), cursor, limit)
+        figures = objective_figures(state, page.items)
+        summaries = [ObjectiveSummary.of(*one) for one in zip(page.items, figures, strict=True)]
+        return Page(items=summaries, next_cursor=page.next_cursor)
 
     @get("/tree", guards=[requires_read], summary="The objective tree")
     async def tree(

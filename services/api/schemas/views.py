@@ -11,7 +11,13 @@ from uuid import UUID
 import msgspec
 
 from projections.history import HistoryLine
-from projections.progress_tree import CycleNode, ObjectiveNode, ProgressTree
+from projections.progress_tree import (
+    CycleNode,
+    ListedObjective,
+    ObjectiveFigures,
+    ObjectiveNode,
+    ProgressTree,
+)
 from services.api.schemas.common import Out, Page
 from tenants.models import ApiKey, Membership, Tenant
 
@@ -84,12 +90,13 @@ class ObjectiveSummary(Out):
     key_results: int
 
     @classmethod
-    def of(cls, o: ObjectiveNode, cycle_id: UUID) -> ObjectiveSummary:
+    def of(cls, listed: ListedObjective, figures: ObjectiveFigures) -> ObjectiveSummary:
+        o = listed.objective
         return cls(
-            objective_id=o.objective_id, cycle_id=cycle_id, parent_id=o.parent_id,
+            objective_id=o.objective_id, cycle_id=listed.cycle_id, parent_id=o.parent_id,
             title=o.title, owner=o.owner, level=o.level, committed=o.committed,
-            weight=o.weight, archived=o.archived, progress=o.progress, score=o.score,
-            key_results=len(o.key_results),
+            weight=o.weight, archived=o.archived, progress=figures.progress,
+            score=figures.score, key_results=figures.key_results,
         )  # fmt: skip
 
 

@@ -69,6 +69,7 @@ CycleLimit = Annotated[
         le=MAX_LIMIT,
         description="Cycles per page (1..500, 100 unless given). Not with cycle_id, whose"
         " one tree is answered whole (422 naming limit).",
+        schema_extra={"default": DEFAULT_LIMIT},  # (None in the signature: given or not)
     ),
 ]
 CycleCursor = Annotated[

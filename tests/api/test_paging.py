@@ -662,3 +662,24 @@ async def test_a_page_of_objectives_is_the_tree_s_objectives_field_for_field(
         f"{filled.base}/objectives", headers=auth, params={"cycle_id": str(uuid.uuid4())}
     )
     assert [e["field"] for e in assert_problem(unknown, 404)["errors"]] == ["cycle_id"]
+
+
+async def test_the_schema_says_how_each_list_pages(client: httpx.AsyncClient) -> None:
+    """A client generated from the document learns each list's limit (1 to 500, 100 by
+    default: the trees' too, where the signature's None only tells given from not) and that
+    a cursor is taken under its page's filters alone; the trees' that limit and cursor are
+    not taken with cycle_id."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    lists = 0
+    for path, item in schema["paths"].items():
+        query = {p["name"]: p for p in item.get("get", {}).get("parameters", [])}
+        if "cursor" not in query:
+            continue
+        lists += 1
+        limit = query["limit"]["schema"]
+        assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 500, 100), path
+        assert "other_filters" in query["cursor"]["description"], path
+        if path.endswith(("/progress", "/objectives/tree")):
+            for name in ("limit", "cursor"):
+                assert "Not with cycle_id" in query[name]["description"], (path, name)
+    assert lists >= 18

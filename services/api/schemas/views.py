@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -15,7 +14,6 @@ from projections.progress_tree import (
     CycleNode,
     ListedObjective,
     ObjectiveFigures,
-    ObjectiveNode,
     ProgressTree,
 )
 from services.api.schemas.common import Out, Page
@@ -118,19 +116,6 @@ class ProgressPage(ProgressTree, frozen=True, kw_only=True):
 def by_start(cycle: CycleNode) -> tuple[str, str]:
     """The order of cycles: oldest start first, then id."""
     return cycle.starts_on.isoformat(), str(cycle.cycle_id)
-
-
-def walk(tree: ProgressTree) -> Iterator[tuple[CycleNode, ObjectiveNode]]:
-    """Every objective of the tree with its cycle, parents before children."""
-
-    def down(cycle: CycleNode, node: ObjectiveNode) -> Iterator[tuple[CycleNode, ObjectiveNode]]:
-        yield cycle, node
-        for child in node.children:
-            yield from down(cycle, child)
-
-    for cycle in tree.cycles:
-        for top in cycle.objectives:
-            yield from down(cycle, top)
 
 
 class ChainReportOut(Out):

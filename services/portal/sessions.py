@@ -65,6 +65,13 @@ def from_b64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _same(given: str, wanted: str) -> bool:
+    """Whether a value a browser sent (a cookie's, a form field's: any text) is the one
+    signed, in constant time; hmac.compare_digest raises TypeError on a str not of ASCII,
+    so it compares their UTF-8 bytes (a cookie of 'é' was a 500, not a forgery refused)."""
+    return hmac.compare_digest(given.encode(errors="surrogatepass"), wanted.encode())
+
+
 class Signer:
     """Issues and checks session cookies and CSRF tokens with one key."""
 
@@ -87,7 +94,7 @@ class Signer:
         if not cookie or len(cookie) > 256:
             return None
         payload, _, signature = cookie.rpartition(".")
-        if not hmac.compare_digest(signature, self._mac("session", payload)):
+        if not _same(signature, self._mac("session", payload)):
             return None
         try:
             user_hex, epoch_text, expires_text, nonce = payload.split(".")
@@ -105,7 +112,7 @@ class Signer:
         if not value:
             return None
         text, _, signature = value.rpartition(".")
-        return text if text and hmac.compare_digest(signature, self._mac(purpose, text)) else None
+        return text if text and _same(signature, self._mac(purpose, text)) else None
 
     @staticmethod
     def new_submission() -> str:
@@ -122,7 +129,7 @@ class Signer:
         if not cookie or len(cookie) > 256:
             return None
         payload, _, signature = cookie.rpartition(".")
-        if not hmac.compare_digest(signature, self._mac("session", payload)):
+        if not _same(signature, self._mac("session", payload)):
             return None
         return payload.rpartition(".")[2] or None
 
@@ -148,7 +155,7 @@ class Signer:
         wanted = [self.csrf_token("", session_nonce)] if session_nonce else []
         if nonce and (browser_too or not session_nonce):
             wanted.append(self.csrf_token(nonce))
-        return any(hmac.compare_digest(token, w) for w in wanted)
+        return any(_same(token, w) for w in wanted)
 
 
 async def sign_out(pool: asyncpg.Pool, session: Session) -> None:

@@ -372,6 +372,33 @@ async def a_browser_over_https_and_over_http(
     assert "secure" not in set_cookies(plain)["okr_csrf"]
 
 
+async def test_a_cookie_or_token_not_of_ascii_is_refused_not_a_500(
+    app: Litestar, system: System
+) -> None:
+    """A session cookie, a CSRF cookie or a form's token is whatever a browser (or a script)
+    sends: one with a letter not of ASCII ('é') made every page a 500 (hmac.compare_digest
+    takes no such str). It is a cookie that signs nobody in and a token that is not the
+    form's: the page asks to sign in, the form is refused 403, nobody signed in."""
+    email, password = an_email("ascii"), "una frase abbastanza lunga"
+    await create_user(system.pool, email, "Ascii", password=password)
+    odd = [(b"cookie", "okr_session=\u00e9.\u00e9; okr_csrf=\u00e9".encode())]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://okr.test"
+    ) as browser:
+        home = await browser.get("/", headers=odd)
+        assert (home.status_code, home.headers["location"]) == (303, "/sign-in")
+        page = await browser.get("/sign-in", headers=odd)
+        assert page.status_code == 200
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token is not None
+        for sent in ("\u00e9", token.group(1) + "\u00e9"):
+            forged = await browser.post(
+                "/sign-in", data={"csrf_token": sent, "email": email, "password": password}
+            )
+            assert forged.status_code == 403, forged.text
+            assert "okr_session" not in set_cookies(forged)
+
+
 async def test_no_cache_keeps_an_api_answer(client: httpx.AsyncClient, world: World) -> None:
     """The API's answers (a person's grants, a tenant's goals, a token pair) and its
     problems said nothing of caching: a shared cache or the browser's disk could keep them

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -72,8 +73,13 @@ async def set_password_with_link(pool: asyncpg.Pool, token: str, password: str) 
 
 
 def looks_like_a_link(token: str) -> bool:
-    """Whether the text could be a link's token at all."""
-    return token.startswith(LINK_PREFIX) and len(token) <= 100
+    """Whether the text could be a link's token at all: LINK_PREFIX and URL-safe base64
+    (what make_password_link writes), so it goes into a cookie as it is."""
+    return _LINK_SHAPE.fullmatch(token) is not None
+
+
+_LINK_SHAPE = re.compile(re.escape(LINK_PREFIX) + r"[A-Za-z0-9_-]{1,94}")
+"""A link's token: LINK_PREFIX, then URL-safe base64, 100 characters at most."""
 
 
 async def link_email(pool: asyncpg.Pool, token: str) -> str | None:

@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 import httpx
 import pytest
+from litestar import Litestar
 
 from services.bootstrap import System
 from tenants import users
@@ -485,3 +486,21 @@ async def test_a_person_another_company_removed_is_not_another_tenant_s_to_take(
     assert again.json()["user_id"] == gone
     link = await link_for(client, first, their_admin, gone)
     assert (await set_password(client, link.json()["token"], PASSWORD)).status_code == 204
+
+
+async def test_a_link_opened_with_text_no_link_has_keeps_nothing(app: Litestar) -> None:
+    """The portal keeps a link's token in a cookie of /welcome: text that could not be one
+    (a link mangled by a mail client into other letters) was a 500, its cookie unwritable.
+    It is sent on to /welcome as any link, keeps no cookie, and the page says the link
+    does not work; a token of a link's shape is kept as it came."""
+    transport = httpx.ASGITransport(app=app)
+    for mangled in ("okrpw_\u4e00\u4e8c", "okrpw_a;b c", "okrpw_" + "a" * 200):
+        async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as browser:
+            opened = await browser.get("/welcome", params={"token": mangled})
+            assert (opened.status_code, opened.headers["location"]) == (303, "/welcome")
+            kept = [c for c in opened.headers.get_list("set-cookie") if "password_link" in c]
+            assert kept and kept[0].startswith('okr_password_link="";'), kept
+            assert (await browser.get("/welcome")).status_code == 404
+    async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as browser:
+        shaped = await browser.get("/welcome", params={"token": "okrpw_Ab-9_z"})
+        assert "okr_password_link=okrpw_Ab-9_z;" in shaped.headers["set-cookie"]

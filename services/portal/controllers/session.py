@@ -32,7 +32,7 @@ from tenants.errors import (
 )
 from tenants.memberships import suspended_tenants
 from tenants.models import User
-from tenants.password_links import link_email, set_password_with_link
+from tenants.password_links import link_email, looks_like_a_link, set_password_with_link
 from tenants.principal import Principal
 from tenants.users import check_password, session_epoch
 from tenants.validation import LANGUAGES, MAX_PASSWORD, MIN_PASSWORD
@@ -174,12 +174,12 @@ class SessionController(Controller):
         taken out of the URL at once: kept in a cookie of this page alone (LINK_COOKIE), the
         browser is sent to /welcome, so no later URL, Referer, history entry or log of a
         request after the first holds it."""
-        if token:
+        if token:  # (text that cannot be a link's is not kept: the page says it fails)
             return Redirect(
                 path="/welcome",
                 status_code=303,
                 headers={**NO_STORE, "Referrer-Policy": "no-referrer"},
-                cookies=[_link_cookie(portal, token)],
+                cookies=[_link_cookie(portal, token if looks_like_a_link(token) else "")],
             )
         token = request.cookies.get(LINK_COOKIE, "")
         email = await link_email(portal.system.pool, token)

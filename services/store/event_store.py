@@ -369,23 +369,6 @@ class EventStore:
             )
         return [row["stream_id"] for row in rows]
 
-    async def stream_events(
-        self,
-        tenant_id: UUID,
-        stream_id: UUID,
-        topics: Sequence[str],
-        grants: Iterable[UUID] | None = None,
-    ) -> list[StoredEvent]:
-        """The stream's events of these topics, every one since its first (no snapshot
-        stands in for them), in version order: rare reads, of a few events."""
-        async with tenant_transaction(self.pool, grants or [tenant_id]) as conn:
-            rows = await conn.fetch(
-                "SELECT version, topic, state FROM events WHERE tenant_id = $1"
-                " AND stream_id = $2 AND topic = ANY($3) ORDER BY version",
-                tenant_id, stream_id, list(topics),
-            )  # fmt: skip
-        return [StoredEvent(stream_id, r["version"], r["topic"], r["state"]) for r in rows]
-
     async def positioned_stream_events(
         self,
         tenant_id: UUID,
@@ -394,9 +377,10 @@ class EventStore:
         grants: Iterable[UUID] | None = None,
         conn: asyncpg.Connection | None = None,
     ) -> list[tuple[int, StoredEvent]]:
-        """stream_events, each with its position in the tenant's log (to order events of
-        several streams, as their log did); on `conn`, in the transaction it is in (it
-        admits the tenant)."""
+        """The stream's events of these topics, every one since its first (no snapshot
+        stands in for them), in version order, each with its position in the tenant's log
+        (to order events of several streams, as their log did): rare reads, of a few. On
+        `conn`, in the transaction it is in (it admits the tenant)."""
         if conn is None:
             async with tenant_transaction(self.pool, grants or [tenant_id]) as own:
                 return await self.positioned_stream_events(tenant_id, stream_id, topics, conn=own)

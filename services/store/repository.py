@@ -306,10 +306,8 @@ class Repository:
     ) -> list[E]:
         """Every event of this kind the aggregate ever had, oldest first (its snapshots
         keep its state, not what it went through: a KPI's links since undone)."""
-        topic: str = getattr(kind, "TOPIC")  # noqa: B009 - the events' own topic
-        stored = await self.store.stream_events(tenant_id, aggregate_id, [topic], grants)
-        mapper = await self.mapper(tenant_id)
-        return [cast(E, mapper.to_domain_event(event)) for event in stored]
+        positioned = await self.positioned_events_of(tenant_id, aggregate_id, [kind], grants=grants)
+        return [cast(E, event) for _, event in positioned]
 
     async def positioned_events_of(
         self,

@@ -225,3 +225,31 @@ async def test_a_walk_forward_says_where_the_history_stands_while_it_is_behind_t
     )  # fmt: skip
     assert [line["position"] for line in rest.json()["items"]] == [written]
     assert rest.json()["through_position"] == written
+
+
+async def test_a_page_of_a_walk_forward_holds_every_line_through_its_through_position(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """through_position is where a sync resumes: every line up to it is in the pages read so
+    far. A page with more after it said the history's own standing (the log's head, caught
+    up), whose lines were on the pages still to come: a sync that stopped there and
+    resumed after it skipped them. Such a page now says its last line's position, and the
+    walk resumed from any page's through_position reads each line once."""
+    await fresh_key_result(client, world)
+    base = f"/api/v1/tenants/{world.a.tenant.id}/history"
+    auth = world.a.auth("client_member")
+    head = (await client.get(base, headers=auth, params={"limit": 1})).json()["head_position"]
+    start = head - 3
+    seen: list[int] = []
+    after = start
+    while True:
+        page = await client.get(
+            base, headers=auth, params={"after_position": after, "limit": 2, "min_position": head}
+        )
+        said = page.json()
+        seen += [line["position"] for line in said["items"]]
+        assert said["through_position"] == seen[-1]
+        if said["next_cursor"] is None:
+            break
+        after = said["through_position"]  # a sync stopped here and resumed later
+    assert seen == list(range(start + 1, head + 1))

@@ -361,6 +361,8 @@ class ViewController(Controller):
         units = units_of(await read.item_names(runtime.pool, tenant_id)) if language == "it" else {}
         named = in_language(lines, names, language, units)
         page = _page(named, limit, FORWARD if after_position is not None else None)
+        if after_position is not None and page.next_cursor is not None:
+            through = min(through, page.items[-1].position)  # the rest: on the next pages
         said = HistoryPage(
             items=page.items, next_cursor=page.next_cursor, through_position=through,
             head_position=head,

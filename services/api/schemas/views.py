@@ -37,7 +37,8 @@ class HistoryPage(Out):
         msgspec.Meta(
             description="The log position the history holds every line through, whatever"
             " the filters: the lines of events up to it are in this walk's pages (read"
-            " forward: this one and those before it), those past it not yet, or not all."
+            " forward: this one and those before it; a page with more after it says its"
+            " last line's), those past it not yet, or not all."
         ),
     ]
     head_position: Annotated[

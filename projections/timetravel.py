@@ -164,6 +164,16 @@ def diff(
     return changes
 
 
+def of_cycle(changes: Sequence[Change], state: ProgressView, cycle_id: UUID) -> list[Change]:
+    """The changes of one cycle: of the cycle itself, its objectives and key results (as
+    `state` places them), and of the KPIs, which belong to no cycle; an item `state` does
+    not know, kept whatever the cycle."""
+    where: dict[UUID, UUID] = {c.cycle_id: c.cycle_id for c in state.cycles.values()}
+    where |= {o.objective_id: o.cycle_id for o in state.objectives.values()}
+    where |= {k.key_result_id: k.cycle_id for k in state.key_results.values()}
+    return [c for c in changes if where.get(c.item_id, cycle_id) == cycle_id]
+
+
 def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> Iterator[Change]:
     """The values of past business days that changed between the two states: a check-in
     or measurement recorded late for a day before the first state's latest (before it,

@@ -24,7 +24,7 @@ from projections.progress_state import (
 )
 from projections.progress_tree import CycleNode, KeyResultNode, KPINode, ObjectiveNode
 from projections.series import pace_line
-from projections.timetravel import Change
+from projections.timetravel import Change, of_cycle
 from services import instants
 from services.i18n import Locale
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, sparkline
@@ -126,16 +126,9 @@ def cycle_of_day(cycles: Sequence[C], wanted: UUID | None, day: date) -> C | Non
     return choose_cycle(cycles, None)
 
 
-def of_cycle(changes: Sequence[Change], state: ProgressView, cycle: Dated | None) -> list[Change]:
-    """The changes of a diff that a page of one `cycle` shows: of the cycle itself, its
-    objectives and key results (as `state` places them), and of the KPIs, which belong to
-    no cycle; an item `state` does not know, shown whatever the cycle."""
-    if cycle is None:
-        return list(changes)
-    where: dict[UUID, UUID] = {c.cycle_id: c.cycle_id for c in state.cycles.values()}
-    where |= {o.objective_id: o.cycle_id for o in state.objectives.values()}
-    where |= {k.key_result_id: k.cycle_id for k in state.key_results.values()}
-    return [c for c in changes if where.get(c.item_id, cycle.cycle_id) == cycle.cycle_id]
+def changes_of(changes: Sequence[Change], state: ProgressView, cycle: Dated | None) -> list[Change]:
+    """The changes of a diff that a page of one `cycle` shows (see timetravel.of_cycle)."""
+    return list(changes) if cycle is None else of_cycle(changes, state, cycle.cycle_id)
 
 
 def walk(objectives: Sequence[ObjectiveNode]) -> Iterator[ObjectiveNode]:

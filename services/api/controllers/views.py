@@ -19,7 +19,7 @@ from projections.history import line_actors
 from projections.history_text import KINDS as HISTORY_KINDS
 from projections.history_text import LANGUAGES
 from projections.progress_tree import ProgressTree
-from projections.timetravel import Change
+from projections.timetravel import Change, of_cycle
 from services import instants, read
 from services.api.dependencies import (
     AsOf,
@@ -463,6 +463,13 @@ class ViewController(Controller):
                 max_length=64,
             ),
         ] = None,
+        cycle_id: Annotated[
+            UUID | None,
+            QueryParameter(
+                description="Only this cycle's changes (its own, its objectives' and key"
+                " results') and the KPIs', as the portal's comparison of two days shows them.",
+            ),
+        ] = None,
     ) -> list[Change]:
         """Per cycle, objective, key result and KPI: each field that differs, before -> after.
         An item made, removed, archived or restored between them also says what explains
@@ -476,7 +483,11 @@ class ViewController(Controller):
         # as given (a day from its first instant); with no to, from only clamps
         _in_order(query_instant(since, "from", "first", zone), end, names=("from", "to"))
         start, end = not_after_now(start), not_after_now(end or instants.now().astimezone(zone))
-        return await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
+        state = None if cycle_id is None else await read.progress_state(runtime.pool, tenant_id)
+        if state is not None and cycle_id not in state.cycles:
+            raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
+        changes = await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
+        return changes if state is None or cycle_id is None else of_cycle(changes, state, cycle_id)
 
     @get(
         "/export",

@@ -32,13 +32,13 @@ from services.portal.views import (
     LogFilters,
     bad_days,
     by_date,
+    changes_of,
     choose_cycle,
     csv_download,
     cycle_of_day,
     day_note,
     kpi_tiles,
     not_offered,
-    of_cycle,
     optional_id,
     parse_day,
 )
@@ -216,7 +216,7 @@ class HistoryController(Controller):
             section="history", first=first, last=last, today=today, bad=bad,
             asked_from=since or first.isoformat(),  # as asked: a day to come is not today
             to_come=to_come, cycles=cycles, cycle=picked,
-            groups=diff_groups(of_cycle(changes, state, picked), state, locale, names),
+            groups=diff_groups(changes_of(changes, state, picked), state, locale, names),
         )  # fmt: skip
 
     @get("/history.csv", name="portal:history-csv")

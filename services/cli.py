@@ -102,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
         help="what the system knew when the tenant's log stood at position N",
     )
     progress.add_argument("--valid-at", help="values for this business date (YYYY-MM-DD)")
+    progress.add_argument("--cycle", help="only this cycle (its id or its name)")
     progress.add_argument("--json", action="store_true", help="JSON instead of a table")
 
     diff = _command(sub, "diff", "what changed in a tenant between two instants")
@@ -111,6 +112,9 @@ def parser() -> argparse.ArgumentParser:
     )
     diff.add_argument(
         "--to", dest="until", required=True, help="ISO 8601 instant, or a date: as at its end"
+    )
+    diff.add_argument(
+        "--cycle", help="only this cycle's changes (its id or its name) and the KPIs'"
     )
     diff.add_argument("--json", action="store_true", help="JSON instead of lines")
 

@@ -263,11 +263,25 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
                     cadence_days=cadence,
                 )  # fmt: skip
                 head = await system.store.head(tenant)
+    if args.cycle is not None:
+        cycles = [c for c in tree.cycles if _named(c.cycle_id, c.name, args.cycle)]
+        if not cycles:
+            then = "" if at is None and args.as_of_position is None else " as it stood then"
+            raise SystemExit(f"okr: --cycle {args.cycle!r} is no cycle of the tenant{then}")
+        tree = msgspec.structs.replace(tree, cycles=cycles)
     if args.json:
         sys.stdout.write(msgspec.json.encode(tree).decode() + "\n")
     else:
         print(render(tree, title, at, head))
     return 0
+
+
+def _named(cycle_id: UUID, name: str, asked: str) -> bool:
+    """Whether `asked` (--cycle) names this cycle: its id, or its name as a cycle's name is
+    compared (trimmed, in any case, runs of spaces as one: two cycles never share one)."""
+    from domain.cycle import name_key
+
+    return asked.strip().lower() == str(cycle_id) or name_key(asked) == name_key(name)
 
 
 def parse_day(text: str, option: str) -> date:
@@ -304,6 +318,7 @@ def _a_day(text: str) -> bool:
 
 async def diff(args: argparse.Namespace, settings: Settings) -> int:
     from projections.timetravel import diff as diff_states
+    from projections.timetravel import of_cycle
     from services.app.base import tenant_zone
     from services.read import state_as_of
     from services.read.people import People
@@ -324,6 +339,13 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
             ]
             names = await People(system.pool).names(tenant)  # owners, as the portal says them
     changes = diff_states(*states, today_from=since.date(), today_to=until.date())
+    if args.cycle is not None:
+        asked = [
+            c.cycle_id for c in states[1].cycles.values() if _named(c.cycle_id, c.name, args.cycle)
+        ]
+        if not asked:
+            raise SystemExit(f"okr: --cycle {args.cycle!r} is no cycle of the tenant by --to")
+        changes = of_cycle(changes, states[1], asked[0])
     if args.json:
         sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
         return 0

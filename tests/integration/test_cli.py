@@ -747,3 +747,34 @@ async def test_an_application_login_that_row_level_security_does_not_hold_is_ref
     )
     own = okr(dsn, "progress", "--tenant", "demo")  # okr_app, from DATABASE_URL
     assert own.returncode == 1 and "no tenant with id or slug 'demo'" in own.stderr
+
+
+async def test_progress_and_diff_of_one_cycle_named_by_its_name(
+    databases: DatabaseFactory,
+) -> None:
+    """The portal and the API show one cycle's tree and changes (?cycle=, ?cycle_id=);
+    `okr progress` and `okr diff` printed every cycle, with no way to ask for one. With
+    --cycle (its id, or its name as names are compared: in any case, spaces as one) they
+    print that one, the diff the KPIs' changes too; a cycle the tenant lacks is refused."""
+    dsn = await databases.create()
+    assert okr(dsn, "demo").returncode == 0
+    month_ago = (datetime.now(UTC) - timedelta(days=30)).isoformat()
+    now = datetime.now(UTC).isoformat()
+    every = json.loads(okr(dsn, "progress", "--tenant", "demo", "--json").stdout)["cycles"]
+    assert len(every) == 2  # the fiscal year and its quarter
+    named = " " + every[0]["name"].upper().replace(" ", "  ") + " "  # "FY 2026/27" its way
+    tree = okr(dsn, "progress", "--tenant", "demo", "--cycle", named, "--json")
+    assert tree.returncode == 0, tree.stderr
+    cycles = json.loads(tree.stdout)["cycles"]
+    assert [c["cycle_id"] for c in cycles] == [every[0]["cycle_id"]]
+    changes = okr(dsn, "diff", "--tenant", "demo", "--from", month_ago, "--to", now,
+                  "--cycle", cycles[0]["cycle_id"], "--json")  # fmt: skip
+    assert changes.returncode == 0, changes.stderr
+    said = json.loads(changes.stdout)
+    kinds = {c["item_kind"] for c in said}
+    assert {"cycle", "key_result", "kpi"} <= kinds
+    assert {c["item_id"] for c in said if c["item_kind"] == "cycle"} == {cycles[0]["cycle_id"]}
+    unknown = okr(dsn, "diff", "--tenant", "demo", "--from", month_ago, "--to", now,
+                  "--cycle", "Q9 2099")  # fmt: skip
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == "okr: --cycle 'Q9 2099' is no cycle of the tenant by --to"

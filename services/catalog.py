@@ -791,6 +791,10 @@ _HISTORY: M = {
         "it": "Il {given} deve ancora venire: ecco come sta oggi.",
         "en": "{given} is still to come: this is how it stands today.",
     },
+    "as_of.cycle_not_yet": {
+        "it": "Il ciclo «{name}» non c'era ancora il {date}.",
+        "en": "The cycle “{name}” was not there yet on {date}.",
+    },
     "as_of.back": {"it": "Torna a oggi", "en": "Back to today"},
     "as_of.known": {"it": "Valori", "en": "Values"},
     "as_of.known_then": {"it": "come si sapevano quel giorno", "en": "as known that day"},

@@ -845,3 +845,8 @@ async def test_a_day_s_tree_and_a_diff_show_one_cycle_chosen_by_a_link(
     await expect(page.locator("section.diff-item")).to_have_count(0)
     await page.goto(f"/t/{client.id}/as-of?date={day}&cycle=abc")
     await expect(page.locator("#as-of-cycle-error")).to_contain_text("«abc» non è tra le scelte")
+    await page.goto(f"/t/{client.id}/as-of?date={portal.days_ago(50)}&cycle={made['Trimestre']}")
+    await expect(page.locator(".cycle-note")).to_contain_text(  # a link's day changed: no error
+        "Il ciclo «Trimestre» non c'era ancora il"
+    )
+    await expect(page.locator("#as-of-cycle-error")).to_have_count(0)

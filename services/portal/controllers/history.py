@@ -156,8 +156,17 @@ class HistoryController(Controller):
         valid_at = chosen if known == "now" else None
         cycles = by_date(state.cycles.values())
         picked = cycle_of_day(cycles, optional_id(cycle), chosen)
+        cycle_note = None
         if cycle and (picked is None or picked.cycle_id != optional_id(cycle)):
-            bad["cycle"] = cycle  # not a cycle of the tenant that day: said beside the picker
+            later = await progress_state(portal.system.pool, tenant.id)
+            wanted = optional_id(cycle)
+            made = None if wanted is None else later.cycles.get(wanted)
+            if made is None:  # not the tenant's: said beside the picker
+                bad["cycle"] = cycle
+            else:  # a link of a later day's cycle, its day changed: the day's own shown
+                cycle_note = locale.t(
+                    "as_of.cycle_not_yet", name=made.name, date=locale.date(chosen, long=True)
+                )
         tree = progress_tree(
             state, today=chosen, valid_at=valid_at, cadence_days=tenant.check_in_cadence_days,
             cycle_id=picked.cycle_id if picked else None,
@@ -171,6 +180,7 @@ class HistoryController(Controller):
             kpis=kpi_tiles(state, kpis, locale), today=today, as_of=chosen,
             known_now=known == "now", bad=bad,
             date_note=None if bad.get("date") else day_note(locale, day, today),
+            cycle_note=cycle_note,
         )  # fmt: skip
 
     @get("/diff", name="portal:diff")

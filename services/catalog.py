@@ -748,6 +748,8 @@ _HISTORY: M = {
     "history.group_kpis": {"it": "Indicatori", "en": "KPIs"},
     "history.person": {"it": "Persona", "en": "Person"},
     "history.everyone": {"it": "Tutte le persone", "en": "Everyone"},
+    "history.cycle": {"it": "Ciclo", "en": "Cycle"},
+    "history.all_cycles": {"it": "Tutti i cicli", "en": "Every cycle"},
     "history.kind": {"it": "Tipo", "en": "Kind"},
     "history.all_kinds": {"it": "Tutti i tipi", "en": "All kinds"},
     "history.from": {"it": "Dal giorno", "en": "From"},

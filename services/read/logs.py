@@ -87,6 +87,7 @@ _HISTORY = {
         " AND (params->>('key_result:' || {0}) IS NOT NULL"
         " OR params->>('objective:' || {0}) IS NOT NULL)))"
     ),
+    "cycle_id": "cycle_id = {}",  # its lines, its objectives' and its key results'
     "actor": "actor = {}",
     "kind": "(template = ANY({0}::text[]) OR item_kind = ANY({0}::text[]))",
     "since": _SINCE,
@@ -101,6 +102,7 @@ async def history(
     tenant_id: UUID,
     *,
     item_id: UUID | None = None,
+    cycle_id: UUID | None = None,
     actor: str | None = None,
     kind: str | None = None,
     since: datetime | None = None,
@@ -118,7 +120,8 @@ async def history(
     (a reader who may not read the audit trail), a change of access says no reason: an
     admin's words about a person are the trail's readers' alone."""
     where, args = _filters(
-        _HISTORY, item_id=item_id, actor=actor, kind=kind and list(templates_of(kind)),
+        _HISTORY, item_id=item_id, cycle_id=cycle_id, actor=actor,
+        kind=kind and list(templates_of(kind)),
         since=since, until=until, before_position=before_position,
         after_position=after_position,
     )  # fmt: skip

@@ -1172,3 +1172,43 @@ async def test_the_diff_of_one_cycle_as_the_portal_shows_it(
     )
     assert unknown.status_code == 404
     assert unknown.json()["errors"][0]["field"] == "cycle_id"
+
+
+async def test_the_history_of_one_cycle_as_the_portal_filters_it(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The portal's timeline lists one cycle's changes (?cycle=); the API's history had
+    only item_id, which for a cycle gives its own lines, not its objectives' and key
+    results'. ?cycle_id= gives all three, and no other cycle's nor a KPI's; a cycle the
+    tenant does not have is 404 naming cycle_id."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    mine, _ = await fresh_key_result(client, world)  # of the world's cycle
+    other = await client.post(f"{base}/cycles", headers=auth, json={
+        "name": f"Altro {uuid.uuid4().hex[:6]}", "starts_on": "2027-01-01",
+        "ends_on": "2027-06-30",
+    })  # fmt: skip
+    other_id = other.headers["location"].rsplit("/", 1)[-1]
+    goal = await client.post(f"{base}/objectives", headers=auth, json={
+        "cycle_id": other_id, "title": "Altro obiettivo",
+    })  # fmt: skip
+    assert goal.status_code == 201, goal.text
+    position = goal.headers["x-okr-position"]
+
+    async def items(cycle: str) -> set[tuple[str, str]]:
+        answer = await client.get(f"{base}/history", headers=auth, params={
+            "cycle_id": cycle, "min_position": position, "limit": 500,
+        })  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        return {(line["item_kind"], line["item_id"]) for line in answer.json()["items"]}
+
+    of_world = await items(str(world.ids.cycle_id))
+    assert {("cycle", str(world.ids.cycle_id)), ("objective", str(world.ids.objective_id)),
+            ("key_result", mine)} <= of_world  # fmt: skip
+    assert {kind for kind, _ in of_world} <= {"cycle", "objective", "key_result"}
+    assert await items(other_id) == {("cycle", other_id), ("objective", goal.json()["id"])}
+    unknown = await client.get(
+        f"{base}/history", headers=auth, params={"cycle_id": str(uuid.uuid4())}
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["errors"][0]["field"] == "cycle_id"

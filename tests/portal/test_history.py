@@ -336,10 +336,12 @@ async def test_the_timeline_filters_diffs_and_downloads(
     await expect(rows.filter(has_text="valore")).to_contain_text("26 ordini33 ordini")
     await expect(rows.filter(has_text="traguardo")).to_contain_text("40 ordini45 ordini")
     await shot(page, "diff")
-    # the timeline of the same days lists every change, with who made it and why
+    # the timeline of the same days (and cycle) lists every change, who made it and why
     await page.get_by_role("link", name="Ogni modifica registrata in questi giorni").click()
     await expect(page).to_have_url(
-        re.compile(rf"/history\?from={portal.days_ago(45)}&to={portal.days_ago(0)}$")
+        re.compile(
+            rf"/history\?from={portal.days_ago(45)}&to={portal.days_ago(0)}&cycle=[-0-9a-f]+$"
+        )
     )
     await expect(page.locator("ol.timeline li", has_text="conteggio doppio")).to_have_count(1)
     audit_link = page.locator("nav.main-nav a", has_text="Registro modifiche")
@@ -838,6 +840,14 @@ async def test_a_day_s_tree_and_a_diff_show_one_cycle_chosen_by_a_link(
     await expect(headings.filter(has_text="KR Trimestre")).to_have_count(1)
     await expect(headings.filter(has_text="KR Anno")).to_have_count(0)
     await expect(headings.filter(has_text="Visite")).to_have_count(1)
+    await page.get_by_role("link", name="Ogni modifica registrata in questi giorni").click()
+    await expect(page).to_have_url(re.compile(rf"/history\?.*&cycle={made['Trimestre']}$"))
+    await expect(page.get_by_label("Ciclo", exact=True)).to_have_value(str(made["Trimestre"]))
+    timeline = page.locator("ol.timeline li")
+    await expect(timeline).to_have_count(1)  # its key result's check-in: no other cycle's
+    await expect(timeline).to_contain_text("KR Trimestre")
+    await page.goto(f"/t/{client.id}/history?cycle=abc")
+    await expect(page.locator("#f-cycle-error")).to_contain_text("«abc» non è tra le scelte")
 
     await page.goto(f"/t/{client.id}/diff?cycle={ROSSI_KR}")  # not a cycle, nor of this company
     await expect(page.locator("#diff-cycle-error")).to_contain_text("non è tra le scelte")

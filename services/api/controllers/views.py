@@ -302,6 +302,13 @@ class ViewController(Controller):
             ),
         ] = None,
         item_id: FromQuery[UUID | None] = None,
+        cycle_id: Annotated[
+            UUID | None,
+            QueryParameter(
+                description="Only the lines of this cycle, its objectives and its key results"
+                " (the portal's timeline filter by cycle).",
+            ),
+        ] = None,
         actor: Actor = None,
         kind: Annotated[
             str | None,
@@ -347,9 +354,12 @@ class ViewController(Controller):
             await within_head(runtime, tenant_id, after_position, "after_position")
         await _check_item(runtime, tenant_id, item_id, tenant_lines=True)
         await caught_up(runtime, tenant_id, min_position, "history")
+        items = await read.item_names(runtime.pool, tenant_id)
+        if cycle_id is not None and cycle_id not in items.cycles:
+            raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
         through, head = await standing(runtime.pool, tenant_id, "history")  # (before the
         lines = await read.history(  # lines: every line through it is in them)
-            runtime.pool, tenant_id, item_id=item_id, actor=actor, kind=kind,
+            runtime.pool, tenant_id, item_id=item_id, cycle_id=cycle_id, actor=actor, kind=kind,
             since=first, until=after, before_position=before, after_position=beyond,
             oldest_first=after_position is not None, limit=limit + 1,
             access_reasons=principal.can(tenant_id, Permission.READ_AUDIT),
@@ -358,7 +368,7 @@ class ViewController(Controller):
         language = accepted_language(accept_language, LANGUAGES) or await runtime.language(
             tenant_id
         )
-        units = units_of(await read.item_names(runtime.pool, tenant_id)) if language == "it" else {}
+        units = units_of(items) if language == "it" else {}
         named = in_language(lines, names, language, units)
         page = _page(named, limit, FORWARD if after_position is not None else None)
         if after_position is not None and page.next_cursor is not None:

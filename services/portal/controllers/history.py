@@ -42,7 +42,7 @@ from services.portal.views import (
     optional_id,
     parse_day,
 )
-from services.read import diff, history, item_names, progress_state, state_as_of
+from services.read import ItemNames, diff, history, item_names, progress_state, state_as_of
 from tenants.roles import Permission
 
 PAGE = 50
@@ -53,23 +53,33 @@ class Filters(LogFilters):
     """The timeline's filters as the page's query gave them; the CSV takes the same."""
 
     kind: str | None = None
+    cycle: str | None = None
+    """A cycle whose changes the timeline lists: its own, its objectives' and key results'."""
 
     @property
     def bad(self) -> dict[str, str]:
-        """The days that are not days, an item that is no item's id, a kind the page does
-        not offer."""
+        """The days that are not days, an item or a cycle that is no item's id, a kind the
+        page does not offer."""
         bad = super().bad
         if self.kind and self.kind not in ITEM_KINDS + CHANGE_KINDS:
             bad["kind"] = self.kind
+        if self.cycle and optional_id(self.cycle) is None:
+            bad["cycle"] = self.cycle
         return bad
 
     def query(self, zone: tzinfo) -> dict[str, Any]:
         """The arguments of read.history (the days' bounds in the tenant's `zone`)."""
-        return {"item_id": self.item_id, "actor": self.person or None,
-                "kind": self.kind or None, **self.days(zone)}  # fmt: skip
+        return {"item_id": self.item_id, "cycle_id": optional_id(self.cycle),
+                "actor": self.person or None, "kind": self.kind or None,
+                **self.days(zone)}  # fmt: skip
 
     def shown(self) -> dict[str, str]:
-        return {**super().shown(), "kind": self.kind or ""}
+        return {**super().shown(), "kind": self.kind or "", "cycle": self.cycle or ""}
+
+    def not_a_cycle(self, items: ItemNames) -> dict[str, str]:
+        """The cycle asked for, if it is none of the tenant's (a hand-made link)."""
+        wanted = optional_id(self.cycle)
+        return {} if wanted is None or wanted in items.cycles else {"cycle": self.cycle or ""}
 
 
 def history_filters(
@@ -78,9 +88,10 @@ def history_filters(
     kind: FromQuery[str | None] = None,
     since: Annotated[str | None, QueryParameter(name="from")] = None,
     until: Annotated[str | None, QueryParameter(name="to")] = None,
+    cycle: FromQuery[str | None] = None,
 ) -> Filters:
     """The timeline's filters from the query: one declaration for the page and its CSV."""
-    return Filters(item=item, person=person, kind=kind, since=since, until=until)
+    return Filters(item=item, person=person, kind=kind, since=since, until=until, cycle=cycle)
 
 
 FiltersDep = NamedDependency[Filters]
@@ -108,7 +119,11 @@ class HistoryController(Controller):
         before: FromQuery[int | None] = None,
     ) -> Response[Any]:
         items = await item_names(portal.system.pool, tenant.id)
-        bad = filters.bad or await not_offered(portal, tenant.id, filters, items, tenant_lines=True)
+        bad = (
+            filters.bad
+            or filters.not_a_cycle(items)
+            or await not_offered(portal, tenant.id, filters, items, tenant_lines=True)
+        )
         lines = [] if bad else await history(
             portal.system.pool, tenant.id, **filters.query(tenant.zone), before_position=before,
             limit=PAGE + 1, access_reasons=viewer.can(tenant.id, Permission.READ_AUDIT),
@@ -121,6 +136,7 @@ class HistoryController(Controller):
             section="history", lines=[(ln, phrases.text(ln)) for ln in shown],
             more=shown[-1].position if len(lines) > PAGE else None, names=names, items=items,
             filters=filters.shown(), filter_link=filters.link(), bad=bad,
+            cycle_choices=[(str(i), c.title) for i, c in items.cycles.items()],
             item_kinds=ITEM_KINDS, change_kinds=CHANGE_KINDS, today=today,
             default_as_of=(today - timedelta(days=30)).isoformat(),
         )  # fmt: skip
@@ -239,14 +255,19 @@ class HistoryController(Controller):
         filters: FiltersDep,
     ) -> Stream:
         """The timeline as the page's filters show it, every page of it."""
-        bad = filters.bad or await not_offered(portal, tenant.id, filters, tenant_lines=True)
+        items = await item_names(portal.system.pool, tenant.id)
+        bad = (
+            filters.bad
+            or filters.not_a_cycle(items)
+            or await not_offered(portal, tenant.id, filters, items, tenant_lines=True)
+        )
         if bad:
             raise BadFiltersError(bad, viewer)  # only a hand-made link: the page never offers it
 
         async def rows() -> AsyncIterator[str]:
             before: int | None = None
             names = await portal.people.names(tenant.id)
-            units = units_of(await item_names(portal.system.pool, tenant.id))
+            units = units_of(items)
             yield BOM + csv_lines(locale, [], names, header=True)
             while True:
                 lines = await history(

@@ -817,6 +817,7 @@ _HISTORY: M = {
         "en": "What changed from the start of the first day to the end of the second, item by"
         " item.",
     },
+    "diff.title_one_day": {"it": "Cosa è cambiato il {day}", "en": "What changed on {day}"},
     "diff.title": {
         "it": "Cosa è cambiato dal {first} al {last}",
         "en": "What changed from {first} to {last}",

@@ -849,6 +849,11 @@ async def test_a_day_s_tree_and_a_diff_show_one_cycle_chosen_by_a_link(
     await page.goto(f"/t/{client.id}/history?cycle=abc")
     await expect(page.locator("#f-cycle-error")).to_contain_text("«abc» non è tra le scelte")
 
+    await page.goto(f"/t/{client.id}/diff?from={portal.days_ago(3)}&to={portal.days_ago(3)}")
+    said = Locale("it").date(portal.today - timedelta(days=3), long=True)
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Cosa è cambiato il {said}")
+    await expect(headings.filter(has_text="KR Anno")).to_have_count(1)  # that day's check-in
+
     await page.goto(f"/t/{client.id}/diff?cycle={ROSSI_KR}")  # not a cycle, nor of this company
     await expect(page.locator("#diff-cycle-error")).to_contain_text("non è tra le scelte")
     await expect(page.get_by_label("Ciclo", exact=True)).to_have_attribute("aria-invalid", "true")

@@ -1472,12 +1472,10 @@ _KPI_PAGE: M = {
     },
     "kpi_page.thresholds_submit": {"it": "Salva le soglie", "en": "Save the thresholds"},
     "kpi_page.moves": {"it": "Soglie spostate", "en": "Thresholds moved"},
-    "kpi_page.moved": {
-        "it": "Verde {green_before} → {green_after}, rossa {red_before} → {red_after}, da {who}"
-        " il {when}:",
-        "en": "Green {green_before} → {green_after}, red {red_before} → {red_after}, by {who}"
-        " on {when}:",
-    },
+    "kpi_page.moved": {"it": "{moves}, da {who} il {when}:", "en": "{moves}, by {who} on {when}:"},
+    "kpi_page.moved_green": {"it": "Verde {before} → {after}", "en": "Green {before} → {after}"},
+    "kpi_page.moved_red_first": {"it": "Rossa {before} → {after}", "en": "Red {before} → {after}"},
+    "kpi_page.moved_red": {"it": "rossa {before} → {after}", "en": "red {before} → {after}"},
     "kpi_page.feeds": {"it": "Risultati chiave alimentati", "en": "Key results it feeds"},
     "kpi_page.fed_until_retired": {
         "it": "Risultati chiave che alimentava fino al ritiro",

@@ -170,6 +170,9 @@ async def test_an_admin_reads_a_kpi_s_page_and_edits_it_and_moves_its_thresholds
     await expect(page.locator(".kpi-green")).to_have_text(f"€{NB}90.000")
     await expect(page.locator(".kpi-now .chip")).to_have_text("In salute")
     await expect(page.locator(".threshold-move")).to_contain_text("nuovo listino")
+    move = await page.locator(".threshold-move").inner_text()  # the green alone moved
+    assert move.startswith(f"Verde €{NB}100.000 → €{NB}90.000, da "), move
+    assert "ossa" not in move, move
     await shot(page, "kpi-page")
 
 

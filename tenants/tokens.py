@@ -144,7 +144,7 @@ async def refresh_tokens(
             return _pair(settings, user_id, refresh, epoch)
         reused = await conn.execute(_REVOKE_REUSED_FAMILY, digest) != "UPDATE 0"
     rule = "refresh_token_reused" if reused else "invalid_token"
-    raise InvalidTokenError("refresh token not usable", rule=rule)
+    raise InvalidTokenError("refresh token not usable", field="refresh_token", rule=rule)
 
 
 async def revoke_refresh_tokens(pool: asyncpg.Pool, user_id: UUID) -> int:

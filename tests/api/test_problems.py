@@ -218,6 +218,17 @@ async def test_a_body_over_the_limit_is_413(client: httpx.AsyncClient, world: Wo
         assert problem["errors"][0]["field"] == "body"
 
 
+async def test_a_refresh_token_not_usable_is_named(client: httpx.AsyncClient) -> None:
+    """The refresh token is the one input of /auth/refresh: one never issued (or spent,
+    revoked, expired) is refused naming it, as every refused input is named; the problem
+    said no field at all."""
+    refused = await client.post("/api/v1/auth/refresh", json={"refresh_token": "never issued"})
+    problem = assert_problem(refused, 401)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+        ("refresh_token", "invalid_token")
+    ]
+
+
 async def test_malformed_json_is_400(client: httpx.AsyncClient, world: World) -> None:
     response = await client.post(
         f"/api/v1/tenants/{world.a.tenant.id}/cycles",

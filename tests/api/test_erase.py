@@ -14,6 +14,8 @@ import pytest
 
 from domain import SettingsChange
 from services.bootstrap import System
+from services.projector.registry import PROJECTIONS
+from services.projector.waiting import wait_for_position
 from services.store.event_store import TenantErasedError
 from tenants import directory
 from tenants.errors import ChangedMeanwhileError
@@ -172,7 +174,12 @@ async def test_an_erasure_that_is_refused_erases_nothing(
     assert not_suspended.status_code == 409, not_suspended.text
     assert not_suspended.json()["errors"][0]["field"] == "status"
     await client.post(f"{lifecycle}/suspend", headers=admin)
-    moved = await system.store.head(tenant) - 1  # as if the log moved after it was read
+    head = await system.store.head(tenant)
+    for projection in PROJECTIONS:  # the suspension's lines in: what follows moves nothing
+        assert await wait_for_position(
+            system.pool, tenant, head, projection=projection.name, within=60
+        )
+    moved = head - 1  # as if the log moved after it was read
     with pytest.raises(ChangedMeanwhileError):
         await directory.erase_tenant(system.pool, tenant, slug, "user:paola", (), moved)
     held = await rows_of(admin_dsn, tenant)

@@ -147,6 +147,22 @@ def assert_each_once_in_order(
     assert before not in walked
 
 
+def two_cycles_a_page(app: OKRApplication, ctx: Context) -> Callable[[], Awaitable[int]]:
+    """What a walk of cycles plans between its pages: two cycles, one to start after any
+    cursor (2030 on) and one before (2000 on); the position of the second."""
+    planned = iter(range(2030, 2040))
+
+    async def two_more() -> int:
+        year = next(planned)
+        for starts in (date(year, 1, 1), date(2000 + year % 10, 1, 1)):
+            written = await app.cycles.create(
+                ctx, name=f"Ciclo {starts}", starts_on=starts, ends_on=starts.replace(month=12)
+            )
+        return written.position
+
+    return two_more
+
+
 async def test_key_results_page_each_once_in_order_with_items_added_meanwhile(
     client: httpx.AsyncClient, system: System, api_settings: Settings
 ) -> None:
@@ -243,16 +259,7 @@ async def test_progress_pages_its_cycles_oldest_start_first(
     whole = cycles(first)
     assert len(whole) == 5
     assert first["next_cursor"] is None  # 100 unless given: every cycle, as before paging
-    app, ctx = filled.app(system)
-    planned = iter(range(2030, 2040))
-
-    async def two_more() -> int:
-        year = next(planned)
-        for starts in (date(year, 1, 1), date(2000 + year % 10, 1, 1)):
-            written = await app.cycles.create(
-                ctx, name=f"Ciclo {starts}", starts_on=starts, ends_on=starts.replace(month=12)
-            )
-        return written.position
+    two_more = two_cycles_a_page(*filled.app(system))
 
     walked = await walk(client, path, auth, params, cycles, two_more)
 
@@ -282,16 +289,7 @@ async def test_the_objective_tree_pages_its_cycles_as_progress_does(
     whole = cycles(first)
     assert len(whole) == 5
     assert (first["next_cursor"], first["today"]) == (None, "2027-02-15")
-    app, ctx = filled.app(system)
-    planned = iter(range(2030, 2040))
-
-    async def two_more() -> int:
-        year = next(planned)
-        for starts in (date(year, 1, 1), date(2000 + year % 10, 1, 1)):
-            written = await app.cycles.create(
-                ctx, name=f"Ciclo {starts}", starts_on=starts, ends_on=starts.replace(month=12)
-            )
-        return written.position
+    two_more = two_cycles_a_page(*filled.app(system))
 
     walked = await walk(client, path, auth, params, cycles, two_more)
 

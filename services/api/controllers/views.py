@@ -63,7 +63,7 @@ from services.api.schemas.views import (
     by_start,
 )
 from services.api.security import requires_export, requires_read, requires_read_audit
-from services.history_words import in_language, units_of
+from services.history_words import Units, in_language, units_of
 from services.instants import not_after_now
 from services.projector.waiting import standing
 from services.store.chain import verify_chain
@@ -354,9 +354,11 @@ class ViewController(Controller):
             await within_head(runtime, tenant_id, after_position, "after_position")
         await _check_item(runtime, tenant_id, item_id, tenant_lines=True)
         await caught_up(runtime, tenant_id, min_position, "history")
-        items = await read.item_names(runtime.pool, tenant_id)
-        if cycle_id is not None and cycle_id not in items.cycles:
-            raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
+        items = None  # read only for a cycle asked for or an Italian text: a read of its own
+        if cycle_id is not None:
+            items = await read.item_names(runtime.pool, tenant_id)
+            if cycle_id not in items.cycles:
+                raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
         through, head = await standing(runtime.pool, tenant_id, "history")  # (before the
         lines = await read.history(  # lines: every line through it is in them)
             runtime.pool, tenant_id, item_id=item_id, cycle_id=cycle_id, actor=actor, kind=kind,
@@ -368,7 +370,9 @@ class ViewController(Controller):
         language = accepted_language(accept_language, LANGUAGES) or await runtime.language(
             tenant_id
         )
-        units = units_of(items) if language == "it" else {}
+        units: Units = {}
+        if language == "it":
+            units = units_of(items or await read.item_names(runtime.pool, tenant_id))
         named = in_language(lines, names, language, units)
         page = _page(named, limit, FORWARD if after_position is not None else None)
         if after_position is not None and page.next_cursor is not None:

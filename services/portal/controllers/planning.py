@@ -10,7 +10,7 @@ rules then, one at a time, in the reader's words (key_results.domain_message).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -292,18 +292,10 @@ class PlanningController(Controller):
     ) -> Response[Any]:
         """Archive an objective, with a reason: it leaves the tree and the roll-ups, and
         stays in the history."""
-        _, objective = await _objective(portal, viewer, tenant, objective_id)
-        planned = Planned("objective_archive", str(objective.objective_id),
-                          typed(form, ("reason",)), locale)  # fmt: skip
-        if not planned.typed["reason"]:
-            planned.errors["reason"] = locale.t("archive.reason_missing")
-        if not planned.errors:
-            command = portal.app.objectives.archive(
-                _context(tenant, viewer), objective.objective_id, reason=planned.typed["reason"]
-            )
-            if await _run(portal, tenant, planned, command) is not None:
-                return _landed(tenant, objective.cycle_id, "objective_archived")
-        return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
+        return await _with_reason(
+            request, portal, locale, viewer, tenant, objective_id, form,
+            portal.app.objectives.archive, "archive", "archive.reason_missing",
+        )  # fmt: skip
 
     @post("/objectives/{objective_id:str}/restore", name="portal:objective-restore")
     async def restore_objective(
@@ -318,19 +310,10 @@ class PlanningController(Controller):
     ) -> Response[Any]:
         """Restore an archived objective, with a reason: it and its key results come back to
         the tree and the roll-ups (not into a closed cycle, nor under a parent archived)."""
-        _, objective = await _objective(portal, viewer, tenant, objective_id)
-        planned = Planned("objective_restore", str(objective.objective_id),
-                          typed(form, ("reason",)), locale)  # fmt: skip
-        if not planned.typed["reason"]:
-            planned.errors["reason"] = locale.t("plan.objective.restore_reason_missing")
-        if not planned.errors:
-            command = portal.app.objectives.restore(
-                _context(tenant, viewer), objective.objective_id, reason=planned.typed["reason"]
-            )
-            if await _run(portal, tenant, planned, command) is not None:
-                return _landed(tenant, objective.cycle_id, "objective_restored",
-                               f"o-{objective.objective_id}")  # fmt: skip
-        return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
+        return await _with_reason(
+            request, portal, locale, viewer, tenant, objective_id, form,
+            portal.app.objectives.restore, "restore", "plan.objective.restore_reason_missing",
+        )  # fmt: skip
 
     @post("/kpis", name="portal:new-kpi")
     async def new_kpi(
@@ -490,6 +473,36 @@ async def _run(
         portal.system.pool, tenant.id, written.position, within=portal.read_wait_seconds
     )
     return written
+
+
+async def _with_reason(
+    request: Request[Any, Any, Any],
+    portal: Portal,
+    locale: Locale,
+    viewer: Principal,
+    tenant: Tenant,
+    objective_id: str,
+    form: Mapping[str, str],
+    command: Callable[..., Awaitable[Written]],
+    step: str,
+    reason_missing: str,
+) -> Response[Any]:
+    """Archive or restore (`step`, its `command`) an objective, with a reason: the dashboard
+    it lands on says it done (a restored one shown where it stands again), or the form's
+    errors."""
+    _, objective = await _objective(portal, viewer, tenant, objective_id)
+    planned = Planned(f"objective_{step}", str(objective.objective_id),
+                      typed(form, ("reason",)), locale)  # fmt: skip
+    if not planned.typed["reason"]:
+        planned.errors["reason"] = locale.t(reason_missing)
+    if not planned.errors:
+        written = command(
+            _context(tenant, viewer), objective.objective_id, reason=planned.typed["reason"]
+        )
+        if await _run(portal, tenant, planned, written) is not None:
+            anchor = f"o-{objective.objective_id}" if step == "restore" else ""
+            return _landed(tenant, objective.cycle_id, f"objective_{step}d", anchor)
+    return await _refused(request, portal, locale, viewer, tenant, objective.cycle_id, planned)
 
 
 def _landed(tenant: Tenant, cycle_id: UUID, done: str, anchor: str = "") -> Redirect:

@@ -164,13 +164,16 @@ def diff(
     return changes
 
 
-def of_cycle(changes: Sequence[Change], state: ProgressView, cycle_id: UUID) -> list[Change]:
+def of_cycle(changes: Sequence[Change], cycle_id: UUID, *states: ProgressView) -> list[Change]:
     """The changes of one cycle: of the cycle itself, its objectives and key results (as
-    `state` places them), and of the KPIs, which belong to no cycle; an item `state` does
-    not know, kept whatever the cycle."""
-    where: dict[UUID, UUID] = {c.cycle_id: c.cycle_id for c in state.cycles.values()}
-    where |= {o.objective_id: o.cycle_id for o in state.objectives.values()}
-    where |= {k.key_result_id: k.cycle_id for k in state.key_results.values()}
+    the first of `states` that knows an item places it: give the diff's own two states,
+    the later first, so an item made or removed between them is placed as it stood), and
+    of the KPIs, which belong to no cycle; an item no state knows, kept whatever the cycle."""
+    where: dict[UUID, UUID] = {}
+    for state in reversed(states):  # the first state's word wins
+        where |= {c.cycle_id: c.cycle_id for c in state.cycles.values()}
+        where |= {o.objective_id: o.cycle_id for o in state.objectives.values()}
+        where |= {k.key_result_id: k.cycle_id for k in state.key_results.values()}
     return [c for c in changes if where.get(c.item_id, cycle_id) == cycle_id]
 
 

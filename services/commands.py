@@ -345,7 +345,7 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
         ]
         if not asked:
             raise SystemExit(f"okr: --cycle {args.cycle!r} is no cycle of the tenant by --to")
-        changes = of_cycle(changes, states[1], asked[0])
+        changes = of_cycle(changes, asked[0], *reversed(states))  # placed as they stood
     if args.json:
         sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
         return 0

@@ -24,7 +24,6 @@ from projections.progress_state import (
 )
 from projections.progress_tree import CycleNode, KeyResultNode, KPINode, ObjectiveNode
 from projections.series import pace_line
-from projections.timetravel import Change, of_cycle
 from services import instants
 from services.i18n import Locale
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, sparkline
@@ -124,11 +123,6 @@ def cycle_of_day(cycles: Sequence[C], wanted: UUID | None, day: date) -> C | Non
             if cycle.state == state:
                 return cycle
     return choose_cycle(cycles, None)
-
-
-def changes_of(changes: Sequence[Change], state: ProgressView, cycle: Dated | None) -> list[Change]:
-    """The changes of a diff that a page of one `cycle` shows (see timetravel.of_cycle)."""
-    return list(changes) if cycle is None else of_cycle(changes, state, cycle.cycle_id)
 
 
 def walk(objectives: Sequence[ObjectiveNode]) -> Iterator[ObjectiveNode]:

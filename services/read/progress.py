@@ -11,6 +11,7 @@ import asyncpg
 from eventsourcing.persistence import StoredEvent
 from msgspec.structs import replace
 
+from domain.cycle import Cycle
 from domain.settings import CADENCE, SettingsChange
 from projections.base import Recorded, failed_at
 from projections.portfolio import PortfolioFacts, PortfolioRow, portfolio_of_rows
@@ -20,7 +21,7 @@ from projections.progress_state import ProgressView
 from projections.progress_tree import DEFAULT_CADENCE_DAYS, ProgressTree
 from projections.progress_tree import progress_tree as tree_of
 from projections.rollup import KeyResultDays
-from projections.timetravel import Change
+from projections.timetravel import Change, of_cycle
 from projections.timetravel import diff as diff_states
 from services import instants
 from services.db import tenant_transaction
@@ -291,15 +292,32 @@ async def _day_shown(
 
 
 async def diff(
-    repository: Repository, tenant_id: UUID, *, since: datetime, until: datetime
+    repository: Repository,
+    tenant_id: UUID,
+    *,
+    since: datetime,
+    until: datetime,
+    cycle_id: UUID | None = None,
 ) -> list[Change]:
-    """What changed between two recorded instants, per cycle, objective, key result and KPI."""
-    return diff_states(
-        await state_as_of(repository, tenant_id, recorded_at=since),
-        await state_as_of(repository, tenant_id, recorded_at=until),
-        today_from=since.date(),
-        today_to=until.date(),
-    )
+    """What changed between two recorded instants, per cycle, objective, key result and KPI;
+    with `cycle_id`, of that cycle and the KPIs only, each item placed in its cycle by the
+    log's two states themselves (the read model may not hold an item made a moment ago)."""
+    before = await state_as_of(repository, tenant_id, recorded_at=since)
+    after = await state_as_of(repository, tenant_id, recorded_at=until)
+    changes = diff_states(before, after, today_from=since.date(), today_to=until.date())
+    return changes if cycle_id is None else of_cycle(changes, cycle_id, after, before)
+
+
+async def cycle_in_log(pool: asyncpg.Pool, tenant_id: UUID, cycle_id: UUID) -> bool:
+    """Whether the tenant's log made this cycle (what the read model may not show yet)."""
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        return bool(await conn.fetchval(_CYCLE_MADE, tenant_id, cycle_id, Cycle.Created.TOPIC))
+
+
+_CYCLE_MADE = (
+    "SELECT EXISTS (SELECT FROM events WHERE tenant_id = $1 AND stream_id = $2"
+    " AND version = 1 AND topic = $3)"
+)
 
 
 async def portfolio(

@@ -19,7 +19,7 @@ from projections.history import line_actors
 from projections.history_text import KINDS as HISTORY_KINDS
 from projections.history_text import LANGUAGES
 from projections.progress_tree import ProgressTree
-from projections.timetravel import Change, of_cycle
+from projections.timetravel import Change
 from services import instants, read
 from services.api.dependencies import (
     AsOf,
@@ -497,11 +497,11 @@ class ViewController(Controller):
         # as given (a day from its first instant); with no to, from only clamps
         _in_order(query_instant(since, "from", "first", zone), end, names=("from", "to"))
         start, end = not_after_now(start), not_after_now(end or instants.now().astimezone(zone))
-        state = None if cycle_id is None else await read.progress_state(runtime.pool, tenant_id)
-        if state is not None and cycle_id not in state.cycles:
+        if cycle_id is not None and not await read.cycle_in_log(runtime.pool, tenant_id, cycle_id):
             raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
-        changes = await read.diff(runtime.system.repository, tenant_id, since=start, until=end)
-        return changes if state is None or cycle_id is None else of_cycle(changes, state, cycle_id)
+        return await read.diff(
+            runtime.system.repository, tenant_id, since=start, until=end, cycle_id=cycle_id
+        )
 
     @get(
         "/export",

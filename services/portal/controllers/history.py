@@ -32,7 +32,6 @@ from services.portal.views import (
     LogFilters,
     bad_days,
     by_date,
-    changes_of,
     choose_cycle,
     csv_download,
     cycle_of_day,
@@ -234,6 +233,7 @@ class HistoryController(Controller):
                 tenant.id,
                 since=before(first, tenant.zone),
                 until=end_of(last, tenant.zone),
+                cycle_id=None if picked is None else picked.cycle_id,
             )
         )
         names = await portal.people.names(tenant.id)  # owners: the tenant's people
@@ -242,7 +242,7 @@ class HistoryController(Controller):
             section="history", first=first, last=last, today=today, bad=bad,
             asked_from=since or first.isoformat(),  # as asked: a day to come is not today
             to_come=to_come, cycles=cycles, cycle=picked,
-            groups=diff_groups(changes_of(changes, state, picked), state, locale, names),
+            groups=diff_groups(changes, state, locale, names),
         )  # fmt: skip
 
     @get("/history.csv", name="portal:history-csv")

@@ -1129,6 +1129,26 @@ async def test_a_position_cursor_edited_to_name_no_position_is_refused(
         assert (error["field"], error["rule"]) == ("cursor", "bad_cursor")
 
 
+async def another_cycle_and_objective(
+    client: httpx.AsyncClient, world: World
+) -> tuple[str, str, str]:
+    """A cycle of 2027 beside the world's, with an objective: their ids, and the position
+    of the objective's making."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    other = await client.post(f"{base}/cycles", headers=auth, json={
+        "name": f"Altro {uuid.uuid4().hex[:6]}", "starts_on": "2027-01-01",
+        "ends_on": "2027-06-30",
+    })  # fmt: skip
+    assert other.status_code == 201, other.text
+    other_id = other.headers["location"].rsplit("/", 1)[-1]
+    goal = await client.post(f"{base}/objectives", headers=auth, json={
+        "cycle_id": other_id, "title": "Altro obiettivo",
+    })  # fmt: skip
+    assert goal.status_code == 201, goal.text
+    return other_id, goal.json()["id"], goal.headers["x-okr-position"]
+
+
 async def test_the_diff_of_one_cycle_as_the_portal_shows_it(
     client: httpx.AsyncClient, world: World, admin: asyncpg.Connection
 ) -> None:
@@ -1154,24 +1174,16 @@ async def test_the_diff_of_one_cycle_as_the_portal_shows_it(
 
     async with admin.transaction():  # the projector waits: the read model stands still
         await admin.execute(f"SELECT pg_advisory_xact_lock({TENANT_LOCK_KEY})", world.a.tenant.id)
-        other = await client.post(f"{base}/cycles", headers=auth, json={
-            "name": f"Altro {uuid.uuid4().hex[:6]}", "starts_on": "2027-01-01",
-            "ends_on": "2027-06-30",
-        })  # fmt: skip
-        other_id = other.headers["location"].rsplit("/", 1)[-1]
-        goal = await client.post(f"{base}/objectives", headers=auth, json={
-            "cycle_id": other_id, "title": "Altro obiettivo",
-        })  # fmt: skip
+        other_id, goal_id, _ = await another_cycle_and_objective(client, world)
         renamed = await client.patch(
             f"{base}/kpis/{world.ids.kpi_id}", headers=auth, json={"name": "Tempo di risposta"}
         )
-        assert {other.status_code, goal.status_code} == {201}, goal.text
         assert renamed.status_code == 200, renamed.text
         of_world = await items(str(world.ids.cycle_id))
         assert {mine, str(world.ids.kpi_id)} <= of_world
-        assert not {other_id, goal.json()["id"]} & of_world
+        assert not {other_id, goal_id} & of_world
         of_other = await items(other_id)
-        assert {other_id, goal.json()["id"], str(world.ids.kpi_id)} <= of_other
+        assert {other_id, goal_id, str(world.ids.kpi_id)} <= of_other
         assert mine not in of_other
     unknown = await client.get(
         f"{base}/diff", headers=auth, params={"from": since, "cycle_id": str(uuid.uuid4())}
@@ -1191,16 +1203,7 @@ async def test_the_history_of_one_cycle_as_the_portal_filters_it(
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
     mine, _ = await fresh_key_result(client, world)  # of the world's cycle
-    other = await client.post(f"{base}/cycles", headers=auth, json={
-        "name": f"Altro {uuid.uuid4().hex[:6]}", "starts_on": "2027-01-01",
-        "ends_on": "2027-06-30",
-    })  # fmt: skip
-    other_id = other.headers["location"].rsplit("/", 1)[-1]
-    goal = await client.post(f"{base}/objectives", headers=auth, json={
-        "cycle_id": other_id, "title": "Altro obiettivo",
-    })  # fmt: skip
-    assert goal.status_code == 201, goal.text
-    position = goal.headers["x-okr-position"]
+    other_id, goal_id, position = await another_cycle_and_objective(client, world)
 
     async def items(cycle: str) -> set[tuple[str, str]]:
         answer = await client.get(f"{base}/history", headers=auth, params={
@@ -1213,7 +1216,7 @@ async def test_the_history_of_one_cycle_as_the_portal_filters_it(
     assert {("cycle", str(world.ids.cycle_id)), ("objective", str(world.ids.objective_id)),
             ("key_result", mine)} <= of_world  # fmt: skip
     assert {kind for kind, _ in of_world} <= {"cycle", "objective", "key_result"}
-    assert await items(other_id) == {("cycle", other_id), ("objective", goal.json()["id"])}
+    assert await items(other_id) == {("cycle", other_id), ("objective", goal_id)}
     unknown = await client.get(
         f"{base}/history", headers=auth, params={"cycle_id": str(uuid.uuid4())}
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 from uuid import UUID
 
@@ -142,19 +143,27 @@ _KEYS = frozenset({"green_before", "red_before", "green_after", "red_after"})
 
 def _threshold_lines(steps: list[Step], first: date, today: date) -> list[ChartLine]:
     """Each threshold's lines over the window [first, today]: one per stretch it held,
-    stepping on the day it moved."""
+    and a joint (`threshold-joint`) up or down on the day it moved, so a threshold reads
+    as one stepped line, not as stretches at two heights that could be two thresholds."""
     lines = []
     for which in ("green", "red"):
+        css = f"threshold-{which}"
+        stretches = []
         start, value = first, getattr(steps[0], which)
         for step in steps[1:]:
             new = getattr(step, which)
             if step.day is None or step.day > today or new == value:
                 continue
             if step.day > start:
-                lines.append(ChartLine((start, value), (step.day, value), f"threshold-{which}"))
+                stretches.append(ChartLine((start, value), (step.day, value), css))
                 start = step.day
             value = new
-        lines.append(ChartLine((start, value), (today, value), f"threshold-{which}"))
+        stretches.append(ChartLine((start, value), (today, value), css))
+        lines += stretches
+        lines += [
+            ChartLine(before.end, after.start, f"{css} threshold-joint")
+            for before, after in pairwise(stretches)
+        ]
     return lines
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from playwright.async_api import expect
+from playwright.async_api import Locator, expect
 
 from domain.values import Unit, UnitKind
 from services.app import Context, OKRApplication
@@ -742,7 +742,8 @@ async def test_a_kpi_s_chart_draws_its_thresholds_as_they_stood(
 ) -> None:
     """Green was moved from 50 to 80 ten days ago. The chart drew 80 over its whole range,
     as if the values of a month ago had been judged against it; the API's series, as of
-    any day, says the thresholds of then. It draws 50 up to the move, 80 from it."""
+    any day, says the thresholds of then. It draws 50 up to the move, 80 from it, joined
+    by a step on that day (two stretches at two heights read as two thresholds)."""
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
 
     def on(days_ago: int) -> Context:
@@ -765,14 +766,19 @@ async def test_a_kpi_s_chart_draws_its_thresholds_as_they_stood(
     await sign_in(page, admin)
     await page.goto(f"/t/{client.id}/kpis/{kpi}")
 
-    green = page.locator("svg.chart line.threshold-green")
+    async def ends(lines: Locator) -> list[dict[str, float]]:
+        return [
+            {k: float(await line.get_attribute(k) or "nan") for k in ("x1", "y1", "x2", "y2")}
+            for line in await lines.all()
+        ]
+
+    green = page.locator("svg.chart line.threshold-green:not(.threshold-joint)")
     await expect(green).to_have_count(2)
-    before, after = [
-        {k: float(await line.get_attribute(k) or "nan") for k in ("x1", "y1", "x2", "y2")}
-        for line in await green.all()
-    ]
+    before, after = await ends(green)
     assert before["y1"] == before["y2"] > after["y1"] == after["y2"]  # 50, then 80 (higher)
     assert before["x2"] == after["x1"]  # the step on the day of the move
+    [joint] = await ends(page.locator("svg.chart line.threshold-green.threshold-joint"))
+    assert joint == {"x1": before["x2"], "y1": before["y2"], "x2": after["x1"], "y2": after["y1"]}
     red = page.locator("svg.chart line.threshold-red")
-    await expect(red).to_have_count(1)  # not moved: one line
+    await expect(red).to_have_count(1)  # not moved: one line, no joint
     await shot(page, "kpi-thresholds-as-they-stood")

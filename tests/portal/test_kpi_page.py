@@ -643,8 +643,8 @@ async def test_a_kpi_to_recover_with_no_cycle_to_plan_in_says_to_plan_one_first(
     """A red KPI of a company whose only cycle is closed said it had no recovery OKR and
     linked the dashboard, where no new key result form is (a closed cycle takes none), the
     banner saying each had the KPI chosen. It now says to plan a cycle first, in both
-    languages, and links the new cycle form; once a cycle is planned, the link adds a key
-    result again."""
+    languages, and links the new cycle form, unfolded (it landed on it folded, one more
+    click to find); once a cycle is planned, the link adds a key result again."""
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     cycle = (await app.cycles.create(
         ctx, name="Trimestre passato", starts_on=portal.today - timedelta(days=120),
@@ -673,9 +673,11 @@ async def test_a_kpi_to_recover_with_no_cycle_to_plan_in_says_to_plan_one_first(
     )
     await expect(page.locator(".recovery-add")).to_have_count(0)
     await page.locator(".recovery-plan").click()
-    await expect(page.locator("#plan-cycle")).to_be_visible()
-    await page.goto(f"/t/{client.id}?kpi={kpi}")  # a link of before, or kept from it
+    await expect(page.locator("#plan-cycle")).to_have_attribute("open", "")  # not folded
+    await expect(page.locator("#plan-cycle input[name=name]")).to_be_visible()
     await expect(page.locator(".recovery-kpi")).to_contain_text("pianifica prima un ciclo")
+    await page.goto(f"/t/{client.id}")  # no KPI to recover: the form folded as ever
+    await expect(page.locator("#plan-cycle")).not_to_have_attribute("open", "")
 
     await app.cycles.create(
         ctx, name="Trimestre nuovo", starts_on=portal.today,

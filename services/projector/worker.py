@@ -36,6 +36,7 @@ from services.db import (
     admit_sql,
     admit_unflushed_sql,
     create_pool,
+    open_connection,
     transaction_with,
 )
 from services.projector.collector import QuietCollector
@@ -514,9 +515,11 @@ class Projector:
             log.info("projector.stopped")
 
     async def _listen(self, dsn: str, lost: asyncio.Event) -> asyncpg.Connection:
-        """A connection that LISTENs for appends; `lost` is set when it terminates."""
+        """A connection that LISTENs for appends; `lost` is set when it terminates. Started
+        as the pools' sessions are (open_connection: the server tells its client vanished
+        within seconds), with no limit on idling: it idles between notifications."""
         within = self.heartbeat[1]  # as long as a heartbeat's answer may take
-        listener = await asyncpg.connect(dsn, timeout=within, command_timeout=within)
+        listener = await open_connection(dsn, answer_within=within)
         listener.add_termination_listener(lambda _conn: lost.set())
         try:
             await listener.add_listener(CHANNEL, self._on_notify)

@@ -122,3 +122,39 @@ async def test_the_system_s_sessions_tell_a_vanished_client_within_seconds(
     assert shown["idle_in_transaction_session_timeout"] == str(round(limit * 1000))
     if over_tcp:
         assert shown["tcp_keepalives_idle"] == "5"
+
+
+async def test_the_projector_s_listen_connection_tells_a_vanished_client_too(
+    system: System,
+) -> None:
+    """The projector's LISTEN connection is a session of the application's as the pools'
+    are: its host gone, the server ended it within seconds, not two hours on (its keepalives
+    were the server's defaults). It is idle for ever between notifications, so no limit on
+    idling (in a transaction or not) or on statements, which would end a healthy one."""
+    from services.projector.registry import PROJECTIONS
+    from services.projector.worker import Projector
+
+    projector = Projector(system.pool, system.repository, PROJECTIONS)
+    listener = await projector._listen(system.app_dsn, asyncio.Event())
+    try:
+        shown = {
+            name: await listener.fetchval("SELECT setting FROM pg_settings WHERE name = $1", name)
+            for name in (
+                "client_connection_check_interval",
+                "idle_in_transaction_session_timeout",
+                "idle_session_timeout",
+                "statement_timeout",
+                "tcp_keepalives_idle",
+                "tcp_user_timeout",
+            )
+        }
+        over_tcp = await listener.fetchval("SELECT inet_server_addr() IS NOT NULL")
+    finally:
+        await listener.close()
+    assert shown["client_connection_check_interval"] == "2000"
+    assert shown["idle_in_transaction_session_timeout"] == "0"
+    assert shown["idle_session_timeout"] == "0"
+    assert shown["statement_timeout"] == "0"
+    if over_tcp:
+        assert shown["tcp_keepalives_idle"] == "5"
+        assert shown["tcp_user_timeout"] == "10000"

@@ -56,11 +56,18 @@ def connection_lost(error: BaseException) -> bool:
     """Whether `error` says the database is out of reach: one of CONNECTION_LOST, or the
     InterfaceError asyncpg raises in its place when a transaction block ends on a connection
     lost in it ("cannot call Transaction.__aexit__(): the underlying connection is closed",
-    the loss as its context): a sign-in cut so by a restart was told 500, as for a bug."""
+    the loss as its context): a sign-in cut so by a restart was told 500, as for a bug.
+
+    Or one that says the connection is closed, with no loss behind it: the server ended the
+    session while the client was not looking (a transaction idle past
+    idle_in_transaction_session_timeout), and the next statement, or the block's end, found
+    it so. The application never uses a connection it closed itself; misuses of another
+    kind ("released back to the pool", "another operation is in progress") stay bugs."""
     if isinstance(error, CONNECTION_LOST):
         return True
-    return isinstance(error, asyncpg.InterfaceError) and isinstance(
-        error.__context__, CONNECTION_LOST
+    return isinstance(error, asyncpg.InterfaceError) and (
+        isinstance(error.__context__, CONNECTION_LOST)
+        or str(error).endswith("connection is closed")
     )
 
 

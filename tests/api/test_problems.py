@@ -24,6 +24,7 @@ from services.bootstrap import System
 from tests.api.builders import World
 from tests.api.conftest import BODY_LIMIT
 from tests.api.test_views import fresh_key_result
+from tests.api.test_writes import idled_out
 
 
 async def log_head(client: httpx.AsyncClient, world: World) -> int:
@@ -1305,4 +1306,22 @@ async def test_a_transaction_cut_off_by_a_lost_connection_is_503_too(
             await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
 
     monkeypatch.setattr(CycleCommands, "create", cut_off)
+    await a_cycle_is_refused_503(client, world)
+
+
+async def test_a_transaction_whose_session_the_server_ended_for_idling_is_503_too(
+    client: httpx.AsyncClient, world: World, system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction left idle past idle_in_transaction_session_timeout (a request stuck
+    between two statements) has its session ended by the server while the client is not
+    looking: its next statement, and the end of its block, were asyncpg's InterfaceError
+    "connection is closed" with no loss behind it, told 500 as a bug. It is the database
+    out of reach for the request, as a terminated session is: 503, to try again."""
+
+    async def left_idle(*args: object, **kwargs: object) -> None:
+        async with system.pool.acquire() as conn, conn.transaction():
+            await idled_out(conn)
+            await conn.execute("SELECT 1")
+
+    monkeypatch.setattr(CycleCommands, "create", left_idle)
     await a_cycle_is_refused_503(client, world)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -876,18 +877,58 @@ async def test_a_keyed_write_whose_connection_is_lost_in_its_append_answers_503(
     connection raised InterfaceError in place of the loss, and the client was told 500
     "internal error" of what was the database out of reach: now 503 with Retry-After,
     nothing recorded, and the retry records the check-in."""
+
+    async def lost(conn: asyncpg.Connection) -> None:
+        await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    await a_keyed_check_in_cut_off_is_503_and_its_retry_records_it(
+        client, world, system, monkeypatch, lost
+    )
+
+
+async def test_a_keyed_write_whose_session_the_server_ended_for_idling_answers_503(
+    client: httpx.AsyncClient, world: World, system: System, monkeypatch: Any
+) -> None:
+    """A keyed write's transaction left idle past idle_in_transaction_session_timeout (its
+    request stuck before its append) has its session ended by the server: asyncpg then
+    says only "connection is closed", which was told 500 as a bug. It is the database out
+    of reach for the request: 503 with Retry-After, nothing recorded, and the retry
+    records the check-in."""
+    await a_keyed_check_in_cut_off_is_503_and_its_retry_records_it(
+        client, world, system, monkeypatch, idled_out
+    )
+
+
+async def idled_out(conn: asyncpg.Connection) -> None:
+    """Leave the transaction of `conn` idle until the server ends its session for it
+    (idle_in_transaction_session_timeout, made short here)."""
+    ended = asyncio.Event()
+    conn.add_termination_listener(lambda _conn: ended.set())
+    await conn.execute("SET LOCAL idle_in_transaction_session_timeout = 50")
+    await asyncio.wait_for(ended.wait(), 30)  # (a hang guard, not a bound)
+
+
+async def a_keyed_check_in_cut_off_is_503_and_its_retry_records_it(
+    client: httpx.AsyncClient,
+    world: World,
+    system: System,
+    monkeypatch: Any,
+    cut: Callable[[asyncpg.Connection], Awaitable[None]],
+) -> None:
+    """A keyed check-in whose connection `cut` ends before its append is told 503 with
+    Retry-After in problem+json, recording nothing; its retry records it once."""
     from services.store.event_store import EventStore
 
     keep = EventStore.append
 
-    async def lost(self: Any, *args: Any, **kwargs: Any) -> Any:
-        await kwargs["conn"].execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    async def cut_off(self: Any, *args: Any, **kwargs: Any) -> Any:
+        await cut(kwargs["conn"])
         return await keep(self, *args, **kwargs)
 
     headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4())}
     body = {"value": "24.5", "on": "2027-02-12", "note": f"cut {uuid.uuid4().hex}"}
     before = await head(system, world)
-    monkeypatch.setattr(EventStore, "append", lost)
+    monkeypatch.setattr(EventStore, "append", cut_off)
     refused = await client.post(check_ins_path(world), headers=headers, json=body)
     assert refused.status_code == 503, refused.text
     assert refused.headers["retry-after"] == "1"

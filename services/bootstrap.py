@@ -130,5 +130,5 @@ async def bootstrap(settings: Settings, admin_dsn: str, *, run_migrations: bool 
     repository = Repository(
         store, snapshot_every=settings.snapshot_every, snapshot_intervals=SNAPSHOT_INTERVALS
     )
-    key_locks = SessionLocks(dsn, answer_within=settings.db_timeout)
+    key_locks = SessionLocks(dsn, answer_within=settings.db_timeout, most=settings.pool_max)
     return System(settings, admin_dsn, dsn, pool, store, repository, migrated, key_locks)

@@ -12,8 +12,9 @@ no-store: a new API key) is kept without it: a retry is told the write was done 
 never given the secret again. Keys expire after ``idempotency_ttl_hours``.
 
 This middleware also enforces the body size limit on writes (413) while it reads the body.
-The portal's forms are kept the same way (services.portal.submissions): KeyStore and
-run_and_keep serve both, each with its Keeping (what it keeps of an answer, how it refuses).
+The portal's forms are kept the same way (services.portal.submissions): KeyStore (its
+claimed: the claim and the lock) and run_and_keep serve both, each with its Keeping (what
+it keeps of an answer, how it refuses).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -214,6 +216,45 @@ class KeyStore:
             )  # fmt: skip
         return None if at is None else Claimed(at)
 
+    @asynccontextmanager
+    async def claimed(
+        self,
+        key: str,
+        request_hash: bytes,
+        *,
+        same: Callable[[bytes], bool] | None = None,
+        wait: float = 0.0,
+    ) -> AsyncIterator[Claimed | Stored | None]:
+        """For the block, the claim this request runs under, its key's lock held (Claimed);
+        or what an earlier request left: its answer, or the hash of another request
+        (Stored); or None: the first request with the key still runs, waited for up to
+        `wait` seconds in case it answers. `same`: whether a stored hash is this request's
+        (by default, the one given).
+
+        An unanswered claim of this request is taken over at once if its lock is free (its
+        request died: see owning), or after ABANDONED_AFTER whatever its lock says; a claim
+        just made whose lock a retry holds already was taken over by that retry (None).
+        The API and the portal's forms alike: the portal waited IN_FLIGHT_WAIT before it
+        took over a claim whose request was known dead."""
+        deadline = time.monotonic() + wait
+        while True:
+            found = await self.claim(key, request_hash)
+            async with self.owning(key) as owned:
+                if isinstance(found, Claimed):
+                    yield None if owned is False else found
+                    return
+                mine = (same or request_hash.__eq__)(found.request_hash)
+                if not mine or found.status is not None:
+                    yield found
+                    return
+                claim = None
+                if found.abandoned or owned:
+                    claim = await self.take_over(key, request_hash, owned)
+                if claim is not None or time.monotonic() >= deadline:
+                    yield claim
+                    return
+            await asyncio.sleep(0.1)
+
     def joined(self) -> Joined:
         """A transaction that the request's appends join (JOINED): the write's events and
         its answer commit together, or neither does (a rollback, a crash)."""
@@ -380,29 +421,26 @@ class IdempotencyMiddleware(ASGIMiddleware):
             runtime.pool, tenant_id, principal.actor,
             timedelta(hours=runtime.settings.idempotency_ttl_hours), runtime.system.key_locks,
         )  # fmt: skip
-        found = await store.claim(key, digest)
-        async with store.owning(key) as owned:
-            claim: Claimed | None = None
+
+        def same(stored: bytes) -> bool:
+            return stored == digest or stored in _as_sent(scope, body)
+
+        async with store.claimed(key, digest, same=same) as found:
+            if isinstance(found, Stored) and not same(found.request_hash):
+                raise IdempotencyKeyReusedError(
+                    "this Idempotency-Key was used for another request",
+                    field="Idempotency-Key", rule="key_reused",
+                )  # fmt: skip
             if isinstance(found, Stored):
-                if found.request_hash != digest and found.request_hash not in _as_sent(scope, body):
-                    raise IdempotencyKeyReusedError(
-                        "this Idempotency-Key was used for another request",
-                        field="Idempotency-Key", rule="key_reused",
-                    )  # fmt: skip
-                if found.status is not None:
-                    await replay(found, send)
-                    return
-                if found.abandoned or owned is True:
-                    claim = await store.take_over(key, digest, owned)
-            elif owned is not False:  # (False: a retry took it over before its lock was held)
-                claim = found
-            if claim is None:
+                await replay(found, send)
+                return
+            if found is None:
                 raise IdempotencyInProgressError(
                     "the first request with this Idempotency-Key is still running",
                     field="Idempotency-Key", rule="in_progress", headers={"Retry-After": "1"},
                 )  # fmt: skip
             await run_and_keep(
-                store, key, claim, scope, replaying(body), send, next_app,
+                store, key, found, scope, replaying(body), send, next_app,
                 runtime.system.store, ApiKeeping(),
             )  # fmt: skip
 

@@ -16,8 +16,10 @@ table, claim, joined transaction and expiry).
   form re-shown, an error page) recorded nothing: it is rolled back and the id released.
 - Checked: the same id with the same fields again lands where the first landed (its 303),
   recording nothing; while the first still runs, it waits for it (IN_FLIGHT_WAIT) and lands
-  there too, or is told that the form is still being recorded (409). The same id with other
-  fields (a page kept open, changed, sent again) is told the form was sent (409).
+  there too, or is told that the form is still being recorded (409); a first known dead
+  (its process gone: the key's lock free) is taken over at once, and the form runs. The
+  same id with other fields (a page kept open, changed, sent again) is told the form was
+  sent (409).
   Another person's id, or one of another tenant or consultancy, is another key: it runs
   as its own.
 - Expire: with the API's keys (idempotency_ttl_hours).
@@ -34,9 +36,7 @@ table, claim, joined transaction and expiry).
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -62,7 +62,6 @@ from services.api.idempotency import (
     Claimed,
     ClientGoneError,
     KeyStore,
-    Stored,
     read_body,
     replay,
     replaying,
@@ -76,8 +75,8 @@ from tenants.principal import Principal
 from tenants.roles import Permission
 
 IN_FLIGHT_WAIT = 15.0
-"""How long a second submission waits for the first to answer (its waits for the views
-included) before it is told that the form is still being recorded."""
+"""How long a second submission waits for the first, still running, to answer (its waits
+for the views included) before it is told that the form is still being recorded."""
 _ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _FORM = "application/x-www-form-urlencoded"
 
@@ -121,11 +120,8 @@ class SubmissionMiddleware(ASGIMiddleware):
         tenant_id = where.id if where.kind == TENANT else None  # (a consultancy's: the platform's)
         system = self.portal.system
         store = KeyStore(system.pool, tenant_id, viewer.actor, ttl, system.key_locks)
-        found = await _claim(store, key, digest)
-        async with store.owning(key) as owned:
-            if isinstance(found, Stored) and found.request_hash == digest and owned:
-                found = await store.take_over(key, digest, owned) or found  # (its first died)
-            if isinstance(found, Claimed) and owned is False:  # a retry took it over: runs there
+        async with store.claimed(key, digest, wait=IN_FLIGHT_WAIT) as found:
+            if found is None:  # its first still runs (or a retry took it over: runs there)
                 await _say(self.portal, viewer, scope, send, "in_flight")
             elif isinstance(found, Claimed):
                 keeping = _Keeping(self.portal, viewer)
@@ -135,8 +131,6 @@ class SubmissionMiddleware(ASGIMiddleware):
                 )  # fmt: skip
             elif found.request_hash != digest:
                 await _say(self.portal, viewer, scope, send, "sent_before")
-            elif found.status is None:
-                await _say(self.portal, viewer, scope, send, "in_flight")
             else:
                 await replay(found, send)
 
@@ -182,23 +176,6 @@ def _fields(scope: HTTPScope, body: bytes) -> list[tuple[str, str]]:
     if not content_type.startswith(_FORM):
         return []
     return parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-
-
-async def _claim(store: KeyStore, key: str, digest: bytes) -> Claimed | Stored:
-    """The claim of this submission, or what the first left: its answer, once it has one
-    (waited for up to IN_FLIGHT_WAIT), or another form's fields sent with the id."""
-    deadline = time.monotonic() + IN_FLIGHT_WAIT
-    while True:
-        found = await store.claim(key, digest)
-        if isinstance(found, Claimed) or found.request_hash != digest or found.status:
-            return found
-        if found.abandoned:
-            taken = await store.take_over(key, digest)
-            if taken is not None:
-                return taken
-        if time.monotonic() >= deadline:
-            return found
-        await asyncio.sleep(0.1)
 
 
 class _Keeping:

@@ -213,15 +213,7 @@ async def test_a_retry_is_still_running_while_its_first_runs_elsewhere_and_runs_
     digest = request_hash("POST", path, b"", json.dumps(body).encode())
     elsewhere = SessionLocks(system.app_dsn, answer_within=10)
     assert await elsewhere.try_hold(lock_id("idempotency_keys", str(world.a.tenant.id), actor, key))
-    admin = await asyncpg.connect(system.admin_dsn)
-    try:
-        await admin.execute(
-            "INSERT INTO idempotency_keys (tenant_id, actor, key, request_hash)"
-            " VALUES ($1, $2, $3, $4)",
-            world.a.tenant.id, actor, key, digest,
-        )  # fmt: skip
-    finally:
-        await admin.close()
+    await a_claim_made_elsewhere(system, world, actor, key, digest)
     headers = {**world.a.auth("client_member"), "Idempotency-Key": key}
     before = await head(system, world)
     running = await client.post(path, headers=headers, json=body)
@@ -232,6 +224,22 @@ async def test_a_retry_is_still_running_while_its_first_runs_elsewhere_and_runs_
     assert retried.status_code == 201, retried.text
     assert "idempotent-replayed" not in retried.headers
     assert await head(system, world) == before + 1
+
+
+async def a_claim_made_elsewhere(
+    system: System, world: World, actor: str, key: str, digest: bytes
+) -> None:
+    """The claim of the key's first request, made in tenant A by another process and not
+    answered (yet)."""
+    admin = await asyncpg.connect(system.admin_dsn)
+    try:
+        await admin.execute(
+            "INSERT INTO idempotency_keys (tenant_id, actor, key, request_hash)"
+            " VALUES ($1, $2, $3, $4)",
+            world.a.tenant.id, actor, key, digest,
+        )  # fmt: skip
+    finally:
+        await admin.close()
 
 
 async def test_a_failed_write_can_be_retried_with_its_key(

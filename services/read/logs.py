@@ -89,7 +89,11 @@ _HISTORY = {
     ),
     "cycle_id": "cycle_id = {}",  # its lines, its objectives' and its key results'
     "actor": "actor = {}",
-    "kind": "(template = ANY({0}::text[]) OR item_kind = ANY({0}::text[]))",
+    "kind": (  # its template or its item's kind, or a close that scored the item as the kind
+        "(template = ANY({0}::text[]) OR item_kind = ANY({0}::text[])"
+        " OR (template = 'cycle.closed'"
+        " AND EXISTS (SELECT FROM unnest({0}::text[]) AS k WHERE params->>k IS NOT NULL)))"
+    ),
     "since": _SINCE,
     "until": _UNTIL,
     "after_position": "position > {}",
@@ -119,9 +123,11 @@ async def history(
     and a walk forward never passes a line it has yet to write. Without `access_reasons`
     (a reader who may not read the audit trail), a change of access says no reason: an
     admin's words about a person are the trail's readers' alone."""
+    kinds = kind and list(templates_of(kind))
+    if kinds and item_id is not None:  # the close that scored it as one ("key_result:<id>")
+        kinds += [f"{k}:{item_id}" for k in kinds]
     where, args = _filters(
-        _HISTORY, item_id=item_id, cycle_id=cycle_id, actor=actor,
-        kind=kind and list(templates_of(kind)),
+        _HISTORY, item_id=item_id, cycle_id=cycle_id, actor=actor, kind=kinds,
         since=since, until=until, before_position=before_position,
         after_position=after_position,
     )  # fmt: skip

@@ -10,13 +10,25 @@ from services.settings import Settings
 from tests.api.builders import SharedIds, Side, a_side, token_settings
 
 
-async def _timeline(client: httpx.AsyncClient, side: Side, item: object, at: str) -> list[str]:
+async def _timeline(
+    client: httpx.AsyncClient, side: Side, item: object, at: str, **filters: str
+) -> list[str]:
     lines = await client.get(
         f"/api/v1/tenants/{side.tenant.id}/history", headers=side.auth("client_viewer"),
-        params={"item_id": str(item), "min_position": at},
+        params={"item_id": str(item), "min_position": at, **filters},
     )  # fmt: skip
     assert lines.status_code == 200, lines.text
     return [line["text"] for line in lines.json()["items"]]
+
+
+async def _close(client: httpx.AsyncClient, side: Side, ids: SharedIds) -> str:
+    """Close the side's cycle; the position its close wrote."""
+    closed = await client.post(
+        f"/api/v1/tenants/{side.tenant.id}/cycles/{ids.cycle_id}/close",
+        headers=side.auth("consultancy_admin"),
+    )
+    assert closed.status_code == 200, closed.text
+    return str(closed.headers["X-OKR-Position"])
 
 
 async def test_an_item_s_timeline_says_the_score_its_close_gave_it(
@@ -29,12 +41,7 @@ async def test_an_item_s_timeline_says_the_score_its_close_gave_it(
     ids = SharedIds()
     a = await a_side(system, token_settings(api_settings), ids, "secret-a", "21")
     b = await a_side(system, token_settings(api_settings), ids, "secret-b", "21")
-    closed = await client.post(
-        f"/api/v1/tenants/{a.tenant.id}/cycles/{ids.cycle_id}/close",
-        headers=a.auth("consultancy_admin"),
-    )
-    assert closed.status_code == 200, closed.text
-    at = closed.headers["X-OKR-Position"]
+    at = await _close(client, a, ids)
 
     of_kr = await _timeline(client, a, ids.key_result_id, at)
     assert of_kr[0].startswith("cycle 'Q1 2027' closed and scored by ")
@@ -49,3 +56,21 @@ async def test_an_item_s_timeline_says_the_score_its_close_gave_it(
     assert not any(
         "closed" in text for text in await _timeline(client, b, ids.key_result_id, head_b)
     )
+
+
+async def test_a_key_result_s_own_kind_of_lines_has_the_close_that_scored_it(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """Its timeline narrowed to its own kind (?item_id=<key result>&kind=key_result) left
+    out the close that scored it, which the item filter alone found: the close is a
+    cycle's line, and the kind filter matched the line's own item. A close scored it as a
+    key result, so the kind finds it; as an objective it did not score it."""
+    ids = SharedIds()
+    a = await a_side(system, token_settings(api_settings), ids, "secret-a", "21")
+    at = await _close(client, a, ids)
+
+    of_kr = await _timeline(client, a, ids.key_result_id, at, kind="key_result")
+    assert of_kr[0].endswith(": this key result scored 0.62 (cycle: score 0.62)")
+    assert of_kr[1:] == (await _timeline(client, a, ids.key_result_id, at))[1:]
+    as_objective = await _timeline(client, a, ids.key_result_id, at, kind="objective")
+    assert not any("closed" in text for text in as_objective)

@@ -314,7 +314,8 @@ class ViewController(Controller):
             str | None,
             QueryParameter(
                 description="A kind of item (key_result) or of change (key_result.checked_in:"
-                " every check-in, with a confidence, of a milestone or fed by a KPI too).",
+                " every check-in, with a confidence, of a milestone or fed by a KPI too); with"
+                " item_id, the close that scored the item as that kind of item too.",
                 min_length=1,
                 max_length=100,
                 pattern=_PRINTABLE,

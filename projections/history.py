@@ -85,7 +85,7 @@ def line_from_row(row: Sequence[Any]) -> HistoryLine:
 
 WORDS = frozenset({
     "title", "reason", "kpi", "topic", "settings", "name.before", "name.after", "name", "note",
-    "parent", "key_result",
+    "parent", "key_result", "description",
 })  # fmt: skip
 """Parameters that are people's words: never an actor, a number or a date."""
 NAMED_CHANGES = frozenset({
@@ -188,7 +188,7 @@ class HistoryProjection:
     """The timeline: one log table, rm_history."""
 
     name: str = "history"
-    version = 12  # 2: no stored English text, it is rendered where lines are read; 3: scores
+    version = 13  # 2: no stored English text, it is rendered where lines are read; 3: scores
     # adjusted are said to two places (their change keeps them exact); 4: a correction
     # names the check-in it corrects; 5: access lines name a member by id, not by email;
     # 6: its state (progress's) no longer takes settings or access as last activity; 7: a
@@ -198,7 +198,9 @@ class HistoryProjection:
     # 9: a measurement carries its note (the "note" parameter), as a check-in does; 10: a
     # milestone's check-in corrected says so (its "kind"), to be said done or not done; 11: a
     # close carries the scores it gave (the cycle's, and each item's by id); 12: an objective
-    # restored has its line (objective.restored), where it was an unknown event's
+    # restored has its line (objective.restored), where it was an unknown event's; 13: an
+    # objective's creation carries its level, commitment and description (and its changes
+    # the description)
     tables: tuple[Table, ...] = TABLES
 
     def __init__(self) -> None:

@@ -241,15 +241,25 @@ def _objective_title(state: ProgressView, objective_id: UUID | None) -> str | No
 
 
 def _objective_created(b: ProgressView, a: ProgressView, e: Objective.Created) -> _Draft:
+    """Its title, owner, level, commitment, where it was aligned, and its description if
+    it was given one: what a reader of the timeline would otherwise not know it was made
+    with."""
     fields = {
         "title": e.title,
+        "description": e.description,
         "owner": e.owner,
         "level": e.level,
         "weight": e.weight,
         "committed": e.committed,
         "parent_id": e.parent_id,
     }
-    params = {"owner": e.owner, "parent": _objective_title(a, e.parent_id)}
+    params = {
+        "owner": e.owner,
+        "level": e.level,
+        "committed": value_text(e.committed),
+        "parent": _objective_title(a, e.parent_id),
+        "description": e.description or None,
+    }
     item = _objective(a.objectives[e.originator_id])
     return _Draft(item, "objective.created", _created(fields), params)
 

@@ -446,6 +446,21 @@ OPTIONAL_REASON = frozenset(
 REASON_TEXTS = {"en": "; reason: '{reason}'", "it": "; motivo: '{reason}'"}
 PARENT_TEXTS = {"en": ", aligned under '{parent}'", "it": ", allineato sotto '{parent}'"}
 """An objective made aligned under another (its line's "parent"): said after its owner."""
+OBJECTIVE_CREATED = "objective.created"
+MADE_AS_TEXTS = {
+    "company": {"en": "company level", "it": "livello aziendale"},
+    "team": {"en": "team level", "it": "livello di team"},
+    "individual": {"en": "individual level", "it": "livello individuale"},
+    "true": {"en": "committed", "it": "vincolante"},
+    "false": {"en": "aspirational", "it": "aspirazionale"},
+}
+"""An objective's level and commitment (its line's "level" and "committed"), said after its
+owner; a line written before it carried them (history version 13) says neither."""
+DESCRIPTION_TEXTS = {
+    "en": ", described as '{description}'",
+    "it": ", descritto come '{description}'",
+}
+"""An objective made with a description (its line's "description"): said last."""
 KINDS = frozenset(TEMPLATES) | {
     template.partition(".")[0] for template in TEMPLATES if template != "event.recorded"
 }
@@ -630,8 +645,8 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
     for said_as, name in EVERY.get(template, {}).items():
         n = values[name]
         values[said_as] = _in(EVERY_TEXTS["one" if n == "1" else "many"], language).format(n=n)
-    if template == "objective.created" and params.get("parent"):
-        pattern += _in(PARENT_TEXTS, language)
+    if template == OBJECTIVE_CREATED:
+        pattern += _made_as(params, values, language)
     if template in NOTE_ENDED_TEMPLATES and params.get("note"):
         pattern += ", " + _in(NOTE_TEXTS["changed"], language)
     if template in OPTIONAL_REASON and params.get("reason") is not None:
@@ -643,6 +658,23 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
             lambda m: ("ad " if values[m[1]][:1] in "aA" else "a ") + m[0][2:], pattern
         )
     return pattern.format_map(values)
+
+
+def _made_as(params: Mapping[str, str | None], values: dict[str, str], language: str) -> str:
+    """What an objective's creation says after its owner (of the pattern, its words filled
+    in `values`): its level and commitment, the objective it was aligned under, its
+    description."""
+    said = ""
+    for name in ("level", "committed"):
+        words = MADE_AS_TEXTS.get(params.get(name) or "")
+        if words is not None:
+            values[name] = _in(words, language)
+            said += f", {{{name}}}"
+    if params.get("parent"):
+        said += _in(PARENT_TEXTS, language)
+    if params.get("description"):
+        said += _in(DESCRIPTION_TEXTS, language)
+    return said
 
 
 def _score_said(value: str, language: str) -> str:

@@ -159,12 +159,41 @@ def test_an_objective_made_under_another_says_under_which() -> None:
 
     made_top, made_under = _lines(log)[-2:]
 
-    assert made_top.text == "objective '2027' set by alice, owner alice"
+    assert made_top.text == "objective '2027' set by alice, owner alice, team level, aspirational"
     assert made_under.text == (
-        "objective 'Vendere' set by alice, owner alice, aligned under '2027'"
+        "objective 'Vendere' set by alice, owner alice, team level, aspirational,"
+        " aligned under '2027'"
     )
     assert Phrases(Locale("it"), {}).text(made_under) == (
-        "obiettivo 'Vendere' creato da alice, responsabile alice, allineato sotto '2027'"
+        "obiettivo 'Vendere' creato da alice, responsabile alice, livello di team,"
+        " aspirazionale, allineato sotto '2027'"
+    )
+
+
+def test_an_objective_s_creation_says_its_level_commitment_and_description() -> None:
+    """A reader of the timeline could not know what an objective was made as: whether it
+    was the company's, a team's or a person's, to be met in full (committed) or at 0.7
+    (aspirational), nor its description until someone changed it. Its line says them, in
+    both languages (the description as written, "2027" not a number); a line stored
+    before it carried them (no "level") reads as it did."""
+    log = Log()
+    cycle = active_quarter(log)
+    objective(log, cycle, "Crescere", level="company", committed=True, description="2027")
+
+    (made,) = _lines(log)[-1:]
+
+    assert made.text == (
+        "objective 'Crescere' set by alice, owner alice, company level, committed,"
+        " described as '2027'"
+    )
+    assert Phrases(Locale("it"), {}).text(made) == (
+        "obiettivo 'Crescere' creato da alice, responsabile alice, livello aziendale,"
+        " vincolante, descritto come '2027'"
+    )
+    assert FieldChange("description", None, "2027") in made.changes
+    stored_before = {"title": "Crescere", "actor": "alice", "owner": "alice", "parent": None}
+    assert render(made.template, stored_before, "it") == (
+        "obiettivo 'Crescere' creato da alice, responsabile alice"
     )
 
 

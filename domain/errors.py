@@ -169,6 +169,12 @@ class NotArchivedError(DomainError):
     default_rule = "not_archived"
 
 
+class FedAgainstError(DomainError):
+    """A KPI turned against the key results it feeds: each would then aim to make it worse."""
+
+    default_rule = "feeds_key_results"
+
+
 class ThresholdError(DomainError):
     """KPI thresholds in the wrong order for its direction."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
@@ -15,10 +15,11 @@ from domain import columns, progress, values
 from domain.errors import (
     ArchivedError,
     DuplicateIdError,
+    FedAgainstError,
     InvalidValueError,
     UnknownMeasurementError,
 )
-from domain.values import CheckInSource, Direction, Health, Unit, UnitKind
+from domain.values import CheckInSource, Direction, Health, KRKind, Unit, UnitKind
 
 MAX_FREQUENCY_DAYS = 366
 
@@ -334,10 +335,18 @@ class KPI(Aggregate):
         red: Decimal | int | str,
         reason: str,
         author: str,
+        fed: Sequence[tuple[str, KRKind]] = (),
     ) -> None:
         """Turn which way is better, with a reason and green/red thresholds ordered for
         the new direction (the old ones never are, unless equal). Its unit never changes:
-        its values were measured in it."""
+        its values were measured in it.
+
+        `fed`: the title and kind of each key result it feeds in a cycle not closed. One
+        that increases or decreases it the way that turns worse refuses the turn: a
+        recovery key result moves its KPI towards health, and turned under it, it would
+        aim to make it worse, its target and progress unsaid wrong. Its way is its owner's
+        to set (unlink it, or archive it and add one that goes the new way), not one the
+        turn can invent: a decrease needs a target below its start, which nobody gave."""
         self._check_active()
         way = values.choice(Direction, direction, "direction")
         if way is self.direction:
@@ -345,6 +354,16 @@ class KPI(Aggregate):
                 f"the KPI is {way.value} already", field="direction", rule="unchanged"
             )
         good, bad = _thresholds(way, green, red)
+        worse = KRKind.INCREASE if way is Direction.LOWER_IS_BETTER else KRKind.DECREASE
+        against = [title for title, kind in fed if kind is worse]
+        if against:
+            raise FedAgainstError(
+                f"the KPI feeds key results of cycles not closed that {worse.value} it"
+                f" ({', '.join(repr(t) for t in against)}): with"
+                f" {way.value.replace('_', ' ')} they would aim to make it worse; unlink them"
+                " from the KPI first, or archive them and add key results that go its new way",
+                field="direction",
+            )
         self.trigger_event(
             self.DirectionChanged,
             direction=way.value,

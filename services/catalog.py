@@ -470,6 +470,14 @@ _ERRORS: M = {
         "it": "Il peso è un numero maggiore di 0, fino a 1000.",
         "en": "A weight is a number above 0, up to 1000.",
     },
+    "error.direction.feeds_key_results": {
+        "it": "Alimenta risultati chiave di cicli non chiusi che, con la nuova direzione,"
+        " mirerebbero a peggiorarlo (un aumento dove è meglio più basso, o il contrario):"
+        " scollegali prima dall'indicatore.",
+        "en": "It feeds key results of cycles not closed that the new direction would make"
+        " aim to make it worse (an increase where lower is better, or the other way): unlink"
+        " them from the KPI first.",
+    },
     "error.unchanged": {
         "it": "È già questo il valore: una correzione lo cambia.",
         "en": "That is the value already: a correction changes it.",

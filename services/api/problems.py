@@ -28,6 +28,7 @@ from domain.errors import (
     DomainError,
     DuplicateIdError,
     DuplicateNameError,
+    FedAgainstError,
     NotArchivedError,
 )
 from services.api.runtime import runtime_of
@@ -191,7 +192,7 @@ class InvalidFieldsError(Exception):
 
 _CONFLICTS = (
     CycleClosedError, CycleStateError, ArchivedError, DuplicateIdError, DuplicateNameError,
-    NotArchivedError,
+    NotArchivedError, FedAgainstError,
 )  # fmt: skip
 _TENANCY_CONFLICTS = (
     DuplicateEmailError,

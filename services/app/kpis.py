@@ -140,12 +140,19 @@ class KpiCommands(Commands):
         shown: str | None = None,
     ) -> Written:
         """Turn which way is better (a KPI made the wrong way round), with thresholds that
-        fit it and a reason (`shown`: the direction the caller saw, else refused)."""
+        fit it and a reason (`shown`: the direction the caller saw, else refused); refused
+        while it feeds key results of open cycles that would then aim the wrong way
+        (KPI.change_direction). A link made meanwhile changes the KPI: its save is refused."""
         kpi = await self.get(ctx, kpi_id)
         self.check_version(kpi, if_match)
         self.check_shown("direction", shown, kpi.direction.value)
+        fed = [
+            (kr.title, kr.kind)
+            for kr in await self._linked(ctx, kpi)
+            if not (await self.cycle(ctx, kr.cycle_id)).is_closed
+        ]
         kpi.change_direction(
-            direction=direction, green=green, red=red, reason=reason, author=ctx.actor
+            direction=direction, green=green, red=red, reason=reason, author=ctx.actor, fed=fed
         )
         return Written(kpi.id, kpi.version, await self.save(ctx, kpi))
 

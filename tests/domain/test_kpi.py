@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain import KPI, Direction, Health, Unit, UnitKind
+from domain import KPI, Direction, Health, KRKind, Unit, UnitKind
 from domain.errors import (
     ArchivedError,
     DomainError,
     DuplicateIdError,
+    FedAgainstError,
     InvalidDateError,
     InvalidTitleError,
     InvalidValueError,
@@ -108,6 +109,25 @@ def test_a_kpi_made_the_wrong_way_round_is_turned_with_thresholds_and_a_reason()
     assert kpi.measurements[next(iter(kpi.measurements))].value == D(85)
     (event,) = kpi.collect_events()
     assert isinstance(event, KPI.DirectionChanged) and event.reason == "made the wrong way"
+
+
+def test_a_kpi_is_not_turned_against_the_key_results_it_feeds() -> None:
+    """A response time KPI turned "higher is better" left the key result that decreases it
+    (24 h to 19.2 h) aiming to make it worse, said nowhere: the turn is refused, naming
+    direction and the key results (their way is their owners' to change, not one the turn
+    can invent); those that go the new way, guardrails and milestones do not stop it."""
+    kpi = a_kpi()  # lower is better
+    version = settled(kpi)
+    turn = {"direction": "higher_is_better", "green": D(24), "red": D(20), "reason": "r"}
+    fed = [("Tempo di risposta", KRKind.DECREASE), ("Più clienti", KRKind.INCREASE),
+           ("Mai sopra 30", KRKind.STAY_BELOW), ("Tempo di attesa", KRKind.DECREASE)]  # fmt: skip
+    with pytest.raises(FedAgainstError) as refused:
+        kpi.change_direction(**turn, author=AUTHOR, fed=fed)  # type: ignore[arg-type]
+    assert (refused.value.field, refused.value.rule) == ("direction", "feeds_key_results")
+    assert "('Tempo di risposta', 'Tempo di attesa')" in refused.value.message
+    assert_nothing_recorded(kpi, version)
+    kpi.change_direction(**turn, author=AUTHOR, fed=fed[1:3])  # type: ignore[arg-type]
+    assert kpi.direction is Direction.HIGHER_IS_BETTER
 
 
 def test_measurement_correction_keeps_the_original() -> None:

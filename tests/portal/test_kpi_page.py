@@ -254,9 +254,10 @@ async def test_an_admin_turns_a_kpi_made_the_wrong_way_round(
 ) -> None:
     """A KPI made the wrong way round could only be retired and made again: its page turns
     it, proposing its thresholds swapped; thresholds not ordered for the new direction and
-    a blank reason are said beside their fields and nothing is recorded; turned, the page
-    says the new direction and thresholds, and its values stay. A member is offered no
-    such form."""
+    a blank reason are said beside their fields and nothing is recorded, as is the key
+    result it feeds, which increases it and would aim to make it worse; that one unlinked,
+    turned, the page says the new direction and thresholds, and its values stay. A member
+    is offered no such form."""
     r = await _revenue(portal)
     page = await r.opened(open_page)
     await page.locator(".kpi-direction-form summary").click()
@@ -277,6 +278,13 @@ async def test_an_admin_turns_a_kpi_made_the_wrong_way_round(
     await expect(page.locator(".kpi-direction")).to_have_text("Più alto è meglio")  # not yet
     await form.get_by_label("Soglia verde").fill("50.000")
     await form.get_by_label("Soglia rossa").fill("100.000")
+    await form.get_by_role("button", name="Salva la direzione").click()
+    form = page.locator(".kpi-direction-form form")  # it feeds revenue to increase
+    await expect(form.locator("#direction-direction-error")).to_contain_text(
+        "Alimenta risultati chiave di cicli non chiusi che, con la nuova direzione,"
+    )
+    await expect(page.locator(".kpi-direction")).to_have_text("Più alto è meglio")  # not yet
+    await r.app.key_results.unlink_kpi(r.ctx, r.fed)
     await form.get_by_role("button", name="Salva la direzione").click()
     await expect(page.locator(".kpi-done")).to_have_text(
         "Direzione cambiata: la salute delle misure segue la nuova."

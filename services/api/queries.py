@@ -76,6 +76,9 @@ class _Taken(NamedTuple):
     filters: tuple[tuple[str, Any], ...] = ()
     """A list's filters (its query parameters but pagination.NOT_FILTERS), each with the
     type it reads: a cursor is taken under the filters it was made under alone."""
+    kept: tuple[str, ...] = ()
+    """A change's (PATCH) body fields that always have a value: null for one is refused
+    naming it (not_clearable), where it was taken for the field left out, unchanged."""
 
 
 def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None:
@@ -87,10 +90,15 @@ def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None
     return info if isinstance(info, msgspec.inspect.StructType) else None
 
 
-def _fields_of(annotation: Any, kind: type[msgspec.inspect.Type]) -> tuple[str, ...]:
-    """The names (as sent) of a body type's top-level fields that take this kind of value."""
+def _fields_of(
+    annotation: Any, kind: type[msgspec.inspect.Type], takes: bool = True
+) -> tuple[str, ...]:
+    """The names (as sent) of a body type's top-level fields that take (or do not take)
+    this kind of value."""
     info = _body_info(annotation)
-    return () if info is None else tuple(f.encode_name for f in info.fields if _takes(f.type, kind))
+    if info is None:
+        return ()
+    return tuple(f.encode_name for f in info.fields if _takes(f.type, kind) is takes)
 
 
 def _struct_of(annotation: Any) -> type[msgspec.Struct] | None:
@@ -107,7 +115,10 @@ def _body_info(annotation: Any) -> msgspec.inspect.StructType | None:
 
 
 def _takes(info: msgspec.inspect.Type, kind: type[msgspec.inspect.Type]) -> bool:
-    """Whether a type takes this kind of value (itself, or one of a union)."""
+    """Whether a type takes this kind of value (itself, or one of a union; annotated with
+    a description, the type it describes)."""
+    if isinstance(info, msgspec.inspect.Metadata):
+        return _takes(info.type, kind)
     if isinstance(info, msgspec.inspect.UnionType):
         return any(_takes(member, kind) for member in info.types)
     return isinstance(info, kind)
@@ -175,6 +186,8 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                     _struct_of(body),
                     _queries_taking(handler, model, msgspec.inspect.DateType),
                     _filters_of(handler, model),
+                    _fields_of(body, msgspec.inspect.NoneType, takes=False)
+                    if method == "PATCH" else (),
                 )  # fmt: skip
     app.state[_STATE_KEY] = taken
 
@@ -345,7 +358,13 @@ async def _fields_as_documented(request: Request[Any, Any, Any], taken: _Taken) 
 def _undocumented(taken: _Taken, name: str, value: Any) -> FieldProblem | None:
     """A decimal field sent as a string the API does not document ("1_000", "+5", ".5",
     other scripts' digits), which msgspec's Decimal would take, a whole number sent as text
-    or with a point, a flag sent as anything but true or false."""
+    or with a point, a flag sent as anything but true or false; a null that would clear a
+    change's field that always has a value."""
+    if value is None and name in taken.kept:
+        return FieldProblem(
+            name, "not_clearable", f"{name} always has a value, which null would clear: send"
+            f" its new value, or leave {name} out to keep it as it is",
+        )  # fmt: skip
     if name in taken.whole and isinstance(value, str | Decimal):
         return FieldProblem(
             name, "wrong_type", f"{name} is a whole number, written without quotes or a point"

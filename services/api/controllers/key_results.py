@@ -31,7 +31,14 @@ from services.api.dependencies import (
 )
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.problems import NotFoundError
-from services.api.schemas.common import Page, WriteResult, changed_owner, owner_of, unit_of
+from services.api.schemas.common import (
+    Page,
+    WriteResult,
+    changed_owner,
+    given,
+    owner_of,
+    unit_of,
+)
 from services.api.schemas.okrs import (
     CheckInIn,
     CheckInOut,
@@ -116,10 +123,12 @@ class KeyResultController(Controller):
         ctx: ContextDep,
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
-        """Title, owner, weight, due date (unchanged values record nothing)."""
+        """Title, owner, weight, due date (unchanged values record nothing). A field left
+        out stays as it is; each always has a value (a key result is due on a day: its
+        cycle's end unless set): null for one is 422 `not_clearable` naming it."""
         result = await okr.key_results.edit(
-            ctx, key_result_id, if_match=if_match, title=data.title,
-            owner=changed_owner(data.owner), weight=data.weight, due_on=data.due_on,
+            ctx, key_result_id, if_match=if_match, title=given(data.title),
+            owner=changed_owner(data.owner), weight=given(data.weight), due_on=given(data.due_on),
         )  # fmt: skip
         return await written(okr, ctx, result)
 

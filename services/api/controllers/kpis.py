@@ -32,7 +32,14 @@ from services.api.dependencies import (
 )
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.problems import NotFoundError
-from services.api.schemas.common import Page, WriteResult, changed_owner, owner_of, unit_of
+from services.api.schemas.common import (
+    Page,
+    WriteResult,
+    changed_owner,
+    given,
+    owner_of,
+    unit_of,
+)
 from services.api.schemas.okrs import (
     DirectionIn,
     KpiEditIn,
@@ -104,10 +111,13 @@ class KpiController(Controller):
         ctx: ContextDep,
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
-        """Name, owner, frequency (unchanged values record nothing); not its unit."""
+        """Name, owner, frequency (unchanged values record nothing); not its unit. A field
+        left out stays as it is; each always has a value: null for one is 422
+        `not_clearable` naming it."""
         result = await okr.kpis.edit(
-            ctx, kpi_id, if_match=if_match, name=data.name, owner=changed_owner(data.owner),
-            frequency_days=data.frequency_days, unit=unit_of(data.unit),
+            ctx, kpi_id, if_match=if_match, name=given(data.name),
+            owner=changed_owner(data.owner), frequency_days=given(data.frequency_days),
+            unit=unit_of(given(data.unit)),
         )  # fmt: skip
         return await written(okr, ctx, result)
 

@@ -31,7 +31,7 @@ from services.api.pagination import (
     paginate,
 )
 from services.api.problems import NotFoundError
-from services.api.schemas.common import Page, WriteResult, changed_owner, owner_of
+from services.api.schemas.common import Page, WriteResult, changed_owner, given, owner_of
 from services.api.schemas.okrs import ObjectiveEdit, ObjectiveIn, ObjectiveOut, ParentIn, ReasonIn
 from services.api.schemas.views import ObjectiveSummary, ProgressPage, by_start
 from services.api.security import requires_edit_okrs, requires_read
@@ -124,10 +124,15 @@ class ObjectiveController(Controller):
         ctx: ContextDep,
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
+        """Title, description, owner, weight, commitment, roll-up (unchanged values record
+        nothing). A field left out stays as it is; null takes the description away (as
+        ""), and for any other field, which always has a value, is 422 `not_clearable`
+        naming it."""
         result = await okr.objectives.edit(
-            ctx, objective_id, if_match=if_match, title=data.title,
-            description=data.description, owner=changed_owner(data.owner), weight=data.weight,
-            committed=data.committed, roll_up_children=data.roll_up_children,
+            ctx, objective_id, if_match=if_match, title=given(data.title),
+            description="" if data.description is None else given(data.description),
+            owner=changed_owner(data.owner), weight=given(data.weight),
+            committed=given(data.committed), roll_up_children=given(data.roll_up_children),
         )  # fmt: skip
         return await written(okr, ctx, result)
 

@@ -19,7 +19,7 @@ from services.api.dependencies import (
     with_position,
 )
 from services.api.pagination import Cursor, Limit, paginate
-from services.api.schemas.common import Page
+from services.api.schemas.common import Page, given
 from services.api.schemas.tenancy import (
     ApiKeyIn,
     MemberIn,
@@ -80,17 +80,18 @@ class TenantController(Controller):
         ctx: ContextDep,
     ) -> Response[Tenant]:
         """Name, colour, fiscal year start, check-in cadence, locale, time zone (the slug never
-        changes).
+        changes). A setting left out stays as it is; each always has a value: null for one
+        is 422 `not_clearable` naming it (a reason null: none given).
 
         A change is recorded in the tenant's log (event okr.SettingsChange.Created, with every
         setting before and after): the audit trail and the history show it, and views as of
         an instant before it are shown with the cadence of then. Its position is the
         X-OKR-Position; a request that changes nothing writes nothing."""
         tenant, position = await okr.settings.change(
-            ctx, name=data.name, colour=data.colour,
-            fiscal_year_start_month=data.fiscal_year_start_month,
-            check_in_cadence_days=data.check_in_cadence_days, locale=data.locale,
-            time_zone=data.time_zone, reason=data.reason,
+            ctx, name=given(data.name), colour=given(data.colour),
+            fiscal_year_start_month=given(data.fiscal_year_start_month),
+            check_in_cadence_days=given(data.check_in_cadence_days), locale=given(data.locale),
+            time_zone=given(data.time_zone), reason=data.reason,
         )  # fmt: skip
         runtime.forget_settings(tenant_id)
         return await with_position(runtime, tenant_id, tenant, position=position)

@@ -120,6 +120,13 @@ def a_person(owner: str) -> str:
         return owner
 
 
-def changed_owner(owner: str | None) -> str | None:
-    """A new owner sent with an edit (None: unchanged), named as `a_person` names it."""
-    return None if owner is None else a_person(owner)
+def changed_owner(owner: str | msgspec.UnsetType) -> str | None:
+    """A new owner sent with an edit (None: left out, unchanged), named as `a_person` names
+    it."""
+    return None if isinstance(owner, msgspec.UnsetType) else a_person(owner)
+
+
+def given(value: T | msgspec.UnsetType) -> T | None:
+    """A field of a change (PATCH) as a command takes it: None for one left out, which
+    stays as it is (a null the field does not take was refused before: not_clearable)."""
+    return None if isinstance(value, msgspec.UnsetType) else value

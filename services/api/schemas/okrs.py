@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
 
 from domain.cycle import Cycle
 from domain.key_result import CheckIn, KeyResult, TargetRevision
@@ -41,7 +44,8 @@ class CycleIn(Body):
 
 class CycleEdit(Body):
     """A cycle's new name, in any state (closed too: it stays listed), one no other cycle of
-    the tenant has (else 409 duplicate_name naming name), with a reason if given."""
+    the tenant has (else 409 duplicate_name naming name), with a reason if given (null:
+    none). A name null is 422 not_clearable naming name."""
 
     name: str
     reason: str | None = None
@@ -71,14 +75,19 @@ class ObjectiveIn(Body):
 
 
 class ObjectiveEdit(Body):
-    """Fields to change (unchanged values record nothing)."""
+    """Fields to change (unchanged values record nothing); one left out stays as it is. Null
+    clears the description (as ""); any other field always has a value: null for it is
+    422 not_clearable naming it."""
 
-    title: str | None = None
-    description: str | None = None
-    owner: Owner | None = None
-    weight: Decimal | None = None
-    committed: bool | None = None
-    roll_up_children: bool | None = None
+    title: str | UnsetType = UNSET
+    description: Annotated[
+        str | UnsetType | None,
+        msgspec.Meta(description='Null (or ""): the description taken away.'),
+    ] = UNSET
+    owner: Owner | UnsetType = UNSET
+    weight: Decimal | UnsetType = UNSET
+    committed: bool | UnsetType = UNSET
+    roll_up_children: bool | UnsetType = UNSET
 
 
 class ParentIn(Body):
@@ -114,12 +123,14 @@ class KeyResultIn(Body):
 
 
 class KeyResultEdit(Body):
-    """Fields to change (unchanged values record nothing)."""
+    """Fields to change (unchanged values record nothing); one left out stays as it is.
+    Each always has a value (a key result is due on a day: its cycle's end unless set):
+    null for one is 422 not_clearable naming it."""
 
-    title: str | None = None
-    owner: Owner | None = None
-    weight: Decimal | None = None
-    due_on: date | None = None
+    title: str | UnsetType = UNSET
+    owner: Owner | UnsetType = UNSET
+    weight: Decimal | UnsetType = UNSET
+    due_on: date | UnsetType = UNSET
 
 
 class TargetRevisionIn(Body):
@@ -166,12 +177,13 @@ class KpiIn(Body):
 
 class KpiEditIn(Body):
     """Fields to change (unchanged values record nothing): its name, who owns it, every how
-    many days it is to be measured."""
+    many days it is to be measured; one left out stays as it is. Each always has a value:
+    null for one is 422 not_clearable naming it."""
 
-    name: str | None = None
-    owner: Owner | None = None
-    frequency_days: int | None = None
-    unit: UnitIn | None = None
+    name: str | UnsetType = UNSET
+    owner: Owner | UnsetType = UNSET
+    frequency_days: int | UnsetType = UNSET
+    unit: UnitIn | UnsetType = UNSET
     """Never changes (its values were measured in it): another than its own is refused,
     422 unit_fixed naming unit; its own records nothing."""
 

@@ -178,14 +178,15 @@ class EraseIn(Body):
 
 
 class TenantSettingsIn(WithReason):
-    """Tenant settings to change (the others stay)."""
+    """Tenant settings to change (those left out stay as they are). Each always has a
+    value: null for one is 422 not_clearable naming it (a reason null: none given)."""
 
-    name: str | None = None
-    colour: str | None = None
-    fiscal_year_start_month: int | None = None
-    check_in_cadence_days: int | None = None
-    locale: str | None = None
-    time_zone: str | None = None
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    colour: str | msgspec.UnsetType = msgspec.UNSET
+    fiscal_year_start_month: int | msgspec.UnsetType = msgspec.UNSET
+    check_in_cadence_days: int | msgspec.UnsetType = msgspec.UNSET
+    locale: str | msgspec.UnsetType = msgspec.UNSET
+    time_zone: str | msgspec.UnsetType = msgspec.UNSET
     """An IANA name (Europe/Rome, UTC); not given: it stays."""
 
 

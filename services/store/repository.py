@@ -33,6 +33,7 @@ from services.store.event_store import (
     check_unchanged_on,
     topic_events_on,
 )
+from services.store.fold_states import FoldStates
 from services.store.transcoder import MsgspecTranscoder
 
 log = structlog.get_logger("okr.store")
@@ -213,6 +214,8 @@ class Repository:
         self._transcoder = MsgspecTranscoder()
         self._plain: Mapper[UUID] = Mapper(self._transcoder)
         self._mappers: dict[UUID, Mapper[UUID]] = {}
+        self.fold_states = FoldStates()
+        """The fold states of the positions "as of" views replayed last, per tenant."""
 
     async def mapper(self, tenant_id: UUID, conn: asyncpg.Connection | None = None) -> Mapper[UUID]:
         """The tenant's mapper: with its AES cipher when the tenant has a key.
@@ -246,8 +249,9 @@ class Repository:
             )
 
     def forget(self, tenant_id: UUID) -> None:
-        """Drop the tenant's mapper and its cipher key (an erased tenant)."""
+        """Drop the tenant's mapper, its cipher key and its fold states (an erased tenant)."""
         self._mappers.pop(tenant_id, None)
+        self.fold_states.forget(tenant_id)
 
     async def enable_cipher(self, tenant_id: UUID) -> None:
         """Give a tenant its own AES-256 key: its events from now on are stored encrypted."""

@@ -16,6 +16,7 @@ from domain import SettingsChange
 from services.bootstrap import System
 from services.projector.registry import PROJECTIONS
 from services.projector.waiting import wait_for_position
+from services.read.progress import AS_OF_FOLD
 from services.store.event_store import TenantErasedError
 from tenants import directory
 from tenants.errors import ChangedMeanwhileError
@@ -160,6 +161,29 @@ async def test_a_suspended_tenant_is_erased_row_by_row_and_a_tombstone_kept(
     others = f"/api/v1/tenants/{world.a.tenant.id}"
     assert (await client.get(f"{others}/audit/verify", headers=admin)).json()["ok"] is True
     assert (await client.get(f"{others}/progress", headers=admin)).status_code == 200
+
+
+async def test_an_erased_tenant_leaves_no_as_of_state_in_the_process(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A view as of a point keeps the tenant's state there in the process (its titles, its
+    notes), for the next: erased, the tenant leaves none behind."""
+    tenant = await a_busy_tenant(client, world, system)
+    admin = world.a.auth("consultancy_admin")
+    head = await system.store.head(tenant)
+    seen = await client.get(
+        f"/api/v1/tenants/{tenant}/progress", headers=admin, params={"as_of_position": head}
+    )
+    assert seen.status_code == 200, seen.text
+    kept = system.repository.fold_states
+    assert kept.latest(tenant, AS_OF_FOLD, head) is not None
+    lifecycle = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants/{tenant}"
+    slug = (await client.post(f"{lifecycle}/suspend", headers=admin)).json()["slug"]
+
+    erased = await client.post(f"{lifecycle}/erase", headers=admin, json={"confirm": slug})
+
+    assert erased.status_code == 200, erased.text
+    assert kept.latest(tenant, AS_OF_FOLD, head) is None
 
 
 async def test_an_erasure_that_is_refused_erases_nothing(

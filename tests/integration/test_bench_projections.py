@@ -49,6 +49,8 @@ NUMBERS = [
     "projector_peak_rss_mb",
     "as_of_events",
     "as_of_ms",
+    "as_of_again_ms",
+    "as_of_nearby_ms",
     "as_of_runs",
 ]
 RATES_KEPT = {"lag_rate_kept", "lag_in_process_rate_kept"}

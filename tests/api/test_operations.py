@@ -116,7 +116,8 @@ async def test_metrics_in_prometheus_text_name_no_tenant_without_a_token(
     )
     stuck = uuid.uuid4()
     projector.failures[stuck] = 3
-    try:
+    try:  # (a tenant another test left undecodable counts too: the session's projector)
+        failing = len(projector.failures)
         metrics = await client.get("/metrics")
     finally:
         del projector.failures[stuck]
@@ -129,7 +130,7 @@ async def test_metrics_in_prometheus_text_name_no_tenant_without_a_token(
     assert "okr_http_request_duration_seconds_bucket" in text
     assert 'okr_projector_max_lag_events{projection="progress"}' in text
     assert "\nokr_projector_lagging_tenants " in text
-    assert "\nokr_projector_failing_tenants 1\n" in text
+    assert f"\nokr_projector_failing_tenants {failing}\n" in text
     assert "tenant_id=" not in text
     assert str(world.a.tenant.id) not in text and str(stuck) not in text
 

@@ -193,12 +193,16 @@ def score_shown(score: Decimal) -> Decimal:
 def percent_shown(fraction: Decimal, places: int = 1) -> Decimal:
     """A fraction as a percentage to `places`, for display: half up (0.3125 is 31.3), but
     one short of 1 never reads 100 (0.9996 is 99.9, not 100: a progress not reached yet is
-    not shown as reached), rounded down there instead."""
+    not shown as reached), rounded down there instead; and one not 0 never reads 0 (0.0004
+    is 0.1, not 0: a progress begun is not shown as none; -0.0004 is -0.1), rounded away
+    from 0 there instead. Zero is never signed (-0.0 is 0.0)."""
     step = Decimal(1).scaleb(-places)
     hundred = fraction * 100
     shown = hundred.quantize(step, ROUND_HALF_UP)
     if fraction < ONE and shown >= 100:
         return hundred.quantize(step, ROUND_DOWN)
+    if shown == 0:
+        return abs(shown) if fraction == 0 else step.copy_sign(fraction)
     return shown
 
 

@@ -284,3 +284,15 @@ def test_a_percentage_shown_under_1_never_reads_100() -> None:
     assert percent_shown(D("0.9994")) == D("99.9")
     assert percent_shown(D(1)) == D("100.0")
     assert percent_shown(D("1.25")) == D("125.0")
+
+
+def test_a_percentage_shown_not_0_never_reads_0_nor_minus_0() -> None:
+    """0.0004 read 0 %, a key result begun shown as untouched, and -0.0004 "-0.0 %" in the
+    CLI: as one short of 1 never reads 100, one past 0 is rounded away from 0 there (0.1),
+    and a zero is never signed."""
+    assert percent_shown(D("0.0004")) == D("0.1")
+    assert percent_shown(D("1E-7"), 2) == D("0.01")
+    assert percent_shown(D("-0.0004")) == D("-0.1")
+    assert str(percent_shown(D("-0"))) == "0.0"
+    assert str(percent_shown(D(0))) == "0.0"
+    assert percent_shown(D("0.0005")) == D("0.1")

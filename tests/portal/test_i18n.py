@@ -73,6 +73,20 @@ def test_a_progress_not_reached_never_shows_100_percent() -> None:
     assert EN.percent(Decimal("1.0004")) == "100%"
 
 
+def test_a_progress_begun_never_shows_0_percent() -> None:
+    """0.0004 said "0 %" beside a key result not started, and 0.0004 past the target
+    "+0 % over": a fraction not 0 reads 0,1 % at least, in both languages, and the CLI's
+    table says it as the portal does (never "-0.0 %")."""
+    from services.tree_print import percent
+
+    assert IT.percent(Decimal("0.0004")) == f"0,1{NB}%"
+    assert EN.percent(Decimal("0.0004")) == "0.1%"
+    assert IT.percent(Decimal(0)) == f"0{NB}%"
+    assert percent(Decimal("0.0004")) == "0.1 %"
+    assert percent(Decimal("-0.0004")) == "-0.1 %"
+    assert percent(Decimal("-0")) == "0.0 %"
+
+
 def test_numbers_group_thousands_and_never_show_an_exponent() -> None:
     assert IT.number(Decimal("1E+6")) == "1.000.000"
     assert EN.number(Decimal("1234567.891")) == "1,234,567.89"

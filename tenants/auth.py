@@ -16,7 +16,13 @@ from tenants.errors import (
 )
 from tenants.principal import Principal
 from tenants.ratelimit import IpLike, LoginRateLimiter
-from tenants.tokens import TokenPair, TokenSettings, issue_token_pair, read_access_token
+from tenants.tokens import (
+    AUTHORIZATION,
+    TokenPair,
+    TokenSettings,
+    issue_token_pair,
+    read_access_token,
+)
 from tenants.users import (
     check_password,
     replace_password,
@@ -94,12 +100,13 @@ async def authenticate_bearer(pool: asyncpg.Pool, settings: TokenSettings, token
     if token.startswith(KEY_PREFIX):
         principal = await authenticate_api_key(pool, token)
         if principal is None:
-            raise InvalidTokenError("API key not valid")
+            raise InvalidTokenError("API key not valid", field=AUTHORIZATION)
         return principal
     claims = read_access_token(settings, token)
     user = await resolve_user_principal(pool, claims.user_id, claims.epoch)
     if user is None:
         raise InvalidTokenError(
-            "user unknown or disabled, or their sign-in ended (their password changed)"
+            "user unknown or disabled, or their sign-in ended (their password changed)",
+            field=AUTHORIZATION,
         )
     return user

@@ -30,6 +30,8 @@ _ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
 """The shortest HMAC key an access token is signed with (OKR_JWT_SECRET)."""
 _REQUIRED = ["sub", "exp", "iat", "jti", "epoch"]
+AUTHORIZATION = "Authorization"
+"""The header an access token or API key comes in: the field its problems name."""
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,11 @@ def read_access_token(settings: TokenSettings, token: str) -> AccessClaims:
             epoch=_whole(claims["epoch"]),
         )
     except jwt.ExpiredSignatureError:
-        raise InvalidTokenError("access token expired", rule="token_expired") from None
+        raise InvalidTokenError(
+            "access token expired", field=AUTHORIZATION, rule="token_expired"
+        ) from None
     except (jwt.InvalidTokenError, ValueError, TypeError):
-        raise InvalidTokenError("access token invalid") from None
+        raise InvalidTokenError("access token invalid", field=AUTHORIZATION) from None
 
 
 async def issue_token_pair(

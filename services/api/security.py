@@ -34,6 +34,7 @@ from tenants.errors import (
 from tenants.memberships import refuse_if_suspended
 from tenants.principal import Principal, require
 from tenants.roles import Permission, refusal
+from tenants.tokens import AUTHORIZATION
 
 PUBLIC = "public"
 """Handler opt key: no authentication."""
@@ -51,7 +52,7 @@ def bearer_token(headers: Headers) -> str | None:
     scheme, _, token = value.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidCredentialsError(
-            "use Authorization: Bearer <token>", field="Authorization", rule="invalid_scheme"
+            "use Authorization: Bearer <token>", field=AUTHORIZATION, rule="invalid_scheme"
         )
     return token.strip()
 
@@ -78,7 +79,9 @@ class BearerAuthMiddleware(ASGIMiddleware):
         runtime = runtime_of(scope)
         token = bearer_token(Headers.from_scope(scope))
         if token is None:
-            raise InvalidCredentialsError("authentication required", rule="missing_token")
+            raise InvalidCredentialsError(
+                "authentication required", field=AUTHORIZATION, rule="missing_token"
+            )
         principal = await authenticate_bearer(runtime.pool, runtime.tokens, token)
         scope["user"] = principal
         scope["auth"] = principal.kind
@@ -90,7 +93,9 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     """The authenticated principal of this connection."""
     principal = connection.scope.get("user")
     if not isinstance(principal, Principal):
-        raise InvalidCredentialsError("authentication required", rule="missing_token")
+        raise InvalidCredentialsError(
+            "authentication required", field=AUTHORIZATION, rule="missing_token"
+        )
     return principal
 
 

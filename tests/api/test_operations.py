@@ -465,6 +465,24 @@ async def test_credentials_of_another_scheme_get_a_bare_bearer_challenge(
     assert 'error="invalid_token"' in wrong.headers["www-authenticate"]
 
 
+async def test_a_missing_or_unreadable_bearer_names_the_authorization_header(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A 401 for no Authorization, or a token no one issued, named no field, where every
+    other problem names its own (another scheme's named Authorization already): a client
+    that shows errors by field had nowhere to put it."""
+    path = f"/api/v1/tenants/{world.a.tenant.id}/progress"
+    for headers in (
+        {},
+        bearer("not-a-token"),
+        bearer("okr_not-a-key"),
+        bearer(world.expired_token),
+    ):
+        answer = await client.get(path, headers=headers)
+        assert answer.status_code == 401, headers
+        assert answer.json()["errors"][0]["field"] == "Authorization", headers
+
+
 @pytest.mark.parametrize(
     ("language", "said"),
     [("en", "larger than this site takes"), ("it", "più grande di quanto questo sito accetti")],

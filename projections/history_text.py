@@ -382,6 +382,10 @@ SETTING_TEXTS: dict[str, dict[str, str]] = {
         "en": "check-in cadence {before} → {after} days",
         "it": "cadenza degli aggiornamenti {before} → {after} giorni",
     },
+    "check_in_cadence_days.one": {
+        "en": "check-in cadence {before} → {after} day",
+        "it": "cadenza degli aggiornamenti {before} → {after} giorno",
+    },
     "locale": {"en": "language {before} → {after}", "it": "lingua {before} → {after}"},
     "time_zone": {"en": "time zone {before} → {after}", "it": "fuso orario {before} → {after}"},
 }
@@ -619,7 +623,7 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
     if template in (SETTINGS_TEMPLATE, CREATED_TEMPLATE):
         texts = SETTING_TEXTS if template == SETTINGS_TEMPLATE else SETTING_VALUE_TEXTS
         values["what"] = ", ".join(
-            _in(texts[name], language).format(
+            _in(texts[_one(name, values[f"{name}.after"], texts)], language).format(
                 before=_setting(name, values[f"{name}.before"], language),
                 after=_setting(name, values[f"{name}.after"], language),
             )
@@ -717,6 +721,13 @@ def _described(params: Mapping[str, str | None]) -> str:
     if not params.get("before"):
         return "written"
     return "changed" if params.get("after") else "taken_away"
+
+
+def _one(name: str, value: str, texts: Mapping[str, object]) -> str:
+    """The words of a setting whose value is 1, where it has its own ("<name>.one": "1 day",
+    not "1 days"), else its own name."""
+    one = f"{name}.one"
+    return one if value == "1" and one in texts else name
 
 
 def _setting(name: str, value: str, language: str) -> str:

@@ -141,6 +141,14 @@ _DASHBOARD: M = {
         " {due}.",
         "en": "{count} check-ins; value on {date}: {value}; target {target} by {due}.",
     },
+    "kr.chart_desc_one": {
+        "it": "1 aggiornamento; valore attuale {value}; traguardo {target} entro il {due}.",
+        "en": "1 check-in; current value {value}; target {target} by {due}.",
+    },
+    "kr.chart_desc_on_one": {
+        "it": "1 aggiornamento; valore il {date}: {value}; traguardo {target} entro il {due}.",
+        "en": "1 check-in; value on {date}: {value}; target {target} by {due}.",
+    },
     "kr.revisions": {"it": "Revisioni del traguardo", "en": "Target revisions"},
     "kr.revision": {
         "it": "Traguardo rivisto da {before} a {after} da {who}, {when}:",
@@ -1541,6 +1549,10 @@ _KPI_PAGE: M = {
     "kpi_page.chart_desc": {
         "it": "{count} giorni misurati; l'ultimo valore è {value} (verde {green}, rossa {red}).",
         "en": "{count} days measured; the latest value is {value} (green {green}, red {red}).",
+    },
+    "kpi_page.chart_desc_one": {
+        "it": "1 giorno misurato; l'ultimo valore è {value} (verde {green}, rossa {red}).",
+        "en": "1 day measured; the latest value is {value} (green {green}, red {red}).",
     },
     "kpi_page.measurements": {"it": "Misure", "en": "Measurements"},
     "kpi_page.measurements_none": {"it": "Nessuna misura.", "en": "No measurements."},

@@ -192,10 +192,11 @@ def kpi_chart(
     ]  # fmt: skip
     lines = _threshold_lines(steps or [Step(None, kpi.green, kpi.red)], first, today)
     latest = by_day[max(by_day)]
+    said = "kpi_page.chart_desc" + ("_one" if len(points) == 1 else "")  # 1 day, not 1 days
     chart = Chart(
         title=locale.t("kpi_page.chart_title", name=kpi.name),
         description=locale.t(
-            "kpi_page.chart_desc", count=len(points), value=locale.value(latest.value, kpi),
+            said, count=len(points), value=locale.value(latest.value, kpi),
             green=locale.value(kpi.green, kpi), red=locale.value(kpi.red, kpi),
         ),
         window=(first, today), points=points, y_labels=lambda ticks: locale.axis(ticks, kpi),

@@ -355,9 +355,11 @@ def kr_chart(
 def _describe(
     locale: Locale, kr: KeyResultView, node: KeyResultNode, count: int, day: date | None
 ) -> str:
-    """What the chart shows, in words; its value that of `day` on a page of a past day."""
+    """What the chart shows, in words; its value that of `day` on a page of a past day (one
+    check-in is "1 check-in", not "1 check-ins")."""
+    key = "kr.chart_desc" if day is None else "kr.chart_desc_on"
     return locale.t(
-        "kr.chart_desc" if day is None else "kr.chart_desc_on",
+        key + ("_one" if count == 1 else ""),
         count=count,
         value=locale.value(node.value, kr, kind=kr.kind),
         target=locale.value(kr.target, kr, kind=kr.kind),

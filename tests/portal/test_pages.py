@@ -16,14 +16,23 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from projections.progress_tree import CycleNode, kpi_board
+from projections.progress_tree import CycleNode, key_result_node, kpi_board
 from services.i18n import Locale
 from services.portal import portal_app_config, portal_router
 from services.portal.charts import Chart, ChartLine, ChartPoint, line_chart, nice_step, sparkline
 from services.portal.config import PortalSettings
+from services.portal.kpi_page import kpi_chart
 from services.portal.sessions import SESSION_COOKIE, Signer
-from services.portal.views import by_date, choose_cycle, kpi_tiles, progress_width
-from tests.projections.builders import Log, fold_all, kpi
+from services.portal.views import by_date, choose_cycle, kpi_tiles, kr_chart, progress_width
+from tests.projections.builders import (
+    Log,
+    active_quarter,
+    check_in,
+    fold_all,
+    key_result,
+    kpi,
+    objective,
+)
 
 SECRET = "portal-tests-secret-of-at-least-32-bytes"
 
@@ -193,6 +202,30 @@ def test_a_chart_draws_every_value_the_pace_and_the_target() -> None:
     assert svg.count('class="point-original"') == 1
     assert 'class="pace"' in svg and 'class="today"' in svg
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def test_a_chart_of_one_value_says_one_not_ones() -> None:
+    """A key result with its first check-in read "1 check-ins" ("1 aggiornamenti") under
+    its chart, and a KPI measured once "1 days measured" ("1 giorni misurati")."""
+    log = Log()
+    cycle = active_quarter(log)
+    response = key_result(log, cycle, objective(log, cycle), "Risposte", start=24, target=18)
+    log.at(date(2027, 2, 15))
+    check_in(log, cycle, response, "21", date(2027, 2, 15))
+    meter = kpi(log)
+    meter.record_measurement(value=85, on=date(2027, 2, 15), author="alice")
+    log.save(meter)
+    state = fold_all(log.records)
+    kr = state.key_results[response.id]
+    node = key_result_node(state, kr, today=date(2027, 2, 16))
+
+    for language, one, days in (("en", "1 check-in;", "1 day measured;"),
+                                ("it", "1 aggiornamento;", "1 giorno misurato;")):  # fmt: skip
+        locale = Locale(language)
+        assert one in str(kr_chart(locale, state, kr, node, date(2027, 2, 16)))
+        assert days in str(kpi_chart(locale, state.kpis[meter.id], date(2027, 2, 16)))
+        past = kr_chart(locale, state, kr, node, date(2027, 2, 16), as_of=True)
+        assert one in str(past)
 
 
 def test_a_chart_is_scaled_to_the_values_in_force_and_not_below_zero() -> None:

@@ -646,14 +646,18 @@ def test_changes_of_access_read_in_both_languages_with_roles_in_words() -> None:
     assert line_actors(lines[:1]) == {"giulia", "user:a1"}  # its member is named as actors are
 
 
+EXAMPLE_SETTINGS = {
+    "name": "Esempio", "colour": "#2563eb", "fiscal_year_start_month": 1,
+    "check_in_cadence_days": 7, "locale": "it", "time_zone": "Europe/Rome",
+}  # fmt: skip
+"""A company's settings, as made."""
+
+
 def test_a_change_of_access_or_settings_says_why_when_its_author_did() -> None:
     """They may go without a reason (nothing is added then); given one, the sentence ends
     with it, in both languages."""
     log = Log()
-    settings = {
-        "name": "Esempio", "colour": "#2563eb", "fiscal_year_start_month": 1,
-        "check_in_cadence_days": 7, "locale": "it", "time_zone": "Europe/Rome",
-    }  # fmt: skip
+    settings = EXAMPLE_SETTINGS
     log.save(
         SettingsChange.make(
             before=settings,
@@ -695,10 +699,7 @@ def test_a_language_and_a_fiscal_year_s_month_are_said_in_words() -> None:
     its making and of a change say the language and the month by name, in the reader's
     language."""
     log = Log()
-    made = {
-        "name": "Esempio", "colour": "#2563eb", "fiscal_year_start_month": 7,
-        "check_in_cadence_days": 7, "locale": "it", "time_zone": "Europe/Rome",
-    }  # fmt: skip
+    made = {**EXAMPLE_SETTINGS, "fiscal_year_start_month": 7}
     log.save(SettingsChange.make(before=None, after=made, author="paola"), actor="paola")
     changed = {**made, "fiscal_year_start_month": 1, "locale": "en"}
     log.save(SettingsChange.make(before=made, after=changed, author="paola"), actor="paola")
@@ -722,6 +723,26 @@ def test_a_language_and_a_fiscal_year_s_month_are_said_in_words() -> None:
         " lingua italiano → inglese"
     )
     assert change.changes[0] == FieldChange("fiscal_year_start_month", "7", "1")  # as given
+
+
+def test_a_check_in_cadence_of_one_day_is_said_in_the_singular() -> None:
+    """A company checking in daily read "check-in cadence 1 days" ("1 giorni") where it was
+    made and "7 → 1 days" where it changed: one day is a day, in both languages, in the
+    API's text and the portal's words alike."""
+    log = Log()
+    made = {**EXAMPLE_SETTINGS, "check_in_cadence_days": 1}
+    log.save(SettingsChange.make(before=None, after=made, author="paola"), actor="paola")
+    weekly = {**made, "check_in_cadence_days": 7}
+    log.save(SettingsChange.make(before=made, after=weekly, author="paola"), actor="paola")
+    log.save(SettingsChange.make(before=weekly, after=made, author="paola"), actor="paola")
+
+    creation, slower, daily = _lines(log)
+
+    assert "check-in cadence 1 day," in creation.text
+    assert "cadenza degli aggiornamenti 1 giorno," in Phrases(Locale("it"), {}).text(creation)
+    assert slower.text.endswith("check-in cadence 1 → 7 days")
+    assert daily.text.endswith("check-in cadence 7 → 1 day")
+    assert Phrases(Locale("it"), {}).text(daily).endswith("aggiornamenti 7 → 1 giorno")
 
 
 def test_a_password_reset_says_whose_by_whom_and_why() -> None:

@@ -37,6 +37,8 @@ CSV_COLUMNS = (
     "hash",
     "payload",
 )
+BOM = "\ufeff"
+"""Starts a CSV for people: without it, Excel reads UTF-8 as a legacy code page (è as Ã¨)."""
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _FORMULA_AFTER_A_SEPARATOR = re.compile(r"([,;])(?=[=+\-@\t\r])")

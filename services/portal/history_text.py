@@ -46,8 +46,6 @@ def _defused(cell: str, other: str) -> str:
 
 CSV_DELIMITER = {"it": ";", "en": ","}
 """The list separator of each language's spreadsheets (Excel's, by regional settings)."""
-BOM = "\ufeff"
-"""Starts a CSV for people: without it, Excel reads UTF-8 as a legacy code page (è as Ã¨)."""
 
 
 def csv_lines(

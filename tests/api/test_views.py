@@ -4,6 +4,7 @@ CSV and JSON Lines, the chain check, diff, export, and a consultancy's portfolio
 from __future__ import annotations
 
 import base64
+import codecs
 import csv
 import io
 import json
@@ -337,7 +338,7 @@ async def test_audit_trail_as_pages_csv_and_json_lines(
     assert as_csv.headers["content-disposition"] == (
         f'attachment; filename="audit-{world.a.tenant.id}.csv"'
     )
-    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     assert [int(r["position"]) for r in rows] == [e["position"] for e in entries]
     as_jsonl = await client.get(
         f"{base}/audit.jsonl", headers=auth, params={"topic": "okr.KeyResult.CheckedIn"}
@@ -348,6 +349,30 @@ async def test_audit_trail_as_pages_csv_and_json_lines(
     for download in (as_csv, as_jsonl):  # as the portal's: no cache keeps the trail
         assert download.headers["cache-control"] == "no-store"
         assert download.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_csv_opens_in_a_spreadsheet_with_its_accents(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The trail's CSV is for a spreadsheet (programs have its JSON): it had no BOM, so
+    Excel read its UTF-8 as a legacy code page, "Qualità" as "QualitÃ ". It starts with
+    one, as the portal's downloads do, once, however many pages of the log it holds."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    made = await client.post(
+        f"{base}/objectives",
+        headers=auth,
+        json={"cycle_id": str(world.ids.cycle_id), "title": "Qualità", "owner": "Anna"},
+    )
+    assert made.status_code == 201, made.text
+    as_csv = await client.get(
+        f"{base}/audit.csv", headers=auth, params={"item_id": made.json()["id"]}
+    )
+
+    assert as_csv.content.startswith(codecs.BOM_UTF8)
+    assert as_csv.content.count(codecs.BOM_UTF8) == 1
+    (row,) = csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig")))
+    assert json.loads(row["payload"])["title"] == "Qualità"
 
 
 async def test_the_csv_writes_an_instant_as_the_json_trail_does(
@@ -366,7 +391,7 @@ async def test_the_csv_writes_an_instant_as_the_json_trail_does(
     as_csv = await client.get(f"{base}/audit.csv", headers=auth, params=query)
     as_jsonl = await client.get(f"{base}/audit.jsonl", headers=auth, params=query)
 
-    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
     in_json = [e["recorded_at"] for e in page.json()["items"]]
     assert [r["recorded_at"] for r in rows] == in_json
     assert [json.loads(line)["recorded_at"] for line in as_jsonl.text.splitlines()] == in_json

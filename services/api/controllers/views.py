@@ -14,7 +14,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.response import Stream
 
-from projections.audit import AuditEntry, audit_csv, audit_jsonl, json_line
+from projections.audit import BOM, AuditEntry, audit_csv, audit_jsonl, json_line
 from projections.history import line_actors
 from projections.history_text import KINDS as HISTORY_KINDS
 from projections.history_text import LANGUAGES
@@ -419,7 +419,9 @@ class ViewController(Controller):
         since: Since = None,
         until: Until = None,
     ) -> Stream:
-        """The whole filtered trail, one CSV line per event (formula cells defused)."""
+        """The whole filtered trail for a spreadsheet, one CSV line per event (formula cells
+        defused), after a UTF-8 BOM (Excel reads the file as UTF-8 then; a program reads
+        it as utf-8-sig, or takes the JSON Lines)."""
         filters = await _audit_filters(runtime, tenant_id, actor, item_id, topic, since, until)
         headers = _attachment(f"audit-{tenant_id}.csv")
         return Stream(_csv(runtime, tenant_id, filters), media_type=CSV, headers=headers)
@@ -606,6 +608,10 @@ async def _audit_batches(
 async def _csv(
     runtime: RuntimeDep, tenant_id: FromPath[UUID], filters: AuditFilters
 ) -> AsyncIterator[str]:
+    """audit_csv's lines, after a BOM: the CSV is the trail for a spreadsheet (programs have
+    its JSON pages and JSON Lines), and Excel read its UTF-8 without one as a legacy code
+    page ("Qualità" as "QualitÃ ")."""
+    yield BOM
     header = True
     async for batch in _audit_batches(runtime, tenant_id, filters):
         lines = audit_csv(batch)

@@ -14,13 +14,13 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
-from projections.audit import AuditEntry, audit_jsonl
+from projections.audit import BOM, AuditEntry, audit_jsonl
 from projections.history import line_actors
 from services.history_words import Phrases, units_of
 from services.i18n import Locale
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import BadFiltersError, ForbiddenError
-from services.portal.history_text import BOM, audit_csv_lines
+from services.portal.history_text import audit_csv_lines
 from services.portal.views import LogFilters, csv_download, download, not_offered
 from services.read import audit, history_at, item_names
 from services.read.logs import AGGREGATE_TOPICS

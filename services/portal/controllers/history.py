@@ -14,6 +14,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
+from projections.audit import BOM
 from projections.history import line_actors
 from projections.progress_tree import kpi_board, progress_tree
 from services.history_words import Phrases, units_of
@@ -21,7 +22,6 @@ from services.instants import before, end_of
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
 from services.portal.errors import BadFiltersError
 from services.portal.history_text import (
-    BOM,
     CHANGE_KINDS,
     ITEM_KINDS,
     csv_lines,

@@ -184,10 +184,22 @@ def key_result_score(kind: KRKind | str, p: Decimal | None, met: int, total: int
     return ZERO if score is None else score
 
 
-def score_shown(score: Decimal) -> Decimal:
-    """A score to two places, for display: rounded down, so that it never shows the number
-    of a better band than its own (0.695 is amber: 0.69, not 0.70)."""
-    return score.quantize(Decimal("0.01"), ROUND_DOWN)
+def score_shown(score: Decimal, places: int = 2) -> Decimal:
+    """A score to two places (or `places`: see score_places), for display: rounded down, so
+    that it never shows the number of a better band than its own (0.695 is amber: 0.69,
+    not 0.70)."""
+    return score.quantize(Decimal(1).scaleb(-places), ROUND_DOWN)
+
+
+def score_places(*scores: Decimal | None) -> int:
+    """The places to show scores side by side with (a change's before and after): two, or
+    as many more as tell those that differ apart (0.669 → 0.661 read "0.66 → 0.66", a
+    change that showed none: it reads 0.669 → 0.661)."""
+    known = {score for score in scores if score is not None and score.is_finite()}
+    places = 2
+    while len({score_shown(score, places) for score in known}) < len(known):
+        places += 1
+    return places
 
 
 def percent_shown(fraction: Decimal, places: int = 1) -> Decimal:

@@ -16,7 +16,7 @@ import msgspec
 
 from domain import KPI, Cycle, KeyResult, Objective, access
 from domain.access import AccessChange
-from domain.progress import score_shown
+from domain.progress import score_places, score_shown
 from domain.settings import SettingsChange, changed
 from domain.values import KRKind
 from projections import rollup
@@ -223,13 +223,15 @@ def _score_adjusted(b: ProgressView, a: ProgressView, e: Cycle.ScoreAdjusted) ->
     else:
         item = _objective(a.objectives[e.item_id])
     before = old.key_result_scores.get(e.item_id, old.objective_scores.get(e.item_id))
-    said = {"before": _score_text(before), "after": _score_text(e.score)}  # the change: exact
+    places = score_places(before, e.score)  # (0.669 → 0.661: not 0.66 → 0.66)
+    said = {"before": _score_text(before, places), "after": _score_text(e.score, places)}
     return _Draft(item, "cycle.score_adjusted", [_change("score", before, e.score)], said)
 
 
-def _score_text(score: Decimal | None) -> str | None:
-    """A score as people read it: two places, rounded down (see progress.score_shown)."""
-    return None if score is None else value_text(score_shown(score))
+def _score_text(score: Decimal | None, places: int = 2) -> str | None:
+    """A score as people read it: two places (or `places`), rounded down (see
+    progress.score_shown); the change keeps it exact."""
+    return None if score is None else value_text(score_shown(score, places))
 
 
 # Objectives

@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.access import OPERATOR
-from domain.progress import score_shown
+from domain.progress import score_places, score_shown
 from projections.codec import decimal_text, text
 
 LANGUAGES = ("en", "it")
@@ -360,11 +360,12 @@ CLOSED_FOR_TEXTS = {
 }
 """A close read in the timeline of a key result or objective it scored (its line's
 "scored_kind" and "item_score", see history.as_read_for)."""
+ADJUSTED_TEMPLATE = "cycle.score_adjusted"
 SCORE_PARAMS: dict[str, frozenset[str]] = {
     CLOSED_TEMPLATE: frozenset(
         {"score", "item_score", *(f"{title}_score" for title in CLOSED_TITLES)}
     ),
-    "cycle.score_adjusted": frozenset({"before", "after"}),
+    ADJUSTED_TEMPLATE: frozenset({"before", "after"}),
 }
 """The parameters of a line that are scores: said to two places, rounded down, as the
 portal shows scores ("0.40 → 0.70", not "0.4 → 0.7")."""
@@ -639,9 +640,10 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         for side in ("before", "after"):
             if values[side] in texts:
                 values[side] = _in(texts[values[side]], language)
+    places = score_places_of(template, params)
     for name in SCORE_PARAMS.get(template, ()):
         if params.get(name) is not None:
-            values[name] = _score_said(values[name], language)
+            values[name] = _score_said(values[name], language, places)
     if template == CLOSED_TEMPLATE:
         values["scored"] = _scored(params, values, language)
         if params.get("item_score") is not None:
@@ -681,16 +683,30 @@ def _made_as(params: Mapping[str, str | None], values: dict[str, str], language:
     return said
 
 
-def _score_said(value: str, language: str) -> str:
-    """A score to two places, rounded down (domain.progress.score_shown), in the language's
-    decimal mark; a value given already in words (the portal's "0,40") as it is."""
+def score_places_of(template: str, params: Mapping[str, str | None]) -> int:
+    """The places a line's scores are said to: those that tell a score adjusted from its
+    before (domain.progress.score_places: 0.669 → 0.661); two for any other line."""
+    if template != ADJUSTED_TEMPLATE:
+        return 2
+    return score_places(*(_number(params.get(side)) for side in ("before", "after")))
+
+
+def _number(value: str | None) -> Decimal | None:
+    """A parameter as a number; None: none, or words."""
     try:
-        number = Decimal(value)
+        return None if value is None else Decimal(value)
     except InvalidOperation:
+        return None
+
+
+def _score_said(value: str, language: str, places: int = 2) -> str:
+    """A score to two places (or `places`), rounded down (domain.progress.score_shown), in
+    the language's decimal mark; a value given already in words (the portal's "0,40") as
+    it is."""
+    number = _number(value)
+    if number is None or not number.is_finite():
         return value
-    if not number.is_finite():
-        return value
-    said = f"{score_shown(number):.2f}"
+    said = f"{score_shown(number, places):.{places}f}"
     return said.replace(".", ",") if language == "it" else said
 
 

@@ -363,8 +363,9 @@ def _diff_line(change: Change, titles: Mapping[str, str], names: Mapping[str, st
     -40 % to -20 %: 0 % both). An earlier day's value revised names its day; a field of an
     item archived or restored that stayed as it was (said for the roll-ups: before equal
     to after) reads "(unchanged)"."""
-    before = _shown(change.field, change.before, titles, names)
-    after = _shown(change.field, change.after, titles, names)
+    places = _score_places(change)
+    before = _shown(change.field, change.before, titles, names, places)
+    after = _shown(change.field, change.after, titles, names, places)
     if change.before == change.after:
         said = f"{before} (unchanged)"
     elif before == after:
@@ -387,8 +388,22 @@ def _objective_titles(states: Iterable[ProgressView]) -> dict[str, str]:
     return titles
 
 
+def _score_places(change: Change) -> int:
+    """The places a change of score is said to: those that tell its before and after apart
+    (0.669 → 0.661, as the history and the portal say it; domain.progress.score_places)."""
+    from domain.progress import score_places
+
+    if change.field != "score":
+        return 2
+    return score_places(*(Decimal(side) for side in (change.before, change.after) if side))
+
+
 def _shown(
-    field: str, value: str | None, titles: Mapping[str, str], names: Mapping[str, str]
+    field: str,
+    value: str | None,
+    titles: Mapping[str, str],
+    names: Mapping[str, str],
+    places: int = 2,
 ) -> str:
     """One side of a change as the tree shows it: progress as a percentage, a score to two
     places, a parent by its title, an owner by name (one typed as text as written), a dash
@@ -408,7 +423,7 @@ def _shown(
         shown = percent(shown_progress(raw))
         return f"{shown} (+{percent(over)} over)" if over else shown
     if field == "score" and value is not None:
-        return score(Decimal(value), None)
+        return score(Decimal(value), None, places)
     return "—" if value is None else value
 
 

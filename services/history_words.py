@@ -10,7 +10,12 @@ from uuid import UUID
 import msgspec
 
 from projections.history import HistoryLine, render, with_names, words_of
-from projections.history_text import MEASURED_PARAMS, SCORE_PARAMS, said_person
+from projections.history_text import (
+    MEASURED_PARAMS,
+    SCORE_PARAMS,
+    said_person,
+    score_places_of,
+)
 from services.i18n import Locale, Measured
 from services.read import ItemNames
 
@@ -73,10 +78,11 @@ class Phrases:
             owner = line.params.get(key)
             if owner is not None:  # a person, or words as typed: never a number or a day
                 params[key] = self.person(owner)
+        places = score_places_of(line.template, line.params)  # (0,669 → 0,661)
         for key in SCORE_PARAMS.get(line.template, ()):
             number = decimal_of(line.params.get(key) or "")
             if number is not None:  # "0,70 → 0,82", as the chips show them (it read "0,7")
-                params[key] = self.locale.score(number)
+                params[key] = self.locale.score(number, places)
         params["actor"] = self.person(line.actor)
         return render(line.template, params, self.locale.language)
 

@@ -170,10 +170,11 @@ class Locale:
             text += self._sep.decimal + fraction
         return "-" + text if negative else text
 
-    def score(self, value: Decimal) -> str:
-        """A score at close to two places, rounded down (see domain.progress.score_shown),
-        always both shown: ``0,70`` beside ``0,82``, ``1,00`` (not ``0,7``, ``1``)."""
-        return self.number(score_shown(value), 2, 2)
+    def score(self, value: Decimal, places: int = 2) -> str:
+        """A score at close to two places (or `places`: a change's, domain.progress.
+        score_places), rounded down (see domain.progress.score_shown), always all shown:
+        ``0,70`` beside ``0,82``, ``1,00`` (not ``0,7``, ``1``)."""
+        return self.number(score_shown(value, places), places, places)
 
     def percent(self, fraction: Decimal | None, max_places: int = 1) -> str:
         """A fraction as a percentage: 0.625 -> ``62,5 %`` / ``62.5%``; one short of 1

@@ -41,12 +41,12 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def score(value: Decimal | None, band: str | None) -> str:
-    """A score at close to two places (see score_shown), with its band (0.66 amber); empty
-    for none."""
+def score(value: Decimal | None, band: str | None, places: int = 2) -> str:
+    """A score at close to two places (or `places`: see score_shown), with its band (0.66
+    amber); empty for none."""
     if value is None:
         return ""
-    return f"{score_shown(value)}" + (f" {band}" if band else "")
+    return f"{score_shown(value, places)}" + (f" {band}" if band else "")
 
 
 def render(

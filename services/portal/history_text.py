@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.progress import over_achievement, shown_progress
+from domain.progress import over_achievement, score_places, shown_progress
 from projections.audit import AuditEntry, defused_json
 from projections.history import HistoryLine
 from projections.history_text import said_reason
@@ -181,9 +181,10 @@ def diff_value(
     name = change.field
     if name in _NAME_FIELDS:
         return text
-    if name == "score":  # as a closed cycle's scores are shown: 0,69, rounded down
-        score = decimal_of(text)
-        return text if score is None else locale.score(score)
+    if name == "score":  # as a closed cycle's scores are shown: 0,69, rounded down (0,669
+        score = decimal_of(text)  # and 0,661 beside each other, as the history says them)
+        places = score_places(*(decimal_of(side or "") for side in (change.before, change.after)))
+        return text if score is None else locale.score(score, places)
     if name in PROGRESS_FIELDS:  # shown as everywhere: 0 to 100 %, the excess apart
         raw = decimal_of(text)
         if raw is None:

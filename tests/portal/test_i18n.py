@@ -258,6 +258,29 @@ def test_a_changed_score_shows_as_the_cycle_shows_it_never_of_a_better_band() ->
     assert diff_value(behind, behind.after, ProgressView(), EN, {}) == "0%"
 
 
+def test_a_score_changed_to_one_that_reads_the_same_shows_in_the_comparison() -> None:
+    """0.669 rescored 0.661 read 0,66 both sides, and the comparison left it out as a
+    change that does not show (as progress -40 % to -20 %, 0 % both): a score is said to
+    the places that tell it apart, as its history line says it, and okr diff too."""
+    from uuid import uuid4
+
+    from projections.progress_state import ProgressView
+    from projections.timetravel import Change
+    from services.commands import _diff_line
+    from services.portal.history_text import diff_groups
+
+    rescored = Change("objective", uuid4(), "Crescere", "score", "0.669", "0.661")
+    (group,) = diff_groups([rescored], ProgressView(), IT, {})
+    assert group.rows == [("punteggio", "0,669", "0,661")]
+    (group,) = diff_groups([rescored], ProgressView(), EN, {})
+    assert group.rows[0][1:] == ("0.669", "0.661")
+    line = _diff_line(rescored, {}, {})
+    assert line is not None and line.endswith("score            0.669 → 0.661")
+    first = Change("objective", uuid4(), "Crescere", "score", None, "0.669")
+    (group,) = diff_groups([first], ProgressView(), EN, {})
+    assert group.rows[0][1:] == ("—", "0.66")
+
+
 def test_the_history_csv_splits_as_each_language_s_spreadsheet_does() -> None:
     """Semicolons for an Italian reader (Excel there splits on them, the comma being its
     decimal mark), commas in English."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from domain import AccessChange
+from domain import AccessChange, Cycle, KeyResult, Objective
 from domain.settings import SettingsChange
 from projections.base import collect
 from projections.codec import text
@@ -566,17 +566,24 @@ def test_score_adjustment_lands_on_the_scored_item_timeline() -> None:
     assert adjusted in item_timeline(lines, adjusted.item_id)
 
 
+def closed_with(log: Log, objective_score: D) -> tuple[Cycle, Objective, KeyResult]:
+    """The seed's cycle closed by alice, its objective scored `objective_score` (and its
+    response time's key result)."""
+    cycle, goal, response, milestone, costs = seed_efficiency(log)
+    cycle.close(
+        key_result_scores={kr.id: kr.score for kr in (response, milestone, costs)},
+        objective_scores={goal.id: objective_score},
+        closed_by="alice",
+    )
+    log.save(cycle)
+    return cycle, goal, response
+
+
 def test_a_score_is_said_to_two_places_and_kept_exact() -> None:
     """2/3 adjusted to 0.5: the line says 0.66 → 0.50 (rounded down, both to two places,
     as scores are shown); its change keeps every digit."""
     log = Log()
-    cycle, goal, response, milestone, costs = seed_efficiency(log)
-    cycle.close(
-        key_result_scores={kr.id: kr.score for kr in (response, milestone, costs)},
-        objective_scores={goal.id: D(2) / D(3)},
-        closed_by="alice",
-    )
-    log.save(cycle)
+    cycle, goal, _ = closed_with(log, D(2) / D(3))
     cycle.adjust_score(item_id=goal.id, score=D("0.5"), reason="contesto", author="alice")
     log.save(cycle, actor="alice")
 
@@ -586,6 +593,23 @@ def test_a_score_is_said_to_two_places_and_kept_exact() -> None:
         adjusted.text == "score of 'Efficienza operativa' adjusted 0.66 → 0.50 by alice: 'contesto'"
     )
     assert adjusted.changes == [FieldChange("score", text(D(2) / D(3)), "0.5")]
+
+
+def test_a_score_adjusted_to_one_that_reads_the_same_says_the_places_that_differ() -> None:
+    """0.669 adjusted to 0.661 read "0.66 → 0.66", a change that showed none: its line
+    says both to the places that tell them apart, in the API's text and the portal's
+    words, in both languages."""
+    log = Log()
+    cycle, goal, _ = closed_with(log, D("0.669"))
+    cycle.adjust_score(item_id=goal.id, score=D("0.661"), reason="contesto", author="alice")
+    log.save(cycle, actor="alice")
+
+    adjusted = _lines(log)[-1]
+
+    assert "adjusted 0.669 → 0.661 by alice" in adjusted.text
+    assert "modificato 0,669 → 0,661 da alice" in render(adjusted.template, adjusted.params, "it")
+    assert "0,669 → 0,661" in Phrases(Locale("it"), {}).text(adjusted)
+    assert "0.669 → 0.661" in Phrases(Locale("en"), {}).text(adjusted)
 
 
 def test_values_in_lines_read_as_exports_write_them() -> None:
@@ -872,13 +896,7 @@ def test_a_close_says_the_scores_it_gave_and_each_item_reads_its_own() -> None:
     says the cycle's score and its objective's; the timeline of a key result or objective
     says the score the close gave it, in either language (two places, rounded down)."""
     log = Log()
-    cycle, goal, response, milestone, costs = seed_efficiency(log)
-    cycle.close(
-        key_result_scores={kr.id: kr.score for kr in (response, milestone, costs)},
-        objective_scores={goal.id: D("0.375")},
-        closed_by="alice",
-    )
-    log.save(cycle)
+    cycle, goal, response = closed_with(log, D("0.375"))
     lines = _lines(log)
 
     closed = lines[-1]

@@ -36,8 +36,22 @@ class StateCodec(Generic[S]):
 
 
 def plain(value: Any) -> Any:
-    """A JSON-safe copy: Decimals as strings, UUIDs and dates as ISO strings, structs as dicts."""
-    return msgspec.to_builtins(value)
+    """A JSON-safe copy: Decimals as strings, UUIDs and dates as ISO strings, structs as dicts.
+
+    A Decimal is written without exponent, every digit it has kept (a score of 1E-7 is
+    "0.0000001", 19.20 stays "19.20"): str() wrote "1E-7", which a person, and a
+    spreadsheet opening the trail's CSV, do not read as a number."""
+    return _plain_decimals(msgspec.to_builtins(value, builtin_types=(Decimal,)))
+
+
+def _plain_decimals(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return {key: _plain_decimals(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_decimals(item) for item in value]
+    return value
 
 
 def text(value: object) -> str | None:

@@ -19,7 +19,7 @@ from projections.audit import (
     audit_jsonl,
     filter_audit,
 )
-from tests.projections.builders import Log, busy_tenant
+from tests.projections.builders import Log, busy_tenant, seed_efficiency
 
 
 def _entries(log: Log) -> list[AuditEntry]:
@@ -76,6 +76,28 @@ def test_payload_is_json_safe_with_exact_decimals() -> None:
     json.dumps([e.payload for e in entries])  # plain JSON all the way down
     closed = next(e for e in entries if e.topic == "okr.Cycle.Closed")
     assert all(isinstance(v, str) for v in closed.payload["key_result_scores"].values())
+
+
+def test_a_tiny_score_leaves_in_plain_notation() -> None:
+    """A key result moved a ten-millionth of its way closed with a score of 1E-7, which the
+    trail, its CSV and the portal's wrote as "1E-7": a spreadsheet reads that as text, a
+    person as a code. It is written 0.0000001, and every other value as recorded."""
+    log = Log()
+    cycle, goal, response, milestone, costs = seed_efficiency(log)
+    tiny = Decimal(1) / Decimal(10_000_000)
+    cycle.close(
+        key_result_scores={response.id: tiny, milestone.id: Decimal(0), costs.id: Decimal("0.50")},
+        objective_scores={goal.id: tiny / 3},
+        closed_by="alice",
+    )
+    log.save(cycle)
+
+    closed = _entries(log)[-1]
+    (_, line) = list(csv.reader(io.StringIO("".join(audit_csv([closed])))))
+
+    assert closed.payload["key_result_scores"][str(response.id)] == "0.0000001"
+    assert closed.payload["objective_scores"][str(goal.id)] == f"0.0000000{'3' * 28}"
+    assert "E-" not in line[-1] and "0.0000001" in line[-1]
 
 
 def test_filters_by_actor_item_topic_and_time() -> None:

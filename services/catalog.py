@@ -1434,6 +1434,126 @@ _AUDIT: M = {
         "it": "Accessi (persone, chiavi API)",
         "en": "Access (people, API keys)",
     },
+    "audit.event.okr.Cycle.Created": {"it": "Ciclo creato", "en": "Cycle created"},
+    "audit.event.okr.Cycle.Activated": {"it": "Ciclo avviato", "en": "Cycle started"},
+    "audit.event.okr.Cycle.Closed": {
+        "it": "Ciclo chiuso e valutato",
+        "en": "Cycle closed and scored",
+    },
+    "audit.event.okr.Cycle.Renamed": {"it": "Ciclo rinominato", "en": "Cycle renamed"},
+    "audit.event.okr.Cycle.ScoreAdjusted": {"it": "Punteggio modificato", "en": "Score adjusted"},
+    "audit.event.okr.Objective.Created": {"it": "Obiettivo creato", "en": "Objective created"},
+    "audit.event.okr.Objective.Archived": {
+        "it": "Obiettivo archiviato",
+        "en": "Objective archived",
+    },
+    "audit.event.okr.Objective.Restored": {
+        "it": "Obiettivo ripristinato",
+        "en": "Objective restored",
+    },
+    "audit.event.okr.Objective.Renamed": {"it": "Obiettivo rinominato", "en": "Objective renamed"},
+    "audit.event.okr.Objective.Described": {
+        "it": "Descrizione dell'obiettivo cambiata",
+        "en": "Objective's description changed",
+    },
+    "audit.event.okr.Objective.OwnerChanged": {
+        "it": "Responsabile dell'obiettivo cambiato",
+        "en": "Objective's owner changed",
+    },
+    "audit.event.okr.Objective.Reparented": {
+        "it": "Allineamento dell'obiettivo cambiato",
+        "en": "Objective's alignment changed",
+    },
+    "audit.event.okr.Objective.CommitmentChanged": {
+        "it": "Obiettivo reso vincolante o ambizioso",
+        "en": "Objective made committed or aspirational",
+    },
+    "audit.event.okr.Objective.RollUpChanged": {
+        "it": "Inclusione degli allineati cambiata",
+        "en": "Roll-up of aligned objectives changed",
+    },
+    "audit.event.okr.Objective.WeightChanged": {
+        "it": "Peso dell'obiettivo cambiato",
+        "en": "Objective's weight changed",
+    },
+    "audit.event.okr.KeyResult.Created": {
+        "it": "Risultato chiave creato",
+        "en": "Key result created",
+    },
+    "audit.event.okr.KeyResult.Archived": {
+        "it": "Risultato chiave archiviato",
+        "en": "Key result archived",
+    },
+    "audit.event.okr.KeyResult.Renamed": {
+        "it": "Risultato chiave rinominato",
+        "en": "Key result renamed",
+    },
+    "audit.event.okr.KeyResult.CheckedIn": {
+        "it": "Aggiornamento registrato",
+        "en": "Check-in recorded",
+    },
+    "audit.event.okr.KeyResult.CheckInCorrected": {
+        "it": "Aggiornamento corretto",
+        "en": "Check-in corrected",
+    },
+    "audit.event.okr.KeyResult.TargetRevised": {"it": "Traguardo rivisto", "en": "Target revised"},
+    "audit.event.okr.KeyResult.DueDateChanged": {
+        "it": "Scadenza cambiata",
+        "en": "Due date changed",
+    },
+    "audit.event.okr.KeyResult.OwnerChanged": {
+        "it": "Responsabile del risultato chiave cambiato",
+        "en": "Key result's owner changed",
+    },
+    "audit.event.okr.KeyResult.WeightChanged": {
+        "it": "Peso del risultato chiave cambiato",
+        "en": "Key result's weight changed",
+    },
+    "audit.event.okr.KeyResult.LinkedToKpi": {
+        "it": "Risultato chiave collegato a un indicatore",
+        "en": "Key result linked to a KPI",
+    },
+    "audit.event.okr.KeyResult.UnlinkedFromKpi": {
+        "it": "Risultato chiave scollegato dall'indicatore",
+        "en": "Key result unlinked from its KPI",
+    },
+    "audit.event.okr.KPI.Created": {"it": "Indicatore creato", "en": "KPI created"},
+    "audit.event.okr.KPI.Archived": {"it": "Indicatore archiviato", "en": "KPI archived"},
+    "audit.event.okr.KPI.Renamed": {"it": "Indicatore rinominato", "en": "KPI renamed"},
+    "audit.event.okr.KPI.Measured": {"it": "Misura registrata", "en": "Measurement recorded"},
+    "audit.event.okr.KPI.MeasurementCorrected": {
+        "it": "Misura corretta",
+        "en": "Measurement corrected",
+    },
+    "audit.event.okr.KPI.ThresholdsChanged": {
+        "it": "Soglie dell'indicatore cambiate",
+        "en": "KPI's thresholds changed",
+    },
+    "audit.event.okr.KPI.DirectionChanged": {
+        "it": "Verso dell'indicatore cambiato",
+        "en": "KPI's direction changed",
+    },
+    "audit.event.okr.KPI.FrequencyChanged": {
+        "it": "Frequenza di misura cambiata",
+        "en": "Measuring frequency changed",
+    },
+    "audit.event.okr.KPI.OwnerChanged": {
+        "it": "Responsabile dell'indicatore cambiato",
+        "en": "KPI's owner changed",
+    },
+    "audit.event.okr.KPI.KeyResultLinked": {
+        "it": "L'indicatore alimenta un risultato chiave",
+        "en": "KPI feeds a key result",
+    },
+    "audit.event.okr.KPI.KeyResultUnlinked": {
+        "it": "L'indicatore non alimenta più un risultato chiave",
+        "en": "KPI no longer feeds a key result",
+    },
+    "audit.event.okr.SettingsChange.Created": {
+        "it": "Impostazioni dell'azienda cambiate",
+        "en": "Company settings changed",
+    },
+    "audit.event.okr.AccessChange.Created": {"it": "Accessi cambiati", "en": "Access changed"},
     "audit.chain_ok": {
         "it": "Catena integra: {n} eventi verificati, fino alla posizione {head}.",
         "en": "Chain intact: {n} events checked, up to position {head}.",

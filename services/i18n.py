@@ -147,6 +147,12 @@ class Locale:
         "user:anna", as written."""
         return said_person(actor, names, self.language)
 
+    def event(self, topic: str) -> str:
+        """An event's kind in words (okr.KeyResult.CheckedIn: "Aggiornamento registrato");
+        one without words here (a kind newer than this code) by its topic's last two parts."""
+        key = f"audit.event.{topic}"
+        return self.t(key) if key in MESSAGES else ".".join(topic.split(".")[-2:])
+
     def status(self, status: str | None) -> str:
         return self.t(f"status.{status or 'not_started'}")
 

@@ -736,6 +736,28 @@ async def test_a_day_not_shown_as_asked_is_said(open_page: Opener, portal: Porta
     await expect(page.locator(".date-note")).to_have_count(0)
 
 
+async def test_the_trail_says_each_event_in_words_and_keeps_its_topic(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The trail's "Evento" column said `KeyResult.CheckedIn`, the code's name for it: it
+    says "Aggiornamento registrato" ("Check-in recorded" in English), the topic an auditor
+    filters the API's trail by still beside it, whole in its title."""
+    for locale, made, checked_in in (
+        ("it-IT", "Risultato chiave creato", "Aggiornamento registrato"),
+        ("en-GB", "Key result created", "Check-in recorded"),
+    ):
+        page = await open_page(locale=locale)
+        await sign_in(page, d.LUCA)
+        await page.goto(f"/t/{ROSSI.id}/audit?item={ROSSI_KR}&after=0")
+        first = page.locator("table.audit tbody tr").first
+        await expect(first.locator(".event-kind")).to_have_text(made)
+        check_in = page.locator("table.audit tbody tr").filter(has_text="KeyResult.CheckedIn")
+        await expect(check_in.first.locator(".event-kind")).to_have_text(checked_in)
+        topic = check_in.first.locator("td:nth-child(4) code")
+        await expect(topic).to_have_text("KeyResult.CheckedIn")
+        assert (await topic.get_attribute("title") or "").startswith("okr.KeyResult.CheckedIn · ")
+
+
 async def test_the_trail_opens_on_its_latest_events(
     open_page: Opener, portal: PortalServer
 ) -> None:

@@ -1562,6 +1562,14 @@ _AUDIT: M = {
         "it": "Catena interrotta alla posizione {position} ({problem}) dopo {n} eventi integri.",
         "en": "Chain broken at position {position} ({problem}) after {n} good events.",
     },
+    "audit.chain_ok_one": {
+        "it": "Catena integra: 1 evento verificato, fino alla posizione {head}.",
+        "en": "Chain intact: 1 event checked, up to position {head}.",
+    },
+    "audit.chain_broken_one": {
+        "it": "Catena interrotta alla posizione {position} ({problem}) dopo 1 evento integro.",
+        "en": "Chain broken at position {position} ({problem}) after 1 good event.",
+    },
     "audit.problem.hash_mismatch": {
         "it": "l'impronta non corrisponde all'evento",
         "en": "hash mismatch",

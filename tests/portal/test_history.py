@@ -15,16 +15,18 @@ import asyncpg
 from playwright.async_api import expect
 
 from services import demo_data as d
-from services.app import Context
+from services.app import Context, OKRApplication
 from services.i18n import Locale
 from services.projector.waiting import wait_for_position
 from services.read import audit
+from tenants.directory import create_tenant
 from tests.portal.conftest import Opener, PortalServer, shot, sign_in
 from tests.portal.world import (
     NERI,
     ROSSI,
     ROSSI_KR,
     a_company_of_its_own,
+    a_consultancy_of_its_own,
     one_key_result,
     projected,
 )
@@ -756,6 +758,28 @@ async def test_the_trail_says_each_event_in_words_and_keeps_its_topic(
         topic = check_in.first.locator("td:nth-child(4) code")
         await expect(topic).to_have_text("KeyResult.CheckedIn")
         assert (await topic.get_attribute("title") or "").startswith("okr.KeyResult.CheckedIn · ")
+
+
+async def test_a_chain_of_one_event_is_said_in_the_singular(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """A company with one event in its log, its first cycle: verifying its chain read
+    "Catena integra: 1 eventi verificati" ("1 events checked")."""
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
+    client = await create_tenant(portal.system.pool, consultancy, f"Nuova {uuid.uuid4().hex[:6]}")
+    await OKRApplication(portal.system.repository).cycles.create(
+        Context(client.id, "user:builder"), name="Q1", starts_on=portal.today,
+        ends_on=portal.today + timedelta(days=90),
+    )  # fmt: skip
+    assert await portal.system.store.head(client.id) == 1
+    for locale, said in (
+        ("it-IT", "Catena integra: 1 evento verificato, fino alla posizione 1."),
+        ("en-GB", "Chain intact: 1 event checked, up to position 1."),
+    ):
+        page = await open_page(locale=locale)
+        await sign_in(page, admin)
+        await page.goto(f"/t/{client.id}/audit?verify=true")
+        await expect(page.locator(".chain-result")).to_have_text(said)
 
 
 async def test_the_trail_opens_on_its_latest_events(

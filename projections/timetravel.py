@@ -9,12 +9,13 @@ believe last week's value was?".
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 import msgspec
+from msgspec.structs import replace
 
 from projections import rollup
 from projections.base import Recorded
@@ -143,10 +144,15 @@ with the standing of an item (_STANDING), never as a change of its own."""
 
 
 def diff(
-    state_from: ProgressView, state_to: ProgressView, *, today_from: date, today_to: date
+    state_from: ProgressView,
+    state_to: ProgressView,
+    *,
+    today_from: date,
+    today_to: date,
+    cycle_id: UUID | None = None,
 ) -> list[Change]:
     """What changed between two states, per cycle, objective and key result, in tree order,
-    then per KPI.
+    then per KPI; with `cycle_id`, of that cycle and the KPIs only (of_cycle).
 
     Status and pace are taken on each state's own day. An item present on one side only
     shows as field "created" (before None) or "removed" (after None) with its title; one
@@ -154,14 +160,106 @@ def diff(
     explains its part in the roll-ups, as does one archived or restored meanwhile (see
     _STANDING). A key result's or KPI's values of earlier days that were revised meanwhile
     follow its other changes.
+
+    Only the cycles and KPIs that may differ are worked out (_may_differ): the facts of
+    the others are the same on both sides, and said nothing of. Building both whole trees
+    took most of a diff of a 10,000-event tenant (100 ms, for a dozen changes).
     """
-    before = _facts(state_from, today_from)
-    after = _facts(state_to, today_to)
+    cycles, kpis = _may_differ(state_from, state_to, today_from, today_to, cycle_id)
+    before = _facts(_part(state_from, cycles, kpis), today_from)
+    after = _facts(_part(state_to, cycles, kpis), today_to)
     changes: list[Change] = []
     for key in [*after, *(k for k in before if k not in after)]:
         changes.extend(_item_changes(key, before.get(key), after.get(key)))
         changes.extend(_revisions(key, state_from, state_to))
-    return changes
+    return changes if cycle_id is None else of_cycle(changes, cycle_id, state_to, state_from)
+
+
+def _may_differ(
+    old: ProgressView, new: ProgressView, day_old: date, day_new: date, cycle_id: UUID | None
+) -> tuple[set[UUID] | None, set[UUID]]:
+    """The cycles (None: every one) and KPIs whose facts may differ between two states.
+
+    A KPI's facts are of its own view alone. A cycle's, its objectives' and key results'
+    are of the views of its own items alone (roll-ups stay inside a cycle), and of the day
+    through its key results' status (_paced_apart). Unless an objective is aligned to one
+    of another cycle or a key result is of another cycle than its objective (the domain
+    allows neither): then every cycle may.
+    """
+    kpis = {
+        k for k in old.kpis.keys() | new.kpis.keys() if not _same(old.kpis.get(k), new.kpis.get(k))
+    }
+    if not (_within_cycles(old) and _within_cycles(new)):
+        return None, kpis
+    cycles = _changed_cycles(old, new)
+    cycles |= _paced_apart(new, new.cycles.keys() - cycles, day_old, day_new)
+    return (cycles if cycle_id is None else cycles & {cycle_id}), kpis
+
+
+def _changed_cycles(old: ProgressView, new: ProgressView) -> set[UUID]:
+    """The cycles whose own view, or one of an item of theirs, is not the same on both
+    sides (the fold shares what an event left alone: mostly `is`)."""
+    cycles = {
+        c
+        for c in old.cycles.keys() | new.cycles.keys()
+        if not _same(old.cycles.get(c), new.cycles.get(c))
+    }
+    for was, now in ((old.objectives, new.objectives), (old.key_results, new.key_results)):
+        if was is not now:
+            for item_id in was.keys() | now.keys():
+                a, b = was.get(item_id), now.get(item_id)
+                if not _same(a, b):
+                    cycles.update(i.cycle_id for i in (a, b) if i is not None)
+    return cycles
+
+
+def _paced_apart(
+    state: ProgressView, cycle_ids: Iterable[UUID], day_old: date, day_new: date
+) -> set[UUID]:
+    """Those of these cycles (the same on both sides) where a key result's status may
+    differ between the two days: its only fact of the day, through the elapsed share of
+    its window (cycle start to due date) on its pace day (rollup.pace_day). Not where both
+    pace days are the same, nor past every due date of the cycle (a share of 1 on both)."""
+    cycles = {c: state.cycles[c] for c in cycle_ids}
+    paces = {
+        c: (rollup.pace_day(cycle, day_old), rollup.pace_day(cycle, day_new))
+        for c, cycle in cycles.items()
+    }
+    last_due: dict[UUID, date] = {}
+    for kr in state.key_results.values():
+        pace = paces.get(kr.cycle_id)
+        if pace is not None and pace[0] != pace[1]:
+            last_due[kr.cycle_id] = max(kr.due_on, last_due.get(kr.cycle_id, kr.due_on))
+    return {c for c, due in last_due.items() if min(paces[c]) < due}
+
+
+def _same(a: object, b: object) -> bool:
+    """Whether an item's view is the same on both sides (shared by the fold, or equal)."""
+    return a is b or a == b
+
+
+def _within_cycles(state: ProgressView) -> bool:
+    """No objective aligned to one of another cycle, no key result of another cycle than
+    its objective's: each item sits in its own cycle's tree, and counts only there."""
+    cycle_of = {k.int: o.cycle_id.int for k, o in state.objectives.items()}
+    return rollup.aligned_within_cycles(state) and all(
+        cycle_of.get(kr.objective_id.int, kr.cycle_id.int) == kr.cycle_id.int
+        for kr in state.key_results.values()
+    )
+
+
+def _part(state: ProgressView, cycles: set[UUID] | None, kpis: set[UUID]) -> ProgressView:
+    """The state's items of these cycles (all of them for None) and of these KPIs, in the
+    state's order (its trees' order)."""
+    if cycles is None:
+        return replace(state, kpis={k: v for k, v in state.kpis.items() if k in kpis})
+    return replace(
+        state,
+        cycles={k: v for k, v in state.cycles.items() if k in cycles},
+        objectives={k: v for k, v in state.objectives.items() if v.cycle_id in cycles},
+        key_results={k: v for k, v in state.key_results.items() if v.cycle_id in cycles},
+        kpis={k: v for k, v in state.kpis.items() if k in kpis},
+    )
 
 
 def of_cycle(changes: Sequence[Change], cycle_id: UUID, *states: ProgressView) -> list[Change]:
@@ -193,6 +291,8 @@ def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> I
         kpi = new.kpis[item_id]
         title, was, now = kpi.name, old.kpis[item_id].measurements, kpi.measurements
     else:
+        return
+    if was is now:  # (the fold keeps the tuple while no check-in or measurement changes)
         return
     before, after = _by_day(was), _by_day(now)
     if not before or not after:

@@ -318,7 +318,6 @@ def _a_day(text: str) -> bool:
 
 async def diff(args: argparse.Namespace, settings: Settings) -> int:
     from projections.timetravel import diff as diff_states
-    from projections.timetravel import of_cycle
     from services.app.base import tenant_zone
     from services.read import state_as_of
     from services.read.people import People
@@ -338,14 +337,17 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
                 for instant in (since, until)
             ]
             names = await People(system.pool).names(tenant)  # owners, as the portal says them
-    changes = diff_states(*states, today_from=since.date(), today_to=until.date())
+    cycle_id = None
     if args.cycle is not None:
         asked = [
             c.cycle_id for c in states[1].cycles.values() if _named(c.cycle_id, c.name, args.cycle)
         ]
         if not asked:
             raise SystemExit(f"okr: --cycle {args.cycle!r} is no cycle of the tenant by --to")
-        changes = of_cycle(changes, asked[0], *reversed(states))  # placed as they stood
+        cycle_id = asked[0]
+    changes = diff_states(
+        *states, today_from=since.date(), today_to=until.date(), cycle_id=cycle_id
+    )
     if args.json:
         sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
         return 0

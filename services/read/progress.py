@@ -21,7 +21,7 @@ from projections.progress_state import ProgressView
 from projections.progress_tree import DEFAULT_CADENCE_DAYS, ProgressTree
 from projections.progress_tree import progress_tree as tree_of
 from projections.rollup import KeyResultDays
-from projections.timetravel import Change, of_cycle
+from projections.timetravel import Change
 from projections.timetravel import diff as diff_states
 from services import instants
 from services.db import tenant_transaction
@@ -359,8 +359,9 @@ async def diff(
     log's two states themselves (the read model may not hold an item made a moment ago)."""
     before = await state_as_of(repository, tenant_id, recorded_at=since)
     after = await state_as_of(repository, tenant_id, recorded_at=until)
-    changes = diff_states(before, after, today_from=since.date(), today_to=until.date())
-    return changes if cycle_id is None else of_cycle(changes, cycle_id, after, before)
+    return diff_states(
+        before, after, today_from=since.date(), today_to=until.date(), cycle_id=cycle_id
+    )
 
 
 async def cycle_in_log(pool: asyncpg.Pool, tenant_id: UUID, cycle_id: UUID) -> bool:

@@ -26,7 +26,9 @@ happens):
   projection's checkpoint before it, then read, decode and fold what follows, and the
   tree), median of several runs, each as a first one, the process keeping no state of the
   tenant; then the same asked again (`as_of_again_ms`: from the state kept of it) and
-  asked after a point NEARBY events back (`as_of_nearby_ms`: from the state kept of that).
+  asked after a point NEARBY events back (`as_of_nearby_ms`: from the state kept of that);
+  and the diff of the states at those two points, a week apart (`diff_ms`: the states
+  kept, the changes alone).
 
 Before each lag the bench runs a CHECKPOINT (see `checkpoint`), so the write-back of the
 load and the rebuild is not measured as lag; `lag_from_checkpoint` says whether it could.
@@ -61,6 +63,7 @@ from domain.key_result import KeyResult
 from domain.kpi import KPI
 from domain.objective import Objective
 from domain.values import KRKind, Unit, UnitKind
+from projections.timetravel import diff
 from services.app import Context, OKRApplication
 from services.app.kpis import fed_check_in_id
 from services.bench.harness import (
@@ -78,7 +81,7 @@ from services.projector.rebuild import rebuild_all
 from services.projector.registry import PROJECTIONS
 from services.projector.worker import Projector, projector_pool
 from services.projector_process import project_until_told
-from services.read.progress import progress_as_of
+from services.read.progress import progress_as_of, state_as_of
 from services.settings import Settings
 from services.store.repository import Repository
 
@@ -211,6 +214,7 @@ async def bench_projections(
         "as_of_ms": round(as_of.first_ms, 2),
         "as_of_again_ms": round(as_of.again_ms, 2),
         "as_of_nearby_ms": round(as_of.nearby_ms, 2),
+        "diff_ms": round(as_of.diff_ms, 2),
         "as_of_runs": config.as_of_runs,
         "targets": {
             "ratio_rebuild_vs_raw_read_0_3": ratio >= 0.3,
@@ -678,6 +682,8 @@ class AsOf:
     """Asked again, from the state kept of it."""
     nearby_ms: float
     """Asked after a point NEARBY events back, from the state kept of that one."""
+    diff_ms: float
+    """The diff of the states at that point and at the head, on days a week apart."""
 
 
 async def as_of_phase(repository: Repository, tenant_id: UUID, runs: int) -> AsOf:
@@ -705,7 +711,23 @@ async def as_of_phase(repository: Repository, tenant_id: UUID, runs: int) -> AsO
         statistics.median(t[1:]) * 1000 for t in (first, again, nearby)
     )
     _log(f"as-of: {head} events, median {first_ms:.1f} ms of {runs}, again {again_ms:.1f} ms")
-    return AsOf(head, first_ms, again_ms, nearby_ms)
+    diff_ms = await _diff_ms(repository, tenant_id, head, today, runs)
+    return AsOf(head, first_ms, again_ms, nearby_ms, diff_ms)
+
+
+async def _diff_ms(
+    repository: Repository, tenant_id: UUID, head: int, today: date, runs: int
+) -> float:
+    """The median ms of the diff of the states NEARBY events back and at the head (each
+    read once: the diff alone is timed), on days a week apart, after a warm-up."""
+    before = await state_as_of(repository, tenant_id, position=max(head - NEARBY, 0))
+    after = await state_as_of(repository, tenant_id, position=head)
+    seconds = []
+    for _ in range(runs + 1):
+        began = time.perf_counter()
+        diff(before, after, today_from=today - timedelta(days=7), today_to=today)
+        seconds.append(time.perf_counter() - began)
+    return statistics.median(seconds[1:]) * 1000
 
 
 RATE_SLACK = 1.0

@@ -51,6 +51,7 @@ NUMBERS = [
     "as_of_ms",
     "as_of_again_ms",
     "as_of_nearby_ms",
+    "diff_ms",
     "as_of_runs",
 ]
 RATES_KEPT = {"lag_rate_kept", "lag_in_process_rate_kept"}

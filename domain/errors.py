@@ -170,7 +170,9 @@ class NotArchivedError(DomainError):
 
 
 class FedAgainstError(DomainError):
-    """A KPI turned against the key results it feeds: each would then aim to make it worse."""
+    """A KPI and a key result it feeds going opposite ways (a KPI turned under the key
+    results it feeds, or a key result linked against its KPI's direction): the key result
+    would aim to make the KPI worse."""
 
     default_rule = "feeds_key_results"
 

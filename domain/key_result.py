@@ -17,13 +17,14 @@ from domain.errors import (
     ArchivedError,
     CrossCycleAlignmentError,
     DuplicateIdError,
+    FedAgainstError,
     InvalidDateError,
     InvalidValueError,
     StartEqualsTargetError,
     TargetDirectionError,
     UnknownCheckInError,
 )
-from domain.kpi import KPI
+from domain.kpi import KPI, aims_against
 from domain.objective import Objective
 from domain.values import DEFAULT_WEIGHT, CheckInSource, KRKind, Status, Unit, UnitKind
 
@@ -798,8 +799,9 @@ def takes_values_of(kind: KRKind, unit: Unit, kpi: KPI) -> bool:
 
 
 def _linkable(kpi: KPI, kind: KRKind, unit: Unit) -> UUID:
-    """A KPI that may feed a key result of this kind and unit (takes_values_of), and is
-    not archived."""
+    """A KPI that may feed a key result of this kind and unit (takes_values_of), is not
+    archived, and that the key result does not aim to make worse (aims_against: as a KPI
+    is not turned under the key results it feeds, none is linked against its direction)."""
     if kpi.is_archived:
         raise ArchivedError("the KPI is archived", field="kpi_id")
     if kind is KRKind.MILESTONE:
@@ -812,6 +814,14 @@ def _linkable(kpi: KPI, kind: KRKind, unit: Unit) -> UUID:
             " a KPI feeds only a key result of its unit",
             field="kpi_id",
             rule="unit_mismatch",
+        )
+    if aims_against(kind, kpi.direction):
+        raise FedAgainstError(
+            f"the key result would {kind.value} the KPI, where"
+            f" {kpi.direction.value.replace('_', ' ')}: fed by it, it would aim to make it"
+            " worse; a key result it feeds goes its way (or is a guardrail)",
+            field="kpi_id",
+            rule="against_direction",
         )
     return kpi.id
 

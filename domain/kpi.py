@@ -354,12 +354,11 @@ class KPI(Aggregate):
                 f"the KPI is {way.value} already", field="direction", rule="unchanged"
             )
         good, bad = _thresholds(way, green, red)
-        worse = KRKind.INCREASE if way is Direction.LOWER_IS_BETTER else KRKind.DECREASE
-        against = [title for title, kind in fed if kind is worse]
+        against = [(title, kind) for title, kind in fed if aims_against(kind, way)]
         if against:
             raise FedAgainstError(
-                f"the KPI feeds key results of cycles not closed that {worse.value} it"
-                f" ({', '.join(repr(t) for t in against)}): with"
+                f"the KPI feeds key results of cycles not closed that {against[0][1].value} it"
+                f" ({', '.join(repr(title) for title, _ in against)}): with"
                 f" {way.value.replace('_', ' ')} they would aim to make it worse; unlink them"
                 " from the KPI first, or archive them and add key results that go its new way",
                 field="direction",
@@ -604,6 +603,16 @@ class KPI(Aggregate):
         if value is None:
             return None
         return progress.kpi_health(self.direction, self._green, self._red, value)
+
+
+def aims_against(kind: KRKind, direction: Direction) -> bool:
+    """Whether a key result of this kind, fed by a KPI of this direction, aims to make it
+    worse: an increase where lower is better, a decrease where higher is. A KPI feeds a
+    recovery key result, which moves it towards health (GLOSSARY: KPI); one the other way
+    has its target and progress counted against the KPI, said nowhere. Guardrails hold a
+    line either way, and no KPI feeds a milestone."""
+    worse = KRKind.INCREASE if direction is Direction.LOWER_IS_BETTER else KRKind.DECREASE
+    return kind is worse
 
 
 def _thresholds(

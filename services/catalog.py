@@ -1719,6 +1719,14 @@ _KPI_PAGE: M = {
         "it": "L'indicatore si misura in un'altra unità: alimenta solo risultati chiave della sua.",
         "en": "The KPI is measured in another unit: it feeds only key results of its own.",
     },
+    "error.kpi_id.against_direction": {
+        "it": "Il risultato chiave va contro l'indicatore (un aumento dove è meglio più basso,"
+        " o il contrario): alimentato da esso, mirerebbe a peggiorarlo. L'indicatore alimenta"
+        " solo risultati chiave che vanno nella sua direzione, o soglie da tenere.",
+        "en": "The key result goes against the KPI (an increase where lower is better, or the"
+        " other way): fed by it, it would aim to make it worse. The KPI feeds only key results"
+        " that go its way, or thresholds to hold.",
+    },
     "error.kpi_id.milestone": {
         "it": "Una tappa è raggiunta o no: nessun indicatore la alimenta.",
         "en": "A milestone is done or not: no KPI feeds it.",

@@ -79,7 +79,9 @@ def feedable(state: ProgressView, kpi: KPIView, locale: Locale) -> list[tuple[st
     """The key results the KPI may start feeding (id, "title — cycle"): of its unit, not
     milestones (the domain's rules), not archived nor of an archived objective, of a
     cycle not closed, not fed by it already; one fed by another KPI moves to this one,
-    and says which it leaves."""
+    and says which it leaves. One that goes against its direction is offered all the same:
+    chosen, the refusal says why beside it (another unit shows at a glance, another way
+    does not)."""
     offered = [
         (str(kr.key_result_id), _feed_option(state, kr, locale))
         for kr in state.key_results.values()

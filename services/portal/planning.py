@@ -156,8 +156,10 @@ class Planned:
         """A command's refusal, beside the field at fault (else the form's own: another
         change that came first is the whole form's, as its page's view says it)."""
         name = error.field if isinstance(error, DomainError) and error.field else "form"
-        name = "form" if isinstance(error, ChangedMeanwhileError) else _FORM_FIELDS.get(name, name)
-        self.errors[name if name in self.typed else "form"] = refusal(self.locale, error)
+        if isinstance(error, ChangedMeanwhileError):
+            name = "form"
+        named = [n for n in _FORM_FIELDS.get(name, (name,)) if n in self.typed]
+        self.errors[named[0] if named else "form"] = refusal(self.locale, error)
 
 
 _DAYS = re.compile("[0-9]{1,3}")
@@ -173,8 +175,12 @@ MEASUREMENT_FIELDS = ("value", "on", "note", "confirm")
 KPI_FIELDS = ("name", "owner", "direction", "green", "red", "frequency_days", "unit", "currency",
               "unit_label")  # fmt: skip
 OBJECTIVE_EDIT_FIELDS = ("title", "owner", "weight", "committed", "roll_up_children")
-_FORM_FIELDS = {"parent_id": "parent", "unit_kind": "unit", "kpi_id": "kpi"}
-"""The form's name of a domain error's field, where the two differ."""
+_FORM_FIELDS = {
+    "parent_id": ("parent",), "unit_kind": ("unit",), "kpi_id": ("kpi", "key_result"),
+}  # fmt: skip
+"""The form's name of a domain error's field, where the two differ: the first the form has
+(a KPI refusing a key result is said beside the KPI a new key result chose, and beside the
+key result chosen on the KPI's page)."""
 
 
 def typed(form: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from domain.errors import (
     CycleClosedError,
     DomainError,
     DuplicateIdError,
+    FedAgainstError,
     InvalidDateError,
     InvalidTitleError,
     InvalidValueError,
@@ -486,6 +487,34 @@ def test_a_kpi_feeds_only_a_key_result_of_its_unit_and_never_a_milestone() -> No
     assert "measured in litri, the key result in km" in str(err.value)
     road.link_to_kpi(kpi=a_kpi(name="Km", unit=Unit(UnitKind.TEXT, None, "km")), cycle=cycle,
                      author=AUTHOR)  # fmt: skip
+
+
+def test_a_kpi_feeds_no_key_result_that_aims_to_make_it_worse() -> None:
+    """A key result that increases a lower-is-better KPI (or decreases a higher-is-better
+    one), linked to it, aimed to make it worse, its target and progress counted against
+    the KPI and said nowhere; unlinked, the KPI turned, linked again, it slipped past the
+    turn's own check. It is refused when made and when linked, naming kpi_id, and nothing
+    is recorded; a guardrail either way, and one that goes the KPI's way, are linked."""
+    cycle = a_cycle()
+    response = a_kpi()  # lower is better
+    more = a_key_result(cycle, title="Più ore", kind=KRKind.INCREASE, start=Decimal(20),
+                        target=Decimal(24), target_percent=None)  # fmt: skip
+    version = settled(more)
+    with pytest.raises(FedAgainstError) as refused:
+        more.link_to_kpi(kpi=response, cycle=cycle, author=AUTHOR)
+    assert (refused.value.field, refused.value.rule) == ("kpi_id", "against_direction")
+    assert "would increase the KPI, where lower is better" in refused.value.message
+    assert_nothing_recorded(more, version)
+    worked = a_kpi(name="Ore lavorate", direction="higher_is_better", green=24, red=20)
+    with pytest.raises(FedAgainstError) as refused:
+        a_key_result(cycle, kpi=worked)  # a decrease, 24 h to 19.2 h
+    assert (refused.value.field, refused.value.rule) == ("kpi_id", "against_direction")
+    assert "would decrease the KPI, where higher is better" in refused.value.message
+    for kind in (KRKind.STAY_BELOW, KRKind.STAY_ABOVE):
+        held = a_key_result(cycle, kind=kind, start=None, target=Decimal(22), target_percent=None)
+        held.link_to_kpi(kpi=response, cycle=cycle, author=AUTHOR)
+        assert held.kpi_id == response.id
+    assert a_key_result(cycle, kpi=response).kpi_id == response.id  # a decrease
 
 
 def test_plain_edits_record_their_events() -> None:

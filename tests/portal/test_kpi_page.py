@@ -184,7 +184,8 @@ async def test_an_admin_feeds_a_key_result_and_stops_feeding_one(
     did not offer (a hand-made POST) is said beside the field and links nothing. Only
     key results of its unit are offered, never a milestone (an hours KPI fed a euro key
     result "100 % done"; a milestone made every later measurement fail); one fed by
-    another KPI says that one stops."""
+    another KPI says that one stops. One that decreases revenue, which would aim to make
+    it worse, is refused beside the field, in Italian and in English, and not linked."""
     r = await _revenue(portal)
     client, kpi, fed, other = r.client, r.kpi, r.fed, r.other
     goal = (await r.app.key_results.get(r.ctx, other)).objective_id
@@ -204,11 +205,28 @@ async def test_an_admin_feeds_a_key_result_and_stops_feeding_one(
         r.ctx, objective_id=goal, title="Incassi a 120.000", kind="increase", owner=r.ctx.actor,
         start=60_000, target=120_000, unit=Unit(UnitKind.CURRENCY, "EUR"), kpi_id=estimate,
     )  # fmt: skip
+    costs = (await r.app.key_results.create(
+        r.ctx, objective_id=goal, title="Costi a 40.000", kind="decrease", owner=r.ctx.actor,
+        start=60_000, target=40_000, unit=Unit(UnitKind.CURRENCY, "EUR"),
+    )).item_id  # fmt: skip
     await projected(portal.system, client.id)
-    page = await r.opened(open_page)
+    for opened, said, link in (
+        (await r.opened(open_page, locale="en-GB"), "The key result goes against the KPI", "Link"),
+        (await r.opened(open_page), "Il risultato chiave va contro l'indicatore", "Collega"),
+    ):
+        await opened.locator(".kpi-feed summary").click()
+        form = opened.locator(".kpi-feed form")
+        await form.locator("select").select_option(label="Costi a 40.000 — Trimestre")
+        await form.get_by_role("button", name=link).click()
+        form = opened.locator(".kpi-feed form")  # the page again: beside the key result
+        await expect(form.locator("#feed-key_result-error")).to_contain_text(said)
+    assert (await r.app.key_results.get(r.ctx, costs)).kpi_id is None
+    page = opened
+    await page.goto(f"/t/{client.id}/kpis/{kpi}")
     await page.locator(".kpi-feed summary").click()
     await expect(page.locator(".kpi-feed select option")).to_have_text([
         "Scegli…",
+        "Costi a 40.000 — Trimestre",
         "Incassi a 120.000 — Trimestre (ora alimentato da «Fatturato stimato», che smette)",
         "Margine a 120.000 — Trimestre",
     ])  # fmt: skip
@@ -227,7 +245,7 @@ async def test_an_admin_feeds_a_key_result_and_stops_feeding_one(
     await expect(page.locator(".fed-kr a")).to_have_text(
         ["Fatturato a 120.000", "Margine a 120.000"]
     )
-    await expect(page.locator(".kpi-feed select option")).to_have_count(2)  # Incassi is left
+    await expect(page.locator(".kpi-feed select option")).to_have_count(3)  # and Incassi
 
     unknown = await page.request.post(
         f"/t/{client.id}/kpis/{kpi}/feed", form={**await csrf(page), "key_result": str(uuid4())}

@@ -730,8 +730,9 @@ async def test_a_key_result_is_fed_by_a_kpi_from_its_making(
 ) -> None:
     """It took the KPI's page, after the key result was made. The new key result's form
     offers the KPIs not retired: one chosen feeds it at once with what it measured for the
-    cycle's days, in the KPI's unit whatever unit the form said; a milestone it cannot feed
-    is said beside the choice, and nothing is made."""
+    cycle's days, in the KPI's unit whatever unit the form said; a milestone it cannot feed,
+    and a decrease of renewals (higher is better), which would aim to make them worse, are
+    said beside the choice, and nothing is made."""
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     starts = portal.today - timedelta(days=20)
     cycle = (await app.cycles.create(ctx, name="Trimestre", starts_on=starts,
@@ -769,6 +770,16 @@ async def test_a_key_result_is_fed_by_a_kpi_from_its_making(
     form = page.locator(".plan-key-result form")
     await expect(form.locator(f"#new-kr-{goal}-kpi-error")).to_have_text(
         "Una tappa è raggiunta o no: nessun indicatore la alimenta."
+    )
+    assert not (await progress_state(portal.system.pool, client.id)).key_results
+
+    await form.get_by_label("Come si misura").select_option(label="Ridurre fino al traguardo")
+    await form.get_by_label("Partenza").fill("95")
+    await form.get_by_label("Traguardo").fill("80")
+    await form.get_by_role("button", name="Aggiungi il risultato chiave").click()
+    form = page.locator(".plan-key-result form")  # it would aim to make the renewals worse
+    await expect(form.locator(f"#new-kr-{goal}-kpi-error")).to_contain_text(
+        "Il risultato chiave va contro l'indicatore (un aumento dove è meglio più basso,"
     )
     assert not (await progress_state(portal.system.pool, client.id)).key_results
 

@@ -253,7 +253,9 @@ class KpiController(Controller):
         self, kpi_id: FromPath[UUID], data: JSONBody[KpiLinkIn], okr: OkrDep, ctx: ContextDep
     ) -> Response[WriteResult]:
         """Link the key result: what the KPI measured for the days of the key result's
-        cycle becomes its check-ins at once, and so does each measurement after."""
+        cycle becomes its check-ins at once, and so does each measurement after. One that
+        would aim to make the KPI worse (an increase where lower is better, or a decrease
+        where higher is): 409 `against_direction` naming `kpi_id`."""
         result = await okr.key_results.link_kpi(ctx, data.key_result_id, kpi_id=kpi_id)
         return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 

@@ -118,7 +118,9 @@ class KeyResultIn(Body):
     due_on: date | None = None
     kpi_id: UUID | None = None
     """A KPI that feeds it from the start: what it measured for the cycle's days becomes
-    its check-ins at once, and so does each measurement after."""
+    its check-ins at once, and so does each measurement after. An increase of a KPI where
+    lower is better, or a decrease where higher is, would aim to make it worse: 409
+    `against_direction` naming it."""
     id: UUID | None = None
 
 

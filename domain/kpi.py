@@ -341,7 +341,8 @@ class KPI(Aggregate):
         the new direction (the old ones never are, unless equal). Its unit never changes:
         its values were measured in it.
 
-        `fed`: the title and kind of each key result it feeds in a cycle not closed. One
+        `fed`: the title and kind of each key result it feeds in a cycle not closed, those
+        of an archived objective too (restored, it is fed again). One
         that increases or decreases it the way that turns worse refuses the turn: a
         recovery key result moves its KPI towards health, and turned under it, it would
         aim to make it worse, its target and progress unsaid wrong. Its way is its owner's
@@ -360,7 +361,8 @@ class KPI(Aggregate):
                 f"the KPI feeds key results of cycles not closed that {against[0][1].value} it"
                 f" ({', '.join(repr(title) for title, _ in against)}): with"
                 f" {way.value.replace('_', ' ')} they would aim to make it worse; unlink them"
-                " from the KPI first, or archive them and add key results that go its new way",
+                " from the KPI first (one whose objective is archived: restore that first), or"
+                " archive them and add key results that go its new way",
                 field="direction",
             )
         self.trigger_event(

@@ -142,13 +142,15 @@ class KpiCommands(Commands):
         """Turn which way is better (a KPI made the wrong way round), with thresholds that
         fit it and a reason (`shown`: the direction the caller saw, else refused); refused
         while it feeds key results of open cycles that would then aim the wrong way
-        (KPI.change_direction). A link made meanwhile changes the KPI: its save is refused."""
+        (KPI.change_direction), those of archived objectives too (_restorable: a restore
+        brings them back fed, and needs no check of its own, nor can race the turn). A
+        link made meanwhile changes the KPI: its save is refused."""
         kpi = await self.get(ctx, kpi_id)
         self.check_version(kpi, if_match)
         self.check_shown("direction", shown, kpi.direction.value)
         fed = [
             (kr.title, kr.kind)
-            for kr in await self._linked(ctx, kpi)
+            for kr in await self._restorable(ctx, kpi)
             if not (await self.cycle(ctx, kr.cycle_id)).is_closed
         ]
         kpi.change_direction(
@@ -281,27 +283,27 @@ class KpiCommands(Commands):
         """The key results the KPI's links name that it feeds, in its order: neither
         archived nor of an archived objective (retired with it; restored, listed again), as
         the KPI's tile and page say them (projections.progress_tree.is_fed)."""
-        krs = [
+        return [kr.id for kr in await self._live(ctx, await self._links(ctx, kpi))]
+
+    async def _links(self, ctx: Context, kpi: KPI) -> list[KeyResult]:
+        """The key results the KPI's links name, in its order."""
+        return [
             await self.repository.get(ctx.tenant_id, kr_id, grants=ctx.grants, kind=KeyResult)
             for kr_id in kpi.linked_key_results
         ]
-        return [kr.id for kr in await self._live(ctx, krs)]
 
     async def _linked(
         self, ctx: Context, kpi: KPI, retired: dict[UUID, int] | None = None
     ) -> list[KeyResult]:
-        """The key results the KPI feeds: linked, not archived, and taking its values (a
-        link made before that rule, to another unit or a milestone, feeds nothing: it fed
-        a wrong unit's value, or failed every measurement of the KPI)."""
-        krs = [
-            await self.repository.get(ctx.tenant_id, kr_id, grants=ctx.grants, kind=KeyResult)
-            for kr_id in kpi.linked_key_results
-        ]
-        return [
-            kr
-            for kr in await self._live(ctx, krs, retired)
-            if kr.kpi_id == kpi.id and takes_values_of(kr.kind, kr.unit, kpi)
-        ]
+        """The key results the KPI feeds: linked, not archived, and taking its values."""
+        live = await self._live(ctx, await self._links(ctx, kpi), retired)
+        return [kr for kr in live if _fed_by(kr, kpi)]
+
+    async def _restorable(self, ctx: Context, kpi: KPI) -> list[KeyResult]:
+        """The key results the KPI feeds, and those it would feed again once their objective
+        is restored (its restore feeds them what was measured meanwhile: _fed_again). Those
+        archived on their own never come back."""
+        return [kr for kr in await self._links(ctx, kpi) if not kr.is_archived and _fed_by(kr, kpi)]
 
     async def _live(
         self, ctx: Context, krs: list[KeyResult], retired: dict[UUID, int] | None = None
@@ -355,3 +357,10 @@ class KpiCommands(Commands):
             if not cycle.is_closed and cycle.starts_on <= on <= cycle.ends_on:
                 feedable.append((kr, cycle))
         return feedable
+
+
+def _fed_by(kr: KeyResult, kpi: KPI) -> bool:
+    """Whether the KPI feeds this key result it names: linked to it, and taking its values
+    (a link made before that rule, to another unit or a milestone, feeds nothing: it fed a
+    wrong unit's value, or failed every measurement of the KPI)."""
+    return kr.kpi_id == kpi.id and takes_values_of(kr.kind, kr.unit, kpi)

@@ -118,3 +118,42 @@ async def test_a_key_result_is_not_linked_against_its_kpi_s_direction(
     assert (await _made(client, a, ids, "stay_below", "24")).status_code == 201
     await _feed(client, b, ids)
     assert (await _made(client, b, ids, "decrease", "18")).status_code == 201
+
+
+async def test_a_kpi_is_not_turned_against_the_key_results_of_an_archived_objective(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """The turn left out the key results of an archived objective: restored, the one that
+    decreases response time came back fed by a KPI turned "higher is better", aiming to
+    make it worse. It counts them (a restore brings them back): 409 naming direction and
+    the key result, nothing written; the objective restored, the key result unlinked, the
+    KPI turns. In B, same ids, the key result archived on its own (it never comes back)
+    does not stop the turn."""
+    ids = SharedIds()
+    a = await a_side(system, token_settings(api_settings), ids, "secret-a", "21")
+    b = await a_side(system, token_settings(api_settings), ids, "secret-b", "21")
+    base = {s.tenant.id: f"/api/v1/tenants/{s.tenant.id}" for s in (a, b)}
+    for side in (a, b):
+        await _feed(client, side, ids)
+    archived = await client.post(
+        f"{base[a.tenant.id]}/objectives/{ids.objective_id}/archive",
+        headers=a.auth("client_admin"), json={"reason": "in pausa"},
+    )  # fmt: skip
+    assert archived.status_code == 200, archived.text
+
+    await _turn_refused(client, system, a, ids)
+
+    restored = await client.post(
+        f"{base[a.tenant.id]}/objectives/{ids.objective_id}/restore",
+        headers=a.auth("client_admin"), json={"reason": "ripresa"},
+    )  # fmt: skip
+    assert restored.status_code == 200, restored.text
+    await _unfeed(client, a, ids)
+    assert (await _turn(client, a, ids, TO_HIGHER)).status_code == 200
+
+    retired = await client.post(
+        f"{base[b.tenant.id]}/key-results/{ids.key_result_id}/archive",
+        headers=b.auth("client_admin"), json={"reason": "superato"},
+    )  # fmt: skip
+    assert retired.status_code == 200, retired.text
+    assert (await _turn(client, b, ids, TO_HIGHER)).status_code == 200

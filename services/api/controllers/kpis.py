@@ -132,8 +132,9 @@ class KpiController(Controller):
     ) -> Response[WriteResult]:
         """Higher or lower is better, set right with thresholds that fit it and a reason:
         its measurements stay, their health follows. While it feeds key results of cycles
-        not closed that increase or decrease it the way that would turn worse: 409
-        `feeds_key_results` naming `direction`, saying which (unlink them first)."""
+        not closed that increase or decrease it the way that would turn worse (those of an
+        archived objective too: restored, they are fed again): 409 `feeds_key_results`
+        naming `direction`, saying which (unlink them first)."""
         result = await okr.kpis.change_direction(
             ctx, kpi_id, direction=data.direction, green=data.green, red=data.red,
             reason=data.reason, if_match=if_match,

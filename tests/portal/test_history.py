@@ -559,7 +559,7 @@ async def test_a_broken_chain_is_said_in_the_reader_s_language(
         said = italian.locator(".chain-result")
         await expect(said).to_have_text(
             "Catena interrotta alla posizione 2 (l'impronta non corrisponde all'evento) dopo 1"
-            " eventi integri."
+            " evento integro."  # one, in the singular
         )
         await expect(english.locator(".chain-result")).to_contain_text("(hash mismatch)")
         await admin.execute(  # the edit undone, the last event lost

@@ -20,6 +20,7 @@ from services.bootstrap import System
 from services.instants import UTC_RANGE, BeyondUTCError, Edge, day, instant, not_after_now, today
 from services.runtime import admin_database, running_system
 from services.settings import Settings
+from services.tree_print import counted
 
 if TYPE_CHECKING:
     from projections.progress_state import ProgressView
@@ -162,7 +163,8 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
                             f"okr: {error}; its read models are as they were"
                         ) from None
                     behind = {}
-                print(f"\nrebuilt {', '.join(p.name for p in chosen)}: {events} events replayed")
+                names = ", ".join(p.name for p in chosen)
+                print(f"\nrebuilt {names}: {counted(events, 'event')} replayed")
                 for tenant_id, why in behind.items():
                     print(f"okr: tenant {tenant_id} left behind: {why}", file=sys.stderr)
                 return 1 if behind else 0
@@ -190,8 +192,8 @@ async def projections(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"UNVERIFIED tenant {tenant_id}: {why}")
             unverified = len(verified.unverifiable)
             print(
-                f"verify: {len(differences)} differing row(s)"
-                + (f", {unverified} tenant(s) not verified" if unverified else "")
+                f"verify: {counted(len(differences), 'differing row')}"
+                + (f", {counted(unverified, 'tenant')} not verified" if unverified else "")
             )
             return 1 if differences or unverified else 0
 
@@ -356,7 +358,7 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     for _, line in shown:
         print(line)
     changed = sum(c.before != c.after for c, _ in shown)  # not how an item stood: unchanged
-    print(f"{changed} change(s) between {since.isoformat()} and {until.isoformat()}")
+    print(f"{counted(changed, 'change')} between {since.isoformat()} and {until.isoformat()}")
     return 0
 
 
@@ -437,7 +439,10 @@ async def audit(args: argparse.Namespace, settings: Settings) -> int:
             tenant = await resolve_tenant(system, args.tenant)
             report = await verify_chain(system.pool, tenant)
     if report.ok:
-        print(f"chain intact: {report.checked} events, head at position {report.head_position}")
+        print(
+            f"chain intact: {counted(report.checked, 'event')},"
+            f" head at position {report.head_position}"
+        )
         return 0
     print(f"chain BROKEN at position {report.first_bad_position}: {report.problem}")
     return 1

@@ -64,7 +64,7 @@ def render(
     if head is not None and head > tree.position:
         lines.append(
             f"NOTE: the read models stand at position {tree.position}, the log at {head}:"
-            f" the {head - tree.position} latest event(s) are not in this tree yet"
+            f" the tree lacks the latest {counted(head - tree.position, 'event')}"
             " (is a projector running?)"
         )
     for cycle in tree.cycles:
@@ -119,3 +119,9 @@ def over(value: Decimal | None) -> str:
     100 %), as the portal and okr diff say it: 24 h → 19.2 h at 18 h is 100.0 %, and
     "(+25.0 % over)"."""
     return f"  (+{percent(value)} over)" if value else ""
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 event", "0 events", "2 events": what an operator reads, not "1 events" nor
+    "event(s)"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

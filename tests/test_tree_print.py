@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from projections.progress import progress_tree
-from services.tree_print import render, score
+from services.tree_print import counted, render, score
 from tests.projections.builders import Log, check_in, fold_all, seed_efficiency
 
 D = Decimal
@@ -104,5 +104,11 @@ def test_a_tree_of_read_models_behind_the_log_says_so() -> None:
     tree = progress_tree(fold_all(log.records), today=date(2027, 2, 15))
     behind = render(tree, "Esempio", head=tree.position + 2)
     assert f"the read models stand at position {tree.position}, the log at" in behind
-    assert "the 2 latest event(s) are not in this tree yet" in behind
+    assert "the tree lacks the latest 2 events" in behind
     assert "NOTE" not in render(tree, "Esempio", head=tree.position)
+
+
+def test_a_count_is_said_in_the_singular_for_one() -> None:
+    """The CLI said "chain intact: 1 events", "1 change(s) between…", "verify: 1 differing
+    row(s)"."""
+    assert [counted(n, "event") for n in (0, 1, 2)] == ["0 events", "1 event", "2 events"]

@@ -115,7 +115,7 @@ async def test_diff_orders_a_day_and_an_instant_in_the_tenant_s_zone(
     half_an_hour = okr(admin_dsn, "diff", *since, "2026-11-30T00:30+01:00")
     assert half_an_hour.returncode == 0, half_an_hour.stderr
     assert half_an_hour.stdout.strip().endswith(
-        "0 change(s) between 2026-11-29T23:59:59.999999+01:00 and 2026-11-30T00:30:00+01:00"
+        "0 changes between 2026-11-29T23:59:59.999999+01:00 and 2026-11-30T00:30:00+01:00"
     )
     reversed_there = okr(admin_dsn, "diff", *since, "2026-11-29T23:30+01:00")
     assert reversed_there.returncode == 1
@@ -172,7 +172,8 @@ async def test_diff_says_how_a_new_and_an_archived_key_result_stand(
     *lines, footer = done.stdout.splitlines()
     changed = [line for line in lines if not line.endswith("(unchanged)")]
     assert len(changed) < len(lines)  # the footer counts changes, not how Costi stood
-    assert footer.startswith(f"{len(changed)} change(s) between "), done.stdout
+    noun = "change" if len(changed) == 1 else "changes"  # (not "change(s)")
+    assert footer.startswith(f"{len(changed)} {noun} between "), done.stdout
 
 
 async def test_diff_names_owners_as_the_portal_does(system: System, admin_dsn: str) -> None:
@@ -337,7 +338,7 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
 
     verify = okr(dsn, "projections", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    assert "verify: 0 differing row(s)" in verify.stdout
+    assert "verify: 0 differing rows" in verify.stdout
     tamper = await asyncpg.connect(dsn)
     try:
         await tamper.execute("UPDATE rm_history SET actor = 'mallory' WHERE position = 5")
@@ -348,7 +349,7 @@ async def test_demo_progress_as_of_diff_and_verify(databases: DatabaseFactory) -
     lines = tampered.stdout.splitlines()
     assert lines[0] == f"DIFF tenant {TENANT_ID} rm_history key 5", tampered.stdout
     assert re.fullmatch(r"    actor: live 'mallory' → rebuilt 'user:[0-9a-f-]+'", lines[1])
-    assert lines[-1] == "verify: 1 differing row(s)"
+    assert lines[-1] == "verify: 1 differing row"
     rebuilt = okr(dsn, "projections", "rebuild", "--workers", "2")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert f"rebuilt progress, series, history: {now['position']} events" in rebuilt.stdout

@@ -77,8 +77,9 @@ class _Taken(NamedTuple):
     """A list's filters (its query parameters but pagination.NOT_FILTERS), each with the
     type it reads: a cursor is taken under the filters it was made under alone."""
     kept: tuple[str, ...] = ()
-    """A change's (PATCH) body fields that always have a value: null for one is refused
-    naming it (not_clearable), where it was taken for the field left out, unchanged."""
+    """A change's (PATCH) body fields that may be left out and always have a value: null
+    for one is refused naming it (not_clearable), where it was taken for the field left
+    out, unchanged."""
 
 
 def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None:
@@ -90,15 +91,25 @@ def body_struct(info: msgspec.inspect.Type) -> msgspec.inspect.StructType | None
     return info if isinstance(info, msgspec.inspect.StructType) else None
 
 
-def _fields_of(
-    annotation: Any, kind: type[msgspec.inspect.Type], takes: bool = True
-) -> tuple[str, ...]:
-    """The names (as sent) of a body type's top-level fields that take (or do not take)
-    this kind of value."""
+def _fields_of(annotation: Any, kind: type[msgspec.inspect.Type]) -> tuple[str, ...]:
+    """The names (as sent) of a body type's top-level fields that take this kind of value."""
+    info = _body_info(annotation)
+    return () if info is None else tuple(f.encode_name for f in info.fields if _takes(f.type, kind))
+
+
+def _not_clearable(annotation: Any) -> tuple[str, ...]:
+    """The names (as sent) of a change's top-level fields that may be left out (they stay
+    as they are) and take no null. A field the change requires (a cycle's new name, a
+    member's role) is not one: its null is of the wrong type, as in a new item's body, and
+    leaving it out is refused too."""
     info = _body_info(annotation)
     if info is None:
         return ()
-    return tuple(f.encode_name for f in info.fields if _takes(f.type, kind) is takes)
+    return tuple(
+        f.encode_name
+        for f in info.fields
+        if not f.required and not _takes(f.type, msgspec.inspect.NoneType)
+    )
 
 
 def _struct_of(annotation: Any) -> type[msgspec.Struct] | None:
@@ -186,8 +197,7 @@ def learn_query_names(app: Litestar, prefix: str) -> None:
                     _struct_of(body),
                     _queries_taking(handler, model, msgspec.inspect.DateType),
                     _filters_of(handler, model),
-                    _fields_of(body, msgspec.inspect.NoneType, takes=False)
-                    if method == "PATCH" else (),
+                    _not_clearable(body) if method == "PATCH" else (),
                 )  # fmt: skip
     app.state[_STATE_KEY] = taken
 

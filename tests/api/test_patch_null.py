@@ -25,7 +25,6 @@ NEVER_EMPTY = {
     "objective": ("title", "owner", "weight", "committed", "roll_up_children"),
     "key_result": ("title", "owner", "weight", "due_on"),
     "kpi": ("name", "owner", "frequency_days", "unit"),
-    "cycle": ("name",),
     "tenant": ("name", "colour", "fiscal_year_start_month", "check_in_cadence_days", "locale",
                "time_zone"),
 }  # fmt: skip
@@ -87,3 +86,27 @@ async def test_the_schema_says_which_fields_null_clears(client: httpx.AsyncClien
     patch = (await client.get("/schema/openapi.json")).json()["paths"]
     said = patch["/api/v1/tenants/{tenant_id}/objectives/{objective_id}"]["patch"]
     assert "null" in said["description"] and "not_clearable" in said["description"]
+
+
+async def test_null_for_a_field_a_change_requires_is_its_wrong_type_not_a_clearing(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A cycle's rename and a member's change of role require their field: a null for it
+    was refused as not_clearable, telling the caller to leave the field out to keep it,
+    which is refused in turn (required). It is now refused as a null sent for any field
+    that takes none (wrong_type, as a new cycle's name null is), naming it; nothing is
+    written."""
+    ids = SharedIds()
+    a = await a_side(system, token_settings(api_settings), ids, "secret-a", "21")
+    base = f"/api/v1/tenants/{a.tenant.id}"
+    member = f"{base}/users/{a.user_ids['client_member']}"
+    head = await system.store.head(a.tenant.id)
+    for path, field in ((_paths(a, ids)["cycle"], "name"), (member, "role")):
+        refused = await client.patch(path, headers=a.auth("client_admin"), json={field: None})
+        assert refused.status_code == 422, refused.text
+        (error,) = refused.json()["errors"]
+        assert (error["field"], error["rule"]) == (field, "wrong_type"), error
+        assert "leave" not in error["message"], error
+        left_out = await client.patch(path, headers=a.auth("client_admin"), json={})
+        assert [(e["field"], e["rule"]) for e in left_out.json()["errors"]] == [(field, "required")]
+    assert await system.store.head(a.tenant.id) == head

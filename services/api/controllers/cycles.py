@@ -76,7 +76,7 @@ class CycleController(Controller):
     ) -> Response[WriteResult]:
         """Its name, in any state, with a reason if given (null: none): one no other cycle
         of the tenant has (409 duplicate_name naming name), not the one it has (422
-        unchanged); a name null is 422 `not_clearable` naming it."""
+        unchanged)."""
         result = await okr.cycles.rename(
             ctx, cycle_id, name=data.name, reason=data.reason, if_match=if_match
         )

@@ -45,7 +45,7 @@ class CycleIn(Body):
 class CycleEdit(Body):
     """A cycle's new name, in any state (closed too: it stays listed), one no other cycle of
     the tenant has (else 409 duplicate_name naming name), with a reason if given (null:
-    none). A name null is 422 not_clearable naming name."""
+    none)."""
 
     name: str
     reason: str | None = None

@@ -172,9 +172,21 @@ class NotArchivedError(DomainError):
 class FedAgainstError(DomainError):
     """A KPI and a key result it feeds going opposite ways (a KPI turned under the key
     results it feeds, or a key result linked against its KPI's direction): the key result
-    would aim to make the KPI worse."""
+    would aim to make the KPI worse. `key_results`: the titles of those a turn would (for a
+    reader to know which to unlink, in any language)."""
 
     default_rule = "feeds_key_results"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+        key_results: tuple[str, ...] = (),
+    ):
+        super().__init__(message, field=field, rule=rule)
+        self.key_results = key_results
 
 
 class ThresholdError(DomainError):

@@ -364,6 +364,7 @@ class KPI(Aggregate):
                 " from the KPI first (one whose objective is archived: restore that first), or"
                 " archive them and add key results that go its new way",
                 field="direction",
+                key_results=tuple(title for title, _ in against),
             )
         self.trigger_event(
             self.DirectionChanged,

@@ -480,13 +480,15 @@ _ERRORS: M = {
     },
     "error.direction.feeds_key_results": {
         "it": "Alimenta risultati chiave di cicli non chiusi che, con la nuova direzione,"
-        " mirerebbero a peggiorarlo (un aumento dove è meglio più basso, o il contrario):"
-        " scollegali prima dall'indicatore (quelli di un obiettivo archiviato: ripristinalo"
-        " prima).",
-        "en": "It feeds key results of cycles not closed that the new direction would make"
-        " aim to make it worse (an increase where lower is better, or the other way): unlink"
-        " them from the KPI first (one of an archived objective: restore that first).",
+        " mirerebbero a peggiorarlo ({key_results}: un aumento dove è meglio più basso, o il"
+        " contrario): scollegali prima dall'indicatore (quelli di un obiettivo archiviato:"
+        " ripristinalo prima).",
+        "en": "It feeds key results of cycles not closed that, with the new direction, would"
+        " aim to make it worse ({key_results}: an increase where lower is better, or the"
+        " other way): unlink them from the KPI first (one of an archived objective: restore"
+        " that first).",
     },
+    "error.key_result_named": {"it": "«{title}»", "en": "“{title}”"},
     "error.unchanged": {
         "it": "È già questo il valore: una correzione lo cambia.",
         "en": "That is the value already: a correction changes it.",

@@ -566,6 +566,21 @@ def test_a_refusal_says_the_limit_of_its_own_field() -> None:
     assert "1000" in domain_message(IT, reason) and "2000" in domain_message(IT, note)
 
 
+def test_a_kpi_s_turn_refused_names_the_key_results_in_each_language() -> None:
+    """A turn refused for the key results a KPI feeds said "key results" alone (the API
+    named them): the reader had to find which to unlink; each language names them in its
+    quotes, and the English said "the new direction would make aim to make it worse"."""
+    from domain.errors import FedAgainstError
+    from services.portal.controllers.key_results import domain_message
+
+    refused = FedAgainstError("", field="direction", key_results=("Ricavi", "Clienti"))
+    assert "(«Ricavi», «Clienti»: un aumento" in domain_message(IT, refused)
+    assert domain_message(EN, refused).startswith(
+        "It feeds key results of cycles not closed that, with the new direction, would aim"
+        " to make it worse (“Ricavi”, “Clienti”: an increase where lower is better"
+    )
+
+
 def test_an_instant_is_shown_in_the_zone_of_the_tenant_and_names_it() -> None:
     """07:39 UTC is 08:39 in Rome in winter, 09:39 in summer (and a day later, near
     midnight): the zone's own name says which; without a tenant, UTC, as before."""

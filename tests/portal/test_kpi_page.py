@@ -273,7 +273,8 @@ async def test_an_admin_turns_a_kpi_made_the_wrong_way_round(
     """A KPI made the wrong way round could only be retired and made again: its page turns
     it, proposing its thresholds swapped; thresholds not ordered for the new direction and
     a blank reason are said beside their fields and nothing is recorded, as is the key
-    result it feeds, which increases it and would aim to make it worse; that one unlinked,
+    result it feeds, which increases it and would aim to make it worse (named: the page
+    said only "key results", leaving the reader to find which to unlink); that one unlinked,
     turned, the page says the new direction and thresholds, and its values stay. A member
     is offered no such form."""
     r = await _revenue(portal)
@@ -298,9 +299,12 @@ async def test_an_admin_turns_a_kpi_made_the_wrong_way_round(
     await form.get_by_label("Soglia rossa").fill("100.000")
     await form.get_by_role("button", name="Salva la direzione").click()
     form = page.locator(".kpi-direction-form form")  # it feeds revenue to increase
-    await expect(form.locator("#direction-direction-error")).to_contain_text(
+    refused = form.locator("#direction-direction-error")
+    await expect(refused).to_contain_text(
         "Alimenta risultati chiave di cicli non chiusi che, con la nuova direzione,"
     )
+    await expect(refused).to_contain_text("(«Fatturato a 120.000»: un aumento")  # which
+    await expect(refused).not_to_contain_text("Margine")  # (it does not feed that one)
     await expect(page.locator(".kpi-direction")).to_have_text("Più alto è meglio")  # not yet
     await r.app.key_results.unlink_kpi(r.ctx, r.fed)
     await form.get_by_role("button", name="Salva la direzione").click()

@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from domain import values
-from domain.errors import DomainError
+from domain.errors import DomainError, FedAgainstError
 from domain.key_result import CHECK_IN_GRACE
 from domain.values import LABEL_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX
 from projections.history import HistoryLine
@@ -299,13 +299,15 @@ def _ruled(locale: Locale, errors: dict[str, str], field: str, rule: Callable[[]
 def domain_message(locale: LocaleDep, error: DomainError | TenancyError) -> str:
     """A refusal in the reader's words: those of its field and rule ("error.target.unchanged"),
     else of its field (any refusal of a due date: "error.due_on"), else of its rule, else
-    the domain's own."""
+    the domain's own; a KPI's turn refused names the key results it would set against it."""
     field_said = f"error.{error.field}"
     keys = (f"{field_said}.{error.rule}", field_said, f"error.{error.rule}")
     most = _MOST.get(error.field or "", NOTE_MAX)
+    named = error.key_results if isinstance(error, FedAgainstError) else ()
+    key_results = ", ".join(locale.t("error.key_result_named", title=t) for t in named)
     for key in keys if error.field else keys[2:]:
         if locale.has(key):
-            return locale.t(key, max=most)
+            return locale.t(key, max=most, key_results=key_results)
     return error.message
 
 

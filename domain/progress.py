@@ -13,7 +13,15 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 
 from domain.errors import InvalidValueError, StartEqualsTargetError, ThresholdError
-from domain.values import MAX_MAGNITUDE, MAX_PLACES, Direction, Health, KRKind, Status
+from domain.values import (
+    MAX_MAGNITUDE,
+    MAX_PLACES,
+    SCORE_PLACES,
+    Direction,
+    Health,
+    KRKind,
+    Status,
+)
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -26,6 +34,9 @@ AMBER_BELOW = Decimal("0.7")
 _CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
 _WIDE = Context(prec=56, rounding=ROUND_HALF_EVEN)
 _MICRO = Decimal(1).scaleb(-MAX_PLACES)
+_SCORES = Context(prec=SCORE_PLACES + 1)
+"""Digits for a score (0 to 1) to every place it keeps: two told apart past the 28th
+(score_places) were quantized in the default context's 28 digits, which raised."""
 
 Weighted = tuple[Decimal, Decimal | None]
 
@@ -188,7 +199,7 @@ def score_shown(score: Decimal, places: int = 2) -> Decimal:
     """A score to two places (or `places`: see score_places), for display: rounded down, so
     that it never shows the number of a better band than its own (0.695 is amber: 0.69,
     not 0.70)."""
-    return score.quantize(Decimal(1).scaleb(-places), ROUND_DOWN)
+    return score.quantize(Decimal(1).scaleb(-places), ROUND_DOWN, _SCORES)
 
 
 def score_places(*scores: Decimal | None) -> int:

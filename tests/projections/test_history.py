@@ -612,6 +612,26 @@ def test_a_score_adjusted_to_one_that_reads_the_same_says_the_places_that_differ
     assert "0.669 → 0.661" in Phrases(Locale("en"), {}).text(adjusted)
 
 
+def test_a_score_adjusted_past_the_28th_place_is_folded_and_said() -> None:
+    """A score keeps up to 64 places: two that differ only past the 28th (one of 31 places
+    adjusted to one of 30) were told apart by quantizing to more places than the default
+    context's 28 digits hold, which raised InvalidOperation in the history's fold (the
+    tenant's timeline stopped there) and wherever the line was read."""
+    before, after = D("0." + "6" * 30 + "7"), D("0." + "6" * 29 + "7")
+    log = Log()
+    cycle, goal, _ = closed_with(log, before)
+    cycle.adjust_score(item_id=goal.id, score=after, reason="contesto", author="alice")
+    log.save(cycle, actor="alice")
+
+    adjusted = _lines(log)[-1]
+
+    assert adjusted.template == "cycle.score_adjusted"
+    assert "score of 'Efficienza operativa' adjusted 0.66" in adjusted.text
+    for language in ("en", "it"):
+        assert "contesto" in Phrases(Locale(language), {}).text(adjusted)
+        assert "contesto" in render(adjusted.template, adjusted.params, language)
+
+
 def test_values_in_lines_read_as_exports_write_them() -> None:
     """The history's quick words for values are the export's words, said twice or once:
     no exponent, no trailing zeros, no minus zero, ISO dates."""

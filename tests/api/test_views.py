@@ -467,12 +467,16 @@ async def test_a_date_stands_for_its_whole_day(client: httpx.AsyncClient, world:
     from a day to itself is what changed that day."""
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
-    for _ in range(2):  # made across midnight (UTC), once: made again, on one day
+    zone = world.a.tenant.zone  # a date is the tenant's day (not UTC's: from 23:00 UTC,
+    for _ in range(2):  # Rome's is the next): made across its midnight once, made again
         kr, position = await fresh_key_result(client, world)
         audit = await client.get(
             f"{base}/audit", headers=auth, params={"item_id": kr, "min_position": position}
         )
-        recorded = {datetime.fromisoformat(e["recorded_at"]).date() for e in audit.json()["items"]}
+        recorded = {
+            datetime.fromisoformat(e["recorded_at"]).astimezone(zone).date()
+            for e in audit.json()["items"]
+        }
         if len(recorded) == 1:
             break
     (day,) = recorded
@@ -558,15 +562,18 @@ async def test_an_instant_still_to_come_is_now(client: httpx.AsyncClient, world:
         return got.json()
 
     now = await tree({"as_of_position": position})
-    assert await tree({"as_of": "2999-01-01"}) == now
-    assert await tree({"as_of": "2999-01-01T00:00:00Z"}) == now
+    assert await tree({"as_of": "2999-01-01"}) == now  # a date: the tenant's day
+    # an instant keeps its writer's day: UTC's here (from 23:00 UTC, not the tenant's)
+    utc_today = datetime.now(UTC).date().isoformat()
+    in_utc = await tree({"as_of_position": position, "today": utc_today})
+    assert await tree({"as_of": "2999-01-01T00:00:00Z"}) == in_utc
     until_then = await client.get(
         f"{base}/diff", headers=auth, params={"from": "2000-01-01", "to": "2999-01-01"}
     )
     until_now = await client.get(f"{base}/diff", headers=auth, params={"from": "2000-01-01"})
     assert until_then.status_code == 200, until_then.text
     assert until_then.json() == until_now.json() != []
-    today = datetime.now(UTC).date().isoformat()  # its end is to come: from today to now
+    today = datetime.now(world.a.tenant.zone).date().isoformat()  # its end is to come
     since_today = await client.get(f"{base}/diff", headers=auth, params={"from": today})
     assert since_today.status_code == 200, since_today.text
 

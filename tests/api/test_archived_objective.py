@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from uuid import UUID
+
 import httpx
 
+from services.app import Context, OKRApplication
 from services.bootstrap import System
 from services.settings import Settings
-from tests.api.builders import SharedIds, a_side, token_settings
+from tests.api.builders import SharedIds, Side, a_side, token_settings
 
 
 async def test_a_check_in_on_an_archived_objective_s_key_result_is_409(
@@ -135,12 +139,57 @@ async def test_a_kpi_s_linked_key_results_leave_out_those_of_an_archived_objecti
         headers=a.auth("client_admin"), json={"reason": "non più una priorità"},
     )  # fmt: skip
     assert archived.status_code in (200, 201), archived.text
+    listed = await linked_key_results(client, ids, a, b)
+    assert listed == {a.tenant.id: [], b.tenant.id: [str(ids.key_result_id)]}
+
+
+async def linked_key_results(
+    client: httpx.AsyncClient, ids: SharedIds, *sides: Side
+) -> dict[UUID, list[str]]:
+    """What GET /kpis/{id} lists as the KPI's linked_key_results, on each side."""
     listed = {}
-    for side in (a, b):
+    for side in sides:
         kpi = await client.get(
             f"/api/v1/tenants/{side.tenant.id}/kpis/{ids.kpi_id}",
             headers=side.auth("client_viewer"),
         )
         assert kpi.status_code == 200, kpi.text
         listed[side.tenant.id] = kpi.json()["linked_key_results"]
-    assert listed == {a.tenant.id: [], b.tenant.id: [str(ids.key_result_id)]}
+    return listed
+
+
+async def test_a_kpi_feeding_many_key_results_lists_and_feeds_its_live_ones_in_order(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """A KPI's page and its measurements load the key results it names together (one
+    after another, a KPI feeding 50 took 50 round trips): the same ones as before, in the
+    KPI's order, an archived one and those of an archived objective left out and fed
+    nothing; the other side's KPI, same ids, names none of them."""
+    ids = SharedIds()
+    a = await a_side(system, token_settings(api_settings), ids, "secret-many-a", "21")
+    b = await a_side(system, token_settings(api_settings), ids, "secret-many-b", "21")
+    app, ctx = OKRApplication(system.repository), Context(a.tenant.id, actor="user:builder")
+    other = await app.objectives.create(
+        ctx, cycle_id=ids.cycle_id, title="Assistenza", owner="user:builder"
+    )
+    made = []
+    for n in range(12):
+        kr = await app.key_results.create(
+            ctx, objective_id=other.item_id if n % 3 == 0 else ids.objective_id,
+            title=f"Risposta {n}", kind="decrease", owner="user:builder", start=24,
+            target=20, kpi_id=ids.kpi_id,
+        )  # fmt: skip
+        made.append(kr.item_id)
+    await app.key_results.archive(ctx, made[1], reason="doppione")
+    await app.objectives.archive(ctx, other.item_id, reason="non più una priorità")
+    live = [kr for n, kr in enumerate(made) if n != 1 and n % 3 != 0]
+    listed = await linked_key_results(client, ids, a, b)
+    assert listed == {a.tenant.id: [str(kr) for kr in live], b.tenant.id: []}
+
+    async def check_ins() -> list[int]:
+        return [len((await app.key_results.get(ctx, kr)).check_ins) for kr in made]
+
+    before = await check_ins()
+    await app.kpis.record_measurement(ctx, ids.kpi_id, value=22, on=date(2027, 2, 10))
+    after = await check_ins()
+    assert [kr for kr, was, now in zip(made, before, after, strict=True) if now > was] == live

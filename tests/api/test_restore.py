@@ -4,16 +4,21 @@ check-ins and the history; refused where it cannot come back, nothing written.""
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
 from domain.kpi import KPI
 from domain.objective import Objective
+from services.app import Context, OKRApplication
 from services.bootstrap import System
 from services.projector import rebuild
 from services.projector.registry import PROJECTIONS
+from services.projector.waiting import projected_position
+from services.projector.worker import TENANT_LOCK_KEY
 from services.settings import Settings
 from tests.api.builders import SharedIds, Side, a_side, token_settings
 from tests.conftest import until_done_or_waiting_for_a_lock
@@ -352,3 +357,32 @@ async def test_a_keyed_measurement_sent_as_its_objective_is_restored_reaches_its
     assert answers["restore"].status_code == 200, answers["restore"].text
     answer = await client.get(f"{base}/key-results/{kr}", headers=keyed)
     assert answer.json()["value"] == "19"
+
+
+async def test_a_restore_finds_a_key_result_the_read_model_has_not_applied_yet(
+    client: httpx.AsyncClient, system: System, api_settings: Settings, admin: asyncpg.Connection
+) -> None:
+    """A restore finds the objective's key results in the progress read model and in the
+    log after the position the read model holds: a key result made a moment before the
+    archive, which the read model has not applied yet (the projector waits for the
+    tenant's lock), takes at once what its KPI measured meanwhile, as one applied does."""
+    ids = SharedIds()
+    side = await a_side(system, token_settings(api_settings), ids, "secret-lagging", "21")
+    app, ctx = OKRApplication(system.repository), Context(side.tenant.id, actor="user:builder")
+    goal = str(ids.objective_id)
+    async with admin.transaction():  # the projector waits: the read model stands still
+        await admin.execute(f"SELECT pg_advisory_xact_lock({TENANT_LOCK_KEY})", side.tenant.id)
+        made = await app.key_results.create(
+            ctx, objective_id=ids.objective_id, title="Tempo di prima risposta",
+            kind="decrease", owner="user:builder", start=24, target=20, kpi_id=ids.kpi_id,
+        )  # fmt: skip
+        archived = await _post(client, side, f"objectives/{goal}/archive", {"reason": "in pausa"})
+        assert archived.status_code == 200, archived.text
+        measured = await _post(client, side, f"kpis/{ids.kpi_id}/measurements",
+                               {"value": "19", "on": "2027-02-10"})  # fmt: skip
+        assert measured.status_code == 201, measured.text
+        assert await projected_position(system.pool, side.tenant.id, "progress") < made.position
+        restored = await _post(client, side, f"objectives/{goal}/restore", {"reason": "ripresa"})
+        assert restored.status_code == 200, restored.text
+    kr = await app.key_results.get(ctx, made.item_id)
+    assert [(c.value, c.source) for c in kr.check_ins.values()][-1] == (Decimal(19), "kpi")

@@ -23,7 +23,9 @@ from domain.errors import (
 )
 from domain.key_result import KeyResult
 from domain.objective import Objective
-from services.db import admit_sql
+from projections.progress import progress_projection
+from services.db import admit_sql, tenant_transaction
+from services.projector.schema import positions_table
 from services.store.event_store import ConcurrencyError
 from services.store.repository import AggregateNotFoundError, Repository, transaction
 from tenants.directory import get_tenant
@@ -118,6 +120,25 @@ class Commands:
             what = field.removesuffix("_id").replace("_", " ")
             raise missing(f"no such {what}", field=field) from None
         return aggregate
+
+    async def made_for(self, ctx: Context, kind: type[A], field: str, owner_id: UUID) -> list[UUID]:
+        """The ids of every objective or key result (`kind`) made for this objective or
+        cycle (`field`, "objective_id" or "cycle_id", which never changes): those the
+        progress read model holds, and those the log made after the position it holds
+        them at. Exact however far the read model lags: its rows and its position are
+        committed together (a rebuild swaps them together) and read here in one
+        statement, one snapshot; the log after that position is read whole. Where every
+        item of the tenant was loaded, one after another, to find them (0.3-0.8 s in a
+        tenant of 700 key results)."""
+        table, key = _HELD[kind]
+        held_for = _HELD_FOR.format(table=table, key=key, field=field)
+        async with tenant_transaction(self.repository.store.pool, [ctx.tenant_id]) as conn:
+            held = await conn.fetchrow(held_for, ctx.tenant_id, owner_id)
+            made = await self.repository.events_on(
+                conn, ctx.tenant_id, [kind.Created], after=held["position"]
+            )
+        later = [e.originator_id for e in made if getattr(e, field) == owner_id]
+        return list(dict.fromkeys([*held["ids"], *later]))
 
     async def today(self, ctx: Context) -> date:
         """The tenant's day as this command runs (the imported instant's, for an import):
@@ -217,3 +238,16 @@ class Commands:
             except ConcurrencyError:
                 await asyncio.sleep(random.uniform(0, 0.002 * tries))  # de-synchronise rivals
         return await attempt()
+
+
+_HELD = {
+    KeyResult: ("rm_key_results", "key_result_id"),
+    Objective: ("rm_objectives", "objective_id"),
+}
+_HELD_FOR = (
+    "SELECT coalesce((SELECT position FROM"
+    f" {positions_table(progress_projection)} WHERE tenant_id = $1), 0) AS position,"
+    " array(SELECT {key} FROM {table} WHERE tenant_id = $1 AND {field} = $2 ORDER BY {key}) AS ids"
+)
+"""The progress read model's items of a kind made for an objective or a cycle ($2), and
+the log position it holds them at (0: none yet)."""

@@ -17,8 +17,6 @@ from projections.history_text import FOLLOWS
 from services.app.base import Commands, Context, Recorded, Written
 from services.store.event_store import ConcurrencyError, head_on, lock_head_on
 
-_CREATED_TOPICS = ["okr.Objective.Created", "okr.KeyResult.Created"]
-
 
 class CycleCommands(Commands):
     """Commands on cycles."""
@@ -147,20 +145,16 @@ class CycleCommands(Commands):
     async def _items_of(
         self, ctx: Context, cycle_id: UUID
     ) -> tuple[list[Objective], list[KeyResult]]:
-        """The cycle's objectives and key results, read from the log (closing is rare)."""
-        stream_ids = await self.repository.store.stream_ids(
-            ctx.tenant_id, _CREATED_TOPICS, grants=ctx.grants
+        """The cycle's objectives (but archived ones) and key results: those made for it,
+        loaded together."""
+        objective_ids = await self.made_for(ctx, Objective, "cycle_id", cycle_id)
+        kr_ids = await self.made_for(ctx, KeyResult, "cycle_id", cycle_id)
+        kinds = [Objective] * len(objective_ids) + [KeyResult] * len(kr_ids)
+        items = await self.repository.get_many(
+            ctx.tenant_id, [*objective_ids, *kr_ids], kinds, grants=ctx.grants
         )
-        objectives, key_results = [], []
-        for stream_id in stream_ids:
-            item = await self.repository.get(ctx.tenant_id, stream_id, grants=ctx.grants)
-            if item.cycle_id != cycle_id:
-                continue
-            if isinstance(item, KeyResult):
-                key_results.append(item)
-            elif not item.is_archived:
-                objectives.append(item)
-        return objectives, key_results
+        objectives = [o for o in items[: len(objective_ids)] if not o.is_archived]
+        return objectives, items[len(objective_ids) :]
 
 
 def _one_line(text: str) -> str:

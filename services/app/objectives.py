@@ -13,11 +13,9 @@ from domain.errors import UnknownObjectiveError
 from domain.key_result import KeyResult, takes_values_of
 from domain.kpi import KPI
 from domain.objective import Objective
-from projections.progress import progress_projection
 from services.app.base import Commands, Context, Written
 from services.app.kpis import feed_missed
-from services.db import admit_sql, tenant_transaction
-from services.projector.schema import positions_table
+from services.db import admit_sql
 from services.store.event_store import lock_head_on
 from services.store.repository import transaction
 
@@ -143,8 +141,8 @@ class ObjectiveCommands(Commands):
 
     async def _kept(self, ctx: Context, objective: Objective) -> list[tuple[KeyResult, list[UUID]]]:
         """The objective's key results not archived on their own, each with the KPIs it was
-        ever linked to (_kpis_of): those _made_for finds, loaded together."""
-        ids = await self._made_for(ctx, objective.id)
+        ever linked to (_kpis_of): those made for it, loaded together."""
+        ids = await self.made_for(ctx, KeyResult, "objective_id", objective.id)
         krs = await self.repository.get_many(
             ctx.tenant_id, ids, [KeyResult] * len(ids), grants=ctx.grants
         )
@@ -153,21 +151,6 @@ class ObjectiveCommands(Commands):
             for kr in krs
             if kr.objective_id == objective.id and not kr.is_archived
         ]
-
-    async def _made_for(self, ctx: Context, objective_id: UUID) -> list[UUID]:
-        """The ids of every key result made for the objective: those the progress read
-        model holds, and those the log made after the position it holds them at. Exact
-        however far the read model lags: its rows and its position are committed together
-        (and read here in one statement, one snapshot), the log after that position is
-        read whole, and a key result never changes objective. Where every key result of
-        the tenant was loaded, one after another (0.8 s in a tenant of 700)."""
-        async with tenant_transaction(self.repository.store.pool, [ctx.tenant_id]) as conn:
-            held = await conn.fetchrow(_HELD_FOR, ctx.tenant_id, objective_id)
-            made = await self.repository.events_on(
-                conn, ctx.tenant_id, [KeyResult.Created], after=held["position"]
-            )
-        later = [e.originator_id for e in made if e.objective_id == objective_id]
-        return list(dict.fromkeys([*held["ids"], *later]))
 
     async def _fed_again(
         self,
@@ -225,13 +208,3 @@ class ObjectiveCommands(Commands):
             chain.append(current.parent_id)
             current = await self._parent(ctx, current.parent_id)
         return chain
-
-
-_HELD_FOR = (
-    "SELECT coalesce((SELECT position FROM"
-    f" {positions_table(progress_projection)} WHERE tenant_id = $1), 0) AS position,"
-    " array(SELECT key_result_id FROM rm_key_results WHERE tenant_id = $1"
-    " AND objective_id = $2 ORDER BY key_result_id) AS ids"
-)
-"""The progress read model's key results of an objective ($2), and the log position it
-holds them at (0: none yet)."""

@@ -147,11 +147,12 @@ def create_app(
     # Its routes are public to the bearer middleware (sessions are the portal's own); the
     # 404 of unmatched paths renders the portal's page for browsers and defers to
     # EXCEPTION_HANDLERS for /api/ paths and non-HTML clients.
-    from services.portal import portal_app_config, portal_router
+    from services.portal import compile_templates_at_start, portal_app_config, portal_router
 
     app.register(portal_router(system, settings, runtime.people))
     app.exception_handlers.update(
         portal_app_config(system, settings, fallback=EXCEPTION_HANDLERS)["exception_handlers"]
     )
+    app.on_startup.append(compile_templates_at_start)
     # --- end of the portal block ---------------------------------------------------------
     return app

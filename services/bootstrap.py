@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from domain.cycle import Cycle
-from services.db import app_dsn, close_pool, create_pool
+from services.db import app_dsn, close_pool, create_pool, learn_array_types
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import ensure_tables, outdated_read_models
 from services.session_locks import SessionLocks
@@ -119,8 +119,9 @@ async def bootstrap(settings: Settings, admin_dsn: str, *, run_migrations: bool 
         await _check_current(admin_dsn)
     dsn = settings.app_database_url or app_dsn(admin_dsn, settings.app_db_password)
     pool = await create_pool(
-        dsn, settings.pool_min, settings.pool_max, answer_within=settings.db_timeout
-    )
+        dsn, settings.pool_min, settings.pool_max, answer_within=settings.db_timeout,
+        init=learn_array_types,
+    )  # fmt: skip
     try:
         await _check_walled(pool, settings)
     except BaseException:

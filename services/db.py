@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import UUID
@@ -32,6 +32,7 @@ __all__ = [
     "connection_lost",
     "create_pool",
     "grants_literal",
+    "learn_array_types",
     "open_connection",
     "tenant_transaction",
     "transaction_with",
@@ -97,6 +98,19 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
     this application keeps no session state: tenant grants are SET LOCAL, advisory locks
     are transaction-scoped.
     """
+
+
+ARRAY_TYPES_SQL = "SELECT $1::uuid[], $2::bigint[]"
+"""A statement with a parameter of each array type the application's statements take."""
+
+
+async def learn_array_types(conn: asyncpg.Connection) -> None:
+    """A pool's `init` (the requests' pool): asyncpg learns as a connection opens the array
+    types the statements take (their codecs are not built in: it asks the server the first
+    time a connection meets one, 10-25 ms on a new session), where the first requests after
+    a start, each on a connection of its own, asked (the as-of and diff pages, a tenant's
+    keys by id). Not every pool's: the session locks' takes no array."""
+    await conn.prepare(ARRAY_TYPES_SQL)
 
 
 class LoginRefusedError(ConnectionError):
@@ -173,6 +187,7 @@ async def create_pool(
     *,
     answer_within: float | None = None,
     idle_in_transaction: float | None = None,
+    init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
 ) -> asyncpg.Pool:
     """A pool of connections as the given login. With `answer_within` (seconds), a statement
     the server leaves unanswered that long fails with TimeoutError (CONNECTION_LOST: 503 to try
@@ -187,7 +202,8 @@ async def create_pool(
 
     Every session tells a vanished client within seconds (VANISHED_CLIENT); a bounded
     pool's sessions are ended when idle in a transaction longer than
-    `idle_in_transaction` seconds (by default idle_in_transaction_limit of the bound)."""
+    `idle_in_transaction` seconds (by default idle_in_transaction_limit of the bound).
+    `init`: run on each connection as it opens (learn_array_types)."""
     bounded: dict[str, Any] = (
         {}
         if answer_within is None
@@ -197,7 +213,7 @@ async def create_pool(
         idle_in_transaction = idle_in_transaction_limit(answer_within)
     pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, reset=_keep_session, connect=_connect,
-        server_settings=session_settings(idle_in_transaction), **bounded,
+        init=init, server_settings=session_settings(idle_in_transaction), **bounded,
     )  # fmt: skip
     assert pool is not None
     return pool

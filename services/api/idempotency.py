@@ -148,9 +148,9 @@ class KeyStore:
         """For the block, the key's lock, held by the request that claimed the key while
         it runs, and let go when it ends or its process dies (services.session_locks):
         True if this request holds it, False if another request, still running, does;
-        None without `locks`. A claim found unanswered by a request that then holds its
-        lock is one whose request died (take_over with `owned`); a request that claimed
-        the key and finds its lock held was taken over already by a retry that did so."""
+        None without `locks`. Taken before the key is claimed (see claimed): a claim found
+        unanswered by a request that holds its lock is one whose request died (take_over
+        with `owned`)."""
         if self.locks is None:
             yield None
             return
@@ -181,14 +181,26 @@ class KeyStore:
             )  # fmt: skip
             if claimed is not None:
                 return Claimed(claimed)
-            row = await conn.fetchrow(
-                f"SELECT request_hash, status, headers, body,"
-                f" created_at < now() - ${n + 1}::interval AS old"
-                f" FROM {self._table} WHERE {where}",
-                *args, ABANDONED_AFTER,
-            )  # fmt: skip
-        if row is None:  # purged between the two statements: claim again
+            found = await self._stored(conn, key)
+        if found is None:  # purged between the two statements: claim again
             return await self.claim(key, request_hash)
+        return found
+
+    async def look(self, key: str) -> Stored | None:
+        """What a request with the key left, claiming nothing (None: no row yet)."""
+        async with self._conn() as conn:
+            return await self._stored(conn, key)
+
+    async def _stored(self, conn: asyncpg.Connection, key: str) -> Stored | None:
+        where, args = self._keyed(key)
+        row = await conn.fetchrow(
+            f"SELECT request_hash, status, headers, body,"
+            f" created_at < now() - ${len(args) + 1}::interval AS old"
+            f" FROM {self._table} WHERE {where}",
+            *args, ABANDONED_AFTER,
+        )  # fmt: skip
+        if row is None:
+            return None
         headers = msgspec.json.decode(row["headers"]) if row["headers"] else []
         return Stored(
             request_hash=bytes(row["request_hash"]),
@@ -231,27 +243,40 @@ class KeyStore:
         `wait` seconds in case it answers. `same`: whether a stored hash is this request's
         (by default, the one given).
 
-        An unanswered claim of this request is taken over at once if its lock is free (its
-        request died: see owning), or after ABANDONED_AFTER whatever its lock says; a claim
-        just made whose lock a retry holds already was taken over by that retry (None).
-        The API and the portal's forms alike: the portal waited IN_FLIGHT_WAIT before it
-        took over a claim whose request was known dead."""
+        The key's lock is taken first, then the claim made: a request with the key that
+        still runs holds the lock, so an unanswered claim found by one that holds it is of a
+        request that died, taken over at once (see owning); one found while another holds the
+        lock is read, never claimed, and waited for; after ABANDONED_AFTER it is taken over
+        whatever its lock says. (Claimed first, then locked, a retry sent at once took the
+        free lock between the two and the claim with it, and the first was told 409: the
+        portal's double click landed on a refusal.) The API and the portal's forms alike:
+        the portal waited IN_FLIGHT_WAIT before it took over a claim whose request was known
+        dead."""
         deadline = time.monotonic() + wait
         while True:
-            found = await self.claim(key, request_hash)
             async with self.owning(key) as owned:
+                if owned is False:
+                    found: Claimed | Stored | None = await self.look(key)
+                else:
+                    found = await self.claim(key, request_hash)
                 if isinstance(found, Claimed):
-                    yield None if owned is False else found
-                    return
-                mine = (same or request_hash.__eq__)(found.request_hash)
-                if not mine or found.status is not None:
                     yield found
                     return
-                claim = None
-                if found.abandoned or owned:
-                    claim = await self.take_over(key, request_hash, owned)
-                if claim is not None or time.monotonic() >= deadline:
-                    yield claim
+                if found is not None:
+                    if not (same or request_hash.__eq__)(found.request_hash):
+                        yield found
+                        return
+                    if found.status is not None:
+                        yield found
+                        return
+                    taken = None
+                    if found.abandoned or owned:
+                        taken = await self.take_over(key, request_hash, owned)
+                    if taken is not None:
+                        yield taken
+                        return
+                if time.monotonic() >= deadline:
+                    yield None
                     return
             await asyncio.sleep(0.1)
 

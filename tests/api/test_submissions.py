@@ -86,3 +86,35 @@ async def test_a_form_whose_first_submission_died_runs_at_once(
     again = await browser.post(path, data=fields)
     assert again.status_code == 303 and again.headers["idempotent-replayed"] == "true"
     assert again.headers["location"] == sent.headers["location"]
+
+
+async def test_a_form_sent_twice_at_once_lands_both_on_the_first_answer(
+    browser: httpx.AsyncClient, world: World, system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A double click: the first submission is held up as it starts, the second runs
+    meanwhile. The key was claimed before its lock was taken, so the second found the
+    first's claim with its lock free, took it for dead and took it over, and the first,
+    going on, ran as well (or was told 409: CI saw [409, 303]). The lock is taken first:
+    the first, held up before it, claims nothing; the second runs; the first, let go,
+    finds its answer and lands where it landed, the check-in recorded once."""
+    path, fields = await check_in_form(browser, world)
+    held, let_go = asyncio.Event(), asyncio.Event()
+    try_hold = system.key_locks.try_hold
+
+    async def first_held_up(lock: int) -> bool:
+        if not held.is_set():
+            held.set()
+            await let_go.wait()
+        return await try_hold(lock)
+
+    monkeypatch.setattr(system.key_locks, "try_hold", first_held_up)
+    first = asyncio.ensure_future(browser.post(path, data=fields))
+    await held.wait()
+    second = await asyncio.wait_for(browser.post(path, data=fields), 30)  # (a hang guard)
+    let_go.set()
+    answers = [await asyncio.wait_for(first, 30), second]
+    assert [a.status_code for a in answers] == [303, 303], [a.text for a in answers]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
+    assert answers[0].headers["idempotent-replayed"] == "true"
+    history = await browser.get(f"/t/{world.a.tenant.id}/kr/{world.ids.key_result_id}/")
+    assert history.text.count(fields["note"]) == 1, "recorded once"

@@ -20,7 +20,6 @@ from services.read.logs import (
     series,
 )
 from services.read.progress import (
-    Pick,
     UnreadableLogError,
     cadence_days,
     cycle_in_log,
@@ -40,7 +39,6 @@ __all__ = [
     "UNDECODABLE",
     "ItemName",
     "ItemNames",
-    "Pick",
     "UnreadableLogError",
     "audit",
     "audit_entries",

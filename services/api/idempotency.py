@@ -263,10 +263,8 @@ class KeyStore:
                     yield found
                     return
                 if found is not None:
-                    if not (same or request_hash.__eq__)(found.request_hash):
-                        yield found
-                        return
-                    if found.status is not None:
+                    mine = (same or request_hash.__eq__)(found.request_hash)
+                    if not mine or found.status is not None:  # another's, or answered
                         yield found
                         return
                     taken = None

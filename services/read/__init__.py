@@ -22,7 +22,6 @@ from services.read.logs import (
 from services.read.progress import (
     UnreadableLogError,
     cadence_days,
-    cycle_in_log,
     diff,
     item_progress,
     key_result_state,
@@ -43,7 +42,6 @@ __all__ = [
     "audit",
     "audit_entries",
     "cadence_days",
-    "cycle_in_log",
     "diff",
     "history",
     "history_at",

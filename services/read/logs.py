@@ -154,14 +154,23 @@ async def names_in_log(pool: asyncpg.Pool, tenant_id: UUID, person: str) -> bool
         return bool(await conn.fetchval(_NAMED, tenant_id, person))
 
 
-async def item_in_log(pool: asyncpg.Pool, tenant_id: UUID, item_id: UUID) -> bool:
+async def item_in_log(
+    pool: asyncpg.Pool, tenant_id: UUID, item_id: UUID, *, cycle: bool = False
+) -> bool:
     """Whether the tenant's log has events of this item (a cycle, objective, key result,
-    KPI, or a change of settings or access): one the trail or the history may be filtered by."""
+    KPI, or a change of settings or access): one the trail or the history may be filtered by;
+    with `cycle`, whether the log made it as a cycle (what the read model may not show yet)."""
     async with tenant_transaction(pool, [tenant_id]) as conn:
+        if cycle:
+            return bool(await conn.fetchval(_CYCLE, tenant_id, item_id, Cycle.Created.TOPIC))
         return bool(await conn.fetchval(_ITEM, tenant_id, item_id))
 
 
 _ITEM = "SELECT EXISTS (SELECT FROM events WHERE tenant_id = $1 AND stream_id = $2)"
+_CYCLE = (
+    "SELECT EXISTS (SELECT FROM events WHERE tenant_id = $1 AND stream_id = $2"
+    " AND version = 1 AND topic = $3)"
+)
 _NAMED = (
     "SELECT EXISTS (SELECT FROM events WHERE tenant_id = $1 AND actor = $2)"
     " OR EXISTS (SELECT FROM rm_history WHERE tenant_id = $1 AND item_kind = 'access'"

@@ -11,7 +11,6 @@ import asyncpg
 from eventsourcing.persistence import StoredEvent
 from msgspec.structs import replace
 
-from domain.cycle import Cycle
 from domain.settings import CADENCE, SettingsChange
 from projections.base import Recorded, failed_at
 from projections.portfolio import PortfolioFacts, PortfolioRow, portfolio_of_rows
@@ -362,18 +361,6 @@ async def diff(
     return diff_states(
         before, after, today_from=since.date(), today_to=until.date(), cycle_id=cycle_id
     )
-
-
-async def cycle_in_log(pool: asyncpg.Pool, tenant_id: UUID, cycle_id: UUID) -> bool:
-    """Whether the tenant's log made this cycle (what the read model may not show yet)."""
-    async with tenant_transaction(pool, [tenant_id]) as conn:
-        return bool(await conn.fetchval(_CYCLE_MADE, tenant_id, cycle_id, Cycle.Created.TOPIC))
-
-
-_CYCLE_MADE = (
-    "SELECT EXISTS (SELECT FROM events WHERE tenant_id = $1 AND stream_id = $2"
-    " AND version = 1 AND topic = $3)"
-)
 
 
 async def portfolio(

@@ -500,7 +500,9 @@ class ViewController(Controller):
         # as given (a day from its first instant); with no to, from only clamps
         _in_order(query_instant(since, "from", "first", zone), end, names=("from", "to"))
         start, end = not_after_now(start), not_after_now(end or instants.now().astimezone(zone))
-        if cycle_id is not None and not await read.cycle_in_log(runtime.pool, tenant_id, cycle_id):
+        if cycle_id is not None and not await read.item_in_log(
+            runtime.pool, tenant_id, cycle_id, cycle=True
+        ):
             raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
         return await read.diff(
             runtime.system.repository, tenant_id, since=start, until=end, cycle_id=cycle_id

@@ -84,6 +84,15 @@ async def databases(server_dsn: str) -> AsyncIterator[DatabaseFactory]:
     await factory.drop_all()
 
 
+@pytest.fixture
+async def fresh(databases: DatabaseFactory) -> AsyncIterator[System]:
+    """A system on a database of its own: its projectors, rebuilds and verifies see only
+    the test's tenants (and a damaged row reaches no other test's projector)."""
+    system = await bootstrap(Settings(), await databases.create())
+    yield system
+    await system.close()
+
+
 @pytest.fixture(scope="session")
 async def admin_dsn(databases: DatabaseFactory) -> str:
     """The admin DSN of this run's fresh database."""

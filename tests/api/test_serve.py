@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -23,13 +22,6 @@ from tenants.api_keys import list_api_keys, revoke_api_key
 from tenants.users import authenticate_password, find_user_by_email
 from tests.api.conftest import JWT_SECRET
 from tests.conftest import DatabaseFactory
-
-
-@pytest.fixture
-async def fresh(databases: DatabaseFactory) -> AsyncIterator[System]:
-    system = await bootstrap(Settings(), await databases.create())
-    yield system
-    await system.close()
 
 
 @pytest.mark.slow

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 
@@ -20,30 +19,20 @@ from projections.progress_state import ProgressView
 from projections.timetravel import diff as diff_states
 from projections.timetravel import state_as_of as replayed
 from services.app import Context, OKRApplication
-from services.bootstrap import System, bootstrap
+from services.bootstrap import System
 from services.projector import rebuild
 from services.projector.registry import PROJECTIONS
 from services.read import diff, known_position, state_as_of, tenant_records
 from services.read import progress as read_progress
-from services.settings import Settings
 from services.store.event_store import EventStore
 from services.store.fold_states import FoldStates
 from services.store.repository import Repository
-from tests.conftest import DatabaseFactory
 from tests.integration.test_projector import (
     a_tenant_with_history,
     checkpoints,
     projector,
     small_checkpoints,  # noqa: F401 (a fixture, by name)
 )
-
-
-@pytest.fixture
-async def fresh(databases: DatabaseFactory) -> AsyncIterator[System]:
-    """A system on a database of its own: its rebuilds see only this test's tenants."""
-    system = await bootstrap(Settings(), await databases.create())
-    yield system
-    await system.close()
 
 
 def same(state: ProgressView, expected: ProgressView) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,16 +17,14 @@ from domain import KPI, Cycle, KeyResult, Objective
 from projections.audit import filter_audit
 from projections.base import Recorded
 from services import read
-from services.bootstrap import System, bootstrap
+from services.bootstrap import System
 from services.projector.decode import decode
 from services.projector.registry import PROJECTIONS
 from services.projector.waiting import projected_position
 from services.projector.worker import Projector
 from services.read import logs
-from services.settings import Settings
 from services.store.event_store import LogRecord
 from services.store.transcoder import MsgspecTranscoder
-from tests.conftest import DatabaseFactory
 from tests.domain import AUTHOR, a_cycle, a_key_result, a_kpi, an_objective
 
 D = Decimal
@@ -325,14 +322,6 @@ async def test_string_stream_ids_are_converted_as_the_mapper_does(system: System
     events = await by_the_mapper(system, rows)
     assert [type(r.event.originator_id) for r in decoded] == [uuid.UUID] * len(rows)
     assert [r.event.__dict__ for r in decoded] == [e.__dict__ for e in events]
-
-
-@pytest.fixture
-async def fresh(databases: DatabaseFactory) -> AsyncIterator[System]:
-    """A database of its own: a damaged row must not reach other tests' projectors."""
-    system = await bootstrap(Settings(), await databases.create())
-    yield system
-    await system.close()
 
 
 @pytest.mark.parametrize("cipher", [False, True], ids=["plain", "encrypted"])

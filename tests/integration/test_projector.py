@@ -50,14 +50,6 @@ from tests.conftest import DatabaseFactory, until_a_backend_waits_for_a_lock
 TODAY = date(2027, 2, 15)
 
 
-@pytest.fixture
-async def fresh(databases: DatabaseFactory) -> AsyncIterator[System]:
-    """A system on a database of its own: rebuilds and verifies see only this test's tenants."""
-    system = await bootstrap(Settings(), await databases.create())
-    yield system
-    await system.close()
-
-
 def projector(system: System, **options: Any) -> Projector:
     return Projector(system.pool, system.repository, PROJECTIONS, **options)
 

@@ -6,29 +6,19 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date
 
 import pytest
 from eventsourcing.persistence import StoredEvent
 
 from services import projector_process
-from services.bootstrap import System, bootstrap
+from services.bootstrap import System
 from services.projector.waiting import wait_for_position
 from services.projector_process import ProjectorProcess
-from services.settings import Settings
-from tests.conftest import DatabaseFactory
 from tests.domain import a_cycle
 from tests.integration.test_decode import a_tenant_with, append
 from tests.integration.test_projector import a_check_in, a_tenant_with_history, key_result_ids
-
-
-@pytest.fixture
-async def fresh(databases: DatabaseFactory) -> AsyncIterator[System]:
-    """A database of its own: a damaged row must not reach other tests' projectors."""
-    system = await bootstrap(Settings(), await databases.create())
-    yield system
-    await system.close()
 
 
 async def until(condition: Callable[[], bool], within: float = 20.0) -> None:

@@ -5,33 +5,21 @@ connection, and it goes on projecting by itself once the database answers again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date
 from uuid import UUID
 
-import pytest
-
-from services.bootstrap import System, bootstrap
+from services.bootstrap import System
 from services.db import close_pool, create_pool
 from services.projector.registry import PROJECTIONS
 from services.projector.waiting import projected_position
 from services.projector.worker import Projector, projector_pool
-from services.settings import Settings
 from services.store.event_store import EventStore
 from services.store.repository import Repository
-from tests.conftest import DatabaseFactory
 from tests.integration.test_projector import a_check_in, a_tenant_with_history
 from tests.proxy import BlackholeProxy
 
 TIMEOUT = 1.0
 """The projector pool's timeout (OKR_DB_TIMEOUT_SECONDS) in these tests."""
-
-
-@pytest.fixture
-async def fresh(databases: DatabaseFactory) -> AsyncIterator[System]:
-    system = await bootstrap(Settings(), await databases.create())
-    yield system
-    await system.close()
 
 
 async def projected(system: System, tenant: UUID) -> int:

@@ -45,8 +45,10 @@ from services.projector.schema import (
     bulk_create_sql,
     columns_sql,
     finish_sql,
+    lock_sql,
     lookup_index,
     positions_table,
+    share_lock_sql,
     states_table,
     table_names,
 )
@@ -344,8 +346,7 @@ async def _rebuild_all(
         # its new tables may stand before the live ones: heard at the commit, projectors
         # project it again (they keep no state of the tables swapped out: Projector._load)
         await guard.execute(NOTIFY_SQL, [f"{t}:{heads[t]}" for t in behind if t in heads])
-        for p in projections:
-            await _swap(guard, p)
+        await swap_in(guard, projections)
     return Rebuilt(progress.events, behind)
 
 
@@ -752,8 +753,17 @@ def _fill_group(group: list[UUID]) -> int:
     return _worker.loop.run_until_complete(_worker.filler.fill_all([group]))
 
 
+async def swap_in(admin: asyncpg.Connection, projections: Sequence[Projection[Any]]) -> None:
+    """In the caller's transaction, on the owner's connection: every live table of these
+    projections locked at once, in the order readers lock them (schema.share_lock_sql),
+    dropped, and its shadow renamed in its place."""
+    every = [name for p in projections for name in table_names(p)]
+    await admin.execute(lock_sql(every, "ACCESS EXCLUSIVE"))
+    for p in projections:
+        await _swap(admin, p)
+
+
 async def _swap(admin: asyncpg.Connection, projection: Projection[Any]) -> None:
-    await admin.execute(f"LOCK TABLE {', '.join(table_names(projection))} IN ACCESS EXCLUSIVE MODE")
     for table in all_tables(projection):
         old, new = table.name, table.name + SHADOW
         await admin.execute(f"DROP TABLE {old}")
@@ -799,8 +809,9 @@ async def verify_tenant(
     """Rebuild the tenant in memory up to each projection's live position and compare;
     UnfoldableLogError if an event of its log does not decode or fold."""
     differences = []
+    tables = [name for p in projections for name in table_names(p)]
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        await conn.execute(f"{admit_sql([tenant_id])}; {SHARE_SWAP_SQL}")
+        await conn.execute(f"{admit_sql([tenant_id])}; {share_lock_sql(tables)}")
         head = await conn.fetchval(
             "SELECT coalesce(max(position), 0) FROM tenant_heads WHERE tenant_id = $1", tenant_id
         )

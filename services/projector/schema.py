@@ -87,6 +87,24 @@ def table_names(projection: Projection[Any], suffix: str = "") -> list[str]:
     return [t.name + suffix for t in all_tables(projection)]
 
 
+def lock_sql(tables: Iterable[str], mode: str) -> str:
+    """LOCK of these read-model tables in name order: the order in which a rebuild's swap
+    takes every one of them (ACCESS EXCLUSIVE) and a read of several statements the ones it
+    reads (ACCESS SHARE), so that neither holds a table the other waits for while it waits
+    for one the other holds."""
+    return f"LOCK TABLE {', '.join(sorted(set(tables)))} IN {mode} MODE"
+
+
+def share_lock_sql(tables: Iterable[str]) -> str:
+    """What a REPEATABLE READ transaction that reads read-model tables runs before its
+    first SELECT: its snapshot is taken as that SELECT begins, before it waits for a table
+    a rebuild's swap holds, so a swap that commits meanwhile would show it the new tables
+    through an older snapshot (the rows the rebuild wrote in the swap's transaction left
+    out: a tenant's position stepping back). Waiting at a LOCK, which takes no snapshot,
+    its snapshot comes after the swap and sees the new tables whole."""
+    return lock_sql(tables, "ACCESS SHARE")
+
+
 def row_type(table_name: str) -> str:
     """The composite type of a live table's rows: tenant_id, then the spec's columns.
 

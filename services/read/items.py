@@ -11,6 +11,7 @@ import asyncpg
 import msgspec
 
 from services.db import tenant_transaction
+from services.projector.schema import share_lock_sql
 
 
 class ItemName(msgspec.Struct, frozen=True):
@@ -41,7 +42,7 @@ class ItemNames(msgspec.Struct, frozen=True):
 async def item_names(pool: asyncpg.Pool, tenant_id: UUID) -> ItemNames:
     """The tenant's items as the projector last committed them (one snapshot)."""
     async with tenant_transaction(pool, [tenant_id]) as conn:
-        await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        await conn.execute(f"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; {_LOCK}")
         rows = await conn.fetch(_NAMES, tenant_id)
         rank = dict(await conn.fetch(_RANKS, tenant_id))
     names = ItemNames({}, {}, {}, {})
@@ -66,4 +67,7 @@ _NAMES = (
 )
 """Each table alone: joined to the items' ranks, the planner, which cannot tell how many
 rows the tenant's policy leaves, took 300 ms over them."""
+_LOCK = share_lock_sql(
+    ["rm_cycles", "rm_objectives", "rm_key_results", "rm_kpis", "rm_progress_items"]
+)
 _RANKS = "SELECT item_id, rank FROM rm_progress_items WHERE tenant_id = $1 AND kind <> 'tenant'"

@@ -25,7 +25,7 @@ from projections.timetravel import diff as diff_states
 from services import instants
 from services.db import tenant_transaction
 from services.projector.decode import decode
-from services.projector.schema import states_table
+from services.projector.schema import share_lock_sql, states_table
 from services.store.event_store import MAX_POSITION, read_log_on
 from services.store.fold_states import FoldStates, Kept
 from services.store.repository import Repository
@@ -379,7 +379,7 @@ async def portfolio(
     if not ids:
         return {}
     async with tenant_transaction(pool, ids) as conn:
-        await conn.execute(f"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; {_NO_NESTED_LOOPS}")
+        await conn.execute(f"{_REPEATABLE_READ}; {_NO_NESTED_LOOPS}; {_PORTFOLIO_LOCK}")
         facts = await conn.fetch(_PORTFOLIO_FACTS, ids)
         tenants = await conn.fetch(_TENANT_FACTS, ids, TENANT_ITEM)
         key_results = await conn.fetch(_LIVE_KEY_RESULTS, ids)
@@ -435,6 +435,10 @@ array of every client leaves, guesses a few, and joins in nested loops, each tur
 that array again (every active cycle against every key result: 441,729 pairs, or each key
 result's objective looked up in its key): 36-80 ms for a consultancy of 200 clients, 200
 ms and more on tables not yet analyzed; in hashes, 3-4 ms, whatever it guesses."""
+_REPEATABLE_READ = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
+_PORTFOLIO_LOCK = share_lock_sql(
+    ["rm_portfolio", ITEMS, "rm_key_results", "rm_cycles", "rm_objectives", "rm_kpis"]
+)
 _LIVE_KPIS = (
     "SELECT tenant_id, latest_on, stale_after FROM rm_kpis"
     " WHERE tenant_id = ANY($1) AND NOT archived"

@@ -7,7 +7,7 @@ known now (only check-ins dated on or before it count).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, NamedTuple
@@ -178,36 +178,45 @@ def progress_tree(
     *,
     today: date,
     cycle_id: UUID | None = None,
+    cycle_ids: Collection[UUID] | None = None,
     valid_at: date | None = None,
     cadence_days: int = DEFAULT_CADENCE_DAYS,
     include_archived: bool = False,
     objective_progress: dict[UUID, Decimal | None] | None = None,
 ) -> ProgressTree:
-    """Cycles (one, or all) -> objectives nested by parent -> key results, on ``today``.
+    """Cycles (one, these, or all) -> objectives nested by parent -> key results, on
+    ``today``, in the state's order.
 
-    With ``valid_at``, values, pace and staleness are those of that business date.
-    Archived objectives and key results are left out unless ``include_archived``.
-    Staleness takes the check-in cadence the state's log set, ``cadence_days`` where it set
-    none (see cadence_of). ``objective_progress``: the state's roll-up on ``valid_at``
-    (rollup.objective_progress), where the caller worked it out already.
+    ``cycle_ids``: the cycles to show (a page of them), worked out alone: a cycle's tree
+    is of its own items only (rollup.cycles_only); the whole state is worked out where an
+    item sits in another cycle's tree, which the domain never lets be. With ``valid_at``,
+    values, pace and staleness are those of that business date. Archived objectives and
+    key results are left out unless ``include_archived``. Staleness takes the check-in
+    cadence the state's log set, ``cadence_days`` where it set none (see cadence_of).
+    ``objective_progress``: the state's roll-up on ``valid_at`` (rollup.objective_progress),
+    where the caller worked it out already.
     """
+    if cycle_id is not None:
+        cycle_ids = [cycle_id]
+    part = state if cycle_ids is None else rollup.cycles_only(state, cycle_ids) or state
     if objective_progress is None:
-        krs = rollup.key_result_progress(state, valid_at)
-        objective_progress = rollup.objective_progress(state, krs)
+        krs = rollup.key_result_progress(part, valid_at)
+        objective_progress = rollup.objective_progress(part, krs)
     ctx = _Day(
-        state=state,
+        state=part,
         today=today,
         valid_at=valid_at,
         cadence_days=cadence_of(state, cadence_days),
         include_archived=include_archived,
         objective_progress=objective_progress,
-        children=_children(state, include_archived),
-        key_results=_key_results(state, include_archived),
+        children=_children(part, include_archived),
+        key_results=_key_results(part, include_archived),
     )
+    shown = None if cycle_ids is None else {c.int for c in cycle_ids}
     cycles = [
         _cycle_node(ctx, cycle)
-        for cycle in state.cycles.values()
-        if cycle_id is None or cycle.cycle_id == cycle_id
+        for cycle in part.cycles.values()
+        if shown is None or cycle.cycle_id.int in shown
     ]
     day = today if valid_at is None else valid_at  # the day of pace, status and staleness
     return ProgressTree(day, valid_at, state.last_position, state.last_activity, cycles)

@@ -15,6 +15,7 @@ from typing import Protocol
 from uuid import UUID
 
 import msgspec
+from msgspec.structs import replace
 
 from domain import progress
 from projections.progress_state import (
@@ -37,20 +38,33 @@ def aligned_within_cycles(state: ProgressView) -> bool:
     )
 
 
-def cycles_only(state: ProgressView, cycle_ids: Collection[UUID]) -> ProgressView | None:
-    """The part of the state in these cycles (KPIs left out), for roll-ups that only look
-    inside a cycle; None when an objective is aligned to one of another cycle (then only
-    the whole state gives the same answer)."""
-    if not aligned_within_cycles(state):
-        return None
+def within_cycles(state: ProgressView) -> bool:
+    """No objective aligned to one of another cycle, no key result of another cycle than
+    its objective's: each item sits in its own cycle's tree, and counts only there."""
+    cycle_of = {k.int: o.cycle_id.int for k, o in state.objectives.items()}
+    return aligned_within_cycles(state) and all(
+        cycle_of.get(kr.objective_id.int, kr.cycle_id.int) == kr.cycle_id.int
+        for kr in state.key_results.values()
+    )
+
+
+def in_cycles(state: ProgressView, cycle_ids: Collection[UUID]) -> ProgressView:
+    """The state's cycles, objectives and key results of these cycles, in its order (its
+    trees' order); its KPIs and tenant-wide facts as they are."""
     wanted = {c.int for c in cycle_ids}  # UUID's hash is Python code, an int's is not
-    return ProgressView(
+    return replace(
+        state,
         cycles={k: v for k, v in state.cycles.items() if k.int in wanted},
         objectives={k: v for k, v in state.objectives.items() if v.cycle_id.int in wanted},
         key_results={k: v for k, v in state.key_results.items() if v.cycle_id.int in wanted},
-        last_position=state.last_position,
-        last_activity=state.last_activity,
     )
+
+
+def cycles_only(state: ProgressView, cycle_ids: Collection[UUID]) -> ProgressView | None:
+    """The part of the state in these cycles (in_cycles), for views that only look inside
+    a cycle; None unless each item sits in its own cycle's tree (within_cycles: then only
+    the whole state gives the same answer)."""
+    return in_cycles(state, cycle_ids) if within_cycles(state) else None
 
 
 def key_result_progress(

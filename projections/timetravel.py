@@ -189,7 +189,7 @@ def _may_differ(
     kpis = {
         k for k in old.kpis.keys() | new.kpis.keys() if not _same(old.kpis.get(k), new.kpis.get(k))
     }
-    if not (_within_cycles(old) and _within_cycles(new)):
+    if not (rollup.within_cycles(old) and rollup.within_cycles(new)):
         return None, kpis
     cycles = _changed_cycles(old, new)
     cycles |= _paced_apart(new, new.cycles.keys() - cycles, day_old, day_new)
@@ -238,28 +238,11 @@ def _same(a: object, b: object) -> bool:
     return a is b or a == b
 
 
-def _within_cycles(state: ProgressView) -> bool:
-    """No objective aligned to one of another cycle, no key result of another cycle than
-    its objective's: each item sits in its own cycle's tree, and counts only there."""
-    cycle_of = {k.int: o.cycle_id.int for k, o in state.objectives.items()}
-    return rollup.aligned_within_cycles(state) and all(
-        cycle_of.get(kr.objective_id.int, kr.cycle_id.int) == kr.cycle_id.int
-        for kr in state.key_results.values()
-    )
-
-
 def _part(state: ProgressView, cycles: set[UUID] | None, kpis: set[UUID]) -> ProgressView:
     """The state's items of these cycles (all of them for None) and of these KPIs, in the
     state's order (its trees' order)."""
-    if cycles is None:
-        return replace(state, kpis={k: v for k, v in state.kpis.items() if k in kpis})
-    return replace(
-        state,
-        cycles={k: v for k, v in state.cycles.items() if k in cycles},
-        objectives={k: v for k, v in state.objectives.items() if v.cycle_id in cycles},
-        key_results={k: v for k, v in state.key_results.items() if v.cycle_id in cycles},
-        kpis={k: v for k, v in state.kpis.items() if k in kpis},
-    )
+    part = state if cycles is None else rollup.in_cycles(state, cycles)
+    return replace(part, kpis={k: v for k, v in state.kpis.items() if k in kpis})
 
 
 def of_cycle(changes: Sequence[Change], cycle_id: UUID, *states: ProgressView) -> list[Change]:

@@ -358,14 +358,16 @@ async def progress_tree_of(
     today: date | None,
     cycle_id: UUID | None,
     valid_at: date | None = None,
+    pick: read.Pick | None = None,
 ) -> ProgressTree:
     """The progress read model, once it applied ``min_position``, on ``today`` (default:
-    the tenant's today); 404 naming cycle_id for a cycle the tenant does not have (an empty
-    tree would say nothing of why)."""
+    the tenant's today), of the cycles `pick` picks (by default ``cycle_id``, or every
+    one); 404 naming cycle_id for a cycle the tenant does not have (an empty tree would
+    say nothing of why)."""
     await caught_up(runtime, tenant_id, min_position, "progress")
     tree = await read.progress_tree(
         runtime.pool, tenant_id, today=today or await tenant_today(runtime, tenant_id),
-        cycle_id=cycle_id,
+        cycle_id=cycle_id, pick=pick,
         valid_at=valid_at, cadence_days=await runtime.cadence_days(tenant_id),
     )  # fmt: skip
     if cycle_id is not None and not tree.cycles:

@@ -20,6 +20,7 @@ from services.read.logs import (
     series,
 )
 from services.read.progress import (
+    Pick,
     UnreadableLogError,
     cadence_days,
     diff,
@@ -38,6 +39,7 @@ __all__ = [
     "UNDECODABLE",
     "ItemName",
     "ItemNames",
+    "Pick",
     "UnreadableLogError",
     "audit",
     "audit_entries",

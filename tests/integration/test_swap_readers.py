@@ -6,28 +6,43 @@ its last catch-up: a tenant's rows stepping back)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import date
+from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from projections.progress_state import CycleView
+from projections.progress_tree import ProgressTree
 from services.bootstrap import System
 from services.projector import rebuild
 from services.projector.registry import PROJECTIONS
 from services.projector.schema import SHADOW, bulk_create_sql, finish_sql, table_names
-from services.read import item_names, portfolio
+from services.read import item_names, portfolio, progress_tree
 from tests.conftest import until_a_backend_waits_for_a_lock
-from tests.integration.test_projector import TODAY, a_tenant_with_history, projector
+from tests.integration.test_projector import (
+    TODAY,
+    a_check_in,
+    a_tenant_with_history,
+    key_result_ids,
+    projector,
+)
 
 RENAMED = "Efficienza (ricostruita)"
 
 
 @asynccontextmanager
-async def a_swap_held_open(system: System, *catch_up: str) -> AsyncIterator[None]:
-    """Shadow tables of every projection filled from the live ones and swapped in as a
-    rebuild swaps them: by a transaction that first writes `catch_up` into them (as a
-    rebuild's last catch-up does), held open while the block runs, committed after it."""
+async def a_swap_held_open(
+    system: System, *catch_up: str, then: Callable[[], Awaitable[Any]] | None = None
+) -> AsyncIterator[None]:
+    """Shadow tables of every projection filled from the live ones, `then` done (events
+    the projectors apply to the live tables meanwhile), and the shadows swapped in as a
+    rebuild swaps them: by a transaction that first brings them to where the live tables
+    stand and writes `catch_up` into them (a rebuild's last catch-up), held open while the
+    block runs, committed after it."""
     admin = await asyncpg.connect(system.admin_dsn)
     try:
         for p in PROJECTIONS:
@@ -35,7 +50,11 @@ async def a_swap_held_open(system: System, *catch_up: str) -> AsyncIterator[None
             for name in table_names(p):
                 await admin.execute(f"INSERT INTO {name}{SHADOW} SELECT * FROM {name}")
             await admin.execute(finish_sql(p, SHADOW))
+        if then is not None:
+            await then()
         async with admin.transaction():
+            tenants = [t for t, _ in await rebuild._heads(admin)]
+            await rebuild._catch_up(admin, system.repository, PROJECTIONS, tenants, None)
             for statement in catch_up:
                 await admin.execute(statement)
             await rebuild.swap_in(admin, PROJECTIONS)
@@ -73,6 +92,40 @@ async def test_reads_of_one_snapshot_that_wait_for_a_swap_see_its_tables_whole(
         reading = asyncio.ensure_future(read())
         await until_a_backend_waits_for_a_lock(fresh, reading, sessions=2)
     assert await reading == (RENAMED, 7)
+
+
+async def test_a_page_of_cycles_read_while_a_swap_holds_the_tables_stands_where_it_put_them(
+    fresh: System,
+) -> None:
+    """A page of cycles (the items, then its key results, in one snapshot) read while the
+    swap holds the tables: its tree stands at the position the swap's catch-up reached, the
+    check-in the projector applied after the shadows were filled included. (With its
+    snapshot taken before the swap, it read the new tables as the fill left them, a
+    position behind the one read before the swap: a tenant stepping back.)"""
+    tenant = await a_tenant_with_history(fresh, check_ins=4)
+    await projector(fresh).catch_up_all()
+    [renewals, _] = await key_result_ids(fresh, tenant)
+
+    async def a_check_in_projected() -> None:
+        await a_check_in(fresh, tenant, renewals, 81, date(2027, 2, 10))
+        assert await projector(fresh).catch_up(tenant) == 1
+
+    def first_cycle(cycles: list[CycleView]) -> list[UUID]:
+        return [cycles[0].cycle_id]
+
+    reading: asyncio.Future[ProgressTree]
+    async with a_swap_held_open(fresh, then=a_check_in_projected):
+        head = await fresh.store.head(tenant)
+        reading = asyncio.ensure_future(
+            progress_tree(fresh.pool, tenant, today=TODAY, pick=first_cycle)
+        )
+        await until_a_backend_waits_for_a_lock(fresh, reading)
+    tree = await reading
+    assert tree.position == head
+    [key_result] = [
+        k for k in tree.cycles[0].objectives[0].key_results if k.key_result_id == renewals
+    ]
+    assert key_result.value == Decimal(81)
 
 
 async def test_a_verify_while_a_swap_holds_the_tables_waits_and_compares_the_new_ones(

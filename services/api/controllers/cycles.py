@@ -18,10 +18,10 @@ from services.api.dependencies import (
     progress_tree_of,
     written,
 )
-from services.api.pagination import Cursor, Limit, paginate
+from services.api.pagination import Cursor, Limit
 from services.api.schemas.common import Page, WriteResult
 from services.api.schemas.okrs import CycleEdit, CycleIn, CycleOut, ScoreAdjustmentIn
-from services.api.schemas.views import CycleSummary
+from services.api.schemas.views import CyclePage, CycleSummary
 from services.api.security import requires_close_cycles, requires_edit_okrs, requires_read
 
 
@@ -41,10 +41,13 @@ class CycleController(Controller):
         limit: Limit = 100,
     ) -> Page[CycleSummary]:
         """Cycles with their progress, from the read model (oldest start first)."""
-        tree = await progress_tree_of(runtime, tenant_id, min_position, today=None, cycle_id=None)
-        cycles = [CycleSummary.of(c) for c in tree.cycles]
-        key = lambda c: (c.starts_on.isoformat(), str(c.cycle_id))  # noqa: E731
-        return paginate(cycles, key, cursor, limit)
+        page = CyclePage(None, cursor, limit)
+        tree = await progress_tree_of(
+            runtime, tenant_id, min_position, today=None, cycle_id=None, pick=page
+        )
+        listed = page.of(tree)
+        cycles = [CycleSummary.of(c) for c in listed.cycles]
+        return Page(items=cycles, next_cursor=listed.next_cursor)
 
     @post("/", guards=[requires_edit_okrs], summary="Create a cycle")
     async def create_cycle(

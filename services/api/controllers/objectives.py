@@ -33,7 +33,7 @@ from services.api.pagination import (
 from services.api.problems import NotFoundError
 from services.api.schemas.common import Page, WriteResult, changed_owner, given, owner_of
 from services.api.schemas.okrs import ObjectiveEdit, ObjectiveIn, ObjectiveOut, ParentIn, ReasonIn
-from services.api.schemas.views import ObjectiveSummary, ProgressPage, by_start
+from services.api.schemas.views import CyclePage, ObjectiveSummary, ProgressPage
 from services.api.security import requires_edit_okrs, requires_read
 
 
@@ -89,11 +89,11 @@ class ObjectiveController(Controller):
         or fewer gets them all, as before paging, and `next_cursor` null. With `cycle_id`,
         that one cycle's tree, whole: `limit` and `cursor` are refused (422 naming each,
         rule not_with_cycle_id)."""
-        size = one_cycle_whole(cycle_id, cursor, limit)
+        page = CyclePage(cycle_id, cursor, one_cycle_whole(cycle_id, cursor, limit))
         tree = await progress_tree_of(
-            runtime, tenant_id, min_position, today=today, cycle_id=cycle_id
+            runtime, tenant_id, min_position, today=today, cycle_id=cycle_id, pick=page
         )
-        return ProgressPage.of(tree, paginate(tree.cycles, by_start, cursor, size))
+        return page.of(tree)
 
     @post("/", guards=[requires_edit_okrs], summary="Create an objective")
     async def create_objective(

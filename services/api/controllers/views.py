@@ -47,7 +47,6 @@ from services.api.pagination import (
     CycleLimit,
     Limit,
     one_cycle_whole,
-    paginate,
     position_after,
     position_cursor,
     position_key,
@@ -56,11 +55,11 @@ from services.api.problems import InvalidQueryError, NotFoundError
 from services.api.schemas.common import Page
 from services.api.schemas.views import (
     ChainReportOut,
+    CyclePage,
     DirectoryOut,
     HistoryPage,
     Person,
     ProgressPage,
-    by_start,
 )
 from services.api.security import requires_export, requires_read, requires_read_audit
 from services.history_words import Units, in_language, units_of
@@ -212,14 +211,16 @@ async def _audit_filters(
 async def _progress_tree(
     runtime: RuntimeDep,
     tenant_id: UUID,
-    cycle_id: UUID | None,
+    page: CyclePage,
     today: date | None,
     valid_at: date | None,
     as_of: str | None,
     as_of_position: int | None,
     min_position: int | None,
 ) -> ProgressTree:
-    """The tree /progress answers a page of: now, or as of an instant or a position."""
+    """The tree of the cycles of a page of /progress: now, or as of an instant or a
+    position."""
+    cycle_id = page.cycle_id
     await refuse_a_day_to_come(runtime, tenant_id, valid_at, today)
     if as_of is not None or as_of_position is not None:
         await within_log(runtime, tenant_id, as_of_position, as_of)
@@ -230,15 +231,16 @@ async def _progress_tree(
         tree = await read.progress_as_of(
             runtime.system.repository, tenant_id, today=today, zone=zone,
             position=as_of_position, recorded_at=moment, valid_at=valid_at,
-            cycle_id=cycle_id, cadence_days=await runtime.cadence_days(tenant_id),
+            cycle_id=cycle_id, pick=page, cadence_days=await runtime.cadence_days(tenant_id),
         )  # fmt: skip
         if cycle_id is not None and not tree.cycles:  # none then: none at all, or not yet
             await progress_tree_of(runtime, tenant_id, None, today=None, cycle_id=cycle_id)
             raise not_known_at("cycle_id", "cycle", tree.position)
         return tree
     return await progress_tree_of(
-        runtime, tenant_id, min_position, today=today, cycle_id=cycle_id, valid_at=valid_at
-    )
+        runtime, tenant_id, min_position, today=today, cycle_id=cycle_id, valid_at=valid_at,
+        pick=page,
+    )  # fmt: skip
 
 
 class ViewController(Controller):
@@ -269,11 +271,11 @@ class ViewController(Controller):
         as before paging, and `next_cursor` null. With `cycle_id`, that one cycle's tree,
         whole (`next_cursor` null): `limit` and `cursor` page nothing there and are refused
         (422 naming each, rule not_with_cycle_id)."""
-        size = one_cycle_whole(cycle_id, cursor, limit)
+        page = CyclePage(cycle_id, cursor, one_cycle_whole(cycle_id, cursor, limit))
         tree = await _progress_tree(
-            runtime, tenant_id, cycle_id, today, valid_at, as_of, as_of_position, min_position
+            runtime, tenant_id, page, today, valid_at, as_of, as_of_position, min_position
         )
-        return ProgressPage.of(tree, paginate(tree.cycles, by_start, cursor, size))
+        return page.of(tree)
 
     @get(
         "/history",

@@ -10,12 +10,14 @@ from uuid import UUID
 import msgspec
 
 from projections.history import HistoryLine
+from projections.progress_state import CycleView
 from projections.progress_tree import (
     CycleNode,
     ListedObjective,
     ObjectiveFigures,
     ProgressTree,
 )
+from services.api.pagination import paginate
 from services.api.schemas.common import Out, Page
 from tenants.models import ApiKey, Membership, Tenant
 
@@ -114,9 +116,31 @@ class ProgressPage(ProgressTree, frozen=True, kw_only=True):
         )  # fmt: skip
 
 
-def by_start(cycle: CycleNode) -> tuple[str, str]:
+def by_start(cycle: CycleNode | CycleView) -> tuple[str, str]:
     """The order of cycles: oldest start first, then id."""
     return cycle.starts_on.isoformat(), str(cycle.cycle_id)
+
+
+class CyclePage:
+    """A page of a tenant's cycles (by_start; `limit` of them after `cursor`; with
+    `cycle_id`, that one), picked from the tenant's cycles before any tree is made
+    (read.Pick), and the answer of the tree made of them: where every cycle's tree was
+    made to keep a page of them."""
+
+    def __init__(self, cycle_id: UUID | None, cursor: str | None, limit: int) -> None:
+        self.cycle_id, self.cursor, self.limit = cycle_id, cursor, limit
+        self.page: Page[CycleView] = Page(items=[], next_cursor=None)
+
+    def __call__(self, cycles: list[CycleView]) -> list[UUID]:
+        cycles = [c for c in cycles if self.cycle_id in (None, c.cycle_id)]
+        self.page = paginate(cycles, by_start, self.cursor, self.limit)
+        return [c.cycle_id for c in self.page.items]
+
+    def of(self, tree: ProgressTree) -> ProgressPage:
+        """The tree of the page's cycles, in the page's order, with its next cursor."""
+        nodes = {c.cycle_id: c for c in tree.cycles}
+        items = [nodes[c.cycle_id] for c in self.page.items]
+        return ProgressPage.of(tree, Page(items=items, next_cursor=self.page.next_cursor))
 
 
 class ChainReportOut(Out):

@@ -48,8 +48,9 @@ async def test_signing_in_leads_back_and_signing_out_ends_the_session(
 
     # A copy of the cookie, taken before signing out (another browser, a stolen one), no
     # longer signs in: the session ended on the server, not only in this browser.
-    async with httpx.AsyncClient(base_url=portal.base_url) as other:
-        kept = await other.get(asked, cookies={"okr_session": session["value"]})
+    copy = {"okr_session": session["value"]}
+    async with httpx.AsyncClient(base_url=portal.base_url, cookies=copy) as other:
+        kept = await other.get(asked)
     assert kept.status_code == 303 and "/sign-in" in kept.headers["location"]
 
 

@@ -350,6 +350,19 @@ def not_known_at(field: str, what: str, position: int) -> NotFoundError:
     )
 
 
+def filters_in_view(
+    state: ProgressView, cycle_id: UUID | None, **objective_ids: UUID | None
+) -> None:
+    """404 naming the filter of a list (`cycle_id`, or an objective's: `objective_id`,
+    `parent_id`) that names a cycle or objective the tenant does not have: an empty page
+    would say nothing of why (a mistyped id, another tenant's)."""
+    if cycle_id is not None and cycle_id not in state.cycles:
+        raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
+    for field, objective_id in objective_ids.items():
+        if objective_id is not None and objective_id not in state.objectives:
+            raise NotFoundError(f"no objective {objective_id} in this tenant", field=field)
+
+
 async def progress_tree_of(
     runtime: ApiRuntime,
     tenant_id: UUID,

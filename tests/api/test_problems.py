@@ -743,6 +743,24 @@ async def test_a_cycle_the_tenant_does_not_have_is_404(
     assert found.status_code == 200, found.text
 
 
+@pytest.mark.parametrize(
+    ("path", "field"), [("key-results", "objective_id"), ("objectives", "parent_id")]
+)
+async def test_an_objective_the_tenant_does_not_have_is_404_naming_the_filter(
+    client: httpx.AsyncClient, world: World, path: str, field: str
+) -> None:
+    """?objective_id= (key results) or ?parent_id= (objectives) of no objective of the
+    tenant: 404 naming it, as ?cycle_id= is, where an empty page told an integrator with
+    a mistyped id that the objective had nothing; A's own objective answers 200."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/{path}"
+    auth = world.a.auth("client_viewer")
+    missing = await client.get(base, headers=auth, params={field: str(uuid.uuid4())})
+    problem = assert_problem(missing, 404)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, "not_found")]
+    found = await client.get(base, headers=auth, params={field: str(world.ids.objective_id)})
+    assert found.status_code == 200, found.text
+
+
 async def test_a_cycle_asked_as_of_an_instant_is_404_when_it_was_not_there(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -22,6 +22,7 @@ from services.api.dependencies import (
     RuntimeDep,
     Today,
     caught_up,
+    filters_in_view,
     item,
     not_known_at,
     series_of,
@@ -30,7 +31,6 @@ from services.api.dependencies import (
     written,
 )
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
-from services.api.problems import NotFoundError
 from services.api.schemas.common import (
     Page,
     WriteResult,
@@ -80,8 +80,7 @@ class KeyResultController(Controller):
         its id sorts after the cursor."""
         await caught_up(runtime, tenant_id, min_position, "progress")
         state = await read.progress_state(runtime.pool, tenant_id)
-        if cycle_id is not None and cycle_id not in state.cycles:
-            raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
+        filters_in_view(state, cycle_id, objective_id=objective_id)
         found = [
             kr
             for kr in listed_key_results(state, cycle_id)

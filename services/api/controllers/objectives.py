@@ -18,6 +18,7 @@ from services.api.dependencies import (
     RuntimeDep,
     Today,
     caught_up,
+    filters_in_view,
     item,
     progress_tree_of,
     written,
@@ -30,7 +31,6 @@ from services.api.pagination import (
     one_cycle_whole,
     paginate,
 )
-from services.api.problems import NotFoundError
 from services.api.schemas.common import Page, WriteResult, changed_owner, given, owner_of
 from services.api.schemas.okrs import ObjectiveEdit, ObjectiveIn, ObjectiveOut, ParentIn, ReasonIn
 from services.api.schemas.views import CyclePage, ObjectiveSummary, ProgressPage
@@ -59,8 +59,7 @@ class ObjectiveController(Controller):
         after the cursor."""
         await caught_up(runtime, tenant_id, min_position, "progress")
         state = await read.progress_state(runtime.pool, tenant_id)
-        if cycle_id is not None and cycle_id not in state.cycles:
-            raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
+        filters_in_view(state, cycle_id, parent_id=parent_id)
         found = [
             listed
             for listed in listed_objectives(state, cycle_id)

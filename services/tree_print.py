@@ -28,11 +28,13 @@ def percent(value: Decimal | None) -> str:
 
 
 def amount(value: Decimal | None, kr: KeyResultNode) -> str:
+    """A value as the rest of the table writes numbers (19.2 h, 62.5 %): money grouped by
+    commas, "EUR 1,140,000", "EUR 19,350.5" (grouped by points, it read as 1.14 euros)."""
     if value is None:
         return "—"
     text = decimal_text(value)
     if kr.unit_kind == "currency":
-        return f"{kr.currency} {int(value):,}".replace(",", ".") if value == int(value) else text
+        return f"{kr.currency} {Decimal(text):,f}"
     suffix = {"percent": " %", "hours": " h"}.get(kr.unit_kind, "")
     return text + suffix
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from domain.values import unit
 from projections.progress import progress_tree
 from services.tree_print import counted, render, score
-from tests.projections.builders import Log, check_in, fold_all, seed_efficiency
+from tests.projections.builders import Log, check_in, fold_all, key_result, seed_efficiency
 
 D = Decimal
 
@@ -112,3 +113,27 @@ def test_a_count_is_said_in_the_singular_for_one() -> None:
     """The CLI said "chain intact: 1 events", "1 change(s) between…", "verify: 1 differing
     row(s)"."""
     assert [counted(n, "event") for n in (0, 1, 2)] == ["0 events", "1 event", "2 events"]
+
+
+def test_money_is_grouped_as_every_other_number_of_the_table_is_written() -> None:
+    """The table writes numbers the English way (19.2 h, 62.5 %, 0.62 amber): an amount
+    grouped with points, "EUR 1.140.000" beside "4.3", read as a bit over one euro, and
+    one with cents was not grouped at all; both are grouped by commas now."""
+    log = Log()
+    cycle, goal, *_ = seed_efficiency(log)
+    for title, start, target, value in [
+        ("Fatturato", 1000000, "1200000", "1140000"),
+        ("Valore medio del contratto", 18000, "20700", "19350.50"),
+    ]:
+        money = key_result(
+            log, cycle, goal, title, kind="increase", start=start, target=D(target),
+            unit=unit("currency", "EUR"),
+        )  # fmt: skip
+        check_in(log, cycle, money, value, date(2027, 2, 15))
+
+    text = render(progress_tree(fold_all(log.records), today=date(2027, 2, 16)), "Acme")
+
+    (revenue,) = [line for line in text.splitlines() if "Fatturato" in line]
+    (contract,) = [line for line in text.splitlines() if "contratto" in line]
+    assert " EUR 1,140,000 " in revenue, revenue
+    assert " EUR 19,350.5 " in contract, contract

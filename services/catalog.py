@@ -1012,8 +1012,10 @@ _PLANNING: M = {
         "en": "Today's value. A milestone has none; a threshold may have none.",
     },
     "plan.key_result.target_hint": {
-        "it": "Dove arrivare, o la soglia da tenere. Una tappa non ne ha.",
-        "en": "Where to get to, or the threshold to hold. A milestone has none.",
+        "it": "Dove arrivare, o la soglia da tenere; o di quanto cambiare la partenza, con «%»"
+        " («-10 %»), se l'unità non è la percentuale. Una tappa non ne ha.",
+        "en": "Where to get to, or the threshold to hold; or by how much to change the start,"
+        " with “%” (“-10%”), unless the unit is percent. A milestone has none.",
     },
     "plan.key_result.unit": {"it": "Unità", "en": "Unit"},
     "plan.key_result.currency": {"it": "Valuta", "en": "Currency"},

@@ -177,6 +177,7 @@ KPI_FIELDS = ("name", "owner", "direction", "green", "red", "frequency_days", "u
 OBJECTIVE_EDIT_FIELDS = ("title", "owner", "weight", "committed", "roll_up_children")
 _FORM_FIELDS = {
     "parent_id": ("parent",), "unit_kind": ("unit",), "kpi_id": ("kpi", "key_result"),
+    "target_percent": ("target",),
 }  # fmt: skip
 """The form's name of a domain error's field, where the two differ: the first the form has
 (a KPI refusing a key result is said beside the KPI a new key result chose, and beside the

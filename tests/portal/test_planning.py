@@ -877,3 +877,44 @@ async def test_a_due_date_outside_the_cycle_says_the_cycle_s_days(
     assert [k.title for k in state.key_results.values()] == ["Nuovi clienti"]
     assert state.key_results[kr].due_on == starts_on + timedelta(days=90)
     assert cycle in state.cycles
+
+
+async def test_a_target_typed_with_a_per_cent_sign_is_relative_to_the_start(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """GLOSSARY: a target may be given relative to the baseline (-10 %) and is stored as
+    the absolute value. "-10 %" for costs of € 1.200.000 was read as the value -10 and a key
+    result aiming at € -10 was made without a word; it aims at € 1.080.000 now, the same
+    as the API's target_percent. A key result measured in per cent takes "85 %" as it is."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    cycle, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=10), 90, "Rinnovi", kind="increase",
+        start=70, target=80, unit=Unit(UnitKind.PERCENT),
+    )  # fmt: skip
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, admin)
+    for title, start, target, unit in [
+        ("Costi operativi", "1.200.000", "-10 %", "Valuta"),
+        ("Rinnovi annuali", "70", "85 %", "Percentuale"),
+    ]:
+        await page.goto(f"/t/{client.id}")
+        box = page.locator(".plan-key-result").first
+        await box.locator("summary").click()
+        await box.get_by_label("Titolo").fill(title)
+        if start.startswith("1"):
+            await box.get_by_label("Come si misura").select_option("decrease")
+        await box.get_by_label("Partenza").fill(start)
+        await box.get_by_label("Traguardo").fill(target)
+        await box.get_by_label("Unità").select_option(label=unit)
+        await box.get_by_role("button", name="Aggiungi il risultato chiave").click()
+        await expect(page.locator(".cycle-done")).to_have_text("Risultato chiave aggiunto.")
+
+    state = await progress_state(portal.system.pool, client.id)
+    made = {k.title: k for k in state.key_results.values() if k.key_result_id != kr}
+    assert (made["Costi operativi"].target, made["Costi operativi"].start) == (
+        Decimal(1080000),
+        Decimal(1200000),
+    )
+    assert made["Rinnovi annuali"].target == Decimal(85)
+    assert cycle in state.cycles

@@ -190,8 +190,10 @@ class PlanningController(Controller):
         needs_start = kind in (KRKind.INCREASE, KRKind.DECREASE)  # (a threshold may have none)
         given = ranged and (needs_start or planned.typed["start"])
         start = planned.number("start") if given else None
-        target = planned.number("target") if ranged else None
         kpi = _feeding(planned, state)
+        relative = ranged and _relative(planned, state, kpi)
+        target = planned.number("target") if ranged and not relative else None
+        percent = planned.number("target") if relative else None
         measured = None if kpi else _unit(planned)  # (fed by a KPI: measured in its unit)
         weight = planned.number("weight")
         due_on = planned.day("due_on")
@@ -201,7 +203,8 @@ class PlanningController(Controller):
         if not planned.errors and weight is not None and due_on is not None:
             command = portal.app.key_results.create(
                 _context(tenant, viewer), objective_id=objective.objective_id, title=title,
-                kind=kind, owner=owner, start=start, target=target, unit=measured,
+                kind=kind, owner=owner, start=start, target=target,
+                target_percent=percent, unit=measured,
                 weight=weight, due_on=due_on, kpi_id=kpi,
             )  # fmt: skip
             written = await _run(portal, tenant, planned, command)
@@ -415,6 +418,15 @@ def _feeding(planned: Planned, state: ProgressView) -> UUID | None:
     """The KPI chosen to feed a new key result, if any (one the form offered)."""
     chosen = planned.choice("kpi", ["", *(k for k, _ in feeding_kpis(state))])
     return UUID(chosen) if chosen and "kpi" not in planned.errors else None
+
+
+def _relative(planned: Planned, state: ProgressView, kpi: UUID | None) -> bool:
+    """Whether a new key result's target is typed as a change from its start, "-10 %"
+    (GLOSSARY: relative to the baseline, stored as the absolute value; the API's
+    target_percent): with a per cent sign, for a key result not measured in per cent. It
+    was taken for the value -10, a cost cut to -10 euros, recorded without a word."""
+    unit_kind = state.kpis[kpi].unit_kind if kpi else planned.typed["unit"]
+    return "%" in planned.typed["target"] and unit_kind != UnitKind.PERCENT
 
 
 def _unit(planned: Planned) -> Unit | None:

@@ -268,6 +268,10 @@ _CHECK_IN: M = {
     },
     "revision.open": {"it": "Rivedi il traguardo", "en": "Revise the target"},
     "revision.value": {"it": "Nuovo traguardo", "en": "New target"},
+    "revision.value_hint": {
+        "it": "O di quanto cambiare la partenza, con «%» («-10 %»).",
+        "en": "Or by how much to change the start, with “%” (“-10%”).",
+    },
     "revision.reason_hint": {
         "it": "Perché lo sposti: resta nello storico, con il traguardo originale.",
         "en": "Why you move it: it stays in the history, with the original target.",

@@ -885,7 +885,9 @@ async def test_a_target_typed_with_a_per_cent_sign_is_relative_to_the_start(
     """GLOSSARY: a target may be given relative to the baseline (-10 %) and is stored as
     the absolute value. "-10 %" for costs of € 1.200.000 was read as the value -10 and a key
     result aiming at € -10 was made without a word; it aims at € 1.080.000 now, the same
-    as the API's target_percent. A key result measured in per cent takes "85 %" as it is."""
+    as the API's target_percent, and so is "-5 %" on its page's target revision (asked
+    first as far off from € 1.200.000, it became € -5 once confirmed). A key result
+    measured in per cent takes "85 %" as it is."""
     client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     cycle, kr = await one_key_result(
         app, ctx, portal.today - timedelta(days=10), 90, "Rinnovi", kind="increase",
@@ -918,3 +920,14 @@ async def test_a_target_typed_with_a_per_cent_sign_is_relative_to_the_start(
     )
     assert made["Rinnovi annuali"].target == Decimal(85)
     assert cycle in state.cycles
+
+    costs = made["Costi operativi"].key_result_id
+    await page.goto(f"/t/{client.id}/kr/{costs}")
+    await page.locator(".kr-revise summary").click()
+    await expect(page.locator("#rev-value-hint")).to_contain_text("-10 %")
+    await page.locator("#rev-value").fill("-5 %")
+    await page.locator("#rev-reason").fill("budget")
+    await page.locator(".revision-form button[type=submit]").click()
+    await expect(page.locator(".kr-target").first).to_contain_text("1.140.000")
+    revised = (await progress_state(portal.system.pool, client.id)).key_results[costs]
+    assert (revised.target, revised.target_relative_percent) == (Decimal(1140000), Decimal(-5))

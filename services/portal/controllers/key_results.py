@@ -18,7 +18,8 @@ from litestar.response import Redirect
 from domain import values
 from domain.errors import DomainError, FedAgainstError
 from domain.key_result import CHECK_IN_GRACE
-from domain.values import LABEL_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX
+from domain.progress import relative_target
+from domain.values import LABEL_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX, UnitKind
 from projections.history import HistoryLine
 from projections.progress_state import CycleView, KeyResultView, ProgressView
 from projections.progress_tree import key_result_node
@@ -107,6 +108,13 @@ def measurable(
     except DomainError as error:
         errors[field] = domain_message(locale, error)
         return None
+
+
+def typed_relative(text: str, unit_kind: str) -> bool:
+    """Whether a target is typed as a change from the start, "-10 %" (GLOSSARY: relative
+    to the baseline, stored as the absolute value; the API's target_percent): with a per
+    cent sign, for a key result not measured in per cent. It was taken for the value -10."""
+    return "%" in text and unit_kind != UnitKind.PERCENT
 
 
 def _day_read(locale: Locale, text: str, errors: dict[str, str], field: str) -> date | None:
@@ -460,18 +468,21 @@ class KeyResultController(Controller):
         the original target stays on the page and in the history."""
         state, kr = await self._allowed(portal, viewer, tenant, kr_id, Permission.REVISE_TARGETS)
         typed, value = read_reasoned(form, locale, kr)
+        relative = typed_relative(typed.value, kr.unit_kind)
+        aimed = _aimed(kr, value) if relative else value
         gone = _no_revision(state, kr)
         if gone is not None:  # its form is gone: why, not its fields' hints
             typed.errors = {"form": locale.t(gone)}
         elif value is not None and not asked_first(
-            form, locale, typed, value, _far_off(kr, value, latest=False),
-            _far_said(locale, kr, value, key="revision.far_off"), kr,
+            form, locale, typed, value, aimed is not None and _far_off(kr, aimed, latest=False),
+            _far_said(locale, kr, aimed or value, key="revision.far_off"), kr,
         ):  # fmt: skip
             done = await _written(
-                portal, locale, tenant, kr, typed, {"target": "value", "reason": "reason"},
+                portal, locale, tenant, kr, typed, _REVISION_FIELDS,
                 portal.app.key_results.revise_target(
-                    Context(tenant.id, viewer.actor), kr.key_result_id, target=value,
-                    reason=typed.reason,
+                    Context(tenant.id, viewer.actor), kr.key_result_id,
+                    target=None if relative else value,
+                    target_percent=value if relative else None, reason=typed.reason,
                 ),
                 "revised=1",
             )  # fmt: skip
@@ -767,6 +778,18 @@ async def _written(
         return None
     await portal.shows(tenant.id, written.position)
     return Redirect(path=f"/t/{tenant.id}/kr/{kr.key_result_id}?{done}", status_code=303)
+
+
+def _aimed(kr: KeyResultView, percent: Decimal | None) -> Decimal | None:
+    """The target a change of the start by `percent` gives (None where the key result has
+    no start to change, which the command refuses)."""
+    if percent is None or not kr.start:
+        return None
+    return relative_target(kr.start, percent)
+
+
+_REVISION_FIELDS = {"target": "value", "target_percent": "value", "start": "value",
+                    "reason": "reason"}  # fmt: skip
 
 
 def _far_said(

@@ -33,6 +33,7 @@ from services.portal.controllers.key_results import (
     due_outside,
     far_from,
     people_choices,
+    typed_relative,
 )
 from services.portal.dependencies import (
     FormDep,
@@ -421,12 +422,10 @@ def _feeding(planned: Planned, state: ProgressView) -> UUID | None:
 
 
 def _relative(planned: Planned, state: ProgressView, kpi: UUID | None) -> bool:
-    """Whether a new key result's target is typed as a change from its start, "-10 %"
-    (GLOSSARY: relative to the baseline, stored as the absolute value; the API's
-    target_percent): with a per cent sign, for a key result not measured in per cent. It
-    was taken for the value -10, a cost cut to -10 euros, recorded without a word."""
+    """Whether a new key result's target is typed as a change from its start (see
+    typed_relative), in the unit chosen or of the KPI that feeds it."""
     unit_kind = state.kpis[kpi].unit_kind if kpi else planned.typed["unit"]
-    return "%" in planned.typed["target"] and unit_kind != UnitKind.PERCENT
+    return typed_relative(planned.typed["target"], unit_kind)
 
 
 def _unit(planned: Planned) -> Unit | None:

@@ -232,6 +232,7 @@ class Locale:
             return "—"
         if kind == "milestone":
             return self.t("milestone.done" if value >= 1 else "milestone.not_done")
+        max_places = _first_figures(Decimal(value), max_places)
         label = unit.unit_label or ""
         number = self.number(value, max_places)
         if unit.unit_kind == "currency":
@@ -375,6 +376,14 @@ def _without(text: str, words: Sequence[str]) -> str:
         if said[: len(word)].casefold() == word.casefold():
             return said[len(word) :]
     return said
+
+
+def _first_figures(value: Decimal, places: int) -> int:
+    """`places`, or as many as a value below one needs to show its first two figures, six
+    at most: a rate aimed from 0,005 to 0,002 read "0,01" and "0" to two places."""
+    if value == 0 or abs(value) >= 1:
+        return places
+    return max(places, min(MAX_PLACES, 1 - value.adjusted()))
 
 
 def _places(value: Decimal, most: int) -> int:

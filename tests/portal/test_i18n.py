@@ -52,6 +52,28 @@ def test_values_are_written_the_way_each_language_writes_them(
     assert EN.value(value, unit) == english
 
 
+@pytest.mark.parametrize(
+    ("value", "unit", "italian", "english"),
+    [
+        (Decimal("0.002"), Unit("count"), "0,002", "0.002"),
+        (Decimal("0.0015"), Unit("score", None, "su 1"), "0,0015 su 1", "0.0015 of 1"),
+        (Decimal("0.000002"), Unit("count", None, "ppm"), "0,000002 ppm", "0.000002 ppm"),
+        (Decimal("-0.004"), Unit("hours"), f"-0,004{NB}ore", f"-0.004{NB}hours"),
+        (Decimal("0.005"), Unit("currency", "EUR"), f"€{NB}0,005", "€0.005"),
+        (Decimal("0.123456"), Unit("count"), "0,12", "0.12"),
+        (Decimal("4.333333"), Unit("count"), "4,33", "4.33"),
+    ],
+)
+def test_a_value_below_one_keeps_its_first_figures(
+    value: Decimal, unit: Unit, italian: str, english: str
+) -> None:
+    """A defect rate aimed from 0,005 to 0,002 read "0,01" → "0" on its page (two places
+    rounded), where the API said 0.005 and 0.002: a value below one keeps the places to its
+    first two figures (six at most), a larger one its two."""
+    assert IT.value(value, unit) == italian
+    assert EN.value(value, unit) == english
+
+
 def test_percentages_round_only_at_display() -> None:
     """62.5 % is GLOSSARY's worked example; 1/3 shows one decimal, half-up."""
     assert IT.percent(Decimal("0.625")) == f"62,5{NB}%"

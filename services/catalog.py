@@ -359,8 +359,9 @@ _SCORES: M = {
     },
     "score.submit": {"it": "Modifica il punteggio", "en": "Change the score"},
     "score.done": {
-        "it": "Punteggio modificato: gli obiettivi di cui fa parte lo seguono.",
-        "en": "Score changed: the objectives it is part of follow it.",
+        "it": "Punteggio modificato: gli obiettivi di cui fa parte lo seguono, tranne quelli"
+        " modificati a mano.",
+        "en": "Score changed: the objectives it is part of follow it, except those set by hand.",
     },
     "score.out_of_range": {
         "it": "Un punteggio va da 0 a 1 (per esempio 0,7), oppure da 0 a 100 %.",

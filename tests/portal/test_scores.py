@@ -93,6 +93,12 @@ async def change_score(place: Any, score: str, reason: str) -> None:
     await place.get_by_role("button", name="Modifica il punteggio").click()
 
 
+SAID_DONE = (
+    "Punteggio modificato: gli obiettivi di cui fa parte lo seguono, tranne quelli modificati"
+    " a mano."
+)
+
+
 async def test_a_consultant_sees_the_scores_and_changes_one_its_objective_following(
     open_page: Opener, portal: PortalServer
 ) -> None:
@@ -119,9 +125,7 @@ async def test_a_consultant_sees_the_scores_and_changes_one_its_objective_follow
     await kr.locator(".plan-score summary").click()
     await expect(kr.locator(f"#score-{new}-score-hint")).to_contain_text("Ora è 0,50")
     await change_score(kr, "0,9", REASON)
-    await expect(page.locator(".cycle-done")).to_have_text(
-        "Punteggio modificato: gli obiettivi di cui fa parte lo seguono."
-    )
+    await expect(page.locator(".cycle-done")).to_have_text(SAID_DONE)
     await expect(kr.locator(".kr-score")).to_have_text("Punteggio 0,90")
     await expect(kr.locator(".kr-score")).to_have_class("chip kr-score band-green")
     await expect(objective_score).to_have_text("Punteggio 0,85")  # (0.9 + 0.8) / 2
@@ -142,6 +146,7 @@ async def test_a_consultant_sees_the_scores_and_changes_one_its_objective_follow
     other = page.locator(f"li.kr[data-kr='{renewals}']")
     await change_score(other, "1", "Rinnovato anche l'ultimo")
     await expect(other.locator(".kr-score")).to_have_text("Punteggio 1,00")
+    await expect(page.locator(".cycle-done")).to_have_text(SAID_DONE)  # (it said they follow)
     await expect(objective_score).to_have_text("Punteggio 0,70")  # set by hand: it stays
 
     await page.goto(f"/t/{client.id}/history")

@@ -18,12 +18,13 @@ from domain.cycle import Cycle
 from domain.errors import (
     DomainError,
     DuplicateIdError,
+    InvalidValueError,
     UnknownCycleError,
     UnknownObjectiveError,
 )
 from domain.key_result import KeyResult
 from domain.objective import Objective
-from projections.progress import progress_projection
+from projections.progress import TENANT_ITEM, progress_projection
 from services.db import admit_sql, tenant_transaction
 from services.projector.schema import positions_table
 from services.store.event_store import ConcurrencyError
@@ -100,6 +101,18 @@ class ChangedMeanwhileError(DomainError):
     def __init__(self, field: str, now: object) -> None:
         super().__init__(f"{field} is {now} now: another change came first", field=field)
         self.now = now
+
+
+def refuse_reserved_id(ctx: Context, made: Aggregate) -> None:
+    """Refuse (422 `reserved_id` naming `id`) an item made with an id the tenant keeps for
+    itself: the nil UUID, its read model's row of tenant-wide facts (TENANT_ITEM: a KPI of
+    that id made the projector fail on the tenant at every pass, two rows of one key), or
+    the tenant's own id, its history's lines of settings and access."""
+    if made.id in (TENANT_ITEM, ctx.tenant_id):
+        raise InvalidValueError(
+            f"id {made.id} is kept for the tenant itself: give another id, or none",
+            field="id", rule="reserved_id",
+        )  # fmt: skip
 
 
 class Commands:
@@ -181,7 +194,9 @@ class Commands:
     async def save_new(self, ctx: Context, made: Aggregate, *changed: Aggregate) -> list[int]:
         """Save an item just made (and what its making `changed`): an id the caller chose
         that an item of the tenant already has, or that a rival took meanwhile, is refused
-        as DuplicateIdError naming `id` (409), not as a concurrent write to reload."""
+        as DuplicateIdError naming `id` (409), not as a concurrent write to reload; one the
+        tenant keeps for itself, as refuse_reserved_id says."""
+        refuse_reserved_id(ctx, made)
         try:
             return await self.save(ctx, made, *changed)
         except ConcurrencyError:

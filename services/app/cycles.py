@@ -14,7 +14,7 @@ from domain.cycle import Cycle, check_name_free
 from domain.key_result import KeyResult
 from domain.objective import Objective
 from projections.history_text import FOLLOWS
-from services.app.base import Commands, Context, Recorded, Written
+from services.app.base import Commands, Context, Recorded, Written, refuse_reserved_id
 from services.store.event_store import ConcurrencyError, head_on, lock_head_on
 
 
@@ -38,7 +38,7 @@ class CycleCommands(Commands):
         cycle = Cycle.create(
             name=name, starts_on=starts_on, ends_on=ends_on, period=period, id=cycle_id
         )
-
+        refuse_reserved_id(ctx, cycle)
         try:
             position = await self.save_named(ctx, cycle)
         except ConcurrencyError:

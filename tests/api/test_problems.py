@@ -1017,6 +1017,39 @@ async def test_an_id_already_taken_is_named(client: httpx.AsyncClient, world: Wo
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("id", "duplicate_id")]
 
 
+async def test_an_id_the_tenant_keeps_for_itself_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The nil UUID is the read model's row of the tenant's own facts: a KPI made with it
+    was recorded, and the projector failed on the tenant at every pass from then on (two
+    rows of one key), its views standing still for good; the tenant's own id mixed the
+    item's lines into its settings' and access history. Either is 422 naming `id`, nothing
+    recorded; the next write is seen as ever."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_admin")
+    head = await log_head(client, world)
+    for kept in (str(uuid.UUID(int=0)), str(world.a.tenant.id)):
+        for path, body in (
+            ("kpis", {"name": "Zero", "direction": "higher_is_better", "green": 5, "red": 1}),
+            ("cycles", {"name": "Q0", "starts_on": "2027-07-01", "ends_on": "2027-09-30"}),
+            ("objectives", {"cycle_id": str(world.ids.cycle_id), "title": "Zero"}),
+            ("key-results", {"objective_id": str(world.ids.objective_id), "title": "Zero",
+                             "kind": "milestone"}),
+        ):  # fmt: skip
+            refused = await client.post(f"{base}/{path}", headers=auth, json={**body, "id": kept})
+            problem = assert_problem(refused, 422)
+            assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("id", "reserved_id")]
+    assert await log_head(client, world) == head
+    made = await client.post(
+        f"{base}/kpis", headers=auth,
+        json={"name": "Dopo", "direction": "higher_is_better", "green": 5, "red": 1},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    position = made.headers["x-okr-position"]
+    seen = await client.get(f"{base}/kpis", headers=auth, params={"min_position": position})
+    assert "Dopo" in [k["name"] for k in seen.json()["items"]]
+
+
 @pytest.mark.parametrize(
     ("unit", "field", "rule"),
     [

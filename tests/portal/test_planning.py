@@ -931,3 +931,8 @@ async def test_a_target_typed_with_a_per_cent_sign_is_relative_to_the_start(
     await expect(page.locator(".kr-target").first).to_contain_text("1.140.000")
     revised = (await progress_state(portal.system.pool, client.id)).key_results[costs]
     assert (revised.target, revised.target_relative_percent) == (Decimal(1140000), Decimal(-5))
+    await page.locator(".kr-revise summary").click()
+    await page.locator("#rev-value").fill("-100 %")  # a target of 0, far off: asked first
+    await page.locator("#rev-reason").fill("chiusura")
+    await page.locator(".revision-form button[type=submit]").click()
+    await expect(page.locator("#rev-value-error")).to_contain_text("€\u00a00 è molto lontano")

@@ -475,7 +475,7 @@ class KeyResultController(Controller):
             typed.errors = {"form": locale.t(gone)}
         elif value is not None and not asked_first(
             form, locale, typed, value, aimed is not None and _far_off(kr, aimed, latest=False),
-            _far_said(locale, kr, aimed or value, key="revision.far_off"), kr,
+            _far_said(locale, kr, value if aimed is None else aimed, key="revision.far_off"), kr,
         ):  # fmt: skip
             done = await _written(
                 portal, locale, tenant, kr, typed, _REVISION_FIELDS,

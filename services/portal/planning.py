@@ -239,13 +239,31 @@ def alignments(
 def next_cycle_days(
     ends: Iterable[date], today: date, fiscal_start_month: int = 1
 ) -> tuple[date, date]:
-    """The days a new cycle's form proposes: the quarter after the last cycle ends, or,
-    without any, the quarter of the fiscal year (it begins in `fiscal_start_month`) that
-    today is in (it proposed three months from this one: November to January)."""
+    """The days a new cycle's form proposes: from the day after the last cycle ends to the
+    end of that day's quarter of the fiscal year (it begins in `fiscal_start_month`), or of
+    the next quarter where that one leaves less than four weeks; without any cycle, or after
+    one that ends on the last day a cycle may have, the fiscal quarter today is in. (It
+    proposed three months from the first day's month: after a cycle that ended on 30
+    December, 31 December to 28 February; without any, November to January.)"""
     last = max(ends, default=None)
-    back = (today.month - fiscal_start_month) % 3  # months since this fiscal quarter began
-    quarter = date(today.year - (today.month <= back), (today.month - back - 1) % 12 + 1, 1)
-    first = last + timedelta(days=1) if last else quarter
+    if last is None or last >= values.LAST_DAY:
+        return _quarter(today, fiscal_start_month)
+    first = last + timedelta(days=1)
+    ends_on = _quarter(first, fiscal_start_month)[1]
+    if ends_on - first < FOUR_WEEKS:
+        ends_on = _quarter(ends_on + timedelta(days=1), fiscal_start_month)[1]
+    return first, min(ends_on, values.LAST_DAY)
+
+
+FOUR_WEEKS = timedelta(days=27)
+"""The least a proposed cycle lasts (its last day this many after its first), but one
+that ends the calendar's last quarter."""
+
+
+def _quarter(day: date, fiscal_start_month: int) -> tuple[date, date]:
+    """The first and last days of the quarter of the fiscal year that `day` is in."""
+    back = (day.month - fiscal_start_month) % 3  # months since that quarter began
+    first = date(day.year - (day.month <= back), (day.month - back - 1) % 12 + 1, 1)
     month = first.month + 2
     after = date(first.year + month // 12, month % 12 + 1, 1)  # the month after three
     return first, after - timedelta(days=1)

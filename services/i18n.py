@@ -209,13 +209,14 @@ class Locale:
             text = f"{symbol}{NBSP}{number}"
         else:
             text = f"{symbol}{number}"
-        return "-" + text if value < 0 else text
+        return "-" + text if _quantize(value, places) < 0 else text  # never "-€ 0,00"
 
     def hours(self, value: Decimal | None, max_places: int = 2) -> str:
-        """``19,2 ore`` / ``19.2 hours`` (one: ``1 ora`` / ``1 hour``)."""
+        """``19,2 ore`` / ``19.2 hours`` (one as shown: ``1 ora`` / ``1 hour``, 1.001 too,
+        which read "1 ore")."""
         if value is None:
             return "—"
-        key = "unit.hour" if Decimal(value) == 1 else "unit.hours"
+        key = "unit.hour" if _quantize(Decimal(value), max_places) == 1 else "unit.hours"
         return self.t(key, n=self.number(value, max_places))
 
     def value(

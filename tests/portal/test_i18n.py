@@ -74,6 +74,17 @@ def test_a_value_below_one_keeps_its_first_figures(
     assert EN.value(value, unit) == english
 
 
+def test_a_value_is_singular_and_signed_as_it_is_shown() -> None:
+    """1.001 hours read "1 ore" (shown as 1, said as many) and -0.004 euros "-€ 0,00"
+    (shown as nothing, said as below it): the word and the sign follow the figures shown."""
+    assert IT.hours(Decimal("1.001")) == f"1{NB}ora"
+    assert EN.hours(Decimal("0.999")) == f"1{NB}hour"
+    assert IT.hours(Decimal("1.01")) == f"1,01{NB}ore"
+    assert IT.money(Decimal("-0.004"), "EUR") == f"€{NB}0,00"
+    assert EN.money(Decimal("-0.005"), "EUR", 3) == "-€0.005"
+    assert EN.money(Decimal("-0.006"), "USD", 2) == "-$0.01"
+
+
 def test_percentages_round_only_at_display() -> None:
     """62.5 % is GLOSSARY's worked example; 1/3 shows one decimal, half-up."""
     assert IT.percent(Decimal("0.625")) == f"62,5{NB}%"

@@ -25,6 +25,7 @@ from litestar.types import Empty
 
 from services.api.problems import (
     BODY,
+    MSGSPEC_PATH,
     FieldProblem,
     InvalidQueryError,
     MalformedJsonError,
@@ -132,5 +133,41 @@ def _of_type(name: str, value: Any, annotation: Any) -> FieldProblem | None:
     try:
         msgspec.convert(value, annotation, strict=False)
     except msgspec.ValidationError as error:
-        return value_problem(name, str(error))
+        return value_problem(name, _with_choices(str(error), annotation))
     return None
+
+
+def _with_choices(message: str, annotation: Any) -> str:
+    """msgspec's "Invalid enum value 'euro'" with the values the field takes ("...: one of
+    'count', 'percent', ..."), as the OpenAPI lists them: an integrator read none."""
+    if not message.startswith("Invalid enum value"):
+        return message
+    at = MSGSPEC_PATH.search(message)
+    path = _STEP.findall(at.group("path")) if at else []
+    choices = _choices(msgspec.inspect.type_info(annotation), path)
+    if not choices:
+        return message
+    head, tail = (message[: at.start()], message[at.start() :]) if at else (message, "")
+    return f"{head}: one of {', '.join(repr(c) for c in choices)}{tail}"
+
+
+_STEP = re.compile(r"\.(\w+)|\[\d+\]")
+"""A step of msgspec's path into a value (`$.unit.kind`, `$[2].kind`): a field's name, or
+"" for an item of an array."""
+
+
+def _choices(info: msgspec.inspect.Type, path: list[str]) -> list[Any]:
+    """The values of the enum or literal at `path` inside a type (none there: [])."""
+    if isinstance(info, msgspec.inspect.UnionType):
+        return next((found for t in info.types if (found := _choices(t, path))), [])
+    if not path:
+        if isinstance(info, msgspec.inspect.EnumType):
+            return [member.value for member in info.cls]
+        return list(info.values) if isinstance(info, msgspec.inspect.LiteralType) else []
+    step, rest = path[0], path[1:]
+    if isinstance(info, msgspec.inspect.StructType):
+        field = next((f for f in info.fields if f.encode_name == step), None)
+        return [] if field is None else _choices(field.type, rest)
+    if isinstance(info, msgspec.inspect.ListType | msgspec.inspect.SetType) and not step:
+        return _choices(info.item_type, rest)
+    return []

@@ -349,7 +349,7 @@ _DECODE_ERRORS = (
 """How msgspec says the body is not JSON at all (Litestar answers those 400)."""
 
 
-_MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _MSGSPEC_FIELD = re.compile(r"field `(?P<name>[^`]+)`")
 _MISSING_PARAMETER = re.compile(r"(?P<message>Missing required (\w+ )?parameter '(?P<name>[^']+)')")
 """Litestar's message of a missing query, header or path parameter (then " for path ...")."""
@@ -375,7 +375,7 @@ def _validation_item(item: Mapping[str, Any], wire: Mapping[str, str]) -> FieldP
     if missing:
         return FieldProblem(missing.group("name"), "required", missing.group("message"))
     key = item.get("key")
-    path = _MSGSPEC_PATH.search(message)
+    path = MSGSPEC_PATH.search(message)
     named = _MSGSPEC_FIELD.search(message)
     field = wire.get(str(key), str(key)) if key not in (None, "data") else None
     if path and path.group("path"):
@@ -411,7 +411,7 @@ def value_problem(field: str, message: str) -> FieldProblem:
     """msgspec's message about the value of a field as its problem; the path in it (" - at
     `$.kind`") names a field inside (unit.kind), and so does a field it says is missing or
     unknown (unit.colour), as _validation_item reads them."""
-    path = _MSGSPEC_PATH.search(message)
+    path = MSGSPEC_PATH.search(message)
     if path:
         field, message = field + path.group("path"), message[: path.start()]
     named = _MSGSPEC_FIELD.search(message)
@@ -433,8 +433,8 @@ def validation_problem(
     if not errors and _MISSING_PARAMETER.search(detail):  # said in the detail alone
         errors = [_validation_item({"message": detail}, wire)]
     if not errors:
-        message = _MSGSPEC_PATH.sub("", detail)
-        path = _MSGSPEC_PATH.search(detail)
+        message = MSGSPEC_PATH.sub("", detail)
+        path = MSGSPEC_PATH.search(detail)
         field = path.group("path").lstrip(".") if path and path.group("path") else None
         errors = [FieldProblem(field or BODY, "invalid", message)]
     return _invalid(request, errors)

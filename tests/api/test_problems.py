@@ -17,6 +17,7 @@ import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
+from domain.values import KRKind, UnitKind
 from services.api.queries import body_struct, refuse_unknown_query
 from services.app import base as app_base
 from services.app.cycles import CycleCommands
@@ -141,6 +142,31 @@ async def test_a_body_with_several_wrong_fields_names_each(
     problem = assert_problem(response, 422)
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == faults
     assert all(f"{field}: " in problem["detail"] for field, _ in faults)
+    assert await log_head(client, world) == head
+
+
+async def test_a_value_not_among_a_field_s_choices_is_told_them(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """ "Invalid enum value 'euro'" named no value the field takes: the message lists them,
+    a field inside another's (unit.kind) too; nothing is written."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    body = {
+        "objective_id": str(world.ids.objective_id), "title": "Costi", "kind": "shrink",
+        "start": 10, "target": 5, "unit": {"kind": "euro"},
+    }  # fmt: skip
+    head = await log_head(client, world)
+    response = await client.post(
+        f"{base}/key-results", headers=world.a.auth("client_admin"), json=body
+    )
+    problem = assert_problem(response, 422)
+    said = {e["field"]: (e["rule"], e["message"]) for e in problem["errors"]}
+    kinds = ", ".join(repr(k) for k in sorted(k.value for k in KRKind))
+    units = ", ".join(repr(k) for k in sorted(k.value for k in UnitKind))
+    assert said == {
+        "kind": ("unknown_choice", f"Invalid enum value 'shrink': one of {kinds}"),
+        "unit.kind": ("unknown_choice", f"Invalid enum value 'euro': one of {units}"),
+    }
     assert await log_head(client, world) == head
 
 

@@ -118,8 +118,7 @@ class Cycle(Aggregate):
         not named, by its length (CyclePeriod.of)."""
         start = values.business_date(starts_on, "starts_on")
         end = values.business_date(ends_on, "ends_on")
-        if end < start:
-            raise InvalidDateError("a cycle cannot end before it starts", field="ends_on")
+        check_days(start, end)
         return cls._create(
             cls.Created,
             id=id,
@@ -258,6 +257,12 @@ class Cycle(Aggregate):
     def scores(self) -> dict[UUID, Decimal]:
         """All current closing scores, key results and objectives together."""
         return self.key_result_scores | self.objective_scores
+
+
+def check_days(starts_on: date, ends_on: date) -> None:
+    """Refuse a cycle that ends before it starts."""
+    if ends_on < starts_on:
+        raise InvalidDateError("a cycle cannot end before it starts", field="ends_on")
 
 
 def name_key(name: str) -> str:

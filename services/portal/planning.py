@@ -152,6 +152,18 @@ class Planned:
             return True
         return False
 
+    def together(self, rule: Callable[[], object], *names: str) -> None:
+        """A rule of the command over several fields (thresholds in the order of their
+        direction, a cycle's last day after its first), said beside the field at fault with
+        the form's other mistakes, not once they are mended; not where one of `names` is at
+        fault already."""
+        if any(name in self.errors for name in names):
+            return
+        try:
+            rule()
+        except DomainError as error:
+            self.refused(error)
+
     def refused(self, error: DomainError | ConcurrencyError) -> None:
         """A command's refusal, beside the field at fault (else the form's own: another
         change that came first is the whole form's, as its page's view says it)."""

@@ -72,6 +72,9 @@ async def test_a_consultant_plans_a_cycle_its_objectives_and_key_results(
     await form.get_by_role("button", name="Pianifica il ciclo").click()
     form = page.locator(".plan-cycle form")
     await expect(form.locator("#new-cycle-name-error")).to_have_text("Questo campo è obbligatorio.")
+    await expect(form.locator("#new-cycle-ends_on-error")).to_have_text(  # at once, not next
+        "L'ultimo giorno non può venire prima del primo."
+    )
     await form.get_by_label("Nome").fill("T1")
     await form.get_by_role("button", name="Pianifica il ciclo").click()
     form = page.locator(".plan-cycle form")
@@ -228,7 +231,8 @@ async def test_a_cycle_named_as_another_is_said_beside_its_name(
     open_page: Opener, portal: PortalServer
 ) -> None:
     """A second "T1" (typed "t1 ") put two cycles of one name in the picker: it is said
-    beside the name, what was typed stays, and no cycle is made."""
+    beside the name, with the form's other mistakes (a last day before the first: said
+    once the name was mended), what was typed stays, and no cycle is made."""
     client, person, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
     starts = portal.today.replace(day=1)
     await app.cycles.create(ctx, name="T1", starts_on=starts,
@@ -239,10 +243,14 @@ async def test_a_cycle_named_as_another_is_said_beside_its_name(
     await page.locator(".plan-cycle summary").click()
     form = page.locator(".plan-cycle form")
     await form.get_by_label("Nome").fill("t1 ")
+    await form.get_by_label("Ultimo giorno").fill((starts - timedelta(days=1)).isoformat())
     await form.get_by_role("button", name="Pianifica il ciclo").click()
     form = page.locator(".plan-cycle form")
     await expect(form.locator("#new-cycle-name-error")).to_have_text(
         "Un altro ciclo ha già questo nome: dagli un nome che lo distingua."
+    )
+    await expect(form.locator("#new-cycle-ends_on-error")).to_have_text(  # both at once
+        "L'ultimo giorno non può venire prima del primo."
     )
     await expect(form.get_by_label("Nome")).to_have_value("t1")
     assert len((await progress_state(portal.system.pool, client.id)).cycles) == 1
@@ -684,7 +692,8 @@ async def test_a_consultant_defines_a_kpi_on_the_dashboard(
 ) -> None:
     """Defining a KPI took the API. Under the KPI tiles, whoever may edit OKRs adds one: a
     blank name, a red threshold on the better side of the green and a frequency that is no
-    whole number of days are said beside their field and make nothing; made, its tile says
+    whole number of days are said beside their field, all at once (the thresholds were said
+    once the others were mended), and make nothing; made, its tile says
     its thresholds in its unit and that it was never measured."""
     client, _, _, _ = await a_company_of_its_own(portal.system, "client_admin")
     consultant = await a_colleague(portal.system, client, "Carlo Rossi", "consultant")
@@ -700,6 +709,7 @@ async def test_a_consultant_defines_a_kpi_on_the_dashboard(
     form = page.locator(".plan-kpi form")
     await expect(form.locator("#new-kpi-name-error")).to_have_text("Questo campo è obbligatorio.")
     await expect(form.locator("#new-kpi-frequency_days-error")).to_contain_text("da 1 a 366")
+    await expect(form.locator("#new-kpi-red-error")).to_contain_text("dalla parte peggiore")
     await form.get_by_label("Nome").fill("Tasso di rinnovo")
     await form.get_by_label("Ogni quanti giorni si misura").fill("30")
     await form.get_by_label("Unità").select_option(label="Percentuale")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +22,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from domain import values
+from domain.cycle import check_days, check_name_free
 from domain.errors import DomainError
+from domain.progress import check_thresholds
 from domain.values import CyclePeriod, Direction, KRKind, ObjectiveLevel, Unit, UnitKind, unit
 from projections.progress_state import KPIView, ObjectiveView, ProgressView
 from services.app import Context
@@ -84,11 +87,15 @@ class PlanningController(Controller):
         form: FormDep,
     ) -> Response[Any]:
         """Plan a cycle: its name, its kind of period and its first and last day."""
-        await _state(portal, viewer, tenant)
+        state = await _state(portal, viewer, tenant)
         planned = Planned("cycle", "", typed(form, CYCLE_FIELDS), locale)
         name = planned.text("name", a_name)
+        names = [c.name for c in state.cycles.values()]
+        planned.together(lambda: check_name_free(name, names), "name")
         period = planned.choice("period", _values(CyclePeriod))
         starts_on, ends_on = planned.day("starts_on"), planned.day("ends_on")
+        if starts_on is not None and ends_on is not None:
+            planned.together(lambda: check_days(starts_on, ends_on), "starts_on", "ends_on")
         if not planned.errors and starts_on is not None and ends_on is not None:
             command = portal.app.cycles.create(
                 _context(tenant, viewer), name=name, period=period, starts_on=starts_on,
@@ -337,6 +344,9 @@ class PlanningController(Controller):
         owner = planned.choice("owner", await offered_people(portal, tenant))
         direction = planned.choice("direction", _values(Direction))
         green, red = planned.number("green"), planned.number("red")
+        if green is not None and red is not None:
+            ordered = partial(check_thresholds, direction, green, red)
+            planned.together(ordered, "direction", "green", "red")
         every = planned.days("frequency_days")
         measured = _unit(planned)
         if not planned.errors and green is not None and red is not None and every is not None:

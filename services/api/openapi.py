@@ -52,7 +52,9 @@ An `Accept` that admits neither a route's own type, nor JSON, nor problem+json i
 API_PREFIX = "/api/v1"
 DOCUMENTED = ("/api/", "/healthz", "/readyz", "/metrics")
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-NUMBER_PATTERN = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+NUMBER_PATTERN = r"^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$"
+"""A number as text, as domain.values.parse_number takes it: spaces around it are cut (as
+pasted from a sheet; the pattern said they were refused)."""
 
 
 class DecimalSchemaPlugin(OpenAPISchemaPlugin):

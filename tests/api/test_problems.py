@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,7 +18,10 @@ import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
+from domain import values
+from domain.errors import InvalidValueError
 from domain.values import KRKind, UnitKind
+from services.api.openapi import NUMBER_PATTERN
 from services.api.queries import body_struct, refuse_unknown_query
 from services.app import base as app_base
 from services.app.cycles import CycleCommands
@@ -143,6 +147,21 @@ async def test_a_body_with_several_wrong_fields_names_each(
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == faults
     assert all(f"{field}: " in problem["detail"] for field, _ in faults)
     assert await log_head(client, world) == head
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["19.2", "-3", "1.5e6", "2E-3", " 5", "5\t", "\u00a012 ", "+5", ".5", "5.", "1_000", "\u0663",
+     "1,5", "", " ", "5 5", "0x10", "NaN", "-Infinity"],
+)  # fmt: skip
+def test_the_documented_number_pattern_takes_what_the_api_takes(text: str) -> None:
+    """The OpenAPI's pattern of a number written as text is the one the API reads: " 5"
+    was taken (spaces cut, as pasted from a sheet) where the pattern refused it."""
+    try:
+        taken = values.measured(text, "value").is_finite()
+    except InvalidValueError:
+        taken = False
+    assert (re.fullmatch(NUMBER_PATTERN, text) is not None) == taken
 
 
 async def test_a_value_not_among_a_field_s_choices_is_told_them(

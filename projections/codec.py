@@ -25,10 +25,18 @@ class StateCodec(Generic[S]):
     def __init__(self, state_type: type[S]) -> None:
         self._encoder = msgspec.msgpack.Encoder(decimal_format="string", uuid_format="bytes")
         self._decoder = msgspec.msgpack.Decoder(state_type)
+        self._last: tuple[S, bytes] | None = None
 
     def encode(self, state: S) -> bytes:
-        """Bytes to persist."""
-        return self._encoder.encode(state)
+        """Bytes to persist. The same state object again (states are never changed in
+        place) gives the bytes it gave last time: projections that share a state and this
+        codec (history follows progress) checkpoint it at the same position, encoded once."""
+        last = self._last
+        if last is not None and last[0] is state:
+            return last[1]
+        data = self._encoder.encode(state)
+        self._last = (state, data)
+        return data
 
     def decode(self, data: bytes) -> S:
         """The state back from :meth:`encode`'s bytes."""

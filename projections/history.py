@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 
 from projections.base import Recorded, RowsByTable, Table
-from projections.codec import NO_ROWS, StateCodec, table_of
+from projections.codec import NO_ROWS, table_of
 from projections.history_lines import (
     KEY_RESULT,
     OBJECTIVE,
@@ -34,7 +34,7 @@ from projections.history_text import (
     said_person,
 )
 from projections.progress_fold import progress_fold
-from projections.progress_state import ProgressView
+from projections.progress_state import PROGRESS_CODEC, ProgressView
 
 __all__ = [
     "LANGUAGES",
@@ -205,7 +205,7 @@ class HistoryProjection:
     tables: tuple[Table, ...] = TABLES
 
     def __init__(self) -> None:
-        self._codec = StateCodec(HistoryView)
+        self._codec = PROGRESS_CODEC
 
     def initial(self) -> HistoryView:
         return HistoryView()

@@ -22,10 +22,11 @@ from domain import progress as maths
 from domain.values import CycleState
 from projections import rollup
 from projections.base import Column, Recorded, Row, RowsByTable, Table
-from projections.codec import NO_ROWS, StateCodec, row_of, table_of
+from projections.codec import NO_ROWS, row_of, table_of
 from projections.portfolio import PORTFOLIO_TABLE, portfolio_facts
 from projections.progress_fold import progress_fold
 from projections.progress_state import (
+    PROGRESS_CODEC,
     CycleView,
     KeyResultView,
     KPIView,
@@ -737,7 +738,7 @@ class ProgressProjection:
     """As-of replays start from a checkpoint at most about this many events back."""
 
     def __init__(self) -> None:
-        self._codec = StateCodec(ProgressView)
+        self._codec = PROGRESS_CODEC
 
     def initial(self) -> ProgressView:
         return ProgressView()

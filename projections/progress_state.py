@@ -18,6 +18,7 @@ import msgspec
 
 from domain import progress
 from domain.values import CycleState, KRKind
+from projections.codec import StateCodec
 
 
 class CheckInView(msgspec.Struct, frozen=True, gc=False, array_like=True):
@@ -169,6 +170,11 @@ class ProgressView(msgspec.Struct, frozen=True, gc=False):
         """Whether a cycle, objective, key result or KPI has this id."""
         return any(item_id in items for items in (
             self.cycles, self.objectives, self.key_results, self.kpis))  # fmt: skip
+
+
+PROGRESS_CODEC = StateCodec(ProgressView)
+"""The progress state's bytes, for progress and for history (its state is the progress
+state): one codec, so a checkpoint of both at the same position encodes the state once."""
 
 
 def cadence_of(state: ProgressView, otherwise: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
+import msgspec
 import pytest
 
 from projections.base import Projection, Recorded, collect, replay
@@ -29,6 +30,25 @@ def test_history_follows_progress() -> None:
     """Without a follower the rebuild and the projector fold progress twice per event."""
     assert [p.name for p in FOLLOWERS] == ["history"]
     assert history_projection.follows == "progress"
+
+
+def test_history_and_progress_checkpoint_one_state_encoded_once(records: list[Recorded]) -> None:
+    """A rebuild checkpoints progress and history at each tenant's end, the same state
+    object: the second checkpoint takes the first one's bytes instead of encoding the whole
+    state again, and a state after it is encoded afresh, never given stale bytes."""
+    half, _ = collect(progress_projection, records[: len(records) // 2])
+    whole, _ = collect(progress_projection, records)
+    fresh = msgspec.msgpack.Encoder(decimal_format="string", uuid_format="bytes")
+
+    first = progress_projection.encode_state(whole)
+    second = history_projection.encode_state(whole)
+    other = history_projection.encode_state(half)
+    again = progress_projection.encode_state(whole)
+
+    assert second is first
+    assert first == again == fresh.encode(whole)
+    assert other == fresh.encode(half) != first
+    assert history_projection.decode_state(second) == whole
 
 
 @pytest.mark.parametrize("follower", FOLLOWERS, ids=lambda p: p.name)

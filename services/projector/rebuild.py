@@ -155,6 +155,7 @@ async def folded(
     after each read, what to write (log rows at once, state rows and positions once a
     tenant is done) and how many events it folded. In the caller's transaction."""
     foldings = {t: [Folding.new(p) for p in projections] for t in tenants}
+    await repository.load_mappers(tenants, conn)  # one query, not one per tenant's decode
     while foldings:
         logs = await read_logs_on(conn, {t: fs[0].at for t, fs in foldings.items()}, limit=BATCH)
         writes, events = Writes(), 0

@@ -107,6 +107,31 @@ async def test_incremental_projection_equals_a_rebuild_row_for_row(fresh: System
     await assert_matches_rebuild(fresh, [tenant])
 
 
+class _KeyLookups(Repository):
+    """A repository that keeps the tenants of each lookup of keys it makes (a fake's count)."""
+
+    def __init__(self, store: EventStore) -> None:
+        super().__init__(store)
+        self.lookups: list[list[uuid.UUID]] = []
+
+    async def load_mappers(self, tenant_ids: Sequence[uuid.UUID], conn: asyncpg.Connection) -> None:
+        self.lookups.append(list(tenant_ids))
+        await super().load_mappers(tenant_ids, conn)
+
+
+async def test_a_rebuild_looks_the_keys_of_a_group_up_in_one_query(fresh: System) -> None:
+    """A full rebuild reads its tenants a group at a time: their keys are looked up once for
+    the group, not in a round trip per tenant as its first events are decoded."""
+    tenants = [await a_tenant_with_history(fresh, check_ins=2) for _ in range(3)]
+    repository = _KeyLookups(fresh.store)
+
+    async with tenant_transaction(fresh.pool, tenants) as conn:
+        events = [n async for _, n in rebuild.folded(conn, repository, PROJECTIONS, tenants)]
+
+    assert repository.lookups == [tenants]
+    assert sum(events) == sum([await fresh.store.head(t) for t in tenants])
+
+
 async def test_verify_reports_each_row_that_differs_and_none_for_a_tenant_without_events(
     fresh: System,
 ) -> None:

@@ -236,7 +236,25 @@ class Projector:
 
     async def project(self, tenants: Sequence[UUID]) -> dict[UUID, tuple[int, bool]]:
         """One pass over these tenants in one transaction: per tenant it holds, the events
-        applied and whether more may be waiting (it read a full batch)."""
+        applied and whether more may be waiting (it read a full batch).
+
+        A pass whose rows the database refuses (rows_refused: a key written twice, a value
+        out of range...) is one tenant's doing, not the database's: the pass is tried again
+        in halves, down to that tenant alone, which is then stopped as one whose events do
+        not fold (_failed); the others are applied."""
+        try:
+            return await self._pass(tenants)
+        except Exception as error:
+            if not rows_refused(error):
+                raise
+            if len(tenants) == 1:
+                self._failed(tenants[0], error)
+                return {}
+        half = len(tenants) // 2
+        return await self.project(tenants[:half]) | await self.project(tenants[half:])
+
+    async def _pass(self, tenants: Sequence[UUID]) -> dict[UUID, tuple[int, bool]]:
+        """See project."""
         async with self.pool.acquire() as conn:
             begin = f"{admit_unflushed_sql(tenants)}; {SHARE_SWAP_SQL}; {LOCK_MANY_SQL}"
             async with transaction_with(conn, begin):  # unflushed: see the module's docstring
@@ -276,7 +294,6 @@ class Projector:
                         self._failed(tenant_id, error)  # this tenant stops, not the others
                         del foldings[tenant_id]
                         continue
-                    self.failures.pop(tenant_id, None)
                     done[tenant_id] = (
                         min(f.applied for f in fs) - before,
                         len(stored) == self.batch_size,
@@ -291,14 +308,16 @@ class Projector:
                     for i, f in enumerate(fs)
                 ]  # this pass wrote the positions it moved, and no other
                 self._remember(tenant_id, fs, writer)
+                self.failures.pop(tenant_id, None)  # (not before: its rows might be refused)
                 applied = self.applied[tenant_id] = min(f.applied for f in fs)
                 if done[tenant_id][0] and self.on_committed is not None:
                     self.on_committed(tenant_id, applied)
         return done
 
     def _failed(self, tenant_id: UUID, error: Exception) -> None:
-        """A tenant whose events do not decode or fold: it stays where it is (its events are
-        never skipped) and is tried again later, each time twice as late, up to a minute."""
+        """A tenant whose events do not decode or fold, or whose rows the database refuses:
+        it stays where it is (its events are never skipped) and is tried again later, each
+        time twice as late, up to a minute."""
         attempts = self.failures.get(tenant_id, 0) + 1
         self.failures[tenant_id] = attempts
         log.error(
@@ -451,7 +470,7 @@ class Projector:
                 try:
                     done = await self.project(chunk)
                 except CONNECTION_LOST as error:  # its connections lost: again, shortly (a
-                    # bug, a violated key, fails the start, as it always did)
+                    # bug fails the start; a tenant's refused rows stop that tenant alone)
                     log.warning(
                         "projector.pass_failed", tenants=len(chunk),
                         error_type=type(error).__name__, error=str(error),
@@ -682,7 +701,27 @@ class Projector:
 
 
 DATABASE_TROUBLE: tuple[type[Exception], ...] = (asyncpg.PostgresError, *CONNECTION_LOST)
-"""What fails a whole pass, to be tried again: the database or the network, not a tenant."""
+"""What fails a whole pass, to be tried again: the database or the network, not a tenant
+(but those of its errors that are rows_refused)."""
+
+_REFUSED_CLASSES = ("21", "22", "23", "54")
+"""The SQLSTATE classes of errors that a statement's rows cause, not the server's state:
+cardinality violation (a key written twice in one statement), data exception (a value out
+of range, a string PostgreSQL refuses), integrity constraint violation (unique, check, not
+null), program limit exceeded (a value too long for an index). Not, among others: the
+connection lost or the server shutting down (08, 57P), serialization failure or deadlock
+(40), lock timeout and query cancelled (55P03, 57014), out of memory or disk (53)."""
+
+
+def rows_refused(error: BaseException) -> bool:
+    """Whether `error` says the database refused the rows a statement gave it: the same
+    statement would fail again, whenever tried, and one tenant's rows are the cause (a
+    pass tries its tenants again apart, see Projector.project)."""
+    if isinstance(error, asyncpg.exceptions._base.DataError):
+        return True  # a value asyncpg cannot send as its column's type (an InterfaceError)
+    return isinstance(error, asyncpg.PostgresError) and (
+        str(error.sqlstate)[:2] in _REFUSED_CLASSES
+    )
 
 
 def _chunks(items: list[UUID], size: int) -> Iterator[list[UUID]]:

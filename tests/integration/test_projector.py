@@ -38,7 +38,13 @@ from services.projector import folding, rebuild
 from services.projector.registry import PROJECTIONS, by_name
 from services.projector.schema import SHADOW, states_table
 from services.projector.waiting import BeyondHeadError, projected_position, wait_for_position
-from services.projector.worker import DATABASE_TROUBLE, LOCK_MANY_SQL, Projector, projector_pool
+from services.projector.worker import (
+    DATABASE_TROUBLE,
+    LOCK_MANY_SQL,
+    Projector,
+    projector_pool,
+    rows_refused,
+)
 from services.read import history as read_history
 from services.read import progress_as_of, progress_tree
 from services.settings import Settings
@@ -752,6 +758,103 @@ async def test_a_log_that_does_not_decode_stops_its_tenant_not_every_tenant(
     assert "does not fold at position 20" in rebuilt.left_behind[broken]  # the damaged row
     assert rebuilt.events == await fresh.store.head(fine)
     await assert_matches_rebuild(fresh, [fine])
+
+
+@pytest.mark.parametrize(
+    ("error", "refused"),
+    [
+        (asyncpg.exceptions.CardinalityViolationError(), True),  # a key twice in a statement
+        (asyncpg.exceptions.UniqueViolationError(), True),
+        (asyncpg.exceptions.CheckViolationError(), True),
+        (asyncpg.exceptions.NumericValueOutOfRangeError(), True),
+        (asyncpg.exceptions.CharacterNotInRepertoireError(), True),  # a NUL in a string
+        (asyncpg.exceptions.ProgramLimitExceededError(), True),  # too long for an index
+        (asyncpg.exceptions._base.DataError("invalid input for query argument $1"), True),
+        (asyncpg.exceptions.SerializationError(), False),
+        (asyncpg.exceptions.DeadlockDetectedError(), False),
+        (asyncpg.exceptions.LockNotAvailableError(), False),
+        (asyncpg.exceptions.QueryCanceledError(), False),
+        (asyncpg.exceptions.AdminShutdownError(), False),
+        (asyncpg.exceptions.OutOfMemoryError(), False),
+        (asyncpg.exceptions.DiskFullError(), False),
+        (asyncpg.exceptions.UndefinedColumnError(), False),  # a bug: every tenant's pass
+        (asyncpg.ConnectionDoesNotExistError(), False),
+        (OSError(), False),
+        (TimeoutError(), False),
+    ],
+)
+def test_only_errors_the_rows_cause_stop_a_tenant(error: Exception, refused: bool) -> None:
+    """A pass that fails on the database's or the network's trouble is tried again whole,
+    later; one whose rows the database refuses is tried again apart, and the tenant they
+    belong to stops (stopping every tenant of a pass for a lost connection would count
+    them all failing)."""
+    assert rows_refused(error) is refused
+
+
+async def until(condition: Callable[[], Awaitable[bool]], tries: int = 200) -> bool:
+    """Whether `condition` holds, asked every 50 ms (`tries` times at most)."""
+    for _ in range(tries):
+        if await condition():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_a_tenant_whose_rows_the_database_refuses_stops_alone_and_resumes_when_mended(
+    fresh: System,
+) -> None:
+    """One tenant's rows that the database refuses (here a CHECK on its history rows; a
+    key written twice, a value out of range) failed the whole pass of up to 100 tenants,
+    tried again at once for good; the tenant was not counted failing, and a projector
+    starting died on it (every tenant's readiness 503). Now the pass is tried again apart:
+    the others are applied, that tenant is stopped as failing (readiness counts it), tried
+    again later, a restart does not die on it, and once mended it catches up, each event
+    applied once."""
+    healthy, refused, other = [await a_tenant_with_history(fresh, check_ins=3) for _ in range(3)]
+    admin = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        await admin.execute(
+            f"ALTER TABLE rm_history ADD CONSTRAINT refused CHECK (tenant_id <> '{refused}')"
+        )
+        stop = asyncio.Event()
+        running = projector(fresh, poll_interval=0.05)
+        projecting = asyncio.create_task(running.run(fresh.app_dsn, stop))
+
+        async def failing_again() -> bool:
+            return running.running and running.failures.get(refused, 0) >= 2
+
+        try:
+            assert await until(failing_again)  # started, and tried again later
+            assert not projecting.done()
+        finally:
+            stop.set()
+            await projecting
+        for tenant in (healthy, other):
+            for p in PROJECTIONS:
+                assert await projected_position(fresh.pool, tenant, p.name) == (
+                    await fresh.store.head(tenant)
+                )
+        for p in PROJECTIONS:  # no projection of it moved: rows and positions go together
+            assert await projected_position(fresh.pool, refused, p.name) == 0
+
+        (kr, _) = await key_result_ids(fresh, healthy)
+        await a_check_in(fresh, healthy, kr, 80, date(2027, 2, 11))
+        restarted = projector(fresh, poll_interval=0.05)
+        await restarted.catch_up_all()  # it died here
+        assert list(restarted.failures) == [refused]
+        assert await projected_position(fresh.pool, healthy, "history") == (
+            await fresh.store.head(healthy)
+        )
+        await admin.execute("ALTER TABLE rm_history DROP CONSTRAINT refused")
+    finally:
+        await admin.close()
+    await restarted.catch_up_all()
+    assert restarted.failures == {}
+    for p in PROJECTIONS:
+        assert await projected_position(fresh.pool, refused, p.name) == (
+            await fresh.store.head(refused)
+        )
+    await assert_matches_rebuild(fresh, [healthy, refused, other])
 
 
 async def test_a_tenant_the_catch_up_under_the_lock_leaves_behind_is_projected_again(

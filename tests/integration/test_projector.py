@@ -29,7 +29,7 @@ from projections.base import Recorded
 from projections.history import history_projection
 from projections.progress import progress_projection
 from services.api.controllers.health import projector_lag
-from services.app import Context, OKRApplication, Written
+from services.app import Context, OKRApplication, Written, base
 from services.bootstrap import System, bootstrap
 from services.db import admit_sql, create_pool, tenant_transaction, transaction_with
 from services.demo import load_demo
@@ -805,7 +805,7 @@ async def test_a_tenant_whose_rows_the_database_refuses_stops_alone_and_resumes_
 ) -> None:
     """One tenant's rows that the database refuses (here a CHECK on its history rows; a
     key written twice, a value out of range) failed the whole pass of up to 100 tenants,
-    tried again at once for good; the tenant was not counted failing, and a projector
+    tried again every poll for good; the tenant was not counted failing, and a projector
     starting died on it (every tenant's readiness 503). Now the pass is tried again apart:
     the others are applied, that tenant is stopped as failing (readiness counts it), tried
     again later, a restart does not die on it, and once mended it catches up, each event
@@ -855,6 +855,40 @@ async def test_a_tenant_whose_rows_the_database_refuses_stops_alone_and_resumes_
             await fresh.store.head(refused)
         )
     await assert_matches_rebuild(fresh, [healthy, refused, other])
+
+
+async def test_a_kpi_stored_with_the_tenant_s_reserved_id_stops_its_tenant_not_the_others(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KPI made with the nil id, stored before the API refused it: a pass of its next
+    measurement wrote the progress row of the tenant's own facts twice (ON CONFLICT
+    affecting one row twice), and failed whole, every other tenant of the pass left behind
+    for good, and the projector starting died on it. Now the others are projected and
+    that tenant is counted failing, its events kept; a restart does not die."""
+    kept = Context(tenant_id=uuid.uuid4(), actor="user:anna")
+    monkeypatch.setattr(base, "refuse_reserved_id", lambda *_: None)  # as before it refused
+    kpis = OKRApplication(fresh.repository).kpis
+    await kpis.create(
+        kept, name="Churn", direction="lower_is_better", green=2, red=5, frequency_days=30,
+        owner="marco", kpi_id=uuid.UUID(int=0),
+    )  # fmt: skip
+    healthy = await a_tenant_with_history(fresh, check_ins=1)
+    worker = projector(fresh)
+    await worker.catch_up_all()
+    await kpis.record_measurement(kept, uuid.UUID(int=0), value=3, on=date(2027, 2, 1))
+    (kr, _) = await key_result_ids(fresh, healthy)
+    await a_check_in(fresh, healthy, kr, 80, date(2027, 2, 11))
+    await worker.catch_up_all()  # the same pass: this process kept both tenants' foldings
+    assert list(worker.failures) == [kept.tenant_id]
+    assert await projected_position(fresh.pool, healthy, "progress") == (
+        await fresh.store.head(healthy)
+    )
+    assert await projected_position(fresh.pool, kept.tenant_id, "progress") < (
+        await fresh.store.head(kept.tenant_id)
+    )  # its measurement kept, for a fix to apply
+    restarted = projector(fresh)
+    await restarted.catch_up_all()  # it died here
+    assert list(restarted.failures) == [kept.tenant_id]
 
 
 async def test_a_tenant_the_catch_up_under_the_lock_leaves_behind_is_projected_again(

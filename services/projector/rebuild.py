@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.util
+import operator
 import os
 import signal
 import sys
@@ -67,7 +68,9 @@ from services.projector.worker import (
     TENANT_LOCK_KEY,
     fold_stored,
     from_checkpoints,
+    rows_refused,
     stored_positions,
+    tried_apart,
 )
 from services.store.event_store import EventStore, read_log_on, read_logs_on
 from services.store.notifier import NOTIFY_SQL
@@ -187,12 +190,14 @@ async def folded(
         yield writes, events
 
 
-def left_behind(tenant_id: UUID, after: int, error: Exception) -> str:
+def left_behind(tenant_id: UUID, after: int | None, error: Exception) -> str:
     """Log a tenant whose log does not decode or fold after this position (at the event the
-    error names, if it does); the reason."""
+    error names, if it does), or whose rows the database refuses (`after` None); the
+    reason."""
     position = failed_at(error)
     where = f"at position {position}" if position is not None else f"after position {after}"
-    why = f"its log does not fold {where}: {type(error).__name__}: {error}"
+    what = "the database refuses its rows" if after is None else f"its log does not fold {where}"
+    why = f"{what}: {type(error).__name__}: {error}"
     log.error("rebuild.tenant_left_behind", tenant_id=str(tenant_id), error=why)
     return why
 
@@ -442,9 +447,12 @@ async def _catch_up(
     and readers would see acknowledged check-ins vanish until a projector applied them
     again. On the owner's connection, CATCH_UP_TENANTS tenants to a transaction (or to a
     savepoint of the caller's)."""
-    tables, events, behind = specs(projections), 0, {}
-    for start in range(0, len(tenants), CATCH_UP_TENANTS):
-        chunk = list(tenants[start : start + CATCH_UP_TENANTS])
+    tables, events = specs(projections), 0
+    behind: dict[UUID, str] = {}
+
+    async def together(tenants: Sequence[UUID]) -> int:
+        """The tenants' catch-up in a transaction of their own: events folded."""
+        chunk, events = list(tenants), 0
         async with conn.transaction():
             await conn.execute(admit_sql(chunk))
             shadow = await stored_positions(conn, projections, chunk, SHADOW)
@@ -457,7 +465,7 @@ async def _catch_up(
                 t for t in chunk if any(shadow[t].get(p.name, 0) < upto[t] for p in projections)
             ]
             if not late:
-                continue
+                return 0
             await repository.load_mappers(late, conn)
             foldings: dict[UUID, list[Folding]] = {t: [] for t in late}
             for p in projections:
@@ -486,6 +494,15 @@ async def _catch_up(
                     if len(stored) < BATCH:
                         del foldings[tenant_id]
                 await write(conn, tables, writes, SHADOW)
+        return events
+
+    def refused(tenant_id: UUID, error: Exception) -> int:
+        behind[tenant_id] = left_behind(tenant_id, None, error)
+        return 0
+
+    for start in range(0, len(tenants), CATCH_UP_TENANTS):
+        chunk = list(tenants[start : start + CATCH_UP_TENANTS])
+        events += await tried_apart(chunk, together, refused, operator.add)
     return events, behind
 
 
@@ -576,6 +593,8 @@ class _Filler:
         self.admin, self.pool, self.repository = admin, pool, repository
         self.projections, self.tables = projections, specs(projections)
         self.pending: asyncio.Task[None] | None = None
+        self.refused: set[UUID] = set()
+        """Tenants whose rows the database refused (see _copy)."""
         self.collector = QuietCollector(freeze_every=30.0)
         """A rebuild makes millions of objects (see QuietCollector). The interpreter's own
         collections are off while groups are filled (`alone`), so this is the only
@@ -602,6 +621,7 @@ class _Filler:
                         done(group, folded_events)
                     events += folded_events
                 await self._flush()
+                await self._drop_refused()
         finally:
             await self._cancel()
         return events
@@ -616,9 +636,42 @@ class _Filler:
             ):
                 self.collector.tick()
                 await self._flush()
-                self.pending = asyncio.create_task(copy(self.admin, self.tables, writes, SHADOW))
+                self.pending = asyncio.create_task(self._copy(writes))
                 events += folded_events
         return events
+
+    async def _copy(self, writes: Writes) -> None:
+        """COPY a read's rows, in one transaction. Rows the database refuses (see
+        rows_refused) are one tenant's doing: each tenant's are then copied apart, and
+        those refused kept in `refused`, their later reads not copied (fill_all drops what
+        was: the catch-up folds them again, and leaves them behind with why)."""
+        if self.refused:
+            writes = _without(writes, self.refused)
+        try:
+            async with self.admin.transaction():
+                await copy(self.admin, self.tables, writes, SHADOW)
+            return
+        except Exception as error:
+            if not rows_refused(error):
+                raise
+        for tenant_id, theirs in writes.by_tenant().items():
+            try:
+                async with self.admin.transaction():
+                    await copy(self.admin, self.tables, theirs, SHADOW)
+            except Exception as error:
+                if not rows_refused(error):
+                    raise
+                log.warning("rebuild.rows_refused", tenant_id=str(tenant_id), error=repr(error))
+                self.refused.add(tenant_id)
+
+    async def _drop_refused(self) -> None:
+        """Drop the shadow rows of the tenants refused, copied from their earlier reads."""
+        refused, self.refused = list(self.refused), set()
+        if refused:
+            for name in [name for p in self.projections for name in table_names(p, SHADOW)]:
+                await self.admin.execute(
+                    f"DELETE FROM {name} WHERE tenant_id = ANY ($1::uuid[])", refused
+                )
 
     async def _flush(self) -> None:
         pending, self.pending = self.pending, None
@@ -632,6 +685,15 @@ class _Filler:
             pending.cancel()
             with contextlib.suppress(BaseException):
                 await pending
+
+
+def _without(writes: Writes, tenants: set[UUID]) -> Writes:
+    """`writes` but those of these tenants."""
+    out = Writes()
+    for tenant_id, theirs in writes.by_tenant().items():
+        if tenant_id not in tenants:
+            out.merge(theirs)
+    return out
 
 
 async def _fill_in_processes(

@@ -108,6 +108,15 @@ class Writes:
             for key, rows in theirs.items():
                 mine[key].extend(rows)  # type: ignore[index]
 
+    def by_tenant(self) -> dict[Any, Writes]:
+        """These writes apart, per tenant (each row, key and prune leads with its tenant)."""
+        out: dict[Any, Writes] = defaultdict(Writes)
+        for kind in ("inserts", "upserts", "deletes", "prunes"):
+            for key, rows in getattr(self, kind).items():
+                for row in rows:
+                    getattr(out[row[0]], kind)[key].append(row)
+        return out
+
     def __bool__(self) -> bool:
         return bool(self.inserts or self.upserts or self.deletes)
 

@@ -21,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import operator
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -242,16 +243,11 @@ class Projector:
         out of range...) is one tenant's doing, not the database's: the pass is tried again
         in halves, down to that tenant alone, which is then stopped as one whose events do
         not fold (_failed); the others are applied."""
-        try:
-            return await self._pass(tenants)
-        except Exception as error:
-            if not rows_refused(error):
-                raise
-            if len(tenants) == 1:
-                self._failed(tenants[0], error)
-                return {}
-        half = len(tenants) // 2
-        return await self.project(tenants[:half]) | await self.project(tenants[half:])
+        return await tried_apart(tenants, self._pass, self._refused, operator.or_)
+
+    def _refused(self, tenant_id: UUID, error: Exception) -> dict[UUID, tuple[int, bool]]:
+        self._failed(tenant_id, error)
+        return {}
 
     async def _pass(self, tenants: Sequence[UUID]) -> dict[UUID, tuple[int, bool]]:
         """See project."""
@@ -722,6 +718,30 @@ def rows_refused(error: BaseException) -> bool:
     return isinstance(error, asyncpg.PostgresError) and (
         str(error.sqlstate)[:2] in _REFUSED_CLASSES
     )
+
+
+_Done = TypeVar("_Done")
+
+
+async def tried_apart(
+    tenants: Sequence[UUID],
+    attempt: Callable[[Sequence[UUID]], Awaitable[_Done]],
+    refused: Callable[[UUID, Exception], _Done],
+    combine: Callable[[_Done, _Done], _Done],
+) -> _Done:
+    """`attempt` of these tenants together; if the database refuses its rows (see
+    rows_refused), tried again in halves, each half's outcome combined, down to the
+    tenant whose rows they are: `refused` says what comes of that one."""
+    try:
+        return await attempt(tenants)
+    except Exception as error:
+        if not rows_refused(error):
+            raise
+        if len(tenants) == 1:
+            return refused(tenants[0], error)
+    half = len(tenants) // 2
+    first = await tried_apart(tenants[:half], attempt, refused, combine)
+    return combine(first, await tried_apart(tenants[half:], attempt, refused, combine))
 
 
 def _chunks(items: list[UUID], size: int) -> Iterator[list[UUID]]:

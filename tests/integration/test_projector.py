@@ -891,6 +891,49 @@ async def test_a_kpi_stored_with_the_tenant_s_reserved_id_stops_its_tenant_not_t
     assert list(restarted.failures) == [kept.tenant_id]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_a_tenant_whose_rows_the_database_refuses_is_left_behind_not_the_rebuild(
+    fresh: System, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Rows of one tenant that the shadow tables refuse (a CHECK here; a value out of
+    range, a key written twice) failed the whole rebuild, in its fill or its catch-up. Now
+    that tenant is left behind with why, the others are rebuilt and swapped in, and once
+    mended, the projector applies its events from the log."""
+    healthy, refused, other = [await a_tenant_with_history(fresh, check_ins=3) for _ in range(3)]
+    await projector(fresh).catch_up_all()
+    bulk_create_sql = rebuild.bulk_create_sql
+
+    def refusing(projection: Any, suffix: str) -> str:
+        sql = bulk_create_sql(projection, suffix)
+        if projection.name != "history":
+            return sql
+        check = f"CHECK (tenant_id <> '{refused}')"
+        return f"{sql}; ALTER TABLE rm_history{suffix} ADD CONSTRAINT refused {check}"
+
+    monkeypatch.setattr(rebuild, "bulk_create_sql", refusing)
+    monkeypatch.setattr(rebuild, "GROUP_EVENTS", 1 if workers > 1 else rebuild.GROUP_EVENTS)
+    with capture_logs() as logs:  # (a group a tenant: the workers fill them)
+        rebuilt = await rebuild.rebuild_all(fresh, PROJECTIONS, workers=workers)
+    if workers == 1:  # the fill's COPY refused it (the workers' logs are their own)
+        assert [e["tenant_id"] for e in logs if e["event"] == "rebuild.rows_refused"] == [
+            str(refused)
+        ]
+    assert list(rebuilt.left_behind) == [refused]
+    assert "the database refuses its rows: CheckViolationError" in rebuilt.left_behind[refused]
+    await assert_matches_rebuild(fresh, [healthy, other])
+    admin = await asyncpg.connect(fresh.admin_dsn)
+    try:  # the shadow table swapped in keeps the CHECK: the cause removed
+        await admin.execute("ALTER TABLE rm_history DROP CONSTRAINT refused")
+    finally:
+        await admin.close()
+    await projector(fresh).catch_up_all()
+    for p in PROJECTIONS:
+        assert await projected_position(fresh.pool, refused, p.name) == (
+            await fresh.store.head(refused)
+        )
+    await assert_matches_rebuild(fresh, [healthy, refused, other])
+
+
 async def test_a_tenant_the_catch_up_under_the_lock_leaves_behind_is_projected_again(
     fresh: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:

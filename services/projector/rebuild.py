@@ -203,7 +203,8 @@ def left_behind(tenant_id: UUID, after: int | None, error: Exception) -> str:
 
 
 class UnfoldableLogError(RuntimeError):
-    """A tenant's log has an event that does not decode or fold (see left_behind)."""
+    """A tenant's log has an event that does not decode or fold, or gives rows the database
+    refuses (see left_behind)."""
 
     def __init__(self, tenant_id: UUID, why: str) -> None:
         super().__init__(f"tenant {tenant_id}: {why}")
@@ -217,7 +218,8 @@ async def rebuild_tenant(
     tenant_id: UUID,
 ) -> int:
     """Replace one tenant's rows of these projections, atomically; events replayed.
-    UnfoldableLogError, and its rows as they were, if an event does not decode or fold."""
+    UnfoldableLogError, and its rows as they were, if an event does not decode or fold, or
+    the database refuses its rows."""
     tables, events = specs(projections), 0
     async with tenant_transaction(pool, [tenant_id]) as conn:
         await conn.execute(SHARE_SWAP_SQL)
@@ -229,7 +231,13 @@ async def rebuild_tenant(
         async for writes, folded_events in folded(
             conn, repository, projections, [tenant_id], behind
         ):
-            await write(conn, tables, writes)
+            try:
+                await write(conn, tables, writes)
+            except Exception as error:
+                if not rows_refused(error):
+                    raise
+                why = left_behind(tenant_id, None, error)
+                raise UnfoldableLogError(tenant_id, why) from error
             events += folded_events
         if behind:
             raise UnfoldableLogError(tenant_id, behind[tenant_id])

@@ -896,9 +896,10 @@ async def test_a_tenant_whose_rows_the_database_refuses_is_left_behind_not_the_r
     fresh: System, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
     """Rows of one tenant that the shadow tables refuse (a CHECK here; a value out of
-    range, a key written twice) failed the whole rebuild, in its fill or its catch-up. Now
-    that tenant is left behind with why, the others are rebuilt and swapped in, and once
-    mended, the projector applies its events from the log."""
+    range, a key written twice) failed the whole rebuild, in its fill or its catch-up, and
+    its own rebuild with the database's error. Now that tenant is left behind with why, the
+    others are rebuilt and swapped in; its own rebuild says why; once mended, the projector
+    applies its events from the log."""
     healthy, refused, other = [await a_tenant_with_history(fresh, check_ins=3) for _ in range(3)]
     await projector(fresh).catch_up_all()
     bulk_create_sql = rebuild.bulk_create_sql
@@ -922,8 +923,10 @@ async def test_a_tenant_whose_rows_the_database_refuses_is_left_behind_not_the_r
     assert "the database refuses its rows: CheckViolationError" in rebuilt.left_behind[refused]
     await assert_matches_rebuild(fresh, [healthy, other])
     admin = await asyncpg.connect(fresh.admin_dsn)
-    try:  # the shadow table swapped in keeps the CHECK: the cause removed
-        await admin.execute("ALTER TABLE rm_history DROP CONSTRAINT refused")
+    try:  # the shadow table swapped in keeps the CHECK: its own rebuild says why
+        with pytest.raises(rebuild.UnfoldableLogError, match="the database refuses its rows"):
+            await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, refused)
+        await admin.execute("ALTER TABLE rm_history DROP CONSTRAINT refused")  # mended
     finally:
         await admin.close()
     await projector(fresh).catch_up_all()

@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable
 from datetime import date
 
+import asyncpg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
@@ -114,5 +115,31 @@ async def test_a_projector_process_that_stops_answering_is_said_not_to_run_then_
         (kr, _) = await key_result_ids(fresh, tenant)
         written = await a_check_in(fresh, tenant, kr, 64, date(2027, 2, 11))
         assert await wait_for_position(fresh.pool, tenant, written.position, within=20)
+    finally:
+        await process.stop(10.0)
+
+
+async def test_a_tenant_whose_rows_the_database_refuses_does_not_stop_the_process_starting(
+    fresh: System,
+) -> None:
+    """One tenant's rows that the database refuses (a CHECK on its history rows here): the
+    child died at its start's catch-up, again at every restart, never said it ran, and
+    readiness failed for every tenant. Now it runs, projects the others, and reports that
+    tenant failing (readiness's failing_tenants)."""
+    healthy, refused = [await a_tenant_with_history(fresh, check_ins=2) for _ in range(2)]
+    admin = await asyncpg.connect(fresh.admin_dsn)
+    try:
+        await admin.execute(
+            f"ALTER TABLE rm_history ADD CONSTRAINT refused CHECK (tenant_id <> '{refused}')"
+        )
+    finally:
+        await admin.close()
+    process = ProjectorProcess(fresh.app_dsn)
+    process.start()
+    try:
+        await until(lambda: process.running and refused in process.failures)
+        assert set(process.failures) == {refused}
+        head = await fresh.store.head(healthy)
+        assert await wait_for_position(fresh.pool, healthy, head, projection="history", within=5)
     finally:
         await process.stop(10.0)

@@ -8,7 +8,8 @@ the state-row differences, the positions and any due checkpoint in one statement
 and positions commit together, so a crash between passes neither repeats nor skips an
 event; under load a pass carries many tenants, so the cost of a transaction is shared. A
 tenant whose rows do not decode or fold is left out of the pass (and tried again later);
-the others go on.
+the others go on. So is one whose rows the database refuses: the pass, rolled back, is
+tried again without it (see Projector.project).
 
 Passes commit without waiting for the WAL flush (synchronous_commit off, for these
 transactions only): a pass is visible to readers as soon as it commits, and a crash can
@@ -242,8 +243,15 @@ class Projector:
         A pass whose rows the database refuses (rows_refused: a key written twice, a value
         out of range...) is one tenant's doing, not the database's: the pass is tried again
         in halves, down to that tenant alone, which is then stopped as one whose events do
-        not fold (_failed); the others are applied."""
-        return await tried_apart(tenants, self._pass, self._refused, operator.or_)
+        not fold (_failed); the others are applied. A tenant failing so far has a pass of
+        its own: tried again with others, its rows refused again would fail their pass too,
+        each time, and halving it would drop the foldings they kept."""
+        failing = [[t] for t in tenants if t in self.failures]
+        others = [t for t in tenants if t not in self.failures]
+        done: dict[UUID, tuple[int, bool]] = {}
+        for group in [others, *failing] if others else failing:
+            done |= await tried_apart(group, self._pass, self._refused, operator.or_)
+        return done
 
     def _refused(self, tenant_id: UUID, error: Exception) -> dict[UUID, tuple[int, bool]]:
         self._failed(tenant_id, error)

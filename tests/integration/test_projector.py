@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -791,6 +791,35 @@ def test_only_errors_the_rows_cause_stop_a_tenant(error: Exception, refused: boo
     assert rows_refused(error) is refused
 
 
+def refusing_history_of(tenant: uuid.UUID, suffix: str = "") -> str:
+    """SQL that makes the history table (or its shadow) refuse the tenant's rows: a CHECK,
+    named `refused`, that `DROP CONSTRAINT refused` takes away."""
+    return f"ALTER TABLE rm_history{suffix} ADD CONSTRAINT refused CHECK (tenant_id <> '{tenant}')"
+
+
+def passes_of(
+    worker: Projector, method: str, monkeypatch: pytest.MonkeyPatch
+) -> list[list[uuid.UUID]]:
+    """The tenants of each call of the worker's `method` (project, _pass) from now on."""
+    passes: list[list[uuid.UUID]] = []
+    one_pass = getattr(worker, method)
+
+    async def told(tenants: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, bool]]:
+        passes.append(list(tenants))
+        return cast(dict[uuid.UUID, tuple[int, bool]], await one_pass(tenants))
+
+    monkeypatch.setattr(worker, method, told)
+    return passes
+
+
+async def as_admin(system: System, sql: str) -> None:
+    conn = await asyncpg.connect(system.admin_dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 async def until(condition: Callable[[], Awaitable[bool]], tries: int = 200) -> bool:
     """Whether `condition` holds, asked every 50 ms (`tries` times at most)."""
     for _ in range(tries):
@@ -811,43 +840,37 @@ async def test_a_tenant_whose_rows_the_database_refuses_stops_alone_and_resumes_
     again later, a restart does not die on it, and once mended it catches up, each event
     applied once."""
     healthy, refused, other = [await a_tenant_with_history(fresh, check_ins=3) for _ in range(3)]
-    admin = await asyncpg.connect(fresh.admin_dsn)
+    await as_admin(fresh, refusing_history_of(refused))
+    stop = asyncio.Event()
+    running = projector(fresh, poll_interval=0.05)
+    projecting = asyncio.create_task(running.run(fresh.app_dsn, stop))
+
+    async def failing_again() -> bool:
+        return running.running and running.failures.get(refused, 0) >= 2
+
     try:
-        await admin.execute(
-            f"ALTER TABLE rm_history ADD CONSTRAINT refused CHECK (tenant_id <> '{refused}')"
-        )
-        stop = asyncio.Event()
-        running = projector(fresh, poll_interval=0.05)
-        projecting = asyncio.create_task(running.run(fresh.app_dsn, stop))
-
-        async def failing_again() -> bool:
-            return running.running and running.failures.get(refused, 0) >= 2
-
-        try:
-            assert await until(failing_again)  # started, and tried again later
-            assert not projecting.done()
-        finally:
-            stop.set()
-            await projecting
-        for tenant in (healthy, other):
-            for p in PROJECTIONS:
-                assert await projected_position(fresh.pool, tenant, p.name) == (
-                    await fresh.store.head(tenant)
-                )
-        for p in PROJECTIONS:  # no projection of it moved: rows and positions go together
-            assert await projected_position(fresh.pool, refused, p.name) == 0
-
-        (kr, _) = await key_result_ids(fresh, healthy)
-        await a_check_in(fresh, healthy, kr, 80, date(2027, 2, 11))
-        restarted = projector(fresh, poll_interval=0.05)
-        await restarted.catch_up_all()  # it died here
-        assert list(restarted.failures) == [refused]
-        assert await projected_position(fresh.pool, healthy, "history") == (
-            await fresh.store.head(healthy)
-        )
-        await admin.execute("ALTER TABLE rm_history DROP CONSTRAINT refused")
+        assert await until(failing_again)  # started, and tried again later
+        assert not projecting.done()
     finally:
-        await admin.close()
+        stop.set()
+        await projecting
+    for tenant in (healthy, other):
+        for p in PROJECTIONS:
+            assert await projected_position(fresh.pool, tenant, p.name) == (
+                await fresh.store.head(tenant)
+            )
+    for p in PROJECTIONS:  # no projection of it moved: rows and positions go together
+        assert await projected_position(fresh.pool, refused, p.name) == 0
+
+    (kr, _) = await key_result_ids(fresh, healthy)
+    await a_check_in(fresh, healthy, kr, 80, date(2027, 2, 11))
+    restarted = projector(fresh, poll_interval=0.05)
+    await restarted.catch_up_all()  # it died here
+    assert list(restarted.failures) == [refused]
+    assert await projected_position(fresh.pool, healthy, "history") == (
+        await fresh.store.head(healthy)
+    )
+    await as_admin(fresh, "ALTER TABLE rm_history DROP CONSTRAINT refused")
     await restarted.catch_up_all()
     assert restarted.failures == {}
     for p in PROJECTIONS:
@@ -855,6 +878,24 @@ async def test_a_tenant_whose_rows_the_database_refuses_stops_alone_and_resumes_
             await fresh.store.head(refused)
         )
     await assert_matches_rebuild(fresh, [healthy, refused, other])
+
+
+async def test_a_tenant_whose_rows_were_refused_is_tried_again_in_a_pass_of_its_own(
+    fresh: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tried again with the tenants that came meanwhile, a tenant whose rows the database
+    refuses would fail their pass again each time, and the halving that finds it again
+    would drop the foldings they kept: it has a pass of its own."""
+    healthy, refused = [await a_tenant_with_history(fresh, check_ins=2) for _ in range(2)]
+    await as_admin(fresh, refusing_history_of(refused))
+    worker = projector(fresh)
+    await worker.catch_up_all()
+    (kr, _) = await key_result_ids(fresh, healthy)
+    await a_check_in(fresh, healthy, kr, 80, date(2027, 2, 11))
+    passes = passes_of(worker, "_pass", monkeypatch)
+    done = await worker.project([refused, healthy])
+    assert passes == [[healthy], [refused]]
+    assert list(done) == [healthy] and worker.failures == {refused: 2}
 
 
 async def test_a_kpi_stored_with_the_tenant_s_reserved_id_stops_its_tenant_not_the_others(
@@ -908,8 +949,7 @@ async def test_a_tenant_whose_rows_the_database_refuses_is_left_behind_not_the_r
         sql = bulk_create_sql(projection, suffix)
         if projection.name != "history":
             return sql
-        check = f"CHECK (tenant_id <> '{refused}')"
-        return f"{sql}; ALTER TABLE rm_history{suffix} ADD CONSTRAINT refused {check}"
+        return f"{sql}; {refusing_history_of(refused, suffix)}"
 
     monkeypatch.setattr(rebuild, "bulk_create_sql", refusing)
     monkeypatch.setattr(rebuild, "GROUP_EVENTS", 1 if workers > 1 else rebuild.GROUP_EVENTS)
@@ -922,13 +962,10 @@ async def test_a_tenant_whose_rows_the_database_refuses_is_left_behind_not_the_r
     assert list(rebuilt.left_behind) == [refused]
     assert "the database refuses its rows: CheckViolationError" in rebuilt.left_behind[refused]
     await assert_matches_rebuild(fresh, [healthy, other])
-    admin = await asyncpg.connect(fresh.admin_dsn)
-    try:  # the shadow table swapped in keeps the CHECK: its own rebuild says why
-        with pytest.raises(rebuild.UnfoldableLogError, match="the database refuses its rows"):
-            await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, refused)
-        await admin.execute("ALTER TABLE rm_history DROP CONSTRAINT refused")  # mended
-    finally:
-        await admin.close()
+    # the shadow table swapped in keeps the CHECK: its own rebuild says why
+    with pytest.raises(rebuild.UnfoldableLogError, match="the database refuses its rows"):
+        await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, refused)
+    await as_admin(fresh, "ALTER TABLE rm_history DROP CONSTRAINT refused")  # mended
     await projector(fresh).catch_up_all()
     for p in PROJECTIONS:
         assert await projected_position(fresh.pool, refused, p.name) == (
@@ -1896,14 +1933,7 @@ async def test_a_new_projector_catches_up_the_tenants_behind_then_warms_up_the_o
 
     late = await a_tenant_with_history(fresh, check_ins=3)
     few = projector(fresh, tenants_kept=2)
-    passes: list[list[uuid.UUID]] = []
-    project = few.project
-
-    async def counted(tenants: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, bool]]:
-        passes.append(list(tenants))
-        return await project(tenants)
-
-    monkeypatch.setattr(few, "project", counted)
+    passes = passes_of(few, "project", monkeypatch)
     await few.catch_up_all()
     assert passes == [[late]]
     await few.warm_up()  # room for one more tenant: it does not push out the one caught up

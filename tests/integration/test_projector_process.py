@@ -9,7 +9,6 @@ import signal
 from collections.abc import Callable
 from datetime import date
 
-import asyncpg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
@@ -19,7 +18,13 @@ from services.projector.waiting import wait_for_position
 from services.projector_process import ProjectorProcess
 from tests.domain import a_cycle
 from tests.integration.test_decode import a_tenant_with, append
-from tests.integration.test_projector import a_check_in, a_tenant_with_history, key_result_ids
+from tests.integration.test_projector import (
+    a_check_in,
+    a_tenant_with_history,
+    as_admin,
+    key_result_ids,
+    refusing_history_of,
+)
 
 
 async def until(condition: Callable[[], bool], within: float = 20.0) -> None:
@@ -127,13 +132,7 @@ async def test_a_tenant_whose_rows_the_database_refuses_does_not_stop_the_proces
     readiness failed for every tenant. Now it runs, projects the others, and reports that
     tenant failing (readiness's failing_tenants)."""
     healthy, refused = [await a_tenant_with_history(fresh, check_ins=2) for _ in range(2)]
-    admin = await asyncpg.connect(fresh.admin_dsn)
-    try:
-        await admin.execute(
-            f"ALTER TABLE rm_history ADD CONSTRAINT refused CHECK (tenant_id <> '{refused}')"
-        )
-    finally:
-        await admin.close()
+    await as_admin(fresh, refusing_history_of(refused))
     process = ProjectorProcess(fresh.app_dsn)
     process.start()
     try:

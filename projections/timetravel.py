@@ -342,22 +342,28 @@ def _facts(state: ProgressView, today: date) -> Facts:
     for cycle in tree.cycles:
         facts[("cycle", cycle.cycle_id)] = (cycle.name, _pick(cycle, _CYCLE_FIELDS))
         for objective in cycle.objectives:
-            _objective_facts(objective, facts, counted)
+            _objective_facts(objective, facts, counted, state)
     for kpi in kpi_board(state, today=today, include_archived=True):
         facts[("kpi", kpi.kpi_id)] = (kpi.name, _pick(kpi, _KPI_FIELDS))
     return facts
 
 
 def _objective_facts(
-    objective: ObjectiveNode, facts: Facts, counted: Mapping[UUID, Decimal | None]
+    objective: ObjectiveNode,
+    facts: Facts,
+    counted: Mapping[UUID, Decimal | None],
+    state: ProgressView,
 ) -> None:
     """An objective's facts, its key results' and its children's, each with what it counts
     as where its progress is "—" (COUNTED: the roll-up's own value, rollup.objective_progress;
-    a key result without a check-in counts 0 there)."""
+    a key result without a check-in counts 0 there). Its description, after its title, is
+    the state's: the tree does not show it, and a diff left its change unsaid."""
     unsaid = not objective.archived and objective.progress is None
+    described = state.objectives[objective.objective_id].description
     facts[("objective", objective.objective_id)] = (
         objective.title,
-        {**_pick(objective, _OBJECTIVE_FIELDS),
+        {**_pick(objective, _OBJECTIVE_FIELDS[:1]), "description": described,
+         **_pick(objective, _OBJECTIVE_FIELDS[1:]),
          COUNTED: text(counted.get(objective.objective_id)) if unsaid else None},
     )  # fmt: skip
     for kr in objective.key_results:
@@ -367,7 +373,7 @@ def _objective_facts(
             {**_pick(kr, _KEY_RESULT_FIELDS), COUNTED: "0" if unmeasured else None},
         )
     for child in objective.children:
-        _objective_facts(child, facts, counted)
+        _objective_facts(child, facts, counted, state)
 
 
 def _pick(

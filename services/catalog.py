@@ -889,6 +889,7 @@ _FIELDS: M = {
     "field.removed": {"it": "rimosso", "en": "removed"},
     "field.name": {"it": "nome", "en": "name"},
     "field.title": {"it": "titolo", "en": "title"},
+    "field.description": {"it": "descrizione", "en": "description"},
     "field.state": {"it": "stato del ciclo", "en": "cycle state"},
     "field.starts_on": {"it": "inizio", "en": "start date"},
     "field.ends_on": {"it": "fine", "en": "end date"},

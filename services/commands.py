@@ -411,7 +411,7 @@ def _shown(
 ) -> str:
     """One side of a change as the tree shows it: progress as a percentage, a score to two
     places, a parent by its title, an owner by name (one typed as text as written), a dash
-    for none (--json keeps the exact text)."""
+    for none or an empty text, a description taken away (--json keeps the exact text)."""
     from domain.progress import over_achievement, shown_progress
     from projections.history_text import said_person
     from projections.timetravel import PROGRESS_FIELDS
@@ -428,7 +428,7 @@ def _shown(
         return f"{shown} (+{percent(over)} over)" if over else shown
     if field == "score" and value is not None:
         return score(Decimal(value), None, places)
-    return "—" if value is None else value
+    return "—" if value is None or value == "" else value
 
 
 async def audit(args: argparse.Namespace, settings: Settings) -> int:

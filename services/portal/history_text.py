@@ -140,9 +140,10 @@ class DiffGroup:
     """(field label, before, after) in words."""
 
 
-_NAME_FIELDS = frozenset({"created", "removed", "name", "title"})
-"""Fields whose values are names or titles (an item made or gone says its title): people's
-words, said as written (a cycle "2027" is not the number 2.027)."""
+_NAME_FIELDS = frozenset({"created", "removed", "name", "title", "description"})
+"""Fields whose values are names, titles or an objective's description (an item made or
+gone says its title): people's words, said as written (a cycle "2027" is not the number
+2.027)."""
 _DATE_FIELDS = frozenset({"starts_on", "ends_on", "due_on"})
 _FLAG_FIELDS = frozenset({"committed", "roll_up_children", "archived"})
 _UNIT_FIELDS = frozenset({"value", "start", "target"})

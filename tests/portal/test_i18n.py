@@ -314,6 +314,26 @@ def test_a_score_changed_to_one_that_reads_the_same_shows_in_the_comparison() ->
     assert group.rows[0][1:] == ("—", "0.66")
 
 
+def test_a_description_changed_reads_as_written_in_the_comparison_and_okr_diff() -> None:
+    """An objective's description rewritten between two days is a row of the comparison,
+    named in the reader's language and said as written (a "2027" is not 2.027), an empty
+    one as "—"; okr diff says it too."""
+    from uuid import uuid4
+
+    from projections.progress_state import ProgressView
+    from projections.timetravel import Change
+    from services.commands import _diff_line
+    from services.portal.history_text import diff_groups
+
+    described = Change("objective", uuid4(), "Crescere", "description", "", "2027")
+    (group,) = diff_groups([described], ProgressView(), IT, {})
+    assert group.rows == [("descrizione", "—", "2027")]
+    (group,) = diff_groups([described], ProgressView(), EN, {})
+    assert group.rows == [("description", "—", "2027")]
+    line = _diff_line(described, {}, {})
+    assert line is not None and line.endswith("description      — → 2027")
+
+
 def test_the_history_csv_splits_as_each_language_s_spreadsheet_does() -> None:
     """Semicolons for an Italian reader (Excel there splits on them, the comma being its
     decimal mark), commas in English."""

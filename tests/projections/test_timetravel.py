@@ -128,6 +128,28 @@ def test_diff_between_two_instants_names_each_changed_field() -> None:
     )
 
 
+def test_diff_says_an_objective_s_description_changed_before_and_after() -> None:
+    """A description rewritten between two reviews is a change the history tells of: the
+    diff (API, portal, CLI) said nothing changed at all."""
+    log = Log()
+    cycle = active_quarter(log)
+    goal = objective(log, cycle, "Crescere", description="clienti nuovi")
+    review = len(log.records)
+    goal.describe(description="clienti nuovi e rinnovi", cycle=cycle, author="alice")
+    log.save(goal)
+    day = date(2027, 2, 1)
+
+    changes = diff(
+        state_as_of(log.records, position=review), fold_all(log.records),
+        today_from=day, today_to=day,
+    )  # fmt: skip
+
+    assert changes == [
+        Change("objective", goal.id, "Crescere", "description", "clienti nuovi",
+               "clienti nuovi e rinnovi"),
+    ]  # fmt: skip
+
+
 def test_diff_reports_created_items_and_nothing_for_equal_states() -> None:
     """Items born between the instants show once, with what they weigh (an objective of
     nothing measurable has no progress, and counts in none); an unchanged tenant shows no

@@ -99,6 +99,18 @@ _HISTORY = {
     "after_position": "position > {}",
     "before_position": "position < {}",
 }
+_CYCLE_HISTORY = {
+    **_HISTORY,
+    "item_id": "(item_id = {0} OR (cycle_id = {0} AND template = 'cycle.score_adjusted'))",
+}
+"""A cycle's timeline: its lines (its close among them), and the scores changed since its
+close, which are lines of the items they scored (as the cycle filter finds them)."""
+_A_CYCLE = (
+    "SELECT EXISTS (SELECT FROM rm_history WHERE tenant_id = $1 AND item_id = $2"
+    " AND item_kind = 'cycle')"
+)
+"""Whether an item is a cycle (by its lines' key): only a cycle's timeline reads lines by
+their cycle, which no key finds; any other item's stays on its key."""
 
 
 async def history(
@@ -126,18 +138,19 @@ async def history(
     kinds = kind and list(templates_of(kind))
     if kinds and item_id is not None:  # the close that scored it as one ("key_result:<id>")
         kinds += [f"{k}:{item_id}" for k in kinds]
-    where, args = _filters(
-        _HISTORY, item_id=item_id, cycle_id=cycle_id, actor=actor, kind=kinds,
-        since=since, until=until, before_position=before_position,
-        after_position=after_position,
-    )  # fmt: skip
     columns = columns_sql(StoredLine.__struct_fields__)
-    sql = (
-        f"SELECT {columns} FROM rm_history WHERE tenant_id = $1{where}"
-        f" ORDER BY position{'' if oldest_first else ' DESC'}"
-        f" LIMIT {min(max(limit, 1), MAX_LIMIT)}"
-    )
     async with tenant_transaction(pool, [tenant_id]) as conn:
+        a_cycle = item_id is not None and await conn.fetchval(_A_CYCLE, tenant_id, item_id)
+        where, args = _filters(
+            _CYCLE_HISTORY if a_cycle else _HISTORY, item_id=item_id, cycle_id=cycle_id,
+            actor=actor, kind=kinds, since=since, until=until,
+            before_position=before_position, after_position=after_position,
+        )  # fmt: skip
+        sql = (
+            f"SELECT {columns} FROM rm_history WHERE tenant_id = $1{where}"
+            f" ORDER BY position{'' if oldest_first else ' DESC'}"
+            f" LIMIT {min(max(limit, 1), MAX_LIMIT)}"
+        )
         rows = await conn.fetch(sql, tenant_id, *args)
     lines = [line_from_row(tuple(r)) for r in rows]
     if item_id is not None:

@@ -74,3 +74,33 @@ async def test_a_key_result_s_own_kind_of_lines_has_the_close_that_scored_it(
     assert of_kr[1:] == (await _timeline(client, a, ids.key_result_id, at))[1:]
     as_objective = await _timeline(client, a, ids.key_result_id, at, kind="objective")
     assert not any("closed" in text for text in as_objective)
+
+
+async def test_a_cycle_s_timeline_has_the_scores_changed_after_its_close(
+    client: httpx.AsyncClient, system: System, api_settings: Settings
+) -> None:
+    """An auditor reading the cycle's own timeline (?item_id=<cycle>, the portal's item
+    filter) saw it closed at 0.62, and nothing of the score changed since: each line of the
+    adjustment was only on the scored item's timeline, and the cycle with the kind "scores
+    changed" matched nothing at all. Its timeline has them now, as the cycle filter
+    (?cycle_id=) has; tenant B, with the same ids and its cycle open, has none."""
+    ids = SharedIds()
+    a = await a_side(system, token_settings(api_settings), ids, "secret-a", "21")
+    b = await a_side(system, token_settings(api_settings), ids, "secret-b", "21")
+    await _close(client, a, ids)
+    adjusted = await client.post(
+        f"/api/v1/tenants/{a.tenant.id}/cycles/{ids.cycle_id}/score-adjustments",
+        headers=a.auth("consultancy_admin"),
+        json={"item_id": str(ids.key_result_id), "score": "0.7", "reason": "market shrank"},
+    )
+    assert adjusted.status_code == 200, adjusted.text
+    at = str(adjusted.headers["X-OKR-Position"])
+
+    of_cycle = await _timeline(client, a, ids.cycle_id, at)
+    assert of_cycle[0].startswith("score of 'Efficienza operativa' adjusted 0.62 → 0.70 by ")
+    assert of_cycle[1].endswith(": 'market shrank'")
+    assert of_cycle[2].startswith("cycle 'Q1 2027' closed and scored by ")
+    scores = await _timeline(client, a, ids.cycle_id, at, kind="cycle.score_adjusted")
+    assert scores == of_cycle[:2]
+    head_b = str(await system.store.head(b.tenant.id))
+    assert await _timeline(client, b, ids.cycle_id, head_b, kind="cycle.score_adjusted") == []

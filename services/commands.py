@@ -265,8 +265,12 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
                     cadence_days=cadence,
                 )  # fmt: skip
                 head = await system.store.head(tenant)
+            named = [(c.cycle_id, c.name) for c in tree.cycles]
+            wanted = set() if args.cycle is None else await _cycles_named(
+                system, tenant, args.cycle, named
+            )  # fmt: skip
     if args.cycle is not None:
-        cycles = [c for c in tree.cycles if _named(c.cycle_id, c.name, args.cycle)]
+        cycles = [c for c in tree.cycles if c.cycle_id in wanted]
         if not cycles:
             then = "" if at is None and args.as_of_position is None else " as it stood then"
             raise SystemExit(f"okr: --cycle {args.cycle!r} is no cycle of the tenant{then}")
@@ -276,6 +280,21 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(render(tree, title, at, head))
     return 0
+
+
+async def _cycles_named(
+    system: System, tenant: UUID, asked: str, then: Iterable[tuple[UUID, str]]
+) -> set[UUID]:
+    """The cycles --cycle names: by the names they had in the view asked for (`then`, ids and
+    names), else by the names they have now, from the log (one renamed since is the same
+    cycle: a past view refused the name it has now)."""
+    from services.read import state_as_of
+
+    found = {cycle_id for cycle_id, name in then if _named(cycle_id, name, asked)}
+    if found:
+        return found
+    now = await state_as_of(system.repository, tenant)
+    return {c.cycle_id for c in now.cycles.values() if _named(c.cycle_id, c.name, asked)}
 
 
 def _named(cycle_id: UUID, name: str, asked: str) -> bool:
@@ -339,11 +358,13 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
                 for instant in (since, until)
             ]
             names = await People(system.pool).names(tenant)  # owners, as the portal says them
+            by_to = [(c.cycle_id, c.name) for c in states[1].cycles.values()]
+            wanted = set() if args.cycle is None else await _cycles_named(
+                system, tenant, args.cycle, by_to
+            )  # fmt: skip
     cycle_id = None
     if args.cycle is not None:
-        asked = [
-            c.cycle_id for c in states[1].cycles.values() if _named(c.cycle_id, c.name, args.cycle)
-        ]
+        asked = [c for c, _ in by_to if c in wanted]  # (one there by --to)
         if not asked:
             raise SystemExit(f"okr: --cycle {args.cycle!r} is no cycle of the tenant by --to")
         cycle_id = asked[0]

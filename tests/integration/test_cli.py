@@ -779,3 +779,33 @@ async def test_progress_and_diff_of_one_cycle_named_by_its_name(
                   "--cycle", "Q9 2099")  # fmt: skip
     assert unknown.returncode == 1
     assert unknown.stderr.strip() == "okr: --cycle 'Q9 2099' is no cycle of the tenant by --to"
+
+
+async def test_a_past_view_of_one_cycle_takes_the_name_it_has_now(
+    system: System, admin_dsn: str
+) -> None:
+    """A cycle renamed since ("Trimestre" → "Trimestre 1") is the same cycle: asked by the
+    name it has now, `okr progress --as-of` and `okr diff --to` before the rename refused it
+    as "no cycle of the tenant as it stood then", though it was there under its old name;
+    they show it now, as they do by its id (its old name still finds it too)."""
+    ids = (uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    tenant = await a_key_result_checked_in_ten_days_ago(system, 7, ids)
+    before_rename = datetime.now(UTC).isoformat()
+    app, ctx = OKRApplication(system.repository), Context(tenant_id=tenant, actor="user:builder")
+    await app.cycles.rename(ctx, ids[0], name="Trimestre 1")
+    await Projector(system.pool, system.repository, PROJECTIONS).catch_up(tenant)
+    then = ("--tenant", str(tenant), "--as-of", before_rename, "--json")
+
+    for name in ("Trimestre 1", "Trimestre"):
+        shown = okr(admin_dsn, "progress", *then, "--cycle", name)
+        assert shown.returncode == 0, shown.stderr
+        assert [c["name"] for c in json.loads(shown.stdout)["cycles"]] == ["Trimestre"]
+    changed = okr(admin_dsn, "diff", "--tenant", str(tenant), "--from", "2020-01-01",
+                  "--to", before_rename, "--cycle", "Trimestre 1", "--json")  # fmt: skip
+    assert changed.returncode == 0, changed.stderr
+    assert {c["item_id"] for c in json.loads(changed.stdout) if c["item_kind"] == "cycle"} == {
+        str(ids[0])
+    }
+    unknown = okr(admin_dsn, "progress", *then, "--cycle", "Trimestre 2")
+    assert unknown.returncode == 1
+    assert "no cycle of the tenant" in unknown.stderr

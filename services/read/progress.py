@@ -315,13 +315,23 @@ async def known_position(
 
 
 CUT = (
-    "SELECT position FROM events WHERE tenant_id = $1 AND position"
-    " <= (SELECT least($2, coalesce(okr_position_at($1, $3::timestamptz), $2)))"
-    " AND ($3 IS NULL OR recorded_at <= $3) ORDER BY position DESC LIMIT 1"
+    "WITH cut AS (SELECT position, recorded_at, correlation_id FROM events WHERE tenant_id = $1"
+    " AND position <= (SELECT least($2, coalesce(okr_position_at($1, $3::timestamptz), $2)))"
+    " AND ($3 IS NULL OR recorded_at <= $3) ORDER BY position DESC LIMIT 1)"
+    " SELECT coalesce((SELECT e.position - 1 FROM events e, cut WHERE e.tenant_id = $1"
+    " AND e.position > cut.position AND (e.recorded_at, e.correlation_id)"
+    " IS DISTINCT FROM (cut.recorded_at, cut.correlation_id) ORDER BY e.position LIMIT 1),"
+    " (SELECT e.position FROM events e, cut WHERE e.tenant_id = $1"
+    " AND e.position >= cut.position ORDER BY e.position DESC LIMIT 1))"
 )
-"""The last position at or before $2 and the instant $3. The bound is a sub-select, found
-once and a condition of the key: under row-level security a bound calling the function (not
-leakproof) is a filter of each row, and it searched again for every row it walked."""
+"""The last position at or before $2 and the instant $3, and on to the last event the same
+append wrote (they share their recorded_at and correlation id, okr_append): a command's
+events commit together, so the log never stood between two of them, and a position among
+them showed a state no one ever saw (a key result's new score, its objective's not yet: a
+score change's two events). An instant's cut ends an append already (its events share
+their stamp). The bound is a sub-select, found once and a condition of the key: under
+row-level security a bound calling the function (not leakproof) is a filter of each row,
+and it searched again for every row it walked."""
 
 
 async def _cut(
@@ -329,7 +339,8 @@ async def _cut(
 ) -> int:
     """The last position of the tenant's log at or before `position` and `recorded_at`
     (the log is in time order, migration 0009: an instant is a position, found by halving,
-    0010; a log out of order is walked, stamps compared), 0 for none; never past the head."""
+    0010; a log out of order is walked, stamps compared), on to the end of its append (see
+    CUT), 0 for none; never past the head."""
     known = await conn.fetchval(
         CUT,
         tenant_id,

@@ -179,3 +179,34 @@ def test_kept_states_are_bounded_by_count_and_by_events() -> None:
     assert kept.latest(b, "progress 15", 1000) == (50, "b50", None)
     kept.forget(b)
     assert (len(kept), kept.events, kept.latest(b, "progress 15", 1000)) == (1, 40, None)
+
+
+async def test_a_position_among_one_append_s_events_stands_at_its_last(fresh: System) -> None:
+    """A score adjusted after the close is recorded with its objective's, which follows it,
+    in one append: the log never stood between the two. Asked for the first of them, an
+    "as of" stands at the second (it showed the key result's new score beside its
+    objective's old one, a state no one saw); one before the append stays where it is."""
+    tenant = await a_tenant_with_history(fresh, check_ins=4)
+    app = OKRApplication(fresh.repository)
+    ctx = Context(tenant_id=tenant, actor="user:anna")
+    (cycle,) = await fresh.store.stream_ids(tenant, ["okr.Cycle.Created"])
+    (objective,) = await fresh.store.stream_ids(tenant, ["okr.Objective.Created"])
+    await app.cycles.close(ctx, cycle)
+    before = await fresh.store.head(tenant)
+    key_result = next(iter((await app.cycles.get(ctx, cycle)).key_result_scores))
+    last = (
+        await app.cycles.adjust_score(
+            ctx, cycle, item_id=key_result, score=Decimal("0.2"), reason="rivisto"
+        )
+    ).position
+    assert last == before + 2  # the key result's score, then its objective's
+    for asked, stands in [(before, before), (before + 1, last), (last, last)]:
+        assert await known_position(fresh.pool, tenant, position=asked) == stands
+        state = await state_as_of(fresh.repository, tenant, position=asked)
+        assert same(state, await state_as_of(fresh.repository, tenant, position=stands))
+    then, now = [
+        (await state_as_of(fresh.repository, tenant, position=p)).cycles[cycle]
+        for p in (before, before + 1)
+    ]
+    assert now.key_result_scores[key_result] == Decimal("0.2")
+    assert now.objective_scores[objective] != then.objective_scores[objective]  # it followed

@@ -307,6 +307,23 @@ async def within_head(runtime: ApiRuntime, tenant_id: UUID, position: int, field
         )
 
 
+async def as_of_moment(
+    runtime: ApiRuntime,
+    tenant_id: UUID,
+    as_of: str | None,
+    as_of_position: int | None,
+    min_position: int | None,
+) -> tuple[tzinfo, datetime | None]:
+    """For a view as of an instant (`as_of`, not past now) and/or a position of the log: its
+    tenant's zone and the instant, once both are found in the log (else 422 naming them)
+    and `min_position` is (the view is read from the log)."""
+    await within_log(runtime, tenant_id, as_of_position, as_of)
+    await caught_up(runtime, tenant_id, min_position, None)
+    zone = await runtime.zone(tenant_id)
+    moment = query_instant(as_of, "as_of", "last", zone)
+    return zone, None if moment is None else instants.not_after_now(moment)
+
+
 async def series_of(
     runtime: ApiRuntime,
     tenant_id: UUID,

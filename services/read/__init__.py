@@ -31,6 +31,7 @@ from services.read.progress import (
     progress_as_of,
     progress_state,
     progress_tree,
+    shown_as_of,
     state_as_of,
     tenant_records,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "progress_state",
     "progress_tree",
     "series",
+    "shown_as_of",
     "state_as_of",
     "tenant_records",
 ]

@@ -385,14 +385,31 @@ async def progress_as_of(
     where a position cut the log before the instant (or before now, for a position alone),
     the day its event was recorded (the first the log stood there), in the tenant's `zone`;
     of the cycle `cycle_id`, or of those `pick` picks, or of every one."""
-    state = await state_as_of(repository, tenant_id, position=position, recorded_at=recorded_at)
-    if today is None:
-        today = await _day_shown(repository, tenant_id, state, recorded_at, zone)
+    state, today = await shown_as_of(
+        repository, tenant_id, today=today, position=position, recorded_at=recorded_at, zone=zone
+    )
     picked = None if pick is None else pick(list(state.cycles.values()))
     return tree_of(
         state, today=today, valid_at=valid_at, cycle_id=cycle_id, cycle_ids=picked,
         cadence_days=cadence_days,
     )  # fmt: skip
+
+
+async def shown_as_of(
+    repository: Repository,
+    tenant_id: UUID,
+    *,
+    today: date | None = None,
+    position: int | None = None,
+    recorded_at: datetime | None = None,
+    zone: tzinfo = UTC,
+) -> tuple[ProgressView, date]:
+    """The state as the system knew it at a position/instant, and the day it showed it on
+    (`today`, else as progress_as_of says)."""
+    state = await state_as_of(repository, tenant_id, position=position, recorded_at=recorded_at)
+    if today is None:
+        today = await _day_shown(repository, tenant_id, state, recorded_at, zone)
+    return state, today
 
 
 async def _day_shown(

@@ -1065,6 +1065,54 @@ async def test_a_kpi_can_be_renamed_and_retired(client: httpx.AsyncClient, world
     assert any("Ritirato presto" in t for t in said), said
 
 
+async def test_the_kpis_as_they_stood_at_a_past_point(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """/kpis had no "as of" (the portal's as-of page shows the KPI tiles as known then; an
+    API user had each KPI's series alone): as of a position or an instant it lists the
+    KPIs as the log stood there, with their latest value and health then; a KPI made
+    later is not there, one archived later still is; a position past the log is 422."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}/kpis"
+    auth = world.a.auth("client_admin")
+    made = await client.post(base, headers=auth, json={
+        "name": "Rinnovi", "direction": "higher_is_better", "green": 80, "red": 60,
+    })  # fmt: skip
+    kpi = made.json()["id"]
+    first = await client.post(
+        f"{base}/{kpi}/measurements", headers=auth, json={"value": 70, "on": "2027-02-02"}
+    )
+    then = first.headers["x-okr-position"]
+    await client.post(
+        f"{base}/{kpi}/measurements", headers=auth, json={"value": 85, "on": "2027-02-09"}
+    )
+    later = await client.post(base, headers=auth, json={
+        "name": "Nuovo", "direction": "higher_is_better", "green": 5, "red": 1,
+    })  # fmt: skip
+    retired = await client.post(
+        f"{base}/{kpi}/archive", headers=auth, json={"reason": "non serve più"}
+    )
+
+    def shown(page: httpx.Response) -> dict[str, tuple[str, str]]:
+        assert page.status_code == 200, page.text
+        return {  # (the world's own KPI aside)
+            k["name"]: (k["value"], k["health"])
+            for k in page.json()["items"]
+            if k["name"] in ("Rinnovi", "Nuovo")
+        }
+
+    now = {"min_position": retired.headers["x-okr-position"]}
+    assert set(shown(await client.get(base, headers=auth, params=now))) == {"Nuovo"}
+    asked = {"as_of_position": then, "today": "2027-02-10"}
+    assert shown(await client.get(base, headers=auth, params=asked)) == {"Rinnovi": ("70", "amber")}
+    at_made = {"as_of_position": later.headers["x-okr-position"], "today": "2027-02-10"}
+    assert shown(await client.get(base, headers=auth, params=at_made)) == {
+        "Rinnovi": ("85", "green"), "Nuovo": (None, None),
+    }  # fmt: skip
+    past = await client.get(base, headers=auth, params={"as_of_position": 10**9})
+    assert past.status_code == 422
+    assert past.json()["errors"][0]["field"] == "as_of_position"
+
+
 @pytest.mark.parametrize(
     "damage", ["state = set_byte(state, 0, 193)", "topic = topic || 'X'"]
 )  # its bytes, or a topic no class answers to

@@ -21,6 +21,7 @@ from services.api.dependencies import (
     RuntimeDep,
     Today,
     ValidAt,
+    as_of_moment,
     caught_up,
     item,
     not_known_at,
@@ -68,19 +69,30 @@ class KpiController(Controller):
         runtime: RuntimeDep,
         today: Today = None,
         valid_at: ValidAt = None,
+        as_of: AsOf = None,
+        as_of_position: AsOfPosition = None,
         min_position: MinPosition = None,
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> Page[KPINode]:
         """Every live KPI with its latest value, health and staleness (the read model), in id
         order (kpi_id): one added meanwhile comes on a later page if its id sorts after the
-        cursor."""
+        cursor. With `as_of` and/or `as_of_position`, as the system knew them then, on that
+        day (as /progress shows its tree)."""
         await refuse_a_day_to_come(runtime, tenant_id, valid_at, today)
-        await caught_up(runtime, tenant_id, min_position, "progress")
-        state = await read.progress_state(runtime.pool, tenant_id)
-        board = kpi_board(
-            state, today=today or await tenant_today(runtime, tenant_id), valid_at=valid_at
-        )
+        if as_of is None and as_of_position is None:
+            await caught_up(runtime, tenant_id, min_position, "progress")
+            state = await read.progress_state(runtime.pool, tenant_id)
+            today = today or await tenant_today(runtime, tenant_id)
+        else:
+            zone, moment = await as_of_moment(
+                runtime, tenant_id, as_of, as_of_position, min_position
+            )
+            state, today = await read.shown_as_of(
+                runtime.system.repository, tenant_id, today=today, zone=zone,
+                position=as_of_position, recorded_at=moment,
+            )  # fmt: skip
+        board = kpi_board(state, today=today, valid_at=valid_at)
         return paginate(board, lambda k: (str(k.kpi_id),), cursor, limit)
 
     @post("/", guards=[requires_edit_okrs], summary="Create a KPI")

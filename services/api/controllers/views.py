@@ -29,13 +29,13 @@ from services.api.dependencies import (
     RuntimeDep,
     Today,
     ValidAt,
+    as_of_moment,
     caught_up,
     not_known_at,
     progress_tree_of,
     query_instant,
     refuse_a_day_to_come,
     within_head,
-    within_log,
 )
 from services.api.negotiation import accepted_language
 from services.api.pagination import (
@@ -223,11 +223,7 @@ async def _progress_tree(
     cycle_id = page.cycle_id
     await refuse_a_day_to_come(runtime, tenant_id, valid_at, today)
     if as_of is not None or as_of_position is not None:
-        await within_log(runtime, tenant_id, as_of_position, as_of)
-        await caught_up(runtime, tenant_id, min_position, None)  # (read from the log)
-        zone = await runtime.zone(tenant_id)
-        moment = query_instant(as_of, "as_of", "last", zone)
-        moment = None if moment is None else not_after_now(moment)
+        zone, moment = await as_of_moment(runtime, tenant_id, as_of, as_of_position, min_position)
         tree = await read.progress_as_of(
             runtime.system.repository, tenant_id, today=today, zone=zone,
             position=as_of_position, recorded_at=moment, valid_at=valid_at,

@@ -345,10 +345,20 @@ class Locale:
         hour off)."""
         if moment is None:
             return "—"
+        local = self._local(moment, zone)
+        return f"{self.date(local.date())}, {local:%H:%M} {local:%Z}"
+
+    def day(self, moment: dt.datetime | None) -> str:
+        """``3 mar 2026``: the day an instant fell on where this locale shows times (the
+        tenant's zone on its pages), as its history says it: an instant's UTC date is
+        another day for a tenant hours away from UTC."""
+        return "—" if moment is None else self.date(self._local(moment, None).date())
+
+    def _local(self, moment: dt.datetime, zone: str | None) -> dt.datetime:
+        """An instant (stored in UTC; naive: UTC) in `zone`, else in this locale's zone."""
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
-        local = moment.astimezone(ZoneInfo(zone) if zone else self.zone)
-        return f"{self.date(local.date())}, {local:%H:%M} {local:%Z}"
+        return moment.astimezone(ZoneInfo(zone) if zone else self.zone)
 
     # -- free text from the log ----------------------------------------------------------
 

@@ -27,7 +27,7 @@ def refuse_unacceptable(request: Request[Any, Any, Any]) -> None:
         return
     media_type = request.route_handler.media_type
     own = str(getattr(media_type, "value", media_type)).partition(";")[0].strip().lower()
-    offered = list(dict.fromkeys((own, JSON, PROBLEM_JSON)))
+    offered = list(dict.fromkeys(t for t in (own, JSON, PROBLEM_JSON) if t))  # own: "" if none
     if not any(quality(accept, offer) > 0 for offer in offered):
         raise NotAcceptableError(
             f"Accept: {accept[:200]} admits nothing this route answers: {', '.join(offered)}",

@@ -1274,6 +1274,12 @@ async def test_a_json_body_declared_in_another_charset_than_utf_8_is_415(
         assert made.status_code == 201, made.text
 
 
+def answered(path: str) -> list[str]:
+    """What a route answers, its own type first."""
+    own = {"audit.csv": ["text/csv"], "export": ["application/jsonl"]}.get(path, [])
+    return [*own, "application/json", "application/problem+json"]
+
+
 @pytest.mark.parametrize(
     ("path", "accept", "status"),
     [
@@ -1284,6 +1290,7 @@ async def test_a_json_body_declared_in_another_charset_than_utf_8_is_415(
         ("objectives", "text/csv", 406),  # an export's type, not this route's
         ("audit.csv", "application/xml", 406),
         ("export", "text/csv", 406),
+        ("history", "text/html", 406),  # a route of no type of its own (it answers a Response)
         ("objectives", "", 200),  # blank: as none
         ("objectives", "*/*", 200),
         ("objectives", "application/*", 200),
@@ -1303,7 +1310,8 @@ async def test_an_accept_that_admits_nothing_the_route_answers_is_406(
     """Accept: application/xml was answered JSON, as if it were not said: 406 naming
     Accept, with what the route answers. JSON, problem+json (the errors) and a route's own
     type (an export's CSV or JSON Lines) are admitted, with wildcards and q-values (q=0:
-    not that one), and no Accept at all is anything."""
+    not that one), and no Accept at all is anything. What it answers is listed as it is:
+    the history, of no type of its own, listed a blank first (": , application/json")."""
     url = f"/api/v1/tenants/{world.a.tenant.id}/{path}"
     answer = await client.get(url, headers={**world.a.auth("client_admin"), "accept": accept})
     if status == 200:
@@ -1311,7 +1319,7 @@ async def test_an_accept_that_admits_nothing_the_route_answers_is_406(
         return
     problem = assert_problem(answer, 406)
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("Accept", "not_acceptable")]
-    assert "application/json" in problem["detail"]
+    assert problem["detail"].endswith("answers: " + ", ".join(answered(path)))
 
 
 async def test_a_write_with_an_accept_it_cannot_answer_changes_nothing(

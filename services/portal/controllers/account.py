@@ -12,7 +12,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 
-from services.portal.controllers.session import client_ip, signed_in_anew
+from services.portal.controllers.session import client_ip, held_back, signed_in_anew
 from services.portal.dependencies import FormDep, LocaleDep, PortalDep, ViewerDep
 from tenants.auth import change_own_password
 from tenants.errors import RateLimitedError, WeakPasswordError, WrongPasswordError
@@ -70,7 +70,7 @@ class AccountController(Controller):
                     else locale.t("welcome.weak", min=MIN_PASSWORD, max=MAX_PASSWORD)
                 )
             except RateLimitedError as e:
-                errors["form"] = locale.t("sign_in.rate_limited", seconds=e.retry_after)
+                errors["form"] = held_back(locale, e)
                 status = 429
             else:
                 return await signed_in_anew(

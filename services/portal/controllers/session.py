@@ -58,6 +58,15 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
         return "127.0.0.1"
 
 
+def held_back(locale: LocaleDep, error: RateLimitedError) -> str:
+    """What a password check the sign-in limits hold back is told (a sign-in's, a change
+    of one's own password's): a second's wait while others of the account or address are
+    checked, nothing having failed; else too many failures, and for how long."""
+    if isinstance(error, SignInBeingCheckedError):
+        return locale.t("sign_in.being_checked")
+    return locale.t("sign_in.rate_limited", seconds=error.retry_after)
+
+
 async def landing(portal: PortalDep, viewer: ViewerDep) -> str:
     """Where a signed-in person lands (home_of, with their suspended companies)."""
     return home_of(viewer, await suspended_tenants(portal.system.pool, viewer.id))
@@ -250,9 +259,7 @@ class SessionController(Controller):
         try:
             attempt = await portal.limiter.attempt(email, ip)
         except RateLimitedError as e:
-            if isinstance(e, SignInBeingCheckedError):  # nothing failed: a second's wait
-                return {"form": locale.t("sign_in.being_checked")}, 429, None
-            return {"form": locale.t("sign_in.rate_limited", seconds=e.retry_after)}, 429, None
+            return {"form": held_back(locale, e)}, 429, None
         checked = await check_password(portal.system.pool, email, password)
         if checked is None:
             await portal.limiter.failed(attempt)

@@ -702,6 +702,18 @@ _SIGN_IN: M = {
         "it": "Troppi tentativi falliti: riprova tra {seconds} secondi.",
         "en": "Too many failed attempts: try again in {seconds} seconds.",
     },
+    "sign_in.rate_limited_one": {
+        "it": "Troppi tentativi falliti: riprova tra un secondo.",
+        "en": "Too many failed attempts: try again in a second.",
+    },
+    "sign_in.rate_limited_minutes": {
+        "it": "Troppi tentativi falliti: riprova tra {minutes} minuti.",
+        "en": "Too many failed attempts: try again in {minutes} minutes.",
+    },
+    "sign_in.rate_limited_minutes_one": {
+        "it": "Troppi tentativi falliti: riprova tra un minuto.",
+        "en": "Too many failed attempts: try again in a minute.",
+    },
     "sign_in.signed_out": {"it": "Sei uscito.", "en": "You have signed out."},
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from ipaddress import ip_address
 from typing import Annotated, Any
@@ -61,10 +62,17 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
 def held_back(locale: LocaleDep, error: RateLimitedError) -> str:
     """What a password check the sign-in limits hold back is told (a sign-in's, a change
     of one's own password's): a second's wait while others of the account or address are
-    checked, nothing having failed; else too many failures, and for how long."""
+    checked, nothing having failed; else too many failures, and for how long (in minutes
+    from one on, rounded up: a quarter of an hour read "900 seconds")."""
     if isinstance(error, SignInBeingCheckedError):
         return locale.t("sign_in.being_checked")
-    return locale.t("sign_in.rate_limited", seconds=error.retry_after)
+    seconds = error.retry_after
+    if seconds < 60:
+        return locale.t("sign_in.rate_limited" + ("_one" if seconds == 1 else ""), seconds=seconds)
+    minutes = math.ceil(seconds / 60)
+    return locale.t(
+        "sign_in.rate_limited_minutes" + ("_one" if minutes == 1 else ""), minutes=minutes
+    )
 
 
 async def landing(portal: PortalDep, viewer: ViewerDep) -> str:

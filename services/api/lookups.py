@@ -9,8 +9,7 @@ import asyncpg
 
 from services.db import tenant_transaction
 from tenants.directory import TENANT_COLUMNS
-from tenants.memberships import CONSULTANCY_MEMBER
-from tenants.models import Consultancy, ConsultancyMember, Tenant, from_row
+from tenants.models import Consultancy, Tenant, from_row
 
 
 async def consultancies(pool: asyncpg.Pool, ids: Iterable[UUID] | None) -> list[Consultancy]:
@@ -47,12 +46,3 @@ async def all_tenant_ids(pool: asyncpg.Pool) -> list[UUID]:
     for consultancy in await consultancies(pool, None):
         ids += await consultancy_tenant_ids(pool, consultancy.id)
     return ids
-
-
-async def consultancy_members(pool: asyncpg.Pool, consultancy_id: UUID) -> list[ConsultancyMember]:
-    """The consultancy's admins and consultants."""
-    rows = await pool.fetch(
-        f"SELECT {CONSULTANCY_MEMBER} FROM consultancy_members WHERE consultancy_id = $1",
-        consultancy_id,
-    )
-    return [from_row(ConsultancyMember, r) for r in rows]

@@ -339,3 +339,28 @@ async def test_a_client_named_as_another_takes_the_next_free_slug_as_in_the_port
     schema = (await client.get("/schema/openapi.json")).json()
     slug = schema["components"]["schemas"]["TenantIn"]["properties"]["slug"]
     assert "next free one" in slug["description"]
+
+
+async def test_a_consultancy_s_member_list_says_who_each_is(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A consultancy's member list gave ids, roles and dates alone: its admin, reading it
+    through the API, could not tell its people apart, and a consultant who serves no
+    client yet is on no tenant's list. Each says their email and name, as a tenant's
+    member list does; the other consultancy's list is not theirs to read, nor theirs ours."""
+    members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
+    admin = world.a.auth("consultancy_admin")
+    email = an_email("tea")
+    made = await client.post(
+        members, headers=admin, json={"email": email, "display_name": "Tea", "role": "consultant"}
+    )
+    assert made.status_code == 201, made.text
+    listed = (await client.get(members, headers=admin, params={"limit": 500})).json()["items"]
+    assert [
+        (m["email"], m["display_name"], m["role"], m["has_password"])
+        for m in listed if m["user_id"] == made.json()["user_id"]
+    ] == [(email, "Tea", "consultant", False)]  # fmt: skip
+    other = f"/api/v1/consultancies/{world.b.consultancy.id}/members"
+    assert (await client.get(other, headers=admin)).status_code == 404
+    theirs = await client.get(other, headers=world.b.auth("consultancy_admin"))
+    assert theirs.status_code == 200 and email not in theirs.text

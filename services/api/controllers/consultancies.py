@@ -43,9 +43,16 @@ from services.api.security import (
     requires_platform_admin,
 )
 from services.app import Context, OKRApplication
-from tenants import directory
+from tenants import directory, memberships
 from tenants.errors import UnknownTenantError
-from tenants.models import Consultancy, ConsultancyMember, ErasedTenant, PasswordLink, Tenant
+from tenants.models import (
+    Consultancy,
+    ConsultancyMember,
+    ConsultancyPerson,
+    ErasedTenant,
+    PasswordLink,
+    Tenant,
+)
 from tenants.principal import Principal
 
 V1 = "/api/v1"
@@ -225,8 +232,10 @@ class ConsultancyController(Controller):
         runtime: RuntimeDep,
         cursor: Cursor = None,
         limit: Limit = 100,
-    ) -> Page[ConsultancyMember]:
-        found = await lookups.consultancy_members(runtime.pool, consultancy_id)
+    ) -> Page[ConsultancyPerson]:
+        """Its admins and consultants, each with who they are (email and name), as a
+        tenant's member list says them."""
+        found = await memberships.list_consultancy_people(runtime.pool, consultancy_id)
         return paginate(found, lambda m: (str(m.user_id),), cursor, limit)
 
     @post(

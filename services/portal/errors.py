@@ -22,6 +22,7 @@ from litestar.response import Redirect
 
 from domain.errors import DomainError
 from services.db import CONNECTION_LOST, connection_lost
+from services.portal.pages import page_here
 from tenants.errors import PermissionDeniedError, UnknownTenantError
 from tenants.principal import Principal
 
@@ -83,7 +84,7 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
     """Exception handlers of the portal's routes."""
 
     def sign_in(request: Request[Any, Any, Any], exc: SignInRequiredError) -> Response[Any]:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = page_here(request)  # a form's: the page it was on, not its POST-only URL
         return Redirect(path=f"/sign-in?next={quote(target, safe='')}", status_code=303)
 
     def not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

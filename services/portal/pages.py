@@ -169,7 +169,7 @@ class Pages:
         if not nonce:
             nonce = self.signer.new_nonce()
             new_cookies.append(self.cookie(CSRF_COOKIE, nonce, max_age=None))
-        here = _here(request)
+        here = page_here(request)
         for name in ("viewer", "tenant"):
             context.setdefault(name, None)
         context.setdefault("section", "")
@@ -274,7 +274,7 @@ def _submission(request: Request[Any, Any, Any]) -> str:
 
 def _with_hidden_fields(html: str, submission: str, here: str) -> str:
     """Every POST form of the page with the one-time submission id (see
-    services.portal.submissions) and the page it is on (see _here), put here so that no
+    services.portal.submissions) and the page it is on (see page_here), put here so that no
     form can be without them."""
     fields = (
         f'<input type="hidden" name="{SUBMISSION_FIELD}" value="{submission}">'
@@ -283,11 +283,12 @@ def _with_hidden_fields(html: str, submission: str, here: str) -> str:
     return _POST_FORM.sub(lambda tag: tag.group(0) + fields, html)
 
 
-def _here(request: Request[Any, Any, Any]) -> str:
-    """The page to come back to (the language switch's `next`): this one, or for a page
-    shown after a refused form, the page the form was on (the form's own URL answers a
-    POST only: the switch led to a 405): as the form says (refused twice, the page it was
-    sent from is the form's URL), else as the browser does, else the start page."""
+def page_here(request: Request[Any, Any, Any]) -> str:
+    """The page to come back to (the language switch's `next`, and the sign-in's of a
+    form sent once its session had ended): this one, or for a form, the page the form was
+    on (the form's own URL answers a POST only: going back to it led to a 405): as the
+    form says (refused twice, the page it was sent from is the form's URL), else as the
+    browser does, else the start page."""
     if request.method == "GET":
         return request.url.path + (f"?{request.url.query}" if request.url.query else "")
     said = safe_next(request.scope.get("state", {}).get(CAME_FROM), "")

@@ -37,7 +37,7 @@ SUBMITTED = "okr_submission"
 """Where a request's scope state keeps the submission id it was sent with."""
 CAME_FROM_FIELD = "came_from"
 """The page a form was on (a refused form's page, answered at the form's POST-only URL,
-comes back to it: see pages._here)."""
+comes back to it: see pages.page_here)."""
 CAME_FROM = "okr_came_from"
 """Where a request's scope state keeps the page its form was on."""
 VIEWER = "okr_viewer"

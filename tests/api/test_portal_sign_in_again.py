@@ -1,0 +1,50 @@
+"""A form sent once its session has ended leads to signing in again, and back to the page
+the form was on: its own URL answers a POST only."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from litestar import Litestar
+
+from services.bootstrap import System
+from services.portal.config import PortalSettings
+from services.portal.sessions import CSRF_FIELD, SESSION_COOKIE, SUBMISSION_FIELD, Signer
+from services.portal.sessions import sign_out as end_session
+from services.settings import Settings
+from tests.api.builders import World
+
+
+async def test_a_form_sent_after_its_session_ended_comes_back_to_its_page(
+    app: Litestar, system: System, world: World, api_settings: Settings
+) -> None:
+    """A check-in sent from a browser whose session ended meanwhile (signed out there, or
+    everywhere by a password change on another device) went to the sign-in page with the
+    form's own address to come back to; once signed in, the browser asked that address
+    for a page and got a 405 in JSON. It comes back to the key result's page, the page
+    the form was on (its Referer), and that page answers."""
+    portal = PortalSettings.derive(api_settings)
+    signer = Signer(portal.secret, portal.session_ttl)
+    cookie, session = signer.issue(world.a.user_ids["client_member"])
+    page = f"/t/{world.a.tenant.id}/kr/{world.ids.key_result_id}"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://okr.test"
+    ) as browser:
+        browser.cookies.set(SESSION_COOKIE, cookie)
+        shown = await browser.get(page)
+        assert shown.status_code == 200, shown.text
+        hidden = dict(re.findall(r'name="(\w+)" value="([^"]*)"', shown.text))
+        await end_session(system.pool, session)
+        sent = await browser.post(
+            f"{page}/check-ins",
+            data={CSRF_FIELD: hidden[CSRF_FIELD], SUBMISSION_FIELD: hidden[SUBMISSION_FIELD],
+                  "value": "23", "on": "2027-02-14", "confidence": "6", "note": ""},
+            headers={"referer": f"http://okr.test{page}"},
+        )  # fmt: skip
+        assert sent.status_code == 303, sent.text
+        where = urlsplit(sent.headers["location"])
+        assert (where.path, parse_qs(where.query)["next"]) == ("/sign-in", [page])
+        browser.cookies.set(SESSION_COOKIE, signer.issue(world.a.user_ids["client_member"])[0])
+        assert (await browser.get(page)).status_code == 200

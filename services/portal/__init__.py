@@ -46,7 +46,7 @@ from services.portal.dependencies import (
     provide_tenant,
     provide_viewer,
 )
-from services.portal.errors import Handler, app_not_found_handler, page_exception_handlers
+from services.portal.errors import Handler, app_page_handler, page_exception_handlers
 from services.portal.pages import STATIC, STATIC_PATH, Pages, compile_templates, templates
 from services.portal.portal import Portal
 from services.portal.sessions import Signer
@@ -119,15 +119,17 @@ def portal_router(system: System, settings: Any, people: People | None = None) -
 def portal_app_config(
     system: System, settings: Any, *, fallback: Mapping[Any, Handler] | None = None
 ) -> dict[str, Any]:
-    """Keyword arguments to merge into ``Litestar(...)``: the app-wide HTML 404 page.
+    """Keyword arguments to merge into ``Litestar(...)``: the app-wide HTML 404 and 405
+    pages.
 
-    Merge its ``exception_handlers`` over the app's own (the 404 entry defers to them for
-    /api/ paths and for clients that do not ask for HTML).
+    Merge its ``exception_handlers`` over the app's own (the 404 and 405 entries defer to
+    them for /api/ paths and for clients that do not ask for HTML).
     """
     own = PortalSettings.derive(settings)
     pages = Pages(Signer(own.secret, own.session_ttl), secure_cookies=own.secure_cookies)
     handlers = dict(fallback or {})
-    handlers[404] = app_not_found_handler(pages, fallback)
+    for status in (404, 405):
+        handlers[status] = app_page_handler(pages, status, fallback)
     return {"exception_handlers": handlers}
 
 

@@ -140,15 +140,17 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
     return handlers
 
 
-def app_not_found_handler(
-    pages: Pages, fallback: Mapping[type[Exception] | int, Handler] | None = None
+def app_page_handler(
+    pages: Pages, status: int, fallback: Mapping[type[Exception] | int, Handler] | None = None
 ) -> Handler:
-    """The app-wide 404 (no route matched): the portal's page for browsers, else ``fallback``."""
-    others = {k: v for k, v in (fallback or {}).items() if k != 404}
+    """The app-wide 404 (no route matched) or 405 (a route, not for the method: a form's
+    POST-only address opened as a page): the portal's page for browsers, with the
+    exception's headers (Allow), else ``fallback``."""
+    others = {k: v for k, v in (fallback or {}).items() if k != status}
 
     def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         if wants_html(request):
-            return pages.error(request, 404)
+            return pages.error(request, status, headers=getattr(exc, "headers", None))
         for kind in type(exc).__mro__:
             chosen = others.get(kind)
             if chosen is not None:

@@ -1,5 +1,6 @@
-"""A form sent once its session has ended leads to signing in again, and back to the page
-the form was on: its own URL answers a POST only."""
+"""A form's own address answers a POST only: a form sent once its session has ended leads
+to signing in again and back to the page the form was on, and the address opened as a page
+says, as a page, that it is not one."""
 
 from __future__ import annotations
 
@@ -48,3 +49,29 @@ async def test_a_form_sent_after_its_session_ended_comes_back_to_its_page(
         assert (where.path, parse_qs(where.query)["next"]) == ("/sign-in", [page])
         browser.cookies.set(SESSION_COOKIE, signer.issue(world.a.user_ids["client_member"])[0])
         assert (await browser.get(page)).status_code == 200
+
+
+async def test_a_form_s_address_opened_as_a_page_answers_a_page(
+    app: Litestar, world: World, api_settings: Settings
+) -> None:
+    """After a refused form the address bar holds the form's address; opened again (a new
+    tab, Enter in the address bar, a bookmark) it answered a 405 in JSON, "Method Not
+    Allowed", to a person. A browser gets the portal's page saying the page does not accept
+    this action, in the reader's language, with Allow; the API's 405 stays a problem."""
+    portal = PortalSettings.derive(api_settings)
+    cookie, _ = Signer(portal.secret, portal.session_ttl).issue(world.a.user_ids["client_member"])
+    form = f"/t/{world.a.tenant.id}/kr/{world.ids.key_result_id}/check-ins"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://okr.test"
+    ) as browser:
+        browser.cookies.set(SESSION_COOKIE, cookie)
+        opened = await browser.get(form, headers={"accept": "text/html", "accept-language": "en"})
+        api = await browser.get(
+            f"/api/v1/tenants/{world.a.tenant.id}/key-results/{world.ids.key_result_id}/archive",
+            headers={"accept": "text/html,*/*", **world.a.auth("client_member")},
+        )
+    assert opened.status_code == 405
+    assert opened.headers["content-type"].startswith("text/html")
+    assert "This page does not accept this action." in opened.text
+    assert "POST" in opened.headers["allow"]
+    assert (api.status_code, api.headers["content-type"]) == (405, "application/problem+json")

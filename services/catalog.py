@@ -502,6 +502,10 @@ _ERRORS: M = {
         "it": "Un valore è di un giorno già iniziato, non di uno che deve ancora venire.",
         "en": "A value is of a day that has begun, not of one still to come.",
     },
+    "error.on.out_of_range": {
+        "it": "Scegli un giorno degli anni dal 1900 al 2199.",
+        "en": "Choose a day of the years 1900 to 2199.",
+    },
     "error.confidence_out_of_range": {
         "it": "La fiducia è un numero intero da 0 a 10.",
         "en": "Confidence is a whole number from 0 to 10.",

@@ -1,5 +1,6 @@
-"""The days the portal says of recorded instants are the tenant's, as its history shows
-them: an instant's UTC date is another day for a company hours away from UTC."""
+"""Days in the portal: those it says of recorded instants are the tenant's, as its history
+shows them (an instant's UTC date is another day for a company hours away from UTC), and
+one it refuses is said to be refused as a day."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from litestar import Litestar
 
 from services.portal.config import PortalSettings
-from services.portal.sessions import SESSION_COOKIE, Signer
+from services.portal.sessions import CSRF_FIELD, SESSION_COOKIE, SUBMISSION_FIELD, Signer
 from services.settings import Settings
 from tests.api.builders import World
 
@@ -110,3 +111,23 @@ async def test_a_revoked_key_and_an_archived_key_result_say_the_tenant_s_day(
     banner = re.search(r'class="banner kr-is-archived"[^>]*>([^<]*)', page.text)
     assert banner is not None and "on 15 Feb 2027" in banner.group(1), page.text
     assert "14 Feb 2027" not in banner.group(1)
+
+
+async def test_a_check_in_s_day_out_of_the_calendar_is_said_as_a_day(
+    browser: httpx.AsyncClient, world: World
+) -> None:
+    """A check-in for 31 December 1899 (a year typed short or long in a date field) was
+    told "The value is out of the range allowed." beside its day, as if the value typed
+    above it were at fault; it is told which days are taken."""
+    page = f"/t/{world.a.tenant.id}/kr/{world.ids.key_result_id}"
+    shown = await browser.get(page, headers={"accept-language": "en"})
+    hidden = dict(re.findall(r'name="(\w+)" value="([^"]*)"', shown.text))
+    for day in ("1899-12-31", "2200-01-01"):
+        sent = await browser.post(
+            f"{page}/check-ins", headers={"accept-language": "en"},
+            data={CSRF_FIELD: hidden[CSRF_FIELD], SUBMISSION_FIELD: hidden[SUBMISSION_FIELD],
+                  "value": "23", "on": day, "confidence": "6", "note": ""},
+        )  # fmt: skip
+        assert sent.status_code == 422, sent.text
+        said = re.findall(r'id="ci-on-error">([^<]*)<', sent.text)
+        assert said == ["Choose a day of the years 1900 to 2199."], said

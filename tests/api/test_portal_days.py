@@ -131,3 +131,19 @@ async def test_a_check_in_s_day_out_of_the_calendar_is_said_as_a_day(
         assert sent.status_code == 422, sent.text
         said = re.findall(r'id="ci-on-error">([^<]*)<', sent.text)
         assert said == ["Choose a day of the years 1900 to 2199."], said
+
+
+async def test_a_measurement_s_day_is_picked_up_to_today(
+    browser: httpx.AsyncClient, world: World
+) -> None:
+    """A KPI's tile offers its measurement's day up to the company's today, as a key
+    result's check-in does: its date field let the picker choose a day to come, which the
+    form then refused."""
+    shown = await browser.get(f"/t/{world.a.tenant.id}")
+    assert shown.status_code == 200, shown.text
+    fields = re.findall(r'<input id="measure-[^"]*-on" name="on" type="date"[^>]*>', shown.text)
+    assert fields, shown.text
+    for field in fields:
+        value, latest = re.search(r'value="([^"]*)"', field), re.search(r'max="([^"]*)"', field)
+        assert value is not None and latest is not None, field
+        assert latest.group(1) == value.group(1)  # today, the company's

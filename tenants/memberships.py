@@ -286,16 +286,18 @@ async def list_members(pool: asyncpg.Pool, tenant_id: UUID) -> list[Membership]:
 
 
 async def list_consultancy_people(
-    pool: asyncpg.Pool, consultancy_id: UUID
+    pool: asyncpg.Pool, consultancy_id: UUID, user_id: UUID | None = None
 ) -> list[ConsultancyPerson]:
-    """The consultancy's admins and consultants, with their names and emails, by email."""
+    """The consultancy's admins and consultants (or the one of `user_id`, if a member), with
+    their names and emails, by email."""
     rows = await pool.fetch(
         "SELECT c.consultancy_id, c.user_id, c.role, u.email, u.display_name, c.created_at,"
         " okr_has_password(u.id) AS has_password,"
         " okr_password_link_expires(u.id) AS password_link_expires_at"
         " FROM consultancy_members c JOIN users u ON u.id = c.user_id"
-        " WHERE c.consultancy_id = $1 ORDER BY u.email",
+        " WHERE c.consultancy_id = $1 AND ($2::uuid IS NULL OR c.user_id = $2) ORDER BY u.email",
         consultancy_id,
+        user_id,
     )
     return [from_row(ConsultancyPerson, r) for r in rows]
 

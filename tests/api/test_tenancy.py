@@ -347,7 +347,8 @@ async def test_a_consultancy_s_member_list_says_who_each_is(
     """A consultancy's member list gave ids, roles and dates alone: its admin, reading it
     through the API, could not tell its people apart, and a consultant who serves no
     client yet is on no tenant's list. Each says their email and name, as a tenant's
-    member list does; the other consultancy's list is not theirs to read, nor theirs ours."""
+    member list does, and so do the answers to adding one and to changing their role; the
+    other consultancy's list is not theirs to read, nor theirs ours."""
     members = f"/api/v1/consultancies/{world.a.consultancy.id}/members"
     admin = world.a.auth("consultancy_admin")
     email = an_email("tea")
@@ -356,10 +357,15 @@ async def test_a_consultancy_s_member_list_says_who_each_is(
     )
     assert made.status_code == 201, made.text
     listed = (await client.get(members, headers=admin, params={"limit": 500})).json()["items"]
-    assert [
-        (m["email"], m["display_name"], m["role"], m["has_password"])
-        for m in listed if m["user_id"] == made.json()["user_id"]
-    ] == [(email, "Tea", "consultant", False)]  # fmt: skip
+    [tea] = [m for m in listed if m["user_id"] == made.json()["user_id"]]
+    said = (tea["email"], tea["display_name"], tea["role"], tea["has_password"])
+    assert said == (email, "Tea", "consultant", False)
+    assert made.json() == tea  # the answer says who was added, as the list does
+    promoted = await client.patch(
+        f"{members}/{tea['user_id']}", headers=admin, json={"role": "consultancy_admin"}
+    )
+    assert promoted.status_code == 200, promoted.text
+    assert promoted.json() == {**tea, "role": "consultancy_admin"}
     other = f"/api/v1/consultancies/{world.b.consultancy.id}/members"
     assert (await client.get(other, headers=admin)).status_code == 404
     theirs = await client.get(other, headers=world.b.auth("consultancy_admin"))

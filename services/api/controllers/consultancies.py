@@ -250,8 +250,9 @@ class ConsultancyController(Controller):
         principal: PrincipalDep,
         okr: OkrDep,
         runtime: RuntimeDep,
-    ) -> Response[ConsultancyMember]:
-        """Make a person (invited by email if new) a consultancy admin or a consultant. An
+    ) -> Response[ConsultancyPerson]:
+        """Make a person (invited by email if new) a consultancy admin or a consultant (the
+        answer says who they are, as the member list does). An
         admin reaches every client tenant of the consultancy: it is recorded in each one's
         log (okr.AccessChange.Created), as any other change of who reaches it, with the
         body's `reason` if given (as a removal's: read there by whoever may read its audit
@@ -260,7 +261,7 @@ class ConsultancyController(Controller):
             consultancy_id, data.email, data.display_name, data.role, principal, data.reason
         )
         runtime.people.forget_every()  # an admin is named in each client at once
-        return Response(member, status_code=HTTP_201_CREATED)
+        return Response(await _person(runtime, member), status_code=HTTP_201_CREATED)
 
     @patch(
         "/{consultancy_id:uuid}/members/{user_id:uuid}",
@@ -275,7 +276,7 @@ class ConsultancyController(Controller):
         principal: PrincipalDep,
         okr: OkrDep,
         runtime: RuntimeDep,
-    ) -> ConsultancyMember:
+    ) -> ConsultancyPerson:
         """An admin made a consultant, or the other way: each client tenant whose reach by
         the person changes records it in its log, with the body's `reason` if given (as a
         removal's). The consultancy's last admin stays one."""
@@ -283,7 +284,7 @@ class ConsultancyController(Controller):
             consultancy_id, user_id, data.role, principal.actor, data.reason
         )
         runtime.people.forget_every()
-        return member
+        return await _person(runtime, member)
 
     @delete(
         "/{consultancy_id:uuid}/members/{user_id:uuid}",
@@ -392,3 +393,11 @@ async def _reachable_tenants(
     """The consultancy's client tenants the principal holds a role in."""
     found = await directory.list_consultancy_tenants(runtime.pool, consultancy_id)
     return [t for t in found if principal.role_in(t.id) is not None]
+
+
+async def _person(runtime: ApiRuntime, member: ConsultancyMember) -> ConsultancyPerson:
+    """The member just added or changed, with who they are (email and name)."""
+    [person] = await memberships.list_consultancy_people(
+        runtime.pool, member.consultancy_id, member.user_id
+    )
+    return person

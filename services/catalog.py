@@ -561,8 +561,8 @@ _ERRORS: M = {
     },
     "error.403.title": {"it": "Azione non consentita", "en": "Not allowed"},
     "error.403.text": {
-        "it": "Il tuo ruolo in questa azienda non permette questa azione.",
-        "en": "Your role in this company does not allow this action.",
+        "it": "Il tuo ruolo non permette questa azione qui.",
+        "en": "Your role does not allow this action here.",
     },
     "error.csrf.text": {
         "it": "Il modulo è scaduto o non viene da questo sito. Ricarica la pagina e riprova.",
@@ -1355,7 +1355,7 @@ _PLANNING: M = {
         "en": "They will reach none of the consultancy's clients; their account stays.",
     },
     "team.reason_hint": {
-        "it": "Resta nella storia di ogni cliente di cui cambia l'accesso, dove lo legge chi"
+        "it": "Resta nello storico di ogni cliente di cui cambia l'accesso, dove lo legge chi"
         " può leggerne il registro: i suoi amministratori, i suoi consulenti.",
         "en": "Kept in the history of each client whose access it changes, where whoever may"
         " read its audit trail reads it: its admins, its consultants.",

@@ -430,6 +430,8 @@ async def test_a_consultant_and_a_client_admin_get_the_403_page_and_change_nothi
         token = await csrf(page)
         answer = await page.goto(base)
         assert answer is not None and answer.status == 403, person.email
+        # (not "your role in this company": the page is the consultancy's)
+        await expect(page.locator("main")).to_contain_text("Il tuo ruolo non permette")
         invited = {"name": "X", "email": f"x-{person.id.hex}@x.it", "role": "consultancy_admin"}
         for path, form in (
             (f"{base}/invite", invited),

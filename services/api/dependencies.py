@@ -181,7 +181,10 @@ AsOfPosition = Annotated[
         ge=0,
         le=MAX_POSITION,
         schema_extra=NOT_BELOW_ZERO,
-        description="What it knew at this tenant position (not with as_of: one or the other).",
+        description="What it knew at this tenant position, or at the last event the command"
+        " of that position recorded with it (they commit together: the log never stood"
+        " between them; the answer's position says where it stands). Not with as_of: one or"
+        " the other.",
     ),
 ]
 

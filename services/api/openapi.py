@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from litestar import Litestar
+from litestar.datastructures import ResponseHeader
 from litestar.enums import ParamType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
@@ -152,16 +154,45 @@ RETRY_AFTER = {
 RETRIED = ("409", "429", "503")
 """The answers that may say when to try again: this API's problems of these statuses (not
 /readyz's 503, its report, which says no Retry-After)."""
+_POSITION = (
+    "The tenant position written: pass it as min_position (a write that recorded nothing, as"
+    " PATCH {}: the log's head)."
+)
 WRITE_HEADERS = {
     "ETag": OpenAPIHeader(
         schema=_STRING, description="The item's new stream version (items of the log)."
     ),
-    "X-OKR-Position": OpenAPIHeader(
-        schema=_STRING,
-        description="The tenant position written: pass it as min_position (a write that"
-        " recorded nothing, as PATCH {}: the log's head).",
-    ),
+    "X-OKR-Position": OpenAPIHeader(schema=_STRING, description=_POSITION),
 }
+REPLAYED = {
+    "Idempotent-Replayed": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+        description="The first answer to this Idempotency-Key, given again: nothing new"
+        " was recorded.",
+    )
+}
+STALE = {
+    "ETag": OpenAPIHeader(
+        schema=_STRING, description="The version the item is at (a stale If-Match)."
+    )
+}
+
+ITEM_ETAG = ResponseHeader(
+    name="ETag",
+    description="The item's stream version: send it as If-Match to a write of the item,"
+    " which answers 412 if the item moved on.",
+    documentation_only=True,
+)
+LOCATION = ResponseHeader(
+    name="Location",
+    description="The path of what was made (of an API key: where to revoke it).",
+    documentation_only=True,
+)
+POSITION_WRITTEN = ResponseHeader(
+    name="X-OKR-Position", description=_POSITION, documentation_only=True
+)
+"""The headers a route answers beyond its kind's (a tenant's write answers ETag and
+X-OKR-Position): declared on its handler, as response_headers."""
 
 
 @dataclass
@@ -186,6 +217,7 @@ class WriteOperation(ApiOperation):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.parameters = [*(self.parameters or []), IDEMPOTENCY_KEY]
+        _add_headers(self, lambda status: status.startswith("2") or status == "409", REPLAYED)
 
 
 @dataclass
@@ -194,9 +226,17 @@ class TenantWriteOperation(WriteOperation):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for status, response in (self.responses or {}).items():
-            if status.startswith("2") and isinstance(response, OpenAPIResponse):
-                response.headers = {**WRITE_HEADERS, **(response.headers or {})}
+        _add_headers(self, lambda status: status.startswith("2"), WRITE_HEADERS)
+        _add_headers(self, lambda status: status == "412", STALE)
+
+
+def _add_headers(
+    operation: Operation, statuses: Callable[[str], bool], headers: dict[str, OpenAPIHeader]
+) -> None:
+    """Document `headers` on the answers of `statuses` (the route's own declared first)."""
+    for status, response in (operation.responses or {}).items():
+        if statuses(status) and isinstance(response, OpenAPIResponse):
+            response.headers = {**headers, **(response.headers or {})}
 
 
 MIN_POSITION = Parameter(

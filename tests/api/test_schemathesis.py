@@ -65,8 +65,26 @@ def problem_names_its_field(ctx: Any, response: Any, case: Any) -> None:
     assert errors and not unnamed, f"a {response.status_code} not naming its field: {errors}"
 
 
+OWN_HEADERS = ("location", "etag", "x-okr-position", "retry-after", "idempotent-replayed")
+"""The headers this API sets for a client to act on: each one an answer carries is in the
+document for that answer, or a generated client never exposes it."""
+
+
+@schemathesis.check
+def headers_it_sends_are_documented(ctx: Any, response: Any, case: Any) -> None:
+    """Every header of OWN_HEADERS an answer carries is documented for its status."""
+    found = case.operation.responses.find_by_status_code(response.status_code)
+    if found is None:  # an undocumented status: status_code_conformance says so
+        return
+    documented = {name.lower() for name, _ in (found.headers.items() if found.headers else [])}
+    sent = [name for name in OWN_HEADERS if name in response.headers]
+    missing = [name for name in sent if name not in documented]
+    assert not missing, f"a {response.status_code} sends {missing}, not in its document"
+
+
 CHECKS = [
     problem_names_its_field,
+    headers_it_sends_are_documented,
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,

@@ -23,6 +23,7 @@ from services.api.dependencies import (
     with_position,
 )
 from services.api.idempotency import PLATFORM
+from services.api.openapi import LOCATION, POSITION_WRITTEN
 from services.api.pagination import Cursor, Limit, paginate
 from services.api.runtime import ApiRuntime
 from services.api.schemas.common import Out, Page
@@ -84,7 +85,12 @@ class ConsultancyController(Controller):
         found = await lookups.consultancies(runtime.pool, ids)
         return paginate(found, lambda c: (str(c.id),), cursor, limit)
 
-    @post("/", guards=[requires_platform_admin], summary="Create a consultancy")
+    @post(
+        "/",
+        guards=[requires_platform_admin],
+        response_headers=[LOCATION],
+        summary="Create a consultancy",
+    )
     async def create_consultancy(
         self, data: JSONBody[ConsultancyIn], runtime: RuntimeDep
     ) -> Response[Consultancy]:
@@ -119,6 +125,7 @@ class ConsultancyController(Controller):
     @post(
         "/{consultancy_id:uuid}/tenants",
         guards=[requires_consultancy_create_tenants],
+        response_headers=[LOCATION, POSITION_WRITTEN],
         summary="Create a client tenant",
     )
     async def create_tenant(
@@ -144,6 +151,7 @@ class ConsultancyController(Controller):
         guards=[requires_consultancy_create_tenants],
         dependencies=dict(TENANT_DEPENDENCIES),
         status_code=200,
+        response_headers=[POSITION_WRITTEN],
         summary="Suspend a tenant",
     )
     async def suspend_tenant(
@@ -165,6 +173,7 @@ class ConsultancyController(Controller):
         guards=[requires_consultancy_create_tenants],
         dependencies=dict(TENANT_DEPENDENCIES),
         status_code=200,
+        response_headers=[POSITION_WRITTEN],
         summary="Reactivate a tenant",
     )
     async def reactivate_tenant(

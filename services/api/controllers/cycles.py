@@ -18,6 +18,7 @@ from services.api.dependencies import (
     progress_tree_of,
     written,
 )
+from services.api.openapi import ITEM_ETAG, LOCATION
 from services.api.pagination import Cursor, Limit
 from services.api.schemas.common import Page, WriteResult
 from services.api.schemas.okrs import CycleEdit, CycleIn, CycleOut, ScoreAdjustmentIn
@@ -49,7 +50,7 @@ class CycleController(Controller):
         cycles = [CycleSummary.of(c) for c in listed.cycles]
         return Page(items=cycles, next_cursor=listed.next_cursor)
 
-    @post("/", guards=[requires_edit_okrs], summary="Create a cycle")
+    @post("/", guards=[requires_edit_okrs], response_headers=[LOCATION], summary="Create a cycle")
     async def create_cycle(
         self, tenant_id: FromPath[UUID], data: JSONBody[CycleIn], okr: OkrDep, ctx: ContextDep
     ) -> Response[WriteResult]:
@@ -60,7 +61,12 @@ class CycleController(Controller):
         location = f"/api/v1/tenants/{tenant_id}/cycles/{result.item_id}"
         return await written(okr, ctx, result, status_code=HTTP_201_CREATED, location=location)
 
-    @get("/{cycle_id:uuid}", guards=[requires_read], summary="Get a cycle")
+    @get(
+        "/{cycle_id:uuid}",
+        guards=[requires_read],
+        response_headers=[ITEM_ETAG],
+        summary="Get a cycle",
+    )
     async def get_cycle(
         self, cycle_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
     ) -> Response[CycleOut]:

@@ -30,6 +30,7 @@ from services.api.dependencies import (
     tenant_today,
     written,
 )
+from services.api.openapi import ITEM_ETAG, LOCATION
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.schemas.common import (
     Page,
@@ -92,7 +93,12 @@ class KeyResultController(Controller):
         nodes = [key_result_node(state, kr, today=day, cadence_days=cadence) for kr in page.items]
         return Page(items=nodes, next_cursor=page.next_cursor)
 
-    @post("/", guards=[requires_edit_okrs], summary="Create a key result")
+    @post(
+        "/",
+        guards=[requires_edit_okrs],
+        response_headers=[LOCATION],
+        summary="Create a key result",
+    )
     async def create_key_result(
         self, tenant_id: FromPath[UUID], data: JSONBody[KeyResultIn], okr: OkrDep, ctx: ContextDep
     ) -> Response[WriteResult]:
@@ -105,7 +111,12 @@ class KeyResultController(Controller):
         location = f"/api/v1/tenants/{tenant_id}/key-results/{result.item_id}"
         return await written(okr, ctx, result, status_code=HTTP_201_CREATED, location=location)
 
-    @get("/{key_result_id:uuid}", guards=[requires_read], summary="Get a key result")
+    @get(
+        "/{key_result_id:uuid}",
+        guards=[requires_read],
+        response_headers=[ITEM_ETAG],
+        summary="Get a key result",
+    )
     async def get_key_result(
         self, key_result_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
     ) -> Response[KeyResultOut]:

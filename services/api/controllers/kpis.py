@@ -31,6 +31,7 @@ from services.api.dependencies import (
     tenant_today,
     written,
 )
+from services.api.openapi import ITEM_ETAG, LOCATION
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.problems import NotFoundError
 from services.api.schemas.common import (
@@ -95,7 +96,7 @@ class KpiController(Controller):
         board = kpi_board(state, today=today, valid_at=valid_at)
         return paginate(board, lambda k: (str(k.kpi_id),), cursor, limit)
 
-    @post("/", guards=[requires_edit_okrs], summary="Create a KPI")
+    @post("/", guards=[requires_edit_okrs], response_headers=[LOCATION], summary="Create a KPI")
     async def create_kpi(
         self, tenant_id: FromPath[UUID], data: JSONBody[KpiIn], okr: OkrDep, ctx: ContextDep
     ) -> Response[WriteResult]:
@@ -107,7 +108,12 @@ class KpiController(Controller):
         location = f"/api/v1/tenants/{tenant_id}/kpis/{result.item_id}"
         return await written(okr, ctx, result, status_code=HTTP_201_CREATED, location=location)
 
-    @get("/{kpi_id:uuid}", guards=[requires_read], summary="Get a KPI")
+    @get(
+        "/{kpi_id:uuid}",
+        guards=[requires_read],
+        response_headers=[ITEM_ETAG],
+        summary="Get a KPI",
+    )
     async def get_kpi(
         self, kpi_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
     ) -> Response[KpiOut]:

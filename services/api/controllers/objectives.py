@@ -23,6 +23,7 @@ from services.api.dependencies import (
     progress_tree_of,
     written,
 )
+from services.api.openapi import ITEM_ETAG, LOCATION
 from services.api.pagination import (
     Cursor,
     CycleCursor,
@@ -94,7 +95,12 @@ class ObjectiveController(Controller):
         )
         return page.of(tree)
 
-    @post("/", guards=[requires_edit_okrs], summary="Create an objective")
+    @post(
+        "/",
+        guards=[requires_edit_okrs],
+        response_headers=[LOCATION],
+        summary="Create an objective",
+    )
     async def create_objective(
         self, tenant_id: FromPath[UUID], data: JSONBody[ObjectiveIn], okr: OkrDep, ctx: ContextDep
     ) -> Response[WriteResult]:
@@ -107,7 +113,12 @@ class ObjectiveController(Controller):
         location = f"/api/v1/tenants/{tenant_id}/objectives/{result.item_id}"
         return await written(okr, ctx, result, status_code=HTTP_201_CREATED, location=location)
 
-    @get("/{objective_id:uuid}", guards=[requires_read], summary="Get an objective")
+    @get(
+        "/{objective_id:uuid}",
+        guards=[requires_read],
+        response_headers=[ITEM_ETAG],
+        summary="Get an objective",
+    )
     async def get_objective(
         self, objective_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
     ) -> Response[ObjectiveOut]:

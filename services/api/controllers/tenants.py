@@ -18,6 +18,7 @@ from services.api.dependencies import (
     RuntimeDep,
     with_position,
 )
+from services.api.openapi import LOCATION
 from services.api.pagination import Cursor, Limit, paginate
 from services.api.schemas.common import Page, given
 from services.api.schemas.tenancy import (
@@ -244,7 +245,7 @@ class ApiKeyController(Controller):
         )
         return paginate(found, lambda k: (str(k.id),), cursor, limit)
 
-    @post("/", summary="Create an API key")
+    @post("/", response_headers=[LOCATION], summary="Create an API key")
     async def create_key(
         self,
         tenant_id: FromPath[UUID],

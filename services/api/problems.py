@@ -398,8 +398,15 @@ _MSGSPEC_RULES = (
     ("invalid uuid", "invalid_uuid"),
     ("out of range", "out_of_range"),
     ("of length >= 1", "empty"),
+    ("of length <=", "too_long"),
+    ("of length >=", "too_short"),
+    ("matching regex", "invalid_format"),
+    ("` >", "out_of_range"),  # "Expected `int` >= 1": a number, past a bound
+    ("` <", "out_of_range"),
     ("expected", "wrong_type"),
 )
+"""msgspec's words, first match wins: a value of the right type past one of its bounds
+(a length, a range, a pattern) is told by the bound, not as a value of another type."""
 
 
 def _rule_of(lowered: str) -> str:

@@ -339,14 +339,16 @@ async def _no_body(request: Request[Any, Any, Any]) -> None:
 
 
 async def _check_min_position(request: Request[Any, Any, Any], text: str) -> None:
-    """min_position on a tenant's read that does not declare it: a whole number from 0 (422
-    wrong_type), within the tenant's log (422 beyond_head, as caught_up says)."""
-    position = int(text) if _DIGITS.fullmatch(text) else -1  # int() takes "+5" and "5_0"
-    if not 0 <= position <= MAX_POSITION:
+    """min_position on a tenant's read that does not declare it: a whole number (422
+    wrong_type) from 0 (422 out_of_range, as a read that declares it says), within the
+    tenant's log (422 beyond_head, as caught_up says)."""
+    whole = _DIGITS.fullmatch(text.removeprefix("-"))  # int() takes "+5" and "5_0"
+    position = int(text) if whole else None
+    if position is None or not 0 <= position <= MAX_POSITION:
         raise InvalidQueryError(
             f"min_position must be a tenant position (0 to {MAX_POSITION}), not {text!r}",
             field=MIN_POSITION,
-            rule="wrong_type",
+            rule="wrong_type" if position is None else "out_of_range",
         )
     runtime = runtime_of(request)
     await caught_up(runtime, request.path_params["tenant_id"], position, None, MIN_POSITION)

@@ -386,14 +386,14 @@ async def test_a_bad_limit_or_cursor_is_refused_naming_it(
     theirs = await cursor_of(*route(b))
     ours = await cursor_of(path, auth, wait)
     for params, field, rules in (
-        ({"limit": 0}, "limit", {"wrong_type", "out_of_range"}),
-        ({"limit": 501}, "limit", {"wrong_type", "out_of_range"}),
+        ({"limit": 0}, "limit", {"out_of_range"}),
+        ({"limit": 501}, "limit", {"out_of_range"}),
         ({"limit": "ten"}, "limit", {"wrong_type"}),
         ({"limit": "1.0"}, "limit", {"wrong_type"}),
         ({"cursor": "not-ours"}, "cursor", {"bad_cursor"}),
         ({"cursor": other}, "cursor", {"bad_cursor"}),
         ({"cursor": theirs}, "cursor", {"bad_cursor"}),
-        ({"cursor": "x" * 513}, "cursor", {"too_long", "wrong_type", "out_of_range"}),
+        ({"cursor": "x" * 513}, "cursor", {"too_long"}),
     ):
         refused = await client.get(path, headers=auth, params=params)
         problem = assert_problem(refused, 422)

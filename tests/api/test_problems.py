@@ -318,9 +318,13 @@ RANGED = ("history", "audit", "audit.csv", "audit.jsonl")
         ("history", {"since": "2027-01-31+02:00"}, "since", "invalid_date"),
         ("diff", {"from": "2027-02-01", "to": "2027-01-31"}, "from", "range_order"),
         ("audit", {"since": "2027-02-01", "until": "2027-01-31"}, "since", "range_order"),
-        ("progress", {"as_of_position": -1}, "as_of_position", "wrong_type"),
+        ("progress", {"as_of_position": -1}, "as_of_position", "out_of_range"),
         ("history", {"since": "2027-13-01T00:00:00Z"}, "since", "invalid_date"),
-        ("audit", {"limit": 0}, "limit", "wrong_type"),
+        ("audit", {"limit": 0}, "limit", "out_of_range"),
+        ("audit", {"limit": 501}, "limit", "out_of_range"),
+        ("history", {"after_position": -1}, "after_position", "out_of_range"),
+        ("history", {"since": "2" * 65}, "since", "too_long"),
+        ("history", {"kind": "key\x01result"}, "kind", "invalid_format"),
         ("history", {"kind": "check-in"}, "kind", "unknown_choice"),
         ("audit", {"topic": ""}, "topic", "empty"),  # an empty filter would match nothing
         ("audit", {"topic": "okr.Nope"}, "topic", "unknown_topic"),  # a typo: not "nothing"
@@ -481,7 +485,11 @@ async def test_every_api_route_refuses_what_it_does_not_take_but_min_position_on
     item = f"{base}/key-results/{world.ids.key_result_id}"
     read = await client.get(item, headers=auth, params={"min_position": 1})
     assert read.status_code == 200, read.text
-    for given, rule in (("abc", "wrong_type"), ("-5", "wrong_type"), ("1000000000", "beyond_head")):
+    for given, rule in (
+        ("abc", "wrong_type"),
+        ("-5", "out_of_range"),
+        ("1000000000", "beyond_head"),
+    ):
         refused = await client.get(item, headers=auth, params={"min_position": given})
         problem = assert_problem(refused, 422)
         assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("min_position", rule)]

@@ -18,6 +18,17 @@ import msgspec
 from domain import progress
 from domain.values import CycleState, Health
 from projections import rollup
+from projections.choices import (
+    DirectionText,
+    HealthOrNone,
+    KindText,
+    LevelText,
+    PeriodText,
+    SourceOrNone,
+    StateText,
+    StatusText,
+    UnitKindText,
+)
 from projections.progress_state import (
     CycleView,
     KeyResultView,
@@ -54,9 +65,9 @@ class KeyResultNode(msgspec.Struct, frozen=True):
     key_result_id: UUID
     objective_id: UUID
     title: str
-    kind: str
+    kind: KindText
     owner: str
-    unit_kind: str
+    unit_kind: UnitKindText
     currency: str | None
     unit_label: str | None
     start: Decimal | None
@@ -66,23 +77,23 @@ class KeyResultNode(msgspec.Struct, frozen=True):
     weight: Decimal
     due_on: date
     kpi_id: UUID | None
-    kpi_health: str | None
+    kpi_health: HealthOrNone
     archived: bool
     value: Decimal | None
     raw_progress: Decimal | None
     shown_progress: Decimal | None
     over_achievement: Decimal | None
     expected_progress: Decimal
-    status: str
+    status: StatusText
     confidence: int | None
     note: str | None
     last_check_in_on: date | None
     last_check_in_recorded_at: datetime | None
-    last_check_in_source: str | None
+    last_check_in_source: SourceOrNone
     check_in_count: int
     stale: bool
     score: ClosingScore
-    score_band: str | None
+    score_band: HealthOrNone
 
 
 class ObjectiveNode(msgspec.Struct, frozen=True):
@@ -92,7 +103,7 @@ class ObjectiveNode(msgspec.Struct, frozen=True):
     parent_id: UUID | None
     title: str
     owner: str
-    level: str
+    level: LevelText
     committed: bool
     weight: Decimal
     roll_up_children: bool
@@ -102,7 +113,7 @@ class ObjectiveNode(msgspec.Struct, frozen=True):
     with progress): "—", as its key results show, not a 0 % that reads as a result. Where
     it is part of more (its parent, its cycle, the portfolio) it still counts 0."""
     score: Decimal | None
-    score_band: str | None
+    score_band: HealthOrNone
     key_results: list[KeyResultNode]
     children: list[ObjectiveNode]
 
@@ -112,13 +123,13 @@ class CycleNode(msgspec.Struct, frozen=True):
 
     cycle_id: UUID
     name: str
-    period: str
+    period: PeriodText
     starts_on: date
     ends_on: date
-    state: str
+    state: StateText
     progress: Decimal | None
     score: Decimal | None
-    score_band: str | None
+    score_band: HealthOrNone
     objectives: list[ObjectiveNode]
 
 
@@ -138,10 +149,10 @@ class KPINode(msgspec.Struct, frozen=True):
 
     kpi_id: UUID
     name: str
-    unit_kind: str
+    unit_kind: UnitKindText
     currency: str | None
     unit_label: str | None
-    direction: str
+    direction: DirectionText
     green: Decimal
     red: Decimal
     frequency_days: int
@@ -150,7 +161,7 @@ class KPINode(msgspec.Struct, frozen=True):
     value: Decimal | None
     on: date | None
     recorded_at: datetime | None
-    health: str | None
+    health: HealthOrNone
     stale: bool
     key_result_ids: list[UUID]
     recovery_key_result_ids: list[UUID]

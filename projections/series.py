@@ -19,6 +19,7 @@ from msgspec.structs import replace
 from domain import KPI, KeyResult
 from domain.values import KRKind
 from projections.base import Recorded, RowsByTable, Table
+from projections.choices import DirectionText, KindText
 from projections.codec import NO_ROWS, StateCodec, one_table, row_of, table_of
 from projections.progress_state import CycleView, KeyResultView, ProgressView
 
@@ -172,7 +173,7 @@ class KeyResultSeries(msgspec.Struct, frozen=True):
     key_result_id: UUID
     position: int
     """The tenant position the chart stands at."""
-    kind: str
+    kind: KindText
     target: Decimal
     original_target: Decimal
     pace: tuple[PacePoint, PacePoint]
@@ -184,7 +185,7 @@ class KPISeries(msgspec.Struct, frozen=True):
 
     kpi_id: UUID
     position: int
-    direction: str
+    direction: DirectionText
     green: Decimal
     red: Decimal
     values: list[ChartValue]

@@ -10,6 +10,7 @@ import msgspec
 from domain import values
 from domain.errors import DomainError
 from domain.values import Unit
+from projections.choices import UnitKindText
 from services.app.base import Written
 
 T = TypeVar("T")
@@ -91,7 +92,7 @@ _UNIT_FIELDS = {"unit_kind": "unit.kind", "currency": "unit.currency", "unit_lab
 class UnitOut(Out):
     """The unit of measured values."""
 
-    kind: str
+    kind: UnitKindText
     currency: str | None
     label: str | None
 

@@ -19,6 +19,15 @@ from domain.cycle import Cycle
 from domain.key_result import CheckIn, KeyResult, TargetRevision
 from domain.kpi import KPI, Measurement
 from domain.objective import Objective
+from projections.choices import (
+    DirectionText,
+    HealthOrNone,
+    KindText,
+    LevelText,
+    PeriodText,
+    SourceText,
+    StateText,
+)
 from projections.progress_tree import ClosingScore
 from services.api.schemas.common import Body, Out, Owner, UnitIn, UnitOut
 
@@ -242,10 +251,10 @@ class CycleOut(Out):
     id: UUID
     version: int
     name: str
-    period: str
+    period: PeriodText
     starts_on: date
     ends_on: date
-    state: str
+    state: StateText
     key_result_scores: dict[str, Decimal]
     objective_scores: dict[str, Decimal]
 
@@ -272,7 +281,7 @@ class ObjectiveOut(Out):
     cycle_id: UUID
     title: str
     description: str
-    level: str
+    level: LevelText
     owner: str
     parent_id: UUID | None
     committed: bool
@@ -307,7 +316,7 @@ class CheckInOut(Out):
     confidence: int | None
     note: str
     author: str
-    source: str
+    source: SourceText
     original_value: Decimal
     corrected: bool
     recorded_at: datetime
@@ -347,7 +356,7 @@ class KeyResultOut(Out):
     objective_id: UUID
     cycle_id: UUID
     title: str
-    kind: str
+    kind: KindText
     owner: str
     start: Decimal | None
     target: Decimal
@@ -388,7 +397,7 @@ class MeasurementOut(Out):
     value: Decimal
     on: date
     author: str
-    source: str
+    source: SourceText
     note: str
     original_value: Decimal
     corrected: bool
@@ -411,7 +420,7 @@ class KpiOut(Out):
     name: str
     description: str
     unit: UnitOut
-    direction: str
+    direction: DirectionText
     green: Decimal
     red: Decimal
     frequency_days: int
@@ -421,7 +430,7 @@ class KpiOut(Out):
     """The key results it feeds: linked, neither archived nor of an archived objective."""
     value: Decimal | None
     on: date | None
-    health: str | None
+    health: HealthOrNone
 
     @classmethod
     def of(cls, kpi: KPI, linked_key_results: list[UUID]) -> KpiOut:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from projections.choices import HealthOrNone, LevelText, PeriodText, StateText
 from projections.history import HistoryLine
 from projections.progress_state import CycleView
 from projections.progress_tree import (
@@ -57,13 +58,13 @@ class CycleSummary(Out):
 
     cycle_id: UUID
     name: str
-    period: str
+    period: PeriodText
     starts_on: date
     ends_on: date
-    state: str
+    state: StateText
     progress: Decimal | None
     score: Decimal | None
-    score_band: str | None
+    score_band: HealthOrNone
 
     @classmethod
     def of(cls, c: CycleNode) -> CycleSummary:
@@ -82,7 +83,7 @@ class ObjectiveSummary(Out):
     parent_id: UUID | None
     title: str
     owner: str
-    level: str
+    level: LevelText
     committed: bool
     weight: Decimal
     archived: bool

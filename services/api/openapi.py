@@ -124,8 +124,8 @@ def error_statuses(handler: HTTPRouteHandler, path: str) -> set[int]:
         statuses |= {401, 403}
     if handler.http_methods & WRITES:
         statuses |= {409, 413, 415}
-        if "{tenant_id" in path:
-            statuses |= {412}
+    if "if_match" in handler.parsed_fn_signature.parameters:  # the writes that check it
+        statuses |= {412}  # (one sent to another write is 400 if_match_not_taken)
     if path.endswith(("/auth/token", "/auth/password/change")):
         statuses |= {401, 429}
     if path.endswith("/auth/refresh") or path == "/metrics":  # (/metrics: OKR_METRICS_TOKEN)

@@ -67,3 +67,19 @@ async def test_every_header_a_client_acts_on_is_documented(
     assert answers[6][2].headers["idempotent-replayed"] == "true"
     missing = {f"{m} {t} {r.status_code}": undocumented(doc, m, t, r) for m, t, r in answers}
     assert not any(missing.values()), missing
+
+
+async def test_a_412_is_documented_where_if_match_is_taken_and_only_there(
+    client: httpx.AsyncClient,
+) -> None:
+    """A write that checks If-Match documents the header and its 412; one that does not
+    (a tenant's settings, its members and keys, a suspension) answers If-Match with 400
+    if_match_not_taken, never 412, and its document said 412 all the same."""
+    doc = (await client.get("/schema/openapi.json")).json()
+    wrong = []
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            if ("If-Match" in headers) != ("412" in operation.get("responses", {})):
+                wrong.append(f"{method.upper()} {path}")
+    assert not wrong, wrong

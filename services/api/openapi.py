@@ -151,6 +151,13 @@ RETRY_AFTER = {
         " request with this Idempotency-Key is still running).",
     )
 }
+CHALLENGE = {
+    "WWW-Authenticate": OpenAPIHeader(
+        schema=_STRING,
+        description='The challenge (RFC 6750): Bearer realm="okr", and error="invalid_token"'
+        " with why when a token or key was given and refused.",
+    )
+}
 RETRIED = ("409", "429", "503")
 """The answers that may say when to try again: this API's problems of these statuses (not
 /readyz's 503, its report, which says no Retry-After)."""
@@ -198,16 +205,12 @@ X-OKR-Position): declared on its handler, as response_headers."""
 @dataclass
 class ApiOperation(Operation):
     """Any documented route: the problems that may be tried again say when (Retry-After),
-    or a generated client would not know to read it."""
+    and a 401 its challenge (WWW-Authenticate), or a generated client would not know to
+    read them."""
 
     def __post_init__(self) -> None:
-        for status, response in (self.responses or {}).items():
-            if (
-                status in RETRIED
-                and isinstance(response, OpenAPIResponse)
-                and PROBLEM_JSON in (response.content or {})
-            ):
-                response.headers = {**RETRY_AFTER, **(response.headers or {})}
+        _add_headers(self, lambda status: status in RETRIED, RETRY_AFTER, problems_only=True)
+        _add_headers(self, lambda status: status == "401", CHALLENGE, problems_only=True)
 
 
 @dataclass
@@ -231,11 +234,18 @@ class TenantWriteOperation(WriteOperation):
 
 
 def _add_headers(
-    operation: Operation, statuses: Callable[[str], bool], headers: dict[str, OpenAPIHeader]
+    operation: Operation,
+    statuses: Callable[[str], bool],
+    headers: dict[str, OpenAPIHeader],
+    *,
+    problems_only: bool = False,
 ) -> None:
-    """Document `headers` on the answers of `statuses` (the route's own declared first)."""
+    """Document `headers` on the answers of `statuses` (the route's own declared first);
+    `problems_only`: on those that are this API's problems (not /readyz's 503, its report)."""
     for status, response in (operation.responses or {}).items():
-        if statuses(status) and isinstance(response, OpenAPIResponse):
+        if not (statuses(status) and isinstance(response, OpenAPIResponse)):
+            continue
+        if not problems_only or PROBLEM_JSON in (response.content or {}):
             response.headers = {**headers, **(response.headers or {})}
 
 

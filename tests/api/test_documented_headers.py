@@ -30,8 +30,9 @@ async def test_every_header_a_client_acts_on_is_documented(
 ) -> None:
     """An item read answers the ETag to send back as If-Match, a create its Location, a
     consultancy's write to a tenant the X-OKR-Position to read from, a retry that it is one,
-    a stale If-Match the version the item is at: each said in the document, or a generated
-    client cannot read it (they were sent, and the document named none of them)."""
+    a stale If-Match the version the item is at, a 401 its challenge: each said in the
+    document, or a generated client cannot read it (they were sent, and the document named
+    none of them)."""
     doc = (await client.get("/schema/openapi.json")).json()
     a, ids = world.a, world.ids
     tenant, admin = f"/api/v1/tenants/{a.tenant.id}", a.auth("consultancy_admin")
@@ -62,8 +63,12 @@ async def test_every_header_a_client_acts_on_is_documented(
     suspend = f"{consultancy}/tenants/{made.json()['id']}/suspend"
     suspended = await client.post(suspend, headers=admin)
     answers.append(("post", CONSULTANCY + "/tenants/{tenant_id}/suspend", suspended))
+    expired = {"Authorization": f"Bearer {world.expired_token}"}
+    answers.append(
+        ("get", TENANT + "/cycles", await client.get(f"{tenant}/cycles", headers=expired))
+    )
     statuses = [answer.status_code for _, _, answer in answers]
-    assert statuses == [201, 200, 200, 201, 201, 201, 201, 412, 200], statuses
+    assert statuses == [201, 200, 200, 201, 201, 201, 201, 412, 200, 401], statuses
     assert answers[6][2].headers["idempotent-replayed"] == "true"
     missing = {f"{m} {t} {r.status_code}": undocumented(doc, m, t, r) for m, t, r in answers}
     assert not any(missing.values()), missing

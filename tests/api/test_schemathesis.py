@@ -65,7 +65,10 @@ def problem_names_its_field(ctx: Any, response: Any, case: Any) -> None:
     assert errors and not unnamed, f"a {response.status_code} not naming its field: {errors}"
 
 
-OWN_HEADERS = ("location", "etag", "x-okr-position", "retry-after", "idempotent-replayed")
+OWN_HEADERS = (
+    "location", "etag", "x-okr-position", "retry-after", "idempotent-replayed",
+    "www-authenticate",
+)  # fmt: skip
 """The headers this API sets for a client to act on: each one an answer carries is in the
 document for that answer, or a generated client never exposes it."""
 

@@ -10,7 +10,8 @@ import msgspec
 
 from domain import values
 from services.api.schemas.common import Body, Out
-from tenants.principal import Principal
+from tenants.principal import Principal, PrincipalKind
+from tenants.roles import Role
 from tenants.validation import default_time_zone
 
 MemberRole = Literal["consultant", "client_admin", "client_member", "client_viewer"]
@@ -58,7 +59,7 @@ class Grant(Out):
     """A role in one tenant or consultancy."""
 
     id: UUID
-    role: str
+    role: Role
 
 
 class PersonOfTenant(Out):
@@ -81,7 +82,7 @@ class MeOut(Out):
     """Who the bearer is and where it may act."""
 
     id: UUID
-    kind: str
+    kind: PrincipalKind
     actor: str
     display_name: str
     is_platform_admin: bool
@@ -99,9 +100,9 @@ class MeOut(Out):
             actor=principal.actor,
             display_name=principal.display_name,
             is_platform_admin=principal.is_platform_admin,
-            tenants=[Grant(id=t, role=r.value) for t, r in sorted(principal.grants.items())],
+            tenants=[Grant(id=t, role=r) for t, r in sorted(principal.grants.items())],
             consultancies=[
-                Grant(id=c, role=r.value) for c, r in sorted(principal.consultancy_roles.items())
+                Grant(id=c, role=r) for c, r in sorted(principal.consultancy_roles.items())
             ],
             suspended_tenants=[
                 SuspendedTenant(id=t, name=n) for t, n in sorted(suspended.items(), key=_by_name)

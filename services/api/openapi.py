@@ -249,6 +249,27 @@ def _add_headers(
             response.headers = {**headers, **(response.headers or {})}
 
 
+ANSWERED_ONCE = "answered_once"
+"""A handler's opt: its answer holds a secret shown once (a new API key, a password link)."""
+SHOWN_ONCE = {
+    "Location": OpenAPIHeader(
+        schema=_STRING,
+        description="Of a new API key: where to revoke it, as its secret is not shown again.",
+    ),
+    "X-OKR-Position": OpenAPIHeader(schema=_STRING, description=_POSITION),
+}
+
+
+@dataclass
+class AnsweredOnceOperation(TenantWriteOperation):
+    """A tenant's write whose answer holds a secret: a retry with its Idempotency-Key is
+    told 409 answered_once, with the first answer's Location and X-OKR-Position."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _add_headers(self, lambda status: status == "409", SHOWN_ONCE)
+
+
 MIN_POSITION = Parameter(
     name="min_position",
     param_in=ParamType.QUERY,
@@ -334,6 +355,8 @@ def document_errors(app: Litestar) -> None:
                         if in_tenant
                         else OptionalBodyWriteOperation
                     )
+                elif in_tenant and handler.opt.get(ANSWERED_ONCE):
+                    handler.operation_class = AnsweredOnceOperation
                 else:
                     handler.operation_class = TenantWriteOperation if in_tenant else WriteOperation
             else:

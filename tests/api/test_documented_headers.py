@@ -30,7 +30,8 @@ async def test_every_header_a_client_acts_on_is_documented(
 ) -> None:
     """An item read answers the ETag to send back as If-Match, a create its Location, a
     consultancy's write to a tenant the X-OKR-Position to read from, a retry that it is one,
-    a stale If-Match the version the item is at, a 401 its challenge: each said in the
+    a stale If-Match the version the item is at, a 401 its challenge, a retry of a new API
+    key (409: its secret is not shown again) where to revoke it: each said in the
     document, or a generated client cannot read it (they were sent, and the document named
     none of them)."""
     doc = (await client.get("/schema/openapi.json")).json()
@@ -41,6 +42,7 @@ async def test_every_header_a_client_acts_on_is_documented(
         f"{consultancy}/tenants", headers=admin, json={"name": f"Nuova {uuid.uuid4().hex[:6]}"}
     )
     retry = {**a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4())}
+    once = {**admin, "Idempotency-Key": str(uuid.uuid4())}
     check_in = {"value": "21", "on": "2027-02-11"}
     quarter = {"name": f"Q2 {uuid.uuid4().hex[:6]}", "starts_on": "2027-04-01",
                "ends_on": "2027-06-30"}  # fmt: skip
@@ -48,7 +50,8 @@ async def test_every_header_a_client_acts_on_is_documented(
         ("get", "/cycles/{cycle_id}", f"/cycles/{ids.cycle_id}", admin, None),
         ("get", "/kpis/{kpi_id}", f"/kpis/{ids.kpi_id}", admin, None),
         ("post", "/cycles", "/cycles", admin, quarter),
-        ("post", "/api-keys", "/api-keys", admin, {"name": "BI"}),
+        ("post", "/api-keys", "/api-keys", once, {"name": "BI"}),
+        ("post", "/api-keys", "/api-keys", once, {"name": "BI"}),  # its secret: not again
         ("post", "/key-results/{key_result_id}/check-ins",
          f"/key-results/{ids.key_result_id}/check-ins", retry, check_in),
         ("post", "/key-results/{key_result_id}/check-ins",
@@ -68,8 +71,9 @@ async def test_every_header_a_client_acts_on_is_documented(
         ("get", TENANT + "/cycles", await client.get(f"{tenant}/cycles", headers=expired))
     )
     statuses = [answer.status_code for _, _, answer in answers]
-    assert statuses == [201, 200, 200, 201, 201, 201, 201, 412, 200, 401], statuses
-    assert answers[6][2].headers["idempotent-replayed"] == "true"
+    assert statuses == [201, 200, 200, 201, 201, 409, 201, 201, 412, 200, 401], statuses
+    assert answers[7][2].headers["idempotent-replayed"] == "true"
+    assert answers[5][2].headers["location"] == answers[4][2].headers["location"]
     missing = {f"{m} {t} {r.status_code}": undocumented(doc, m, t, r) for m, t, r in answers}
     assert not any(missing.values()), missing
 

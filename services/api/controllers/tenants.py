@@ -18,7 +18,7 @@ from services.api.dependencies import (
     RuntimeDep,
     with_position,
 )
-from services.api.openapi import LOCATION
+from services.api.openapi import ANSWERED_ONCE, LOCATION
 from services.api.pagination import Cursor, Limit, paginate
 from services.api.schemas.common import Page, given
 from services.api.schemas.tenancy import (
@@ -199,7 +199,11 @@ class UserController(Controller):
         position = await okr.access.remove(ctx, user_id, reason_of(data))
         return await with_position(runtime, tenant_id, None, HTTP_204_NO_CONTENT, position)
 
-    @post("/{user_id:uuid}/password-link", summary="Make a password link")
+    @post(
+        "/{user_id:uuid}/password-link",
+        opt={ANSWERED_ONCE: True},
+        summary="Make a password link",
+    )
     async def password_link(
         self,
         tenant_id: FromPath[UUID],
@@ -245,7 +249,12 @@ class ApiKeyController(Controller):
         )
         return paginate(found, lambda k: (str(k.id),), cursor, limit)
 
-    @post("/", response_headers=[LOCATION], summary="Create an API key")
+    @post(
+        "/",
+        opt={ANSWERED_ONCE: True},
+        response_headers=[LOCATION],
+        summary="Create an API key",
+    )
     async def create_key(
         self,
         tenant_id: FromPath[UUID],

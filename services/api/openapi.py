@@ -161,6 +161,8 @@ CHALLENGE = {
 RETRIED = ("409", "429", "503")
 """The answers that may say when to try again: this API's problems of these statuses (not
 /readyz's 503, its report, which says no Retry-After)."""
+_POSITION_SCHEMA = Schema(type=OpenAPIType.INTEGER, minimum=0)
+"""A position of a tenant's log, as X-OKR-Position writes it: digits (it was said a string)."""
 _POSITION = (
     "The tenant position written: pass it as min_position (a write that recorded nothing, as"
     " PATCH {}: the log's head)."
@@ -169,7 +171,7 @@ WRITE_HEADERS = {
     "ETag": OpenAPIHeader(
         schema=_STRING, description="The item's new stream version (items of the log)."
     ),
-    "X-OKR-Position": OpenAPIHeader(schema=_STRING, description=_POSITION),
+    "X-OKR-Position": OpenAPIHeader(schema=_POSITION_SCHEMA, description=_POSITION),
 }
 REPLAYED = {
     "Idempotent-Replayed": OpenAPIHeader(
@@ -221,6 +223,10 @@ class WriteOperation(ApiOperation):
         super().__post_init__()
         self.parameters = [*(self.parameters or []), IDEMPOTENCY_KEY]
         _add_headers(self, lambda status: status.startswith("2") or status == "409", REPLAYED)
+        for response in (self.responses or {}).values():  # POSITION_WRITTEN's: a string
+            headers = getattr(response, "headers", None) or {}  # in Litestar's document
+            if "X-OKR-Position" in headers:
+                headers["X-OKR-Position"].schema = _POSITION_SCHEMA
 
 
 @dataclass
@@ -256,7 +262,7 @@ SHOWN_ONCE = {
         schema=_STRING,
         description="Of a new API key: where to revoke it, as its secret is not shown again.",
     ),
-    "X-OKR-Position": OpenAPIHeader(schema=_STRING, description=_POSITION),
+    "X-OKR-Position": OpenAPIHeader(schema=_POSITION_SCHEMA, description=_POSITION),
 }
 
 

@@ -76,6 +76,12 @@ async def test_every_header_a_client_acts_on_is_documented(
     assert answers[5][2].headers["location"] == answers[4][2].headers["location"]
     missing = {f"{m} {t} {r.status_code}": undocumented(doc, m, t, r) for m, t, r in answers}
     assert not any(missing.values()), missing
+    positions = [  # each documented as the integer it is (it was said a string)
+        doc["paths"][t][m]["responses"][str(r.status_code)]["headers"]["X-OKR-Position"]
+        for m, t, r in answers
+        if "x-okr-position" in r.headers and r.headers["x-okr-position"].isdigit()
+    ]
+    assert positions and all(h["schema"]["type"] == "integer" for h in positions), positions
 
 
 async def test_a_412_is_documented_where_if_match_is_taken_and_only_there(

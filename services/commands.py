@@ -524,9 +524,18 @@ async def users(args: argparse.Namespace, settings: Settings) -> int:
     said = f"is now: {chosen}" if made else "is the one given"
     print(f"the password of {person.email} {said}")
     print("every session and token of theirs ended; they change it at /account")
-    companies = "the company" if len(recorded) == 1 else f"the {len(recorded)} companies"
-    print(f"recorded in the history of {companies} they reach")
+    print(_recorded_in(len(recorded)))
     return 0
+
+
+def _recorded_in(companies: int) -> str:
+    """Where a reset went: a person who reaches no company (a platform admin, a
+    consultancy's admin of no client yet) was told it was "recorded in the history of the
+    0 companies they reach", of a reset no history holds."""
+    if companies == 0:
+        return "they reach no company: no company's history records it"
+    said = "the company" if companies == 1 else f"the {companies} companies"
+    return f"recorded in the history of {said} they reach"
 
 
 async def _platform_admin(system: System, email: str) -> str:

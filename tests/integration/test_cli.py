@@ -662,6 +662,22 @@ async def test_a_password_reset_is_in_the_log_of_every_company_its_person_reache
     assert await system.store.head(elsewhere.id) == heads[2]
 
 
+async def test_a_reset_of_someone_who_reaches_no_company_says_none_records_it(
+    system: System, admin_dsn: str
+) -> None:
+    """A platform admin, or a consultancy's admin of no client yet, reaches no company: the
+    reset was said "recorded in the history of the 0 companies they reach", which no
+    history holds. It says now that none records it."""
+    tag = uuid.uuid4().hex[:6]
+    email = f"solo-{tag}@okr.example"
+    await create_user(system.pool, email, "Solo", password="la vecchia password")
+    done = okr(admin_dsn, "users", "reset-password", "--email", email)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        "they reach no company: no company's history records it"
+    )
+
+
 async def test_progress_on_a_day_exactly_on_the_pace_says_so(
     system: System, admin_dsn: str
 ) -> None:

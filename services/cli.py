@@ -16,10 +16,9 @@ from services import commands
 from services.bootstrap import SchemaBehindError, UnwalledLoginError
 from services.db import CONNECTION_LOST
 from services.read import UnreadableLogError
-from services.settings import Settings
+from services.settings import MAX_PORT, Settings
 from services.store.event_store import MAX_POSITION
 
-MAX_PORT = 65535
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from tenants import validation as valid
 from tenants.errors import TenancyError
@@ -21,6 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 A_YEAR_HOURS = 24 * 366
 """The longest a lifetime setting (a session, a token, an idempotency key) may be."""
 MIN_METRICS_TOKEN = 16
+MAX_PORT = 65535
 
 
 @dataclass(frozen=True)
@@ -164,10 +165,8 @@ class Settings:
             ("DATABASE_URL", self.database_url),
             ("OKR_APP_DATABASE_URL", self.app_database_url),
         ):  # the URL is not repeated: it may hold a password
-            if url is not None and urlsplit(url).scheme not in ("postgresql", "postgres"):
-                raise ValueError(
-                    f"{name}: expected a postgresql:// URL, as postgresql://user@host:5432/okr"
-                )
+            if url is not None and (wrong := _url_problem(url)):
+                raise ValueError(f"{name}: expected {wrong}")
         self._check_platform_admin()
 
     def _check_platform_admin(self) -> None:
@@ -239,6 +238,26 @@ class Settings:
             admin_email=env.get("OKR_ADMIN_EMAIL") or None,
             admin_password=env.get("OKR_ADMIN_PASSWORD") or None,
         )
+
+
+def _url_problem(url: str) -> str | None:
+    """What a database URL is not that it must be, or None: a postgresql:// URL whose ports
+    (after each host, or its `port=`) are each 1 to 65535, as asyncpg reads them; a port of
+    letters stopped every command on asyncpg's traceback, naming no variable."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a host's [ without its ]
+        parts = None
+    if parts is None or parts.scheme not in ("postgresql", "postgres"):
+        return "a postgresql:// URL, as postgresql://user@host:5432/okr"
+    hosts = parts.netloc.rpartition("@")[2].split(",")
+    ports = [host.rpartition("]")[2].partition(":")[2] for host in hosts]
+    for given in parse_qs(parts.query).get("port", []):
+        ports += given.split(",")
+    for port in filter(None, map(unquote, ports)):
+        if not (port.isascii() and port.isdigit() and 1 <= int(port) <= MAX_PORT):
+            return f"each port of its hosts to be a number from 1 to {MAX_PORT}"
+    return None
 
 
 def _whole(env: Mapping[str, str], name: str, default: int) -> int:

@@ -151,3 +151,29 @@ def test_a_database_url_of_another_scheme_is_refused_naming_its_variable(name: s
         with pytest.raises(ValueError, match=f"^{name}: expected a postgresql:// URL") as refused:
             Settings.from_env({name: wrong})
         assert "secret" not in str(refused.value)
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "OKR_APP_DATABASE_URL"])
+def test_a_database_url_whose_port_is_no_port_is_refused_naming_its_variable(name: str) -> None:
+    """DATABASE_URL=postgresql://okr@db:543a/okr (or :99999, or ?port=abc) stopped every
+    command on asyncpg's traceback ("invalid literal for int()", "port must be 0-65535"),
+    naming no variable, and a host's [ without its ] said "okr: Invalid IPv6 URL". Each is
+    refused by name; hosts listed with their ports, or an IPv6 one, stay as they were."""
+    for right in (
+        "postgres://okr:pw@db:5432/okr",
+        "postgresql://okr@db1,db2:5433/okr",
+        "postgresql://okr@[::1]:5432/okr",
+        "postgresql:///okr?host=/run/postgresql&port=5432",
+    ):
+        assert Settings.from_env({name: right})
+    for wrong in (
+        "postgresql://okr:secret@db:543a/okr",
+        "postgresql://okr:secret@db:99999/okr",
+        "postgresql://okr:secret@db1:5432,db2:0/okr",
+        "postgresql://okr:secret@db/okr?port=abc",
+    ):
+        with pytest.raises(ValueError, match=f"^{name}: expected each port .* 1 to 65535$") as no:
+            Settings.from_env({name: wrong})
+        assert "secret" not in str(no.value)
+    with pytest.raises(ValueError, match=f"^{name}: expected a postgresql:// URL"):
+        Settings.from_env({name: "postgresql://okr:secret@[::1/okr"})

@@ -20,6 +20,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 A_YEAR_HOURS = 24 * 366
 """The longest a lifetime setting (a session, a token, an idempotency key) may be."""
+A_DAY_SECONDS = 24 * 3600
+"""The longest OKR_DB_TIMEOUT_SECONDS may be (0 is none at all)."""
 MIN_METRICS_TOKEN = 16
 MAX_PORT = 65535
 
@@ -150,16 +152,20 @@ class Settings:
                 f"OKR_METRICS_TOKEN: expected {MIN_METRICS_TOKEN} bytes or more, not"
                 f" {len(self.metrics_token.encode())}"
             )
-        a_year = (  # beyond it, an expiry soon overflows the last datetime (a 500 a sign-in)
-            ("OKR_SESSION_HOURS", self.session_hours, A_YEAR_HOURS),
-            ("OKR_ACCESS_TOKEN_MINUTES", self.access_token_minutes, A_YEAR_HOURS * 60),
-            ("OKR_REFRESH_TOKEN_DAYS", self.refresh_token_days, A_YEAR_HOURS // 24),
-            ("OKR_REFRESH_REUSE_SECONDS", self.refresh_reuse_seconds, A_YEAR_HOURS * 3600),
-            ("OKR_IDEMPOTENCY_TTL_HOURS", self.idempotency_ttl_hours, A_YEAR_HOURS),
+        year = "a year"  # beyond it, an expiry soon overflows the last datetime (a 500 a
+        # sign-in); beyond a day, a statement's bound made an idle limit (three times it, in
+        # ms) past the server's integer: every connection refused, on a traceback
+        at_most = (
+            ("OKR_SESSION_HOURS", self.session_hours, A_YEAR_HOURS, year),
+            ("OKR_ACCESS_TOKEN_MINUTES", self.access_token_minutes, A_YEAR_HOURS * 60, year),
+            ("OKR_REFRESH_TOKEN_DAYS", self.refresh_token_days, A_YEAR_HOURS // 24, year),
+            ("OKR_REFRESH_REUSE_SECONDS", self.refresh_reuse_seconds, A_YEAR_HOURS * 3600, year),
+            ("OKR_IDEMPOTENCY_TTL_HOURS", self.idempotency_ttl_hours, A_YEAR_HOURS, year),
+            ("OKR_DB_TIMEOUT_SECONDS", self.db_timeout_seconds, A_DAY_SECONDS, "a day; 0: none"),
         )
-        for name, amount, most in a_year:
+        for name, amount, most, what in at_most:
             if amount > most:
-                raise ValueError(f"{name}: expected at most {most} (a year), not {amount}")
+                raise ValueError(f"{name}: expected at most {most} ({what}), not {amount}")
 
         for name, url in (
             ("DATABASE_URL", self.database_url),

@@ -84,6 +84,19 @@ def test_the_database_timeout_is_a_setting_and_0_means_none() -> None:
     assert Settings.from_env({"OKR_DB_TIMEOUT_SECONDS": "0"}).db_timeout is None
 
 
+def test_a_database_timeout_beyond_a_day_is_refused_by_name() -> None:
+    """OKR_DB_TIMEOUT_SECONDS=1000000 was taken, and the idle limit of a session (three
+    times it, in milliseconds) went past the server's integer: every command and `okr
+    serve` then stopped on a traceback from the server ('Value exceeds integer range').
+    A day is the most (0 waits for ever)."""
+    assert Settings.from_env({"OKR_DB_TIMEOUT_SECONDS": "86400"}).db_timeout == 86400
+    for past in ("86401", "1000000", "1e300"):
+        with pytest.raises(
+            ValueError, match=r"^OKR_DB_TIMEOUT_SECONDS: expected at most 86400 \(a day; 0: none\)"
+        ):
+            Settings.from_env({"OKR_DB_TIMEOUT_SECONDS": past})
+
+
 @pytest.mark.parametrize("name", ["OKR_NOTIFY", "OKR_SECURE_COOKIES"])
 def test_a_switch_is_on_or_off_and_anything_else_is_refused_by_name(name: str) -> None:
     """OKR_SECURE_COOKIES=on left the cookies going over plain HTTP, and OKR_NOTIFY=off left

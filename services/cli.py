@@ -191,7 +191,9 @@ def main(argv: list[str] | None = None) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 0
     except UNREACHABLE as error:  # a wrong DATABASE_URL, a server down: one line, no traceback
-        raise SystemExit(f"okr: the database is out of reach: {error}") from None
+        raise SystemExit(
+            f"okr: the database is out of reach: {unreachable(error, settings)}"
+        ) from None
     except (UnreadableLogError, SchemaBehindError, UnwalledLoginError) as error:  # in a line
         raise SystemExit(f"okr: {error}") from None
     sys.exit(code)
@@ -203,6 +205,23 @@ UNREACHABLE = (
     asyncpg.InvalidAuthorizationSpecificationError,  # no such role, no entry in pg_hba.conf
     asyncpg.ClientConfigurationError,  # a DATABASE_URL that is not one
 )
+
+
+def unreachable(error: BaseException, settings: Settings) -> str:
+    """Why the database is out of reach, in words: a connection or statement that timed out
+    says so (its error is blank: "okr: the database is out of reach: " and nothing), and,
+    when OKR_DB_TIMEOUT_SECONDS bounds it, how long that is."""
+    if str(error):
+        return str(error)
+    if not isinstance(error, TimeoutError):
+        return type(error).__name__
+    bound = settings.db_timeout_seconds
+    return "no answer in time" + (
+        f" (OKR_DB_TIMEOUT_SECONDS bounds each connection and statement of the"
+        f" application's: {bound:g} s)"
+        if bound
+        else ""
+    )
 
 
 async def _ended_by_sigterm(command: Coroutine[Any, Any, int]) -> int:

@@ -458,6 +458,24 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
         assert bad_setting.stderr.strip() == f"okr: {expected}"
 
 
+def test_a_database_that_does_not_answer_in_time_is_said_so() -> None:
+    """A connection or statement that timed out (a host that drops packets, a bound set
+    too short) said "okr: the database is out of reach: " and nothing: its error is blank.
+    It says now that no answer came in time, and the bound OKR_DB_TIMEOUT_SECONDS set."""
+    from services.cli import unreachable
+    from services.settings import Settings
+
+    bounded = Settings.from_env({"OKR_DB_TIMEOUT_SECONDS": "2.5"})
+    assert unreachable(asyncio.TimeoutError(), bounded) == (
+        "no answer in time (OKR_DB_TIMEOUT_SECONDS bounds each connection and statement of"
+        " the application's: 2.5 s)"
+    )
+    unbounded = Settings.from_env({"OKR_DB_TIMEOUT_SECONDS": "0"})
+    assert unreachable(asyncio.TimeoutError(), unbounded) == "no answer in time"
+    refused = ConnectionRefusedError(111, "Connect call failed")
+    assert unreachable(refused, bounded) == str(refused)  # as it was
+
+
 async def test_a_slug_two_consultancies_clients_share_names_neither(
     system: System, admin_dsn: str
 ) -> None:

@@ -15,12 +15,19 @@ def admin_database(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
-    from services.embedded import EmbeddedPostgres
+    from services.embedded import EmbeddedPostgres, EmbeddedPostgresError
 
     server = EmbeddedPostgres(settings.data_dir)
     server.install_exit_handlers()
     try:
-        yield server.start()
+        try:
+            dsn = server.start()
+        except (EmbeddedPostgresError, OSError) as error:  # its folder a file, not empty, out
+            raise SystemExit(  # of reach: said in a line that names it, not a traceback, nor
+                f"okr: OKR_DATA_DIR ({settings.data_dir}): the embedded server did not start:"
+                f" {error}"  # "the database is out of reach" (no database was asked for)
+            ) from None
+        yield dsn
     finally:
         server.stop()
 

@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -474,6 +475,28 @@ def test_a_database_that_does_not_answer_in_time_is_said_so() -> None:
     assert unreachable(TimeoutError(), unbounded) == "no answer in time"
     refused = ConnectionRefusedError(111, "Connect call failed")
     assert unreachable(refused, bounded) == str(refused)  # as it was
+
+
+def test_an_embedded_data_folder_that_cannot_be_used_is_said_naming_okr_data_dir(
+    tmp_path: Path,
+) -> None:
+    """With no DATABASE_URL, an OKR_DATA_DIR that is a file said "the database is out of
+    reach: [Errno 17] File exists", naming no variable, and a folder of other files
+    stopped on a traceback (EmbeddedPostgresError). Each is one line naming OKR_DATA_DIR,
+    exit 1, and no server starts."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    other_files = tmp_path / "other-files"
+    other_files.mkdir()
+    (other_files / "notes.txt").write_text("not a PostgreSQL cluster")
+    for folder in (a_file, other_files):
+        refused = okr("", "migrate", env={"OKR_DATA_DIR": str(folder)})
+        assert refused.returncode == 1, refused.stderr
+        said = refused.stderr.strip().splitlines()[-1]
+        assert said.startswith(f"okr: OKR_DATA_DIR ({folder}): the embedded server did not start:")
+        assert "Traceback" not in refused.stderr
+    assert a_file.read_text() == "not a folder"
+    assert [p.name for p in other_files.iterdir()] == ["notes.txt"]
 
 
 async def test_a_slug_two_consultancies_clients_share_names_neither(

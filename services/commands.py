@@ -20,7 +20,7 @@ from services.bootstrap import System
 from services.instants import UTC_RANGE, BeyondUTCError, Edge, day, instant, not_after_now, today
 from services.runtime import admin_database, running_system
 from services.settings import Settings
-from services.tree_print import counted
+from services.tree_print import Measured, counted
 
 if TYPE_CHECKING:
     from projections.progress_state import ProgressView
@@ -375,7 +375,10 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
         return 0
     titles = _objective_titles(reversed(states))
-    shown = [(c, line) for c in changes if (line := _diff_line(c, titles, names)) is not None]
+    units = _units(reversed(states))
+    shown = [
+        (c, line) for c in changes if (line := _diff_line(c, titles, names, units)) is not None
+    ]
     for _, line in shown:
         print(line)
     changed = sum(c.before != c.after for c, _ in shown)  # not how an item stood: unchanged
@@ -383,14 +386,21 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _diff_line(change: Change, titles: Mapping[str, str], names: Mapping[str, str]) -> str | None:
+def _diff_line(
+    change: Change,
+    titles: Mapping[str, str],
+    names: Mapping[str, str],
+    units: Mapping[UUID, Measured],
+) -> str | None:
     """A change as one line of `okr diff`; None for one that does not show (progress
     -40 % to -20 %: 0 % both). An earlier day's value revised names its day; a field of an
     item archived or restored that stayed as it was (said for the roll-ups: before equal
-    to after) reads "(unchanged)"."""
+    to after) reads "(unchanged)". A measured value is in its unit, as `okr progress`
+    writes it (EUR 48,500, 62.8 %, 21.2 h)."""
     places = _score_places(change)
-    before = _shown(change.field, change.before, titles, names, places)
-    after = _shown(change.field, change.after, titles, names, places)
+    unit = units.get(change.item_id) if change.field in MEASURED_FIELDS else None
+    before = _shown(change.field, change.before, titles, names, places, unit)
+    after = _shown(change.field, change.after, titles, names, places, unit)
     if change.before == change.after:
         said = f"{before} (unchanged)"
     elif before == after:
@@ -413,6 +423,21 @@ def _objective_titles(states: Iterable[ProgressView]) -> dict[str, str]:
     return titles
 
 
+MEASURED_FIELDS = frozenset({"value", "start", "target", "green", "red"})
+"""Fields of a key result's or KPI's Change that are measured in its unit."""
+
+
+def _units(states: Iterable[ProgressView]) -> dict[UUID, Measured]:
+    """Key results and KPIs by id, as they stood in the states (the first given wins): what
+    each one's values are measured in (a unit never changes)."""
+    units: dict[UUID, Measured] = {}
+    for state in states:
+        for items in (state.key_results, state.kpis):
+            for item_id, item in items.items():
+                units.setdefault(item_id, item)
+    return units
+
+
 def _score_places(change: Change) -> int:
     """The places a change of score is said to: those that tell its before and after apart
     (0.669 → 0.661, as the history and the portal say it; domain.progress.score_places)."""
@@ -429,15 +454,19 @@ def _shown(
     titles: Mapping[str, str],
     names: Mapping[str, str],
     places: int = 2,
+    unit: Measured | None = None,
 ) -> str:
     """One side of a change as the tree shows it: progress as a percentage, a score to two
-    places, a parent by its title, an owner by name (one typed as text as written), a dash
-    for none or an empty text, a description taken away (--json keeps the exact text)."""
+    places, a parent by its title, an owner by name (one typed as text as written), a value
+    in its `unit`, a dash for none or an empty text, a description taken away (--json keeps
+    the exact text)."""
     from domain.progress import over_achievement, shown_progress
     from projections.history_text import said_person
     from projections.timetravel import PROGRESS_FIELDS
-    from services.tree_print import percent, score
+    from services.tree_print import amount, percent, score
 
+    if unit is not None and value is not None:
+        return amount(Decimal(value), unit)
     if field == "parent_id" and value is not None and value in titles:
         return f"'{titles[value]}'"
     if field == "owner" and value is not None:

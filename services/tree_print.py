@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from domain.progress import percent_shown, score_shown
 from projections.codec import decimal_text
@@ -27,7 +28,16 @@ def percent(value: Decimal | None) -> str:
     return f"{percent_shown(value)} %"
 
 
-def amount(value: Decimal | None, kr: KeyResultNode) -> str:
+class Measured(Protocol):
+    """What a value is measured in: a key result's, a KPI's."""
+
+    @property
+    def unit_kind(self) -> str: ...
+    @property
+    def currency(self) -> str | None: ...
+
+
+def amount(value: Decimal | None, kr: Measured) -> str:
     """A value as the rest of the table writes numbers (19.2 h, 62.5 %): money grouped by
     commas, "EUR 1,140,000", "EUR 19,350.5" (grouped by points, it read as 1.14 euros)."""
     if value is None:

@@ -21,6 +21,7 @@ import asyncpg
 import pytest
 
 from services.app import Context, OKRApplication
+from services.app.base import Written
 from services.bootstrap import System
 from services.demo_data import TENANT_ID
 from services.projector.rebuild import REBUILD_LOCK_KEY
@@ -29,6 +30,7 @@ from services.projector.worker import SHARE_SWAP_SQL, Projector
 from services.read import audit
 from tenants.directory import create_consultancy, create_tenant
 from tenants.memberships import add_consultancy_member, add_membership
+from tenants.models import Tenant
 from tenants.users import authenticate_password, create_user, make_platform_admin
 from tests.conftest import DatabaseFactory
 
@@ -125,6 +127,21 @@ async def test_diff_orders_a_day_and_an_instant_in_the_tenant_s_zone(
     )
 
 
+async def an_objective_of_an_active_cycle(
+    system: System, title: str
+) -> tuple[Tenant, OKRApplication, Context, Written]:
+    """A new tenant's objective `title`, owned by m, in a cycle active from 30 days ago."""
+    consultancy = await create_consultancy(system.pool, "Studio")
+    tenant = await create_tenant(system.pool, consultancy.id, "Acme Servizi")
+    app, ctx = OKRApplication(system.repository), Context(tenant_id=tenant.id, actor="user:m")
+    today = datetime.now(UTC).date()
+    cycle = await app.cycles.create(ctx, name="Trimestre", starts_on=today - timedelta(days=30),
+                                    ends_on=today + timedelta(days=60))  # fmt: skip
+    await app.cycles.activate(ctx, cycle.item_id)
+    goal = await app.objectives.create(ctx, cycle_id=cycle.item_id, title=title, owner="m")
+    return tenant, app, ctx, goal
+
+
 async def test_diff_says_how_a_new_and_an_archived_key_result_stand(
     system: System, admin_dsn: str
 ) -> None:
@@ -134,14 +151,8 @@ async def test_diff_says_how_a_new_and_an_archived_key_result_stand(
     could not be worked out from it: (1·60 % + 1·0 %) / 2, where it was (1·60 % + 1·50 %) / 2.
     It now says both, the new one counting 0, the archived one as it stood; its footer
     counts the changes, not the lines saying how one stood unchanged (it counted them)."""
-    consultancy = await create_consultancy(system.pool, "Studio")
-    tenant = await create_tenant(system.pool, consultancy.id, "Acme Servizi")
-    app, ctx = OKRApplication(system.repository), Context(tenant_id=tenant.id, actor="user:m")
+    tenant, app, ctx, goal = await an_objective_of_an_active_cycle(system, "Efficienza")
     today = datetime.now(UTC).date()
-    cycle = await app.cycles.create(ctx, name="Trimestre", starts_on=today - timedelta(days=30),
-                                    ends_on=today + timedelta(days=60))  # fmt: skip
-    await app.cycles.activate(ctx, cycle.item_id)
-    goal = await app.objectives.create(ctx, cycle_id=cycle.item_id, title="Efficienza", owner="m")
     for title, start, target, value in (("Rinnovi", 70, 85, 79), ("Costi", 100, 80, 90)):
         kr = await app.key_results.create(ctx, objective_id=goal.item_id, title=title,
                                           kind="increase" if target > start else "decrease",
@@ -175,6 +186,51 @@ async def test_diff_says_how_a_new_and_an_archived_key_result_stand(
     assert len(changed) < len(lines)  # the footer counts changes, not how Costi stood
     noun = "change" if len(changed) == 1 else "changes"  # (not "change(s)")
     assert footer.startswith(f"{len(changed)} {noun} between "), done.stdout
+
+
+async def test_diff_says_values_in_their_unit_as_progress_does(
+    system: System, admin_dsn: str
+) -> None:
+    """`okr progress` writes a value in its unit ("EUR 1,175,000", "21.2 h", "62.8 %");
+    `okr diff` said the same values bare ("1175000 → 1145000", a revised target "49500 →
+    48500"), so the two read of the same key result as two kinds of number. The diff says
+    them as the tree does; --json keeps them as stored."""
+    from domain.values import Unit, UnitKind
+
+    tenant, app, ctx, goal = await an_objective_of_an_active_cycle(system, "Costi")
+    today = datetime.now(UTC).date()
+    euro = Unit(UnitKind.CURRENCY, "EUR")
+    costs = await app.key_results.create(ctx, objective_id=goal.item_id, title="Costi annui",
+                                         kind="decrease", owner="m", start=1200000,
+                                         target=1080000, unit=euro)  # fmt: skip
+    hours = await app.key_results.create(ctx, objective_id=goal.item_id, title="Risposta",
+                                         kind="decrease", owner="m", start=24, target=18,
+                                         unit=Unit(UnitKind.HOURS))  # fmt: skip
+    await app.key_results.record_check_in(ctx, costs.item_id, value=1175000, on=today)
+    await app.key_results.record_check_in(ctx, hours.item_id, value="22.8", on=today)
+    since = datetime.now(UTC).isoformat()
+    await app.key_results.record_check_in(ctx, costs.item_id, value=1145000, on=today)
+    await app.key_results.record_check_in(ctx, hours.item_id, value="21.2", on=today)
+    await app.key_results.revise_target(ctx, costs.item_id, target=1070000, reason="budget")
+    until = datetime.now(UTC).isoformat()
+
+    done = okr(admin_dsn, "diff", "--tenant", str(tenant.id), "--from", since, "--to", until)
+
+    assert done.returncode == 0, done.stderr
+    said = {" ".join(line.split()) for line in done.stdout.splitlines()}
+    assert {
+        "key_result Costi annui value EUR 1,175,000 → EUR 1,145,000",
+        "key_result Costi annui target EUR 1,080,000 → EUR 1,070,000",
+        "key_result Risposta value 22.8 h → 21.2 h",
+    } <= said, done.stdout
+    exact = okr(admin_dsn, "diff", "--tenant", str(tenant.id), "--from", since, "--to", until,
+                "--json")  # fmt: skip
+    values = [
+        (c["before"], c["after"])
+        for c in json.loads(exact.stdout)
+        if (c["item_id"], c["field"]) == (str(hours.item_id), "value")
+    ]
+    assert values == [("22.8", "21.2")]
 
 
 async def test_diff_names_owners_as_the_portal_does(system: System, admin_dsn: str) -> None:

@@ -458,15 +458,17 @@ def _shown(
 ) -> str:
     """One side of a change as the tree shows it: progress as a percentage, a score to two
     places, a parent by its title, an owner by name (one typed as text as written), a value
-    in its `unit`, a dash for none or an empty text, a description taken away (--json keeps
-    the exact text)."""
+    in its `unit`, a status in the tree's words ("OFF TRACK", "at risk"), a dash for none
+    or an empty text, a description taken away (--json keeps the exact text)."""
     from domain.progress import over_achievement, shown_progress
     from projections.history_text import said_person
     from projections.timetravel import PROGRESS_FIELDS
-    from services.tree_print import amount, percent, score
+    from services.tree_print import STATUS, amount, percent, score
 
     if unit is not None and value is not None:
         return amount(Decimal(value), unit)
+    if field == "status" and value is not None:
+        return STATUS.get(value, value)
     if field == "parent_id" and value is not None and value in titles:
         return f"'{titles[value]}'"
     if field == "owner" and value is not None:

@@ -178,7 +178,7 @@ async def test_diff_says_how_a_new_and_an_archived_key_result_stand(
         "key_result Nuovi clienti start — → 50",
         "key_result Nuovi clienti target — → 60",
         "key_result Nuovi clienti weight — → 1",
-        "key_result Nuovi clienti status — → not_started",
+        "key_result Nuovi clienti status — → not started",
         "key_result Nuovi clienti counted_progress — → 0.0 %",
     } <= said, done.stdout
     *lines, footer = done.stdout.splitlines()

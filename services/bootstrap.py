@@ -16,6 +16,7 @@ from services.settings import Settings
 from services.store.event_store import EventStore
 from services.store.migrate import migrate, migrations_apart
 from services.store.repository import Repository
+from services.tree_print import counted
 
 SNAPSHOT_INTERVALS: dict[type, int] = {Cycle: 1}
 """A cycle changes a handful of times a quarter and every check-in loads it: a snapshot at
@@ -70,8 +71,9 @@ async def _check_current(admin_dsn: str) -> None:
             " (or `okr serve`) applies them; this command changes nothing"
         )
     if other:
+        said = f"model {other[0]} is" if len(other) == 1 else f"models {', '.join(other)} are"
         raise SchemaBehindError(
-            f"the read model(s) {', '.join(other)} are not of this code's version: with"
+            f"the read {said} not of this code's version: with"
             " the code the database runs, nothing is amiss; `okr migrate` with this code"
             " makes them anew for it; this command changes nothing"
         )
@@ -98,7 +100,7 @@ async def _check_walled(pool: asyncpg.Pool, settings: Settings) -> None:
 
 def _some(names: list[str]) -> str:
     listed = ", ".join(names) if len(names) <= 2 else f"{names[0]} to {names[-1]}"
-    return f"{len(names)} migration(s), {listed}"
+    return f"{counted(len(names), 'migration')}, {listed}"
 
 
 def with_database(dsn: str, database: str) -> str:

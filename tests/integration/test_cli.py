@@ -306,6 +306,7 @@ async def test_a_command_that_only_reads_changes_no_schema(databases: DatabaseFa
     empty = await databases.create()
     done = okr(empty, "progress", "--tenant", "demo")
     assert done.returncode == 1 and "behind this code" in done.stderr, done.stderr
+    assert re.search(r"\(\d+ migrations, 0001_event_store\.sql to ", done.stderr)  # not (s)
     conn = await asyncpg.connect(empty)
     try:
         assert await conn.fetchval("SELECT to_regclass('schema_migrations')") is None
@@ -329,7 +330,7 @@ async def test_a_command_that_only_reads_changes_no_schema(databases: DatabaseFa
             done = okr(dsn, *args)
             said = done.stderr.strip().splitlines()
             assert done.returncode == 1 and len(said) == 1, (args, done.stderr)
-            assert "read model(s) history are not of this code's version" in said[0]
+            assert "the read model history is not of this code's version" in said[0]
         assert await conn.fetchval("SELECT count(*) FROM rm_history") == lines  # untouched
         await conn.execute("INSERT INTO schema_migrations (name) VALUES ('9999_newer.sql')")
         ahead = okr(dsn, "audit", "verify", "--tenant", "demo")

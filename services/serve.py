@@ -217,7 +217,8 @@ async def _serve(args: argparse.Namespace, settings: Settings, system: System) -
     app = create_app(system, settings, projector=projector)
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_config=None, access_log=False,
-        proxy_headers=True, timeout_graceful_shutdown=30, lifespan="on",
+        proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies,
+        timeout_graceful_shutdown=30, lifespan="on",
     )  # fmt: skip
     stop = asyncio.Event()
     if projector is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -93,6 +94,10 @@ class Settings:
     (OKR_SECURE_COOKIES: set it behind a proxy that terminates TLS and does not say so;
     an answer to a request that came over HTTPS sets them Secure anyway)."""
 
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    """The proxies whose X-Forwarded-For and -Proto `okr serve` believes (FORWARDED_ALLOW_IPS,
+    uvicorn's own: addresses or networks, comma-separated, or `*` for any)."""
+
     metrics_token: str | None = None
     """Bearer token /metrics asks for (OKR_METRICS_TOKEN): with it, the figures of each
     tenant; None: /metrics answers anyone, with figures over all tenants only."""
@@ -173,6 +178,8 @@ class Settings:
         ):  # the URL is not repeated: it may hold a password
             if url is not None and (wrong := _url_problem(url)):
                 raise ValueError(f"{name}: expected {wrong}")
+        if wrong := _proxies_problem(self.trusted_proxies):
+            raise ValueError(f"FORWARDED_ALLOW_IPS: expected {wrong}")
         self._check_platform_admin()
 
     def _check_platform_admin(self) -> None:
@@ -192,6 +199,12 @@ class Settings:
                     rule(given)
             except TenancyError as error:
                 raise ValueError(f"{name}: {error.message}") from None
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        """forwarded_allow_ips as uvicorn takes it: its items, trimmed (" * " was no `*`)."""
+        text = self.forwarded_allow_ips
+        return [item.strip() for item in text.split(",")] if text.strip() else []
 
     @property
     def db_timeout(self) -> float | None:
@@ -241,6 +254,7 @@ class Settings:
             session_hours=_number(env, "OKR_SESSION_HOURS", defaults.session_hours),
             secure_cookies=_switch(env, "OKR_SECURE_COOKIES", defaults.secure_cookies),
             metrics_token=env.get("OKR_METRICS_TOKEN") or None,
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", defaults.forwarded_allow_ips),
             admin_email=env.get("OKR_ADMIN_EMAIL") or None,
             admin_password=env.get("OKR_ADMIN_PASSWORD") or None,
         )
@@ -263,6 +277,22 @@ def _url_problem(url: str) -> str | None:
     for port in filter(None, map(unquote, ports)):
         if not (port.isascii() and port.isdigit() and 1 <= int(port) <= MAX_PORT):
             return f"each port of its hosts to be a number from 1 to {MAX_PORT}"
+    return None
+
+
+def _proxies_problem(items: list[str]) -> str | None:
+    """What FORWARDED_ALLOW_IPS is not that it must be, or None: uvicorn takes an item that
+    is no address or network (10.0.0.0/33, 10.0.0.1/8, a name, a `*` among others) for a
+    literal no client ever is, so a typo left every client the proxy's address, silently."""
+    if items == ["*"]:
+        return None
+    for item in items:
+        try:
+            ipaddress.ip_network(item) if "/" in item else ipaddress.ip_address(item)
+        except ValueError:
+            return (
+                f"addresses or networks (as 10.0.0.0/8), comma-separated, or * alone, not {item!r}"
+            )
     return None
 
 

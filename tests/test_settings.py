@@ -190,3 +190,22 @@ def test_a_database_url_whose_port_is_no_port_is_refused_naming_its_variable(nam
         assert "secret" not in str(no.value)
     with pytest.raises(ValueError, match=f"^{name}: expected a postgresql:// URL"):
         Settings.from_env({name: "postgresql://okr:secret@[::1/okr"})
+
+
+def test_proxies_to_believe_are_addresses_or_networks_and_anything_else_is_refused() -> None:
+    """FORWARDED_ALLOW_IPS=10.0.0.0/33 (or 10.0.0.1/8, a name, `*` among others) was taken
+    by uvicorn for a literal no client ever is: the proxy's X-Forwarded-For went unheard,
+    and every client was the proxy's address to the sign-in limits, silently. Each is
+    refused by name; addresses and networks are given to uvicorn trimmed, `*` alone."""
+    assert Settings.from_env({}).trusted_proxies == ["127.0.0.1", "::1"]
+    chosen = Settings.from_env({"FORWARDED_ALLOW_IPS": "10.0.0.0/8, 192.0.2.7,fd00::/8"})
+    assert chosen.trusted_proxies == ["10.0.0.0/8", "192.0.2.7", "fd00::/8"]
+    assert Settings.from_env({"FORWARDED_ALLOW_IPS": " * "}).trusted_proxies == ["*"]
+    assert Settings.from_env({"FORWARDED_ALLOW_IPS": ""}).trusted_proxies == []
+    for wrong, item in (("10.0.0.0/33", "10.0.0.0/33"), ("10.0.0.1/8", "10.0.0.1/8"),
+                        ("127.0.0.1,proxy.local", "proxy.local"), ("*,10.0.0.1", "*"),
+                        ("10.0.0.1,,10.0.0.2", "")):  # fmt: skip
+        with pytest.raises(
+            ValueError, match=f"^FORWARDED_ALLOW_IPS: expected .*, not {re.escape(repr(item))}$"
+        ):
+            Settings.from_env({"FORWARDED_ALLOW_IPS": wrong})

@@ -532,8 +532,8 @@ async def users(args: argparse.Namespace, settings: Settings) -> int:
         given = sys.stdin.readline()
     try:
         chosen = valid_password(given.removesuffix("\n").removesuffix("\r"))  # a line of a file
-    except TenancyError as error:
-        raise SystemExit(f"okr: {error.message}: nothing changed") from None
+    except TenancyError as error:  # (only a password given can be: the option that gave it)
+        raise SystemExit(f"okr: --password-stdin: {error.message}: nothing changed") from None
     try:
         reason = optional_reason(args.reason)
     except DomainError as error:

@@ -631,7 +631,8 @@ async def test_an_operator_gives_a_person_who_forgot_their_password_a_new_one(
 ) -> None:
     """`okr users reset-password` makes a password (printed once) or takes one from stdin:
     only it signs in then, and every session of theirs ended. An unknown email, or a
-    password given out of the rule, is said in a line and changes nothing."""
+    password given out of the rule (said of --password-stdin, where it came from), is said
+    in a line and changes nothing."""
     from tenants.errors import RateLimitedError
     from tenants.ratelimit import LoginRateLimiter
     from tenants.users import (
@@ -679,7 +680,7 @@ async def test_an_operator_gives_a_person_who_forgot_their_password_a_new_one(
         short = okr(dsn, *reset, stdin="corta\n")
         assert short.returncode == 1
         assert short.stderr.strip() == (
-            "okr: password must be 12 to 1024 characters: nothing changed"
+            "okr: --password-stdin: password must be 12 to 1024 characters: nothing changed"
         )
         nobody = okr(dsn, "users", "reset-password", "--email", "nessuno@esempio.example")
         assert nobody.returncode == 1

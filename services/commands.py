@@ -351,8 +351,8 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
         async with running_system(settings, dsn, migrate=False) as system:
             tenant = await resolve_tenant(system, args.tenant)
             zone = await tenant_zone(system.pool, tenant)
-            since, until = _in_order(args.since, args.until, zone)
-            since, until = not_after_now(since), not_after_now(until)
+            typed = _in_order(args.since, args.until, zone)
+            since, until = not_after_now(typed[0]), not_after_now(typed[1])
             states = [  # read once: the changes, and the titles of parents they name
                 await state_as_of(system.repository, tenant, recorded_at=instant)
                 for instant in (since, until)
@@ -382,8 +382,27 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     for _, line in shown:
         print(line)
     changed = sum(c.before != c.after for c, _ in shown)  # not how an item stood: unchanged
-    print(f"{counted(changed, 'change')} between {since.isoformat()} and {until.isoformat()}")
+    print(f"{counted(changed, 'change')} between {_span(args, typed, (since, until), zone)}")
     return 0
+
+
+def _span(
+    args: argparse.Namespace,
+    asked: tuple[datetime, datetime],
+    read: tuple[datetime, datetime],
+    zone: tzinfo,
+) -> str:
+    """The span a diff read, as its footer says it: a day given as "the start of" (--from)
+    or "the end of" (--to) it, in the tenant's zone, named; an instant, or a day's end not
+    come yet (read as now), as the instant read. --from 2026-10-15 was said
+    "2026-10-14T23:59:59.999999+02:00", an instant the operator never typed."""
+    sides = []
+    for given, edge, wanted, at in zip(
+        (args.since, args.until), ("start", "end"), asked, read, strict=True
+    ):
+        sides.append(f"the {edge} of {given}" if _a_day(given) and at == wanted else at.isoformat())
+    days = any(side.startswith("the ") for side in sides)
+    return f"{sides[0]} and {sides[1]}" + (f" ({zone})" if days else "")
 
 
 def _diff_line(

@@ -117,8 +117,13 @@ async def test_diff_orders_a_day_and_an_instant_in_the_tenant_s_zone(
     since = ("--tenant", str(tenant.id), "--from", "2026-11-30", "--to")
     half_an_hour = okr(admin_dsn, "diff", *since, "2026-11-30T00:30+01:00")
     assert half_an_hour.returncode == 0, half_an_hour.stderr
-    assert half_an_hour.stdout.strip().endswith(
-        "0 changes between 2026-11-29T23:59:59.999999+01:00 and 2026-11-30T00:30:00+01:00"
+    assert half_an_hour.stdout.strip().endswith(  # (the day as typed, not the instant
+        "0 changes between the start of 2026-11-30 and 2026-11-30T00:30:00+01:00"  # before
+        " (Europe/Rome)"  # it, 2026-11-29T23:59:59.999999+01:00, as it said)
+    )
+    two_days = okr(admin_dsn, "diff", *since, "2026-11-30")
+    assert two_days.stdout.strip().endswith(
+        "0 changes between the start of 2026-11-30 and the end of 2026-11-30 (Europe/Rome)"
     )
     reversed_there = okr(admin_dsn, "diff", *since, "2026-11-29T23:30+01:00")
     assert reversed_there.returncode == 1

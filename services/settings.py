@@ -21,6 +21,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 A_YEAR_HOURS = 24 * 366
 """The longest a lifetime setting (a session, a token, an idempotency key) may be."""
+MOST_BATCH = 1_000_000
+"""The most events OKR_PROJECTOR_BATCH may ask of a tenant in one pass: one past a bigint
+failed every pass of every tenant ('value out of int64 range'), for as long as it ran."""
 A_DAY_SECONDS = 24 * 3600
 """The longest OKR_DB_TIMEOUT_SECONDS may be (0 is none at all)."""
 MIN_METRICS_TOKEN = 16
@@ -159,7 +162,8 @@ class Settings:
             )
         year = "a year"  # beyond it, an expiry soon overflows the last datetime (a 500 a
         # sign-in); beyond a day, a statement's bound made an idle limit (three times it, in
-        # ms) past the server's integer: every connection refused, on a traceback
+        # ms) past the server's integer: every connection refused, on a traceback; see
+        # MOST_BATCH
         at_most = (
             ("OKR_SESSION_HOURS", self.session_hours, A_YEAR_HOURS, year),
             ("OKR_ACCESS_TOKEN_MINUTES", self.access_token_minutes, A_YEAR_HOURS * 60, year),
@@ -167,6 +171,7 @@ class Settings:
             ("OKR_REFRESH_REUSE_SECONDS", self.refresh_reuse_seconds, A_YEAR_HOURS * 3600, year),
             ("OKR_IDEMPOTENCY_TTL_HOURS", self.idempotency_ttl_hours, A_YEAR_HOURS, year),
             ("OKR_DB_TIMEOUT_SECONDS", self.db_timeout_seconds, A_DAY_SECONDS, "a day; 0: none"),
+            ("OKR_PROJECTOR_BATCH", self.projector_batch, MOST_BATCH, "a million events"),
         )
         for name, amount, most, what in at_most:
             if amount > most:

@@ -209,3 +209,15 @@ def test_proxies_to_believe_are_addresses_or_networks_and_anything_else_is_refus
             ValueError, match=f"^FORWARDED_ALLOW_IPS: expected .*, not {re.escape(repr(item))}$"
         ):
             Settings.from_env({"FORWARDED_ALLOW_IPS": wrong})
+
+
+def test_a_projector_batch_beyond_a_million_events_is_refused_by_name() -> None:
+    """OKR_PROJECTOR_BATCH=100000000000000000000 was taken, and every pass of every tenant
+    then failed ('value out of int64 range'): the projector marked each one failing, for
+    as long as it ran. A million events a pass is the most."""
+    assert Settings.from_env({"OKR_PROJECTOR_BATCH": "1000000"}).projector_batch == 1_000_000
+    for past in ("1000001", "100000000000000000000"):
+        with pytest.raises(
+            ValueError, match=r"^OKR_PROJECTOR_BATCH: expected at most 1000000 \(a million events\)"
+        ):
+            Settings.from_env({"OKR_PROJECTOR_BATCH": past})

@@ -18,5 +18,7 @@ def by_name(names: list[str] | None = None) -> tuple[Projection[Any], ...]:
     known = {p.name: p for p in PROJECTIONS}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"unknown projection(s): {', '.join(unknown)}; known: {', '.join(known)}")
+        said = ", ".join(map(repr, unknown))  # quoted: --projection "" said nothing at all
+        noun = "projection" if len(unknown) == 1 else "projections"
+        raise ValueError(f"--projection: unknown {noun} {said}; known: {', '.join(known)}")
     return tuple(p for p in PROJECTIONS if p.name in names)

@@ -499,7 +499,11 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
     no_such = okr(dsn, "projections", "rebuild", "--projection", "history", "--projection", "nope")
     assert no_such.returncode == 1
     assert no_such.stderr.strip() == (
-        "okr: unknown projection(s): nope; known: progress, series, history"
+        "okr: --projection: unknown projection 'nope'; known: progress, series, history"
+    )
+    blank = okr(dsn, "projections", "rebuild", "--projection", "", "--projection", "Progress")
+    assert blank.stderr.strip() == (
+        "okr: --projection: unknown projections '', 'Progress'; known: progress, series, history"
     )
     for name, value, expected in (
         ("OKR_POOL_MIN", "two", "OKR_POOL_MIN: expected a whole number, not 'two'"),

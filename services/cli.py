@@ -84,6 +84,7 @@ def parser() -> argparse.ArgumentParser:
         type=_count,
         help="processes a full rebuild folds in (default OKR_REBUILD_WORKERS, or one per core)",
     )
+    rebuild.set_defaults(refuse=rebuild.error)  # its usage, not the list of commands
     verify = _command(action, "verify", "compare live tables with a rebuild in memory")
     verify.add_argument("--tenant", help="one tenant (id or slug); default all")
 
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     cli = parser()
     args = cli.parse_args(argv)
     if getattr(args, "workers", None) is not None and args.tenant is not None:
-        cli.error("--workers is for a rebuild of every tenant; one tenant rebuilds in-process")
+        args.refuse("--workers is for a rebuild of every tenant; one tenant rebuilds in-process")
     try:
         settings = Settings.from_env()
     except ValueError as error:  # a setting that does not parse: say which, no traceback

@@ -486,6 +486,8 @@ async def test_bad_arguments_are_refused_with_a_message(databases: DatabaseFacto
         assert refused.returncode == 2 and "at least 1" in refused.stderr
     one_tenant = okr(dsn, "projections", "rebuild", "--tenant", "demo", "--workers", "2")
     assert one_tenant.returncode == 2 and "--workers is for a rebuild of every" in one_tenant.stderr
+    assert one_tenant.stderr.startswith("usage: okr projections rebuild ")  # (not okr's list)
+    assert "okr projections rebuild: error: --workers" in one_tenant.stderr
     holder = await asyncpg.connect(dsn)  # as a full rebuild running elsewhere holds it
     try:
         await holder.execute(f"SELECT pg_advisory_lock({REBUILD_LOCK_KEY})")

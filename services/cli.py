@@ -82,7 +82,8 @@ def parser() -> argparse.ArgumentParser:
     rebuild.add_argument(
         "--workers",
         type=_count,
-        help="processes a full rebuild folds in (default OKR_REBUILD_WORKERS, or one per core)",
+        help="processes a full rebuild folds in (default OKR_REBUILD_WORKERS, or one per core,"
+        " at most 8)",
     )
     rebuild.set_defaults(refuse=rebuild.error)  # its usage, not the list of commands
     verify = _command(action, "verify", "compare live tables with a rebuild in memory")

@@ -17,9 +17,11 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import os
 import secrets
 import signal
+import socket
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -70,10 +72,22 @@ class GracefulServer(uvicorn.Server):
     once: no request under way let finish, no lifespan shutdown. One sent again later
     still quits at once."""
 
-    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_exit: Callable[[], None],
+        on_listening: Callable[[], None] = lambda: None,
+    ) -> None:
         super().__init__(config)
-        self.on_exit = on_exit
+        self.on_exit, self.on_listening = on_exit, on_listening
         self._exit_began: float | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's start; `on_listening` once it listens (not when its port is taken: it
+        said "listening", then that the port was in use)."""
+        await super().startup(sockets)
+        if self.started:
+            self.on_listening()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         now = time.monotonic()
@@ -224,9 +238,14 @@ async def _serve(args: argparse.Namespace, settings: Settings, system: System) -
     if projector is not None:
         projector.start()
     chores = asyncio.create_task(housekeeping(system, settings, stop))
-    log.info("serve.listening", host=args.host, port=args.port, projector=projector is not None)
+    listening = functools.partial(
+        log.info, "serve.listening", host=args.host, port=args.port,
+        projector=projector is not None,
+    )  # fmt: skip
     try:
-        await GracefulServer(config, projector.stopping if projector else lambda: None).serve()
+        await GracefulServer(
+            config, projector.stopping if projector else lambda: None, listening
+        ).serve()
     finally:
         stop.set()
         chores.cancel()  # a purge under way rolls back, to be done at the next start: one

@@ -163,7 +163,26 @@ async def test_serve_answers_and_stops_in_order_on_sigterm(databases: DatabaseFa
         output, _ = await asyncio.wait_for(process.communicate(), 30)
     lines = output.decode()
     assert process.returncode == 0, lines
+    assert '"serve.listening"' in lines
     assert lines.index('"projector.stopped"') < lines.index('"serve.stopped"')
+
+
+@pytest.mark.slow
+async def test_serve_on_a_port_in_use_says_so_and_never_that_it_listens(
+    databases: DatabaseFactory,
+) -> None:
+    """Another process listens on the port: okr serve fails (exit not 0) saying why, and
+    does not log "serve.listening" first (it did, before uvicorn tried the port)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        process = await okr_serve(port, served_env(await databases.create()), output=True)
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+    lines = output.decode()
+    assert process.returncode != 0, lines
+    assert "address already in use" in lines.lower(), lines
+    assert '"serve.listening"' not in lines, lines
 
 
 async def test_a_login_the_database_refuses_is_503_until_it_is_let_in_again(

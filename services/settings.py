@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,11 +303,24 @@ def _proxies_problem(items: list[str]) -> str | None:
 
 
 def _whole(env: Mapping[str, str], name: str, default: int) -> int:
-    return _parsed(env, name, default, int, "a whole number")
+    return _parsed(env, name, default, lambda text: int(_written(text, _WHOLE)), "a whole number")
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    return _parsed(env, name, default, float, "a number")
+    return _parsed(env, name, default, lambda text: float(_written(text, _NUMBER)), "a number")
+
+
+_WHOLE = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
+
+
+def _written(text: str, pattern: re.Pattern[str]) -> str:
+    """`text` if it is a number as people write one in a configuration (ASCII digits, a
+    point, an exponent; spaces around it cut): int() and float() also took "1_0" for 10,
+    other scripts' digits, "inf" and "nan"."""
+    if not pattern.fullmatch(text.strip()):
+        raise ValueError(text)
+    return text.strip()
 
 
 def _folder(text: str) -> Path:

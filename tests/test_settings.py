@@ -47,6 +47,28 @@ def test_a_number_that_cannot_mean_anything_is_refused_by_name(name: str, bad: s
         Settings.from_env({name: bad})
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("OKR_POOL_MAX", "1_0"), ("OKR_PROJECTOR_BATCH", "\u0665\u0660\u0660"),
+     ("OKR_PROJECTOR_POLL", "1_0.5"), ("OKR_PROJECTOR_POLL", "0x10"), ("OKR_POOL_MAX", "+5"),
+     ("OKR_POOL_MAX", "5.0"), ("OKR_SNAPSHOT_EVERY", "")],
+)  # fmt: skip
+def test_a_number_not_written_as_people_write_one_is_refused_by_name(name: str, text: str) -> None:
+    """int() took "1_0" for 10 and Arabic-Indic digits for 500: a setting is ASCII digits
+    (with a point and an exponent where it may have a fraction), spaces around it cut."""
+    with pytest.raises(ValueError, match=f"^{name}: expected "):
+        Settings.from_env({name: text})
+
+
+def test_numbers_are_read_as_written_spaces_around_them_cut() -> None:
+    settings = Settings.from_env(
+        {"OKR_POOL_MAX": " 30 ", "OKR_PROJECTOR_POLL": ".5", "OKR_READ_WAIT_SECONDS": "2e1"}
+    )
+    assert (settings.pool_max, settings.projector_poll, settings.read_wait_seconds) == (
+        30, 0.5, 20.0,
+    )  # fmt: skip
+
+
 def test_the_pool_may_not_be_smaller_than_its_minimum() -> None:
     with pytest.raises(ValueError, match="OKR_POOL_MAX: expected 1 or more, and OKR_POOL_MIN"):
         Settings.from_env({"OKR_POOL_MIN": "5", "OKR_POOL_MAX": "3"})

@@ -488,11 +488,11 @@ async def test_the_cli_s_diff_names_a_new_parent_by_its_title(
         "100.0 % (+864.2 % over)", "0.0 %", "50.0 %", "—",  # as shown everywhere: clamped
     ]  # fmt: skip
     revised = Change("key_result", b.item_id, "Vendite", "value", "75", "77", date(2027, 1, 25))
-    assert _diff_line(revised, titles, {}) == (
+    assert _diff_line(revised, titles, {}, {}) == (
         f"key_result {'Vendite':<50} value of 2027-01-25 75 → 77"  # an earlier day's value
     )
     hidden = Change("key_result", b.item_id, "Vendite", "raw_progress", "-0.4", "-0.2")
-    assert _diff_line(hidden, titles, {}) is None  # 0.0 % both
+    assert _diff_line(hidden, titles, {}, {}) is None  # 0.0 % both
 
 
 async def test_a_link_made_before_the_unit_rule_feeds_nothing(

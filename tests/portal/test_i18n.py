@@ -307,7 +307,7 @@ def test_a_score_changed_to_one_that_reads_the_same_shows_in_the_comparison() ->
     assert group.rows == [("punteggio", "0,669", "0,661")]
     (group,) = diff_groups([rescored], ProgressView(), EN, {})
     assert group.rows[0][1:] == ("0.669", "0.661")
-    line = _diff_line(rescored, {}, {})
+    line = _diff_line(rescored, {}, {}, {})
     assert line is not None and line.endswith("score            0.669 → 0.661")
     first = Change("objective", uuid4(), "Crescere", "score", None, "0.669")
     (group,) = diff_groups([first], ProgressView(), EN, {})
@@ -330,7 +330,7 @@ def test_a_description_changed_reads_as_written_in_the_comparison_and_okr_diff()
     assert group.rows == [("descrizione", "—", "2027")]
     (group,) = diff_groups([described], ProgressView(), EN, {})
     assert group.rows == [("description", "—", "2027")]
-    line = _diff_line(described, {}, {})
+    line = _diff_line(described, {}, {}, {})
     assert line is not None and line.endswith("description      — → 2027")
 
 

@@ -161,17 +161,20 @@ CHALLENGE = {
 RETRIED = ("409", "429", "503")
 """The answers that may say when to try again: this API's problems of these statuses (not
 /readyz's 503, its report, which says no Retry-After)."""
-_POSITION_SCHEMA = Schema(type=OpenAPIType.INTEGER, minimum=0)
-"""A position of a tenant's log, as X-OKR-Position writes it: digits (it was said a string)."""
 _POSITION = (
     "The tenant position written: pass it as min_position (a write that recorded nothing, as"
     " PATCH {}: the log's head)."
 )
+POSITION_HEADER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.INTEGER, minimum=0), description=_POSITION
+)
+"""X-OKR-Position, as every answer that carries it documents it: the integer it is (a
+header declared on a handler, POSITION_WRITTEN, is documented a string without it)."""
 WRITE_HEADERS = {
     "ETag": OpenAPIHeader(
         schema=_STRING, description="The item's new stream version (items of the log)."
     ),
-    "X-OKR-Position": OpenAPIHeader(schema=_POSITION_SCHEMA, description=_POSITION),
+    "X-OKR-Position": POSITION_HEADER,
 }
 REPLAYED = {
     "Idempotent-Replayed": OpenAPIHeader(
@@ -226,7 +229,7 @@ class WriteOperation(ApiOperation):
         for response in (self.responses or {}).values():  # POSITION_WRITTEN's: a string
             headers = getattr(response, "headers", None) or {}  # in Litestar's document
             if "X-OKR-Position" in headers:
-                headers["X-OKR-Position"].schema = _POSITION_SCHEMA
+                headers["X-OKR-Position"] = POSITION_HEADER
 
 
 @dataclass
@@ -262,7 +265,7 @@ SHOWN_ONCE = {
         schema=_STRING,
         description="Of a new API key: where to revoke it, as its secret is not shown again.",
     ),
-    "X-OKR-Position": OpenAPIHeader(schema=_POSITION_SCHEMA, description=_POSITION),
+    "X-OKR-Position": POSITION_HEADER,
 }
 
 

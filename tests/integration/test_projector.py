@@ -855,12 +855,9 @@ async def test_a_tenant_whose_rows_the_database_refuses_stops_alone_and_resumes_
         stop.set()
         await projecting
     for tenant in (healthy, other):
-        for p in PROJECTIONS:
-            assert await projected_position(fresh.pool, tenant, p.name) == (
-                await fresh.store.head(tenant)
-            )
-    for p in PROJECTIONS:  # no projection of it moved: rows and positions go together
-        assert await projected_position(fresh.pool, refused, p.name) == 0
+        assert await standing(fresh, tenant) == await everywhere(fresh, tenant)
+    # no projection of it moved: rows and positions go together
+    assert await standing(fresh, refused) == await everywhere(fresh, refused, 0)
 
     (kr, _) = await key_result_ids(fresh, healthy)
     await a_check_in(fresh, healthy, kr, 80, date(2027, 2, 11))
@@ -873,10 +870,7 @@ async def test_a_tenant_whose_rows_the_database_refuses_stops_alone_and_resumes_
     await as_admin(fresh, "ALTER TABLE rm_history DROP CONSTRAINT refused")
     await restarted.catch_up_all()
     assert restarted.failures == {}
-    for p in PROJECTIONS:
-        assert await projected_position(fresh.pool, refused, p.name) == (
-            await fresh.store.head(refused)
-        )
+    assert await standing(fresh, refused) == await everywhere(fresh, refused)
     await assert_matches_rebuild(fresh, [healthy, refused, other])
 
 
@@ -967,10 +961,7 @@ async def test_a_tenant_whose_rows_the_database_refuses_is_left_behind_not_the_r
         await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, refused)
     await as_admin(fresh, "ALTER TABLE rm_history DROP CONSTRAINT refused")  # mended
     await projector(fresh).catch_up_all()
-    for p in PROJECTIONS:
-        assert await projected_position(fresh.pool, refused, p.name) == (
-            await fresh.store.head(refused)
-        )
+    assert await standing(fresh, refused) == await everywhere(fresh, refused)
     await assert_matches_rebuild(fresh, [healthy, refused, other])
 
 
@@ -1190,6 +1181,19 @@ def test_projections_chosen_by_name_come_once_each_in_the_registry_order() -> No
     chosen = by_name(["history", "progress", "history"])
     assert [p.name for p in chosen] == ["progress", "history"]
     assert [p.name for p in by_name()] == [p.name for p in PROJECTIONS]
+
+
+async def standing(system: System, tenant: uuid.UUID) -> dict[str, int]:
+    """Where each projection of the tenant stands."""
+    return {p.name: await projected_position(system.pool, tenant, p.name) for p in PROJECTIONS}
+
+
+async def everywhere(
+    system: System, tenant: uuid.UUID, position: int | None = None
+) -> dict[str, int]:
+    """Every projection at `position` (by default, the tenant's head)."""
+    at = await system.store.head(tenant) if position is None else position
+    return dict.fromkeys((p.name for p in PROJECTIONS), at)
 
 
 async def key_result_ids(system: System, tenant: uuid.UUID) -> list[uuid.UUID]:

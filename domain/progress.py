@@ -29,6 +29,8 @@ ON_TRACK_PACE = Decimal("0.95")
 AT_RISK_PACE = Decimal("0.75")
 _ON_TRACK_SHARE, _AT_RISK_SHARE = Fraction(ON_TRACK_PACE), Fraction(AT_RISK_PACE)
 """The paces as fractions, made once (status compares with them for every key result)."""
+_NONE, _WHOLE = Fraction(0), Fraction(1)
+"""Expected shares before a window opens and once it is due (fractions are immutable)."""
 RED_BELOW = Decimal("0.4")
 AMBER_BELOW = Decimal("0.7")
 _CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
@@ -111,8 +113,11 @@ def expected_share(window_start: date, due: date, on: date) -> Fraction:
     """
     duration = (due - window_start).days
     if duration <= 0:
-        return Fraction(1 if on >= due else 0)
-    return min(max(Fraction((on - window_start).days, duration), Fraction(0)), Fraction(1))
+        return _WHOLE if on >= due else _NONE
+    elapsed = (on - window_start).days
+    if elapsed <= 0:
+        return _NONE
+    return _WHOLE if elapsed >= duration else Fraction(elapsed, duration)
 
 
 def _decimal(share: Fraction) -> Decimal:
@@ -137,17 +142,26 @@ def status(kind: KRKind | str, p: Decimal | None, e: Decimal | Fraction) -> Stat
         return Status.NOT_STARTED
     if KRKind(kind).is_guardrail:
         return Status.ON_TRACK if p >= ONE else Status.OFF_TRACK
-    return _paced_status(p, Fraction(e))
+    return _paced_status(p, e if isinstance(e, Fraction) else Fraction(e))
 
 
 def _paced_status(p: Decimal, e: Fraction) -> Status:
-    if shown_progress(p) == ONE:
+    if p >= ONE:  # shown progress 1
         return Status.DONE
-    if p >= _decimal(_ON_TRACK_SHARE * e):
+    if p >= _paced(_ON_TRACK_SHARE, e):
         return Status.ON_TRACK
-    if p >= _decimal(_AT_RISK_SHARE * e):
+    if p >= _paced(_AT_RISK_SHARE, e):
         return Status.AT_RISK
     return Status.OFF_TRACK
+
+
+def _paced(pace: Fraction, e: Fraction) -> Decimal:
+    """pace · e rounded once to 28 digits: the same Decimal as _decimal(pace * e), without
+    reducing the product first (a correctly rounded division of the same quotient) nor a
+    context manager: status is asked for tens of thousands of times in a rebuild."""
+    return _CONTEXT.divide(
+        Decimal(pace.numerator * e.numerator), Decimal(pace.denominator * e.denominator)
+    )
 
 
 def objective_progress(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 import re
+from decimal import Decimal
+from pathlib import Path
 
 from services.cli import parser
 from services.settings import PROJECT_ROOT, Settings
@@ -66,3 +69,60 @@ def test_readme_configuration_names_every_variable_the_settings_read() -> None:
     assert len(read) > 20
     for name in sorted(read):
         assert f"`{name}`" in table, name
+
+
+def configuration_rows() -> dict[str, str]:
+    """The Configuration table's variables, each with its default as the table gives it:
+    a row of two (`OKR_POOL_MIN` / `OKR_POOL_MAX`) gives two defaults the same way."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in table.splitlines():
+        if not line.startswith("| `"):
+            continue
+        cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+        names = re.findall(r"`(\w+)`", cells[0])
+        defaults = cells[1].split(" / ")
+        if len(defaults) != len(names):
+            defaults = defaults[:1] * len(names)  # "unset" for both
+        rows |= dict(zip(names, defaults, strict=True))
+    return rows
+
+
+def field_of(variable: str) -> str:
+    """The Settings field a variable sets: its name without OKR_, in lower case."""
+    return variable.removeprefix("OKR_").lower()
+
+
+def test_readme_configuration_names_only_variables_the_settings_read() -> None:
+    """A variable the table names that nothing reads would be set by an operator, and do
+    nothing; each table row is read by Settings.from_env into the field of its name, and
+    every field of Settings is in the table."""
+    rows = configuration_rows()
+    reader = inspect.getsource(Settings.from_env)
+    for name in rows:
+        assert f'"{name}"' in reader, name
+    assert {field_of(name) for name in rows} == {f.name for f in dataclasses.fields(Settings)}
+
+
+def test_readme_configuration_gives_each_variable_its_real_default() -> None:
+    """The table said `10` and `12` for two settings that take fractions: each default is the
+    one Settings has, written as the setting is (a point where it may have a fraction, `1`
+    or `0` for a switch, "unset" or how it is derived where there is none)."""
+    defaults = Settings.from_env({})
+    for name, cell in configuration_rows().items():
+        value = getattr(defaults, field_of(name))
+        written = re.match(r"`([^`]*)`", cell)
+        if value is None:
+            assert written is None, (name, cell)
+            continue
+        assert written is not None, (name, cell)
+        text = written.group(1)
+        if isinstance(value, bool):
+            assert text == ("1" if value else "0"), name
+        elif isinstance(value, Path):
+            assert PROJECT_ROOT / text == value, name
+        elif isinstance(value, float):
+            assert "." in text and Decimal(text) == Decimal(str(value)), name
+        else:
+            assert text == str(value), name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -503,13 +503,6 @@ class KPI(Aggregate):
     def _check_active(self) -> None:
         if self._archived:
             raise ArchivedError("the KPI is archived", field="kpi_id")
-
-    def is_stale(self, today: date, zone: tzinfo = UTC) -> bool:
-        """True when no measurement is dated within ``frequency_days`` before ``today``;
-        before its first, when it was made longer ago than that: days of the tenant's time
-        ``zone``, where ``today`` is and the day it was made is cut (as the read side does)."""
-        since = self.latest_on or self.created_on.astimezone(zone).date()
-        return (today - since).days > self._frequency_days
 
     @property
     def name(self) -> str:

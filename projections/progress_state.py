@@ -247,7 +247,7 @@ def day_of(moment: datetime, time_zone: str) -> date:
 
 def kpi_stale(kpi: KPIView, measurement: MeasurementView | None, today: date) -> bool:
     """Overdue: no measurement dated within ``frequency_days`` before ``today``, nor made
-    within them, for one never measured (KPI.is_stale)."""
+    within them, for one never measured."""
     due_after = kpi_due_after(kpi, measurement)
     return due_after is None or today > due_after
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -233,33 +232,6 @@ def test_duplicate_measurement_id_is_refused() -> None:
         kpi.record_measurement(
             value=1, on=date(2027, 1, 4), author=AUTHOR, measurement_id=measurement_id
         )
-
-
-def test_kpi_is_stale_when_no_measurement_is_within_its_frequency() -> None:
-    """A weekly KPI not updated for 8 days is overdue; one never measured, a week after it
-    was made (the day it was made, it is not overdue yet)."""
-    kpi = a_kpi()
-    made = kpi.created_on.date()
-    assert not kpi.is_stale(made + timedelta(days=7))
-    assert kpi.is_stale(made + timedelta(days=8))
-    kpi.record_measurement(value=D(19), on=date(2027, 1, 1), author=AUTHOR)
-    assert not kpi.is_stale(date(2027, 1, 8))
-    assert kpi.is_stale(date(2027, 1, 9))
-
-
-def test_a_kpi_made_after_midnight_in_the_tenants_zone_is_stale_a_day_later(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Made at 23:30 UTC on 1 March, which is 00:30 on 2 March in Rome: a weekly KPI there
-    is not overdue on 9 March (a week after the day it was made), only on the 10th."""
-    made = datetime(2027, 3, 1, 23, 30, tzinfo=UTC)
-    monkeypatch.setattr(KPI.Created, "create_timestamp", staticmethod(lambda: made))
-    kpi = a_kpi()
-    assert kpi.created_on == made
-    rome = ZoneInfo("Europe/Rome")
-    assert not kpi.is_stale(date(2027, 3, 9), rome)
-    assert kpi.is_stale(date(2027, 3, 10), rome)
-    assert kpi.is_stale(date(2027, 3, 9))  # in UTC it was made on the 1st
 
 
 @pytest.mark.parametrize("bad", [0, 367, True, "7"])

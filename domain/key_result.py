@@ -648,15 +648,6 @@ class KeyResult(Aggregate):
         return columns.find(self._check_ins, check_in_id) is not None
 
     @property
-    def latest_check_in(self) -> CheckIn | None:
-        """Check-in with the latest business date (ties: the one recorded last)."""
-        index = self._latest_index()
-        if index is None:
-            return None
-        cells = columns.row(self._check_ins, index)
-        return _check_in(UUID(hex=cells["id"]), cells)
-
-    @property
     def current_value(self) -> Decimal | None:
         """Value of the latest check-in, None before any."""
         index = self._latest_index()

@@ -1,9 +1,9 @@
 """Key result and KPI values over valid time, for charts.
 
 Every check-in and measurement appends a point; a correction appends a new point for the
-same date (``corrected`` true) instead of changing the old one, so the table only grows.
-:func:`effective_points` collapses a series to the values as they stand, and
-:func:`pace_line` gives the straight line a key result should follow.
+same date (``corrected`` true) instead of changing the old one, so the table only grows; a
+chart marks each value a later one superseded (:class:`ChartValue`), and :func:`pace_line`
+gives the straight line a key result should follow.
 """
 
 from __future__ import annotations
@@ -123,20 +123,6 @@ def plain(value: Decimal) -> Decimal:
 
 
 _ONE = Decimal(1)
-
-
-def effective_points(
-    points: Iterable[SeriesPoint], *, position: int | None = None
-) -> list[SeriesPoint]:
-    """Each check-in/measurement at its latest value (as known at ``position``), by date."""
-    latest: dict[UUID, SeriesPoint] = {}
-    for point in points:
-        if position is not None and point.position > position:
-            continue
-        kept = latest.get(point.point_id)
-        if kept is None or point.position > kept.position:
-            latest[point.point_id] = point
-    return sorted(latest.values(), key=lambda p: (p.valid_on, p.position))
 
 
 def expected_pace(

@@ -12,7 +12,7 @@ from projections.progress_state import check_in_at
 from projections.series import (
     PacePoint,
     SeriesPoint,
-    effective_points,
+    chart_values,
     expected_pace,
     key_result_series,
     kpi_series,
@@ -58,17 +58,18 @@ def test_check_ins_and_corrections_become_points_by_valid_date() -> None:
     log.save(kr)
 
     points = _points(log)
-    chart = effective_points(points)
+    chart = chart_values(points)
 
     last = points[-1]
     assert (last.valid_on, last.value, last.corrected) == (date(2027, 1, 8), D(12), True)
-    assert [(p.valid_on, p.value) for p in chart] == [
+    assert [(p.valid_on, p.value) for p in chart if not p.superseded] == [
         (date(2027, 1, 8), D(12)),
         (date(2027, 1, 15), D(15)),
         (date(2027, 1, 22), D(30)),
     ]
-    as_known_before_correction = effective_points(points, position=points[-2].position)
+    as_known_before_correction = chart_values(points[:-1])
     assert as_known_before_correction[0].value == D(10)
+    assert not as_known_before_correction[0].superseded
 
 
 def test_kpi_measurements_are_points_of_the_kpi() -> None:

@@ -32,7 +32,7 @@ Start, in order (under the lock):
   initdb had not made yet.
 
 Stop: `pg_ctl stop -m fast -w`, idempotent, only by the owning process (not by a forked
-child). Call stop() (or `await astop()`) in your shutdown; install_exit_handlers() is the
+child). Call stop() in your shutdown; install_exit_handlers() is the
 safety net: atexit, SIGTERM (exit code 143) and SIGINT (KeyboardInterrupt). Install it before
 a server such as uvicorn installs its own handlers: uvicorn re-raises the signal at the end
 of its shutdown, which then reaches ours.
@@ -42,7 +42,6 @@ Linux only (process checks read /proc).
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import fcntl
@@ -177,14 +176,6 @@ class EmbeddedPostgres:
                     (self.data_dir / "owner.pid").unlink(missing_ok=True)
                 self._owner_pid = None
             log.info("embedded_postgres.stopped", data_dir=str(self.data_dir))
-
-    async def astart(self) -> str:
-        """start() in a worker thread, for asyncio programs."""
-        return await asyncio.to_thread(self.start)
-
-    async def astop(self) -> None:
-        """stop() in a worker thread, for asyncio programs (e.g. a lifespan shutdown)."""
-        await asyncio.to_thread(self.stop)
 
     def install_exit_handlers(self) -> None:
         """Stop this server at exit, on SIGTERM (exit 143) and on SIGINT (KeyboardInterrupt).

@@ -151,15 +151,6 @@ async def refresh_tokens(
     raise InvalidTokenError("refresh token not usable", field="refresh_token", rule=rule)
 
 
-async def revoke_refresh_tokens(pool: asyncpg.Pool, user_id: UUID) -> int:
-    """Sign the user out everywhere: every live refresh token revoked. Returns how many."""
-    result = await pool.execute(
-        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
-        user_id,
-    )
-    return int(result.split()[-1])
-
-
 async def purge_refresh_tokens(pool: asyncpg.Pool) -> int:
     """Delete refresh tokens expired for a day (for a periodic job). Returns how many."""
     result = await pool.execute(

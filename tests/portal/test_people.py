@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from uuid import UUID
 
 from playwright.async_api import expect
 
@@ -15,13 +14,6 @@ from tenants.memberships import list_members, remove_membership
 from tenants.users import find_user_by_email
 from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import Client, a_colleague, a_company_of_its_own, projected
-
-
-async def _links_of(portal: PortalServer, user_id: UUID) -> int:
-    async with portal.system.pool.acquire() as conn:
-        return int(
-            await conn.fetchval("SELECT count(*) FROM password_links WHERE user_id = $1", user_id)
-        )
 
 
 async def invite(page: Any, name: str, email: str) -> None:

@@ -751,7 +751,7 @@ class _Nested(msgspec.Struct):
 
 def test_every_decimal_of_a_request_body_is_at_its_top_level(app: Litestar) -> None:
     """The check of numbers written as text looks at a body's top-level fields (see
-    services.api.queries._decimal_fields): a body type with a decimal deeper down, in a
+    services.api.queries._fields_of): a body type with a decimal deeper down, in a
     nested object or a list, would slip past it, so none may have one."""
 
     def deep(t: msgspec.inspect.Type, top: bool) -> bool:

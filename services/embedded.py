@@ -67,9 +67,6 @@ __all__ = [
     "SERVER_OS_USER",
     "EmbeddedPostgres",
     "EmbeddedPostgresError",
-    "default_data_dir",
-    "default_test_data_dir",
-    "find_project_root",
 ]
 
 SERVER_OS_USER = "okr-postgres"
@@ -88,24 +85,6 @@ log = structlog.get_logger(__name__)
 
 class EmbeddedPostgresError(RuntimeError):
     """The embedded server could not be prepared, started or stopped."""
-
-
-def find_project_root() -> Path:
-    """The folder holding pyproject.toml above this file."""
-    for folder in Path(__file__).resolve().parents:
-        if (folder / "pyproject.toml").is_file():
-            return folder
-    raise EmbeddedPostgresError(f"no pyproject.toml above {__file__}")
-
-
-def default_data_dir(project_root: Path | None = None) -> Path:
-    """`<project>/.okr/pg`: the development server's data dir."""
-    return (project_root or find_project_root()) / ".okr" / "pg"
-
-
-def default_test_data_dir(project_root: Path | None = None) -> Path:
-    """`<project>/.okr/pg-test`: the test server's data dir, apart from the dev server's."""
-    return (project_root or find_project_root()) / ".okr" / "pg-test"
 
 
 class EmbeddedPostgres:

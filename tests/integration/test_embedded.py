@@ -21,9 +21,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.embedded import EmbeddedPostgres, EmbeddedPostgresError, find_project_root
-
-PROJECT = find_project_root()
+from services.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from services.settings import PROJECT_ROOT
 
 CHILD = """
 import sys, time
@@ -73,7 +72,7 @@ def launch() -> Iterator[Launch]:
     def start_child(pg_dir: Path, mode: str) -> subprocess.Popen[str]:
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(pg_dir), mode],
-            cwd=PROJECT,
+            cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -91,7 +90,7 @@ def launch() -> Iterator[Launch]:
 
 @contextlib.contextmanager
 def _scratch() -> Iterator[Path]:
-    scratch = PROJECT / ".okr" / f"test-embedded-{uuid.uuid4().hex[:8]}"
+    scratch = PROJECT_ROOT / ".okr" / f"test-embedded-{uuid.uuid4().hex[:8]}"
     scratch.mkdir(parents=True)
     try:
         yield scratch

@@ -19,9 +19,6 @@ from tenants.errors import RateLimitedError, WeakPasswordError, WrongPasswordErr
 from tenants.users import user_email
 from tenants.validation import MAX_PASSWORD, MIN_PASSWORD
 
-FIELDS = {"current_password": "current", "new_password": "new"}
-"""The form's field for each field the tenancy layer names."""
-
 
 class AccountController(Controller):
     """The signed-in person's own account."""

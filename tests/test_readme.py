@@ -126,3 +126,22 @@ def test_readme_configuration_gives_each_variable_its_real_default() -> None:
             assert "." in text and Decimal(text) == Decimal(str(value)), name
         else:
             assert text == str(value), name
+
+
+INTERNAL = {"OKR_PROJECTOR_DSN", "OKR_PROJECTOR_REPORT_FD"}
+"""What `okr serve` tells its projector process (services.projector_process): no settings."""
+
+
+def test_every_okr_variable_the_code_names_is_in_the_configuration_table() -> None:
+    """A variable read outside Settings (os.environ in some module) would be one an
+    operator cannot learn of: every OKR_ name the code says is the table's, or okr serve's
+    own for its child (the README says which)."""
+    rows = configuration_rows()
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    for package in ("domain", "projections", "services", "tenants"):
+        for module in (PROJECT_ROOT / package).rglob("*.py"):
+            for name in set(re.findall(r"\bOKR_[A-Z_]+\b", module.read_text())):
+                assert name in rows or (name in INTERNAL and f"`{name}`" in readme), (
+                    module,
+                    name,
+                )

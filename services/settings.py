@@ -80,7 +80,8 @@ class Settings:
     admin_password: str | None = None
     """Password of that platform admin (OKR_ADMIN_PASSWORD)."""
     projector_batch: int = 500
-    """Events a projector folds per transaction."""
+    """Events a projector folds of one tenant in one pass, at most (a pass, one transaction,
+    carries up to 100 tenants)."""
     projector_poll: float = 1.0
     """Seconds between the projector's safety-net polls (NOTIFY wakes it sooner)."""
     projector_tenants_kept: int = 2_500

@@ -3,6 +3,7 @@
 
     python3 dev.py serve   ->  uv run okr serve   (API + portal, embedded PostgreSQL, demo tenant)
     python3 dev.py test    ->  uv run pytest      (any extra arguments go to pytest)
+    python3 dev.py demo    ->  uv run okr demo    (load the demo tenant once, print its tree)
     python3 dev.py okr ... ->  uv run okr ...
 
 uv comes from PATH when it is there, else it is installed once into .okr/tools (a venv).

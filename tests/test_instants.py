@@ -46,8 +46,8 @@ def test_the_first_and_last_days_are_what_utc_holds_of_them_in_any_zone() -> Non
     for edge in ("last", "after"):
         moment = instant("9999-12-31", edge, new_york)
         assert moment == datetime.max.replace(tzinfo=UTC) and moment.tzinfo is new_york
-    for edge in ("before", "first"):
-        moment = instant("0001-01-01", edge, rome)
+    for start in ("before", "first"):
+        moment = instant("0001-01-01", start, rome)
         assert moment == datetime.min.replace(tzinfo=UTC) and moment.tzinfo is rome
     with pytest.raises(BeyondUTCError):  # written so, it is no day's: refused, saying why
         instant("9999-12-31T23:00:00-05:00", "last")

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from domain import AccessChange, DomainError
+from domain import AccessChange, DomainError, SettingsChange
 from tests.domain.test_event_evolution import a_mapper
 
 
-def change(**given: object) -> AccessChange:
-    fields: dict[str, object] = {
+def change(**given: Any) -> AccessChange:
+    fields: dict[str, Any] = {
         "subject": "member", "subject_id": "u-1", "tenant": "Esempio S.r.l.", "before": None,
         "after": "client_member", "author": "user:giulia",
     }  # fmt: skip
-    return AccessChange.make(**{**fields, **given})  # type: ignore[arg-type]
+    return AccessChange.make(**{**fields, **given})
 
 
 def test_a_change_keeps_what_it_is_about_before_after_and_who() -> None:
@@ -87,6 +88,7 @@ def test_a_v1_change_of_a_member_loads_without_the_name_and_email_it_kept() -> N
         }  # fmt: skip
         stored = StoredEvent(uuid4(), 1, "okr.AccessChange.Created", mapper.transcoder.encode(v1))
         event = mapper.to_domain_event(stored)
+        assert isinstance(event, AccessChange.Created)
         assert event.reason is None
         assert not hasattr(event, "email")
         assert (event.name, event.tenant) == (name if subject == "api_key" else None, tenant)
@@ -116,9 +118,11 @@ def test_changes_stored_before_reasons_load_without_one() -> None:
             "author": "user:giulia",
         }),
     ):  # fmt: skip
-        state = {"timestamp": datetime.now(UTC), **state}
-        stored = StoredEvent(uuid4(), 1, topic, mapper.transcoder.encode(state))
-        assert mapper.to_domain_event(stored).reason is None
+        stamped = {"timestamp": datetime.now(UTC), **state}
+        stored = StoredEvent(uuid4(), 1, topic, mapper.transcoder.encode(stamped))
+        loaded = mapper.to_domain_event(stored)
+        assert isinstance(loaded, AccessChange.Created | SettingsChange.Created)
+        assert loaded.reason is None
 
 
 def test_settings_stored_before_time_zones_load_with_utc() -> None:
@@ -137,5 +141,6 @@ def test_settings_stored_before_time_zones_load_with_utc() -> None:
     }  # fmt: skip
     stored = StoredEvent(uuid4(), 1, "okr.SettingsChange.Created", mapper.transcoder.encode(state))
     loaded = mapper.to_domain_event(stored)
+    assert isinstance(loaded, SettingsChange.Created) and loaded.before is not None
     assert (loaded.before["time_zone"], loaded.after["time_zone"]) == ("UTC", "UTC")
     assert loaded.after["check_in_cadence_days"] == 14

@@ -182,7 +182,7 @@ def test_a_cycle_is_renamed_in_any_state_with_its_author_and_reason(state: str) 
     cycle.rename(name="  Q1 2027 (Milano) ", reason="two offices", author=AUTHOR)
     cycle.rename(name="Q1 2027 Milano", author=AUTHOR)
     first, second = cycle.collect_events()
-    assert isinstance(first, Cycle.Renamed)
+    assert isinstance(first, Cycle.Renamed) and isinstance(second, Cycle.Renamed)
     assert (first.name, first.reason, first.author) == ("Q1 2027 (Milano)", "two offices", AUTHOR)
     assert (second.name, second.reason) == ("Q1 2027 Milano", None)
     assert cycle.name == "Q1 2027 Milano"

@@ -292,7 +292,9 @@ def test_key_result_snapshot_v1_upcasts_to_the_same_state() -> None:
     }  # fmt: skip
     mapper = a_mapper()
     stored = mapper.to_stored_event(v1_snapshot(kr, "_check_ins", records))
-    restored = mapper.to_domain_event(stored).mutate(None)
+    snapshot = mapper.to_domain_event(stored)
+    assert isinstance(snapshot, Snapshot)
+    restored = snapshot.mutate(None)
     assert restored == kr
     assert isinstance(restored, KeyResult)
     assert restored.check_ins[first].original_value == D(22)
@@ -315,7 +317,9 @@ def test_kpi_snapshot_v1_upcasts_to_the_same_state() -> None:
     }  # fmt: skip
     mapper = a_mapper()
     stored = mapper.to_stored_event(v1_snapshot(kpi, "_measurements", records))
-    restored = mapper.to_domain_event(stored).mutate(None)
+    snapshot = mapper.to_domain_event(stored)
+    assert isinstance(snapshot, Snapshot)
+    restored = snapshot.mutate(None)
     assert restored == kpi
     assert isinstance(restored, KPI)
     assert restored.latest_value == D(19)

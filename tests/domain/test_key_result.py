@@ -310,7 +310,7 @@ def test_a_count_or_hours_below_zero_is_refused() -> None:
     for unit_kind, kind, field in (
         (UnitKind.COUNT, "increase", "start"), (UnitKind.HOURS, "decrease", "target")
     ):  # fmt: skip
-        given = {"start": D(10), "target": D(20) if kind == "increase" else D(5)}
+        given: dict[str, Any] = {"start": D(10), "target": D(20) if kind == "increase" else D(5)}
         with pytest.raises(InvalidValueError) as err:
             a_key_result(cycle, unit=Unit(unit_kind), kind=kind, target_percent=None,
                          **(given | {field: D(-1)}))  # fmt: skip

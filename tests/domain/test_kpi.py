@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -84,7 +85,7 @@ def test_a_kpi_made_the_wrong_way_round_is_turned_with_thresholds_and_a_reason()
     kpi.record_measurement(value=D(85), on=date(2027, 1, 4), author=AUTHOR)
     assert kpi.health is Health.RED
     version = settled(kpi)
-    refusals = [
+    refusals: list[tuple[dict[str, Any], str]] = [
         ({"direction": "sideways", "green": D(80), "red": D(60), "reason": "r"}, "direction"),
         ({"direction": "lower_is_better", "green": D(60), "red": D(80), "reason": "r"},
          "direction"),
@@ -103,8 +104,10 @@ def test_a_kpi_made_the_wrong_way_round_is_turned_with_thresholds_and_a_reason()
         direction="higher_is_better", green=D(80), red=D(60), reason="made the wrong way",
         author=AUTHOR,
     )  # fmt: skip
-    assert (kpi.direction, kpi.green, kpi.red) == (Direction.HIGHER_IS_BETTER, D(80), D(60))
-    assert kpi.health is Health.GREEN
+    # One tuple, not `kpi.health is Health.GREEN`: mypy would keep the RED asserted above.
+    assert (kpi.direction, kpi.green, kpi.red, kpi.health) == (
+        Direction.HIGHER_IS_BETTER, D(80), D(60), Health.GREEN
+    )  # fmt: skip
     assert kpi.measurements[next(iter(kpi.measurements))].value == D(85)
     (event,) = kpi.collect_events()
     assert isinstance(event, KPI.DirectionChanged) and event.reason == "made the wrong way"

@@ -86,6 +86,7 @@ def test_a_mean_exactly_on_a_band_s_edge_is_on_it() -> None:
     green = objective_progress(
         [(D(w), guardrail_score(m, n)) for w, m, n in ((5, 5, 6), (1, 1, 2), (4, 7, 12))]
     )
+    assert amber is not None and green is not None
     assert (amber, score_band(amber), score_shown(amber)) == (D("0.4"), Health.AMBER, D("0.40"))
     assert (green, score_band(green), score_shown(green)) == (D("0.7"), Health.GREEN, D("0.70"))
     assert objective_progress([(D(1), D(1) / 3)]) == D("0.3333333333333333333333333333")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
+from typing import TypedDict
 from uuid import uuid4
 
 from msgspec.structs import replace
@@ -26,6 +27,15 @@ from tests.projections.builders import (
 )
 
 D = Decimal
+
+
+class Days(TypedDict):
+    """The days a diff takes its two states' statuses and paces on."""
+
+    today_from: date
+    today_to: date
+
+
 DAYS = [
     (date(2027, 2, 1), date(2027, 2, 1)),
     (date(2027, 2, 1), date(2027, 3, 1)),  # statuses move with the days alone
@@ -125,7 +135,7 @@ def test_the_diff_says_what_comparing_both_whole_trees_said() -> None:
 
     for i, j in sorted(pairs):
         for today_from, today_to in DAYS:
-            days = {"today_from": today_from, "today_to": today_to}
+            days: Days = {"today_from": today_from, "today_to": today_to}
             said = diff(states[i], states[j], **days)
             assert said == _whole_diff(states[i], states[j], **days), (i, j, today_from)
 
@@ -158,7 +168,7 @@ def test_states_folded_apart_give_the_same_diff() -> None:
     for i in range(0, last, 7):
         apart = fold_all(log.records[:i])
         for today_from, today_to in DAYS[:3]:
-            days = {"today_from": today_from, "today_to": today_to}
+            days: Days = {"today_from": today_from, "today_to": today_to}
             assert diff(apart, states[last], **days) == diff(states[i], states[last], **days)
             assert diff(apart, states[last], **days) == _whole_diff(apart, states[last], **days)
 
@@ -182,5 +192,5 @@ def test_a_key_result_of_another_cycle_than_its_objective_s_still_gets_the_whole
 
     for i in range(0, last, 5):
         for today_from, today_to in DAYS:
-            days = {"today_from": today_from, "today_to": today_to}
+            days: Days = {"today_from": today_from, "today_to": today_to}
             assert diff(odd[i], odd[last], **days) == _whole_diff(odd[i], odd[last], **days)

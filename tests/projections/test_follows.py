@@ -250,7 +250,7 @@ def test_a_wrapper_of_fold_alone_is_folded_not_bypassed(records: list[Recorded])
     rows."""
     wrapped = _FoldOnly(history_projection)
     leader = Folding.new(progress_projection)
-    follower = Folding.new(wrapped)  # type: ignore[arg-type]
+    follower = Folding.new(wrapped)
 
     fold_all([leader, follower], records)
 

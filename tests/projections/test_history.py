@@ -21,7 +21,7 @@ from projections.history import (
 )
 from projections.history_text import FOLLOWS, said_reason, value_text
 from projections.progress_state import kpi_stale
-from services.history_words import Phrases, units_of
+from services.history_words import Phrases, Units
 from services.i18n import Locale
 from tests.projections.builders import (
     Log,
@@ -865,7 +865,8 @@ def test_a_milestone_s_check_in_corrected_says_done_or_not_done() -> None:
         "'Nuovo sistema di ticketing': check-in for 2027-02-20 corrected done → not done by"
         " eve: 'not live yet'"
     )
-    units = units_of(fold_all(log.records))
+    state = fold_all(log.records)  # units_of reads the same units from the read model's rows
+    units: Units = {**state.key_results, **state.kpis}
     assert Phrases(Locale("it"), {}, units).text(corrected) == (
         "'Nuovo sistema di ticketing': aggiornamento del 20 feb 2027 corretto completato → non"
         " completato da eve: 'not live yet'"

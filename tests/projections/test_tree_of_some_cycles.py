@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TypedDict
 from uuid import UUID
 
 from msgspec.structs import replace
@@ -20,6 +21,15 @@ from tests.projections.builders import (
     objective,
     seed_efficiency,
 )
+
+
+class Days(TypedDict):
+    """What a tree is taken on besides its cycles: its day, a business date, archived."""
+
+    today: date
+    valid_at: date | None
+    include_archived: bool
+
 
 DAYS = [
     (date(2027, 2, 1), None),
@@ -88,7 +98,7 @@ def _subsets(ids: list[UUID]) -> list[list[UUID]]:
 def _each_some_as_whole(state: ProgressView) -> None:
     for today, valid_at in DAYS:
         for archived in (False, True):
-            days = {"today": today, "valid_at": valid_at, "include_archived": archived}
+            days: Days = {"today": today, "valid_at": valid_at, "include_archived": archived}
             whole = progress_tree(state, **days)
             for some in _subsets(list(state.cycles)):
                 shown = [c for c in whole.cycles if c.cycle_id in some]

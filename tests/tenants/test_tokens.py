@@ -63,7 +63,7 @@ def test_tokens_signed_otherwise_are_refused() -> None:
     claims = {"sub": user, "iat": now, "exp": now + 600, "jti": "j"}
     forged = [
         jwt.encode(claims, "another secret of at least thirty-two bytes", algorithm="HS256"),
-        jwt.encode(claims, None, algorithm="none"),
+        jwt.encode(claims, "", algorithm="none"),  # PyJWT takes "" as the no key "none" signs with
         jwt.encode({"sub": user, "exp": now + 600}, SETTINGS.secret, algorithm="HS256"),
         "not.a.token",
         "",

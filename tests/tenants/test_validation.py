@@ -63,7 +63,11 @@ async def count(admin: asyncpg.Connection, table: str) -> int:
     ],
 )
 async def test_a_bad_tenant_setting_is_named_and_creates_nothing(
-    pool: asyncpg.Pool, admin: asyncpg.Connection, change: dict[str, Any], error: type, field: str
+    pool: asyncpg.Pool,
+    admin: asyncpg.Connection,
+    change: dict[str, Any],
+    error: type[TenancyError],
+    field: str,
 ) -> None:
     """The API tells the user which field to fix, and a half-made tenant never exists."""
     firm = await a_consultancy(pool)

@@ -14,7 +14,9 @@ import asyncpg
 import pytest
 
 from domain.values import KRKind
+from projections.base import Recorded
 from projections.progress import progress_projection
+from projections.progress_fold import progress_fold
 from projections.progress_state import ProgressView
 from projections.timetravel import diff as diff_states
 from projections.timetravel import state_as_of as replayed
@@ -117,9 +119,13 @@ async def test_a_diff_replays_the_log_once_for_its_two_states(
     records = await tenant_records(fresh.repository, tenant)
     since, until = records[len(records) // 2].recorded_at, records[-3].recorded_at
     upto = [await known_position(fresh.pool, tenant, recorded_at=i) for i in (since, until)]
-    folded = []
-    fold = read_progress.progress_fold
-    monkeypatch.setattr(read_progress, "progress_fold", lambda s, r: folded.append(r) or fold(s, r))
+    folded: list[Recorded] = []
+
+    def counted(state: ProgressView, record: Recorded) -> ProgressView:
+        folded.append(record)
+        return progress_fold(state, record)
+
+    monkeypatch.setattr(read_progress, "progress_fold", counted)
 
     changes = await diff(fresh.repository, tenant, since=since, until=until)
 

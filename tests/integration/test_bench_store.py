@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from services.bench import store
+from services.bench import harness, store
 from services.bench.store import Config, bench_store
 from services.settings import Settings
 
@@ -48,7 +48,7 @@ async def test_store_benchmark_reports_every_figure_and_drops_its_database(
     server_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     used: list[str] = []
-    create_and_drop = store.bench_database
+    create_and_drop = harness.bench_database  # what store opens, as it imported it
 
     @asynccontextmanager
     async def recording(dsn: str) -> AsyncIterator[str]:

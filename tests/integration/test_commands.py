@@ -86,7 +86,12 @@ BAD_CHECK_INS = [
 
 @pytest.mark.parametrize(("field", "bad", "error"), BAD_CHECK_INS)
 async def test_a_bad_check_in_raises_its_named_error_and_appends_nothing(
-    app: OKRApplication, system: System, ctx: Context, field: str, bad: Any, error: type
+    app: OKRApplication,
+    system: System,
+    ctx: Context,
+    field: str,
+    bad: Any,
+    error: type[errors.DomainError],
 ) -> None:
     """NaN, infinities, absurd numbers, confidence 11, a 10 kB note: refused, log unchanged."""
     _, kr_id = await seed_kr(app, ctx)
@@ -109,7 +114,12 @@ async def test_a_bad_check_in_raises_its_named_error_and_appends_nothing(
     ],
 )
 async def test_a_bad_key_result_raises_and_appends_nothing(
-    app: OKRApplication, system: System, ctx: Context, overrides: Any, error: type, field: str
+    app: OKRApplication,
+    system: System,
+    ctx: Context,
+    overrides: Any,
+    error: type[errors.DomainError],
+    field: str,
 ) -> None:
     """Empty and 10 kB titles, s = t, absurd baselines: the named error, nothing written."""
     _, kr_id = await seed_kr(app, ctx)
@@ -296,7 +306,7 @@ async def test_a_kpi_correction_reaches_a_key_result_unlinked_since(
     )  # fmt: skip
     assert set(corrected.extra["fed_key_results"]) == {kr_id, other.item_id}
     kr = await app.key_results.get(ctx, kr_id)
-    assert (kr.kpi_id, kr.current_value) == (None, 9)
+    assert (kr.kpi_id, kr.current_value) == (None, Decimal(9))
     assert (await app.key_results.get(ctx, other.item_id)).current_value == 9
 
 
@@ -325,7 +335,9 @@ async def test_a_key_result_linked_to_a_kpi_takes_what_it_measured_for_the_cycle
 
     kr = await app.key_results.get(ctx, kr_id)
     fed = sorted(kr.check_ins.values(), key=lambda c: c.on)
-    assert [(c.on, c.value) for c in fed] == [(date(2027, 1, 11), 11), (date(2027, 2, 8), 8)]
+    assert [(c.on, c.value) for c in fed] == [
+        (date(2027, 1, 11), Decimal(11)), (date(2027, 2, 8), Decimal(8))
+    ]  # fmt: skip
     assert {(c.author, c.note, c.source.value) for c in fed} == {(measurer.actor, "dal CRM", "kpi")}
     await app.key_results.unlink_kpi(ctx, kr_id)
     await app.key_results.link_kpi(ctx, kr_id, kpi_id=kpi.item_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import date
+from typing import TypedDict
 
 import asyncpg
 import pytest
@@ -17,7 +18,15 @@ from services.app.base import ChangedMeanwhileError
 from services.bootstrap import System
 from tests.conftest import until_a_backend_waits_for_a_lock
 
-Q1 = {"starts_on": date(2027, 1, 1), "ends_on": date(2027, 3, 31)}
+
+class Dates(TypedDict):
+    """A cycle's first and last days, as create takes them."""
+
+    starts_on: date
+    ends_on: date
+
+
+Q1: Dates = {"starts_on": date(2027, 1, 1), "ends_on": date(2027, 3, 31)}
 
 
 @pytest.fixture

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 import pytest
-from eventsourcing.domain import Aggregate, CanMutateAggregate
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 from msgspec.structs import replace
 
@@ -26,6 +27,7 @@ from services.read import logs
 from services.store.event_store import LogRecord
 from services.store.transcoder import MsgspecTranscoder
 from tests.domain import AUTHOR, a_cycle, a_key_result, a_kpi, an_objective
+from tests.domain.test_event_evolution import event_classes
 
 D = Decimal
 AGGREGATES: list[type[Aggregate]] = [Cycle, Objective, KeyResult, KPI]
@@ -33,12 +35,7 @@ AGGREGATES: list[type[Aggregate]] = [Cycle, Objective, KeyResult, KPI]
 
 def every_topic() -> set[str]:
     """The topic of each event class the domain has."""
-    return {
-        value.TOPIC
-        for aggregate in AGGREGATES
-        for name, value in vars(aggregate).items()
-        if isinstance(value, type) and issubclass(value, CanMutateAggregate) and name != "Event"
-    }
+    return {event.TOPIC for aggregate in AGGREGATES for event in event_classes(aggregate)}
 
 
 def a_full_history() -> list[Any]:
@@ -94,7 +91,9 @@ def a_full_history() -> list[Any]:
     return [e for a in (cycle, company, objective, kpi, kr, spare) for e in a.collect_events()]
 
 
-async def a_tenant_with(system: System, events: list[Any], *, cipher: bool = False) -> uuid.UUID:
+async def a_tenant_with(
+    system: System, events: Sequence[Any], *, cipher: bool = False
+) -> uuid.UUID:
     """A new tenant whose log holds these events, encrypted with a key of its own if told."""
     tenant_id = uuid.uuid4()
     if cipher:
@@ -124,7 +123,7 @@ def assert_same_events(decoded: list[Recorded], rows: list[LogRecord], events: l
         assert type(record.event) is type(event)
         assert record.event.__dict__ == event.__dict__
         assert list(record.event.__dict__) == list(event.__dict__)
-        for name in Recorded.__slots__:
+        for name in Recorded.__struct_fields__:
             if name != "event":
                 assert getattr(record, name) == getattr(row, name)
 

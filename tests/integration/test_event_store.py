@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import asyncpg
@@ -401,13 +401,14 @@ async def test_loading_several_streams_names_the_first_missing_or_foreign_one(
     tally = Tally(name="A's")
     await repo.save(tenant_a, tally, actor="a")
     missing = uuid.uuid4()
-    for tenant, ids, kinds, grants in [
+    lookups: list[tuple[uuid.UUID, list[uuid.UUID], list[type], list[uuid.UUID] | None]] = [
         (tenant_a, [missing, tally.id], [Tally, Tally], None),
         (tenant_a, [tally.id, missing], [Tally, Tally], None),
         (tenant_a, [tally.id], [Repository], None),
         (tenant_a, [tally.id], [Tally], [tenant_b]),
         (tenant_b, [tally.id], [Tally], None),
-    ]:
+    ]
+    for tenant, ids, kinds, grants in lookups:
         with pytest.raises(AggregateNotFoundError) as raised:
             await repo.get_many(tenant, ids, kinds, grants=grants)
         assert raised.value.aggregate_id == (missing if missing in ids else tally.id)
@@ -680,7 +681,7 @@ async def test_the_position_at_an_instant_is_the_last_recorded_by_then(
     micro = timedelta(microseconds=1)
     instants = [s + d for s in stamps for d in (-micro, timedelta(0), micro)]
 
-    def walked(at: object) -> int:
+    def walked(at: datetime) -> int:
         return max((r.position for r in rows if r.recorded_at <= at), default=0)
 
     async with tenant_transaction(system.pool, [tenant]) as conn:

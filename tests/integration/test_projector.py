@@ -25,7 +25,7 @@ import msgspec
 import pytest
 from structlog.testing import capture_logs
 
-from projections.base import Recorded
+from projections.base import Projection, Recorded
 from projections.history import history_projection
 from projections.progress import progress_projection
 from services.api.controllers.health import projector_lag
@@ -34,7 +34,8 @@ from services.bootstrap import System, bootstrap
 from services.db import admit_sql, create_pool, tenant_transaction, transaction_with
 from services.demo import load_demo
 from services.demo_data import TENANT_ID
-from services.projector import folding, rebuild
+from services.projector import folding, rebuild, schema
+from services.projector.decode import decode
 from services.projector.registry import PROJECTIONS, by_name
 from services.projector.schema import SHADOW, states_table
 from services.projector.waiting import BeyondHeadError, projected_position, wait_for_position
@@ -48,7 +49,7 @@ from services.projector.worker import (
 from services.read import history as read_history
 from services.read import progress_as_of, progress_tree
 from services.settings import Settings
-from services.store.event_store import EventStore
+from services.store.event_store import EventStore, read_logs_on
 from services.store.repository import Repository
 from tenants import directory
 from tests.conftest import DatabaseFactory, until_a_backend_waits_for_a_lock
@@ -72,7 +73,8 @@ async def a_tenant_with_history(system: System, check_ins: int = 30) -> uuid.UUI
         ctx, cycle_id=cycle.item_id, title="Efficienza", owner="marco"
     )
     krs = []
-    for title, start, target in [("Risposta", 24, "19.2"), ("Rinnovi", 70, 85)]:
+    key_results: list[tuple[str, int, str | int]] = [("Risposta", 24, "19.2"), ("Rinnovi", 70, 85)]
+    for title, start, target in key_results:
         kr = await app.key_results.create(
             ctx, objective_id=objective.item_id, title=title, owner="marco",
             kind="decrease" if start == 24 else "increase", start=start, target=Decimal(target),
@@ -202,7 +204,7 @@ async def test_a_crash_mid_batch_neither_repeats_nor_skips_an_event(fresh: Syste
     tenant = await a_tenant_with_history(fresh)
     other = await a_tenant_with_history(fresh, check_ins=3)
     crashing = [CrashingProjection(p, after=19) if p.name == "history" else p for p in PROJECTIONS]
-    worker = Projector(fresh.pool, fresh.repository, crashing, batch_size=8)  # type: ignore[arg-type]
+    worker = Projector(fresh.pool, fresh.repository, crashing, batch_size=8)
     await worker.catch_up(tenant)
     assert worker.failures == {tenant: 1}
     for name in ("progress", "history"):  # two whole batches, for every projection
@@ -225,7 +227,7 @@ async def test_a_tenant_that_fails_while_the_projector_starts_is_tried_again(
         fresh.pool,
         fresh.repository,
         crashing,
-        poll_interval=0.05,  # type: ignore[arg-type]
+        poll_interval=0.05,
     )
     stop = asyncio.Event()
     projecting = asyncio.create_task(running.run(fresh.app_dsn, stop))
@@ -236,7 +238,8 @@ async def test_a_tenant_that_fails_while_the_projector_starts_is_tried_again(
                 break
             await asyncio.sleep(0.05)
         assert await projected_position(fresh.pool, tenant, "history") == head
-        assert crashing[[p.name for p in PROJECTIONS].index("history")].calls > 3  # it failed
+        crashed = crashing[[p.name for p in PROJECTIONS].index("history")]
+        assert isinstance(crashed, CrashingProjection) and crashed.calls > 3  # it failed
     finally:
         stop.set()
         await projecting
@@ -464,7 +467,7 @@ async def test_the_swapped_in_tables_stand_where_the_live_ones_stood_or_further(
             reached.set()
             await resume.wait()
 
-    async def catching_up(*args: Any) -> tuple[int, list[uuid.UUID]]:
+    async def catching_up(*args: Any) -> tuple[int, dict[uuid.UUID, str]]:
         events, behind = await catch_up(*args)
         if args[-1] is None:  # no heads: to where the live tables stand
             under_the_lock.append((set(args[3]), events))
@@ -706,8 +709,8 @@ async def test_a_fold_that_fails_part_way_through_a_batch_writes_no_row_past_its
                 raise ValueError("a bug in the fold")
             return self.inner.fold(state, record)
 
-    chosen = [progress_projection, FailsAt15(history_projection)]
-    rebuilt = await rebuild.rebuild_all(fresh, chosen, workers=1)  # type: ignore[list-item]
+    chosen: list[Projection[Any]] = [progress_projection, FailsAt15(history_projection)]
+    rebuilt = await rebuild.rebuild_all(fresh, chosen, workers=1)
     assert list(rebuilt.left_behind) == [tenant]
     conn = await asyncpg.connect(fresh.admin_dsn)
     try:
@@ -937,7 +940,7 @@ async def test_a_tenant_whose_rows_the_database_refuses_is_left_behind_not_the_r
     applies its events from the log."""
     healthy, refused, other = [await a_tenant_with_history(fresh, check_ins=3) for _ in range(3)]
     await projector(fresh).catch_up_all()
-    bulk_create_sql = rebuild.bulk_create_sql
+    bulk_create_sql = schema.bulk_create_sql
 
     def refusing(projection: Any, suffix: str) -> str:
         sql = bulk_create_sql(projection, suffix)
@@ -977,7 +980,7 @@ async def test_a_tenant_the_catch_up_under_the_lock_leaves_behind_is_projected_a
     await projector(fresh).catch_up_all()
     (kr, _) = await key_result_ids(fresh, tenant)
     reached, resume = asyncio.Event(), asyncio.Event()
-    catch_up, decode = rebuild._catch_up, rebuild.decode
+    catch_up = rebuild._catch_up
     failing = False
 
     async def decode_or_fail(*args: Any) -> Any:
@@ -985,7 +988,7 @@ async def test_a_tenant_the_catch_up_under_the_lock_leaves_behind_is_projected_a
             raise ValueError("an event this rebuild cannot fold")
         return await decode(*args)
 
-    async def catching_up(*args: Any) -> tuple[int, list[uuid.UUID]]:
+    async def catching_up(*args: Any) -> tuple[int, dict[uuid.UUID, str]]:
         nonlocal failing
         if args[-1] is None:  # under the swap's lock
             failing = True
@@ -1032,7 +1035,7 @@ async def test_a_key_that_cannot_be_built_fails_the_rebuild_with_its_error(
     next rebuild runs."""
     tenant = await a_tenant_with_history(fresh, check_ins=2)
     await projector(fresh).catch_up_all()
-    finish_sql = rebuild.finish_sql
+    finish_sql = schema.finish_sql
     extra = {"progress": "; SELECT pg_sleep(30)", "series": "; SELECT 1 / 0"}
 
     def slow_or_failing(projection: Any, suffix: str) -> str:
@@ -1378,7 +1381,10 @@ async def test_a_worker_that_cannot_start_keeps_no_connection_open(fresh: System
 
 async def history_rows(system: System, tenants: list[uuid.UUID]) -> list[asyncpg.Record]:
     async with tenant_transaction(system.pool, tenants) as conn:
-        return await conn.fetch("SELECT * FROM rm_history ORDER BY tenant_id, position")
+        rows: list[asyncpg.Record] = await conn.fetch(
+            "SELECT * FROM rm_history ORDER BY tenant_id, position"
+        )
+        return rows
 
 
 async def test_as_of_a_position_equals_the_live_view_captured_then(fresh: System) -> None:
@@ -1895,7 +1901,7 @@ async def test_a_projector_runs_once_it_caught_up_what_it_found_behind(fresh: Sy
     true with every tenant at its head."""
     tenants = [await a_tenant_with_history(fresh, check_ins=40) for _ in range(3)]
     running_at_commits: list[bool] = []
-    worker = projector(
+    worker: Projector = projector(
         fresh, batch_size=20, tenants_per_pass=1,
         on_committed=lambda _t, _p: running_at_commits.append(worker.running),
     )  # fmt: skip
@@ -2003,13 +2009,13 @@ async def test_a_projector_whose_connections_are_terminated_carries_on(fresh: Sy
     project = worker.project
     terminated: list[bool] = []
 
-    async def terminated_once(tenants: list[uuid.UUID]) -> Any:
+    async def terminated_once(tenants: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, bool]]:
         if not terminated:  # in the middle of the start's catch-up
             terminated.append(True)
             await terminate()
         return await project(tenants)
 
-    worker.project = terminated_once  # type: ignore[method-assign]
+    worker.project = terminated_once  # type: ignore[method-assign]  # this worker's alone
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(fresh.app_dsn, stop))
     try:
@@ -2194,7 +2200,7 @@ async def test_a_new_projector_resumes_from_the_latest_checkpoint(fresh: System)
     for day in range(3):
         await app.key_results.record_check_in(ctx, kr_ids[0], value=20, on=date(2027, 2, day + 1))
     counting = [CountingProjection(p) for p in PROJECTIONS]
-    worker = Projector(fresh.pool, fresh.repository, counting, batch_size=7)  # type: ignore[arg-type]
+    worker = Projector(fresh.pool, fresh.repository, counting, batch_size=7)
     assert await worker.catch_up(tenant) == 3
     progress, history = (next(c for c in counting if c.name == n) for n in ("progress", "history"))
     assert progress.folds == head + 3 - latest
@@ -2436,16 +2442,14 @@ async def latest_checkpoint(system: System, tenant: uuid.UUID) -> int:
     """Where the projections' latest state checkpoints of the tenant stand, the earliest."""
     async with system.pool.acquire() as conn, conn.transaction():
         await conn.execute(admit_sql([tenant]))
-        return min(
-            [
-                await conn.fetchval(
-                    f"SELECT coalesce(max(position), 0) FROM {states_table(p)}"
-                    " WHERE tenant_id = $1",
-                    tenant,
-                )
-                for p in PROJECTIONS
-            ]
-        )
+        positions: list[int] = [
+            await conn.fetchval(
+                f"SELECT coalesce(max(position), 0) FROM {states_table(p)} WHERE tenant_id = $1",
+                tenant,
+            )
+            for p in PROJECTIONS
+        ]
+        return min(positions)
 
 
 class HandBack:
@@ -2478,7 +2482,7 @@ async def test_a_pass_right_after_another_takes_the_foldings_it_kept(
 
     tenant = await a_tenant_with_history(fresh, check_ins=4)
     pool = HandBack(await create_pool(fresh.app_dsn, 2, 2))
-    worker = Projector(pool, fresh.repository, PROJECTIONS)  # type: ignore[arg-type]
+    worker = Projector(pool, fresh.repository, PROJECTIONS)
     await worker.catch_up_all()  # the tenant's foldings in memory from here on
     loads: list[str] = []
     original = worker_module.load_checkpoints
@@ -2523,7 +2527,7 @@ async def test_a_pass_reads_events_after_its_kept_foldings_or_after_a_checkpoint
     await one.catch_up_all()
     await two.catch_up_all()
     reads: list[dict[uuid.UUID, int]] = []
-    original = worker_module.read_logs_on
+    original = read_logs_on
 
     async def counted(conn: Any, afters: dict[uuid.UUID, int], **options: Any) -> Any:
         reads.append(dict(afters))
@@ -2574,7 +2578,7 @@ async def test_a_pass_works_only_on_tenants_locked_as_it_began(
     other = await fresh.pool.acquire()
     await other.execute(f"BEGIN; {admit_sql([held])}")
     await other.execute(f"SELECT pg_advisory_xact_lock({worker_module.TENANT_LOCK_KEY})", held)
-    original = worker_module.transaction_with
+    original = transaction_with
 
     @asynccontextmanager
     async def then_release(conn: asyncpg.Connection, setup_sql: str) -> AsyncIterator[None]:

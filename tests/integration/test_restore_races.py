@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -82,8 +82,8 @@ async def an_archived_objective_fed_by_a_kpi(
 
 async def both_held_then_let_go(
     system: System,
-    kpi_command: Callable[[OKRApplication], Awaitable[object]],
-    restore: Callable[[OKRApplication], Awaitable[object]],
+    kpi_command: Callable[[OKRApplication], Coroutine[Any, Any, object]],
+    restore: Callable[[OKRApplication], Coroutine[Any, Any, object]],
     first: str,
 ) -> None:
     """Run the KPI's command and the restore, each held once it has read all it decides

@@ -173,7 +173,7 @@ async def test_an_objective_scored_exactly_on_a_band_s_edge_is_in_that_band(
     tree = await progress_as_of(system.repository, ctx.tenant_id, today=date(2027, 4, 1))
     (node,) = tree.cycles[0].objectives
     assert (node.progress, node.score, node.score_band) == (D("0.4"), D("0.4"), "amber")
-    assert score_shown(node.score) == D("0.40")
+    assert node.score is not None and score_shown(node.score) == D("0.40")
 
 
 async def test_a_score_closed_a_digit_off_still_follows_its_key_results(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
 from hypothesis import given
@@ -22,7 +23,7 @@ VALUES = st.recursive(
 
 
 @given(st.dictionaries(st.text(), VALUES, max_size=6))
-def test_any_event_state_round_trips_exactly(state: dict) -> None:
+def test_any_event_state_round_trips_exactly(state: dict[str, Any]) -> None:
     """Decimals keep every digit, ids stay UUIDs, dates stay dates: a replay sees what was saved."""
     assert TRANSCODER.decode(TRANSCODER.encode(state)) == state
 

@@ -21,6 +21,7 @@ from services.projector.registry import PROJECTIONS
 from services.projector.schema import ensure_tables
 from services.projector.worker import Projector
 from services.settings import Settings
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World, build_world
 
 JWT_SECRET = "tests-only-secret-of-at-least-32-bytes!!"
@@ -63,7 +64,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     It reads the history in English (Accept-Language: en), as the tests of its sentences
     say them; without it, a tenant's own language (see test_history_language).
     """
-    transport = httpx.ASGITransport(app=app)
+    transport = asgi_transport(app)
     english = {"Accept-Language": "en"}
     async with httpx.AsyncClient(
         transport=transport, base_url="http://okr.test", headers=english

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 from uuid import UUID
 
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
+from litestar.types import Scope
 
 from services.api.security import PUBLIC, is_schema_path, route_permission
 from tenants.roles import Permission
@@ -70,12 +72,17 @@ def path_values(world: World, side: Side) -> dict[str, UUID]:
     }
 
 
+def path_scope(path: str) -> Scope:
+    """A scope of this path alone: is_schema_path reads nothing else of it."""
+    return cast(Scope, {"path": path})
+
+
 def authenticated_calls(app: Litestar, world: World, side: Side) -> list[Call]:
     """Every method of every route that needs a bearer, in path order."""
     values = path_values(world, side)
     calls = []
     for route in app.routes:
-        if not isinstance(route, HTTPRoute) or is_schema_path({"path": route.path}):
+        if not isinstance(route, HTTPRoute) or is_schema_path(path_scope(route.path)):
             continue
         for handler in route.route_handlers:
             if handler.opt.get(PUBLIC):

@@ -373,6 +373,7 @@ async def test_a_removed_member_is_offered_by_the_portal_s_lists_of_people(
     await lines(client, tenant, admin, position(removed))  # the history has it
     portal = SimpleNamespace(people=People(system.pool), system=system)
 
+    # `portal`: a stand-in Portal of the two attributes offered_person reads.
     assert await offered_person(portal, UUID(tenant), f"user:{ugo_id}")  # type: ignore[arg-type]
     assert not await offered_person(portal, UUID(tenant), f"user:{uuid4()}")  # type: ignore[arg-type]
     names = await portal.people.names(UUID(tenant))  # what he owned still names him

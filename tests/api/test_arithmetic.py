@@ -42,7 +42,7 @@ async def statuses(
     """The key result's status on `today` as the progress tree, the objective tree and the
     key-result list each answer it."""
     base = f"/api/v1/tenants/{side.tenant.id}"
-    params = {"today": today, "min_position": position}
+    params: dict[str, str | int] = {"today": today, "min_position": position}
     auth = side.auth("client_viewer")
     said = []
     for path in ("progress", "objectives/tree"):

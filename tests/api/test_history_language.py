@@ -10,7 +10,7 @@ from decimal import Decimal
 import httpx
 from litestar import Litestar
 
-from domain.values import Unit
+from domain.values import Unit, UnitKind
 from services import read
 from services.app import Context, OKRApplication
 from services.bootstrap import System
@@ -18,6 +18,7 @@ from services.history_words import Phrases, units_of
 from services.i18n import Locale
 from services.read.people import People
 from services.settings import Settings
+from tests.api.asgi import asgi_transport
 from tests.api.builders import SharedIds, Side, a_side, token_settings
 
 _PATH = "/api/v1/tenants/{}/history"
@@ -46,7 +47,7 @@ async def test_the_history_says_its_lines_in_the_language_asked_for_else_the_ten
     says which, Vary that Accept-Language chose it."""
     side = await a_side(system, token_settings(api_settings), SharedIds(), "segreto", "21")
     at = await system.store.head(side.tenant.id)
-    transport = httpx.ASGITransport(app=app)  # (the tests' client asks for English)
+    transport = asgi_transport(app)  # (the tests' client asks for English)
     async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as client:
         await _each_language(client, side, at)
 
@@ -143,7 +144,7 @@ async def _hours_and_money(system: System, tenant_id: uuid.UUID, objective_id: u
     kr, check_in, kpi, measurement = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     await app.key_results.create(
         ctx, objective_id=objective_id, title="Ore di consegna", kind="decrease",
-        owner="user:builder", start=24, target=Decimal("19.2"), unit=Unit(kind="hours"),
+        owner="user:builder", start=24, target=Decimal("19.2"), unit=Unit(UnitKind.HOURS),
         key_result_id=kr,
     )  # fmt: skip
     on = date(2027, 2, 1)
@@ -156,7 +157,7 @@ async def _hours_and_money(system: System, tenant_id: uuid.UUID, objective_id: u
     await app.key_results.revise_target(ctx, kr, target=18, reason="più ambizioso")
     await app.kpis.create(
         ctx, name="Fatturato", direction="higher_is_better", green=1_200_000, red=1_000_000,
-        frequency_days=30, owner="user:builder", unit=Unit(kind="currency", currency="EUR"),
+        frequency_days=30, owner="user:builder", unit=Unit(UnitKind.CURRENCY, currency="EUR"),
         kpi_id=kpi,
     )  # fmt: skip
     await app.kpis.record_measurement(

@@ -23,6 +23,7 @@ from services.projector.worker import Projector
 from services.settings import Settings
 from tenants.directory import create_consultancy, create_tenant
 from tenants.users import create_user
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World, an_email
 from tests.api.conftest import BODY_LIMIT
 from tests.api.test_tenancy import bearer
@@ -87,7 +88,7 @@ async def test_ready_but_degraded_while_one_tenant_s_projection_keeps_failing(
         said = {}
         for failures in ({stuck.id: 3}, {}):
             app = create_app(fresh, settings, projector=FailingProjector(failures))
-            transport = httpx.ASGITransport(app=app)
+            transport = asgi_transport(app)
             async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as c:
                 said[bool(failures)] = await c.get("/readyz")
     finally:
@@ -145,7 +146,7 @@ async def test_metrics_with_a_token_go_to_its_holder_alone_tenant_by_tenant(
     settings = dataclasses.replace(api_settings, metrics_token=METRICS_TOKEN)
     app = create_app(system, settings, projector=projector)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://okr.test"
+        transport=asgi_transport(app), base_url="http://okr.test"
     ) as scraper:
         for headers in ({}, bearer("not-the-metrics-token"), {"Authorization": "Basic eDp5"}):
             refused = await scraper.get("/metrics", headers=headers)
@@ -348,7 +349,7 @@ async def test_a_portal_reached_over_https_sets_its_cookies_secure(
     plain HTTP (a laptop's demo) they are not Secure, or the browser would drop them."""
     email, password = an_email("secure"), "una frase abbastanza lunga"
     await create_user(system.pool, email, "Sicura", password=password)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as browser:
+    async with httpx.AsyncClient(transport=asgi_transport(app)) as browser:
         await a_browser_over_https_and_over_http(browser, email, password)
 
 
@@ -384,7 +385,7 @@ async def test_a_cookie_or_token_not_of_ascii_is_refused_not_a_500(
     await create_user(system.pool, email, "Ascii", password=password)
     odd = [(b"cookie", "okr_session=\u00e9.\u00e9; okr_csrf=\u00e9".encode())]
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://okr.test"
+        transport=asgi_transport(app), base_url="http://okr.test"
     ) as browser:
         home = await browser.get("/", headers=odd)
         assert (home.status_code, home.headers["location"]) == (303, "/sign-in")

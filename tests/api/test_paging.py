@@ -171,7 +171,7 @@ async def test_key_results_page_each_once_in_order_with_items_added_meanwhile(
     added before it on none (it is not a page of what came before)."""
     filled = await a_filled_side(system, api_settings)
     auth = filled.side.auth("client_viewer")
-    params = {"today": "2027-02-15", "min_position": filled.position}
+    params: dict[str, str | int] = {"today": "2027-02-15", "min_position": filled.position}
     path = f"{filled.base}/key-results"
     whole = key_results((await client.get(path, headers=auth, params=params)).json())
     app, ctx = filled.app(system)
@@ -224,7 +224,7 @@ async def test_kpis_page_each_once_in_order_with_items_added_meanwhile(
     """As the key results: each KPI once, in id order, as valid at a past day."""
     filled = await a_filled_side(system, api_settings)
     auth = filled.side.auth("client_viewer")
-    params = {"valid_at": "2027-02-10", "min_position": filled.position}
+    params: dict[str, str | int] = {"valid_at": "2027-02-10", "min_position": filled.position}
     path = f"{filled.base}/kpis"
     whole = kpis((await client.get(path, headers=auth, params=params)).json())
     app, ctx = filled.app(system)
@@ -266,7 +266,7 @@ async def test_progress_pages_its_cycles_oldest_start_first(
     [late] = [c for c in walked if c not in whole]
     assert late[0] == "2030-01-01"
     assert_each_once_in_order(walked, whole, late)
-    as_of = {"as_of_position": filled.position, "valid_at": "2027-02-10"}
+    as_of: dict[str, str | int] = {"as_of_position": filled.position, "valid_at": "2027-02-10"}
     then = await walk(client, path, auth, as_of, cycles, two_more)
     assert then == whole  # as of the position: not the four cycles planned since
     page = (await client.get(path, headers=auth, params={**as_of, "limit": 1})).json()
@@ -311,7 +311,7 @@ async def test_one_cycle_s_tree_is_whole_and_refuses_limit_and_cursor(
     filled = await a_filled_side(system, api_settings)
     auth = filled.side.auth("client_viewer")
     path = f"{filled.base}/{listed}"
-    wait = {"min_position": filled.position}
+    wait: dict[str, str | int] = {"min_position": filled.position}
     paged = await client.get(path, headers=auth, params={**wait, "limit": 1})
     cursor = paged.json()["next_cursor"]
     one = {**wait, "cycle_id": str(filled.ids.cycle_id)}
@@ -436,7 +436,7 @@ async def test_a_page_of_key_results_is_the_tree_s_key_results_field_for_field(
     await app.objectives.archive(ctx, gone.item_id, reason="superato")
     archived = await app.key_results.archive(ctx, uuid.UUID(made["old"]), reason="superato")
     auth = filled.side.auth("client_viewer")
-    today = {"today": "2027-02-20", "min_position": archived.position}
+    today: dict[str, str | int] = {"today": "2027-02-20", "min_position": archived.position}
 
     async def both(**only: str) -> tuple[list[Any], list[Any]]:
         tree = await client.get(f"{filled.base}/progress", headers=auth, params=today)
@@ -472,7 +472,7 @@ def _objectives(nodes: list[Any]) -> list[Any]:
     return [o for node in nodes for o in (node, *_objectives(node["children"]))]
 
 
-UNDER_OTHER_FILTERS = (
+UNDER_OTHER_FILTERS: tuple[tuple[str, dict[str, str], dict[str, str], str], ...] = (
     # (list, the filters of the page that gave the cursor, those it is given under, which differ)
     ("key-results", {}, {"cycle_id": "mine"}, "cycle_id"),
     ("key-results", {"cycle_id": "mine"}, {"cycle_id": "other"}, "cycle_id"),

@@ -17,6 +17,7 @@ from services.bootstrap import System
 from tenants.memberships import add_membership
 from tenants.passwords import hash_password
 from tenants.users import create_user, replace_password
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World, an_email
 from tests.api.test_tenancy import bearer
 from tests.conftest import until_a_backend_waits_for_a_lock
@@ -103,7 +104,7 @@ async def test_a_password_change_refused_changes_nothing(
         {"current_password": OLD, "new_password": NEW}, bearer(world.a.live_key)
     ) == (403, "Authorization", "permission_denied")
 
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 40000))
+    transport = asgi_transport(app, client=("198.51.100.9", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as guesser:
         guesses = [
             await guesser.post(CHANGE, headers=auth, json={

@@ -17,6 +17,7 @@ from services.bootstrap import System
 from tenants import users
 from tenants.tokens import issue_access_token
 from tenants.users import disable_user, make_platform_admin
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World, an_email
 from tests.api.test_tenancy import a_new_tenant, bearer
 
@@ -60,7 +61,7 @@ async def a_tenant_with_a_client_admin(
     tenant = await a_new_tenant(client, world)
     admin = world.a.auth("consultancy_admin")
     boss, _ = await invite(client, tenant, admin, "boss", "client_admin")
-    return tenant, admin, bearer(issue_access_token(world.tokens, boss))
+    return tenant, admin, bearer(issue_access_token(world.tokens, UUID(boss)))
 
 
 async def onboarding(
@@ -135,8 +136,8 @@ async def test_a_link_is_made_only_within_what_its_maker_manages(
     admin = world.a.auth("consultancy_admin")
     boss, _ = await invite(client, tenant, admin, "boss", "client_admin")
     viewer, _ = await invite(client, tenant, admin, "vi", "client_viewer")
-    boss_auth = bearer(issue_access_token(world.tokens, boss))
-    viewer_auth = bearer(issue_access_token(world.tokens, viewer))
+    boss_auth = bearer(issue_access_token(world.tokens, UUID(boss)))
+    viewer_auth = bearer(issue_access_token(world.tokens, UUID(viewer)))
     both, email = await invite(client, tenant, admin, "both", "client_member")
     await client.post(
         f"/api/v1/tenants/{other}/users", headers=admin,
@@ -256,7 +257,7 @@ async def test_an_account_whose_password_came_by_link_stays_where_its_maker_mana
     )  # fmt: skip
     assert refusal(as_consultant) == (409, "email", "bound_elsewhere")
     me = await client.get(
-        "/api/v1/auth/me", headers=bearer(issue_access_token(world.tokens, victim))
+        "/api/v1/auth/me", headers=bearer(issue_access_token(world.tokens, UUID(victim)))
     )
     assert [g["id"] for g in me.json()["tenants"]] == [tenant]  # nothing more
     with pytest.raises(asyncpg.CheckViolationError):
@@ -493,7 +494,7 @@ async def test_a_link_opened_with_text_no_link_has_keeps_nothing(app: Litestar) 
     (a link mangled by a mail client into other letters) was a 500, its cookie unwritable.
     It is sent on to /welcome as any link, keeps no cookie, and the page says the link
     does not work; a token of a link's shape is kept as it came."""
-    transport = httpx.ASGITransport(app=app)
+    transport = asgi_transport(app)
     for mangled in ("okrpw_\u4e00\u4e8c", "okrpw_a;b c", "okrpw_" + "a" * 200):
         async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as browser:
             opened = await browser.get("/welcome", params={"token": mangled})

@@ -17,6 +17,7 @@ from litestar import Litestar
 from services.portal.config import PortalSettings
 from services.portal.sessions import CSRF_FIELD, SESSION_COOKIE, SUBMISSION_FIELD, Signer
 from services.settings import Settings
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World
 
 LATE_EVENING_UTC = datetime(2027, 2, 14, 23, 30, tzinfo=UTC)
@@ -32,7 +33,7 @@ async def browser(
     admin = world.a.user_ids["consultancy_admin"]
     cookie, _ = Signer(portal.secret, portal.session_ttl).issue(admin)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://okr.test"
+        transport=asgi_transport(app), base_url="http://okr.test"
     ) as browser:
         browser.cookies.set(SESSION_COOKIE, cookie)
         yield browser

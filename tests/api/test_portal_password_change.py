@@ -14,6 +14,7 @@ from services.portal.sessions import CSRF_FIELD, SESSION_COOKIE, SUBMISSION_FIEL
 from services.settings import Settings
 from tenants.ratelimit import LoginRateLimiter
 from tenants.users import create_user
+from tests.api.asgi import asgi_transport
 from tests.api.builders import an_email
 
 PASSWORD = "a long enough passphrase"
@@ -36,7 +37,7 @@ async def test_a_change_while_others_are_checked_is_not_told_of_failures(
     cookie, _ = Signer(portal.secret, portal.session_ttl).issue(user.id)
     try:
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://okr.test",
+            transport=asgi_transport(app), base_url="http://okr.test",
             headers={"accept-language": "en"},
         ) as browser:  # fmt: skip
             browser.cookies.set(SESSION_COOKIE, cookie)
@@ -70,7 +71,7 @@ async def test_a_sign_in_locked_out_for_a_quarter_of_an_hour_is_told_in_minutes(
     """Five wrong passwords lock an email out from an address for a quarter of an hour:
     the sign-in page said "try again in 900 seconds", a sum to work out; it says 15
     minutes (in Italian too)."""
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.23", 40000))
+    transport = asgi_transport(app, client=("198.51.100.23", 40000))
     email = an_email("locked")
     said = {}
     for language in ("en", "it"):

@@ -15,6 +15,7 @@ from services.portal.config import PortalSettings
 from services.portal.sessions import CSRF_FIELD, SESSION_COOKIE, SUBMISSION_FIELD, Signer
 from services.portal.sessions import sign_out as end_session
 from services.settings import Settings
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World
 
 
@@ -31,7 +32,7 @@ async def test_a_form_sent_after_its_session_ended_comes_back_to_its_page(
     cookie, session = signer.issue(world.a.user_ids["client_member"])
     page = f"/t/{world.a.tenant.id}/kr/{world.ids.key_result_id}"
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://okr.test"
+        transport=asgi_transport(app), base_url="http://okr.test"
     ) as browser:
         browser.cookies.set(SESSION_COOKIE, cookie)
         shown = await browser.get(page)
@@ -62,7 +63,7 @@ async def test_a_form_s_address_opened_as_a_page_answers_a_page(
     cookie, _ = Signer(portal.secret, portal.session_ttl).issue(world.a.user_ids["client_member"])
     form = f"/t/{world.a.tenant.id}/kr/{world.ids.key_result_id}/check-ins"
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://okr.test"
+        transport=asgi_transport(app), base_url="http://okr.test"
     ) as browser:
         browser.cookies.set(SESSION_COOKIE, cookie)
         opened = await browser.get(form, headers={"accept": "text/html", "accept-language": "en"})

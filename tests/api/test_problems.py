@@ -43,7 +43,7 @@ async def log_head(client: httpx.AsyncClient, world: World) -> int:
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    problem = response.json()
+    problem: dict[str, Any] = response.json()
     assert {"type", "title", "status", "detail", "errors"} <= problem.keys()
     assert problem["status"] == status
     for error in problem["errors"]:
@@ -197,7 +197,7 @@ async def test_an_empty_owner_is_refused_not_taken_for_the_caller(
     by whoever sent it), where one of spaces is refused: both are 422 empty owner, nothing
     written."""
     ids = world.ids
-    bodies = {
+    bodies: dict[str, dict[str, Any]] = {
         "objectives": {"cycle_id": str(ids.cycle_id), "title": "Di nessuno"},
         "key-results": {
             "objective_id": str(ids.objective_id), "title": "Di nessuno", "kind": "increase",
@@ -685,8 +685,9 @@ async def test_a_body_sent_to_a_command_that_takes_none_is_refused(
     refused = await client.post(path, headers=auth, json={"starts_on": "2027-01-01"})
     problem = assert_problem(refused, 422)
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [("body", "unexpected_body")]
-    for body in ({"json": {}}, {}):
-        ran = await client.post(path, headers=auth, **body)  # type: ignore[arg-type]
+    bodies: tuple[dict[str, Any], ...] = ({"json": {}}, {})
+    for body in bodies:
+        ran = await client.post(path, headers=auth, **body)
         assert ran.status_code == 409, ran.text
 
 
@@ -1133,7 +1134,7 @@ async def test_as_of_and_as_of_position_together_are_refused(
     """Two points in time: one was quietly not used (and the CLI's header named it). 422
     naming as_of_position, on the tree and on a series."""
     base = f"/api/v1/tenants/{world.a.tenant.id}"
-    both = {"as_of": "2027-02-10", "as_of_position": 1}
+    both: dict[str, str | int] = {"as_of": "2027-02-10", "as_of_position": 1}
     for path in ("progress", f"key-results/{world.ids.key_result_id}/series"):
         refused = await client.get(f"{base}/{path}", headers=world.a.auth("client_admin"),
                                    params=both)  # fmt: skip

@@ -97,16 +97,17 @@ async def whole(system: System, side: Side, position: int | None, **days: str) -
     """What the whole tree says, as every cycle's tree was made for a page: the read
     model's whole state (or the log's, as of `position`), every cycle, oldest start first."""
     on = {k: date.fromisoformat(v) for k, v in days.items()}
-    if "today" not in on:  # (the day of a valid_at: today does not count)
-        on["today"] = on["valid_at"]
+    valid_at = on.get("valid_at")
+    today = on["today"] if "today" in on else on["valid_at"]  # (a valid_at's: today does not count)
     cadence = await read.cadence_days(system.pool, side.tenant.id)
     if position is None:
         state = await read.progress_state(system.pool, side.tenant.id)
-        tree = progress_tree(state, cadence_days=cadence, **on)  # type: ignore[arg-type]
+        tree = progress_tree(state, cadence_days=cadence, today=today, valid_at=valid_at)
     else:
         tree = await read.progress_as_of(
-            system.repository, side.tenant.id, position=position, cadence_days=cadence, **on
-        )  # type: ignore[arg-type]
+            system.repository, side.tenant.id, position=position, cadence_days=cadence,
+            today=today, valid_at=valid_at,
+        )  # fmt: skip
     return tree, sorted(tree.cycles, key=by_start)
 
 

@@ -20,6 +20,7 @@ from services.settings import PROJECT_ROOT, Settings
 from tenants import directory, memberships
 from tenants.api_keys import list_api_keys, revoke_api_key
 from tenants.users import authenticate_password, find_user_by_email
+from tests.api.asgi import asgi_transport
 from tests.api.conftest import JWT_SECRET
 from tests.conftest import DatabaseFactory
 
@@ -199,7 +200,7 @@ async def test_a_login_the_database_refuses_is_503_until_it_is_let_in_again(
 
     database = urlsplit(fresh.admin_dsn).path.lstrip("/")
     body = {"email": "nobody@example.com", "password": "not the password"}
-    transport = httpx.ASGITransport(app=create_app(fresh, api_settings))
+    transport = asgi_transport(create_app(fresh, api_settings))
     admin = await asyncpg.connect(fresh.admin_dsn)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as client:

@@ -38,7 +38,8 @@ async def test_a_request_the_shutdown_cuts_short_is_503_and_records_nothing(
     port = free_port()
     config = uvicorn.Config(
         create_app(system, api_settings), host="127.0.0.1", port=port, log_config=None,
-        access_log=False, lifespan="off", timeout_graceful_shutdown=0.5,
+        access_log=False, lifespan="off",
+        timeout_graceful_shutdown=0.5,  # type: ignore[arg-type]  # typed int, read by wait_for
     )  # fmt: skip
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

@@ -20,6 +20,7 @@ from services.portal.config import PortalSettings
 from services.portal.sessions import CSRF_FIELD, SESSION_COOKIE, SUBMISSION_FIELD, Signer
 from services.session_locks import SessionLocks, lock_id
 from services.settings import Settings
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World
 from tests.api.test_writes import a_claim_made_elsewhere
 
@@ -32,7 +33,7 @@ async def browser(
     portal = PortalSettings.derive(api_settings)
     cookie, _ = Signer(portal.secret, portal.session_ttl).issue(world.a.user_ids["client_member"])
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://okr.test"
+        transport=asgi_transport(app), base_url="http://okr.test"
     ) as browser:
         browser.cookies.set(SESSION_COOKIE, cookie)
         yield browser
@@ -99,6 +100,7 @@ async def test_a_form_sent_twice_at_once_lands_both_on_the_first_answer(
     finds its answer and lands where it landed, the check-in recorded once."""
     path, fields = await check_in_form(browser, world)
     held, let_go = asyncio.Event(), asyncio.Event()
+    assert system.key_locks is not None
     try_hold = system.key_locks.try_hold
 
     async def first_held_up(lock: int) -> bool:

@@ -13,6 +13,7 @@ from litestar import Litestar
 from services.bootstrap import System
 from tenants.tokens import issue_access_token
 from tenants.users import disable_user, set_password
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World, an_email
 
 
@@ -247,7 +248,7 @@ async def test_concurrent_check_ins_on_one_key_result_are_all_kept(
 
 async def test_sign_in_is_rate_limited(app: Litestar, system: System) -> None:
     """Failed sign-ins from one address: after the allowance, 429 with Retry-After."""
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
+    transport = asgi_transport(app, client=("198.51.100.7", 40000))
     email = an_email("mallory")
     async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as client:
         statuses = []

@@ -13,7 +13,8 @@ import dataclasses
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -29,6 +30,7 @@ from services.portal.config import PortalSettings
 from services.portal.sessions import SESSION_COOKIE, Signer
 from services.projector.worker import TENANT_LOCK_KEY, Projector
 from services.settings import Settings
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World
 from tests.api.test_problems import assert_problem
 from tests.api.test_tenancy import a_new_tenant
@@ -62,7 +64,7 @@ async def proxied(
     )
     through = await bootstrap(settings, admin_dsn, run_migrations=False)
     app = create_app(through, settings, projector=projector)
-    transport = httpx.ASGITransport(app=app)
+    transport = asgi_transport(app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as client:
             yield Proxied(proxy, through, client)
@@ -83,9 +85,9 @@ def portal_cookie(world: World, settings: Settings) -> dict[str, str]:
     return {"cookie": f"{SESSION_COOKIE}={cookie}"}
 
 
-async def timed(request: asyncio.Future[httpx.Response] | object) -> tuple[httpx.Response, float]:
+async def timed(request: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]:
     began = time.monotonic()
-    response = await asyncio.wait_for(request, 60)  # type: ignore[arg-type]
+    response = await asyncio.wait_for(request, 60)
     return response, time.monotonic() - began
 
 
@@ -160,7 +162,7 @@ async def impatient(
     app = create_app(own, settings, projector=projector)
     try:
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://okr.test"
+            transport=asgi_transport(app), base_url="http://okr.test"
         ) as client:
             yield app, client
     finally:
@@ -182,7 +184,7 @@ async def read_slowly(
     asked, done = False, asyncio.Event()
     status, body = 0, bytearray()
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> dict[str, Any]:
         nonlocal asked
         if not asked:
             asked = True
@@ -190,17 +192,18 @@ async def read_slowly(
         await done.wait()
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: dict[str, Any]) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
-            status = int(message["status"])  # type: ignore[call-overload]
+            status = int(message["status"])
         elif message["type"] == "http.response.body":
-            body.extend(message.get("body", b""))  # type: ignore[arg-type]
+            body.extend(message.get("body", b""))
             if not message.get("more_body", False):
                 done.set()  # all of it read: the client goes, as a server then says
             await asyncio.sleep(pause)
 
     try:
+        # Plain dicts, as a server sends them; Litestar types each kind of message apart.
         await asyncio.wait_for(app(scope, receive, send), 60)  # type: ignore[arg-type]
     finally:
         done.set()

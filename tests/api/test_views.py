@@ -203,7 +203,7 @@ async def test_history_pages_newest_first_with_a_cursor(
     path = f"/api/v1/tenants/{world.a.tenant.id}/history"
     auth = world.a.auth("client_viewer")
     seen: list[int] = []
-    params = {"item_id": kr, "limit": 2, "min_position": position}
+    params: dict[str, str | int] = {"item_id": kr, "limit": 2, "min_position": position}
     while True:
         page = (await client.get(path, headers=auth, params=params)).json()
         seen += [line["position"] for line in page["items"]]
@@ -442,10 +442,10 @@ async def test_progress_as_of_an_earlier_instant(client: httpx.AsyncClient, worl
     )
     now = await client.get(f"{base}/progress", headers=auth, params={"min_position": position})
 
-    def value(tree: dict[str, object]) -> str:
+    def value(tree: dict[str, Any]) -> str:
         text = json.dumps(tree)
         assert kr in text
-        for cycle in tree["cycles"]:  # type: ignore[attr-defined]
+        for cycle in tree["cycles"]:
             for objective in cycle["objectives"]:
                 for node in objective["key_results"]:
                     if node["key_result_id"] == kr:
@@ -859,7 +859,7 @@ async def stale_in_each_tree(client: httpx.AsyncClient, side: Side, position: in
     """The one key result's staleness on 12 Feb 2027 (11 days after its check-in), as the
     progress tree, the objective tree and the key-result list each report it."""
     base = f"/api/v1/tenants/{side.tenant.id}"
-    params = {"today": "2027-02-12", "min_position": position}
+    params: dict[str, str | int] = {"today": "2027-02-12", "min_position": position}
     auth = side.auth("client_viewer")
     trees = [
         (await client.get(f"{base}/{path}", headers=auth, params=params)).json()
@@ -914,15 +914,16 @@ async def test_a_change_of_cadence_is_in_the_log_and_the_past_keeps_its_own(
     admin, viewer = side.auth("client_admin"), side.auth("client_viewer")
     planned = await system.store.head(side.tenant.id)
 
-    async def stale(**params: object) -> bool:
+    async def stale(**params: str | int) -> bool:
         tree = await client.get(
             f"{base}/progress", headers=viewer, params={"today": "2027-02-12", **params}
         )
         assert tree.status_code == 200, tree.text
-        return next(
+        said: bool = next(
             kr["stale"] for c in tree.json()["cycles"] for o in c["objectives"]
             for kr in o["key_results"]
         )  # fmt: skip
+        return said
 
     fortnightly = await client.patch(base, headers=admin, json={"check_in_cadence_days": 14})
     assert fortnightly.status_code == 200, fortnightly.text

@@ -16,6 +16,7 @@ from litestar import Litestar
 from services.bootstrap import System
 from services.projector.worker import TENANT_LOCK_KEY
 from services.settings import Settings
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World
 
 
@@ -412,7 +413,8 @@ async def test_a_write_that_records_nothing_answers_where_the_log_stands(
         ("kpis", world.ids.kpi_id),
     )]  # fmt: skip
     objective = (await client.get(items[0], headers=auth)).json()
-    calls = [("PATCH", path, {}) for path in [*items, base]] + [
+    calls: list[tuple[str, str, dict[str, Any]]] = [("PATCH", path, {}) for path in [*items, base]]
+    calls += [
         ("PATCH", items[0], {"title": objective["title"], "committed": objective["committed"]}),
         ("PUT", f"{items[0]}/parent", {"parent_id": objective["parent_id"]}),
     ]
@@ -477,7 +479,10 @@ async def test_a_position_the_view_has_not_applied_in_time_answers_503(
             headers=auth,
             json={"cycle_id": str(world.ids.cycle_id), "title": title},
         )
-        position = {"min_position": made.headers["x-okr-position"], "limit": 500}
+        position: dict[str, str | int] = {
+            "min_position": made.headers["x-okr-position"],
+            "limit": 500,
+        }
         behind = await client.get(f"{base}/objectives", headers=auth, params=position)
         assert behind.status_code == 503, behind.text
         assert behind.headers["retry-after"] == "1"
@@ -560,7 +565,7 @@ async def sent_halfway(
     async def send(message: Any) -> None:
         sent.append(message)
 
-    await app(scope, receive, send)  # type: ignore[arg-type]
+    await app(scope, receive, send)  # type: ignore[arg-type]  # plain dicts, as a server sends
     return sent
 
 
@@ -749,7 +754,7 @@ async def test_keyed_writes_that_fill_the_pool_all_go_through(
 
     small = await bootstrap(replace(api_settings, pool_min=1, pool_max=2), admin_dsn)
     try:
-        transport = httpx.ASGITransport(app=create_app(small, api_settings))
+        transport = asgi_transport(create_app(small, api_settings))
         async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as c:
             before = await small.store.head(world.a.tenant.id)
             answers = await asyncio.wait_for(asyncio.gather(*(
@@ -793,7 +798,7 @@ async def test_a_request_whose_claim_was_taken_over_is_told_409_and_writes_nothi
         return await keep(self, key, claim, *args, **kwargs)
 
     monkeypatch.setattr(idempotency.KeyStore, "answer", overtaken)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    transport = asgi_transport(app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as client:
         headers = {**world.a.auth("client_member"), "Idempotency-Key": str(uuid.uuid4())}
         body = {"value": "21.5", "on": "2027-02-12", "note": f"slow {uuid.uuid4().hex}"}
@@ -964,6 +969,7 @@ async def test_a_release_retried_in_the_background_that_fails_otherwise_is_logge
 
     monkeypatch.setattr(idempotency, "RELEASE_AGAIN", (0,))
     with capture_logs() as logs:
+        # A stand-in of the claims, of the one method the retry calls:
         await idempotency._release_again(Broken(), "k", None)  # type: ignore[arg-type]
     assert [(e["event"], e["key"]) for e in logs] == [("idempotency.release_failed", "k")]
     assert "a bug, not the database" in logs[0]["error"]

@@ -15,17 +15,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import pytest_asyncio
+from playwright.async_api import Browser, BrowserContext, Locator, Page
 
 from projections.registry import PROJECTIONS
 from services import demo_data as d
@@ -158,7 +159,7 @@ async def portal(chromium: str, databases: DatabaseFactory) -> AsyncIterator[Por
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def browser(chromium: str) -> AsyncIterator[Any]:
+async def browser(chromium: str) -> AsyncIterator[Browser]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -169,15 +170,20 @@ async def browser(chromium: str) -> AsyncIterator[Any]:
         await launched.close()
 
 
-Opener = Callable[..., Awaitable[Any]]
+class Opener(Protocol):
+    """open_page: a page in a fresh browser context of its own."""
+
+    async def __call__(
+        self, *, locale: str = "it-IT", width: int = 1280, height: int = 900
+    ) -> Page: ...
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def open_page(browser: Any, portal: PortalServer) -> AsyncIterator[Opener]:
+async def open_page(browser: Browser, portal: PortalServer) -> AsyncIterator[Opener]:
     """Opens pages in fresh browser contexts (Italian unless told), closed after the test."""
-    contexts: list[Any] = []
+    contexts: list[BrowserContext] = []
 
-    async def opener(*, locale: str = "it-IT", width: int = 1280, height: int = 900) -> Any:
+    async def opener(*, locale: str = "it-IT", width: int = 1280, height: int = 900) -> Page:
         context = await browser.new_context(
             locale=locale, viewport={"width": width, "height": height}, base_url=portal.base_url
         )
@@ -190,7 +196,11 @@ async def open_page(browser: Any, portal: PortalServer) -> AsyncIterator[Opener]
         await context.close()
 
 
-async def csrf(page: Any) -> dict[str, str]:
+Form = dict[str, str | float | bool]
+"""A form's fields, as Playwright's page.request.post takes them."""
+
+
+async def csrf(page: Page) -> Form:
     """The CSRF field of the signed-in page (its sign-out form's), for a hand-made POST."""
     token = page.locator("form.sign-out input[name=csrf_token]")
     name, value = await token.get_attribute("name"), await token.get_attribute("value")
@@ -198,7 +208,24 @@ async def csrf(page: Any) -> dict[str, str]:
     return {name: value}
 
 
-async def sign_in(page: Any, person: d.Person) -> None:
+async def hidden_of(form: Locator) -> Form:
+    """The hidden fields of a rendered form (its CSRF token, its submission id)."""
+    fields: Form = {}
+    for hidden in await form.locator("input[type=hidden]").all():
+        name, value = await hidden.get_attribute("name"), await hidden.get_attribute("value")
+        assert name is not None and value is not None
+        fields[name] = value
+    return fields
+
+
+async def attribute_of(element: Locator, name: str) -> str:
+    """The value of an attribute the element has (Playwright's None: it has none)."""
+    value = await element.get_attribute(name)
+    assert value is not None, f"no {name}"
+    return value
+
+
+async def sign_in(page: Page, person: d.Person) -> None:
     """Sign in through the form, as a person would."""
     await page.goto("/sign-in")
     await page.get_by_label("Email").fill(person.email)
@@ -211,7 +238,7 @@ async def sign_in(page: Any, person: d.Person) -> None:
     await page.wait_for_load_state("networkidle")
 
 
-async def shot(page: Any, name: str, *, full_page: bool = True) -> None:
+async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     """A screenshot (the whole page unless told) in test-artifacts/portal/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)

@@ -8,7 +8,6 @@ import html
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from playwright.async_api import Page, expect
@@ -16,16 +15,25 @@ from playwright.async_api import Page, expect
 from domain.values import Unit, UnitKind
 from services import demo_data as d
 from services.i18n import Locale
-from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
+from tests.portal.conftest import (
+    Form,
+    Opener,
+    PortalServer,
+    attribute_of,
+    csrf,
+    hidden_of,
+    shot,
+    sign_in,
+)
 from tests.portal.world import a_colleague, a_company_of_its_own, one_key_result, projected
 
 FIRST_CONTACT = d.demo_id("kr:first-contact")
 CONFIDENCE = "Fiducia (0\u201310)"
 
 
-async def progress_of(page: Any) -> float:
+async def progress_of(page: Page) -> float:
     bar = page.locator(".kr-summary [role=progressbar]")
-    return float(await bar.get_attribute("aria-valuenow"))
+    return float(await attribute_of(bar, "aria-valuenow"))
 
 
 async def test_a_client_member_checks_in_and_sees_the_bar_and_the_chart_move(
@@ -69,7 +77,7 @@ async def test_a_client_member_checks_in_and_sees_the_bar_and_the_chart_move(
     await expect(page.locator(".current-value")).to_have_text("53,5\u00a0%")
     assert await progress_of(page) > before
     await expect(points).to_have_count(count + 1)
-    assert float(await points.last.get_attribute("cy")) < float(last_y or 0)
+    assert float(await attribute_of(points.last, "cy")) < float(last_y or 0)
     await expect(page.locator(".check-in").first).to_contain_text("nuovo script di primo contatto")
     await expect(page.locator(".check-in").first).to_contain_text("Marco Russo")
     await shot(page, "key-result-after-check-in")
@@ -128,7 +136,7 @@ async def test_a_post_from_an_opaque_origin_is_forbidden(
     page, path, starts_on = await on_a_key_result_of_its_own(open_page, portal)
     token = await page.locator("form.sign-out input[name=csrf_token]").get_attribute("value")
     url = f"{path}/check-ins"
-    form = {"csrf_token": token or "", "value": "51", "on": starts_on.isoformat()}
+    form: Form = {"csrf_token": token or "", "value": "51", "on": starts_on.isoformat()}
 
     for origin in ("null", "https://elsewhere.example"):
         refused = await page.request.post(url, form=form, headers={"Origin": origin})
@@ -772,9 +780,7 @@ async def test_a_client_admin_edits_a_key_result_s_title_owner_weight_and_due_da
     await expect(page.locator("form.edit-form .form-error")).to_have_text("Non hai cambiato nulla.")
 
     # By hand-made POST: what the form would not send is refused beside its field.
-    fields = page.locator("form.edit-form input[type=hidden]")
-    sent = {await f.get_attribute("name"): await f.get_attribute("value")
-            for f in await fields.all()}  # fmt: skip
+    sent = await hidden_of(page.locator("form.edit-form"))
     shown = {"title": "Clienti nuovi", "owner": admin.actor, "weight": "2",
              "due_on": (portal.today + timedelta(days=30)).isoformat()}  # fmt: skip
     url = f"/t/{client.id}/kr/{kr}/edit"

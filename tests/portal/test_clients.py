@@ -14,7 +14,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import httpx
-from playwright.async_api import expect
+from playwright.async_api import APIResponse, Page, expect
 
 from services import demo_data as d
 from services import instants
@@ -37,7 +37,7 @@ async def clients_of(portal: PortalServer, consultancy: UUID) -> list[Any]:
     return await list_consultancy_tenants(portal.system.pool, consultancy)
 
 
-async def fill_new_client(page: Any, **fields: str) -> None:
+async def fill_new_client(page: Page, **fields: str) -> None:
     """Open the portfolio's new client form and fill in the fields given, by their labels."""
     form = page.locator(".new-client form")
     if not await form.is_visible():
@@ -236,7 +236,7 @@ async def test_a_new_client_form_sent_twice_makes_one_client(
         **await csrf(page),
     }  # fmt: skip
 
-    async def send() -> Any:
+    async def send() -> APIResponse:
         return await page.request.post("/portfolio/clients", form=fields, max_redirects=0)
 
     answers = [await send(), *await asyncio.gather(send(), send())]

@@ -13,11 +13,11 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from playwright.async_api import expect
+from playwright.async_api import APIResponse, Page, expect
 
 from services.db import tenant_transaction
 from tenants import api_keys, memberships
-from tests.portal.conftest import Opener, PortalServer, sign_in
+from tests.portal.conftest import Form, Opener, PortalServer, hidden_of, sign_in
 from tests.portal.world import (
     a_client_of,
     a_colleague,
@@ -29,21 +29,11 @@ from tests.portal.world import (
 FIELD = "submission_id"
 
 
-async def hidden_of(form: Any) -> dict[str, str]:
-    """The hidden fields of a rendered form (its CSRF token, its submission id)."""
-    fields = {}
-    for hidden in await form.locator("input[type=hidden]").all():
-        name, value = await hidden.get_attribute("name"), await hidden.get_attribute("value")
-        assert name is not None and value is not None
-        fields[name] = value
-    return fields
-
-
-async def post(page: Any, url: str, fields: dict[str, str]) -> Any:
+async def post(page: Page, url: str, fields: Form) -> APIResponse:
     return await page.request.post(url, form=fields, max_redirects=0)
 
 
-async def sent_twice(page: Any, url: str, fields: dict[str, str], *, at_once: bool) -> list[Any]:
+async def sent_twice(page: Page, url: str, fields: Form, *, at_once: bool) -> list[APIResponse]:
     """The same form sent twice: one after the other, or both at once (in flight)."""
     if at_once:
         return list(await asyncio.gather(post(page, url, fields), post(page, url, fields)))
@@ -66,7 +56,7 @@ async def events_of(portal: PortalServer, tenant_id: UUID, topic_end: str) -> in
         ))  # fmt: skip
 
 
-async def people_form(page: Any, tenant_id: UUID, form: str) -> dict[str, str]:
+async def people_form(page: Page, tenant_id: UUID, form: str) -> Form:
     """The hidden fields of one of the people page's forms, as rendered now."""
     await page.goto(f"/t/{tenant_id}/people")
     return await hidden_of(page.locator(form))
@@ -80,7 +70,7 @@ async def a_planned_cycle(portal: PortalServer, role: str = "client_admin") -> A
     return client, admin, cycle
 
 
-async def objective_form(page: Any, tenant_id: UUID, cycle: UUID) -> tuple[str, dict[str, str]]:
+async def objective_form(page: Page, tenant_id: UUID, cycle: UUID) -> tuple[str, Form]:
     """The dashboard's new-objective form: its URL and what it sends as rendered."""
     await page.goto(f"/t/{tenant_id}?cycle={cycle}")
     url = f"/t/{tenant_id}/plan/cycles/{cycle}/objectives"
@@ -276,7 +266,7 @@ async def test_the_consultancy_s_people_forms_sent_twice_change_once(
     page = await open_page()
     await sign_in(page, admin)
 
-    async def form_of(selector: str) -> dict[str, str]:
+    async def form_of(selector: str) -> Form:
         await page.goto(base)
         return await hidden_of(page.locator(selector))
 

@@ -512,8 +512,8 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     await page.goto(f"/t/{d.TENANT_ID}/audit?topic=okr.Nope")  # shown as not used, not ignored
     await expect(page.locator("#a-topic-error")).to_contain_text("«okr.Nope» non è tra le scelte")
     await expect(rows).to_have_count(0)
-    download = await page.goto(f"/t/{d.TENANT_ID}/audit.jsonl?to=2026-02-30&topic=okr.Nope")
-    assert download is not None and download.status == 400  # a page naming both, not a 404
+    refused = await page.goto(f"/t/{d.TENANT_ID}/audit.jsonl?to=2026-02-30&topic=okr.Nope")
+    assert refused is not None and refused.status == 400  # a page naming both, not a 404
     await expect(page.locator("ul.bad-filters li")).to_have_count(2)
     await expect(page.locator("ul.bad-filters li").nth(1)).to_contain_text("Tipo di evento: «okr")
     reversed_days = f"from={portal.days_ago(1)}&to={portal.days_ago(2)}"
@@ -521,8 +521,8 @@ async def test_an_auditor_sees_hashes_and_verifies_the_chain(
     await expect(page.locator("#a-to-error")).to_contain_text("viene prima del primo giorno")
     await expect(rows).to_have_count(0)
     await expect(page.get_by_role("link", name=re.compile("Scarica il registro"))).to_have_count(0)
-    download = await page.goto(f"/t/{d.TENANT_ID}/audit.csv?{reversed_days}")
-    assert download is not None and download.status == 400
+    refused = await page.goto(f"/t/{d.TENANT_ID}/audit.csv?{reversed_days}")
+    assert refused is not None and refused.status == 400
     two_days_ago = Locale("it").date(date.fromisoformat(portal.days_ago(2)))
     await expect(page.locator("ul.bad-filters li")).to_contain_text(
         f"Al giorno: {two_days_ago} viene prima del primo giorno"

@@ -251,7 +251,7 @@ def test_scores_always_show_both_places_in_each_language() -> None:
     """A dashboard read "0,7" beside "0,82", and "1" beside "0,50": every score, on a chip, in
     a hint, in a history line, has its two places."""
     from projections.history_lines import HistoryLine
-    from services.portal.history_text import Phrases
+    from services.history_words import Phrases
 
     assert [IT.score(Decimal(s)) for s in ("0.7", "1", "0", "0.82")] == [
         "0,70", "1,00", "0,00", "0,82"
@@ -531,7 +531,7 @@ def test_a_history_line_says_an_owner_as_typed_or_by_name() -> None:
     values, where the API's text said them as typed. An owner who is a person of the
     tenant is still said by name, in each language."""
     from projections.history_lines import HistoryLine
-    from services.portal.history_text import Phrases
+    from services.history_words import Phrases
 
     marco = "user:" + str(UUID(int=7))
 
@@ -563,9 +563,11 @@ def test_a_history_line_says_its_values_in_their_unit() -> None:
     number of the line (a confidence, a weight) and a line of an item of unknown unit
     stay plain."""
     from projections.history_lines import HistoryLine
-    from services.portal.history_text import Phrases
+    from services.history_words import Phrases, Units
 
-    def local_text(line, locale, names, units=None):
+    def local_text(
+        line: HistoryLine, locale: Locale, names: dict[str, str], units: Units | None = None
+    ) -> str:
         return Phrases(locale, names, units).text(line)
 
     revenue, clients, reply = UUID(int=1), UUID(int=2), UUID(int=3)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -189,14 +190,14 @@ async def test_an_admin_feeds_a_key_result_and_stops_feeding_one(
     r = await _revenue(portal)
     client, kpi, fed, other = r.client, r.kpi, r.fed, r.other
     goal = (await r.app.key_results.get(r.ctx, other)).objective_id
+    made: list[dict[str, Any]] = [
+        {"title": "Clienti nuovi", "kind": "increase", "start": 0, "target": 10},
+        {"title": "Listino online", "kind": "milestone", "unit": Unit(UnitKind.CURRENCY, "EUR")},
+    ]
     clients, _ = [
         (await r.app.key_results.create(r.ctx, objective_id=goal, owner=r.ctx.actor, **kr)).item_id
-        for kr in (
-            {"title": "Clienti nuovi", "kind": "increase", "start": 0, "target": 10},
-            {"title": "Listino online", "kind": "milestone",
-             "unit": Unit(UnitKind.CURRENCY, "EUR")},
-        )
-    ]  # fmt: skip
+        for kr in made
+    ]
     estimate = (await r.app.kpis.create(
         r.ctx, name="Fatturato stimato", direction="higher_is_better", green=100_000,
         red=50_000, frequency_days=31, owner=r.ctx.actor, unit=Unit(UnitKind.CURRENCY, "EUR"),
@@ -594,7 +595,10 @@ async def test_a_measurement_or_thresholds_changed_meanwhile_are_not_overwritten
             "Qualcun altro l'ha appena cambiato: ecco com'è ora. Riprova se serve ancora."
         )
     now = await app.kpis.get(ctx, kpi)
-    assert (now.measurements[newest.measurement_id].value, now.green) == (99_000, 110_000)
+    assert (now.measurements[newest.measurement_id].value, now.green) == (
+        Decimal(99_000),
+        Decimal(110_000),
+    )
 
 
 async def _a_red_kpi(app: OKRApplication, ctx: Context, portal: PortalServer) -> UUID:

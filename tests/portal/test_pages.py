@@ -91,7 +91,7 @@ class FakeSettings:
 @pytest.fixture
 def client() -> Any:
     system, settings = DownSystem(), FakeSettings()
-    app = Litestar(
+    app = Litestar(  # a stand-in System and Settings, of what the pages read of them
         route_handlers=[portal_router(system, settings)],  # type: ignore[arg-type]
         **portal_app_config(system, settings),  # type: ignore[arg-type]
     )
@@ -102,7 +102,7 @@ def client() -> Any:
 @pytest.fixture
 def cut_client() -> Any:
     system, settings = DownSystem(pool=CutPool()), FakeSettings()
-    app = Litestar(
+    app = Litestar(  # a stand-in System and Settings, of what the pages read of them
         route_handlers=[portal_router(system, settings)],  # type: ignore[arg-type]
         **portal_app_config(system, settings),  # type: ignore[arg-type]
     )
@@ -254,8 +254,8 @@ def test_a_chart_is_scaled_to_the_values_in_force_and_not_below_zero() -> None:
         y_labels=lambda ticks: [str(t) for t in ticks], x_label=lambda d: d.isoformat(),
         lines=[], today=start,
     )  # fmt: skip
-    for points in (small.points, [ChartPoint(start, Decimal(0), "0")]):  # flat: it ran from -2
-        svg = str(line_chart(dataclasses.replace(small, points=points)))
+    for drawn in (small.points, [ChartPoint(start, Decimal(0), "0")]):  # flat: it ran from -2
+        svg = str(line_chart(dataclasses.replace(small, points=drawn)))
         assert min(Decimal(t) for t in re.findall(r'class="y-label"[^>]*>([^<]+)<', svg)) == 0
 
 

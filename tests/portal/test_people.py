@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from services.read import audit_entries
 from tenants.api_keys import create_api_key
@@ -16,7 +16,7 @@ from tests.portal.conftest import Opener, PortalServer, csrf, shot, sign_in
 from tests.portal.world import Client, a_colleague, a_company_of_its_own, projected
 
 
-async def invite(page: Any, name: str, email: str) -> None:
+async def invite(page: Page, name: str, email: str) -> None:
     """Fill in the people page's invitation and send it."""
     await page.locator(".invite summary").click()
     form = page.locator(".invite form")

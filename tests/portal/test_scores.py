@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Locator, Page, expect
 
 from services.app import Context, OKRApplication
 from services.demo_data import Person
@@ -67,7 +67,7 @@ class Review(NamedTuple):
     app: OKRApplication
     ctx: Context
     quarter: Quarter
-    page: Any
+    page: Page
     """The dashboard of the quarter, for its consultant."""
     consultant: Person
 
@@ -84,7 +84,7 @@ async def at_the_review(open_page: Opener, portal: PortalServer, **opened: Any) 
     return Review(client, app, ctx, quarter, page, consultant)
 
 
-async def change_score(place: Any, score: str, reason: str) -> None:
+async def change_score(place: Locator, score: str, reason: str) -> None:
     """Open the score form of a key result or an objective (`place`), type, and send."""
     if not await place.locator(".plan-score[open]").count():
         await place.locator(".plan-score summary").click()
@@ -329,8 +329,7 @@ async def test_every_score_change_of_a_cycle_is_found_however_many_came_after(
     """The dashboard read the tenant's newest 1,000 score changes, of every cycle: an
     older cycle's changes went missing under later ones (a review's finding). It reads
     page after page (here pages of two lines)."""
-    from types import SimpleNamespace
-
+    from projections.progress_tree import progress_tree
     from services.portal import scores
     from services.read import progress_state
 
@@ -343,7 +342,6 @@ async def test_every_score_change_of_a_cycle_is_found_however_many_came_after(
     await projected(portal.system, client.id)
     state = await progress_state(portal.system.pool, client.id)
     monkeypatch.setattr(scores, "_CHANGES_PAGE", 2)
-    changes = await scores.score_changes(
-        portal.system.pool, client.id, state, SimpleNamespace(cycle_id=quarter.cycle)
-    )
+    (shown,) = progress_tree(state, today=portal.today, cycle_id=quarter.cycle).cycles
+    changes = await scores.score_changes(portal.system.pool, client.id, state, shown)
     assert [line.reason for line in changes[quarter.new]] == ["a 0.9", "a 0.7", "a 0.6"]

@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from playwright.async_api import expect
+from playwright.async_api import Locator, Page, expect
 
 from services import demo_data as d
 from services.read import audit_entries
@@ -67,11 +67,11 @@ async def roles_in(portal: PortalServer, consultancy: UUID) -> dict[str, str]:
     return {p.email: str(p.role) for p in people}
 
 
-def row_of(page: Any, name: str) -> Any:
+def row_of(page: Page, name: str) -> Locator:
     return page.locator("table.team tbody tr").filter(has_text=name)
 
 
-async def invite(page: Any, name: str, email: str, role: str | None = None) -> None:
+async def invite(page: Page, name: str, email: str, role: str | None = None) -> None:
     """Fill in the page's invitation (a company's or the consultancy's) and send it."""
     form = page.locator(".invite form")
     if not await form.is_visible():
@@ -282,8 +282,8 @@ async def test_a_role_changed_and_a_member_removed_are_in_each_client_s_log(
     assert carla.email not in await roles_in(portal, consultancy)
     gone = await open_page()
     await sign_in(gone, carla)
-    answer = await gone.goto(f"/t/{ferramenta.id}")
-    assert answer is not None and answer.status == 404  # her assignment grants nothing
+    shown = await gone.goto(f"/t/{ferramenta.id}")
+    assert shown is not None and shown.status == 404  # her assignment grants nothing
 
 
 async def reasons(portal: PortalServer, client: Client, after: int) -> list[tuple[Any, ...]]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from services import demo_data as d
 from tenants import directory
@@ -54,7 +53,7 @@ async def test_a_client_viewer_sees_only_its_own_tenant(
     await expect(page.get_by_role("heading", name="Nuovo aggiornamento")).to_have_count(0)
 
 
-async def _main_of(page: Any, path: str) -> str:
+async def _main_of(page: Page, path: str) -> str:
     await page.goto(path)
     return str(await page.locator("main").inner_html())
 

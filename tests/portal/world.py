@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -269,7 +270,7 @@ async def a_colleague(system: System, client: Client, name: str, role: str) -> d
 
 
 async def one_key_result(
-    app: OKRApplication, ctx: Context, starts_on: date, days: int, title: str, **kr: object
+    app: OKRApplication, ctx: Context, starts_on: date, days: int, title: str, **kr: Any
 ) -> tuple[UUID, UUID]:
     """An active cycle of `days` from `starts_on`, one objective (owned by Anna), and one key
     result of it (`kr`: kind, start, target...): the cycle's id and the key result's."""
@@ -282,7 +283,7 @@ async def one_key_result(
         objective_id=goal.item_id,
         title=title,
         owner="Anna",
-        **kr,  # type: ignore[arg-type]
+        **kr,
     )
     return cycle, made.item_id
 

@@ -240,15 +240,15 @@ def test_check_in_on_a_closed_cycle_is_refused() -> None:
     ],
 )
 def test_bad_check_in_is_refused_with_its_field(
-    overrides: dict[str, object], error: type[Exception], field: str
+    overrides: dict[str, Any], error: type[Exception], field: str
 ) -> None:
     """API clients push values; garbage must bounce with the field to fix."""
     cycle = a_cycle()
     kr = a_key_result(cycle)
     version = settled(kr)
-    check_in: dict[str, object] = {"value": D(21), "on": JAN_15, "author": AUTHOR}
+    check_in: dict[str, Any] = {"value": D(21), "on": JAN_15, "author": AUTHOR}
     with pytest.raises(error) as err:
-        kr.record_check_in(cycle=cycle, **(check_in | overrides))  # type: ignore[arg-type]
+        kr.record_check_in(cycle=cycle, **(check_in | overrides))
     assert getattr(err.value, "field", None) == field
     assert_nothing_recorded(kr, version)
 
@@ -538,6 +538,7 @@ def test_a_cycle_stored_to_the_last_day_there_is_takes_check_ins() -> None:
     """A cycle to 9999-12-31, made before days were bounded: its end plus the 31 days of
     grace overflowed, and every check-in on it was a 500."""
     stored = SimpleNamespace(starts_on=date(2027, 1, 1), ends_on=date.max)
+    # A stand-in of the two days _check_in_date reads of a stored cycle:
     assert _check_in_date(stored, date(2027, 5, 1)) == date(2027, 5, 1)  # type: ignore[arg-type]
     with pytest.raises(InvalidDateError):
         _check_in_date(stored, date(2026, 12, 31))  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -107,14 +108,14 @@ def test_target_revision_keeps_the_original_target_in_history() -> None:
     ],
 )
 def test_bad_target_revision_records_nothing(
-    revision: dict[str, object], error: type[Exception]
+    revision: dict[str, Any], error: type[Exception]
 ) -> None:
     """Revisions obey the same rules as creation, plus a required reason."""
     cycle = a_cycle()
     kr = a_key_result(cycle)
     version = settled(kr)
     with pytest.raises(error):
-        kr.revise_target(cycle=cycle, author=AUTHOR, **revision)  # type: ignore[arg-type]
+        kr.revise_target(cycle=cycle, author=AUTHOR, **revision)
     assert_nothing_recorded(kr, version)
     assert kr.target == D("19.2")
 

@@ -120,15 +120,17 @@ def test_a_kpi_is_not_turned_against_the_key_results_it_feeds() -> None:
     can invent); those that go the new way, guardrails and milestones do not stop it."""
     kpi = a_kpi()  # lower is better
     version = settled(kpi)
-    turn = {"direction": "higher_is_better", "green": D(24), "red": D(20), "reason": "r"}
+    turn: dict[str, Any] = {
+        "direction": "higher_is_better", "green": D(24), "red": D(20), "reason": "r"
+    }  # fmt: skip
     fed = [("Tempo di risposta", KRKind.DECREASE), ("Più clienti", KRKind.INCREASE),
            ("Mai sopra 30", KRKind.STAY_BELOW), ("Tempo di attesa", KRKind.DECREASE)]  # fmt: skip
     with pytest.raises(FedAgainstError) as refused:
-        kpi.change_direction(**turn, author=AUTHOR, fed=fed)  # type: ignore[arg-type]
+        kpi.change_direction(**turn, author=AUTHOR, fed=fed)
     assert (refused.value.field, refused.value.rule) == ("direction", "feeds_key_results")
     assert "('Tempo di risposta', 'Tempo di attesa')" in refused.value.message
     assert_nothing_recorded(kpi, version)
-    kpi.change_direction(**turn, author=AUTHOR, fed=fed[1:3])  # type: ignore[arg-type]
+    kpi.change_direction(**turn, author=AUTHOR, fed=fed[1:3])
     assert kpi.direction is Direction.HIGHER_IS_BETTER
 
 
@@ -250,6 +252,7 @@ def test_bad_measurement_value_is_refused() -> None:
     kpi = a_kpi()
     version = settled(kpi)
     with pytest.raises(InvalidValueError) as err:
+        # A float, as a broken integration sends it: the point of the test.
         kpi.record_measurement(value=float("nan"), on=date(2027, 1, 4), author=AUTHOR)  # type: ignore[arg-type]
     assert err.value.field == "value"
     assert_nothing_recorded(kpi, version)

@@ -165,6 +165,7 @@ def test_edits_validate_their_input_first() -> None:
     with pytest.raises(InvalidWeightError):
         objective.change_weight(weight=0, cycle=cycle, author=AUTHOR)
     with pytest.raises(InvalidValueError):
+        # Text where a bool goes, as a careless client sends it: the point of the test.
         objective.set_committed(committed="yes", cycle=cycle, author=AUTHOR)  # type: ignore[arg-type]
     assert_nothing_recorded(objective, version)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.utils import get_topic
 
 from domain import KPI, Cycle, KeyResult, Objective
@@ -45,7 +46,9 @@ class Log:
                 saved.append(self._append(event, actor, correlation_id))
         return saved
 
-    def _append(self, event: object, actor: str, correlation_id: UUID) -> Recorded:
+    def _append(
+        self, event: CanMutateAggregate[UUID], actor: str, correlation_id: UUID
+    ) -> Recorded:
         self.clock += timedelta(minutes=1)
         position = len(self.records) + 1
         self._hash = hashlib.sha256(self._hash + position.to_bytes(8, "big")).digest()
@@ -55,8 +58,8 @@ class Log:
             recorded_at=self.clock,
             actor=actor,
             correlation_id=correlation_id,
-            stream_id=event.originator_id,  # type: ignore[attr-defined]
-            version=event.originator_version,  # type: ignore[attr-defined]
+            stream_id=event.originator_id,
+            version=event.originator_version,
             topic=get_topic(type(event)),
             hash=self._hash,
             event=event,
@@ -73,17 +76,15 @@ def active_quarter(log: Log, name: str = "Q1 2027") -> Cycle:
     return cycle
 
 
-def objective(
-    log: Log, cycle: Cycle, title: str = "Efficienza operativa", **kw: object
-) -> Objective:
+def objective(log: Log, cycle: Cycle, title: str = "Efficienza operativa", **kw: Any) -> Objective:
     """An objective of the cycle, owned by alice."""
-    made = Objective.create(cycle=cycle, title=title, owner="alice", **kw)  # type: ignore[arg-type]
+    made = Objective.create(cycle=cycle, title=title, owner="alice", **kw)
     log.save(made)
     return made
 
 
 def key_result(
-    log: Log, cycle: Cycle, parent: Objective, title: str, kind: str = "decrease", **kw: object
+    log: Log, cycle: Cycle, parent: Objective, title: str, kind: str = "decrease", **kw: Any
 ) -> KeyResult:
     """A key result of the objective, owned by bob."""
     made = KeyResult.create(
@@ -92,17 +93,15 @@ def key_result(
         title=title,
         kind=kind,
         owner="bob",
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
     log.save(made)
     return made
 
 
-def check_in(
-    log: Log, cycle: Cycle, kr: KeyResult, value: str | int, on: date, **kw: object
-) -> UUID:
+def check_in(log: Log, cycle: Cycle, kr: KeyResult, value: str | int, on: date, **kw: Any) -> UUID:
     """A check-in by bob for business date ``on``, recorded at the log's clock."""
-    check_in_id = kr.record_check_in(cycle=cycle, value=Decimal(value), on=on, author="bob", **kw)  # type: ignore[arg-type]
+    check_in_id = kr.record_check_in(cycle=cycle, value=Decimal(value), on=on, author="bob", **kw)
     log.save(kr, actor="bob")
     return check_in_id
 
@@ -125,16 +124,16 @@ def seed_efficiency(log: Log) -> tuple[Cycle, Objective, KeyResult, KeyResult, K
     return cycle, goal, response, milestone, costs
 
 
-def kpi(log: Log, name: str = "Tempo medio di risposta", **kw: object) -> KPI:
+def kpi(log: Log, name: str = "Tempo medio di risposta", **kw: Any) -> KPI:
     """A KPI, higher is better by default: green at 90, red below 80, weekly."""
-    spec: dict[str, object] = {
+    spec: dict[str, Any] = {
         "direction": "higher_is_better",
         "green": 90,
         "red": 80,
         "frequency_days": 7,
     }
     spec.update(kw)
-    made = KPI.create(name=name, owner="alice", **spec)  # type: ignore[arg-type]
+    made = KPI.create(name=name, owner="alice", **spec)
     log.save(made)
     return made
 

@@ -181,7 +181,7 @@ class _Counted:
         _Counted.compared += 1
         return isinstance(other, _Counted) and self.n == other.n
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as a class with __eq__ is
 
 
 class _Counting:
@@ -218,6 +218,7 @@ def test_a_follower_found_unequal_is_not_compared_again(records: list[Recorded])
     """After a fold's new version, the leader's states never equal the follower's older
     ones: a projector would compare the two whole states on every pass. It compares once,
     and the follower folds on its own, from its own state."""
+    # Stand-ins of the parts of a projection Folding uses:
     leader = Folding(_Counting(), 0, _Counted(0), 0, 0, None)  # type: ignore[arg-type]
     follower = Folding(_Echo(), 0, _Counted(100), 0, 0, None)  # type: ignore[arg-type]
     _Counted.compared = 0

@@ -242,10 +242,11 @@ def test_rows_written_from_changed_rows_keep_tables_equal_to_the_whole_rows(
             for _, *key in writes.deletes.get(table.name, []):
                 del tables[table.name][tuple(key)]
         whole = _rows_from_nothing(folding.state)
+        assert folding.rows is not None
         for table in progress_projection.tables:
             expected = keyed(table, whole[table.name])
             assert tables[table.name] == expected, (table.name, start)
-            assert keyed(table, folding.rows[table.name]) == expected  # type: ignore[index]
+            assert keyed(table, folding.rows[table.name]) == expected
     assert incremental >= len(records) // batch - 2  # all but the first batch, and no bail-out
 
 

@@ -119,7 +119,7 @@ def test_a_principal_cannot_be_changed_after_resolution() -> None:
     """Grants resolved once per request must not be widened by code further down the request."""
     viewer, tenant = holding(Role.CLIENT_VIEWER)
     with pytest.raises(TypeError):
-        viewer.grants[uuid.uuid4()] = Role.CLIENT_ADMIN  # type: ignore[index]
+        viewer.grants[uuid.uuid4()] = Role.CLIENT_ADMIN  # type: ignore[index]  # read-only: the point
     assert viewer.tenant_ids == frozenset({tenant})
 
 

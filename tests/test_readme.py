@@ -75,7 +75,7 @@ def configuration_rows() -> dict[str, str]:
     a row of two (`OKR_POOL_MIN` / `OKR_POOL_MAX`) gives two defaults the same way."""
     readme = (PROJECT_ROOT / "README.md").read_text()
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    rows = {}
+    rows: dict[str, str] = {}
     for line in table.splitlines():
         if not line.startswith("| `"):
             continue

@@ -12,6 +12,7 @@ from litestar.routes import HTTPRoute
 
 from services.api.security import PUBLIC, is_schema_path
 from services.settings import PROJECT_ROOT
+from tests.api.routes import path_scope
 
 SHOWN = ("GET", "POST", "PUT", "PATCH", "DELETE")
 """The methods the tables list (OPTIONS answers on every route)."""
@@ -38,7 +39,7 @@ def served(app: Litestar) -> dict[str, dict[str, HTTPRouteHandler]]:
     handler of each of its methods; the schema's own pages aside."""
     paths: dict[str, dict[str, HTTPRouteHandler]] = {}
     for route in app.routes:
-        if isinstance(route, HTTPRoute) and not is_schema_path({"path": route.path}):
+        if isinstance(route, HTTPRoute) and not is_schema_path(path_scope(route.path)):
             for handler in route.route_handlers:
                 for method in handler.http_methods & set(SHOWN):
                     paths.setdefault(_TYPED.sub(r"{\1}", route.path), {})[method] = handler

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Router
 from litestar.datastructures import ResponseHeader
 from litestar.enums import ParamType
+from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
@@ -32,7 +33,7 @@ from litestar.typing import FieldDefinition
 from services.api.pagination import MAX_POSITION
 from services.api.problems import ERROR_STATUSES, PROBLEM_JSON, Problem
 from services.api.schema_pages import PinnedScalarPlugin, PinnedSwaggerPlugin
-from services.api.security import PUBLIC
+from services.api.security import PUBLIC, SCHEMA_PATH
 
 DESCRIPTION = """\
 Event-sourced OKRs and KPIs for consultancies and their client companies.
@@ -77,12 +78,26 @@ class DecimalSchemaPlugin(OpenAPISchemaPlugin):
         )
 
 
+def no_such_schema_page(request: Request[Any, Any, Any]) -> None:
+    """before_request of /schema: a path under it that none of its pages has (/schema/redoc)
+    is the app's own 404, problem+json as under /api/. Litestar's catch-all, the one route
+    of /schema with a `path` parameter, answered an HTML page of its own."""
+    if "path" in request.path_params:
+        raise NotFoundException()
+
+
 def openapi_config(version: str = "1.0.0") -> OpenAPIConfig:
     return OpenAPIConfig(
         title="OKR platform API",
         version=version,
         description=DESCRIPTION,
-        path="/schema",
+        path=SCHEMA_PATH,
+        openapi_router=Router(
+            SCHEMA_PATH,
+            route_handlers=[],
+            include_in_schema=False,
+            before_request=no_such_schema_page,
+        ),
         render_plugins=[PinnedScalarPlugin(path="/"), PinnedSwaggerPlugin(path="/swagger")],
         components=Components(
             security_schemes={

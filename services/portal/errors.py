@@ -73,8 +73,9 @@ Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
 
 
 def wants_html(request: Request[Any, Any, Any]) -> bool:
-    """A browser page request, not an API call (those keep problem+json)."""
-    if request.url.path.startswith("/api/"):
+    """A browser page request, not an API call (those keep problem+json), nor a path under
+    the API's documents (/schema/redoc: the API's 404, whoever asks)."""
+    if request.url.path.startswith(("/api/", "/schema/")):
         return False
     accept = request.headers.get("accept", "")
     return "text/html" in accept or "*/*" in accept or not accept

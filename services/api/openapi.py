@@ -32,7 +32,11 @@ from litestar.typing import FieldDefinition
 
 from services.api.pagination import MAX_POSITION
 from services.api.problems import ERROR_STATUSES, PROBLEM_JSON, Problem
-from services.api.schema_pages import PinnedScalarPlugin, PinnedSwaggerPlugin
+from services.api.schema_pages import (
+    PinnedScalarPlugin,
+    PinnedSwaggerPlugin,
+    ShortNamesJsonPlugin,
+)
 from services.api.security import PUBLIC, SCHEMA_PATH
 
 DESCRIPTION = """\
@@ -98,7 +102,11 @@ def openapi_config(version: str = "1.0.0") -> OpenAPIConfig:
             include_in_schema=False,
             before_request=no_such_schema_page,
         ),
-        render_plugins=[PinnedScalarPlugin(path="/"), PinnedSwaggerPlugin(path="/swagger")],
+        render_plugins=[
+            PinnedScalarPlugin(path="/"),
+            PinnedSwaggerPlugin(path="/swagger"),
+            ShortNamesJsonPlugin(),
+        ],
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(

@@ -14,7 +14,9 @@ import re
 from typing import Any
 
 from litestar import Request
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
+
+from services.api.schema_names import with_short_names
 
 CDN = "https://cdn.jsdelivr.net/npm"
 SCALAR = f"{CDN}/@scalar/api-reference@1.72.1/dist"
@@ -51,7 +53,26 @@ def with_integrity(page: bytes) -> bytes:
     return html.encode()
 
 
-class PinnedScalarPlugin(ScalarRenderPlugin):
+class ShortNames:
+    """A page of the document renders it with short schema names (see schema_names), made
+    once for the document Litestar builds once."""
+
+    _served: tuple[dict[str, Any], dict[str, Any]] | None = None
+
+    def short_named(self, document: dict[str, Any]) -> dict[str, Any]:
+        if self._served is None or self._served[0] is not document:
+            self._served = (document, with_short_names(document))
+        return self._served[1]
+
+
+class ShortNamesJsonPlugin(ShortNames, JsonRenderPlugin):
+    """/schema/openapi.json, its schemas with short names."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, self.short_named(openapi_schema))
+
+
+class PinnedScalarPlugin(ShortNames, ScalarRenderPlugin):
     """Scalar, its bundle and style pinned."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -63,10 +84,10 @@ class PinnedScalarPlugin(ScalarRenderPlugin):
         )
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return with_integrity(super().render(request, openapi_schema))
+        return with_integrity(super().render(request, self.short_named(openapi_schema)))
 
 
-class PinnedSwaggerPlugin(SwaggerRenderPlugin):
+class PinnedSwaggerPlugin(ShortNames, SwaggerRenderPlugin):
     """Swagger UI, its bundle, preset and style pinned."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -79,4 +100,4 @@ class PinnedSwaggerPlugin(SwaggerRenderPlugin):
         )
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return with_integrity(super().render(request, openapi_schema))
+        return with_integrity(super().render(request, self.short_named(openapi_schema)))

@@ -3,6 +3,8 @@ integrator meet them."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -27,3 +29,36 @@ async def test_the_schema_pages_are_still_served(client: httpx.AsyncClient) -> N
     for path in ("/schema", "/schema/swagger", "/schema/openapi.json"):
         response = await client.get(path)
         assert response.status_code == 200, path
+
+
+def _refs(value: object) -> list[str]:
+    if isinstance(value, dict):
+        own = [value["$ref"]] if isinstance(value.get("$ref"), str) else []
+        return own + [ref for item in value.values() for ref in _refs(item)]
+    if isinstance(value, list):
+        return [ref for item in value for ref in _refs(item)]
+    return []
+
+
+async def test_every_schema_has_a_short_unique_name_and_every_ref_resolves(
+    client: httpx.AsyncClient,
+) -> None:
+    """A generic's schema was named after its argument's import path
+    (`Page_tenants.models.ApiKey_`), which client generators make unusable class names of:
+    each is one CamelCase word now (`ApiKeyPage`), and every $ref names one that is there."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    names = list(schema["components"]["schemas"])
+    long = [name for name in names if not re.fullmatch(r"[A-Z][A-Za-z0-9]{0,39}", name)]
+    assert not long, long
+    assert len({name.lower() for name in names}) == len(names)  # unique, in any case too
+    refs = set(_refs(schema))
+    assert {f"#/components/schemas/{name}" for name in ("ApiKeyPage", "KPINodePage")} <= refs
+    dangling = {ref for ref in refs if ref.removeprefix("#/components/schemas/") not in names}
+    assert not dangling, dangling
+
+
+async def test_the_interactive_pages_carry_the_short_names(client: httpx.AsyncClient) -> None:
+    """Swagger UI's page embeds the document (Scalar's fetches openapi.json): the same
+    short names as openapi.json."""
+    page = (await client.get("/schema/swagger")).text
+    assert "ApiKeyPage" in page and "Page_tenants.models" not in page

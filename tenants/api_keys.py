@@ -101,6 +101,17 @@ async def list_api_keys(
     return [from_row(ApiKey, r) for r in rows]
 
 
+async def get_api_key(pool: asyncpg.Pool, tenant_id: UUID, key_id: UUID) -> ApiKey:
+    """One of the tenant's keys as the list shows it (revoked too), or UnknownApiKeyError."""
+    async with tenant_transaction(pool, [tenant_id]) as conn:
+        row = await conn.fetchrow(
+            f"{_LISTED} WHERE k.tenant_id = $1 AND k.id = $2", tenant_id, key_id
+        )
+    if row is None:
+        raise UnknownApiKeyError(f"no API key {key_id}", field="key_id")
+    return from_row(ApiKey, row)
+
+
 async def locked_api_key(conn: asyncpg.Connection, tenant_id: UUID, key_id: UUID) -> ApiKey:
     """The key, locked until the caller's transaction ends (see memberships.locked_membership),
     or UnknownApiKeyError."""

@@ -220,7 +220,8 @@ ITEM_ETAG = ResponseHeader(
 )
 LOCATION = ResponseHeader(
     name="Location",
-    description="The path of what was made (of an API key: where to revoke it).",
+    description="The path of what was made: a GET there answers it (an API key without its"
+    " secret; a DELETE there revokes it).",
     documentation_only=True,
 )
 POSITION_WRITTEN = ResponseHeader(
@@ -286,7 +287,8 @@ ANSWERED_ONCE = "answered_once"
 SHOWN_ONCE = {
     "Location": OpenAPIHeader(
         schema=_STRING,
-        description="Of a new API key: where to revoke it, as its secret is not shown again.",
+        description="Of a new API key: where to read it (never its secret, not shown again)"
+        " and to revoke it.",
     ),
     "X-OKR-Position": POSITION_HEADER,
 }

@@ -249,6 +249,14 @@ class ApiKeyController(Controller):
         )
         return paginate(found, lambda k: (str(k.id),), cursor, limit)
 
+    @get("/{key_id:uuid}", summary="Get an API key")
+    async def get_key(
+        self, tenant_id: FromPath[UUID], key_id: FromPath[UUID], runtime: RuntimeDep
+    ) -> ApiKey:
+        """One key as the list shows it, revoked or not, never its secret: where a new
+        key's Location points."""
+        return await api_keys.get_api_key(runtime.pool, tenant_id, key_id)
+
     @post(
         "/",
         opt={ANSWERED_ONCE: True},

@@ -24,7 +24,7 @@ from uuid import UUID
 import msgspec
 
 from projections.base import Recorded
-from projections.codec import plain
+from projections.codec import json_bytes, plain
 
 CSV_COLUMNS = (
     "position",
@@ -165,9 +165,8 @@ def defused_json(text: str) -> str:
 
 def audit_jsonl(entries: Iterable[AuditEntry]) -> Iterator[bytes]:
     """JSON Lines: one JSON object per entry, each ending with a newline."""
-    encoder = msgspec.json.Encoder()
     for entry in entries:
-        yield json_line(encoder.encode(entry))
+        yield json_line(json_bytes(entry))
 
 
 _LINE_ENDS = {"\x85": b"\\u0085", "\u2028": b"\\u2028", "\u2029": b"\\u2029"}

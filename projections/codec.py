@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -50,6 +51,23 @@ def plain(value: Any) -> Any:
     "0.0000001", 19.20 stays "19.20"): str() wrote "1E-7", which a person, and a
     spreadsheet opening the trail's CSV, do not read as a number."""
     return _plain_decimals(msgspec.to_builtins(value, builtin_types=(Decimal,)))
+
+
+_EXPONENT_FORM = re.compile(rb'"-?[0-9]+(?:\.[0-9]+)?E[-+][0-9]+"')
+"""A JSON string as str(Decimal) writes one with an exponent: "1E-7", "-1.20E+6"."""
+
+
+def json_bytes(value: Any, enc_hook: Callable[[Any], Any] | None = None) -> bytes:
+    """JSON of ``value`` with every Decimal in positional notation, its digits as they are
+    ("0.0000001", "1200000", "19.20"), the one encoder of what the product answers and
+    exports. msgspec writes str(): "1E-7", and asyncpg reads numeric 1200000 back as
+    1.20E+6, which clients and spreadsheets misread or refuse. Only JSON that holds a
+    string of that form (a Decimal, or text that looks like one) is encoded again."""
+    encoded = msgspec.json.encode(value, enc_hook=enc_hook)
+    if _EXPONENT_FORM.search(encoded) is None:
+        return encoded
+    builtins = msgspec.to_builtins(value, builtin_types=(Decimal,), enc_hook=enc_hook)
+    return msgspec.json.encode(_plain_decimals(builtins))
 
 
 def _plain_decimals(value: Any) -> Any:

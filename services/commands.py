@@ -16,6 +16,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from projections.codec import json_bytes
 from services.bootstrap import System
 from services.instants import UTC_RANGE, BeyondUTCError, Edge, day, instant, not_after_now, today
 from services.runtime import admin_database, running_system
@@ -276,7 +277,7 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
             raise SystemExit(f"okr: --cycle {args.cycle!r} is no cycle of the tenant{then}")
         tree = msgspec.structs.replace(tree, cycles=cycles)
     if args.json:
-        sys.stdout.write(msgspec.json.encode(tree).decode() + "\n")
+        sys.stdout.write(json_bytes(tree).decode() + "\n")
     else:
         print(render(tree, title, at, head))
     return 0
@@ -372,7 +373,7 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
         *states, today_from=since.date(), today_to=until.date(), cycle_id=cycle_id
     )
     if args.json:
-        sys.stdout.write(msgspec.json.encode(changes).decode() + "\n")
+        sys.stdout.write(json_bytes(changes).decode() + "\n")
         return 0
     titles = _objective_titles(reversed(states))
     units = _units(reversed(states))

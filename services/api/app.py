@@ -35,6 +35,7 @@ from services.api.observability import RequestContextMiddleware, log_response
 from services.api.openapi import DecimalSchemaPlugin, document_errors, openapi_config
 from services.api.problems import EXCEPTION_HANDLERS
 from services.api.queries import learn_query_names, refuse_unknown_query
+from services.api.responses import Response
 from services.api.runtime import ApiRuntime, RunningProjector
 from services.api.security import BearerAuthMiddleware
 from services.api.shutdown import CutShortMiddleware
@@ -137,6 +138,7 @@ def create_app(
         plugins=[DecimalSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,
         request_class=ExactRequest,
+        response_class=Response,
         debug=debug,
         logging_config=None,
     )

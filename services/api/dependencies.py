@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from litestar import Request, Response
+from litestar import Request
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 
@@ -30,6 +30,7 @@ from services.api.problems import (
     PreconditionFailedError,
     ReadModelBehindError,
 )
+from services.api.responses import Response
 from services.api.runtime import ApiRuntime, runtime_of
 from services.api.schemas.common import WriteResult
 from services.api.security import principal_of

@@ -46,7 +46,8 @@ Event-sourced OKRs and KPIs for consultancies and their client companies.
 `POST /api/v1/auth/token` or a tenant-scoped API key (`okr_...`).
 A tenant you hold no role in answers **404**, a role without the permission **403**.
 
-**Numbers**: measured values are decimals: send `"19.2"` or `19.2`; answers carry strings.
+**Numbers**: measured values are decimals: send `"19.2"` or `19.2`; answers carry strings,
+in positional notation (`"0.0000001"`, `"1200000"`, never `"1E-7"`).
 
 **Writes** take `Idempotency-Key` (a retry returns the first answer and records nothing new);
 items carry their stream version as `ETag`, and `If-Match` makes a stale write fail with 412.

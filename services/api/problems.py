@@ -17,7 +17,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 import structlog
-from litestar import Request, Response
+from litestar import Request
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Scope, Send
 
@@ -31,6 +31,7 @@ from domain.errors import (
     FedAgainstError,
     NotArchivedError,
 )
+from services.api.responses import Response
 from services.api.runtime import runtime_of
 from services.app.base import VersionMismatchError
 from services.db import CONNECTION_LOST, connection_lost

@@ -105,6 +105,34 @@ async def test_progress_marks_stale_by_the_tenant_cadence(system: System, admin_
         assert stale_key_results(admin_dsn, "--tenant", str(weekly), *as_of) == [True]
 
 
+async def test_progress_as_json_writes_a_tiny_value_without_exponent(
+    system: System, admin_dsn: str
+) -> None:
+    """`okr progress --json` wrote a progress of 1E-7 as "1E-7" (msgspec writes
+    str(Decimal)), which a script reading it as a number does not take: "0.0000001", as the
+    API writes it."""
+    consultancy = await create_consultancy(system.pool, "Studio")
+    tenant = await create_tenant(system.pool, consultancy.id, "Acme Servizi")
+    app, ctx = OKRApplication(system.repository), Context(tenant_id=tenant.id, actor="user:x")
+    today = datetime.now(UTC).date()
+    cycle = await app.cycles.create(
+        ctx, name="Trimestre", starts_on=today - timedelta(days=30),
+        ends_on=today + timedelta(days=60),
+    )  # fmt: skip
+    goal = await app.objectives.create(ctx, cycle_id=cycle.item_id, title="Crescita", owner="x")
+    kr = await app.key_results.create(
+        ctx, objective_id=goal.item_id, title="Iscritti", kind="increase", owner="x",
+        start=0, target=10_000_000,
+    )  # fmt: skip
+    await app.key_results.record_check_in(ctx, kr.item_id, value=1, on=today - timedelta(days=1))
+    await Projector(system.pool, system.repository, PROJECTIONS).catch_up(tenant.id)
+
+    done = okr(admin_dsn, "progress", "--tenant", str(tenant.id), "--json")
+
+    assert done.returncode == 0, done.stderr
+    assert '"progress":"0.0000001"' in done.stdout and "E-7" not in done.stdout
+
+
 async def test_diff_orders_a_day_and_an_instant_in_the_tenant_s_zone(
     system: System, admin_dsn: str
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
@@ -25,6 +25,7 @@ from services.api.dependencies import (
 from services.api.idempotency import PLATFORM
 from services.api.openapi import LOCATION, POSITION_WRITTEN
 from services.api.pagination import Cursor, Limit, paginate
+from services.api.responses import Response
 from services.api.runtime import ApiRuntime
 from services.api.schemas.common import Out, Page
 from services.api.schemas.tenancy import (

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 from litestar.datastructures import Headers
 from litestar.openapi.datastructures import ResponseSpec
 
@@ -15,6 +15,7 @@ from services.api.dependencies import (
     RuntimeDep,
 )
 from services.api.metrics import CONTENT_TYPE
+from services.api.responses import Response
 from services.api.schemas.common import Out
 from services.api.security import PUBLIC, bearer_token
 from services.db import tenant_transaction

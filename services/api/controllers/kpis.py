@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -34,6 +34,7 @@ from services.api.dependencies import (
 from services.api.openapi import ITEM_ETAG, LOCATION
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.problems import NotFoundError
+from services.api.responses import Response
 from services.api.schemas.common import (
     Page,
     WriteResult,

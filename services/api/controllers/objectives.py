@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, Response, get, patch, post, put
+from litestar import Controller, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -32,6 +32,7 @@ from services.api.pagination import (
     one_cycle_whole,
     paginate,
 )
+from services.api.responses import Response
 from services.api.schemas.common import Page, WriteResult, changed_owner, given, owner_of
 from services.api.schemas.okrs import ObjectiveEdit, ObjectiveIn, ObjectiveOut, ParentIn, ReasonIn
 from services.api.schemas.views import CyclePage, ObjectiveSummary, ProgressPage

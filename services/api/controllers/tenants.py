@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -20,6 +20,7 @@ from services.api.dependencies import (
 )
 from services.api.openapi import ANSWERED_ONCE, LOCATION
 from services.api.pagination import Cursor, Limit, paginate
+from services.api.responses import Response
 from services.api.schemas.common import Page, given
 from services.api.schemas.tenancy import (
     ApiKeyIn,

@@ -9,12 +9,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get
+from litestar import Controller, get
 from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.response import Stream
 
 from projections.audit import BOM, AuditEntry, audit_csv, audit_jsonl, json_line
+from projections.codec import json_bytes
 from projections.history import line_actors
 from projections.history_text import KINDS as HISTORY_KINDS
 from projections.history_text import LANGUAGES
@@ -52,6 +53,7 @@ from services.api.pagination import (
     position_key,
 )
 from services.api.problems import InvalidQueryError, NotFoundError
+from services.api.responses import Response
 from services.api.schemas.common import Page
 from services.api.schemas.views import (
     ChainReportOut,
@@ -631,7 +633,6 @@ async def _jsonl(
 
 
 async def _export(runtime: RuntimeDep, tenant_id: FromPath[UUID]) -> AsyncIterator[bytes]:
-    encoder = msgspec.json.Encoder()
     store, repository = runtime.system.store, runtime.system.repository
     after = 0
     while True:
@@ -640,7 +641,7 @@ async def _export(runtime: RuntimeDep, tenant_id: FromPath[UUID]) -> AsyncIterat
         for row, audited in zip(stored, await read.audit_entries(repository, stored), strict=True):
             entry = msgspec.structs.asdict(audited)
             entry["state"] = base64.b64encode(row.state).decode()
-            lines.append(json_line(encoder.encode(entry)))
+            lines.append(json_line(json_bytes(entry)))
         if lines:
             yield b"".join(lines)
         if len(stored) < _BATCH:

@@ -30,8 +30,8 @@ from services.api.controllers.tenants import (
 )
 from services.api.controllers.views import ViewController
 from services.api.dependencies import DEPENDENCIES, TENANT_DEPENDENCIES
-from services.api.head import answering_head
 from services.api.idempotency import IdempotencyMiddleware
+from services.api.methods import answering_head_and_options
 from services.api.observability import RequestContextMiddleware, log_response
 from services.api.openapi import DecimalSchemaPlugin, document_errors, openapi_config
 from services.api.problems import EXCEPTION_HANDLERS
@@ -158,5 +158,5 @@ def create_app(
     )
     app.on_startup.append(compile_templates_at_start)
     # --- end of the portal block ---------------------------------------------------------
-    app.asgi_handler = answering_head(app.asgi_handler)
+    app.asgi_handler = answering_head_and_options(app.asgi_handler)
     return app

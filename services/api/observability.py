@@ -18,7 +18,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api.head import HEAD_OF_GET
+from services.api.methods import ASKED_METHOD
 from services.api.runtime import runtime_of
 
 log = structlog.get_logger("okr.api")
@@ -74,7 +74,7 @@ async def log_response(message: Message, scope: Scope) -> None:
     seconds = time.perf_counter() - started if isinstance(started, float) else 0.0
     route = scope.get("path_template") or "unmatched"
     status = message["status"]
-    method = "HEAD" if scope.get(HEAD_OF_GET) else scope["method"]
+    method = str(scope.get(ASKED_METHOD) or scope["method"])
     principal = scope.get("user")
     tenant_id = scope.get("path_params", {}).get("tenant_id")
     runtime_of(scope).metrics.observe(method, route, status, seconds)

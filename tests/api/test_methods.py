@@ -1,4 +1,5 @@
-"""HEAD is answered wherever GET is (RFC 9110 9.3.2), as GET answers it, without a body."""
+"""HEAD is answered wherever GET is (RFC 9110 9.3.2), as GET answers it, without a body;
+OPTIONS says each path's methods (9.3.7)."""
 
 from __future__ import annotations
 
@@ -26,13 +27,7 @@ CHANGING = {"/metrics"}
 def concrete(app: Litestar, world: World, *, with_get: bool) -> list[str]:
     """A path of every route of the app (API, portal, schema, static files) that has GET,
     or that has not, with tenant A's ids (and its required query)."""
-    values = {
-        **{name: str(value) for name, value in path_values(world, world.a).items()},
-        "kr_id": str(world.ids.key_result_id),
-        "code": "en",
-        "path": "redoc",
-        "file_path": "portal.css",
-    }
+    values = _values(world)
     paths = []
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or ("GET" in route.methods) != with_get:
@@ -41,6 +36,17 @@ def concrete(app: Litestar, world: World, *, with_get: bool) -> list[str]:
         query = next((q for end, q in REQUIRED_QUERY.items() if route.path.endswith(end)), {})
         paths.append(str(httpx.URL(path, params=query)))
     return sorted(paths)
+
+
+def _values(world: World) -> dict[str, str]:
+    """Each path parameter of the app's routes, of tenant A."""
+    return {
+        **{name: str(value) for name, value in path_values(world, world.a).items()},
+        "kr_id": str(world.ids.key_result_id),
+        "code": "en",
+        "path": "redoc",
+        "file_path": "portal.css",
+    }
 
 
 @pytest.fixture
@@ -98,6 +104,27 @@ async def test_head_where_there_is_no_get_is_405_and_runs_nothing(
         assert headed.status_code == 405, path
         assert "GET" not in headed.headers["allow"] and headed.content == b"", path
     assert (await browser.get(verify)).json()["head_position"] == head_before
+
+
+async def test_options_says_every_method_of_the_path(
+    app: Litestar, world: World, browser: httpx.AsyncClient
+) -> None:
+    """OPTIONS on a list said `OPTIONS, POST` (the methods of the first handlers registered
+    on its path), and on the routes of a guarded controller (users, API keys) 401
+    "authentication required" to a request that sent its token. Each path answers 204 with
+    all its methods, HEAD with GET, whoever asks, and no body."""
+    wrong = {}
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        path = _PARAM.sub(lambda m: _values(world).get(m.group(1), "x"), route.path)
+        expected = set(route.methods) | ({"HEAD"} if "GET" in route.methods else set())
+        for headers in (None, {"Authorization": ""}):
+            answer = await browser.options(path, headers=headers)
+            allow = set(answer.headers.get("allow", "").split(", "))
+            if (answer.status_code, allow, answer.content) != (204, expected, b""):
+                wrong[f"{path} {headers}"] = (answer.status_code, sorted(allow))
+    assert not wrong, wrong
 
 
 async def test_an_allow_that_lists_get_lists_head(world: World, browser: httpx.AsyncClient) -> None:

@@ -77,14 +77,15 @@ def _headers_only(send: Send) -> Send:
 
 def _allowed(send: Send) -> Send:
     """The router's 405 as 204 with its Allow (and the hooks' headers), without its
-    problem; any other answer (a path that is not there: 404) as it is."""
+    problem or page (nor the cookie a page sets); any other answer (a path that is not
+    there: 404) as it is."""
     allowing = False
 
     async def sending(message: Message) -> None:
         nonlocal allowing
         if message["type"] == "http.response.start" and message["status"] == 405:
             allowing = True
-            dropped = (b"content-type", b"content-length")
+            dropped = (b"content-type", b"content-length", b"set-cookie")  # the 405's page
             headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dropped]
             await send(_with_head({**message, "status": 204, "headers": headers}))
         elif not allowing or message["type"] != "http.response.body":

@@ -91,6 +91,17 @@ def no_such_schema_page(request: Request[Any, Any, Any]) -> None:
         raise NotFoundException()
 
 
+def operation_id(handler: HTTPRouteHandler, http_method: Any, path_components: Any) -> str:
+    """An operation's id: its handler's name in camelCase (listCycles, checkIn), the
+    method first for a handler of several. Litestar's default strung the path before it
+    (ApiV1TenantsTenantIdCyclesListCycles), which client generators make method names of;
+    it refuses two ids alike, so handlers are named apart (archive_kpi, archive_objective)."""
+    words = handler.handler_name.split("_")
+    if len(handler.http_methods) > 1:
+        words.insert(0, str(getattr(http_method, "value", http_method)).lower())
+    return words[0] + "".join(word.capitalize() for word in words[1:])
+
+
 def openapi_config(version: str = "1.0.0") -> OpenAPIConfig:
     return OpenAPIConfig(
         title="OKR platform API",
@@ -127,6 +138,7 @@ def openapi_config(version: str = "1.0.0") -> OpenAPIConfig:
             Tag(name="operations", description="Health and metrics"),
         ],
         use_handler_docstrings=True,
+        operation_id_creator=operation_id,
     )
 
 

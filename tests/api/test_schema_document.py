@@ -62,3 +62,21 @@ async def test_the_interactive_pages_carry_the_short_names(client: httpx.AsyncCl
     short names as openapi.json."""
     page = (await client.get("/schema/swagger")).text
     assert "ApiKeyPage" in page and "Page_tenants.models" not in page
+
+
+async def test_every_operation_has_a_short_unique_id(client: httpx.AsyncClient) -> None:
+    """Operation ids strung the path before the handler's name
+    (ApiV1TenantsTenantIdKeyResultsKeyResultIdCheckInsRecordCheckIn), which client
+    generators make method names of: each is the handler's name in camelCase now
+    (checkIn), and no two alike."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    ids = [
+        operation["operationId"]
+        for item in schema["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    ]
+    long = [i for i in ids if not re.fullmatch(r"[a-z][A-Za-z0-9]{0,39}", i) or "ApiV1" in i]
+    assert not long, long
+    assert len(set(ids)) == len(ids)
+    assert {"listCycles", "checkIn", "getKey", "archiveKpi"} <= set(ids)

@@ -111,7 +111,7 @@ class ConsultancyController(Controller):
         guards=[requires_consultancy_read],
         summary="List the consultancy's tenants",
     )
-    async def list_tenants(
+    async def list_consultancy_tenants(
         self,
         consultancy_id: FromPath[UUID],
         principal: PrincipalDep,

@@ -215,7 +215,7 @@ class KeyResultController(Controller):
         return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 
     @get("/{key_result_id:uuid}/series", guards=[requires_read], summary="Values over time")
-    async def series(
+    async def get_key_result_series(
         self,
         tenant_id: FromPath[UUID],
         key_result_id: FromPath[UUID],
@@ -243,7 +243,7 @@ class KeyResultController(Controller):
         status_code=200,
         summary="Archive a key result",
     )
-    async def archive(
+    async def archive_key_result(
         self,
         key_result_id: FromPath[UUID],
         data: JSONBody[ReasonIn],

@@ -166,7 +166,7 @@ class KpiController(Controller):
         status_code=200,
         summary="Archive a KPI",
     )
-    async def archive(
+    async def archive_kpi(
         self,
         kpi_id: FromPath[UUID],
         data: JSONBody[ReasonIn],
@@ -246,7 +246,7 @@ class KpiController(Controller):
         return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 
     @get("/{kpi_id:uuid}/series", guards=[requires_read], summary="Values over time")
-    async def series(
+    async def get_kpi_series(
         self,
         tenant_id: FromPath[UUID],
         kpi_id: FromPath[UUID],

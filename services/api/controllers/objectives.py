@@ -168,7 +168,7 @@ class ObjectiveController(Controller):
         status_code=200,
         summary="Archive an objective",
     )
-    async def archive(
+    async def archive_objective(
         self,
         objective_id: FromPath[UUID],
         data: JSONBody[ReasonIn],

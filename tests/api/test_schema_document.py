@@ -80,3 +80,5 @@ async def test_every_operation_has_a_short_unique_id(client: httpx.AsyncClient) 
     assert not long, long
     assert len(set(ids)) == len(ids)
     assert {"listCycles", "checkIn", "getKey", "archiveKpi"} <= set(ids)
+    # each says what it acts on, where a verb alone does not (activate, remove, link)
+    assert {"activateCycle", "removeUser", "feedKeyResult", "editKpi"} <= set(ids)

@@ -98,7 +98,7 @@ class CycleController(Controller):
         status_code=200,
         summary="Activate a cycle",
     )
-    async def activate(
+    async def activate_cycle(
         self, cycle_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep, if_match: IfMatchDep
     ) -> Response[WriteResult]:
         return await written(okr, ctx, await okr.cycles.activate(ctx, cycle_id, if_match=if_match))
@@ -109,7 +109,7 @@ class CycleController(Controller):
         status_code=200,
         summary="Close a cycle with scores",
     )
-    async def close(
+    async def close_cycle(
         self, cycle_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep, if_match: IfMatchDep
     ) -> Response[WriteResult]:
         """Grade every key result and objective, then lock the cycle."""

@@ -122,7 +122,7 @@ class KpiController(Controller):
         return item(KpiOut.of(kpi, await okr.kpis.feeding(ctx, kpi)), kpi.version)
 
     @patch("/{kpi_id:uuid}", guards=[requires_edit_okrs], summary="Edit a KPI")
-    async def edit(
+    async def edit_kpi(
         self,
         kpi_id: FromPath[UUID],
         data: JSONBody[KpiEditIn],
@@ -269,7 +269,7 @@ class KpiController(Controller):
         return chart
 
     @post("/{kpi_id:uuid}/key-results", guards=[requires_edit_okrs], summary="Feed a key result")
-    async def link(
+    async def feed_key_result(
         self, kpi_id: FromPath[UUID], data: JSONBody[KpiLinkIn], okr: OkrDep, ctx: ContextDep
     ) -> Response[WriteResult]:
         """Link the key result: what the KPI measured for the days of the key result's
@@ -285,7 +285,7 @@ class KpiController(Controller):
         status_code=200,
         summary="Stop feeding a key result",
     )
-    async def unlink(
+    async def stop_feeding_key_result(
         self, kpi_id: FromPath[UUID], key_result_id: FromPath[UUID], okr: OkrDep, ctx: ContextDep
     ) -> Response[WriteResult]:
         kr = await okr.key_results.get(ctx, key_result_id)

@@ -73,7 +73,7 @@ class ObjectiveController(Controller):
         return Page(items=summaries, next_cursor=page.next_cursor)
 
     @get("/tree", guards=[requires_read], summary="The objective tree")
-    async def tree(
+    async def objective_tree(
         self,
         tenant_id: FromPath[UUID],
         runtime: RuntimeDep,
@@ -148,7 +148,7 @@ class ObjectiveController(Controller):
         return await written(okr, ctx, result)
 
     @put("/{objective_id:uuid}/parent", guards=[requires_edit_okrs], summary="Re-parent")
-    async def reparent(
+    async def reparent_objective(
         self,
         objective_id: FromPath[UUID],
         data: JSONBody[ParentIn],
@@ -187,7 +187,7 @@ class ObjectiveController(Controller):
         status_code=200,
         summary="Restore an archived objective",
     )
-    async def restore(
+    async def restore_objective(
         self,
         objective_id: FromPath[UUID],
         data: JSONBody[ReasonIn],

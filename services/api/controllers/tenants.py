@@ -145,7 +145,7 @@ class UserController(Controller):
         return paginate(found, lambda m: (m.email, str(m.user_id)), cursor, limit)
 
     @post("/", summary="Invite a member")
-    async def invite(
+    async def invite_user(
         self,
         tenant_id: FromPath[UUID],
         data: JSONBody[MemberIn],
@@ -166,7 +166,7 @@ class UserController(Controller):
         return await with_position(runtime, tenant_id, member, HTTP_201_CREATED, position)
 
     @patch("/{user_id:uuid}", summary="Change a member's role")
-    async def set_role(
+    async def set_user_role(
         self,
         tenant_id: FromPath[UUID],
         user_id: FromPath[UUID],
@@ -185,7 +185,7 @@ class UserController(Controller):
         summary="Remove a member",
         responses={204: ResponseSpec(data_container=None, description="Removed")},
     )
-    async def remove(
+    async def remove_user(
         self,
         tenant_id: FromPath[UUID],
         user_id: FromPath[UUID],
@@ -205,7 +205,7 @@ class UserController(Controller):
         opt={ANSWERED_ONCE: True},
         summary="Make a password link",
     )
-    async def password_link(
+    async def user_password_link(
         self,
         tenant_id: FromPath[UUID],
         user_id: FromPath[UUID],

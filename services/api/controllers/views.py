@@ -448,7 +448,9 @@ class ViewController(Controller):
         return Stream(_jsonl(runtime, tenant_id, filters), media_type=JSON_LINES, headers=headers)
 
     @get("/audit/verify", guards=[requires_read_audit], summary="Verify the hash chain")
-    async def verify(self, tenant_id: FromPath[UUID], runtime: RuntimeDep) -> ChainReportOut:
+    async def verify_audit_chain(
+        self, tenant_id: FromPath[UUID], runtime: RuntimeDep
+    ) -> ChainReportOut:
         """Recompute every hash of the tenant's log; name the first position that breaks."""
         report = await verify_chain(runtime.pool, tenant_id)
         return ChainReportOut(

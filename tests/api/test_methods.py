@@ -14,6 +14,7 @@ from litestar.routes import HTTPRoute
 from services.portal.config import PortalSettings
 from services.portal.sessions import SESSION_COOKIE, Signer
 from services.settings import Settings
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World
 from tests.api.routes import REQUIRED_QUERY, path_values
 
@@ -59,7 +60,7 @@ async def browser(
         world.a.user_ids["consultancy_admin"]
     )
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
+        transport=asgi_transport(app),
         base_url="http://okr.test",
         headers={**world.a.auth("consultancy_admin"), "Accept-Language": "en"},
     ) as browser:

@@ -1248,6 +1248,11 @@ _PLANNING: M = {
         "en": "You are the company's last admin: to change your role or give up your access,"
         " first make another person admin (one who has chosen a password).",
     },
+    "people.consultancy_kept": {
+        "it": "Della società di consulenza: ne cambiano il ruolo, o lo tolgono, i suoi"
+        " amministratori.",
+        "en": "Of the consultancy: its admins change their role here, or end it.",
+    },
     "people.change_role": {"it": "Cambia", "en": "Change"},
     "people.can_sign_in": {"it": "Può accedere.", "en": "Can sign in."},
     "people.no_password": {
@@ -1402,6 +1407,11 @@ _PLANNING: M = {
         " ovunque.",
         "en": "This person reaches beyond what you manage: whoever manages all they reach"
         " makes the link.",
+    },
+    "error.user_id.consultancy_person": {
+        "it": "Questa persona è della società di consulenza: ne cambiano il ruolo, o lo"
+        " tolgono, i suoi amministratori.",
+        "en": "This person is of the consultancy: its admins change their role here, or end it.",
     },
     "error.has_password": {
         "it": "Ha già una password: accede con quella.",

@@ -238,6 +238,13 @@ class TenantSuspendedError(PermissionDeniedError):
         self.tenant_name = tenant_name
 
 
+class ConsultancyPersonError(PermissionDeniedError):
+    """The member belongs to the tenant's consultancy, and whoever acts is not one of its
+    admins (nor a platform admin): the consultancy's people are its own to manage (HTTP 403)."""
+
+    default_rule = "consultancy_person"
+
+
 class PasswordLinkRefusedError(TenancyError):
     """No link for this account: it has a password, it is a platform admin's, or it
     reaches tenants the maker does not manage (HTTP 409)."""

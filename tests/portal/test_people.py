@@ -525,3 +525,31 @@ async def test_a_key_whose_maker_left_says_so_until_revoked(
     await expect(page.locator(".people-done")).to_have_text("Chiave revocata.")
     revoked = page.locator("table.keys tr.revoked")
     await expect(revoked.locator(".key-maker")).to_have_text("Marta Blu")
+
+
+async def test_a_client_admin_is_not_offered_to_change_the_consultancy_s_people(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The consultancy's consultant is its admins' to manage: a client admin sees their
+    role and why it is not theirs to change, with no form; a hand-made POST is refused
+    in the reader's words and changes nothing. The company's own people keep their forms."""
+    client, admin, _, _ = await a_company_of_its_own(portal.system, "client_admin")
+    consultant = await a_colleague(portal.system, client, "Carla Rizzi", "consultant")
+    await a_colleague(portal.system, client, "Marta Blu", "client_member")
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto(f"/t/{client.id}/people")
+    carla = page.locator("table.people tr").filter(has_text="Carla Rizzi")
+    await expect(carla.locator(".consultancy-kept")).to_contain_text("società di consulenza")
+    await expect(carla.locator("form")).to_have_count(0)
+    marta = page.locator("table.people tr").filter(has_text="Marta Blu")
+    await expect(marta.locator("form.member-role")).to_have_count(1)
+
+    token = await csrf(page)
+    base = f"/t/{client.id}/people/{consultant.id}"
+    for path, form in ((f"{base}/role", {"role": "client_viewer"}), (f"{base}/remove", {})):
+        refused = await page.request.post(path, form={**token, **form})
+        assert refused.status == 422, (path, refused.status)
+        assert "ne cambiano il ruolo, o lo tolgono, i suoi amministratori" in await refused.text()
+    roles = {m.user_id: m.role for m in await list_members(portal.system.pool, client.id)}
+    assert roles[consultant.id] == "consultant"

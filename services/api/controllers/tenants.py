@@ -176,7 +176,9 @@ class UserController(Controller):
         ctx: ContextDep,
     ) -> Response[Membership]:
         """The same role again changes nothing and writes nothing. A client admin may not
-        give up their own role as the company's last client admin (409 `last_admin`)."""
+        give up their own role as the company's last client admin (409 `last_admin`), nor
+        change the role of the consultancy's people, which its admins manage (403
+        `consultancy_person` naming `user_id`)."""
         member, position = await okr.access.change_role(ctx, user_id, data.role, data.reason)
         return await with_position(runtime, tenant_id, member, position=position)
 
@@ -196,7 +198,8 @@ class UserController(Controller):
     ) -> Response[None]:
         """The person loses their role here at once (its account stays). The body may say
         why: `{"reason": "..."}`, kept with the change in the log. A client admin may not
-        remove themselves as the company's last client admin (409 `last_admin`)."""
+        remove themselves as the company's last client admin (409 `last_admin`), nor one
+        of the consultancy's people (403 `consultancy_person` naming `user_id`)."""
         position = await okr.access.remove(ctx, user_id, reason_of(data))
         return await with_position(runtime, tenant_id, None, HTTP_204_NO_CONTENT, position)
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
+from asyncpg import Pool
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
@@ -327,6 +328,15 @@ def _last_admin(viewer: Principal, members: list[Membership]) -> UUID | None:
     return viewer.id if alone and viewer.kind == "user" else None
 
 
+async def _consultancy_kept(pool: Pool, viewer: Principal, tenant: Tenant) -> frozenset[UUID]:
+    """The members the viewer may not change nor remove: the consultancy's people, unless
+    the viewer is one of its admins (memberships.may_manage_member, the rule the command
+    enforces); their forms are not offered."""
+    if await memberships.manages_consultancy_people(pool, tenant.id, viewer.actor):
+        return frozenset()
+    return await memberships.consultancy_people_in(pool, tenant.id)
+
+
 async def _page(
     request: Request[Any, Any, Any],
     portal: Portal,
@@ -343,7 +353,8 @@ async def _page(
     with what was just done, or the form that failed, or a link or a key shown once."""
     people = viewer.can(tenant.id, Permission.MANAGE_USERS)
     keys = viewer.can(tenant.id, Permission.MANAGE_API_KEYS)
-    members = await memberships.list_members(portal.system.pool, tenant.id) if people else []
+    pool = portal.system.pool
+    members = await memberships.list_members(pool, tenant.id) if people else []
     listed = (
         await api_keys.list_api_keys(portal.system.pool, tenant.id, include_revoked=True)
         if keys
@@ -355,6 +366,7 @@ async def _page(
         keys=sorted(listed, key=lambda k: (k.revoked_at is not None, k.name.casefold())),
         can_people=people, can_keys=keys, planned=planned, said=said, shown=shown,
         last_admin=_last_admin(viewer, members),
+        consultancy_kept=await _consultancy_kept(pool, viewer, tenant) if people else frozenset(),
         member_roles=[(r, locale.t(f"role.{r}")) for r in MEMBER_ROLES],
         key_roles=[(r, locale.t(f"role.{r}")) for r in KEY_ROLES],
     )  # fmt: skip

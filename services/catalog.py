@@ -1173,6 +1173,12 @@ _PLANNING: M = {
         "en": "Client created. Plan its first cycle below, and invite its people from"
         " 'People and keys'.",
     },
+    "error.name.duplicate_client_name": {
+        "it": "Un altro cliente della consulenza ha già questo nome: dagliene uno che lo"
+        " distingua.",
+        "en": "Another client of the consultancy has this name already: give it one that"
+        " tells it apart.",
+    },
     "error.name.duplicate_slug": {
         "it": "Ci sono già troppi clienti con questo nome: scegline un altro.",
         "en": "Too many clients have this name already: choose another.",

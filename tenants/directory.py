@@ -18,6 +18,7 @@ from tenants.db import LONG_STATEMENT_SECONDS, Conn, admit_sql, in_tenant, tenan
 from tenants.errors import (
     ChangedMeanwhileError,
     ConfirmationError,
+    DuplicateClientNameError,
     DuplicateConsultancyIdError,
     DuplicateSlugError,
     DuplicateTenantIdError,
@@ -187,7 +188,32 @@ async def set_settings(
     before = await locked_tenant(conn, tenant_id)
     if all(getattr(before, column) == value for column, value in changes.items()):
         return before, before
+    if changes.get("name", before.name) != before.name:  # (a name kept is not checked)
+        await refuse_taken_name(conn, before.consultancy_id, changes["name"], but=tenant_id)
     return before, await _set(conn, tenant_id, changes)
+
+
+async def refuse_taken_name(
+    conn: asyncpg.Connection, consultancy_id: UUID, name: str, *, but: UUID
+) -> None:
+    """DuplicateClientNameError (naming `name`) when another client of the consultancy
+    than `but` has this name as a person reads it (valid.name_key): its portfolio would
+    tell the two apart by slug alone. Other consultancies may use it. Makings and renames
+    of the consultancy's clients take turns from here to the end of the caller's
+    transaction, so two at once with one name make one."""
+    await conn.execute(f"SELECT pg_advisory_xact_lock({_NAMES_LOCK})", consultancy_id)
+    key = valid.name_key(name)
+    for row in await conn.fetch(_CLIENT_NAMES, consultancy_id):
+        if row["tenant_id"] != but and valid.name_key(row["name"]) == key:
+            raise DuplicateClientNameError(
+                f"another client of this consultancy is named {row['name']!r}: give this one"
+                " a name that tells it apart",
+                field="name",
+            )
+
+
+_NAMES_LOCK = "hashtextextended($1::uuid::text, 7015)"
+_CLIENT_NAMES = "SELECT tenant_id, name FROM okr_consultancy_client_names($1)"
 
 
 async def locked_tenant(conn: asyncpg.Connection, tenant_id: UUID) -> Tenant:

@@ -102,6 +102,13 @@ class DuplicateSlugError(TenancyError):
     default_rule = "duplicate_slug"
 
 
+class DuplicateClientNameError(TenancyError):
+    """Another client of the consultancy has this name, as a person reads it (HTTP 409):
+    its portfolio would tell them apart only by slug."""
+
+    default_rule = "duplicate_client_name"
+
+
 class DuplicateTenantIdError(TenancyError):
     """A tenant of this id exists, or existed and was erased (HTTP 409)."""
 

@@ -58,6 +58,13 @@ def name(value: object, field: str = "name") -> str:
     return value.strip()
 
 
+def name_key(text: str) -> str:
+    """What two names are told apart by, as a person reads them: not their case, nor their
+    spaces (trimmed, runs of them as one), nor how their characters are encoded: "Acme" and
+    " ACME " name one client in a portfolio (domain.cycle.name_key, for cycles, alike)."""
+    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
 def has_control(text: str) -> bool:
     """Whether text holds a control character (a NUL no column stores, a bell, a line
     break in a name, Unicode's line or paragraph separator too) or a bidirectional

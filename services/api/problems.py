@@ -41,6 +41,7 @@ from tenants.errors import (
     AccountBeyondReachError,
     BoundElsewhereError,
     ChangedMeanwhileError,
+    DuplicateClientNameError,
     DuplicateConsultancyIdError,
     DuplicateEmailError,
     DuplicateMembershipError,
@@ -196,6 +197,7 @@ _CONFLICTS = (
     NotArchivedError, FedAgainstError,
 )  # fmt: skip
 _TENANCY_CONFLICTS = (
+    DuplicateClientNameError,
     DuplicateEmailError,
     DuplicateMembershipError,
     DuplicateConsultancyIdError,

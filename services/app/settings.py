@@ -10,6 +10,7 @@ import asyncpg
 from domain.settings import SETTINGS, SettingsChange
 from services.app.base import Commands, Context, Recorded
 from tenants import directory
+from tenants import validation as valid
 from tenants.models import Tenant
 
 
@@ -31,6 +32,7 @@ class SettingsCommands(Commands):
 
         async def create(conn: asyncpg.Connection) -> Recorded[Tenant]:
             await directory.lock_consultancy(conn, consultancy_id, alone=False)
+            await directory.refuse_taken_name(conn, consultancy_id, valid.name(name), but=new_id)
             tenant = await directory.create_tenant(
                 conn, consultancy_id, name, tenant_id=new_id, **given
             )

@@ -316,19 +316,19 @@ async def test_a_consultancy_id_in_use_is_refused_naming_it(
     assert kept == world.a.consultancy.name
 
 
-async def test_a_client_named_as_another_takes_the_next_free_slug_as_in_the_portal(
+async def test_a_client_whose_name_makes_a_taken_slug_takes_the_next_free_one(
     client: httpx.AsyncClient, world: World, system: System
 ) -> None:
-    """The API makes a repeated name's client as the portal does (the next free slug),
-    and refuses only a slug the caller sent that another client has, naming it: a field
-    OpenAPI describes, not one the caller never heard of."""
+    """The API makes the slug of a name another client's slug is made of as the portal
+    does (the next free one), and refuses only a slug the caller sent that another client
+    has, naming it: a field OpenAPI describes, not one the caller never heard of."""
     admin, made = (
         world.a.auth("consultancy_admin"),
         f"/api/v1/consultancies/{world.a.consultancy.id}/tenants",
     )
     name = f"Cliente {uuid.uuid4().hex[:8]}"
     first = await client.post(made, headers=admin, json={"name": name})
-    again = await client.post(made, headers=admin, json={"name": name})
+    again = await client.post(made, headers=admin, json={"name": f"{name}!"})
     assert (first.status_code, again.status_code) == (201, 201), again.text
     assert again.json()["slug"] == first.json()["slug"] + "-2"
     refused = await client.post(
@@ -340,6 +340,49 @@ async def test_a_client_named_as_another_takes_the_next_free_slug_as_in_the_port
     schema = (await client.get("/schema/openapi.json")).json()
     slug = schema["components"]["schemas"]["TenantIn"]["properties"]["slug"]
     assert "next free one" in slug["description"]
+
+
+async def test_two_clients_of_one_consultancy_never_share_a_name(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A portfolio that listed two clients of one name told them apart by slug alone. A
+    new client named as another of the consultancy, or one renamed so (case and spaces
+    aside, as a person reads them), is 409 `duplicate_client_name` naming `name`, and
+    nothing is made or written. Another consultancy may use the name; a client keeps its
+    own name in another case."""
+    admin, made = (
+        world.a.auth("consultancy_admin"),
+        f"/api/v1/consultancies/{world.a.consultancy.id}/tenants",
+    )
+    name = f"Officina {uuid.uuid4().hex[:8]}"
+    first = await client.post(made, headers=admin, json={"name": name})
+    other = await client.post(made, headers=admin, json={"name": f"Altra {name}"})
+    assert (first.status_code, other.status_code) == (201, 201), other.text
+    count = "SELECT count(*) FROM okr_consultancy_tenants($1)"
+    clients = await system.pool.fetchval(count, world.a.consultancy.id)
+    renamed = f"/api/v1/tenants/{other.json()['id']}"
+    head = await system.store.head(UUID(other.json()["id"]))
+    for refused in (
+        await client.post(made, headers=admin, json={"name": f"  {name.upper()} "}),
+        await client.patch(renamed, headers=admin, json={"name": name.lower()}),
+    ):
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        [error] = refused.json()["errors"]
+        assert (error["field"], error["rule"]) == ("name", "duplicate_client_name")
+        assert name in error["message"]
+    assert await system.pool.fetchval(count, world.a.consultancy.id) == clients
+    assert await system.store.head(UUID(other.json()["id"])) == head
+
+    own = await client.patch(
+        f"/api/v1/tenants/{first.json()['id']}", headers=admin, json={"name": name.upper()}
+    )
+    assert own.status_code == 200, own.text
+    elsewhere = await client.post(
+        f"/api/v1/consultancies/{world.b.consultancy.id}/tenants",
+        headers=world.b.auth("consultancy_admin"), json={"name": name},
+    )  # fmt: skip
+    assert elsewhere.status_code == 201, elsewhere.text
 
 
 async def test_a_consultancy_s_member_list_says_who_each_is(

@@ -246,21 +246,39 @@ async def test_a_new_client_form_sent_twice_makes_one_client(
         assert answer.headers["location"] == f"/t/{made.id}?done=client_created"
 
 
-async def test_a_second_client_of_the_same_name_gets_a_slug_of_its_own(
+async def test_a_client_named_as_another_of_the_consultancy_is_refused_beside_its_name(
     open_page: Opener, portal: PortalServer
 ) -> None:
-    """A slug is unique in its consultancy, and the person never typed one: a name one of
-    its clients has already makes the next free slug (two companies may share a name)."""
+    """Two clients of one name told apart by slug alone in the portfolio: a new client
+    named as another (case and spaces aside), or one renamed so in its settings, is said
+    beside the name, and nothing is made or recorded. A name whose slug another client's
+    has already (the person never typed one) makes the next free slug."""
     consultancy, admin = await a_consultancy_of_its_own(portal.system)
     await create_tenant(portal.system.pool, consultancy, "Bottega Riva")
     page = await open_page()
     await sign_in(page, admin)
     await page.goto("/portfolio")
-    await fill_new_client(page, name="Bottega Riva")
+    await fill_new_client(page, name="  bottega  RIVA ")
+    await page.get_by_role("button", name="Crea il cliente").click()
+    said = "Un altro cliente della consulenza ha già questo nome: dagliene uno che lo distingua."
+    await expect(page.locator("#new-client-name-error")).to_have_text(said)
+    assert len(await clients_of(portal, consultancy)) == 1
+
+    await fill_new_client(page, name="Bottega Riva!")
     await page.get_by_role("button", name="Crea il cliente").click()
     await expect(page.locator(".cycle-done")).to_contain_text("Cliente creato.")
-    slugs = sorted(t.slug for t in await clients_of(portal, consultancy))
-    assert slugs == ["bottega-riva", "bottega-riva-2"]
+    clients = {t.slug: t for t in await clients_of(portal, consultancy)}
+    assert sorted(clients) == ["bottega-riva", "bottega-riva-2"]
+
+    renamed = clients["bottega-riva-2"]
+    head = await portal.system.store.head(renamed.id)
+    await page.goto(f"/t/{renamed.id}/settings")
+    form = page.locator(".settings-form")
+    await form.get_by_label("Nome dell'azienda").fill("Bottega Riva")
+    await form.get_by_role("button", name="Salva le impostazioni").click()
+    await expect(page.locator("#settings-name-error")).to_have_text(said)
+    assert (await get_tenant(portal.system.pool, renamed.id)).name == "Bottega Riva!"
+    assert await portal.system.store.head(renamed.id) == head
 
 
 async def test_only_a_consultancy_admin_makes_clients(

@@ -151,7 +151,7 @@ async def test_the_definer_functions_are_not_open_to_everyone(admin: asyncpg.Con
         "okr_erase_tenant", "okr_user_suspended_tenants", "okr_suspended_api_key_by_prefix",
         "okr_make_password_link", "okr_take_password_link", "okr_password_link_open",
         "okr_claim_password_link", "okr_has_password", "okr_password_link_expires",
-        "okr_may_add_account", *INTERNAL,
+        "okr_may_add_account", "okr_consultancy_client_names", *INTERNAL,
     }  # fmt: skip
     assert not any(r["open"] for r in rows)
     assert {r["proname"] for r in rows if not r["app"]} == INTERNAL

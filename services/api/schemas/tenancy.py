@@ -124,7 +124,14 @@ class ConsultancyIn(Body):
 class TenantIn(Body):
     """A new client tenant of the consultancy."""
 
-    name: str
+    name: Annotated[
+        str,
+        msgspec.Meta(
+            description="Its name, 1 to 200 characters; one no other client of the"
+            " consultancy has (compared trimmed, in any case, runs of spaces as one: 409"
+            " `duplicate_client_name` naming `name`); another consultancy's may."
+        ),
+    ]
     slug: Annotated[
         str | None,
         msgspec.Meta(

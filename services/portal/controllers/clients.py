@@ -1,7 +1,8 @@
 """The consultancy's clients in the portal: a new client company, and each one's settings.
 
 - A consultancy admin makes a new client from the portfolio: its name, colour, fiscal year,
-  check-in cadence and language (what `POST /consultancies/{id}/tenants` takes). Its slug is
+  check-in cadence and language (what `POST /consultancies/{id}/tenants` takes); a name
+  another of its clients has is said beside the name (directory.refuse_taken_name). Its slug is
   made from the name, the next free one when another client has it, as the API makes one
   not given (tenants.validation.slugs_for). The
   form carries the new company's id, made with the page: sent twice (a double click, a

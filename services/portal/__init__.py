@@ -20,12 +20,11 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
 from services.bootstrap import System
-from services.portal.config import PortalSettings
 from services.portal.controllers.account import AccountController
 from services.portal.controllers.audit import AuditController
 from services.portal.controllers.clients import SettingsController
@@ -40,6 +39,7 @@ from services.portal.controllers.scores import ScoreController
 from services.portal.controllers.session import SessionController
 from services.portal.controllers.team import TeamController
 from services.portal.dependencies import (
+    company_language,
     locale_provider,
     provide_form,
     provide_optional_viewer,
@@ -47,9 +47,8 @@ from services.portal.dependencies import (
     provide_viewer,
 )
 from services.portal.errors import Handler, app_page_handler, page_exception_handlers
-from services.portal.pages import STATIC, STATIC_PATH, Pages, compile_templates, templates
+from services.portal.pages import STATIC, STATIC_PATH, compile_templates, templates
 from services.portal.portal import Portal
-from services.portal.sessions import Signer
 from services.portal.submissions import SubmissionMiddleware
 from services.read.people import People
 
@@ -125,11 +124,14 @@ def portal_app_config(
     Merge its ``exception_handlers`` over the app's own (the 404 and 405 entries defer to
     them for /api/ paths and for clients that do not ask for HTML).
     """
-    own = PortalSettings.derive(settings)
-    pages = Pages(Signer(own.secret, own.session_ttl), secure_cookies=own.secure_cookies)
+    portal = Portal.wire(system, settings)
+
+    async def company(request: Request[Any, Any, Any], tenant_id: str) -> object:
+        return await company_language(request, portal, tenant_id)
+
     handlers = dict(fallback or {})
     for status in (404, 405):
-        handlers[status] = app_page_handler(pages, status, fallback)
+        handlers[status] = app_page_handler(portal.pages, status, fallback, company)
     return {"exception_handlers": handlers}
 
 

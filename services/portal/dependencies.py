@@ -125,9 +125,18 @@ def locale_provider(portal: Portal) -> Callable[[Request[Any, Any, Any]], Awaita
 
 async def _company_language(request: Request[Any, Any, Any], portal: Portal) -> str | None:
     """The language of the company of the URL, if the viewer holds a role there."""
+    return await company_language(request, portal, request.path_params.get("tenant_id"))
+
+
+async def company_language(
+    request: Request[Any, Any, Any], portal: Portal, tenant_id: object
+) -> str | None:
+    """The language of company `tenant_id` (as the URL has it), if the viewer holds a role
+    there (else None: a company not theirs says nothing of itself, its language neither);
+    read once a request, for its page too (TENANT_READ)."""
     try:
-        tid = UUID(str(request.path_params["tenant_id"]))
-    except (KeyError, ValueError):
+        tid = UUID(str(tenant_id))
+    except ValueError:
         return None
     viewer = await provide_optional_viewer(request, portal)
     if viewer is None or viewer.role_in(tid) is None:

@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 import asyncpg
@@ -19,6 +20,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.exceptions.responses import create_exception_response
 from litestar.response import Redirect
+from litestar.response.base import ASGIResponse
+from litestar.types import Receive, Scope, Send
 
 from domain.errors import DomainError
 from services.db import CONNECTION_LOST, connection_lost
@@ -141,17 +144,32 @@ def page_exception_handlers(pages: Pages) -> dict[type[Exception] | int, Handler
     return handlers
 
 
+CompanyReader = Callable[[Request[Any, Any, Any], str], Awaitable[object]]
+"""Reads the company of an address (its id as the URL has it) for the request's page, if
+the viewer holds a role there (dependencies.company_language)."""
+_UNDER_A_COMPANY = re.compile(r"/t/([^/]+)(?:/|$)")
+
+
 def app_page_handler(
-    pages: Pages, status: int, fallback: Mapping[type[Exception] | int, Handler] | None = None
+    pages: Pages,
+    status: int,
+    fallback: Mapping[type[Exception] | int, Handler] | None = None,
+    company: CompanyReader | None = None,
 ) -> Handler:
     """The app-wide 404 (no route matched) or 405 (a route, not for the method: a form's
     POST-only address opened as a page): the portal's page for browsers, with the
-    exception's headers (Allow), else ``fallback``."""
+    exception's headers (Allow), else ``fallback``. Under a company (/t/{id}/…) it speaks
+    the company's language, as its other pages do, once `company` has read it."""
     others = {k: v for k, v in (fallback or {}).items() if k != status}
 
     def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         if wants_html(request):
-            return pages.error(request, status, headers=getattr(exc, "headers", None))
+            headers = getattr(exc, "headers", None)
+            under = _UNDER_A_COMPANY.match(request.url.path)
+            if company is not None and under is not None:
+                read = _reading(company, request, under.group(1))
+                return _ReadFirst(read, lambda: pages.error(request, status, headers=headers))
+            return pages.error(request, status, headers=headers)
         for kind in type(exc).__mro__:
             chosen = others.get(kind)
             if chosen is not None:
@@ -159,3 +177,32 @@ def app_page_handler(
         return create_exception_response(request, exc)
 
     return handler
+
+
+async def _reading(company: CompanyReader, request: Request[Any, Any, Any], tenant: str) -> None:
+    """Read the company of the page (its language, for its error page); one that cannot be
+    read (a lost database) leaves the page in the request's or the default language."""
+    try:
+        await company(request, tenant)
+    except Exception as error:  # the page says not found whatever: never a 500 for it
+        log.warning("portal.error_page_company_unread", error_type=type(error).__name__)
+
+
+class _ReadFirst(Response[str]):
+    """A page rendered once `read` is done: the app's exception handlers are not awaited, so
+    what the page needs of the database (the company of an address no route matched) is
+    read as it is sent."""
+
+    def __init__(self, read: Awaitable[None], render: Callable[[], Response[str]]) -> None:
+        super().__init__(content="")
+        self._read, self._render = read, render
+
+    def to_asgi_response(
+        self, app: Any, request: Request[Any, Any, Any], **kwargs: Any
+    ) -> ASGIResponse:
+        async def send(scope: Scope, receive: Receive, send: Send) -> None:
+            await self._read
+            page = self._render().to_asgi_response(app, request, **kwargs)
+            await page(scope, receive, send)
+
+        return cast("ASGIResponse", send)

@@ -289,3 +289,32 @@ async def test_a_company_s_error_page_speaks_its_language_as_its_other_pages_do(
     answer = await page.goto(f"/t/{client.id}/kr/{uuid.uuid4()}")
     assert answer is not None and answer.status == 404
     await expect(page.locator("h1")).to_have_text("Page not found")
+
+
+async def test_an_address_no_page_has_under_a_company_speaks_its_language(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """An unknown path under an English-speaking company (a mistyped link) said "Pagina non
+    trovata": no route matched it, so no company was read. It says "Page not found", as
+    the company's other error pages do (so does a form's address opened as a page, 405); its
+    pages still open; and a company the reader
+    does not reach answers as one that does not exist, in no language of its."""
+    client, admin, app, ctx = await a_company_of_its_own(portal.system, "client_admin")
+    await app.settings.change(ctx, locale="en")
+    other, *_ = await a_company_of_its_own(portal.system, "client_admin")
+    page = await open_page(locale="ja-JP")
+    await sign_in(page, admin)
+    for path in ("nope", "kr/extra/parts", "people/invite/more"):
+        answer = await page.goto(f"/t/{client.id}/{path}")
+        assert answer is not None and answer.status == 404, path
+        await expect(page.locator("h1")).to_have_text("Page not found")
+    answer = await page.goto(f"/t/{client.id}/people/invite")  # a form's address, as a page
+    assert answer is not None and answer.status == 405
+    await expect(page.locator("h1")).to_have_text("Not available")
+    answer = await page.goto(f"/t/{client.id}/history")
+    assert answer is not None and answer.status == 200
+    await expect(page.locator("h1")).to_have_text("History")
+    for tenant in (other.id, uuid.uuid4()):
+        answer = await page.goto(f"/t/{tenant}/nope")
+        assert answer is not None and answer.status == 404
+        await expect(page.locator("h1")).to_have_text("Pagina non trovata")

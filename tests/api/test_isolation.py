@@ -4,12 +4,23 @@ carries none of tenant A's data. Tenant B has the same name and the same item id
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from litestar import Litestar
 
+from services.bootstrap import System
+from tenants.memberships import (
+    add_consultancy_member,
+    add_membership,
+    remove_consultancy_member,
+    remove_membership,
+)
 from tenants.roles import ROLE_PERMISSIONS, Permission, Role
-from tests.api.builders import World
+from tenants.tokens import issue_access_token
+from tenants.users import create_user, disable_user
+from tests.api.builders import World, an_email
 from tests.api.routes import Call, authenticated_calls
 
 EMPTY_BODY = b"{}"
@@ -168,3 +179,54 @@ def test_permission_table_covers_every_guarded_route(calls: list[Call]) -> None:
     for c in calls:
         if c.tenant_scoped:
             assert isinstance(c.permission, Permission), str(c)
+
+
+async def _outsiders(system: System, world: World) -> dict[str, tuple[str, set[int]]]:
+    """People who reached tenant A once, or whose token was made while they did, or who
+    belong to its consultancy without being assigned to it: by what they are, a token
+    of theirs and the answers their calls on A's consultancy may get."""
+    pool, a = system.pool, world.a
+    made: dict[str, tuple[str, set[int]]] = {}
+
+    async def person(what: str) -> uuid.UUID:
+        user = await create_user(pool, an_email(what), what)
+        made[what] = (issue_access_token(world.tokens, user.id), {404})
+        return user.id
+
+    removed = await person("removed")
+    await add_membership(pool, a.tenant.id, removed, Role.CLIENT_ADMIN)
+    await remove_membership(pool, a.tenant.id, removed)
+    unassigned = await person("unassigned")
+    await add_consultancy_member(pool, a.consultancy.id, unassigned, Role.CONSULTANT)
+    made["unassigned"] = (made["unassigned"][0], {200, 403, 422})  # reads its consultancy
+    left = await person("left")
+    await add_consultancy_member(pool, a.consultancy.id, left, Role.CONSULTANT)
+    await add_membership(pool, a.tenant.id, left, Role.CONSULTANT)
+    await remove_consultancy_member(pool, a.consultancy.id, left)  # its membership stays
+    disabled = await person("disabled")
+    await add_membership(pool, a.tenant.id, disabled, Role.CLIENT_ADMIN)
+    await disable_user(pool, disabled)
+    made["disabled"] = (made["disabled"][0], {401})
+    return made
+
+
+async def test_who_no_longer_reaches_a_tenant_gets_nothing_of_it_with_a_token_still_valid(
+    client: httpx.AsyncClient, world: World, calls: list[Call], system: System
+) -> None:
+    """Grants are resolved at each request, not kept in the token: a member removed while
+    signed in, a consultant of A's consultancy not assigned to A, one who left the
+    consultancy (a membership of A still on file), answer 404 on every route of A, as a
+    tenant that does not exist; a disabled account's token is refused (401). None sees
+    anything of A."""
+    for what, (token, of_consultancy) in (await _outsiders(system, world)).items():
+        for c in calls:
+            if c.own_account or not (c.tenant_scoped or c.consultancy_scoped):
+                continue
+            response = await call(client, c, bearer(token))
+            expected = {401} if what == "disabled" else {404}
+            if c.consultancy_scoped and what != "disabled":
+                expected = of_consultancy
+            assert response.status_code in expected, f"{what}: {c} {response.status_code}"
+            assert_nothing_of_a(world, response)
+            if c.consultancy_scoped and c.method == "GET":  # nor that A is among its clients
+                assert str(world.a.tenant.id) not in response.text, f"{what}: {c}"

@@ -230,3 +230,62 @@ async def test_who_no_longer_reaches_a_tenant_gets_nothing_of_it_with_a_token_st
             assert_nothing_of_a(world, response)
             if c.consultancy_scoped and c.method == "GET":  # nor that A is among its clients
                 assert str(world.a.tenant.id) not in response.text, f"{what}: {c}"
+
+
+async def test_a_consultancy_s_routes_take_none_of_another_s_tenants_or_people(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """B's admin, naming B's own consultancy but A's tenant or A's people in the path
+    (a tenant or person id learnt elsewhere), suspends, reactivates, erases, changes and
+    removes nothing of A: 404 each, and A's log and status stay as they were."""
+    b, a = world.b, world.a
+    base = f"/api/v1/consultancies/{b.consultancy.id}"
+    head = await system.store.head(a.tenant.id)
+    for method, path, body in (
+        ("POST", f"{base}/tenants/{a.tenant.id}/suspend", None),
+        ("POST", f"{base}/tenants/{a.tenant.id}/reactivate", None),
+        ("POST", f"{base}/tenants/{a.tenant.id}/erase", {"confirm": a.tenant.slug}),
+        ("PATCH", f"{base}/members/{a.user_ids['consultant']}", {"role": "consultancy_admin"}),
+        ("DELETE", f"{base}/members/{a.user_ids['consultancy_admin']}", None),
+        ("POST", f"{base}/members/{a.user_ids['consultant']}/password-link", None),
+    ):
+        response = await client.request(
+            method, path, json=body, headers=b.auth("consultancy_admin")
+        )
+        assert response.status_code == 404, f"{method} {path}: {response.text}"
+        assert_nothing_of_a(world, response)
+    assert await system.store.head(a.tenant.id) == head
+    listed = await client.get(
+        f"/api/v1/consultancies/{a.consultancy.id}/members", headers=a.auth("consultancy_admin")
+    )
+    roles = {m["user_id"]: m["role"] for m in listed.json()["items"]}
+    assert roles[str(a.user_ids["consultant"])] == "consultant"
+    assert roles[str(a.user_ids["consultancy_admin"])] == "consultancy_admin"
+
+
+async def test_a_tenant_s_routes_take_none_of_another_s_people_or_keys(
+    client: httpx.AsyncClient, world: World, system: System
+) -> None:
+    """A's client admin, naming in A's routes a person or an API key of B (ids learnt
+    elsewhere), changes, removes, links and revokes nothing of B: 404 naming the id, and
+    B's log stays as it was."""
+    a, b = world.a, world.b
+    users, keys = f"/api/v1/tenants/{a.tenant.id}/users", f"/api/v1/tenants/{a.tenant.id}/api-keys"
+    head = await system.store.head(b.tenant.id)
+    member = b.user_ids["client_member"]
+    for method, path, body in (
+        ("PATCH", f"{users}/{member}", {"role": "client_viewer"}),
+        ("DELETE", f"{users}/{member}", None),
+        ("POST", f"{users}/{member}/password-link", None),
+        ("DELETE", f"{keys}/{b.revoked_key_id}", None),
+    ):
+        response = await client.request(method, path, json=body, headers=a.auth("client_admin"))
+        assert response.status_code == 404, f"{method} {path}: {response.text}"
+        assert response.json()["errors"][0]["field"] in ("user_id", "key_id")
+    assert await system.store.head(b.tenant.id) == head
+    listed = await client.get(
+        f"/api/v1/tenants/{b.tenant.id}/users", headers=b.auth("client_admin")
+    )
+    assert {m["user_id"]: m["role"] for m in listed.json()["items"]}[str(member)] == (
+        "client_member"
+    )

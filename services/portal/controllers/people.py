@@ -48,6 +48,8 @@ from tenants.roles import Permission, Role
 T = TypeVar("T")
 
 MEMBER_ROLES = ("client_admin", "client_member", "client_viewer", "consultant")
+CLIENT_ROLES = MEMBER_ROLES[:3]
+"""The roles of the company's own people: those a client admin gives."""
 KEY_ROLES = ("client_member", "client_viewer")
 INVITE_FIELDS = ("email", "name", "role")
 
@@ -328,13 +330,17 @@ def _last_admin(viewer: Principal, members: list[Membership]) -> UUID | None:
     return viewer.id if alone and viewer.kind == "user" else None
 
 
-async def _consultancy_kept(pool: Pool, viewer: Principal, tenant: Tenant) -> frozenset[UUID]:
-    """The members the viewer may not change nor remove: the consultancy's people, unless
-    the viewer is one of its admins (memberships.may_manage_member, the rule the command
-    enforces); their forms are not offered."""
+async def _consultancy_rule(
+    pool: Pool, viewer: Principal, tenant: Tenant
+) -> tuple[frozenset[UUID], tuple[str, ...]]:
+    """The members the viewer may not change nor remove, and the roles it may give: unless
+    the viewer is one of the consultancy's admins, its people here are kept from them
+    (memberships.may_manage_member, the rule the command enforces) and the consultant role
+    is not offered (the consultancy staffs its clients: given by anyone else, it is refused
+    whoever it is given to). Neither is offered, so neither is refused."""
     if await memberships.manages_consultancy_people(pool, tenant.id, viewer.actor):
-        return frozenset()
-    return await memberships.consultancy_people_in(pool, tenant.id)
+        return frozenset(), MEMBER_ROLES
+    return await memberships.consultancy_people_in(pool, tenant.id), CLIENT_ROLES
 
 
 async def _page(
@@ -355,6 +361,7 @@ async def _page(
     keys = viewer.can(tenant.id, Permission.MANAGE_API_KEYS)
     pool = portal.system.pool
     members = await memberships.list_members(pool, tenant.id) if people else []
+    kept, roles = await _consultancy_rule(pool, viewer, tenant) if people else (frozenset(), ())
     listed = (
         await api_keys.list_api_keys(portal.system.pool, tenant.id, include_revoked=True)
         if keys
@@ -366,8 +373,7 @@ async def _page(
         keys=sorted(listed, key=lambda k: (k.revoked_at is not None, k.name.casefold())),
         can_people=people, can_keys=keys, planned=planned, said=said, shown=shown,
         last_admin=_last_admin(viewer, members),
-        consultancy_kept=await _consultancy_kept(pool, viewer, tenant) if people else frozenset(),
-        member_roles=[(r, locale.t(f"role.{r}")) for r in MEMBER_ROLES],
+        consultancy_kept=kept, member_roles=[(r, locale.t(f"role.{r}")) for r in roles],
         key_roles=[(r, locale.t(f"role.{r}")) for r in KEY_ROLES],
     )  # fmt: skip
     if shown is not None:  # shown once: kept by no cache

@@ -414,3 +414,19 @@ async def test_a_consultancy_s_member_list_says_who_each_is(
     assert (await client.get(other, headers=admin)).status_code == 404
     theirs = await client.get(other, headers=world.b.auth("consultancy_admin"))
     assert theirs.status_code == 200 and email not in theirs.text
+
+
+async def test_two_clients_made_at_once_with_one_name_make_one(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The check and the making take turns in the consultancy: two requests at once with
+    one name (a double click of two admins) make one client; the other is refused."""
+    admin, made = (
+        world.a.auth("consultancy_admin"),
+        f"/api/v1/consultancies/{world.a.consultancy.id}/tenants",
+    )
+    name = f"Gemelli {uuid.uuid4().hex[:8]}"
+    answers = await asyncio.gather(
+        *(client.post(made, headers=admin, json={"name": n}) for n in (name, name.upper()))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]

@@ -230,6 +230,10 @@ async def test_who_no_longer_reaches_a_tenant_gets_nothing_of_it_with_a_token_st
             assert_nothing_of_a(world, response)
             if c.consultancy_scoped and c.method == "GET":  # nor that A is among its clients
                 assert str(world.a.tenant.id) not in response.text, f"{what}: {c}"
+        for listing in ("/api/v1/tenants", "/api/v1/auth/me"):  # nor among their tenants
+            response = await client.get(listing, headers=bearer(token))
+            assert response.status_code == (401 if what == "disabled" else 200), what
+            assert str(world.a.tenant.id) not in response.text, f"{what}: {listing}"
 
 
 async def test_a_consultancy_s_routes_take_none_of_another_s_tenants_or_people(

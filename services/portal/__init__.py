@@ -119,12 +119,12 @@ def portal_app_config(
     system: System, settings: Any, *, fallback: Mapping[Any, Handler] | None = None
 ) -> dict[str, Any]:
     """Keyword arguments to merge into ``Litestar(...)``: the app-wide HTML 404 and 405
-    pages.
+    pages, under a company (/t/{id}/…) in its language for whoever reaches it.
 
     Merge its ``exception_handlers`` over the app's own (the 404 and 405 entries defer to
     them for /api/ paths and for clients that do not ask for HTML).
     """
-    portal = Portal.wire(system, settings)
+    portal = Portal.wire(system, settings)  # its signer reads the router's sessions: one secret
 
     async def company(request: Request[Any, Any, Any], tenant_id: str) -> object:
         return await company_language(request, portal, tenant_id)

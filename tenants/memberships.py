@@ -41,16 +41,12 @@ CONSULTANCY_MEMBER = (
 _MEMBERSHIP = (
     "SELECT m.tenant_id, m.user_id, m.role, u.email, u.display_name, m.created_at,"
     " okr_has_password(u.id) AS has_password,"
-    " okr_password_link_expires(u.id) AS password_link_expires_at"
+    " okr_password_link_expires(u.id) AS password_link_expires_at,"
+    " EXISTS (SELECT FROM tenants t JOIN consultancy_members c"
+    " ON c.consultancy_id = t.consultancy_id WHERE t.id = m.tenant_id AND c.user_id = m.user_id)"
+    " AS of_consultancy"
     " FROM memberships m JOIN users u ON u.id = m.user_id"
 )
-_CONSULTANCY_PEOPLE = (
-    "SELECT m.user_id FROM memberships m JOIN tenants t ON t.id = m.tenant_id"
-    " JOIN consultancy_members c ON c.consultancy_id = t.consultancy_id AND c.user_id = m.user_id"
-    " WHERE m.tenant_id = $1"
-)
-"""The tenant's members who belong to its consultancy (a consultant, or one of its people
-made a client admin there): they reach the client through the consultancy."""
 _MANAGES_CONSULTANCY_PEOPLE = (
     "SELECT EXISTS (SELECT FROM users WHERE id = $2 AND is_platform_admin)"
     " OR EXISTS (SELECT FROM tenants t JOIN consultancy_members c"
@@ -240,13 +236,6 @@ async def change_role(on: Conn, tenant_id: UUID, user_id: UUID, role: Role | str
         return await _fetch_membership(conn, tenant_id, user_id)
 
 
-async def consultancy_people_in(on: Conn, tenant_id: UUID) -> frozenset[UUID]:
-    """The tenant's members who belong to its consultancy (see may_manage_member)."""
-    async with in_tenant(on, [tenant_id]) as conn:
-        rows = await conn.fetch(_CONSULTANCY_PEOPLE, tenant_id)
-    return frozenset(r["user_id"] for r in rows)
-
-
 async def manages_consultancy_people(on: Conn, tenant_id: UUID, actor: str) -> bool:
     """Whether `actor` (as the log names it: "user:<uuid>") is an admin of the tenant's
     consultancy or a platform admin: the only ones who change or end the role one of the
@@ -265,18 +254,16 @@ async def manages_consultancy_people(on: Conn, tenant_id: UUID, actor: str) -> b
     return bool(found)
 
 
-async def may_manage_member(on: Conn, tenant_id: UUID, actor: str, user_id: UUID) -> None:
-    """ConsultancyPersonError unless `actor` may change or end the role of member `user_id`.
+async def may_manage_member(on: Conn, actor: str, member: Membership) -> None:
+    """ConsultancyPersonError unless `actor` may change or end `member`'s role.
 
     The rule: a consultancy's people (its consultants, and any of its people made a client
-    admin there) reach a client through the consultancy, which sells and staffs the
-    service; only its admins, or a platform admin, give them another role there or take
-    theirs away. A client admin manages the company's own people; a consultancy admin
-    manages everyone of its clients. The API and the portal both ask this, through
-    services.app.access."""
-    if user_id not in await consultancy_people_in(on, tenant_id):
-        return
-    if not await manages_consultancy_people(on, tenant_id, actor):
+    admin there: Membership.of_consultancy) reach a client through the consultancy, which
+    sells and staffs the service; only its admins, or a platform admin, give them another
+    role there or take theirs away. A client admin manages the company's own people; a
+    consultancy admin manages everyone of its clients. The API and the portal both ask
+    this, through services.app.access."""
+    if member.of_consultancy and not await manages_consultancy_people(on, member.tenant_id, actor):
         raise ConsultancyPersonError(
             "this person is of the company's consultancy: only its admins change or end"
             " their role here",

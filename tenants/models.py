@@ -121,6 +121,9 @@ class Membership(msgspec.Struct, frozen=True, kw_only=True):
     chooses one with a password link."""
     password_link_expires_at: datetime | None = None
     """Until when the link made for them works (None: no link pending)."""
+    of_consultancy: bool = False
+    """Whether the person belongs to the tenant's consultancy (its consultant, or one of its
+    people given a client role here): its admins alone change or end their role here."""
 
 
 class ApiKey(msgspec.Struct, frozen=True, kw_only=True):

@@ -129,7 +129,7 @@ class AccessCommands(Commands):
 
         async def change(conn: asyncpg.Connection, tenant: Tenant) -> Made[Membership]:
             before = await _member(conn, ctx.tenant_id, user_id)
-            await memberships.may_manage_member(conn, ctx.tenant_id, ctx.actor, user_id)
+            await memberships.may_manage_member(conn, ctx.actor, before)
             after = await memberships.change_role(conn, ctx.tenant_id, user_id, role)
             if before.role == after.role:
                 return after, None
@@ -145,7 +145,7 @@ class AccessCommands(Commands):
 
         async def take_away(conn: asyncpg.Connection, tenant: Tenant) -> Made[None]:
             before = await _member(conn, ctx.tenant_id, user_id)
-            await memberships.may_manage_member(conn, ctx.tenant_id, ctx.actor, user_id)
+            await memberships.may_manage_member(conn, ctx.actor, before)
             await _not_stepping_down_last(conn, ctx, before)
             await memberships.remove_membership(conn, ctx.tenant_id, user_id)
             return None, _event(ctx, tenant, MEMBER, user_id, before.role, None, reason=reason)

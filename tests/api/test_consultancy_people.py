@@ -51,6 +51,9 @@ async def test_a_client_admin_may_not_demote_or_remove_the_consultancy_s_people(
     await add_membership(system.pool, UUID(tenant), partner.id, Role.CLIENT_ADMIN)
     _, ada = await a_client_admin(client, world, system, tenant)
     users = f"/api/v1/tenants/{tenant}/users"
+    listed = (await client.get(users, headers=ada)).json()["items"]
+    theirs = {m["user_id"] for m in listed if m["of_consultancy"]}
+    assert theirs == {str(consultant), str(partner.id)}  # the list says whose they are
     before = await roles_of(client, world, tenant)
     head = await system.store.head(UUID(tenant))
 

@@ -141,6 +141,8 @@ class UserController(Controller):
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> Page[Membership]:
+        """Its members, each with `of_consultancy`: whether they are of its consultancy,
+        whose admins alone change or end their role here."""
         found = await memberships.list_members(runtime.pool, tenant_id)
         return paginate(found, lambda m: (m.email, str(m.user_id)), cursor, limit)
 

@@ -331,7 +331,7 @@ def _last_admin(viewer: Principal, members: list[Membership]) -> UUID | None:
 
 
 async def _consultancy_rule(
-    pool: Pool, viewer: Principal, tenant: Tenant
+    pool: Pool, viewer: Principal, tenant: Tenant, members: list[Membership]
 ) -> tuple[frozenset[UUID], tuple[str, ...]]:
     """The members the viewer may not change nor remove, and the roles it may give: unless
     the viewer is one of the consultancy's admins, its people here are kept from them
@@ -340,7 +340,7 @@ async def _consultancy_rule(
     whoever it is given to). Neither is offered, so neither is refused."""
     if await memberships.manages_consultancy_people(pool, tenant.id, viewer.actor):
         return frozenset(), MEMBER_ROLES
-    return await memberships.consultancy_people_in(pool, tenant.id), CLIENT_ROLES
+    return frozenset(m.user_id for m in members if m.of_consultancy), CLIENT_ROLES
 
 
 async def _page(
@@ -361,7 +361,7 @@ async def _page(
     keys = viewer.can(tenant.id, Permission.MANAGE_API_KEYS)
     pool = portal.system.pool
     members = await memberships.list_members(pool, tenant.id) if people else []
-    kept, roles = await _consultancy_rule(pool, viewer, tenant) if people else (frozenset(), ())
+    kept, roles = await _consultancy_rule(pool, viewer, tenant, members)
     listed = (
         await api_keys.list_api_keys(portal.system.pool, tenant.id, include_revoked=True)
         if keys

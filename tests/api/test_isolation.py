@@ -293,3 +293,15 @@ async def test_a_tenant_s_routes_take_none_of_another_s_people_or_keys(
     assert {m["user_id"]: m["role"] for m in listed.json()["items"]}[str(member)] == (
         "client_member"
     )
+
+
+async def test_an_api_key_reaches_no_consultancy(
+    client: httpx.AsyncClient, world: World, calls: list[Call]
+) -> None:
+    """A key is its tenant's alone: every route of the consultancy that serves it (its
+    clients, portfolio, people, erasures) answers 404, with nothing of A."""
+    for c in calls:
+        if c.consultancy_scoped:
+            response = await call(client, c, bearer(world.a.live_key))
+            assert response.status_code == 404, str(c)
+            assert_nothing_of_a(world, response)

@@ -11,6 +11,7 @@ from litestar import Litestar
 from services.portal.config import PortalSettings
 from services.portal.sessions import SESSION_COOKIE, Signer
 from services.settings import Settings
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World, an_email
 
 
@@ -39,7 +40,7 @@ async def test_each_error_page_under_an_english_company_is_in_english(
         (uuid.UUID(member.json()["user_id"]), "GET", f"/t/{tenant}/people", 403),
         (world.a.user_ids["consultancy_admin"], "GET", f"/t/{tenant}/history?before=abc", 400),
     )
-    transport = httpx.ASGITransport(app=app)
+    transport = asgi_transport(app)
     said = {}
     for user, method, path, status in cases:
         cookie, _ = signer.issue(user)

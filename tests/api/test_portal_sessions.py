@@ -11,6 +11,7 @@ from litestar import Litestar
 from services.portal.config import PortalSettings
 from services.portal.sessions import SESSION_COOKIE, Signer
 from services.settings import Settings
+from tests.api.asgi import asgi_transport
 from tests.api.builders import World
 
 PAGES = ("", "/history", "/people", "/settings", "/audit.csv")
@@ -31,7 +32,7 @@ async def test_an_expired_forged_or_altered_session_opens_nothing(
     other = world.a.user_ids["client_viewer"].hex
     altered = good.replace(admin.hex, other)
     assert altered != good
-    transport = httpx.ASGITransport(app=app)
+    transport = asgi_transport(app)
     for name, cookie in (("good", good), ("expired", expired), ("forged", forged),
                          ("altered", altered)):  # fmt: skip
         async with httpx.AsyncClient(transport=transport, base_url="http://okr.test") as browser:

@@ -20,7 +20,7 @@ PAGES = (
     "/settings", "/kr/{kr}", "/kpis/{kpi}",
 )  # fmt: skip
 """The company's pages (under /t/{id})."""
-FORMS = (
+FORMS: tuple[tuple[str, dict[str, str]], ...] = (
     ("/settings", {"name": "Presa"}), ("/settings/suspend", {}),
     ("/cycles/{cycle}/close", {}), ("/cycles/{cycle}/activate", {}),
     ("/kr/{kr}/check-ins", {"value": "5", "confidence": "7"}), ("/kr/{kr}/target", {}),

@@ -7,7 +7,7 @@ written under row-level security, set to exactly the tenant in hand.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -179,32 +179,49 @@ def checked_settings(
 
 
 async def set_settings(
-    conn: asyncpg.Connection, tenant_id: UUID, changes: dict[str, Any]
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    changes: dict[str, Any],
+    *,
+    names_among: Collection[UUID] | None = None,
 ) -> tuple[Tenant, Tenant]:
     """Change these settings (from checked_settings) on `conn`, in a transaction that admits
     the tenant: the tenant before and after. Its row stays locked until that transaction
     ends, so the caller records the change in the tenant's log in the same transaction, in
-    the order changes were made (services.app.settings)."""
+    the order changes were made (services.app.settings). A new name is compared with the
+    names of the clients `names_among` (see refuse_taken_name)."""
     before = await locked_tenant(conn, tenant_id)
     if all(getattr(before, column) == value for column, value in changes.items()):
         return before, before
     if changes.get("name", before.name) != before.name:  # (a name kept is not checked)
-        await refuse_taken_name(conn, before.consultancy_id, changes["name"], but=tenant_id)
+        await refuse_taken_name(
+            conn, before.consultancy_id, changes["name"], but=tenant_id, among=names_among
+        )
     return before, await _set(conn, tenant_id, changes)
 
 
 async def refuse_taken_name(
-    conn: asyncpg.Connection, consultancy_id: UUID, name: str, *, but: UUID
+    conn: asyncpg.Connection,
+    consultancy_id: UUID,
+    name: str,
+    *,
+    but: UUID,
+    among: Collection[UUID] | None = None,
 ) -> None:
     """DuplicateClientNameError (naming `name`) when another client of the consultancy
     than `but` has this name as a person reads it (valid.name_key): its portfolio would
     tell the two apart by slug alone. Other consultancies may use it. Makings and renames
     of the consultancy's clients take turns from here to the end of the caller's
-    transaction, so two at once with one name make one."""
+    transaction, so two at once with one name make one.
+
+    Only the clients `among` are compared (None: all), those the one who names reaches: a
+    client's admin, who reaches no other client, could otherwise learn another's name by
+    trying it, where a company it has no role in must not even be said to exist."""
     await conn.execute(f"SELECT pg_advisory_xact_lock({_NAMES_LOCK})", consultancy_id)
     key = valid.name_key(name)
     for row in await conn.fetch(_CLIENT_NAMES, consultancy_id):
-        if row["tenant_id"] != but and valid.name_key(row["name"]) == key:
+        seen = among is None or row["tenant_id"] in among
+        if row["tenant_id"] != but and seen and valid.name_key(row["name"]) == key:
             raise DuplicateClientNameError(
                 f"another client of this consultancy is named {row['name']!r}: give this one"
                 " a name that tells it apart",

@@ -12,6 +12,7 @@ from services.app.base import Commands, Context, Recorded
 from tenants import directory
 from tenants import validation as valid
 from tenants.models import Tenant
+from tenants.principal import Principal
 
 
 def settings_of(tenant: Tenant) -> dict[str, Any]:
@@ -41,17 +42,26 @@ class SettingsCommands(Commands):
         return await self.recorded(Context(tenant_id=new_id, actor=actor), create)
 
     async def change(
-        self, ctx: Context, *, reason: str | None = None, **given: Any
+        self,
+        ctx: Context,
+        *,
+        reason: str | None = None,
+        by: Principal | None = None,
+        **given: Any,
     ) -> tuple[Tenant, int]:
         """Change the settings given (None: stays) in the directory and record the change,
         and why when `reason` says, in the tenant's log, in one transaction: the tenant
         after it, and the log's position of the change (0 when nothing changed: nothing is
         written). Bad values raise the directory's errors, naming the field, before
-        anything is written."""
+        anything is written. A new name is refused when another client that `by` reaches
+        has it (None: any other client; see directory.refuse_taken_name)."""
         changes = directory.checked_settings(**given)
+        among = None if by is None or by.is_platform_admin else by.tenant_ids
 
         async def change(conn: asyncpg.Connection) -> Recorded[Tenant]:
-            before, after = await directory.set_settings(conn, ctx.tenant_id, changes)
+            before, after = await directory.set_settings(
+                conn, ctx.tenant_id, changes, names_among=among
+            )
             if before == after:
                 return after, None
             return after, SettingsChange.make(

@@ -385,6 +385,38 @@ async def test_two_clients_of_one_consultancy_never_share_a_name(
     assert elsewhere.status_code == 201, elsewhere.text
 
 
+async def test_a_client_admin_is_never_told_another_client_s_name(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A client's admin, renaming their company, was refused with 409 for a name another
+    client of the consultancy had, and told it in full: by trying names, they could learn
+    which other companies the consultancy serves. Their rename is compared only with the
+    clients they reach (their own), so it is taken; the consultancy's admin, who reaches
+    both, is still refused the same name for a third."""
+    made = f"/api/v1/consultancies/{world.a.consultancy.id}/tenants"
+    admin = world.a.auth("consultancy_admin")
+    name = f"Riservata {uuid.uuid4().hex[:8]}"
+    other = await client.post(made, headers=admin, json={"name": name})
+    assert other.status_code == 201, other.text
+    own = f"/api/v1/tenants/{world.a.tenant.id}"
+    before = (await client.get(own, headers=admin)).json()["name"]
+    try:
+        renamed = await client.patch(
+            own, headers=world.a.auth("client_admin"), json={"name": name.upper()}
+        )
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["name"] == name.upper()
+    finally:
+        back = await client.patch(own, headers=admin, json={"name": before})
+        assert back.status_code == 200, back.text
+    third = await client.post(made, headers=admin, json={"name": f"Terza {name}"})
+    refused = await client.patch(
+        f"/api/v1/tenants/{third.json()['id']}", headers=admin, json={"name": name}
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["errors"][0]["rule"] == "duplicate_client_name"
+
+
 async def test_a_consultancy_s_member_list_says_who_each_is(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -80,6 +80,7 @@ class TenantController(Controller):
         runtime: RuntimeDep,
         okr: OkrDep,
         ctx: ContextDep,
+        principal: PrincipalDep,
     ) -> Response[Tenant]:
         """Name, colour, fiscal year start, check-in cadence, locale, time zone (the slug never
         changes). A setting left out stays as it is; each always has a value: null for one
@@ -93,7 +94,7 @@ class TenantController(Controller):
             ctx, name=given(data.name), colour=given(data.colour),
             fiscal_year_start_month=given(data.fiscal_year_start_month),
             check_in_cadence_days=given(data.check_in_cadence_days), locale=given(data.locale),
-            time_zone=given(data.time_zone), reason=data.reason,
+            time_zone=given(data.time_zone), reason=data.reason, by=principal,
         )  # fmt: skip
         runtime.forget_settings(tenant_id)
         return await with_position(runtime, tenant_id, tenant, position=position)

@@ -187,7 +187,9 @@ class EraseIn(Body):
 
 class TenantSettingsIn(WithReason):
     """Tenant settings to change (those left out stay as they are). Each always has a
-    value: null for one is 422 not_clearable naming it (a reason null: none given)."""
+    value: null for one is 422 not_clearable naming it (a reason null: none given). A
+    new name that another client of the consultancy that you reach has is 409
+    duplicate_client_name naming `name` (a client's admin reaches no other)."""
 
     name: str | msgspec.UnsetType = msgspec.UNSET
     colour: str | msgspec.UnsetType = msgspec.UNSET

@@ -93,7 +93,7 @@ class SettingsController(Controller):
         reason = _reason(planned)
         if not planned.errors:
             changing = portal.app.settings.change(
-                Context(tenant.id, viewer.actor), reason=reason, **given
+                Context(tenant.id, viewer.actor), reason=reason, by=viewer, **given
             )
             done = await run_access_change(portal, planned, tenant.id, changing, _FIELDS)
             if done is not None and done[1]:  # the API's views read its zone and cadence

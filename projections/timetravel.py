@@ -260,10 +260,12 @@ def of_cycle(changes: Sequence[Change], cycle_id: UUID, *states: ProgressView) -
 
 def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> Iterator[Change]:
     """The values of past business days that changed between the two states: a check-in
-    or measurement recorded late for a day before the first state's latest (before it,
-    that day had no value of its own: None), or one corrected. The days up to the first
-    state's latest value, and before the second's (a change of the latest value is the
-    item's "value" change)."""
+    or measurement recorded late for a day before the first state's latest, or one
+    corrected. The days up to the first state's latest value, and before the second's (a
+    change of the latest value is the item's "value" change), each with its value on
+    either side as a view `valid_at` that day reads it (in_force): a late value for a day
+    with none of its own was "10 → 15" in the history, "— → 15" here, though the tree of
+    that day had shown 10 (the latest of an earlier day) before it came."""
     kind, item_id = key
     was: Sequence[CheckInView | MeasurementView]
     now: Sequence[CheckInView | MeasurementView]
@@ -281,16 +283,29 @@ def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> I
     if not before or not after:
         return
     until = min(next(reversed(before)), next(reversed(after)) - timedelta(days=1))
-    for day in sorted(day for day in before.keys() | after.keys() if day <= until):
-        if before.get(day) != after.get(day):
-            yield Change(
-                kind, item_id, title, "value", text(before.get(day)), text(after.get(day)), day
-            )
+    days = sorted(day for day in before.keys() | after.keys() if day <= until)
+    for day, stood, stands in zip(days, in_force(before, days), in_force(after, days), strict=True):
+        if stood != stands:
+            yield Change(kind, item_id, title, "value", text(stood), text(stands), day)
 
 
 def _by_day(dated: Sequence[CheckInView | MeasurementView]) -> dict[date, Decimal]:
     """The value each business day was given (latest_per_day), in day order."""
     return {day: d.value for day, d in latest_per_day(dated).items()}
+
+
+def in_force(by_day: Mapping[date, Decimal], days: Sequence[date]) -> list[Decimal | None]:
+    """The value in force on each of these days (in order): the one given for it, else the
+    latest given for a day before it (GLOSSARY: c is the latest value by valid date), None
+    before the first."""
+    given = sorted(by_day.items())
+    found: list[Decimal | None] = []
+    value, at = None, 0
+    for day in days:
+        while at < len(given) and given[at][0] <= day:
+            value, at = given[at][1], at + 1
+        found.append(value)
+    return found
 
 
 def _item_changes(

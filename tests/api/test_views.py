@@ -644,9 +644,9 @@ async def test_the_diff_names_an_earlier_day_s_value_recorded_late_or_corrected(
     client: httpx.AsyncClient, world: World
 ) -> None:
     """A check-in for a day before the latest, and a correction of an older one, leave the
-    latest value as it was: each is a change of the value recorded for its day (none
-    before the late one), with `valid_on`. A check-in for a later day is the value's
-    change (no `valid_on`)."""
+    latest value as it was: each is a change of the value in force for its day (before
+    the late one, 75 of Jan 20, as valid_at reads it and the history says), with
+    `valid_on`. A check-in for a later day is the value's change (no `valid_on`)."""
     kr, _ = await fresh_key_result(client, world)  # 72 on Jan 10, 75 on Jan 20, 79 on Jan 30
     base = f"/api/v1/tenants/{world.a.tenant.id}"
     auth = world.a.auth("client_admin")
@@ -670,7 +670,7 @@ async def test_the_diff_names_an_earlier_day_s_value_recorded_late_or_corrected(
         for c in changes.json()
         if c["item_id"] == kr and c["field"] == "value"
     ]
-    assert values == [("79", "80", None), ("72", "71", "2027-01-10"), (None, "77", "2027-01-25")]
+    assert values == [("79", "80", None), ("72", "71", "2027-01-10"), ("75", "77", "2027-01-25")]
 
 
 async def test_a_series_as_it_stood(client: httpx.AsyncClient, world: World) -> None:

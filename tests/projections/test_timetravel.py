@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from projections.base import collect
+from projections.history import history_projection, line_from_row
 from projections.progress import KeyResultNode, ProgressTree, ProgressView, progress_tree
 from projections.timetravel import Change, as_of, diff, progress_as_of, state_as_of
 from tests.projections.builders import (
@@ -394,10 +396,10 @@ def test_diff_says_what_changed_of_each_kpi() -> None:
 def test_diff_says_which_earlier_day_s_value_a_late_check_in_or_a_correction_revised() -> None:
     """A check-in recorded late for a day before the latest, or a correction of an older
     one, leaves both trees alike (the latest value stands): the diff said nothing of them.
-    It names each such day, with the value recorded for it as known at each instant
-    (none, before a late check-in: "10" carried from an earlier day read as if 10 had been
-    recorded for it). A correction of the latest value is the value's change; a check-in
-    for a later day is not a revision."""
+    It names each such day, with the value in force for it as known at each instant (as a
+    view valid_at that day reads it: before a late check-in, 10 carried from an earlier
+    day). A correction of the latest value is the value's change; a check-in for a later
+    day is not a revision."""
     log = Log()  # as _late_check_in_log
     cycle = active_quarter(log)
     kr = key_result(log, cycle, objective(log, cycle), "Contratti", "increase", start=0, target=100)
@@ -427,10 +429,10 @@ def test_diff_says_which_earlier_day_s_value_a_late_check_in_or_a_correction_rev
 
     assert revised(since, measured) == [
         Change("key_result", kr.id, "Contratti", "value", "10", "12", date(2027, 1, 8)),
-        Change("key_result", kr.id, "Contratti", "value", None, "15", LAST_WEEK),
+        Change("key_result", kr.id, "Contratti", "value", "10", "15", LAST_WEEK),
     ]
     assert revised(measured) == [
-        Change("kpi", watched.id, "Risposta", "value", None, "88", date(2027, 1, 12)),
+        Change("kpi", watched.id, "Risposta", "value", "95", "88", date(2027, 1, 12)),
     ]
     latest = len(log.records)
     kr.correct_check_in(check_in_id=last, value=36, reason="refuso", author="ada")
@@ -439,6 +441,32 @@ def test_diff_says_which_earlier_day_s_value_a_late_check_in_or_a_correction_rev
     assert [(c.field, c.before, c.after) for c in diff(
         state_as_of(log.records, position=latest), fold_all(log.records), today_from=day,
         today_to=day) if c.item_id == kr.id][:1] == [("value", "35", "36")]  # fmt: skip
+
+
+def test_a_late_value_for_a_day_with_none_reads_alike_in_the_diff_and_the_history() -> None:
+    """A check-in recorded late for a day that had no value of its own read "21.2 → 20.5"
+    in the history and "— → 20.5" in the diff: the diff now says, as the history and the
+    tree of that day do, that the day stood at 21.2 (carried from an earlier day) before."""
+    log = Log()
+    cycle = active_quarter(log)
+    kr = key_result(log, cycle, objective(log, cycle), "Risposta", "decrease", start=24, target=19)
+    log.at(date(2027, 1, 8))
+    check_in(log, cycle, kr, "21.2", date(2027, 1, 8))
+    log.at(THIS_WEEK)
+    check_in(log, cycle, kr, "20", THIS_WEEK)
+    since = len(log.records)
+    log.at(date(2027, 1, 19))
+    check_in(log, cycle, kr, "20.5", LAST_WEEK)
+    old, new = state_as_of(log.records, position=since), fold_all(log.records)
+
+    revised = [c for c in diff(old, new, today_from=THIS_WEEK, today_to=THIS_WEEK) if c.valid_on]
+    _, rows = collect(history_projection, log.records)
+    line = line_from_row(rows["rm_history"][-1])
+
+    assert [(c.before, c.after) for c in revised] == [("21.2", "20.5")]
+    assert (line.changes[0].before, line.changes[0].after) == ("21.2", "20.5")
+    then = progress_tree(old, today=THIS_WEEK, valid_at=LAST_WEEK)
+    assert _kr(then).value == D("21.2")
 
 
 def progress_tree_at(

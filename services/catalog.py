@@ -874,6 +874,12 @@ _HISTORY: M = {
         "it": "il {given} deve ancora venire: al suo posto c'è oggi.",
         "en": "{given} is still to come: today stands in for it.",
     },
+    "diff.from_to_come": {
+        "it": "il {given} deve ancora venire: non se ne sa ancora nulla, quindi nulla può"
+        " essere cambiato da allora.",
+        "en": "{given} is still to come: nothing is known of it yet, so nothing can have"
+        " changed since.",
+    },
     "diff.count": {"it": "Elementi cambiati: {n}.", "en": "Items changed: {n}."},
     "diff.none": {
         "it": "Nessuna differenza tra questi due giorni.",

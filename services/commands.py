@@ -18,7 +18,16 @@ import msgspec
 
 from projections.codec import json_bytes
 from services.bootstrap import System
-from services.instants import UTC_RANGE, BeyondUTCError, Edge, day, instant, not_after_now, today
+from services.instants import (
+    UTC_RANGE,
+    BeyondUTCError,
+    Edge,
+    day,
+    instant,
+    not_after_now,
+    still_to_come,
+    today,
+)
 from services.runtime import admin_database, running_system
 from services.settings import Settings
 from services.tree_print import Measured, counted
@@ -353,7 +362,12 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
             tenant = await resolve_tenant(system, args.tenant)
             zone = await tenant_zone(system.pool, tenant)
             typed = _in_order(args.since, args.until, zone)
-            since, until = not_after_now(typed[0]), not_after_now(typed[1])
+            if still_to_come(typed[0]):  # (as the API's diff and the portal's refuse it)
+                raise SystemExit(
+                    f"okr: --from {args.since} is still to come: nothing is known of it yet,"
+                    " so nothing can have changed since (a --to still to come is read as now)"
+                )
+            since, until = typed[0], not_after_now(typed[1])
             states = [  # read once: the changes, and the titles of parents they name
                 await state_as_of(system.repository, tenant, recorded_at=instant)
                 for instant in (since, until)

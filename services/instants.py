@@ -145,3 +145,9 @@ def not_after_now(moment: datetime) -> datetime:
     than is known now (and a tree's pace and status are today's, not those of a day that
     has not come)."""
     return min(moment, now().astimezone(moment.tzinfo))
+
+
+def still_to_come(moment: datetime) -> bool:
+    """Whether an instant is after now: nothing is known of it yet, so a span of changes
+    that starts there (a diff's `from`) holds none, whatever its end."""
+    return moment > now()

@@ -19,6 +19,7 @@ import httpx
 import msgspec
 import pytest
 
+from services import instants
 from services.app import Context, OKRApplication
 from services.bootstrap import System
 from services.projector.worker import TENANT_LOCK_KEY
@@ -576,6 +577,32 @@ async def test_an_instant_still_to_come_is_now(client: httpx.AsyncClient, world:
     today = datetime.now(world.a.tenant.zone).date().isoformat()  # its end is to come
     since_today = await client.get(f"{base}/diff", headers=auth, params={"from": today})
     assert since_today.status_code == 200, since_today.text
+    read_to = datetime.fromisoformat(until_then.headers["X-OKR-Read-To"])
+    assert datetime.now(UTC) - timedelta(minutes=1) < read_to <= datetime.now(UTC)
+
+
+async def test_a_diff_from_a_day_still_to_come_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A diff from a day still to come answered an empty list (API, okr diff) or today's
+    changes (the portal): nothing is known of such a day, so no change can be after it
+    yet; it is 422 naming `from`, as okr diff and the portal refuse it too. A `to` still
+    to come is read as now, and X-OKR-Read-To says the instant read."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_viewer")
+    tomorrow = (datetime.now(world.a.tenant.zone) + timedelta(days=1)).date().isoformat()
+    for params in ({"from": tomorrow}, {"from": "2999-01-01", "to": "2999-06-01"},
+                   {"from": "2999-01-01T00:00:00Z"}):  # fmt: skip
+        refused = await client.get(f"{base}/diff", headers=auth, params=params)
+        assert refused.status_code == 422, refused.text
+        (error,) = refused.json()["errors"]
+        assert (error["field"], error["rule"]) == ("from", "in_the_future")
+        assert "still to come" in error["message"]
+    asked = await client.get(f"{base}/diff", headers=auth, params={"from": "2026-01-01",
+                                                                   "to": "2026-01-31"})  # fmt: skip
+    assert asked.headers["X-OKR-Read-To"] == (
+        instants.end_of(date(2026, 1, 31), world.a.tenant.zone).astimezone(UTC).isoformat()
+    )
 
 
 async def test_diff_between_two_instants(client: httpx.AsyncClient, world: World) -> None:

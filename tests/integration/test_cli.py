@@ -160,6 +160,26 @@ async def test_diff_orders_a_day_and_an_instant_in_the_tenant_s_zone(
     )
 
 
+async def test_diff_from_a_day_still_to_come_is_refused(system: System, admin_dsn: str) -> None:
+    """okr diff from a day still to come printed "0 changes", as if that span had been
+    looked at and found quiet (the portal showed today's changes instead): nothing is
+    known of it yet, so it exits 1 saying so, as the API's 422 does; a --to still to come
+    is read as now."""
+    consultancy = await create_consultancy(system.pool, "Studio")
+    tenant = await create_tenant(system.pool, consultancy.id, "Roma", time_zone="Europe/Rome")
+    tomorrow = (datetime.now(ZoneInfo("Europe/Rome")) + timedelta(days=1)).date().isoformat()
+    for since, until in ((tomorrow, "2999-06-01"), ("2999-01-01T00:00Z", "2999-06-01")):
+        refused = okr(admin_dsn, "diff", "--tenant", str(tenant.id), "--from", since, "--to", until)
+        assert refused.returncode == 1, refused.stdout
+        assert refused.stderr.strip() == (
+            f"okr: --from {since} is still to come: nothing is known of it yet, so nothing"
+            " can have changed since (a --to still to come is read as now)"
+        )
+    to_now = okr(admin_dsn, "diff", "--tenant", str(tenant.id), "--from", "2026-01-01", "--to",
+                 "2999-06-01")  # fmt: skip
+    assert to_now.returncode == 0, to_now.stderr
+
+
 async def an_objective_of_an_active_cycle(
     system: System, title: str
 ) -> tuple[Tenant, OKRApplication, Context, Written]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -72,6 +72,8 @@ from tenants import api_keys, directory, memberships
 from tenants.roles import Permission
 
 _BATCH = 1000
+READ_TO = "X-OKR-Read-To"
+"""The instant a diff's later side was read at: its `to`, or now for one still to come."""
 JSON_LINES = "application/jsonl"
 CSV = "text/csv"
 """Litestar adds "; charset=utf-8" to a text type itself."""
@@ -459,7 +461,19 @@ class ViewController(Controller):
             problem=report.problem,
         )  # fmt: skip
 
-    @get("/diff", guards=[requires_read], summary="What changed between two instants")
+    @get(
+        "/diff",
+        guards=[requires_read],
+        summary="What changed between two instants",
+        response_headers=[
+            ResponseHeader(
+                name=READ_TO,
+                description="The instant (UTC) the later side was read at: `to` (a date: its"
+                " end), or now where that is still to come, as nothing later is known yet.",
+                documentation_only=True,
+            ),
+        ],
+    )
     async def diff(
         self,
         tenant_id: FromPath[UUID],
@@ -489,26 +503,36 @@ class ViewController(Controller):
                 " results') and the KPIs', as the portal's comparison of two days shows them.",
             ),
         ] = None,
-    ) -> list[Change]:
+    ) -> Response[list[Change]]:
         """Per cycle, objective, key result and KPI: each field that differs, before -> after.
         An item made, removed, archived or restored between them also says what explains
         its part in the roll-ups, as it stands where it counts: its weight, start, target,
         value, progress and status, and `counted_progress` where its progress is none but
-        it counts (0: a key result not yet checked in); before equal to after: unchanged."""
+        it counts (0: a key result not yet checked in); before equal to after: unchanged.
+        A `from` still to come is refused (422 naming it: no change can be after it yet); a
+        `to` still to come is read as now, and the X-OKR-Read-To header says so."""
         zone = await runtime.zone(tenant_id)
         start = query_instant(since, "from", "before", zone)
         end = query_instant(until, "to", "last", zone)
         assert start is not None
-        # as given (a day from its first instant); with no to, from only clamps
+        # as given (a day from its first instant)
         _in_order(query_instant(since, "from", "first", zone), end, names=("from", "to"))
-        start, end = not_after_now(start), not_after_now(end or instants.now().astimezone(zone))
+        if instants.still_to_come(start):
+            raise InvalidQueryError(
+                f"from {since} is still to come: nothing is known of it yet, so nothing can"
+                " have changed since (a to still to come is read as now)",
+                field="from",
+                rule="in_the_future",
+            )
+        end = not_after_now(end or instants.now().astimezone(zone))
         if cycle_id is not None and not await read.item_in_log(
             runtime.pool, tenant_id, cycle_id, cycle=True
         ):
             raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
-        return await read.diff(
+        changes = await read.diff(
             runtime.system.repository, tenant_id, since=start, until=end, cycle_id=cycle_id
         )
+        return Response(changes, headers={READ_TO: end.astimezone(UTC).isoformat()})
 
     @get(
         "/export",

@@ -218,6 +218,8 @@ class HistoryController(Controller):
         bad = DayFilters(since=since, until=until).bad  # as the timeline says it
         to_come = {name: d for name, d in (("from", parse_day(since)), ("to", parse_day(until)))
                    if d is not None and d > today}  # fmt: skip
+        if "from" in to_come and "from" not in bad:  # nothing is known of it yet: refused,
+            bad["from"] = since or ""  # as the API and okr diff refuse it (not today's shown)
         if not bad:  # a `to` before the default `from`: the range between them
             first, last = min(first, last), max(first, last)
         state = await progress_state(portal.system.pool, tenant.id)

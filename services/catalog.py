@@ -880,6 +880,14 @@ _HISTORY: M = {
         "en": "{given} is still to come: nothing is known of it yet, so nothing can have"
         " changed since.",
     },
+    "diff.cycle_made_after": {
+        "it": "Il ciclo «{name}» è stato creato dopo il {date}: fino ad allora non c'era.",
+        "en": "The cycle “{name}” was made after {date}: there was no such cycle by then.",
+    },
+    "diff.no_such_cycle": {
+        "it": "«{given}» non è un ciclo di questa azienda.",
+        "en": "“{given}” is no cycle of this company.",
+    },
     "diff.count": {"it": "Elementi cambiati: {n}.", "en": "Items changed: {n}."},
     "diff.none": {
         "it": "Nessuna differenza tra questi due giorni.",

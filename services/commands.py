@@ -380,8 +380,13 @@ async def diff(args: argparse.Namespace, settings: Settings) -> int:
     cycle_id = None
     if args.cycle is not None:
         asked = [c for c, _ in by_to if c in wanted]  # (one there by --to)
-        if not asked:
-            raise SystemExit(f"okr: --cycle {args.cycle!r} is no cycle of the tenant by --to")
+        if not asked:  # as the API's 404 and the portal say it: made later, or never
+            raise SystemExit(
+                f"okr: --cycle {args.cycle!r} was made after --to: the tenant had no such"
+                " cycle by then"
+                if wanted
+                else f"okr: --cycle {args.cycle!r} is no cycle of the tenant"
+            )
         cycle_id = asked[0]
     changes = diff_states(
         *states, today_from=since.date(), today_to=until.date(), cycle_id=cycle_id

@@ -20,9 +20,11 @@ from services.read.logs import (
     series,
 )
 from services.read.progress import (
+    CycleNotMadeError,
     Pick,
     UnreadableLogError,
     cadence_days,
+    cycle_made_by,
     diff,
     item_progress,
     key_result_state,
@@ -38,6 +40,7 @@ from services.read.progress import (
 
 __all__ = [
     "UNDECODABLE",
+    "CycleNotMadeError",
     "ItemName",
     "ItemNames",
     "Pick",
@@ -45,6 +48,7 @@ __all__ = [
     "audit",
     "audit_entries",
     "cadence_days",
+    "cycle_made_by",
     "diff",
     "history",
     "history_at",

@@ -28,6 +28,7 @@ from services import instants
 from services.db import admit_sql, tenant_transaction, transaction_with
 from services.projector.decode import decode
 from services.projector.schema import share_lock_sql, states_table
+from services.read.logs import item_in_log
 from services.store.event_store import MAX_POSITION, read_log_on
 from services.store.fold_states import FoldStates, Kept
 from services.store.repository import Repository
@@ -437,6 +438,26 @@ async def _day_shown(
     return then.date() if last is None else last.astimezone(zone).date()
 
 
+class CycleNotMadeError(LookupError):
+    """A diff of one cycle the tenant's log had not made by the diff's `to`: made later
+    (`later`), or never (a mistyped id, another tenant's). The API, okr diff and the
+    portal each say which, in the same words (they said three different things)."""
+
+    def __init__(self, cycle_id: UUID, *, later: bool) -> None:
+        made = "was made after the diff's end" if later else "was never made in the tenant"
+        super().__init__(f"cycle {cycle_id} {made}")
+        self.cycle_id, self.later = cycle_id, later
+
+
+async def cycle_made_by(
+    repository: Repository, tenant_id: UUID, cycle_id: UUID, state_to: ProgressView
+) -> None:
+    """CycleNotMadeError unless `state_to`, a diff's later side, has the cycle."""
+    if cycle_id not in state_to.cycles:
+        later = await item_in_log(repository.store.pool, tenant_id, cycle_id, cycle=True)
+        raise CycleNotMadeError(cycle_id, later=later)
+
+
 async def diff(
     repository: Repository,
     tenant_id: UUID,
@@ -444,12 +465,17 @@ async def diff(
     since: datetime,
     until: datetime,
     cycle_id: UUID | None = None,
+    asked: bool = True,
 ) -> list[Change]:
     """What changed between two recorded instants, per cycle, objective, key result and KPI;
     with `cycle_id`, of that cycle and the KPIs only, each item placed in its cycle by the
-    log's two states themselves (the read model may not hold an item made a moment ago)."""
+    log's two states themselves (the read model may not hold an item made a moment ago):
+    CycleNotMadeError for a cycle the log had not made by `until`, unless not `asked` (a
+    page's own pick: its KPIs' changes alone then)."""
     before = await state_as_of(repository, tenant_id, recorded_at=since)
     after = await state_as_of(repository, tenant_id, recorded_at=until)
+    if cycle_id is not None and asked:
+        await cycle_made_by(repository, tenant_id, cycle_id, after)
     return diff_states(
         before, after, today_from=since.date(), today_to=until.date(), cycle_id=cycle_id
     )

@@ -1301,6 +1301,38 @@ async def test_the_diff_of_one_cycle_as_the_portal_shows_it(
     assert await items(other_id) == of_other  # applied since: the same answer
 
 
+async def test_a_diff_of_a_cycle_made_after_its_end_says_so_as_okr_diff_does(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A diff of a cycle asked of a span that ended before the cycle was made answered an
+    empty list here (the log made it, later), where okr diff refused it "by --to" and the
+    portal limited it to its picker: all three now say that it was made after `to` (404
+    not_yet, as a view as of a point before it says), and of an id the tenant never made,
+    that it has no such cycle."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = world.a.auth("client_viewer")
+    before_it = datetime.now(UTC).isoformat()
+    other_id, _, _ = await another_cycle_and_objective(client, world)
+    span = {"from": "2020-01-01", "to": before_it}
+
+    late = await client.get(f"{base}/diff", headers=auth, params={**span, "cycle_id": other_id})
+    assert late.status_code == 404, late.text
+    (error,) = late.json()["errors"]
+    assert (error["field"], error["rule"]) == ("cycle_id", "not_yet")
+    assert error["message"] == (
+        f"cycle {other_id} was made after to: the tenant had no such cycle by then"
+    )
+    nobody_s = uuid.uuid4()
+    never = await client.get(f"{base}/diff", headers=auth, params={**span, "cycle_id": nobody_s})
+    assert never.status_code == 404, never.text
+    (error,) = never.json()["errors"]
+    assert (error["field"], error["message"]) == ("cycle_id", f"no cycle {nobody_s} in this tenant")
+    from_before = {"from": before_it, "cycle_id": other_id}
+    since = await client.get(f"{base}/diff", headers=auth, params=from_before)
+    assert since.status_code == 200, since.text
+    assert {c["field"] for c in since.json() if c["item_id"] == other_id} >= {"created"}
+
+
 async def test_the_history_of_one_cycle_as_the_portal_filters_it(
     client: httpx.AsyncClient, world: World
 ) -> None:

@@ -952,7 +952,14 @@ async def test_progress_and_diff_of_one_cycle_named_by_its_name(
     unknown = okr(dsn, "diff", "--tenant", "demo", "--from", month_ago, "--to", now,
                   "--cycle", "Q9 2099")  # fmt: skip
     assert unknown.returncode == 1
-    assert unknown.stderr.strip() == "okr: --cycle 'Q9 2099' is no cycle of the tenant by --to"
+    assert unknown.stderr.strip() == "okr: --cycle 'Q9 2099' is no cycle of the tenant"
+    before_demo = okr(dsn, "diff", "--tenant", "demo", "--from", "2020-01-01", "--to",
+                      "2020-02-01", "--cycle", cycles[0]["cycle_id"])  # fmt: skip
+    assert before_demo.returncode == 1  # made after --to: said so, as the API's 404 says it
+    assert before_demo.stderr.strip() == (
+        f"okr: --cycle {cycles[0]['cycle_id']!r} was made after --to: the tenant had no such"
+        " cycle by then"
+    )
 
 
 async def test_a_past_view_of_one_cycle_takes_the_name_it_has_now(

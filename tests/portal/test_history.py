@@ -746,6 +746,33 @@ async def test_a_day_not_shown_as_asked_is_said(open_page: Opener, portal: Porta
     await expect(page.locator(".date-note")).to_have_count(0)
 
 
+async def test_a_diff_of_a_cycle_not_made_by_its_last_day_says_so(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The comparison of two days before a cycle was made, of that cycle, showed its KPIs'
+    changes as if the cycle had had none (the API answered an empty list, okr diff refused
+    it "by --to"): all three say it was made after the last day; and of an id no cycle of
+    the company has, that it is none of its cycles (the picker's "not one of the choices")."""
+    page = await open_page()
+    await sign_in(page, d.LUCA)
+    cycle = d.demo_id("cycle:officina-rossi")  # made 200 days ago
+    first, last = portal.days_ago(260), portal.days_ago(250)
+    await page.goto(f"/t/{ROSSI.id}/diff?from={first}&to={last}&cycle={cycle}")
+    said = Locale("it").date(date.fromisoformat(last), long=True)
+    await expect(page.locator("#diff-cycle-error")).to_contain_text(
+        f"è stato creato dopo il {said}: fino ad allora non c'era."
+    )
+    await expect(page.locator("section.diff-item, p.empty")).to_have_count(0)
+    nothing = uuid.uuid4()
+    await page.goto(f"/t/{ROSSI.id}/diff?from={first}&to={last}&cycle={nothing}")
+    await expect(page.locator("#diff-cycle-error")).to_have_text(
+        f"«{nothing}» non è un ciclo di questa azienda."
+    )
+    await page.goto(f"/t/{ROSSI.id}/diff?from={first}&to={portal.days_ago(0)}&cycle={cycle}")
+    await expect(page.locator("#diff-cycle-error")).to_have_count(0)
+    await expect(page.locator("section.diff-item").first).to_be_visible()
+
+
 async def test_the_trail_says_each_event_in_words_and_keeps_its_topic(
     open_page: Opener, portal: PortalServer
 ) -> None:
@@ -909,7 +936,9 @@ async def test_a_day_s_tree_and_a_diff_show_one_cycle_chosen_by_a_link(
     await expect(headings.filter(has_text="KR Anno")).to_have_count(1)  # that day's check-in
 
     await page.goto(f"/t/{client.id}/diff?cycle={ROSSI_KR}")  # not a cycle, nor of this company
-    await expect(page.locator("#diff-cycle-error")).to_contain_text("non è tra le scelte")
+    await expect(page.locator("#diff-cycle-error")).to_contain_text(  # as the API says it
+        "non è un ciclo di questa azienda"
+    )
     await expect(page.get_by_label("Ciclo", exact=True)).to_have_attribute("aria-invalid", "true")
     await expect(page.locator("section.diff-item")).to_have_count(0)
     await page.goto(f"/t/{client.id}/as-of?date={day}&cycle=abc")

@@ -525,13 +525,12 @@ class ViewController(Controller):
                 rule="in_the_future",
             )
         end = not_after_now(end or instants.now().astimezone(zone))
-        if cycle_id is not None and not await read.item_in_log(
-            runtime.pool, tenant_id, cycle_id, cycle=True
-        ):
-            raise NotFoundError(f"no cycle {cycle_id} in this tenant", field="cycle_id")
-        changes = await read.diff(
-            runtime.system.repository, tenant_id, since=start, until=end, cycle_id=cycle_id
-        )
+        try:
+            changes = await read.diff(
+                runtime.system.repository, tenant_id, since=start, until=end, cycle_id=cycle_id
+            )
+        except read.CycleNotMadeError as error:
+            raise _not_made(error) from None
         return Response(changes, headers={READ_TO: end.astimezone(UTC).isoformat()})
 
     @get(
@@ -568,6 +567,19 @@ class ViewController(Controller):
             people=[Person(actor=actor, name=names.get(actor)) for actor in named],
         )
         return Response(found, headers=_attachment(f"directory-{tenant_id}.json"))
+
+
+def _not_made(error: read.CycleNotMadeError) -> NotFoundError:
+    """404 naming cycle_id for a diff of a cycle the log had not made by `to`: later (as a
+    view as of a point before it, rule not_yet), or never; okr diff and the portal say it
+    alike."""
+    if error.later:
+        return NotFoundError(
+            f"cycle {error.cycle_id} was made after to: the tenant had no such cycle by then",
+            field="cycle_id",
+            rule="not_yet",
+        )
+    return NotFoundError(f"no cycle {error.cycle_id} in this tenant", field="cycle_id")
 
 
 def _attachment(filename: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from litestar.response import Stream
 from projections.audit import BOM
 from projections.history import line_actors
 from projections.progress_tree import kpi_board, progress_tree
+from projections.timetravel import Change
 from services.history_words import Phrases, units_of
 from services.instants import before, end_of
 from services.portal.dependencies import LocaleDep, PortalDep, TenantDep, ViewerDep
@@ -41,7 +42,15 @@ from services.portal.views import (
     optional_id,
     parse_day,
 )
-from services.read import ItemNames, diff, history, item_names, progress_state, state_as_of
+from services.read import (
+    CycleNotMadeError,
+    ItemNames,
+    diff,
+    history,
+    item_names,
+    progress_state,
+    state_as_of,
+)
 from tenants.roles import Permission
 
 PAGE = 50
@@ -224,26 +233,34 @@ class HistoryController(Controller):
             first, last = min(first, last), max(first, last)
         state = await progress_state(portal.system.pool, tenant.id)
         cycles = by_date(state.cycles.values())
-        picked = choose_cycle(cycles, optional_id(cycle))
-        if cycle and (picked is None or picked.cycle_id != optional_id(cycle)):
-            bad["cycle"] = cycle  # not a cycle of the tenant: said beside the picker
-        changes = (
-            []
-            if bad
-            else await diff(
-                portal.system.repository,
-                tenant.id,
-                since=before(first, tenant.zone),
-                until=end_of(last, tenant.zone),
-                cycle_id=None if picked is None else picked.cycle_id,
-            )
-        )
+        wanted = optional_id(cycle)
+        picked = choose_cycle(cycles, wanted)
+        if cycle and wanted is None:
+            bad["cycle"] = cycle  # not an id: said beside the picker
+        changes: list[Change] = []
+        cycle_problem = None
+        if not bad:
+            try:
+                changes = await diff(
+                    portal.system.repository, tenant.id, since=before(first, tenant.zone),
+                    until=end_of(last, tenant.zone),
+                    cycle_id=wanted or (None if picked is None else picked.cycle_id),
+                    asked=wanted is not None,
+                )  # fmt: skip
+            except CycleNotMadeError as error:  # as the API's 404 and okr diff say it
+                bad["cycle"] = cycle or str(error.cycle_id)
+                named = state.cycles.get(error.cycle_id)
+                cycle_problem = locale.t(
+                    "diff.cycle_made_after" if error.later else "diff.no_such_cycle",
+                    name=named.name if named else str(error.cycle_id),
+                    date=locale.date(last, long=True), given=bad["cycle"][:80],
+                )  # fmt: skip
         names = await portal.people.names(tenant.id)  # owners: the tenant's people
         return portal.pages.render(
             request, "diff.html", locale=locale, viewer=viewer, tenant=tenant,
             section="history", first=first, last=last, today=today, bad=bad,
             asked_from=since or first.isoformat(),  # as asked: a day to come is not today
-            to_come=to_come, cycles=cycles, cycle=picked,
+            to_come=to_come, cycles=cycles, cycle=picked, cycle_problem=cycle_problem,
             groups=diff_groups(changes, state, locale, names),
         )  # fmt: skip
 

@@ -26,6 +26,7 @@ SETTINGS = (
     "time_zone",
 )
 """What a change records, before and after, in this order."""
+NAME = "name"
 CADENCE = "check_in_cadence_days"
 TIME_ZONE = "time_zone"
 

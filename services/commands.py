@@ -235,7 +235,7 @@ def parse_instant(text: str, edge: Edge = "last", zone: tzinfo = UTC) -> datetim
 async def progress(args: argparse.Namespace, settings: Settings) -> int:
     from projections.progress_tree import DEFAULT_CADENCE_DAYS
     from services.app.base import tenant_zone
-    from services.read import progress_as_of, progress_tree
+    from services.read import name_as_of, progress_as_of, progress_tree
     from services.tree_print import render
     from tenants.directory import get_tenant
     from tenants.errors import UnknownTenantError
@@ -269,6 +269,8 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
                     system.repository, tenant, recorded_at=at, position=args.as_of_position,
                     valid_at=valid_at, cadence_days=cadence, zone=zone,
                 )  # fmt: skip
+                # titled with the name of then (it was the current one, renamed or not)
+                title = await name_as_of(system.repository, tenant, tree.position) or title
             else:
                 tree = await progress_tree(
                     system.pool, tenant, today=today(zone), valid_at=valid_at,

@@ -12,7 +12,7 @@ import asyncpg
 from eventsourcing.persistence import StoredEvent
 from msgspec.structs import replace
 
-from domain.settings import CADENCE, SettingsChange
+from domain.settings import CADENCE, NAME, SettingsChange
 from projections import rollup
 from projections.base import Recorded, failed_at
 from projections.portfolio import PortfolioFacts, PortfolioRow, portfolio_of_rows
@@ -293,10 +293,31 @@ async def _first_settings_change(
     return cast(SettingsChange.Created, mapper.to_domain_event(StoredEvent(*row)))
 
 
+async def name_as_of(repository: Repository, tenant_id: UUID, position: int) -> str | None:
+    """The tenant's name as its log stood at `position`: the one its latest change of
+    settings by then set, else the one its first change replaced; None where its log has
+    no change that says it (never changed: the directory's name is the one it had)."""
+    async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
+        row = await conn.fetchrow(_SETTINGS_CHANGE_BY, tenant_id, position)
+        side = "after"
+        if row is None:
+            row, side = await conn.fetchrow(_FIRST_SETTINGS_CHANGE, tenant_id), "before"
+        if row is None:
+            return None
+        mapper = await repository.mapper(tenant_id, conn)
+    change = cast(SettingsChange.Created, mapper.to_domain_event(StoredEvent(*row)))
+    settings = change.after if side == "after" else change.before
+    return None if settings is None else str(settings[NAME])
+
+
 _SETTINGS = SettingsChange.Created.TOPIC
 _FIRST_SETTINGS_CHANGE = (
     "SELECT stream_id, version, topic, state FROM events WHERE tenant_id = $1"
     f" AND topic = '{_SETTINGS}' ORDER BY position LIMIT 1"
+)
+_SETTINGS_CHANGE_BY = (
+    "SELECT stream_id, version, topic, state FROM events WHERE tenant_id = $1"
+    f" AND topic = '{_SETTINGS}' AND position <= $2 ORDER BY position DESC LIMIT 1"
 )
 """An index lookup: events_settings_changes (migration 0011), whose predicate the topic must
 match as written. As a parameter it did for five runs, then PostgreSQL's generic plan walked

@@ -924,6 +924,31 @@ async def test_an_application_login_that_row_level_security_does_not_hold_is_ref
     assert own.returncode == 1 and "no tenant with id or slug 'demo'" in own.stderr
 
 
+async def test_progress_as_of_before_a_rename_carries_the_name_of_then(
+    system: System, admin_dsn: str
+) -> None:
+    """okr progress --as-of titled a past view with the tenant's name of now: a company
+    renamed since ("Acme Servizi" → "Acme Italia") read as if it had had its new name
+    then. A view of then carries the name of then (from its log's changes of settings),
+    as the portal's tree of a day does; one of now, the name of now."""
+    ids = (uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    tenant = await a_key_result_checked_in_ten_days_ago(system, 7, ids)
+    before_rename = datetime.now(UTC).isoformat()
+    app, ctx = OKRApplication(system.repository), Context(tenant_id=tenant, actor="user:builder")
+    await app.settings.change(ctx, name="Acme Italia")
+    await Projector(system.pool, system.repository, PROJECTIONS).catch_up(tenant)
+
+    def title(*args: str) -> str:
+        done = okr(admin_dsn, "progress", "--tenant", str(tenant), *args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()[0].split(" — ")[0]
+
+    assert title("--as-of", before_rename) == "Acme Servizi"
+    assert title("--as-of-position", "1") == "Acme Servizi"
+    assert title() == "Acme Italia"
+    assert title("--as-of", datetime.now(UTC).isoformat()) == "Acme Italia"
+
+
 async def test_progress_and_diff_of_one_cycle_named_by_its_name(
     databases: DatabaseFactory,
 ) -> None:

@@ -773,6 +773,31 @@ async def test_a_diff_of_a_cycle_not_made_by_its_last_day_says_so(
     await expect(page.locator("section.diff-item").first).to_be_visible()
 
 
+async def test_a_day_s_tree_carries_the_company_s_name_of_that_day(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The tree of a past day was headed with the company's name of now, though it was
+    called otherwise then: it carries the name of that day, as okr progress --as-of does;
+    today's dashboard, and that day's values as known now, the name of now."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system)
+    then = datetime.combine(portal.today - timedelta(days=10), time(10), tzinfo=UTC)
+    await app.cycles.create(
+        Context(client.id, person.actor, imported_at=then), name="Trimestre",
+        starts_on=portal.today - timedelta(days=20), ends_on=portal.today + timedelta(days=70),
+    )  # fmt: skip
+    await app.settings.change(ctx, name="Forno Gialli & Figli")
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, person)
+    heading = page.get_by_role("heading", level=1)
+    await page.goto(f"/t/{client.id}/as-of?date={portal.days_ago(5)}")
+    await expect(heading).to_have_text("Forno Gialli")
+    await page.goto(f"/t/{client.id}/as-of?date={portal.days_ago(5)}&known=now")
+    await expect(heading).to_have_text("Forno Gialli & Figli")
+    await page.goto(f"/t/{client.id}")
+    await expect(heading).to_have_text("Forno Gialli & Figli")
+
+
 async def test_the_trail_says_each_event_in_words_and_keeps_its_topic(
     open_page: Opener, portal: PortalServer
 ) -> None:

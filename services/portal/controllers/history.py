@@ -48,6 +48,7 @@ from services.read import (
     diff,
     history,
     item_names,
+    name_as_of,
     progress_state,
     state_as_of,
 )
@@ -171,12 +172,15 @@ class HistoryController(Controller):
         bad = bad_days(date=day)
         if known not in (None, "", *KNOWN):
             bad["known"] = known
+        name_then = tenant.name  # the company's name that day, as okr progress --as-of says
         if known == "now":
             state = await progress_state(portal.system.pool, tenant.id)
         else:
             state = await state_as_of(
                 portal.system.repository, tenant.id, recorded_at=end_of(chosen, tenant.zone)
             )
+            then = state.last_position
+            name_then = await name_as_of(portal.system.repository, tenant.id, then) or name_then
         valid_at = chosen if known == "now" else None
         cycles = by_date(state.cycles.values())
         picked = cycle_of_day(cycles, optional_id(cycle), chosen)
@@ -204,7 +208,7 @@ class HistoryController(Controller):
             kpis=kpi_tiles(state, kpis, locale), today=today, as_of=chosen,
             known_now=known == "now", bad=bad,
             date_note=None if bad.get("date") else day_note(locale, day, today),
-            cycle_note=cycle_note,
+            cycle_note=cycle_note, name_then=name_then,
         )  # fmt: skip
 
     @get("/diff", name="portal:diff")

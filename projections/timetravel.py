@@ -171,7 +171,7 @@ def diff(
     changes: list[Change] = []
     for key in [*after, *(k for k in before if k not in after)]:
         changes.extend(_item_changes(key, before.get(key), after.get(key)))
-        changes.extend(_revisions(key, state_from, state_to))
+        changes.extend(_revisions(key, state_from, state_to, today_from))
     return changes if cycle_id is None else of_cycle(changes, cycle_id, state_to, state_from)
 
 
@@ -258,14 +258,19 @@ def of_cycle(changes: Sequence[Change], cycle_id: UUID, *states: ProgressView) -
     return [c for c in changes if where.get(c.item_id, cycle_id) == cycle_id]
 
 
-def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> Iterator[Change]:
+def _revisions(
+    key: tuple[str, UUID], old: ProgressView, new: ProgressView, day_old: date
+) -> Iterator[Change]:
     """The values of past business days that changed between the two states: a check-in
-    or measurement recorded late for a day before the first state's latest, or one
-    corrected. The days up to the first state's latest value, and before the second's (a
-    change of the latest value is the item's "value" change), each with its value on
+    or measurement recorded late for a day the first state already told a value of, or
+    one corrected. Those days are up to the first state's latest value or its own day
+    (`day_old`: a view as of it tells the value of any day up to it, carried from the
+    latest before; a later day is still to come there), and before the second's latest
+    (a change of the latest value is the item's "value" change). Each with its value on
     either side as a view `valid_at` that day reads it (in_force): a late value for a day
     with none of its own was "10 → 15" in the history, "— → 15" here, though the tree of
-    that day had shown 10 (the latest of an earlier day) before it came."""
+    that day had shown 10 (the latest of an earlier day) before it came; and one for a
+    day after the first state's latest, before its own day, was not said at all."""
     kind, item_id = key
     was: Sequence[CheckInView | MeasurementView]
     now: Sequence[CheckInView | MeasurementView]
@@ -282,7 +287,7 @@ def _revisions(key: tuple[str, UUID], old: ProgressView, new: ProgressView) -> I
     before, after = _by_day(was), _by_day(now)
     if not before or not after:
         return
-    until = min(next(reversed(before)), next(reversed(after)) - timedelta(days=1))
+    until = min(max(next(reversed(before)), day_old), next(reversed(after)) - timedelta(days=1))
     days = sorted(day for day in before.keys() | after.keys() if day <= until)
     for day, stood, stands in zip(days, in_force(before, days), in_force(after, days), strict=True):
         if stood != stands:

@@ -54,7 +54,7 @@ def _whole_diff(
     changes: list[Change] = []
     for key in [*after, *(k for k in before if k not in after)]:
         changes.extend(timetravel._item_changes(key, before.get(key), after.get(key)))
-        changes.extend(timetravel._revisions(key, old, new))
+        changes.extend(timetravel._revisions(key, old, new, today_from))
     return changes
 
 

@@ -469,6 +469,38 @@ def test_a_late_value_for_a_day_with_none_reads_alike_in_the_diff_and_the_histor
     assert _kr(then).value == D("21.2")
 
 
+def test_a_late_value_for_a_day_after_the_latest_known_is_said_as_the_views_tell_it() -> None:
+    """As of Jan 19, the latest value was of Jan 8 (10), and a view valid_at Jan 14 told
+    10. A value recorded on Jan 20 for Jan 14 (15), then one for Jan 20 (30), moved that
+    day's value to 15: the history says so and so does the view of that day, but the diff
+    from Jan 19 said only the latest value's change, since Jan 14 came after the first
+    state's latest. It says Jan 14's too; a value of a day after the first instant's day
+    (Jan 20, 21) is new, not revised."""
+    log = Log()
+    cycle = active_quarter(log)
+    kr = key_result(log, cycle, objective(log, cycle), "Contratti", "increase", start=0, target=100)
+    log.at(date(2027, 1, 8))
+    check_in(log, cycle, kr, "10", date(2027, 1, 8))
+    since = len(log.records)
+    log.at(date(2027, 1, 20))
+    check_in(log, cycle, kr, "15", LAST_WEEK)
+    check_in(log, cycle, kr, "25", date(2027, 1, 20))
+    check_in(log, cycle, kr, "30", date(2027, 1, 21))
+    old, new = state_as_of(log.records, position=since), fold_all(log.records)
+    day_old = date(2027, 1, 19)
+
+    said = [
+        (c.valid_on, c.before, c.after)
+        for c in diff(old, new, today_from=day_old, today_to=date(2027, 1, 21))
+        if c.field == "value"
+    ]
+
+    assert said == [(None, "10", "30"), (LAST_WEEK, "10", "15")]
+    then = progress_tree(old, today=day_old, valid_at=LAST_WEEK)
+    now = progress_tree(new, today=day_old, valid_at=LAST_WEEK)
+    assert (_kr(then).value, _kr(now).value) == (D(10), D(15))
+
+
 def progress_tree_at(
     state: ProgressView, today: date, valid_at: date | None = None
 ) -> ProgressTree:

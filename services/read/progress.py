@@ -295,8 +295,9 @@ async def _first_settings_change(
 
 async def name_as_of(repository: Repository, tenant_id: UUID, position: int) -> str | None:
     """The tenant's name as its log stood at `position`: the one its latest change of
-    settings by then set, else the one its first change replaced; None where its log has
-    no change that says it (never changed: the directory's name is the one it had)."""
+    settings by then set, else the one its first change replaced (or was made with, as
+    the cadence of then is found); None where its log has no change of settings (never
+    changed: the directory's name is the one it had)."""
     async with tenant_transaction(repository.store.pool, [tenant_id]) as conn:
         row = await conn.fetchrow(_SETTINGS_CHANGE_BY, tenant_id, position)
         side = "after"
@@ -306,8 +307,8 @@ async def name_as_of(repository: Repository, tenant_id: UUID, position: int) -> 
             return None
         mapper = await repository.mapper(tenant_id, conn)
     change = cast(SettingsChange.Created, mapper.to_domain_event(StoredEvent(*row)))
-    settings = change.after if side == "after" else change.before
-    return None if settings is None else str(settings[NAME])
+    settings = change.after if side == "after" else change.before or change.after
+    return str(settings[NAME])
 
 
 _SETTINGS = SettingsChange.Created.TOPIC

@@ -947,6 +947,16 @@ async def test_progress_as_of_before_a_rename_carries_the_name_of_then(
     assert title("--as-of-position", "1") == "Acme Servizi"
     assert title() == "Acme Italia"
     assert title("--as-of", datetime.now(UTC).isoformat()) == "Acme Italia"
+    # one made through the API, its log begun with its settings: before anything, its
+    # name is the one it was made with (that first change replaced none)
+    consultancy = await create_consultancy(system.pool, "Studio")
+    made, _ = await app.settings.create_tenant(consultancy.id, "Beta Servizi", "user:builder")
+    ctx = Context(tenant_id=made.id, actor="user:builder")
+    await app.settings.change(ctx, name="Beta Italia")
+    tenant = made.id
+    assert title("--as-of-position", "0") == "Beta Servizi"
+    assert title("--as-of-position", "1") == "Beta Servizi"
+    assert title() == "Beta Italia"
 
 
 async def test_progress_and_diff_of_one_cycle_named_by_its_name(

@@ -283,9 +283,14 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
             )  # fmt: skip
     if args.cycle is not None:
         cycles = [c for c in tree.cycles if c.cycle_id in wanted]
-        if not cycles:
-            then = "" if at is None and args.as_of_position is None else " as it stood then"
-            raise SystemExit(f"okr: --cycle {args.cycle!r} is no cycle of the tenant{then}")
+        if not cycles:  # made since (a name of now found it), or never: as the API's 404
+            point = "--as-of" if args.as_of is not None else "--as-of-position"
+            raise SystemExit(
+                f"okr: --cycle {args.cycle!r} was made after {point}: the tenant had no such"
+                " cycle then"
+                if wanted
+                else f"okr: --cycle {args.cycle!r} is no cycle of the tenant"
+            )
         tree = msgspec.structs.replace(tree, cycles=cycles)
     if args.json:
         sys.stdout.write(json_bytes(tree).decode() + "\n")

@@ -959,6 +959,27 @@ async def test_progress_as_of_before_a_rename_carries_the_name_of_then(
     assert title() == "Beta Italia"
 
 
+async def test_progress_as_of_before_a_cycle_was_made_says_so(
+    system: System, admin_dsn: str
+) -> None:
+    """okr progress --as-of a point before a cycle was made, of that cycle, said "no cycle
+    of the tenant as it stood then", as it said of a name no cycle ever had: it says the
+    cycle was made after --as-of (the API's 404 not_yet), and of the other that the
+    tenant has no such cycle, as okr diff --cycle says them."""
+    ids = (uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    tenant = str(await a_key_result_checked_in_ten_days_ago(system, 7, ids))
+    then = ("progress", "--tenant", tenant, "--as-of", "2020-01-01")
+
+    made_later = okr(admin_dsn, *then, "--cycle", "Trimestre")
+    never = okr(admin_dsn, *then, "--cycle", "Semestre")
+
+    assert (made_later.returncode, never.returncode) == (1, 1)
+    assert made_later.stderr.strip() == (
+        "okr: --cycle 'Trimestre' was made after --as-of: the tenant had no such cycle then"
+    )
+    assert never.stderr.strip() == "okr: --cycle 'Semestre' is no cycle of the tenant"
+
+
 async def test_progress_and_diff_of_one_cycle_named_by_its_name(
     databases: DatabaseFactory,
 ) -> None:

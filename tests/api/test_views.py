@@ -1325,7 +1325,7 @@ async def test_a_diff_of_a_cycle_made_after_its_end_says_so_as_okr_diff_does(
     assert error["message"] == (
         f"cycle {other_id} was made after to: the tenant had no such cycle by then"
     )
-    nobody_s = uuid.uuid4()
+    nobody_s = str(uuid.uuid4())
     never = await client.get(f"{base}/diff", headers=auth, params={**span, "cycle_id": nobody_s})
     assert never.status_code == 404, never.text
     (error,) = never.json()["errors"]

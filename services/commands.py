@@ -250,7 +250,8 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
             zone = await tenant_zone(system.pool, tenant)
             if valid_at is not None and valid_at > today(zone):  # (no value is of it: the API's)
                 raise SystemExit(f"okr: --valid-at {valid_at} is a day still to come")
-            at = None if args.as_of is None else not_after_now(parse_instant(args.as_of, zone=zone))
+            asked = None if args.as_of is None else parse_instant(args.as_of, zone=zone)
+            at = None if asked is None else not_after_now(asked)
             try:
                 known = await get_tenant(system.pool, tenant)
                 title, cadence = known.name, known.check_in_cadence_days
@@ -296,6 +297,9 @@ async def progress(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(json_bytes(tree).decode() + "\n")
     else:
         print(render(tree, title, at, head))
+    if asked is not None and at is not None and at < asked:  # as okr diff's --to says it
+        note = f"NOTE: --as-of {args.as_of} is still to come: read as now, {at.isoformat()}"
+        print(note, file=sys.stderr if args.json else sys.stdout)  # (stdout: the JSON alone)
     return 0
 
 

@@ -22,6 +22,7 @@ from projections.progress_tree import ProgressTree
 from projections.series import SeriesPoint
 from services import instants, read
 from services.api.observability import request_id_of
+from services.api.openapi import READ_AS_OF
 from services.api.pagination import MAX_POSITION, NOT_BELOW_ZERO
 from services.api.problems import (
     BadPreconditionError,
@@ -328,6 +329,12 @@ async def as_of_moment(
     return zone, None if moment is None else instants.not_after_now(moment)
 
 
+def read_as_of(moment: datetime | None) -> dict[str, str]:
+    """The X-OKR-Read-As-Of header of a view read as of `moment` (not past now); none for a
+    view of now or of a position alone."""
+    return {} if moment is None else {READ_AS_OF: moment.astimezone(UTC).isoformat()}
+
+
 async def series_of(
     runtime: ApiRuntime,
     tenant_id: UUID,
@@ -336,11 +343,13 @@ async def series_of(
     min_position: int | None,
     as_of: str | None,
     as_of_position: int | None,
-) -> tuple[ProgressView, list[SeriesPoint]]:
+) -> tuple[ProgressView, list[SeriesPoint], dict[str, str]]:
     """A key result's or KPI's points, with the progress state that gives its pace line and
     thresholds: now (once both views applied ``min_position``; the points the state has
     seen), or as they stood at an instant and/or position (the points recorded by then,
-    which the view must have applied, and the state replayed to there)."""
+    which the view must have applied, and the state replayed to there), and the headers
+    saying the instant read (read_as_of)."""
+    moment = None
     if as_of is None and as_of_position is None:
         await caught_up(runtime, tenant_id, min_position, "progress")
         state = await read.item_progress(runtime.pool, tenant_id, item_id)
@@ -352,13 +361,15 @@ async def series_of(
         await within_log(runtime, tenant_id, as_of_position, as_of)
         await caught_up(runtime, tenant_id, min_position, "series")
         moment = query_instant(as_of, "as_of", "last", await runtime.zone(tenant_id))
+        moment = None if moment is None else instants.not_after_now(moment)
         upto = await read.known_position(
             runtime.pool, tenant_id, position=as_of_position, recorded_at=moment
         )
         field = "as_of" if as_of is not None else "as_of_position"
         await caught_up(runtime, tenant_id, upto, "series", field)
         state = await read.state_as_of(runtime.system.repository, tenant_id, position=upto)
-    return state, await read.series(runtime.pool, tenant_id, item_id, item_kind, upto)
+    points = await read.series(runtime.pool, tenant_id, item_id, item_kind, upto)
+    return state, points, read_as_of(moment)
 
 
 def not_known_at(field: str, what: str, position: int) -> NotFoundError:

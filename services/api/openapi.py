@@ -242,6 +242,17 @@ POSITION_WRITTEN = ResponseHeader(
 )
 """The headers a route answers beyond its kind's (a tenant's write answers ETag and
 X-OKR-Position): declared on its handler, as response_headers."""
+READ_AS_OF = "X-OKR-Read-As-Of"
+READ_AS_OF_HEADER = ResponseHeader(
+    name=READ_AS_OF,
+    description="With as_of: the instant (UTC) the view was read at: as_of (a date: its end,"
+    " in the tenant's time zone), or now where that is still to come, as nothing later is"
+    " known yet (as a diff's X-OKR-Read-To).",
+    documentation_only=True,
+)
+"""A view as of an instant still to come shows now: this header says so, as the diff's
+X-OKR-Read-To does for a `to` still to come (okr progress says it below its tree, the
+portal in a note)."""
 
 
 @dataclass

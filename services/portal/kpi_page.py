@@ -242,12 +242,14 @@ async def kpi_page(
     status: int = 200,
     as_of: date | None = None,
     asked: str | None = None,
+    date_note: str | None = None,
 ) -> Response[Any]:
     """The page of today; `said`: what was just done; `planned`: a form that failed (open
     again beside its fields, or its refusal said at the top when the page no longer
     offers it); `asked`: the measurement whose correction form is open. With `as_of` (and
     the state of the end of that day), the KPI as it stood that day: its health then, what
-    was known of it by that day's end, and no form."""
+    was known of it by that day's end, and no form. `date_note`: why the day shown is not
+    the ?date= asked (views.day_note)."""
     today, pool = as_of or portal.today(tenant), portal.system.pool
     until = None if as_of is None else after(as_of, tenant.zone)
     node = next(n for n in kpi_board(state, today=today, include_archived=True)
@@ -296,4 +298,5 @@ async def kpi_page(
         ),
         may=may, people=people,
         planned=open_form, said=said, refused=refused, today=today, as_of=as_of,
+        date_note=date_note,
     )  # fmt: skip

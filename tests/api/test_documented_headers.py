@@ -28,7 +28,8 @@ def undocumented(
 async def test_every_header_a_client_acts_on_is_documented(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    """An item read answers the ETag to send back as If-Match, a create its Location, a
+    """An item read answers the ETag to send back as If-Match, a view as of an instant the
+    instant it read (X-OKR-Read-As-Of), a create its Location, a
     consultancy's write to a tenant the X-OKR-Position to read from, a retry that it is one,
     a stale If-Match the version the item is at, a 401 its challenge, a retry of a new API
     key (409: its secret is not shown again) where to revoke it: each said in the
@@ -49,6 +50,7 @@ async def test_every_header_a_client_acts_on_is_documented(
     calls = [  # (method, template, path, headers, body): the path is the template's, of A
         ("get", "/cycles/{cycle_id}", f"/cycles/{ids.cycle_id}", admin, None),
         ("get", "/kpis/{kpi_id}", f"/kpis/{ids.kpi_id}", admin, None),
+        ("get", "/progress", "/progress?as_of=2999-01-01", admin, None),  # read as now
         ("post", "/cycles", "/cycles", admin, quarter),
         ("post", "/api-keys", "/api-keys", once, {"name": "BI"}),
         ("post", "/api-keys", "/api-keys", once, {"name": "BI"}),  # its secret: not again
@@ -71,9 +73,9 @@ async def test_every_header_a_client_acts_on_is_documented(
         ("get", TENANT + "/cycles", await client.get(f"{tenant}/cycles", headers=expired))
     )
     statuses = [answer.status_code for _, _, answer in answers]
-    assert statuses == [201, 200, 200, 201, 201, 409, 201, 201, 412, 200, 401], statuses
-    assert answers[7][2].headers["idempotent-replayed"] == "true"
-    assert answers[5][2].headers["location"] == answers[4][2].headers["location"]
+    assert statuses == [201, 200, 200, 200, 201, 201, 409, 201, 201, 412, 200, 401], statuses
+    assert answers[8][2].headers["idempotent-replayed"] == "true"
+    assert answers[6][2].headers["location"] == answers[5][2].headers["location"]
     missing = {f"{m} {t} {r.status_code}": undocumented(doc, m, t, r) for m, t, r in answers}
     assert not any(missing.values()), missing
     positions = [  # each documented as the integer it is (it was said a string)

@@ -69,7 +69,7 @@ def problem_names_its_field(ctx: Any, response: Any, case: Any) -> None:
 
 OWN_HEADERS = (
     "location", "etag", "x-okr-position", "retry-after", "idempotent-replayed",
-    "www-authenticate",
+    "www-authenticate", "x-okr-read-to", "x-okr-read-as-of",
 )  # fmt: skip
 """The headers this API sets for a client to act on: each one an answer carries is in the
 document for that answer, or a generated client never exposes it."""

@@ -608,6 +608,34 @@ async def test_a_diff_from_a_day_still_to_come_is_refused(
     )
 
 
+async def test_a_view_as_of_an_instant_still_to_come_says_it_shows_now(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A view as of an instant still to come (progress, KPIs, a key result's and a KPI's
+    series) quietly showed now, as if that instant had been read: each is read as now, as
+    a diff's `to` still to come is, and X-OKR-Read-As-Of says the instant read; as of an
+    instant gone by, that instant; as of a position alone, no instant, so no header."""
+    tenant = world.a.tenant
+    base = f"/api/v1/tenants/{tenant.id}"
+    auth = world.a.auth("client_viewer")
+    kr, position = await fresh_key_result(client, world)
+    made = datetime.now(UTC).isoformat()  # an instant gone by: read as given
+    views = ("/progress", "/kpis", f"/key-results/{kr}/series",
+             f"/kpis/{world.ids.kpi_id}/series")  # fmt: skip
+    for view in views:
+        for as_of in ("2999-01-01", "2999-01-01T00:00:00Z"):
+            to_come = await client.get(f"{base}{view}", headers=auth, params={"as_of": as_of})
+            assert to_come.status_code == 200, (view, to_come.text)
+            read_at = datetime.fromisoformat(to_come.headers["X-OKR-Read-As-Of"])
+            assert datetime.now(UTC) - timedelta(minutes=1) < read_at <= datetime.now(UTC), view
+        gone_by = await client.get(f"{base}{view}", headers=auth, params={"as_of": made})
+        assert gone_by.status_code == 200, (view, gone_by.text)
+        assert gone_by.headers["X-OKR-Read-As-Of"] == made, view
+        at = await client.get(f"{base}{view}", headers=auth, params={"as_of_position": position})
+        assert at.status_code == 200, (view, at.text)
+        assert "X-OKR-Read-As-Of" not in at.headers, view
+
+
 async def test_diff_between_two_instants(client: httpx.AsyncClient, world: World) -> None:
     """Before -> after per field, between ?from and ?to."""
     before = datetime.now(UTC).isoformat()

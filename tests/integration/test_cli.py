@@ -180,6 +180,33 @@ async def test_diff_from_a_day_still_to_come_is_refused(system: System, admin_ds
     assert to_now.returncode == 0, to_now.stderr
 
 
+async def test_progress_as_of_an_instant_still_to_come_says_it_shows_now(
+    system: System, admin_dsn: str
+) -> None:
+    """okr progress --as-of an instant still to come printed today's tree headed "as known
+    at" now, and never said the instant asked was not the one read: it is read as now, as
+    okr diff reads a --to still to come, and a note says so (on stderr with --json, whose
+    stdout is the tree alone); an instant gone by has no note."""
+    tenant = await a_key_result_checked_in_ten_days_ago(
+        system, 7, (uuid.uuid4(), uuid.uuid4(), uuid.uuid4())
+    )
+    for asked in ("2999-01-01", "2999-01-01T00:00:00Z"):
+        shown = okr(admin_dsn, "progress", "--tenant", str(tenant), "--as-of", asked)
+        assert shown.returncode == 0, shown.stderr
+        note = shown.stdout.splitlines()[-1]
+        assert note.startswith(f"NOTE: --as-of {asked} is still to come: read as now, "), note
+        read_at = datetime.fromisoformat(note.rsplit(", ", 1)[1])
+        assert datetime.now(UTC) - timedelta(minutes=1) < read_at <= datetime.now(UTC)
+    as_json = okr(admin_dsn, "progress", "--tenant", str(tenant), "--as-of", "2999-01-01",
+                  "--json")  # fmt: skip
+    assert json.loads(as_json.stdout)["position"] > 0
+    assert as_json.stderr.startswith("NOTE: --as-of 2999-01-01 is still to come: read as now")
+    gone_by = okr(admin_dsn, "progress", "--tenant", str(tenant), "--as-of",
+                  datetime.now(UTC).isoformat())  # fmt: skip
+    assert gone_by.returncode == 0, gone_by.stderr
+    assert "NOTE" not in gone_by.stdout + gone_by.stderr
+
+
 async def an_objective_of_an_active_cycle(
     system: System, title: str
 ) -> tuple[Tenant, OKRApplication, Context, Written]:

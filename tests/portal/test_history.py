@@ -715,7 +715,7 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
 
 async def test_a_day_not_shown_as_asked_is_said(open_page: Opener, portal: PortalServer) -> None:
     """A ?date= still to come shows today, and says so; one that is not a day shows today's
-    key result, and says that too (both were silent); so does a diff's `to` still to come,
+    key result or KPI, and says that too (all were silent); so does a diff's `to` still to come,
     and a diff's `from` still to come is refused beside its field."""
     page = await open_page()
     await sign_in(page, d.LUCA)
@@ -727,6 +727,17 @@ async def test_a_day_not_shown_as_asked_is_said(open_page: Opener, portal: Porta
     await expect(page.locator(".date-note")).to_contain_text("«junk» non è una data")
     await page.goto(f"/t/{ROSSI.id}/kr/{ROSSI_KR}?date={portal.days_ago(40)}")
     await expect(page.locator(".date-note")).to_have_count(0)
+    # so does a KPI's page (it showed today's, or a day still to come as today, unsaid)
+    kpi, her = d.demo_id("kpi:response"), await open_page()
+    await sign_in(her, d.GIULIA)
+    await her.goto(f"/t/{d.TENANT_ID}/kpis/{kpi}?date=2999-01-01")
+    await expect(her.locator(".date-note")).to_have_text(
+        "Il 1 gennaio 2999 deve ancora venire: ecco come sta oggi."
+    )
+    await her.goto(f"/t/{d.TENANT_ID}/kpis/{kpi}?date=junk")
+    await expect(her.locator(".date-note")).to_contain_text("«junk» non è una data")
+    await her.goto(f"/t/{d.TENANT_ID}/kpis/{kpi}?date={portal.days_ago(40)}")
+    await expect(her.locator(".date-note")).to_have_count(0)
     # the comparison of days still to come compares today's, and says so (it was silent:
     # "what changed from today to today", as if that had been asked)
     await page.goto(f"/t/{ROSSI.id}/diff?from={portal.days_ago(3)}&to=2999-06-01")

@@ -30,7 +30,7 @@ from services.api.dependencies import (
     tenant_today,
     written,
 )
-from services.api.openapi import ITEM_ETAG, LOCATION
+from services.api.openapi import ITEM_ETAG, LOCATION, READ_AS_OF_HEADER
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.responses import Response
 from services.api.schemas.common import (
@@ -214,7 +214,12 @@ class KeyResultController(Controller):
         )  # fmt: skip
         return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 
-    @get("/{key_result_id:uuid}/series", guards=[requires_read], summary="Values over time")
+    @get(
+        "/{key_result_id:uuid}/series",
+        guards=[requires_read],
+        summary="Values over time",
+        response_headers=[READ_AS_OF_HEADER],
+    )
     async def get_key_result_series(
         self,
         tenant_id: FromPath[UUID],
@@ -225,17 +230,17 @@ class KeyResultController(Controller):
         min_position: MinPosition = None,
         as_of: AsOf = None,
         as_of_position: AsOfPosition = None,
-    ) -> KeyResultSeries:
+    ) -> Response[KeyResultSeries]:
         """Its chart: every value recorded (a corrected one stays, superseded), the
         expected-pace line and the target, now or as they stood at an instant/position."""
-        state, points = await series_of(
+        state, points, headers = await series_of(
             runtime, tenant_id, key_result_id, KEY_RESULT, min_position, as_of, as_of_position
         )
         chart = key_result_series(state, key_result_id, points)
         if chart is None:
             await okr.key_results.get(ctx, key_result_id)  # 404 for no such key result
             raise not_known_at("key_result_id", "key result", state.last_position)
-        return chart
+        return Response(chart, headers=headers)
 
     @post(
         "/{key_result_id:uuid}/archive",

@@ -25,13 +25,14 @@ from services.api.dependencies import (
     caught_up,
     item,
     not_known_at,
+    read_as_of,
     refuse_a_day_to_come,
     series_of,
     source_of,
     tenant_today,
     written,
 )
-from services.api.openapi import ITEM_ETAG, LOCATION
+from services.api.openapi import ITEM_ETAG, LOCATION, READ_AS_OF_HEADER
 from services.api.pagination import Cursor, Limit, by_business_date, paginate
 from services.api.problems import NotFoundError
 from services.api.responses import Response
@@ -64,7 +65,7 @@ class KpiController(Controller):
     path = "/kpis"
     tags = ["kpis"]
 
-    @get("/", guards=[requires_read], summary="List KPIs")
+    @get("/", guards=[requires_read], summary="List KPIs", response_headers=[READ_AS_OF_HEADER])
     async def list_kpis(
         self,
         tenant_id: FromPath[UUID],
@@ -76,12 +77,14 @@ class KpiController(Controller):
         min_position: MinPosition = None,
         cursor: Cursor = None,
         limit: Limit = 100,
-    ) -> Page[KPINode]:
+    ) -> Response[Page[KPINode]]:
         """Every live KPI with its latest value, health and staleness (the read model), in id
         order (kpi_id): one added meanwhile comes on a later page if its id sorts after the
         cursor. With `as_of` and/or `as_of_position`, as the system knew them then, on that
-        day (as /progress shows its tree)."""
+        day (as /progress shows its tree; an `as_of` still to come read as now, and the
+        X-OKR-Read-As-Of header says the instant read)."""
         await refuse_a_day_to_come(runtime, tenant_id, valid_at, today)
+        moment = None
         if as_of is None and as_of_position is None:
             await caught_up(runtime, tenant_id, min_position, "progress")
             state = await read.progress_state(runtime.pool, tenant_id)
@@ -95,7 +98,8 @@ class KpiController(Controller):
                 position=as_of_position, recorded_at=moment,
             )  # fmt: skip
         board = kpi_board(state, today=today, valid_at=valid_at)
-        return paginate(board, lambda k: (str(k.kpi_id),), cursor, limit)
+        page = paginate(board, lambda k: (str(k.kpi_id),), cursor, limit)
+        return Response(page, headers=read_as_of(moment))
 
     @post("/", guards=[requires_edit_okrs], response_headers=[LOCATION], summary="Create a KPI")
     async def create_kpi(
@@ -245,7 +249,12 @@ class KpiController(Controller):
         )  # fmt: skip
         return await written(okr, ctx, result, status_code=HTTP_201_CREATED)
 
-    @get("/{kpi_id:uuid}/series", guards=[requires_read], summary="Values over time")
+    @get(
+        "/{kpi_id:uuid}/series",
+        guards=[requires_read],
+        summary="Values over time",
+        response_headers=[READ_AS_OF_HEADER],
+    )
     async def get_kpi_series(
         self,
         tenant_id: FromPath[UUID],
@@ -256,17 +265,17 @@ class KpiController(Controller):
         min_position: MinPosition = None,
         as_of: AsOf = None,
         as_of_position: AsOfPosition = None,
-    ) -> KPISeries:
+    ) -> Response[KPISeries]:
         """Its chart: every measurement recorded (a corrected one stays, superseded) and the
         thresholds of its health, now or as they stood at an instant/position."""
-        state, points = await series_of(
+        state, points, headers = await series_of(
             runtime, tenant_id, kpi_id, KPI_KIND, min_position, as_of, as_of_position
         )
         chart = kpi_series(state, kpi_id, points)
         if chart is None:
             await okr.kpis.get(ctx, kpi_id)  # 404 for no such KPI
             raise not_known_at("kpi_id", "KPI", state.last_position)
-        return chart
+        return Response(chart, headers=headers)
 
     @post("/{kpi_id:uuid}/key-results", guards=[requires_edit_okrs], summary="Feed a key result")
     async def feed_key_result(

@@ -35,10 +35,12 @@ from services.api.dependencies import (
     not_known_at,
     progress_tree_of,
     query_instant,
+    read_as_of,
     refuse_a_day_to_come,
     within_head,
 )
 from services.api.negotiation import accepted_language
+from services.api.openapi import READ_AS_OF_HEADER
 from services.api.pagination import (
     FORWARD,
     MAX_POSITION,
@@ -221,9 +223,9 @@ async def _progress_tree(
     as_of: str | None,
     as_of_position: int | None,
     min_position: int | None,
-) -> ProgressTree:
+) -> tuple[ProgressTree, dict[str, str]]:
     """The tree of the cycles of a page of /progress: now, or as of an instant or a
-    position."""
+    position; and the headers saying the instant read (read_as_of)."""
     cycle_id = page.cycle_id
     await refuse_a_day_to_come(runtime, tenant_id, valid_at, today)
     if as_of is not None or as_of_position is not None:
@@ -236,11 +238,11 @@ async def _progress_tree(
         if cycle_id is not None and not tree.cycles:  # none then: none at all, or not yet
             await progress_tree_of(runtime, tenant_id, None, today=None, cycle_id=cycle_id)
             raise not_known_at("cycle_id", "cycle", tree.position)
-        return tree
+        return tree, read_as_of(moment)
     return await progress_tree_of(
         runtime, tenant_id, min_position, today=today, cycle_id=cycle_id, valid_at=valid_at,
         pick=page,
-    )  # fmt: skip
+    ), {}  # fmt: skip
 
 
 class ViewController(Controller):
@@ -248,7 +250,12 @@ class ViewController(Controller):
 
     tags = ["views"]
 
-    @get("/progress", guards=[requires_read], summary="Progress")
+    @get(
+        "/progress",
+        guards=[requires_read],
+        summary="Progress",
+        response_headers=[READ_AS_OF_HEADER],
+    )
     async def progress(
         self,
         tenant_id: FromPath[UUID],
@@ -261,7 +268,7 @@ class ViewController(Controller):
         min_position: MinPosition = None,
         cursor: CycleCursor = None,
         limit: CycleLimit = None,
-    ) -> ProgressPage:
+    ) -> Response[ProgressPage]:
         """Cycles -> objectives -> key results with value, progress, pace, status, confidence.
         The cycles are paged as any list (`limit`: 100 unless given, 500 at most), oldest
         start first, `next_cursor` beside them (null: the last page); each page with the
@@ -270,12 +277,13 @@ class ViewController(Controller):
         cursor is taken under those alone. A tenant of 100 cycles or fewer gets them all,
         as before paging, and `next_cursor` null. With `cycle_id`, that one cycle's tree,
         whole (`next_cursor` null): `limit` and `cursor` page nothing there and are refused
-        (422 naming each, rule not_with_cycle_id)."""
+        (422 naming each, rule not_with_cycle_id). An `as_of` still to come is read as now,
+        and the X-OKR-Read-As-Of header says the instant read."""
         page = CyclePage(cycle_id, cursor, one_cycle_whole(cycle_id, cursor, limit))
-        tree = await _progress_tree(
+        tree, headers = await _progress_tree(
             runtime, tenant_id, page, today, valid_at, as_of, as_of_position, min_position
         )
-        return page.of(tree)
+        return Response(page.of(tree), headers=headers)
 
     @get(
         "/history",

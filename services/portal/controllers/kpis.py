@@ -43,7 +43,7 @@ from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.kpi_page import FORMS, fed_key_results, feedable, kpi_page
 from services.portal.planning import Planned, a_name, typed
 from services.portal.portal import Portal
-from services.portal.views import parse_day
+from services.portal.views import day_note, parse_day
 from services.read import progress_state, state_as_of
 from services.store.event_store import ConcurrencyError
 from tenants.models import Tenant
@@ -224,12 +224,14 @@ class KpiController(Controller):
         day shows it). One made later is not found, and says so. With ?correct=, the
         correction form of that measurement open (see views.CORRECTION_FORMS)."""
         chosen = parse_day(day)
+        note = day_note(locale, day, portal.today(tenant))  # a day not shown as asked: said
         if chosen is None:
             state, kpi = await _found(portal, tenant, kpi_id)
             said = locale.t(DONE[done]) if done in DONE else None
             return await kpi_page(
-                request, portal, locale, viewer, tenant, state, kpi, said=said, asked=correct
-            )
+                request, portal, locale, viewer, tenant, state, kpi, said=said, asked=correct,
+                date_note=note,
+            )  # fmt: skip
         chosen = min(chosen, portal.today(tenant))
         then = await state_as_of(
             portal.system.repository, tenant.id, recorded_at=end_of(chosen, tenant.zone)
@@ -241,7 +243,9 @@ class KpiController(Controller):
             return not_yet_page(
                 request, portal, locale, viewer, tenant, "not_yet_kpi", chosen, link
             )
-        return await kpi_page(request, portal, locale, viewer, tenant, then, known, as_of=chosen)
+        return await kpi_page(
+            request, portal, locale, viewer, tenant, then, known, as_of=chosen, date_note=note
+        )
 
     @post("/{action:str}", name="portal:kpi-action")
     async def act(

@@ -225,7 +225,23 @@ def _score_adjusted(b: ProgressView, a: ProgressView, e: Cycle.ScoreAdjusted) ->
     before = old.key_result_scores.get(e.item_id, old.objective_scores.get(e.item_id))
     places = score_places(before, e.score)  # (0.669 → 0.661: not 0.66 → 0.66)
     said = {"before": _score_text(before, places), "after": _score_text(e.score, places)}
-    return _Draft(item, "cycle.score_adjusted", [_change("score", before, e.score)], said)
+    return _Draft(
+        item, "cycle.score_adjusted", [_change("score", before, e.score)],
+        {**said, **_cycle_score_moved(b, a, e.originator_id)},
+    )  # fmt: skip
+
+
+def _cycle_score_moved(b: ProgressView, a: ProgressView, cycle_id: UUID) -> dict[str, str | None]:
+    """The cycle's score before and after a score adjusted ("cycle_before", "cycle_after"),
+    where it moved (a top-level objective's, so the weighted mean of them): the close's
+    line said the score of then, and the cycle's timeline had no line saying why progress
+    and the diff say another; none where it stayed."""
+    before = rollup.cycle_score(b, b.cycles[cycle_id])
+    after = rollup.cycle_score(a, a.cycles[cycle_id])
+    if before == after:
+        return {}
+    places = score_places(before, after)
+    return {"cycle_before": _score_text(before, places), "cycle_after": _score_text(after, places)}
 
 
 def _score_text(score: Decimal | None, places: int = 2) -> str | None:

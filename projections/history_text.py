@@ -361,11 +361,20 @@ CLOSED_FOR_TEXTS = {
 """A close read in the timeline of a key result or objective it scored (its line's
 "scored_kind" and "item_score", see history.as_read_for)."""
 ADJUSTED_TEMPLATE = "cycle.score_adjusted"
+CYCLE_SCORE = ("cycle_before", "cycle_after")
+"""A score adjusted that moved its cycle's score: the cycle's score before and after."""
+ADJUSTED_CYCLE_TEXTS = {
+    "en": "score of '{title}' adjusted {before} → {after} by {actor} (cycle: score"
+    " {cycle_before} → {cycle_after}): '{reason}'",
+    "it": "punteggio di '{title}' modificato {before} → {after} da {actor} (ciclo: punteggio"
+    " {cycle_before} → {cycle_after}): '{reason}'",
+}
+"""A score adjusted that moved its cycle's score says so, as a close says the cycle's."""
 SCORE_PARAMS: dict[str, frozenset[str]] = {
     CLOSED_TEMPLATE: frozenset(
         {"score", "item_score", *(f"{title}_score" for title in CLOSED_TITLES)}
     ),
-    ADJUSTED_TEMPLATE: frozenset({"before", "after"}),
+    ADJUSTED_TEMPLATE: frozenset({"before", "after", *CYCLE_SCORE}),
 }
 """The parameters of a line that are scores: said to two places, rounded down, as the
 portal shows scores ("0.40 → 0.70", not "0.4 → 0.7")."""
@@ -617,6 +626,8 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
     said = noted if noted and also else TEMPLATES.get(template, TEMPLATES["event.recorded"])
     if template == DESCRIBED_TEMPLATE and "after" in params:  # (its before and after)
         said = DESCRIBED_TEXTS[_described(params)]
+    if template == ADJUSTED_TEMPLATE and CYCLE_SCORE[1] in params:
+        said = ADJUSTED_CYCLE_TEXTS
     pattern = _in(said, language)
     values = _Params({k: MISSING if v is None else v for k, v in params.items()})
     if also:
@@ -640,9 +651,9 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         for side in ("before", "after"):
             if values[side] in texts:
                 values[side] = _in(texts[values[side]], language)
-    places = score_places_of(template, params)
     for name in SCORE_PARAMS.get(template, ()):
         if params.get(name) is not None:
+            places = score_places_of(template, params, name)
             values[name] = _score_said(values[name], language, places)
     if template == CLOSED_TEMPLATE:
         values["scored"] = _scored(params, values, language)
@@ -683,12 +694,14 @@ def _made_as(params: Mapping[str, str | None], values: dict[str, str], language:
     return said
 
 
-def score_places_of(template: str, params: Mapping[str, str | None]) -> int:
-    """The places a line's scores are said to: those that tell a score adjusted from its
-    before (domain.progress.score_places: 0.669 → 0.661); two for any other line."""
+def score_places_of(template: str, params: Mapping[str, str | None], name: str = "after") -> int:
+    """The places a line's score `name` is said to: those that tell a score adjusted from
+    its before (domain.progress.score_places: 0.669 → 0.661), the item's or its cycle's
+    (CYCLE_SCORE), each pair its own; two for any other line."""
     if template != ADJUSTED_TEMPLATE:
         return 2
-    return score_places(*(_number(params.get(side)) for side in ("before", "after")))
+    pair = CYCLE_SCORE if name in CYCLE_SCORE else ("before", "after")
+    return score_places(*(_number(params.get(side)) for side in pair))
 
 
 def _number(value: str | None) -> Decimal | None:

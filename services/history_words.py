@@ -78,10 +78,10 @@ class Phrases:
             owner = line.params.get(key)
             if owner is not None:  # a person, or words as typed: never a number or a day
                 params[key] = self.person(owner)
-        places = score_places_of(line.template, line.params)  # (0,669 → 0,661)
         for key in SCORE_PARAMS.get(line.template, ()):
             number = decimal_of(line.params.get(key) or "")
             if number is not None:  # "0,70 → 0,82", as the chips show them (it read "0,7")
+                places = score_places_of(line.template, line.params, key)  # (0,669 → 0,661)
                 params[key] = self.locale.score(number, places)
         params["actor"] = self.person(line.actor)
         return render(line.template, params, self.locale.language)

@@ -98,7 +98,10 @@ async def test_a_cycle_s_timeline_has_the_scores_changed_after_its_close(
 
     of_cycle = await _timeline(client, a, ids.cycle_id, at)
     assert of_cycle[0].startswith("score of 'Efficienza operativa' adjusted 0.62 → 0.70 by ")
+    # the objective followed, and the cycle's score with it (its close said 0.62): said
+    assert "(cycle: score 0.62 → 0.70): 'follows the scores it is made of" in of_cycle[0]
     assert of_cycle[1].endswith(": 'market shrank'")
+    assert "(cycle:" not in of_cycle[1]  # the key result's own: the cycle's is not of it
     assert of_cycle[2].startswith("cycle 'Q1 2027' closed and scored by ")
     scores = await _timeline(client, a, ids.cycle_id, at, kind="cycle.score_adjusted")
     assert scores == of_cycle[:2]

@@ -707,6 +707,10 @@ async def test_a_closed_key_result_shows_how_its_score_changed(
     await expect(lines).to_have_count(4)  # the key result's twice, its objective's following
     await expect(lines.filter(has_text="segue i punteggi di cui è fatto")).to_have_count(2)
     await expect(lines.filter(has_text="follows the scores")).to_have_count(0)
+    # the objective followed, and the cycle's score with it: its lines say the cycle's too
+    await expect(lines.filter(has_text="segue i punteggi di cui è fatto").first).to_contain_text(
+        "(ciclo: punteggio 0,70 → 0,60)"
+    )
     await page.goto(f"/t/{client.id}/history?item={kr}")  # its own timeline: its close too
     await expect(lines.filter(has_text="chiuso e valutato")).to_have_text(
         re.compile(r"questo risultato chiave ha ottenuto 0,50 \(ciclo: punteggio 0,50\)")

@@ -589,10 +589,38 @@ def test_a_score_is_said_to_two_places_and_kept_exact() -> None:
 
     adjusted = _lines(log)[-1]
 
-    assert (
-        adjusted.text == "score of 'Efficienza operativa' adjusted 0.66 → 0.50 by alice: 'contesto'"
+    assert adjusted.text == (
+        "score of 'Efficienza operativa' adjusted 0.66 → 0.50 by alice (cycle: score 0.66 →"
+        " 0.50): 'contesto'"
     )
     assert adjusted.changes == [FieldChange("score", text(D(2) / D(3)), "0.5")]
+
+
+def test_a_score_adjusted_that_moves_its_cycle_s_score_says_the_cycle_s() -> None:
+    """The close's line said the cycle scored 0.40, progress and the diff said 0.70 after
+    its only top-level objective was rescored, and no line of the cycle's timeline said
+    why: the objective's line says the cycle's score moved with it, in both languages, in
+    the API's text and the portal's words; a key result's score, which the cycle's is not
+    made of, says none."""
+    log = Log()
+    cycle, goal, response = closed_with(log, D("0.4"))
+    cycle.adjust_score(item_id=goal.id, score=D("0.7"), reason="contesto", author="alice")
+    cycle.adjust_score(item_id=response.id, score=D("0.9"), reason="dati nuovi", author="alice")
+    log.save(cycle, actor="alice")
+
+    of_goal, of_response = _lines(log)[-2:]
+
+    assert (of_goal.params["cycle_before"], of_goal.params["cycle_after"]) == ("0.4", "0.7")
+    assert of_goal.text == (
+        "score of 'Efficienza operativa' adjusted 0.40 → 0.70 by alice (cycle: score 0.40 →"
+        " 0.70): 'contesto'"
+    )
+    assert "(ciclo: punteggio 0,40 → 0,70): 'contesto'" in render(
+        of_goal.template, of_goal.params, "it"
+    )
+    assert "(ciclo: punteggio 0,40 → 0,70)" in Phrases(Locale("it"), {}).text(of_goal)
+    assert "cycle_after" not in of_response.params
+    assert "cycle:" not in of_response.text
 
 
 def test_a_score_adjusted_to_one_that_reads_the_same_says_the_places_that_differ() -> None:

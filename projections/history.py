@@ -188,7 +188,7 @@ class HistoryProjection:
     """The timeline: one log table, rm_history."""
 
     name: str = "history"
-    version = 15  # 2: no stored English text, it is rendered where lines are read; 3: scores
+    version = 16  # 2: no stored English text, it is rendered where lines are read; 3: scores
     # adjusted are said to two places (their change keeps them exact); 4: a correction
     # names the check-in it corrects; 5: access lines name a member by id, not by email;
     # 6: its state (progress's) no longer takes settings or access as last activity; 7: a
@@ -202,7 +202,9 @@ class HistoryProjection:
     # objective's creation carries its level, commitment and description (and its changes
     # the description); 14: a score adjusted to one that reads the same to two places is
     # said to the places that tell them apart (0.669 → 0.661, not 0.66 → 0.66); 15: a score
-    # adjusted that moved its cycle's score says the cycle's before and after
+    # adjusted that moved its cycle's score says the cycle's before and after; 16: a
+    # correction of a check-in or measurement a later one of its day superseded says the
+    # day's value stays
     tables: tuple[Table, ...] = TABLES
 
     def __init__(self) -> None:

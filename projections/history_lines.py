@@ -457,6 +457,9 @@ def _check_in_corrected(b: ProgressView, a: ProgressView, e: KeyResult.CheckInCo
     if old.note != e.note:  # said, as a measurement's (""; taken away)
         changes.append(_change("note", old.note, e.note))
         params["note"] = e.note
+    in_force = check_in_at(b.key_results[kr.key_result_id], old.on)
+    if in_force is not None and in_force.check_in_id.int != wanted:  # a later one that day
+        params["day_value"] = value_text(in_force.value)
     return _Draft(_key_result(kr), "key_result.check_in_corrected", changes, params, old.on)
 
 
@@ -522,6 +525,9 @@ def _measurement_corrected(b: ProgressView, a: ProgressView, e: KPI.MeasurementC
     if e.note is not None and e.note != old.note:  # (None: a v1 correction, value only)
         changes.append(_change("note", old.note, e.note))
         params["note"] = e.note
+    in_force = measurement_at(b.kpis[kpi.kpi_id], old.on)
+    if in_force is not None and in_force.measurement_id.int != wanted:  # as a check-in's
+        params["day_value"] = value_text(in_force.value)
     return _Draft(_kpi(kpi), "kpi.measurement_corrected", changes, params, old.on)
 
 

@@ -312,6 +312,21 @@ NOTE_TEXTS = {
     "taken_away": {"en": "note taken away", "it": "nota tolta"},
 }
 """A correction's note: the note it leaves, or none left ("": taken away)."""
+DAY_STANDS_TEXTS = {
+    "key_result.check_in_corrected": {
+        "en": "; the value of {on} stays {day_value} (a later check-in for that day)",
+        "it": "; il valore del {on} resta {day_value} (un aggiornamento successivo per quel"
+        " giorno)",
+    },
+    "kpi.measurement_corrected": {
+        "en": "; the value of {on} stays {day_value} (a later measurement for that day)",
+        "it": "; il valore del {on} resta {day_value} (una misura successiva per quel giorno)",
+    },
+}
+"""A correction of a check-in or measurement that a later one of its day had superseded
+(its line's "day_value": the day's value, which stays): the views and the diff read the
+day's value from the later one, so the correction changes none of them, and its
+"20 → 18" alone read as the day's value moved."""
 NOTE_ENDED_TEMPLATES = frozenset(
     {
         "key_result.checked_in", "key_result.checked_in_confidence",
@@ -509,11 +524,11 @@ MEASURED_PARAMS = {
     "key_result.checked_in": frozenset({"after"}),
     "key_result.checked_in_confidence": frozenset({"after"}),
     "key_result.checked_in_from_kpi": frozenset({"after"}),
-    "key_result.check_in_corrected": frozenset({"before", "after"}),
+    "key_result.check_in_corrected": frozenset({"before", "after", "day_value"}),
     "key_result.target_revised": frozenset({"before", "after"}),
     "kpi.created": frozenset({"green", "red"}),
     "kpi.measured": frozenset({"after"}),
-    "kpi.measurement_corrected": frozenset({"before", "after"}),
+    "kpi.measurement_corrected": frozenset({"before", "after", "day_value"}),
     "kpi.thresholds_changed": frozenset({"green_before", "green_after", "red_before", "red_after"}),
     "kpi.direction_changed": frozenset({"green_before", "green_after", "red_before", "red_after"}),
 }
@@ -648,7 +663,7 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
                 values[side] = _in(ROLE_TEXTS[values[side]], language)
     elif _of_milestone(template, params) or template == DIRECTION_TEMPLATE:
         texts = MILESTONE_TEXTS if _of_milestone(template, params) else DIRECTION_TEXTS
-        for side in ("before", "after"):
+        for side in ("before", "after", *(("day_value",) if "day_value" in params else ())):
             if values[side] in texts:
                 values[side] = _in(texts[values[side]], language)
     for name in SCORE_PARAMS.get(template, ()):
@@ -666,6 +681,8 @@ def render(template: str, params: Mapping[str, str | None], language: str = "en"
         pattern += _made_as(params, values, language)
     if template in NOTE_ENDED_TEMPLATES and params.get("note"):
         pattern += ", " + _in(NOTE_TEXTS["changed"], language)
+    if template in DAY_STANDS_TEXTS and params.get("day_value") is not None:
+        pattern += _in(DAY_STANDS_TEXTS[template], language)
     if template in OPTIONAL_REASON and params.get("reason") is not None:
         pattern += _in(REASON_TEXTS, language)
     if params.get("reason") is not None:

@@ -997,3 +997,45 @@ def test_a_close_of_many_objectives_names_the_first_and_counts_the_rest() -> Non
     assert item_timeline(lines, children[1].id)[0].text.endswith(
         "this objective scored 0.80 (cycle: score 0.70)"
     )
+
+
+def test_a_correction_a_later_value_of_its_day_superseded_says_the_day_s_value_stays() -> None:
+    """Two check-ins for one day (20, then 19.5): the views and the diff read the day's
+    value from the later, so correcting the earlier to 18 changes none of them, and its
+    line "corrected 20 → 18" read as the day's value moved. It says the day's value stays
+    19.5, in the API's words and the portal's (Italian); so does a KPI's
+    measurement corrected so. A correction of the day's own value says nothing more."""
+    log = Log()
+    cycle, _, response, _, _ = seed_efficiency(log)
+    log.at(date(2027, 2, 20))
+    first = check_in(log, cycle, response, "20", date(2027, 2, 20))
+    check_in(log, cycle, response, "19.5", date(2027, 2, 20))
+    response.correct_check_in(check_in_id=first, value=D("18"), reason="typo", author="bob")
+    log.save(response, actor="bob")
+    feed = kpi(log)
+    early = feed.record_measurement(value=D("85"), on=date(2027, 2, 18), author="alice")
+    feed.record_measurement(value=D("88"), on=date(2027, 2, 18), author="alice")
+    feed.correct_measurement(measurement_id=early, value=D("92"), reason="typo", author="alice")
+    latest = feed.record_measurement(value=D("90"), on=date(2027, 2, 19), author="alice")
+    feed.correct_measurement(measurement_id=latest, value=D("91"), reason="typo", author="alice")
+    log.save(feed)
+
+    lines = _lines(log)
+    superseded = next(ln for ln in lines if ln.template == "key_result.check_in_corrected")
+    measured = [ln for ln in lines if ln.template == "kpi.measurement_corrected"]
+
+    assert superseded.text == (
+        "'Ridurre il tempo di risposta': check-in for 2027-02-20 corrected 20 → 18 by bob:"
+        " 'typo'; the value of 2027-02-20 stays 19.5 (a later check-in for that day)"
+    )
+    assert (
+        Phrases(Locale("it"), {})
+        .text(superseded)
+        .endswith(
+            "; il valore del 20 feb 2027 resta 19,5 (un aggiornamento successivo per quel giorno)"
+        )
+    )
+    assert measured[0].text.endswith(
+        "; the value of 2027-02-18 stays 88 (a later measurement for that day)"
+    )
+    assert "stays" not in measured[1].text and "day_value" not in measured[1].params

@@ -100,8 +100,16 @@ def valid_body(c: Call, world: World) -> dict[str, object]:
         "POST /kpis": {"name": "K", "direction": "higher_is_better", "green": "5", "red": "1"},
         "POST /objectives": {"cycle_id": str(ids.cycle_id), "title": "Prova"},
         "POST /users": {"email": an_email("bea"), "display_name": "Bea", "role": "client_viewer"},
-        "PUT /direction": {"direction": "higher_is_better", "green": "24", "red": "20"},
-        "PUT /thresholds": {"green": "19", "red": "25"},
+        "PUT /direction": {
+            "direction": "higher_is_better",
+            "green": "24",
+            "red": "20",
+            "reason": "al contrario",
+        },
+        "PUT /thresholds": {"green": "19", "red": "25", "reason": "più stretti"},
+        "PUT /parent": {"parent_id": None},
+        "POST /archive": {"reason": "non serve più"},
+        "POST /restore": {"reason": "serve ancora"},
     }
     return next(
         (body for end, body in bodies.items()
@@ -110,10 +118,16 @@ def valid_body(c: Call, world: World) -> dict[str, object]:
     )  # fmt: skip
 
 
-async def send(client: httpx.AsyncClient, world: World, c: Call, body: bytes) -> httpx.Response:
+async def send(
+    client: httpx.AsyncClient,
+    world: World,
+    c: Call,
+    body: bytes,
+    more: dict[str, str] | None = None,
+) -> httpx.Response:
     """The write as A's consultancy admin, or the platform's admin where that one may not."""
     for auth in (world.a.auth("consultancy_admin"), world.admin()):
-        headers = {**auth, "content-type": "application/json"}
+        headers = {**auth, "content-type": "application/json", **(more or {})}
         response = await client.request(
             c.method, c.path, params=c.params, content=body, headers=headers
         )
@@ -203,4 +217,25 @@ async def test_every_text_field_of_every_write_refuses_a_text_too_long_and_chang
             if f.encode_name not in {field for field, _ in named}:
                 wrong.append(f"{c} {f.encode_name}: {named}")
             assert await the_state(admin) == before, f"{c} {f.encode_name}"
+    assert wrong == []
+
+
+async def test_every_write_sent_a_stale_if_match_is_refused_naming_it_and_changes_nothing(
+    client: httpx.AsyncClient, world: World, admin: asyncpg.Connection, writes: list[Call]
+) -> None:
+    """If-Match of a version no item has: a write that checks it answers 412, one that
+    does not answers 400 (if_match_not_taken), each naming If-Match, and nothing changed:
+    never the write applied as though the header were not there."""
+    before = await the_state(admin)
+    wrong = []
+    for c in writes:
+        body = json.dumps(valid_body(c, world)).encode() if data_of(c) is not None else b""
+        response = await send(client, world, c, body, {"If-Match": '"999999"'})
+        assert await the_state(admin) == before, f"{c}: {response.text}"
+        if response.status_code not in (400, 412):
+            wrong.append(f"{c}: {response.status_code} {response.text[:300]}")
+            continue
+        problem = assert_problem(response, response.status_code)
+        if "If-Match" not in {e["field"] for e in problem["errors"]}:
+            wrong.append(f"{c}: {problem['errors']}")
     assert wrong == []

@@ -5,6 +5,7 @@ anywhere changed (no tenant's log moved, no directory row changed)."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import asyncpg
@@ -15,6 +16,7 @@ from litestar import Litestar
 
 from services.api.queries import body_struct
 from tests.api.builders import World, an_email
+from tests.api.conftest import BODY_LIMIT
 from tests.api.routes import Call, authenticated_calls
 from tests.api.state import the_state
 from tests.api.test_problems import assert_problem
@@ -238,4 +240,26 @@ async def test_every_write_sent_a_stale_if_match_is_refused_naming_it_and_change
         problem = assert_problem(response, response.status_code)
         if "If-Match" not in {e["field"] for e in problem["errors"]}:
             wrong.append(f"{c}: {problem['errors']}")
+    assert wrong == []
+
+
+async def test_every_write_sent_a_body_over_the_limit_is_413_and_changes_nothing(
+    client: httpx.AsyncClient, world: World, admin: asyncpg.Connection, writes: list[Call]
+) -> None:
+    """A body of more bytes than the API takes, to any write, keyed or not: 413 naming the
+    body and saying the limit (a client knows how to split it), and nothing changed; never
+    a write that read the body's first part and ran."""
+    before = await the_state(admin)
+    wrong = []
+    for c in writes:
+        body = json.dumps({**valid_body(c, world), "note": "x" * BODY_LIMIT}).encode()
+        for key in ({}, {"Idempotency-Key": f"big-{uuid.uuid4()}"}):
+            response = await send(client, world, c, body, key)
+            assert await the_state(admin) == before, f"{c}: {response.text}"
+            if response.status_code != 413:
+                wrong.append(f"{c} {key}: {response.status_code} {response.text[:200]}")
+                continue
+            problem = assert_problem(response, 413)
+            assert f"over {BODY_LIMIT} bytes" in problem["detail"], str(c)
+            assert [e["field"] for e in problem["errors"]] == ["body"], str(c)
     assert wrong == []

@@ -263,3 +263,20 @@ async def test_every_write_sent_a_body_over_the_limit_is_413_and_changes_nothing
             assert f"over {BODY_LIMIT} bytes" in problem["detail"], str(c)
             assert [e["field"] for e in problem["errors"]] == ["body"], str(c)
     assert wrong == []
+
+
+@pytest.mark.parametrize("path", ["/auth/token", "/auth/refresh", "/auth/password"])
+@pytest.mark.parametrize(("body", "field"), BAD_BODIES)
+async def test_a_public_write_refuses_a_body_it_cannot_take_naming_it_and_changes_nothing(
+    client: httpx.AsyncClient, admin: asyncpg.Connection, path: str, body: bytes, field: str
+) -> None:
+    """Signing in, refreshing a token, setting a password by link take no bearer, and are
+    not in the route table's writes above: the same bad bodies, the same answers."""
+    before = await the_state(admin)
+    response = await client.post(
+        f"/api/v1{path}", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code in (400, 422), response.text
+    problem = assert_problem(response, response.status_code)
+    assert field in {e["field"] for e in problem["errors"]}, problem
+    assert await the_state(admin) == before

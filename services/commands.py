@@ -593,7 +593,7 @@ async def users(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 person = await find_user_by_email(system.pool, args.email)
             except TenancyError as error:
-                raise SystemExit(f"okr: --email: {error.message}") from None
+                raise SystemExit(f"okr: --email: {error.message}: nothing changed") from None
             if person is None:
                 raise SystemExit(f"okr: no account signs in with {args.email}: nothing changed")
             if person.disabled_at is not None:

@@ -280,3 +280,30 @@ async def test_a_public_write_refuses_a_body_it_cannot_take_naming_it_and_change
     problem = assert_problem(response, response.status_code)
     assert field in {e["field"] for e in problem["errors"]}, problem
     assert await the_state(admin) == before
+
+
+async def test_an_idempotency_key_reused_for_another_request_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient, world: World, admin: asyncpg.Connection
+) -> None:
+    """A key that went with one write, sent again with another body, to another route, or
+    with a write of the directory (an invitation): 422 key_reused naming Idempotency-Key,
+    and neither the log nor the directory moved: the second request never ran."""
+    base = f"/api/v1/tenants/{world.a.tenant.id}"
+    auth = {**world.a.auth("consultancy_admin"), "Idempotency-Key": f"once-{uuid.uuid4()}"}
+    objective = {"cycle_id": str(world.ids.cycle_id), "title": f"Una volta {uuid.uuid4().hex}"}
+    first = await client.post(f"{base}/objectives", headers=auth, json=objective)
+    assert first.status_code == 201, first.text
+    before = await the_state(admin)
+    for method, path, body in (
+        ("POST", "objectives", {**objective, "title": "Un'altra"}),
+        ("POST", f"key-results/{world.ids.key_result_id}/check-ins",
+         {"value": "20", "on": "2027-02-11"}),
+        ("PATCH", f"objectives/{world.ids.objective_id}", {"description": "altro"}),
+        ("POST", "users", {"email": an_email("ri"), "display_name": "Ri", "role": "client_viewer"}),
+    ):  # fmt: skip
+        response = await client.request(method, f"{base}/{path}", headers=auth, json=body)
+        problem = assert_problem(response, 422)
+        assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+            ("Idempotency-Key", "key_reused")
+        ], path
+        assert await the_state(admin) == before, path

@@ -147,3 +147,49 @@ async def test_a_body_against_the_rules_is_refused_naming_the_rule_and_changes_n
     assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, rule)]
     assert len(problem["errors"][0]["message"]) > 10
     assert await the_state(admin) == before
+
+
+TAKEN = [
+    ("a cycle named as another, in another case and spacing", "tenants/{tenant}/cycles",
+     {"name": "  q1   2027 ", "starts_on": "2027-07-01", "ends_on": "2027-09-30"}, "name",
+     "duplicate_name"),
+    ("a cycle of an id an objective has", "tenants/{tenant}/cycles",
+     {"name": "Q9", "starts_on": "2027-07-01", "ends_on": "2027-09-30", "id": "{objective_id}"},
+     "id", "duplicate_id"),
+    ("a client named as another of the consultancy", "consultancies/{consultancy}/tenants",
+     {"name": "{tenant_name}"}, "name", "duplicate_client_name"),
+    ("a client of a slug taken", "consultancies/{consultancy}/tenants",
+     {"name": "Altro nome", "slug": "{slug}"}, "slug", "duplicate_slug"),
+    ("a client of its twin's id", "consultancies/{consultancy}/tenants",
+     {"name": "Gemello", "id": "{twin}"}, "id", "duplicate_id"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "rule"), [pytest.param(*case[1:], id=case[0]) for case in TAKEN]
+)
+async def test_a_name_or_id_already_taken_is_409_naming_it_and_changes_nothing(
+    client: httpx.AsyncClient,
+    world: World,
+    admin: asyncpg.Connection,
+    path: str,
+    body: dict[str, Any],
+    field: str,
+    rule: str,
+) -> None:
+    """Names compared trimmed, in any case, runs of spaces as one; ids of any item of the
+    tenant, or of any tenant: 409 naming the field, and nothing made."""
+    names = {
+        "tenant": str(world.a.tenant.id), "consultancy": str(world.a.consultancy.id),
+        "tenant_name": world.a.tenant.name, "slug": world.a.tenant.slug,
+        "twin": str(world.b.tenant.id), "objective_id": str(world.ids.objective_id),
+    }  # fmt: skip
+    sent = {key: str(value).format(**names) for key, value in body.items()}
+    before = await the_state(admin)
+    response = await client.post(
+        f"/api/v1/{path.format(**names)}", json=sent, headers=world.a.auth("consultancy_admin")
+    )
+    problem = assert_problem(response, 409)
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [(field, rule)]
+    assert len(problem["errors"][0]["message"]) > 10
+    assert await the_state(admin) == before

@@ -1,0 +1,183 @@
+"""The portal for everyone (WCAG 2.1 AA): screen readers, keyboard only, zoomed text, a phone.
+
+The walk opens every kind of page a consultancy admin reaches from the portfolio, in both
+languages, and asserts on each what a screen reader or a keyboard needs of it.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from playwright.async_api import Page
+
+from services import demo_data as d
+from tests.portal.conftest import Opener, PortalServer, sign_in
+from tests.portal.world import NERI
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+NOT_PAGES = re.compile(r"\.(csv|jsonl)$|^/lang/|^/static/")
+
+CONTROLS = "input:not([type=hidden]):not([hidden]), select, textarea"
+PROBLEMS = """() => {
+  const problems = [];
+  const say = (what, el) => problems.push(what + (el ? ': ' + el.outerHTML.slice(0, 160) : ''));
+  const byId = (id) => document.getElementById(id);
+  const text = (ids) => ids.split(/\\s+/).map((id) => byId(id)?.textContent.trim() ?? '').join('');
+  const named = (el) => (el.labels && [...el.labels].some((l) => l.textContent.trim()))
+    || (el.getAttribute('aria-label') || '').trim()
+    || (el.getAttribute('aria-labelledby') && text(el.getAttribute('aria-labelledby')))
+    || (el.getAttribute('title') || '').trim();
+  if (!document.documentElement.lang) say('no lang on <html>');
+  const h1s = document.querySelectorAll('h1');
+  if (h1s.length !== 1) say(h1s.length + ' h1 elements');
+  let level = 0;
+  for (const h of document.querySelectorAll('h1, h2, h3, h4, h5, h6')) {
+    const now = Number(h.tagName[1]);
+    if (now > level + 1) say('heading h' + now + ' after h' + level, h);
+    level = now;
+  }
+  for (const landmark of ['header', 'nav', 'main']) {
+    if (!document.querySelector(landmark)) say('no <' + landmark + '>');
+  }
+  const first = document.querySelector('a[href], button, CONTROLS');
+  if (!first || first.getAttribute('href') !== '#main' || !byId('main')) say('no skip link first');
+  for (const el of document.querySelectorAll('CONTROLS')) {
+    if (!named(el)) say('control without a name', el);
+  }
+  for (const el of document.querySelectorAll('button, a[href], summary')) {
+    if (!el.textContent.trim() && !named(el)) say('button or link without words', el);
+  }
+  for (const el of document.querySelectorAll('[aria-describedby], [aria-labelledby], label[for]')) {
+    const ids = (el.getAttribute('aria-describedby') || '') + ' '
+      + (el.getAttribute('aria-labelledby') || '') + ' ' + (el.getAttribute('for') || '');
+    for (const id of ids.trim().split(/\\s+/)) if (!byId(id)) say('points to no #' + id, el);
+  }
+  const ids = {};
+  for (const el of document.querySelectorAll('[id]')) ids[el.id] = (ids[el.id] || 0) + 1;
+  for (const [id, n] of Object.entries(ids)) if (n > 1) say(n + ' elements of id ' + id);
+  for (const el of document.querySelectorAll('[role=progressbar], [role=img], svg')) {
+    if (el.closest('[aria-hidden=true]')) continue;
+    if (el.getAttribute('role') === null && el.tagName === 'svg') say('svg without a role', el);
+    else if (!named(el)) say(el.getAttribute('role') + ' without a name', el);
+  }
+  for (const th of document.querySelectorAll('th')) {
+    if (!th.getAttribute('scope')) say('th without scope', th);
+  }
+  for (const chip of document.querySelectorAll('.chip, .badge')) {
+    if (!chip.textContent.trim()) say('a colour without words', chip);
+  }
+  return problems;
+}""".replace("CONTROLS", CONTROLS)
+
+
+def said(failures: dict[str, list[str]]) -> str:
+    """Each page's problems, a line each (pytest would cut a dict short)."""
+    return "\n".join(f"{page}: {problem}" for page, found in failures.items() for problem in found)
+
+
+async def problems_of(page: Page) -> list[str]:
+    """What a screen reader or a keyboard would miss on the page open."""
+    found: list[str] = await page.evaluate(PROBLEMS)
+    return found
+
+
+SIDEWAYS = """(width) => {
+  const over = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+  if (over <= 0) return '';
+  const widest = [...document.querySelectorAll('main *')]
+    .filter((e) => e.getBoundingClientRect().right > width + 1).pop();
+  return 'the page scrolls ' + over + ' px sideways at ' + width + ' px'
+    + (widest ? ', past its edge: ' + widest.outerHTML.slice(0, 120) : '');
+}"""
+
+
+async def sideways(page: Page, width: int = 320) -> list[str]:
+    """Whether the whole page scrolls sideways at `width` CSS pixels (1280 at 400 %)."""
+    await page.set_viewport_size({"width": width, "height": 800})
+    said: str = await page.evaluate(SIDEWAYS, width)
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    return [said] if said else []
+
+
+async def title_problems(page: Page) -> list[str]:
+    """A company's page is titled with what the page is and the company's name."""
+    brand = page.locator("header .brand a")  # a company's name, or the portal's
+    title = await page.title()
+    if (await brand.get_attribute("href") or "").startswith("/t/"):
+        company = (await brand.inner_text()).strip()
+        if company not in title or len(title.split(" · ")) < 3:
+            return [f"the title {title!r} does not say the page and {company!r}"]
+    return []
+
+
+def kind_of(path: str) -> str:
+    """A page's kind: its path with its ids taken away, and the names of its query."""
+    split = urlsplit(path)
+    names = sorted(part.split("=")[0] for part in split.query.split("&") if part)
+    return UUID.sub("{id}", split.path) + ("?" + "&".join(names) if names else "")
+
+
+async def links_of(page: Page) -> list[str]:
+    hrefs: list[str] = await page.eval_on_selector_all(
+        "main a[href^='/'], header a[href^='/']", "links => links.map(a => a.getAttribute('href'))"
+    )
+    return [h.split("#")[0] for h in hrefs if h and not NOT_PAGES.search(h.split("?")[0])]
+
+
+async def walk(page: Page, starts: list[str], limit: int = 60) -> dict[str, str]:
+    """One page of each kind reachable from `starts` by following links: kind -> path."""
+    seen: dict[str, str] = {}
+    queue = list(starts)
+    while queue and len(seen) < limit:
+        path = queue.pop(0)
+        if kind_of(path) in seen:
+            continue
+        await page.goto(path)
+        seen[kind_of(path)] = path
+        queue += [link for link in await links_of(page) if kind_of(link) not in seen]
+    return seen
+
+
+async def test_every_page_names_its_controls_and_has_its_landmarks(
+    portal: PortalServer, open_page: Opener
+) -> None:
+    """A screen reader hears each field's label, finds one h1, headings in order, the main
+    content past a skip link, tables with their headers and charts said in words; the page is
+    in the reader's language and, at 320 px (a phone, or 1280 px at 400 %), does not scroll
+    sideways as a whole. Every page a consultancy admin reaches, in Italian and in English."""
+    for locale, language in (("it-IT", "it"), ("en-GB", "en")):
+        page = await open_page(locale=locale)
+        await sign_in(page, d.PAOLA)
+        pages = await walk(page, [
+            "/portfolio", f"/t/{d.TENANT_ID}", f"/t/{NERI.id}",
+            f"/t/{d.TENANT_ID}/as-of?date={portal.days_ago(30)}",
+            f"/t/{d.TENANT_ID}/diff?from={portal.days_ago(30)}&to={portal.days_ago(1)}",
+            f"/t/{d.TENANT_ID}/no-such-page", "/account",
+        ])  # fmt: skip
+        assert len(pages) >= 12, sorted(pages)
+        failures: dict[str, list[str]] = {}
+        for kind, path in pages.items():
+            await page.goto(path)
+            found = await problems_of(page)
+            if await page.locator("html").get_attribute("lang") != language:
+                found.append(f"<html lang> is not {language}")
+            found += await sideways(page)
+            found += await title_problems(page)
+            if found:
+                failures[kind] = found
+        assert not failures, said(failures)
+
+
+async def test_the_signed_out_pages_are_as_accessible(open_page: Opener) -> None:
+    """Sign-in, the password link's page and an error page, before anyone signs in."""
+    for locale in ("it-IT", "en-GB"):
+        page = await open_page(locale=locale)
+        failures = {}
+        for path in ("/sign-in", "/welcome?token=not-a-token", "/no-such-page"):
+            await page.goto(path)
+            found = await problems_of(page)
+            found += await sideways(page)
+            if found:
+                failures[path] = found
+        assert not failures, said(failures)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 from services import demo_data as d
 from tests.portal.conftest import Opener, PortalServer, sign_in
@@ -181,3 +181,68 @@ async def test_the_signed_out_pages_are_as_accessible(open_page: Opener) -> None
             if found:
                 failures[path] = found
         assert not failures, said(failures)
+
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
+  return {
+    what: el.outerHTML.slice(0, 120),
+    ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+    seen: box.width > 0 && box.height > 0,
+  };
+}"""
+
+
+async def test_the_keyboard_reaches_every_control_with_a_visible_focus(
+    portal: PortalServer, open_page: Opener
+) -> None:
+    """Tab from the top of a dashboard full of forms: the skip link comes first and lands on
+    the main content, each stop after it shows a focus ring and is on the screen, the tab
+    never sticks nor leaves the page early, and a folded form opens with Enter and its field
+    is the next stop."""
+    page = await open_page()
+    await sign_in(page, d.PAOLA)
+    await page.goto(f"/t/{d.TENANT_ID}")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("document.activeElement.id") == "main"
+    stops: list[str] = []
+    for _ in range(80):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(FOCUSED)
+        if focused["what"].startswith("<body"):
+            break  # past the page's last stop: out to the browser's own
+        assert focused["ring"] and focused["seen"], focused["what"]
+        assert focused["what"] not in stops[-1:], f"the tab stuck on {focused['what']}"
+        stops.append(focused["what"])
+    assert len(stops) >= 20, stops
+    summary = page.locator("details.plan summary").first
+    await summary.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("details.plan").first).to_have_attribute("open", "")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.closest('details.plan') !== null")
+
+
+async def test_a_chart_wider_than_a_phone_scrolls_by_keyboard(
+    portal: PortalServer, open_page: Opener
+) -> None:
+    """On a phone a key result's chart scrolls sideways in its box: a keyboard reaches the
+    box (named as the chart) and its arrow keys scroll it, as a finger would."""
+    page = await open_page(width=320, height=700)
+    await sign_in(page, d.PAOLA)
+    await page.goto(f"/t/{d.TENANT_ID}")
+    await page.locator("a.kr-title").first.click()
+    box = page.get_by_role("group", name="Andamento nel tempo")
+    await page.keyboard.press("Tab")  # into the page from its top: its first stop, then on
+    for _ in range(40):
+        if await box.evaluate("box => box === document.activeElement"):
+            break
+        await page.keyboard.press("Tab")
+    before = await box.evaluate("box => box.scrollLeft")
+    await page.keyboard.press("ArrowLeft" if before > 0 else "ArrowRight")
+    await page.wait_for_timeout(300)  # a smooth scroll takes its time
+    assert await box.evaluate("box => box.scrollLeft") != before

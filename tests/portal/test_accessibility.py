@@ -1,12 +1,14 @@
 """The portal for everyone (WCAG 2.1 AA): screen readers, keyboard only, zoomed text, a phone.
 
 The walk opens every kind of page a consultancy admin reaches from the portfolio, in both
-languages, and asserts on each what a screen reader or a keyboard needs of it.
+languages, and asserts on each what a screen reader or a keyboard needs of it; the contrast
+test reads the stylesheet's own colours.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.async_api import Page, expect
@@ -246,3 +248,62 @@ async def test_a_chart_wider_than_a_phone_scrolls_by_keyboard(
     await page.keyboard.press("ArrowLeft" if before > 0 else "ArrowRight")
     await page.wait_for_timeout(300)  # a smooth scroll takes its time
     assert await box.evaluate("box => box.scrollLeft") != before
+
+
+STYLESHEET = Path(__file__).parents[2] / "services" / "portal" / "static" / "portal.css"
+GROUNDS = ("--paper", "--wash")
+"""The page's own backgrounds, under any text whose rule names no background of its own."""
+STATUS_FILLS = ("--on-track", "--at-risk", "--off-track", "--done", "--not-started", "--objective")
+
+
+def luminance(colour: str) -> float:
+    """WCAG's relative luminance of a #rrggbb colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def stylesheet_rules() -> tuple[dict[str, str], list[tuple[str, dict[str, str]]]]:
+    """The stylesheet's colour variables, and each rule's selector with its declarations."""
+    css = re.sub(r"/\*.*?\*/", "", STYLESHEET.read_text(), flags=re.S)
+    variables = dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{6})\b", css))
+    rules = [
+        (selector.strip(), dict(re.findall(r"([\w-]+)\s*:\s*([^;]+?)\s*(?:;|$)", body)))
+        for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css)
+    ]
+    return variables, rules
+
+
+def test_text_and_status_colours_have_the_contrast_wcag_asks() -> None:
+    """Text at 4.5:1 on its background (a rule's own, else the page's white or grey), muted
+    grey and the status colours included; a progress bar's status fill at 3:1 on its track.
+    Computed from the stylesheet, so a colour changed there is checked at once."""
+    variables, rules = stylesheet_rules()
+
+    def colour(value: str | None) -> str | None:
+        if value is None:
+            return None
+        named = re.fullmatch(r"var\((--[\w-]+)\)", value)
+        found = variables.get(named[1]) if named else value
+        return found if found and re.fullmatch(r"#[0-9a-fA-F]{6}", found) else None
+
+    weak = []
+    for selector, said in rules:
+        ink = colour(said.get("color")) or (
+            colour(said.get("fill")) if "text" in selector else None
+        )
+        ground = colour(said.get("background") or said.get("background-color"))
+        for under in [ground] if ground else [variables[g] for g in GROUNDS]:
+            if ink and contrast(ink, under) < 4.5:
+                weak.append(f"{selector}: {ink} on {under} is {contrast(ink, under):.2f}:1")
+    track = next(colour(said["background"]) for selector, said in rules if selector == ".bar")
+    assert track is not None
+    for fill in STATUS_FILLS:
+        if contrast(variables[fill], track) < 3:
+            weak.append(f"{fill} on the bar's {track}: {contrast(variables[fill], track):.2f}:1")
+    assert len(rules) > 100 and not weak, "\n".join(weak)

@@ -8,6 +8,7 @@ test reads the stylesheet's own colours.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from playwright.async_api import Page, expect
 
 from services import demo_data as d
 from tests.portal.conftest import Opener, PortalServer, sign_in
-from tests.portal.world import NERI
+from tests.portal.world import NERI, a_company_of_its_own, one_key_result, projected
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 NOT_PAGES = re.compile(r"\.(csv|jsonl)$|^/lang/|^/static/")
@@ -94,12 +95,16 @@ SIDEWAYS = """(width) => {
 }"""
 
 
-async def sideways(page: Page, width: int = 320) -> list[str]:
-    """Whether the whole page scrolls sideways at `width` CSS pixels (1280 at 400 %)."""
-    await page.set_viewport_size({"width": width, "height": 800})
-    said: str = await page.evaluate(SIDEWAYS, width)
+async def sideways(page: Page) -> list[str]:
+    """Whether the whole page scrolls sideways at 320 CSS pixels (a phone; 1280 at 400 %) or
+    at 640 (1280 at 200 %: the widest of the phone's layout, or the narrowest of the other)."""
+    found = []
+    for width in (320, 640, 641):
+        await page.set_viewport_size({"width": width, "height": 800})
+        said: str = await page.evaluate(SIDEWAYS, width)
+        found += [said] if said else []
     await page.set_viewport_size({"width": 1280, "height": 900})
-    return [said] if said else []
+    return found
 
 
 async def title_problems(page: Page) -> list[str]:
@@ -146,7 +151,8 @@ async def test_every_page_names_its_controls_and_has_its_landmarks(
 ) -> None:
     """A screen reader hears each field's label, finds one h1, headings in order, the main
     content past a skip link, tables with their headers and charts said in words; the page is
-    in the reader's language and, at 320 px (a phone, or 1280 px at 400 %), does not scroll
+    in the reader's language and, at 320 px (a phone, or 1280 px at 400 %) and 640 px (200 %),
+    does not scroll
     sideways as a whole. Every page a consultancy admin reaches, in Italian and in English."""
     for locale, language in (("it-IT", "it"), ("en-GB", "en")):
         page = await open_page(locale=locale)
@@ -307,3 +313,57 @@ def test_text_and_status_colours_have_the_contrast_wcag_asks() -> None:
         if contrast(variables[fill], track) < 3:
             weak.append(f"{fill} on the bar's {track}: {contrast(variables[fill], track):.2f}:1")
     assert len(rules) > 100 and not weak, "\n".join(weak)
+
+
+BLANKED = """form => {
+  const folded = form.closest('details');
+  if (folded) folded.open = true;
+  for (const field of form.querySelectorAll('input:not([type=hidden]), textarea')) {
+    if (!['checkbox', 'radio', 'color'].includes(field.type)) field.value = '';
+  }
+}"""
+ANNOUNCED = """() => {
+  const el = document.activeElement;
+  const said = (el.getAttribute('aria-describedby') || '').split(/\\s+/)
+    .map((id) => document.getElementById(id)).filter((e) => e && e.matches('.field-error'));
+  if (el.getAttribute('aria-invalid') === 'true' && said.length && said[0].textContent.trim())
+    return '';
+  if (el.matches('.form-error, [role=alert]') && el.textContent.trim()) return '';
+  return 'focus on ' + el.outerHTML.slice(0, 120);
+}"""
+
+
+async def test_a_form_sent_blank_says_what_is_wrong_where_the_focus_lands(
+    portal: PortalServer, open_page: Opener
+) -> None:
+    """Each form of a company's admin sent with its text fields blank comes back with the
+    focus on the first field in error, marked aria-invalid and described by its error (a
+    screen reader reads both out at once), or on the form's own error: never a silent page
+    whose error only the eye finds."""
+    client, person, app, ctx = await a_company_of_its_own(portal.system)
+    _, kr = await one_key_result(
+        app, ctx, portal.today - timedelta(days=30), 60, "Nuovi clienti", kind="increase",
+        start=40, target=60,
+    )  # fmt: skip
+    await projected(portal.system, client.id)
+    page = await open_page()
+    await sign_in(page, person)
+    home = f"/t/{client.id}"
+    forms = [
+        (f"{home}/kr/{kr}", a) for a in ("/check-ins", "/target", "/edit")
+    ] + [
+        (home, a) for a in ("/plan/cycles", "/objectives", "/key-results", "/plan/kpis")
+    ] + [
+        (f"{home}/settings", "/settings"), (f"{home}/people", "/invite"),
+        (f"{home}/people", "/keys"), ("/account", "/account/password"),
+    ]  # fmt: skip
+    silent = []
+    for path, action in forms:
+        await page.goto(path)
+        form = page.locator(f"form[method=post][action$='{action}']").first
+        await form.evaluate(BLANKED)
+        async with page.expect_navigation():
+            await form.locator("button[type=submit]").last.click()
+        if said := await page.evaluate(ANNOUNCED):
+            silent.append(f"{path} {action}: {said}")
+    assert not silent, "\n".join(silent)

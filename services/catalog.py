@@ -176,6 +176,10 @@ _DASHBOARD: M = {
     "kpi.none": {"it": "Nessun indicatore.", "en": "No KPIs."},
     "kpi.stale": {"it": "Misura in ritardo", "en": "Overdue"},
     "kpi.trend": {"it": "Andamento di {name}", "en": "Trend of {name}"},
+    "kpi.trend_from_to": {
+        "it": "Andamento di {name}, ultime {count} misure: da {first} a {last}",
+        "en": "Trend of {name}, last {count} measurements: from {first} to {last}",
+    },
     "kpi.measured_on": {"it": "Ultima misura: {date}", "en": "Last measured {date}"},
     "kpi.never": {"it": "Mai misurato", "en": "Never measured"},
     "kpi.thresholds_higher_is_better": {

@@ -153,8 +153,8 @@ def kpi_tiles(state: ProgressView, nodes: Sequence[KPINode], locale: Locale) -> 
     for node in nodes:
         view = state.kpis[node.kpi_id]
         values = [m.value for m in latest_per_day(view.measurements).values()]  # as its chart
-        label = locale.t("kpi.trend", name=node.name)
-        spark = sparkline(values[-SPARK_POINTS:], css=node.health or "none", label=label)
+        shown = values[-SPARK_POINTS:]
+        spark = sparkline(shown, css=node.health or "none", label=_trend(locale, view, shown))
         tiles.append(KpiTile(node, spark))
     return tiles
 
@@ -366,6 +366,15 @@ def _describe(
         due=locale.date(kr.due_on),
         date="" if day is None else locale.date(day),
     )
+
+
+def _trend(locale: Locale, kpi: KPIView, shown: Sequence[Decimal]) -> str:
+    """A sparkline in words, for whoever cannot see its slope: from its first value to its
+    last (a bare "Trend of X" told a screen reader nothing of the trend)."""
+    if len(shown) < 2:
+        return locale.t("kpi.trend", name=kpi.name)
+    first, last = (locale.value(v, kpi) for v in (shown[0], shown[-1]))
+    return locale.t("kpi.trend_from_to", name=kpi.name, count=len(shown), first=first, last=last)
 
 
 def progress_width(fraction: Decimal | None) -> str:

@@ -8,15 +8,21 @@ test reads the stylesheet's own colours.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.async_api import Page, expect
 
+from domain.values import Unit, UnitKind
+from projections.progress_tree import kpi_board
 from services import demo_data as d
+from services.i18n import Locale
+from services.portal.views import kpi_tiles
 from tests.portal.conftest import Opener, PortalServer, sign_in
 from tests.portal.world import NERI, a_company_of_its_own, one_key_result, projected
+from tests.projections.builders import Log, fold_all, kpi
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 NOT_PAGES = re.compile(r"\.(csv|jsonl)$|^/lang/|^/static/")
@@ -367,3 +373,22 @@ async def test_a_form_sent_blank_says_what_is_wrong_where_the_focus_lands(
         if said := await page.evaluate(ANNOUNCED):
             silent.append(f"{path} {action}: {said}")
     assert not silent, "\n".join(silent)
+
+
+def test_a_kpi_tile_s_trend_is_said_in_words() -> None:
+    """A tile's sparkline shows which way a KPI went; a screen reader heard only "Andamento
+    di Soddisfazione". It hears the first and the last value it draws, in its language."""
+    log = Log()
+    meter = kpi(log, "Soddisfazione", unit=Unit(UnitKind.PERCENT))
+    for value, on in ((Decimal("82.5"), date(2027, 1, 4)), (Decimal(90), date(2027, 1, 11))):
+        meter.record_measurement(value=value, on=on, author="alice")
+    log.save(meter)
+    state = fold_all(log.records)
+    board = kpi_board(state, today=date(2027, 1, 11))
+
+    for language, said in (
+        ("it", "Andamento di Soddisfazione, ultime 2 misure: da 82,5\u00a0% a 90\u00a0%"),
+        ("en", "Trend of Soddisfazione, last 2 measurements: from 82.5% to 90%"),
+    ):
+        (tile,) = kpi_tiles(state, board, Locale(language))
+        assert f'aria-label="{said}"' in str(tile.spark)

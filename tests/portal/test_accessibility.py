@@ -209,6 +209,34 @@ FOCUSED = """() => {
 }"""
 
 
+async def tab_stops(page: Page, most: int = 120) -> list[str]:
+    """Tab from where the focus is to the page's last stop: each stop, asserting it shows a
+    focus ring, is on the screen and is not the one before (a trap)."""
+    stops: list[str] = []
+    for _ in range(most):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(FOCUSED)
+        if focused["what"].startswith("<body"):
+            break  # past the page's last stop: out to the browser's own
+        assert focused["ring"] and focused["seen"], f"{page.url}: {focused['what']}"
+        stuck = stops[-4:] == [focused["what"]] * 4  # a date field's day, month, year, picker
+        assert not stuck, f"{page.url}: the tab stuck on {focused['what']}"
+        stops.append(focused["what"])
+    return stops
+
+
+async def test_every_page_s_tab_stops_show_their_focus(
+    portal: PortalServer, open_page: Opener
+) -> None:
+    """On a phone, where the header wraps and tables turn into cards, every stop of every
+    kind of page shows its focus ring, is on the screen, and the tab never sticks."""
+    page = await open_page(width=360, height=740)
+    await sign_in(page, d.PAOLA)
+    for path in (await walk(page, ["/portfolio", f"/t/{d.TENANT_ID}"], limit=30)).values():
+        await page.goto(path)
+        assert await tab_stops(page, most=400), path
+
+
 async def test_the_keyboard_reaches_every_control_with_a_visible_focus(
     portal: PortalServer, open_page: Opener
 ) -> None:
@@ -223,16 +251,7 @@ async def test_the_keyboard_reaches_every_control_with_a_visible_focus(
     assert await page.evaluate("document.activeElement.getAttribute('href')") == "#main"
     await page.keyboard.press("Enter")
     assert await page.evaluate("document.activeElement.id") == "main"
-    stops: list[str] = []
-    for _ in range(80):
-        await page.keyboard.press("Tab")
-        focused = await page.evaluate(FOCUSED)
-        if focused["what"].startswith("<body"):
-            break  # past the page's last stop: out to the browser's own
-        assert focused["ring"] and focused["seen"], focused["what"]
-        assert focused["what"] not in stops[-1:], f"the tab stuck on {focused['what']}"
-        stops.append(focused["what"])
-    assert len(stops) >= 20, stops
+    assert len(await tab_stops(page)) >= 20
     summary = page.locator("details.plan summary").first
     await summary.focus()
     await page.keyboard.press("Enter")

@@ -411,3 +411,21 @@ def test_a_kpi_tile_s_trend_is_said_in_words() -> None:
     ):
         (tile,) = kpi_tiles(state, board, Locale(language))
         assert f'aria-label="{said}"' in str(tile.spark)
+
+
+async def test_what_a_company_wrote_is_marked_in_its_language(open_page: Opener) -> None:
+    """The demo company writes in Italian: on an English page a screen reader read its
+    objectives and key results with English sounds. Their names carry lang="it" there, and
+    nothing extra on an Italian page."""
+    page = await open_page(locale="en-GB")
+    await sign_in(page, d.GIULIA)
+    await page.goto(f"/t/{d.TENANT_ID}")
+    for named in ("section.objective h3", "a.kr-title", "section.cycle h2", ".tile h3"):
+        await expect(page.locator(named).first).to_have_attribute("lang", "it")
+    await page.locator("a.kr-title").first.click()
+    await expect(page.locator("h1")).to_have_attribute("lang", "it")
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    italian = await open_page(locale="it-IT")
+    await sign_in(italian, d.GIULIA)
+    await italian.goto(f"/t/{d.TENANT_ID}")
+    assert await italian.locator("main [lang]").count() == 0

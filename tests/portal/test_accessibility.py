@@ -94,10 +94,10 @@ async def problems_of(page: Page) -> list[str]:
 SIDEWAYS = """(width) => {
   const over = document.documentElement.scrollWidth - document.documentElement.clientWidth;
   if (over <= 0) return '';
-  const widest = [...document.querySelectorAll('main *')]
-    .filter((e) => e.getBoundingClientRect().right > width + 1).pop();
+  const past = [...document.querySelectorAll('main *')]
+    .filter((e) => e.getBoundingClientRect().right > width + 1).pop();  // the innermost
   return 'the page scrolls ' + over + ' px sideways at ' + width + ' px'
-    + (widest ? ', past its edge: ' + widest.outerHTML.slice(0, 120) : '');
+    + (past ? ', past its edge: ' + past.outerHTML.slice(0, 120) : '');
 }"""
 
 
@@ -107,8 +107,8 @@ async def sideways(page: Page) -> list[str]:
     found = []
     for width in (320, 640, 641):
         await page.set_viewport_size({"width": width, "height": 800})
-        said: str = await page.evaluate(SIDEWAYS, width)
-        found += [said] if said else []
+        overflow: str = await page.evaluate(SIDEWAYS, width)
+        found += [overflow] if overflow else []
     await page.set_viewport_size({"width": 1280, "height": 900})
     return found
 

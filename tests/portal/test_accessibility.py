@@ -21,7 +21,14 @@ from services import demo_data as d
 from services.i18n import Locale
 from services.portal.views import kpi_tiles
 from tests.portal.conftest import Opener, PortalServer, sign_in
-from tests.portal.world import NERI, a_company_of_its_own, one_key_result, projected
+from tests.portal.world import (
+    NERI,
+    ROSSI,
+    ROSSI_KR,
+    a_company_of_its_own,
+    one_key_result,
+    projected,
+)
 from tests.projections.builders import Log, fold_all, kpi
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -69,6 +76,10 @@ PROBLEMS = """() => {
     if (el.closest('[aria-hidden=true]')) continue;
     if (el.getAttribute('role') === null && el.tagName === 'svg') say('svg without a role', el);
     else if (!named(el)) say(el.getAttribute('role') + ' without a name', el);
+  }
+  const unnamed = 'del, ins, span:not([role]), p:not([role]), div:not([role])';
+  for (const el of document.querySelectorAll(unnamed)) {  // ARIA forbids them a name
+    if (el.hasAttribute('aria-label')) say('an aria-label no screen reader reads', el);
   }
   for (const th of document.querySelectorAll('th')) {
     if (!th.getAttribute('scope')) say('th without scope', th);
@@ -164,6 +175,7 @@ async def test_every_page_names_its_controls_and_has_its_landmarks(
         page = await open_page(locale=locale)
         await sign_in(page, d.PAOLA)
         pages = await walk(page, [
+            f"/t/{ROSSI.id}/kr/{ROSSI_KR}",  # a key result with a corrected check-in
             "/portfolio", f"/t/{d.TENANT_ID}", f"/t/{NERI.id}",
             f"/t/{d.TENANT_ID}/as-of?date={portal.days_ago(30)}",
             f"/t/{d.TENANT_ID}/diff?from={portal.days_ago(30)}&to={portal.days_ago(1)}",

@@ -800,7 +800,8 @@ async def test_a_day_s_tree_carries_the_company_s_name_of_that_day(
         Context(client.id, person.actor, imported_at=then), name="Trimestre",
         starts_on=portal.today - timedelta(days=20), ends_on=portal.today + timedelta(days=70),
     )  # fmt: skip
-    await app.settings.change(ctx, name="Forno Gialli & Figli")
+    renamed = f"Forno Gialli & Figli {client.slug}"  # no other client's (test_clients)
+    await app.settings.change(ctx, name=renamed)
     await projected(portal.system, client.id)
     page = await open_page()
     await sign_in(page, person)
@@ -808,9 +809,9 @@ async def test_a_day_s_tree_carries_the_company_s_name_of_that_day(
     await page.goto(f"/t/{client.id}/as-of?date={portal.days_ago(5)}")
     await expect(heading).to_have_text("Forno Gialli")
     await page.goto(f"/t/{client.id}/as-of?date={portal.days_ago(5)}&known=now")
-    await expect(heading).to_have_text("Forno Gialli & Figli")
+    await expect(heading).to_have_text(renamed)
     await page.goto(f"/t/{client.id}")
-    await expect(heading).to_have_text("Forno Gialli & Figli")
+    await expect(heading).to_have_text(renamed)
 
 
 async def test_the_trail_says_each_event_in_words_and_keeps_its_topic(

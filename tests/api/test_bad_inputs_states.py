@@ -114,7 +114,10 @@ async def test_writes_to_archived_items_are_409_naming_them_and_change_nothing(
          *measured),
         ("POST", f"kpis/{kpi}/archive", {"reason": "ancora"}, *measured),
     ]  # fmt: skip
-    assert await refused(plan, admin, cases) == []
+    try:
+        assert await refused(plan, admin, cases) == []
+    finally:  # A's portfolio row counts one active cycle (test_views): this one ends here
+        await plan.made(f"cycles/{cycle}/close")
 
 
 async def test_writes_to_a_closed_cycle_s_items_are_409_naming_it_and_change_nothing(

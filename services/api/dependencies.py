@@ -325,8 +325,14 @@ async def as_of_moment(
     await within_log(runtime, tenant_id, as_of_position, as_of)
     await caught_up(runtime, tenant_id, min_position, None)
     zone = await runtime.zone(tenant_id)
+    return zone, as_of_instant(as_of, zone)
+
+
+def as_of_instant(as_of: str | None, zone: tzinfo) -> datetime | None:
+    """The instant an `as_of` reads (a date: its last instant, in the tenant's zone), not
+    past now: one still to come is read as now (read_as_of says which)."""
     moment = query_instant(as_of, "as_of", "last", zone)
-    return zone, None if moment is None else instants.not_after_now(moment)
+    return None if moment is None else instants.not_after_now(moment)
 
 
 def read_as_of(moment: datetime | None) -> dict[str, str]:
@@ -360,8 +366,7 @@ async def series_of(
     else:
         await within_log(runtime, tenant_id, as_of_position, as_of)
         await caught_up(runtime, tenant_id, min_position, "series")
-        moment = query_instant(as_of, "as_of", "last", await runtime.zone(tenant_id))
-        moment = None if moment is None else instants.not_after_now(moment)
+        moment = as_of_instant(as_of, await runtime.zone(tenant_id))
         upto = await read.known_position(
             runtime.pool, tenant_id, position=as_of_position, recorded_at=moment
         )

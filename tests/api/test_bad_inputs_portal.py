@@ -18,7 +18,7 @@ from services.portal.config import PortalSettings
 from services.portal.sessions import CSRF_FIELD, SESSION_COOKIE, SUBMISSION_FIELD, Signer
 from services.settings import Settings
 from tests.api.asgi import asgi_transport
-from tests.api.builders import World
+from tests.api.builders import Side, World
 from tests.api.state import the_state
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
@@ -95,6 +95,18 @@ async def test_every_form_sent_for_an_item_the_company_lacks_is_refused_and_chan
     assert wrong == []
 
 
+def path_ids(world: World, side: Side) -> dict[str, object]:
+    """The ids a form's path takes, of this side's company and people (the twins' items
+    share their ids)."""
+    return {
+        "tenant_id": side.tenant.id, "consultancy_id": side.consultancy.id,
+        "cycle_id": world.ids.cycle_id, "objective_id": world.ids.objective_id,
+        "kr_id": world.ids.key_result_id, "item_id": world.ids.key_result_id,
+        "kpi_id": world.ids.kpi_id, "check_in_id": world.ids.check_in_id,
+        "user_id": side.user_ids["client_viewer"],
+    }  # fmt: skip
+
+
 async def test_every_form_sent_to_another_company_is_not_found_and_changes_nothing(
     app: Litestar, world: World, admin: asyncpg.Connection, browser: tuple[httpx.AsyncClient, str]
 ) -> None:
@@ -104,12 +116,8 @@ async def test_every_form_sent_to_another_company_is_not_found_and_changes_nothi
     in B or in the directory changed."""
     client, token = browser
     ids = {
-        "tenant_id": world.b.tenant.id, "consultancy_id": world.b.consultancy.id,
-        "cycle_id": world.ids.cycle_id, "objective_id": world.ids.objective_id,
-        "kr_id": world.ids.key_result_id, "item_id": world.ids.key_result_id,
-        "kpi_id": world.ids.kpi_id, "check_in_id": world.ids.check_in_id,
-        "user_id": world.b.user_ids["client_viewer"], "key_id": world.b.revoked_key_id,
-        "action": "close", "at": world.ids.measurement_id,
+        **path_ids(world, world.b), "key_id": world.b.revoked_key_id, "action": "close",
+        "at": world.ids.measurement_id,
     }  # fmt: skip
     before = await the_state(admin)
     wrong = []
@@ -190,13 +198,7 @@ async def test_every_form_of_an_item_sent_every_field_wrong_is_422_and_changes_n
     field, or blanks and values out of range: 422 (the form again, saying what is wrong),
     never a 500, never a write; the log and the directory are as before."""
     client, token = browser
-    ids = {
-        "tenant_id": world.a.tenant.id, "consultancy_id": world.a.consultancy.id,
-        "cycle_id": world.ids.cycle_id, "objective_id": world.ids.objective_id,
-        "kr_id": world.ids.key_result_id, "item_id": world.ids.key_result_id,
-        "kpi_id": world.ids.kpi_id, "check_in_id": world.ids.check_in_id,
-        "user_id": world.a.user_ids["client_viewer"],
-    }  # fmt: skip
+    ids = path_ids(world, world.a)
     before = await the_state(admin)
     wrong = []
     forms = [t for t in portal_forms(app) if not t.endswith(RUN_WITHOUT_FIELDS)]

@@ -32,8 +32,10 @@ from tenants.models import Consultancy, ErasedTenant, Tenant, TenantStatus, from
 DEFAULT_COLOUR = "#2563eb"
 TENANT_COLUMNS = (
     "id, consultancy_id, name, slug, colour, status, fiscal_year_start_month,"
-    " check_in_cadence_days, locale, time_zone, created_at"
+    " check_in_cadence_days, locale, time_zone, created_at,"
+    " EXISTS (SELECT FROM tenant_keys k WHERE k.tenant_id = tenants.id) AS encrypted"
 )
+"""A tenant's columns, and whether it has a key of its own (never the key)."""
 _INSERT_TENANT = (
     "INSERT INTO tenants (id, consultancy_id, name, slug, colour, fiscal_year_start_month,"
     " check_in_cadence_days, locale, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -107,13 +109,13 @@ async def create_tenant(
             row = await _insert_tenant(conn, new_id, consultancy_id, clean_name, slugs, values)
             # after the insert: one that waited for an erase of this id sees its tombstone
             if await conn.fetchval(_ERASED, new_id):
-                raise DuplicateTenantIdError(_ID_TAKEN, field="id")
+                raise DuplicateTenantIdError(ID_TAKEN, field="id")
     except asyncpg.ForeignKeyViolationError:
         raise UnknownConsultancyError(
             f"no consultancy {consultancy_id}", field="consultancy_id"
         ) from None
     except asyncpg.UniqueViolationError:
-        raise DuplicateTenantIdError(_ID_TAKEN, field="id") from None
+        raise DuplicateTenantIdError(ID_TAKEN, field="id") from None
     if row is None and slug is not None:
         raise DuplicateSlugError(f"slug {slug!r} is taken", field="slug")
     if row is None:  # the caller sent no slug: its name is what to change
@@ -141,7 +143,7 @@ async def _insert_tenant(
 
 
 _ERASED = "SELECT EXISTS (SELECT FROM erased_tenants WHERE id = $1)"
-_ID_TAKEN = "this id cannot be given to a new tenant: leave it out, and one is made"
+ID_TAKEN = "this id cannot be given to a new tenant: leave it out, and one is made"
 """The same words for an id in use and an erased one (neither tells which, nor whose)."""
 
 

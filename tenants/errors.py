@@ -115,6 +115,13 @@ class DuplicateTenantIdError(TenancyError):
     default_rule = "duplicate_id"
 
 
+class EncryptionFixedError(TenancyError):
+    """A tenant's encryption asked for otherwise than it was made with (HTTP 409): it is
+    chosen once, as the tenant is made (see Repository.give_key)."""
+
+    default_rule = "encryption_fixed"
+
+
 class DuplicateConsultancyIdError(TenancyError):
     """A consultancy of this id exists (HTTP 409)."""
 

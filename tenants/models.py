@@ -63,6 +63,9 @@ class Tenant(msgspec.Struct, frozen=True, kw_only=True):
     """Where its days begin and end (an IANA name): its "today", the day a date stands
     for, the times its portal shows. Instants stay UTC."""
     created_at: datetime
+    encrypted: bool = False
+    """Whether its log's events are stored encrypted with an AES key of its own (chosen
+    when it was made, for good; its erasure shreds the key). The key is never shown."""
 
     @property
     def zone(self) -> ZoneInfo:

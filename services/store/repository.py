@@ -40,7 +40,18 @@ log = structlog.get_logger("okr.store")
 
 A = TypeVar("A", bound=Aggregate)
 E = TypeVar("E")
-_KEYS_SQL = "SELECT tenant_id, cipher_key FROM tenant_keys WHERE tenant_id = ANY($1::uuid[])"
+_KEYS_SQL = (
+    "SELECT tenant_id, cipher_key FROM tenant_keys WHERE tenant_id = ANY($1::uuid[])"
+    " UNION ALL SELECT tenant_id, NULL FROM tenant_heads WHERE tenant_id = ANY($1::uuid[])"
+)
+"""Each of these tenants' key, if it has one, and a row of no key for each whose log has
+begun (its head row is written by its first append: a key given at its making is stored
+in that transaction; one statement, so one snapshot sees both or neither)."""
+_GIVE_KEY_SQL = (
+    "INSERT INTO tenant_keys (tenant_id, cipher_key) SELECT $1, $2"
+    " WHERE NOT EXISTS (SELECT FROM tenant_heads WHERE tenant_id = $1)"
+    " ON CONFLICT (tenant_id) DO NOTHING"
+)
 
 
 @dataclass
@@ -176,11 +187,11 @@ def _fold(
 
 
 class KeyedLaterCipher(AESCipher):
-    """A tenant's cipher that also reads the events stored before the tenant had its key
-    (`enable_cipher`: its events from then on are encrypted; the first, its making with its
-    settings, never is). A state that does not decrypt is taken as stored when it is a
-    MessagePack map, as a stored state is; any other (a wrong key, damaged bytes) fails as
-    a state that does not decrypt."""
+    """A tenant's cipher that also reads events stored before the tenant had its key (a
+    tenant made encrypted has none: `give_key`, in the transaction that makes it; the
+    tests' `enable_cipher` gives one later). A state that does not decrypt is taken as
+    stored when it is a MessagePack map, as a stored state is; any other (a wrong key,
+    damaged bytes) fails as a state that does not decrypt."""
 
     def decrypt(self, ciphertext: bytes) -> bytes:
         try:
@@ -221,7 +232,8 @@ class Repository:
         """The tenant's mapper: with its AES cipher when the tenant has a key.
 
         A caller inside a transaction that admits the tenant passes its connection, so the
-        key lookup never needs a second one from the pool.
+        key lookup never needs a second one from the pool. A tenant with no key whose log
+        has not begun gets the plain mapper, not kept (see load_mappers).
         """
         mapper = self._mappers.get(tenant_id)
         if mapper is None:
@@ -230,31 +242,54 @@ class Repository:
                     await self.load_mappers([tenant_id], own)
             else:
                 await self.load_mappers([tenant_id], conn)
-            mapper = self._mappers[tenant_id]
+            mapper = self._mappers.get(tenant_id, self._plain)
         return mapper
 
     async def load_mappers(self, tenant_ids: Sequence[UUID], conn: asyncpg.Connection) -> None:
         """Make the mappers of these tenants not known yet, with one query for their keys
         (inside a transaction of `conn` that admits them): a projector pass of many tenants
-        looks their keys up once, not once per tenant."""
+        looks their keys up once, not once per tenant.
+
+        Kept: a tenant's with a key (its key never changes), and a plain one once its log
+        has begun (a key is given only in the transaction of its first append: give_key).
+        A tenant with neither is looked up again next time: an id looked up before it was
+        a tenant's (a client's own id for its new tenant) is never mapped plain for good,
+        should it then be made encrypted."""
         missing = [t for t in tenant_ids if t not in self._mappers]
         if not missing:
             return
-        keys = dict(await conn.fetch(_KEYS_SQL, missing))
-        for tenant_id in missing:
-            key = keys.get(tenant_id)
+        keys: dict[UUID, str | None] = {}
+        for tenant_id, key in await conn.fetch(_KEYS_SQL, missing):
+            keys[tenant_id] = keys.get(tenant_id) or key
+        for tenant_id, key in keys.items():
             cipher = KeyedLaterCipher(Environment(env={AESCipher.CIPHER_KEY: key})) if key else None
             self._mappers[tenant_id] = (
                 Mapper(self._transcoder, cipher=cipher) if cipher else self._plain
             )
 
     def forget(self, tenant_id: UUID) -> None:
-        """Drop the tenant's mapper, its cipher key and its fold states (an erased tenant)."""
+        """Drop the tenant's mapper, its cipher key and its fold states (an erased tenant;
+        an id about to be made a tenant's, see give_key)."""
         self._mappers.pop(tenant_id, None)
         self.fold_states.forget(tenant_id)
 
+    async def give_key(self, conn: asyncpg.Connection, tenant_id: UUID) -> bool:
+        """Give a tenant being made its own AES-256 key, in the caller's transaction (it
+        admits the tenant), before its first append in that transaction: every event of
+        its log is stored encrypted, and no process ever maps it without its key. False,
+        and no key given, when its log has begun (or it has a key): its first events
+        were stored without this one. The caller drops what this process kept of the id
+        first (forget): a making rolled back after its append kept its key, not stored."""
+        done: str = await conn.execute(_GIVE_KEY_SQL, tenant_id, AESCipher.create_key(32))
+        return done.endswith(" 1")
+
     async def enable_cipher(self, tenant_id: UUID) -> None:
-        """Give a tenant its own AES-256 key: its events from now on are stored encrypted."""
+        """Give a tenant its own AES-256 key: its events from now on are stored encrypted.
+
+        For tests of logs begun before their key (KeyedLaterCipher): only this process
+        drops its plain mapper; another (an API worker, a projector) keeps mapping the
+        tenant plain, writing plain and failing to read what is encrypted, until it
+        restarts. The product gives a key only as a tenant is made (give_key)."""
         async with tenant_transaction(self.store.pool, [tenant_id]) as conn:
             await conn.execute(
                 "INSERT INTO tenant_keys (tenant_id, cipher_key) VALUES ($1, $2)"

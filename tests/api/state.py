@@ -22,10 +22,12 @@ DIRECTORY = (
 
 
 async def the_state(admin: asyncpg.Connection) -> dict[str, object]:
-    """Every tenant's head, every event's count, and a digest of each directory table."""
+    """Every tenant's head, every event's count, which tenants have a cipher key, and a
+    digest of each directory table."""
     state: dict[str, object] = {
         "heads": await admin.fetch("SELECT tenant_id, position FROM tenant_heads ORDER BY 1"),
         "events": await admin.fetchval("SELECT count(*) FROM events"),
+        "tenant_keys": await admin.fetch("SELECT tenant_id FROM tenant_keys ORDER BY 1"),
     }
     for table in DIRECTORY:
         state[table] = await admin.fetchval(

@@ -137,12 +137,14 @@ class ConsultancyController(Controller):
         okr: OkrDep,
     ) -> Response[Tenant]:
         """Its log begins with who made it, with which settings (okr.SettingsChange.Created
-        with no settings before): X-OKR-Position is that event's."""
+        with no settings before): X-OKR-Position is that event's. With `encrypted: true`
+        every event of its log, that first one too, is stored encrypted with a key of its
+        own (the answer's `encrypted` says which; never the key)."""
         tenant, position = await okr.settings.create_tenant(
             consultancy_id, data.name, principal.actor, slug=data.slug, colour=data.colour,
             fiscal_year_start_month=data.fiscal_year_start_month,
             check_in_cadence_days=data.check_in_cadence_days, locale=data.locale,
-            time_zone=data.time_zone, tenant_id=data.id,
+            time_zone=data.time_zone, tenant_id=data.id, encrypted=data.encrypted,
         )  # fmt: skip
         headers = {"Location": f"{V1}/tenants/{tenant.id}", POSITION: str(position)}
         return Response(tenant, status_code=HTTP_201_CREATED, headers=headers)

@@ -94,7 +94,8 @@ class TenantController(Controller):
             ctx, name=given(data.name), colour=given(data.colour),
             fiscal_year_start_month=given(data.fiscal_year_start_month),
             check_in_cadence_days=given(data.check_in_cadence_days), locale=given(data.locale),
-            time_zone=given(data.time_zone), reason=data.reason, by=principal,
+            time_zone=given(data.time_zone), encrypted=given(data.encrypted),
+            reason=data.reason, by=principal,
         )  # fmt: skip
         runtime.forget_settings(tenant_id)
         return await with_position(runtime, tenant_id, tenant, position=position)

@@ -157,6 +157,16 @@ class TenantIn(Body):
         ),
     ] = None
     id: UUID | None = None
+    encrypted: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Whether its events are stored encrypted with an AES-256 key of its"
+            " own (true or false; default false), kept in the transaction that makes it, so"
+            " its whole log is encrypted from its first event, and erasing the tenant shreds"
+            " the key. Chosen now, for good: a PATCH asking otherwise is 409"
+            " `encryption_fixed` naming `encrypted`. The key is never shown."
+        ),
+    ] = False
 
 
 class WithReason(Body, kw_only=True):
@@ -198,6 +208,9 @@ class TenantSettingsIn(WithReason):
     locale: str | msgspec.UnsetType = msgspec.UNSET
     time_zone: str | msgspec.UnsetType = msgspec.UNSET
     """An IANA name (Europe/Rome, UTC); not given: it stays."""
+    encrypted: bool | msgspec.UnsetType = msgspec.UNSET
+    """As the tenant is (its answer's `encrypted`): nothing changes. Otherwise 409
+    encryption_fixed naming it: a tenant is made encrypted or not, for good."""
 
 
 class MemberIn(WithReason):

@@ -61,15 +61,16 @@ async def rows_of(admin_dsn: str, tenant: UUID) -> dict[str, int]:
 
 
 async def a_busy_tenant(client: httpx.AsyncClient, world: World, system: System) -> UUID:
-    """A tenant with an encrypted log (but for its first event, made before its key), read
-    models, a member (Ada, of no other tenant) and an API key."""
+    """A tenant made encrypted (every event of its log, its making's too, stored with its
+    own key), with read models, a member (Ada, of no other tenant) and an API key."""
     admin = world.a.auth("consultancy_admin")
     made = await client.post(  # its answer kept for a retry, on the platform: it names it
         f"/api/v1/consultancies/{world.a.consultancy.id}/tenants",
-        headers={**admin, "Idempotency-Key": str(uuid4())}, json={"name": f"Cliente {uuid4()}"},
+        headers={**admin, "Idempotency-Key": str(uuid4())},
+        json={"name": f"Cliente {uuid4()}", "encrypted": True},
     )  # fmt: skip
     tenant = UUID(made.json()["id"])
-    await system.repository.enable_cipher(tenant)
+    assert made.json()["encrypted"] is True, made.text
     base = f"/api/v1/tenants/{tenant}"
     writes = [
         client.post(f"{base}/cycles", headers=admin, json={

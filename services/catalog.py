@@ -1179,6 +1179,20 @@ _PLANNING: M = {
         "it": "Dove cominciano i suoi giorni, e l'ora delle modifiche.",
         "en": "Where its days begin, and the time of its changes.",
     },
+    "client.encrypted": {
+        "it": "Cifra i suoi eventi con una chiave propria",
+        "en": "Encrypt its events with a key of its own",
+    },
+    "client.encrypted_hint": {
+        "it": "Si sceglie ora, per sempre. Se il cliente viene cancellato, la chiave va con"
+        " lui: le copie dei suoi eventi non si leggono più.",
+        "en": "Chosen now, for good. Should the client be erased, its key goes with it:"
+        " copies of its events can no longer be read.",
+    },
+    "error.checkbox": {
+        "it": "Spunta la casella o lasciala vuota.",
+        "en": "Tick the box or leave it empty.",
+    },
     "error.time_zone": {
         "it": "Scegli un fuso orario dell'elenco.",
         "en": "Choose a time zone from the list.",
@@ -1215,6 +1229,16 @@ _PLANNING: M = {
     "settings.reason_hint": {
         "it": "Resta nello storico con la modifica.",
         "en": "Kept in the history with the change.",
+    },
+    "settings.encrypted": {
+        "it": "I suoi eventi sono salvati cifrati, con una chiave propria (scelto alla sua"
+        " creazione).",
+        "en": "Its events are stored encrypted, with a key of its own (chosen when it was made).",
+    },
+    "settings.plain": {
+        "it": "I suoi eventi sono salvati in chiaro (la cifratura si sceglie alla creazione"
+        " di un cliente).",
+        "en": "Its events are stored unencrypted (encryption is chosen as a client is made).",
     },
     "settings.saved": {"it": "Impostazioni salvate.", "en": "Settings saved."},
     "settings.unchanged": {

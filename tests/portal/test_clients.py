@@ -105,6 +105,47 @@ async def test_a_consultancy_admin_makes_a_new_client_and_lands_on_its_page(
     )
 
 
+async def test_a_new_client_made_encrypted_is_read_as_any_and_its_settings_say_so(
+    open_page: Opener, portal: PortalServer
+) -> None:
+    """The box asks for the API's `encrypted`: the client is made with a key of its own,
+    its pages read its encrypted log as any other's, and its settings page says its events
+    are stored encrypted. A hand-made form saying the box otherwise than ticked or not is
+    refused beside the box, nothing made: an encryption is never guessed at."""
+    consultancy, admin = await a_consultancy_of_its_own(portal.system)
+    page = await open_page()
+    await sign_in(page, admin)
+    await page.goto("/portfolio")
+    hand_made = {
+        "name": "Studio Dentistico Riva", "colour": "#0f766e", "fiscal_year_start_month": "1",
+        "check_in_cadence_days": "7", "locale": "it", "time_zone": "Europe/Rome",
+        "consultancy": str(consultancy), "id": str(uuid.uuid4()), "encrypted": "sì",
+    }  # fmt: skip
+    answer = await page.request.post("/portfolio/clients", form={**hand_made, **await csrf(page)})
+    assert answer.status == 422, answer.status
+    assert "Spunta la casella o lasciala vuota." in html.unescape(await answer.text())
+    assert await clients_of(portal, consultancy) == []
+
+    await fill_new_client(page, name="Studio Dentistico Riva")
+    await page.get_by_label("Cifra i suoi eventi con una chiave propria").check()
+    await page.get_by_role("button", name="Crea il cliente").click()
+
+    await expect(page.locator("h1")).to_have_text("Studio Dentistico Riva")
+    [made] = await clients_of(portal, consultancy)
+    assert made.encrypted
+    [first] = await portal.system.store.read_log(made.id)
+    assert b"Studio Dentistico Riva" not in first.state
+    await projected(portal.system, made.id)
+    await page.goto(f"/t/{made.id}/history")
+    await expect(page.locator(".timeline")).to_contain_text(
+        "'Studio Dentistico Riva' creata da Irene Sala"
+    )
+    await page.goto(f"/t/{made.id}/settings")
+    await expect(page.locator(".encryption")).to_have_text(
+        "I suoi eventi sono salvati cifrati, con una chiave propria (scelto alla sua creazione)."
+    )
+
+
 async def test_a_new_client_refused_is_said_beside_each_field_and_makes_nothing(
     open_page: Opener, portal: PortalServer
 ) -> None:

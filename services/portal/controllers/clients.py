@@ -1,7 +1,8 @@
 """The consultancy's clients in the portal: a new client company, and each one's settings.
 
 - A consultancy admin makes a new client from the portfolio: its name, colour, fiscal year,
-  check-in cadence and language (what `POST /consultancies/{id}/tenants` takes); a name
+  check-in cadence, language and whether its events are encrypted with a key of its own
+  (what `POST /consultancies/{id}/tenants` takes; its settings page says which); a name
   another of its clients has is said beside the name (directory.refuse_taken_name). Its slug is
   made from the name, the next free one when another client has it, as the API makes one
   not given (tenants.validation.slugs_for). The
@@ -50,7 +51,7 @@ from tenants.roles import Permission
 
 SETTING_FIELDS = ("name", "colour", "fiscal_year_start_month", "check_in_cadence_days", "locale",
                   "time_zone")  # fmt: skip
-CLIENT_FIELDS = (*SETTING_FIELDS, "consultancy", "id")
+CLIENT_FIELDS = (*SETTING_FIELDS, "consultancy", "id", "encrypted")
 _FIELDS = {name: name for name in SETTING_FIELDS}
 """A refusal's field, the form's of the same name (the rest are the whole form's)."""
 LANGUAGES = ("it", "en")
@@ -194,6 +195,15 @@ def _reason(planned: Planned) -> str | None:
         return None
 
 
+def _ticked(planned: Planned, name: str) -> bool:
+    """A checkbox: ticked ("yes") or not (blank); anything else, a hand-made form's, is said
+    beside it (an encryption asked for in words the form never sends is not guessed at)."""
+    value = planned.typed[name]
+    if value not in ("yes", ""):
+        planned.errors[name] = planned.locale.t("error.checkbox")
+    return value == "yes"
+
+
 def _new_id(typed_id: str) -> UUID:
     """The id the form was made with, or a new one (a hand-made form without)."""
     try:
@@ -213,6 +223,7 @@ async def create_client(
         field = "consultancy" if len(offered) > 1 else "form"
         planned.errors[field] = planned.locale.t("client.not_offered")
     given = settings_given(planned)
+    encrypted = _ticked(planned, "encrypted")
     new_id = _new_id(planned.typed["id"])
     planned.typed["id"] = str(new_id)  # sent again once right: still this company
     if planned.errors:
@@ -220,7 +231,7 @@ async def create_client(
     consultancy, name = UUID(chosen), given.pop("name")
     try:
         return await portal.app.settings.create_tenant(
-            consultancy, name, viewer.actor, tenant_id=new_id, **given
+            consultancy, name, viewer.actor, tenant_id=new_id, encrypted=encrypted, **given
         )
     except DuplicateTenantIdError:
         return await _made_before(portal, consultancy, new_id, planned)

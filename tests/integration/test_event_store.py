@@ -499,6 +499,39 @@ async def test_a_key_given_later_reads_the_events_before_it_and_a_wrong_key_read
         await repo.get(tenant, after.id)
 
 
+async def test_a_key_given_with_the_first_append_is_read_by_a_process_that_looked_first(
+    system: System, admin: asyncpg.Connection
+) -> None:
+    """A tenant is kept mapped plain only once its log has begun: a key comes only with
+    its first append (give_key, in that transaction), so a process that looked the id up
+    before (another API worker, a projector) maps it with its key afterwards; a key for a
+    log begun plain is refused (its first events would stay plain, the others' mappers
+    plain). A key rolled back with its transaction leaves the tenant plain."""
+    secret, plain, other = new_tenant(), new_tenant(), Repository(system.store)
+    for tenant in (secret, plain):
+        assert (await other.mapper(tenant)).cipher is None
+
+    async with tenant_transaction(system.pool, [secret]) as conn:
+        assert await system.repository.give_key(conn, secret)
+        tally = Tally(name="confidential client")
+        await system.repository.save(secret, tally, actor="anna", conn=conn)
+    await system.repository.save(plain, Tally(name="open"), actor="anna")
+
+    assert (await other.mapper(secret)).cipher is not None
+    assert (await other.get(secret, tally.id)).name == "confidential client"
+    state = await admin.fetchval("SELECT state FROM events WHERE tenant_id = $1", secret)
+    assert b"confidential" not in state
+    assert (await other.mapper(plain)).cipher is None and plain in other._mappers
+    async with tenant_transaction(system.pool, [plain]) as conn:
+        assert not await system.repository.give_key(conn, plain)  # its log has begun
+    rolled_back = new_tenant()
+    with pytest.raises(ZeroDivisionError):
+        async with tenant_transaction(system.pool, [rolled_back]) as conn:
+            assert await system.repository.give_key(conn, rolled_back)
+            raise ZeroDivisionError
+    assert (await other.mapper(rolled_back)).cipher is None
+
+
 async def test_append_notifies_listeners_with_tenant_and_position(system: System) -> None:
     """Projectors wake on NOTIFY okr_events '<tenant>:<position>'."""
     tenant, repo = new_tenant(), system.repository

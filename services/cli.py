@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -53,6 +54,14 @@ def _port(text: str) -> int:
     if not 1 <= value <= MAX_PORT:
         raise argparse.ArgumentTypeError(f"expected a port (1 to {MAX_PORT}), not {text!r}")
     return value
+
+
+def _uuid(text: str) -> UUID:
+    """An id (a UUID), for argparse."""
+    try:
+        return UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an id (a UUID), not {text!r}") from None
 
 
 def _command(
@@ -144,6 +153,30 @@ def parser() -> argparse.ArgumentParser:
         " companies the person reaches (default: an operator)",
     )
     reset.add_argument("--reason", help="why, kept with the reset in those histories")
+    tenants = _command(sub, "tenants", "client tenants, for an operator")
+    tenants_action = tenants.add_subparsers(dest="action", required=True)
+    create = _command(
+        tenants_action,
+        "create",
+        "make a client tenant of a consultancy (its log begins with who made it, with which"
+        " settings) and print its id",
+    )
+    create.add_argument("--consultancy", required=True, type=_uuid, help="the consultancy's id")
+    create.add_argument("--name", required=True, help="its name, one no other client has")
+    create.add_argument("--slug", help="its short name (default: made from the name)")
+    create.add_argument("--locale", default="it", help="its language (it)")
+    create.add_argument("--time-zone", help="an IANA name (default: its language's)")
+    create.add_argument(
+        "--encrypted",
+        action="store_true",
+        help="store its events encrypted with an AES key of its own, for good (its erasure"
+        " shreds the key); default: unencrypted",
+    )
+    create.add_argument(
+        "--by",
+        metavar="EMAIL",
+        help="the platform admin who makes it, named in its log (default: an operator)",
+    )
     serve = _command(sub, "serve", "serve the API (and run the projector) until SIGTERM")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port to bind (8000)")
@@ -167,6 +200,7 @@ HANDLERS: dict[str, Handler] = {
     "diff": commands.diff,
     "audit": commands.audit,
     "users": commands.users,
+    "tenants": commands.tenants,
     "serve": serve,
 }
 

@@ -609,6 +609,44 @@ async def users(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def tenants(args: argparse.Namespace, settings: Settings) -> int:
+    """`okr tenants create`: a client tenant of a consultancy, made as the API makes one
+    (its log begins with who made it, with which settings: `--by`'s platform admin, else an
+    operator); with `--encrypted`, its events stored encrypted with a key of its own, for
+    good (services.app.settings). A refusal names the option at fault; nothing is made."""
+    from domain.access import OPERATOR
+    from domain.errors import DomainError
+    from services.app.settings import SettingsCommands
+    from tenants.directory import get_consultancy
+    from tenants.errors import TenancyError
+
+    with admin_database(settings) as dsn:
+        async with running_system(settings, dsn, migrate=False) as system:
+            actor = OPERATOR if args.by is None else await _platform_admin(system, args.by)
+            try:
+                consultancy = await get_consultancy(system.pool, args.consultancy)
+                tenant, _ = await SettingsCommands(system.repository).create_tenant(
+                    consultancy.id, args.name, actor, slug=args.slug, locale=args.locale,
+                    time_zone=args.time_zone, encrypted=args.encrypted,
+                )  # fmt: skip
+            except (TenancyError, DomainError) as error:
+                option = _OPTIONS.get(error.field or "", "")
+                said = f"--{option}: {error.message}" if option else error.message
+                raise SystemExit(f"okr: {said}: nothing changed") from None
+    print(f"made {tenant.name!r} ({tenant.slug}), a client of {consultancy.name!r}: {tenant.id}")
+    print(
+        "its events are stored encrypted, with a key of its own"
+        if tenant.encrypted
+        else "its events are stored unencrypted (--encrypted: with a key of its own)"
+    )
+    return 0
+
+
+_OPTIONS = {"consultancy_id": "consultancy", "name": "name", "slug": "slug", "locale": "locale",
+            "time_zone": "time-zone"}  # fmt: skip
+"""The option of `okr tenants create` that gave what a refusal names."""
+
+
 def _recorded_in(companies: int) -> str:
     """Where a reset went: a person who reaches no company (a platform admin, a
     consultancy's admin of no client yet) was told it was "recorded in the history of the

@@ -95,6 +95,24 @@ class Cycle(Aggregate):
             cycle: Cycle = aggregate
             cycle._name = self.name
 
+    class Rescheduled(Aggregate.Event):
+        """The cycle's days (and so maybe its period) were set right while it was not yet
+        closed, with a reason if one was given."""
+
+        TOPIC = "okr.Cycle.Rescheduled"
+        starts_on: date
+        ends_on: date
+        period: str
+        reason: str | None
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep the new days and period."""
+            cycle: Cycle = aggregate
+            cycle._starts_on = self.starts_on
+            cycle._ends_on = self.ends_on
+            cycle._period = self.period
+
     def __init__(self, *, name: str, starts_on: date, ends_on: date, period: str) -> None:
         self._name = name
         self._starts_on = starts_on
@@ -188,6 +206,56 @@ class Cycle(Aggregate):
         self.trigger_event(
             self.Renamed,
             name=new,
+            reason=values.optional_reason(reason),
+            author=values.principal(author, "author"),
+        )
+
+    def reschedule(
+        self,
+        *,
+        author: str,
+        starts_on: date | None = None,
+        ends_on: date | None = None,
+        period: CyclePeriod | str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Set right the days of a cycle in planning or active (None: the day it has), as
+        they are checked when it is planned: its period, when not named, by its new length
+        (CyclePeriod.of). A closed cycle's days are locked: its key results were graded on
+        them. The key results due on its end follow it (key_result.follow_reschedule)."""
+        given = [n for n, v in (("starts_on", starts_on), ("ends_on", ends_on),
+                                ("period", period)) if v is not None]  # fmt: skip
+        if not given:
+            raise InvalidValueError(
+                "give starts_on, ends_on or period", field="starts_on", rule="required"
+            )
+        if self.is_closed:
+            raise CycleClosedError(
+                f"cycle {self.name!r} is closed: its days are locked", field=given[0]
+            )
+        start = (
+            self._starts_on if starts_on is None else values.business_date(starts_on, "starts_on")
+        )
+        end = self._ends_on if ends_on is None else values.business_date(ends_on, "ends_on")
+        if end < start:
+            raise InvalidDateError(
+                "a cycle cannot end before it starts",
+                field="ends_on" if ends_on is not None else "starts_on",
+            )
+        new_period = values.choice(
+            CyclePeriod, CyclePeriod.of(start, end) if period is None else period, "period"
+        ).value
+        if (start, end, new_period) == (self._starts_on, self._ends_on, self._period):
+            raise InvalidValueError(
+                f"the cycle runs from {start} to {end} ({new_period}) already",
+                field=given[0],
+                rule="unchanged",
+            )
+        self.trigger_event(
+            self.Rescheduled,
+            starts_on=start,
+            ends_on=end,
+            period=new_period,
             reason=values.optional_reason(reason),
             author=values.principal(author, "author"),
         )

@@ -193,3 +193,10 @@ class ThresholdError(DomainError):
     """KPI thresholds in the wrong order for its direction."""
 
     default_rule = "threshold_order"
+
+
+class DueOutsideError(DomainError):
+    """A cycle's new days would leave key results due outside it (a due date someone set,
+    not the cycle's end, which follows it): those due dates are moved first."""
+
+    default_rule = "key_results_due_outside"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +16,7 @@ from domain.cycle import Cycle
 from domain.errors import (
     ArchivedError,
     CrossCycleAlignmentError,
+    DueOutsideError,
     DuplicateIdError,
     FedAgainstError,
     InvalidDateError,
@@ -764,6 +765,33 @@ def _check_range(kind: KRKind, start: Decimal | None, target: Decimal, field: st
     if (kind is KRKind.INCREASE) != (target > start):
         way = "above" if kind is KRKind.INCREASE else "below"
         raise TargetDirectionError(f"{kind.value} needs a target {way} the start", field=field)
+
+
+def follow_reschedule(
+    key_results: Iterable[KeyResult], cycle: Cycle, *, was_ending: date, author: str
+) -> list[KeyResult]:
+    """The live key results of a cycle just rescheduled (Cycle.reschedule) that move with
+    it: those due on the day it ended (`was_ending`), as a key result is by default, are due
+    on its new end. One due on a day someone chose is not moved: a new start after it or a
+    new end before it is refused (DueOutsideError, naming the date at fault), before
+    anything is recorded. Archived ones stay as they were, out of the progress."""
+    live = [kr for kr in key_results if kr.cycle_id == cycle.id and not kr.is_archived]
+    following = [kr for kr in live if kr.due_on == was_ending != cycle.ends_on]
+    chosen = [kr for kr in live if kr not in following]
+    for field, outside in (
+        ("starts_on", [kr for kr in chosen if kr.due_on < cycle.starts_on]),
+        ("ends_on", [kr for kr in chosen if kr.due_on > cycle.ends_on]),
+    ):
+        if outside:
+            titles = ", ".join(f"{kr.title!r} ({kr.due_on})" for kr in outside[:5])
+            raise DueOutsideError(
+                f"{len(outside)} key result(s) would be due outside the cycle: {titles};"
+                " move their due dates first",
+                field=field,
+            )
+    for kr in following:
+        kr.change_due_date(due_on=cycle.ends_on, cycle=cycle, author=author)
+    return following
 
 
 def _due_on(cycle: Cycle, due_on: date) -> date:

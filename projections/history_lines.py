@@ -182,6 +182,23 @@ def _cycle_renamed(b: ProgressView, a: ProgressView, e: Cycle.Renamed) -> _Draft
     return _Draft(_cycle(new), "cycle.renamed", [_change("name", old.name, new.name)])
 
 
+def _cycle_rescheduled(b: ProgressView, a: ProgressView, e: Cycle.Rescheduled) -> _Draft:
+    """Its days before → after ("{starts_before} to {ends_before} → ..."), and each field
+    that changed, the period too."""
+    old, new = b.cycles[e.originator_id], a.cycles[e.originator_id]
+    names = ("starts_on", "ends_on", "period")
+    changes = [
+        _change(n, getattr(old, n), getattr(new, n))
+        for n in names
+        if getattr(old, n) != getattr(new, n)
+    ]
+    params = {
+        "starts_before": value_text(old.starts_on), "ends_before": value_text(old.ends_on),
+        "starts_after": value_text(new.starts_on), "ends_after": value_text(new.ends_on),
+    }  # fmt: skip
+    return _Draft(_cycle(new), "cycle.rescheduled", changes, params)
+
+
 def _cycle_state(template: str) -> Describer:
     def describe(b: ProgressView, a: ProgressView, e: Any) -> _Draft:
         old, new = b.cycles[e.originator_id], a.cycles[e.originator_id]
@@ -589,6 +606,7 @@ def _roll_up(e: Objective.RollUpChanged) -> str:
 _DESCRIBERS: dict[type, Describer] = {
     Cycle.Created: _cycle_created,
     Cycle.Renamed: _cycle_renamed,
+    Cycle.Rescheduled: _cycle_rescheduled,
     Cycle.Activated: _cycle_state("cycle.activated"),
     Cycle.Closed: _cycle_closed,
     Cycle.ScoreAdjusted: _score_adjusted,

@@ -32,6 +32,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "cycle renamed '{before}' → '{after}' by {actor}",
         "it": "ciclo rinominato '{before}' → '{after}' da {actor}",
     },
+    "cycle.rescheduled": {
+        "en": "cycle '{title}' dates changed {starts_before} \u2013 {ends_before} →"
+        " {starts_after} \u2013 {ends_after} by {actor}",
+        "it": "ciclo '{title}' date cambiate {starts_before} \u2013 {ends_before} →"
+        " {starts_after} \u2013 {ends_after} da {actor}",
+    },
     "cycle.activated": {
         "en": "cycle '{title}' started by {actor}",
         "it": "ciclo '{title}' avviato da {actor}",
@@ -468,9 +474,12 @@ ACTOR = re.compile(r"(?:user|key|system):\S+")
 """A value that names an actor (or an owner given as one): said as said_person says it."""
 RENAMED_TEMPLATE = "cycle.renamed"
 """A cycle renamed: its reason, if one was given, said at the end (REASON_TEXTS)."""
+RESCHEDULED_TEMPLATE = "cycle.rescheduled"
+"""A cycle's days set right: its reason, if one was given, said at the end too."""
 OPTIONAL_REASON = frozenset(
-    {SETTINGS_TEMPLATE, CREATED_TEMPLATE, RENAMED_TEMPLATE, *ACCESS_TEMPLATES}
-)
+    {SETTINGS_TEMPLATE, CREATED_TEMPLATE, RENAMED_TEMPLATE, RESCHEDULED_TEMPLATE,
+     *ACCESS_TEMPLATES}
+)  # fmt: skip
 """Changes that may go without a reason: their sentence says it only when given."""
 REASON_TEXTS = {"en": "; reason: '{reason}'", "it": "; motivo: '{reason}'"}
 PARENT_TEXTS = {"en": ", aligned under '{parent}'", "it": ", allineato sotto '{parent}'"}

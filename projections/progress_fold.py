@@ -70,6 +70,10 @@ def _cycle_renamed(state: ProgressView, e: Cycle.Renamed, r: Recorded) -> Progre
     return _cycle(state, e.originator_id, name=e.name)
 
 
+def _cycle_rescheduled(state: ProgressView, e: Cycle.Rescheduled, r: Recorded) -> ProgressView:
+    return _cycle(state, e.originator_id, starts_on=e.starts_on, ends_on=e.ends_on, period=e.period)
+
+
 def _cycle_activated(state: ProgressView, e: Cycle.Activated, r: Recorded) -> ProgressView:
     return _cycle(state, e.originator_id, state=CycleState.ACTIVE.value)
 
@@ -366,6 +370,7 @@ _HANDLERS: dict[type, Handler] = {
     AccessChange.Created: _access_changed,
     Cycle.Created: _cycle_created,
     Cycle.Renamed: _cycle_renamed,
+    Cycle.Rescheduled: _cycle_rescheduled,
     Cycle.Activated: _cycle_activated,
     Cycle.Closed: _cycle_closed,
     Cycle.ScoreAdjusted: _score_adjusted,

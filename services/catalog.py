@@ -1526,6 +1526,10 @@ _AUDIT: M = {
         "en": "Cycle closed and scored",
     },
     "audit.event.okr.Cycle.Renamed": {"it": "Ciclo rinominato", "en": "Cycle renamed"},
+    "audit.event.okr.Cycle.Rescheduled": {
+        "it": "Date del ciclo cambiate",
+        "en": "Cycle dates changed",
+    },
     "audit.event.okr.Cycle.ScoreAdjusted": {"it": "Punteggio modificato", "en": "Score adjusted"},
     "audit.event.okr.Objective.Created": {"it": "Obiettivo creato", "en": "Objective created"},
     "audit.event.okr.Objective.Archived": {

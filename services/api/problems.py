@@ -26,6 +26,7 @@ from domain.errors import (
     CycleClosedError,
     CycleStateError,
     DomainError,
+    DueOutsideError,
     DuplicateIdError,
     DuplicateNameError,
     FedAgainstError,
@@ -195,7 +196,7 @@ class InvalidFieldsError(Exception):
 
 _CONFLICTS = (
     CycleClosedError, CycleStateError, ArchivedError, DuplicateIdError, DuplicateNameError,
-    NotArchivedError, FedAgainstError,
+    NotArchivedError, FedAgainstError, DueOutsideError,
 )  # fmt: skip
 _TENANCY_CONFLICTS = (
     DuplicateClientNameError,

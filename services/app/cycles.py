@@ -1,4 +1,4 @@
-"""Cycle commands: plan, rename, activate, close with scores, adjust a score."""
+"""Cycle commands: plan, rename, reschedule, activate, close with scores, adjust a score."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from decimal import Decimal
 from uuid import UUID
 
 import asyncpg
+from eventsourcing.domain import Aggregate
 
-from domain import progress
+from domain import progress, values
 from domain.cycle import Cycle, check_name_free
-from domain.key_result import KeyResult
+from domain.errors import InvalidValueError
+from domain.key_result import KeyResult, follow_reschedule
 from domain.objective import Objective
 from projections.history_text import FOLLOWS
-from services.app.base import Commands, Context, Recorded, Written, refuse_reserved_id
+from services.app.base import Commands, Context, Written, refuse_reserved_id
+from services.db import admit_sql
 from services.store.event_store import ConcurrencyError, head_on, lock_head_on
+from services.store.repository import transaction
 
 
 class CycleCommands(Commands):
@@ -40,11 +44,11 @@ class CycleCommands(Commands):
         )
         refuse_reserved_id(ctx, cycle)
         try:
-            position = await self.save_named(ctx, cycle)
+            positions = await self.save_named(ctx, cycle)
         except ConcurrencyError:
             await self.refuse_taken_id(ctx, cycle)
             raise
-        return Written(cycle.id, cycle.version, [position])
+        return Written(cycle.id, cycle.version, positions)
 
     async def rename(
         self,
@@ -63,17 +67,91 @@ class CycleCommands(Commands):
         self.check_version(cycle, if_match)
         self.check_shown("name", shown, cycle.name)
         cycle.rename(name=name, reason=reason, author=ctx.actor)
-        return Written(cycle.id, cycle.version, [await self.save_named(ctx, cycle)])
+        return Written(cycle.id, cycle.version, await self.save_named(ctx, cycle))
 
-    async def save_named(self, ctx: Context, cycle: Cycle) -> int:
-        """Save a cycle just planned or renamed, its name checked apart from the tenant's
-        other cycles' in the same transaction (named_apart): the position written."""
+    async def edit(
+        self,
+        ctx: Context,
+        cycle_id: UUID,
+        *,
+        name: str | None = None,
+        starts_on: date | None = None,
+        ends_on: date | None = None,
+        period: str | None = None,
+        reason: str | None = None,
+        if_match: int | None = None,
+    ) -> Written:
+        """Rename a cycle (as rename) and set right its days (as reschedule), each when
+        given, in one append with one reason: either refused, nothing is recorded. Given
+        both, one that changes nothing is let be (a form sends the name it shows), unless
+        neither does (422 unchanged)."""
+        dated = (starts_on, ends_on, period) != (None, None, None)
+        if name is None and not dated:
+            raise InvalidValueError(
+                "give a name, starts_on, ends_on or period", field="name", rule="required"
+            )
+        cycle = await self.get(ctx, cycle_id)
+        self.check_version(cycle, if_match)
+        renaming = name is not None and not (dated and values.title(name) == cycle.name)
+        if renaming and name is not None:
+            cycle.rename(name=name, reason=reason, author=ctx.actor)
+        try:
+            following = await self._rescheduled(ctx, cycle, starts_on, ends_on, period, reason) \
+                if dated else []  # fmt: skip
+        except InvalidValueError as refused:
+            if not renaming or refused.rule != "unchanged":
+                raise
+            following = []
+        if not renaming:
+            return Written(cycle.id, cycle.version, await self.save(ctx, cycle, *following))
+        return Written(cycle.id, cycle.version, await self.save_named(ctx, cycle, *following))
 
-        async def save(conn: asyncpg.Connection) -> Recorded[None]:
+    async def reschedule(
+        self,
+        ctx: Context,
+        cycle_id: UUID,
+        *,
+        starts_on: date | None = None,
+        ends_on: date | None = None,
+        period: str | None = None,
+        reason: str | None = None,
+        if_match: int | None = None,
+    ) -> Written:
+        """Set right the days of a cycle in planning or active (None: as they are), its
+        period by its new length unless named; its key results due on its end follow it
+        (key_result.follow_reschedule), in the same append."""
+        return await self.edit(
+            ctx, cycle_id, starts_on=starts_on, ends_on=ends_on, period=period,
+            reason=reason, if_match=if_match,
+        )  # fmt: skip
+
+    async def _rescheduled(
+        self,
+        ctx: Context,
+        cycle: Cycle,
+        starts_on: date | None,
+        ends_on: date | None,
+        period: str | None,
+        reason: str | None,
+    ) -> list[KeyResult]:
+        """Reschedule the loaded cycle: the key results that follow it, changed."""
+        was_ending = cycle.ends_on
+        cycle.reschedule(
+            starts_on=starts_on, ends_on=ends_on, period=period, reason=reason,
+            author=ctx.actor,
+        )  # fmt: skip
+        _, key_results = await self._items_of(ctx, cycle.id)
+        return follow_reschedule(key_results, cycle, was_ending=was_ending, author=ctx.actor)
+
+    async def save_named(self, ctx: Context, cycle: Cycle, *changed: Aggregate) -> list[int]:
+        """Save a cycle just planned or renamed (and what `changed` with it), its name
+        checked apart from the tenant's other cycles' in the same transaction
+        (named_apart): the positions written."""
+        async with transaction(self.repository.store.pool, admit_sql([ctx.tenant_id])) as conn:
             await self.named_apart(ctx, conn, cycle)
-            return None, cycle
-
-        return (await self.recorded(ctx, save))[1]
+            positions = await self.save(ctx, cycle, *changed, conn=conn)
+        self.repository.appended(ctx.tenant_id, positions[-1])
+        return positions
 
     async def named_apart(self, ctx: Context, conn: asyncpg.Connection, cycle: Cycle) -> None:
         """Refuse the cycle's name if another cycle of the tenant has it (DuplicateNameError,

@@ -124,7 +124,8 @@ async def test_writes_to_a_closed_cycle_s_items_are_409_naming_it_and_change_not
     client: httpx.AsyncClient, world: World, admin: asyncpg.Connection
 ) -> None:
     """A closed cycle takes no check-in, revision, edit, alignment, archiving, new
-    objective or key result, link to a KPI, and is neither activated nor closed again."""
+    objective or key result, link to a KPI, is neither activated nor closed again, and
+    keeps its days (its key results were graded on them), even beside a rename."""
     plan = Plan(client, world)
     cycle = await plan.cycle()
     objective = await plan.made("objectives", {"cycle_id": cycle, "title": "Chiusa"})
@@ -147,5 +148,8 @@ async def test_writes_to_a_closed_cycle_s_items_are_409_naming_it_and_change_not
         ("POST", f"kpis/{world.ids.kpi_id}/key-results", {"key_result_id": kr}, *closed),
         ("POST", f"cycles/{cycle}/activate", None, "state", "cycle_not_planning"),
         ("POST", f"cycles/{cycle}/close", None, "state", "cycle_not_active"),
+        ("PATCH", f"cycles/{cycle}", {"ends_on": "2027-02-28"}, "ends_on", "cycle_closed"),
+        ("PATCH", f"cycles/{cycle}", {"starts_on": "2026-12-01", "name": "Dicembre"},
+         "starts_on", "cycle_closed"),
     ]  # fmt: skip
     assert await refused(plan, admin, cases) == []

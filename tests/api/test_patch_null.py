@@ -25,6 +25,7 @@ NEVER_EMPTY = {
     "objective": ("title", "owner", "weight", "committed", "roll_up_children"),
     "key_result": ("title", "owner", "weight", "due_on"),
     "kpi": ("name", "owner", "frequency_days", "unit"),
+    "cycle": ("name", "starts_on", "ends_on", "period"),
     "tenant": ("name", "colour", "fiscal_year_start_month", "check_in_cadence_days", "locale",
                "time_zone"),
 }  # fmt: skip
@@ -91,17 +92,20 @@ async def test_the_schema_says_which_fields_null_clears(client: httpx.AsyncClien
 async def test_null_for_a_field_a_change_requires_is_its_wrong_type_not_a_clearing(
     client: httpx.AsyncClient, system: System, api_settings: Settings
 ) -> None:
-    """A cycle's rename and a member's change of role require their field: a null for it
-    was refused as not_clearable, telling the caller to leave the field out to keep it,
-    which is refused in turn (required). It is now refused as a null sent for any field
-    that takes none (wrong_type, as a new cycle's name null is), naming it; nothing is
-    written."""
+    """A member's change of role requires its field: a null for it was refused as
+    not_clearable, telling the caller to leave the field out to keep it, which is refused
+    in turn (required). It is now refused as a null sent for any field that takes none
+    (wrong_type, as a new cycle's name null is), naming it; nothing is written. (A cycle's
+    name may now be left out where its days change: its null is not_clearable, NEVER_EMPTY,
+    and a change of nothing at all is still required naming name.)"""
     ids = SharedIds()
     a = await a_side(system, token_settings(api_settings), ids, "secret-a", "21")
     base = f"/api/v1/tenants/{a.tenant.id}"
     member = f"{base}/users/{a.user_ids['client_member']}"
     head = await system.store.head(a.tenant.id)
-    for path, field in ((_paths(a, ids)["cycle"], "name"), (member, "role")):
+    cycle = await client.patch(_paths(a, ids)["cycle"], headers=a.auth("client_admin"), json={})
+    assert [(e["field"], e["rule"]) for e in cycle.json()["errors"]] == [("name", "required")]
+    for path, field in ((member, "role"),):
         refused = await client.patch(path, headers=a.auth("client_admin"), json={field: None})
         assert refused.status_code == 422, refused.text
         (error,) = refused.json()["errors"]

@@ -82,6 +82,7 @@ def a_full_history() -> list[Any]:
     kpi.archive(reason="replaced", author=AUTHOR)
     cycle.rename(name="Q1 2027 Milano", reason="two offices", author=AUTHOR)
     cycle.rename(name="Q1 2027 Roma", author=AUTHOR)
+    cycle.reschedule(ends_on=date(2027, 3, 30), reason="typo", author=AUTHOR)
     cycle.close(
         key_result_scores={kr.id: kr.score, spare.id: D(0)},
         objective_scores={objective.id: D("0.5")},

@@ -115,6 +115,41 @@ async def test_incremental_projection_equals_a_rebuild_row_for_row(fresh: System
     await assert_matches_rebuild(fresh, [tenant])
 
 
+async def test_a_rescheduled_cycle_projects_incrementally_as_a_rebuild_does(
+    fresh: System,
+) -> None:
+    """`okr projections verify` on a cycle whose end was set right twice (its key result
+    due by the end following it each time), projected batch by batch before and after:
+    the rows are those a rebuild gives, before and after the rebuild."""
+    app = OKRApplication(fresh.repository)
+    ctx = Context(tenant_id=uuid.uuid4(), actor="user:anna")
+    cycle = await app.cycles.create(
+        ctx, name="Q1 2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 2, 28)
+    )
+    await app.cycles.activate(ctx, cycle.item_id)
+    goal = await app.objectives.create(ctx, cycle_id=cycle.item_id, title="Crescere", owner="m")
+    kr = await app.key_results.create(
+        ctx, objective_id=goal.item_id, title="Contratti", owner="m", kind="increase",
+        start=0, target=Decimal(100),
+    )  # fmt: skip
+    for day in range(1, 6):
+        await a_check_in(fresh, ctx.tenant_id, kr.item_id, 10 * day, date(2027, 1, day))
+    await projector(fresh, batch_size=3).catch_up(ctx.tenant_id)
+    await app.cycles.reschedule(ctx, cycle.item_id, ends_on=date(2027, 3, 31), reason="refuso")
+    await a_check_in(fresh, ctx.tenant_id, kr.item_id, 70, date(2027, 3, 20))
+    await app.cycles.edit(ctx, cycle.item_id, name="Q1 2027 Milano", starts_on=date(2027, 1, 2))
+    await projector(fresh, batch_size=2).catch_up(ctx.tenant_id)
+    await assert_matches_rebuild(fresh, [ctx.tenant_id])
+    await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, ctx.tenant_id)
+    await assert_matches_rebuild(fresh, [ctx.tenant_id])
+    tree = await progress_tree(fresh.pool, ctx.tenant_id, today=TODAY)
+    (node,) = tree.cycles
+    (due,) = [k.due_on for k in node.objectives[0].key_results]
+    assert (node.name, node.starts_on, node.ends_on, due) == (
+        "Q1 2027 Milano", date(2027, 1, 2), date(2027, 3, 31), date(2027, 3, 31)
+    )  # fmt: skip
+
+
 class _KeyLookups(Repository):
     """A repository that keeps the tenants of each lookup of keys it makes (a fake's count)."""
 

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.utils import get_topic
 
 from domain import KPI, Cycle, KeyResult, Objective
+from domain.key_result import follow_reschedule
 from projections.base import Recorded, replay
 from projections.progress import ProgressView, progress_projection
 
@@ -207,3 +208,8 @@ def _edit_everything_else(
     log.save(meter)
     cycle.rename(name="Q1 2027 Milano", reason="two offices", author="alice")
     log.save(cycle)
+    for ends_on in (date(2027, 4, 15), Q1_END):  # stretched by mistake, then set right
+        was_ending = cycle.ends_on
+        cycle.reschedule(ends_on=ends_on, reason="typo", author="alice")
+        following = follow_reschedule([response], cycle, was_ending=was_ending, author="alice")
+        log.save(cycle, *following)

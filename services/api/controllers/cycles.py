@@ -1,4 +1,4 @@
-"""Cycles: plan, rename, activate, close with scores, adjust a score."""
+"""Cycles: plan, rename or reschedule, activate, close with scores, adjust a score."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from services.api.dependencies import (
 from services.api.openapi import ITEM_ETAG, LOCATION
 from services.api.pagination import Cursor, Limit
 from services.api.responses import Response
-from services.api.schemas.common import Page, WriteResult
+from services.api.schemas.common import Page, WriteResult, given
 from services.api.schemas.okrs import CycleEdit, CycleIn, CycleOut, ScoreAdjustmentIn
 from services.api.schemas.views import CyclePage, CycleSummary
 from services.api.security import requires_close_cycles, requires_edit_okrs, requires_read
@@ -75,8 +75,8 @@ class CycleController(Controller):
         cycle = await okr.cycles.get(ctx, cycle_id)
         return item(CycleOut.of(cycle), cycle.version)
 
-    @patch("/{cycle_id:uuid}", guards=[requires_edit_okrs], summary="Rename a cycle")
-    async def rename_cycle(
+    @patch("/{cycle_id:uuid}", guards=[requires_edit_okrs], summary="Rename or reschedule a cycle")
+    async def edit_cycle(
         self,
         cycle_id: FromPath[UUID],
         data: JSONBody[CycleEdit],
@@ -84,12 +84,16 @@ class CycleController(Controller):
         ctx: ContextDep,
         if_match: IfMatchDep,
     ) -> Response[WriteResult]:
-        """Its name, in any state, with a reason if given (null: none): one no other cycle
-        of the tenant has (409 duplicate_name naming name), not the one it has (422
-        unchanged)."""
-        result = await okr.cycles.rename(
-            ctx, cycle_id, name=data.name, reason=data.reason, if_match=if_match
-        )
+        """Its name, in any state: one no other cycle of the tenant has (409
+        duplicate_name naming name), not the one it has (422 unchanged). Its days and
+        period, in planning or active (closed: 409 cycle_closed), as a new cycle's; key
+        results due on its end follow it. With a reason if given (null: none); at least one
+        field (422 required naming name)."""
+        result = await okr.cycles.edit(
+            ctx, cycle_id, name=given(data.name), starts_on=given(data.starts_on),
+            ends_on=given(data.ends_on), period=given(data.period), reason=data.reason,
+            if_match=if_match,
+        )  # fmt: skip
         return await written(okr, ctx, result)
 
     @post(

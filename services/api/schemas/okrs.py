@@ -52,11 +52,25 @@ class CycleIn(Body):
 
 
 class CycleEdit(Body):
-    """A cycle's new name, in any state (closed too: it stays listed), one no other cycle of
-    the tenant has (else 409 duplicate_name naming name), with a reason if given (null:
-    none)."""
+    """What to set right of a cycle, each field left out staying as it is (at least one
+    of name, starts_on, ends_on, period: else 422 required naming name), with a reason if
+    given (null: none), in one change: either refused, nothing is written.
 
-    name: str
+    name: in any state (closed too: it stays listed), one no other cycle of the tenant has
+    (else 409 duplicate_name naming name). starts_on, ends_on, period: while the cycle is
+    in planning or active (closed: 409 cycle_closed naming the first given), checked as a
+    new cycle's (ends_on before starts_on: 422 date_out_of_range); the period, left out,
+    by the new length as when planned. Key results due on the cycle's end move to its new
+    end; one due on a day someone chose that would fall outside it is 409
+    key_results_due_outside naming starts_on or ends_on."""
+
+    name: str | UnsetType = UNSET
+    starts_on: date | UnsetType = UNSET
+    ends_on: date | UnsetType = UNSET
+    period: Annotated[
+        Period | UnsetType,
+        msgspec.Meta(description="Left out: by the new length, as a new cycle's."),
+    ] = UNSET
     reason: str | None = None
 
 

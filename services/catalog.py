@@ -455,6 +455,24 @@ _ERRORS: M = {
         "it": "L'ultimo giorno non può venire prima del primo.",
         "en": "The last day cannot come before the first.",
     },
+    "error.starts_on.date_out_of_range": {
+        "it": "Il primo giorno non può venire dopo l'ultimo.",
+        "en": "The first day cannot come after the last.",
+    },
+    "error.starts_on.unchanged": {
+        "it": "Il ciclo ha già queste date: scrivi quelle giuste.",
+        "en": "The cycle has these days already: type the right ones.",
+    },
+    "error.starts_on.cycle_closed": {
+        "it": "Il ciclo è chiuso: le sue date non cambiano più.",
+        "en": "The cycle is closed: its days no longer change.",
+    },
+    "error.key_results_due_outside": {
+        "it": "Alcuni risultati chiave scadono in un giorno scelto fuori dalle nuove date:"
+        " sposta prima la loro scadenza.",
+        "en": "Some key results are due on a chosen day outside the new days: move their due"
+        " dates first.",
+    },
     "error.cycle_id.cycle_closed": {
         "it": "Il ciclo è chiuso: non vi cambia più nulla.",
         "en": "The cycle is closed: nothing in it changes any more.",
@@ -978,6 +996,13 @@ _PLANNING: M = {
     },
     "plan.cycle.rename_submit": {"it": "Salva il nome", "en": "Save the name"},
     "plan.cycle.renamed": {"it": "Ciclo rinominato.", "en": "Cycle renamed."},
+    "plan.cycle.dates": {"it": "Cambia le date", "en": "Change the dates"},
+    "plan.cycle.dates_hint": {
+        "it": "I risultati chiave in scadenza alla fine del ciclo seguono la nuova fine.",
+        "en": "Key results due at the cycle's end follow its new end.",
+    },
+    "plan.cycle.dates_submit": {"it": "Salva le date", "en": "Save the dates"},
+    "plan.cycle.rescheduled": {"it": "Date del ciclo cambiate.", "en": "Cycle dates changed."},
     "plan.cycle.renamed_meanwhile": {
         "it": "Qualcun altro l'ha appena rinominato: ora si chiama «{now}». Riprova se serve"
         " ancora.",

@@ -180,6 +180,7 @@ reads)."""
 
 CYCLE_FIELDS = ("name", "period", "starts_on", "ends_on")
 CYCLE_RENAME_FIELDS = ("name", "reason", "was_name")
+CYCLE_DATES_FIELDS = ("starts_on", "ends_on", "reason")
 OBJECTIVE_FIELDS = ("title", "owner", "level", "parent", "weight", "committed")
 KEY_RESULT_FIELDS = ("title", "kind", "owner", "start", "target", "unit", "currency",
                      "unit_label", "weight", "due_on", "kpi")  # fmt: skip

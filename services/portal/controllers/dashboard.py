@@ -122,6 +122,7 @@ DONE = {
     "close": "cycle_action.close_done",
     "cycle_planned": "plan.cycle.done",
     "cycle_renamed": "plan.cycle.renamed",
+    "cycle_rescheduled": "plan.cycle.rescheduled",
     "objective_added": "plan.objective.done",
     "key_result_added": "plan.key_result.done",
     "measured": "measurement.done",

@@ -48,6 +48,7 @@ from services.portal.dependencies import (
 )
 from services.portal.errors import ForbiddenError, PageNotFoundError
 from services.portal.planning import (
+    CYCLE_DATES_FIELDS,
     CYCLE_FIELDS,
     CYCLE_RENAME_FIELDS,
     KEY_RESULT_FIELDS,
@@ -136,6 +137,38 @@ class PlanningController(Controller):
             )  # fmt: skip
             if await _run(portal, tenant, planned, command) is not None:
                 return _landed(tenant, cycle, "cycle_renamed", f"c-{cycle}")
+        return await _refused(request, portal, locale, viewer, tenant, cycle, planned)
+
+    @post("/cycles/{cycle_id:str}/dates", name="portal:cycle-dates")
+    async def reschedule_cycle(
+        self,
+        request: Request[Any, Any, Any],
+        portal: PortalDep,
+        locale: LocaleDep,
+        viewer: ViewerDep,
+        tenant: TenantDep,
+        cycle_id: FromPath[str],
+        form: FormDep,
+    ) -> Response[Any]:
+        """Set right the days of a cycle in planning or active (a closed one's are locked),
+        with a reason if given: its period by the new length, its key results due on its
+        end following it (CycleCommands.reschedule)."""
+        state = await _state(portal, viewer, tenant)
+        cycle = parse_id(cycle_id)
+        if cycle not in state.cycles:
+            raise PageNotFoundError
+        planned = Planned("cycle_dates", str(cycle), typed(form, CYCLE_DATES_FIELDS), locale)
+        starts_on, ends_on = planned.day("starts_on"), planned.day("ends_on")
+        reason = planned.optional("reason", values.optional_reason)
+        if starts_on is not None and ends_on is not None:
+            planned.together(lambda: check_days(starts_on, ends_on), "starts_on", "ends_on")
+        if not planned.errors and starts_on is not None and ends_on is not None:
+            command = portal.app.cycles.reschedule(
+                _context(tenant, viewer), cycle, starts_on=starts_on, ends_on=ends_on,
+                reason=reason,
+            )  # fmt: skip
+            if await _run(portal, tenant, planned, command) is not None:
+                return _landed(tenant, cycle, "cycle_rescheduled", f"c-{cycle}")
         return await _refused(request, portal, locale, viewer, tenant, cycle, planned)
 
     @post("/cycles/{cycle_id:str}/objectives", name="portal:new-objective")

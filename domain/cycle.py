@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,7 @@ from domain.errors import (
     DuplicateNameError,
     InvalidDateError,
     InvalidValueError,
+    UnknownCycleError,
     UnknownScoreItemError,
 )
 from domain.values import CyclePeriod, CycleState
@@ -113,12 +114,26 @@ class Cycle(Aggregate):
             cycle._ends_on = self.ends_on
             cycle._period = self.period
 
+    class Discarded(Aggregate.Event):
+        """A cycle planned by mistake was discarded, with a reason: it leaves every list,
+        the dashboard, the portfolio and the progress; its log, history and audit keep it."""
+
+        TOPIC = "okr.Cycle.Discarded"
+        reason: str
+        author: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Mark the cycle discarded."""
+            cycle: Cycle = aggregate
+            cycle._discarded = True
+
     def __init__(self, *, name: str, starts_on: date, ends_on: date, period: str) -> None:
         self._name = name
         self._starts_on = starts_on
         self._ends_on = ends_on
         self._period = period
         self._state = CycleState.PLANNING.value
+        self._discarded = False
         self._key_result_scores: dict[str, Decimal] = {}
         self._objective_scores: dict[str, Decimal] = {}
 
@@ -198,6 +213,7 @@ class Cycle(Aggregate):
         with another cycle from before names were its own, is set right there too (closing
         locks its scores, not what it is called). Whether another cycle of the tenant has
         the name is check_name_free's, which knows the others."""
+        self._check_not_discarded()
         new = values.title(name, "name")
         if new == self._name:
             raise InvalidValueError(
@@ -223,6 +239,7 @@ class Cycle(Aggregate):
         they are checked when it is planned: its period, when not named, by its new length
         (CyclePeriod.of). A closed cycle's days are locked: its key results were graded on
         them. The key results due on its end follow it (key_result.follow_reschedule)."""
+        self._check_not_discarded()
         given = [n for n, v in (("starts_on", starts_on), ("ends_on", ends_on),
                                 ("period", period)) if v is not None]  # fmt: skip
         if not given:
@@ -260,7 +277,28 @@ class Cycle(Aggregate):
             author=values.principal(author, "author"),
         )
 
+    def discard(self, *, reason: str, author: str, live_objectives: Sequence[str] = ()) -> None:
+        """Discard a cycle planned by mistake, with a reason: only in planning (an active or
+        closed one has run, 409), and only with no objective but archived ones
+        (`live_objectives`: the titles of the others, which the caller knows; 409
+        cycle_not_empty naming cycle_id): nothing of it is left live to vanish unseen."""
+        self._require_state(CycleState.PLANNING, "discard")
+        if live_objectives:
+            titles = ", ".join(repr(t) for t in live_objectives[:5])
+            raise CycleStateError(
+                f"cycle {self.name!r} has {len(live_objectives)} objective(s) not archived"
+                f" ({titles}): archive them first",
+                field="cycle_id",
+                rule="cycle_not_empty",
+            )
+        self.trigger_event(
+            self.Discarded,
+            reason=values.reason(reason),
+            author=values.principal(author, "author"),
+        )
+
     def _require_state(self, expected: CycleState, action: str) -> None:
+        self._check_not_discarded()
         if self.state is not expected:
             raise CycleStateError(
                 f"cannot {action} {_a(self.state.value)} cycle",
@@ -271,8 +309,13 @@ class Cycle(Aggregate):
     def check_open_for(self, cycle_id: UUID) -> None:
         """Raise unless this is the cycle ``cycle_id`` and it is not closed (edits allowed)."""
         self.check_is(cycle_id)
+        self._check_not_discarded()
         if self.is_closed:
             raise CycleClosedError(f"cycle {self.name!r} is closed", field="cycle_id")
+
+    def _check_not_discarded(self) -> None:
+        if self._discarded:
+            raise UnknownCycleError(f"cycle {self.name!r} was discarded", field="cycle_id")
 
     def check_is(self, cycle_id: UUID) -> None:
         """Raise CrossCycleAlignmentError unless this cycle is ``cycle_id``."""
@@ -305,6 +348,11 @@ class Cycle(Aggregate):
     def state(self) -> CycleState:
         """planning, active or closed."""
         return CycleState(self._state)
+
+    @property
+    def is_discarded(self) -> bool:
+        """True once discarded (planned by mistake): as if it never was, but in its log."""
+        return self._discarded
 
     @property
     def is_closed(self) -> bool:

@@ -199,6 +199,12 @@ def _cycle_rescheduled(b: ProgressView, a: ProgressView, e: Cycle.Rescheduled) -
     return _Draft(_cycle(new), "cycle.rescheduled", changes, params)
 
 
+def _cycle_discarded(b: ProgressView, a: ProgressView, e: Cycle.Discarded) -> _Draft:
+    """Said of the cycle as it stood before (it is gone after), its reason at the end."""
+    old = b.cycles[e.originator_id]
+    return _Draft(_cycle(old), "cycle.discarded", [_change("discarded", "false", "true")])
+
+
 def _cycle_state(template: str) -> Describer:
     def describe(b: ProgressView, a: ProgressView, e: Any) -> _Draft:
         old, new = b.cycles[e.originator_id], a.cycles[e.originator_id]
@@ -607,6 +613,7 @@ _DESCRIBERS: dict[type, Describer] = {
     Cycle.Created: _cycle_created,
     Cycle.Renamed: _cycle_renamed,
     Cycle.Rescheduled: _cycle_rescheduled,
+    Cycle.Discarded: _cycle_discarded,
     Cycle.Activated: _cycle_state("cycle.activated"),
     Cycle.Closed: _cycle_closed,
     Cycle.ScoreAdjusted: _score_adjusted,

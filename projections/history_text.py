@@ -38,6 +38,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "it": "ciclo '{title}' date cambiate {starts_before} \u2013 {ends_before} →"
         " {starts_after} \u2013 {ends_after} da {actor}",
     },
+    "cycle.discarded": {
+        "en": "cycle '{title}' discarded by {actor}: '{reason}'",
+        "it": "ciclo '{title}' scartato da {actor}: '{reason}'",
+    },
     "cycle.activated": {
         "en": "cycle '{title}' started by {actor}",
         "it": "ciclo '{title}' avviato da {actor}",

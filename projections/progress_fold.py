@@ -74,6 +74,20 @@ def _cycle_rescheduled(state: ProgressView, e: Cycle.Rescheduled, r: Recorded) -
     return _cycle(state, e.originator_id, starts_on=e.starts_on, ends_on=e.ends_on, period=e.period)
 
 
+def _cycle_discarded(state: ProgressView, e: Cycle.Discarded, r: Recorded) -> ProgressView:
+    """The cycle leaves the state, and its items with it (archived ones only: the domain
+    discards no cycle with a live objective), so no list, tree, row or roll-up has it."""
+    gone = e.originator_id
+    if gone not in state.cycles:
+        return state
+    return replace(
+        state,
+        cycles={k: v for k, v in state.cycles.items() if k != gone},
+        objectives={k: v for k, v in state.objectives.items() if v.cycle_id != gone},
+        key_results={k: v for k, v in state.key_results.items() if v.cycle_id != gone},
+    )
+
+
 def _cycle_activated(state: ProgressView, e: Cycle.Activated, r: Recorded) -> ProgressView:
     return _cycle(state, e.originator_id, state=CycleState.ACTIVE.value)
 
@@ -371,6 +385,7 @@ _HANDLERS: dict[type, Handler] = {
     Cycle.Created: _cycle_created,
     Cycle.Renamed: _cycle_renamed,
     Cycle.Rescheduled: _cycle_rescheduled,
+    Cycle.Discarded: _cycle_discarded,
     Cycle.Activated: _cycle_activated,
     Cycle.Closed: _cycle_closed,
     Cycle.ScoreAdjusted: _score_adjusted,

@@ -957,6 +957,7 @@ _FIELDS: M = {
     "field.committed": {"it": "vincolante", "en": "committed"},
     "field.roll_up_children": {"it": "include gli allineati", "en": "rolls up aligned"},
     "field.archived": {"it": "archiviato", "en": "archived"},
+    "field.discarded": {"it": "scartato", "en": "discarded"},
     "field.start": {"it": "partenza", "en": "start"},
     "field.target": {"it": "traguardo", "en": "target"},
     "field.due_on": {"it": "scadenza", "en": "due date"},
@@ -1551,6 +1552,7 @@ _AUDIT: M = {
         "en": "Cycle closed and scored",
     },
     "audit.event.okr.Cycle.Renamed": {"it": "Ciclo rinominato", "en": "Cycle renamed"},
+    "audit.event.okr.Cycle.Discarded": {"it": "Ciclo scartato", "en": "Cycle discarded"},
     "audit.event.okr.Cycle.Rescheduled": {
         "it": "Date del ciclo cambiate",
         "en": "Cycle dates changed",

@@ -167,8 +167,12 @@ class Commands:
         )
 
     async def cycle(self, ctx: Context, cycle_id: UUID) -> Cycle:
-        """The cycle an item belongs to (its state decides what may still change)."""
-        return await self.load(ctx, cycle_id, Cycle, UnknownCycleError, "cycle_id")
+        """The cycle an item belongs to (its state decides what may still change); one
+        discarded is no cycle any more (UnknownCycleError, as an id never used)."""
+        cycle = await self.load(ctx, cycle_id, Cycle, UnknownCycleError, "cycle_id")
+        if cycle.is_discarded:
+            raise UnknownCycleError("no such cycle", field="cycle_id")
+        return cycle
 
     async def save(
         self,

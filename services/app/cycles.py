@@ -1,4 +1,5 @@
-"""Cycle commands: plan, rename, reschedule, activate, close with scores, adjust a score."""
+"""Cycle commands: plan, rename, reschedule, discard, activate, close with scores, adjust a
+score."""
 
 from __future__ import annotations
 
@@ -160,15 +161,33 @@ class CycleCommands(Commands):
         planned or renamed at once with one name cannot both pass. Most of it is read before
         the lock, up to the head then, and only what came since under it: the tenant's other
         writes wait for a short read, not for a scan of its log. Each cycle's name is the
-        last its log gave it (planned, then renamed)."""
-        kinds = [Cycle.Created, Cycle.Renamed]
+        last its log gave it (planned, then renamed); a discarded one's is free again."""
+        kinds = [Cycle.Created, Cycle.Renamed, Cycle.Discarded]
         head = await head_on(conn, ctx.tenant_id)
         named = await self.repository.events_on(conn, ctx.tenant_id, kinds, upto=head)
         await lock_head_on(conn, ctx.tenant_id)
         named += await self.repository.events_on(conn, ctx.tenant_id, kinds, after=head)
-        names = {e.originator_id: e.name for e in named}
+        names: dict[UUID, str] = {}
+        for e in named:
+            if isinstance(e, Cycle.Discarded):
+                names.pop(e.originator_id, None)
+            else:
+                names[e.originator_id] = e.name
         names.pop(cycle.id, None)
         check_name_free(cycle.name, names.values())
+
+    async def discard(
+        self, ctx: Context, cycle_id: UUID, *, reason: str, if_match: int | None = None
+    ) -> Written:
+        """Discard a cycle planned by mistake, with a reason: refused while it has an
+        objective not archived (Cycle.discard)."""
+        cycle = await self.get(ctx, cycle_id)
+        self.check_version(cycle, if_match)
+        objectives, _ = await self._items_of(ctx, cycle_id)
+        cycle.discard(
+            reason=reason, author=ctx.actor, live_objectives=[o.title for o in objectives]
+        )
+        return Written(cycle.id, cycle.version, await self.save(ctx, cycle))
 
     async def activate(
         self, ctx: Context, cycle_id: UUID, *, if_match: int | None = None

@@ -23,9 +23,10 @@ from tests.api.test_problems import assert_problem
 
 UNKNOWN = "h70_not_a_field"
 
-NOT_IN_THEIR_STATE = ("/score-adjustments", "/restore")
-"""Writes the world's items are not in a state for (its cycle is active, its objective not
-archived): their 409 comes first, and changes nothing either (checked all the same)."""
+NOT_IN_THEIR_STATE = ("/score-adjustments", "/restore", "/discard")
+"""Writes the world's items are not in a state for (its cycle is active, not closed nor in
+planning; its objective not archived): their 409 comes first, and changes nothing either
+(checked all the same)."""
 
 BAD_BODIES = [
     pytest.param(b'{"%s": 1}' % UNKNOWN.encode(), UNKNOWN, id="unknown-field"),
@@ -111,6 +112,7 @@ def valid_body(c: Call, world: World) -> dict[str, object]:
         "PUT /thresholds": {"green": "19", "red": "25", "reason": "più stretti"},
         "PUT /parent": {"parent_id": None},
         "POST /archive": {"reason": "non serve più"},
+        "POST /discard": {"reason": "per errore"},
         "POST /restore": {"reason": "serve ancora"},
     }
     return next(

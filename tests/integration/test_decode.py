@@ -83,13 +83,17 @@ def a_full_history() -> list[Any]:
     cycle.rename(name="Q1 2027 Milano", reason="two offices", author=AUTHOR)
     cycle.rename(name="Q1 2027 Roma", author=AUTHOR)
     cycle.reschedule(ends_on=date(2027, 3, 30), reason="typo", author=AUTHOR)
+    mistake = a_cycle(state="planning", name="Q1 doppio")
+    mistake.discard(reason="per errore", author=AUTHOR)
     cycle.close(
         key_result_scores={kr.id: kr.score, spare.id: D(0)},
         objective_scores={objective.id: D("0.5")},
         closed_by=AUTHOR,
     )
     cycle.adjust_score(item_id=kr.id, score=D("0.7"), reason="context", author=AUTHOR)
-    return [e for a in (cycle, company, objective, kpi, kr, spare) for e in a.collect_events()]
+    return [
+        e for a in (cycle, mistake, company, objective, kpi, kr, spare) for e in a.collect_events()
+    ]
 
 
 async def a_tenant_with(

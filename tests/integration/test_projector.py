@@ -115,12 +115,14 @@ async def test_incremental_projection_equals_a_rebuild_row_for_row(fresh: System
     await assert_matches_rebuild(fresh, [tenant])
 
 
-async def test_a_rescheduled_cycle_projects_incrementally_as_a_rebuild_does(
+async def test_rescheduled_and_discarded_cycles_project_incrementally_as_a_rebuild_does(
     fresh: System,
 ) -> None:
     """`okr projections verify` on a cycle whose end was set right twice (its key result
-    due by the end following it each time), projected batch by batch before and after:
-    the rows are those a rebuild gives, before and after the rebuild."""
+    due by the end following it each time), and one planned by mistake (a draft objective
+    and key result archived) then discarded, projected batch by batch before and after:
+    the rows are those a rebuild gives, before and after the rebuild, and the discarded
+    cycle is in none of them."""
     app = OKRApplication(fresh.repository)
     ctx = Context(tenant_id=uuid.uuid4(), actor="user:anna")
     cycle = await app.cycles.create(
@@ -138,6 +140,16 @@ async def test_a_rescheduled_cycle_projects_incrementally_as_a_rebuild_does(
     await app.cycles.reschedule(ctx, cycle.item_id, ends_on=date(2027, 3, 31), reason="refuso")
     await a_check_in(fresh, ctx.tenant_id, kr.item_id, 70, date(2027, 3, 20))
     await app.cycles.edit(ctx, cycle.item_id, name="Q1 2027 Milano", starts_on=date(2027, 1, 2))
+    mistake = await app.cycles.create(
+        ctx, name="Q1 2027 bis", starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31)
+    )
+    draft = await app.objectives.create(ctx, cycle_id=mistake.item_id, title="Bozza", owner="m")
+    await app.key_results.create(
+        ctx, objective_id=draft.item_id, title="Bozza", owner="m", kind="milestone"
+    )
+    await projector(fresh, batch_size=2).catch_up(ctx.tenant_id)
+    await app.objectives.archive(ctx, draft.item_id, reason="doppione")
+    await app.cycles.discard(ctx, mistake.item_id, reason="creato per errore")
     await projector(fresh, batch_size=2).catch_up(ctx.tenant_id)
     await assert_matches_rebuild(fresh, [ctx.tenant_id])
     await rebuild.rebuild_tenant(fresh.pool, fresh.repository, PROJECTIONS, ctx.tenant_id)

@@ -213,3 +213,17 @@ def _edit_everything_else(
         cycle.reschedule(ends_on=ends_on, reason="typo", author="alice")
         following = follow_reschedule([response], cycle, was_ending=was_ending, author="alice")
         log.save(cycle, *following)
+    _a_cycle_made_by_mistake(log)
+
+
+def _a_cycle_made_by_mistake(log: Log) -> None:
+    """A second Q1 planned by mistake, an objective and key result drafted then archived,
+    then the cycle discarded."""
+    mistake = Cycle.create(name="Q1 2027 doppio", starts_on=Q1_START, ends_on=Q1_END)
+    log.save(mistake)
+    draft = objective(log, mistake, "Bozza")
+    key_result(log, mistake, draft, "Bozza KR", "increase", start=0, target=10)
+    draft.archive(reason="doppione", cycle=mistake, author="alice")
+    log.save(draft)
+    mistake.discard(reason="creato per errore", author="alice")
+    log.save(mistake)

@@ -186,7 +186,7 @@ def test_a_key_result_of_another_cycle_than_its_objective_s_still_gets_the_whole
         for k, kr in states[last].key_results.items()
     }
     odd = [
-        replace(s, key_results={**s.key_results, **{k: moved[k] for k in s.key_results}})
+        replace(s, key_results={k: moved.get(k, kr) for k, kr in s.key_results.items()})
         for s in states
     ]
 

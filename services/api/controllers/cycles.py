@@ -1,4 +1,4 @@
-"""Cycles: plan, rename or reschedule, activate, close with scores, adjust a score."""
+"""Cycles: plan, rename or reschedule, discard, activate, close with scores, adjust a score."""
 
 from __future__ import annotations
 
@@ -22,7 +22,13 @@ from services.api.openapi import ITEM_ETAG, LOCATION
 from services.api.pagination import Cursor, Limit
 from services.api.responses import Response
 from services.api.schemas.common import Page, WriteResult, given
-from services.api.schemas.okrs import CycleEdit, CycleIn, CycleOut, ScoreAdjustmentIn
+from services.api.schemas.okrs import (
+    CycleEdit,
+    CycleIn,
+    CycleOut,
+    ReasonIn,
+    ScoreAdjustmentIn,
+)
 from services.api.schemas.views import CyclePage, CycleSummary
 from services.api.security import requires_close_cycles, requires_edit_okrs, requires_read
 
@@ -94,6 +100,28 @@ class CycleController(Controller):
             ends_on=given(data.ends_on), period=given(data.period), reason=data.reason,
             if_match=if_match,
         )  # fmt: skip
+        return await written(okr, ctx, result)
+
+    @post(
+        "/{cycle_id:uuid}/discard",
+        guards=[requires_edit_okrs],
+        status_code=200,
+        summary="Discard a cycle planned by mistake",
+    )
+    async def discard_cycle(
+        self,
+        cycle_id: FromPath[UUID],
+        data: JSONBody[ReasonIn],
+        okr: OkrDep,
+        ctx: ContextDep,
+        if_match: IfMatchDep,
+    ) -> Response[WriteResult]:
+        """A cycle in planning, with a reason: it leaves the lists, the dashboard, the
+        portfolio and the progress (its history and audit keep it; as of before, it is
+        there), and its name is free again. Active or closed: 409 cycle_not_planning naming
+        state; with an objective not archived: 409 cycle_not_empty naming cycle_id (archive
+        them first). Discarded, it is no cycle: 404."""
+        result = await okr.cycles.discard(ctx, cycle_id, reason=data.reason, if_match=if_match)
         return await written(okr, ctx, result)
 
     @post(
